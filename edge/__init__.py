@@ -1,0 +1,1 @@
+"""The edge agent: read a pump, detect drift, keep every reading, publish."""

@@ -1,0 +1,1 @@
+"""The central gateway (ingest, incidents, tickets, notifications): a later issue."""

@@ -1,0 +1,72 @@
+"""The canonical sensor channels: one list, one order, one unit per name.
+
+The simulator produces values in this order, register maps map Modbus
+registers onto these names, and the edge agent's readings are vectors in this
+order. Ranges are *plausibility* limits (a sensor that reports outside them is
+broken or disconnected), not the normal operating band.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    unit: str
+    low: float
+    high: float
+    description: str
+
+
+CHANNELS: tuple[Channel, ...] = (
+    Channel("t_outdoor", "°C", -40.0, 50.0, "outdoor air temperature"),
+    Channel("t_flow", "°C", -10.0, 85.0, "water flow (leaving) temperature"),
+    Channel("t_return", "°C", -10.0, 85.0, "water return (entering) temperature"),
+    Channel("t_dhw", "°C", -10.0, 90.0, "domestic hot water tank temperature"),
+    Channel("t_indoor", "°C", -10.0, 45.0, "indoor room temperature"),
+    Channel("t_discharge", "°C", -40.0, 140.0, "compressor discharge line temperature"),
+    Channel("t_suction", "°C", -50.0, 60.0, "compressor suction line temperature"),
+    Channel("t_evap", "°C", -50.0, 40.0, "evaporator coil temperature (outdoor unit)"),
+    Channel("t_cond", "°C", -10.0, 80.0, "condenser (plate exchanger) refrigerant temperature"),
+    Channel("t_liquid", "°C", -10.0, 80.0, "liquid line temperature after the condenser"),
+    Channel("p_high", "bar", 0.0, 50.0, "high side (discharge) pressure, absolute"),
+    Channel("p_low", "bar", 0.0, 30.0, "low side (suction) pressure, absolute"),
+    Channel("compressor_hz", "Hz", 0.0, 140.0, "inverter compressor frequency"),
+    Channel("compressor_a", "A", 0.0, 40.0, "compressor current"),
+    Channel("power_w", "W", 0.0, 15000.0, "electrical input power of the unit"),
+    Channel("flow_lpm", "l/min", 0.0, 80.0, "water flow rate"),
+    Channel("fan_rpm", "rpm", 0.0, 1500.0, "outdoor fan speed"),
+    Channel("eev_pct", "%", 0.0, 100.0, "electronic expansion valve opening"),
+    Channel("defrost", "0/1", 0.0, 1.0, "defrost cycle running"),
+    Channel("mode", "enum", 0.0, 3.0, "operating mode, see MODES"),
+    Channel("error_code", "code", 0.0, 65535.0, "controller error/trip code, 0 = none"),
+)
+
+CHANNEL_NAMES: tuple[str, ...] = tuple(c.name for c in CHANNELS)
+INDEX: dict[str, int] = {name: i for i, name in enumerate(CHANNEL_NAMES)}
+BY_NAME: dict[str, Channel] = {c.name: c for c in CHANNELS}
+
+# mode channel values
+MODE_OFF, MODE_HEATING, MODE_DHW = 0, 1, 2
+MODES: dict[int, str] = {MODE_OFF: "off", MODE_HEATING: "heating", MODE_DHW: "dhw"}
+
+# error_code channel values: the protection trips a controller raises
+ERROR_NONE = 0
+TRIP_CODES: dict[str, int] = {
+    "high_pressure": 1,
+    "low_pressure": 2,
+    "discharge_overtemp": 3,
+    "flow_switch": 4,
+    "overcurrent": 5,
+}
+TRIP_NAMES: dict[int, str] = {v: k for k, v in TRIP_CODES.items()}
+# a controller that tripped too often locks the unit out (the cold house)
+ERROR_LOCKOUT = 99
+
+# Derived on the edge from the raw channels (see heatwatch.derived).
+DERIVED_NAMES: tuple[str, ...] = ("superheat", "subcooling", "delta_t", "heat_kw", "cop")
+
+# Water: density 1 kg/l, cp 4.186 kJ/(kg K) -> kW per (l/min * K)
+WATER_KW_PER_LPM_K = 4.186 / 60.0

@@ -1,0 +1,157 @@
+"""The wire contract between pumps, edge agents and the gateway.
+
+One module, imported by every side, so a topic or a field cannot drift apart.
+Everything on the wire is JSON (UTF-8). Agents publish with QoS 1; the gateway
+deduplicates by ``(device, stream, seq)`` and by ``event_id``.
+
+Topics
+    pumps/{device}/state               a pump's own Wi-Fi module: raw channel values
+    heatwatch/v1/{device}/telemetry    agent -> gateway: aggregated readings (mean/min/max)
+    heatwatch/v1/{device}/event        agent -> gateway: findings, diagnosed faults, trips
+    heatwatch/v1/{device}/status       agent -> gateway: retained online/offline (last will)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+CONTRACT_VERSION = 1
+MAX_PAYLOAD_BYTES = 256 * 1024
+TOPIC_ROOT = f"heatwatch/v{CONTRACT_VERSION}"
+STREAMS = ("telemetry", "event", "status")
+DEVICE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class ContractError(ValueError):
+    """A message does not follow the contract; the text says what is wrong."""
+
+
+def pump_state_topic(device: str) -> str:
+    return f"pumps/{device}/state"
+
+
+def agent_topic(device: str, stream: str) -> str:
+    if stream not in STREAMS:
+        raise ValueError(f"unknown stream {stream!r}")
+    return f"{TOPIC_ROOT}/{device}/{stream}"
+
+
+def split_agent_topic(topic: str) -> tuple[str, str]:
+    """``heatwatch/v1/{device}/{stream}`` -> (device, stream)."""
+    parts = topic.split("/")
+    if len(parts) != 4 or "/".join(parts[:2]) != TOPIC_ROOT or parts[3] not in STREAMS:
+        raise ContractError(f"not a heatwatch agent topic: {topic!r}")
+    return parts[2], parts[3]
+
+
+class _Message(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()
+
+
+class PumpState(_Message):
+    """What a pump with a Wi-Fi module publishes on ``pumps/{device}/state``."""
+
+    device: str = Field(pattern=DEVICE_ID_PATTERN)
+    ts: float  # unix seconds (simulated time when the pump is simulated)
+    values: dict[str, float | None]  # canonical channel -> value, None = unknown
+
+
+class ChannelStats(_Message):
+    mean: float | None = None
+    min: float | None = None
+    max: float | None = None
+    n: int = 0  # valid samples in the interval (NaN/rejected ones not counted)
+
+
+class Telemetry(_Message):
+    v: int = CONTRACT_VERSION
+    device: str = Field(pattern=DEVICE_ID_PATTERN)
+    seq: int = Field(ge=0)
+    ts_start: float
+    ts_end: float
+    n: int = Field(ge=0)  # readings aggregated
+    channels: dict[str, ChannelStats]
+    health: float | None = None  # detector's anomaly score over the interval (max)
+    downsampled: bool = False  # merged by the outbox to stay within its disk bound
+
+
+class Finding(_Message):
+    """One piece of evidence, explained: which channels, expected vs observed, how sure."""
+
+    kind: str  # residual | cusum | novelty | sensor | prognosis | trip
+    channels: list[str]
+    expected: float | None = None
+    observed: float | None = None
+    score: float = 0.0
+    message: str = ""
+
+
+class Prognosis(_Message):
+    """Predicted time of the trip from the trend of a health indicator."""
+
+    indicator: str
+    threshold: float
+    predicted_trip_ts: float
+    lower_ts: float  # earliest plausible (interval)
+    upper_ts: float  # latest plausible
+
+
+class Event(_Message):
+    v: int = CONTRACT_VERSION
+    device: str = Field(pattern=DEVICE_ID_PATTERN)
+    seq: int = Field(ge=0)
+    event_id: str = Field(min_length=8, max_length=64)
+    ts: float
+    kind: Literal["fault", "fault_cleared", "sensor_fault", "trip", "agent"]
+    fault: str | None = None  # named fault, e.g. refrigerant_leak
+    severity: Literal["info", "warning", "critical"] = "warning"
+    confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    explanation: str = ""
+    parts: list[str] = []
+    findings: list[Finding] = []
+    prognosis: Prognosis | None = None
+
+
+class Status(_Message):
+    v: int = CONTRACT_VERSION
+    device: str = Field(pattern=DEVICE_ID_PATTERN)
+    online: bool
+    ts: float
+    agent_version: str = ""
+
+
+STREAM_MODELS: dict[str, type[_Message]] = {"telemetry": Telemetry, "event": Event, "status": Status}
+
+
+def parse_agent_message(topic: str, payload: bytes) -> Telemetry | Event | Status:
+    """Validate one message from an agent topic; raise ContractError saying why not."""
+    device, stream = split_agent_topic(topic)
+    msg = _parse(STREAM_MODELS[stream], payload, topic)
+    if msg.device != device:  # type: ignore[attr-defined]
+        raise ContractError(f"{topic}: payload device {msg.device!r} does not match topic")  # type: ignore[attr-defined]
+    return msg  # type: ignore[return-value]
+
+
+def parse_pump_state(payload: bytes, topic: str = "pumps/?/state") -> PumpState:
+    return _parse(PumpState, payload, topic)  # type: ignore[return-value]
+
+
+def _parse(model: type[_Message], payload: bytes, topic: str) -> _Message:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ContractError(f"{topic}: payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError(f"{topic}: payload is not JSON ({exc})") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "(root)"
+        raise ContractError(f"{topic}: field {field!r}: {first['msg']}") from None

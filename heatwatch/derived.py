@@ -1,0 +1,33 @@
+"""Quantities derived from raw channels: superheat, subcooling, ΔT, heat, COP.
+
+Vectorized: pass arrays (any shape, one per channel) or scalars. Used by the
+edge agent on each reading and by tests that check the simulator's physics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heatwatch.channels import DERIVED_NAMES, INDEX, WATER_KW_PER_LPM_K
+from heatwatch.refrigerant import t_sat
+
+
+def derive(values: dict[str, np.ndarray | float], refrigerant: str = "R32") -> dict[str, np.ndarray]:
+    """Derived channels from a mapping of canonical channel -> values."""
+    get = lambda name: np.asarray(values[name], dtype=float)  # noqa: E731
+    superheat = get("t_suction") - t_sat(get("p_low"), refrigerant)
+    subcooling = t_sat(get("p_high"), refrigerant) - get("t_liquid")
+    delta_t = get("t_flow") - get("t_return")
+    heat_kw = WATER_KW_PER_LPM_K * get("flow_lpm") * delta_t
+    power_kw = get("power_w") / 1000.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # COP only means something while the compressor runs with real input power
+        cop = np.where(power_kw > 0.2, heat_kw / np.where(power_kw > 0.2, power_kw, 1.0), np.nan)
+    return dict(zip(DERIVED_NAMES, (superheat, subcooling, delta_t, heat_kw, cop)))
+
+
+def derive_matrix(x: np.ndarray, refrigerant: str = "R32") -> np.ndarray:
+    """Rows of canonical channel vectors (..., n_channels) -> (..., n_derived)."""
+    cols = {name: x[..., i] for name, i in INDEX.items()}
+    d = derive(cols, refrigerant)
+    return np.stack([d[name] for name in DERIVED_NAMES], axis=-1)

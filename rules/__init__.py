@@ -1,0 +1,1 @@
+"""Declarative diagnosis rules (YAML data) and the engine that applies them."""
