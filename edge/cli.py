@@ -1,12 +1,11 @@
-"""`heatwatch edge ...` and `heatwatch detect` commands."""
+"""`heatwatch edge ...` commands; each lives beside the code it drives."""
 
 from __future__ import annotations
 
 import typer
 
+from edge.detect_command import detect  # noqa: F401  (re-exported for heatwatch.cli)
+from edge.run_command import run
+
 app = typer.Typer(no_args_is_help=True)
-
-
-def detect() -> None:
-    typer.echo("heatwatch detect: not yet")
-    raise typer.Exit(2)
+app.command("run", help="Run the edge agent for one pump: read, detect, keep, publish.")(run)
