@@ -66,7 +66,28 @@ TRIP_NAMES: dict[int, str] = {v: k for k, v in TRIP_CODES.items()}
 ERROR_LOCKOUT = 99
 
 # Derived on the edge from the raw channels (see heatwatch.derived).
-DERIVED_NAMES: tuple[str, ...] = ("superheat", "subcooling", "delta_t", "heat_kw", "cop")
+DERIVED_NAMES: tuple[str, ...] = (
+    "superheat",            # K, suction superheat: t_suction - Tsat(p_low)
+    "subcooling",           # K, Tsat(p_high) - t_liquid
+    "delta_t",              # K, t_flow - t_return
+    "heat_kw",              # kW delivered to the water
+    "cop",                  # heat / electrical power, while running
+    "evap_approach",        # K, t_outdoor - t_evap: grows with fouling/icing, low charge
+    "cond_approach",        # K, t_cond - t_flow: grows with condenser fouling, low flow
+    "discharge_superheat",  # K, t_discharge - Tsat(p_high)
+)
+# which raw channels each derived channel is computed from (a broken sensor
+# moves its derived channels too; diagnosis must not count that as a second witness)
+DERIVED_FROM: dict[str, tuple[str, ...]] = {
+    "superheat": ("t_suction", "p_low"),
+    "subcooling": ("p_high", "t_liquid"),
+    "delta_t": ("t_flow", "t_return"),
+    "heat_kw": ("flow_lpm", "t_flow", "t_return"),
+    "cop": ("flow_lpm", "t_flow", "t_return", "power_w"),
+    "evap_approach": ("t_outdoor", "t_evap"),
+    "cond_approach": ("t_cond", "t_flow"),
+    "discharge_superheat": ("t_discharge", "p_high"),
+}
 
 # Water: density 1 kg/l, cp 4.186 kJ/(kg K) -> kW per (l/min * K)
 WATER_KW_PER_LPM_K = 4.186 / 60.0

@@ -23,7 +23,11 @@ def derive(values: dict[str, np.ndarray | float], refrigerant: str = "R32") -> d
     with np.errstate(divide="ignore", invalid="ignore"):
         # COP only means something while the compressor runs with real input power
         cop = np.where(power_kw > 0.2, heat_kw / np.where(power_kw > 0.2, power_kw, 1.0), np.nan)
-    return dict(zip(DERIVED_NAMES, (superheat, subcooling, delta_t, heat_kw, cop)))
+    evap_approach = get("t_outdoor") - get("t_evap")
+    cond_approach = get("t_cond") - get("t_flow")
+    discharge_superheat = get("t_discharge") - t_sat(get("p_high"), refrigerant)
+    return dict(zip(DERIVED_NAMES, (superheat, subcooling, delta_t, heat_kw, cop,
+                                    evap_approach, cond_approach, discharge_superheat)))
 
 
 def derive_matrix(x: np.ndarray, refrigerant: str = "R32") -> np.ndarray:
