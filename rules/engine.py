@@ -1,0 +1,212 @@
+"""Apply diagnosis rules to the detector's evidence, with hold and clear times.
+
+The detector says *how* each channel differs from the pump's own healthy
+model; rules say *what that means*. A rule fires once its condition has held
+for ``hold`` seconds of evidence time and clears after ``clear_after``
+seconds without it, so one noisy hour neither opens nor closes a ticket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Literal
+
+from heatwatch.channels import CHANNEL_NAMES, DERIVED_FROM
+from heatwatch.contract import Finding
+from rules.schema import Rule, ShiftCondition, load_rule_file
+
+RULES_DIR = Path(__file__).parent
+DEFAULT_RULE_FILE = RULES_DIR / "heatpump.yaml"
+_RAW = frozenset(CHANNEL_NAMES)
+# a gap in the condition shorter than this does not restart the hold timer
+_GAP_TOLERANCE_S = 30 * 60.0
+
+
+@dataclass(frozen=True)
+class ChannelShift:
+    """A channel's persistent departure from the pump's healthy model.
+
+    ``level`` is signed and in units of the detector's own alarm level for that
+    channel: +1.0 = just significant upward, -2.5 = well below expectation.
+    """
+
+    level: float
+    expected: float
+    observed: float
+
+
+@dataclass
+class Evidence:
+    ts: float
+    shifts: dict[str, ChannelShift] = field(default_factory=dict)
+    sensor_findings: dict[str, list[str]] = field(default_factory=dict)  # channel -> check names
+    ready: bool = True  # the detector has learned this pump (pump-fault rules need it)
+
+
+@dataclass
+class Diagnosis:
+    rule: str
+    fault: str
+    state: Literal["raised", "cleared"]
+    severity: str
+    confidence: float
+    ts: float
+    since_ts: float
+    channel: str | None
+    parts: list[str]
+    explanation: str
+    findings: list[Finding]
+
+
+@dataclass
+class _Track:
+    first_true: float | None = None
+    last_true: float | None = None
+    active: bool = False
+    confidence: float = 0.0
+
+
+def _meets(shift: ChannelShift | None, cond: ShiftCondition) -> bool:
+    if shift is None:
+        return False
+    return shift.level >= cond.level if cond.direction == "up" else shift.level <= -cond.level
+
+
+def _sources(channel: str) -> tuple[str, ...]:
+    return DERIVED_FROM.get(channel, (channel,))
+
+
+class RuleEngine:
+    """Evaluate rules on successive Evidence; returns raised/cleared Diagnoses."""
+
+    def __init__(self, rules: Iterable[Rule]):
+        self.rules = list(rules)
+        self._tracks: dict[tuple[str, str | None], _Track] = {}
+
+    @classmethod
+    def from_files(cls, paths: Iterable[str | Path] = (DEFAULT_RULE_FILE,)) -> "RuleEngine":
+        rules: list[Rule] = []
+        for p in paths:
+            rules.extend(load_rule_file(p))
+        return cls(rules)
+
+    @property
+    def active(self) -> list[tuple[str, str | None]]:
+        """(rule name, channel) pairs currently raised."""
+        return [k for k, t in self._tracks.items() if t.active]
+
+    def evaluate(self, ev: Evidence) -> list[Diagnosis]:
+        out: list[Diagnosis] = []
+        for rule in self.rules:
+            for channel, conf, evidence in self._matches(rule, ev):
+                out.extend(self._advance(rule, channel, ev, True, conf, evidence))
+            # subjects of this rule that did not match now
+            matched = {c for c, _, _ in self._matches(rule, ev)}
+            for (name, channel), _track in list(self._tracks.items()):
+                if name == rule.name and channel not in matched:
+                    out.extend(self._advance(rule, channel, ev, False, 0.0, []))
+        return out
+
+    # -- conditions ---------------------------------------------------------
+    def _matches(self, rule: Rule, ev: Evidence) -> list[tuple[str | None, float, list[Finding]]]:
+        if rule.sensor_check:
+            return [
+                (ch, rule.confidence, [Finding(kind="sensor", channels=[ch], message=f"{check} check failed")])
+                for ch, checks in ev.sensor_findings.items()
+                for check in checks if check in rule.sensor_check
+            ]
+        if not ev.ready:
+            return []
+        if rule.isolated_shift:
+            return self._isolated(rule, ev)
+        return self._shift_rule(rule, ev)
+
+    def _shift_rule(self, rule: Rule, ev: Evidence) -> list[tuple[str | None, float, list[Finding]]]:
+        if not all(_meets(ev.shifts.get(ch), c) for ch, c in rule.require.items()):
+            return []
+        if any(_meets(ev.shifts.get(ch), c) for ch, c in rule.exclude.items()):
+            return []
+        # a broken sensor under a required channel is no witness of a pump fault
+        broken = set(ev.sensor_findings)
+        if any(src in broken for ch in rule.require for src in _sources(ch)):
+            return []
+        met = [ch for ch, c in rule.support.items() if _meets(ev.shifts.get(ch), c)]
+        if len(met) < rule.min_support:
+            return []
+        conf = rule.confidence
+        if rule.support:
+            conf *= 0.75 + 0.25 * len(met) / len(rule.support)
+        evidence = [self._finding(ch, ev.shifts[ch]) for ch in [*rule.require, *met]]
+        return [(None, conf, evidence)]
+
+    def _isolated(self, rule: Rule, ev: Evidence) -> list[tuple[str | None, float, list[Finding]]]:
+        shifted_raw = {ch for ch, s in ev.shifts.items() if ch in _RAW and abs(s.level) >= 1.0}
+        # derived channels that moved without any of their sources moving point elsewhere
+        shifted_derived = {ch for ch, s in ev.shifts.items() if ch not in _RAW and abs(s.level) >= 1.0}
+        if len(shifted_raw) != 1:
+            return []
+        (channel,) = shifted_raw
+        if any(channel not in _sources(d) for d in shifted_derived):
+            return []
+        if channel in ev.sensor_findings:
+            return []
+        s = ev.shifts[channel]
+        if abs(s.level) < rule.isolated_level:
+            return []
+        return [(channel, rule.confidence, [self._finding(channel, s)])]
+
+    @staticmethod
+    def _finding(channel: str, s: ChannelShift) -> Finding:
+        word = "above" if s.level > 0 else "below"
+        return Finding(
+            kind="residual", channels=[channel], expected=round(s.expected, 3), observed=round(s.observed, 3),
+            score=round(s.level, 3),
+            message=f"{channel} {s.observed:.2f} is {word} the {s.expected:.2f} this pump shows when healthy",
+        )
+
+    # -- timing -------------------------------------------------------------
+    def _advance(self, rule: Rule, channel: str | None, ev: Evidence, true_now: bool,
+                 conf: float, findings: list[Finding]) -> list[Diagnosis]:
+        key = (rule.name, channel)
+        t = self._tracks.setdefault(key, _Track())
+        if true_now:
+            if t.first_true is None or (t.last_true is not None and ev.ts - t.last_true > _GAP_TOLERANCE_S and not t.active):
+                t.first_true = ev.ts
+            t.last_true = ev.ts
+            t.confidence = max(t.confidence, conf) if t.active else conf
+            if not t.active and ev.ts - t.first_true >= rule.hold:
+                t.active = True
+                return [self._diagnosis(rule, channel, ev, "raised", t, findings)]
+            return []
+        if t.active and t.last_true is not None and ev.ts - t.last_true >= rule.clear_after:
+            t.active = False
+            d = self._diagnosis(rule, channel, ev, "cleared", t, [])
+            t.first_true = None
+            return [d]
+        if not t.active and t.last_true is not None and ev.ts - t.last_true > _GAP_TOLERANCE_S:
+            t.first_true = None
+        return []
+
+    @staticmethod
+    def _diagnosis(rule: Rule, channel: str | None, ev: Evidence, state: str, t: _Track,
+                   findings: list[Finding]) -> Diagnosis:
+        return Diagnosis(
+            rule=rule.name, fault=rule.fault, state=state, severity=rule.severity,  # type: ignore[arg-type]
+            confidence=round(t.confidence, 3), ts=ev.ts, since_ts=ev.ts if t.first_true is None else t.first_true, channel=channel,
+            parts=[_explain(p, channel, ev) for p in rule.parts], explanation=_explain(rule.explanation, channel, ev), findings=findings,
+        )
+
+
+class _Fmt(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _explain(template: str, channel: str | None, ev: Evidence) -> str:
+    """Fill `{channel}`, `{superheat.observed}`-style fields; unknown fields stay as written."""
+    fields = _Fmt(channel=channel or "", **{k: v for k, v in ev.shifts.items()})
+    try:
+        return template.format_map(fields)
+    except (ValueError, AttributeError, IndexError, KeyError, TypeError):
+        return template

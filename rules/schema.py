@@ -1,0 +1,138 @@
+"""The rule file format, validated on load: errors name the file, rule and field.
+
+A rule says: when these channels have drifted from the pump's own healthy
+model in these directions, for this long, it is probably this fault; bring
+these parts. See docs/rules.md for the format with examples.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES
+from heatwatch.faults import FAULTS
+
+KNOWN_CHANNELS = frozenset(CHANNEL_NAMES) | frozenset(DERIVED_NAMES)
+SENSOR_CHECKS = ("stuck", "noise", "dropout", "range", "jump", "drift")
+Direction = Literal["up", "down"]
+
+
+class RuleFileError(ValueError):
+    """A rule file is malformed; the message names file, rule and field."""
+
+
+def parse_duration(text: str | int | float) -> float:
+    """'90s', '15m', '6h', '2d' or plain seconds -> seconds."""
+    if isinstance(text, (int, float)):
+        return float(text)
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", str(text))
+    if not m:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 15m, 6h, 2d)")
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+class ShiftCondition(BaseModel):
+    """A channel has drifted in a direction by at least ``level`` (1 = the
+    detector's own alarm level for that channel's persistent shift)."""
+
+    model_config = {"extra": "forbid"}
+    direction: Direction
+    level: float = Field(default=1.0, gt=0)
+
+
+def _shift_map(value: dict) -> dict[str, ShiftCondition]:
+    """Accept `channel: up` and `channel: {direction: up, level: 2}`."""
+    out = {}
+    for channel, cond in (value or {}).items():
+        if channel not in KNOWN_CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}")
+        out[channel] = ShiftCondition(direction=cond) if isinstance(cond, str) else ShiftCondition(**cond)
+    return out
+
+
+class Rule(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    fault: str
+    severity: Literal["info", "warning", "critical"] = "warning"
+    confidence: float = Field(ge=0.0, le=1.0)
+    hold: float = 3600.0  # seconds the condition must hold before the rule fires
+    clear_after: float = 6 * 3600.0  # seconds without the condition before it clears
+    require: dict[str, ShiftCondition] = {}
+    support: dict[str, ShiftCondition] = {}
+    min_support: int = Field(default=0, ge=0)
+    exclude: dict[str, ShiftCondition] = {}
+    sensor_check: list[str] = []  # fires per channel with one of these sensor findings
+    isolated_shift: bool = False  # fires per raw channel that alone has drifted
+    isolated_level: float = Field(default=2.0, gt=0)  # how far it must have drifted
+    parts: list[str] = []
+    explanation: str
+
+    @field_validator("fault")
+    @classmethod
+    def _known_fault(cls, v: str) -> str:
+        if v not in FAULTS:
+            raise ValueError(f"unknown fault {v!r}; known: {', '.join(FAULTS)}")
+        return v
+
+    @field_validator("hold", "clear_after", mode="before")
+    @classmethod
+    def _duration(cls, v):
+        return parse_duration(v)
+
+    @field_validator("require", "support", "exclude", mode="before")
+    @classmethod
+    def _shifts(cls, v):
+        return _shift_map(v)
+
+    @field_validator("sensor_check")
+    @classmethod
+    def _checks(cls, v: list[str]) -> list[str]:
+        for c in v:
+            if c not in SENSOR_CHECKS:
+                raise ValueError(f"unknown sensor check {c!r}; known: {', '.join(SENSOR_CHECKS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _has_condition(self) -> "Rule":
+        kinds = bool(self.require) + bool(self.sensor_check) + self.isolated_shift
+        if kinds != 1:
+            raise ValueError("a rule needs exactly one of: require, sensor_check, isolated_shift")
+        if self.min_support > len(self.support):
+            raise ValueError(f"min_support {self.min_support} exceeds the {len(self.support)} support channels")
+        return self
+
+
+def load_rule_file(path: str | Path) -> list[Rule]:
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RuleFileError(f"{path}: cannot read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise RuleFileError(f"{path.name}: not valid YAML ({exc})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
+        raise RuleFileError(f"{path.name}: field 'rules': expected a list of rules")
+    rules: list[Rule] = []
+    for i, raw in enumerate(doc["rules"]):
+        label = raw.get("name", f"#{i}") if isinstance(raw, dict) else f"#{i}"
+        if not isinstance(raw, dict):
+            raise RuleFileError(f"{path.name}: rule {label}: expected a mapping")
+        try:
+            rules.append(Rule.model_validate(raw))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "(rule)"
+            msg = err["msg"].removeprefix("Value error, ")
+            raise RuleFileError(f"{path.name}: rule {label!r}: field {field!r}: {msg}") from None
+    names = [r.name for r in rules]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise RuleFileError(f"{path.name}: duplicate rule name(s): {', '.join(sorted(dup))}")
+    return rules
