@@ -1,0 +1,97 @@
+"""What every edge source is: open, read a Reading, close, and count what went wrong.
+
+One base for all transports (Modbus RTU over serial, MQTT from a pump's own
+Wi-Fi module), in the manner of the nibe library's ``Connection``: the agent
+loop does not care where a reading came from, only whether a failure is worth
+retrying. Errors therefore come in two kinds:
+
+* :class:`SourceRetryableError`: the line or broker is gone for now (pty
+  closed, adapter unplugged, broker restarting). Call ``read()`` again; the
+  source reconnects with exponential backoff on its own.
+* :class:`SourceFatalError`: retrying cannot help (wrong register map, slave
+  refuses the address, bad configuration). Stop and tell the operator.
+
+Noise that a healthy line produces now and then (a CRC error, garbage bytes,
+one timeout, one malformed MQTT payload) is neither: it is counted in
+``counters`` and ``read()`` returns None.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections import Counter
+from typing import Iterator
+
+from edge.reading import PlausibilityFilter, Reading
+
+
+class SourceError(Exception):
+    """Base of source errors; never raised as such."""
+
+
+class SourceRetryableError(SourceError):
+    """The source cannot read right now; calling read() again may succeed."""
+
+
+class SourceFatalError(SourceError):
+    """The source can never read with this configuration; stop and report."""
+
+
+class Backoff:
+    """Exponential backoff for reconnects: initial, x factor per failure, capped; reset on success."""
+
+    def __init__(self, initial: float = 0.5, factor: float = 2.0, maximum: float = 60.0) -> None:
+        self.initial, self.factor, self.maximum = initial, factor, maximum
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        delay = min(self.maximum, self.initial * self.factor**self.failures)
+        self.failures += 1
+        return delay
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+class Source(ABC):
+    """A pump reading source. ``counters`` are named for an operator to read."""
+
+    device: str
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+        self.counters: dict[str, int] = Counter()
+        self.plausibility = PlausibilityFilter(self.counters)
+
+    @abstractmethod
+    def open(self) -> None:
+        """Connect; raise SourceRetryableError if the line is not there yet."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the line; safe to call twice."""
+
+    @abstractmethod
+    def read(self) -> Reading | None:
+        """The next reading, or None when this attempt yielded nothing (counted)."""
+
+    def readings(self, stop: threading.Event | None = None, retry_pause: float = 0.05) -> Iterator[Reading]:
+        """Yield readings until ``stop`` is set; rides out retryable errors, raises fatal ones."""
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            try:
+                reading = self.read()
+            except SourceRetryableError:
+                time.sleep(retry_pause)
+                continue
+            if reading is not None:
+                yield reading
+
+    def __enter__(self) -> "Source":
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
