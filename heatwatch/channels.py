@@ -75,6 +75,8 @@ DERIVED_NAMES: tuple[str, ...] = (
     "evap_approach",        # K, t_outdoor - t_evap: grows with fouling/icing, low charge
     "cond_approach",        # K, t_cond - t_flow: grows with condenser fouling, low flow
     "discharge_superheat",  # K, t_discharge - Tsat(p_high)
+    "cond_sat_gap",         # K, t_cond - Tsat(p_high): ~constant in a healthy or faulty pump;
+    "evap_sat_gap",         # K, t_evap - Tsat(p_low):  it moves when a sensor drifts
 )
 # which raw channels each derived channel is computed from (a broken sensor
 # moves its derived channels too; diagnosis must not count that as a second witness)
@@ -87,6 +89,8 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "evap_approach": ("t_outdoor", "t_evap"),
     "cond_approach": ("t_cond", "t_flow"),
     "discharge_superheat": ("t_discharge", "p_high"),
+    "cond_sat_gap": ("t_cond", "p_high"),
+    "evap_sat_gap": ("t_evap", "p_low"),
 }
 
 # Water: density 1 kg/l, cp 4.186 kJ/(kg K) -> kW per (l/min * K)

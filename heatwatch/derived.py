@@ -25,9 +25,13 @@ def derive(values: dict[str, np.ndarray | float], refrigerant: str = "R32") -> d
         cop = np.where(power_kw > 0.2, heat_kw / np.where(power_kw > 0.2, power_kw, 1.0), np.nan)
     evap_approach = get("t_outdoor") - get("t_evap")
     cond_approach = get("t_cond") - get("t_flow")
-    discharge_superheat = get("t_discharge") - t_sat(get("p_high"), refrigerant)
-    return dict(zip(DERIVED_NAMES, (superheat, subcooling, delta_t, heat_kw, cop,
-                                    evap_approach, cond_approach, discharge_superheat)))
+    t_cond_sat = t_sat(get("p_high"), refrigerant)
+    t_evap_sat = t_sat(get("p_low"), refrigerant)
+    discharge_superheat = get("t_discharge") - t_cond_sat
+    cond_sat_gap = get("t_cond") - t_cond_sat
+    evap_sat_gap = get("t_evap") - t_evap_sat
+    return dict(zip(DERIVED_NAMES, (superheat, subcooling, delta_t, heat_kw, cop, evap_approach,
+                                    cond_approach, discharge_superheat, cond_sat_gap, evap_sat_gap)))
 
 
 def derive_matrix(x: np.ndarray, refrigerant: str = "R32") -> np.ndarray:
