@@ -1,0 +1,275 @@
+"""Read a pump over Modbus RTU (RS-485 / serial) with the pump model's register map.
+
+The agent is the bus master: every ``poll_interval`` it reads the map's
+holding-register block from its slave, decodes it with the same
+``RegisterMap`` the simulator encodes with (sentinels -> NaN), cleans
+implausible values and hands back a :class:`Reading`.
+
+A serial line is noisy and can vanish (USB adapter pulled, pty closed):
+* a reply with a bad CRC, stray bytes before/after a reply, or no reply at
+  all are counted (``crc_errors``, ``garbage_bytes``, ``timeouts``) and the
+  request is retried up to ``retries`` times, then ``read()`` returns None;
+* a line that errors on write/read, or stays silent for ``reopen_after``
+  polls in a row, is closed and reopened with exponential backoff
+  (``line_lost``, ``reconnects``, ``reconnect_failures``); ``read()`` raises
+  SourceRetryableError meanwhile;
+* a slave that answers "illegal address/function" will never answer
+  otherwise: that is a wrong register map, raised as SourceFatalError.
+
+Counting is done on the raw bytes the client read from the line (the client's
+``recv`` is wrapped), not on pymodbus' log lines, so the counters are exact.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import serial
+from pymodbus import FramerType
+from pymodbus.client import ModbusSerialClient
+from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
+from pymodbus.framer.rtu import FramerRTU
+
+from edge.reading import N_CHANNELS, Reading
+from edge.sources.base import Backoff, Source, SourceFatalError, SourceRetryableError
+from heatwatch.channels import INDEX
+from heatwatch.registers import RegisterMap
+
+log = logging.getLogger(__name__)
+
+READ_HOLDING = 0x03
+# Modbus exception codes that mean "this request can never succeed here"
+FATAL_EXCEPTION_CODES = {1: "illegal function", 2: "illegal data address", 3: "illegal data value"}
+
+
+class _CapturingClient(ModbusSerialClient):
+    """pymodbus' serial client, keeping every byte it reads and draining stale input.
+
+    Stale bytes waiting before a request (noise on an idle line) are read and
+    counted here instead of being dropped with a log warning inside pymodbus.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.capture = bytearray()
+        self.stale_bytes = 0
+
+    def send(self, request: bytes, addr: tuple | None = None) -> int:
+        if self.socket is not None and request:
+            try:
+                waiting = self.socket.in_waiting
+                if waiting:
+                    self.stale_bytes += len(self.socket.read(waiting))
+            except (OSError, serial.SerialException):
+                self.close()
+                raise ConnectionException(f"{self.comm_params.host}: line lost") from None
+        self.capture.clear()
+        return super().send(request, addr)
+
+    def recv(self, size: int | None) -> bytes:
+        data = super().recv(size)
+        self.capture += data
+        return data
+
+
+@dataclass
+class ReplyCheck:
+    """What the raw bytes of one request's reply contained."""
+
+    frame_ok: bool
+    crc_error: bool
+    garbage_bytes: int
+
+
+def check_reply(raw: bytes, slave: int, function_code: int, n_registers: int) -> ReplyCheck:
+    """Find this request's reply in the raw bytes; everything else is garbage.
+
+    A candidate is a slave id + function code (or its exception form) with the
+    length that reply must have; a candidate with a wrong CRC is a CRC error.
+    """
+    lengths = {function_code: 5 + 2 * n_registers, function_code | 0x80: 5}
+    crc_bad_at: tuple[int, int] | None = None
+    for i in range(len(raw) - 1):
+        if raw[i] != slave or raw[i + 1] not in lengths:
+            continue
+        length = lengths[raw[i + 1]]
+        if raw[i + 1] == function_code and i + 2 < len(raw) and raw[i + 2] != 2 * n_registers:
+            continue  # byte count does not fit: not our reply
+        if i + length > len(raw):
+            continue
+        body, crc = raw[i : i + length - 2], raw[i + length - 2 : i + length]
+        if FramerRTU.check_CRC(body, (crc[0] << 8) | crc[1]):
+            return ReplyCheck(True, False, len(raw) - length)
+        if crc_bad_at is None:
+            crc_bad_at = (i, length)
+    if crc_bad_at is not None:
+        return ReplyCheck(False, True, len(raw) - crc_bad_at[1])
+    return ReplyCheck(False, False, len(raw))
+
+
+class ModbusSource(Source):
+    """Poll one pump (one slave id) on a serial line."""
+
+    def __init__(
+        self,
+        device: str,
+        port: str,
+        *,
+        slave_id: int = 1,
+        register_map: RegisterMap | str | None = None,
+        baudrate: int = 9600,
+        parity: str = "N",
+        bytesize: int = 8,
+        stopbits: int = 1,
+        poll_interval: float = 10.0,
+        timeout: float = 1.0,
+        retries: int = 2,
+        reopen_after: int = 3,
+        backoff: Backoff | None = None,
+    ) -> None:
+        super().__init__(device)
+        if not 1 <= slave_id <= 247:
+            raise SourceFatalError(f"slave id {slave_id} outside 1..247")
+        self.port = port
+        self.slave_id = slave_id
+        self.rmap = register_map if isinstance(register_map, RegisterMap) else RegisterMap.load(register_map or "heatwatch_generic")
+        self.serial_params = dict(baudrate=baudrate, parity=parity, bytesize=bytesize, stopbits=stopbits)
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self.retries = retries
+        self.reopen_after = reopen_after
+        self.backoff = backoff or Backoff(initial=0.5, factor=2.0, maximum=60.0)
+        self._columns = np.array([INDEX[r.channel] for r in self.rmap.registers])
+        self._client: _CapturingClient | None = None
+        self._next_poll = 0.0
+        self._reconnect_at = 0.0
+        self._silent_polls = 0
+        self._ever_open = False
+        self.last_round_trip: float | None = None
+
+    # -- line management -------------------------------------------------
+    def open(self) -> None:
+        client = _CapturingClient(
+            self.port, framer=FramerType.RTU, timeout=self.timeout, retries=0, name=f"modbus:{self.device}",
+            **self.serial_params,  # type: ignore[arg-type]
+        )
+        if not client.connect():
+            client.close()
+            raise SourceRetryableError(f"{self.device}: cannot open serial port {self.port}")
+        self._client = client
+        if self._ever_open:
+            self.counters["reconnects"] += 1
+            log.info("%s: serial line %s reopened", self.device, self.port)
+        self._ever_open = True
+        self._silent_polls = 0
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._count_stale()
+            self._client.close()
+            self._client = None
+
+    def _line_lost(self, why: str) -> SourceRetryableError:
+        self.close()
+        self.counters["line_lost"] += 1
+        delay = self.backoff.next_delay()
+        self._reconnect_at = time.monotonic() + delay
+        log.warning("%s: %s on %s; reopening in %.1f s", self.device, why, self.port, delay)
+        return SourceRetryableError(f"{self.device}: {why} on {self.port}; reopening in {delay:.1f} s")
+
+    def _reconnect(self) -> None:
+        wait = self._reconnect_at - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        try:
+            self.open()
+        except SourceRetryableError as exc:
+            self.counters["reconnect_failures"] += 1
+            delay = self.backoff.next_delay()
+            self._reconnect_at = time.monotonic() + delay
+            raise SourceRetryableError(f"{exc}; next try in {delay:.1f} s") from None
+
+    def _count_stale(self) -> None:
+        if self._client is not None and self._client.stale_bytes:
+            self.counters["garbage_bytes"] += self._client.stale_bytes
+            self._client.stale_bytes = 0
+
+    # -- polling ------------------------------------------------------------
+    def read(self) -> Reading | None:
+        """Wait for the next poll slot, poll (with retries), return the Reading or None."""
+        if self._client is None:
+            self._reconnect()
+        wait = self._next_poll - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._next_poll = time.monotonic() + self.poll_interval
+        words = self._poll()
+        if words is None:
+            self._silent_polls += 1
+            self.counters["polls_failed"] += 1
+            if self._silent_polls >= self.reopen_after:
+                raise self._line_lost(f"no valid reply for {self._silent_polls} polls")
+            return None
+        self._silent_polls = 0
+        self.backoff.reset()
+        raw = np.array([r.from_raw(w) for r, w in zip(self.rmap.registers, words)])
+        values = np.full(N_CHANNELS, np.nan)
+        values[self._columns] = raw
+        self.counters["reads_ok"] += 1
+        return Reading(self.device, time.time(), self.plausibility.clean(values))
+
+    def _poll(self) -> list[int] | None:
+        """One poll: up to 1 + retries requests; the register words or None."""
+        assert self._client is not None
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self.counters["retries"] += 1
+            started = time.perf_counter()
+            try:
+                reply = self._client.read_holding_registers(
+                    self.rmap.start, count=self.rmap.count, device_id=self.slave_id
+                )
+            except ConnectionException:
+                self._count_stale()
+                raise self._line_lost("serial line lost") from None
+            except ModbusIOException:
+                reply = None
+            except ModbusException as exc:  # a malformed frame pymodbus could not decode
+                self.counters["bad_frames"] += 1
+                log.debug("%s: undecodable reply: %s", self.device, exc)
+                reply = None
+            finally:
+                if self._client is not None:
+                    self._count_stale()
+                    self._count_capture()
+            if reply is None:
+                self.counters["timeouts"] += 1
+                continue
+            if reply.isError():
+                code = getattr(reply, "exception_code", 0)
+                if code in FATAL_EXCEPTION_CODES:
+                    raise SourceFatalError(
+                        f"{self.device}: slave {self.slave_id} answered {FATAL_EXCEPTION_CODES[code]} for "
+                        f"registers {self.rmap.start}..{self.rmap.start + self.rmap.count - 1} "
+                        f"(map {self.rmap.name}): wrong register map or slave id"
+                    )
+                self.counters["exception_replies"] += 1
+                continue
+            if len(reply.registers) < self.rmap.count:
+                self.counters["bad_frames"] += 1
+                continue
+            self.last_round_trip = time.perf_counter() - started
+            return list(reply.registers)
+        return None
+
+    def _count_capture(self) -> None:
+        assert self._client is not None
+        check = check_reply(bytes(self._client.capture), self.slave_id, READ_HOLDING, self.rmap.count)
+        self._client.capture.clear()
+        if check.crc_error:
+            self.counters["crc_errors"] += 1
+        if check.garbage_bytes:
+            self.counters["garbage_bytes"] += check.garbage_bytes

@@ -1,0 +1,246 @@
+"""Read a pump that publishes its own state over MQTT (``pumps/{device}/state``).
+
+Some pumps (or their Wi-Fi modules) push JSON instead of being polled. The
+agent subscribes with QoS 1 and turns each valid ``PumpState`` into a
+Reading. MQTT 5 is tried first; a broker that refuses it (an MQTT 3.1.1-only
+broker such as amqtt) gets a 3.1.1 connection instead.
+
+Whatever arrives is untrusted. A payload is rejected whole, counted in
+``rejected_payloads`` and ``rejected[reason]`` and logged with the reason,
+when it is oversized, not JSON, uses the non-standard NaN/Infinity literals,
+does not match the PumpState fields, names another device, names channels
+this agent does not know, or is older than the last reading (a stale or
+duplicate delivery). A valid payload with an implausible value keeps its
+other channels; that channel becomes NaN and ``out_of_range[channel]`` counts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import queue
+import threading
+import time
+import uuid
+from collections import Counter
+from urllib.parse import urlparse
+
+import paho.mqtt.client as mqtt
+from pydantic import ValidationError
+
+from edge.reading import Reading
+from edge.sources.base import Backoff, Source, SourceFatalError, SourceRetryableError
+from heatwatch.channels import BY_NAME
+from heatwatch.contract import MAX_PAYLOAD_BYTES, PumpState, pump_state_topic
+
+log = logging.getLogger(__name__)
+
+# CONNACK reasons that a retry cannot fix (MQTT 5 codes; 3.1.1 codes 4/5 map onto 134/135)
+_FATAL_CONNACK = {"Bad user name or password", "Not authorized", "Client identifier not valid", "Banned"}
+_PROTOCOL_REFUSED = {"Unsupported protocol version", "Unsupported Protocol Version"}
+
+
+class _Rejected(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def _no_constants(name: str) -> float:
+    raise _Rejected("nan_literal", f"non-standard JSON number {name}")
+
+
+class MqttSource(Source):
+    """Subscribe to one pump's state topic; ``read()`` returns the next valid Reading."""
+
+    def __init__(
+        self,
+        device: str,
+        url: str,
+        *,
+        qos: int = 1,
+        read_timeout: float = 1.0,
+        connect_timeout: float = 5.0,
+        max_buffered: int = 10_000,
+        client_id: str | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        super().__init__(device)
+        parts = urlparse(url)
+        if parts.scheme != "mqtt" or not parts.hostname:
+            raise SourceFatalError(f"broker URL {url!r}: expected mqtt://host[:port]")
+        self.host, self.port = parts.hostname, parts.port or 1883
+        self.auth = (parts.username, parts.password) if parts.username else None
+        self.topic = pump_state_topic(device)
+        self.qos = qos
+        self.read_timeout = read_timeout
+        self.connect_timeout = connect_timeout
+        self.client_id = client_id or f"heatwatch-edge-{device}-{uuid.uuid4().hex[:8]}"
+        self.backoff = backoff or Backoff(initial=1.0, factor=2.0, maximum=30.0)
+        self.protocol: int | None = None  # the one the broker accepted
+        self._queue: queue.Queue[Reading] = queue.Queue(maxsize=max_buffered)
+        self._client: mqtt.Client | None = None
+        self._connected = threading.Event()
+        self._connack: threading.Event = threading.Event()
+        self._refusal: str | None = None
+        self._last_ts = -math.inf
+        self._reopen_at = 0.0
+        self._lock = threading.Lock()  # counters are touched from paho's thread
+        self._log_counts: Counter[str] = Counter()
+
+    # -- connection ---------------------------------------------------------
+    def open(self) -> None:
+        """Connect (MQTT 5, else 3.1.1) and subscribe; retryable if the broker is away."""
+        for protocol in (mqtt.MQTTv5, mqtt.MQTTv311):
+            if self._try_connect(protocol):
+                self.protocol = protocol
+                return
+            if self._refusal not in _PROTOCOL_REFUSED:
+                break
+            log.info("%s: broker refused MQTT 5 (%s); falling back to 3.1.1", self.device, self._refusal)
+        if self._refusal in _FATAL_CONNACK:
+            raise SourceFatalError(f"{self.device}: broker {self.host}:{self.port} refused the agent: {self._refusal}")
+        raise SourceRetryableError(f"{self.device}: broker {self.host}:{self.port} unreachable ({self._refusal})")
+
+    def _try_connect(self, protocol: int) -> bool:
+        self.close()
+        self._connack.clear()
+        self._refusal = None
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=protocol)
+        if self.auth:
+            client.username_pw_set(*self.auth)
+        client.reconnect_delay_set(min_delay=int(self.backoff.initial) or 1, max_delay=int(self.backoff.maximum))
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        self._client = client
+        try:
+            client.connect(self.host, self.port, keepalive=30)
+        except OSError as exc:
+            self._refusal = str(exc)
+            self.close()
+            return False
+        client.loop_start()
+        if not self._connack.wait(self.connect_timeout):
+            self._refusal = self._refusal or f"no CONNACK in {self.connect_timeout:.0f} s"
+        if not self._connected.is_set():
+            self.close()
+            return False
+        return True
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.disconnect()
+            client.loop_stop()
+        self._connected.clear()
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
+        if reason_code.is_failure:
+            self._refusal = str(reason_code)
+            self._connack.set()
+            client.disconnect()  # stop paho retrying a refused connection on its own
+            return
+        if self.counters["connects"]:
+            self._count("reconnects")
+        self._count("connects")
+        client.subscribe(self.topic, qos=self.qos)
+        self._connected.set()
+        self._connack.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
+        if self._connected.is_set():
+            self._count("disconnects")
+            log.warning("%s: broker connection lost (%s); paho reconnects", self.device, reason_code)
+        self._connected.clear()
+        if not self._connack.is_set():
+            # refused at the protocol level before any CONNACK we could read (e.g. 3.1.1-only broker)
+            self._refusal = self._refusal or str(reason_code)
+            self._connack.set()
+
+    # -- messages -------------------------------------------------------------
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._lock:
+            self.counters[key] += n
+
+    def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:  # noqa: ANN001
+        try:
+            reading = self._parse(msg.payload)
+        except _Rejected as exc:
+            self._reject(exc.reason, str(exc))
+            return
+        try:
+            self._queue.put_nowait(reading)
+        except queue.Full:
+            self._reject("buffer_full", f"agent not reading; {self._queue.maxsize} readings already waiting")
+            return
+        self._count("messages_ok")
+
+    def _reject(self, reason: str, detail: str) -> None:
+        with self._lock:
+            self.counters["rejected_payloads"] += 1
+            self.counters[f"rejected[{reason}]"] += 1
+            self._log_counts[reason] += 1
+            n = self._log_counts[reason]
+        if n <= 10 or n % 1000 == 0:
+            log.warning("%s: rejected payload on %s (%s, #%d): %s", self.device, self.topic, reason, n, detail)
+
+    def _parse(self, payload: bytes) -> Reading:
+        """Validate one payload into a cleaned Reading, or raise _Rejected saying why."""
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            raise _Rejected("oversized", f"{len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+        try:
+            data = json.loads(payload, parse_constant=_no_constants)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise _Rejected("not_json", f"payload is not JSON ({exc})") from None
+        try:
+            state = PumpState.model_validate(data, strict=True)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(root)"
+            raise _Rejected("bad_fields", f"field {where!r}: {first['msg']}") from None
+        if state.device != self.device:
+            raise _Rejected("wrong_device", f"payload device {state.device!r} on {self.topic}")
+        unknown = sorted(set(state.values) - set(BY_NAME))
+        if unknown:
+            raise _Rejected("unknown_channel", f"unknown channel(s) {', '.join(unknown)}")
+        if not math.isfinite(state.ts):
+            raise _Rejected("bad_fields", f"ts {state.ts} is not a finite time")
+        with self._lock:
+            if state.ts <= self._last_ts:
+                raise _Rejected("stale", f"ts {state.ts} not after last reading {self._last_ts}")
+            self._last_ts = state.ts
+            reading = self.plausibility.reading(self.device, state.ts, state.values)
+        return reading
+
+    def _reopen(self) -> None:
+        """open() again after a failed open, no sooner than the backoff allows."""
+        wait = self._reopen_at - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        try:
+            self.open()
+        except SourceRetryableError:
+            self._count("reconnect_failures")
+            self._reopen_at = time.monotonic() + self.backoff.next_delay()
+            raise
+        self.backoff.reset()
+
+    # -- the Source API --------------------------------------------------------
+    def read(self, timeout: float | None = None) -> Reading | None:
+        """The next valid reading, waiting up to ``timeout`` (default ``read_timeout``).
+
+        Returns None when nothing arrived in time. Raises SourceRetryableError
+        when the broker is gone and nothing is buffered (paho is reconnecting).
+        """
+        if self._client is None:
+            self._reopen()
+        try:
+            reading = self._queue.get(timeout=self.read_timeout if timeout is None else timeout)
+        except queue.Empty:
+            if not self._connected.is_set():
+                raise SourceRetryableError(f"{self.device}: not connected to {self.host}:{self.port}; reconnecting") from None
+            return None
+        self._count("reads_ok")
+        return reading
