@@ -1,0 +1,334 @@
+"""Drain the outbox to the broker: MQTT QoS 1, ack on PUBACK only.
+
+Why it is shaped like this:
+
+* The reading loop never waits for the network. ``start()`` runs paho's
+  network loop in its thread and a small *drain* thread that moves batches
+  from the outbox into a bounded in-flight window; ``put_*`` on the outbox
+  wakes it.
+* An outbox row is deleted only when its PUBACK arrives (``on_publish`` with
+  the message id). A crash between publish and PUBACK re-sends the row on the
+  next start: at-least-once, and the gateway dedups by ``(device, stream, seq)``.
+* Persistent session (MQTT 5 ``clean_start=False`` + session expiry, or 3.1.1
+  ``clean_session=False``) with a fixed client id per device, so the broker and
+  paho resume unacknowledged messages after a reconnect.
+* MQTT 5 first; a broker that answers "Unsupported protocol version" (amqtt,
+  old brokers) gets 3.1.1 from then on (``protocol="auto"``).
+* Last will: retained ``Status(online=False)`` on the status topic; on every
+  connect a retained ``Status(online=True)``.
+* Reconnect with exponential backoff (paho's ``reconnect_delay_set``).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from edge.outbox import Outbox, OutboxItem
+from heatwatch.contract import Status, agent_topic
+
+log = logging.getLogger(__name__)
+
+_UNSUPPORTED_PROTOCOL = 0x84  # MQTT 5 reason code; paho maps a 3.1.1 CONNACK rc=1 onto it
+_PROTOCOLS = {"auto": mqtt.MQTTv5, "5": mqtt.MQTTv5, "3.1.1": mqtt.MQTTv311}
+
+
+@dataclass
+class PublisherConfig:
+    """Where and how one device's agent talks to the broker."""
+
+    device: str
+    host: str = "127.0.0.1"
+    port: int = 1883
+    client_id: str = ""  # default "heatwatch-<device>": fixed, so the session survives restarts
+    username: str | None = None  # per-device broker credentials
+    password: str | None = None
+    tls: bool = False
+    ca_file: str | None = None  # None with tls=True: the system's trust store
+    cert_file: str | None = None  # client certificate (mutual TLS)
+    key_file: str | None = None
+    tls_insecure: bool = False  # skip hostname verification: test benches only
+    keepalive: int = 30
+    protocol: str = "auto"  # "auto" (5, falling back to 3.1.1) | "5" | "3.1.1"
+    session_expiry: int = 7 * 24 * 3600  # seconds the broker keeps our session (MQTT 5)
+    inflight: int = 100  # published, not yet PUBACKed
+    reconnect_min_delay: float = 1.0
+    reconnect_max_delay: float = 60.0
+    # "auto" only: a broker that accepts the TCP connection but never answers an
+    # MQTT 5 CONNECT within this many seconds is treated as 3.1.1-only (amqtt
+    # stalls on a v5 CONNECT carrying a will instead of refusing it)
+    connack_timeout: float = 10.0
+    agent_version: str = ""
+
+    def __post_init__(self) -> None:
+        if self.protocol not in _PROTOCOLS:
+            raise ValueError(f"protocol must be one of {sorted(_PROTOCOLS)}, not {self.protocol!r}")
+        if self.inflight < 1:
+            raise ValueError("inflight must be at least 1")
+        if not self.client_id:
+            self.client_id = f"heatwatch-{self.device}"
+
+
+@dataclass
+class PublisherCounters:
+    connects: int = 0
+    disconnects: int = 0
+    connect_refused: int = 0
+    protocol_fallbacks: int = 0
+    published: int = 0  # publish calls, re-sends included
+    acked: int = 0  # PUBACKs that deleted an outbox row
+    refused: int = 0  # PUBACK with a failure reason (e.g. not authorized): row kept
+    publish_errors: int = 0
+    in_flight: int = 0
+
+
+class Publisher:
+    """One device's MQTT link. ``start()``, then just ``outbox.put_*``; ``stop()`` at exit.
+
+    ``on_connect_hooks`` run (in paho's thread) after every successful connect,
+    e.g. Home Assistant discovery; they get the publisher and may call
+    ``publish_retained``.
+    """
+
+    def __init__(
+        self,
+        config: PublisherConfig,
+        outbox: Outbox,
+        on_connect_hooks: list[Callable[["Publisher"], None]] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.outbox = outbox
+        self.on_connect_hooks = list(on_connect_hooks or [])
+        self.clock = clock
+        self.counters = PublisherCounters()
+        self.protocol = _PROTOCOLS[config.protocol]
+        self._connected = threading.Event()
+        self._stop = threading.Event()
+        self._fallback = threading.Event()
+        self._acks: collections.deque[tuple[int, ReasonCode]] = collections.deque()  # from paho's thread
+        self._inflight: dict[int, OutboxItem] = {}  # mid -> item, drain thread only
+        self._client: mqtt.Client | None = None
+        self._socket_opened_at: float | None = None  # monotonic; None once CONNACK came
+        self._drain_thread: threading.Thread | None = None
+
+    # ---- lifecycle -----------------------------------------------------
+    def start(self) -> "Publisher":
+        self._client = self._make_client()
+        self._client.connect_async(self.config.host, self.config.port, self.config.keepalive,
+                                   clean_start=False if self.protocol == mqtt.MQTTv5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
+                                   properties=self._connect_properties())
+        self._client.loop_start()
+        self._drain_thread = threading.Thread(target=self._drain, name=f"publisher-{self.config.device}", daemon=True)
+        self._drain_thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Say offline (retained), disconnect cleanly, stop the threads. Unacked
+        rows stay in the outbox for the next start."""
+        self._stop.set()
+        self.outbox.changed.set()
+        if self._drain_thread:
+            self._drain_thread.join(timeout)
+        client = self._client
+        if client is not None:
+            if self._connected.is_set():
+                try:
+                    client.publish(self.status_topic, self._status(False), qos=1, retain=True).wait_for_publish(timeout)
+                except (RuntimeError, ValueError):
+                    pass
+            client.disconnect()
+            client.loop_stop()
+        self._connected.clear()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    @property
+    def status_topic(self) -> str:
+        return agent_topic(self.config.device, "status")
+
+    def publish_retained(self, topic: str, payload: bytes | str) -> None:
+        """QoS 1 retained publish outside the outbox (configuration, not data)."""
+        if self._client is not None:
+            self._client.publish(topic, payload, qos=1, retain=True)
+
+    def stats(self) -> dict[str, float | str | bool]:
+        d: dict[str, float | str | bool] = dict(self.counters.__dict__)
+        d["connected"] = self.connected
+        d["protocol"] = "5" if self.protocol == mqtt.MQTTv5 else "3.1.1"
+        return d
+
+    # ---- the client ----------------------------------------------------
+    def _make_client(self) -> mqtt.Client:
+        cfg = self.config
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=cfg.client_id,
+            protocol=self.protocol,
+            clean_session=None if self.protocol == mqtt.MQTTv5 else False,
+            reconnect_on_failure=True,
+        )
+        if cfg.username is not None:
+            client.username_pw_set(cfg.username, cfg.password)
+        if cfg.tls:
+            client.tls_set(
+                ca_certs=cfg.ca_file, certfile=cfg.cert_file, keyfile=cfg.key_file,
+                cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+            client.tls_insecure_set(cfg.tls_insecure)
+        client.will_set(self.status_topic, self._status(False), qos=1, retain=True)
+        client.reconnect_delay_set(int(max(1, cfg.reconnect_min_delay)), int(max(1, cfg.reconnect_max_delay)))
+        client.max_inflight_messages_set(cfg.inflight)
+        client.max_queued_messages_set(0)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        client.on_socket_open = self._on_socket_open
+        return client
+
+    def _connect_properties(self) -> Properties | None:
+        if self.protocol != mqtt.MQTTv5:
+            return None
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.config.session_expiry
+        return props
+
+    def _status(self, online: bool) -> bytes:
+        return Status(device=self.config.device, online=online, ts=self.clock(),
+                      agent_version=self.config.agent_version).to_json()
+
+    # ---- paho callbacks (paho's network thread: never block, never raise) ----
+    def _on_socket_open(self, client: mqtt.Client, userdata: object, sock: object) -> None:
+        self._socket_opened_at = time.monotonic()
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
+                    reason_code: ReasonCode, properties: Properties | None) -> None:
+        self._socket_opened_at = None
+        if reason_code.is_failure:
+            self.counters.connect_refused += 1
+            if reason_code.value == _UNSUPPORTED_PROTOCOL and self.config.protocol == "auto" \
+                    and self.protocol == mqtt.MQTTv5:
+                log.warning("%s:%s refused MQTT 5; falling back to 3.1.1", self.config.host, self.config.port)
+                self._fallback.set()
+                self.outbox.changed.set()
+            else:
+                log.error("broker refused connection: %s", reason_code)
+            return
+        self.counters.connects += 1
+        log.info("connected to %s:%s (MQTT %s, session present: %s)", self.config.host, self.config.port,
+                 "5" if self.protocol == mqtt.MQTTv5 else "3.1.1", flags.session_present)
+        client.publish(self.status_topic, self._status(True), qos=1, retain=True)
+        for hook in self.on_connect_hooks:
+            try:
+                hook(self)
+            except Exception:  # a hook must never take the link down
+                log.exception("on-connect hook %r failed", hook)
+        self._connected.set()
+        self.outbox.changed.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags,
+                       reason_code: ReasonCode, properties: Properties | None) -> None:
+        if self._connected.is_set():
+            self.counters.disconnects += 1
+            log.warning("disconnected from broker: %s", reason_code)
+        self._connected.clear()
+
+    def _on_publish(self, client: mqtt.Client, userdata: object, mid: int,
+                    reason_code: ReasonCode, properties: Properties | None) -> None:
+        # paho holds its message lock here: hand over to the drain thread, take no locks
+        self._acks.append((mid, reason_code))
+        self.outbox.changed.set()
+
+    # ---- the drain thread ----------------------------------------------
+    def _drain(self) -> None:
+        while not self._stop.is_set():
+            self.outbox.changed.clear()  # before the work: a put during it wakes the next wait
+            try:
+                if self._fallback.is_set() or self._connack_overdue():
+                    self._switch_to_311()
+                self._settle_acks()
+                if self._connected.is_set():
+                    self._fill_window()
+            except Exception:  # e.g. disk full on ack: log, back off, keep the agent alive
+                log.exception("publisher drain step failed")
+                time.sleep(1.0)
+            self.outbox.changed.wait(0.5)
+        self._settle_acks()
+
+    def _connack_overdue(self) -> bool:
+        opened = self._socket_opened_at
+        if (self.config.protocol != "auto" or self.protocol != mqtt.MQTTv5 or opened is None
+                or self._connected.is_set()):
+            return False
+        if time.monotonic() - opened < self.config.connack_timeout:
+            return False
+        log.warning("%s:%s did not answer an MQTT 5 CONNECT in %.0f s; falling back to 3.1.1",
+                    self.config.host, self.config.port, self.config.connack_timeout)
+        return True
+
+    def _fill_window(self) -> None:
+        room = self.config.inflight - len(self._inflight)
+        if room <= 0:
+            return
+        client = self._client
+        assert client is not None
+        for item in self.outbox.next_batch(room):
+            info = client.publish(item.topic, item.payload, qos=1)
+            self.counters.published += 1
+            if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+                # paho did not take it: give the row back, try again later
+                self.counters.publish_errors += 1
+                self.outbox.release([item])
+                break
+            # NO_CONN: paho keeps QoS 1 messages and sends them after the reconnect
+            self._inflight[info.mid] = item
+        self.counters.in_flight = len(self._inflight)
+
+    def _settle_acks(self) -> None:
+        done: list[OutboxItem] = []
+        while self._acks:
+            mid, reason = self._acks.popleft()
+            item = self._inflight.pop(mid, None)
+            if item is None:
+                continue  # status or discovery message, not an outbox row
+            if reason.is_failure:
+                # e.g. 0x87 not authorized: the row stays on disk (leased until restart)
+                self.counters.refused += 1
+                log.error("broker refused %s seq %s: %s", item.topic, item.seq, reason)
+                continue
+            done.append(item)
+        if done:
+            self.counters.acked += self.outbox.ack(done)
+        self.counters.in_flight = len(self._inflight)
+
+    def _switch_to_311(self) -> None:
+        """Throw the MQTT 5 client away and connect again speaking 3.1.1."""
+        self._fallback.clear()
+        self._socket_opened_at = None
+        old = self._client
+        if old is not None:
+            old.disconnect()
+            old.loop_stop()
+        self.outbox.release(self._inflight.values())
+        self._inflight.clear()
+        self._acks.clear()
+        self.protocol = mqtt.MQTTv311
+        self.counters.protocol_fallbacks += 1
+        self._client = self._make_client()
+        self._client.connect_async(self.config.host, self.config.port, self.config.keepalive)
+        self._client.loop_start()
