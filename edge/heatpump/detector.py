@@ -47,6 +47,7 @@ class HeatPumpResult:
     ready: bool
     score: float  # max |level| over targets; 0 before commissioning ends
     evidence: Evidence
+    targets: np.ndarray  # this reading's monitored channels (TARGET_NAMES order)
 
 
 def targets_from(X: np.ndarray, refrigerant: str) -> np.ndarray:
@@ -111,7 +112,7 @@ class HeatPumpDetector:
         sensor = self.checks.update(ts, x, steady)
         if self.model is None:
             self._collect(ts, f, y, steady)
-            return HeatPumpResult(ts, steady, False, 0.0, Evidence(ts=ts, sensor_findings=sensor, ready=False))
+            return HeatPumpResult(ts, steady, False, 0.0, Evidence(ts=ts, sensor_findings=sensor, ready=False), y)
         assert self.alarm is not None
         if steady and expected is not None:
             self.shift.update(ts, y, expected)
@@ -123,7 +124,7 @@ class HeatPumpDetector:
             if not math.isnan(levels[j]) and not math.isnan(self.shift.observed[j])
         }
         score = float(np.nanmax(np.abs(levels))) if shifts else 0.0
-        return HeatPumpResult(ts, steady, True, score, Evidence(ts=ts, shifts=shifts, sensor_findings=sensor))
+        return HeatPumpResult(ts, steady, True, score, Evidence(ts=ts, shifts=shifts, sensor_findings=sensor), y)
 
     def _collect(self, ts: float, f: np.ndarray, y: np.ndarray, steady: bool) -> None:
         bucket = int(ts // 60)
@@ -147,3 +148,31 @@ class HeatPumpDetector:
 
 
 assert len(CHANNEL_NAMES) == len(INDEX)
+
+
+def detector_state(d: HeatPumpDetector) -> dict:
+    """What a restart must not lose: the learned model, alarm levels and running shifts.
+
+    A restart during commissioning starts commissioning again (the buffer of
+    training rows is not kept); a restart after it resumes judging at once.
+    """
+    return {
+        "version": 1,
+        "start_ts": d.start_ts,
+        "model": d.model.to_dict() if d.model is not None else None,
+        "alarm": d.alarm.tolist() if d.alarm is not None else None,
+        "shift": d.shift.state(),
+        "checks": d.checks.state(),
+        "gate_last_transient_ts": d.gate.last_transient_ts,
+    }
+
+
+def restore_detector(d: HeatPumpDetector, state: dict) -> None:
+    if state.get("version") != 1 or state.get("model") is None:
+        return
+    d.start_ts = float(state["start_ts"])
+    d.model = HealthyModel.from_dict(state["model"])
+    d.alarm = np.asarray(state["alarm"], dtype=float)
+    d.shift.load_state(state["shift"])
+    d.checks.load_state(state["checks"])
+    d.gate.last_transient_ts = float(state["gate_last_transient_ts"])

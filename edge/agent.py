@@ -1,0 +1,183 @@
+"""The edge agent for one pump: source -> pipeline -> outbox -> publisher.
+
+The reading loop never waits on the network: readings and events go into the
+durable outbox and the publisher drains it in its own thread. What the agent
+knows right now (health, active faults, predicted trip, counters) is in
+``status()`` for a local display.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlparse
+
+import numpy as np
+
+from edge.aggregate import TelemetryAggregator
+from edge.config import AgentConfig
+from edge.heatpump.detector import HeatPumpDetectorConfig, detector_state, restore_detector
+from edge.outbox import Outbox, OutboxError
+from edge.pipeline import PumpPipeline
+from edge.publisher import Publisher, PublisherConfig
+from edge.sources.base import Source, SourceFatalError
+from heatwatch import __version__
+from heatwatch.channels import DERIVED_NAMES
+from heatwatch.derived import derive_matrix
+
+log = logging.getLogger(__name__)
+STATE_SAVE_EVERY = 3600.0  # seconds of reading time between detector state saves
+
+
+@dataclass
+class AgentStatus:
+    device: str
+    readings: int = 0
+    last_ts: float = math.nan
+    ready: bool = False
+    health: float = 0.0  # the detector's score now (1 = alarm level)
+    active: dict[str, dict[str, Any]] = field(default_factory=dict)  # fault -> last raise event
+    trips: list[dict[str, Any]] = field(default_factory=list)
+    events: int = 0
+
+
+def build_source(cfg: AgentConfig) -> Source:
+    s = cfg.source
+    if s.kind == "modbus":
+        from edge.sources.modbus_source import ModbusSource
+
+        kwargs: dict[str, Any] = dict(slave_id=s.slave_id, register_map=s.register_map, baudrate=s.baudrate,
+                                      parity=s.parity, poll_interval=s.poll_interval, timeout=s.timeout,
+                                      retries=s.retries)
+        if s.use_pump_clock:
+            kwargs["use_pump_clock"] = True
+        return ModbusSource(cfg.device, s.port, **kwargs)
+    from edge.sources.mqtt_source import MqttSource
+
+    return MqttSource(cfg.device, s.url)
+
+
+def publisher_config(cfg: AgentConfig) -> PublisherConfig:
+    b = cfg.broker
+    u = urlparse(b.url)
+    tls = b.tls or u.scheme == "mqtts"
+    return PublisherConfig(
+        device=cfg.device, host=u.hostname or "127.0.0.1", port=u.port or (8883 if tls else 1883),
+        username=b.username or u.username or None, password=b.password or u.password or None,
+        tls=tls, ca_file=b.ca_file or None, cert_file=b.cert_file or None, key_file=b.key_file or None,
+        protocol=b.protocol, keepalive=b.keepalive, agent_version=__version__,
+    )
+
+
+class EdgeAgent:
+    def __init__(self, cfg: AgentConfig, source: Source | None = None,
+                 on_event: Callable[[dict[str, Any]], None] | None = None):
+        self.cfg = cfg
+        self.source = source or build_source(cfg)
+        det_cfg = HeatPumpDetectorConfig(commissioning_seconds=cfg.detector.commissioning_days * 86400.0,
+                                         refrigerant=cfg.refrigerant)
+        self.pipeline = PumpPipeline.with_config(cfg.device, det_cfg, cfg.detector.rule_files or None)
+        self.state_path = Path(cfg.detector.state_path) if cfg.detector.state_path else None
+        self._restore()
+        Path(cfg.outbox.path).parent.mkdir(parents=True, exist_ok=True)
+        self.outbox = Outbox(cfg.outbox.path, max_telemetry_rows=cfg.outbox.max_telemetry_rows)
+        self.aggregator = TelemetryAggregator(cfg.device, interval=cfg.telemetry_interval)
+        hooks = []
+        if cfg.home_assistant_discovery:
+            from edge.ha_discovery import discovery_hook
+
+            hooks.append(discovery_hook(cfg.device))
+        self.publisher = Publisher(publisher_config(cfg), self.outbox, on_connect_hooks=hooks)
+        self.status = AgentStatus(cfg.device)
+        self.on_event = on_event
+        self._last_save = math.nan
+
+    # -- lifecycle ------------------------------------------------------------
+    def run(self, stop: threading.Event, max_readings: int | None = None) -> None:
+        """Read until ``stop`` is set (or ``max_readings``); then flush and close cleanly."""
+        self.publisher.start()
+        try:
+            self.source.open()
+        except SourceFatalError:
+            self.publisher.stop()
+            raise
+        except Exception as exc:  # retryable: the source reconnects on read
+            log.warning("%s: source not ready yet: %s", self.cfg.device, exc)
+        try:
+            for reading in self.source.readings(stop):
+                self.handle(reading.ts, reading.values)
+                if max_readings is not None and self.status.readings >= max_readings:
+                    break
+        finally:
+            body = self.aggregator.flush()
+            if body:
+                self.outbox.put_telemetry(body)
+            self._save(force=True)
+            self.source.close()
+            self.publisher.stop()
+            self.outbox.close()
+
+    # -- one reading ------------------------------------------------------------
+    def handle(self, ts: float, values: np.ndarray) -> None:
+        result, events = self.pipeline.process(ts, values)
+        st = self.status
+        st.readings += 1
+        st.last_ts = ts
+        st.ready = result.ready
+        st.health = result.score
+        for ev in events:
+            try:
+                self.outbox.put_event(ev)
+            except OutboxError as exc:  # counted by the outbox; never stop reading
+                log.error("%s: event refused: %s", self.cfg.device, exc)
+                continue
+            st.events += 1
+            if ev["kind"] in ("fault", "sensor_fault"):
+                st.active[ev["fault"]] = ev
+            elif ev["kind"] == "fault_cleared":
+                st.active.pop(ev["fault"], None)
+            elif ev["kind"] == "trip":
+                st.trips.append(ev)
+            if self.on_event:
+                self.on_event(ev)
+        derived = derive_matrix(values[None, :], self.cfg.refrigerant)[0]
+        body = self.aggregator.add(ts, values, dict(zip(DERIVED_NAMES, derived.tolist())), result.score)
+        if body:
+            self.outbox.put_telemetry(body)
+        self._save()
+
+    def counters(self) -> dict[str, Any]:
+        return {
+            "source": dict(self.source.counters),
+            "outbox": self.outbox.stats(),
+            "publisher": self.publisher.stats(),
+            "aggregator": vars(self.aggregator.counters),
+        }
+
+    # -- detector state across restarts -------------------------------------------
+    def _restore(self) -> None:
+        if self.state_path and self.state_path.is_file():
+            try:
+                restore_detector(self.pipeline.detector, json.loads(self.state_path.read_text()))
+                log.info("%s: restored the learned healthy model from %s", self.cfg.device, self.state_path)
+            except (ValueError, KeyError, TypeError) as exc:
+                log.error("%s: detector state %s unreadable (%s); commissioning again", self.cfg.device,
+                          self.state_path, exc)
+
+    def _save(self, force: bool = False) -> None:
+        if not self.state_path or not self.pipeline.detector.ready:
+            return
+        ts = self.status.last_ts
+        if not force and not math.isnan(self._last_save) and ts - self._last_save < STATE_SAVE_EVERY:
+            return
+        self._last_save = ts
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(detector_state(self.pipeline.detector)))
+        os.replace(tmp, self.state_path)  # atomic: a power cut leaves the old or the new file
+

@@ -1,0 +1,156 @@
+"""edge.toml: one pump's agent configuration, checked on load.
+
+Errors name the file, the section and the key, and say what is expected.
+Example files are in deploy/ (edge-serial.toml, edge-mqtt.toml).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from heatwatch.contract import DEVICE_ID_PATTERN
+from heatwatch.refrigerant import REFRIGERANTS
+
+import re
+
+
+class ConfigError(ValueError):
+    """The agent's config file is wrong; the message says where and how."""
+
+
+@dataclass
+class SourceConfig:
+    kind: str = "modbus"  # modbus | mqtt
+    port: str = "/dev/ttyUSB0"
+    baudrate: int = 9600
+    parity: str = "N"
+    slave_id: int = 1
+    poll_interval: float = 10.0
+    timeout: float = 1.0
+    retries: int = 2
+    register_map: str = "heatwatch_generic"
+    use_pump_clock: bool = False  # stamp readings with the controller's clock (simulated pumps)
+    url: str = ""  # kind = "mqtt": mqtt://host:port of the pump's own broker
+
+
+@dataclass
+class BrokerConfig:
+    url: str = "mqtt://127.0.0.1:1883"
+    username: str = ""
+    password: str = ""
+    tls: bool = False
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    protocol: str = "auto"  # auto | 5 | 3.1.1
+    keepalive: int = 30
+
+
+@dataclass
+class OutboxConfig:
+    path: str = "/var/lib/heatwatch/outbox.db"
+    max_telemetry_rows: int = 100_000  # ~70 days of one-minute intervals before downsampling
+
+
+@dataclass
+class DetectorSection:
+    commissioning_days: float = 7.0
+    state_path: str = ""  # where the learned healthy model is kept across restarts
+    rule_files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AgentConfig:
+    device: str
+    refrigerant: str = "R32"
+    telemetry_interval: float = 60.0
+    home_assistant_discovery: bool = False
+    source: SourceConfig = field(default_factory=SourceConfig)
+    broker: BrokerConfig = field(default_factory=BrokerConfig)
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    detector: DetectorSection = field(default_factory=DetectorSection)
+
+
+def load_config(path: str | Path) -> AgentConfig:
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: not valid TOML ({exc})") from None
+    return parse_config(doc, path.name)
+
+
+def parse_config(doc: dict[str, Any], name: str = "edge.toml") -> AgentConfig:
+    top = dict(doc)
+    device = top.pop("device", None)
+    if not isinstance(device, dict) or "id" not in device:
+        raise ConfigError(f"{name}: [device] id is required (e.g. id = \"hp-000\")")
+    dev_id = str(device["id"])
+    if not re.match(DEVICE_ID_PATTERN, dev_id):
+        raise ConfigError(f"{name}: [device] id {dev_id!r}: letters, digits, '_', '.', '-' only, at most 64")
+    refrigerant = device.get("refrigerant", "R32")
+    if refrigerant not in REFRIGERANTS:
+        raise ConfigError(f"{name}: [device] refrigerant {refrigerant!r}: one of {', '.join(REFRIGERANTS)}")
+    cfg = AgentConfig(device=dev_id, refrigerant=refrigerant)
+    extra = set(device) - {"id", "refrigerant"}
+    if extra:
+        raise ConfigError(f"{name}: [device] unknown key(s): {', '.join(sorted(extra))}")
+    sections = {"source": SourceConfig, "broker": BrokerConfig, "outbox": OutboxConfig, "detector": DetectorSection}
+    for section, cls in sections.items():
+        setattr(cfg, section, _section(top.pop(section, {}), cls, section, name))
+    tel = top.pop("telemetry", {})
+    cfg.telemetry_interval = float(_typed(tel.get("interval", 60.0), float, "telemetry", "interval", name))
+    ha = top.pop("home_assistant", {})
+    cfg.home_assistant_discovery = bool(_typed(ha.get("discovery", False), bool, "home_assistant", "discovery", name))
+    if top:
+        raise ConfigError(f"{name}: unknown section(s): {', '.join(sorted(top))}")
+    _check(cfg, name)
+    return cfg
+
+
+def _section(raw: Any, cls: type, section: str, name: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{name}: [{section}] must be a table")
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(raw) - set(known)
+    if unknown:
+        raise ConfigError(f"{name}: [{section}] unknown key(s): {', '.join(sorted(unknown))}")
+    obj = cls()
+    for key, value in raw.items():
+        default = getattr(obj, key)
+        setattr(obj, key, _typed(value, type(default), section, key, name))
+    return obj
+
+
+def _typed(value: Any, kind: type, section: str, key: str, name: str) -> Any:
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{name}: [{section}] {key} = {value!r}: expected {kind.__name__}")
+    return value
+
+
+def _check(cfg: AgentConfig, name: str) -> None:
+    s = cfg.source
+    if s.kind not in ("modbus", "mqtt"):
+        raise ConfigError(f"{name}: [source] kind {s.kind!r}: expected \"modbus\" or \"mqtt\"")
+    if s.kind == "mqtt" and urlparse(s.url).scheme != "mqtt":
+        raise ConfigError(f"{name}: [source] url {s.url!r}: expected mqtt://host:port")
+    if s.poll_interval <= 0:
+        raise ConfigError(f"{name}: [source] poll_interval must be > 0 seconds")
+    if not 1 <= s.slave_id <= 247:
+        raise ConfigError(f"{name}: [source] slave_id {s.slave_id}: Modbus allows 1..247")
+    if urlparse(cfg.broker.url).scheme not in ("mqtt", "mqtts"):
+        raise ConfigError(f"{name}: [broker] url {cfg.broker.url!r}: expected mqtt://host:port or mqtts://")
+    if cfg.broker.protocol not in ("auto", "5", "3.1.1"):
+        raise ConfigError(f"{name}: [broker] protocol {cfg.broker.protocol!r}: auto, 5 or 3.1.1")
+    if cfg.telemetry_interval <= 0:
+        raise ConfigError(f"{name}: [telemetry] interval must be > 0 seconds")
+    if cfg.detector.commissioning_days <= 0:
+        raise ConfigError(f"{name}: [detector] commissioning_days must be > 0")
