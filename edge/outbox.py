@@ -181,15 +181,23 @@ class Outbox:
     def put_event(self, event: Event | Mapping[str, Any]) -> int:
         """Store an event durably; returns its seq. ``seq`` given by the caller is
         replaced (the outbox owns the numbering); a missing ``event_id`` is made."""
-        fields = _fields(event)
+        fields = self._fields(event)
         fields.setdefault("event_id", uuid.uuid4().hex)
         return self._put("event", Event, fields)
 
     def put_telemetry(self, telemetry: Telemetry | Mapping[str, Any]) -> int:
         """Store one aggregated interval durably; returns its seq."""
-        seq = self._put("telemetry", Telemetry, _fields(telemetry))
+        seq = self._put("telemetry", Telemetry, self._fields(telemetry))
         self._enforce_bound()
         return seq
+
+    def _fields(self, msg: Any) -> dict[str, Any]:
+        if hasattr(msg, "model_dump"):
+            return msg.model_dump()
+        if isinstance(msg, Mapping):
+            return dict(msg)
+        self.counters.rejected += 1
+        raise OutboxError(f"expected a contract model or a mapping of fields, got {type(msg).__name__}")
 
     def _put(self, stream: str, model: type[Event] | type[Telemetry], fields: dict[str, Any]) -> int:
         device = fields.get("device")
@@ -432,12 +440,6 @@ def _opt(fn: Any, x: float | None, y: float | None) -> float | None:
     return fn(vals) if vals else None
 
 
-def _fields(msg: Any) -> dict[str, Any]:
-    if hasattr(msg, "model_dump"):
-        return msg.model_dump()
-    if isinstance(msg, Mapping):
-        return dict(msg)
-    raise OutboxError(f"expected a contract model or a mapping of fields, got {type(msg).__name__}")
 
 
 def load_payload(item: OutboxItem) -> dict[str, Any]:
