@@ -1,0 +1,78 @@
+"""SKAB valve1 benchmark: runs the real `heatwatch detect` on each run and scores it pooled.
+
+    .venv/bin/python bench/skab_bench.py [--data DIR] [--anomaly-free]
+
+SKAB's protocol: first 400 rows of each run train, the rest is scored
+pointwise, runs are pooled. F1 = TP/(TP+(FP+FN)/2), FAR = FP/(FP+TN),
+MAR = FN/(FN+TP). Labels are read only here, to count; the detector never
+sees them (they are passed to --exclude). The data stays in ../shared
+(GPL-3.0, not copied into the repo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_DATA = Path("/work/shared/datasets/skab")
+TRAIN = 400
+PUBLISHED = [("Conv-AE", 0.78, 13.55, 28.02), ("MSET", 0.78, 39.73, None), ("T-squared+Q (PCA)", 0.76, 26.62, None)]
+
+
+def run_detect(csv_path: Path, out: Path, extra: list[str]) -> None:
+    cmd = [sys.executable, "-m", "heatwatch.cli", "detect", str(csv_path), "--out", str(out), *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"heatwatch detect failed on {csv_path}: {proc.stderr.strip()}")
+
+
+def read_column(path: Path, name: str, delimiter: str) -> np.ndarray:
+    with path.open() as f:
+        rows = list(csv.DictReader(f, delimiter=delimiter))
+    return np.array([float(r[name]) for r in rows])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--anomaly-free", action="store_true", help="also report the FAR on anomaly-free/ runs")
+    args = ap.parse_args()
+    files = sorted((args.data / "valve1").glob("*.csv"), key=lambda p: int(p.stem) if p.stem.isdigit() else p.stem)
+    if not files:
+        raise SystemExit(f"no SKAB valve1 files under {args.data}")
+    tp = fp = fn = tn = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in files:
+            out = Path(tmp) / f"{f.stem}.scores.csv"
+            run_detect(f, out, ["--train-rows", str(TRAIN), "--exclude", "anomaly,changepoint"])
+            pred = read_column(out, "anomaly", ",")[TRAIN:].astype(bool)
+            label = read_column(f, "anomaly", ";")[TRAIN:].astype(bool)
+            a, b, c, d = (int(np.sum(pred & label)), int(np.sum(pred & ~label)),
+                          int(np.sum(~pred & label)), int(np.sum(~pred & ~label)))
+            tp, fp, fn, tn = tp + a, fp + b, fn + c, tn + d
+            print(f"  {f.name:>7}: TP {a:4d} FP {b:4d} FN {c:4d} TN {d:4d}")
+        f1 = tp / (tp + (fp + fn) / 2) if tp + fp + fn else 0.0
+        far = 100.0 * fp / (fp + tn) if fp + tn else 0.0
+        mar = 100.0 * fn / (fn + tp) if fn + tp else 0.0
+        print(f"\nSKAB valve1, {len(files)} runs pooled, rows after the first {TRAIN}:")
+        print(f"  {'heatwatch detect':<20} F1 {f1:.3f}  FAR {far:5.2f} %  MAR {mar:5.2f} %")
+        for name, pf1, pfar, pmar in PUBLISHED:
+            print(f"  {name:<20} F1 {pf1:.2f}   FAR {pfar:5.2f} %  MAR " + (f"{pmar:5.2f} %" if pmar else "   -"))
+        print("  (published figures are on all SKAB test parts, not valve1 alone)")
+        if args.anomaly_free:
+            free = sorted((args.data / "anomaly-free").glob("*.csv"))
+            for f in free:
+                out = Path(tmp) / "free.scores.csv"
+                run_detect(f, out, ["--train-rows", str(TRAIN)])
+                pred = read_column(out, "anomaly", ",")[TRAIN:]
+                print(f"  anomaly-free {f.name}: FAR {100 * pred.mean():.2f} % over {len(pred)} rows")
+
+
+if __name__ == "__main__":
+    main()
