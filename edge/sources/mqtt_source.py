@@ -83,6 +83,7 @@ class MqttSource(Source):
         self._client: mqtt.Client | None = None
         self._connected = threading.Event()
         self._connack: threading.Event = threading.Event()
+        self._subscribed = threading.Event()
         self._refusal: str | None = None
         self._last_ts = -math.inf
         self._reopen_at = 0.0
@@ -114,6 +115,8 @@ class MqttSource(Source):
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        self._subscribed.clear()
         self._client = client
         try:
             client.connect(self.host, self.port, keepalive=30)
@@ -125,6 +128,11 @@ class MqttSource(Source):
         if not self._connack.wait(self.connect_timeout):
             self._refusal = self._refusal or f"no CONNACK in {self.connect_timeout:.0f} s"
         if not self._connected.is_set():
+            self.close()
+            return False
+        # readings published from now on must not be missed: wait for the SUBACK
+        if not self._subscribed.wait(self.connect_timeout) or self._refusal:
+            self._refusal = self._refusal or f"no SUBACK for {self.topic} in {self.connect_timeout:.0f} s"
             self.close()
             return False
         return True
@@ -148,6 +156,14 @@ class MqttSource(Source):
         client.subscribe(self.topic, qos=self.qos)
         self._connected.set()
         self._connack.set()
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:  # noqa: ANN001
+        refused = [rc for rc in reason_codes if rc.is_failure]
+        if refused:
+            self._count("subscribe_refused")
+            log.error("%s: broker refused subscription to %s: %s", self.device, self.topic, refused[0])
+            self._refusal = "Not authorized"  # an ACL that denies the topic: retrying will not help
+        self._subscribed.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
         if self._connected.is_set():
