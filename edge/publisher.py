@@ -245,7 +245,8 @@ class Publisher:
                        reason_code: ReasonCode, properties: Properties | None) -> None:
         if self._connected.is_set():
             self.counters.disconnects += 1
-            log.warning("disconnected from broker: %s", reason_code)
+            if not self._stop.is_set():
+                log.warning("disconnected from broker: %s", reason_code)
         self._connected.clear()
 
     def _on_publish(self, client: mqtt.Client, userdata: object, mid: int,
