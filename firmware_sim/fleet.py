@@ -1,0 +1,480 @@
+"""A fleet of simulated heat pumps, produced chunk by chunk.
+
+    fleet = Fleet(load_scenario("healthy_fleet"))
+    for chunk in fleet.chunks(steps=1440):
+        chunk.values   # (n, n_devices, n_channels) as the sensors report them
+
+Per chunk: weather for all pumps at all times (vectorized); one short loop over
+time for the few true states (tank temperature, indoor temperature, outdoor
+temperature the building feels); cycling, defrost and hold timers with
+cumulative sums; the refrigerant cycle as array algebra (:mod:`plant`); a
+first-order lag for the thermal inertia of pipes and sensors; protection
+trips found on the result. A trip changes the rest of the chunk for that pump
+(it stops, restarts after a delay, locks out after 3 trips in 60 min), so the
+chunk is recomputed from the same random draws until no new trip appears;
+trips are rare, so this costs little. Random numbers come from separate
+streams per purpose, so values do not depend on the chunk size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+
+from heatwatch.channels import CHANNEL_NAMES, ERROR_LOCKOUT, INDEX, MODE_DHW, MODE_HEATING, MODE_OFF, TRIP_CODES, WATER_KW_PER_LPM_K
+from heatwatch.faults import SENSOR_FAULTS
+from heatwatch.refrigerant import p_sat, t_sat
+
+from firmware_sim import plant
+from firmware_sim.climate import Weather
+from firmware_sim.plant import F_MIN, F_NOM, GAINS_K, Severity
+from firmware_sim.scenario import DAY, Scenario
+from firmware_sim.sensors import SensorModel
+
+# Not (yet) in heatwatch.channels.TRIP_CODES: liquid flooding back to the compressor.
+FLOOD_BACK_CODE = TRIP_CODES.get("flood_back", 6)
+TRIP_KINDS = ("high_pressure", "discharge_overtemp", "overcurrent", "flow_switch", "low_pressure", "flood_back")
+RESTART_DELAY_S = 600.0
+LOCKOUT_TRIPS, LOCKOUT_WINDOW_S = 3, 3600.0
+LP_HOLD_S, FLOODBACK_HOLD_S, STARTUP_MASK_S = 600.0, 300.0, 360.0
+
+# channels with thermal inertia: (time constant running, time constant stopped) in minutes
+_LAGGED = ("t_flow", "t_return", "t_discharge", "t_suction", "t_evap", "t_cond", "t_liquid", "p_high", "p_low")
+_TAU_ON = np.array([1.5, 2.0, 3.0, 1.0, 1.0, 1.0, 1.5, 0.7, 0.7])
+_TAU_OFF = np.array([8.0, 8.0, 20.0, 5.0, 4.0, 4.0, 5.0, 2.0, 2.0])
+
+
+@dataclass
+class FaultTruth:
+    device: str
+    fault: str
+    channel: str | None
+    onset_ts: float
+    trip_ts: float | None = None
+    trip_kind: str | None = None
+
+
+@dataclass
+class TripEvent:
+    device: str
+    ts: float
+    kind: str
+    lockout: bool = False
+
+
+@dataclass
+class Chunk:
+    ts: np.ndarray  # (n,) unix seconds
+    values: np.ndarray  # (n, n_devices, n_channels) as reported
+    fault: list[str]  # per device: fault name or ""
+    fault_active: np.ndarray  # (n, n_devices) bool
+    tripped: np.ndarray  # (n, n_devices) bool, from the first trip on
+    # the noise-free truth behind the values: every channel by name plus heat_kw, q_evap_kw,
+    # cop, superheat, subcooling, severity, frost_phase, running, t_building
+    truth: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class Fleet:
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.devices: list[str] = scenario.device_ids
+        self.step_seconds = float(scenario.step_s)
+        self.start_ts = float(scenario.start_ts)
+        self.n_steps = scenario.n_steps
+        self.refrigerant = scenario.refrigerant
+        D = len(self.devices)
+        specs = [scenario.devices.get(d) for d in self.devices]
+        param_rng = np.random.default_rng(np.random.SeedSequence([scenario.seed, 1]))
+        self.params = plant.make_params(
+            D, param_rng, scenario.climate, scenario.refrigerant,
+            [s.capacity_kw if s else None for s in specs], [s.emitters if s else None for s in specs])
+        # pump faults: onset (s after start) and rate (severity per day) per device and fault field
+        self.pump_faults: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.sensor_faults: list[tuple[int, str, int, float, float]] = []  # (device, type, channel idx, onset_s, rate)
+        self.fault_names = [""] * D
+        self.fault_onset_s = np.full(D, np.inf)
+        self.truth: list[FaultTruth] = []
+        self._truth_by_dev: dict[int, FaultTruth] = {}
+        for d, spec in enumerate(specs):
+            for fs in (spec.faults if spec else ()):
+                self.fault_names[d] = fs.type
+                self.fault_onset_s[d] = fs.onset_s
+                t = FaultTruth(self.devices[d], fs.type, fs.channel, self.start_ts + fs.onset_s)
+                self.truth.append(t)
+                self._truth_by_dev[d] = t
+                if fs.type in SENSOR_FAULTS:
+                    self.sensor_faults.append((d, fs.type, INDEX[fs.channel], fs.onset_s, fs.rate))
+                else:
+                    fld = plant.FAULT_FIELD[fs.type]
+                    onset, rate = self.pump_faults.setdefault(fld, (np.full(D, np.inf), np.zeros(D)))
+                    onset[d], rate[d] = fs.onset_s, fs.rate
+        self.trips: list[TripEvent] = []
+
+    def chunks(self, steps: int = 1440):
+        """Successive chunks of ``steps`` time steps until the scenario ends (a fresh run each call)."""
+        if steps < 1:
+            raise ValueError("steps must be >= 1")
+        for t in self.truth:
+            t.trip_ts, t.trip_kind = None, None
+        self.trips = []
+        run = _Run(self)
+        i0 = 0
+        while i0 < self.n_steps:
+            n = min(steps, self.n_steps - i0)
+            yield run.advance(i0, n)
+            i0 += n
+
+    def iso(self, ts: float) -> str:
+        return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def run_length(cond: np.ndarray, carry: np.ndarray) -> np.ndarray:
+    """Consecutive True values ending at each row (axis 0), continuing ``carry`` from before the chunk."""
+    n = cond.shape[0]
+    idx = np.arange(1, n + 1)[:, None]
+    last_false = np.where(cond, 0, idx)
+    np.maximum.accumulate(last_false, axis=0, out=last_false)
+    return idx - last_false + np.where(last_false == 0, carry[None, :], 0)
+
+
+def _e_sat_water(t):
+    return 6.112 * np.exp(17.62 * t / (243.12 + t))
+
+
+def _e_sat_ice(t):
+    return 6.112 * np.exp(22.46 * t / (272.62 + t))
+
+
+def frost_rate_per_min(t_out, rh, t_coil):
+    """Defrosts needed per minute of running (Zhu et al. frosting map, driven by the vapour-pressure gap).
+
+    No frost at or above +6 °C or when the coil is above 0 °C or the air too dry; severe
+    (a defrost every ~30 min) near 0..+5 °C at high humidity, moderate (~60 min), mild
+    (~165 min and longer) in cold, dry air.
+    """
+    gap = rh / 100.0 * _e_sat_water(t_out) - _e_sat_ice(np.minimum(t_coil, 0.0))
+    frosting = (t_out < 6.0) & (t_coil < 0.0) & (gap > 0.25)
+    interval = np.clip(80.0 / np.maximum(gap, 1e-3), 30.0, 300.0)
+    return np.where(frosting, 1.0 / interval, 0.0)
+
+
+class _Run:
+    """The evolving state of one pass through a scenario."""
+
+    def __init__(self, fleet: Fleet):
+        self.f = fleet
+        sc = fleet.scenario
+        D = len(fleet.devices)
+        self.D = D
+        streams = np.random.SeedSequence([sc.seed, 2]).spawn(4)
+        self.weather = Weather(sc.climate, D, np.random.default_rng(streams[0]), fleet.start_ts)
+        self.rng_dhw = np.random.default_rng(streams[1])
+        self.sensors = SensorModel(fleet, np.random.default_rng(streams[2]))
+        p = fleet.params
+        init = np.random.default_rng(streams[3])
+        self.tank = init.uniform(p.dhw_start, p.dhw_target)
+        self.t_in = p.t_set.copy()
+        self.t_b: np.ndarray | None = None
+        self.dhw = np.zeros(D, bool)
+        self.theta = init.random(D)
+        self.frost = init.random(D) * 0.5
+        self.def_start = np.full(D, -10**9)  # absolute step of the last defrost start
+        self.def_len = np.ones(D, dtype=np.int64)
+        self.lag: np.ndarray | None = None
+        self.run_on = np.zeros(D, np.int64)
+        self.lp_hold = np.zeros(D, np.int64)
+        self.fb_hold = np.zeros(D, np.int64)
+        self.blocked_until = np.full(D, -1, dtype=np.int64)  # absolute step until which a trip holds the compressor
+        self.block_code = np.zeros(D, np.int64)
+        self.lockout = np.zeros(D, bool)
+        self.recent = [[] for _ in range(D)]  # absolute steps of recent trips
+        self.first_trip = np.full(D, -1, dtype=np.int64)
+
+    # ------------------------------------------------------------------ chunk
+    def advance(self, i0: int, n: int) -> Chunk:
+        f, p, D = self.f, self.f.params, self.D
+        dt = f.step_seconds
+        steps = i0 + np.arange(n)
+        ts = f.start_ts + steps * dt
+        t_out, rh = self.weather.sample(ts)
+        if self.t_b is None:
+            self.t_b = t_out[0].copy()
+        local_h = (ts / 3600.0 + 1.0) % 24.0
+        night = ((local_h >= 22.0) | (local_h < 6.0))[:, None]
+        # hot water draws: showers in the morning and evening, smaller draws in between
+        profile = np.interp(local_h, [0, 5.5, 7, 9, 12, 17, 19.5, 22, 24], [0.05, 0.05, 3, 1.2, 0.6, 0.8, 2.5, 0.6, 0.05])
+        lam = p.draws_per_day[None, :] * (profile / 24.0 / 1.0)[:, None] * (dt / 3600.0)
+        draw = (self.rng_dhw.random((n, D)) < lam) * self.rng_dhw.uniform(2.0, 6.0, (n, D))
+        draw_amt = draw * (0.2326 / np.asarray(p.tank_kwh_k))[None, :] * 1.0  # K for a ~200 l tank
+
+        el = steps * dt  # seconds since start
+        sev = Severity()
+        for fld, (onset, rate) in f.pump_faults.items():
+            setattr(sev, fld, np.maximum(el[:, None] - onset[None, :], 0.0) / DAY * rate[None, :])
+        fault_active = el[:, None] >= f.fault_onset_s[None, :]
+
+        # estimates for control decisions (what the controller plans with)
+        t_set_eff = p.t_set[None, :] - night * p.setback[None, :]
+        t_fsp_base = None
+        # DHW heating rate (K per step) at 80 % of max frequency
+        g_dhw = plant.capacity_factor(t_out - 8.0, 56.0, f.refrigerant)
+        q_dhw = p.q_nom * 0.8 * p.f_max / F_NOM * g_dhw
+        dhw_rate = q_dhw * (dt / 3600.0) / p.tank_kwh_k
+        new_trips: list[tuple[int, int, str]] = []  # (device, absolute step, kind)
+        for _ in range(200):
+            blocked, code, lock_rows = self._blocked(steps, new_trips)
+            t_b, t_in, tank, dhw, end_state = self._controller(t_out, t_set_eff, draw_amt, dhw_rate, blocked, lock_rows)
+            t_fsp_base = plant.heating_curve(p, t_b)
+            out = self._physics(steps, dt, t_out, rh, t_b, t_in, tank, dhw, t_set_eff, night, t_fsp_base, sev, blocked)
+            trips = self._find_trips(steps, out, new_trips)
+            if not trips:
+                break
+            new_trips.extend(trips)
+        self._commit(steps, new_trips, end_state, out)
+        out["error_code"] = np.where(blocked, code, 0).astype(float)
+        tripped = (self.first_trip[None, :] >= 0) & (steps[:, None] >= np.where(self.first_trip >= 0, self.first_trip, 1 << 62)[None, :])
+        truth_vals = np.stack([out[c] for c in CHANNEL_NAMES], axis=-1)
+        values = self.sensors.report(steps, ts, truth_vals)
+        truth = {c: out[c] for c in CHANNEL_NAMES}
+        for k in ("heat_kw", "q_evap_kw", "cop", "superheat", "subcooling", "frost_phase", "running", "t_building"):
+            truth[k] = out[k]
+        sv = np.zeros((n, D))
+        for fld in f.pump_faults:
+            sv = sv + getattr(sev, fld)
+        truth["severity"] = sv
+        return Chunk(ts=ts, values=values, fault=list(f.fault_names), fault_active=fault_active, tripped=tripped, truth=truth)
+
+    # ------------------------------------------------------------- trip state
+    def _blocked(self, steps, new_trips):
+        """Blocked mask and error code from the carried trip state plus this chunk's new trips."""
+        n, D = len(steps), self.D
+        until = np.broadcast_to(self.blocked_until, (n, D)).copy()
+        blocked = steps[:, None] < self.blocked_until[None, :]
+        code = np.broadcast_to(self.block_code, (n, D)).copy()
+        lock_rows = np.broadcast_to(self.lockout, (n, D)).copy()
+        restart = int(round(RESTART_DELAY_S / self.f.step_seconds))
+        window = LOCKOUT_WINDOW_S / self.f.step_seconds
+        recent = [list(r) for r in self.recent]
+        for d, s, kind in sorted(new_trips, key=lambda t: t[1]):
+            i = s - steps[0]
+            recent[d] = [r for r in recent[d] if s - r < window] + [s]
+            kc = FLOOD_BACK_CODE if kind == "flood_back" else TRIP_CODES[kind]
+            blocked[i:i + restart, d] = True
+            code[i:i + restart, d] = kc
+            if len(recent[d]) >= LOCKOUT_TRIPS:
+                lock_rows[i:, d] = True
+        del until
+        blocked |= lock_rows
+        code = np.where(lock_rows, ERROR_LOCKOUT, code)
+        return blocked, code, lock_rows
+
+    def _find_trips(self, steps, out, known):
+        f, p = self.f, self.f.params
+        dt = f.step_seconds
+        run = out["comp_on"] & ~out["blocked"]
+        ref = f.refrigerant
+        hp = out["p_high"] > plant.HP_TRIP_BAR[ref]
+        dis = out["t_discharge"] > plant.DISCHARGE_TRIP_C
+        oc = out["compressor_a"] > p.i_trip[None, :]
+        fs = out["flow_lpm"] < p.v_min[None, :]
+        warm = out["run_on"] * dt >= STARTUP_MASK_S
+        lp = run_length(run & ~out["defrost_b"] & (out["p_low"] < plant.LP_TRIP_BAR[ref]), self.lp_hold) * dt >= LP_HOLD_S
+        dsh = out["t_discharge"] - t_sat(out["p_high"], ref)
+        fb = run_length(run & warm & ~out["defrost_b"] & (dsh < plant.FLOODBACK_DSH_K), self.fb_hold) * dt >= FLOODBACK_HOLD_S
+        conds = (hp, dis, oc, fs, lp, fb)
+        any_trip = run & (hp | dis | oc | fs | lp | fb)
+        last_known = {}
+        for d, s, _ in known:
+            last_known[d] = max(last_known.get(d, -1), s)
+        trips = []
+        cols = np.nonzero(any_trip.any(axis=0))[0]
+        for d in cols:
+            rows = np.nonzero(any_trip[:, d])[0]
+            rows = rows[steps[rows] > last_known.get(d, -1)]
+            if len(rows) == 0:
+                continue
+            i = rows[0]
+            kind = next(k for k, c in zip(TRIP_KINDS, conds) if c[i, d])
+            trips.append((int(d), int(steps[i]), kind))
+        return trips
+
+    def _commit(self, steps, new_trips, end_state, out):
+        """Carry the state at the end of the chunk into the next one and record trips."""
+        f = self.f
+        restart = int(round(RESTART_DELAY_S / f.step_seconds))
+        window = LOCKOUT_WINDOW_S / f.step_seconds
+        for d, s, kind in sorted(new_trips, key=lambda t: t[1]):
+            self.recent[d] = [r for r in self.recent[d] if s - r < window] + [s]
+            self.blocked_until[d] = s + restart
+            self.block_code[d] = FLOOD_BACK_CODE if kind == "flood_back" else TRIP_CODES[kind]
+            lock = len(self.recent[d]) >= LOCKOUT_TRIPS and not self.lockout[d]
+            if len(self.recent[d]) >= LOCKOUT_TRIPS:
+                self.lockout[d] = True
+            ts = f.start_ts + s * f.step_seconds
+            f.trips.append(TripEvent(f.devices[d], ts, kind, lockout=bool(lock)))
+            if self.first_trip[d] < 0:
+                self.first_trip[d] = s
+                t = f._truth_by_dev.get(d)
+                if t is not None and t.trip_ts is None:
+                    t.trip_ts, t.trip_kind = ts, kind
+        (self.t_b, self.t_in, self.tank, self.dhw) = end_state
+        self.theta, self.frost, self.def_start, self.def_len, self.lag, self.run_on, self.lp_hold, self.fb_hold = out["carry"]
+
+    # ------------------------------------------------------------ controller
+    def _controller(self, t_out, t_set_eff, draw_amt, dhw_rate, blocked, lock_rows):
+        """The sequential states: building-felt outdoor temperature, indoor, tank, DHW mode."""
+        p, dt = self.f.params, self.f.step_seconds
+        n = t_out.shape[0]
+        a_b = 1.0 - np.exp(-dt / (10 * 3600.0))
+        a_up = 1.0 - np.exp(-dt / (3 * 3600.0))
+        a_dn = 1.0 - np.exp(-dt / (40 * 3600.0))
+        a_loss = dt / 3600.0 * 0.012
+        t_b, t_in, tank, dhw = self.t_b.copy(), self.t_in.copy(), self.tank.copy(), self.dhw.copy()
+        out_b, out_in, out_tank = (np.empty((n, self.D)) for _ in range(3))
+        out_dhw = np.empty((n, self.D), bool)
+        start, target = p.dhw_start, p.dhw_target
+        avail_all = ~blocked
+        for i in range(n):
+            t_b += a_b * (t_out[i] - t_b)
+            avail = avail_all[i]
+            tank -= a_loss * (tank - 20.0) + draw_amt[i] * (tank - 10.0) / 40.0
+            dhw |= tank < start
+            heat = dhw & avail
+            tank += heat * dhw_rate[i]
+            dhw &= tank < target
+            free = t_b + GAINS_K
+            goal = np.where(avail, np.maximum(t_set_eff[i], free), free)
+            t_in += np.where(goal > t_in, np.where(avail, a_up, a_dn), a_dn) * (goal - t_in)
+            out_b[i], out_in[i], out_tank[i], out_dhw[i] = t_b, t_in, tank, heat
+        return out_b, out_in, out_tank, out_dhw, (t_b, t_in, tank, dhw)
+
+    # --------------------------------------------------------------- physics
+    def _physics(self, steps, dt, t_out, rh, t_b, t_in, tank, dhw, t_set_eff, night, t_fsp, sev, blocked):
+        f, p, D = self.f, self.f.params, self.D
+        ref = f.refrigerant
+        n = len(steps)
+        q_nom = p.q_nom[None, :]
+        # heating demand: loss above internal gains, plus recovery after setback or an outage
+        q_req = p.h_kw_k * np.maximum(t_set_eff - GAINS_K - t_b, 0.0) + 4.0 * p.h_kw_k * np.maximum(p.t_set - t_in, 0.0)
+        season = q_req > 0.05
+        t_fsp = t_fsp - 1.5 * night * p.setback
+        # the controller's own capacity estimate (healthy pump) sets modulation and cycling
+        g_est = plant.capacity_factor(t_out - 6.5, t_fsp + 3.5, ref)
+        q_min = q_nom * F_MIN / F_NOM * g_est
+        duty = q_req / q_min
+        period_min = np.clip(np.maximum(10.0 / np.maximum(duty, 1e-3), 8.0 / np.maximum(1.0 - duty, 1e-3)), 20.0, 150.0)
+        theta = self.theta[None, :] + np.cumsum(dt / 60.0 / period_min, axis=0)
+        cyc_on = (duty >= 1.0) | ((theta % 1.0) < duty)
+        heating = season & ~dhw & cyc_on & ~blocked
+        comp_pre = heating | (dhw & ~blocked)
+        # defrost: frost grows while running, a defrost starts each time a whole interval's worth has built up
+        q_rel_est = np.where(dhw, 0.8 * p.f_max / F_NOM * g_est, np.minimum(np.maximum(q_req, q_min), 1.3 * q_nom) / q_nom)
+        d_est = plant.evap_approach(q_rel_est, plant.fan_rel(q_rel_est)) * (1.0 + 0.8 * np.minimum(sev.evap, 1.5)) + 4.0 * np.asarray(sev.leak)
+        rate = frost_rate_per_min(t_out, rh, t_out - d_est) * (1.0 + 1.5 * np.minimum(sev.evap, 1.5))
+        frost = self.frost[None, :] + np.cumsum(np.where(comp_pre, rate * dt / 60.0, 0.0), axis=0)
+        prev = np.concatenate([self.frost[None, :], frost[:-1]], axis=0)
+        starts = np.floor(frost) > np.floor(prev)
+        dur_min = np.where(np.asarray(sev.evap) > 0.4 + 0 * t_out, 15.0,
+                           np.minimum(5.0 + 4.0 * np.clip((2.0 - t_out) / 10.0, 0.0, 1.0) + 6.0 * np.asarray(sev.evap), 15.0))
+        dur = np.maximum(np.ceil(dur_min * 60.0 / dt), 1).astype(np.int64)
+        srow = np.where(starts, steps[:, None], self.def_start[None, :] - 0)
+        srow = np.where(starts, srow, -(1 << 40))
+        last = np.maximum.accumulate(np.maximum(srow, self.def_start[None, :]), axis=0)
+        dlen = np.where(starts, dur, 0)
+        # duration of the defrost that started at `last`
+        idx_last = np.clip(last - steps[0], 0, n - 1)
+        dlen_last = np.where(last >= steps[0], np.take_along_axis(dur, idx_last, axis=0), self.def_len[None, :])
+        since = steps[:, None] - last
+        defrost = (since < dlen_last) & ~blocked
+        phase = np.clip(since / np.maximum(dlen_last, 1), 0.0, 1.0)
+        frost_phase = frost % 1.0
+        comp_on = comp_pre | defrost
+        del dlen
+
+        # --- running: heating or hot water
+        v = plant.water_flow(p, sev) * np.ones((n, 1))
+        q_tgt = np.where(dhw, p.q_nom * 0.8 * p.f_max / F_NOM * g_est,
+                         np.where(duty < 1.0, q_min, q_req))
+        q_tgt = np.maximum(q_tgt, 0.3)
+        sp = np.where(dhw, np.minimum(tank + 5.0, 54.0), t_fsp + np.where(duty < 1.0, 1.5 * (1.0 - duty), 0.0))
+        dt_design = q_tgt / (WATER_KW_PER_LPM_K * p.v_nom)
+        r = plant.running_cycle(p, ref, sev, t_out, q_tgt, sp, dt_design, v, frost_phase)
+
+        # --- stopped: pressures equalize to the coldest part, discharge cools to ambient
+        circulating = season | dhw
+        water_idle = np.where(circulating, np.where(blocked, np.minimum(t_fsp, t_in + 3.0),
+                                                    t_fsp - 0.5 * np.minimum(q_req, q_min) / (WATER_KW_PER_LPM_K * p.v_nom) - 1.0),
+                              t_in + 1.0)
+        p_eq = p_sat(t_out + 1.5, ref)
+
+        # --- defrost: reverse cycle, heat taken from the water, coil warms to ~12 °C
+        t_e_w = water_idle - 12.0
+        coil = (t_out - 8.0) + (12.0 - (t_out - 8.0)) * phase
+        t_c_d = np.maximum(coil + 6.0, t_e_w + 8.0)
+        q_def = 0.45 * p.q_nom
+        pd_hi, pd_lo = p_sat(t_c_d, ref), p_sat(t_e_w, ref)
+        t_dis_d = (t_e_w + 5.0 + plant.K0) * (pd_hi / pd_lo) ** (0.16 / 1.16) - plant.K0 + 4.0
+        p_comp_d = 0.3 * p.q_nom
+
+        on = comp_on & ~defrost
+        W = lambda run_v, def_v, off_v: np.where(on, run_v, np.where(defrost, def_v, off_v))  # noqa: E731
+        out: dict[str, np.ndarray] = {}
+        flow_v = np.where(circulating | defrost, v, 0.0)
+        out["flow_lpm"] = flow_v
+        t_ret_def = water_idle
+        targets = {
+            "t_flow": W(r["t_flow"], t_ret_def - q_def / (WATER_KW_PER_LPM_K * v), water_idle),
+            "t_return": W(r["t_return"], t_ret_def, water_idle),
+            "t_discharge": W(r["t_discharge"], t_dis_d, t_out + 8.0),
+            "t_suction": W(r["t_suction"], t_e_w + 5.0, t_out + 1.0),
+            "t_evap": W(r["t_evap"], coil, t_out),
+            "t_cond": W(r["t_cond"], t_e_w, water_idle),
+            "t_liquid": W(r["t_liquid"], t_e_w + 2.0, water_idle),
+            "p_high": W(r["p_high"], pd_hi, p_eq),
+            "p_low": W(r["p_low"], pd_lo, p_eq),
+        }
+        # first-order lag: pipes, sensor wells, pressure equalization
+        u = np.stack([targets[c] for c in _LAGGED], axis=1)  # (n, k, D)
+        tau = np.where(comp_on[:, None, :], _TAU_ON[None, :, None], _TAU_OFF[None, :, None]) * 60.0
+        alpha = 1.0 - np.exp(-dt / tau)
+        x = u[0].copy() if self.lag is None else self.lag.copy()
+        lagged = np.empty_like(u)
+        for i in range(n):
+            x += alpha[i] * (u[i] - x)
+            lagged[i] = x
+        for j, c in enumerate(_LAGGED):
+            out[c] = lagged[:, j, :]
+        out["t_outdoor"] = t_out
+        out["t_dhw"] = tank
+        out["t_indoor"] = t_in
+        out["compressor_hz"] = W(r["compressor_hz"], 0.7 * p.f_max, 0.0)
+        out["compressor_a"] = W(r["compressor_a"], p_comp_d * 1000.0 / (230.0 * p.pf), 0.0)
+        out["power_w"] = W(r["power_w"], (p_comp_d + 0.075) * 1000.0, np.where(circulating, 60.0, 15.0))
+        out["fan_rpm"] = W(r["fan_rpm"], 0.0, 0.0)
+        out["eev_pct"] = W(r["eev_pct"], 60.0, 0.0)
+        out["defrost"] = defrost.astype(float)
+        out["mode"] = np.where(dhw, MODE_DHW, np.where(season, MODE_HEATING, MODE_OFF)).astype(float)
+        out["heat_kw"] = W(r["heat_kw"], -q_def, 0.0)
+        out["q_evap_kw"] = W(r["q_evap_kw"], 0.0, 0.0)
+        out["cop"] = W(r["cop"], np.nan, np.nan)
+        out["superheat"] = W(r["superheat"], np.nan, np.nan)
+        out["subcooling"] = W(r["subcooling"], np.nan, np.nan)
+        out["frost_phase"] = frost_phase
+        out["running"] = comp_on
+        out["t_building"] = t_b
+        out["comp_on"] = comp_on
+        out["defrost_b"] = defrost
+        out["blocked"] = blocked
+        run_on = run_length(comp_on, self.run_on)
+        out["run_on"] = run_on
+        # carry to the next chunk
+        ref_ = plant.LP_TRIP_BAR[ref]
+        run = comp_on & ~blocked
+        lp_hold = run_length(run & ~defrost & (out["p_low"] < ref_), self.lp_hold)[-1]
+        dsh = out["t_discharge"] - t_sat(out["p_high"], ref)
+        warm = run_on * dt >= STARTUP_MASK_S
+        fb_hold = run_length(run & warm & ~defrost & (dsh < plant.FLOODBACK_DSH_K), self.fb_hold)[-1]
+        out["carry"] = (theta[-1] % 1.0, frost[-1], last[-1], dlen_last[-1], x, run_on[-1], lp_hold, fb_hold)
+        return out

@@ -1,0 +1,290 @@
+"""Scenario files: which pumps, where, when, for how long, and what breaks.
+
+A scenario is a small YAML file (format in docs/scenarios.md). ``load_scenario``
+takes a path or the name of a built-in file in ``firmware_sim/scenarios`` and
+returns a validated :class:`Scenario`; anything wrong raises
+:class:`ScenarioError` whose message names the file and the field, e.g.
+``one_leak.yaml: devices.hp-003.faults[0].onset: 90d is after the end (60d)``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import yaml
+
+from heatwatch.channels import CHANNEL_NAMES
+from heatwatch.faults import FAULTS, SENSOR_FAULTS
+from heatwatch.refrigerant import REFRIGERANTS
+
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+CLIMATES = ("stockholm", "oslo", "milan")
+EMITTERS = ("underfloor", "radiators")
+# channels a sensor fault may hit: the measured ones, not controller states
+SENSOR_CHANNELS = tuple(c for c in CHANNEL_NAMES if c not in ("defrost", "mode", "error_code"))
+DAY = 86400.0
+_UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": DAY, "w": 7 * DAY, "y": 365 * DAY}
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(s|min|m|h|d|w|y)\s*$")
+
+
+class ScenarioError(ValueError):
+    """A scenario file is wrong; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """One fault on one pump.
+
+    ``rate`` is in severity per day for pump faults (severity 1 = the pump is
+    at its protection limits in typical weather, so ``time_to_trip = 1/rate``)
+    and in the channel's units for sensor faults (drift per day, noise σ,
+    dropout fraction); ``magnitude`` is the same as ``rate`` for sensor faults.
+    """
+
+    type: str
+    onset_s: float  # seconds after the scenario start
+    rate: float  # see above
+    channel: str | None = None
+
+    @property
+    def sensor_fault(self) -> bool:
+        return self.type in SENSOR_FAULTS
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    faults: tuple[FaultSpec, ...] = ()
+    capacity_kw: float | None = None
+    emitters: str | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    size: int
+    prefix: str
+    climate: str
+    start_ts: float
+    duration_s: float
+    step_s: float
+    seed: int
+    refrigerant: str
+    devices: dict[str, DeviceSpec] = field(default_factory=dict)
+    source: str = "<dict>"
+
+    @property
+    def device_ids(self) -> list[str]:
+        width = max(3, len(str(self.size - 1)))
+        return [f"{self.prefix}{i:0{width}d}" for i in range(self.size)]
+
+    @property
+    def n_steps(self) -> int:
+        return int(round(self.duration_s / self.step_s))
+
+
+# sensor-fault defaults (channel units): drift per day, noise sigma, dropout fraction
+SENSOR_DEFAULT_RATE = {"sensor_drift": 0.25, "sensor_stuck": 0.0, "sensor_noise": 2.0, "sensor_dropout": 0.3}
+PUMP_DEFAULT_TIME_TO_TRIP_D = 30.0
+
+
+def builtin_scenarios() -> list[str]:
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+def load_scenario(path_or_name: str | Path) -> Scenario:
+    """Load and validate a scenario from a file path or a built-in name (``"healthy_fleet"``)."""
+    p = Path(path_or_name)
+    if not p.exists():
+        candidate = SCENARIO_DIR / f"{Path(str(path_or_name)).stem}.yaml"
+        if p.suffix in ("", ".yaml", ".yml") and p.parent == Path(".") and candidate.exists():
+            p = candidate
+        else:
+            known = ", ".join(builtin_scenarios())
+            raise ScenarioError(f"{path_or_name}: no such file or built-in scenario (built-in: {known})")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ScenarioError(f"{p.name}: not valid YAML: {e}") from None
+    return parse_scenario(raw, source=p.name, default_name=p.stem)
+
+
+def parse_duration(value, where: str) -> float:
+    """``"60d"``, ``"12h"``, ``"90min"``, ``"30s"``, ``"1y"`` -> seconds; plain numbers are seconds."""
+    if isinstance(value, bool):
+        raise ScenarioError(f"{where}: expected a duration such as 30d, 12h, 60s; got {value!r}")
+    if isinstance(value, (int, float)):
+        secs = float(value)
+    else:
+        m = _DURATION.match(str(value))
+        if not m:
+            raise ScenarioError(f"{where}: expected a duration such as 30d, 12h, 60s; got {value!r}")
+        secs = float(m.group(1)) * _UNITS[m.group(2)]
+    if not secs > 0:
+        raise ScenarioError(f"{where}: must be positive, got {value!r}")
+    return secs
+
+
+def _parse_time(value, where: str) -> float:
+    if isinstance(value, datetime):
+        dt = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    else:
+        try:
+            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise ScenarioError(f"{where}: expected a date or ISO 8601 time such as 2024-11-01; got {value!r}") from None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def _fmt_days(secs: float) -> str:
+    return f"{secs / DAY:g}d"
+
+
+def parse_scenario(raw, source: str = "<dict>", default_name: str = "scenario") -> Scenario:
+    """Validate a scenario mapping (as read from YAML)."""
+
+    def err(where: str, msg: str) -> ScenarioError:
+        return ScenarioError(f"{source}: {where}: {msg}")
+
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{source}: expected a mapping at the top level")
+    known = {"name", "description", "fleet", "climate", "start", "duration", "step", "seed", "refrigerant", "devices"}
+    for key in raw:
+        if key not in known:
+            raise err(str(key), f"unknown field (known: {', '.join(sorted(known))})")
+
+    fleet = raw.get("fleet", {})
+    if not isinstance(fleet, dict):
+        raise err("fleet", "expected a mapping with 'size' (and optionally 'prefix')")
+    for key in fleet:
+        if key not in ("size", "prefix"):
+            raise err(f"fleet.{key}", "unknown field (known: size, prefix)")
+    size = fleet.get("size")
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 100_000:
+        raise err("fleet.size", f"expected a whole number of pumps 1..100000, got {size!r}")
+    prefix = str(fleet.get("prefix", "hp-"))
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$", prefix):
+        raise err("fleet.prefix", f"letters, digits, '_', '.', '-' only; got {prefix!r}")
+
+    climate = raw.get("climate", "stockholm")
+    if climate not in CLIMATES:
+        raise err("climate", f"unknown climate {climate!r} (known: {', '.join(CLIMATES)})")
+    if "start" not in raw:
+        raise err("start", "missing (a date such as 2024-11-01)")
+    start_ts = _parse_time(raw["start"], f"{source}: start")
+    if "duration" not in raw:
+        raise err("duration", "missing (such as 60d)")
+    duration_s = parse_duration(raw["duration"], f"{source}: duration")
+    step_s = parse_duration(raw.get("step", "60s"), f"{source}: step")
+    if not 1.0 <= step_s <= 600.0:
+        raise err("step", f"must be between 1s and 10min, got {raw.get('step')!r}")
+    if duration_s < step_s:
+        raise err("duration", f"shorter than one step ({raw['duration']!r} < {raw.get('step', '60s')!r})")
+    if duration_s > 5 * 365 * DAY:
+        raise err("duration", f"at most 5 years, got {raw['duration']!r}")
+    seed = raw.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise err("seed", f"expected a non-negative whole number, got {seed!r}")
+    refrigerant = raw.get("refrigerant", "R32")
+    if refrigerant not in REFRIGERANTS:
+        raise err("refrigerant", f"unknown refrigerant {refrigerant!r} (known: {', '.join(REFRIGERANTS)})")
+
+    scen = Scenario(
+        name=str(raw.get("name", default_name)), description=str(raw.get("description", "")).strip(),
+        size=size, prefix=prefix, climate=climate, start_ts=start_ts, duration_s=duration_s,
+        step_s=step_s, seed=seed, refrigerant=refrigerant, source=source,
+    )
+    ids = set(scen.device_ids)
+    devices_raw = raw.get("devices") or {}
+    if not isinstance(devices_raw, dict):
+        raise err("devices", "expected a mapping of device id -> settings")
+    devices: dict[str, DeviceSpec] = {}
+    for dev, spec in devices_raw.items():
+        where = f"devices.{dev}"
+        if dev not in ids:
+            first, last = scen.device_ids[0], scen.device_ids[-1]
+            raise err(where, f"no such device in a fleet of {size} ({first} .. {last})")
+        if spec is None:
+            spec = {}
+        if not isinstance(spec, dict):
+            raise err(where, "expected a mapping with 'faults', 'capacity_kw', 'emitters'")
+        for key in spec:
+            if key not in ("faults", "capacity_kw", "emitters"):
+                raise err(f"{where}.{key}", "unknown field (known: faults, capacity_kw, emitters)")
+        cap = spec.get("capacity_kw")
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, (int, float)) or not 3 <= cap <= 20):
+            raise err(f"{where}.capacity_kw", f"expected a number of kW between 3 and 20, got {cap!r}")
+        emitters = spec.get("emitters")
+        if emitters is not None and emitters not in EMITTERS:
+            raise err(f"{where}.emitters", f"unknown emitters {emitters!r} (known: {', '.join(EMITTERS)})")
+        faults_raw = spec.get("faults") or []
+        if not isinstance(faults_raw, list):
+            raise err(f"{where}.faults", "expected a list of faults")
+        if len(faults_raw) > 1:
+            raise err(f"{where}.faults", "at most one fault per pump is supported")
+        faults = tuple(_parse_fault(f, f"{where}.faults[{i}]", scen, err) for i, f in enumerate(faults_raw))
+        devices[dev] = DeviceSpec(faults=faults, capacity_kw=None if cap is None else float(cap), emitters=emitters)
+    return Scenario(**{**scen.__dict__, "devices": devices})
+
+
+def _parse_fault(f, where: str, scen: Scenario, err) -> FaultSpec:
+    if not isinstance(f, dict):
+        raise err(where, "expected a mapping with type, onset and rate or time_to_trip")
+    for key in f:
+        if key not in ("type", "channel", "onset", "rate", "time_to_trip", "magnitude"):
+            raise err(f"{where}.{key}", "unknown field (known: type, channel, onset, rate, time_to_trip, magnitude)")
+    ftype = f.get("type")
+    if ftype not in FAULTS:
+        raise err(f"{where}.type", f"unknown fault type {ftype!r} (known: {', '.join(FAULTS)})")
+    if "onset" not in f:
+        raise err(f"{where}.onset", "missing (time after start such as 14d, or a date)")
+    onset_raw = f["onset"]
+    if isinstance(onset_raw, (date, datetime)) or (isinstance(onset_raw, str) and re.match(r"^\d{4}-\d\d-\d\d", onset_raw)):
+        onset_s = _parse_time(onset_raw, f"{scen.source}: {where}.onset") - scen.start_ts
+        if onset_s < 0:
+            raise err(f"{where}.onset", f"{onset_raw} is before the start of the scenario")
+    elif onset_raw == 0:
+        onset_s = 0.0
+    else:
+        onset_s = parse_duration(onset_raw, f"{scen.source}: {where}.onset")
+    if onset_s >= scen.duration_s:
+        raise err(f"{where}.onset", f"{onset_raw} is after the end ({_fmt_days(scen.duration_s)})")
+    sensor = ftype in SENSOR_FAULTS
+    channel = f.get("channel")
+    if sensor:
+        if channel is None:
+            raise err(f"{where}.channel", f"missing: a {ftype} needs the channel it hits (one of {', '.join(SENSOR_CHANNELS)})")
+        if channel not in SENSOR_CHANNELS:
+            raise err(f"{where}.channel", f"unknown or unmeasured channel {channel!r} (one of {', '.join(SENSOR_CHANNELS)})")
+    elif channel is not None:
+        raise err(f"{where}.channel", f"only sensor faults take a channel; {ftype} is a pump fault")
+    if "rate" in f and "time_to_trip" in f:
+        raise err(f"{where}.rate", "give either rate or time_to_trip, not both")
+    if sensor:
+        if "time_to_trip" in f:
+            raise err(f"{where}.time_to_trip", "sensor faults never trip the pump; use rate or magnitude")
+        val = f.get("rate", f.get("magnitude", SENSOR_DEFAULT_RATE[ftype]))
+        if isinstance(val, bool) or not isinstance(val, (int, float)) or val < 0:
+            raise err(f"{where}.rate", f"expected a non-negative number, got {val!r}")
+        if ftype == "sensor_dropout" and not 0 < val <= 1:
+            raise err(f"{where}.rate", f"dropout is a fraction of readings lost, 0 < rate <= 1; got {val!r}")
+        rate = float(val)
+    else:
+        if "magnitude" in f:
+            raise err(f"{where}.magnitude", "pump faults take rate or time_to_trip")
+        if "rate" in f:
+            val = f["rate"]
+            if isinstance(val, bool) or not isinstance(val, (int, float)) or not val > 0:
+                raise err(f"{where}.rate", f"expected a positive severity per day (e.g. 0.05), got {val!r}")
+            rate = float(val)
+        else:
+            ttt = parse_duration(f.get("time_to_trip", f"{PUMP_DEFAULT_TIME_TO_TRIP_D}d"), f"{scen.source}: {where}.time_to_trip")
+            rate = DAY / ttt
+    return FaultSpec(type=ftype, onset_s=float(onset_s), rate=rate, channel=channel)
