@@ -207,6 +207,8 @@ def run(
     from firmware_sim.scenario import ScenarioError
 
     console = Console(stderr=True)
+    if not console.is_terminal:  # a log file: one long line per status, not wrapped at 80
+        console = Console(stderr=True, width=240)
     try:
         stats = asyncio.run(_run_async(scenario, serial, mqtt_url, speed, minutes, baudrate, console))
     except ScenarioError as exc:
