@@ -17,6 +17,9 @@ Why it is shaped like this:
 * Last will: retained ``Status(online=False)`` on the status topic; on every
   connect a retained ``Status(online=True)``.
 * Reconnect with exponential backoff (paho's ``reconnect_delay_set``).
+* A PUBACK with a failure reason (MQTT 5; e.g. 0x87 "not authorized" from an
+  ACL) does not delete the row: it is counted (``refused``), logged, and tried
+  again after the next start. A misconfigured ACL must not eat data.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import logging
 import ssl
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import paho.mqtt.client as mqtt
