@@ -90,9 +90,9 @@ class EdgeAgent:
         self.aggregator = TelemetryAggregator(cfg.device, interval=cfg.telemetry_interval)
         hooks = []
         if cfg.home_assistant_discovery:
-            from edge.ha_discovery import discovery_hook
+            from edge.ha_discovery import HADiscoveryConfig, on_connect_hook
 
-            hooks.append(discovery_hook(cfg.device))
+            hooks.append(on_connect_hook(cfg.device, HADiscoveryConfig(enabled=True), __version__))
         self.publisher = Publisher(publisher_config(cfg), self.outbox, on_connect_hooks=hooks)
         self.status = AgentStatus(cfg.device)
         self.on_event = on_event
