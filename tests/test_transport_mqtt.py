@@ -216,3 +216,18 @@ def test_mqtt_source_falls_back_to_311(amqtt_broker):
         source.close()
     assert reading is not None and reading.ts == 42.0
     assert reading.get("power_w") == pytest.approx(2500.0)
+
+
+def test_reading_helpers_build_and_clean_vectors():
+    from edge.reading import PlausibilityFilter, Reading, reading_from_channels
+
+    r = reading_from_channels("hp-1", 5, {"t_flow": 35, "t_return": None})
+    assert r.values.dtype == np.float64 and r.values.shape == (N,)
+    assert r.get("t_flow") == 35.0 and math.isnan(r.get("t_return")) and math.isnan(r.get("p_low"))
+    with pytest.raises(ValueError, match="shape"):
+        Reading("hp-1", 0.0, np.zeros(3))
+    counters: dict[str, int] = {}
+    f = PlausibilityFilter(counters)
+    cleaned = f.reading("hp-1", 1.0, {"t_flow": 35.0, "p_high": float("inf"), "mode": "heating", "fan_rpm": -5})
+    assert cleaned.get("t_flow") == 35.0 and math.isnan(cleaned.get("p_high")) and math.isnan(cleaned.get("fan_rpm"))
+    assert counters == {"out_of_range[p_high]": 1, "out_of_range[fan_rpm]": 1, "not_a_number[mode]": 1}
