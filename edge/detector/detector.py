@@ -28,8 +28,9 @@ healthy behaviour, not whatever the machine does lately.
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +43,10 @@ from edge.detector.result import BatchResult, DetectorResult
 from edge.detector.robust import robust_location_scale, robust_quantile
 from edge.detector.sensor_checks import SensorCheckConfig, SensorChecks
 from edge.detector.threshold import AlarmDecision, ThresholdConfig
+from edge.detector.wander import WanderModel
 
 COMPONENTS: tuple[str, ...] = ("residual", "ewma", "cusum", "novelty", "mewma")
+MIN_CROSS_FIT_ROWS = 50  # per half; below that the threshold is calibrated in sample
 
 
 @dataclass
@@ -51,6 +54,9 @@ class DetectorConfig:
     warmup: int = 300  # samples learned from when no training window is given
     components: tuple[str, ...] = COMPONENTS
     clip: float = 5.0  # |z| cap for the accumulating statistics
+    wander: bool = True  # widen each feature's sigma by its healthy wander since training (wander.py)
+    max_horizon: float = 3600.0  # samples after which the wander allowance stops growing
+    cross_fit: bool = True  # calibrate scales and threshold on held-out halves of the training window
     ewma_lambda: float = 0.05  # EWMA weight of the newest sample (memory ~ 1/lambda)
     cusum_k: float = 0.5  # CUSUM allowance in long-run sigma (detects shifts > ~2k)
     cusum_memory: float = 200.0  # leak: CUSUM forgets evidence older than ~this many samples
@@ -82,6 +88,7 @@ class HealthyBehaviourDetector:
         self.model: ExpectationModel = model or MedianBaseline()
         self.sensor = SensorChecks(self.config.sensor, low, high)
         self.decision = AlarmDecision(self.config.threshold)
+        self.wander = WanderModel(self.config.max_horizon)
         self.fitted = False
         self._buffer: list[np.ndarray] = []
         self._buffer_ts: list[float] = []
@@ -90,37 +97,66 @@ class HealthyBehaviourDetector:
     # ---- learning -------------------------------------------------------------------------
     def fit(self, X: np.ndarray, ts: np.ndarray | None = None) -> BatchResult:
         """Learn healthy behaviour from X (rows assumed healthy); returns the in-sample
-        results with ``anomaly`` all 0 (the scores show how the threshold was set)."""
+        results with ``anomaly`` all 0.
+
+        The component scales and the alarm threshold are calibrated out of sample
+        (``cross_fit``): a model learned on one half of the window scores the other
+        half, both ways. In-sample scores flatter a model; how it does on healthy rows
+        it has not seen (with the wander that comes with them) is what the field brings.
+        """
         c = self.config
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or len(X) < 2:
             raise ValueError("fit needs a 2-D array with at least 2 rows")
         n, F = X.shape
-        self.n_features = F
-        self.model.fit(X)
-        R = X - self.model.expected(X)
-        self.center, self.scale = robust_location_scale(R)
-        Z = self._z(X, R)
-        self.precision, self.shrinkage = fit_precision(Z)
-        Zc = np.clip(Z, -c.clip, c.clip)
-        lam = c.ewma_lambda
-        white = np.sqrt(lam / (2.0 - lam))
-        E = ewma_block(np.zeros(F), Zc, lam)
-        skip = min(n // 2, int(np.ceil(1.0 / lam)))  # the EWMA's start-up transient
-        _, spread = robust_location_scale(E[skip:])
-        self.ewma_sigma = np.maximum(white, spread)
-        self.long_run = self.ewma_sigma / white  # >= 1: how much slower than white noise it wanders
-        self.sensor.fit(X)
-        self._reset_dynamics()
+        self._learn(X)
         self.ref = np.ones(len(COMPONENTS))
-        raw, extras = self._raw_block(X, Z)
-        self.ref = np.array([max(robust_quantile(raw[:, j], c.norm_quantile), 1e-12) for j in range(raw.shape[1])])
-        self.decision.fit(self._combine(raw)[0])
+        Z = self._z(X, X - self.model.expected(X))
+        raw, extras = self._raw_block(X, Z)  # in-sample; leaves EWMA/CUSUM at the end of training
+        calib = self._out_of_sample_raw(X) if c.cross_fit and n >= 2 * MIN_CROSS_FIT_ROWS else raw
+        self.ref = np.array([max(robust_quantile(calib[:, j], c.norm_quantile), 1e-12) for j in range(calib.shape[1])])
+        self.decision.fit(self._combine(calib)[0])
         self.fitted = True
         self._buffer, self._buffer_ts = [], []
         res = self._assemble(X, _ts(ts, n), raw, extras, np.zeros((n, F), dtype=np.int64))
         res.anomaly[:] = False
         return res
+
+    def _learn(self, X: np.ndarray) -> None:
+        """Fit every learned parameter from X and reset the running state to "just trained"."""
+        c = self.config
+        n, F = X.shape
+        self.n_features = F
+        self.model.fit(X)
+        R = X - self.model.expected(X)
+        self.center, self.scale = robust_location_scale(R)
+        self.scale = np.maximum(self.scale, resolution(R))
+        self.wander.fit(R if c.wander else R[:0])
+        Z = self._z(X, R)
+        self.precision, self.shrinkage = fit_precision(Z)
+        lam = c.ewma_lambda
+        E = ewma_block(np.zeros(F), np.clip(Z, -c.clip, c.clip), lam)
+        skip = min(n // 2, int(np.ceil(1.0 / lam)))  # the EWMA's start-up transient
+        _, spread = robust_location_scale(E[skip:])
+        self.ewma_sigma = np.maximum(self._white, spread)  # >= white: slow wander inflates it
+        self.sensor.fit(X)
+        self._reset_dynamics()
+        self.horizon = 0.0
+        self._scales_at = np.nan
+
+    def _out_of_sample_raw(self, X: np.ndarray) -> np.ndarray:
+        """Raw component scores of each half of X under a model learned on the other half
+        (the first half is scored backwards, so the horizon grows away from the model's rows)."""
+        m = len(X) // 2
+        parts = []
+        for learn_rows, score_rows in ((X[:m], X[m:]), (X[m:], X[:m][::-1])):
+            sub = HealthyBehaviourDetector(replace(self.config, cross_fit=False), model=copy.deepcopy(self.model))
+            sub._learn(learn_rows)
+            sub.ref = np.ones(len(COMPONENTS))
+            h = np.arange(1, len(score_rows) + 1, dtype=np.float64)[:, None]
+            Z = sub._z(score_rows, score_rows - sub.model.expected(score_rows), h)
+            parts.append(sub._raw_block(score_rows, Z, h)[0])
+        return np.vstack(parts)
 
     def _reset_dynamics(self) -> None:
         F = self.n_features
@@ -129,20 +165,36 @@ class HealthyBehaviourDetector:
         self.s_down = np.zeros(F)
 
     # ---- the shared math ------------------------------------------------------------------
-    def _z(self, X: np.ndarray, R: np.ndarray) -> np.ndarray:
-        Z = (R - self.center) / self.scale
+    def _z(self, X: np.ndarray, R: np.ndarray, h: np.ndarray | float = 0.0) -> np.ndarray:
+        Z = (R - self.center) * (1.0 / np.sqrt(self.scale**2 + self.wander.variance(h)))
         return np.where(np.isnan(Z), 0.0, Z)
 
-    def _raw_block(self, X: np.ndarray, Z: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    @property
+    def _white(self) -> float:
+        lam = self.config.ewma_lambda
+        return float(np.sqrt(lam / (2.0 - lam)))
+
+    def _ewma_sigma_at(self, h: np.ndarray | float) -> np.ndarray:
+        """The healthy EWMA spread (z units) h samples after training.
+
+        At h = 0 it is the training spread; as the wander allowance q h grows, the
+        level deviation dominates the EWMA and its spread tends to 1 (z is already
+        scaled by sigma(h)): (s0² sigma² + q h) / (sigma² + q h), square-rooted."""
+        hq = self.wander.variance(h)
+        s2 = self.scale**2
+        return np.sqrt((self.ewma_sigma**2 * s2 + hq) / (s2 + hq))
+
+    def _raw_block(self, X: np.ndarray, Z: np.ndarray, h: np.ndarray | float = 0.0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """All component scores (n, 5) and per-feature contributions; advances EWMA/CUSUM state."""
         c = self.config
-        Zc = np.clip(Z, -c.clip, c.clip)
+        Zc = np.minimum(np.maximum(Z, -c.clip), c.clip)
         E = ewma_block(self.e, Zc, c.ewma_lambda)
-        U = E / self.ewma_sigma
-        L = Zc / self.long_run
+        inv_e = 1.0 / self._ewma_sigma_at(h)
+        U = E * inv_e
+        L = Zc * (self._white * inv_e)
         decay = 1.0 - 1.0 / c.cusum_memory
         Sup = cusum_block(self.s_up, L - c.cusum_k, decay)
-        Sdn = cusum_block(self.s_down, -L - c.cusum_k, decay)
+        Sdn = cusum_block(self.s_down, -(L + c.cusum_k), decay)
         if len(Z):
             self.e, self.s_up, self.s_down = E[-1].copy(), Sup[-1].copy(), Sdn[-1].copy()
         S = np.maximum(Sup, Sdn)
@@ -155,17 +207,16 @@ class HealthyBehaviourDetector:
 
     def _combine(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Normalized components (n, 5; unused ones 0), the score (max of used), the dominant index."""
-        N = raw / self.ref
-        used = np.full(len(COMPONENTS), False)
+        used = np.zeros(len(COMPONENTS), dtype=bool)
         used[self._cidx] = True
-        N = np.where(used, N, 0.0)
-        dom = np.argmax(np.where(used, N, -np.inf), axis=1)
-        return N.max(axis=1), N, dom
+        N = raw * np.where(used, 1.0 / self.ref, 0.0)
+        dom = np.argmax(N, axis=1)
+        return N[np.arange(len(N)), dom], N, dom
 
     def _assemble(self, X: np.ndarray, ts: np.ndarray, raw: np.ndarray, extras: dict[str, np.ndarray],
                   flags: np.ndarray) -> BatchResult:
         score, N, dom = self._combine(raw)
-        contrib = extras["contrib"][np.arange(len(X)), dom] / self.ref[dom][:, None]
+        contrib = extras["contrib"][np.arange(len(X)), dom] * (1.0 / self.ref[dom])[:, None]
         alarm = np.zeros(len(X), dtype=bool)
         return BatchResult(ts=ts, score=score, anomaly=alarm, warming_up=np.zeros(len(X), dtype=bool),
                            components=N, component_names=COMPONENTS, dominant=dom, observed=X,
@@ -189,9 +240,11 @@ class HealthyBehaviourDetector:
                 self.fit(np.array(self._buffer))
         if len(X) and self.fitted:
             R = X - self.model.expected(X)
-            Z = self._z(X, R)
+            h = self.horizon + np.arange(1, len(X) + 1, dtype=np.float64)[:, None]
+            self.horizon += len(X)
+            Z = self._z(X, R, h)
             flags = self.sensor.block(X)
-            raw, extras = self._raw_block(X, Z)
+            raw, extras = self._raw_block(X, Z, h)
             res = self._assemble(X, ts, raw, extras, flags)
             res.anomaly = self.decision.block(res.score)
             parts.append(res)
@@ -213,33 +266,45 @@ class HealthyBehaviourDetector:
             return warm
         c = self.config
         exp = self.model.expected_one(x)
-        z = (x - exp - self.center) / self.scale
-        z[np.isnan(z)] = 0.0
-        zc = np.clip(z, -c.clip, c.clip)
-        lam = c.ewma_lambda
-        self.e = (1.0 - lam) * self.e + lam * zc
-        u = self.e / self.ewma_sigma
-        lr = zc / self.long_run
-        decay = 1.0 - 1.0 / c.cusum_memory
-        self.s_up = np.maximum(0.0, decay * self.s_up + (lr - c.cusum_k))
-        self.s_down = np.maximum(0.0, decay * self.s_down + (-lr - c.cusum_k))
+        self.horizon += 1.0
+        if not self.horizon <= self._scales_at:  # the wander allowance moved to its next grid point
+            self._refresh_scales(float(self.wander.grid(self.horizon)))
+        z = (x - exp - self.center) * self._inv_s
+        z[z != z] = 0.0
+        zc = np.minimum(np.maximum(z, -c.clip), c.clip)
+        self.e = self._keep * self.e + c.ewma_lambda * zc
+        u = self.e * self._inv_e
+        lr = zc * self._inv_long
+        self.s_up = np.maximum(0.0, self._decay * self.s_up + (lr - c.cusum_k))
+        self.s_down = np.maximum(0.0, self._decay * self.s_down - (lr + c.cusum_k))
         s = np.maximum(self.s_up, self.s_down)
         cn = zc * (zc @ self.precision)
         cm = u * (u @ self.precision)
         az, au = np.abs(z), np.abs(u)
-        raw = np.array([az.max(), au.max(), s.max(), cn.sum(), cm.sum()])
-        n = raw / self.ref
-        for j in range(len(COMPONENTS)):
-            if j not in self._cidx:
-                n[j] = 0.0
-        dom = max(self._cidx, key=lambda j: (n[j], -j))
-        contrib = (az, au, s, np.maximum(cn, 0.0), np.maximum(cm, 0.0))[dom] / self.ref[dom]
+        n = np.array([az.max(), au.max(), s.max(), cn.sum(), cm.sum()]) * self._inv_ref
+        dom = int(np.argmax(n))
         score = float(n[dom])
         flags = self.sensor.step(x)
         alarm = self.decision.step(score)
         return DetectorResult(ts=float(ts), score=score, anomaly=alarm, warming_up=False,
-                              components=dict(zip(COMPONENTS, map(float, n))), dominant=COMPONENTS[dom],
-                              observed=x, expected=exp, z=z, contributions=contrib, sensor_flags=flags)
+                              components=dict(zip(COMPONENTS, n.tolist())), dominant=COMPONENTS[dom],
+                              observed=x, expected=exp, z=z, contributions=_contribution(dom, az, au, s, cn, cm) * self._inv_ref[dom],
+                              sensor_flags=flags)
+
+    def _refresh_scales(self, h: float) -> None:
+        """Per-feature reciprocals the streaming path multiplies by, at horizon grid point h."""
+        hv = self.wander.variance(h)
+        s2 = self.scale**2
+        self._inv_s = 1.0 / np.sqrt(s2 + hv)
+        sig_e = np.sqrt((self.ewma_sigma**2 * s2 + hv) / (s2 + hv))
+        self._inv_e = 1.0 / sig_e
+        self._inv_long = self._white / sig_e
+        self._keep = 1.0 - self.config.ewma_lambda
+        self._decay = 1.0 - 1.0 / self.config.cusum_memory
+        used = np.zeros(len(COMPONENTS), dtype=bool)
+        used[self._cidx] = True
+        self._inv_ref = np.where(used, 1.0 / self.ref, 0.0)
+        self._scales_at = h if h < self.wander.max_horizon else np.inf
 
     # ---- state ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -249,9 +314,11 @@ class HealthyBehaviourDetector:
             st["buffer"] = np.array(self._buffer)
             st["buffer_ts"] = np.array(self._buffer_ts)
             return st
-        for k in ("center", "scale", "precision", "ewma_sigma", "long_run", "ref", "e", "s_up", "s_down"):
+        for k in ("center", "scale", "horizon", "precision", "ewma_sigma", "ref", "e", "s_up",
+                  "s_down"):
             st[k] = np.asarray(getattr(self, k))
-        for prefix, part in (("model.", self.model), ("sensor.", self.sensor), ("decision.", self.decision)):
+        for prefix, part in (("model.", self.model), ("sensor.", self.sensor), ("decision.", self.decision),
+                             ("wander.", self.wander)):
             st.update({prefix + k: v for k, v in part.state_dict().items()})
         return st
 
@@ -261,10 +328,13 @@ class HealthyBehaviourDetector:
             self._buffer = list(np.asarray(state["buffer"]))
             self._buffer_ts = list(np.asarray(state["buffer_ts"]))
             return
-        for k in ("center", "scale", "precision", "ewma_sigma", "long_run", "ref", "e", "s_up", "s_down"):
+        for k in ("center", "scale", "horizon", "precision", "ewma_sigma", "ref", "e", "s_up",
+                  "s_down"):
             setattr(self, k, np.array(state[k], dtype=np.float64))
         self.n_features = len(self.center)
-        for prefix, part in (("model.", self.model), ("sensor.", self.sensor), ("decision.", self.decision)):
+        self._scales_at = np.nan
+        for prefix, part in (("model.", self.model), ("sensor.", self.sensor), ("decision.", self.decision),
+                             ("wander.", self.wander)):
             part.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
 
     def save(self, path: str | Path) -> None:
@@ -281,6 +351,26 @@ class HealthyBehaviourDetector:
         det = cls(DetectorConfig.from_json(str(state["config"])), model=model)
         det.load_state_dict(state)
         return det
+
+
+def _contribution(dom: int, az: np.ndarray, au: np.ndarray, s: np.ndarray, cn: np.ndarray,
+                  cm: np.ndarray) -> np.ndarray:
+    """Per-feature share of the dominant component (T² parts below 0 count as 0)."""
+    return (az, au, s, np.maximum(cn, 0.0), np.maximum(cm, 0.0))[dom]
+
+
+def resolution(R: np.ndarray) -> np.ndarray:
+    """Per column the smallest step between distinct values: a quantized sensor's resolution.
+
+    A one-step change of a sensor that reads in 1 l/min steps is never
+    significant by itself, so no feature's sigma is allowed below its step
+    (quantized columns often have MAD = 0)."""
+    out = np.zeros(R.shape[1])
+    for j in range(R.shape[1]):
+        v = np.unique(R[:, j][np.isfinite(R[:, j])])
+        if v.size > 1:
+            out[j] = float(np.min(np.diff(v)))
+    return out
 
 
 def _ts(ts: np.ndarray | None, n: int) -> np.ndarray:

@@ -90,20 +90,15 @@ class SensorChecks:
     def step(self, x: np.ndarray) -> np.ndarray:
         """Flags for one sample; advances the state."""
         c = self.config
-        missing = np.isnan(x)
-        d = x - self.last
-        absd = np.abs(d)
-        flat = absd == 0
-        self.flat_run = np.where(flat, self.flat_run + 1, 0)
-        step = np.where(np.isnan(absd), self.step_mean, absd)
-        self.noise = (1.0 - c.noise_lambda) * self.noise + c.noise_lambda * step
+        absd = np.abs(x - self.last)  # NaN when x (or every earlier value) is missing
+        ok = absd == absd
+        self.flat_run = (self.flat_run + 1) * (absd == 0)
+        self.noise = (1.0 - c.noise_lambda) * self.noise + c.noise_lambda * np.where(ok, absd, self.step_mean)
+        missing = x != x
         self.last = np.where(missing, self.last, x)
-        flags = (np.where((x < self.low) | (x > self.high), RANGE, 0)
-                 | np.where(self.flat_run >= self.stuck_len, STUCK, 0)
-                 | np.where(absd > self.jump, JUMP, 0)
-                 | np.where(missing, DROPOUT, 0)
-                 | np.where(self.noise > c.noise_ratio * self.step_mean, NOISE, 0))
-        return flags.astype(np.int64)
+        return (RANGE * ((x < self.low) | (x > self.high)) + STUCK * (self.flat_run >= self.stuck_len)
+                + JUMP * (absd > self.jump) + DROPOUT * missing
+                + NOISE * (self.noise > c.noise_ratio * self.step_mean))
 
     def block(self, X: np.ndarray) -> np.ndarray:
         """Flags for every row of X, identical to calling :meth:`step` row by row."""

@@ -1,0 +1,70 @@
+"""Healthy wander: how far a feature may stray from its training level h samples later.
+
+A training window of a few hundred samples shows a feature's noise but only
+the start of its slow healthy wander (a motor warming up, a room temperature
+following the weather). Scoring a wandering feature against a frozen level
+with its short-window sigma raises alarms all day.
+
+The variogram says how a feature wanders: gamma(L) = Var(x_{t+L} - x_t) -
+Var(x_{t+1} - x_t) is ~0 for noise around a fixed level, grows like L for a
+random walk and like L² for a trend. Fitting gamma(L) = g (L / Lb)^alpha
+between two lags of the training residuals (alpha clamped to [0, 2]) and
+extrapolating it gives the variance a healthy feature may add to its
+residual h samples after training: ``sigma(h)² = sigma² + g (h / Lb)^alpha``.
+Stationary features get g ~ 0 and keep their full sensitivity; a wanderer is
+judged by what its own history says is unusual. A conditioned expectation
+model (heat pumps) that explains the wander leaves g ~ 0, so the allowance
+fades by itself. ``max_horizon`` stops it growing forever on a device that
+runs for months.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edge.detector.robust import robust_location_scale
+
+
+class WanderModel:
+    """Per-feature power-law variogram of the training residuals, extrapolated to horizon h."""
+
+    def __init__(self, max_horizon: float = 3600.0) -> None:
+        self.max_horizon = max_horizon
+        self.g = np.zeros(0)
+        self.lag = 1.0
+        self.alpha = np.zeros(0)
+
+    def fit(self, R: np.ndarray) -> None:
+        R = np.asarray(R, dtype=np.float64)
+        n, F = R.shape
+        self.g, self.alpha, self.lag = np.zeros(F), np.ones(F), 1.0
+        lb = n // 4
+        la = max(2, lb // 4)
+        if lb <= la:
+            return
+        v1, va, vb = (robust_location_scale(R[L:] - R[:-L])[1] ** 2 for L in (1, la, lb))
+        ga, gb = np.maximum(va - v1, 0.0), np.maximum(vb - v1, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            alpha = np.log(gb / ga) / np.log(lb / la)
+        self.alpha = np.clip(np.where(np.isfinite(alpha), alpha, 1.0), 0.0, 2.0)
+        self.g, self.lag = gb, float(lb)
+
+    def grid(self, h: np.ndarray | float) -> np.ndarray:
+        """The horizon rounded up to a geometric grid (ratio 2^(1/8), capped at max_horizon).
+
+        The allowance changes slowly, so the streaming path only recomputes its
+        scales when the grid point changes (a few hundred times in all); the
+        batch path uses the same grid, so both give the same numbers."""
+        hh = np.maximum(np.asarray(h, dtype=np.float64), 1.0)
+        return np.minimum(2.0 ** (np.ceil(np.log2(hh) * 8.0) / 8.0), self.max_horizon)
+
+    def variance(self, h: np.ndarray | float) -> np.ndarray:
+        """Extra healthy residual variance h samples after training (h may be an (n, 1) column)."""
+        return self.g * (self.grid(h) / self.lag) ** self.alpha
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"g": self.g, "lag": np.asarray(self.lag), "alpha": self.alpha, "max_horizon": np.asarray(self.max_horizon)}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.g, self.alpha = np.array(state["g"], float), np.array(state["alpha"], float)
+        self.lag, self.max_horizon = float(state["lag"]), float(state["max_horizon"])
