@@ -37,6 +37,7 @@ from firmware_sim.sensors import SensorModel
 FLOOD_BACK_CODE = TRIP_CODES.get("flood_back", 6)
 TRIP_KINDS = ("high_pressure", "discharge_overtemp", "overcurrent", "flow_switch", "low_pressure", "flood_back")
 RESTART_DELAY_S = 600.0
+DHW_HEAT_REL = 0.9  # hot water is heated at 90 % of the nominal heat output
 LOCKOUT_TRIPS, LOCKOUT_WINDOW_S = 3, 3600.0
 LP_HOLD_S, FLOODBACK_HOLD_S, STARTUP_MASK_S = 600.0, 300.0, 360.0
 
@@ -212,20 +213,19 @@ class _Run:
         el = steps * dt  # seconds since start
         sev = Severity()
         for fld, (onset, rate) in f.pump_faults.items():
-            setattr(sev, fld, np.maximum(el[:, None] - onset[None, :], 0.0) / DAY * rate[None, :])
+            setattr(sev, fld, np.maximum(el[:, None] - onset[None, :], 0.0) / DAY * rate[None, :] * plant.FAULT_GAIN[fld])
         fault_active = el[:, None] >= f.fault_onset_s[None, :]
 
         # estimates for control decisions (what the controller plans with)
         t_set_eff = p.t_set[None, :] - night * p.setback[None, :]
         t_fsp_base = None
         # DHW heating rate (K per step) at 80 % of max frequency
-        g_dhw = plant.capacity_factor(t_out - 8.0, 56.0, f.refrigerant)
-        q_dhw = p.q_nom * 0.8 * p.f_max / F_NOM * g_dhw
+        q_dhw = DHW_HEAT_REL * p.q_nom * np.ones_like(t_out)
         dhw_rate = q_dhw * (dt / 3600.0) / p.tank_kwh_k
         new_trips: list[tuple[int, int, str]] = []  # (device, absolute step, kind)
         for _ in range(200):
             blocked, code, lock_rows = self._blocked(steps, new_trips)
-            t_b, t_in, tank, dhw, end_state = self._controller(t_out, t_set_eff, draw_amt, dhw_rate, blocked, lock_rows)
+            t_b, t_in, tank, dhw, end_state = self._controller(steps, t_out, t_set_eff, draw_amt, dhw_rate, blocked)
             t_fsp_base = plant.heating_curve(p, t_b)
             out = self._physics(steps, dt, t_out, rh, t_b, t_in, tank, dhw, t_set_eff, night, t_fsp_base, sev, blocked)
             trips = self._find_trips(steps, out, new_trips)
@@ -279,7 +279,7 @@ class _Run:
         dis = out["t_discharge"] > plant.DISCHARGE_TRIP_C
         oc = out["compressor_a"] > p.i_trip[None, :]
         fs = out["flow_lpm"] < p.v_min[None, :]
-        warm = out["run_on"] * dt >= STARTUP_MASK_S
+        warm = out["warm"]
         lp = run_length(run & ~out["defrost_b"] & (out["p_low"] < plant.LP_TRIP_BAR[ref]), self.lp_hold) * dt >= LP_HOLD_S
         dsh = out["t_discharge"] - t_sat(out["p_high"], ref)
         fb = run_length(run & warm & ~out["defrost_b"] & (dsh < plant.FLOODBACK_DSH_K), self.fb_hold) * dt >= FLOODBACK_HOLD_S
@@ -323,31 +323,57 @@ class _Run:
         self.theta, self.frost, self.def_start, self.def_len, self.lag, self.run_on, self.lp_hold, self.fb_hold = out["carry"]
 
     # ------------------------------------------------------------ controller
-    def _controller(self, t_out, t_set_eff, draw_amt, dhw_rate, blocked, lock_rows):
-        """The sequential states: building-felt outdoor temperature, indoor, tank, DHW mode."""
+    def _controller(self, steps, t_out, t_set_eff, draw_amt, dhw_rate, blocked):
+        """The sequential states: building-felt outdoor temperature, indoor, tank, DHW mode.
+
+        The slow building temperatures step on a 10-minute grid (aligned to absolute steps,
+        so chunking does not matter) and hold between; the tank steps every time step.
+        """
         p, dt = self.f.params, self.f.step_seconds
-        n = t_out.shape[0]
-        a_b = 1.0 - np.exp(-dt / (10 * 3600.0))
-        a_up = 1.0 - np.exp(-dt / (3 * 3600.0))
-        a_dn = 1.0 - np.exp(-dt / (40 * 3600.0))
+        n, D = t_out.shape
+        m = max(1, int(round(600.0 / dt)))
+        a_b = 1.0 - np.exp(-m * dt / (10 * 3600.0))
+        a_up = 1.0 - np.exp(-m * dt / (3 * 3600.0))
+        a_dn = 1.0 - np.exp(-m * dt / (40 * 3600.0))
+        t_b, t_in = self.t_b.copy(), self.t_in.copy()
+        out_b, out_in = np.empty((n, D)), np.empty((n, D))
+        grid = np.nonzero(steps % m == 0)[0]
+        bounds = list(grid) + [n]
+        if len(grid) == 0 or grid[0] != 0:
+            bounds = [0] + bounds
+        for k in range(len(bounds) - 1):
+            i, j = bounds[k], bounds[k + 1]
+            if steps[i] % m == 0:
+                avail = ~blocked[i]
+                t_b += a_b * (t_out[i] - t_b)
+                free = t_b + GAINS_K
+                goal = np.where(avail, np.maximum(t_set_eff[i], free), free)
+                t_in += np.where((goal > t_in) & avail, a_up, a_dn) * (goal - t_in)
+            out_b[i:j] = t_b
+            out_in[i:j] = t_in
+        # tank: losses to the room and draws mixing in cold water, as tank = tank * A + B
         a_loss = dt / 3600.0 * 0.012
-        t_b, t_in, tank, dhw = self.t_b.copy(), self.t_in.copy(), self.tank.copy(), self.dhw.copy()
-        out_b, out_in, out_tank = (np.empty((n, self.D)) for _ in range(3))
-        out_dhw = np.empty((n, self.D), bool)
-        start, target = p.dhw_start, p.dhw_target
+        A = 1.0 - a_loss - draw_amt / 40.0
+        B = a_loss * 20.0 + draw_amt * 10.0 / 40.0
         avail_all = ~blocked
+        tank, dhw = self.tank.copy(), self.dhw.copy()
+        start, target = p.dhw_start, p.dhw_target
+        out_tank = np.empty((n, D))
+        out_dhw = np.empty((n, D), bool)
+        lo = np.empty(D, bool)
+        tmp = np.empty(D)
         for i in range(n):
-            t_b += a_b * (t_out[i] - t_b)
-            avail = avail_all[i]
-            tank -= a_loss * (tank - 20.0) + draw_amt[i] * (tank - 10.0) / 40.0
-            dhw |= tank < start
-            heat = dhw & avail
-            tank += heat * dhw_rate[i]
-            dhw &= tank < target
-            free = t_b + GAINS_K
-            goal = np.where(avail, np.maximum(t_set_eff[i], free), free)
-            t_in += np.where(goal > t_in, np.where(avail, a_up, a_dn), a_dn) * (goal - t_in)
-            out_b[i], out_in[i], out_tank[i], out_dhw[i] = t_b, t_in, tank, heat
+            tank *= A[i]
+            tank += B[i]
+            np.less(tank, start, out=lo)
+            dhw |= lo
+            heat = out_dhw[i]
+            np.logical_and(dhw, avail_all[i], out=heat)
+            np.multiply(heat, dhw_rate[i], out=tmp)
+            tank += tmp
+            np.less(tank, target, out=lo)
+            dhw &= lo
+            out_tank[i] = tank
         return out_b, out_in, out_tank, out_dhw, (t_b, t_in, tank, dhw)
 
     # --------------------------------------------------------------- physics
@@ -370,7 +396,7 @@ class _Run:
         heating = season & ~dhw & cyc_on & ~blocked
         comp_pre = heating | (dhw & ~blocked)
         # defrost: frost grows while running, a defrost starts each time a whole interval's worth has built up
-        q_rel_est = np.where(dhw, 0.8 * p.f_max / F_NOM * g_est, np.minimum(np.maximum(q_req, q_min), 1.3 * q_nom) / q_nom)
+        q_rel_est = np.where(dhw, DHW_HEAT_REL, np.minimum(np.maximum(q_req, q_min), 1.3 * q_nom) / q_nom)
         d_est = plant.evap_approach(q_rel_est, plant.fan_rel(q_rel_est)) * (1.0 + 0.8 * np.minimum(sev.evap, 1.5)) + 4.0 * np.asarray(sev.leak)
         rate = frost_rate_per_min(t_out, rh, t_out - d_est) * (1.0 + 1.5 * np.minimum(sev.evap, 1.5))
         frost = self.frost[None, :] + np.cumsum(np.where(comp_pre, rate * dt / 60.0, 0.0), axis=0)
@@ -395,7 +421,7 @@ class _Run:
 
         # --- running: heating or hot water
         v = plant.water_flow(p, sev) * np.ones((n, 1))
-        q_tgt = np.where(dhw, p.q_nom * 0.8 * p.f_max / F_NOM * g_est,
+        q_tgt = np.where(dhw, DHW_HEAT_REL * p.q_nom,
                          np.where(duty < 1.0, q_min, q_req))
         q_tgt = np.maximum(q_tgt, 0.3)
         sp = np.where(dhw, np.minimum(tank + 5.0, 54.0), t_fsp + np.where(duty < 1.0, 1.5 * (1.0 - duty), 0.0))
@@ -467,14 +493,15 @@ class _Run:
         out["comp_on"] = comp_on
         out["defrost_b"] = defrost
         out["blocked"] = blocked
-        run_on = run_length(comp_on, self.run_on)
+        run_on = run_length(comp_on & ~defrost, self.run_on)
         out["run_on"] = run_on
         # carry to the next chunk
         ref_ = plant.LP_TRIP_BAR[ref]
         run = comp_on & ~blocked
         lp_hold = run_length(run & ~defrost & (out["p_low"] < ref_), self.lp_hold)[-1]
         dsh = out["t_discharge"] - t_sat(out["p_high"], ref)
-        warm = run_on * dt >= STARTUP_MASK_S
+        warm = run_length(comp_on & ~defrost, self.run_on) * dt >= STARTUP_MASK_S
+        out["warm"] = warm
         fb_hold = run_length(run & warm & ~defrost & (dsh < plant.FLOODBACK_DSH_K), self.fb_hold)[-1]
         out["carry"] = (theta[-1] % 1.0, frost[-1], last[-1], dlen_last[-1], x, run_on[-1], lp_hold, fb_hold)
         return out

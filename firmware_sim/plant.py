@@ -131,12 +131,12 @@ def make_params(n: int, rng: np.random.Generator, climate: str, refrigerant: str
     v_nom = 2.9 * q_nom * u(0.95, 1.08)
     pf = u(0.95, 0.98)
     eta0 = u(0.47, 0.51)
-    # rated current: max frequency at A2/W55; the inverter holds the current below it
-    # (frequency cut back), the over-current protection trips 25 % above it
-    t_e, t_c = -4.0, 58.0
+    # rated current: 10 % above max frequency at A-7/W55; the inverter holds the current
+    # below it (frequency cut back), the over-current protection trips 25 % above it
+    t_e, t_c = -14.0, 58.0
     cop_r = carnot_eta(f_max, eta0) * (t_c + K0) / (t_c - t_e)
     q_r = q_nom * f_max / F_NOM * capacity_factor(t_e, t_c, refrigerant)
-    i_rated = np.round(q_r / cop_r * 1000.0 / (230.0 * pf), 1)
+    i_rated = np.round(1.1 * q_r / cop_r * 1000.0 / (230.0 * pf), 1)
     i_trip = np.round(1.25 * i_rated, 1)
     return PumpParams(
         q_nom=q_nom, f_max=f_max, v_nom=v_nom, v_min=0.45 * v_nom, rpm_nom=np.round(u(700.0, 880.0), -1),
@@ -160,6 +160,10 @@ class Severity:
     eev_open: np.ndarray | float = 0.0
     cond: np.ndarray | float = 0.0
 
+
+# Scenario severity -> physical severity, calibrated so that a fault given ``time_to_trip``
+# trips near that time in a Nordic winter (hot water cycles and cold spells decide the day).
+FAULT_GAIN = {"leak": 0.6, "wear": 0.6, "evap": 1.0, "flow": 1.0, "eev_closed": 0.8, "eev_open": 0.7, "cond": 1.0}
 
 FAULT_FIELD = {
     "refrigerant_leak": "leak", "compressor_wear": "wear", "evaporator_fouling": "evap",
