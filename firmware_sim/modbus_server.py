@@ -100,11 +100,13 @@ class ModbusPumpServer:
         """The slave id that ``device`` answers on (1-based position in the fleet)."""
         return self.devices.index(device) + 1
 
-    def set_row(self, values: np.ndarray) -> None:
+    def set_row(self, values: np.ndarray, ts: float | None = None) -> None:
         """One row of the fleet, shape (n_devices, n_channels) in CHANNEL_NAMES order.
 
         NaN (a dropout) is served as the register's sentinel, like a controller
-        reporting a missing sensor.
+        reporting a missing sensor. ``ts`` (the simulated time) sets the
+        controller clock registers, so an agent reading an accelerated pump
+        stamps readings with the pump's time.
         """
         values = np.asarray(values, dtype=np.float64)
         if values.shape != (len(self.devices), len(CHANNEL_NAMES)):
@@ -113,7 +115,8 @@ class ModbusPumpServer:
             )
         for i in range(len(self.devices)):
             row = values[i]
-            self._words[i] = [reg.to_raw(float(row[col])) for reg, col in zip(self.rmap.registers, self._columns)]
+            self._words[i] = self.rmap.encode(
+                {reg.channel: float(row[col]) for reg, col in zip(self.rmap.registers, self._columns)}, clock=ts)
         self.counters["rows"] += 1
 
     def set_values(self, device: str, values: dict[str, float]) -> None:

@@ -130,7 +130,7 @@ async def serve(
                 stats.lag_max = max(stats.lag_max, -delay)
             row = block.values[k]
             if stats.modbus is not None:
-                stats.modbus.set_row(row)
+                stats.modbus.set_row(row, ts)
             if stats.mqtt is not None:
                 stats.mqtt.publish_row(ts, row)
             stats.rows += 1

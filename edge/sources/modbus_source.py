@@ -129,8 +129,10 @@ class ModbusSource(Source):
         retries: int = 2,
         reopen_after: int = 3,
         backoff: Backoff | None = None,
+        use_pump_clock: bool = False,
     ) -> None:
         super().__init__(device)
+        self.use_pump_clock = use_pump_clock  # stamp with the controller's clock when it has one
         if not 1 <= slave_id <= 247:
             raise SourceFatalError(f"slave id {slave_id} outside 1..247")
         self.port = port
@@ -215,11 +217,15 @@ class ModbusSource(Source):
             return None
         self._silent_polls = 0
         self.backoff.reset()
-        raw = np.array([r.from_raw(w) for r, w in zip(self.rmap.registers, words)])
+        start = self.rmap.start
+        raw = np.array([r.from_raw(words[r.address - start]) for r in self.rmap.registers])
         values = np.full(N_CHANNELS, np.nan)
         values[self._columns] = raw
         self.counters["reads_ok"] += 1
-        return Reading(self.device, time.time(), self.plausibility.clean(values))
+        ts = self.rmap.decode_clock(words) if self.use_pump_clock else None
+        if ts is None:
+            ts = time.time()
+        return Reading(self.device, ts, self.plausibility.clean(values))
 
     def _poll(self) -> list[int] | None:
         """One poll: up to 1 + retries requests; the register words or None."""

@@ -64,32 +64,52 @@ class Register:
         return raw * self.scale
 
 
+CLOCK = "clock"  # pseudo-channel: the controller's clock, uint32 unix seconds, two registers
+
+
 @dataclass(frozen=True)
 class RegisterMap:
     name: str
-    registers: tuple[Register, ...]
+    registers: tuple[Register, ...]  # channel registers, by address
+    clock_address: int | None = None  # high word here, low word at +1
 
     @property
     def start(self) -> int:
-        return self.registers[0].address
+        first = self.registers[0].address
+        return first if self.clock_address is None else min(first, self.clock_address)
 
     @property
     def count(self) -> int:
-        return self.registers[-1].address - self.start + 1
+        last = self.registers[-1].address
+        if self.clock_address is not None:
+            last = max(last, self.clock_address + 1)
+        return last - self.start + 1
 
     @property
     def channels(self) -> tuple[str, ...]:
         return tuple(r.channel for r in self.registers)
 
-    def encode(self, values: Mapping[str, float]) -> list[int]:
-        """Channel values -> the contiguous register block from ``start``.
+    def encode(self, values: Mapping[str, float], clock: float | None = None) -> list[int]:
+        """Channel values (and the clock, unix s) -> the register block from ``start``.
 
-        Channels missing from ``values`` are sent as their sentinel.
+        Channels missing from ``values`` are sent as their sentinel; gaps are 0.
         """
         words = [0] * self.count
         for reg in self.registers:
             words[reg.address - self.start] = reg.to_raw(values.get(reg.channel, math.nan))
+        if self.clock_address is not None and clock is not None and math.isfinite(clock):
+            t = int(clock) & 0xFFFFFFFF
+            i = self.clock_address - self.start
+            words[i], words[i + 1] = t >> 16, t & 0xFFFF
         return words
+
+    def decode_clock(self, words: Sequence[int]) -> float | None:
+        """The controller's clock from a register block, or None (no clock / not set)."""
+        if self.clock_address is None or len(words) < self.count:
+            return None
+        i = self.clock_address - self.start
+        t = (int(words[i]) << 16) | int(words[i + 1])
+        return float(t) if t else None
 
     def decode(self, words: Sequence[int]) -> dict[str, float]:
         """The register block read from ``start`` -> channel values (NaN = unknown)."""
@@ -106,14 +126,16 @@ class RegisterMap:
         if not path.is_file():
             known = ", ".join(sorted(p.stem for p in MAPS_DIR.glob("*.csv")))
             raise RegisterMapError(f"register map {name_or_path!r} not found (known: {known})")
-        return cls(name=path.stem, registers=_parse(path))
+        regs, clock = _parse(path)
+        return cls(name=path.stem, registers=regs, clock_address=clock)
 
 
-def _parse(path: Path) -> tuple[Register, ...]:
+def _parse(path: Path) -> tuple[tuple[Register, ...], int | None]:
     lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
     rows = list(csv.DictReader(lines))
     required = ("address", "channel", "unit", "scale", "signed", "sentinel")
     regs: list[Register] = []
+    clock: int | None = None
     for i, row in enumerate(rows, start=1):
         where = f"{path.name} row {i}"
         for field in required:
@@ -127,6 +149,9 @@ def _parse(path: Path) -> tuple[Register, ...]:
         except ValueError as exc:
             raise RegisterMapError(f"{where}: {exc}") from None
         channel = row["channel"].strip()
+        if channel == CLOCK:
+            clock = address
+            continue
         if channel not in BY_NAME:
             raise RegisterMapError(f"{where}: field 'channel': unknown channel {channel!r}")
         if scale <= 0:
@@ -135,7 +160,7 @@ def _parse(path: Path) -> tuple[Register, ...]:
     if not regs:
         raise RegisterMapError(f"{path.name}: no registers")
     regs.sort(key=lambda r: r.address)
-    addrs = [r.address for r in regs]
+    addrs = [r.address for r in regs] + ([clock, clock + 1] if clock is not None else [])
     if len(set(addrs)) != len(addrs):
         raise RegisterMapError(f"{path.name}: duplicate register address")
-    return tuple(regs)
+    return tuple(regs), clock
