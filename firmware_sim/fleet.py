@@ -157,7 +157,7 @@ def frost_rate_per_min(t_out, rh, t_coil):
     """
     gap = rh / 100.0 * _e_sat_water(t_out) - _e_sat_ice(np.minimum(t_coil, 0.0))
     frosting = (t_out < 6.0) & (t_coil < 0.0) & (gap > 0.25)
-    interval = np.clip(80.0 / np.maximum(gap, 1e-3), 30.0, 300.0)
+    interval = np.clip(60.0 / np.maximum(gap, 1e-3) ** 1.5, 30.0, 300.0)
     return np.where(frosting, 1.0 / interval, 0.0)
 
 
