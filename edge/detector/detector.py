@@ -47,6 +47,7 @@ from edge.detector.wander import WanderModel
 
 COMPONENTS: tuple[str, ...] = ("residual", "ewma", "cusum", "novelty", "mewma")
 MIN_CROSS_FIT_ROWS = 50  # per half; below that the threshold is calibrated in sample
+NULL_ROWS, NULL_SEED = 4000, 20240601  # simulated healthy residuals that floor the calibration
 
 
 @dataclass
@@ -114,8 +115,12 @@ class HealthyBehaviourDetector:
         Z = self._z(X, X - self.model.expected(X))
         raw, extras = self._raw_block(X, Z)  # in-sample; leaves EWMA/CUSUM at the end of training
         calib = self._out_of_sample_raw(X) if c.cross_fit and n >= 2 * MIN_CROSS_FIT_ROWS else raw
-        self.ref = np.array([max(robust_quantile(calib[:, j], c.norm_quantile), 1e-12) for j in range(calib.shape[1])])
-        self.decision.fit(self._combine(calib)[0])
+        null = self._null_raw()
+        self.ref = np.array([max(robust_quantile(calib[:, j], c.norm_quantile),
+                                 robust_quantile(null[:, j], c.norm_quantile), 1e-12) for j in range(len(COMPONENTS))])
+        on_null = self.decision.fit(self._combine(null)[0])
+        if self.decision.fit(self._combine(calib)[0]) < on_null:
+            self.decision.on = on_null
         self.fitted = True
         self._buffer, self._buffer_ts = [], []
         res = self._assemble(X, _ts(ts, n), raw, extras, np.zeros((n, F), dtype=np.int64))
@@ -143,6 +148,22 @@ class HealthyBehaviourDetector:
         self._reset_dynamics()
         self.horizon = 0.0
         self._scales_at = np.nan
+
+    def _null_raw(self) -> np.ndarray:
+        """Component scores of simulated healthy residuals: Gaussian with the learned correlation.
+
+        A few hundred training rows hold only a handful of independent EWMA/CUSUM
+        excursions, so their quantiles can come out lower than pure noise would
+        give. Scales and threshold never go below this null model's (fixed seed:
+        both entry points and every restart compute the same)."""
+        saved = (self.e, self.s_up, self.s_down)
+        self._reset_dynamics()
+        cov = np.linalg.pinv(self.precision)
+        L = np.linalg.cholesky(cov + 1e-12 * np.eye(len(cov)))
+        Z = np.random.default_rng(NULL_SEED).standard_normal((NULL_ROWS, self.n_features)) @ L.T
+        raw = self._raw_block(Z, Z)[0]
+        self.e, self.s_up, self.s_down = saved
+        return raw
 
     def _out_of_sample_raw(self, X: np.ndarray) -> np.ndarray:
         """Raw component scores of each half of X under a model learned on the other half

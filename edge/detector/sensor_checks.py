@@ -12,7 +12,9 @@ from the healthy window wherever possible, so they work on any series:
 - ``DROPOUT`` the value is missing (NaN);
 - ``NOISE``   the EWMA of |step| is ``noise_ratio`` times its healthy mean
               (a loose connector, EMI); steps, not levels, so a real
-              process change is not mistaken for noise.
+              process change is not mistaken for noise; each step is capped
+              at 2 x noise_ratio x the healthy mean so one spike (a JUMP)
+              does not read as a noisy sensor.
 Flags are bit masks per feature and per sample.
 """
 
@@ -80,6 +82,7 @@ class SensorChecks:
         self.jump = np.maximum(c.jump_k * dscale, 2.0 * maxstep)
         mean_abs = np.nanmean(absd, axis=0) if len(D) else np.ones(F)
         self.step_mean = np.where(np.isfinite(mean_abs) & (mean_abs > 0), mean_abs, dscale)
+        self.step_cap = 2.0 * c.noise_ratio * self.step_mean
         self.reset_state(last_finite(X))
 
     def reset_state(self, last: np.ndarray) -> None:
@@ -93,7 +96,8 @@ class SensorChecks:
         absd = np.abs(x - self.last)  # NaN when x (or every earlier value) is missing
         ok = absd == absd
         self.flat_run = (self.flat_run + 1) * (absd == 0)
-        self.noise = (1.0 - c.noise_lambda) * self.noise + c.noise_lambda * np.where(ok, absd, self.step_mean)
+        step = np.minimum(np.where(ok, absd, self.step_mean), self.step_cap)
+        self.noise = (1.0 - c.noise_lambda) * self.noise + c.noise_lambda * step
         missing = x != x
         self.last = np.where(missing, self.last, x)
         return (RANGE * ((x < self.low) | (x > self.high)) + STUCK * (self.flat_run >= self.stuck_len)
@@ -114,7 +118,7 @@ class SensorChecks:
         with np.errstate(invalid="ignore"):
             flat = absd == 0
         runs = run_lengths(flat, self.flat_run)
-        step = np.where(np.isnan(absd), self.step_mean, absd)
+        step = np.minimum(np.where(np.isnan(absd), self.step_mean, absd), self.step_cap)
         noise = ewma_block(self.noise, step, c.noise_lambda)
         with np.errstate(invalid="ignore"):
             flags = (np.where((X < self.low) | (X > self.high), RANGE, 0)
@@ -130,7 +134,7 @@ class SensorChecks:
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {k: np.asarray(getattr(self, k)) for k in
-                ("low", "high", "stuck_len", "jump", "step_mean", "last", "flat_run", "noise")}
+                ("low", "high", "stuck_len", "jump", "step_mean", "step_cap", "last", "flat_run", "noise")}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         for k, v in state.items():

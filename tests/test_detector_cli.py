@@ -1,0 +1,91 @@
+"""`heatwatch detect` end to end on small CSVs written here, including bad input."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+from typer.testing import CliRunner
+
+from heatwatch.cli import app
+
+runner = CliRunner()
+
+
+def write_csv(path: Path, n: int = 600, delimiter: str = ";", fault_at: int = 450, nan_cells: int = 0) -> Path:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 3)) + [20.0, 5.0, 100.0]
+    X[fault_at:, 1] += 8.0
+    with path.open("w", newline="") as f:
+        w = csv.writer(f, delimiter=delimiter)
+        w.writerow(["datetime", "temp", "pressure", "flow", "label"])
+        for i, row in enumerate(X):
+            cells = [f"{v:.4f}" for v in row]
+            if i < nan_cells:
+                cells[0] = "" if i % 2 else "NaN"
+            w.writerow([f"2024-01-01 00:{i // 60:02d}:{i % 60:02d}", *cells, int(i >= fault_at)])
+    return path
+
+
+def read_scores(path: Path) -> list[dict[str, str]]:
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_detect_with_training_rows_writes_one_row_per_input_row(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "in.csv")
+    out = tmp_path / "scores.csv"
+    r = runner.invoke(app, ["detect", str(src), "--out", str(out), "--train-rows", "300", "--exclude", "label"])
+    assert r.exit_code == 0, r.output
+    rows = read_scores(out)
+    assert len(rows) == 600 and list(rows[0]) == ["timestamp", "score", "anomaly"]
+    assert rows[0]["timestamp"] == "2024-01-01 00:00:00"
+    anomaly = np.array([int(x["anomaly"]) for x in rows])
+    score = np.array([float(x["score"]) for x in rows])
+    assert anomaly[:450].sum() == 0 and anomaly[460:].all()
+    assert score[460:].min() > score[300:450].max()
+    assert "0 missing/NaN cells" in r.output
+
+
+def test_detect_online_without_training_rows_and_comma_csv(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "in.csv", delimiter=",")
+    out = tmp_path / "scores.csv"
+    r = runner.invoke(app, ["detect", str(src), "--out", str(out), "--exclude", "label", "--warmup", "300"])
+    assert r.exit_code == 0, r.output
+    rows = read_scores(out)
+    anomaly = np.array([int(x["anomaly"]) for x in rows])
+    assert len(rows) == 600 and anomaly[:300].sum() == 0 and anomaly[460:].all()
+
+
+def test_nan_cells_are_kept_as_missing_and_counted(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "in.csv", nan_cells=6)
+    out = tmp_path / "scores.csv"
+    r = runner.invoke(app, ["detect", str(src), "--out", str(out), "--train-rows", "300", "--exclude", "label"])
+    assert r.exit_code == 0, r.output
+    assert "6 missing/NaN cells" in r.output
+    assert all(np.isfinite(float(x["score"])) for x in read_scores(out))
+
+
+def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path) -> None:
+    good = write_csv(tmp_path / "in.csv")
+    out = str(tmp_path / "s.csv")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("time;a;b\n")
+    text = tmp_path / "text.csv"
+    text.write_text("time,a,b\n1,2,x\n2,3,y\n")
+    cases = [
+        (["detect", str(tmp_path / "missing.csv"), "--out", out], "not found"),
+        (["detect", str(empty), "--out", out], "empty"),
+        (["detect", str(header_only), "--out", out], "no data rows"),
+        (["detect", str(text), "--out", out], "column 'b' is not numeric"),
+        (["detect", str(good), "--out", out, "--train-rows", "5000", "--exclude", "label"], "--train-rows 5000"),
+        (["detect", str(good), "--out", out, "--exclude", "nope"], "not in the header"),
+    ]
+    for args, message in cases:
+        r = runner.invoke(app, args)
+        assert r.exit_code == 2, (args, r.output)
+        assert message in r.output, (message, r.output)
+        assert "Traceback" not in r.output
