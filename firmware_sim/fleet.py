@@ -38,7 +38,13 @@ FLOOD_BACK_CODE = TRIP_CODES.get("flood_back", 6)
 TRIP_KINDS = ("high_pressure", "discharge_overtemp", "overcurrent", "flow_switch", "low_pressure", "flood_back")
 RESTART_DELAY_S = 600.0
 DHW_HEAT_REL = 0.9  # hot water is heated at 90 % of the nominal heat output
-LOCKOUT_TRIPS, LOCKOUT_WINDOW_S = 3, 3600.0
+# repeated trips lock the unit out: (trips, within seconds)
+LOCKOUT_RULES = ((3, 3600.0), (5, 3 * 3600.0), (6, 86400.0))
+LOCKOUT_WINDOW_S = max(w for _, w in LOCKOUT_RULES)
+
+
+def _locks(recent: list[int], s: int, step_s: float) -> bool:
+    return any(sum(1 for r in recent if (s - r) * step_s < w) >= k for k, w in LOCKOUT_RULES)
 LP_HOLD_S, FLOODBACK_HOLD_S, STARTUP_MASK_S = 600.0, 300.0, 360.0
 
 # channels with thermal inertia: (time constant running, time constant stopped) in minutes
@@ -207,7 +213,8 @@ class _Run:
         # hot water draws: showers in the morning and evening, smaller draws in between
         profile = np.interp(local_h, [0, 5.5, 7, 9, 12, 17, 19.5, 22, 24], [0.05, 0.05, 3, 1.2, 0.6, 0.8, 2.5, 0.6, 0.05])
         lam = p.draws_per_day[None, :] * (profile / 24.0 / 1.0)[:, None] * (dt / 3600.0)
-        draw = (self.rng_dhw.random((n, D)) < lam) * self.rng_dhw.uniform(2.0, 6.0, (n, D))
+        u = self.rng_dhw.random((n, D, 2))  # one draw per step: the same numbers whatever the chunking
+        draw = (u[..., 0] < lam) * (2.0 + 4.0 * u[..., 1])
         draw_amt = draw * (0.2326 / np.asarray(p.tank_kwh_k))[None, :] * 1.0  # K for a ~200 l tank
 
         el = steps * dt  # seconds since start
@@ -263,7 +270,7 @@ class _Run:
             kc = FLOOD_BACK_CODE if kind == "flood_back" else TRIP_CODES[kind]
             blocked[i:i + restart, d] = True
             code[i:i + restart, d] = kc
-            if len(recent[d]) >= LOCKOUT_TRIPS:
+            if _locks(recent[d], s, self.f.step_seconds):
                 lock_rows[i:, d] = True
         del until
         blocked |= lock_rows
@@ -309,8 +316,8 @@ class _Run:
             self.recent[d] = [r for r in self.recent[d] if s - r < window] + [s]
             self.blocked_until[d] = s + restart
             self.block_code[d] = FLOOD_BACK_CODE if kind == "flood_back" else TRIP_CODES[kind]
-            lock = len(self.recent[d]) >= LOCKOUT_TRIPS and not self.lockout[d]
-            if len(self.recent[d]) >= LOCKOUT_TRIPS:
+            lock = _locks(self.recent[d], s, f.step_seconds) and not self.lockout[d]
+            if lock:
                 self.lockout[d] = True
             ts = f.start_ts + s * f.step_seconds
             f.trips.append(TripEvent(f.devices[d], ts, kind, lockout=bool(lock)))

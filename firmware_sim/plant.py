@@ -199,7 +199,7 @@ def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_targe
     ice = 0.8 * np.clip((sev.evap - 0.5) / 0.5, 0.0, 1.6) ** 2 * (0.6 + 0.4 * frost_phase)
     air = fan_health * (1.0 - 0.35 * np.minimum(sev.evap, 1.5)) * np.maximum(1.0 - ice, 0.08)
     d_evap = evap_approach(q_rel, rpm_cmd) / air * (1.0 + 0.35 * frost_phase)
-    starve = 22.0 * (np.maximum(sev.leak - 0.3, 0.0) / 0.7) ** 1.5 + 22.0 * (np.maximum(sev.eev_closed - 0.45, 0.0) / 0.55) ** 1.5
+    starve = 22.0 * (np.maximum(sev.leak - 0.1, 0.0) / 0.9) ** 1.5 + 22.0 * (np.maximum(sev.eev_closed - 0.45, 0.0) / 0.55) ** 1.5
     flood = 0.5 * np.minimum(sev.eev_open, 1.2) * d_evap
     t_evap = t_out - d_evap - starve + flood
     p_low = p_sat(t_evap, refrigerant)

@@ -85,8 +85,9 @@ class SensorModel:
         dropped = []
         for k, (d, ftype, c, onset, rate) in enumerate(self.faults):
             frng = self.fault_rngs[k]
-            u = frng.random(n)
-            z = frng.standard_normal(n)
+            uz = frng.random((n, 2))
+            u = uz[:, 0]
+            z = np.sqrt(-2.0 * np.log1p(-uz[:, 1])) * np.cos(2 * np.pi * ((uz[:, 0] * 7.0) % 1.0))  # Box-Muller
             active = el >= onset
             col = x[:, d, c]
             if ftype == "sensor_drift":
