@@ -4,10 +4,12 @@ Page's CUSUM ``S_t = max(0, S_{t-1} + z_t - k)`` (and the mirror for
 downward shifts) adds up evidence for a shift larger than ``k`` sigma and
 forgets noise, so a slow drift crosses its threshold long before a single
 sample's z does. Plain CUSUM never forgets a long fault (it needs S/k samples
-to come back down after the fault is gone); this one leaks: ``S`` is
+to come back down after the fault is gone, and a fault that lasted hours
+keeps the alarm on for hours after the repair); this one leaks: ``S`` is
 multiplied by ``decay`` = 1 - 1/memory each step, which bounds it at
-(shift - k) * memory and lets it return to zero within ~memory samples after
-the shift ends. With memory -> infinity it is Page's CUSUM.
+(shift - k) * memory and lets it return to zero within a few memories after
+the shift ends. With memory -> infinity it is Page's CUSUM. The detector
+gives it the EWMA's memory (decay = 1 - lambda), one time scale for both.
 
 :func:`cusum_block` computes the identical recursion for an array at once:
 ``S_t = g^t (D_t - min(-S_0, min_{j<=t} D_j))`` with ``D_t = sum_{i<=t} g^-i a_i``

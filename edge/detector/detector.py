@@ -11,7 +11,7 @@ Pipeline per sample x (F features):
    sample cannot look like a persistent shift).
 3. Components, each a module: ``residual`` max |z|; ``ewma`` the largest EWMA
    of z in its own long-run sigma; ``cusum`` a leaky two-sided CUSUM of z in
-   long-run sigma; ``novelty`` Hotelling T² of z on a robust shrinkage
+   long-run sigma (leaking with the EWMA's memory); ``novelty`` Hotelling T² of z on a robust shrinkage
    correlation; ``mewma`` the same T² of the EWMA vector (persistent
    correlation breaks). "Long-run sigma": an autocorrelated feature wanders
    more than white noise would, so its accumulated evidence is deflated by how
@@ -60,7 +60,8 @@ class DetectorConfig:
     cross_fit: bool = True  # calibrate scales and threshold on held-out halves of the training window
     ewma_lambda: float = 0.05  # EWMA weight of the newest sample (memory ~ 1/lambda)
     cusum_k: float = 0.5  # CUSUM allowance in long-run sigma (detects shifts > ~2k)
-    cusum_memory: float = 200.0  # leak: CUSUM forgets evidence older than ~this many samples
+    # the CUSUM leaks with the EWMA's memory (1 / ewma_lambda samples): both forget a fault
+    # that has ended within a few memories, so an alarm clears soon after the cause
     norm_quantile: float = 0.99  # healthy quantile that each component is divided by
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
     sensor: SensorCheckConfig = field(default_factory=SensorCheckConfig)
@@ -213,7 +214,7 @@ class HealthyBehaviourDetector:
         inv_e = 1.0 / self._ewma_sigma_at(h)
         U = E * inv_e
         L = Zc * (self._white * inv_e)
-        decay = 1.0 - 1.0 / c.cusum_memory
+        decay = 1.0 - c.ewma_lambda
         Sup = cusum_block(self.s_up, L - c.cusum_k, decay)
         Sdn = cusum_block(self.s_down, -(L + c.cusum_k), decay)
         if len(Z):
@@ -321,7 +322,7 @@ class HealthyBehaviourDetector:
         self._inv_e = 1.0 / sig_e
         self._inv_long = self._white / sig_e
         self._keep = 1.0 - self.config.ewma_lambda
-        self._decay = 1.0 - 1.0 / self.config.cusum_memory
+        self._decay = 1.0 - self.config.ewma_lambda
         used = np.zeros(len(COMPONENTS), dtype=bool)
         used[self._cidx] = True
         self._inv_ref = np.where(used, 1.0 / self.ref, 0.0)

@@ -39,10 +39,12 @@ class DetectorResult:
     contributions: np.ndarray  # (F,) share of each feature in the dominant component
     sensor_flags: np.ndarray  # (F,) bit masks, see sensor_checks
 
-    def top_features(self, k: int = 3) -> list[int]:
-        """Indices of the k features contributing most to the score, largest first."""
+    def top_features(self, k: int = 3, min_share: float = 0.1) -> list[int]:
+        """Up to k features contributing most to the score, largest first; features with
+        less than ``min_share`` of the total are left out (they are not the explanation)."""
+        total = float(self.contributions.sum())
         order = np.argsort(-self.contributions, kind="stable")
-        return [int(i) for i in order[:k] if self.contributions[i] > 0]
+        return [int(i) for i in order[:k] if total > 0 and self.contributions[i] >= min_share * total]
 
     def findings(self, names: Sequence[str], k: int = 3) -> list[Finding]:
         """The evidence for this sample: process findings (if anomalous) and sensor findings."""
