@@ -1,29 +1,34 @@
 """HealthyBehaviourDetector: learns healthy, scores how far each sample is from it.
 
-Pipeline per sample x (F features):
+Pipeline per sample x (F features); each step is its own module:
 
 1. expected = an :class:`~edge.detector.expectation.ExpectationModel` (the
    training median by default; a heat pump plugs in a model conditioned on its
    operating point), residual r = x - expected.
-2. z = (r - median) / robust sigma of the training residuals (MAD); missing
-   features count as z = 0 and are reported by the sensor checks. For the
-   accumulating statistics z is clipped at ±``clip`` (Huber idea: one wild
-   sample cannot look like a persistent shift).
-3. Components, each a module: ``residual`` max |z|; ``ewma`` the largest EWMA
-   of z in its own long-run sigma; ``cusum`` a leaky two-sided CUSUM of z in
-   long-run sigma (leaking with the EWMA's memory); ``novelty`` Hotelling T² of z on a robust shrinkage
-   correlation; ``mewma`` the same T² of the EWMA vector (persistent
-   correlation breaks). "Long-run sigma": an autocorrelated feature wanders
-   more than white noise would, so its accumulated evidence is deflated by how
-   much its training EWMA spread exceeds the white-noise value.
-4. Each component is divided by its own healthy 99th percentile, the score is
-   the largest of them (so the score says which idea saw the sample), and a
-   separate :class:`~edge.detector.threshold.AlarmDecision` turns it into 0/1.
-5. Sensor checks run beside and are reported separately.
+2. z = (r - median) / sigma(h): sigma is the robust (MAD) scale of the
+   training residuals, never below the sensor's quantization step, widened by
+   the healthy wander the training window showed, extrapolated to h samples
+   after training (wander.py). Missing features count as z = 0 (the sensor
+   checks report them). For the accumulating statistics z is clipped at
+   ±``clip`` (one wild sample cannot look like a persistent shift).
+3. Components: ``residual`` max |z|; ``ewma`` the largest EWMA of z in its own
+   long-run sigma (ewma.py); ``cusum`` a leaky two-sided CUSUM of z in long-run
+   sigma (cusum.py); ``novelty`` Hotelling T² of z on a robust shrinkage
+   correlation; ``mewma`` the same T² of the EWMA vector (novelty.py).
+   "Long-run sigma": an autocorrelated feature wanders more than white noise,
+   so its accumulated evidence is deflated by how much its EWMA spread
+   exceeds the white-noise value.
+4. Each component is divided by its healthy 99th percentile, measured out of
+   sample (cross-fitted halves of the training window) and never below what
+   pure Gaussian noise with the learned correlation would give; the score is
+   the largest of them, so it says which idea saw the sample. A separate
+   :class:`~edge.detector.threshold.AlarmDecision` (EVT tail threshold,
+   persistence, hysteresis) turns it into 0/1.
+5. Sensor checks run beside and are reported separately (sensor_checks.py).
 
 Without a training window the first ``warmup`` samples are the training window
 (scored 0, flagged ``warming_up``), then the model is frozen: the reference is
-healthy behaviour, not whatever the machine does lately.
+healthy behaviour, not whatever the machine did lately.
 """
 
 from __future__ import annotations
@@ -256,7 +261,7 @@ class HealthyBehaviourDetector:
             head = X[:need]
             self._buffer.extend(head)
             self._buffer_ts.extend(ts[:need])
-            parts.append(_warming(head, ts[:need], self.n_features_hint(X)))
+            parts.append(_warming(head, ts[:need], X.shape[1]))
             X, ts = X[need:], ts[need:]
             if len(self._buffer) >= self.config.warmup:
                 self.fit(np.array(self._buffer))
@@ -272,9 +277,6 @@ class HealthyBehaviourDetector:
             parts.append(res)
         parts = [p for p in parts if len(p)] or parts[:1]
         return BatchResult.concat(parts) if len(parts) > 1 else parts[0]
-
-    def n_features_hint(self, X: np.ndarray) -> int:
-        return X.shape[1] if X.ndim == 2 else len(X)
 
     def update(self, x: np.ndarray, ts: float = np.nan) -> DetectorResult:
         """Score one sample; O(F²) arithmetic on small arrays, no history kept."""

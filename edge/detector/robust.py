@@ -9,6 +9,8 @@ wider, still robust, spreads before it gives up to a tiny floor.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 MAD_TO_SIGMA = 1.4826  # MAD of a normal distribution is 0.6745 sigma
@@ -24,17 +26,14 @@ def robust_location_scale(X: np.ndarray, floor: float = 1e-9) -> tuple[np.ndarra
     used when the previous one is exactly zero (a quantized or constant column).
     """
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            loc = np.nanmedian(X, axis=0)
-            dev = np.abs(X - loc)
-            scale = MAD_TO_SIGMA * np.nanmedian(dev, axis=0)
-            q10, q90 = np.nanpercentile(X, [10.0, 90.0], axis=0)
-            idr = IDR_TO_SIGMA * (q90 - q10)
-            meanad = MEANAD_TO_SIGMA * np.nanmean(dev, axis=0)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: handled below
+        loc = np.nanmedian(X, axis=0)
+        dev = np.abs(X - loc)
+        scale = MAD_TO_SIGMA * np.nanmedian(dev, axis=0)
+        q10, q90 = np.nanpercentile(X, [10.0, 90.0], axis=0)
+        idr = IDR_TO_SIGMA * (q90 - q10)
+        meanad = MEANAD_TO_SIGMA * np.nanmean(dev, axis=0)
     loc = np.where(np.isfinite(loc), loc, 0.0)
     for fallback in (idr, meanad):
         scale = np.where((scale > 0) & np.isfinite(scale), scale, fallback)
@@ -50,9 +49,8 @@ def robust_quantile(values: np.ndarray, q: float) -> float:
     return float(np.quantile(v, q)) if v.size else 0.0
 
 
-def chi2_quantile(p: float, dof: int) -> float:
-    """Wilson-Hilferty approximation of the chi-square quantile (no scipy on the Pi)."""
-    # inverse normal by Acklam's rational approximation is overkill here: use a bisection on erf
+def normal_quantile(p: float) -> float:
+    """Inverse of the standard normal CDF by bisection on erf (no scipy on the Pi)."""
     from math import erf, sqrt
 
     lo, hi = -10.0, 10.0
@@ -62,6 +60,10 @@ def chi2_quantile(p: float, dof: int) -> float:
             lo = mid
         else:
             hi = mid
-    z = 0.5 * (lo + hi)
+    return 0.5 * (lo + hi)
+
+
+def chi2_quantile(p: float, dof: int) -> float:
+    """Wilson-Hilferty approximation of the chi-square p-quantile (good to ~1 % for dof >= 2)."""
     c = 2.0 / (9.0 * dof)
-    return float(dof * (1.0 - c + z * np.sqrt(c)) ** 3)
+    return float(dof * (1.0 - c + normal_quantile(p) * np.sqrt(c)) ** 3)
