@@ -83,7 +83,15 @@ class SensorChecks:
         mean_abs = np.nanmean(absd, axis=0) if len(D) else np.ones(F)
         self.step_mean = np.where(np.isfinite(mean_abs) & (mean_abs > 0), mean_abs, dscale)
         self.step_cap = 2.0 * c.noise_ratio * self.step_mean
+        self._derive()
         self.reset_state(last_finite(X))
+
+    def _derive(self) -> None:
+        """Constants the streaming step multiplies by (recomputed after a restore)."""
+        c = self.config
+        self.has_limits = bool(np.isfinite(self.low).any() or np.isfinite(self.high).any())
+        self.noise_limit = c.noise_ratio * self.step_mean
+        self._keep, self._lam = 1.0 - c.noise_lambda, c.noise_lambda
 
     def reset_state(self, last: np.ndarray) -> None:
         self.last = np.array(last, dtype=np.float64)  # last finite value per feature
@@ -91,18 +99,21 @@ class SensorChecks:
         self.noise = self.step_mean.copy()  # EWMA of |step|, starts at its healthy mean
 
     def step(self, x: np.ndarray) -> np.ndarray:
-        """Flags for one sample; advances the state."""
-        c = self.config
+        """Flags for one sample; advances the state (about a dozen small-array operations)."""
         absd = np.abs(x - self.last)  # NaN when x (or every earlier value) is missing
-        ok = absd == absd
+        missing = absd != absd
         self.flat_run = (self.flat_run + 1) * (absd == 0)
-        step = np.minimum(np.where(ok, absd, self.step_mean), self.step_cap)
-        self.noise = (1.0 - c.noise_lambda) * self.noise + c.noise_lambda * step
-        missing = x != x
-        self.last = np.where(missing, self.last, x)
-        return (RANGE * ((x < self.low) | (x > self.high)) + STUCK * (self.flat_run >= self.stuck_len)
-                + JUMP * (absd > self.jump) + DROPOUT * missing
-                + NOISE * (self.noise > c.noise_ratio * self.step_mean))
+        self.noise = self._keep * self.noise + self._lam * np.minimum(np.where(missing, self.step_mean, absd), self.step_cap)
+        if missing.any():
+            missing = x != x
+            self.last = np.where(missing, self.last, x)
+        else:
+            self.last = x.copy()
+        flags = (STUCK * (self.flat_run >= self.stuck_len) + JUMP * (absd > self.jump)
+                 + DROPOUT * missing + NOISE * (self.noise > self.noise_limit))
+        if self.has_limits:
+            flags += RANGE * ((x < self.low) | (x > self.high))
+        return flags
 
     def block(self, X: np.ndarray) -> np.ndarray:
         """Flags for every row of X, identical to calling :meth:`step` row by row."""
@@ -125,7 +136,7 @@ class SensorChecks:
                      | np.where(runs >= self.stuck_len, STUCK, 0)
                      | np.where(absd > self.jump, JUMP, 0)
                      | np.where(missing, DROPOUT, 0)
-                     | np.where(noise > c.noise_ratio * self.step_mean, NOISE, 0))
+                     | np.where(noise > self.noise_limit, NOISE, 0))
         if n:
             self.last = filled[-1]
             self.flat_run = runs[-1]
@@ -140,3 +151,4 @@ class SensorChecks:
         for k, v in state.items():
             setattr(self, k, np.array(v))
         self.n_features = len(self.low)
+        self._derive()
