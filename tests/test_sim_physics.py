@@ -132,7 +132,7 @@ def test_healthy_pumps_stay_in_normal_ranges_and_never_trip_in_a_winter(climate)
         assert not chunk.tripped.any()
         assert not chunk.values[..., INDEX["error_code"]].any()
     assert fleet.trips == []
-    assert worst["t_discharge"][1] < 100.0 and worst["t_discharge"][0] > 25.0
+    assert worst["t_discharge"][1] < 100.0 and worst["t_discharge"][0] > 5.0  # start-up from cold included
     assert worst["p_high"][1] < 40.0 and worst["p_low"][0] > 2.0
     assert worst["compressor_hz"][1] <= 120.0 and worst["t_flow"][1] < 62.0
     assert worst["fan_rpm"][1] <= 900.0
