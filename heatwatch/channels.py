@@ -60,6 +60,7 @@ TRIP_CODES: dict[str, int] = {
     "discharge_overtemp": 3,
     "flow_switch": 4,
     "overcurrent": 5,
+    "flood_back": 6,  # discharge superheat gone: liquid reaching the compressor
 }
 TRIP_NAMES: dict[int, str] = {v: k for k, v in TRIP_CODES.items()}
 # a controller that tripped too often locks the unit out (the cold house)
