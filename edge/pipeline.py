@@ -23,6 +23,8 @@ from heatwatch.faults import FAULTS
 from rules.engine import Diagnosis, RuleEngine
 
 _I_ERR = INDEX["error_code"]
+# rules hold for hours: judging every five minutes of reading time is plenty
+RULE_PERIOD_SECONDS = 300.0
 _I_FLOW = TARGET_NAMES.index("flow_lpm")
 
 
@@ -35,6 +37,7 @@ class PumpPipeline:
     first_raised: dict[str, float] = field(default_factory=dict)  # fault -> ts first raised
     _last_error: float = 0.0
     _flow_limit_set: bool = False
+    _last_rules_ts: float = -math.inf
 
     @classmethod
     def with_config(cls, device: str, config: HeatPumpDetectorConfig, rule_files=None) -> "PumpPipeline":
@@ -61,7 +64,10 @@ class PumpPipeline:
                 self._flow_limit_set = True
                 self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))
             self.prognosis.update(ts, self.detector.shift.residual, result.targets)
-        events = [self._event(d) for d in self.rules.evaluate(result.evidence)]
+        events: list[dict[str, Any]] = []
+        if ts - self._last_rules_ts >= RULE_PERIOD_SECONDS:
+            self._last_rules_ts = ts
+            events = [self._event(d) for d in self.rules.evaluate(self.detector.evidence(result))]
         events.extend(self._trip(ts, float(values[_I_ERR])))
         return events
 

@@ -46,7 +46,7 @@ class HeatPumpResult:
     steady: bool
     ready: bool
     score: float  # max |level| over targets; 0 before commissioning ends
-    evidence: Evidence
+    sensor_findings: dict[str, list[str]]  # channel -> failed sensor checks
     targets: np.ndarray  # this reading's monitored channels (TARGET_NAMES order)
 
 
@@ -112,19 +112,28 @@ class HeatPumpDetector:
         sensor = self.checks.update(ts, x, steady)
         if self.model is None:
             self._collect(ts, f, y, steady)
-            return HeatPumpResult(ts, steady, False, 0.0, Evidence(ts=ts, sensor_findings=sensor, ready=False), y)
+            return HeatPumpResult(ts, steady, False, 0.0, sensor, y)
         assert self.alarm is not None
         if steady and expected is not None:
             self.shift.update(ts, y, expected)
+        levels = np.abs(self.shift.residual) / self.alarm
+        known = ~np.isnan(self.shift.observed)
+        score = float(levels[known].max()) if known.any() else 0.0
+        return HeatPumpResult(ts, steady, True, score, sensor, y)
+
+    def evidence(self, result: HeatPumpResult) -> Evidence:
+        """What the rules read, as of this result: every monitored channel's shift."""
+        if not result.ready or self.alarm is None:
+            return Evidence(ts=result.ts, sensor_findings=result.sensor_findings, ready=False)
         levels = self.shift.residual / self.alarm
+        obs = self.shift.observed
         shifts = {
-            name: ChannelShift(level=float(levels[j]), expected=float(self.shift.observed[j] - self.shift.residual[j]),
-                               observed=float(self.shift.observed[j]))
+            name: ChannelShift(level=float(levels[j]), expected=float(obs[j] - self.shift.residual[j]),
+                               observed=float(obs[j]))
             for j, name in enumerate(TARGET_NAMES)
-            if not math.isnan(levels[j]) and not math.isnan(self.shift.observed[j])
+            if not math.isnan(levels[j]) and not math.isnan(obs[j])
         }
-        score = float(np.nanmax(np.abs(levels))) if shifts else 0.0
-        return HeatPumpResult(ts, steady, True, score, Evidence(ts=ts, shifts=shifts, sensor_findings=sensor), y)
+        return Evidence(ts=result.ts, shifts=shifts, sensor_findings=result.sensor_findings)
 
     def _collect(self, ts: float, f: np.ndarray, y: np.ndarray, steady: bool) -> None:
         bucket = int(ts // 60)

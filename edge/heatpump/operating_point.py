@@ -30,21 +30,33 @@ def unsteady(x: np.ndarray) -> np.ndarray:
 
 
 class SteadyStateGate:
-    """Streaming: is this reading steady, i.e. SETTLE_SECONDS after the last transient?"""
+    """Streaming: is this reading steady, i.e. SETTLE_SECONDS after the last transient?
+
+    A change of mode (space heating <-> hot water) is a transient too: the
+    flow temperature and pressures swing for minutes after it.
+    """
 
     def __init__(self, settle_seconds: float = SETTLE_SECONDS):
         self.settle = settle_seconds
         self.last_transient_ts = -np.inf
+        self.last_mode = np.nan
 
     def update(self, ts: float, x: np.ndarray) -> bool:
-        if bool(unsteady(x)):
+        mode = float(x[_I_MODE])
+        switched = mode != self.last_mode
+        self.last_mode = mode
+        if bool(unsteady(x)) or switched:
             self.last_transient_ts = ts
             return False
         return ts - self.last_transient_ts >= self.settle
 
     def batch(self, ts: np.ndarray, X: np.ndarray) -> np.ndarray:
         """The same decision for a whole array; continues from and updates the state."""
-        bad = unsteady(X)
+        mode = X[:, _I_MODE]
+        previous = np.concatenate([[self.last_mode], mode[:-1]])
+        if len(mode):
+            self.last_mode = float(mode[-1])
+        bad = unsteady(X) | (mode != previous)
         marks = np.where(bad, ts, -np.inf)
         last = np.maximum.accumulate(np.concatenate([[self.last_transient_ts], marks]))[1:]
         if len(ts):

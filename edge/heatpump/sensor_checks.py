@@ -3,15 +3,26 @@
 A broken sensor is a cheap visit; a "leak" that is a broken sensor is a
 wasted one. These checks look at one channel against its own history and
 against a physically related channel, so they need no healthy model and work
-from the first hour.
+from the first hour. Vectorized over channels: one reading costs a few dozen
+numpy operations on a Pi.
+
+- stuck:   the value has not changed for STUCK_SECONDS while a related
+           channel (which must move when this one should) moved clearly;
+- noise:   roughness (the second difference, blind to ramps) averaged over
+           half an hour is NOISE_RATIO x the channel's own normal roughness
+           and above an absolute floor no healthy sensor of its kind reaches;
+- jump:    several single-step jumps no sensor of a running pump makes,
+           within half an hour (one jump may be a real event);
+- dropout: more than half of the last half hour's readings missing.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
-from heatwatch.channels import CHANNEL_NAMES, INDEX
+import numpy as np
+
+from heatwatch.channels import INDEX
 
 # channel -> (a related channel that must move when this one should, how far it must move)
 RELATED: dict[str, tuple[str, float]] = {
@@ -29,101 +40,108 @@ RELATED: dict[str, tuple[str, float]] = {
     "power_w": ("compressor_hz", 25.0),
     "eev_pct": ("compressor_hz", 25.0),
 }
-CHECKED = tuple(RELATED)
+CHECKED: tuple[str, ...] = tuple(RELATED)
+# a single-step change no sensor of a steadily running pump makes
+JUMP = {"t_outdoor": 8.0, "t_flow": 15.0, "t_return": 15.0, "t_discharge": 30.0, "t_suction": 20.0,
+        "t_evap": 20.0, "t_cond": 15.0, "t_liquid": 15.0, "p_high": 10.0, "p_low": 5.0,
+        "compressor_a": 10.0, "power_w": 4000.0, "eev_pct": 60.0}
+# roughness floor: mean |second difference| of white noise with a sigma no healthy
+# sensor of that kind shows (0.5 K thermistor, 0.15 bar transducer, 0.3 A, 150 W, 3 %)
+_SIGMA_FLOOR = {"p_high": 0.15, "p_low": 0.15, "compressor_a": 0.3, "power_w": 150.0, "eev_pct": 3.0}
+NOISE_FLOOR = {c: 1.95 * _SIGMA_FLOOR.get(c, 0.5) for c in CHECKED}
 STUCK_SECONDS = 2 * 3600.0
-FAST_TAU = 30 * 60.0  # noise and dropout react within the hour
-SLOW_TAU = 3 * 86400.0  # the channel's own normal jitter
-NOISE_RATIO = 5.0
-JUMP = {  # a change in one step no sensor of a running pump makes
-    "t_outdoor": 8.0, "t_flow": 15.0, "t_return": 15.0, "t_discharge": 30.0, "t_suction": 20.0,
-    "t_evap": 20.0, "t_cond": 15.0, "t_liquid": 15.0, "p_high": 10.0, "p_low": 5.0,
-    "compressor_a": 10.0, "power_w": 4000.0, "eev_pct": 60.0,
-}
-MIN_JITTER = {c: 0.05 for c in CHECKED} | {"power_w": 20.0, "eev_pct": 0.5, "p_high": 0.02, "p_low": 0.02}
+FAST_TAU = 30 * 60.0
+SLOW_TAU = 3 * 86400.0
+WARMUP_SECONDS = 86400.0
+NOISE_RATIO = 4.0
+JUMPS_FLAGGED = 3  # jumps within about FAST_TAU
 MAX_GAP = 15 * 60.0
-WARMUP_SECONDS = 86400.0  # a day of normal jitter before noise is judged  # consecutive samples further apart are not compared
+CHECK_NAMES = ("stuck", "noise", "jump", "dropout")
+
+_IDX = np.array([INDEX[c] for c in CHECKED])
+_REL_IDX = np.array([INDEX[RELATED[c][0]] for c in CHECKED])
+_REL_MOVE = np.array([RELATED[c][1] for c in CHECKED])
+_JUMP = np.array([JUMP[c] for c in CHECKED])
+_FLOOR = np.array([NOISE_FLOOR[c] for c in CHECKED])
 
 
-@dataclass
-class _ChannelState:
-    value: float = math.nan
-    same_since: float = math.nan
-    rel_min: float = math.inf
-    rel_max: float = -math.inf
-    last_ts: float = math.nan
-    fast_jitter: float = math.nan
-    slow_jitter: float = math.nan
-    missing: float = 0.0
-    jump_ts: float = -math.inf
-    jitter_since: float = math.nan
-
-
-@dataclass
 class SensorChecks:
     """Streaming sensor checks for the raw channels in CHECKED."""
 
-    states: dict[str, _ChannelState] = field(default_factory=lambda: {c: _ChannelState() for c in CHECKED})
+    def __init__(self) -> None:
+        n = len(CHECKED)
+        self.value = np.full(n, np.nan)
+        self.prev_step = np.full(n, np.nan)  # last steady first difference
+        self.same_since = np.full(n, np.nan)
+        self.rel_min = np.full(n, np.inf)
+        self.rel_max = np.full(n, -np.inf)
+        self.rough_fast = np.full(n, np.nan)
+        self.rough_slow = np.full(n, np.nan)
+        self.rough_since = np.full(n, np.nan)
+        self.missing = np.zeros(n)
+        self.jumps = np.zeros(n)
+        self.last_ts = math.nan
 
-    def update(self, ts: float, x, steady: bool) -> dict[str, list[str]]:
+    def update(self, ts: float, x: np.ndarray, steady: bool) -> dict[str, list[str]]:
         """One reading (canonical vector) -> {channel: [failed checks]}."""
-        out: dict[str, list[str]] = {}
-        for ch in CHECKED:
-            s = self.states[ch]
-            v = float(x[INDEX[ch]])
-            failed = []
-            dt = ts - s.last_ts if not math.isnan(s.last_ts) else math.inf
-            a_fast = 1.0 - math.exp(-min(dt, MAX_GAP) / FAST_TAU) if dt != math.inf else 1.0
-            s.missing += a_fast * ((1.0 if math.isnan(v) else 0.0) - s.missing)
-            if s.missing > 0.5:
-                failed.append("dropout")
-            if not math.isnan(v):
-                rel_name, rel_move = RELATED[ch]
-                rel = float(x[INDEX[rel_name]])
-                if v != s.value or math.isnan(s.same_since):
-                    s.same_since, s.rel_min, s.rel_max = ts, math.inf, -math.inf
-                if not math.isnan(rel):
-                    s.rel_min, s.rel_max = min(s.rel_min, rel), max(s.rel_max, rel)
-                if ts - s.same_since >= STUCK_SECONDS and s.rel_max - s.rel_min >= rel_move:
-                    failed.append("stuck")
-                if steady and not math.isnan(s.value) and dt <= MAX_GAP:
-                    d = abs(v - s.value)
-                    if d >= JUMP[ch]:
-                        s.jump_ts = ts
-                    else:
-                        self._jitter(s, ch, ts, d, dt)
-                s.value = v
-            if ts - s.jump_ts < FAST_TAU:
-                failed.append("jump")
-            if (not math.isnan(s.slow_jitter) and ts - s.jitter_since >= WARMUP_SECONDS
-                    and s.fast_jitter > NOISE_RATIO * max(s.slow_jitter, MIN_JITTER[ch])):
-                failed.append("noise")
-            s.last_ts = ts
-            if failed:
-                out[ch] = failed
-        return out
+        v = x[_IDX]
+        rel = x[_REL_IDX]
+        dt = math.inf if math.isnan(self.last_ts) else ts - self.last_ts
+        self.last_ts = ts
+        a_fast = 1.0 if dt == math.inf else 1.0 - math.exp(-min(dt, MAX_GAP) / FAST_TAU)
+        valid = ~np.isnan(v)
+        self.missing += a_fast * ((~valid) - self.missing)
+        self.jumps *= 1.0 - a_fast
 
-    @staticmethod
-    def _jitter(s: _ChannelState, ch: str, ts: float, d: float, dt: float) -> None:
-        """Mean step size: fast (last half hour) against slow (the channel's normal)."""
-        if math.isnan(s.fast_jitter):
-            s.fast_jitter = s.slow_jitter = d
-            s.jitter_since = ts
-            return
-        s.fast_jitter += (1.0 - math.exp(-dt / FAST_TAU)) * (d - s.fast_jitter)
-        elapsed = ts - s.jitter_since
-        if elapsed < WARMUP_SECONDS:  # a running mean while the baseline forms
-            s.slow_jitter += dt / (elapsed + dt) * (d - s.slow_jitter)
-        elif s.fast_jitter <= NOISE_RATIO * max(s.slow_jitter, MIN_JITTER[ch]):
-            # the baseline learns only from ordinary jitter, so a burst does not become normal
-            s.slow_jitter += (1.0 - math.exp(-dt / SLOW_TAU)) * (d - s.slow_jitter)
+        # stuck: unchanged value while the related channel moved
+        reset = valid & ((v != self.value) | np.isnan(self.same_since))
+        self.same_since[reset] = ts
+        self.rel_min[reset] = np.inf
+        self.rel_max[reset] = -np.inf
+        rel_ok = valid & ~np.isnan(rel)
+        self.rel_min[rel_ok] = np.minimum(self.rel_min[rel_ok], rel[rel_ok])
+        self.rel_max[rel_ok] = np.maximum(self.rel_max[rel_ok], rel[rel_ok])
+        stuck = valid & (ts - self.same_since >= STUCK_SECONDS) & (self.rel_max - self.rel_min >= _REL_MOVE)
+
+        # roughness and jumps, on consecutive steady readings only
+        step = v - self.value
+        usable = valid & ~np.isnan(self.value) if (steady and dt <= MAX_GAP) else np.zeros(len(v), bool)
+        jump = usable & (np.abs(step) >= _JUMP)
+        self.jumps[jump] += 1.0
+        smooth = usable & ~jump
+        d2 = np.abs(step - self.prev_step)
+        rough = smooth & ~np.isnan(d2)
+        if rough.any():
+            self._roughness(ts, d2, rough, dt)
+        self.prev_step = np.where(smooth, step, np.nan)
+        self.value = np.where(valid, v, self.value)
+
+        formed = ~np.isnan(self.rough_slow) & (ts - self.rough_since >= WARMUP_SECONDS)
+        noise = formed & (self.rough_fast > np.maximum(NOISE_RATIO * self.rough_slow, _FLOOR))
+        flags = (stuck, noise, self.jumps >= JUMPS_FLAGGED, self.missing > 0.5)
+        bad = stuck | noise | flags[2] | flags[3]
+        if not bad.any():
+            return {}
+        return {CHECKED[i]: [name for name, f in zip(CHECK_NAMES, flags) if f[i]] for i in np.flatnonzero(bad)}
+
+    def _roughness(self, ts: float, d2: np.ndarray, m: np.ndarray, dt: float) -> None:
+        new = m & np.isnan(self.rough_fast)
+        self.rough_fast[new] = self.rough_slow[new] = d2[new]
+        self.rough_since[new] = ts
+        old = m & ~new
+        a = 1.0 - math.exp(-dt / FAST_TAU)
+        self.rough_fast[old] += a * (d2[old] - self.rough_fast[old])
+        elapsed = ts - self.rough_since
+        warm = old & (elapsed < WARMUP_SECONDS)
+        # a running mean while the baseline forms; then it learns only from ordinary roughness
+        self.rough_slow[warm] += (dt / (elapsed[warm] + dt)) * (d2[warm] - self.rough_slow[warm])
+        calm = old & ~warm & (self.rough_fast <= NOISE_RATIO * np.maximum(self.rough_slow, _FLOOR / NOISE_RATIO))
+        self.rough_slow[calm] += (1.0 - math.exp(-dt / SLOW_TAU)) * (d2[calm] - self.rough_slow[calm])
 
     def state(self) -> dict:
-        return {c: vars(s).copy() for c, s in self.states.items()}
+        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()}
 
     def load_state(self, d: dict) -> None:
-        for c, v in d.items():
-            if c in self.states:
-                self.states[c] = _ChannelState(**v)
-
-
-assert set(CHECKED) <= set(CHANNEL_NAMES)
+        for k, v in d.items():
+            if hasattr(self, k):
+                setattr(self, k, np.asarray(v, dtype=float) if isinstance(v, list) else float(v))
