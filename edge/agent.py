@@ -97,6 +97,7 @@ class EdgeAgent:
         self.status = AgentStatus(cfg.device)
         self.on_event = on_event
         self._last_save = math.nan
+        self.processing_errors = 0
 
     # -- lifecycle ------------------------------------------------------------
     def run(self, stop: threading.Event, max_readings: int | None = None) -> None:
@@ -125,7 +126,18 @@ class EdgeAgent:
 
     # -- one reading ------------------------------------------------------------
     def handle(self, ts: float, values: np.ndarray) -> None:
+        """One reading: judge it, keep events and telemetry durable. Never raises:
+        a reading the agent cannot process is counted and logged, and reading goes on."""
+        try:
+            self._handle(ts, values)
+        except Exception:  # noqa: BLE001 - one bad reading must not stop the watch on a pump
+            self.processing_errors += 1
+            log.exception("%s: reading at %s could not be processed (counted)", self.cfg.device, ts)
+
+    def _handle(self, ts: float, values: np.ndarray) -> None:
         result, events = self.pipeline.process(ts, values)
+        if result is None:  # refused (clock not advancing): counted in pipeline.rejected
+            return
         st = self.status
         st.readings += 1
         st.last_ts = ts
@@ -158,6 +170,7 @@ class EdgeAgent:
             "outbox": self.outbox.stats(),
             "publisher": self.publisher.stats(),
             "aggregator": vars(self.aggregator.counters),
+            "pipeline": {**self.pipeline.rejected, "processing_errors": self.processing_errors},
         }
 
     # -- detector state across restarts -------------------------------------------

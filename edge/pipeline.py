@@ -9,6 +9,7 @@ and when the pump trips (with how long before the trip heatwatch knew).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,14 +39,29 @@ class PumpPipeline:
     _last_error: float = 0.0
     _flow_limit_set: bool = False
     _last_rules_ts: float = -math.inf
+    _last_ts: float = -math.inf
+    # readings refused before the detector: a clock going backwards or no time at all
+    rejected: Counter = field(default_factory=Counter)
 
     @classmethod
     def with_config(cls, device: str, config: HeatPumpDetectorConfig, rule_files=None) -> "PumpPipeline":
         rules = RuleEngine.from_files(rule_files) if rule_files else RuleEngine.from_files()
         return cls(device=device, detector=HeatPumpDetector(config), rules=rules)
 
-    def process(self, ts: float, values: np.ndarray) -> tuple[HeatPumpResult, list[dict[str, Any]]]:
-        """One reading -> (detector result, events as contract.Event fields without seq)."""
+    def process(self, ts: float, values: np.ndarray) -> tuple[HeatPumpResult | None, list[dict[str, Any]]]:
+        """One reading -> (detector result, events as contract.Event fields without seq).
+
+        A reading that is not later than the one before (a controller clock set
+        back, a replayed reading) is counted in ``rejected`` and gives (None, []):
+        the detector's filters assume time moves forward.
+        """
+        if not math.isfinite(ts):
+            self.rejected["bad_timestamp"] += 1
+            return None, []
+        if ts <= self._last_ts:
+            self.rejected["clock_not_advancing"] += 1
+            return None, []
+        self._last_ts = ts
         result = self.detector.update(ts, values)
         return result, self._after(result, values)
 

@@ -122,3 +122,54 @@ class PtyPair:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.proc = None
+
+
+_AMQTT_SCRIPT = """
+import asyncio, logging, sys
+logging.disable(logging.CRITICAL)
+from amqtt.broker import Broker
+async def main():
+    b = Broker({"listeners": {"default": {"type": "tcp", "bind": "127.0.0.1:" + sys.argv[1]}},
+                "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}}})
+    await b.start()
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+asyncio.run(main())
+"""
+
+
+@dataclass
+class EmbeddedBroker:
+    """A pure-Python MQTT 3.1.1 broker (amqtt) in a child process, for machines
+    without Mosquitto. Agents fall back from MQTT 5 to 3.1.1 against it."""
+
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> "EmbeddedBroker":
+        import sys
+
+        self.proc = subprocess.Popen([sys.executable, "-c", _AMQTT_SCRIPT, str(self.port)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.stdout.readline().strip() == "ready":
+                return self
+            if self.proc.poll() is not None:
+                break
+        self.stop()
+        raise RuntimeError("the embedded amqtt broker did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.proc = None

@@ -222,9 +222,13 @@ class ModbusSource(Source):
         values = np.full(N_CHANNELS, np.nan)
         values[self._columns] = raw
         self.counters["reads_ok"] += 1
-        ts = self.rmap.decode_clock(words) if self.use_pump_clock else None
-        if ts is None:
-            ts = time.time()
+        ts = time.time()
+        if self.use_pump_clock:
+            pump_ts = self.rmap.decode_clock(words)
+            if pump_ts is None:  # controller clock not set (yet): its values have no time
+                self.counters["clock_unset"] += 1
+                return None
+            ts = pump_ts
         return Reading(self.device, ts, self.plausibility.clean(values))
 
     def _poll(self) -> list[int] | None:
