@@ -2,8 +2,12 @@
 
 The reading loop never waits on the network: readings and events go into the
 durable outbox and the publisher drains it in its own thread. What the agent
-knows right now (health, active faults, predicted trip, counters) is in
-``status()`` for a local display.
+knows right now (health, active faults, predicted trip) is in ``status`` for a
+local display; what it counted (readings, line noise, refused values and
+payloads, queued and acked messages) is in ``counters()``, which the
+publisher also puts in the retained status message on the broker every
+``[broker] status_interval`` seconds, so an operator sees it without a shell
+on the Pi.
 """
 
 from __future__ import annotations
@@ -72,7 +76,18 @@ def publisher_config(cfg: AgentConfig) -> PublisherConfig:
         username=b.username or u.username or None, password=b.password or u.password or None,
         tls=tls, ca_file=b.ca_file or None, cert_file=b.cert_file or None, key_file=b.key_file or None,
         protocol=b.protocol, keepalive=b.keepalive, agent_version=__version__,
+        status_interval=b.status_interval,
     )
+
+
+def _snapshot(d: Any) -> dict[str, Any]:
+    """A copy of a counter dict another thread may be adding keys to."""
+    for _ in range(10):
+        try:
+            return dict(d)
+        except RuntimeError:  # "dictionary changed size during iteration": try again
+            continue
+    return {}
 
 
 class EdgeAgent:
@@ -93,7 +108,8 @@ class EdgeAgent:
             from edge.ha_discovery import HADiscoveryConfig, on_connect_hook
 
             hooks.append(on_connect_hook(cfg.device, HADiscoveryConfig(enabled=True), __version__))
-        self.publisher = Publisher(publisher_config(cfg), self.outbox, on_connect_hooks=hooks)
+        self.publisher = Publisher(publisher_config(cfg), self.outbox, on_connect_hooks=hooks,
+                                   status_counters=self.counters)
         self.status = AgentStatus(cfg.device)
         self.on_event = on_event
         self._last_save = math.nan
@@ -164,13 +180,18 @@ class EdgeAgent:
             self.outbox.put_telemetry(body)
         self._save()
 
-    def counters(self) -> dict[str, Any]:
+    def counters(self) -> dict[str, dict[str, Any]]:
+        """Everything counted, by part; safe to call from another thread (the publisher's)."""
+        st = self.status
         return {
-            "source": dict(self.source.counters),
+            "agent": {"readings": st.readings, "events": st.events, "trips": len(st.trips),
+                      "last_ts": st.last_ts if math.isfinite(st.last_ts) else None, "ready": bool(st.ready),
+                      "health": float(st.health) if math.isfinite(st.health) else None},
+            "source": _snapshot(self.source.counters),
             "outbox": self.outbox.stats(),
             "publisher": self.publisher.stats(),
-            "aggregator": vars(self.aggregator.counters),
-            "pipeline": {**self.pipeline.rejected, "processing_errors": self.processing_errors},
+            "aggregator": _snapshot(vars(self.aggregator.counters)),
+            "pipeline": {**_snapshot(self.pipeline.rejected), "processing_errors": self.processing_errors},
         }
 
     # -- detector state across restarts -------------------------------------------

@@ -48,6 +48,7 @@ class BrokerConfig:
     key_file: str = ""
     protocol: str = "auto"  # auto | 5 | 3.1.1
     keepalive: int = 30
+    status_interval: float = 60.0  # seconds between retained status messages carrying the counters
 
 
 @dataclass
@@ -150,6 +151,8 @@ def _check(cfg: AgentConfig, name: str) -> None:
         raise ConfigError(f"{name}: [broker] url {cfg.broker.url!r}: expected mqtt://host:port or mqtts://")
     if cfg.broker.protocol not in ("auto", "5", "3.1.1"):
         raise ConfigError(f"{name}: [broker] protocol {cfg.broker.protocol!r}: auto, 5 or 3.1.1")
+    if cfg.broker.status_interval <= 0:
+        raise ConfigError(f"{name}: [broker] status_interval must be > 0 seconds")
     if cfg.telemetry_interval <= 0:
         raise ConfigError(f"{name}: [telemetry] interval must be > 0 seconds")
     if cfg.detector.commissioning_days <= 0:

@@ -15,7 +15,12 @@ Why it is shaped like this:
 * MQTT 5 first; a broker that answers "Unsupported protocol version" (amqtt,
   old brokers) gets 3.1.1 from then on (``protocol="auto"``).
 * Last will: retained ``Status(online=False)`` on the status topic; on every
-  connect a retained ``Status(online=True)``.
+  connect a retained ``Status(online=True)``. With a ``status_counters``
+  callable the drain thread also publishes, right after each connect and then
+  every ``status_interval`` seconds, a retained ``Status(online=True)``
+  carrying the agent's counters, so an operator sees at the broker what the
+  agent read, refused and has queued; ``stop()`` says offline with the final
+  counters.
 * Reconnect with exponential backoff (paho's ``reconnect_delay_set``).
 * A PUBACK with a failure reason (MQTT 5; e.g. 0x87 "not authorized" from an
   ACL) does not delete the row: it is counted (``refused``), logged, and tried
@@ -72,12 +77,16 @@ class PublisherConfig:
     # stalls on a v5 CONNECT carrying a will instead of refusing it)
     connack_timeout: float = 10.0
     agent_version: str = ""
+    status_interval: float = 60.0  # seconds between status messages with counters
+
 
     def __post_init__(self) -> None:
         if self.protocol not in _PROTOCOLS:
             raise ValueError(f"protocol must be one of {sorted(_PROTOCOLS)}, not {self.protocol!r}")
         if self.inflight < 1:
             raise ValueError("inflight must be at least 1")
+        if not self.status_interval > 0:
+            raise ValueError("status_interval must be > 0 seconds")
         if not self.client_id:
             self.client_id = f"heatwatch-{self.device}"
 
@@ -100,7 +109,8 @@ class Publisher:
 
     ``on_connect_hooks`` run (in paho's thread) after every successful connect,
     e.g. Home Assistant discovery; they get the publisher and may call
-    ``publish_retained``.
+    ``publish_retained``. ``status_counters`` (called in the drain thread)
+    returns the counters to put in the status messages.
     """
 
     def __init__(
@@ -109,11 +119,14 @@ class Publisher:
         outbox: Outbox,
         on_connect_hooks: list[Callable[["Publisher"], None]] | None = None,
         clock: Callable[[], float] = time.time,
+        status_counters: Callable[[], dict[str, dict[str, object]]] | None = None,
     ) -> None:
         self.config = config
         self.outbox = outbox
         self.on_connect_hooks = list(on_connect_hooks or [])
         self.clock = clock
+        self.status_counters = status_counters
+        self._status_due = 0.0  # monotonic time of the next status with counters; 0 = now
         self.counters = PublisherCounters()
         self.protocol = _PROTOCOLS[config.protocol]
         self._connected = threading.Event()
@@ -136,9 +149,15 @@ class Publisher:
         self._drain_thread.start()
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Say offline (retained), disconnect cleanly, stop the threads. Unacked
-        rows stay in the outbox for the next start."""
+    def stop(self, timeout: float = 5.0, flush: float = 2.0) -> None:
+        """Deliver what is waiting (for up to ``flush`` seconds, while connected),
+        say offline (retained), disconnect cleanly, stop the threads. Rows not
+        acked by then stay in the outbox for the next start."""
+        deadline = time.monotonic() + flush
+        self.outbox.changed.set()
+        while self._connected.is_set() and time.monotonic() < deadline and (
+                self.counters.in_flight or self._sendable()):
+            time.sleep(0.02)
         self._stop.set()
         self.outbox.changed.set()
         if self._drain_thread:
@@ -147,12 +166,18 @@ class Publisher:
         if client is not None:
             if self._connected.is_set():
                 try:
-                    client.publish(self.status_topic, self._status(False), qos=1, retain=True).wait_for_publish(timeout)
+                    client.publish(self.status_topic, self._status(False, self._counters()), qos=1,
+                                   retain=True).wait_for_publish(timeout)
                 except (RuntimeError, ValueError):
                     pass
             client.disconnect()
             client.loop_stop()
         self._connected.clear()
+
+    def _sendable(self) -> int:
+        """Rows waiting that this process may still send (refused ones wait for a restart)."""
+        c = self.outbox.counters
+        return c.pending_events + c.pending_telemetry - self.counters.refused
 
     @property
     def connected(self) -> bool:
@@ -211,9 +236,33 @@ class Publisher:
         props.SessionExpiryInterval = self.config.session_expiry
         return props
 
-    def _status(self, online: bool) -> bytes:
+    def _status(self, online: bool, counters: dict[str, dict[str, object]] | None = None) -> bytes:
         return Status(device=self.config.device, online=online, ts=self.clock(),
-                      agent_version=self.config.agent_version).to_json()
+                      agent_version=self.config.agent_version, counters=counters).to_json()
+
+    def _counters(self) -> dict[str, dict[str, object]] | None:
+        """The counters for a status message; None (and logged) if they cannot be had."""
+        if self.status_counters is None:
+            return None
+        try:
+            counters = self.status_counters()
+            Status(device=self.config.device, online=True, ts=0.0, counters=counters)  # fits the contract?
+            return counters
+        except Exception:  # noqa: BLE001 - a status without counters beats no status
+            log.exception("agent counters unavailable for the status message")
+            return None
+
+    def _publish_status(self) -> None:
+        """Drain thread: the retained online status with counters, when due."""
+        if self.status_counters is None or not self._connected.is_set():
+            return
+        now = time.monotonic()
+        if now < self._status_due:
+            return
+        self._status_due = now + self.config.status_interval
+        client = self._client
+        if client is not None:
+            client.publish(self.status_topic, self._status(True, self._counters()), qos=1, retain=True)
 
     # ---- paho callbacks (paho's network thread: never block, never raise) ----
     def _on_socket_open(self, client: mqtt.Client, userdata: object, sock: object) -> None:
@@ -241,6 +290,7 @@ class Publisher:
                 hook(self)
             except Exception:  # a hook must never take the link down
                 log.exception("on-connect hook %r failed", hook)
+        self._status_due = 0.0  # the drain thread follows up with the counters at once
         self._connected.set()
         self.outbox.changed.set()
 
@@ -268,6 +318,7 @@ class Publisher:
                 self._settle_acks()
                 if self._connected.is_set():
                     self._fill_window()
+                    self._publish_status()
             except Exception:  # e.g. disk full on ack: log, back off, keep the agent alive
                 log.exception("publisher drain step failed")
                 time.sleep(1.0)

@@ -8,7 +8,8 @@ Topics
     pumps/{device}/state               a pump's own Wi-Fi module: raw channel values
     heatwatch/v1/{device}/telemetry    agent -> gateway: aggregated readings (mean/min/max)
     heatwatch/v1/{device}/event        agent -> gateway: findings, diagnosed faults, trips
-    heatwatch/v1/{device}/status       agent -> gateway: retained online/offline (last will)
+    heatwatch/v1/{device}/status       agent -> gateway: retained online/offline (last will),
+                                       with the agent's counters (what it read, refused, queued)
 """
 
 from __future__ import annotations
@@ -118,12 +119,19 @@ class Event(_Message):
     prognosis: Prognosis | None = None
 
 
+CounterValue = float | int | str | bool | None
+
+
 class Status(_Message):
     v: int = CONTRACT_VERSION
     device: str = Field(pattern=DEVICE_ID_PATTERN)
     online: bool
     ts: float
     agent_version: str = ""
+    # the agent's counters by part, e.g. {"source": {"crc_errors": 3, "out_of_range[t_flow]": 12},
+    # "outbox": {"pending_telemetry": 40}, "pipeline": {"processing_errors": 0}}; absent in the
+    # last will and in the first status after a connect
+    counters: dict[str, dict[str, CounterValue]] | None = None
 
 
 STREAM_MODELS: dict[str, type[_Message]] = {"telemetry": Telemetry, "event": Event, "status": Status}

@@ -14,10 +14,17 @@ retrying. Errors therefore come in two kinds:
 Noise that a healthy line produces now and then (a CRC error, garbage bytes,
 one timeout, one malformed MQTT payload) is neither: it is counted in
 ``counters`` and ``read()`` returns None.
+
+Anything else ``read()`` raises (a library bug met by line noise nobody
+foresaw) is not allowed to end the agent's watch either: ``readings()``
+counts it (``unexpected_errors``), logs it with its traceback, closes the
+source so the next read starts on a fresh connection, and goes on after a
+growing pause.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -25,6 +32,8 @@ from collections import Counter
 from typing import Iterator
 
 from edge.reading import PlausibilityFilter, Reading
+
+log = logging.getLogger(__name__)
 
 
 class SourceError(Exception):
@@ -80,12 +89,25 @@ class Source(ABC):
     def readings(self, stop: threading.Event | None = None, retry_pause: float = 0.05) -> Iterator[Reading]:
         """Yield readings until ``stop`` is set; rides out retryable errors, raises fatal ones."""
         stop = stop or threading.Event()
+        unexpected = Backoff(initial=0.1, factor=2.0, maximum=5.0)
         while not stop.is_set():
             try:
                 reading = self.read()
             except SourceRetryableError:
                 time.sleep(retry_pause)
                 continue
+            except SourceFatalError:
+                raise
+            except Exception:  # noqa: BLE001 - see the module docstring
+                self.counters["unexpected_errors"] += 1
+                log.exception("%s: unexpected error reading the source (counted); starting it afresh", self.device)
+                try:
+                    self.close()
+                except Exception:  # noqa: BLE001
+                    log.exception("%s: closing the source failed", self.device)
+                stop.wait(unexpected.next_delay())
+                continue
+            unexpected.reset()
             if reading is not None:
                 yield reading
 

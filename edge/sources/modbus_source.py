@@ -16,6 +16,10 @@ A serial line is noisy and can vanish (USB adapter pulled, pty closed):
 * a slave that answers "illegal address/function" will never answer
   otherwise: that is a wrong register map, raised as SourceFatalError.
 
+With ``use_pump_clock`` readings carry the controller's clock; a poll that
+finds the clock where it was (polled faster than the controller samples) is
+the reading already handed on: counted (``clock_unchanged``), returns None.
+
 Counting is done on the raw bytes the client read from the line (the client's
 ``recv`` is wrapped), not on pymodbus' log lines, so the counters are exact.
 """
@@ -150,6 +154,7 @@ class ModbusSource(Source):
         self._reconnect_at = 0.0
         self._silent_polls = 0
         self._ever_open = False
+        self._last_pump_ts: float | None = None
         self.last_round_trip: float | None = None
 
     # -- line management -------------------------------------------------
@@ -228,7 +233,12 @@ class ModbusSource(Source):
             if pump_ts is None:  # controller clock not set (yet): its values have no time
                 self.counters["clock_unset"] += 1
                 return None
-            ts = pump_ts
+            if pump_ts == self._last_pump_ts:
+                # polled again before the controller stored a new sample (an accelerated
+                # pump, or polling faster than it samples): the reading we already have
+                self.counters["clock_unchanged"] += 1
+                return None
+            self._last_pump_ts = ts = pump_ts
         return Reading(self.device, ts, self.plausibility.clean(values))
 
     def _poll(self) -> list[int] | None:

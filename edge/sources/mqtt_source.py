@@ -7,7 +7,8 @@ broker such as amqtt) gets a 3.1.1 connection instead.
 
 Whatever arrives is untrusted. A payload is rejected whole, counted in
 ``rejected_payloads`` and ``rejected[reason]`` and logged with the reason,
-when it is oversized, not JSON, uses the non-standard NaN/Infinity literals,
+when it is oversized, not JSON (or JSON too deep or with numbers too long to
+decode), uses the non-standard NaN/Infinity literals,
 does not match the PumpState fields, names another device, names channels
 this agent does not know, or is older than the last reading (a stale or
 duplicate delivery). A valid payload with an implausible value keeps its
@@ -109,6 +110,7 @@ class MqttSource(Source):
         self._connack.clear()
         self._refusal = None
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=protocol)
+        client.suppress_exceptions = True  # second guard: a callback error is logged, the network thread lives
         if self.auth:
             client.username_pw_set(*self.auth)
         client.reconnect_delay_set(min_delay=int(self.backoff.initial) or 1, max_delay=int(self.backoff.maximum))
@@ -181,10 +183,15 @@ class MqttSource(Source):
             self.counters[key] += n
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:  # noqa: ANN001
+        # paho's network thread: an exception raised here would end it (and with it every
+        # later message), so nothing escapes; what we did not foresee is counted too
         try:
             reading = self._parse(msg.payload)
         except _Rejected as exc:
             self._reject(exc.reason, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001
+            self._reject("unexpected", f"{type(exc).__name__}: {str(exc)[:200]}")
             return
         try:
             self._queue.put_nowait(reading)
@@ -210,6 +217,12 @@ class MqttSource(Source):
             data = json.loads(payload, parse_constant=_no_constants)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise _Rejected("not_json", f"payload is not JSON ({exc})") from None
+        except (RecursionError, ValueError) as exc:
+            # valid JSON the parser will not hold: nesting thousands deep, an integer of
+            # thousands of digits (Python's int limit). Raised into paho, these would kill
+            # its network thread and the source would go silently deaf.
+            raise _Rejected("unparseable_json", f"payload JSON cannot be decoded ({type(exc).__name__}: "
+                                                f"{str(exc)[:80]})") from None
         try:
             state = PumpState.model_validate(data, strict=True)
         except ValidationError as exc:
