@@ -132,13 +132,19 @@ class EdgeAgent:
                 if max_readings is not None and self.status.readings >= max_readings:
                     break
         finally:
-            body = self.aggregator.flush()
-            if body:
-                self.outbox.put_telemetry(body)
-            self._save(force=True)
-            self.source.close()
-            self.publisher.stop()
-            self.outbox.close()
+            # each step on its own: a full disk refusing the last interval must not keep
+            # the publisher from delivering the rest and saying offline
+            for step in (self._flush, lambda: self._save(force=True), self.source.close, self.publisher.stop,
+                         self.outbox.close):
+                try:
+                    step()
+                except Exception:  # noqa: BLE001
+                    log.exception("%s: shutting down: %s failed", self.cfg.device, getattr(step, "__name__", step))
+
+    def _flush(self) -> None:
+        body = self.aggregator.flush()
+        if body:
+            self.outbox.put_telemetry(body)
 
     # -- one reading ------------------------------------------------------------
     def handle(self, ts: float, values: np.ndarray) -> None:

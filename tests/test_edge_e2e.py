@@ -13,7 +13,8 @@ with the agent's counters arrive and parse; a broker outage loses nothing and
 events overtake the telemetry backlog; kill -9 of the agent loses nothing the
 outbox had stored; line noise, CRC errors, out-of-range values and malformed
 MQTT payloads are counted, reported in the status message, and never stop the
-agent.
+agent; an MQTT-fed agent that restarts finds the pump's readings of meanwhile
+waiting in its session.
 """
 
 from __future__ import annotations
@@ -451,7 +452,8 @@ BAD_PAYLOADS: list[tuple[str, bytes]] = [
 def test_malformed_mqtt_payloads_are_counted_and_reported_and_reading_goes_on(broker, tmp_path):
     gw = Gateway(broker.port)
     sim = sim_run(scenario(tmp_path, DROPOUT, duration="24h"), tmp_path, speed=1200, mqtt_url=broker.url)
-    agent = edge_run(edge_toml(tmp_path, broker.url, f'kind = "mqtt"\nurl = "{broker.url}"'), tmp_path)
+    config = edge_toml(tmp_path, broker.url, f'kind = "mqtt"\nurl = "{broker.url}"')
+    agent = edge_run(config, tmp_path)
     bad = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     bad.connect("127.0.0.1", broker.port)
     bad.loop_start()
@@ -464,6 +466,13 @@ def test_malformed_mqtt_payloads_are_counted_and_reported_and_reading_goes_on(br
                  and counter(gw, "agent", "readings") >= readings + 100, 30,
                  f"the payloads counted and reading going on: {gw.counters().get('source')}")
         assert agent.alive
+        counted = gw.counters()
+        # the agent restarts while the pump goes on publishing: its session kept those readings
+        assert agent.stop() == 0
+        time.sleep(1.0)
+        agent = edge_run(config, tmp_path)
+        wait_for(lambda: gw.parsed("status")[-1].online and counter(gw, "agent", "readings") >= 60, 30,
+                 f"the restarted agent reading:\n{agent.text()[-2000:]}")
     finally:
         bad.disconnect()
         bad.loop_stop()
@@ -472,7 +481,7 @@ def test_malformed_mqtt_payloads_are_counted_and_reported_and_reading_goes_on(br
         time.sleep(0.3)
         gw.close()
     assert rc == 0
-    src = gw.counters()["source"]
+    src = counted["source"]
     expected: dict[str, int] = {}
     for reason, _ in BAD_PAYLOADS:
         expected[reason] = expected.get(reason, 0) + 1
@@ -481,8 +490,17 @@ def test_malformed_mqtt_payloads_are_counted_and_reported_and_reading_goes_on(br
     assert src["rejected_payloads"] == len(BAD_PAYLOADS)
     assert src["out_of_range[t_flow]"] >= 5, "the -200 °C of an open-circuit sensor is refused and counted"
     assert src["messages_ok"] >= src["reads_ok"] >= 120
-    assert gw.counters()["pipeline"]["processing_errors"] == 0
+    assert counted["pipeline"]["processing_errors"] == 0
     tel: list[Telemetry] = gw.parsed("telemetry")
     assert_contiguous(gw.seqs("telemetry"), "telemetry")
     flows = [t.channels["t_flow"] for t in tel if t.channels["t_flow"].n]
     assert flows and min(f.min for f in flows) > -10.0
+    # no reading lost across the restart: every interval between the first and the last holds
+    # all its one-minute readings (the interval of the restart in two messages, one per agent run)
+    per_interval: dict[float, int] = {}
+    for t in tel:
+        per_interval[t.ts_start] = per_interval.get(t.ts_start, 0) + t.n
+    starts = sorted(per_interval)
+    assert starts == [starts[0] + 300.0 * k for k in range(len(starts))], "no interval missing"
+    short = {ts: n for ts, n in per_interval.items() if n != 5 and ts not in (starts[0], starts[-1])}
+    assert not short, f"intervals short of readings: {short}"

@@ -5,6 +5,12 @@ agent subscribes with QoS 1 and turns each valid ``PumpState`` into a
 Reading. MQTT 5 is tried first; a broker that refuses it (an MQTT 3.1.1-only
 broker such as amqtt) gets a 3.1.1 connection instead.
 
+The session is persistent (a fixed client id ``heatwatch-edge-<device>``,
+MQTT 5 ``clean_start=False`` with ``session_expiry``, or 3.1.1
+``clean_session=False``): while the agent restarts or its link to the broker
+is down, the broker keeps the pump's QoS-1 readings for it (up to its own
+queue limit) and delivers them, in order, when the agent is back.
+
 Whatever arrives is untrusted. A payload is rejected whole, counted in
 ``rejected_payloads`` and ``rejected[reason]`` and logged with the reason,
 when it is oversized, not JSON (or JSON too deep or with numbers too long to
@@ -28,6 +34,8 @@ from collections import Counter
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from pydantic import ValidationError
 
 from edge.reading import Reading
@@ -40,6 +48,7 @@ log = logging.getLogger(__name__)
 # CONNACK reasons that a retry cannot fix (MQTT 5 codes; 3.1.1 codes 4/5 map onto 134/135)
 _FATAL_CONNACK = {"Bad user name or password", "Not authorized", "Client identifier not valid", "Banned"}
 _PROTOCOL_REFUSED = {"Unsupported protocol version", "Unsupported Protocol Version"}
+V5_CONNACK_TIMEOUT = 2.0  # seconds an MQTT 5 CONNECT may go unanswered before 3.1.1 is tried
 
 
 class _Rejected(Exception):
@@ -66,6 +75,8 @@ class MqttSource(Source):
         max_buffered: int = 10_000,
         client_id: str | None = None,
         backoff: Backoff | None = None,
+        persistent: bool = True,
+        session_expiry: int = 24 * 3600,
     ) -> None:
         super().__init__(device)
         parts = urlparse(url)
@@ -77,7 +88,11 @@ class MqttSource(Source):
         self.qos = qos
         self.read_timeout = read_timeout
         self.connect_timeout = connect_timeout
-        self.client_id = client_id or f"heatwatch-edge-{device}-{uuid.uuid4().hex[:8]}"
+        self.persistent = persistent
+        self.session_expiry = session_expiry  # seconds the broker keeps our session (MQTT 5)
+        # fixed when persistent: the session (and the readings queued in it) is found again
+        self.client_id = client_id or (f"heatwatch-edge-{device}" if persistent
+                                       else f"heatwatch-edge-{device}-{uuid.uuid4().hex[:8]}")
         self.backoff = backoff or Backoff(initial=1.0, factor=2.0, maximum=30.0)
         self.protocol: int | None = None  # the one the broker accepted
         self._queue: queue.Queue[Reading] = queue.Queue(maxsize=max_buffered)
@@ -86,6 +101,7 @@ class MqttSource(Source):
         self._connack: threading.Event = threading.Event()
         self._subscribed = threading.Event()
         self._refusal: str | None = None
+        self._stalled = False  # the last MQTT 5 CONNECT went unanswered
         self._last_ts = -math.inf
         self._reopen_at = 0.0
         self._lock = threading.Lock()  # counters are touched from paho's thread
@@ -98,7 +114,8 @@ class MqttSource(Source):
             if self._try_connect(protocol):
                 self.protocol = protocol
                 return
-            if self._refusal not in _PROTOCOL_REFUSED:
+            # amqtt neither accepts nor refuses an MQTT 5 CONNECT carrying properties: it stalls
+            if self._refusal not in _PROTOCOL_REFUSED and not self._stalled:
                 break
             log.info("%s: broker refused MQTT 5 (%s); falling back to 3.1.1", self.device, self._refusal)
         if self._refusal in _FATAL_CONNACK:
@@ -109,7 +126,9 @@ class MqttSource(Source):
         self.close()
         self._connack.clear()
         self._refusal = None
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=protocol)
+        self._stalled = False
+        kw: dict = {} if protocol == mqtt.MQTTv5 else {"clean_session": not self.persistent}
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=protocol, **kw)
         client.suppress_exceptions = True  # second guard: a callback error is logged, the network thread lives
         if self.auth:
             client.username_pw_set(*self.auth)
@@ -120,15 +139,24 @@ class MqttSource(Source):
         client.on_subscribe = self._on_subscribe
         self._subscribed.clear()
         self._client = client
+        connect_kw: dict = {}
+        if protocol == mqtt.MQTTv5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self.session_expiry if self.persistent else 0
+            connect_kw = {"clean_start": not self.persistent, "properties": props}
         try:
-            client.connect(self.host, self.port, keepalive=30)
+            client.connect(self.host, self.port, keepalive=30, **connect_kw)
         except OSError as exc:
             self._refusal = str(exc)
             self.close()
             return False
         client.loop_start()
-        if not self._connack.wait(self.connect_timeout):
-            self._refusal = self._refusal or f"no CONNACK in {self.connect_timeout:.0f} s"
+        # a broker that took the TCP connection but does not answer an MQTT 5 CONNECT soon
+        # is given a 3.1.1 one (a slow broker gets 3.1.1 too, which is just as good)
+        wait = min(self.connect_timeout, V5_CONNACK_TIMEOUT) if protocol == mqtt.MQTTv5 else self.connect_timeout
+        if not self._connack.wait(wait):
+            self._stalled = protocol == mqtt.MQTTv5
+            self._refusal = self._refusal or f"no CONNACK in {wait:.0f} s"
         if not self._connected.is_set():
             self.close()
             return False
