@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-import pytest
 
 from edge.agent import EdgeAgent
 from edge.config import AgentConfig, BrokerConfig, DetectorSection, OutboxConfig, SourceConfig
@@ -44,6 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEVICE = "hp-000"
 SIM_START = 1736467200.0  # 2025-01-10T00:00:00Z, the scenarios' start
 STEP = 60.0  # simulated seconds per row
+INTERVAL = 300.0  # [telemetry] interval of the agents here: five rows each
 
 
 # ---- the parts ---------------------------------------------------------------
@@ -123,7 +123,7 @@ status_interval = 0.5
 path = "{tmp_path / 'outbox.db'}"
 
 [telemetry]
-interval = 300
+interval = {INTERVAL}
 
 [detector]
 commissioning_days = 0.5
@@ -229,7 +229,7 @@ def test_modbus_pump_to_broker_telemetry_status_and_trip_event(broker, pty_pair,
         # stamped with the pump's clock (simulated January 2025), not the test machine's
         assert t.device == DEVICE and SIM_START <= t.ts_start < t.ts_end <= SIM_START + 3 * 3600
         assert t.n >= 1 and t.channels["t_flow"].n >= 1 and 10.0 < t.channels["t_flow"].mean < 70.0
-        assert t.ts_end - t.ts_start <= 300.0  # one [telemetry] interval each
+        assert t.ts_end - t.ts_start <= INTERVAL  # one [telemetry] interval each
     assert all(a.ts_end <= b.ts_start for a, b in zip(tel, tel[1:])), "intervals follow each other"
 
     events: list[Event] = gw.parsed("event")
@@ -501,6 +501,6 @@ def test_malformed_mqtt_payloads_are_counted_and_reported_and_reading_goes_on(br
     for t in tel:
         per_interval[t.ts_start] = per_interval.get(t.ts_start, 0) + t.n
     starts = sorted(per_interval)
-    assert starts == [starts[0] + 300.0 * k for k in range(len(starts))], "no interval missing"
-    short = {ts: n for ts, n in per_interval.items() if n != 5 and ts not in (starts[0], starts[-1])}
+    assert starts == [starts[0] + INTERVAL * k for k in range(len(starts))], "no interval missing"
+    short = {ts: n for ts, n in per_interval.items() if n != INTERVAL / STEP and ts not in (starts[0], starts[-1])}
     assert not short, f"intervals short of readings: {short}"
