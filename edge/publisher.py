@@ -156,7 +156,7 @@ class Publisher:
         deadline = time.monotonic() + flush
         self.outbox.changed.set()
         while self._connected.is_set() and time.monotonic() < deadline and (
-                self.counters.in_flight or self._sendable()):
+                self.counters.in_flight or self._sendable() > 0):
             time.sleep(0.02)
         self._stop.set()
         self.outbox.changed.set()
