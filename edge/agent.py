@@ -172,7 +172,7 @@ class EdgeAgent:
                 log.error("%s: event refused: %s", self.cfg.device, exc)
                 continue
             st.events += 1
-            if ev["kind"] in ("fault", "sensor_fault"):
+            if ev["kind"] in ("fault", "fault_update", "sensor_fault"):
                 st.active[ev["fault"]] = ev
             elif ev["kind"] == "fault_cleared":
                 st.active.pop(ev["fault"], None)

@@ -19,13 +19,16 @@ from edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig, Hea
 from edge.heatpump.healthy_model import TARGET_NAMES
 from edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.channels import ERROR_LOCKOUT, INDEX, TRIP_NAMES
-from heatwatch.contract import Finding
+from heatwatch.contract import Finding, Prognosis
 from heatwatch.faults import FAULTS
 from rules.engine import Diagnosis, RuleEngine
 
 _I_ERR = INDEX["error_code"]
 # rules hold for hours: judging every five minutes of reading time is plenty
 RULE_PERIOD_SECONDS = 300.0
+# a raised pump fault's prognosis is recomputed this often; a move of more than a quarter
+# of the time left (at least half a day) goes out as a fault_update event
+PROGNOSIS_REFRESH_SECONDS = 6 * 3600.0
 _I_FLOW = TARGET_NAMES.index("flow_lpm")
 
 
@@ -42,6 +45,9 @@ class PumpPipeline:
     _last_ts: float = -math.inf
     # readings refused before the detector: a clock going backwards or no time at all
     rejected: Counter = field(default_factory=Counter)
+    # raised pump faults -> (the event that raised or last updated them)
+    raised_faults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _last_refresh_ts: float = -math.inf
 
     @classmethod
     def with_config(cls, device: str, config: HeatPumpDetectorConfig, rule_files=None) -> "PumpPipeline":
@@ -83,9 +89,43 @@ class PumpPipeline:
         events: list[dict[str, Any]] = []
         if ts - self._last_rules_ts >= RULE_PERIOD_SECONDS:
             self._last_rules_ts = ts
-            events = [self._event(d) for d in self.rules.evaluate(self.detector.evidence(result))]
+            events = [self._event(d) for d in self._one_voice(self.rules.evaluate(self.detector.evidence(result)))]
+        if ts - self._last_refresh_ts >= PROGNOSIS_REFRESH_SECONDS:
+            self._last_refresh_ts = ts
+            events.extend(self._refresh_prognoses(ts))
         events.extend(self._trip(ts, float(values[_I_ERR])))
         return events
+
+    def _one_voice(self, diagnoses: list[Diagnosis]) -> list[Diagnosis]:
+        """Several rules may name one fault (a leak with or without a valve reading): the
+        dispatcher hears it raised once, and cleared only when no rule sees it any more."""
+        fault_of = {r.name: r.fault for r in self.rules.rules}
+        out = []
+        for d in diagnoses:
+            if d.channel is None:
+                if d.state == "raised" and d.fault in self.raised_faults:
+                    continue
+                if d.state == "cleared" and any(fault_of[n] == d.fault for n, c in self.rules.active if c is None):
+                    continue
+            out.append(d)
+        return out
+
+    def _refresh_prognoses(self, ts: float) -> list[dict[str, Any]]:
+        out = []
+        for fault, last in list(self.raised_faults.items()):
+            p = self.prognosis.predict(fault, ts)
+            if p is None:
+                continue
+            old = last.get("prognosis")
+            if old is not None:
+                left = max(old["predicted_trip_ts"] - ts, 0.0)
+                if abs(p.predicted_trip_ts - old["predicted_trip_ts"]) <= max(0.25 * left, 43200.0):
+                    continue
+            ev = {**last, "ts": ts, "kind": "fault_update", "prognosis": p.model_dump(),
+                  "explanation": last["explanation"].split(" Trip expected")[0] + _trip_expectation(p, ts)}
+            self.raised_faults[fault] = ev
+            out.append(ev)
+        return out
 
     def _event(self, d: Diagnosis) -> dict[str, Any]:
         sensor = FAULTS[d.fault].sensor_fault
@@ -96,18 +136,27 @@ class PumpPipeline:
             p = self.prognosis.predict(d.fault, d.ts)
             prognosis = p.model_dump() if p else None
         title = FAULTS[d.fault].title + (f" ({d.channel})" if d.channel else "")
-        return {
+        explanation = f"{title}: {d.explanation}" if d.state == "raised" else f"{title}: no longer seen."
+        if prognosis:
+            explanation += _trip_expectation(Prognosis(**prognosis), d.ts)
+        event = {
             "device": self.device,
             "ts": d.ts,
             "kind": "fault_cleared" if d.state == "cleared" else ("sensor_fault" if sensor else "fault"),
             "fault": d.fault,
             "severity": "info" if d.state == "cleared" else d.severity,
             "confidence": d.confidence,
-            "explanation": f"{title}: {d.explanation}" if d.state == "raised" else f"{title}: no longer seen.",
+            "explanation": explanation,
             "parts": d.parts if d.state == "raised" else [],
             "findings": [f.model_dump() for f in d.findings],
             "prognosis": prognosis,
         }
+        if not sensor and d.channel is None:
+            if d.state == "raised":
+                self.raised_faults[d.fault] = event
+            else:
+                self.raised_faults.pop(d.fault, None)
+        return event
 
     def _trip(self, ts: float, error: float) -> list[dict[str, Any]]:
         if math.isnan(error):
@@ -129,3 +178,10 @@ class PumpPipeline:
             "findings": [Finding(kind="trip", channels=["error_code"], observed=float(code), score=1.0,
                                  message=name).model_dump()],
         }]
+
+
+def _trip_expectation(p: Prognosis, now: float) -> str:
+    days = (p.predicted_trip_ts - now) / 86400.0
+    lo, hi = (p.lower_ts - now) / 86400.0, (p.upper_ts - now) / 86400.0
+    return (f" Trip expected in about {days:.1f} days ({lo:.1f} to {hi:.1f}), "
+            f"when {p.indicator} reaches its limit of {p.threshold:g}.")

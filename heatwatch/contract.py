@@ -109,7 +109,8 @@ class Event(_Message):
     seq: int = Field(ge=0)
     event_id: str = Field(min_length=8, max_length=64)
     ts: float
-    kind: Literal["fault", "fault_cleared", "sensor_fault", "trip", "agent"]
+    # fault_update: a raised fault's prognosis moved (same fault, same ticket: update it)
+    kind: Literal["fault", "fault_update", "fault_cleared", "sensor_fault", "trip", "agent"]
     fault: str | None = None  # named fault, e.g. refrigerant_leak
     severity: Literal["info", "warning", "critical"] = "warning"
     confidence: float = Field(default=0.0, ge=0.0, le=1.0)

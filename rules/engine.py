@@ -4,23 +4,30 @@ The detector says *how* each channel differs from the pump's own healthy
 model; rules say *what that means*. A rule fires once its condition has held
 for ``hold`` seconds of evidence time and clears after ``clear_after``
 seconds without it, so one noisy hour neither opens nor closes a ticket.
+
+Pump faults and sensor faults compete for the same evidence: a pump-fault
+rule yields when one drifting sensor would show all it needs (and explains
+most of the drift), and a sensor-drift rule yields when a pump-fault pattern
+matched.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Any, Iterable, Literal
 
-from heatwatch.channels import CHANNEL_NAMES, DERIVED_FROM
+from heatwatch.channels import CHANNELS, DERIVED_FROM
 from heatwatch.contract import Finding
 from rules.schema import Rule, ShiftCondition, load_rule_file
 
 RULES_DIR = Path(__file__).parent
 DEFAULT_RULE_FILE = RULES_DIR / "heatpump.yaml"
-_RAW = frozenset(CHANNEL_NAMES)
 # a gap in the condition shorter than this does not restart the hold timer
 _GAP_TOLERANCE_S = 30 * 60.0
+# a sensor offset explaining this share of the drift (and every condition of a rule) vetoes that pump-fault rule
+SENSOR_EXPLAINS = 0.9
+_UNITS = {c.name: c.unit for c in CHANNELS}
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,8 @@ class Evidence:
     shifts: dict[str, ChannelShift] = field(default_factory=dict)
     sensor_findings: dict[str, list[str]] = field(default_factory=dict)  # channel -> check names
     ready: bool = True  # the detector has learned this pump (pump-fault rules need it)
+    # the best single-sensor explanation of the shifts (edge.heatpump.sensor_offset.SensorOffset)
+    sensor_offset: Any = None
 
 
 @dataclass
@@ -97,15 +106,29 @@ class RuleEngine:
         return [k for k, t in self._tracks.items() if t.active]
 
     def evaluate(self, ev: Evidence) -> list[Diagnosis]:
+        matches = self._all_matches(ev)
         out: list[Diagnosis] = []
         for rule in self.rules:
-            for channel, conf, evidence in self._matches(rule, ev):
+            for channel, conf, evidence in matches[rule.name]:
                 out.extend(self._advance(rule, channel, ev, True, conf, evidence))
             # subjects of this rule that did not match now
-            matched = {c for c, _, _ in self._matches(rule, ev)}
+            matched = {c for c, _, _ in matches[rule.name]}
             for (name, channel), _track in list(self._tracks.items()):
                 if name == rule.name and channel not in matched:
                     out.extend(self._advance(rule, channel, ev, False, 0.0, []))
+        return out
+
+    def _all_matches(self, ev: Evidence) -> dict[str, list[tuple[str | None, float, list[Finding]]]]:
+        """Every rule's matches now. A pump-fault pattern explains a drift better than a
+        lying sensor can, so sensor-drift rules only speak while no pump rule matches
+        or stands raised."""
+        out = {rule.name: self._matches(rule, ev) for rule in self.rules if not rule.isolated_shift}
+        pump_rules = {r.name for r in self.rules if r.require}
+        pump_fault_seen = any(out[n] for n in pump_rules) or any(
+            t.active for (n, _), t in self._tracks.items() if n in pump_rules)
+        for rule in self.rules:
+            if rule.isolated_shift:
+                out[rule.name] = [] if pump_fault_seen or not ev.ready else self._isolated(rule, ev)
         return out
 
     # -- conditions ---------------------------------------------------------
@@ -118,8 +141,6 @@ class RuleEngine:
             ]
         if not ev.ready:
             return []
-        if rule.isolated_shift:
-            return self._isolated(rule, ev)
         return self._shift_rule(rule, ev)
 
     def _shift_rule(self, rule: Rule, ev: Evidence) -> list[tuple[str | None, float, list[Finding]]]:
@@ -134,27 +155,41 @@ class RuleEngine:
         met = [ch for ch, c in rule.support.items() if _meets(ev.shifts.get(ch), c)]
         if len(met) < rule.min_support:
             return []
+        if self._sensor_explains(rule, ev):
+            return []
         conf = rule.confidence
         if rule.support:
             conf *= 0.75 + 0.25 * len(met) / len(rule.support)
         evidence = [self._finding(ch, ev.shifts[ch]) for ch in [*rule.require, *met]]
         return [(None, conf, evidence)]
 
+    @staticmethod
+    def _sensor_explains(rule: Rule, ev: Evidence) -> bool:
+        """Would one drifting sensor, by itself, show everything this rule needs?"""
+        so = ev.sensor_offset
+        if so is None or so.explained < SENSOR_EXPLAINS:
+            return False
+        alone = {ch: ChannelShift(level=lv, expected=0.0, observed=0.0) for ch, lv in so.predicted.items()}
+        if not all(_meets(alone.get(ch), c) for ch, c in rule.require.items()):
+            return False
+        return sum(_meets(alone.get(ch), c) for ch, c in rule.support.items()) >= rule.min_support
+
     def _isolated(self, rule: Rule, ev: Evidence) -> list[tuple[str | None, float, list[Finding]]]:
-        shifted_raw = {ch for ch, s in ev.shifts.items() if ch in _RAW and abs(s.level) >= 1.0}
-        # derived channels that moved without any of their sources moving point elsewhere
-        shifted_derived = {ch for ch, s in ev.shifts.items() if ch not in _RAW and abs(s.level) >= 1.0}
-        if len(shifted_raw) != 1:
+        """A sensor whose offset alone explains the drift (edge.heatpump.sensor_offset)."""
+        so = ev.sensor_offset
+        if so is None or so.explained < rule.isolated_explained or so.level < rule.isolated_level:
             return []
-        (channel,) = shifted_raw
-        if any(channel not in _sources(d) for d in shifted_derived):
+        if so.channel in ev.sensor_findings:  # already reported by a sensor check
             return []
-        if channel in ev.sensor_findings:
-            return []
-        s = ev.shifts[channel]
-        if abs(s.level) < rule.isolated_level:
-            return []
-        return [(channel, rule.confidence, [self._finding(channel, s)])]
+        unit = _UNITS.get(so.channel, "")
+        word = "high" if so.offset > 0 else "low"
+        finding = Finding(
+            kind="residual", channels=[so.channel], observed=round(so.offset, 3), score=round(so.level, 3),
+            message=(f"{so.channel} reads about {abs(so.offset):.1f} {unit} too {word}: that one offset explains "
+                     f"{so.explained:.0%} of how this pump's readings differ from its healthy model"),
+        )
+        conf = rule.confidence * min(1.0, so.explained)
+        return [(so.channel, conf, [finding])]
 
     @staticmethod
     def _finding(channel: str, s: ChannelShift) -> Finding:

@@ -69,8 +69,9 @@ class Rule(BaseModel):
     min_support: int = Field(default=0, ge=0)
     exclude: dict[str, ShiftCondition] = {}
     sensor_check: list[str] = []  # fires per channel with one of these sensor findings
-    isolated_shift: bool = False  # fires per raw channel that alone has drifted
-    isolated_level: float = Field(default=2.0, gt=0)  # how far it must have drifted
+    isolated_shift: bool = False  # fires per sensor whose offset alone explains the drift
+    isolated_level: float = Field(default=2.0, gt=0)  # how large the explained drift must be (alarm units)
+    isolated_explained: float = Field(default=0.9, gt=0, le=1)  # share of the drift the offset must explain
     parts: list[str] = []
     explanation: str
 

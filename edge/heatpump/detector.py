@@ -19,10 +19,11 @@ import numpy as np
 
 from edge.heatpump import healthy_model
 from edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
-from edge.heatpump.operating_point import SteadyStateGate, features
+from edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features
 from edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
 from edge.heatpump.sensor_checks import SensorChecks
-from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES, INDEX
+from edge.heatpump.sensor_offset import best_offset, offset_signatures
+from heatwatch.channels import CHANNELS, CHANNEL_NAMES, DERIVED_NAMES, INDEX
 from heatwatch.derived import derive_matrix
 from rules.engine import ChannelShift, Evidence
 
@@ -50,6 +51,46 @@ class HeatPumpResult:
     targets: np.ndarray  # this reading's monitored channels (TARGET_NAMES order)
 
 
+# features the operating envelope bounds, and the least margin beyond what was seen
+# (scaled feature units: 0.3 = 3 K of outdoor or flow temperature, 0.27 = 8 Hz)
+_ENVELOPE_FEATURES = np.array([FEATURE_NAMES.index(n) for n in ("t_outdoor", "t_flow", "compressor_hz")])
+_ENVELOPE_MARGIN = np.array([0.3, 0.3, 8.0 / 30.0])
+
+
+def learned_envelope(F: np.ndarray) -> np.ndarray:
+    """The operating range commissioning covered: 1st..99th percentile, widened a little.
+
+    A ridge fit with frequency squared and products extrapolates badly; a cold snap
+    running the compressor faster than any commissioning day would read as a fault.
+    Outside this range the detector does not judge (counted in ``outside_envelope``).
+    """
+    G = F[:, _ENVELOPE_FEATURES]
+    lo, hi = np.nanpercentile(G, 1, axis=0), np.nanpercentile(G, 99, axis=0)
+    margin = np.maximum(0.1 * (hi - lo), _ENVELOPE_MARGIN)
+    return np.stack([lo - margin, hi + margin])
+
+
+def inside(envelope: np.ndarray | None, f: np.ndarray) -> bool:
+    if envelope is None:
+        return True
+    g = f[_ENVELOPE_FEATURES]
+    return bool(np.all((g >= envelope[0]) & (g <= envelope[1])))
+
+
+_LOW = np.array([c.low for c in CHANNELS])
+_HIGH = np.array([c.high for c in CHANNELS])
+
+
+def plausible(X: np.ndarray) -> np.ndarray:
+    """Values outside a channel's physical limits (an open NTC reads -200 degC) become gaps.
+
+    Sources already do this and count it; the detector does it again so that
+    replayed files and direct callers get the same judgement.
+    """
+    with np.errstate(invalid="ignore"):
+        return np.where((X < _LOW) | (X > _HIGH), np.nan, X)
+
+
 def targets_from(X: np.ndarray, refrigerant: str) -> np.ndarray:
     """Rows of raw readings -> rows of the monitored target channels."""
     D = derive_matrix(X, refrigerant)
@@ -67,11 +108,14 @@ class HeatPumpDetector:
         self.shift = PersistentShift(len(TARGET_NAMES), self.config.shift_tau_seconds)
         self.model: HealthyModel | None = None
         self.alarm: np.ndarray | None = None
+        self.envelope: np.ndarray | None = None  # (2, n_features): the operating range it learned
+        self.outside_envelope = 0  # steady readings not judged: outside what commissioning saw
         self.start_ts = math.nan
         self._rows_ts: list[float] = []
         self._rows_f: list[np.ndarray] = []
         self._rows_y: list[np.ndarray] = []
         self._last_bucket = -1
+        self._last_steady_x: np.ndarray | None = None  # operating point for sensor-offset signatures
 
     @property
     def ready(self) -> bool:
@@ -79,7 +123,7 @@ class HeatPumpDetector:
 
     # -- streaming ----------------------------------------------------------
     def update(self, ts: float, x: np.ndarray) -> HeatPumpResult:
-        x = np.asarray(x, dtype=float)
+        x = plausible(np.asarray(x, dtype=float))
         y = targets_from(x[None, :], self.config.refrigerant)[0]
         f = features(x)
         steady = self.gate.update(ts, x)
@@ -89,7 +133,7 @@ class HeatPumpDetector:
     def score(self, ts: np.ndarray, X: np.ndarray) -> list[HeatPumpResult]:
         """The same results as calling update() row by row."""
         ts = np.asarray(ts, dtype=float)
-        X = np.asarray(X, dtype=float)
+        X = plausible(np.asarray(X, dtype=float))
         Y = targets_from(X, self.config.refrigerant)
         F = features(X)
         steady = self.gate.batch(ts, X)
@@ -115,7 +159,11 @@ class HeatPumpDetector:
             return HeatPumpResult(ts, steady, False, 0.0, sensor, y)
         assert self.alarm is not None
         if steady and expected is not None:
-            self.shift.update(ts, y, expected)
+            if inside(self.envelope, f):
+                self.shift.update(ts, y, expected)
+                self._last_steady_x = x
+            else:
+                self.outside_envelope += 1
         levels = np.abs(self.shift.residual) / self.alarm
         known = ~np.isnan(self.shift.observed)
         score = float(levels[known].max()) if known.any() else 0.0
@@ -133,7 +181,17 @@ class HeatPumpDetector:
             for j, name in enumerate(TARGET_NAMES)
             if not math.isnan(levels[j]) and not math.isnan(obs[j])
         }
-        return Evidence(ts=result.ts, shifts=shifts, sensor_findings=result.sensor_findings)
+        return Evidence(ts=result.ts, shifts=shifts, sensor_findings=result.sensor_findings,
+                        sensor_offset=self._sensor_offset())
+
+    def _sensor_offset(self):
+        """The one sensor whose offset best explains the current residuals (see sensor_offset)."""
+        if self._last_steady_x is None or self.model is None or self.alarm is None:
+            return None
+        model, ref = self.model, self.config.refrigerant
+        sig = offset_signatures(self._last_steady_x, lambda X: targets_from(X, ref),
+                                lambda X: model.predict(features(X)))
+        return best_offset(self.shift.residual, self.alarm, sig, TARGET_NAMES)
 
     def _collect(self, ts: float, f: np.ndarray, y: np.ndarray, steady: bool) -> None:
         bucket = int(ts // 60)
@@ -153,6 +211,7 @@ class HeatPumpDetector:
         cfg = self.config
         self.alarm = calibrate_alarm(T, Y - model.predict(F), cfg.shift_tau_seconds, cfg.alarm_k, MIN_SHIFT)
         self.model = model
+        self.envelope = learned_envelope(F)
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
 
 
@@ -173,6 +232,7 @@ def detector_state(d: HeatPumpDetector) -> dict:
         "shift": d.shift.state(),
         "checks": d.checks.state(),
         "gate_last_transient_ts": d.gate.last_transient_ts,
+        "envelope": d.envelope.tolist() if d.envelope is not None else None,
     }
 
 
@@ -185,3 +245,5 @@ def restore_detector(d: HeatPumpDetector, state: dict) -> None:
     d.shift.load_state(state["shift"])
     d.checks.load_state(state["checks"])
     d.gate.last_transient_ts = float(state["gate_last_transient_ts"])
+    if state.get("envelope") is not None:
+        d.envelope = np.asarray(state["envelope"], dtype=float)

@@ -106,10 +106,15 @@ class PrognosisTracker:
         if not len(worst):
             return None
         margin = sign * (limit.threshold - (worst.max() if sign > 0 else worst.min()))
-        tc = (t - t.mean()) / DAY
-        slope = float((tc * (s - s.mean())).sum() / (tc * tc).sum()) * sign  # per day, toward the trip
-        resid = s - s.mean() - sign * slope * tc
-        se = math.sqrt(float((resid ** 2).sum()) / max(len(s) - 2, 1) / float((tc * tc).sum())) * self.inflate
+        slope, se = _trend(t, s, sign, self.inflate)
+        # the trip comes on the worst day, and a fault often weighs most there (a leak heats
+        # the discharge most on cold nights): the daily worst reading may approach faster
+        # than the average shift. Of the two estimates, the faster one sets the date.
+        day_t, day_worst = _daily_worst(rows, j, sign)
+        if len(day_t) >= 3:
+            slope_w, se_w = _trend(day_t, day_worst, sign, 1.0)
+            if slope_w > slope:
+                slope, se = slope_w, se_w
         if slope <= 0 or margin <= 0:
             if margin <= 0:  # already at the limit on its worst hour
                 return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now,
@@ -122,3 +127,30 @@ class PrognosisTracker:
         cap = 365.0
         return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + min(days, cap) * DAY,
                          lower_ts=now + min(lower, cap) * DAY, upper_ts=now + min(upper, cap) * DAY)
+
+
+def _trend(t: np.ndarray, s: np.ndarray, sign: float, inflate: float) -> tuple[float, float]:
+    """Least-squares slope per day toward the trip (sign), and its standard error."""
+    tc = (t - t.mean()) / DAY
+    ss = float((tc * tc).sum())
+    if ss <= 0:
+        return 0.0, math.inf
+    slope = float((tc * (s - s.mean())).sum() / ss) * sign
+    resid = s - s.mean() - sign * slope * tc
+    se = math.sqrt(float((resid ** 2).sum()) / max(len(s) - 2, 1) / ss) * inflate
+    return slope, se
+
+
+def _daily_worst(rows: list, j: int, sign: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per whole day in ``rows``: the reading closest to the trip (max for "up", min for "down")."""
+    days: dict[int, float] = {}
+    for h in rows:
+        v = h[2][j] if sign > 0 else h[3][j]
+        if math.isnan(v):
+            continue
+        d = int(h[0] // DAY)
+        days[d] = v if d not in days else (max(days[d], v) if sign > 0 else min(days[d], v))
+    if len(days) < 2:
+        return np.array([]), np.array([])
+    keys = sorted(days)[1:]  # the first day of the window is partial
+    return np.array([(k + 0.5) * DAY for k in keys]), np.array([days[k] for k in keys])

@@ -13,7 +13,8 @@ numpy operations on a Pi.
            and above an absolute floor no healthy sensor of its kind reaches;
 - jump:    several single-step jumps no sensor of a running pump makes,
            within half an hour (one jump may be a real event);
-- dropout: more than half of the last half hour's readings missing.
+- dropout: more than DROPOUT_SHARE of the last half hour's readings missing
+           (a healthy sensor loses none; the line's losses take all channels).
 """
 
 from __future__ import annotations
@@ -53,9 +54,12 @@ STUCK_SECONDS = 2 * 3600.0
 FAST_TAU = 30 * 60.0
 SLOW_TAU = 3 * 86400.0
 WARMUP_SECONDS = 86400.0
-NOISE_RATIO = 4.0
+# healthy sensors at 10 s..3 min polling stay under ~3x their own normal roughness; a failing
+# connector or sensor gives 10x and more
+NOISE_RATIO = 6.0
 JUMPS_FLAGGED = 3  # jumps within about FAST_TAU
 MAX_GAP = 15 * 60.0
+DROPOUT_SHARE = 0.15
 CHECK_NAMES = ("stuck", "noise", "jump", "dropout")
 
 _IDX = np.array([INDEX[c] for c in CHECKED])
@@ -90,7 +94,8 @@ class SensorChecks:
         self.last_ts = ts
         a_fast = 1.0 if dt == math.inf else 1.0 - math.exp(-min(dt, MAX_GAP) / FAST_TAU)
         valid = ~np.isnan(v)
-        self.missing += a_fast * ((~valid) - self.missing)
+        if valid.mean() >= 0.5:  # most channels gone at once is the line or the pump, not a sensor
+            self.missing += a_fast * ((~valid) - self.missing)
         self.jumps *= 1.0 - a_fast
 
         # stuck: unchanged value while the related channel moved
@@ -118,7 +123,7 @@ class SensorChecks:
 
         formed = ~np.isnan(self.rough_slow) & (ts - self.rough_since >= WARMUP_SECONDS)
         noise = formed & (self.rough_fast > np.maximum(NOISE_RATIO * self.rough_slow, _FLOOR))
-        flags = (stuck, noise, self.jumps >= JUMPS_FLAGGED, self.missing > 0.5)
+        flags = (stuck, noise, self.jumps >= JUMPS_FLAGGED, self.missing > DROPOUT_SHARE)
         bad = stuck | noise | flags[2] | flags[3]
         if not bad.any():
             return {}
