@@ -92,7 +92,8 @@ def _table(agents, links, watch: _BrokerWatch) -> Table:
                 health = f"[bold red]{health}[/]"
         diag, trip_pred = [], "-"
         for fault, ev in st.active.items():
-            diag.append(f"{fault} {ev['confidence']:.0%}")
+            title = ev["explanation"].split(":", 1)[0] if ev.get("explanation") else fault
+            diag.append(f"{title} {ev['confidence']:.0%}")
             p = ev.get("prognosis")
             if p:
                 trip_pred = f"{_fmt_ts(p['predicted_trip_ts'])}\n({_fmt_ts(p['lower_ts'])} .. {_fmt_ts(p['upper_ts'])})"
