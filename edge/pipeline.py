@@ -48,6 +48,7 @@ class PumpPipeline:
     # raised pump faults -> (the event that raised or last updated them)
     raised_faults: dict[str, dict[str, Any]] = field(default_factory=dict)
     _last_refresh_ts: float = -math.inf
+    _basis: str = "model"
 
     @classmethod
     def with_config(cls, device: str, config: HeatPumpDetectorConfig, rule_files=None) -> "PumpPipeline":
@@ -89,7 +90,9 @@ class PumpPipeline:
         events: list[dict[str, Any]] = []
         if ts - self._last_rules_ts >= RULE_PERIOD_SECONDS:
             self._last_rules_ts = ts
-            events = [self._event(d) for d in self._one_voice(self.rules.evaluate(self.detector.evidence(result)))]
+            evidence = self.detector.evidence(result)
+            self._basis = evidence.basis
+            events = [self._event(d) for d in self._one_voice(self.rules.evaluate(evidence))]
         if ts - self._last_refresh_ts >= PROGNOSIS_REFRESH_SECONDS:
             self._last_refresh_ts = ts
             events.extend(self._refresh_prognoses(ts))
@@ -137,6 +140,9 @@ class PumpPipeline:
             prognosis = p.model_dump() if p else None
         title = FAULTS[d.fault].title + (f" ({d.channel})" if d.channel else "")
         explanation = f"{title}: {d.explanation}" if d.state == "raised" else f"{title}: no longer seen."
+        if d.state == "raised" and self._basis == "prior":
+            explanation += (" (Judged against the normal range of any heat pump: this pump's own "
+                            "healthy behaviour is still being learned.)")
         if prognosis:
             explanation += _trip_expectation(Prognosis(**prognosis), d.ts)
         event = {

@@ -51,6 +51,9 @@ class Evidence:
     ready: bool = True  # the detector has learned this pump (pump-fault rules need it)
     # the best single-sensor explanation of the shifts (edge.heatpump.sensor_offset.SensorOffset)
     sensor_offset: Any = None
+    # "model": shifts from the pump's own healthy model; "prior": distances outside the
+    # normal bands of any heat pump, while the own model is still being learned
+    basis: Literal["model", "prior"] = "model"
 
 
 @dataclass

@@ -20,6 +20,7 @@ import numpy as np
 from edge.heatpump import healthy_model
 from edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features
+from edge.heatpump.prior import PriorBands
 from edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
 from edge.heatpump.sensor_checks import SensorChecks
 from edge.heatpump.sensor_offset import best_offset, offset_signatures
@@ -106,6 +107,8 @@ class HeatPumpDetector:
         self.gate = SteadyStateGate()
         self.checks = SensorChecks()
         self.shift = PersistentShift(len(TARGET_NAMES), self.config.shift_tau_seconds)
+        self.prior = PriorBands(self.config.shift_tau_seconds)  # judges until the own model exists
+        self.postponed_fits = 0  # commissioning extended: the prior saw a fault, not a healthy pump
         self.model: HealthyModel | None = None
         self.alarm: np.ndarray | None = None
         self.envelope: np.ndarray | None = None  # (2, n_features): the operating range it learned
@@ -155,6 +158,8 @@ class HeatPumpDetector:
             self.start_ts = ts
         sensor = self.checks.update(ts, x, steady)
         if self.model is None:
+            if steady:
+                self.prior.update(ts, y)
             self._collect(ts, f, y, steady)
             return HeatPumpResult(ts, steady, False, 0.0, sensor, y)
         assert self.alarm is not None
@@ -172,7 +177,11 @@ class HeatPumpDetector:
     def evidence(self, result: HeatPumpResult) -> Evidence:
         """What the rules read, as of this result: every monitored channel's shift."""
         if not result.ready or self.alarm is None:
-            return Evidence(ts=result.ts, sensor_findings=result.sensor_findings, ready=False)
+            prior = self.prior.levels(result.ts)
+            if not prior:
+                return Evidence(ts=result.ts, sensor_findings=result.sensor_findings, ready=False)
+            shifts = {ch: ChannelShift(level=lv, expected=edge, observed=obs) for ch, (lv, edge, obs) in prior.items()}
+            return Evidence(ts=result.ts, shifts=shifts, sensor_findings=result.sensor_findings, basis="prior")
         levels = self.shift.residual / self.alarm
         obs = self.shift.observed
         shifts = {
@@ -203,6 +212,13 @@ class HeatPumpDetector:
         n = len(self._rows_ts)
         cfg = self.config
         if (ts - self.start_ts >= cfg.commissioning_seconds and n >= cfg.min_training_rows) or n >= cfg.max_training_rows:
+            if any(abs(lv) >= 1.0 for lv, _, _ in self.prior.levels(ts).values()):
+                # outside what any healthy pump shows: do not learn this as healthy
+                self.postponed_fits += 1
+                if n >= cfg.max_training_rows:
+                    keep = cfg.max_training_rows // 2
+                    del self._rows_ts[:-keep], self._rows_f[:-keep], self._rows_y[:-keep]
+                return
             self._fit()
 
     def _fit(self) -> None:
