@@ -27,8 +27,14 @@ def run(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    from rules.schema import RuleFileError
+
     try:
         agent = EdgeAgent(cfg)
+    except RuleFileError as exc:  # names the file, the rule and the field
+        typer.echo(f"config error: rule file: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
         logging.getLogger("heatwatch.edge").info("agent for %s started", cfg.device)
         agent.run(stop)
     except SourceFatalError as exc:

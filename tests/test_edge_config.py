@@ -48,3 +48,20 @@ def test_edge_run_with_bad_config_exits_2_without_traceback(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 2
     assert "config error" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_edge_run_with_bad_rule_file_names_file_rule_and_field(tmp_path):
+    import subprocess
+    import sys
+
+    rules = tmp_path / "site-rules.yaml"
+    rules.write_text("rules:\n  - name: leak_fast\n    fault: refrigerant_leak\n    confidence: 2.0\n"
+                     "    require: {superheat: up}\n    explanation: x\n")
+    f = tmp_path / "edge.toml"
+    f.write_text(f"[device]\nid='hp-1'\n[source]\nkind='mqtt'\nurl='mqtt://127.0.0.1:1'\n"
+                 f"[outbox]\npath='{tmp_path / 'o.db'}'\n[detector]\nrule_files=['{rules}']\n")
+    p = subprocess.run([sys.executable, "-m", "heatwatch.cli", "edge", "run", "--config", str(f)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2, p.stderr
+    assert "Traceback" not in p.stderr
+    assert "site-rules.yaml" in p.stderr and "leak_fast" in p.stderr and "confidence" in p.stderr
