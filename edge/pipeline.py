@@ -86,7 +86,7 @@ class PumpPipeline:
             if not self._flow_limit_set and self.detector.model is not None:
                 self._flow_limit_set = True
                 self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))
-            self.prognosis.update(ts, self.detector.shift.residual, result.targets)
+            self.prognosis.update(ts, result.residual, result.targets)
         events: list[dict[str, Any]] = []
         if ts - self._last_rules_ts >= RULE_PERIOD_SECONDS:
             self._last_rules_ts = ts

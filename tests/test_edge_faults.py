@@ -204,3 +204,25 @@ def test_streaming_and_batch_give_the_same_results() -> None:
     assert ea.shifts.keys() == eb.shifts.keys()
     for k in ea.shifts:
         assert ea.shifts[k].level == pytest.approx(eb.shifts[k].level, rel=1e-9, abs=1e-12)
+
+
+def test_pipeline_batch_replay_gives_the_agents_events() -> None:
+    """process_batch() (replays, benchmarks, these tests) raises what process() (the agent) raises, when it does."""
+    fleet = Fleet(load_scenario("demo"))
+    chunk = next(iter(fleet.chunks(steps=1440 * 3)))
+    cfg = HeatPumpDetectorConfig(commissioning_seconds=DAY / 2, min_training_rows=240)
+    for j in (1, 2):  # a leak and condenser fouling
+        stream, batch = PumpPipeline(device="hp", detector=HeatPumpDetector(cfg)), PumpPipeline(
+            device="hp", detector=HeatPumpDetector(cfg))
+        streamed = [e for t, x in zip(chunk.ts, chunk.values[:, j, :]) for e in stream.process(float(t), x)[1]]
+        replayed = []
+        for k in range(0, len(chunk.ts), 1000):  # in chunks, as a replay reads a file
+            replayed += batch.process_batch(chunk.ts[k:k + 1000], chunk.values[k:k + 1000, j, :])[1]
+        assert [e["kind"] for e in streamed if e["kind"] != "trip"], "nothing raised: the comparison is empty"
+        assert [(e["ts"], e["kind"], e["fault"]) for e in streamed] == [(e["ts"], e["kind"], e["fault"]) for e in replayed]
+        for a, b in zip(streamed, replayed):
+            assert (a["prognosis"] is None) == (b["prognosis"] is None)
+            if a["prognosis"]:
+                pa, pb = dict(a["prognosis"]), dict(b["prognosis"])
+                assert pa.pop("indicator") == pb.pop("indicator")
+                assert pa == pytest.approx(pb, rel=1e-12)

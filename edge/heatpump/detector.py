@@ -50,6 +50,11 @@ class HeatPumpResult:
     score: float  # max |level| over targets; 0 before commissioning ends
     sensor_findings: dict[str, list[str]]  # channel -> failed sensor checks
     targets: np.ndarray  # this reading's monitored channels (TARGET_NAMES order)
+    # snapshots as of this reading, so that evidence() for a result of a batch sees that
+    # moment and not the end of the batch
+    residual: np.ndarray | None = None  # persistent shift per target
+    observed: np.ndarray | None = None  # averaged observed targets (the prior's, before the model)
+    steady_x: np.ndarray | None = None  # the last steady reading judged (sensor-offset operating point)
 
 
 # features the operating envelope bounds, and the least margin beyond what was seen
@@ -161,7 +166,7 @@ class HeatPumpDetector:
             if steady:
                 self.prior.update(ts, y)
             self._collect(ts, f, y, steady)
-            return HeatPumpResult(ts, steady, False, 0.0, sensor, y)
+            return HeatPumpResult(ts, steady, False, 0.0, sensor, y, observed=self.prior.average.observed.copy())
         assert self.alarm is not None
         if steady and expected is not None:
             if inside(self.envelope, f):
@@ -172,35 +177,36 @@ class HeatPumpDetector:
         levels = np.abs(self.shift.residual) / self.alarm
         known = ~np.isnan(self.shift.observed)
         score = float(levels[known].max()) if known.any() else 0.0
-        return HeatPumpResult(ts, steady, True, score, sensor, y)
+        return HeatPumpResult(ts, steady, True, score, sensor, y, residual=self.shift.residual.copy(),
+                              observed=self.shift.observed.copy(), steady_x=self._last_steady_x)
 
     def evidence(self, result: HeatPumpResult) -> Evidence:
         """What the rules read, as of this result: every monitored channel's shift."""
-        if not result.ready or self.alarm is None:
-            prior = self.prior.levels(result.ts)
+        if not result.ready or self.alarm is None or result.residual is None:
+            prior = self.prior.levels(result.ts, result.observed)
             if not prior:
                 return Evidence(ts=result.ts, sensor_findings=result.sensor_findings, ready=False)
             shifts = {ch: ChannelShift(level=lv, expected=edge, observed=obs) for ch, (lv, edge, obs) in prior.items()}
             return Evidence(ts=result.ts, shifts=shifts, sensor_findings=result.sensor_findings, basis="prior")
-        levels = self.shift.residual / self.alarm
-        obs = self.shift.observed
+        residual, obs = result.residual, result.observed
+        assert obs is not None
+        levels = residual / self.alarm
         shifts = {
-            name: ChannelShift(level=float(levels[j]), expected=float(obs[j] - self.shift.residual[j]),
-                               observed=float(obs[j]))
+            name: ChannelShift(level=float(levels[j]), expected=float(obs[j] - residual[j]), observed=float(obs[j]))
             for j, name in enumerate(TARGET_NAMES)
             if not math.isnan(levels[j]) and not math.isnan(obs[j])
         }
         return Evidence(ts=result.ts, shifts=shifts, sensor_findings=result.sensor_findings,
-                        sensor_offset=self._sensor_offset())
+                        sensor_offset=self._sensor_offset(result))
 
-    def _sensor_offset(self):
+    def _sensor_offset(self, result: HeatPumpResult):
         """The one sensor whose offset best explains the current residuals (see sensor_offset)."""
-        if self._last_steady_x is None or self.model is None or self.alarm is None:
+        if result.steady_x is None or self.model is None or self.alarm is None or result.residual is None:
             return None
         model, ref = self.model, self.config.refrigerant
-        sig = offset_signatures(self._last_steady_x, lambda X: targets_from(X, ref),
+        sig = offset_signatures(result.steady_x, lambda X: targets_from(X, ref),
                                 lambda X: model.predict(features(X)))
-        return best_offset(self.shift.residual, self.alarm, sig, TARGET_NAMES)
+        return best_offset(result.residual, self.alarm, sig, TARGET_NAMES)
 
     def _collect(self, ts: float, f: np.ndarray, y: np.ndarray, steady: bool) -> None:
         bucket = int(ts // 60)

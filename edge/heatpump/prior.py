@@ -45,11 +45,14 @@ class PriorBands:
             self.first_ts = ts
         self.average.update(ts, targets, np.zeros(len(TARGET_NAMES)))
 
-    def levels(self, ts: float) -> dict[str, tuple[float, float, float]]:
-        """channel -> (signed level, band edge, observed average), once an average has formed."""
+    def levels(self, ts: float, observed: np.ndarray | None = None) -> dict[str, tuple[float, float, float]]:
+        """channel -> (signed level, band edge, observed average), once an average has formed.
+
+        ``observed``: a snapshot of the averages taken at ``ts`` (batch replays); else the current ones.
+        """
         if self.first_ts != self.first_ts or ts - self.first_ts < self.average.tau:
             return {}
-        obs = self.average.observed[_J]
+        obs = (self.average.observed if observed is None else observed)[_J]
         below = np.where(obs < _LOW, (obs - _LOW) / _TOL, 0.0)
         above = np.where(obs > _HIGH, (obs - _HIGH) / _TOL, 0.0)
         out = {}
