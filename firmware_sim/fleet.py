@@ -25,7 +25,6 @@ import numpy as np
 
 from heatwatch.channels import CHANNEL_NAMES, ERROR_LOCKOUT, INDEX, MODE_DHW, MODE_HEATING, MODE_OFF, TRIP_CODES, WATER_KW_PER_LPM_K
 from heatwatch.faults import SENSOR_FAULTS
-from heatwatch.refrigerant import p_sat, t_sat
 
 from firmware_sim import plant
 from firmware_sim.climate import Weather
@@ -154,6 +153,17 @@ def _e_sat_ice(t):
     return 6.112 * np.exp(22.46 * t / (272.62 + t))
 
 
+_ALPHA: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _lag_alpha(dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per lagged channel, the step weight 1 - exp(-dt/tau) running and stopped."""
+    a = _ALPHA.get(dt)
+    if a is None:
+        a = _ALPHA[dt] = (1.0 - np.exp(-dt / (_TAU_ON * 60.0)), 1.0 - np.exp(-dt / (_TAU_OFF * 60.0)))
+    return a
+
+
 def frost_rate_per_min(t_out, rh, t_coil):
     """Defrosts needed per minute of running (Zhu et al. frosting map, driven by the vapour-pressure gap).
 
@@ -230,21 +240,25 @@ class _Run:
         q_dhw = DHW_HEAT_REL * p.q_nom * np.ones_like(t_out)
         dhw_rate = q_dhw * (dt / 3600.0) / p.tank_kwh_k
         new_trips: list[tuple[int, int, str]] = []  # (device, absolute step, kind)
+        # the true channel values, channel-major: every channel a contiguous (n, D) block
+        truth_t = np.empty((len(CHANNEL_NAMES), n, D))
         for _ in range(200):
             blocked, code, lock_rows = self._blocked(steps, new_trips)
             t_b, t_in, tank, dhw, end_state = self._controller(steps, t_out, t_set_eff, draw_amt, dhw_rate, blocked)
             t_fsp_base = plant.heating_curve(p, t_b)
-            out = self._physics(steps, dt, t_out, rh, t_b, t_in, tank, dhw, t_set_eff, night, t_fsp_base, sev, blocked)
+            out = self._physics(steps, dt, t_out, rh, t_b, t_in, tank, dhw, t_set_eff, night, t_fsp_base, sev, blocked,
+                                truth_t)
             trips = self._find_trips(steps, out, new_trips)
             if not trips:
                 break
             new_trips.extend(trips)
         self._commit(steps, new_trips, end_state, out)
-        out["error_code"] = np.where(blocked, code, 0).astype(float)
+        err = truth_t[INDEX["error_code"]]
+        err.fill(0.0)
+        np.copyto(err, code, where=blocked)
         tripped = (self.first_trip[None, :] >= 0) & (steps[:, None] >= np.where(self.first_trip >= 0, self.first_trip, 1 << 62)[None, :])
-        truth_vals = np.stack([out[c] for c in CHANNEL_NAMES], axis=-1)
-        values = self.sensors.report(steps, ts, truth_vals)
-        truth = {c: out[c] for c in CHANNEL_NAMES}
+        values = self.sensors.report(steps, ts, truth_t)
+        truth = {c: truth_t[i] for i, c in enumerate(CHANNEL_NAMES)}
         for k in ("heat_kw", "q_evap_kw", "cop", "superheat", "subcooling", "frost_phase", "running", "t_building"):
             truth[k] = out[k]
         sv = np.zeros((n, D))
@@ -280,16 +294,14 @@ class _Run:
     def _find_trips(self, steps, out, known):
         f, p = self.f, self.f.params
         dt = f.step_seconds
-        run = out["comp_on"] & ~out["blocked"]
+        run = out["run"]
         ref = f.refrigerant
         hp = out["p_high"] > plant.HP_TRIP_BAR[ref]
         dis = out["t_discharge"] > plant.DISCHARGE_TRIP_C
         oc = out["compressor_a"] > p.i_trip[None, :]
         fs = out["flow_lpm"] < p.v_min[None, :]
-        warm = out["warm"]
-        lp = run_length(run & ~out["defrost_b"] & (out["p_low"] < plant.LP_TRIP_BAR[ref]), self.lp_hold) * dt >= LP_HOLD_S
-        dsh = out["t_discharge"] - t_sat(out["p_high"], ref)
-        fb = run_length(run & warm & ~out["defrost_b"] & (dsh < plant.FLOODBACK_DSH_K), self.fb_hold) * dt >= FLOODBACK_HOLD_S
+        lp = out["lp_run"] * dt >= LP_HOLD_S
+        fb = out["fb_run"] * dt >= FLOODBACK_HOLD_S
         conds = (hp, dis, oc, fs, lp, fb)
         any_trip = run & (hp | dis | oc | fs | lp | fb)
         last_known = {}
@@ -384,7 +396,7 @@ class _Run:
         return out_b, out_in, out_tank, out_dhw, (t_b, t_in, tank, dhw)
 
     # --------------------------------------------------------------- physics
-    def _physics(self, steps, dt, t_out, rh, t_b, t_in, tank, dhw, t_set_eff, night, t_fsp, sev, blocked):
+    def _physics(self, steps, dt, t_out, rh, t_b, t_in, tank, dhw, t_set_eff, night, t_fsp, sev, blocked, T):
         f, p, D = self.f, self.f.params, self.D
         ref = f.refrigerant
         n = len(steps)
@@ -440,75 +452,97 @@ class _Run:
         water_idle = np.where(circulating, np.where(blocked, np.minimum(t_fsp, t_in + 3.0),
                                                     t_fsp - 0.5 * np.minimum(q_req, q_min) / (WATER_KW_PER_LPM_K * p.v_nom) - 1.0),
                               t_in + 1.0)
-        p_eq = p_sat(t_out + 1.5, ref)
+        p_eq = plant.psat(t_out + 1.5, ref)
 
         # --- defrost: reverse cycle, heat taken from the water, coil warms to ~12 °C
         t_e_w = water_idle - 12.0
         coil = (t_out - 8.0) + (12.0 - (t_out - 8.0)) * phase
         t_c_d = np.maximum(coil + 6.0, t_e_w + 8.0)
         q_def = 0.45 * p.q_nom
-        pd_hi, pd_lo = p_sat(t_c_d, ref), p_sat(t_e_w, ref)
+        pd_hi, pd_lo = plant.psat(t_c_d, ref), plant.psat(t_e_w, ref)
         t_dis_d = (t_e_w + 5.0 + plant.K0) * (pd_hi / pd_lo) ** (0.16 / 1.16) - plant.K0 + 4.0
         p_comp_d = 0.3 * p.q_nom
 
         on = comp_on & ~defrost
-        W = lambda run_v, def_v, off_v: np.where(on, run_v, np.where(defrost, def_v, off_v))  # noqa: E731
+
+        def W(dst, run_v, def_v, off_v):
+            """dst = run_v while running, def_v in a defrost, off_v when stopped (on and defrost never overlap)."""
+            dst[...] = off_v
+            np.copyto(dst, def_v, where=defrost)
+            np.copyto(dst, run_v, where=on)
+            return dst
+
+        C = INDEX
         out: dict[str, np.ndarray] = {}
-        flow_v = np.where(circulating | defrost, v, 0.0)
+        flow_v = T[C["flow_lpm"]]
+        flow_v.fill(0.0)
+        np.copyto(flow_v, v, where=circulating | defrost)
         out["flow_lpm"] = flow_v
         t_ret_def = water_idle
         targets = {
-            "t_flow": W(r["t_flow"], t_ret_def - q_def / (WATER_KW_PER_LPM_K * v), water_idle),
-            "t_return": W(r["t_return"], t_ret_def, water_idle),
-            "t_discharge": W(r["t_discharge"], t_dis_d, t_out + 8.0),
-            "t_suction": W(r["t_suction"], t_e_w + 5.0, t_out + 1.0),
-            "t_evap": W(r["t_evap"], coil, t_out),
-            "t_cond": W(r["t_cond"], t_e_w, water_idle),
-            "t_liquid": W(r["t_liquid"], t_e_w + 2.0, water_idle),
-            "p_high": W(r["p_high"], pd_hi, p_eq),
-            "p_low": W(r["p_low"], pd_lo, p_eq),
+            "t_flow": (r["t_flow"], t_ret_def - q_def / (WATER_KW_PER_LPM_K * v), water_idle),
+            "t_return": (r["t_return"], t_ret_def, water_idle),
+            "t_discharge": (r["t_discharge"], t_dis_d, t_out + 8.0),
+            "t_suction": (r["t_suction"], t_e_w + 5.0, t_out + 1.0),
+            "t_evap": (r["t_evap"], coil, t_out),
+            "t_cond": (r["t_cond"], t_e_w, water_idle),
+            "t_liquid": (r["t_liquid"], t_e_w + 2.0, water_idle),
+            "p_high": (r["p_high"], pd_hi, p_eq),
+            "p_low": (r["p_low"], pd_lo, p_eq),
         }
         # first-order lag: pipes, sensor wells, pressure equalization
-        u = np.stack([targets[c] for c in _LAGGED], axis=1)  # (n, k, D)
-        tau = np.where(comp_on[:, None, :], _TAU_ON[None, :, None], _TAU_OFF[None, :, None]) * 60.0
-        alpha = 1.0 - np.exp(-dt / tau)
-        x = u[0].copy() if self.lag is None else self.lag.copy()
-        lagged = np.empty_like(u)
-        for i in range(n):
-            x += alpha[i] * (u[i] - x)
-            lagged[i] = x
+        u = np.empty((n, len(_LAGGED), D))
         for j, c in enumerate(_LAGGED):
-            out[c] = lagged[:, j, :]
-        out["t_outdoor"] = t_out
-        out["t_dhw"] = tank
-        out["t_indoor"] = t_in
-        out["compressor_hz"] = W(r["compressor_hz"], 0.7 * p.f_max, 0.0)
-        out["compressor_a"] = W(r["compressor_a"], p_comp_d * 1000.0 / (230.0 * p.pf), 0.0)
-        out["power_w"] = W(r["power_w"], (p_comp_d + 0.075) * 1000.0, np.where(circulating, 60.0, 15.0))
-        out["fan_rpm"] = W(r["fan_rpm"], 0.0, 0.0)
-        out["eev_pct"] = W(r["eev_pct"], 60.0, 0.0)
-        out["defrost"] = defrost.astype(float)
-        out["mode"] = np.where(dhw, MODE_DHW, np.where(season, MODE_HEATING, MODE_OFF)).astype(float)
-        out["heat_kw"] = W(r["heat_kw"], -q_def, 0.0)
-        out["q_evap_kw"] = W(r["q_evap_kw"], 0.0, 0.0)
-        out["cop"] = W(r["cop"], np.nan, np.nan)
-        out["superheat"] = W(r["superheat"], np.nan, np.nan)
-        out["subcooling"] = W(r["subcooling"], np.nan, np.nan)
+            W(u[:, j, :], *targets[c])
+        alpha_on, alpha_off = _lag_alpha(dt)
+        alpha = np.where(comp_on[:, None, :], alpha_on[None, :, None], alpha_off[None, :, None])
+        x = u[0].copy() if self.lag is None else self.lag.copy()
+        tmp = np.empty_like(x)
+        for i in range(n):  # x += alpha * (u - x), the lagged value replacing the target in u
+            ui = u[i]
+            np.subtract(ui, x, out=tmp)
+            tmp *= alpha[i]
+            x += tmp
+            ui[...] = x
+        for j, c in enumerate(_LAGGED):
+            out[c] = T[C[c]]
+            out[c][...] = u[:, j, :]
+        T[C["t_outdoor"]] = t_out
+        T[C["t_dhw"]] = tank
+        T[C["t_indoor"]] = t_in
+        for c in ("t_outdoor", "t_dhw", "t_indoor"):
+            out[c] = T[C[c]]
+        out["compressor_hz"] = W(T[C["compressor_hz"]], r["compressor_hz"], 0.7 * p.f_max, 0.0)
+        out["compressor_a"] = W(T[C["compressor_a"]], r["compressor_a"], p_comp_d * 1000.0 / (230.0 * p.pf), 0.0)
+        out["power_w"] = W(T[C["power_w"]], r["power_w"], (p_comp_d + 0.075) * 1000.0, np.where(circulating, 60.0, 15.0))
+        out["fan_rpm"] = W(T[C["fan_rpm"]], r["fan_rpm"], 0.0, 0.0)
+        out["eev_pct"] = W(T[C["eev_pct"]], r["eev_pct"], 60.0, 0.0)
+        out["defrost"] = T[C["defrost"]]
+        out["defrost"][...] = defrost
+        mode = out["mode"] = T[C["mode"]]
+        mode.fill(MODE_OFF)
+        np.copyto(mode, MODE_HEATING, where=season)
+        np.copyto(mode, MODE_DHW, where=dhw)
+        out["heat_kw"] = W(np.empty((n, D)), r["heat_kw"], -q_def, 0.0)
+        out["q_evap_kw"] = W(np.empty((n, D)), r["q_evap_kw"], 0.0, 0.0)
+        out["cop"] = W(np.empty((n, D)), r["cop"], np.nan, np.nan)
+        out["superheat"] = W(np.empty((n, D)), r["superheat"], np.nan, np.nan)
+        out["subcooling"] = W(np.empty((n, D)), r["subcooling"], np.nan, np.nan)
         out["frost_phase"] = frost_phase
         out["running"] = comp_on
         out["t_building"] = t_b
         out["comp_on"] = comp_on
         out["defrost_b"] = defrost
         out["blocked"] = blocked
-        run_on = run_length(comp_on & ~defrost, self.run_on)
+        run_on = run_length(on, self.run_on)
         out["run_on"] = run_on
         # carry to the next chunk
-        ref_ = plant.LP_TRIP_BAR[ref]
         run = comp_on & ~blocked
-        lp_hold = run_length(run & ~defrost & (out["p_low"] < ref_), self.lp_hold)[-1]
-        dsh = out["t_discharge"] - t_sat(out["p_high"], ref)
-        warm = run_length(comp_on & ~defrost, self.run_on) * dt >= STARTUP_MASK_S
+        lp_run = run_length(run & ~defrost & (out["p_low"] < plant.LP_TRIP_BAR[ref]), self.lp_hold)
+        dsh = out["t_discharge"] - plant.tsat(out["p_high"], ref)
+        warm = run_on * dt >= STARTUP_MASK_S
         out["warm"] = warm
-        fb_hold = run_length(run & warm & ~defrost & (dsh < plant.FLOODBACK_DSH_K), self.fb_hold)[-1]
-        out["carry"] = (theta[-1] % 1.0, frost[-1], last[-1], dlen_last[-1], x, run_on[-1], lp_hold, fb_hold)
+        fb_run = run_length(run & warm & ~defrost & (dsh < plant.FLOODBACK_DSH_K), self.fb_hold)
+        out["run"], out["lp_run"], out["fb_run"], out["dsh"] = run, lp_run, fb_run, dsh
+        out["carry"] = (theta[-1] % 1.0, frost[-1], last[-1], dlen_last[-1], x, run_on[-1], lp_run[-1], fb_run[-1])
         return out

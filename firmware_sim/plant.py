@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heatwatch.channels import WATER_KW_PER_LPM_K
-from heatwatch.refrigerant import p_sat
+from heatwatch.refrigerant import _LOG_P, _T_C, p_sat, t_sat
 
 K0 = 273.15
 F_NOM = 60.0  # Hz at which Q_nom is rated (A7/W35)
@@ -74,12 +74,45 @@ class PumpParams:
     draws_per_day: np.ndarray  # household hot water use (draws of ~3-6 K)
 
 
-def capacity_factor(t_evap, t_cond, refrigerant: str):
-    """Heat per Hz relative to A7/W35 (T_evap -1, T_cond 38): suction density × volumetric efficiency."""
-    p_ref = p_sat(-1.0, refrigerant)
-    pr_ref = p_sat(38.0, refrigerant) / p_ref
-    p_lo = p_sat(t_evap, refrigerant)
-    pr = p_sat(t_cond, refrigerant) / p_lo
+def psat(t_c, refrigerant: str):
+    """:func:`heatwatch.refrigerant.p_sat`, the same numbers, without its checks for arrays inside the table.
+
+    The simulator calls it on whole chunks; inside the table range (and without NaN) ``p_sat`` is
+    exactly ``exp(interp(t))``, so skip the extrapolation and NaN passes there.
+    """
+    if isinstance(t_c, np.ndarray) and t_c.ndim and t_c.size and t_c.dtype == np.float64:
+        if t_c.min() >= _T_C[0] and t_c.max() <= _T_C[-1]:  # False for NaN: the general path
+            y = np.interp(t_c, _T_C, _LOG_P[refrigerant])
+            return np.exp(y, out=y)
+    return p_sat(t_c, refrigerant)
+
+
+def tsat(p_bar, refrigerant: str):
+    """:func:`heatwatch.refrigerant.t_sat`, the same numbers, fast for positive pressures inside the table."""
+    lp = _LOG_P[refrigerant]
+    if isinstance(p_bar, np.ndarray) and p_bar.ndim and p_bar.size and p_bar.dtype == np.float64 and p_bar.min() > 0:
+        logp = np.log(p_bar)
+        if logp.min() >= lp[0] and logp.max() <= lp[-1]:
+            return np.interp(logp, lp, _T_C)
+    return t_sat(p_bar, refrigerant)
+
+
+_CF_REF: dict[str, tuple[float, float]] = {}
+
+
+def capacity_factor(t_evap, t_cond, refrigerant: str, p_lo=None, p_hi=None):
+    """Heat per Hz relative to A7/W35 (T_evap -1, T_cond 38): suction density × volumetric efficiency.
+
+    ``p_lo``/``p_hi``: the saturation pressures at ``t_evap``/``t_cond`` if the caller has them.
+    """
+    ref = _CF_REF.get(refrigerant)
+    if ref is None:
+        p_ref = p_sat(-1.0, refrigerant)
+        ref = _CF_REF[refrigerant] = (p_ref, p_sat(38.0, refrigerant) / p_ref)
+    p_ref, pr_ref = ref
+    if p_lo is None:
+        p_lo = psat(t_evap, refrigerant)
+    pr = (psat(t_cond, refrigerant) if p_hi is None else p_hi) / p_lo
     return (p_lo / p_ref) * np.clip(1.0 - 0.025 * (pr - pr_ref), 0.5, 1.1)
 
 
@@ -202,10 +235,10 @@ def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_targe
     starve = 22.0 * (np.maximum(sev.leak - 0.1, 0.0) / 0.9) ** 1.5 + 22.0 * (np.maximum(sev.eev_closed - 0.45, 0.0) / 0.55) ** 1.5
     flood = 0.5 * np.minimum(sev.eev_open, 1.2) * d_evap
     t_evap = t_out - d_evap - starve + flood
-    p_low = p_sat(t_evap, refrigerant)
-    p_high = p_sat(t_cond, refrigerant)
+    p_low = psat(t_evap, refrigerant)
+    p_high = psat(t_cond, refrigerant)
     # --- compressor: frequency to meet the heat, capacity limit
-    g = capacity_factor(t_evap, t_cond, refrigerant)
+    g = capacity_factor(t_evap, t_cond, refrigerant, p_low, p_high)
     g = g * (1.0 - 0.3 * np.minimum(sev.wear, 1.5)) * (1.0 - 0.15 * np.maximum(sev.leak - 0.3, 0.0))
     f_need = F_NOM * q_target / (q_nom * g)
     # the controller protects the condenser: above 57 °C condensing it cuts frequency
@@ -246,7 +279,7 @@ def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_targe
     t_flow = t_flow - 0.7 * (1.0 - q / q_target) * (t_flow - 20.0)  # short of capacity: cooler water
     dt_water = q / (WATER_KW_PER_LPM_K * v_water)
     t_cond = t_flow + d_cond
-    p_high = p_sat(t_cond, refrigerant)
+    p_high = psat(t_cond, refrigerant)
     return dict(
         t_flow=t_flow, t_return=t_flow - dt_water, t_cond=t_cond, t_liquid=t_cond - subcool, t_evap=t_evap,
         t_suction=t_suction, t_discharge=t_dis, p_high=p_high, p_low=p_low, compressor_hz=f,

@@ -49,6 +49,7 @@ QUANTUM = np.array([SENSOR_SPEC[c][1] for c in CHANNEL_NAMES])
 INV_QUANTUM = 1.0 / QUANTUM
 LOW = np.array([BY_NAME[c].low for c in CHANNEL_NAMES])
 HIGH = np.array([BY_NAME[c].high for c in CHANNEL_NAMES])
+_NONNEG = tuple(int(i) for i in np.nonzero(LOW >= 0)[0])  # clipped at 0 (elsewhere max(x, -inf) == x)
 
 
 NOISE_ROWS = 262_147  # prime: a table of Gaussian noise rows, consumed in (step, device) order
@@ -61,7 +62,10 @@ class SensorModel:
         # Drawing 21 Gaussians per pump per step dominates the run time, so draw a table once
         # (already scaled by each channel's sigma) and read it in (step, device) order: the
         # noise depends only on the absolute step, never on how the run is cut into chunks.
-        self.table = rng.standard_normal((NOISE_ROWS, len(CHANNEL_NAMES)), dtype=np.float32) * SIGMA32
+        table = rng.standard_normal((NOISE_ROWS, len(CHANNEL_NAMES)), dtype=np.float32) * SIGMA32
+        # kept channel-major (C, NOISE_ROWS) and as float64 (exactly the float32 numbers) for fast adds
+        self.table_t = table.T.astype(np.float64, order="C")
+        self._scratch: np.ndarray | None = None  # (C, n, D) work array, reused chunk after chunk
         self.row0 = int(rng.integers(NOISE_ROWS))
         self.faults = fleet.sensor_faults
         self.fault_rngs = [np.random.default_rng(np.random.SeedSequence([fleet.scenario.seed, 3, k]))
@@ -69,18 +73,27 @@ class SensorModel:
         self.stuck_value: dict[int, float] = {}
 
     def report(self, steps: np.ndarray, ts: np.ndarray, truth: np.ndarray) -> np.ndarray:
-        """Noise + quantization + sensor faults on a (n, D, C) array of true values (modified in place)."""
-        n, D, C = truth.shape
+        """Noise + quantization + sensor faults on the true values, channel-major (C, n, D).
+
+        Returns a new (n, D, C) array; ``truth`` is left as it is. Works channel by channel on
+        contiguous blocks, the same arithmetic per value as on (n, D, C).
+        """
+        C, n, D = truth.shape
         r0 = (self.row0 + int(steps[0]) * D) % NOISE_ROWS
         rows = n * D
-        if r0 + rows <= NOISE_ROWS:
-            noise = self.table[r0:r0 + rows]
-        else:
-            noise = self.table[(r0 + np.arange(rows)) % NOISE_ROWS]
-        x = truth
-        x += noise.reshape(n, D, C)
+        if self._scratch is None or self._scratch.shape != (C, n, D):
+            self._scratch = np.empty((C, n, D))
+        x = self._scratch
+        xf = x.reshape(C, rows)
+        tf = truth.reshape(C, rows)
+        k = 0  # noise rows r0, r0 + 1, ... wrapping around the end of the table
+        while k < rows:
+            m = min(rows - k, NOISE_ROWS - r0)
+            np.add(tf[:, k:k + m], self.table_t[:, r0:r0 + m], out=xf[:, k:k + m])
+            k, r0 = k + m, 0
         # physical channels stay physical (a flow meter does not read -0.1 l/min)
-        np.maximum(x, np.where(LOW >= 0, 0.0, -np.inf), out=x)
+        for c in _NONNEG:
+            np.maximum(x[c], 0.0, out=x[c])
         el = steps * self.fleet.step_seconds
         dropped = []
         for k, (d, ftype, c, onset, rate) in enumerate(self.faults):
@@ -89,7 +102,7 @@ class SensorModel:
             u = uz[:, 0]
             z = np.sqrt(-2.0 * np.log1p(-uz[:, 1])) * np.cos(2 * np.pi * ((uz[:, 0] * 7.0) % 1.0))  # Box-Muller
             active = el >= onset
-            col = x[:, d, c]
+            col = x[c, :, d]
             if ftype == "sensor_drift":
                 col = col + np.where(active, (el - onset) / DAY * rate, 0.0)
             elif ftype == "sensor_noise":
@@ -102,12 +115,12 @@ class SensorModel:
             elif ftype == "sensor_dropout":
                 lost = active & (u < rate)
                 dropped.append((d, c, lost, z))
-            x[:, d, c] = col
-        x *= INV_QUANTUM
+            x[c, :, d] = col
+        x *= INV_QUANTUM[:, None, None]
         np.round(x, out=x)
-        x *= QUANTUM
+        x *= QUANTUM[:, None, None]
         for d, c, lost, z in dropped:
             is_temp = CHANNEL_NAMES[c].startswith("t_")
             sentinel = np.where(is_temp & (z > 0.8), OPEN_CIRCUIT_C, np.nan)
-            x[:, d, c] = np.where(lost, sentinel, x[:, d, c])
-        return x
+            x[c, :, d] = np.where(lost, sentinel, x[c, :, d])
+        return np.ascontiguousarray(x.transpose(1, 2, 0))
