@@ -153,6 +153,44 @@ def _e_sat_ice(t):
     return 6.112 * np.exp(22.46 * t / (272.62 + t))
 
 
+BLOCK = 16384  # values per block of the compressed element-wise formulas (fits in L2 cache)
+_SEV_FIELDS = tuple(Severity.__dataclass_fields__)
+_PARAM_FIELDS = ("q_nom", "v_nom", "f_max", "eta0", "pf", "i_rated", "eev0", "sh_target", "sc_nom", "rpm_nom")
+
+
+def _blocks(mask: np.ndarray, size: int = BLOCK):
+    """(flat indices, columns) of the True values of a (n, D) mask, ``size`` at a time."""
+    idx = np.flatnonzero(mask)
+    D = mask.shape[1]
+    for b in range(0, len(idx), size):
+        part = idx[b:b + size]
+        yield part, part % D
+
+
+class _Picker:
+    """The values of a scalar, (D,), (n, 1) or (n, D) operand at flat positions of an (n, D) array."""
+
+    def __init__(self, idx: np.ndarray, cols: np.ndarray, D: int):
+        self.idx, self.cols, self.D = idx, cols, D
+
+    def __call__(self, a):
+        if np.ndim(a) == 0:
+            return a
+        if a.ndim == 1:
+            return a[self.cols]
+        if a.shape[1] == 1:
+            return a[self.idx // self.D, 0]
+        return np.take(a, self.idx)
+
+
+class _PickedParams:
+    """The pump parameters :func:`plant.running_cycle` uses, at the pumps of picked positions."""
+
+    def __init__(self, p: plant.PumpParams, cols: np.ndarray):
+        for k in _PARAM_FIELDS:
+            setattr(self, k, getattr(p, k)[cols])
+
+
 _ALPHA: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 
 
@@ -397,6 +435,13 @@ class _Run:
 
     # --------------------------------------------------------------- physics
     def _physics(self, steps, dt, t_out, rh, t_b, t_in, tank, dhw, t_set_eff, night, t_fsp, sev, blocked, T):
+        """The plant over the chunk, written into ``T`` (channel-major truth) and returned as a dict.
+
+        Every value is computed as an element-wise formula of its inputs, so the heavy formulas
+        (refrigerant cycle, defrost cycle, frost growth) are evaluated only where they are used:
+        on the compressed positions of the running, defrosting or frosting pumps, in blocks small
+        enough to stay in cache. The arithmetic per value is the same as on whole arrays.
+        """
         f, p, D = self.f, self.f.params, self.D
         ref = f.refrigerant
         n = len(steps)
@@ -415,119 +460,138 @@ class _Run:
         heating = season & ~dhw & cyc_on & ~blocked
         comp_pre = heating | (dhw & ~blocked)
         # defrost: frost grows while running, a defrost starts each time a whole interval's worth has built up
-        q_rel_est = np.where(dhw, DHW_HEAT_REL, np.minimum(np.maximum(q_req, q_min), 1.3 * q_nom) / q_nom)
-        d_est = plant.evap_approach(q_rel_est, plant.fan_rel(q_rel_est)) * (1.0 + 0.8 * np.minimum(sev.evap, 1.5)) + 4.0 * np.asarray(sev.leak)
-        rate = frost_rate_per_min(t_out, rh, t_out - d_est) * (1.0 + 1.5 * np.minimum(sev.evap, 1.5))
-        frost = self.frost[None, :] + np.cumsum(np.where(comp_pre, rate * dt / 60.0, 0.0), axis=0)
-        prev = np.concatenate([self.frost[None, :], frost[:-1]], axis=0)
-        starts = np.floor(frost) > np.floor(prev)
-        dur_min = np.where(np.asarray(sev.evap) > 0.4 + 0 * t_out, 15.0,
-                           np.minimum(5.0 + 4.0 * np.clip((2.0 - t_out) / 10.0, 0.0, 1.0) + 6.0 * np.asarray(sev.evap), 15.0))
-        dur = np.maximum(np.ceil(dur_min * 60.0 / dt), 1).astype(np.int64)
-        srow = np.where(starts, steps[:, None], self.def_start[None, :] - 0)
-        srow = np.where(starts, srow, -(1 << 40))
-        last = np.maximum.accumulate(np.maximum(srow, self.def_start[None, :]), axis=0)
-        dlen = np.where(starts, dur, 0)
+        # (no frost at or above +6 °C outdoors: the rate is 0 there, so it is computed only below)
+        inc = np.zeros((n, D))
+        for idx, cc in _blocks(comp_pre & (t_out < 6.0)):
+            pk = _Picker(idx, cc, D)
+            dhw_c, q_nom_c = pk(dhw), p.q_nom[cc]
+            q_rel_est = np.where(dhw_c, DHW_HEAT_REL, np.minimum(np.maximum(pk(q_req), pk(q_min)), (1.3 * q_nom)[0, cc]) / q_nom_c)
+            evap_c = pk(sev.evap)
+            d_est = plant.evap_approach(q_rel_est, plant.fan_rel(q_rel_est)) * (1.0 + 0.8 * np.minimum(evap_c, 1.5)) \
+                + 4.0 * np.asarray(pk(sev.leak))
+            t_out_c = pk(t_out)
+            rate = frost_rate_per_min(t_out_c, pk(rh), t_out_c - d_est) * (1.0 + 1.5 * np.minimum(evap_c, 1.5))
+            inc.reshape(-1)[idx] = rate * dt / 60.0
+        frost = np.cumsum(inc, axis=0, out=inc)
+        frost += self.frost[None, :]
+        fl = np.floor(frost)
+        starts = np.empty((n, D), bool)
+        np.greater(fl[0], np.floor(self.frost), out=starts[0])
+        np.greater(fl[1:], fl[:-1], out=starts[1:])
+        del fl
+        # defrost length, needed only where one starts
+        dur = np.zeros((n, D), np.int64)
+        s_idx = np.flatnonzero(starts)
+        if s_idx.size:
+            pk = _Picker(s_idx, s_idx % D, D)
+            t_out_s, evap_s = pk(t_out), np.asarray(pk(sev.evap))
+            dur_min = np.where(evap_s > 0.4 + 0 * t_out_s, 15.0,
+                               np.minimum(5.0 + 4.0 * np.clip((2.0 - t_out_s) / 10.0, 0.0, 1.0) + 6.0 * evap_s, 15.0))
+            dur.reshape(-1)[s_idx] = np.maximum(np.ceil(dur_min * 60.0 / dt), 1).astype(np.int64)
+        last = np.where(starts, steps[:, None], -(1 << 40))
+        np.maximum(last, self.def_start[None, :], out=last)
+        np.maximum.accumulate(last, axis=0, out=last)
         # duration of the defrost that started at `last`
         idx_last = np.clip(last - steps[0], 0, n - 1)
         dlen_last = np.where(last >= steps[0], np.take_along_axis(dur, idx_last, axis=0), self.def_len[None, :])
         since = steps[:, None] - last
         defrost = (since < dlen_last) & ~blocked
-        phase = np.clip(since / np.maximum(dlen_last, 1), 0.0, 1.0)
         frost_phase = frost % 1.0
         comp_on = comp_pre | defrost
-        del dlen
-
-        # --- running: heating or hot water
-        v = plant.water_flow(p, sev) * np.ones((n, 1))
-        q_tgt = np.where(dhw, DHW_HEAT_REL * p.q_nom,
-                         np.where(duty < 1.0, q_min, q_req))
-        q_tgt = np.maximum(q_tgt, 0.3)
-        sp = np.where(dhw, np.minimum(tank + 5.0, 54.0), t_fsp + np.where(duty < 1.0, 1.5 * (1.0 - duty), 0.0))
-        dt_design = q_tgt / (WATER_KW_PER_LPM_K * p.v_nom)
-        r = plant.running_cycle(p, ref, sev, t_out, q_tgt, sp, dt_design, v, frost_phase)
-
-        # --- stopped: pressures equalize to the coldest part, discharge cools to ambient
-        circulating = season | dhw
-        water_idle = np.where(circulating, np.where(blocked, np.minimum(t_fsp, t_in + 3.0),
-                                                    t_fsp - 0.5 * np.minimum(q_req, q_min) / (WATER_KW_PER_LPM_K * p.v_nom) - 1.0),
-                              t_in + 1.0)
-        p_eq = plant.psat(t_out + 1.5, ref)
-
-        # --- defrost: reverse cycle, heat taken from the water, coil warms to ~12 °C
-        t_e_w = water_idle - 12.0
-        coil = (t_out - 8.0) + (12.0 - (t_out - 8.0)) * phase
-        t_c_d = np.maximum(coil + 6.0, t_e_w + 8.0)
-        q_def = 0.45 * p.q_nom
-        pd_hi, pd_lo = plant.psat(t_c_d, ref), plant.psat(t_e_w, ref)
-        t_dis_d = (t_e_w + 5.0 + plant.K0) * (pd_hi / pd_lo) ** (0.16 / 1.16) - plant.K0 + 4.0
-        p_comp_d = 0.3 * p.q_nom
-
         on = comp_on & ~defrost
-
-        def W(dst, run_v, def_v, off_v):
-            """dst = run_v while running, def_v in a defrost, off_v when stopped (on and defrost never overlap)."""
-            dst[...] = off_v
-            np.copyto(dst, def_v, where=defrost)
-            np.copyto(dst, run_v, where=on)
-            return dst
+        circulating = season | dhw
 
         C = INDEX
         out: dict[str, np.ndarray] = {}
-        flow_v = T[C["flow_lpm"]]
-        flow_v.fill(0.0)
-        np.copyto(flow_v, v, where=circulating | defrost)
-        out["flow_lpm"] = flow_v
-        t_ret_def = water_idle
-        targets = {
-            "t_flow": (r["t_flow"], t_ret_def - q_def / (WATER_KW_PER_LPM_K * v), water_idle),
-            "t_return": (r["t_return"], t_ret_def, water_idle),
-            "t_discharge": (r["t_discharge"], t_dis_d, t_out + 8.0),
-            "t_suction": (r["t_suction"], t_e_w + 5.0, t_out + 1.0),
-            "t_evap": (r["t_evap"], coil, t_out),
-            "t_cond": (r["t_cond"], t_e_w, water_idle),
-            "t_liquid": (r["t_liquid"], t_e_w + 2.0, water_idle),
-            "p_high": (r["p_high"], pd_hi, p_eq),
-            "p_low": (r["p_low"], pd_lo, p_eq),
-        }
+        lag_u = self._lag_buffer(n)  # (k, n, D): targets of the lagged channels, then their lagged values
+        tg = dict(zip(_LAGGED, lag_u))
+        extra = {k: np.empty((n, D)) for k in ("heat_kw", "q_evap_kw", "cop", "superheat", "subcooling")}
+        dst = {**tg, **{c: T[C[c]] for c in ("compressor_hz", "compressor_a", "power_w", "fan_rpm", "eev_pct")}, **extra}
+
+        # --- stopped: pressures equalize to the coldest part, discharge cools to ambient
+        v = plant.water_flow(p, sev)
+        water_idle = np.where(circulating, np.where(blocked, np.minimum(t_fsp, t_in + 3.0),
+                                                    t_fsp - 0.5 * np.minimum(q_req, q_min) / (WATER_KW_PER_LPM_K * p.v_nom) - 1.0),
+                              t_in + 1.0)
+        for c in ("t_flow", "t_return", "t_cond", "t_liquid"):
+            dst[c][...] = water_idle
+        np.add(t_out, 8.0, out=dst["t_discharge"])
+        np.add(t_out, 1.0, out=dst["t_suction"])
+        dst["t_evap"][...] = t_out
+        dst["p_high"][...] = plant.psat(t_out + 1.5, ref)
+        dst["p_low"][...] = dst["p_high"]
+        for c in ("compressor_hz", "compressor_a", "fan_rpm", "eev_pct", "heat_kw", "q_evap_kw"):
+            dst[c].fill(0.0)
+        pw = dst["power_w"]
+        pw.fill(15.0)
+        np.copyto(pw, 60.0, where=circulating)
+        for c in ("cop", "superheat", "subcooling"):
+            dst[c].fill(np.nan)
+
+        # --- defrost: reverse cycle, heat taken from the water, coil warms to ~12 °C
+        q_def = 0.45 * p.q_nom
+        p_comp_d = 0.3 * p.q_nom
+        for idx, cc in _blocks(defrost):
+            pk = _Picker(idx, cc, D)
+            since_c, dlen_c, t_out_c, wi = pk(since), pk(dlen_last), pk(t_out), pk(water_idle)
+            phase = np.clip(since_c / np.maximum(dlen_c, 1), 0.0, 1.0)
+            t_e_w = wi - 12.0
+            coil = (t_out_c - 8.0) + (12.0 - (t_out_c - 8.0)) * phase
+            t_c_d = np.maximum(coil + 6.0, t_e_w + 8.0)
+            pd_hi, pd_lo = plant.psat(t_c_d, ref), plant.psat(t_e_w, ref)
+            t_dis_d = (t_e_w + 5.0 + plant.K0) * (pd_hi / pd_lo) ** (0.16 / 1.16) - plant.K0 + 4.0
+            vals = {
+                "t_flow": wi - q_def[cc] / (WATER_KW_PER_LPM_K * pk(v)), "t_return": wi, "t_discharge": t_dis_d,
+                "t_suction": t_e_w + 5.0, "t_evap": coil, "t_cond": t_e_w, "t_liquid": t_e_w + 2.0,
+                "p_high": pd_hi, "p_low": pd_lo, "compressor_hz": (0.7 * p.f_max)[cc],
+                "compressor_a": (p_comp_d * 1000.0 / (230.0 * p.pf))[cc], "power_w": ((p_comp_d + 0.075) * 1000.0)[cc],
+                "fan_rpm": 0.0, "eev_pct": 60.0, "heat_kw": -q_def[cc], "q_evap_kw": 0.0,
+            }
+            for c, val in vals.items():
+                dst[c].reshape(-1)[idx] = val
+
+        # --- running: heating or hot water
+        for idx, cc in _blocks(on):
+            pk = _Picker(idx, cc, D)
+            dhw_c, duty_c = pk(dhw), pk(duty)
+            q_tgt = np.where(dhw_c, (DHW_HEAT_REL * p.q_nom)[cc], np.where(duty_c < 1.0, pk(q_min), pk(q_req)))
+            q_tgt = np.maximum(q_tgt, 0.3)
+            sp = np.where(dhw_c, np.minimum(pk(tank) + 5.0, 54.0), pk(t_fsp) + np.where(duty_c < 1.0, 1.5 * (1.0 - duty_c), 0.0))
+            dt_design = q_tgt / (WATER_KW_PER_LPM_K * p.v_nom)[cc]
+            sev_c = Severity(**{fld: pk(getattr(sev, fld)) for fld in _SEV_FIELDS})
+            r = plant.running_cycle(_PickedParams(p, cc), ref, sev_c, pk(t_out), q_tgt, sp, dt_design, pk(v), pk(frost_phase))
+            for c, d in dst.items():
+                d.reshape(-1)[idx] = r[c]
+
         # first-order lag: pipes, sensor wells, pressure equalization
-        u = np.empty((n, len(_LAGGED), D))
-        for j, c in enumerate(_LAGGED):
-            W(u[:, j, :], *targets[c])
         alpha_on, alpha_off = _lag_alpha(dt)
         alpha = np.where(comp_on[:, None, :], alpha_on[None, :, None], alpha_off[None, :, None])
-        x = u[0].copy() if self.lag is None else self.lag.copy()
+        x = lag_u[:, 0].copy() if self.lag is None else self.lag.copy()
         tmp = np.empty_like(x)
         for i in range(n):  # x += alpha * (u - x), the lagged value replacing the target in u
-            ui = u[i]
+            ui = lag_u[:, i]
             np.subtract(ui, x, out=tmp)
             tmp *= alpha[i]
             x += tmp
             ui[...] = x
         for j, c in enumerate(_LAGGED):
             out[c] = T[C[c]]
-            out[c][...] = u[:, j, :]
+            out[c][...] = lag_u[j]
+        flow_v = out["flow_lpm"] = T[C["flow_lpm"]]
+        flow_v.fill(0.0)
+        np.copyto(flow_v, v, where=circulating | defrost)
         T[C["t_outdoor"]] = t_out
         T[C["t_dhw"]] = tank
         T[C["t_indoor"]] = t_in
-        for c in ("t_outdoor", "t_dhw", "t_indoor"):
+        for c in ("t_outdoor", "t_dhw", "t_indoor", "compressor_hz", "compressor_a", "power_w", "fan_rpm", "eev_pct"):
             out[c] = T[C[c]]
-        out["compressor_hz"] = W(T[C["compressor_hz"]], r["compressor_hz"], 0.7 * p.f_max, 0.0)
-        out["compressor_a"] = W(T[C["compressor_a"]], r["compressor_a"], p_comp_d * 1000.0 / (230.0 * p.pf), 0.0)
-        out["power_w"] = W(T[C["power_w"]], r["power_w"], (p_comp_d + 0.075) * 1000.0, np.where(circulating, 60.0, 15.0))
-        out["fan_rpm"] = W(T[C["fan_rpm"]], r["fan_rpm"], 0.0, 0.0)
-        out["eev_pct"] = W(T[C["eev_pct"]], r["eev_pct"], 60.0, 0.0)
         out["defrost"] = T[C["defrost"]]
         out["defrost"][...] = defrost
         mode = out["mode"] = T[C["mode"]]
         mode.fill(MODE_OFF)
         np.copyto(mode, MODE_HEATING, where=season)
         np.copyto(mode, MODE_DHW, where=dhw)
-        out["heat_kw"] = W(np.empty((n, D)), r["heat_kw"], -q_def, 0.0)
-        out["q_evap_kw"] = W(np.empty((n, D)), r["q_evap_kw"], 0.0, 0.0)
-        out["cop"] = W(np.empty((n, D)), r["cop"], np.nan, np.nan)
-        out["superheat"] = W(np.empty((n, D)), r["superheat"], np.nan, np.nan)
-        out["subcooling"] = W(np.empty((n, D)), r["subcooling"], np.nan, np.nan)
+        out.update(extra)
         out["frost_phase"] = frost_phase
         out["running"] = comp_on
         out["t_building"] = t_b
@@ -536,13 +600,23 @@ class _Run:
         out["blocked"] = blocked
         run_on = run_length(on, self.run_on)
         out["run_on"] = run_on
-        # carry to the next chunk
+        # protection: low pressure held, liquid flooding back (discharge superheat), from the lagged values
         run = comp_on & ~blocked
         lp_run = run_length(run & ~defrost & (out["p_low"] < plant.LP_TRIP_BAR[ref]), self.lp_hold)
-        dsh = out["t_discharge"] - plant.tsat(out["p_high"], ref)
         warm = run_on * dt >= STARTUP_MASK_S
         out["warm"] = warm
-        fb_run = run_length(run & warm & ~defrost & (dsh < plant.FLOODBACK_DSH_K), self.fb_hold)
-        out["run"], out["lp_run"], out["fb_run"], out["dsh"] = run, lp_run, fb_run, dsh
+        fb_cond = run & warm & ~defrost
+        for idx, _ in _blocks(fb_cond):
+            dsh = out["t_discharge"].reshape(-1)[idx] - plant.tsat(out["p_high"].reshape(-1)[idx], ref)
+            fb_cond.reshape(-1)[idx] = dsh < plant.FLOODBACK_DSH_K
+        fb_run = run_length(fb_cond, self.fb_hold)
+        out["run"], out["lp_run"], out["fb_run"] = run, lp_run, fb_run
+        # carry to the next chunk
         out["carry"] = (theta[-1] % 1.0, frost[-1], last[-1], dlen_last[-1], x, run_on[-1], lp_run[-1], fb_run[-1])
         return out
+
+    def _lag_buffer(self, n: int) -> np.ndarray:
+        buf = getattr(self, "_lag_u", None)
+        if buf is None or buf.shape[1] != n:
+            buf = self._lag_u = np.empty((len(_LAGGED), n, self.D))
+        return buf
