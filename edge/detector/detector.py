@@ -5,12 +5,20 @@ Pipeline per sample x (F features); each step is its own module:
 1. expected = an :class:`~edge.detector.expectation.ExpectationModel` (the
    training median by default; a heat pump plugs in a model conditioned on its
    operating point), residual r = x - expected.
-2. z = (r - median) / sigma(h): sigma is the robust (MAD) scale of the
-   training residuals, never below the sensor's quantization step, widened by
+2. z = (r - center) / (inflation * sigma(h)). center is the trimmed mean of
+   the training residuals (an EWMA or CUSUM about anything but the mean drifts
+   by itself, and the median of a quantized or skewed sensor is not its mean);
+   sigma is the robust (MAD) scale, never below the sensor's quantization step
+   nor below the trimmed standard deviation (the MAD of a sensor that sits on
+   one quantization level most of the time collapses; robust.py), widened by
    the healthy wander the training window showed, extrapolated to h samples
-   after training (wander.py). Missing features count as z = 0 (the sensor
-   checks report them). For the accumulating statistics z is clipped at
-   ±``clip`` (one wild sample cannot look like a persistent shift).
+   after training (wander.py). ``inflation`` (neff.py) widens it further by
+   what estimating level and scale from the window's *effective* number of
+   independent rows costs at the alarm level (Student-t predictive): slow
+   features, seen only a few independent times, are judged accordingly.
+   Missing features count as z = 0 (the sensor checks report them). For the
+   accumulating statistics z is clipped at ±``clip`` (one wild sample cannot
+   look like a persistent shift).
 3. Components: ``residual`` max |z|; ``ewma`` the largest EWMA of z in its own
    long-run sigma (ewma.py); ``cusum`` a leaky two-sided CUSUM of z in long-run
    sigma (cusum.py); ``novelty`` Hotelling T² of z on a robust shrinkage
@@ -19,8 +27,9 @@ Pipeline per sample x (F features); each step is its own module:
    so its accumulated evidence is deflated by how much its EWMA spread
    exceeds the white-noise value.
 4. Each component is divided by its healthy 99th percentile, measured out of
-   sample (cross-fitted halves of the training window) and never below what
-   pure Gaussian noise with the learned correlation would give; the score is
+   sample (cross-fitted halves of the training window, scored with the full
+   model's inflation) and never below what a Gaussian null with the learned
+   correlation and each feature's autocorrelation time would give; the score is
    the largest of them, so it says which idea saw the sample. A separate
    :class:`~edge.detector.threshold.AlarmDecision` (EVT tail threshold,
    persistence, hysteresis) turns it into 0/1.
@@ -43,9 +52,10 @@ import numpy as np
 from edge.detector.cusum import cusum_block
 from edge.detector.ewma import ewma_block
 from edge.detector.expectation import ExpectationModel, MedianBaseline
+from edge.detector.neff import ar1_filter, autocorrelation_time, predictive_inflation
 from edge.detector.novelty import fit_precision, t2_contributions
 from edge.detector.result import BatchResult, DetectorResult
-from edge.detector.robust import robust_location_scale, robust_quantile
+from edge.detector.robust import robust_location_scale, robust_quantile, trimmed_location_scale
 from edge.detector.sensor_checks import SensorCheckConfig, SensorChecks
 from edge.detector.threshold import AlarmDecision, ThresholdConfig
 from edge.detector.wander import WanderModel
@@ -63,10 +73,16 @@ class DetectorConfig:
     wander: bool = True  # widen each feature's sigma by its healthy wander since training (wander.py)
     max_horizon: float = 3600.0  # samples after which the wander allowance stops growing
     cross_fit: bool = True  # calibrate scales and threshold on held-out halves of the training window
-    ewma_lambda: float = 0.05  # EWMA weight of the newest sample (memory ~ 1/lambda)
+    # EWMA weight of the newest sample (memory ~ 1/lambda). Both accumulators are designed for
+    # the same shift, delta = 1 sigma: CUSUM k = delta / 2, and lambda ~ 0.1 is the EWMA's
+    # optimal weight for a 1-sigma shift (Lucas & Saccucci 1990); a longer memory buys
+    # sensitivity to smaller shifts with a slower onset and a longer tail after a fault ends.
+    ewma_lambda: float = 0.1
     cusum_k: float = 0.5  # CUSUM allowance in long-run sigma (detects shifts > ~2k)
     # the CUSUM leaks with the EWMA's memory (1 / ewma_lambda samples): both forget a fault
     # that has ended within a few memories, so an alarm clears soon after the cause
+    trim: float = 0.025  # center and scale floor: mean and std of the central 1 - 2 * trim of the residuals
+    effective_n: bool = True  # widen each feature by its effective training rows (neff.py)
     norm_quantile: float = 0.99  # healthy quantile that each component is divided by
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
     sensor: SensorCheckConfig = field(default_factory=SensorCheckConfig)
@@ -133,52 +149,73 @@ class HealthyBehaviourDetector:
         res.anomaly[:] = False
         return res
 
-    def _learn(self, X: np.ndarray) -> None:
-        """Fit every learned parameter from X and reset the running state to "just trained"."""
+    def _learn(self, X: np.ndarray, inflation: np.ndarray | None = None) -> None:
+        """Fit every learned parameter from X and reset the running state to "just trained".
+
+        ``inflation`` given (the cross-fitted halves): use it instead of estimating it, so
+        the halves are scored the way the full model will score."""
         c = self.config
         n, F = X.shape
         self.n_features = F
         self.model.fit(X)
         R = X - self.model.expected(X)
-        self.center, self.scale = robust_location_scale(R)
-        self.scale = np.maximum(self.scale, resolution(R))
+        _, self.scale = robust_location_scale(R)
+        self.center, spread_t = trimmed_location_scale(R, c.trim)
+        self.scale = np.maximum(np.maximum(self.scale, resolution(R)), spread_t)
         self.wander.fit(R if c.wander else R[:0])
+        self.inflation = np.ones(F)
         Z = self._z(X, R)
+        # the correlation and the EWMA spread are properties of the standardized residuals,
+        # learned before the inflation (which would otherwise cancel out of both)
         self.precision, self.shrinkage = fit_precision(Z)
         lam = c.ewma_lambda
-        E = ewma_block(np.zeros(F), np.clip(Z, -c.clip, c.clip), lam)
+        Zc = np.clip(Z, -c.clip, c.clip)
+        E = ewma_block(np.zeros(F), Zc, lam)
         skip = min(n // 2, int(np.ceil(1.0 / lam)))  # the EWMA's start-up transient
         _, spread = robust_location_scale(E[skip:])
         self.ewma_sigma = np.maximum(self._white, spread)  # >= white: slow wander inflates it
+        self.tau = autocorrelation_time(Zc)
+        if inflation is not None:
+            self.inflation = np.asarray(inflation, dtype=np.float64).copy()
+        elif c.effective_n:
+            # each feature's share of the alarm's false-alarm probability (the score is a max over them)
+            self.inflation = predictive_inflation(n / self.tau, c.threshold.false_alarm_prob / F)
         self.sensor.fit(X)
         self._reset_dynamics()
         self.horizon = 0.0
         self._scales_at = np.nan
 
     def _null_raw(self) -> np.ndarray:
-        """Component scores of simulated healthy residuals: Gaussian with the learned correlation.
+        """Component scores of simulated healthy residuals: Gaussian with the learned correlation
+        and each feature's learned autocorrelation time (an AR(1) with the same tau, neff.py),
+        standardized as real rows are (divided by the inflation).
 
         A few hundred training rows hold only a handful of independent EWMA/CUSUM
-        excursions, so their quantiles can come out lower than pure noise would
-        give. Scales and threshold never go below this null model's (fixed seed:
-        both entry points and every restart compute the same)."""
+        excursions, so their quantiles can come out lower than the process itself
+        would give. Scales and threshold never go below this null model's. White noise
+        would be the wrong null for an autocorrelated feature: its EWMA and CUSUM
+        wander further than white noise's, and a floor from white noise is no floor
+        for them (fixed seed: both entry points and every restart compute the same)."""
         saved = (self.e, self.s_up, self.s_down)
         self._reset_dynamics()
         cov = np.linalg.pinv(self.precision)
         L = np.linalg.cholesky(cov + 1e-12 * np.eye(len(cov)))
         Z = np.random.default_rng(NULL_SEED).standard_normal((NULL_ROWS, self.n_features)) @ L.T
+        Z = ar1_filter(Z, (self.tau - 1.0) / (self.tau + 1.0)) / self.inflation
         raw = self._raw_block(Z, Z)[0]
         self.e, self.s_up, self.s_down = saved
         return raw
 
     def _out_of_sample_raw(self, X: np.ndarray) -> np.ndarray:
         """Raw component scores of each half of X under a model learned on the other half
-        (the first half is scored backwards, so the horizon grows away from the model's rows)."""
+        (the first half is scored backwards, so the horizon grows away from the model's rows).
+        The halves keep the full model's inflation: they measure how the full model's
+        scores behave on healthy rows it has not seen."""
         m = len(X) // 2
         parts = []
         for learn_rows, score_rows in ((X[:m], X[m:]), (X[m:], X[:m][::-1])):
             sub = HealthyBehaviourDetector(replace(self.config, cross_fit=False), model=copy.deepcopy(self.model))
-            sub._learn(learn_rows)
+            sub._learn(learn_rows, inflation=self.inflation)
             sub.ref = np.ones(len(COMPONENTS))
             h = np.arange(1, len(score_rows) + 1, dtype=np.float64)[:, None]
             Z = sub._z(score_rows, score_rows - sub.model.expected(score_rows), h)
@@ -193,7 +230,7 @@ class HealthyBehaviourDetector:
 
     # ---- the shared math ------------------------------------------------------------------
     def _z(self, X: np.ndarray, R: np.ndarray, h: np.ndarray | float = 0.0) -> np.ndarray:
-        Z = (R - self.center) * (1.0 / np.sqrt(self.scale**2 + self.wander.variance(h)))
+        Z = (R - self.center) * (1.0 / (self.inflation * np.sqrt(self.scale**2 + self.wander.variance(h))))
         return np.where(np.isnan(Z), 0.0, Z)
 
     @property
@@ -319,7 +356,7 @@ class HealthyBehaviourDetector:
         """Per-feature reciprocals the streaming path multiplies by, at horizon grid point h."""
         hv = self.wander.variance(h)
         s2 = self.scale**2
-        self._inv_s = 1.0 / np.sqrt(s2 + hv)
+        self._inv_s = 1.0 / (self.inflation * np.sqrt(s2 + hv))
         sig_e = np.sqrt((self.ewma_sigma**2 * s2 + hv) / (s2 + hv))
         self._inv_e = 1.0 / sig_e
         self._inv_long = self._white / sig_e
@@ -338,7 +375,7 @@ class HealthyBehaviourDetector:
             st["buffer"] = np.array(self._buffer)
             st["buffer_ts"] = np.array(self._buffer_ts)
             return st
-        for k in ("center", "scale", "horizon", "precision", "ewma_sigma", "ref", "e", "s_up",
+        for k in ("center", "scale", "inflation", "tau", "horizon", "precision", "ewma_sigma", "ref", "e", "s_up",
                   "s_down"):
             st[k] = np.asarray(getattr(self, k))
         for prefix, part in (("model.", self.model), ("sensor.", self.sensor), ("decision.", self.decision),
@@ -356,6 +393,8 @@ class HealthyBehaviourDetector:
                   "s_down"):
             setattr(self, k, np.array(state[k], dtype=np.float64))
         self.n_features = len(self.center)
+        for k in ("inflation", "tau"):  # older states have neither: no inflation, white null
+            setattr(self, k, np.array(state[k], dtype=np.float64) if k in state else np.ones(self.n_features))
         self._scales_at = np.nan
         for prefix, part in (("model.", self.model), ("sensor.", self.sensor), ("decision.", self.decision),
                              ("wander.", self.wander)):

@@ -10,9 +10,15 @@ Var(x_{t+1} - x_t) is ~0 for noise around a fixed level, grows like L for a
 random walk and like L² for a trend. Fitting gamma(L) = g (L / Lb)^alpha
 between two lags of the training residuals (alpha clamped to [0, 2]) and
 extrapolating it gives the variance a healthy feature may add to its
-residual h samples after training: ``sigma(h)² = sigma² + g (h / Lb)^alpha``.
-Stationary features get g ~ 0 and keep their full sensitivity; a wanderer is
-judged by what its own history says is unusual. A conditioned expectation
+residual h samples after training. Only the growth beyond the short lag La
+counts: ``sigma(h)² = sigma² + g ((h / Lb)^alpha - (La / Lb)^alpha)`` (0 for
+h <= La). The window spans 16 La, so whatever the variogram reaches by La is
+already in sigma (the robust spread of the whole window); counting it again
+would give a stationary but autocorrelated feature (an AR(1) whose variogram
+has levelled off at 2 sigma² by La: alpha ~ 0) a constant allowance as big as
+its own variance, which blunts it, and double-counts it in the EWMA scale.
+White noise and stationary features get no allowance and keep their full
+sensitivity; a wanderer is judged by what its own history says is unusual. A conditioned expectation
 model (heat pumps) that explains the wander leaves g ~ 0, so the allowance
 fades by itself. ``max_horizon`` stops it growing forever on a device that
 runs for months.
@@ -32,12 +38,13 @@ class WanderModel:
         self.max_horizon = max_horizon
         self.g = np.zeros(0)
         self.lag = 1.0
+        self.lag_a = 1.0
         self.alpha = np.zeros(0)
 
     def fit(self, R: np.ndarray) -> None:
         R = np.asarray(R, dtype=np.float64)
         n, F = R.shape
-        self.g, self.alpha, self.lag = np.zeros(F), np.ones(F), 1.0
+        self.g, self.alpha, self.lag, self.lag_a = np.zeros(F), np.ones(F), 1.0, 1.0
         lb = n // 4
         la = max(2, lb // 4)
         if lb <= la:
@@ -47,7 +54,7 @@ class WanderModel:
         with np.errstate(divide="ignore", invalid="ignore"):
             alpha = np.log(gb / ga) / np.log(lb / la)
         self.alpha = np.clip(np.where(np.isfinite(alpha), alpha, 1.0), 0.0, 2.0)
-        self.g, self.lag = gb, float(lb)
+        self.g, self.lag, self.lag_a = gb, float(lb), float(la)
 
     def grid(self, h: np.ndarray | float) -> np.ndarray:
         """The horizon rounded up to a geometric grid (ratio 2^(1/8), capped at max_horizon).
@@ -60,11 +67,14 @@ class WanderModel:
 
     def variance(self, h: np.ndarray | float) -> np.ndarray:
         """Extra healthy residual variance h samples after training (h may be an (n, 1) column)."""
-        return self.g * (self.grid(h) / self.lag) ** self.alpha
+        grown = (self.grid(h) / self.lag) ** self.alpha - (self.lag_a / self.lag) ** self.alpha
+        return self.g * np.maximum(grown, 0.0)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        return {"g": self.g, "lag": np.asarray(self.lag), "alpha": self.alpha, "max_horizon": np.asarray(self.max_horizon)}
+        return {"g": self.g, "lag": np.asarray(self.lag), "lag_a": np.asarray(self.lag_a), "alpha": self.alpha,
+                "max_horizon": np.asarray(self.max_horizon)}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         self.g, self.alpha = np.array(state["g"], float), np.array(state["alpha"], float)
         self.lag, self.max_horizon = float(state["lag"]), float(state["max_horizon"])
+        self.lag_a = float(state["lag_a"]) if "lag_a" in state else 0.0  # older states: no offset
