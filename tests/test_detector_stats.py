@@ -61,6 +61,10 @@ def test_wander_allowance_is_for_wander_not_for_stationary_autocorrelation() -> 
     w.fit(stationary)
     power_law = w.g * (1000.0 / w.lag) ** w.alpha  # the whole fitted variogram, lag 1 to 1000
     assert w.variance(1000.0)[0] < 0.3 * stationary.var() < 0.2 * power_law[0]  # its variance is in sigma
+    rng = np.random.default_rng(5)  # white noise and a quantized sensor: nothing to extrapolate
+    quantized = np.where(rng.random((n, 1)) < 0.7, 32.0, 33.0) + rng.normal(0, 0.005, (n, 1))
+    w.fit(np.column_stack([rng.normal(size=n), quantized[:, 0]]))
+    assert np.all(w.g == 0.0)
     w.fit(walk)
     assert w.variance(300.0)[0] > 0 and w.variance(3000.0)[0] > 5 * w.variance(300.0)[0]
     assert w.variance(1000.0)[0] > 0.5 * (w.g * (1000.0 / w.lag) ** w.alpha)[0]  # a walk keeps its allowance

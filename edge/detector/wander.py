@@ -18,7 +18,15 @@ would give a stationary but autocorrelated feature (an AR(1) whose variogram
 has levelled off at 2 sigma² by La: alpha ~ 0) a constant allowance as big as
 its own variance, which blunts it, and double-counts it in the EWMA scale.
 White noise and stationary features get no allowance and keep their full
-sensitivity; a wanderer is judged by what its own history says is unusual. A conditioned expectation
+sensitivity; a wanderer is judged by what its own history says is unusual.
+
+Variances of differences are trimmed standard deviations squared (a quantized
+sensor's differences are 0 on most rows, and their MAD says nothing), and a
+few hundred rows estimate them roughly: any allowance at all needs the
+variogram to grow from lag 1 to La by more than ``SIGNIFICANCE`` standard
+errors, each variance counted with the independent differences it rests on
+((n - L) / tau of the lag-L differences). Otherwise a wobble in the estimates
+would be extrapolated, as a trend, for an hour. A conditioned expectation
 model (heat pumps) that explains the wander leaves g ~ 0, so the allowance
 fades by itself. ``max_horizon`` stops it growing forever on a device that
 runs for months.
@@ -28,7 +36,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.detector.robust import robust_location_scale
+from edge.detector.neff import autocorrelation_time
+from edge.detector.robust import trimmed_location_scale
+
+SIGNIFICANCE = 2.0  # standard errors the variogram must grow by before any wander is allowed
+
+
+def spread(D: np.ndarray) -> np.ndarray:
+    """Per column the sigma of differences, as the trimmed standard deviation (robust.py):
+    a few glitches cannot move it, and it does not collapse on a quantized sensor, whose
+    differences are 0 on most rows (their MAD, and the fallbacks after it, say nothing
+    about how far the sensor moves, and differ from lag to lag by chance)."""
+    return trimmed_location_scale(D)[1]
+
+
+def _tau(D: np.ndarray) -> np.ndarray:
+    D = D - np.nanmean(D, axis=0)
+    return autocorrelation_time(np.where(np.isfinite(D), D, 0.0))
 
 
 class WanderModel:
@@ -49,8 +73,13 @@ class WanderModel:
         la = max(2, lb // 4)
         if lb <= la:
             return
-        v1, va, vb = (robust_location_scale(R[L:] - R[:-L])[1] ** 2 for L in (1, la, lb))
+        diffs = {L: R[L:] - R[:-L] for L in (1, la, lb)}
+        v1, va, vb = (spread(diffs[L]) ** 2 for L in (1, la, lb))
         ga, gb = np.maximum(va - v1, 0.0), np.maximum(vb - v1, 0.0)
+        # a variance from m independent values has standard error v sqrt(2 / m); lag-L
+        # differences overlap, so m = (n - L) / tau of the differences themselves
+        se = np.sqrt(2.0 * v1**2 * _tau(diffs[1]) / (n - 1) + 2.0 * va**2 * _tau(diffs[la]) / (n - la))
+        gb = np.where(va - v1 > SIGNIFICANCE * se, gb, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             alpha = np.log(gb / ga) / np.log(lb / la)
         self.alpha = np.clip(np.where(np.isfinite(alpha), alpha, 1.0), 0.0, 2.0)
