@@ -246,6 +246,7 @@ class _Run:
         self.lockout = np.zeros(D, bool)
         self.recent = [[] for _ in range(D)]  # absolute steps of recent trips
         self.first_trip = np.full(D, -1, dtype=np.int64)
+        self._buffers: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ chunk
     def advance(self, i0: int, n: int) -> Chunk:
@@ -275,28 +276,24 @@ class _Run:
         t_set_eff = p.t_set[None, :] - night * p.setback[None, :]
         t_fsp_base = None
         # DHW heating rate (K per step) at 80 % of max frequency
-        q_dhw = DHW_HEAT_REL * p.q_nom * np.ones_like(t_out)
-        dhw_rate = q_dhw * (dt / 3600.0) / p.tank_kwh_k
+        q_dhw = DHW_HEAT_REL * p.q_nom
+        dhw_rate = q_dhw * (dt / 3600.0) / p.tank_kwh_k  # (D,): the same every step
         new_trips: list[tuple[int, int, str]] = []  # (device, absolute step, kind)
-        # the true channel values, channel-major: every channel a contiguous (n, D) block
-        truth_t = np.empty((len(CHANNEL_NAMES), n, D))
         for _ in range(200):
             blocked, code, lock_rows = self._blocked(steps, new_trips)
             t_b, t_in, tank, dhw, end_state = self._controller(steps, t_out, t_set_eff, draw_amt, dhw_rate, blocked)
             t_fsp_base = plant.heating_curve(p, t_b)
-            out = self._physics(steps, dt, t_out, rh, t_b, t_in, tank, dhw, t_set_eff, night, t_fsp_base, sev, blocked,
-                                truth_t)
+            out = self._physics(steps, dt, t_out, rh, t_b, t_in, tank, dhw, t_set_eff, night, t_fsp_base, sev, blocked)
             trips = self._find_trips(steps, out, new_trips)
             if not trips:
                 break
             new_trips.extend(trips)
         self._commit(steps, new_trips, end_state, out)
-        err = truth_t[INDEX["error_code"]]
-        err.fill(0.0)
+        err = out["error_code"] = np.zeros((n, D))
         np.copyto(err, code, where=blocked)
         tripped = (self.first_trip[None, :] >= 0) & (steps[:, None] >= np.where(self.first_trip >= 0, self.first_trip, 1 << 62)[None, :])
-        values = self.sensors.report(steps, ts, truth_t)
-        truth = {c: truth_t[i] for i, c in enumerate(CHANNEL_NAMES)}
+        truth = {c: out[c] for c in CHANNEL_NAMES}  # each a contiguous (n, D) array
+        values = self.sensors.report(steps, ts, list(truth.values()))
         for k in ("heat_kw", "q_evap_kw", "cop", "superheat", "subcooling", "frost_phase", "running", "t_building"):
             truth[k] = out[k]
         sv = np.zeros((n, D))
@@ -413,29 +410,30 @@ class _Run:
         A = 1.0 - a_loss - draw_amt / 40.0
         B = a_loss * 20.0 + draw_amt * 10.0 / 40.0
         avail_all = ~blocked
-        tank, dhw = self.tank.copy(), self.dhw.copy()
+        dhw = self.dhw.copy()
         start, target = p.dhw_start, p.dhw_target
         out_tank = np.empty((n, D))
         out_dhw = np.empty((n, D), bool)
         lo = np.empty(D, bool)
-        tmp = np.empty(D)
-        for i in range(n):
-            tank *= A[i]
-            tank += B[i]
-            np.less(tank, start, out=lo)
-            dhw |= lo
+        mul, add, less, l_or, l_and = np.multiply, np.add, np.less, np.logical_or, np.logical_and
+        tank = self.tank
+        for i in range(n):  # the tank state is the row just written
+            cur = out_tank[i]
+            mul(tank, A[i], cur)
+            add(cur, B[i], cur)
+            less(cur, start, lo)
+            l_or(dhw, lo, dhw)
             heat = out_dhw[i]
-            np.logical_and(dhw, avail_all[i], out=heat)
-            np.multiply(heat, dhw_rate[i], out=tmp)
-            tank += tmp
-            np.less(tank, target, out=lo)
-            dhw &= lo
-            out_tank[i] = tank
-        return out_b, out_in, out_tank, out_dhw, (t_b, t_in, tank, dhw)
+            l_and(dhw, avail_all[i], heat)
+            add(cur, dhw_rate, cur, where=heat)  # heating: + rate (as + heat * rate: + 0.0 changes nothing)
+            less(cur, target, lo)
+            l_and(dhw, lo, dhw)
+            tank = cur
+        return out_b, out_in, out_tank, out_dhw, (t_b, t_in, tank.copy(), dhw)
 
     # --------------------------------------------------------------- physics
-    def _physics(self, steps, dt, t_out, rh, t_b, t_in, tank, dhw, t_set_eff, night, t_fsp, sev, blocked, T):
-        """The plant over the chunk, written into ``T`` (channel-major truth) and returned as a dict.
+    def _physics(self, steps, dt, t_out, rh, t_b, t_in, tank, dhw, t_set_eff, night, t_fsp, sev, blocked):
+        """The plant over the chunk: every channel (but error_code) and more, as (n, D) arrays.
 
         Every value is computed as an element-wise formula of its inputs, so the heavy formulas
         (refrigerant cycle, defrost cycle, frost growth) are evaluated only where they are used:
@@ -501,12 +499,12 @@ class _Run:
         on = comp_on & ~defrost
         circulating = season | dhw
 
-        C = INDEX
         out: dict[str, np.ndarray] = {}
-        lag_u = self._lag_buffer(n)  # (k, n, D): targets of the lagged channels, then their lagged values
-        tg = dict(zip(_LAGGED, lag_u))
-        extra = {k: np.empty((n, D)) for k in ("heat_kw", "q_evap_kw", "cop", "superheat", "subcooling")}
-        dst = {**tg, **{c: T[C[c]] for c in ("compressor_hz", "compressor_a", "power_w", "fan_rpm", "eev_pct")}, **extra}
+        lag_u = np.empty((len(_LAGGED), n, D))  # targets of the lagged channels, then their lagged values
+        dst = dict(zip(_LAGGED, lag_u))
+        for c in ("compressor_hz", "compressor_a", "power_w", "fan_rpm", "eev_pct", "heat_kw", "q_evap_kw", "cop",
+                  "superheat", "subcooling"):
+            dst[c] = np.empty((n, D))
 
         # --- stopped: pressures equalize to the coldest part, discharge cools to ambient
         v = plant.water_flow(p, sev)
@@ -565,33 +563,26 @@ class _Run:
 
         # first-order lag: pipes, sensor wells, pressure equalization
         alpha_on, alpha_off = _lag_alpha(dt)
-        alpha = np.where(comp_on[:, None, :], alpha_on[None, :, None], alpha_off[None, :, None])
+        alpha = self._buffer("alpha", (n, len(_LAGGED), D))
+        alpha[...] = alpha_off[None, :, None]
+        np.copyto(alpha, alpha_on[None, :, None], where=comp_on[:, None, :])
         x = lag_u[:, 0].copy() if self.lag is None else self.lag.copy()
         tmp = np.empty_like(x)
+        sub, mul, add = np.subtract, np.multiply, np.add
         for i in range(n):  # x += alpha * (u - x), the lagged value replacing the target in u
             ui = lag_u[:, i]
-            np.subtract(ui, x, out=tmp)
-            tmp *= alpha[i]
-            x += tmp
+            sub(ui, x, tmp)
+            mul(tmp, alpha[i], tmp)
+            add(x, tmp, x)
             ui[...] = x
-        for j, c in enumerate(_LAGGED):
-            out[c] = T[C[c]]
-            out[c][...] = lag_u[j]
-        flow_v = out["flow_lpm"] = T[C["flow_lpm"]]
-        flow_v.fill(0.0)
+        out.update(dst)
+        flow_v = out["flow_lpm"] = np.zeros((n, D))
         np.copyto(flow_v, v, where=circulating | defrost)
-        T[C["t_outdoor"]] = t_out
-        T[C["t_dhw"]] = tank
-        T[C["t_indoor"]] = t_in
-        for c in ("t_outdoor", "t_dhw", "t_indoor", "compressor_hz", "compressor_a", "power_w", "fan_rpm", "eev_pct"):
-            out[c] = T[C[c]]
-        out["defrost"] = T[C["defrost"]]
-        out["defrost"][...] = defrost
-        mode = out["mode"] = T[C["mode"]]
-        mode.fill(MODE_OFF)
+        out["t_outdoor"], out["t_dhw"], out["t_indoor"] = t_out, tank, t_in
+        out["defrost"] = defrost.astype(float)
+        mode = out["mode"] = np.full((n, D), float(MODE_OFF))
         np.copyto(mode, MODE_HEATING, where=season)
         np.copyto(mode, MODE_DHW, where=dhw)
-        out.update(extra)
         out["frost_phase"] = frost_phase
         out["running"] = comp_on
         out["t_building"] = t_b
@@ -615,8 +606,9 @@ class _Run:
         out["carry"] = (theta[-1] % 1.0, frost[-1], last[-1], dlen_last[-1], x, run_on[-1], lp_run[-1], fb_run[-1])
         return out
 
-    def _lag_buffer(self, n: int) -> np.ndarray:
-        buf = getattr(self, "_lag_u", None)
-        if buf is None or buf.shape[1] != n:
-            buf = self._lag_u = np.empty((len(_LAGGED), n, self.D))
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype=float) -> np.ndarray:
+        """A work array kept from chunk to chunk (fresh memory costs page faults)."""
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self._buffers[name] = np.empty(shape, dtype)
         return buf

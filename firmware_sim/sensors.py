@@ -49,7 +49,9 @@ QUANTUM = np.array([SENSOR_SPEC[c][1] for c in CHANNEL_NAMES])
 INV_QUANTUM = 1.0 / QUANTUM
 LOW = np.array([BY_NAME[c].low for c in CHANNEL_NAMES])
 HIGH = np.array([BY_NAME[c].high for c in CHANNEL_NAMES])
-_NONNEG = tuple(int(i) for i in np.nonzero(LOW >= 0)[0])  # clipped at 0 (elsewhere max(x, -inf) == x)
+# channels clipped at 0, as runs [lo, hi) (elsewhere the lower bound is -inf: max(x, -inf) == x)
+_NONNEG_RUNS = [(int(r[0]), int(r[-1]) + 1) for r in np.split(np.nonzero(LOW >= 0)[0], np.nonzero(np.diff(np.nonzero(LOW >= 0)[0]) > 1)[0] + 1)]
+REPORT_BLOCK = 1 << 17  # values per block (all channels of a few time steps)
 
 
 NOISE_ROWS = 262_147  # prime: a table of Gaussian noise rows, consumed in (step, device) order
@@ -72,55 +74,67 @@ class SensorModel:
                            for k in range(len(self.faults))]
         self.stuck_value: dict[int, float] = {}
 
-    def report(self, steps: np.ndarray, ts: np.ndarray, truth: np.ndarray) -> np.ndarray:
-        """Noise + quantization + sensor faults on the true values, channel-major (C, n, D).
+    def report(self, steps: np.ndarray, ts: np.ndarray, truth) -> np.ndarray:
+        """Noise + quantization + sensor faults on the true values: one contiguous (n, D) array per channel.
 
-        Returns a new (n, D, C) array; ``truth`` is left as it is. Works channel by channel on
-        contiguous blocks, the same arithmetic per value as on (n, D, C).
+        Returns a new (n, D, C) array; ``truth`` is left as it is. Works on blocks of a few
+        time steps (all channels) that stay in cache, the same arithmetic per value as on the
+        whole (n, D, C) array at once.
         """
-        C, n, D = truth.shape
-        r0 = (self.row0 + int(steps[0]) * D) % NOISE_ROWS
-        rows = n * D
-        if self._scratch is None or self._scratch.shape != (C, n, D):
-            self._scratch = np.empty((C, n, D))
-        x = self._scratch
-        xf = x.reshape(C, rows)
-        tf = truth.reshape(C, rows)
-        k = 0  # noise rows r0, r0 + 1, ... wrapping around the end of the table
-        while k < rows:
-            m = min(rows - k, NOISE_ROWS - r0)
-            np.add(tf[:, k:k + m], self.table_t[:, r0:r0 + m], out=xf[:, k:k + m])
-            k, r0 = k + m, 0
-        # physical channels stay physical (a flow meter does not read -0.1 l/min)
-        for c in _NONNEG:
-            np.maximum(x[c], 0.0, out=x[c])
+        C = len(truth)
+        n, D = truth[0].shape
+        rb = max(1, min(n, REPORT_BLOCK // (C * D)))  # time steps per block
+        if self._scratch is None or self._scratch.size < C * rb * D:
+            self._scratch = np.empty(C * rb * D)
+        values = np.empty((n, D, C))
         el = steps * self.fleet.step_seconds
-        dropped = []
+        # sensor faults: their random numbers and offsets for the whole chunk
+        fx = []
         for k, (d, ftype, c, onset, rate) in enumerate(self.faults):
             frng = self.fault_rngs[k]
             uz = frng.random((n, 2))
             u = uz[:, 0]
             z = np.sqrt(-2.0 * np.log1p(-uz[:, 1])) * np.cos(2 * np.pi * ((uz[:, 0] * 7.0) % 1.0))  # Box-Muller
             active = el >= onset
-            col = x[c, :, d]
             if ftype == "sensor_drift":
-                col = col + np.where(active, (el - onset) / DAY * rate, 0.0)
+                fx.append((k, d, c, "add", np.where(active, (el - onset) / DAY * rate, 0.0), None))
             elif ftype == "sensor_noise":
-                col = col + np.where(active, z * rate, 0.0)
+                fx.append((k, d, c, "add", np.where(active, z * rate, 0.0), None))
             elif ftype == "sensor_stuck":
-                if k not in self.stuck_value and active.any():
-                    self.stuck_value[k] = float(np.round(col[np.argmax(active)] / QUANTUM[c]) * QUANTUM[c])
-                if k in self.stuck_value:
-                    col = np.where(active, self.stuck_value[k], col)
+                fx.append((k, d, c, "stuck", active, None))
             elif ftype == "sensor_dropout":
-                lost = active & (u < rate)
-                dropped.append((d, c, lost, z))
-            x[c, :, d] = col
-        x *= INV_QUANTUM[:, None, None]
-        np.round(x, out=x)
-        x *= QUANTUM[:, None, None]
-        for d, c, lost, z in dropped:
-            is_temp = CHANNEL_NAMES[c].startswith("t_")
-            sentinel = np.where(is_temp & (z > 0.8), OPEN_CIRCUIT_C, np.nan)
-            x[c, :, d] = np.where(lost, sentinel, x[c, :, d])
-        return np.ascontiguousarray(x.transpose(1, 2, 0))
+                is_temp = CHANNEL_NAMES[c].startswith("t_")
+                fx.append((k, d, c, "drop", active & (u < rate), np.where(is_temp & (z > 0.8), OPEN_CIRCUIT_C, np.nan)))
+        r_first = (self.row0 + int(steps[0]) * D) % NOISE_ROWS
+        for b0 in range(0, n, rb):
+            b1 = min(n, b0 + rb)
+            m = (b1 - b0) * D
+            x = self._scratch[:C * m].reshape(C, b1 - b0, D)
+            xf = x.reshape(C, m)
+            r0 = (r_first + b0 * D) % NOISE_ROWS
+            k = 0  # noise rows r0, r0 + 1, ... wrapping around the end of the table
+            while k < m:
+                j = min(m - k, NOISE_ROWS - r0)
+                for c in range(C):
+                    np.add(truth[c].reshape(-1)[b0 * D + k:b0 * D + k + j], self.table_t[c, r0:r0 + j], out=xf[c, k:k + j])
+                k, r0 = k + j, 0
+            # physical channels stay physical (a flow meter does not read -0.1 l/min)
+            for lo, hi in _NONNEG_RUNS:
+                np.maximum(x[lo:hi], 0.0, out=x[lo:hi])
+            for k, d, c, kind, a, _ in fx:
+                if kind == "add":
+                    x[c, :, d] = x[c, :, d] + a[b0:b1]
+                elif kind == "stuck":
+                    act = a[b0:b1]
+                    if k not in self.stuck_value and act.any():
+                        self.stuck_value[k] = float(np.round(x[c, np.argmax(act), d] / QUANTUM[c]) * QUANTUM[c])
+                    if k in self.stuck_value:
+                        x[c, :, d] = np.where(act, self.stuck_value[k], x[c, :, d])
+            x *= INV_QUANTUM[:, None, None]
+            np.round(x, out=x)
+            x *= QUANTUM[:, None, None]
+            for k, d, c, kind, a, sentinel in fx:
+                if kind == "drop":
+                    x[c, :, d] = np.where(a[b0:b1], sentinel[b0:b1], x[c, :, d])
+            values[b0:b1] = x.transpose(1, 2, 0)
+        return values
