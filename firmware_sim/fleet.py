@@ -215,6 +215,10 @@ def frost_rate_per_min(t_out, rh, t_coil):
     return np.where(frosting, 1.0 / interval, 0.0)
 
 
+# per-pump state carried from chunk to chunk (besides the lag state and the trip bookkeeping)
+_CARRIED = ("t_b", "t_in", "tank", "dhw", "theta", "frost", "def_start", "def_len", "run_on", "lp_hold", "fb_hold")
+
+
 class _Run:
     """The evolving state of one pass through a scenario."""
 
@@ -247,6 +251,7 @@ class _Run:
         self.recent = [[] for _ in range(D)]  # absolute steps of recent trips
         self.first_trip = np.full(D, -1, dtype=np.int64)
         self._buffers: dict[str, np.ndarray] = {}
+        self.p = p  # the pump parameters (of the pumps this run computes)
 
     # ------------------------------------------------------------------ chunk
     def advance(self, i0: int, n: int) -> Chunk:
@@ -279,15 +284,20 @@ class _Run:
         q_dhw = DHW_HEAT_REL * p.q_nom
         dhw_rate = q_dhw * (dt / 3600.0) / p.tank_kwh_k  # (D,): the same every step
         new_trips: list[tuple[int, int, str]] = []  # (device, absolute step, kind)
+        cols = None  # the pumps to compute: all, then only those a new trip changes (pumps do not interact)
         for _ in range(200):
             blocked, code, lock_rows = self._blocked(steps, new_trips)
-            t_b, t_in, tank, dhw, end_state = self._controller(steps, t_out, t_set_eff, draw_amt, dhw_rate, blocked)
-            t_fsp_base = plant.heating_curve(p, t_b)
-            out = self._physics(steps, dt, t_out, rh, t_b, t_in, tank, dhw, t_set_eff, night, t_fsp_base, sev, blocked)
+            if cols is None:
+                t_b, t_in, tank, dhw, end_state = self._controller(steps, t_out, t_set_eff, draw_amt, dhw_rate, blocked)
+                t_fsp_base = plant.heating_curve(p, t_b)
+                out = self._physics(steps, dt, t_out, rh, t_b, t_in, tank, dhw, t_set_eff, night, t_fsp_base, sev, blocked)
+            else:
+                self._recompute(cols, steps, dt, t_out, rh, t_set_eff, draw_amt, dhw_rate, night, sev, blocked, out, end_state)
             trips = self._find_trips(steps, out, new_trips)
             if not trips:
                 break
             new_trips.extend(trips)
+            cols = np.array(sorted({d for d, _, _ in trips}))
         self._commit(steps, new_trips, end_state, out)
         err = out["error_code"] = np.zeros((n, D))
         np.copyto(err, code, where=blocked)
@@ -301,6 +311,32 @@ class _Run:
             sv = sv + getattr(sev, fld)
         truth["severity"] = sv
         return Chunk(ts=ts, values=values, fault=list(f.fault_names), fault_active=fault_active, tripped=tripped, truth=truth)
+
+    def _recompute(self, cols, steps, dt, t_out, rh, t_set_eff, draw_amt, dhw_rate, night, sev, blocked, out, end_state):
+        """Controller and physics again for the pumps ``cols`` only, written into ``out`` and ``end_state``.
+
+        Every formula works per pump (per column), so the values are the ones a run over the
+        whole fleet gives.
+        """
+        sub = _Run.__new__(_Run)
+        sub.f, sub.D, sub._buffers = self.f, len(cols), {}
+        sub.p = plant.PumpParams(**{k: v[cols] for k, v in vars(self.p).items()})
+        for name in _CARRIED:
+            setattr(sub, name, getattr(self, name)[cols])
+        sub.lag = None if self.lag is None else self.lag[:, cols]
+        t_out_s, set_s, bl_s = t_out[:, cols], t_set_eff[:, cols], blocked[:, cols]
+        t_b, t_in, tank, dhw, end_s = sub._controller(steps, t_out_s, set_s, draw_amt[:, cols], dhw_rate[cols], bl_s)
+        t_fsp = plant.heating_curve(sub.p, t_b)
+        sev_s = Severity(**{k: (v[:, cols] if np.ndim(v) else v) for k, v in vars(sev).items()})
+        o = sub._physics(steps, dt, t_out_s, rh[:, cols], t_b, t_in, tank, dhw, set_s, night, t_fsp, sev_s, bl_s)
+        for k, v in o.items():
+            if k not in ("carry", "t_outdoor", "blocked"):
+                out[k][:, cols] = v
+        out["blocked"] = blocked
+        for full, part in zip(out["carry"], o["carry"]):
+            full[..., cols] = part
+        for full, part in zip(end_state, end_s):
+            full[cols] = part
 
     # ------------------------------------------------------------- trip state
     def _blocked(self, steps, new_trips):
@@ -383,7 +419,7 @@ class _Run:
         The slow building temperatures step on a 10-minute grid (aligned to absolute steps,
         so chunking does not matter) and hold between; the tank steps every time step.
         """
-        p, dt = self.f.params, self.f.step_seconds
+        p, dt = self.p, self.f.step_seconds
         n, D = t_out.shape
         m = max(1, int(round(600.0 / dt)))
         a_b = 1.0 - np.exp(-m * dt / (10 * 3600.0))
@@ -440,7 +476,7 @@ class _Run:
         on the compressed positions of the running, defrosting or frosting pumps, in blocks small
         enough to stay in cache. The arithmetic per value is the same as on whole arrays.
         """
-        f, p, D = self.f, self.f.params, self.D
+        f, p, D = self.f, self.p, self.D
         ref = f.refrigerant
         n = len(steps)
         q_nom = p.q_nom[None, :]
