@@ -11,9 +11,16 @@ cumulative sums; the refrigerant cycle as array algebra (:mod:`plant`); a
 first-order lag for the thermal inertia of pipes and sensors; protection
 trips found on the result. A trip changes the rest of the chunk for that pump
 (it stops, restarts after a delay, locks out after 3 trips in 60 min), so the
-chunk is recomputed from the same random draws until no new trip appears;
-trips are rare, so this costs little. Random numbers come from separate
-streams per purpose, so values do not depend on the chunk size.
+chunk is recomputed for the pumps with new trips (pumps do not interact) from
+the same random draws until no new trip appears. Random numbers come from
+separate streams per purpose, so values do not depend on the chunk size.
+
+Speed (``bench/sim_speed.py``): the costly formulas (refrigerant cycle, defrost
+cycle, frost growth) are evaluated only at the (step, pump) positions that use
+them, compressed and in cache-sized blocks; large work arrays are kept from
+chunk to chunk; the truth is kept per channel and the sensor model works on
+blocks of time steps. Each value is computed by the same operations in the same
+order as on whole arrays, so the output is bit for bit the same.
 """
 
 from __future__ import annotations
@@ -139,10 +146,14 @@ class Fleet:
 def run_length(cond: np.ndarray, carry: np.ndarray) -> np.ndarray:
     """Consecutive True values ending at each row (axis 0), continuing ``carry`` from before the chunk."""
     n = cond.shape[0]
+    if not cond.any():
+        return np.zeros(cond.shape, np.int64)
     idx = np.arange(1, n + 1)[:, None]
     last_false = np.where(cond, 0, idx)
     np.maximum.accumulate(last_false, axis=0, out=last_false)
-    return idx - last_false + np.where(last_false == 0, carry[None, :], 0)
+    run = idx - last_false
+    np.add(run, carry[None, :], out=run, where=last_false == 0)
+    return run
 
 
 def _e_sat_water(t):
@@ -191,14 +202,14 @@ class _PickedParams:
             setattr(self, k, getattr(p, k)[cols])
 
 
-_ALPHA: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+_ALPHA: dict[float, np.ndarray] = {}
 
 
-def _lag_alpha(dt: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per lagged channel, the step weight 1 - exp(-dt/tau) running and stopped."""
+def _lag_alpha(dt: float) -> np.ndarray:
+    """Per lagged channel (rows), the step weight 1 - exp(-dt/tau) stopped (column 0) and running (column 1)."""
     a = _ALPHA.get(dt)
     if a is None:
-        a = _ALPHA[dt] = (1.0 - np.exp(-dt / (_TAU_ON * 60.0)), 1.0 - np.exp(-dt / (_TAU_OFF * 60.0)))
+        a = _ALPHA[dt] = np.stack([1.0 - np.exp(-dt / (_TAU_OFF * 60.0)), 1.0 - np.exp(-dt / (_TAU_ON * 60.0))], axis=1)
     return a
 
 
@@ -598,19 +609,18 @@ class _Run:
                 d.reshape(-1)[idx] = r[c]
 
         # first-order lag: pipes, sensor wells, pressure equalization
-        alpha_on, alpha_off = _lag_alpha(dt)
-        alpha = self._buffer("alpha", (n, len(_LAGGED), D))
-        alpha[...] = alpha_off[None, :, None]
-        np.copyto(alpha, alpha_on[None, :, None], where=comp_on[:, None, :])
-        x = lag_u[:, 0].copy() if self.lag is None else self.lag.copy()
+        alpha = self._buffer("alpha", (len(_LAGGED), n, D))  # per channel: the stopped or running weight
+        np.take(_lag_alpha(dt), comp_on.view(np.uint8), axis=1, out=alpha)
+        x = lag_u[:, 0].copy() if self.lag is None else self.lag
         tmp = np.empty_like(x)
         sub, mul, add = np.subtract, np.multiply, np.add
         for i in range(n):  # x += alpha * (u - x), the lagged value replacing the target in u
             ui = lag_u[:, i]
             sub(ui, x, tmp)
-            mul(tmp, alpha[i], tmp)
-            add(x, tmp, x)
-            ui[...] = x
+            mul(tmp, alpha[:, i], tmp)
+            add(x, tmp, ui)
+            x = ui
+        x = x.copy()
         out.update(dst)
         flow_v = out["flow_lpm"] = np.zeros((n, D))
         np.copyto(flow_v, v, where=circulating | defrost)
