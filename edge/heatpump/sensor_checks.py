@@ -60,6 +60,7 @@ NOISE_RATIO = 6.0
 JUMPS_FLAGGED = 3  # jumps within about FAST_TAU
 MAX_GAP = 15 * 60.0
 DROPOUT_SHARE = 0.15
+FAST_MAX_WEIGHT = 0.05
 CHECK_NAMES = ("stuck", "noise", "jump", "dropout")
 
 _IDX = np.array([INDEX[c] for c in CHECKED])
@@ -134,7 +135,9 @@ class SensorChecks:
         self.rough_fast[new] = self.rough_slow[new] = d2[new]
         self.rough_since[new] = ts
         old = m & ~new
-        a = 1.0 - math.exp(-dt / FAST_TAU)
+        # the fast average spans half an hour but never fewer than ~40 readings: at a slow
+        # poll, half an hour of heavy-tailed |second differences| is too few to judge by
+        a = min(1.0 - math.exp(-dt / FAST_TAU), FAST_MAX_WEIGHT)
         self.rough_fast[old] += a * (d2[old] - self.rough_fast[old])
         elapsed = ts - self.rough_since
         warm = old & (elapsed < WARMUP_SECONDS)
