@@ -43,7 +43,9 @@ FAULT_INDICATORS: dict[str, tuple[str, ...]] = {
     "refrigerant_leak": ("t_discharge", "p_low"),
     "eev_stuck_closed": ("t_discharge", "p_low"),
     "eev_stuck_open": ("discharge_superheat",),
-    "compressor_wear": ("compressor_a", "t_discharge"),
+    # over-current limits are model specific and inverters cap the current below them:
+    # a worn compressor reaches the discharge limit first
+    "compressor_wear": ("t_discharge",),
     "evaporator_fouling": ("p_low", "t_discharge"),
     "low_water_flow": ("flow_lpm", "p_high", "t_discharge"),
     "condenser_fouling": ("p_high", "t_discharge"),
