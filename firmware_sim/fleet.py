@@ -172,10 +172,25 @@ _PARAM_FIELDS = ("q_nom", "v_nom", "f_max", "eta0", "pf", "i_rated", "eev0", "sh
 def _blocks(mask: np.ndarray, size: int = BLOCK):
     """(flat indices, columns) of the True values of a (n, D) mask, ``size`` at a time."""
     idx = np.flatnonzero(mask)
-    D = mask.shape[1]
+    if not len(idx):
+        return
+    n, D = mask.shape
+    cols = _column_map(n, D).take(idx)  # a gather: cheaper than idx % D
     for b in range(0, len(idx), size):
-        part = idx[b:b + size]
-        yield part, part % D
+        yield idx[b:b + size], cols[b:b + size]
+
+
+_COLMAP: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _column_map(n: int, D: int) -> np.ndarray:
+    """The column of each flat position of an (n, D) array."""
+    m = _COLMAP.get((n, D))
+    if m is None:
+        if len(_COLMAP) > 8:
+            _COLMAP.clear()
+        m = _COLMAP[(n, D)] = np.tile(np.arange(D), n)
+    return m
 
 
 class _Picker:
@@ -353,7 +368,6 @@ class _Run:
     def _blocked(self, steps, new_trips):
         """Blocked mask and error code from the carried trip state plus this chunk's new trips."""
         n, D = len(steps), self.D
-        until = np.broadcast_to(self.blocked_until, (n, D)).copy()
         blocked = steps[:, None] < self.blocked_until[None, :]
         code = np.broadcast_to(self.block_code, (n, D)).copy()
         lock_rows = np.broadcast_to(self.lockout, (n, D)).copy()
@@ -368,7 +382,6 @@ class _Run:
             code[i:i + restart, d] = kc
             if _locks(recent[d], s, self.f.step_seconds):
                 lock_rows[i:, d] = True
-        del until
         blocked |= lock_rows
         code = np.where(lock_rows, ERROR_LOCKOUT, code)
         return blocked, code, lock_rows
