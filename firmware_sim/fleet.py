@@ -395,7 +395,7 @@ class _Run:
         dis = out["t_discharge"] > plant.DISCHARGE_TRIP_C
         oc = out["compressor_a"] > p.i_trip[None, :]
         fs = out["flow_lpm"] < p.v_min[None, :]
-        lp = out["lp_run"] * dt >= LP_HOLD_S
+        lp = (out["lp_run"] * dt >= LP_HOLD_S) | (~out["defrost_b"] & (out["p_low"] < plant.LP_INSTANT_BAR[ref]))
         fb = out["fb_run"] * dt >= FLOODBACK_HOLD_S
         conds = (hp, dis, oc, fs, lp, fb)
         any_trip = run & (hp | dis | oc | fs | lp | fb)

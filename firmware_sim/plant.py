@@ -41,6 +41,10 @@ HEATING_LIMIT_C = 17.0
 # protection limits per refrigerant: high pressure switch (bar abs), low pressure (bar abs, held 10 min)
 HP_TRIP_BAR = {"R32": 41.0, "R290": 22.5}
 LP_TRIP_BAR = {"R32": 1.0, "R290": 0.6}
+LP_INSTANT_BAR = {"R32": 0.5, "R290": 0.3}  # the switch opens at once below this (HEATPUMP.md: 0.05 MPa)
+# an iced, fouled coil with a weak fan still passes some air: the evaporating temperature
+# falls to where the low pressure switch opens, not to -100 degC (unbounded, it did)
+AIR_FLOOR = 0.1
 DISCHARGE_TRIP_C = 115.0
 FLOODBACK_DSH_K = 3.0  # discharge superheat below this for 5 min = liquid reaching the compressor
 DESIGN_OUTDOOR_C = {"stockholm": -18.0, "oslo": -20.0, "milan": -5.0}
@@ -230,7 +234,7 @@ def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_targe
     rpm_cmd = fan_rel(q_rel)
     fan_health = 1.0 - 0.3 * np.minimum(sev.evap, 1.5)
     ice = 0.8 * np.clip((sev.evap - 0.5) / 0.5, 0.0, 1.6) ** 2 * (0.6 + 0.4 * frost_phase)
-    air = fan_health * (1.0 - 0.35 * np.minimum(sev.evap, 1.5)) * np.maximum(1.0 - ice, 0.08)
+    air = np.maximum(fan_health * (1.0 - 0.35 * np.minimum(sev.evap, 1.5)) * (1.0 - ice), AIR_FLOOR)
     d_evap = evap_approach(q_rel, rpm_cmd) / air * (1.0 + 0.35 * frost_phase)
     starve = 22.0 * (np.maximum(sev.leak - 0.1, 0.0) / 0.9) ** 1.5 + 22.0 * (np.maximum(sev.eev_closed - 0.45, 0.0) / 0.55) ** 1.5
     flood = 0.5 * np.minimum(sev.eev_open, 1.2) * d_evap
