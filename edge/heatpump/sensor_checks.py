@@ -10,7 +10,9 @@ numpy operations on a Pi.
            channel (which must move when this one should) moved clearly;
 - noise:   roughness (the second difference, blind to ramps) averaged over
            half an hour is NOISE_RATIO x the channel's own normal roughness
-           and above an absolute floor no healthy sensor of its kind reaches;
+           and above an absolute floor no healthy sensor of its kind reaches
+           (only at polls of NOISE_MAX_STEP or faster: at a 5-minute poll the
+           process itself is that rough);
 - jump:    several single-step jumps no sensor of a running pump makes,
            within half an hour (one jump may be a real event);
 - dropout: more than DROPOUT_SHARE of the last half hour's readings missing
@@ -61,6 +63,9 @@ JUMPS_FLAGGED = 3  # jumps within about FAST_TAU
 MAX_GAP = 15 * 60.0
 DROPOUT_SHARE = 0.15
 FAST_MAX_WEIGHT = 0.05
+# the noise check reads second differences of consecutive readings; polled slower than
+# this, they measure the process (compressor modulation, DHW cycles), not the sensor
+NOISE_MAX_STEP = 180.0
 CHECK_NAMES = ("stuck", "noise", "jump", "dropout")
 
 _IDX = np.array([INDEX[c] for c in CHECKED])
@@ -117,7 +122,7 @@ class SensorChecks:
         smooth = usable & ~jump
         d2 = np.abs(step - self.prev_step)
         rough = smooth & ~np.isnan(d2)
-        if rough.any():
+        if rough.any() and dt <= NOISE_MAX_STEP:
             self._roughness(ts, d2, rough, dt)
         self.prev_step = np.where(smooth, step, np.nan)
         self.value = np.where(valid, v, self.value)
