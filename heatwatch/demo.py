@@ -32,10 +32,10 @@ from rich.table import Table
 DAY = 86400.0
 
 
-def _start_broker(console: Console):
+def _start_broker(console: Console, which: str = "auto"):
     from heatwatch.services import EmbeddedBroker, Mosquitto, mosquitto_binary
 
-    if mosquitto_binary():
+    if which == "mosquitto" or (which == "auto" and mosquitto_binary()):
         broker = Mosquitto().start()
         console.print(f"broker: Mosquitto on {broker.url} (MQTT 5)")
     else:
@@ -111,6 +111,7 @@ def demo(
     minutes: float = typer.Option(2.0, help="stop on its own after this many minutes"),
     scenario: str = typer.Option("demo", help="built-in scenario name or a YAML path"),
     speed: float = typer.Option(4000.0, help="simulated seconds per wall-clock second"),
+    broker_kind: str = typer.Option("auto", "--broker", help="auto (Mosquitto when installed), mosquitto, or embedded (amqtt)"),
 ) -> None:
     """Run the whole chain on embedded defaults and show each pump's health live."""
     from edge.agent import EdgeAgent
@@ -131,7 +132,10 @@ def demo(
     fleet = Fleet(scen)
     devices = fleet.devices
     work = Path(tempfile.mkdtemp(prefix="heatwatch-demo-"))
-    broker = _start_broker(console)
+    if broker_kind not in ("auto", "mosquitto", "embedded"):
+        console.print(f"[red]--broker {broker_kind!r}:[/] use auto, mosquitto or embedded")
+        raise typer.Exit(2)
+    broker = _start_broker(console, broker_kind)
     pty = None
     if shutil.which("socat"):
         pty = PtyPair().start()
