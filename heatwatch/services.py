@@ -28,6 +28,18 @@ def mosquitto_binary() -> str | None:
     )
 
 
+def terminate(proc: subprocess.Popen | None, timeout: float = 5.0) -> None:
+    """Stop a child service: SIGTERM, then SIGKILL if it does not go within ``timeout``."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @dataclass
 class Mosquitto:
     """A private Mosquitto broker on 127.0.0.1:<free port>. ``stop()``/``start()``
@@ -67,13 +79,7 @@ class Mosquitto:
         raise RuntimeError("mosquitto did not start listening in time")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.proc = None
 
 
@@ -115,12 +121,7 @@ class PtyPair:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        terminate(self.proc)
         self.proc = None
 
 
@@ -166,10 +167,5 @@ class EmbeddedBroker:
         raise RuntimeError("the embedded amqtt broker did not start")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        terminate(self.proc)
         self.proc = None

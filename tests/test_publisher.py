@@ -23,7 +23,7 @@ from edge.ha_discovery import HADiscoveryConfig, on_connect_hook
 from edge.outbox import Outbox
 from edge.publisher import Publisher, PublisherConfig
 from heatwatch.contract import agent_topic, parse_agent_message
-from heatwatch.services import Mosquitto, free_port
+from heatwatch.services import Mosquitto
 
 REPO = Path(__file__).resolve().parents[1]
 AS_ROOT = "user root\n" if os.geteuid() == 0 else ""  # mosquitto drops to 'mosquitto' and loses the workdir
@@ -148,24 +148,12 @@ def test_long_outage_replays_everything_events_first_in_order(tmp_path):
     assert pub.counters.disconnects >= 1 and pub.counters.connects >= 2
 
 
-AMQTT = textwrap.dedent("""
-    import asyncio, sys
-    from amqtt.broker import Broker
-    async def main():
-        b = Broker({"listeners": {"default": {"type": "tcp", "bind": "127.0.0.1:" + sys.argv[1]}},
-                    "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}}})
-        await b.start()
-        print("ready", flush=True)
-        await asyncio.Event().wait()
-    asyncio.run(main())
-""")
-
-
 def test_falls_back_to_mqtt_311_when_the_broker_refuses_v5(tmp_path):
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", AMQTT, str(port)], stdout=subprocess.PIPE, text=True)
+    from heatwatch.services import EmbeddedBroker
+
+    broker = EmbeddedBroker().start()  # amqtt: MQTT 3.1.1 only
+    port = broker.port
     try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         sub = Subscriber(port, "heatwatch/#", "gw-311", protocol=mqtt.MQTTv311)
         ob = Outbox(tmp_path / "o.db")
         for i in range(50):
@@ -185,8 +173,7 @@ def test_falls_back_to_mqtt_311_when_the_broker_refuses_v5(tmp_path):
         seqs = {json.loads(m.payload)["seq"] for m in sub.messages() if m.topic.endswith("telemetry")}
         assert seqs == set(range(50))
     finally:
-        proc.kill()
-        proc.wait()
+        broker.stop()
 
 
 AGENT = textwrap.dedent("""
