@@ -73,7 +73,20 @@ class PumpPipeline:
         return result, self._after(result, values)
 
     def process_batch(self, ts: np.ndarray, X: np.ndarray) -> tuple[list[HeatPumpResult], list[dict[str, Any]]]:
-        """Many readings at once (replay): the detector runs vectorized, rules per row."""
+        """Many readings at once (replay): the detector runs vectorized, rules per row.
+
+        Rows whose time is not later than every row before are refused and counted, as in process().
+        """
+        ts, X = np.asarray(ts, dtype=float), np.asarray(X, dtype=float)
+        before = np.fmax.accumulate(np.concatenate([[self._last_ts], ts[:-1]]))
+        finite = np.isfinite(ts)
+        ok = finite & (ts > before)
+        if not ok.all():
+            self.rejected["bad_timestamp"] += int((~finite).sum())
+            self.rejected["clock_not_advancing"] += int((finite & ~ok).sum())
+            ts, X = ts[ok], X[ok]
+        if len(ts):
+            self._last_ts = float(ts[-1])
         results = self.detector.score(ts, X)
         events: list[dict[str, Any]] = []
         for i, r in enumerate(results):

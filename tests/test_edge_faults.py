@@ -259,3 +259,20 @@ def test_slow_poll_does_not_turn_process_variation_into_sensor_noise(tmp_path: P
             raised += [(pipe.device, e["fault"]) for e in evs if e["kind"] in ("sensor_fault", "fault")]
     assert all(p.detector.ready for p in pipes)
     assert raised == []
+
+
+def test_replayed_rows_out_of_time_order_are_refused_and_counted() -> None:
+    fleet = Fleet(load_scenario("demo"))
+    chunk = next(iter(fleet.chunks(steps=600)))
+    ts, X = chunk.ts.copy(), chunk.values[:, 0, :]
+    ts[100] = ts[50]  # a clock set back
+    ts[200] = np.nan
+    ts[300] = ts[299]  # the same reading twice
+    pipe = PumpPipeline(device="hp-000")
+    results, _ = pipe.process_batch(ts, X)
+    assert len(results) == len(ts) - 3
+    assert pipe.rejected == {"clock_not_advancing": 2, "bad_timestamp": 1}
+    streamed = PumpPipeline(device="hp-000")
+    for t, x in zip(ts, X):
+        streamed.process(float(t), x)
+    assert streamed.rejected == pipe.rejected
