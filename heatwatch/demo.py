@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -118,7 +119,7 @@ def demo(
     from edge.config import AgentConfig, BrokerConfig, DetectorSection, OutboxConfig, SourceConfig
     from firmware_sim.fleet import Fleet
     from firmware_sim.scenario import ScenarioError, load_scenario
-    from heatwatch.services import PtyPair
+    from heatwatch.services import PtyPair, terminate
 
     logging.basicConfig(level=logging.ERROR)
     for noisy in ("pymodbus", "paho", "amqtt", "edge", "transitions"):
@@ -135,65 +136,70 @@ def demo(
     if broker_kind not in ("auto", "mosquitto", "embedded"):
         console.print(f"[red]--broker {broker_kind!r}:[/] use auto, mosquitto or embedded")
         raise typer.Exit(2)
-    broker = _start_broker(console, broker_kind)
-    pty = None
-    if shutil.which("socat"):
-        pty = PtyPair().start()
-        console.print(f"serial line: {pty.a} (pump side) <-> {pty.b} (agent side), Modbus RTU 115200 8N1")
-    else:
-        console.print("socat not installed: every pump talks MQTT")
-    cmd = [sys.executable, "-m", "heatwatch.cli", "sim", "run", scenario, "--mqtt", broker.url,
-           "--speed", str(speed)]
-    if pty:
-        cmd += ["--serial", pty.a, "--baud", "115200"]
-    sim_log = open(work / "sim.log", "w")
-    sim = subprocess.Popen(cmd, stdout=sim_log, stderr=subprocess.STDOUT)
-    console.print(f"simulator: {len(devices)} pumps, scenario {scen.name!r}, {speed:.0f}x real time "
-                  f"(log {work / 'sim.log'})")
-    # the demo learns for half a simulated day instead of a week: it has only days to show
-    step = fleet.step_seconds
-    agents, links = [], {}
-    for i, dev in enumerate(devices):
-        serial = pty is not None and i == 0
-        source = (SourceConfig(kind="modbus", port=pty.b, baudrate=115200, slave_id=1,
-                               poll_interval=step / speed, timeout=0.2, use_pump_clock=True)
-                  if serial else SourceConfig(kind="mqtt", url=broker.url))
-        links[dev] = "Modbus RTU" if serial else "MQTT"
-        cfg = AgentConfig(device=dev, source=source, broker=BrokerConfig(url=broker.url),
-                          outbox=OutboxConfig(path=str(work / f"outbox-{dev}.db")),
-                          detector=DetectorSection(commissioning_days=0.5))
-        agent = EdgeAgent(cfg)
-        agent.pipeline.detector.config.min_training_rows = 240
-        agents.append(agent)
-    watch = _BrokerWatch(broker.url)
+    # Ctrl-C (or a service manager's SIGTERM) at any moment, even during start-up, only asks
+    # the demo to stop; everything started so far is stopped in the finally below
     stop = threading.Event()
-    threads = [threading.Thread(target=a.run, args=(stop,), daemon=True, name=f"agent-{a.cfg.device}")
-               for a in agents]
-    for th in threads:
-        th.start()
-    deadline = time.monotonic() + minutes * 60.0
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    broker = pty = sim = watch = None
+    sim_log = open(work / "sim.log", "w")
+    agents: list = []
+    threads: list[threading.Thread] = []
+    links: dict[str, str] = {}
     try:
+        broker = _start_broker(console, broker_kind)
+        if shutil.which("socat"):
+            pty = PtyPair().start()
+            console.print(f"serial line: {pty.a} (pump side) <-> {pty.b} (agent side), Modbus RTU 115200 8N1")
+        else:
+            console.print("socat not installed: every pump talks MQTT")
+        cmd = [sys.executable, "-m", "heatwatch.cli", "sim", "run", scenario, "--mqtt", broker.url,
+               "--speed", str(speed)]
+        if pty:
+            cmd += ["--serial", pty.a, "--baud", "115200"]
+        sim = subprocess.Popen(cmd, stdout=sim_log, stderr=subprocess.STDOUT, start_new_session=True)
+        console.print(f"simulator: {len(devices)} pumps, scenario {scen.name!r}, {speed:.0f}x real time "
+                      f"(log {work / 'sim.log'})")
+        # the demo learns for half a simulated day instead of a week: it has only days to show
+        step = fleet.step_seconds
+        for i, dev in enumerate(devices):
+            serial = pty is not None and i == 0
+            source = (SourceConfig(kind="modbus", port=pty.b, baudrate=115200, slave_id=1,
+                                   poll_interval=step / speed, timeout=0.2, use_pump_clock=True)
+                      if serial else SourceConfig(kind="mqtt", url=broker.url))
+            links[dev] = "Modbus RTU" if serial else "MQTT"
+            cfg = AgentConfig(device=dev, source=source, broker=BrokerConfig(url=broker.url),
+                              outbox=OutboxConfig(path=str(work / f"outbox-{dev}.db")),
+                              detector=DetectorSection(commissioning_days=0.5))
+            agent = EdgeAgent(cfg)
+            agent.pipeline.detector.config.min_training_rows = 240
+            agents.append(agent)
+        watch = _BrokerWatch(broker.url)
+        threads = [threading.Thread(target=a.run, args=(stop,), daemon=True, name=f"agent-{a.cfg.device}")
+                   for a in agents]
+        for th in threads:
+            th.start()
+        deadline = time.monotonic() + minutes * 60.0
         with Live(_table(agents, links, watch), console=console, refresh_per_second=4) as live:
-            while time.monotonic() < deadline and sim.poll() is None:
-                time.sleep(0.25)
+            while not stop.is_set() and time.monotonic() < deadline and sim.poll() is None:
+                stop.wait(0.25)
                 live.update(_table(agents, links, watch))
-    except KeyboardInterrupt:
-        console.print("stopping ...")
+        if stop.is_set():
+            console.print("stopping ...")
     finally:
         stop.set()
-        sim.terminate()
-        try:
-            sim.wait(10)
-        except subprocess.TimeoutExpired:
-            sim.kill()
+        terminate(sim, timeout=10)
         for th in threads:
             th.join(10)
-        watch.stop()
-        broker.stop()
+        if watch:
+            watch.stop()
+        if broker:
+            broker.stop()
         if pty:
             pty.stop()
         sim_log.close()
-    _summary(console, agents, watch)
+    if watch:
+        _summary(console, agents, watch)
 
 
 def _summary(console: Console, agents, watch: _BrokerWatch) -> None:

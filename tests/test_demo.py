@@ -17,9 +17,16 @@ def test_demo_runs_the_chain_on_the_embedded_broker_and_stops_on_ctrl_c() -> Non
         [sys.executable, "-m", "heatwatch.cli", "demo", "--minutes", "5", "--broker", "embedded"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    time.sleep(25)  # broker, pty, simulator and four agents up, a few simulated hours through
+    assert proc.stdout is not None
+    head = []
+    for line in proc.stdout:  # broker, serial line, then the simulator is up
+        head.append(line)
+        if line.startswith("simulator:"):
+            break
+    time.sleep(20)  # four agents up, a few simulated hours through
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
+    out = "".join(head) + out
     assert proc.returncode == 0, out[-3000:]
     assert "Traceback" not in out
     assert "embedded amqtt" in out and "Modbus RTU" in out
