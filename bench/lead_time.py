@@ -82,6 +82,8 @@ def main(names: list[str], stride: int = 1) -> None:
         table.add_column(col)
     detected = missed = wrong = false_pump = false_sensor = 0
     leads: list[float] = []
+    first_estimates: list[tuple[float, float, float, float]] = []  # predicted, lower, upper, actual (days)
+    all_estimates: list[tuple[float, float, float, float]] = []
     t0 = time.perf_counter()
     for name in names:
         for o in run_scenario(name, step_stride=stride):
@@ -91,6 +93,10 @@ def main(names: list[str], stride: int = 1) -> None:
             first_ev = next((e for e in o.events if e["kind"] == "fault" and e["fault"] == o.fault
                              and e.get("prognosis")), None)
             if first_ev and o.trip_ts:
+                first_estimates.append(_estimate(first_ev, o.trip_ts))
+                all_estimates += [_estimate(e, o.trip_ts) for e in o.events
+                                  if e["kind"] in ("fault", "fault_update") and e["fault"] == o.fault
+                                  and e.get("prognosis") and e["ts"] < o.trip_ts]
                 p = first_ev["prognosis"]
                 prog = (f"{(p['predicted_trip_ts'] - first_ev['ts']) / DAY:.1f} "
                         f"({(o.trip_ts - first_ev['ts']) / DAY:.1f})")
@@ -118,6 +124,27 @@ def main(names: list[str], stride: int = 1) -> None:
         f"lead time before trip: mean {np.mean(leads) if leads else float('nan'):.1f} d, "
         f"min {min(leads) if leads else float('nan'):.1f} d; ran in {time.perf_counter() - t0:.0f} s"
     )
+    for label, est in (("first prognosis at raise", first_estimates), ("every prognosis issued", all_estimates)):
+        console.print(f"{label}: {_prognosis_quality(est)}")
+
+
+def _estimate(ev: dict, trip_ts: float) -> tuple[float, float, float, float]:
+    p, now = ev["prognosis"], ev["ts"]
+    return ((p["predicted_trip_ts"] - now) / DAY, (p["lower_ts"] - now) / DAY,
+            (p["upper_ts"] - now) / DAY, (trip_ts - now) / DAY)
+
+
+def _prognosis_quality(est: list[tuple[float, float, float, float]]) -> str:
+    """How well predicted trip dates matched: log error, interval coverage, too-late share."""
+    if not est:
+        return "none issued"
+    a = np.array(est)
+    pred, lo, hi, actual = (np.maximum(c, 0.04) for c in a.T)  # an hour floor: log of 0
+    log2err = np.abs(np.log2(pred / actual))
+    return (f"n={len(a)}, median predicted/actual {np.median(pred / actual):.2f}, "
+            f"within a factor 2: {np.mean(log2err <= 1):.0%}, "
+            f"interval holds the trip: {np.mean((lo <= actual) & (actual <= hi)):.0%}, "
+            f"too late (earliest after the trip): {np.mean(lo > actual):.0%}")
 
 
 if __name__ == "__main__":
