@@ -7,7 +7,8 @@ from the first hour. Vectorized over channels: one reading costs a few dozen
 numpy operations on a Pi.
 
 - stuck:   the value has not changed for STUCK_SECONDS while a related
-           channel (which must move when this one should) moved clearly;
+           channel (which must move when this one should) moved clearly
+           over steady running readings;
 - noise:   roughness (the second difference, blind to ramps) averaged over
            half an hour is NOISE_RATIO x the channel's own normal roughness
            and above an absolute floor no healthy sensor of its kind reaches
@@ -109,7 +110,9 @@ class SensorChecks:
         self.same_since[reset] = ts
         self.rel_min[reset] = np.inf
         self.rel_max[reset] = -np.inf
-        rel_ok = valid & ~np.isnan(rel)
+        # only running, steady readings show the relation: a cycling compressor swings
+        # p_high by bars while the liquid line, sitting in the warm condenser, keeps its value
+        rel_ok = valid & ~np.isnan(rel) & steady
         self.rel_min[rel_ok] = np.minimum(self.rel_min[rel_ok], rel[rel_ok])
         self.rel_max[rel_ok] = np.maximum(self.rel_max[rel_ok], rel[rel_ok])
         stuck = valid & (ts - self.same_since >= STUCK_SECONDS) & (self.rel_max - self.rel_min >= _REL_MOVE)
