@@ -8,7 +8,7 @@ numpy operations on a Pi.
 
 - stuck:   the value has not changed for STUCK_SECONDS while a related
            channel (which must move when this one should) moved clearly
-           over steady running readings;
+           (for the condenser-side thermistors: over steady running readings);
 - noise:   roughness (the second difference, blind to ramps) averaged over
            half an hour is NOISE_RATIO x the channel's own normal roughness
            and above an absolute floor no healthy sensor of its kind reaches
@@ -45,6 +45,10 @@ RELATED: dict[str, tuple[str, float]] = {
     "eev_pct": ("compressor_hz", 25.0),
 }
 CHECKED: tuple[str, ...] = tuple(RELATED)
+# relations that hold only while the compressor runs steadily: the condenser-side
+# thermistors sit in the water-warmed plate exchanger, so when a cycling compressor
+# stops, p_high falls by bars while they keep the water's temperature
+RUNNING_ONLY = frozenset({"t_cond", "t_liquid"})
 # a single-step change no sensor of a steadily running pump makes
 JUMP = {"t_outdoor": 8.0, "t_flow": 15.0, "t_return": 15.0, "t_discharge": 30.0, "t_suction": 20.0,
         "t_evap": 20.0, "t_cond": 15.0, "t_liquid": 15.0, "p_high": 10.0, "p_low": 5.0,
@@ -72,6 +76,7 @@ CHECK_NAMES = ("stuck", "noise", "jump", "dropout")
 _IDX = np.array([INDEX[c] for c in CHECKED])
 _REL_IDX = np.array([INDEX[RELATED[c][0]] for c in CHECKED])
 _REL_MOVE = np.array([RELATED[c][1] for c in CHECKED])
+_RUNNING_ONLY = np.array([c in RUNNING_ONLY for c in CHECKED])
 _JUMP = np.array([JUMP[c] for c in CHECKED])
 _FLOOR = np.array([NOISE_FLOOR[c] for c in CHECKED])
 
@@ -110,9 +115,7 @@ class SensorChecks:
         self.same_since[reset] = ts
         self.rel_min[reset] = np.inf
         self.rel_max[reset] = -np.inf
-        # only running, steady readings show the relation: a cycling compressor swings
-        # p_high by bars while the liquid line, sitting in the warm condenser, keeps its value
-        rel_ok = valid & ~np.isnan(rel) & steady
+        rel_ok = valid & ~np.isnan(rel) & (steady | ~_RUNNING_ONLY)
         self.rel_min[rel_ok] = np.minimum(self.rel_min[rel_ok], rel[rel_ok])
         self.rel_max[rel_ok] = np.maximum(self.rel_max[rel_ok], rel[rel_ok])
         stuck = valid & (ts - self.same_since >= STUCK_SECONDS) & (self.rel_max - self.rel_min >= _REL_MOVE)
