@@ -1,11 +1,24 @@
 """Prognosis: when will this pump trip, with an interval.
 
 For a diagnosed fault, each indicator channel tied to the trip it leads to
-(HEATPUMP.md "Protection trips") is followed as a persistent shift sampled
-hourly. The shift's trend (least squares over the recent days) is extended
-until it has eaten the margin between the worst reading of the last days and
-the trip threshold. The interval comes from the slope's standard error,
-widened for the hourly samples' autocorrelation.
+(HEATPUMP.md "Protection trips") is followed hour by hour: the mean residual
+(observed minus the healthy model's expectation) and the worst reading. Two
+degradation models are fitted to the recent days and extended until they
+have eaten the margin between the worst reading of the last days and the trip
+threshold:
+
+- linear: a steady drift, the faster of the residual's trend and the trend of
+  the daily worst reading (a fault often weighs most on the worst day: a leak
+  heats the discharge most on cold nights);
+- exponential: a fault that feeds itself (ice insulates the coil so more ice
+  forms), least squares on the log of the residual: the standard exponential
+  degradation model of prognostics, used only when it clearly fits better.
+
+A linear extension alone of a fault that accelerates promises weeks where
+days are left, the dangerous error for a dispatcher. The date is the earlier
+of the two; the interval spans both, each widened by its standard error
+(inflated for the hourly samples' autocorrelation) and, for the earliest
+date, by the day-to-day spread of the worst reading.
 """
 
 from __future__ import annotations
@@ -54,7 +67,7 @@ _IDX = {n: i for i, n in enumerate(TARGET_NAMES)}
 
 
 class PrognosisTracker:
-    """Hourly history of shifts and worst readings; predicts trip times on demand."""
+    """Hourly mean residuals and worst readings; predicts trip times on demand."""
 
     def __init__(self, limits: dict[str, TripLimit] | None = None, history_days: float = 30.0,
                  fit_days: float = 5.0, autocorr_seconds: float = 12 * HOUR):
@@ -64,23 +77,34 @@ class PrognosisTracker:
         self._hours: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = deque(maxlen=int(history_days * 24))
         self._bucket = -1
         self._hi = self._lo = None
+        self._sum = self._n = None
 
     def set_flow_limit(self, healthy_flow_lpm: float, fraction: float = 0.5) -> None:
         """The flow switch opens at a fraction of the flow the pump was commissioned with."""
         if math.isfinite(healthy_flow_lpm) and healthy_flow_lpm > 0:
             self.limits["flow_lpm"] = TripLimit("flow_lpm", "down", fraction * healthy_flow_lpm)
 
-    def update(self, ts: float, shift: np.ndarray, observed: np.ndarray) -> None:
-        """Per steady reading: the shift vector and the raw target values."""
+    def update(self, ts: float, residual: np.ndarray, observed: np.ndarray) -> None:
+        """Per steady reading: the residual vector and the raw target values."""
         b = int(ts // HOUR)
         if b != self._bucket:
-            if self._bucket >= 0 and self._hi is not None:
-                self._hours.append((self._bucket * HOUR, self._last_shift.copy(), self._hi, self._lo))
-            self._bucket, self._hi, self._lo = b, observed.copy(), observed.copy()
+            self._close_hour()
+            self._bucket = b
+            self._sum = np.zeros_like(residual, dtype=float)
+            self._n = np.zeros_like(residual, dtype=float)
+            self._hi, self._lo = observed.copy(), observed.copy()
         else:
             self._hi = np.fmax(self._hi, observed)
             self._lo = np.fmin(self._lo, observed)
-        self._last_shift = shift
+        ok = ~np.isnan(residual)
+        self._sum[ok] += residual[ok]
+        self._n[ok] += 1.0
+
+    def _close_hour(self) -> None:
+        if self._bucket >= 0 and self._hi is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = np.where(self._n > 0, self._sum / self._n, np.nan)
+            self._hours.append((self._bucket * HOUR, mean, self._hi, self._lo))
 
     def predict(self, fault: str, now: float) -> Prognosis | None:
         best: Prognosis | None = None
@@ -108,27 +132,92 @@ class PrognosisTracker:
         if not len(worst):
             return None
         margin = sign * (limit.threshold - (worst.max() if sign > 0 else worst.min()))
-        slope, se = _trend(t, s, sign, self.inflate)
-        # the trip comes on the worst day, and a fault often weighs most there (a leak heats
-        # the discharge most on cold nights): the daily worst reading may approach faster
-        # than the average shift. Of the two estimates, the faster one sets the date.
-        day_t, day_worst = _daily_worst(rows, j, sign)
-        if len(day_t) >= 3:
-            slope_w, se_w = _trend(day_t, day_worst, sign, 1.0)
-            if slope_w > slope:
-                slope, se = slope_w, se_w
-        if slope <= 0 or margin <= 0:
-            if margin <= 0:  # already at the limit on its worst hour
-                return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now,
-                                 lower_ts=now, upper_ts=now + DAY)
+        if margin <= 0:  # already at the limit on its worst hour
+            return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now,
+                             lower_ts=now, upper_ts=now + DAY)
+        estimates = [e for e in (_linear_days(t, sign * s, rows, j, sign, margin, self.inflate),
+                                 _exponential_days(t, sign * s, now, margin, self.inflate)) if e]
+        if not estimates:
             return None
-        days = margin / slope
-        fast, slow = slope + 2 * se, slope - 2 * se
-        lower = margin / fast
-        upper = margin / slow if slow > 0 else 365.0
         cap = 365.0
-        return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + min(days, cap) * DAY,
-                         lower_ts=now + min(lower, cap) * DAY, upper_ts=now + min(upper, cap) * DAY)
+        days = min(min(e[0] for e in estimates), cap)
+        lower = min(min(e[1] for e in estimates), days)
+        upper = min(max(e[2] for e in estimates), cap)
+        return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + days * DAY,
+                         lower_ts=now + lower * DAY, upper_ts=now + max(upper, days) * DAY)
+
+
+Estimate = tuple[float, float, float]  # days to trip: expected, earliest, latest
+
+
+def _linear_days(t: np.ndarray, y: np.ndarray, rows: list, j: int, sign: float, margin: float,
+                 inflate: float) -> Estimate | None:
+    """A steady drift: the faster of the hourly residual's trend and the daily worst reading's.
+
+    The trip comes on the first day whose worst reading crosses the limit, not when the
+    trend does: the earliest date allows for the day-to-day spread of the worst reading
+    around its trend (two standard deviations of margin may go on one bad day).
+    """
+    slope, se = _trend(t, y, 1.0, inflate)
+    day_t, day_worst = _daily_worst(rows, j, sign)
+    spread = 0.0
+    if len(day_t) >= 3:
+        slope_w, se_w = _trend(day_t, day_worst, 1.0, 1.0)
+        if slope_w > slope:
+            slope, se = slope_w, se_w
+        dc = (day_t - day_t.mean()) / DAY
+        resid = day_worst - day_worst.mean() - slope_w * dc
+        spread = math.sqrt(float((resid ** 2).sum()) / max(len(resid) - 2, 1))
+    if slope <= 0:
+        return None
+    fast, slow = slope + 2 * se, slope - 2 * se
+    return margin / slope, max(margin - 2 * spread, 0.0) / fast, (margin / slow if slow > 0 else math.inf)
+
+
+def _exponential_days(t: np.ndarray, y: np.ndarray, now: float, margin: float,
+                      inflate: float) -> Estimate | None:
+    """A self-feeding fault: y = y0 * exp(c t), when it clearly explains ``y`` better than a line.
+
+    ``y`` is the residual toward the trip; the trip comes when it has grown by ``margin``:
+    y_now * exp(c d) = y_now + margin, so d = ln(1 + margin / y_now) / c. The fit is least
+    squares on log y weighted by y squared (the small, noise-dominated early residuals
+    would otherwise fake a steep growth), accepted only when c is clearly positive and the
+    curve leaves less squared error than a straight line over the same hours.
+    """
+    pos = y > 0
+    if pos.sum() < 24 or pos.mean() < 0.8:  # mostly on the healthy side: no growth to fit
+        return None
+    tp, yp = t[pos], y[pos]
+    w = yp * yp
+    c, se, a, t0 = _weighted_trend(tp, np.log(yp), w, inflate)
+    if not (c - 2 * se > 0):
+        return None
+    curve = np.exp(a + c * (tp - t0) / DAY)
+    line_slope, _ = _trend(tp, yp, 1.0, 1.0)
+    line = yp.mean() + line_slope * (tp - tp.mean()) / DAY
+    if ((yp - curve) ** 2).sum() >= ((yp - line) ** 2).sum():
+        return None
+    y_now = math.exp(a + c * (now - t0) / DAY)
+    grow = math.log1p(margin / y_now)
+    return grow / c, grow / (c + 2 * se), grow / (c - 2 * se)
+
+
+def _weighted_trend(t: np.ndarray, v: np.ndarray, w: np.ndarray, inflate: float
+                    ) -> tuple[float, float, float, float]:
+    """Weighted least squares v = a + c (t - t0)/DAY: slope c, its standard error, a, t0."""
+    wsum = float(w.sum())
+    t0 = float((w * t).sum() / wsum)
+    v0 = float((w * v).sum() / wsum)
+    tc = (t - t0) / DAY
+    ss = float((w * tc * tc).sum())
+    if ss <= 0:
+        return 0.0, math.inf, v0, t0
+    c = float((w * tc * (v - v0)).sum() / ss)
+    resid = v - v0 - c * tc
+    n_eff = wsum * wsum / float((w * w).sum())  # Kish effective sample size
+    var = float((w * resid * resid).sum() / wsum) * n_eff / max(n_eff - 2, 1)
+    se = math.sqrt(var / (ss / wsum) / n_eff) * inflate
+    return c, se, v0, t0
 
 
 def _trend(t: np.ndarray, s: np.ndarray, sign: float, inflate: float) -> tuple[float, float]:
@@ -144,7 +233,7 @@ def _trend(t: np.ndarray, s: np.ndarray, sign: float, inflate: float) -> tuple[f
 
 
 def _daily_worst(rows: list, j: int, sign: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per whole day in ``rows``: the reading closest to the trip (max for "up", min for "down")."""
+    """Per whole day in ``rows``: the reading closest to the trip, signed so that up is toward it."""
     days: dict[int, float] = {}
     for h in rows:
         v = h[2][j] if sign > 0 else h[3][j]
@@ -154,5 +243,5 @@ def _daily_worst(rows: list, j: int, sign: float) -> tuple[np.ndarray, np.ndarra
         days[d] = v if d not in days else (max(days[d], v) if sign > 0 else min(days[d], v))
     if len(days) < 2:
         return np.array([]), np.array([])
-    keys = sorted(days)[1:]  # the first day of the window is partial
-    return np.array([(k + 0.5) * DAY for k in keys]), np.array([days[k] for k in keys])
+    keys = sorted(days)[1:]
+    return np.array([(k + 0.5) * DAY for k in keys]), sign * np.array([days[k] for k in keys])
