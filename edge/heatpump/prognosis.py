@@ -158,16 +158,13 @@ def _linear_days(t: np.ndarray, y: np.ndarray, rows: list, j: int, sign: float, 
     trend does: the earliest date allows for the day-to-day spread of the worst reading
     around its trend (two standard deviations of margin may go on one bad day).
     """
-    slope, se = _trend(t, y, 1.0, inflate)
+    slope, se, _ = _trend(t, y, inflate)
     day_t, day_worst = _daily_worst(rows, j, sign)
     spread = 0.0
     if len(day_t) >= 3:
-        slope_w, se_w = _trend(day_t, day_worst, 1.0, 1.0)
+        slope_w, se_w, spread = _trend(day_t, day_worst, 1.0)
         if slope_w > slope:
             slope, se = slope_w, se_w
-        dc = (day_t - day_t.mean()) / DAY
-        resid = day_worst - day_worst.mean() - slope_w * dc
-        spread = math.sqrt(float((resid ** 2).sum()) / max(len(resid) - 2, 1))
     if slope <= 0:
         return None
     fast, slow = slope + 2 * se, slope - 2 * se
@@ -193,7 +190,7 @@ def _exponential_days(t: np.ndarray, y: np.ndarray, now: float, margin: float,
     if not (c - 2 * se > 0):
         return None
     curve = np.exp(a + c * (tp - t0) / DAY)
-    line_slope, _ = _trend(tp, yp, 1.0, 1.0)
+    line_slope, _, _ = _trend(tp, yp, 1.0)
     line = yp.mean() + line_slope * (tp - tp.mean()) / DAY
     if ((yp - curve) ** 2).sum() >= ((yp - line) ** 2).sum():
         return None
@@ -220,16 +217,16 @@ def _weighted_trend(t: np.ndarray, v: np.ndarray, w: np.ndarray, inflate: float
     return c, se, v0, t0
 
 
-def _trend(t: np.ndarray, s: np.ndarray, sign: float, inflate: float) -> tuple[float, float]:
-    """Least-squares slope per day toward the trip (sign), and its standard error."""
+def _trend(t: np.ndarray, s: np.ndarray, inflate: float) -> tuple[float, float, float]:
+    """Least-squares slope per day, its standard error, and the residuals' standard deviation."""
     tc = (t - t.mean()) / DAY
     ss = float((tc * tc).sum())
     if ss <= 0:
-        return 0.0, math.inf
-    slope = float((tc * (s - s.mean())).sum() / ss) * sign
-    resid = s - s.mean() - sign * slope * tc
-    se = math.sqrt(float((resid ** 2).sum()) / max(len(s) - 2, 1) / ss) * inflate
-    return slope, se
+        return 0.0, math.inf, 0.0
+    slope = float((tc * (s - s.mean())).sum() / ss)
+    resid = s - s.mean() - slope * tc
+    sd = math.sqrt(float((resid ** 2).sum()) / max(len(s) - 2, 1))
+    return slope, sd / math.sqrt(ss) * inflate, sd
 
 
 def _daily_worst(rows: list, j: int, sign: float) -> tuple[np.ndarray, np.ndarray]:
