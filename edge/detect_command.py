@@ -5,7 +5,11 @@ time column (``timestamp``/``datetime``/``time``, else the first column), and
 runs :class:`edge.detector.HealthyBehaviourDetector` over every other
 non-excluded column. Writes one row per input row: timestamp, score, anomaly.
 Bad input ends with a one-line message and exit code 2; empty/NaN cells are
-kept as missing values and counted.
+kept as missing values and counted. A logger's slips are not fatal: a few
+unreadable cells in a numeric column and rows cut short (a logger losing power
+mid-line) become missing values, counted and reported with the first line
+where each was seen. A column that is mostly text is refused: it is a label or
+an identifier, not a measurement.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import typer
 TIME_NAMES = ("timestamp", "datetime", "time")
 MISSING = {"", "nan", "NaN", "NAN", "na", "NA", "null", "NULL", "None"}
 CHUNK = 20_000  # rows per score() call: bounded memory, progress for long inputs
+TEXT_COLUMN_SHARE = 0.5  # a column with more unreadable cells than this is not numeric
 
 
 class InputError(ValueError):
@@ -35,6 +40,19 @@ class Series:
     columns: list[str]
     X: np.ndarray
     missing: int  # NaN / empty cells
+    unreadable: int = 0  # cells that are not numbers, kept as missing
+    short_rows: int = 0  # rows with fewer fields than the header, absent fields kept as missing
+    first_bad_line: dict[str, int] | None = None  # "unreadable"/"short row" -> first line seen
+
+    def problems(self) -> str:
+        """What was read as missing beyond empty/NaN cells, for the user to check."""
+        seen = self.first_bad_line or {}
+        parts = []
+        if self.unreadable:
+            parts.append(f"{self.unreadable} unreadable cells (first at line {seen['unreadable']})")
+        if self.short_rows:
+            parts.append(f"{self.short_rows} short rows (first at line {seen['short row']})")
+        return ", ".join(parts)
 
 
 def read_series(path: Path, exclude: set[str]) -> Series:
@@ -62,12 +80,20 @@ def read_series(path: Path, exclude: set[str]) -> Series:
     if not cols:
         raise InputError("no feature columns left after the time column and --exclude")
     X = np.empty((len(body), len(cols)))
-    missing = 0
+    missing = unreadable = short_rows = 0
+    bad_cells = np.zeros(len(cols), dtype=int)
+    first_bad: dict[str, int] = {}
+    first_bad_cell: dict[int, tuple[int, str]] = {}
     for i, row in enumerate(body):
-        if len(row) != len(header):
+        if len(row) > len(header):
             raise InputError(f"line {i + 2}: {len(row)} fields, the header has {len(header)}")
+        if len(row) < len(header):
+            if len(row) <= tcol:
+                raise InputError(f"line {i + 2}: {len(row)} fields, no time (the header has {len(header)})")
+            short_rows += 1
+            first_bad.setdefault("short row", i + 2)
         for k, j in enumerate(cols):
-            cell = row[j].strip()
+            cell = row[j].strip() if j < len(row) else ""
             if cell in MISSING:
                 X[i, k] = math.nan
                 missing += 1
@@ -75,13 +101,24 @@ def read_series(path: Path, exclude: set[str]) -> Series:
             try:
                 X[i, k] = float(cell)
             except ValueError:
-                raise InputError(f"column {header[j]!r} is not numeric: line {i + 2} has {cell!r} "
-                                 f"(exclude it with --exclude {header[j]})") from None
+                X[i, k] = math.nan
+                bad_cells[k] += 1
+                first_bad_cell.setdefault(k, (i + 2, cell))
+                continue
             if not math.isfinite(X[i, k]):
                 X[i, k] = math.nan
                 missing += 1
+    for k in np.flatnonzero(bad_cells > TEXT_COLUMN_SHARE * len(body)):
+        line, cell = first_bad_cell[int(k)]
+        name = header[cols[k]]
+        raise InputError(f"column {name!r} is not numeric: line {line} has {cell!r} "
+                         f"(exclude it with --exclude {name})")
+    if bad_cells.any():
+        unreadable = int(bad_cells.sum())
+        first_bad["unreadable"] = min(line for line, _ in first_bad_cell.values())
     times = [row[tcol] for row in body]
-    return Series(times, _parse_times(times), [header[j] for j in cols], X, missing)
+    return Series(times, _parse_times(times), [header[j] for j in cols], X, missing,
+                  unreadable, short_rows, first_bad)
 
 
 def _parse_times(times: list[str]) -> np.ndarray:
@@ -143,5 +180,7 @@ def detect(
     learned = f"trained on {train_rows} rows" if train_rows is not None else f"warm-up {min(warmup, n)} rows"
     typer.echo(f"{n} rows, {len(series.columns)} features, {learned}, {int(alarm.sum())} anomalous rows, "
                f"{series.missing} missing/NaN cells -> {out}")
+    if series.problems():
+        typer.echo(f"warning: read as missing: {series.problems()}", err=True)
     if train_rows is None and n <= warmup:
         typer.echo(f"warning: only {n} rows, all used for warm-up (--warmup {warmup}): nothing was scored", err=True)

@@ -67,6 +67,24 @@ def test_nan_cells_are_kept_as_missing_and_counted(tmp_path: Path) -> None:
     assert all(np.isfinite(float(x["score"])) for x in read_scores(out))
 
 
+def test_a_loggers_slips_are_counted_as_missing_not_fatal(tmp_path: Path) -> None:
+    """Two garbled cells and a last line cut short by a power loss: scored, counted, reported."""
+    src = write_csv(tmp_path / "in.csv")
+    lines = src.read_text().splitlines()
+    lines[101] = lines[101].replace(lines[101].split(";")[2], "#ERR", 1)  # a pressure cell
+    lines[201] = lines[201].replace(lines[201].split(";")[1], "--", 1)  # a temp cell
+    lines[-1] = ";".join(lines[-1].split(";")[:2])  # time and temp only
+    src.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "scores.csv"
+    r = runner.invoke(app, ["detect", str(src), "--out", str(out), "--train-rows", "300", "--exclude", "label"])
+    assert r.exit_code == 0, r.output
+    assert "read as missing: 2 unreadable cells (first at line 102), 1 short rows (first at line 601)" in r.output
+    rows = read_scores(out)
+    assert len(rows) == 600 and all(np.isfinite(float(x["score"])) for x in rows)
+    anomaly = np.array([int(x["anomaly"]) for x in rows])
+    assert anomaly[:450].sum() == 0 and anomaly[460:].all()
+
+
 def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path) -> None:
     good = write_csv(tmp_path / "in.csv")
     out = str(tmp_path / "s.csv")
