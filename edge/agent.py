@@ -26,9 +26,10 @@ import numpy as np
 
 from edge.aggregate import TelemetryAggregator
 from edge.config import AgentConfig
-from edge.heatpump.detector import HeatPumpDetectorConfig, detector_state, restore_detector
+from edge.heatpump.detector import HeatPumpDetectorConfig
 from edge.outbox import Outbox, OutboxError
 from edge.pipeline import PumpPipeline
+from edge.pipeline_state import pipeline_state, restore_pipeline
 from edge.publisher import Publisher, PublisherConfig
 from edge.sources.base import Source, SourceFatalError
 from heatwatch import __version__
@@ -36,7 +37,7 @@ from heatwatch.channels import DERIVED_NAMES
 from heatwatch.derived import derive_matrix
 
 log = logging.getLogger(__name__)
-STATE_SAVE_EVERY = 3600.0  # seconds of reading time between detector state saves
+STATE_SAVE_EVERY = 3600.0  # seconds of reading time between state saves (and after every diagnosis)
 
 
 @dataclass
@@ -99,6 +100,7 @@ class EdgeAgent:
                                          refrigerant=cfg.refrigerant)
         self.pipeline = PumpPipeline.with_config(cfg.device, det_cfg, cfg.detector.rule_files or None)
         self.state_path = Path(cfg.detector.state_path) if cfg.detector.state_path else None
+        self._restored_active: dict[str, dict[str, Any]] = {}
         self._restore()
         Path(cfg.outbox.path).parent.mkdir(parents=True, exist_ok=True)
         self.outbox = Outbox(cfg.outbox.path, max_telemetry_rows=cfg.outbox.max_telemetry_rows)
@@ -111,6 +113,7 @@ class EdgeAgent:
         self.publisher = Publisher(publisher_config(cfg), self.outbox, on_connect_hooks=hooks,
                                    status_counters=self.counters)
         self.status = AgentStatus(cfg.device)
+        self.status.active.update(self._restored_active)  # what stands since before a restart
         self.on_event = on_event
         self._last_save = math.nan
         self.processing_errors = 0
@@ -184,7 +187,8 @@ class EdgeAgent:
         body = self.aggregator.add(ts, values, dict(zip(DERIVED_NAMES, derived.tolist())), result.score)
         if body:
             self.outbox.put_telemetry(body)
-        self._save()
+        # a diagnosis is saved at once: after a power cut it is neither lost nor raised twice
+        self._save(force=any(ev["kind"] != "trip" for ev in events))
 
     def counters(self) -> dict[str, dict[str, Any]]:
         """Everything counted, by part; safe to call from another thread (the publisher's)."""
@@ -200,15 +204,20 @@ class EdgeAgent:
             "pipeline": {**_snapshot(self.pipeline.rejected), "processing_errors": self.processing_errors},
         }
 
-    # -- detector state across restarts -------------------------------------------
+    # -- what the agent knows about its pump, across restarts ------------------------
     def _restore(self) -> None:
         if self.state_path and self.state_path.is_file():
             try:
-                restore_detector(self.pipeline.detector, json.loads(self.state_path.read_text()))
-                log.info("%s: restored the learned healthy model from %s", self.cfg.device, self.state_path)
+                state = json.loads(self.state_path.read_text())
+                restore_pipeline(self.pipeline, state)
+                self._restored_active = dict(state.get("active", {}))
+                log.info("%s: restored the learned healthy model and %d raised faults from %s", self.cfg.device,
+                         len(self._restored_active), self.state_path)
             except (ValueError, KeyError, TypeError) as exc:
-                log.error("%s: detector state %s unreadable (%s); commissioning again", self.cfg.device,
+                log.error("%s: state %s unreadable (%s); commissioning again", self.cfg.device,
                           self.state_path, exc)
+                self.pipeline = PumpPipeline.with_config(self.cfg.device, self.pipeline.detector.config,
+                                                         self.cfg.detector.rule_files or None)
 
     def _save(self, force: bool = False) -> None:
         if not self.state_path or not self.pipeline.detector.ready:
@@ -218,6 +227,5 @@ class EdgeAgent:
             return
         self._last_save = ts
         tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(detector_state(self.pipeline.detector)))
+        tmp.write_text(json.dumps({**pipeline_state(self.pipeline), "active": self.status.active}))
         os.replace(tmp, self.state_path)  # atomic: a power cut leaves the old or the new file
-

@@ -108,6 +108,17 @@ class RuleEngine:
         """(rule name, channel) pairs currently raised."""
         return [k for k, t in self._tracks.items() if t.active]
 
+    def state(self) -> list[list]:
+        """Each rule's timing per subject: a restart neither raises a standing fault again
+        nor restarts the hours a developing one has already been seen."""
+        return [[name, channel, t.first_true, t.last_true, t.active, t.confidence]
+                for (name, channel), t in self._tracks.items()]
+
+    def load_state(self, tracks: list[list]) -> None:
+        known = {r.name for r in self.rules}
+        self._tracks = {(name, channel): _Track(first, last, bool(active), float(conf))
+                        for name, channel, first, last, active, conf in tracks if name in known}
+
     def evaluate(self, ev: Evidence) -> list[Diagnosis]:
         matches = self._all_matches(ev)
         out: list[Diagnosis] = []

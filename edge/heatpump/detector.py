@@ -254,7 +254,11 @@ def detector_state(d: HeatPumpDetector) -> dict:
         "shift": d.shift.state(),
         "checks": d.checks.state(),
         "gate_last_transient_ts": d.gate.last_transient_ts,
+        "gate_last_mode": None if math.isnan(d.gate.last_mode) else d.gate.last_mode,
         "envelope": d.envelope.tolist() if d.envelope is not None else None,
+        "last_steady_x": None if d._last_steady_x is None else
+        [None if math.isnan(v) else float(v) for v in d._last_steady_x],
+        "outside_envelope": d.outside_envelope,
     }
 
 
@@ -269,3 +273,9 @@ def restore_detector(d: HeatPumpDetector, state: dict) -> None:
     d.gate.last_transient_ts = float(state["gate_last_transient_ts"])
     if state.get("envelope") is not None:
         d.envelope = np.asarray(state["envelope"], dtype=float)
+    # written since the pipeline state (older files lack them: one settling period is lost)
+    if state.get("gate_last_mode") is not None:
+        d.gate.last_mode = float(state["gate_last_mode"])
+    if state.get("last_steady_x") is not None:
+        d._last_steady_x = np.array([math.nan if v is None else v for v in state["last_steady_x"]], dtype=float)
+    d.outside_envelope = int(state.get("outside_envelope", 0))

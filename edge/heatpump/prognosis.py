@@ -106,6 +106,25 @@ class PrognosisTracker:
                 mean = np.where(self._n > 0, self._sum / self._n, np.nan)
             self._hours.append((self._bucket * HOUR, mean, self._hi, self._lo))
 
+    def state(self) -> dict:
+        """The hourly history and the hour being filled, so a restarted agent predicts at once."""
+        def arr(a: np.ndarray | None) -> list | None:
+            return None if a is None else [None if math.isnan(v) else float(v) for v in a]
+        return {
+            "limits": {c: [lim.direction, lim.threshold] for c, lim in self.limits.items()},
+            "hours": [[t, arr(m), arr(hi), arr(lo)] for t, m, hi, lo in self._hours],
+            "bucket": self._bucket, "sum": arr(self._sum), "n": arr(self._n), "hi": arr(self._hi), "lo": arr(self._lo),
+        }
+
+    def load_state(self, d: dict) -> None:
+        def arr(a: list | None) -> np.ndarray | None:
+            return None if a is None else np.array([math.nan if v is None else v for v in a], dtype=float)
+        self.limits = {c: TripLimit(c, direction, float(th)) for c, (direction, th) in d["limits"].items()}
+        self._hours.clear()
+        self._hours.extend((float(t), arr(m), arr(hi), arr(lo)) for t, m, hi, lo in d["hours"])
+        self._bucket = int(d["bucket"])
+        self._sum, self._n, self._hi, self._lo = arr(d["sum"]), arr(d["n"]), arr(d["hi"]), arr(d["lo"])
+
     def predict(self, fault: str, now: float) -> Prognosis | None:
         best: Prognosis | None = None
         for ch in FAULT_INDICATORS.get(fault, ()):
