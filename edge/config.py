@@ -60,7 +60,7 @@ class OutboxConfig:
 @dataclass
 class DetectorSection:
     commissioning_days: float = 7.0
-    state_path: str = ""  # where the learned healthy model is kept across restarts
+    state_path: str = ""  # where the learned model, raised faults and prognosis history survive restarts
     rule_files: list[str] = field(default_factory=list)
 
 
