@@ -5,12 +5,12 @@
 
 Three parts, each detector measured in its own subprocess so peak RSS is its own:
 
-1. Generic detector (``edge.detector.HealthyBehaviourDetector``) vs HST on SKAB
+1. Generic detector (``heatwatch.edge.generic_detector.HealthyBehaviourDetector``) vs HST on SKAB
    valve1 when present (train on the first 400 rows of each run, score the
    rest, pooled), else synthetic runs made here (8 features, a correlated pair,
    a step, a drift or a correlation break in each run).
-2. The heat-pump detector the agent really runs (``edge.heatpump.detector.
-   HeatPumpDetector``) and the whole per-pump pipeline (``edge.pipeline.
+2. The heat-pump detector the agent really runs (``heatwatch.edge.heatpump.detector.
+   HeatPumpDetector``) and the whole per-pump pipeline (``heatwatch.edge.pipeline.
    PumpPipeline``: detector + rules + prognosis) vs HST, on a simulator scenario
    (default ``fault_refrigerant_leak``: 4 pumps, 90 days, one reading a minute,
    hp-000 healthy, hp-001..003 leaking from day 14/21/28). Every pump gets its
@@ -84,7 +84,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this tree's heatwatch, not the installed one
 
 DEFAULT_DATA = Path("/work/shared/datasets/skab")
 TRAIN = 400
@@ -95,7 +94,7 @@ HST_THRESHOLD_ROWS = 1440  # part 2: HST's threshold from its scores on the last
 
 # --------------------------------------------------------------------------- part 1: generic detector
 def skab_runs(data: Path) -> list[tuple[np.ndarray, np.ndarray]]:
-    from edge.detect_command import read_series
+    from heatwatch.edge.detect_command import read_series
 
     runs = []
     for f in sorted((data / "valve1").glob("*.csv")):
@@ -137,7 +136,7 @@ def f1_far_mar(pred: np.ndarray, label: np.ndarray) -> dict[str, float]:
 
 
 def run_heatwatch(runs: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
-    from edge.detector import HealthyBehaviourDetector
+    from heatwatch.edge.generic_detector import HealthyBehaviourDetector
 
     preds, labels, t_stream, t_batch, n_scored = [], [], 0.0, 0.0, 0
     for X, label in runs:
@@ -214,8 +213,8 @@ def peak_rss_mb() -> float:
 # (no mmap), so the data set never counts in their RSS.
 
 def simulate(scenario: str, work: Path, days: float | None = None) -> dict:
-    from firmware_sim.fleet import Fleet
-    from firmware_sim.scenario import load_scenario
+    from heatwatch.sim.fleet import Fleet
+    from heatwatch.sim.scenario import load_scenario
 
     fleet = Fleet(load_scenario(scenario))
     limit = fleet.n_steps if days is None else min(fleet.n_steps, int(days * 86400 / fleet.step_seconds))
@@ -265,7 +264,7 @@ def _apply_events(active: set[str], events: list[dict]) -> None:
 def hp_stream_detector(work: Path, days: float = 21.0) -> dict:
     """Stream the chosen pump's first ``days`` (commissioning, fit, two weeks judging) through
     HeatPumpDetector.update alone: the detector's own peak RSS, and update() == score() on them."""
-    from edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
+    from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
 
     meta = json.loads((work / "meta.json").read_text())
     dev = meta["stream_device"]
@@ -288,8 +287,8 @@ def hp_stream_detector(work: Path, days: float = 21.0) -> dict:
 def hp_stream_pipeline(work: Path) -> dict:
     """Stream every pump's whole run through PumpPipeline.process, as the agent does. Gives the
     pipeline's µs and F1, and (timing the detector.update call inside) the detector's µs and scores."""
-    from edge.heatpump.detector import HeatPumpDetectorConfig
-    from edge.pipeline import PumpPipeline
+    from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
+    from heatwatch.edge.pipeline import PumpPipeline
 
     meta = json.loads((work / "meta.json").read_text())
     ts = np.load(work / "ts.npy")
@@ -336,8 +335,8 @@ def hp_stream_pipeline(work: Path) -> dict:
 def hp_batch(work: Path) -> dict:
     """HeatPumpDetector.score and PumpPipeline.process_batch over the streamed pump, in chunks of four
     simulated days as bench/lead_time.py."""
-    from edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
-    from edge.pipeline import PumpPipeline
+    from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
+    from heatwatch.edge.pipeline import PumpPipeline
 
     meta = json.loads((work / "meta.json").read_text())
     ts = np.load(work / "ts.npy")
@@ -387,7 +386,7 @@ def hp_hst(work: Path) -> dict:
     """Every pump through MinMaxScaler | HalfSpaceTrees: learn commissioning, then score + learn."""
     from river import anomaly, preprocessing
 
-    from edge.heatpump.detector import HeatPumpDetectorConfig
+    from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 
     meta = json.loads((work / "meta.json").read_text())
     ts = np.load(work / "ts.npy")
@@ -454,7 +453,7 @@ def live_agent(scenario: str, device: str, speed: float, target: int, early: int
     import paho.mqtt.client as mqtt
 
     from heatwatch.contract import agent_topic
-    from heatwatch.services import Mosquitto
+    from heatwatch.demo.services import Mosquitto
 
     work = Path(tempfile.mkdtemp(prefix="hw-edge-bench-agent-"))
     broker = Mosquitto().start()
@@ -593,7 +592,7 @@ def _first_on_day(on: np.ndarray, ts: np.ndarray) -> str:
 
 
 def part_heatpump(args, work: Path) -> dict:
-    from edge.heatpump.detector import HeatPumpDetectorConfig
+    from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 
     t0 = time.perf_counter()
     meta = simulate(args.scenario, work, args.days)
@@ -664,7 +663,7 @@ def part_heatpump(args, work: Path) -> dict:
 
 
 def part_agent(args, meta: dict) -> None:
-    from heatwatch.services import mosquitto_binary
+    from heatwatch.demo.services import mosquitto_binary
 
     device = meta["stream_device"]
     print()

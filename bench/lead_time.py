@@ -17,12 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from edge.heatpump.detector import HeatPumpDetectorConfig  # noqa: E402
-from edge.pipeline import PumpPipeline  # noqa: E402
-from firmware_sim.fleet import Fleet  # noqa: E402
-from firmware_sim.scenario import load_scenario  # noqa: E402
+from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig  # noqa: E402
+from heatwatch.edge.pipeline import PumpPipeline  # noqa: E402
+from heatwatch.sim.fleet import Fleet  # noqa: E402
+from heatwatch.sim.scenario import load_scenario  # noqa: E402
 from heatwatch.faults import FAULTS  # noqa: E402
 
 DAY = 86400.0

@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from edge.outbox import Outbox
-from edge.publisher import Publisher, PublisherConfig
-from heatwatch.services import Mosquitto
+from heatwatch.edge.outbox import Outbox
+from heatwatch.edge.publisher import Publisher, PublisherConfig
+from heatwatch.demo.services import Mosquitto
 
 
 def body(i: int) -> dict:

@@ -10,8 +10,8 @@ import time
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from firmware_sim.fleet import Fleet
-from firmware_sim.scenario import parse_scenario
+from heatwatch.sim.fleet import Fleet
+from heatwatch.sim.scenario import parse_scenario
 
 
 def main() -> None:

@@ -24,14 +24,14 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from edge.aggregate import TelemetryAggregator
-from edge.config import AgentConfig
-from edge.heatpump.detector import HeatPumpDetectorConfig
-from edge.outbox import Outbox, OutboxError
-from edge.pipeline import PumpPipeline
-from edge.pipeline_state import pipeline_state, restore_pipeline
-from edge.publisher import Publisher, PublisherConfig
-from edge.sources.base import Source, SourceFatalError
+from heatwatch.edge.aggregate import TelemetryAggregator
+from heatwatch.edge.config import AgentConfig
+from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
+from heatwatch.edge.outbox import Outbox, OutboxError
+from heatwatch.edge.pipeline import PumpPipeline
+from heatwatch.edge.pipeline_state import pipeline_state, restore_pipeline
+from heatwatch.edge.publisher import Publisher, PublisherConfig
+from heatwatch.edge.sources.base import Source, SourceFatalError
 from heatwatch import __version__
 from heatwatch.channels import DERIVED_NAMES
 from heatwatch.derived import derive_matrix
@@ -55,7 +55,7 @@ class AgentStatus:
 def build_source(cfg: AgentConfig) -> Source:
     s = cfg.source
     if s.kind == "modbus":
-        from edge.sources.modbus_source import ModbusSource
+        from heatwatch.edge.sources.modbus_source import ModbusSource
 
         kwargs: dict[str, Any] = dict(slave_id=s.slave_id, register_map=s.register_map, baudrate=s.baudrate,
                                       parity=s.parity, poll_interval=s.poll_interval, timeout=s.timeout,
@@ -63,7 +63,7 @@ def build_source(cfg: AgentConfig) -> Source:
         if s.use_pump_clock:
             kwargs["use_pump_clock"] = True
         return ModbusSource(cfg.device, s.port, **kwargs)
-    from edge.sources.mqtt_source import MqttSource
+    from heatwatch.edge.sources.mqtt_source import MqttSource
 
     return MqttSource(cfg.device, s.url)
 
@@ -107,7 +107,7 @@ class EdgeAgent:
         self.aggregator = TelemetryAggregator(cfg.device, interval=cfg.telemetry_interval)
         hooks = []
         if cfg.home_assistant_discovery:
-            from edge.ha_discovery import HADiscoveryConfig, on_connect_hook
+            from heatwatch.edge.ha_discovery import HADiscoveryConfig, on_connect_hook
 
             hooks.append(on_connect_hook(cfg.device, HADiscoveryConfig(enabled=True), __version__))
         self.publisher = Publisher(publisher_config(cfg), self.outbox, on_connect_hooks=hooks,

@@ -2,7 +2,7 @@
 
 Reads a CSV with a header (delimiter sniffed: ``,`` ``;`` tab ``|``), takes the
 time column (``timestamp``/``datetime``/``time``, else the first column), and
-runs :class:`edge.detector.HealthyBehaviourDetector` over every other
+runs :class:`heatwatch.edge.generic_detector.HealthyBehaviourDetector` over every other
 non-excluded column. Writes one row per input row: timestamp, score, anomaly.
 Bad input ends with a one-line message and exit code 2; empty/NaN cells are
 kept as missing values and counted. A logger's slips are not fatal: a few
@@ -143,7 +143,7 @@ def detect(
     """Score INPUT row by row against the healthy behaviour learned from its start."""
     from rich.progress import Progress
 
-    from edge.detector import DetectorConfig, HealthyBehaviourDetector
+    from heatwatch.edge.generic_detector import DetectorConfig, HealthyBehaviourDetector
 
     try:
         series = read_series(input, {c.strip() for c in exclude.split(",") if c.strip()})

@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig, HeatPumpResult
-from edge.heatpump.healthy_model import TARGET_NAMES
-from edge.heatpump.prognosis import PrognosisTracker
+from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig, HeatPumpResult
+from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.channels import ERROR_LOCKOUT, INDEX, TRIP_NAMES
 from heatwatch.contract import Finding, Prognosis
 from heatwatch.faults import FAULTS
-from rules.engine import Diagnosis, RuleEngine
+from heatwatch.rules.engine import Diagnosis, RuleEngine
 
 _I_ERR = INDEX["error_code"]
 # rules hold for hours: judging every five minutes of reading time is plenty

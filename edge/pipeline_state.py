@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from edge.heatpump.detector import detector_state, restore_detector
-from edge.pipeline import PumpPipeline
+from heatwatch.edge.heatpump.detector import detector_state, restore_detector
+from heatwatch.edge.pipeline import PumpPipeline
 
 VERSION = 2
 

@@ -42,7 +42,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge.outbox import Outbox, OutboxItem
+from heatwatch.edge.outbox import Outbox, OutboxItem
 from heatwatch.contract import Status, agent_topic
 
 log = logging.getLogger(__name__)

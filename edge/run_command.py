@@ -8,8 +8,8 @@ import threading
 
 import typer
 
-from edge.config import ConfigError, load_config
-from edge.sources.base import SourceFatalError
+from heatwatch.edge.config import ConfigError, load_config
+from heatwatch.edge.sources.base import SourceFatalError
 
 
 def run(
@@ -22,12 +22,12 @@ def run(
     except ConfigError as exc:
         typer.echo(f"config error: {exc}", err=True)
         raise typer.Exit(2) from None
-    from edge.agent import EdgeAgent
+    from heatwatch.edge.agent import EdgeAgent
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    from rules.schema import RuleFileError
+    from heatwatch.rules.schema import RuleFileError
 
     try:
         agent = EdgeAgent(cfg)

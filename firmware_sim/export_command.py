@@ -17,8 +17,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from heatwatch.channels import CHANNEL_NAMES
 
-from firmware_sim.fleet import Fleet
-from firmware_sim.scenario import ScenarioError, load_scenario
+from heatwatch.sim.fleet import Fleet
+from heatwatch.sim.scenario import ScenarioError, load_scenario
 
 # decimals per channel in the CSV: enough for the sensor resolution, no float noise
 _DECIMALS = {"p_high": 2, "p_low": 2, "power_w": 0, "fan_rpm": 0, "compressor_hz": 0, "defrost": 0, "mode": 0, "error_code": 0}

@@ -33,11 +33,11 @@ import numpy as np
 from heatwatch.channels import CHANNEL_NAMES, ERROR_LOCKOUT, INDEX, MODE_DHW, MODE_HEATING, MODE_OFF, TRIP_CODES, WATER_KW_PER_LPM_K
 from heatwatch.faults import SENSOR_FAULTS
 
-from firmware_sim import plant
-from firmware_sim.climate import Weather
-from firmware_sim.plant import F_MIN, F_NOM, GAINS_K, Severity
-from firmware_sim.scenario import DAY, Scenario
-from firmware_sim.sensors import SensorModel
+from heatwatch.sim import plant
+from heatwatch.sim.climate import Weather
+from heatwatch.sim.plant import F_MIN, F_NOM, GAINS_K, Severity
+from heatwatch.sim.scenario import DAY, Scenario
+from heatwatch.sim.sensors import SensorModel
 
 # Not (yet) in heatwatch.channels.TRIP_CODES: liquid flooding back to the compressor.
 FLOOD_BACK_CODE = TRIP_CODES.get("flood_back", 6)

@@ -2,7 +2,7 @@
 
 Everything here is algebra on arrays of any shape (time × pumps), so a whole
 chunk of a fleet is computed in one go. The controller states that need
-stepping in time (tank, defrost, on/off, trips) live in :mod:`firmware_sim.fleet`.
+stepping in time (tank, defrost, on/off, trips) live in :mod:`heatwatch.sim.fleet`.
 
 The cycle, for a pump delivering heat Q to water at flow temperature T_flow:
 

@@ -98,7 +98,7 @@ def builtin_scenarios() -> list[str]:
 def load_scenario(path_or_name: str | Path) -> Scenario:
     """Load and validate a scenario from a file path or a built-in name (``"healthy_fleet"``)."""
     p = Path(path_or_name)
-    if not p.exists():
+    if not p.is_file():  # a folder that happens to share a scenario's name (./demo) is not a scenario
         candidate = SCENARIO_DIR / f"{Path(str(path_or_name)).stem}.yaml"
         if p.suffix in ("", ".yaml", ".yml") and p.parent == Path(".") and candidate.exists():
             p = candidate

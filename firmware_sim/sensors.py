@@ -15,7 +15,7 @@ import numpy as np
 
 from heatwatch.channels import BY_NAME, CHANNEL_NAMES
 
-from firmware_sim.scenario import DAY
+from heatwatch.sim.scenario import DAY
 
 # channel: (noise sigma, resolution)
 SENSOR_SPEC: dict[str, tuple[float, float]] = {

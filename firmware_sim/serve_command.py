@@ -25,8 +25,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from firmware_sim.modbus_server import DEFAULT_BAUDRATE, ModbusPumpServer, ModbusServerError
-from firmware_sim.mqtt_publisher import MqttPublisherError, PumpStatePublisher
+from heatwatch.sim.modbus_server import DEFAULT_BAUDRATE, ModbusPumpServer, ModbusServerError
+from heatwatch.sim.mqtt_publisher import MqttPublisherError, PumpStatePublisher
 
 CHUNK_STEPS = 256
 
@@ -150,8 +150,8 @@ async def _run_async(
     scenario: str, serial: str | None, mqtt_url: str | None, speed: float, minutes: float | None,
     baudrate: int, console: Console,
 ) -> ServeStats:
-    from firmware_sim.fleet import Fleet  # the simulator model; imported here so the CLI loads without it
-    from firmware_sim.scenario import load_scenario
+    from heatwatch.sim.fleet import Fleet  # the simulator model; imported here so the CLI loads without it
+    from heatwatch.sim.scenario import load_scenario
 
     fleet = Fleet(load_scenario(scenario))
     stats = ServeStats(devices=list(fleet.devices), speed=speed)
@@ -204,7 +204,7 @@ def run(
     if not serial and not mqtt_url:
         typer.echo("heatwatch sim run: give --serial PORT and/or --mqtt mqtt://HOST:PORT", err=True)
         raise typer.Exit(2)
-    from firmware_sim.scenario import ScenarioError
+    from heatwatch.sim.scenario import ScenarioError
 
     console = Console(stderr=True)
     if not console.is_terminal:  # a log file: one long line per status, not wrapped at 80

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Literal
 
 from heatwatch.channels import CHANNELS, DERIVED_FROM
 from heatwatch.contract import Finding
-from rules.schema import Rule, ShiftCondition, load_rule_file
+from heatwatch.rules.schema import Rule, ShiftCondition, load_rule_file
 
 RULES_DIR = Path(__file__).parent
 DEFAULT_RULE_FILE = RULES_DIR / "heatpump.yaml"
@@ -49,7 +49,7 @@ class Evidence:
     shifts: dict[str, ChannelShift] = field(default_factory=dict)
     sensor_findings: dict[str, list[str]] = field(default_factory=dict)  # channel -> check names
     ready: bool = True  # the detector has learned this pump (pump-fault rules need it)
-    # the best single-sensor explanation of the shifts (edge.heatpump.sensor_offset.SensorOffset)
+    # the best single-sensor explanation of the shifts (heatwatch.edge.heatpump.sensor_offset.SensorOffset)
     sensor_offset: Any = None
     # "model": shifts from the pump's own healthy model; "prior": distances outside the
     # normal bands of any heat pump, while the own model is still being learned
@@ -189,7 +189,7 @@ class RuleEngine:
         return sum(_meets(alone.get(ch), c) for ch, c in rule.support.items()) >= rule.min_support
 
     def _isolated(self, rule: Rule, ev: Evidence) -> list[tuple[str | None, float, list[Finding]]]:
-        """A sensor whose offset alone explains the drift (edge.heatpump.sensor_offset)."""
+        """A sensor whose offset alone explains the drift (heatwatch.edge.heatpump.sensor_offset)."""
         so = ev.sensor_offset
         if so is None or so.explained < rule.isolated_explained or so.level < rule.isolated_level:
             return []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from heatwatch.services import Mosquitto, PtyPair
+from heatwatch.demo.services import Mosquitto, PtyPair
 
 
 @pytest.fixture

@@ -17,16 +17,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edge.heatpump import healthy_model
-from edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
-from edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features
-from edge.heatpump.prior import PriorBands
-from edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
-from edge.heatpump.sensor_checks import SensorChecks
-from edge.heatpump.sensor_offset import best_offset, offset_signatures
+from heatwatch.edge.heatpump import healthy_model
+from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
+from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features
+from heatwatch.edge.heatpump.prior import PriorBands
+from heatwatch.edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
+from heatwatch.edge.heatpump.sensor_checks import SensorChecks
+from heatwatch.edge.heatpump.sensor_offset import best_offset, offset_signatures
 from heatwatch.channels import CHANNELS, CHANNEL_NAMES, DERIVED_NAMES, INDEX
 from heatwatch.derived import derive_matrix
-from rules.engine import ChannelShift, Evidence
+from heatwatch.rules.engine import ChannelShift, Evidence
 
 _DERIVED_INDEX = {n: i for i, n in enumerate(DERIVED_NAMES)}
 _TARGET_SOURCES = [("raw", INDEX[n]) if n in INDEX else ("derived", _DERIVED_INDEX[n]) for n in TARGET_NAMES]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.heatpump.operating_point import FEATURE_NAMES
+from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
 
 
 @dataclass(frozen=True)

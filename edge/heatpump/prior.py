@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.heatpump.healthy_model import TARGET_NAMES
-from edge.heatpump.persistent_shift import PersistentShift
+from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+from heatwatch.edge.heatpump.persistent_shift import PersistentShift
 
 # channel -> (low, high, tolerance): normal steady heating, R32 and R290 alike
 NORMAL_BANDS: dict[str, tuple[float, float, float]] = {

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.heatpump.healthy_model import TARGET_NAMES
+from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.contract import Prognosis
 
 HOUR = 3600.0

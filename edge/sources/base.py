@@ -31,7 +31,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from typing import Iterator
 
-from edge.reading import PlausibilityFilter, Reading
+from heatwatch.edge.reading import PlausibilityFilter, Reading
 
 log = logging.getLogger(__name__)
 

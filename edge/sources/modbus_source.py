@@ -37,8 +37,8 @@ from pymodbus.client import ModbusSerialClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 from pymodbus.framer.rtu import FramerRTU
 
-from edge.reading import N_CHANNELS, Reading
-from edge.sources.base import Backoff, Source, SourceFatalError, SourceRetryableError
+from heatwatch.edge.reading import N_CHANNELS, Reading
+from heatwatch.edge.sources.base import Backoff, Source, SourceFatalError, SourceRetryableError
 from heatwatch.channels import INDEX
 from heatwatch.registers import RegisterMap
 

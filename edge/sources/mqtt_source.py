@@ -38,8 +38,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from pydantic import ValidationError
 
-from edge.reading import Reading
-from edge.sources.base import Backoff, Source, SourceFatalError, SourceRetryableError
+from heatwatch.edge.reading import Reading
+from heatwatch.edge.sources.base import Backoff, Source, SourceFatalError, SourceRetryableError
 from heatwatch.channels import BY_NAME
 from heatwatch.contract import MAX_PAYLOAD_BYTES, PumpState, pump_state_topic
 

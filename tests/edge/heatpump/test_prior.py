@@ -1,0 +1,66 @@
+"""The prior: before a pump's own model exists, judge it against what any healthy pump shows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
+from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+from heatwatch.edge.heatpump.prior import PriorBands
+from heatwatch.sim.fleet import Fleet
+from heatwatch.sim.scenario import load_scenario
+from heatwatch.channels import INDEX
+
+HOUR = 3600.0
+
+
+def _targets(**values: float) -> np.ndarray:
+    y = np.full(len(TARGET_NAMES), np.nan)
+    for k, v in values.items():
+        y[TARGET_NAMES.index(k)] = v
+    return y
+
+
+def test_levels_are_zero_inside_the_bands_and_grow_beyond_them() -> None:
+    prior = PriorBands(tau_seconds=6 * HOUR)
+    for i in range(24 * 60):  # a day of steady minutes
+        prior.update(i * 60.0, _targets(superheat=5.0, subcooling=3.0, t_discharge=112.0, cop=3.0))
+    levels = prior.levels(24 * HOUR)
+    assert levels["superheat"][0] == 0.0 and levels["subcooling"][0] == 0.0 and levels["cop"][0] == 0.0
+    level, edge, observed = levels["t_discharge"]
+    assert edge == 100.0 and abs(observed - 112.0) < 1e-6
+    assert abs(level - 12.0 / 5.0) < 1e-6  # 12 K beyond the edge, 5 K tolerance
+
+
+def test_no_verdict_before_an_average_has_formed() -> None:
+    prior = PriorBands(tau_seconds=6 * HOUR)
+    prior.update(0.0, _targets(t_discharge=130.0))
+    assert prior.levels(HOUR) == {}
+
+
+def _day_of_readings() -> tuple[np.ndarray, np.ndarray]:
+    fleet = Fleet(load_scenario("demo"))
+    chunk = next(iter(fleet.chunks(steps=1440 * 2)))
+    return chunk.ts, chunk.values[:, 0, :].copy()  # hp-000 is healthy
+
+
+def test_a_healthy_pump_passes_the_prior_and_is_learned() -> None:
+    ts, X = _day_of_readings()
+    cfg = HeatPumpDetectorConfig(commissioning_seconds=HOUR * 30, min_training_rows=300)
+    det = HeatPumpDetector(cfg)
+    results = det.score(ts, X)
+    assert det.ready and det.postponed_fits == 0
+    ev = det.evidence(results[len(ts) // 2])  # before the fit: judged on the prior, which sees nothing
+    assert all(s.level == 0.0 for s in ev.shifts.values())
+
+
+def test_a_pump_outside_every_healthy_band_is_not_learned_as_healthy() -> None:
+    ts, X = _day_of_readings()
+    X[:, INDEX["t_discharge"]] += 60.0  # far hotter than any healthy compressor runs
+    cfg = HeatPumpDetectorConfig(commissioning_seconds=HOUR * 30, min_training_rows=300)
+    det = HeatPumpDetector(cfg)
+    results = det.score(ts, X)
+    assert not det.ready and det.postponed_fits > 0
+    ev = det.evidence(results[-1])
+    assert ev.basis == "prior" and ev.ready
+    assert ev.shifts["t_discharge"].level > 1.0 and ev.shifts["t_discharge"].expected == 100.0

@@ -1,0 +1,45 @@
+"""The heat-pump stuck check: a frozen value while the physics says it must move.
+
+The liquid line sits in the condenser's warm water: while the compressor
+cycles on and off at low load, p_high swings by bars and the liquid line
+temperature, read through a 0.5 K quantization at a 5-minute poll, keeps
+one value for hours. That is a healthy pump (seen on 2 of 90 healthy pumps
+of the mixed winter fleet before the fix). A frozen t_liquid while the pump
+runs steadily and p_high climbs is a broken sensor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heatwatch.edge.heatpump.sensor_checks import SensorChecks
+from heatwatch.channels import CHANNELS, INDEX
+
+POLL = 300.0
+
+
+def _reading(t_liquid: float, p_high: float, running: bool) -> np.ndarray:
+    x = np.full(len(CHANNELS), 20.0)
+    x[INDEX["t_liquid"]] = t_liquid
+    x[INDEX["p_high"]] = p_high
+    x[INDEX["compressor_hz"]] = 40.0 if running else 0.0
+    return x
+
+
+def _stuck_seen(readings: list[tuple[np.ndarray, bool]]) -> bool:
+    checks = SensorChecks()
+    return any("stuck" in checks.update(i * POLL, x, steady).get("t_liquid", [])
+               for i, (x, steady) in enumerate(readings))
+
+
+def test_cycling_compressor_does_not_make_a_steady_liquid_line_stuck() -> None:
+    readings = []
+    for i in range(72):  # 6 hours: on for 5 minutes, off for 5 minutes
+        running = i % 2 == 0
+        readings.append((_reading(33.0, 23.4 if running else 10.5, running), running))
+    assert not _stuck_seen(readings)
+
+
+def test_frozen_liquid_line_while_running_pressure_climbs_is_stuck() -> None:
+    readings = [(_reading(33.0, 20.0 + 0.1 * i, True), True) for i in range(48)]  # p_high +4.8 bar in 4 h
+    assert _stuck_seen(readings)

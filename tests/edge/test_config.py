@@ -1,0 +1,67 @@
+"""edge.toml: the shipped examples load; mistakes get errors naming section and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from heatwatch.edge.config import ConfigError, load_config
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+@pytest.mark.parametrize("name", ["edge-serial.toml", "edge-mqtt.toml"])
+def test_shipped_examples_load(name):
+    cfg = load_config(DEPLOY / name)
+    assert cfg.device.startswith("hp-")
+    assert cfg.source.kind in ("modbus", "mqtt")
+
+
+@pytest.mark.parametrize("body, message", [
+    ("[source]\nkind='modbus'\n", "[device] id is required"),
+    ("[device]\nid='hp 1'\n", "[device] id 'hp 1'"),
+    ("[device]\nid='hp-1'\n[source]\nbaudrate='fast'\n", "[source] baudrate = 'fast': expected int"),
+    ("[device]\nid='hp-1'\n[source]\nkind='canbus'\n", "[source] kind 'canbus'"),
+    ("[device]\nid='hp-1'\n[source]\nkind='mqtt'\nurl='http://x'\n", "[source] url"),
+    ("[device]\nid='hp-1'\n[brokr]\nurl='mqtt://x'\n", "unknown section(s): brokr"),
+    ("[device]\nid='hp-1'\n[broker]\nurl='mqtt://x'\nqos=2\n", "[broker] unknown key(s): qos"),
+    ("[device]\nid='hp-1'\nrefrigerant='R22'\n", "refrigerant 'R22'"),
+    ("[device]\nid='hp-1'\n[detector]\ncommissioning_days=0\n", "commissioning_days must be > 0"),
+    ("[device\nid='hp-1'\n", "not valid TOML"),
+])
+def test_config_errors_name_section_and_key(tmp_path, body, message):
+    f = tmp_path / "edge.toml"
+    f.write_text(body)
+    with pytest.raises(ConfigError) as exc:
+        load_config(f)
+    assert message in str(exc.value)
+
+
+def test_edge_run_with_bad_config_exits_2_without_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    f = tmp_path / "edge.toml"
+    f.write_text("[device]\nid='hp-1'\n[source]\nkind='canbus'\n")
+    p = subprocess.run([sys.executable, "-m", "heatwatch.cli", "edge", "run", "--config", str(f)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2
+    assert "config error" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_edge_run_with_bad_rule_file_names_file_rule_and_field(tmp_path):
+    import subprocess
+    import sys
+
+    rules = tmp_path / "site-rules.yaml"
+    rules.write_text("rules:\n  - name: leak_fast\n    fault: refrigerant_leak\n    confidence: 2.0\n"
+                     "    require: {superheat: up}\n    explanation: x\n")
+    f = tmp_path / "edge.toml"
+    f.write_text(f"[device]\nid='hp-1'\n[source]\nkind='mqtt'\nurl='mqtt://127.0.0.1:1'\n"
+                 f"[outbox]\npath='{tmp_path / 'o.db'}'\n[detector]\nrule_files=['{rules}']\n")
+    p = subprocess.run([sys.executable, "-m", "heatwatch.cli", "edge", "run", "--config", str(f)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2, p.stderr
+    assert "Traceback" not in p.stderr
+    assert "site-rules.yaml" in p.stderr and "leak_fast" in p.stderr and "confidence" in p.stderr

@@ -1,0 +1,163 @@
+"""A restart is invisible: the agent that was stopped and restarted from its
+saved state says exactly what an agent that ran through would have said.
+
+One leaking pump (7-day commissioning, 2-minute poll) is judged twice: once
+without a break, once stopped and restored from the JSON state file at a
+moment while the leak is developing but not yet raised, and again after it
+was raised (a standing fault must not be raised twice, its prognosis must go
+on, and the trip must still be credited to it).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from heatwatch.edge.pipeline import PumpPipeline
+from heatwatch.edge.pipeline_state import pipeline_state, restore_pipeline
+from heatwatch.sim.fleet import Fleet
+from heatwatch.sim.scenario import load_scenario
+
+DAY = 86400.0
+SCENARIO = """
+name: restart
+description: one leaking pump
+fleet:
+  size: 1
+climate: stockholm
+start: 2024-11-20
+duration: 24d
+step: 60s
+seed: 77
+refrigerant: R32
+devices:
+  hp-000:
+    faults:
+      - type: refrigerant_leak
+        onset: 9d
+        time_to_trip: 10d
+"""
+
+
+@pytest.fixture(scope="module")
+def readings(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, np.ndarray]:
+    path = Path(tmp_path_factory.mktemp("scen")) / "restart.yaml"
+    path.write_text(SCENARIO)
+    fleet = Fleet(load_scenario(str(path)))
+    ts, X = [], []
+    for chunk in fleet.chunks(steps=1440 * 4):
+        ts.append(chunk.ts[::2])
+        X.append(chunk.values[::2, 0, :])
+    return np.concatenate(ts), np.concatenate(X)
+
+
+def _events(pipe: PumpPipeline, ts: np.ndarray, X: np.ndarray) -> list[dict]:
+    out = []
+    for s in range(0, len(ts), 2000):
+        out.extend(pipe.process_batch(ts[s:s + 2000], X[s:s + 2000])[1])
+    return out
+
+
+def _restarted(pipe: PumpPipeline) -> PumpPipeline:
+    """Through the file format: what json writes and reads back, as the agent does."""
+    fresh = PumpPipeline(device=pipe.device)
+    restore_pipeline(fresh, json.loads(json.dumps(pipe_state := pipeline_state(pipe))))
+    assert pipe_state["version"] == 2
+    return fresh
+
+
+def _key(ev: dict) -> tuple:
+    p = ev.get("prognosis") or {}
+    return (ev["kind"], ev["fault"], round(ev["ts"]), round(p.get("predicted_trip_ts", 0.0)))
+
+
+@pytest.fixture(scope="module")
+def through(readings) -> list[dict]:
+    ts, X = readings
+    return _events(PumpPipeline(device="hp-000"), ts, X)
+
+
+def test_the_uninterrupted_agent_raises_the_leak_before_its_trip(through: list[dict]) -> None:
+    raised = [e for e in through if e["kind"] == "fault" and e["fault"] == "refrigerant_leak"]
+    trips = [e for e in through if e["kind"] == "trip"]
+    assert raised and trips and raised[0]["ts"] < trips[0]["ts"]
+
+
+@pytest.mark.parametrize("when", ["while the leak develops", "after the leak was raised"])
+def test_a_restart_changes_nothing_the_agent_says(readings, through: list[dict], when: str) -> None:
+    ts, X = readings
+    raised_ts = next(e["ts"] for e in through if e["kind"] == "fault" and e["fault"] == "refrigerant_leak")
+    cut_ts = raised_ts - 0.5 * DAY if when.startswith("while") else raised_ts + 0.5 * DAY
+    cut = int(np.searchsorted(ts, cut_ts))
+    before = PumpPipeline(device="hp-000")
+    first = _events(before, ts[:cut], X[:cut])
+    after = _restarted(before)
+    second = _events(after, ts[cut:], X[cut:])
+    assert [_key(e) for e in first + second] == [_key(e) for e in through]
+    leak_raises = [e for e in first + second if e["kind"] == "fault" and e["fault"] == "refrigerant_leak"]
+    assert len(leak_raises) == 1, "a standing fault is not raised again after a restart"
+
+
+def test_a_restarted_pipeline_still_refuses_a_clock_set_back(readings, through: list[dict]) -> None:
+    ts, X = readings
+    cut = len(ts) // 2
+    pipe = PumpPipeline(device="hp-000")
+    _events(pipe, ts[:cut], X[:cut])
+    again = _restarted(pipe)
+    result, events = again.process(float(ts[cut - 10]), X[cut - 10])
+    assert result is None and events == []
+    assert again.rejected["clock_not_advancing"] == 1
+
+
+def test_a_version_1_detector_file_is_still_read(readings) -> None:
+    from heatwatch.edge.heatpump.detector import detector_state
+
+    ts, X = readings
+    pipe = PumpPipeline(device="hp-000")
+    _events(pipe, ts[: len(ts) // 2], X[: len(ts) // 2])
+    old_file = json.loads(json.dumps(detector_state(pipe.detector)))
+    fresh = PumpPipeline(device="hp-000")
+    restore_pipeline(fresh, old_file)
+    assert fresh.detector.ready and fresh.raised_faults == {}
+
+
+def test_an_unknown_state_version_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown state version"):
+        restore_pipeline(PumpPipeline(device="hp-000"), {"version": 99})
+
+
+def test_an_agent_killed_after_raising_a_fault_comes_back_knowing_it(readings, tmp_path: Path) -> None:
+    """The agent saves its state when it raises a fault, so a power cut right after
+    (no clean shutdown, no hourly save) neither forgets the fault nor raises it again."""
+    from heatwatch.edge.agent import EdgeAgent
+    from heatwatch.edge.config import AgentConfig, DetectorSection, OutboxConfig, SourceConfig
+
+    ts, X = readings
+    cfg = AgentConfig(device="hp-000", telemetry_interval=3600.0,
+                      source=SourceConfig(kind="modbus", port=str(tmp_path / "no-line")),
+                      outbox=OutboxConfig(path=str(tmp_path / "outbox.db")),
+                      detector=DetectorSection(state_path=str(tmp_path / "state.json")))
+    agent = EdgeAgent(cfg)
+    i = 0
+    while "refrigerant_leak" not in agent.status.active:
+        agent.handle(float(ts[i]), X[i])
+        i += 1
+    agent.outbox.close()  # the process dies here: no final save
+    del agent
+
+    again = EdgeAgent(cfg)
+    assert again.pipeline.detector.ready, "judging resumes without a new commissioning"
+    assert "refrigerant_leak" in again.status.active
+    for k in range(i, len(ts)):
+        again.handle(float(ts[k]), X[k])
+    events = [json.loads(it.payload) for it in again.outbox.pending("event")]
+    again.outbox.close()
+    raised = [e for e in events if e["kind"] == "fault" and e["fault"] == "refrigerant_leak"]
+    updates = [e for e in events if e["kind"] == "fault_update" and e["fault"] == "refrigerant_leak"]
+    trips = [e for e in events if e["kind"] == "trip"]
+    assert len(raised) == 1, "raised once, before the restart only"
+    assert updates and trips
+    assert "heatwatch raised refrigerant_leak" in trips[0]["explanation"], "the trip is still credited to the leak"

@@ -1,0 +1,142 @@
+"""Rule files: validation errors that name file, rule and field; hold/clear timing; signatures."""
+
+from __future__ import annotations
+
+import pytest
+
+from heatwatch.edge.heatpump.sensor_offset import SensorOffset
+from heatwatch.rules.engine import ChannelShift, Evidence, RuleEngine
+from heatwatch.rules.schema import RuleFileError, load_rule_file
+
+HOUR = 3600.0
+
+
+def shifts(**levels: float) -> dict[str, ChannelShift]:
+    return {ch: ChannelShift(level=lv, expected=5.0, observed=5.0 + lv) for ch, lv in levels.items()}
+
+
+def run(engine: RuleEngine, ev_shifts: dict, hours: float, start: float = 0.0, step: float = 600.0,
+        sensor: dict | None = None, offset: SensorOffset | None = None):
+    out = []
+    t = start
+    while t <= start + hours * HOUR:
+        out += engine.evaluate(Evidence(ts=t, shifts=ev_shifts, sensor_findings=sensor or {}, sensor_offset=offset))
+        t += step
+    return out
+
+
+def test_default_rules_load_and_cover_every_pump_fault():
+    from heatwatch.faults import FAULTS
+    engine = RuleEngine.from_files()
+    assert {r.fault for r in engine.rules} == set(FAULTS)
+
+
+LEAK = dict(superheat=2.5, p_low=-1.5, eev_pct=1.8, t_discharge=1.2, subcooling=-0.5)
+
+
+def test_leak_fires_only_after_hold_and_clears_only_after_a_quiet_week():
+    engine = RuleEngine.from_files()
+    early = run(engine, shifts(**LEAK), hours=5)
+    assert early == []  # hold is 6 h
+    raised = run(engine, shifts(**LEAK), hours=2, start=5 * HOUR + 600)
+    assert [(d.fault, d.state) for d in raised] == [("refrigerant_leak", "raised")]
+    d = raised[0]
+    assert d.since_ts == 0.0 and d.severity == "critical"
+    assert "expansion valve" in d.explanation and "7 %" in d.explanation  # observed 5 + 1.8
+    assert "electronic leak detector" in d.parts
+    assert {f.channels[0] for f in d.findings} >= {"superheat", "p_low", "eev_pct"}
+    # a leak does not heal: a quiet day (mild weather, low load) does not clear it, a quiet week does
+    quiet_day = run(engine, shifts(), hours=30, start=8 * HOUR)
+    assert quiet_day == []
+    quiet_week = run(engine, shifts(), hours=7 * 24, start=38 * HOUR)
+    assert [(x.fault, x.state) for x in quiet_week] == [("refrigerant_leak", "cleared")]
+
+
+def test_subcooling_up_tells_stuck_valve_from_leak():
+    engine = RuleEngine.from_files()
+    out = run(engine, shifts(eev_pct=2.0, superheat=1.5, subcooling=2.0, p_low=-1.5, t_discharge=1.5), hours=8)
+    assert {d.fault for d in out} == {"eev_stuck_closed"}
+
+
+def test_slow_fan_tells_fouling_from_leak():
+    engine = RuleEngine.from_files()
+    out = run(engine, shifts(evap_approach=2.0, fan_rpm=-1.0, p_low=-1.5, t_evap=-1.8), hours=8)
+    assert {d.fault for d in out} == {"evaporator_fouling"}
+    engine = RuleEngine.from_files()  # the same coil, but the valve opened wide and the fan is fine
+    out = run(engine, shifts(evap_approach=2.0, eev_pct=4.0, p_low=-1.5, subcooling=-0.8), hours=8)
+    assert {d.fault for d in out} == {"refrigerant_leak"}
+
+
+def test_broken_sensor_under_required_channel_blocks_pump_fault():
+    engine = RuleEngine.from_files()
+    fixed_valve_leak = dict(superheat=2.5, subcooling=-1.5, p_low=-1.5)  # superheat is computed from p_low
+    out = run(engine, shifts(**fixed_valve_leak), hours=8)
+    assert {d.fault for d in out} == {"refrigerant_leak"}
+    engine = RuleEngine.from_files()
+    out = run(engine, shifts(**fixed_valve_leak), hours=8, sensor={"p_low": ["stuck"]})
+    faults = {(d.fault, d.channel) for d in out}
+    assert ("refrigerant_leak", None) not in faults
+    assert ("sensor_stuck", "p_low") in faults
+
+
+def test_a_drift_one_sensor_offset_explains_is_a_sensor_fault():
+    engine = RuleEngine.from_files()
+    offset = SensorOffset("t_discharge", 12.0, 0.97, 3.0, {"t_discharge": 3.0, "discharge_superheat": 3.0})
+    out = run(engine, shifts(t_discharge=3.0, discharge_superheat=3.0), hours=25, offset=offset)
+    assert [(d.fault, d.channel) for d in out] == [("sensor_drift", "t_discharge")]
+    assert "12.0" in out[0].findings[0].message and "97%" in out[0].findings[0].message
+    # the same offset explaining only half of the drift is no sensor verdict
+    engine = RuleEngine.from_files()
+    half = SensorOffset("t_discharge", 12.0, 0.5, 3.0, {"t_discharge": 3.0, "discharge_superheat": 3.0})
+    out = run(engine, shifts(t_discharge=3.0, discharge_superheat=3.0, compressor_a=3.0), hours=25, offset=half)
+    assert all(d.fault != "sensor_drift" for d in out)
+
+
+def test_pump_fault_yields_to_a_sensor_that_explains_it_and_wins_otherwise():
+    # a flow meter reading low: flow "down", and the COP computed from it down too
+    engine = RuleEngine.from_files()
+    meter = SensorOffset("flow_lpm", -6.0, 0.98, 4.0, {"flow_lpm": -4.0, "cop": -3.0})
+    out = run(engine, shifts(flow_lpm=-4.0, cop=-3.0), hours=25, offset=meter)
+    assert {(d.fault, d.channel) for d in out} == {("sensor_drift", "flow_lpm")}
+    # a real flow loss: delta-T up, COP kept; the best flow offset explains little
+    engine = RuleEngine.from_files()
+    weak = SensorOffset("flow_lpm", -6.0, 0.55, 4.0, {"flow_lpm": -4.0, "cop": -3.0})
+    out = run(engine, shifts(flow_lpm=-4.0, delta_t=1.2), hours=25, offset=weak)
+    assert {d.fault for d in out} == {"low_water_flow"}
+    # compressor wear: a t_discharge offset explains the discharge rise but not the COP loss
+    engine = RuleEngine.from_files()
+    disch = SensorOffset("t_discharge", 12.0, 0.92, 3.0, {"t_discharge": 3.0, "discharge_superheat": 3.0})
+    out = run(engine, shifts(t_discharge=3.0, discharge_superheat=3.0, cop=-0.8), hours=25, offset=disch)
+    assert {d.fault for d in out} == {"compressor_wear"}
+
+
+def test_short_blips_do_not_fire():
+    engine = RuleEngine.from_files()
+    out = []
+    for k in range(48):  # one hour of leak-like evidence every 2 hours for two days
+        out += run(engine, shifts(**LEAK), hours=1, start=k * 2 * HOUR)
+        out += run(engine, shifts(), hours=0.9, start=k * 2 * HOUR + HOUR + 600)
+    assert out == []
+
+
+@pytest.mark.parametrize("body, message", [
+    ("rules: [{name: x, fault: nope, confidence: 0.5, explanation: e, require: {superheat: up}}]",
+     "rule 'x': field 'fault': unknown fault 'nope'"),
+    ("rules: [{name: x, fault: refrigerant_leak, confidence: 0.5, explanation: e, require: {supreheat: up}}]",
+     "rule 'x': field 'require': unknown channel 'supreheat'"),
+    ("rules: [{name: x, fault: refrigerant_leak, confidence: 1.5, explanation: e, require: {superheat: up}}]",
+     "rule 'x': field 'confidence'"),
+    ("rules: [{name: x, fault: refrigerant_leak, confidence: 0.5, explanation: e, hold: soon, require: {superheat: up}}]",
+     "rule 'x': field 'hold': not a duration"),
+    ("rules: [{name: x, fault: refrigerant_leak, confidence: 0.5, explanation: e}]",
+     "rule 'x': field '(rule)': a rule needs exactly one of"),
+    ("rules: {x: 1}", "field 'rules'"),
+    ("rules: [", "not valid YAML"),
+])
+def test_bad_rule_files_name_file_rule_and_field(tmp_path, body, message):
+    f = tmp_path / "site.yaml"
+    f.write_text(body)
+    with pytest.raises(RuleFileError) as exc:
+        load_rule_file(f)
+    assert str(exc.value).startswith("site.yaml")
+    assert message in str(exc.value)
