@@ -26,7 +26,7 @@ import numpy as np
 
 from heatwatch.edge.generic_detector.ewma import ewma_block
 from heatwatch.edge.generic_detector.robust import robust_location_scale
-from heatwatch.edge.generic_detector.runs import run_lengths
+from heatwatch.runs import run_lengths
 
 RANGE, STUCK, JUMP, DROPOUT, NOISE = 1, 2, 4, 8, 16
 FLAG_NAMES: dict[int, str] = {RANGE: "out of range", STUCK: "stuck", JUMP: "jump",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heatwatch.edge.generic_detector.robust import robust_quantile
-from heatwatch.edge.generic_detector.runs import run_lengths
+from heatwatch.runs import run_lengths
 
 
 @dataclass
