@@ -161,12 +161,12 @@ def detect(
     alarm = np.zeros(n, dtype=bool)
     start = 0
     if train_rows is not None:
-        det.fit(series.X[:train_rows], series.ts[:train_rows])  # training rows: score 0, no alarm
+        det.fit(series.ts[:train_rows], series.X[:train_rows])  # training rows: score 0, no alarm
         start = train_rows
     with Progress(transient=True, disable=n - start < 5 * CHUNK) as progress:
         task = progress.add_task("scoring", total=n - start)
         for s in range(start, n, CHUNK):
-            res = det.score(series.X[s:s + CHUNK], series.ts[s:s + CHUNK])
+            res = det.score(series.ts[s:s + CHUNK], series.X[s:s + CHUNK])
             score[s:s + len(res)] = res.score
             alarm[s:s + len(res)] = res.anomaly
             progress.advance(task, len(res))

@@ -118,9 +118,9 @@ class HealthyBehaviourDetector:
         self._cidx = [COMPONENTS.index(c) for c in self.config.components]
 
     # ---- learning -------------------------------------------------------------------------
-    def fit(self, X: np.ndarray, ts: np.ndarray | None = None) -> BatchResult:
-        """Learn healthy behaviour from X (rows assumed healthy); returns the in-sample
-        results with ``anomaly`` all 0.
+    def fit(self, ts: np.ndarray | None, X: np.ndarray) -> BatchResult:
+        """Learn healthy behaviour from X (rows assumed healthy, at times ts; None: row
+        numbers); returns the in-sample results with ``anomaly`` all 0.
 
         The component scales and the alarm threshold are calibrated out of sample
         (``cross_fit``): a model learned on one half of the window scores the other
@@ -130,8 +130,9 @@ class HealthyBehaviourDetector:
         c = self.config
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or len(X) < 2:
-            raise ValueError("fit needs a 2-D array with at least 2 rows")
+            raise ValueError("fit(ts, X) needs X as a 2-D array with at least 2 rows")
         n, F = X.shape
+        ts = _ts(ts, n)
         self._learn(X)
         self.ref = np.ones(len(COMPONENTS))
         Z = self._z(X, X - self.model.expected(X))
@@ -145,7 +146,7 @@ class HealthyBehaviourDetector:
             self.decision.on = on_null
         self.fitted = True
         self._buffer, self._buffer_ts = [], []
-        res = self._assemble(X, _ts(ts, n), raw, extras, np.zeros((n, F), dtype=np.int64))
+        res = self._assemble(X, ts, raw, extras, np.zeros((n, F), dtype=np.int64))
         res.anomaly[:] = False
         return res
 
@@ -288,9 +289,12 @@ class HealthyBehaviourDetector:
                            sensor_flags=flags)
 
     # ---- the two entry points -------------------------------------------------------------
-    def score(self, X: np.ndarray, ts: np.ndarray | None = None) -> BatchResult:
-        """Vectorized scoring of many rows; same results and end state as update() row by row."""
+    def score(self, ts: np.ndarray | None, X: np.ndarray) -> BatchResult:
+        """Vectorized scoring of many rows at times ts (None: row numbers, for series without
+        a time column); same results and end state as update() row by row."""
         X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2:
+            raise ValueError(f"score(ts, X) needs X as a 2-D array (rows, features), got shape {X.shape}")
         ts = _ts(ts, len(X))
         parts: list[BatchResult] = []
         if not self.fitted:
@@ -301,7 +305,7 @@ class HealthyBehaviourDetector:
             parts.append(_warming(head, ts[:need], X.shape[1]))
             X, ts = X[need:], ts[need:]
             if len(self._buffer) >= self.config.warmup:
-                self.fit(np.array(self._buffer))
+                self.fit(np.array(self._buffer_ts), np.array(self._buffer))
         if len(X) and self.fitted:
             R = X - self.model.expected(X)
             h = self.horizon + np.arange(1, len(X) + 1, dtype=np.float64)[:, None]
@@ -315,15 +319,17 @@ class HealthyBehaviourDetector:
         parts = [p for p in parts if len(p)] or parts[:1]
         return BatchResult.concat(parts) if len(parts) > 1 else parts[0]
 
-    def update(self, x: np.ndarray, ts: float = np.nan) -> DetectorResult:
-        """Score one sample; O(F²) arithmetic on small arrays, no history kept."""
+    def update(self, ts: float, x: np.ndarray) -> DetectorResult:
+        """Score one sample taken at ts; O(F²) arithmetic on small arrays, no history kept."""
         x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 1:
+            raise ValueError(f"update(ts, x) needs x as one row of features, got shape {x.shape}")
         if not self.fitted:
             self._buffer.append(x)
             self._buffer_ts.append(ts)
             warm = _warming(x[None, :], np.array([ts]), len(x))[0]
             if len(self._buffer) >= self.config.warmup:
-                self.fit(np.array(self._buffer))
+                self.fit(np.array(self._buffer_ts), np.array(self._buffer))
             return warm
         c = self.config
         exp = self.model.expected_one(x)
@@ -437,7 +443,13 @@ def resolution(R: np.ndarray) -> np.ndarray:
 
 
 def _ts(ts: np.ndarray | None, n: int) -> np.ndarray:
-    return np.arange(n, dtype=np.float64) if ts is None else np.asarray(ts, dtype=np.float64)
+    """The rows' times: as given (one per row), or row numbers when there are none."""
+    if ts is None:
+        return np.arange(n, dtype=np.float64)
+    ts = np.asarray(ts, dtype=np.float64)
+    if ts.shape != (n,):
+        raise ValueError(f"ts must hold one time per row ({n}), got shape {ts.shape} (the order is ts, X)")
+    return ts
 
 
 def _warming(X: np.ndarray, ts: np.ndarray, F: int) -> BatchResult:

@@ -64,8 +64,8 @@ def test_detector_reports_sensor_findings_separately() -> None:
     train, X = healthy(1000), healthy(300, seed=5)
     X[100:, 2] = 30.0  # flat at its healthy median
     det = HealthyBehaviourDetector(low=np.zeros(4), high=np.full(4, 80.0))
-    det.fit(train)
-    b = det.score(X)
+    det.fit(None, train)
+    b = det.score(None, X)
     found = b[250].findings(NAMES)
     sensor = [f for f in found if f.kind == "sensor"]
     assert [f.channels for f in sensor] == [["p_low"]] and "stuck" in sensor[0].message
