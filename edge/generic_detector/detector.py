@@ -49,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
+from heatwatch.edge.generic_detector.base import Stateful
 from heatwatch.edge.generic_detector.cusum import cusum_block
 from heatwatch.edge.generic_detector.ewma import ewma_block
 from heatwatch.edge.generic_detector.expectation import ExpectationModel, MedianBaseline
@@ -87,12 +88,12 @@ class DetectorConfig:
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
     sensor: SensorCheckConfig = field(default_factory=SensorCheckConfig)
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
+    def to_dict(self) -> dict:
+        return asdict(self)
 
     @classmethod
-    def from_json(cls, text: str) -> "DetectorConfig":
-        d = json.loads(text)
+    def from_dict(cls, d: dict) -> "DetectorConfig":
+        d = dict(d)
         d["components"] = tuple(d["components"])
         d["threshold"] = ThresholdConfig(**d["threshold"])
         d["sensor"] = SensorCheckConfig(**d["sensor"])
@@ -374,51 +375,57 @@ class HealthyBehaviourDetector:
         self._scales_at = h if h < self.wander.max_horizon else np.inf
 
     # ---- state ----------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Everything needed to resume: learned parameters and the running statistics."""
-        st: dict[str, np.ndarray] = {"config": np.asarray(self.config.to_json()), "fitted": np.asarray(self.fitted)}
+    _LEARNED = ("center", "scale", "inflation", "tau", "precision", "ewma_sigma", "ref", "e", "s_up", "s_down")
+
+    def _parts(self) -> dict[str, Stateful]:
+        """The pieces that keep their own state, by the name their state is nested under."""
+        return {"model": self.model, "sensor": self.sensor, "decision": self.decision, "wander": self.wander}
+
+    def state(self) -> dict:
+        """Everything needed to resume, JSON-safe (base.py): the config, the learned
+        parameters and the running statistics, or the warm-up rows seen so far."""
+        st: dict = {"config": self.config.to_dict(), "fitted": self.fitted}
         if not self.fitted:
-            st["buffer"] = np.array(self._buffer)
-            st["buffer_ts"] = np.array(self._buffer_ts)
+            st["buffer"] = np.array(self._buffer).tolist()
+            st["buffer_ts"] = [float(t) for t in self._buffer_ts]
             return st
-        for k in ("center", "scale", "inflation", "tau", "horizon", "precision", "ewma_sigma", "ref", "e", "s_up",
-                  "s_down"):
-            st[k] = np.asarray(getattr(self, k))
-        for prefix, part in (("model.", self.model), ("sensor.", self.sensor), ("decision.", self.decision),
-                             ("wander.", self.wander)):
-            st.update({prefix + k: v for k, v in part.state_dict().items()})
+        st.update({k: getattr(self, k).tolist() for k in self._LEARNED})
+        st["horizon"] = float(self.horizon)
+        st.update({name: part.state() for name, part in self._parts().items()})
         return st
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+    def load_state(self, state: dict) -> None:
+        """Resume from what :meth:`state` returned (the config is the constructor's: see :meth:`load`)."""
         self.fitted = bool(state["fitted"])
         if not self.fitted:
-            self._buffer = list(np.asarray(state["buffer"]))
-            self._buffer_ts = list(np.asarray(state["buffer_ts"]))
+            self._buffer = list(np.array(state["buffer"], dtype=np.float64))
+            self._buffer_ts = [float(t) for t in state["buffer_ts"]]
             return
-        for k in ("center", "scale", "horizon", "precision", "ewma_sigma", "ref", "e", "s_up",
-                  "s_down"):
+        for k in self._LEARNED:
             setattr(self, k, np.array(state[k], dtype=np.float64))
+        self.horizon = float(state["horizon"])
         self.n_features = len(self.center)
-        for k in ("inflation", "tau"):  # older states have neither: no inflation, white null
-            setattr(self, k, np.array(state[k], dtype=np.float64) if k in state else np.ones(self.n_features))
         self._scales_at = np.nan
-        for prefix, part in (("model.", self.model), ("sensor.", self.sensor), ("decision.", self.decision),
-                             ("wander.", self.wander)):
-            part.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+        for name, part in self._parts().items():
+            part.load_state(state[name])
 
     def save(self, path: str | Path) -> None:
-        """Write the state to an .npz file (atomic: temp file, then rename)."""
+        """Write the state to a JSON file (atomic: temp file, then rename)."""
         path = Path(path)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, **self.state_dict())
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.state()))
         tmp.replace(path)
 
     @classmethod
     def load(cls, path: str | Path, model: ExpectationModel | None = None) -> "HealthyBehaviourDetector":
-        with np.load(path, allow_pickle=False) as f:
-            state = {k: f[k] for k in f.files}
-        det = cls(DetectorConfig.from_json(str(state["config"])), model=model)
-        det.load_state_dict(state)
+        """A detector that resumes from the file :meth:`save` wrote (its config included)."""
+        path = Path(path)
+        try:
+            state = json.loads(path.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: not a detector state file (the JSON that save() writes): {exc}") from None
+        det = cls(DetectorConfig.from_dict(state["config"]), model=model)
+        det.load_state(state)
         return det
 
 

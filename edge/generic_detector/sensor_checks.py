@@ -143,12 +143,17 @@ class SensorChecks:
             self.noise = noise[-1]
         return flags.astype(np.int64)
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return {k: np.asarray(getattr(self, k)) for k in
-                ("low", "high", "stuck_len", "jump", "step_mean", "step_cap", "last", "flat_run", "noise")}
+    _FLOATS = ("low", "high", "jump", "step_mean", "step_cap", "last", "noise")
+    _COUNTS = ("stuck_len", "flat_run")
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        for k, v in state.items():
-            setattr(self, k, np.array(v))
+    def state(self) -> dict:
+        """Learned limits and streaming state, JSON-safe (base.py)."""
+        return {k: getattr(self, k).tolist() for k in self._FLOATS + self._COUNTS}
+
+    def load_state(self, state: dict) -> None:
+        for k in self._FLOATS:
+            setattr(self, k, np.array(state[k], dtype=np.float64))
+        for k in self._COUNTS:
+            setattr(self, k, np.array(state[k], dtype=np.int64))
         self.n_features = len(self.low)
         self._derive()

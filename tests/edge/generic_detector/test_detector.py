@@ -3,6 +3,8 @@ breaks, false alarms, explanations, state. Data is generated here (no datasets n
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -47,7 +49,8 @@ def test_update_and_score_agree_online_from_the_start() -> None:
     assert b.anomaly[2100:].any(), "the faults must raise alarms, or the equality is vacuous"
     # the end state agrees too: both continue identically
     tail = noisy(200, 6, 9)
-    np.testing.assert_allclose([streaming.update(float(i), x).score for i, x in enumerate(tail)], batch.score(None, tail).score, atol=1e-9)
+    resumed = [streaming.update(float(i), x).score for i, x in enumerate(tail)]
+    np.testing.assert_allclose(resumed, batch.score(None, tail).score, atol=1e-9)
 
 
 def test_update_and_score_agree_after_fit_and_in_chunks() -> None:
@@ -84,16 +87,44 @@ def test_state_saved_and_restored_continues_identically(tmp_path) -> None:
     ref_scores = ref.score(None, X).score
     first = HealthyBehaviourDetector()
     first.score(None, X[:2200])
-    first.save(tmp_path / "det.npz")
-    resumed = HealthyBehaviourDetector.load(tmp_path / "det.npz")
+    first.save(tmp_path / "det.json")
+    resumed = HealthyBehaviourDetector.load(tmp_path / "det.json")
     rest = np.array([resumed.update(float(i), x).score for i, x in enumerate(X[2200:])])
     np.testing.assert_allclose(rest, ref_scores[2200:], atol=1e-9)
     # a detector saved mid warm-up resumes its warm-up
     early = HealthyBehaviourDetector()
     early.score(None, X[:100])
-    early.save(tmp_path / "warm.npz")
-    again = HealthyBehaviourDetector.load(tmp_path / "warm.npz")
+    early.save(tmp_path / "warm.json")
+    again = HealthyBehaviourDetector.load(tmp_path / "warm.json")
     np.testing.assert_allclose(again.score(None, X[100:]).score, ref_scores[100:], atol=1e-9)
+    (tmp_path / "old.npz").write_bytes(b"PK\x03\x04\x14\x00\x00\x00\x00\x00\xb0")
+    with pytest.raises(ValueError, match="not a detector state file"):
+        HealthyBehaviourDetector.load(tmp_path / "old.npz")
+
+
+def test_state_is_plain_json_and_resumes_bit_for_bit() -> None:
+    """state() -> JSON text -> load_state(): the heatwatch convention (base.py), every piece
+    included: a conditioned expectation model, plausibility limits (inf where none is
+    given), a raised alarm."""
+    X = faulty_series(4)
+    high = np.array([np.inf, np.inf, 2.5, np.inf, np.inf, np.inf])
+
+    def make() -> HealthyBehaviourDetector:
+        return HealthyBehaviourDetector(model=LinearExpectation(inputs=[0]), high=high)
+
+    uninterrupted, first = make(), make()
+    for det in (uninterrupted, first):
+        det.fit(None, X[:1000])
+        det.score(None, X[1000:2200])
+    expected = uninterrupted.score(None, X[2200:]).score
+    text = json.dumps(first.state())  # numpy arrays and numpy ints would not go
+    assert "Infinity" in text
+    resumed = make()
+    resumed.load_state(json.loads(text))
+    assert json.dumps(resumed.state()) == text
+    rest = resumed.score(None, X[2200:])
+    np.testing.assert_array_equal(rest.score, expected)
+    assert rest.anomaly.any() and rest.sensor_flags.any(), "nothing raised after the restart: vacuous"
 
 
 def test_slow_drift_is_seen_by_cusum_before_a_per_sample_z_threshold() -> None:
