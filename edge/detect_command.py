@@ -143,7 +143,7 @@ def detect(
     """Score INPUT row by row against the healthy behaviour learned from its start."""
     from rich.progress import Progress
 
-    from heatwatch.edge.generic_detector import DetectorConfig, HealthyBehaviourDetector
+    from heatwatch.edge.generic_detector import HealthyBehaviourConfig, HealthyBehaviourDetector
 
     try:
         series = read_series(input, {c.strip() for c in exclude.split(",") if c.strip()})
@@ -156,7 +156,7 @@ def detect(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 
-    det = HealthyBehaviourDetector(DetectorConfig(warmup=warmup))
+    det = HealthyBehaviourDetector(HealthyBehaviourConfig(warmup=warmup))
     score = np.zeros(n)
     alarm = np.zeros(n, dtype=bool)
     start = 0

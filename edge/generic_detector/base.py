@@ -25,7 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
-from heatwatch.edge.generic_detector.result import BatchResult, DetectorResult
+from heatwatch.edge.generic_detector.result import BatchResult, HealthyBehaviourResult
 
 
 class Stateful(Protocol):
@@ -43,7 +43,7 @@ class Detector(Stateful, Protocol):
         """Learn healthy behaviour from rows assumed healthy."""
         ...
 
-    def update(self, ts: float, x: np.ndarray) -> DetectorResult:
+    def update(self, ts: float, x: np.ndarray) -> HealthyBehaviourResult:
         """Score one sample and advance the state (O(F²), no allocation-heavy work)."""
         ...
 

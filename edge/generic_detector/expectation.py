@@ -1,13 +1,13 @@
 """What each feature *should* read: the expectation model behind every residual.
 
 The generic core only knows "healthy = the training window's typical value"
-(:class:`MedianBaseline`). A heat pump reads very differently at -10 °C and at
-+10 °C outdoors, so the specialization plugs in a model conditioned on the
-operating point: :class:`LinearExpectation` regresses chosen target features on
-input features (outdoor temperature, compressor frequency, ...) through any
-basis the caller supplies, fitted with Huber IRLS so faulty training rows get
-down-weighted. Any object with ``fit``/``expected``/``expected_one`` (and
-``state``/``load_state``, to be saved) works.
+(:class:`MedianBaseline`). A machine whose readings follow its operating point
+(a heat pump reads very differently at -10 °C and at +10 °C outdoors) needs a
+model conditioned on it: :class:`LinearExpectation` regresses chosen target
+features on input features (outdoor temperature, compressor frequency, ...)
+through any basis the caller supplies, fitted with Huber IRLS so faulty
+training rows get down-weighted. Any object with ``fit``/``expected``/
+``expected_one`` (and ``state``/``load_state``, to be saved) works.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ variogram to grow from lag 1 to La by more than ``SIGNIFICANCE`` standard
 errors, each variance counted with the independent differences it rests on
 ((n - L) / tau of the lag-L differences). Otherwise a wobble in the estimates
 would be extrapolated, as a trend, for an hour. A conditioned expectation
-model (heat pumps) that explains the wander leaves g ~ 0, so the allowance
+model (LinearExpectation) that explains the wander leaves g ~ 0, so the allowance
 fades by itself. ``max_horizon`` stops it growing forever on a device that
 runs for months.
 """

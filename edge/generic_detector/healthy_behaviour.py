@@ -3,8 +3,8 @@
 Pipeline per sample x (F features); each step is its own module:
 
 1. expected = an :class:`~heatwatch.edge.generic_detector.expectation.ExpectationModel` (the
-   training median by default; a heat pump plugs in a model conditioned on its
-   operating point), residual r = x - expected.
+   training median by default; a series whose features follow an operating
+   point plugs in a model conditioned on it), residual r = x - expected.
 2. z = (r - center) / (inflation * sigma(h)). center is the trimmed mean of
    the training residuals (an EWMA or CUSUM about anything but the mean drifts
    by itself, and the median of a quantized or skewed sensor is not its mean);
@@ -33,7 +33,7 @@ Pipeline per sample x (F features); each step is its own module:
    the largest of them, so it says which idea saw the sample. A separate
    :class:`~heatwatch.edge.generic_detector.threshold.AlarmDecision` (EVT tail threshold,
    persistence, hysteresis) turns it into 0/1.
-5. Sensor checks run beside and are reported separately (sensor_checks.py).
+5. Sensor checks run beside and are reported separately (sensor_flags.py).
 
 Without a training window the first ``warmup`` samples are the training window
 (scored 0, flagged ``warming_up``), then the model is frozen: the reference is
@@ -55,9 +55,9 @@ from heatwatch.edge.generic_detector.ewma import ewma_block
 from heatwatch.edge.generic_detector.expectation import ExpectationModel, MedianBaseline
 from heatwatch.edge.generic_detector.neff import ar1_filter, autocorrelation_time, predictive_inflation
 from heatwatch.edge.generic_detector.novelty import fit_precision, t2_contributions
-from heatwatch.edge.generic_detector.result import BatchResult, DetectorResult
+from heatwatch.edge.generic_detector.result import BatchResult, HealthyBehaviourResult
 from heatwatch.edge.generic_detector.robust import robust_location_scale, robust_quantile, trimmed_location_scale
-from heatwatch.edge.generic_detector.sensor_checks import SensorCheckConfig, SensorChecks
+from heatwatch.edge.generic_detector.sensor_flags import SensorFlagConfig, SensorFlags
 from heatwatch.edge.generic_detector.threshold import AlarmDecision, ThresholdConfig
 from heatwatch.edge.generic_detector.wander import WanderModel
 
@@ -67,7 +67,7 @@ NULL_ROWS, NULL_SEED = 4000, 20240601  # simulated healthy residuals that floor 
 
 
 @dataclass
-class DetectorConfig:
+class HealthyBehaviourConfig:
     warmup: int = 300  # samples learned from when no training window is given
     components: tuple[str, ...] = COMPONENTS
     clip: float = 5.0  # |z| cap for the accumulating statistics
@@ -86,31 +86,31 @@ class DetectorConfig:
     effective_n: bool = True  # widen each feature by its effective training rows (neff.py)
     norm_quantile: float = 0.99  # healthy quantile that each component is divided by
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
-    sensor: SensorCheckConfig = field(default_factory=SensorCheckConfig)
+    sensor: SensorFlagConfig = field(default_factory=SensorFlagConfig)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "DetectorConfig":
+    def from_dict(cls, d: dict) -> "HealthyBehaviourConfig":
         d = dict(d)
         d["components"] = tuple(d["components"])
         d["threshold"] = ThresholdConfig(**d["threshold"])
-        d["sensor"] = SensorCheckConfig(**d["sensor"])
+        d["sensor"] = SensorFlagConfig(**d["sensor"])
         return cls(**d)
 
 
 class HealthyBehaviourDetector:
     """Robust residuals + EWMA/CUSUM + T² novelty + sensor checks, with a learned alarm threshold."""
 
-    def __init__(self, config: DetectorConfig | None = None, model: ExpectationModel | None = None,
+    def __init__(self, config: HealthyBehaviourConfig | None = None, model: ExpectationModel | None = None,
                  low: np.ndarray | None = None, high: np.ndarray | None = None) -> None:
-        self.config = config or DetectorConfig()
+        self.config = config or HealthyBehaviourConfig()
         unknown = set(self.config.components) - set(COMPONENTS)
         if unknown or not self.config.components:
             raise ValueError(f"components must be a non-empty subset of {COMPONENTS}, got {self.config.components}")
         self.model: ExpectationModel = model or MedianBaseline()
-        self.sensor = SensorChecks(self.config.sensor, low, high)
+        self.sensor = SensorFlags(self.config.sensor, low, high)
         self.decision = AlarmDecision(self.config.threshold)
         self.wander = WanderModel(self.config.max_horizon)
         self.fitted = False
@@ -320,7 +320,7 @@ class HealthyBehaviourDetector:
         parts = [p for p in parts if len(p)] or parts[:1]
         return BatchResult.concat(parts) if len(parts) > 1 else parts[0]
 
-    def update(self, ts: float, x: np.ndarray) -> DetectorResult:
+    def update(self, ts: float, x: np.ndarray) -> HealthyBehaviourResult:
         """Score one sample taken at ts; O(F²) arithmetic on small arrays, no history kept."""
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 1:
@@ -354,7 +354,7 @@ class HealthyBehaviourDetector:
         score = float(n[dom])
         flags = self.sensor.step(x)
         alarm = self.decision.step(score)
-        return DetectorResult(ts=float(ts), score=score, anomaly=alarm, warming_up=False,
+        return HealthyBehaviourResult(ts=float(ts), score=score, anomaly=alarm, warming_up=False,
                               components=dict(zip(COMPONENTS, n.tolist())), dominant=COMPONENTS[dom],
                               observed=x, expected=exp, z=z, contributions=_contribution(dom, az, au, s, cn, cm) * self._inv_ref[dom],
                               sensor_flags=flags)
@@ -424,7 +424,7 @@ class HealthyBehaviourDetector:
             state = json.loads(path.read_text())
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"{path}: not a detector state file (the JSON that save() writes): {exc}") from None
-        det = cls(DetectorConfig.from_dict(state["config"]), model=model)
+        det = cls(HealthyBehaviourConfig.from_dict(state["config"]), model=model)
         det.load_state(state)
         return det
 

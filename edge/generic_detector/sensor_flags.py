@@ -1,8 +1,10 @@
-"""Sensor-fault checks, reported apart from process anomalies.
+"""Sensor flags: per-feature sensor-fault checks, reported apart from process anomalies.
 
 A broken sensor is a cheap visit; a "leak" that is a drifting sensor is a
 wasted one. These checks look at each feature alone, with limits learned
-from the healthy window wherever possible, so they work on any series:
+from the healthy window wherever possible, so they work on any series (the
+agent's heat-pump checks, heatwatch.edge.heatpump.sensor_checks, know each
+channel and the channel that must move with it instead):
 
 - ``RANGE``   outside given plausibility limits (e.g. heatwatch.channels);
 - ``STUCK``   unchanged for longer than twice the longest flat run seen in
@@ -38,7 +40,7 @@ def flag_text(mask: int) -> str:
 
 
 @dataclass
-class SensorCheckConfig:
+class SensorFlagConfig:
     min_stuck: int = 30
     jump_k: float = 12.0
     noise_ratio: float = 3.0
@@ -55,12 +57,12 @@ def last_finite(X: np.ndarray) -> np.ndarray:
     return out
 
 
-class SensorChecks:
+class SensorFlags:
     """Learned per-feature limits plus the small streaming state the checks need."""
 
-    def __init__(self, config: SensorCheckConfig | None = None,
+    def __init__(self, config: SensorFlagConfig | None = None,
                  low: np.ndarray | None = None, high: np.ndarray | None = None) -> None:
-        self.config = config or SensorCheckConfig()
+        self.config = config or SensorFlagConfig()
         self.low_given, self.high_given = low, high
         self.n_features = 0
 

@@ -1,5 +1,6 @@
-"""The detector core on synthetic data: one algorithm, two entry points; drifts, correlation
-breaks, false alarms, explanations, state. Data is generated here (no datasets needed)."""
+"""The generic detector (HealthyBehaviourDetector) on synthetic data: one algorithm, two entry
+points; drifts, correlation breaks, false alarms, explanations, state. Data is generated here
+(no datasets needed)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from heatwatch.edge.generic_detector import (
     COMPONENTS,
-    DetectorConfig,
+    HealthyBehaviourConfig,
     HealthyBehaviourDetector,
     LinearExpectation,
 )
@@ -153,7 +154,7 @@ def test_correlation_break_is_novel_though_each_feature_is_in_range() -> None:
     full = HealthyBehaviourDetector()
     full.fit(None, X[:n_train])
     b = full.score(None, X[n_train:])
-    residual_only = HealthyBehaviourDetector(DetectorConfig(components=("residual",)))
+    residual_only = HealthyBehaviourDetector(HealthyBehaviourConfig(components=("residual",)))
     residual_only.fit(None, X[:n_train])
     r = residual_only.score(None, X[n_train:])
     assert b.anomaly.mean() > 0.8
@@ -210,15 +211,15 @@ def test_findings_name_the_faulty_feature_with_expected_and_observed() -> None:
 
 def test_conditioning_model_plugs_in_and_explains_the_operating_point() -> None:
     """A feature that follows an input (outdoor temperature) must not alarm when the input moves;
-    the median baseline alone would. This is the hook the heat pump specialization uses."""
+    the median baseline alone would. This is the hook for a series that follows an operating point."""
     rng = np.random.default_rng(8)
     n = 3000
     u = np.concatenate([rng.uniform(0, 5, 1000), rng.uniform(5, 10, 2000)])  # new operating range later
     y = 2.0 * u + 0.2 * rng.normal(size=n)
     X = np.column_stack([u, y])
-    conditioned = HealthyBehaviourDetector(DetectorConfig(wander=False), model=LinearExpectation(inputs=[0]))
+    conditioned = HealthyBehaviourDetector(HealthyBehaviourConfig(wander=False), model=LinearExpectation(inputs=[0]))
     conditioned.fit(None, X[:1000])
-    plain = HealthyBehaviourDetector(DetectorConfig(wander=False))
+    plain = HealthyBehaviourDetector(HealthyBehaviourConfig(wander=False))
     plain.fit(None, X[:1000])
     assert plain.score(None, X[1000:]).anomaly.mean() > 0.5
     ok = conditioned.score(None, X[1000:2000])
@@ -231,7 +232,7 @@ def test_conditioning_model_plugs_in_and_explains_the_operating_point() -> None:
 
 
 def test_warm_up_scores_zero_then_learns() -> None:
-    det = HealthyBehaviourDetector(DetectorConfig(warmup=50))
+    det = HealthyBehaviourDetector(HealthyBehaviourConfig(warmup=50))
     X = noisy(100, 3, 10)
     res = [det.update(float(i), x) for i, x in enumerate(X)]
     assert all(r.warming_up and r.score == 0.0 and not r.anomaly for r in res[:50])
