@@ -140,15 +140,16 @@ def run_heatwatch(runs: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, float]
 
     preds, labels, t_stream, t_batch, n_scored = [], [], 0.0, 0.0, 0
     for X, label in runs:
+        ts = np.arange(len(X), dtype=np.float64)  # row numbers (the scores do not depend on the times)
         stream, batch = HealthyBehaviourDetector(), HealthyBehaviourDetector()
-        stream.fit(X[:TRAIN])
-        batch.fit(X[:TRAIN])
+        stream.fit(ts[:TRAIN], X[:TRAIN])
+        batch.fit(ts[:TRAIN], X[:TRAIN])
         t0 = time.perf_counter()
-        for x in X[TRAIN:]:
-            stream.update(x)
+        for t, x in zip(ts[TRAIN:], X[TRAIN:]):
+            stream.update(t, x)
         t_stream += time.perf_counter() - t0
         t0 = time.perf_counter()
-        res = batch.score(X[TRAIN:])
+        res = batch.score(ts[TRAIN:], X[TRAIN:])
         t_batch += time.perf_counter() - t0
         n_scored += len(X) - TRAIN
         preds.append(res.anomaly)

@@ -143,7 +143,7 @@ def detect(
     """Score INPUT row by row against the healthy behaviour learned from its start."""
     from rich.progress import Progress
 
-    from heatwatch.edge.generic_detector import DetectorConfig, HealthyBehaviourDetector
+    from heatwatch.edge.generic_detector import HealthyBehaviourConfig, HealthyBehaviourDetector
 
     try:
         series = read_series(input, {c.strip() for c in exclude.split(",") if c.strip()})
@@ -156,17 +156,17 @@ def detect(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 
-    det = HealthyBehaviourDetector(DetectorConfig(warmup=warmup))
+    det = HealthyBehaviourDetector(HealthyBehaviourConfig(warmup=warmup))
     score = np.zeros(n)
     alarm = np.zeros(n, dtype=bool)
     start = 0
     if train_rows is not None:
-        det.fit(series.X[:train_rows], series.ts[:train_rows])  # training rows: score 0, no alarm
+        det.fit(series.ts[:train_rows], series.X[:train_rows])  # training rows: score 0, no alarm
         start = train_rows
     with Progress(transient=True, disable=n - start < 5 * CHUNK) as progress:
         task = progress.add_task("scoring", total=n - start)
         for s in range(start, n, CHUNK):
-            res = det.score(series.X[s:s + CHUNK], series.ts[s:s + CHUNK])
+            res = det.score(series.ts[s:s + CHUNK], series.X[s:s + CHUNK])
             score[s:s + len(res)] = res.score
             alarm[s:s + len(res)] = res.anomaly
             progress.advance(task, len(res))

@@ -1,19 +1,38 @@
-"""The generic numpy anomaly detector core (see detector.py for the pipeline).
+"""The generic detector behind ``heatwatch detect``: any numeric multivariate series, no domain knowledge.
+
+It learns healthy behaviour from the start of a series and scores how far
+each row is from it (healthy_behaviour.py, the pipeline). The agent does not
+use it: a heat pump is judged by heatwatch.edge.heatpump, which knows channels,
+operating points and fault signatures. The two share the interface's shape
+(time first, ``state()``/``load_state()``; base.py) and nothing else.
 
 One module per idea: robust.py (median/MAD), expectation.py (what healthy
-reads), ewma.py and cusum.py (persistent shifts), novelty.py (T² on a
-shrinkage correlation), sensor_checks.py (broken sensors), threshold.py (the
-decision), result.py (explanations as heatwatch Findings).
+reads), wander.py (healthy drift since training), neff.py (effective training
+rows), ewma.py and cusum.py (persistent shifts), novelty.py (T² on a shrinkage
+correlation), sensor_flags.py (broken sensors, learned per feature),
+threshold.py (the decision), result.py (explanations as heatwatch Findings).
 """
 
-from heatwatch.edge.generic_detector.detector import COMPONENTS, DetectorConfig, HealthyBehaviourDetector
 from heatwatch.edge.generic_detector.expectation import ExpectationModel, LinearExpectation, MedianBaseline
-from heatwatch.edge.generic_detector.result import BatchResult, DetectorResult
-from heatwatch.edge.generic_detector.sensor_checks import DROPOUT, JUMP, NOISE, RANGE, STUCK, SensorCheckConfig, SensorChecks
+from heatwatch.edge.generic_detector.healthy_behaviour import (
+    COMPONENTS,
+    HealthyBehaviourConfig,
+    HealthyBehaviourDetector,
+)
+from heatwatch.edge.generic_detector.result import BatchResult, HealthyBehaviourResult
+from heatwatch.edge.generic_detector.sensor_flags import (
+    DROPOUT,
+    JUMP,
+    NOISE,
+    RANGE,
+    STUCK,
+    SensorFlagConfig,
+    SensorFlags,
+)
 from heatwatch.edge.generic_detector.threshold import AlarmDecision, ThresholdConfig
 
 __all__ = [
-    "COMPONENTS", "DetectorConfig", "HealthyBehaviourDetector", "ExpectationModel", "LinearExpectation",
-    "MedianBaseline", "BatchResult", "DetectorResult", "SensorChecks", "SensorCheckConfig", "AlarmDecision",
+    "COMPONENTS", "HealthyBehaviourConfig", "HealthyBehaviourDetector", "ExpectationModel", "LinearExpectation",
+    "MedianBaseline", "BatchResult", "HealthyBehaviourResult", "SensorFlags", "SensorFlagConfig", "AlarmDecision",
     "ThresholdConfig", "RANGE", "STUCK", "JUMP", "DROPOUT", "NOISE",
 ]

@@ -1,12 +1,13 @@
 """What each feature *should* read: the expectation model behind every residual.
 
 The generic core only knows "healthy = the training window's typical value"
-(:class:`MedianBaseline`). A heat pump reads very differently at -10 °C and at
-+10 °C outdoors, so the specialization plugs in a model conditioned on the
-operating point: :class:`LinearExpectation` regresses chosen target features on
-input features (outdoor temperature, compressor frequency, ...) through any
-basis the caller supplies, fitted with Huber IRLS so faulty training rows get
-down-weighted. Any object with ``fit``/``expected``/``expected_one`` works.
+(:class:`MedianBaseline`). A machine whose readings follow its operating point
+(a heat pump reads very differently at -10 °C and at +10 °C outdoors) needs a
+model conditioned on it: :class:`LinearExpectation` regresses chosen target
+features on input features (outdoor temperature, compressor frequency, ...)
+through any basis the caller supplies, fitted with Huber IRLS so faulty
+training rows get down-weighted. Any object with ``fit``/``expected``/
+``expected_one`` (and ``state``/``load_state``, to be saved) works.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ class ExpectationModel(Protocol):
 
     def expected_one(self, x: np.ndarray) -> np.ndarray: ...
 
-    def state_dict(self) -> dict[str, np.ndarray]: ...
+    def state(self) -> dict:
+        """The fitted parameters, JSON-safe (base.py)."""
+        ...
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None: ...
+    def load_state(self, state: dict) -> None: ...
 
 
 class MedianBaseline:
@@ -51,11 +54,11 @@ class MedianBaseline:
     def expected_one(self, x: np.ndarray) -> np.ndarray:
         return self.loc
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return {"loc": self.loc}
+    def state(self) -> dict:
+        return {"loc": self.loc.tolist()}
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.loc = np.asarray(state["loc"], dtype=np.float64)
+    def load_state(self, state: dict) -> None:
+        self.loc = np.array(state["loc"], dtype=np.float64)
 
 
 def affine_basis(U: np.ndarray) -> np.ndarray:
@@ -114,9 +117,9 @@ class LinearExpectation:
     def expected_one(self, x: np.ndarray) -> np.ndarray:
         return self.expected(x[None, :])[0]
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return {"loc": self.loc, "W": self.W}
+    def state(self) -> dict:
+        return {"loc": self.loc.tolist(), "W": self.W.tolist()}
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.loc = np.asarray(state["loc"], dtype=np.float64)
-        self.W = np.asarray(state["W"], dtype=np.float64)
+    def load_state(self, state: dict) -> None:
+        self.loc = np.array(state["loc"], dtype=np.float64)
+        self.W = np.array(state["W"], dtype=np.float64)

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from heatwatch.edge.generic_detector.sensor_checks import flag_text
+from heatwatch.edge.generic_detector.sensor_flags import flag_text
 from heatwatch.contract import Finding
 
 # detector component -> heatwatch.contract.Finding kind, and what it means
@@ -23,7 +23,7 @@ COMPONENT_TEXT: dict[str, str] = {
 
 
 @dataclass
-class DetectorResult:
+class HealthyBehaviourResult:
     """One sample, explained. ``score`` is in units of the calibrated component scale
     (about 1 = the 99th percentile of healthy); ``anomaly`` is the thresholded decision."""
 
@@ -37,7 +37,7 @@ class DetectorResult:
     expected: np.ndarray  # (F,)
     z: np.ndarray  # residual in robust sigmas
     contributions: np.ndarray  # (F,) share of each feature in the dominant component
-    sensor_flags: np.ndarray  # (F,) bit masks, see sensor_checks
+    sensor_flags: np.ndarray  # (F,) bit masks, see sensor_flags
 
     def top_features(self, k: int = 3, min_share: float = 0.1) -> list[int]:
         """Up to k features contributing most to the score, largest first; features with
@@ -75,7 +75,7 @@ def _f(v: float) -> float | None:
 
 @dataclass
 class BatchResult:
-    """The same fields as DetectorResult for n samples, as arrays (rows = samples)."""
+    """The same fields as HealthyBehaviourResult for n samples, as arrays (rows = samples)."""
 
     ts: np.ndarray
     score: np.ndarray
@@ -93,9 +93,9 @@ class BatchResult:
     def __len__(self) -> int:
         return len(self.score)
 
-    def __getitem__(self, i: int) -> DetectorResult:
+    def __getitem__(self, i: int) -> HealthyBehaviourResult:
         d = int(self.dominant[i])
-        return DetectorResult(
+        return HealthyBehaviourResult(
             ts=float(self.ts[i]), score=float(self.score[i]), anomaly=bool(self.anomaly[i]),
             warming_up=bool(self.warming_up[i]),
             components=dict(zip(self.component_names, map(float, self.components[i]))),

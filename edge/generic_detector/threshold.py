@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heatwatch.edge.generic_detector.robust import robust_quantile
-from heatwatch.edge.generic_detector.runs import run_lengths
+from heatwatch.runs import run_lengths
 
 
 @dataclass
@@ -116,11 +116,12 @@ class AlarmDecision:
         self.run_above, self.run_below, self.alarm = int(ra[-1]), int(rb[-1]), bool(alarm[-1])
         return alarm
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return {"on": np.asarray(self.on), "alarm": np.asarray(self.alarm),
-                "run_above": np.asarray(self.run_above), "run_below": np.asarray(self.run_below)}
+    def state(self) -> dict:
+        """Threshold and persistence counters, JSON-safe (base.py)."""
+        return {"on": float(self.on), "alarm": bool(self.alarm),
+                "run_above": int(self.run_above), "run_below": int(self.run_below)}
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+    def load_state(self, state: dict) -> None:
         self.on = float(state["on"])
         self.alarm = bool(state["alarm"])
         self.run_above = int(state["run_above"])

@@ -27,7 +27,7 @@ variogram to grow from lag 1 to La by more than ``SIGNIFICANCE`` standard
 errors, each variance counted with the independent differences it rests on
 ((n - L) / tau of the lag-L differences). Otherwise a wobble in the estimates
 would be extrapolated, as a trend, for an hour. A conditioned expectation
-model (heat pumps) that explains the wander leaves g ~ 0, so the allowance
+model (LinearExpectation) that explains the wander leaves g ~ 0, so the allowance
 fades by itself. ``max_horizon`` stops it growing forever on a device that
 runs for months.
 """
@@ -99,11 +99,12 @@ class WanderModel:
         grown = (self.grid(h) / self.lag) ** self.alpha - (self.lag_a / self.lag) ** self.alpha
         return self.g * np.maximum(grown, 0.0)
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return {"g": self.g, "lag": np.asarray(self.lag), "lag_a": np.asarray(self.lag_a), "alpha": self.alpha,
-                "max_horizon": np.asarray(self.max_horizon)}
+    def state(self) -> dict:
+        """The fitted variogram, JSON-safe (base.py)."""
+        return {"g": self.g.tolist(), "alpha": self.alpha.tolist(), "lag": float(self.lag),
+                "lag_a": float(self.lag_a), "max_horizon": float(self.max_horizon)}
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+    def load_state(self, state: dict) -> None:
         self.g, self.alpha = np.array(state["g"], float), np.array(state["alpha"], float)
-        self.lag, self.max_horizon = float(state["lag"]), float(state["max_horizon"])
-        self.lag_a = float(state["lag_a"]) if "lag_a" in state else 0.0  # older states: no offset
+        self.lag, self.lag_a = float(state["lag"]), float(state["lag_a"])
+        self.max_horizon = float(state["max_horizon"])

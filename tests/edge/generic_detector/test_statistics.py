@@ -78,14 +78,14 @@ def test_quantized_sensor_healthy_is_quiet_and_a_one_step_shift_is_seen() -> Non
     levels = np.where(rng.random(n_train + n) < 0.7, 32.0, 33.0)
     X = np.column_stack([levels + rng.normal(0, 0.005, n_train + n), rng.normal(size=(n_train + n, 3))])
     det = HealthyBehaviourDetector()
-    det.fit(X[:n_train])
+    det.fit(None, X[:n_train])
     assert det.scale[0] > 0.4
-    assert det.score(X[n_train:]).anomaly.mean() < 0.005
+    assert det.score(None, X[n_train:]).anomaly.mean() < 0.005
     shifted = X[n_train:].copy()
     shifted[1000:1400, 0] -= 1.0
     fresh = HealthyBehaviourDetector()
-    fresh.fit(X[:n_train])
-    b = fresh.score(shifted)
+    fresh.fit(None, X[:n_train])
+    b = fresh.score(None, shifted)
     assert b.anomaly[1050:1400].mean() > 0.9
     assert b.anomaly[:1000].mean() < 0.005 and b.anomaly[1500:].mean() < 0.005
 
@@ -100,13 +100,13 @@ def test_a_slow_feature_is_judged_by_its_few_effective_rows() -> None:
     fast = np.random.default_rng(7).normal(size=(n_train + n, 3))
     X = np.column_stack([slow, fast])
     det = HealthyBehaviourDetector()
-    det.fit(X[:n_train])
+    det.fit(None, X[:n_train])
     assert det.inflation[0] > 2.0 and np.all(det.inflation[1:] < 1.1)
-    healthy = det.score(X[n_train:])
+    healthy = det.score(None, X[n_train:])
     assert healthy.anomaly.mean() < 0.01
     stepped = X[n_train:].copy()
     stepped[2000:2400, 2] += 1.5
-    det.fit(X[:n_train])
-    b = det.score(stepped)
+    det.fit(None, X[:n_train])
+    b = det.score(None, stepped)
     assert b.anomaly[2050:2400].mean() > 0.8
     assert int(np.bincount(np.argmax(b.contributions[2050:2400][b.anomaly[2050:2400]], axis=1)).argmax()) == 2

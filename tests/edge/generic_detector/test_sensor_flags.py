@@ -1,11 +1,11 @@
-"""Sensor-fault checks and the alarm decision, each on its own."""
+"""Sensor flags (per-feature sensor-fault checks) and the alarm decision, each on its own."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from heatwatch.edge.generic_detector import DROPOUT, JUMP, NOISE, RANGE, STUCK, AlarmDecision, HealthyBehaviourDetector, ThresholdConfig
-from heatwatch.edge.generic_detector.sensor_checks import SensorChecks
+from heatwatch.edge.generic_detector.sensor_flags import SensorFlags
 
 NAMES = ["t_flow", "t_return", "p_low", "flow_lpm"]
 
@@ -26,7 +26,7 @@ def test_each_sensor_fault_is_flagged_on_its_feature_only() -> None:
     X[600:800, 1] += np.random.default_rng(2).normal(scale=6.0, size=200)  # noise burst
     X[1000:1020, 2] = np.nan  # dropout
     X[1300, 3] = 95.0  # out of range (and a jump)
-    checks = SensorChecks(low=np.full(4, 0.0), high=np.full(4, 80.0))
+    checks = SensorFlags(low=np.full(4, 0.0), high=np.full(4, 80.0))
     checks.fit(train)
     flags = checks.block(X)
     assert 200 < first_flag(flags, 0, STUCK) <= 200 + checks.stuck_len[0]
@@ -46,7 +46,7 @@ def test_sensor_step_matches_block() -> None:
     train, X = healthy(500), healthy(800, seed=3)
     X[100:160, 1] = 12.0
     X[300:305, 2] = np.nan
-    a, b = SensorChecks(high=np.full(4, 33.0)), SensorChecks(high=np.full(4, 33.0))
+    a, b = SensorFlags(high=np.full(4, 33.0)), SensorFlags(high=np.full(4, 33.0))
     a.fit(train)
     b.fit(train)
     np.testing.assert_array_equal(np.array([a.step(x) for x in X]), b.block(X))
@@ -55,7 +55,7 @@ def test_sensor_step_matches_block() -> None:
 def test_quantized_sensor_that_is_often_constant_is_not_stuck() -> None:
     rng = np.random.default_rng(4)
     X = np.round(32 + 0.3 * rng.normal(size=(3000, 1)))  # a flow meter in whole l/min: mostly 32
-    checks = SensorChecks()
+    checks = SensorFlags()
     checks.fit(X[:1000])
     assert not (checks.block(X[1000:]) & (STUCK | JUMP)).any()
 
@@ -64,8 +64,8 @@ def test_detector_reports_sensor_findings_separately() -> None:
     train, X = healthy(1000), healthy(300, seed=5)
     X[100:, 2] = 30.0  # flat at its healthy median
     det = HealthyBehaviourDetector(low=np.zeros(4), high=np.full(4, 80.0))
-    det.fit(train)
-    b = det.score(X)
+    det.fit(None, train)
+    b = det.score(None, X)
     found = b[250].findings(NAMES)
     sensor = [f for f in found if f.kind == "sensor"]
     assert [f.channels for f in sensor] == [["p_low"]] and "stuck" in sensor[0].message

@@ -3,8 +3,8 @@
 Pipeline per sample x (F features); each step is its own module:
 
 1. expected = an :class:`~heatwatch.edge.generic_detector.expectation.ExpectationModel` (the
-   training median by default; a heat pump plugs in a model conditioned on its
-   operating point), residual r = x - expected.
+   training median by default; a series whose features follow an operating
+   point plugs in a model conditioned on it), residual r = x - expected.
 2. z = (r - center) / (inflation * sigma(h)). center is the trimmed mean of
    the training residuals (an EWMA or CUSUM about anything but the mean drifts
    by itself, and the median of a quantized or skewed sensor is not its mean);
@@ -33,7 +33,7 @@ Pipeline per sample x (F features); each step is its own module:
    the largest of them, so it says which idea saw the sample. A separate
    :class:`~heatwatch.edge.generic_detector.threshold.AlarmDecision` (EVT tail threshold,
    persistence, hysteresis) turns it into 0/1.
-5. Sensor checks run beside and are reported separately (sensor_checks.py).
+5. Sensor checks run beside and are reported separately (sensor_flags.py).
 
 Without a training window the first ``warmup`` samples are the training window
 (scored 0, flagged ``warming_up``), then the model is frozen: the reference is
@@ -49,14 +49,15 @@ from pathlib import Path
 
 import numpy as np
 
+from heatwatch.edge.generic_detector.base import Stateful
 from heatwatch.edge.generic_detector.cusum import cusum_block
 from heatwatch.edge.generic_detector.ewma import ewma_block
 from heatwatch.edge.generic_detector.expectation import ExpectationModel, MedianBaseline
 from heatwatch.edge.generic_detector.neff import ar1_filter, autocorrelation_time, predictive_inflation
 from heatwatch.edge.generic_detector.novelty import fit_precision, t2_contributions
-from heatwatch.edge.generic_detector.result import BatchResult, DetectorResult
+from heatwatch.edge.generic_detector.result import BatchResult, HealthyBehaviourResult
 from heatwatch.edge.generic_detector.robust import robust_location_scale, robust_quantile, trimmed_location_scale
-from heatwatch.edge.generic_detector.sensor_checks import SensorCheckConfig, SensorChecks
+from heatwatch.edge.generic_detector.sensor_flags import SensorFlagConfig, SensorFlags
 from heatwatch.edge.generic_detector.threshold import AlarmDecision, ThresholdConfig
 from heatwatch.edge.generic_detector.wander import WanderModel
 
@@ -66,7 +67,7 @@ NULL_ROWS, NULL_SEED = 4000, 20240601  # simulated healthy residuals that floor 
 
 
 @dataclass
-class DetectorConfig:
+class HealthyBehaviourConfig:
     warmup: int = 300  # samples learned from when no training window is given
     components: tuple[str, ...] = COMPONENTS
     clip: float = 5.0  # |z| cap for the accumulating statistics
@@ -85,31 +86,31 @@ class DetectorConfig:
     effective_n: bool = True  # widen each feature by its effective training rows (neff.py)
     norm_quantile: float = 0.99  # healthy quantile that each component is divided by
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
-    sensor: SensorCheckConfig = field(default_factory=SensorCheckConfig)
+    sensor: SensorFlagConfig = field(default_factory=SensorFlagConfig)
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
+    def to_dict(self) -> dict:
+        return asdict(self)
 
     @classmethod
-    def from_json(cls, text: str) -> "DetectorConfig":
-        d = json.loads(text)
+    def from_dict(cls, d: dict) -> "HealthyBehaviourConfig":
+        d = dict(d)
         d["components"] = tuple(d["components"])
         d["threshold"] = ThresholdConfig(**d["threshold"])
-        d["sensor"] = SensorCheckConfig(**d["sensor"])
+        d["sensor"] = SensorFlagConfig(**d["sensor"])
         return cls(**d)
 
 
 class HealthyBehaviourDetector:
     """Robust residuals + EWMA/CUSUM + T² novelty + sensor checks, with a learned alarm threshold."""
 
-    def __init__(self, config: DetectorConfig | None = None, model: ExpectationModel | None = None,
+    def __init__(self, config: HealthyBehaviourConfig | None = None, model: ExpectationModel | None = None,
                  low: np.ndarray | None = None, high: np.ndarray | None = None) -> None:
-        self.config = config or DetectorConfig()
+        self.config = config or HealthyBehaviourConfig()
         unknown = set(self.config.components) - set(COMPONENTS)
         if unknown or not self.config.components:
             raise ValueError(f"components must be a non-empty subset of {COMPONENTS}, got {self.config.components}")
         self.model: ExpectationModel = model or MedianBaseline()
-        self.sensor = SensorChecks(self.config.sensor, low, high)
+        self.sensor = SensorFlags(self.config.sensor, low, high)
         self.decision = AlarmDecision(self.config.threshold)
         self.wander = WanderModel(self.config.max_horizon)
         self.fitted = False
@@ -118,9 +119,9 @@ class HealthyBehaviourDetector:
         self._cidx = [COMPONENTS.index(c) for c in self.config.components]
 
     # ---- learning -------------------------------------------------------------------------
-    def fit(self, X: np.ndarray, ts: np.ndarray | None = None) -> BatchResult:
-        """Learn healthy behaviour from X (rows assumed healthy); returns the in-sample
-        results with ``anomaly`` all 0.
+    def fit(self, ts: np.ndarray | None, X: np.ndarray) -> BatchResult:
+        """Learn healthy behaviour from X (rows assumed healthy, at times ts; None: row
+        numbers); returns the in-sample results with ``anomaly`` all 0.
 
         The component scales and the alarm threshold are calibrated out of sample
         (``cross_fit``): a model learned on one half of the window scores the other
@@ -130,8 +131,9 @@ class HealthyBehaviourDetector:
         c = self.config
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or len(X) < 2:
-            raise ValueError("fit needs a 2-D array with at least 2 rows")
+            raise ValueError("fit(ts, X) needs X as a 2-D array with at least 2 rows")
         n, F = X.shape
+        ts = _ts(ts, n)
         self._learn(X)
         self.ref = np.ones(len(COMPONENTS))
         Z = self._z(X, X - self.model.expected(X))
@@ -145,7 +147,7 @@ class HealthyBehaviourDetector:
             self.decision.on = on_null
         self.fitted = True
         self._buffer, self._buffer_ts = [], []
-        res = self._assemble(X, _ts(ts, n), raw, extras, np.zeros((n, F), dtype=np.int64))
+        res = self._assemble(X, ts, raw, extras, np.zeros((n, F), dtype=np.int64))
         res.anomaly[:] = False
         return res
 
@@ -288,9 +290,12 @@ class HealthyBehaviourDetector:
                            sensor_flags=flags)
 
     # ---- the two entry points -------------------------------------------------------------
-    def score(self, X: np.ndarray, ts: np.ndarray | None = None) -> BatchResult:
-        """Vectorized scoring of many rows; same results and end state as update() row by row."""
+    def score(self, ts: np.ndarray | None, X: np.ndarray) -> BatchResult:
+        """Vectorized scoring of many rows at times ts (None: row numbers, for series without
+        a time column); same results and end state as update() row by row."""
         X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2:
+            raise ValueError(f"score(ts, X) needs X as a 2-D array (rows, features), got shape {X.shape}")
         ts = _ts(ts, len(X))
         parts: list[BatchResult] = []
         if not self.fitted:
@@ -301,7 +306,7 @@ class HealthyBehaviourDetector:
             parts.append(_warming(head, ts[:need], X.shape[1]))
             X, ts = X[need:], ts[need:]
             if len(self._buffer) >= self.config.warmup:
-                self.fit(np.array(self._buffer))
+                self.fit(np.array(self._buffer_ts), np.array(self._buffer))
         if len(X) and self.fitted:
             R = X - self.model.expected(X)
             h = self.horizon + np.arange(1, len(X) + 1, dtype=np.float64)[:, None]
@@ -315,15 +320,17 @@ class HealthyBehaviourDetector:
         parts = [p for p in parts if len(p)] or parts[:1]
         return BatchResult.concat(parts) if len(parts) > 1 else parts[0]
 
-    def update(self, x: np.ndarray, ts: float = np.nan) -> DetectorResult:
-        """Score one sample; O(F²) arithmetic on small arrays, no history kept."""
+    def update(self, ts: float, x: np.ndarray) -> HealthyBehaviourResult:
+        """Score one sample taken at ts; O(F²) arithmetic on small arrays, no history kept."""
         x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 1:
+            raise ValueError(f"update(ts, x) needs x as one row of features, got shape {x.shape}")
         if not self.fitted:
             self._buffer.append(x)
             self._buffer_ts.append(ts)
             warm = _warming(x[None, :], np.array([ts]), len(x))[0]
             if len(self._buffer) >= self.config.warmup:
-                self.fit(np.array(self._buffer))
+                self.fit(np.array(self._buffer_ts), np.array(self._buffer))
             return warm
         c = self.config
         exp = self.model.expected_one(x)
@@ -347,7 +354,7 @@ class HealthyBehaviourDetector:
         score = float(n[dom])
         flags = self.sensor.step(x)
         alarm = self.decision.step(score)
-        return DetectorResult(ts=float(ts), score=score, anomaly=alarm, warming_up=False,
+        return HealthyBehaviourResult(ts=float(ts), score=score, anomaly=alarm, warming_up=False,
                               components=dict(zip(COMPONENTS, n.tolist())), dominant=COMPONENTS[dom],
                               observed=x, expected=exp, z=z, contributions=_contribution(dom, az, au, s, cn, cm) * self._inv_ref[dom],
                               sensor_flags=flags)
@@ -368,51 +375,57 @@ class HealthyBehaviourDetector:
         self._scales_at = h if h < self.wander.max_horizon else np.inf
 
     # ---- state ----------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Everything needed to resume: learned parameters and the running statistics."""
-        st: dict[str, np.ndarray] = {"config": np.asarray(self.config.to_json()), "fitted": np.asarray(self.fitted)}
+    _LEARNED = ("center", "scale", "inflation", "tau", "precision", "ewma_sigma", "ref", "e", "s_up", "s_down")
+
+    def _parts(self) -> dict[str, Stateful]:
+        """The pieces that keep their own state, by the name their state is nested under."""
+        return {"model": self.model, "sensor": self.sensor, "decision": self.decision, "wander": self.wander}
+
+    def state(self) -> dict:
+        """Everything needed to resume, JSON-safe (base.py): the config, the learned
+        parameters and the running statistics, or the warm-up rows seen so far."""
+        st: dict = {"config": self.config.to_dict(), "fitted": self.fitted}
         if not self.fitted:
-            st["buffer"] = np.array(self._buffer)
-            st["buffer_ts"] = np.array(self._buffer_ts)
+            st["buffer"] = np.array(self._buffer).tolist()
+            st["buffer_ts"] = [float(t) for t in self._buffer_ts]
             return st
-        for k in ("center", "scale", "inflation", "tau", "horizon", "precision", "ewma_sigma", "ref", "e", "s_up",
-                  "s_down"):
-            st[k] = np.asarray(getattr(self, k))
-        for prefix, part in (("model.", self.model), ("sensor.", self.sensor), ("decision.", self.decision),
-                             ("wander.", self.wander)):
-            st.update({prefix + k: v for k, v in part.state_dict().items()})
+        st.update({k: getattr(self, k).tolist() for k in self._LEARNED})
+        st["horizon"] = float(self.horizon)
+        st.update({name: part.state() for name, part in self._parts().items()})
         return st
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+    def load_state(self, state: dict) -> None:
+        """Resume from what :meth:`state` returned (the config is the constructor's: see :meth:`load`)."""
         self.fitted = bool(state["fitted"])
         if not self.fitted:
-            self._buffer = list(np.asarray(state["buffer"]))
-            self._buffer_ts = list(np.asarray(state["buffer_ts"]))
+            self._buffer = list(np.array(state["buffer"], dtype=np.float64))
+            self._buffer_ts = [float(t) for t in state["buffer_ts"]]
             return
-        for k in ("center", "scale", "horizon", "precision", "ewma_sigma", "ref", "e", "s_up",
-                  "s_down"):
+        for k in self._LEARNED:
             setattr(self, k, np.array(state[k], dtype=np.float64))
+        self.horizon = float(state["horizon"])
         self.n_features = len(self.center)
-        for k in ("inflation", "tau"):  # older states have neither: no inflation, white null
-            setattr(self, k, np.array(state[k], dtype=np.float64) if k in state else np.ones(self.n_features))
         self._scales_at = np.nan
-        for prefix, part in (("model.", self.model), ("sensor.", self.sensor), ("decision.", self.decision),
-                             ("wander.", self.wander)):
-            part.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+        for name, part in self._parts().items():
+            part.load_state(state[name])
 
     def save(self, path: str | Path) -> None:
-        """Write the state to an .npz file (atomic: temp file, then rename)."""
+        """Write the state to a JSON file (atomic: temp file, then rename)."""
         path = Path(path)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, **self.state_dict())
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.state()))
         tmp.replace(path)
 
     @classmethod
     def load(cls, path: str | Path, model: ExpectationModel | None = None) -> "HealthyBehaviourDetector":
-        with np.load(path, allow_pickle=False) as f:
-            state = {k: f[k] for k in f.files}
-        det = cls(DetectorConfig.from_json(str(state["config"])), model=model)
-        det.load_state_dict(state)
+        """A detector that resumes from the file :meth:`save` wrote (its config included)."""
+        path = Path(path)
+        try:
+            state = json.loads(path.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: not a detector state file (the JSON that save() writes): {exc}") from None
+        det = cls(HealthyBehaviourConfig.from_dict(state["config"]), model=model)
+        det.load_state(state)
         return det
 
 
@@ -437,7 +450,13 @@ def resolution(R: np.ndarray) -> np.ndarray:
 
 
 def _ts(ts: np.ndarray | None, n: int) -> np.ndarray:
-    return np.arange(n, dtype=np.float64) if ts is None else np.asarray(ts, dtype=np.float64)
+    """The rows' times: as given (one per row), or row numbers when there are none."""
+    if ts is None:
+        return np.arange(n, dtype=np.float64)
+    ts = np.asarray(ts, dtype=np.float64)
+    if ts.shape != (n,):
+        raise ValueError(f"ts must hold one time per row ({n}), got shape {ts.shape} (the order is ts, X)")
+    return ts
 
 
 def _warming(X: np.ndarray, ts: np.ndarray, F: int) -> BatchResult:

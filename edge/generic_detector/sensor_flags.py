@@ -1,8 +1,10 @@
-"""Sensor-fault checks, reported apart from process anomalies.
+"""Sensor flags: per-feature sensor-fault checks, reported apart from process anomalies.
 
 A broken sensor is a cheap visit; a "leak" that is a drifting sensor is a
 wasted one. These checks look at each feature alone, with limits learned
-from the healthy window wherever possible, so they work on any series:
+from the healthy window wherever possible, so they work on any series (the
+agent's heat-pump checks, heatwatch.edge.heatpump.sensor_checks, know each
+channel and the channel that must move with it instead):
 
 - ``RANGE``   outside given plausibility limits (e.g. heatwatch.channels);
 - ``STUCK``   unchanged for longer than twice the longest flat run seen in
@@ -26,7 +28,7 @@ import numpy as np
 
 from heatwatch.edge.generic_detector.ewma import ewma_block
 from heatwatch.edge.generic_detector.robust import robust_location_scale
-from heatwatch.edge.generic_detector.runs import run_lengths
+from heatwatch.runs import run_lengths
 
 RANGE, STUCK, JUMP, DROPOUT, NOISE = 1, 2, 4, 8, 16
 FLAG_NAMES: dict[int, str] = {RANGE: "out of range", STUCK: "stuck", JUMP: "jump",
@@ -38,7 +40,7 @@ def flag_text(mask: int) -> str:
 
 
 @dataclass
-class SensorCheckConfig:
+class SensorFlagConfig:
     min_stuck: int = 30
     jump_k: float = 12.0
     noise_ratio: float = 3.0
@@ -55,12 +57,12 @@ def last_finite(X: np.ndarray) -> np.ndarray:
     return out
 
 
-class SensorChecks:
+class SensorFlags:
     """Learned per-feature limits plus the small streaming state the checks need."""
 
-    def __init__(self, config: SensorCheckConfig | None = None,
+    def __init__(self, config: SensorFlagConfig | None = None,
                  low: np.ndarray | None = None, high: np.ndarray | None = None) -> None:
-        self.config = config or SensorCheckConfig()
+        self.config = config or SensorFlagConfig()
         self.low_given, self.high_given = low, high
         self.n_features = 0
 
@@ -143,12 +145,17 @@ class SensorChecks:
             self.noise = noise[-1]
         return flags.astype(np.int64)
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return {k: np.asarray(getattr(self, k)) for k in
-                ("low", "high", "stuck_len", "jump", "step_mean", "step_cap", "last", "flat_run", "noise")}
+    _FLOATS = ("low", "high", "jump", "step_mean", "step_cap", "last", "noise")
+    _COUNTS = ("stuck_len", "flat_run")
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        for k, v in state.items():
-            setattr(self, k, np.array(v))
+    def state(self) -> dict:
+        """Learned limits and streaming state, JSON-safe (base.py)."""
+        return {k: getattr(self, k).tolist() for k in self._FLOATS + self._COUNTS}
+
+    def load_state(self, state: dict) -> None:
+        for k in self._FLOATS:
+            setattr(self, k, np.array(state[k], dtype=np.float64))
+        for k in self._COUNTS:
+            setattr(self, k, np.array(state[k], dtype=np.int64))
         self.n_features = len(self.low)
         self._derive()
