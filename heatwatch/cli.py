@@ -4,13 +4,17 @@ The core imports nothing above it. Each part names its commands in
 pyproject.toml under the entry-point group ``heatwatch.commands`` (a
 ``typer.Typer`` becomes a command group, a function a single command) with
 the extra that brings its dependencies. On a Raspberry Pi with only
-``heatwatch[edge]`` installed, ``heatwatch sim ...`` then says which extra to
-install instead of failing with an import traceback.
+``heatwatch[edge]`` installed, ``heatwatch demo`` then says which extra to
+install instead of failing with a traceback: before loading a part, the root
+checks that every distribution its extra requires is installed (the part may
+import some of them only when it needs them), and a part whose module still
+fails to import is reported the same way.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint, entry_points
+import re
+from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, requires, version
 
 import typer
 
@@ -32,15 +36,50 @@ def _missing_part(name: str, extra: str, reason: str):
     return command
 
 
+# "name[extras] specifiers; marker" in heatwatch's metadata (Requires-Dist)
+_REQUIREMENT = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?[^;]*(?:;(.*))?")
+
+
+def _not_installed(extra: str, _seen: frozenset[str] = frozenset()) -> list[str]:
+    """The distributions ``heatwatch[extra]`` requires that are not installed here, by name
+    (version ranges are pip's business). Nothing when heatwatch's own metadata is absent."""
+    try:
+        reqs = requires("heatwatch") or []
+    except PackageNotFoundError:
+        return []
+    missing: list[str] = []
+    for req in reqs:
+        m = _REQUIREMENT.match(req)
+        marker = (m.group(3) or "") if m else ""
+        if not m or not re.search(rf"""extra\s*==\s*["']{re.escape(extra)}["']""", marker):
+            continue
+        name, extras = m.group(1), [e.strip() for e in (m.group(2) or "").split(",") if e.strip()]
+        if name.lower() == "heatwatch":  # heatwatch[demo] requires heatwatch[edge,sim,gateway]
+            missing += [d for e in extras if e not in _seen for d in _not_installed(e, _seen | {extra})]
+            continue
+        try:
+            version(name)
+        except PackageNotFoundError:
+            missing.append(name)
+    return list(dict.fromkeys(missing))
+
+
+def _mount_missing(name: str, extra: str, reason: str) -> None:
+    app.command(name, help=f"(not installed here: needs the {extra} extra)",
+                context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+                )(_missing_part(name, extra, reason))
+
+
 def _mount(ep: EntryPoint) -> None:
     extra = ep.extras[0] if ep.extras else ep.name
+    missing = _not_installed(extra)
+    if missing:
+        _mount_missing(ep.name, extra, "missing " + ", ".join(missing))
+        return
     try:
         target = ep.load()
     except ModuleNotFoundError as exc:
-        help_text = f"(needs heatwatch[{extra}], not installed)"
-        app.command(ep.name, help=help_text, context_settings={"allow_extra_args": True,
-                                                               "ignore_unknown_options": True},
-                    )(_missing_part(ep.name, extra, f"no module {exc.name!r}"))
+        _mount_missing(ep.name, extra, f"no module {exc.name!r}")
         return
     if isinstance(target, typer.Typer):
         app.add_typer(target, name=ep.name)
