@@ -14,8 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from heatwatch.channels import BY_NAME, CHANNEL_NAMES
-
-from heatwatch.sim.scenario import DAY
+from heatwatch.units import DAY
 
 # channel: (noise sigma, resolution)
 SENSOR_SPEC: dict[str, tuple[float, float]] = {
