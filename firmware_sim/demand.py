@@ -36,7 +36,6 @@ from heatwatch.sim.refrigerant_cycle import F_MIN, F_NOM, capacity_factor
 from heatwatch.sim.sparse import Picker
 
 DHW_HEAT_REL = 0.9  # hot water is heated at 90 % of the nominal heat output
-UTC_OFFSET_H = 1.0  # the houses keep Central European time (no summer time)
 NIGHT_FROM_H, NIGHT_UNTIL_H = 22.0, 6.0  # night setback
 # household hot water use over the day: relative draw rate at the local hour
 _DRAW_HOURS = [0, 5.5, 7, 9, 12, 17, 19.5, 22, 24]
@@ -64,9 +63,9 @@ class House:
             getattr(self, name)[cols] = getattr(part, name)
 
 
-def local_hour(ts: np.ndarray) -> np.ndarray:
-    """Local clock hour (0..24) of unix seconds."""
-    return (ts / HOUR + UTC_OFFSET_H) % 24.0
+def local_hour(ts: np.ndarray, utc_offset_h: float) -> np.ndarray:
+    """Local clock hour (0..24) of unix seconds, ``utc_offset_h`` the climate's time zone (no summer time)."""
+    return (ts / HOUR + utc_offset_h) % 24.0
 
 
 def night(local_h: np.ndarray) -> np.ndarray:

@@ -297,7 +297,7 @@ class _Run:
         t_out, rh = self.weather.sample(ts)
         if self.state.house.t_building is None:
             self.state.house.t_building = t_out[0].copy()
-        local_h = demand.local_hour(ts)
+        local_h = demand.local_hour(ts, self.weather.preset.utc_offset_h)
         night = demand.night(local_h)
         draws = demand.hot_water_draws(p, local_h, dt, self.rng_dhw)
         el = steps * dt  # seconds since start
