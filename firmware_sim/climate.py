@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-HOUR = 3600.0
+from heatwatch.units import DAY, HOUR
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def _month_position(ts: np.ndarray) -> np.ndarray:
     """Fractional month index (0 = mid-January) for unix seconds."""
     ts64 = ts.astype("datetime64[s]")
     year_start = ts64.astype("datetime64[Y]")
-    doy = (ts64 - year_start).astype(np.float64) / 86400.0
+    doy = (ts64 - year_start).astype(np.float64) / DAY
     year_len = np.where(((year_start.astype(int) + 1970) % 4) == 0, 366.0, 365.0)
     return doy / year_len * 12.0 - 0.5
 

@@ -19,14 +19,14 @@ import yaml
 from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.faults import FAULTS, SENSOR_FAULTS
 from heatwatch.refrigerant import REFRIGERANTS
+from heatwatch.units import DAY, HOUR, MINUTE
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 CLIMATES = ("stockholm", "oslo", "milan")
 EMITTERS = ("underfloor", "radiators")
 # channels a sensor fault may hit: the measured ones, not controller states
 SENSOR_CHANNELS = tuple(c for c in CHANNEL_NAMES if c not in ("defrost", "mode", "error_code"))
-DAY = 86400.0
-_UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": DAY, "w": 7 * DAY, "y": 365 * DAY}
+_UNITS = {"s": 1.0, "m": MINUTE, "min": MINUTE, "h": HOUR, "d": DAY, "w": 7 * DAY, "y": 365 * DAY}
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(s|min|m|h|d|w|y)\s*$")
 
 

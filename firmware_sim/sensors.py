@@ -1,6 +1,6 @@
 """What the controller's sensors report: noise, resolution, and sensor faults.
 
-Resolutions follow real controllers (HEATPUMP.md): water temperatures in
+Resolutions follow what real controllers report: water temperatures in
 0.1 °C, refrigerant-side and outdoor temperatures in 0.5-1 °C, current in
 0.1 A, power in 100 W steps. Sensor faults change only the reported value of
 one channel, never the physics: drift (an offset growing at ``rate`` units per
@@ -14,8 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from heatwatch.channels import BY_NAME, CHANNEL_NAMES
-
-from heatwatch.sim.scenario import DAY
+from heatwatch.units import DAY
 
 # channel: (noise sigma, resolution)
 SENSOR_SPEC: dict[str, tuple[float, float]] = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heatwatch.sim.fleet import Fleet, frost_rate_per_min
+from heatwatch.sim.defrost import frost_rate_per_min
+from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import parse_scenario
 from heatwatch.channels import CHANNEL_NAMES, INDEX, WATER_KW_PER_LPM_K
 from heatwatch.derived import derive

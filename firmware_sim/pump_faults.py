@@ -1,0 +1,65 @@
+"""How a pump fault grows: a severity that rises from its onset at a steady rate.
+
+A scenario gives each pump fault an onset and a time to trip; from the onset
+its severity grows linearly (rate = 1 / time to trip, per day), times a gain
+per fault calibrated so that the pump trips near that time in a Nordic winter
+(hot-water cycles and cold spells decide the day). Severity 0 is healthy, about
+1 puts the pump at its protection limits in typical weather.
+
+A severity never changes a reading directly: it changes a physical cause
+(refrigerant charge, airflow, valve area, compressor efficiency, water flow,
+fouling resistance) in :mod:`refrigerant_cycle`, :mod:`defrost` and
+:func:`plant.water_flow`, and the channels follow from the same relations, so
+they move together the way a real pump's do. Sensor faults are not here: they
+change only what a sensor reports (:mod:`sensors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from heatwatch.units import DAY
+
+
+@dataclass
+class Severity:
+    """Fault severities, arrays broadcastable to (time, pumps); 0 = healthy."""
+
+    leak: np.ndarray | float = 0.0  # refrigerant lost: starved evaporator, less subcooling, hot discharge
+    wear: np.ndarray | float = 0.0  # compressor: lower volumetric and isentropic efficiency
+    evap: np.ndarray | float = 0.0  # outdoor coil fouling, a weak fan, failing defrosts
+    flow: np.ndarray | float = 0.0  # water flow: a clogging strainer, a worn circulation pump
+    eev_closed: np.ndarray | float = 0.0  # expansion valve stuck towards closed
+    eev_open: np.ndarray | float = 0.0  # expansion valve stuck open: liquid floods back
+    cond: np.ndarray | float = 0.0  # plate heat exchanger (condenser) fouling
+
+    def map(self, fn: Callable) -> Severity:
+        """The same severities, each passed through ``fn`` (a column slice, the values at picked positions)."""
+        return Severity(**{f.name: fn(getattr(self, f.name)) for f in fields(self)})
+
+
+# Scenario severity -> physical severity, calibrated so that a fault given ``time_to_trip``
+# trips near that time in a Nordic winter (hot water cycles and cold spells decide the day).
+FAULT_GAIN = {"leak": 0.6, "wear": 0.6, "evap": 1.0, "flow": 1.0, "eev_closed": 0.8, "eev_open": 0.7, "cond": 1.0}
+
+# the scenario's fault name -> the severity it raises
+FAULT_FIELD = {
+    "refrigerant_leak": "leak", "compressor_wear": "wear", "evaporator_fouling": "evap",
+    "low_water_flow": "flow", "eev_stuck_closed": "eev_closed", "eev_stuck_open": "eev_open",
+    "condenser_fouling": "cond",
+}
+
+
+def severity(elapsed_s: np.ndarray, faults: dict[str, tuple[np.ndarray, np.ndarray]]) -> Severity:
+    """Severities over a chunk: (n, D) for each field in ``faults``, 0.0 for the others.
+
+    ``elapsed_s``: (n,) seconds since the scenario start; ``faults``: severity field ->
+    (onset in seconds, rate in scenario severity per day), each (D,), inf/0 for healthy pumps.
+    """
+    sev = Severity()
+    for fld, (onset, rate) in faults.items():
+        setattr(sev, fld, np.maximum(elapsed_s[:, None] - onset[None, :], 0.0) / DAY * rate[None, :] * FAULT_GAIN[fld])
+    return sev
