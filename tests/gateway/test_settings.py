@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,13 @@ def test_missing_and_binary_files_are_named(tmp_path):
     with pytest.raises(SettingsError, match="gateway.toml: not UTF-8 text"):
         load_settings(f)
 
+
+def test_migrate_with_bad_settings_exits_2_with_one_line(tmp_path):
+    f = tmp_path / "gateway.toml"
+    f.write_text("[telemetry]\nstore = 'csv'\n")
+    p = subprocess.run([sys.executable, "-m", "heatwatch.cli", "gateway", "migrate", "--config", str(f)],
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == [
+        "config error: gateway.toml: [telemetry] store 'csv': expected \"embedded\" or \"influxdb\""]
+    assert not (tmp_path / "heatwatch-gateway.db").exists()
