@@ -10,10 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 import typer
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from heatwatch.gateway.db import Database
 from heatwatch.gateway.settings import SettingsError, load_settings
 
 
@@ -26,6 +23,10 @@ def migrate(
     except SettingsError as exc:
         typer.echo(f"config error: {exc}", err=True)
         raise typer.Exit(2) from None
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    from heatwatch.gateway.db import Database
     from heatwatch.gateway.migrations import upgrade
 
     shown = make_url(settings.database.url).render_as_string(hide_password=True)
