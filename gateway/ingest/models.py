@@ -8,9 +8,10 @@ keys the database enforces:
 - ``processed_events``: one row per event id (the primary key). Whichever
   worker inserts it first handles the event; the other's insert is refused
   and it counts a duplicate.
-- ``stream_positions``: the highest sequence number received per device and
-  stream (the contract numbers telemetry and events separately); a worker
-  locks the row while it judges a message's seq.
+- ``stream_positions``: per device and stream (the contract numbers
+  telemetry and events separately) the lowest and highest sequence number
+  received and the agent's time of the highest; a worker locks the row
+  while it judges a message's seq.
 - ``sequence_gaps``: seqs skipped between two received messages, i.e. data
   lost per device; a late message inside a gap shrinks or splits it. A gap
   behind a downsampled telemetry interval is marked: those readings came,
@@ -55,14 +56,29 @@ class ProcessedEvent(Base):
 
 
 class StreamPosition(Base):
+    """Where one device's stream stands: the seqs received so far in its current numbering.
+
+    An agent that loses its outbox numbers afresh (from 0, or from a time-based
+    floor far above): a new *numbering*. Seqs of different numberings are not
+    comparable, so the position counts numberings and the gaps say which one
+    they belong to.
+    """
+
     __tablename__ = "stream_positions"
 
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
     stream: Mapped[SeqStream] = mapped_column(enum_type(SeqStream, "seq_stream"), primary_key=True)
-    last_seq: Mapped[int] = mapped_column(BigInteger)  # highest seq received
+    numbering: Mapped[int] = mapped_column(default=0)  # 0, then one more each time the agent numbers afresh
+    numbering_since: Mapped[datetime | None]  # the agent's time of the first message of this numbering (>0)
+    first_seq: Mapped[int] = mapped_column(BigInteger)  # lowest seq received in this numbering
+    last_seq: Mapped[int] = mapped_column(BigInteger)  # highest seq received in this numbering
+    last_ts: Mapped[datetime]  # the agent's time of the message at last_seq
+    last_downsampled: Mapped[bool] = mapped_column(default=False)  # that message merged later seqs into itself
     received: Mapped[int] = mapped_column(BigInteger, default=0)  # messages accepted on this stream
     duplicates: Mapped[int] = mapped_column(BigInteger, default=0)  # re-deliveries refused
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("first_seq <= last_seq", name="seq_order"),)
 
 
 class SequenceGap(Base):
@@ -73,6 +89,7 @@ class SequenceGap(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
     stream: Mapped[SeqStream] = mapped_column(enum_type(SeqStream, "seq_stream"))
+    numbering: Mapped[int] = mapped_column(default=0)  # the position's numbering these seqs belong to
     first_seq: Mapped[int] = mapped_column(BigInteger)
     last_seq: Mapped[int] = mapped_column(BigInteger)
     # the agent's outbox merged these intervals into the downsampled one before the gap (it keeps
@@ -83,5 +100,5 @@ class SequenceGap(Base):
     __table_args__ = (
         CheckConstraint("first_seq <= last_seq", name="seq_order"),
         CheckConstraint("first_seq >= 0", name="seq_non_negative"),
-        UniqueConstraint("device_id", "stream", "first_seq"),
+        UniqueConstraint("device_id", "stream", "numbering", "first_seq"),
     )

@@ -114,11 +114,11 @@ def test_an_event_for_an_unknown_device_is_refused(db, device):
 
 def test_one_position_per_device_and_stream(db, device):
     with db.transaction() as s:
-        s.add(StreamPosition(device_id=device, stream=SeqStream.EVENT, last_seq=3))
-        s.add(StreamPosition(device_id=device, stream=SeqStream.TELEMETRY, last_seq=9))
+        s.add(StreamPosition(device_id=device, stream=SeqStream.EVENT, first_seq=0, last_seq=3, last_ts=T0))
+        s.add(StreamPosition(device_id=device, stream=SeqStream.TELEMETRY, first_seq=0, last_seq=9, last_ts=T0))
     with pytest.raises(IntegrityError):
         with db.transaction() as s:
-            s.execute(insert(StreamPosition), [{"device_id": device, "stream": "event", "last_seq": 4}])
+            s.execute(insert(StreamPosition), [{"device_id": device, "stream": "event", "first_seq": 0, "last_seq": 4, "last_ts": T0}])
 
 
 # ---- incidents: at most one open per (device, fault) ----------------------------------------

@@ -149,6 +149,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('device_id', sa.String(length=64), nullable=False),
     sa.Column('stream', sa.Enum('telemetry', 'event', name='seq_stream', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('numbering', sa.Integer(), nullable=False),
     sa.Column('first_seq', sa.BigInteger(), nullable=False),
     sa.Column('last_seq', sa.BigInteger(), nullable=False),
     sa.Column('downsampled', sa.Boolean(), nullable=False),
@@ -157,15 +158,21 @@ def upgrade() -> None:
     sa.CheckConstraint('first_seq >= 0', name=op.f('ck_sequence_gaps_seq_non_negative')),
     sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_sequence_gaps_device_id_devices')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sequence_gaps')),
-    sa.UniqueConstraint('device_id', 'stream', 'first_seq', name=op.f('uq_sequence_gaps_device_id_stream_first_seq'))
+    sa.UniqueConstraint('device_id', 'stream', 'numbering', 'first_seq', name=op.f('uq_sequence_gaps_device_id_stream_numbering_first_seq'))
     )
     op.create_table('stream_positions',
     sa.Column('device_id', sa.String(length=64), nullable=False),
     sa.Column('stream', sa.Enum('telemetry', 'event', name='seq_stream', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('numbering', sa.Integer(), nullable=False),
+    sa.Column('numbering_since', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('first_seq', sa.BigInteger(), nullable=False),
     sa.Column('last_seq', sa.BigInteger(), nullable=False),
+    sa.Column('last_ts', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_downsampled', sa.Boolean(), nullable=False),
     sa.Column('received', sa.BigInteger(), nullable=False),
     sa.Column('duplicates', sa.BigInteger(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('first_seq <= last_seq', name=op.f('ck_stream_positions_seq_order')),
     sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_stream_positions_device_id_devices')),
     sa.PrimaryKeyConstraint('device_id', 'stream', name=op.f('pk_stream_positions'))
     )
