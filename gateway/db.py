@@ -21,9 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
-
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy import Enum as SqlEnum
@@ -140,12 +139,12 @@ class Database:
     sessions: sessionmaker[Session]
 
     @classmethod
-    def open(cls, url: str | URL, **engine_args: Any) -> "Database":
+    def open(cls, url: str | URL, **engine_args: Any) -> Database:
         engine = make_engine(url, **engine_args)
         return cls(engine, sessionmaker(engine, expire_on_commit=False))
 
     @classmethod
-    def from_settings(cls, settings: DatabaseSettings) -> "Database":
+    def from_settings(cls, settings: DatabaseSettings) -> Database:
         return cls.open(settings.url, pool_size=settings.pool_size, busy_timeout=settings.busy_timeout)
 
     @contextmanager

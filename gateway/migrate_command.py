@@ -7,16 +7,14 @@ database cannot be reached or refused the migration.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from heatwatch.gateway.settings import SettingsError, load_settings
 
 
 def migrate(
-    config: Optional[str] = typer.Option(None, "--config", "-c",
-                                         help="gateway.toml (default: a SQLite file heatwatch-gateway.db here)"),
+    config: str | None = typer.Option(None, "--config", "-c",
+                                      help="gateway.toml (default: a SQLite file heatwatch-gateway.db here)"),
 ) -> None:
     try:
         settings = load_settings(config)

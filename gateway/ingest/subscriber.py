@@ -76,7 +76,7 @@ class Subscriber:
         return client
 
     # ---- lifecycle -----------------------------------------------------------------------
-    def start(self) -> "Subscriber":
+    def start(self) -> Subscriber:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY
         self.client.connect_async(self.host, self.port, keepalive=self.broker.keepalive, clean_start=False,

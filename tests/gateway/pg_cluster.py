@@ -72,7 +72,7 @@ class PostgresCluster:
         return psycopg.connect(host=str(self.workdir), port=self.port, user=SUPERUSER, dbname=database,
                                autocommit=True)
 
-    def start(self, timeout: float = 60.0) -> "PostgresCluster":
+    def start(self, timeout: float = 60.0) -> PostgresCluster:
         bindir = postgres_bindir()
         account = _run_as()
         as_user = {} if account is None else {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}

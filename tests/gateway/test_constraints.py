@@ -73,7 +73,7 @@ def _race(db: Database, n: int, work: Callable[[Session], None], hold: float = 0
                 session.flush()
                 time.sleep(hold)
             committed[i] = True
-        except BaseException as exc:  # noqa: BLE001 - the refused ones are the point
+        except BaseException as exc:
             results[i] = exc
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
@@ -90,9 +90,8 @@ def _race(db: Database, n: int, work: Callable[[Session], None], hold: float = 0
 def test_a_duplicate_event_id_is_refused(db, device):
     with db.transaction() as s:
         s.execute(insert(ProcessedEvent), [_event_row("ev-0000001")])
-    with pytest.raises(IntegrityError):
-        with db.transaction() as s:
-            s.execute(insert(ProcessedEvent), [_event_row("ev-0000001", seq=1)])
+    with pytest.raises(IntegrityError), db.transaction() as s:
+        s.execute(insert(ProcessedEvent), [_event_row("ev-0000001", seq=1)])
     with db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
 
@@ -107,9 +106,8 @@ def test_workers_inserting_one_event_id_at_once_make_one_row(db, device):
 
 def test_an_event_for_an_unknown_device_is_refused(db, device):
     """Foreign keys hold on SQLite too (off by default there)."""
-    with pytest.raises(IntegrityError):
-        with db.transaction() as s:
-            s.execute(insert(ProcessedEvent), [_event_row("ev-0000002", device="hp-unknown")])
+    with pytest.raises(IntegrityError), db.transaction() as s:
+        s.execute(insert(ProcessedEvent), [_event_row("ev-0000002", device="hp-unknown")])
 
 
 def test_one_position_per_device_and_stream(db, device):
@@ -118,7 +116,8 @@ def test_one_position_per_device_and_stream(db, device):
         s.add(StreamPosition(device_id=device, stream=SeqStream.TELEMETRY, first_seq=0, last_seq=9, last_ts=T0))
     with pytest.raises(IntegrityError):
         with db.transaction() as s:
-            s.execute(insert(StreamPosition), [{"device_id": device, "stream": "event", "first_seq": 0, "last_seq": 4, "last_ts": T0}])
+            s.execute(insert(StreamPosition), [{"device_id": device, "stream": "event", "first_seq": 0,
+                                                "last_seq": 4, "last_ts": T0}])
 
 
 # ---- incidents: at most one open per (device, fault) ----------------------------------------
@@ -126,9 +125,8 @@ def test_one_position_per_device_and_stream(db, device):
 def test_a_second_open_incident_for_one_device_and_fault_is_refused(db, device):
     with db.transaction() as s:
         s.add(_incident())
-    with pytest.raises(IntegrityError):
-        with db.transaction() as s:
-            s.add(_incident())
+    with pytest.raises(IntegrityError), db.transaction() as s:
+        s.add(_incident())
     with db.transaction() as s:  # another fault, another device: their own incidents
         s.add(_incident(fault="compressor_wear"))
         s.add(_incident(device="hp-002"))
@@ -143,9 +141,8 @@ def test_a_closed_incident_allows_a_new_open_one(db, device):
         incident.state, incident.closed_at, incident.close_reason = IncidentState.CLOSED, utcnow(), "repaired"
     with db.transaction() as s:  # the fault returns
         s.add(_incident())
-    with pytest.raises(IntegrityError):
-        with db.transaction() as s:
-            s.add(_incident())
+    with pytest.raises(IntegrityError), db.transaction() as s:
+        s.add(_incident())
     with db.transaction() as s:
         states = sorted(s.scalars(select(Incident.state)))
         assert states == [IncidentState.CLOSED, IncidentState.OPEN]
@@ -156,10 +153,9 @@ def test_reopening_while_another_is_open_is_refused(db, device):
     with db.transaction() as s:
         s.add(_incident(state=IncidentState.CLOSED, closed_at=utcnow()))
         s.add(_incident())
-    with pytest.raises(IntegrityError):
-        with db.transaction() as s:
-            old = s.scalars(select(Incident).where(Incident.state == IncidentState.CLOSED)).one()
-            old.state, old.closed_at = IncidentState.OPEN, None
+    with pytest.raises(IntegrityError), db.transaction() as s:
+        old = s.scalars(select(Incident).where(Incident.state == IncidentState.CLOSED)).one()
+        old.state, old.closed_at = IncidentState.OPEN, None
 
 
 def test_workers_opening_one_incident_at_once_make_one(db, device):
@@ -175,9 +171,8 @@ def test_incident_states_and_prognosis_are_checked(db, device):
                 dict(closed_at=utcnow()),  # open with closed_at
                 dict(predicted_failure_ts=T0 + timedelta(days=9), predicted_failure_earliest=T0 + timedelta(days=10)),
                 dict(confidence=1.5)):
-        with pytest.raises(IntegrityError):
-            with db.transaction() as s:
-                s.add(_incident(**bad))
+        with pytest.raises(IntegrityError), db.transaction() as s:
+            s.add(_incident(**bad))
     with pytest.raises(IntegrityError):  # an unknown state word
         with db.transaction() as s:
             s.execute(text("INSERT INTO incidents (device_id, fault, state, severity, confidence, first_event_ts, "
@@ -215,9 +210,8 @@ def test_ticket_rules_held_by_the_database(db, device):
                 dict(visit_window_start=T0 + timedelta(hours=5)),  # half a window
                 dict(visit_window_start=T0 + timedelta(hours=5), visit_window_end=T0 + timedelta(hours=3)),
                 dict(priority=9)):
-        with pytest.raises(IntegrityError):
-            with db.transaction() as s:
-                s.add(_ticket(None, **bad))
+        with pytest.raises(IntegrityError), db.transaction() as s:
+            s.add(_ticket(None, **bad))
     with db.transaction() as s:
         s.add(_ticket(None, status=TicketStatus.RESOLVED, resolution_code=ResolutionCode.FAULT_CONFIRMED))
 
@@ -249,12 +243,10 @@ def test_a_stale_ticket_update_fails_instead_of_undoing_another(db, device):
 def test_a_customer_user_needs_a_customer_and_staff_have_none(db, device):
     with db.transaction() as s:
         customer_id = s.scalars(select(Customer.id)).one()
-    with pytest.raises(IntegrityError):
-        with db.transaction() as s:
-            s.add(User(name="c", role=Role.CUSTOMER))
-    with pytest.raises(IntegrityError):
-        with db.transaction() as s:
-            s.add(User(name="d", role=Role.DISPATCHER, customer_id=customer_id))
+    with pytest.raises(IntegrityError), db.transaction() as s:
+        s.add(User(name="c", role=Role.CUSTOMER))
+    with pytest.raises(IntegrityError), db.transaction() as s:
+        s.add(User(name="d", role=Role.DISPATCHER, customer_id=customer_id))
     issued = issue_token()
     with db.transaction() as s:
         user = User(name="c", role=Role.CUSTOMER, customer_id=customer_id)
@@ -283,6 +275,5 @@ def test_instants_come_back_aware_and_in_utc(db, device):
         assert incident.first_event_ts == incident.last_event_ts == datetime(2025, 1, 10, 6, 0, 0, 250000,
                                                                              tzinfo=timezone.utc)
         assert incident.first_event_ts.tzinfo == timezone.utc and incident.severity is Severity.WARNING
-    with pytest.raises(Exception, match="naive datetime"):
-        with db.transaction() as s:
-            s.add(_incident(fault="x", first_event_ts=datetime(2025, 1, 1), last_event_ts=datetime(2025, 1, 1)))
+    with pytest.raises(Exception, match="naive datetime"), db.transaction() as s:
+        s.add(_incident(fault="x", first_event_ts=datetime(2025, 1, 1), last_event_ts=datetime(2025, 1, 1)))

@@ -219,7 +219,7 @@ def _run_workers(ingest: Ingest, messages: list[tuple[str, bytes]], workers: int
                 topic, payload = queue.pop()
             try:
                 o = ingest.handle(topic, payload)
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 errors.append(exc)
                 return
             with lock:
