@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages heatwatch's demo and tests use: Mosquitto (the
-# MQTT broker) and socat (the pty pair that stands in for an RS-485 line).
-# The system services are not started: tests and the demo start their own
-# broker on a free port.
+# MQTT broker), socat (the pty pair that stands in for an RS-485 line) and the
+# PostgreSQL server (the gateway's fleet database).
+# The system services are not left running: tests and the demo start their own
+# broker and their own throwaway PostgreSQL cluster on free ports.
 set -euo pipefail
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v socat >/dev/null 2>&1 || need+=(socat)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -18,3 +20,13 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # Debian starts the packaged broker on :1883; heatwatch never uses it.
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now mosquitto >/dev/null 2>&1 || true; fi
+# Debian creates a cluster and starts it on :5432; the tests start their own
+# (tests/gateway/pg_cluster.py) and never use it.
+if [[ " ${need[*]} " == *" postgresql "* ]]; then
+  if command -v systemctl >/dev/null 2>&1; then systemctl disable --now postgresql >/dev/null 2>&1 || true; fi
+  if command -v pg_lsclusters >/dev/null 2>&1; then
+    pg_lsclusters -h 2>/dev/null | while read -r version name _port status _; do
+      if [[ "$status" == online* ]]; then pg_ctlcluster "$version" "$name" stop >/dev/null 2>&1 || true; fi
+    done
+  fi
+fi

@@ -1,0 +1,1 @@
+"""The registry of devices: one edge agent and the pump it watches."""

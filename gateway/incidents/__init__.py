@@ -1,0 +1,1 @@
+"""Incidents: one open problem per device and fault, fed by the agents' events."""

@@ -1,0 +1,1 @@
+"""Ingest: what arrives from the agents, checked against the contract and deduplicated."""

@@ -1,0 +1,205 @@
+"""gateway.toml: the gateway's settings, checked on load.
+
+Errors name the file, the section and the key, and say what is expected; the
+commands print them as one line and exit 2. Every key has a default, so a
+gateway for one site runs without a file: SQLite next to it, Mosquitto on
+localhost, telemetry in its own database. Example files are in deploy/
+(gateway-site.toml, gateway-fleet.toml).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+DEFAULT_DATABASE_URL = "sqlite:///heatwatch-gateway.db"
+DATABASE_BACKENDS = ("sqlite", "postgresql")
+TELEMETRY_STORES = ("embedded", "influxdb")
+# an MQTT 5 shared-subscription group name: no wildcards or separators ($share/<group>/<filter>)
+_SHARE_GROUP = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class SettingsError(ValueError):
+    """The gateway's settings file is wrong; the message says where and how."""
+
+
+@dataclass
+class DatabaseSettings:
+    url: str = DEFAULT_DATABASE_URL  # sqlite:///path.db or postgresql://user@host/db (psycopg 3)
+    pool_size: int = 5  # PostgreSQL connections per worker process
+    busy_timeout: float = 10.0  # SQLite: seconds a writer waits for another one before giving up
+
+
+@dataclass
+class BrokerSettings:
+    url: str = "mqtt://127.0.0.1:1883"
+    username: str = ""
+    password: str = ""
+    tls: bool = False
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    client_id: str = "heatwatch-gateway"  # each worker appends its own suffix
+    keepalive: int = 30
+    # MQTT 5 shared subscription ($share/<group>/...): every worker of one gateway uses the same
+    # group, so the broker hands each message to one of them; "" = a plain subscription (one worker)
+    shared_group: str = "heatwatch-gateway"
+
+
+@dataclass
+class TelemetrySettings:
+    store: str = "embedded"  # embedded: recent weeks in the gateway's database | influxdb: full history
+    retention_days: int = 28  # embedded store: downsampled with age, dropped after this
+    influx_url: str = ""  # InfluxDB v2 write API, e.g. http://127.0.0.1:8086
+    influx_org: str = ""
+    influx_bucket: str = "heatwatch"
+    influx_token: str = ""
+
+
+@dataclass(frozen=True)
+class SlaTarget:
+    """How soon a ticket of one priority must be answered and resolved."""
+
+    response_hours: float
+    resolution_hours: float
+
+
+# Placeholder targets until the priority model (severity, time to failure, cold ahead) lands;
+# priority 1 is the most urgent. Overridden per priority by gateway.toml's [sla] table.
+DEFAULT_SLA: dict[int, SlaTarget] = {
+    1: SlaTarget(response_hours=1, resolution_hours=24),
+    2: SlaTarget(response_hours=4, resolution_hours=72),
+    3: SlaTarget(response_hours=24, resolution_hours=168),
+    4: SlaTarget(response_hours=72, resolution_hours=336),
+}
+PRIORITIES = tuple(DEFAULT_SLA)
+
+
+@dataclass
+class GatewaySettings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    broker: BrokerSettings = field(default_factory=BrokerSettings)
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    sla: dict[int, SlaTarget] = field(default_factory=lambda: dict(DEFAULT_SLA))
+
+
+_SECTIONS: dict[str, type] = {"database": DatabaseSettings, "broker": BrokerSettings, "telemetry": TelemetrySettings}
+
+
+def load_settings(path: str | Path | None) -> GatewaySettings:
+    """Read gateway.toml; ``None`` gives the defaults (a gateway for one site)."""
+    if path is None:
+        return GatewaySettings()
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path.name}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path.name}: not valid TOML ({exc})") from None
+    return parse_settings(doc, path.name)
+
+
+def parse_settings(doc: dict[str, Any], name: str = "gateway.toml") -> GatewaySettings:
+    top = dict(doc)
+    settings = GatewaySettings()
+    for section, cls in _SECTIONS.items():
+        setattr(settings, section, _section(top.pop(section, {}), cls, section, name))
+    settings.sla = _sla(top.pop("sla", {}), name)
+    if top:
+        raise SettingsError(f"{name}: unknown section(s): {', '.join(sorted(top))}")
+    _check(settings, name)
+    return settings
+
+
+def _section(raw: Any, cls: type, section: str, name: str) -> Any:
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{name}: [{section}] must be a table")
+    known = {f.name for f in fields(cls)}
+    unknown = set(raw) - known
+    if unknown:
+        raise SettingsError(f"{name}: [{section}] unknown key(s): {', '.join(sorted(unknown))}")
+    obj = cls()
+    for key, value in raw.items():
+        setattr(obj, key, _typed(value, type(getattr(obj, key)), section, key, name))
+    return obj
+
+
+def _typed(value: Any, kind: type, section: str, key: str, name: str) -> Any:
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
+        raise SettingsError(f"{name}: [{section}] {key} = {value!r}: expected {kind.__name__}")
+    return value
+
+
+def _sla(raw: Any, name: str) -> dict[int, SlaTarget]:
+    """``[sla]`` maps a priority to its targets: ``1 = { response_hours = 1, resolution_hours = 24 }``."""
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{name}: [sla] must be a table")
+    table = dict(DEFAULT_SLA)
+    for key, targets in raw.items():
+        if not key.isdigit() or int(key) not in PRIORITIES:
+            raise SettingsError(f"{name}: [sla] {key}: priority must be one of {', '.join(map(str, PRIORITIES))}")
+        where = f"sla.{key}"
+        if not isinstance(targets, dict):
+            raise SettingsError(f"{name}: [sla] {key} must be a table "
+                                "(e.g. { response_hours = 4, resolution_hours = 72 })")
+        unknown = set(targets) - {"response_hours", "resolution_hours"}
+        if unknown:
+            raise SettingsError(f"{name}: [{where}] unknown key(s): {', '.join(sorted(unknown))}")
+        default = table[int(key)]
+        response = _typed(targets.get("response_hours", default.response_hours), float, where, "response_hours", name)
+        resolution = _typed(targets.get("resolution_hours", default.resolution_hours), float, where,
+                            "resolution_hours", name)
+        if response <= 0:
+            raise SettingsError(f"{name}: [{where}] response_hours must be > 0")
+        if resolution < response:
+            raise SettingsError(f"{name}: [{where}] resolution_hours ({resolution:g}) must be >= "
+                                f"response_hours ({response:g})")
+        table[int(key)] = SlaTarget(float(response), float(resolution))
+    return table
+
+
+def _check(s: GatewaySettings, name: str) -> None:
+    scheme = urlparse(s.database.url).scheme.split("+")[0]
+    if scheme not in DATABASE_BACKENDS:
+        raise SettingsError(f"{name}: [database] url {s.database.url!r}: expected sqlite:///path.db "
+                            "or postgresql://user@host/db")
+    if s.database.pool_size < 1:
+        raise SettingsError(f"{name}: [database] pool_size must be >= 1")
+    if s.database.busy_timeout < 0:
+        raise SettingsError(f"{name}: [database] busy_timeout must be >= 0 seconds")
+    b = s.broker
+    if urlparse(b.url).scheme not in ("mqtt", "mqtts"):
+        raise SettingsError(f"{name}: [broker] url {b.url!r}: expected mqtt://host:port or mqtts://host:port")
+    if b.shared_group and not _SHARE_GROUP.match(b.shared_group):
+        raise SettingsError(f"{name}: [broker] shared_group {b.shared_group!r}: letters, digits, '_', '.', '-' "
+                            "only (no '/', '+', '#'), at most 64")
+    if not b.client_id:
+        raise SettingsError(f"{name}: [broker] client_id must not be empty")
+    if b.keepalive <= 0:
+        raise SettingsError(f"{name}: [broker] keepalive must be > 0 seconds")
+    if (b.cert_file == "") != (b.key_file == ""):
+        raise SettingsError(f"{name}: [broker] cert_file and key_file go together (client certificate)")
+    for key in ("ca_file", "cert_file", "key_file"):
+        value = getattr(b, key)
+        if value and not Path(value).is_file():
+            raise SettingsError(f"{name}: [broker] {key} {value!r}: no such file")
+    t = s.telemetry
+    if t.store not in TELEMETRY_STORES:
+        raise SettingsError(f"{name}: [telemetry] store {t.store!r}: expected \"embedded\" or \"influxdb\"")
+    if t.retention_days <= 0:
+        raise SettingsError(f"{name}: [telemetry] retention_days must be > 0")
+    if t.store == "influxdb":
+        if urlparse(t.influx_url).scheme not in ("http", "https"):
+            raise SettingsError(f"{name}: [telemetry] influx_url {t.influx_url!r}: store = \"influxdb\" needs "
+                                "http://host:port or https://")
+        if not t.influx_bucket:
+            raise SettingsError(f"{name}: [telemetry] influx_bucket must not be empty")

@@ -1,0 +1,22 @@
+"""Every table of the gateway, imported in one place so the schema is complete.
+
+Migrations compare against ``metadata``; anything that needs all mappers
+configured (tests, the migration environment) imports this module.
+"""
+
+from __future__ import annotations
+
+from heatwatch.gateway.customers.models import Customer, Site
+from heatwatch.gateway.db import Base
+from heatwatch.gateway.devices.models import Device
+from heatwatch.gateway.incidents.models import Incident, IncidentEvent
+from heatwatch.gateway.ingest.models import ProcessedEvent, SequenceGap, StreamPosition
+from heatwatch.gateway.tickets.models import Ticket, TicketChange
+from heatwatch.gateway.users.models import ApiToken, User
+
+metadata = Base.metadata
+
+__all__ = [
+    "ApiToken", "Customer", "Device", "Incident", "IncidentEvent", "ProcessedEvent", "SequenceGap", "Site",
+    "StreamPosition", "Ticket", "TicketChange", "User", "metadata",
+]

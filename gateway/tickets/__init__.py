@@ -1,0 +1,1 @@
+"""Tickets: the work a dispatcher schedules, with its SLA and its history."""
