@@ -41,7 +41,7 @@ HEATING_LIMIT_C = 17.0
 # protection limits per refrigerant: high pressure switch (bar abs), low pressure (bar abs, held 10 min)
 HP_TRIP_BAR = {"R32": 41.0, "R290": 22.5}
 LP_TRIP_BAR = {"R32": 1.0, "R290": 0.6}
-LP_INSTANT_BAR = {"R32": 0.5, "R290": 0.3}  # the switch opens at once below this (HEATPUMP.md: 0.05 MPa)
+LP_INSTANT_BAR = {"R32": 0.5, "R290": 0.3}  # the switch opens at once below this (docs/heatpump.md: 0.05 MPa)
 # an iced, fouled coil with a weak fan still passes some air: the evaporating temperature
 # falls to where the low pressure switch opens, not to -100 degC (unbounded, it did)
 AIR_FLOOR = 0.1
