@@ -5,8 +5,8 @@
 SKAB's protocol: first 400 rows of each run train, the rest is scored
 pointwise, runs are pooled. F1 = TP/(TP+(FP+FN)/2), FAR = FP/(FP+TN),
 MAR = FN/(FN+TP). Labels are read only here, to count; the detector never
-sees them (they are passed to --exclude). The data stays in ../shared
-(GPL-3.0, not copied into the repo).
+sees them (they are passed to --exclude). SKAB is GPL-3.0 and not shipped:
+pass a local copy with --data DIR.
 
 --anomaly-free also scores SKAB's anomaly-free recording (normal operation,
 2.5 hours, no labels needed): once as a whole (trained on its first 400 rows,

@@ -1,6 +1,6 @@
 """What the controller's sensors report: noise, resolution, and sensor faults.
 
-Resolutions follow what real controllers report: water temperatures in
+Resolutions follow real controllers (docs/heatpump.md): water temperatures in
 0.1 °C, refrigerant-side and outdoor temperatures in 0.5-1 °C, current in
 0.1 A, power in 100 W steps. Sensor faults change only the reported value of
 one channel, never the physics: drift (an offset growing at ``rate`` units per

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 _T_C = np.array([-40.0, -30, -20, -10, -5, 0, 5, 10, 20, 30, 40, 45, 50, 55, 60, 65, 70])
-# bar absolute. R32/R290 from ../shared/HEATPUMP.md, ends extended from the
+# bar absolute. R32/R290 as in docs/heatpump.md, ends extended from the
 # Clausius-Clapeyron fit of the neighbouring points.
 _P_BAR = {
     "R32": np.array([1.77, 2.73, 4.06, 5.83, 6.91, 8.13, 9.51, 11.07, 14.75, 19.28,

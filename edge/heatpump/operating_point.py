@@ -2,7 +2,7 @@
 which operating point.
 
 Transients are not faults: defrost, the minutes after a defrost and after a
-compressor start, and any trip are left out (HEATPUMP.md, "What the
+compressor start, and any trip are left out (docs/heatpump.md, "What the
 literature says"). What remains is compared at the same outdoor temperature,
 flow temperature, compressor frequency and mode.
 """

@@ -4,7 +4,7 @@ The commissioning week teaches the detector this pump; until then a pump that
 was installed undercharged, or whose strainer is already half blocked, should
 not pass as healthy. The prior is deliberately coarse: steady-running values
 averaged over hours (the same time-based average as the learned detector)
-against the normal bands of ../shared/HEATPUMP.md, widened so that any
+against the normal bands in docs/heatpump.md, widened so that any
 healthy unit of any make sits inside. Levels use the rules' scale: 0 inside
 the band, 1 one tolerance beyond its edge. Only a clear breach speaks, and
 only the channels whose bands hold regardless of weather and load (not

@@ -1,7 +1,7 @@
 """Prognosis: when will this pump trip, with an interval.
 
 For a diagnosed fault, each indicator channel tied to the trip it leads to
-(HEATPUMP.md "Protection trips") is followed hour by hour: the mean residual
+(docs/heatpump.md "Protection trips") is followed hour by hour: the mean residual
 (observed minus the healthy model's expectation) and the worst reading. Two
 degradation models are fitted to the recent days and extended until they
 have eaten the margin between the worst reading of the last days and the trip
@@ -43,7 +43,7 @@ class TripLimit:
     threshold: float
 
 
-# defaults from HEATPUMP.md; a site config may override per pump model
+# defaults from docs/heatpump.md; a site config may override per pump model
 DEFAULT_LIMITS: dict[str, TripLimit] = {
     "t_discharge": TripLimit("t_discharge", "up", 115.0),
     "p_high": TripLimit("p_high", "up", 41.0),
