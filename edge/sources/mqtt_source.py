@@ -39,7 +39,8 @@ from paho.mqtt.properties import Properties
 from pydantic import ValidationError
 
 from heatwatch.edge.reading import Reading
-from heatwatch.edge.sources.base import Backoff, Source, SourceFatalError, SourceRetryableError
+from heatwatch.backoff import Backoff
+from heatwatch.edge.sources.base import Source, SourceFatalError, SourceRetryableError
 from heatwatch.channels import BY_NAME
 from heatwatch.contract import MAX_PAYLOAD_BYTES, PumpState, pump_state_topic
 
