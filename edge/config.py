@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from heatwatch.contract import DEVICE_ID_PATTERN
+from heatwatch.edge.outbox import DEFAULT_MAX_TELEMETRY_ROWS
 from heatwatch.refrigerant import REFRIGERANTS
 
 import re
@@ -54,7 +55,7 @@ class BrokerConfig:
 @dataclass
 class OutboxConfig:
     path: str = "/var/lib/heatwatch/outbox.db"
-    max_telemetry_rows: int = 100_000  # ~70 days of one-minute intervals before downsampling
+    max_telemetry_rows: int = DEFAULT_MAX_TELEMETRY_ROWS
 
 
 @dataclass
