@@ -30,8 +30,6 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-DAY = 86400.0
-
 
 def _start_broker(console: Console, which: str = "auto"):
     from heatwatch.demo.services import EmbeddedBroker, Mosquitto, mosquitto_binary

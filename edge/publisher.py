@@ -47,6 +47,7 @@ from heatwatch.contract import Status, agent_topic
 from heatwatch.edge.outbox import Outbox, OutboxItem
 from heatwatch.mqtt import (CONNECT_TIMEOUT, KEEPALIVE, PROTOCOLS, BrokerLink, make_client, protocol_name,
                             refuses_mqtt5, session_args)
+from heatwatch.units import DAY
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class PublisherConfig:
     client_id: str = ""  # default "heatwatch-<device>": fixed, so the session survives restarts
     keepalive: int = KEEPALIVE
     protocol: str = "auto"  # "auto" (5, falling back to 3.1.1) | "5" | "3.1.1"
-    session_expiry: int = 7 * 24 * 3600  # seconds the broker keeps our session (MQTT 5)
+    session_expiry: int = int(7 * DAY)  # seconds the broker keeps our session (MQTT 5)
     inflight: int = 100  # published, not yet PUBACKed
     reconnect_min_delay: float = 1.0  # paho doubles the wait per failed attempt, up to the max
     reconnect_max_delay: float = 60.0

@@ -29,11 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.contract import Prognosis
-
-HOUR = 3600.0
-DAY = 86400.0
+from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+from heatwatch.units import DAY, HOUR
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from heatwatch.edge.reading import Reading
 from heatwatch.edge.sources.base import Source, SourceFatalError, SourceRetryableError
 from heatwatch.mqtt import (CONNECT_TIMEOUT, KEEPALIVE, BrokerLink, BrokerUrlError, make_client, refusal_is_final,
                             refuses_mqtt5, session_args)
+from heatwatch.units import DAY
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class MqttSource(Source):
         client_id: str | None = None,
         backoff: Backoff | None = None,
         persistent: bool = True,
-        session_expiry: int = 24 * 3600,
+        session_expiry: int = int(DAY),
     ) -> None:
         super().__init__(device)
         try:

@@ -14,7 +14,8 @@ import math
 import numpy as np
 
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
-from heatwatch.edge.heatpump.prognosis import DAY, HOUR, PrognosisTracker
+from heatwatch.edge.heatpump.prognosis import PrognosisTracker
+from heatwatch.units import DAY, HOUR
 
 J = TARGET_NAMES.index("t_discharge")
 HEALTHY_DISCHARGE = 75.0  # °C, the worst healthy reading of the day
