@@ -90,6 +90,8 @@ class MqttSource(Source):
         self.client_id = client_id or (f"heatwatch-edge-{device}" if persistent
                                        else f"heatwatch-edge-{device}-{uuid.uuid4().hex[:8]}")
         self.backoff = backoff or Backoff(initial=1.0, factor=2.0, maximum=30.0)
+        if self.backoff.factor != 2.0:  # paho runs the reconnects of an open connection: it doubles
+            raise ValueError(f"{device}: the MQTT source's backoff must double, not {self.backoff!r}")
         self.protocol: int | None = None  # the one the broker accepted
         self._queue: queue.Queue[Reading] = queue.Queue(maxsize=max_buffered)
         self._client: mqtt.Client | None = None
