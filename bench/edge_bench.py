@@ -451,10 +451,9 @@ def _env() -> dict[str, str]:
 
 def live_agent(scenario: str, device: str, speed: float, target: int, early: int, wall_limit: float) -> dict:
     """Run sim + agent against a private Mosquitto; VmHWM at ``early`` readings and at ``target``."""
-    import paho.mqtt.client as mqtt
-
     from heatwatch.contract import agent_topic
     from heatwatch.demo.services import Mosquitto
+    from heatwatch.mqtt import KEEPALIVE, BrokerLink, make_client
 
     work = Path(tempfile.mkdtemp(prefix="hw-edge-bench-agent-"))
     broker = Mosquitto().start()
@@ -476,13 +475,14 @@ def live_agent(scenario: str, device: str, speed: float, target: int, early: int
             if seen["first_health_at"] is None and (body.get("health") or 0.0) > 0.0:
                 seen["first_health_at"] = seen["readings"]
 
-    watcher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"edge-bench-{os.getpid()}")
+    link = BrokerLink.from_url(broker.url)
+    watcher = make_client(link, client_id=f"edge-bench-{os.getpid()}")
     watcher.on_message = on_message
     watcher.on_connect = lambda c, *a: (c.subscribe(agent_topic(device, "telemetry"), qos=1),
                                         c.subscribe(agent_topic(device, "status"), qos=1))
     out: dict = {"device": device, "speed": speed}
     try:
-        watcher.connect("127.0.0.1", broker.port)
+        watcher.connect(link.host, link.port, keepalive=KEEPALIVE)
         watcher.loop_start()
         cfg = work / "edge.toml"
         cfg.write_text(

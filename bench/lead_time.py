@@ -23,8 +23,7 @@ from heatwatch.edge.pipeline import PumpPipeline  # noqa: E402
 from heatwatch.sim.fleet import Fleet  # noqa: E402
 from heatwatch.sim.scenario import load_scenario  # noqa: E402
 from heatwatch.faults import FAULTS  # noqa: E402
-
-DAY = 86400.0
+from heatwatch.units import DAY  # noqa: E402
 
 
 @dataclass

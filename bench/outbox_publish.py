@@ -16,6 +16,7 @@ from pathlib import Path
 from heatwatch.edge.outbox import Outbox
 from heatwatch.edge.publisher import Publisher, PublisherConfig
 from heatwatch.demo.services import Mosquitto
+from heatwatch.mqtt import BrokerLink
 
 
 def body(i: int) -> dict:
@@ -39,7 +40,7 @@ def main(n: int = 3000) -> None:
             ob = Outbox(tmp / f"drain{inflight}.db", max_telemetry_rows=10 * n)
             for i in range(n):
                 ob.put_telemetry(body(i))
-            pub = Publisher(PublisherConfig(device="hp-1", port=broker.port, inflight=inflight), ob)
+            pub = Publisher(PublisherConfig(device="hp-1", broker=BrokerLink.from_url(broker.url), inflight=inflight), ob)
             t = time.perf_counter()
             pub.start()
             while ob.stats()["pending_telemetry"]:

@@ -30,8 +30,6 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-DAY = 86400.0
-
 
 def _start_broker(console: Console, which: str = "auto"):
     from heatwatch.demo.services import EmbeddedBroker, Mosquitto, mosquitto_binary
@@ -49,17 +47,15 @@ class _BrokerWatch:
     """A gateway-side subscriber: counts what the agents really delivered."""
 
     def __init__(self, url: str):
-        import paho.mqtt.client as mqtt
-        from urllib.parse import urlparse
-
         from heatwatch.contract import TOPIC_ROOT
+        from heatwatch.mqtt import KEEPALIVE, BrokerLink, make_client
 
-        u = urlparse(url)
+        link = BrokerLink.from_url(url)
         self.counts: Counter[tuple[str, str]] = Counter()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+        self.client = make_client(link)  # MQTT 3.1.1, a fresh session: any broker, nothing kept
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, *_: c.subscribe(f"{TOPIC_ROOT}/+/+", qos=1)
-        self.client.connect(u.hostname or "127.0.0.1", u.port or 1883)
+        self.client.connect(link.host, link.port, keepalive=KEEPALIVE)
         self.client.loop_start()
 
     def _on_message(self, client, userdata, msg) -> None:  # noqa: ANN001

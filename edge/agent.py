@@ -20,7 +20,6 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlparse
 
 import numpy as np
 
@@ -35,6 +34,7 @@ from heatwatch.edge.sources.base import Source, SourceFatalError
 from heatwatch import __version__
 from heatwatch.channels import DERIVED_NAMES
 from heatwatch.derived import derive_matrix
+from heatwatch.mqtt import BrokerLink
 
 log = logging.getLogger(__name__)
 STATE_SAVE_EVERY = 3600.0  # seconds of reading time between state saves (and after every diagnosis)
@@ -70,15 +70,10 @@ def build_source(cfg: AgentConfig) -> Source:
 
 def publisher_config(cfg: AgentConfig) -> PublisherConfig:
     b = cfg.broker
-    u = urlparse(b.url)
-    tls = b.tls or u.scheme == "mqtts"
-    return PublisherConfig(
-        device=cfg.device, host=u.hostname or "127.0.0.1", port=u.port or (8883 if tls else 1883),
-        username=b.username or u.username or None, password=b.password or u.password or None,
-        tls=tls, ca_file=b.ca_file or None, cert_file=b.cert_file or None, key_file=b.key_file or None,
-        protocol=b.protocol, keepalive=b.keepalive, agent_version=__version__,
-        status_interval=b.status_interval,
-    )
+    link = BrokerLink.from_url(b.url, tls=b.tls, username=b.username, password=b.password,
+                               ca_file=b.ca_file, cert_file=b.cert_file, key_file=b.key_file)
+    return PublisherConfig(device=cfg.device, broker=link, protocol=b.protocol, keepalive=b.keepalive,
+                           agent_version=__version__, status_interval=b.status_interval)
 
 
 def _snapshot(d: Any) -> dict[str, Any]:

@@ -10,9 +10,10 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from heatwatch.contract import DEVICE_ID_PATTERN
+from heatwatch.edge.outbox import DEFAULT_MAX_TELEMETRY_ROWS
+from heatwatch.mqtt import KEEPALIVE, PROTOCOLS, BrokerLink, BrokerUrlError
 from heatwatch.refrigerant import REFRIGERANTS
 
 import re
@@ -47,14 +48,14 @@ class BrokerConfig:
     cert_file: str = ""
     key_file: str = ""
     protocol: str = "auto"  # auto | 5 | 3.1.1
-    keepalive: int = 30
+    keepalive: int = KEEPALIVE
     status_interval: float = 60.0  # seconds between retained status messages carrying the counters
 
 
 @dataclass
 class OutboxConfig:
     path: str = "/var/lib/heatwatch/outbox.db"
-    max_telemetry_rows: int = 100_000  # ~70 days of one-minute intervals before downsampling
+    max_telemetry_rows: int = DEFAULT_MAX_TELEMETRY_ROWS
 
 
 @dataclass
@@ -141,16 +142,21 @@ def _check(cfg: AgentConfig, name: str) -> None:
     s = cfg.source
     if s.kind not in ("modbus", "mqtt"):
         raise ConfigError(f"{name}: [source] kind {s.kind!r}: expected \"modbus\" or \"mqtt\"")
-    if s.kind == "mqtt" and urlparse(s.url).scheme != "mqtt":
-        raise ConfigError(f"{name}: [source] url {s.url!r}: expected mqtt://host:port")
+    if s.kind == "mqtt":
+        try:
+            BrokerLink.from_url(s.url, schemes=("mqtt",))
+        except BrokerUrlError as exc:
+            raise ConfigError(f"{name}: [source] url: {exc}") from None
     if s.poll_interval <= 0:
         raise ConfigError(f"{name}: [source] poll_interval must be > 0 seconds")
     if not 1 <= s.slave_id <= 247:
         raise ConfigError(f"{name}: [source] slave_id {s.slave_id}: Modbus allows 1..247")
-    if urlparse(cfg.broker.url).scheme not in ("mqtt", "mqtts"):
-        raise ConfigError(f"{name}: [broker] url {cfg.broker.url!r}: expected mqtt://host:port or mqtts://")
-    if cfg.broker.protocol not in ("auto", "5", "3.1.1"):
-        raise ConfigError(f"{name}: [broker] protocol {cfg.broker.protocol!r}: auto, 5 or 3.1.1")
+    try:
+        BrokerLink.from_url(cfg.broker.url)
+    except BrokerUrlError as exc:
+        raise ConfigError(f"{name}: [broker] url: {exc}") from None
+    if cfg.broker.protocol not in PROTOCOLS:
+        raise ConfigError(f"{name}: [broker] protocol {cfg.broker.protocol!r}: {', '.join(PROTOCOLS)}")
     if cfg.broker.status_interval <= 0:
         raise ConfigError(f"{name}: [broker] status_interval must be > 0 seconds")
     if cfg.telemetry_interval <= 0:

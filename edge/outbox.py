@@ -49,6 +49,10 @@ from heatwatch.contract import ChannelStats, Event, Telemetry, agent_topic
 
 log = logging.getLogger(__name__)
 
+# Pending telemetry rows kept before the oldest are downsampled: about 70 days of
+# one-minute intervals. What an edge.toml without [outbox] max_telemetry_rows gets.
+DEFAULT_MAX_TELEMETRY_ROWS = 100_000
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seqs (
     device TEXT NOT NULL, stream TEXT NOT NULL, next_seq INTEGER NOT NULL,
@@ -115,7 +119,7 @@ class Outbox:
     """
 
     path: str | Path
-    max_telemetry_rows: int = 50_000
+    max_telemetry_rows: int = DEFAULT_MAX_TELEMETRY_ROWS
     max_telemetry_bytes: int | None = None
     synchronous: str = "FULL"
     # after a downsample, pending telemetry is brought to this share of the bound

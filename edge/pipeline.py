@@ -53,7 +53,8 @@ class PumpPipeline:
     @classmethod
     def with_config(cls, device: str, config: HeatPumpDetectorConfig, rule_files=None) -> "PumpPipeline":
         rules = RuleEngine.from_files(rule_files) if rule_files else RuleEngine.from_files()
-        return cls(device=device, detector=HeatPumpDetector(config), rules=rules)
+        return cls(device=device, detector=HeatPumpDetector(config), rules=rules,
+                   prognosis=PrognosisTracker(refrigerant=config.refrigerant))
 
     def process(self, ts: float, values: np.ndarray) -> tuple[HeatPumpResult | None, list[dict[str, Any]]]:
         """One reading -> (detector result, events as contract.Event fields without seq).

@@ -12,8 +12,10 @@ Why it is shaped like this:
 * Persistent session (MQTT 5 ``clean_start=False`` + session expiry, or 3.1.1
   ``clean_session=False``) with a fixed client id per device, so the broker and
   paho resume unacknowledged messages after a reconnect.
-* MQTT 5 first; a broker that answers "Unsupported protocol version" (amqtt,
-  old brokers) gets 3.1.1 from then on (``protocol="auto"``).
+* MQTT 5 first; a broker that answers "Unsupported protocol version" (old
+  brokers) or leaves an MQTT 5 CONNECT unanswered for ``connack_timeout``
+  seconds (amqtt) gets 3.1.1 from then on (``protocol="auto"``). Broker URLs,
+  credentials, TLS and the fallback rule are the shared ``heatwatch.mqtt``.
 * Last will: retained ``Status(online=False)`` on the status topic; on every
   connect a retained ``Status(online=True)``. With a ``status_counters``
   callable the drain thread also publishes, right after each connect and then
@@ -21,7 +23,7 @@ Why it is shaped like this:
   carrying the agent's counters, so an operator sees at the broker what the
   agent read, refused and has queued; ``stop()`` says offline with the final
   counters.
-* Reconnect with exponential backoff (paho's ``reconnect_delay_set``).
+* Reconnect with exponential backoff (a ``heatwatch.backoff.Backoff`` that paho runs).
 * A PUBACK with a failure reason (MQTT 5; e.g. 0x87 "not authorized" from an
   ACL) does not delete the row: it is counted (``refused``), logged, and tried
   again after the next start. A misconfigured ACL must not eat data.
@@ -31,24 +33,23 @@ from __future__ import annotations
 
 import collections
 import logging
-import ssl
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from heatwatch.edge.outbox import Outbox, OutboxItem
+from heatwatch.backoff import Backoff
 from heatwatch.contract import Status, agent_topic
+from heatwatch.edge.outbox import Outbox, OutboxItem
+from heatwatch.mqtt import (CONNECT_TIMEOUT, KEEPALIVE, PROTOCOLS, BrokerLink, make_client, protocol_name,
+                            refuses_mqtt5, session_args)
+from heatwatch.units import DAY
 
 log = logging.getLogger(__name__)
-
-_UNSUPPORTED_PROTOCOL = 0x84  # MQTT 5 reason code; paho maps a 3.1.1 CONNACK rc=1 onto it
-_PROTOCOLS = {"auto": mqtt.MQTTv5, "5": mqtt.MQTTv5, "3.1.1": mqtt.MQTTv311}
 
 
 @dataclass
@@ -56,39 +57,34 @@ class PublisherConfig:
     """Where and how one device's agent talks to the broker."""
 
     device: str
-    host: str = "127.0.0.1"
-    port: int = 1883
+    broker: BrokerLink = field(default_factory=BrokerLink)  # address, per-device credentials, TLS
     client_id: str = ""  # default "heatwatch-<device>": fixed, so the session survives restarts
-    username: str | None = None  # per-device broker credentials
-    password: str | None = None
-    tls: bool = False
-    ca_file: str | None = None  # None with tls=True: the system's trust store
-    cert_file: str | None = None  # client certificate (mutual TLS)
-    key_file: str | None = None
-    tls_insecure: bool = False  # skip hostname verification: test benches only
-    keepalive: int = 30
+    keepalive: int = KEEPALIVE
     protocol: str = "auto"  # "auto" (5, falling back to 3.1.1) | "5" | "3.1.1"
-    session_expiry: int = 7 * 24 * 3600  # seconds the broker keeps our session (MQTT 5)
+    session_expiry: int = int(7 * DAY)  # seconds the broker keeps our session (MQTT 5)
     inflight: int = 100  # published, not yet PUBACKed
-    reconnect_min_delay: float = 1.0
+    reconnect_min_delay: float = 1.0  # paho doubles the wait per failed attempt, up to the max
     reconnect_max_delay: float = 60.0
     # "auto" only: a broker that accepts the TCP connection but never answers an
     # MQTT 5 CONNECT within this many seconds is treated as 3.1.1-only (amqtt
     # stalls on a v5 CONNECT carrying a will instead of refusing it)
-    connack_timeout: float = 10.0
+    connack_timeout: float = CONNECT_TIMEOUT
     agent_version: str = ""
     status_interval: float = 60.0  # seconds between status messages with counters
 
-
     def __post_init__(self) -> None:
-        if self.protocol not in _PROTOCOLS:
-            raise ValueError(f"protocol must be one of {sorted(_PROTOCOLS)}, not {self.protocol!r}")
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {sorted(PROTOCOLS)}, not {self.protocol!r}")
         if self.inflight < 1:
             raise ValueError("inflight must be at least 1")
         if not self.status_interval > 0:
             raise ValueError("status_interval must be > 0 seconds")
         if not self.client_id:
             self.client_id = f"heatwatch-{self.device}"
+        self.reconnect_backoff()  # refuses delays that make no sense
+
+    def reconnect_backoff(self) -> Backoff:
+        return Backoff(initial=self.reconnect_min_delay, factor=2.0, maximum=self.reconnect_max_delay)
 
 
 @dataclass
@@ -128,7 +124,7 @@ class Publisher:
         self.status_counters = status_counters
         self._status_due = 0.0  # monotonic time of the next status with counters; 0 = now
         self.counters = PublisherCounters()
-        self.protocol = _PROTOCOLS[config.protocol]
+        self.protocol = PROTOCOLS[config.protocol]
         self._connected = threading.Event()
         self._stop = threading.Event()
         self._fallback = threading.Event()
@@ -140,11 +136,7 @@ class Publisher:
 
     # ---- lifecycle -----------------------------------------------------
     def start(self) -> "Publisher":
-        self._client = self._make_client()
-        self._client.connect_async(self.config.host, self.config.port, self.config.keepalive,
-                                   clean_start=False if self.protocol == mqtt.MQTTv5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
-                                   properties=self._connect_properties())
-        self._client.loop_start()
+        self._connect()
         self._drain_thread = threading.Thread(target=self._drain, name=f"publisher-{self.config.device}", daemon=True)
         self._drain_thread.start()
         return self
@@ -198,43 +190,26 @@ class Publisher:
     def stats(self) -> dict[str, float | str | bool]:
         d: dict[str, float | str | bool] = dict(self.counters.__dict__)
         d["connected"] = self.connected
-        d["protocol"] = "5" if self.protocol == mqtt.MQTTv5 else "3.1.1"
+        d["protocol"] = protocol_name(self.protocol)
         return d
 
     # ---- the client ----------------------------------------------------
-    def _make_client(self) -> mqtt.Client:
+    def _connect(self) -> None:
+        """A client speaking ``self.protocol`` with a persistent session; paho connects and reconnects it."""
         cfg = self.config
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=cfg.client_id,
-            protocol=self.protocol,
-            clean_session=None if self.protocol == mqtt.MQTTv5 else False,
-            reconnect_on_failure=True,
-        )
-        if cfg.username is not None:
-            client.username_pw_set(cfg.username, cfg.password)
-        if cfg.tls:
-            client.tls_set(
-                ca_certs=cfg.ca_file, certfile=cfg.cert_file, keyfile=cfg.key_file,
-                cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
-            client.tls_insecure_set(cfg.tls_insecure)
+        client = make_client(cfg.broker, client_id=cfg.client_id, protocol=self.protocol, persistent=True,
+                             reconnect=cfg.reconnect_backoff())
         client.will_set(self.status_topic, self._status(False), qos=1, retain=True)
-        client.reconnect_delay_set(int(max(1, cfg.reconnect_min_delay)), int(max(1, cfg.reconnect_max_delay)))
         client.max_inflight_messages_set(cfg.inflight)
         client.max_queued_messages_set(0)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_socket_open = self._on_socket_open
-        return client
-
-    def _connect_properties(self) -> Properties | None:
-        if self.protocol != mqtt.MQTTv5:
-            return None
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self.config.session_expiry
-        return props
+        self._client = client
+        client.connect_async(cfg.broker.host, cfg.broker.port, cfg.keepalive,
+                             **session_args(self.protocol, persistent=True, session_expiry=cfg.session_expiry))
+        client.loop_start()
 
     def _status(self, online: bool, counters: dict[str, dict[str, object]] | None = None) -> bytes:
         return Status(device=self.config.device, online=online, ts=self.clock(),
@@ -273,17 +248,16 @@ class Publisher:
         self._socket_opened_at = None
         if reason_code.is_failure:
             self.counters.connect_refused += 1
-            if reason_code.value == _UNSUPPORTED_PROTOCOL and self.config.protocol == "auto" \
-                    and self.protocol == mqtt.MQTTv5:
-                log.warning("%s:%s refused MQTT 5; falling back to 3.1.1", self.config.host, self.config.port)
+            if refuses_mqtt5(reason_code) and self.config.protocol == "auto" and self.protocol == mqtt.MQTTv5:
+                log.warning("%s refused MQTT 5; falling back to 3.1.1", self.config.broker)
                 self._fallback.set()
                 self.outbox.changed.set()
             else:
                 log.error("broker refused connection: %s", reason_code)
             return
         self.counters.connects += 1
-        log.info("connected to %s:%s (MQTT %s, session present: %s)", self.config.host, self.config.port,
-                 "5" if self.protocol == mqtt.MQTTv5 else "3.1.1", flags.session_present)
+        log.info("connected to %s (MQTT %s, session present: %s)", self.config.broker,
+                 protocol_name(self.protocol), flags.session_present)
         client.publish(self.status_topic, self._status(True), qos=1, retain=True)
         for hook in self.on_connect_hooks:
             try:
@@ -332,8 +306,8 @@ class Publisher:
             return False
         if time.monotonic() - opened < self.config.connack_timeout:
             return False
-        log.warning("%s:%s did not answer an MQTT 5 CONNECT in %.0f s; falling back to 3.1.1",
-                    self.config.host, self.config.port, self.config.connack_timeout)
+        log.warning("%s did not answer an MQTT 5 CONNECT in %.0f s; falling back to 3.1.1",
+                    self.config.broker, self.config.connack_timeout)
         return True
 
     def _fill_window(self) -> None:
@@ -384,6 +358,4 @@ class Publisher:
         self._acks.clear()
         self.protocol = mqtt.MQTTv311
         self.counters.protocol_fallbacks += 1
-        self._client = self._make_client()
-        self._client.connect_async(self.config.host, self.config.port, self.config.keepalive)
-        self._client.loop_start()
+        self._connect()

@@ -6,10 +6,12 @@ One paho client carries the whole fleet, speaking MQTT 3.1.1 by default as
 the cheap Wi-Fi modules in real pumps do (any broker accepts it).
 
 Publishing never blocks the simulation for long: paho reconnects on its own
-with backoff, its queue is bounded (``max_queued``) and a full queue is
-counted (``dropped_offline``) rather than grown without end. A row where every
-channel of a pump is NaN is a dropout of that pump's module: nothing is sent
-(``dropouts``), as a real module that lost power sends nothing.
+with backoff (1 s doubling to 30 s), its queue is bounded (``max_queued``)
+and a full queue is counted (``dropped_offline``) rather than grown without
+end. A row where every channel of a pump is NaN is a dropout of that pump's
+module: nothing is sent (``dropouts``), as a real module that lost power
+sends nothing. Broker URLs and the client's setup are the shared
+``heatwatch.mqtt``.
 """
 
 from __future__ import annotations
@@ -19,31 +21,18 @@ import math
 import threading
 import time
 from typing import Sequence
-from urllib.parse import urlparse
 
 import numpy as np
 import paho.mqtt.client as mqtt
 
+from heatwatch.backoff import Backoff
 from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.contract import PumpState, pump_state_topic
-
-DEFAULT_PORT = 1883
+from heatwatch.mqtt import CONNECT_TIMEOUT, KEEPALIVE, BrokerLink, BrokerUrlError, make_client
 
 
 class MqttPublisherError(RuntimeError):
     """The publisher could not reach the broker or was misconfigured."""
-
-
-def parse_mqtt_url(url: str) -> tuple[str, int, str | None, str | None]:
-    """``mqtt://[user:pass@]host[:port]`` -> (host, port, username, password)."""
-    parts = urlparse(url)
-    if parts.scheme != "mqtt" or not parts.hostname:
-        raise MqttPublisherError(f"broker URL {url!r}: expected mqtt://host[:port]")
-    try:
-        port = parts.port or DEFAULT_PORT
-    except ValueError:
-        raise MqttPublisherError(f"broker URL {url!r}: port is not a number") from None
-    return parts.hostname, port, parts.username, parts.password
 
 
 class PumpStatePublisher:
@@ -60,7 +49,10 @@ class PumpStatePublisher:
         max_queued: int = 50_000,
         max_unacked: int = 2_000,
     ) -> None:
-        self.host, self.port, user, password = parse_mqtt_url(url)
+        try:
+            self.broker = BrokerLink.from_url(url, schemes=("mqtt",))
+        except BrokerUrlError as exc:
+            raise MqttPublisherError(str(exc)) from None
         self.devices = list(devices)
         self.topics = [pump_state_topic(d) for d in self.devices]
         self.qos = qos
@@ -68,11 +60,9 @@ class PumpStatePublisher:
         self.counters: dict[str, int] = collections.Counter()
         self._connected = threading.Event()
         self._pending: collections.deque[mqtt.MQTTMessageInfo] = collections.deque()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol)
-        if user:
-            self.client.username_pw_set(user, password)
+        self.client = make_client(self.broker, client_id=client_id, protocol=protocol,
+                                  reconnect=Backoff(initial=1.0, factor=2.0, maximum=30.0))
         self.client.max_queued_messages_set(max_queued)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
 
@@ -91,16 +81,16 @@ class PumpStatePublisher:
     def connected(self) -> bool:
         return self._connected.is_set()
 
-    def connect(self, timeout: float = 10.0) -> None:
+    def connect(self, timeout: float = CONNECT_TIMEOUT) -> None:
         """Connect and start paho's network thread; raise if no broker answers in ``timeout``."""
         try:
-            self.client.connect(self.host, self.port, keepalive=30)
+            self.client.connect(self.broker.host, self.broker.port, keepalive=KEEPALIVE)
         except OSError as exc:
-            raise MqttPublisherError(f"cannot reach broker {self.host}:{self.port}: {exc}") from None
+            raise MqttPublisherError(f"cannot reach broker {self.broker}: {exc}") from None
         self.client.loop_start()
         if not self._connected.wait(timeout):
             self.close()
-            raise MqttPublisherError(f"broker {self.host}:{self.port} did not accept the connection in {timeout:.0f} s")
+            raise MqttPublisherError(f"broker {self.broker} did not accept the connection in {timeout:.0f} s")
 
     def close(self, flush_timeout: float = 5.0) -> None:
         """Wait for outstanding QoS-1 acks (bounded), then disconnect."""

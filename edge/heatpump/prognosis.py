@@ -1,11 +1,14 @@
 """Prognosis: when will this pump trip, with an interval.
 
-For a diagnosed fault, each indicator channel tied to the trip it leads to
-(docs/heatpump.md "Protection trips") is followed hour by hour: the mean residual
-(observed minus the healthy model's expectation) and the worst reading. Two
-degradation models are fitted to the recent days and extended until they
-have eaten the margin between the worst reading of the last days and the trip
-threshold:
+For a diagnosed fault, each indicator channel tied to the trip it leads to is
+followed hour by hour: the mean residual (observed minus the healthy model's
+expectation) and the worst reading. The trip thresholds are the pump's
+protection limits for its refrigerant, the ones the simulator trips at
+(``heatwatch.trips``, docs/heatpump.md "Protection trips": a propane pump's high-pressure switch opens near
+22.5 bar, an R32 pump's near 41), and the flow switch, set from the flow the
+pump was commissioned with. Two degradation models are fitted to the recent
+days and extended until they have eaten the margin between the worst reading
+of the last days and the trip threshold:
 
 - linear: a steady drift, the faster of the residual's trend and the trend of
   the daily worst reading (a fault often weighs most on the worst day: a leak
@@ -29,11 +32,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.contract import Prognosis
-
-HOUR = 3600.0
-DAY = 86400.0
+from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+from heatwatch.trips import trip_limits
+from heatwatch.units import DAY, HOUR
 
 
 @dataclass(frozen=True)
@@ -43,14 +45,25 @@ class TripLimit:
     threshold: float
 
 
-# defaults from docs/heatpump.md; a site config may override per pump model
-DEFAULT_LIMITS: dict[str, TripLimit] = {
-    "t_discharge": TripLimit("t_discharge", "up", 115.0),
-    "p_high": TripLimit("p_high", "up", 41.0),
-    "p_low": TripLimit("p_low", "down", 1.0),
-    "discharge_superheat": TripLimit("discharge_superheat", "down", 2.0),
-    "compressor_a": TripLimit("compressor_a", "up", 16.0),
-}
+def refrigerant_limits(refrigerant: str = "R32") -> dict[str, TripLimit]:
+    """The indicator limits where a pump of this refrigerant trips (heatwatch.trips).
+
+    Over-current is not among them: its limit is the compressor model's (the
+    simulator trips each pump at 1.25 times its rated current) and inverters
+    cap the current below it, so no fault is predicted to trip on it.
+    """
+    t = trip_limits(refrigerant)
+    return {
+        "t_discharge": TripLimit("t_discharge", "up", t.discharge_c),
+        "p_high": TripLimit("p_high", "up", t.high_pressure_bar),
+        "p_low": TripLimit("p_low", "down", t.low_pressure_bar),
+        "discharge_superheat": TripLimit("discharge_superheat", "down", t.floodback_superheat_k),
+    }
+
+
+# limits learned from the pump itself rather than given by its refrigerant
+LEARNED_LIMITS = ("flow_lpm",)
+
 # fault -> indicator channels, in order of how directly they lead to the trip
 FAULT_INDICATORS: dict[str, tuple[str, ...]] = {
     "refrigerant_leak": ("t_discharge", "p_low"),
@@ -70,8 +83,10 @@ class PrognosisTracker:
     """Hourly mean residuals and worst readings; predicts trip times on demand."""
 
     def __init__(self, limits: dict[str, TripLimit] | None = None, history_days: float = 30.0,
-                 fit_days: float = 5.0, autocorr_seconds: float = 12 * HOUR):
-        self.limits = dict(DEFAULT_LIMITS if limits is None else limits)
+                 fit_days: float = 5.0, autocorr_seconds: float = 12 * HOUR, *, refrigerant: str = "R32"):
+        """``limits`` (a site's, per pump model) replace the refrigerant's protection limits."""
+        self._given = dict(refrigerant_limits(refrigerant) if limits is None else limits)
+        self.limits = dict(self._given)
         self.fit_days = fit_days
         self.inflate = math.sqrt(max(autocorr_seconds / HOUR, 1.0))
         self._hours: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = deque(maxlen=int(history_days * 24))
@@ -119,7 +134,12 @@ class PrognosisTracker:
     def load_state(self, d: dict) -> None:
         def arr(a: list | None) -> np.ndarray | None:
             return None if a is None else np.array([math.nan if v is None else v for v in a], dtype=float)
-        self.limits = {c: TripLimit(c, direction, float(th)) for c, (direction, th) in d["limits"].items()}
+        # the pump's own limits (its refrigerant's) win over what the state holds: a state
+        # written with other limits (an older agent's, R32's for every pump) must not bring
+        # them back; only what was learned from the pump comes from the state
+        learned = {c: TripLimit(c, direction, float(th)) for c, (direction, th) in d["limits"].items()
+                   if c in LEARNED_LIMITS}
+        self.limits = {**learned, **self._given}
         self._hours.clear()
         self._hours.extend((float(t), arr(m), arr(hi), arr(lo)) for t, m, hi, lo in d["hours"])
         self._bucket = int(d["bucket"])

@@ -31,9 +31,12 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from typing import Iterator
 
+from heatwatch.backoff import Backoff
 from heatwatch.edge.reading import PlausibilityFilter, Reading
 
 log = logging.getLogger(__name__)
+
+__all__ = ["Backoff", "Source", "SourceError", "SourceFatalError", "SourceRetryableError"]  # Backoff: heatwatch.backoff
 
 
 class SourceError(Exception):
@@ -46,22 +49,6 @@ class SourceRetryableError(SourceError):
 
 class SourceFatalError(SourceError):
     """The source can never read with this configuration; stop and report."""
-
-
-class Backoff:
-    """Exponential backoff for reconnects: initial, x factor per failure, capped; reset on success."""
-
-    def __init__(self, initial: float = 0.5, factor: float = 2.0, maximum: float = 60.0) -> None:
-        self.initial, self.factor, self.maximum = initial, factor, maximum
-        self.failures = 0
-
-    def next_delay(self) -> float:
-        delay = min(self.maximum, self.initial * self.factor**self.failures)
-        self.failures += 1
-        return delay
-
-    def reset(self) -> None:
-        self.failures = 0
 
 
 class Source(ABC):

@@ -37,8 +37,9 @@ from pymodbus.client import ModbusSerialClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 from pymodbus.framer.rtu import FramerRTU
 
+from heatwatch.backoff import Backoff
 from heatwatch.edge.reading import N_CHANNELS, Reading
-from heatwatch.edge.sources.base import Backoff, Source, SourceFatalError, SourceRetryableError
+from heatwatch.edge.sources.base import Source, SourceFatalError, SourceRetryableError
 from heatwatch.channels import INDEX
 from heatwatch.registers import RegisterMap
 

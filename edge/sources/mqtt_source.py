@@ -2,8 +2,9 @@
 
 Some pumps (or their Wi-Fi modules) push JSON instead of being polled. The
 agent subscribes with QoS 1 and turns each valid ``PumpState`` into a
-Reading. MQTT 5 is tried first; a broker that refuses it (an MQTT 3.1.1-only
-broker such as amqtt) gets a 3.1.1 connection instead.
+Reading. MQTT 5 is tried first; a broker that refuses it or leaves it
+unanswered (an MQTT 3.1.1-only broker such as amqtt) gets a 3.1.1 connection
+instead, by the shared rule of ``heatwatch.mqtt``.
 
 The session is persistent (a fixed client id ``heatwatch-edge-<device>``,
 MQTT 5 ``clean_start=False`` with ``session_expiry``, or 3.1.1
@@ -31,24 +32,20 @@ import threading
 import time
 import uuid
 from collections import Counter
-from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from pydantic import ValidationError
 
-from heatwatch.edge.reading import Reading
-from heatwatch.edge.sources.base import Backoff, Source, SourceFatalError, SourceRetryableError
+from heatwatch.backoff import Backoff
 from heatwatch.channels import BY_NAME
 from heatwatch.contract import MAX_PAYLOAD_BYTES, PumpState, pump_state_topic
+from heatwatch.edge.reading import Reading
+from heatwatch.edge.sources.base import Source, SourceFatalError, SourceRetryableError
+from heatwatch.mqtt import (CONNECT_TIMEOUT, KEEPALIVE, BrokerLink, BrokerUrlError, make_client, refusal_is_final,
+                            refuses_mqtt5, session_args)
+from heatwatch.units import DAY
 
 log = logging.getLogger(__name__)
-
-# CONNACK reasons that a retry cannot fix (MQTT 5 codes; 3.1.1 codes 4/5 map onto 134/135)
-_FATAL_CONNACK = {"Bad user name or password", "Not authorized", "Client identifier not valid", "Banned"}
-_PROTOCOL_REFUSED = {"Unsupported protocol version", "Unsupported Protocol Version"}
-V5_CONNACK_TIMEOUT = 2.0  # seconds an MQTT 5 CONNECT may go unanswered before 3.1.1 is tried
 
 
 class _Rejected(Exception):
@@ -71,19 +68,18 @@ class MqttSource(Source):
         *,
         qos: int = 1,
         read_timeout: float = 1.0,
-        connect_timeout: float = 5.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
         max_buffered: int = 10_000,
         client_id: str | None = None,
         backoff: Backoff | None = None,
         persistent: bool = True,
-        session_expiry: int = 24 * 3600,
+        session_expiry: int = int(DAY),
     ) -> None:
         super().__init__(device)
-        parts = urlparse(url)
-        if parts.scheme != "mqtt" or not parts.hostname:
-            raise SourceFatalError(f"broker URL {url!r}: expected mqtt://host[:port]")
-        self.host, self.port = parts.hostname, parts.port or 1883
-        self.auth = (parts.username, parts.password) if parts.username else None
+        try:
+            self.broker = BrokerLink.from_url(url, schemes=("mqtt",))
+        except BrokerUrlError as exc:
+            raise SourceFatalError(str(exc)) from None
         self.topic = pump_state_topic(device)
         self.qos = qos
         self.read_timeout = read_timeout
@@ -94,13 +90,17 @@ class MqttSource(Source):
         self.client_id = client_id or (f"heatwatch-edge-{device}" if persistent
                                        else f"heatwatch-edge-{device}-{uuid.uuid4().hex[:8]}")
         self.backoff = backoff or Backoff(initial=1.0, factor=2.0, maximum=30.0)
+        if self.backoff.factor != 2.0:  # paho runs the reconnects of an open connection: it doubles
+            raise ValueError(f"{device}: the MQTT source's backoff must double, not {self.backoff!r}")
         self.protocol: int | None = None  # the one the broker accepted
         self._queue: queue.Queue[Reading] = queue.Queue(maxsize=max_buffered)
         self._client: mqtt.Client | None = None
         self._connected = threading.Event()
         self._connack: threading.Event = threading.Event()
         self._subscribed = threading.Event()
-        self._refusal: str | None = None
+        self._refusal: str | None = None  # why the last attempt failed, for the operator
+        self._final = False  # ... and retrying cannot help (credentials, ACL)
+        self._refused_v5 = False  # the broker said it does not speak MQTT 5
         self._stalled = False  # the last MQTT 5 CONNECT went unanswered
         self._last_ts = -math.inf
         self._reopen_at = 0.0
@@ -115,48 +115,40 @@ class MqttSource(Source):
                 self.protocol = protocol
                 return
             # amqtt neither accepts nor refuses an MQTT 5 CONNECT carrying properties: it stalls
-            if self._refusal not in _PROTOCOL_REFUSED and not self._stalled:
+            if not (self._refused_v5 or self._stalled):
                 break
             log.info("%s: broker refused MQTT 5 (%s); falling back to 3.1.1", self.device, self._refusal)
-        if self._refusal in _FATAL_CONNACK:
-            raise SourceFatalError(f"{self.device}: broker {self.host}:{self.port} refused the agent: {self._refusal}")
-        raise SourceRetryableError(f"{self.device}: broker {self.host}:{self.port} unreachable ({self._refusal})")
+        if self._final:
+            raise SourceFatalError(f"{self.device}: broker {self.broker} refused the agent: {self._refusal}")
+        raise SourceRetryableError(f"{self.device}: broker {self.broker} unreachable ({self._refusal})")
 
     def _try_connect(self, protocol: int) -> bool:
         self.close()
         self._connack.clear()
         self._refusal = None
-        self._stalled = False
-        kw: dict = {} if protocol == mqtt.MQTTv5 else {"clean_session": not self.persistent}
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=protocol, **kw)
+        self._final = self._refused_v5 = self._stalled = False
+        client = make_client(self.broker, client_id=self.client_id, protocol=protocol, persistent=self.persistent,
+                             reconnect=self.backoff)
         client.suppress_exceptions = True  # second guard: a callback error is logged, the network thread lives
-        if self.auth:
-            client.username_pw_set(*self.auth)
-        client.reconnect_delay_set(min_delay=int(self.backoff.initial) or 1, max_delay=int(self.backoff.maximum))
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
         self._subscribed.clear()
         self._client = client
-        connect_kw: dict = {}
-        if protocol == mqtt.MQTTv5:
-            props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = self.session_expiry if self.persistent else 0
-            connect_kw = {"clean_start": not self.persistent, "properties": props}
         try:
-            client.connect(self.host, self.port, keepalive=30, **connect_kw)
+            client.connect(self.broker.host, self.broker.port, keepalive=KEEPALIVE,
+                           **session_args(protocol, persistent=self.persistent, session_expiry=self.session_expiry))
         except OSError as exc:
             self._refusal = str(exc)
             self.close()
             return False
         client.loop_start()
-        # a broker that took the TCP connection but does not answer an MQTT 5 CONNECT soon
-        # is given a 3.1.1 one (a slow broker gets 3.1.1 too, which is just as good)
-        wait = min(self.connect_timeout, V5_CONNACK_TIMEOUT) if protocol == mqtt.MQTTv5 else self.connect_timeout
-        if not self._connack.wait(wait):
+        # a broker that took the TCP connection but does not answer an MQTT 5 CONNECT
+        # is given a 3.1.1 one (a slow broker gets 3.1.1 too, which is just as good here)
+        if not self._connack.wait(self.connect_timeout):
             self._stalled = protocol == mqtt.MQTTv5
-            self._refusal = self._refusal or f"no CONNACK in {wait:.0f} s"
+            self._refusal = self._refusal or f"no CONNACK in {self.connect_timeout:.0f} s"
         if not self._connected.is_set():
             self.close()
             return False
@@ -177,6 +169,8 @@ class MqttSource(Source):
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
         if reason_code.is_failure:
             self._refusal = str(reason_code)
+            self._final = refusal_is_final(reason_code)
+            self._refused_v5 = refuses_mqtt5(reason_code)
             self._connack.set()
             client.disconnect()  # stop paho retrying a refused connection on its own
             return
@@ -192,7 +186,8 @@ class MqttSource(Source):
         if refused:
             self._count("subscribe_refused")
             log.error("%s: broker refused subscription to %s: %s", self.device, self.topic, refused[0])
-            self._refusal = "Not authorized"  # an ACL that denies the topic: retrying will not help
+            self._refusal = f"subscription to {self.topic} refused ({refused[0]})"
+            self._final = True  # an ACL that denies the topic: retrying will not help
         self._subscribed.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
@@ -203,6 +198,7 @@ class MqttSource(Source):
         if not self._connack.is_set():
             # refused at the protocol level before any CONNACK we could read (e.g. 3.1.1-only broker)
             self._refusal = self._refusal or str(reason_code)
+            self._refused_v5 = self._refused_v5 or refuses_mqtt5(reason_code)
             self._connack.set()
 
     # -- messages -------------------------------------------------------------
@@ -297,7 +293,7 @@ class MqttSource(Source):
             reading = self._queue.get(timeout=self.read_timeout if timeout is None else timeout)
         except queue.Empty:
             if not self._connected.is_set():
-                raise SourceRetryableError(f"{self.device}: not connected to {self.host}:{self.port}; reconnecting") from None
+                raise SourceRetryableError(f"{self.device}: not connected to {self.broker}; reconnecting") from None
             return None
         self._count("reads_ok")
         return reading

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -20,6 +21,7 @@ from heatwatch.demo.services import Mosquitto
 from heatwatch.edge.ha_discovery import HADiscoveryConfig, on_connect_hook
 from heatwatch.edge.outbox import Outbox
 from heatwatch.edge.publisher import Publisher, PublisherConfig
+from heatwatch.mqtt import BrokerLink
 from tests.support.mqtt import AS_ROOT, Subscriber, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,8 +36,13 @@ def event(ts: float, device: str = "hp-1") -> dict:
     return dict(device=device, ts=ts, kind="fault", fault="refrigerant_leak", severity="critical")
 
 
-def config(port: int, **kw) -> PublisherConfig:
-    return PublisherConfig(**{"device": "hp-1", "port": port, "reconnect_min_delay": 1,
+_LINK = {f.name for f in fields(BrokerLink)}
+
+
+def config(port: int, broker: BrokerLink | None = None, **kw) -> PublisherConfig:
+    """A quick-reconnecting publisher on 127.0.0.1:port; BrokerLink fields (username, tls, ...) go to the link."""
+    link = broker or BrokerLink(port=port, **{k: kw.pop(k) for k in list(kw) if k in _LINK})
+    return PublisherConfig(**{"device": "hp-1", "broker": link, "reconnect_min_delay": 1,
                               "reconnect_max_delay": 1, "connack_timeout": 2.0, **kw})
 
 
@@ -123,7 +130,9 @@ AGENT = textwrap.dedent("""
     import sys, time
     from heatwatch.edge.outbox import Outbox
     from heatwatch.edge.publisher import Publisher, PublisherConfig
-    pub = Publisher(PublisherConfig(device="hp-7", port=int(sys.argv[1]), keepalive=5), Outbox(sys.argv[2])).start()
+    from heatwatch.mqtt import BrokerLink
+    pub = Publisher(PublisherConfig(device="hp-7", broker=BrokerLink(port=int(sys.argv[1])), keepalive=5),
+                    Outbox(sys.argv[2])).start()
     assert pub.wait_connected(10)
     time.sleep(0.5)
     print("connected", flush=True)
@@ -178,7 +187,8 @@ def test_device_credentials_and_acl_keep_a_device_to_its_own_topics(secured_brok
         ob.put_telemetry(telemetry(i))
     ob.put_telemetry(telemetry(99, device="hp-2"))  # hp-1 pretending to be hp-2
     ob.put_event(event(5.0, device="hp-2"))
-    pub = Publisher(config(port, username="hp-1", password="s3cret-1"), ob).start()
+    # the agent's credentials as an edge.toml often gives them: in the broker URL
+    pub = Publisher(config(port, BrokerLink.from_url(f"mqtt://hp-1:s3cret-1@127.0.0.1:{port}")), ob).start()
     wrong = Publisher(config(port, device="hp-2", username="hp-2", password="not-it"), Outbox(tmp_path / "w.db"))
     wrong.start()
     try:
@@ -257,7 +267,8 @@ def test_tls_with_the_right_ca_delivers_and_an_untrusted_server_is_refused(tmp_p
                                     f"keyfile {tmp_path}/server.key\n{AS_ROOT}").start()
     ob = Outbox(tmp_path / "o.db")
     ob.put_event(event(1.0))
-    good = Publisher(config(broker.port, tls=True, ca_file=str(tmp_path / "ca.crt")), ob)
+    good = Publisher(config(broker.port, BrokerLink.from_url(f"mqtts://127.0.0.1:{broker.port}",
+                                                             ca_file=str(tmp_path / "ca.crt"))), ob)
     # the system trust store does not know our private CA: no connection, nothing sent
     stranger = Publisher(config(broker.port, device="hp-2", tls=True), Outbox(tmp_path / "s.db"))
     good.start(), stranger.start()
@@ -268,3 +279,20 @@ def test_tls_with_the_right_ca_delivers_and_an_untrusted_server_is_refused(tmp_p
     finally:
         good.stop(), stranger.stop()
         broker.stop()
+
+
+def test_edge_toml_broker_section_becomes_the_publishers_link():
+    from heatwatch.edge.agent import publisher_config
+    from heatwatch.edge.config import parse_config
+
+    cfg = parse_config({"device": {"id": "hp-3"}, "broker": {
+        "url": "mqtts://hp-3:from-url@broker.example", "password": "from-file", "ca_file": "/etc/hw/ca.crt",
+        "cert_file": "/etc/hw/hp-3.crt", "key_file": "/etc/hw/hp-3.key", "protocol": "3.1.1", "keepalive": 45}})
+    pc = publisher_config(cfg)
+    assert pc.broker == BrokerLink(host="broker.example", port=8883, username="hp-3", password="from-file",
+                                   tls=True, ca_file="/etc/hw/ca.crt", cert_file="/etc/hw/hp-3.crt",
+                                   key_file="/etc/hw/hp-3.key")
+    assert (pc.client_id, pc.protocol, pc.keepalive) == ("heatwatch-hp-3", "3.1.1", 45)
+    plain = publisher_config(parse_config({"device": {"id": "hp-3"}}))
+    assert plain.broker == BrokerLink(host="127.0.0.1", port=1883)
+    assert plain.connack_timeout == 10.0 and plain.protocol == "auto"

@@ -4,7 +4,8 @@ A steady drift and a self-feeding (exponential) fault are fed hour by hour
 with noise, as the pipeline feeds residuals; the predicted trip must land near
 the true crossing and the interval must hold it. A linear extension of the
 accelerating fault alone would promise far too much time, the error that
-makes a dispatcher wait until after the trip.
+makes a dispatcher wait until after the trip. The limits are the pump's
+refrigerant's: a propane (R290) pump is predicted to trip where it trips.
 """
 
 from __future__ import annotations
@@ -13,32 +14,39 @@ import math
 
 import numpy as np
 
+from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
-from heatwatch.edge.heatpump.prognosis import DAY, HOUR, PrognosisTracker
+from heatwatch.edge.heatpump.prognosis import PrognosisTracker
+from heatwatch.edge.pipeline import PumpPipeline
+from heatwatch.units import DAY, HOUR
 
 J = TARGET_NAMES.index("t_discharge")
 HEALTHY_DISCHARGE = 75.0  # °C, the worst healthy reading of the day
-LIMIT = 115.0  # DEFAULT_LIMITS["t_discharge"]
+LIMIT = 115.0  # discharge over-temperature trip (heatwatch.trips), any refrigerant
 
 
-def _feed(excess_at_day, days: float, seed: int = 1) -> PrognosisTracker:
-    """One reading every 5 minutes; the residual of t_discharge = excess(t) + noise."""
+def _feed(excess_at_day, days: float, seed: int = 1, tracker: PrognosisTracker | None = None,
+          channel: str = "t_discharge", healthy: float = HEALTHY_DISCHARGE, noise: float = 1.0
+          ) -> PrognosisTracker:
+    """One reading every 5 minutes; the residual of ``channel`` = excess(t) + noise."""
     rng = np.random.default_rng(seed)
-    tracker = PrognosisTracker()
+    tracker = tracker or PrognosisTracker()
+    j = TARGET_NAMES.index(channel)
     for ts in np.arange(0.0, days * DAY, 300.0):
         excess = excess_at_day(ts / DAY)
         residual = np.zeros(len(TARGET_NAMES))
-        residual[J] = excess + rng.normal(0.0, 1.0)
+        residual[j] = excess + rng.normal(0.0, noise)
         observed = np.full(len(TARGET_NAMES), np.nan)
-        observed[J] = HEALTHY_DISCHARGE + residual[J]
+        observed[j] = healthy + residual[j]
         tracker.update(float(ts), residual, observed)
     return tracker
 
 
-def _true_days_left(excess_at_day, now_day: float) -> float:
+def _true_days_left(excess_at_day, now_day: float, healthy: float = HEALTHY_DISCHARGE,
+                    limit: float = LIMIT) -> float:
     """Days until the worst reading (healthy worst + excess) reaches the limit."""
     for d in np.arange(now_day, now_day + 400.0, 0.01):
-        if HEALTHY_DISCHARGE + excess_at_day(d) >= LIMIT:
+        if healthy + excess_at_day(d) >= limit:
             return float(d - now_day)
     return math.inf
 
@@ -75,3 +83,44 @@ def test_a_pump_at_its_limit_is_due_now() -> None:
     tracker = _feed(lambda d: 41.0, days=2)
     p = tracker.predict("compressor_wear", 2 * DAY)
     assert p is not None and p.predicted_trip_ts == 2 * DAY
+
+
+R290_HP_TRIP = 22.5  # bar: a propane pump's high-pressure switch (an R32 pump's opens near 41)
+R290_HEALTHY_P_HIGH = 16.0  # bar, the worst healthy reading of the day (condensing near 47 °C)
+
+
+def _r290_condenser_fouling(tracker: PrognosisTracker) -> PrognosisTracker:
+    """Scale on the condenser: the high pressure's worst reading climbs 0.5 bar a day."""
+    return _feed(lambda d: 0.5 * d, days=10, tracker=tracker, channel="p_high", healthy=R290_HEALTHY_P_HIGH,
+                 noise=0.1)
+
+
+def test_a_propane_pump_is_predicted_to_trip_at_its_own_high_pressure_limit():
+    # the tracker the agent gets for an R290 pump (edge.toml [device] refrigerant = "R290")
+    pipeline = PumpPipeline.with_config("hp-290", HeatPumpDetectorConfig(refrigerant="R290"))
+    tracker = _r290_condenser_fouling(pipeline.prognosis)
+    p = tracker.predict("condenser_fouling", 10 * DAY)
+    assert p is not None and p.indicator == "p_high"
+    assert p.threshold == R290_HP_TRIP
+    # 16 + 5 bar now, 1.5 bar of margin left at 0.5 bar a day: 3 days, not the 40 an R32 limit would give
+    # (the noisy worst reading crosses a little earlier: the prediction may, too)
+    actual = _true_days_left(lambda d: 0.5 * d, 10, healthy=R290_HEALTHY_P_HIGH, limit=R290_HP_TRIP)
+    predicted = (p.predicted_trip_ts - 10 * DAY) / DAY
+    assert abs(actual - 3.0) < 0.05
+    assert abs(predicted - actual) < 0.2 * actual, (predicted, actual)
+    assert p.lower_ts <= 10 * DAY + actual * DAY, "the earliest date must not come after the trip"
+
+
+def test_a_restarted_propane_pump_keeps_its_limits_whatever_its_state_file_holds():
+    """A state written with R32 limits for every pump (an older agent's) must not bring them back;
+    the flow switch limit, learned from the pump, does come back."""
+    old_agent = _r290_condenser_fouling(PrognosisTracker())  # R32 limits, as every pump had them
+    old_agent.set_flow_limit(30.0)
+    state = old_agent.state()
+    assert state["limits"]["p_high"][1] == 41.0
+    restarted = PrognosisTracker(refrigerant="R290")
+    restarted.load_state(state)
+    assert restarted.limits["p_high"].threshold == R290_HP_TRIP
+    assert restarted.limits["flow_lpm"].threshold == 15.0
+    p = restarted.predict("condenser_fouling", 10 * DAY)
+    assert p is not None and p.threshold == R290_HP_TRIP and (p.predicted_trip_ts - 10 * DAY) / DAY < 4.0

@@ -16,12 +16,13 @@ import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
 
-from heatwatch.edge.sources.base import SourceRetryableError
+from heatwatch.edge.sources.base import SourceFatalError, SourceRetryableError
 from heatwatch.edge.sources.mqtt_source import MqttSource
-from heatwatch.sim.mqtt_publisher import MqttPublisherError, PumpStatePublisher, parse_mqtt_url
+from heatwatch.sim.mqtt_publisher import MqttPublisherError, PumpStatePublisher
 from heatwatch.channels import CHANNEL_NAMES, INDEX
 from heatwatch.contract import MAX_PAYLOAD_BYTES, parse_pump_state, pump_state_topic
-from heatwatch.demo.services import free_port
+from heatwatch.demo.services import Mosquitto, free_port
+from tests.support.mqtt import AS_ROOT
 
 N = len(CHANNEL_NAMES)
 
@@ -82,7 +83,7 @@ def test_publisher_sends_pump_state_per_device_and_skips_dropouts(broker):
 
 def test_publisher_reports_a_missing_broker_clearly():
     with pytest.raises(MqttPublisherError, match="expected mqtt://host"):
-        parse_mqtt_url("http://localhost:1883")
+        PumpStatePublisher("http://localhost:1883", ["hp-1"])
     pub = PumpStatePublisher(f"mqtt://127.0.0.1:{free_port()}", ["hp-1"])
     with pytest.raises(MqttPublisherError, match="cannot reach broker"):
         pub.connect(timeout=1.0)
@@ -175,6 +176,28 @@ def test_mqtt_source_survives_a_broker_restart(broker):
     assert source.counters["reconnects"] >= 1 and source.counters["disconnects"] >= 1
 
 
+def test_mqtt_source_takes_credentials_from_its_url_and_gives_up_on_a_wrong_password(tmp_path):
+    """A wrong password stops the agent (fatal: retrying cannot fix it) instead of retrying for ever."""
+    pw = tmp_path / "passwd"
+    pw.touch()
+    subprocess.run(["mosquitto_passwd", "-b", str(pw), "agent", "agent-pass"], check=True, capture_output=True)
+    broker = Mosquitto(extra_config=f"allow_anonymous false\npassword_file {pw}\n{AS_ROOT}").start()
+    try:
+        with pytest.raises(SourceFatalError, match="refused the agent: (Not authorized|Bad user name or password)"):
+            MqttSource("hp-1", f"mqtt://agent:wrong@127.0.0.1:{broker.port}", connect_timeout=2.0).open()
+        source = MqttSource("hp-1", f"mqtt://agent:agent-pass@127.0.0.1:{broker.port}", connect_timeout=2.0)
+        source.open()
+        source.close()
+        assert source.protocol == mqtt.MQTTv5 and source.counters["connects"] == 1
+    finally:
+        broker.stop()
+
+
+def test_mqtt_source_refuses_a_url_that_names_no_broker():
+    with pytest.raises(SourceFatalError, match=r"broker URL 'mqtts://h': expected mqtt://host\[:port\]"):
+        MqttSource("hp-1", "mqtts://h")
+
+
 @pytest.fixture
 def amqtt_broker():
     """amqtt speaks MQTT 3.1.1 only: the source must fall back to it."""
@@ -203,7 +226,8 @@ def amqtt_broker():
 
 
 def test_mqtt_source_falls_back_to_311(amqtt_broker):
-    source = MqttSource("hp-1", f"mqtt://127.0.0.1:{amqtt_broker}", read_timeout=3.0)
+    # amqtt leaves the MQTT 5 CONNECT unanswered: 3.1.1 after connect_timeout (default 10 s)
+    source = MqttSource("hp-1", f"mqtt://127.0.0.1:{amqtt_broker}", read_timeout=3.0, connect_timeout=2.0)
     source.open()
     try:
         assert source.protocol == mqtt.MQTTv311
