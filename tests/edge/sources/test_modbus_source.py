@@ -11,7 +11,8 @@ import pytest
 from pymodbus.client import ModbusSerialClient
 
 from heatwatch.channels import CHANNEL_NAMES, INDEX
-from heatwatch.edge.sources.base import Backoff, SourceFatalError, SourceRetryableError
+from heatwatch.backoff import Backoff
+from heatwatch.edge.sources.base import SourceFatalError, SourceRetryableError
 from heatwatch.edge.sources.modbus_source import ModbusSource, check_reply
 from heatwatch.registers import RegisterMap
 from tests.support.modbus import RMAP, NoisyLine, ServerThread, healthy_row, quantized
