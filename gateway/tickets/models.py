@@ -178,8 +178,8 @@ class DeviceCommand(Base):
     Today one command: ``repaired``, queued when a ticket is resolved, so the agent
     clears the fault and learns the repaired pump afresh. Another part sends it on
     the device's own topic (QoS 1) and records ``sent_at``, then ``acked_at`` when
-    the agent acknowledges; ``attempts`` counts sends. One command per ticket and
-    kind: resolving a ticket twice (reopened, resolved again) queues it once.
+    the agent acknowledges; ``attempts`` counts sends. A ticket's resolution
+    queues one; the ticket's row lock and version keep two resolutions from racing.
     """
 
     __tablename__ = "device_commands"
@@ -198,7 +198,7 @@ class DeviceCommand(Base):
     ticket: Mapped[Ticket | None] = relationship()
 
     __table_args__ = (
-        UniqueConstraint("ticket_id", "command"),
+        UniqueConstraint("ticket_id", "command"),  # a ticket is resolved once (resolved -> closed only)
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
         CheckConstraint("acked_at IS NULL OR sent_at IS NOT NULL", name="acked_after_sent"),
         Index("ix_device_commands_pending", "device_id", "acked_at"),
