@@ -65,7 +65,7 @@ from heatwatch.gateway.incidents.priority import Priority, Urgency, cold_window,
 from heatwatch.gateway.settings import GatewaySettings
 from heatwatch.gateway.tickets import service as tickets
 from heatwatch.gateway.tickets.lifecycle import FINISHED
-from heatwatch.gateway.tickets.models import Ticket, TicketChange
+from heatwatch.gateway.tickets.models import Ticket
 from heatwatch.gateway.tickets.sla import SlaPolicy
 from heatwatch.gateway.weather.outlook import Outlook
 from heatwatch.units import MINUTE

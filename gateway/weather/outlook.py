@@ -4,8 +4,9 @@ Each day of the window takes the best estimate there is, in this order:
 
 1. the site's stored forecast (``site_forecasts``, fetched by ``refresh_forecasts``
    at most ``FORECAST_MAX_AGE`` ago), for the days it covers;
-2. the site's recent outdoor readings (their mean over the last
-   ``READINGS_LOOKBACK``), for the first ``READINGS_HORIZON`` days from now:
+2. the device's recent outdoor readings (their mean over the last
+   ``READINGS_LOOKBACK``: t_outdoor from the telemetry store, else from
+   events' findings), for the first ``READINGS_HORIZON`` days from now:
    tomorrow is most likely like today;
 3. the monthly climate normal at the site's latitude (normals.py).
 
@@ -56,6 +57,23 @@ class OutdoorReadings(Protocol):
         ...
 
 
+class OutdoorFromTelemetry:
+    """t_outdoor from the embedded telemetry store (heatwatch.gateway.telemetry.series), when the
+    gateway has one: the readings' mean, weighted by how many readings each point holds."""
+
+    MAX_POINTS = 48
+
+    def recent_mean(self, session: Session, device_id: str, since: datetime, until: datetime) -> float | None:
+        try:
+            from heatwatch.gateway.telemetry.series import series
+        except ImportError:  # a gateway without the embedded store
+            return None
+        points = series(session, device_id, ["t_outdoor"], since, until, max_points=self.MAX_POINTS).points
+        weighted = [(c.mean, c.n) for p in points if (c := p.channels.get("t_outdoor")) is not None and c.n > 0]
+        total = sum(n for _, n in weighted)
+        return sum(mean * n for mean, n in weighted) / total if total else None
+
+
 class OutdoorFromEvents:
     """t_outdoor from the device's recent events: a finding on t_outdoor alone with an expected
     and an observed value carries a reading (a sensor-drift finding's observed is an offset and
@@ -78,7 +96,7 @@ class OutdoorFromEvents:
 class Outlook:
     """Estimates the cold ahead from what the database holds; one per worker, stateless."""
 
-    readings: list[OutdoorReadings] = field(default_factory=lambda: [OutdoorFromEvents()])
+    readings: list[OutdoorReadings] = field(default_factory=lambda: [OutdoorFromTelemetry(), OutdoorFromEvents()])
     forecast_max_age: timedelta = FORECAST_MAX_AGE
 
     def cold_ahead(self, session: Session, device: Device, now: datetime, start: datetime,

@@ -234,3 +234,33 @@ def test_recent_outdoor_readings_stand_in_for_the_next_days(db):
         later = Outlook().cold_ahead(s, s.get(Device, "hp-001"), JANUARY, JANUARY + 10 * DAY, JANUARY + 12 * DAY)
     assert (soon.coldest_c, soon.source) == (-13.5, "readings")
     assert later.source == "normals"
+
+
+def test_outdoor_readings_from_the_telemetry_store_are_weighted_by_readings(monkeypatch):
+    """The adapter against the store's interface (heatwatch.gateway.telemetry.series.series), faked here."""
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    from heatwatch.gateway.weather.outlook import OutdoorFromTelemetry
+
+    @dataclass
+    class Summary:
+        mean: float
+        n: int
+
+    asked = []
+
+    def series(session, device, channels, start, end, max_points=500):
+        asked.append((device, channels, start, end))
+        points = [types.SimpleNamespace(channels={"t_outdoor": Summary(-10.0, 30)}),
+                  types.SimpleNamespace(channels={"t_outdoor": Summary(-4.0, 10)}),
+                  types.SimpleNamespace(channels={})]
+        return types.SimpleNamespace(points=points)
+
+    fake = types.ModuleType("heatwatch.gateway.telemetry.series")
+    fake.series = series
+    monkeypatch.setitem(sys.modules, "heatwatch.gateway.telemetry.series", fake)
+    mean = OutdoorFromTelemetry().recent_mean(None, "hp-001", JANUARY - 2 * DAY, JANUARY)
+    assert mean == pytest.approx(-8.5)
+    assert asked == [("hp-001", ["t_outdoor"], JANUARY - 2 * DAY, JANUARY)]
