@@ -6,6 +6,7 @@ incident, a trip records the lead time, a silent device is its own incident."""
 from __future__ import annotations
 
 import random
+import time
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import select
 
 from heatwatch.gateway.incidents.models import DEVICE_OFFLINE, PUMP_TRIP, Incident, IncidentEvent, IncidentState
 from heatwatch.gateway.incidents.service import Incidents, NoCloseProposed
+from heatwatch.gateway.incidents.sweeps import SweepSchedule, run_sweeps
 from heatwatch.gateway.ingest.service import Ingest
 from heatwatch.gateway.tickets import service as tickets
 from heatwatch.gateway.tickets.models import DeviceCommand, Ticket, TicketStatus
@@ -286,3 +288,31 @@ def test_resolving_queues_the_repaired_command(db, ingest, clock):
         assert command.payload["resolution_code"] == "fault_confirmed"
         assert command.sent_at is None
         assert s.scalars(select(Incident)).one().state == IncidentState.CLOSED
+
+
+def test_the_sweeps_find_silence_nearer_failures_and_missed_deadlines_in_one_call(db, ingest, clock):
+    ingest.handle(*status(True, JANUARY, device="hp-002"))
+    ingest.handle(*message(event("fault", failure_in=20 * DAY)))
+    [ticket] = tickets_of(db)
+    clock.advance(18 * DAY)
+    report = run_sweeps(db, ingest.incidents, clock.now)
+    assert sorted(report.silent.opened) == sorted(i.id for d in ("hp-001", "hp-002") for i in incidents(db, d)
+                                                  if i.fault == DEVICE_OFFLINE)
+    assert len(report.silent.opened) == 2  # neither device spoke for 18 days
+    assert report.escalated == [ticket.id]
+    assert report.sla.response_breaches == [ticket.id]  # nobody answered in 18 days
+    assert report.forecasts is None  # no provider: normals and readings only
+    again = run_sweeps(db, ingest.incidents, clock.now)
+    assert (again.silent.opened, again.escalated, again.sla.response_breaches) == ([], [], [])
+
+
+def test_the_sweep_schedule_runs_and_stops(db, ingest):
+    schedule = SweepSchedule(db, ingest.incidents, every=0.05).start()
+    try:
+        for _ in range(100):
+            if schedule.runs >= 2:
+                break
+            time.sleep(0.05)
+    finally:
+        schedule.stop()
+    assert schedule.runs >= 2 and schedule.failures == 0
