@@ -150,13 +150,13 @@ class Incidents:
             return EventOutcome("ignored", detail=f"event {event.event_id} applied before")
         if event.kind == "agent":
             return EventOutcome("ignored", detail="agent events open no incident")
-        if not event.fault:
-            return EventOutcome("ignored", detail=f"{event.kind} event without a fault name")
         device = session.get(Device, event.device)
         if device is None:
             return EventOutcome("ignored", detail=f"{event.device}: not a registered device")
-        if event.kind == "trip":
+        if event.kind == "trip":  # its fault is the protection that stopped the pump, if the agent knew it
             return self._trip(session, device, event, now)
+        if not event.fault:
+            return EventOutcome("ignored", detail=f"{event.kind} event without a fault name")
         if event.kind == "fault_cleared":
             return self._cleared(session, device, event, now)
         return self._raised(session, device, event, now)
@@ -201,8 +201,9 @@ class Incidents:
         _withdraw_if_later(incident, ts)
         _link(s, event, incident)
         lead = f"{incident.lead_time_s / 86400:.1f} d after heatwatch raised it" if incident.lead_time_s else "no lead"
+        why = event.fault or "protection unknown"
         notes = [("trip", None, event.fault,
-                  f"the pump stopped on protection ({event.fault})" + (f"; first trip, {lead}" if first else ""))]
+                  f"the pump stopped on protection ({why})" + (f"; first trip, {lead}" if first else ""))]
         return self._after_update(s, device, incident, ticket, now, "trip", notes)
 
     def _cleared(self, s: Session, device: Device, event: Event, now: datetime) -> EventOutcome:

@@ -221,6 +221,9 @@ def test_a_trip_without_warning_opens_a_critical_incident(db, ingest, clock):
         PUMP_TRIP, "critical", 2, 0.0)
     [ticket] = tickets_of(db, "hp-002")
     assert ticket.priority <= 2
+    # a trip whose protection the agent could not name still counts
+    assert ingest.handle(*message(event("trip", at=JANUARY + timedelta(hours=3), fault=None, device="hp-002"))).accepted
+    assert incidents(db, "hp-002")[0].trip_count == 3
 
 
 def test_a_sensor_fault_gets_a_low_priority_ticket(db, ingest):
