@@ -24,6 +24,9 @@ from tests.gateway.incidents_support import DAY, JANUARY, MAY, Clock, event, inc
 from tests.gateway.incidents_support import tickets as tickets_of
 
 D = 86400.0
+# arithmetic on what the database holds: SQLite only (the forecast test runs on both backends,
+# so the JSON and time types are checked on PostgreSQL too)
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 # ---- the formula ------------------------------------------------------------------------------
@@ -190,6 +193,7 @@ def test_a_forecast_cold_spell_makes_a_leak_p1_where_may_makes_it_p2(db, stand_i
     assert _leak_priority(db, Clock(MAY), 3 * DAY, device="hp-002") == P2
 
 
+@SQLITE_ONLY
 def test_a_failed_refresh_keeps_the_forecast_it_had(db, stand_in):
     handler, url = stand_in
     site = place_devices(db, "hp-001")
@@ -202,6 +206,7 @@ def test_a_failed_refresh_keeps_the_forecast_it_had(db, stand_in):
         assert s.get(SiteForecast, site).fetched_at == JANUARY
 
 
+@SQLITE_ONLY
 def test_without_a_forecast_the_normals_and_recent_readings_decide(db):
     site = place_devices(db, "hp-001", "hp-002")
     place_devices(db, "hp-009", location=None)
@@ -222,6 +227,7 @@ def test_without_a_forecast_the_normals_and_recent_readings_decide(db):
     assert stale.source == "normals"
 
 
+@SQLITE_ONLY
 def test_recent_outdoor_readings_stand_in_for_the_next_days(db):
     place_devices(db, "hp-001")
     ingest = Ingest(db, clock=Clock(JANUARY), incidents=Incidents())
