@@ -307,14 +307,18 @@ class Incidents:
         return incident
 
     # ---- time passing -------------------------------------------------------------------------
-    def reprioritize(self, session: Session, now: datetime | None = None) -> list[int]:
+    def reprioritize(self, session: Session, now: datetime | None = None,
+                     incident_ids: list[int] | None = None) -> list[int]:
         """The periodic job: a failure coming nearer and the weather change urgency without any
-        event. Recomputes every open incident's priority; returns the tickets escalated."""
+        event. Recomputes the priority of every open incident (or of these); returns the tickets
+        escalated. Incidents another transaction holds are skipped (they are being updated)."""
         now = now or utcnow()
         escalated = []
-        open_incidents = session.scalars(
-            select(Incident).where(Incident.state == IncidentState.OPEN).order_by(Incident.id)
-            .with_for_update(skip_locked=True).execution_options(populate_existing=True)).all()
+        q = select(Incident).where(Incident.state == IncidentState.OPEN)
+        if incident_ids is not None:
+            q = q.where(Incident.id.in_(incident_ids))
+        open_incidents = session.scalars(q.order_by(Incident.id).with_for_update(skip_locked=True)
+                                         .execution_options(populate_existing=True)).all()
         for incident in open_incidents:
             ticket = _ticket_of(session, incident)
             p = self._judge(session, incident.device, incident, now)
@@ -385,6 +389,9 @@ class Incidents:
             channels = ([c for f in event.findings for c in f.channels] if event.kind == "sensor_fault" else None)
             title = incident_title(incident.fault, sorted(set(channels)) if channels else None)
             note = event.explanation
+            others = _also_open(s, device.id, incident.id)
+            if others:  # one visit may see to all of them
+                note += f" Also open on this device: {others}."
             if incident.previous_incident_id is not None:
                 title += " - returned"
                 note = f"returned after incident {incident.previous_incident_id} closed. {note}"
@@ -443,6 +450,13 @@ def _latest_closed(s: Session, device_id: str, fault: str) -> Incident | None:
 def _ticket_of(s: Session, incident: Incident) -> Ticket | None:
     return s.scalars(select(Ticket).where(Ticket.incident_id == incident.id).with_for_update()
                      .execution_options(populate_existing=True)).one_or_none()
+
+
+def _also_open(s: Session, device_id: str, incident_id: int) -> str:
+    rows = s.execute(select(Incident.id, Incident.fault).where(
+        Incident.device_id == device_id, Incident.state == IncidentState.OPEN, Incident.id != incident_id)
+        .order_by(Incident.id)).all()
+    return ", ".join(f"incident {r.id} ({r.fault})" for r in rows)
 
 
 def _link(s: Session, event: Event, incident: Incident) -> None:

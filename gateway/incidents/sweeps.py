@@ -36,6 +36,7 @@ from heatwatch.gateway.weather.provider import ForecastProvider
 
 log = logging.getLogger(__name__)
 DEFAULT_EVERY_S = 60.0
+REPRIORITIZE_BATCH = 200  # incidents recomputed per transaction
 
 
 @dataclass
@@ -64,7 +65,11 @@ def run_sweeps(db: Database, incidents: Incidents, now: datetime | None = None,
     with db.transaction() as s:
         report.silent = incidents.sweep_silent_devices(s, now)
     with db.transaction() as s:
-        report.escalated = incidents.reprioritize(s, now)
+        open_ids = list(s.scalars(select(Incident.id).where(Incident.state == IncidentState.OPEN)
+                                  .order_by(Incident.id)))
+    for first in range(0, len(open_ids), REPRIORITIZE_BATCH):  # short transactions: ingest waits less
+        with db.transaction() as s:
+            report.escalated += incidents.reprioritize(s, now, open_ids[first:first + REPRIORITIZE_BATCH])
     with db.transaction() as s:
         report.sla = sweep_sla(s, now, incidents.sla)
     return report

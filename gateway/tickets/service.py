@@ -70,8 +70,16 @@ GATEWAY = Actor("gateway")
 # ---- reading ----------------------------------------------------------------------------------
 
 def get_ticket(session: Session, ticket_id: int, *, lock: bool = False) -> Ticket:
+    """The ticket; ``lock``: row-locked for a change, its incident first. Every path that locks both
+    (ingest's incident logic, the sweeps, these changes) takes the incident before the ticket, so
+    workers and dispatchers never deadlock each other."""
     q = select(Ticket).where(Ticket.id == ticket_id).execution_options(populate_existing=True)
-    ticket = session.scalars(q.with_for_update() if lock else q).one_or_none()
+    if lock:
+        incident_id = session.scalar(select(Ticket.incident_id).where(Ticket.id == ticket_id))  # never changes
+        if incident_id is not None:
+            session.execute(select(Incident.id).where(Incident.id == incident_id).with_for_update())
+        q = q.with_for_update()
+    ticket = session.scalars(q).one_or_none()
     if ticket is None:
         raise TicketNotFound(ticket_id)
     return ticket

@@ -17,7 +17,7 @@ from heatwatch.gateway.incidents.service import Incidents, NoCloseProposed
 from heatwatch.gateway.incidents.sweeps import SweepSchedule, run_sweeps
 from heatwatch.gateway.ingest.service import Ingest
 from heatwatch.gateway.tickets import service as tickets
-from heatwatch.gateway.tickets.models import DeviceCommand, Ticket, TicketStatus
+from heatwatch.gateway.tickets.models import DeviceCommand, Ticket, TicketChange, TicketStatus
 from heatwatch.gateway.users.models import Role
 from tests.gateway.incidents_support import (
     DAY,
@@ -210,6 +210,9 @@ def test_a_trip_records_the_lead_time_on_the_open_pump_fault(db, ingest, clock):
     assert sensor.trip_count == 0  # a trip is a pump's, not a sensor's
     leak_ticket = next(t for t in tickets_of(db) if t.incident_id == leak.id)
     assert leak_ticket.priority == 1  # stopped, in January
+    with db.transaction() as s:  # the dispatcher sees the pump's other open incident: one visit for both
+        created = s.scalars(select(TicketChange).where(TicketChange.ticket_id == leak_ticket.id)).first()
+        assert f"Also open on this device: incident {sensor.id} (sensor_drift)" in created.note
     assert any(h[1] == "trip" for h in history(db, leak_ticket.id))
 
 

@@ -146,3 +146,47 @@ def test_two_worker_processes_make_one_incident_and_one_ticket(db, db_url, tmp_p
     reasons = [r for out, _ in results for r in json.loads(out.strip().splitlines()[-1])]
     assert reasons.count("duplicate") == len([j for j in range(30) if j % 5 == 0])
     _assert_one_incident_one_ticket(db, len(events))
+
+
+def test_a_dispatcher_resolving_while_a_worker_updates_the_incident_do_not_deadlock(db):
+    """Both lock the incident and its ticket: the ticket service takes the incident first, as ingest
+    does, so neither waits for the other in a cycle (PostgreSQL would abort one as a deadlock)."""
+    from heatwatch.gateway.tickets import service as tickets
+
+    place_devices(db, "hp-001")
+    worker = Ingest(db, clock=Clock(), incidents=Incidents())
+    worker.handle(*message(event("fault", at=JANUARY, failure_in=10 * DAY)))
+    with db.transaction() as s:
+        ticket = s.scalars(select(Ticket)).one()
+        tickets.acknowledge(s, ticket.id, version=ticket.version, actor=tickets.Actor("Dana"), now=JANUARY)
+    locked = threading.Event()
+    errors: list[BaseException] = []
+
+    def dispatcher() -> None:
+        try:
+            with db.transaction() as s:
+                t = tickets.get_ticket(s, ticket.id, lock=True)
+                locked.set()
+                time.sleep(0.5)  # the worker's event arrives meanwhile
+                tickets.resolve(s, t.id, version=t.version, actor=tickets.Actor("Dana"), code="no_fault_found",
+                                now=JANUARY)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+            locked.set()
+
+    def ingest_worker() -> None:
+        try:
+            locked.wait(timeout=30)
+            worker.handle(*message(event("fault_update", at=JANUARY + DAY, failure_in=2 * DAY)))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=dispatcher), threading.Thread(target=ingest_worker)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    with db.transaction() as s:
+        assert s.scalars(select(Ticket)).one().status.value == "resolved"
+        assert s.scalars(select(Incident)).one().state.value == "closed"
