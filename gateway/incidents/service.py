@@ -62,6 +62,7 @@ from heatwatch.gateway.incidents.models import (
     Severity,
 )
 from heatwatch.gateway.incidents.priority import Priority, Urgency, cold_window, priority
+from heatwatch.gateway.ingest.counters import IngestCounters
 from heatwatch.gateway.settings import GatewaySettings
 from heatwatch.gateway.tickets import service as tickets
 from heatwatch.gateway.tickets.lifecycle import FINISHED
@@ -137,6 +138,9 @@ class Incidents:
         self.sla = sla or SlaPolicy()
         self.outlook = outlook or Outlook()
         self.silent_after = silent_after
+        # per worker, for operators: "<event kind>.<action>" (fault.opened, trip.trip, fault_update.ignored,
+        # ...) and "escalated"; counted as applied (a transaction that then fails leaves one too many)
+        self.counters = IngestCounters()
 
     @classmethod
     def from_settings(cls, settings: GatewaySettings, outlook: Outlook | None = None) -> Incidents:
@@ -145,7 +149,15 @@ class Incidents:
     # ---- events ---------------------------------------------------------------------------------
     def record_event(self, session: Session, event: Event, now: datetime | None = None) -> EventOutcome:
         """Apply one event (already recorded in processed_events) to the device's incidents."""
-        now = now or utcnow()
+        outcome = self._record_event(session, event, now or utcnow())
+        self.counters.add(f"{event.kind}.{outcome.action}")
+        if outcome.escalated:
+            self.counters.add("escalated")
+        if outcome.action == "ignored":
+            log.info("%s event %s: %s", event.kind, event.event_id, outcome.detail)
+        return outcome
+
+    def _record_event(self, session: Session, event: Event, now: datetime) -> EventOutcome:
         if session.get(IncidentEvent, event.event_id) is not None:
             return EventOutcome("ignored", detail=f"event {event.event_id} applied before")
         if event.kind == "agent":

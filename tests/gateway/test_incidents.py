@@ -79,6 +79,9 @@ def test_a_burst_of_one_fault_out_of_order_is_one_incident_with_the_newest_progn
     assert incident.first_event_ts == JANUARY and incident.last_event_ts.timestamp() == newest.ts
     assert count(db, Ticket) == 1
     assert count(db, IncidentEvent, IncidentEvent.incident_id == incident.id) == 25
+    counted = ingest.incidents.counters.snapshot()
+    assert counted.get("fault.opened", 0) + counted.get("fault_update.opened", 0) == 1
+    assert sum(n for k, n in counted.items() if k.endswith(".updated")) == 24
 
 
 def test_fault_update_moves_the_prediction_and_an_older_one_does_not(db, ingest, clock):
