@@ -11,12 +11,13 @@ from heatwatch.gateway.db import Base
 from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.incidents.models import Incident, IncidentEvent
 from heatwatch.gateway.ingest.models import ProcessedEvent, SequenceGap, StreamPosition
-from heatwatch.gateway.tickets.models import Ticket, TicketChange
+from heatwatch.gateway.tickets.models import DeviceCommand, Ticket, TicketChange, TicketReminder
 from heatwatch.gateway.users.models import ApiToken, User
+from heatwatch.gateway.weather.models import SiteForecast
 
 metadata = Base.metadata
 
 __all__ = [
-    "ApiToken", "Customer", "Device", "Incident", "IncidentEvent", "ProcessedEvent", "SequenceGap", "Site",
-    "StreamPosition", "Ticket", "TicketChange", "User", "metadata",
+    "ApiToken", "Customer", "Device", "DeviceCommand", "Incident", "IncidentEvent", "ProcessedEvent", "SequenceGap",
+    "Site", "SiteForecast", "StreamPosition", "Ticket", "TicketChange", "TicketReminder", "User", "metadata",
 ]

@@ -7,7 +7,10 @@ fault at once, both try to open an incident, one insert wins and the other
 is refused and updates the winner's incident instead (under a row lock:
 ``SELECT ... FOR UPDATE`` on PostgreSQL, the write lock on SQLite). A closed
 incident stays as history and does not block a new open one when the fault
-returns.
+returns; the new one links back to it (``previous_incident_id``).
+
+What the columns mean to the incident logic (service.py) is there; the
+urgency columns (priority, its reason, the cold ahead) come from priority.py.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from heatwatch.gateway.db import Base, enum_type, utcnow
 from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.ingest.models import ProcessedEvent
+from heatwatch.gateway.settings import PRIORITIES
 
 
 class IncidentState(StrEnum):
@@ -37,6 +41,10 @@ class Severity(StrEnum):
 
 
 OPEN_ONLY = text("state = 'open'")
+# incidents that are not a named fault of heatwatch.faults
+DEVICE_OFFLINE = "device_offline"  # the agent went silent: its last will, or no message for a while
+PUMP_TRIP = "pump_trip"  # the pump stopped on protection and no pump fault was open to attach the trip to
+LOWEST_PRIORITY = max(PRIORITIES)  # priorities run 1 (most urgent) .. 4, as the SLA table's
 
 
 class Incident(Base):
@@ -44,7 +52,7 @@ class Incident(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
-    fault: Mapped[str] = mapped_column(String(64))  # a fault name (heatwatch.faults), or device_silent
+    fault: Mapped[str] = mapped_column(String(64))  # a fault name (heatwatch.faults), DEVICE_OFFLINE or PUMP_TRIP
     state: Mapped[IncidentState] = mapped_column(enum_type(IncidentState, "incident_state"),
                                                  default=IncidentState.OPEN)
     severity: Mapped[Severity] = mapped_column(enum_type(Severity, "severity"), default=Severity.WARNING)
@@ -58,7 +66,27 @@ class Incident(Base):
     predicted_failure_latest: Mapped[datetime | None]
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)  # the gateway's clock
     closed_at: Mapped[datetime | None]
-    close_reason: Mapped[str | None] = mapped_column(String(32))  # fault_cleared | repaired | ...
+    close_reason: Mapped[str | None] = mapped_column(String(32))  # recovered | repaired | no_fault_found | ...
+    # the event time (agent's clock) of the latest fault/fault_update/sensor_fault, and of the event
+    # whose prognosis is held: an event delivered late never undoes a newer one
+    last_raised_ts: Mapped[datetime | None]
+    prognosis_ts: Mapped[datetime | None]
+    # a fault_cleared (the pump recovered) proposes closing; a dispatcher confirms. cleared_ts is the
+    # agent's time of that event, close_proposed_at the gateway's
+    cleared_ts: Mapped[datetime | None]
+    close_proposed_at: Mapped[datetime | None]
+    # how urgent (priority.py): 1 most urgent .. 4, why, and the cold ahead it was judged with
+    priority: Mapped[int] = mapped_column(default=LOWEST_PRIORITY, server_default=str(LOWEST_PRIORITY))
+    priority_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    cold_ahead_c: Mapped[float | None]
+    cold_source: Mapped[str | None] = mapped_column(String(16))  # forecast | readings | normals
+    # trips: the pump stopped on protection while this incident was open. The lead time (first trip
+    # minus first_event_ts) is how long before the trip heatwatch had raised the fault
+    trip_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    first_trip_ts: Mapped[datetime | None]
+    lead_time_s: Mapped[float | None]
+    # the incident of the same device and fault that closed before this one opened (the fault returned)
+    previous_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
 
     device: Mapped[Device] = relationship()
 
@@ -74,6 +102,11 @@ class Incident(Base):
                         "OR predicted_failure_earliest <= predicted_failure_ts", name="prognosis_earliest"),
         CheckConstraint("predicted_failure_latest IS NULL OR predicted_failure_ts IS NULL "
                         "OR predicted_failure_ts <= predicted_failure_latest", name="prognosis_latest"),
+        CheckConstraint(f"priority BETWEEN {min(PRIORITIES)} AND {LOWEST_PRIORITY}", name="priority_range"),
+        CheckConstraint("(cleared_ts IS NULL) = (close_proposed_at IS NULL)", name="close_proposal_both"),
+        CheckConstraint("trip_count >= 0", name="trip_count_non_negative"),
+        CheckConstraint("(trip_count = 0) = (first_trip_ts IS NULL)", name="first_trip_iff_trips"),
+        CheckConstraint("lead_time_s IS NULL OR lead_time_s >= 0", name="lead_time_non_negative"),
     )
 
 

@@ -19,6 +19,10 @@ workers while different devices' go side by side:
 - status: the device's online flag and the agent's counters; an older
   status than the one held is refused as stale, except the last will (its
   time is when the agent connected, so it is always older and always news).
+
+An accepted event and an accepted status go on to the incident logic
+(incidents/service.py) in the same transaction: an event counts toward its
+incident exactly when it is recorded.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from sqlalchemy.orm import Session
 from heatwatch.contract import Event, Status, Telemetry
 from heatwatch.gateway.db import Database, from_unix, utcnow
 from heatwatch.gateway.devices.models import Device
+from heatwatch.gateway.incidents.service import Incidents
 from heatwatch.gateway.ingest.counters import IngestCounters
 from heatwatch.gateway.ingest.models import ProcessedEvent, SeqStream
 from heatwatch.gateway.ingest.sequence import SeqVerdict, count_message, judge_seq, upsert_ignore
@@ -58,10 +63,11 @@ class Outcome:
 
 class Ingest:
     def __init__(self, db: Database, counters: IngestCounters | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, incidents: Incidents | None = None) -> None:
         self.db = db
         self.counters = counters or IngestCounters()
         self.clock = clock
+        self.incidents = incidents or Incidents()
 
     def handle(self, topic: str, payload: bytes, retained: bool = False) -> Outcome:
         """``retained``: the broker sent a stored message on subscribing, not a live one."""
@@ -75,6 +81,10 @@ class Ingest:
                 outcome = self._status(session, valid, now, retained)
             else:
                 outcome = self._sequenced(session, valid, now)
+            if outcome.accepted and isinstance(outcome.message, Event):
+                self.incidents.record_event(session, outcome.message, now)
+            elif outcome.accepted and isinstance(outcome.message, Status):
+                self.incidents.record_status(session, valid.device, outcome.message.online, now)
         return self._count(outcome)
 
     # ---- telemetry and events -----------------------------------------------------------

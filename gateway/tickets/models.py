@@ -4,15 +4,23 @@ One ticket per incident: ``incident_id`` is unique, so two workers racing to
 open the ticket for one new incident make one. A ticket without an incident
 (a customer's call) is allowed. Dispatchers edit tickets concurrently, so a
 ticket carries a version: an update based on a stale read fails instead of
-silently undoing another person's change.
+silently undoing another person's change. The version counts what people
+change and the gateway's priority changes; the SLA clock's bookkeeping
+(reminders, breach marks) does not bump it, so a dispatcher acknowledging a
+ticket is not refused because a reminder was written meanwhile.
+
+Also here: the reminders the SLA clock writes for the notification work to
+send (``ticket_reminders``), and the commands queued for a device when its
+ticket is resolved (``device_commands``, an outbox another part sends).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from heatwatch.gateway.db import Base, enum_type, utcnow
@@ -67,6 +75,14 @@ class Ticket(Base):
     sla_paused_at: Mapped[datetime | None]  # set while waiting on the customer
     sla_paused_seconds: Mapped[float] = mapped_column(default=0.0)  # pauses so far; deadlines move by them
     responded_at: Mapped[datetime | None]  # first acknowledgement
+    # when the SLA clock found a deadline missed (breaches are sticky: the agreement stays breached)
+    response_breached_at: Mapped[datetime | None]
+    resolution_breached_at: Mapped[datetime | None]
+    # reminders until someone acknowledges: when the next is due, how many were written so far
+    next_reminder_at: Mapped[datetime | None]
+    reminders_sent: Mapped[int] = mapped_column(default=0, server_default="0")
+    # while waiting on the customer: the status the ticket returns to when the customer answers
+    resume_status: Mapped[TicketStatus | None] = mapped_column(enum_type(TicketStatus, "resume_status"))
     # the visit: when the technician comes, and who
     visit_window_start: Mapped[datetime | None]
     visit_window_end: Mapped[datetime | None]
@@ -95,6 +111,9 @@ class Ticket(Base):
         CheckConstraint("status NOT IN ('resolved', 'closed') OR resolution_code IS NOT NULL",
                         name="resolution_code_when_resolved"),
         CheckConstraint("status <> 'scheduled' OR visit_window_start IS NOT NULL", name="scheduled_has_visit"),
+        CheckConstraint("(status = 'waiting_on_customer') = (sla_paused_at IS NOT NULL)", name="paused_iff_waiting"),
+        CheckConstraint("(status = 'waiting_on_customer') = (resume_status IS NOT NULL)", name="resume_iff_waiting"),
+        CheckConstraint("reminders_sent >= 0", name="reminders_sent_non_negative"),
     )
 
 
@@ -116,3 +135,70 @@ class TicketChange(Base):
     ticket: Mapped[Ticket] = relationship(back_populates="history")
 
     __table_args__ = (Index("ix_ticket_history_ticket_id_at", "ticket_id", "at"),)
+
+
+class ReminderRecipient(StrEnum):
+    """The escalation chain: the dispatchers first; once the response deadline is missed, a lead."""
+
+    DISPATCHER = "dispatcher"
+    LEAD = "lead"
+
+
+class TicketReminder(Base):
+    """A reminder the SLA clock wrote: to whom, why. The notification work sends it and sets sent_at.
+
+    ``number`` counts a ticket's reminders from 1; it is unique per ticket, so two
+    sweeps racing cannot write the same reminder twice.
+    """
+
+    __tablename__ = "ticket_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    recipient: Mapped[ReminderRecipient] = mapped_column(enum_type(ReminderRecipient, "reminder_recipient"))
+    reason: Mapped[str] = mapped_column(String(32))  # unacknowledged | response_breached | resolution_breached
+    due_at: Mapped[datetime]  # when the SLA clock owed it (the sweep may run later)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]  # set by whoever sends it
+
+    ticket: Mapped[Ticket] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+        Index("ix_ticket_reminders_sent_at", "sent_at"),
+    )
+
+
+class DeviceCommand(Base):
+    """A command for a device's agent, queued in the transaction that decided it (an outbox).
+
+    Today one command: ``repaired``, queued when a ticket is resolved, so the agent
+    clears the fault and learns the repaired pump afresh. Another part sends it on
+    the device's own topic (QoS 1) and records ``sent_at``, then ``acked_at`` when
+    the agent acknowledges; ``attempts`` counts sends. A ticket's resolution
+    queues one; the ticket's row lock and version keep two resolutions from racing.
+    """
+
+    __tablename__ = "device_commands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    command: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    payload: Mapped[dict[str, Any]]  # what the agent needs: the fault, the resolution code, when
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    acked_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    device: Mapped[Device] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "command"),  # a ticket is resolved once (resolved -> closed only)
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        CheckConstraint("acked_at IS NULL OR sent_at IS NOT NULL", name="acked_after_sent"),
+        Index("ix_device_commands_pending", "device_id", "acked_at"),
+    )
