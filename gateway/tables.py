@@ -11,6 +11,7 @@ from heatwatch.gateway.db import Base
 from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.incidents.models import Incident, IncidentEvent
 from heatwatch.gateway.ingest.models import ProcessedEvent, SequenceGap, StreamPosition
+from heatwatch.gateway.telemetry.models import TelemetryInterval
 from heatwatch.gateway.tickets.models import Ticket, TicketChange
 from heatwatch.gateway.users.models import ApiToken, User
 
@@ -18,5 +19,5 @@ metadata = Base.metadata
 
 __all__ = [
     "ApiToken", "Customer", "Device", "Incident", "IncidentEvent", "ProcessedEvent", "SequenceGap", "Site",
-    "StreamPosition", "Ticket", "TicketChange", "User", "metadata",
+    "StreamPosition", "TelemetryInterval", "Ticket", "TicketChange", "User", "metadata",
 ]
