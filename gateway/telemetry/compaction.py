@@ -30,7 +30,7 @@ from heatwatch.gateway.db import Database, utcnow
 from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.telemetry.models import Resolution, TelemetryInterval
 from heatwatch.gateway.telemetry.retention import RetentionPolicy, floor_to
-from heatwatch.gateway.telemetry.stats import ChannelSummary, max_health, merge_all
+from heatwatch.gateway.telemetry.stats import max_health, merge_rows
 
 log = logging.getLogger(__name__)
 T = TelemetryInterval
@@ -137,16 +137,16 @@ def _merge_batch(s: Session, device: str, source: Resolution, target: Resolution
 
 
 def _combine(rows: Sequence[Any]) -> dict[str, Any]:
-    per_channel: dict[str, list[ChannelSummary]] = defaultdict(list)
+    per_channel: dict[str, list[list[float | int]]] = defaultdict(list)
     for row in rows:
         for name, summary in row.channels.items():
-            per_channel[name].append(ChannelSummary.from_row(summary))
+            per_channel[name].append(summary)
     return {
         "ts_end": max(r.ts_end for r in rows),
         "intervals": sum(r.intervals for r in rows),
         "readings": sum(r.readings for r in rows),
         "health": max_health(r.health for r in rows),
-        "channels": {name: merge_all(summaries).to_row() for name, summaries in sorted(per_channel.items())},
+        "channels": {name: merge_rows(summaries) for name, summaries in sorted(per_channel.items())},
     }
 
 

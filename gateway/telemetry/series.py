@@ -17,12 +17,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from heatwatch.gateway.telemetry.models import Resolution, TelemetryInterval
-from heatwatch.gateway.telemetry.stats import KNOWN_CHANNELS, ChannelSummary, max_health, merge_all
+from heatwatch.gateway.telemetry.stats import KNOWN_CHANNELS, ChannelSummary, max_health, merge_rows
 
 T = TelemetryInterval
 MAX_POINTS = 10_000  # a chart needs a few hundred; more is a mistake or an attempt to read the table out
@@ -78,28 +79,45 @@ def series(session: Session, device: str, channels: Sequence[str] | None, start:
     wanted = _check(channels, start, end, max_points)
     width = bucket_seconds(start, end, max_points)
     first = math.floor(start.timestamp() / width)
-    rows = session.execute(
-        select(T.ts_start, T.ts_end, T.intervals, T.readings, T.health, T.channels)
-        .where(T.device_id == device, T.resolution.in_(list(Resolution)), T.ts_start < end, T.ts_end > start,
-               T.ts_start >= start - LONGEST_ROW)  # a bound for the index: rows are found by their start
-        .order_by(T.ts_start)).all()
+    rows = _rows(session, wanted, T.device_id == device, T.resolution.in_(list(Resolution)), T.ts_start < end,
+                 T.ts_end > start, T.ts_start >= start - LONGEST_ROW)  # a bound for the index: rows by start
     buckets: dict[int, list] = defaultdict(list)
     for row in rows:
         # UTC-aligned; a row that began before ``start`` goes into the first bucket
-        buckets[max(first, math.floor(row.ts_start.timestamp() / width))].append(row)
-    keep = None if wanted is None else frozenset(wanted)
-    points = [_point(members, keep) for _, members in sorted(buckets.items())]
+        buckets[max(first, math.floor(row[0].timestamp() / width))].append(row)
+    points = [_point(members) for _, members in sorted(buckets.items())]
     names = tuple(sorted({n for p in points for n in p.channels})) if wanted is None else tuple(wanted)
     return Series(device, start, end, width, names, points)
 
 
 def latest(session: Session, device: str) -> SeriesPoint | None:
     """The device's newest interval in the store, every channel (a device page's current values)."""
-    row = session.execute(
-        select(T.ts_start, T.ts_end, T.intervals, T.readings, T.health, T.channels)
-        .where(T.device_id == device, T.resolution.in_(list(Resolution)))
-        .order_by(T.ts_start.desc()).limit(1)).first()
-    return None if row is None else _point([row], None)
+    rows = _rows(session, None, T.device_id == device, T.resolution.in_(list(Resolution)),
+                 order=T.ts_start.desc(), limit=1)
+    return _point(rows) if rows else None
+
+
+_Row = tuple[datetime, datetime, int, int, "float | None", dict[str, list]]
+
+
+def _rows(session: Session, wanted: list[str] | None, *where: Any, order: Any = T.ts_start,
+          limit: int | None = None) -> list[_Row]:
+    """(start, end, intervals, readings, health, {channel: [mean, min, max, n]}) per row. Only the
+    channels asked for are read out of the JSON, in the database: decoding a row's whole document
+    (30 channels) for three of them is most of a chart's time."""
+    columns = [T.ts_start, T.ts_end, T.intervals, T.readings, T.health]
+    picked = [T.channels] if wanted is None else [T.channels[name] for name in wanted]
+    query = select(*columns, *picked).where(*where).order_by(order)
+    if limit is not None:
+        query = query.limit(limit)
+    found: list[_Row] = []
+    for row in session.execute(query):
+        if wanted is None:
+            channels = row[5]
+        else:
+            channels = {name: value for name, value in zip(wanted, row[5:]) if value is not None}
+        found.append((row[0], row[1], row[2], row[3], row[4], channels))
+    return found
 
 
 def _check(channels: Sequence[str] | None, start: datetime, end: datetime, max_points: int) -> list[str] | None:
@@ -119,17 +137,16 @@ def _check(channels: Sequence[str] | None, start: datetime, end: datetime, max_p
     return list(dict.fromkeys(channels))
 
 
-def _point(rows: Sequence, wanted: frozenset[str] | None) -> SeriesPoint:
-    per_channel: dict[str, list[ChannelSummary]] = defaultdict(list)
+def _point(rows: Sequence[_Row]) -> SeriesPoint:
+    per_channel: dict[str, list[list]] = defaultdict(list)
     for row in rows:
-        for name, summary in row.channels.items():
-            if wanted is None or name in wanted:
-                per_channel[name].append(ChannelSummary.from_row(summary))
+        for name, summary in row[5].items():
+            per_channel[name].append(summary)
     return SeriesPoint(
-        start=min(r.ts_start for r in rows),
-        end=max(r.ts_end for r in rows),
-        intervals=sum(r.intervals for r in rows),
-        readings=sum(r.readings for r in rows),
-        health=max_health(r.health for r in rows),
-        channels={name: merge_all(s) for name, s in sorted(per_channel.items())},
+        start=min(r[0] for r in rows),
+        end=max(r[1] for r in rows),
+        intervals=sum(r[2] for r in rows),
+        readings=sum(r[3] for r in rows),
+        health=max_health(r[4] for r in rows),
+        channels={name: ChannelSummary.from_row(merge_rows(s)) for name, s in sorted(per_channel.items())},
     )

@@ -42,27 +42,26 @@ class ChannelSummary:
         return cls(float(mean), float(low), float(high), int(n))
 
 
-def merge(a: ChannelSummary, b: ChannelSummary) -> ChannelSummary:
-    n = a.n + b.n
-    return ChannelSummary((a.mean * a.n + b.mean * b.n) / n, min(a.min, b.min), max(a.max, b.max), n)
-
-
-def merge_all(summaries: Iterable[ChannelSummary]) -> ChannelSummary:
-    """Several summaries at once: one division, so the mean does not drift with their order (and one
-    summary comes back as it was, not as mean * n / n)."""
-    summaries = list(summaries)
-    if len(summaries) == 1:
-        return summaries[0]
+def merge_rows(rows: list[list[float | int]]) -> list[float | int]:
+    """Several summaries in their stored form, ``[mean, min, max, n]``, merged into one: the mean
+    weighted by n, in one division (merging pair by pair would round at each step; one summary comes
+    back as it was, not as mean * n / n), the extremes of the extremes. On lists, not ChannelSummary:
+    compaction and series merge thousands, and building objects costs more than the arithmetic."""
+    if len(rows) == 1:
+        return rows[0]
     total = 0.0
     n = 0
     low, high = math.inf, -math.inf
-    for s in summaries:
-        total += s.mean * s.n
-        n += s.n
-        low, high = min(low, s.min), max(high, s.max)
+    for mean, lo, hi, k in rows:
+        total += mean * k
+        n += k
+        if lo < low:
+            low = lo
+        if hi > high:
+            high = hi
     if n == 0:
         raise ValueError("nothing to merge")
-    return ChannelSummary(total / n, low, high, n)
+    return [total / n, low, high, n]
 
 
 @dataclass(frozen=True)
