@@ -365,3 +365,13 @@ def test_a_compaction_schedule_runs_until_stopped(devices):
     schedule.stop()
     assert schedule.runs >= 2 and schedule.failures == 0
     assert count(devices, Resolution.RAW) == 0 and count(devices, Resolution.HOUR) == 3
+
+
+def test_a_removed_device_takes_its_telemetry_with_it(devices):
+    with devices.transaction() as s:
+        record(s, message(0, NOW - timedelta(minutes=5)), NOW, POLICY.retention)
+        record(s, message(0, NOW - timedelta(minutes=5), device="hp-002"), NOW, POLICY.retention)
+    with devices.transaction() as s:
+        s.delete(s.get(Device, "hp-001"))
+    with devices.transaction() as s:
+        assert s.scalars(select(T.device_id)).all() == ["hp-002"]
