@@ -70,7 +70,8 @@ class ExportCounts:
     failed: int = 0  # write attempts that failed (each retried)
     retried: int = 0  # write attempts that were retries
     rejected: int = 0  # points the server refused as malformed or unauthorized (given up)
-    queued: int = 0  # waiting now, in the queue and in the batch being written
+    queued: int = 0  # waiting now, in the queue and in the batch being written (a gauge: while the writer
+    #                  gathers a batch, the intervals it took are counted once it has them all)
 
 
 class InfluxExporter:
@@ -84,6 +85,7 @@ class InfluxExporter:
         self.batch_size = batch_size
         self.flush_s = flush_s
         self.backoff_s = backoff_s
+        self.timeout_s = timeout_s
         self._client = InfluxDBClient(url=url, token=token, org=org, timeout=int(timeout_s * 1000))
         self._write = self._client.write_api(write_options=SYNCHRONOUS)
         self._queue: queue.Queue[Telemetry] = queue.Queue(maxsize=queue_size)
@@ -128,7 +130,7 @@ class InfluxExporter:
         if self._started:
             self._thread.join(timeout)
             self._abandoned.set()
-            self._thread.join(5.0)  # at most the write in flight (its HTTP timeout)
+            self._thread.join(self.timeout_s + 1.0)  # at most the write in flight
         left = self.counts().queued
         if left:
             log.warning("influx export closed with %d intervals not written (InfluxDB unreachable)", left)
