@@ -32,6 +32,7 @@ from influxdb_client import InfluxDBClient, Point, WritePrecision
 from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.rest import ApiException
 
+from heatwatch.backoff import Backoff
 from heatwatch.contract import Telemetry
 from heatwatch.gateway.settings import TelemetrySettings
 from heatwatch.gateway.telemetry.stats import KNOWN_CHANNELS, readings_of
@@ -182,7 +183,7 @@ class InfluxExporter:
     def _write_until_done(self, batch: list[Telemetry]) -> bool:
         """False: close() gave up waiting before the batch could be written."""
         points = [to_point(m) for m in batch]
-        backoff, longest = self.backoff_s
+        backoff = Backoff(initial=self.backoff_s[0], maximum=self.backoff_s[1])
         attempt = 0
         while True:
             if attempt:
@@ -196,18 +197,19 @@ class InfluxExporter:
                     log.error("InfluxDB refused %d points (HTTP %s %s): given up", len(points), exc.status,
                               (exc.body or b"")[:200] if isinstance(exc.body, bytes) else exc.body)
                     return True
-                self._failed(exc, attempt, backoff)
+                failure: Exception = exc
             except Exception as exc:  # connection refused, timeout, DNS: the server may come back
-                self._failed(exc, attempt, backoff)
+                failure = exc
             else:
                 self._add("written", len(points))
                 return True
+            delay = backoff.next_delay()
+            self._failed(failure, attempt, delay)
             if self._closing.is_set():  # close() is waiting: keep trying, faster, until it gives up
-                if self._abandoned.wait(min(backoff, 1.0)):
+                if self._abandoned.wait(min(delay, 1.0)):
                     return False
             else:
-                self._closing.wait(backoff)
-            backoff = min(backoff * 2, longest)
+                self._closing.wait(delay)
 
     def _failed(self, exc: Exception, attempt: int, backoff: float) -> None:
         self._add("failed")
