@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages heatwatch's demo and tests use: Mosquitto (the
-# MQTT broker), socat (the pty pair that stands in for an RS-485 line) and the
-# PostgreSQL server (the gateway's fleet database).
+# MQTT broker), socat (the pty pair that stands in for an RS-485 line), the
+# PostgreSQL server (the gateway's fleet database) and victoria-metrics (it speaks
+# the InfluxDB v2 write API: the gateway's telemetry export is tested against it).
 # The system services are not left running: tests and the demo start their own
-# broker and their own throwaway PostgreSQL cluster on free ports.
+# broker, throwaway PostgreSQL cluster and victoria-metrics on free ports.
 set -euo pipefail
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+command -v victoria-metrics >/dev/null 2>&1 || [ -x /usr/bin/victoria-metrics ] || need+=(victoria-metrics)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -20,6 +22,8 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # Debian starts the packaged broker on :1883; heatwatch never uses it.
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now mosquitto >/dev/null 2>&1 || true; fi
+# Likewise victoria-metrics on :8428 (tests/gateway/test_telemetry_influx.py starts its own).
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now victoria-metrics >/dev/null 2>&1 || true; fi
 # Debian creates a cluster and starts it on :5432; the tests start their own
 # (tests/gateway/pg_cluster.py) and never use it.
 if [[ " ${need[*]} " == *" postgresql "* ]]; then

@@ -52,12 +52,20 @@ class BrokerSettings:
 
 @dataclass
 class TelemetrySettings:
-    store: str = "embedded"  # embedded: recent weeks in the gateway's database | influxdb: full history
-    retention_days: int = 28  # embedded store: downsampled with age, dropped after this
+    # embedded: recent weeks in the gateway's database | influxdb: that, and the full history to InfluxDB
+    store: str = "embedded"
+    full_resolution_days: float = 2.0  # embedded store: every interval as the agent sent it, this long;
+    hourly_days: float = 14.0  # then one row per device and hour up to this age, then one per day (UTC)
+    retention_days: int = 28  # and dropped after this
+    compact_every_s: float = 600.0  # how often a worker downsamples and drops by age
     influx_url: str = ""  # InfluxDB v2 write API, e.g. http://127.0.0.1:8086
     influx_org: str = ""
     influx_bucket: str = "heatwatch"
     influx_token: str = ""
+    influx_queue_size: int = 10000  # intervals waiting for InfluxDB; beyond it new ones are dropped, counted
+    influx_batch_size: int = 1000  # points per write
+    influx_flush_s: float = 1.0  # a batch waits at most this long to fill
+    influx_timeout_s: float = 10.0  # one write's HTTP timeout
 
 
 @dataclass(frozen=True)
@@ -197,6 +205,12 @@ def _check(s: GatewaySettings, name: str) -> None:
         raise SettingsError(f"{name}: [telemetry] store {t.store!r}: expected \"embedded\" or \"influxdb\"")
     if t.retention_days <= 0:
         raise SettingsError(f"{name}: [telemetry] retention_days must be > 0")
+    if not 0 < t.full_resolution_days <= t.hourly_days <= t.retention_days:
+        raise SettingsError(f"{name}: [telemetry] expected 0 < full_resolution_days ({t.full_resolution_days:g}) "
+                            f"<= hourly_days ({t.hourly_days:g}) <= retention_days ({t.retention_days})")
+    for key in ("compact_every_s", "influx_queue_size", "influx_batch_size", "influx_flush_s", "influx_timeout_s"):
+        if getattr(t, key) <= 0:
+            raise SettingsError(f"{name}: [telemetry] {key} must be > 0")
     if t.store == "influxdb":
         if urlparse(t.influx_url).scheme not in ("http", "https"):
             raise SettingsError(f"{name}: [telemetry] influx_url {t.influx_url!r}: store = \"influxdb\" needs "

@@ -11,6 +11,7 @@ from heatwatch.gateway.db import Base
 from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.incidents.models import Incident, IncidentEvent
 from heatwatch.gateway.ingest.models import ProcessedEvent, SequenceGap, StreamPosition
+from heatwatch.gateway.telemetry.models import TelemetryInterval
 from heatwatch.gateway.tickets.models import DeviceCommand, Ticket, TicketChange, TicketReminder
 from heatwatch.gateway.users.models import ApiToken, User
 from heatwatch.gateway.weather.models import SiteForecast
@@ -19,5 +20,6 @@ metadata = Base.metadata
 
 __all__ = [
     "ApiToken", "Customer", "Device", "DeviceCommand", "Incident", "IncidentEvent", "ProcessedEvent", "SequenceGap",
-    "Site", "SiteForecast", "StreamPosition", "Ticket", "TicketChange", "TicketReminder", "User", "metadata",
+    "Site", "SiteForecast", "StreamPosition", "TelemetryInterval", "Ticket", "TicketChange", "TicketReminder", "User",
+    "metadata",
 ]

@@ -11,8 +11,8 @@ workers while different devices' go side by side:
 
 - telemetry: the device must be registered; its seq is judged (sequence.py);
   a duplicate (or a message of an agent's old numbering) is refused,
-  anything else accepted (storing the readings is the telemetry store's,
-  later).
+  anything else accepted and handed to the telemetry sink: stored in the
+  same transaction, queued for InfluxDB after the commit (telemetry/sink.py).
 - event: kept in processed_events unless its event_id is there already (a
   duplicate); the seq is judged too, for gaps. An event with a new id is
   never dropped, even when its seq looks used (accepted as ``seq_reused``).
@@ -43,6 +43,7 @@ from heatwatch.gateway.ingest.counters import IngestCounters
 from heatwatch.gateway.ingest.models import ProcessedEvent, SeqStream
 from heatwatch.gateway.ingest.sequence import SeqVerdict, count_message, judge_seq, upsert_ignore
 from heatwatch.gateway.ingest.validation import AgentMessage, Rejected, Valid, parse
+from heatwatch.gateway.telemetry.sink import TelemetrySink
 
 log = logging.getLogger(__name__)
 _LOG_EVERY = 1000  # a refusal reason is logged the first time and then every this many times
@@ -63,11 +64,13 @@ class Outcome:
 
 class Ingest:
     def __init__(self, db: Database, counters: IngestCounters | None = None,
-                 clock: Callable[[], datetime] = utcnow, incidents: Incidents | None = None) -> None:
+                 clock: Callable[[], datetime] = utcnow, incidents: Incidents | None = None,
+                 telemetry: TelemetrySink | None = None) -> None:
         self.db = db
         self.counters = counters or IngestCounters()
         self.clock = clock
         self.incidents = incidents or Incidents()
+        self.telemetry = telemetry or TelemetrySink()  # the embedded store by default; counts its own
 
     def handle(self, topic: str, payload: bytes, retained: bool = False) -> Outcome:
         """``retained``: the broker sent a stored message on subscribing, not a live one."""
@@ -85,6 +88,8 @@ class Ingest:
                 self.incidents.record_event(session, outcome.message, now)
             elif outcome.accepted and isinstance(outcome.message, Status):
                 self.incidents.record_status(session, valid.device, outcome.message.online, now)
+        if outcome.accepted and isinstance(outcome.message, Telemetry):
+            self.telemetry.export(outcome.message)  # committed: queue it for InfluxDB (never waits)
         return self._count(outcome)
 
     # ---- telemetry and events -----------------------------------------------------------
@@ -112,6 +117,8 @@ class Ingest:
                                f"telemetry seq {m.seq}: {_WHY[judgement.verdict]}")
             return Outcome(True, "seq_reused", v.device, v.stream, m, f"new event_id {m.event_id} with "
                                                                      f"seq {m.seq}: {_WHY[judgement.verdict]}")
+        if isinstance(m, Telemetry):
+            self.telemetry.store(s, m, now)
         return Outcome(True, judgement.verdict.value, v.device, v.stream, m, gap=judgement.gap)
 
     # ---- status -------------------------------------------------------------------------
