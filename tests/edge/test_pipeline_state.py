@@ -112,18 +112,6 @@ def test_a_restarted_pipeline_still_refuses_a_clock_set_back(readings, through: 
     assert again.rejected["clock_not_advancing"] == 1
 
 
-def test_a_version_1_detector_file_is_still_read(readings) -> None:
-    from heatwatch.edge.heatpump.detector import detector_state
-
-    ts, X = readings
-    pipe = PumpPipeline(device="hp-000")
-    _events(pipe, ts[: len(ts) // 2], X[: len(ts) // 2])
-    old_file = json.loads(json.dumps(detector_state(pipe.detector)))
-    fresh = PumpPipeline(device="hp-000")
-    restore_pipeline(fresh, old_file)
-    assert fresh.detector.ready and fresh.raised_faults == {}
-
-
 def test_an_unknown_state_version_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown state version"):
         restore_pipeline(PumpPipeline(device="hp-000"), {"version": 99})
@@ -161,3 +149,69 @@ def test_an_agent_killed_after_raising_a_fault_comes_back_knowing_it(readings, t
     assert len(raised) == 1, "raised once, before the restart only"
     assert updates and trips
     assert "heatwatch raised refrigerant_leak" in trips[0]["explanation"], "the trip is still credited to the leak"
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _fixture_readings(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The fixture scenario's readings, in the chunks its make.py read them."""
+    fleet = Fleet(load_scenario(str(folder / "scenario.yaml")))
+    chunks = list(fleet.chunks(steps=1440))
+    return np.concatenate([c.ts for c in chunks]), np.concatenate([c.values[:, 0, :] for c in chunks])
+
+
+def _fixture_pipeline() -> PumpPipeline:
+    """Configured as the agents that wrote the fixture files: half a day, 240 training rows."""
+    from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
+
+    return PumpPipeline.with_config("hp-000", HeatPumpDetectorConfig(commissioning_seconds=0.5 * DAY,
+                                                                     min_training_rows=240))
+
+
+def test_a_version_1_state_file_is_still_read() -> None:
+    """A file the agent wrote when the state was the detector alone (fixtures/state_v1): the
+    restored pipeline judges at once and scores the next hour as the agent of that time did."""
+    folder = FIXTURES / "state_v1"
+    old_file = json.loads((folder / "state.json").read_text())
+    assert old_file["version"] == 1 and "detector" not in old_file
+    expected = json.loads((folder / "next_hour.json").read_text())
+    ts, X = _fixture_readings(folder)
+    pipe = _fixture_pipeline()
+    restore_pipeline(pipe, old_file)
+    assert pipe.detector.ready and pipe.raised_faults == {}
+    start = int(np.searchsorted(ts, expected["ts"][0]))
+    scores = [pipe.process(float(ts[k]), X[k])[0].score for k in range(start, start + len(expected["ts"]))]
+    assert min(scores) > 0.0
+    assert scores == pytest.approx(expected["score"], rel=1e-9, abs=1e-12)
+
+
+def _wire(ev) -> dict:
+    """An event as JSON fields (what the outbox sends, before seq and event_id)."""
+    return json.loads(json.dumps(ev))
+
+
+def test_a_version_2_state_file_from_before_is_read() -> None:
+    """A file an agent wrote right after raising a leak (fixtures/state_v2): restored, the
+    pipeline goes on exactly as the pipeline of that time did: the same prognosis update,
+    the same trips credited to the leak, the same scores, and the leak not raised again."""
+    folder = FIXTURES / "state_v2"
+    state = json.loads((folder / "state.json").read_text())
+    assert state["version"] == 2 and "refrigerant_leak" in state["raised_faults"]
+    expected = json.loads((folder / "next_day.json").read_text())
+    ts, X = _fixture_readings(folder)
+    pipe = _fixture_pipeline()
+    restore_pipeline(pipe, state)
+    assert pipe.detector.ready and set(pipe.raised_faults) == {"refrigerant_leak"}
+    start, end = (int(np.searchsorted(ts, expected[k])) for k in ("from_ts", "to_ts"))
+    events, scores = [], []
+    for k in range(start, end + 1):
+        result, evs = pipe.process(float(ts[k]), X[k])
+        events.extend(evs)
+        if (k - start) % 60 == 0:
+            scores.append([float(ts[k]), result.score])
+    assert [t for t, _ in scores] == [t for t, _ in expected["hourly_score"]]
+    assert [s for _, s in scores] == pytest.approx([s for _, s in expected["hourly_score"]], rel=1e-9)
+    kinds = [(e["kind"], e["fault"]) for e in expected["events"]]
+    assert ("fault_update", "refrigerant_leak") in kinds and ("trip", "lockout") in kinds
+    assert [_wire(e) for e in events] == expected["events"]
