@@ -29,7 +29,6 @@ from heatwatch.edge.config import AgentConfig
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.outbox import Outbox, OutboxError
 from heatwatch.edge.pipeline import PumpPipeline
-from heatwatch.edge.pipeline_state import pipeline_state, restore_pipeline
 from heatwatch.edge.publisher import Publisher, PublisherConfig
 from heatwatch.edge.sources.base import Source, SourceFatalError
 from heatwatch import __version__
@@ -209,7 +208,7 @@ class EdgeAgent:
         if self.state_path and self.state_path.is_file():
             try:
                 state = json.loads(self.state_path.read_text())
-                restore_pipeline(self.pipeline, state)
+                self.pipeline.load_state(state)
                 self._restored_active = dict(state.get("active", {}))
                 log.info("%s: restored the learned healthy model and %d raised faults from %s", self.cfg.device,
                          len(self._restored_active), self.state_path)
@@ -227,5 +226,5 @@ class EdgeAgent:
             return
         self._last_save = ts
         tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({**pipeline_state(self.pipeline), "active": self.status.active}))
+        tmp.write_text(json.dumps({**self.pipeline.state(), "active": self.status.active}))
         os.replace(tmp, self.state_path)  # atomic: a power cut leaves the old or the new file

@@ -4,6 +4,16 @@ No I/O here: the agent feeds readings from a source and puts the events into
 the outbox; tests and benchmarks feed simulator chunks straight in. An event
 is made when a diagnosis is raised or cleared, when a sensor is found broken,
 and when the pump trips (with how long before the trip heatwatch knew).
+
+What a restarted agent must remember is ``state()``, one JSON-safe dict the
+agent saves as its state file: a Pi reboots, an update restarts the service,
+power fails, and afterwards the agent must go on as if nothing happened: the
+learned healthy model (judging resumes at once), the faults it has raised (not
+raised again as new tickets, and cleared when they go), the hours a developing
+fault has already been seen, the prognosis history (a predicted trip right
+away, not a day later) and the pump's last clock reading (a replayed or
+set-back clock is still refused). Version 1 files held the detector alone;
+``load_state`` still reads them.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ RULE_PERIOD_SECONDS = 300.0
 # a raised pump fault's prognosis is recomputed this often; a move of more than a quarter
 # of the time left (at least half a day) goes out as a fault_update event
 PROGNOSIS_REFRESH_SECONDS = 6 * 3600.0
+STATE_VERSION = 2  # 1: the detector's state alone
 _I_FLOW = TARGET_NAMES.index("flow_lpm")
 
 
@@ -54,6 +65,43 @@ class PumpPipeline:
     def with_config(cls, device: str, config: HeatPumpDetectorConfig, rule_files=None) -> "PumpPipeline":
         rules = RuleEngine.from_files(rule_files) if rule_files else RuleEngine.from_files()
         return cls(device=device, detector=HeatPumpDetector(config), rules=rules)
+
+    # -- across restarts ------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """Everything a restarted agent must remember about its pump (JSON-safe; see the module doc)."""
+        return {
+            "version": STATE_VERSION,
+            "detector": self.detector.state(),
+            "rules": self.rules.state(),
+            "prognosis": self.prognosis.state(),
+            "raised_faults": self.raised_faults,
+            "first_raised": self.first_raised,
+            "last_ts": _finite_or_none(self._last_ts),
+            "last_rules_ts": _finite_or_none(self._last_rules_ts),
+            "last_refresh_ts": _finite_or_none(self._last_refresh_ts),
+            "last_error": self._last_error,
+            "flow_limit_set": self._flow_limit_set,
+            "basis": self._basis,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Load what ``state()`` wrote, or a version 1 file (the detector alone)."""
+        if state.get("version") == 1:
+            self.detector.load_state(state)
+            return
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unknown state version {state.get('version')!r}")
+        self.detector.load_state(state["detector"])
+        self.rules.load_state(state["rules"])
+        self.prognosis.load_state(state["prognosis"])
+        self.raised_faults = dict(state["raised_faults"])
+        self.first_raised = {k: float(v) for k, v in state["first_raised"].items()}
+        self._last_ts = _never_if_none(state["last_ts"])
+        self._last_rules_ts = _never_if_none(state["last_rules_ts"])
+        self._last_refresh_ts = _never_if_none(state["last_refresh_ts"])
+        self._last_error = state["last_error"]
+        self._flow_limit_set = bool(state["flow_limit_set"])
+        self._basis = state["basis"]
 
     def process(self, ts: float, values: np.ndarray) -> tuple[HeatPumpResult | None, list[dict[str, Any]]]:
         """One reading -> (detector result, events as contract.Event fields without seq).
@@ -197,6 +245,15 @@ class PumpPipeline:
             "findings": [Finding(kind="trip", channels=["error_code"], observed=float(code), score=1.0,
                                  message=name).model_dump()],
         }]
+
+
+def _finite_or_none(ts: float) -> float | None:
+    """JSON has no infinity: the pipeline's "never yet" times are -inf."""
+    return ts if math.isfinite(ts) else None
+
+
+def _never_if_none(ts: float | None) -> float:
+    return -math.inf if ts is None else float(ts)
 
 
 def _trip_expectation(p: Prognosis, now: float) -> str:

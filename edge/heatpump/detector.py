@@ -28,6 +28,8 @@ from heatwatch.channels import CHANNELS, CHANNEL_NAMES, DERIVED_NAMES, INDEX
 from heatwatch.derived import derive_matrix
 from heatwatch.rules.engine import ChannelShift, Evidence
 
+# the detector's own state format (inside the pipeline's state file; a version 1 state file is this alone)
+STATE_VERSION = 1
 _DERIVED_INDEX = {n: i for i, n in enumerate(DERIVED_NAMES)}
 _TARGET_SOURCES = [("raw", INDEX[n]) if n in INDEX else ("derived", _DERIVED_INDEX[n]) for n in TARGET_NAMES]
 
@@ -236,46 +238,49 @@ class HeatPumpDetector:
         self.envelope = learned_envelope(F)
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
 
+    # -- across restarts ------------------------------------------------------
+    def state(self) -> dict:
+        """What a restart must not lose: the learned model, alarm levels and running shifts (JSON-safe).
+
+        A restart during commissioning starts commissioning again (the buffer of
+        training rows is not kept); a restart after it resumes judging at once.
+        """
+        return {
+            "version": STATE_VERSION,
+            "start_ts": self.start_ts,
+            "model": self.model.to_dict() if self.model is not None else None,
+            "alarm": self.alarm.tolist() if self.alarm is not None else None,
+            "shift": self.shift.state(),
+            "checks": self.checks.state(),
+            "gate_last_transient_ts": self.gate.last_transient_ts,
+            "gate_last_mode": None if math.isnan(self.gate.last_mode) else self.gate.last_mode,
+            "envelope": self.envelope.tolist() if self.envelope is not None else None,
+            "last_steady_x": None if self._last_steady_x is None else
+            [None if math.isnan(v) else float(v) for v in self._last_steady_x],
+            "outside_envelope": self.outside_envelope,
+        }
+
+    def load_state(self, state: dict) -> None:
+        """Load what ``state()`` wrote; a state without a model (still commissioning) changes nothing."""
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unknown detector state version {state.get('version')!r}")
+        if state.get("model") is None:
+            return
+        self.start_ts = float(state["start_ts"])
+        self.model = HealthyModel.from_dict(state["model"])
+        self.alarm = np.asarray(state["alarm"], dtype=float)
+        self.shift.load_state(state["shift"])
+        self.checks.load_state(state["checks"])
+        self.gate.last_transient_ts = float(state["gate_last_transient_ts"])
+        if state.get("envelope") is not None:
+            self.envelope = np.asarray(state["envelope"], dtype=float)
+        # added with the pipeline's state file, version 2 (older files lack them: one settling period is lost)
+        if state.get("gate_last_mode") is not None:
+            self.gate.last_mode = float(state["gate_last_mode"])
+        if state.get("last_steady_x") is not None:
+            self._last_steady_x = np.array([math.nan if v is None else v for v in state["last_steady_x"]],
+                                           dtype=float)
+        self.outside_envelope = int(state.get("outside_envelope", 0))
+
 
 assert len(CHANNEL_NAMES) == len(INDEX)
-
-
-def detector_state(d: HeatPumpDetector) -> dict:
-    """What a restart must not lose: the learned model, alarm levels and running shifts.
-
-    A restart during commissioning starts commissioning again (the buffer of
-    training rows is not kept); a restart after it resumes judging at once.
-    """
-    return {
-        "version": 1,
-        "start_ts": d.start_ts,
-        "model": d.model.to_dict() if d.model is not None else None,
-        "alarm": d.alarm.tolist() if d.alarm is not None else None,
-        "shift": d.shift.state(),
-        "checks": d.checks.state(),
-        "gate_last_transient_ts": d.gate.last_transient_ts,
-        "gate_last_mode": None if math.isnan(d.gate.last_mode) else d.gate.last_mode,
-        "envelope": d.envelope.tolist() if d.envelope is not None else None,
-        "last_steady_x": None if d._last_steady_x is None else
-        [None if math.isnan(v) else float(v) for v in d._last_steady_x],
-        "outside_envelope": d.outside_envelope,
-    }
-
-
-def restore_detector(d: HeatPumpDetector, state: dict) -> None:
-    if state.get("version") != 1 or state.get("model") is None:
-        return
-    d.start_ts = float(state["start_ts"])
-    d.model = HealthyModel.from_dict(state["model"])
-    d.alarm = np.asarray(state["alarm"], dtype=float)
-    d.shift.load_state(state["shift"])
-    d.checks.load_state(state["checks"])
-    d.gate.last_transient_ts = float(state["gate_last_transient_ts"])
-    if state.get("envelope") is not None:
-        d.envelope = np.asarray(state["envelope"], dtype=float)
-    # written since the pipeline state (older files lack them: one settling period is lost)
-    if state.get("gate_last_mode") is not None:
-        d.gate.last_mode = float(state["gate_last_mode"])
-    if state.get("last_steady_x") is not None:
-        d._last_steady_x = np.array([math.nan if v is None else v for v in state["last_steady_x"]], dtype=float)
-    d.outside_envelope = int(state.get("outside_envelope", 0))

@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 from heatwatch.edge.pipeline import PumpPipeline
-from heatwatch.edge.pipeline_state import pipeline_state, restore_pipeline
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import load_scenario
 
@@ -64,7 +63,7 @@ def _events(pipe: PumpPipeline, ts: np.ndarray, X: np.ndarray) -> list[dict]:
 def _restarted(pipe: PumpPipeline) -> PumpPipeline:
     """Through the file format: what json writes and reads back, as the agent does."""
     fresh = PumpPipeline(device=pipe.device)
-    restore_pipeline(fresh, json.loads(json.dumps(pipe_state := pipeline_state(pipe))))
+    fresh.load_state(json.loads(json.dumps(pipe_state := pipe.state())))
     assert pipe_state["version"] == 2
     return fresh
 
@@ -114,7 +113,7 @@ def test_a_restarted_pipeline_still_refuses_a_clock_set_back(readings, through: 
 
 def test_an_unknown_state_version_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown state version"):
-        restore_pipeline(PumpPipeline(device="hp-000"), {"version": 99})
+        PumpPipeline(device="hp-000").load_state({"version": 99})
 
 
 def test_an_agent_killed_after_raising_a_fault_comes_back_knowing_it(readings, tmp_path: Path) -> None:
@@ -178,7 +177,7 @@ def test_a_version_1_state_file_is_still_read() -> None:
     expected = json.loads((folder / "next_hour.json").read_text())
     ts, X = _fixture_readings(folder)
     pipe = _fixture_pipeline()
-    restore_pipeline(pipe, old_file)
+    pipe.load_state(old_file)
     assert pipe.detector.ready and pipe.raised_faults == {}
     start = int(np.searchsorted(ts, expected["ts"][0]))
     scores = [pipe.process(float(ts[k]), X[k])[0].score for k in range(start, start + len(expected["ts"]))]
@@ -201,7 +200,7 @@ def test_a_version_2_state_file_from_before_is_read() -> None:
     expected = json.loads((folder / "next_day.json").read_text())
     ts, X = _fixture_readings(folder)
     pipe = _fixture_pipeline()
-    restore_pipeline(pipe, state)
+    pipe.load_state(state)
     assert pipe.detector.ready and set(pipe.raised_faults) == {"refrigerant_leak"}
     start, end = (int(np.searchsorted(ts, expected[k])) for k in ("from_ts", "to_ts"))
     events, scores = [], []
