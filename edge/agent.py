@@ -33,6 +33,7 @@ from heatwatch.edge.publisher import Publisher, PublisherConfig
 from heatwatch.edge.sources.base import Source, SourceFatalError
 from heatwatch import __version__
 from heatwatch.channels import DERIVED_NAMES
+from heatwatch.contract import EventBody, EventKind
 from heatwatch.derived import derive_matrix
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,8 @@ class AgentStatus:
     last_ts: float = math.nan
     ready: bool = False
     health: float = 0.0  # the detector's score now (1 = alarm level)
-    active: dict[str, dict[str, Any]] = field(default_factory=dict)  # fault -> last raise event
-    trips: list[dict[str, Any]] = field(default_factory=list)
+    active: dict[str, EventBody] = field(default_factory=dict)  # fault -> the event that raised or last updated it
+    trips: list[EventBody] = field(default_factory=list)
     events: int = 0
 
 
@@ -92,14 +93,15 @@ def _snapshot(d: Any) -> dict[str, Any]:
 
 class EdgeAgent:
     def __init__(self, cfg: AgentConfig, source: Source | None = None,
-                 on_event: Callable[[dict[str, Any]], None] | None = None):
+                 on_event: Callable[[EventBody], None] | None = None):
         self.cfg = cfg
         self.source = source or build_source(cfg)
         det_cfg = HeatPumpDetectorConfig(commissioning_seconds=cfg.detector.commissioning_days * 86400.0,
+                                         min_training_rows=cfg.detector.min_training_rows,
                                          refrigerant=cfg.refrigerant)
         self.pipeline = PumpPipeline.with_config(cfg.device, det_cfg, cfg.detector.rule_files or None)
         self.state_path = Path(cfg.detector.state_path) if cfg.detector.state_path else None
-        self._restored_active: dict[str, dict[str, Any]] = {}
+        self._restored_active: dict[str, EventBody] = {}
         self._restore()
         Path(cfg.outbox.path).parent.mkdir(parents=True, exist_ok=True)
         self.outbox = Outbox(cfg.outbox.path, max_telemetry_rows=cfg.outbox.max_telemetry_rows)
@@ -174,11 +176,11 @@ class EdgeAgent:
                 log.error("%s: event refused: %s", self.cfg.device, exc)
                 continue
             st.events += 1
-            if ev["kind"] in ("fault", "fault_update", "sensor_fault"):
-                st.active[ev["fault"]] = ev
-            elif ev["kind"] == "fault_cleared":
-                st.active.pop(ev["fault"], None)
-            elif ev["kind"] == "trip":
+            if ev.kind.raises or ev.kind is EventKind.FAULT_UPDATE:
+                st.active[ev.fault] = ev
+            elif ev.kind is EventKind.FAULT_CLEARED:
+                st.active.pop(ev.fault, None)
+            elif ev.kind is EventKind.TRIP:
                 st.trips.append(ev)
             if self.on_event:
                 self.on_event(ev)
@@ -187,7 +189,7 @@ class EdgeAgent:
         if body:
             self.outbox.put_telemetry(body)
         # a diagnosis is saved at once: after a power cut it is neither lost nor raised twice
-        self._save(force=any(ev["kind"] != "trip" for ev in events))
+        self._save(force=any(ev.kind is not EventKind.TRIP for ev in events))
 
     def counters(self) -> dict[str, dict[str, Any]]:
         """Everything counted, by part; safe to call from another thread (the publisher's)."""
@@ -209,7 +211,8 @@ class EdgeAgent:
             try:
                 state = json.loads(self.state_path.read_text())
                 self.pipeline.load_state(state)
-                self._restored_active = dict(state.get("active", {}))
+                self._restored_active = {fault: EventBody.model_validate(ev)
+                                         for fault, ev in state.get("active", {}).items()}
                 log.info("%s: restored the learned healthy model and %d raised faults from %s", self.cfg.device,
                          len(self._restored_active), self.state_path)
             except (ValueError, KeyError, TypeError) as exc:
@@ -226,5 +229,6 @@ class EdgeAgent:
             return
         self._last_save = ts
         tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({**self.pipeline.state(), "active": self.status.active}))
+        active = {fault: ev.model_dump(mode="json") for fault, ev in self.status.active.items()}
+        tmp.write_text(json.dumps({**self.pipeline.state(), "active": active}))
         os.replace(tmp, self.state_path)  # atomic: a power cut leaves the old or the new file

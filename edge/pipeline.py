@@ -29,7 +29,7 @@ from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorC
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.channels import ERROR_LOCKOUT, INDEX, TRIP_NAMES
-from heatwatch.contract import Finding, Prognosis
+from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
 from heatwatch.faults import FAULTS
 from heatwatch.rules.engine import Diagnosis, RuleEngine
 
@@ -56,8 +56,8 @@ class PumpPipeline:
     _last_ts: float = -math.inf
     # readings refused before the detector: a clock going backwards or no time at all
     rejected: Counter = field(default_factory=Counter)
-    # raised pump faults -> (the event that raised or last updated them)
-    raised_faults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # raised pump faults -> the event that raised or last updated them
+    raised_faults: dict[str, EventBody] = field(default_factory=dict)
     _last_refresh_ts: float = -math.inf
     _basis: str = "model"
 
@@ -74,7 +74,7 @@ class PumpPipeline:
             "detector": self.detector.state(),
             "rules": self.rules.state(),
             "prognosis": self.prognosis.state(),
-            "raised_faults": self.raised_faults,
+            "raised_faults": {fault: ev.model_dump(mode="json") for fault, ev in self.raised_faults.items()},
             "first_raised": self.first_raised,
             "last_ts": _finite_or_none(self._last_ts),
             "last_rules_ts": _finite_or_none(self._last_rules_ts),
@@ -94,7 +94,7 @@ class PumpPipeline:
         self.detector.load_state(state["detector"])
         self.rules.load_state(state["rules"])
         self.prognosis.load_state(state["prognosis"])
-        self.raised_faults = dict(state["raised_faults"])
+        self.raised_faults = {fault: EventBody.model_validate(ev) for fault, ev in state["raised_faults"].items()}
         self.first_raised = {k: float(v) for k, v in state["first_raised"].items()}
         self._last_ts = _never_if_none(state["last_ts"])
         self._last_rules_ts = _never_if_none(state["last_rules_ts"])
@@ -103,8 +103,8 @@ class PumpPipeline:
         self._flow_limit_set = bool(state["flow_limit_set"])
         self._basis = state["basis"]
 
-    def process(self, ts: float, values: np.ndarray) -> tuple[HeatPumpResult | None, list[dict[str, Any]]]:
-        """One reading -> (detector result, events as contract.Event fields without seq).
+    def process(self, ts: float, values: np.ndarray) -> tuple[HeatPumpResult | None, list[EventBody]]:
+        """One reading -> (detector result, events; the outbox numbers them).
 
         A reading that is not later than the one before (a controller clock set
         back, a replayed reading) is counted in ``rejected`` and gives (None, []):
@@ -120,7 +120,7 @@ class PumpPipeline:
         result = self.detector.update(ts, values)
         return result, self._after(result, values)
 
-    def process_batch(self, ts: np.ndarray, X: np.ndarray) -> tuple[list[HeatPumpResult], list[dict[str, Any]]]:
+    def process_batch(self, ts: np.ndarray, X: np.ndarray) -> tuple[list[HeatPumpResult], list[EventBody]]:
         """Many readings at once (replay): the detector runs vectorized, rules per row.
 
         Rows whose time is not later than every row before are refused and counted, as in process().
@@ -136,19 +136,19 @@ class PumpPipeline:
         if len(ts):
             self._last_ts = float(ts[-1])
         results = self.detector.score(ts, X)
-        events: list[dict[str, Any]] = []
+        events: list[EventBody] = []
         for i, r in enumerate(results):
             events.extend(self._after(r, X[i]))
         return results, events
 
-    def _after(self, result: HeatPumpResult, values: np.ndarray) -> list[dict[str, Any]]:
+    def _after(self, result: HeatPumpResult, values: np.ndarray) -> list[EventBody]:
         ts = result.ts
         if result.ready and result.steady:
             if not self._flow_limit_set and self.detector.model is not None:
                 self._flow_limit_set = True
                 self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))
             self.prognosis.update(ts, result.residual, result.targets)
-        events: list[dict[str, Any]] = []
+        events: list[EventBody] = []
         if ts - self._last_rules_ts >= RULE_PERIOD_SECONDS:
             self._last_rules_ts = ts
             evidence = self.detector.evidence(result)
@@ -174,58 +174,51 @@ class PumpPipeline:
             out.append(d)
         return out
 
-    def _refresh_prognoses(self, ts: float) -> list[dict[str, Any]]:
+    def _refresh_prognoses(self, ts: float) -> list[EventBody]:
         out = []
         for fault, last in list(self.raised_faults.items()):
             p = self.prognosis.predict(fault, ts)
             if p is None:
                 continue
-            old = last.get("prognosis")
+            old = last.prognosis
             if old is not None:
-                left = max(old["predicted_trip_ts"] - ts, 0.0)
-                if abs(p.predicted_trip_ts - old["predicted_trip_ts"]) <= max(0.25 * left, 43200.0):
+                left = max(old.predicted_trip_ts - ts, 0.0)
+                if abs(p.predicted_trip_ts - old.predicted_trip_ts) <= max(0.25 * left, 43200.0):
                     continue
-            ev = {**last, "ts": ts, "kind": "fault_update", "prognosis": p.model_dump(),
-                  "explanation": last["explanation"].split(" Trip expected")[0] + _trip_expectation(p, ts)}
+            ev = last.model_copy(update={
+                "ts": ts, "kind": EventKind.FAULT_UPDATE, "prognosis": p,
+                "explanation": last.explanation.split(" Trip expected")[0] + _trip_expectation(p, ts)})
             self.raised_faults[fault] = ev
             out.append(ev)
         return out
 
-    def _event(self, d: Diagnosis) -> dict[str, Any]:
+    def _event(self, d: Diagnosis) -> EventBody:
         sensor = FAULTS[d.fault].sensor_fault
-        if d.state == "raised":
+        raised = d.state == "raised"
+        if raised:
             self.first_raised.setdefault(d.fault, d.ts)
-        prognosis = None
-        if d.state == "raised" and not sensor:
-            p = self.prognosis.predict(d.fault, d.ts)
-            prognosis = p.model_dump() if p else None
+        prognosis = self.prognosis.predict(d.fault, d.ts) if raised and not sensor else None
         title = FAULTS[d.fault].title + (f" ({d.channel})" if d.channel else "")
-        explanation = f"{title}: {d.explanation}" if d.state == "raised" else f"{title}: no longer seen."
-        if d.state == "raised" and self._basis == "prior":
+        explanation = f"{title}: {d.explanation}" if raised else f"{title}: no longer seen."
+        if raised and self._basis == "prior":
             explanation += (" (Judged against the normal range of any heat pump: this pump's own "
                             "healthy behaviour is still being learned.)")
-        if prognosis:
-            explanation += _trip_expectation(Prognosis(**prognosis), d.ts)
-        event = {
-            "device": self.device,
-            "ts": d.ts,
-            "kind": "fault_cleared" if d.state == "cleared" else ("sensor_fault" if sensor else "fault"),
-            "fault": d.fault,
-            "severity": "info" if d.state == "cleared" else d.severity,
-            "confidence": d.confidence,
-            "explanation": explanation,
-            "parts": d.parts if d.state == "raised" else [],
-            "findings": [f.model_dump() for f in d.findings],
-            "prognosis": prognosis,
-        }
+        if prognosis is not None:
+            explanation += _trip_expectation(prognosis, d.ts)
+        kind = EventKind.FAULT_CLEARED if not raised else (EventKind.SENSOR_FAULT if sensor else EventKind.FAULT)
+        event = EventBody(
+            device=self.device, ts=d.ts, kind=kind, fault=d.fault,
+            severity="info" if not raised else d.severity, confidence=d.confidence, explanation=explanation,
+            parts=d.parts if raised else [], findings=d.findings, prognosis=prognosis,
+        )
         if not sensor and d.channel is None:
-            if d.state == "raised":
+            if raised:
                 self.raised_faults[d.fault] = event
             else:
                 self.raised_faults.pop(d.fault, None)
         return event
 
-    def _trip(self, ts: float, error: float) -> list[dict[str, Any]]:
+    def _trip(self, ts: float, error: float) -> list[EventBody]:
         if math.isnan(error):
             return []
         code = int(error)
@@ -239,12 +232,11 @@ class PumpPipeline:
             lead = f"heatwatch raised {fault} {(ts - first) / 86400:.1f} days before this trip."
         else:
             lead = "No pump fault had been raised before this trip."
-        return [{
-            "device": self.device, "ts": ts, "kind": "trip", "fault": name, "severity": "critical",
-            "confidence": 1.0, "explanation": f"The pump stopped on protection ({name}). {lead}",
-            "findings": [Finding(kind="trip", channels=["error_code"], observed=float(code), score=1.0,
-                                 message=name).model_dump()],
-        }]
+        return [EventBody(
+            device=self.device, ts=ts, kind=EventKind.TRIP, fault=name, severity="critical", confidence=1.0,
+            explanation=f"The pump stopped on protection ({name}). {lead}",
+            findings=[Finding(kind="trip", channels=["error_code"], observed=float(code), score=1.0, message=name)],
+        )]
 
 
 def _finite_or_none(ts: float) -> float | None:

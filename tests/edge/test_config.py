@@ -28,6 +28,7 @@ def test_shipped_examples_load(name):
     ("[device]\nid='hp-1'\n[broker]\nurl='mqtt://x'\nqos=2\n", "[broker] unknown key(s): qos"),
     ("[device]\nid='hp-1'\nrefrigerant='R22'\n", "refrigerant 'R22'"),
     ("[device]\nid='hp-1'\n[detector]\ncommissioning_days=0\n", "commissioning_days must be > 0"),
+    ("[device]\nid='hp-1'\n[detector]\nmin_training_rows=0\n", "min_training_rows must be >= 1"),
     ("[device\nid='hp-1'\n", "not valid TOML"),
 ])
 def test_config_errors_name_section_and_key(tmp_path, body, message):
