@@ -211,6 +211,7 @@ def _summary(console: Console, agents, watch: _BrokerWatch) -> None:
         for trip in st.trips[:1]:
             line += f"; tripped ({trip.fault}) at {_fmt_ts(trip.ts)}: {trip.explanation.split('. ', 1)[-1]}"
         console.print(line)
+        refused = {k: v for k, v in agent.pipeline.counters().items() if v}
         console.print(f"   delivered to the broker: {watch.counts[(dev, 'telemetry')]} telemetry, "
                       f"{watch.counts[(dev, 'event')]} events; source counters: "
-                      f"{ {k: v for k, v in agent.source.counters.items() if v} }")
+                      f"{ {k: v for k, v in agent.source.counters.items() if v} }; refused by the pipeline: {refused}")

@@ -32,9 +32,7 @@ from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.edge.publisher import Publisher, PublisherConfig
 from heatwatch.edge.sources.base import Source, SourceFatalError
 from heatwatch import __version__
-from heatwatch.channels import DERIVED_NAMES
 from heatwatch.contract import EventBody, EventKind
-from heatwatch.derived import derive_matrix
 
 log = logging.getLogger(__name__)
 STATE_SAVE_EVERY = 3600.0  # seconds of reading time between state saves (and after every diagnosis)
@@ -82,10 +80,10 @@ def publisher_config(cfg: AgentConfig) -> PublisherConfig:
 
 
 def _snapshot(d: Any) -> dict[str, Any]:
-    """A copy of a counter dict another thread may be adding keys to."""
+    """A copy of a counter dict another thread may be adding keys to (or of what a function makes of such dicts)."""
     for _ in range(10):
         try:
-            return dict(d)
+            return dict(d() if callable(d) else d)
         except RuntimeError:  # "dictionary changed size during iteration": try again
             continue
     return {}
@@ -162,7 +160,11 @@ class EdgeAgent:
 
     def _handle(self, ts: float, values: np.ndarray) -> None:
         result, events = self.pipeline.process(ts, values)
-        if result is None:  # refused (clock not advancing): counted in pipeline.rejected
+        if result is None:  # refused (no time, or not after the last reading): counted in pipeline.rejected
+            refused = sum(self.pipeline.rejected.values())
+            if refused & (refused - 1) == 0:  # the 1st, 2nd, 4th, 8th ...: the log stays short
+                log.warning("%s: reading at %s refused: no time, or not after the last reading (%d so far: %s)",
+                            self.cfg.device, ts, refused, dict(self.pipeline.rejected))
             return
         st = self.status
         st.readings += 1
@@ -184,8 +186,7 @@ class EdgeAgent:
                 st.trips.append(ev)
             if self.on_event:
                 self.on_event(ev)
-        derived = derive_matrix(values[None, :], self.cfg.refrigerant)[0]
-        body = self.aggregator.add(ts, values, dict(zip(DERIVED_NAMES, derived.tolist())), result.score)
+        body = self.aggregator.add(ts, result.values, result.derived, result.score)
         if body:
             self.outbox.put_telemetry(body)
         # a diagnosis is saved at once: after a power cut it is neither lost nor raised twice
@@ -202,7 +203,7 @@ class EdgeAgent:
             "outbox": self.outbox.stats(),
             "publisher": self.publisher.stats(),
             "aggregator": _snapshot(vars(self.aggregator.counters)),
-            "pipeline": {**_snapshot(self.pipeline.rejected), "processing_errors": self.processing_errors},
+            "pipeline": {**_snapshot(self.pipeline.counters), "processing_errors": self.processing_errors},
         }
 
     # -- what the agent knows about its pump, across restarts ------------------------

@@ -28,6 +28,7 @@ import numpy as np
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig, HeatPumpResult
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
+from heatwatch.edge.reading import TimeOrder
 from heatwatch.channels import ERROR_LOCKOUT, INDEX, TRIP_NAMES
 from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
 from heatwatch.faults import FAULTS
@@ -53,7 +54,6 @@ class PumpPipeline:
     _last_error: float = 0.0
     _flow_limit_set: bool = False
     _last_rules_ts: float = -math.inf
-    _last_ts: float = -math.inf
     # readings refused before the detector: a clock going backwards or no time at all
     rejected: Counter = field(default_factory=Counter)
     # raised pump faults -> the event that raised or last updated them
@@ -61,10 +61,17 @@ class PumpPipeline:
     _last_refresh_ts: float = -math.inf
     _basis: str = "model"
 
+    def __post_init__(self) -> None:
+        self.time_order = TimeOrder(self.rejected)  # the one place a reading's time is checked
+
     @classmethod
     def with_config(cls, device: str, config: HeatPumpDetectorConfig, rule_files=None) -> "PumpPipeline":
         rules = RuleEngine.from_files(rule_files) if rule_files else RuleEngine.from_files()
         return cls(device=device, detector=HeatPumpDetector(config), rules=rules)
+
+    def counters(self) -> dict[str, int]:
+        """What was refused: readings by reason (``rejected``), values per channel (``out_of_range[t_flow]``)."""
+        return {**self.rejected, **self.detector.plausibility.counters}
 
     # -- across restarts ------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -76,7 +83,7 @@ class PumpPipeline:
             "prognosis": self.prognosis.state(),
             "raised_faults": {fault: ev.model_dump(mode="json") for fault, ev in self.raised_faults.items()},
             "first_raised": self.first_raised,
-            "last_ts": _finite_or_none(self._last_ts),
+            "last_ts": _finite_or_none(self.time_order.last_ts),
             "last_rules_ts": _finite_or_none(self._last_rules_ts),
             "last_refresh_ts": _finite_or_none(self._last_refresh_ts),
             "last_error": self._last_error,
@@ -96,7 +103,7 @@ class PumpPipeline:
         self.prognosis.load_state(state["prognosis"])
         self.raised_faults = {fault: EventBody.model_validate(ev) for fault, ev in state["raised_faults"].items()}
         self.first_raised = {k: float(v) for k, v in state["first_raised"].items()}
-        self._last_ts = _never_if_none(state["last_ts"])
+        self.time_order.last_ts = _never_if_none(state["last_ts"])
         self._last_rules_ts = _never_if_none(state["last_rules_ts"])
         self._last_refresh_ts = _never_if_none(state["last_refresh_ts"])
         self._last_error = state["last_error"]
@@ -106,19 +113,14 @@ class PumpPipeline:
     def process(self, ts: float, values: np.ndarray) -> tuple[HeatPumpResult | None, list[EventBody]]:
         """One reading -> (detector result, events; the outbox numbers them).
 
-        A reading that is not later than the one before (a controller clock set
-        back, a replayed reading) is counted in ``rejected`` and gives (None, []):
-        the detector's filters assume time moves forward.
+        A reading without a time or not later than the one before (a controller
+        clock set back, a replayed reading) is counted in ``rejected`` and gives
+        (None, []): the detector's filters assume time moves forward.
         """
-        if not math.isfinite(ts):
-            self.rejected["bad_timestamp"] += 1
+        if not self.time_order.accept(ts):
             return None, []
-        if ts <= self._last_ts:
-            self.rejected["clock_not_advancing"] += 1
-            return None, []
-        self._last_ts = ts
         result = self.detector.update(ts, values)
-        return result, self._after(result, values)
+        return result, self._after(result)
 
     def process_batch(self, ts: np.ndarray, X: np.ndarray) -> tuple[list[HeatPumpResult], list[EventBody]]:
         """Many readings at once (replay): the detector runs vectorized, rules per row.
@@ -126,22 +128,16 @@ class PumpPipeline:
         Rows whose time is not later than every row before are refused and counted, as in process().
         """
         ts, X = np.asarray(ts, dtype=float), np.asarray(X, dtype=float)
-        before = np.fmax.accumulate(np.concatenate([[self._last_ts], ts[:-1]]))
-        finite = np.isfinite(ts)
-        ok = finite & (ts > before)
+        ok = self.time_order.accept_batch(ts)
         if not ok.all():
-            self.rejected["bad_timestamp"] += int((~finite).sum())
-            self.rejected["clock_not_advancing"] += int((finite & ~ok).sum())
             ts, X = ts[ok], X[ok]
-        if len(ts):
-            self._last_ts = float(ts[-1])
         results = self.detector.score(ts, X)
         events: list[EventBody] = []
-        for i, r in enumerate(results):
-            events.extend(self._after(r, X[i]))
+        for r in results:
+            events.extend(self._after(r))
         return results, events
 
-    def _after(self, result: HeatPumpResult, values: np.ndarray) -> list[EventBody]:
+    def _after(self, result: HeatPumpResult) -> list[EventBody]:
         ts = result.ts
         if result.ready and result.steady:
             if not self._flow_limit_set and self.detector.model is not None:
@@ -157,7 +153,7 @@ class PumpPipeline:
         if ts - self._last_refresh_ts >= PROGNOSIS_REFRESH_SECONDS:
             self._last_refresh_ts = ts
             events.extend(self._refresh_prognoses(ts))
-        events.extend(self._trip(ts, float(values[_I_ERR])))
+        events.extend(self._trip(ts, float(result.values[_I_ERR])))
         return events
 
     def _one_voice(self, diagnoses: list[Diagnosis]) -> list[Diagnosis]:

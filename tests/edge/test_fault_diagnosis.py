@@ -201,6 +201,10 @@ def test_streaming_and_batch_give_the_same_results() -> None:
     sa, sb = np.array([r.score for r in a]), np.array([r.score for r in b])
     assert sa.max() > 0.5  # the comparison covers judged readings, not only zeros
     np.testing.assert_allclose(sa, sb, rtol=1e-9, atol=1e-12)
+    # the cleaned readings and their derived channels, judged and counted the same way
+    np.testing.assert_array_equal(np.array([r.values for r in a]), np.array([r.values for r in b]))
+    np.testing.assert_allclose(np.array([r.derived for r in a]), np.array([r.derived for r in b]), rtol=1e-12)
+    assert stream.plausibility.counters == batch.plausibility.counters
     ea, eb = stream.evidence(a[-1]), batch.evidence(b[-1])
     assert ea.shifts.keys() == eb.shifts.keys()
     for k in ea.shifts:
@@ -222,9 +226,9 @@ def test_pipeline_batch_replay_gives_the_agents_events() -> None:
         assert [e.kind for e in streamed if e.kind is not EventKind.TRIP], "nothing raised: the comparison is empty"
         assert [(e.ts, e.kind, e.fault) for e in streamed] == [(e.ts, e.kind, e.fault) for e in replayed]
         for a, b in zip(streamed, replayed):
-            assert (a["prognosis"] is None) == (b["prognosis"] is None)
-            if a["prognosis"]:
-                pa, pb = dict(a["prognosis"]), dict(b["prognosis"])
+            assert (a.prognosis is None) == (b.prognosis is None)
+            if a.prognosis is not None:
+                pa, pb = a.prognosis.model_dump(), b.prognosis.model_dump()
                 assert pa.pop("indicator") == pb.pop("indicator")
                 assert pa == pytest.approx(pb, rel=1e-12)
 

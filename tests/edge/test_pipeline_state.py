@@ -239,9 +239,15 @@ def test_an_agent_comes_back_from_a_version_2_file_knowing_its_leak(tmp_path: Pa
     for k in range(int(np.searchsorted(ts, expected["from_ts"])), int(np.searchsorted(ts, expected["to_ts"])) + 1):
         agent.handle(float(ts[k]), X[k])
     events = [Event.model_validate_json(it.payload) for it in agent.outbox.pending("event")]
-    agent.outbox.close()
     assert agent.processing_errors == 0
     assert [(e.kind, e.fault, e.ts) for e in events] == \
         [(EventKind(e["kind"]), e["fault"], e["ts"]) for e in expected["events"]]
     assert agent.status.active["refrigerant_leak"].kind is EventKind.FAULT_UPDATE
     assert "heatwatch raised refrigerant_leak" in agent.status.trips[0].explanation
+    # a reading from before the restart (a pump clock set back) is refused once, by the pipeline:
+    # counted there, and neither judged nor put into telemetry
+    readings, aggregated = agent.status.readings, agent.aggregator.counters.readings
+    agent.handle(expected["from_ts"] - 60.0, X[0])
+    assert agent.counters()["pipeline"]["clock_not_advancing"] == 1
+    assert (agent.status.readings, agent.aggregator.counters.readings) == (readings, aggregated)
+    agent.outbox.close()
