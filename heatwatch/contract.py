@@ -162,9 +162,9 @@ class Status(_Message):
     online: bool
     ts: float
     agent_version: str = ""
-    # the agent's counters by part, e.g. {"source": {"crc_errors": 3, "out_of_range[t_flow]": 12},
-    # "outbox": {"pending_telemetry": 40}, "pipeline": {"processing_errors": 0}}; absent in the
-    # last will and in the first status after a connect
+    # the agent's counters by part, e.g. {"source": {"crc_errors": 3}, "outbox": {"pending_telemetry": 40},
+    # "pipeline": {"out_of_range[t_flow]": 12, "clock_not_advancing": 1, "processing_errors": 0}}; absent
+    # in the last will and in the first status after a connect
     counters: dict[str, dict[str, CounterValue]] | None = None
 
 
