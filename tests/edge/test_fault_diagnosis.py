@@ -105,9 +105,9 @@ def test_pump_fault_is_named_before_its_trip(outcomes: dict, fault: str) -> None
     wrong_pump = {f for f in o["first"] if f != fault and not FAULTS[f].sensor_fault}
     assert not wrong_pump, f"{fault} pump also diagnosed as {wrong_pump}"
     raised = next(ev for ev in o["events"] if ev.kind is EventKind.FAULT and ev.fault == fault)
-    assert raised["parts"] and raised["explanation"] and raised["findings"]
+    assert raised.parts and raised.explanation and raised.findings
     trip = next(ev for ev in o["events"] if ev.kind is EventKind.TRIP)
-    assert "days before this trip" in trip["explanation"]
+    assert "days before this trip" in trip.explanation
 
 
 @pytest.mark.parametrize("fault", SENSOR_FAULTS)
