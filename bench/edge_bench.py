@@ -81,8 +81,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from heatwatch.contract import EventBody
 
 
 DEFAULT_DATA = Path("/work/shared/datasets/skab")
@@ -254,12 +258,14 @@ def device_chunks(work: Path, meta: dict, j: int, rows: int = CHUNK):
             yield i0, X
 
 
-def _apply_events(active: set[str], events: list[dict]) -> None:
+def _apply_events(active: set[str], events: list[EventBody]) -> None:
+    from heatwatch.contract import EventKind
+
     for ev in events:
-        if ev["kind"] in ("fault", "sensor_fault"):
-            active.add(ev["fault"])
-        elif ev["kind"] == "fault_cleared":
-            active.discard(ev["fault"])
+        if ev.kind.raises:
+            active.add(ev.fault)
+        elif ev.kind is EventKind.FAULT_CLEARED:
+            active.discard(ev.fault)
 
 
 def hp_stream_detector(work: Path, days: float = 21.0) -> dict:
@@ -319,8 +325,8 @@ def hp_stream_pipeline(work: Path) -> dict:
                 if events:
                     _apply_events(active, events)
                     for ev in events:
-                        if ev["kind"] in ("fault", "sensor_fault"):
-                            raised.setdefault(dev, []).append([ev["fault"], ev["ts"]])
+                        if ev.kind.raises:
+                            raised.setdefault(dev, []).append([ev.fault, ev.ts])
                 row[i0 + k] = bool(active)
                 if r is not None:
                     srow[i0 + k] = r.score
@@ -363,7 +369,7 @@ def hp_batch(work: Path) -> dict:
         # an event takes effect at the reading it was made on (a diagnosis's ts is its reading's ts)
         k0 = 0
         for ev in events:
-            k = int(np.searchsorted(tc, ev["ts"]))
+            k = int(np.searchsorted(tc, ev.ts))
             diag[i0 + k0:i0 + k] = bool(active)
             k0 = k
             _apply_events(active, [ev])

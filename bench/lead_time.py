@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 
+from heatwatch.contract import EventBody, EventKind  # noqa: E402
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig  # noqa: E402
 from heatwatch.edge.pipeline import PumpPipeline  # noqa: E402
 from heatwatch.sim.fleet import Fleet  # noqa: E402
@@ -33,7 +34,7 @@ class DeviceOutcome:
     onset_ts: float | None
     trip_ts: float | None
     raised: dict[str, float] = field(default_factory=dict)  # fault -> first raise ts
-    events: list[dict] = field(default_factory=list)
+    events: list[EventBody] = field(default_factory=list)
 
     @property
     def first_right(self) -> float | None:
@@ -61,8 +62,8 @@ def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_s
             _, events = pipes[dev].process_batch(ts, X)
             for ev in events:
                 outcomes[dev].events.append(ev)
-                if ev["kind"] in ("fault", "sensor_fault"):
-                    outcomes[dev].raised.setdefault(ev["fault"], ev["ts"])
+                if ev.kind.raises:
+                    outcomes[dev].raised.setdefault(ev.fault, ev.ts)
     for t in fleet.truth:
         o = outcomes[t.device]
         o.fault, o.onset_ts, o.trip_ts = t.fault, t.onset_ts, t.trip_ts
@@ -88,16 +89,16 @@ def main(names: list[str], stride: int = 1) -> None:
             before = {f: t for f, t in o.raised.items() if o.trip_ts is None or t < o.trip_ts}
             raised = ", ".join(f"{f}" for f in before) or "-"
             prog = "-"
-            first_ev = next((e for e in o.events if e["kind"] == "fault" and e["fault"] == o.fault
-                             and e.get("prognosis")), None)
+            first_ev = next((e for e in o.events if e.kind is EventKind.FAULT and e.fault == o.fault
+                             and e.prognosis is not None), None)
             if first_ev and o.trip_ts:
                 first_estimates.append(_estimate(first_ev, o.trip_ts))
                 all_estimates += [_estimate(e, o.trip_ts) for e in o.events
-                                  if e["kind"] in ("fault", "fault_update") and e["fault"] == o.fault
-                                  and e.get("prognosis") and e["ts"] < o.trip_ts]
-                p = first_ev["prognosis"]
-                prog = (f"{(p['predicted_trip_ts'] - first_ev['ts']) / DAY:.1f} "
-                        f"({(o.trip_ts - first_ev['ts']) / DAY:.1f})")
+                                  if e.kind in (EventKind.FAULT, EventKind.FAULT_UPDATE) and e.fault == o.fault
+                                  and e.prognosis is not None and e.ts < o.trip_ts]
+                p = first_ev.prognosis
+                prog = (f"{(p.predicted_trip_ts - first_ev.ts) / DAY:.1f} "
+                        f"({(o.trip_ts - first_ev.ts) / DAY:.1f})")
             onset_raise = (f"{(o.first_right - o.onset_ts) / DAY:.1f}"
                            if o.first_right is not None and o.onset_ts is not None else "-")
             lead = f"{o.lead_days:.1f}" if o.lead_days is not None else "-"
@@ -126,10 +127,11 @@ def main(names: list[str], stride: int = 1) -> None:
         console.print(f"{label}: {_prognosis_quality(est)}")
 
 
-def _estimate(ev: dict, trip_ts: float) -> tuple[float, float, float, float]:
-    p, now = ev["prognosis"], ev["ts"]
-    return ((p["predicted_trip_ts"] - now) / DAY, (p["lower_ts"] - now) / DAY,
-            (p["upper_ts"] - now) / DAY, (trip_ts - now) / DAY)
+def _estimate(ev: EventBody, trip_ts: float) -> tuple[float, float, float, float]:
+    p, now = ev.prognosis, ev.ts
+    assert p is not None
+    return ((p.predicted_trip_ts - now) / DAY, (p.lower_ts - now) / DAY,
+            (p.upper_ts - now) / DAY, (trip_ts - now) / DAY)
 
 
 def _prognosis_quality(est: list[tuple[float, float, float, float]]) -> str:

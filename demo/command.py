@@ -89,15 +89,15 @@ def _table(agents, links, watch: _BrokerWatch) -> Table:
                 health = f"[bold red]{health}[/]"
         diag, trip_pred = [], "-"
         for fault, ev in st.active.items():
-            title = ev["explanation"].split(":", 1)[0] if ev.get("explanation") else fault
-            diag.append(f"{title} {ev['confidence']:.0%}")
-            p = ev.get("prognosis")
-            if p:
-                trip_pred = f"{_fmt_ts(p['predicted_trip_ts'])}\n({_fmt_ts(p['lower_ts'])} .. {_fmt_ts(p['upper_ts'])})"
+            title = ev.explanation.split(":", 1)[0] if ev.explanation else fault
+            diag.append(f"{title} {ev.confidence:.0%}")
+            p = ev.prognosis
+            if p is not None:
+                trip_pred = f"{_fmt_ts(p.predicted_trip_ts)}\n({_fmt_ts(p.lower_ts)} .. {_fmt_ts(p.upper_ts)})"
         trip = "-"
         if st.trips:
             first = st.trips[0]
-            trip = f"[bold]{first['fault']}[/] {_fmt_ts(first['ts'])}\n{first['explanation'].split('. ', 1)[-1]}"
+            trip = f"[bold]{first.fault}[/] {_fmt_ts(first.ts)}\n{first.explanation.split('. ', 1)[-1]}"
         t.add_row(f"{dev}\n{links[dev]}", _fmt_ts(st.last_ts), health,
                   "\n".join(diag) or ("[green]healthy[/]" if st.ready else "-"), trip_pred, trip,
                   f"{watch.counts[(dev, 'telemetry')]}/{watch.counts[(dev, 'event')]}")
@@ -166,9 +166,8 @@ def demo(
             links[dev] = "Modbus RTU" if serial else "MQTT"
             cfg = AgentConfig(device=dev, source=source, broker=BrokerConfig(url=broker.url),
                               outbox=OutboxConfig(path=str(work / f"outbox-{dev}.db")),
-                              detector=DetectorSection(commissioning_days=0.5))
+                              detector=DetectorSection(commissioning_days=0.5, min_training_rows=240))
             agent = EdgeAgent(cfg)
-            agent.pipeline.detector.config.min_training_rows = 240
             agents.append(agent)
         watch = _BrokerWatch(broker.url)
         threads = [threading.Thread(target=a.run, args=(stop,), daemon=True, name=f"agent-{a.cfg.device}")
@@ -206,8 +205,9 @@ def _summary(console: Console, agents, watch: _BrokerWatch) -> None:
         raised = ", ".join(f"{f} at {_fmt_ts(t)}" for f, t in agent.pipeline.first_raised.items()) or "nothing"
         line = f"{dev}: {st.readings} readings; raised {raised}"
         for trip in st.trips[:1]:
-            line += f"; tripped ({trip['fault']}) at {_fmt_ts(trip['ts'])}: {trip['explanation'].split('. ', 1)[-1]}"
+            line += f"; tripped ({trip.fault}) at {_fmt_ts(trip.ts)}: {trip.explanation.split('. ', 1)[-1]}"
         console.print(line)
+        refused = {k: v for k, v in agent.pipeline.counters().items() if v}
         console.print(f"   delivered to the broker: {watch.counts[(dev, 'telemetry')]} telemetry, "
                       f"{watch.counts[(dev, 'event')]} events; source counters: "
-                      f"{ {k: v for k, v in agent.source.counters.items() if v} }")
+                      f"{ {k: v for k, v in agent.source.counters.items() if v} }; refused by the pipeline: {refused}")

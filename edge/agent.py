@@ -28,13 +28,11 @@ from heatwatch.edge.config import AgentConfig
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.outbox import Outbox, OutboxError
 from heatwatch.edge.pipeline import PumpPipeline
-from heatwatch.edge.pipeline_state import pipeline_state, restore_pipeline
 from heatwatch.edge.publisher import Publisher, PublisherConfig
 from heatwatch.edge.sources.base import Source, SourceFatalError
 from heatwatch import __version__
-from heatwatch.channels import DERIVED_NAMES
-from heatwatch.derived import derive_matrix
 from heatwatch.mqtt import BrokerLink
+from heatwatch.contract import EventBody, EventKind
 
 log = logging.getLogger(__name__)
 STATE_SAVE_EVERY = 3600.0  # seconds of reading time between state saves (and after every diagnosis)
@@ -47,8 +45,8 @@ class AgentStatus:
     last_ts: float = math.nan
     ready: bool = False
     health: float = 0.0  # the detector's score now (1 = alarm level)
-    active: dict[str, dict[str, Any]] = field(default_factory=dict)  # fault -> last raise event
-    trips: list[dict[str, Any]] = field(default_factory=list)
+    active: dict[str, EventBody] = field(default_factory=dict)  # fault -> the event that raised or last updated it
+    trips: list[EventBody] = field(default_factory=list)
     events: int = 0
 
 
@@ -77,10 +75,10 @@ def publisher_config(cfg: AgentConfig) -> PublisherConfig:
 
 
 def _snapshot(d: Any) -> dict[str, Any]:
-    """A copy of a counter dict another thread may be adding keys to."""
+    """A copy of a counter dict another thread may be adding keys to (or of what a function makes of such dicts)."""
     for _ in range(10):
         try:
-            return dict(d)
+            return dict(d() if callable(d) else d)
         except RuntimeError:  # "dictionary changed size during iteration": try again
             continue
     return {}
@@ -88,14 +86,15 @@ def _snapshot(d: Any) -> dict[str, Any]:
 
 class EdgeAgent:
     def __init__(self, cfg: AgentConfig, source: Source | None = None,
-                 on_event: Callable[[dict[str, Any]], None] | None = None):
+                 on_event: Callable[[EventBody], None] | None = None):
         self.cfg = cfg
         self.source = source or build_source(cfg)
         det_cfg = HeatPumpDetectorConfig(commissioning_seconds=cfg.detector.commissioning_days * 86400.0,
+                                         min_training_rows=cfg.detector.min_training_rows,
                                          refrigerant=cfg.refrigerant)
         self.pipeline = PumpPipeline.with_config(cfg.device, det_cfg, cfg.detector.rule_files or None)
         self.state_path = Path(cfg.detector.state_path) if cfg.detector.state_path else None
-        self._restored_active: dict[str, dict[str, Any]] = {}
+        self._restored_active: dict[str, EventBody] = {}
         self._restore()
         Path(cfg.outbox.path).parent.mkdir(parents=True, exist_ok=True)
         self.outbox = Outbox(cfg.outbox.path, max_telemetry_rows=cfg.outbox.max_telemetry_rows)
@@ -156,7 +155,11 @@ class EdgeAgent:
 
     def _handle(self, ts: float, values: np.ndarray) -> None:
         result, events = self.pipeline.process(ts, values)
-        if result is None:  # refused (clock not advancing): counted in pipeline.rejected
+        if result is None:  # refused (no time, or not after the last reading): counted in pipeline.rejected
+            refused = sum(self.pipeline.rejected.values())
+            if refused & (refused - 1) == 0:  # the 1st, 2nd, 4th, 8th ...: the log stays short
+                log.warning("%s: reading at %s refused: no time, or not after the last reading (%d so far: %s)",
+                            self.cfg.device, ts, refused, dict(self.pipeline.rejected))
             return
         st = self.status
         st.readings += 1
@@ -170,20 +173,19 @@ class EdgeAgent:
                 log.error("%s: event refused: %s", self.cfg.device, exc)
                 continue
             st.events += 1
-            if ev["kind"] in ("fault", "fault_update", "sensor_fault"):
-                st.active[ev["fault"]] = ev
-            elif ev["kind"] == "fault_cleared":
-                st.active.pop(ev["fault"], None)
-            elif ev["kind"] == "trip":
+            if ev.kind.raises or ev.kind is EventKind.FAULT_UPDATE:
+                st.active[ev.fault] = ev
+            elif ev.kind is EventKind.FAULT_CLEARED:
+                st.active.pop(ev.fault, None)
+            elif ev.kind is EventKind.TRIP:
                 st.trips.append(ev)
             if self.on_event:
                 self.on_event(ev)
-        derived = derive_matrix(values[None, :], self.cfg.refrigerant)[0]
-        body = self.aggregator.add(ts, values, dict(zip(DERIVED_NAMES, derived.tolist())), result.score)
+        body = self.aggregator.add(ts, result.values, result.derived, result.score)
         if body:
             self.outbox.put_telemetry(body)
         # a diagnosis is saved at once: after a power cut it is neither lost nor raised twice
-        self._save(force=any(ev["kind"] != "trip" for ev in events))
+        self._save(force=any(ev.kind is not EventKind.TRIP for ev in events))
 
     def counters(self) -> dict[str, dict[str, Any]]:
         """Everything counted, by part; safe to call from another thread (the publisher's)."""
@@ -196,7 +198,7 @@ class EdgeAgent:
             "outbox": self.outbox.stats(),
             "publisher": self.publisher.stats(),
             "aggregator": _snapshot(vars(self.aggregator.counters)),
-            "pipeline": {**_snapshot(self.pipeline.rejected), "processing_errors": self.processing_errors},
+            "pipeline": {**_snapshot(self.pipeline.counters), "processing_errors": self.processing_errors},
         }
 
     # -- what the agent knows about its pump, across restarts ------------------------
@@ -204,8 +206,9 @@ class EdgeAgent:
         if self.state_path and self.state_path.is_file():
             try:
                 state = json.loads(self.state_path.read_text())
-                restore_pipeline(self.pipeline, state)
-                self._restored_active = dict(state.get("active", {}))
+                self.pipeline.load_state(state)
+                self._restored_active = {fault: EventBody.model_validate(ev)
+                                         for fault, ev in state.get("active", {}).items()}
                 log.info("%s: restored the learned healthy model and %d raised faults from %s", self.cfg.device,
                          len(self._restored_active), self.state_path)
             except (ValueError, KeyError, TypeError) as exc:
@@ -222,5 +225,6 @@ class EdgeAgent:
             return
         self._last_save = ts
         tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({**pipeline_state(self.pipeline), "active": self.status.active}))
+        active = {fault: ev.model_dump(mode="json") for fault, ev in self.status.active.items()}
+        tmp.write_text(json.dumps({**self.pipeline.state(), "active": active}))
         os.replace(tmp, self.state_path)  # atomic: a power cut leaves the old or the new file

@@ -8,32 +8,32 @@ detector's worst score (``health``) in that interval.
 Intervals are aligned to multiples of ``interval`` on the readings' own
 timestamps (simulated time may run much faster than the wall clock), so all
 devices' intervals line up. An interval is emitted when the first reading of
-a later interval arrives, or on ``flush()``.
+a later interval arrives, or on ``flush()``. Readings come in time order: the
+agent adds only the readings its pipeline accepted, the one place a reading's
+time is checked (``heatwatch.edge.reading.TimeOrder``).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES
 
 ALL_NAMES: tuple[str, ...] = CHANNEL_NAMES + DERIVED_NAMES
-_N_RAW = len(CHANNEL_NAMES)
-_INDEX = {name: i for i, name in enumerate(ALL_NAMES)}
+_N_RAW, _N_DERIVED = len(CHANNEL_NAMES), len(DERIVED_NAMES)
+_NO_DERIVED = np.full(_N_DERIVED, np.nan)
 
 
 @dataclass
 class AggregatorCounters:
     readings: int = 0
     intervals: int = 0
-    rejected: int = 0  # readings refused (bad ts, wrong vector length)
-    late: int = 0  # readings older than the open interval (dropped)
+    rejected: int = 0  # readings refused (a vector of the wrong length)
     non_finite: int = 0  # +-inf values, treated as missing
-    unknown_channels: int = 0  # derived names not in DERIVED_NAMES (ignored)
 
 
 @dataclass
@@ -68,37 +68,27 @@ class TelemetryAggregator:
         self,
         ts: float,
         values: Sequence[float] | np.ndarray,
-        derived: Mapping[str, float] | None = None,
+        derived: Sequence[float] | np.ndarray | None = None,
         score: float | None = None,
     ) -> dict[str, Any] | None:
-        """Add one reading (``values`` in CHANNEL_NAMES order, NaN = missing).
+        """Add one reading (``values`` in CHANNEL_NAMES order, ``derived`` in DERIVED_NAMES order, NaN = missing).
 
         Returns the previous interval's body when this reading starts a new one.
-        A bad reading is counted and skipped, never raised: the reading loop
-        must keep going.
+        A vector of the wrong length is counted and skipped, never raised: the
+        reading loop must keep going.
         """
         vec = np.asarray(values, dtype=float).ravel()
-        if vec.shape[0] != _N_RAW or not math.isfinite(ts):
+        der = _NO_DERIVED if derived is None else np.asarray(derived, dtype=float).ravel()
+        if vec.shape[0] != _N_RAW or der.shape[0] != _N_DERIVED:
             self.counters.rejected += 1
             return None
         start = math.floor(ts / self.interval) * self.interval
-        if self._start is not None and start < self._start:
-            self.counters.late += 1
-            return None
         done = None
         if self._start is not None and start > self._start:
             done = self._emit()
         if self._start is None or start > self._start:
             self._start = start
-        full = np.full(len(ALL_NAMES), np.nan)
-        full[:_N_RAW] = vec
-        if derived:
-            for name, v in derived.items():
-                i = _INDEX.get(name)
-                if i is None or i < _N_RAW:
-                    self.counters.unknown_channels += 1
-                    continue
-                full[i] = _float(v)
+        full = np.concatenate([vec, der])
         inf = np.isinf(full)
         if inf.any():
             self.counters.non_finite += int(inf.sum())

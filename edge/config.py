@@ -61,6 +61,7 @@ class OutboxConfig:
 @dataclass
 class DetectorSection:
     commissioning_days: float = 7.0
+    min_training_rows: int = 1500  # minutes of steady running to learn from (commissioning goes on until then)
     state_path: str = ""  # where the learned model, raised faults and prognosis history survive restarts
     rule_files: list[str] = field(default_factory=list)
 
@@ -163,3 +164,5 @@ def _check(cfg: AgentConfig, name: str) -> None:
         raise ConfigError(f"{name}: [telemetry] interval must be > 0 seconds")
     if cfg.detector.commissioning_days <= 0:
         raise ConfigError(f"{name}: [detector] commissioning_days must be > 0")
+    if cfg.detector.min_training_rows < 1:
+        raise ConfigError(f"{name}: [detector] min_training_rows must be >= 1")

@@ -45,7 +45,7 @@ from typing import Any, Iterable, Mapping
 
 from pydantic import ValidationError
 
-from heatwatch.contract import ChannelStats, Event, Telemetry, agent_topic
+from heatwatch.contract import ChannelStats, Event, EventBody, Telemetry, agent_topic
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class Outbox:
             self._db.close()
 
     # ---- putting -------------------------------------------------------
-    def put_event(self, event: Event | Mapping[str, Any]) -> int:
+    def put_event(self, event: EventBody | Mapping[str, Any]) -> int:
         """Store an event durably; returns its seq. ``seq`` given by the caller is
         replaced (the outbox owns the numbering); a missing ``event_id`` is made."""
         fields = self._fields(event)

@@ -4,6 +4,16 @@ No I/O here: the agent feeds readings from a source and puts the events into
 the outbox; tests and benchmarks feed simulator chunks straight in. An event
 is made when a diagnosis is raised or cleared, when a sensor is found broken,
 and when the pump trips (with how long before the trip heatwatch knew).
+
+What a restarted agent must remember is ``state()``, one JSON-safe dict the
+agent saves as its state file: a Pi reboots, an update restarts the service,
+power fails, and afterwards the agent must go on as if nothing happened: the
+learned healthy model (judging resumes at once), the faults it has raised (not
+raised again as new tickets, and cleared when they go), the hours a developing
+fault has already been seen, the prognosis history (a predicted trip right
+away, not a day later) and the pump's last clock reading (a replayed or
+set-back clock is still refused). Version 1 files held the detector alone;
+``load_state`` still reads them.
 """
 
 from __future__ import annotations
@@ -18,8 +28,9 @@ import numpy as np
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig, HeatPumpResult
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
+from heatwatch.edge.reading import TimeOrder
 from heatwatch.channels import ERROR_LOCKOUT, INDEX, TRIP_NAMES
-from heatwatch.contract import Finding, Prognosis
+from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
 from heatwatch.faults import FAULTS
 from heatwatch.rules.engine import Diagnosis, RuleEngine
 
@@ -29,6 +40,7 @@ RULE_PERIOD_SECONDS = 300.0
 # a raised pump fault's prognosis is recomputed this often; a move of more than a quarter
 # of the time left (at least half a day) goes out as a fault_update event
 PROGNOSIS_REFRESH_SECONDS = 6 * 3600.0
+STATE_VERSION = 2  # 1: the detector's state alone
 _I_FLOW = TARGET_NAMES.index("flow_lpm")
 
 
@@ -42,13 +54,15 @@ class PumpPipeline:
     _last_error: float = 0.0
     _flow_limit_set: bool = False
     _last_rules_ts: float = -math.inf
-    _last_ts: float = -math.inf
     # readings refused before the detector: a clock going backwards or no time at all
     rejected: Counter = field(default_factory=Counter)
-    # raised pump faults -> (the event that raised or last updated them)
-    raised_faults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # raised pump faults -> the event that raised or last updated them
+    raised_faults: dict[str, EventBody] = field(default_factory=dict)
     _last_refresh_ts: float = -math.inf
     _basis: str = "model"
+
+    def __post_init__(self) -> None:
+        self.time_order = TimeOrder(self.rejected)  # the one place a reading's time is checked
 
     @classmethod
     def with_config(cls, device: str, config: HeatPumpDetectorConfig, rule_files=None) -> "PumpPipeline":
@@ -56,52 +70,82 @@ class PumpPipeline:
         return cls(device=device, detector=HeatPumpDetector(config), rules=rules,
                    prognosis=PrognosisTracker(refrigerant=config.refrigerant))
 
-    def process(self, ts: float, values: np.ndarray) -> tuple[HeatPumpResult | None, list[dict[str, Any]]]:
-        """One reading -> (detector result, events as contract.Event fields without seq).
+    def counters(self) -> dict[str, int]:
+        """What was refused: readings by reason (``rejected``), values per channel (``out_of_range[t_flow]``)."""
+        return {**self.rejected, **self.detector.plausibility.counters}
 
-        A reading that is not later than the one before (a controller clock set
-        back, a replayed reading) is counted in ``rejected`` and gives (None, []):
-        the detector's filters assume time moves forward.
+    # -- across restarts ------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """Everything a restarted agent must remember about its pump (JSON-safe; see the module doc)."""
+        return {
+            "version": STATE_VERSION,
+            "detector": self.detector.state(),
+            "rules": self.rules.state(),
+            "prognosis": self.prognosis.state(),
+            "raised_faults": {fault: ev.model_dump(mode="json") for fault, ev in self.raised_faults.items()},
+            "first_raised": self.first_raised,
+            "last_ts": _finite_or_none(self.time_order.last_ts),
+            "last_rules_ts": _finite_or_none(self._last_rules_ts),
+            "last_refresh_ts": _finite_or_none(self._last_refresh_ts),
+            "last_error": self._last_error,
+            "flow_limit_set": self._flow_limit_set,
+            "basis": self._basis,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Load what ``state()`` wrote, or a version 1 file (the detector alone)."""
+        if state.get("version") == 1:
+            self.detector.load_state(state)
+            return
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unknown state version {state.get('version')!r}")
+        self.detector.load_state(state["detector"])
+        self.rules.load_state(state["rules"])
+        self.prognosis.load_state(state["prognosis"])
+        self.raised_faults = {fault: EventBody.model_validate(ev) for fault, ev in state["raised_faults"].items()}
+        self.first_raised = {k: float(v) for k, v in state["first_raised"].items()}
+        self.time_order.last_ts = _never_if_none(state["last_ts"])
+        self._last_rules_ts = _never_if_none(state["last_rules_ts"])
+        self._last_refresh_ts = _never_if_none(state["last_refresh_ts"])
+        self._last_error = state["last_error"]
+        self._flow_limit_set = bool(state["flow_limit_set"])
+        self._basis = state["basis"]
+
+    def process(self, ts: float, values: np.ndarray) -> tuple[HeatPumpResult | None, list[EventBody]]:
+        """One reading -> (detector result, events; the outbox numbers them).
+
+        A reading without a time or not later than the one before (a controller
+        clock set back, a replayed reading) is counted in ``rejected`` and gives
+        (None, []): the detector's filters assume time moves forward.
         """
-        if not math.isfinite(ts):
-            self.rejected["bad_timestamp"] += 1
+        if not self.time_order.accept(ts):
             return None, []
-        if ts <= self._last_ts:
-            self.rejected["clock_not_advancing"] += 1
-            return None, []
-        self._last_ts = ts
         result = self.detector.update(ts, values)
-        return result, self._after(result, values)
+        return result, self._after(result)
 
-    def process_batch(self, ts: np.ndarray, X: np.ndarray) -> tuple[list[HeatPumpResult], list[dict[str, Any]]]:
+    def process_batch(self, ts: np.ndarray, X: np.ndarray) -> tuple[list[HeatPumpResult], list[EventBody]]:
         """Many readings at once (replay): the detector runs vectorized, rules per row.
 
         Rows whose time is not later than every row before are refused and counted, as in process().
         """
         ts, X = np.asarray(ts, dtype=float), np.asarray(X, dtype=float)
-        before = np.fmax.accumulate(np.concatenate([[self._last_ts], ts[:-1]]))
-        finite = np.isfinite(ts)
-        ok = finite & (ts > before)
+        ok = self.time_order.accept_batch(ts)
         if not ok.all():
-            self.rejected["bad_timestamp"] += int((~finite).sum())
-            self.rejected["clock_not_advancing"] += int((finite & ~ok).sum())
             ts, X = ts[ok], X[ok]
-        if len(ts):
-            self._last_ts = float(ts[-1])
         results = self.detector.score(ts, X)
-        events: list[dict[str, Any]] = []
-        for i, r in enumerate(results):
-            events.extend(self._after(r, X[i]))
+        events: list[EventBody] = []
+        for r in results:
+            events.extend(self._after(r))
         return results, events
 
-    def _after(self, result: HeatPumpResult, values: np.ndarray) -> list[dict[str, Any]]:
+    def _after(self, result: HeatPumpResult) -> list[EventBody]:
         ts = result.ts
         if result.ready and result.steady:
             if not self._flow_limit_set and self.detector.model is not None:
                 self._flow_limit_set = True
                 self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))
             self.prognosis.update(ts, result.residual, result.targets)
-        events: list[dict[str, Any]] = []
+        events: list[EventBody] = []
         if ts - self._last_rules_ts >= RULE_PERIOD_SECONDS:
             self._last_rules_ts = ts
             evidence = self.detector.evidence(result)
@@ -110,7 +154,7 @@ class PumpPipeline:
         if ts - self._last_refresh_ts >= PROGNOSIS_REFRESH_SECONDS:
             self._last_refresh_ts = ts
             events.extend(self._refresh_prognoses(ts))
-        events.extend(self._trip(ts, float(values[_I_ERR])))
+        events.extend(self._trip(ts, float(result.values[_I_ERR])))
         return events
 
     def _one_voice(self, diagnoses: list[Diagnosis]) -> list[Diagnosis]:
@@ -127,58 +171,51 @@ class PumpPipeline:
             out.append(d)
         return out
 
-    def _refresh_prognoses(self, ts: float) -> list[dict[str, Any]]:
+    def _refresh_prognoses(self, ts: float) -> list[EventBody]:
         out = []
         for fault, last in list(self.raised_faults.items()):
             p = self.prognosis.predict(fault, ts)
             if p is None:
                 continue
-            old = last.get("prognosis")
+            old = last.prognosis
             if old is not None:
-                left = max(old["predicted_trip_ts"] - ts, 0.0)
-                if abs(p.predicted_trip_ts - old["predicted_trip_ts"]) <= max(0.25 * left, 43200.0):
+                left = max(old.predicted_trip_ts - ts, 0.0)
+                if abs(p.predicted_trip_ts - old.predicted_trip_ts) <= max(0.25 * left, 43200.0):
                     continue
-            ev = {**last, "ts": ts, "kind": "fault_update", "prognosis": p.model_dump(),
-                  "explanation": last["explanation"].split(" Trip expected")[0] + _trip_expectation(p, ts)}
+            ev = last.model_copy(update={
+                "ts": ts, "kind": EventKind.FAULT_UPDATE, "prognosis": p,
+                "explanation": last.explanation.split(" Trip expected")[0] + _trip_expectation(p, ts)})
             self.raised_faults[fault] = ev
             out.append(ev)
         return out
 
-    def _event(self, d: Diagnosis) -> dict[str, Any]:
+    def _event(self, d: Diagnosis) -> EventBody:
         sensor = FAULTS[d.fault].sensor_fault
-        if d.state == "raised":
+        raised = d.state == "raised"
+        if raised:
             self.first_raised.setdefault(d.fault, d.ts)
-        prognosis = None
-        if d.state == "raised" and not sensor:
-            p = self.prognosis.predict(d.fault, d.ts)
-            prognosis = p.model_dump() if p else None
+        prognosis = self.prognosis.predict(d.fault, d.ts) if raised and not sensor else None
         title = FAULTS[d.fault].title + (f" ({d.channel})" if d.channel else "")
-        explanation = f"{title}: {d.explanation}" if d.state == "raised" else f"{title}: no longer seen."
-        if d.state == "raised" and self._basis == "prior":
+        explanation = f"{title}: {d.explanation}" if raised else f"{title}: no longer seen."
+        if raised and self._basis == "prior":
             explanation += (" (Judged against the normal range of any heat pump: this pump's own "
                             "healthy behaviour is still being learned.)")
-        if prognosis:
-            explanation += _trip_expectation(Prognosis(**prognosis), d.ts)
-        event = {
-            "device": self.device,
-            "ts": d.ts,
-            "kind": "fault_cleared" if d.state == "cleared" else ("sensor_fault" if sensor else "fault"),
-            "fault": d.fault,
-            "severity": "info" if d.state == "cleared" else d.severity,
-            "confidence": d.confidence,
-            "explanation": explanation,
-            "parts": d.parts if d.state == "raised" else [],
-            "findings": [f.model_dump() for f in d.findings],
-            "prognosis": prognosis,
-        }
+        if prognosis is not None:
+            explanation += _trip_expectation(prognosis, d.ts)
+        kind = EventKind.FAULT_CLEARED if not raised else (EventKind.SENSOR_FAULT if sensor else EventKind.FAULT)
+        event = EventBody(
+            device=self.device, ts=d.ts, kind=kind, fault=d.fault,
+            severity="info" if not raised else d.severity, confidence=d.confidence, explanation=explanation,
+            parts=d.parts if raised else [], findings=d.findings, prognosis=prognosis,
+        )
         if not sensor and d.channel is None:
-            if d.state == "raised":
+            if raised:
                 self.raised_faults[d.fault] = event
             else:
                 self.raised_faults.pop(d.fault, None)
         return event
 
-    def _trip(self, ts: float, error: float) -> list[dict[str, Any]]:
+    def _trip(self, ts: float, error: float) -> list[EventBody]:
         if math.isnan(error):
             return []
         code = int(error)
@@ -192,12 +229,20 @@ class PumpPipeline:
             lead = f"heatwatch raised {fault} {(ts - first) / 86400:.1f} days before this trip."
         else:
             lead = "No pump fault had been raised before this trip."
-        return [{
-            "device": self.device, "ts": ts, "kind": "trip", "fault": name, "severity": "critical",
-            "confidence": 1.0, "explanation": f"The pump stopped on protection ({name}). {lead}",
-            "findings": [Finding(kind="trip", channels=["error_code"], observed=float(code), score=1.0,
-                                 message=name).model_dump()],
-        }]
+        return [EventBody(
+            device=self.device, ts=ts, kind=EventKind.TRIP, fault=name, severity="critical", confidence=1.0,
+            explanation=f"The pump stopped on protection ({name}). {lead}",
+            findings=[Finding(kind="trip", channels=["error_code"], observed=float(code), score=1.0, message=name)],
+        )]
+
+
+def _finite_or_none(ts: float) -> float | None:
+    """JSON has no infinity: the pipeline's "never yet" times are -inf."""
+    return ts if math.isfinite(ts) else None
+
+
+def _never_if_none(ts: float | None) -> float:
+    return -math.inf if ts is None else float(ts)
 
 
 def _trip_expectation(p: Prognosis, now: float) -> str:

@@ -1,15 +1,23 @@
-"""One reading of one pump: a vector of canonical channels, and its cleaning.
+"""One reading of one pump: a vector of canonical channels, and the checks it passes once.
 
 Every source (Modbus, MQTT, replay) turns what it received into a
-:class:`Reading`, so the detector sees one shape whatever the transport. A
-value that is missing, a sentinel, not a number, or outside the channel's
-plausibility limits (``heatwatch.channels``) becomes NaN and is counted per
-channel: a broken sensor must look like a gap, never like a real temperature,
-and never stop the agent.
+:class:`Reading`, so the pipeline sees one shape whatever the transport: a
+missing value or a sentinel is NaN, a value that is not a number is counted by
+the source (``not_a_number[channel]``) and NaN. What a reading then must pass is
+checked once, for every path (the agent's sources, replays and benchmarks):
+
+* :class:`TimeOrder` (the pipeline): a reading not later than the last one (a
+  controller clock set back, a replayed or redelivered reading) or without a
+  time is refused and counted (``clock_not_advancing``, ``bad_timestamp``);
+* :class:`PlausibilityFilter` (the detector): a value outside the channel's
+  plausibility limits (``heatwatch.channels``) becomes NaN and is counted per
+  channel (``out_of_range[channel]``): a broken sensor must look like a gap,
+  never like a real temperature, and never stop the agent.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Mapping, MutableMapping
 
@@ -45,36 +53,64 @@ class Reading:
 class PlausibilityFilter:
     """Turns implausible values into NaN and counts them per channel.
 
-    Counts go into ``counters`` (a source's own, so an operator sees them
-    beside ``reads_ok``): ``out_of_range[t_flow]`` for a value outside the
-    channel's limits, ``not_a_number[t_flow]`` for a value that is not a number
-    at all (a string, a bool). Missing values (None, NaN, sentinels) are gaps,
-    not faults, and are not counted here.
+    ``out_of_range[t_flow]`` counts values of t_flow outside its limits (±inf
+    included). Missing values (NaN) are gaps, not faults, and are not counted.
     """
 
     def __init__(self, counters: MutableMapping[str, int] | None = None) -> None:
         self.counters: MutableMapping[str, int] = counters if counters is not None else {}
 
-    def _count(self, kind: str, channel: str) -> None:
-        key = f"{kind}[{channel}]"
-        self.counters[key] = self.counters.get(key, 0) + 1
-
     def clean(self, values: np.ndarray) -> np.ndarray:
-        """A cleaned copy of a channel vector: out-of-limit values -> NaN (counted)."""
+        """A cleaned copy of one reading, or of rows of readings: out-of-limit values -> NaN (counted)."""
         out = np.array(values, dtype=np.float64, copy=True)
         with np.errstate(invalid="ignore"):
-            bad = (out < _LOW) | (out > _HIGH) | np.isinf(out)
-        for i in np.flatnonzero(bad):
-            self._count("out_of_range", CHANNEL_NAMES[i])
-        out[bad] = np.nan
+            bad = (out < _LOW) | (out > _HIGH)
+        if bad.any():
+            per_channel = bad.reshape(-1, N_CHANNELS).sum(axis=0)
+            for i in np.flatnonzero(per_channel):
+                key = f"out_of_range[{CHANNEL_NAMES[i]}]"
+                self.counters[key] = self.counters.get(key, 0) + int(per_channel[i])
+            out[bad] = np.nan
         return out
 
-    def reading(self, device: str, ts: float, channels: Mapping[str, object]) -> Reading:
-        """Build a cleaned Reading from a channel -> value mapping (see :func:`vector_from_channels`)."""
-        vec, not_numbers = vector_from_channels(channels)
-        for name in not_numbers:
-            self._count("not_a_number", name)
-        return Reading(device, float(ts), self.clean(vec))
+
+class TimeOrder:
+    """Refuses readings whose time is not later than the last one accepted, and counts them.
+
+    The detector's filters assume time moves forward. ``last_ts`` is part of
+    what a restarted agent remembers, so a clock set back across a restart is
+    refused too.
+    """
+
+    def __init__(self, counters: MutableMapping[str, int] | None = None) -> None:
+        self.counters: MutableMapping[str, int] = counters if counters is not None else {}
+        self.last_ts = -math.inf
+
+    def _count(self, reason: str, n: int = 1) -> None:
+        if n:
+            self.counters[reason] = self.counters.get(reason, 0) + n
+
+    def accept(self, ts: float) -> bool:
+        if not math.isfinite(ts):
+            self._count("bad_timestamp")
+            return False
+        if ts <= self.last_ts:
+            self._count("clock_not_advancing")
+            return False
+        self.last_ts = ts
+        return True
+
+    def accept_batch(self, ts: np.ndarray) -> np.ndarray:
+        """The rows of ``ts`` to keep, as accept() row by row would keep them."""
+        before = np.fmax.accumulate(np.concatenate([[self.last_ts], ts[:-1]]))
+        finite = np.isfinite(ts)
+        ok = finite & (ts > before)
+        if not ok.all():
+            self._count("bad_timestamp", int((~finite).sum()))
+            self._count("clock_not_advancing", int((finite & ~ok).sum()))
+        if ok.any():
+            self.last_ts = float(ts[ok][-1])
+        return ok
 
 
 def vector_from_channels(channels: Mapping[str, object]) -> tuple[np.ndarray, list[str]]:
@@ -94,11 +130,11 @@ def vector_from_channels(channels: Mapping[str, object]) -> tuple[np.ndarray, li
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             not_numbers.append(name)
             continue
-        vec[i] = float(value)  # inf stays inf so the plausibility filter counts it
+        vec[i] = float(value)  # inf stays inf: the plausibility filter counts it
     return vec, not_numbers
 
 
 def reading_from_channels(device: str, ts: float, channels: Mapping[str, object]) -> Reading:
-    """A Reading from a channel dict, uncleaned and uncounted (for tests and replay)."""
+    """A Reading from a channel dict, values that are not numbers uncounted (for tests and replay)."""
     vec, _ = vector_from_channels(channels)
     return Reading(device, float(ts), vec)

@@ -15,9 +15,10 @@ Topics
 from __future__ import annotations
 
 import json
-from typing import Literal
+from enum import StrEnum
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, ValidationError, model_serializer
 
 CONTRACT_VERSION = 1
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -103,21 +104,53 @@ class Prognosis(_Message):
     upper_ts: float  # latest plausible
 
 
-class Event(_Message):
+class EventKind(StrEnum):
+    """What an event tells the gateway; on the wire, the value."""
+
+    FAULT = "fault"  # a pump fault raised
+    FAULT_UPDATE = "fault_update"  # a raised fault's prognosis moved (same fault, same ticket: update it)
+    FAULT_CLEARED = "fault_cleared"  # a raised fault or sensor fault no longer seen
+    SENSOR_FAULT = "sensor_fault"  # a broken sensor raised: a cheap visit, not a pump fault
+    TRIP = "trip"  # the pump stopped on protection
+    AGENT = "agent"  # about the agent itself
+
+    @property
+    def raises(self) -> bool:
+        """A fault (of the pump or of a sensor) raised: it stands until a fault_cleared names it."""
+        return self in (EventKind.FAULT, EventKind.SENSOR_FAULT)
+
+
+class EventBody(_Message):
+    """An event as the agent makes it: everything but its numbering, which the outbox gives it."""
+
     v: int = CONTRACT_VERSION
     device: str = Field(pattern=DEVICE_ID_PATTERN)
-    seq: int = Field(ge=0)
-    event_id: str = Field(min_length=8, max_length=64)
     ts: float
-    # fault_update: a raised fault's prognosis moved (same fault, same ticket: update it)
-    kind: Literal["fault", "fault_update", "fault_cleared", "sensor_fault", "trip", "agent"]
-    fault: str | None = None  # named fault, e.g. refrigerant_leak
+    kind: EventKind
+    fault: str | None = None  # named fault, e.g. refrigerant_leak; the trip's name for a trip
     severity: Literal["info", "warning", "critical"] = "warning"
     confidence: float = Field(default=0.0, ge=0.0, le=1.0)
     explanation: str = ""
     parts: list[str] = []
     findings: list[Finding] = []
     prognosis: Prognosis | None = None
+
+
+class Event(EventBody):
+    """An event on the wire: the body with its sequence number and id (deduplication)."""
+
+    seq: int = Field(ge=0)
+    event_id: str = Field(min_length=8, max_length=64)
+
+    @model_serializer(mode="wrap")
+    def _wire_order(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Keys in the order the wire has always had them: v, device, seq, event_id, then the body."""
+        fields = handler(self)
+        return {k: fields[k] for k in _EVENT_WIRE_ORDER if k in fields}
+
+
+_EVENT_WIRE_ORDER = ("v", "device", "seq", "event_id",
+                     *(name for name in EventBody.model_fields if name not in ("v", "device")))
 
 
 CounterValue = float | int | str | bool | None
@@ -129,9 +162,9 @@ class Status(_Message):
     online: bool
     ts: float
     agent_version: str = ""
-    # the agent's counters by part, e.g. {"source": {"crc_errors": 3, "out_of_range[t_flow]": 12},
-    # "outbox": {"pending_telemetry": 40}, "pipeline": {"processing_errors": 0}}; absent in the
-    # last will and in the first status after a connect
+    # the agent's counters by part, e.g. {"source": {"crc_errors": 3}, "outbox": {"pending_telemetry": 40},
+    # "pipeline": {"out_of_range[t_flow]": 12, "clock_not_advancing": 1, "processing_errors": 0}}; absent
+    # in the last will and in the first status after a connect
     counters: dict[str, dict[str, CounterValue]] | None = None
 
 

@@ -1,6 +1,6 @@
 """HeatPumpDetector: from raw readings to evidence the diagnosis rules read.
 
-reading -> derived channels -> steady-state gate -> sensor checks
+reading -> plausible values -> derived channels -> steady-state gate -> sensor checks
         -> (commissioning) collect one steady row a minute, then fit the healthy model
         -> (monitoring) residual vs healthy model -> persistent shift -> level in alarm units
 
@@ -8,6 +8,12 @@ Two entry points, one algorithm: ``update(ts, x)`` per reading on the device,
 ``score(ts, X)`` over an array for replay and benchmarks. ``score`` vectorizes
 what has no memory (derivation, features, predictions) and runs the stateful
 parts through the same code as ``update``; a test proves them equal.
+
+Values outside a channel's plausibility limits (an open NTC reads -200 degC)
+become gaps here, counted per channel in ``plausibility.counters``: the one
+place they are judged, whether the readings come from the agent's sources, a
+replay or a benchmark. Each result carries the cleaned reading and its derived
+channels, so nothing downstream (the agent's telemetry) derives them again.
 """
 
 from __future__ import annotations
@@ -24,10 +30,13 @@ from heatwatch.edge.heatpump.prior import PriorBands
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
 from heatwatch.edge.heatpump.sensor_checks import SensorChecks
 from heatwatch.edge.heatpump.sensor_offset import best_offset, offset_signatures
-from heatwatch.channels import CHANNELS, CHANNEL_NAMES, DERIVED_NAMES, INDEX
+from heatwatch.edge.reading import PlausibilityFilter
+from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES, INDEX
 from heatwatch.derived import derive_matrix
 from heatwatch.rules.engine import ChannelShift, Evidence
 
+# the detector's own state format (inside the pipeline's state file; a version 1 state file is this alone)
+STATE_VERSION = 1
 _DERIVED_INDEX = {n: i for i, n in enumerate(DERIVED_NAMES)}
 _TARGET_SOURCES = [("raw", INDEX[n]) if n in INDEX else ("derived", _DERIVED_INDEX[n]) for n in TARGET_NAMES]
 
@@ -50,6 +59,8 @@ class HeatPumpResult:
     score: float  # max |level| over targets; 0 before commissioning ends
     sensor_findings: dict[str, list[str]]  # channel -> failed sensor checks
     targets: np.ndarray  # this reading's monitored channels (TARGET_NAMES order)
+    values: np.ndarray  # the reading, implausible values made NaN (CHANNEL_NAMES order)
+    derived: np.ndarray  # its derived channels (DERIVED_NAMES order)
     # snapshots as of this reading, so that evidence() for a result of a batch sees that
     # moment and not the end of the batch
     residual: np.ndarray | None = None  # persistent shift per target
@@ -83,25 +94,16 @@ def inside(envelope: np.ndarray | None, f: np.ndarray) -> bool:
     return bool(np.all((g >= envelope[0]) & (g <= envelope[1])))
 
 
-_LOW = np.array([c.low for c in CHANNELS])
-_HIGH = np.array([c.high for c in CHANNELS])
-
-
-def plausible(X: np.ndarray) -> np.ndarray:
-    """Values outside a channel's physical limits (an open NTC reads -200 degC) become gaps.
-
-    Sources already do this and count it; the detector does it again so that
-    replayed files and direct callers get the same judgement.
-    """
-    with np.errstate(invalid="ignore"):
-        return np.where((X < _LOW) | (X > _HIGH), np.nan, X)
+def derived_and_targets(X: np.ndarray, refrigerant: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of readings -> (rows of derived channels, rows of the monitored target channels)."""
+    D = derive_matrix(X, refrigerant)
+    cols = [X[..., i] if kind == "raw" else D[..., i] for kind, i in _TARGET_SOURCES]
+    return D, np.stack(cols, axis=-1)
 
 
 def targets_from(X: np.ndarray, refrigerant: str) -> np.ndarray:
-    """Rows of raw readings -> rows of the monitored target channels."""
-    D = derive_matrix(X, refrigerant)
-    cols = [X[..., i] if kind == "raw" else D[..., i] for kind, i in _TARGET_SOURCES]
-    return np.stack(cols, axis=-1)
+    """Rows of readings -> rows of the monitored target channels."""
+    return derived_and_targets(X, refrigerant)[1]
 
 
 @dataclass
@@ -109,6 +111,7 @@ class HeatPumpDetector:
     config: HeatPumpDetectorConfig = field(default_factory=HeatPumpDetectorConfig)
 
     def __post_init__(self) -> None:
+        self.plausibility = PlausibilityFilter()  # counts out_of_range[channel]
         self.gate = SteadyStateGate()
         self.checks = SensorChecks()
         self.shift = PersistentShift(len(TARGET_NAMES), self.config.shift_tau_seconds)
@@ -131,25 +134,25 @@ class HeatPumpDetector:
 
     # -- streaming ----------------------------------------------------------
     def update(self, ts: float, x: np.ndarray) -> HeatPumpResult:
-        x = plausible(np.asarray(x, dtype=float))
-        y = targets_from(x[None, :], self.config.refrigerant)[0]
+        x = self.plausibility.clean(x)
+        D, Y = derived_and_targets(x[None, :], self.config.refrigerant)
         f = features(x)
         steady = self.gate.update(ts, x)
-        return self._step(ts, x, f, y, steady, None if self.model is None else self.model.predict(f))
+        return self._step(ts, x, f, D[0], Y[0], steady, None if self.model is None else self.model.predict(f))
 
     # -- batch --------------------------------------------------------------
     def score(self, ts: np.ndarray, X: np.ndarray) -> list[HeatPumpResult]:
         """The same results as calling update() row by row."""
         ts = np.asarray(ts, dtype=float)
-        X = plausible(np.asarray(X, dtype=float))
-        Y = targets_from(X, self.config.refrigerant)
+        X = self.plausibility.clean(X)
+        D, Y = derived_and_targets(X, self.config.refrigerant)
         F = features(X)
         steady = self.gate.batch(ts, X)
         P = None if self.model is None else self.model.predict(F)
         out: list[HeatPumpResult] = []
         for i in range(len(ts)):
             was_ready = self.ready
-            out.append(self._step(float(ts[i]), X[i], F[i], Y[i], bool(steady[i]),
+            out.append(self._step(float(ts[i]), X[i], F[i], D[i], Y[i], bool(steady[i]),
                                   None if P is None else P[i]))
             if not was_ready and self.ready:  # fitted at row i: predict the rest at once
                 P = np.full((len(ts), len(TARGET_NAMES)), np.nan)
@@ -157,7 +160,7 @@ class HeatPumpDetector:
         return out
 
     # -- shared core ----------------------------------------------------------
-    def _step(self, ts: float, x: np.ndarray, f: np.ndarray, y: np.ndarray, steady: bool,
+    def _step(self, ts: float, x: np.ndarray, f: np.ndarray, d: np.ndarray, y: np.ndarray, steady: bool,
               expected: np.ndarray | None) -> HeatPumpResult:
         if math.isnan(self.start_ts):
             self.start_ts = ts
@@ -166,7 +169,7 @@ class HeatPumpDetector:
             if steady:
                 self.prior.update(ts, y)
             self._collect(ts, f, y, steady)
-            return HeatPumpResult(ts, steady, False, 0.0, sensor, y, observed=self.prior.average.observed.copy())
+            return HeatPumpResult(ts, steady, False, 0.0, sensor, y, x, d, observed=self.prior.average.observed.copy())
         assert self.alarm is not None
         if steady and expected is not None:
             if inside(self.envelope, f):
@@ -177,7 +180,7 @@ class HeatPumpDetector:
         levels = np.abs(self.shift.residual) / self.alarm
         known = ~np.isnan(self.shift.observed)
         score = float(levels[known].max()) if known.any() else 0.0
-        return HeatPumpResult(ts, steady, True, score, sensor, y, residual=self.shift.residual.copy(),
+        return HeatPumpResult(ts, steady, True, score, sensor, y, x, d, residual=self.shift.residual.copy(),
                               observed=self.shift.observed.copy(), steady_x=self._last_steady_x)
 
     def evidence(self, result: HeatPumpResult) -> Evidence:
@@ -236,46 +239,49 @@ class HeatPumpDetector:
         self.envelope = learned_envelope(F)
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
 
+    # -- across restarts ------------------------------------------------------
+    def state(self) -> dict:
+        """What a restart must not lose: the learned model, alarm levels and running shifts (JSON-safe).
+
+        A restart during commissioning starts commissioning again (the buffer of
+        training rows is not kept); a restart after it resumes judging at once.
+        """
+        return {
+            "version": STATE_VERSION,
+            "start_ts": self.start_ts,
+            "model": self.model.to_dict() if self.model is not None else None,
+            "alarm": self.alarm.tolist() if self.alarm is not None else None,
+            "shift": self.shift.state(),
+            "checks": self.checks.state(),
+            "gate_last_transient_ts": self.gate.last_transient_ts,
+            "gate_last_mode": None if math.isnan(self.gate.last_mode) else self.gate.last_mode,
+            "envelope": self.envelope.tolist() if self.envelope is not None else None,
+            "last_steady_x": None if self._last_steady_x is None else
+            [None if math.isnan(v) else float(v) for v in self._last_steady_x],
+            "outside_envelope": self.outside_envelope,
+        }
+
+    def load_state(self, state: dict) -> None:
+        """Load what ``state()`` wrote; a state without a model (still commissioning) changes nothing."""
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unknown detector state version {state.get('version')!r}")
+        if state.get("model") is None:
+            return
+        self.start_ts = float(state["start_ts"])
+        self.model = HealthyModel.from_dict(state["model"])
+        self.alarm = np.asarray(state["alarm"], dtype=float)
+        self.shift.load_state(state["shift"])
+        self.checks.load_state(state["checks"])
+        self.gate.last_transient_ts = float(state["gate_last_transient_ts"])
+        if state.get("envelope") is not None:
+            self.envelope = np.asarray(state["envelope"], dtype=float)
+        # added with the pipeline's state file, version 2 (older files lack them: one settling period is lost)
+        if state.get("gate_last_mode") is not None:
+            self.gate.last_mode = float(state["gate_last_mode"])
+        if state.get("last_steady_x") is not None:
+            self._last_steady_x = np.array([math.nan if v is None else v for v in state["last_steady_x"]],
+                                           dtype=float)
+        self.outside_envelope = int(state.get("outside_envelope", 0))
+
 
 assert len(CHANNEL_NAMES) == len(INDEX)
-
-
-def detector_state(d: HeatPumpDetector) -> dict:
-    """What a restart must not lose: the learned model, alarm levels and running shifts.
-
-    A restart during commissioning starts commissioning again (the buffer of
-    training rows is not kept); a restart after it resumes judging at once.
-    """
-    return {
-        "version": 1,
-        "start_ts": d.start_ts,
-        "model": d.model.to_dict() if d.model is not None else None,
-        "alarm": d.alarm.tolist() if d.alarm is not None else None,
-        "shift": d.shift.state(),
-        "checks": d.checks.state(),
-        "gate_last_transient_ts": d.gate.last_transient_ts,
-        "gate_last_mode": None if math.isnan(d.gate.last_mode) else d.gate.last_mode,
-        "envelope": d.envelope.tolist() if d.envelope is not None else None,
-        "last_steady_x": None if d._last_steady_x is None else
-        [None if math.isnan(v) else float(v) for v in d._last_steady_x],
-        "outside_envelope": d.outside_envelope,
-    }
-
-
-def restore_detector(d: HeatPumpDetector, state: dict) -> None:
-    if state.get("version") != 1 or state.get("model") is None:
-        return
-    d.start_ts = float(state["start_ts"])
-    d.model = HealthyModel.from_dict(state["model"])
-    d.alarm = np.asarray(state["alarm"], dtype=float)
-    d.shift.load_state(state["shift"])
-    d.checks.load_state(state["checks"])
-    d.gate.last_transient_ts = float(state["gate_last_transient_ts"])
-    if state.get("envelope") is not None:
-        d.envelope = np.asarray(state["envelope"], dtype=float)
-    # written since the pipeline state (older files lack them: one settling period is lost)
-    if state.get("gate_last_mode") is not None:
-        d.gate.last_mode = float(state["gate_last_mode"])
-    if state.get("last_steady_x") is not None:
-        d._last_steady_x = np.array([math.nan if v is None else v for v in state["last_steady_x"]], dtype=float)
-    d.outside_envelope = int(state.get("outside_envelope", 0))

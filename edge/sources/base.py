@@ -15,6 +15,10 @@ Noise that a healthy line produces now and then (a CRC error, garbage bytes,
 one timeout, one malformed MQTT payload) is neither: it is counted in
 ``counters`` and ``read()`` returns None.
 
+A source hands on what the pump said, parsed: whether a value is plausible and
+whether the reading's time follows the last one is judged once, downstream,
+for every path (see ``heatwatch.edge.reading``).
+
 Anything else ``read()`` raises (a library bug met by line noise nobody
 foresaw) is not allowed to end the agent's watch either: ``readings()``
 counts it (``unexpected_errors``), logs it with its traceback, closes the
@@ -29,10 +33,11 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from heatwatch.backoff import Backoff
-from heatwatch.edge.reading import PlausibilityFilter, Reading
+from heatwatch.edge.reading import Reading
+from heatwatch.edge.reading import vector_from_channels
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +64,14 @@ class Source(ABC):
     def __init__(self, device: str) -> None:
         self.device = device
         self.counters: dict[str, int] = Counter()
-        self.plausibility = PlausibilityFilter(self.counters)
+
+    def reading_from(self, ts: float, channels: Mapping[str, object]) -> Reading:
+        """A Reading from a channel -> value mapping; a value that is not a number (a
+        string, a bool) is counted (``not_a_number[channel]``) and missing."""
+        vec, not_numbers = vector_from_channels(channels)
+        for name in not_numbers:
+            self.counters[f"not_a_number[{name}]"] += 1
+        return Reading(self.device, float(ts), vec)
 
     @abstractmethod
     def open(self) -> None:

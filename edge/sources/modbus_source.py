@@ -2,8 +2,8 @@
 
 The agent is the bus master: every ``poll_interval`` it reads the map's
 holding-register block from its slave, decodes it with the same
-``RegisterMap`` the simulator encodes with (sentinels -> NaN), cleans
-implausible values and hands back a :class:`Reading`.
+``RegisterMap`` the simulator encodes with (sentinels -> NaN) and hands back
+a :class:`Reading`.
 
 A serial line is noisy and can vanish (USB adapter pulled, pty closed):
 * a reply with a bad CRC, stray bytes before/after a reply, or no reply at
@@ -240,7 +240,7 @@ class ModbusSource(Source):
                 self.counters["clock_unchanged"] += 1
                 return None
             self._last_pump_ts = ts = pump_ts
-        return Reading(self.device, ts, self.plausibility.clean(values))
+        return Reading(self.device, ts, values)
 
     def _poll(self) -> list[int] | None:
         """One poll: up to 1 + retries requests; the register words or None."""

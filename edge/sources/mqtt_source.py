@@ -17,9 +17,9 @@ Whatever arrives is untrusted. A payload is rejected whole, counted in
 when it is oversized, not JSON (or JSON too deep or with numbers too long to
 decode), uses the non-standard NaN/Infinity literals,
 does not match the PumpState fields, names another device, names channels
-this agent does not know, or is older than the last reading (a stale or
-duplicate delivery). A valid payload with an implausible value keeps its
-other channels; that channel becomes NaN and ``out_of_range[channel]`` counts.
+this agent does not know. A reading older than the last one (a stale or
+duplicate delivery) or with an implausible value is handed on as sent: the
+agent's pipeline refuses it and counts it (``heatwatch.edge.reading``).
 """
 
 from __future__ import annotations
@@ -102,7 +102,6 @@ class MqttSource(Source):
         self._final = False  # ... and retrying cannot help (credentials, ACL)
         self._refused_v5 = False  # the broker said it does not speak MQTT 5
         self._stalled = False  # the last MQTT 5 CONNECT went unanswered
-        self._last_ts = -math.inf
         self._reopen_at = 0.0
         self._lock = threading.Lock()  # counters are touched from paho's thread
         self._log_counts: Counter[str] = Counter()
@@ -261,11 +260,7 @@ class MqttSource(Source):
         if not math.isfinite(state.ts):
             raise _Rejected("bad_fields", f"ts {state.ts} is not a finite time")
         with self._lock:
-            if state.ts <= self._last_ts:
-                raise _Rejected("stale", f"ts {state.ts} not after last reading {self._last_ts}")
-            self._last_ts = state.ts
-            reading = self.plausibility.reading(self.device, state.ts, state.values)
-        return reading
+            return self.reading_from(state.ts, state.values)
 
     def _reopen(self) -> None:
         """open() again after a failed open, no sooner than the backoff allows."""

@@ -9,7 +9,7 @@ import pytest
 
 from heatwatch.edge.aggregate import TelemetryAggregator
 from heatwatch.edge.outbox import Outbox
-from heatwatch.channels import CHANNEL_NAMES, INDEX
+from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES, INDEX
 from heatwatch.contract import Telemetry
 
 
@@ -20,12 +20,19 @@ def reading(t_flow: float, p_high: float = 20.0) -> np.ndarray:
     return v
 
 
+def derived(**values: float) -> np.ndarray:
+    d = np.full(len(DERIVED_NAMES), np.nan)
+    for name, v in values.items():
+        d[DERIVED_NAMES.index(name)] = v
+    return d
+
+
 def test_intervals_on_reading_time_with_nan_excluded_and_health_max(tmp_path):
     agg = TelemetryAggregator("hp-1", interval=60.0)
     # simulated time: 5 s readings, starting mid-interval; wall time plays no part
-    assert agg.add(1_000_030.0, reading(40.0), {"superheat": 5.0}, score=0.2) is None
-    assert agg.add(1_000_035.0, reading(44.0, p_high=float("nan")), {"superheat": 7.0}, score=0.9) is None
-    assert agg.add(1_000_040.0, reading(42.0, p_high=float("inf")), {"bogus": 1.0}, score=0.1) is None
+    assert agg.add(1_000_030.0, reading(40.0), derived(superheat=5.0), score=0.2) is None
+    assert agg.add(1_000_035.0, reading(44.0, p_high=float("nan")), derived(superheat=7.0), score=0.9) is None
+    assert agg.add(1_000_040.0, reading(42.0, p_high=float("inf")), derived(cop=float("inf")), score=0.1) is None
     body = agg.add(1_000_085.0, reading(50.0), score=0.0)  # first reading of the next interval
     assert body is not None
     t = Telemetry.model_validate(dict(body, seq=0))
@@ -36,7 +43,7 @@ def test_intervals_on_reading_time_with_nan_excluded_and_health_max(tmp_path):
     assert (ph.mean, ph.n) == (20.0, 1)  # NaN and inf are missing, not values
     assert t.channels["superheat"].mean == 6.0 and t.channels["superheat"].n == 2
     assert "cop" not in t.channels  # derived channels nobody supplied stay off the wire
-    assert agg.counters.non_finite == 1 and agg.counters.unknown_channels == 1
+    assert agg.counters.non_finite == 2
 
     last = agg.flush()
     assert last is not None and last["n"] == 1 and last["channels"]["t_flow"]["mean"] == 50.0
@@ -49,11 +56,10 @@ def test_intervals_on_reading_time_with_nan_excluded_and_health_max(tmp_path):
 def test_bad_readings_are_counted_not_raised():
     agg = TelemetryAggregator("hp-1", interval=60.0)
     assert agg.add(120.0, reading(1.0)) is None
-    assert agg.add(float("nan"), reading(1.0)) is None
     assert agg.add(130.0, [1.0, 2.0]) is None  # wrong vector length
-    assert agg.add(10.0, reading(1.0)) is None  # older than the open interval
+    assert agg.add(130.0, reading(1.0), [1.0, 2.0]) is None  # wrong derived vector length
     assert agg.add(125.0, reading(3.0), score=float("nan")) is None
-    assert (agg.counters.rejected, agg.counters.late, agg.counters.readings) == (2, 1, 2)
+    assert (agg.counters.rejected, agg.counters.readings) == (2, 2)
     body = agg.flush()
     assert body["channels"]["t_flow"]["mean"] == 2.0 and body["health"] is None
     all_nan = TelemetryAggregator("hp-1")

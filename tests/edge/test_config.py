@@ -28,6 +28,7 @@ def test_shipped_examples_load(name):
     ("[device]\nid='hp-1'\n[broker]\nurl='mqtt://x'\nqos=2\n", "[broker] unknown key(s): qos"),
     ("[device]\nid='hp-1'\nrefrigerant='R22'\n", "refrigerant 'R22'"),
     ("[device]\nid='hp-1'\n[detector]\ncommissioning_days=0\n", "commissioning_days must be > 0"),
+    ("[device]\nid='hp-1'\n[detector]\nmin_training_rows=0\n", "min_training_rows must be >= 1"),
     ("[device\nid='hp-1'\n", "not valid TOML"),
 ])
 def test_config_errors_name_section_and_key(tmp_path, body, message):
@@ -65,3 +66,13 @@ def test_edge_run_with_bad_rule_file_names_file_rule_and_field(tmp_path):
     assert p.returncode == 2, p.stderr
     assert "Traceback" not in p.stderr
     assert "site-rules.yaml" in p.stderr and "leak_fast" in p.stderr and "confidence" in p.stderr
+
+
+def test_detector_section_defaults_are_the_detectors_own():
+    """An agent configured with nothing under [detector] learns as long as the detector would alone."""
+    from heatwatch.edge.config import DetectorSection
+    from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
+
+    section, detector = DetectorSection(), HeatPumpDetectorConfig()
+    assert section.min_training_rows == detector.min_training_rows
+    assert section.commissioning_days * 86400.0 == detector.commissioning_seconds

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from heatwatch.contract import EventBody, EventKind
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
 from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.sim.fleet import Fleet
@@ -70,7 +71,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     path.write_text(text)
     fleet = Fleet(load_scenario(str(path)))
     pipes = {d: PumpPipeline(device=d) for d in fleet.devices}
-    events: dict[str, list[dict]] = {d: [] for d in fleet.devices}
+    events: dict[str, list[EventBody]] = {d: [] for d in fleet.devices}
     for chunk in fleet.chunks(steps=1440 * 2):
         for j, dev in enumerate(fleet.devices):
             _, evs = pipes[dev].process_batch(chunk.ts[::STRIDE], chunk.values[::STRIDE, j, :])
@@ -83,8 +84,8 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
         trip = trips.get(dev)
         first: dict[str, float] = {}
         for ev in events[dev]:
-            if ev["kind"] in ("fault", "sensor_fault") and (trip is None or ev["ts"] < trip):
-                first.setdefault(ev["fault"], ev["ts"])
+            if ev.kind.raises and (trip is None or ev.ts < trip):
+                first.setdefault(ev.fault, ev.ts)
         out[dev] = {"truth": truth[dev], "first": first, "trip": trip, "events": events[dev]}
     return out
 
@@ -103,10 +104,10 @@ def test_pump_fault_is_named_before_its_trip(outcomes: dict, fault: str) -> None
     assert lead_days > 0.5
     wrong_pump = {f for f in o["first"] if f != fault and not FAULTS[f].sensor_fault}
     assert not wrong_pump, f"{fault} pump also diagnosed as {wrong_pump}"
-    raised = next(ev for ev in o["events"] if ev["kind"] == "fault" and ev["fault"] == fault)
-    assert raised["parts"] and raised["explanation"] and raised["findings"]
-    trip = next(ev for ev in o["events"] if ev["kind"] == "trip")
-    assert "days before this trip" in trip["explanation"]
+    raised = next(ev for ev in o["events"] if ev.kind is EventKind.FAULT and ev.fault == fault)
+    assert raised.parts and raised.explanation and raised.findings
+    trip = next(ev for ev in o["events"] if ev.kind is EventKind.TRIP)
+    assert "days before this trip" in trip.explanation
 
 
 @pytest.mark.parametrize("fault", SENSOR_FAULTS)
@@ -115,8 +116,8 @@ def test_sensor_fault_is_named_as_a_sensor_fault(outcomes: dict, fault: str) -> 
     channel = SENSOR_CASES[fault][0]
     assert o["trip"] is None
     assert fault in o["first"], f"{fault} on {channel} not diagnosed; raised: {o['first']}"
-    ev = next(e for e in o["events"] if e["kind"] == "sensor_fault" and e["fault"] == fault)
-    assert channel in ev["explanation"], ev["explanation"]
+    ev = next(e for e in o["events"] if e.kind is EventKind.SENSOR_FAULT and e.fault == fault)
+    assert channel in ev.explanation, ev.explanation
     pump = {f for f in o["first"] if not FAULTS[f].sensor_fault}
     assert not pump, f"a broken {channel} sensor was taken for pump faults {pump}"
 
@@ -135,22 +136,22 @@ def test_prognosis_comes_with_the_diagnosis_and_is_kept_current(outcomes: dict, 
     final days before the trip, against the real time left.
     """
     o = _device(outcomes, fault)
-    issued = [ev for ev in o["events"] if ev["kind"] in ("fault", "fault_update") and ev["fault"] == fault
-              and ev["prognosis"] and ev["ts"] < o["trip"]]
+    issued = [ev for ev in o["events"] if ev.kind in (EventKind.FAULT, EventKind.FAULT_UPDATE) and ev.fault == fault
+              and ev.prognosis is not None and ev.ts < o["trip"]]
     assert issued, f"no prognosis came with the {fault} diagnosis"
     for ev in issued:
-        p = ev["prognosis"]
-        assert ev["ts"] <= p["lower_ts"] <= p["predicted_trip_ts"] <= p["upper_ts"]
-        assert "Trip expected in about" in ev["explanation"]
+        p = ev.prognosis
+        assert ev.ts <= p.lower_ts <= p.predicted_trip_ts <= p.upper_ts
+        assert "Trip expected in about" in ev.explanation
     first, last = issued[0], issued[-1]
 
-    def days(ev: dict) -> str:
-        p, now = ev["prognosis"], ev["ts"]
-        return (f"{(p['predicted_trip_ts'] - now) / DAY:.1f} d [{(p['lower_ts'] - now) / DAY:.1f}, "
-                f"{(p['upper_ts'] - now) / DAY:.1f}] vs actual {(o['trip'] - now) / DAY:.1f} d")
+    def days(ev: EventBody) -> str:
+        p, now = ev.prognosis, ev.ts
+        return (f"{(p.predicted_trip_ts - now) / DAY:.1f} d [{(p.lower_ts - now) / DAY:.1f}, "
+                f"{(p.upper_ts - now) / DAY:.1f}] vs actual {(o['trip'] - now) / DAY:.1f} d")
     print(f"\n{fault}: first prognosis {days(first)}; last ({len(issued)} issued) {days(last)}")
-    kinds = [ev["kind"] for ev in issued]
-    assert kinds[0] == "fault" and all(k == "fault_update" for k in kinds[1:])
+    kinds = [ev.kind for ev in issued]
+    assert kinds[0] is EventKind.FAULT and all(k is EventKind.FAULT_UPDATE for k in kinds[1:])
 
 
 HEALTHY_WINTER = """
@@ -177,10 +178,10 @@ def test_healthy_pumps_over_a_winter_raise_no_pump_fault(tmp_path: Path, climate
     for chunk in fleet.chunks(steps=1440 * 5):
         for j, dev in enumerate(fleet.devices):
             _, evs = pipes[dev].process_batch(chunk.ts[::3], chunk.values[::3, j, :])
-            raised += [(dev, e["fault"], e["kind"]) for e in evs if e["kind"] in ("fault", "sensor_fault", "trip")]
+            raised += [(dev, e.fault, e.kind) for e in evs if e.kind.raises or e.kind is EventKind.TRIP]
     assert all(p.detector.ready for p in pipes.values())
     print(f"\nhealthy winter ({climate}): {raised or 'nothing raised'}")
-    assert [r for r in raised if r[2] != "sensor_fault"] == []
+    assert [r for r in raised if r[2] is not EventKind.SENSOR_FAULT] == []
     assert len(raised) <= 1  # at most one passing sensor notice in 225 pump-days
 
 
@@ -200,6 +201,10 @@ def test_streaming_and_batch_give_the_same_results() -> None:
     sa, sb = np.array([r.score for r in a]), np.array([r.score for r in b])
     assert sa.max() > 0.5  # the comparison covers judged readings, not only zeros
     np.testing.assert_allclose(sa, sb, rtol=1e-9, atol=1e-12)
+    # the cleaned readings and their derived channels, judged and counted the same way
+    np.testing.assert_array_equal(np.array([r.values for r in a]), np.array([r.values for r in b]))
+    np.testing.assert_allclose(np.array([r.derived for r in a]), np.array([r.derived for r in b]), rtol=1e-12)
+    assert stream.plausibility.counters == batch.plausibility.counters
     ea, eb = stream.evidence(a[-1]), batch.evidence(b[-1])
     assert ea.shifts.keys() == eb.shifts.keys()
     for k in ea.shifts:
@@ -218,12 +223,12 @@ def test_pipeline_batch_replay_gives_the_agents_events() -> None:
         replayed = []
         for k in range(0, len(chunk.ts), 1000):  # in chunks, as a replay reads a file
             replayed += batch.process_batch(chunk.ts[k:k + 1000], chunk.values[k:k + 1000, j, :])[1]
-        assert [e["kind"] for e in streamed if e["kind"] != "trip"], "nothing raised: the comparison is empty"
-        assert [(e["ts"], e["kind"], e["fault"]) for e in streamed] == [(e["ts"], e["kind"], e["fault"]) for e in replayed]
+        assert [e.kind for e in streamed if e.kind is not EventKind.TRIP], "nothing raised: the comparison is empty"
+        assert [(e.ts, e.kind, e.fault) for e in streamed] == [(e.ts, e.kind, e.fault) for e in replayed]
         for a, b in zip(streamed, replayed):
-            assert (a["prognosis"] is None) == (b["prognosis"] is None)
-            if a["prognosis"]:
-                pa, pb = dict(a["prognosis"]), dict(b["prognosis"])
+            assert (a.prognosis is None) == (b.prognosis is None)
+            if a.prognosis is not None:
+                pa, pb = a.prognosis.model_dump(), b.prognosis.model_dump()
                 assert pa.pop("indicator") == pb.pop("indicator")
                 assert pa == pytest.approx(pb, rel=1e-12)
 
@@ -256,7 +261,7 @@ def test_slow_poll_does_not_turn_process_variation_into_sensor_noise(tmp_path: P
     for chunk in fleet.chunks(steps=1440 * 16):
         for j, pipe in enumerate(pipes):
             _, evs = pipe.process_batch(chunk.ts[::5], chunk.values[::5, j, :])
-            raised += [(pipe.device, e["fault"]) for e in evs if e["kind"] in ("sensor_fault", "fault")]
+            raised += [(pipe.device, e.fault) for e in evs if e.kind.raises]
     assert all(p.detector.ready for p in pipes)
     assert raised == []
 

@@ -17,6 +17,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from heatwatch.edge.sources.base import SourceFatalError, SourceRetryableError
+from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.edge.sources.mqtt_source import MqttSource
 from heatwatch.sim.mqtt_publisher import MqttPublisherError, PumpStatePublisher
 from heatwatch.channels import CHANNEL_NAMES, INDEX
@@ -111,31 +112,37 @@ def test_mqtt_source_rejects_malformed_payloads_and_yields_good_ones(broker):
         json.dumps({"device": "hp-8", "ts": 5.0, "values": {"t_flow": 35.0}}).encode(),
         json.dumps({"device": "hp-7", "ts": 6.0, "values": {"t_flux": 35.0}}).encode(),
         b'{"device": "hp-7", "ts": 7.0, "values": {"t_flow": ' + b"1" * (MAX_PAYLOAD_BYTES) + b"}}",
-        good(1.0, t_flow=36.0),  # redelivered/old: not after the last reading
-        good(8.0, t_flow=500.0, t_return=31.0),  # implausible flow temperature: channel -> NaN
+        good(1.0, t_flow=36.0),  # redelivered/old: not after the last reading (the pipeline refuses it)
+        good(8.0, t_flow=500.0, t_return=31.0),  # implausible flow temperature (the detector makes it a gap)
     ]
     pub = _raw_publisher(broker.port)
     try:
         for p in payloads:
             pub.publish(topic, p, qos=1).wait_for_publish(5)
-        first = source.read()
-        second = source.read()
+        readings = [source.read() for _ in range(3)]
         assert source.read(timeout=0.3) is None  # nothing else got through
     finally:
         pub.loop_stop()
         pub.disconnect()
         source.close()
-    assert first is not None and second is not None
+    first, again, last = readings
+    assert first is not None and again is not None and last is not None
     assert first.ts == 1.0 and first.get("t_flow") == pytest.approx(35.2)
     assert math.isnan(first.get("p_high"))  # not sent -> missing
-    assert second.ts == 8.0 and math.isnan(second.get("t_flow")) and second.get("t_return") == pytest.approx(31.0)
+    assert again.ts == 1.0 and again.get("t_flow") == pytest.approx(36.0)
+    assert last.ts == 8.0 and last.get("t_flow") == 500.0 and last.get("t_return") == pytest.approx(31.0)
     c = source.counters
-    assert c["reads_ok"] == 2
-    assert c["rejected_payloads"] == 8
-    for reason in ("not_json", "nan_literal", "wrong_device", "unknown_channel", "oversized", "stale"):
+    assert c["reads_ok"] == 3
+    assert c["rejected_payloads"] == 7
+    for reason in ("not_json", "nan_literal", "wrong_device", "unknown_channel", "oversized"):
         assert c[f"rejected[{reason}]"] == 1, reason
     assert c["rejected[bad_fields]"] == 2  # "NaN" as a string, and "vals" instead of "values"
-    assert c["out_of_range[t_flow]"] == 1
+    # what the payloads' time and values are worth is judged once, by the agent's pipeline
+    pipe = PumpPipeline(device="hp-7")
+    results = [pipe.process(r.ts, r.values)[0] for r in readings]
+    assert results[1] is None and pipe.rejected == {"clock_not_advancing": 1}
+    assert math.isnan(results[2].values[INDEX["t_flow"]]) and results[2].values[INDEX["t_return"]] == 31.0
+    assert pipe.detector.plausibility.counters == {"out_of_range[t_flow]": 1}
 
 
 def test_mqtt_source_without_broker_is_retryable_with_backoff():
@@ -250,8 +257,15 @@ def test_reading_helpers_build_and_clean_vectors():
     assert r.get("t_flow") == 35.0 and math.isnan(r.get("t_return")) and math.isnan(r.get("p_low"))
     with pytest.raises(ValueError, match="shape"):
         Reading("hp-1", 0.0, np.zeros(3))
+    source = MqttSource("hp-1", "mqtt://127.0.0.1:1")  # not opened: only its parsing
+    parsed = source.reading_from(1.0, {"t_flow": 35.0, "p_high": float("inf"), "mode": "heating", "fan_rpm": -5})
+    assert parsed.get("t_flow") == 35.0 and parsed.get("p_high") == float("inf") and math.isnan(parsed.get("mode"))
+    assert {k: v for k, v in source.counters.items() if v} == {"not_a_number[mode]": 1}
     counters: dict[str, int] = {}
     f = PlausibilityFilter(counters)
-    cleaned = f.reading("hp-1", 1.0, {"t_flow": 35.0, "p_high": float("inf"), "mode": "heating", "fan_rpm": -5})
-    assert cleaned.get("t_flow") == 35.0 and math.isnan(cleaned.get("p_high")) and math.isnan(cleaned.get("fan_rpm"))
-    assert counters == {"out_of_range[p_high]": 1, "out_of_range[fan_rpm]": 1, "not_a_number[mode]": 1}
+    cleaned = f.clean(parsed.values)
+    assert cleaned[INDEX["t_flow"]] == 35.0 and math.isnan(cleaned[INDEX["p_high"]])
+    assert math.isnan(cleaned[INDEX["fan_rpm"]]) and parsed.get("fan_rpm") == -5.0  # a copy
+    rows = f.clean(np.stack([parsed.values, parsed.values, r.values]))  # rows of readings: counted per channel
+    assert np.isnan(rows[:2, INDEX["p_high"]]).all() and rows[2, INDEX["t_flow"]] == 35.0
+    assert counters == {"out_of_range[p_high]": 3, "out_of_range[fan_rpm]": 3}
