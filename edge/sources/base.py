@@ -64,6 +64,7 @@ class Source(ABC):
     def __init__(self, device: str) -> None:
         self.device = device
         self.counters: dict[str, int] = Counter()
+        self.counters["unexpected_errors"] = 0  # a bug, not the line: shown so that 0 can be read
 
     def reading_from(self, ts: float, channels: Mapping[str, object]) -> Reading:
         """A Reading from a channel -> value mapping; a value that is not a number (a

@@ -115,6 +115,11 @@ def check_reply(raw: bytes, slave: int, function_code: int, n_registers: int) ->
     return ReplyCheck(False, False, len(raw))
 
 
+# what a noisy, cut or misconfigured RS-485 line shows as: counted from the first poll
+LINE_COUNTERS = ("reads_ok", "crc_errors", "garbage_bytes", "bad_frames", "timeouts", "retries",
+                 "exception_replies", "polls_failed", "line_lost", "reconnects")
+
+
 class ModbusSource(Source):
     """Poll one pump (one slave id) on a serial line."""
 
@@ -157,6 +162,9 @@ class ModbusSource(Source):
         self._ever_open = False
         self._last_pump_ts: float | None = None
         self.last_round_trip: float | None = None
+        # line health, shown from the first status on (a clean line reads 0, not "absent")
+        for name in LINE_COUNTERS:
+            self.counters[name] = 0
 
     # -- line management -------------------------------------------------
     def open(self) -> None:

@@ -245,9 +245,11 @@ def test_modbus_pump_to_broker_telemetry_status_and_trip_event(broker, pty_pair,
     final = statuses[-1]
     assert not final.online and final.counters is not None, "a clean stop says offline, with final counters"
     c = final.counters
-    assert c["agent"]["readings"] >= 8 * 5 and c["agent"]["trips"] >= 1
+    # every reading the telemetry aggregated was counted by the agent (how many polls fit in the
+    # run depends on the machine's load; that they are all accounted for does not)
+    assert c["agent"]["readings"] >= sum(t.n for t in tel) >= len(tel) >= 8 and c["agent"]["trips"] >= 1
     assert c["source"]["reads_ok"] >= c["agent"]["readings"]
-    assert c["source"].get("crc_errors", 0) == 0 and c["source"].get("garbage_bytes", 0) == 0
+    assert c["source"]["crc_errors"] == 0 and c["source"]["garbage_bytes"] == 0
     # polls faster than the pump samples see its clock unchanged: not an error, and not a reading twice
     assert c["source"].get("clock_unchanged", 0) > 0
     assert c["pipeline"] == {"processing_errors": 0}, "no reading refused or failed"
@@ -315,7 +317,7 @@ def test_broker_outage_loses_nothing_and_events_overtake_the_backlog(pty_pair, t
     assert all(order.index(key) < first_backlog for key in events_waiting), "events before the telemetry backlog"
     assert any(e.kind is EventKind.TRIP and e.seq == events_waiting[0][1] for e in gw.parsed("event"))
     c = gw.counters()
-    assert c["publisher"]["connects"] >= 2 and c["source"].get("crc_errors", 0) == 0
+    assert c["publisher"]["connects"] >= 2 and c["source"]["crc_errors"] == 0
 
 
 # ---- 3. kill -9 ---------------------------------------------------------------------------
@@ -399,7 +401,7 @@ def test_line_noise_crc_errors_and_out_of_range_values_are_counted_and_reported(
     try:
         wait_for(lambda: counter(gw, "agent", "readings") >= 20, 30, f"clean readings first:\n{agent.text()[-2000:]}")
         before = gw.counters()
-        assert before["source"].get("crc_errors", 0) == 0
+        assert before["source"]["crc_errors"] == 0
         line.corrupt_next = 5  # five replies with a flipped byte: CRC errors
         wait_for(lambda: line.corrupt_next == 0, 10, "the corrupted replies")
         line.noise_before_next = 5  # five replies with stray bytes in front
@@ -423,7 +425,7 @@ def test_line_noise_crc_errors_and_out_of_range_values_are_counted_and_reported(
     assert src["crc_errors"] >= 5 and src["garbage_bytes"] >= 25 + 192
     assert src["retries"] >= 5  # a corrupted reply is asked for again, not decoded
     assert c["pipeline"]["out_of_range[t_flow]"] >= 5, "the -200 °C of an open-circuit sensor is refused and counted"
-    assert src.get("unexpected_errors", 0) == 0 and c["pipeline"]["processing_errors"] == 0
+    assert src["unexpected_errors"] == 0 and c["pipeline"]["processing_errors"] == 0
     tel: list[Telemetry] = gw.parsed("telemetry")
     assert_contiguous(gw.seqs("telemetry"), "telemetry")
     # no refused value reaches the gateway: t_flow stays within its limits, gaps are just fewer samples
