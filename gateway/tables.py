@@ -13,10 +13,12 @@ from heatwatch.gateway.incidents.models import Incident, IncidentEvent
 from heatwatch.gateway.ingest.models import ProcessedEvent, SequenceGap, StreamPosition
 from heatwatch.gateway.tickets.models import Ticket, TicketChange
 from heatwatch.gateway.users.models import ApiToken, User
+from heatwatch.gateway.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 metadata = Base.metadata
 
 __all__ = [
     "ApiToken", "Customer", "Device", "Incident", "IncidentEvent", "ProcessedEvent", "SequenceGap", "Site",
-    "StreamPosition", "Ticket", "TicketChange", "User", "metadata",
+    "StreamPosition", "Ticket", "TicketChange", "User", "WebhookAttempt", "WebhookDelivery", "WebhookSubscription",
+    "metadata",
 ]
