@@ -201,20 +201,22 @@ class DeliveryWorker:
         values: dict = {"attempts": delivery.attempt, "last_error": answer.error}
         if answer.delivered:
             values |= {"state": DeliveryState.DELIVERED, "delivered_at": now, "last_error": ""}
-            self.counters.add("delivered")
+            outcome = ["delivered"]
         elif delivery.attempt >= self.policy.max_attempts:
             values |= {"state": DeliveryState.FAILED}
-            self.counters.add("attempts_failed")
-            self.counters.add("given_up")
+            outcome = ["attempts_failed", "given_up"]
             log.warning("webhook %s to %s given up after %d attempts: %s", delivery.id, delivery.url,
                         delivery.attempt, answer.error)
         else:
             values |= {"next_attempt_at": now + timedelta(seconds=self.policy.delay_after(delivery.attempt))}
-            self.counters.add("attempts_failed")
+            outcome = ["attempts_failed"]
         try:
             self._write(delivery, answer, values, now)
         except IntegrityError:  # the subscription (and so the delivery) was deleted while it was sent
             log.info("webhook %s: deleted while it was being sent; attempt not recorded", delivery.id)
+            return
+        for key in outcome:  # counted once it is in the database, so metrics never run ahead of it
+            self.counters.add(key)
 
     def _write(self, delivery: Claimed, answer: Answer, values: dict, now: datetime) -> None:
         with self.db.transaction() as session:

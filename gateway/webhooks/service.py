@@ -39,13 +39,13 @@ def wants(patterns: list[str], event: str) -> bool:
 
 
 def enqueue_ticket_change(session: Session, ticket: Ticket, history_entry: TicketChange) -> int:
-    """Queue ``history_entry`` of ``ticket`` for each active subscription that wants its event;
+    """Queue ``history_entry`` of ``ticket`` for each subscription that wants its event;
     returns how many deliveries were new. Does not commit: the caller's transaction does."""
     if ticket.id is None or history_entry.id is None:
         session.flush()
     event = event_name(history_entry)
-    subscriptions = [s for s in session.scalars(select(WebhookSubscription).where(WebhookSubscription.active))
-                     if wants(s.events, event)]
+    # a paused subscription queues too: it gets what it missed when it is resumed
+    subscriptions = [s for s in session.scalars(select(WebhookSubscription)) if wants(s.events, event)]
     if not subscriptions:
         return 0
     ticket_doc = TicketOut.of(ticket).model_dump(mode="json")
