@@ -102,6 +102,7 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
     app = FastAPI(title="heatwatch gateway", version=_version(), description=DESCRIPTION, openapi_tags=TAGS,
                   lifespan=lifespan)
     app.state.settings = settings
+    app.state.db = db  # given: usable before (and without) the lifespan; otherwise opened by it
     app.state.metrics = metrics
     app.state.telemetry = telemetry
     app.state.ingest_counters, app.state.webhook_counters = ingest_counters, webhook_counters

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import HTTPException, status
 from pydantic import BaseModel
+
+from heatwatch.gateway.api.errors import invalid
 
 
 def apply_changes(row: Any, changes: BaseModel, *, pairs: tuple[tuple[str, str], ...] = ()) -> None:
@@ -14,4 +15,4 @@ def apply_changes(row: Any, changes: BaseModel, *, pairs: tuple[tuple[str, str],
         setattr(row, field, value)
     for first, second in pairs:
         if (getattr(row, first) is None) != (getattr(row, second) is None):
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{first} and {second} go together")
+            raise invalid(("body", first), f"{first} and {second} go together (one is set, the other not)")

@@ -8,13 +8,14 @@ from sqlalchemy import select
 
 from heatwatch.gateway.access import customers_visible, find
 from heatwatch.gateway.api.editing import apply_changes
+from heatwatch.gateway.api.errors import AUTH_ERRORS, CONFLICT, NOT_FOUND
 from heatwatch.gateway.api.pagination import Cursor, Limit, Page, SortKey, page
 from heatwatch.gateway.api.types import RowId
 from heatwatch.gateway.customers.models import Customer
 from heatwatch.gateway.customers.schemas import CustomerIn, CustomerOut, CustomerUpdate
 from heatwatch.gateway.deps import CurrentUser, Office, SessionDep
 
-router = APIRouter(prefix="/customers", tags=["customers"])
+router = APIRouter(prefix="/customers", tags=["customers"], responses=AUTH_ERRORS)
 _ORDER = (SortKey(Customer.id, "int"),)
 
 
@@ -33,12 +34,12 @@ def create_customer(body: CustomerIn, session: SessionDep, _user: Office):
     return customer
 
 
-@router.get("/{customer_id}", response_model=CustomerOut)
+@router.get("/{customer_id}", responses=NOT_FOUND, response_model=CustomerOut)
 def get_customer(customer_id: RowId, session: SessionDep, user: CurrentUser):
     return find(session, Customer, customer_id, customers_visible(user), "customer")
 
 
-@router.patch("/{customer_id}", response_model=CustomerOut)
+@router.patch("/{customer_id}", responses=NOT_FOUND, response_model=CustomerOut)
 def update_customer(customer_id: RowId, body: CustomerUpdate, session: SessionDep, user: Office):
     customer = find(session, Customer, customer_id, customers_visible(user), "customer")
     apply_changes(customer, body, pairs=(("quiet_hours_start", "quiet_hours_end"),))
@@ -46,8 +47,7 @@ def update_customer(customer_id: RowId, body: CustomerUpdate, session: SessionDe
     return customer
 
 
-@router.delete("/{customer_id}", status_code=status.HTTP_204_NO_CONTENT,
-               responses={409: {"description": "the customer still has sites or users"}})
+@router.delete("/{customer_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND | CONFLICT)
 def delete_customer(customer_id: RowId, session: SessionDep, user: Office) -> Response:
     session.delete(find(session, Customer, customer_id, customers_visible(user), "customer"))
     session.commit()

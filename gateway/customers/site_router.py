@@ -3,24 +3,25 @@ weather is for). The office keeps them; technicians read them; a customer reads 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Response, status
 from sqlalchemy import select
 
 from heatwatch.gateway.access import find, sites_visible
 from heatwatch.gateway.api.editing import apply_changes
+from heatwatch.gateway.api.errors import AUTH_ERRORS, CONFLICT, NOT_FOUND, invalid
 from heatwatch.gateway.api.pagination import Cursor, Limit, Page, SortKey, page
 from heatwatch.gateway.api.types import RowId, RowIdQuery
 from heatwatch.gateway.customers.models import Customer, Site
 from heatwatch.gateway.customers.schemas import SiteIn, SiteOut, SiteUpdate
 from heatwatch.gateway.deps import CurrentUser, Office, SessionDep
 
-router = APIRouter(prefix="/sites", tags=["sites"])
+router = APIRouter(prefix="/sites", tags=["sites"], responses=AUTH_ERRORS)
 _ORDER = (SortKey(Site.id, "int"),)
 
 
 def _customer_exists(session, customer_id: int) -> None:
     if session.get(Customer, customer_id) is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no customer {customer_id}")
+        raise invalid(("body", "customer_id"), f"no customer {customer_id}", customer_id)
 
 
 @router.get("", response_model=Page[SiteOut])
@@ -42,12 +43,12 @@ def create_site(body: SiteIn, session: SessionDep, _user: Office):
     return site
 
 
-@router.get("/{site_id}", response_model=SiteOut)
+@router.get("/{site_id}", responses=NOT_FOUND, response_model=SiteOut)
 def get_site(site_id: RowId, session: SessionDep, user: CurrentUser):
     return find(session, Site, site_id, sites_visible(user), "site")
 
 
-@router.patch("/{site_id}", response_model=SiteOut)
+@router.patch("/{site_id}", responses=NOT_FOUND, response_model=SiteOut)
 def update_site(site_id: RowId, body: SiteUpdate, session: SessionDep, user: Office):
     site = find(session, Site, site_id, sites_visible(user), "site")
     if body.customer_id is not None:
@@ -57,8 +58,7 @@ def update_site(site_id: RowId, body: SiteUpdate, session: SessionDep, user: Off
     return site
 
 
-@router.delete("/{site_id}", status_code=status.HTTP_204_NO_CONTENT,
-               responses={409: {"description": "devices still stand at the site"}})
+@router.delete("/{site_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND | CONFLICT)
 def delete_site(site_id: RowId, session: SessionDep, user: Office) -> Response:
     session.delete(find(session, Site, site_id, sites_visible(user), "site"))
     session.commit()

@@ -15,6 +15,7 @@ from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.contract import DEVICE_ID_PATTERN
 from heatwatch.gateway.access import devices_visible, find
 from heatwatch.gateway.api.editing import apply_changes
+from heatwatch.gateway.api.errors import AUTH_ERRORS, CONFLICT, NOT_FOUND, Detail, invalid
 from heatwatch.gateway.api.pagination import Cursor, Limit, Page, SortKey, page
 from heatwatch.gateway.api.types import Instant, RowIdQuery
 from heatwatch.gateway.customers.models import Site
@@ -24,7 +25,7 @@ from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.devices.schemas import DeviceIn, DeviceOut, DeviceUpdate
 from heatwatch.gateway.devices.telemetry_query import MAX_POINTS, TelemetryReader, TelemetrySeries
 
-router = APIRouter(prefix="/devices", tags=["devices"])
+router = APIRouter(prefix="/devices", tags=["devices"], responses=AUTH_ERRORS)
 _ORDER = (SortKey(Device.id, "str"),)
 DevicePath = Annotated[str, Path(pattern=DEVICE_ID_PATTERN, description="the device id on the wire")]
 ChannelName = Literal[CHANNEL_NAMES]  # type: ignore[valid-type]
@@ -33,7 +34,7 @@ MAX_RANGE = timedelta(days=400)
 
 def _site_exists(session: Session, site_id: int | None) -> None:
     if site_id is not None and session.get(Site, site_id) is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no site {site_id}")
+        raise invalid(("body", "site_id"), f"no site {site_id}", site_id)
 
 
 @router.get("", response_model=Page[DeviceOut])
@@ -51,8 +52,7 @@ def list_devices(session: SessionDep, user: CurrentUser, site_id: RowIdQuery | N
     return Page(items=[DeviceOut.of(d) for d in rows], next_cursor=next_cursor)
 
 
-@router.post("", response_model=DeviceOut, status_code=status.HTTP_201_CREATED,
-             responses={409: {"description": "a device with this id exists"}})
+@router.post("", response_model=DeviceOut, status_code=status.HTTP_201_CREATED, responses=CONFLICT)
 def create_device(body: DeviceIn, session: SessionDep, _user: Admin):
     _site_exists(session, body.site_id)
     if session.get(Device, body.id) is not None:
@@ -63,12 +63,12 @@ def create_device(body: DeviceIn, session: SessionDep, _user: Admin):
     return DeviceOut.of(device)
 
 
-@router.get("/{device_id}", response_model=DeviceOut)
+@router.get("/{device_id}", responses=NOT_FOUND, response_model=DeviceOut)
 def get_device(device_id: DevicePath, session: SessionDep, user: CurrentUser):
     return DeviceOut.of(find(session, Device, device_id, devices_visible(user), "device"))
 
 
-@router.patch("/{device_id}", response_model=DeviceOut)
+@router.patch("/{device_id}", responses=NOT_FOUND, response_model=DeviceOut)
 def update_device(device_id: DevicePath, body: DeviceUpdate, session: SessionDep, user: Office):
     device = find(session, Device, device_id, devices_visible(user), "device")
     if "site_id" in body.model_fields_set:
@@ -80,7 +80,7 @@ def update_device(device_id: DevicePath, body: DeviceUpdate, session: SessionDep
 
 
 @router.get("/{device_id}/telemetry", response_model=TelemetrySeries,
-            responses={501: {"description": "no telemetry store is configured in this gateway"}})
+            responses=NOT_FOUND | {501: {"model": Detail, "description": "no telemetry store in this gateway"}})
 def device_telemetry(request: Request, device_id: DevicePath, session: SessionDep, user: CurrentUser,
                      start: Instant | None = Query(None, description="default: a day before end"),
                      end: Instant | None = Query(None, description="default: now"),
@@ -91,8 +91,7 @@ def device_telemetry(request: Request, device_id: DevicePath, session: SessionDe
     end = end or utcnow()
     start = start or end - timedelta(days=1)
     if not start < end or end - start > MAX_RANGE:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"start must be before end, at most {MAX_RANGE.days} days apart")
+        raise invalid(("query", "start"), f"start must be before end, at most {MAX_RANGE.days} days apart")
     reader: TelemetryReader | None = request.app.state.telemetry
     if reader is None:
         raise HTTPException(status.HTTP_501_NOT_IMPLEMENTED, "no telemetry store in this gateway yet")

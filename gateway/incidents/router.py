@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from heatwatch.gateway.access import find, incidents_visible
+from heatwatch.gateway.api.errors import AUTH_ERRORS, NOT_FOUND
 from heatwatch.gateway.api.pagination import Cursor, Limit, Page, SortKey, page
 from heatwatch.gateway.api.types import RowId
 from heatwatch.gateway.deps import CurrentUser, SessionDep
@@ -16,7 +17,7 @@ from heatwatch.gateway.incidents.schemas import IncidentDetail, IncidentEventOut
 from heatwatch.gateway.ingest.models import ProcessedEvent
 from heatwatch.gateway.tickets.models import Ticket
 
-router = APIRouter(prefix="/incidents", tags=["incidents"])
+router = APIRouter(prefix="/incidents", tags=["incidents"], responses=AUTH_ERRORS)
 # newest first: the incident a dispatcher looks for is usually the latest
 _ORDER = (SortKey(Incident.opened_at, "time", descending=True), SortKey(Incident.id, "int", descending=True))
 MAX_EVENTS = 500  # the newest events of an incident shown with it
@@ -40,7 +41,7 @@ def list_incidents(session: SessionDep, user: CurrentUser, device_id: DevicePath
     return Page(items=[IncidentOut.model_validate(i) for i in rows], next_cursor=next_cursor)
 
 
-@router.get("/{incident_id}", response_model=IncidentDetail)
+@router.get("/{incident_id}", responses=NOT_FOUND, response_model=IncidentDetail)
 def get_incident(incident_id: RowId, session: SessionDep, user: CurrentUser):
     incident = find(session, Incident, incident_id, incidents_visible(user), "incident")
     events = session.scalars(

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from heatwatch.gateway.access import find, tickets_visible
+from heatwatch.gateway.api.errors import AUTH_ERRORS, NOT_FOUND
 from heatwatch.gateway.api.pagination import Cursor, Limit, Page, SortKey, page
 from heatwatch.gateway.api.types import RowId, RowIdQuery
 from heatwatch.gateway.customers.models import Site
@@ -26,7 +27,7 @@ from heatwatch.gateway.settings import PRIORITIES
 from heatwatch.gateway.tickets.models import Ticket, TicketStatus
 from heatwatch.gateway.tickets.schemas import ACTIVE_STATUSES, TicketDetail, TicketOut, sla_deadline
 
-router = APIRouter(prefix="/tickets", tags=["tickets"])
+router = APIRouter(prefix="/tickets", tags=["tickets"], responses=AUTH_ERRORS)
 Priority = Annotated[int, Field(ge=min(PRIORITIES), le=max(PRIORITIES))]
 _ORDER = (SortKey(Ticket.priority, "int"), SortKey(sla_deadline(), "time"), SortKey(Ticket.id, "int"))
 
@@ -56,7 +57,7 @@ def list_tickets(session: SessionDep, user: CurrentUser,
     return Page(items=[TicketOut.of(t) for t in rows], next_cursor=next_cursor)
 
 
-@router.get("/{ticket_id}", response_model=TicketDetail)
+@router.get("/{ticket_id}", responses=NOT_FOUND, response_model=TicketDetail)
 def get_ticket(ticket_id: RowId, session: SessionDep, user: CurrentUser):
     ticket = find(session, Ticket, ticket_id, tickets_visible(user), "ticket")
     session.refresh(ticket, ["history"])

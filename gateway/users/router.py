@@ -6,10 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from heatwatch.gateway.api.errors import AUTH_ERRORS
 from heatwatch.gateway.deps import CurrentUser
 from heatwatch.gateway.users.models import Role
 
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], responses=AUTH_ERRORS)
 
 
 class Me(BaseModel):

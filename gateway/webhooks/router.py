@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from heatwatch.gateway.access import find
 from heatwatch.gateway.api.editing import apply_changes
+from heatwatch.gateway.api.errors import AUTH_ERRORS, CONFLICT, NOT_FOUND
 from heatwatch.gateway.api.pagination import Cursor, Limit, Page, SortKey, page
 from heatwatch.gateway.api.types import RowId
 from heatwatch.gateway.db import utcnow
@@ -26,7 +27,7 @@ from heatwatch.gateway.webhooks.schemas import (
 )
 from heatwatch.gateway.webhooks.signing import new_secret
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=AUTH_ERRORS)
 DeliveryId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="the X-Heatwatch-Delivery id")]
 _SUBSCRIPTIONS = (SortKey(WebhookSubscription.id, "int"),)
 # newest first: what an admin checks is what just went wrong
@@ -61,12 +62,12 @@ def create_subscription(body: SubscriptionIn, session: SessionDep, _admin: Admin
     return SubscriptionCreated(**SubscriptionOut.model_validate(sub).model_dump(), secret=sub.secret)
 
 
-@router.get("/{subscription_id}", response_model=SubscriptionOut)
+@router.get("/{subscription_id}", responses=NOT_FOUND, response_model=SubscriptionOut)
 def get_subscription(subscription_id: RowId, session: SessionDep, _admin: Admin):
     return _subscription(session, subscription_id)
 
 
-@router.patch("/{subscription_id}", response_model=SubscriptionOut)
+@router.patch("/{subscription_id}", responses=NOT_FOUND, response_model=SubscriptionOut)
 def update_subscription(subscription_id: RowId, body: SubscriptionUpdate, session: SessionDep, _admin: Admin):
     sub = _subscription(session, subscription_id)
     apply_changes(sub, body)
@@ -74,7 +75,7 @@ def update_subscription(subscription_id: RowId, body: SubscriptionUpdate, sessio
     return sub
 
 
-@router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{subscription_id}", responses=NOT_FOUND, status_code=status.HTTP_204_NO_CONTENT)
 def delete_subscription(subscription_id: RowId, session: SessionDep, _admin: Admin) -> Response:
     """Deletes the subscription with its queue and log (pause it with ``active: false`` to keep them)."""
     session.delete(_subscription(session, subscription_id))
@@ -82,7 +83,7 @@ def delete_subscription(subscription_id: RowId, session: SessionDep, _admin: Adm
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{subscription_id}/deliveries", response_model=Page[DeliveryOut])
+@router.get("/{subscription_id}/deliveries", responses=NOT_FOUND, response_model=Page[DeliveryOut])
 def list_deliveries(subscription_id: RowId, session: SessionDep, _admin: Admin, state: DeliveryState | None = None,
                     limit: int = Limit, cursor: str | None = Cursor):
     _subscription(session, subscription_id)
@@ -93,13 +94,13 @@ def list_deliveries(subscription_id: RowId, session: SessionDep, _admin: Admin, 
     return Page(items=[DeliveryOut.model_validate(d) for d in rows], next_cursor=next_cursor)
 
 
-@router.get("/{subscription_id}/deliveries/{delivery_id}", response_model=DeliveryDetail)
+@router.get("/{subscription_id}/deliveries/{delivery_id}", responses=NOT_FOUND, response_model=DeliveryDetail)
 def get_delivery(subscription_id: RowId, delivery_id: DeliveryId, session: SessionDep, _admin: Admin):
     return _delivery(session, subscription_id, delivery_id)
 
 
 @router.post("/{subscription_id}/deliveries/{delivery_id}/retry", response_model=DeliveryOut,
-             responses={409: {"description": "already delivered"}})
+             responses=NOT_FOUND | CONFLICT)
 def retry_delivery(subscription_id: RowId, delivery_id: DeliveryId, session: SessionDep, _admin: Admin):
     """Send a delivery again now; a failed one gets one more attempt (its attempts go on counting)."""
     delivery = _delivery(session, subscription_id, delivery_id)
