@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.error
 import urllib.request
 
@@ -20,6 +21,8 @@ from heatwatch.demo.services import free_port, terminate
 from heatwatch.gateway.cli import app as gateway_cli
 from heatwatch.gateway.db import Database
 from heatwatch.gateway.migrations import upgrade
+from heatwatch.gateway.settings import SettingsError, parse_settings
+from heatwatch.gateway.webhooks.delivery import RetryPolicy
 
 CLI = [sys.executable, "-m", "heatwatch.cli", "gateway"]
 
@@ -128,3 +131,24 @@ def test_run_refuses_bad_settings_and_a_taken_port(tmp_path, broker):
         config = _config(tmp_path, f"sqlite:///{tmp_path / 'gw.db'}", broker.url, port)
         failed = _cli("run", "--config", config, "--no-ingest")
         assert failed.returncode == 1, failed.stderr
+
+
+@pytest.mark.parametrize("body, message", [
+    ("[api]\nhost = ''\n", "[api] host must not be empty"),
+    ("[api]\nport = 0\n", "[api] port must be 1-65535"),
+    ("[api]\nport = '8000'\n", "[api] port = '8000': expected int"),
+    ("[webhooks]\nmax_attempts = 0\n", "[webhooks] max_attempts must be >= 1"),
+    ("[webhooks]\nfirst_retry_seconds = 7200\n", "first_retry_seconds must be > 0 and <= max_retry_seconds"),
+    ("[webhooks]\ntimeout_seconds = 0\n", "[webhooks] timeout_seconds must be > 0"),
+    ("[webhooks]\nretries = 3\n", "[webhooks] unknown key(s): retries"),
+])
+def test_api_and_webhook_settings_are_checked(body, message):
+    with pytest.raises(SettingsError) as err:
+        parse_settings(tomllib.loads(body))
+    assert message in str(err.value)
+
+
+def test_api_and_webhook_defaults():
+    s = parse_settings({})
+    assert (s.api.host, s.api.port) == ("127.0.0.1", 8000)
+    assert RetryPolicy.from_settings(s.webhooks) == RetryPolicy()  # one set of defaults, not two
