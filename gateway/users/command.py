@@ -8,10 +8,21 @@ migrated: ``heatwatch gateway migrate``).
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import typer
 
 from heatwatch.gateway.settings import SettingsError, load_settings
-from heatwatch.gateway.users.models import Role
+
+
+# users.models.Role's values, named here so that mounting the command imports no SQLAlchemy
+# (every `heatwatch` command would pay for it); a test keeps the two the same
+class RoleName(StrEnum):
+    ADMIN = "admin"
+    DISPATCHER = "dispatcher"
+    TECHNICIAN = "technician"
+    CUSTOMER = "customer"
+
 
 app = typer.Typer(no_args_is_help=True, help="API users and their tokens.")
 
@@ -19,7 +30,7 @@ app = typer.Typer(no_args_is_help=True, help="API users and their tokens.")
 @app.command("add")
 def add(
     name: str = typer.Argument(..., help="the person's (or system's) name"),
-    role: Role = typer.Option(..., "--role", "-r", help="admin, dispatcher, technician or customer"),
+    role: RoleName = typer.Option(..., "--role", "-r", help="admin, dispatcher, technician or customer"),
     customer: int | None = typer.Option(None, "--customer", help="the customer a customer user belongs to"),
     email: str | None = typer.Option(None, "--email"),
     label: str = typer.Option("", "--label", help="what the token is for (shown in token lists)"),
@@ -33,12 +44,14 @@ def add(
     from sqlalchemy.exc import SQLAlchemyError
 
     from heatwatch.gateway.db import Database
+    from heatwatch.gateway.users.models import Role
     from heatwatch.gateway.users.service import UserError, add_user
 
     db = Database.from_settings(settings.database)
     try:
         with db.transaction() as session:
-            user, issued = add_user(session, name, role, customer_id=customer, email=email, token_label=label)
+            user, issued = add_user(session, name, Role(role.value), customer_id=customer, email=email,
+                                    token_label=label)
             user_id = user.id
     except UserError as exc:
         typer.echo(f"error: {exc}", err=True)

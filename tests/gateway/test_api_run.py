@@ -22,6 +22,8 @@ from heatwatch.gateway.cli import app as gateway_cli
 from heatwatch.gateway.db import Database
 from heatwatch.gateway.migrations import upgrade
 from heatwatch.gateway.settings import SettingsError, parse_settings
+from heatwatch.gateway.users.command import RoleName
+from heatwatch.gateway.users.models import Role
 from heatwatch.gateway.webhooks.delivery import RetryPolicy
 
 CLI = [sys.executable, "-m", "heatwatch.cli", "gateway"]
@@ -146,6 +148,14 @@ def test_api_and_webhook_settings_are_checked(body, message):
     with pytest.raises(SettingsError) as err:
         parse_settings(tomllib.loads(body))
     assert message in str(err.value)
+
+
+def test_the_cli_knows_every_role_without_importing_the_models():
+    assert [r.value for r in RoleName] == [r.value for r in Role]
+    probe = subprocess.run([sys.executable, "-c", "import sys, heatwatch.gateway.cli; "
+                            "print('sqlalchemy' in sys.modules, 'fastapi' in sys.modules)"],
+                           capture_output=True, text=True, timeout=60, check=True)
+    assert probe.stdout.split() == ["False", "False"]  # mounting the gateway's commands stays cheap
 
 
 def test_api_and_webhook_defaults():
