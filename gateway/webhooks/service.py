@@ -41,8 +41,8 @@ def wants(patterns: list[str], event: str) -> bool:
 def enqueue_ticket_change(session: Session, ticket: Ticket, history_entry: TicketChange) -> int:
     """Queue ``history_entry`` of ``ticket`` for each subscription that wants its event;
     returns how many deliveries were new. Does not commit: the caller's transaction does."""
-    if ticket.id is None or history_entry.id is None:
-        session.flush()
+    session.add(history_entry)  # no-op when the caller added it; SQLAlchemy 2 no longer cascades it from the ticket
+    session.flush()  # ids, defaults, updated_at and the version as the change leaves them: what is sent
     event = event_name(history_entry)
     # a paused subscription queues too: it gets what it missed when it is resumed
     subscriptions = [s for s in session.scalars(select(WebhookSubscription)) if wants(s.events, event)]

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from heatwatch.gateway.db import Database, utcnow
-from heatwatch.gateway.tickets.models import Ticket, TicketChange
+from heatwatch.gateway.tickets.models import Ticket, TicketChange, TicketStatus
 from heatwatch.gateway.webhooks.delivery import DeliveryWorker, RetryPolicy
 from heatwatch.gateway.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from heatwatch.gateway.webhooks.service import enqueue_ticket_change, wants
@@ -149,6 +149,20 @@ def test_a_change_is_queued_once_per_subscriber_that_wants_it(db, world: World, 
     assert body["delivery_id"] == queued[0].id and body["event"] == "ticket.status"
     assert body["ticket"]["id"] == ticket and body["ticket"]["customer_id"] == world.customers["a"]
     assert body["change"]["to_value"] == "acknowledged" and body["change"]["id"] == entry
+
+
+def test_the_body_shows_the_ticket_as_the_change_leaves_it(db, world: World, receiver):
+    _subscribe(db, receiver.url)
+    with db.transaction() as s:  # the ticket service changes the ticket and queues before any flush
+        ticket = s.get(Ticket, world.tickets["a2 urgent"])
+        before = ticket.version
+        ticket.status, ticket.responded_at = TicketStatus.ACKNOWLEDGED, utcnow()
+        entry = TicketChange(ticket=ticket, actor="dispatcher", action="status", from_value="open",
+                             to_value="acknowledged")
+        assert enqueue_ticket_change(s, ticket, entry) == 1
+    sent = json.loads(_deliveries(db)[0].body)["ticket"]
+    assert sent["status"] == "acknowledged" and sent["version"] == before + 1
+    assert sent["sla_deadline"] == sent["resolution_by"]  # answered: now it races the resolution
 
 
 def test_a_change_that_rolls_back_queues_nothing(db, world: World, receiver):
