@@ -11,7 +11,6 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.contract import DEVICE_ID_PATTERN
 from heatwatch.gateway.access import devices_visible, find
 from heatwatch.gateway.api.editing import apply_changes
@@ -23,12 +22,18 @@ from heatwatch.gateway.db import utcnow
 from heatwatch.gateway.deps import Admin, CurrentUser, Office, SessionDep
 from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.devices.schemas import DeviceIn, DeviceOut, DeviceUpdate
-from heatwatch.gateway.devices.telemetry_query import MAX_POINTS, TelemetryReader, TelemetrySeries
+from heatwatch.gateway.devices.telemetry_query import (
+    CHANNELS,
+    MAX_POINTS,
+    TelemetryPoint,
+    TelemetryReader,
+    TelemetrySeries,
+)
 
 router = APIRouter(prefix="/devices", tags=["devices"], responses=AUTH_ERRORS)
 _ORDER = (SortKey(Device.id, "str"),)
 DevicePath = Annotated[str, Path(pattern=DEVICE_ID_PATTERN, description="the device id on the wire")]
-ChannelName = Literal[CHANNEL_NAMES]  # type: ignore[valid-type]
+ChannelName = Literal[CHANNELS]  # type: ignore[valid-type]
 MAX_RANGE = timedelta(days=400)
 
 
@@ -84,9 +89,8 @@ def update_device(device_id: DevicePath, body: DeviceUpdate, session: SessionDep
 def device_telemetry(request: Request, device_id: DevicePath, session: SessionDep, user: CurrentUser,
                      start: Instant | None = Query(None, description="default: a day before end"),
                      end: Instant | None = Query(None, description="default: now"),
-                     channel: list[ChannelName] = Query([], description="repeat for several; none: all"),
-                     step_seconds: int | None = Query(None, ge=60, le=7 * 86400,
-                                                      description="merge into intervals of this length")):
+                     channel: list[ChannelName] = Query([], description="repeat for several; none: every one"),
+                     max_points: int = Query(500, ge=1, le=MAX_POINTS, description="points at most")):
     find(session, Device, device_id, devices_visible(user), "device")
     end = end or utcnow()
     start = start or end - timedelta(days=1)
@@ -95,5 +99,10 @@ def device_telemetry(request: Request, device_id: DevicePath, session: SessionDe
     reader: TelemetryReader | None = request.app.state.telemetry
     if reader is None:
         raise HTTPException(status.HTTP_501_NOT_IMPLEMENTED, "no telemetry store in this gateway yet")
-    points = reader.read(device_id, start, end, list(dict.fromkeys(channel)), step_seconds, MAX_POINTS)
-    return TelemetrySeries(device_id=device_id, start=start, end=end, step_seconds=step_seconds, points=points)
+    try:
+        found = reader.series(session, device_id, list(dict.fromkeys(channel)) or None, start, end, max_points)
+    except ValueError as exc:
+        raise invalid(("query",), str(exc)) from None
+    return TelemetrySeries(device_id=device_id, start=start, end=end, bucket_seconds=found.bucket_s,
+                           channels=list(found.channels),
+                           points=[TelemetryPoint.model_validate(p) for p in found.points])

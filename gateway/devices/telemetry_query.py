@@ -1,45 +1,84 @@
-"""What the API asks of the telemetry store: one device's readings over a time range.
+"""What the API asks of the telemetry store: one device's readings over a time range, as a series
+of at most ``max_points`` points for a chart or a ticket's evidence.
 
-The store (the embedded one in the gateway's database, or InfluxDB) keeps
-the agents' telemetry intervals; the API only reads them through this
-interface, so it does not care which store is configured. The app gets a
-reader at start (``create_app(..., telemetry=...)``); without one the route
+The API reads the store only through ``TelemetryReader``, so it does not care
+how the store keeps the readings. The embedded store's read module
+(``heatwatch.gateway.telemetry.series``, whose ``series(session, device,
+channels, start, end, max_points)`` picks a round bucket width and merges
+every resolution it holds into it) fits the protocol as it is: the app gets
+it at start (``create_app(..., telemetry=...)``); without one the route
 answers 501.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
-from heatwatch.contract import ChannelStats
+from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES
 
-MAX_POINTS = 10_000  # per answer: a chart needs far fewer; ask for a coarser step
+CHANNELS = CHANNEL_NAMES + DERIVED_NAMES  # what a series may be asked for: measured and derived
+MAX_POINTS = 10_000  # a chart needs a few hundred; more is a mistake or an attempt to read the table out
+
+
+class ChannelSummaryLike(Protocol):
+    mean: float
+    min: float
+    max: float
+    n: int
+
+
+class SeriesPointLike(Protocol):
+    start: datetime
+    end: datetime
+    intervals: int
+    readings: int
+    health: float | None
+    channels: Mapping[str, ChannelSummaryLike]
+
+
+class SeriesLike(Protocol):
+    bucket_s: int
+    channels: Sequence[str]
+    points: Sequence[SeriesPointLike]
+
+
+class TelemetryReader(Protocol):
+    def series(self, session: Session, device: str, channels: Sequence[str] | None, start: datetime,
+               end: datetime, max_points: int) -> SeriesLike:
+        """``device``'s readings from ``start`` to ``end``, at most ``max_points`` points, oldest first;
+        ``channels`` None: every one stored. Raises ValueError for what it cannot answer."""
+        ...
+
+
+class ChannelSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    mean: float
+    min: float
+    max: float
+    n: int = Field(description="readings behind the numbers")
 
 
 class TelemetryPoint(BaseModel):
-    """One interval of readings: each channel's mean, min, max and valid samples."""
+    model_config = ConfigDict(from_attributes=True)
 
-    ts_start: datetime
-    ts_end: datetime
-    channels: dict[str, ChannelStats]
-    downsampled: bool = Field(False, description="merged from finer intervals (by the agent or the store)")
+    start: datetime = Field(description="the first reading merged into the point (the data's own span)")
+    end: datetime = Field(description="the end of the last one")
+    intervals: int = Field(description="the agent's intervals merged into this point")
+    readings: int
+    health: float | None = Field(description="the detector's worst anomaly score in the span")
+    channels: dict[str, ChannelSummary]
 
 
 class TelemetrySeries(BaseModel):
     device_id: str
     start: datetime
     end: datetime
-    step_seconds: int | None = Field(description="the interval asked for; null: as stored")
+    bucket_seconds: int = Field(description="the width of one point's bucket (UTC-aligned)")
+    channels: list[str]
     points: list[TelemetryPoint]
-
-
-class TelemetryReader(Protocol):
-    def read(self, device_id: str, start: datetime, end: datetime, channels: Sequence[str],
-             step_seconds: int | None, limit: int) -> list[TelemetryPoint]:
-        """Intervals of ``device_id`` overlapping [start, end), oldest first, at most ``limit``;
-        only ``channels`` (all when empty); merged to ``step_seconds`` when given."""
-        ...

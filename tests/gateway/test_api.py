@@ -4,6 +4,7 @@ tickets sorted by urgency and paged by cursor, health and metrics."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,6 @@ import pytest
 from sqlalchemy import update
 
 from heatwatch.gateway.db import utcnow
-from heatwatch.gateway.devices.telemetry_query import TelemetryPoint
 from heatwatch.gateway.settings import BrokerSettings, DatabaseSettings, GatewaySettings
 from heatwatch.gateway.users.models import ApiToken, User
 from tests.support.mqtt import wait_for
@@ -274,14 +274,46 @@ def test_device_registration_and_placement(api, world: World):
 # ---- telemetry ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Summary:
+    mean: float
+    min: float
+    max: float
+    n: int
+
+
+@dataclass(frozen=True)
+class Point:
+    start: datetime
+    end: datetime
+    intervals: int
+    readings: int
+    health: float | None
+    channels: dict[str, Summary]
+
+
+@dataclass(frozen=True)
+class Series:
+    device: str
+    start: datetime
+    end: datetime
+    bucket_s: int
+    channels: tuple[str, ...]
+    points: list[Point]
+
+
 class FakeStore:
+    """Answers as the embedded store's series() does (its shapes, a fixed point)."""
+
     def __init__(self) -> None:
         self.asked: list[tuple] = []
 
-    def read(self, device_id, start, end, channels, step_seconds, limit):
-        self.asked.append((device_id, start, end, tuple(channels), step_seconds, limit))
-        return [TelemetryPoint(ts_start=start, ts_end=start + timedelta(minutes=1),
-                               channels={"t_flow": {"mean": 35.0, "min": 34.5, "max": 35.5, "n": 6}})]
+    def series(self, session, device, channels, start, end, max_points):
+        self.asked.append((device, tuple(channels) if channels else None, start, end, max_points))
+        if channels and "superheat" in channels and max_points == 7:
+            raise ValueError("the store cannot answer that")
+        point = Point(start, start + timedelta(minutes=5), 5, 30, 0.1, {"t_flow": Summary(35.0, 34.5, 35.5, 30)})
+        return Series(device, start, end, 300, tuple(channels or ("t_flow",)), [point])
 
 
 def test_telemetry_without_a_store_says_so(api, world: World):
@@ -295,17 +327,27 @@ def test_telemetry_is_read_from_the_store(make_api, world: World):
     a = world.auth("customer_a")
     r = api.get("/devices/hp-a1/telemetry", headers=a,
                 params={"start": "2025-01-10T06:00:00+01:00", "end": "2025-01-10T12:00:00Z",
-                        "channel": ["t_flow", "p_high", "t_flow"], "step_seconds": 300})
+                        "channel": ["t_flow", "superheat", "t_flow"], "max_points": 100})
     assert r.status_code == 200, r.text
-    assert r.json()["points"][0]["channels"]["t_flow"]["mean"] == 35.0
-    device, start, end, channels, step, _limit = store.asked[-1]
-    assert (device, channels, step) == ("hp-a1", ("t_flow", "p_high"), 300)
+    series = r.json()
+    assert series["bucket_seconds"] == 300 and series["channels"] == ["t_flow", "superheat"]
+    assert series["points"][0]["channels"]["t_flow"] == {"mean": 35.0, "min": 34.5, "max": 35.5, "n": 30}
+    assert series["points"][0]["intervals"] == 5 and series["points"][0]["health"] == 0.1
+    device, channels, start, end, max_points = store.asked[-1]
+    assert (device, channels, max_points) == ("hp-a1", ("t_flow", "superheat"), 100)  # derived channels too
     assert start == world.T0 - timedelta(hours=1) and end == world.T0 + timedelta(hours=6)
+    assert api.get("/devices/hp-a1/telemetry", headers=a).status_code == 200
+    assert store.asked[-1][1] is None and store.asked[-1][4] == 500  # every channel, 500 points
+    assert store.asked[-1][3] - store.asked[-1][2] == timedelta(days=1)
+    asked = len(store.asked)
     for params in ({"channel": "t_nowhere"}, {"start": "2025-01-10T06:00:00"},  # naive: which clock?
-                   {"start": "2025-01-11T00:00:00Z", "end": "2025-01-10T00:00:00Z"}, {"step_seconds": 1}):
+                   {"start": "2025-01-11T00:00:00Z", "end": "2025-01-10T00:00:00Z"}, {"max_points": 0},
+                   {"max_points": 10_001}, {"start": "2020-01-01T00:00:00Z", "end": "2025-01-01T00:00:00Z"}):
         assert api.get("/devices/hp-a1/telemetry", headers=a, params=params).status_code == 422, params
     assert api.get("/devices/hp-b1/telemetry", headers=a).status_code == 404
-    assert len(store.asked) == 1
+    assert len(store.asked) == asked  # none of those reached the store
+    refused = api.get("/devices/hp-a1/telemetry", headers=a, params={"channel": "superheat", "max_points": 7})
+    assert refused.status_code == 422 and "cannot answer" in refused.json()["detail"][0]["msg"]
 
 
 # ---- health and metrics ----------------------------------------------------------------------------------
