@@ -68,6 +68,22 @@ class TelemetrySettings:
     influx_timeout_s: float = 10.0  # one write's HTTP timeout
 
 
+@dataclass
+class ApiSettings:
+    host: str = "127.0.0.1"  # where `heatwatch gateway run` listens; 0.0.0.0 behind a reverse proxy only
+    port: int = 8000
+
+
+@dataclass
+class WebhookSettings:
+    """Outgoing webhooks: how hard a delivery is tried before it is given up (marked failed)."""
+
+    max_attempts: int = 12
+    first_retry_seconds: float = 10.0  # then doubling: 10 s, 20 s, 40 s ... up to max_retry_seconds
+    max_retry_seconds: float = 3600.0
+    timeout_seconds: float = 10.0  # one attempt: connect and answer
+
+
 @dataclass(frozen=True)
 class SlaTarget:
     """How soon a ticket of one priority must be answered and resolved."""
@@ -92,10 +108,13 @@ class GatewaySettings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     broker: BrokerSettings = field(default_factory=BrokerSettings)
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     sla: dict[int, SlaTarget] = field(default_factory=lambda: dict(DEFAULT_SLA))
 
 
-_SECTIONS: dict[str, type] = {"database": DatabaseSettings, "broker": BrokerSettings, "telemetry": TelemetrySettings}
+_SECTIONS: dict[str, type] = {"database": DatabaseSettings, "broker": BrokerSettings, "telemetry": TelemetrySettings,
+                              "api": ApiSettings, "webhooks": WebhookSettings}
 
 
 def load_settings(path: str | Path | None) -> GatewaySettings:
@@ -217,3 +236,14 @@ def _check(s: GatewaySettings, name: str) -> None:
                                 "http://host:port or https://")
         if not t.influx_bucket:
             raise SettingsError(f"{name}: [telemetry] influx_bucket must not be empty")
+    if not s.api.host:
+        raise SettingsError(f"{name}: [api] host must not be empty")
+    if not 1 <= s.api.port <= 65535:
+        raise SettingsError(f"{name}: [api] port must be 1-65535")
+    w = s.webhooks
+    if w.max_attempts < 1:
+        raise SettingsError(f"{name}: [webhooks] max_attempts must be >= 1")
+    if not 0 < w.first_retry_seconds <= w.max_retry_seconds:
+        raise SettingsError(f"{name}: [webhooks] first_retry_seconds must be > 0 and <= max_retry_seconds")
+    if w.timeout_seconds <= 0:
+        raise SettingsError(f"{name}: [webhooks] timeout_seconds must be > 0")

@@ -15,11 +15,13 @@ from heatwatch.gateway.telemetry.models import TelemetryInterval
 from heatwatch.gateway.tickets.models import DeviceCommand, Ticket, TicketChange, TicketReminder
 from heatwatch.gateway.users.models import ApiToken, User
 from heatwatch.gateway.weather.models import SiteForecast
+from heatwatch.gateway.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 metadata = Base.metadata
 
 __all__ = [
     "ApiToken", "Customer", "Device", "DeviceCommand", "Incident", "IncidentEvent", "ProcessedEvent", "SequenceGap",
     "Site", "SiteForecast", "StreamPosition", "TelemetryInterval", "Ticket", "TicketChange", "TicketReminder", "User",
+    "WebhookAttempt", "WebhookDelivery", "WebhookSubscription",
     "metadata",
 ]

@@ -1,0 +1,120 @@
+"""The gateway's HTTP side: ``create_app(settings)`` puts the API together.
+
+The lifespan opens the database and starts what runs beside the API in the
+same process: the MQTT ingest subscriber (gateway/ingest/subscriber.py) and
+the webhook delivery worker (gateway/webhooks/delivery.py); it stops them in
+the reverse order. ``heatwatch gateway run`` serves the app with uvicorn.
+
+OpenAPI: /docs (Swagger UI), /redoc, /openapi.json.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from heatwatch.gateway.api import errors, health
+from heatwatch.gateway.customers import router as customers
+from heatwatch.gateway.customers import site_router as sites
+from heatwatch.gateway.db import Database
+from heatwatch.gateway.devices import router as devices
+from heatwatch.gateway.devices.telemetry_query import TelemetryReader
+from heatwatch.gateway.incidents import router as incidents
+from heatwatch.gateway.ingest.counters import IngestCounters
+from heatwatch.gateway.metrics import INGEST_TOTALS, CountersCollector, GatewayMetrics, GaugeCollector, RequestMetrics
+from heatwatch.gateway.settings import GatewaySettings
+from heatwatch.gateway.tickets import router as tickets
+from heatwatch.gateway.users import router as users
+from heatwatch.gateway.webhooks import router as webhooks
+from heatwatch.gateway.webhooks.delivery import DeliveryWorker, RetryPolicy, queue_by_state
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+The heatwatch gateway: the devices and customers it watches, the incidents the agents' events
+open, the tickets a dispatcher works from, and webhooks for field-service systems.
+
+Every call but /healthz and /metrics needs a bearer token (`heatwatch gateway user add NAME
+--role ROLE` makes one). Roles: **admin** (everything), **dispatcher** (customers, sites,
+devices, tickets), **technician** (reads everything), **customer** (reads their own sites,
+devices, incidents and tickets; another customer's rows answer 404, as rows that do not exist).
+Lists are paged with `limit` and the `next_cursor` of the previous page.
+"""
+
+TAGS = [
+    {"name": "tickets", "description": "The work: most urgent first (priority, then the SLA deadline)."},
+    {"name": "incidents", "description": "One problem of one device, kept from the agents' events."},
+    {"name": "devices", "description": "Edge agents and their pumps; their telemetry."},
+    {"name": "customers", "description": "Who is told, in which language, on which channel."},
+    {"name": "sites", "description": "Where the pumps stand."},
+    {"name": "webhooks", "description": "Ticket changes POSTed to external systems, signed (admin only)."},
+    {"name": "users", "description": "Who the token belongs to."},
+    {"name": "operations", "description": "Health and Prometheus metrics (no token)."},
+]
+
+
+def _version() -> str:
+    try:
+        return version("heatwatch")
+    except PackageNotFoundError:
+        return "0"
+
+
+def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest: bool = True,
+               webhooks_worker: bool = True, worker: str = "1", telemetry: TelemetryReader | None = None,
+               retry_policy: RetryPolicy | None = None, webhook_poll_seconds: float = 1.0) -> FastAPI:
+    """The gateway's API. ``db``: use this database (the caller closes it) instead of opening one
+    from ``settings``; ``ingest``/``webhooks_worker``: run the MQTT subscriber and the delivery
+    worker in this process; ``worker``: this process's name among the gateway's workers (its MQTT
+    client id suffix); ``telemetry``: the store the telemetry route reads (None: that route is 501)."""
+    metrics = GatewayMetrics()
+    ingest_counters = IngestCounters()
+    webhook_counters = IngestCounters()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = db or Database.from_settings(settings.database)
+        app.state.db = database
+        subscriber = delivery = None
+        try:
+            if webhooks_worker:
+                delivery = DeliveryWorker(database, retry_policy or RetryPolicy.from_settings(settings.webhooks),
+                                          poll_seconds=webhook_poll_seconds, counters=webhook_counters).start()
+            if ingest:
+                from heatwatch.gateway.ingest.service import Ingest  # paho and the subscriber: only when ingesting
+                from heatwatch.gateway.ingest.subscriber import Subscriber
+
+                subscriber = Subscriber(settings.broker, Ingest(database, ingest_counters), worker=worker).start()
+            app.state.subscriber, app.state.webhook_worker = subscriber, delivery
+            yield
+        finally:
+            if subscriber is not None:
+                subscriber.stop()
+            if delivery is not None:
+                delivery.stop()
+            if db is None:
+                database.close()
+
+    app = FastAPI(title="heatwatch gateway", version=_version(), description=DESCRIPTION, openapi_tags=TAGS,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.db = db  # given: usable before (and without) the lifespan; otherwise opened by it
+    app.state.metrics = metrics
+    app.state.telemetry = telemetry
+    app.state.ingest_counters, app.state.webhook_counters = ingest_counters, webhook_counters
+    app.state.subscriber = app.state.webhook_worker = None
+    metrics.add(CountersCollector("heatwatch_ingest", ingest_counters.snapshot,
+                                  {"accepted": "stream", "refused": "reason"}, INGEST_TOTALS))
+    metrics.add(CountersCollector("heatwatch_webhook", webhook_counters.snapshot, {},
+                                  ("delivered", "attempts_failed", "given_up", "worker_errors")))
+    metrics.add(GaugeCollector("heatwatch_webhook_queue", "webhook deliveries in the database by state", "state",
+                               lambda: queue_by_state(app.state.db)))
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    errors.install(app)
+    for module in (tickets, incidents, devices, customers, sites, webhooks, users, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,68 @@
+"""The wire shapes of devices (the table is in models.py)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from heatwatch.contract import DEVICE_ID_PATTERN
+from heatwatch.gateway.api.types import MAX_ID, Line
+from heatwatch.gateway.devices.models import Device
+from heatwatch.refrigerant import REFRIGERANTS
+
+DeviceId = Annotated[str, StringConstraints(pattern=DEVICE_ID_PATTERN),
+                     Field(description="the id on the wire: heatwatch/v1/{device}/...")]
+Refrigerant = Literal[REFRIGERANTS]  # type: ignore[valid-type]
+RegisterMapName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,100}$"),
+                            Field(description="the register map the agent reads the pump with")]
+SiteRef = Annotated[int, Field(ge=1, le=MAX_ID)]
+InstallDate = Annotated[date, Field(ge=date(1970, 1, 1), le=date(2200, 1, 1))]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DeviceIn(_Strict):
+    id: DeviceId
+    site_id: SiteRef | None = Field(None, description="null: provisioned, not yet placed at a site")
+    model: Line(100) = ""
+    refrigerant: Refrigerant = "R32"
+    register_map: RegisterMapName = "heatwatch_generic"
+    install_date: InstallDate | None = None
+    nickname: Line(100) = ""
+
+
+class DeviceUpdate(_Strict):
+    """Only the fields sent change; ``site_id: null`` takes the device off its site."""
+
+    site_id: SiteRef | None = None
+    model: Line(100) = None  # type: ignore[assignment]
+    refrigerant: Refrigerant = None  # type: ignore[assignment]
+    register_map: RegisterMapName = None  # type: ignore[assignment]
+    install_date: InstallDate | None = None
+    nickname: Line(100) = None  # type: ignore[assignment]
+
+
+class DeviceOut(BaseModel):
+    id: str
+    site_id: int | None
+    customer_id: int | None = Field(description="the customer of the device's site")
+    model: str
+    refrigerant: str
+    register_map: str
+    install_date: date | None
+    nickname: str
+    last_seen_at: datetime | None
+    online: bool | None
+    last_status: dict[str, Any] | None = Field(description="the agent's last status message (its counters)")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, d: Device) -> DeviceOut:
+        return cls(id=d.id, site_id=d.site_id, customer_id=d.site.customer_id if d.site else None, model=d.model,
+                   refrigerant=d.refrigerant, register_map=d.register_map, install_date=d.install_date,
+                   nickname=d.nickname, last_seen_at=d.last_seen_at, online=d.online, last_status=d.last_status,
+                   created_at=d.created_at)
