@@ -87,8 +87,14 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
             if ingest:
                 from heatwatch.gateway.ingest.service import Ingest  # paho and the subscriber: only when ingesting
                 from heatwatch.gateway.ingest.subscriber import Subscriber
+                from heatwatch.gateway.incidents.service import Incidents
+                from heatwatch.gateway.telemetry.sink import TelemetrySink
 
-                subscriber = Subscriber(settings.broker, Ingest(database, ingest_counters), worker=worker).start()
+                # events become incidents and tickets (with the SLA of gateway.toml); telemetry goes
+                # to the embedded store and, when configured, to InfluxDB
+                ingestor = Ingest(database, ingest_counters, incidents=Incidents.from_settings(settings),
+                                  telemetry=TelemetrySink.from_settings(settings.telemetry, ingest_counters))
+                subscriber = Subscriber(settings.broker, ingestor, worker=worker).start()
             app.state.subscriber, app.state.webhook_worker = subscriber, delivery
             yield
         finally:
@@ -104,6 +110,10 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
     app.state.settings = settings
     app.state.db = db  # given: usable before (and without) the lifespan; otherwise opened by it
     app.state.metrics = metrics
+    if telemetry is None:  # the embedded store's read side answers the telemetry route
+        from heatwatch.gateway.telemetry import series as embedded_series
+
+        telemetry = embedded_series
     app.state.telemetry = telemetry
     app.state.ingest_counters, app.state.webhook_counters = ingest_counters, webhook_counters
     app.state.subscriber = app.state.webhook_worker = None

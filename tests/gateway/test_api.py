@@ -316,9 +316,11 @@ class FakeStore:
         return Series(device, start, end, 300, tuple(channels or ("t_flow",)), [point])
 
 
-def test_telemetry_without_a_store_says_so(api, world: World):
-    r = api.get("/devices/hp-a1/telemetry", headers=world.auth("customer_a"))
-    assert r.status_code == 501 and "telemetry store" in r.json()["detail"]
+def test_telemetry_is_read_from_the_embedded_store_by_default(api, world: World):
+    r = api.get("/devices/hp-a1/telemetry", headers=world.auth("customer_a"),
+                params={"start": "2025-01-10T06:00:00Z", "end": "2025-01-10T12:00:00Z", "channel": ["t_flow"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["points"] == [] and r.json()["channels"] == ["t_flow"]  # nothing stored yet
 
 
 def test_telemetry_is_read_from_the_store(make_api, world: World):
