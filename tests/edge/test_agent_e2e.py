@@ -249,7 +249,10 @@ def test_modbus_pump_to_broker_telemetry_status_and_trip_event(broker, pty_pair,
     # run depends on the machine's load; that they are all accounted for does not)
     assert c["agent"]["readings"] >= sum(t.n for t in tel) >= len(tel) >= 8 and c["agent"]["trips"] >= 1
     assert c["source"]["reads_ok"] >= c["agent"]["readings"]
-    assert c["source"]["crc_errors"] == 0 and c["source"]["garbage_bytes"] == 0
+    # a clean line: no corrupted frame; stray bytes only from a reply that came after its timeout
+    # (a loaded machine), never otherwise
+    assert c["source"]["crc_errors"] == 0
+    assert c["source"]["garbage_bytes"] == 0 or c["source"]["timeouts"] > 0, c["source"]
     # polls faster than the pump samples see its clock unchanged: not an error, and not a reading twice
     assert c["source"].get("clock_unchanged", 0) > 0
     assert c["pipeline"] == {"processing_errors": 0}, "no reading refused or failed"
