@@ -458,7 +458,7 @@ def _env() -> dict[str, str]:
 def live_agent(scenario: str, device: str, speed: float, target: int, early: int, wall_limit: float) -> dict:
     """Run sim + agent against a private Mosquitto; VmHWM at ``early`` readings and at ``target``."""
     from heatwatch.contract import agent_topic
-    from heatwatch.demo.services import Mosquitto
+    from heatwatch.demo.services import Mosquitto, terminate
     from heatwatch.mqtt import KEEPALIVE, BrokerLink, make_client
 
     work = Path(tempfile.mkdtemp(prefix="hw-edge-bench-agent-"))
@@ -538,13 +538,7 @@ def live_agent(scenario: str, device: str, speed: float, target: int, early: int
                    sim_cmd=f"heatwatch sim run {scenario} --mqtt {broker.url} --speed {speed:g} --minutes {minutes:.2f}")
     finally:
         for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            terminate(p, timeout=15)
         watcher.loop_stop()
         watcher.disconnect()
         broker.stop()

@@ -144,7 +144,7 @@ def live_agent(edge_bin: Path, dev_bin: Path, speed: float, commissioning_days: 
     import paho.mqtt.client as mqtt
 
     from heatwatch.contract import agent_topic
-    from heatwatch.demo.services import Mosquitto
+    from heatwatch.demo.services import Mosquitto, terminate
 
     broker = Mosquitto().start()
     seen = {"readings": 0, "ready_at": None, "online": False}
@@ -213,13 +213,7 @@ def live_agent(edge_bin: Path, dev_bin: Path, speed: float, commissioning_days: 
         out["wall_s"] = time.monotonic() - t0
     finally:
         for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            terminate(p, timeout=15)
         watcher.loop_stop()
         watcher.disconnect()
         broker.stop()
