@@ -1,9 +1,10 @@
 """The gateway's HTTP side: ``create_app(settings)`` puts the API together.
 
 The lifespan opens the database and starts what runs beside the API in the
-same process: the MQTT ingest subscriber (gateway/ingest/subscriber.py) and
-the webhook delivery worker (gateway/webhooks/delivery.py); it stops them in
-the reverse order. ``heatwatch gateway run`` serves the app with uvicorn.
+same process: the MQTT ingest subscriber (gateway/ingest/subscriber.py), the
+webhook delivery worker (gateway/webhooks/delivery.py) and the periodic jobs
+(gateway/background.py: incident sweeps, telemetry compaction); it stops them
+in the reverse order. ``heatwatch gateway run`` serves the app with uvicorn.
 
 OpenAPI: /docs (Swagger UI), /redoc, /openapi.json.
 """
@@ -66,11 +67,13 @@ def _version() -> str:
 
 def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest: bool = True,
                webhooks_worker: bool = True, worker: str = "1", telemetry: TelemetryReader | None = None,
-               retry_policy: RetryPolicy | None = None, webhook_poll_seconds: float = 1.0) -> FastAPI:
+               retry_policy: RetryPolicy | None = None, webhook_poll_seconds: float = 1.0,
+               background: bool = True) -> FastAPI:
     """The gateway's API. ``db``: use this database (the caller closes it) instead of opening one
     from ``settings``; ``ingest``/``webhooks_worker``: run the MQTT subscriber and the delivery
     worker in this process; ``worker``: this process's name among the gateway's workers (its MQTT
-    client id suffix); ``telemetry``: the store the telemetry route reads (None: that route is 501)."""
+    client id suffix); ``background``: run the incident sweeps and telemetry compaction here;
+    ``telemetry``: the store the telemetry route reads (None: that route is 501)."""
     metrics = GatewayMetrics()
     ingest_counters = IngestCounters()
     webhook_counters = IngestCounters()
@@ -79,8 +82,12 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = db or Database.from_settings(settings.database)
         app.state.db = database
-        subscriber = delivery = None
+        subscriber = delivery = jobs = sink = None
         try:
+            if background:
+                from heatwatch.gateway.background import BackgroundJobs
+
+                jobs = BackgroundJobs.start(database, settings)
             if webhooks_worker:
                 delivery = DeliveryWorker(database, retry_policy or RetryPolicy.from_settings(settings.webhooks),
                                           poll_seconds=webhook_poll_seconds, counters=webhook_counters).start()
@@ -92,14 +99,19 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
 
                 # events become incidents and tickets (with the SLA of gateway.toml); telemetry goes
                 # to the embedded store and, when configured, to InfluxDB
+                sink = TelemetrySink.from_settings(settings.telemetry, ingest_counters)
                 ingestor = Ingest(database, ingest_counters, incidents=Incidents.from_settings(settings),
-                                  telemetry=TelemetrySink.from_settings(settings.telemetry, ingest_counters))
+                                  telemetry=sink)
                 subscriber = Subscriber(settings.broker, ingestor, worker=worker).start()
-            app.state.subscriber, app.state.webhook_worker = subscriber, delivery
+            app.state.subscriber, app.state.webhook_worker, app.state.background = subscriber, delivery, jobs
             yield
         finally:
             if subscriber is not None:
                 subscriber.stop()
+            if sink is not None:  # what is queued for InfluxDB is written before the worker ends
+                sink.close()
+            if jobs is not None:
+                jobs.stop()
             if delivery is not None:
                 delivery.stop()
             if db is None:
@@ -116,13 +128,15 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
         telemetry = embedded_series
     app.state.telemetry = telemetry
     app.state.ingest_counters, app.state.webhook_counters = ingest_counters, webhook_counters
-    app.state.subscriber = app.state.webhook_worker = None
+    app.state.subscriber = app.state.webhook_worker = app.state.background = None
     metrics.add(CountersCollector("heatwatch_ingest", ingest_counters.snapshot,
                                   {"accepted": "stream", "refused": "reason"}, INGEST_TOTALS))
     metrics.add(CountersCollector("heatwatch_webhook", webhook_counters.snapshot, {},
                                   ("delivered", "attempts_failed", "given_up", "worker_errors")))
     metrics.add(GaugeCollector("heatwatch_webhook_queue", "webhook deliveries in the database by state", "state",
                                lambda: queue_by_state(app.state.db)))
+    metrics.add(CountersCollector("heatwatch_periodic", lambda: app.state.background.counts()
+                                  if app.state.background is not None else {}, {"runs": "job", "failures": "job"}))
     app.add_middleware(RequestMetrics, metrics=metrics)
     errors.install(app)
     for module in (tickets, incidents, devices, customers, sites, webhooks, users, health):

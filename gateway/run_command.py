@@ -2,7 +2,8 @@
 
 It migrates the database (safe from several workers at once), then serves
 the API with uvicorn on [api] host/port (default 127.0.0.1:8000) and, in the
-same process, ingests from the broker and delivers webhooks. Ctrl-C or
+same process, ingests from the broker, delivers webhooks and runs the periodic
+jobs (silent devices, re-prioritising, the SLA clock, telemetry compaction). Ctrl-C or
 SIGTERM: uvicorn finishes the requests in flight, the subscriber and the
 delivery worker stop, the database closes, exit 0. Exit 2: wrong settings;
 exit 3: the database cannot be reached or migrated; exit 1: the server
@@ -35,6 +36,8 @@ def run(
     worker: str = typer.Option("1", "--worker", help="this worker's name among the gateway's workers"),
     ingest: bool = typer.Option(True, "--ingest/--no-ingest", help="take the agents' messages from the broker"),
     webhooks: bool = typer.Option(True, "--webhooks/--no-webhooks", help="deliver webhooks from this process"),
+    periodic: bool = typer.Option(True, "--periodic/--no-periodic",
+                                  help="run the incident sweeps and telemetry compaction in this process"),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error"),
 ) -> None:
     try:
@@ -68,7 +71,8 @@ def run(
             raise typer.Exit(3) from None
         if before != after:
             typer.echo(f"{shown}: schema at revision {after} (was {before or 'empty'})", err=True)
-        app = create_app(settings, db=db, ingest=ingest, webhooks_worker=webhooks, worker=worker)
+        app = create_app(settings, db=db, ingest=ingest, webhooks_worker=webhooks, worker=worker,
+                         background=periodic)
         server = uvicorn.Server(uvicorn.Config(app, host=host or settings.api.host, port=port or settings.api.port,
                                                log_level=log_level.lower(), lifespan="on"))
         try:

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 DEFAULT_DATABASE_URL = "sqlite:///heatwatch-gateway.db"
 DATABASE_BACKENDS = ("sqlite", "postgresql")
 TELEMETRY_STORES = ("embedded", "influxdb")
+FORECAST_PROVIDERS = ("none", "open-meteo")
 # an MQTT 5 shared-subscription group name: no wildcards or separators ($share/<group>/<filter>)
 _SHARE_GROUP = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -84,6 +85,16 @@ class WebhookSettings:
     timeout_seconds: float = 10.0  # one attempt: connect and answer
 
 
+@dataclass
+class SweepSettings:
+    """The periodic jobs every worker runs beside ingest (incidents/sweeps.py): silent devices,
+    re-prioritising open incidents as their failure nears or the cold comes, the SLA clock."""
+
+    every_s: float = 60.0  # how often; several workers may run them at once (each job is safe to)
+    forecast: str = "none"  # "open-meteo": ask it for the sites at risk; "none": readings and monthly normals
+    forecast_url: str = ""  # Open-Meteo's API base (default https://api.open-meteo.com; a paid or own server)
+
+
 @dataclass(frozen=True)
 class SlaTarget:
     """How soon a ticket of one priority must be answered and resolved."""
@@ -110,11 +121,12 @@ class GatewaySettings:
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    sweeps: SweepSettings = field(default_factory=SweepSettings)
     sla: dict[int, SlaTarget] = field(default_factory=lambda: dict(DEFAULT_SLA))
 
 
 _SECTIONS: dict[str, type] = {"database": DatabaseSettings, "broker": BrokerSettings, "telemetry": TelemetrySettings,
-                              "api": ApiSettings, "webhooks": WebhookSettings}
+                              "api": ApiSettings, "webhooks": WebhookSettings, "sweeps": SweepSettings}
 
 
 def load_settings(path: str | Path | None) -> GatewaySettings:
@@ -247,3 +259,10 @@ def _check(s: GatewaySettings, name: str) -> None:
         raise SettingsError(f"{name}: [webhooks] first_retry_seconds must be > 0 and <= max_retry_seconds")
     if w.timeout_seconds <= 0:
         raise SettingsError(f"{name}: [webhooks] timeout_seconds must be > 0")
+    sw = s.sweeps
+    if sw.every_s <= 0:
+        raise SettingsError(f"{name}: [sweeps] every_s must be > 0 seconds")
+    if sw.forecast not in FORECAST_PROVIDERS:
+        raise SettingsError(f"{name}: [sweeps] forecast {sw.forecast!r}: expected \"none\" or \"open-meteo\"")
+    if sw.forecast_url and urlparse(sw.forecast_url).scheme not in ("http", "https"):
+        raise SettingsError(f"{name}: [sweeps] forecast_url {sw.forecast_url!r}: expected http://host or https://")

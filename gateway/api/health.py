@@ -18,6 +18,7 @@ class Health(BaseModel):
     database: str  # "ok" or what failed
     broker: Literal["connected", "disconnected", "off"]  # off: this process runs no ingest
     webhooks: Literal["running", "stopped", "off"]  # off: this process delivers no webhooks
+    periodic: Literal["running", "stopped", "off"] = "off"  # the sweeps and compaction (off: not here)
 
 
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health, "description": "something fails"}})
@@ -33,9 +34,12 @@ def healthz(request: Request, response: Response) -> Health:
     broker = "off" if subscriber is None else "connected" if subscriber.subscribed.is_set() else "disconnected"
     worker = state.webhook_worker
     webhooks = "off" if worker is None else "running" if worker.alive else "stopped"
-    ok = database == "ok" and broker != "disconnected" and webhooks != "stopped"
+    jobs = state.background
+    periodic = "off" if jobs is None else "running" if jobs.alive else "stopped"
+    ok = database == "ok" and broker != "disconnected" and webhooks != "stopped" and periodic != "stopped"
     response.status_code = 200 if ok else 503
-    return Health(status="ok" if ok else "failing", database=database, broker=broker, webhooks=webhooks)
+    return Health(status="ok" if ok else "failing", database=database, broker=broker, webhooks=webhooks,
+                  periodic=periodic)
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})

@@ -88,6 +88,10 @@ class SweepSchedule:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="incident-sweeps", daemon=True)
 
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def start(self) -> SweepSchedule:
         self._thread.start()
         return self

@@ -172,6 +172,10 @@ class CompactionSchedule:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="telemetry-compaction", daemon=True)
 
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def start(self) -> CompactionSchedule:
         self._thread.start()
         return self

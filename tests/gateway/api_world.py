@@ -119,7 +119,7 @@ def make_api(db, db_url):
     clients: list[TestClient] = []
 
     def make(settings: GatewaySettings | None = None, **options) -> TestClient:
-        options = {"ingest": False, "webhooks_worker": False} | options
+        options = {"ingest": False, "webhooks_worker": False, "background": False} | options
         client = TestClient(create_app(settings or settings_for(db_url), db=db, **options))
         clients.append(client.__enter__())
         return client

@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from heatwatch.gateway.db import utcnow
+from heatwatch.gateway.devices.models import Device
+from heatwatch.gateway.incidents.models import DEVICE_OFFLINE, Incident
 from heatwatch.gateway.settings import BrokerSettings, DatabaseSettings, GatewaySettings
 from heatwatch.gateway.users.models import ApiToken, User
 from tests.support.mqtt import wait_for
@@ -358,7 +360,7 @@ def test_telemetry_is_read_from_the_store(make_api, world: World):
 def test_health_without_ingest(api):
     r = api.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "database": "ok", "broker": "off", "webhooks": "off"}
+    assert r.json() == {"status": "ok", "database": "ok", "broker": "off", "webhooks": "off", "periodic": "off"}
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -369,11 +371,36 @@ def test_health_follows_the_broker(make_api, db_url, broker):
     app = api.app
     assert app.state.subscriber.subscribed.wait(10)
     assert api.get("/healthz").json() == {"status": "ok", "database": "ok", "broker": "connected",
-                                          "webhooks": "running"}
+                                          "webhooks": "running", "periodic": "off"}
     broker.stop()
     wait_for(lambda: not app.state.subscriber.subscribed.is_set(), 10, "the subscriber to notice")
     r = api.get("/healthz")
     assert r.status_code == 503 and r.json()["broker"] == "disconnected" and r.json()["status"] == "failing"
+
+
+def test_the_periodic_jobs_run_beside_the_api(make_api, db_url, world: World, db):
+    """A device silent for a day becomes a device_offline incident with nobody calling anything:
+    the worker's own sweeps find it; compaction runs too; /healthz and /metrics say so."""
+    with db.transaction() as s:
+        s.execute(update(Device).where(Device.id == "hp-b1").values(last_seen_at=utcnow() - timedelta(days=1)))
+    settings = GatewaySettings(database=DatabaseSettings(url=db_url))
+    settings.sweeps.every_s = 0.1
+    settings.telemetry.compact_every_s = 0.1
+    api = make_api(settings, background=True)
+
+    def offline() -> list[Incident]:
+        with db.transaction() as s:
+            return list(s.scalars(select(Incident).where(Incident.device_id == "hp-b1",
+                                                         Incident.fault == DEVICE_OFFLINE)))
+
+    wait_for(lambda: offline(), 20, "the sweep to find the silent device")
+    jobs = api.app.state.background
+    wait_for(lambda: jobs.compaction.runs >= 1, 20, "a compaction run")
+    assert api.get("/healthz").json()["periodic"] == "running"
+    text = api.get("/metrics").text
+    assert 'heatwatch_periodic_runs_total{job="sweeps"}' in text
+    assert 'heatwatch_periodic_failures_total{job="compaction"} 0.0' in text
+    assert len(offline()) == 1  # later sweeps keep the one incident
 
 
 def test_metrics_count_requests_by_route_and_ingest_by_reason(api, world: World):

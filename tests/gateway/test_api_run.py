@@ -104,7 +104,8 @@ def _serve_and_stop(tmp_path, empty_db_url: str, broker, stop: signal.Signals) -
                             stderr=subprocess.PIPE, text=True)
     try:
         health = _wait_healthy(proc, f"http://127.0.0.1:{port}/healthz")
-        assert health == {"status": "ok", "database": "ok", "broker": "connected", "webhooks": "running"}
+        assert health == {"status": "ok", "database": "ok", "broker": "connected", "webhooks": "running",
+                          "periodic": "running"}
         # it migrated on start: users can be added to the same database, and their token works
         made = _cli("user", "add", "Dora", "--role", "dispatcher", "--config", config)
         assert made.returncode == 0, made.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from heatwatch.gateway.settings import DEFAULT_DATABASE_URL, DEFAULT_SLA, SettingsError, load_settings
+from heatwatch.gateway.settings import DEFAULT_DATABASE_URL, DEFAULT_SLA, SettingsError, load_settings, parse_settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -35,6 +35,9 @@ def test_shipped_examples_load():
     ("[database]\npool_size = 'many'\n", "[database] pool_size = 'many': expected int"),
     ("[database]\nurl = 'sqlite:///x.db'\nechoo = true\n", "[database] unknown key(s): echoo"),
     ("[databse]\nurl = 'sqlite:///x.db'\n", "unknown section(s): databse"),
+    ("[sweeps]\nevery_s = 0\n", "[sweeps] every_s must be > 0 seconds"),
+    ("[sweeps]\nforecast = 'dwd'\n", "[sweeps] forecast 'dwd': expected \"none\" or \"open-meteo\""),
+    ("[sweeps]\nforecast_url = 'ftp://x'\n", "[sweeps] forecast_url 'ftp://x'"),
     ("database = 'sqlite:///x.db'\n", "[database] must be a table"),
     ("[broker]\nurl = 'http://x'\n", "[broker] url 'http://x'"),
     ("[broker]\nshared_group = 'a/b'\n", "[broker] shared_group 'a/b'"),
@@ -79,3 +82,14 @@ def test_migrate_with_bad_settings_exits_2_with_one_line(tmp_path):
     assert p.stderr.strip().splitlines() == [
         "config error: gateway.toml: [telemetry] store 'csv': expected \"embedded\" or \"influxdb\""]
     assert not (tmp_path / "heatwatch-gateway.db").exists()
+
+
+def test_the_forecast_provider_is_the_one_gateway_toml_names():
+    from heatwatch.gateway.background import forecast_provider
+    from heatwatch.gateway.weather.open_meteo import DEFAULT_BASE_URL
+
+    assert forecast_provider(parse_settings({})) is None  # by default: readings and monthly normals only
+    assert forecast_provider(parse_settings({"sweeps": {"forecast": "open-meteo"}})).base_url == DEFAULT_BASE_URL
+    own = forecast_provider(parse_settings({"sweeps": {"forecast": "open-meteo",
+                                                       "forecast_url": "http://weather.internal:8080"}}))
+    assert own.url(59.33, 18.07).startswith("http://weather.internal:8080/v1/forecast?latitude=59.3300")
