@@ -49,27 +49,29 @@ def provision(
                                             help="make the gateway's own broker user instead of a device"),
     broker_url: str | None = typer.Option(None, "--broker-url", help="the broker as the Pi reaches it "
                                           "(default: the url in gateway.toml)"),
-    out: Path | None = typer.Option(None, "--out", help="where to write the files (default: ./<name>)"),
-    passwd_file: Path | None = typer.Option(None, "--passwd-file", help="also put the password line into this "
+    out: str | None = typer.Option(None, "--out", help="where to write the files (default: ./<name>)"),
+    passwd_file: str | None = typer.Option(None, "--passwd-file", help="also put the password line into this "
                                             "broker password file (replacing the user's on --rotate)"),
-    acl_file: Path | None = typer.Option(None, "--acl-file", help="also put the ACL block into this broker ACL file"),
+    acl_file: str | None = typer.Option(None, "--acl-file", help="also put the ACL block into this broker ACL file"),
     config: str | None = typer.Option(None, "--config", "-c", help="gateway.toml"),
 ) -> None:
     try:
         settings = load_settings(config)
     except SettingsError as exc:
         _fail(f"config error: {exc}")
+    out_dir, passwd_path, acl_path = (Path(p) if p else None for p in (out, passwd_file, acl_file))
     try:
         if gateway_user is not None:
             if device is not None:
                 raise _Refused("give a device id or --gateway-user, not both")
-            written, summary = _gateway_user(gateway_user, settings, out, rotate, passwd_file, acl_file)
+            written, summary = _gateway_user(gateway_user, settings, out_dir, rotate, passwd_path, acl_path)
         else:
             if device is None:
                 raise _Refused("missing DEVICE_ID (or --gateway-user NAME for the gateway's own broker user)")
-            spec_args = dict(site=site, model=model, refrigerant=refrigerant, register_map=register_map,
-                             nickname=nickname, install_date=install_date)
-            written, summary = _device(device, spec_args, settings, broker_url, out, rotate, passwd_file, acl_file)
+            spec_args = {"site": site, "model": model, "refrigerant": refrigerant, "register_map": register_map,
+                         "nickname": nickname, "install_date": install_date}
+            written, summary = _device(device, spec_args, settings, broker_url, out_dir, rotate, passwd_path,
+                                       acl_path)
     except _Refused as exc:
         _fail(f"error: {exc}")
     typer.echo(summary[0])
@@ -97,9 +99,8 @@ def _device(device: str, spec_args: dict, settings, broker_url: str | None, out:
     from sqlalchemy.exc import SQLAlchemyError
 
     from heatwatch.gateway.db import Database
-    from heatwatch.gateway.provision.edge_config import EdgeBroker, edge_toml, is_loopback
-    from heatwatch.gateway.provision.mosquitto_files import (BrokerFileError, device_acl, new_password,
-                                                             password_line)
+    from heatwatch.gateway.provision.edge_config import edge_toml, is_loopback
+    from heatwatch.gateway.provision.mosquitto_files import BrokerFileError, device_acl, new_password, password_line
     from heatwatch.gateway.provision.registry import ProvisionError, device_to_rotate, register_device
 
     _check_name(device, "device id")
@@ -122,8 +123,8 @@ def _device(device: str, spec_args: dict, settings, broker_url: str | None, out:
                 ("mosquitto.passwd", password_line(device, password) + "\n", 0o600,
                  "its line for the broker's password file (a hash; the password itself is only in edge.toml)"),
                 ("mosquitto.acl", device_acl(device), 0o644,
-                 f"its ACL block: may write heatwatch/v1/{device}/{{telemetry,event,status,ack}}, "
-                 f"read heatwatch/v1/{device}/command, nothing else"),
+                 (f"its ACL block: may write heatwatch/v1/{device}/{{telemetry,event,status,ack}}, "
+                  f"read heatwatch/v1/{device}/command, nothing else")),
                 ("edge.toml", edge_toml(device, refrigerant=refrigerant, register_map=register_map, broker=broker,
                                         password=password), 0o600,
                  "the Pi's config, with the device's password ([broker] password): copy it to the Pi"),
@@ -194,8 +195,7 @@ def _gateway_user(name: str, settings, out: Path | None, rotate: bool, passwd_fi
                   acl_file: Path | None) -> tuple[list[_Written], list[str]]:
     import json
 
-    from heatwatch.gateway.provision.mosquitto_files import (BrokerFileError, gateway_acl, new_password,
-                                                             password_line)
+    from heatwatch.gateway.provision.mosquitto_files import BrokerFileError, gateway_acl, new_password, password_line
 
     _check_name(name, "gateway user")
     out = out or Path(name)
@@ -205,8 +205,8 @@ def _gateway_user(name: str, settings, out: Path | None, rotate: bool, passwd_fi
          "its line for the broker's password file (a hash; the password itself is only in broker.toml)"),
         ("mosquitto.acl", gateway_acl(name), 0o644,
          "its ACL block: may read heatwatch/v1/+/{telemetry,event,status,ack}, write heatwatch/v1/+/command"),
-        ("broker.toml", f"# gateway.toml's [broker] credentials, written by `heatwatch provision --gateway-user`\n"
-                        f"[broker]\nusername = {json.dumps(name)}\npassword = {json.dumps(password)}\n", 0o600,
+        ("broker.toml", (f"# gateway.toml's [broker] credentials, written by `heatwatch provision --gateway-user`\n"
+                         f"[broker]\nusername = {json.dumps(name)}\npassword = {json.dumps(password)}\n"), 0o600,
          "the user and its password for gateway.toml's [broker] section"),
     ])
     try:

@@ -6,7 +6,6 @@ Refusals (unknown site, duplicate, bad id) are one line and exit 2, on SQLite an
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
@@ -24,7 +23,7 @@ from typer.testing import CliRunner
 
 from heatwatch.cli import app as heatwatch_cli
 from heatwatch.contract import DEVICE_ID_PATTERN, STREAMS
-from heatwatch.demo.services import Mosquitto
+from heatwatch.demo.services import Mosquitto, mosquitto_binary
 from heatwatch.edge.agent import publisher_config
 from heatwatch.edge.config import load_config
 from heatwatch.edge.outbox import Outbox
@@ -34,13 +33,18 @@ from heatwatch.gateway.db import Database
 from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.ingest.subscriber import subscription_topics
 from heatwatch.gateway.provision import command as provision_command
-from heatwatch.gateway.provision.mosquitto_files import (DEVICE_PUBLISHES, BrokerFileError, device_acl,
-                                                         gateway_acl, merge_acl_block, merge_password_line,
-                                                         password_line, password_matches)
+from heatwatch.gateway.provision.mosquitto_files import (
+    DEVICE_PUBLISHES,
+    BrokerFileError,
+    device_acl,
+    gateway_acl,
+    merge_acl_block,
+    merge_password_line,
+    password_line,
+    password_matches,
+)
 from tests.support.mqtt import AS_ROOT, wait_for
 
-pytestmark = pytest.mark.skipif(shutil.which("mosquitto") is None and not os.path.exists("/usr/sbin/mosquitto"),
-                                reason="mosquitto is not installed")
 GATEWAY_USER = "heatwatch-gateway"
 runner = CliRunner()
 
@@ -98,6 +102,8 @@ class Fleet:
 
 @pytest.fixture(scope="module")
 def fleet(sqlite_template, tmp_path_factory):
+    if mosquitto_binary() is None:
+        pytest.skip("mosquitto is not installed")
     tmp = tmp_path_factory.mktemp("provision")
     db_path = tmp / "gateway.db"
     shutil.copy(sqlite_template, db_path)
@@ -236,8 +242,8 @@ def test_the_written_edge_toml_loads_and_the_agent_gets_in_with_it(fleet, client
     gateway = clients(GATEWAY_USER)
     gateway.subscribe("heatwatch/v1/+/status", "heatwatch/v1/+/telemetry")
     outbox = Outbox(tmp_path / "outbox.db")
-    outbox.put_telemetry(dict(device="hp-b", ts_start=0.0, ts_end=60.0, n=1,
-                              channels={"t_flow": {"mean": 35.0, "min": 35.0, "max": 35.0, "n": 1}}))
+    outbox.put_telemetry({"device": "hp-b", "ts_start": 0.0, "ts_end": 60.0, "n": 1,
+                          "channels": {"t_flow": {"mean": 35.0, "min": 35.0, "max": 35.0, "n": 1}}})
     publisher = Publisher(publisher_config(cfg), outbox).start()
     try:
         assert publisher.wait_connected(10)
