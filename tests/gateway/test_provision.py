@@ -401,3 +401,27 @@ def test_an_unmigrated_database_is_exit_3(empty_db_url, tmp_path):
     config = _gateway_toml(tmp_path / "gateway.toml", empty_db_url, "mqtt://127.0.0.1:1883")
     res = provision("hp-1", "--site", "1", "--config", config, "--out", tmp_path / "out")
     assert res.exit_code == 3 and "heatwatch gateway migrate" in res.stderr and res.stderr.count("\n") == 1
+
+
+def test_the_example_mosquitto_conf_secures_the_broker(fleet, tmp_path):
+    """deploy/mosquitto.conf as written (its listener moved to a free port, its paths to the
+    fleet's files): Mosquitto starts with it, refuses anonymous clients, lets a device in."""
+    text = (Path(__file__).parents[2] / "deploy" / "mosquitto.conf").read_text()
+    text = (text.replace("/etc/mosquitto/heatwatch.passwd", str(fleet.passwd))
+                .replace("/etc/mosquitto/heatwatch.acl", str(fleet.acl)))
+    text = "\n".join(ln for ln in text.splitlines() if not ln.startswith("listener "))
+    assert "allow_anonymous false" in text and f"password_file {fleet.passwd}" in text
+    broker = Mosquitto(allow_anonymous=False, extra_config=AS_ROOT + text).start()
+    anonymous = device = None
+    try:
+        anonymous = Client(broker.port, None, None)
+        assert not anonymous.accepted
+        device = Client(broker.port, "hp-a", fleet.passwords["hp-a"])
+        assert device.accepted
+        assert device.publish("heatwatch/v1/hp-b/event", b"forged") == "Not authorized"
+        assert device.publish("heatwatch/v1/hp-a/event", b"{}") in ("Success", "No matching subscribers")
+    finally:
+        for c in (anonymous, device):
+            if c is not None:
+                c.close()
+        broker.stop()
