@@ -259,10 +259,12 @@ def test_the_written_edge_toml_loads_and_the_agent_gets_in_with_it(fleet, client
 def test_rotation_keeps_the_record_and_locks_the_old_password_out(fleet, clients):
     old = fleet.provision("hp-c", "--site", fleet.site, "--nickname", "cellar")
     fleet.reload()
-    assert clients("hp-c", old).accepted
+    old_pi = clients("hp-c", old)
+    assert old_pi.accepted
     new = fleet.provision("hp-c", "--rotate")
     fleet.reload()
     assert new != old
+    wait_for(lambda: not old_pi.client.is_connected(), 5, "the reload to drop the client on the old password")
     assert clients("hp-c", new).accepted
     assert not clients("hp-c", old).accepted
     assert fleet.passwd.read_text().count("hp-c:") == 1
