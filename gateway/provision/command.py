@@ -9,6 +9,7 @@ one line saying which; exit 3: the database cannot be reached (or is not migrate
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass
@@ -129,7 +130,7 @@ def _device(device: str, spec_args: dict, settings, broker_url: str | None, out:
                                         password=password), 0o600,
                  "the Pi's config, with the device's password ([broker] password): copy it to the Pi"),
             ])
-            applied = _apply(out, passwd_file, acl_file, replace=rotate)
+            applied = _apply(out, written, passwd_file, acl_file, replace=rotate)
     except (ProvisionError, BrokerFileError) as exc:
         raise _Refused(str(exc)) from None
     except SQLAlchemyError as exc:
@@ -210,7 +211,7 @@ def _gateway_user(name: str, settings, out: Path | None, rotate: bool, passwd_fi
          "the user and its password for gateway.toml's [broker] section"),
     ])
     try:
-        applied = _apply(out, passwd_file, acl_file, replace=rotate)
+        applied = _apply(out, written, passwd_file, acl_file, replace=rotate)
     except BrokerFileError as exc:
         raise _Refused(str(exc)) from None
     steps = _next_steps(out, passwd_file, acl_file, applied, rotate, name,
@@ -238,15 +239,27 @@ def _write(out: Path, files: list[tuple[str, str, int, str]]) -> list[_Written]:
         raise _Refused(f"cannot write to {out}: {exc.strerror or exc}") from None
 
 
-def _apply(out: Path, passwd_file: Path | None, acl_file: Path | None, *, replace: bool) -> dict[str, str]:
-    from heatwatch.gateway.provision.mosquitto_files import merge_acl_block, merge_password_line
+def _apply(out: Path, written: list[_Written], passwd_file: Path | None, acl_file: Path | None, *,
+           replace: bool) -> dict[str, str]:
+    """Merge the lines into the broker's files: the ACL block first (alone it lets nobody in, and
+    merging it again changes nothing), the password last. If the password file refuses its line,
+    the written files go again: no credentials are left that no broker knows."""
+    from heatwatch.gateway.provision.mosquitto_files import BrokerFileError, merge_acl_block, merge_password_line
 
     applied = {}
-    if passwd_file is not None:
-        line = (out / "mosquitto.passwd").read_text(encoding="utf-8").strip()
-        applied["passwd"] = merge_password_line(passwd_file, line, replace=replace)
-    if acl_file is not None:
-        applied["acl"] = merge_acl_block(acl_file, (out / "mosquitto.acl").read_text(encoding="utf-8"))
+    try:
+        if acl_file is not None:
+            applied["acl"] = merge_acl_block(acl_file, (out / "mosquitto.acl").read_text(encoding="utf-8"))
+        if passwd_file is not None:
+            line = (out / "mosquitto.passwd").read_text(encoding="utf-8").strip()
+            applied["passwd"] = merge_password_line(passwd_file, line, replace=replace)
+    except BrokerFileError:
+        if "passwd" not in applied:
+            for item in written:
+                item.path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if it is empty: made by this run
+        raise
     return applied
 
 

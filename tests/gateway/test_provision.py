@@ -427,3 +427,22 @@ def test_the_example_mosquitto_conf_secures_the_broker(fleet, tmp_path):
             if c is not None:
                 c.close()
         broker.stop()
+
+
+def test_a_broker_file_that_refuses_the_lines_leaves_nothing_behind(registry, tmp_path):
+    config, site, db_url = registry
+    passwd = tmp_path / "passwd"
+    passwd.write_text(password_line("hp-1", "set by hand") + "\n")
+    before = passwd.read_text()
+    acl = tmp_path / "acl"
+    res = provision("hp-1", "--site", site, "--config", config, "--out", tmp_path / "out", "--passwd-file", passwd,
+                    "--acl-file", acl)
+    assert res.exit_code == 2 and res.stderr.startswith(f"error: {passwd}: already has a password for 'hp-1'")
+    assert res.stderr.count("\n") == 1 and not (tmp_path / "out").exists() and passwd.read_text() == before
+    assert acl.read_text() == device_acl("hp-1")  # harmless alone, and merged again unchanged
+    db = Database.open(db_url)
+    try:
+        with db.transaction() as s:
+            assert s.get(Device, "hp-1") is None
+    finally:
+        db.close()
