@@ -31,7 +31,8 @@ from heatwatch.edge.publisher import Publisher
 from heatwatch.gateway.customers.models import Customer, Site
 from heatwatch.gateway.db import Database
 from heatwatch.gateway.devices.models import Device
-from heatwatch.gateway.ingest.subscriber import subscription_topics
+from heatwatch.gateway.ingest.service import Ingest
+from heatwatch.gateway.ingest.subscriber import Subscriber, subscription_topics
 from heatwatch.gateway.provision import command as provision_command
 from heatwatch.gateway.provision.mosquitto_files import (
     DEVICE_PUBLISHES,
@@ -43,6 +44,7 @@ from heatwatch.gateway.provision.mosquitto_files import (
     password_line,
     password_matches,
 )
+from heatwatch.gateway.settings import BrokerSettings
 from tests.support.mqtt import AS_ROOT, wait_for
 
 GATEWAY_USER = "heatwatch-gateway"
@@ -234,26 +236,38 @@ def test_the_gateway_user_reads_every_stream_and_writes_commands_only(clients):
     assert gateway.publish("heatwatch/v1/hp-a/event", b"forged") == "Not authorized"
 
 
-def test_the_written_edge_toml_loads_and_the_agent_gets_in_with_it(fleet, clients, tmp_path):
+def test_the_written_edge_toml_loads_and_the_agent_reaches_the_gateways_ingest(fleet, tmp_path):
+    """The whole path with what provision wrote: the agent's publisher logs in with edge.toml, the
+    gateway's real subscriber with broker.toml's user, and ingest accepts the registered device."""
     cfg = load_config(fleet.out / "hp-b" / "edge.toml")
     assert (cfg.device, cfg.refrigerant, cfg.source.register_map) == ("hp-b", "R32", "heatwatch_generic")
     assert (cfg.broker.url, cfg.broker.username) == (fleet.broker.url, "hp-b")
     assert oct((fleet.out / "hp-b" / "edge.toml").stat().st_mode & 0o777) == "0o600"
-    gateway = clients(GATEWAY_USER)
-    gateway.subscribe("heatwatch/v1/+/status", "heatwatch/v1/+/telemetry")
+    gw = tomllib.loads((fleet.out / GATEWAY_USER / "broker.toml").read_text())["broker"]
+    settings = BrokerSettings(url=fleet.broker.url, username=gw["username"], password=gw["password"],
+                              client_id=f"gw-{uuid.uuid4().hex[:8]}", shared_group="provision-test")
+    database = Database.open(tomllib.loads(fleet.config.read_text())["database"]["url"])
+    subscriber = Subscriber(settings, Ingest(database)).start()
     outbox = Outbox(tmp_path / "outbox.db")
-    outbox.put_telemetry({"device": "hp-b", "ts_start": 0.0, "ts_end": 60.0, "n": 1,
+    outbox.put_telemetry({"device": "hp-b", "ts_start": time.time() - 60, "ts_end": time.time(), "n": 1,
                           "channels": {"t_flow": {"mean": 35.0, "min": 35.0, "max": 35.0, "n": 1}}})
-    publisher = Publisher(publisher_config(cfg), outbox).start()
+    publisher = Publisher(publisher_config(cfg), outbox)
     try:
+        assert subscriber.subscribed.wait(10), "the gateway user could not subscribe"
+        publisher.start()
         assert publisher.wait_connected(10)
         wait_for(lambda: outbox.stats()["acked"] == 1, 10, "the agent's telemetry to be acknowledged")
-        wait_for(lambda: {t for t, _ in gateway.got} >= {"heatwatch/v1/hp-b/status", "heatwatch/v1/hp-b/telemetry"},
-                 5, "the agent's status and telemetry at the gateway")
+        counters = subscriber.ingest.counters
+        wait_for(lambda: counters.get("accepted.telemetry") == 1 and counters.get("accepted.status") >= 1, 10,
+                 "ingest to accept the agent's telemetry and status")
         assert publisher.stats()["refused"] == 0
+        with database.transaction() as s:
+            assert s.get(Device, "hp-b").online is True
     finally:
         publisher.stop()
         outbox.close()
+        subscriber.stop()
+        database.close()
 
 
 def test_rotation_keeps_the_record_and_locks_the_old_password_out(fleet, clients):
