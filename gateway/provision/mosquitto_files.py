@@ -155,7 +155,9 @@ def _read_lines(path: Path) -> list[str]:
     try:
         return path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        return []
+        # made here it would be root's, and Mosquitto, which reads it as its own user, could not
+        raise BrokerFileError(f"{path}: no such file; make it readable by Mosquitto's user first: "
+                              f"install -o mosquitto -g mosquitto -m 600 /dev/null {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BrokerFileError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
 
@@ -163,20 +165,17 @@ def _read_lines(path: Path) -> list[str]:
 def _write_lines(path: Path, lines: list[str]) -> None:
     """Replace the file in one rename, so Mosquitto reloading meanwhile reads the old or the new
     file, never half of one; the new file keeps the old one's mode and owner (Mosquitto runs as
-    its own user and must still read it), a new file is 0600."""
+    its own user and must still read it)."""
     try:
         st = path.stat()
-    except FileNotFoundError:
-        st = None
-    try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write("\n".join(lines) + "\n" if lines else "")
                 f.flush()
                 os.fsync(f.fileno())
-            os.chmod(tmp, st.st_mode & 0o7777 if st else 0o600)
-            if st and os.geteuid() == 0:
+            os.chmod(tmp, st.st_mode & 0o7777)
+            if os.geteuid() == 0:
                 os.chown(tmp, st.st_uid, st.st_gid)
             os.replace(tmp, path)
         except BaseException:

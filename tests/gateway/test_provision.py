@@ -114,6 +114,8 @@ def fleet(sqlite_template, tmp_path_factory):
         f"{AS_ROOT}password_file {tmp / 'passwd'}\nacl_file {tmp / 'acl'}\n"))
     f = Fleet(broker=broker, config=_gateway_toml(tmp / "gateway.toml", db_url, broker.url), site=_site(db_url),
               out=tmp / "out", passwd=tmp / "passwd", acl=tmp / "acl")
+    f.passwd.touch()
+    f.acl.touch()
     res = provision("--gateway-user", GATEWAY_USER, "--config", f.config, "--out", f.out / GATEWAY_USER,
                     "--passwd-file", f.passwd, "--acl-file", f.acl)
     assert res.exit_code == 0, res.output
@@ -346,6 +348,10 @@ def test_merging_replaces_a_users_lines_and_keeps_everything_else(tmp_path):
         merge_acl_block(acl, gateway_acl("ops"))
     with pytest.raises(BrokerFileError, match="own 'user hp-1' section"):
         merge_acl_block(acl, gateway_acl("hp-1"))
+    # a file that is not there would be made root's, unreadable for Mosquitto: the operator makes it
+    with pytest.raises(BrokerFileError, match="no such file; make it readable by Mosquitto's user first"):
+        merge_password_line(tmp_path / "new", password_line("hp-1", "x"), replace=False)
+    assert not (tmp_path / "new").exists()
 
 
 # ---- the registry and refusals, on SQLite and PostgreSQL -----------------------------------------
@@ -449,6 +455,7 @@ def test_a_broker_file_that_refuses_the_lines_leaves_nothing_behind(registry, tm
     passwd.write_text(password_line("hp-1", "set by hand") + "\n")
     before = passwd.read_text()
     acl = tmp_path / "acl"
+    acl.touch()
     res = provision("hp-1", "--site", site, "--config", config, "--out", tmp_path / "out", "--passwd-file", passwd,
                     "--acl-file", acl)
     assert res.exit_code == 2 and res.stderr.startswith(f"error: {passwd}: already has a password for 'hp-1'")
