@@ -47,6 +47,7 @@ class Mosquitto:
 
     port: int = field(default_factory=free_port)
     extra_config: str = ""
+    allow_anonymous: bool = True  # False: only users in a password_file given in extra_config
     proc: subprocess.Popen | None = None
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="hw-mosq-")))
 
@@ -60,7 +61,8 @@ class Mosquitto:
             raise RuntimeError("mosquitto is not installed (apt-get install mosquitto)")
         conf = self.workdir / "mosquitto.conf"
         conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+            f"listener {self.port} 127.0.0.1\nallow_anonymous {str(self.allow_anonymous).lower()}\n"
+            "persistence false\n"
             f"max_queued_messages 100000\n{self.extra_config}\n"
         )
         self.proc = subprocess.Popen(

@@ -43,6 +43,6 @@ class Device(Base):
 
     @validates("id")
     def _check_id(self, _key: str, value: str) -> str:
-        if not _DEVICE_ID.match(value):
+        if not _DEVICE_ID.fullmatch(value):  # match: "$" lets a trailing newline through
             raise ValueError(f"device id {value!r}: letters, digits, '_', '.', '-' only, at most 64")
         return value
