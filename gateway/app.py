@@ -27,6 +27,7 @@ from heatwatch.gateway.incidents import router as incidents
 from heatwatch.gateway.ingest.counters import IngestCounters
 from heatwatch.gateway.metrics import INGEST_TOTALS, CountersCollector, GatewayMetrics, GaugeCollector, RequestMetrics
 from heatwatch.gateway.settings import GatewaySettings
+from heatwatch.gateway.tickets import actions_router as ticket_actions
 from heatwatch.gateway.tickets import router as tickets
 from heatwatch.gateway.users import router as users
 from heatwatch.gateway.webhooks import router as webhooks
@@ -125,6 +126,6 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
                                lambda: queue_by_state(app.state.db)))
     app.add_middleware(RequestMetrics, metrics=metrics)
     errors.install(app)
-    for module in (tickets, incidents, devices, customers, sites, webhooks, users, health):
+    for module in (tickets, ticket_actions, incidents, devices, customers, sites, webhooks, users, health):
         app.include_router(module.router)
     return app

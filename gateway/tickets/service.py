@@ -298,13 +298,14 @@ def _move(session: Session, ticket_id: int, version: int, actor: Actor, to: Tick
 
 
 def _assign(session: Session, t: Ticket, technician_id: int | None, actor: Actor, now: datetime) -> None:
-    if technician_id is not None:
-        user = session.get(User, technician_id)
-        if user is None or user.role != Role.TECHNICIAN or not user.active:
-            raise InvalidTicketChange(f"ticket {t.id}: user {technician_id} is not an active technician")
-    before = t.technician.name if t.technician is not None else None
-    t.technician_id = technician_id
-    after = session.get(User, technician_id).name if technician_id is not None else None
+    with session.no_autoflush:  # a flush halfway through one change (a lookup) would count it as two versions
+        if technician_id is not None:
+            user = session.get(User, technician_id)
+            if user is None or user.role != Role.TECHNICIAN or not user.active:
+                raise InvalidTicketChange(f"ticket {t.id}: user {technician_id} is not an active technician")
+        before = t.technician.name if t.technician is not None else None
+        t.technician_id = technician_id
+        after = session.get(User, technician_id).name if technician_id is not None else None
     record_change(session, t, actor, "assign", before, after, "", now)
 
 
