@@ -365,7 +365,9 @@ def test_every_change_the_gateway_makes_queues_one_delivery_per_history_entry(db
     assert [h for _, _, h in _queued(db)] == _entries(db, new)
 
     with db.transaction() as s:  # a deadline long gone (the world's tickets are from 2025): the sweep writes
+        held = s.scalars(select(Ticket)).all()  # in the session as the sweep changes them behind the ORM
         sweep_sla(s, now)
+        assert held
     with db.transaction() as s:
         sla_entries = s.scalars(select(TicketChange).where(TicketChange.action == "sla")).all()
         deliveries = s.scalars(select(WebhookDelivery).where(WebhookDelivery.event == "ticket.sla")).all()
