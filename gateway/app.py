@@ -41,7 +41,7 @@ open, the tickets a dispatcher works from, and webhooks for field-service system
 
 Every call but /healthz and /metrics needs a bearer token (`heatwatch gateway user add NAME
 --role ROLE` makes one). Roles: **admin** (everything), **dispatcher** (customers, sites,
-devices, tickets), **technician** (reads everything), **customer** (reads their own sites,
+devices, tickets), **technician** (reads everything; works their own tickets), **customer** (reads their own sites,
 devices, incidents and tickets; another customer's rows answer 404, as rows that do not exist).
 Lists are paged with `limit` and the `next_cursor` of the previous page.
 """

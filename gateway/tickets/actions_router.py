@@ -49,7 +49,8 @@ from heatwatch.gateway.tickets.service import (
 from heatwatch.gateway.tickets.sla import SlaPolicy
 from heatwatch.gateway.users.service import Principal
 
-router = APIRouter(prefix="/tickets", tags=["tickets"], responses=AUTH_ERRORS | NOT_FOUND | CONFLICT)
+router = APIRouter(prefix="/tickets", tags=["tickets"], responses=AUTH_ERRORS | NOT_FOUND)
+_CHANGE: dict[str, Any] = {"response_model": TicketDetail, "responses": CONFLICT}  # every action
 
 
 def _act(session: SessionDep, user: Principal, ticket_id: int, action: Action,
@@ -79,14 +80,14 @@ def ticket_actions(ticket_id: RowId, session: SessionDep, user: CurrentUser):
                          actions=allowed_actions(user, ticket))
 
 
-@router.post("/{ticket_id}/acknowledge", response_model=TicketDetail)
+@router.post("/{ticket_id}/acknowledge", **_CHANGE)
 def acknowledge(ticket_id: RowId, body: Change, session: SessionDep, user: CurrentUser):
     """open -> acknowledged: someone has it (the SLA's response; reminders stop)."""
     return _act(session, user, ticket_id, Action.ACKNOWLEDGE, lambda actor: service.acknowledge(
         session, ticket_id, version=body.version, actor=actor, note=body.note))
 
 
-@router.post("/{ticket_id}/schedule", response_model=TicketDetail)
+@router.post("/{ticket_id}/schedule", **_CHANGE)
 def schedule(ticket_id: RowId, body: ScheduleBody, session: SessionDep, user: CurrentUser):
     """Book the visit (or move it): a window and, optionally, the technician who goes."""
     return _act(session, user, ticket_id, Action.SCHEDULE, lambda actor: service.schedule(
@@ -94,56 +95,56 @@ def schedule(ticket_id: RowId, body: ScheduleBody, session: SessionDep, user: Cu
         window_end=body.window_end, technician_id=body.technician_id, note=body.note))
 
 
-@router.post("/{ticket_id}/start", response_model=TicketDetail)
+@router.post("/{ticket_id}/start", **_CHANGE)
 def start_work(ticket_id: RowId, body: Change, session: SessionDep, user: CurrentUser):
     """The technician is at the pump: in progress."""
     return _act(session, user, ticket_id, Action.START, lambda actor: service.start_work(
         session, ticket_id, version=body.version, actor=actor, note=body.note))
 
 
-@router.post("/{ticket_id}/wait-on-customer", response_model=TicketDetail)
+@router.post("/{ticket_id}/wait-on-customer", **_CHANGE)
 def wait_on_customer(ticket_id: RowId, body: Change, session: SessionDep, user: CurrentUser):
     """Waiting on the customer (access, a decision, a part they order): the SLA clock pauses."""
     return _act(session, user, ticket_id, Action.WAIT_ON_CUSTOMER, lambda actor: service.wait_on_customer(
         session, ticket_id, version=body.version, actor=actor, note=body.note))
 
 
-@router.post("/{ticket_id}/resume", response_model=TicketDetail)
+@router.post("/{ticket_id}/resume", **_CHANGE)
 def resume(ticket_id: RowId, body: Change, session: SessionDep, user: CurrentUser):
     """The customer answered: back to the status the ticket had; the deadlines move by the wait."""
     return _act(session, user, ticket_id, Action.RESUME, lambda actor: service.resume(
         session, ticket_id, version=body.version, actor=actor, note=body.note))
 
 
-@router.post("/{ticket_id}/resolve", response_model=TicketDetail)
+@router.post("/{ticket_id}/resolve", **_CHANGE)
 def resolve(ticket_id: RowId, body: ResolveBody, session: SessionDep, user: CurrentUser):
     """The work is done: closes the incident and tells the device's agent the pump was repaired."""
     return _act(session, user, ticket_id, Action.RESOLVE, lambda actor: service.resolve(
         session, ticket_id, version=body.version, actor=actor, code=body.resolution_code, note=body.summary))
 
 
-@router.post("/{ticket_id}/close", response_model=TicketDetail)
+@router.post("/{ticket_id}/close", **_CHANGE)
 def close(ticket_id: RowId, body: Change, session: SessionDep, user: CurrentUser):
     """resolved -> closed: nothing more to do."""
     return _act(session, user, ticket_id, Action.CLOSE, lambda actor: service.close(
         session, ticket_id, version=body.version, actor=actor, note=body.note))
 
 
-@router.post("/{ticket_id}/cancel", response_model=TicketDetail)
+@router.post("/{ticket_id}/cancel", **_CHANGE)
 def cancel(ticket_id: RowId, body: CancelBody, session: SessionDep, user: CurrentUser):
     """No work will be done (a duplicate, the customer declined); no command goes to the device."""
     return _act(session, user, ticket_id, Action.CANCEL, lambda actor: service.cancel(
         session, ticket_id, version=body.version, actor=actor, reason=body.reason))
 
 
-@router.post("/{ticket_id}/assign", response_model=TicketDetail)
+@router.post("/{ticket_id}/assign", **_CHANGE)
 def assign(ticket_id: RowId, body: AssignBody, session: SessionDep, user: CurrentUser):
     """Who goes (null: nobody yet)."""
     return _act(session, user, ticket_id, Action.ASSIGN, lambda actor: service.assign(
         session, ticket_id, version=body.version, actor=actor, technician_id=body.technician_id))
 
 
-@router.post("/{ticket_id}/priority", response_model=TicketDetail)
+@router.post("/{ticket_id}/priority", **_CHANGE)
 def set_priority(ticket_id: RowId, body: PriorityBody, request: Request, session: SessionDep, user: CurrentUser):
     """A person sets the priority, either way; the deadlines follow (gateway.toml's [sla])."""
     policy = SlaPolicy.from_settings(request.app.state.settings)
@@ -152,7 +153,7 @@ def set_priority(ticket_id: RowId, body: PriorityBody, request: Request, session
         policy=policy))
 
 
-@router.post("/{ticket_id}/note", response_model=TicketDetail)
+@router.post("/{ticket_id}/note", **_CHANGE)
 def add_note(ticket_id: RowId, body: NoteBody, session: SessionDep, user: CurrentUser):
     """A note in the history; it changes nothing else, so it needs no version."""
     return _act(session, user, ticket_id, Action.NOTE, lambda actor: service.add_note(
@@ -169,7 +170,7 @@ def _proposal(session: SessionDep, ticket_id: int, version: int) -> int:
     return ticket.incident_id
 
 
-@router.post("/{ticket_id}/confirm-close", response_model=TicketDetail)
+@router.post("/{ticket_id}/confirm-close", **_CHANGE)
 def confirm_close(ticket_id: RowId, body: Change, request: Request, session: SessionDep, user: CurrentUser):
     """The pump recovered by itself and needs nothing: close its incident, cancel the ticket."""
     incidents = Incidents.from_settings(request.app.state.settings)
@@ -177,7 +178,7 @@ def confirm_close(ticket_id: RowId, body: Change, request: Request, session: Ses
         session, _proposal(session, ticket_id, body.version), actor, note=body.note))
 
 
-@router.post("/{ticket_id}/reject-close", response_model=TicketDetail)
+@router.post("/{ticket_id}/reject-close", **_CHANGE)
 def reject_close(ticket_id: RowId, body: Change, request: Request, session: SessionDep, user: CurrentUser):
     """The recovery is not trusted: the incident and its ticket stay open, the proposal goes."""
     incidents = Incidents.from_settings(request.app.state.settings)

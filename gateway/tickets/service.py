@@ -53,8 +53,8 @@ from heatwatch.gateway.webhooks.service import enqueue_ticket_change
 
 __all__ = [
     "GATEWAY", "Actor", "InvalidTicketChange", "InvalidTransition", "StaleTicket", "TicketError", "TicketNotFound",
-    "acknowledge", "add_note", "allowed_transitions", "announce_change", "assign", "cancel", "close", "escalate", "get_ticket",
-    "open_ticket", "record_change", "resolve", "resume", "schedule", "set_priority", "start_work",
+    "acknowledge", "add_note", "allowed_transitions", "announce_change", "assign", "cancel", "close", "escalate",
+    "get_ticket", "open_ticket", "record_change", "resolve", "resume", "schedule", "set_priority", "start_work",
     "wait_on_customer",
 ]
 
