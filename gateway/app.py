@@ -28,6 +28,7 @@ from heatwatch.gateway.incidents import router as incidents
 from heatwatch.gateway.ingest.counters import IngestCounters
 from heatwatch.gateway.metrics import INGEST_TOTALS, CountersCollector, GatewayMetrics, GaugeCollector, RequestMetrics
 from heatwatch.gateway.settings import GatewaySettings
+from heatwatch.gateway.tickets import actions_router as ticket_actions
 from heatwatch.gateway.tickets import router as tickets
 from heatwatch.gateway.users import router as users
 from heatwatch.gateway.webhooks import router as webhooks
@@ -41,7 +42,7 @@ open, the tickets a dispatcher works from, and webhooks for field-service system
 
 Every call but /healthz and /metrics needs a bearer token (`heatwatch gateway user add NAME
 --role ROLE` makes one). Roles: **admin** (everything), **dispatcher** (customers, sites,
-devices, tickets), **technician** (reads everything), **customer** (reads their own sites,
+devices, tickets), **technician** (reads everything; works their own tickets), **customer** (reads their own sites,
 devices, incidents and tickets; another customer's rows answer 404, as rows that do not exist).
 Lists are paged with `limit` and the `next_cursor` of the previous page.
 """
@@ -139,6 +140,6 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
                                   if app.state.background is not None else {}, {"runs": "job", "failures": "job"}))
     app.add_middleware(RequestMetrics, metrics=metrics)
     errors.install(app)
-    for module in (tickets, incidents, devices, customers, sites, webhooks, users, health):
+    for module in (tickets, ticket_actions, incidents, devices, customers, sites, webhooks, users, health):
         app.include_router(module.router)
     return app

@@ -2,8 +2,7 @@
 urgent first (priority, then the deadline the ticket races now), a page at a time.
 
 Technicians read every ticket (see access.py); a customer reads the tickets of their own
-devices. The actions (acknowledge, schedule, start, resolve, cancel, wait on the customer)
-come with the ticket lifecycle (tickets/service.py).
+devices. The actions (acknowledge, schedule, start, resolve, ...) are in actions_router.py.
 """
 
 from __future__ import annotations

@@ -14,6 +14,11 @@ commits), the ticket id, the ``version`` the person saw, and who acts
 
 Every change writes a ``ticket_history`` row: who, when, what, from, to.
 ``now`` defaults to the wall clock; tests pass a fixed one.
+
+Every history entry, whoever wrote it (these functions, the incident logic,
+the SLA sweep), is announced once by ``announce_change`` when its
+transaction commits, after the ticket's flush: that is the one place a
+ticket change leaves the gateway (webhooks today).
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.exc import StaleDataError
 
 from heatwatch.gateway.db import utcnow
@@ -43,11 +48,13 @@ from heatwatch.gateway.tickets.lifecycle import (
 from heatwatch.gateway.tickets.models import ResolutionCode, Ticket, TicketChange, TicketStatus
 from heatwatch.gateway.tickets.sla import SlaPolicy
 from heatwatch.gateway.users.models import Role, User
+from heatwatch.gateway.users.service import Principal
+from heatwatch.gateway.webhooks.service import enqueue_ticket_change
 
 __all__ = [
     "GATEWAY", "Actor", "InvalidTicketChange", "InvalidTransition", "StaleTicket", "TicketError", "TicketNotFound",
-    "acknowledge", "add_note", "allowed_transitions", "assign", "cancel", "close", "escalate", "get_ticket",
-    "open_ticket", "record_change", "resolve", "resume", "schedule", "set_priority", "start_work",
+    "acknowledge", "add_note", "allowed_transitions", "announce_change", "assign", "cancel", "close", "escalate",
+    "get_ticket", "open_ticket", "record_change", "resolve", "resume", "schedule", "set_priority", "start_work",
     "wait_on_customer",
 ]
 
@@ -60,8 +67,9 @@ class Actor:
     user_id: int | None = None  # None: the gateway itself
 
     @classmethod
-    def of(cls, user: User) -> Actor:
-        return cls(user.name, user.id)
+    def of(cls, user: User | Principal) -> Actor:
+        """A user row, or the API's caller."""
+        return cls(user.name, user.user_id if isinstance(user, Principal) else user.id)
 
 
 GATEWAY = Actor("gateway")
@@ -290,13 +298,14 @@ def _move(session: Session, ticket_id: int, version: int, actor: Actor, to: Tick
 
 
 def _assign(session: Session, t: Ticket, technician_id: int | None, actor: Actor, now: datetime) -> None:
-    if technician_id is not None:
-        user = session.get(User, technician_id)
-        if user is None or user.role != Role.TECHNICIAN or not user.active:
-            raise InvalidTicketChange(f"ticket {t.id}: user {technician_id} is not an active technician")
-    before = t.technician.name if t.technician is not None else None
-    t.technician_id = technician_id
-    after = session.get(User, technician_id).name if technician_id is not None else None
+    with session.no_autoflush:  # a flush halfway through one change (a lookup) would count it as two versions
+        if technician_id is not None:
+            user = session.get(User, technician_id)
+            if user is None or user.role != Role.TECHNICIAN or not user.active:
+                raise InvalidTicketChange(f"ticket {t.id}: user {technician_id} is not an active technician")
+        before = t.technician.name if t.technician is not None else None
+        t.technician_id = technician_id
+        after = session.get(User, technician_id).name if technician_id is not None else None
     record_change(session, t, actor, "assign", before, after, "", now)
 
 
@@ -320,3 +329,46 @@ def _window_text(t: Ticket) -> str | None:
     if t.visit_window_start is None or t.visit_window_end is None:
         return None
     return f"{t.visit_window_start:%Y-%m-%d %H:%M}..{t.visit_window_end:%Y-%m-%d %H:%M} UTC"
+
+
+# ---- who hears of a change ----------------------------------------------------------------------
+
+def announce_change(session: Session, ticket: Ticket, entry: TicketChange) -> None:
+    """The one place a ticket change leaves the gateway: once per history entry, in the change's own
+    transaction (it commits with the change or not at all), after the ticket's flush (the ticket as
+    the transaction leaves it). Called by ``_announce_pending``; do not call it yourself."""
+    enqueue_ticket_change(session, ticket, entry)
+
+
+# Every ``ticket_history`` row a session flushes is noted (whoever made it: record_change, the SLA
+# sweep, a test); just before the session commits, each is announced. A savepoint rolled back takes
+# its entries with it (they are no longer persistent); a rolled-back transaction announces nothing.
+_PENDING = "heatwatch.ticket_changes"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_new_entries(session: Session, _flush_context: object) -> None:
+    new = [o for o in session.new if isinstance(o, TicketChange)]
+    if new:
+        session.info.setdefault(_PENDING, []).extend(new)
+
+
+@event.listens_for(Session, "before_commit")
+def _announce_pending(session: Session) -> None:
+    if not session.info.get(_PENDING) and not any(isinstance(o, TicketChange) for o in session.new):
+        return
+    done: set[int] = set()
+    while True:
+        session.flush()  # the tickets as the transaction leaves them; new entries noted
+        entries = [e for e in session.info.pop(_PENDING, []) if inspect(e).persistent and e.id not in done]
+        if not entries:
+            return
+        for entry in sorted(entries, key=lambda e: e.id):
+            done.add(entry.id)
+            announce_change(session, entry.ticket, entry)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the whole transaction ended (committed, announced, or rolled back)
+        session.info.pop(_PENDING, None)

@@ -227,6 +227,7 @@ def _sweep_one(s: Session, t: Ticket, now: datetime, policy: SlaPolicy, report: 
     # a plain UPDATE: the ORM's unit of work would bump the version a dispatcher holds
     s.execute(update(Ticket).where(Ticket.id == t.id).values(**values)
               .execution_options(synchronize_session=False))
+    s.expire(t)  # the row changed under the ORM: its entries are announced with the ticket as it is now
     s.add_all(history + reminders)
 
 
