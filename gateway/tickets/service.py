@@ -28,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from heatwatch.gateway.db import utcnow
 from heatwatch.gateway.incidents import lifecycle as incident_lifecycle
 from heatwatch.gateway.incidents.models import Incident
+from heatwatch.gateway.notifications.outbox import queue_ticket_change as queue_notifications
 from heatwatch.gateway.tickets import sla
 from heatwatch.gateway.tickets.commands import queue_repaired
 from heatwatch.gateway.tickets.lifecycle import (
@@ -306,6 +307,7 @@ def record_change(session: Session, t: Ticket, actor: Actor, action: str, before
     change = TicketChange(ticket_id=t.id, at=now, user_id=actor.user_id, actor=actor.name, action=action,
                           from_value=before, to_value=after, note=note)
     session.add(change)
+    queue_notifications(session, t, change)  # the customer hears of the steps that concern them (same transaction)
     return change
 
 
