@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime, format_skeleton, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
@@ -118,7 +118,7 @@ def visit_words(start: datetime, end: datetime, time_zone: str, language: str) -
     locale = Locale.parse(language)
     s, e = start.astimezone(tz), end.astimezone(tz)
     return {
-        "day": format_skeleton("MMMMEEEEd", s, locale=locale),
+        "day": format_date(s, "full", locale=locale),
         "day_short": format_skeleton("MMMEd", s, locale=locale),
         "start": format_time(s, "short", locale=locale),
         "end": format_time(e, "short", locale=locale),
