@@ -101,6 +101,7 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
                                   telemetry=TelemetrySink.from_settings(settings.telemetry, ingest_counters))
                 subscriber = Subscriber(settings.broker, ingestor, worker=worker).start()
             app.state.subscriber, app.state.webhook_worker = subscriber, delivery
+            app.state.notification_worker = notifier
             yield
         finally:
             if subscriber is not None:

@@ -75,7 +75,7 @@ def send(url: str, title: str, body: str, timeout: float) -> Outcome:
         result = sender.notify(body=body, title=title, timeout=2 * timeout + 5, log_level=logging.WARNING)
     except Exception as exc:  # noqa: BLE001
         return done(FAILED, f"{type(exc).__name__}: {exc}")
-    errors = "; ".join(e.message for e in result.logs() if e.level >= logging.WARNING)
+    errors = "; ".join(e.message for e in result.logs() if e.level in ("WARNING", "ERROR", "CRITICAL"))
     status = result.status
     if status == AppriseResultStatus.SUCCESS:
         return done(SENT)

@@ -13,6 +13,7 @@ never an error for the dispatcher making the change.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -59,14 +60,15 @@ def queue_ticket_change(session: Session, ticket: Ticket, change: TicketChange) 
     if customer is None:
         COUNTERS.add("no_customer")
         return 0
-    now = utcnow()
+    now = change.at or utcnow()  # the change's own time: a test's fixed clock, the wall clock otherwise
     plan = steps.plan(ticket, change, customer.time_zone, now)
     if plan.cancel_open:
         _cancel(session, ticket.id, plan.cancel_open, keep={s.key for s in plan.steps})
-    return sum(queue_step(session, ticket, step, customer) for step in plan.steps)
+    return sum(queue_step(session, ticket, step, customer, now) for step in plan.steps)
 
 
-def queue_step(session: Session, ticket: Ticket, step: steps.Step, customer: Customer | None = None) -> int:
+def queue_step(session: Session, ticket: Ticket, step: steps.Step, customer: Customer | None = None,
+               now: datetime | None = None) -> int:
     customer = customer or customer_of(ticket)
     if customer is None:
         COUNTERS.add("no_customer")
@@ -77,7 +79,7 @@ def queue_step(session: Session, ticket: Ticket, step: steps.Step, customer: Cus
         log.warning("ticket %s: customer %s has no channel with an address; %s not sent", ticket.id, customer.id,
                     step.name)
         return 0
-    now = utcnow()
+    now = now or utcnow()
     queued = 0
     for kind, address in channels:
         inserted = session.execute(upsert_ignore(session)(Notification).values(
