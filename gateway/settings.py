@@ -282,7 +282,7 @@ def _check_notifications(n: NotificationSettings, name: str) -> None:
     for kind, url in n.channels.items():
         if not _CHANNEL_KIND.match(kind):
             raise SettingsError(f"{where} channels.{kind}: a channel kind is lower-case letters, digits, '_'")
-        if not isinstance(url, str) or "://" not in url:
+        if not isinstance(url, str) or ("://" not in url and url != "{address}"):
             raise SettingsError(f"{where} channels.{kind} = {url!r}: an Apprise URL such as "
                                 "\"mailtos://user:pw@smtp.example.com?to={address}\"")
     if n.channels and len(n.status_link_secret) < 16:

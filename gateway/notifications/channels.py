@@ -7,6 +7,7 @@ is replaced by the customer's address on that channel, URL-quoted:
     email = "mailtos://user:password@smtp.example.com?from=service@example.com&to={address}"
     sms   = "smseagle://token@sms-gateway.example.com/{address}"
     ntfy  = "ntfys://ntfy.example.com/{address}"
+    chat  = "{address}"        (the address is a whole Apprise URL: the customer's own webhook)
 
 Each message is sent alone (one Apprise object, one URL), so Apprise's
 answer is about it: SUCCESS sent, PARTIAL (some of several targets) is
@@ -49,7 +50,9 @@ def message_id(idempotency_key: str) -> str:
 
 
 def apprise_url(template: str, address: str, idempotency_key: str = "") -> str:
-    url = template.replace("{address}", quote(address, safe="@+"))
+    """The URL for one address; a template of just ``{address}`` takes the address as the whole URL
+    (a customer's own chat webhook)."""
+    url = address if template == "{address}" else template.replace("{address}", quote(address, safe="@+"))
     if idempotency_key and url.split("://", 1)[0] in ("mailto", "mailtos"):
         url += ("&" if "?" in url else "?") + "+Message-ID=" + quote(message_id(idempotency_key), safe="")
     return url

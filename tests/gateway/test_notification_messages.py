@@ -175,3 +175,4 @@ def test_apprise_url_quotes_the_address_and_marks_email():
     assert "to=anna+x@example.com" in url and "+Message-ID=" in url
     assert message_id("t1/x/c1/email") == message_id("t1/x/c1/email") != message_id("t1/x/c1/sms")
     assert apprise_url("smseagle://tok@127.0.0.1:9/{address}", "+46 70 1", "k") == "smseagle://tok@127.0.0.1:9/+46%2070%201"
+    assert apprise_url("{address}", "slack://T1/B2/C3", "k") == "slack://T1/B2/C3"  # the customer's own webhook

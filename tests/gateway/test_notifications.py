@@ -265,6 +265,10 @@ def test_a_send_that_timed_out_and_then_succeeded_arrives_once(db, mailbox):
     worker.run_once(T)
     (row,) = outbox(db)
     assert row.state == NotificationState.PENDING and row.attempts == 1
+    with db.transaction() as s:
+        first = s.scalars(select(NotificationAttempt)).one()
+    print("first attempt:", first.outcome, first.duration_ms, first.error)
+    assert first.outcome in ("failed", "timeout") and first.duration_ms < 2500
     wall.sleep(3.5)  # the stalled session ends; nothing of the first attempt may land
     assert mailbox.count() == 0
     assert worker.run_once(T + timedelta(seconds=1)) == 1
