@@ -11,7 +11,8 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, time as clock_time, timedelta
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 

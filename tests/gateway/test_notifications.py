@@ -7,7 +7,6 @@ between queueing and delivery, each sending exactly once."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from sqlalchemy import select
 from heatwatch.gateway.db import Database
 from heatwatch.gateway.notifications import outbox as outbox_module
 from heatwatch.gateway.notifications.delivery import NotificationWorker
-from heatwatch.gateway.notifications.models import Notification, NotificationAttempt, NotificationState
+from heatwatch.gateway.notifications.models import NotificationAttempt, NotificationState
 from heatwatch.gateway.notifications.outbox import queue_ticket_change
 from heatwatch.gateway.notifications.status_link import verify_token
 from heatwatch.gateway.settings import SettingsError, parse_settings
