@@ -27,9 +27,6 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import apprise
-from apprise.result import AppriseResultStatus
-
 EXCERPT = 500
 SENT, PARTIAL, FAILED, TIMEOUT, ERROR = "sent", "partial", "failed", "timeout", "error"
 
@@ -60,6 +57,9 @@ def apprise_url(template: str, address: str, idempotency_key: str = "") -> str:
 
 def send(url: str, title: str, body: str, timeout: float) -> Outcome:
     """One message through Apprise; never raises."""
+    import apprise  # here: its hundred plugins load when the first message goes, not with the app
+    from apprise.result import AppriseResultStatus
+
     started = time.perf_counter()
 
     def done(outcome: str, error: str = "") -> Outcome:

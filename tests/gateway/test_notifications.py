@@ -379,3 +379,21 @@ def test_notification_settings_are_checked():
     ok = parse_settings({"notifications": {"channels": {"email": "mailtos://u:p@smtp.example.com?to={address}"},
                                            "status_link_secret": "x" * 20, "daily_cap": 3}})
     assert ok.notifications.daily_cap == 3
+
+
+def test_proposed_visit_windows_go_out_once_each_listed(db, mailbox):
+    from heatwatch.gateway.notifications import steps
+    from heatwatch.gateway.notifications.outbox import queue_step
+
+    _, (device,) = add_customer(db, language="it", time_zone="Europe/Rome")
+    ticket = open_ticket(db, device, T)
+    windows = [(T + 23 * H, T + 27 * H), (T + 47 * H, T + 51 * H)]
+    for _ in range(2):  # the status page asking twice is one message
+        with db.transaction() as s:
+            queue_step(s, s.get(Ticket, ticket), steps.proposal(s.get(Ticket, ticket), windows), now=T)
+    worker = NotificationWorker(db, settings_for(mailbox))
+    assert worker.run_once(T) == 2
+    proposal = mailbox.received[1]
+    assert proposal["Subject"] == "Scegli un orario per la visita del tecnico"
+    text = proposal.get_body(("plain",)).get_content()
+    assert "- mercoledì 13 gennaio 2027, 09:00–13:00" in text and "- giovedì 14 gennaio 2027, 09:00–13:00" in text
