@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from heatwatch.gateway.customers.models import Customer
 from heatwatch.gateway.db import Database, utcnow
@@ -236,11 +237,15 @@ class NotificationWorker:
         else:
             values |= {"next_attempt_at": now + self.delay_after(message.attempt)}
             keys = ["attempts_failed"]
-        with self.db.transaction() as s:
-            s.add(NotificationAttempt(notification_id=message.id, number=message.attempt,
-                                      started_at=now, duration_ms=outcome.duration_ms,
-                                      outcome=outcome.outcome, error=outcome.error))
-            s.execute(update(Notification).where(Notification.id == message.id).values(**values))
+        try:
+            with self.db.transaction() as s:
+                s.add(NotificationAttempt(notification_id=message.id, number=message.attempt,
+                                          started_at=now, duration_ms=outcome.duration_ms,
+                                          outcome=outcome.outcome, error=outcome.error))
+                s.execute(update(Notification).where(Notification.id == message.id).values(**values))
+        except IntegrityError:  # its ticket or customer was deleted while it was sent
+            log.info("notification %s: deleted while it was being sent; attempt not recorded", message.id)
+            return
         for key in keys:
             self.counters.add(key)
 

@@ -37,6 +37,12 @@ FULL_CHANNELS = frozenset({"email"})
 _ALIASES = {"no": "nb", "nn": "nb"}  # Norwegian without a written standard, and Nynorsk, read Bokmål best
 
 
+# Characters outside the GSM 7-bit alphabet that the templates and Babel use: one of them turns an
+# SMS into UCS-2 (70 characters a part), so short texts use their plain equivalents
+_SMS_PLAIN = str.maketrans({"“": '"', "”": '"', "«": '"', "»": '"', "„": '"', "’": "'", "–": "-", "—": "-",
+                            "\u202f": " ", "\u00a0": " ", "\u2009": " ", "\u2212": "-"})
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -103,7 +109,7 @@ def render(step: str, language: str, context: dict[str, Any]) -> Rendered:
     body = _paragraphs(_block(template, "body", context)) if "body" in template.blocks else ""
     return Rendered(
         subject=" ".join(_block(template, "subject", context).split()),
-        short=" ".join(_block(template, "short", context).split()),
+        short=" ".join(_block(template, "short", context).translate(_SMS_PLAIN).split()),
         full=_paragraphs(_block(template, "full", context)),
         body=body,
         language=language,

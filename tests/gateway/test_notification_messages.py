@@ -34,7 +34,8 @@ def _context(lang: str, **over) -> dict:
                link=status_link("https://heat.example", SECRET, 4321, 77, NOW, timedelta(days=30)),
                fault=messages.plain_fault(lang, "refrigerant_leak"), heating="ok", urgent=False, cold="",
                visit=visit, windows=[visit, visit], technician="Erik", resolution="fixed", note="",
-               items=[{"subject": "One", "body": "First."}, {"subject": "Two", "body": "Second."}], count=2,
+               items=[{"subject": "Visit “Värmis” 8:00\u202fAM–12:00\u202fPM", "body": "First."},
+                      {"subject": "Two", "body": "Second."}], count=2,
                reason="quiet_hours")
     return ctx | over
 
@@ -53,6 +54,7 @@ def test_every_step_renders_in_every_language(lang, step):
             assert r.subject and r.short and r.full
             assert "{{" not in r.full + r.short and "None" not in r.full
             assert _context(lang)["link"] in r.short, "every message carries the status link"
+            assert not set(r.short) & set("“”«»–\u202f\u00a0\u2212"), "short texts stay in the SMS alphabet"
             if step != "digest":
                 assert _context(lang)["link"] in r.full
                 assert r.body and r.body in r.full and "Anna" not in r.body  # the digest quotes it bare
