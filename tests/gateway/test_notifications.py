@@ -397,3 +397,26 @@ def test_proposed_visit_windows_go_out_once_each_listed(db, mailbox):
     assert proposal["Subject"] == "Scegli un orario per la visita del tecnico"
     text = proposal.get_body(("plain",)).get_content()
     assert "- mercoledì 13 gennaio 2027, 09:00–13:00" in text and "- giovedì 14 gennaio 2027, 09:00–13:00" in text
+
+
+def test_push_and_chat_channels_get_the_same_short_text(db, mailbox):
+    from tests.gateway.notification_support import HttpReceiver
+
+    receiver = HttpReceiver()
+    try:
+        chat_url = f"json://127.0.0.1:{receiver.port}/chat/anna"  # the customer's own webhook, a whole URL
+        _, (device,) = add_customer(db, language="nb", channels=("ntfy", "chat"),
+                                    addresses={"ntfy": "anna-berg-42", "chat": chat_url})
+        settings = settings_for(mailbox)
+        settings.channels |= {"ntfy": f"ntfy://127.0.0.1:{receiver.port}/{{address}}", "chat": "{address}"}
+        worker = NotificationWorker(db, settings)
+        open_ticket(db, device, T)
+        assert worker.run_once(T) == 2
+        (ntfy_path, ntfy), (chat_path, chat) = sorted(receiver.got, key=lambda g: g[0])
+        assert ntfy_path == "/" and ntfy["topic"] == "anna-berg-42"
+        assert chat_path == "/chat/anna"
+        assert ntfy["message"] == chat["message"]
+        assert ntfy["message"].startswith('Hei Anna! Varmepumpen "Värmis" lekker sakte kuldemedium.')
+        assert mailbox.count() == 0
+    finally:
+        receiver.close()
