@@ -27,6 +27,7 @@ from heatwatch.gateway.devices.telemetry_query import TelemetryReader
 from heatwatch.gateway.incidents import router as incidents
 from heatwatch.gateway.ingest.counters import IngestCounters
 from heatwatch.gateway.metrics import INGEST_TOTALS, CountersCollector, GatewayMetrics, GaugeCollector, RequestMetrics
+from heatwatch.gateway.notifications.delivery import COUNTER_NAMES, NotificationWorker
 from heatwatch.gateway.settings import GatewaySettings
 from heatwatch.gateway.tickets import actions_router as ticket_actions
 from heatwatch.gateway.tickets import router as tickets
@@ -69,7 +70,7 @@ def _version() -> str:
 def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest: bool = True,
                webhooks_worker: bool = True, worker: str = "1", telemetry: TelemetryReader | None = None,
                retry_policy: RetryPolicy | None = None, webhook_poll_seconds: float = 1.0,
-               background: bool = True) -> FastAPI:
+               background: bool = True, notifications_worker: bool = True) -> FastAPI:
     """The gateway's API. ``db``: use this database (the caller closes it) instead of opening one
     from ``settings``; ``ingest``/``webhooks_worker``: run the MQTT subscriber and the delivery
     worker in this process; ``worker``: this process's name among the gateway's workers (its MQTT
@@ -78,17 +79,20 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
     metrics = GatewayMetrics()
     ingest_counters = IngestCounters()
     webhook_counters = IngestCounters()
+    notification_counters = IngestCounters()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = db or Database.from_settings(settings.database)
         app.state.db = database
-        subscriber = delivery = jobs = sink = None
+        subscriber = delivery = jobs = sink = notifier = None
         try:
             if background:
                 from heatwatch.gateway.background import BackgroundJobs
 
                 jobs = BackgroundJobs.start(database, settings)
+            if notifications_worker and settings.notifications.channels:  # no channel configured: messages wait
+                notifier = NotificationWorker(database, settings.notifications, counters=notification_counters).start()
             if webhooks_worker:
                 delivery = DeliveryWorker(database, retry_policy or RetryPolicy.from_settings(settings.webhooks),
                                           poll_seconds=webhook_poll_seconds, counters=webhook_counters).start()
@@ -105,6 +109,7 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
                                   telemetry=sink)
                 subscriber = Subscriber(settings.broker, ingestor, worker=worker).start()
             app.state.subscriber, app.state.webhook_worker, app.state.background = subscriber, delivery, jobs
+            app.state.notification_worker = notifier
             yield
         finally:
             if subscriber is not None:
@@ -115,6 +120,8 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
                 jobs.stop()
             if delivery is not None:
                 delivery.stop()
+            if notifier is not None:
+                notifier.stop()
             if db is None:
                 database.close()
 
@@ -138,6 +145,7 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
                                lambda: queue_by_state(app.state.db)))
     metrics.add(CountersCollector("heatwatch_periodic", lambda: app.state.background.counts()
                                   if app.state.background is not None else {}, {"runs": "job", "failures": "job"}))
+    metrics.add(CountersCollector("heatwatch_notification", notification_counters.snapshot, {}, COUNTER_NAMES))
     app.add_middleware(RequestMetrics, metrics=metrics)
     errors.install(app)
     for module in (tickets, ticket_actions, incidents, devices, customers, sites, webhooks, users, health):

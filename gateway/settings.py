@@ -95,6 +95,27 @@ class SweepSettings:
     forecast_url: str = ""  # Open-Meteo's API base (default https://api.open-meteo.com; a paid or own server)
 
 
+@dataclass
+class NotificationSettings:
+    """Customer notifications (docs/notifications.md): where each channel kind goes (an Apprise URL
+    template; ``{address}`` is the customer's address, URL-quoted), the status link, quiet hours'
+    digests, the daily cap, and how hard a message is tried."""
+
+    # channel kind -> Apprise URL, e.g. email = "mailtos://user:pw@smtp.example.com?to={address}"
+    channels: dict = field(default_factory=dict)
+    status_base_url: str = "http://127.0.0.1:8000"  # the status page's origin (links: <base>/s/<token>)
+    status_link_secret: str = ""  # signs the links; needed once a channel is configured
+    status_link_days: float = 30.0  # how long a link in a message stays valid
+    daily_cap: int = 6  # messages per customer, channel and local day; more wait for the next digest
+    digest_at: str = "08:00"  # local time a capped customer's digest goes (with quiet hours: when they end)
+    cold_spell_c: float = 0.0  # a P1 problem overrides quiet hours unless the cold ahead is known warmer
+    company: str = "heatwatch service"  # who signs the messages
+    max_attempts: int = 8
+    first_retry_seconds: float = 30.0  # then doubling up to max_retry_seconds
+    max_retry_seconds: float = 3600.0
+    timeout_seconds: float = 20.0  # one attempt on one channel
+
+
 @dataclass(frozen=True)
 class SlaTarget:
     """How soon a ticket of one priority must be answered and resolved."""
@@ -122,11 +143,13 @@ class GatewaySettings:
     api: ApiSettings = field(default_factory=ApiSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     sweeps: SweepSettings = field(default_factory=SweepSettings)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
     sla: dict[int, SlaTarget] = field(default_factory=lambda: dict(DEFAULT_SLA))
 
 
 _SECTIONS: dict[str, type] = {"database": DatabaseSettings, "broker": BrokerSettings, "telemetry": TelemetrySettings,
-                              "api": ApiSettings, "webhooks": WebhookSettings, "sweeps": SweepSettings}
+                              "api": ApiSettings, "webhooks": WebhookSettings, "sweeps": SweepSettings,
+                              "notifications": NotificationSettings}
 
 
 def load_settings(path: str | Path | None) -> GatewaySettings:
@@ -266,3 +289,34 @@ def _check(s: GatewaySettings, name: str) -> None:
         raise SettingsError(f"{name}: [sweeps] forecast {sw.forecast!r}: expected \"none\" or \"open-meteo\"")
     if sw.forecast_url and urlparse(sw.forecast_url).scheme not in ("http", "https"):
         raise SettingsError(f"{name}: [sweeps] forecast_url {sw.forecast_url!r}: expected http://host or https://")
+    _check_notifications(s.notifications, name)
+
+
+_CHANNEL_KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_LOCAL_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def _check_notifications(n: NotificationSettings, name: str) -> None:
+    where = f"{name}: [notifications]"
+    for kind, url in n.channels.items():
+        if not _CHANNEL_KIND.match(kind):
+            raise SettingsError(f"{where} channels.{kind}: a channel kind is lower-case letters, digits, '_'")
+        if not isinstance(url, str) or ("://" not in url and url != "{address}"):
+            raise SettingsError(f"{where} channels.{kind} = {url!r}: an Apprise URL such as "
+                                "\"mailtos://user:pw@smtp.example.com?to={address}\"")
+    if n.channels and len(n.status_link_secret) < 16:
+        raise SettingsError(f"{where} status_link_secret: at least 16 characters once a channel is configured "
+                            "(it signs the status links)")
+    if urlparse(n.status_base_url).scheme not in ("http", "https"):
+        raise SettingsError(f"{where} status_base_url {n.status_base_url!r}: expected http(s)://host[/path]")
+    if not _LOCAL_TIME.match(n.digest_at):
+        raise SettingsError(f"{where} digest_at {n.digest_at!r}: a local time HH:MM")
+    if n.daily_cap < 1:
+        raise SettingsError(f"{where} daily_cap must be >= 1")
+    if n.max_attempts < 1:
+        raise SettingsError(f"{where} max_attempts must be >= 1")
+    if not 0 < n.first_retry_seconds <= n.max_retry_seconds:
+        raise SettingsError(f"{where} first_retry_seconds must be > 0 and <= max_retry_seconds")
+    for key in ("timeout_seconds", "status_link_days"):
+        if getattr(n, key) <= 0:
+            raise SettingsError(f"{where} {key} must be > 0")

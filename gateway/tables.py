@@ -11,6 +11,7 @@ from heatwatch.gateway.db import Base
 from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.incidents.models import Incident, IncidentEvent
 from heatwatch.gateway.ingest.models import ProcessedEvent, SequenceGap, StreamPosition
+from heatwatch.gateway.notifications.models import Notification, NotificationAttempt
 from heatwatch.gateway.telemetry.models import TelemetryInterval
 from heatwatch.gateway.tickets.models import DeviceCommand, Ticket, TicketChange, TicketReminder
 from heatwatch.gateway.users.models import ApiToken, User
@@ -20,7 +21,8 @@ from heatwatch.gateway.webhooks.models import WebhookAttempt, WebhookDelivery, W
 metadata = Base.metadata
 
 __all__ = [
-    "ApiToken", "Customer", "Device", "DeviceCommand", "Incident", "IncidentEvent", "ProcessedEvent", "SequenceGap",
+    "ApiToken", "Customer", "Device", "DeviceCommand", "Incident", "IncidentEvent", "Notification",
+    "NotificationAttempt", "ProcessedEvent", "SequenceGap",
     "Site", "SiteForecast", "StreamPosition", "TelemetryInterval", "Ticket", "TicketChange", "TicketReminder", "User",
     "WebhookAttempt", "WebhookDelivery", "WebhookSubscription",
     "metadata",

@@ -18,7 +18,9 @@ Every change writes a ``ticket_history`` row: who, when, what, from, to.
 Every history entry, whoever wrote it (these functions, the incident logic,
 the SLA sweep), is announced once by ``announce_change`` when its
 transaction commits, after the ticket's flush: that is the one place a
-ticket change leaves the gateway (webhooks today).
+ticket change leaves the gateway for other systems (webhooks). The customer's
+messages are queued in ``record_change`` (notifications/outbox.py decides
+which steps concern the customer; every such step is recorded through it).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from heatwatch.gateway.db import utcnow
 from heatwatch.gateway.incidents import lifecycle as incident_lifecycle
 from heatwatch.gateway.incidents.models import Incident
+from heatwatch.gateway.notifications.outbox import queue_ticket_change as queue_notifications
 from heatwatch.gateway.tickets import sla
 from heatwatch.gateway.tickets.commands import queue_repaired
 from heatwatch.gateway.tickets.lifecycle import (
@@ -315,6 +318,7 @@ def record_change(session: Session, t: Ticket, actor: Actor, action: str, before
     change = TicketChange(ticket_id=t.id, at=now, user_id=actor.user_id, actor=actor.name, action=action,
                           from_value=before, to_value=after, note=note)
     session.add(change)
+    queue_notifications(session, t, change)  # the customer hears of the steps that concern them (same transaction)
     return change
 
 
