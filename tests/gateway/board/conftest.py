@@ -11,7 +11,6 @@ import pytest
 
 from heatwatch.gateway.db import Database
 from tests.gateway.board.serve import BoardServer
-from tests.gateway.board.world import BoardWorld, build_board_world
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "board"  # screenshots (git-ignored)
@@ -28,7 +27,9 @@ def board_db(sqlite_template, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def board_world(board_db) -> BoardWorld:
+def board_world(board_db):
+    from tests.gateway.board.world import build_board_world  # imported late: it imports api_world, a plugin
+
     return build_board_world(board_db[0])
 
 
