@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from heatwatch.gateway.board.session import Viewer
+from heatwatch.gateway.board.session import Viewer, count
 from heatwatch.gateway.board.templates import page
 from heatwatch.gateway.deps import SessionDep
 from heatwatch.gateway.settings import PRIORITIES
@@ -77,6 +77,7 @@ def _render(request: Request, session, user: Viewer, name: str) -> Response:
     try:
         filters = Filters.of(request)
     except BadFilter as exc:
+        count(request, "refused.bad_filter")
         return page(request, "message.html", {"user": user, "title": "Unknown filter", "message": str(exc)}, 400)
     techs = technicians(session)
     return page(request, name, {"user": user, "rows": open_tickets(session, user, filters), "filters": filters,

@@ -45,8 +45,9 @@ def chart(session: Session, device: str, channels: Sequence[str], start: datetim
                        "values": values, "trend": None, "threshold": None})
     if prognosis is not None:
         _add_trend(x, panels, prognosis)
-    return {"x": x, "panels": panels, "start": start.timestamp(), "end": max([end.timestamp(), *x]),
-            "marks": [{"x": at.timestamp(), "label": label} for at, label in marks]}
+    marked = [{"x": at.timestamp(), "label": label} for at, label in marks]
+    return {"x": x, "panels": panels, "start": start.timestamp(),
+            "end": max([end.timestamp(), *x, *(m["x"] for m in marked)]), "marks": marked}
 
 
 def _mean(point: store.SeriesPoint, name: str) -> float | None:

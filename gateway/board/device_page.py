@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from heatwatch.gateway.board import chart, kit
 from heatwatch.gateway.board.evidence import describe
-from heatwatch.gateway.board.session import Viewer
+from heatwatch.gateway.board.session import Viewer, count
 from heatwatch.gateway.board.templates import page
 from heatwatch.gateway.customers.models import Customer
 from heatwatch.gateway.db import utcnow
@@ -38,6 +38,7 @@ def device_page(device_id: str, request: Request, session: SessionDep, user: Vie
     picked = q.getlist("channel") or list(DEFAULT_CHANNELS)
     unknown = [c for c in picked if c not in KNOWN_CHANNELS]
     if days not in SPANS or unknown:
+        count(request, "refused.bad_input")
         message = (f"days {days[:10]!r}: one of {', '.join(SPANS)}" if days not in SPANS
                    else f"unknown channel(s): {', '.join(c[:40] for c in unknown)}")
         return page(request, "message.html", {"user": user, "title": "Bad request", "message": message}, 400)

@@ -95,8 +95,9 @@ def _num(value: Any) -> float | None:
 
 
 def events_of(session: Session, incident: Incident) -> list[ProcessedEvent]:
-    return list(session.scalars(select(ProcessedEvent).join(IncidentEvent, IncidentEvent.event_id == ProcessedEvent.event_id)
-                                .where(IncidentEvent.incident_id == incident.id).order_by(ProcessedEvent.ts)))
+    linked = select(IncidentEvent.event_id).where(IncidentEvent.incident_id == incident.id)
+    return list(session.scalars(select(ProcessedEvent).where(ProcessedEvent.event_id.in_(linked))
+                                .order_by(ProcessedEvent.ts)))
 
 
 def evidence(events: list[ProcessedEvent]) -> list[Evidence]:

@@ -16,6 +16,7 @@ from heatwatch.gateway.board.session import (
     NotStaff,
     Viewer,
     check_csrf,
+    count,
     signer,
     token_login,
 )
@@ -44,14 +45,18 @@ def login(request: Request, session: SessionDep, token: Annotated[str, Form(max_
     sign = signer(request)
     expected = sign.read_login(request.cookies.get(LOGIN_COOKIE))
     if expected is None or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
+        count(request, "refused.login_csrf")
         return _login_page(request, "The sign-in form expired or did not come from this page: try again.", 403)
     try:
         found = token_login(session, token.strip())
     except NotStaff:
+        count(request, "refused.customer")
         return _login_page(request, "This token belongs to a customer. The board is for staff; customers "
                                     "follow their tickets on the status page linked in every message.", 403)
     if found is None:
+        count(request, "refused.bad_token")
         return _login_page(request, "Unknown, revoked or expired token.", 401)
+    count(request, "sign_ins")
     response = RedirectResponse("/board", status_code=303)
     sign.set_cookie(response, COOKIE, sign.session_cookie(found[1]), sign.max_age)
     response.delete_cookie(LOGIN_COOKIE, path="/board")

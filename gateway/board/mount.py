@@ -8,6 +8,8 @@ from fastapi.staticfiles import StaticFiles
 
 from heatwatch.gateway.board import board_page, device_page, login, ticket_page
 from heatwatch.gateway.board.session import LoginNeeded, Refused, Signer
+from heatwatch.gateway.ingest.counters import IngestCounters
+from heatwatch.gateway.metrics import CountersCollector
 from heatwatch.gateway.board.templates import HERE, page
 
 router = APIRouter(include_in_schema=False)
@@ -29,6 +31,10 @@ async def _refused(request: Request, exc: Refused) -> Response:
 def install(app: FastAPI) -> None:
     """Mount the board on ``app`` (create_app calls this); its cookie signer reads ``[board]``."""
     app.state.board_signer = Signer(app.state.settings.board)
+    # what the board refused, by reason (bad_token, customer, csrf, stale, ...), and what it did
+    app.state.board_counters = counters = IngestCounters()
+    app.state.metrics.add(CountersCollector("heatwatch_board", counters.snapshot, {"refused": "reason"},
+                                            ("sign_ins", "actions")))
     app.include_router(router)
     app.mount("/board/static", StaticFiles(directory=HERE / "static"), name="board-static")
     app.add_exception_handler(LoginNeeded, _login_needed)

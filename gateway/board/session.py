@@ -115,6 +115,11 @@ def signer(request: Request) -> Signer:
     return request.app.state.board_signer
 
 
+def count(request: Request, key: str) -> None:
+    """One more of ``key`` in /metrics' heatwatch_board_* ("refused.csrf", "sign_ins", ...)."""
+    request.app.state.board_counters.add(key)
+
+
 def token_login(session: Session, token: str, now: datetime | None = None) -> tuple[Principal, int] | None:
     """The staff member a token belongs to and the token's id; None when the token is unknown,
     revoked, expired or its user inactive. Raises NotStaff for a customer's token."""
@@ -161,6 +166,7 @@ async def check_csrf(request: Request, user: BoardUser) -> None:
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent.encode(), user.csrf.encode()):
+        count(request, "refused.csrf")
         raise Refused("this form is out of date or did not come from the board (no valid CSRF token): "
                       "reload the page and try again")
 
@@ -169,6 +175,7 @@ async def acting_user(request: Request, user: Viewer) -> BoardUser:
     """A POST from the board by someone who may change tickets, CSRF-checked."""
     await check_csrf(request, user)
     if not user.may_act:
+        count(request, "refused.not_allowed")
         raise Refused(f"a {user.principal.role.value} reads the board; dispatchers and admins change tickets")
     return user
 

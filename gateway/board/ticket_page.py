@@ -6,6 +6,7 @@ retry (409), never a 500."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from heatwatch.gateway.board import chart, evidence, kit, wording
 from heatwatch.gateway.board.board_page import technicians
-from heatwatch.gateway.board.session import Actor, BoardUser, Viewer
+from heatwatch.gateway.board.session import Actor, BoardUser, Viewer, count
 from heatwatch.gateway.board.templates import page
 from heatwatch.gateway.customers.models import Customer, Site
 from heatwatch.gateway.db import utcnow
@@ -42,6 +43,12 @@ def render_ticket(request: Request, session: Session, user: BoardUser, ticket_id
     incident = ticket.incident
     events = evidence.events_of(session, incident) if incident is not None else []
     prognosis = evidence.prognosis(events)
+    if prognosis is not None and incident is not None and incident.predicted_failure_ts is not None:
+        # the incident holds the newest prognosis (an event delivered late never undoes it); the
+        # event adds which channel trends toward which threshold
+        prognosis = replace(prognosis, trip_at=incident.predicted_failure_ts,
+                            earliest=incident.predicted_failure_earliest or incident.predicted_failure_ts,
+                            latest=incident.predicted_failure_latest or incident.predicted_failure_ts)
     fault = incident.fault if incident is not None else None
     fault_kit = kit.kit_for(fault)
     chart_doc = None
@@ -50,8 +57,9 @@ def render_ticket(request: Request, session: Session, user: BoardUser, ticket_id
                     *([prognosis.indicator] if prognosis else [])]
         start, end = chart.window_around(incident.first_event_ts, incident.last_event_ts, now)
         marks = [(incident.first_event_ts, "fault raised")]
-        if prognosis is not None:
-            marks.append((prognosis.trip_at, "predicted trip"))
+        trip_at = prognosis.trip_at if prognosis is not None else incident.predicted_failure_ts
+        if trip_at is not None:
+            marks.append((trip_at, "predicted trip"))
         chart_doc = chart.chart(session, ticket.device_id, channels, start, end, prognosis, marks)
     customer = _customer(session, ticket)
     history = sorted([*[("action", c.at, c) for c in ticket.history],
@@ -61,7 +69,8 @@ def render_ticket(request: Request, session: Session, user: BoardUser, ticket_id
         "user": user, "ticket": ticket, "incident": incident, "fault_title": kit.fault_title(fault),
         "kit": fault_kit if fault in kit.KITS else None, "evidence": evidence.evidence(events),
         "prognosis": prognosis, "chart_json": json.dumps(chart_doc) if chart_doc else None, "history": history,
-        "customer": customer, "site": ticket.device.site, "deadline": _deadline(ticket), "deadline_text": wording.deadline(_deadline(ticket), now), "message": message,
+        "customer": customer, "site": ticket.device.site, "deadline": _deadline(ticket),
+        "deadline_text": wording.deadline(_deadline(ticket), now), "message": message,
         "allowed": {s.value for s in service.allowed_transitions(ticket)}, "technicians": technicians(session),
         "codes": RESOLUTION_WORDS}, status_code)
 
@@ -92,6 +101,7 @@ def _act(request: Request, session: Session, user: BoardUser, ticket_id: int, ch
         session.commit()
     except service.StaleTicket:
         session.rollback()
+        count(request, "refused.stale")
         return render_ticket(request, session, user, ticket_id,
                              "Someone changed this ticket while you were looking at it. This is the ticket as it "
                              "is now: check it and do it again if it is still needed.", 409)
@@ -100,7 +110,9 @@ def _act(request: Request, session: Session, user: BoardUser, ticket_id: int, ch
         return render_ticket(request, session, user, ticket_id)
     except (service.InvalidTransition, service.InvalidTicketChange) as exc:
         session.rollback()
+        count(request, "refused.invalid_change")
         return render_ticket(request, session, user, ticket_id, f"Not done: {exc}", 409)
+    count(request, "actions")
     return RedirectResponse(f"/board/tickets/{ticket_id}", status_code=303)
 
 
@@ -122,6 +134,7 @@ def schedule(ticket_id: int, request: Request, session: SessionDep, user: Actor,
             raise ValueError(f"technician {technician!r}: pick one from the list")
         technician_id = int(technician) if technician else None
     except ValueError as exc:
+        count(request, "refused.bad_input")
         return render_ticket(request, session, user, ticket_id, f"Not done: {exc}", 422)
     return _act(request, session, user, ticket_id,
                 lambda actor: service.schedule(session, ticket_id, version=version, actor=actor, window_start=start,

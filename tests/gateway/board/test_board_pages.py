@@ -53,6 +53,14 @@ def test_sign_in_sets_a_safe_cookie(client, world):
     assert client.get("/board").status_code == 200
 
 
+def board_metric(client, name: str) -> float:
+    """A heatwatch_board_* sample from /metrics ("heatwatch_board_refused_total{reason=\"csrf\"}")."""
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
 def test_sign_in_refusals(client, world):
     assert sign_in(client, "hwt_not-a-token").status_code == 401
     assert sign_in(client, world.tokens["customer_b"]).status_code == 403
@@ -62,6 +70,10 @@ def test_sign_in_refusals(client, world):
     forged = client.post("/board/login", data={"token": world.tokens["dispatcher"], "csrf_token": "guess"},
                          follow_redirects=False)
     assert forged.status_code == 403 and "heatwatch_board=" not in forged.headers.get("set-cookie", "")
+    assert board_metric(client, 'heatwatch_board_refused_total{reason="bad_token"}') == 1
+    assert board_metric(client, 'heatwatch_board_refused_total{reason="customer"}') == 1
+    assert board_metric(client, 'heatwatch_board_refused_total{reason="login_csrf"}') == 1
+    assert board_metric(client, "heatwatch_board_sign_ins_total") == 0
 
 
 def test_revoking_the_token_ends_the_session(client, db, world):
@@ -93,6 +105,8 @@ def test_a_post_without_csrf_is_refused(client, world):
     ok = client.post(f"/board/tickets/{ticket_id}/acknowledge", headers={"X-CSRF-Token": csrf_of(client)},
                      data={"version": 1}, follow_redirects=False)
     assert ok.status_code == 303
+    assert board_metric(client, 'heatwatch_board_refused_total{reason="csrf"}') == 2
+    assert board_metric(client, "heatwatch_board_actions_total") == 1
 
 
 @pytest.mark.parametrize("query", ["priority=9", "status=resolved", "technician=abc", "priority=1'--"])
