@@ -2,7 +2,8 @@
 # Installs the Debian packages heatwatch's demo and tests use: Mosquitto (the
 # MQTT broker), socat (the pty pair that stands in for an RS-485 line), the
 # PostgreSQL server (the gateway's fleet database) and victoria-metrics (it speaks
-# the InfluxDB v2 write API: the gateway's telemetry export is tested against it).
+# the InfluxDB v2 write API: the gateway's telemetry export is tested against it)
+# and chromium (the dispatcher board's browser tests drive it through Playwright).
 # The system services are not left running: tests and the demo start their own
 # broker, throwaway PostgreSQL cluster and victoria-metrics on free ports.
 set -euo pipefail
@@ -11,6 +12,7 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mos
 command -v socat >/dev/null 2>&1 || need+=(socat)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v victoria-metrics >/dev/null 2>&1 || [ -x /usr/bin/victoria-metrics ] || need+=(victoria-metrics)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then

@@ -18,6 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
+from heatwatch.gateway import board
 from heatwatch.gateway.api import errors, health
 from heatwatch.gateway.customers import router as customers
 from heatwatch.gateway.customers import site_router as sites
@@ -150,4 +151,5 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
     errors.install(app)
     for module in (tickets, ticket_actions, incidents, devices, customers, sites, webhooks, users, health):
         app.include_router(module.router)
+    board.install(app)  # the dispatcher board's pages under /board (gateway/board)
     return app

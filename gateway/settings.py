@@ -116,6 +116,18 @@ class NotificationSettings:
     timeout_seconds: float = 20.0  # one attempt on one channel
 
 
+@dataclass
+class BoardSettings:
+    """The dispatcher board (gateway/board): its session cookie and how often it refreshes."""
+
+    # signs the session cookie; "" = a random one per process (sessions end on restart; set it when
+    # several workers serve the board, so each accepts the others' cookies)
+    session_secret: str = ""
+    session_hours: float = 12.0  # a sign-in lasts this long
+    secure_cookie: bool = False  # true when the board is served over HTTPS (the cookie is then never sent in clear)
+    poll_seconds: float = 5.0  # the board's list refreshes this often
+
+
 @dataclass(frozen=True)
 class SlaTarget:
     """How soon a ticket of one priority must be answered and resolved."""
@@ -144,12 +156,13 @@ class GatewaySettings:
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     sweeps: SweepSettings = field(default_factory=SweepSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    board: BoardSettings = field(default_factory=BoardSettings)
     sla: dict[int, SlaTarget] = field(default_factory=lambda: dict(DEFAULT_SLA))
 
 
 _SECTIONS: dict[str, type] = {"database": DatabaseSettings, "broker": BrokerSettings, "telemetry": TelemetrySettings,
                               "api": ApiSettings, "webhooks": WebhookSettings, "sweeps": SweepSettings,
-                              "notifications": NotificationSettings}
+                              "notifications": NotificationSettings, "board": BoardSettings}
 
 
 def load_settings(path: str | Path | None) -> GatewaySettings:
@@ -282,6 +295,12 @@ def _check(s: GatewaySettings, name: str) -> None:
         raise SettingsError(f"{name}: [webhooks] first_retry_seconds must be > 0 and <= max_retry_seconds")
     if w.timeout_seconds <= 0:
         raise SettingsError(f"{name}: [webhooks] timeout_seconds must be > 0")
+    board = s.board
+    if board.session_hours <= 0 or board.poll_seconds <= 0:
+        raise SettingsError(f"{name}: [board] session_hours and poll_seconds must be > 0")
+    if board.session_secret and len(board.session_secret) < 32:
+        raise SettingsError(f"{name}: [board] session_secret: at least 32 characters (e.g. python3 -c "
+                            "'import secrets; print(secrets.token_urlsafe(32))')")
     sw = s.sweeps
     if sw.every_s <= 0:
         raise SettingsError(f"{name}: [sweeps] every_s must be > 0 seconds")

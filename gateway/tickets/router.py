@@ -11,24 +11,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import Field
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from heatwatch.gateway.access import find, tickets_visible
 from heatwatch.gateway.api.errors import AUTH_ERRORS, NOT_FOUND
-from heatwatch.gateway.api.pagination import Cursor, Limit, Page, SortKey, page
+from heatwatch.gateway.api.pagination import Cursor, Limit, Page, page
 from heatwatch.gateway.api.types import RowId, RowIdQuery
-from heatwatch.gateway.customers.models import Site
 from heatwatch.gateway.deps import CurrentUser, SessionDep
-from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.devices.router import DevicePath
 from heatwatch.gateway.settings import PRIORITIES
 from heatwatch.gateway.tickets.models import Ticket, TicketStatus
-from heatwatch.gateway.tickets.schemas import ACTIVE_STATUSES, TicketDetail, TicketOut, sla_deadline
+from heatwatch.gateway.tickets.queries import ORDER, ticket_list
+from heatwatch.gateway.tickets.schemas import TicketDetail, TicketOut
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=AUTH_ERRORS)
 Priority = Annotated[int, Field(ge=min(PRIORITIES), le=max(PRIORITIES))]
-_ORDER = (SortKey(Ticket.priority, "int"), SortKey(sla_deadline(), "time"), SortKey(Ticket.id, "int"))
 
 
 @router.get("", response_model=Page[TicketOut])
@@ -38,21 +34,9 @@ def list_tickets(session: SessionDep, user: CurrentUser,
                  priority: list[Priority] = Query([], description="repeat for several; 1 is the most urgent"),
                  device_id: DevicePath | None = None, customer_id: RowIdQuery | None = None,
                  technician_id: RowIdQuery | None = None, limit: int = Limit, cursor: str | None = Cursor):
-    stmt = select(Ticket).where(tickets_visible(user)).options(joinedload(Ticket.device).joinedload(Device.site))
-    if status:
-        stmt = stmt.where(Ticket.status.in_(status))
-    if active is not None:
-        stmt = stmt.where(Ticket.status.in_(ACTIVE_STATUSES) if active else Ticket.status.not_in(ACTIVE_STATUSES))
-    if priority:
-        stmt = stmt.where(Ticket.priority.in_(priority))
-    if device_id is not None:
-        stmt = stmt.where(Ticket.device_id == device_id)
-    if customer_id is not None:
-        stmt = stmt.where(Ticket.device_id.in_(
-            select(Device.id).join(Site, Device.site_id == Site.id).where(Site.customer_id == customer_id)))
-    if technician_id is not None:
-        stmt = stmt.where(Ticket.technician_id == technician_id)
-    rows, next_cursor = page(session, stmt, _ORDER, cursor=cursor, limit=limit, name="tickets")
+    stmt = ticket_list(user, status=status, active=active, priority=priority, device_id=device_id,
+                       customer_id=customer_id, technician_id=technician_id)
+    rows, next_cursor = page(session, stmt, ORDER, cursor=cursor, limit=limit, name="tickets")
     return Page(items=[TicketOut.of(t) for t in rows], next_cursor=next_cursor)
 
 
