@@ -9,6 +9,7 @@ from __future__ import annotations
 from heatwatch.gateway.customers.models import Customer, Site
 from heatwatch.gateway.db import Base
 from heatwatch.gateway.devices.models import Device
+from heatwatch.gateway.feedback.models import SurveyResponse, VisitProposal
 from heatwatch.gateway.incidents.models import Incident, IncidentEvent
 from heatwatch.gateway.ingest.models import ProcessedEvent, SequenceGap, StreamPosition
 from heatwatch.gateway.notifications.models import Notification, NotificationAttempt
@@ -23,7 +24,7 @@ metadata = Base.metadata
 __all__ = [
     "ApiToken", "Customer", "Device", "DeviceCommand", "Incident", "IncidentEvent", "Notification",
     "NotificationAttempt", "ProcessedEvent", "SequenceGap",
-    "Site", "SiteForecast", "StreamPosition", "TelemetryInterval", "Ticket", "TicketChange", "TicketReminder", "User",
-    "WebhookAttempt", "WebhookDelivery", "WebhookSubscription",
+    "Site", "SiteForecast", "StreamPosition", "SurveyResponse", "TelemetryInterval", "Ticket", "TicketChange",
+    "TicketReminder", "User", "VisitProposal", "WebhookAttempt", "WebhookDelivery", "WebhookSubscription",
     "metadata",
 ]
