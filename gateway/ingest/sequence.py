@@ -111,7 +111,7 @@ class SeqBook:
     _gaps: dict[StreamKey, list[_Gap]] = field(default_factory=dict)
 
     def load(self, keys: Iterable[StreamKey]) -> SeqBook:
-        wanted = set(keys) - self._positions.keys()
+        wanted = {key for key in keys if key not in self._positions}
         if not wanted:
             return self
         p = StreamPosition

@@ -15,8 +15,9 @@ devices' go side by side. Then each message in the order it came, by stream
 - telemetry: the device must be registered; its seq is judged (sequence.py:
   the batch's positions are read once and written once); a duplicate (or a
   message of an agent's old numbering) is refused, anything else accepted
-  and handed to the telemetry sink: stored in the same transaction, queued
-  for InfluxDB after the commit (telemetry/sink.py).
+  and handed to the telemetry sink: stored in the same transaction (the
+  batch's intervals in one INSERT), queued for InfluxDB after the commit
+  (telemetry/sink.py).
 - event: kept in processed_events unless its event_id is there already (a
   duplicate); the seq is judged too, for gaps. An event with a new id is
   never dropped, even when its seq looks used (accepted as ``seq_reused``).
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -84,6 +85,7 @@ class _Batch:
     now: datetime
     registered: set[str]  # the batch's devices that are in the registry (their rows locked)
     book: SeqBook
+    telemetry: list[Telemetry] = field(default_factory=list)  # accepted, to store in one INSERT
 
 
 class Ingest:
@@ -120,6 +122,7 @@ class Ingest:
                     outcomes[i] = (stream(batch, v, retained) if stream is not None else
                                    Outcome(False, "unhandled_stream", v.device, v.stream, v.message,
                                            f"{v.device}: no ingest for stream {v.stream!r}"))
+                self._store_telemetry(batch)
                 batch.book.flush()
             for outcome in outcomes:  # committed: queue telemetry for InfluxDB (never waits)
                 if outcome is not None and outcome.accepted and isinstance(outcome.message, Telemetry):
@@ -152,8 +155,13 @@ class Ingest:
             b.book.count(v.device, SeqStream.TELEMETRY, accepted=False)
             return Outcome(False, judgement.verdict.value, v.device, v.stream, m,
                            f"telemetry seq {m.seq}: {_WHY[judgement.verdict]}")
-        self.telemetry.store(b.session, m, b.now)
+        b.telemetry.append(m)
         return Outcome(True, judgement.verdict.value, v.device, v.stream, m, gap=judgement.gap)
+
+    def _store_telemetry(self, b: _Batch) -> None:
+        if b.telemetry:
+            self.telemetry.store_many(b.session, b.telemetry, b.now)
+            b.telemetry.clear()
 
     def _event(self, b: _Batch, v: Valid, _retained: bool) -> Outcome:
         m = v.message
@@ -174,6 +182,7 @@ class Ingest:
             b.book.count(v.device, SeqStream.EVENT, accepted=True)
             outcome = Outcome(True, "seq_reused", v.device, v.stream, m,
                               f"new event_id {m.event_id} with seq {m.seq}: {_WHY[judgement.verdict]}")
+        self._store_telemetry(b)  # the incident logic may read the site's latest readings
         self.incidents.record_event(s, m, b.now)
         return outcome
 
@@ -199,6 +208,10 @@ class Ingest:
         s.execute(update(Device).where(Device.id == v.device).values(**values))
         self.incidents.record_status(s, v.device, m.online, now)
         return Outcome(True, "status", v.device, v.stream, m)
+
+    def refuse(self, reason: str, detail: str) -> Outcome:
+        """Count a message refused outside a batch's outcomes (the subscriber's ``unstorable``)."""
+        return self._count(Outcome(False, reason, detail=detail))
 
     # ---- counting -----------------------------------------------------------------------
     def _count(self, outcome: Outcome) -> Outcome:
