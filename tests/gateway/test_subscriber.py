@@ -3,6 +3,8 @@ the database keeps each event and each seq once, whichever worker took it."""
 
 from __future__ import annotations
 
+import time
+
 import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import func, select
@@ -118,3 +120,33 @@ def test_a_worker_away_gets_what_came_meanwhile(broker, db, db_url, workers):
     assert (pos.first_seq, pos.last_seq, pos.received, pos.duplicates) == (0, 29, 30, 0)
     with db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(SequenceGap)) == 0
+
+
+def test_a_message_the_database_refuses_does_not_hold_its_batch(broker, db, db_url, devices):
+    """The batch fails as a whole; split, the others are kept and that one is refused as unstorable
+    (and acknowledged: the worker does not take it again and again)."""
+    from tests.gateway.test_ingest_batch import _poison
+
+    _poison(db, "hp-002")
+    recent = time.time() - 3600
+    database = Database.open(db_url, busy_timeout=30.0)
+    sub = Subscriber(BrokerSettings(url=broker.url, client_id="gw-poison", shared_group="gw"), Ingest(database),
+                     batch_wait=0.5).start()
+    publisher = _publisher(broker)
+    try:
+        assert sub.subscribed.wait(10)
+        messages = [telemetry(seq, t0=recent) for seq in range(40)]
+        messages[17:17] = [telemetry(seq, device="hp-002", t0=recent) for seq in range(3)]
+        for topic, payload in messages:
+            publisher.publish(topic, payload, qos=1)
+        wait_for(lambda: _handled([sub]) >= 43, 60, "43 messages handled")
+        time.sleep(1.0)  # nothing comes again
+        counts = sub.ingest.counters.snapshot()
+        assert counts["accepted.telemetry"] == 40 and counts["refused.unstorable"] == 3, counts
+        assert counts.get("database_errors", 0) == 0  # refused for its content, not retried as an outage
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+        sub.stop()
+        database.close()
+    assert position(db).received == 40
