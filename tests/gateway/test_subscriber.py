@@ -150,3 +150,18 @@ def test_a_message_the_database_refuses_does_not_hold_its_batch(broker, db, db_u
         sub.stop()
         database.close()
     assert position(db).received == 40
+
+
+def test_a_batch_takes_events_and_status_before_queued_telemetry(db):
+    """An event must not wait behind a backlog of readings: the next batch takes it first."""
+    sub = Subscriber(BrokerSettings(url="mqtt://127.0.0.1:1", client_id="gw-order"), Ingest(db), batch_size=4,
+                     batch_wait=0.0)
+    arrived = [*(telemetry(seq) for seq in range(6)), event(0, "ev-00000001"), telemetry(6),
+               (agent_topic("hp-001", "status"), b"{}")]
+    for topic, payload in arrived:
+        msg = mqtt.MQTTMessage(topic=topic.encode())
+        msg.payload = payload
+        sub._on_message(None, None, msg)
+    batches = [[m.topic.rsplit("/", 1)[1] for m in sub._next_batch()] for _ in range(3)]
+    assert batches == [["event", "status", "telemetry", "telemetry"], ["telemetry"] * 4, ["telemetry"]]
+    assert sub._next_batch() == []  # nothing queued: empty after a short wait
