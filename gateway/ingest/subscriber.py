@@ -13,9 +13,10 @@ acknowledged after its batch committed.
   an event waits for the batch in hand, never behind a backlog of readings.
   200 messages a batch cost no more per message than 1000 (bench), and keep
   that wait short. The broker sends a worker at most its in-flight limit of
-  unacknowledged messages, and that bounds a batch: Mosquitto's
-  ``max_inflight_messages`` defaults to 20, set it to 1000 for a gateway
-  (docs/gateway.md).
+  unacknowledged messages, and that bounds a batch: the worker asks for
+  ``RECEIVE_MAXIMUM`` (MQTT 5 Receive Maximum, two batches); Mosquitto 2
+  honours it for MQTT 5 clients (without it, its ``max_inflight_messages``,
+  20 by default, would cap every batch at 20).
 - QoS 1 with manual acknowledgement: the PUBACKs go back only after the
   batch's transaction committed (or a message was refused for good). A
   worker that dies has not acknowledged its batch in hand, and its persistent

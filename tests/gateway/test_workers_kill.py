@@ -21,11 +21,10 @@ import time
 import urllib.request
 
 import paho.mqtt.client as mqtt
-import pytest
 from sqlalchemy import func, select
 
 from heatwatch.contract import ChannelStats, Event, Telemetry, agent_topic
-from heatwatch.demo.services import Mosquitto, free_port, terminate
+from heatwatch.demo.services import free_port, terminate
 from heatwatch.gateway.customers.models import Customer, Site
 from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.incidents.models import Incident
@@ -38,14 +37,6 @@ DEVICES = [f"hp-k{i:02d}" for i in range(6)]
 TELEMETRY = 120  # intervals per device
 EVENTS = 6  # per device: one fault, then updates of it
 FAULT = "refrigerant_leak"
-
-
-@pytest.fixture
-def broker():
-    """Room for a whole batch in flight per worker (Mosquitto's default is 20)."""
-    b = Mosquitto(extra_config="max_inflight_messages 1000").start()
-    yield b
-    b.stop()
 
 
 def _telemetry(device: str, seq: int, t0: float) -> tuple[str, bytes]:
