@@ -31,9 +31,9 @@ acknowledged after its batch committed.
   drop the silent connection and send the messages again after the
   reconnect; ingest takes those copies for the duplicates they are. Bad input
   never stops the worker (Ingest refuses and counts it), and a message the
-  database refuses (a constraint no check foresaw) does not hold its batch:
-  the batch is split, the others are kept, that one is refused as
-  ``unstorable``.
+  database refuses (a constraint no check foresaw), or one that trips a bug
+  in ingest, does not hold its batch: the batch is split, the others are
+  kept, that one is refused as ``unstorable`` (and a bug is logged).
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ class Subscriber:
             try:
                 self.ingest.handle_batch(incoming)
                 return True
-            except SQLAlchemyError as exc:
+            except Exception as exc:  # noqa: BLE001  (whatever fails, the ingest thread must go on)
                 if _refused_for_content(exc):
                     return self._split(batch, exc)
                 self.ingest.counters.add("database_errors")
@@ -199,7 +199,7 @@ class Subscriber:
                     return False
                 delay = min(delay * 2, MAX_RETRY_DELAY)
 
-    def _split(self, batch: list[mqtt.MQTTMessage], exc: SQLAlchemyError) -> bool:
+    def _split(self, batch: list[mqtt.MQTTMessage], exc: Exception) -> bool:
         if len(batch) > 1:
             half = len(batch) // 2
             return self._handle(batch[:half]) and self._handle(batch[half:])
@@ -210,17 +210,22 @@ class Subscriber:
             try:
                 self.ingest.handle_batch([Incoming(msg.topic, msg.payload, bool(msg.retain))])
                 return True
-            except SQLAlchemyError as again:
+            except Exception as again:  # noqa: BLE001
                 if not _refused_for_content(again):
                     return self._handle(batch)
                 exc = again
-        self.ingest.refuse("unstorable", f"{msg.topic}: the database refused it: "
-                                         f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}")
+        if not isinstance(exc, SQLAlchemyError):
+            log.error("%s: ingest failed on a message of %s", self.client_id, msg.topic, exc_info=exc)
+        why = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
+        self.ingest.refuse("unstorable", f"{msg.topic}: could not be kept: {why[0]}")
         return True
 
 
-def _refused_for_content(exc: SQLAlchemyError) -> bool:
-    """The database said no to what it was given (a constraint, a value it cannot hold), not that it
-    is unreachable, busy or deadlocked: retrying the same messages would fail the same way."""
+def _refused_for_content(exc: Exception) -> bool:
+    """The database said no to what it was given (a constraint, a value it cannot hold), or ingest
+    failed on it (a bug a message trips: Ingest refuses bad input without raising), not that the
+    database is unreachable, busy or deadlocked: retrying the same messages would fail the same way."""
+    if not isinstance(exc, SQLAlchemyError):
+        return True
     return isinstance(exc, (IntegrityError, DataError)) and not (
         isinstance(exc, DBAPIError) and exc.connection_invalidated)

@@ -165,3 +165,37 @@ def test_a_batch_takes_events_and_status_before_queued_telemetry(db):
     batches = [[m.topic.rsplit("/", 1)[1] for m in sub._next_batch()] for _ in range(3)]
     assert batches == [["event", "status", "telemetry", "telemetry"], ["telemetry"] * 4, ["telemetry"]]
     assert sub._next_batch() == []  # nothing queued: empty after a short wait
+
+
+class _BuggyIngest(Ingest):
+    """An ingest with a bug that one device's messages trip (Ingest never raises for bad input; a
+    bug is the only way a non-database exception gets out)."""
+
+    def handle_batch(self, messages):
+        if any("/hp-002/" in m.topic for m in messages):
+            raise ValueError("a bug")
+        return super().handle_batch(messages)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_message_that_trips_a_bug_does_not_stop_the_worker(broker, db, db_url, devices):
+    database = Database.open(db_url, busy_timeout=30.0)
+    sub = Subscriber(BrokerSettings(url=broker.url, client_id="gw-bug", shared_group="gw"), _BuggyIngest(database),
+                     batch_wait=0.5).start()
+    publisher = _publisher(broker)
+    try:
+        assert sub.subscribed.wait(10)
+        messages = [telemetry(seq) for seq in range(20)]
+        messages[5:5] = [telemetry(0, device="hp-002")]
+        for topic, payload in messages:
+            publisher.publish(topic, payload, qos=1)
+        wait_for(lambda: _handled([sub]) >= 21, 60, "21 messages handled")
+        counts = sub.ingest.counters.snapshot()
+        assert counts["accepted.telemetry"] == 20 and counts["refused.unstorable"] == 1, counts
+        publisher.publish(*telemetry(20), qos=1)  # and the worker goes on
+        wait_for(lambda: sub.ingest.counters.get("accepted.telemetry") == 21, 30, "the next message")
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+        sub.stop()
+        database.close()
