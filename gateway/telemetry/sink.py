@@ -19,7 +19,7 @@ from heatwatch.contract import Telemetry
 from heatwatch.gateway.ingest.counters import IngestCounters
 from heatwatch.gateway.settings import TelemetrySettings
 from heatwatch.gateway.telemetry.retention import RetentionPolicy
-from heatwatch.gateway.telemetry.store import Stored, record
+from heatwatch.gateway.telemetry.store import Stored, record, record_many
 
 if TYPE_CHECKING:  # influxdb-client takes half a second to import: only a gateway that exports pays it
     from heatwatch.gateway.telemetry.influx import InfluxExporter
@@ -47,11 +47,21 @@ class TelemetrySink:
 
     def store(self, session: Session, message: Telemetry, now: datetime) -> Stored:
         stored = record(session, message, now, self.policy.retention)
+        self._count(message, stored)
+        return stored
+
+    def _count(self, message: Telemetry, stored: Stored) -> None:
         self.counters.add(f"telemetry.{stored.reason}")
         for reason, names in (("unknown_channel", stored.readings.unknown),
                               ("invalid_channel", stored.readings.invalid)):
             if names:
                 self._refused(reason, message, names)
+
+    def store_many(self, session: Session, messages: list[Telemetry], now: datetime) -> list[Stored]:
+        """``store`` for an ingest batch's accepted intervals: one INSERT."""
+        stored = record_many(session, messages, now, self.policy.retention)
+        for message, one in zip(messages, stored):
+            self._count(message, one)
         return stored
 
     def export(self, message: Telemetry) -> None:

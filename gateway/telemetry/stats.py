@@ -95,10 +95,11 @@ def readings_of(message: Telemetry) -> IntervalReadings:
 
 
 def _summary(s: ChannelStats) -> ChannelSummary | None:
-    values = (s.mean, s.min, s.max)
-    if any(v is None or not math.isfinite(v) for v in values):
+    if s.mean is None or s.min is None or s.max is None:
         return None
-    mean, low, high = (float(v) for v in values)  # type: ignore[arg-type]
+    mean, low, high = float(s.mean), float(s.min), float(s.max)
+    if not (math.isfinite(mean) and math.isfinite(low) and math.isfinite(high)):  # no generator: ingest's hot path
+        return None
     if not low <= mean <= high:
         # a mean outside its own extremes: the agent's numbers are broken, not the pump
         tolerance = 1e-9 * max(1.0, abs(low), abs(high))
