@@ -161,7 +161,10 @@ def mosquitto_alone(broker: Mosquitto, messages: list[tuple[str, bytes]]) -> tup
 
 def register_fleet(db: Database) -> None:
     with db.transaction() as s:
-        customer = Customer(name="Bench Fleet")
+        # a customer with an email address, as a real one has: a ticket then also queues the customer's
+        # "problem found" message in the same transaction (the cost is part of event -> ticket)
+        customer = Customer(name="Bench Fleet", preferred_channels=["email"],
+                            contact_addresses={"email": "fleet@example.org"})
         site = Site(customer=customer, city="Kassel")
         s.add(site)
         s.flush()
