@@ -5,8 +5,10 @@ that one ticket, as the customer. No cookie is involved, so a forged form on
 another site gains nothing it could not do with the link itself; still, each
 form carries a token derived from the link and the gateway's secret (a form
 from anywhere else lacks it), and a POST whose ``Origin`` (or ``Referer``)
-names another site is refused. The page sends ``Referrer-Policy: no-referrer``
-so the link never leaks to other sites through a click.
+names another site is refused. The page sends ``Referrer-Policy: same-origin``,
+so the link never leaks to other sites through a click (``no-referrer`` would
+also make browsers send ``Origin: null`` with the page's own forms). An
+``Origin: null`` (privacy settings, sandboxed frames) is left to the form token.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ def _origin(url: str) -> str:
 
 def same_site(request: Request, base_url: str) -> bool:
     """The POST came from this gateway's pages (or says nothing about where it came from)."""
-    sent = request.headers.get("origin") or _origin(request.headers.get("referer", ""))
+    origin = request.headers.get("origin", "")
+    sent = origin if origin and origin != "null" else _origin(request.headers.get("referer", ""))
     if not sent:
         return True  # old browsers and scripts: the form token decides
     own = {_origin(str(request.base_url)), _origin(base_url)}

@@ -1,5 +1,5 @@
 """The status page's Jinja2 environment (templates/ beside this file, autoescaped) and its headers:
-never cached, never indexed, no referrer (the link is the key), nothing loaded from elsewhere."""
+never cached, never indexed, no referrer to other sites (the link is the key), nothing loaded from elsewhere."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 HEADERS = {
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # the link never leaks to other sites; our own forms keep their Origin
     "X-Robots-Tag": "noindex, nofollow",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "

@@ -83,7 +83,7 @@ def test_expired_forged_and_foreign_links(client, db, world):
     other_secret = make_token("another secret", world.tickets["a2 urgent"], world.customers["a"], utcnow() + D)
     assert client.get(f"/s/{other_secret}").status_code == 404
     page = client.get(good)
-    assert page.headers["Referrer-Policy"] == "no-referrer" and page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "same-origin" and page.headers["Cache-Control"] == "no-store"
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
     assert 'heatwatch_status_page_refused_total{reason="expired"} 1.0' in client.get("/metrics").text
 
@@ -254,9 +254,13 @@ def test_forms_from_elsewhere_are_refused(client, db, world):
     own = client.post(f"{path}/question", data=form | {"question": "x"}, headers={"Origin": "http://testserver"},
                       follow_redirects=False)
     assert own.status_code == 303
+    private = client.post(f"{path}/question", data=form | {"question": "y"}, headers={"Origin": "null"},
+                          follow_redirects=False)
+    assert private.status_code == 303  # a browser that hides the origin: the form token decides
+    assert client.post(f"{path}/question", data={"question": "z"}, headers={"Origin": "null"}).status_code == 403
     with db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(TicketChange).where(
-            TicketChange.action == "customer_question")) == 1
+            TicketChange.action == "customer_question")) == 2
 
 
 # ---- the survey ------------------------------------------------------------------------------------
