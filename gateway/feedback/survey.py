@@ -78,7 +78,8 @@ def answer(session: Session, ticket: Ticket, customer_id: int, given: Answer, *,
     keeps what was answered before). The caller commits."""
     now = now or utcnow()
     if not survey_open(ticket):
-        raise SurveyError("ticket", f"ticket {ticket.id} is {ticket.status.value}: the survey opens once it is resolved")
+        raise SurveyError("ticket", f"ticket {ticket.id} is {ticket.status.value}: "
+                                    "the survey opens once it is resolved")
     if source not in SOURCES:
         raise SurveyError("source", f"source {source!r}: one of {', '.join(SOURCES)}")
     row = response_of(session, ticket.id)

@@ -25,7 +25,7 @@ from heatwatch.gateway.api.errors import AUTH_ERRORS, CONFLICT, NOT_FOUND, inval
 from heatwatch.gateway.api.types import RowId
 from heatwatch.gateway.deps import CurrentUser, SessionDep
 from heatwatch.gateway.feedback import proposals
-from heatwatch.gateway.feedback.schemas import ProposalOut, Proposed, ProposeBody
+from heatwatch.gateway.feedback.schemas import ProposalOut, ProposeBody, Proposed
 from heatwatch.gateway.incidents.service import IncidentError, Incidents
 from heatwatch.gateway.tickets import service
 from heatwatch.gateway.tickets.action_schemas import (

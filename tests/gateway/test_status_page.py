@@ -320,3 +320,111 @@ def test_the_email_link_with_a_score_stores_nothing_until_sent(client, db, world
     with db.sessions() as s:
         row = s.scalars(select(SurveyResponse)).one()
         assert (row.csat, row.nps, row.source) == (5, None, "email_click")
+
+
+# ---- texts, the board's form, races ----------------------------------------------------------------
+
+def test_every_language_has_every_text_and_its_placeholders():
+    from string import Formatter
+
+    from heatwatch.gateway.status_page import texts
+
+    def fields(text: str) -> set[str]:
+        return {f for _, f, _, _ in Formatter().parse(text) if f}
+
+    english = texts.table("en")
+    assert set(texts.languages()) >= {"en", "sv", "nb", "it"}
+    for language in texts.languages():
+        table = texts.table(language)
+        assert set(table) == set(english), language
+        for key, text in table.items():
+            assert text.strip() and fields(text) == fields(english[key]), (language, key)
+    assert texts.pick("nn") == "nb" and texts.pick("pt-BR") == "en" and texts.pick(None) == "en"
+
+
+def test_the_board_offers_times_and_refuses_bad_ones(make_api, db_url, db, world):
+    from heatwatch.gateway.settings import BoardSettings
+    from tests.gateway.board.test_board_pages import csrf_of, sign_in
+
+    settings = GatewaySettings(database=DatabaseSettings(url=db_url), board=BoardSettings(session_secret="s" * 32),
+                               notifications=NotificationSettings(status_link_secret=SECRET))
+    board = make_api(settings)
+    sign_in(board, world.tokens["dispatcher"])
+    ticket = world.tickets["a2 urgent"]
+    page = board.get(f"/board/tickets/{ticket}").text
+    assert 'id="propose"' in page
+    csrf, version = csrf_of(board, f"/board/tickets/{ticket}"), VERSION.search(page)[1]
+    day = (utcnow() + 2 * D).strftime("%Y-%m-%d")
+    bad = board.post(f"/board/tickets/{ticket}/propose", data={"csrf_token": csrf, "version": version,
+                                                               "start": ["tomorrow", ""], "end": [f"{day}T10:00", ""]})
+    assert bad.status_code == 422 and "Not done" in bad.text
+    backwards = board.post(f"/board/tickets/{ticket}/propose", data={
+        "csrf_token": csrf, "version": version, "start": [f"{day}T10:00"], "end": [f"{day}T08:00"]})
+    assert backwards.status_code == 409 and "must end after it starts" in backwards.text
+    forged = board.post(f"/board/tickets/{ticket}/propose", data={"version": version, "start": [f"{day}T08:00"],
+                                                                  "end": [f"{day}T10:00"]})
+    assert forged.status_code == 403
+    good = board.post(f"/board/tickets/{ticket}/propose", data={
+        "csrf_token": csrf, "version": version, "start": [f"{day}T08:00", f"{day}T13:00", ""],
+        "end": [f"{day}T10:00", f"{day}T15:00", ""], "technician": str(world.user_ids["technician2"])},
+        follow_redirects=False)
+    assert good.status_code == 303
+    assert "Offered to the customer" in board.get(f"/board/tickets/{ticket}").text
+    with db.sessions() as s:
+        rows = s.scalars(select(VisitProposal).where(VisitProposal.ticket_id == ticket)).all()
+        assert len(rows) == 2 and {r.technician_id for r in rows} == {world.user_ids["technician2"]}
+        assert {r.proposed_by for r in rows} == {"dispatcher"}
+
+
+def test_two_tabs_picking_at_once_book_one_visit(client, db, world):
+    import threading
+
+    propose(client, world, "a2 urgent", [future(3), future(4)])
+    path = link(world, "a2 urgent")
+    page = client.get(path).text
+    data = [{"form_token": FORM.search(page)[1], "version": VERSION.search(page)[1], "proposal": p}
+            for p in OPTION.findall(page)]
+    answers: list[int] = []
+    start = threading.Barrier(2)
+
+    def pick(form):
+        start.wait()
+        answers.append(client.post(f"{path}/pick", data=form, follow_redirects=False).status_code)
+
+    threads = [threading.Thread(target=pick, args=(form,)) for form in data]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(answers) == [303, 409]
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(VisitProposal).where(
+            VisitProposal.chosen_at.is_not(None))) == 1
+        assert s.scalar(select(func.count()).select_from(TicketChange).where(
+            TicketChange.ticket_id == world.tickets["a2 urgent"], TicketChange.action == "schedule")) == 1
+
+
+def test_two_survey_answers_racing_make_one_row(db, world):
+    import threading
+
+    from heatwatch.gateway.feedback import survey
+
+    ticket_id, customer_id = world.tickets["b1 done"], world.customers["b"]
+    with db.sessions() as first:
+        survey.answer(first, first.get(Ticket, ticket_id), customer_id, survey.Answer(csat=2))
+        first.flush()  # its row is written, not committed: the other one waits on it
+
+        def second():
+            with db.sessions() as s:
+                survey.answer(s, s.get(Ticket, ticket_id), customer_id, survey.Answer(nps=10))
+                s.commit()
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(0.5)
+        first.commit()
+        thread.join(30)
+        assert not thread.is_alive()
+    with db.sessions() as s:
+        row = s.scalars(select(SurveyResponse)).one()
+        assert (row.csat, row.nps) == (2, 10)

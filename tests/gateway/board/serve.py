@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 import time
+from dataclasses import replace
 
 import uvicorn
 
@@ -20,7 +20,8 @@ class BoardServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.settings = settings = GatewaySettings(
-            database=DatabaseSettings(url=db_url), board=BoardSettings(session_secret="t" * 40, poll_seconds=poll_seconds),
+            database=DatabaseSettings(url=db_url),
+            board=BoardSettings(session_secret="t" * 40, poll_seconds=poll_seconds),
             # status links point at this server
             notifications=replace(notifications or NotificationSettings(), status_base_url=self.url))
         app = create_app(settings, db=db, ingest=False, webhooks_worker=False)

@@ -99,9 +99,9 @@ def test_offer_pick_resolve_and_survey(page, browser, server, board_db, board_wo
             assert chosen.window_start.strftime("%Y-%m-%d %H:%M") == f"{day3} 12:00"
 
         # the technician starts at the pump (the API, as their app would); the customer sees it
-        version = page.request.get(f"/tickets/{ticket_id}", headers=board_world.api.auth("technician2")).json()["version"]
-        started = page.request.post(f"/tickets/{ticket_id}/start", data={"version": version},
-                                    headers=board_world.api.auth("technician2"))
+        technician = board_world.api.auth("technician2")
+        version = page.request.get(f"/tickets/{ticket_id}", headers=technician).json()["version"]
+        started = page.request.post(f"/tickets/{ticket_id}/start", data={"version": version}, headers=technician)
         assert started.status == 200, started.text()
         customer.reload()
         expect(customer.locator("#timeline")).to_contain_text("Din tekniker arbetar med din värmepump")
