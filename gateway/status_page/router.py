@@ -173,6 +173,16 @@ def survey_form(token: Token, request: Request, session: SessionDep,
                  template="survey.html")
 
 
+def _still_valid(raw: dict[str, str]) -> dict[str, str]:
+    """What the customer entered that can stay in the form shown again (a refused score is cleared)."""
+    kept = {"comment": raw["comment"][:survey.MAX_COMMENT]}
+    for name, (low, high) in survey.RANGES.items():
+        value = raw[name].strip()
+        if value.isdigit() and low <= int(value) <= high:
+            kept[name] = value
+    return kept
+
+
 @router.post("/{token}/survey")
 def survey_answer(token: Token, request: Request, session: SessionDep,
                   form_token: Annotated[str, Form(max_length=100)] = "", csat: Annotated[str, Form(max_length=10)] = "",
@@ -194,6 +204,6 @@ def survey_answer(token: Token, request: Request, session: SessionDep,
         _count(request, f"refused.survey_{exc.field}")
         key = {"empty": "survey_empty", "ticket": "survey_not_yet"}.get(exc.field, "survey_invalid")
         return _page(request, session, token, ticket, customer, language, t(key), "error", 422,
-                     prefill={k: v for k, v in raw.items() if k == "comment"}, template="survey.html")
+                     prefill=_still_valid(raw), template="survey.html")
     _count(request, "surveys")
     return RedirectResponse(f"/s/{token}?done=survey", status_code=303)

@@ -78,6 +78,7 @@ def test_expired_forged_and_foreign_links(client, db, world):
     forged = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
     assert client.get(forged).status_code == 404
     assert client.get("/s/not-a-token").status_code == 404
+    assert "Pagina non trovata" in client.get(forged, headers={"Accept-Language": "it-IT,it;q=0.9"}).text
     # a genuinely signed link that pairs customer a with customer b's ticket
     assert client.get(link(world, "b1 drift", customer="a")).status_code == 404
     other_secret = make_token("another secret", world.tickets["a2 urgent"], world.customers["a"], utcnow() + D)
@@ -278,8 +279,10 @@ def test_the_survey_opens_once_the_ticket_is_resolved(client, db, world):
                                           ("ces", "8"), ("csat", "4.5"), ("nps", "ten"), ("comment", "x" * 4001)])
 def test_survey_scores_out_of_range_are_refused(client, db, world, field, value):
     path = link(world, "b1 done", customer="b")
-    response = client.post(f"{path}/survey", data=form_of(client, path) | {field: value})
+    response = client.post(f"{path}/survey", data=form_of(client, path) | {"ces": "3", field: value})
     assert response.status_code == 422 and "Please" in response.text
+    if field != "ces":  # the valid answer stays chosen in the form shown again
+        assert 'name="ces" value="3" checked' in response.text
     with db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(SurveyResponse)) == 0
 
