@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from heatwatch.gateway.api.types import MAX_ID
 from heatwatch.gateway.customers.models import Customer
 from heatwatch.gateway.db import utcnow
 from heatwatch.gateway.deps import SessionDep
@@ -25,7 +26,8 @@ from heatwatch.gateway.tickets import service
 from heatwatch.gateway.tickets.models import Ticket
 
 router = APIRouter(prefix="/s", include_in_schema=False)
-Token = Annotated[str, Path(max_length=64)]
+Token = Annotated[str, Path()]
+MAX_TOKEN = 64  # a real one is 32 characters
 DONE = frozenset({"picked", "question", "survey"})
 _EPOCH = datetime(1970, 1, 2, tzinfo=timezone.utc)
 
@@ -52,6 +54,9 @@ def _settings(request: Request):
 def _open(request: Request, session: Session, token: str) -> tuple[Ticket, Customer, str]:
     """The ticket and customer of a link, and the page's language."""
     secret = _settings(request).status_link_secret
+    if len(token) > MAX_TOKEN:
+        _count(request, "refused.forged")
+        raise Unknown()
     try:
         claim = verify_token(secret, token)
     except StatusLinkExpired:
@@ -113,7 +118,8 @@ def status_page(token: Token, request: Request, session: SessionDep,
 
 @router.post("/{token}/pick")
 def pick(token: Token, request: Request, session: SessionDep, form_token: Annotated[str, Form(max_length=100)] = "",
-         version: Annotated[int, Form(ge=0)] = 0, proposal: Annotated[int, Form(ge=0)] = 0) -> Response:
+         version: Annotated[int, Form(ge=0, le=MAX_ID)] = 0,
+         proposal: Annotated[int, Form(ge=0, le=MAX_ID)] = 0) -> Response:
     ticket, customer, language = _open(request, session, token)
     if not _form_ok(request, token, form_token):
         return _refused(request, session, token, ticket, customer, language)

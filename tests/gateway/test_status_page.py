@@ -78,6 +78,7 @@ def test_expired_forged_and_foreign_links(client, db, world):
     forged = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
     assert client.get(forged).status_code == 404
     assert client.get("/s/not-a-token").status_code == 404
+    assert client.get("/s/" + "A" * 500).status_code == 404
     assert "Pagina non trovata" in client.get(forged, headers={"Accept-Language": "it-IT,it;q=0.9"}).text
     # a genuinely signed link that pairs customer a with customer b's ticket
     assert client.get(link(world, "b1 drift", customer="a")).status_code == 404
@@ -192,6 +193,9 @@ def test_a_withdrawn_window_and_another_customers_link_cannot_book(client, db, w
     gone = client.post(f"{path}/pick", data={"form_token": FORM.search(page)[1], "version": VERSION.search(page)[1],
                                              "proposal": old_option})
     assert gone.status_code == 409 and "no longer available" in gone.text
+    for proposal in ("0", str(2**31 - 1)):  # no such window (the largest id the database holds)
+        assert client.post(f"{path}/pick", data={"form_token": FORM.search(page)[1], "proposal": proposal,
+                                                 "version": VERSION.search(page)[1]}).status_code == 409
     # customer b's own link (a resolved ticket of theirs) with a's window id
     b_path = link(world, "b1 drift", customer="b")
     b_page = client.get(b_path).text
@@ -431,3 +435,33 @@ def test_two_survey_answers_racing_make_one_row(db, world):
     with db.sessions() as s:
         row = s.scalars(select(SurveyResponse)).one()
         assert (row.csat, row.nps) == (2, 10)
+
+
+def test_the_timeline_follows_the_visit_the_work_and_the_end(client, db, world):
+    path = link(world, "a2 urgent")
+    now = utcnow()
+    with db.transaction() as s:  # booked for a window that has begun: the technician is on the way
+        ticket = s.get(Ticket, world.tickets["a2 urgent"])
+        service.schedule(s, ticket.id, version=ticket.version, actor=service.Actor("dispatcher"),
+                         window_start=now - timedelta(minutes=10), window_end=now + timedelta(hours=2))
+    page = client.get(path).text
+    assert "Your technician is on the way" in page and "Visit booked: " in page
+    with db.transaction() as s:
+        ticket = s.get(Ticket, world.tickets["a2 urgent"])
+        service.start_work(s, ticket.id, version=ticket.version, actor=service.Actor("technician"))
+    page = client.get(path).text
+    assert "Your technician is working on your heat pump" in page and "on the way" not in page
+    with db.transaction() as s:
+        ticket = s.get(Ticket, world.tickets["a2 urgent"])
+        service.resolve(s, ticket.id, version=ticket.version, actor=service.Actor("technician"),
+                        code="no_fault_found", note="INTERNAL: customer had the thermostat at 15")
+    page = client.get(path).text
+    assert "Checked: everything was in order" in page and "Everything is OK" in page
+    assert "INTERNAL" not in page and 'id="survey-form"' in page and "No visit is booked yet." in page
+    cancelled = client.get(link(world, "a2 later"))
+    with db.transaction() as s:
+        ticket = s.get(Ticket, world.tickets["a2 later"])
+        service.cancel(s, ticket.id, version=ticket.version, actor=service.Actor("dispatcher"), reason="duplicate")
+    assert cancelled.status_code == 200
+    page = client.get(link(world, "a2 later")).text
+    assert "Closed: no visit needed" in page and "duplicate" not in page
