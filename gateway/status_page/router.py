@@ -29,7 +29,7 @@ router = APIRouter(prefix="/s", include_in_schema=False)
 Token = Annotated[str, Path()]
 MAX_TOKEN = 64  # a real one is 32 characters
 DONE = frozenset({"picked", "question", "survey"})
-_EPOCH = datetime(1970, 1, 2, tzinfo=timezone.utc)
+_EPOCH = datetime.min.replace(tzinfo=timezone.utc)  # verifies a genuine token whatever its expiry
 
 
 class Unknown(Exception):
@@ -109,10 +109,11 @@ def status_page(token: Token, request: Request, session: SessionDep,
     _count(request, "views")
     t = texts.Texts(language)
     message = ""
-    if done in DONE:
-        when = view.next_visit(ticket, customer.time_zone, language, t) if done == "picked" else None
-        message = t("done_picked", when=when["when"]) if when else t("done_" + ("survey" if done == "survey" else
-                                                                               "question"))
+    if done == "picked":
+        when = view.next_visit(ticket, customer.time_zone, language, t)
+        message = t("done_picked", when=when["when"]) if when else ""  # (moved or over since: the page says)
+    elif done in DONE:
+        message = t("done_" + done)
     return _page(request, session, token, ticket, customer, language, message)
 
 
