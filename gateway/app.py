@@ -18,7 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
-from heatwatch.gateway import board
+from heatwatch.gateway import board, status_page
 from heatwatch.gateway.api import errors, health
 from heatwatch.gateway.customers import router as customers
 from heatwatch.gateway.customers import site_router as sites
@@ -152,4 +152,5 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
     for module in (tickets, ticket_actions, incidents, devices, customers, sites, webhooks, users, health):
         app.include_router(module.router)
     board.install(app)  # the dispatcher board's pages under /board (gateway/board)
+    status_page.install(app)  # the customer's status page under /s (gateway/status_page)
     return app

@@ -21,6 +21,7 @@ from heatwatch.gateway.board.templates import page
 from heatwatch.gateway.customers.models import Customer, Site
 from heatwatch.gateway.db import utcnow
 from heatwatch.gateway.deps import SessionDep
+from heatwatch.gateway.feedback import proposals
 from heatwatch.gateway.tickets import service
 from heatwatch.gateway.tickets.models import ResolutionCode, Ticket
 
@@ -72,7 +73,7 @@ def render_ticket(request: Request, session: Session, user: BoardUser, ticket_id
         "customer": customer, "site": ticket.device.site, "deadline": _deadline(ticket),
         "deadline_text": wording.deadline(_deadline(ticket), now), "message": message,
         "allowed": {s.value for s in service.allowed_transitions(ticket)}, "technicians": technicians(session),
-        "codes": RESOLUTION_WORDS}, status_code)
+        "codes": RESOLUTION_WORDS, "offered": proposals.on_offer(session, ticket, now)}, status_code)
 
 
 def _deadline(ticket: Ticket) -> datetime:
@@ -139,6 +140,23 @@ def schedule(ticket_id: int, request: Request, session: SessionDep, user: Actor,
     return _act(request, session, user, ticket_id,
                 lambda actor: service.schedule(session, ticket_id, version=version, actor=actor, window_start=start,
                                                window_end=end, technician_id=technician_id, note=note))
+
+
+@router.post("/tickets/{ticket_id}/propose")
+def propose(ticket_id: int, request: Request, session: SessionDep, user: Actor, version: Version,
+            start: Annotated[list[str], Form()], end: Annotated[list[str], Form()],
+            technician: Annotated[str, Form(max_length=12)] = "") -> Response:
+    """Offer the customer visit windows (gateway/feedback/proposals.py); they pick one on their status page."""
+    try:
+        windows = [(_local_utc(s, "start"), _local_utc(e, "end")) for s, e in zip(start, end) if s or e]
+        if technician and not technician.isdigit():
+            raise ValueError(f"technician {technician!r}: pick one from the list")
+    except ValueError as exc:
+        count(request, "refused.bad_input")
+        return render_ticket(request, session, user, ticket_id, f"Not done: {exc}", 422)
+    return _act(request, session, user, ticket_id, lambda actor: proposals.propose(
+        session, ticket_id, version=version, actor=actor, windows=windows,
+        technician_id=int(technician) if technician else None))
 
 
 @router.post("/tickets/{ticket_id}/resolve")

@@ -24,6 +24,8 @@ from heatwatch.gateway.access import find, tickets_visible
 from heatwatch.gateway.api.errors import AUTH_ERRORS, CONFLICT, NOT_FOUND, invalid
 from heatwatch.gateway.api.types import RowId
 from heatwatch.gateway.deps import CurrentUser, SessionDep
+from heatwatch.gateway.feedback import proposals
+from heatwatch.gateway.feedback.schemas import ProposalOut, ProposeBody, Proposed
 from heatwatch.gateway.incidents.service import IncidentError, Incidents
 from heatwatch.gateway.tickets import service
 from heatwatch.gateway.tickets.action_schemas import (
@@ -47,6 +49,7 @@ from heatwatch.gateway.tickets.service import (
     TicketNotFound,
 )
 from heatwatch.gateway.tickets.sla import SlaPolicy
+from heatwatch.gateway.users.models import Role
 from heatwatch.gateway.users.service import Principal
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=AUTH_ERRORS | NOT_FOUND)
@@ -184,3 +187,24 @@ def reject_close(ticket_id: RowId, body: Change, request: Request, session: Sess
     incidents = Incidents.from_settings(request.app.state.settings)
     return _act(session, user, ticket_id, Action.REJECT_CLOSE, lambda actor: incidents.reject_close(
         session, _proposal(session, ticket_id, body.version), actor, note=body.note))
+
+
+@router.post("/{ticket_id}/propose-visits", response_model=Proposed, responses=CONFLICT)
+def propose_visits(ticket_id: RowId, body: ProposeBody, session: SessionDep, user: CurrentUser):
+    """Offer the customer 1-3 visit windows (dispatcher, admin): they pick one on their status page,
+    which books it. Windows still on offer are withdrawn; the customer gets a "visit proposed" message."""
+    ticket = find(session, Ticket, ticket_id, tickets_visible(user), "ticket")
+    if user.role not in (Role.ADMIN, Role.DISPATCHER):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"a {user.role.value} may not propose visits; ask a dispatcher")
+    try:
+        rows = proposals.propose(session, ticket.id, version=body.version, actor=Actor.of(user),
+                                 windows=[(w.start, w.end) for w in body.windows], technician_id=body.technician_id)
+    except (StaleTicket, InvalidTransition) as e:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(e)) from None
+    except InvalidTicketChange as e:
+        raise invalid(("body",), str(e)) from None
+    out = Proposed(ticket_id=ticket.id, version=ticket.version,
+                   proposals=[ProposalOut(id=r.id, window_start=r.window_start, window_end=r.window_end,
+                                          technician_id=r.technician_id) for r in rows])
+    session.commit()
+    return out

@@ -62,7 +62,7 @@ def _states(db: Database) -> dict[str, str]:
 
 
 def _link_claim(text: str, now: datetime):
-    token = text.split("https://heat.example/s/", 1)[1].split()[0]
+    token = text.split("https://heat.example/s/", 1)[1].split()[0].split("/")[0]  # the survey's: <link>/survey
     return verify_token(SECRET, token, now)
 
 
