@@ -318,7 +318,10 @@ def record_change(session: Session, t: Ticket, actor: Actor, action: str, before
     change = TicketChange(ticket_id=t.id, at=now, user_id=actor.user_id, actor=actor.name, action=action,
                           from_value=before, to_value=after, note=note)
     session.add(change)
-    queue_notifications(session, t, change)  # the customer hears of the steps that concern them (same transaction)
+    # the customer hears of the steps that concern them, in the same transaction; without autoflush, so a
+    # change of several fields (a visit with its technician) is still one flush and one version
+    with session.no_autoflush:
+        queue_notifications(session, t, change)
     return change
 
 
