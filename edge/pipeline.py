@@ -29,7 +29,7 @@ from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorC
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.reading import TimeOrder
-from heatwatch.channels import ERROR_LOCKOUT, INDEX, TRIP_NAMES
+from heatwatch.channels import INDEX, trip_name
 from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
 from heatwatch.faults import FAULTS
 from heatwatch.rules.engine import Diagnosis, RuleEngine
@@ -222,7 +222,7 @@ class PumpPipeline:
         previous, self._last_error = self._last_error, code
         if code == 0 or code == previous:
             return []
-        name = "lockout" if code == ERROR_LOCKOUT else TRIP_NAMES.get(code, f"error_{code}")
+        name = trip_name(code)
         known = {f: t for f, t in self.first_raised.items() if not FAULTS[f].sensor_fault}
         if known:
             fault, first = min(known.items(), key=lambda kv: kv[1])
