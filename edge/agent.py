@@ -57,7 +57,7 @@ def build_source(cfg: AgentConfig) -> Source:
 
         kwargs: dict[str, Any] = dict(slave_id=s.slave_id, register_map=s.register_map, baudrate=s.baudrate,
                                       parity=s.parity, poll_interval=s.poll_interval, timeout=s.timeout,
-                                      retries=s.retries)
+                                      retries=s.retries, transport=s.transport, host=s.host, tcp_port=s.tcp_port)
         if s.use_pump_clock:
             kwargs["use_pump_clock"] = True
         return ModbusSource(cfg.device, s.port, **kwargs)
