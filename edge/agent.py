@@ -25,6 +25,7 @@ import numpy as np
 
 from heatwatch.edge.aggregate import TelemetryAggregator
 from heatwatch.edge.config import AgentConfig
+from heatwatch.edge.heatpump.coverage import coverage
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.outbox import Outbox, OutboxError
 from heatwatch.edge.pipeline import PumpPipeline
@@ -89,10 +90,17 @@ class EdgeAgent:
                  on_event: Callable[[EventBody], None] | None = None):
         self.cfg = cfg
         self.source = source or build_source(cfg)
+        channels = getattr(self.source, "channels", None)
         det_cfg = HeatPumpDetectorConfig(commissioning_seconds=cfg.detector.commissioning_days * 86400.0,
                                          min_training_rows=cfg.detector.min_training_rows,
-                                         refrigerant=cfg.refrigerant)
+                                         refrigerant=cfg.refrigerant, channels=channels)
         self.pipeline = PumpPipeline.with_config(cfg.device, det_cfg, cfg.detector.rule_files or None)
+        # what this pump's channels allow judging: said once, at start, and in every status
+        self.coverage = self.pipeline.coverage or coverage(channels)
+        if self.coverage.not_judged:
+            log.warning("%s: %s", cfg.device, self.coverage.summary())
+        else:
+            log.info("%s: %s", cfg.device, self.coverage.summary())
         self.state_path = Path(cfg.detector.state_path) if cfg.detector.state_path else None
         self._restored_active: dict[str, EventBody] = {}
         self._restore()
@@ -199,6 +207,7 @@ class EdgeAgent:
             "publisher": self.publisher.stats(),
             "aggregator": _snapshot(vars(self.aggregator.counters)),
             "pipeline": {**_snapshot(self.pipeline.counters), "processing_errors": self.processing_errors},
+            "coverage": self.coverage.counters(),
         }
 
     # -- what the agent knows about its pump, across restarts ------------------------

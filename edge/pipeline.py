@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig, HeatPumpResult
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
@@ -60,15 +61,23 @@ class PumpPipeline:
     raised_faults: dict[str, EventBody] = field(default_factory=dict)
     _last_refresh_ts: float = -math.inf
     _basis: str = "model"
+    coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
 
     def __post_init__(self) -> None:
         self.time_order = TimeOrder(self.rejected)  # the one place a reading's time is checked
 
     @classmethod
     def with_config(cls, device: str, config: HeatPumpDetectorConfig, rule_files=None) -> "PumpPipeline":
+        """A pipeline for a pump with this config; with ``config.channels`` (a register map's) only
+        the rules those channels can judge run (see heatpump/coverage.py; ``coverage`` says which not)."""
         rules = RuleEngine.from_files(rule_files) if rule_files else RuleEngine.from_files()
-        return cls(device=device, detector=HeatPumpDetector(config), rules=rules,
+        cov = coverage(config.channels, rules)
+        if config.channels is not None:
+            rules = RuleEngine(cov.usable_rules)
+        pipe = cls(device=device, detector=HeatPumpDetector(config), rules=rules,
                    prognosis=PrognosisTracker(refrigerant=config.refrigerant))
+        pipe.coverage = cov
+        return pipe
 
     def counters(self) -> dict[str, int]:
         """What was refused: readings by reason (``rejected``), values per channel (``out_of_range[t_flow]``)."""

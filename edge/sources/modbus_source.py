@@ -183,6 +183,10 @@ class ModbusSource(Source):
         for name in LINE_COUNTERS:
             self.counters[name] = 0
 
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return self.rmap.channels
+
     # -- line management -------------------------------------------------
     def open(self) -> None:
         client: _CapturingClient | ModbusTcpClient
