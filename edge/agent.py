@@ -51,14 +51,19 @@ class AgentStatus:
     events: int = 0
 
 
-def build_source(cfg: AgentConfig) -> Source:
+def build_source(cfg: AgentConfig, lines: dict | None = None) -> Source:
+    """The pump's source; ``lines`` (port -> ModbusLine) lets agents in one process share an RS-485
+    line or a TCP gateway connection, one request at a time (see ``ModbusLine``)."""
     s = cfg.source
     if s.kind == "modbus":
-        from heatwatch.edge.sources.modbus_source import ModbusSource
+        from heatwatch.edge.sources.modbus_source import ModbusLine, ModbusSource
 
+        key = s.port if s.transport == "rtu" else f"{s.host}:{s.tcp_port}"
+        line = None if lines is None else lines.setdefault(key, ModbusLine(key))
         kwargs: dict[str, Any] = dict(slave_id=s.slave_id, register_map=s.register_map, baudrate=s.baudrate,
                                       parity=s.parity, poll_interval=s.poll_interval, timeout=s.timeout,
-                                      retries=s.retries, transport=s.transport, host=s.host, tcp_port=s.tcp_port)
+                                      retries=s.retries, transport=s.transport, host=s.host, tcp_port=s.tcp_port,
+                                      line=line)
         if s.use_pump_clock:
             kwargs["use_pump_clock"] = True
         return ModbusSource(cfg.device, s.port, **kwargs)
@@ -87,9 +92,9 @@ def _snapshot(d: Any) -> dict[str, Any]:
 
 class EdgeAgent:
     def __init__(self, cfg: AgentConfig, source: Source | None = None,
-                 on_event: Callable[[EventBody], None] | None = None):
+                 on_event: Callable[[EventBody], None] | None = None, lines: dict | None = None):
         self.cfg = cfg
-        self.source = source or build_source(cfg)
+        self.source = source or build_source(cfg, lines)
         channels = getattr(self.source, "channels", None)
         det_cfg = HeatPumpDetectorConfig(commissioning_seconds=cfg.detector.commissioning_days * 86400.0,
                                          min_training_rows=cfg.detector.min_training_rows,

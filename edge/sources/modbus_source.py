@@ -30,9 +30,11 @@ Counting is done on the raw bytes the client read from the line (the client's
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import serial
@@ -124,6 +126,24 @@ def check_reply(raw: bytes, slave: int, function_code: int, n_registers: int) ->
     return ReplyCheck(False, False, len(raw))
 
 
+@dataclass
+class ModbusLine:
+    """One RS-485 line (or one TCP connection to a gateway) that several pumps share.
+
+    A bus carries one request at a time: the sources of the pumps on it take
+    turns through ``lock``, one request each, so a slave that does not answer
+    costs the others at most one timeout per request, never a whole poll, and
+    each pump keeps its own poll clock. A silent slave is that pump's problem:
+    it is polled less often (its own backoff), and the line is reopened only
+    when the port itself fails.
+    """
+
+    name: str
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    client: object | None = None
+    users: set = field(default_factory=set)
+
+
 # what a noisy, cut or misconfigured RS-485 line shows as: counted from the first poll
 LINE_COUNTERS = ("reads_ok", "requests", "crc_errors", "garbage_bytes", "bad_frames", "timeouts", "retries",
                  "exception_replies", "polls_failed", "line_lost", "reconnects")
@@ -152,8 +172,11 @@ class ModbusSource(Source):
         reopen_after: int = 3,
         backoff: Backoff | None = None,
         use_pump_clock: bool = False,
+        line: ModbusLine | None = None,
     ) -> None:
         super().__init__(device)
+        self.line = line  # shared with the other pumps on this line, or None (the source owns its line)
+        self._own_client: _CapturingClient | ModbusTcpClient | None = None
         self.use_pump_clock = use_pump_clock  # stamp with the controller's clock when it has one
         if not 1 <= slave_id <= 247:
             raise SourceFatalError(f"slave id {slave_id} outside 1..247")
@@ -172,7 +195,6 @@ class ModbusSource(Source):
         self.backoff = backoff or Backoff(initial=0.5, factor=2.0, maximum=60.0)
         self._columns = np.array([INDEX[r.channel] for r in self.rmap.registers])
         self.plan: list[ReadBlock] = self.rmap.read_plan()
-        self._client: _CapturingClient | ModbusTcpClient | None = None
         self._next_poll = 0.0
         self._reconnect_at = 0.0
         self._silent_polls = 0
@@ -188,7 +210,34 @@ class ModbusSource(Source):
         return self.rmap.channels
 
     # -- line management -------------------------------------------------
+    @property
+    def _client(self):  # noqa: ANN202 - the line's client when shared
+        return self.line.client if self.line is not None else self._own_client
+
+    @_client.setter
+    def _client(self, client) -> None:  # noqa: ANN001
+        if self.line is not None:
+            self.line.client = client
+        else:
+            self._own_client = client
+
+    def _turn(self) -> contextlib.AbstractContextManager:
+        """This source's turn on a shared line (one request at a time)."""
+        return self.line.lock if self.line is not None else contextlib.nullcontext()
+
     def open(self) -> None:
+        if self.line is not None:
+            with self.line.lock:
+                self.line.users.add(self)
+                if self.line.client is not None:  # another pump on this line opened it
+                    self._ever_open = True
+                    self._silent_polls = 0
+                    return
+                self._open_client()
+            return
+        self._open_client()
+
+    def _open_client(self) -> None:
         client: _CapturingClient | ModbusTcpClient
         if self.transport == "tcp":
             client = ModbusTcpClient(self.host, port=self.tcp_port, timeout=self.timeout, retries=0,
@@ -210,13 +259,21 @@ class ModbusSource(Source):
         self._silent_polls = 0
 
     def close(self) -> None:
+        """Release the line; a shared line closes when its last pump leaves."""
+        if self.line is not None:
+            self.line.users.discard(self)
+            if self.line.users:
+                return
+        self._close_client()
+
+    def _close_client(self) -> None:
         if self._client is not None:
             self._count_stale()
             self._client.close()
             self._client = None
 
     def _line_lost(self, why: str) -> SourceRetryableError:
-        self.close()
+        self._close_client()  # the port itself failed: for every pump on it
         self.counters["line_lost"] += 1
         delay = self.backoff.next_delay()
         self._reconnect_at = time.monotonic() + delay
@@ -254,6 +311,15 @@ class ModbusSource(Source):
             self._silent_polls += 1
             self.counters["polls_failed"] += 1
             if self._silent_polls >= self.reopen_after:
+                if self.line is not None:
+                    # a shared line: a silent slave is that pump's problem; a failing port
+                    # shows itself as an error on the port, and is reopened then
+                    delay = max(self.poll_interval, self.backoff.next_delay())
+                    self._next_poll = time.monotonic() + delay
+                    self.counters["slave_silent"] += 1
+                    log.warning("%s: slave %d silent for %d polls; next poll in %.1f s", self.device,
+                                self.slave_id, self._silent_polls, delay)
+                    return None
                 raise self._line_lost(f"no valid reply for {self._silent_polls} polls")
             return None
         self._silent_polls = 0
@@ -295,22 +361,25 @@ class ModbusSource(Source):
             if attempt:
                 self.counters["retries"] += 1
             self.counters["requests"] += 1
-            try:
-                reply = getattr(self._client, _READ[block.table])(block.start, count=block.count,
-                                                                   device_id=self.slave_id)
-            except ConnectionException:
-                self._count_stale()
-                raise self._line_lost("line lost") from None
-            except ModbusIOException:
-                reply = None
-            except ModbusException as exc:  # a malformed frame pymodbus could not decode
-                self.counters["bad_frames"] += 1
-                log.debug("%s: undecodable reply: %s", self.device, exc)
-                reply = None
-            finally:
-                if self._client is not None:
+            with self._turn():
+                if self._client is None:  # another pump on this line found the port gone
+                    raise SourceRetryableError(f"{self.device}: line {self.port} closed; reopening")
+                try:
+                    reply = getattr(self._client, _READ[block.table])(block.start, count=block.count,
+                                                                       device_id=self.slave_id)
+                except ConnectionException:
                     self._count_stale()
-                    self._count_capture(block)
+                    raise self._line_lost("line lost") from None
+                except ModbusIOException:
+                    reply = None
+                except ModbusException as exc:  # a malformed frame pymodbus could not decode
+                    self.counters["bad_frames"] += 1
+                    log.debug("%s: undecodable reply: %s", self.device, exc)
+                    reply = None
+                finally:
+                    if self._client is not None:
+                        self._count_stale()
+                        self._count_capture(block)
             if reply is None:
                 self.counters["timeouts"] += 1
                 continue
