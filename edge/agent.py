@@ -25,6 +25,7 @@ import numpy as np
 
 from heatwatch.edge.aggregate import TelemetryAggregator
 from heatwatch.edge.config import AgentConfig
+from heatwatch.edge.heatpump.coverage import coverage
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.outbox import Outbox, OutboxError
 from heatwatch.edge.pipeline import PumpPipeline
@@ -50,14 +51,19 @@ class AgentStatus:
     events: int = 0
 
 
-def build_source(cfg: AgentConfig) -> Source:
+def build_source(cfg: AgentConfig, lines: dict | None = None) -> Source:
+    """The pump's source; ``lines`` (port -> ModbusLine) lets agents in one process share an RS-485
+    line or a TCP gateway connection, one request at a time (see ``ModbusLine``)."""
     s = cfg.source
     if s.kind == "modbus":
-        from heatwatch.edge.sources.modbus_source import ModbusSource
+        from heatwatch.edge.sources.modbus_source import ModbusLine, ModbusSource
 
+        key = s.port if s.transport == "rtu" else f"{s.host}:{s.tcp_port}"
+        line = None if lines is None else lines.setdefault(key, ModbusLine(key))
         kwargs: dict[str, Any] = dict(slave_id=s.slave_id, register_map=s.register_map, baudrate=s.baudrate,
                                       parity=s.parity, poll_interval=s.poll_interval, timeout=s.timeout,
-                                      retries=s.retries)
+                                      retries=s.retries, transport=s.transport, host=s.host, tcp_port=s.tcp_port,
+                                      line=line)
         if s.use_pump_clock:
             kwargs["use_pump_clock"] = True
         return ModbusSource(cfg.device, s.port, **kwargs)
@@ -86,13 +92,20 @@ def _snapshot(d: Any) -> dict[str, Any]:
 
 class EdgeAgent:
     def __init__(self, cfg: AgentConfig, source: Source | None = None,
-                 on_event: Callable[[EventBody], None] | None = None):
+                 on_event: Callable[[EventBody], None] | None = None, lines: dict | None = None):
         self.cfg = cfg
-        self.source = source or build_source(cfg)
+        self.source = source or build_source(cfg, lines)
+        channels = getattr(self.source, "channels", None)
         det_cfg = HeatPumpDetectorConfig(commissioning_seconds=cfg.detector.commissioning_days * 86400.0,
                                          min_training_rows=cfg.detector.min_training_rows,
-                                         refrigerant=cfg.refrigerant)
+                                         refrigerant=cfg.refrigerant, channels=channels)
         self.pipeline = PumpPipeline.with_config(cfg.device, det_cfg, cfg.detector.rule_files or None)
+        # what this pump's channels allow judging: said once, at start, and in every status
+        self.coverage = self.pipeline.coverage or coverage(channels)
+        if self.coverage.not_judged:
+            log.warning("%s: %s", cfg.device, self.coverage.summary())
+        else:
+            log.info("%s: %s", cfg.device, self.coverage.summary())
         self.state_path = Path(cfg.detector.state_path) if cfg.detector.state_path else None
         self._restored_active: dict[str, EventBody] = {}
         self._restore()
@@ -199,6 +212,7 @@ class EdgeAgent:
             "publisher": self.publisher.stats(),
             "aggregator": _snapshot(vars(self.aggregator.counters)),
             "pipeline": {**_snapshot(self.pipeline.counters), "processing_errors": self.processing_errors},
+            "coverage": self.coverage.counters(),
         }
 
     # -- what the agent knows about its pump, across restarts ------------------------

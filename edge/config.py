@@ -26,7 +26,10 @@ class ConfigError(ValueError):
 @dataclass
 class SourceConfig:
     kind: str = "modbus"  # modbus | mqtt
+    transport: str = "rtu"  # kind = "modbus": rtu (serial port) | tcp (host:tcp_port, a pump or an RS-485 gateway)
     port: str = "/dev/ttyUSB0"
+    host: str = ""  # transport = "tcp"
+    tcp_port: int = 502
     baudrate: int = 9600
     parity: str = "N"
     slave_id: int = 1
@@ -148,6 +151,19 @@ def _check(cfg: AgentConfig, name: str) -> None:
             BrokerLink.from_url(s.url, schemes=("mqtt",))
         except BrokerUrlError as exc:
             raise ConfigError(f"{name}: [source] url: {exc}") from None
+    if s.kind == "modbus":
+        if s.transport not in ("rtu", "tcp"):
+            raise ConfigError(f"{name}: [source] transport {s.transport!r}: expected \"rtu\" or \"tcp\"")
+        if s.transport == "tcp" and not s.host:
+            raise ConfigError(f"{name}: [source] host is required with transport = \"tcp\"")
+        if not 1 <= s.tcp_port <= 65535:
+            raise ConfigError(f"{name}: [source] tcp_port {s.tcp_port}: 1..65535")
+        from heatwatch.registers import RegisterMap, RegisterMapError
+
+        try:
+            RegisterMap.load(s.register_map)
+        except RegisterMapError as exc:
+            raise ConfigError(f"{name}: [source] register_map: {exc}") from None
     if s.poll_interval <= 0:
         raise ConfigError(f"{name}: [source] poll_interval must be > 0 seconds")
     if not 1 <= s.slave_id <= 247:

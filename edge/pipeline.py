@@ -25,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig, HeatPumpResult
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.reading import TimeOrder
-from heatwatch.channels import ERROR_LOCKOUT, INDEX, TRIP_NAMES
+from heatwatch.channels import INDEX, trip_name
 from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
 from heatwatch.faults import FAULTS
 from heatwatch.rules.engine import Diagnosis, RuleEngine
@@ -60,15 +61,23 @@ class PumpPipeline:
     raised_faults: dict[str, EventBody] = field(default_factory=dict)
     _last_refresh_ts: float = -math.inf
     _basis: str = "model"
+    coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
 
     def __post_init__(self) -> None:
         self.time_order = TimeOrder(self.rejected)  # the one place a reading's time is checked
 
     @classmethod
     def with_config(cls, device: str, config: HeatPumpDetectorConfig, rule_files=None) -> "PumpPipeline":
+        """A pipeline for a pump with this config; with ``config.channels`` (a register map's) only
+        the rules those channels can judge run (see heatpump/coverage.py; ``coverage`` says which not)."""
         rules = RuleEngine.from_files(rule_files) if rule_files else RuleEngine.from_files()
-        return cls(device=device, detector=HeatPumpDetector(config), rules=rules,
+        cov = coverage(config.channels, rules)
+        if config.channels is not None:
+            rules = RuleEngine(cov.usable_rules)
+        pipe = cls(device=device, detector=HeatPumpDetector(config), rules=rules,
                    prognosis=PrognosisTracker(refrigerant=config.refrigerant))
+        pipe.coverage = cov
+        return pipe
 
     def counters(self) -> dict[str, int]:
         """What was refused: readings by reason (``rejected``), values per channel (``out_of_range[t_flow]``)."""
@@ -222,7 +231,7 @@ class PumpPipeline:
         previous, self._last_error = self._last_error, code
         if code == 0 or code == previous:
             return []
-        name = "lockout" if code == ERROR_LOCKOUT else TRIP_NAMES.get(code, f"error_{code}")
+        name = trip_name(code)
         known = {f: t for f, t in self.first_raised.items() if not FAULTS[f].sensor_fault}
         if known:
             fault, first = min(known.items(), key=lambda kv: kv[1])

@@ -13,15 +13,21 @@ from heatwatch.edge.sources.base import SourceFatalError
 
 
 def run(
-    config: str = typer.Option(..., "--config", "-c", help="the agent's edge.toml"),
+    config: list[str] = typer.Option(..., "--config", "-c",
+                                     help="the agent's edge.toml; repeat it for several pumps on one RS-485 line or "
+                                          "TCP gateway (one agent each, one process, the line shared)"),
     log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING, ERROR"),
 ) -> None:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        cfg = load_config(config)
+        cfgs = [load_config(c) for c in config]
     except ConfigError as exc:
         typer.echo(f"config error: {exc}", err=True)
         raise typer.Exit(2) from None
+    for what, values in (("[device] id", [c.device for c in cfgs]), ("[outbox] path", [c.outbox.path for c in cfgs])):
+        if len(set(values)) != len(values):
+            typer.echo(f"config error: {what} must differ between the configs (each pump its own)", err=True)
+            raise typer.Exit(2)
     from heatwatch.edge.agent import EdgeAgent
 
     stop = threading.Event()
@@ -29,14 +35,35 @@ def run(
         signal.signal(sig, lambda *_: stop.set())
     from heatwatch.rules.schema import RuleFileError
 
+    lines: dict = {}  # pumps on one port share it (one request at a time)
     try:
-        agent = EdgeAgent(cfg)
+        agents = [EdgeAgent(cfg, lines=lines if len(cfgs) > 1 else None) for cfg in cfgs]
     except RuleFileError as exc:  # names the file, the rule and the field
         typer.echo(f"config error: rule file: {exc}", err=True)
         raise typer.Exit(2) from None
-    try:
-        logging.getLogger("heatwatch.edge").info("agent for %s started", cfg.device)
-        agent.run(stop)
-    except SourceFatalError as exc:
-        typer.echo(f"source error: {exc}", err=True)
-        raise typer.Exit(3) from None
+    if len(agents) == 1:
+        try:
+            logging.getLogger("heatwatch.edge").info("agent for %s started", cfgs[0].device)
+            agents[0].run(stop)
+        except SourceFatalError as exc:
+            typer.echo(f"source error: {exc}", err=True)
+            raise typer.Exit(3) from None
+        return
+    failed: list[str] = []
+
+    def watch(agent: "EdgeAgent") -> None:
+        try:
+            agent.run(stop)
+        except SourceFatalError as exc:  # this pump only: the others on the line go on
+            typer.echo(f"source error: {exc}", err=True)
+            failed.append(agent.cfg.device)
+
+    threads = [threading.Thread(target=watch, args=(a,), name=f"agent-{a.cfg.device}") for a in agents]
+    for t in threads:
+        t.start()
+    logging.getLogger("heatwatch.edge").info("agents for %s started", ", ".join(c.device for c in cfgs))
+    while any(t.is_alive() for t in threads):
+        for t in threads:
+            t.join(0.5)
+    if failed:
+        raise typer.Exit(3)

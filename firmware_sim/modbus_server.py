@@ -1,10 +1,14 @@
-"""The simulated pumps' Modbus RTU slave: one serial line, one slave id per pump.
+"""The simulated pumps' Modbus slave: one serial line (RTU) or one TCP port, one slave id per pump.
 
 A real RS-485 bus carries several controllers, each answering only its own
-slave id; here pump ``i`` of the fleet (0-based) answers as slave ``i + 1``.
-Each slave holds the register block of the shared register map
-(``heatwatch.registers``), so the agent decodes exactly what the simulator
-encoded, with the same quantization and sentinels.
+slave id; here pump ``i`` of the fleet (0-based) answers as slave ``i + 1``
+(over TCP: unit id ``i + 1``, as behind an RS-485 gateway). Each slave holds
+the registers of one shared register map (``heatwatch.registers``: any
+shipped map, in its tables, types and scaling), so the agent decodes exactly
+what the simulator encoded, with the same quantization and sentinels. Only
+the addresses the map lists exist: a read across a gap is answered
+"illegal data address", as a real pump answers it. Channels the map does not
+carry are simply not served.
 
 Built on pymodbus 3.16's ``SimDevice``/``SimData`` datastore (the
 ``ModbusServerContext``/``ModbusSequentialDataBlock`` API is deprecated for
@@ -27,15 +31,18 @@ import numpy as np
 from pymodbus import FramerType
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import NoSuchIdException
-from pymodbus.server import ModbusSerialServer
+from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 from pymodbus.simulator.simcore import SimCore
 
 from heatwatch.channels import CHANNEL_NAMES, INDEX
-from heatwatch.registers import RegisterMap
+from heatwatch.registers import BIT_TABLES, TABLES, RegisterMap, Tables
 
 DEFAULT_BAUDRATE = 9600
-READ_FUNCTION_CODES = frozenset({3, 4})
+READ_FUNCTION_CODES = frozenset(TABLES.values())
+_TABLE_OF = {fc: table for table, fc in TABLES.items()}
+# where a table the map does not use gets its one placeholder (pymodbus wants every table non-empty)
+_PLACEHOLDER = 65535
 
 
 class ModbusServerError(RuntimeError):
@@ -63,7 +70,7 @@ class _Bus(SimCore):
 
 
 class ModbusPumpServer:
-    """Serve ``devices`` as Modbus RTU slaves 1..n on one serial port.
+    """Serve ``devices`` as Modbus slaves 1..n on one serial port, or on ``tcp=(host, port)``.
 
     Call :meth:`set_row` (or :meth:`set_values`) from the event loop that runs
     the server; the next request for a slave is answered from its latest row.
@@ -79,17 +86,19 @@ class ModbusPumpServer:
         parity: str = "N",
         bytesize: int = 8,
         stopbits: int = 1,
+        tcp: tuple[str, int] | None = None,
     ) -> None:
         if not devices:
             raise ModbusServerError("no devices to serve")
         if len(devices) > 247:
             raise ModbusServerError(f"{len(devices)} pumps on one line; Modbus allows slave ids 1..247")
-        self.port = port
+        self.tcp = tcp
+        self.port = port if tcp is None else f"{tcp[0]}:{tcp[1]}"
         self.devices = list(devices)
         self.rmap = register_map or RegisterMap.load()
         self.serial = dict(baudrate=baudrate, parity=parity, bytesize=bytesize, stopbits=stopbits)
-        # per slave: the block it answers with; starts as all sentinels ("no value yet")
-        self._words: list[list[int]] = [self.rmap.encode({}) for _ in self.devices]
+        # per slave: what each table holds; starts as all sentinels ("no value yet")
+        self._tables: list[Tables] = [self.rmap.encode_tables({}) for _ in self.devices]
         # channel index in CHANNEL_NAMES for each register of the block
         self._columns = [INDEX[r.channel] for r in self.rmap.registers]
         self.counters: dict[str, int] = {"requests": 0, "rejected_writes": 0, "rows": 0}
@@ -115,18 +124,23 @@ class ModbusPumpServer:
             )
         for i in range(len(self.devices)):
             row = values[i]
-            self._words[i] = self.rmap.encode(
+            self._tables[i] = self.rmap.encode_tables(
                 {reg.channel: float(row[col]) for reg, col in zip(self.rmap.registers, self._columns)}, clock=ts)
         self.counters["rows"] += 1
 
     def set_values(self, device: str, values: dict[str, float]) -> None:
         """Set one pump's channels by name (channels not given are served as sentinels)."""
         clean = {k: (math.nan if v is None else float(v)) for k, v in values.items()}
-        self._words[self.slave_id(device) - 1] = self.rmap.encode(clean)
+        self._tables[self.slave_id(device) - 1] = self.rmap.encode_tables(clean)
 
     def words(self, device: str) -> list[int]:
-        """The register block ``device`` currently answers with (for tests and status)."""
-        return list(self._words[self.slave_id(device) - 1])
+        """The one holding block ``device`` answers with (maps in one block only; for tests)."""
+        holding = self._tables[self.slave_id(device) - 1]["holding"]
+        return [holding.get(a, 0) for a in range(self.rmap.start, self.rmap.start + self.rmap.count)]
+
+    def tables(self, device: str) -> Tables:
+        """What each table of ``device`` holds now (for tests and status)."""
+        return {t: dict(v) for t, v in self._tables[self.slave_id(device) - 1].items()}
 
     async def _on_access(
         self,
@@ -142,23 +156,38 @@ class ModbusPumpServer:
         if set_values is not None or function_code not in READ_FUNCTION_CODES:
             self.counters["rejected_writes"] += 1
             return ExcCodes.ILLEGAL_FUNCTION
-        words = self._words[index]
-        registers[: len(words)] = words
+        table = _TABLE_OF[function_code]
+        held = self._tables[index][table]
+        if table in BIT_TABLES:  # packed 16 bits a word, bit 0 first; start_address counts words
+            for a, bit in held.items():
+                i, b = a // 16 - start_address, a % 16
+                if 0 <= i < len(registers):
+                    registers[i] = (registers[i] & ~(1 << b)) | (int(bool(bit)) << b)
+        else:
+            for a, w in held.items():
+                if 0 <= a - start_address < len(registers):
+                    registers[a - start_address] = w
         self.counters["requests"] += 1
         self.requests_by_slave[index + 1] += 1
         return None
 
+    def _simdata(self, table: str) -> list[SimData]:
+        """The addresses the map reads in ``table``: its registers and the gaps its read plan spans
+        (``max_gap``: the pump implements them). A wider gap is an illegal address, as on a real pump."""
+        addresses = sorted({a for b in self.rmap.read_plan() if b.table == table for a in range(b.start, b.end + 1)})
+        if table in BIT_TABLES:
+            return [SimData(address=a, values=[False], datatype=DataType.BITS) for a in addresses] or \
+                [SimData(address=_PLACEHOLDER, values=[False], datatype=DataType.BITS)]
+        return [SimData(address=a, values=[0], datatype=DataType.REGISTERS) for a in addresses] or \
+            [SimData(address=_PLACEHOLDER, values=[0], datatype=DataType.REGISTERS)]
+
     def _sim_devices(self) -> list[SimDevice]:
+        blocks = tuple(self._simdata(t) for t in ("coil", "discrete", "holding", "input"))
         return [
             SimDevice(
                 id=i + 1,
-                simdata=[
-                    SimData(
-                        address=self.rmap.start,
-                        values=list(self._words[i]),
-                        datatype=DataType.REGISTERS,
-                    )
-                ],
+                simdata=tuple([SimData(address=d.address, values=d.values, datatype=d.datatype) for d in b]
+                              for b in blocks),  # type: ignore[arg-type]
                 action=functools.partial(self._on_access, i),
             )
             for i in range(len(self.devices))
@@ -167,13 +196,16 @@ class ModbusPumpServer:
     async def start(self) -> None:
         """Open the port and answer requests in the background of the running loop."""
         devices = self._sim_devices()
-        self._server = ModbusSerialServer(
-            devices,
-            framer=FramerType.RTU,
-            port=self.port,
-            ignore_missing_devices=True,
-            **self.serial,  # type: ignore[arg-type]
-        )
+        if self.tcp is not None:
+            self._server = ModbusTcpServer(devices, address=self.tcp, ignore_missing_devices=True)
+        else:
+            self._server = ModbusSerialServer(
+                devices,
+                framer=FramerType.RTU,
+                port=self.port,
+                ignore_missing_devices=True,
+                **self.serial,  # type: ignore[arg-type]
+            )
         self._server.context = _Bus(devices)
         try:
             await self._server.serve_forever(background=True)

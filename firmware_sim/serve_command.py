@@ -1,9 +1,10 @@
-"""`heatwatch sim run SCENARIO --serial PORT | --mqtt mqtt://HOST:PORT [--speed X]`.
+"""`heatwatch sim run SCENARIO --serial PORT | --tcp HOST:PORT | --mqtt mqtt://HOST:PORT [--speed X]`.
 
 Plays a scenario's fleet live: every simulated row is released at its time,
 scaled by ``--speed`` (simulated seconds per wall second), to the Modbus
-slave (one slave id per pump on the serial line; the row is what each slave
-answers from then on) and/or to MQTT (one PumpState per pump per row).
+slave (one slave id per pump on the serial line, or one unit id per pump on
+a Modbus TCP port; the row is what each slave answers from then on, in the
+layout of ``--register-map``) and/or to MQTT (one PumpState per pump per row).
 
 The serving loop is :func:`serve`, separate from the command so the demo and
 tests can drive it with any block source. Blocks (``fleet.chunks()``) are
@@ -148,7 +149,7 @@ def fleet_blocks(fleet, steps: int = CHUNK_STEPS) -> Iterator[Block]:  # noqa: A
 
 async def _run_async(
     scenario: str, serial: str | None, mqtt_url: str | None, speed: float, minutes: float | None,
-    baudrate: int, console: Console,
+    baudrate: int, console: Console, tcp: tuple[str, int] | None = None, register_map: str = "heatwatch_generic",
 ) -> ServeStats:
     from heatwatch.sim.fleet import Fleet  # the simulator model; imported here so the CLI loads without it
     from heatwatch.sim.scenario import load_scenario
@@ -160,11 +161,15 @@ async def _run_async(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        if serial:
-            stats.modbus = ModbusPumpServer(serial, stats.devices, baudrate=baudrate)
+        if serial or tcp:
+            from heatwatch.registers import RegisterMap
+
+            stats.modbus = ModbusPumpServer(serial or "", stats.devices, RegisterMap.load(register_map),
+                                            baudrate=baudrate, tcp=tcp)
             await stats.modbus.start()
             slaves = ", ".join(f"{d}=slave {i + 1}" for i, d in enumerate(stats.devices))
-            console.print(f"Modbus RTU on {serial} ({baudrate} 8N1): {slaves}")
+            where = f"Modbus TCP on {tcp[0]}:{tcp[1]}" if tcp else f"Modbus RTU on {serial} ({baudrate} 8N1)"
+            console.print(f"{where}, map {register_map}: {slaves}")
         if mqtt_url:
             stats.mqtt = PumpStatePublisher(mqtt_url, stats.devices)
             await asyncio.to_thread(stats.mqtt.connect)
@@ -199,18 +204,39 @@ def run(
     speed: float = typer.Option(1.0, "--speed", min=1e-6, help="Simulated seconds per wall second (1 = real time)."),
     minutes: float | None = typer.Option(None, "--minutes", min=0.0, help="Stop after this many wall-clock minutes."),
     baudrate: int = typer.Option(DEFAULT_BAUDRATE, "--baud", help="Serial speed (8N1)."),
+    tcp: str | None = typer.Option(None, "--tcp", help="Serve Modbus TCP on HOST:PORT (one unit id per pump)."),
+    register_map: str = typer.Option("heatwatch_generic", "--register-map",
+                                     help="Register map the pumps answer in (a shipped name or a CSV path)."),
 ) -> None:
     """Serve a scenario's pumps live until the scenario ends, --minutes pass, or Ctrl-C."""
-    if not serial and not mqtt_url:
-        typer.echo("heatwatch sim run: give --serial PORT and/or --mqtt mqtt://HOST:PORT", err=True)
+    if not serial and not mqtt_url and not tcp:
+        typer.echo("heatwatch sim run: give --serial PORT and/or --mqtt mqtt://HOST:PORT (or --tcp HOST:PORT for Modbus TCP)", err=True)
         raise typer.Exit(2)
+    if serial and tcp:
+        typer.echo("heatwatch sim run: --serial or --tcp, not both", err=True)
+        raise typer.Exit(2)
+    tcp_addr: tuple[str, int] | None = None
+    if tcp:
+        host, _, port_s = tcp.rpartition(":")
+        if not host or not port_s.isdigit() or not 1 <= int(port_s) <= 65535:
+            typer.echo(f"heatwatch sim run: --tcp {tcp!r}: expected HOST:PORT", err=True)
+            raise typer.Exit(2)
+        tcp_addr = (host, int(port_s))
+    from heatwatch.registers import RegisterMap, RegisterMapError
+
+    try:
+        RegisterMap.load(register_map)
+    except RegisterMapError as exc:
+        typer.echo(f"heatwatch sim run: register map: {exc}", err=True)
+        raise typer.Exit(2) from None
     from heatwatch.sim.scenario import ScenarioError
 
     console = Console(stderr=True)
     if not console.is_terminal:  # a log file: one long line per status, not wrapped at 80
         console = Console(stderr=True, width=240)
     try:
-        stats = asyncio.run(_run_async(scenario, serial, mqtt_url, speed, minutes, baudrate, console))
+        stats = asyncio.run(_run_async(scenario, serial, mqtt_url, speed, minutes, baudrate, console, tcp_addr,
+                                       register_map))
     except ScenarioError as exc:
         typer.echo(f"heatwatch sim run: scenario: {exc}", err=True)
         raise typer.Exit(2) from None

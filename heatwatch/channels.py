@@ -65,6 +65,18 @@ TRIP_CODES: dict[str, int] = {
 TRIP_NAMES: dict[int, str] = {v: k for k, v in TRIP_CODES.items()}
 # a controller that tripped too often locks the unit out (the cold house)
 ERROR_LOCKOUT = 99
+# a pump's own alarm number that its register map does not tie to a trip name:
+# error_code = PUMP_ALARM_BASE + the pump's number (named "pump_alarm_<n>" in trip events)
+PUMP_ALARM_BASE = 1000
+
+
+def trip_name(code: int) -> str:
+    """The name a trip event carries for an error_code value."""
+    if code == ERROR_LOCKOUT:
+        return "lockout"
+    if code >= PUMP_ALARM_BASE:
+        return f"pump_alarm_{code - PUMP_ALARM_BASE}"
+    return TRIP_NAMES.get(code, f"error_{code}")
 
 # Derived on the edge from the raw channels (see heatwatch.derived).
 DERIVED_NAMES: tuple[str, ...] = (

@@ -49,6 +49,9 @@ class HeatPumpDetectorConfig:
     shift_tau_seconds: float = 6 * 3600.0
     alarm_k: float = 5.0
     refrigerant: str = "R32"
+    # the raw channels the pump reports (its register map's); None = all. A channel it does
+    # not report is not a sensor that dropped out (see sensor_checks, heatpump/coverage.py)
+    channels: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -113,7 +116,7 @@ class HeatPumpDetector:
     def __post_init__(self) -> None:
         self.plausibility = PlausibilityFilter()  # counts out_of_range[channel]
         self.gate = SteadyStateGate()
-        self.checks = SensorChecks()
+        self.checks = SensorChecks(self.config.channels)
         self.shift = PersistentShift(len(TARGET_NAMES), self.config.shift_tau_seconds)
         self.prior = PriorBands(self.config.shift_tau_seconds)  # judges until the own model exists
         self.postponed_fits = 0  # commissioning extended: the prior saw a fault, not a healthy pump

@@ -18,6 +18,11 @@ numpy operations on a Pi.
            within half an hour (one jump may be a real event);
 - dropout: more than DROPOUT_SHARE of the last half hour's readings missing
            (a healthy sensor loses none; the line's losses take all channels).
+
+A channel the pump does not report at all (its register map has no register
+for it) is no sensor: ``present`` names the channels the source provides, and
+the others are never checked, nor counted when judging whether "most channels
+are gone at once".
 """
 
 from __future__ import annotations
@@ -82,10 +87,11 @@ _FLOOR = np.array([NOISE_FLOOR[c] for c in CHECKED])
 
 
 class SensorChecks:
-    """Streaming sensor checks for the raw channels in CHECKED."""
+    """Streaming sensor checks for the raw channels in CHECKED (those of them in ``present``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, present: "tuple[str, ...] | list[str] | None" = None) -> None:
         n = len(CHECKED)
+        self._present = np.array([present is None or c in present for c in CHECKED])
         self.value = np.full(n, np.nan)
         self.prev_step = np.full(n, np.nan)  # last steady first difference
         self.same_since = np.full(n, np.nan)
@@ -106,8 +112,10 @@ class SensorChecks:
         self.last_ts = ts
         a_fast = 1.0 if dt == math.inf else 1.0 - math.exp(-min(dt, MAX_GAP) / FAST_TAU)
         valid = ~np.isnan(v)
-        if valid.mean() >= 0.5:  # most channels gone at once is the line or the pump, not a sensor
-            self.missing += a_fast * ((~valid) - self.missing)
+        here = self._present
+        # most channels gone at once is the line or the pump, not a sensor
+        if here.any() and valid[here].mean() >= 0.5:
+            self.missing[here] += a_fast * ((~valid[here]) - self.missing[here])
         self.jumps *= 1.0 - a_fast
 
         # stuck: unchanged value while the related channel moved
@@ -136,7 +144,7 @@ class SensorChecks:
         formed = ~np.isnan(self.rough_slow) & (ts - self.rough_since >= WARMUP_SECONDS)
         noise = formed & (self.rough_fast > np.maximum(NOISE_RATIO * self.rough_slow, _FLOOR))
         flags = (stuck, noise, self.jumps >= JUMPS_FLAGGED, self.missing > DROPOUT_SHARE)
-        bad = stuck | noise | flags[2] | flags[3]
+        bad = (stuck | noise | flags[2] | flags[3]) & here
         if not bad.any():
             return {}
         return {CHECKED[i]: [name for name, f in zip(CHECK_NAMES, flags) if f[i]] for i in np.flatnonzero(bad)}
@@ -158,7 +166,8 @@ class SensorChecks:
         self.rough_slow[calm] += (1.0 - math.exp(-dt / SLOW_TAU)) * (d2[calm] - self.rough_slow[calm])
 
     def state(self) -> dict:
-        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()}
+        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()
+                if k != "_present"}  # what the source provides is configuration, not state
 
     def load_state(self, d: dict) -> None:
         for k, v in d.items():

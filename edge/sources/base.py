@@ -61,6 +61,11 @@ class Source(ABC):
 
     device: str
 
+    @property
+    def channels(self) -> tuple[str, ...] | None:
+        """The canonical channels this source can ever deliver (a register map's), None = any."""
+        return None
+
     def __init__(self, device: str) -> None:
         self.device = device
         self.counters: dict[str, int] = Counter()

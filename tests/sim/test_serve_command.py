@@ -79,3 +79,40 @@ def test_sim_run_refuses_without_a_transport_and_names_a_bad_scenario():
     assert r.returncode == 2 and "--serial PORT and/or --mqtt" in r.stderr
     r = subprocess.run([*HEATWATCH, "sim", "run", "no-such-scenario", "--serial", "/dev/null"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "no-such-scenario" in r.stderr
+
+
+def test_sim_run_serves_a_real_pump_map_over_modbus_tcp():
+    from heatwatch.demo.services import free_port
+
+    devices = Fleet(load_scenario("demo")).devices
+    port = free_port()
+    proc = sim_run("demo", "--tcp", f"127.0.0.1:{port}", "--register-map", "nibe_vvm_s320", "--speed", "600")
+    readings = []
+    try:
+        source = ModbusSource(devices[0], transport="tcp", host="127.0.0.1", tcp_port=port,
+                              register_map="nibe_vvm_s320", poll_interval=0.2, timeout=0.5)
+        deadline = time.monotonic() + 20
+        while len(readings) < 3 and time.monotonic() < deadline:
+            try:
+                r = source.read()
+            except SourceRetryableError:
+                time.sleep(0.1)
+                continue
+            if r is not None and not np.isnan(r.get("t_flow")):
+                readings.append(r)
+        source.close()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert len(readings) == 3, err
+    assert all(10.0 < r.get("t_flow") < 70.0 and np.isnan(r.get("power_w")) for r in readings)  # NIBE: no power
+    assert "Modbus TCP on 127.0.0.1" in err and "map nibe_vvm_s320" in err
+
+
+def test_sim_run_refuses_an_unknown_register_map_and_a_bad_tcp_address():
+    for args, said in ((["--tcp", "127.0.0.1:1502", "--register-map", "nope"], "register map 'nope' not found"),
+                       (["--tcp", "localhost"], "expected HOST:PORT")):
+        proc = subprocess.run([*HEATWATCH, "sim", "run", "demo", *args], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2 and said in proc.stderr, proc.stderr

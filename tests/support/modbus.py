@@ -46,8 +46,9 @@ def quantized(row: np.ndarray) -> np.ndarray:
 class ServerThread:
     """The simulator's Modbus slave in its own event loop thread (as `sim run` runs it)."""
 
-    def __init__(self, port: str, devices: list[str]) -> None:
-        self.server = ModbusPumpServer(port, devices)
+    def __init__(self, port: str, devices: list[str], register_map: RegisterMap | None = None,
+                 tcp: tuple[str, int] | None = None) -> None:
+        self.server = ModbusPumpServer(port, devices, register_map, tcp=tcp)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 

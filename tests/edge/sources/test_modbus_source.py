@@ -188,3 +188,40 @@ def test_check_reply_finds_the_frame_among_garbage():
     check = check_reply(bytes(broken), 1, 3, 2)
     assert not check.frame_ok and check.crc_error and check.garbage_bytes == 0
     assert check_reply(frame, 2, 3, 2).garbage_bytes == len(frame)  # another slave's reply is not ours
+
+
+def test_pumps_sharing_one_line_poll_independently_and_a_dead_slave_does_not_stall_them(pty_pair):
+    import threading
+
+    from heatwatch.edge.sources.modbus_source import ModbusLine
+
+    line = ModbusLine(pty_pair.b)
+    rows = np.stack([healthy_row(0.0), healthy_row(2.0)])
+    sources = [ModbusSource(f"hp-{sid}", pty_pair.b, slave_id=sid, line=line, poll_interval=0.2, timeout=0.3,
+                            retries=1, reopen_after=2) for sid in (1, 2, 7)]  # slave 7: nobody answers
+    got: dict[str, list] = {s.device: [] for s in sources}
+    stop = threading.Event()
+
+    def poll(source: ModbusSource) -> None:
+        with source:
+            while not stop.is_set():
+                got[source.device].append(source.read())
+
+    with ServerThread(pty_pair.a, ["hp-1", "hp-2"]) as srv:
+        srv.set_row(rows)
+        threads = [threading.Thread(target=poll, args=(s,)) for s in sources]
+        for t in threads:
+            t.start()
+        time.sleep(4.0)
+        stop.set()
+        for t in threads:
+            t.join(5)
+    assert line.client is None and not line.users  # closed when the last pump left
+    ok = {d: [r for r in rs if r is not None] for d, rs in got.items()}
+    # 4 s at a 0.2 s poll: ~20 polls each; the dead slave's timeouts cost the others little
+    assert len(ok["hp-1"]) >= 12 and len(ok["hp-2"]) >= 12, {d: len(v) for d, v in ok.items()}
+    assert ok["hp-1"][0].get("t_flow") == pytest.approx(35.3) and ok["hp-2"][0].get("t_flow") == pytest.approx(37.3)
+    dead = sources[2].counters
+    assert not ok["hp-7"] and dead["timeouts"] >= 2 and dead["slave_silent"] >= 1
+    assert dead["timeouts"] <= 10  # backed off: not polled at the others' pace
+    assert all(s.counters["line_lost"] == 0 and s.counters["crc_errors"] == 0 for s in sources)
