@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
-from heatwatch.gateway.api.errors import AUTH_ERRORS
+from heatwatch.gateway.api.errors import AUTH_ERRORS, invalid
 from heatwatch.gateway.db import utcnow
 from heatwatch.gateway.deps import Office, SessionDep
-from heatwatch.gateway.kpis.figures import Period, all_figures
+from heatwatch.gateway.kpis.figures import PERIOD_DAYS, Period, all_figures
 from heatwatch.gateway.kpis.series import all_series
 
 router = APIRouter(prefix="/kpis", tags=["kpis"], responses=AUTH_ERRORS)
-Days = Literal[30, 90, 365]
 
 
 def kpi_document(session: Session, days: int, charts: bool = False) -> dict[str, Any]:
@@ -28,9 +27,11 @@ def kpi_document(session: Session, days: int, charts: bool = False) -> dict[str,
 
 
 @router.get("", summary="Service KPIs over the last 30, 90 or 365 days (docs/board.md defines each)")
-def kpis(session: SessionDep, _user: Office, days: Annotated[Days, Query()] = 90,
+def kpis(session: SessionDep, _user: Office, days: Annotated[int, Query(description="30, 90 or 365")] = 90,
          charts: Annotated[bool, Query(description="also the weekly series the board charts")] = False
          ) -> dict[str, Any]:
     """Each figure with what it stands on: ``value`` (a fraction 0-1 for shares, -100..100 for NPS,
     1-7 for effort), ``part`` and ``n`` (tickets or answers); lead times in seconds."""
+    if days not in PERIOD_DAYS:
+        raise invalid(("query", "days"), f"one of {', '.join(map(str, PERIOD_DAYS))}", days)
     return kpi_document(session, days, charts)
