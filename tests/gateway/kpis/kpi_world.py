@@ -59,53 +59,52 @@ def _ticket(device: str, opened: datetime, *, incident: Incident | None = None, 
 
 
 def build_kpi_world(db: Database, now: datetime = NOW) -> dict[str, int]:
-    """The rows, at ``now`` (NOW: the figures in the docstring; the browser tests use the wall clock)."""
-    NOW = now  # noqa: N806
+    """The rows, at ``now`` (NOW: the figures in the docstring; the board tests use the wall clock)."""
     with db.transaction() as s:
         customer = Customer(name="Kim Kpi", language="en", time_zone="Europe/Stockholm")
         site = Site(customer=customer, name="Home", city="Uppsala", country="SE")
         s.add_all([Device(id=d, site=site) for d in ("t1", "t2", "t3", "t4", "t5", "t6", "r1", "r2", "r3", "r5")])
         s.flush()
         # failures
-        trips = [("t1", NOW - 20 * D, NOW - 10 * D), ("t2", NOW - 15 * D, NOW - 13 * D), ("t3", NOW - 5 * D, NOW - D),
-                 ("t4", NOW - 3 * D + 6 * H, NOW - 3 * D), ("t5", NOW - 3 * D, NOW - 2 * D),
-                 ("t6", NOW - 45 * D, NOW - 40 * D)]
+        trips = [("t1", now - 20 * D, now - 10 * D), ("t2", now - 15 * D, now - 13 * D), ("t3", now - 5 * D, now - D),
+                 ("t4", now - 3 * D + 6 * H, now - 3 * D), ("t5", now - 3 * D, now - 2 * D),
+                 ("t6", now - 45 * D, now - 40 * D)]
         tickets = {}
         for device, opened, trip in trips:
             fault = "pump_trip" if device == "t4" else "refrigerant_leak"
             incident = _incident(device, fault, min(opened, trip), trip)
             tickets[device] = _ticket(device, opened, incident=incident)
-        tickets["t1"].responded_at = NOW - 20 * D + H
-        tickets["t2"].responded_at = tickets["t2"].response_breached_at = NOW - 15 * D + 5 * H
-        tickets["t3"].response_breached_at = NOW - 5 * D + 4 * H
-        tickets["t5"].responded_at = NOW - 3 * D + 2 * H
-        tickets["t6"].responded_at = NOW - 45 * D + H  # outside 30 days
+        tickets["t1"].responded_at = now - 20 * D + H
+        tickets["t2"].responded_at = tickets["t2"].response_breached_at = now - 15 * D + 5 * H
+        tickets["t3"].response_breached_at = now - 5 * D + 4 * H
+        tickets["t5"].responded_at = now - 3 * D + 2 * H
+        tickets["t6"].responded_at = now - 45 * D + H  # outside 30 days
         # the work
-        old = NOW - 35 * D
+        old = now - 35 * D
         tickets["R1"] = _ticket("r1", old, incident=_incident("r1", "refrigerant_leak", old),
-                                resolved=NOW - 20 * D, code=ResolutionCode.FAULT_CONFIRMED)
-        tickets["R2"] = _ticket("r2", old, incident=_incident("r2", "fan_blocked", old), resolved=NOW - 25 * D,
-                                code=ResolutionCode.FAULT_CONFIRMED, resolution_breached=NOW - 30 * D + H)
-        tickets["R2 again"] = _ticket("r2", NOW - 10 * D, incident=_incident("r2", "fan_blocked", NOW - 10 * D))
-        tickets["R3"] = _ticket("r3", old, resolved=NOW - 8 * D, code=ResolutionCode.OTHER_FAULT)
-        tickets["R3"].history.append(TicketChange(at=NOW - 12 * D, actor="tech", action="status",
+                                resolved=now - 20 * D, code=ResolutionCode.FAULT_CONFIRMED)
+        tickets["R2"] = _ticket("r2", old, incident=_incident("r2", "fan_blocked", old), resolved=now - 25 * D,
+                                code=ResolutionCode.FAULT_CONFIRMED, resolution_breached=now - 30 * D + H)
+        tickets["R2 again"] = _ticket("r2", now - 10 * D, incident=_incident("r2", "fan_blocked", now - 10 * D))
+        tickets["R3"] = _ticket("r3", old, resolved=now - 8 * D, code=ResolutionCode.OTHER_FAULT)
+        tickets["R3"].history.append(TicketChange(at=now - 12 * D, actor="tech", action="status",
                                                   from_value="in_progress", to_value="scheduled"))
-        tickets["R4 before"] = _ticket("r1", NOW - 40 * D, incident=_incident("r1", "sensor_drift", NOW - 40 * D))
+        tickets["R4 before"] = _ticket("r1", now - 40 * D, incident=_incident("r1", "sensor_drift", now - 40 * D))
         tickets["R4"] = _ticket("r1", old - D, incident=_incident("r1", "sensor_drift", old - D),
-                                resolved=NOW - 28 * D, code=ResolutionCode.FAULT_CONFIRMED)
-        tickets["R4 other"] = _ticket("r1", NOW - 20 * D, incident=_incident("r1", "fan_blocked", NOW - 20 * D))
-        tickets["R5"] = _ticket("r5", old, resolved=NOW - 6 * D, code=ResolutionCode.NO_FAULT_FOUND,
-                                resolution_breached=NOW - 7 * D)
-        tickets["R6"] = _ticket("r5", NOW - 60 * D, resolved=NOW - 50 * D, code=ResolutionCode.FAULT_CONFIRMED)
-        tickets["cancelled"] = _ticket("r3", NOW - 4 * D, status=TicketStatus.CANCELLED)
+                                resolved=now - 28 * D, code=ResolutionCode.FAULT_CONFIRMED)
+        tickets["R4 other"] = _ticket("r1", now - 20 * D, incident=_incident("r1", "fan_blocked", now - 20 * D))
+        tickets["R5"] = _ticket("r5", old, resolved=now - 6 * D, code=ResolutionCode.NO_FAULT_FOUND,
+                                resolution_breached=now - 7 * D)
+        tickets["R6"] = _ticket("r5", now - 60 * D, resolved=now - 50 * D, code=ResolutionCode.FAULT_CONFIRMED)
+        tickets["cancelled"] = _ticket("r3", now - 4 * D, status=TicketStatus.CANCELLED)
         # surveys: on tickets closed long ago (they count by when the customer answered)
         for i, (c, n, e) in enumerate([*zip(CSAT, NPS, CES), (1, 0, 1)]):
-            t = _ticket("r5", NOW - 200 * D, resolved=NOW - 190 * D, code=ResolutionCode.FAULT_CONFIRMED,
+            t = _ticket("r5", now - 200 * D, resolved=now - 190 * D, code=ResolutionCode.FAULT_CONFIRMED,
                         status=TicketStatus.CLOSED)
-            t.closed_at = NOW - 190 * D
+            t.closed_at = now - 190 * D
             s.add(t)
             s.flush()
-            answered = NOW - 40 * D if i == len(NPS) else NOW - (i * 2 + 1) * D
+            answered = now - 40 * D if i == len(NPS) else now - (i * 2 + 1) * D
             s.add(SurveyResponse(ticket_id=t.id, customer_id=customer.id, csat=c, nps=n, ces=e, answered_at=answered))
         s.add_all(tickets.values())
         s.flush()
