@@ -27,6 +27,7 @@ from heatwatch.gateway.devices import router as devices
 from heatwatch.gateway.devices.telemetry_query import TelemetryReader
 from heatwatch.gateway.incidents import router as incidents
 from heatwatch.gateway.ingest.counters import IngestCounters
+from heatwatch.gateway.kpis import router as kpis
 from heatwatch.gateway.metrics import INGEST_TOTALS, CountersCollector, GatewayMetrics, GaugeCollector, RequestMetrics
 from heatwatch.gateway.notifications.delivery import COUNTER_NAMES, NotificationWorker
 from heatwatch.gateway.settings import GatewaySettings
@@ -149,7 +150,7 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
     metrics.add(CountersCollector("heatwatch_notification", notification_counters.snapshot, {}, COUNTER_NAMES))
     app.add_middleware(RequestMetrics, metrics=metrics)
     errors.install(app)
-    for module in (tickets, ticket_actions, incidents, devices, customers, sites, webhooks, users, health):
+    for module in (tickets, ticket_actions, incidents, devices, customers, sites, webhooks, users, kpis, health):
         app.include_router(module.router)
     board.install(app)  # the dispatcher board's pages under /board (gateway/board)
     status_page.install(app)  # the customer's status page under /s (gateway/status_page)

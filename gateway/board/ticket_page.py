@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from heatwatch.gateway.board import chart, evidence, kit, wording
+from heatwatch.gateway.board import chart, evidence, kit, ticket_history, wording
 from heatwatch.gateway.board.board_page import technicians
 from heatwatch.gateway.board.session import Actor, BoardUser, Viewer, count
 from heatwatch.gateway.board.templates import page
+from heatwatch.gateway.board.visit_time import field_value, in_zone, local_to_utc, zone_of
 from heatwatch.gateway.customers.models import Customer, Site
 from heatwatch.gateway.db import utcnow
 from heatwatch.gateway.deps import SessionDep
@@ -63,9 +65,8 @@ def render_ticket(request: Request, session: Session, user: BoardUser, ticket_id
             marks.append((trip_at, "predicted trip"))
         chart_doc = chart.chart(session, ticket.device_id, channels, start, end, prognosis, marks)
     customer = _customer(session, ticket)
-    history = sorted([*[("action", c.at, c) for c in ticket.history],
-                      *[("event", line.at, line) for line in evidence.history_lines(events)]],
-                     key=lambda item: _utc(item[1]))
+    zone = zone_of(customer.time_zone if customer is not None else None)
+    history = ticket_history.history(session, ticket, events)
     return page(request, "ticket.html", {
         "user": user, "ticket": ticket, "incident": incident, "fault_title": kit.fault_title(fault),
         "kit": fault_kit if fault in kit.KITS else None, "evidence": evidence.evidence(events),
@@ -73,7 +74,24 @@ def render_ticket(request: Request, session: Session, user: BoardUser, ticket_id
         "customer": customer, "site": ticket.device.site, "deadline": _deadline(ticket),
         "deadline_text": wording.deadline(_deadline(ticket), now), "message": message,
         "allowed": {s.value for s in service.allowed_transitions(ticket)}, "technicians": technicians(session),
-        "codes": RESOLUTION_WORDS, "offered": proposals.on_offer(session, ticket, now)}, status_code)
+        "codes": RESOLUTION_WORDS, "offered": proposals.on_offer(session, ticket, now), "zone": zone.key, "visit_local": (in_zone(ticket.visit_window_start, zone),
+                                                                  in_zone(ticket.visit_window_end, zone)),
+        "visit_fields": (field_value(ticket.visit_window_start, zone), field_value(ticket.visit_window_end, zone))},
+        status_code)
+
+
+def ticket_zone(session: Session, ticket_id: int) -> ZoneInfo:
+    """The time zone the ticket's visit windows are typed in: its customer's (UTC without one)."""
+    ticket = session.get(Ticket, ticket_id)
+    customer = _customer(session, ticket) if ticket is not None else None
+    return zone_of(customer.time_zone if customer is not None else None)
+
+
+def technician_of(value: str) -> int | None:
+    """A technician picked in a form's list ("" is nobody)."""
+    if value and not value.isdigit():
+        raise ValueError(f"technician {value[:12]!r}: pick one from the list")
+    return int(value) if value else None
 
 
 def _deadline(ticket: Ticket) -> datetime:
@@ -83,10 +101,6 @@ def _deadline(ticket: Ticket) -> datetime:
 def _customer(session: Session, ticket: Ticket) -> Customer | None:
     site: Site | None = ticket.device.site
     return session.get(Customer, site.customer_id) if site is not None else None
-
-
-def _utc(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
 
 
 @router.get("/tickets/{ticket_id}")
@@ -129,11 +143,10 @@ def schedule(ticket_id: int, request: Request, session: SessionDep, user: Actor,
              window_start: Annotated[str, Form(max_length=40)], window_end: Annotated[str, Form(max_length=40)],
              technician: Annotated[str, Form(max_length=12)] = "",
              note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    zone = ticket_zone(session, ticket_id)
     try:
-        start, end = _local_utc(window_start, "start"), _local_utc(window_end, "end")
-        if technician and not technician.isdigit():
-            raise ValueError(f"technician {technician!r}: pick one from the list")
-        technician_id = int(technician) if technician else None
+        start, end = local_to_utc(window_start, zone, "start"), local_to_utc(window_end, zone, "end")
+        technician_id = technician_of(technician)
     except ValueError as exc:
         count(request, "refused.bad_input")
         return render_ticket(request, session, user, ticket_id, f"Not done: {exc}", 422)
@@ -146,17 +159,18 @@ def schedule(ticket_id: int, request: Request, session: SessionDep, user: Actor,
 def propose(ticket_id: int, request: Request, session: SessionDep, user: Actor, version: Version,
             start: Annotated[list[str], Form()], end: Annotated[list[str], Form()],
             technician: Annotated[str, Form(max_length=12)] = "") -> Response:
-    """Offer the customer visit windows (gateway/feedback/proposals.py); they pick one on their status page."""
+    """Offer the customer visit windows (gateway/feedback/proposals.py), typed in the customer's time zone
+    like a scheduled visit; they pick one on their status page."""
+    zone = ticket_zone(session, ticket_id)
     try:
-        windows = [(_local_utc(s, "start"), _local_utc(e, "end")) for s, e in zip(start, end) if s or e]
-        if technician and not technician.isdigit():
-            raise ValueError(f"technician {technician!r}: pick one from the list")
+        windows = [(local_to_utc(s, zone, "start"), local_to_utc(e, zone, "end")) for s, e in zip(start, end)
+                   if s or e]
+        technician_id = technician_of(technician)
     except ValueError as exc:
         count(request, "refused.bad_input")
         return render_ticket(request, session, user, ticket_id, f"Not done: {exc}", 422)
     return _act(request, session, user, ticket_id, lambda actor: proposals.propose(
-        session, ticket_id, version=version, actor=actor, windows=windows,
-        technician_id=int(technician) if technician else None))
+        session, ticket_id, version=version, actor=actor, windows=windows, technician_id=technician_id))
 
 
 @router.post("/tickets/{ticket_id}/resolve")
@@ -164,12 +178,3 @@ def resolve(ticket_id: int, request: Request, session: SessionDep, user: Actor, 
             code: Annotated[str, Form(max_length=40)], note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     return _act(request, session, user, ticket_id,
                 lambda actor: service.resolve(session, ticket_id, version=version, actor=actor, code=code, note=note))
-
-
-def _local_utc(value: str, which: str) -> datetime:
-    """A datetime-local field ("2025-01-11T08:00"), read as UTC (the page says so)."""
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"visit window {which} {value[:40]!r}: a date and time such as 2025-01-11T08:00") from None
-    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)

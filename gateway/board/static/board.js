@@ -70,7 +70,56 @@
     el.dataset.points = String(points);  // what was drawn (the browser tests read it)
   }
 
+
+  // ---- the KPI page: .kpi-charts[data-kpi-charts] holds kpis/series.py's document
+  function bars(align) {
+    return uPlot.paths.bars({ size: [0.4, 40], align: align });
+  }
+
+  function plotted(el, opts, data) {
+    var width = Math.max(300, el.clientWidth - 16);
+    opts.width = width;
+    opts.height = 220;
+    var points = 0;
+    data.slice(1).forEach(function (col) {
+      points += col.filter(function (v) { return v !== null && v !== undefined; }).length;
+    });
+    el.dataset.points = String(points);  // what was drawn (the browser tests read it)
+    return new uPlot(opts, data, el);
+  }
+
+  function kpiCharts(box) {
+    var doc = JSON.parse(box.dataset.kpiCharts);
+    var week = 7 * 86400;
+    var f = doc.failures;
+    plotted(document.getElementById("chart-failures"), {
+      series: [{}, { label: "opened before the trip", fill: "#2a9d8f", stroke: "#2a9d8f", paths: bars(-1) },
+               { label: "opened at or after the trip", fill: "#e76f51", stroke: "#e76f51", paths: bars(1) }],
+      scales: { x: { time: true, range: function () { return [f.x[0] - week / 2, f.x[f.x.length - 1] + week / 2]; } },
+                y: { range: function (u, min, max) { return [0, Math.max(1, max)]; } } },
+      axes: [{}, { label: "tickets", size: 55 }]
+    }, [f.x, f.before, f.after]);
+    var l = doc.lead_bands;
+    plotted(document.getElementById("chart-lead"), {
+      series: [{ label: "band", value: function (u, v) { return v === null ? "–" : l.labels[v]; } },
+               { label: "tripped tickets", fill: "#1d3557", stroke: "#1d3557", paths: bars(0) }],
+      scales: { x: { time: false, range: function () { return [-0.5, l.labels.length - 0.5]; } },
+                y: { range: function (u, min, max) { return [0, Math.max(1, max)]; } } },
+      axes: [{ splits: function () { return l.labels.map(function (_, i) { return i; }); },
+               values: function (u, splits) { return splits.map(function (i) { return l.labels[i]; }); } },
+             { label: "tickets", size: 55 }]
+    }, [l.labels.map(function (_, i) { return i; }), l.counts]);
+    var fb = doc.feedback;
+    plotted(document.getElementById("chart-feedback"), {
+      series: [{}, { label: "CSAT %", stroke: "#2a9d8f", width: 2, scale: "pct", spanGaps: true, points: { size: 6 } },
+               { label: "NPS", stroke: "#1d3557", width: 2, scale: "nps", spanGaps: true, points: { size: 6 } }],
+      scales: { x: { time: true }, pct: { range: [0, 100] }, nps: { range: [-100, 100] } },
+      axes: [{}, { scale: "pct", label: "CSAT %", size: 55 }, { scale: "nps", label: "NPS", side: 1, size: 55 }]
+    }, [fb.x, fb.csat, fb.nps]);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(".chart[data-chart]").forEach(draw);
+    document.querySelectorAll(".kpi-charts[data-kpi-charts]").forEach(kpiCharts);
   });
 })();

@@ -4,7 +4,8 @@ create_app over a populated SQLite database (conftest.py). Every test fails on a
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
@@ -78,9 +79,14 @@ def test_scheduling_a_visit_shows_in_the_history(page, board_world):
     page.select_option("select[name=technician]", label="technician2")
     page.click("#schedule button")
     expect(page.locator("#status")).to_have_text("scheduled")
-    expect(page.locator("#visit")).to_have_text(f"{day} 08:00 UTC – {day} 10:00 UTC")
+    # typed in the customer's zone (Anna: Europe/Berlin, the form says so), stored and shown in UTC
+    berlin = ZoneInfo("Europe/Berlin")
+    start, end = (datetime.fromisoformat(f"{day}T{h}").replace(tzinfo=berlin).astimezone(timezone.utc)
+                  for h in ("08:00", "10:00"))
+    expect(page.locator("#visit")).to_have_text(f"{start:%Y-%m-%d %H:%M} UTC – {end:%Y-%m-%d %H:%M} UTC")
+    expect(page.locator("#visit-local")).to_have_text(f"({day} 08:00 – 10:00 Europe/Berlin)")
     history = page.locator("#history")
-    expect(history.locator("tr.schedule")).to_contain_text(f"{day} 08:00..{day} 10:00 UTC")
+    expect(history.locator("tr.schedule")).to_contain_text(f"{start:%Y-%m-%d %H:%M}..{end:%Y-%m-%d %H:%M} UTC")
     expect(history.locator("tr.assign")).to_contain_text("technician2")
 
 
