@@ -6,7 +6,8 @@ survey from the score link in the survey email. Screenshots go to artifacts/boar
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -76,12 +77,12 @@ def test_offer_pick_resolve_and_survey(page, browser, server, board_db, board_wo
         expect(customer.locator("#health")).to_contain_text("långsamt köldmedium")
         options = customer.locator("#proposals label.choice")
         expect(options).to_have_count(2)
-        expect(options.nth(1)).to_contain_text("13:00–15:00")  # 12:00 UTC in Berlin (CET), Swedish style
+        expect(options.nth(1)).to_contain_text("12:00–14:00")  # typed in the customer's zone, shown in it
         customer.screenshot(path=str(_shot("status_page_offer")), full_page=True)
         options.nth(1).click()
         customer.click("#proposals button")
         expect(customer.locator("#message")).to_contain_text("Tack! Ditt besök är bokat")
-        expect(customer.locator("#visit")).to_contain_text("13:00–15:00")
+        expect(customer.locator("#visit")).to_contain_text("12:00–14:00")
         expect(customer.locator("#visit")).to_contain_text("technician2")
         expect(customer.locator("#proposals")).to_have_count(0)
         customer.screenshot(path=str(_shot("status_page_booked")), full_page=True)
@@ -96,7 +97,8 @@ def test_offer_pick_resolve_and_survey(page, browser, server, board_db, board_wo
             assert ticket.status == TicketStatus.SCHEDULED and ticket.technician.name == "technician2"
             chosen = s.scalars(select(VisitProposal).where(VisitProposal.ticket_id == ticket_id,
                                                            VisitProposal.chosen_at.is_not(None))).one()
-            assert chosen.window_start.strftime("%Y-%m-%d %H:%M") == f"{day3} 12:00"
+            typed = datetime.fromisoformat(f"{day3}T12:00").replace(tzinfo=ZoneInfo("Europe/Berlin"))
+            assert chosen.window_start == typed.astimezone(timezone.utc)  # stored in UTC
 
         # the technician starts at the pump (the API, as their app would); the customer sees it
         technician = board_world.api.auth("technician2")
