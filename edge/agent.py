@@ -8,6 +8,16 @@ payloads, queued and acked messages) is in ``counters()``, which the
 publisher also puts in the retained status message on the broker every
 ``[broker] status_interval`` seconds, so an operator sees it without a shell
 on the Pi.
+
+Commands from the gateway come in on the publisher's broker connection,
+whatever the source (Modbus or MQTT), and are handled by ``edge/commands.py``.
+``repaired`` (the device's ticket was resolved) clears the standing faults
+(a ``fault_cleared`` event each) and has the pipeline learn the repaired pump
+afresh (``PumpPipeline.repaired``); after ``no_fault_found`` it keeps what it
+learned. The state file is written before the answer goes out, with the ids
+of the commands acted on, so neither the reset nor its once-only survive a
+restart being lost. A lock keeps a command and a reading from meeting in the
+pipeline.
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ import logging
 import math
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -24,6 +35,7 @@ from typing import Any, Callable
 import numpy as np
 
 from heatwatch.edge.aggregate import TelemetryAggregator
+from heatwatch.edge.commands import CommandHandler
 from heatwatch.edge.config import AgentConfig
 from heatwatch.edge.heatpump.coverage import coverage
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
@@ -33,7 +45,7 @@ from heatwatch.edge.publisher import Publisher, PublisherConfig
 from heatwatch.edge.sources.base import Source, SourceFatalError
 from heatwatch import __version__
 from heatwatch.mqtt import BrokerLink
-from heatwatch.contract import EventBody, EventKind
+from heatwatch.contract import Command, EventBody, EventKind
 
 log = logging.getLogger(__name__)
 STATE_SAVE_EVERY = 3600.0  # seconds of reading time between state saves (and after every diagnosis)
@@ -108,7 +120,12 @@ class EdgeAgent:
             log.info("%s: %s", cfg.device, self.coverage.summary())
         self.state_path = Path(cfg.detector.state_path) if cfg.detector.state_path else None
         self._restored_active: dict[str, EventBody] = {}
+        self._restored_commands: list[int] = []
         self._restore()
+        # the reading loop and a command (paho's thread) take turns on the pipeline and the state
+        self._lock = threading.RLock()
+        self.commands = CommandHandler(cfg.device, self._act, lambda: self._save(force=True),
+                                       done=self._restored_commands)
         Path(cfg.outbox.path).parent.mkdir(parents=True, exist_ok=True)
         self.outbox = Outbox(cfg.outbox.path, max_telemetry_rows=cfg.outbox.max_telemetry_rows)
         self.aggregator = TelemetryAggregator(cfg.device, interval=cfg.telemetry_interval)
@@ -118,7 +135,7 @@ class EdgeAgent:
 
             hooks.append(on_connect_hook(cfg.device, HADiscoveryConfig(enabled=True), __version__))
         self.publisher = Publisher(publisher_config(cfg), self.outbox, on_connect_hooks=hooks,
-                                   status_counters=self.counters)
+                                   status_counters=self.counters, command_handler=self.command)
         self.status = AgentStatus(cfg.device)
         self.status.active.update(self._restored_active)  # what stands since before a restart
         self.on_event = on_event
@@ -144,7 +161,7 @@ class EdgeAgent:
         finally:
             # each step on its own: a full disk refusing the last interval must not keep
             # the publisher from delivering the rest and saying offline
-            for step in (self._flush, lambda: self._save(force=True), self.source.close, self.publisher.stop,
+            for step in (self._flush, self._final_save, self.source.close, self.publisher.stop,
                          self.outbox.close):
                 try:
                     step()
@@ -161,7 +178,8 @@ class EdgeAgent:
         """One reading: judge it, keep events and telemetry durable. Never raises:
         a reading the agent cannot process is counted and logged, and reading goes on."""
         try:
-            self._handle(ts, values)
+            with self._lock:
+                self._handle(ts, values)
         except Exception:  # noqa: BLE001 - one bad reading must not stop the watch on a pump
             self.processing_errors += 1
             log.exception("%s: reading at %s could not be processed (counted)", self.cfg.device, ts)
@@ -179,6 +197,15 @@ class EdgeAgent:
         st.last_ts = ts
         st.ready = result.ready
         st.health = result.score
+        self._emit(events)
+        body = self.aggregator.add(ts, result.values, result.derived, result.score)
+        if body:
+            self.outbox.put_telemetry(body)
+        # a diagnosis is saved at once: after a power cut it is neither lost nor raised twice
+        self._save(force=any(ev.kind is not EventKind.TRIP for ev in events))
+
+    def _emit(self, events: list[EventBody]) -> None:
+        st = self.status
         for ev in events:
             try:
                 self.outbox.put_event(ev)
@@ -194,11 +221,31 @@ class EdgeAgent:
                 st.trips.append(ev)
             if self.on_event:
                 self.on_event(ev)
-        body = self.aggregator.add(ts, result.values, result.derived, result.score)
-        if body:
-            self.outbox.put_telemetry(body)
-        # a diagnosis is saved at once: after a power cut it is neither lost nor raised twice
-        self._save(force=any(ev.kind is not EventKind.TRIP for ev in events))
+
+    # -- commands from the gateway -----------------------------------------------
+    def command(self, topic: str, payload: bytes) -> bytes:
+        """A command from the broker (paho's thread) -> the answer for the ack topic."""
+        with self._lock:
+            return self.commands.handle(topic, payload).to_json()
+
+    def _act(self, command: Command) -> str:
+        """``repaired``: clear what stands and (unless no fault was found) learn the pump afresh."""
+        ts = self.status.last_ts
+        if not math.isfinite(ts):  # no reading since the start: the pump's clock as last seen, else ours
+            last = self.pipeline.time_order.last_ts
+            ts = last if math.isfinite(last) else time.time()
+        relearn = not command.keeps_learning
+        ticket = f"ticket {command.ticket}" if command.ticket is not None else "the ticket"
+        why = (f"The pump was repaired ({ticket} resolved, {command.resolution_code}); its healthy behaviour "
+               "is learned afresh." if relearn else
+               f"No fault was found ({ticket}); the findings start afresh, the learned behaviour is kept.")
+        events = self.pipeline.repaired(ts, relearn=relearn, why=why)
+        self._emit(events)
+        self.status.active.clear()
+        self.status.ready, self.status.health = self.pipeline.detector.ready, 0.0
+        cleared = ", ".join(ev.fault or "" for ev in events) or "none standing"
+        return (f"relearning the pump; faults cleared: {cleared}" if relearn else
+                f"findings cleared, learned behaviour kept; faults cleared: {cleared}")
 
     def counters(self) -> dict[str, dict[str, Any]]:
         """Everything counted, by part; safe to call from another thread (the publisher's)."""
@@ -213,6 +260,7 @@ class EdgeAgent:
             "aggregator": _snapshot(vars(self.aggregator.counters)),
             "pipeline": {**_snapshot(self.pipeline.counters), "processing_errors": self.processing_errors},
             "coverage": self.coverage.counters(),
+            "commands": dict(self.commands.counters),
         }
 
     # -- what the agent knows about its pump, across restarts ------------------------
@@ -223,6 +271,7 @@ class EdgeAgent:
                 self.pipeline.load_state(state)
                 self._restored_active = {fault: EventBody.model_validate(ev)
                                          for fault, ev in state.get("active", {}).items()}
+                self._restored_commands = [int(i) for i in state.get("commands_done", [])]
                 log.info("%s: restored the learned healthy model and %d raised faults from %s", self.cfg.device,
                          len(self._restored_active), self.state_path)
             except (ValueError, KeyError, TypeError) as exc:
@@ -231,8 +280,14 @@ class EdgeAgent:
                 self.pipeline = PumpPipeline.with_config(self.cfg.device, self.pipeline.detector.config,
                                                          self.cfg.detector.rule_files or None)
 
+    def _final_save(self) -> None:
+        with self._lock:
+            self._save(force=True)
+
     def _save(self, force: bool = False) -> None:
-        if not self.state_path or not self.pipeline.detector.ready:
+        """Write the state file when there is something to remember: a learned model, or a command
+        acted on (after ``repaired`` the file holds no model, so a restart commissions afresh)."""
+        if not self.state_path or not (self.pipeline.detector.ready or self.commands.done):
             return
         ts = self.status.last_ts
         if not force and not math.isnan(self._last_save) and ts - self._last_save < STATE_SAVE_EVERY:
@@ -240,5 +295,6 @@ class EdgeAgent:
         self._last_save = ts
         tmp = self.state_path.with_suffix(".tmp")
         active = {fault: ev.model_dump(mode="json") for fault, ev in self.status.active.items()}
-        tmp.write_text(json.dumps({**self.pipeline.state(), "active": active}))
+        tmp.write_text(json.dumps({**self.pipeline.state(), "active": active,
+                                   "commands_done": list(self.commands.done)}))
         os.replace(tmp, self.state_path)  # atomic: a power cut leaves the old or the new file

@@ -120,6 +120,36 @@ class PumpPipeline:
         self._flow_limit_set = bool(state["flow_limit_set"])
         self._basis = state["basis"]
 
+    # -- after a visit ----------------------------------------------------------
+    def repaired(self, ts: float, *, relearn: bool = True, why: str = "") -> list[EventBody]:
+        """The pump was seen to: forget the faults raised and what pointed at them, and (``relearn``)
+        the learned healthy behaviour, so a repaired pump's new normal is learned, not flagged.
+
+        Returns a ``fault_cleared`` event at ``ts`` for each fault that stood (pump and sensor
+        faults), so whoever was told it was raised is told it is gone. Kept: the pump's clock
+        (a replayed reading is still refused), its last error code (a standing trip is not
+        reported again) and the counters. ``relearn=False`` (no fault found: nothing on the
+        pump changed) keeps the learned model and the flow limit derived from it.
+        """
+        standing: dict[str, str | None] = {f: None for f in self.raised_faults}
+        fault_of = {r.name: r.fault for r in self.rules.rules}
+        for name, channel in self.rules.active:
+            standing.setdefault(fault_of[name], channel)
+        if relearn:
+            self.detector.relearn()
+            self._flow_limit_set = False  # derived from the new model once it is fitted
+        else:
+            self.detector.clear_findings()
+        self.prognosis.forget_history(keep_learned_limits=not relearn)
+        self.rules.load_state([])
+        self.raised_faults.clear()
+        self.first_raised.clear()
+        self._last_rules_ts = self._last_refresh_ts = -math.inf
+        note = f" {why}" if why else ""
+        return [EventBody(device=self.device, ts=ts, kind=EventKind.FAULT_CLEARED, fault=fault, severity="info",
+                          explanation=f"{FAULTS[fault].title}{f' ({channel})' if channel else ''}: cleared.{note}")
+                for fault, channel in standing.items()]
+
     def process(self, ts: float, values: np.ndarray) -> tuple[HeatPumpResult | None, list[EventBody]]:
         """One reading -> (detector result, events; the outbox numbers them).
 

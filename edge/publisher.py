@@ -27,6 +27,12 @@ Why it is shaped like this:
 * A PUBACK with a failure reason (MQTT 5; e.g. 0x87 "not authorized" from an
   ACL) does not delete the row: it is counted (``refused``), logged, and tried
   again after the next start. A misconfigured ACL must not eat data.
+* Commands: with a ``command_handler`` the link subscribes (QoS 1, in the same
+  persistent session, so commands sent while the agent was away wait at the
+  broker) to the device's command topic, hands each command to the handler in
+  paho's thread and publishes the handler's answer on the ack topic (QoS 1).
+  paho sends the command's PUBACK only after the handler returned: a crash
+  while acting on it gets the command again.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from heatwatch.backoff import Backoff
-from heatwatch.contract import Status, agent_topic
+from heatwatch.contract import Status, agent_topic, command_topic
 from heatwatch.edge.outbox import Outbox, OutboxItem
 from heatwatch.mqtt import (CONNECT_TIMEOUT, KEEPALIVE, PROTOCOLS, BrokerLink, make_client, protocol_name,
                             refuses_mqtt5, session_args)
@@ -98,6 +104,8 @@ class PublisherCounters:
     refused: int = 0  # PUBACK with a failure reason (e.g. not authorized): row kept
     publish_errors: int = 0
     in_flight: int = 0
+    commands: int = 0  # messages on the command topic handed to the command handler
+    acks_sent: int = 0  # answers to them published
 
 
 class Publisher:
@@ -106,7 +114,9 @@ class Publisher:
     ``on_connect_hooks`` run (in paho's thread) after every successful connect,
     e.g. Home Assistant discovery; they get the publisher and may call
     ``publish_retained``. ``status_counters`` (called in the drain thread)
-    returns the counters to put in the status messages.
+    returns the counters to put in the status messages. ``command_handler``
+    (called in paho's thread with a command's topic and payload) returns the
+    answer to publish on the ack topic, or None.
     """
 
     def __init__(
@@ -116,12 +126,14 @@ class Publisher:
         on_connect_hooks: list[Callable[["Publisher"], None]] | None = None,
         clock: Callable[[], float] = time.time,
         status_counters: Callable[[], dict[str, dict[str, object]]] | None = None,
+        command_handler: Callable[[str, bytes], bytes | None] | None = None,
     ) -> None:
         self.config = config
         self.outbox = outbox
         self.on_connect_hooks = list(on_connect_hooks or [])
         self.clock = clock
         self.status_counters = status_counters
+        self.command_handler = command_handler
         self._status_due = 0.0  # monotonic time of the next status with counters; 0 = now
         self.counters = PublisherCounters()
         self.protocol = PROTOCOLS[config.protocol]
@@ -206,6 +218,7 @@ class Publisher:
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_socket_open = self._on_socket_open
+        client.on_message = self._on_message
         self._client = client
         client.connect_async(cfg.broker.host, cfg.broker.port, cfg.keepalive,
                              **session_args(self.protocol, persistent=True, session_expiry=cfg.session_expiry))
@@ -259,6 +272,8 @@ class Publisher:
         log.info("connected to %s (MQTT %s, session present: %s)", self.config.broker,
                  protocol_name(self.protocol), flags.session_present)
         client.publish(self.status_topic, self._status(True), qos=1, retain=True)
+        if self.command_handler is not None:
+            client.subscribe(command_topic(self.config.device), qos=1)
         for hook in self.on_connect_hooks:
             try:
                 hook(self)
@@ -275,6 +290,22 @@ class Publisher:
             if not self._stop.is_set():
                 log.warning("disconnected from broker: %s", reason_code)
         self._connected.clear()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        """A command: the handler acts on it (briefly: it waits for the reading being judged) and
+        answers; the answer goes out QoS 1 outside the outbox (the gateway re-sends an unanswered
+        command, and the handler answers a copy without acting twice)."""
+        if self.command_handler is None:
+            return
+        self.counters.commands += 1
+        try:
+            answer = self.command_handler(msg.topic, msg.payload)
+        except Exception:  # noqa: BLE001 - never raise in paho's thread
+            log.exception("command handler failed on %s", msg.topic)
+            return
+        if answer is not None:
+            client.publish(agent_topic(self.config.device, "ack"), answer, qos=1)
+            self.counters.acks_sent += 1
 
     def _on_publish(self, client: mqtt.Client, userdata: object, mid: int,
                     reason_code: ReasonCode, properties: Properties | None) -> None:

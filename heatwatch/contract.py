@@ -10,6 +10,19 @@ Topics
     heatwatch/v1/{device}/event        agent -> gateway: findings, diagnosed faults, trips
     heatwatch/v1/{device}/status       agent -> gateway: retained online/offline (last will),
                                        with the agent's counters (what it read, refused, queued)
+    heatwatch/v1/{device}/ack          agent -> gateway: a command acted on (or refused), QoS 1
+    heatwatch/v1/{device}/command      gateway -> agent: a command for this device's agent, QoS 1,
+                                       never retained; the agent reads it in a persistent session
+
+Commands (``Command``): today one, ``repaired``, sent when the device's ticket is
+resolved: the agent clears the fault and learns the repaired pump afresh (for the
+resolution code ``no_fault_found`` it keeps what it learned and clears only the
+findings). ``id`` is the gateway's row id: the gateway sends a command again until
+it is acknowledged, so the agent acts on an id once and acknowledges every copy.
+The agent answers each command with an ``Ack`` on its own ack topic: ``ok`` false
+and a ``detail`` for a command it refuses (malformed, another device's, unknown);
+``command_id`` is None only when the command's id could not be read. A device may
+read only its own command topic and write only its own four agent topics (ACL).
 """
 
 from __future__ import annotations
@@ -23,7 +36,8 @@ from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, Validation
 CONTRACT_VERSION = 1
 MAX_PAYLOAD_BYTES = 256 * 1024
 TOPIC_ROOT = f"heatwatch/v{CONTRACT_VERSION}"
-STREAMS = ("telemetry", "event", "status")
+STREAMS = ("telemetry", "event", "status", "ack")  # what an agent publishes
+COMMAND = "command"  # what the gateway publishes to an agent
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
@@ -39,6 +53,11 @@ def agent_topic(device: str, stream: str) -> str:
     if stream not in STREAMS:
         raise ValueError(f"unknown stream {stream!r}")
     return f"{TOPIC_ROOT}/{device}/{stream}"
+
+
+def command_topic(device: str) -> str:
+    """Where the gateway sends ``device``'s agent its commands."""
+    return f"{TOPIC_ROOT}/{device}/{COMMAND}"
 
 
 def split_agent_topic(topic: str) -> tuple[str, str]:
@@ -168,10 +187,59 @@ class Status(_Message):
     counters: dict[str, dict[str, CounterValue]] | None = None
 
 
-STREAM_MODELS: dict[str, type[_Message]] = {"telemetry": Telemetry, "event": Event, "status": Status}
+class CommandKind(StrEnum):
+    """What a command asks of an agent; on the wire, the value."""
+
+    REPAIRED = "repaired"  # the pump was seen to (its ticket resolved): clear the fault, learn it afresh
 
 
-def parse_agent_message(topic: str, payload: bytes) -> Telemetry | Event | Status:
+NO_FAULT_FOUND = "no_fault_found"  # the resolution code after which the agent keeps what it learned
+
+
+class Command(_Message):
+    """gateway -> agent on ``heatwatch/v1/{device}/command``: one command, by the gateway's id."""
+
+    v: int = CONTRACT_VERSION
+    id: int = Field(ge=1)  # the gateway's command id: the same id twice is the same command
+    device: str = Field(pattern=DEVICE_ID_PATTERN)
+    command: CommandKind
+    ticket: int | None = None  # the resolved ticket
+    fault: str | None = None  # the fault the ticket was about (None: a ticket without one)
+    resolution_code: str | None = None  # fault_confirmed | other_fault | no_fault_found
+    resolved_at: float | None = None  # unix seconds
+
+    @property
+    def keeps_learning(self) -> bool:
+        """Nothing was changed on the pump: keep its learned healthy behaviour, clear the findings."""
+        return self.resolution_code == NO_FAULT_FOUND
+
+
+class Ack(_Message):
+    """agent -> gateway on ``heatwatch/v1/{device}/ack``: a command done (``ok``) or refused, and why."""
+
+    v: int = CONTRACT_VERSION
+    device: str = Field(pattern=DEVICE_ID_PATTERN)
+    command_id: int | None = Field(default=None, ge=1)  # None: the command's id could not be read
+    ok: bool
+    detail: str = Field(default="", max_length=500)
+    ts: float  # the agent's clock when it answered (unix seconds)
+
+
+STREAM_MODELS: dict[str, type[_Message]] = {"telemetry": Telemetry, "event": Event, "status": Status, "ack": Ack}
+
+
+def parse_command(topic: str, payload: bytes) -> Command:
+    """Validate a command from the gateway; raise ContractError saying why not."""
+    parts = topic.split("/")
+    if len(parts) != 4 or "/".join(parts[:2]) != TOPIC_ROOT or parts[3] != COMMAND:
+        raise ContractError(f"not a heatwatch command topic: {topic!r}")
+    cmd = _parse(Command, payload, topic)
+    if cmd.device != parts[2]:  # type: ignore[attr-defined]
+        raise ContractError(f"{topic}: payload device {cmd.device!r} does not match topic")  # type: ignore[attr-defined]
+    return cmd  # type: ignore[return-value]
+
+
+def parse_agent_message(topic: str, payload: bytes) -> Telemetry | Event | Status | Ack:
     """Validate one message from an agent topic; raise ContractError saying why not."""
     device, stream = split_agent_topic(topic)
     msg = _parse(STREAM_MODELS[stream], payload, topic)

@@ -135,6 +135,29 @@ class HeatPumpDetector:
     def ready(self) -> bool:
         return self.model is not None
 
+    # -- after a visit ----------------------------------------------------------
+    def clear_findings(self) -> None:
+        """Forget what was seen, keep what was learned: the running shifts, the prior's averages
+        and the sensor checks start again from nothing (a visit that found no fault)."""
+        self.shift = PersistentShift(len(TARGET_NAMES), self.config.shift_tau_seconds)
+        self.prior = PriorBands(self.config.shift_tau_seconds)
+        self.checks = SensorChecks()
+        self._last_steady_x = None
+
+    def relearn(self) -> None:
+        """The pump was repaired: what it does now is its healthy behaviour. Forget the learned
+        model and commission it afresh (the prior judges meanwhile), as on the first day.
+
+        The plausibility counters and the steady-state gate stay: they are about the
+        readings, not about what this pump's normal is.
+        """
+        self.clear_findings()
+        self.model = self.alarm = self.envelope = None
+        self.start_ts = math.nan
+        self.postponed_fits = self.outside_envelope = 0
+        self._rows_ts, self._rows_f, self._rows_y = [], [], []
+        self._last_bucket = -1
+
     # -- streaming ----------------------------------------------------------
     def update(self, ts: float, x: np.ndarray) -> HeatPumpResult:
         x = self.plausibility.clean(x)

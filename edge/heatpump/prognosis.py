@@ -99,6 +99,16 @@ class PrognosisTracker:
         if math.isfinite(healthy_flow_lpm) and healthy_flow_lpm > 0:
             self.limits["flow_lpm"] = TripLimit("flow_lpm", "down", fraction * healthy_flow_lpm)
 
+    def forget_history(self, *, keep_learned_limits: bool) -> None:
+        """Start the hourly history afresh (the pump was repaired); the limits learned from the
+        pump (its commissioned flow) go too unless ``keep_learned_limits``."""
+        if not keep_learned_limits:
+            self.limits = dict(self._given)
+        self._hours.clear()
+        self._bucket = -1
+        self._hi = self._lo = None
+        self._sum = self._n = None
+
     def update(self, ts: float, residual: np.ndarray, observed: np.ndarray) -> None:
         """Per steady reading: the residual vector and the raw target values."""
         b = int(ts // HOUR)
