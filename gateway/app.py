@@ -1,8 +1,9 @@
 """The gateway's HTTP side: ``create_app(settings)`` puts the API together.
 
 The lifespan opens the database and starts what runs beside the API in the
-same process: the MQTT ingest subscriber (gateway/ingest/subscriber.py), the
-webhook delivery worker (gateway/webhooks/delivery.py) and the periodic jobs
+same process: the MQTT ingest subscriber (gateway/ingest/subscriber.py) and,
+with it, the command sender (gateway/commands/sender.py), the webhook delivery
+worker (gateway/webhooks/delivery.py) and the periodic jobs
 (gateway/background.py: incident sweeps, telemetry compaction); it stops them
 in the reverse order. ``heatwatch gateway run`` serves the app with uvicorn.
 
@@ -20,6 +21,7 @@ from fastapi import FastAPI
 
 from heatwatch.gateway import board, status_page
 from heatwatch.gateway.api import errors, health
+from heatwatch.gateway.commands.sender import CommandSender, SendPolicy, commands_by_state
 from heatwatch.gateway.customers import router as customers
 from heatwatch.gateway.customers import site_router as sites
 from heatwatch.gateway.db import Database
@@ -72,7 +74,8 @@ def _version() -> str:
 def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest: bool = True,
                webhooks_worker: bool = True, worker: str = "1", telemetry: TelemetryReader | None = None,
                retry_policy: RetryPolicy | None = None, webhook_poll_seconds: float = 1.0,
-               background: bool = True, notifications_worker: bool = True) -> FastAPI:
+               background: bool = True, notifications_worker: bool = True,
+               command_poll_seconds: float = 1.0) -> FastAPI:
     """The gateway's API. ``db``: use this database (the caller closes it) instead of opening one
     from ``settings``; ``ingest``/``webhooks_worker``: run the MQTT subscriber and the delivery
     worker in this process; ``worker``: this process's name among the gateway's workers (its MQTT
@@ -82,12 +85,13 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
     ingest_counters = IngestCounters()
     webhook_counters = IngestCounters()
     notification_counters = IngestCounters()
+    command_counters = IngestCounters()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = db or Database.from_settings(settings.database)
         app.state.db = database
-        subscriber = delivery = jobs = sink = notifier = None
+        subscriber = delivery = jobs = sink = notifier = sender = None
         try:
             if background:
                 from heatwatch.gateway.background import BackgroundJobs
@@ -110,10 +114,17 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
                 ingestor = Ingest(database, ingest_counters, incidents=Incidents.from_settings(settings),
                                   telemetry=sink)
                 subscriber = Subscriber(settings.broker, ingestor, worker=worker).start()
+                # commands to the agents go over the same broker; their answers come in through ingest
+                sender = CommandSender(database, settings.broker, SendPolicy.from_settings(settings.commands),
+                                       worker=worker, poll_seconds=command_poll_seconds,
+                                       counters=command_counters).start()
             app.state.subscriber, app.state.webhook_worker, app.state.background = subscriber, delivery, jobs
             app.state.notification_worker = notifier
+            app.state.command_sender = sender
             yield
         finally:
+            if sender is not None:
+                sender.stop()
             if subscriber is not None:
                 subscriber.stop()
             if sink is not None:  # what is queued for InfluxDB is written before the worker ends
@@ -138,11 +149,15 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
         telemetry = embedded_series
     app.state.telemetry = telemetry
     app.state.ingest_counters, app.state.webhook_counters = ingest_counters, webhook_counters
-    app.state.subscriber = app.state.webhook_worker = app.state.background = None
+    app.state.subscriber = app.state.webhook_worker = app.state.background = app.state.command_sender = None
     metrics.add(CountersCollector("heatwatch_ingest", ingest_counters.snapshot,
                                   {"accepted": "stream", "refused": "reason"}, INGEST_TOTALS))
     metrics.add(CountersCollector("heatwatch_webhook", webhook_counters.snapshot, {},
                                   ("delivered", "attempts_failed", "given_up", "worker_errors")))
+    metrics.add(CountersCollector("heatwatch_command", command_counters.snapshot, {},
+                                  ("sent", "publish_failed", "given_up", "worker_errors")))
+    metrics.add(GaugeCollector("heatwatch_command_queue", "device commands in the database by state", "state",
+                               lambda: commands_by_state(app.state.db)))
     metrics.add(GaugeCollector("heatwatch_webhook_queue", "webhook deliveries in the database by state", "state",
                                lambda: queue_by_state(app.state.db)))
     metrics.add(CountersCollector("heatwatch_periodic", lambda: app.state.background.counts()

@@ -128,6 +128,16 @@ class BoardSettings:
     poll_seconds: float = 5.0  # the board's list refreshes this often
 
 
+@dataclass
+class CommandSettings:
+    """Commands to the agents (``repaired``): how often one is sent again while unanswered."""
+
+    max_attempts: int = 10  # sends before an unanswered command is given up (logged, counted)
+    first_retry_seconds: float = 300.0  # then doubling: 5 min, 10 min ... up to max_retry_seconds
+    max_retry_seconds: float = 6 * 3600.0
+    publish_timeout_seconds: float = 10.0  # the broker's PUBACK for one send
+
+
 @dataclass(frozen=True)
 class SlaTarget:
     """How soon a ticket of one priority must be answered and resolved."""
@@ -157,12 +167,14 @@ class GatewaySettings:
     sweeps: SweepSettings = field(default_factory=SweepSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     board: BoardSettings = field(default_factory=BoardSettings)
+    commands: CommandSettings = field(default_factory=CommandSettings)
     sla: dict[int, SlaTarget] = field(default_factory=lambda: dict(DEFAULT_SLA))
 
 
 _SECTIONS: dict[str, type] = {"database": DatabaseSettings, "broker": BrokerSettings, "telemetry": TelemetrySettings,
                               "api": ApiSettings, "webhooks": WebhookSettings, "sweeps": SweepSettings,
-                              "notifications": NotificationSettings, "board": BoardSettings}
+                              "notifications": NotificationSettings, "board": BoardSettings,
+                              "commands": CommandSettings}
 
 
 def load_settings(path: str | Path | None) -> GatewaySettings:
@@ -308,6 +320,13 @@ def _check(s: GatewaySettings, name: str) -> None:
         raise SettingsError(f"{name}: [sweeps] forecast {sw.forecast!r}: expected \"none\" or \"open-meteo\"")
     if sw.forecast_url and urlparse(sw.forecast_url).scheme not in ("http", "https"):
         raise SettingsError(f"{name}: [sweeps] forecast_url {sw.forecast_url!r}: expected http://host or https://")
+    c = s.commands
+    if c.max_attempts < 1:
+        raise SettingsError(f"{name}: [commands] max_attempts must be >= 1")
+    if not 0 < c.first_retry_seconds <= c.max_retry_seconds:
+        raise SettingsError(f"{name}: [commands] first_retry_seconds must be > 0 and <= max_retry_seconds")
+    if c.publish_timeout_seconds <= 0:
+        raise SettingsError(f"{name}: [commands] publish_timeout_seconds must be > 0")
     _check_notifications(s.notifications, name)
 
 

@@ -24,6 +24,9 @@ devices' go side by side. Then each message in the order it came, by stream
 - status: the device's online flag and the agent's counters; an older
   status than the one held is refused as stale, except the last will (its
   time is when the agent connected, so it is always older and always news).
+- ack: an agent's answer to a command, recorded on the command's row
+  (commands/acks.py); an answer to no command, to another device's, or a
+  second one is refused with its reason.
 
 An accepted event and an accepted status go on to the incident logic
 (incidents/service.py) in the same transaction: an event counts toward its
@@ -41,7 +44,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from heatwatch.contract import Event, Status, Telemetry
+from heatwatch.contract import Ack, Event, Status, Telemetry
+from heatwatch.gateway.commands.acks import record_ack
 from heatwatch.gateway.db import Database, from_unix, utcnow
 from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.incidents.service import Incidents
@@ -98,7 +102,7 @@ class Ingest:
         self.incidents = incidents or Incidents()
         self.telemetry = telemetry or TelemetrySink()  # the embedded store by default; counts its own
         self._streams: dict[str, Callable[[_Batch, Valid, bool], Outcome]] = {
-            "telemetry": self._telemetry, "event": self._event, "status": self._status}
+            "telemetry": self._telemetry, "event": self._event, "status": self._status, "ack": self._ack}
 
     def handle(self, topic: str, payload: bytes, retained: bool = False) -> Outcome:
         """One message in its own transaction."""
@@ -187,6 +191,11 @@ class Ingest:
         return outcome
 
     # ---- status -------------------------------------------------------------------------
+    def _ack(self, b: _Batch, v: Valid, _retained: bool) -> Outcome:
+        assert isinstance(v.message, Ack)
+        verdict = record_ack(b.session, v.device, v.message, b.now)
+        return Outcome(verdict.accepted, verdict.reason, v.device, v.stream, v.message, verdict.detail)
+
     def _status(self, b: _Batch, v: Valid, retained: bool) -> Outcome:
         m = v.message
         assert isinstance(m, Status)
@@ -217,7 +226,7 @@ class Ingest:
     def _count(self, outcome: Outcome) -> Outcome:
         if outcome.accepted:
             self.counters.add(f"accepted.{outcome.stream}")
-            if outcome.reason in ("late", "renumbered", "seq_reused"):
+            if outcome.reason in ("late", "renumbered", "seq_reused", "ack_not_ok"):
                 self.counters.add(outcome.reason)
             if outcome.gap:
                 self.counters.add("gaps")

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from heatwatch.contract import (
     MAX_PAYLOAD_BYTES,
     STREAM_MODELS,
+    Ack,
     ContractError,
     Event,
     Status,
@@ -28,7 +29,7 @@ from heatwatch.contract import (
 EARLIEST_TS = 946_684_800.0  # 2000-01-01
 LATEST_TS = 4_102_444_800.0  # 2100-01-01
 
-AgentMessage = Telemetry | Event | Status
+AgentMessage = Telemetry | Event | Status | Ack
 
 
 class Rejected(Exception):
@@ -43,7 +44,7 @@ class Rejected(Exception):
 @dataclass(frozen=True)
 class Valid:
     device: str
-    stream: str  # telemetry | event | status
+    stream: str  # telemetry | event | status | ack
     message: AgentMessage
 
     @property

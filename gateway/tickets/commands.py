@@ -1,9 +1,9 @@
 """Commands for a device's agent, queued in the ``device_commands`` outbox (see its model).
 
 Queued in the same transaction as the ticket change that decided them, so a
-command is never lost nor sent for a change that rolled back. Sending them
-(on the device's own command topic, QoS 1, until the agent acknowledges) is
-another part's job.
+command is never lost nor sent for a change that rolled back. The command
+sender (gateway/commands/sender.py) sends them on the device's own command
+topic, QoS 1, until the agent acknowledges.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def queue_repaired(session: Session, ticket: Ticket, now: datetime) -> DeviceCom
     """
     fault = ticket.incident.fault if ticket.incident is not None else None
     command = DeviceCommand(
-        device_id=ticket.device_id, command=REPAIRED, ticket_id=ticket.id, created_at=now,
+        device_id=ticket.device_id, command=REPAIRED, ticket_id=ticket.id, created_at=now, next_attempt_at=now,
         payload={"command": REPAIRED, "ticket": ticket.id, "fault": fault,
                  "resolution_code": ticket.resolution_code.value if ticket.resolution_code else None,
                  "resolved_at": now.timestamp()})

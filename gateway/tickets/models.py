@@ -175,10 +175,14 @@ class DeviceCommand(Base):
     """A command for a device's agent, queued in the transaction that decided it (an outbox).
 
     Today one command: ``repaired``, queued when a ticket is resolved, so the agent
-    clears the fault and learns the repaired pump afresh. Another part sends it on
-    the device's own topic (QoS 1) and records ``sent_at``, then ``acked_at`` when
-    the agent acknowledges; ``attempts`` counts sends. A ticket's resolution
-    queues one; the ticket's row lock and version keep two resolutions from racing.
+    clears the fault and learns the repaired pump afresh. The command sender
+    (gateway/commands/sender.py) sends it on the device's own topic (QoS 1) when
+    ``next_attempt_at`` comes, records ``sent_at`` (the last send) and counts
+    ``attempts``, and gives it up (``given_up_at``) after its last attempt went
+    unanswered. Ingest records the agent's answer: ``acked_at``, ``ack_ok`` (false:
+    the agent refused or failed it) and ``detail`` (the agent's words, or why it was
+    given up). A ticket's resolution queues one; the ticket's row lock and version
+    keep two resolutions from racing.
     """
 
     __tablename__ = "device_commands"
@@ -192,6 +196,10 @@ class DeviceCommand(Base):
     sent_at: Mapped[datetime | None]
     acked_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)  # None: never again (answered, given up)
+    given_up_at: Mapped[datetime | None]
+    ack_ok: Mapped[bool | None]
+    detail: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     device: Mapped[Device] = relationship()
     ticket: Mapped[Ticket | None] = relationship()
@@ -201,4 +209,6 @@ class DeviceCommand(Base):
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
         CheckConstraint("acked_at IS NULL OR sent_at IS NOT NULL", name="acked_after_sent"),
         Index("ix_device_commands_pending", "device_id", "acked_at"),
+        Index("ix_device_commands_next_attempt_at", "next_attempt_at"),
+        CheckConstraint("(acked_at IS NULL) = (ack_ok IS NULL)", name="ack_ok_iff_acked"),
     )

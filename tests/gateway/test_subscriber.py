@@ -58,8 +58,9 @@ def _handled(subs: list[Subscriber]) -> int:
 
 def test_topics_of_a_shared_and_a_plain_subscription():
     assert subscription_topics("gw") == ["$share/gw/heatwatch/v1/+/telemetry", "$share/gw/heatwatch/v1/+/event",
-                                         "$share/gw/heatwatch/v1/+/status"]
-    assert subscription_topics("") == ["heatwatch/v1/+/telemetry", "heatwatch/v1/+/event", "heatwatch/v1/+/status"]
+                                         "$share/gw/heatwatch/v1/+/status", "$share/gw/heatwatch/v1/+/ack"]
+    assert subscription_topics("") == ["heatwatch/v1/+/telemetry", "heatwatch/v1/+/event", "heatwatch/v1/+/status",
+                                       "heatwatch/v1/+/ack"]
 
 
 def test_two_workers_split_the_stream_and_keep_everything_once(broker, db, workers):

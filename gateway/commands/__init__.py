@@ -1,0 +1,1 @@
+"""Commands to the devices' agents: sending them (sender.py) and taking their answers (acks.py)."""
