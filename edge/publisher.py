@@ -134,6 +134,7 @@ class Publisher:
         self.clock = clock
         self.status_counters = status_counters
         self.command_handler = command_handler
+        self.commands_subscribed = threading.Event()  # the broker took the command subscription (this connection)
         self._status_due = 0.0  # monotonic time of the next status with counters; 0 = now
         self.counters = PublisherCounters()
         self.protocol = PROTOCOLS[config.protocol]
@@ -219,6 +220,7 @@ class Publisher:
         client.on_publish = self._on_publish
         client.on_socket_open = self._on_socket_open
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self._client = client
         client.connect_async(cfg.broker.host, cfg.broker.port, cfg.keepalive,
                              **session_args(self.protocol, persistent=True, session_expiry=cfg.session_expiry))
@@ -290,6 +292,14 @@ class Publisher:
             if not self._stop.is_set():
                 log.warning("disconnected from broker: %s", reason_code)
         self._connected.clear()
+        self.commands_subscribed.clear()
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reason_codes: list[ReasonCode],
+                      properties: Properties | None) -> None:
+        if any(rc.is_failure for rc in reason_codes):  # e.g. the ACL does not let this device read its commands
+            log.error("broker refused the subscription to %s: %s", command_topic(self.config.device), reason_codes)
+            return
+        self.commands_subscribed.set()
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         """A command: the handler acts on it (briefly: it waits for the reading being judged) and

@@ -182,7 +182,7 @@ class CommandSender:
                 break  # its lease runs out and it is sent later, by this worker or another
             started = utcnow()
             error = self._publish(command)
-            self._record(command, started, error)
+            self._record(command, started, error, now)
         return len(claimed) + len(given_up)
 
     def _claim(self, now: datetime) -> tuple[list[Claimed], list[tuple[int, str, str]]]:
@@ -232,8 +232,9 @@ class CommandSender:
             return f"no PUBACK within {self.policy.publish_timeout_seconds:g} s"
         return ""
 
-    def _record(self, command: Claimed, started: datetime, error: str) -> None:
-        now = utcnow()
+    def _record(self, command: Claimed, started: datetime, error: str, now: datetime) -> None:
+        """``started``: when the publish began (the send's time); ``now``: the round's time, which
+        the next attempt is counted from."""
         c = DeviceCommand
         wait = self.policy.delay_after(command.attempt) if not error else min(
             self.policy.first_retry_seconds, self.policy.delay_after(command.attempt))
