@@ -31,9 +31,10 @@ from heatwatch.gateway.db import Database, utcnow
 from heatwatch.gateway.ingest.models import ProcessedEvent
 from heatwatch.gateway.ingest.service import Ingest
 from heatwatch.gateway.ingest.subscriber import Subscriber
-from heatwatch.gateway.settings import BrokerSettings
+from heatwatch.gateway.settings import BrokerSettings, DatabaseSettings, GatewaySettings
 from heatwatch.gateway.tickets import service as tickets
 from heatwatch.gateway.tickets.models import DeviceCommand, Ticket
+from tests.gateway.api_world import make_api  # noqa: F401 - a fixture
 from tests.gateway.incidents_support import event, message, place_devices
 from tests.support.mqtt import Subscriber as Recorder
 from tests.support.mqtt import wait_for
@@ -332,4 +333,27 @@ def test_two_senders_send_each_command_once(broker, db, db_url, gateway):
             sender.stop()
         for d in dbs:
             d.close()
+        watcher.close()
+
+
+def test_the_app_runs_the_sender_and_counts_it_in_metrics(broker, db, db_url, make_api):
+    """``heatwatch gateway run``'s app: with ingest, its lifespan starts the sender beside the subscriber."""
+    place_devices(db, DEVICE)
+    settings = GatewaySettings(database=DatabaseSettings(url=db_url),
+                               broker=BrokerSettings(url=broker.url, client_id="gw-app", shared_group=""))
+    watcher = Recorder(broker.port, command_topic(DEVICE), "test-commands-app")
+    try:
+        api = make_api(settings, ingest=True, command_poll_seconds=0.1)
+        assert api.app.state.command_sender.wait_connected(10)
+        command_id = resolve_a_ticket(db, Ingest(db))
+        wait_for(lambda: len(watcher.messages()) == 1, 20, "the command at the broker")
+        assert json.loads(watcher.messages()[0].payload) == {
+            "v": 1, "id": command_id, "device": DEVICE, "command": "repaired", "ticket": command_row(db, command_id)
+            .ticket_id, "fault": "low_water_flow", "resolution_code": "fault_confirmed",
+            "resolved_at": command_row(db, command_id).payload["resolved_at"]}
+        wait_for(lambda: "heatwatch_command_sent_total 1.0" in api.get("/metrics").text, 10, "the send counted")
+        text = api.get("/metrics").text
+        assert 'heatwatch_command_queue{state="pending"} 1.0' in text  # sent, not answered: nobody runs hp-000
+        assert "heatwatch_command_given_up_total 0.0" in text
+    finally:
         watcher.close()
