@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from heatwatch.gateway.settings import DEFAULT_DATABASE_URL, DEFAULT_SLA, SettingsError, load_settings, parse_settings
+from heatwatch.gateway.settings import (DEFAULT_DATABASE_URL, DEFAULT_SLA, CommandSettings, SettingsError, load_settings,
+                                        parse_settings)
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -28,6 +29,7 @@ def test_shipped_examples_load():
     assert fleet.database.url.startswith("postgresql://") and fleet.telemetry.store == "influxdb"
     assert fleet.broker.tls and fleet.database.pool_size == 10
     assert fleet.sla[1].resolution_hours == 12 and fleet.sla[3] == DEFAULT_SLA[3]  # unset priorities keep defaults
+    assert site.commands == fleet.commands == CommandSettings()  # the examples spell out the defaults
 
 
 @pytest.mark.parametrize("body, message", [
@@ -38,6 +40,9 @@ def test_shipped_examples_load():
     ("[sweeps]\nevery_s = 0\n", "[sweeps] every_s must be > 0 seconds"),
     ("[sweeps]\nforecast = 'dwd'\n", "[sweeps] forecast 'dwd': expected \"none\" or \"open-meteo\""),
     ("[sweeps]\nforecast_url = 'ftp://x'\n", "[sweeps] forecast_url 'ftp://x'"),
+    ("[commands]\nmax_attempts = 0\n", "[commands] max_attempts must be >= 1"),
+    ("[commands]\nfirst_retry_seconds = 90000\n", "[commands] first_retry_seconds must be > 0 and <= max_retry"),
+    ("[commands]\npublish_timeout_seconds = -1\n", "[commands] publish_timeout_seconds must be > 0"),
     ("database = 'sqlite:///x.db'\n", "[database] must be a table"),
     ("[broker]\nurl = 'http://x'\n", "[broker] url 'http://x'"),
     ("[broker]\nshared_group = 'a/b'\n", "[broker] shared_group 'a/b'"),
