@@ -197,9 +197,12 @@ class CommandSender:
             for row in rows:
                 why = ""
                 if row.attempts >= self.policy.max_attempts:
-                    last = f", the last sent at {row.sent_at:%Y-%m-%d %H:%M} UTC" if row.sent_at else ", none taken by the broker"
+                    last = (f", the last sent at {row.sent_at:%Y-%m-%d %H:%M} UTC" if row.sent_at
+                            else ", none taken by the broker")
                     why = (f"no answer after {row.attempts} attempts{last}; is the agent running and "
                            "subscribed to its command topic?")
+                elif not isinstance(row.payload, dict):
+                    why = "payload does not fit the contract: not a JSON object"
                 else:
                     try:
                         payload = Command.model_validate({**row.payload, "id": row.id, "device": row.device_id})

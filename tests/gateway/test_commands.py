@@ -357,3 +357,31 @@ def test_the_app_runs_the_sender_and_counts_it_in_metrics(broker, db, db_url, ma
         assert "heatwatch_command_given_up_total 0.0" in text
     finally:
         watcher.close()
+
+
+def test_a_command_that_cannot_be_sent_is_given_up_at_once_and_the_rest_go(broker, db, gateway):
+    """A row written by hand (or by an older gateway) that does not make a Command: given up with the
+    reason, counted, and it does not hold up the commands behind it."""
+    ingest, first = gateway
+    first.stop()
+    with db.transaction() as s:
+        rows = [DeviceCommand(device_id=DEVICE, command="reboot", payload={"command": "reboot"}),
+                DeviceCommand(device_id=DEVICE, command="repaired", payload=["repaired"]),
+                DeviceCommand(device_id=DEVICE, command="repaired", payload={"command": "repaired"})]
+        s.add_all(rows)
+        s.flush()
+        bad_kind, not_object, good = (r.id for r in rows)
+    sender = CommandSender(db, BrokerSettings(url=broker.url, client_id="gw-bad-rows"))
+    sender.client.connect(sender.link.host, sender.link.port)
+    sender.client.loop_start()
+    try:
+        assert sender.wait_connected(10)
+        assert sender.run_once(utcnow() + timedelta(seconds=1)) == 3
+        assert command_row(db, bad_kind).detail.startswith("payload does not fit the contract: command: Input should be")
+        assert command_row(db, not_object).detail == "payload does not fit the contract: not a JSON object"
+        assert all(command_row(db, i).given_up_at is not None for i in (bad_kind, not_object))
+        assert command_row(db, good).attempts == 1 and command_row(db, good).given_up_at is None
+        assert sender.counters.snapshot() == {"sent": 1, "given_up": 2}
+    finally:
+        sender.client.disconnect()
+        sender.client.loop_stop()
