@@ -11,7 +11,7 @@ ticket is not refused because a reminder was written meanwhile.
 
 Also here: the reminders the SLA clock writes for the notification work to
 send (``ticket_reminders``), and the commands queued for a device when its
-ticket is resolved (``device_commands``, an outbox another part sends).
+ticket is resolved (``device_commands``, an outbox the command sender sends).
 """
 
 from __future__ import annotations
