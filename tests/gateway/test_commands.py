@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from sqlalchemy import select, update
 
 from heatwatch.contract import Ack, EventKind, agent_topic, command_topic
 from heatwatch.edge.agent import EdgeAgent
-from heatwatch.edge.config import AgentConfig, BrokerConfig, DetectorSection, OutboxConfig, SourceConfig
+from heatwatch.edge.config import AgentConfig, BrokerConfig, DetectorSection, OutboxConfig, SourceConfig, load_config
 from heatwatch.gateway.commands.sender import CommandSender, SendPolicy
 from heatwatch.gateway.db import Database, utcnow
 from heatwatch.gateway.ingest.models import ProcessedEvent
@@ -36,6 +37,7 @@ from heatwatch.gateway.tickets import service as tickets
 from heatwatch.gateway.tickets.models import DeviceCommand, Ticket
 from tests.gateway.api_world import make_api  # noqa: F401 - a fixture
 from tests.gateway.incidents_support import event, message, place_devices
+from tests.gateway.test_provision import GATEWAY_USER, fleet  # noqa: F401 - a fixture: a broker secured by provision
 from tests.support.mqtt import Subscriber as Recorder
 from tests.support.mqtt import wait_for
 from tests.support.repair import CONFIG, DAY, judge, pipeline, repaired_pump
@@ -385,3 +387,37 @@ def test_a_command_that_cannot_be_sent_is_given_up_at_once_and_the_rest_go(broke
     finally:
         sender.client.disconnect()
         sender.client.loop_stop()
+
+
+def test_a_command_and_its_answer_pass_the_acl_provision_writes(fleet, tmp_path):
+    """On a broker with the password and ACL files of `heatwatch provision`: the gateway's user
+    sends hp-b its command, hp-b's agent (its edge.toml, its publisher's connection) answers."""
+    cfg = load_config(fleet.out / "hp-b" / "edge.toml")
+    cfg.outbox.path, cfg.detector.state_path = str(tmp_path / "outbox.db"), str(tmp_path / "state.json")
+    agent = EdgeAgent(cfg)  # not run: no pump here; its publisher carries the commands
+    gw = tomllib.loads((fleet.out / GATEWAY_USER / "broker.toml").read_text())["broker"]
+    settings = BrokerSettings(url=fleet.broker.url, username=gw["username"], password=gw["password"],
+                              client_id="gw-acl", shared_group="")
+    database = Database.open(tomllib.loads(fleet.config.read_text())["database"]["url"])
+    with database.transaction() as s:
+        command = DeviceCommand(device_id="hp-b", command="repaired", next_attempt_at=utcnow(),
+                                payload={"command": "repaired", "resolution_code": "no_fault_found"})
+        s.add(command)
+        s.flush()
+        command_id = command.id
+    subscriber = Subscriber(settings, Ingest(database)).start()
+    sender = CommandSender(database, settings, poll_seconds=0.1).start()
+    try:
+        assert subscriber.subscribed.wait(10) and sender.wait_connected(10)
+        agent.publisher.start()
+        assert agent.publisher.commands_subscribed.wait(10), "hp-b may not read its command topic"
+        wait_for(lambda: answered(database, command_id), 20, "hp-b's answer through the ACL")
+        row = command_row(database, command_id)
+        assert row.ack_ok and row.detail.startswith("findings cleared")
+        assert sender.counters.snapshot() == {"sent": 1}
+    finally:
+        agent.publisher.stop()
+        agent.outbox.close()
+        sender.stop()
+        subscriber.stop()
+        database.close()
