@@ -406,11 +406,13 @@ def test_a_command_and_its_answer_pass_the_acl_provision_writes(fleet, tmp_path)
         s.flush()
         command_id = command.id
     subscriber = Subscriber(settings, Ingest(database)).start()
-    sender = CommandSender(database, settings, poll_seconds=0.1).start()
+    agent.publisher.start()  # first: a command sent before hp-b ever subscribed waits for the re-send
+    sender = None
     try:
-        assert subscriber.subscribed.wait(10) and sender.wait_connected(10)
-        agent.publisher.start()
         assert agent.publisher.commands_subscribed.wait(10), "hp-b may not read its command topic"
+        assert subscriber.subscribed.wait(10)
+        sender = CommandSender(database, settings, poll_seconds=0.1).start()
+        assert sender.wait_connected(10)
         wait_for(lambda: answered(database, command_id), 20, "hp-b's answer through the ACL")
         row = command_row(database, command_id)
         assert row.ack_ok and row.detail.startswith("findings cleared")
@@ -418,6 +420,7 @@ def test_a_command_and_its_answer_pass_the_acl_provision_writes(fleet, tmp_path)
     finally:
         agent.publisher.stop()
         agent.outbox.close()
-        sender.stop()
+        if sender is not None:
+            sender.stop()
         subscriber.stop()
         database.close()
