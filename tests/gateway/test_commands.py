@@ -326,6 +326,8 @@ def test_two_senders_send_each_command_once(broker, db, db_url, gateway):
         wait_for(lambda: len(watcher.messages()) >= 40, 60, "40 commands at the broker")
         ids = [json.loads(m.payload)["id"] for m in watcher.messages()]
         assert len(ids) == len(set(ids)) == 40
+        # a sender counts a command after the broker's PUBACK, which may come after the watcher got it
+        wait_for(lambda: sum(s.counters.get("sent") for s in senders) >= 40, 10, "the senders to count 40")
         counts = [s.counters.get("sent") for s in senders]
         assert sum(counts) == 40 and min(counts) > 0, counts  # both took part
         with db.transaction() as s:
