@@ -134,6 +134,12 @@ def test_offer_pick_resolve_and_survey(page, browser, server, board_db, board_wo
             answer = s.scalars(select(SurveyResponse)).one()
             assert (answer.ticket_id, answer.csat, answer.nps, answer.ces, answer.comment, answer.source) == \
                 (ticket_id, 5, 9, None, "Snabbt och vänligt!", "email_click")
+
+        # the dispatcher's KPI page counts the answer: one answer, satisfied (CSAT 100 %), a promoter (NPS +100)
+        page.goto("/board/kpis?days=30")
+        expect(page.locator('#kpis tr[data-kpi="csat"]')).to_contain_text("1 of 1 answer")
+        expect(page.locator('#kpis tr[data-kpi="nps"] td.value')).to_have_text("+100")
+        page.screenshot(path=str(_shot("status_story_kpis")), full_page=True)
     finally:
         phone.close()
 
