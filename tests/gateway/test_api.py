@@ -360,7 +360,8 @@ def test_telemetry_is_read_from_the_store(make_api, world: World):
 def test_health_without_ingest(api):
     r = api.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "database": "ok", "broker": "off", "webhooks": "off", "periodic": "off"}
+    assert r.json() == {"status": "ok", "database": "ok", "broker": "off", "webhooks": "off", "periodic": "off",
+                        "commands": "off", "notifications": "off"}
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -371,7 +372,11 @@ def test_health_follows_the_broker(make_api, db_url, broker):
     app = api.app
     assert app.state.subscriber.subscribed.wait(10)
     assert api.get("/healthz").json() == {"status": "ok", "database": "ok", "broker": "connected",
-                                          "webhooks": "running", "periodic": "off"}
+                                          "webhooks": "running", "periodic": "off", "commands": "running",
+                                          "notifications": "off"}
+    app.state.command_sender.stop()  # a worker that died is a failing health, whatever else is fine
+    r = api.get("/healthz")
+    assert r.status_code == 503 and r.json()["commands"] == "stopped" and r.json()["status"] == "failing"
     broker.stop()
     wait_for(lambda: not app.state.subscriber.subscribed.is_set(), 10, "the subscriber to notice")
     r = api.get("/healthz")

@@ -105,7 +105,7 @@ def _serve_and_stop(tmp_path, empty_db_url: str, broker, stop: signal.Signals) -
     try:
         health = _wait_healthy(proc, f"http://127.0.0.1:{port}/healthz")
         assert health == {"status": "ok", "database": "ok", "broker": "connected", "webhooks": "running",
-                          "periodic": "running"}
+                          "periodic": "running", "commands": "running", "notifications": "off"}  # no channel
         # it migrated on start: users can be added to the same database, and their token works
         made = _cli("user", "add", "Dora", "--role", "dispatcher", "--config", config)
         assert made.returncode == 0, made.stderr

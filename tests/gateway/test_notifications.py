@@ -338,6 +338,7 @@ def test_the_app_runs_the_worker_when_a_channel_is_configured(db, db_url, mailbo
     app = create_app(settings, db=db, ingest=False, webhooks_worker=False)
     with TestClient(app) as client:
         assert app.state.notification_worker.alive
+        assert client.get("/healthz").json()["notifications"] == "running"
         assert wait_for(lambda: mailbox.count() == 1)
         metrics = client.get("/metrics").text
         assert "heatwatch_notification_sent_total 1.0" in metrics
