@@ -151,8 +151,8 @@ def schedule(ticket_id: int, request: Request, session: SessionDep, user: Actor,
         count(request, "refused.bad_input")
         return render_ticket(request, session, user, ticket_id, f"Not done: {exc}", 422)
     return _act(request, session, user, ticket_id,
-                lambda actor: service.schedule(session, ticket_id, version=version, actor=actor, window_start=start,
-                                               window_end=end, technician_id=technician_id, note=note))
+                lambda actor: proposals.book(session, ticket_id, version=version, actor=actor, window_start=start,
+                                             window_end=end, technician_id=technician_id, note=note))
 
 
 @router.post("/tickets/{ticket_id}/propose")

@@ -82,6 +82,16 @@ def withdraw_open(session: Session, ticket_id: int, now: datetime, keep: int | N
                     .values(withdrawn_at=now), execution_options={"synchronize_session": "fetch"})
 
 
+def book(session: Session, ticket_id: int, *, version: int, actor: service.Actor, window_start: datetime,
+         window_end: datetime, technician_id: int | None = None, note: str = "") -> Ticket:
+    """A dispatcher books (or moves) the visit themselves: ``service.schedule``, and the windows still
+    on offer are taken back, so none is left open in the database for a visit that is already set."""
+    ticket = service.schedule(session, ticket_id, version=version, actor=actor, window_start=window_start,
+                              window_end=window_end, technician_id=technician_id, note=note)
+    withdraw_open(session, ticket_id, utcnow())
+    return ticket
+
+
 def on_offer(session: Session, ticket: Ticket, now: datetime | None = None) -> list[VisitProposal]:
     """The windows the customer may pick now: not withdrawn or chosen, not begun, the ticket still
     open to scheduling, and no visit booked since they were offered."""

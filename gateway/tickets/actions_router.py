@@ -93,7 +93,7 @@ def acknowledge(ticket_id: RowId, body: Change, session: SessionDep, user: Curre
 @router.post("/{ticket_id}/schedule", **_CHANGE)
 def schedule(ticket_id: RowId, body: ScheduleBody, session: SessionDep, user: CurrentUser):
     """Book the visit (or move it): a window and, optionally, the technician who goes."""
-    return _act(session, user, ticket_id, Action.SCHEDULE, lambda actor: service.schedule(
+    return _act(session, user, ticket_id, Action.SCHEDULE, lambda actor: proposals.book(
         session, ticket_id, version=body.version, actor=actor, window_start=body.window_start,
         window_end=body.window_end, technician_id=body.technician_id, note=body.note))
 

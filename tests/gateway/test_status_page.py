@@ -465,3 +465,18 @@ def test_the_timeline_follows_the_visit_the_work_and_the_end(client, db, world):
     assert cancelled.status_code == 200
     page = client.get(link(world, "a2 later")).text
     assert "Closed: no visit needed" in page and "duplicate" not in page
+
+
+def test_a_dispatcher_booking_the_visit_takes_back_the_windows_on_offer(client, db, world):
+    """Offered windows and then booked by the dispatcher directly (a phone call): nothing stays on
+    offer in the database, so no later reader takes it for an open choice."""
+    assert propose(client, world, "a2 urgent", [future(3), future(4)]).status_code == 200
+    ticket_id = world.tickets["a2 urgent"]
+    version = client.get(f"/tickets/{ticket_id}", headers=world.auth("dispatcher")).json()["version"]
+    start = future(5)
+    booked = client.post(f"/tickets/{ticket_id}/schedule", headers=world.auth("dispatcher"), json={
+        "version": version, "window_start": start.isoformat(), "window_end": (start + timedelta(hours=2)).isoformat()})
+    assert booked.status_code == 200, booked.text
+    with db.sessions() as s:
+        windows = s.scalars(select(VisitProposal).where(VisitProposal.ticket_id == ticket_id)).all()
+        assert len(windows) == 2 and all(w.withdrawn_at is not None and w.chosen_at is None for w in windows)
