@@ -52,7 +52,9 @@ def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_s
     """Run a scenario through one pipeline per device, in batch (same results as streaming)."""
     scenario = load_scenario(name)
     fleet = Fleet(scenario)
-    config = config or HeatPumpDetectorConfig()
+    # the refrigerant the scenario's pumps run on, as their edge.toml would say (judged as R32, an
+    # R290 fleet looks broken); a config given by the caller is taken as it is
+    config = config or HeatPumpDetectorConfig(refrigerant=scenario.refrigerant)
     pipes = {d: PumpPipeline.with_config(d, config) for d in fleet.devices}
     outcomes = {d: DeviceOutcome(d, "", None, None) for d in fleet.devices}
     for chunk in fleet.chunks(steps=1440 * 4):

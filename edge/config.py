@@ -98,7 +98,7 @@ def parse_config(doc: dict[str, Any], name: str = "edge.toml") -> AgentConfig:
     if not isinstance(device, dict) or "id" not in device:
         raise ConfigError(f"{name}: [device] id is required (e.g. id = \"hp-000\")")
     dev_id = str(device["id"])
-    if not re.match(DEVICE_ID_PATTERN, dev_id):
+    if not re.fullmatch(DEVICE_ID_PATTERN, dev_id):  # fullmatch: "$" alone lets a trailing newline through
         raise ConfigError(f"{name}: [device] id {dev_id!r}: letters, digits, '_', '.', '-' only, at most 64")
     refrigerant = device.get("refrigerant", "R32")
     if refrigerant not in REFRIGERANTS:

@@ -21,6 +21,7 @@ def test_shipped_examples_load(name):
 @pytest.mark.parametrize("body, message", [
     ("[source]\nkind='modbus'\n", "[device] id is required"),
     ("[device]\nid='hp 1'\n", "[device] id 'hp 1'"),
+    ('[device]\nid="hp-1\\n"\n', "[device] id 'hp-1\\n'"),  # a real newline: it would reach the broker's files
     ("[device]\nid='hp-1'\n[source]\nbaudrate='fast'\n", "[source] baudrate = 'fast': expected int"),
     ("[device]\nid='hp-1'\n[source]\nkind='canbus'\n", "[source] kind 'canbus'"),
     ("[device]\nid='hp-1'\n[source]\nkind='mqtt'\nurl='http://x'\n", "[source] url"),
