@@ -105,7 +105,8 @@ class Fleet:
 @pytest.fixture(scope="module")
 def fleet(sqlite_template, tmp_path_factory):
     if mosquitto_binary() is None:
-        pytest.skip("mosquitto is not installed")
+        # the ACL is the feature under test: without a real broker it must fail, not pass unseen
+        pytest.fail("mosquitto is not installed: deploy/install-system-deps.sh (run by make test) installs it")
     tmp = tmp_path_factory.mktemp("provision")
     db_path = tmp / "gateway.db"
     shutil.copy(sqlite_template, db_path)
@@ -299,7 +300,7 @@ def test_rotation_keeps_the_record_and_locks_the_old_password_out(fleet, clients
 def test_the_password_line_is_the_one_mosquitto_passwd_writes(tmp_path):
     passwd = shutil.which("mosquitto_passwd")
     if passwd is None:
-        pytest.skip("mosquitto_passwd is not installed")
+        pytest.fail("mosquitto_passwd is not installed: deploy/install-system-deps.sh (run by make test) installs it")
     path = tmp_path / "passwd"
     path.touch()
     subprocess.run([passwd, "-b", str(path), "hp-1", "s3cret pass"], check=True, capture_output=True)
