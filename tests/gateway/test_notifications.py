@@ -340,8 +340,8 @@ def test_the_app_runs_the_worker_when_a_channel_is_configured(db, db_url, mailbo
         assert app.state.notification_worker.alive
         assert client.get("/healthz").json()["notifications"] == "running"
         assert wait_for(lambda: mailbox.count() == 1)
-        metrics = client.get("/metrics").text
-        assert "heatwatch_notification_sent_total 1.0" in metrics
+        # the worker counts a message once its "sent" mark commits, which can come after the mail arrived
+        assert wait_for(lambda: "heatwatch_notification_sent_total 1.0" in client.get("/metrics").text)
     assert not app.state.notification_worker.alive
 
 
