@@ -1,186 +1,137 @@
 """`heatwatch detect`: score any numeric multivariate CSV time series for anomalies.
 
-Reads a CSV with a header (delimiter sniffed: ``,`` ``;`` tab ``|``), takes the
-time column (``timestamp``/``datetime``/``time``, else the first column), and
-runs :class:`heatwatch.edge.generic_detector.HealthyBehaviourDetector` over every other
-non-excluded column. Writes one row per input row: timestamp, score, anomaly.
-Bad input ends with a one-line message and exit code 2; empty/NaN cells are
-kept as missing values and counted. A logger's slips are not fatal: a few
-unreadable cells in a numeric column and rows cut short (a logger losing power
-mid-line) become missing values, counted and reported with the first line
-where each was seen. A column that is mostly text is refused: it is a label or
-an identifier, not a measurement.
+Reads a CSV (detect_input.py: delimiter sniffed, time column, a device column,
+labels/ids/text/constant columns left out by name or content), and runs an
+:class:`~heatwatch.edge.generic_detector.adaptive.AdaptiveDetector` per device over the
+columns left. ``--given`` names driver columns: the other columns are scored on
+what the drivers do not explain (given.py). Writes one row per input row, in
+the input's order: timestamp, (device,) score, anomaly; the score is calibrated
+(1.0 = the alarm threshold, a healthy row's exceedance probability
+``--false-alarm-rate``). Bad input ends with a one-line message and exit code 2;
+empty/NaN cells, unreadable cells and short rows are kept as missing and counted;
+duplicate timestamps are counted and warned about.
 """
 
 from __future__ import annotations
 
 import csv
-import math
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import typer
 
-TIME_NAMES = ("timestamp", "datetime", "time")
-MISSING = {"", "nan", "NaN", "NAN", "na", "NA", "null", "NULL", "None"}
+from heatwatch.edge.detect_input import InputError, Series, read_series
+
 CHUNK = 20_000  # rows per score() call: bounded memory, progress for long inputs
-TEXT_COLUMN_SHARE = 0.5  # a column with more unreadable cells than this is not numeric
 
 
-class InputError(ValueError):
-    """The input cannot be scored; the text tells the user what to fix."""
-
-
-@dataclass
-class Series:
-    times: list[str]  # as written in the file
-    ts: np.ndarray  # seconds (unix, or row index when the time column is not a date/number)
-    columns: list[str]
-    X: np.ndarray
-    missing: int  # NaN / empty cells
-    unreadable: int = 0  # cells that are not numbers, kept as missing
-    short_rows: int = 0  # rows with fewer fields than the header, absent fields kept as missing
-    first_bad_line: dict[str, int] | None = None  # "unreadable"/"short row" -> first line seen
-
-    def problems(self) -> str:
-        """What was read as missing beyond empty/NaN cells, for the user to check."""
-        seen = self.first_bad_line or {}
-        parts = []
-        if self.unreadable:
-            parts.append(f"{self.unreadable} unreadable cells (first at line {seen['unreadable']})")
-        if self.short_rows:
-            parts.append(f"{self.short_rows} short rows (first at line {seen['short row']})")
-        return ", ".join(parts)
-
-
-def read_series(path: Path, exclude: set[str]) -> Series:
-    if not path.is_file():
-        raise InputError(f"input file not found: {path}")
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise InputError(f"{path} is empty (expected a header row and data rows)")
-    try:
-        delim = csv.Sniffer().sniff(lines[0], delimiters=",;\t|").delimiter
-    except csv.Error:
-        delim = ","
-    rows = [r for r in csv.reader(lines, delimiter=delim) if r and any(c.strip() for c in r)]
-    header = [h.strip() for h in rows[0]]
-    body = rows[1:]
-    if not body:
-        raise InputError(f"{path} has a header but no data rows")
-    unknown = exclude - set(header)
-    if unknown:
-        raise InputError(f"--exclude names columns not in the header: {', '.join(sorted(unknown))}")
-    lower = [h.lower() for h in header]
-    tcol = next((lower.index(n) for n in TIME_NAMES if n in lower), 0)
-    cols = [j for j, h in enumerate(header) if j != tcol and h not in exclude]
-    if not cols:
-        raise InputError("no feature columns left after the time column and --exclude")
-    X = np.empty((len(body), len(cols)))
-    missing = unreadable = short_rows = 0
-    bad_cells = np.zeros(len(cols), dtype=int)
-    first_bad: dict[str, int] = {}
-    first_bad_cell: dict[int, tuple[int, str]] = {}
-    for i, row in enumerate(body):
-        if len(row) > len(header):
-            raise InputError(f"line {i + 2}: {len(row)} fields, the header has {len(header)}")
-        if len(row) < len(header):
-            if len(row) <= tcol:
-                raise InputError(f"line {i + 2}: {len(row)} fields, no time (the header has {len(header)})")
-            short_rows += 1
-            first_bad.setdefault("short row", i + 2)
-        for k, j in enumerate(cols):
-            cell = row[j].strip() if j < len(row) else ""
-            if cell in MISSING:
-                X[i, k] = math.nan
-                missing += 1
-                continue
-            try:
-                X[i, k] = float(cell)
-            except ValueError:
-                X[i, k] = math.nan
-                bad_cells[k] += 1
-                first_bad_cell.setdefault(k, (i + 2, cell))
-                continue
-            if not math.isfinite(X[i, k]):
-                X[i, k] = math.nan
-                missing += 1
-    for k in np.flatnonzero(bad_cells > TEXT_COLUMN_SHARE * len(body)):
-        line, cell = first_bad_cell[int(k)]
-        name = header[cols[k]]
-        raise InputError(f"column {name!r} is not numeric: line {line} has {cell!r} "
-                         f"(exclude it with --exclude {name})")
-    if bad_cells.any():
-        unreadable = int(bad_cells.sum())
-        first_bad["unreadable"] = min(line for line, _ in first_bad_cell.values())
-    times = [row[tcol] for row in body]
-    return Series(times, _parse_times(times), [header[j] for j in cols], X, missing,
-                  unreadable, short_rows, first_bad)
-
-
-def _parse_times(times: list[str]) -> np.ndarray:
-    """Seconds: numbers as they are, ISO dates as unix time, else the row index."""
-    try:
-        return np.array([float(t) for t in times])
-    except ValueError:
-        pass
-    try:
-        return np.array([datetime.fromisoformat(t.strip()).timestamp() for t in times])
-    except ValueError:
-        return np.arange(len(times), dtype=np.float64)
+def _names(text: str) -> set[str]:
+    return {c.strip() for c in text.split(",") if c.strip()}
 
 
 def detect(
     input: Path = typer.Argument(..., help="CSV with a header row; a time column and numeric columns."),
-    out: Path = typer.Option(..., "--out", help="Where to write timestamp,score,anomaly per row."),
-    train_rows: int | None = typer.Option(None, "--train-rows", help="The first N rows are healthy: learn from them."),
-    exclude: str = typer.Option("", "--exclude", help="Comma-separated columns to ignore (e.g. labels)."),
+    out: Path = typer.Option(..., "--out", help="Where to write timestamp,(device,)score,anomaly per row."),
+    train_rows: int | None = typer.Option(None, "--train-rows", help="The first N rows (of each device) are healthy: learn from them."),
+    exclude: str = typer.Option("", "--exclude", help="Comma-separated columns to ignore."),
+    keep: str = typer.Option("", "--keep", help="Comma-separated columns to score even if their name or content looks like a label or id."),
+    device: str | None = typer.Option(None, "--device", help="The column that tells devices apart (default: one named device, device_id, unit, ...)."),
+    given: str = typer.Option("", "--given", help="Comma-separated driver columns (e.g. t_outdoor): score the others on what these do not explain."),
     warmup: int = typer.Option(300, "--warmup", help="Without --train-rows: rows learned from before scoring."),
+    adapt: bool | None = typer.Option(None, "--adapt/--no-adapt", help="Re-learn after lasting changes and follow slow drift (default: on when learning online, off with --train-rows)."),
+    memory: int = typer.Option(2000, "--memory", help="With --adapt: rows remembered for re-learning."),
+    false_alarm_rate: float = typer.Option(1e-4, "--false-alarm-rate", help="Per healthy row, the chance of exceeding the threshold (score 1.0)."),
 ) -> None:
     """Score INPUT row by row against the healthy behaviour learned from its start."""
     from rich.progress import Progress
 
-    from heatwatch.edge.generic_detector import HealthyBehaviourConfig, HealthyBehaviourDetector
+    from heatwatch.edge.generic_detector import HealthyBehaviourConfig, ThresholdConfig
+    from heatwatch.edge.generic_detector.adaptive import AdaptConfig, AdaptiveDetector
 
     try:
-        series = read_series(input, {c.strip() for c in exclude.split(",") if c.strip()})
-        n = len(series.X)
-        if train_rows is not None and not 10 <= train_rows <= n:
-            raise InputError(f"--train-rows {train_rows}: must be between 10 and the {n} data rows")
+        drivers = _names(given)
+        series = read_series(input, _names(exclude), device, _names(keep) | drivers)
+        groups = series.groups()
+        smallest = min(len(idx) for _, idx in groups)
+        if train_rows is not None and not 10 <= train_rows <= smallest:
+            which = f" (device {min(groups, key=lambda g: len(g[1]))[0]})" if series.devices is not None else ""
+            raise InputError(f"--train-rows {train_rows}: must be between 10 and the {smallest} data rows{which}")
         if train_rows is None and warmup < 10:
             raise InputError("--warmup must be at least 10 rows")
+        if not 0.0 < false_alarm_rate < 0.5:
+            raise InputError(f"--false-alarm-rate {false_alarm_rate}: must be between 0 and 0.5")
+        if memory < 10:
+            raise InputError("--memory must be at least 10 rows")
+        given_idx = [series.columns.index(c) for c in sorted(drivers, key=series.columns.index)]
+        if drivers and len(given_idx) == len(series.columns):
+            raise InputError("--given names every scored column: nothing is left to judge given them")
     except InputError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 
-    det = HealthyBehaviourDetector(HealthyBehaviourConfig(warmup=warmup))
+    learn = train_rows if train_rows is not None else warmup
+    config = HealthyBehaviourConfig(warmup=learn, threshold=replace(ThresholdConfig(), false_alarm_prob=false_alarm_rate))
+    online = train_rows is None
+    adapt_cfg = AdaptConfig(enabled=online if adapt is None else adapt, memory=max(memory, learn))
+    n = len(series.X)
     score = np.zeros(n)
     alarm = np.zeros(n, dtype=bool)
-    start = 0
-    if train_rows is not None:
-        det.fit(series.ts[:train_rows], series.X[:train_rows])  # training rows: score 0, no alarm
-        start = train_rows
-    with Progress(transient=True, disable=n - start < 5 * CHUNK) as progress:
-        task = progress.add_task("scoring", total=n - start)
-        for s in range(start, n, CHUNK):
-            res = det.score(series.ts[s:s + CHUNK], series.X[s:s + CHUNK])
-            score[s:s + len(res)] = res.score
-            alarm[s:s + len(res)] = res.anomaly
-            progress.advance(task, len(res))
+    relearns = refreshes = 0
+    with Progress(transient=True, disable=n < 5 * CHUNK) as progress:
+        task = progress.add_task("scoring", total=n)
+        for _, idx in groups:
+            det = AdaptiveDetector(config, adapt_cfg, given_idx)
+            X, ts = series.X[idx], series.ts[idx]
+            start = 0
+            if train_rows is not None:
+                det.fit(ts[:train_rows], X[:train_rows])  # training rows: score 0, no alarm
+                start = train_rows
+                progress.advance(task, train_rows)
+            for s in range(start, len(idx), CHUNK):
+                res = det.score(ts[s:s + CHUNK], X[s:s + CHUNK])
+                score[idx[s:s + len(res.score)]] = res.score
+                alarm[idx[s:s + len(res.score)]] = res.anomaly
+                progress.advance(task, len(res.score))
+            relearns += det.relearns
+            refreshes += det.refreshes
 
+    _write(out, series, score, alarm)
+    _summary(series, alarm, train_rows, learn, adapt_cfg, drivers, relearns, refreshes, out)
+    if train_rows is None and smallest <= warmup:
+        typer.echo(f"warning: a device has only {smallest} rows, all used for warm-up (--warmup {warmup}): "
+                   "nothing of it was scored", err=True)
+
+
+def _write(out: Path, series: Series, score: np.ndarray, alarm: np.ndarray) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["timestamp", "score", "anomaly"])
-        for t, s, a in zip(series.times, score, alarm):
-            w.writerow([t, f"{s:.6g}", int(a)])
-    learned = f"trained on {train_rows} rows" if train_rows is not None else f"warm-up {min(warmup, n)} rows"
-    typer.echo(f"{n} rows, {len(series.columns)} features, {learned}, {int(alarm.sum())} anomalous rows, "
-               f"{series.missing} missing/NaN cells -> {out}")
+        if series.devices is None:
+            w.writerow(["timestamp", "score", "anomaly"])
+            w.writerows([t, f"{s:.6g}", int(a)] for t, s, a in zip(series.times, score, alarm))
+        else:
+            w.writerow(["timestamp", series.device_column, "score", "anomaly"])
+            w.writerows([t, d, f"{s:.6g}", int(a)] for t, d, s, a in zip(series.times, series.devices, score, alarm))
+
+
+def _summary(series: Series, alarm: np.ndarray, train_rows: int | None, learn: int, adapt: "object",
+             drivers: set[str], relearns: int, refreshes: int, out: Path) -> None:
+    n = len(series.X)
+    groups = series.groups()
+    learned = f"trained on {train_rows} rows" if train_rows is not None else f"warm-up {learn} rows"
+    per = f" per device ({len(groups)} devices, column {series.device_column!r})" if series.devices is not None else ""
+    scored = [c for c in series.columns if c not in drivers]
+    given = f" given {', '.join(sorted(drivers))}," if drivers else ""
+    adapted = (f", re-learned {relearns}x after lasting changes, refreshed {refreshes}x"
+               if getattr(adapt, "enabled", False) else "")
+    typer.echo(f"{n} rows, {len(scored)} features,{given} {learned}{per}, {int(alarm.sum())} anomalous rows, "
+               f"{series.missing} missing/NaN cells, {series.duplicate_times} duplicate timestamps{adapted} -> {out}")
+    if series.left_out:
+        typer.echo("left out: " + "; ".join(f"{k} ({v})" for k, v in series.left_out.items()), err=True)
     if series.problems():
         typer.echo(f"warning: read as missing: {series.problems()}", err=True)
-    if train_rows is None and n <= warmup:
-        typer.echo(f"warning: only {n} rows, all used for warm-up (--warmup {warmup}): nothing was scored", err=True)
+    if series.duplicate_times:
+        where = " of the same device" if series.devices is not None else ""
+        typer.echo(f"warning: {series.duplicate_times} rows repeat an earlier timestamp{where} "
+                   f"(first at line {series.first_duplicate_line}); they are scored in file order", err=True)

@@ -71,6 +71,10 @@ class HealthyBehaviourConfig:
     warmup: int = 300  # samples learned from when no training window is given
     components: tuple[str, ...] = COMPONENTS
     clip: float = 5.0  # |z| cap for the accumulating statistics
+    # |z| cap for the per-sample residual component: beyond ~100 sigma the number says
+    # "far outside" and nothing more, and a bounded score keeps a burst from drowning
+    # every later comparison (a byte counter's burst once scored ~1e9)
+    z_cap: float = 100.0
     wander: bool = True  # widen each feature's sigma by its healthy wander since training (wander.py)
     max_horizon: float = 3600.0  # samples after which the wander allowance stops growing
     cross_fit: bool = True  # calibrate scales and threshold on held-out halves of the training window
@@ -163,7 +167,7 @@ class HealthyBehaviourDetector:
         R = X - self.model.expected(X)
         _, self.scale = robust_location_scale(R)
         self.center, spread_t = trimmed_location_scale(R, c.trim)
-        self.scale = np.maximum(np.maximum(self.scale, resolution(R)), spread_t)
+        self.scale = np.maximum(np.maximum(np.maximum(self.scale, resolution(R)), spread_t), scale_floor(X))
         self.wander.fit(R if c.wander else R[:0])
         self.inflation = np.ones(F)
         Z = self._z(X, R)
@@ -266,8 +270,9 @@ class HealthyBehaviourDetector:
         S = np.maximum(Sup, Sdn)
         Cn = t2_contributions(Zc, self.precision)
         Cm = t2_contributions(U, self.precision)
-        contrib = np.stack([np.abs(Z), np.abs(U), S, np.maximum(Cn, 0.0), np.maximum(Cm, 0.0)], axis=1)  # (n,5,F)
-        raw = np.stack([np.abs(Z).max(axis=1), np.abs(U).max(axis=1), S.max(axis=1),
+        A = np.minimum(np.abs(Z), c.z_cap)
+        contrib = np.stack([A, np.abs(U), S, np.maximum(Cn, 0.0), np.maximum(Cm, 0.0)], axis=1)  # (n,5,F)
+        raw = np.stack([A.max(axis=1), np.abs(U).max(axis=1), S.max(axis=1),
                         Cn.sum(axis=1), Cm.sum(axis=1)], axis=1)
         return raw, {"contrib": contrib, "Z": Z}
 
@@ -348,7 +353,7 @@ class HealthyBehaviourDetector:
         s = np.maximum(self.s_up, self.s_down)
         cn = zc * (zc @ self.precision)
         cm = u * (u @ self.precision)
-        az, au = np.abs(z), np.abs(u)
+        az, au = np.minimum(np.abs(z), c.z_cap), np.abs(u)
         n = np.array([az.max(), au.max(), s.max(), cn.sum(), cm.sum()]) * self._inv_ref
         dom = int(np.argmax(n))
         score = float(n[dom])
@@ -446,6 +451,27 @@ def resolution(R: np.ndarray) -> np.ndarray:
         v = np.unique(R[:, j][np.isfinite(R[:, j])])
         if v.size > 1:
             out[j] = float(np.min(np.diff(v)))
+    return out
+
+
+def scale_floor(X: np.ndarray) -> np.ndarray:
+    """Per column the least sigma a sensor can have: the unit of an integer column (a counter
+    or a status reads in whole steps, so a step of one is never many sigma, even when the
+    training rows never moved); a float column that never moved in training: 1e-3 of its
+    level (a change of a thousandth of its reading is the least that can count); else 0
+    (the learned scales hold).
+
+    Without it a column that was constant while the detector learned gets the robust
+    scale's last resort (1e-9 of its level) and its first change scores in the billions."""
+    out = np.zeros(X.shape[1])
+    for j in range(X.shape[1]):
+        v = X[:, j][np.isfinite(X[:, j])]
+        if v.size == 0:
+            continue
+        if np.all(v == np.round(v)):
+            out[j] = 1.0
+        elif np.all(v == v[0]):
+            out[j] = 1e-3 * max(abs(float(v[0])), 1e-6)
     return out
 
 

@@ -93,12 +93,18 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path) -> None:
     header_only = tmp_path / "header.csv"
     header_only.write_text("time;a;b\n")
     text = tmp_path / "text.csv"
-    text.write_text("time,a,b\n1,2,x\n2,3,y\n")
+    text.write_text("time,b,c\n1,x,4\n2,y,4\n")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\x00\x01\x02garbage\xff" * 50)
     cases = [
         (["detect", str(tmp_path / "missing.csv"), "--out", out], "not found"),
         (["detect", str(empty), "--out", out], "empty"),
         (["detect", str(header_only), "--out", out], "no data rows"),
-        (["detect", str(text), "--out", out], "column 'b' is not numeric"),
+        (["detect", str(text), "--out", out], "no numeric columns to score (left out: b: text"),
+        (["detect", str(binary), "--out", out], "not a text CSV file"),
+        (["detect", str(good), "--out", out, "--given", "nope"], "not in the header"),
+        (["detect", str(good), "--out", out, "--given", "temp,pressure,flow"], "nothing is left to judge"),
+        (["detect", str(good), "--out", out, "--false-alarm-rate", "2"], "--false-alarm-rate 2"),
         (["detect", str(good), "--out", out, "--train-rows", "5000", "--exclude", "label"], "--train-rows 5000"),
         (["detect", str(good), "--out", out, "--exclude", "nope"], "not in the header"),
     ]
