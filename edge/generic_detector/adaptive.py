@@ -78,7 +78,7 @@ class AdaptiveDetector:
         if a.memory < 10 or self.relearn_after < 10 or a.check_every < 1 or self.config.warmup < 10:
             raise ValueError("memory, relearn_after and warmup >= 10 rows, check_every >= 1")
         self.given = list(given or [])
-        self.driver = DriverModel() if self.given else None
+        self.driver = DriverModel(ewma_lambda=self.config.ewma_lambda) if self.given else None
         self.det = HealthyBehaviourDetector(replace(self.config, warmup=max(self.config.warmup, 10)))
         self.rows: deque[np.ndarray] = deque(maxlen=max(a.memory, self.config.warmup))
         self.alarmed: deque[bool] = deque(maxlen=max(a.memory, self.config.warmup))

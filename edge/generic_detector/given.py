@@ -10,7 +10,7 @@ scores the residuals: what the drivers do not explain.
 The model per target column is additive in the drivers and robust:
 
 * a driver with many distinct values enters as a piecewise-linear spline
-  (hinges at its training quantiles 1/(K+1) .. K/(K+1)): a smooth but not
+  (hinges at its training quartiles): a smooth but not
   straight response, linear beyond the training range (the defensible
   extrapolation: the last slope seen, not a constant and not a polynomial);
 * a driver with few distinct values (a mode, a defrost flag) enters as one
@@ -29,14 +29,16 @@ import numpy as np
 
 from heatwatch.edge.generic_detector.robust import robust_location_scale
 
-KNOTS = 4  # hinges per continuous driver: the quintiles
+KNOTS = 3  # hinges per continuous driver: the quartiles (each end slope rests on a quarter of the rows)
 MAX_LEVELS = 12  # a driver with at most this many distinct values is categorical
 
 
 class DriverModel:
     """What each target column reads given the driver columns; ``residuals`` is what is scored."""
 
-    def __init__(self, knots: int = KNOTS, huber_c: float = 1.345, ridge: float = 1e-6, iterations: int = 20) -> None:
+    def __init__(self, knots: int = KNOTS, huber_c: float = 1.345, ridge: float = 1e-6, iterations: int = 20,
+                 ewma_lambda: float = 0.1) -> None:
+        self.bias_weight = (2.0 - ewma_lambda) / ewma_lambda
         self.knots = knots
         self.huber_c = huber_c
         self.ridge = ridge
@@ -83,15 +85,20 @@ class DriverModel:
         self._learn_basis(D)
         B = self.basis(D)
         ok_d = np.all(np.isfinite(D), axis=1)
-        self.W = np.zeros((B.shape[1], Y.shape[1]))
-        for f in range(Y.shape[1]):
+        m, F = B.shape[1], Y.shape[1]
+        self.W = np.zeros((m, F))
+        self.cov = np.zeros((F, m, m))  # per target the coefficients' covariance
+        self.sigma = np.ones(F)
+        for f in range(F):
             ok = ok_d & np.isfinite(Y[:, f])
-            if ok.sum() < 2 * B.shape[1]:
+            if ok.sum() < 2 * m:
                 continue  # too few rows to condition on: the median stands
-            self.W[:, f] = self._huber(B[ok], Y[ok, f] - self.loc[f])
+            self.W[:, f], self.cov[f], self.sigma[f] = self._huber(B[ok], Y[ok, f] - self.loc[f])
         return self
 
-    def _huber(self, B: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def _huber(self, B: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Coefficients, their covariance s² (B'WB)^-1 (the weighted least squares one at the
+        final weights) and the residuals' robust scale s."""
         eye = self.ridge * len(B) * np.eye(B.shape[1])
         eye[0, 0] = 0.0  # the intercept is not shrunk
         w = np.ones(len(B))
@@ -107,7 +114,10 @@ class DriverModel:
             coef = new
             if done:
                 break
-        return coef
+        r = y - B @ coef
+        s = float(robust_location_scale(r[:, None])[1][0])
+        cov = s**2 * np.linalg.pinv(B.T @ (B * w[:, None]) + eye)
+        return coef, cov, s
 
     # ---- use --------------------------------------------------------------------------------
     def expected(self, D: np.ndarray) -> np.ndarray:
@@ -116,13 +126,34 @@ class DriverModel:
         out = self.loc + self.basis(D) @ self.W
         return np.where(np.all(np.isfinite(D), axis=1)[:, None], out, self.loc)
 
+    def prediction_se(self, D: np.ndarray) -> np.ndarray:
+        """(n, F) the standard error of :meth:`expected`: small among the training rows, growing
+        with the distance beyond them (an extrapolated slope is only as good as the rows
+        it was fitted on)."""
+        B = self.basis(np.asarray(D, dtype=np.float64))
+        var = np.einsum("ni,fij,nj->nf", B, self.cov, B)
+        return np.sqrt(np.maximum(var, 0.0))
+
     def residuals(self, D: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        return np.asarray(Y, dtype=np.float64) - self.expected(D)
+        """What the drivers do not explain, in the units of the training residuals.
+
+        A residual whose expectation is uncertain (drivers beyond the training range) is
+        shrunk by s / sqrt(s² + w se²). The error of an expectation is a bias shared by
+        every row at those drivers: noise averages out of the detector's EWMA (its
+        variance is lambda / (2 - lambda) of one row's), the bias does not, so it is
+        weighed w = (2 - lambda) / lambda times (19 at lambda = 0.1): the EWMA's spread
+        learned on the training rows then holds where the drivers were not seen."""
+        r = np.asarray(Y, dtype=np.float64) - self.expected(D)
+        se = self.prediction_se(D)
+        return r * (self.sigma / np.sqrt(self.sigma**2 + self.bias_weight * se**2))
 
     def state(self) -> dict:
-        return {"spec": self.spec, "W": self.W.tolist(), "loc": self.loc.tolist()}
+        return {"spec": self.spec, "W": self.W.tolist(), "loc": self.loc.tolist(), "cov": self.cov.tolist(),
+                "sigma": self.sigma.tolist()}
 
     def load_state(self, state: dict) -> None:
         self.spec = state["spec"]
         self.W = np.array(state["W"], dtype=np.float64)
         self.loc = np.array(state["loc"], dtype=np.float64)
+        self.cov = np.array(state["cov"], dtype=np.float64)
+        self.sigma = np.array(state["sigma"], dtype=np.float64)

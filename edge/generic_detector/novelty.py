@@ -53,6 +53,10 @@ def fit_precision(Z: np.ndarray, clip: float = 4.0, tail: float = 0.999) -> tupl
         cov, delta = ledoit_wolf(Zc[keep])
     else:
         delta = 1.0
+    # z is in units of each feature's scale; where a floor set that scale (a column flat or
+    # quantized in training: scale_floor, resolution) its training variance is below 1, and
+    # believing it would make its first real move count hundreds of times in T². Not below 1.
+    cov = cov + np.diag(np.maximum(0.0, 1.0 - np.diag(cov)))
     return np.linalg.pinv(cov), delta
 
 
