@@ -89,7 +89,7 @@ if TYPE_CHECKING:
     from heatwatch.contract import EventBody
 
 
-DEFAULT_DATA = Path("/work/shared/datasets/skab")
+DEFAULT_DATA = Path("skab")  # a local copy of SKAB (not shipped: GPL-3.0); absent -> synthetic runs
 TRAIN = 400
 DEFAULT_SCENARIO = "fault_refrigerant_leak"
 CHUNK = 1440 * 4  # rows per batch call in part 2 (four simulated days), as bench/lead_time.py

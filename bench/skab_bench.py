@@ -1,11 +1,11 @@
 """SKAB valve1 benchmark: runs the real `heatwatch detect` on each run and scores it pooled.
 
-    .venv/bin/python bench/skab_bench.py [--data DIR] [--anomaly-free]
+    .venv/bin/python bench/skab_bench.py --data DIR [--anomaly-free]
 
 SKAB's protocol: first 400 rows of each run train, the rest is scored
 pointwise, runs are pooled. F1 = TP/(TP+(FP+FN)/2), FAR = FP/(FP+TN),
 MAR = FN/(FN+TP). Labels are read only here, to count; the detector never
-sees them (they are passed to --exclude). SKAB is GPL-3.0 and not shipped:
+sees them (`heatwatch detect` leaves them out by name). SKAB is GPL-3.0 and not shipped:
 pass a local copy with --data DIR.
 
 --anomaly-free also scores SKAB's anomaly-free recording (normal operation,
@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_DATA = Path("/work/shared/datasets/skab")
 TRAIN = 400
 FREE_SCORED, FREE_STRIDE = 750, 1000  # --anomaly-free windows: a valve1 run's size
 PUBLISHED = [("Conv-AE", 0.78, 13.55, 28.02), ("MSET", 0.78, 39.73, None), ("T-squared+Q (PCA)", 0.76, 26.62, None)]
@@ -48,22 +47,26 @@ def read_column(path: Path, name: str, delimiter: str) -> np.ndarray:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--data", type=Path, required=True, help="a local copy of SKAB (valve1/, anomaly-free/)")
     ap.add_argument("--anomaly-free", action="store_true", help="also report the FAR on anomaly-free/ runs")
+    ap.add_argument("--adapt", action="store_true", help="run detect with --adapt (re-learn after lasting changes)")
     args = ap.parse_args()
+    more = ["--adapt"] if args.adapt else []
     files = sorted((args.data / "valve1").glob("*.csv"), key=lambda p: int(p.stem) if p.stem.isdigit() else p.stem)
     if not files:
         raise SystemExit(f"no SKAB valve1 files under {args.data}")
     tp = fp = fn = tn = 0
+    per_run: dict[str, tuple[int, int, int, int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for f in files:
             out = Path(tmp) / f"{f.stem}.scores.csv"
-            run_detect(f, out, ["--train-rows", str(TRAIN), "--exclude", "anomaly,changepoint"])
+            run_detect(f, out, ["--train-rows", str(TRAIN), *more])  # labels: left out by name
             pred = read_column(out, "anomaly", ",")[TRAIN:].astype(bool)
             label = read_column(f, "anomaly", ";")[TRAIN:].astype(bool)
             a, b, c, d = (int(np.sum(pred & label)), int(np.sum(pred & ~label)),
                           int(np.sum(~pred & label)), int(np.sum(~pred & ~label)))
             tp, fp, fn, tn = tp + a, fp + b, fn + c, tn + d
+            per_run[f.stem] = (a, b, c, d)
             print(f"  {f.name:>7}: TP {a:4d} FP {b:4d} FN {c:4d} TN {d:4d}")
         f1 = tp / (tp + (fp + fn) / 2) if tp + fp + fn else 0.0
         far = 100.0 * fp / (fp + tn) if fp + tn else 0.0
@@ -73,11 +76,18 @@ def main() -> None:
         for name, pf1, pfar, pmar in PUBLISHED:
             print(f"  {name:<20} F1 {pf1:.2f}   FAR {pfar:5.2f} %  MAR " + (f"{pmar:5.2f} %" if pmar else "   -"))
         print("  (published figures are on all SKAB test parts, not valve1 alone)")
+        # two halves of valve1, pooled each on its own: how much the figure moves between runs
+        for label, stems in (("runs 0-7", [str(k) for k in range(8)]), ("runs 8-15", [str(k) for k in range(8, 16)])):
+            got = [per_run[k] for k in stems if k in per_run]
+            if got:
+                a, b, c, d = (sum(x[i] for x in got) for i in range(4))
+                print(f"  valve1 {label:<12} F1 {a / (a + (b + c) / 2):.3f}  FAR {100 * b / (b + d):5.2f} %  "
+                      f"MAR {100 * c / (c + a):5.2f} %")
         if args.anomaly_free:
             free = sorted((args.data / "anomaly-free").glob("*.csv"))
             for f in free:
                 out = Path(tmp) / "free.scores.csv"
-                run_detect(f, out, ["--train-rows", str(TRAIN)])
+                run_detect(f, out, ["--train-rows", str(TRAIN), *more])
                 pred = read_column(out, "anomaly", ",")[TRAIN:]
                 print(f"  anomaly-free {f.name}: FAR {100 * pred.mean():.2f} % over {len(pred)} rows")
                 lines = f.read_text().splitlines()
@@ -86,7 +96,7 @@ def main() -> None:
                 for start in range(0, len(body) - TRAIN - FREE_SCORED + 1, FREE_STRIDE):
                     part = Path(tmp) / "free.window.csv"
                     part.write_text("\n".join([header, *body[start:start + TRAIN + FREE_SCORED]]) + "\n")
-                    run_detect(part, out, ["--train-rows", str(TRAIN)])
+                    run_detect(part, out, ["--train-rows", str(TRAIN), *more])
                     fars.append(100 * read_column(out, "anomaly", ",")[TRAIN:].mean())
                 print(f"  anomaly-free {f.name}, {len(fars)} windows of {TRAIN} + {FREE_SCORED} rows: "
                       f"FAR {np.mean(fars):.2f} % pooled (" + " ".join(f"{v:.1f}" for v in fars) + ")")

@@ -144,8 +144,13 @@ class HealthyBehaviourDetector:
         raw, extras = self._raw_block(X, Z)  # in-sample; leaves EWMA/CUSUM at the end of training
         calib = self._out_of_sample_raw(X) if c.cross_fit and n >= 2 * MIN_CROSS_FIT_ROWS else raw
         null = self._null_raw()
+        # never below a typical healthy value of the component (|z| of 1 sigma, the CUSUM's own
+        # allowance, T² at its null mean F): a component that sat at 0 on 99 % of the healthy
+        # rows (a CUSUM whose z the effective-n inflation keeps below k) otherwise got a
+        # reference of 1e-12, and its first small excursion scored 1e11
+        typical = np.array([1.0, 1.0, c.cusum_k, float(F), float(F)])
         self.ref = np.array([max(robust_quantile(calib[:, j], c.norm_quantile),
-                                 robust_quantile(null[:, j], c.norm_quantile), 1e-12) for j in range(len(COMPONENTS))])
+                                 robust_quantile(null[:, j], c.norm_quantile), typical[j]) for j in range(len(COMPONENTS))])
         on_null = self.decision.fit(self._combine(null)[0])
         if self.decision.fit(self._combine(calib)[0]) < on_null:
             self.decision.on = on_null
