@@ -176,10 +176,11 @@ def nab_score(n: int, pts: list[int], detections: np.ndarray) -> tuple[float, in
     return score - A_FN * fn, tp, fp, fn
 
 
-def run_detector(s: Stream, frozen: bool) -> tuple[np.ndarray, np.ndarray]:
+def run_detector(s: Stream, frozen: bool, seasonal: bool) -> tuple[np.ndarray, np.ndarray]:
     n = len(s.values)
     warm = probation(n)
-    det = AdaptiveDetector(HealthyBehaviourConfig(warmup=warm), AdaptConfig(enabled=not frozen, memory=max(2000, warm)))
+    det = AdaptiveDetector(HealthyBehaviourConfig(warmup=warm),
+                           AdaptConfig(enabled=not frozen, memory=max(2000, warm), seasonal=seasonal))
     res = det.score(None, s.values)
     return res.score, res.anomaly
 
@@ -209,6 +210,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0-9")
     ap.add_argument("--length", type=int, default=4000)
     ap.add_argument("--frozen", action="store_true", help="no adaptation (the detector as it was: learn once, freeze)")
+    ap.add_argument("--no-seasonal", action="store_true", help="no cycle finding (heatwatch detect without --seasonal)")
     ap.add_argument("--threshold-sweep", action="store_true", help="also the best fixed threshold on the labels (NAB's practice)")
     args = ap.parse_args()
     seeds = parse_seeds(args.seeds)
@@ -220,7 +222,7 @@ def main() -> None:
     counts = np.zeros(3, dtype=int)
     flagged_after_relearn = []
     for s in streams:
-        score, alarm = run_detector(s, args.frozen)
+        score, alarm = run_detector(s, args.frozen, not args.no_seasonal)
         n = len(s.values)
         raw, tp, fp, fn = nab_score(n, s.anomalies, onsets(alarm))
         null = -A_FN * len(s.anomalies)
@@ -239,6 +241,7 @@ def main() -> None:
             flagged_after_relearn.append(float(np.mean(alarm[s.anomalies[-1] + probation(n) + 50:])))
     norm = 100 * (totals[0] - totals[1]) / (totals[2] - totals[1])
     mode = "frozen after the warm-up" if args.frozen else "adaptive (re-learn + refresh, memory 2000 rows)"
+    mode += ", no cycle finding" if args.no_seasonal else ", cycle finding (--seasonal)"
     print(f"streaming benchmark (NOT NAB): {len(streams)} streams of {args.length} rows, seeds {args.seeds}, "
           f"detector {mode}, threshold = calibrated score 1.0; {time.time() - t0:.0f} s")
     for kind, (raw, null, perfect, tp, fp, fn, top) in per_kind.items():

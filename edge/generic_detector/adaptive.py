@@ -51,6 +51,7 @@ class AdaptConfig:
     relearn_after: int | None = None  # alarm rows that make a change lasting; None: the warm-up length
     refresh_every: int | None = None  # rows between refits on recent healthy rows; None: memory; 0: never
     check_every: int = 10  # the rules are checked every this many rows (stream and batch alike)
+    seasonal: bool = False  # look for a cycle in the rows each fit learns from and condition on its phase
 
 
 @dataclass
@@ -66,7 +67,10 @@ class AdaptiveDetector:
 
     ``given``: indices of driver columns (given.py). The detector then scores the other
     columns' residuals from what the drivers explain, and every refit re-learns that
-    relation too, from the same rows."""
+    relation too, from the same rows. ``AdaptConfig.seasonal``: each fit also looks for
+    a cycle in the rows it learns from (:func:`find_period`) and, when there is one,
+    its phase (Fourier terms of the row number) is a driver too: a daily profile is
+    expected, its absence or a spike outside it is not."""
 
     def __init__(self, config: HealthyBehaviourConfig | None = None, adapt: AdaptConfig | None = None,
                  given: list[int] | None = None) -> None:
@@ -78,7 +82,8 @@ class AdaptiveDetector:
         if a.memory < 10 or self.relearn_after < 10 or a.check_every < 1 or self.config.warmup < 10:
             raise ValueError("memory, relearn_after and warmup >= 10 rows, check_every >= 1")
         self.given = list(given or [])
-        self.driver = DriverModel(ewma_lambda=self.config.ewma_lambda) if self.given else None
+        self.driver: DriverModel | None = None
+        self.period = 0.0  # rows per cycle found at the last fit (0: none)
         self.det = HealthyBehaviourDetector(replace(self.config, warmup=max(self.config.warmup, 10)))
         self.rows: deque[np.ndarray] = deque(maxlen=max(a.memory, self.config.warmup))
         self.alarmed: deque[bool] = deque(maxlen=max(a.memory, self.config.warmup))
@@ -97,16 +102,24 @@ class AdaptiveDetector:
         """The columns that are scored (all but the drivers)."""
         return [j for j in range(F) if j not in self.given]
 
-    def _features(self, X: np.ndarray) -> np.ndarray:
+    def _drivers(self, X: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """The given columns, and the phase of the cycle as Fourier terms when there is one."""
+        D = X[:, self.given]
+        if self.period:
+            D = np.column_stack([D, fourier(idx, self.period)])
+        return D
+
+    def _features(self, X: np.ndarray, idx: np.ndarray) -> np.ndarray:
         if self.driver is None:
             return X
-        return self.driver.residuals(X[:, self.given], X[:, self.targets(X.shape[1])])
+        return self.driver.residuals(self._drivers(X, idx), X[:, self.targets(X.shape[1])])
 
     def fit(self, ts: np.ndarray | None, X: np.ndarray) -> None:
         """Learn from rows the user vouches for (they are remembered like any others)."""
         X = np.asarray(X, dtype=np.float64)
-        self._refit(X)
-        for x in X[-self.rows.maxlen:]:
+        idx = np.arange(self.seen, self.seen + len(X), dtype=np.float64)
+        self._refit(np.column_stack([X, idx]))
+        for x in np.column_stack([X, idx])[-self.rows.maxlen:]:
             self.rows.append(x)
             self.alarmed.append(False)
         self.seen += len(X)
@@ -121,10 +134,11 @@ class AdaptiveDetector:
         warm = np.zeros(n, dtype=bool)
         relearned = np.zeros(n, dtype=bool)
         ce = self.adapt.check_every
+        XI = np.column_stack([X, np.arange(self.seen, self.seen + n, dtype=np.float64)])  # rows with their index
         i = 0
         while i < n:
             if not self.fitted:  # warm-up: remember, then learn from what was remembered
-                take = X[i:i + self.config.warmup - self.pending]
+                take = XI[i:i + self.config.warmup - self.pending]
                 for x in take:
                     self.rows.append(x)
                     self.alarmed.append(False)
@@ -136,10 +150,10 @@ class AdaptiveDetector:
                     self._refit(np.array(list(self.rows)[-self.pending:]))
                 continue
             j = min(n, i + ce - (self.seen % ce))  # up to the next check
-            res = self.det.score(ts[i:j], self._features(X[i:j]))
+            res = self.det.score(ts[i:j], self._features(X[i:j], XI[i:j, -1]))
             score[i:j] = res.score / self.det.decision.on
             anomaly[i:j] = res.anomaly
-            for x, a in zip(X[i:j], res.anomaly):
+            for x, a in zip(XI[i:j], res.anomaly):
                 self.rows.append(x)
                 self.alarmed.append(bool(a))
             run = _trailing_true(res.anomaly)
@@ -173,12 +187,75 @@ class AdaptiveDetector:
                 return True
         return False
 
-    def _refit(self, X: np.ndarray) -> None:
-        if self.driver is not None:
-            self.driver.fit(X[:, self.given], X[:, self.targets(X.shape[1])])
-        self.det.fit(None, self._features(X))
+    def _refit(self, XI: np.ndarray) -> None:
+        """Learn from remembered rows (their index in the last column)."""
+        X, idx = XI[:, :-1], XI[:, -1]
+        T = X[:, self.targets(X.shape[1])]
+        self.period = find_period(T) if self.adapt.seasonal else 0
+        if self.given or self.period:
+            self.driver = DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given))
+            self.driver.fit(self._drivers(X, idx), T)
+        else:
+            self.driver = None
+        self.det.fit(None, self._features(X, idx))
         self.alarm_run = 0
         self.since_fit = 0
+
+
+HARMONICS = 3  # Fourier terms per cycle: a daily profile with a morning and an evening peak
+MIN_CYCLES = 2  # a period is looked for only if the rows hold at least this many cycles
+MIN_ACF = 0.3  # ... and accepted when the autocorrelation at one cycle is at least this
+
+
+def fourier(idx: np.ndarray, period: float, harmonics: int = HARMONICS) -> np.ndarray:
+    """(n, 2K) sin/cos of the phase of row ``idx`` in a cycle of ``period`` rows."""
+    w = 2.0 * np.pi * np.asarray(idx, dtype=np.float64)[:, None] * np.arange(1, harmonics + 1) / period
+    return np.column_stack([np.sin(w), np.cos(w)])
+
+
+def find_period(T: np.ndarray) -> float:
+    """The length of a cycle the rows repeat, in rows (0: none).
+
+    Per column, the autocorrelation of the linearly detrended values; a cycle is the
+    lag of its highest peak after the first zero crossing (an AR process that only
+    decays has none), accepted when that peak reaches MIN_ACF and the rows hold at
+    least MIN_CYCLES of it. The column with the strongest peak decides."""
+    n = len(T)
+    best, period = MIN_ACF, 0.0
+    t = np.arange(n, dtype=np.float64)
+    for j in range(T.shape[1]):
+        y = T[:, j]
+        ok = np.isfinite(y)
+        if ok.sum() < 4 * MIN_CYCLES or np.all(y[ok] == y[ok][0]):
+            continue
+        y = np.where(ok, y, np.nanmean(y))
+        y = y - np.polyval(np.polyfit(t, y, 1), t)
+        f = np.fft.rfft(y, 2 * n)
+        acf = np.fft.irfft(f * np.conj(f))[:n // MIN_CYCLES + 1]
+        if acf[0] <= 0:
+            continue
+        acf = acf / acf[0] * n / (n - np.arange(len(acf)))  # unbiased: each lag by its own overlap
+        below = np.flatnonzero(acf < 0)
+        if not below.size:
+            continue
+        lag = int(below[0] + np.argmax(acf[below[0]:]))
+        if lag >= 4 and acf[lag] > best:
+            best, period = float(acf[lag]), _refine(y, t, lag)
+    return period
+
+
+def _refine(y: np.ndarray, t: np.ndarray, lag: int) -> float:
+    """The period near ``lag`` (-20 % to +25 %, in 0.2 % steps) whose Fourier profile explains
+    most of y: an autocorrelation peak from a few cycles sits a few rows off the true period,
+    and a profile that slides by a few rows a cycle is soon out of phase."""
+    best, period = -np.inf, float(lag)
+    for p in lag * np.geomspace(0.8, 1.25, 224):
+        B = np.column_stack([np.ones(len(t)), fourier(t, p)])
+        coef = np.linalg.lstsq(B, y, rcond=None)[0]
+        fit = -float(np.sum((y - B @ coef) ** 2))
+        if fit > best:
+            best, period = fit, float(p)
+    return period
 
 
 def _trailing_true(a: np.ndarray) -> int:

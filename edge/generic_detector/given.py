@@ -37,7 +37,8 @@ class DriverModel:
     """What each target column reads given the driver columns; ``residuals`` is what is scored."""
 
     def __init__(self, knots: int = KNOTS, huber_c: float = 1.345, ridge: float = 1e-6, iterations: int = 20,
-                 ewma_lambda: float = 0.1) -> None:
+                 ewma_lambda: float = 0.1, linear_from: int | None = None) -> None:
+        self.linear_from = linear_from  # drivers from this index on enter linearly (e.g. Fourier terms)
         self.bias_weight = (2.0 - ewma_lambda) / ewma_lambda
         self.knots = knots
         self.huber_c = huber_c
@@ -53,7 +54,9 @@ class DriverModel:
         for j in range(D.shape[1]):
             d = D[:, j][np.isfinite(D[:, j])]
             levels = np.unique(d)
-            if levels.size <= 1:
+            if self.linear_from is not None and j >= self.linear_from:
+                self.spec.append({"kind": "linear"})
+            elif levels.size <= 1:
                 self.spec.append({"kind": "none"})
             elif levels.size <= MAX_LEVELS:
                 self.spec.append({"kind": "levels", "levels": levels[1:].tolist()})  # first level = baseline
@@ -67,7 +70,9 @@ class DriverModel:
         cols = [np.ones(len(D))]
         for j, s in enumerate(self.spec):
             u = D[:, j]
-            if s["kind"] == "levels":
+            if s["kind"] == "linear":
+                cols.append(u)
+            elif s["kind"] == "levels":
                 cols.extend((u == lv).astype(np.float64) for lv in s["levels"])
             elif s["kind"] == "spline":
                 x = (u - s["centre"]) / s["scale"]

@@ -151,3 +151,21 @@ def test_a_level_shift_stops_being_flagged_when_learning_online(tmp_path: Path) 
     r = runner.invoke(app, ["detect", str(src), "--out", str(out), "--warmup", "300", "--no-adapt"])
     a = np.array([int(v["anomaly"]) for v in scores(out)])
     assert a[2000:].mean() > 0.9  # frozen: flagged for the rest of the stream
+
+
+def test_seasonal_finds_the_cycle_and_sees_it_stop(tmp_path: Path) -> None:
+    """A daily profile of 200 rows, learned online; at row 2400 the cycle stops (the reading
+    sits at its mean): inside the old range, so only a detector that expects the profile sees it."""
+    rng = np.random.default_rng(6)
+    i = np.arange(4000)
+    x = 40 + 15 * np.sin(2 * np.pi * i / 200) + 0.5 * rng.normal(size=4000)
+    x[2400:2600] = 40 + 0.5 * rng.normal(size=200)
+    src = write(tmp_path / "s.csv", ["time", "x"], [[k, f"{v:.3f}"] for k, v in zip(i, x)])
+    out = tmp_path / "o.csv"
+    r = runner.invoke(app, ["detect", str(src), "--out", str(out), "--warmup", "600", "--seasonal"])
+    assert r.exit_code == 0, r.output
+    assert "cycle: 200.0 rows" in r.output or "cycle: 199.9 rows" in r.output or "cycle: 200.1 rows" in r.output, r.output
+    a = np.array([int(v["anomaly"]) for v in scores(out)])
+    assert a[600:2400].mean() < 0.01 and a[2420:2600].mean() > 0.5
+    r = runner.invoke(app, ["detect", str(src), "--out", str(out), "--warmup", "600"])
+    assert np.array([int(v["anomaly"]) for v in scores(out)])[2420:2600].mean() < 0.5
