@@ -22,6 +22,7 @@ import numpy as np
 import typer
 
 from heatwatch.edge.detect_input import InputError, Series, read_series
+from heatwatch.edge.generic_detector.adaptive import AdaptConfig
 
 CHUNK = 20_000  # rows per score() call: bounded memory, progress for long inputs
 
@@ -48,7 +49,7 @@ def detect(
     from rich.progress import Progress
 
     from heatwatch.edge.generic_detector import HealthyBehaviourConfig, ThresholdConfig
-    from heatwatch.edge.generic_detector.adaptive import AdaptConfig, AdaptiveDetector
+    from heatwatch.edge.generic_detector.adaptive import AdaptiveDetector
 
     try:
         drivers = _names(given)
@@ -122,7 +123,7 @@ def _write(out: Path, series: Series, score: np.ndarray, alarm: np.ndarray) -> N
             w.writerows([t, d, f"{s:.6g}", int(a)] for t, d, s, a in zip(series.times, series.devices, score, alarm))
 
 
-def _summary(series: Series, alarm: np.ndarray, train_rows: int | None, learn: int, adapt: "object",
+def _summary(series: Series, alarm: np.ndarray, train_rows: int | None, learn: int, adapt: AdaptConfig,
              drivers: set[str], relearns: int, refreshes: int, out: Path) -> None:
     n = len(series.X)
     groups = series.groups()
@@ -131,7 +132,7 @@ def _summary(series: Series, alarm: np.ndarray, train_rows: int | None, learn: i
     scored = [c for c in series.columns if c not in drivers]
     given = f" given {', '.join(sorted(drivers))}," if drivers else ""
     adapted = (f", re-learned {relearns}x after lasting changes, refreshed {refreshes}x"
-               if getattr(adapt, "enabled", False) else "")
+               if adapt.enabled else "")
     typer.echo(f"{n} rows, {len(scored)} features,{given} {learned}{per}, {int(alarm.sum())} anomalous rows, "
                f"{series.missing} missing/NaN cells, {series.duplicate_times} duplicate timestamps{adapted} -> {out}")
     if series.left_out:

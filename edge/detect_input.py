@@ -248,7 +248,7 @@ def _duplicates(times: list[str], groups: list[np.ndarray]) -> tuple[int, int]:
     t = np.array(times)
     for idx in groups:
         g = t[idx]
-        _, first_of, = np.unique(g, return_index=True)
+        _, first_of = np.unique(g, return_index=True)
         if len(first_of) == len(g):
             continue
         seen = np.zeros(len(g), dtype=bool)

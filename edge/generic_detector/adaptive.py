@@ -191,7 +191,7 @@ class AdaptiveDetector:
         """Learn from remembered rows (their index in the last column)."""
         X, idx = XI[:, :-1], XI[:, -1]
         T = X[:, self.targets(X.shape[1])]
-        self.period = find_period(T) if self.adapt.seasonal else 0
+        self.period = find_period(T, idx, self.period) if self.adapt.seasonal else 0.0
         if self.given or self.period:
             self.driver = DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given))
             self.driver.fit(self._drivers(X, idx), T)
@@ -213,16 +213,20 @@ def fourier(idx: np.ndarray, period: float, harmonics: int = HARMONICS) -> np.nd
     return np.column_stack([np.sin(w), np.cos(w)])
 
 
-def find_period(T: np.ndarray) -> float:
+def find_period(T: np.ndarray, idx: np.ndarray | None = None, near: float = 0.0) -> float:
     """The length of a cycle the rows repeat, in rows (0: none).
 
     Per column, the autocorrelation of the linearly detrended values; a cycle is the
     lag of its highest peak after the first zero crossing (an AR process that only
     decays has none), accepted when that peak reaches MIN_ACF and the rows hold at
-    least MIN_CYCLES of it. The column with the strongest peak decides."""
+    least MIN_CYCLES of it. The column with the strongest peak decides, and the period
+    is refined by least squares on the rows' own indices (``idx``; rows may have gaps).
+    Rows with gaps (a refresh skips alarmed rows) cannot give an autocorrelation:
+    then the period found before (``near``) is only refined."""
     n = len(T)
-    best, period = MIN_ACF, 0.0
-    t = np.arange(n, dtype=np.float64)
+    t = np.arange(n, dtype=np.float64) if idx is None else np.asarray(idx, dtype=np.float64)
+    contiguous = n > 1 and bool(np.all(np.diff(t) == 1.0))
+    best, period, column = MIN_ACF, 0.0, -1
     for j in range(T.shape[1]):
         y = T[:, j]
         ok = np.isfinite(y)
@@ -230,6 +234,10 @@ def find_period(T: np.ndarray) -> float:
             continue
         y = np.where(ok, y, np.nanmean(y))
         y = y - np.polyval(np.polyfit(t, y, 1), t)
+        if not contiguous:
+            if near:
+                return _refine(y, t, near)
+            return 0.0
         f = np.fft.rfft(y, 2 * n)
         acf = np.fft.irfft(f * np.conj(f))[:n // MIN_CYCLES + 1]
         if acf[0] <= 0:
@@ -240,22 +248,26 @@ def find_period(T: np.ndarray) -> float:
             continue
         lag = int(below[0] + np.argmax(acf[below[0]:]))
         if lag >= 4 and acf[lag] > best:
-            best, period = float(acf[lag]), _refine(y, t, lag)
-    return period
+            best, period, column = float(acf[lag]), float(lag), j
+    if column < 0:
+        return 0.0
+    y = np.where(np.isfinite(T[:, column]), T[:, column], np.nanmean(T[:, column]))
+    return _refine(y - np.polyval(np.polyfit(t, y, 1), t), t, period)
 
 
-def _refine(y: np.ndarray, t: np.ndarray, lag: int) -> float:
-    """The period near ``lag`` (-20 % to +25 %, in 0.2 % steps) whose Fourier profile explains
+def _refine(y: np.ndarray, t: np.ndarray, guess: float) -> float:
+    """The period near ``guess`` (-20 % to +25 %, then to 0.01 %) whose Fourier profile explains
     most of y: an autocorrelation peak from a few cycles sits a few rows off the true period,
-    and a profile that slides by a few rows a cycle is soon out of phase."""
-    best, period = -np.inf, float(lag)
-    for p in lag * np.geomspace(0.8, 1.25, 224):
+    and a profile that slides by a fraction of a row per cycle is out of phase a few thousand
+    rows later."""
+    def sse(p: float) -> float:
         B = np.column_stack([np.ones(len(t)), fourier(t, p)])
         coef = np.linalg.lstsq(B, y, rcond=None)[0]
-        fit = -float(np.sum((y - B @ coef) ** 2))
-        if fit > best:
-            best, period = fit, float(p)
-    return period
+        return float(np.sum((y - B @ coef) ** 2))
+    grid = guess * np.geomspace(0.8, 1.25, 224)  # 0.2 % steps
+    p = float(grid[int(np.argmin([sse(g) for g in grid]))])
+    fine = p * np.linspace(0.997, 1.003, 61)  # 0.01 % steps
+    return float(fine[int(np.argmin([sse(g) for g in fine]))])
 
 
 def _trailing_true(a: np.ndarray) -> int:
