@@ -32,7 +32,7 @@ DEFAULT_PUMPS = 20
 # simulated seconds per wall second: 20 pumps x 2400 / 60 s = 800 readings/s, what the agents (one
 # Python process) keep up with on a loaded 2-core machine; a day of pump time is 36 s
 DEFAULT_SPEED = 2400.0
-DRAIN_SECONDS = 30.0  # at the end: the agents judge what the simulator sent, the gateway catches up
+DRAIN_SECONDS = 45.0  # at the end: the agents judge what the simulator sent, the gateway catches up
 
 
 def _start_broker(console: Console, which: str, work: Path):
@@ -131,6 +131,7 @@ class DemoRun:
         from heatwatch.gateway.db import Database
 
         console, work = self.console, self.work
+        console.print(f"work folder: {work} (removed when the demo ends)")
         self.broker, with_gateway = _start_broker(console, broker_kind, work)
         self._check()
         if with_gateway:
@@ -141,11 +142,12 @@ class DemoRun:
                 self.world = seed(db, self.scen.device_ids, self.scen.refrigerant)
             finally:
                 db.close()
+            self.progress.customers = self.world.customers
             self._check()
             self.gateway = gw.start()
             self.view = GatewayView(gw.db_url)
-            console.print(f"gateway: board on {gw.url}/board (sign in with the dispatcher token below), "
-                          f"SQLite and embedded telemetry in {work}")
+            console.print(f"gateway: board on {gw.url}/board (sign in with the dispatcher token below); "
+                          "SQLite and the embedded telemetry store in the work folder")
             console.print(f"   dispatcher token: {self.world.dispatcher_token}")
             console.print(f"   customers' mailbox: {gw.url}/demo/mailbox (SMTP on 127.0.0.1:{gw.smtp_port})")
         self._check()
@@ -236,10 +238,18 @@ class DemoRun:
             return
         terminate(self.sim, timeout=10)
         self.progress.sim_stopped()
+        # the MQTT agents judge every row the simulator sent (the broker holds what their queues do not);
+        # the Modbus agent only ever reads the latest row. Done when they reach the last row or stall
+        last_row = self.progress.pump_now() - 2 * float(self.scen.step_s)
+        mqtt_agents = [a for a in self.agents if self.links[a.cfg.device] == "MQTT"]
         deadline = time.monotonic() + DRAIN_SECONDS
+        seen, still_since = None, time.monotonic()
         while time.monotonic() < deadline and not self.interrupted.is_set():
-            if all(_backlog(a) == 0 for a in self.agents):
+            now = [a.status.readings for a in mqtt_agents]
+            if all(a.status.last_ts >= last_row for a in mqtt_agents) or time.monotonic() - still_since > 5:
                 break
+            if now != seen:
+                seen, still_since = now, time.monotonic()
             time.sleep(0.2)
         self.agents_stop.set()
         for th in self.threads:
@@ -285,8 +295,3 @@ class DemoRun:
                             self.view is not None, self.mail_count):
             self.console.print(line)
 
-
-def _backlog(agent) -> int:  # noqa: ANN001
-    """Readings the agent has received and not judged yet (MQTT; a Modbus agent polls, it has none)."""
-    queued = getattr(agent.source, "_queue", None)
-    return queued.qsize() if queued is not None else 0

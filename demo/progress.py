@@ -28,6 +28,7 @@ class Progress:
         self.wall_stopped: float | None = None
         self.max_lag_s = 0.0
         self.anchored = False
+        self.customers: dict[str, str] = {}  # device -> its customer, for the ticket lines
         self._last_line = -math.inf
         self._seen: set[tuple] = set()
 
@@ -67,6 +68,13 @@ class Progress:
             self.max_lag_s = max(self.max_lag_s, worst)
         return worst
 
+    def laggard(self, agents) -> str:  # noqa: ANN001
+        judged = [a for a in agents if math.isfinite(a.status.last_ts)]
+        if not judged:
+            return ""
+        worst = min(judged, key=lambda a: a.status.last_ts)
+        return f" ({worst.cfg.device})"
+
     def lines(self, agents, snap, force: bool = False) -> list[str]:  # noqa: ANN001
         out = []
         for agent in agents:
@@ -83,8 +91,9 @@ class Progress:
             for t in snap.tickets:
                 if ("ticket", t.id) not in self._seen:
                     self._seen.add(("ticket", t.id))
+                    who = self.customers.get(t.device)
                     out.append(f"{self.elapsed(t.raised_ts)} {t.device}: ticket #{t.id} opened "
-                               f"(P{t.priority}, {t.fault})")
+                               f"(P{t.priority}, {t.fault})" + (f"; its customer {who} is told" if who else ""))
                 if t.lead_time_s is not None and ("lead", t.id) not in self._seen:
                     self._seen.add(("lead", t.id))
                     out.append(f"{self.elapsed(t.trip_ts or math.nan)} {t.device}: tripped; ticket #{t.id} "
@@ -101,7 +110,7 @@ class Progress:
         raised = sum(len(a.status.active) for a in agents)
         trips = sum(1 for a in agents if a.status.trips)
         parts = [f"[{wall:5.0f} s] pump time {pump} ({self.elapsed(self.pump_now())})",
-                 f"agents behind by {self.lag(agents) / HOUR:.1f} h at most",
+                 f"agents behind by {self.lag(agents) / HOUR:.1f} h at most{self.laggard(agents)}",
                  f"findings {raised}", f"trips {trips}"]
         if snap is not None:
             before = sum(1 for t in snap.tickets if t.lead_time_s is not None and t.lead_time_s > 0)
