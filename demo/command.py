@@ -111,7 +111,8 @@ class DemoRun:
 
         self.console, self.work, self.scen, self.scen_path = console, work, scen, scen_path
         self.speed, self.interrupted, self.tty = speed, interrupted, tty
-        self.broker = self.pty = self.sim = self.gateway = self.view = None
+        self.broker = self.pty = self.gateway = self.view = None
+        self.sims: list[subprocess.Popen] = []
         self.agents: list = []
         self.threads: list[threading.Thread] = []
         self.links: dict[str, str] = {}
@@ -172,7 +173,7 @@ class DemoRun:
         for i, dev in enumerate(self.scen.device_ids):
             serial = self.pty is not None and i == 0
             source = (SourceConfig(kind="modbus", port=self.pty.b, baudrate=115200, slave_id=1,
-                                   poll_interval=step / self.speed, timeout=0.2, use_pump_clock=True)
+                                   poll_interval=step / self.speed, timeout=1.0, use_pump_clock=True)
                       if serial else SourceConfig(kind="mqtt", url=self.broker.url))
             self.links[dev] = "Modbus RTU" if serial else "MQTT"
             # the demo learns for half a simulated day instead of a week: it has only days to show. One
@@ -189,16 +190,23 @@ class DemoRun:
         time.sleep(1.0)  # the MQTT agents subscribe before the first reading is published
 
     def _start_sim(self) -> None:
-        cmd = [sys.executable, "-m", "heatwatch.cli", "sim", "run", str(self.scen_path), "--mqtt", self.broker.url,
-               "--speed", str(self.speed)]
-        if self.pty:
-            cmd += ["--serial", self.pty.a, "--baud", "115200"]
+        """The pumps: one simulator process publishes over MQTT, another (the same fleet, the same seed:
+        the same rows) answers on the serial line, so the Modbus slave is never kept waiting behind
+        hundreds of MQTT publishes a second."""
+        base = [sys.executable, "-m", "heatwatch.cli", "sim", "run", str(self.scen_path), "--speed", str(self.speed)]
         self.sim_log = open(self.work / "sim.log", "w")
-        self.sim = subprocess.Popen(cmd, stdout=self.sim_log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.sims = [subprocess.Popen([*base, "--mqtt", self.broker.url], stdout=self.sim_log,
+                                      stderr=subprocess.STDOUT, start_new_session=True)]
+        if self.pty:
+            self.sims.append(subprocess.Popen([*base, "--serial", self.pty.a, "--baud", "115200"], stdout=self.sim_log,
+                                              stderr=subprocess.STDOUT, start_new_session=True))
         self.progress.started()
         self.console.print(f"simulator: {len(self.scen.device_ids)} pumps, scenario {self.scen.name!r}, "
                            f"{self.speed:.0f}x real time (a pump day every {86400 / self.speed:.0f} s), "
                            f"pump time starts now")
+
+    def sims_running(self) -> bool:
+        return all(p.poll() is None for p in self.sims)
 
     # ---- run -----------------------------------------------------------------------------------
     def snapshot(self):  # noqa: ANN201
@@ -216,12 +224,12 @@ class DemoRun:
         deadline = time.monotonic() + minutes * 60.0
         if self.tty:
             with Live(console=self.console, refresh_per_second=2, vertical_overflow="visible") as live:
-                while not self.interrupted.is_set() and time.monotonic() < deadline and self.sim.poll() is None:
+                while not self.interrupted.is_set() and time.monotonic() < deadline and self.sims_running():
                     self.final = self.snapshot()
                     live.update(pump_table(self.agents, self.links, self.final, self.progress))
                     self.interrupted.wait(1.0)
         else:  # piped: a plain line every few seconds, and a line for each ticket and trip as they come
-            while not self.interrupted.is_set() and time.monotonic() < deadline and self.sim.poll() is None:
+            while not self.interrupted.is_set() and time.monotonic() < deadline and self.sims_running():
                 self.final = self.snapshot()
                 for line in self.progress.lines(self.agents, self.final):
                     print(line, flush=True)
@@ -236,7 +244,8 @@ class DemoRun:
 
         if self.interrupted.is_set():
             return
-        terminate(self.sim, timeout=10)
+        for sim in self.sims:
+            terminate(sim, timeout=10)
         self.progress.sim_stopped()
         # the MQTT agents judge every row the simulator sent (the broker holds what their queues do not);
         # the Modbus agent only ever reads the latest row. Done when they reach the last row or stall
@@ -277,7 +286,7 @@ class DemoRun:
         mailbox = self.work / "mailbox"
         if mailbox.is_dir():
             self.mail_count = Maildir(mailbox).count()
-        steps = [lambda: terminate(self.sim, timeout=10)]
+        steps = [lambda sim=sim: terminate(sim, timeout=10) for sim in self.sims]
         steps += [lambda th=th: th.join(10) for th in self.threads]
         steps += [lambda: self.view and self.view.close(), lambda: self.gateway and self.gateway.stop(),
                   lambda: self.broker and self.broker.stop(), lambda: self.pty and self.pty.stop(),

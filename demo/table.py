@@ -60,6 +60,10 @@ def summary(agents, links: dict[str, str], snap, progress: Progress, world, with
              f"  pumps: {len(agents)} ({serial} on Modbus RTU, {len(agents) - serial} on MQTT); "
              f"{days:.1f} pump days judged in {wall:.0f} s at {progress.speed:.0f}x; "
              f"agents at most {progress.max_lag_s / HOUR:.1f} h behind the pumps"]
+    for a in agents:
+        if links.get(a.cfg.device) == "Modbus RTU":
+            counts = {k: v for k, v in dict(a.source.counters).items() if v}
+            lines.append(f"  serial line ({a.cfg.device}): {a.status.readings} readings judged; {counts}")
     raised = [(a.cfg.device, f, ts) for a in agents for f, ts in a.pipeline.first_raised.items()]
     lines.append(f"  faults raised by the agents: {len(raised)}" + (": " if raised else "") +
                  ", ".join(f"{d} {f} at {progress.elapsed(ts)}" for d, f, ts in sorted(raised, key=lambda r: r[2])))
