@@ -64,6 +64,9 @@ def summary(agents, links: dict[str, str], snap, progress: Progress, world, with
         if links.get(a.cfg.device) == "Modbus RTU":
             counts = {k: v for k, v in dict(a.source.counters).items() if v}
             lines.append(f"  serial line ({a.cfg.device}): {a.status.readings} readings judged; {counts}")
+    failed = {a.cfg.device: a.processing_errors for a in agents if a.processing_errors}
+    if failed:
+        lines.append(f"  readings the agents could not process (logged in demo.log): {failed}")
     raised = [(a.cfg.device, f, ts) for a in agents for f, ts in a.pipeline.first_raised.items()]
     lines.append(f"  faults raised by the agents: {len(raised)}" + (": " if raised else "") +
                  ", ".join(f"{d} {f} at {progress.elapsed(ts)}" for d, f, ts in sorted(raised, key=lambda r: r[2])))
