@@ -91,14 +91,18 @@ def demo(
             raise typer.Exit(2) from None
         _quiet_logs(work)
         run = DemoRun(console, work, scen, scen_path, speed, interrupted, tty)
-        run.start(broker_kind, port)
+        try:
+            run.start(broker_kind, port)
+        except RuntimeError as exc:  # a service that would not start says why; nothing is left running
+            console.print(f"demo: {exc}")
+            raise typer.Exit(1) from None
         run.watch(minutes)
         run.finish()
     finally:
         if run is not None:
             run.stop()
         shutil.rmtree(work, ignore_errors=True)
-    if run is not None:
+    if run is not None and run.progress.wall_start is not None:
         run.summary()
 
 
@@ -226,7 +230,8 @@ class DemoRun:
             with Live(console=self.console, refresh_per_second=2, vertical_overflow="visible") as live:
                 while not self.interrupted.is_set() and time.monotonic() < deadline and self.sims_running():
                     self.final = self.snapshot()
-                    live.update(pump_table(self.agents, self.links, self.final, self.progress))
+                    live.update(pump_table(self.agents, self.links, self.final, self.progress,
+                                           self.gateway.url if self.gateway else ""))
                     self.interrupted.wait(1.0)
         else:  # piped: a plain line every few seconds, and a line for each ticket and trip as they come
             while not self.interrupted.is_set() and time.monotonic() < deadline and self.sims_running():

@@ -22,6 +22,8 @@ def pump_table(agents, links: dict[str, str], snap, progress: Progress, board: s
            f"{progress.lag(agents) / HOUR:.1f} h behind"
     if snap is not None:
         head += f" | tickets {len(snap.tickets)} | emails sent {snap.sent}"
+    if board:
+        head += f" | board {board}/board, mailbox {board}/demo/mailbox"
     t = Table(title=head + " | Ctrl-C stops", caption=LEGEND, expand=True)
     for col in ("pump", "link", "pump time", "health", "finding", "predicted trip", "ticket", "trip"):
         t.add_column(col, overflow="fold")
