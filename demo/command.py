@@ -57,7 +57,7 @@ def _quiet_logs(work: Path) -> None:
 
 
 def demo(
-    minutes: float = typer.Option(2.0, help="stop on its own after this many minutes"),
+    minutes: float = typer.Option(2.0, min=0.05, help="stop on its own after this many minutes"),
     pumps: int = typer.Option(DEFAULT_PUMPS, min=1, max=200, help="simulated pumps (one on the serial line)"),
     scenario: str = typer.Option("demo_fleet", help="built-in scenario name or a YAML path"),
     speed: float = typer.Option(DEFAULT_SPEED, min=1.0, help="simulated seconds per wall-clock second"),

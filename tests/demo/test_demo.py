@@ -125,3 +125,15 @@ def test_demo_on_the_embedded_broker_stops_cleanly_on_ctrl_c_and_leaves_nothing_
     assert judged and float(judged.group(1)) > 0.0, summary
     assert "no gateway in this run" in summary
     assert not work.exists(), f"{work} left behind"
+
+
+def test_demo_refuses_a_scenario_it_cannot_read_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "fleet.yaml"
+    bad.write_text("fleet: {size: 4}\nclimate: mars\nstart: 2025-01-10\nduration: 1d\n")
+    for scenario, words in ((str(bad), "climate"), ("no_such_fleet", "no such file or built-in scenario")):
+        done = subprocess.run([*DEMO, "--scenario", scenario, "--minutes", "1"], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert words in done.stdout and "Traceback" not in done.stdout + done.stderr
+    done = subprocess.run([*DEMO, "--pumps", "0"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
