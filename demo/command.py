@@ -29,9 +29,9 @@ from rich.console import Console
 from rich.live import Live
 
 DEFAULT_PUMPS = 20
-# simulated seconds per wall second: 20 pumps x 2400 / 60 s = 800 readings/s, what the agents (one
-# Python process) keep up with on a loaded 2-core machine; a day of pump time is 36 s
-DEFAULT_SPEED = 2400.0
+# simulated seconds per wall second: 20 pumps x 1800 / 60 s = 600 readings/s; the agents of one Python
+# process judge ~1,000 a CPU second (docs/demo.md); a day of pump time is 48 s
+DEFAULT_SPEED = 1800.0
 DRAIN_SECONDS = 45.0  # at the end: the agents judge what the simulator sent, the gateway catches up
 
 
