@@ -93,6 +93,9 @@ def demo(
         run = DemoRun(console, work, scen, scen_path, speed, interrupted, tty)
         try:
             run.start(broker_kind, port)
+        except _Interrupted:
+            console.print("stopped while starting: everything started so far is stopped")
+            return
         except RuntimeError as exc:  # a service that would not start says why; nothing is left running
             console.print(f"demo: {exc}")
             raise typer.Exit(1) from None
@@ -104,6 +107,10 @@ def demo(
         shutil.rmtree(work, ignore_errors=True)
     if run is not None and run.progress.wall_start is not None:
         run.summary()
+
+
+class _Interrupted(Exception):
+    """Ctrl-C came while the services were starting."""
 
 
 class DemoRun:
@@ -149,7 +156,9 @@ class DemoRun:
                 db.close()
             self.progress.customers = self.world.customers
             self._check()
-            self.gateway = gw.start()
+            self.gateway = gw  # before it is up: stop() ends it whatever happens next
+            gw.start(cancel=self.interrupted)
+            self._check()
             self.view = GatewayView(gw.db_url)
             console.print(f"gateway: board on {gw.url}/board (sign in with the dispatcher token below); "
                           "SQLite and the embedded telemetry store in the work folder")
@@ -167,7 +176,7 @@ class DemoRun:
 
     def _check(self) -> None:
         if self.interrupted.is_set():
-            raise typer.Exit(130)
+            raise _Interrupted
 
     def _start_agents(self) -> None:
         from heatwatch.edge.agent import EdgeAgent

@@ -15,6 +15,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -89,13 +90,16 @@ class DemoGateway:
         (self.work / "gateway-host.json").write_text(json.dumps({"maildir": str(self.work / "mailbox"),
                                                                  "smtp_port": self.smtp_port}))
 
-    def start(self, timeout: float = 60.0) -> DemoGateway:
+    def start(self, timeout: float = 60.0, cancel: threading.Event | None = None) -> DemoGateway:
+        """Start the process and wait until /healthz answers (or ``cancel`` is set: Ctrl-C)."""
         log = open(self.work / "gateway.out", "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "heatwatch.demo.gateway_host", str(self.work)],
                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if cancel is not None and cancel.is_set():
+                return self  # the caller stops it
             if self.proc.poll() is not None:
                 tail = (self.work / "gateway.out").read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"the demo gateway exited with {self.proc.returncode}:\n{tail}")

@@ -137,3 +137,21 @@ def test_demo_refuses_a_scenario_it_cannot_read_with_one_line_and_exit_2(tmp_pat
         assert words in done.stdout and "Traceback" not in done.stdout + done.stderr
     done = subprocess.run([*DEMO, "--pumps", "0"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.skipif(mosquitto_binary() is None, reason="the gateway needs Mosquitto (make test installs it)")
+@pytest.mark.timeout(90)
+def test_ctrl_c_while_the_demo_starts_stops_what_started_and_leaves_nothing_behind() -> None:
+    proc, out = _start("--minutes", "5", "--pumps", "3", "--port", str(free_port()))
+    try:
+        work = Path(out.wait_for(r"^work folder: (\S+)", 60).group(1))
+        out.wait_for(r"^broker: Mosquitto", 30)
+        proc.send_signal(signal.SIGINT)  # while the gateway starts
+        text = out.finish(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, text[-3000:]
+    assert "Traceback" not in text
+    assert not work.exists(), f"{work} left behind"
