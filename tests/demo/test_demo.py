@@ -69,7 +69,7 @@ def _start(*args: str) -> tuple[subprocess.Popen, Output]:
 @pytest.mark.timeout(150)
 def test_demo_opens_a_ticket_before_the_trip_and_the_customer_reads_the_email_on_the_board() -> None:
     port = free_port()
-    proc, out = _start("--minutes", "1.1", "--pumps", "4", "--speed", "4000", "--port", str(port))
+    proc, out = _start("--minutes", "0.9", "--pumps", "4", "--speed", "4000", "--port", str(port))
     try:
         work = Path(out.wait_for(r"^work folder: (\S+)", 60).group(1))
         board = out.wait_for(r"board on (http://127\.0\.0\.1:\d+)/board", 60).group(1)
