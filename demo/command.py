@@ -72,7 +72,7 @@ def demo(
     from heatwatch.demo.fleet_plan import plan
 
     tty = sys.stdout.isatty()
-    console = Console(width=None if tty else 160, force_terminal=tty, highlight=False)
+    console = Console(width=None if tty else 160, force_terminal=tty, highlight=False, markup=False, soft_wrap=not tty)
     if broker_kind not in ("auto", "mosquitto", "embedded"):
         console.print(f"--broker {broker_kind!r}: use auto, mosquitto or embedded")
         raise typer.Exit(2)
