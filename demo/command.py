@@ -32,7 +32,8 @@ DEFAULT_PUMPS = 20
 # simulated seconds per wall second: 20 pumps x 1800 / 60 s = 600 readings/s; the agents of one Python
 # process judge ~1,000 a CPU second (docs/demo.md); a day of pump time is 48 s
 DEFAULT_SPEED = 1800.0
-DRAIN_SECONDS = 45.0  # at the end: the agents judge what the simulator sent, the gateway catches up
+DRAIN_SECONDS = 45.0  # at the end: the agents judge what the simulator sent
+SETTLE_SECONDS = 20.0  # then the gateway writes what they sent and mails what it queued (worker: every 5 s)
 
 
 def _start_broker(console: Console, which: str, work: Path):
@@ -277,7 +278,7 @@ class DemoRun:
         self.agents_stop.set()
         for th in self.threads:
             th.join(10)
-        last = None
+        last, deadline = None, max(deadline, time.monotonic() + SETTLE_SECONDS)
         while time.monotonic() < deadline and not self.interrupted.is_set() and self.view is not None:
             snap = self.snapshot()
             if snap is not None and last is not None and snap.waiting == 0 \
