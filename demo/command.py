@@ -207,13 +207,16 @@ class DemoRun:
         """The pumps: one simulator process publishes over MQTT, another (the same fleet, the same seed:
         the same rows) answers on the serial line, so the Modbus slave is never kept waiting behind
         hundreds of MQTT publishes a second."""
+        from heatwatch.demo.services import die_with_parent
+
         base = [sys.executable, "-m", "heatwatch.cli", "sim", "run", str(self.scen_path), "--speed", str(self.speed)]
         self.sim_log = open(self.work / "sim.log", "w")
         self.sims = [subprocess.Popen([*base, "--mqtt", self.broker.url], stdout=self.sim_log,
-                                      stderr=subprocess.STDOUT, start_new_session=True)]
+                                      stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)]
         if self.pty:
             self.sims.append(subprocess.Popen([*base, "--serial", self.pty.a, "--baud", "115200"], stdout=self.sim_log,
-                                              stderr=subprocess.STDOUT, start_new_session=True))
+                                              stderr=subprocess.STDOUT, start_new_session=True,
+                                              preexec_fn=die_with_parent))
         self.progress.started()
         self.console.print(f"simulator: {len(self.scen.device_ids)} pumps, scenario {self.scen.name!r}, "
                            f"{self.speed:.0f}x real time (a pump day every {86400 / self.speed:.0f} s), "

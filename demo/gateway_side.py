@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from heatwatch.demo.mailbox import SmtpMailbox
-from heatwatch.demo.services import free_port, terminate
+from heatwatch.demo.services import die_with_parent, free_port, terminate
 
 BOARD_PORT = 8000
 
@@ -94,7 +94,8 @@ class DemoGateway:
         """Start the process and wait until /healthz answers (or ``cancel`` is set: Ctrl-C)."""
         log = open(self.work / "gateway.out", "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "heatwatch.demo.gateway_host", str(self.work)],
-                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=die_with_parent)
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
