@@ -240,7 +240,7 @@ class DemoRun:
 
         deadline = time.monotonic() + minutes * 60.0
         if self.tty:
-            with Live(console=self.console, refresh_per_second=2, vertical_overflow="visible") as live:
+            with Live(console=self.console, refresh_per_second=2, vertical_overflow="ellipsis") as live:
                 while not self.interrupted.is_set() and time.monotonic() < deadline and self.sims_running():
                     self.final = self.snapshot()
                     live.update(pump_table(self.agents, self.links, self.final, self.progress,

@@ -13,7 +13,8 @@ from heatwatch.units import HOUR
 
 
 def _title(explanation: str, fault: str) -> str:
-    return explanation.split(":", 1)[0] if explanation else fault
+    """'Low water flow' of 'Low water flow (pump wear, clogged strainer, air): ...': one line a pump."""
+    return (explanation.split(":", 1)[0].split(" (", 1)[0] if explanation else fault).strip()
 
 
 def pump_table(agents, links: dict[str, str], snap, progress: Progress, board: str = "") -> Table:  # noqa: ANN001
