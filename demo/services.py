@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -20,6 +22,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _prctl():  # noqa: ANN202
+    """libc's prctl, looked up here in the parent: a forked child must not load libraries."""
+    if sys.platform != "linux":
+        return None
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl()
+_PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for a child service: Linux sends it SIGTERM when the process that started it dies,
+    even by SIGKILL (a test's timeout, an OOM kill), so no broker or gateway outlives its demo. A child
+    that changes its user (Mosquitto started as root) loses the setting; elsewhere it is a no-op."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def mosquitto_binary() -> str | None:
@@ -66,7 +92,8 @@ class Mosquitto:
             f"max_queued_messages 100000\n{self.extra_config}\n"
         )
         self.proc = subprocess.Popen(
-            [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -102,7 +129,7 @@ class PtyPair:
             raise RuntimeError("socat is not installed (apt-get install socat)")
         self.proc = subprocess.Popen(
             [socat, "-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=die_with_parent,
         )
         ptys: list[str] = []
         deadline = time.monotonic() + timeout
@@ -154,10 +181,9 @@ class EmbeddedBroker:
         return f"mqtt://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> "EmbeddedBroker":
-        import sys
-
         self.proc = subprocess.Popen([sys.executable, "-c", _AMQTT_SCRIPT, str(self.port)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                     preexec_fn=die_with_parent)
         assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

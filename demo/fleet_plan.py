@@ -1,0 +1,60 @@
+"""The scenario a demo run plays: the chosen one, cut to ``--pumps``, starting today, long enough.
+
+Pump time starts at the wall clock's now, so what the gateway does by its own
+clock (telemetry retention, priorities, message dates) sees recent data, and
+the scenario's duration is stretched to cover ``--minutes`` at ``--speed``:
+a longer run is a longer simulated season, never an early end. The pumps the
+demo leaves out (past ``--pumps``) take their faults with them.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+
+from heatwatch.sim.scenario import SCENARIO_DIR, Scenario, ScenarioError, builtin_scenarios, parse_scenario
+
+DEFAULT_SCENARIO = "demo_fleet"
+
+
+def _raw(name_or_path: str) -> tuple[dict, str]:
+    path = Path(name_or_path)
+    if not path.is_file():  # a built-in name, as load_scenario takes it
+        path = SCENARIO_DIR / f"{path.stem}.yaml"
+        if not path.is_file():
+            known = ", ".join(builtin_scenarios())
+            raise ScenarioError(f"{name_or_path}: no such file or built-in scenario (built-in: {known})")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(f"{name_or_path}: cannot read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path.name}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{path.name}: expected a mapping")
+    return raw, path.stem
+
+
+def plan(name_or_path: str, pumps: int | None, minutes: float, speed: float, out: Path,
+         now: float | None = None) -> tuple[Scenario, Path]:
+    """The scenario to play and the YAML file the simulator reads it from (in ``out``)."""
+    raw, stem = _raw(name_or_path)
+    raw.setdefault("name", stem)
+    fleet = dict(raw.get("fleet") or {})
+    size = pumps if pumps is not None else fleet.get("size")
+    fleet["size"] = size
+    raw["fleet"] = fleet
+    devices = raw.get("devices") or {}
+    first = parse_scenario({**raw, "devices": {}}, str(out), stem)  # the size and the rest, checked
+    kept = set(first.device_ids)
+    raw["devices"] = {dev: spec for dev, spec in devices.items() if dev in kept}
+    now = time.time() if now is None else now
+    raw["start"] = datetime.fromtimestamp(now - now % 60, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    wanted_s = minutes * 60.0 * speed * 1.1 + 6 * 3600.0  # a margin: the run ends on the clock, not the data
+    raw["duration"] = f"{int(max(first.duration_s, wanted_s))}s"
+    path = out / "scenario.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return parse_scenario(raw, str(path), stem), path
