@@ -177,7 +177,7 @@ def _plot_leads(fig: Figures, path: Path) -> None:
     fg, ax = plt.subplots(figsize=(8, 4))
     if faults:
         data = [fig.rows[f].leads_d or [0.0] for f in faults]
-        ax.boxplot(data, vert=False, tick_labels=[f"{f} ({fig.rows[f].caught}/{fig.rows[f].tripped})"
+        ax.boxplot(data, orientation="horizontal", tick_labels=[f"{f} ({fig.rows[f].caught}/{fig.rows[f].tripped})"
                                                    for f in faults])
         for i, f in enumerate(faults):
             ax.scatter(fig.rows[f].leads_d, [i + 1] * len(fig.rows[f].leads_d), s=12, alpha=0.6)

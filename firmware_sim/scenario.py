@@ -145,7 +145,7 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
-        raise ScenarioError(f"{p.name}: not valid YAML: {e}") from None
+        raise ScenarioError(f"{p.name}: not valid YAML: {' '.join(str(e).split())}") from None  # one line
     return parse_scenario(raw, source=p.name, default_name=p.stem)
 
 
