@@ -61,3 +61,5 @@ class PartResult:
     pumps: list[PumpResult]
     readings: int
     wall_s: float
+    cpu_s: float = 0.0  # the worker process's CPU time for this part (the machine may be shared)
+    sim_cpu_s: float = 0.0  # ... of which the simulator

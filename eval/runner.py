@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,8 +26,10 @@ class RunResult:
     pumps: list[PumpResult]
     readings: int
     wall_s: float
-    cpu_s: float  # the parts' own time, summed over workers
+    part_wall_s: float  # the parts' own wall time, summed over workers
     workers: int
+    cpu_s: float = 0.0  # CPU time of the parts, summed
+    sim_cpu_s: float = 0.0  # ... of which the simulator
 
 
 def _task(part: Part, poll_s: float | None) -> PartResult:
@@ -58,8 +61,10 @@ def run_parts(parts: list[Part], poll_s: float | None, *, workers: int | None = 
         client = Client(scheduler)
     else:
         n = workers or os.cpu_count() or 1
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
-                               silence_logs=40)
+        with warnings.catch_warnings():  # its HTTP endpoint (health, metrics) moves on when 8787 is taken
+            warnings.filterwarnings("ignore", message="Port .* is already in use")
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
+                                   silence_logs=40)
         client = Client(cluster)
     try:
         client.subscribe_topic(TOPIC, seen)
@@ -79,4 +84,5 @@ def run_parts(parts: list[Part], poll_s: float | None, *, workers: int | None = 
     pumps = [p for r in sorted(results, key=lambda r: r.key) for p in r.pumps]
     pumps.sort(key=lambda p: (p.scenario, p.device))
     return RunResult(pumps, sum(r.readings for r in results), time.perf_counter() - t0,
-                     sum(r.wall_s for r in results), n_workers)
+                     sum(r.wall_s for r in results), n_workers, sum(r.cpu_s for r in results),
+                     sum(r.sim_cpu_s for r in results))

@@ -34,7 +34,8 @@ def stride_for(step_s: float, poll_s: float | None) -> int:
 
 
 def run_part(part: Part, poll_s: float | None, progress: Callable[[int], None] | None = None) -> PartResult:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
+    sim_cpu = 0.0
     sc = part.scenario
     fleet = Fleet(sc)
     stride = stride_for(sc.step_s, poll_s)
@@ -51,7 +52,13 @@ def run_part(part: Part, poll_s: float | None, progress: Callable[[int], None] |
     hourly_ts: list[np.ndarray] = []
     readings = 0
     try:
-        for chunk in fleet.chunks(steps=chunk_steps):
+        chunks = fleet.chunks(steps=chunk_steps)
+        while True:
+            c1 = time.process_time()
+            chunk = next(chunks, None)
+            sim_cpu += time.process_time() - c1
+            if chunk is None:
+                break
             n = len(chunk.ts)
             ts = chunk.ts[::stride]
             batch: list[tuple[float, int, EventBody]] = []
@@ -87,7 +94,8 @@ def run_part(part: Part, poll_s: float | None, progress: Callable[[int], None] |
         if channels:
             p.series_ts = series_ts
             p.series = {c: series[:, j, CHANNEL_NAMES.index(c)].tolist() for c in sorted(channels)}
-    return PartResult(part.key, list(pumps.values()), readings, time.perf_counter() - t0)
+    return PartResult(part.key, list(pumps.values()), readings, time.perf_counter() - t0,
+                      time.process_time() - c0, sim_cpu)
 
 
 def _take(gw: PrivateGateway, ev: EventBody, pump: PumpResult, by_id: dict[int, TicketResult]) -> None:
