@@ -61,7 +61,9 @@ def eval_command(
 
         run = run_parts(parts, poll_s, workers=workers, scheduler=scheduler, on_progress=progress)
     fig = figures.compute(run.pumps, run.readings)
-    print_report(fig, run.wall_s, poll if poll_s else None, Console())
+    poll_min = poll if poll_s else None
+    print_report(fig, run.wall_s, poll_min, Console(), run.cpu_s, run.sim_cpu_s)
     if report is not None:
-        md = write_report(report, fig, run.pumps, names, run.wall_s, poll if poll_s else None)
+        md = write_report(report, fig, run.pumps, names, run.wall_s, poll_min, cpu_s=run.cpu_s,
+                          sim_cpu_s=run.sim_cpu_s)
         Console().print(f"report: {md}")

@@ -75,13 +75,6 @@ class PrivateGateway:
                 s.expunge(incident)
         return Recorded(outcome, incident)
 
-    def ticket(self, ticket_id: int) -> Ticket:
-        with self.db.transaction() as s:
-            t = s.get(Ticket, ticket_id)
-            assert t is not None
-            s.expunge(t)
-            return t
-
     def notifications_by_device(self) -> dict[str, int]:
         """Messages queued per pump's customer (every step, every channel), as the gateway would send."""
         with self.db.transaction() as s:

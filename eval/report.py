@@ -47,7 +47,8 @@ def sensor_rows(fig: Figures) -> list[list[str]]:
             for f in SENSOR_FAULTS if fig.rows[f].pumps]
 
 
-def summary_lines(fig: Figures, wall_s: float, poll_min: float | None) -> list[str]:
+def summary_lines(fig: Figures, wall_s: float, poll_min: float | None, cpu_s: float = 0.0,
+                  sim_cpu_s: float = 0.0) -> list[str]:
     q1, qa = prognosis_quality(fig.prognosis_first), prognosis_quality(fig.prognosis_all)
 
     def prog(q) -> str:
@@ -58,7 +59,10 @@ def summary_lines(fig: Figures, wall_s: float, poll_min: float | None) -> list[s
     poll = "every simulator step" if poll_min is None else f"every {poll_min:g} min"
     return [
         f"{fig.pumps} pumps, {fig.device_years:.1f} device-years ({fig.run_days:.0f} days), agent reads {poll}; "
-        f"{fig.readings:,} readings in {wall_s:.0f} s ({rate:,.0f} readings/s)",
+        f"{fig.readings:,} readings in {wall_s:.0f} s ({rate:,.0f} readings/s)"
+        + (f"; worker CPU {cpu_s:.0f} s, of which the simulator {sim_cpu_s:.0f} s: "
+           f"{fig.readings / max(cpu_s - sim_cpu_s, 1e-9):,.0f} readings per CPU second of pipeline and gateway"
+           if cpu_s else ""),
         f"tickets: {fig.tickets}; false tickets: {len(fig.false_tickets)} = "
         f"{fig.false_per_100_device_years:.1f} per 100 device-years; trips with no warning ticket: "
         f"{fig.trips_unwarned}",
@@ -71,7 +75,8 @@ def summary_lines(fig: Figures, wall_s: float, poll_min: float | None) -> list[s
     ]
 
 
-def print_report(fig: Figures, wall_s: float, poll_min: float | None, console: Console | None = None) -> None:
+def print_report(fig: Figures, wall_s: float, poll_min: float | None, console: Console | None = None,
+                 cpu_s: float = 0.0, sim_cpu_s: float = 0.0) -> None:
     console = console or Console()
     t = Table(title="heatwatch eval: pump faults")
     for i, h in enumerate(FAULT_HEAD):
@@ -87,7 +92,7 @@ def print_report(fig: Figures, wall_s: float, poll_min: float | None, console: C
         for row in rows:
             s.add_row(*row)
         console.print(s)
-    for line in summary_lines(fig, wall_s, poll_min):
+    for line in summary_lines(fig, wall_s, poll_min, cpu_s, sim_cpu_s):
         console.print(line)
 
 
@@ -104,14 +109,14 @@ def _iso(ts: float) -> str:
 
 
 def write_report(out: Path, fig: Figures, pumps: list[PumpResult], scenarios: list[str], wall_s: float,
-                 poll_min: float | None, examples: int = 3) -> Path:
+                 poll_min: float | None, examples: int = 3, cpu_s: float = 0.0, sim_cpu_s: float = 0.0) -> Path:
     """report.md and its PNGs in ``out`` (created); returns the markdown's path."""
     import matplotlib
 
     matplotlib.use("Agg")
     out.mkdir(parents=True, exist_ok=True)
     parts = [f"# heatwatch eval: {', '.join(scenarios)}", "",
-             *[f"- {line}" for line in summary_lines(fig, wall_s, poll_min)], "",
+             *[f"- {line}" for line in summary_lines(fig, wall_s, poll_min, cpu_s, sim_cpu_s)], "",
              "## Pump faults", "", _md_table(FAULT_HEAD, fault_rows(fig)), ""]
     if sensor_rows(fig):
         parts += ["## Sensor faults", "", _md_table(SENSOR_HEAD, sensor_rows(fig)), ""]
@@ -155,7 +160,8 @@ def _examples(pumps: list[PumpResult], n: int):
     picked, kinds = [], set()
     for p in sorted(pumps, key=lambda p: p.device):
         for t in p.tickets:
-            if t.fault == p.fault and p.fault not in kinds and p.series and (p.trip_ts is None or t.opened_ts < p.trip_ts):
+            before_trip = p.trip_ts is None or t.opened_ts < p.trip_ts
+            if t.fault == p.fault and p.fault not in kinds and p.series and before_trip:
                 picked.append((p, t))
                 kinds.add(p.fault)
                 break
