@@ -11,7 +11,8 @@ DEFAULT_POLL_MIN = 5.0
 
 
 def eval_command(
-    scenarios: list[str] = typer.Argument(..., help="Scenario files or built-in names (heatwatch sim export)."),
+    scenarios: list[str] = typer.Argument(..., metavar="SCENARIO...",
+                                          help="Scenario files or built-in names (heatwatch sim export)."),
     report: Path | None = typer.Option(None, "--report", help="Write report.md and its PNG plots to this folder."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Local Dask workers (default: every core)."),
     poll: float = typer.Option(DEFAULT_POLL_MIN, "--poll", min=0.0,
@@ -59,7 +60,11 @@ def eval_command(
                     last[0] = tenth
                     print(f"eval: {done / max(total, 1):.0%}", file=sys.stderr, flush=True)
 
-        run = run_parts(parts, poll_s, workers=workers, scheduler=scheduler, on_progress=progress)
+        try:
+            run = run_parts(parts, poll_s, workers=workers, scheduler=scheduler, on_progress=progress)
+        except OSError as exc:  # the scheduler cannot be reached (TimeoutError is one)
+            typer.echo(f"error: Dask scheduler {scheduler or '(local)'}: {exc}", err=True)
+            raise typer.Exit(1) from None
     fig = figures.compute(run.pumps, run.readings)
     poll_min = poll if poll_s else None
     print_report(fig, run.wall_s, poll_min, Console(), run.cpu_s, run.sim_cpu_s)

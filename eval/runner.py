@@ -58,7 +58,7 @@ def run_parts(parts: list[Part], poll_s: float | None, *, workers: int | None = 
 
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        client = Client(scheduler, timeout="10s")
     else:
         n = workers or os.cpu_count() or 1
         with warnings.catch_warnings():  # its HTTP endpoint (health, metrics) moves on when 8787 is taken
