@@ -10,6 +10,7 @@ every 5 minutes of reading time in any case). Batch and streaming give the same 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -72,9 +73,12 @@ def run_part(part: Part, poll_s: float | None, progress: Callable[[int], None] |
             for _, _, ev in batch:
                 _take(gw, ev, pumps[ev.device], by_id)
             h = n // per_hour
-            if h:
-                with np.errstate(all="ignore"):
-                    block = chunk.values[:h * per_hour].reshape(h, per_hour, len(devices), -1)
+            if h:  # hourly means of what the agent read (every reading when the poll does not divide an hour)
+                step = stride if per_hour % stride == 0 else 1
+                k = per_hour // step
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore", RuntimeWarning)  # an hour of dropouts: NaN
+                    block = chunk.values[:h * per_hour:step].reshape(h, k, len(devices), -1)
                     hourly.append(np.nanmean(block, axis=1).astype(np.float32))
                 hourly_ts.append(chunk.ts[:h * per_hour:per_hour])
             if progress is not None:
