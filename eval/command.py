@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
 from pathlib import Path
 
@@ -60,8 +62,16 @@ def eval_command(
                     last[0] = tenth
                     print(f"eval: {done / max(total, 1):.0%}", file=sys.stderr, flush=True)
 
+        def keep(result) -> None:  # each part's raw results as it ends: a stopped long run keeps them
+            if report is not None:
+                folder = report / "parts"
+                folder.mkdir(parents=True, exist_ok=True)
+                name = result.key.replace("/", "__") + ".json"
+                (folder / name).write_text(json.dumps(dataclasses.asdict(result)), encoding="utf-8")
+
         try:
-            run = run_parts(parts, poll_s, workers=workers, scheduler=scheduler, on_progress=progress)
+            run = run_parts(parts, poll_s, workers=workers, scheduler=scheduler, on_progress=progress,
+                            on_part=keep)
         except OSError as exc:  # the scheduler cannot be reached (TimeoutError is one)
             typer.echo(f"error: Dask scheduler {scheduler or '(local)'}: {exc}", err=True)
             raise typer.Exit(1) from None

@@ -44,8 +44,10 @@ def _task(part: Part, poll_s: float | None) -> PartResult:
 
 
 def run_parts(parts: list[Part], poll_s: float | None, *, workers: int | None = None, scheduler: str | None = None,
-              processes: bool = True, on_progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Every part on the cluster; ``on_progress(done_steps, total_steps)`` as workers report."""
+              processes: bool = True, on_progress: Callable[[int, int], None] | None = None,
+              on_part: Callable[[PartResult], None] | None = None) -> RunResult:
+    """Every part on the cluster; ``on_progress(done_steps, total_steps)`` as workers report,
+    ``on_part(result)`` as each part ends (a long run keeps what it finished if it is stopped)."""
     from distributed import Client, LocalCluster
 
     t0 = time.perf_counter()
@@ -70,8 +72,14 @@ def run_parts(parts: list[Part], poll_s: float | None, *, workers: int | None = 
         client.subscribe_topic(TOPIC, seen)
         n_workers = len(client.scheduler_info()["workers"])
         futures = [client.submit(_task, p, poll_s, key=f"eval-{p.key}", pure=False) for p in parts]
-        while not all(f.done() for f in futures):
+        handed: set[str] = set()
+        while len(handed) < len(futures):
             time.sleep(0.3)
+            for f in futures:
+                if f.key not in handed and f.done():
+                    handed.add(f.key)
+                    if on_part is not None and f.status == "finished":
+                        on_part(f.result())
             if on_progress is not None:
                 on_progress(min(done[0], total), total)
         results: list[PartResult] = client.gather(futures)

@@ -4,6 +4,7 @@ run), the report folder holds the markdown and its plots, and bad input is one l
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timezone
 
@@ -90,6 +91,10 @@ def test_the_report_folder_holds_markdown_and_plots(small_run):
     for png in ("lead_times.png", "false_tickets.png", "example_1.png"):
         assert (report / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"({png})" in md
+    # each part's raw results, kept as it ended
+    (part,) = (report / "parts").glob("*.json")
+    raw = json.loads(part.read_text())
+    assert [p["device"] for p in raw["pumps"]] == ["hp-000", "hp-001", "hp-002"]
 
 
 @pytest.mark.parametrize("content, message", [
