@@ -89,6 +89,11 @@ class Chunk:
 
 
 class Fleet:
+    def __new__(cls, scenario: Scenario):
+        if scenario.sites and cls is Fleet:  # sites in several climates: one fleet per site, side by side
+            return SitesFleet(scenario)
+        return super().__new__(cls)
+
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
         self.devices: list[str] = scenario.device_ids
@@ -351,3 +356,34 @@ class _Run:
                 t = f._truth_by_dev.get(d)
                 if t is not None and t.trip_ts is None:
                     t.trip_ts, t.trip_kind = ts, kind
+
+
+class SitesFleet:
+    """A fleet whose pumps stand at sites in several climates (the scenario's ``sites``): each
+    site is simulated as a fleet of its own (its weather, its refrigerant), and the chunks are
+    put side by side in device order. ``Fleet(scenario)`` makes one when the scenario has sites."""
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.parts = [Fleet(s) for s in scenario.site_scenarios()]
+        self.devices = [d for f in self.parts for d in f.devices]
+        self.step_seconds = float(scenario.step_s)
+        self.start_ts = float(scenario.start_ts)
+        self.n_steps = scenario.n_steps
+        self.refrigerant = scenario.refrigerant  # the default; each site's in parts[k].refrigerant
+        self.fault_names = [n for f in self.parts for n in f.fault_names]
+        self.truth = [t for f in self.parts for t in f.truth]
+        self.trips: list[TripEvent] = []
+
+    def chunks(self, steps: int = 1440):
+        for chunks in zip(*(f.chunks(steps) for f in self.parts)):
+            self.trips = sorted((t for f in self.parts for t in f.trips), key=lambda t: (t.ts, t.device))
+            first = chunks[0]
+            yield Chunk(ts=first.ts, values=np.concatenate([c.values for c in chunks], axis=1),
+                        fault=[n for c in chunks for n in c.fault],
+                        fault_active=np.concatenate([c.fault_active for c in chunks], axis=1),
+                        tripped=np.concatenate([c.tripped for c in chunks], axis=1),
+                        truth={k: np.concatenate([c.truth[k] for c in chunks], axis=1) for k in first.truth})
+
+    def iso(self, ts: float) -> str:
+        return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")

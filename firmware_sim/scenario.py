@@ -62,6 +62,17 @@ class DeviceSpec:
 
 
 @dataclass(frozen=True)
+class SiteSpec:
+    """A group of pumps in one place: its own weather (climate normals and its own cold and mild
+    spells, as towns apart have), and the refrigerant its installer fitted."""
+
+    name: str
+    climate: str
+    refrigerant: str
+    pumps: int
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -75,11 +86,37 @@ class Scenario:
     refrigerant: str
     devices: dict[str, DeviceSpec] = field(default_factory=dict)
     source: str = "<dict>"
+    sites: tuple[SiteSpec, ...] = ()  # empty: every pump in `climate` with `refrigerant`
+    first_index: int = 0  # a site's part of a fleet: the number of its first pump
+    id_width: int | None = None  # ... and the digits of the whole fleet's ids
 
     @property
     def device_ids(self) -> list[str]:
+        width = self.id_width or max(3, len(str(self.size - 1)))
+        return [f"{self.prefix}{i:0{width}d}" for i in range(self.first_index, self.first_index + self.size)]
+
+    def site_scenarios(self) -> list[Scenario]:
+        """The fleet as one plain scenario per site (their pumps keep the fleet's ids); a scenario
+        without sites is its own one site. Each site gets its own seed, so its own weather."""
+        if not self.sites:
+            return [self]
         width = max(3, len(str(self.size - 1)))
-        return [f"{self.prefix}{i:0{width}d}" for i in range(self.size)]
+        out, first = [], 0
+        for k, site in enumerate(self.sites):
+            part = Scenario(**{**self.__dict__, "name": f"{self.name}/{site.name}", "size": site.pumps,
+                               "climate": site.climate, "refrigerant": site.refrigerant,
+                               "seed": self.seed * 1000 + k + 1, "sites": (), "first_index": first,
+                               "id_width": width, "devices": {}})
+            ids = part.device_ids
+            out.append(Scenario(**{**part.__dict__, "devices": {d: self.devices[d] for d in ids
+                                                                 if d in self.devices}}))
+            first += site.pumps
+        return out
+
+    def site_of(self) -> dict[str, SiteSpec]:
+        """Device id -> its site (a scenario without sites: one site named after the scenario)."""
+        return {d: SiteSpec(s.name.rsplit("/", 1)[-1], s.climate, s.refrigerant, s.size)
+                for s in self.site_scenarios() for d in s.device_ids}
 
     @property
     def n_steps(self) -> int:
@@ -108,7 +145,7 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
-        raise ScenarioError(f"{p.name}: not valid YAML: {e}") from None
+        raise ScenarioError(f"{p.name}: not valid YAML: {' '.join(str(e).split())}") from None  # one line
     return parse_scenario(raw, source=p.name, default_name=p.stem)
 
 
@@ -155,7 +192,8 @@ def parse_scenario(raw, source: str = "<dict>", default_name: str = "scenario") 
 
     if not isinstance(raw, dict):
         raise ScenarioError(f"{source}: expected a mapping at the top level")
-    known = {"name", "description", "fleet", "climate", "start", "duration", "step", "seed", "refrigerant", "devices"}
+    known = {"name", "description", "fleet", "climate", "start", "duration", "step", "seed", "refrigerant", "devices",
+             "sites"}
     for key in raw:
         if key not in known:
             raise err(str(key), f"unknown field (known: {', '.join(sorted(known))})")
@@ -166,16 +204,23 @@ def parse_scenario(raw, source: str = "<dict>", default_name: str = "scenario") 
     for key in fleet:
         if key not in ("size", "prefix"):
             raise err(f"fleet.{key}", "unknown field (known: size, prefix)")
+    refrigerant = raw.get("refrigerant", "R32")
+    if refrigerant not in REFRIGERANTS:
+        raise err("refrigerant", f"unknown refrigerant {refrigerant!r} (known: {', '.join(REFRIGERANTS)})")
+    climate = raw.get("climate", "stockholm")
+    if climate not in CLIMATES:
+        raise err("climate", f"unknown climate {climate!r} (known: {', '.join(CLIMATES)})")
+    sites = _parse_sites(raw.get("sites"), climate, refrigerant, err)
+    if sites and "size" not in fleet:
+        fleet = {**fleet, "size": sum(s.pumps for s in sites)}
     size = fleet.get("size")
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 100_000:
         raise err("fleet.size", f"expected a whole number of pumps 1..100000, got {size!r}")
     prefix = str(fleet.get("prefix", "hp-"))
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$", prefix):
         raise err("fleet.prefix", f"letters, digits, '_', '.', '-' only; got {prefix!r}")
-
-    climate = raw.get("climate", "stockholm")
-    if climate not in CLIMATES:
-        raise err("climate", f"unknown climate {climate!r} (known: {', '.join(CLIMATES)})")
+    if sites and sum(s.pumps for s in sites) != size:
+        raise err("sites", f"the sites hold {sum(s.pumps for s in sites)} pumps, the fleet {size}")
     if "start" not in raw:
         raise err("start", "missing (a date such as 2024-11-01)")
     start_ts = _parse_time(raw["start"], f"{source}: start")
@@ -192,14 +237,11 @@ def parse_scenario(raw, source: str = "<dict>", default_name: str = "scenario") 
     seed = raw.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise err("seed", f"expected a non-negative whole number, got {seed!r}")
-    refrigerant = raw.get("refrigerant", "R32")
-    if refrigerant not in REFRIGERANTS:
-        raise err("refrigerant", f"unknown refrigerant {refrigerant!r} (known: {', '.join(REFRIGERANTS)})")
 
     scen = Scenario(
         name=str(raw.get("name", default_name)), description=str(raw.get("description", "")).strip(),
         size=size, prefix=prefix, climate=climate, start_ts=start_ts, duration_s=duration_s,
-        step_s=step_s, seed=seed, refrigerant=refrigerant, source=source,
+        step_s=step_s, seed=seed, refrigerant=refrigerant, source=source, sites=sites,
     )
     ids = set(scen.device_ids)
     devices_raw = raw.get("devices") or {}
@@ -232,6 +274,37 @@ def parse_scenario(raw, source: str = "<dict>", default_name: str = "scenario") 
         faults = tuple(_parse_fault(f, f"{where}.faults[{i}]", scen, err) for i, f in enumerate(faults_raw))
         devices[dev] = DeviceSpec(faults=faults, capacity_kw=None if cap is None else float(cap), emitters=emitters)
     return Scenario(**{**scen.__dict__, "devices": devices})
+
+
+def _parse_sites(raw, climate: str, refrigerant: str, err) -> tuple[SiteSpec, ...]:
+    """``sites:``: a list of {name, climate, refrigerant, pumps}; pumps are numbered in site order."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        raise err("sites", "expected a list of sites, each with climate and pumps")
+    sites, names = [], set()
+    for i, site in enumerate(raw):
+        where = f"sites[{i}]"
+        if not isinstance(site, dict):
+            raise err(where, "expected a mapping with name, climate, refrigerant, pumps")
+        for key in site:
+            if key not in ("name", "climate", "refrigerant", "pumps"):
+                raise err(f"{where}.{key}", "unknown field (known: name, climate, refrigerant, pumps)")
+        name = str(site.get("name", f"site-{i}"))
+        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$", name) or name in names:
+            raise err(f"{where}.name", f"a unique name of letters, digits, '_', '.', '-'; got {name!r}")
+        names.add(name)
+        c = site.get("climate", climate)
+        if c not in CLIMATES:
+            raise err(f"{where}.climate", f"unknown climate {c!r} (known: {', '.join(CLIMATES)})")
+        r = site.get("refrigerant", refrigerant)
+        if r not in REFRIGERANTS:
+            raise err(f"{where}.refrigerant", f"unknown refrigerant {r!r} (known: {', '.join(REFRIGERANTS)})")
+        n = site.get("pumps")
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 100_000:
+            raise err(f"{where}.pumps", f"expected a whole number of pumps 1..100000, got {n!r}")
+        sites.append(SiteSpec(name, c, r, n))
+    return tuple(sites)
 
 
 def _parse_fault(f, where: str, scen: Scenario, err) -> FaultSpec:

@@ -36,6 +36,7 @@ ROOM_EXTRA = {
     "heatwatch.sim": "sim",
     "heatwatch.gateway": "gateway",
     "heatwatch.demo": "demo",
+    "heatwatch.eval": "eval",
 }
 
 

@@ -1,0 +1,88 @@
+"""A private gateway per part: the real incident, ticket and notification code on SQLite.
+
+Events are sparse (a few per pump per week), so a file database per part is cheap and keeps the
+parts independent. Each pump is one customer's, at a site in its climate's city (the priority's
+"cold ahead" reads the site's climate normals), who chose e-mail: the notifications the gateway
+queues for a ticket (its policy in gateway/notifications/steps.py) are counted per customer.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from heatwatch.contract import Event, EventBody
+from heatwatch.gateway import tables
+from heatwatch.gateway.customers.models import Customer, Site
+from heatwatch.gateway.db import Database, from_unix
+from heatwatch.gateway.devices.models import Device
+from heatwatch.gateway.incidents.models import Incident
+from heatwatch.gateway.incidents.service import EventOutcome, Incidents
+from heatwatch.gateway.ingest.models import ProcessedEvent
+from heatwatch.gateway.notifications.models import Notification
+from heatwatch.gateway.tickets.models import Ticket
+
+# where a climate's sites are (the city whose normals the simulator's climate has) and its time zone
+CLIMATE_PLACE = {
+    "stockholm": ("Stockholm", "SE", 59.33, 18.07, "Europe/Stockholm", "sv"),
+    "oslo": ("Oslo", "NO", 59.91, 10.75, "Europe/Oslo", "nb"),
+    "milan": ("Milano", "IT", 45.46, 9.19, "Europe/Rome", "it"),
+}
+
+
+@dataclass
+class Recorded:
+    """One event as the gateway took it: the outcome and, for a raise, the incident afterwards."""
+
+    outcome: EventOutcome
+    incident: Incident | None
+
+
+class PrivateGateway:
+    """The gateway's incident logic over its own SQLite file (removed by ``close``)."""
+
+    def __init__(self, devices: list[str], climate: str, refrigerant: str) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="heatwatch-eval-")
+        self.db = Database.open(f"sqlite:///{Path(self._dir.name) / 'gateway.db'}")
+        tables.metadata.create_all(self.db.engine)
+        self.incidents = Incidents()
+        self._seq: dict[str, int] = {}
+        city, country, lat, lon, tz, lang = CLIMATE_PLACE[climate]
+        with self.db.transaction() as s:
+            for d in devices:
+                customer = Customer(name=f"Customer of {d}", language=lang, time_zone=tz,
+                                    preferred_channels=["email"], contact_addresses={"email": f"{d}@example.org"})
+                site = Site(customer=customer, city=city, country=country, latitude=lat, longitude=lon)
+                s.add(Device(id=d, site=site, refrigerant=refrigerant))
+
+    def record(self, body: EventBody) -> Recorded:
+        """Number the event as the agent's outbox would, keep it as ingest does, apply it; the
+        gateway's clock is the event's time (batch: delivered at once)."""
+        seq = self._seq[body.device] = self._seq.get(body.device, 0) + 1
+        ev = Event(**body.model_dump(), seq=seq, event_id=f"{body.device}-e{seq:08d}")
+        now = from_unix(ev.ts)
+        with self.db.transaction() as s:
+            s.add(ProcessedEvent(event_id=ev.event_id, device_id=ev.device, seq=seq, kind=ev.kind, fault=ev.fault,
+                                 ts=now, received_at=now, payload=ev.model_dump(mode="json", exclude_none=True)))
+            s.flush()
+            outcome = self.incidents.record_event(s, ev, now)
+            incident = s.get(Incident, outcome.incident_id) if outcome.incident_id is not None else None
+            if incident is not None:
+                s.refresh(incident)
+                s.expunge(incident)
+        return Recorded(outcome, incident)
+
+    def notifications_by_device(self) -> dict[str, int]:
+        """Messages queued per pump's customer (every step, every channel), as the gateway would send."""
+        with self.db.transaction() as s:
+            rows = s.execute(select(Ticket.device_id, func.count(Notification.id))
+                             .join(Notification, Notification.ticket_id == Ticket.id)
+                             .group_by(Ticket.device_id)).all()
+        return {d: n for d, n in rows}
+
+    def close(self) -> None:
+        self.db.close()
+        self._dir.cleanup()
