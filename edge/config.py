@@ -13,10 +13,14 @@ from typing import Any
 
 from heatwatch.contract import DEVICE_ID_PATTERN
 from heatwatch.edge.outbox import DEFAULT_MAX_TELEMETRY_ROWS
-from heatwatch.mqtt import KEEPALIVE, PROTOCOLS, BrokerLink, BrokerUrlError
+from heatwatch.mqtt import KEEPALIVE, PROTOCOLS, BrokerLink, BrokerUrlError, check_tls_files
 from heatwatch.refrigerant import REFRIGERANTS
 
 import re
+
+PARITIES = ("N", "E", "O")  # none, even, odd: what Modbus RTU allows
+# the rates an RS-485 adapter and a pump controller can agree on; anything else is a typo
+BAUDRATES = (1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200, 230400)
 
 
 class ConfigError(ValueError):
@@ -164,14 +168,30 @@ def _check(cfg: AgentConfig, name: str) -> None:
             RegisterMap.load(s.register_map)
         except RegisterMapError as exc:
             raise ConfigError(f"{name}: [source] register_map: {exc}") from None
+    if s.kind == "modbus" and s.transport == "rtu":
+        if s.parity not in PARITIES:
+            raise ConfigError(f"{name}: [source] parity {s.parity!r}: one of {', '.join(PARITIES)} "
+                              "(none, even, odd)")
+        if s.baudrate not in BAUDRATES:
+            raise ConfigError(f"{name}: [source] baudrate {s.baudrate}: one of {', '.join(map(str, BAUDRATES))}")
     if s.poll_interval <= 0:
         raise ConfigError(f"{name}: [source] poll_interval must be > 0 seconds")
+    if not s.timeout > 0:
+        raise ConfigError(f"{name}: [source] timeout must be > 0 seconds")
+    if s.retries < 0:
+        raise ConfigError(f"{name}: [source] retries must be >= 0")
     if not 1 <= s.slave_id <= 247:
         raise ConfigError(f"{name}: [source] slave_id {s.slave_id}: Modbus allows 1..247")
+    b = cfg.broker
     try:
-        BrokerLink.from_url(cfg.broker.url)
+        BrokerLink.from_url(b.url)
     except BrokerUrlError as exc:
         raise ConfigError(f"{name}: [broker] url: {exc}") from None
+    try:
+        check_tls_files(BrokerLink.from_url(b.url, tls=b.tls, ca_file=b.ca_file, cert_file=b.cert_file,
+                                            key_file=b.key_file))
+    except BrokerUrlError as exc:
+        raise ConfigError(f"{name}: [broker] {exc}") from None
     if cfg.broker.protocol not in PROTOCOLS:
         raise ConfigError(f"{name}: [broker] protocol {cfg.broker.protocol!r}: {', '.join(PROTOCOLS)}")
     if cfg.broker.status_interval <= 0:

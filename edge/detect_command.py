@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import typer
 
+from heatwatch.textfile import NotTextError, read_text
+
 TIME_NAMES = ("timestamp", "datetime", "time")
 MISSING = {"", "nan", "NaN", "NAN", "na", "NA", "null", "NULL", "None"}
 CHUNK = 20_000  # rows per score() call: bounded memory, progress for long inputs
@@ -58,7 +60,10 @@ class Series:
 def read_series(path: Path, exclude: set[str]) -> Series:
     if not path.is_file():
         raise InputError(f"input file not found: {path}")
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    try:
+        text = read_text(path, "CSV")
+    except NotTextError as exc:  # a binary file: say so, not "empty" or "no columns"
+        raise InputError(str(exc)) from None
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise InputError(f"{path} is empty (expected a header row and data rows)")

@@ -33,6 +33,7 @@ whether its session persists and for how long, its last will, its QoS.
 
 from __future__ import annotations
 
+import os
 import ssl
 from dataclasses import dataclass
 from typing import Any
@@ -111,6 +112,36 @@ class BrokerLink:
 
     def __str__(self) -> str:
         return f"{self.host}:{self.port}"
+
+
+def check_tls_files(link: BrokerLink) -> None:
+    """Refuse, naming the file, a CA, certificate or key that is missing, unreadable or not PEM.
+
+    Checked at start-up: paho would otherwise fail in its own thread with a bare
+    ``FileNotFoundError`` that names no path, or an ``SSLError`` that names no file.
+    """
+    for what, path in (("ca_file", link.ca_file), ("cert_file", link.cert_file), ("key_file", link.key_file)):
+        if path and not os.path.isfile(path):
+            raise BrokerUrlError(f"{what} {path}: no such file")
+        if path and not os.access(path, os.R_OK):
+            raise BrokerUrlError(f"{what} {path}: not readable by this user")
+    if link.key_file and not link.cert_file:
+        raise BrokerUrlError(f"key_file {link.key_file} needs a cert_file (the client certificate)")
+    if not link.tls:
+        return
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if link.ca_file:
+        try:
+            ctx.load_verify_locations(cafile=link.ca_file)
+        except (ssl.SSLError, ValueError) as exc:
+            raise BrokerUrlError(f"ca_file {link.ca_file}: not a PEM certificate ({exc})") from None
+    if link.cert_file:
+        try:
+            ctx.load_cert_chain(link.cert_file, link.key_file)
+        except (ssl.SSLError, ValueError) as exc:
+            files = f"cert_file {link.cert_file}" + (f" / key_file {link.key_file}" if link.key_file else "")
+            raise BrokerUrlError(f"{files}: not a PEM certificate and its key, or they do not match "
+                                 f"({exc})") from None
 
 
 def make_client(link: BrokerLink, *, client_id: str = "", protocol: int = mqtt.MQTTv311,

@@ -11,9 +11,23 @@ from heatwatch.edge.config import ConfigError, load_config
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
+def make_ca(d: Path) -> Path:
+    """A real self-signed CA certificate (the config loads the TLS files it names)."""
+    import subprocess
+
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "2", "-subj", "/CN=heatwatch test CA", "-keyout", "ca.key", "-out", "ca.crt"],
+                   check=True, capture_output=True, cwd=d)
+    return d / "ca.crt"
+
+
 @pytest.mark.parametrize("name", ["edge-serial.toml", "edge-mqtt.toml"])
-def test_shipped_examples_load(name):
-    cfg = load_config(DEPLOY / name)
+def test_shipped_examples_load(tmp_path, name):
+    """As installed: the files they name under /etc/heatwatch are there (a real CA certificate)."""
+    make_ca(tmp_path)
+    f = tmp_path / name
+    f.write_text((DEPLOY / name).read_text().replace("/etc/heatwatch/", f"{tmp_path}/"))
+    cfg = load_config(f)
     assert cfg.device.startswith("hp-")
     assert cfg.source.kind in ("modbus", "mqtt")
 
