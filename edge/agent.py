@@ -89,7 +89,8 @@ def publisher_config(cfg: AgentConfig) -> PublisherConfig:
     link = BrokerLink.from_url(b.url, tls=b.tls, username=b.username, password=b.password,
                                ca_file=b.ca_file, cert_file=b.cert_file, key_file=b.key_file)
     return PublisherConfig(device=cfg.device, broker=link, protocol=b.protocol, keepalive=b.keepalive,
-                           agent_version=__version__, status_interval=b.status_interval)
+                           agent_version=__version__, status_interval=b.status_interval,
+                           reconnect_max_delay=b.reconnect_max_delay)
 
 
 def _snapshot(d: Any) -> dict[str, Any]:

@@ -57,6 +57,7 @@ class BrokerConfig:
     protocol: str = "auto"  # auto | 5 | 3.1.1
     keepalive: int = KEEPALIVE
     status_interval: float = 60.0  # seconds between retained status messages carrying the counters
+    reconnect_max_delay: float = 5.0  # the longest wait between reconnect attempts (jittered): back that soon
 
 
 @dataclass
@@ -194,6 +195,8 @@ def _check(cfg: AgentConfig, name: str) -> None:
         raise ConfigError(f"{name}: [broker] {exc}") from None
     if cfg.broker.protocol not in PROTOCOLS:
         raise ConfigError(f"{name}: [broker] protocol {cfg.broker.protocol!r}: {', '.join(PROTOCOLS)}")
+    if not 0.5 <= cfg.broker.reconnect_max_delay <= 300:
+        raise ConfigError(f"{name}: [broker] reconnect_max_delay must be 0.5..300 seconds")
     if cfg.broker.status_interval <= 0:
         raise ConfigError(f"{name}: [broker] status_interval must be > 0 seconds")
     if cfg.telemetry_interval <= 0:

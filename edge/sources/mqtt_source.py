@@ -89,9 +89,8 @@ class MqttSource(Source):
         # fixed when persistent: the session (and the readings queued in it) is found again
         self.client_id = client_id or (f"heatwatch-edge-{device}" if persistent
                                        else f"heatwatch-edge-{device}-{uuid.uuid4().hex[:8]}")
-        self.backoff = backoff or Backoff(initial=1.0, factor=2.0, maximum=30.0)
-        if self.backoff.factor != 2.0:  # paho runs the reconnects of an open connection: it doubles
-            raise ValueError(f"{device}: the MQTT source's backoff must double, not {self.backoff!r}")
+        # the first connection's retries (here) and paho's reconnects of an open one (its own copy)
+        self.backoff = backoff or Backoff(initial=0.5, factor=2.0, maximum=5.0, jitter=0.5)
         self.protocol: int | None = None  # the one the broker accepted
         self._queue: queue.Queue[Reading] = queue.Queue(maxsize=max_buffered)
         self._client: mqtt.Client | None = None
@@ -126,8 +125,9 @@ class MqttSource(Source):
         self._connack.clear()
         self._refusal = None
         self._final = self._refused_v5 = self._stalled = False
+        b = self.backoff
         client = make_client(self.broker, client_id=self.client_id, protocol=protocol, persistent=self.persistent,
-                             reconnect=self.backoff)
+                             reconnect=Backoff(b.initial, b.factor, b.maximum, b.jitter))
         client.suppress_exceptions = True  # second guard: a callback error is logged, the network thread lives
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

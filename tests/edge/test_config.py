@@ -7,18 +7,9 @@ from pathlib import Path
 import pytest
 
 from heatwatch.edge.config import ConfigError, load_config
+from tests.support.tls import make_ca
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-
-
-def make_ca(d: Path) -> Path:
-    """A real self-signed CA certificate (the config loads the TLS files it names)."""
-    import subprocess
-
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-days", "2", "-subj", "/CN=heatwatch test CA", "-keyout", "ca.key", "-out", "ca.crt"],
-                   check=True, capture_output=True, cwd=d)
-    return d / "ca.crt"
 
 
 @pytest.mark.parametrize("name", ["edge-serial.toml", "edge-mqtt.toml"])
