@@ -201,8 +201,8 @@ def test_mqtt_source_takes_credentials_from_its_url_and_gives_up_on_a_wrong_pass
 
 
 def test_mqtt_source_refuses_a_url_that_names_no_broker():
-    with pytest.raises(SourceFatalError, match=r"broker URL 'mqtts://h': expected mqtt://host\[:port\]"):
-        MqttSource("hp-1", "mqtts://h")
+    with pytest.raises(SourceFatalError, match=r"broker URL 'http://h': expected mqtt://host\[:port\] or mqtts"):
+        MqttSource("hp-1", "http://h")
 
 
 @pytest.fixture
