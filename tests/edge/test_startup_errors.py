@@ -46,6 +46,11 @@ def test_missing_or_broken_tls_file_is_named(tmp_path, broker, named):
     assert line.startswith("config error:")
 
 
+def test_pump_side_broker_tls_file_is_named(tmp_path):
+    src = f"kind = 'mqtt'\nurl = 'mqtts://127.0.0.1:1'\nca_file = '{tmp_path}/pump-ca.crt'"
+    _one_line_exit_2(["edge", "run", "-c", str(_edge_toml(tmp_path, source=src))], "[source]", "pump-ca.crt")
+
+
 @pytest.mark.parametrize("source, named", [
     ("register_map = 'nibe_vvm_s3200'", "nibe_vvm_s3200"),
     ("parity = 'X'", "parity 'X'"),
