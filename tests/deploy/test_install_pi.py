@@ -21,7 +21,12 @@ SCRIPT = REPO / "deploy" / "install-pi.sh"
 def wheel(tmp_path_factory) -> Path:
     """heatwatch as a wheel, built once: the script installs it (without dependencies: no PyPI here)."""
     out = tmp_path_factory.mktemp("wheels")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(REPO)],
+    src = tmp_path_factory.mktemp("src")  # a copy of what the package is made of: the tree gets no build/
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, src / name)
+    for room in ("heatwatch", "edge", "gateway", "firmware_sim", "rules", "demo"):
+        shutil.copytree(REPO / room, src / room, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(src)],
                    check=True, capture_output=True, timeout=300)
     (whl,) = out.glob("heatwatch-*.whl")
     return whl
