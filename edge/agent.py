@@ -34,6 +34,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from heatwatch.edge import carried_counters
 from heatwatch.edge.aggregate import TelemetryAggregator
 from heatwatch.edge.commands import CommandHandler
 from heatwatch.edge.config import AgentConfig
@@ -79,9 +80,12 @@ def build_source(cfg: AgentConfig, lines: dict | None = None) -> Source:
         if s.use_pump_clock:
             kwargs["use_pump_clock"] = True
         return ModbusSource(cfg.device, s.port, **kwargs)
+    from heatwatch.edge.config import source_link
     from heatwatch.edge.sources.mqtt_source import MqttSource
+    from heatwatch.edge.sources.payload_mapping import PayloadMapping
 
-    return MqttSource(cfg.device, s.url)
+    mapping = PayloadMapping.from_config(s.fields, s.ts_field) if s.payload == "json" else None
+    return MqttSource(cfg.device, s.url, topic=s.topic, mapping=mapping, link=source_link(s))
 
 
 def publisher_config(cfg: AgentConfig) -> PublisherConfig:
@@ -89,7 +93,8 @@ def publisher_config(cfg: AgentConfig) -> PublisherConfig:
     link = BrokerLink.from_url(b.url, tls=b.tls, username=b.username, password=b.password,
                                ca_file=b.ca_file, cert_file=b.cert_file, key_file=b.key_file)
     return PublisherConfig(device=cfg.device, broker=link, protocol=b.protocol, keepalive=b.keepalive,
-                           agent_version=__version__, status_interval=b.status_interval)
+                           agent_version=__version__, status_interval=b.status_interval,
+                           reconnect_max_delay=b.reconnect_max_delay)
 
 
 def _snapshot(d: Any) -> dict[str, Any]:
@@ -110,6 +115,7 @@ class EdgeAgent:
         channels = getattr(self.source, "channels", None)
         det_cfg = HeatPumpDetectorConfig(commissioning_seconds=cfg.detector.commissioning_days * 86400.0,
                                          min_training_rows=cfg.detector.min_training_rows,
+                                         max_training_rows=cfg.detector.max_training_rows,
                                          refrigerant=cfg.refrigerant, channels=channels)
         self.pipeline = PumpPipeline.with_config(cfg.device, det_cfg, cfg.detector.rule_files or None)
         # what this pump's channels allow judging: said once, at start, and in every status
@@ -121,6 +127,7 @@ class EdgeAgent:
         self.state_path = Path(cfg.detector.state_path) if cfg.detector.state_path else None
         self._restored_active: dict[str, EventBody] = {}
         self._restored_commands: list[int] = []
+        self._carried: dict[str, dict[str, float]] = {}  # the counts saved before a restart
         self._restore()
         # the reading loop and a command (paho's thread) take turns on the pipeline and the state
         self._lock = threading.RLock()
@@ -161,8 +168,9 @@ class EdgeAgent:
         finally:
             # each step on its own: a full disk refusing the last interval must not keep
             # the publisher from delivering the rest and saying offline
+            # saved again after the publisher's last acks: the counts a restart carries on from
             for step in (self._flush, self._final_save, self.source.close, self.publisher.stop,
-                         self.outbox.close):
+                         self._final_save, self.outbox.close):
                 try:
                     step()
                 except Exception:  # noqa: BLE001
@@ -248,10 +256,14 @@ class EdgeAgent:
                 f"findings cleared, learned behaviour kept; faults cleared: {cleared}")
 
     def counters(self) -> dict[str, dict[str, Any]]:
-        """Everything counted, by part; safe to call from another thread (the publisher's)."""
+        """Everything counted, by part, since the agent was first started (the counts saved in the state
+        file before a restart are added); safe to call from another thread (the publisher's)."""
+        return carried_counters.add(self._carried, self._counters_now())
+
+    def _counters_now(self) -> dict[str, dict[str, Any]]:
         st = self.status
         return {
-            "agent": {"readings": st.readings, "events": st.events, "trips": len(st.trips),
+            "agent": {"starts": 1, "readings": st.readings, "events": st.events, "trips": len(st.trips),
                       "last_ts": st.last_ts if math.isfinite(st.last_ts) else None, "ready": bool(st.ready),
                       "health": float(st.health) if math.isfinite(st.health) else None},
             "source": _snapshot(self.source.counters),
@@ -268,6 +280,11 @@ class EdgeAgent:
         if self.state_path and self.state_path.is_file():
             try:
                 state = json.loads(self.state_path.read_text())
+                self._carried = carried_counters.carried(state.get("counters"))
+                if "version" not in state:  # counts only: saved while commissioning, before any command
+                    log.info("%s: restored the counters from %s; commissioning again", self.cfg.device,
+                             self.state_path)
+                    return
                 self.pipeline.load_state(state)
                 self._restored_active = {fault: EventBody.model_validate(ev)
                                          for fault, ev in state.get("active", {}).items()}
@@ -285,16 +302,20 @@ class EdgeAgent:
             self._save(force=True)
 
     def _save(self, force: bool = False) -> None:
-        """Write the state file when there is something to remember: a learned model, or a command
-        acted on (after ``repaired`` the file holds no model, so a restart commissions afresh)."""
-        if not self.state_path or not (self.pipeline.detector.ready or self.commands.done):
+        """Write the state file: always the counts; the pipeline's state when there is something to
+        remember, a learned model or a command acted on (after ``repaired`` the file holds no model, so
+        a restart commissions afresh; while commissioning it holds the counts alone)."""
+        if not self.state_path:
             return
         ts = self.status.last_ts
         if not force and not math.isnan(self._last_save) and ts - self._last_save < STATE_SAVE_EVERY:
             return
         self._last_save = ts
+        doc: dict[str, Any] = {}
+        if self.pipeline.detector.ready or self.commands.done:
+            active = {fault: ev.model_dump(mode="json") for fault, ev in self.status.active.items()}
+            doc = {**self.pipeline.state(), "active": active, "commands_done": list(self.commands.done)}
+        doc["counters"] = carried_counters.counts(self.counters())
         tmp = self.state_path.with_suffix(".tmp")
-        active = {fault: ev.model_dump(mode="json") for fault, ev in self.status.active.items()}
-        tmp.write_text(json.dumps({**self.pipeline.state(), "active": active,
-                                   "commands_done": list(self.commands.done)}))
+        tmp.write_text(json.dumps(doc))
         os.replace(tmp, self.state_path)  # atomic: a power cut leaves the old or the new file

@@ -13,10 +13,14 @@ from typing import Any
 
 from heatwatch.contract import DEVICE_ID_PATTERN
 from heatwatch.edge.outbox import DEFAULT_MAX_TELEMETRY_ROWS
-from heatwatch.mqtt import KEEPALIVE, PROTOCOLS, BrokerLink, BrokerUrlError
+from heatwatch.mqtt import KEEPALIVE, PROTOCOLS, BrokerLink, BrokerUrlError, check_tls_files
 from heatwatch.refrigerant import REFRIGERANTS
 
 import re
+
+PARITIES = ("N", "E", "O")  # none, even, odd: what Modbus RTU allows
+# the rates an RS-485 adapter and a pump controller can agree on; anything else is a typo
+BAUDRATES = (1200, 2400, 4800, 9600, 14400, 19200, 38400, 57600, 115200, 230400)
 
 
 class ConfigError(ValueError):
@@ -38,7 +42,18 @@ class SourceConfig:
     retries: int = 2
     register_map: str = "heatwatch_generic"
     use_pump_clock: bool = False  # stamp readings with the controller's clock (simulated pumps)
-    url: str = ""  # kind = "mqtt": mqtt://host:port of the pump's own broker
+    # kind = "mqtt": the pump-side broker (mqtt:// or mqtts://), its credentials and TLS, apart from [broker]
+    url: str = ""
+    username: str = ""
+    password: str = ""
+    tls: bool = False
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    topic: str = ""  # default pumps/<device id>/state
+    payload: str = "heatwatch"  # heatwatch (PumpState JSON) | json (the pump's own object, read by [source.fields])
+    ts_field: str = ""  # payload = "json": the field with the time (unix s or ms, ISO 8601); none: arrival time
+    fields: dict = field(default_factory=dict)  # payload = "json": channel = "field" | { field, unit, scale, ... }
 
 
 @dataclass
@@ -53,6 +68,7 @@ class BrokerConfig:
     protocol: str = "auto"  # auto | 5 | 3.1.1
     keepalive: int = KEEPALIVE
     status_interval: float = 60.0  # seconds between retained status messages carrying the counters
+    reconnect_max_delay: float = 5.0  # the longest wait between reconnect attempts (jittered): back that soon
 
 
 @dataclass
@@ -63,8 +79,11 @@ class OutboxConfig:
 
 @dataclass
 class DetectorSection:
+    # the learning window: at least commissioning_days AND min_training_rows steady minutes (commissioning
+    # goes on until both); max_training_rows steady minutes end it early (a pump that runs all day)
     commissioning_days: float = 7.0
-    min_training_rows: int = 1500  # minutes of steady running to learn from (commissioning goes on until then)
+    min_training_rows: int = 1500
+    max_training_rows: int = 30000
     state_path: str = ""  # where the learned model, raised faults and prognosis history survive restarts
     rule_files: list[str] = field(default_factory=list)
 
@@ -120,6 +139,12 @@ def parse_config(doc: dict[str, Any], name: str = "edge.toml") -> AgentConfig:
     return cfg
 
 
+def source_link(s: SourceConfig) -> BrokerLink:
+    """The pump-side broker of an MQTT source: its URL, credentials and TLS files."""
+    return BrokerLink.from_url(s.url, tls=s.tls, username=s.username, password=s.password, ca_file=s.ca_file,
+                               cert_file=s.cert_file, key_file=s.key_file)
+
+
 def _section(raw: Any, cls: type, section: str, name: str) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"{name}: [{section}] must be a table")
@@ -148,9 +173,26 @@ def _check(cfg: AgentConfig, name: str) -> None:
         raise ConfigError(f"{name}: [source] kind {s.kind!r}: expected \"modbus\" or \"mqtt\"")
     if s.kind == "mqtt":
         try:
-            BrokerLink.from_url(s.url, schemes=("mqtt",))
+            BrokerLink.from_url(s.url)
         except BrokerUrlError as exc:
             raise ConfigError(f"{name}: [source] url: {exc}") from None
+        try:
+            check_tls_files(source_link(s))
+        except BrokerUrlError as exc:
+            raise ConfigError(f"{name}: [source] {exc}") from None
+        if s.payload not in ("heatwatch", "json"):
+            raise ConfigError(f"{name}: [source] payload {s.payload!r}: \"heatwatch\" or \"json\"")
+        if s.payload == "json":
+            from heatwatch.edge.sources.payload_mapping import MappingError, PayloadMapping
+
+            try:
+                PayloadMapping.from_config(s.fields, s.ts_field)
+            except MappingError as exc:
+                raise ConfigError(f"{name}: [source.fields] {exc}") from None
+        elif s.fields or s.ts_field:
+            raise ConfigError(f"{name}: [source] fields and ts_field need payload = \"json\"")
+        if s.topic and any(c in s.topic for c in "+#"):
+            raise ConfigError(f"{name}: [source] topic {s.topic!r}: one pump's topic, no wildcards")
     if s.kind == "modbus":
         if s.transport not in ("rtu", "tcp"):
             raise ConfigError(f"{name}: [source] transport {s.transport!r}: expected \"rtu\" or \"tcp\"")
@@ -164,16 +206,34 @@ def _check(cfg: AgentConfig, name: str) -> None:
             RegisterMap.load(s.register_map)
         except RegisterMapError as exc:
             raise ConfigError(f"{name}: [source] register_map: {exc}") from None
+    if s.kind == "modbus" and s.transport == "rtu":
+        if s.parity not in PARITIES:
+            raise ConfigError(f"{name}: [source] parity {s.parity!r}: one of {', '.join(PARITIES)} "
+                              "(none, even, odd)")
+        if s.baudrate not in BAUDRATES:
+            raise ConfigError(f"{name}: [source] baudrate {s.baudrate}: one of {', '.join(map(str, BAUDRATES))}")
     if s.poll_interval <= 0:
         raise ConfigError(f"{name}: [source] poll_interval must be > 0 seconds")
+    if not s.timeout > 0:
+        raise ConfigError(f"{name}: [source] timeout must be > 0 seconds")
+    if s.retries < 0:
+        raise ConfigError(f"{name}: [source] retries must be >= 0")
     if not 1 <= s.slave_id <= 247:
         raise ConfigError(f"{name}: [source] slave_id {s.slave_id}: Modbus allows 1..247")
+    b = cfg.broker
     try:
-        BrokerLink.from_url(cfg.broker.url)
+        BrokerLink.from_url(b.url)
     except BrokerUrlError as exc:
         raise ConfigError(f"{name}: [broker] url: {exc}") from None
+    try:
+        check_tls_files(BrokerLink.from_url(b.url, tls=b.tls, ca_file=b.ca_file, cert_file=b.cert_file,
+                                            key_file=b.key_file))
+    except BrokerUrlError as exc:
+        raise ConfigError(f"{name}: [broker] {exc}") from None
     if cfg.broker.protocol not in PROTOCOLS:
         raise ConfigError(f"{name}: [broker] protocol {cfg.broker.protocol!r}: {', '.join(PROTOCOLS)}")
+    if not 0.5 <= cfg.broker.reconnect_max_delay <= 300:
+        raise ConfigError(f"{name}: [broker] reconnect_max_delay must be 0.5..300 seconds")
     if cfg.broker.status_interval <= 0:
         raise ConfigError(f"{name}: [broker] status_interval must be > 0 seconds")
     if cfg.telemetry_interval <= 0:
@@ -182,3 +242,6 @@ def _check(cfg: AgentConfig, name: str) -> None:
         raise ConfigError(f"{name}: [detector] commissioning_days must be > 0")
     if cfg.detector.min_training_rows < 1:
         raise ConfigError(f"{name}: [detector] min_training_rows must be >= 1")
+    if cfg.detector.max_training_rows < cfg.detector.min_training_rows:
+        raise ConfigError(f"{name}: [detector] max_training_rows {cfg.detector.max_training_rows} must be >= "
+                          f"min_training_rows {cfg.detector.min_training_rows}")

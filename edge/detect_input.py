@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from heatwatch.textfile import NotTextError, read_text
+
 TIME_NAMES = ("timestamp", "datetime", "time")
 DEVICE_NAMES = ("device", "device_id", "deviceid", "unit", "unit_id", "machine", "machine_id", "asset", "asset_id")
 LABEL_NAMES = frozenset({
@@ -160,10 +162,10 @@ def read_series(path: Path, exclude: set[str], device: str | None = None, keep: 
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     if not path.is_file():
         raise InputError(f"input file not found: {path}")
-    raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
-        raise InputError(f"{path} is not a text CSV file (binary content)")
-    text = raw.decode("utf-8-sig", errors="replace")
+    try:
+        text = read_text(path, "CSV")
+    except NotTextError as exc:  # a binary or non-UTF-8 file: say so, not "empty" or "no columns"
+        raise InputError(str(exc)) from None
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise InputError(f"{path} is empty (expected a header row and data rows)")

@@ -23,7 +23,10 @@ Why it is shaped like this:
   carrying the agent's counters, so an operator sees at the broker what the
   agent read, refused and has queued; ``stop()`` says offline with the final
   counters.
-* Reconnect with exponential backoff (a ``heatwatch.backoff.Backoff`` that paho runs).
+* Reconnect with exponential backoff, jittered and capped low (0.5 s doubling to
+  ``reconnect_max_delay``, 5 s; ``[broker] reconnect_max_delay``): after an outage
+  the agent is back within the cap of the broker's return (a 60 s cap meant up to
+  a minute), and agents that lost the broker together spread their returns.
 * A PUBACK with a failure reason (MQTT 5; e.g. 0x87 "not authorized" from an
   ACL) does not delete the row: it is counted (``refused``), logged, and tried
   again after the next start. A misconfigured ACL must not eat data.
@@ -69,8 +72,10 @@ class PublisherConfig:
     protocol: str = "auto"  # "auto" (5, falling back to 3.1.1) | "5" | "3.1.1"
     session_expiry: int = int(7 * DAY)  # seconds the broker keeps our session (MQTT 5)
     inflight: int = 100  # published, not yet PUBACKed
-    reconnect_min_delay: float = 1.0  # paho doubles the wait per failed attempt, up to the max
-    reconnect_max_delay: float = 60.0
+    # the wait doubles per failed attempt up to the max, each drawn 50-100 % of that (jitter): back
+    # within reconnect_max_delay of the broker's return, and a fleet does not come back in lock step
+    reconnect_min_delay: float = 0.5
+    reconnect_max_delay: float = 5.0
     # "auto" only: a broker that accepts the TCP connection but never answers an
     # MQTT 5 CONNECT within this many seconds is treated as 3.1.1-only (amqtt
     # stalls on a v5 CONNECT carrying a will instead of refusing it)
@@ -90,7 +95,7 @@ class PublisherConfig:
         self.reconnect_backoff()  # refuses delays that make no sense
 
     def reconnect_backoff(self) -> Backoff:
-        return Backoff(initial=self.reconnect_min_delay, factor=2.0, maximum=self.reconnect_max_delay)
+        return Backoff(initial=self.reconnect_min_delay, factor=2.0, maximum=self.reconnect_max_delay, jitter=0.5)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sqlite3
 import threading
 
 import typer
@@ -40,6 +41,13 @@ def run(
         agents = [EdgeAgent(cfg, lines=lines if len(cfgs) > 1 else None) for cfg in cfgs]
     except RuleFileError as exc:  # names the file, the rule and the field
         typer.echo(f"config error: rule file: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except OSError as exc:  # the outbox's or the state's folder: missing rights, a read-only card
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(f"start-up error: {where}{exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from None
+    except sqlite3.Error as exc:  # the outbox file cannot be opened as a database
+        typer.echo(f"start-up error: outbox {', '.join(c.outbox.path for c in cfgs)}: {exc}", err=True)
         raise typer.Exit(2) from None
     if len(agents) == 1:
         try:

@@ -19,6 +19,7 @@ import yaml
 from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.faults import FAULTS, SENSOR_FAULTS
 from heatwatch.refrigerant import REFRIGERANTS
+from heatwatch.textfile import NotTextError, read_text
 from heatwatch.units import DAY, HOUR, MINUTE
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -143,7 +144,9 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
             known = ", ".join(builtin_scenarios())
             raise ScenarioError(f"{path_or_name}: no such file or built-in scenario (built-in: {known})")
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(read_text(p, "scenario"))
+    except NotTextError as e:  # a binary file given by mistake: one line, not a UnicodeDecodeError
+        raise ScenarioError(str(e)) from None
     except yaml.YAMLError as e:
         raise ScenarioError(f"{p.name}: not valid YAML: {' '.join(str(e).split())}") from None  # one line
     return parse_scenario(raw, source=p.name, default_name=p.stem)

@@ -23,9 +23,10 @@ the demo's broker watch and the benches all reach a broker through paho-mqtt
   not answer an MQTT 5 CONNECT in that time (amqtt stalls on one that
   carries properties or a will instead of refusing it). The TCP and TLS
   handshake before it is bounded by paho's own socket timeout.
-* Reconnects wait by a :class:`~heatwatch.backoff.Backoff`; paho runs them
-  itself, doubling its delay in whole seconds from the backoff's initial
-  delay up to its cap.
+* Reconnects wait by a :class:`~heatwatch.backoff.Backoff` (jittered, with a
+  low cap, so a client is back within seconds of its broker's return and a
+  fleet does not come back in lock step); paho runs the reconnects in its
+  thread and asks the backoff for each wait (:class:`PacedClient`).
 
 Each part keeps the choices that are its own: which protocol it asks for,
 whether its session persists and for how long, its last will, its QoS.
@@ -33,6 +34,7 @@ whether its session persists and for how long, its last will, its QoS.
 
 from __future__ import annotations
 
+import os
 import ssl
 from dataclasses import dataclass
 from typing import Any
@@ -113,6 +115,57 @@ class BrokerLink:
         return f"{self.host}:{self.port}"
 
 
+def check_tls_files(link: BrokerLink) -> None:
+    """Refuse, naming the file, a CA, certificate or key that is missing, unreadable or not PEM.
+
+    Checked at start-up: paho would otherwise fail in its own thread with a bare
+    ``FileNotFoundError`` that names no path, or an ``SSLError`` that names no file.
+    """
+    for what, path in (("ca_file", link.ca_file), ("cert_file", link.cert_file), ("key_file", link.key_file)):
+        if path and not os.path.isfile(path):
+            raise BrokerUrlError(f"{what} {path}: no such file")
+        if path and not os.access(path, os.R_OK):
+            raise BrokerUrlError(f"{what} {path}: not readable by this user")
+    if link.key_file and not link.cert_file:
+        raise BrokerUrlError(f"key_file {link.key_file} needs a cert_file (the client certificate)")
+    if not link.tls:
+        return
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if link.ca_file:
+        try:
+            ctx.load_verify_locations(cafile=link.ca_file)
+        except (ssl.SSLError, ValueError) as exc:
+            raise BrokerUrlError(f"ca_file {link.ca_file}: not a PEM certificate ({exc})") from None
+    if link.cert_file:
+        try:
+            ctx.load_cert_chain(link.cert_file, link.key_file)
+        except (ssl.SSLError, ValueError) as exc:
+            files = f"cert_file {link.cert_file}" + (f" / key_file {link.key_file}" if link.key_file else "")
+            raise BrokerUrlError(f"{files}: not a PEM certificate and its key, or they do not match "
+                                 f"({exc})") from None
+
+
+class PacedClient(mqtt.Client):
+    """paho's client whose reconnect waits come from a :class:`Backoff` (any factor, jitter, float seconds).
+
+    paho itself only doubles a whole-second delay up to a cap, with no jitter: after a
+    long outage the next try could be a minute away. paho calls ``_reconnect_wait``
+    before every reconnect attempt of its loop, and clears ``_reconnect_delay`` on a
+    successful CONNACK; both are read here (paho is pinned below 3).
+    """
+
+    def __init__(self, *args: Any, backoff: Backoff, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.backoff = backoff
+
+    def _reconnect_wait(self) -> None:
+        if self._reconnect_delay is None:  # connected since the last wait (or never waited): start over
+            self.backoff.reset()
+        delay = self.backoff.next_delay()
+        self.reconnect_delay_set(delay, delay)  # type: ignore[arg-type]  # paho sleeps floats fine
+        super()._reconnect_wait()
+
+
 def make_client(link: BrokerLink, *, client_id: str = "", protocol: int = mqtt.MQTTv311,
                 persistent: bool = False, reconnect: Backoff | None = None) -> mqtt.Client:
     """A paho client for ``link``: callback API 2, credentials, TLS, session kind, reconnect delays.
@@ -122,24 +175,17 @@ def make_client(link: BrokerLink, *, client_id: str = "", protocol: int = mqtt.M
     """
     if persistent and not client_id:
         raise ValueError("a persistent session needs a fixed client id")
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol,
-                         clean_session=None if protocol == mqtt.MQTTv5 else not persistent)
+    kwargs: dict[str, Any] = dict(client_id=client_id, protocol=protocol,
+                                  clean_session=None if protocol == mqtt.MQTTv5 else not persistent)
+    client = (mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, **kwargs) if reconnect is None
+              else PacedClient(mqtt.CallbackAPIVersion.VERSION2, backoff=reconnect, **kwargs))
     if link.username is not None:
         client.username_pw_set(link.username, link.password)
     if link.tls:
         client.tls_set(ca_certs=link.ca_file, certfile=link.cert_file, keyfile=link.key_file,
                        cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         client.tls_insecure_set(link.tls_insecure)
-    if reconnect is not None:
-        set_reconnect_backoff(client, reconnect)
     return client
-
-
-def set_reconnect_backoff(client: mqtt.Client, backoff: Backoff) -> None:
-    """Hand paho the backoff's delays: it doubles from the initial delay up to the cap, in whole seconds."""
-    if backoff.factor != 2.0:
-        raise ValueError(f"paho doubles its reconnect delay: {backoff!r} cannot drive it")
-    client.reconnect_delay_set(min_delay=max(1, int(backoff.initial)), max_delay=max(1, int(backoff.maximum)))
 
 
 def session_args(protocol: int, *, persistent: bool, session_expiry: int) -> dict[str, Any]:

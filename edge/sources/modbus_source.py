@@ -182,6 +182,10 @@ class ModbusSource(Source):
             raise SourceFatalError(f"slave id {slave_id} outside 1..247")
         if transport not in TRANSPORTS:
             raise SourceFatalError(f"transport {transport!r}: one of {', '.join(TRANSPORTS)}")
+        if transport == "rtu" and (parity not in ("N", "E", "O") or baudrate <= 0):
+            # pyserial takes both and the line then never answers: an endless retry loop
+            raise SourceFatalError(f"serial settings {baudrate} baud, parity {parity!r}: parity N, E or O, "
+                                   "a positive baud rate")
         self.transport = transport
         self.host, self.tcp_port = host, tcp_port
         self.port = port if transport == "rtu" else f"{host}:{tcp_port}"

@@ -1,8 +1,12 @@
-"""Read a pump that publishes its own state over MQTT (``pumps/{device}/state``).
+"""Read a pump that publishes its own state over MQTT (``pumps/{device}/state``, or its own topic and JSON).
 
-Some pumps (or their Wi-Fi modules) push JSON instead of being polled. The
-agent subscribes with QoS 1 and turns each valid ``PumpState`` into a
-Reading. MQTT 5 is tried first; a broker that refuses it or leaves it
+Some pumps (or their Wi-Fi modules, or a bridge) push JSON instead of being
+polled. The agent subscribes with QoS 1 and turns each valid ``PumpState``
+into a Reading; with a ``mapping`` (``payload_mapping.PayloadMapping``,
+edge.toml's ``[source.fields]``) it reads the pump's own JSON object on its
+own ``topic`` instead, field by field, converting units. The pump-side
+broker is named by a URL (``mqtt://`` or ``mqtts://``) with its own
+credentials and TLS files (``BrokerLink``), apart from the agent's broker. MQTT 5 is tried first; a broker that refuses it or leaves it
 unanswered (an MQTT 3.1.1-only broker such as amqtt) gets a 3.1.1 connection
 instead, by the shared rule of ``heatwatch.mqtt``.
 
@@ -41,6 +45,7 @@ from heatwatch.channels import BY_NAME
 from heatwatch.contract import MAX_PAYLOAD_BYTES, PumpState, pump_state_topic
 from heatwatch.edge.reading import Reading
 from heatwatch.edge.sources.base import Source, SourceFatalError, SourceRetryableError
+from heatwatch.edge.sources.payload_mapping import PayloadMapping, PayloadRejected
 from heatwatch.mqtt import (CONNECT_TIMEOUT, KEEPALIVE, BrokerLink, BrokerUrlError, make_client, refusal_is_final,
                             refuses_mqtt5, session_args)
 from heatwatch.units import DAY
@@ -74,13 +79,17 @@ class MqttSource(Source):
         backoff: Backoff | None = None,
         persistent: bool = True,
         session_expiry: int = int(DAY),
+        topic: str = "",
+        mapping: PayloadMapping | None = None,
+        link: BrokerLink | None = None,
     ) -> None:
         super().__init__(device)
         try:
-            self.broker = BrokerLink.from_url(url, schemes=("mqtt",))
+            self.broker = link or BrokerLink.from_url(url, schemes=("mqtt", "mqtts"))
         except BrokerUrlError as exc:
             raise SourceFatalError(str(exc)) from None
-        self.topic = pump_state_topic(device)
+        self.topic = topic or pump_state_topic(device)
+        self.mapping = mapping  # None: heatwatch's own PumpState
         self.qos = qos
         self.read_timeout = read_timeout
         self.connect_timeout = connect_timeout
@@ -89,9 +98,8 @@ class MqttSource(Source):
         # fixed when persistent: the session (and the readings queued in it) is found again
         self.client_id = client_id or (f"heatwatch-edge-{device}" if persistent
                                        else f"heatwatch-edge-{device}-{uuid.uuid4().hex[:8]}")
-        self.backoff = backoff or Backoff(initial=1.0, factor=2.0, maximum=30.0)
-        if self.backoff.factor != 2.0:  # paho runs the reconnects of an open connection: it doubles
-            raise ValueError(f"{device}: the MQTT source's backoff must double, not {self.backoff!r}")
+        # the first connection's retries (here) and paho's reconnects of an open one (its own copy)
+        self.backoff = backoff or Backoff(initial=0.5, factor=2.0, maximum=5.0, jitter=0.5)
         self.protocol: int | None = None  # the one the broker accepted
         self._queue: queue.Queue[Reading] = queue.Queue(maxsize=max_buffered)
         self._client: mqtt.Client | None = None
@@ -126,8 +134,9 @@ class MqttSource(Source):
         self._connack.clear()
         self._refusal = None
         self._final = self._refused_v5 = self._stalled = False
+        b = self.backoff
         client = make_client(self.broker, client_id=self.client_id, protocol=protocol, persistent=self.persistent,
-                             reconnect=self.backoff)
+                             reconnect=Backoff(b.initial, b.factor, b.maximum, b.jitter))
         client.suppress_exceptions = True  # second guard: a callback error is logged, the network thread lives
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -246,6 +255,8 @@ class MqttSource(Source):
             # its network thread and the source would go silently deaf.
             raise _Rejected("unparseable_json", f"payload JSON cannot be decoded ({type(exc).__name__}: "
                                                 f"{str(exc)[:80]})") from None
+        if self.mapping is not None:
+            return self._mapped(data)
         try:
             state = PumpState.model_validate(data, strict=True)
         except ValidationError as exc:
@@ -261,6 +272,17 @@ class MqttSource(Source):
             raise _Rejected("bad_fields", f"ts {state.ts} is not a finite time")
         with self._lock:
             return self.reading_from(state.ts, state.values)
+
+    def _mapped(self, data: object) -> Reading:
+        """The pump's own JSON, read field by field (units converted); absent fields are missing values."""
+        try:
+            ts, values, missing = self.mapping.read(data, time.time())  # type: ignore[union-attr]
+        except PayloadRejected as exc:
+            raise _Rejected("bad_fields", str(exc)) from None
+        with self._lock:
+            for channel in missing:
+                self.counters[f"field_missing[{channel}]"] += 1
+            return self.reading_from(ts, values)
 
     def _reopen(self) -> None:
         """open() again after a failed open, no sooner than the backoff allows."""

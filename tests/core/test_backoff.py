@@ -25,3 +25,15 @@ def test_a_day_long_outage_stays_at_the_cap():
 def test_nonsense_delays_are_refused(initial, factor, maximum):
     with pytest.raises(ValueError, match="backoff needs"):
         Backoff(initial, factor, maximum)
+
+
+def test_jitter_draws_each_delay_below_the_exponential_and_never_above_the_cap():
+    import random
+
+    b = Backoff(initial=0.5, factor=2.0, maximum=5.0, jitter=0.5, rng=random.Random(7))
+    delays = [b.next_delay() for _ in range(200)]
+    plain = [min(5.0, 0.5 * 2**i) for i in range(200)]
+    assert all(p * 0.5 <= d <= p for d, p in zip(delays, plain))
+    assert len({round(d, 6) for d in delays[10:]}) > 150, "spread, not lock step"
+    with pytest.raises(ValueError, match="jitter"):
+        Backoff(jitter=1.0)

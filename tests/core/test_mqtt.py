@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import paho.mqtt.client as mqtt
+import time
+
 import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
@@ -55,14 +57,28 @@ def test_clients_carry_session_kind_credentials_tls_and_reconnect_delays(tmp_pat
                              protocol=mqtt.MQTTv311, persistent=True, reconnect=Backoff(1.0, 2.0, 30.0))
     assert persistent._clean_session is False
     assert (persistent._username, persistent._password) == (b"hp-1", b"pw")
-    assert (persistent._reconnect_min_delay, persistent._reconnect_max_delay) == (1, 30)
+    assert persistent.backoff.maximum == 30.0
     fresh = make_client(BrokerLink("h"))
     assert fresh._clean_session is True and fresh._username is None and fresh._ssl_context is None
     assert make_client(BrokerLink("h", tls=True))._ssl_context is not None
     with pytest.raises(ValueError, match="fixed client id"):
         make_client(BrokerLink("h"), persistent=True)
-    with pytest.raises(ValueError, match="paho doubles"):
-        make_client(BrokerLink("h"), reconnect=Backoff(1.0, 3.0, 30.0))
+
+def test_paho_asks_the_backoff_for_each_reconnect_wait_and_starts_over_after_a_connect():
+    """Jittered, any factor, fractions of a second: paho's own doubling of whole seconds is replaced."""
+    import random
+
+    client = make_client(BrokerLink("h"), reconnect=Backoff(0.01, 3.0, 0.05, jitter=0.5, rng=random.Random(1)))
+    waits = []
+    for _ in range(4):
+        t0 = time.monotonic()
+        client._reconnect_wait()
+        waits.append(time.monotonic() - t0)
+    assert client.backoff.failures == 4
+    assert 0.005 <= waits[0] <= 0.04 and all(w <= 0.1 for w in waits)
+    client._reconnect_delay = None  # what paho does on a successful CONNACK
+    client._reconnect_wait()
+    assert client.backoff.failures == 1
 
 
 def test_mqtt5_sessions_are_asked_for_at_connect():

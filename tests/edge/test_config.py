@@ -7,13 +7,18 @@ from pathlib import Path
 import pytest
 
 from heatwatch.edge.config import ConfigError, load_config
+from tests.support.tls import make_ca
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
 @pytest.mark.parametrize("name", ["edge-serial.toml", "edge-mqtt.toml"])
-def test_shipped_examples_load(name):
-    cfg = load_config(DEPLOY / name)
+def test_shipped_examples_load(tmp_path, name):
+    """As installed: the files they name under /etc/heatwatch are there (a real CA certificate)."""
+    make_ca(tmp_path)
+    f = tmp_path / name
+    f.write_text((DEPLOY / name).read_text().replace("/etc/heatwatch/", f"{tmp_path}/"))
+    cfg = load_config(f)
     assert cfg.device.startswith("hp-")
     assert cfg.source.kind in ("modbus", "mqtt")
 
@@ -31,6 +36,8 @@ def test_shipped_examples_load(name):
     ("[device]\nid='hp-1'\n[detector]\ncommissioning_days=0\n", "commissioning_days must be > 0"),
     ("[device]\nid='hp-1'\n[detector]\nmin_training_rows=0\n", "min_training_rows must be >= 1"),
     ("[device\nid='hp-1'\n", "not valid TOML"),
+    ("[device]\nid='hp-1'\n[detector]\nmin_training_rows=600\nmax_training_rows=500\n", "max_training_rows 500"),
+    ("[device]\nid='hp-1'\n[broker]\nreconnect_max_delay=0.1\n", "reconnect_max_delay"),
 ])
 def test_config_errors_name_section_and_key(tmp_path, body, message):
     f = tmp_path / "edge.toml"
@@ -76,4 +83,5 @@ def test_detector_section_defaults_are_the_detectors_own():
 
     section, detector = DetectorSection(), HeatPumpDetectorConfig()
     assert section.min_training_rows == detector.min_training_rows
+    assert section.max_training_rows == detector.max_training_rows
     assert section.commissioning_days * 86400.0 == detector.commissioning_seconds

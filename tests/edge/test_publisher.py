@@ -281,17 +281,19 @@ def test_tls_with_the_right_ca_delivers_and_an_untrusted_server_is_refused(tmp_p
         broker.stop()
 
 
-def test_edge_toml_broker_section_becomes_the_publishers_link():
+def test_edge_toml_broker_section_becomes_the_publishers_link(tmp_path):
     from heatwatch.edge.agent import publisher_config
     from heatwatch.edge.config import parse_config
+    from tests.support.tls import make_ca
 
+    make_ca(tmp_path)  # the config loads the files it names: a CA, and a client pair (the CA's own)
+    ca, crt, key = (str(tmp_path / n) for n in ("ca.crt", "ca.crt", "ca.key"))
     cfg = parse_config({"device": {"id": "hp-3"}, "broker": {
-        "url": "mqtts://hp-3:from-url@broker.example", "password": "from-file", "ca_file": "/etc/hw/ca.crt",
-        "cert_file": "/etc/hw/hp-3.crt", "key_file": "/etc/hw/hp-3.key", "protocol": "3.1.1", "keepalive": 45}})
+        "url": "mqtts://hp-3:from-url@broker.example", "password": "from-file", "ca_file": ca,
+        "cert_file": crt, "key_file": key, "protocol": "3.1.1", "keepalive": 45}})
     pc = publisher_config(cfg)
     assert pc.broker == BrokerLink(host="broker.example", port=8883, username="hp-3", password="from-file",
-                                   tls=True, ca_file="/etc/hw/ca.crt", cert_file="/etc/hw/hp-3.crt",
-                                   key_file="/etc/hw/hp-3.key")
+                                   tls=True, ca_file=ca, cert_file=crt, key_file=key)
     assert (pc.client_id, pc.protocol, pc.keepalive) == ("heatwatch-hp-3", "3.1.1", 45)
     plain = publisher_config(parse_config({"device": {"id": "hp-3"}}))
     assert plain.broker == BrokerLink(host="127.0.0.1", port=1883)

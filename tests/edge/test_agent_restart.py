@@ -1,0 +1,124 @@
+"""edge.toml sets the learning window; the status counters go on counting across a restart."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import paho.mqtt.client as mqtt
+import pytest
+
+from heatwatch.contract import Status, agent_topic, pump_state_topic
+from heatwatch.edge.agent import EdgeAgent
+from heatwatch.edge.config import load_config
+from heatwatch.sim.fleet import Fleet
+from heatwatch.sim.scenario import load_scenario
+from tests.support.mqtt import Subscriber, wait_for
+
+
+@pytest.fixture(scope="module")
+def day_of_readings() -> tuple[np.ndarray, np.ndarray]:
+    """One simulated day of a healthy pump (the demo's hp-000), one reading a minute."""
+    chunk = next(iter(Fleet(load_scenario("demo")).chunks(steps=1440)))
+    return chunk.ts, chunk.values[:, 0, :]
+
+
+def _toml(tmp_path: Path, url: str, detector: str = "", source: str = "") -> Path:
+    f = tmp_path / "edge.toml"
+    f.write_text(f"[device]\nid = 'hp-000'\n[source]\n{source}\n[broker]\nurl = '{url}'\n"
+                 f"[outbox]\npath = '{tmp_path / 'o.db'}'\n[telemetry]\ninterval = 3600\n"  # few fsyncs: quick
+                 f"[detector]\nstate_path = '{tmp_path / 'state.json'}'\n{detector}\n")
+    return f
+
+
+def test_the_learning_window_is_set_in_edge_toml(tmp_path, day_of_readings):
+    ts, X = day_of_readings
+    short = EdgeAgent(load_config(_toml(tmp_path, "mqtt://127.0.0.1:1",
+                                        "commissioning_days = 0.25\nmin_training_rows = 120\n"
+                                        "max_training_rows = 5000")))
+    (tmp_path / "d").mkdir()
+    default = EdgeAgent(load_config(_toml(tmp_path / "d", "mqtt://127.0.0.1:1")))
+    cfg = short.pipeline.detector.config
+    assert (cfg.commissioning_seconds, cfg.min_training_rows, cfg.max_training_rows) == (21600.0, 120, 5000)
+    for t, x in zip(ts[:480], X[:480]):  # 8 hours
+        short.handle(float(t), x)
+        default.handle(float(t), x)
+    assert short.status.ready, "8 h of running: learned with a quarter day and 120 steady minutes"
+    assert not default.status.ready, "the default window is 7 days and 1,500 steady minutes"
+    for a in (short, default):
+        a.outbox.close()
+
+
+def test_counters_survive_a_restart_in_the_state_file(tmp_path, day_of_readings):
+    """While still commissioning (no model to save) the counts are saved, and go on after the restart."""
+    ts, X = day_of_readings
+    cfg = load_config(_toml(tmp_path, "mqtt://127.0.0.1:1"))
+    first = EdgeAgent(cfg)
+    for t, x in zip(ts[:100], X[:100]):
+        first.handle(float(t), x)
+    first.handle(float(ts[50]), X[50])  # the clock went back: refused and counted
+    bad = X[100].copy()
+    bad[0] = -500.0  # an open sensor: out of range, counted
+    first.handle(float(ts[100]), bad)
+    before = first.counters()
+    assert before["pipeline"]["clock_not_advancing"] == 1 and before["agent"]["readings"] == 101
+    first._final_save()
+    first.outbox.close()
+    saved = json.loads(Path(cfg.detector.state_path).read_text())
+    assert "version" not in saved, "no model yet: the counts alone"
+
+    second = EdgeAgent(cfg)
+    second.handle(float(ts[101]), X[101])
+    second.handle(float(ts[101]), X[101])  # refused again
+    after = second.counters()
+    assert after["agent"]["starts"] == 2 and after["agent"]["readings"] == 102
+    assert after["pipeline"]["clock_not_advancing"] == 2
+    oor = [k for k in before["pipeline"] if k.startswith("out_of_range")]
+    assert oor and all(after["pipeline"][k] == before["pipeline"][k] for k in oor)
+    assert after["outbox"]["pending_telemetry"] == second.outbox.stats()["pending_telemetry"], "now, not summed"
+    assert after["agent"]["last_ts"] == float(ts[101])
+    assert not second.status.ready, "commissioning starts again: the counts are not a model"
+    second.outbox.close()
+
+
+def test_an_mqtt_fed_agent_reports_rejected_payloads_of_before_its_restart(tmp_path, broker):
+    """Real Mosquitto: a malformed payload is counted; after a restart the retained status still says so."""
+    cfg = load_config(_toml(tmp_path, broker.url, source=f"kind = 'mqtt'\nurl = '{broker.url}'"))
+    pump = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    pump.connect("127.0.0.1", broker.port)
+    pump.loop_start()
+
+    def run_once(payloads: list[bytes]) -> dict:
+        agent = EdgeAgent(cfg)
+        stop = threading.Event()
+        th = threading.Thread(target=agent.run, args=(stop,))
+        th.start()
+        wait_for(lambda: agent.publisher.connected and agent.source.counters.get("connects", 0) >= 1, 15,
+                 "agent connected")
+        for p in payloads:
+            pump.publish(pump_state_topic("hp-000"), p, qos=1).wait_for_publish(5)
+        wait_for(lambda: agent.source.counters.get("rejected_payloads", 0) + agent.status.readings >= len(payloads),
+                 10, "payloads taken")
+        counted = agent.counters()
+        stop.set()
+        th.join(20)
+        return counted
+
+    good = json.dumps({"device": "hp-000", "ts": 1000.0, "values": {"t_flow": 35.0}}).encode()
+    first = run_once([b"\x00not json", good])
+    assert first["source"]["rejected[not_json]"] == 1 and first["agent"]["readings"] == 1
+    later = json.dumps({"device": "hp-000", "ts": 1060.0, "values": {"t_flow": 35.5}}).encode()
+    second = run_once([later, b"{\"device\": \"hp-000\", \"ts\": NaN, \"values\": {}}"])
+    assert second["agent"]["starts"] == 2 and second["agent"]["readings"] == 2
+    assert second["source"]["rejected[not_json]"] == 1 and second["source"]["rejected[nan_literal]"] == 1
+    assert second["source"]["rejected_payloads"] == 2
+    sub = Subscriber(broker.port, agent_topic("hp-000", "status"), "watch")
+    wait_for(lambda: sub.messages(), 5, "the retained status")
+    status = Status.model_validate_json(sub.messages()[-1].payload)
+    assert status.counters["source"]["rejected_payloads"] == 2 and not status.online
+    sub.close()
+    pump.disconnect()
+    pump.loop_stop()
