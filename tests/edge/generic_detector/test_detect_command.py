@@ -101,7 +101,7 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path) -> None:
         (["detect", str(empty), "--out", out], "empty"),
         (["detect", str(header_only), "--out", out], "no data rows"),
         (["detect", str(text), "--out", out], "no numeric columns to score (left out: b: text"),
-        (["detect", str(binary), "--out", out], "not a text CSV file"),
+        (["detect", str(binary), "--out", out], "is a binary file, not text"),
         (["detect", str(good), "--out", out, "--given", "nope"], "not in the header"),
         (["detect", str(good), "--out", out, "--given", "temp,pressure,flow"], "nothing is left to judge"),
         (["detect", str(good), "--out", out, "--false-alarm-rate", "2"], "--false-alarm-rate 2"),
