@@ -390,8 +390,11 @@ class HeatPumpDetector:
         return HeatPumpResult(ts, steady, True, score, sensor, y, x, d, residual=self.shift.residual.copy(),
                               observed=self.shift.observed.copy(), steady_x=self._last_steady_x)
 
-    def evidence(self, result: HeatPumpResult) -> Evidence:
-        """What the rules read, as of this result: every monitored channel's shift."""
+    def evidence(self, result: HeatPumpResult, *, need_offset: bool = True) -> Evidence:
+        """What the rules read, as of this result: every monitored channel's shift.
+
+        ``need_offset=False``: the caller knows no rule can read the single-sensor offset now
+        (PumpPipeline.process_batch), so it is not computed (None: no sensor explains anything)."""
         if not result.ready or self.alarm is None or result.residual is None:
             prior = self.prior.levels(result.ts, result.observed)
             if not prior:
@@ -407,7 +410,7 @@ class HeatPumpDetector:
             if not math.isnan(levels[j]) and not math.isnan(obs[j])
         }
         return Evidence(ts=result.ts, shifts=shifts, sensor_findings=result.sensor_findings,
-                        sensor_offset=self._sensor_offset(result))
+                        sensor_offset=self._sensor_offset(result) if need_offset else None)
 
     def _sensor_offset(self, result: HeatPumpResult):
         """The one sensor whose offset best explains the current residuals (see sensor_offset)."""
