@@ -26,14 +26,17 @@ from typing import Any
 import numpy as np
 
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
-from heatwatch.edge.heatpump.detector import BatchResults, HeatPumpDetector, HeatPumpDetectorConfig, HeatPumpResult
+from heatwatch.edge.heatpump.detector import (BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
+                                               HeatPumpResult, targets_from)
+from heatwatch.edge.heatpump.operating_point import features
+from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.reading import TimeOrder
 from heatwatch.channels import INDEX, trip_name
 from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
 from heatwatch.faults import FAULTS
-from heatwatch.rules.engine import Diagnosis, RuleEngine
+from heatwatch.rules.engine import SENSOR_EXPLAINS, Diagnosis, RuleEngine
 
 _I_ERR = INDEX["error_code"]
 # rules hold for hours: judging every five minutes of reading time is plenty
@@ -63,6 +66,7 @@ class PumpPipeline:
     _basis: str = "model"
     _candidates: dict = field(default_factory=dict, repr=False)  # process_batch's per-row pre-judgement
     _iso_possible: dict = field(default_factory=dict, repr=False)
+    _offset_reach: dict = field(default_factory=dict, repr=False)
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
 
     def __post_init__(self) -> None:
@@ -220,6 +224,7 @@ class PumpPipeline:
             fed[0] = k
 
         quiet = self._quiet_rows(res, np.array(rule_rows, dtype=np.int64))
+        self._estimate_offsets(res, [i for i in rule_rows if self._candidates.get(i) or self._iso_possible.get(i)])
         todo = sorted(set(rule_rows) | set(refresh_rows) | set(trip_prev))
         rule_set, refresh_set = set(rule_rows), set(refresh_rows)
         events: list[EventBody] = []
@@ -322,8 +327,46 @@ class PumpPipeline:
 
     def _needs_offset(self, res: BatchResults, i: int) -> bool:
         """Can the best single-sensor offset change what the rules say on row i? Only when a shift
-        rule might match (a sensor that explains it vetoes it) or an isolated rule might."""
-        return self._candidates.get(i, True) or self._iso_possible.get(i, True)
+        rule might match (a sensor that explains it vetoes it) or an isolated rule might, and a
+        sensor could explain enough of the drift to count (an estimate, see _offset_reach)."""
+        if not (self._candidates.get(i, True) or self._iso_possible.get(i, True)):
+            return False
+        return self._offset_reach.get(i, True)
+
+    def _estimate_offsets(self, res: BatchResults, rows: list[int]) -> None:
+        """For the rule rows where the single-sensor offset might matter: could any sensor explain
+        at least the share a rule asks (SENSOR_EXPLAINS, isolated_explained)? The same least squares
+        as sensor_offset.best_offset, all rows at once; its rounding differs from the exact one by
+        far less than the margin kept, so a row estimated below it is below it exactly."""
+        self._offset_reach = {}
+        model, alarm = self.detector.model, self.detector.alarm
+        rows = [i for i in rows if res.ready[i] and res.sx_idx[i] != -2 and res.steady_x(i) is not None]
+        if not rows or model is None or alarm is None:
+            return
+        shares = [SENSOR_EXPLAINS] + [r.isolated_explained for r in self.rules.rules if r.isolated_shift]
+        need = min(shares) - 1e-6
+        ref = self.detector.config.refrigerant
+        SX = np.stack([res.steady_x(i) for i in rows])
+        m, n_ch = SX.shape
+        steps = np.array(list(SENSOR_STEPS.values()))
+        cols = np.array([INDEX[c] for c in SENSOR_STEPS])
+        Xp = np.repeat(SX[:, None, :], len(steps) + 1, axis=1)
+        Xp[:, np.arange(1, len(steps) + 1), cols] += steps
+        flat = Xp.reshape(-1, n_ch)
+        Rp = (targets_from(flat, ref) - model.predict(features(flat))).reshape(m, len(steps) + 1, -1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sig = (Rp[:, 1:] - Rp[:, :1]) / steps[None, :, None]
+            b = res.R[rows] / alarm
+            ok = np.isfinite(b)
+            b = np.where(ok, b, 0.0)
+            energy = (b * b).sum(axis=1)
+            a = np.where(ok[:, None, :] & np.isfinite(sig), sig / alarm, 0.0)
+            aa = (a * a).sum(axis=2)
+            ab = (a * b[:, None, :]).sum(axis=2)
+            share = np.where(aa > 0, ab * ab / np.where(aa > 0, aa, 1.0), -np.inf).max(axis=1) / \
+                np.where(energy > 0, energy, np.inf)
+        reach = (energy > 0) & (share >= need)
+        self._offset_reach = dict(zip(rows, reach.tolist()))
 
     def _quiet_basis(self, res: BatchResults, i: int) -> str:
         """Evidence.basis on row i, without building the evidence."""
