@@ -67,6 +67,8 @@ class PumpPipeline:
     _candidates: dict = field(default_factory=dict, repr=False)  # process_batch's per-row pre-judgement
     _iso_possible: dict = field(default_factory=dict, repr=False)
     _offset_reach: dict = field(default_factory=dict, repr=False)
+    _table: dict = field(default_factory=dict, repr=False)
+    _table_rows: dict = field(default_factory=dict, repr=False)
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
 
     def __post_init__(self) -> None:
@@ -223,7 +225,9 @@ class PumpPipeline:
             self.prognosis.update_rows(res.ts[rows], res.R[rows], res.Y[rows])
             fed[0] = k
 
+        self._table, self._table_rows = {}, {}
         quiet = self._quiet_rows(res, np.array(rule_rows, dtype=np.int64))
+        findings = res.any_findings()
         self._estimate_offsets(res, [i for i in rule_rows if self._candidates.get(i) or self._iso_possible.get(i)])
         todo = sorted(set(rule_rows) | set(refresh_rows) | set(trip_prev))
         rule_set, refresh_set = set(rule_rows), set(refresh_rows)
@@ -238,9 +242,18 @@ class PumpPipeline:
                 else:
                     quiet_last = -1
                     feed_upto(i)
-                    evidence = self.detector.evidence(res[i], need_offset=self._needs_offset(res, i))
-                    self._basis = evidence.basis
-                    events.extend(self._event(d) for d in self._one_voice(self.rules.evaluate(evidence)))
+                    need_offset = self._needs_offset(res, i)
+                    k = self._table_rows.get(i)
+                    if k is not None and not need_offset and not findings[i]:
+                        # the matches are the table's: no sensor finding, no sensor offset in play
+                        diagnoses = self.rules.advance(t, self._table_matches(k, res, i), _Memo(
+                            lambda i=i: self.detector.evidence(res[i], need_offset=False)))
+                        self._basis = "model"
+                    else:
+                        evidence = self.detector.evidence(res[i], need_offset=need_offset)
+                        self._basis = evidence.basis
+                        diagnoses = self.rules.evaluate(evidence)
+                    events.extend(self._event(d) for d in self._one_voice(diagnoses))
             if i in refresh_set:
                 self._last_refresh_ts = t
                 if self.raised_faults:
@@ -300,6 +313,7 @@ class PumpPipeline:
 
         cand = np.zeros(len(rows), dtype=bool)
         iso_levels = []
+        table: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # shift rule -> (matches, support met)
         for rule in self.rules.rules:
             if rule.sensor_check:
                 continue
@@ -311,12 +325,14 @@ class PumpPipeline:
                 ok &= meets(ch, c)
             for ch, c in rule.exclude.items():
                 ok &= ~meets(ch, c)
-            if rule.min_support:
-                met = np.zeros(len(rows), dtype=int)
-                for ch, c in rule.support.items():
-                    met += meets(ch, c)
-                ok &= met >= rule.min_support
+            met = np.zeros(len(rows), dtype=int)
+            for ch, c in rule.support.items():
+                met += meets(ch, c)
+            ok &= met >= rule.min_support
+            table[rule.name] = (ok, met)
             cand |= ok
+        self._table_rows = {r: k for k, r in enumerate(rows.tolist())}
+        self._table = table
         if iso_levels:
             b = np.where(np.isfinite(L), L, 0.0)
             norm = np.sqrt((b * b).sum(axis=1))
@@ -324,6 +340,25 @@ class PumpPipeline:
         else:
             iso = never
         return cand, iso
+
+    def _table_matches(self, k: int, res: BatchResults, i: int) -> dict[str, list]:
+        """RuleEngine's matches on table row k (a ready row without sensor findings or offset):
+        shift rules from the table, the others none; findings made only if a rule is raised."""
+        out: dict[str, list] = {}
+        for rule in self.rules.rules:
+            entry = self._table.get(rule.name)
+            if entry is None or not entry[0][k]:
+                out[rule.name] = []
+                continue
+            met = int(entry[1][k])
+            out[rule.name] = [(None, RuleEngine.confidence(rule, met), _Memo(
+                lambda rule=rule, i=i: self._table_findings(rule, res, i)))]
+        return out
+
+    def _table_findings(self, rule, res: BatchResults, i: int) -> list:
+        """The findings RuleEngine gives a shift rule's match on row i."""
+        ev = self.detector.evidence(res[i], need_offset=False)
+        return self.rules._shift_rule(rule, ev)[0][2]()
 
     def _needs_offset(self, res: BatchResults, i: int) -> bool:
         """Can the best single-sensor offset change what the rules say on row i? Only when a shift
@@ -470,6 +505,18 @@ class PumpPipeline:
             explanation=f"The pump stopped on protection ({name}). {lead}",
             findings=[Finding(kind="trip", channels=["error_code"], observed=float(code), score=1.0, message=name)],
         )]
+
+
+class _Memo:
+    """A function called at most once (an event's evidence, built only if a rule is raised)."""
+
+    def __init__(self, fn) -> None:
+        self.fn, self.done, self.value = fn, False, None
+
+    def __call__(self):
+        if not self.done:
+            self.value, self.done = self.fn(), True
+        return self.value
 
 
 def _finite_or_none(ts: float) -> float | None:
