@@ -241,7 +241,6 @@ class PumpPipeline:
                     quiet_last = i
                 else:
                     quiet_last = -1
-                    feed_upto(i)
                     need_offset = self._needs_offset(res, i)
                     k = self._table_rows.get(i)
                     if k is not None and not need_offset and not findings[i]:
@@ -253,7 +252,9 @@ class PumpPipeline:
                         evidence = self.detector.evidence(res[i], need_offset=need_offset)
                         self._basis = evidence.basis
                         diagnoses = self.rules.evaluate(evidence)
-                    events.extend(self._event(d) for d in self._one_voice(diagnoses))
+                    if diagnoses:
+                        feed_upto(i)  # a raised pump fault's prognosis reads the history up to now
+                        events.extend(self._event(d) for d in self._one_voice(diagnoses))
             if i in refresh_set:
                 self._last_refresh_ts = t
                 if self.raised_faults:

@@ -128,17 +128,20 @@ class RuleEngine:
         findings or a function giving them)]); ``evidence()`` is asked only for a diagnosis's text.
         A replay that knows the matches from arrays (PumpPipeline.process_batch) calls this directly."""
         out: list[Diagnosis] = []
+        subjects: dict[str, list[str | None]] = {}  # rule -> channels with a track, in the tracks' order
+        for name, channel in self._tracks:
+            subjects.setdefault(name, []).append(channel)
         for rule in self.rules:
             ms = matches[rule.name]
             for channel, conf, findings in ms:
                 out.extend(self._advance(rule, channel, ts, evidence, True, conf, findings))
             # subjects of this rule that did not match now
-            if not self._tracks:
-                continue
-            matched = {c for c, _, _ in ms}
-            for (name, channel), _track in list(self._tracks.items()):
-                if name == rule.name and channel not in matched:
-                    out.extend(self._advance(rule, channel, ts, evidence, False, 0.0, []))
+            tracked = subjects.get(rule.name)
+            if tracked:
+                matched = {c for c, _, _ in ms}
+                for channel in tracked:
+                    if channel not in matched:
+                        out.extend(self._advance(rule, channel, ts, evidence, False, 0.0, []))
         return out
 
     def _all_matches(self, ev: Evidence) -> dict[str, list[tuple[str | None, float, list[Finding]]]]:
