@@ -69,6 +69,8 @@ class PumpPipeline:
     _offset_reach: dict = field(default_factory=dict, repr=False)
     _table: dict = field(default_factory=dict, repr=False)
     _table_rows: dict = field(default_factory=dict, repr=False)
+    _table_hits: list = field(default_factory=list, repr=False)
+    _conf_cache: dict = field(default_factory=dict, repr=False)
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
 
     def __post_init__(self) -> None:
@@ -334,6 +336,14 @@ class PumpPipeline:
             cand |= ok
         self._table_rows = {r: k for k, r in enumerate(rows.tolist())}
         self._table = table
+        # per row: the shift rules matching and how many of their support channels agree
+        by_name = {r.name: r for r in self.rules.rules}
+        hits: list[list] = [[] for _ in range(len(rows))]
+        for name, (ok, met) in table.items():
+            for k in np.flatnonzero(ok).tolist():
+                hits[k].append((by_name[name], int(met[k])))
+        order = {r.name: n for n, r in enumerate(self.rules.rules)}
+        self._table_hits = [sorted(h, key=lambda rm: order[rm[0].name]) for h in hits]
         if iso_levels:
             b = np.where(np.isfinite(L), L, 0.0)
             norm = np.sqrt((b * b).sum(axis=1))
@@ -344,16 +354,13 @@ class PumpPipeline:
 
     def _table_matches(self, k: int, res: BatchResults, i: int) -> dict[str, list]:
         """RuleEngine's matches on table row k (a ready row without sensor findings or offset):
-        shift rules from the table, the others none; findings made only if a rule is raised."""
+        the shift rules the table says match (the others none); findings made only if a rule is raised."""
         out: dict[str, list] = {}
-        for rule in self.rules.rules:
-            entry = self._table.get(rule.name)
-            if entry is None or not entry[0][k]:
-                out[rule.name] = []
-                continue
-            met = int(entry[1][k])
-            out[rule.name] = [(None, RuleEngine.confidence(rule, met), _Memo(
-                lambda rule=rule, i=i: self._table_findings(rule, res, i)))]
+        for rule, met in self._table_hits[k]:
+            conf = self._conf_cache.get((rule.name, met))
+            if conf is None:
+                conf = self._conf_cache[(rule.name, met)] = RuleEngine.confidence(rule, met)
+            out[rule.name] = [(None, conf, _Memo(lambda rule=rule, i=i: self._table_findings(rule, res, i)))]
         return out
 
     def _table_findings(self, rule, res: BatchResults, i: int) -> list:

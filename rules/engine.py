@@ -125,14 +125,17 @@ class RuleEngine:
     def advance(self, ts: float, matches: dict[str, list[tuple[str | None, float, Any]]],
                 evidence: Callable[[], Evidence]) -> list[Diagnosis]:
         """Every rule's timers moved on by its matches now (rule name -> [(channel, confidence,
-        findings or a function giving them)]); ``evidence()`` is asked only for a diagnosis's text.
+        findings or a function giving them)]; a rule not named matched nothing); ``evidence()`` is
+        asked only for a diagnosis's text.
         A replay that knows the matches from arrays (PumpPipeline.process_batch) calls this directly."""
         out: list[Diagnosis] = []
         subjects: dict[str, list[str | None]] = {}  # rule -> channels with a track, in the tracks' order
         for name, channel in self._tracks:
             subjects.setdefault(name, []).append(channel)
         for rule in self.rules:
-            ms = matches[rule.name]
+            ms = matches.get(rule.name, ())
+            if not ms and rule.name not in subjects:
+                continue
             for channel, conf, findings in ms:
                 out.extend(self._advance(rule, channel, ts, evidence, True, conf, findings))
             # subjects of this rule that did not match now
