@@ -26,14 +26,17 @@ from typing import Any
 import numpy as np
 
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
-from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig, HeatPumpResult
+from heatwatch.edge.heatpump.detector import (BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
+                                               HeatPumpResult, targets_from)
+from heatwatch.edge.heatpump.operating_point import features
+from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.reading import TimeOrder
 from heatwatch.channels import INDEX, trip_name
 from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
 from heatwatch.faults import FAULTS
-from heatwatch.rules.engine import Diagnosis, RuleEngine
+from heatwatch.rules.engine import SENSOR_EXPLAINS, Diagnosis, RuleEngine
 
 _I_ERR = INDEX["error_code"]
 # rules hold for hours: judging every five minutes of reading time is plenty
@@ -61,6 +64,13 @@ class PumpPipeline:
     raised_faults: dict[str, EventBody] = field(default_factory=dict)
     _last_refresh_ts: float = -math.inf
     _basis: str = "model"
+    _candidates: dict = field(default_factory=dict, repr=False)  # process_batch's per-row pre-judgement
+    _iso_possible: dict = field(default_factory=dict, repr=False)
+    _offset_reach: dict = field(default_factory=dict, repr=False)
+    _table: dict = field(default_factory=dict, repr=False)
+    _table_rows: dict = field(default_factory=dict, repr=False)
+    _table_hits: list = field(default_factory=list, repr=False)
+    _conf_cache: dict = field(default_factory=dict, repr=False)
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
 
     def __post_init__(self) -> None:
@@ -162,20 +172,250 @@ class PumpPipeline:
         result = self.detector.update(ts, values)
         return result, self._after(result)
 
-    def process_batch(self, ts: np.ndarray, X: np.ndarray) -> tuple[list[HeatPumpResult], list[EventBody]]:
-        """Many readings at once (replay): the detector runs vectorized, rules per row.
+    def process_batch(self, ts: np.ndarray, X: np.ndarray) -> tuple[BatchResults, list[EventBody]]:
+        """Many readings at once (replay): the same events as process() row by row.
 
-        Rows whose time is not later than every row before are refused and counted, as in process().
+        The detector runs over the whole chunk (detector.score); the rules are judged only on the
+        rows where they are due (every RULE_PERIOD_SECONDS) and, of those, only where something
+        can happen: a rule's condition holds, a sensor check failed, a single-sensor drift is
+        possible or a rule's timer runs (see _quiet). Prognosis history, refreshes and trips are
+        taken in order with them. Rows whose time is not later than every row before are refused
+        and counted, as in process().
         """
         ts, X = np.asarray(ts, dtype=float), np.asarray(X, dtype=float)
         ok = self.time_order.accept_batch(ts)
         if not ok.all():
             ts, X = ts[ok], X[ok]
         results = self.detector.score(ts, X)
+        return results, self._after_batch(results)
+
+    def _after_batch(self, res: BatchResults) -> list[EventBody]:
+        """_after() for every row of a chunk, doing work only on the rows where something can happen."""
+        n = len(res)
+        if n == 0:
+            return []
+        tsl = res.ts.tolist()
+        # rows the rules are judged on, and rows the prognoses are refreshed on (their clocks)
+        rule_rows, refresh_rows = [], []
+        last_rules, last_refresh = self._last_rules_ts, self._last_refresh_ts
+        for i, t in enumerate(tsl):
+            if t - last_rules >= RULE_PERIOD_SECONDS:
+                last_rules = t
+                rule_rows.append(i)
+            if t - last_refresh >= PROGNOSIS_REFRESH_SECONDS:
+                last_refresh = t
+                refresh_rows.append(i)
+        # trips: error_code changes to a non-zero code (NaN readings leave the last code)
+        err = res.X[:, _I_ERR]
+        known = np.flatnonzero(~np.isnan(err))
+        codes = err[known].astype(np.int64)
+        before = np.concatenate([[int(self._last_error)], codes[:-1]])
+        trips = known[(codes != 0) & (codes != before)]
+        trip_prev = dict(zip(trips.tolist(), before[(codes != 0) & (codes != before)].tolist()))
+        # the prognosis history is fed the ready, steady rows, up to each row where it is read
+        feed = np.flatnonzero(res.ready & res.steady)
+        fed = [0]  # rows of ``feed`` applied so far
+
+        def feed_upto(i: int) -> None:
+            k = int(np.searchsorted(feed, i, side="right"))
+            if k <= fed[0]:
+                return
+            rows = feed[fed[0]:k]
+            if not self._flow_limit_set and self.detector.model is not None:
+                self._flow_limit_set = True
+                self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))
+            self.prognosis.update_rows(res.ts[rows], res.R[rows], res.Y[rows])
+            fed[0] = k
+
+        self._table, self._table_rows = {}, {}
+        quiet = self._quiet_rows(res, np.array(rule_rows, dtype=np.int64))
+        findings = res.any_findings()
+        self._estimate_offsets(res, [i for i in rule_rows if self._candidates.get(i) or self._iso_possible.get(i)])
+        todo = sorted(set(rule_rows) | set(refresh_rows) | set(trip_prev))
+        rule_set, refresh_set = set(rule_rows), set(refresh_rows)
         events: list[EventBody] = []
-        for r in results:
-            events.extend(self._after(r))
-        return results, events
+        quiet_last = -1  # the last rule row, if it was skipped: its evidence's basis is kept
+        for i in todo:
+            t = tsl[i]
+            if i in rule_set:
+                self._last_rules_ts = t
+                if quiet.get(i, False) and not self._timers_running():
+                    quiet_last = i
+                else:
+                    quiet_last = -1
+                    need_offset = self._needs_offset(res, i)
+                    k = self._table_rows.get(i)
+                    if k is not None and not need_offset and not findings[i]:
+                        # the matches are the table's: no sensor finding, no sensor offset in play
+                        diagnoses = self.rules.advance(t, self._table_matches(k, res, i), _Memo(
+                            lambda i=i: self.detector.evidence(res[i], need_offset=False)))
+                        self._basis = "model"
+                    else:
+                        evidence = self.detector.evidence(res[i], need_offset=need_offset)
+                        self._basis = evidence.basis
+                        diagnoses = self.rules.evaluate(evidence)
+                    if diagnoses:
+                        feed_upto(i)  # a raised pump fault's prognosis reads the history up to now
+                        events.extend(self._event(d) for d in self._one_voice(diagnoses))
+            if i in refresh_set:
+                self._last_refresh_ts = t
+                if self.raised_faults:
+                    feed_upto(i)
+                    events.extend(self._refresh_prognoses(t))
+            if i in trip_prev:
+                self._last_error = trip_prev[i]
+                events.extend(self._trip(t, float(err[i])))
+        feed_upto(n - 1)
+        if quiet_last >= 0:
+            self._basis = self._quiet_basis(res, quiet_last)
+        self._last_rules_ts, self._last_refresh_ts = last_rules, last_refresh
+        if len(codes):
+            self._last_error = int(codes[-1])
+        return events
+
+    # -- which rule rows can be skipped (process_batch) ------------------------
+    def _timers_running(self) -> bool:
+        """A rule raised, or its condition seen and its hold timer running: judging must go on."""
+        return any(t.active or t.first_true is not None for t in self.rules._tracks.values())
+
+    def _quiet_rows(self, res: BatchResults, rows: np.ndarray) -> dict[int, bool]:
+        """Rule rows where the evidence lets no rule match: no sensor check failed, no shift rule's
+        condition holds, and (a ready detector) no single-sensor offset can reach an isolated
+        rule's level (its level is at most the alarm-scaled residuals' norm). On such a row with
+        no timer running, RuleEngine.evaluate says nothing and changes nothing."""
+        if not len(rows):
+            return {}
+        quiet = ~res.any_findings()[rows]
+        self._candidates = {}
+        self._iso_possible = {}
+        ready = res.ready[rows]
+        alarm = self.detector.alarm
+        if ready.any() and alarm is not None:
+            rr = rows[ready]
+            cand, iso = self._shift_candidates(res, rr, alarm)
+            self._candidates = dict(zip(rr.tolist(), cand.tolist()))
+            self._iso_possible = dict(zip(rr.tolist(), iso.tolist()))
+            quiet[ready] &= ~cand & ~iso
+        return dict(zip(rows.tolist(), quiet.tolist()))
+
+    def _shift_candidates(self, res: BatchResults, rows: np.ndarray, alarm: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray]:
+        """Per row: might a shift rule match (its require, exclude and support as RuleEngine reads
+        them from the evidence), and might an isolated-shift rule."""
+        L = res.R[rows] / alarm
+        seen = ~np.isnan(L) & ~np.isnan(res.O[rows])
+        col = {name: j for j, name in enumerate(TARGET_NAMES)}
+        never = np.zeros(len(rows), dtype=bool)
+
+        def meets(ch: str, cond) -> np.ndarray:
+            j = col.get(ch)
+            if j is None:
+                return never
+            lv = L[:, j]
+            return seen[:, j] & ((lv >= cond.level) if cond.direction == "up" else (lv <= -cond.level))
+
+        cand = np.zeros(len(rows), dtype=bool)
+        iso_levels = []
+        table: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # shift rule -> (matches, support met)
+        for rule in self.rules.rules:
+            if rule.sensor_check:
+                continue
+            if rule.isolated_shift:
+                iso_levels.append(rule.isolated_level)
+                continue
+            ok = np.ones(len(rows), dtype=bool)
+            for ch, c in rule.require.items():
+                ok &= meets(ch, c)
+            for ch, c in rule.exclude.items():
+                ok &= ~meets(ch, c)
+            met = np.zeros(len(rows), dtype=int)
+            for ch, c in rule.support.items():
+                met += meets(ch, c)
+            ok &= met >= rule.min_support
+            table[rule.name] = (ok, met)
+            cand |= ok
+        self._table_rows = {r: k for k, r in enumerate(rows.tolist())}
+        self._table = table
+        # per row: the shift rules matching and how many of their support channels agree
+        by_name = {r.name: r for r in self.rules.rules}
+        hits: list[list] = [[] for _ in range(len(rows))]
+        for name, (ok, met) in table.items():
+            for k in np.flatnonzero(ok).tolist():
+                hits[k].append((by_name[name], int(met[k])))
+        order = {r.name: n for n, r in enumerate(self.rules.rules)}
+        self._table_hits = [sorted(h, key=lambda rm: order[rm[0].name]) for h in hits]
+        if iso_levels:
+            b = np.where(np.isfinite(L), L, 0.0)
+            norm = np.sqrt((b * b).sum(axis=1))
+            iso = norm >= min(iso_levels) * (1.0 - 1e-6)
+        else:
+            iso = never
+        return cand, iso
+
+    def _table_matches(self, k: int, res: BatchResults, i: int) -> dict[str, list]:
+        """RuleEngine's matches on table row k (a ready row without sensor findings or offset):
+        the shift rules the table says match (the others none); findings made only if a rule is raised."""
+        out: dict[str, list] = {}
+        for rule, met in self._table_hits[k]:
+            conf = self._conf_cache.get((rule.name, met))
+            if conf is None:
+                conf = self._conf_cache[(rule.name, met)] = RuleEngine.confidence(rule, met)
+            out[rule.name] = [(None, conf, _Memo(lambda rule=rule, i=i: self._table_findings(rule, res, i)))]
+        return out
+
+    def _table_findings(self, rule, res: BatchResults, i: int) -> list:
+        """The findings RuleEngine gives a shift rule's match on row i."""
+        ev = self.detector.evidence(res[i], need_offset=False)
+        return self.rules._shift_rule(rule, ev)[0][2]()
+
+    def _needs_offset(self, res: BatchResults, i: int) -> bool:
+        """Can the best single-sensor offset change what the rules say on row i? Only when a shift
+        rule might match (a sensor that explains it vetoes it) or an isolated rule might, and a
+        sensor could explain enough of the drift to count (an estimate, see _offset_reach)."""
+        if not (self._candidates.get(i, True) or self._iso_possible.get(i, True)):
+            return False
+        return self._offset_reach.get(i, True)
+
+    def _estimate_offsets(self, res: BatchResults, rows: list[int]) -> None:
+        """For the rule rows where the single-sensor offset might matter: could any sensor explain
+        at least the share a rule asks (SENSOR_EXPLAINS, isolated_explained)? The same least squares
+        as sensor_offset.best_offset, all rows at once; its rounding differs from the exact one by
+        far less than the margin kept, so a row estimated below it is below it exactly."""
+        self._offset_reach = {}
+        model, alarm = self.detector.model, self.detector.alarm
+        rows = [i for i in rows if res.ready[i] and res.sx_idx[i] != -2 and res.steady_x(i) is not None]
+        if not rows or model is None or alarm is None:
+            return
+        shares = [SENSOR_EXPLAINS] + [r.isolated_explained for r in self.rules.rules if r.isolated_shift]
+        need = min(shares) - 1e-6
+        ref = self.detector.config.refrigerant
+        SX = np.stack([res.steady_x(i) for i in rows])
+        m, n_ch = SX.shape
+        steps = np.array(list(SENSOR_STEPS.values()))
+        cols = np.array([INDEX[c] for c in SENSOR_STEPS])
+        Xp = np.repeat(SX[:, None, :], len(steps) + 1, axis=1)
+        Xp[:, np.arange(1, len(steps) + 1), cols] += steps
+        flat = Xp.reshape(-1, n_ch)
+        Rp = (targets_from(flat, ref) - model.predict(features(flat))).reshape(m, len(steps) + 1, -1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sig = (Rp[:, 1:] - Rp[:, :1]) / steps[None, :, None]
+            b = res.R[rows] / alarm
+            ok = np.isfinite(b)
+            b = np.where(ok, b, 0.0)
+            energy = (b * b).sum(axis=1)
+            a = np.where(ok[:, None, :] & np.isfinite(sig), sig / alarm, 0.0)
+            aa = (a * a).sum(axis=2)
+            ab = (a * b[:, None, :]).sum(axis=2)
+            share = np.where(aa > 0, ab * ab / np.where(aa > 0, aa, 1.0), -np.inf).max(axis=1) / \
+                np.where(energy > 0, energy, np.inf)
+        reach = (energy > 0) & (share >= need)
+        self._offset_reach = dict(zip(rows, reach.tolist()))
+
+    def _quiet_basis(self, res: BatchResults, i: int) -> str:
+        """Evidence.basis on row i, without building the evidence."""
+        if res.ready[i]:
+            return "model"
+        return "prior" if self.detector.prior.levels(float(res.ts[i]), res.O[i]) else "model"
 
     def _after(self, result: HeatPumpResult) -> list[EventBody]:
         ts = result.ts
@@ -273,6 +513,18 @@ class PumpPipeline:
             explanation=f"The pump stopped on protection ({name}). {lead}",
             findings=[Finding(kind="trip", channels=["error_code"], observed=float(code), score=1.0, message=name)],
         )]
+
+
+class _Memo:
+    """A function called at most once (an event's evidence, built only if a rule is raised)."""
+
+    def __init__(self, fn) -> None:
+        self.fn, self.done, self.value = fn, False, None
+
+    def __call__(self):
+        if not self.done:
+            self.value, self.done = self.fn(), True
+        return self.value
 
 
 def _finite_or_none(ts: float) -> float | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Callable, Iterable, Literal
 
 from heatwatch.channels import CHANNELS, DERIVED_FROM
 from heatwatch.contract import Finding
@@ -120,16 +120,31 @@ class RuleEngine:
                         for name, channel, first, last, active, conf in tracks if name in known}
 
     def evaluate(self, ev: Evidence) -> list[Diagnosis]:
-        matches = self._all_matches(ev)
+        return self.advance(ev.ts, self._all_matches(ev), lambda: ev)
+
+    def advance(self, ts: float, matches: dict[str, list[tuple[str | None, float, Any]]],
+                evidence: Callable[[], Evidence]) -> list[Diagnosis]:
+        """Every rule's timers moved on by its matches now (rule name -> [(channel, confidence,
+        findings or a function giving them)]; a rule not named matched nothing); ``evidence()`` is
+        asked only for a diagnosis's text.
+        A replay that knows the matches from arrays (PumpPipeline.process_batch) calls this directly."""
         out: list[Diagnosis] = []
+        subjects: dict[str, list[str | None]] = {}  # rule -> channels with a track, in the tracks' order
+        for name, channel in self._tracks:
+            subjects.setdefault(name, []).append(channel)
         for rule in self.rules:
-            for channel, conf, evidence in matches[rule.name]:
-                out.extend(self._advance(rule, channel, ev, True, conf, evidence))
+            ms = matches.get(rule.name, ())
+            if not ms and rule.name not in subjects:
+                continue
+            for channel, conf, findings in ms:
+                out.extend(self._advance(rule, channel, ts, evidence, True, conf, findings))
             # subjects of this rule that did not match now
-            matched = {c for c, _, _ in matches[rule.name]}
-            for (name, channel), _track in list(self._tracks.items()):
-                if name == rule.name and channel not in matched:
-                    out.extend(self._advance(rule, channel, ev, False, 0.0, []))
+            tracked = subjects.get(rule.name)
+            if tracked:
+                matched = {c for c, _, _ in ms}
+                for channel in tracked:
+                    if channel not in matched:
+                        out.extend(self._advance(rule, channel, ts, evidence, False, 0.0, []))
         return out
 
     def _all_matches(self, ev: Evidence) -> dict[str, list[tuple[str | None, float, list[Finding]]]]:
@@ -171,11 +186,16 @@ class RuleEngine:
             return []
         if self._sensor_explains(rule, ev):
             return []
+        return [(None, self.confidence(rule, len(met)), lambda: [self._finding(ch, ev.shifts[ch])
+                                                                for ch in [*rule.require, *met]])]
+
+    @staticmethod
+    def confidence(rule: Rule, n_support_met: int) -> float:
+        """A shift rule's confidence, grown by the share of its support channels that agree."""
         conf = rule.confidence
         if rule.support:
-            conf *= 0.75 + 0.25 * len(met) / len(rule.support)
-        evidence = [self._finding(ch, ev.shifts[ch]) for ch in [*rule.require, *met]]
-        return [(None, conf, evidence)]
+            conf *= 0.75 + 0.25 * n_support_met / len(rule.support)
+        return conf
 
     @staticmethod
     def _sensor_explains(rule: Rule, ev: Evidence) -> bool:
@@ -215,25 +235,26 @@ class RuleEngine:
         )
 
     # -- timing -------------------------------------------------------------
-    def _advance(self, rule: Rule, channel: str | None, ev: Evidence, true_now: bool,
-                 conf: float, findings: list[Finding]) -> list[Diagnosis]:
+    def _advance(self, rule: Rule, channel: str | None, ts: float, evidence: Callable[[], Evidence], true_now: bool,
+                 conf: float, findings: "list[Finding] | Callable[[], list[Finding]]") -> list[Diagnosis]:
         key = (rule.name, channel)
         t = self._tracks.setdefault(key, _Track())
         if true_now:
-            if t.first_true is None or (t.last_true is not None and ev.ts - t.last_true > _GAP_TOLERANCE_S and not t.active):
-                t.first_true = ev.ts
-            t.last_true = ev.ts
+            if t.first_true is None or (t.last_true is not None and ts - t.last_true > _GAP_TOLERANCE_S and not t.active):
+                t.first_true = ts
+            t.last_true = ts
             t.confidence = max(t.confidence, conf) if t.active else conf
-            if not t.active and ev.ts - t.first_true >= rule.hold:
+            if not t.active and ts - t.first_true >= rule.hold:
                 t.active = True
-                return [self._diagnosis(rule, channel, ev, "raised", t, findings)]
+                found = findings() if callable(findings) else findings
+                return [self._diagnosis(rule, channel, evidence(), "raised", t, found)]
             return []
-        if t.active and t.last_true is not None and ev.ts - t.last_true >= rule.clear_after:
+        if t.active and t.last_true is not None and ts - t.last_true >= rule.clear_after:
             t.active = False
-            d = self._diagnosis(rule, channel, ev, "cleared", t, [])
+            d = self._diagnosis(rule, channel, evidence(), "cleared", t, [])
             t.first_true = None
             return [d]
-        if not t.active and t.last_true is not None and ev.ts - t.last_true > _GAP_TOLERANCE_S:
+        if not t.active and t.last_true is not None and ts - t.last_true > _GAP_TOLERANCE_S:
             t.first_true = None
         return []
 

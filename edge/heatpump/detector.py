@@ -19,11 +19,12 @@ channels, so nothing downstream (the agent's telemetry) derives them again.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from heatwatch.edge.heatpump import healthy_model
+from heatwatch.edge.heatpump import batch_kernels, healthy_model
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features
 from heatwatch.edge.heatpump.prior import PriorBands
@@ -69,6 +70,73 @@ class HeatPumpResult:
     residual: np.ndarray | None = None  # persistent shift per target
     observed: np.ndarray | None = None  # averaged observed targets (the prior's, before the model)
     steady_x: np.ndarray | None = None  # the last steady reading judged (sensor-offset operating point)
+
+
+class BatchResults(Sequence):
+    """What ``score()`` returns: a sequence of HeatPumpResult kept as arrays (one row per reading),
+    made into a HeatPumpResult only when one is read. A replay of a season makes millions of
+    readings; most are never looked at one by one."""
+
+    def __init__(self, ts, steady, ready, score, flags, X, D, Y, R, O, sx_idx, sx_carry) -> None:
+        self.ts, self.steady, self.ready, self.score = ts, steady, ready, score
+        self.flags = flags  # (n, len(CHECKED)) sensor-check bits (batch_kernels), or None: see _findings
+        self.X, self.D, self.Y = X, D, Y  # readings (cleaned), derived channels, targets
+        self.R, self.O = R, O  # persistent shift (rows not ready: NaN) and averaged observed targets, per row
+        self.sx_idx, self.sx_carry = sx_idx, sx_carry  # steady_x: row index, or sx_carry where -1
+        self._findings: list[dict[str, list[str]]] | None = None
+
+    @classmethod
+    def from_results(cls, results: list[HeatPumpResult], X, D, Y) -> "BatchResults":
+        n, n_t = len(results), Y.shape[1] if Y.ndim == 2 else len(TARGET_NAMES)
+        R = np.full((n, n_t), np.nan)
+        O = np.full((n, n_t), np.nan)
+        sx = np.full(n, -2, dtype=np.int64)
+        for i, r in enumerate(results):
+            if r.residual is not None:
+                R[i] = r.residual
+            if r.observed is not None:
+                O[i] = r.observed
+        out = cls(np.array([r.ts for r in results], dtype=float), np.array([r.steady for r in results], dtype=bool),
+                  np.array([r.ready for r in results], dtype=bool), np.array([r.score for r in results], dtype=float),
+                  None, X, D, Y, R, O, sx, None)
+        out._findings = [r.sensor_findings for r in results]
+        out._steady_x = [r.steady_x for r in results]
+        out._results = results
+        return out
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    def findings(self, i: int) -> dict[str, list[str]]:
+        if self._findings is not None:
+            return self._findings[i]
+        return batch_kernels.findings_of(self.flags[i])
+
+    def any_findings(self) -> np.ndarray:
+        """Per row: did any sensor check fail?"""
+        if self._findings is not None:
+            return np.array([bool(f) for f in self._findings], dtype=bool)
+        return self.flags.any(axis=1)
+
+    def steady_x(self, i: int) -> np.ndarray | None:
+        j = int(self.sx_idx[i])
+        if j == -2:
+            return self._steady_x[i]
+        return self.sx_carry if j < 0 else self.X[j]
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        if hasattr(self, "_results"):
+            return self._results[i]
+        ready = bool(self.ready[i])
+        return HeatPumpResult(float(self.ts[i]), bool(self.steady[i]), ready, float(self.score[i]), self.findings(i),
+                              self.Y[i], self.X[i], self.D[i], residual=self.R[i] if ready else None,
+                              observed=self.O[i], steady_x=self.steady_x(i) if ready else None)
 
 
 # features the operating envelope bounds, and the least margin beyond what was seen
@@ -167,14 +235,24 @@ class HeatPumpDetector:
         return self._step(ts, x, f, D[0], Y[0], steady, None if self.model is None else self.model.predict(f))
 
     # -- batch --------------------------------------------------------------
-    def score(self, ts: np.ndarray, X: np.ndarray) -> list[HeatPumpResult]:
-        """The same results as calling update() row by row."""
+    def score(self, ts: np.ndarray, X: np.ndarray) -> "BatchResults":
+        """The same results as calling update() row by row (a sequence of HeatPumpResult).
+
+        With numba (batch_kernels.AVAILABLE) the stateful parts run over the whole chunk in
+        compiled loops and the results are arrays, made into HeatPumpResult only when read;
+        without it each row goes through the streaming step.
+        """
         ts = np.asarray(ts, dtype=float)
         X = self.plausibility.clean(X)
         D, Y = derived_and_targets(X, self.config.refrigerant)
         F = features(X)
         steady = self.gate.batch(ts, X)
         P = None if self.model is None else self.model.predict(F)
+        if not batch_kernels.AVAILABLE or len(ts) == 0:
+            return BatchResults.from_results(self._score_rows(ts, X, F, D, Y, steady, P), X, D, Y)
+        return self._score_chunk(ts, X, F, D, Y, steady, P)
+
+    def _score_rows(self, ts, X, F, D, Y, steady, P) -> list[HeatPumpResult]:
         out: list[HeatPumpResult] = []
         for i in range(len(ts)):
             was_ready = self.ready
@@ -184,6 +262,109 @@ class HeatPumpDetector:
                 P = np.full((len(ts), len(TARGET_NAMES)), np.nan)
                 P[i + 1:] = self.model.predict(F[i + 1:])  # type: ignore[union-attr]
         return out
+
+    def _score_chunk(self, ts, X, F, D, Y, steady, P) -> "BatchResults":
+        """_step over every row, the recurrences in batch_kernels: the same numbers, whole chunks at a time."""
+        n, n_t = len(ts), len(TARGET_NAMES)
+        if math.isnan(self.start_ts):
+            self.start_ts = float(ts[0])
+        flags = batch_kernels.run_sensor_checks(self.checks, ts, X, steady)
+        ready = np.zeros(n, dtype=bool)
+        score = np.zeros(n)
+        R = np.full((n, n_t), np.nan)
+        O = np.empty((n, n_t))
+        sx_idx = np.full(n, -1, dtype=np.int64)  # row of the last steady reading judged; -1: the one before
+        sx_carry = self._last_steady_x
+        start = 0
+        if self.model is None:
+            start = self._commission_chunk(ts, F, Y, steady, O)
+            if self.model is not None:  # fitted at row start - 1: predict the rest at once
+                P = np.full((n, n_t), np.nan)
+                P[start:] = self.model.predict(F[start:])
+        if self.model is not None and start < n:
+            assert self.alarm is not None and P is not None
+            Fm = F[start:, _ENVELOPE_FEATURES]
+            ok_env = np.ones(n - start, dtype=bool) if self.envelope is None else \
+                np.all((Fm >= self.envelope[0]) & (Fm <= self.envelope[1]), axis=1)
+            st = steady[start:]
+            self.outside_envelope += int(np.count_nonzero(st & ~ok_env))
+            rows = np.flatnonzero(st & ok_env)
+            Rm, Om = batch_kernels.run_shift(self.shift, rows, ts[start:], Y[start:], P[start:])
+            R[start:], O[start:] = Rm, Om
+            ready[start:] = True
+            known = ~np.isnan(Om)
+            levels = np.where(known, np.abs(Rm) / self.alarm, -np.inf)
+            score[start:] = np.where(known.any(axis=1), levels.max(axis=1), 0.0)
+            if len(rows):
+                marks = np.full(n - start, -1, dtype=np.int64)
+                marks[rows] = rows + start
+                sx_idx[start:] = np.maximum.accumulate(marks)
+                self._last_steady_x = X[rows[-1] + start]
+        return BatchResults(ts, steady, ready, score, flags, X, D, Y, R, O, sx_idx, sx_carry)
+
+    def _commission_chunk(self, ts, F, Y, steady, O) -> int:
+        """Commissioning over a chunk (prior averages, one steady row a minute, the fit when due):
+        fills O with the prior's averages; returns the first row judged by the fitted model (len(ts)
+        if it was not fitted)."""
+        n = len(ts)
+        zeros = np.zeros_like(Y)
+        srows = np.flatnonzero(steady)
+        if len(srows) and self.prior.first_ts != self.prior.first_ts:
+            first_ts_new = float(ts[srows[0]])
+        else:
+            first_ts_new = self.prior.first_ts
+        # the prior's averages as if the whole chunk were commissioning (a copy: the fit may stop it sooner)
+        trial = PersistentShift(len(TARGET_NAMES), self.prior.average.tau)
+        trial.load_state(self.prior.average.state())
+        _, Otrial = batch_kernels.run_shift(trial, srows, ts, Y, zeros)
+        # one steady row per minute of pump time
+        buckets = np.array([int(t // 60) for t in ts[srows].tolist()], dtype=np.int64)
+        prev = np.concatenate([[self._last_bucket], buckets[:-1]])
+        collect = np.zeros(n, dtype=bool)
+        collect[srows[buckets != prev]] = True
+        cfg = self.config
+        fit_row = -1
+        pos = 0
+        while pos < n:
+            cnt = len(self._rows_ts) + np.cumsum(collect[pos:])
+            due = ((ts[pos:] - self.start_ts >= cfg.commissioning_seconds) & (cnt >= cfg.min_training_rows)) | \
+                  (cnt >= cfg.max_training_rows)
+            k = pos + int(np.argmax(due)) if due.any() else n - 1
+            self._take_rows(ts, F, Y, collect, pos, k)
+            if not due.any():
+                break
+            first_ts_saved = self.prior.first_ts
+            self.prior.first_ts = first_ts_new if srows.size and srows[0] <= k else first_ts_saved
+            breach = any(abs(lv) >= 1.0 for lv, _, _ in self.prior.levels(float(ts[k]), Otrial[k]).values())
+            self.prior.first_ts = first_ts_saved
+            if breach:
+                self.postponed_fits += 1
+                if len(self._rows_ts) >= cfg.max_training_rows:
+                    keep = cfg.max_training_rows // 2
+                    del self._rows_ts[:-keep], self._rows_f[:-keep], self._rows_y[:-keep]
+                pos = k + 1
+                continue
+            fit_row = k
+            break
+        end = n - 1 if fit_row < 0 else fit_row
+        # the prior's real state: updated on the steady rows up to the fit (or the chunk's end)
+        upto = srows[srows <= end]
+        _, Oreal = batch_kernels.run_shift(self.prior.average, upto, ts[:end + 1], Y[:end + 1], zeros[:end + 1])
+        O[:end + 1] = Oreal
+        if len(upto) and self.prior.first_ts != self.prior.first_ts:
+            self.prior.first_ts = float(ts[upto[0]])
+        if fit_row >= 0:
+            self._fit()
+        return end + 1
+
+    def _take_rows(self, ts, F, Y, collect, lo: int, hi: int) -> None:
+        """The training rows collected in rows lo..hi (inclusive)."""
+        idx = lo + np.flatnonzero(collect[lo:hi + 1])
+        if len(idx):
+            self._rows_ts.extend(ts[idx].tolist())
+            self._rows_f.extend(F[i] for i in idx)
+            self._rows_y.extend(Y[i] for i in idx)
+            self._last_bucket = int(float(ts[idx[-1]]) // 60)
 
     # -- shared core ----------------------------------------------------------
     def _step(self, ts: float, x: np.ndarray, f: np.ndarray, d: np.ndarray, y: np.ndarray, steady: bool,
@@ -209,8 +390,11 @@ class HeatPumpDetector:
         return HeatPumpResult(ts, steady, True, score, sensor, y, x, d, residual=self.shift.residual.copy(),
                               observed=self.shift.observed.copy(), steady_x=self._last_steady_x)
 
-    def evidence(self, result: HeatPumpResult) -> Evidence:
-        """What the rules read, as of this result: every monitored channel's shift."""
+    def evidence(self, result: HeatPumpResult, *, need_offset: bool = True) -> Evidence:
+        """What the rules read, as of this result: every monitored channel's shift.
+
+        ``need_offset=False``: the caller knows no rule can read the single-sensor offset now
+        (PumpPipeline.process_batch), so it is not computed (None: no sensor explains anything)."""
         if not result.ready or self.alarm is None or result.residual is None:
             prior = self.prior.levels(result.ts, result.observed)
             if not prior:
@@ -226,7 +410,7 @@ class HeatPumpDetector:
             if not math.isnan(levels[j]) and not math.isnan(obs[j])
         }
         return Evidence(ts=result.ts, shifts=shifts, sensor_findings=result.sensor_findings,
-                        sensor_offset=self._sensor_offset(result))
+                        sensor_offset=self._sensor_offset(result) if need_offset else None)
 
     def _sensor_offset(self, result: HeatPumpResult):
         """The one sensor whose offset best explains the current residuals (see sensor_offset)."""

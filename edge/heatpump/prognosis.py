@@ -125,6 +125,30 @@ class PrognosisTracker:
         self._sum[ok] += residual[ok]
         self._n[ok] += 1.0
 
+    def update_rows(self, ts: np.ndarray, residual: np.ndarray, observed: np.ndarray) -> None:
+        """update() for each row in order (replays): the same sums, extremes and closed hours, an
+        hour at a time (the sums added in the same order, so the same numbers)."""
+        if not len(ts):
+            return
+        b = np.array([int(t // HOUR) for t in ts.tolist()], dtype=np.int64)
+        cuts = (np.flatnonzero(np.diff(b)) + 1).tolist()
+        R = np.where(np.isnan(residual), 0.0, residual)
+        okn = (~np.isnan(residual)).astype(float)
+        for s, e in zip([0, *cuts], [*cuts, len(b)]):
+            bucket = int(b[s])
+            if bucket != self._bucket:
+                self._close_hour()
+                self._bucket = bucket
+                sum0, n0 = np.zeros(residual.shape[1]), np.zeros(residual.shape[1])
+                hi, lo = observed[s].copy(), observed[s].copy()
+            else:
+                sum0, n0, hi, lo = self._sum, self._n, self._hi, self._lo
+            block = observed[s:e]
+            self._hi = np.fmax(hi, np.fmax.reduce(block, axis=0))
+            self._lo = np.fmin(lo, np.fmin.reduce(block, axis=0))
+            self._sum = np.cumsum(np.vstack([sum0[None, :], R[s:e]]), axis=0)[-1]
+            self._n = n0 + okn[s:e].sum(axis=0)
+
     def _close_hour(self) -> None:
         if self._bucket >= 0 and self._hi is not None:
             with np.errstate(invalid="ignore", divide="ignore"):

@@ -1,0 +1,140 @@
+"""Replay speed of the heat pump pipeline on one core: readings per second, batch and streaming.
+
+    python bench/replay_speed.py [--fault SCENARIO] [--healthy SCENARIO] [--pumps N] [--stream-days D]
+
+For a fault scenario (default fault_refrigerant_leak: 1 healthy and 3 leaking pumps, 90 days at
+60 s) and a healthy one (default healthy_fleet, its first N pumps), simulated first (not timed):
+
+* detector alone: ``HeatPumpDetector.score`` over every pump in chunks of four simulated days
+  (as bench/lead_time.py and heatwatch eval feed it);
+* whole pipeline: ``PumpPipeline.process_batch`` (detector, rules, prognosis, events) the same way;
+* streaming (the agent on a Pi): ``PumpPipeline.process`` reading by reading over the first
+  faulty pump's first D days (commissioning, fit, judging), in µs per reading, and the time spent
+  inside ``HeatPumpDetector.update`` there.
+
+Figures are CPU seconds of this process (``time.process_time``), so a shared machine's other
+load does not count; the wall time is printed beside them. The first batch call of a process
+loads the compiled kernels (numba's cache; compiled on the very first run): that one-off cost is
+printed apart and left out of the rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
+from heatwatch.edge.pipeline import PumpPipeline
+from heatwatch.sim.fleet import Fleet
+from heatwatch.sim.scenario import load_scenario
+
+CHUNK = 1440 * 4
+
+
+def simulate(name: str, pumps: int | None) -> tuple[np.ndarray, np.ndarray, list[str], list[str], str]:
+    """(ts, values (n, pumps, channels), devices, their faults, refrigerant)."""
+    scenario = load_scenario(name)
+    fleet = Fleet(scenario)
+    k = len(fleet.devices) if pumps is None else min(pumps, len(fleet.devices))
+    ts, X = [], []
+    for chunk in fleet.chunks(steps=CHUNK):
+        ts.append(chunk.ts)
+        X.append(chunk.values[:, :k, :].copy())
+    faults = {t.device: t.fault for t in fleet.truth}
+    return (np.concatenate(ts), np.concatenate(X), fleet.devices[:k], [faults.get(d, "") for d in fleet.devices[:k]],
+            scenario.refrigerant)
+
+
+def timed(fn) -> tuple[float, float]:
+    c0, w0 = time.process_time(), time.perf_counter()
+    fn()
+    return time.process_time() - c0, time.perf_counter() - w0
+
+
+def batch_rates(ts: np.ndarray, X: np.ndarray, refrigerant: str) -> dict[str, float]:
+    config = HeatPumpDetectorConfig(refrigerant=refrigerant)
+    n_pumps = X.shape[1]
+
+    def detector() -> None:
+        for j in range(n_pumps):
+            det = HeatPumpDetector(config)
+            for s in range(0, len(ts), CHUNK):
+                det.score(ts[s:s + CHUNK], X[s:s + CHUNK, j])
+
+    events = [0]
+
+    def pipeline() -> None:
+        for j in range(n_pumps):
+            pipe = PumpPipeline.with_config(f"hp-{j:03d}", config)
+            for s in range(0, len(ts), CHUNK):
+                events[0] += len(pipe.process_batch(ts[s:s + CHUNK], X[s:s + CHUNK, j])[1])
+
+    n = len(ts) * n_pumps
+    cd, wd = timed(detector)
+    cp, wp = timed(pipeline)
+    return {"readings": n, "det_cpu": cd, "det_wall": wd, "pipe_cpu": cp, "pipe_wall": wp, "events": events[0]}
+
+
+def stream_cost(ts: np.ndarray, X: np.ndarray, refrigerant: str, days: float) -> dict[str, float]:
+    n = int(np.searchsorted(ts, ts[0] + days * 86400.0))
+    pipe = PumpPipeline.with_config("hp-stream", HeatPumpDetectorConfig(refrigerant=refrigerant))
+    update = pipe.detector.update
+    inside = [0.0]
+    clock = time.process_time
+
+    def timed_update(t, x):  # noqa: ANN001
+        c0 = clock()
+        r = update(t, x)
+        inside[0] += clock() - c0
+        return r
+
+    pipe.detector.update = timed_update  # type: ignore[method-assign]
+    rows = X.tolist()
+    tsl = ts.tolist()
+    c0, w0 = clock(), time.perf_counter()
+    for i in range(n):
+        pipe.process(tsl[i], np.asarray(rows[i]))
+    cpu, wall = clock() - c0, time.perf_counter() - w0
+    return {"readings": n, "us": 1e6 * cpu / n, "det_us": 1e6 * inside[0] / n, "wall_us": 1e6 * wall / n}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fault", default="fault_refrigerant_leak")
+    ap.add_argument("--healthy", default="healthy_fleet")
+    ap.add_argument("--pumps", type=int, default=4, help="pumps of the healthy scenario")
+    ap.add_argument("--stream-days", type=float, default=21.0)
+    ap.add_argument("--no-stream", action="store_true")
+    args = ap.parse_args()
+    sims = {}
+    for label, name, pumps in (("fault", args.fault, None), ("healthy", args.healthy, args.pumps)):
+        c0 = time.perf_counter()
+        sims[label] = simulate(name, pumps)
+        print(f"simulated {name}: {len(sims[label][2])} pumps x {len(sims[label][0]):,} readings "
+              f"in {time.perf_counter() - c0:.1f} s (not timed below)", flush=True)
+    # the one-off cost of loading (or compiling) the batch kernels
+    ts, X, _, _, ref = sims["fault"]
+    c_warm, _ = timed(lambda: PumpPipeline.with_config("warm", HeatPumpDetectorConfig(refrigerant=ref))
+                      .process_batch(ts[:CHUNK], X[:CHUNK, 0]))
+    print(f"first batch call of the process (kernels loaded, one chunk): {c_warm:.2f} s CPU")
+    print(f"{'scenario':<28}{'readings':>11}{'detector/s':>13}{'pipeline/s':>13}{'events':>8}  (CPU; wall/s)")
+    for label in ("fault", "healthy"):
+        ts, X, devices, faults, ref = sims[label]
+        r = batch_rates(ts, X, ref)
+        name = args.fault if label == "fault" else args.healthy
+        print(f"{name:<28}{r['readings']:>11,}{r['readings'] / r['det_cpu']:>13,.0f}"
+              f"{r['readings'] / r['pipe_cpu']:>13,.0f}{r['events']:>8}  "
+              f"(wall {r['readings'] / r['det_wall']:,.0f}; {r['readings'] / r['pipe_wall']:,.0f})", flush=True)
+    if not args.no_stream:
+        ts, X, devices, faults, ref = sims["fault"]
+        j = next((k for k, f in enumerate(faults) if f), 0)
+        s = stream_cost(ts, X[:, j], ref, args.stream_days)
+        print(f"streaming PumpPipeline.process, {devices[j]} ({faults[j] or 'healthy'}), first {args.stream_days:g} "
+              f"days ({s['readings']:,} readings): {s['us']:.1f} µs/reading CPU, of which "
+              f"HeatPumpDetector.update {s['det_us']:.1f} (wall {s['wall_us']:.1f})")
+
+
+if __name__ == "__main__":
+    main()

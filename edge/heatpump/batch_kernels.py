@@ -1,0 +1,254 @@
+"""The detector's stateful loops over a whole chunk of readings, compiled (replay speed).
+
+The agent judges one reading at a time with small numpy operations over channels
+(sensor_checks.SensorChecks.update, persistent_shift.PersistentShift.update); a
+replay of a fleet season runs the same recurrences over millions of rows, where a
+dozen numpy calls per reading cost more than the arithmetic. These kernels run the
+very same recurrences row by row in compiled code: the same IEEE operations in the
+same order (no fused multiply-add, no reassociation; numba's default), and every
+``exp`` computed outside them with ``math.exp`` as the streaming code does, so the
+results are bit for bit the streaming ones (tests/edge/heatpump/test_batch_kernels.py).
+
+numba is optional (the ``replay`` extra): without it ``AVAILABLE`` is False and the
+detector replays row by row through the streaming code, with the same results.
+Whoever changes a streaming recurrence changes its kernel here too; the tests
+comparing batch and streaming fail otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+try:  # pragma: no cover - depends on the install
+    from numba import njit
+
+    AVAILABLE = True
+except ImportError:  # pragma: no cover
+    AVAILABLE = False
+
+    def njit(*args, **kwargs):  # type: ignore[no-redef]
+        if args and callable(args[0]):
+            return args[0]
+        return lambda f: f
+
+
+STUCK, NOISE, JUMP, DROPOUT = 1, 2, 4, 8  # bits of a sensor-check flag, in CHECK_NAMES order
+
+
+def exp_weights(dt: np.ndarray, tau: float, cap: float = math.inf) -> np.ndarray:
+    """1 - exp(-min(dt, cap) / tau) per element, each by math.exp as the streaming code computes it.
+
+    Readings come at a fixed poll, so the distinct steps are few and this costs a few calls."""
+    out = np.empty(len(dt))
+    uniq, inv = np.unique(dt, return_inverse=True)
+    vals = np.array([1.0 - math.exp(-min(float(d), cap) / tau) for d in uniq])
+    out[:] = vals[inv.reshape(-1)]
+    return out
+
+
+@njit(cache=True)
+def _nan_max(a: float, b: float) -> float:
+    """np.maximum's rule: NaN if either is NaN."""
+    if a != a or b != b:
+        return math.nan
+    return a if a >= b else b
+
+
+@njit(cache=True)
+def sensor_checks(ts, V, REL, steady, a_fast, a_rough, a_slow,  # noqa: C901 - one recurrence, kept whole
+                  present, rel_move, running_only, jump_at, floor, floor_over_ratio,
+                  value, prev_step, same_since, rel_min, rel_max, rough_fast, rough_slow, rough_since,
+                  missing, jumps, last_ts,
+                  stuck_s, max_gap, noise_max_step, warmup_s, noise_ratio, jumps_flagged, dropout_share):
+    """SensorChecks.update over rows; the state arrays are updated in place. Returns (flags (n, k)
+    uint8 of STUCK|NOISE|JUMP|DROPOUT for present channels, the last ts)."""
+    n, k = V.shape
+    flags = np.zeros((n, k), np.uint8)
+    n_present = 0
+    for c in range(k):
+        if present[c]:
+            n_present += 1
+    step = np.empty(k)
+    d2 = np.empty(k)
+    usable = np.zeros(k, np.bool_)
+    smooth = np.zeros(k, np.bool_)
+    rough = np.zeros(k, np.bool_)
+    for i in range(n):
+        t = ts[i]
+        if last_ts != last_ts:
+            dt = math.inf
+        else:
+            dt = t - last_ts
+        last_ts = t
+        af = a_fast[i]
+        if n_present > 0:
+            n_valid = 0
+            for c in range(k):
+                if present[c] and V[i, c] == V[i, c]:
+                    n_valid += 1
+            if n_valid / n_present >= 0.5:
+                for c in range(k):
+                    if present[c]:
+                        u = 0.0 if V[i, c] == V[i, c] else 1.0
+                        missing[c] += af * (u - missing[c])
+        decay = 1.0 - af
+        for c in range(k):
+            jumps[c] *= decay
+        use_steps = steady[i] and dt <= max_gap
+        any_rough = False
+        for c in range(k):
+            v = V[i, c]
+            valid = v == v
+            # stuck
+            if valid and (v != value[c] or same_since[c] != same_since[c]):
+                same_since[c] = t
+                rel_min[c] = math.inf
+                rel_max[c] = -math.inf
+            r = REL[i, c]
+            if valid and r == r and (steady[i] or not running_only[c]):
+                if r < rel_min[c]:
+                    rel_min[c] = r
+                if r > rel_max[c]:
+                    rel_max[c] = r
+            if valid and (t - same_since[c] >= stuck_s) and (rel_max[c] - rel_min[c] >= rel_move[c]):
+                flags[i, c] |= STUCK
+            # roughness and jumps
+            s = v - value[c]
+            step[c] = s
+            usable[c] = use_steps and valid and value[c] == value[c]
+            jmp = usable[c] and abs(s) >= jump_at[c]
+            if jmp:
+                jumps[c] += 1.0
+            smooth[c] = usable[c] and not jmp
+            d2[c] = abs(s - prev_step[c])
+            rough[c] = smooth[c] and d2[c] == d2[c]
+            if rough[c]:
+                any_rough = True
+        if any_rough and dt <= noise_max_step:
+            # SensorChecks._roughness, channel by channel (each channel's update is its own)
+            a = a_rough[i]
+            for c in range(k):
+                if not rough[c]:
+                    continue
+                if rough_fast[c] != rough_fast[c]:  # new: the averages start here
+                    rough_fast[c] = d2[c]
+                    rough_slow[c] = d2[c]
+                    rough_since[c] = t
+                    continue
+                rough_fast[c] += a * (d2[c] - rough_fast[c])
+                elapsed = t - rough_since[c]
+                if elapsed < warmup_s:
+                    rough_slow[c] += (dt / (elapsed + dt)) * (d2[c] - rough_slow[c])
+                elif rough_fast[c] <= noise_ratio * _nan_max(rough_slow[c], floor_over_ratio[c]):
+                    rough_slow[c] += a_slow[i] * (d2[c] - rough_slow[c])
+        for c in range(k):
+            prev_step[c] = step[c] if smooth[c] else math.nan
+            if V[i, c] == V[i, c]:
+                value[c] = V[i, c]
+        for c in range(k):
+            if not present[c]:
+                flags[i, c] = 0
+                continue
+            formed = rough_slow[c] == rough_slow[c] and (t - rough_since[c] >= warmup_s)
+            if formed and rough_fast[c] > _nan_max(noise_ratio * rough_slow[c], floor[c]):
+                flags[i, c] |= NOISE
+            if jumps[c] >= jumps_flagged:
+                flags[i, c] |= JUMP
+            if missing[c] > dropout_share:
+                flags[i, c] |= DROPOUT
+    return flags, last_ts
+
+
+@njit(cache=True)
+def ewma_rows(rows, alphas, Y, E, residual, observed, R_out, O_out):
+    """PersistentShift.update at ``rows`` (ascending) of Y (observed) and E (expected), with their
+    ``alphas``; state updated in place. R_out/O_out[i] = the state after row i (every row i up to
+    the last: rows not updated repeat the state)."""
+    n = R_out.shape[0]
+    k = Y.shape[1]
+    j = 0
+    for i in range(n):
+        if j < len(rows) and rows[j] == i:
+            a = alphas[j]
+            for c in range(k):
+                r = Y[i, c] - E[i, c]
+                if r != r:
+                    continue
+                residual[c] += a * (r - residual[c])
+                if observed[c] != observed[c]:
+                    observed[c] = Y[i, c]
+                else:
+                    observed[c] += a * (Y[i, c] - observed[c])
+            j += 1
+        for c in range(k):
+            R_out[i, c] = residual[c]
+            O_out[i, c] = observed[c]
+
+
+def shift_alphas(shift, ts_rows: np.ndarray) -> np.ndarray:
+    """The weights PersistentShift.update gives readings at ``ts_rows`` (its MAX_STEP and tau); updates last_ts."""
+    from heatwatch.edge.heatpump.persistent_shift import MAX_STEP
+
+    if not len(ts_rows):
+        return np.empty(0)
+    prev = np.concatenate([[shift.last_ts], ts_rows[:-1]])
+    dt = np.where(np.isnan(prev), MAX_STEP, np.minimum(ts_rows - prev, MAX_STEP))
+    shift.last_ts = float(ts_rows[-1])
+    return exp_weights(np.maximum(dt, 0.0), shift.tau)
+
+
+def run_shift(shift, rows: np.ndarray, ts: np.ndarray, Y: np.ndarray, E: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """PersistentShift.update at ``rows`` of a chunk; the state after every row of the chunk."""
+    n = len(ts)
+    R, O = np.empty((n, Y.shape[1])), np.empty((n, Y.shape[1]))
+    alphas = shift_alphas(shift, ts[rows])
+    ewma_rows(rows.astype(np.int64), alphas, Y, E, shift.residual, shift.observed, R, O)
+    return R, O
+
+
+def run_sensor_checks(checks, ts: np.ndarray, X: np.ndarray, steady: np.ndarray) -> np.ndarray:
+    """SensorChecks.update over a chunk: flags (n, len(CHECKED)) uint8; the state ends as streaming leaves it."""
+    from heatwatch.edge.heatpump import sensor_checks as sc
+
+    n = len(ts)
+    if n == 0:
+        return np.zeros((0, len(sc.CHECKED)), np.uint8)
+    prev = np.concatenate([[checks.last_ts], ts[:-1]])
+    dt = ts - prev
+    first_inf = math.isnan(checks.last_ts)
+    dt_f = np.where(np.isnan(dt), 0.0, dt)
+    a_fast = exp_weights(dt_f, sc.FAST_TAU, sc.MAX_GAP)
+    a_rough = np.minimum(exp_weights(dt_f, sc.FAST_TAU), sc.FAST_MAX_WEIGHT)
+    a_slow = exp_weights(dt_f, sc.SLOW_TAU)
+    if first_inf:
+        a_fast[0] = 1.0
+    for name in ("value", "prev_step", "same_since", "rel_min", "rel_max", "rough_fast", "rough_slow",
+                 "rough_since", "missing", "jumps"):
+        setattr(checks, name, np.ascontiguousarray(getattr(checks, name), dtype=np.float64))
+    V = np.ascontiguousarray(X[:, sc._IDX])
+    REL = np.ascontiguousarray(X[:, sc._REL_IDX])
+    flags, last = sensor_checks(
+        np.ascontiguousarray(ts, dtype=np.float64), V, REL, np.ascontiguousarray(steady, dtype=np.bool_),
+        a_fast, a_rough, a_slow,
+        np.ascontiguousarray(checks._present, dtype=np.bool_), sc._REL_MOVE.astype(np.float64),
+        sc._RUNNING_ONLY.astype(np.bool_), sc._JUMP.astype(np.float64), sc._FLOOR.astype(np.float64),
+        (sc._FLOOR / sc.NOISE_RATIO).astype(np.float64),
+        checks.value, checks.prev_step, checks.same_since, checks.rel_min, checks.rel_max, checks.rough_fast,
+        checks.rough_slow, checks.rough_since, checks.missing, checks.jumps, float(checks.last_ts),
+        sc.STUCK_SECONDS, sc.MAX_GAP, sc.NOISE_MAX_STEP, sc.WARMUP_SECONDS, sc.NOISE_RATIO,
+        float(sc.JUMPS_FLAGGED), sc.DROPOUT_SHARE)
+    checks.last_ts = float(last)
+    return flags
+
+
+def findings_of(flags_row: np.ndarray) -> dict[str, list[str]]:
+    """One row of sensor-check flags -> {channel: [failed checks]} as SensorChecks.update returns it."""
+    from heatwatch.edge.heatpump.sensor_checks import CHECK_NAMES, CHECKED
+
+    out: dict[str, list[str]] = {}
+    for c in np.flatnonzero(flags_row):
+        f = int(flags_row[c])
+        out[CHECKED[c]] = [name for b, name in zip((STUCK, NOISE, JUMP, DROPOUT), CHECK_NAMES) if f & b]
+    return out
