@@ -9,6 +9,9 @@ numpy operations on a Pi.
 - stuck:   the value has not changed for STUCK_SECONDS while a related
            channel (which must move when this one should) moved clearly
            (for the condenser-side thermistors: over steady running readings);
+           an actuator's position at its end stop (a valve wide open, END_STOPS)
+           is not stuck: a controller holding its limit is the process (a
+           leak's own signature), not a broken sensor;
 - noise:   roughness (the second difference, blind to ramps) averaged over
            half an hour is NOISE_RATIO x the channel's own normal roughness
            and above an absolute floor no healthy sensor of its kind reaches
@@ -50,6 +53,10 @@ RELATED: dict[str, tuple[str, float]] = {
     "eev_pct": ("compressor_hz", 25.0),
 }
 CHECKED: tuple[str, ...] = tuple(RELATED)
+# actuator positions the controller drives to a limit and holds there when it runs out of
+# authority (a leaking pump's valve wide open): (closed, open) in the channel's unit
+END_STOPS: dict[str, tuple[float, float]] = {"eev_pct": (0.0, 100.0)}
+END_STOP_TOLERANCE = 0.5
 # relations that hold only while the compressor runs steadily: the condenser-side
 # thermistors sit in the water-warmed plate exchanger, so when a cycling compressor
 # stops, p_high falls by bars while they keep the water's temperature
@@ -84,6 +91,8 @@ _REL_MOVE = np.array([RELATED[c][1] for c in CHECKED])
 _RUNNING_ONLY = np.array([c in RUNNING_ONLY for c in CHECKED])
 _JUMP = np.array([JUMP[c] for c in CHECKED])
 _FLOOR = np.array([NOISE_FLOOR[c] for c in CHECKED])
+_STOP_LO = np.array([END_STOPS.get(c, (-np.inf, np.inf))[0] for c in CHECKED]) + END_STOP_TOLERANCE
+_STOP_HI = np.array([END_STOPS.get(c, (-np.inf, np.inf))[1] for c in CHECKED]) - END_STOP_TOLERANCE
 
 
 class SensorChecks:
@@ -126,7 +135,8 @@ class SensorChecks:
         rel_ok = valid & ~np.isnan(rel) & (steady | ~_RUNNING_ONLY)
         self.rel_min[rel_ok] = np.minimum(self.rel_min[rel_ok], rel[rel_ok])
         self.rel_max[rel_ok] = np.maximum(self.rel_max[rel_ok], rel[rel_ok])
-        stuck = valid & (ts - self.same_since >= STUCK_SECONDS) & (self.rel_max - self.rel_min >= _REL_MOVE)
+        stuck = valid & (ts - self.same_since >= STUCK_SECONDS) & (self.rel_max - self.rel_min >= _REL_MOVE) \
+            & (v > _STOP_LO) & (v < _STOP_HI)
 
         # roughness and jumps, on consecutive steady readings only
         step = v - self.value
