@@ -29,6 +29,7 @@ from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig, HeatPumpResult
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
+from heatwatch.edge.heatpump.refrigerant_check import RefrigerantCheck, RefrigerantVerdict
 from heatwatch.edge.reading import TimeOrder
 from heatwatch.channels import INDEX, trip_name
 from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
@@ -43,6 +44,8 @@ RULE_PERIOD_SECONDS = 300.0
 PROGNOSIS_REFRESH_SECONDS = 6 * 3600.0
 STATE_VERSION = 2  # 1: the detector's state alone
 _I_FLOW = TARGET_NAMES.index("flow_lpm")
+# the agent event that says the configured refrigerant does not fit the pump's readings
+REFRIGERANT_MISMATCH = "refrigerant_mismatch"
 
 
 @dataclass
@@ -62,9 +65,13 @@ class PumpPipeline:
     _last_refresh_ts: float = -math.inf
     _basis: str = "model"
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
+    # does the pump run on the configured refrigerant? (an agent event, once, if not)
+    refrigerant_check: RefrigerantCheck | None = None
 
     def __post_init__(self) -> None:
         self.time_order = TimeOrder(self.rejected)  # the one place a reading's time is checked
+        if self.refrigerant_check is None:
+            self.refrigerant_check = RefrigerantCheck(self.detector.config.refrigerant)
 
     @classmethod
     def with_config(cls, device: str, config: HeatPumpDetectorConfig, rule_files=None) -> "PumpPipeline":
@@ -99,6 +106,7 @@ class PumpPipeline:
             "last_error": self._last_error,
             "flow_limit_set": self._flow_limit_set,
             "basis": self._basis,
+            "refrigerant_check": self.refrigerant_check.state() if self.refrigerant_check else None,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -119,6 +127,8 @@ class PumpPipeline:
         self._last_error = state["last_error"]
         self._flow_limit_set = bool(state["flow_limit_set"])
         self._basis = state["basis"]
+        if state.get("refrigerant_check") and self.refrigerant_check is not None:  # absent before it existed
+            self.refrigerant_check.load_state(state["refrigerant_check"])
 
     # -- after a visit ----------------------------------------------------------
     def repaired(self, ts: float, *, relearn: bool = True, why: str = "") -> list[EventBody]:
@@ -185,16 +195,28 @@ class PumpPipeline:
                 self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))
             self.prognosis.update(ts, result.residual, result.targets)
         events: list[EventBody] = []
+        if result.steady and not self.refrigerant_check.done:  # type: ignore[union-attr]
+            verdict = self.refrigerant_check.update(ts, result.values)  # type: ignore[union-attr]
+            if verdict is not None:
+                events.append(self._refrigerant_event(ts, verdict))
         if ts - self._last_rules_ts >= RULE_PERIOD_SECONDS:
             self._last_rules_ts = ts
             evidence = self.detector.evidence(result)
             self._basis = evidence.basis
-            events = [self._event(d) for d in self._one_voice(self.rules.evaluate(evidence))]
+            events.extend(self._event(d) for d in self._one_voice(self.rules.evaluate(evidence)))
         if ts - self._last_refresh_ts >= PROGNOSIS_REFRESH_SECONDS:
             self._last_refresh_ts = ts
             events.extend(self._refresh_prognoses(ts))
         events.extend(self._trip(ts, float(result.values[_I_ERR])))
         return events
+
+    def _refrigerant_event(self, ts: float, verdict: RefrigerantVerdict) -> EventBody:
+        """The configuration is wrong, not the pump: an agent event (no ticket), said once."""
+        return EventBody(
+            device=self.device, ts=ts, kind=EventKind.AGENT, fault=REFRIGERANT_MISMATCH, severity="warning",
+            confidence=0.9, explanation=verdict.explanation(),
+            findings=[Finding(kind="refrigerant", channels=["p_high", "p_low"], observed=verdict.misfit_k[verdict.configured][0],
+                              score=1.0, message=f"configured {verdict.configured}, fits {verdict.fits or 'none known'}")])
 
     def _one_voice(self, diagnoses: list[Diagnosis]) -> list[Diagnosis]:
         """Several rules may name one fault (a leak with or without a valve reading): the
