@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig, HeatPumpResult
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
@@ -67,11 +68,15 @@ class PumpPipeline:
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
     # does the pump run on the configured refrigerant? (an agent event, once, if not)
     refrigerant_check: RefrigerantCheck | None = None
+    compressor: CompressorEfficiency | None = None  # its efficiency against its own baseline (wear)
 
     def __post_init__(self) -> None:
         self.time_order = TimeOrder(self.rejected)  # the one place a reading's time is checked
+        cfg = self.detector.config
         if self.refrigerant_check is None:
-            self.refrigerant_check = RefrigerantCheck(self.detector.config.refrigerant)
+            self.refrigerant_check = RefrigerantCheck(cfg.refrigerant)
+        if self.compressor is None:
+            self.compressor = CompressorEfficiency(cfg.refrigerant, cfg.commissioning_seconds)
 
     @classmethod
     def with_config(cls, device: str, config: HeatPumpDetectorConfig, rule_files=None) -> "PumpPipeline":
@@ -107,6 +112,7 @@ class PumpPipeline:
             "flow_limit_set": self._flow_limit_set,
             "basis": self._basis,
             "refrigerant_check": self.refrigerant_check.state() if self.refrigerant_check else None,
+            "compressor": self.compressor.state() if self.compressor else None,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -129,6 +135,8 @@ class PumpPipeline:
         self._basis = state["basis"]
         if state.get("refrigerant_check") and self.refrigerant_check is not None:  # absent before it existed
             self.refrigerant_check.load_state(state["refrigerant_check"])
+        if state.get("compressor") and self.compressor is not None:
+            self.compressor.load_state(state["compressor"])
 
     # -- after a visit ----------------------------------------------------------
     def repaired(self, ts: float, *, relearn: bool = True, why: str = "") -> list[EventBody]:
@@ -147,6 +155,8 @@ class PumpPipeline:
             standing.setdefault(fault_of[name], channel)
         if relearn:
             self.detector.relearn()
+            cfg = self.detector.config  # a new or repaired compressor: its baseline afresh
+            self.compressor = CompressorEfficiency(cfg.refrigerant, cfg.commissioning_seconds)
             self._flow_limit_set = False  # derived from the new model once it is fitted
         else:
             self.detector.clear_findings()
@@ -194,6 +204,8 @@ class PumpPipeline:
                 self._flow_limit_set = True
                 self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))
             self.prognosis.update(ts, result.residual, result.targets)
+        if result.steady:
+            self.compressor.update(ts, result.values)  # type: ignore[union-attr]
         events: list[EventBody] = []
         if result.steady and not self.refrigerant_check.done:  # type: ignore[union-attr]
             verdict = self.refrigerant_check.update(ts, result.values)  # type: ignore[union-attr]
@@ -202,6 +214,8 @@ class PumpPipeline:
         if ts - self._last_rules_ts >= RULE_PERIOD_SECONDS:
             self._last_rules_ts = ts
             evidence = self.detector.evidence(result)
+            if evidence.ready:
+                self.compressor.add_to(evidence)  # type: ignore[union-attr]
             self._basis = evidence.basis
             events.extend(self._event(d) for d in self._one_voice(self.rules.evaluate(evidence)))
         if ts - self._last_refresh_ts >= PROGNOSIS_REFRESH_SECONDS:
@@ -223,10 +237,13 @@ class PumpPipeline:
         dispatcher hears it raised once, and cleared only when no rule sees it any more."""
         fault_of = {r.name: r.fault for r in self.rules.rules}
         out = []
+        said: set[str] = set()  # two rules of one fault raising in the same round: said once
         for d in diagnoses:
             if d.channel is None:
-                if d.state == "raised" and d.fault in self.raised_faults:
+                if d.state == "raised" and (d.fault in self.raised_faults or d.fault in said):
                     continue
+                if d.state == "raised":
+                    said.add(d.fault)
                 if d.state == "cleared" and any(fault_of[n] == d.fault for n, c in self.rules.active if c is None):
                     continue
             out.append(d)
