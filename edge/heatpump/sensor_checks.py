@@ -20,7 +20,10 @@ numpy operations on a Pi.
 - jump:    several single-step jumps no sensor of a running pump makes,
            within half an hour (one jump may be a real event);
 - dropout: more than DROPOUT_SHARE of the last half hour's readings missing
-           (a healthy sensor loses none; the line's losses take all channels).
+           (a healthy sensor loses none; the line's losses take all channels);
+           a coil thermistor gone below its range while the low pressure says
+           the coil is that cold (an iced, starved evaporator) is not missing:
+           the sensor reads right, the coil is beyond its scale (COLD_SIDE).
 
 A channel the pump does not report at all (its register map has no register
 for it) is no sensor: ``present`` names the channels the source provides, and
@@ -34,7 +37,8 @@ import math
 
 import numpy as np
 
-from heatwatch.channels import INDEX
+from heatwatch.channels import CHANNELS, INDEX
+from heatwatch.refrigerant import t_sat
 
 # channel -> (a related channel that must move when this one should, how far it must move)
 RELATED: dict[str, tuple[str, float]] = {
@@ -57,6 +61,10 @@ CHECKED: tuple[str, ...] = tuple(RELATED)
 # authority (a leaking pump's valve wide open): (closed, open) in the channel's unit
 END_STOPS: dict[str, tuple[float, float]] = {"eev_pct": (0.0, 100.0)}
 END_STOP_TOLERANCE = 0.5
+# low-side thermistors: when one reads nothing (below its range) while T_sat(p_low) is within
+# COLD_MARGIN_K of that range's low end, the coil is that cold: not a dropout
+COLD_SIDE: tuple[str, ...] = ("t_evap", "t_suction")
+COLD_MARGIN_K = 8.0
 # relations that hold only while the compressor runs steadily: the condenser-side
 # thermistors sit in the water-warmed plate exchanger, so when a cycling compressor
 # stops, p_high falls by bars while they keep the water's temperature
@@ -91,6 +99,10 @@ _REL_MOVE = np.array([RELATED[c][1] for c in CHECKED])
 _RUNNING_ONLY = np.array([c in RUNNING_ONLY for c in CHECKED])
 _JUMP = np.array([JUMP[c] for c in CHECKED])
 _FLOOR = np.array([NOISE_FLOOR[c] for c in CHECKED])
+_COLD = np.array([c in COLD_SIDE for c in CHECKED])
+_COLD_BELOW = {c.name: c.low for c in CHANNELS}
+_COLD_LIMIT = np.array([_COLD_BELOW[c] + COLD_MARGIN_K if c in COLD_SIDE else -np.inf for c in CHECKED])
+_I_PLOW = INDEX["p_low"]
 _STOP_LO = np.array([END_STOPS.get(c, (-np.inf, np.inf))[0] for c in CHECKED]) + END_STOP_TOLERANCE
 _STOP_HI = np.array([END_STOPS.get(c, (-np.inf, np.inf))[1] for c in CHECKED]) - END_STOP_TOLERANCE
 
@@ -98,8 +110,9 @@ _STOP_HI = np.array([END_STOPS.get(c, (-np.inf, np.inf))[1] for c in CHECKED]) -
 class SensorChecks:
     """Streaming sensor checks for the raw channels in CHECKED (those of them in ``present``)."""
 
-    def __init__(self, present: "tuple[str, ...] | list[str] | None" = None) -> None:
+    def __init__(self, present: "tuple[str, ...] | list[str] | None" = None, refrigerant: str = "R32") -> None:
         n = len(CHECKED)
+        self.refrigerant = refrigerant
         self._present = np.array([present is None or c in present for c in CHECKED])
         self.value = np.full(n, np.nan)
         self.prev_step = np.full(n, np.nan)  # last steady first difference
@@ -124,7 +137,11 @@ class SensorChecks:
         here = self._present
         # most channels gone at once is the line or the pump, not a sensor
         if here.any() and valid[here].mean() >= 0.5:
-            self.missing[here] += a_fast * ((~valid[here]) - self.missing[here])
+            judged = here
+            if not valid[_COLD].all() and x[_I_PLOW] > 0:  # a coil colder than its thermistor's scale?
+                cold = _COLD & ~valid & (float(t_sat(x[_I_PLOW], self.refrigerant)) <= _COLD_LIMIT)
+                judged = here & ~cold
+            self.missing[judged] += a_fast * ((~valid[judged]) - self.missing[judged])
         self.jumps *= 1.0 - a_fast
 
         # stuck: unchanged value while the related channel moved
@@ -177,7 +194,7 @@ class SensorChecks:
 
     def state(self) -> dict:
         return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()
-                if k != "_present"}  # what the source provides is configuration, not state
+                if k not in ("_present", "refrigerant")}  # configuration, not state
 
     def load_state(self, d: dict) -> None:
         for k, v in d.items():

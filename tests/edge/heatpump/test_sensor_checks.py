@@ -71,3 +71,27 @@ def test_a_valve_held_wide_open_is_the_process_not_a_stuck_sensor() -> None:
 
 def test_a_valve_reading_frozen_mid_travel_is_stuck() -> None:
     assert _eev_stuck_seen(_valve_readings(43.0))
+
+
+def _coil_gone(p_low: float, refrigerant: str = "R32") -> list[str]:
+    """An hour of a running pump whose t_evap reads nothing (below its -50 °C scale: NaN)."""
+    checks = SensorChecks(refrigerant=refrigerant)
+    found: list[str] = []
+    for i in range(60):
+        x = np.full(len(CHANNELS), 20.0)
+        x[INDEX["compressor_hz"]] = 60.0
+        x[INDEX["p_low"]] = p_low
+        x[INDEX["t_evap"]] = np.nan
+        found += checks.update(i * 60.0, x, True).get("t_evap", [])
+    return found
+
+
+def test_an_iced_coil_colder_than_its_thermistor_scale_is_no_dropout() -> None:
+    # a starved, iced evaporator boils at -46 °C (R32 at 1.0 bar): the thermistor, whose scale
+    # ends at -50, reads nothing because the coil really is that cold
+    assert "dropout" not in _coil_gone(1.0)
+    assert "dropout" not in _coil_gone(0.6, "R290")
+
+
+def test_a_coil_thermistor_gone_at_an_ordinary_pressure_is_a_dropout() -> None:
+    assert "dropout" in _coil_gone(4.0)
