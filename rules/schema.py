@@ -19,7 +19,7 @@ from heatwatch.faults import FAULTS
 
 KNOWN_CHANNELS = frozenset(CHANNEL_NAMES) | frozenset(DERIVED_NAMES) | frozenset(INDICATOR_NAMES)
 SENSOR_CHECKS = ("stuck", "noise", "dropout", "range", "jump", "drift")
-Direction = Literal["up", "down"]
+Direction = Literal["up", "down", "either"]  # either: |level| >= level (a sensor that disagrees either way)
 
 
 class RuleFileError(ValueError):
