@@ -8,10 +8,13 @@ the interval honest without a model of those errors: on fleets whose trip
 times are known, take the ratio actual / predicted time to trip of every
 estimate issued; its quantiles (in log2) turn a new estimate d into
 
-    predicted = d * 2^median,   interval = [d * 2^q_low, d * 2^q_high]
+    interval = [d * 2^q_low, d * 2^q_high]
 
 which holds the trip in (high - low) of cases on pumps like the calibration
-fleet's. The table is written by ``bench/prognosis_calibration.py`` from saved
+fleet's. The date itself stays the trend fit's: the median ratio (1.6 on the
+simulator: its estimates come early) is reported, not applied, since it is as
+much the simulator's weather as the method's, and applied it would date a clean
+steady drift 1.6 times too late. The table is written by ``bench/prognosis_calibration.py`` from saved
 bench outcomes (``bench/lead_time.py --save``); the fleet it was fitted on is
 named with it. Ratios are pooled over faults: a few hundred estimates from a
 dozen pumps do not support a table per fault.
@@ -42,12 +45,16 @@ class Calibration:
         if days <= 0.0:  # already at the limit: nothing to scale
             return p
         return p.model_copy(update={
-            "predicted_trip_ts": now + days * 2.0 ** self.median * DAY,
             "lower_ts": now + days * 2.0 ** self.q_low * DAY,
             "upper_ts": now + days * 2.0 ** self.q_high * DAY,
         })
 
 
 IDENTITY = Calibration(0.0, 0.0, 0.0, "none")
-# fitted by bench/prognosis_calibration.py (see its docstring for the command and the fleet)
-CALIBRATION: Calibration | None = None
+# fitted by bench/prognosis_calibration.py on the simulator's fault scenarios (bench/lead_time.py
+# --save, fault_from_install at a 5-minute poll; condenser fouling and both valve faults at 10 minutes),
+# every estimate issued for the right fault before its trip. Left one scenario out, the interval held
+# 72-93 % of that scenario's trips (the trend fit's own: 58 %). Wide: 2^-2.8 .. 2^3.5 of the estimate
+CALIBRATION: Calibration | None = Calibration(
+    median=0.678, q_low=-2.816, q_high=3.485,
+    fitted_on="fault_from_install, fault_condenser_fouling, fault_eev_stuck_closed, fault_eev_stuck_open: 458 estimates")
