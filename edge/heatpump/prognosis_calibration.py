@@ -11,10 +11,10 @@ estimate issued; its quantiles (in log2) turn a new estimate d into
     interval = [d * 2^q_low, d * 2^q_high]
 
 which holds the trip in (high - low) of cases on pumps like the calibration
-fleet's. The date itself stays the trend fit's: the median ratio (1.6 on the
+fleet's. The date itself stays the trend fit's: the median ratio (about 1.5 on the
 simulator: its estimates come early) is reported, not applied, since it is as
 much the simulator's weather as the method's, and applied it would date a clean
-steady drift 1.6 times too late. The table is written by ``bench/prognosis_calibration.py`` from saved
+steady drift half as late again. The table is written by ``bench/prognosis_calibration.py`` from saved
 bench outcomes (``bench/lead_time.py --save``); the fleet it was fitted on is
 named with it. Ratios are pooled over faults: a few hundred estimates from a
 dozen pumps do not support a table per fault.
