@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import (BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
                                                HeatPumpResult, targets_from)
@@ -32,6 +33,7 @@ from heatwatch.edge.heatpump.operating_point import features
 from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
+from heatwatch.edge.heatpump.refrigerant_check import RefrigerantCheck, RefrigerantVerdict
 from heatwatch.edge.reading import TimeOrder
 from heatwatch.channels import INDEX, trip_name
 from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
@@ -46,6 +48,8 @@ RULE_PERIOD_SECONDS = 300.0
 PROGNOSIS_REFRESH_SECONDS = 6 * 3600.0
 STATE_VERSION = 2  # 1: the detector's state alone
 _I_FLOW = TARGET_NAMES.index("flow_lpm")
+# the agent event that says the configured refrigerant does not fit the pump's readings
+REFRIGERANT_MISMATCH = "refrigerant_mismatch"
 
 
 @dataclass
@@ -72,9 +76,17 @@ class PumpPipeline:
     _table_hits: list = field(default_factory=list, repr=False)
     _conf_cache: dict = field(default_factory=dict, repr=False)
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
+    # does the pump run on the configured refrigerant? (an agent event, once, if not)
+    refrigerant_check: RefrigerantCheck | None = None
+    compressor: CompressorEfficiency | None = None  # its efficiency against its own baseline (wear)
 
     def __post_init__(self) -> None:
         self.time_order = TimeOrder(self.rejected)  # the one place a reading's time is checked
+        cfg = self.detector.config
+        if self.refrigerant_check is None:
+            self.refrigerant_check = RefrigerantCheck(cfg.refrigerant)
+        if self.compressor is None:
+            self.compressor = CompressorEfficiency(cfg.refrigerant, cfg.commissioning_seconds)
 
     @classmethod
     def with_config(cls, device: str, config: HeatPumpDetectorConfig, rule_files=None) -> "PumpPipeline":
@@ -109,6 +121,8 @@ class PumpPipeline:
             "last_error": self._last_error,
             "flow_limit_set": self._flow_limit_set,
             "basis": self._basis,
+            "refrigerant_check": self.refrigerant_check.state() if self.refrigerant_check else None,
+            "compressor": self.compressor.state() if self.compressor else None,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -129,6 +143,10 @@ class PumpPipeline:
         self._last_error = state["last_error"]
         self._flow_limit_set = bool(state["flow_limit_set"])
         self._basis = state["basis"]
+        if state.get("refrigerant_check") and self.refrigerant_check is not None:  # absent before it existed
+            self.refrigerant_check.load_state(state["refrigerant_check"])
+        if state.get("compressor") and self.compressor is not None:
+            self.compressor.load_state(state["compressor"])
 
     # -- after a visit ----------------------------------------------------------
     def repaired(self, ts: float, *, relearn: bool = True, why: str = "") -> list[EventBody]:
@@ -147,6 +165,8 @@ class PumpPipeline:
             standing.setdefault(fault_of[name], channel)
         if relearn:
             self.detector.relearn()
+            cfg = self.detector.config  # a new or repaired compressor: its baseline afresh
+            self.compressor = CompressorEfficiency(cfg.refrigerant, cfg.commissioning_seconds)
             self._flow_limit_set = False  # derived from the new model once it is fitted
         else:
             self.detector.clear_findings()
@@ -424,27 +444,46 @@ class PumpPipeline:
                 self._flow_limit_set = True
                 self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))
             self.prognosis.update(ts, result.residual, result.targets)
+        if result.steady:
+            self.compressor.update(ts, result.values)  # type: ignore[union-attr]
         events: list[EventBody] = []
+        if result.steady and not self.refrigerant_check.done:  # type: ignore[union-attr]
+            verdict = self.refrigerant_check.update(ts, result.values)  # type: ignore[union-attr]
+            if verdict is not None:
+                events.append(self._refrigerant_event(ts, verdict))
         if ts - self._last_rules_ts >= RULE_PERIOD_SECONDS:
             self._last_rules_ts = ts
             evidence = self.detector.evidence(result)
+            if evidence.ready:
+                self.compressor.add_to(evidence)  # type: ignore[union-attr]
             self._basis = evidence.basis
-            events = [self._event(d) for d in self._one_voice(self.rules.evaluate(evidence))]
+            events.extend(self._event(d) for d in self._one_voice(self.rules.evaluate(evidence)))
         if ts - self._last_refresh_ts >= PROGNOSIS_REFRESH_SECONDS:
             self._last_refresh_ts = ts
             events.extend(self._refresh_prognoses(ts))
         events.extend(self._trip(ts, float(result.values[_I_ERR])))
         return events
 
+    def _refrigerant_event(self, ts: float, verdict: RefrigerantVerdict) -> EventBody:
+        """The configuration is wrong, not the pump: an agent event (no ticket), said once."""
+        return EventBody(
+            device=self.device, ts=ts, kind=EventKind.AGENT, fault=REFRIGERANT_MISMATCH, severity="warning",
+            confidence=0.9, explanation=verdict.explanation(),
+            findings=[Finding(kind="refrigerant", channels=["p_high", "p_low"], observed=verdict.misfit_k[verdict.configured][0],
+                              score=1.0, message=f"configured {verdict.configured}, fits {verdict.fits or 'none known'}")])
+
     def _one_voice(self, diagnoses: list[Diagnosis]) -> list[Diagnosis]:
         """Several rules may name one fault (a leak with or without a valve reading): the
         dispatcher hears it raised once, and cleared only when no rule sees it any more."""
         fault_of = {r.name: r.fault for r in self.rules.rules}
         out = []
+        said: set[str] = set()  # two rules of one fault raising in the same round: said once
         for d in diagnoses:
             if d.channel is None:
-                if d.state == "raised" and d.fault in self.raised_faults:
+                if d.state == "raised" and (d.fault in self.raised_faults or d.fault in said):
                     continue
+                if d.state == "raised":
+                    said.add(d.fault)
                 if d.state == "cleared" and any(fault_of[n] == d.fault for n, c in self.rules.active if c is None):
                     continue
             out.append(d)
