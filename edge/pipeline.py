@@ -75,6 +75,7 @@ class PumpPipeline:
     _table_rows: dict = field(default_factory=dict, repr=False)
     _table_hits: list = field(default_factory=list, repr=False)
     _conf_cache: dict = field(default_factory=dict, repr=False)
+    _comp_shifts: dict = field(default_factory=dict, repr=False)  # rule row -> the compressor's shifts
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
     # does the pump run on the configured refrigerant? (an agent event, once, if not)
     refrigerant_check: RefrigerantCheck | None = None
@@ -247,16 +248,22 @@ class PumpPipeline:
             self.prognosis.update_rows(res.ts[rows], res.R[rows], res.Y[rows])
             fed[0] = k
 
+        # detect's per-reading work over the steady rows, in order: the refrigerant check (until it has
+        # spoken) and the compressor's efficiency, whose shifts the rules read on each rule row
+        verdicts = self._refrigerant_rows(res)
+        self._comp_shifts = self._compressor_rows(res, rule_rows)
         self._table, self._table_rows = {}, {}
         quiet = self._quiet_rows(res, np.array(rule_rows, dtype=np.int64))
         findings = res.any_findings()
         self._estimate_offsets(res, [i for i in rule_rows if self._candidates.get(i) or self._iso_possible.get(i)])
-        todo = sorted(set(rule_rows) | set(refresh_rows) | set(trip_prev))
+        todo = sorted(set(rule_rows) | set(refresh_rows) | set(trip_prev) | set(verdicts))
         rule_set, refresh_set = set(rule_rows), set(refresh_rows)
         events: list[EventBody] = []
         quiet_last = -1  # the last rule row, if it was skipped: its evidence's basis is kept
         for i in todo:
             t = tsl[i]
+            if i in verdicts:
+                events.append(self._refrigerant_event(t, verdicts[i]))
             if i in rule_set:
                 self._last_rules_ts = t
                 if quiet.get(i, False) and not self._timers_running():
@@ -268,10 +275,10 @@ class PumpPipeline:
                     if k is not None and not need_offset and not findings[i]:
                         # the matches are the table's: no sensor finding, no sensor offset in play
                         diagnoses = self.rules.advance(t, self._table_matches(k, res, i), _Memo(
-                            lambda i=i: self.detector.evidence(res[i], need_offset=False)))
+                            lambda i=i: self._evidence_at(res, i, need_offset=False)))
                         self._basis = "model"
                     else:
-                        evidence = self.detector.evidence(res[i], need_offset=need_offset)
+                        evidence = self._evidence_at(res, i, need_offset=need_offset)
                         self._basis = evidence.basis
                         diagnoses = self.rules.evaluate(evidence)
                     if diagnoses:
@@ -293,6 +300,48 @@ class PumpPipeline:
             self._last_error = int(codes[-1])
         return events
 
+    # -- detect's per-reading work over a chunk (process_batch) ------------------
+    def _refrigerant_rows(self, res: BatchResults) -> dict[int, RefrigerantVerdict]:
+        """RefrigerantCheck.update on the steady rows, as _after feeds it, until it is done:
+        {row: verdict} (at most one). Only the first hours of a pump's life cost anything."""
+        check = self.refrigerant_check
+        out: dict[int, RefrigerantVerdict] = {}
+        if check is None or check.done:
+            return out
+        for i in np.flatnonzero(res.steady).tolist():
+            verdict = check.update(float(res.ts[i]), res.X[i])
+            if verdict is not None:
+                out[i] = verdict
+            if check.done:
+                break
+        return out
+
+    def _compressor_rows(self, res: BatchResults, rule_rows: list[int]) -> dict[int, dict]:
+        """CompressorEfficiency.update on every steady row, in order; its shifts as they stand
+        on each rule row ({row: {channel: ChannelShift}}, what add_to would add there)."""
+        comp = self.compressor
+        assert comp is not None
+        steady = np.flatnonzero(res.steady).tolist()
+        tsl, X = res.ts.tolist(), res.X
+        out: dict[int, dict] = {}
+        k, n = 0, len(steady)
+        for r in rule_rows:
+            while k < n and steady[k] <= r:
+                comp.update(tsl[steady[k]], X[steady[k]])
+                k += 1
+            out[r] = comp.shifts()
+        while k < n:
+            comp.update(tsl[steady[k]], X[steady[k]])
+            k += 1
+        return out
+
+    def _evidence_at(self, res: BatchResults, i: int, *, need_offset: bool):
+        """detector.evidence of row i with the compressor's shifts of that row, as _after builds it."""
+        ev = self.detector.evidence(res[i], need_offset=need_offset)
+        if ev.ready:
+            ev.shifts.update(self._comp_shifts.get(i, {}))
+        return ev
+
     # -- which rule rows can be skipped (process_batch) ------------------------
     def _timers_running(self) -> bool:
         """A rule raised, or its condition seen and its hold timer running: judging must go on."""
@@ -306,6 +355,9 @@ class PumpPipeline:
         if not len(rows):
             return {}
         quiet = ~res.any_findings()[rows]
+        # a row judged on the prior (no table) where the compressor already speaks: judge it
+        comp = np.array([bool(self._comp_shifts.get(r)) for r in rows.tolist()])
+        quiet &= ~(comp & ~res.ready[rows])
         self._candidates = {}
         self._iso_possible = {}
         ready = res.ready[rows]
@@ -326,13 +378,23 @@ class PumpPipeline:
         seen = ~np.isnan(L) & ~np.isnan(res.O[rows])
         col = {name: j for j, name in enumerate(TARGET_NAMES)}
         never = np.zeros(len(rows), dtype=bool)
+        # the compressor's shifts on these rows (channels the detector does not have)
+        extra: dict[str, np.ndarray] = {}
+        for k, r in enumerate(rows.tolist()):
+            for name, sh in self._comp_shifts.get(r, {}).items():
+                extra.setdefault(name, np.full(len(rows), np.nan))[k] = sh.level
 
         def meets(ch: str, cond) -> np.ndarray:
             j = col.get(ch)
             if j is None:
-                return never
-            lv = L[:, j]
-            return seen[:, j] & ((lv >= cond.level) if cond.direction == "up" else (lv <= -cond.level))
+                if ch not in extra:
+                    return never
+                lv, ok = extra[ch], ~np.isnan(extra[ch])
+            else:
+                lv, ok = L[:, j], seen[:, j]
+            if cond.direction == "either":
+                return ok & (np.abs(lv) >= cond.level)
+            return ok & ((lv >= cond.level) if cond.direction == "up" else (lv <= -cond.level))
 
         cand = np.zeros(len(rows), dtype=bool)
         iso_levels = []
@@ -385,7 +447,7 @@ class PumpPipeline:
 
     def _table_findings(self, rule, res: BatchResults, i: int) -> list:
         """The findings RuleEngine gives a shift rule's match on row i."""
-        ev = self.detector.evidence(res[i], need_offset=False)
+        ev = self._evidence_at(res, i, need_offset=False)
         return self.rules._shift_rule(rule, ev)[0][2]()
 
     def _needs_offset(self, res: BatchResults, i: int) -> bool:

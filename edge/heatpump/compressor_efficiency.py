@@ -146,13 +146,16 @@ class CompressorEfficiency:
 
     def add_to(self, evidence: Evidence) -> None:
         """The two shifts as the rules' channels, once learned and averaged over some hours."""
+        evidence.shifts.update(self.shifts())
+
+    def shifts(self) -> dict[str, ChannelShift]:
+        """The two shifts as they stand now (what ``add_to`` adds; process_batch keeps them per rule row)."""
         if self.alarm is None or math.isnan(self.last_ts):
-            return
-        for j, name in enumerate(NAMES):
-            if math.isnan(self.observed[j]) or not math.isfinite(self.alarm[j]):
-                continue
-            evidence.shifts[name] = ChannelShift(level=float(self.shift[j] / self.alarm[j]),
-                                                 expected=float(self.expected[j]), observed=float(self.observed[j]))
+            return {}
+        return {name: ChannelShift(level=float(self.shift[j] / self.alarm[j]),
+                                   expected=float(self.expected[j]), observed=float(self.observed[j]))
+                for j, name in enumerate(NAMES)
+                if not math.isnan(self.observed[j]) and math.isfinite(self.alarm[j])}
 
     def state(self) -> dict:
         def arr(a):
