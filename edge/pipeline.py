@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANNELS
 from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import (BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
@@ -321,17 +322,20 @@ class PumpPipeline:
         on each rule row ({row: {channel: ChannelShift}}, what add_to would add there)."""
         comp = self.compressor
         assert comp is not None
-        steady = np.flatnonzero(res.steady).tolist()
-        tsl, X = res.ts.tolist(), res.X
+        rows = np.flatnonzero(res.steady)
+        steady = rows.tolist()
+        # the steady rows' time and channels as plain floats (CompressorEfficiency.step's arithmetic)
+        cols = np.column_stack([res.ts[rows], res.X[np.ix_(rows, COMPRESSOR_CHANNELS)]]).tolist()
+        step = comp.step
         out: dict[int, dict] = {}
         k, n = 0, len(steady)
         for r in rule_rows:
             while k < n and steady[k] <= r:
-                comp.update(tsl[steady[k]], X[steady[k]])
+                step(*cols[k])
                 k += 1
             out[r] = comp.shifts()
         while k < n:
-            comp.update(tsl[steady[k]], X[steady[k]])
+            step(*cols[k])
             k += 1
         return out
 

@@ -46,16 +46,21 @@ _I = [INDEX[c] for c in ("t_suction", "t_discharge", "p_high", "p_low", "compres
 
 def measures(x: np.ndarray, refrigerant: str) -> np.ndarray | None:
     """(compression_loss, compression_current) of one running reading, or None where undefined."""
-    t_s, t_d, p_h, p_l, hz, amps = (x[i] for i in _I)
+    m = _measures(*(float(x[i]) for i in _I), ISENTROPIC_EXPONENT[refrigerant])
+    return None if m is None else np.array(m)
+
+
+def _measures(t_s: float, t_d: float, p_h: float, p_l: float, hz: float, amps: float,
+              k: float) -> tuple[float, float] | None:
+    """measures() in plain floats: the one arithmetic of the streaming and the batch path."""
     if not (hz >= 15.0 and p_l > 0.0 and p_h > p_l):
         return None
-    k = ISENTROPIC_EXPONENT[refrigerant]
     grow = (p_h / p_l) ** ((k - 1.0) / k)  # isentropic_discharge, in plain floats: per reading
     rise = (t_s + 273.15) * (grow - 1.0)
     loss = (t_d - t_s) / rise if rise >= MIN_LIFT_K else math.nan
     work = hz * p_l * (grow - 1.0)
     current = amps / work if work > 0 else math.nan
-    return np.array([loss, current])
+    return loss, current
 
 
 class CompressorEfficiency:
@@ -70,51 +75,65 @@ class CompressorEfficiency:
         self.coef: np.ndarray | None = None  # (3, 2): 1, ln r, hz/60 -> the two measures
         self.ln_r_range: tuple[float, float] = (0.0, 0.0)
         self.alarm: np.ndarray | None = None
-        self.shift = np.zeros(2)
-        self.observed = np.full(2, np.nan)
-        self.expected = np.full(2, np.nan)
+        # plain floats: updated reading by reading (process_batch feeds a chunk's steady rows)
+        self.shift = [0.0, 0.0]
+        self.observed = [math.nan, math.nan]
+        self.expected = [math.nan, math.nan]
         self.last_ts = math.nan
+        self._k = ISENTROPIC_EXPONENT[refrigerant]
+        self._c: list[list[float]] | None = None  # coef as plain floats
 
     @property
     def ready(self) -> bool:
         return self.coef is not None
 
     def update(self, ts: float, x: np.ndarray) -> None:
-        if math.isnan(self.start_ts):
+        self.step(float(ts), *(float(x[i]) for i in _I))
+
+    def step(self, ts: float, t_s: float, t_d: float, p_h: float, p_l: float, hz: float, amps: float) -> None:
+        """update() on the reading's channels (_I order) as plain floats."""
+        if self.start_ts != self.start_ts:
             self.start_ts = ts
-        m = measures(x, self.refrigerant)
-        if m is None or np.isnan(m).all():
+        m = _measures(t_s, t_d, p_h, p_l, hz, amps, self._k)
+        if m is None:
             return
-        ln_r = math.log(x[_I[2]] / x[_I[3]])
-        hz = float(x[_I[4]])
-        if self.coef is None:
+        loss, cur = m
+        if loss != loss and cur != cur:
+            return
+        ln_r = math.log(p_h / p_l)
+        c = self._c
+        if c is None:
             bucket = int(ts // 60)
             if bucket != self._last_bucket:
                 self._last_bucket = bucket
-                self._rows.append((ts, ln_r, hz, float(m[0]), float(m[1])))
+                self._rows.append((ts, ln_r, hz, loss, cur))
             if ts - self.start_ts >= self.baseline_seconds and len(self._rows) >= MIN_BASELINE_SAMPLES:
                 self._fit()
             return
-        expected = self._predict(ln_r, hz)
-        rel = m / expected - 1.0
-        dt = HOUR if math.isnan(self.last_ts) else min(max(ts - self.last_ts, 0.0), HOUR)
+        lo, hi = self.ln_r_range
+        lr = min(max(ln_r, lo), hi)
+        f = hz / 60.0
+        e0 = c[0][0] + lr * c[1][0] + f * c[2][0]
+        e1 = c[0][1] + lr * c[1][1] + f * c[2][1]
+        last = self.last_ts
+        dt = HOUR if last != last else min(max(ts - last, 0.0), HOUR)
         self.last_ts = ts
         a = 1.0 - math.exp(-dt / TAU_SECONDS)
-        ok = ~np.isnan(rel)
-        self.shift[ok] += a * (rel[ok] - self.shift[ok])
-        first = ok & np.isnan(self.observed)
-        self.observed[first] = m[first]
-        again = ok & ~first
-        self.observed[again] += a * (m[again] - self.observed[again])
-        self.expected = expected
+        shift, obs = self.shift, self.observed
+        for j, mj, ej in ((0, loss, e0), (1, cur, e1)):
+            rel = mj / ej - 1.0 if ej != 0.0 else math.nan
+            if rel != rel:
+                continue
+            shift[j] += a * (rel - shift[j])
+            if obs[j] != obs[j]:
+                obs[j] = mj
+            else:
+                obs[j] += a * (mj - obs[j])
+        self.expected = [e0, e1]
 
     def _design(self, ln_r, hz) -> np.ndarray:
         lo, hi = self.ln_r_range
         return np.column_stack([np.ones(np.size(ln_r)), np.clip(ln_r, lo, hi), np.asarray(hz) / 60.0])
-
-    def _predict(self, ln_r: float, hz: float) -> np.ndarray:
-        assert self.coef is not None
-        return (self._design([ln_r], [hz]) @ self.coef)[0]
 
     def _fit(self) -> None:
         R = np.array(self._rows)
@@ -142,6 +161,7 @@ class CompressorEfficiency:
             spread = 1.4826 * np.median(np.abs(settled - np.median(settled))) if len(settled) else 0.0
             alarm[j] = max(ALARM_K * spread, MIN_REL_SHIFT[j])
         self.coef, self.alarm = coef, alarm
+        self._c = coef.tolist()
         self._rows = []
 
     def add_to(self, evidence: Evidence) -> None:
@@ -178,8 +198,9 @@ class CompressorEfficiency:
         self.coef = arr(d["coef"], (3, 2))
         self.ln_r_range = tuple(d["ln_r_range"])  # type: ignore[assignment]
         self.alarm = arr(d["alarm"], fill=math.inf)
-        self.shift = arr(d["shift"], fill=0.0)
-        self.observed, self.expected = arr(d["observed"]), arr(d["expected"])
+        self._c = self.coef.tolist()
+        self.shift = arr(d["shift"], fill=0.0).tolist()
+        self.observed, self.expected = arr(d["observed"]).tolist(), arr(d["expected"]).tolist()
         self.last_ts = math.nan if d.get("last_ts") is None else float(d["last_ts"])
 
 
