@@ -317,9 +317,9 @@ class PumpPipeline:
                 break
         return out
 
-    def _compressor_rows(self, res: BatchResults, rule_rows: list[int]) -> dict[int, dict]:
+    def _compressor_rows(self, res: BatchResults, rule_rows: list[int]) -> dict[int, tuple | None]:
         """CompressorEfficiency.update on every steady row, in order; its shifts as they stand
-        on each rule row ({row: {channel: ChannelShift}}, what add_to would add there)."""
+        on each rule row ({row: CompressorEfficiency.snapshot()}: what add_to would add there)."""
         comp = self.compressor
         assert comp is not None
         rows = np.flatnonzero(res.steady)
@@ -333,7 +333,7 @@ class PumpPipeline:
             while k < n and steady[k] <= r:
                 step(*cols[k])
                 k += 1
-            out[r] = comp.shifts()
+            out[r] = comp.snapshot()
         while k < n:
             step(*cols[k])
             k += 1
@@ -343,7 +343,7 @@ class PumpPipeline:
         """detector.evidence of row i with the compressor's shifts of that row, as _after builds it."""
         ev = self.detector.evidence(res[i], need_offset=need_offset)
         if ev.ready:
-            ev.shifts.update(self._comp_shifts.get(i, {}))
+            ev.shifts.update(CompressorEfficiency.shifts_of(self._comp_shifts.get(i)))
         return ev
 
     # -- which rule rows can be skipped (process_batch) ------------------------
@@ -384,9 +384,12 @@ class PumpPipeline:
         never = np.zeros(len(rows), dtype=bool)
         # the compressor's shifts on these rows (channels the detector does not have)
         extra: dict[str, np.ndarray] = {}
+        comp = self._comp_shifts
         for k, r in enumerate(rows.tolist()):
-            for name, sh in self._comp_shifts.get(r, {}).items():
-                extra.setdefault(name, np.full(len(rows), np.nan))[k] = sh.level
+            for name, lv, _, _ in comp.get(r) or ():
+                if name not in extra:
+                    extra[name] = np.full(len(rows), np.nan)
+                extra[name][k] = lv
 
         def meets(ch: str, cond) -> np.ndarray:
             j = col.get(ch)

@@ -169,13 +169,23 @@ class CompressorEfficiency:
         evidence.shifts.update(self.shifts())
 
     def shifts(self) -> dict[str, ChannelShift]:
-        """The two shifts as they stand now (what ``add_to`` adds; process_batch keeps them per rule row)."""
-        if self.alarm is None or math.isnan(self.last_ts):
+        """The two shifts as they stand now (what ``add_to`` adds)."""
+        return self.shifts_of(self.snapshot())
+
+    def snapshot(self) -> tuple | None:
+        """What ``shifts`` reads, cheaply kept (process_batch keeps one per rule row): None, or
+        per channel (level, expected, observed) for the channels that have a shift."""
+        if self.alarm is None or self.last_ts != self.last_ts:
+            return None
+        alarm, obs = self.alarm, self.observed
+        return tuple((name, float(self.shift[j] / alarm[j]), float(self.expected[j]), float(obs[j]))
+                     for j, name in enumerate(NAMES) if obs[j] == obs[j] and math.isfinite(alarm[j])) or None
+
+    @staticmethod
+    def shifts_of(snap: tuple | None) -> dict[str, ChannelShift]:
+        if not snap:
             return {}
-        return {name: ChannelShift(level=float(self.shift[j] / self.alarm[j]),
-                                   expected=float(self.expected[j]), observed=float(self.observed[j]))
-                for j, name in enumerate(NAMES)
-                if not math.isnan(self.observed[j]) and math.isfinite(self.alarm[j])}
+        return {name: ChannelShift(level=lv, expected=e, observed=o) for name, lv, e, o in snap}
 
     def state(self) -> dict:
         def arr(a):
