@@ -119,8 +119,9 @@ def test_pipeline_state_after_a_batch_is_the_streaming_state(troubled) -> None:
     _events(batch, ts, X, batch=True)
     a, b = copy.deepcopy(stream.state()), copy.deepcopy(batch.state())
     for key in ("rules", "raised_faults", "first_raised", "last_ts", "last_rules_ts", "last_refresh_ts",
-                "last_error", "flow_limit_set", "basis"):
+                "last_error", "flow_limit_set", "basis", "compressor", "refrigerant_check"):
         assert a[key] == b[key], key
+    assert a["compressor"]["coef"] is not None, "the compressor's baseline was learned and followed"
     assert a["prognosis"]["bucket"] == b["prognosis"]["bucket"]
     assert len(a["prognosis"]["hours"]) == len(b["prognosis"]["hours"]) > 24
 
