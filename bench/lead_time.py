@@ -2,10 +2,15 @@
 
 For every device of each scenario: which named faults the agent raised,
 when, against the simulator's ground truth (onset, first trip). Prints one
-row per device and a summary: detected before trip, mean lead time (days),
-wrong-fault and false-alarm counts.
+row per device and a summary: detected before trip, lead time (days, and as
+a share of onset -> trip: 1 = named at onset, 0 = at the trip), wrong pump
+diagnoses and sensor notices on pumps with a pump fault, false alarms on
+healthy pumps, and how well the prognoses held (within a factor 2, interval
+coverage). Each scenario's agent is configured as the field configures it:
+with the scenario's refrigerant.
 
-    python bench/lead_time.py [--stride N] [SCENARIO ...]   (default: every fault_* scenario)
+    python bench/lead_time.py [--stride N] [--save F.json] [--load F.json] [SCENARIO ...]
+    (default: every fault_* scenario; --save keeps the raw outcomes, --load prints figures from them)
 """
 
 from __future__ import annotations
@@ -41,6 +46,22 @@ class DeviceOutcome:
         return self.raised.get(self.fault)
 
     @property
+    def lead_share(self) -> float | None:
+        """Lead as a share of onset -> trip: 1 = named at onset, 0 = named at the trip."""
+        if self.first_right is None or self.trip_ts is None or self.onset_ts is None or self.trip_ts <= self.onset_ts:
+            return None
+        return (self.trip_ts - self.first_right) / (self.trip_ts - self.onset_ts)
+
+    def to_dict(self) -> dict:
+        return dict(device=self.device, fault=self.fault, onset_ts=self.onset_ts, trip_ts=self.trip_ts,
+                    raised=self.raised, events=[e.model_dump(mode="json") for e in self.events])
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DeviceOutcome":
+        return cls(d["device"], d["fault"], d["onset_ts"], d["trip_ts"], dict(d["raised"]),
+                   [EventBody.model_validate(e) for e in d["events"]])
+
+    @property
     def lead_days(self) -> float | None:
         if self.first_right is None or self.trip_ts is None:
             return None
@@ -72,7 +93,24 @@ def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_s
     return list(outcomes.values())
 
 
-def main(names: list[str], stride: int = 1) -> None:
+def main(names: list[str], stride: int = 1, save: str | None = None, load: str | None = None) -> None:
+    import json
+
+    t0 = time.perf_counter()
+    if load:
+        raw = json.loads(Path(load).read_text())
+        results = {n: [DeviceOutcome.from_dict(d) for d in raw[n]] for n in (names or raw)}
+    else:
+        results = {}
+        for name in names:
+            results[name] = run_scenario(name, step_stride=stride)
+            if save:  # after each scenario: a long run stopped half way keeps what it did
+                Path(save).write_text(json.dumps({n: [o.to_dict() for o in r] for n, r in results.items()}))
+    report(results, time.perf_counter() - t0)
+
+
+def report(results: dict[str, list[DeviceOutcome]], seconds: float = 0.0) -> dict:
+    """Print the per-device table and the summary; returns the summary figures."""
     from rich.console import Console
     from rich.table import Table
 
@@ -82,12 +120,13 @@ def main(names: list[str], stride: int = 1) -> None:
                 "prognosis at raise d (actual)"):
         table.add_column(col)
     detected = missed = wrong = false_pump = false_sensor = 0
+    wrong_pump = sensor_on_pump = n_pump = 0
     leads: list[float] = []
+    shares: list[float] = []
     first_estimates: list[tuple[float, float, float, float]] = []  # predicted, lower, upper, actual (days)
     all_estimates: list[tuple[float, float, float, float]] = []
-    t0 = time.perf_counter()
-    for name in names:
-        for o in run_scenario(name, step_stride=stride):
+    for name, outcomes in results.items():
+        for o in outcomes:
             before = {f: t for f, t in o.raised.items() if o.trip_ts is None or t < o.trip_ts}
             raised = ", ".join(f"{f}" for f in before) or "-"
             prog = "-"
@@ -113,20 +152,36 @@ def main(names: list[str], stride: int = 1) -> None:
                 detected += 1
                 if o.lead_days is not None:
                     leads.append(o.lead_days)
+                if o.lead_share is not None:
+                    shares.append(o.lead_share)
             else:
                 missed += 1
             others = [f for f in before if f != o.fault]
             wrong += bool(others)
+            if not FAULTS[o.fault].sensor_fault:
+                n_pump += 1
+                wrong_pump += any(not FAULTS[f].sensor_fault for f in others)
+                sensor_on_pump += any(FAULTS[f].sensor_fault for f in others)
     console.print(table)
     console.print(
         f"faulty devices: detected before trip {detected}, missed {missed}, "
         f"with a wrong extra diagnosis {wrong}; healthy devices with a pump-fault alarm: {false_pump}, "
         f"with a sensor notice: {false_sensor}; "
         f"lead time before trip: mean {np.mean(leads) if leads else float('nan'):.1f} d, "
-        f"min {min(leads) if leads else float('nan'):.1f} d; ran in {time.perf_counter() - t0:.0f} s"
+        f"min {min(leads) if leads else float('nan'):.1f} d; ran in {seconds:.0f} s"
     )
+    console.print(
+        f"lead as a share of onset→trip: median {np.median(shares) if shares else float('nan'):.2f}, "
+        f"min {min(shares) if shares else float('nan'):.2f} (n={len(shares)}); "
+        f"pumps with a pump fault ({n_pump}): a wrong pump diagnosis too {wrong_pump}, a sensor notice too {sensor_on_pump}"
+    )
+    figures = dict(detected=detected, missed=missed, wrong=wrong, false_pump=false_pump, false_sensor=false_sensor,
+                   wrong_pump=wrong_pump, sensor_on_pump=sensor_on_pump, n_pump=n_pump,
+                   median_share=float(np.median(shares)) if shares else float("nan"))
     for label, est in (("first prognosis at raise", first_estimates), ("every prognosis issued", all_estimates)):
         console.print(f"{label}: {_prognosis_quality(est)}")
+        figures[label] = _prognosis_figures(est)
+    return figures
 
 
 def _estimate(ev: EventBody, trip_ts: float) -> tuple[float, float, float, float]:
@@ -134,6 +189,16 @@ def _estimate(ev: EventBody, trip_ts: float) -> tuple[float, float, float, float
     assert p is not None
     return ((p.predicted_trip_ts - now) / DAY, (p.lower_ts - now) / DAY,
             (p.upper_ts - now) / DAY, (trip_ts - now) / DAY)
+
+
+def _prognosis_figures(est: list[tuple[float, float, float, float]]) -> dict[str, float]:
+    """Share of estimates within a factor 2 of the real time to trip, and whose interval holds it."""
+    if not est:
+        return {"n": 0, "within_2x": float("nan"), "coverage": float("nan")}
+    a = np.array(est)
+    pred, lo, hi, actual = (np.maximum(c, 0.04) for c in a.T)
+    return {"n": len(a), "within_2x": float(np.mean(np.abs(np.log2(pred / actual)) <= 1)),
+            "coverage": float(np.mean((lo <= actual) & (actual <= hi)))}
 
 
 def _prognosis_quality(est: list[tuple[float, float, float, float]]) -> str:
@@ -151,12 +216,13 @@ def _prognosis_quality(est: list[tuple[float, float, float, float]]) -> str:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    stride = 1
-    if "--stride" in args:  # read every Nth simulator step (a slower poll), for big fleets
-        i = args.index("--stride")
-        stride = int(args[i + 1])
-        del args[i:i + 2]
-    if not args:
+    opts: dict[str, str | None] = {"--stride": "1", "--save": None, "--load": None}
+    for opt in opts:
+        if opt in args:  # --stride N: read every Nth simulator step (a slower poll), for big fleets
+            i = args.index(opt)
+            opts[opt] = args[i + 1]
+            del args[i:i + 2]
+    if not args and not opts["--load"]:
         scen = Path(__file__).resolve().parent.parent / "firmware_sim" / "scenarios"
         args = sorted(p.stem for p in scen.glob("fault_*.yaml"))
-    main(args, stride)
+    main(args, int(opts["--stride"] or 1), opts["--save"], opts["--load"])

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANNELS
+from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import (BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
                                                HeatPumpResult, targets_from)
@@ -32,6 +34,7 @@ from heatwatch.edge.heatpump.operating_point import features
 from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
+from heatwatch.edge.heatpump.refrigerant_check import RefrigerantCheck, RefrigerantVerdict
 from heatwatch.edge.reading import TimeOrder
 from heatwatch.channels import INDEX, trip_name
 from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
@@ -46,6 +49,8 @@ RULE_PERIOD_SECONDS = 300.0
 PROGNOSIS_REFRESH_SECONDS = 6 * 3600.0
 STATE_VERSION = 2  # 1: the detector's state alone
 _I_FLOW = TARGET_NAMES.index("flow_lpm")
+# the agent event that says the configured refrigerant does not fit the pump's readings
+REFRIGERANT_MISMATCH = "refrigerant_mismatch"
 
 
 @dataclass
@@ -71,10 +76,19 @@ class PumpPipeline:
     _table_rows: dict = field(default_factory=dict, repr=False)
     _table_hits: list = field(default_factory=list, repr=False)
     _conf_cache: dict = field(default_factory=dict, repr=False)
+    _comp_shifts: dict = field(default_factory=dict, repr=False)  # rule row -> the compressor's shifts
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
+    # does the pump run on the configured refrigerant? (an agent event, once, if not)
+    refrigerant_check: RefrigerantCheck | None = None
+    compressor: CompressorEfficiency | None = None  # its efficiency against its own baseline (wear)
 
     def __post_init__(self) -> None:
         self.time_order = TimeOrder(self.rejected)  # the one place a reading's time is checked
+        cfg = self.detector.config
+        if self.refrigerant_check is None:
+            self.refrigerant_check = RefrigerantCheck(cfg.refrigerant)
+        if self.compressor is None:
+            self.compressor = CompressorEfficiency(cfg.refrigerant, cfg.commissioning_seconds)
 
     @classmethod
     def with_config(cls, device: str, config: HeatPumpDetectorConfig, rule_files=None) -> "PumpPipeline":
@@ -109,6 +123,8 @@ class PumpPipeline:
             "last_error": self._last_error,
             "flow_limit_set": self._flow_limit_set,
             "basis": self._basis,
+            "refrigerant_check": self.refrigerant_check.state() if self.refrigerant_check else None,
+            "compressor": self.compressor.state() if self.compressor else None,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -129,6 +145,10 @@ class PumpPipeline:
         self._last_error = state["last_error"]
         self._flow_limit_set = bool(state["flow_limit_set"])
         self._basis = state["basis"]
+        if state.get("refrigerant_check") and self.refrigerant_check is not None:  # absent before it existed
+            self.refrigerant_check.load_state(state["refrigerant_check"])
+        if state.get("compressor") and self.compressor is not None:
+            self.compressor.load_state(state["compressor"])
 
     # -- after a visit ----------------------------------------------------------
     def repaired(self, ts: float, *, relearn: bool = True, why: str = "") -> list[EventBody]:
@@ -147,6 +167,8 @@ class PumpPipeline:
             standing.setdefault(fault_of[name], channel)
         if relearn:
             self.detector.relearn()
+            cfg = self.detector.config  # a new or repaired compressor: its baseline afresh
+            self.compressor = CompressorEfficiency(cfg.refrigerant, cfg.commissioning_seconds)
             self._flow_limit_set = False  # derived from the new model once it is fitted
         else:
             self.detector.clear_findings()
@@ -227,16 +249,22 @@ class PumpPipeline:
             self.prognosis.update_rows(res.ts[rows], res.R[rows], res.Y[rows])
             fed[0] = k
 
+        # detect's per-reading work over the steady rows, in order: the refrigerant check (until it has
+        # spoken) and the compressor's efficiency, whose shifts the rules read on each rule row
+        verdicts = self._refrigerant_rows(res)
+        self._comp_shifts = self._compressor_rows(res, rule_rows)
         self._table, self._table_rows = {}, {}
         quiet = self._quiet_rows(res, np.array(rule_rows, dtype=np.int64))
         findings = res.any_findings()
         self._estimate_offsets(res, [i for i in rule_rows if self._candidates.get(i) or self._iso_possible.get(i)])
-        todo = sorted(set(rule_rows) | set(refresh_rows) | set(trip_prev))
+        todo = sorted(set(rule_rows) | set(refresh_rows) | set(trip_prev) | set(verdicts))
         rule_set, refresh_set = set(rule_rows), set(refresh_rows)
         events: list[EventBody] = []
         quiet_last = -1  # the last rule row, if it was skipped: its evidence's basis is kept
         for i in todo:
             t = tsl[i]
+            if i in verdicts:
+                events.append(self._refrigerant_event(t, verdicts[i]))
             if i in rule_set:
                 self._last_rules_ts = t
                 if quiet.get(i, False) and not self._timers_running():
@@ -248,10 +276,10 @@ class PumpPipeline:
                     if k is not None and not need_offset and not findings[i]:
                         # the matches are the table's: no sensor finding, no sensor offset in play
                         diagnoses = self.rules.advance(t, self._table_matches(k, res, i), _Memo(
-                            lambda i=i: self.detector.evidence(res[i], need_offset=False)))
+                            lambda i=i: self._evidence_at(res, i, need_offset=False)))
                         self._basis = "model"
                     else:
-                        evidence = self.detector.evidence(res[i], need_offset=need_offset)
+                        evidence = self._evidence_at(res, i, need_offset=need_offset)
                         self._basis = evidence.basis
                         diagnoses = self.rules.evaluate(evidence)
                     if diagnoses:
@@ -273,6 +301,51 @@ class PumpPipeline:
             self._last_error = int(codes[-1])
         return events
 
+    # -- detect's per-reading work over a chunk (process_batch) ------------------
+    def _refrigerant_rows(self, res: BatchResults) -> dict[int, RefrigerantVerdict]:
+        """RefrigerantCheck.update on the steady rows, as _after feeds it, until it is done:
+        {row: verdict} (at most one). Only the first hours of a pump's life cost anything."""
+        check = self.refrigerant_check
+        out: dict[int, RefrigerantVerdict] = {}
+        if check is None or check.done:
+            return out
+        for i in np.flatnonzero(res.steady).tolist():
+            verdict = check.update(float(res.ts[i]), res.X[i])
+            if verdict is not None:
+                out[i] = verdict
+            if check.done:
+                break
+        return out
+
+    def _compressor_rows(self, res: BatchResults, rule_rows: list[int]) -> dict[int, tuple | None]:
+        """CompressorEfficiency.update on every steady row, in order; its shifts as they stand
+        on each rule row ({row: CompressorEfficiency.snapshot()}: what add_to would add there)."""
+        comp = self.compressor
+        assert comp is not None
+        rows = np.flatnonzero(res.steady)
+        steady = rows.tolist()
+        # the steady rows' time and channels as plain floats (CompressorEfficiency.step's arithmetic)
+        cols = np.column_stack([res.ts[rows], res.X[np.ix_(rows, COMPRESSOR_CHANNELS)]]).tolist()
+        step = comp.step
+        out: dict[int, dict] = {}
+        k, n = 0, len(steady)
+        for r in rule_rows:
+            while k < n and steady[k] <= r:
+                step(*cols[k])
+                k += 1
+            out[r] = comp.snapshot()
+        while k < n:
+            step(*cols[k])
+            k += 1
+        return out
+
+    def _evidence_at(self, res: BatchResults, i: int, *, need_offset: bool):
+        """detector.evidence of row i with the compressor's shifts of that row, as _after builds it."""
+        ev = self.detector.evidence(res[i], need_offset=need_offset)
+        if ev.ready:
+            ev.shifts.update(CompressorEfficiency.shifts_of(self._comp_shifts.get(i)))
+        return ev
+
     # -- which rule rows can be skipped (process_batch) ------------------------
     def _timers_running(self) -> bool:
         """A rule raised, or its condition seen and its hold timer running: judging must go on."""
@@ -286,6 +359,9 @@ class PumpPipeline:
         if not len(rows):
             return {}
         quiet = ~res.any_findings()[rows]
+        # a row judged on the prior (no table) where the compressor already speaks: judge it
+        comp = np.array([bool(self._comp_shifts.get(r)) for r in rows.tolist()])
+        quiet &= ~(comp & ~res.ready[rows])
         self._candidates = {}
         self._iso_possible = {}
         ready = res.ready[rows]
@@ -306,13 +382,26 @@ class PumpPipeline:
         seen = ~np.isnan(L) & ~np.isnan(res.O[rows])
         col = {name: j for j, name in enumerate(TARGET_NAMES)}
         never = np.zeros(len(rows), dtype=bool)
+        # the compressor's shifts on these rows (channels the detector does not have)
+        extra: dict[str, np.ndarray] = {}
+        comp = self._comp_shifts
+        for k, r in enumerate(rows.tolist()):
+            for name, lv, _, _ in comp.get(r) or ():
+                if name not in extra:
+                    extra[name] = np.full(len(rows), np.nan)
+                extra[name][k] = lv
 
         def meets(ch: str, cond) -> np.ndarray:
             j = col.get(ch)
             if j is None:
-                return never
-            lv = L[:, j]
-            return seen[:, j] & ((lv >= cond.level) if cond.direction == "up" else (lv <= -cond.level))
+                if ch not in extra:
+                    return never
+                lv, ok = extra[ch], ~np.isnan(extra[ch])
+            else:
+                lv, ok = L[:, j], seen[:, j]
+            if cond.direction == "either":
+                return ok & (np.abs(lv) >= cond.level)
+            return ok & ((lv >= cond.level) if cond.direction == "up" else (lv <= -cond.level))
 
         cand = np.zeros(len(rows), dtype=bool)
         iso_levels = []
@@ -365,7 +454,7 @@ class PumpPipeline:
 
     def _table_findings(self, rule, res: BatchResults, i: int) -> list:
         """The findings RuleEngine gives a shift rule's match on row i."""
-        ev = self.detector.evidence(res[i], need_offset=False)
+        ev = self._evidence_at(res, i, need_offset=False)
         return self.rules._shift_rule(rule, ev)[0][2]()
 
     def _needs_offset(self, res: BatchResults, i: int) -> bool:
@@ -424,27 +513,46 @@ class PumpPipeline:
                 self._flow_limit_set = True
                 self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))
             self.prognosis.update(ts, result.residual, result.targets)
+        if result.steady:
+            self.compressor.update(ts, result.values)  # type: ignore[union-attr]
         events: list[EventBody] = []
+        if result.steady and not self.refrigerant_check.done:  # type: ignore[union-attr]
+            verdict = self.refrigerant_check.update(ts, result.values)  # type: ignore[union-attr]
+            if verdict is not None:
+                events.append(self._refrigerant_event(ts, verdict))
         if ts - self._last_rules_ts >= RULE_PERIOD_SECONDS:
             self._last_rules_ts = ts
             evidence = self.detector.evidence(result)
+            if evidence.ready:
+                self.compressor.add_to(evidence)  # type: ignore[union-attr]
             self._basis = evidence.basis
-            events = [self._event(d) for d in self._one_voice(self.rules.evaluate(evidence))]
+            events.extend(self._event(d) for d in self._one_voice(self.rules.evaluate(evidence)))
         if ts - self._last_refresh_ts >= PROGNOSIS_REFRESH_SECONDS:
             self._last_refresh_ts = ts
             events.extend(self._refresh_prognoses(ts))
         events.extend(self._trip(ts, float(result.values[_I_ERR])))
         return events
 
+    def _refrigerant_event(self, ts: float, verdict: RefrigerantVerdict) -> EventBody:
+        """The configuration is wrong, not the pump: an agent event (no ticket), said once."""
+        return EventBody(
+            device=self.device, ts=ts, kind=EventKind.AGENT, fault=REFRIGERANT_MISMATCH, severity="warning",
+            confidence=0.9, explanation=verdict.explanation(),
+            findings=[Finding(kind="refrigerant", channels=["p_high", "p_low"], observed=verdict.misfit_k[verdict.configured][0],
+                              score=1.0, message=f"configured {verdict.configured}, fits {verdict.fits or 'none known'}")])
+
     def _one_voice(self, diagnoses: list[Diagnosis]) -> list[Diagnosis]:
         """Several rules may name one fault (a leak with or without a valve reading): the
         dispatcher hears it raised once, and cleared only when no rule sees it any more."""
         fault_of = {r.name: r.fault for r in self.rules.rules}
         out = []
+        said: set[str] = set()  # two rules of one fault raising in the same round: said once
         for d in diagnoses:
             if d.channel is None:
-                if d.state == "raised" and d.fault in self.raised_faults:
+                if d.state == "raised" and (d.fault in self.raised_faults or d.fault in said):
                     continue
+                if d.state == "raised":
+                    said.add(d.fault)
                 if d.state == "cleared" and any(fault_of[n] == d.fault for n, c in self.rules.active if c is None):
                     continue
             out.append(d)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from heatwatch.channels import WATER_KW_PER_LPM_K
-from heatwatch.refrigerant import p_sat, p_sat_array
+from heatwatch.refrigerant import isentropic_discharge, p_sat, p_sat_array
 
 from heatwatch.sim.pump_faults import Severity
 from heatwatch.sim.sparse import Picker, blocks
@@ -44,6 +44,11 @@ if TYPE_CHECKING:
 K0 = 273.15
 F_NOM = 60.0  # Hz at which Q_nom is rated (A7/W35)
 F_MIN = 20.0  # below this the compressor cycles on/off
+# (T_d - T_s) / (T_is - T_s) of a healthy compressor: 1/η_is (≈ 0.7) times the share of the loss heat
+# the gas keeps (oil and shell reject the rest); puts an R32 pump at -20 °C outdoor, 32 °C flow near
+# 85-90 °C discharge, as published R32 units run (80-95 °C), and at A7/W35 near 65-70 °C
+DISCHARGE_LOSS_KEPT = 0.95
+DISCHARGE_CONTROL_C = 100.0
 # an iced, fouled coil with a weak fan still passes some air: the evaporating temperature
 # falls to where the low pressure switch opens, not to -100 degC (unbounded, it did)
 AIR_FLOOR = 0.1
@@ -114,7 +119,7 @@ def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_targe
     ice = 0.8 * np.clip((sev.evap - 0.5) / 0.5, 0.0, 1.6) ** 2 * (0.6 + 0.4 * frost_phase)
     air = np.maximum(fan_health * (1.0 - 0.35 * np.minimum(sev.evap, 1.5)) * (1.0 - ice), AIR_FLOOR)
     d_evap = evap_approach(q_rel, rpm_cmd) / air * (1.0 + 0.35 * frost_phase)
-    starve = 22.0 * (np.maximum(sev.leak - 0.1, 0.0) / 0.9) ** 1.5 + 22.0 * (np.maximum(sev.eev_closed - 0.45, 0.0) / 0.55) ** 1.5
+    starve = 22.0 * (np.maximum(sev.leak - 0.1, 0.0) / 0.9) ** 1.5 + 22.0 * (np.maximum(sev.eev_closed - 0.25, 0.0) / 0.75) ** 1.5
     flood = 0.5 * np.minimum(sev.eev_open, 1.2) * d_evap
     t_evap = t_out - d_evap - starve + flood
     p_low = p_sat_array(t_evap, refrigerant)
@@ -127,8 +132,8 @@ def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_targe
     f_cap = p.f_max * np.clip(1.0 - (t_cond - 57.0) / 12.0, 0.45, 1.0)
     f = np.clip(f_need, F_MIN, f_cap)
     lift = t_cond - t_evap
+    eta_w = 1.0 - 0.35 * np.minimum(sev.wear, 1.5)  # a worn compressor's isentropic efficiency, relative
     # the inverter limits the current: cut frequency (power ∝ frequency at fixed pressures)
-    eta_w = 1.0 - 0.35 * np.minimum(sev.wear, 1.5)
     i_est = q_target * f / f_need / np.clip(carnot_eta(f, p.eta0) * eta_w * (t_cond + K0) / np.maximum(lift, 8.0), 1.0, 8.0) \
         * 1000.0 / (230.0 * p.pf)
     f = np.maximum(f * np.minimum(p.i_rated / np.maximum(i_est, 1e-6), 1.0), F_MIN)
@@ -143,11 +148,17 @@ def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_targe
                    np.minimum(need, 100.0))
     subcool = np.maximum(p.sc_nom * (1.0 - 1.3 * sev.leak) + 8.0 * sev.eev_closed - 0.5 * p.sc_nom * np.minimum(sev.eev_open, 1.0), 0.0)
     t_suction = t_evap + superheat + 0.5
-    # --- discharge: polytropic compression + motor heat (more when the gas flow that cools it is low)
-    n_poly = 1.16 + 0.10 * sev.wear
-    ratio = p_high / p_low
-    motor = 4.0 * (1.0 + 3.0 * sev.wear) + 12.0 * np.maximum(sev.leak - 0.4, 0.0) + 12.0 * np.maximum(sev.eev_closed - 0.4, 0.0)
-    t_dis = (t_suction + K0) * ratio ** ((n_poly - 1.0) / n_poly) - K0 + motor
+    # --- discharge: the refrigerant's isentropic compression, raised by the compressor's losses
+    # (1/η_is, of which the gas keeps DISCHARGE_LOSS_KEPT; a worn compressor's η_is falls with
+    # eta_w, the same factor its COP loses), plus motor heat the gas no longer carries away when
+    # its flow is low (a starved evaporator)
+    motor = 12.0 * np.maximum(sev.leak - 0.4, 0.0) + 12.0 * np.maximum(sev.eev_closed - 0.4, 0.0)
+    t_is = isentropic_discharge(t_suction, p_high, p_low, refrigerant)
+    t_dis = t_suction + (t_is - t_suction) * DISCHARGE_LOSS_KEPT / eta_w + motor
+    # discharge control: above DISCHARGE_CONTROL_C the controller injects liquid and trims the
+    # frequency, holding back half the excess (a hot-water cycle on a frosty day stays below the
+    # trip; a fault's heat still reaches it)
+    t_dis = np.where(t_dis > DISCHARGE_CONTROL_C, DISCHARGE_CONTROL_C + 0.5 * (t_dis - DISCHARGE_CONTROL_C), t_dis)
     wet = np.clip((sev.eev_open - 0.4) / 0.6, 0.0, 1.1)
     t_dis = t_cond + (t_dis - t_cond) * np.maximum(1.0 - 0.95 * wet, 0.0)
     # --- efficiency and electrical input

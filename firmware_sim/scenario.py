@@ -9,6 +9,7 @@ returns a validated :class:`Scenario`; anything wrong raises
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -347,7 +348,9 @@ def _parse_fault(f, where: str, scen: Scenario, err) -> FaultSpec:
         if "time_to_trip" in f:
             raise err(f"{where}.time_to_trip", "sensor faults never trip the pump; use rate or magnitude")
         val = f.get("rate", f.get("magnitude", SENSOR_DEFAULT_RATE[ftype]))
-        if isinstance(val, bool) or not isinstance(val, (int, float)) or val < 0:
+        if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val):
+            raise err(f"{where}.rate", f"expected a number, got {val!r}")
+        if val < 0 and ftype != "sensor_drift":  # a drift may run downwards; a noise or dropout cannot be negative
             raise err(f"{where}.rate", f"expected a non-negative number, got {val!r}")
         if ftype == "sensor_dropout" and not 0 < val <= 1:
             raise err(f"{where}.rate", f"dropout is a fraction of readings lost, 0 < rate <= 1; got {val!r}")

@@ -104,7 +104,13 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "discharge_superheat": ("t_discharge", "p_high"),
     "cond_sat_gap": ("t_cond", "p_high"),
     "evap_sat_gap": ("t_evap", "p_low"),
+    # not per-reading channels: the compressor's efficiency, judged by the edge against its
+    # own baseline (heatwatch.edge.heatpump.compressor_efficiency); the rules read them
+    "compression_loss": ("t_suction", "t_discharge", "p_high", "p_low", "compressor_hz"),
+    "compression_current": ("compressor_a", "compressor_hz", "p_high", "p_low"),
 }
+# what the edge's trackers add to the rules' evidence besides the raw and derived channels
+INDICATOR_NAMES: tuple[str, ...] = ("compression_loss", "compression_current")
 
 # Water: density 1 kg/l, cp 4.186 kJ/(kg K) -> kW per (l/min * K)
 WATER_KW_PER_LPM_K = 4.186 / 60.0

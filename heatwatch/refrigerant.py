@@ -20,7 +20,25 @@ _P_BAR = {
                       13.69, 15.34, 17.13, 19.07, 21.17, 23.43, 25.90]),
 }
 _LOG_P = {name: np.log(p) for name, p in _P_BAR.items()}
+# the exponent n of an isentropic compression's temperature rise, T_is = T_s (p_h/p_l)^((n-1)/n),
+# fitted to the refrigerant's isentropes between -25..+10 °C evaporating and 30..60 °C condensing:
+# R32 ~1.24 (a hot discharge: why R32 compressors inject vapour or liquid), propane ~1.18
+# (R290 runs some 20 K cooler at the same lift)
+ISENTROPIC_EXPONENT: dict[str, float] = {"R32": 1.24, "R290": 1.18}
 REFRIGERANTS: tuple[str, ...] = tuple(_P_BAR)
+
+
+def isentropic_discharge(t_suction_c, p_high, p_low, refrigerant: str = "R32"):
+    """Discharge temperature (°C) of an ideal (isentropic) compression from suction at ``t_suction_c``.
+
+    A real compressor's discharge lies above it by its losses: (T_d - T_s) ≈ (T_is - T_s) x c / η_is,
+    with c < 1 the share of the loss heat the gas keeps (the rest leaves through the shell).
+    """
+    _check(refrigerant)
+    k = ISENTROPIC_EXPONENT[refrigerant]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.asarray(t_suction_c, dtype=float) + 273.15) * (np.asarray(p_high, dtype=float)
+                                                                 / np.asarray(p_low, dtype=float)) ** ((k - 1.0) / k) - 273.15
 
 
 def _check(refrigerant: str) -> None:

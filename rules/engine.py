@@ -82,6 +82,8 @@ class _Track:
 def _meets(shift: ChannelShift | None, cond: ShiftCondition) -> bool:
     if shift is None:
         return False
+    if cond.direction == "either":
+        return abs(shift.level) >= cond.level
     return shift.level >= cond.level if cond.direction == "up" else shift.level <= -cond.level
 
 

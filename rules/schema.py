@@ -14,12 +14,12 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES
+from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES, INDICATOR_NAMES
 from heatwatch.faults import FAULTS
 
-KNOWN_CHANNELS = frozenset(CHANNEL_NAMES) | frozenset(DERIVED_NAMES)
+KNOWN_CHANNELS = frozenset(CHANNEL_NAMES) | frozenset(DERIVED_NAMES) | frozenset(INDICATOR_NAMES)
 SENSOR_CHECKS = ("stuck", "noise", "dropout", "range", "jump", "drift")
-Direction = Literal["up", "down"]
+Direction = Literal["up", "down", "either"]  # either: |level| >= level (a sensor that disagrees either way)
 
 
 class RuleFileError(ValueError):

@@ -58,7 +58,7 @@ def _nan_max(a: float, b: float) -> float:
 
 @njit(cache=True)
 def sensor_checks(ts, V, REL, steady, a_fast, a_rough, a_slow,  # noqa: C901 - one recurrence, kept whole
-                  present, rel_move, running_only, jump_at, floor, floor_over_ratio,
+                  present, rel_move, running_only, jump_at, floor, floor_over_ratio, cold_ok, stop_lo, stop_hi,
                   value, prev_step, same_since, rel_min, rel_max, rough_fast, rough_slow, rough_since,
                   missing, jumps, last_ts,
                   stuck_s, max_gap, noise_max_step, warmup_s, noise_ratio, jumps_flagged, dropout_share):
@@ -92,6 +92,8 @@ def sensor_checks(ts, V, REL, steady, a_fast, a_rough, a_slow,  # noqa: C901 - o
                 for c in range(k):
                     if present[c]:
                         u = 0.0 if V[i, c] == V[i, c] else 1.0
+                        if u == 1.0 and cold_ok[i, c]:  # a coil colder than its thermistor's scale
+                            continue
                         missing[c] += af * (u - missing[c])
         decay = 1.0 - af
         for c in range(k):
@@ -112,7 +114,8 @@ def sensor_checks(ts, V, REL, steady, a_fast, a_rough, a_slow,  # noqa: C901 - o
                     rel_min[c] = r
                 if r > rel_max[c]:
                     rel_max[c] = r
-            if valid and (t - same_since[c] >= stuck_s) and (rel_max[c] - rel_min[c] >= rel_move[c]):
+            if valid and (t - same_since[c] >= stuck_s) and (rel_max[c] - rel_min[c] >= rel_move[c]) \
+                    and v > stop_lo[c] and v < stop_hi[c]:  # an actuator held at its end stop is not stuck
                 flags[i, c] |= STUCK
             # roughness and jumps
             s = v - value[c]
@@ -211,6 +214,7 @@ def run_shift(shift, rows: np.ndarray, ts: np.ndarray, Y: np.ndarray, E: np.ndar
 def run_sensor_checks(checks, ts: np.ndarray, X: np.ndarray, steady: np.ndarray) -> np.ndarray:
     """SensorChecks.update over a chunk: flags (n, len(CHECKED)) uint8; the state ends as streaming leaves it."""
     from heatwatch.edge.heatpump import sensor_checks as sc
+    from heatwatch.refrigerant import t_sat
 
     n = len(ts)
     if n == 0:
@@ -229,12 +233,20 @@ def run_sensor_checks(checks, ts: np.ndarray, X: np.ndarray, steady: np.ndarray)
         setattr(checks, name, np.ascontiguousarray(getattr(checks, name), dtype=np.float64))
     V = np.ascontiguousarray(X[:, sc._IDX])
     REL = np.ascontiguousarray(X[:, sc._REL_IDX])
+    # per row and channel: a missing value here is an iced coil, not a dropout (SensorChecks.update)
+    cold_ok = np.zeros(V.shape, dtype=np.bool_)
+    p_low = X[:, sc._I_PLOW]
+    maybe = np.flatnonzero((p_low > 0) & np.isnan(V[:, sc._COLD]).any(axis=1))
+    if len(maybe):
+        tsat = np.array([float(t_sat(p_low[i], checks.refrigerant)) for i in maybe.tolist()])
+        cold_ok[maybe] = sc._COLD[None, :] & (tsat[:, None] <= sc._COLD_LIMIT[None, :])
     flags, last = sensor_checks(
         np.ascontiguousarray(ts, dtype=np.float64), V, REL, np.ascontiguousarray(steady, dtype=np.bool_),
         a_fast, a_rough, a_slow,
         np.ascontiguousarray(checks._present, dtype=np.bool_), sc._REL_MOVE.astype(np.float64),
         sc._RUNNING_ONLY.astype(np.bool_), sc._JUMP.astype(np.float64), sc._FLOOR.astype(np.float64),
-        (sc._FLOOR / sc.NOISE_RATIO).astype(np.float64),
+        (sc._FLOOR / sc.NOISE_RATIO).astype(np.float64), cold_ok,
+        sc._STOP_LO.astype(np.float64), sc._STOP_HI.astype(np.float64),
         checks.value, checks.prev_step, checks.same_since, checks.rel_min, checks.rel_max, checks.rough_fast,
         checks.rough_slow, checks.rough_since, checks.missing, checks.jumps, float(checks.last_ts),
         sc.STUCK_SECONDS, sc.MAX_GAP, sc.NOISE_MAX_STEP, sc.WARMUP_SECONDS, sc.NOISE_RATIO,

@@ -184,7 +184,7 @@ class HeatPumpDetector:
     def __post_init__(self) -> None:
         self.plausibility = PlausibilityFilter()  # counts out_of_range[channel]
         self.gate = SteadyStateGate()
-        self.checks = SensorChecks(self.config.channels)
+        self.checks = SensorChecks(self.config.channels, self.config.refrigerant)
         self.shift = PersistentShift(len(TARGET_NAMES), self.config.shift_tau_seconds)
         self.prior = PriorBands(self.config.shift_tau_seconds)  # judges until the own model exists
         self.postponed_fits = 0  # commissioning extended: the prior saw a fault, not a healthy pump
@@ -209,7 +209,7 @@ class HeatPumpDetector:
         and the sensor checks start again from nothing (a visit that found no fault)."""
         self.shift = PersistentShift(len(TARGET_NAMES), self.config.shift_tau_seconds)
         self.prior = PriorBands(self.config.shift_tau_seconds)
-        self.checks = SensorChecks()
+        self.checks = SensorChecks(self.config.channels, self.config.refrigerant)
         self._last_steady_x = None
 
     def relearn(self) -> None:

@@ -34,6 +34,7 @@ import numpy as np
 
 from heatwatch.contract import Prognosis
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, Calibration
 from heatwatch.trips import trip_limits
 from heatwatch.units import DAY, HOUR
 
@@ -64,10 +65,16 @@ def refrigerant_limits(refrigerant: str = "R32") -> dict[str, TripLimit]:
 # limits learned from the pump itself rather than given by its refrigerant
 LEARNED_LIMITS = ("flow_lpm",)
 
+# stages on the way to a trip where the trip indicator itself moves late: a leaking pump's
+# valve opens to make up for the lost charge, and only once it stands at its end stop do
+# superheat and discharge run away (days later in cold weather). Reaching a stage is not the
+# trip; once it is reached, the indicators after it speak
+STAGE_LIMITS: dict[str, TripLimit] = {"eev_pct": TripLimit("eev_pct", "up", 100.0)}
+
 # fault -> indicator channels, in order of how directly they lead to the trip
 FAULT_INDICATORS: dict[str, tuple[str, ...]] = {
-    "refrigerant_leak": ("t_discharge", "p_low"),
-    "eev_stuck_closed": ("t_discharge", "p_low"),
+    "refrigerant_leak": ("t_discharge", "p_low", "eev_pct"),
+    "eev_stuck_closed": ("t_discharge", "p_low", "eev_pct"),
     "eev_stuck_open": ("discharge_superheat",),
     # over-current limits are model specific and inverters cap the current below them:
     # a worn compressor reaches the discharge limit first
@@ -86,6 +93,7 @@ class PrognosisTracker:
                  fit_days: float = 5.0, autocorr_seconds: float = 12 * HOUR, *, refrigerant: str = "R32"):
         """``limits`` (a site's, per pump model) replace the refrigerant's protection limits."""
         self._given = dict(refrigerant_limits(refrigerant) if limits is None else limits)
+        self.calibration: Calibration | None = CALIBRATION
         self.limits = dict(self._given)
         self.fit_days = fit_days
         self.inflate = math.sqrt(max(autocorr_seconds / HOUR, 1.0))
@@ -180,15 +188,19 @@ class PrognosisTracker:
         self._sum, self._n, self._hi, self._lo = arr(d["sum"]), arr(d["n"]), arr(d["hi"]), arr(d["lo"])
 
     def predict(self, fault: str, now: float) -> Prognosis | None:
+        """The earliest indicator's trip, its interval calibrated (prognosis_calibration) when a table is given."""
         best: Prognosis | None = None
         for ch in FAULT_INDICATORS.get(fault, ()):
             p = self._predict_channel(ch, now)
             if p is not None and (best is None or p.predicted_trip_ts < best.predicted_trip_ts):
                 best = p
+        if best is not None and self.calibration is not None:
+            best = self.calibration.apply(best, now)
         return best
 
     def _predict_channel(self, ch: str, now: float) -> Prognosis | None:
-        limit = self.limits.get(ch)
+        stage = ch in STAGE_LIMITS
+        limit = STAGE_LIMITS[ch] if stage else self.limits.get(ch)
         if limit is None or ch not in _IDX or len(self._hours) < 24:
             return None
         j = _IDX[ch]
@@ -205,6 +217,8 @@ class PrognosisTracker:
         if not len(worst):
             return None
         margin = sign * (limit.threshold - (worst.max() if sign > 0 else worst.min()))
+        if margin <= 0 and stage:  # the stage is reached: the indicators after it tell the trip
+            return None
         if margin <= 0:  # already at the limit on its worst hour
             return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now,
                              lower_ts=now, upper_ts=now + DAY)

@@ -9,6 +9,9 @@ numpy operations on a Pi.
 - stuck:   the value has not changed for STUCK_SECONDS while a related
            channel (which must move when this one should) moved clearly
            (for the condenser-side thermistors: over steady running readings);
+           an actuator's position at its end stop (a valve wide open, END_STOPS)
+           is not stuck: a controller holding its limit is the process (a
+           leak's own signature), not a broken sensor;
 - noise:   roughness (the second difference, blind to ramps) averaged over
            half an hour is NOISE_RATIO x the channel's own normal roughness
            and above an absolute floor no healthy sensor of its kind reaches
@@ -17,7 +20,10 @@ numpy operations on a Pi.
 - jump:    several single-step jumps no sensor of a running pump makes,
            within half an hour (one jump may be a real event);
 - dropout: more than DROPOUT_SHARE of the last half hour's readings missing
-           (a healthy sensor loses none; the line's losses take all channels).
+           (a healthy sensor loses none; the line's losses take all channels);
+           a coil thermistor gone below its range while the low pressure says
+           the coil is that cold (an iced, starved evaporator) is not missing:
+           the sensor reads right, the coil is beyond its scale (COLD_SIDE).
 
 A channel the pump does not report at all (its register map has no register
 for it) is no sensor: ``present`` names the channels the source provides, and
@@ -31,7 +37,8 @@ import math
 
 import numpy as np
 
-from heatwatch.channels import INDEX
+from heatwatch.channels import CHANNELS, INDEX
+from heatwatch.refrigerant import t_sat
 
 # channel -> (a related channel that must move when this one should, how far it must move)
 RELATED: dict[str, tuple[str, float]] = {
@@ -50,6 +57,14 @@ RELATED: dict[str, tuple[str, float]] = {
     "eev_pct": ("compressor_hz", 25.0),
 }
 CHECKED: tuple[str, ...] = tuple(RELATED)
+# actuator positions the controller drives to a limit and holds there when it runs out of
+# authority (a leaking pump's valve wide open): (closed, open) in the channel's unit
+END_STOPS: dict[str, tuple[float, float]] = {"eev_pct": (0.0, 100.0)}
+END_STOP_TOLERANCE = 0.5
+# low-side thermistors: when one reads nothing (below its range) while T_sat(p_low) is within
+# COLD_MARGIN_K of that range's low end, the coil is that cold: not a dropout
+COLD_SIDE: tuple[str, ...] = ("t_evap", "t_suction")
+COLD_MARGIN_K = 8.0
 # relations that hold only while the compressor runs steadily: the condenser-side
 # thermistors sit in the water-warmed plate exchanger, so when a cycling compressor
 # stops, p_high falls by bars while they keep the water's temperature
@@ -84,13 +99,20 @@ _REL_MOVE = np.array([RELATED[c][1] for c in CHECKED])
 _RUNNING_ONLY = np.array([c in RUNNING_ONLY for c in CHECKED])
 _JUMP = np.array([JUMP[c] for c in CHECKED])
 _FLOOR = np.array([NOISE_FLOOR[c] for c in CHECKED])
+_COLD = np.array([c in COLD_SIDE for c in CHECKED])
+_COLD_BELOW = {c.name: c.low for c in CHANNELS}
+_COLD_LIMIT = np.array([_COLD_BELOW[c] + COLD_MARGIN_K if c in COLD_SIDE else -np.inf for c in CHECKED])
+_I_PLOW = INDEX["p_low"]
+_STOP_LO = np.array([END_STOPS.get(c, (-np.inf, np.inf))[0] for c in CHECKED]) + END_STOP_TOLERANCE
+_STOP_HI = np.array([END_STOPS.get(c, (-np.inf, np.inf))[1] for c in CHECKED]) - END_STOP_TOLERANCE
 
 
 class SensorChecks:
     """Streaming sensor checks for the raw channels in CHECKED (those of them in ``present``)."""
 
-    def __init__(self, present: "tuple[str, ...] | list[str] | None" = None) -> None:
+    def __init__(self, present: "tuple[str, ...] | list[str] | None" = None, refrigerant: str = "R32") -> None:
         n = len(CHECKED)
+        self.refrigerant = refrigerant
         self._present = np.array([present is None or c in present for c in CHECKED])
         self.value = np.full(n, np.nan)
         self.prev_step = np.full(n, np.nan)  # last steady first difference
@@ -115,7 +137,11 @@ class SensorChecks:
         here = self._present
         # most channels gone at once is the line or the pump, not a sensor
         if here.any() and valid[here].mean() >= 0.5:
-            self.missing[here] += a_fast * ((~valid[here]) - self.missing[here])
+            judged = here
+            if not valid[_COLD].all() and x[_I_PLOW] > 0:  # a coil colder than its thermistor's scale?
+                cold = _COLD & ~valid & (float(t_sat(x[_I_PLOW], self.refrigerant)) <= _COLD_LIMIT)
+                judged = here & ~cold
+            self.missing[judged] += a_fast * ((~valid[judged]) - self.missing[judged])
         self.jumps *= 1.0 - a_fast
 
         # stuck: unchanged value while the related channel moved
@@ -126,7 +152,8 @@ class SensorChecks:
         rel_ok = valid & ~np.isnan(rel) & (steady | ~_RUNNING_ONLY)
         self.rel_min[rel_ok] = np.minimum(self.rel_min[rel_ok], rel[rel_ok])
         self.rel_max[rel_ok] = np.maximum(self.rel_max[rel_ok], rel[rel_ok])
-        stuck = valid & (ts - self.same_since >= STUCK_SECONDS) & (self.rel_max - self.rel_min >= _REL_MOVE)
+        stuck = valid & (ts - self.same_since >= STUCK_SECONDS) & (self.rel_max - self.rel_min >= _REL_MOVE) \
+            & (v > _STOP_LO) & (v < _STOP_HI)
 
         # roughness and jumps, on consecutive steady readings only
         step = v - self.value
@@ -167,7 +194,7 @@ class SensorChecks:
 
     def state(self) -> dict:
         return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()
-                if k != "_present"}  # what the source provides is configuration, not state
+                if k not in ("_present", "refrigerant")}  # configuration, not state
 
     def load_state(self, d: dict) -> None:
         for k, v in d.items():

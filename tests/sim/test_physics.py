@@ -133,7 +133,9 @@ def test_healthy_pumps_stay_in_normal_ranges_and_never_trip_in_a_winter(climate)
         assert not chunk.tripped.any()
         assert not chunk.values[..., INDEX["error_code"]].any()
     assert fleet.trips == []
-    assert worst["t_discharge"][1] < 100.0 and worst["t_discharge"][0] > 5.0  # start-up from cold included
+    # R32's discharge runs hot: a hot-water cycle on the coldest days reaches 105-113 °C (the
+    # controller's discharge control holds it), below the 115 °C trip with margin
+    assert worst["t_discharge"][1] < 114.0 and worst["t_discharge"][0] > 5.0  # start-up from cold included
     assert worst["p_high"][1] < 40.0 and worst["p_low"][0] > 2.0
     assert worst["compressor_hz"][1] <= 120.0 and worst["t_flow"][1] < 62.0
     assert worst["fan_rpm"][1] <= 900.0

@@ -36,10 +36,25 @@ def test_builtin_scenarios_load():
         assert sc.n_steps > 0
         for dev in sc.devices.values():
             for f in dev.faults:
-                if name.startswith("fault_"):
+                if name == "fault_from_install":  # present from installation: no healthy weeks first
+                    assert f.onset_s <= 4 * 86400
+                elif name.startswith("fault_"):
                     assert f.onset_s >= 14 * 86400  # a commissioning period first
     mixed = load_scenario("mixed_fleet_winter")
     assert mixed.size == 100 and 8 <= sum(bool(d.faults) for d in mixed.devices.values()) <= 12
+
+
+def test_a_sensor_drift_may_drift_down_but_other_sensor_faults_take_no_negative_rate(tmp_path):
+    # docs/scenarios.md: sensor_drift's rate is an offset growth per day and may be negative
+    drift = GOOD.replace("type: refrigerant_leak", "type: sensor_drift\n        channel: t_outdoor\n        rate: -0.4")
+    drift = drift.replace("        time_to_trip: 30d\n", "")
+    p = tmp_path / "drift.yaml"
+    p.write_text(drift)
+    (f,) = load_scenario(p).devices["hp-003"].faults
+    assert f.rate == -0.4
+    p.write_text(drift.replace("sensor_drift", "sensor_noise"))
+    with pytest.raises(ScenarioError, match="faults\\[0\\].rate"):
+        load_scenario(p)
 
 
 @pytest.mark.parametrize("edit,field", [

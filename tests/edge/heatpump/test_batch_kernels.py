@@ -18,9 +18,10 @@ from heatwatch.edge.heatpump import batch_kernels
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.operating_point import SteadyStateGate
 from heatwatch.edge.heatpump.sensor_checks import SensorChecks
-from heatwatch.edge.pipeline import PumpPipeline
+from heatwatch.edge.pipeline import REFRIGERANT_MISMATCH, PumpPipeline
+from heatwatch.refrigerant import p_sat
 from heatwatch.sim.fleet import Fleet
-from heatwatch.sim.scenario import load_scenario
+from heatwatch.sim.scenario import load_scenario, parse_scenario
 from heatwatch.units import DAY
 
 pytestmark = pytest.mark.skipif(not batch_kernels.AVAILABLE, reason="numba not installed (the replay extra)")
@@ -118,7 +119,77 @@ def test_pipeline_state_after_a_batch_is_the_streaming_state(troubled) -> None:
     _events(batch, ts, X, batch=True)
     a, b = copy.deepcopy(stream.state()), copy.deepcopy(batch.state())
     for key in ("rules", "raised_faults", "first_raised", "last_ts", "last_rules_ts", "last_refresh_ts",
-                "last_error", "flow_limit_set", "basis"):
+                "last_error", "flow_limit_set", "basis", "compressor", "refrigerant_check"):
         assert a[key] == b[key], key
+    assert a["compressor"]["coef"] is not None, "the compressor's baseline was learned and followed"
     assert a["prognosis"]["bucket"] == b["prognosis"]["bucket"]
     assert len(a["prognosis"]["hours"]) == len(b["prognosis"]["hours"]) > 24
+
+
+def _flags_both_ways(ts, X, steady, refrigerant="R32"):
+    stream, batch = SensorChecks(None, refrigerant), SensorChecks(None, refrigerant)
+    expected = [stream.update(float(t), x, bool(s)) for t, x, s in zip(ts, X, steady)]
+    flags = np.concatenate([batch_kernels.run_sensor_checks(batch, ts[k:k + 700], X[k:k + 700], steady[k:k + 700])
+                            for k in range(0, len(ts), 700)])
+    return expected, [batch_kernels.findings_of(f) for f in flags]
+
+
+def test_sensor_check_kernel_knows_end_stops_and_iced_coils(troubled) -> None:
+    """A valve held at its end stop is not stuck, a coil below its thermistor's scale while
+    T_sat(p_low) says it is that cold is not a dropout: the kernel says so as the streaming check
+    does; the same readings off the end stop / with a warm coil are flagged (both branches walked)."""
+    ts, X = troubled
+    steady = SteadyStateGate().batch(ts, X)
+    cold_p = float(p_sat(-45.0, "R32"))  # T_sat below t_evap's scale (-50 °C) + 8 K
+    for at_stop, iced in ((True, True), (False, False)):
+        Y = X.copy()
+        Y[200:1400, INDEX["eev_pct"]] = 100.0 if at_stop else 57.0
+        Y[400:900, [INDEX["t_evap"], INDEX["t_suction"]]] = np.nan
+        Y[400:900, INDEX["p_low"]] = cold_p if iced else 6.0
+        expected, got = _flags_both_ways(ts, Y, steady)
+        assert got == expected
+        stuck_eev = any("stuck" in f.get("eev_pct", []) for f in expected)
+        dropout_evap = any("dropout" in f.get("t_evap", []) for f in expected)
+        assert stuck_eev is not at_stop and dropout_evap is not iced
+
+
+def _streamed_and_replayed(make, ts, X) -> tuple[list[dict], list[dict]]:
+    return _events(make(), ts, X, batch=False), _events(make(), ts, X, batch=True)
+
+
+def _same_events(streamed: list[dict], replayed: list[dict]) -> None:
+    assert len(streamed) == len(replayed)
+    for a, b in zip(streamed, replayed):
+        pa, pb = a.pop("prognosis"), b.pop("prognosis")
+        assert a == b
+        assert (pa is None) == (pb is None)
+        if pa is not None:
+            assert pa.pop("indicator") == pb.pop("indicator")
+            assert pa == pytest.approx(pb, rel=1e-12)
+
+
+def test_pipeline_batch_is_streaming_for_compressor_wear() -> None:
+    """The compressor tracker is fed and its rule judged on the rows the fast path would skip:
+    wear named by compressor_wear_efficiency at the same reading, with the same words."""
+    sc = parse_scenario({"fleet": {"size": 1}, "climate": "stockholm", "start": "2025-01-05", "duration": "16d",
+                         "seed": 4, "devices": {"hp-000": {"faults": [
+                             {"type": "compressor_wear", "onset": "3d", "time_to_trip": "15d"}]}}})
+    chunks = list(Fleet(sc).chunks(1440))
+    ts = np.concatenate([c.ts for c in chunks])[::5]
+    X = np.concatenate([c.values for c in chunks])[::5][:, 0, :]
+    cfg = HeatPumpDetectorConfig(commissioning_seconds=2 * DAY, min_training_rows=300)
+    streamed, replayed = _streamed_and_replayed(lambda: PumpPipeline.with_config("hp-000", cfg), ts, X)
+    assert any(e["kind"] == "fault" and e["fault"] == "compressor_wear" for e in streamed), streamed
+    _same_events(streamed, replayed)
+
+
+def test_pipeline_batch_is_streaming_for_a_wrong_refrigerant() -> None:
+    sc = parse_scenario({"fleet": {"size": 2}, "climate": "oslo", "start": "2025-01-10", "duration": "2d",
+                         "seed": 3, "refrigerant": "R290"})
+    chunks = list(Fleet(sc).chunks(1440))
+    ts = np.concatenate([c.ts for c in chunks])[::2]
+    X = np.concatenate([c.values for c in chunks])[::2][:, 0, :]
+    cfg = HeatPumpDetectorConfig(refrigerant="R32")
+    streamed, replayed = _streamed_and_replayed(lambda: PumpPipeline.with_config("hp-000", cfg), ts, X)
+    assert [e["fault"] for e in streamed if e["fault"] == REFRIGERANT_MISMATCH] == [REFRIGERANT_MISMATCH]
+    _same_events(streamed, replayed)

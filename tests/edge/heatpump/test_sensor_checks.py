@@ -43,3 +43,55 @@ def test_cycling_compressor_does_not_make_a_steady_liquid_line_stuck() -> None:
 def test_frozen_liquid_line_while_running_pressure_climbs_is_stuck() -> None:
     readings = [(_reading(33.0, 20.0 + 0.1 * i, True), True) for i in range(48)]  # p_high +4.8 bar in 4 h
     assert _stuck_seen(readings)
+
+
+def _valve_readings(eev: float, hours: float = 6.0) -> list[tuple[np.ndarray, bool]]:
+    """The valve reads ``eev`` throughout while the compressor runs 30..70 Hz."""
+    out = []
+    for i in range(int(hours * 3600 / POLL)):
+        x = np.full(len(CHANNELS), 20.0)
+        x[INDEX["eev_pct"]] = eev
+        x[INDEX["compressor_hz"]] = 50.0 + 20.0 * np.sin(i / 6.0)
+        out.append((x, True))
+    return out
+
+
+def _eev_stuck_seen(readings: list[tuple[np.ndarray, bool]]) -> bool:
+    checks = SensorChecks()
+    return any("stuck" in checks.update(i * POLL, x, steady).get("eev_pct", [])
+               for i, (x, steady) in enumerate(readings))
+
+
+def test_a_valve_held_wide_open_is_the_process_not_a_stuck_sensor() -> None:
+    # a leaking pump's controller opens the valve to its end stop and holds it there while the
+    # frequency moves: that is the leak's own signature (every simulated leak got a stuck notice)
+    assert not _eev_stuck_seen(_valve_readings(100.0))
+    assert not _eev_stuck_seen(_valve_readings(0.0))
+
+
+def test_a_valve_reading_frozen_mid_travel_is_stuck() -> None:
+    assert _eev_stuck_seen(_valve_readings(43.0))
+
+
+def _coil_gone(p_low: float, refrigerant: str = "R32") -> list[str]:
+    """An hour of a running pump whose t_evap reads nothing (below its -50 °C scale: NaN)."""
+    checks = SensorChecks(refrigerant=refrigerant)
+    found: list[str] = []
+    for i in range(60):
+        x = np.full(len(CHANNELS), 20.0)
+        x[INDEX["compressor_hz"]] = 60.0
+        x[INDEX["p_low"]] = p_low
+        x[INDEX["t_evap"]] = np.nan
+        found += checks.update(i * 60.0, x, True).get("t_evap", [])
+    return found
+
+
+def test_an_iced_coil_colder_than_its_thermistor_scale_is_no_dropout() -> None:
+    # a starved, iced evaporator boils at -46 °C (R32 at 1.0 bar): the thermistor, whose scale
+    # ends at -50, reads nothing because the coil really is that cold
+    assert "dropout" not in _coil_gone(1.0)
+    assert "dropout" not in _coil_gone(0.6, "R290")
+
+
+def test_a_coil_thermistor_gone_at_an_ordinary_pressure_is_a_dropout() -> None:
+    assert "dropout" in _coil_gone(4.0)
