@@ -7,6 +7,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,8 @@ def wheel(tmp_path_factory) -> Path:
     src = tmp_path_factory.mktemp("src")  # a copy of what the package is made of: the tree gets no build/
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, src / name)
-    for room in ("heatwatch", "edge", "gateway", "firmware_sim", "rules", "demo"):
+    rooms = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"].values()
+    for room in rooms:  # every room pyproject names: a new room cannot be forgotten here
         shutil.copytree(REPO / room, src / room, ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(src)],
                    check=True, capture_output=True, timeout=300)
