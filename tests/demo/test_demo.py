@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from heatwatch.demo.services import free_port, mosquitto_binary
+from heatwatch.demo.services import free_port
 
 DEMO = [sys.executable, "-m", "heatwatch.cli", "demo"]
 
@@ -65,7 +65,6 @@ def _start(*args: str) -> tuple[subprocess.Popen, Output]:
     return proc, Output(proc)
 
 
-@pytest.mark.skipif(mosquitto_binary() is None, reason="the gateway needs Mosquitto (make test installs it)")
 @pytest.mark.timeout(150)
 def test_demo_opens_a_ticket_before_the_trip_and_the_customer_reads_the_email_on_the_board() -> None:
     port = free_port()
@@ -139,7 +138,6 @@ def test_demo_refuses_a_scenario_it_cannot_read_with_one_line_and_exit_2(tmp_pat
     assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
 
 
-@pytest.mark.skipif(mosquitto_binary() is None, reason="the gateway needs Mosquitto (make test installs it)")
 @pytest.mark.timeout(90)
 def test_ctrl_c_while_the_demo_starts_stops_what_started_and_leaves_nothing_behind() -> None:
     proc, out = _start("--minutes", "5", "--pumps", "3", "--port", str(free_port()))

@@ -24,7 +24,8 @@ from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import load_scenario, parse_scenario
 from heatwatch.units import DAY
 
-pytestmark = pytest.mark.skipif(not batch_kernels.AVAILABLE, reason="numba not installed (the replay extra)")
+# no skip without numba: its njit is then a no-op and these tests check the same kernels run as plain
+# Python (slower), which must equal the streaming path just the same
 
 
 @pytest.fixture(scope="module")
