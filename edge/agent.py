@@ -45,7 +45,6 @@ from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.edge.publisher import Publisher, PublisherConfig
 from heatwatch.edge.sources.base import Source, SourceFatalError
 from heatwatch import __version__
-from heatwatch.mqtt import BrokerLink
 from heatwatch.contract import Command, EventBody, EventKind
 
 log = logging.getLogger(__name__)
@@ -90,9 +89,7 @@ def build_source(cfg: AgentConfig, lines: dict | None = None) -> Source:
 
 def publisher_config(cfg: AgentConfig) -> PublisherConfig:
     b = cfg.broker
-    link = BrokerLink.from_url(b.url, tls=b.tls, username=b.username, password=b.password,
-                               ca_file=b.ca_file, cert_file=b.cert_file, key_file=b.key_file)
-    return PublisherConfig(device=cfg.device, broker=link, protocol=b.protocol, keepalive=b.keepalive,
+    return PublisherConfig(device=cfg.device, broker=b.link(), protocol=b.protocol, keepalive=b.keepalive,
                            agent_version=__version__, status_interval=b.status_interval,
                            reconnect_max_delay=b.reconnect_max_delay)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from heatwatch.contract import DEVICE_ID_PATTERN
 from heatwatch.edge.outbox import DEFAULT_MAX_TELEMETRY_ROWS
-from heatwatch.mqtt import KEEPALIVE, PROTOCOLS, BrokerLink, BrokerUrlError, check_tls_files
+from heatwatch.mqtt import KEEPALIVE, PROTOCOLS, BrokerAccount, BrokerLink, BrokerUrlError, check_tls_files
 from heatwatch.refrigerant import REFRIGERANTS
 
 import re
@@ -28,7 +28,7 @@ class ConfigError(ValueError):
 
 
 @dataclass
-class SourceConfig:
+class SourceConfig(BrokerAccount):  # kind = "mqtt": url..key_file are the pump-side broker (mqtt:// or mqtts://)
     kind: str = "modbus"  # modbus | mqtt
     transport: str = "rtu"  # kind = "modbus": rtu (serial port) | tcp (host:tcp_port, a pump or an RS-485 gateway)
     port: str = "/dev/ttyUSB0"
@@ -42,14 +42,6 @@ class SourceConfig:
     retries: int = 2
     register_map: str = "heatwatch_generic"
     use_pump_clock: bool = False  # stamp readings with the controller's clock (simulated pumps)
-    # kind = "mqtt": the pump-side broker (mqtt:// or mqtts://), its credentials and TLS, apart from [broker]
-    url: str = ""
-    username: str = ""
-    password: str = ""
-    tls: bool = False
-    ca_file: str = ""
-    cert_file: str = ""
-    key_file: str = ""
     topic: str = ""  # default pumps/<device id>/state
     payload: str = "heatwatch"  # heatwatch (PumpState JSON) | json (the pump's own object, read by [source.fields])
     ts_field: str = ""  # payload = "json": the field with the time (unix s or ms, ISO 8601); none: arrival time
@@ -57,14 +49,8 @@ class SourceConfig:
 
 
 @dataclass
-class BrokerConfig:
+class BrokerConfig(BrokerAccount):
     url: str = "mqtt://127.0.0.1:1883"
-    username: str = ""
-    password: str = ""
-    tls: bool = False
-    ca_file: str = ""
-    cert_file: str = ""
-    key_file: str = ""
     protocol: str = "auto"  # auto | 5 | 3.1.1
     keepalive: int = KEEPALIVE
     status_interval: float = 60.0  # seconds between retained status messages carrying the counters
@@ -141,8 +127,7 @@ def parse_config(doc: dict[str, Any], name: str = "edge.toml") -> AgentConfig:
 
 def source_link(s: SourceConfig) -> BrokerLink:
     """The pump-side broker of an MQTT source: its URL, credentials and TLS files."""
-    return BrokerLink.from_url(s.url, tls=s.tls, username=s.username, password=s.password, ca_file=s.ca_file,
-                               cert_file=s.cert_file, key_file=s.key_file)
+    return s.link()
 
 
 def _section(raw: Any, cls: type, section: str, name: str) -> Any:
@@ -226,8 +211,7 @@ def _check(cfg: AgentConfig, name: str) -> None:
     except BrokerUrlError as exc:
         raise ConfigError(f"{name}: [broker] url: {exc}") from None
     try:
-        check_tls_files(BrokerLink.from_url(b.url, tls=b.tls, ca_file=b.ca_file, cert_file=b.cert_file,
-                                            key_file=b.key_file))
+        check_tls_files(b.link())
     except BrokerUrlError as exc:
         raise ConfigError(f"{name}: [broker] {exc}") from None
     if cfg.broker.protocol not in PROTOCOLS:

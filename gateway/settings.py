@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from heatwatch.mqtt import BrokerAccount
+
 DEFAULT_DATABASE_URL = "sqlite:///heatwatch-gateway.db"
 DATABASE_BACKENDS = ("sqlite", "postgresql")
 TELEMETRY_STORES = ("embedded", "influxdb")
@@ -36,14 +38,8 @@ class DatabaseSettings:
 
 
 @dataclass
-class BrokerSettings:
+class BrokerSettings(BrokerAccount):
     url: str = "mqtt://127.0.0.1:1883"
-    username: str = ""
-    password: str = ""
-    tls: bool = False
-    ca_file: str = ""
-    cert_file: str = ""
-    key_file: str = ""
     client_id: str = "heatwatch-gateway"  # each worker appends its own suffix
     keepalive: int = 30
     # MQTT 5 shared subscription ($share/<group>/...): every worker of one gateway uses the same

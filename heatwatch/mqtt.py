@@ -115,6 +115,28 @@ class BrokerLink:
         return f"{self.host}:{self.port}"
 
 
+@dataclass
+class BrokerAccount:
+    """A broker as a config file names it: URL, credentials and TLS files ("" = not given).
+
+    The agent's [broker], its MQTT source's pump-side broker and the gateway's [broker] are
+    each one of these plus their own settings; ``link()`` turns it into the BrokerLink a
+    client connects with. Raises BrokerUrlError for a URL that names no broker.
+    """
+
+    url: str = ""
+    username: str = ""
+    password: str = ""
+    tls: bool = False
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+
+    def link(self) -> BrokerLink:
+        return BrokerLink.from_url(self.url, tls=self.tls, username=self.username, password=self.password,
+                                   ca_file=self.ca_file, cert_file=self.cert_file, key_file=self.key_file)
+
+
 def check_tls_files(link: BrokerLink) -> None:
     """Refuse, naming the file, a CA, certificate or key that is missing, unreadable or not PEM.
 

@@ -43,7 +43,7 @@ from heatwatch.gateway.db import Database, utcnow
 from heatwatch.gateway.ingest.counters import IngestCounters
 from heatwatch.gateway.settings import BrokerSettings, CommandSettings
 from heatwatch.gateway.tickets.models import DeviceCommand
-from heatwatch.mqtt import BrokerLink, make_client
+from heatwatch.mqtt import make_client
 
 log = logging.getLogger(__name__)
 COUNTERS = ("sent", "publish_failed", "given_up", "worker_errors")
@@ -96,9 +96,7 @@ class CommandSender:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._refused: dict[int, str] = {}  # mid -> the broker's failure reason (MQTT 5 PUBACK)
-        link = BrokerLink.from_url(broker.url, tls=broker.tls, username=broker.username or None,
-                                   password=broker.password or None, ca_file=broker.ca_file or None,
-                                   cert_file=broker.cert_file or None, key_file=broker.key_file or None)
+        link = broker.link()
         self.link = link
         self.client = make_client(link, client_id=self.client_id, protocol=mqtt.MQTTv5)
         self.client.reconnect_delay_set(1, 10)
