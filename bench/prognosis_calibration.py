@@ -1,12 +1,14 @@
-"""Calibrate the prognosis intervals (edge/heatpump/prognosis_calibration.py) on saved bench outcomes.
+"""Calibrate the prognosis (edge/heatpump/prognosis_calibration.py) on simulated fleets.
 
-Every prognosis the agent issued for the right fault before its trip gives one ratio
-actual / predicted time to trip; their log2 quantiles are the table. Leave one scenario
-out: the coverage and within-factor-2 share of each scenario judged with a table fitted on
-the others, the honest figure for pumps the table has not seen.
+Every raw prognosis (no table applied) the tracker gives for the right fault, every 12 hours
+from the raise to the trip, gives one log2(actual / predicted) time to trip; per fault their
+median and quantiles are the table. Only fleets collected with calibration seeds
+(bench/prognosis_fleets.py: 1000-1999) are taken; judge the table with
+``bench/prognosis_fleets.py replay`` on evaluation seeds (2000-2999). Leave one fleet out
+below: each fleet judged with a table fitted on the others.
 
-    python bench/lead_time.py --stride 5 --save runs.json SCENARIO ...   # outcomes, uncalibrated
-    python bench/prognosis_calibration.py runs.json [more.json ...]
+    python bench/prognosis_fleets.py collect /tmp/c1001.json --seed 1001 ...   # see there
+    python bench/prognosis_calibration.py /tmp/c1001.json [more.json ...]
 """
 
 from __future__ import annotations
@@ -17,49 +19,93 @@ from pathlib import Path
 
 import numpy as np
 
-from heatwatch.edge.heatpump.prognosis_calibration import COVERAGE
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-FLOOR_DAYS = 0.04  # an hour: log of 0
+from prognosis_fleets import CALIBRATION_SEEDS, FLOOR_DAYS, estimates  # noqa: E402
 
-
-def ratios(outcomes: list[dict]) -> np.ndarray:
-    """log2(actual / predicted) time to trip of every estimate for the right fault before its trip."""
-    out = []
-    for o in outcomes:
-        if not o["fault"] or o["trip_ts"] is None:
-            continue
-        for e in o["events"]:
-            p = e.get("prognosis")
-            if e["kind"] in ("fault", "fault_update") and e["fault"] == o["fault"] and p and e["ts"] < o["trip_ts"]:
-                pred = max((p["predicted_trip_ts"] - e["ts"]) / 86400, FLOOR_DAYS)
-                actual = max((o["trip_ts"] - e["ts"]) / 86400, FLOOR_DAYS)
-                out.append(np.log2(actual / pred))
-    return np.array(out)
+from heatwatch.edge.heatpump.prognosis import PrognosisTracker  # noqa: E402
+from heatwatch.edge.heatpump.prognosis_calibration import COVERAGE, Calibration, CalibrationTable  # noqa: E402
 
 
-def table(r: np.ndarray) -> tuple[float, float, float]:
+def _raw_tracker(pump: dict) -> PrognosisTracker:
+    tr = PrognosisTracker(refrigerant=pump["refrigerant"])
+    tr.calibration = None
+    return tr
+
+
+def log_ratios(pumps: list[dict]) -> dict[str, np.ndarray]:
+    """fault -> log2(actual / predicted) of every raw estimate before the trip."""
+    out: dict[str, list[float]] = {}
+    for p in pumps:
+        for e in estimates(p, tracker_factory=_raw_tracker):
+            out.setdefault(p["fault"], []).append(
+                float(np.log2(max(e["actual"], FLOOR_DAYS) / max(e["pred"], FLOOR_DAYS))))
+    return {f: np.array(r) for f, r in out.items()}
+
+
+def quantiles(r: np.ndarray, name: str = "") -> Calibration:
     lo, hi = (1 - COVERAGE) / 2, (1 + COVERAGE) / 2
-    return float(np.median(r)), float(np.quantile(r, lo)), float(np.quantile(r, hi))
+    return Calibration(float(np.median(r)), float(np.quantile(r, lo)), float(np.quantile(r, hi)), name, len(r))
+
+
+def fit(per: dict[str, np.ndarray], name: str = "") -> CalibrationTable:
+    pooled = quantiles(np.concatenate(list(per.values())), name)
+    return CalibrationTable(pooled, {f: quantiles(r, name).shrunk_toward(pooled) for f, r in per.items() if len(r)},
+                            name)
+
+
+def judge(table: CalibrationTable, per: dict[str, np.ndarray]) -> tuple[int, float, float]:
+    """n, within a factor 2 after the date is moved, interval coverage."""
+    n = w = c = 0
+    for f, r in per.items():
+        cal = table.for_fault(f)
+        n += len(r)
+        w += int(np.sum(np.abs(r - cal.median) <= 1.0))
+        c += int(np.sum((r >= cal.q_low) & (r <= cal.q_high)))
+    return n, w / max(n, 1), c / max(n, 1)
 
 
 def main(paths: list[str]) -> None:
-    runs: dict[str, list[dict]] = {}
+    fleets: dict[str, list[dict]] = {}
     for path in paths:
-        runs.update(json.loads(Path(path).read_text()))
-    per = {name: ratios(o) for name, o in runs.items()}
-    every = np.concatenate(list(per.values()))
-    print(f"uncalibrated: n={len(every)}, within a factor 2 {np.mean(np.abs(every) <= 1):.0%}")
-    for name, r in per.items():
-        if not len(r):
+        pumps = json.loads(Path(path).read_text())
+        bad = {p["seed"] for p in pumps} - set(CALIBRATION_SEEDS)
+        if bad:
+            raise SystemExit(f"{path}: seeds {sorted(bad)} are not calibration seeds (1000-1999); keep them for judging")
+        fleets[path] = pumps
+    per_fleet = {k: log_ratios(v) for k, v in fleets.items()}
+    every: dict[str, list[np.ndarray]] = {}
+    for per in per_fleet.values():
+        for f, r in per.items():
+            every.setdefault(f, []).append(r)
+    pooled = {f: np.concatenate(r) for f, r in every.items()}
+    n = sum(len(r) for r in pooled.values())
+    raw = np.concatenate(list(pooled.values()))
+    print(f"raw estimates: n={n}, within a factor 2 {np.mean(np.abs(raw) <= 1):.0%}")
+    for name, per in per_fleet.items():
+        rest: dict[str, list[np.ndarray]] = {}
+        for other, o in per_fleet.items():
+            if other != name:
+                for f, r in o.items():
+                    rest.setdefault(f, []).append(r)
+        if not rest:
             continue
-        rest = np.concatenate([v for k, v in per.items() if k != name])
-        med, lo, hi = table(rest)
-        cover = np.mean((r >= lo) & (r <= hi))
-        print(f"  {name}: n={len(r)}, within 2x {np.mean(np.abs(r) <= 1):.0%} (the date is not moved), "
-              f"left out: interval holds {cover:.0%} (2^{lo:.1f} .. 2^{hi:.1f} of the estimate)")
-    med, lo, hi = table(every)
-    print(f"CALIBRATION = Calibration(median={med:.3f}, q_low={lo:.3f}, q_high={hi:.3f}, "
-          f"fitted_on=\"{', '.join(runs)}: {len(every)} estimates\")")
+        table = fit({f: np.concatenate(r) for f, r in rest.items()})
+        k, w, c = judge(table, per)
+        print(f"  left out {name}: n={k}, within 2x {w:.0%}, interval holds {c:.0%}")
+    names = ", ".join(sorted({f"{p['seed']} {p['climate']} {p['refrigerant']} growth s^{p['growth']}"
+                              for v in fleets.values() for p in v}))
+    table = fit(pooled, f"fleets {names}: {n} estimates")
+    k, w, c = judge(table, pooled)
+    print(f"in sample: within 2x {w:.0%}, interval holds {c:.0%}")
+    print("CALIBRATION: CalibrationTable | None = CalibrationTable(")
+    p = table.pooled
+    print(f"    pooled=Calibration({p.median:.3f}, {p.q_low:.3f}, {p.q_high:.3f}, n={p.n}),")
+    print("    per_fault={")
+    for f, cal in sorted(table.per_fault.items()):
+        print(f"        \"{f}\": Calibration({cal.median:.3f}, {cal.q_low:.3f}, {cal.q_high:.3f}, n={cal.n}),")
+    print("    },")
+    print(f"    fitted_on=\"{table.fitted_on}\")")
 
 
 if __name__ == "__main__":

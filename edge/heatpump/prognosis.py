@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from heatwatch.contract import Prognosis
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
-from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, Calibration
+from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, Calibration, CalibrationTable
 from heatwatch.trips import trip_limits
 from heatwatch.units import DAY, HOUR
 
@@ -93,7 +94,7 @@ class PrognosisTracker:
                  fit_days: float = 5.0, autocorr_seconds: float = 12 * HOUR, *, refrigerant: str = "R32"):
         """``limits`` (a site's, per pump model) replace the refrigerant's protection limits."""
         self._given = dict(refrigerant_limits(refrigerant) if limits is None else limits)
-        self.calibration: Calibration | None = CALIBRATION
+        self.calibration: CalibrationTable | Calibration | None = CALIBRATION
         self.limits = dict(self._given)
         self.fit_days = fit_days
         self.inflate = math.sqrt(max(autocorr_seconds / HOUR, 1.0))
@@ -194,7 +195,9 @@ class PrognosisTracker:
             p = self._predict_channel(ch, now)
             if p is not None and (best is None or p.predicted_trip_ts < best.predicted_trip_ts):
                 best = p
-        if best is not None and self.calibration is not None:
+        if best is not None and isinstance(self.calibration, CalibrationTable):
+            best = self.calibration.apply(best, now, fault)
+        elif best is not None and self.calibration is not None:
             best = self.calibration.apply(best, now)
         return best
 
@@ -204,13 +207,7 @@ class PrognosisTracker:
         if limit is None or ch not in _IDX or len(self._hours) < 24:
             return None
         j = _IDX[ch]
-        rows = [h for h in self._hours if h[0] >= now - self.fit_days * DAY]
-        t = np.array([h[0] for h in rows])
-        s = np.array([h[1][j] for h in rows])
-        ok = ~np.isnan(s)
-        if ok.sum() < 24:
-            return None
-        t, s = t[ok], s[ok]
+        rows = [h for h in self._hours if h[0] < now]
         sign = 1.0 if limit.direction == "up" else -1.0
         worst = [h[2][j] if sign > 0 else h[3][j] for h in rows[-72:]]
         worst = np.array([w for w in worst if not math.isnan(w)])
@@ -222,110 +219,118 @@ class PrognosisTracker:
         if margin <= 0:  # already at the limit on its worst hour
             return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now,
                              lower_ts=now, upper_ts=now + DAY)
-        estimates = [e for e in (_linear_days(t, sign * s, rows, j, sign, margin, self.inflate),
-                                 _exponential_days(t, sign * s, now, margin, self.inflate)) if e]
-        if not estimates:
+        day_t, excess, base = _daily(rows, j, sign)
+        if len(day_t) < MIN_DAYS:
             return None
-        cap = 365.0
-        days = min(min(e[0] for e in estimates), cap)
-        lower = min(min(e[1] for e in estimates), days)
-        upper = min(max(e[2] for e in estimates), cap)
+        days = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold)
+        if days is None:
+            return None
+        # the fit's own spread is not an honest interval (the weather moves every estimate of a
+        # week together): a factor 2 each way until the calibration table replaces it
         return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + days * DAY,
-                         lower_ts=now + lower * DAY, upper_ts=now + max(upper, days) * DAY)
+                         lower_ts=now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
 
 
-Estimate = tuple[float, float, float]  # days to trip: expected, earliest, latest
+CAP_DAYS = 365.0  # no date beyond a year: "not this season"
+MIN_DAYS = 5  # days of history before a trend is extended
+WINDOWS_DAYS = (5, 10, 20, 30)  # trend windows tried, each judged on the days after it
+HOLDOUT_DAYS = 2
+BASE_DAYS = 14  # the healthy worst days a future day is drawn from: two weeks of weather
+GRID_DAYS = 0.25
+MODELS = ("line", "parabola", "exp")
+RIVAL_FACTOR = 2.0
 
 
-def _linear_days(t: np.ndarray, y: np.ndarray, rows: list, j: int, sign: float, margin: float,
-                 inflate: float) -> Estimate | None:
-    """A steady drift: the faster of the hourly residual's trend and the daily worst reading's.
+Curve = Callable[[np.ndarray], np.ndarray]
 
-    The trip comes on the first day whose worst reading crosses the limit, not when the
-    trend does: the earliest date allows for the day-to-day spread of the worst reading
-    around its trend (two standard deviations of margin may go on one bad day).
+
+def _fit(x: np.ndarray, y: np.ndarray, model: str) -> Curve | None:
+    """A line, a parabola, or an exponential (least squares on log y weighted by y squared, so
+    the small noise-dominated early excess does not fake a steep growth) through (x, y)."""
+    if model == "exp":
+        if len(x) < 4 or np.any(y <= 0):
+            return None
+        c, a = np.polyfit(x, np.log(y), 1, w=y)
+        if c <= 0:
+            return None
+        return lambda g: np.exp(a + c * np.minimum(g, 60.0 / c))
+    degree = 1 if model == "line" else 2
+    if len(x) < degree + 3:
+        return None
+    coef = np.polyfit(x, y, degree)
+    if degree == 2 and coef[0] < 0:
+        # a parabola bending over would promise that the fault stops: go on along its tangent at now
+        coef = coef[1:]
+    return lambda g: np.polyval(coef, g)
+
+
+def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
+    """The fault's excess (per day, signed: up is toward the trip) as functions of days from now.
+
+    The growth law is not known (a leak drifts, ice feeds itself, a valve fault saturates): a
+    line, a parabola and an exponential over windows of 5 to 30 days are each fitted without
+    the last days and judged on how well they foretold them (a forecast check, not an
+    in-sample fit, so a curve wins only where the excess really bends). Those that foretold
+    nearly as well as the best (within ``RIVAL_FACTOR`` of its squared error) are refitted on
+    the latest days: a long window steadies a slow drift, a short one follows a fault that
+    took off lately (a leak once its valve stands open).
     """
-    slope, se, _ = _trend(t, y, inflate)
-    day_t, day_worst = _daily_worst(rows, j, sign)
-    spread = 0.0
-    if len(day_t) >= 3:
-        slope_w, se_w, spread = _trend(day_t, day_worst, 1.0)
-        if slope_w > slope:
-            slope, se = slope_w, se_w
-    if slope <= 0:
-        return None
-    fast, slow = slope + 2 * se, slope - 2 * se
-    return margin / slope, max(margin - 2 * spread, 0.0) / fast, (margin / slow if slow > 0 else math.inf)
+    n = len(x)
+    scored: list[tuple[float, int, str]] = []
+    for w in WINDOWS_DAYS:
+        for model in MODELS:
+            lo = max(0, n - HOLDOUT_DAYS - w)
+            f = _fit(x[lo:n - HOLDOUT_DAYS], y[lo:n - HOLDOUT_DAYS], model)
+            if f is not None:
+                scored.append((float(np.mean((f(x[n - HOLDOUT_DAYS:]) - y[n - HOLDOUT_DAYS:]) ** 2)), w, model))
+    if not scored:
+        return []
+    best = min(e for e, _, _ in scored)
+    curves = [_fit(x[max(0, n - w):], y[max(0, n - w):], model) for e, w, model in scored
+              if e <= RIVAL_FACTOR * best + 1e-12]
+    return [c for c in curves if c is not None]
 
 
-def _exponential_days(t: np.ndarray, y: np.ndarray, now: float, margin: float,
-                      inflate: float) -> Estimate | None:
-    """A self-feeding fault: y = y0 * exp(c t), when it clearly explains ``y`` better than a line.
+def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: float) -> float | None:
+    """Median days until the first day whose worst reading reaches ``target``.
 
-    ``y`` is the residual toward the trip; the trip comes when it has grown by ``margin``:
-    y_now * exp(c d) = y_now + margin, so d = ln(1 + margin / y_now) / c. The fit is least
-    squares on log y weighted by y squared (the small, noise-dominated early residuals
-    would otherwise fake a steep growth), accepted only when c is clearly positive and the
-    curve leaves less squared error than a straight line over the same hours.
+    A day's worst reading is its healthy worst (weather, hot-water cycles: drawn from the last
+    two weeks' ``base``) plus the fault's excess, extended by :func:`_excess_curves`. Each future
+    day trips with the share of those healthy days that the excess would carry over the target
+    (kernel-smoothed), and the pump survives a day with one minus that: a pump whose worst
+    days already graze the limit is given the wait for a bad enough day, a drift far from it
+    the time to eat its margin. Fitting the trend on the weather-free excess rather than on the
+    daily worst reading keeps one cold spell from tilting it. Of the growth laws that foretold
+    the last days about equally well, the earliest trip is taken: the late error is the one
+    that sends the technician after the trip.
     """
-    pos = y > 0
-    if pos.sum() < 24 or pos.mean() < 0.8:  # mostly on the healthy side: no growth to fit
-        return None
-    tp, yp = t[pos], y[pos]
-    w = yp * yp
-    c, se, a, t0 = _weighted_trend(tp, np.log(yp), w, inflate)
-    if not (c - 2 * se > 0):
-        return None
-    curve = np.exp(a + c * (tp - t0) / DAY)
-    line_slope, _, _ = _trend(tp, yp, 1.0)
-    line = yp.mean() + line_slope * (tp - tp.mean()) / DAY
-    if ((yp - curve) ** 2).sum() >= ((yp - line) ** 2).sum():
-        return None
-    y_now = math.exp(a + c * (now - t0) / DAY)
-    grow = math.log1p(margin / y_now)
-    return grow / c, grow / (c + 2 * se), grow / (c - 2 * se)
+    grid = np.arange(GRID_DAYS, CAP_DAYS + GRID_DAYS, GRID_DAYS)
+    h = max(0.25 * float(np.std(base)), 1e-6)
+    best: float | None = None
+    for curve in _excess_curves(x, excess):
+        z = np.clip((base[None, :] + curve(grid)[:, None] - target) / h, -30.0, 30.0)
+        p_day = (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)  # logistic ~ normal kernel
+        survive = np.cumprod((1.0 - p_day) ** GRID_DAYS)
+        hit = np.flatnonzero(survive <= 0.5)
+        if len(hit) and (best is None or grid[hit[0]] < best):
+            best = float(grid[hit[0]])
+    return best
 
 
-def _weighted_trend(t: np.ndarray, v: np.ndarray, w: np.ndarray, inflate: float
-                    ) -> tuple[float, float, float, float]:
-    """Weighted least squares v = a + c (t - t0)/DAY: slope c, its standard error, a, t0."""
-    wsum = float(w.sum())
-    t0 = float((w * t).sum() / wsum)
-    v0 = float((w * v).sum() / wsum)
-    tc = (t - t0) / DAY
-    ss = float((w * tc * tc).sum())
-    if ss <= 0:
-        return 0.0, math.inf, v0, t0
-    c = float((w * tc * (v - v0)).sum() / ss)
-    resid = v - v0 - c * tc
-    n_eff = wsum * wsum / float((w * w).sum())  # Kish effective sample size
-    var = float((w * resid * resid).sum() / wsum) * n_eff / max(n_eff - 2, 1)
-    se = math.sqrt(var / (ss / wsum) / n_eff) * inflate
-    return c, se, v0, t0
-
-
-def _trend(t: np.ndarray, s: np.ndarray, inflate: float) -> tuple[float, float, float]:
-    """Least-squares slope per day, its standard error, and the residuals' standard deviation."""
-    tc = (t - t.mean()) / DAY
-    ss = float((tc * tc).sum())
-    if ss <= 0:
-        return 0.0, math.inf, 0.0
-    slope = float((tc * (s - s.mean())).sum() / ss)
-    resid = s - s.mean() - slope * tc
-    sd = math.sqrt(float((resid ** 2).sum()) / max(len(s) - 2, 1))
-    return slope, sd / math.sqrt(ss) * inflate, sd
-
-
-def _daily_worst(rows: list, j: int, sign: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per whole day in ``rows``: the reading closest to the trip, signed so that up is toward it."""
-    days: dict[int, float] = {}
-    for h in rows:
-        v = h[2][j] if sign > 0 else h[3][j]
-        if math.isnan(v):
+def _daily(rows: list, j: int, sign: float, min_hours: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per day with at least ``min_hours`` hours read (a day's start alone has not seen its
+    worst hour): the mean residual (the fault's excess, the weather taken out by the healthy
+    model) and the day's worst of (reading less its hour's residual), the healthy worst; both
+    signed so that up is toward the trip."""
+    acc: dict[int, list] = {}
+    for t, m, hi, lo in rows:
+        v, r = (hi[j] if sign > 0 else lo[j]), m[j]
+        if math.isnan(v) or math.isnan(r):
             continue
-        d = int(h[0] // DAY)
-        days[d] = v if d not in days else (max(days[d], v) if sign > 0 else min(days[d], v))
-    if len(days) < 2:
-        return np.array([]), np.array([])
-    keys = sorted(days)[1:]
-    return np.array([(k + 0.5) * DAY for k in keys]), sign * np.array([days[k] for k in keys])
+        a = acc.setdefault(int(t // DAY), [0.0, 0, -math.inf])
+        a[0] += sign * r
+        a[1] += 1
+        a[2] = max(a[2], sign * (v - r))
+    keys = [k for k in sorted(acc) if acc[k][1] >= min_hours]
+    return (np.array([(k + 0.5) * DAY for k in keys]), np.array([acc[k][0] / acc[k][1] for k in keys]),
+            np.array([acc[k][2] for k in keys]))

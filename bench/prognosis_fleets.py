@@ -1,0 +1,195 @@
+"""Simulated fleets for judging and calibrating the prognosis, apart from the fault_* scenarios.
+
+``collect`` runs a fleet of pumps that each develop one pump fault (random onset after the
+commissioning weeks, random time to trip) through the edge pipeline and keeps, per faulty
+pump, the prognosis tracker's hourly history, the times the right fault was raised, and the
+trip (time, kind). ``replay`` then asks a fresh tracker for a prognosis every 12 hours from
+the first raise to the trip, from the history up to that hour: the prognosis code can be
+changed and re-judged in seconds without running the simulator again.
+
+The growth law of the faults is a bench option: ``--growth K`` raises the simulator's linear
+severity s (1 near the trip) to s**K, so a fault may accelerate (K=2) or slow (K=0.6) where
+ours grow steadily; held-out fleets grow faults in ways we do not know, and the prognosis
+must not be tuned to ours.
+
+Seeds: calibration fleets use seeds 1000-1999; the evaluation fleets (the figures quoted and
+the test) use 2000-2999. The two never mix.
+
+    python bench/prognosis_fleets.py collect OUT.json --seed 1001 [--growth 1.0] [--climate stockholm] [--refrigerant R32]
+    python bench/prognosis_fleets.py replay OUT.json [MORE.json ...]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from heatwatch.contract import EventKind
+from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
+from heatwatch.edge.heatpump.prognosis import PrognosisTracker, TripLimit
+from heatwatch.edge.pipeline import PumpPipeline
+from heatwatch.units import DAY, HOUR
+
+PUMP_FAULTS = ("refrigerant_leak", "compressor_wear", "evaporator_fouling", "low_water_flow",
+               "eev_stuck_closed", "eev_stuck_open", "condenser_fouling")
+CALIBRATION_SEEDS = range(1000, 2000)
+EVALUATION_SEEDS = range(2000, 3000)
+FLOOR_DAYS = 0.04  # an hour: log of 0
+
+
+def fleet_scenario(seed: int, climate: str = "stockholm", refrigerant: str = "R32", per_fault: int = 2,
+                   days: int = 100, faults: tuple[str, ...] = PUMP_FAULTS):
+    """``per_fault`` pumps of each of ``faults``, onset 14-40 days in, time to trip 8-60 days."""
+    from heatwatch.sim.scenario import parse_scenario
+
+    rng = np.random.default_rng(seed)
+    devices = {}
+    i = 0
+    for fault in faults:
+        for _ in range(per_fault):
+            devices[f"hp-{i:03d}"] = {"faults": [{"type": fault, "onset": f"{int(rng.integers(14, 41))}d",
+                                                  "time_to_trip": f"{int(rng.integers(8, 61))}d"}]}
+            i += 1
+    return parse_scenario({"name": f"prognosis_fleet_{seed}", "fleet": {"size": i}, "climate": climate,
+                           "start": "2024-11-01", "duration": f"{days}d", "step": "60s", "seed": seed,
+                           "refrigerant": refrigerant, "devices": devices})
+
+
+def _warp_growth(k: float):
+    """Patch the simulator's severity: s -> s**k (in scenario units, 1 near the trip)."""
+    import heatwatch.sim.fleet as fleet_mod
+    from heatwatch.sim.pump_faults import FAULT_GAIN, severity
+
+    def warped(elapsed_s, faults):
+        sev = severity(elapsed_s, faults)
+        for fld in faults:
+            s = np.asarray(getattr(sev, fld)) / FAULT_GAIN[fld]
+            setattr(sev, fld, FAULT_GAIN[fld] * np.power(np.maximum(s, 0.0), k))
+        return sev
+
+    fleet_mod.severity = warped if k != 1.0 else severity
+
+
+def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refrigerant: str = "R32",
+            stride: int = 5, per_fault: int = 2, days: int = 100, faults: tuple[str, ...] = PUMP_FAULTS) -> list[dict]:
+    from heatwatch.sim.fleet import Fleet
+
+    _warp_growth(growth)
+    scenario = fleet_scenario(seed, climate, refrigerant, per_fault, days, faults)
+    fleet = Fleet(scenario)
+    config = HeatPumpDetectorConfig(refrigerant=refrigerant)
+    pipes = {d: PumpPipeline.with_config(d, config) for d in fleet.devices}
+    hours: dict[str, dict[float, list]] = {d: {} for d in fleet.devices}
+    raised: dict[str, list[float]] = {d: [] for d in fleet.devices}
+    faults = dict(zip(fleet.devices, fleet.fault_names))
+    for chunk in fleet.chunks(steps=1440 * 4):
+        for j, dev in enumerate(fleet.devices):
+            _, events = pipes[dev].process_batch(chunk.ts[::stride], chunk.values[::stride, j, :])
+            raised[dev] += [ev.ts for ev in events if ev.kind in (EventKind.FAULT, EventKind.FAULT_UPDATE)
+                            and ev.fault == faults[dev]]
+            for t, m, hi, lo in pipes[dev].prognosis._hours:
+                hours[dev].setdefault(t, [_l(m), _l(hi), _l(lo)])
+    _warp_growth(1.0)
+    out = []
+    for t in fleet.truth:
+        limits = {c: [lim.direction, lim.threshold] for c, lim in pipes[t.device].prognosis.limits.items()}
+        out.append(dict(device=t.device, fault=t.fault, onset_ts=t.onset_ts, trip_ts=t.trip_ts, trip_kind=t.trip_kind,
+                        raised=raised[t.device], refrigerant=refrigerant, climate=climate, growth=growth, seed=seed,
+                        limits=limits, hours=[[k, *v] for k, v in sorted(hours[t.device].items())]))
+    return out
+
+
+def _l(a: np.ndarray) -> list:
+    return [None if math.isnan(v) else round(float(v), 4) for v in a]
+
+
+def _arr(a: list) -> np.ndarray:
+    return np.array([math.nan if v is None else v for v in a], dtype=float)
+
+
+def estimates(pump: dict, every_s: float = 12 * HOUR, tracker_factory=None) -> list[dict]:
+    """The tracker's prognosis every ``every_s`` from the first raise until the trip (none without either)."""
+    if pump["trip_ts"] is None or not pump["raised"]:
+        return []
+    first = min(pump["raised"])
+    if first >= pump["trip_ts"]:
+        return []
+    hours = [(float(h[0]), _arr(h[1]), _arr(h[2]), _arr(h[3])) for h in pump["hours"]]
+    times = [h[0] for h in hours]
+    out = []
+    t = first
+    while t < pump["trip_ts"]:
+        tr = tracker_factory(pump) if tracker_factory else PrognosisTracker(refrigerant=pump["refrigerant"])
+        if "flow_lpm" in pump["limits"]:
+            d, th = pump["limits"]["flow_lpm"]
+            tr.limits["flow_lpm"] = TripLimit("flow_lpm", d, float(th))
+        k = int(np.searchsorted(times, t - HOUR, side="right"))  # hours closed by t
+        tr._hours.extend(hours[max(0, k - tr._hours.maxlen):k])
+        p = tr.predict(pump["fault"], t)
+        if p is not None:
+            out.append(dict(ts=t, pred=(p.predicted_trip_ts - t) / DAY, lo=(p.lower_ts - t) / DAY,
+                            hi=(p.upper_ts - t) / DAY, actual=(pump["trip_ts"] - t) / DAY, indicator=p.indicator,
+                            first=not out))
+        t += every_s
+    return out
+
+
+def figures(est: list[dict]) -> dict:
+    if not est:
+        return {"n": 0}
+    pred = np.maximum([e["pred"] for e in est], FLOOR_DAYS)
+    actual = np.maximum([e["actual"] for e in est], FLOOR_DAYS)
+    lo = np.array([e["lo"] for e in est])
+    hi = np.array([e["hi"] for e in est])
+    r = np.log2(actual / pred)
+    return {"n": len(est), "median_ratio": float(2 ** np.median(r)), "within_2x": float(np.mean(np.abs(r) <= 1)),
+            "coverage": float(np.mean((lo <= actual) & (actual <= hi))), "too_late": float(np.mean(lo > actual))}
+
+
+def fmt(f: dict) -> str:
+    if not f.get("n"):
+        return "none"
+    return (f"n={f['n']:4d} actual/pred {f['median_ratio']:.2f} within 2x {f['within_2x']:.0%} "
+            f"holds {f['coverage']:.0%} too late {f['too_late']:.0%}")
+
+
+def replay(paths: list[str]) -> None:
+    pumps = [p for path in paths for p in json.loads(Path(path).read_text())]
+    by_fault: dict[str, list[dict]] = {}
+    everything: list[dict] = []
+    for p in pumps:
+        est = estimates(p)
+        for e in est:
+            e["trip_kind"] = p["trip_kind"]
+        by_fault.setdefault(p["fault"], []).extend(est)
+        everything += est
+        tripped = "no trip" if p["trip_ts"] is None else f"{p['trip_kind']} {(p['trip_ts'] - p['onset_ts']) / DAY:.0f}d"
+        raised = f"raised {(min(p['raised']) - p['onset_ts']) / DAY:.0f}d" if p["raised"] else "not raised"
+        print(f"  s{p['seed']} g{p['growth']} {p['device']} {p['fault']:18s} {tripped:24s} {raised:12s} {fmt(figures(est))}")
+    for fault, est in sorted(by_fault.items()):
+        ind = sorted({e["indicator"] for e in est})
+        print(f"{fault:20s} first: {fmt(figures([e for e in est if e['first']]))} | all: {fmt(figures(est))} {ind}")
+    print(f"{'ALL':20s} first: {fmt(figures([e for e in everything if e['first']]))} | all: {fmt(figures(everything))}")
+
+
+def main(args: list[str]) -> None:
+    if args[0] == "collect":
+        opts = {"--seed": "2001", "--growth": "1.0", "--climate": "stockholm", "--refrigerant": "R32", "--per-fault": "2"}
+        rest = args[2:]
+        for o in opts:
+            if o in rest:
+                opts[o] = rest[rest.index(o) + 1]
+        out = collect(int(opts["--seed"]), float(opts["--growth"]), opts["--climate"], opts["--refrigerant"],
+                      per_fault=int(opts["--per-fault"]))
+        Path(args[1]).write_text(json.dumps(out))
+        print(f"{len(out)} pumps -> {args[1]}")
+    else:
+        replay(args[1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
