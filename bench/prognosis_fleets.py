@@ -17,6 +17,7 @@ the test) use 2000-2999. The two never mix.
 
     python bench/prognosis_fleets.py collect OUT.json --seed 1001 [--growth 1.0] [--climate stockholm] [--refrigerant R32]
     python bench/prognosis_fleets.py replay OUT.json [MORE.json ...]
+    python bench/prognosis_fleets.py fixture OUT.json tests/edge/fixtures/prognosis_fleet_2001.json.gz
 """
 
 from __future__ import annotations
@@ -176,7 +177,31 @@ def replay(paths: list[str]) -> None:
     print(f"{'ALL':20s} first: {fmt(figures([e for e in everything if e['first']]))} | all: {fmt(figures(everything))}")
 
 
+def fixture(pumps: list[dict], days_before_raise: float = 31.0) -> list[dict]:
+    """The pumps that tripped after a raise, cut to what their prognosis reads: the fault's
+    indicator channels, from a month before the first raise to the trip (a test fixture)."""
+    from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+    from heatwatch.edge.heatpump.prognosis import FAULT_INDICATORS
+
+    out = []
+    for p in pumps:
+        if p["trip_ts"] is None or not p["raised"] or min(p["raised"]) >= p["trip_ts"]:
+            continue
+        keep = [TARGET_NAMES.index(c) for c in FAULT_INDICATORS[p["fault"]]]
+        start = min(p["raised"]) - days_before_raise * DAY
+        hours = [[h[0], *[[v if i in keep else None for i, v in enumerate(a)] for a in h[1:]]]
+                 for h in p["hours"] if start <= h[0] < p["trip_ts"]]
+        out.append({**p, "raised": [t for t in p["raised"] if t < p["trip_ts"]][:1], "hours": hours})
+    return out
+
+
 def main(args: list[str]) -> None:
+    if args[0] == "fixture":  # fixture IN.json OUT.json.gz
+        import gzip
+        out = fixture(json.loads(Path(args[1]).read_text()))
+        Path(args[2]).write_bytes(gzip.compress(json.dumps(out, separators=(",", ":")).encode()))
+        print(f"{len(out)} pumps -> {args[2]}")
+        return
     if args[0] == "collect":
         opts = {"--seed": "2001", "--growth": "1.0", "--climate": "stockholm", "--refrigerant": "R32", "--per-fault": "2"}
         rest = args[2:]

@@ -308,12 +308,14 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
     h = max(0.25 * float(np.std(base)), 1e-6)
     best: float | None = None
     for curve in _excess_curves(x, excess):
-        z = np.clip((base[None, :] + curve(grid)[:, None] - target) / h, -30.0, 30.0)
+        e = curve(grid)
+        z = np.clip((base[None, :] + e[:, None] - target) / h, -30.0, 30.0)
         p_day = (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)  # logistic ~ normal kernel
         survive = np.cumprod((1.0 - p_day) ** GRID_DAYS)
         hit = np.flatnonzero(survive <= 0.5)
-        if len(hit) and (best is None or grid[hit[0]] < best):
-            best = float(grid[hit[0]])
+        days = float(grid[hit[0]]) if len(hit) else (CAP_DAYS if e[-1] > e[0] else None)  # toward it, not this year
+        if days is not None and (best is None or days < best):
+            best = days
     return best
 
 
