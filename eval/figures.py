@@ -154,17 +154,20 @@ class PrognosisQuality:
     within_factor_2: float
     interval_holds: float
     median_ratio: float
+    too_late: float = 0.0  # the earliest date of the interval already after the trip
 
 
 def prognosis_quality(est: list[tuple[float, float, float, float]]) -> PrognosisQuality | None:
-    """Predicted time left against the real one: within a factor 2, the interval holds the trip."""
+    """Predicted time left against the real one: within a factor 2, the interval holds the trip, its
+    earliest date comes after the trip (the error that sends the technician too late)."""
     if not est:
         return None
     a = np.array(est)
     pred, lo, hi, actual = (np.maximum(c, 1 / 24) for c in a.T)  # an hour floor: log of 0
     ratio = pred / actual
     return PrognosisQuality(len(a), float(np.mean(np.abs(np.log2(ratio)) <= 1)),
-                            float(np.mean((lo <= actual) & (actual <= hi))), float(np.median(ratio)))
+                            float(np.mean((lo <= actual) & (actual <= hi))), float(np.median(ratio)),
+                            float(np.mean(lo > actual)))
 
 
 def median(xs: list[float]) -> float | None:

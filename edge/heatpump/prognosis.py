@@ -232,7 +232,7 @@ class PrognosisTracker:
 
 
 CAP_DAYS = 365.0  # no date beyond a year: "not this season"
-MIN_DAYS = 5  # days of history before a trend is extended
+MIN_DAYS = 2  # days of history before a trend is extended (fewer than 5: a line through them)
 WINDOWS_DAYS = (5, 10, 20, 30)  # trend windows tried, each judged on the days after it
 HOLDOUT_DAYS = 2
 BASE_DAYS = 14  # the healthy worst days a future day is drawn from: two weeks of weather
@@ -283,8 +283,11 @@ def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
             f = _fit(x[lo:n - HOLDOUT_DAYS], y[lo:n - HOLDOUT_DAYS], model)
             if f is not None:
                 scored.append((float(np.mean((f(x[n - HOLDOUT_DAYS:]) - y[n - HOLDOUT_DAYS:]) ** 2)), w, model))
-    if not scored:
-        return []
+    if not scored:  # too few days to judge a forecast (just raised after a short commissioning): a line
+        if n < 2:
+            return []
+        coef = np.polyfit(x, y, 1)
+        return [lambda g: np.polyval(coef, g)]
     best = min(e for e, _, _ in scored)
     curves = [_fit(x[max(0, n - w):], y[max(0, n - w):], model) for e, w, model in scored
               if e <= RIVAL_FACTOR * best + 1e-12]

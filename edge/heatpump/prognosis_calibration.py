@@ -88,14 +88,14 @@ class CalibrationTable:
 IDENTITY = Calibration(0.0, 0.0, 0.0, "none")
 # written by bench/prognosis_calibration.py (see there) on calibration-seed fleets
 CALIBRATION: CalibrationTable | None = CalibrationTable(
-    pooled=Calibration(0.337, -2.573, 3.207, n=1353),
+    pooled=Calibration(0.203, -2.783, 3.118, n=1796),
     per_fault={
-        "compressor_wear": Calibration(-0.187, -2.822, 2.488, n=48, shift=0.000),
-        "condenser_fouling": Calibration(1.204, -1.813, 3.355, n=125, shift=0.812),
-        "eev_stuck_closed": Calibration(0.029, -2.489, 2.859, n=289, shift=0.000),
-        "eev_stuck_open": Calibration(0.142, -2.543, 2.415, n=107, shift=0.000),
-        "evaporator_fouling": Calibration(0.590, -1.770, 4.346, n=286, shift=0.000),
-        "low_water_flow": Calibration(0.876, -0.819, 4.652, n=253, shift=0.107),
-        "refrigerant_leak": Calibration(-0.235, -3.026, 3.082, n=245, shift=-0.116),
+        "compressor_wear": Calibration(-0.464, -3.151, 1.792, n=106, shift=-0.238),
+        "condenser_fouling": Calibration(0.711, -2.985, 2.909, n=160, shift=0.000),
+        "eev_stuck_closed": Calibration(-0.191, -2.674, 2.726, n=368, shift=0.000),
+        "eev_stuck_open": Calibration(0.267, -2.370, 2.204, n=183, shift=0.000),
+        "evaporator_fouling": Calibration(0.310, -2.759, 3.989, n=368, shift=0.000),
+        "low_water_flow": Calibration(0.707, -1.040, 5.398, n=337, shift=0.107),
+        "refrigerant_leak": Calibration(-0.291, -3.208, 3.039, n=274, shift=-0.116),
     },
-    fitted_on="fleets 1001 stockholm R32 growth s^1.0, 1002 oslo R290 growth s^2.0, 1003 stockholm R290 growth s^0.6: 1353 estimates, nominal level 0.90")
+    fitted_on="fleets 1001 stockholm R32 growth s^1.0, 1002 oslo R290 growth s^2.0, 1003 stockholm R290 growth s^0.6, 1004 milan R32 growth s^1.4: 1796 estimates, nominal level 0.90")

@@ -215,8 +215,15 @@ def test_a_version_2_state_file_from_before_is_read() -> None:
     assert [s for _, s in scores] == pytest.approx([s for _, s in expected["hourly_score"]], rel=1e-9)
     kinds = [(e["kind"], e["fault"]) for e in expected["events"]]
     assert ("fault_update", "refrigerant_leak") in kinds and ("trip", "lockout") in kinds
-    assert len(events) == len(expected["events"])
-    for new, old in zip(events, expected["events"]):
+    # the prognosis estimator has changed since (first passage of the daily worst reading):
+    # its updates carry other dates and may come at other hours; the leak is still followed
+    # with a prognosis, and every other event is the same as then
+    updates = [e for e in events if e.kind == "fault_update"]
+    assert updates and all(e.fault == "refrigerant_leak" and e.prognosis is not None for e in updates)
+    rest = [e for e in events if e.kind != "fault_update"]
+    rest_then = [e for e in expected["events"] if e["kind"] != "fault_update"]
+    assert len(rest) == len(rest_then)
+    for new, old in zip(rest, rest_then):
         assert event_differences(new, old) == []
 
 
@@ -246,8 +253,10 @@ def test_an_agent_comes_back_from_a_version_2_file_knowing_its_leak(tmp_path: Pa
         agent.handle(float(ts[k]), X[k])
     events = [Event.model_validate_json(it.payload) for it in agent.outbox.pending("event")]
     assert agent.processing_errors == 0
-    assert [(e.kind, e.fault, e.ts) for e in events] == \
-        [(EventKind(e["kind"]), e["fault"], e["ts"]) for e in expected["events"]]
+    # prognosis updates may come at other hours with today's estimator (see the test above)
+    assert [(e.kind, e.fault, e.ts) for e in events if e.kind is not EventKind.FAULT_UPDATE] == \
+        [(EventKind(e["kind"]), e["fault"], e["ts"]) for e in expected["events"] if e["kind"] != "fault_update"]
+    assert any(e.kind is EventKind.FAULT_UPDATE and e.fault == "refrigerant_leak" for e in events)
     assert agent.status.active["refrigerant_leak"].kind is EventKind.FAULT_UPDATE
     assert "heatwatch raised refrigerant_leak" in agent.status.trips[0].explanation
     # a reading from before the restart (a pump clock set back) is refused once, by the pipeline:

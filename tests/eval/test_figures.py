@@ -51,7 +51,7 @@ def test_recall_lead_and_false_tickets_follow_the_truth():
     assert fig.notifications_per_customer == pytest.approx(0.5)
     q = prognosis_quality(fig.prognosis_first)
     assert q is not None and (q.n, q.within_factor_2, q.interval_holds) == (1, 1.0, 1.0)
-    assert q.median_ratio == pytest.approx(4 / 5)
+    assert q.median_ratio == pytest.approx(4 / 5) and q.too_late == 0.0
 
 
 def test_a_right_ticket_before_the_onset_is_false():
