@@ -18,6 +18,14 @@ the test) use 2000-2999. The two never mix.
     python bench/prognosis_fleets.py collect OUT.json --seed 1001 [--growth 1.0] [--climate stockholm] [--refrigerant R32]
     python bench/prognosis_fleets.py replay OUT.json [MORE.json ...]
     python bench/prognosis_fleets.py fixture OUT.json tests/edge/fixtures/prognosis_fleet_2001.json.gz
+
+Figures (evaluation fleets 2001 Stockholm R32 s^1, 2002 Oslo R290 s^1.6, 2003 Stockholm R32 s^0.7,
+2004 Milan R290 s^1; an estimate every 12 h from the raise to the trip, 51 pumps, 2,214 estimates),
+the trend estimator of before -> this one with the table of calibration fleets 1001-1004: within a
+factor 2 of the real time to trip, first estimate 41 % -> 57 %, every estimate 47 % -> 51 %; the
+interval holds the trip 90 % -> 96 % (first), 88 % -> 88 % (all); earliest date after the trip
+6 % -> 2 % (first), 5 % -> 7 % (all). Weakest: a leak (45 %, its date late: the discharge runs
+away once the valve stands open) and condenser fouling (36 %, its date early).
 """
 
 from __future__ import annotations
