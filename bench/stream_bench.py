@@ -176,10 +176,13 @@ def nab_score(n: int, pts: list[int], detections: np.ndarray) -> tuple[float, in
     return score - A_FN * fn, tp, fp, fn
 
 
-def run_detector(s: Stream, frozen: bool, seasonal: bool) -> tuple[np.ndarray, np.ndarray]:
+def run_detector(s: Stream, frozen: bool, seasonal: bool, far: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     n = len(s.values)
     warm = probation(n)
-    det = AdaptiveDetector(HealthyBehaviourConfig(warmup=warm),
+    cfg = HealthyBehaviourConfig(warmup=warm)
+    if far is not None:
+        cfg.threshold.false_alarm_prob = far
+    det = AdaptiveDetector(cfg,
                            AdaptConfig(enabled=not frozen, memory=max(2000, warm), seasonal=seasonal))
     res = det.score(None, s.values)
     return res.score, res.anomaly
@@ -211,6 +214,7 @@ def main() -> None:
     ap.add_argument("--length", type=int, default=4000)
     ap.add_argument("--frozen", action="store_true", help="no adaptation (the detector as it was: learn once, freeze)")
     ap.add_argument("--no-seasonal", action="store_true", help="no cycle finding (heatwatch detect without --seasonal)")
+    ap.add_argument("--false-alarm-rate", type=float, default=None, help="the detector's budget (default: its own)")
     ap.add_argument("--threshold-sweep", action="store_true", help="also the best fixed threshold on the labels (NAB's practice)")
     args = ap.parse_args()
     seeds = parse_seeds(args.seeds)
@@ -222,7 +226,7 @@ def main() -> None:
     counts = np.zeros(3, dtype=int)
     flagged_after_relearn = []
     for s in streams:
-        score, alarm = run_detector(s, args.frozen, not args.no_seasonal)
+        score, alarm = run_detector(s, args.frozen, not args.no_seasonal, args.false_alarm_rate)
         n = len(s.values)
         raw, tp, fp, fn = nab_score(n, s.anomalies, onsets(alarm))
         null = -A_FN * len(s.anomalies)

@@ -16,7 +16,12 @@ rows (never more: bounded memory on a Pi). Two rules, both checked every
 ``check_every`` rows so that streaming and batch give the same results:
 
 1. **Re-learn after a lasting change**: when the alarm has been on for
-   ``relearn_after`` rows, the change is the new normal. The detector is
+   ``relearn_after`` rows, or is on now and has been on for most
+   (``LASTING_SHARE``) of the at least ``relearn_after`` rows since the change
+   began, the change is the new normal. (A new
+   level that sits 3 sigma from the last one flickers: alarms of 20-270 rows
+   with gaps between, none as long as the warm-up, and the stream stayed in
+   alarm for half its rows, never re-learned.) The detector is
    re-fitted on the rows since the alarm began (at most ``memory``); the change
    was reported when it started, which is what an operator needs to know.
    ``relearn_after`` defaults to the warm-up length: a change that lasts as long
@@ -42,6 +47,9 @@ import numpy as np
 
 from heatwatch.edge.generic_detector.given import DriverModel
 from heatwatch.edge.generic_detector.healthy_behaviour import HealthyBehaviourConfig, HealthyBehaviourDetector
+
+
+LASTING_SHARE = 0.5  # a change is lasting when the alarm held for most of its rows since it began
 
 
 @dataclass
@@ -90,6 +98,9 @@ class AdaptiveDetector:
         self.pending = 0  # warm-up rows collected before the first fit
         self.seen = 0  # rows seen in all
         self.alarm_run = 0  # consecutive alarmed rows up to now
+        self.change_age = 0  # rows since the current change began (its first alarm; 0: none under way)
+        self.change_on = 0  # alarmed rows since then
+        self.quiet = 0  # consecutive rows without alarm
         self.since_fit = 0
         self.relearns = 0
         self.refreshes = 0
@@ -156,6 +167,7 @@ class AdaptiveDetector:
             for x, a in zip(XI[i:j], res.anomaly):
                 self.rows.append(x)
                 self.alarmed.append(bool(a))
+                self._track_change(bool(a))
             run = _trailing_true(res.anomaly)
             self.alarm_run = self.alarm_run + run if run == j - i else run
             self.seen += j - i
@@ -170,10 +182,25 @@ class AdaptiveDetector:
         r = self.score(np.array([ts]), np.asarray(x, dtype=np.float64)[None, :])
         return float(r.score[0]), bool(r.anomaly[0])
 
+    def _track_change(self, alarm: bool) -> None:
+        """A change begins with an alarm and is under way until the alarm has been quiet for as
+        many rows as it was on since the change began (a continuous alarm is a change whose
+        age is its run; a flickering one keeps its change under way)."""
+        if alarm:
+            self.change_age += 1
+            self.change_on += 1
+            self.quiet = 0
+        elif self.change_age:
+            self.change_age += 1
+            self.quiet += 1
+            if self.quiet >= self.change_on:
+                self.change_age = self.change_on = self.quiet = 0
+
     def _check(self) -> bool:
         """Apply the two rules at a check point; True when the detector was re-fitted."""
-        if self.alarm_run >= self.relearn_after:
-            k = min(self.alarm_run, len(self.rows))
+        if self.alarm_run > 0 and self.change_age >= self.relearn_after \
+                and self.change_on >= LASTING_SHARE * self.change_age:
+            k = min(self.change_age, len(self.rows))  # the rows since the change began
             self._refit(np.array(list(self.rows)[-k:]))
             self.relearns += 1
             for i in range(len(self.alarmed) - k, len(self.alarmed)):
@@ -200,6 +227,7 @@ class AdaptiveDetector:
         self.det.fit(None, self._features(X, idx))
         self.alarm_run = 0
         self.since_fit = 0
+        self.change_age = self.change_on = self.quiet = 0
 
 
 HARMONICS = 3  # Fourier terms per cycle: a daily profile with a morning and an evening peak

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from heatwatch.edge.generic_detector.neff import autocorrelation_time
 from heatwatch.edge.generic_detector.robust import robust_location_scale
 
 KNOTS = 3  # hinges per continuous driver: the quartiles (each end slope rests on a quarter of the rows)
@@ -121,7 +122,11 @@ class DriverModel:
                 break
         r = y - B @ coef
         s = float(robust_location_scale(r[:, None])[1][0])
-        cov = s**2 * np.linalg.pinv(B.T @ (B * w[:, None]) + eye)
+        # the rows of a time series are not independent: the residuals' integrated
+        # autocorrelation time tau says how many rows make one independent observation,
+        # and the coefficients are only as certain as n / tau rows make them (neff.py)
+        tau = float(autocorrelation_time(np.clip(r / max(s, 1e-12), -5.0, 5.0)[:, None])[0])
+        cov = tau * s**2 * np.linalg.pinv(B.T @ (B * w[:, None]) + eye)
         return coef, cov, s
 
     # ---- use --------------------------------------------------------------------------------

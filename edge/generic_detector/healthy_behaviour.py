@@ -179,6 +179,7 @@ class HealthyBehaviourDetector:
         # the correlation and the EWMA spread are properties of the standardized residuals,
         # learned before the inflation (which would otherwise cancel out of both)
         self.precision, self.shrinkage = fit_precision(Z)
+        self._precisions: dict[float, np.ndarray] = {}
         lam = c.ewma_lambda
         Zc = np.clip(Z, -c.clip, c.clip)
         E = ewma_block(np.zeros(F), Zc, lam)
@@ -273,13 +274,49 @@ class HealthyBehaviourDetector:
         if len(Z):
             self.e, self.s_up, self.s_down = E[-1].copy(), Sup[-1].copy(), Sdn[-1].copy()
         S = np.maximum(Sup, Sdn)
-        Cn = t2_contributions(Zc, self.precision)
-        Cm = t2_contributions(U, self.precision)
+        Cn, Cm = self._t2(Zc, U, h)
         A = np.minimum(np.abs(Z), c.z_cap)
         contrib = np.stack([A, np.abs(U), S, np.maximum(Cn, 0.0), np.maximum(Cm, 0.0)], axis=1)  # (n,5,F)
         raw = np.stack([A.max(axis=1), np.abs(U).max(axis=1), S.max(axis=1),
                         Cn.sum(axis=1), Cm.sum(axis=1)], axis=1)
         return raw, {"contrib": contrib, "Z": Z}
+
+    def _precision_at(self, h: float) -> np.ndarray:
+        """The precision of z at horizon grid point h: the training correlation C0 with each
+        feature's wander allowance added as variance of its own.
+
+        z divides each residual by its own sigma(h) = sqrt(sigma² + w(h)). Judged with C0,
+        two features that moved together in training (a condensing temperature and the
+        liquid line) stop looking correlated as soon as one of them gets a wander allowance
+        and the other does not: their common drift, shrunk in one and not in the other,
+        reads as a broken correlation and T² grows with every healthy week. The covariance
+        the wander model itself implies is D C0 D + diag(w / sigma(h)²), D = sigma / sigma(h):
+        the allowance is independent per feature and the correlation fades toward it."""
+        key = float(h)
+        P = self._precisions.get(key)
+        if P is None:
+            w = self.wander.variance(key)
+            if not np.any(w > 0):
+                P = self.precision
+            else:
+                s2 = self.scale**2
+                d = np.sqrt(s2 / (s2 + w))
+                C = np.linalg.pinv(self.precision) * np.outer(d, d) + np.diag(w / (s2 + w))
+                P = np.linalg.pinv(C)
+            self._precisions[key] = P
+        return P
+
+    def _t2(self, Zc: np.ndarray, U: np.ndarray, h: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+        """T² contributions of z and of the EWMA vector, each row with its horizon's precision."""
+        g = np.broadcast_to(self.wander.grid(np.asarray(h, dtype=np.float64)).reshape(-1), (len(Zc),)) \
+            if np.ndim(h) else np.full(len(Zc), float(self.wander.grid(h)))
+        Cn, Cm = np.empty_like(Zc), np.empty_like(U)
+        for key in np.unique(g):
+            rows = g == key
+            P = self._precision_at(float(key))
+            Cn[rows] = t2_contributions(Zc[rows], P)
+            Cm[rows] = t2_contributions(U[rows], P)
+        return Cn, Cm
 
     def _combine(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Normalized components (n, 5; unused ones 0), the score (max of used), the dominant index."""
@@ -356,8 +393,8 @@ class HealthyBehaviourDetector:
         self.s_up = np.maximum(0.0, self._decay * self.s_up + (lr - c.cusum_k))
         self.s_down = np.maximum(0.0, self._decay * self.s_down - (lr + c.cusum_k))
         s = np.maximum(self.s_up, self.s_down)
-        cn = zc * (zc @ self.precision)
-        cm = u * (u @ self.precision)
+        cn = zc * (zc @ self._prec)
+        cm = u * (u @ self._prec)
         az, au = np.minimum(np.abs(z), c.z_cap), np.abs(u)
         n = np.array([az.max(), au.max(), s.max(), cn.sum(), cm.sum()]) * self._inv_ref
         dom = int(np.argmax(n))
@@ -382,6 +419,7 @@ class HealthyBehaviourDetector:
         used = np.zeros(len(COMPONENTS), dtype=bool)
         used[self._cidx] = True
         self._inv_ref = np.where(used, 1.0 / self.ref, 0.0)
+        self._prec = self._precision_at(float(self.wander.grid(h)))
         self._scales_at = h if h < self.wander.max_horizon else np.inf
 
     # ---- state ----------------------------------------------------------------------------
@@ -416,6 +454,7 @@ class HealthyBehaviourDetector:
         self.horizon = float(state["horizon"])
         self.n_features = len(self.center)
         self._scales_at = np.nan
+        self._precisions = {}
         for name, part in self._parts().items():
             part.load_state(state[name])
 

@@ -89,3 +89,42 @@ def test_driver_model_learns_a_curved_response_and_extrapolates_linearly() -> No
     assert np.median(np.abs(r)) < 0.15
     cold = m.expected(np.array([[-8.0, 0.0]]))[0, 0]
     assert abs(cold - (0.05 * 64 + 8.0)) < 1.5  # beyond the training range: the last slope, not a constant
+
+
+def test_driver_expectation_is_as_uncertain_as_its_independent_rows() -> None:
+    """The same response with white and with slow (AR(1), tau ~ 19) noise of the same spread:
+    the slow one holds ~19 times fewer independent rows, so its prediction's standard error
+    is ~sqrt(19) times larger (and a residual where the drivers were rarely seen is shrunk
+    more); counted as independent rows, both were equally certain."""
+    rng = np.random.default_rng(3)
+    n = 2000
+    d = rng.uniform(-10, 10, size=(n, 1))
+    white = rng.normal(size=n)
+    slow = np.zeros(n)
+    for i in range(1, n):
+        slow[i] = 0.9 * slow[i - 1] + np.sqrt(1 - 0.81) * rng.normal()
+    se = []
+    for noise in (white, slow):
+        m = DriverModel().fit(d, (2.0 * d[:, 0] + noise)[:, None])
+        se.append(float(m.prediction_se(np.array([[12.0]]))[0, 0]))
+    assert 3.0 < se[1] / se[0] < 6.5, se
+
+
+def test_a_new_level_that_keeps_the_alarm_flickering_is_relearned() -> None:
+    """A shift (re-learned), then a partial return 3.5 sigma from the new level: the alarm
+    flickers (runs shorter than the warm-up with gaps between) but holds for most rows, so the
+    change is lasting and re-learned; counting only unbroken runs, one stream stayed in alarm
+    for 69 % of its rows long after the change."""
+    late = []
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        e = rng.normal(size=3200)
+        x = np.zeros(3200)
+        for i in range(1, 3200):
+            x[i] = 0.6 * x[i - 1] + e[i]
+        x[1000:] += 10.0
+        x[1700:] -= 3.5
+        res = AdaptiveDetector(HealthyBehaviourConfig(warmup=300), AdaptConfig(memory=2000)).score(None, x[:, None])
+        assert res.anomaly[1000:1010].any() and res.relearned[1000:1400].any()  # the shift is reported, then learned
+        late.append(float(res.anomaly[2300:].mean()))
+    assert max(late) < 0.05, late

@@ -1,0 +1,152 @@
+"""Healthy weather-driven pumps: how many rows does `heatwatch detect` flag, with and without drivers?
+
+    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|all] [--every 1,15,60] [--work DIR]
+
+Simulates healthy pumps (`heatwatch sim export`, no faults), averages them to
+``--every`` minutes, and runs the real `heatwatch detect` per pump: the first
+``--train-days`` days train, the rest is judged. Every flagged row is a false
+alarm. Reported per run: % of judged rows flagged and alarm episodes (runs of
+flagged rows) per healthy pump-week. The aim (issue 13): <= 0.5 % of rows with
+the drivers given.
+
+Three parts, kept apart: ``tune`` (Stockholm, seed 1: what the detector may be
+tuned on); ``heldout`` (Oslo and Milan R290 sites, seed 4242, from December:
+held out until commit 7a4e873, then looked at to find why one Oslo pump was
+flagged, so since then tuning evidence too); ``fresh`` (Oslo R290 and Milan
+R32 sites, seed 9090, from January: never looked at before the figures of
+commit 2f972b8, the held-out figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+PARTS = {
+    "tune": """name: weather_tune
+fleet: {size: 2}
+climate: stockholm
+start: 2024-11-01
+duration: 60d
+step: 60s
+seed: 1
+refrigerant: R32
+""",
+    "heldout": """name: weather_heldout
+fleet: {size: 4}
+climate: oslo
+start: 2024-12-01
+duration: 60d
+step: 60s
+seed: 4242
+refrigerant: R32
+sites:
+  - {name: north, climate: oslo, pumps: 2}
+  - {name: south, climate: milan, refrigerant: R290, pumps: 2}
+""",
+    "fresh": """name: weather_fresh
+fleet: {size: 4}
+climate: oslo
+start: 2025-01-10
+duration: 60d
+step: 60s
+seed: 9090
+refrigerant: R32
+sites:
+  - {name: north, climate: oslo, refrigerant: R290, pumps: 2}
+  - {name: south, climate: milan, pumps: 2}
+""",
+}
+DRIVER_SETS = ["", "t_outdoor", "t_outdoor,mode,defrost"]
+LABELS = ("fault", "fault_active", "tripped")
+
+
+def export(part: str, work: Path) -> Path:
+    out = work / f"{part}.csv"
+    if not out.exists():
+        yaml = work / f"{part}.yaml"
+        yaml.write_text(PARTS[part])
+        subprocess.run([sys.executable, "-m", "heatwatch.cli", "sim", "export", str(yaml), "--out", str(out), "-q"],
+                       check=True, capture_output=True)
+    return out
+
+
+def resample(src: Path, dst: Path, every: int) -> None:
+    """Mean of each ``every`` rows per device (the time of the first; empty cells left out)."""
+    with src.open() as f:
+        r = csv.reader(f)
+        header = next(r)
+        rows = defaultdict(list)
+        for row in r:
+            rows[row[1]].append(row)
+    value_cols = [j for j, h in enumerate(header) if j >= 2 and h not in LABELS]
+    with dst.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([header[0], header[1], *(header[j] for j in value_cols)])
+        for dev, got in rows.items():
+            for s in range(0, len(got) - every + 1, every):
+                block = got[s:s + every]
+                vals = []
+                for j in value_cols:
+                    v = [float(b[j]) for b in block if b[j] != ""]
+                    vals.append(f"{np.mean(v):.4g}" if v else "")
+                w.writerow([block[0][0], dev, *vals])
+
+
+def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, float, int]:
+    """% of judged rows flagged, alarm episodes per pump-week, judged rows (all pumps pooled)."""
+    per = defaultdict(list)
+    with scores.open() as f:
+        for row in csv.DictReader(f):
+            per[row["device"]].append(int(row["anomaly"]))
+    n = on = episodes = 0
+    for a in per.values():
+        a = np.array(a[train:], dtype=bool)
+        n += a.size
+        on += int(a.sum())
+        episodes += int(np.sum(a[1:] & ~a[:-1])) + int(a[:1].sum())
+    return 100.0 * on / max(n, 1), episodes / max(n / rows_per_week, 1e-9), n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", choices=["tune", "heldout", "fresh", "all"], default="all")
+    ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
+    ap.add_argument("--train-days", type=float, default=14.0)
+    ap.add_argument("--given", default=None, help="one driver set instead of the default three ('-' for none)")
+    ap.add_argument("--work", type=Path, default=None, help="keep the exported CSVs here (default: a temp dir)")
+    ap.add_argument("--extra", default="", help="more detect options, space-separated")
+    args = ap.parse_args()
+    parts = list(PARTS) if args.part == "all" else [args.part]
+    sets = DRIVER_SETS if args.given is None else ["" if args.given == "-" else args.given]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        for part in parts:
+            src = export(part, work)
+            for every in (int(e) for e in args.every.split(",")):
+                data = work / f"{part}.{every}min.csv"
+                if not data.exists():
+                    resample(src, data, every)
+                train = int(round(args.train_days * 1440 / every))
+                for given in sets:
+                    out = Path(tmp) / "scores.csv"
+                    cmd = [sys.executable, "-m", "heatwatch.cli", "detect", str(data), "--out", str(out),
+                           "--train-rows", str(train), *(["--given", given] if given else []), *args.extra.split()]
+                    proc = subprocess.run(cmd, capture_output=True, text=True)
+                    if proc.returncode:
+                        raise SystemExit(proc.stderr)
+                    pct, eps, n = flagged(out, train, 7 * 1440 / every)
+                    print(f"{part:>7} {every:3d} min  given {given or '-':<24} {pct:6.2f} % of {n} rows flagged, "
+                          f"{eps:5.2f} alarm episodes per pump-week", flush=True)
+
+
+if __name__ == "__main__":
+    main()
