@@ -9,8 +9,9 @@ healthy pumps, and how well the prognoses held (within a factor 2, interval
 coverage). Each scenario's agent is configured as the field configures it:
 with the scenario's refrigerant.
 
-    python bench/lead_time.py [--stride N] [--save F.json] [--load F.json] [SCENARIO ...]
-    (default: every fault_* scenario; --save keeps the raw outcomes, --load prints figures from them)
+    python bench/lead_time.py [--stride N] [--save F.json] [--load F.json] [--fleet-prior F.json] [SCENARIO ...]
+    (default: every fault_* scenario; --save keeps the raw outcomes, --load prints figures from them;
+    --fleet-prior: every agent starts with this fleet prior, see `heatwatch fleet-prior`)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 
 from heatwatch.contract import EventBody, EventKind  # noqa: E402
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig  # noqa: E402
+from heatwatch.edge.heatpump.fleet_prior import FleetPrior  # noqa: E402
 from heatwatch.edge.pipeline import PumpPipeline  # noqa: E402
 from heatwatch.sim.fleet import Fleet  # noqa: E402
 from heatwatch.sim.scenario import load_scenario  # noqa: E402
@@ -68,8 +70,8 @@ class DeviceOutcome:
         return (self.trip_ts - self.first_right) / DAY
 
 
-def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_stride: int = 1
-                 ) -> list[DeviceOutcome]:
+def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_stride: int = 1,
+                 fleet_prior: FleetPrior | None = None) -> list[DeviceOutcome]:
     """Run a scenario through one pipeline per device, in batch (same results as streaming)."""
     scenario = load_scenario(name)
     fleet = Fleet(scenario)
@@ -77,6 +79,9 @@ def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_s
     # R290 fleet looks broken); a config given by the caller is taken as it is
     config = config or HeatPumpDetectorConfig(refrigerant=scenario.refrigerant)
     pipes = {d: PumpPipeline.with_config(d, config) for d in fleet.devices}
+    if fleet_prior is not None:
+        for p in pipes.values():
+            p.detector.use_fleet_prior(fleet_prior)
     outcomes = {d: DeviceOutcome(d, "", None, None) for d in fleet.devices}
     for chunk in fleet.chunks(steps=1440 * 4):
         for j, dev in enumerate(fleet.devices):
@@ -93,8 +98,11 @@ def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_s
     return list(outcomes.values())
 
 
-def main(names: list[str], stride: int = 1, save: str | None = None, load: str | None = None) -> None:
+def main(names: list[str], stride: int = 1, save: str | None = None, load: str | None = None,
+         fleet_prior: str | None = None) -> None:
     import json
+
+    prior = FleetPrior.from_dict(json.loads(Path(fleet_prior).read_text())) if fleet_prior else None
 
     t0 = time.perf_counter()
     if load:
@@ -103,7 +111,7 @@ def main(names: list[str], stride: int = 1, save: str | None = None, load: str |
     else:
         results = {}
         for name in names:
-            results[name] = run_scenario(name, step_stride=stride)
+            results[name] = run_scenario(name, step_stride=stride, fleet_prior=prior)
             if save:  # after each scenario: a long run stopped half way keeps what it did
                 Path(save).write_text(json.dumps({n: [o.to_dict() for o in r] for n, r in results.items()}))
     report(results, time.perf_counter() - t0)
@@ -216,7 +224,7 @@ def _prognosis_quality(est: list[tuple[float, float, float, float]]) -> str:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    opts: dict[str, str | None] = {"--stride": "1", "--save": None, "--load": None}
+    opts: dict[str, str | None] = {"--stride": "1", "--save": None, "--load": None, "--fleet-prior": None}
     for opt in opts:
         if opt in args:  # --stride N: read every Nth simulator step (a slower poll), for big fleets
             i = args.index(opt)
@@ -225,4 +233,4 @@ if __name__ == "__main__":
     if not args and not opts["--load"]:
         scen = Path(__file__).resolve().parent.parent / "firmware_sim" / "scenarios"
         args = sorted(p.stem for p in scen.glob("fault_*.yaml"))
-    main(args, int(opts["--stride"] or 1), opts["--save"], opts["--load"])
+    main(args, int(opts["--stride"] or 1), opts["--save"], opts["--load"], opts["--fleet-prior"])
