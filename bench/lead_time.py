@@ -9,13 +9,16 @@ healthy pumps, and how well the prognoses held (within a factor 2, interval
 coverage). Each scenario's agent is configured as the field configures it:
 with the scenario's refrigerant.
 
-    python bench/lead_time.py [--stride N] [--save F.json] [--load F.json] [--fleet-prior F.json] [SCENARIO ...]
+    python bench/lead_time.py [--stride N] [--save F.json] [--load F.json] [--fleet-prior F.json] [--days D]
+                              [SCENARIO ...]
     (default: every fault_* scenario; --save keeps the raw outcomes, --load prints figures from them;
-    --fleet-prior: every agent starts with this fleet prior, see `heatwatch fleet-prior`)
+    --fleet-prior: every agent starts with a fleet prior: the file's prior, or, for a file of priors by
+    pump model ({"5.0": prior, "7.0": ...}, bench/fleet_priors.py), its model's; --days: the first D days)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from dataclasses import dataclass, field
@@ -26,7 +29,8 @@ import numpy as np
 
 from heatwatch.contract import EventBody, EventKind  # noqa: E402
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig  # noqa: E402
-from heatwatch.edge.heatpump.fleet_prior import FleetPrior  # noqa: E402
+from heatwatch.eval.fleet_prior import model_of  # noqa: E402
+from heatwatch.fleet_prior import FleetPrior  # noqa: E402
 from heatwatch.edge.pipeline import PumpPipeline  # noqa: E402
 from heatwatch.sim.fleet import Fleet  # noqa: E402
 from heatwatch.sim.scenario import load_scenario  # noqa: E402
@@ -71,17 +75,21 @@ class DeviceOutcome:
 
 
 def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_stride: int = 1,
-                 fleet_prior: FleetPrior | None = None) -> list[DeviceOutcome]:
+                 fleet_prior: FleetPrior | dict[float, FleetPrior] | None = None, days: float | None = None
+                 ) -> list[DeviceOutcome]:
     """Run a scenario through one pipeline per device, in batch (same results as streaming)."""
     scenario = load_scenario(name)
+    if days is not None:
+        scenario = dataclasses.replace(scenario, duration_s=min(scenario.duration_s, days * DAY))
     fleet = Fleet(scenario)
     # the refrigerant the scenario's pumps run on, as their edge.toml would say (judged as R32, an
     # R290 fleet looks broken); a config given by the caller is taken as it is
     config = config or HeatPumpDetectorConfig(refrigerant=scenario.refrigerant)
     pipes = {d: PumpPipeline.with_config(d, config) for d in fleet.devices}
     if fleet_prior is not None:
-        for p in pipes.values():
-            p.detector.use_fleet_prior(fleet_prior)
+        for j, p in enumerate(pipes.values()):  # each pump its own model's prior (its capacity class)
+            p.detector.use_fleet_prior(fleet_prior if isinstance(fleet_prior, FleetPrior) else
+                                       fleet_prior[model_of(float(fleet.params.q_nom[j]))])
     outcomes = {d: DeviceOutcome(d, "", None, None) for d in fleet.devices}
     for chunk in fleet.chunks(steps=1440 * 4):
         for j, dev in enumerate(fleet.devices):
@@ -99,10 +107,14 @@ def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_s
 
 
 def main(names: list[str], stride: int = 1, save: str | None = None, load: str | None = None,
-         fleet_prior: str | None = None) -> None:
+         fleet_prior: str | None = None, days: float | None = None) -> None:
     import json
 
-    prior = FleetPrior.from_dict(json.loads(Path(fleet_prior).read_text())) if fleet_prior else None
+    prior = None
+    if fleet_prior:
+        doc = json.loads(Path(fleet_prior).read_text())
+        prior = FleetPrior.from_dict(doc) if "version" in doc else \
+            {float(k): FleetPrior.from_dict(v) for k, v in doc.items()}
 
     t0 = time.perf_counter()
     if load:
@@ -111,7 +123,7 @@ def main(names: list[str], stride: int = 1, save: str | None = None, load: str |
     else:
         results = {}
         for name in names:
-            results[name] = run_scenario(name, step_stride=stride, fleet_prior=prior)
+            results[name] = run_scenario(name, step_stride=stride, fleet_prior=prior, days=days)
             if save:  # after each scenario: a long run stopped half way keeps what it did
                 Path(save).write_text(json.dumps({n: [o.to_dict() for o in r] for n, r in results.items()}))
     report(results, time.perf_counter() - t0)
@@ -224,7 +236,8 @@ def _prognosis_quality(est: list[tuple[float, float, float, float]]) -> str:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    opts: dict[str, str | None] = {"--stride": "1", "--save": None, "--load": None, "--fleet-prior": None}
+    opts: dict[str, str | None] = {"--stride": "1", "--save": None, "--load": None, "--fleet-prior": None,
+                                   "--days": None}
     for opt in opts:
         if opt in args:  # --stride N: read every Nth simulator step (a slower poll), for big fleets
             i = args.index(opt)
@@ -233,4 +246,5 @@ if __name__ == "__main__":
     if not args and not opts["--load"]:
         scen = Path(__file__).resolve().parent.parent / "firmware_sim" / "scenarios"
         args = sorted(p.stem for p in scen.glob("fault_*.yaml"))
-    main(args, int(opts["--stride"] or 1), opts["--save"], opts["--load"], opts["--fleet-prior"])
+    main(args, int(opts["--stride"] or 1), opts["--save"], opts["--load"], opts["--fleet-prior"],
+         float(opts["--days"]) if opts["--days"] else None)

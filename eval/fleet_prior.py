@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
-from heatwatch.edge.heatpump.fleet_prior import Commissioned, FleetPrior, form
+from heatwatch.edge.heatpump import fleet_prior
+from heatwatch.fleet_prior import Commissioned, FleetPrior, form
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import DeviceSpec, Scenario, load_scenario
 from heatwatch.units import DAY
@@ -20,9 +21,9 @@ from heatwatch.units import DAY
 
 def commissioned(detector: HeatPumpDetector) -> Commissioned | None:
     """What this detector would publish: its own learned model (None while it has none)."""
-    if detector.model is None or detector.provisional or detector.alarm is None:
+    if detector.model is None or detector.provisional or detector.alarm is None or detector.commission_points is None:
         return None
-    return Commissioned(detector.model, detector.alarm, detector.envelope)
+    return fleet_prior.commissioned(detector.model, detector.alarm, detector.envelope, detector.commission_points)
 
 
 # the nominal capacities the simulator draws pumps from (plant.make_params): one pump model each
@@ -39,6 +40,14 @@ def simulated_fleet_prior(scenario: str | Scenario, *, capacity_kw: float | None
                           config: HeatPumpDetectorConfig | None = None) -> FleetPrior:
     """Commission the healthy pumps of a scenario (its first ``pumps``, ``days`` of it, another
     ``seed`` if given; all of one model, ``capacity_kw``, if given) and form their fleet prior."""
+    return form(simulated_commissioned(scenario, capacity_kw=capacity_kw, pumps=pumps, days=days, seed=seed,
+                                       config=config))
+
+
+def simulated_commissioned(scenario: str | Scenario, *, capacity_kw: float | None = None, pumps: int | None = None,
+                           days: float = 14.0, seed: int | None = None,
+                           config: HeatPumpDetectorConfig | None = None) -> list[Commissioned]:
+    """The models the scenario's healthy pumps commission within ``days`` (see simulated_fleet_prior)."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     changes: dict = {"duration_s": min(sc.duration_s, days * DAY)}
     if pumps is not None:
@@ -58,5 +67,4 @@ def simulated_fleet_prior(scenario: str | Scenario, *, capacity_kw: float | None
         for j, dev in enumerate(fleet.devices):
             if dev in dets and not dets[dev].ready:
                 dets[dev].score(chunk.ts, chunk.values[:, j, :])
-    members = [c for c in (commissioned(d) for d in dets.values()) if c is not None]
-    return form(members)
+    return [c for c in (commissioned(d) for d in dets.values()) if c is not None]

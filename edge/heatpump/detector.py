@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from heatwatch.edge.heatpump import batch_kernels, healthy_model
-from heatwatch.edge.heatpump.fleet_prior import FleetJudge, FleetPrior
+from heatwatch.edge.heatpump.fleet_prior import FleetJudge
+from heatwatch.fleet_prior import FleetPrior
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features
 from heatwatch.edge.heatpump.prior import PriorBands
@@ -204,6 +205,7 @@ class HeatPumpDetector:
         self.provisional = False  # self.model is the fleet's, not yet this pump's own
         self._fleet_until = -math.inf  # readings up to this time were judged against the fleet
         self._due_ts = math.nan
+        self.commission_points: np.ndarray | None = None  # a sample of the window's operating points (the fleet's)
 
     @property
     def ready(self) -> bool:
@@ -222,8 +224,8 @@ class HeatPumpDetector:
 
     def _install_fleet(self) -> None:
         assert self.fleet is not None
-        prior = self.fleet.prior
-        self.model, self.alarm, self.envelope = prior.model, prior.alarm, prior.envelope
+        judge = self.fleet
+        self.model, self.alarm, self.envelope = judge.model, judge.alarm, judge.envelope
         self.provisional, self._fleet_until = True, math.inf
 
     def basis_at(self, ts: float) -> str:
@@ -491,6 +493,7 @@ class HeatPumpDetector:
         self.alarm = calibrate_alarm(T, Y - model.predict(F), cfg.shift_tau_seconds, cfg.alarm_k, MIN_SHIFT)
         self.model = model
         self.envelope = learned_envelope(F)
+        self.commission_points = F[np.linspace(0, len(F) - 1, min(len(F), 60)).round().astype(int)]
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
 
     # -- across restarts ------------------------------------------------------
@@ -514,6 +517,8 @@ class HeatPumpDetector:
             [None if math.isnan(v) else float(v) for v in self._last_steady_x],
             "outside_envelope": self.outside_envelope,
             "fleet": None if self.fleet is None else self.fleet.state(),
+            "commission_points": None if self.commission_points is None or self.provisional else
+            self.commission_points.tolist(),
             "fleet_until": _finite_or_none(self._fleet_until),
         }
 
@@ -527,6 +532,8 @@ class HeatPumpDetector:
         if state.get("model") is None:
             return
         self.provisional = False
+        if state.get("commission_points") is not None:
+            self.commission_points = np.asarray(state["commission_points"], dtype=float)
         self._fleet_until = -math.inf if state.get("fleet_until") is None else float(state["fleet_until"])
         self.start_ts = float(state["start_ts"])
         self.model = HealthyModel.from_dict(state["model"])

@@ -12,9 +12,9 @@ import pytest
 
 from heatwatch.contract import EventKind
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
-from heatwatch.edge.heatpump.fleet_prior import (HOUSE_CHANNELS, MIN_MEMBERS, Commissioned, FleetJudge,
-                                                 FleetPrior, FleetPriorError, form)
+from heatwatch.edge.heatpump.fleet_prior import FleetJudge, commissioned
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
+from heatwatch.fleet_prior import HOUSE_CHANNELS, MIN_MEMBERS, Commissioned, FleetPrior, FleetPriorError, form
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
 from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.eval.fleet_prior import simulated_fleet_prior
@@ -33,7 +33,12 @@ def _member(rng: np.random.Generator, offset: float = 0.0) -> Commissioned:
     coef[0, J_SH] += offset
     coef[1] = 1.0
     env = np.array([[-1.0, -0.5, -1.0], [1.0, 1.5, 1.0]])
-    return Commissioned(HealthyModel(coef, np.full(N_T, 0.2)), MIN_SHIFT.copy(), env)
+    return commissioned(HealthyModel(coef, np.full(N_T, 0.2)), MIN_SHIFT.copy(), env, _points(rng, 80))
+
+
+def _points(rng: np.random.Generator, n: int) -> np.ndarray:
+    to, tf, hz = rng.uniform(-0.8, 0.8, n), rng.uniform(-0.3, 1.3, n), rng.uniform(-0.8, 0.8, n)
+    return np.column_stack([np.ones(n), to, tf, hz, to * hz, hz * hz, (rng.random(n) < 0.2).astype(float)])
 
 
 def test_a_fleet_prior_is_the_median_of_its_members_widened_by_their_spread() -> None:
@@ -42,13 +47,17 @@ def test_a_fleet_prior_is_the_median_of_its_members_widened_by_their_spread() ->
     prior = form(members)
     assert prior.members == 10
     F = np.array([[1.0, 0.3, 0.2, 0.1, 0.03, 0.01, 0.0]])
-    med = np.median([m.model.predict(F)[0, J_SH] for m in members])
-    assert prior.model.predict(F)[0, J_SH] == pytest.approx(med, abs=1e-6)  # the odd pump does not move it
+    med = np.median([(F @ m.coef)[0, J_SH] for m in members])
+    assert (F @ prior.coef)[0, J_SH] == pytest.approx(med, abs=1e-6)  # the odd pump does not move it
     assert 0.1 < prior.spread[J_SH] < 1.2  # robust: about the 0.5 spread, not the outlier's 50
     assert prior.alarm[J_SH] > 3.0 * prior.spread[J_SH]  # pump-to-pump variation is not an alarm
     for ch in HOUSE_CHANNELS:  # the house sets these, not the pump: the fleet does not judge them
         assert math.isnan(prior.alarm[TARGET_NAMES.index(ch)])
-        assert np.isnan(prior.model.coef[:, TARGET_NAMES.index(ch)]).all()
+        assert np.isnan(prior.coef[:, TARGET_NAMES.index(ch)]).all()
+    # what an agent publishes survives JSON, at most MAX_POINTS operating points of it
+    again = Commissioned.from_dict(json.loads(json.dumps(members[0].to_dict())))
+    np.testing.assert_array_equal(again.coef, members[0].coef)
+    assert len(again.points) == 60
 
 
 def test_too_few_members_is_no_fleet() -> None:
@@ -61,14 +70,16 @@ def test_a_prior_survives_json_and_bad_ones_are_refused_clearly() -> None:
     rng = np.random.default_rng(3)
     prior = form([_member(rng) for _ in range(5)])
     again = FleetPrior.from_dict(json.loads(json.dumps(prior.to_dict())))
-    np.testing.assert_array_equal(again.model.coef, prior.model.coef)
+    np.testing.assert_array_equal(again.coef, prior.coef)
     np.testing.assert_array_equal(again.alarm, prior.alarm)
     assert again.members == 5
     d = prior.to_dict()
     with pytest.raises(FleetPriorError, match="version"):
         FleetPrior.from_dict({**d, "version": 99})
-    with pytest.raises(FleetPriorError, match="channels"):
+    with pytest.raises(FleetPriorError, match="shape"):
         FleetPrior.from_dict({**d, "targets": ["superheat"]})
+    with pytest.raises(FleetPriorError, match="not this agent's"):  # another agent version's channels
+        FleetJudge(FleetPrior.from_dict({**d, "targets": list(reversed(d["targets"]))}))
     with pytest.raises(FleetPriorError, match="shape"):
         FleetPrior.from_dict({**d, "alarm": [1.0, 2.0]})
     with pytest.raises(FleetPriorError, match="not numbers"):
@@ -80,18 +91,17 @@ def test_a_prior_survives_json_and_bad_ones_are_refused_clearly() -> None:
 def test_a_window_that_disagrees_with_the_fleet_is_refused_and_says_why() -> None:
     rng = np.random.default_rng(4)
     prior = form([_member(rng) for _ in range(6)])
-    F = np.column_stack([np.ones(500), rng.uniform(-0.5, 0.5, 500), rng.uniform(0, 1, 500),
-                         rng.uniform(-0.5, 0.5, 500), np.zeros(500), np.zeros(500), np.zeros(500)])
+    F = _points(rng, 500)
     judge = FleetJudge(prior)
-    assert judge.admit(prior.model, F)  # a pump just like its fleet
-    off = HealthyModel(prior.model.coef.copy(), prior.model.residual_scale)
+    assert judge.admit(judge.model, F)  # a pump just like its fleet
+    off = HealthyModel(judge.model.coef.copy(), judge.model.residual_scale)
     off.coef[0, J_SH] += 2.0 * prior.alarm[J_SH]
     assert not judge.admit(off, F)
     assert judge.refused_windows == 1 and judge.last_refusal["superheat"] == pytest.approx(2.0)
     # a persistent shift against the fleet at its end refuses it too
     now = np.zeros(N_T)
     now[J_SH] = -1.5
-    assert not judge.admit(prior.model, F, current=now)
+    assert not judge.admit(judge.model, F, current=now)
     assert judge.refused_windows == 2
 
 
