@@ -10,10 +10,12 @@ coverage). Each scenario's agent is configured as the field configures it:
 with the scenario's refrigerant.
 
     python bench/lead_time.py [--stride N] [--save F.json] [--load F.json] [--fleet-prior F.json] [--days D]
-                              [SCENARIO ...]
+                              [--install-day D] [SCENARIO ...]
     (default: every fault_* scenario; --save keeps the raw outcomes, --load prints figures from them;
     --fleet-prior: every agent starts with a fleet prior: the file's prior, or, for a file of priors by
-    pump model ({"5.0": prior, "7.0": ...}, bench/fleet_priors.py), its model's; --days: the first D days)
+    pump model ({"5.0": prior, "7.0": ...}, bench/fleet_priors.py), its model's; --days: the first D days;
+    --install-day D: the agents' first reading is on day D, so faults that began before are there at
+    installation (bench/scenarios/installed_faulty.yaml); onsets stay the scenario's)
 """
 
 from __future__ import annotations
@@ -75,8 +77,8 @@ class DeviceOutcome:
 
 
 def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_stride: int = 1,
-                 fleet_prior: FleetPrior | dict[float, FleetPrior] | None = None, days: float | None = None
-                 ) -> list[DeviceOutcome]:
+                 fleet_prior: FleetPrior | dict[float, FleetPrior] | None = None, days: float | None = None,
+                 install_day: float = 0.0) -> list[DeviceOutcome]:
     """Run a scenario through one pipeline per device, in batch (same results as streaming)."""
     scenario = load_scenario(name)
     if days is not None:
@@ -91,10 +93,14 @@ def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_s
             p.detector.use_fleet_prior(fleet_prior if isinstance(fleet_prior, FleetPrior) else
                                        fleet_prior[model_of(float(fleet.params.q_nom[j]))])
     outcomes = {d: DeviceOutcome(d, "", None, None) for d in fleet.devices}
+    installed = scenario.start_ts + install_day * DAY
     for chunk in fleet.chunks(steps=1440 * 4):
+        keep = chunk.ts[::step_stride] >= installed
+        if not keep.any():
+            continue
         for j, dev in enumerate(fleet.devices):
-            ts = chunk.ts[::step_stride]
-            X = chunk.values[::step_stride, j, :]
+            ts = chunk.ts[::step_stride][keep]
+            X = chunk.values[::step_stride, j, :][keep]
             _, events = pipes[dev].process_batch(ts, X)
             for ev in events:
                 outcomes[dev].events.append(ev)
@@ -107,7 +113,7 @@ def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_s
 
 
 def main(names: list[str], stride: int = 1, save: str | None = None, load: str | None = None,
-         fleet_prior: str | None = None, days: float | None = None) -> None:
+         fleet_prior: str | None = None, days: float | None = None, install_day: float = 0.0) -> None:
     import json
 
     prior = None
@@ -123,7 +129,8 @@ def main(names: list[str], stride: int = 1, save: str | None = None, load: str |
     else:
         results = {}
         for name in names:
-            results[name] = run_scenario(name, step_stride=stride, fleet_prior=prior, days=days)
+            results[name] = run_scenario(name, step_stride=stride, fleet_prior=prior, days=days,
+                                         install_day=install_day)
             if save:  # after each scenario: a long run stopped half way keeps what it did
                 Path(save).write_text(json.dumps({n: [o.to_dict() for o in r] for n, r in results.items()}))
     report(results, time.perf_counter() - t0)
@@ -237,7 +244,7 @@ def _prognosis_quality(est: list[tuple[float, float, float, float]]) -> str:
 if __name__ == "__main__":
     args = sys.argv[1:]
     opts: dict[str, str | None] = {"--stride": "1", "--save": None, "--load": None, "--fleet-prior": None,
-                                   "--days": None}
+                                   "--days": None, "--install-day": None}
     for opt in opts:
         if opt in args:  # --stride N: read every Nth simulator step (a slower poll), for big fleets
             i = args.index(opt)
@@ -247,4 +254,4 @@ if __name__ == "__main__":
         scen = Path(__file__).resolve().parent.parent / "firmware_sim" / "scenarios"
         args = sorted(p.stem for p in scen.glob("fault_*.yaml"))
     main(args, int(opts["--stride"] or 1), opts["--save"], opts["--load"], opts["--fleet-prior"],
-         float(opts["--days"]) if opts["--days"] else None)
+         float(opts["--days"]) if opts["--days"] else None, float(opts["--install-day"] or 0.0))
