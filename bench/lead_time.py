@@ -9,12 +9,18 @@ healthy pumps, and how well the prognoses held (within a factor 2, interval
 coverage). Each scenario's agent is configured as the field configures it:
 with the scenario's refrigerant.
 
-    python bench/lead_time.py [--stride N] [--save F.json] [--load F.json] [SCENARIO ...]
-    (default: every fault_* scenario; --save keeps the raw outcomes, --load prints figures from them)
+    python bench/lead_time.py [--stride N] [--save F.json] [--load F.json] [--fleet-prior F.json] [--days D]
+                              [--install-day D] [SCENARIO ...]
+    (default: every fault_* scenario; --save keeps the raw outcomes, --load prints figures from them;
+    --fleet-prior: every agent starts with a fleet prior: the file's prior, or, for a file of priors by
+    pump model ({"5.0": prior, "7.0": ...}, bench/fleet_priors.py), its model's; --days: the first D days;
+    --install-day D: the agents' first reading is on day D, so faults that began before are there at
+    installation (bench/scenarios/installed_faulty.yaml); onsets stay the scenario's)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from dataclasses import dataclass, field
@@ -25,6 +31,8 @@ import numpy as np
 
 from heatwatch.contract import EventBody, EventKind  # noqa: E402
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig  # noqa: E402
+from heatwatch.eval.fleet_prior import model_of  # noqa: E402
+from heatwatch.fleet_prior import FleetPrior  # noqa: E402
 from heatwatch.edge.pipeline import PumpPipeline  # noqa: E402
 from heatwatch.sim.fleet import Fleet  # noqa: E402
 from heatwatch.sim.scenario import load_scenario  # noqa: E402
@@ -68,20 +76,31 @@ class DeviceOutcome:
         return (self.trip_ts - self.first_right) / DAY
 
 
-def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_stride: int = 1
-                 ) -> list[DeviceOutcome]:
+def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_stride: int = 1,
+                 fleet_prior: FleetPrior | dict[float, FleetPrior] | None = None, days: float | None = None,
+                 install_day: float = 0.0) -> list[DeviceOutcome]:
     """Run a scenario through one pipeline per device, in batch (same results as streaming)."""
     scenario = load_scenario(name)
+    if days is not None:
+        scenario = dataclasses.replace(scenario, duration_s=min(scenario.duration_s, days * DAY))
     fleet = Fleet(scenario)
     # the refrigerant the scenario's pumps run on, as their edge.toml would say (judged as R32, an
     # R290 fleet looks broken); a config given by the caller is taken as it is
     config = config or HeatPumpDetectorConfig(refrigerant=scenario.refrigerant)
     pipes = {d: PumpPipeline.with_config(d, config) for d in fleet.devices}
+    if fleet_prior is not None:
+        for j, p in enumerate(pipes.values()):  # each pump its own model's prior (its capacity class)
+            p.detector.use_fleet_prior(fleet_prior if isinstance(fleet_prior, FleetPrior) else
+                                       fleet_prior[model_of(float(fleet.params.q_nom[j]))])
     outcomes = {d: DeviceOutcome(d, "", None, None) for d in fleet.devices}
+    installed = scenario.start_ts + install_day * DAY
     for chunk in fleet.chunks(steps=1440 * 4):
+        keep = chunk.ts[::step_stride] >= installed
+        if not keep.any():
+            continue
         for j, dev in enumerate(fleet.devices):
-            ts = chunk.ts[::step_stride]
-            X = chunk.values[::step_stride, j, :]
+            ts = chunk.ts[::step_stride][keep]
+            X = chunk.values[::step_stride, j, :][keep]
             _, events = pipes[dev].process_batch(ts, X)
             for ev in events:
                 outcomes[dev].events.append(ev)
@@ -93,8 +112,15 @@ def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_s
     return list(outcomes.values())
 
 
-def main(names: list[str], stride: int = 1, save: str | None = None, load: str | None = None) -> None:
+def main(names: list[str], stride: int = 1, save: str | None = None, load: str | None = None,
+         fleet_prior: str | None = None, days: float | None = None, install_day: float = 0.0) -> None:
     import json
+
+    prior = None
+    if fleet_prior:
+        doc = json.loads(Path(fleet_prior).read_text())
+        prior = FleetPrior.from_dict(doc) if "version" in doc else \
+            {float(k): FleetPrior.from_dict(v) for k, v in doc.items()}
 
     t0 = time.perf_counter()
     if load:
@@ -103,7 +129,8 @@ def main(names: list[str], stride: int = 1, save: str | None = None, load: str |
     else:
         results = {}
         for name in names:
-            results[name] = run_scenario(name, step_stride=stride)
+            results[name] = run_scenario(name, step_stride=stride, fleet_prior=prior, days=days,
+                                         install_day=install_day)
             if save:  # after each scenario: a long run stopped half way keeps what it did
                 Path(save).write_text(json.dumps({n: [o.to_dict() for o in r] for n, r in results.items()}))
     report(results, time.perf_counter() - t0)
@@ -216,7 +243,8 @@ def _prognosis_quality(est: list[tuple[float, float, float, float]]) -> str:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    opts: dict[str, str | None] = {"--stride": "1", "--save": None, "--load": None}
+    opts: dict[str, str | None] = {"--stride": "1", "--save": None, "--load": None, "--fleet-prior": None,
+                                   "--days": None, "--install-day": None}
     for opt in opts:
         if opt in args:  # --stride N: read every Nth simulator step (a slower poll), for big fleets
             i = args.index(opt)
@@ -225,4 +253,5 @@ if __name__ == "__main__":
     if not args and not opts["--load"]:
         scen = Path(__file__).resolve().parent.parent / "firmware_sim" / "scenarios"
         args = sorted(p.stem for p in scen.glob("fault_*.yaml"))
-    main(args, int(opts["--stride"] or 1), opts["--save"], opts["--load"])
+    main(args, int(opts["--stride"] or 1), opts["--save"], opts["--load"], opts["--fleet-prior"],
+         float(opts["--days"]) if opts["--days"] else None, float(opts["--install-day"] or 0.0))

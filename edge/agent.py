@@ -45,7 +45,9 @@ from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.edge.publisher import Publisher, PublisherConfig
 from heatwatch.edge.sources.base import Source, SourceFatalError
 from heatwatch import __version__
-from heatwatch.contract import Command, EventBody, EventKind
+from heatwatch.contract import COMMISSIONED, Command, CommandKind, EventBody, EventKind
+from heatwatch.edge.heatpump.fleet_prior import FleetJudge, commissioned
+from heatwatch.fleet_prior import FleetPrior, FleetPriorError
 
 log = logging.getLogger(__name__)
 STATE_SAVE_EVERY = 3600.0  # seconds of reading time between state saves (and after every diagnosis)
@@ -124,8 +126,11 @@ class EdgeAgent:
         self.state_path = Path(cfg.detector.state_path) if cfg.detector.state_path else None
         self._restored_active: dict[str, EventBody] = {}
         self._restored_commands: list[int] = []
+        self._restored_published = False
         self._carried: dict[str, dict[str, float]] = {}  # the counts saved before a restart
         self._restore()
+        self._model_published = self._restored_published
+        self.fleet_counters = {"prior_load_errors": 0, "models_published": 0}
         # the reading loop and a command (paho's thread) take turns on the pipeline and the state
         self._lock = threading.RLock()
         self.commands = CommandHandler(cfg.device, self._act, lambda: self._save(force=True),
@@ -142,6 +147,8 @@ class EdgeAgent:
                                    status_counters=self.counters, command_handler=self.command)
         self.status = AgentStatus(cfg.device)
         self.status.active.update(self._restored_active)  # what stands since before a restart
+        if cfg.detector.fleet_prior:  # a site without a gateway: the prior from a file
+            self._load_prior_file(Path(cfg.detector.fleet_prior))
         self.on_event = on_event
         self._last_save = math.nan
         self.processing_errors = 0
@@ -202,6 +209,10 @@ class EdgeAgent:
         st.last_ts = ts
         st.ready = result.ready
         st.health = result.score
+        det = self.pipeline.detector
+        if not self._model_published and det.model is not None and not det.provisional and \
+                det.commission_points is not None:
+            events = [*events, self._commissioned_event(ts)]  # the fleet's newest member
         self._emit(events)
         body = self.aggregator.add(ts, result.values, result.derived, result.score)
         if body:
@@ -234,7 +245,10 @@ class EdgeAgent:
             return self.commands.handle(topic, payload).to_json()
 
     def _act(self, command: Command) -> str:
-        """``repaired``: clear what stands and (unless no fault was found) learn the pump afresh."""
+        """``repaired``: clear what stands and (unless no fault was found) learn the pump afresh;
+        ``prior``: judge with the fleet's prior until the pump's own model is learned."""
+        if command.command is CommandKind.PRIOR:
+            return self._use_prior(command.fleet_prior)
         ts = self.status.last_ts
         if not math.isfinite(ts):  # no reading since the start: the pump's clock as last seen, else ours
             last = self.pipeline.time_order.last_ts
@@ -245,12 +259,53 @@ class EdgeAgent:
                "is learned afresh." if relearn else
                f"No fault was found ({ticket}); the findings start afresh, the learned behaviour is kept.")
         events = self.pipeline.repaired(ts, relearn=relearn, why=why)
+        if relearn:
+            self._model_published = False  # the repaired pump's model goes to the fleet when it is learned
         self._emit(events)
         self.status.active.clear()
         self.status.ready, self.status.health = self.pipeline.detector.ready, 0.0
         cleared = ", ".join(ev.fault or "" for ev in events) or "none standing"
         return (f"relearning the pump; faults cleared: {cleared}" if relearn else
                 f"findings cleared, learned behaviour kept; faults cleared: {cleared}")
+
+    # -- the fleet ---------------------------------------------------------------------------
+    def _use_prior(self, doc: dict | None) -> str:
+        """A fleet prior from the gateway (or the config's file): judge with it while commissioning."""
+        if doc is None:
+            raise FleetPriorError("a prior command without a fleet_prior")
+        prior = FleetPrior.from_dict(doc)  # FleetPriorError: the command fails, answered with why
+        det = self.pipeline.detector
+        if det.model is not None and not det.provisional:
+            det.fleet = FleetJudge(prior)  # kept for a relearn after a repair; the own model judges
+            return f"fleet prior of {prior.members} pumps kept; the pump's own model judges"
+        det.use_fleet_prior(prior)
+        self.status.ready = det.ready
+        return f"judging with the fleet prior of {prior.members} pumps until the pump's own model is learned"
+
+    def _load_prior_file(self, path: Path) -> None:
+        try:
+            log.info("%s: %s", self.cfg.device, self._use_prior(json.loads(path.read_text())))
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # the physics bands judge instead
+            self.fleet_counters["prior_load_errors"] += 1
+            log.error("%s: fleet prior %s not used: %s", self.cfg.device, path, exc)
+
+    def _commissioned_event(self, ts: float) -> EventBody:
+        det = self.pipeline.detector
+        assert det.model is not None and det.alarm is not None and det.commission_points is not None
+        self._model_published = True
+        self.fleet_counters["models_published"] += 1
+        return EventBody(device=self.cfg.device, ts=ts, kind=EventKind.AGENT, fault=COMMISSIONED, severity="info",
+                         explanation="The pump's own healthy behaviour is learned (its model goes to the fleet).",
+                         commissioned=commissioned(det.model, det.alarm, det.envelope,
+                                                   det.commission_points).to_dict())
+
+    def _fleet_counters(self) -> dict[str, Any]:
+        det = self.pipeline.detector
+        own = det.model is not None and not det.provisional
+        return {**self.fleet_counters, "own_model": own, "judged_by_fleet": det.provisional,
+                "prior_members": det.fleet.prior.members if det.fleet is not None else 0,
+                "refused_windows": det.fleet.refused_windows if det.fleet is not None else 0,
+                "postponed_fits": det.postponed_fits}
 
     def counters(self) -> dict[str, dict[str, Any]]:
         """Everything counted, by part, since the agent was first started (the counts saved in the state
@@ -270,6 +325,7 @@ class EdgeAgent:
             "pipeline": {**_snapshot(self.pipeline.counters), "processing_errors": self.processing_errors},
             "coverage": self.coverage.counters(),
             "commands": dict(self.commands.counters),
+            "fleet": self._fleet_counters(),
         }
 
     # -- what the agent knows about its pump, across restarts ------------------------
@@ -286,6 +342,7 @@ class EdgeAgent:
                 self._restored_active = {fault: EventBody.model_validate(ev)
                                          for fault, ev in state.get("active", {}).items()}
                 self._restored_commands = [int(i) for i in state.get("commands_done", [])]
+                self._restored_published = bool(state.get("model_published", False))
                 log.info("%s: restored the learned healthy model and %d raised faults from %s", self.cfg.device,
                          len(self._restored_active), self.state_path)
             except (ValueError, KeyError, TypeError) as exc:
@@ -311,7 +368,8 @@ class EdgeAgent:
         doc: dict[str, Any] = {}
         if self.pipeline.detector.ready or self.commands.done:
             active = {fault: ev.model_dump(mode="json") for fault, ev in self.status.active.items()}
-            doc = {**self.pipeline.state(), "active": active, "commands_done": list(self.commands.done)}
+            doc = {**self.pipeline.state(), "active": active, "commands_done": list(self.commands.done),
+                   "model_published": self._model_published}
         doc["counters"] = carried_counters.counts(self.counters())
         tmp = self.state_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc))

@@ -72,6 +72,9 @@ class DetectorSection:
     max_training_rows: int = 30000
     state_path: str = ""  # where the learned model, raised faults and prognosis history survive restarts
     rule_files: list[str] = field(default_factory=list)
+    # a fleet prior (JSON, `heatwatch fleet-prior`) for a site with no gateway to send one: the pump is
+    # judged against it until its own model is learned; "" = the physics bands until then
+    fleet_prior: str = ""
 
 
 @dataclass

@@ -208,8 +208,32 @@ class PumpPipeline:
         ok = self.time_order.accept_batch(ts)
         if not ok.all():
             ts, X = ts[ok], X[ok]
+        if self.detector.provisional:
+            return self._provisional_batch(ts, X)
         results = self.detector.score(ts, X)
         return results, self._after_batch(results)
+
+    def _provisional_batch(self, ts: np.ndarray, X: np.ndarray) -> tuple[BatchResults, list[EventBody]]:
+        """While judged against a fleet prior the model and alarm levels change when the pump's own
+        window is admitted: the readings go through process()'s steps one by one until then, the
+        rest of the chunk in batch."""
+        rows: list[HeatPumpResult] = []
+        events: list[EventBody] = []
+        i = 0
+        while i < len(ts) and self.detector.provisional:
+            r = self.detector.update(float(ts[i]), X[i])
+            rows.append(r)
+            events.extend(self._after(r))
+            i += 1
+        head = BatchResults.from_results(rows, np.array([r.values for r in rows]).reshape(len(rows), X.shape[1]),
+                                         np.array([r.derived for r in rows]).reshape(len(rows), -1),
+                                         np.array([r.targets for r in rows]).reshape(len(rows), len(TARGET_NAMES)))
+        if i == len(ts):
+            return head, events
+        tail = self.detector.score(ts[i:], X[i:])
+        events.extend(self._after_batch(tail))
+        return BatchResults.from_results(rows + list(tail), np.concatenate([head.X, tail.X]),
+                                         np.concatenate([head.D, tail.D]), np.concatenate([head.Y, tail.Y])), events
 
     def _after_batch(self, res: BatchResults) -> list[EventBody]:
         """_after() for every row of a chunk, doing work only on the rows where something can happen."""
@@ -277,7 +301,7 @@ class PumpPipeline:
                         # the matches are the table's: no sensor finding, no sensor offset in play
                         diagnoses = self.rules.advance(t, self._table_matches(k, res, i), _Memo(
                             lambda i=i: self._evidence_at(res, i, need_offset=False)))
-                        self._basis = "model"
+                        self._basis = self.detector.basis_at(t)
                     else:
                         evidence = self._evidence_at(res, i, need_offset=need_offset)
                         self._basis = evidence.basis
@@ -503,7 +527,7 @@ class PumpPipeline:
     def _quiet_basis(self, res: BatchResults, i: int) -> str:
         """Evidence.basis on row i, without building the evidence."""
         if res.ready[i]:
-            return "model"
+            return self.detector.basis_at(float(res.ts[i]))
         return "prior" if self.detector.prior.levels(float(res.ts[i]), res.O[i]) else "model"
 
     def _after(self, result: HeatPumpResult) -> list[EventBody]:
@@ -587,6 +611,9 @@ class PumpPipeline:
         if raised and self._basis == "prior":
             explanation += (" (Judged against the normal range of any heat pump: this pump's own "
                             "healthy behaviour is still being learned.)")
+        elif raised and self._basis == "fleet prior":
+            explanation += (" (Judged against the healthy pumps of the same model and refrigerant: "
+                            "this pump's own healthy behaviour is still being learned.)")
         if prognosis is not None:
             explanation += _trip_expectation(prognosis, d.ts)
         kind = EventKind.FAULT_CLEARED if not raised else (EventKind.SENSOR_FAULT if sensor else EventKind.FAULT)

@@ -26,6 +26,7 @@ from heatwatch.gateway.customers import router as customers
 from heatwatch.gateway.customers import site_router as sites
 from heatwatch.gateway.db import Database
 from heatwatch.gateway.devices import router as devices
+from heatwatch.gateway.fleet import router as fleet
 from heatwatch.gateway.devices.telemetry_query import TelemetryReader
 from heatwatch.gateway.incidents import router as incidents
 from heatwatch.gateway.ingest.counters import IngestCounters
@@ -165,7 +166,8 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
     metrics.add(CountersCollector("heatwatch_notification", notification_counters.snapshot, {}, COUNTER_NAMES))
     app.add_middleware(RequestMetrics, metrics=metrics)
     errors.install(app)
-    for module in (tickets, ticket_actions, incidents, devices, customers, sites, webhooks, users, kpis, health):
+    for module in (tickets, ticket_actions, incidents, devices, fleet, customers, sites, webhooks, users, kpis,
+                   health):
         app.include_router(module.router)
     board.install(app)  # the dispatcher board's pages under /board (gateway/board)
     status_page.install(app)  # the customer's status page under /s (gateway/status_page)

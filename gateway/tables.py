@@ -10,6 +10,7 @@ from heatwatch.gateway.customers.models import Customer, Site
 from heatwatch.gateway.db import Base
 from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.feedback.models import SurveyResponse, VisitProposal
+from heatwatch.gateway.fleet.models import CommissionedModel
 from heatwatch.gateway.incidents.models import Incident, IncidentEvent
 from heatwatch.gateway.ingest.models import ProcessedEvent, SequenceGap, StreamPosition
 from heatwatch.gateway.notifications.models import Notification, NotificationAttempt
@@ -22,7 +23,7 @@ from heatwatch.gateway.webhooks.models import WebhookAttempt, WebhookDelivery, W
 metadata = Base.metadata
 
 __all__ = [
-    "ApiToken", "Customer", "Device", "DeviceCommand", "Incident", "IncidentEvent", "Notification",
+    "ApiToken", "CommissionedModel", "Customer", "Device", "DeviceCommand", "Incident", "IncidentEvent", "Notification",
     "NotificationAttempt", "ProcessedEvent", "SequenceGap",
     "Site", "SiteForecast", "StreamPosition", "SurveyResponse", "TelemetryInterval", "Ticket", "TicketChange",
     "TicketReminder", "User", "VisitProposal", "WebhookAttempt", "WebhookDelivery", "WebhookSubscription",

@@ -14,7 +14,10 @@ Topics
     heatwatch/v1/{device}/command      gateway -> agent: a command for this device's agent, QoS 1,
                                        never retained; the agent reads it in a persistent session
 
-Commands (``Command``): today one, ``repaired``, sent when the device's ticket is
+Commands (``Command``): ``prior`` carries a fleet prior (``fleet_prior``: the healthy
+model the gateway formed from commissioned pumps of the same model and refrigerant) to
+an agent that has not learned its own pump yet; the agent judges with it from then on.
+``repaired`` is sent when the device's ticket is
 resolved: the agent clears the fault and learns the repaired pump afresh (for the
 resolution code ``no_fault_found`` it keeps what it learned and clears only the
 findings). ``id`` is the gateway's row id: the gateway sends a command again until
@@ -23,6 +26,12 @@ The agent answers each command with an ``Ack`` on its own ack topic: ``ok`` fals
 and a ``detail`` for a command it refuses (malformed, another device's, unknown);
 ``command_id`` is None only when the command's id could not be read. A device may
 read only its own command topic and write only its own four agent topics (ACL).
+
+A fleet: when an agent has learned (commissioned) its own pump's healthy model it sends an
+``agent`` event with fault ``commissioned`` carrying it (``commissioned``: the model, its
+alarm levels and operating range, FLEET_MODEL_VERSION); the gateway keeps the latest per
+device and forms the fleet priors from them. Both fit well inside MAX_PAYLOAD_BYTES (about
+6 kB; refused above MAX_MODEL_BYTES).
 """
 
 from __future__ import annotations
@@ -31,7 +40,8 @@ import json
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, ValidationError, model_serializer
+from pydantic import (BaseModel, Field, SerializerFunctionWrapHandler, ValidationError, field_validator,
+                      model_serializer)
 
 CONTRACT_VERSION = 1
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -39,6 +49,8 @@ TOPIC_ROOT = f"heatwatch/v{CONTRACT_VERSION}"
 STREAMS = ("telemetry", "event", "status", "ack")  # what an agent publishes
 COMMAND = "command"  # what the gateway publishes to an agent
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+COMMISSIONED = "commissioned"  # the agent event's fault that carries a commissioned model
+MAX_MODEL_BYTES = 32 * 1024  # a commissioned model or a fleet prior (about 6 kB as JSON)
 
 
 class ContractError(ValueError):
@@ -153,6 +165,13 @@ class EventBody(_Message):
     parts: list[str] = []
     findings: list[Finding] = []
     prognosis: Prognosis | None = None
+    # an agent event with fault COMMISSIONED: the pump's own healthy model (fleet_prior.Commissioned)
+    commissioned: dict[str, Any] | None = None
+
+    @field_validator("commissioned", mode="after")
+    @classmethod
+    def _model_size(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        return _bounded(v, "commissioned")
 
 
 class Event(EventBody):
@@ -191,6 +210,7 @@ class CommandKind(StrEnum):
     """What a command asks of an agent; on the wire, the value."""
 
     REPAIRED = "repaired"  # the pump was seen to (its ticket resolved): clear the fault, learn it afresh
+    PRIOR = "prior"  # judge the pump with this fleet prior until its own model is learned
 
 
 NO_FAULT_FOUND = "no_fault_found"  # the resolution code after which the agent keeps what it learned
@@ -207,6 +227,12 @@ class Command(_Message):
     fault: str | None = None  # the fault the ticket was about (None: a ticket without one)
     resolution_code: str | None = None  # fault_confirmed | other_fault | no_fault_found
     resolved_at: float | None = None  # unix seconds
+    fleet_prior: dict[str, Any] | None = None  # a ``prior`` command's prior (fleet_prior.FleetPrior)
+
+    @field_validator("fleet_prior", mode="after")
+    @classmethod
+    def _prior_size(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        return _bounded(v, "fleet_prior")
 
     @property
     def keeps_learning(self) -> bool:
@@ -226,6 +252,12 @@ class Ack(_Message):
 
 
 STREAM_MODELS: dict[str, type[_Message]] = {"telemetry": Telemetry, "event": Event, "status": Status, "ack": Ack}
+
+
+def _bounded(v: dict[str, Any] | None, what: str) -> dict[str, Any] | None:
+    if v is not None and len(json.dumps(v)) > MAX_MODEL_BYTES:
+        raise ValueError(f"{what} larger than {MAX_MODEL_BYTES} bytes")
+    return v
 
 
 def parse_command(topic: str, payload: bytes) -> Command:

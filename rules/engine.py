@@ -53,7 +53,7 @@ class Evidence:
     sensor_offset: Any = None
     # "model": shifts from the pump's own healthy model; "prior": distances outside the
     # normal bands of any heat pump, while the own model is still being learned
-    basis: Literal["model", "prior"] = "model"
+    basis: Literal["model", "prior", "fleet prior"] = "model"
 
 
 @dataclass

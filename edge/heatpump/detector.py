@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from heatwatch.edge.heatpump import batch_kernels, healthy_model
+from heatwatch.edge.heatpump.fleet_prior import FleetJudge
+from heatwatch.fleet_prior import FleetPrior
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features
 from heatwatch.edge.heatpump.prior import PriorBands
@@ -198,10 +200,37 @@ class HeatPumpDetector:
         self._rows_y: list[np.ndarray] = []
         self._last_bucket = -1
         self._last_steady_x: np.ndarray | None = None  # operating point for sensor-offset signatures
+        # a fleet prior (fleet_prior.py): judges with the fleet's model until the own one is admitted
+        self.fleet: FleetJudge | None = None
+        self.provisional = False  # self.model is the fleet's, not yet this pump's own
+        self._fleet_until = -math.inf  # readings up to this time were judged against the fleet
+        self._due_ts = math.nan
+        self.commission_points: np.ndarray | None = None  # a sample of the window's operating points (the fleet's)
 
     @property
     def ready(self) -> bool:
         return self.model is not None
+
+    # -- a fleet prior ------------------------------------------------------------
+    def use_fleet_prior(self, prior: FleetPrior) -> None:
+        """Judge with the fleet's healthy model until this pump's own is learned and agrees with
+        it (a newer prior replaces an older one; a pump with its own model keeps it)."""
+        old = self.fleet
+        self.fleet = FleetJudge(prior)
+        if old is not None:
+            self.fleet.refused_windows = old.refused_windows
+        if self.model is None or self.provisional:
+            self._install_fleet()
+
+    def _install_fleet(self) -> None:
+        assert self.fleet is not None
+        judge = self.fleet
+        self.model, self.alarm, self.envelope = judge.model, judge.alarm, judge.envelope
+        self.provisional, self._fleet_until = True, math.inf
+
+    def basis_at(self, ts: float) -> str:
+        """What a ready result at ``ts`` was judged against: the pump's own model or its fleet's."""
+        return "fleet prior" if self.fleet is not None and ts <= self._fleet_until else "model"
 
     # -- after a visit ----------------------------------------------------------
     def clear_findings(self) -> None:
@@ -225,6 +254,9 @@ class HeatPumpDetector:
         self.postponed_fits = self.outside_envelope = 0
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
         self._last_bucket = -1
+        self.provisional, self._fleet_until = False, -math.inf
+        if self.fleet is not None:
+            self._install_fleet()
 
     # -- streaming ----------------------------------------------------------
     def update(self, ts: float, x: np.ndarray) -> HeatPumpResult:
@@ -248,17 +280,17 @@ class HeatPumpDetector:
         F = features(X)
         steady = self.gate.batch(ts, X)
         P = None if self.model is None else self.model.predict(F)
-        if not batch_kernels.AVAILABLE or len(ts) == 0:
+        if not batch_kernels.AVAILABLE or len(ts) == 0 or self.provisional:  # (fleet-judged: row by row)
             return BatchResults.from_results(self._score_rows(ts, X, F, D, Y, steady, P), X, D, Y)
         return self._score_chunk(ts, X, F, D, Y, steady, P)
 
     def _score_rows(self, ts, X, F, D, Y, steady, P) -> list[HeatPumpResult]:
         out: list[HeatPumpResult] = []
         for i in range(len(ts)):
-            was_ready = self.ready
+            was = self.model
             out.append(self._step(float(ts[i]), X[i], F[i], D[i], Y[i], bool(steady[i]),
                                   None if P is None else P[i]))
-            if not was_ready and self.ready:  # fitted at row i: predict the rest at once
+            if self.model is not was:  # fitted at row i: predict the rest at once
                 P = np.full((len(ts), len(TARGET_NAMES)), np.nan)
                 P[i + 1:] = self.model.predict(F[i + 1:])  # type: ignore[union-attr]
         return out
@@ -386,9 +418,12 @@ class HeatPumpDetector:
                 self.outside_envelope += 1
         levels = np.abs(self.shift.residual) / self.alarm
         known = ~np.isnan(self.shift.observed)
-        score = float(levels[known].max()) if known.any() else 0.0
-        return HeatPumpResult(ts, steady, True, score, sensor, y, x, d, residual=self.shift.residual.copy(),
-                              observed=self.shift.observed.copy(), steady_x=self._last_steady_x)
+        score = float(np.nanmax(levels[known])) if known.any() and not np.isnan(levels[known]).all() else 0.0
+        out = HeatPumpResult(ts, steady, True, score, sensor, y, x, d, residual=self.shift.residual.copy(),
+                             observed=self.shift.observed.copy(), steady_x=self._last_steady_x)
+        if self.provisional:  # judged against the fleet; this pump's own window is still collected
+            self._collect(ts, f, y, steady)
+        return out
 
     def evidence(self, result: HeatPumpResult, *, need_offset: bool = True) -> Evidence:
         """What the rules read, as of this result: every monitored channel's shift.
@@ -410,7 +445,8 @@ class HeatPumpDetector:
             if not math.isnan(levels[j]) and not math.isnan(obs[j])
         }
         return Evidence(ts=result.ts, shifts=shifts, sensor_findings=result.sensor_findings,
-                        sensor_offset=self._sensor_offset(result) if need_offset else None)
+                        sensor_offset=self._sensor_offset(result) if need_offset else None,
+                        basis=self.basis_at(result.ts))
 
     def _sensor_offset(self, result: HeatPumpResult):
         """The one sensor whose offset best explains the current residuals (see sensor_offset)."""
@@ -438,15 +474,26 @@ class HeatPumpDetector:
                     keep = cfg.max_training_rows // 2
                     del self._rows_ts[:-keep], self._rows_f[:-keep], self._rows_y[:-keep]
                 return
+            self._due_ts = ts
             self._fit()
 
     def _fit(self) -> None:
         T, F, Y = np.array(self._rows_ts), np.array(self._rows_f), np.array(self._rows_y)
         model = healthy_model.fit(F, Y)
         cfg = self.config
+        if self.provisional:
+            assert self.fleet is not None
+            if not self.fleet.admit(model, F, self.shift.residual / self.alarm):  # a faulty pump's window: refused, a new one begins
+                self.postponed_fits += 1
+                self.start_ts = float(T[-1])
+                self._rows_ts, self._rows_f, self._rows_y = [], [], []
+                return
+            self.provisional, self._fleet_until = False, self._due_ts
+            self.shift = PersistentShift(len(TARGET_NAMES), cfg.shift_tau_seconds)  # shifts against the fleet
         self.alarm = calibrate_alarm(T, Y - model.predict(F), cfg.shift_tau_seconds, cfg.alarm_k, MIN_SHIFT)
         self.model = model
         self.envelope = learned_envelope(F)
+        self.commission_points = F[np.linspace(0, len(F) - 1, min(len(F), 60)).round().astype(int)]
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
 
     # -- across restarts ------------------------------------------------------
@@ -459,8 +506,8 @@ class HeatPumpDetector:
         return {
             "version": STATE_VERSION,
             "start_ts": self.start_ts,
-            "model": self.model.to_dict() if self.model is not None else None,
-            "alarm": self.alarm.tolist() if self.alarm is not None else None,
+            "model": self.model.to_dict() if self.model is not None and not self.provisional else None,
+            "alarm": self.alarm.tolist() if self.alarm is not None and not self.provisional else None,
             "shift": self.shift.state(),
             "checks": self.checks.state(),
             "gate_last_transient_ts": self.gate.last_transient_ts,
@@ -469,14 +516,25 @@ class HeatPumpDetector:
             "last_steady_x": None if self._last_steady_x is None else
             [None if math.isnan(v) else float(v) for v in self._last_steady_x],
             "outside_envelope": self.outside_envelope,
+            "fleet": None if self.fleet is None else self.fleet.state(),
+            "commission_points": None if self.commission_points is None or self.provisional else
+            self.commission_points.tolist(),
+            "fleet_until": _finite_or_none(self._fleet_until),
         }
 
     def load_state(self, state: dict) -> None:
         """Load what ``state()`` wrote; a state without a model (still commissioning) changes nothing."""
         if state.get("version") != STATE_VERSION:
             raise ValueError(f"unknown detector state version {state.get('version')!r}")
+        if state.get("fleet") is not None:  # a restart while fleet-judged commissions afresh, judged by it
+            self.fleet = FleetJudge.from_state(state["fleet"])
+            self._install_fleet()
         if state.get("model") is None:
             return
+        self.provisional = False
+        if state.get("commission_points") is not None:
+            self.commission_points = np.asarray(state["commission_points"], dtype=float)
+        self._fleet_until = -math.inf if state.get("fleet_until") is None else float(state["fleet_until"])
         self.start_ts = float(state["start_ts"])
         self.model = HealthyModel.from_dict(state["model"])
         self.alarm = np.asarray(state["alarm"], dtype=float)
@@ -492,6 +550,10 @@ class HeatPumpDetector:
             self._last_steady_x = np.array([math.nan if v is None else v for v in state["last_steady_x"]],
                                            dtype=float)
         self.outside_envelope = int(state.get("outside_envelope", 0))
+
+
+def _finite_or_none(v: float) -> float | None:
+    return v if math.isfinite(v) else None
 
 
 assert len(CHANNEL_NAMES) == len(INDEX)

@@ -44,8 +44,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from heatwatch.contract import Ack, Event, Status, Telemetry
+from heatwatch.contract import COMMISSIONED, Ack, Event, EventKind, Status, Telemetry
 from heatwatch.gateway.commands.acks import record_ack
+from heatwatch.gateway.fleet import service as fleet
 from heatwatch.gateway.db import Database, from_unix, utcnow
 from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.incidents.service import Incidents
@@ -188,6 +189,11 @@ class Ingest:
                               f"new event_id {m.event_id} with seq {m.seq}: {_WHY[judgement.verdict]}")
         self._store_telemetry(b)  # the incident logic may read the site's latest readings
         self.incidents.record_event(s, m, b.now)
+        if m.kind is EventKind.AGENT and m.fault == COMMISSIONED and m.commissioned is not None:
+            why = fleet.record_commissioned(s, v.device, m, b.now)  # the fleet's newest member
+            self.counters.add("commissioned_unusable" if why else "commissioned_models")
+            if why:
+                log.warning("%s", why)
         return outcome
 
     # ---- status -------------------------------------------------------------------------
@@ -216,6 +222,8 @@ class Ingest:
             values["last_seen_at"] = now
         s.execute(update(Device).where(Device.id == v.device).values(**values))
         self.incidents.record_status(s, v.device, m.online, now)
+        if m.online and not retained and fleet.wants_prior(m.counters) and fleet.offer_prior(s, v.device, now):
+            self.counters.add("fleet_priors_queued")  # an agent with nothing to judge by: its fleet's prior
         return Outcome(True, "status", v.device, v.stream, m)
 
     def refuse(self, reason: str, detail: str) -> Outcome:

@@ -8,7 +8,7 @@ from typing import Any
 from heatwatch.contract import Event, EventBody
 
 # what a recorded dict may lack: the defaults the wire fills in (a trip had no parts or prognosis)
-_DEFAULTS = {"v": 1, "parts": [], "prognosis": None}
+_DEFAULTS = {"v": 1, "parts": [], "prognosis": None, "commissioned": None}
 
 
 def event_differences(new: EventBody, old: dict[str, Any]) -> list[str]:

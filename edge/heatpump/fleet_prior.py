@@ -1,0 +1,91 @@
+"""The detector's side of a fleet prior (heatwatch.fleet_prior): judging a pump not yet learned
+against the healthy pumps of its make, and refusing a commissioning window that disagrees.
+
+A pump that is faulty from installation teaches its commissioning window a faulty
+"normal"; the generic physics bands (prior.py) only catch faults far outside what any
+pump does. Until the pump's own model exists the detector judges it with the fleet's
+model and the fleet's alarm levels, widened by how much healthy pumps of that fleet
+differ from each other; and when its own window ends, a window that disagrees with the
+fleet beyond that spread is refused rather than learned as healthy (``FleetJudge.admit``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES, HealthyModel
+from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
+from heatwatch.fleet_prior import MAX_POINTS, Commissioned, FleetPrior, FleetPriorError
+
+ENVELOPE_FEATURES = ("t_outdoor", "t_flow", "compressor_hz")  # the detector's learned_envelope columns
+_ENV = [FEATURE_NAMES.index(n) for n in ENVELOPE_FEATURES]
+MIN_JUDGED_ROWS = 300  # steady minutes inside the fleet's range needed to refuse a window on its fit
+
+
+def commissioned(model: HealthyModel, alarm: np.ndarray, envelope: np.ndarray | None,
+                 points: np.ndarray) -> Commissioned:
+    """What the agent publishes of its own learned model (``points``: its window's operating points)."""
+    if len(points) > MAX_POINTS:
+        points = points[np.linspace(0, len(points) - 1, MAX_POINTS).round().astype(int)]
+    return Commissioned(TARGET_NAMES, FEATURE_NAMES, model.coef, model.residual_scale, alarm, ENVELOPE_FEATURES,
+                        envelope, points)
+
+
+class FleetJudge:
+    """A fleet prior as the detector uses it: its model, alarm levels and range, and the admission of
+    this pump's own commissioning window."""
+
+    def __init__(self, prior: FleetPrior) -> None:
+        if prior.targets != TARGET_NAMES or prior.features != FEATURE_NAMES or \
+                prior.envelope_features != ENVELOPE_FEATURES:
+            raise FleetPriorError("its channels or features are not this agent's")
+        self.prior = prior
+        self.model = HealthyModel(prior.coef, prior.residual_scale)
+        self.alarm, self.envelope = prior.alarm, prior.envelope
+        self.refused_windows = 0  # commissioning windows that disagreed with the fleet
+        self.last_refusal: dict[str, float] = {}  # channel -> level of the disagreement, last refusal
+
+    def disagreement(self, own: HealthyModel, F: np.ndarray) -> np.ndarray:
+        """Per target: the median over the window's rows (inside the fleet's range) of own minus
+        fleet prediction, in the fleet's alarm units; NaN where either does not monitor it or too
+        few rows lie inside the fleet's range."""
+        rows = F
+        if self.envelope is not None:
+            G = F[:, _ENV]
+            rows = F[np.all((G >= self.envelope[0]) & (G <= self.envelope[1]), axis=1)]
+        if len(rows) < MIN_JUDGED_ROWS:
+            return np.full(len(TARGET_NAMES), np.nan)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an unmonitored channel: all NaN
+            return np.nanmedian((own.predict(rows) - self.model.predict(rows)) / self.alarm, axis=0)
+
+    def admit(self, own: HealthyModel, F: np.ndarray, current: np.ndarray | None = None) -> bool:
+        """Is this commissioning window a healthy pump of the fleet? Counted and explained when not.
+
+        Refused when its own fit departs from the fleet's by a level of 1 or more (median over the
+        window), or when the persistent shift against the fleet stands at 1 or more at its end
+        (``current``, in alarm units): a fault from installation grows through the window, and
+        what the pump does at its end is what a fit would call healthy from then on."""
+        d = self.disagreement(own, F)
+        if current is not None:
+            d = np.where(np.abs(np.nan_to_num(current)) > np.abs(np.nan_to_num(d)), current, d)
+        far = {name: float(d[j]) for j, name in enumerate(TARGET_NAMES) if not math.isnan(d[j]) and abs(d[j]) >= 1.0}
+        if not far:
+            return True
+        self.refused_windows += 1
+        self.last_refusal = far
+        return False
+
+    def state(self) -> dict:
+        return {"prior": self.prior.to_dict(), "refused_windows": self.refused_windows,
+                "last_refusal": self.last_refusal}
+
+    @classmethod
+    def from_state(cls, d: dict) -> "FleetJudge":
+        judge = cls(FleetPrior.from_dict(d["prior"]))
+        judge.refused_windows = int(d.get("refused_windows", 0))
+        judge.last_refusal = {str(k): float(v) for k, v in (d.get("last_refusal") or {}).items()}
+        return judge

@@ -1,0 +1,256 @@
+"""The fleet prior: forming it from commissioned pumps, judging a new pump with it, refusing a
+commissioning window that disagrees with it, and what it buys on pumps faulty from installation."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+
+from heatwatch.contract import EventKind
+from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
+from heatwatch.edge.heatpump.fleet_prior import FleetJudge, commissioned
+from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
+from heatwatch.fleet_prior import HOUSE_CHANNELS, MIN_MEMBERS, Commissioned, FleetPrior, FleetPriorError, form
+from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
+from heatwatch.edge.pipeline import PumpPipeline
+from heatwatch.eval.fleet_prior import simulated_fleet_prior
+from heatwatch.faults import FAULTS
+from heatwatch.sim.fleet import Fleet
+from heatwatch.sim.scenario import load_scenario
+from heatwatch.units import DAY
+
+N_F, N_T = len(FEATURE_NAMES), len(TARGET_NAMES)
+J_SH = TARGET_NAMES.index("superheat")
+
+
+def _member(rng: np.random.Generator, offset: float = 0.0) -> Commissioned:
+    coef = np.zeros((N_F, N_T))
+    coef[0] = 10.0 + rng.normal(0.0, 0.5, N_T)  # intercepts: pump-to-pump spread of 0.5
+    coef[0, J_SH] += offset
+    coef[1] = 1.0
+    env = np.array([[-1.0, -0.5, -1.0], [1.0, 1.5, 1.0]])
+    return commissioned(HealthyModel(coef, np.full(N_T, 0.2)), MIN_SHIFT.copy(), env, _points(rng, 80))
+
+
+def _points(rng: np.random.Generator, n: int) -> np.ndarray:
+    to, tf, hz = rng.uniform(-0.8, 0.8, n), rng.uniform(-0.3, 1.3, n), rng.uniform(-0.8, 0.8, n)
+    return np.column_stack([np.ones(n), to, tf, hz, to * hz, hz * hz, (rng.random(n) < 0.2).astype(float)])
+
+
+def test_a_fleet_prior_is_the_median_of_its_members_widened_by_their_spread() -> None:
+    rng = np.random.default_rng(1)
+    members = [_member(rng) for _ in range(9)] + [_member(rng, offset=50.0)]  # one pump far off
+    prior = form(members)
+    assert prior.members == 10
+    F = np.array([[1.0, 0.3, 0.2, 0.1, 0.03, 0.01, 0.0]])
+    med = np.median([(F @ m.coef)[0, J_SH] for m in members])
+    assert (F @ prior.coef)[0, J_SH] == pytest.approx(med, abs=1e-6)  # the odd pump does not move it
+    assert 0.1 < prior.spread[J_SH] < 1.2  # robust: about the 0.5 spread, not the outlier's 50
+    assert prior.alarm[J_SH] > 3.0 * prior.spread[J_SH]  # pump-to-pump variation is not an alarm
+    for ch in HOUSE_CHANNELS:  # the house sets these, not the pump: the fleet does not judge them
+        assert math.isnan(prior.alarm[TARGET_NAMES.index(ch)])
+        assert np.isnan(prior.coef[:, TARGET_NAMES.index(ch)]).all()
+    # what an agent publishes survives JSON, at most MAX_POINTS operating points of it
+    again = Commissioned.from_dict(json.loads(json.dumps(members[0].to_dict())))
+    np.testing.assert_array_equal(again.coef, members[0].coef)
+    assert len(again.points) == 60
+
+
+def test_too_few_members_is_no_fleet() -> None:
+    rng = np.random.default_rng(2)
+    with pytest.raises(FleetPriorError, match="needs"):
+        form([_member(rng) for _ in range(MIN_MEMBERS - 1)])
+
+
+def test_a_prior_survives_json_and_bad_ones_are_refused_clearly() -> None:
+    rng = np.random.default_rng(3)
+    prior = form([_member(rng) for _ in range(5)])
+    again = FleetPrior.from_dict(json.loads(json.dumps(prior.to_dict())))
+    np.testing.assert_array_equal(again.coef, prior.coef)
+    np.testing.assert_array_equal(again.alarm, prior.alarm)
+    assert again.members == 5
+    d = prior.to_dict()
+    with pytest.raises(FleetPriorError, match="version"):
+        FleetPrior.from_dict({**d, "version": 99})
+    with pytest.raises(FleetPriorError, match="shape"):
+        FleetPrior.from_dict({**d, "targets": ["superheat"]})
+    with pytest.raises(FleetPriorError, match="not this agent's"):  # another agent version's channels
+        FleetJudge(FleetPrior.from_dict({**d, "targets": list(reversed(d["targets"]))}))
+    with pytest.raises(FleetPriorError, match="shape"):
+        FleetPrior.from_dict({**d, "alarm": [1.0, 2.0]})
+    with pytest.raises(FleetPriorError, match="not numbers"):
+        FleetPrior.from_dict({**d, "spread": ["x"] * N_T})
+    with pytest.raises(FleetPriorError, match="positive"):
+        FleetPrior.from_dict({**d, "alarm": [-1.0] * N_T})
+
+
+def test_a_window_that_disagrees_with_the_fleet_is_refused_and_says_why() -> None:
+    rng = np.random.default_rng(4)
+    prior = form([_member(rng) for _ in range(6)])
+    F = _points(rng, 500)
+    judge = FleetJudge(prior)
+    assert judge.admit(judge.model, F)  # a pump just like its fleet
+    off = HealthyModel(judge.model.coef.copy(), judge.model.residual_scale)
+    off.coef[0, J_SH] += 2.0 * prior.alarm[J_SH]
+    assert not judge.admit(off, F)
+    assert judge.refused_windows == 1 and judge.last_refusal["superheat"] == pytest.approx(2.0)
+    # a persistent shift against the fleet at its end refuses it too
+    now = np.zeros(N_T)
+    now[J_SH] = -1.5
+    assert not judge.admit(judge.model, F, current=now)
+    assert judge.refused_windows == 2
+
+
+# -- on simulated pumps -------------------------------------------------------------------
+
+MODEL_KW = 7.0  # one pump model: the simulator's 7 kW class
+INSTALL_DAYS = 6.0  # the faults began before the agent was installed: faulty from its first reading
+
+
+@pytest.fixture(scope="module")
+def prior() -> FleetPrior:
+    """Ten healthy 7 kW R32 pumps of another seed, commissioned by their own detectors."""
+    return simulated_fleet_prior("healthy_fleet", capacity_kw=MODEL_KW, pumps=10, days=14.0, seed=7)
+
+
+def _scenario(tmp_path, text: str, name: str):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text)
+    return load_scenario(str(path))
+
+
+INSTALLED_FAULTY = """
+name: installed_faulty
+description: pumps whose fault began before the agent's first reading
+fleet: {size: 3}
+climate: stockholm
+start: 2024-12-01
+duration: 20d
+step: 60s
+seed: 113
+refrigerant: R32
+devices:
+  hp-000: {capacity_kw: 7}
+  hp-001:
+    capacity_kw: 7
+    faults: [{type: evaporator_fouling, onset: 0, time_to_trip: 15d}]
+  hp-002:
+    capacity_kw: 7
+    faults: [{type: eev_stuck_closed, onset: 0, time_to_trip: 20d}]
+"""
+
+
+def _run(scenario, prior: FleetPrior | None, skip_days: float = 0.0):
+    """Each pump through its agent's pipeline from ``skip_days`` on: {device: {fault: days after install}}."""
+    fleet = Fleet(scenario)
+    cfg = HeatPumpDetectorConfig(refrigerant=scenario.refrigerant)
+    pipes = {d: PumpPipeline.with_config(d, cfg) for d in fleet.devices}
+    if prior is not None:
+        for p in pipes.values():
+            p.detector.use_fleet_prior(prior)
+    t0 = scenario.start_ts + skip_days * DAY
+    raised: dict[str, dict[str, float]] = {d: {} for d in fleet.devices}
+    for chunk in fleet.chunks(steps=1440 * 2):
+        keep = chunk.ts >= t0
+        for j, dev in enumerate(fleet.devices):
+            if keep.any():
+                _, events = pipes[dev].process_batch(chunk.ts[keep], chunk.values[keep, j, :])
+                for e in events:
+                    if e.kind.raises:
+                        raised[dev].setdefault(e.fault, (e.ts - t0) / DAY)
+    return raised, pipes
+
+
+@pytest.fixture(scope="module")
+def installed(prior, tmp_path_factory):
+    sc = _scenario(tmp_path_factory.mktemp("sc"), INSTALLED_FAULTY, "installed_faulty")
+    return _run(sc, None, INSTALL_DAYS), _run(sc, prior, INSTALL_DAYS)
+
+
+def test_a_pump_faulty_from_installation_is_named_within_a_week_with_a_fleet_prior(installed) -> None:
+    (without, _), (with_prior, pipes) = installed
+    print(f"\nwithout a fleet prior: {without}\nwith it: {with_prior}")
+    for dev, fault in (("hp-001", "evaporator_fouling"), ("hp-002", "eev_stuck_closed")):
+        assert with_prior[dev].get(fault, math.inf) <= 7.0, (dev, with_prior[dev])
+        # today's detector learns the faulty pump as healthy in its first week and names it later
+        assert without[dev].get(fault, math.inf) > 7.0, (dev, without[dev])
+    assert not [f for f in with_prior["hp-000"] if not FAULTS[f].sensor_fault]  # its healthy twin
+
+
+def test_a_faulty_pumps_commissioning_window_is_refused(installed) -> None:
+    _, (_, pipes) = installed
+    det = pipes["hp-002"].detector  # the valve stuck closed: its window was due and refused
+    assert det.fleet is not None and det.fleet.refused_windows >= 1 and det.postponed_fits >= 1
+    assert det.provisional and det.basis_at(math.inf) == "fleet prior"
+    assert pipes["hp-000"].detector.fleet.refused_windows == 0  # the healthy twin's was admitted
+    assert not pipes["hp-000"].detector.provisional
+
+
+HEALTHY_ELSEWHERE = """
+name: healthy_elsewhere
+description: healthy pumps of the model in another climate and another seed
+fleet: {size: 5}
+climate: oslo
+start: 2025-01-10
+duration: 21d
+step: 60s
+seed: 4242
+refrigerant: R32
+devices: {hp-000: {capacity_kw: 7}, hp-001: {capacity_kw: 7}, hp-002: {capacity_kw: 7},
+          hp-003: {capacity_kw: 7, emitters: radiators}, hp-004: {capacity_kw: 7, emitters: underfloor}}
+"""
+
+
+def test_healthy_pumps_of_the_model_elsewhere_are_not_flagged_by_the_prior(prior, tmp_path) -> None:
+    raised, pipes = _run(_scenario(tmp_path, HEALTHY_ELSEWHERE, "healthy_elsewhere"), prior)
+    print(f"\nhealthy elsewhere with the fleet prior: {raised}")
+    assert {d: [f for f in r if not FAULTS[f].sensor_fault] for d, r in raised.items()} == {d: [] for d in raised}
+    assert all(not p.detector.provisional for p in pipes.values())  # each learned its own model in the end
+
+
+def test_streaming_and_batch_are_the_same_with_a_fleet_prior(prior) -> None:
+    sc = dataclasses.replace(load_scenario("demo"), duration_s=3 * DAY)
+    chunk = next(iter(Fleet(sc).chunks(steps=1440 * 3)))
+    X = chunk.values[:, 1, :]  # hp-001 develops a leak from 12 h on
+    cfg = HeatPumpDetectorConfig(commissioning_seconds=DAY, min_training_rows=300)
+    stream, batch = HeatPumpDetector(cfg), HeatPumpDetector(cfg)
+    stream.use_fleet_prior(prior)
+    batch.use_fleet_prior(prior)
+    a = [stream.update(float(t), x) for t, x in zip(chunk.ts, X)]
+    b = batch.score(chunk.ts, X)
+    assert a[0].ready and stream.evidence(a[-1]).basis == batch.evidence(b[-1]).basis
+    np.testing.assert_allclose([r.score for r in a], [r.score for r in b], rtol=1e-9, atol=1e-12)
+    assert stream.provisional == batch.provisional and stream.postponed_fits == batch.postponed_fits
+    # and the pipeline: process() row by row raises what process_batch() raises
+    pa, pb = PumpPipeline.with_config("a", cfg), PumpPipeline.with_config("b", cfg)
+    pa.detector.use_fleet_prior(prior)
+    pb.detector.use_fleet_prior(prior)
+    ea = [(e.kind, e.fault, e.ts) for t, x in zip(chunk.ts, X) for e in pa.process(float(t), x)[1]]
+    eb = []
+    for lo in range(0, len(X), 700):
+        eb += [(e.kind, e.fault, e.ts) for e in pb.process_batch(chunk.ts[lo:lo + 700], X[lo:lo + 700])[1]]
+    assert ea == eb
+
+
+def test_a_restart_while_judged_by_the_fleet_keeps_the_prior(prior) -> None:
+    det = HeatPumpDetector()
+    det.use_fleet_prior(prior)
+    state = json.loads(json.dumps(det.state()))
+    assert state["model"] is None  # the fleet's model is not the pump's own
+    again = HeatPumpDetector()
+    again.load_state(state)
+    assert again.provisional and again.ready and again.basis_at(0.0) == "fleet prior"
+    np.testing.assert_array_equal(again.alarm, prior.alarm)
+    det.relearn()  # a repaired pump is judged by its fleet again while it is relearned
+    assert det.provisional and det.model is not None
+
+
+def test_events_judged_by_the_fleet_say_so(installed) -> None:
+    _, (_, pipes) = installed
+    ev = pipes["hp-001"].raised_faults.get("evaporator_fouling")
+    assert ev is not None and ev.kind in (EventKind.FAULT, EventKind.FAULT_UPDATE)
+    assert "healthy pumps of the same model" in ev.explanation

@@ -1,0 +1,186 @@
+"""The fleet prior end to end, on a real Mosquitto and the test databases, with a real edge agent.
+
+Agents that commissioned their pumps send their models (an ``agent`` event, fault
+``commissioned``) -> the gateway keeps each device's latest and forms the fleet prior of
+a pump model and refrigerant (GET /fleet/prior) -> a new agent of that model, which has
+neither its own model nor a prior, says so in its status -> the gateway queues a
+``prior`` command, the sender delivers it, the agent judges with it and answers.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select, update
+
+from heatwatch.contract import COMMISSIONED, Event, EventBody, EventKind, agent_topic
+from heatwatch.edge.agent import EdgeAgent
+from heatwatch.edge.config import AgentConfig, BrokerConfig, DetectorSection, OutboxConfig, SourceConfig
+from heatwatch.fleet_prior import Commissioned, form
+from heatwatch.eval.fleet_prior import simulated_commissioned
+from heatwatch.gateway.commands.sender import CommandSender, SendPolicy
+from heatwatch.gateway.db import Database
+from heatwatch.gateway.devices.models import Device
+from heatwatch.gateway.fleet.models import CommissionedModel
+from heatwatch.gateway.ingest.service import Ingest
+from heatwatch.gateway.ingest.subscriber import Subscriber
+from heatwatch.gateway.settings import BrokerSettings
+from heatwatch.gateway.tickets.models import DeviceCommand
+from heatwatch.gateway.users.models import Role
+from heatwatch.gateway.users.service import add_user
+from tests.gateway.api_world import make_api  # noqa: F401 - a fixture
+from tests.gateway.incidents_support import place_devices
+from tests.gateway.test_commands import raw_client
+from tests.support.mqtt import wait_for
+from tests.support.repair import CONFIG, DAY, judge, pipeline, repaired_pump
+
+MODEL = "Acme AW-7"
+MEMBERS = ("hp-001", "hp-002", "hp-003")
+NEW = "hp-000"
+
+
+@pytest.fixture(scope="module")
+def members() -> list[Commissioned]:
+    """Three healthy 7 kW pumps, commissioned by their own detectors."""
+    got = simulated_commissioned("healthy_fleet", capacity_kw=7.0, pumps=4, days=10.0, seed=11)
+    assert len(got) >= 3
+    return got[:3]
+
+
+@pytest.fixture
+def gateway(broker, db):
+    place_devices(db, NEW, *MEMBERS, "hp-009")
+    with db.transaction() as s:
+        s.execute(update(Device).values(model=MODEL, refrigerant="R32"))
+        s.execute(update(Device).where(Device.id == "hp-009").values(model="Other AW-12"))
+    settings = BrokerSettings(url=broker.url, client_id="gw-fleet", shared_group="")
+    ingest = Ingest(db)
+    subscriber = Subscriber(settings, ingest).start()
+    sender = CommandSender(db, settings, SendPolicy(max_attempts=3, first_retry_seconds=2.0, max_retry_seconds=4.0,
+                                                    publish_timeout_seconds=5.0), poll_seconds=0.1).start()
+    assert subscriber.subscribed.wait(10) and sender.wait_connected(10)
+    yield ingest, sender
+    sender.stop()
+    subscriber.stop()
+
+
+def _commissioned_event(device: str, model: Commissioned, seq: int) -> Event:
+    body = EventBody(device=device, ts=1.7e9 + seq, kind=EventKind.AGENT, fault=COMMISSIONED, severity="info",
+                     commissioned=model.to_dict())
+    return Event(**body.model_dump(), seq=seq, event_id=f"{device}-commissioned-{seq}")
+
+
+def _stored(db: Database) -> list[str]:
+    with db.transaction() as s:
+        return list(s.scalars(select(CommissionedModel.device_id).order_by(CommissionedModel.device_id)))
+
+
+def _prior_command(db: Database, device: str) -> DeviceCommand | None:
+    with db.transaction() as s:
+        row = s.scalars(select(DeviceCommand).where(DeviceCommand.device_id == device,
+                                                    DeviceCommand.command == "prior")).one_or_none()
+        if row is not None:
+            s.expunge(row)
+        return row
+
+
+def _agent(broker, home: Path, device: str, **detector) -> tuple[EdgeAgent, threading.Event, threading.Thread]:
+    cfg = AgentConfig(device=device, source=SourceConfig(kind="mqtt", url=broker.url),
+                      broker=BrokerConfig(url=broker.url, status_interval=0.5),
+                      outbox=OutboxConfig(path=str(home / "outbox.db")),
+                      detector=DetectorSection(state_path=str(home / "state.json"), **detector))
+    agent = EdgeAgent(cfg)
+    agent.publisher.config.reconnect_max_delay = 1.0
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
+    thread.start()
+    assert agent.publisher.commands_subscribed.wait(10)
+    return agent, stop, thread
+
+
+def test_a_new_agent_gets_its_fleets_prior_over_mqtt_and_acks_it(broker, db, gateway, members, make_api, tmp_path):
+    ingest, sender = gateway
+    client = raw_client(broker, "members")
+    try:
+        for dev, model in zip(MEMBERS, members):  # the members' agents send their models, as agents do
+            client.publish(agent_topic(dev, "event"), _commissioned_event(dev, model, 1).to_json(), qos=1)
+        wait_for(lambda: _stored(db) == list(MEMBERS), 30, "the commissioned models at the gateway")
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    assert ingest.counters.get("commissioned_models") == 3
+    # the prior over HTTP: the fleet of the model, none for a model without a fleet
+    api = make_api()
+    with db.transaction() as s:
+        _, issued = add_user(s, "Olga Office", Role.DISPATCHER)
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    r = api.get("/fleet/prior", params={"model": MODEL, "refrigerant": "R32"}, headers=headers)
+    assert r.status_code == 200 and r.json()["members"] == 3
+    assert api.get("/fleet/prior", params={"model": "Other AW-12", "refrigerant": "R32"},
+                   headers=headers).status_code == 404
+    # a new agent of the model: nothing to judge by, says so in its status; the gateway sends the prior
+    agent, stop, thread = _agent(broker, tmp_path, NEW)
+    try:
+        assert not agent.pipeline.detector.ready
+        wait_for(lambda: (c := _prior_command(db, NEW)) is not None and c.acked_at is not None, 30,
+                 "the prior sent and answered")
+        row = _prior_command(db, NEW)
+        assert row.ack_ok is True and "fleet prior of 3 pumps" in row.detail
+        det = agent.pipeline.detector
+        assert det.provisional and det.ready and det.fleet.prior.members == 3
+        np.testing.assert_allclose(det.model.coef, form(members).coef, equal_nan=True)  # the members' prior
+        assert agent.counters()["fleet"]["prior_members"] == 3
+        assert ingest.counters.get("fleet_priors_queued") == 1
+    finally:
+        stop.set()
+        thread.join(20)
+    # the agent keeps the prior across a restart (its state file), and is not sent another one
+    assert json.loads((tmp_path / "state.json").read_text())["detector"]["fleet"]["prior"]["members"] == 3
+    with db.transaction() as s:
+        assert len(s.scalars(select(DeviceCommand).where(DeviceCommand.command == "prior")).all()) == 1
+
+
+def test_an_agent_that_learns_its_pump_sends_its_model_to_the_fleet(broker, db, gateway, tmp_path):
+    """A learned pump's agent sends its model once, on its first reading judged by it."""
+    ingest, _ = gateway
+    readings = repaired_pump(days=4.5)
+    pipe = pipeline("hp-001")
+    judge(pipe, readings.ts, readings.X)
+    assert pipe.detector.ready
+    (tmp_path / "state.json").write_text(json.dumps({**pipe.state(), "active": {}, "commands_done": []}))
+    agent, stop, thread = _agent(broker, tmp_path, "hp-001", commissioning_days=CONFIG.commissioning_seconds / DAY,
+                                 min_training_rows=CONFIG.min_training_rows)
+    try:
+        agent.handle(float(readings.ts[-1]) + 60.0, readings.X[-1])
+        agent.handle(float(readings.ts[-1]) + 120.0, readings.X[-1])
+        wait_for(lambda: _stored(db) == ["hp-001"], 30, "the model at the gateway")
+        assert agent.counters()["fleet"]["models_published"] == 1  # once, not on every reading
+    finally:
+        stop.set()
+        thread.join(20)
+    with db.transaction() as s:
+        row = s.get(CommissionedModel, "hp-001")
+        assert row.model == MODEL and row.refrigerant == "R32"
+        got = Commissioned.from_dict(row.payload)
+    np.testing.assert_allclose(got.coef, pipe.detector.model.coef, equal_nan=True)
+    assert ingest.counters.get("commissioned_models") == 1
+
+
+def test_a_prior_file_in_edge_toml_is_used_and_a_bad_one_is_counted(broker, tmp_path, members):
+    good = tmp_path / "prior.json"
+    good.write_text(json.dumps(form(members).to_dict()))
+    agent, stop, thread = _agent(broker, tmp_path, NEW, fleet_prior=str(good))
+    stop.set()
+    thread.join(20)
+    assert agent.pipeline.detector.provisional and agent._fleet_counters()["prior_load_errors"] == 0
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"version": 99}))
+    (tmp_path / "b").mkdir()
+    agent, stop, thread = _agent(broker, tmp_path / "b", NEW, fleet_prior=str(bad))
+    stop.set()
+    thread.join(20)
+    assert not agent.pipeline.detector.ready and agent._fleet_counters()["prior_load_errors"] == 1
