@@ -14,13 +14,40 @@ normalized by the physics of the operating point rather than learned against it:
   unit of ideal compression work (mass flow ∝ frequency × suction density,
   work per kg ∝ T_s (r^x - 1); T_s cancels): up as the compressor wears.
 
-Both are learned per pump against ln(pressure ratio) and frequency (a real
-compressor's efficiency has a mild optimum over the ratio) over the first
-BASELINE_SECONDS of steady running, then followed as a relative shift
+Both are learned per pump against ln(pressure ratio) and frequency over the
+first BASELINE_SECONDS of steady running, then followed as a relative shift
 averaged over hours, in units of an alarm level calibrated on the baseline's
 own averaged series and never below MIN_REL_SHIFT (a few percent of
 efficiency: what a technician would act on). The rules read them as the
 channels ``compression_loss`` and ``compression_current``.
+
+The operating envelope. A pump commissioned in mild autumn weather runs at
+its lowest frequency and a low pressure ratio; in the first cold spell it runs
+two or three times faster. A slope of the measure on frequency learned from
+those days is mostly the low-lift days' quirks (a discharge line not yet warm
+through in short cycles, a thermistor's offset over a small rise): extrapolated
+to 65 Hz it predicted a healthy compressor's loss 5-17 % too low and named wear
+on 24 of 40 healthy Milan pumps (their measured loss stayed flat within 1 %).
+So the reference is fitted the way the evidence allows:
+
+* on block means of BLOCK_SECONDS (one averaging time): minutes of one
+  afternoon are one piece of evidence, not hundreds;
+* Bayesian linear regression with a physical prior: a healthy compressor's
+  efficiency varies by some PRIOR_REL_SLOPE over its whole map, so a slope
+  the blocks do not support shrinks towards "constant";
+* the posterior covariance gives each reading's prediction uncertainty, which
+  grows with the distance from what the baseline saw (its leverage); beyond the
+  range of ln r and frequency the blocks span, the data say nothing about how
+  the slope goes on, so the prior's slope uncertainty is added for the distance
+  beyond it (a slope well fitted on mild days is not known at 65 Hz); the
+  averaged shift is judged against the alarm and that uncertainty together
+  (ALARM_K standard deviations of each, in quadrature), so an extrapolated
+  point is judged, only less sharply;
+* the envelope grows: a block judged healthy (every level below
+  HEALTHY_LEVEL) whose operating point is less certain than anything the fit
+  was made of is added to the fit, and the reference refitted; at most
+  MAX_LEARNED_BLOCKS are kept beside the baseline's. Blocks inside what was
+  learned never are: a slow wear at known operating points is not learned away.
 """
 
 from __future__ import annotations
@@ -41,6 +68,15 @@ TAU_SECONDS = 6 * HOUR
 ALARM_K = 5.0
 MIN_REL_SHIFT = np.array([0.05, 0.05])  # 5 % less efficient
 MIN_LIFT_K = 8.0  # below this ideal rise the ratio is noise over noise
+BLOCK_SECONDS = TAU_SECONDS  # one piece of evidence: the averaging time
+MIN_BLOCK_ROWS = 6  # steady minutes a block needs (half an hour at a 5-minute poll)
+# prior sd of a slope per unit of ln r and of hz/60, relative to the measure's level: a healthy
+# compressor's discharge rise over the ideal (1/η_is and the line's heat loss) varies by some 10 %
+# over its map; its current per ideal work (also the motor's, the inverter's and the volumetric
+# efficiency) by some 30 % (a scroll's total efficiency 0.45-0.7)
+PRIOR_REL_SLOPE = (0.08, 0.25)
+HEALTHY_LEVEL = 0.5  # a block is learned only if no level reached this while it ran
+MAX_LEARNED_BLOCKS = 120  # 30 days of 6-hour blocks beyond the baseline's
 _I = [INDEX[c] for c in ("t_suction", "t_discharge", "p_high", "p_low", "compressor_hz", "compressor_a")]
 
 
@@ -63,6 +99,39 @@ def _measures(t_s: float, t_d: float, p_h: float, p_l: float, hz: float, amps: f
     return loss, current
 
 
+def fit_blocks(B: np.ndarray, prior_rel_slope: float) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """Bayesian linear fit of block means B (rows: ln r, hz/60, y) on (1, ln r, hz/60).
+
+    Returns (coefficients, their posterior covariance, the block residual variance), or
+    None with too few blocks. The intercept is free; each slope has a prior N(0, (s·level)²).
+    Two passes: the block noise is estimated robustly from the first fit's residuals and a
+    block beyond 4 sigma (a glitch) gets no say in the second.
+    """
+    if len(B) < 3:
+        return None
+    A = np.column_stack([np.ones(len(B)), B[:, 0], B[:, 1]])
+    y = B[:, 2]
+    level = abs(float(np.median(y)))
+    prec = np.diag([0.0, 1.0, 1.0]) / max(prior_rel_slope * level, 1e-12) ** 2
+    keep = np.ones(len(y), dtype=bool)
+    var = max(float(np.var(y)), (1e-4 * level) ** 2)
+    beta = cov = None
+    for _ in range(3):
+        Ak, yk = A[keep], y[keep]
+        cov = np.linalg.inv(Ak.T @ Ak / var + prec)
+        beta = cov @ (Ak.T @ yk) / var
+        r = y - A @ beta
+        s = 1.4826 * float(np.median(np.abs(r[keep] - np.median(r[keep]))))
+        var = max(s * s, (1e-4 * level) ** 2)
+        keep = np.abs(r) <= 4.0 * math.sqrt(var)
+        if keep.sum() < 3:
+            keep[:] = True
+    Ak, yk = A[keep], y[keep]
+    cov = np.linalg.inv(Ak.T @ Ak / var + prec)
+    beta = cov @ (Ak.T @ yk) / var
+    return beta, cov, var
+
+
 class CompressorEfficiency:
     """Streaming, per steady reading; ``add_to`` puts the two shifts into the rules' evidence."""
 
@@ -73,15 +142,29 @@ class CompressorEfficiency:
         self._last_bucket = -1
         self._rows: list[tuple[float, float, float, float, float]] = []  # ts, ln r, hz, loss, current
         self.coef: np.ndarray | None = None  # (3, 2): 1, ln r, hz/60 -> the two measures
-        self.ln_r_range: tuple[float, float] = (0.0, 0.0)
+        self.cov: list[np.ndarray | None] = [None, None]  # posterior covariance of each measure's coef
+        self.v_max = [math.inf, math.inf]  # the largest prediction variance among the blocks fitted
+        # per measure: (lowest ln r, highest ln r, lowest f, highest f) of its blocks, and the prior's
+        # slope variance, added per unit of distance beyond that range
+        self._span: list[tuple[float, float, float, float, float] | None] = [None, None]
         self.alarm: np.ndarray | None = None
+        # block means (ln r, hz/60, y) per measure: the baseline's, and those learned since (bounded)
+        self.blocks: list[list[tuple[float, float, float]]] = [[], []]
+        self.learned: list[list[tuple[float, float, float]]] = [[], []]
+        self.refits = 0
         # plain floats: updated reading by reading (process_batch feeds a chunk's steady rows)
         self.shift = [0.0, 0.0]
         self.observed = [math.nan, math.nan]
         self.expected = [math.nan, math.nan]
+        self.uncertainty = [0.0, 0.0]  # averaged relative prediction variance
         self.last_ts = math.nan
         self._k = ISENTROPIC_EXPONENT[refrigerant]
         self._c: list[list[float]] | None = None  # coef as plain floats
+        self._v: list[list[float] | None] = [None, None]  # cov as 9 plain floats each
+        # the block being collected after the baseline: index, worst level, and per measure n, Σln r, Σf, Σy
+        self._blk = -1
+        self._blk_worst = 0.0
+        self._blk_sums = [[0.0] * 4, [0.0] * 4]
 
     @property
     def ready(self) -> bool:
@@ -102,6 +185,7 @@ class CompressorEfficiency:
             return
         ln_r = math.log(p_h / p_l)
         c = self._c
+        f = hz / 60.0
         if c is None:
             bucket = int(ts // 60)
             if bucket != self._last_bucket:
@@ -110,37 +194,81 @@ class CompressorEfficiency:
             if ts - self.start_ts >= self.baseline_seconds and len(self._rows) >= MIN_BASELINE_SAMPLES:
                 self._fit()
             return
-        lo, hi = self.ln_r_range
-        lr = min(max(ln_r, lo), hi)
-        f = hz / 60.0
-        e0 = c[0][0] + lr * c[1][0] + f * c[2][0]
-        e1 = c[0][1] + lr * c[1][1] + f * c[2][1]
+        blk = int(ts // BLOCK_SECONDS)
+        if blk != self._blk:
+            self._close_block()
+            self._blk = blk
+        e0 = c[0][0] + ln_r * c[1][0] + f * c[2][0]
+        e1 = c[0][1] + ln_r * c[1][1] + f * c[2][1]
         last = self.last_ts
         dt = HOUR if last != last else min(max(ts - last, 0.0), HOUR)
         self.last_ts = ts
         a = 1.0 - math.exp(-dt / TAU_SECONDS)
-        shift, obs = self.shift, self.observed
+        shift, obs, unc, alarm, sums = self.shift, self.observed, self.uncertainty, self.alarm, self._blk_sums
         for j, mj, ej in ((0, loss, e0), (1, cur, e1)):
             rel = mj / ej - 1.0 if ej != 0.0 else math.nan
             if rel != rel:
                 continue
+            v = self._v[j]
+            if v is not None:
+                var = self._variance(j, ln_r, f) / (ej * ej)
+                unc[j] += a * (var - unc[j])
             shift[j] += a * (rel - shift[j])
             if obs[j] != obs[j]:
                 obs[j] = mj
             else:
                 obs[j] += a * (mj - obs[j])
+            scale = math.sqrt(alarm[j] * alarm[j] + ALARM_K * ALARM_K * unc[j])  # type: ignore[index]
+            lv = abs(shift[j]) / scale
+            if lv > self._blk_worst:
+                self._blk_worst = lv
+            s = sums[j]
+            s[0] += 1.0
+            s[1] += ln_r
+            s[2] += f
+            s[3] += mj
         self.expected = [e0, e1]
 
-    def _design(self, ln_r, hz) -> np.ndarray:
-        lo, hi = self.ln_r_range
-        return np.column_stack([np.ones(np.size(ln_r)), np.clip(ln_r, lo, hi), np.asarray(hz) / 60.0])
+    def _close_block(self) -> None:
+        """The block that ended: learned if it was healthy and beyond what the fit has seen."""
+        sums, worst = self._blk_sums, self._blk_worst
+        self._blk_sums, self._blk_worst = [[0.0] * 4, [0.0] * 4], 0.0
+        if worst >= HEALTHY_LEVEL:
+            return
+        grown = False
+        for j in range(2):
+            n, sl, sf, sy = sums[j]
+            v = self._v[j]
+            if n < MIN_BLOCK_ROWS or v is None:
+                continue
+            lr, f = sl / n, sf / n
+            if self._variance(j, lr, f) <= self.v_max[j]:
+                continue  # inside what was learned
+            self.learned[j].append((lr, f, sy / n))
+            del self.learned[j][:-MAX_LEARNED_BLOCKS]
+            grown = True
+        if grown:
+            self.refits += 1
+            self._refit()
+
+    def _variance(self, j: int, ln_r: float, f: float) -> float:
+        """Variance of measure j's prediction at (ln r, f): x'Σx for x = (1, ln r, f), plus the
+        prior's slope variance times the squared distance beyond the range the blocks span."""
+        v, span = self._v[j], self._span[j]
+        var = v[0] + 2.0 * ln_r * v[1] + 2.0 * f * v[2] + ln_r * ln_r * v[4] + 2.0 * ln_r * f * v[5] + f * f * v[8]
+        if span is not None:
+            lo_r, hi_r, lo_f, hi_f, slope_var = span
+            d_r = lo_r - ln_r if ln_r < lo_r else (ln_r - hi_r if ln_r > hi_r else 0.0)
+            d_f = lo_f - f if f < lo_f else (f - hi_f if f > hi_f else 0.0)
+            var += slope_var * (d_r * d_r + d_f * d_f)
+        return var
 
     def _fit(self) -> None:
+        """The baseline: robust row weights (glitches get no say), block means, the reference."""
         R = np.array(self._rows)
         ts, ln_r, hz, Y = R[:, 0], R[:, 1], R[:, 2], R[:, 3:]
-        self.ln_r_range = (float(np.percentile(ln_r, 1)), float(np.percentile(ln_r, 99)))
-        A = self._design(ln_r, hz)
-        coef = np.full((3, 2), np.nan)
+        A = np.column_stack([np.ones(len(R)), ln_r, hz / 60.0])
+        blk = (ts // BLOCK_SECONDS).astype(np.int64)
         alarm = np.full(2, np.inf)
         for j in range(2):
             ok = ~np.isnan(Y[:, j])
@@ -153,16 +281,46 @@ class CompressorEfficiency:
                 r = Y[ok, j] - A[ok] @ beta
                 s = 1.4826 * np.median(np.abs(r - np.median(r))) + 1e-12
                 w = (np.abs(r) <= 4 * s).astype(float)
-            coef[:, j] = beta
+            good = np.flatnonzero(ok)[w > 0]
+            blocks = []
+            for b in np.unique(blk[good]):
+                rows = good[blk[good] == b]
+                if len(rows) >= MIN_BLOCK_ROWS:
+                    blocks.append((float(ln_r[rows].mean()), float(hz[rows].mean() / 60.0), float(Y[rows, j].mean())))
+            self.blocks[j] = blocks
+        self.coef = np.full((3, 2), np.nan)
+        self._refit()
+        for j in range(2):
+            if self.cov[j] is None:
+                continue
+            ok = ~np.isnan(Y[:, j])
             # the alarm: spread of the hours-averaged relative residual over the baseline
-            rel = Y[ok, j] / (A[ok] @ beta) - 1.0
+            rel = Y[ok, j] / (A[ok] @ self.coef[:, j]) - 1.0
             series = _ewma(ts[ok], rel, TAU_SECONDS)
             settled = series[ts[ok] >= ts[ok][0] + TAU_SECONDS]
             spread = 1.4826 * np.median(np.abs(settled - np.median(settled))) if len(settled) else 0.0
             alarm[j] = max(ALARM_K * spread, MIN_REL_SHIFT[j])
-        self.coef, self.alarm = coef, alarm
-        self._c = coef.tolist()
+        self.alarm = alarm
         self._rows = []
+
+    def _refit(self) -> None:
+        """The reference from the baseline's blocks and those learned since."""
+        coef = np.full((3, 2), np.nan) if self.coef is None else self.coef.copy()
+        for j in range(2):
+            B = np.array(self.blocks[j] + self.learned[j]).reshape(-1, 3)
+            fitted = fit_blocks(B, PRIOR_REL_SLOPE[j])
+            if fitted is None:
+                continue
+            beta, cov, _ = fitted
+            coef[:, j] = beta
+            self.cov[j] = cov
+            self._span[j] = (float(B[:, 0].min()), float(B[:, 0].max()), float(B[:, 1].min()),
+                             float(B[:, 1].max()), float((PRIOR_REL_SLOPE[j] * np.median(B[:, 2])) ** 2))
+            A = np.column_stack([np.ones(len(B)), B[:, :2]])
+            self.v_max[j] = float(np.max(np.einsum("ij,jk,ik->i", A, cov, A)))
+        self.coef = coef
+        self._c = coef.tolist()
+        self._v = [None if c is None else c.ravel().tolist() for c in self.cov]
 
     def add_to(self, evidence: Evidence) -> None:
         """The two shifts as the rules' channels, once learned and averaged over some hours."""
@@ -174,11 +332,13 @@ class CompressorEfficiency:
 
     def snapshot(self) -> tuple | None:
         """What ``shifts`` reads, cheaply kept (process_batch keeps one per rule row): None, or
-        per channel (level, expected, observed) for the channels that have a shift."""
+        per channel (level, expected, observed) for the channels that have a shift. The level is
+        the shift over the alarm and the averaged prediction uncertainty together."""
         if self.alarm is None or self.last_ts != self.last_ts:
             return None
-        alarm, obs = self.alarm, self.observed
-        return tuple((name, float(self.shift[j] / alarm[j]), float(self.expected[j]), float(obs[j]))
+        alarm, obs, unc = self.alarm, self.observed, self.uncertainty
+        return tuple((name, float(self.shift[j] / math.sqrt(alarm[j] ** 2 + ALARM_K ** 2 * unc[j])),
+                      float(self.expected[j]), float(obs[j]))
                      for j, name in enumerate(NAMES) if obs[j] == obs[j] and math.isfinite(alarm[j])) or None
 
     @staticmethod
@@ -191,12 +351,16 @@ class CompressorEfficiency:
         def arr(a):
             return None if a is None else [None if not math.isfinite(v) else float(v) for v in np.ravel(a)]
         return {"start_ts": None if math.isnan(self.start_ts) else self.start_ts,
-                "coef": arr(self.coef), "ln_r_range": list(self.ln_r_range), "alarm": arr(self.alarm),
+                "coef": arr(self.coef), "alarm": arr(self.alarm),
                 "shift": arr(self.shift), "observed": arr(self.observed), "expected": arr(self.expected),
+                "uncertainty": list(self.uncertainty), "blocks": self.blocks, "learned": self.learned,
+                "refits": self.refits, "block": self._blk, "block_worst": self._blk_worst,
+                "block_sums": self._blk_sums,
                 "last_ts": None if math.isnan(self.last_ts) else self.last_ts}
 
     def load_state(self, d: dict) -> None:
-        """A state without a learned baseline starts the baseline again (its rows are not kept)."""
+        """A state without a learned baseline starts the baseline again (its rows are not kept).
+        One without blocks (written before the envelope grew) keeps its reference, unrefitted."""
         def arr(a, shape=None, fill=math.nan):
             if a is None:
                 return None
@@ -206,12 +370,19 @@ class CompressorEfficiency:
             return
         self.start_ts = float(d["start_ts"])
         self.coef = arr(d["coef"], (3, 2))
-        self.ln_r_range = tuple(d["ln_r_range"])  # type: ignore[assignment]
         self.alarm = arr(d["alarm"], fill=math.inf)
         self._c = self.coef.tolist()
         self.shift = arr(d["shift"], fill=0.0).tolist()
         self.observed, self.expected = arr(d["observed"]).tolist(), arr(d["expected"]).tolist()
         self.last_ts = math.nan if d.get("last_ts") is None else float(d["last_ts"])
+        if d.get("blocks") is not None:
+            self.blocks = [[tuple(b) for b in bl] for bl in d["blocks"]]
+            self.learned = [[tuple(b) for b in bl] for bl in d.get("learned", [[], []])]
+            self.refits = int(d.get("refits", 0))
+            self.uncertainty = [float(u) for u in d.get("uncertainty", [0.0, 0.0])]
+            self._blk, self._blk_worst = int(d.get("block", -1)), float(d.get("block_worst", 0.0))
+            self._blk_sums = [list(map(float, s)) for s in d.get("block_sums", [[0.0] * 4, [0.0] * 4])]
+            self._refit()
 
 
 def _ewma(ts: np.ndarray, v: np.ndarray, tau: float) -> np.ndarray:
