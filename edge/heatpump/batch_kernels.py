@@ -57,7 +57,7 @@ def _nan_max(a: float, b: float) -> float:
 
 
 @njit(cache=True)
-def sensor_checks(ts, V, REL, steady, a_fast, a_rough, a_slow,  # noqa: C901 - one recurrence, kept whole
+def sensor_checks(ts, V, REL, steady, a_fast, a_drop, a_rough, a_slow,  # noqa: C901 - one recurrence, kept whole
                   present, rel_move, running_only, jump_at, floor, floor_over_ratio, cold_ok, stop_lo, stop_hi,
                   value, prev_step, same_since, rel_min, rel_max, rough_fast, rough_slow, rough_since,
                   missing, jumps, last_ts,
@@ -83,6 +83,7 @@ def sensor_checks(ts, V, REL, steady, a_fast, a_rough, a_slow,  # noqa: C901 - o
             dt = t - last_ts
         last_ts = t
         af = a_fast[i]
+        ad = a_drop[i]
         if n_present > 0:
             n_valid = 0
             for c in range(k):
@@ -94,7 +95,7 @@ def sensor_checks(ts, V, REL, steady, a_fast, a_rough, a_slow,  # noqa: C901 - o
                         u = 0.0 if V[i, c] == V[i, c] else 1.0
                         if u == 1.0 and cold_ok[i, c]:  # a coil colder than its thermistor's scale
                             continue
-                        missing[c] += af * (u - missing[c])
+                        missing[c] += ad * (u - missing[c])
         decay = 1.0 - af
         for c in range(k):
             jumps[c] *= decay
@@ -224,6 +225,7 @@ def run_sensor_checks(checks, ts: np.ndarray, X: np.ndarray, steady: np.ndarray)
     first_inf = math.isnan(checks.last_ts)
     dt_f = np.where(np.isnan(dt), 0.0, dt)
     a_fast = exp_weights(dt_f, sc.FAST_TAU, sc.MAX_GAP)
+    a_drop = np.minimum(exp_weights(np.where(np.isnan(dt), np.inf, dt), sc.DROPOUT_TAU, sc.MAX_GAP), sc.DROPOUT_MAX_WEIGHT)
     a_rough = np.minimum(exp_weights(dt_f, sc.FAST_TAU), sc.FAST_MAX_WEIGHT)
     a_slow = exp_weights(dt_f, sc.SLOW_TAU)
     if first_inf:
@@ -242,7 +244,7 @@ def run_sensor_checks(checks, ts: np.ndarray, X: np.ndarray, steady: np.ndarray)
         cold_ok[maybe] = sc._COLD[None, :] & (tsat[:, None] <= sc._COLD_LIMIT[None, :])
     flags, last = sensor_checks(
         np.ascontiguousarray(ts, dtype=np.float64), V, REL, np.ascontiguousarray(steady, dtype=np.bool_),
-        a_fast, a_rough, a_slow,
+        a_fast, a_drop, a_rough, a_slow,
         np.ascontiguousarray(checks._present, dtype=np.bool_), sc._REL_MOVE.astype(np.float64),
         sc._RUNNING_ONLY.astype(np.bool_), sc._JUMP.astype(np.float64), sc._FLOOR.astype(np.float64),
         (sc._FLOOR / sc.NOISE_RATIO).astype(np.float64), cold_ok,

@@ -19,8 +19,14 @@ numpy operations on a Pi.
            process itself is that rough);
 - jump:    several single-step jumps no sensor of a running pump makes,
            within half an hour (one jump may be a real event);
-- dropout: more than DROPOUT_SHARE of the last half hour's readings missing
-           (a healthy sensor loses none; the line's losses take all channels);
+- dropout: more than DROPOUT_SHARE of the last DROPOUT_TAU's readings missing
+           (never fewer than ~1/DROPOUT_MAX_WEIGHT readings: at a 3-minute poll half
+           an hour is 10 readings, too few to tell a 20 % loss from bad luck), while
+           most of the other channels of the same readings are there (a healthy
+           sensor loses none; the line's losses take all channels). Every measured
+           sensor the rules read is judged, also those with no stuck or noise check
+           (DROPOUT_ONLY: a water flow meter losing a fifth of its readings went
+           unnoticed on a held-out fleet);
            a coil thermistor gone below its range while the low pressure says
            the coil is that cold (an iced, starved evaporator) is not missing:
            the sensor reads right, the coil is beyond its scale (COLD_SIDE).
@@ -56,7 +62,12 @@ RELATED: dict[str, tuple[str, float]] = {
     "power_w": ("compressor_hz", 25.0),
     "eev_pct": ("compressor_hz", 25.0),
 }
-CHECKED: tuple[str, ...] = tuple(RELATED)
+# sensors judged for dropout only: the flow meter and the fan's tachometer hold one value
+# for hours by design (a fixed-speed circulation pump, a fan at its step), and the
+# frequency is the controller's own: no stuck or noise check fits them, but a reading
+# lost is lost
+DROPOUT_ONLY: tuple[str, ...] = ("flow_lpm", "fan_rpm", "compressor_hz")
+CHECKED: tuple[str, ...] = tuple(RELATED) + DROPOUT_ONLY
 # actuator positions the controller drives to a limit and holds there when it runs out of
 # authority (a leaking pump's valve wide open): (closed, open) in the channel's unit
 END_STOPS: dict[str, tuple[float, float]] = {"eev_pct": (0.0, 100.0)}
@@ -76,7 +87,7 @@ JUMP = {"t_outdoor": 8.0, "t_flow": 15.0, "t_return": 15.0, "t_discharge": 30.0,
 # roughness floor: mean |second difference| of white noise with a sigma no healthy
 # sensor of that kind shows (0.5 K thermistor, 0.15 bar transducer, 0.3 A, 150 W, 3 %)
 _SIGMA_FLOOR = {"p_high": 0.15, "p_low": 0.15, "compressor_a": 0.3, "power_w": 150.0, "eev_pct": 3.0}
-NOISE_FLOOR = {c: 1.95 * _SIGMA_FLOOR.get(c, 0.5) for c in CHECKED}
+NOISE_FLOOR = {c: 1.95 * _SIGMA_FLOOR.get(c, 0.5) if c in RELATED else math.inf for c in CHECKED}
 STUCK_SECONDS = 2 * 3600.0
 FAST_TAU = 30 * 60.0
 SLOW_TAU = 3 * 86400.0
@@ -86,7 +97,9 @@ WARMUP_SECONDS = 86400.0
 NOISE_RATIO = 6.0
 JUMPS_FLAGGED = 3  # jumps within about FAST_TAU
 MAX_GAP = 15 * 60.0
-DROPOUT_SHARE = 0.15
+DROPOUT_SHARE = 0.08
+DROPOUT_TAU = 2 * 3600.0
+DROPOUT_MAX_WEIGHT = 1.0 / 40.0
 FAST_MAX_WEIGHT = 0.05
 # the noise check reads second differences of consecutive readings; polled slower than
 # this, they measure the process (compressor modulation, DHW cycles), not the sensor
@@ -94,10 +107,10 @@ NOISE_MAX_STEP = 180.0
 CHECK_NAMES = ("stuck", "noise", "jump", "dropout")
 
 _IDX = np.array([INDEX[c] for c in CHECKED])
-_REL_IDX = np.array([INDEX[RELATED[c][0]] for c in CHECKED])
-_REL_MOVE = np.array([RELATED[c][1] for c in CHECKED])
+_REL_IDX = np.array([INDEX[RELATED[c][0] if c in RELATED else c] for c in CHECKED])
+_REL_MOVE = np.array([RELATED[c][1] if c in RELATED else math.inf for c in CHECKED])  # inf: never stuck
 _RUNNING_ONLY = np.array([c in RUNNING_ONLY for c in CHECKED])
-_JUMP = np.array([JUMP[c] for c in CHECKED])
+_JUMP = np.array([JUMP.get(c, math.inf) for c in CHECKED])
 _FLOOR = np.array([NOISE_FLOOR[c] for c in CHECKED])
 _COLD = np.array([c in COLD_SIDE for c in CHECKED])
 _COLD_BELOW = {c.name: c.low for c in CHANNELS}
@@ -133,6 +146,8 @@ class SensorChecks:
         dt = math.inf if math.isnan(self.last_ts) else ts - self.last_ts
         self.last_ts = ts
         a_fast = 1.0 if dt == math.inf else 1.0 - math.exp(-min(dt, MAX_GAP) / FAST_TAU)
+        # the first reading weighs like any other: one reading is no share
+        a_drop = min(1.0 - math.exp(-min(dt, MAX_GAP) / DROPOUT_TAU), DROPOUT_MAX_WEIGHT)
         valid = ~np.isnan(v)
         here = self._present
         # most channels gone at once is the line or the pump, not a sensor
@@ -141,7 +156,7 @@ class SensorChecks:
             if not valid[_COLD].all() and x[_I_PLOW] > 0:  # a coil colder than its thermistor's scale?
                 cold = _COLD & ~valid & (float(t_sat(x[_I_PLOW], self.refrigerant)) <= _COLD_LIMIT)
                 judged = here & ~cold
-            self.missing[judged] += a_fast * ((~valid[judged]) - self.missing[judged])
+            self.missing[judged] += a_drop * ((~valid[judged]) - self.missing[judged])
         self.jumps *= 1.0 - a_fast
 
         # stuck: unchanged value while the related channel moved
