@@ -110,8 +110,8 @@ NOISE_RATIO = 6.0
 JUMPS_FLAGGED = 3  # jumps within about FAST_TAU
 MAX_GAP = 15 * 60.0
 DROPOUT_SHARE = 0.08
-DROPOUT_TAU = 2 * 3600.0
-DROPOUT_MAX_WEIGHT = 1.0 / 40.0
+DROPOUT_TAU = 3600.0
+DROPOUT_MAX_WEIGHT = 1.0 / 30.0
 FAST_MAX_WEIGHT = 0.05
 # the noise check reads second differences of consecutive readings; polled slower than
 # this, they measure the process (compressor modulation, DHW cycles), not the sensor
