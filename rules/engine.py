@@ -27,6 +27,10 @@ DEFAULT_RULE_FILE = RULES_DIR / "heatpump.yaml"
 _GAP_TOLERANCE_S = 30 * 60.0
 # a sensor offset explaining this share of the drift (and every condition of a rule) vetoes that pump-fault rule
 SENSOR_EXPLAINS = 0.9
+# a sensor offset explaining at least this share of the drift, itself significant (SENSOR_LEVEL alarm
+# units on some channel), whose own part carries every support a rule has: the rule yields too
+SENSOR_SHARE = 0.3
+SENSOR_LEVEL = 1.0
 _UNITS = {c.name: c.unit for c in CHANNELS}
 
 
@@ -201,14 +205,34 @@ class RuleEngine:
 
     @staticmethod
     def _sensor_explains(rule: Rule, ev: Evidence) -> bool:
-        """Would one drifting sensor, by itself, show everything this rule needs?"""
+        """Would one drifting sensor, by itself, show everything this rule needs? Or is every
+        witness the rule counts on moved only by that sensor's offset?
+
+        A pump fault changes the refrigerant relations; a drifting sensor only those it enters
+        (a t_outdoor reading high shifts evap_approach and, through the healthy model's operating
+        point, the p_low and t_evap it expects, never subcooling or superheat). Take the
+        sensor's own part out of each shift: if then no support is left where the rule needs
+        one, its support was the sensor. A held-out Oslo t_outdoor drift was called a leak on
+        a valve opening 1.2 alarm units high, "supported" by the p_low and evap_approach the
+        drifting reading moved (the offset explained 40 % of the drift then).
+        """
         so = ev.sensor_offset
-        if so is None or so.explained < SENSOR_EXPLAINS:
+        if so is None or so.explained < SENSOR_SHARE:
             return False
-        alone = {ch: ChannelShift(level=lv, expected=0.0, observed=0.0) for ch, lv in so.predicted.items()}
-        if not all(_meets(alone.get(ch), c) for ch, c in rule.require.items()):
+        if so.explained >= SENSOR_EXPLAINS:
+            alone = {ch: ChannelShift(level=lv, expected=0.0, observed=0.0) for ch, lv in so.predicted.items()}
+            if all(_meets(alone.get(ch), c) for ch, c in rule.require.items()) and \
+                    sum(_meets(alone.get(ch), c) for ch, c in rule.support.items()) >= rule.min_support:
+                return True
+        if so.level < SENSOR_LEVEL:
             return False
-        return sum(_meets(alone.get(ch), c) for ch, c in rule.support.items()) >= rule.min_support
+        rest = {ch: ChannelShift(level=s.level - so.predicted.get(ch, 0.0), expected=s.expected, observed=s.observed)
+                for ch, s in ev.shifts.items()}
+        if sum(_meets(rest.get(ch), c) for ch, c in rule.support.items()) < rule.min_support:
+            return True
+        # a required witness the sensor does not enter (a fouled coil's fan for an outdoor
+        # sensor) must stand without the sensor's part; one it enters (evap_approach) is no witness
+        return not all(_meets(rest.get(ch), c) for ch, c in rule.require.items() if so.channel not in _sources(ch))
 
     def _isolated(self, rule: Rule, ev: Evidence) -> list[tuple[str | None, float, list[Finding]]]:
         """A sensor whose offset alone explains the drift (heatwatch.edge.heatpump.sensor_offset)."""
