@@ -36,6 +36,8 @@ from heatwatch.sim.refrigerant_cycle import K0, evap_approach, fan_rel
 from heatwatch.sim.sparse import Picker, blocks
 
 NO_FROST_ABOVE_C = 6.0
+# the defrost-interval timer: heating minutes between the end of a defrost and the next start
+MIN_HEATING_MIN = 15.0
 
 
 def _e_sat_water(t):
@@ -96,13 +98,13 @@ def frost_growth(p: PumpParams, plan: Plan, t_out: np.ndarray, rh: np.ndarray, s
     """(n, D) frost on the coil, carried on from ``frost0`` ((D,)).
 
     It grows only where the compressor is asked to run below +6 °C: the rate is computed there only.
-    Frost builds while the pump heats, not while a defrost heats the coil: a defrost's worth needs
-    1/rate minutes of heating, so between two defrost starts pass those plus the defrost itself
-    (counted in wall-clock minutes of call, the rate is 1 / (1/rate + defrost length)). Counted
-    as if the coil frosted through its defrosts, a fouled coil (frosting every ~9 minutes, each
-    defrost 15) defrosted without end: it never heated the 10 minutes its low-pressure switch
-    needs, and tripped only when a mild spell stopped the frost (one pump at 1.65 x its
-    time_to_trip).
+    The controller's defrost-interval timer starts no defrost sooner than MIN_HEATING_MIN of heating
+    after the last one ended, however fast the coil frosts: counted in minutes of call, at most one
+    defrost's worth per (defrost length + MIN_HEATING_MIN). It binds only on a coil frosting faster
+    than any healthy one (healthy: a defrost every >= 30 min, each <= 9 long); without it a fouled
+    coil (a defrost's worth every ~9 min, each defrost 15) defrosted without end, never heated the
+    10 minutes its low-pressure switch needs, and tripped only when a mild spell stopped the frost
+    (fault_evaporator_fouling's hp-002 at 1.65 x its time_to_trip).
     """
     n, D = t_out.shape
     inc = np.zeros((n, D))
@@ -114,7 +116,7 @@ def frost_growth(p: PumpParams, plan: Plan, t_out: np.ndarray, rh: np.ndarray, s
             + 4.0 * np.asarray(at(sev.leak))
         t_out_c = at(t_out)
         rate = frost_rate_per_min(t_out_c, at(rh), t_out_c - d_est) * (1.0 + 1.5 * np.minimum(evap_c, 1.5))
-        rate = rate / (1.0 + rate * defrost_minutes(t_out_c, np.asarray(evap_c)))
+        rate = np.minimum(rate, 1.0 / (defrost_minutes(t_out_c, np.asarray(evap_c)) + MIN_HEATING_MIN))
         inc.reshape(-1)[idx] = rate * dt / 60.0
     frost = np.cumsum(inc, axis=0, out=inc)
     frost += frost0[None, :]
