@@ -258,6 +258,15 @@ class SensorChecks:
                 if k not in ("_present", "refrigerant")}  # configuration, not state
 
     def load_state(self, d: dict) -> None:
+        """A state saved before DROPOUT_ONLY's sensors were checked holds fewer channels: they
+        come after the others and start fresh."""
         for k, v in d.items():
             if hasattr(self, k):
-                setattr(self, k, np.asarray(v, dtype=float) if isinstance(v, list) else float(v))
+                if isinstance(v, list):
+                    fresh = getattr(self, k)
+                    a = np.asarray(v, dtype=float)
+                    if isinstance(fresh, np.ndarray) and len(a) < len(fresh):
+                        a = np.concatenate([a, fresh[len(a):]])
+                    setattr(self, k, a)
+                else:
+                    setattr(self, k, float(v))
