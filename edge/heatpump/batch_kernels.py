@@ -57,8 +57,9 @@ def _nan_max(a: float, b: float) -> float:
 
 
 @njit(cache=True)
-def sensor_checks(ts, V, REL, steady, a_fast, a_rough, a_slow,  # noqa: C901 - one recurrence, kept whole
-                  present, rel_move, running_only, jump_at, floor, floor_over_ratio, cold_ok, stop_lo, stop_hi,
+def sensor_checks(ts, V, REL, steady, a_fast, a_drop, a_rough, a_slow,  # noqa: C901 - one recurrence, kept whole
+                  present, rel_move, running_only, jump_at, floor0, proc, cold_ok, stop_lo, stop_hi,
+                  witnesses, noise_local,
                   value, prev_step, same_since, rel_min, rel_max, rough_fast, rough_slow, rough_since,
                   missing, jumps, last_ts,
                   stuck_s, max_gap, noise_max_step, warmup_s, noise_ratio, jumps_flagged, dropout_share):
@@ -75,6 +76,11 @@ def sensor_checks(ts, V, REL, steady, a_fast, a_rough, a_slow,  # noqa: C901 - o
     usable = np.zeros(k, np.bool_)
     smooth = np.zeros(k, np.bool_)
     rough = np.zeros(k, np.bool_)
+    ratio = np.empty(k)
+    floor = np.empty(k)
+    floor_over_ratio = np.empty(k)
+    noisy = np.zeros(k, np.bool_)
+    n_wit = witnesses.shape[1]
     for i in range(n):
         t = ts[i]
         if last_ts != last_ts:
@@ -83,6 +89,11 @@ def sensor_checks(ts, V, REL, steady, a_fast, a_rough, a_slow,  # noqa: C901 - o
             dt = t - last_ts
         last_ts = t
         af = a_fast[i]
+        dtc = dt if dt < noise_max_step else noise_max_step
+        for c in range(k):  # this poll's floor (SensorChecks.update)
+            floor[c] = floor0[c] + proc[c] * dtc
+            floor_over_ratio[c] = floor[c] / noise_ratio
+        ad = a_drop[i]
         if n_present > 0:
             n_valid = 0
             for c in range(k):
@@ -94,7 +105,7 @@ def sensor_checks(ts, V, REL, steady, a_fast, a_rough, a_slow,  # noqa: C901 - o
                         u = 0.0 if V[i, c] == V[i, c] else 1.0
                         if u == 1.0 and cold_ok[i, c]:  # a coil colder than its thermistor's scale
                             continue
-                        missing[c] += af * (u - missing[c])
+                        missing[c] += ad * (u - missing[c])
         decay = 1.0 - af
         for c in range(k):
             jumps[c] *= decay
@@ -150,13 +161,26 @@ def sensor_checks(ts, V, REL, steady, a_fast, a_rough, a_slow,  # noqa: C901 - o
             prev_step[c] = step[c] if smooth[c] else math.nan
             if V[i, c] == V[i, c]:
                 value[c] = V[i, c]
+        any_noisy = False
+        for c in range(k):
+            formed = rough_slow[c] == rough_slow[c] and (t - rough_since[c] >= warmup_s)
+            noisy[c] = formed and rough_fast[c] > _nan_max(noise_ratio * rough_slow[c], floor[c])
+            any_noisy = any_noisy or noisy[c]
+            ratio[c] = rough_fast[c] / _nan_max(rough_slow[c], floor_over_ratio[c]) if formed else math.nan
         for c in range(k):
             if not present[c]:
                 flags[i, c] = 0
                 continue
-            formed = rough_slow[c] == rough_slow[c] and (t - rough_since[c] >= warmup_s)
-            if formed and rough_fast[c] > _nan_max(noise_ratio * rough_slow[c], floor[c]):
-                flags[i, c] |= NOISE
+            if any_noisy and noisy[c]:
+                wm = math.nan  # the most its witnesses rose (NaN-ignoring max, as np.fmax)
+                for w in range(n_wit):
+                    j = witnesses[c, w]
+                    if j >= 0:
+                        rj = ratio[j]
+                        if rj == rj and (wm != wm or rj > wm):
+                            wm = rj
+                if not (ratio[c] <= noise_local * wm):
+                    flags[i, c] |= NOISE
             if jumps[c] >= jumps_flagged:
                 flags[i, c] |= JUMP
             if missing[c] > dropout_share:
@@ -224,6 +248,7 @@ def run_sensor_checks(checks, ts: np.ndarray, X: np.ndarray, steady: np.ndarray)
     first_inf = math.isnan(checks.last_ts)
     dt_f = np.where(np.isnan(dt), 0.0, dt)
     a_fast = exp_weights(dt_f, sc.FAST_TAU, sc.MAX_GAP)
+    a_drop = np.minimum(exp_weights(np.where(np.isnan(dt), np.inf, dt), sc.DROPOUT_TAU, sc.MAX_GAP), sc.DROPOUT_MAX_WEIGHT)
     a_rough = np.minimum(exp_weights(dt_f, sc.FAST_TAU), sc.FAST_MAX_WEIGHT)
     a_slow = exp_weights(dt_f, sc.SLOW_TAU)
     if first_inf:
@@ -242,11 +267,12 @@ def run_sensor_checks(checks, ts: np.ndarray, X: np.ndarray, steady: np.ndarray)
         cold_ok[maybe] = sc._COLD[None, :] & (tsat[:, None] <= sc._COLD_LIMIT[None, :])
     flags, last = sensor_checks(
         np.ascontiguousarray(ts, dtype=np.float64), V, REL, np.ascontiguousarray(steady, dtype=np.bool_),
-        a_fast, a_rough, a_slow,
+        a_fast, a_drop, a_rough, a_slow,
         np.ascontiguousarray(checks._present, dtype=np.bool_), sc._REL_MOVE.astype(np.float64),
         sc._RUNNING_ONLY.astype(np.bool_), sc._JUMP.astype(np.float64), sc._FLOOR.astype(np.float64),
-        (sc._FLOOR / sc.NOISE_RATIO).astype(np.float64), cold_ok,
+        sc._PROC.astype(np.float64), cold_ok,
         sc._STOP_LO.astype(np.float64), sc._STOP_HI.astype(np.float64),
+        sc._WIT, sc.NOISE_LOCAL,
         checks.value, checks.prev_step, checks.same_since, checks.rel_min, checks.rel_max, checks.rough_fast,
         checks.rough_slow, checks.rough_since, checks.missing, checks.jumps, float(checks.last_ts),
         sc.STUCK_SECONDS, sc.MAX_GAP, sc.NOISE_MAX_STEP, sc.WARMUP_SECONDS, sc.NOISE_RATIO,

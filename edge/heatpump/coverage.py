@@ -94,8 +94,10 @@ def coverage(channels: Iterable[str] | None, rules: RuleEngine | None = None) ->
     for rule in rules.rules:
         if rule.sensor_check:
             ok, need = bool(checked), [] if checked else ["any of " + "/".join(CHECKED)]
-            if "stuck" in rule.sensor_check and not any(RELATED[c][0] in have for c in checked):
+            if "stuck" in rule.sensor_check and not any(c in RELATED and RELATED[c][0] in have for c in checked):
                 ok, need = False, ["a sensor with its related channel"]
+            elif "dropout" not in rule.sensor_check and not any(c in RELATED for c in checked):
+                ok, need = False, ["any of " + "/".join(RELATED)]  # DROPOUT_ONLY sensors get no other check
         elif rule.isolated_shift:
             ok, need = not op_missing, list(op_missing)
         else:

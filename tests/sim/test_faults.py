@@ -154,3 +154,25 @@ def test_sensor_faults_change_only_the_reported_value_and_never_trip(fault, chan
         assert 0.2 < lost.mean() < 0.4
     assert all(ch.fault[1] == fault for ch in chunks)
     assert chunks[-1].fault_active[-1, 1] and not chunks[0].fault_active[0, 1]
+
+
+def test_a_fouled_coil_trips_near_its_time_to_trip():
+    """fault_evaporator_fouling's first two pumps (Stockholm, 20 and 35 days to trip): within +-25 %.
+
+    The 35-day pump tripped at 1.65 x: counted as frosting through its own defrosts, its fouled
+    coil defrosted without end (a defrost's worth every ~9 minutes, each 15 long) and never heated
+    the 10 minutes the low-pressure switch needs, until a mild spell stopped the frost."""
+    from heatwatch.sim.scenario import load_scenario
+
+    sc = load_scenario("fault_evaporator_fouling")
+    sc = parse_scenario({"fleet": {"size": 4}, "climate": "stockholm", "start": "2024-11-15", "duration": "66d",
+                         "seed": sc.seed, "devices": {f"hp-00{k}": {"faults": [
+                             {"type": "evaporator_fouling", "onset": f"{onset}d", "time_to_trip": f"{ttt}d"}]}
+                             for k, onset, ttt in ((1, 14, 20), (2, 21, 35))}})
+    fleet = Fleet(sc)
+    for _ in fleet.chunks(4 * DAY_STEPS):
+        pass
+    ratios = {t.device: (t.trip_ts - t.onset_ts) / (86400.0 / sc.devices[t.device].faults[0].rate) if t.trip_ts else None
+              for t in fleet.truth if t.fault}
+    assert len(ratios) == 2
+    assert all(r is not None and 0.75 <= r <= 1.25 for r in ratios.values()), ratios  # the run ends at 1.29 x
