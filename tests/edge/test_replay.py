@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 
 from heatwatch.channels import INDEX
 from heatwatch.cli import app
-from heatwatch.contract import EventKind
+from heatwatch.contract import COMMISSIONED, EventKind
 from heatwatch.edge.agent import EdgeAgent
 from heatwatch.edge.config import load_config
 from heatwatch.edge.replay import parse_mapping, read_log
@@ -95,7 +96,15 @@ def test_replay_gives_the_live_agents_events_on_the_same_readings(exported, repl
     for t, x in zip(pump.ts, pump.X):
         agent.handle(float(t), x)
     agent.outbox.close()
-    replay_events = next(d for d in doc["devices"] if d["device"] == "hp-001")["events"]
+    replayed_dev = next(d for d in doc["devices"] if d["device"] == "hp-001")
+    replay_events = replayed_dev["events"]
+    # the live agent also hands its learned model to the gateway's fleet (an agent event carrying it,
+    # no judgement); replay reports the same moment as learned_at
+    sent_models = [e for e in live if e.fault == COMMISSIONED]
+    assert len(sent_models) == 1 and sent_models[0].commissioned
+    learned_at = datetime.fromisoformat(replayed_dev["learned_at"]).timestamp()
+    assert 0 <= learned_at - sent_models[0].ts <= 60  # sent with the fit; the next reading is the first judged
+    live = [e for e in live if e.fault != COMMISSIONED]
     assert [(e.ts, str(e.kind), e.fault) for e in live] == \
         [(e["event"]["ts"], e["kind"], e["fault"]) for e in replay_events]
     assert any(e.kind is EventKind.FAULT for e in live), "the comparison covers a diagnosis"
