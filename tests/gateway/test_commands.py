@@ -36,6 +36,7 @@ from heatwatch.gateway.settings import BrokerSettings, DatabaseSettings, Gateway
 from heatwatch.gateway.tickets import service as tickets
 from heatwatch.gateway.tickets.models import DeviceCommand, Ticket
 from tests.gateway.api_world import make_api  # noqa: F401 - a fixture
+from tests.gateway.command_loop_support import QUICK_RETRIES, ingest_and_sender
 from tests.gateway.incidents_support import event, message, place_devices
 from tests.gateway.test_provision import GATEWAY_USER, fleet  # noqa: F401 - a fixture: a broker secured by provision
 from tests.support.mqtt import Subscriber as Recorder
@@ -99,15 +100,8 @@ def home(tmp_path, learned_state) -> Path:
 def gateway(broker, db):
     """Ingest on the broker (plain subscription) and a command sender that re-sends after 2 s."""
     place_devices(db, DEVICE, "hp-002")
-    settings = BrokerSettings(url=broker.url, client_id="gw-cmd", shared_group="")
-    ingest = Ingest(db)
-    subscriber = Subscriber(settings, ingest).start()
-    sender = CommandSender(db, settings, SendPolicy(max_attempts=3, first_retry_seconds=2.0, max_retry_seconds=4.0,
-                                                    publish_timeout_seconds=5.0), poll_seconds=0.1).start()
-    assert subscriber.subscribed.wait(10) and sender.wait_connected(10)
-    yield ingest, sender
-    sender.stop()
-    subscriber.stop()
+    with ingest_and_sender(broker.url, db, "gw-cmd") as running:
+        yield running
 
 
 def resolve_a_ticket(db: Database, ingest: Ingest, code: str = "fault_confirmed") -> int:
@@ -286,8 +280,7 @@ def test_an_unanswered_command_is_sent_again_then_given_up(broker, db, gateway):
     ingest, sender = gateway
     sender.stop()
     sender = CommandSender(db, BrokerSettings(url=broker.url, client_id="gw-giveup"),
-                           SendPolicy(max_attempts=3, first_retry_seconds=2.0, max_retry_seconds=4.0,
-                                      publish_timeout_seconds=5.0))
+                           QUICK_RETRIES)
     sender.client.connect(sender.link.host, sender.link.port)
     sender.client.loop_start()
     watcher = Recorder(broker.port, command_topic(DEVICE), "test-commands")

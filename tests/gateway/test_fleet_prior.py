@@ -22,17 +22,14 @@ from heatwatch.edge.agent import EdgeAgent
 from heatwatch.edge.config import AgentConfig, BrokerConfig, DetectorSection, OutboxConfig, SourceConfig
 from heatwatch.fleet_prior import Commissioned, form
 from heatwatch.eval.fleet_prior import simulated_commissioned
-from heatwatch.gateway.commands.sender import CommandSender, SendPolicy
 from heatwatch.gateway.db import Database
 from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.fleet.models import CommissionedModel
-from heatwatch.gateway.ingest.service import Ingest
-from heatwatch.gateway.ingest.subscriber import Subscriber
-from heatwatch.gateway.settings import BrokerSettings
 from heatwatch.gateway.tickets.models import DeviceCommand
 from heatwatch.gateway.users.models import Role
 from heatwatch.gateway.users.service import add_user
 from tests.gateway.api_world import make_api  # noqa: F401 - a fixture
+from tests.gateway.command_loop_support import ingest_and_sender
 from tests.gateway.incidents_support import place_devices
 from tests.gateway.test_commands import raw_client
 from tests.support.mqtt import wait_for
@@ -57,15 +54,8 @@ def gateway(broker, db):
     with db.transaction() as s:
         s.execute(update(Device).values(model=MODEL, refrigerant="R32"))
         s.execute(update(Device).where(Device.id == "hp-009").values(model="Other AW-12"))
-    settings = BrokerSettings(url=broker.url, client_id="gw-fleet", shared_group="")
-    ingest = Ingest(db)
-    subscriber = Subscriber(settings, ingest).start()
-    sender = CommandSender(db, settings, SendPolicy(max_attempts=3, first_retry_seconds=2.0, max_retry_seconds=4.0,
-                                                    publish_timeout_seconds=5.0), poll_seconds=0.1).start()
-    assert subscriber.subscribed.wait(10) and sender.wait_connected(10)
-    yield ingest, sender
-    sender.stop()
-    subscriber.stop()
+    with ingest_and_sender(broker.url, db, "gw-fleet") as running:
+        yield running
 
 
 def _commissioned_event(device: str, model: Commissioned, seq: int) -> Event:
