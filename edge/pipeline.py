@@ -347,20 +347,16 @@ class PumpPipeline:
         comp = self.compressor
         assert comp is not None
         rows = np.flatnonzero(res.steady)
-        steady = rows.tolist()
-        # the steady rows' time and channels as plain floats (CompressorEfficiency.step's arithmetic)
-        cols = np.column_stack([res.ts[rows], res.X[np.ix_(rows, COMPRESSOR_CHANNELS)]]).tolist()
-        step = comp.step
-        out: dict[int, dict] = {}
-        k, n = 0, len(steady)
-        for r in rule_rows:
-            while k < n and steady[k] <= r:
-                step(*cols[k])
-                k += 1
-            out[r] = comp.snapshot()
-        while k < n:
-            step(*cols[k])
-            k += 1
+        before = comp.snapshot()
+        states = comp.steps(res.ts[rows], res.X[np.ix_(rows, COMPRESSOR_CHANNELS)])
+        # steady rows up to each rule row: its state is the one after the last of them
+        upto = np.searchsorted(rows, np.asarray(rule_rows, dtype=np.int64), side="right").tolist()
+        out: dict[int, tuple | None] = {}
+        last_m, snap = 0, before
+        for r, m in zip(rule_rows, upto):
+            if m != last_m:
+                last_m, snap = m, comp.snapshot_of(states[m - 1])
+            out[r] = snap
         return out
 
     def _evidence_at(self, res: BatchResults, i: int, *, need_offset: bool):
