@@ -351,13 +351,10 @@ class PumpPipeline:
         states = comp.steps(res.ts[rows], res.X[np.ix_(rows, COMPRESSOR_CHANNELS)])
         # steady rows up to each rule row: its state is the one after the last of them
         upto = np.searchsorted(rows, np.asarray(rule_rows, dtype=np.int64), side="right").tolist()
-        out: dict[int, tuple | None] = {}
-        last_m, snap = 0, before
-        for r, m in zip(rule_rows, upto):
-            if m != last_m:
-                last_m, snap = m, comp.snapshot_of(states[m - 1])
-            out[r] = snap
-        return out
+        need = sorted(set(upto) - {0})  # m: the state after the first m steady rows
+        snaps = dict(zip(need, comp.snapshots_of(states[np.array(need, dtype=np.int64) - 1]))) if need else {}
+        snaps[0] = before
+        return {r: snaps[m] for r, m in zip(rule_rows, upto)}
 
     def _evidence_at(self, res: BatchResults, i: int, *, need_offset: bool):
         """detector.evidence of row i with the compressor's shifts of that row, as _after builds it."""

@@ -389,6 +389,26 @@ class CompressorEfficiency:
                       float(state[6 + j]), float(state[2 + j]))
                      for j, name in enumerate(NAMES) if state[2 + j] == state[2 + j] and math.isfinite(alarm[j])) or None
 
+    def snapshots_of(self, states: np.ndarray) -> list[tuple | None]:
+        """snapshot_of() of each row of ``states``, the levels computed for all rows at once (the
+        same operations element by element, so the same numbers)."""
+        if self.alarm is None:
+            return [None] * len(states)
+        alarm = self.alarm
+        cols = []
+        for j, name in enumerate(NAMES):
+            if not math.isfinite(alarm[j]):
+                continue
+            obs = states[:, 2 + j]
+            level = states[:, j] / np.sqrt(alarm[j] ** 2 + ALARM_K ** 2 * states[:, 4 + j])
+            cols.append((name, level.tolist(), states[:, 6 + j].tolist(), obs.tolist(), (obs == obs).tolist()))
+        live = (states[:, 8] == states[:, 8]).tolist()
+        out: list[tuple | None] = []
+        for i, ok in enumerate(live):
+            out.append(tuple((name, lv[i], e[i], o[i]) for name, lv, e, o, has in cols if has[i]) or None
+                       if ok else None)
+        return out
+
     @staticmethod
     def shifts_of(snap: tuple | None) -> dict[str, ChannelShift]:
         if not snap:

@@ -26,7 +26,9 @@ date, by the day-to-day spread of the worst reading.
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,6 +104,8 @@ class PrognosisTracker:
         self._bucket = -1
         self._hi = self._lo = None
         self._sum = self._n = None
+        # per (target, sign): the hours _daily has summed and its per-day sums (_daily_cached)
+        self._daily_sums: dict[tuple[int, float], tuple[list, dict[int, list]]] = {}
 
     def set_flow_limit(self, healthy_flow_lpm: float, fraction: float = 0.5) -> None:
         """The flow switch opens at a fraction of the flow the pump was commissioned with."""
@@ -201,6 +205,35 @@ class PrognosisTracker:
             best = self.calibration.apply(best, now)
         return best
 
+    def _daily_cached(self, rows: list, j: int, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """_daily(rows, j, sign), its per-day sums carried from the last call (a prognosis is
+        refreshed every few hours over a month of hours): the hours that have left the history
+        are taken out by summing their days again from the hours that remain, the new ones added,
+        each day's sums in the order _daily adds them, so the very same numbers. Any other change
+        of the history (cleared, loaded, refilled) sums it afresh."""
+        key = (j, sign)
+        cached = self._daily_sums.get(key)
+        if cached is not None:
+            done, acc = cached
+            d = next((q for q, h in enumerate(done) if h is rows[0]), -1) if rows else -1
+            kept = len(done) - d
+            if d < 0 or kept > len(rows) or not all(map(operator.is_, itertools.islice(done, d, None),
+                                                         itertools.islice(rows, 0, kept))):
+                cached = None
+            elif d > 0:
+                gone = {int(h[0] // DAY) for h in done[:d]}
+                del done[:d]
+                for k in gone:
+                    acc.pop(k, None)
+                _daily_add(acc, [h for h in done if int(h[0] // DAY) in gone], j, sign)
+        if cached is None:
+            done, acc = [], {}
+            self._daily_sums[key] = (done, acc)
+        new = rows[len(done):]
+        _daily_add(acc, new, j, sign)
+        done.extend(new)
+        return _daily_arrays(acc)
+
     def _predict_channel(self, ch: str, now: float) -> Prognosis | None:
         stage = ch in STAGE_LIMITS
         limit = STAGE_LIMITS[ch] if stage else self.limits.get(ch)
@@ -219,7 +252,7 @@ class PrognosisTracker:
         if margin <= 0:  # already at the limit on its worst hour
             return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now,
                              lower_ts=now, upper_ts=now + DAY)
-        day_t, excess, base = _daily(rows, j, sign)
+        day_t, excess, base = self._daily_cached(rows, j, sign)
         if len(day_t) < MIN_DAYS:
             return None
         days = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold)
@@ -328,6 +361,12 @@ def _daily(rows: list, j: int, sign: float, min_hours: int = 12) -> tuple[np.nda
     model) and the day's worst of (reading less its hour's residual), the healthy worst; both
     signed so that up is toward the trip."""
     acc: dict[int, list] = {}
+    _daily_add(acc, rows, j, sign)
+    return _daily_arrays(acc, min_hours)
+
+
+def _daily_add(acc: dict[int, list], rows: list, j: int, sign: float) -> None:
+    """Add hours to the per-day sums of _daily: [Σ signed residual, hours, worst healthy reading]."""
     for t, m, hi, lo in rows:
         v, r = (hi[j] if sign > 0 else lo[j]), m[j]
         if math.isnan(v) or math.isnan(r):
@@ -336,6 +375,9 @@ def _daily(rows: list, j: int, sign: float, min_hours: int = 12) -> tuple[np.nda
         a[0] += sign * r
         a[1] += 1
         a[2] = max(a[2], sign * (v - r))
+
+
+def _daily_arrays(acc: dict[int, list], min_hours: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     keys = [k for k in sorted(acc) if acc[k][1] >= min_hours]
     return (np.array([(k + 0.5) * DAY for k in keys]), np.array([acc[k][0] / acc[k][1] for k in keys]),
             np.array([acc[k][2] for k in keys]))

@@ -231,3 +231,22 @@ def test_compressor_kernel_is_the_streaming_step() -> None:
     np.testing.assert_array_equal(got, np.array(expected))
     assert [batch.snapshot_of(s) for s in got[-50:]] != [None] * 50
     assert json.dumps(batch.state()) == json.dumps(stream.state())
+
+
+def test_compressor_snapshots_of_many_states_are_snapshot_of_each() -> None:
+    """snapshots_of (levels for all rows at once) is snapshot_of row by row, None where not live."""
+    from heatwatch.edge.heatpump import compressor_efficiency as ce
+
+    rng = np.random.default_rng(3)
+    comp = ce.CompressorEfficiency("R32")
+    S = rng.normal(0.0, 1.0, (400, 9))
+    S[:, 4:6] = rng.random((400, 2))
+    S[rng.random(400) < 0.1, 8] = np.nan
+    S[rng.random(400) < 0.1, 2] = np.nan
+    S[rng.random(400) < 0.1, 3] = np.nan
+    assert comp.snapshots_of(S) == [None] * 400  # no alarm yet
+    for alarm in ([0.07, 0.05], [0.07, np.inf]):
+        comp.alarm = np.array(alarm)
+        want = [comp.snapshot_of(s) for s in S]
+        assert comp.snapshots_of(S) == want
+        assert sum(w is None for w in want) > 20 and sum(w is not None for w in want) > 300

@@ -126,3 +126,38 @@ def test_a_restarted_propane_pump_keeps_its_limits_whatever_its_state_file_holds
     assert restarted.limits["flow_lpm"].threshold == 15.0
     p = restarted.predict("condenser_fouling", 10 * DAY)
     assert p is not None and p.threshold == R290_HP_TRIP and (p.predicted_trip_ts - 10 * DAY) / DAY < 4.0
+
+
+def test_daily_sums_carried_between_refreshes_are_the_sums_afresh() -> None:
+    """_daily_cached (per-day sums kept from the last refresh) equals _daily over the history as it
+    stands: while the month fills, once its oldest hours roll out mid-day, with NaN hours, and
+    after the history is cleared and refilled; bit for bit."""
+    from heatwatch.edge.heatpump import prognosis as pg
+
+    rng = np.random.default_rng(5)
+    tr = pg.PrognosisTracker(history_days=3.0)
+    n_t = len(pg.TARGET_NAMES)
+
+    def hour(t: float) -> tuple:
+        m, hi = rng.normal(0, 1, n_t), rng.normal(30, 5, n_t)
+        m[rng.random(n_t) < 0.1] = np.nan
+        return (t, m, hi, hi - rng.random(n_t) * 10)
+
+    t, checked = 7 * 3600.0, 0
+    for step in range(200):
+        for _ in range(int(rng.integers(1, 9))):
+            tr._hours.append(hour(t))
+            t += 3600.0
+        if step == 120:  # cleared and refilled with other hours
+            tr._hours.clear()
+            tr._hours.extend(hour(t + 3600.0 * q) for q in range(30))
+            t += 30 * 3600.0
+        now = t - 3600.0 * float(rng.integers(0, 3))  # sometimes the latest hours are not before now
+        rows = [h for h in tr._hours if h[0] < now]
+        for j in (0, 2):
+            for sign in (1.0, -1.0):
+                want, got = pg._daily(rows, j, sign), tr._daily_cached(rows, j, sign)
+                for w, g in zip(want, got):
+                    np.testing.assert_array_equal(g, w)
+                checked += len(want[0]) > 0
+    assert checked > 500
