@@ -309,22 +309,31 @@ def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
     took off lately (a leak once its valve stands open).
     """
     n = len(x)
+    fits: dict[tuple[int, int, str], Curve | None] = {}  # windows longer than the history: one fit
+
+    def fit(lo: int, hi: int, model: str) -> Curve | None:
+        if (lo, hi, model) not in fits:
+            fits[(lo, hi, model)] = _fit(x[lo:hi], y[lo:hi], model)
+        return fits[(lo, hi, model)]
+
+    errors: dict[tuple[int, str], float] = {}
     scored: list[tuple[float, int, str]] = []
     for w in WINDOWS_DAYS:
         for model in MODELS:
             lo = max(0, n - HOLDOUT_DAYS - w)
-            f = _fit(x[lo:n - HOLDOUT_DAYS], y[lo:n - HOLDOUT_DAYS], model)
+            f = fit(lo, n - HOLDOUT_DAYS, model)
             if f is not None:
-                scored.append((float(np.mean((f(x[n - HOLDOUT_DAYS:]) - y[n - HOLDOUT_DAYS:]) ** 2)), w, model))
+                if (lo, model) not in errors:
+                    errors[(lo, model)] = float(np.mean((f(x[n - HOLDOUT_DAYS:]) - y[n - HOLDOUT_DAYS:]) ** 2))
+                scored.append((errors[(lo, model)], w, model))
     if not scored:  # too few days to judge a forecast (just raised after a short commissioning): a line
         if n < 2:
             return []
         coef = np.polyfit(x, y, 1)
         return [lambda g: np.polyval(coef, g)]
     best = min(e for e, _, _ in scored)
-    curves = [_fit(x[max(0, n - w):], y[max(0, n - w):], model) for e, w, model in scored
-              if e <= RIVAL_FACTOR * best + 1e-12]
-    return [c for c in curves if c is not None]
+    curves = [fit(max(0, n - w), n, model) for e, w, model in scored if e <= RIVAL_FACTOR * best + 1e-12]
+    return [c for c in dict.fromkeys(curves) if c is not None]  # a fit shared by windows: once
 
 
 def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: float) -> float | None:
