@@ -354,14 +354,27 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
     best: float | None = None
     for curve in _excess_curves(x, excess):
         e = curve(grid)
-        z = np.clip((base[None, :] + e[:, None] - target) / h, -30.0, 30.0)
-        p_day = (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)  # logistic ~ normal kernel
-        survive = np.cumprod((1.0 - p_day) ** GRID_DAYS)
-        hit = np.flatnonzero(survive <= 0.5)
-        days = float(grid[hit[0]]) if len(hit) else (CAP_DAYS if e[-1] > e[0] else None)  # toward it, not this year
+        # the survival product a block of days at a time, stopping at the first day it is halved
+        # (most trips are weeks away, not a year): each day's terms and the running product are
+        # the same operations as over the whole grid at once, so the same numbers
+        hit, survive = -1, None
+        for s in range(0, len(grid), PASSAGE_BLOCK):
+            z = np.clip((base[None, :] + e[s:s + PASSAGE_BLOCK, None] - target) / h, -30.0, 30.0)
+            p_day = (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)  # logistic ~ normal kernel
+            terms = (1.0 - p_day) ** GRID_DAYS
+            survive = np.cumprod(terms) if survive is None else np.multiply.accumulate(
+                np.concatenate([survive[-1:], terms]))[1:]
+            below = np.flatnonzero(survive <= 0.5)
+            if len(below):
+                hit = s + int(below[0])
+                break
+        days = float(grid[hit]) if hit >= 0 else (CAP_DAYS if e[-1] > e[0] else None)  # toward it, not this year
         if days is not None and (best is None or days < best):
             best = days
     return best
+
+
+PASSAGE_BLOCK = 120  # grid days (30 days) per block of _first_passage_days
 
 
 def _daily(rows: list, j: int, sign: float, min_hours: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
