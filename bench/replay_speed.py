@@ -13,9 +13,9 @@ For a fault scenario (default fault_refrigerant_leak: 1 healthy and 3 leaking pu
   inside ``HeatPumpDetector.update`` there.
 
 Figures are CPU seconds of this process (``time.process_time``), so a shared machine's other
-load does not count, with OpenBLAS on one thread (OPENBLAS_NUM_THREADS, printed); the wall time is printed beside them. The first batch call of a process
-loads the compiled kernels (numba's cache; compiled on the very first run): that one-off cost is
-printed apart and left out of the rates.
+load does not count, with OpenBLAS on one thread (OPENBLAS_NUM_THREADS, printed); the wall time
+is printed beside them. The first batch call of a process loads the compiled kernels (numba's
+cache; compiled on the very first run): that one-off cost is printed apart and left out of the rates.
 """
 
 from __future__ import annotations

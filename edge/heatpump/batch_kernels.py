@@ -267,8 +267,8 @@ def findings_of(flags_row: np.ndarray) -> dict[str, list[str]]:
 
 
 @njit(cache=True)
-def compressor_steps(T, TS, TD, PH, PL, HZ, AMP, start, k_exp, c_start, c, V, has_v, span, has_span, alarm, st, sums, blk,
-                     out, block_seconds, tau, alarm_k, min_lift, hour):  # noqa: C901 - one recurrence, kept whole
+def compressor_steps(T, TS, TD, PH, PL, HZ, AMP, start, k_exp, c_start, c, V, has_v, span, has_span, alarm, st, sums,
+                     blk, out, block_seconds, tau, alarm_k, min_lift, hour):  # noqa: C901 - one recurrence, kept whole
     """CompressorEfficiency.step (with _measures and _variance) over rows start.. of a fitted tracker.
 
     ``st`` = (shift0, shift1, observed0, observed1, uncertainty0, uncertainty1, expected0, expected1,

@@ -249,7 +249,8 @@ class CompressorEfficiency:
                 i += 1
         if i >= n:
             return out
-        st = np.array([*self.shift, *self.observed, *self.uncertainty, *self.expected, self.last_ts, self._blk_worst])
+        st = np.array([*self.shift, *self.observed, *self.uncertainty, *self.expected, self.last_ts,
+                       self._blk_worst])
         c_start: np.ndarray | None = None
         while i < n:
             V = np.array([v if v is not None else [0.0] * 9 for v in self._v], dtype=float)
@@ -387,7 +388,8 @@ class CompressorEfficiency:
         alarm = self.alarm
         return tuple((name, float(state[j] / math.sqrt(alarm[j] ** 2 + ALARM_K ** 2 * state[4 + j])),
                       float(state[6 + j]), float(state[2 + j]))
-                     for j, name in enumerate(NAMES) if state[2 + j] == state[2 + j] and math.isfinite(alarm[j])) or None
+                     for j, name in enumerate(NAMES)
+                     if state[2 + j] == state[2 + j] and math.isfinite(alarm[j])) or None
 
     def snapshots_of(self, states: np.ndarray) -> list[tuple | None]:
         """snapshot_of() of each row of ``states``, the levels computed for all rows at once (the
