@@ -13,17 +13,25 @@ For a fault scenario (default fault_refrigerant_leak: 1 healthy and 3 leaking pu
   inside ``HeatPumpDetector.update`` there.
 
 Figures are CPU seconds of this process (``time.process_time``), so a shared machine's other
-load does not count; the wall time is printed beside them. The first batch call of a process
-loads the compiled kernels (numba's cache; compiled on the very first run): that one-off cost is
-printed apart and left out of the rates.
+load does not count, with OpenBLAS on one thread (OPENBLAS_NUM_THREADS, printed); the wall time
+is printed beside them. The first batch call of a process loads the compiled kernels (numba's
+cache; compiled on the very first run): that one-off cost is printed apart and left out of the rates.
 """
 
 from __future__ import annotations
 
-import argparse
-import time
+import os
 
-import numpy as np
+# one core: numpy's OpenBLAS would start a worker per core for the healthy model's products and
+# leave them spinning between calls, CPU time of this process that is no replay work (on the
+# shared 2-core machine it was half the pipeline's CPU seconds). Set before numpy loads; an
+# OPENBLAS_NUM_THREADS given in the environment wins. The results are the same either way.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
 from heatwatch.edge.pipeline import PumpPipeline
@@ -118,7 +126,8 @@ def main() -> None:
     ts, X, _, _, ref = sims["fault"]
     c_warm, _ = timed(lambda: PumpPipeline.with_config("warm", HeatPumpDetectorConfig(refrigerant=ref))
                       .process_batch(ts[:CHUNK], X[:CHUNK, 0]))
-    print(f"first batch call of the process (kernels loaded, one chunk): {c_warm:.2f} s CPU")
+    print(f"first batch call of the process (kernels loaded, one chunk): {c_warm:.2f} s CPU; "
+          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
     print(f"{'scenario':<28}{'readings':>11}{'detector/s':>13}{'pipeline/s':>13}{'events':>8}  (CPU; wall/s)")
     for label in ("fault", "healthy"):
         ts, X, devices, faults, ref = sims[label]

@@ -347,21 +347,14 @@ class PumpPipeline:
         comp = self.compressor
         assert comp is not None
         rows = np.flatnonzero(res.steady)
-        steady = rows.tolist()
-        # the steady rows' time and channels as plain floats (CompressorEfficiency.step's arithmetic)
-        cols = np.column_stack([res.ts[rows], res.X[np.ix_(rows, COMPRESSOR_CHANNELS)]]).tolist()
-        step = comp.step
-        out: dict[int, dict] = {}
-        k, n = 0, len(steady)
-        for r in rule_rows:
-            while k < n and steady[k] <= r:
-                step(*cols[k])
-                k += 1
-            out[r] = comp.snapshot()
-        while k < n:
-            step(*cols[k])
-            k += 1
-        return out
+        before = comp.snapshot()
+        states = comp.steps(res.ts[rows], res.X[np.ix_(rows, COMPRESSOR_CHANNELS)])
+        # steady rows up to each rule row: its state is the one after the last of them
+        upto = np.searchsorted(rows, np.asarray(rule_rows, dtype=np.int64), side="right").tolist()
+        need = sorted(set(upto) - {0})  # m: the state after the first m steady rows
+        snaps = dict(zip(need, comp.snapshots_of(states[np.array(need, dtype=np.int64) - 1]))) if need else {}
+        snaps[0] = before
+        return {r: snaps[m] for r, m in zip(rule_rows, upto)}
 
     def _evidence_at(self, res: BatchResults, i: int, *, need_offset: bool):
         """detector.evidence of row i with the compressor's shifts of that row, as _after builds it."""

@@ -290,3 +290,83 @@ def findings_of(flags_row: np.ndarray) -> dict[str, list[str]]:
         f = int(flags_row[c])
         out[CHECKED[c]] = [name for b, name in zip((STUCK, NOISE, JUMP, DROPOUT), CHECK_NAMES) if f & b]
     return out
+
+
+@njit(cache=True)
+def compressor_steps(T, TS, TD, PH, PL, HZ, AMP, start, k_exp, c_start, c, V, has_v, span, has_span, alarm, st, sums,
+                     blk, out, block_seconds, tau, alarm_k, min_lift, hour):  # noqa: C901 - one recurrence, kept whole
+    """CompressorEfficiency.step (with _measures and _variance) over rows start.. of a fitted tracker.
+
+    ``st`` = (shift0, shift1, observed0, observed1, uncertainty0, uncertainty1, expected0, expected1,
+    last_ts, block_worst) and ``sums`` (2, 4) the block's sums, updated in place; ``out[i]`` = the
+    first nine of ``st`` after row i. Returns the row where a new block starts (the caller closes
+    the block, which may refit, and calls again from there) or len(T). Row ``start`` is expected
+    on ``c_start``: step() reads the coefficients before it closes a block, so the reading that
+    closes one (and refits) is expected on the old ones, its variance on the new. The same operations in the
+    same order as the Python step (math.log, ``**`` and math.exp are libm's in both)."""
+    n = len(T)
+    for i in range(start, n):
+        ts, t_s, t_d, p_h, p_l, hz, amps = T[i], TS[i], TD[i], PH[i], PL[i], HZ[i], AMP[i]
+        valid = hz >= 15.0 and p_l > 0.0 and p_h > p_l
+        if valid:
+            grow = (p_h / p_l) ** ((k_exp - 1.0) / k_exp)
+            rise = (t_s + 273.15) * (grow - 1.0)
+            loss = (t_d - t_s) / rise if rise >= min_lift else math.nan
+            work = hz * p_l * (grow - 1.0)
+            cur = amps / work if work > 0 else math.nan
+            valid = not (loss != loss and cur != cur)
+        if valid:
+            b = int(ts // block_seconds)
+            if b != blk:
+                return i
+            ln_r = math.log(p_h / p_l)
+            f = hz / 60.0
+            cc = c_start if i == start else c
+            e0 = cc[0, 0] + ln_r * cc[1, 0] + f * cc[2, 0]
+            e1 = cc[0, 1] + ln_r * cc[1, 1] + f * cc[2, 1]
+            last = st[8]
+            if last != last:
+                dt = hour
+            else:
+                dt = ts - last
+                if 0.0 > dt:
+                    dt = 0.0
+                if hour < dt:
+                    dt = hour
+            st[8] = ts
+            a = 1.0 - math.exp(-dt / tau)
+            for j in range(2):
+                mj = loss if j == 0 else cur
+                ej = e0 if j == 0 else e1
+                rel = mj / ej - 1.0 if ej != 0.0 else math.nan
+                if rel != rel:
+                    continue
+                if has_v[j]:
+                    v = V[j]
+                    var = v[0] + 2.0 * ln_r * v[1] + 2.0 * f * v[2] + ln_r * ln_r * v[4] + 2.0 * ln_r * f * v[5] \
+                        + f * f * v[8]
+                    if has_span[j]:
+                        lo_r, hi_r, lo_f, hi_f, slope_var = span[j, 0], span[j, 1], span[j, 2], span[j, 3], span[j, 4]
+                        d_r = lo_r - ln_r if ln_r < lo_r else (ln_r - hi_r if ln_r > hi_r else 0.0)
+                        d_f = lo_f - f if f < lo_f else (f - hi_f if f > hi_f else 0.0)
+                        var += slope_var * (d_r * d_r + d_f * d_f)
+                    var = var / (ej * ej)
+                    st[4 + j] += a * (var - st[4 + j])
+                st[j] += a * (rel - st[j])
+                if st[2 + j] != st[2 + j]:
+                    st[2 + j] = mj
+                else:
+                    st[2 + j] += a * (mj - st[2 + j])
+                scale = math.sqrt(alarm[j] * alarm[j] + alarm_k * alarm_k * st[4 + j])
+                lv = abs(st[j]) / scale
+                if lv > st[9]:
+                    st[9] = lv
+                sums[j, 0] += 1.0
+                sums[j, 1] += ln_r
+                sums[j, 2] += f
+                sums[j, 3] += mj
+            st[6] = e0
+            st[7] = e1
+        for q in range(9):
+            out[i, q] = st[q]
+    return n

@@ -57,6 +57,7 @@ import math
 import numpy as np
 
 from heatwatch.channels import INDEX
+from heatwatch.edge.heatpump import batch_kernels
 from heatwatch.refrigerant import ISENTROPIC_EXPONENT
 from heatwatch.rules.engine import ChannelShift, Evidence
 from heatwatch.units import DAY, HOUR
@@ -229,6 +230,50 @@ class CompressorEfficiency:
             s[3] += mj
         self.expected = [e0, e1]
 
+    def steps(self, ts: np.ndarray, C: np.ndarray) -> np.ndarray:
+        """step() on each row of (ts, C) (C: the _I channels), in order (replays): the state after
+        each row, (shift0, shift1, observed0, observed1, uncertainty0, uncertainty1, expected0,
+        expected1, last_ts), for :meth:`snapshot_of`. Until the baseline is fitted, step() itself;
+        then the compiled mirror of step() (batch_kernels.compressor_steps), returning at each new
+        block so that _close_block (and its refit) runs here, as step() would run it."""
+        n = len(ts)
+        out = np.empty((n, 9))
+        T = np.ascontiguousarray(ts, dtype=float)
+        cols = [np.ascontiguousarray(C[:, q], dtype=float) for q in range(6)]
+        i = 0
+        if self._c is None:
+            rows = np.column_stack([T, C]).tolist()
+            while i < n and self._c is None:
+                self.step(*rows[i])
+                out[i] = [*self.shift, *self.observed, *self.uncertainty, *self.expected, self.last_ts]
+                i += 1
+        if i >= n:
+            return out
+        st = np.array([*self.shift, *self.observed, *self.uncertainty, *self.expected, self.last_ts,
+                       self._blk_worst])
+        c_start: np.ndarray | None = None
+        while i < n:
+            V = np.array([v if v is not None else [0.0] * 9 for v in self._v], dtype=float)
+            span = np.array([s if s is not None else (0.0,) * 5 for s in self._span], dtype=float)
+            sums = np.array(self._blk_sums, dtype=float)
+            st[9] = self._blk_worst
+            c = np.array(self._c, dtype=float)
+            i = batch_kernels.compressor_steps(
+                T, *cols, i, self._k, c if c_start is None else c_start, c, V,
+                np.array([v is not None for v in self._v]), span, np.array([s is not None for s in self._span]),
+                np.asarray(self.alarm, dtype=float), st, sums, self._blk, out,
+                BLOCK_SECONDS, TAU_SECONDS, ALARM_K, MIN_LIFT_K, HOUR)
+            self.shift, self.observed = st[0:2].tolist(), st[2:4].tolist()
+            self.uncertainty, self.expected = st[4:6].tolist(), st[6:8].tolist()
+            self.last_ts, self._blk_worst = float(st[8]), float(st[9])
+            self._blk_sums = sums.tolist()
+            c_start = None
+            if i < n:  # a new block: as step() does on its first valid reading (expected on the old coef)
+                c_start = c
+                self._close_block()
+                self._blk = int(T[i] // BLOCK_SECONDS)
+        return out
+
     def _close_block(self) -> None:
         """The block that ended: learned if it was healthy and beyond what the fit has seen."""
         sums, worst = self._blk_sums, self._blk_worst
@@ -334,12 +379,37 @@ class CompressorEfficiency:
         """What ``shifts`` reads, cheaply kept (process_batch keeps one per rule row): None, or
         per channel (level, expected, observed) for the channels that have a shift. The level is
         the shift over the alarm and the averaged prediction uncertainty together."""
-        if self.alarm is None or self.last_ts != self.last_ts:
+        return self.snapshot_of([*self.shift, *self.observed, *self.uncertainty, *self.expected, self.last_ts])
+
+    def snapshot_of(self, state) -> tuple | None:
+        """snapshot() of a state as :meth:`steps` returns it per row (the alarm is this tracker's)."""
+        if self.alarm is None or state[8] != state[8]:
             return None
-        alarm, obs, unc = self.alarm, self.observed, self.uncertainty
-        return tuple((name, float(self.shift[j] / math.sqrt(alarm[j] ** 2 + ALARM_K ** 2 * unc[j])),
-                      float(self.expected[j]), float(obs[j]))
-                     for j, name in enumerate(NAMES) if obs[j] == obs[j] and math.isfinite(alarm[j])) or None
+        alarm = self.alarm
+        return tuple((name, float(state[j] / math.sqrt(alarm[j] ** 2 + ALARM_K ** 2 * state[4 + j])),
+                      float(state[6 + j]), float(state[2 + j]))
+                     for j, name in enumerate(NAMES)
+                     if state[2 + j] == state[2 + j] and math.isfinite(alarm[j])) or None
+
+    def snapshots_of(self, states: np.ndarray) -> list[tuple | None]:
+        """snapshot_of() of each row of ``states``, the levels computed for all rows at once (the
+        same operations element by element, so the same numbers)."""
+        if self.alarm is None:
+            return [None] * len(states)
+        alarm = self.alarm
+        cols = []
+        for j, name in enumerate(NAMES):
+            if not math.isfinite(alarm[j]):
+                continue
+            obs = states[:, 2 + j]
+            level = states[:, j] / np.sqrt(alarm[j] ** 2 + ALARM_K ** 2 * states[:, 4 + j])
+            cols.append((name, level.tolist(), states[:, 6 + j].tolist(), obs.tolist(), (obs == obs).tolist()))
+        live = (states[:, 8] == states[:, 8]).tolist()
+        out: list[tuple | None] = []
+        for i, ok in enumerate(live):
+            out.append(tuple((name, lv[i], e[i], o[i]) for name, lv, e, o, has in cols if has[i]) or None
+                       if ok else None)
+        return out
 
     @staticmethod
     def shifts_of(snap: tuple | None) -> dict[str, ChannelShift]:

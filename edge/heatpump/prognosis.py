@@ -26,7 +26,9 @@ date, by the day-to-day spread of the worst reading.
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,6 +104,8 @@ class PrognosisTracker:
         self._bucket = -1
         self._hi = self._lo = None
         self._sum = self._n = None
+        # per (target, sign): the hours _daily has summed and its per-day sums (_daily_cached)
+        self._daily_sums: dict[tuple[int, float], tuple[list, dict[int, list]]] = {}
 
     def set_flow_limit(self, healthy_flow_lpm: float, fraction: float = 0.5) -> None:
         """The flow switch opens at a fraction of the flow the pump was commissioned with."""
@@ -201,6 +205,35 @@ class PrognosisTracker:
             best = self.calibration.apply(best, now)
         return best
 
+    def _daily_cached(self, rows: list, j: int, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """_daily(rows, j, sign), its per-day sums carried from the last call (a prognosis is
+        refreshed every few hours over a month of hours): the hours that have left the history
+        are taken out by summing their days again from the hours that remain, the new ones added,
+        each day's sums in the order _daily adds them, so the very same numbers. Any other change
+        of the history (cleared, loaded, refilled) sums it afresh."""
+        key = (j, sign)
+        cached = self._daily_sums.get(key)
+        if cached is not None:
+            done, acc = cached
+            d = next((q for q, h in enumerate(done) if h is rows[0]), -1) if rows else -1
+            kept = len(done) - d
+            if d < 0 or kept > len(rows) or not all(map(operator.is_, itertools.islice(done, d, None),
+                                                         itertools.islice(rows, 0, kept))):
+                cached = None
+            elif d > 0:
+                gone = {int(h[0] // DAY) for h in done[:d]}
+                del done[:d]
+                for k in gone:
+                    acc.pop(k, None)
+                _daily_add(acc, [h for h in done if int(h[0] // DAY) in gone], j, sign)
+        if cached is None:
+            done, acc = [], {}
+            self._daily_sums[key] = (done, acc)
+        new = rows[len(done):]
+        _daily_add(acc, new, j, sign)
+        done.extend(new)
+        return _daily_arrays(acc)
+
     def _predict_channel(self, ch: str, now: float) -> Prognosis | None:
         stage = ch in STAGE_LIMITS
         limit = STAGE_LIMITS[ch] if stage else self.limits.get(ch)
@@ -219,7 +252,7 @@ class PrognosisTracker:
         if margin <= 0:  # already at the limit on its worst hour
             return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now,
                              lower_ts=now, upper_ts=now + DAY)
-        day_t, excess, base = _daily(rows, j, sign)
+        day_t, excess, base = self._daily_cached(rows, j, sign)
         if len(day_t) < MIN_DAYS:
             return None
         days = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold)
@@ -276,22 +309,31 @@ def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
     took off lately (a leak once its valve stands open).
     """
     n = len(x)
+    fits: dict[tuple[int, int, str], Curve | None] = {}  # windows longer than the history: one fit
+
+    def fit(lo: int, hi: int, model: str) -> Curve | None:
+        if (lo, hi, model) not in fits:
+            fits[(lo, hi, model)] = _fit(x[lo:hi], y[lo:hi], model)
+        return fits[(lo, hi, model)]
+
+    errors: dict[tuple[int, str], float] = {}
     scored: list[tuple[float, int, str]] = []
     for w in WINDOWS_DAYS:
         for model in MODELS:
             lo = max(0, n - HOLDOUT_DAYS - w)
-            f = _fit(x[lo:n - HOLDOUT_DAYS], y[lo:n - HOLDOUT_DAYS], model)
+            f = fit(lo, n - HOLDOUT_DAYS, model)
             if f is not None:
-                scored.append((float(np.mean((f(x[n - HOLDOUT_DAYS:]) - y[n - HOLDOUT_DAYS:]) ** 2)), w, model))
+                if (lo, model) not in errors:
+                    errors[(lo, model)] = float(np.mean((f(x[n - HOLDOUT_DAYS:]) - y[n - HOLDOUT_DAYS:]) ** 2))
+                scored.append((errors[(lo, model)], w, model))
     if not scored:  # too few days to judge a forecast (just raised after a short commissioning): a line
         if n < 2:
             return []
         coef = np.polyfit(x, y, 1)
         return [lambda g: np.polyval(coef, g)]
     best = min(e for e, _, _ in scored)
-    curves = [_fit(x[max(0, n - w):], y[max(0, n - w):], model) for e, w, model in scored
-              if e <= RIVAL_FACTOR * best + 1e-12]
-    return [c for c in curves if c is not None]
+    curves = [fit(max(0, n - w), n, model) for e, w, model in scored if e <= RIVAL_FACTOR * best + 1e-12]
+    return [c for c in dict.fromkeys(curves) if c is not None]  # a fit shared by windows: once
 
 
 def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: float) -> float | None:
@@ -312,14 +354,27 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
     best: float | None = None
     for curve in _excess_curves(x, excess):
         e = curve(grid)
-        z = np.clip((base[None, :] + e[:, None] - target) / h, -30.0, 30.0)
-        p_day = (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)  # logistic ~ normal kernel
-        survive = np.cumprod((1.0 - p_day) ** GRID_DAYS)
-        hit = np.flatnonzero(survive <= 0.5)
-        days = float(grid[hit[0]]) if len(hit) else (CAP_DAYS if e[-1] > e[0] else None)  # toward it, not this year
+        # the survival product a block of days at a time, stopping at the first day it is halved
+        # (most trips are weeks away, not a year): each day's terms and the running product are
+        # the same operations as over the whole grid at once, so the same numbers
+        hit, survive = -1, None
+        for s in range(0, len(grid), PASSAGE_BLOCK):
+            z = np.clip((base[None, :] + e[s:s + PASSAGE_BLOCK, None] - target) / h, -30.0, 30.0)
+            p_day = (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)  # logistic ~ normal kernel
+            terms = (1.0 - p_day) ** GRID_DAYS
+            survive = np.cumprod(terms) if survive is None else np.multiply.accumulate(
+                np.concatenate([survive[-1:], terms]))[1:]
+            below = np.flatnonzero(survive <= 0.5)
+            if len(below):
+                hit = s + int(below[0])
+                break
+        days = float(grid[hit]) if hit >= 0 else (CAP_DAYS if e[-1] > e[0] else None)  # toward it, not this year
         if days is not None and (best is None or days < best):
             best = days
     return best
+
+
+PASSAGE_BLOCK = 120  # grid days (30 days) per block of _first_passage_days
 
 
 def _daily(rows: list, j: int, sign: float, min_hours: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -328,6 +383,12 @@ def _daily(rows: list, j: int, sign: float, min_hours: int = 12) -> tuple[np.nda
     model) and the day's worst of (reading less its hour's residual), the healthy worst; both
     signed so that up is toward the trip."""
     acc: dict[int, list] = {}
+    _daily_add(acc, rows, j, sign)
+    return _daily_arrays(acc, min_hours)
+
+
+def _daily_add(acc: dict[int, list], rows: list, j: int, sign: float) -> None:
+    """Add hours to the per-day sums of _daily: [Σ signed residual, hours, worst healthy reading]."""
     for t, m, hi, lo in rows:
         v, r = (hi[j] if sign > 0 else lo[j]), m[j]
         if math.isnan(v) or math.isnan(r):
@@ -336,6 +397,9 @@ def _daily(rows: list, j: int, sign: float, min_hours: int = 12) -> tuple[np.nda
         a[0] += sign * r
         a[1] += 1
         a[2] = max(a[2], sign * (v - r))
+
+
+def _daily_arrays(acc: dict[int, list], min_hours: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     keys = [k for k in sorted(acc) if acc[k][1] >= min_hours]
     return (np.array([(k + 0.5) * DAY for k in keys]), np.array([acc[k][0] / acc[k][1] for k in keys]),
             np.array([acc[k][2] for k in keys]))

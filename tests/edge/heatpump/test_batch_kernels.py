@@ -195,3 +195,58 @@ def test_pipeline_batch_is_streaming_for_a_wrong_refrigerant() -> None:
     streamed, replayed = _streamed_and_replayed(lambda: PumpPipeline.with_config("hp-000", cfg), ts, X)
     assert [e["fault"] for e in streamed if e["fault"] == REFRIGERANT_MISMATCH] == [REFRIGERANT_MISMATCH]
     _same_events(streamed, replayed)
+
+
+def test_compressor_kernel_is_the_streaming_step() -> None:
+    """CompressorEfficiency.steps (the compiled step, blocks closed and refitted between calls) is
+    step() row for row, through the baseline, a cold spell that grows the envelope (refits), wear,
+    invalid readings (compressor off, a pressure gone, a lift too small, a current missing) and a
+    gap in time: every state after every row equal, not within a tolerance."""
+    from heatwatch.edge.heatpump import compressor_efficiency as ce
+    from tests.edge.heatpump.test_compressor_envelope import cold, mild, reading
+
+    rng = np.random.default_rng(11)
+    T, C = [], []
+    t = 0.0
+    for days, where, wear in ((3, mild, 0.0), (4, cold, 0.0), (3, mild, 0.15)):
+        end = t + days * DAY
+        while t < end:
+            T.append(t)
+            C.append(reading(rng, *where(rng, t), wear=wear))
+            t += 300.0
+        t += 5 * 3600.0  # a gap
+    T, C = np.array(T), np.array(C)
+    bad = rng.random(len(T))
+    C[bad < 0.02, 4] = 5.0  # compressor off
+    C[(bad >= 0.02) & (bad < 0.04), 3] = np.nan  # p_low gone
+    C[(bad >= 0.04) & (bad < 0.06), 5] = np.nan  # no current: the loss alone
+    C[(bad >= 0.06) & (bad < 0.08), 2] = C[(bad >= 0.06) & (bad < 0.08), 3] * 1.05  # a lift too small
+    stream, batch = ce.CompressorEfficiency("R32", 2 * DAY), ce.CompressorEfficiency("R32", 2 * DAY)
+    expected = []
+    for t, c in zip(T.tolist(), C.tolist()):
+        stream.step(t, *c)
+        expected.append([*stream.shift, *stream.observed, *stream.uncertainty, *stream.expected, stream.last_ts])
+    got = np.concatenate([batch.steps(T[k:k + 500], C[k:k + 500]) for k in range(0, len(T), 500)])
+    assert stream.refits > 0, "the envelope grew: the kernel was stopped for refits"
+    np.testing.assert_array_equal(got, np.array(expected))
+    assert [batch.snapshot_of(s) for s in got[-50:]] != [None] * 50
+    assert json.dumps(batch.state()) == json.dumps(stream.state())
+
+
+def test_compressor_snapshots_of_many_states_are_snapshot_of_each() -> None:
+    """snapshots_of (levels for all rows at once) is snapshot_of row by row, None where not live."""
+    from heatwatch.edge.heatpump import compressor_efficiency as ce
+
+    rng = np.random.default_rng(3)
+    comp = ce.CompressorEfficiency("R32")
+    S = rng.normal(0.0, 1.0, (400, 9))
+    S[:, 4:6] = rng.random((400, 2))
+    S[rng.random(400) < 0.1, 8] = np.nan
+    S[rng.random(400) < 0.1, 2] = np.nan
+    S[rng.random(400) < 0.1, 3] = np.nan
+    assert comp.snapshots_of(S) == [None] * 400  # no alarm yet
+    for alarm in ([0.07, 0.05], [0.07, np.inf]):
+        comp.alarm = np.array(alarm)
+        want = [comp.snapshot_of(s) for s in S]
+        assert comp.snapshots_of(S) == want
+        assert sum(w is None for w in want) > 20 and sum(w is not None for w in want) > 300

@@ -126,3 +126,79 @@ def test_a_restarted_propane_pump_keeps_its_limits_whatever_its_state_file_holds
     assert restarted.limits["flow_lpm"].threshold == 15.0
     p = restarted.predict("condenser_fouling", 10 * DAY)
     assert p is not None and p.threshold == R290_HP_TRIP and (p.predicted_trip_ts - 10 * DAY) / DAY < 4.0
+
+
+def test_daily_sums_carried_between_refreshes_are_the_sums_afresh() -> None:
+    """_daily_cached (per-day sums kept from the last refresh) equals _daily over the history as it
+    stands: while the month fills, once its oldest hours roll out mid-day, with NaN hours, and
+    after the history is cleared and refilled; bit for bit."""
+    from heatwatch.edge.heatpump import prognosis as pg
+
+    rng = np.random.default_rng(5)
+    tr = pg.PrognosisTracker(history_days=3.0)
+    n_t = len(pg.TARGET_NAMES)
+
+    def hour(t: float) -> tuple:
+        m, hi = rng.normal(0, 1, n_t), rng.normal(30, 5, n_t)
+        m[rng.random(n_t) < 0.1] = np.nan
+        return (t, m, hi, hi - rng.random(n_t) * 10)
+
+    t, checked = 7 * 3600.0, 0
+    for step in range(200):
+        for _ in range(int(rng.integers(1, 9))):
+            tr._hours.append(hour(t))
+            t += 3600.0
+        if step == 120:  # cleared and refilled with other hours
+            tr._hours.clear()
+            tr._hours.extend(hour(t + 3600.0 * q) for q in range(30))
+            t += 30 * 3600.0
+        now = t - 3600.0 * float(rng.integers(0, 3))  # sometimes the latest hours are not before now
+        rows = [h for h in tr._hours if h[0] < now]
+        for j in (0, 2):
+            for sign in (1.0, -1.0):
+                want, got = pg._daily(rows, j, sign), tr._daily_cached(rows, j, sign)
+                for w, g in zip(want, got):
+                    np.testing.assert_array_equal(g, w)
+                checked += len(want[0]) > 0
+    assert checked > 500
+
+
+def _first_passage_whole_grid(x, excess, base, target):
+    """_first_passage_days as it was written before it went block by block: the whole year at once."""
+    from heatwatch.edge.heatpump import prognosis as pg
+
+    grid = np.arange(pg.GRID_DAYS, pg.CAP_DAYS + pg.GRID_DAYS, pg.GRID_DAYS)
+    h = max(0.25 * float(np.std(base)), 1e-6)
+    best = None
+    for curve in pg._excess_curves(x, excess):
+        e = curve(grid)
+        z = np.clip((base[None, :] + e[:, None] - target) / h, -30.0, 30.0)
+        survive = np.cumprod((1.0 - (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)) ** pg.GRID_DAYS)
+        hit = np.flatnonzero(survive <= 0.5)
+        days = float(grid[hit[0]]) if len(hit) else (pg.CAP_DAYS if e[-1] > e[0] else None)
+        if days is not None and (best is None or days < best):
+            best = days
+    return best
+
+
+def test_first_passage_block_by_block_is_the_whole_year_at_once() -> None:
+    """Stopping at the first block that halves the survival gives the very date the whole grid
+    gives: trips within the first block, months away (the product carried across blocks), none."""
+    from heatwatch.edge.heatpump import prognosis as pg
+
+    rng = np.random.default_rng(17)
+    days = []
+    for _ in range(600):
+        n = int(rng.integers(3, 31))
+        x = -np.arange(n)[::-1] - rng.random()
+        y = rng.choice([0.0, 0.01, 0.05, 0.2, 1.0]) * rng.random() * (x - x[0]) ** rng.choice([1.0, 1.5, 2.0]) \
+            + rng.normal(0, rng.choice([0.01, 0.1, 0.5]), n)
+        base = rng.normal(40, rng.choice([0.5, 2, 5]), min(n, 14))
+        target = 40 + rng.choice([1, 5, 10, 30, 100]) * rng.random()
+        want = _first_passage_whole_grid(x, y, base, target)
+        assert pg._first_passage_days(x, y, base, target) == want
+        days.append(want)
+    block = pg.PASSAGE_BLOCK * pg.GRID_DAYS
+    assert sum(d is not None and d <= block for d in days) > 50
+    assert sum(d is not None and block < d < pg.CAP_DAYS for d in days) > 50
+    assert sum(d is None or d == pg.CAP_DAYS for d in days) > 10
