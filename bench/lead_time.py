@@ -20,6 +20,7 @@ with the scenario's refrigerant.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import sys
 import time
@@ -35,7 +36,7 @@ from heatwatch.eval.fleet_prior import model_of  # noqa: E402
 from heatwatch.fleet_prior import FleetPrior  # noqa: E402
 from heatwatch.edge.pipeline import PumpPipeline  # noqa: E402
 from heatwatch.sim.fleet import Fleet  # noqa: E402
-from heatwatch.sim.scenario import load_scenario  # noqa: E402
+from heatwatch.sim.scenario import ScenarioError, load_scenario  # noqa: E402
 from heatwatch.faults import FAULTS  # noqa: E402
 from heatwatch.units import DAY  # noqa: E402
 
@@ -241,17 +242,25 @@ def _prognosis_quality(est: list[tuple[float, float, float, float]]) -> str:
             f"too late (earliest after the trip): {np.mean(lo > actual):.0%}")
 
 
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="built-in names or files (default: fault_*)")
+    parser.add_argument("--stride", type=int, default=1, help="read every Nth simulator step (a slower poll)")
+    parser.add_argument("--save", metavar="F.json", help="keep the raw outcomes")
+    parser.add_argument("--load", metavar="F.json", help="print figures from saved outcomes")
+    parser.add_argument("--fleet-prior", metavar="F.json", help="every agent starts with this fleet prior")
+    parser.add_argument("--days", type=float, help="only the first D days")
+    parser.add_argument("--install-day", type=float, default=0.0, help="the agents' first reading is on day D")
+    return parser.parse_args()
+
+
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    opts: dict[str, str | None] = {"--stride": "1", "--save": None, "--load": None, "--fleet-prior": None,
-                                   "--days": None, "--install-day": None}
-    for opt in opts:
-        if opt in args:  # --stride N: read every Nth simulator step (a slower poll), for big fleets
-            i = args.index(opt)
-            opts[opt] = args[i + 1]
-            del args[i:i + 2]
-    if not args and not opts["--load"]:
+    opts = _arguments()
+    names = opts.scenarios
+    if not names and not opts.load:
         scen = Path(__file__).resolve().parent.parent / "firmware_sim" / "scenarios"
-        args = sorted(p.stem for p in scen.glob("fault_*.yaml"))
-    main(args, int(opts["--stride"] or 1), opts["--save"], opts["--load"], opts["--fleet-prior"],
-         float(opts["--days"]) if opts["--days"] else None, float(opts["--install-day"] or 0.0))
+        names = sorted(p.stem for p in scen.glob("fault_*.yaml"))
+    try:
+        main(names, opts.stride, opts.save, opts.load, opts.fleet_prior, opts.days, opts.install_day)
+    except ScenarioError as exc:
+        sys.exit(f"lead_time: {exc}")
