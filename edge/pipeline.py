@@ -33,6 +33,7 @@ from heatwatch.edge.heatpump.detector import (BatchResults, HeatPumpDetector, He
 from heatwatch.edge.heatpump.operating_point import features
 from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+from heatwatch.edge.heatpump.prior import PRIOR_TARGETS
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.heatpump.refrigerant_check import RefrigerantCheck, RefrigerantVerdict
 from heatwatch.edge.reading import TimeOrder
@@ -72,9 +73,8 @@ class PumpPipeline:
     _candidates: dict = field(default_factory=dict, repr=False)  # process_batch's per-row pre-judgement
     _iso_possible: dict = field(default_factory=dict, repr=False)
     _offset_reach: dict = field(default_factory=dict, repr=False)
-    _table: dict = field(default_factory=dict, repr=False)
-    _table_rows: dict = field(default_factory=dict, repr=False)
-    _table_hits: list = field(default_factory=list, repr=False)
+    _table_hits: dict = field(default_factory=dict, repr=False)  # rule row -> [(shift rule matching, support met)]
+    _prior_live: dict = field(default_factory=dict, repr=False)  # row judged on the bands -> has evidence
     _conf_cache: dict = field(default_factory=dict, repr=False)
     _comp_shifts: dict = field(default_factory=dict, repr=False)  # rule row -> the compressor's shifts
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
@@ -277,7 +277,6 @@ class PumpPipeline:
         # spoken) and the compressor's efficiency, whose shifts the rules read on each rule row
         verdicts = self._refrigerant_rows(res)
         self._comp_shifts = self._compressor_rows(res, rule_rows)
-        self._table, self._table_rows = {}, {}
         quiet = self._quiet_rows(res, np.array(rule_rows, dtype=np.int64))
         findings = res.any_findings()
         self._estimate_offsets(res, [i for i in rule_rows if self._candidates.get(i) or self._iso_possible.get(i)])
@@ -296,12 +295,11 @@ class PumpPipeline:
                 else:
                     quiet_last = -1
                     need_offset = self._needs_offset(res, i)
-                    k = self._table_rows.get(i)
-                    if k is not None and not need_offset and not findings[i]:
+                    if i in self._table_hits and not need_offset and not findings[i]:
                         # the matches are the table's: no sensor finding, no sensor offset in play
-                        diagnoses = self.rules.advance(t, self._table_matches(k, res, i), _Memo(
+                        diagnoses = self.rules.advance(t, self._table_matches(res, i), _Memo(
                             lambda i=i: self._evidence_at(res, i, need_offset=False)))
-                        self._basis = self.detector.basis_at(t)
+                        self._basis = self._quiet_basis(res, i)
                     else:
                         evidence = self._evidence_at(res, i, need_offset=need_offset)
                         self._basis = evidence.basis
@@ -372,38 +370,54 @@ class PumpPipeline:
         """Rule rows where the evidence lets no rule match: no sensor check failed, no shift rule's
         condition holds, and (a ready detector) no single-sensor offset can reach an isolated
         rule's level (its level is at most the alarm-scaled residuals' norm). On such a row with
-        no timer running, RuleEngine.evaluate says nothing and changes nothing."""
+        no timer running, RuleEngine.evaluate says nothing and changes nothing.
+
+        Rows before the pump's own model (not ready) are judged on the physics bands (prior.py):
+        their shift rules read the bands' levels (and the compressor's shifts), the same table."""
+        self._candidates, self._iso_possible, self._table_hits, self._prior_live = {}, {}, {}, {}
         if not len(rows):
             return {}
         quiet = ~res.any_findings()[rows]
-        # a row judged on the prior (no table) where the compressor already speaks: judge it
-        comp = np.array([bool(self._comp_shifts.get(r)) for r in rows.tolist()])
-        quiet &= ~(comp & ~res.ready[rows])
-        self._candidates = {}
-        self._iso_possible = {}
         ready = res.ready[rows]
         alarm = self.detector.alarm
         if ready.any() and alarm is not None:
             rr = rows[ready]
-            cand, iso = self._shift_candidates(res, rr, alarm)
-            self._candidates = dict(zip(rr.tolist(), cand.tolist()))
-            self._iso_possible = dict(zip(rr.tolist(), iso.tolist()))
+            L = res.R[rr] / alarm
+            seen = ~np.isnan(L) & ~np.isnan(res.O[rr])
+            cand, iso = self._shift_candidates(rr, L, seen, np.ones(len(rr), dtype=bool), isolated=True)
+            self._candidates.update(zip(rr.tolist(), cand.tolist()))
+            self._iso_possible.update(zip(rr.tolist(), iso.tolist()))
             quiet[ready] &= ~cand & ~iso
+        if not ready.all():
+            pr = rows[~ready]
+            formed, bands = self.detector.prior.levels_rows(res.ts[pr], res.O[pr])
+            L = np.full((len(pr), len(TARGET_NAMES)), np.nan)
+            L[:, PRIOR_TARGETS] = bands
+            seen = formed[:, None] & ~np.isnan(L)
+            # evidence with no band to read is not ready: no shift rule and no compressor shift then
+            live = seen.any(axis=1)
+            cand, _ = self._shift_candidates(pr, L, seen, live, isolated=False)
+            self._prior_live = dict(zip(pr.tolist(), live.tolist()))
+            quiet[~ready] &= ~cand
         return dict(zip(rows.tolist(), quiet.tolist()))
 
-    def _shift_candidates(self, res: BatchResults, rows: np.ndarray, alarm: np.ndarray
-                          ) -> tuple[np.ndarray, np.ndarray]:
+    def _shift_candidates(self, rows: np.ndarray, L: np.ndarray, seen: np.ndarray, live: np.ndarray, *,
+                          isolated: bool) -> tuple[np.ndarray, np.ndarray]:
         """Per row: might a shift rule match (its require, exclude and support as RuleEngine reads
-        them from the evidence), and might an isolated-shift rule."""
-        L = res.R[rows] / alarm
-        seen = ~np.isnan(L) & ~np.isnan(res.O[rows])
+        them from the evidence), and (``isolated``) might an isolated-shift rule. ``L``: the level
+        per target channel, ``seen``: the channels the evidence has, ``live``: rows whose evidence
+        is ready (it carries the compressor's shifts). Keeps per row the shift rules matching and
+        how many of their support channels agree (``_table_hits``)."""
         col = {name: j for j, name in enumerate(TARGET_NAMES)}
         never = np.zeros(len(rows), dtype=bool)
         # the compressor's shifts on these rows (channels the detector does not have)
         extra: dict[str, np.ndarray] = {}
         comp = self._comp_shifts
         for k, r in enumerate(rows.tolist()):
-            for name, lv, _, _ in comp.get(r) or ():
+            snap = comp.get(r)
+            if not snap or not live[k]:
+                continue
+            for name, lv, _, _ in snap:
                 if name not in extra:
                     extra[name] = np.full(len(rows), np.nan)
                 extra[name][k] = lv
@@ -422,8 +436,8 @@ class PumpPipeline:
 
         cand = np.zeros(len(rows), dtype=bool)
         iso_levels = []
-        table: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # shift rule -> (matches, support met)
-        for rule in self.rules.rules:
+        hits: dict[int, list] = {}
+        for rule in self.rules.rules:  # in the rules' order, as RuleEngine reads them
             if rule.sensor_check:
                 continue
             if rule.isolated_shift:
@@ -438,19 +452,12 @@ class PumpPipeline:
             for ch, c in rule.support.items():
                 met += meets(ch, c)
             ok &= met >= rule.min_support
-            table[rule.name] = (ok, met)
-            cand |= ok
-        self._table_rows = {r: k for k, r in enumerate(rows.tolist())}
-        self._table = table
-        # per row: the shift rules matching and how many of their support channels agree
-        by_name = {r.name: r for r in self.rules.rules}
-        hits: list[list] = [[] for _ in range(len(rows))]
-        for name, (ok, met) in table.items():
             for k in np.flatnonzero(ok).tolist():
-                hits[k].append((by_name[name], int(met[k])))
-        order = {r.name: n for n, r in enumerate(self.rules.rules)}
-        self._table_hits = [sorted(h, key=lambda rm: order[rm[0].name]) for h in hits]
-        if iso_levels:
+                hits.setdefault(k, []).append((rule, int(met[k])))
+            cand |= ok
+        rl = rows.tolist()
+        self._table_hits.update((r, hits.get(k, [])) for k, r in enumerate(rl))
+        if isolated and iso_levels:
             b = np.where(np.isfinite(L), L, 0.0)
             norm = np.sqrt((b * b).sum(axis=1))
             iso = norm >= min(iso_levels) * (1.0 - 1e-6)
@@ -458,11 +465,11 @@ class PumpPipeline:
             iso = never
         return cand, iso
 
-    def _table_matches(self, k: int, res: BatchResults, i: int) -> dict[str, list]:
-        """RuleEngine's matches on table row k (a ready row without sensor findings or offset):
-        the shift rules the table says match (the others none); findings made only if a rule is raised."""
+    def _table_matches(self, res: BatchResults, i: int) -> dict[str, list]:
+        """RuleEngine's matches on table row i (a row without sensor findings or offset): the shift
+        rules the table says match (the others none); findings made only if a rule is raised."""
         out: dict[str, list] = {}
-        for rule, met in self._table_hits[k]:
+        for rule, met in self._table_hits[i]:
             conf = self._conf_cache.get((rule.name, met))
             if conf is None:
                 conf = self._conf_cache[(rule.name, met)] = RuleEngine.confidence(rule, met)
@@ -478,6 +485,8 @@ class PumpPipeline:
         """Can the best single-sensor offset change what the rules say on row i? Only when a shift
         rule might match (a sensor that explains it vetoes it) or an isolated rule might, and a
         sensor could explain enough of the drift to count (an estimate, see _offset_reach)."""
+        if not res.ready[i]:
+            return False  # judged on the physics bands: no offset is read
         if not (self._candidates.get(i, True) or self._iso_possible.get(i, True)):
             return False
         return self._offset_reach.get(i, True)
@@ -521,7 +530,10 @@ class PumpPipeline:
         """Evidence.basis on row i, without building the evidence."""
         if res.ready[i]:
             return self.detector.basis_at(float(res.ts[i]))
-        return "prior" if self.detector.prior.levels(float(res.ts[i]), res.O[i]) else "model"
+        live = self._prior_live.get(i)
+        if live is None:
+            live = bool(self.detector.prior.levels(float(res.ts[i]), res.O[i]))
+        return "prior" if live else "model"
 
     def _after(self, result: HeatPumpResult) -> list[EventBody]:
         ts = result.ts

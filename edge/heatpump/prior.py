@@ -27,7 +27,8 @@ NORMAL_BANDS: dict[str, tuple[float, float, float]] = {
     "t_discharge": (30.0, 100.0, 5.0),  # degC; 50-95, trips at 110-120
     "cop": (1.5, 7.0, 0.3),  # 2-5
 }
-_J = np.array([TARGET_NAMES.index(c) for c in NORMAL_BANDS])
+# the bands' channels among the detector's targets (TARGET_NAMES columns)
+PRIOR_TARGETS = np.array([TARGET_NAMES.index(c) for c in NORMAL_BANDS])
 _LOW = np.array([b[0] for b in NORMAL_BANDS.values()])
 _HIGH = np.array([b[1] for b in NORMAL_BANDS.values()])
 _TOL = np.array([b[2] for b in NORMAL_BANDS.values()])
@@ -50,19 +51,30 @@ class PriorBands:
 
         ``observed``: a snapshot of the averages taken at ``ts`` (batch replays); else the current ones.
         """
-        if self.first_ts != self.first_ts or ts - self.first_ts < self.average.tau:
+        obs = (self.average.observed if observed is None else observed)[None, :]
+        formed, L = self.levels_rows(np.array([ts]), obs)
+        if not formed[0]:
             return {}
-        obs = (self.average.observed if observed is None else observed)[_J]
-        below = np.where(obs < _LOW, (obs - _LOW) / _TOL, 0.0)
-        above = np.where(obs > _HIGH, (obs - _HIGH) / _TOL, 0.0)
+        o = obs[0, PRIOR_TARGETS]
         out = {}
         for k, name in enumerate(NORMAL_BANDS):
-            if np.isnan(obs[k]):
+            if np.isnan(o[k]):
                 continue
-            level = float(below[k] + above[k])
-            edge = _LOW[k] if level < 0 else _HIGH[k] if level > 0 else float(np.clip(obs[k], _LOW[k], _HIGH[k]))
-            out[name] = (level, float(edge), float(obs[k]))
+            level = float(L[0, k])
+            edge = _LOW[k] if level < 0 else _HIGH[k] if level > 0 else float(np.clip(o[k], _LOW[k], _HIGH[k]))
+            out[name] = (level, float(edge), float(o[k]))
         return out
+
+    def levels_rows(self, ts: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``levels`` for many rows at once (batch replays skip the rows where no band speaks):
+        per row, has an average formed; and the signed level per NORMAL_BANDS channel (NaN where
+        its average is unknown). The same operations element by element, so the same numbers."""
+        formed = np.zeros(len(ts), dtype=bool) if self.first_ts != self.first_ts else \
+            ~(ts - self.first_ts < self.average.tau)
+        obs = observed[:, PRIOR_TARGETS]
+        below = np.where(obs < _LOW, (obs - _LOW) / _TOL, 0.0)
+        above = np.where(obs > _HIGH, (obs - _HIGH) / _TOL, 0.0)
+        return formed, np.where(np.isnan(obs), np.nan, below + above)
 
     def state(self) -> dict:
         return {"average": self.average.state(), "first_ts": self.first_ts}

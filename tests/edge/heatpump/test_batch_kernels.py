@@ -250,3 +250,22 @@ def test_compressor_snapshots_of_many_states_are_snapshot_of_each() -> None:
         want = [comp.snapshot_of(s) for s in S]
         assert comp.snapshots_of(S) == want
         assert sum(w is None for w in want) > 20 and sum(w is not None for w in want) > 300
+
+
+def test_pipeline_batch_is_streaming_judged_on_the_prior_with_a_fault_from_install() -> None:
+    """A pump faulty from its first reading (its valve passing too little: subcooling and superheat
+    far beyond any healthy pump's) is judged against the physics bands and never learned: the rows
+    process_batch() skips as quiet must be quiet on the bands too, or the fault is never named."""
+    fleet = Fleet(load_scenario("demo"))
+    chunk = next(iter(fleet.chunks(steps=1440 * 2)))
+    ts, X = chunk.ts, chunk.values[:, 0, :].copy()  # hp-000: healthy, made faulty from the start
+    X[:, INDEX["t_liquid"]] -= 12.0
+    X[:, INDEX["t_suction"]] += 12.0
+    cfg = HeatPumpDetectorConfig(commissioning_seconds=DAY / 2, min_training_rows=240)
+    streamed = _events(PumpPipeline(device="hp", detector=HeatPumpDetector(cfg)), ts, X, batch=False)
+    batch = PumpPipeline(device="hp", detector=HeatPumpDetector(cfg))
+    replayed = _events(batch, ts, X, batch=True)
+    assert not batch.detector.ready and batch.detector.postponed_fits > 0, "judged on the prior throughout"
+    assert ("fault", "eev_stuck_closed") in {(e["kind"], e["fault"]) for e in streamed}
+    assert streamed == replayed
+    assert batch._basis == "prior"
