@@ -215,25 +215,34 @@ class PumpPipeline:
 
     def _provisional_batch(self, ts: np.ndarray, X: np.ndarray) -> tuple[BatchResults, list[EventBody]]:
         """While judged against a fleet prior the model and alarm levels change when the pump's own
-        window is admitted: the readings go through process()'s steps one by one until then, the
-        rest of the chunk in batch."""
-        rows: list[HeatPumpResult] = []
+        window is admitted: the readings before the one on which the window falls due go in batch
+        (judged with the fleet's model, as the agent judges them), that one through process()'s
+        steps (the fit, the admission or a refusal), and so on; the rest of the chunk in batch."""
+        parts: list[list[HeatPumpResult]] = []
         events: list[EventBody] = []
-        i = 0
-        while i < len(ts) and self.detector.provisional:
-            r = self.detector.update(float(ts[i]), X[i])
-            rows.append(r)
-            events.extend(self._after(r))
-            i += 1
-        head = BatchResults.from_results(rows, np.array([r.values for r in rows]).reshape(len(rows), X.shape[1]),
+        i, n = 0, len(ts)
+        while i < n and self.detector.provisional:
+            k = i + self.detector.provisional_span(ts[i:], X[i:])
+            if k > i:
+                res = self.detector.score(ts[i:k], X[i:k])
+                parts.append(list(res))
+                events.extend(self._after_batch(res))
+            if k < n:
+                r = self.detector.update(float(ts[k]), X[k])
+                parts.append([r])
+                events.extend(self._after(r))
+                k += 1
+            i = k
+        if i < n:
+            tail = self.detector.score(ts[i:], X[i:])
+            parts.append(list(tail))
+            events.extend(self._after_batch(tail))
+        rows = [r for part in parts for r in part]
+        if not rows:
+            return self.detector.score(ts, X), events
+        return BatchResults.from_results(rows, np.array([r.values for r in rows]).reshape(len(rows), X.shape[1]),
                                          np.array([r.derived for r in rows]).reshape(len(rows), -1),
-                                         np.array([r.targets for r in rows]).reshape(len(rows), len(TARGET_NAMES)))
-        if i == len(ts):
-            return head, events
-        tail = self.detector.score(ts[i:], X[i:])
-        events.extend(self._after_batch(tail))
-        return BatchResults.from_results(rows + list(tail), np.concatenate([head.X, tail.X]),
-                                         np.concatenate([head.D, tail.D]), np.concatenate([head.Y, tail.Y])), events
+                                         np.array([r.targets for r in rows]).reshape(len(rows), len(TARGET_NAMES))), events
 
     def _after_batch(self, res: BatchResults) -> list[EventBody]:
         """_after() for every row of a chunk, doing work only on the rows where something can happen."""

@@ -18,6 +18,7 @@ channels, so nothing downstream (the agent's telemetry) derives them again.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -280,9 +281,36 @@ class HeatPumpDetector:
         F = features(X)
         steady = self.gate.batch(ts, X)
         P = None if self.model is None else self.model.predict(F)
-        if not batch_kernels.AVAILABLE or len(ts) == 0 or self.provisional:  # (fleet-judged: row by row)
+        # fleet-judged: in batch unless the commissioning window falls due (fit, admission) in the chunk
+        if not batch_kernels.AVAILABLE or len(ts) == 0 or \
+                (self.provisional and self._window_rows(ts, steady)[1] < len(ts)):
             return BatchResults.from_results(self._score_rows(ts, X, F, D, Y, steady, P), X, D, Y)
         return self._score_chunk(ts, X, F, D, Y, steady, P)
+
+    def provisional_span(self, ts: np.ndarray, X: np.ndarray) -> int:
+        """While judged against a fleet prior: how many of these readings come before the one on
+        which the commissioning window falls due (its fit and the fleet's admission or refusal
+        happen on that reading), ``len(ts)`` if none does. Changes nothing: PumpPipeline.process_batch
+        scores the readings before it in batch and that one as the agent does."""
+        ts = np.asarray(ts, dtype=float)
+        Xc = PlausibilityFilter({}).clean(X)
+        return self._window_rows(ts, copy.copy(self.gate).batch(ts, Xc))[1]
+
+    def _window_rows(self, ts: np.ndarray, steady: np.ndarray) -> tuple[np.ndarray, int]:
+        """The rows _collect would take into the commissioning window (one steady row a minute),
+        and the first row on which the window is due (``len(ts)``: none)."""
+        n = len(ts)
+        srows = np.flatnonzero(steady)
+        buckets = np.array([int(t // 60) for t in ts[srows].tolist()], dtype=np.int64)
+        prev = np.concatenate([[self._last_bucket], buckets[:-1]])
+        collect = np.zeros(n, dtype=bool)
+        collect[srows[buckets != prev]] = True
+        cfg = self.config
+        start = float(ts[0]) if math.isnan(self.start_ts) and n else self.start_ts
+        cnt = len(self._rows_ts) + np.cumsum(collect)
+        due = ((ts - start >= cfg.commissioning_seconds) & (cnt >= cfg.min_training_rows)) | \
+            (cnt >= cfg.max_training_rows)
+        return collect, int(np.argmax(due)) if due.any() else n
 
     def _score_rows(self, ts, X, F, D, Y, steady, P) -> list[HeatPumpResult]:
         out: list[HeatPumpResult] = []
@@ -332,6 +360,8 @@ class HeatPumpDetector:
                 marks[rows] = rows + start
                 sx_idx[start:] = np.maximum.accumulate(marks)
                 self._last_steady_x = X[rows[-1] + start]
+        if self.provisional:  # judged against the fleet; this pump's own window is still collected
+            self._take_rows(ts, F, Y, self._window_rows(ts, steady)[0], 0, n - 1)
         return BatchResults(ts, steady, ready, score, flags, X, D, Y, R, O, sx_idx, sx_carry)
 
     def _commission_chunk(self, ts, F, Y, steady, O) -> int:
