@@ -73,7 +73,8 @@ class PumpPipeline:
     _candidates: dict = field(default_factory=dict, repr=False)  # process_batch's per-row pre-judgement
     _iso_possible: dict = field(default_factory=dict, repr=False)
     _offset_reach: dict = field(default_factory=dict, repr=False)
-    _table_hits: dict = field(default_factory=dict, repr=False)  # rule row -> [(shift rule matching, support met)]
+    _table_rows: set = field(default_factory=set, repr=False)  # rule rows whose shift rules the table knows
+    _table_hits: dict = field(default_factory=dict, repr=False)  # such a row -> [(shift rule matching, support met)]
     _prior_live: dict = field(default_factory=dict, repr=False)  # row judged on the bands -> has evidence
     _conf_cache: dict = field(default_factory=dict, repr=False)
     _comp_shifts: dict = field(default_factory=dict, repr=False)  # rule row -> the compressor's shifts
@@ -293,18 +294,19 @@ class PumpPipeline:
         rule_set, refresh_set = set(rule_rows), set(refresh_rows)
         events: list[EventBody] = []
         quiet_last = -1  # the last rule row, if it was skipped: its evidence's basis is kept
+        running = self._timers_running()  # the rules' timers change only when the rules advance
         for i in todo:
             t = tsl[i]
             if i in verdicts:
                 events.append(self._refrigerant_event(t, verdicts[i]))
             if i in rule_set:
                 self._last_rules_ts = t
-                if quiet.get(i, False) and not self._timers_running():
+                if quiet.get(i, False) and not running:
                     quiet_last = i
                 else:
                     quiet_last = -1
                     need_offset = self._needs_offset(res, i)
-                    if i in self._table_hits and not need_offset and not findings[i]:
+                    if i in self._table_rows and not need_offset and not findings[i]:
                         # the matches are the table's: no sensor finding, no sensor offset in play
                         diagnoses = self.rules.advance(t, self._table_matches(res, i), _Memo(
                             lambda i=i: self._evidence_at(res, i, need_offset=False)))
@@ -313,6 +315,7 @@ class PumpPipeline:
                         evidence = self._evidence_at(res, i, need_offset=need_offset)
                         self._basis = evidence.basis
                         diagnoses = self.rules.evaluate(evidence)
+                    running = self._timers_running()
                     if diagnoses:
                         feed_upto(i)  # a raised pump fault's prognosis reads the history up to now
                         events.extend(self._event(d) for d in self._one_voice(diagnoses))
@@ -384,6 +387,7 @@ class PumpPipeline:
         Rows before the pump's own model (not ready) are judged on the physics bands (prior.py):
         their shift rules read the bands' levels (and the compressor's shifts), the same table."""
         self._candidates, self._iso_possible, self._table_hits, self._prior_live = {}, {}, {}, {}
+        self._table_rows = set()
         if not len(rows):
             return {}
         quiet = ~res.any_findings()[rows]
@@ -464,8 +468,8 @@ class PumpPipeline:
             for k in np.flatnonzero(ok).tolist():
                 hits.setdefault(k, []).append((rule, int(met[k])))
             cand |= ok
-        rl = rows.tolist()
-        self._table_hits.update((r, hits.get(k, [])) for k, r in enumerate(rl))
+        self._table_rows.update(rows.tolist())
+        self._table_hits.update((int(rows[k]), h) for k, h in hits.items())
         if isolated and iso_levels:
             b = np.where(np.isfinite(L), L, 0.0)
             norm = np.sqrt((b * b).sum(axis=1))
@@ -478,7 +482,7 @@ class PumpPipeline:
         """RuleEngine's matches on table row i (a row without sensor findings or offset): the shift
         rules the table says match (the others none); findings made only if a rule is raised."""
         out: dict[str, list] = {}
-        for rule, met in self._table_hits[i]:
+        for rule, met in self._table_hits.get(i, ()):
             conf = self._conf_cache.get((rule.name, met))
             if conf is None:
                 conf = self._conf_cache[(rule.name, met)] = RuleEngine.confidence(rule, met)

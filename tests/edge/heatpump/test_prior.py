@@ -6,7 +6,7 @@ import numpy as np
 
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
-from heatwatch.edge.heatpump.prior import PriorBands
+from heatwatch.edge.heatpump.prior import NORMAL_BANDS, PriorBands
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import load_scenario
 from heatwatch.channels import INDEX
@@ -64,3 +64,22 @@ def test_a_pump_outside_every_healthy_band_is_not_learned_as_healthy() -> None:
     ev = det.evidence(results[-1])
     assert ev.basis == "prior" and ev.ready
     assert ev.shifts["t_discharge"].level > 1.0 and ev.shifts["t_discharge"].expected == 100.0
+
+
+def test_levels_of_many_rows_are_levels_row_by_row() -> None:
+    """Batch replays read the bands for a whole block (levels_rows): the same numbers as levels()."""
+    prior = PriorBands(tau_seconds=6 * HOUR)
+    prior.update(0.0, _targets(superheat=5.0))
+    rng = np.random.default_rng(3)
+    O = rng.normal(5.0, 60.0, (200, len(TARGET_NAMES)))
+    O[rng.random(O.shape) < 0.2] = np.nan
+    ts = np.linspace(0.0, 12 * HOUR, 200)
+    formed, L = prior.levels_rows(ts, O)
+    assert formed.any() and not formed.all() and (L != 0).any()
+    for i in range(len(ts)):
+        one = prior.levels(float(ts[i]), O[i])
+        assert bool(one) == (formed[i] and not np.isnan(L[i]).all())
+        for k, name in enumerate(NORMAL_BANDS):
+            assert (name in one) == (formed[i] and not np.isnan(L[i, k]))
+            if name in one:
+                assert one[name][0] == L[i, k]
