@@ -74,7 +74,8 @@ class PumpPipeline:
     _iso_possible: dict = field(default_factory=dict, repr=False)
     _offset_reach: dict = field(default_factory=dict, repr=False)
     _table_rows: set = field(default_factory=set, repr=False)  # rule rows whose shift rules the table knows
-    _table_hits: dict = field(default_factory=dict, repr=False)  # such a row -> [(shift rule matching, support met)]
+    # such a row -> [(shift rule matching, support met)]
+    _table_hits: dict = field(default_factory=dict, repr=False)
     _prior_live: dict = field(default_factory=dict, repr=False)  # row judged on the bands -> has evidence
     _conf_cache: dict = field(default_factory=dict, repr=False)
     _comp_shifts: dict = field(default_factory=dict, repr=False)  # rule row -> the compressor's shifts
@@ -241,9 +242,10 @@ class PumpPipeline:
         rows = [r for part in parts for r in part]
         if not rows:
             return self.detector.score(ts, X), events
+        n_t = len(TARGET_NAMES)
         return BatchResults.from_results(rows, np.array([r.values for r in rows]).reshape(len(rows), X.shape[1]),
                                          np.array([r.derived for r in rows]).reshape(len(rows), -1),
-                                         np.array([r.targets for r in rows]).reshape(len(rows), len(TARGET_NAMES))), events
+                                         np.array([r.targets for r in rows]).reshape(len(rows), n_t)), events
 
     def _after_batch(self, res: BatchResults) -> list[EventBody]:
         """_after() for every row of a chunk, doing work only on the rows where something can happen."""
