@@ -13,7 +13,8 @@ with the scenario's refrigerant.
                               [--install-day D] [SCENARIO ...]
     (default: every fault_* scenario; --save keeps the raw outcomes, --load prints figures from them;
     --fleet-prior: every agent starts with a fleet prior: the file's prior, or, for a file of priors by
-    pump model ({"5.0": prior, "7.0": ...}, bench/fleet_priors.py), its model's; --days: the first D days;
+    pump model and emitters ({"5/underfloor": prior, "5/radiators": ..., "7": ...}, bench/fleet_priors.py),
+    its model's with its emitters, else its model's of any emitters; --days: the first D days;
     --install-day D: the agents' first reading is on day D, so faults that began before are there at
     installation (bench/scenarios/installed_faulty.yaml); onsets stay the scenario's)
 """
@@ -32,10 +33,11 @@ import numpy as np
 
 from heatwatch.contract import EventBody, EventKind  # noqa: E402
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig  # noqa: E402
-from heatwatch.eval.fleet_prior import model_of  # noqa: E402
+from heatwatch.eval.fleet_prior import prior_key, prior_of  # noqa: E402
 from heatwatch.fleet_prior import FleetPrior  # noqa: E402
 from heatwatch.edge.pipeline import PumpPipeline  # noqa: E402
 from heatwatch.sim.fleet import Fleet  # noqa: E402
+from heatwatch.sim.plant import emitter_types  # noqa: E402
 from heatwatch.sim.scenario import ScenarioError, load_scenario  # noqa: E402
 from heatwatch.faults import FAULTS  # noqa: E402
 from heatwatch.units import DAY  # noqa: E402
@@ -78,7 +80,7 @@ class DeviceOutcome:
 
 
 def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_stride: int = 1,
-                 fleet_prior: FleetPrior | dict[float, FleetPrior] | None = None, days: float | None = None,
+                 fleet_prior: FleetPrior | dict[str, FleetPrior] | None = None, days: float | None = None,
                  install_day: float = 0.0) -> list[DeviceOutcome]:
     """Run a scenario through one pipeline per device, in batch (same results as streaming)."""
     scenario = load_scenario(name)
@@ -90,9 +92,10 @@ def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_s
     config = config or HeatPumpDetectorConfig(refrigerant=scenario.refrigerant)
     pipes = {d: PumpPipeline.with_config(d, config) for d in fleet.devices}
     if fleet_prior is not None:
-        for j, p in enumerate(pipes.values()):  # each pump its own model's prior (its capacity class)
+        emitters = emitter_types(fleet.params)
+        for j, p in enumerate(pipes.values()):  # each pump its own model's prior (capacity class, emitters)
             p.detector.use_fleet_prior(fleet_prior if isinstance(fleet_prior, FleetPrior) else
-                                       fleet_prior[model_of(float(fleet.params.q_nom[j]))])
+                                       prior_of(fleet_prior, float(fleet.params.q_nom[j]), emitters[j]))
     outcomes = {d: DeviceOutcome(d, "", None, None) for d in fleet.devices}
     installed = scenario.start_ts + install_day * DAY
     for chunk in fleet.chunks(steps=1440 * 4):
@@ -121,7 +124,7 @@ def main(names: list[str], stride: int = 1, save: str | None = None, load: str |
     if fleet_prior:
         doc = json.loads(Path(fleet_prior).read_text())
         prior = FleetPrior.from_dict(doc) if "version" in doc else \
-            {float(k): FleetPrior.from_dict(v) for k, v in doc.items()}
+            {_key(k): FleetPrior.from_dict(v) for k, v in doc.items()}
 
     t0 = time.perf_counter()
     if load:
@@ -135,6 +138,12 @@ def main(names: list[str], stride: int = 1, save: str | None = None, load: str |
             if save:  # after each scenario: a long run stopped half way keeps what it did
                 Path(save).write_text(json.dumps({n: [o.to_dict() for o in r] for n, r in results.items()}))
     report(results, time.perf_counter() - t0)
+
+
+def _key(k: str) -> str:
+    """A key of a file of priors, as prior_key writes it ("7.0" of an older file is "7")."""
+    kw, _, emitters = k.partition("/")
+    return prior_key(float(kw), emitters or None)
 
 
 def report(results: dict[str, list[DeviceOutcome]], seconds: float = 0.0) -> dict:

@@ -14,7 +14,15 @@ from heatwatch.contract import EventKind
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.fleet_prior import FleetJudge, commissioned
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
-from heatwatch.fleet_prior import HOUSE_CHANNELS, MIN_MEMBERS, Commissioned, FleetPrior, FleetPriorError, form
+from heatwatch.fleet_prior import (
+    HOUSE_CHANNELS,
+    MIN_MEMBERS,
+    Commissioned,
+    FleetPrior,
+    FleetPriorError,
+    form,
+    form_for,
+)
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
 from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.eval.fleet_prior import simulated_fleet_prior
@@ -86,6 +94,29 @@ def test_a_prior_survives_json_and_bad_ones_are_refused_clearly() -> None:
         FleetPrior.from_dict({**d, "spread": ["x"] * N_T})
     with pytest.raises(FleetPriorError, match="positive"):
         FleetPrior.from_dict({**d, "alarm": [-1.0] * N_T})
+    with pytest.raises(FleetPriorError, match="one of underfloor, radiators, fan_coils"):
+        FleetPrior.from_dict({**d, "emitters": "stove"})
+    old = {k: v for k, v in d.items() if k not in ("emitters", "note")}  # formed before emitters: still read
+    assert FleetPrior.from_dict(old).emitters is None
+
+
+def test_emitters_group_the_fleet_and_too_few_fall_back_to_the_model() -> None:
+    """Underfloor pumps run cooler water than radiator pumps: a prior of both is wider than
+    either's; a group of fewer than MIN_MEMBERS falls back to all, and says so."""
+    rng = np.random.default_rng(5)
+    under = [("underfloor", _member(rng)) for _ in range(4)]
+    rad = [("radiators", _member(rng, offset=3.0)) for _ in range(4)]  # another operating point: superheat +3
+    mixed = form_for(under + rad, None)
+    alone = form_for(under + rad, "underfloor")
+    assert (alone.members, alone.emitters, alone.note) == (4, "underfloor", "4 pumps with underfloor")
+    assert alone.spread[J_SH] < mixed.spread[J_SH] / 2  # the mix is about 3 wide, each group 0.5
+    assert mixed.emitters is None and "not known" in mixed.note and mixed.members == 8
+    few = form_for(under + rad[:2], "radiators")
+    assert few.members == 6 and few.emitters is None and few.note.startswith("only 2 with radiators")
+    again = FleetPrior.from_dict(json.loads(json.dumps(alone.to_dict())))
+    assert (again.emitters, again.note) == ("underfloor", alone.note)
+    with pytest.raises(FleetPriorError, match="needs"):
+        form_for(under[:2], "underfloor")
 
 
 def test_a_window_that_disagrees_with_the_fleet_is_refused_and_says_why() -> None:
