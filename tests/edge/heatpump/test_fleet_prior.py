@@ -25,7 +25,7 @@ from heatwatch.fleet_prior import (
 )
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
 from heatwatch.edge.pipeline import PumpPipeline
-from heatwatch.eval.fleet_prior import simulated_fleet_prior
+from heatwatch.eval.fleet_prior import simulated_commissioned, simulated_fleet_prior
 from heatwatch.faults import FAULTS
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import load_scenario
@@ -285,3 +285,53 @@ def test_events_judged_by_the_fleet_say_so(installed) -> None:
     ev = pipes["hp-001"].raised_faults.get("evaporator_fouling")
     assert ev is not None and ev.kind in (EventKind.FAULT, EventKind.FAULT_UPDATE)
     assert "healthy pumps of the same model" in ev.explanation
+
+
+# -- an R290 fleet: its own prior, never R32's ---------------------------------------------
+
+INSTALLED_FAULTY_R290 = """
+name: installed_faulty_r290
+description: R290 pumps of the 7 kW model with underfloor heating, one faulty before its agent came; a 3-minute poll
+fleet: {size: 2}
+climate: oslo
+start: 2025-01-05
+duration: 10d
+step: 180s
+seed: 29
+refrigerant: R290
+devices:
+  hp-000: {capacity_kw: 7, emitters: underfloor}
+  hp-001:
+    capacity_kw: 7
+    emitters: underfloor
+    faults: [{type: evaporator_fouling, onset: 0, time_to_trip: 14d}]
+"""
+
+
+@pytest.fixture(scope="module")
+def r290_members() -> list[Commissioned]:
+    """Seven healthy 7 kW R290 underfloor pumps commissioned by their own detectors (the first is a newcomer)."""
+    sc = dataclasses.replace(load_scenario("healthy_fleet"), refrigerant="R290")
+    got = simulated_commissioned(sc, capacity_kw=MODEL_KW, pumps=7, days=10.0, seed=17, emitters="underfloor")
+    assert len(got) == 7
+    return got
+
+
+def test_an_r290_pump_agrees_with_its_r290_fleet_and_not_with_the_r32_one(r290_members, prior) -> None:
+    """R290 condenses at about 2/3 of R32's pressure: a prior of both would judge neither."""
+    new, fleet = r290_members[0], r290_members[1:]
+    own, F = HealthyModel(new.coef, new.residual_scale), np.concatenate([m.points for m in r290_members])
+    same = FleetJudge(form(fleet)).disagreement(own, F)
+    other = FleetJudge(prior).disagreement(own, F)  # the R32 7 kW prior
+    assert np.nanmax(np.abs(same)) < 1.0  # a healthy member of its fleet: its window would be admitted
+    for ch in ("p_high", "p_low"):
+        assert other[TARGET_NAMES.index(ch)] < -3.0, (ch, other)  # judged as R32 it looks broken
+
+
+def test_an_r290_pump_faulty_from_installation_is_named_by_its_r290_prior(r290_members, tmp_path) -> None:
+    sc = _scenario(tmp_path, INSTALLED_FAULTY_R290, "installed_faulty_r290")
+    raised, pipes = _run(sc, form(r290_members[1:]), skip_days=4.0)  # six days judged by the fleet
+    print(f"\nR290 with its R290 prior: {raised}")
+    assert raised["hp-001"].get("evaporator_fouling", math.inf) <= 5.0, raised["hp-001"]
+    assert not [f for f in raised["hp-000"] if not FAULTS[f].sensor_fault]  # the healthy twin: quiet
+    assert not [f for f in raised["hp-001"] if f != "evaporator_fouling" and not FAULTS[f].sensor_fault]
