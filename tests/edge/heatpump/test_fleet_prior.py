@@ -335,3 +335,38 @@ def test_an_r290_pump_faulty_from_installation_is_named_by_its_r290_prior(r290_m
     assert raised["hp-001"].get("evaporator_fouling", math.inf) <= 5.0, raised["hp-001"]
     assert not [f for f in raised["hp-000"] if not FAULTS[f].sensor_fault]  # the healthy twin: quiet
     assert not [f for f in raised["hp-001"] if f != "evaporator_fouling" and not FAULTS[f].sensor_fault]
+
+
+def test_the_prognosis_goes_on_without_a_step_when_the_own_model_takes_over() -> None:
+    """Residuals against the fleet carry the pump's offset from it; the own model's do not. The
+    history kept of the fleet's is moved by the hand-over's offset (FleetJudge.take_handover),
+    so the trip date is the one an own model all along would give, not one bent by the step."""
+    from heatwatch.edge.heatpump.prognosis import PrognosisTracker
+
+    j = TARGET_NAMES.index("p_high")
+    offset = np.zeros(N_T)
+    offset[j] = 2.0  # this pump condenses 2 bar above its fleet's median (a healthy unit's difference)
+    own, carried, kept = (PrognosisTracker(refrigerant="R32") for _ in range(3))
+    hours = np.arange(0.0, 14 * DAY, 600.0)
+    for t in hours:
+        day = t / DAY
+        fault = 0.35 * day  # condenser fouling: p_high up 0.35 bar a day
+        weather = 2.0 * math.sin(2 * math.pi * day)
+        y = np.full(N_T, np.nan)
+        y[j] = 28.0 + weather + fault + offset[j]
+        r_own = np.full(N_T, np.nan)
+        r_own[j] = fault
+        r_fleet = r_own + offset  # judged against the fleet until day 10
+        own.update(t, r_own, y)
+        for tr in (carried, kept):
+            tr.update(t, r_fleet if day < 10 else r_own, y)
+        if day < 10 <= day + 600.0 / DAY:
+            carried.carry_over(offset)  # the window admitted: what the pipeline does at that reading
+    now = hours[-1] + 1.0
+    p_own, p_carried, p_kept = (tr.predict("condenser_fouling", now) for tr in (own, carried, kept))
+    print("\ndays to trip: own model all along, carried over, not carried:",
+          *((None if p is None else round((p.predicted_trip_ts - now) / DAY, 1)) for p in (p_own, p_carried, p_kept)))
+    assert p_own is not None and p_carried is not None
+    assert p_carried.predicted_trip_ts == pytest.approx(p_own.predicted_trip_ts, abs=60.0)
+    # without it the step at day 10 reads as a fault that stopped growing: no date, or a far later one
+    assert p_kept is None or p_kept.predicted_trip_ts - now > 1.5 * (p_own.predicted_trip_ts - now)
