@@ -201,6 +201,15 @@ class PrognosisTracker:
         self._bucket = int(d["bucket"])
         self._sum, self._n, self._hi, self._lo = arr(d["sum"]), arr(d["n"]), arr(d["hi"]), arr(d["lo"])
 
+    def carry_over(self, offset: np.ndarray) -> None:
+        """The residuals change reference (a fleet prior's model handed over to the pump's own,
+        whose predictions differ by ``offset`` per target): the history's residuals are moved by
+        it, so a day's excess does not step where the judge changed (NaN offset: left as is)."""
+        off = np.nan_to_num(np.asarray(offset, dtype=float))
+        self._hours = deque(((t, m - off, hi, lo) for t, m, hi, lo in self._hours), maxlen=self._hours.maxlen)
+        if self._sum is not None and self._n is not None:
+            self._sum = self._sum - off * self._n
+
     def predict(self, fault: str, now: float) -> Prognosis | None:
         """The earliest indicator's trip, its interval calibrated (prognosis_calibration) when a table is given."""
         best: Prognosis | None = None
