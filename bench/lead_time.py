@@ -10,10 +10,11 @@ coverage). Each scenario's agent is configured as the field configures it:
 with the scenario's refrigerant.
 
     python bench/lead_time.py [--stride N] [--save F.json] [--load F.json] [--fleet-prior F.json] [--days D]
-                              [--install-day D] [SCENARIO ...]
+                              [--install-day D] [--devices hp-001,hp-004] [SCENARIO ...]
     (default: every fault_* scenario; --save keeps the raw outcomes, --load prints figures from them;
     --fleet-prior: every agent starts with a fleet prior: the file's prior, or, for a file of priors by
-    pump model ({"5.0": prior, "7.0": ...}, bench/fleet_priors.py), its model's; --days: the first D days;
+    pump model and emitters ({"5/underfloor": prior, "5/radiators": ..., "7": ...}, bench/fleet_priors.py),
+    its model's with its emitters, else its model's of any emitters; --days: the first D days;
     --install-day D: the agents' first reading is on day D, so faults that began before are there at
     installation (bench/scenarios/installed_faulty.yaml); onsets stay the scenario's)
 """
@@ -32,10 +33,11 @@ import numpy as np
 
 from heatwatch.contract import EventBody, EventKind  # noqa: E402
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig  # noqa: E402
-from heatwatch.eval.fleet_prior import model_of  # noqa: E402
+from heatwatch.eval.fleet_prior import prior_key, prior_of  # noqa: E402
 from heatwatch.fleet_prior import FleetPrior  # noqa: E402
 from heatwatch.edge.pipeline import PumpPipeline  # noqa: E402
 from heatwatch.sim.fleet import Fleet  # noqa: E402
+from heatwatch.sim.plant import emitter_types  # noqa: E402
 from heatwatch.sim.scenario import ScenarioError, load_scenario  # noqa: E402
 from heatwatch.faults import FAULTS  # noqa: E402
 from heatwatch.units import DAY  # noqa: E402
@@ -78,9 +80,10 @@ class DeviceOutcome:
 
 
 def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_stride: int = 1,
-                 fleet_prior: FleetPrior | dict[float, FleetPrior] | None = None, days: float | None = None,
-                 install_day: float = 0.0) -> list[DeviceOutcome]:
-    """Run a scenario through one pipeline per device, in batch (same results as streaming)."""
+                 fleet_prior: FleetPrior | dict[str, FleetPrior] | None = None, days: float | None = None,
+                 install_day: float = 0.0, devices: list[str] | None = None) -> list[DeviceOutcome]:
+    """Run a scenario through one pipeline per device (``devices``: only these), in batch (same
+    results as streaming)."""
     scenario = load_scenario(name)
     if days is not None:
         scenario = dataclasses.replace(scenario, duration_s=min(scenario.duration_s, days * DAY))
@@ -88,18 +91,25 @@ def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_s
     # the refrigerant the scenario's pumps run on, as their edge.toml would say (judged as R32, an
     # R290 fleet looks broken); a config given by the caller is taken as it is
     config = config or HeatPumpDetectorConfig(refrigerant=scenario.refrigerant)
-    pipes = {d: PumpPipeline.with_config(d, config) for d in fleet.devices}
+    unknown = sorted(set(devices or ()) - set(fleet.devices))
+    if unknown:
+        raise ScenarioError(f"{name}: no device {', '.join(unknown)}")
+    pipes = {d: PumpPipeline.with_config(d, config) for d in fleet.devices if not devices or d in devices}
     if fleet_prior is not None:
-        for j, p in enumerate(pipes.values()):  # each pump its own model's prior (its capacity class)
-            p.detector.use_fleet_prior(fleet_prior if isinstance(fleet_prior, FleetPrior) else
-                                       fleet_prior[model_of(float(fleet.params.q_nom[j]))])
-    outcomes = {d: DeviceOutcome(d, "", None, None) for d in fleet.devices}
+        emitters = emitter_types(fleet.params)
+        for j, d in enumerate(fleet.devices):  # each pump its own model's prior (capacity class, emitters)
+            if d in pipes:
+                pipes[d].detector.use_fleet_prior(fleet_prior if isinstance(fleet_prior, FleetPrior) else
+                                                  prior_of(fleet_prior, float(fleet.params.q_nom[j]), emitters[j]))
+    outcomes = {d: DeviceOutcome(d, "", None, None) for d in pipes}
     installed = scenario.start_ts + install_day * DAY
     for chunk in fleet.chunks(steps=1440 * 4):
         keep = chunk.ts[::step_stride] >= installed
         if not keep.any():
             continue
         for j, dev in enumerate(fleet.devices):
+            if dev not in pipes:
+                continue
             ts = chunk.ts[::step_stride][keep]
             X = chunk.values[::step_stride, j, :][keep]
             _, events = pipes[dev].process_batch(ts, X)
@@ -108,20 +118,23 @@ def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_s
                 if ev.kind.raises:
                     outcomes[dev].raised.setdefault(ev.fault, ev.ts)
     for t in fleet.truth:
+        if t.device not in outcomes:
+            continue
         o = outcomes[t.device]
         o.fault, o.onset_ts, o.trip_ts = t.fault, t.onset_ts, t.trip_ts
     return list(outcomes.values())
 
 
 def main(names: list[str], stride: int = 1, save: str | None = None, load: str | None = None,
-         fleet_prior: str | None = None, days: float | None = None, install_day: float = 0.0) -> None:
+         fleet_prior: str | None = None, days: float | None = None, install_day: float = 0.0,
+         devices: list[str] | None = None) -> None:
     import json
 
     prior = None
     if fleet_prior:
         doc = json.loads(Path(fleet_prior).read_text())
         prior = FleetPrior.from_dict(doc) if "version" in doc else \
-            {float(k): FleetPrior.from_dict(v) for k, v in doc.items()}
+            {_key(k): FleetPrior.from_dict(v) for k, v in doc.items()}
 
     t0 = time.perf_counter()
     if load:
@@ -131,10 +144,16 @@ def main(names: list[str], stride: int = 1, save: str | None = None, load: str |
         results = {}
         for name in names:
             results[name] = run_scenario(name, step_stride=stride, fleet_prior=prior, days=days,
-                                         install_day=install_day)
+                                         install_day=install_day, devices=devices)
             if save:  # after each scenario: a long run stopped half way keeps what it did
                 Path(save).write_text(json.dumps({n: [o.to_dict() for o in r] for n, r in results.items()}))
     report(results, time.perf_counter() - t0)
+
+
+def _key(k: str) -> str:
+    """A key of a file of priors, as prior_key writes it ("7.0" of an older file is "7")."""
+    kw, _, emitters = k.partition("/")
+    return prior_key(float(kw), emitters or None)
 
 
 def report(results: dict[str, list[DeviceOutcome]], seconds: float = 0.0) -> dict:
@@ -251,6 +270,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--fleet-prior", metavar="F.json", help="every agent starts with this fleet prior")
     parser.add_argument("--days", type=float, help="only the first D days")
     parser.add_argument("--install-day", type=float, default=0.0, help="the agents' first reading is on day D")
+    parser.add_argument("--devices", help="only these devices (comma-separated ids), e.g. hp-004,hp-000")
     return parser.parse_args()
 
 
@@ -261,6 +281,7 @@ if __name__ == "__main__":
         scen = Path(__file__).resolve().parent.parent / "firmware_sim" / "scenarios"
         names = sorted(p.stem for p in scen.glob("fault_*.yaml"))
     try:
-        main(names, opts.stride, opts.save, opts.load, opts.fleet_prior, opts.days, opts.install_day)
+        main(names, opts.stride, opts.save, opts.load, opts.fleet_prior, opts.days, opts.install_day,
+             opts.devices.split(",") if opts.devices else None)
     except ScenarioError as exc:
         sys.exit(f"lead_time: {exc}")

@@ -277,10 +277,11 @@ class EdgeAgent:
         det = self.pipeline.detector
         if det.model is not None and not det.provisional:
             det.fleet = FleetJudge(prior)  # kept for a relearn after a repair; the own model judges
-            return f"fleet prior of {prior.members} pumps kept; the pump's own model judges"
+            return f"fleet prior of {prior.members} pumps kept{_group(prior)}; the pump's own model judges"
         det.use_fleet_prior(prior)
         self.status.ready = det.ready
-        return f"judging with the fleet prior of {prior.members} pumps until the pump's own model is learned"
+        return (f"judging with the fleet prior of {prior.members} pumps{_group(prior)} until the pump's own model "
+                "is learned")
 
     def _load_prior_file(self, path: Path) -> None:
         try:
@@ -374,3 +375,8 @@ class EdgeAgent:
         tmp = self.state_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc))
         os.replace(tmp, self.state_path)  # atomic: a power cut leaves the old or the new file
+
+
+def _group(prior: FleetPrior) -> str:
+    """Which pumps the prior is of, as its note says (a prior formed before emitters has none)."""
+    return f" ({prior.note})" if prior.note else ""

@@ -279,7 +279,7 @@ class PumpPipeline:
             if k <= fed[0]:
                 return
             rows = feed[fed[0]:k]
-            if not self._flow_limit_set and self.detector.model is not None:
+            if not self._flow_limit_set and self.detector.model is not None and not self.detector.provisional:
                 self._flow_limit_set = True
                 self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))
             self.prognosis.update_rows(res.ts[rows], res.R[rows], res.Y[rows])
@@ -553,10 +553,12 @@ class PumpPipeline:
     def _after(self, result: HeatPumpResult) -> list[EventBody]:
         ts = result.ts
         if result.ready and result.steady:
-            if not self._flow_limit_set and self.detector.model is not None:
-                self._flow_limit_set = True
+            if not self._flow_limit_set and self.detector.model is not None and not self.detector.provisional:
+                self._flow_limit_set = True  # (a fleet's model does not judge the flow: the pump's own sets it)
                 self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))
             self.prognosis.update(ts, result.residual, result.targets)
+        if self.detector.fleet is not None and (offset := self.detector.fleet.take_handover()) is not None:
+            self.prognosis.carry_over(offset)  # the own model took over from the fleet's at this reading
         if result.steady:
             self.compressor.update(ts, result.values)  # type: ignore[union-attr]
         events: list[EventBody] = []

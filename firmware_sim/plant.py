@@ -55,6 +55,7 @@ class PumpParams:
     i_rated: np.ndarray  # the inverter limits the compressor current to this (A)
     i_trip: np.ndarray  # over-current trip A
     draws_per_day: np.ndarray  # household hot water use (draws of ~3-6 K)
+    radiators: np.ndarray  # bool: the house's emitters are radiators (else underfloor): its heating curve
 
     def columns(self, cols: np.ndarray) -> PumpParams:
         """The parameters of the pumps ``cols`` only."""
@@ -99,8 +100,13 @@ def make_params(n: int, rng: np.random.Generator, climate: str, refrigerant: str
         setback=np.where(rng.random(n) < 0.6, np.round(u(1.0, 3.0)), 0.0), flow_design=flow_design,
         flow_mild=flow_mild, t_design=t_design, h_kw_k=h, tank_kwh_k=u(160.0, 280.0) * 4.186 / 3600.0,
         dhw_start=np.round(u(42.0, 46.0)), dhw_target=np.round(u(49.0, 52.0)), i_rated=i_rated, i_trip=i_trip,
-        draws_per_day=u(2.0, 6.0),
+        draws_per_day=u(2.0, 6.0), radiators=radiators,
     )
+
+
+def emitter_types(p: PumpParams) -> list[str]:
+    """Each pump's emitters, as its device record names them (heatwatch.fleet_prior.EMITTERS)."""
+    return ["radiators" if r else "underfloor" for r in p.radiators]
 
 
 def water_flow(p: PumpParams, sev: Severity):

@@ -18,6 +18,14 @@ features; the spread is the robust sigma across members at each point (median
 over the points); the alarm level is the members' own alarm level combined with
 SPREAD_Z spreads, so pump-to-pump variation is not an alarm.
 
+Grouping: a fleet is a pump model, its refrigerant and the house's emitters
+(underfloor, radiators, fan coils). The emitters set the flow temperature the
+pump works at, and so its whole operating point: an underfloor house runs a
+pump at 25-38 °C, radiators at 30-55 °C. ``form_for`` forms the prior of the
+pumps with the same emitters when there are MIN_MEMBERS of them, else of every
+pump of the model and refrigerant, and says which in the prior (``emitters``,
+``note``).
+
 Shared by the edge and the gateway: numbers and names only, nothing of either.
 """
 
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +49,8 @@ SPREAD_Z = 4.0
 # house for pumps of one make, so the fleet does not judge them (the pump's own model does)
 HOUSE_CHANNELS = ("compressor_hz", "flow_lpm", "delta_t", "t_return")
 MAX_POINTS = 60  # operating points a member sends (evenly through its window)
+# the emitter types a device record may name (the house's heat emitters): they set the flow temperature
+EMITTERS = ("underfloor", "radiators", "fan_coils")
 
 
 class FleetPriorError(ValueError):
@@ -91,13 +102,16 @@ class FleetPrior:
     envelope_features: tuple[str, ...]
     envelope: np.ndarray | None
     members: int
+    emitters: str | None = None  # the emitter type every member has; None: members of any emitters
+    note: str = ""  # how the members were chosen (provenance: the group, or why the wider one)
 
     def to_dict(self) -> dict:
         return {"version": FLEET_PRIOR_VERSION, "targets": list(self.targets), "features": list(self.features),
                 "coef": _rows(self.coef), "residual_scale": _floats(self.residual_scale),
                 "alarm": _floats(self.alarm), "spread": _floats(self.spread),
                 "envelope_features": list(self.envelope_features),
-                "envelope": None if self.envelope is None else _rows(self.envelope), "members": self.members}
+                "envelope": None if self.envelope is None else _rows(self.envelope), "members": self.members,
+                "emitters": self.emitters, "note": self.note}
 
     @classmethod
     def from_dict(cls, d: dict) -> "FleetPrior":
@@ -106,10 +120,34 @@ class FleetPrior:
         members = d.get("members")
         if not isinstance(members, int) or isinstance(members, bool) or members < 1:
             raise FleetPriorError(f"members: {members!r} is not a count of pumps")
+        emitters, note = d.get("emitters"), d.get("note", "")  # absent in priors formed before emitters
+        if emitters is not None and emitters not in EMITTERS:
+            raise FleetPriorError(f"emitters: {emitters!r} is not one of {', '.join(EMITTERS)}")
+        if not isinstance(note, str):
+            raise FleetPriorError("note: not a text")
         return cls(targets, features, _array(d.get("coef"), (n_f, n_t), "coef"),
                    _array(d.get("residual_scale"), (n_t,), "residual_scale"), _alarm(d.get("alarm"), n_t),
                    _array(d.get("spread"), (n_t,), "spread"), env_f,
-                   None if d.get("envelope") is None else _array(d["envelope"], (2, len(env_f)), "envelope"), members)
+                   None if d.get("envelope") is None else _array(d["envelope"], (2, len(env_f)), "envelope"), members,
+                   emitters, note[:300])
+
+
+def form_for(members: Sequence[tuple[str | None, Commissioned]], emitters: str | None,
+             min_members: int = MIN_MEMBERS) -> FleetPrior:
+    """The prior for a pump with these ``emitters`` (None: not known), from the commissioned
+    models of its pump model and refrigerant, each with its own pump's emitters: those with the
+    same emitters if there are ``min_members``, else all of them (the note says so);
+    FleetPriorError if even all are too few."""
+    same = [c for e, c in members if emitters is not None and e == emitters]
+    if emitters is not None and len(same) >= min_members:
+        prior = form(same, min_members)
+        prior.emitters, prior.note = emitters, f"{len(same)} pumps with {emitters}"
+        return prior
+    prior = form([c for _, c in members], min_members)
+    why = "the pump's emitters are not known" if emitters is None else \
+        f"only {len(same)} with {emitters} (a fleet needs {min_members})"
+    prior.note = f"{why}: all {len(members)} pumps of the model and refrigerant, any emitters"
+    return prior
 
 
 def form(members: list[Commissioned], min_members: int = MIN_MEMBERS) -> FleetPrior:

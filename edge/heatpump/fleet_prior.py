@@ -47,11 +47,16 @@ class FleetJudge:
         self.alarm, self.envelope = prior.alarm, prior.envelope
         self.refused_windows = 0  # commissioning windows that disagreed with the fleet
         self.last_refusal: dict[str, float] = {}  # channel -> level of the disagreement, last refusal
+        self._handover: np.ndarray | None = None  # see take_handover
 
     def disagreement(self, own: HealthyModel, F: np.ndarray) -> np.ndarray:
         """Per target: the median over the window's rows (inside the fleet's range) of own minus
         fleet prediction, in the fleet's alarm units; NaN where either does not monitor it or too
         few rows lie inside the fleet's range."""
+        return self._offset(own, F) / self.alarm
+
+    def _offset(self, own: HealthyModel, F: np.ndarray) -> np.ndarray:
+        """disagreement() in the channels' own units."""
         rows = F
         if self.envelope is not None:
             G = F[:, _ENV]
@@ -60,7 +65,15 @@ class FleetJudge:
             return np.full(len(TARGET_NAMES), np.nan)
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # an unmonitored channel: all NaN
-            return np.nanmedian((own.predict(rows) - self.model.predict(rows)) / self.alarm, axis=0)
+            return np.nanmedian(own.predict(rows) - self.model.predict(rows), axis=0)
+
+    def take_handover(self) -> np.ndarray | None:
+        """Once, after a window was admitted: own minus fleet prediction per target (the channels'
+        units; NaN where not both judge it). Residuals against the fleet less this are residuals
+        against the pump's own model, so a history kept of them (the prognosis's) goes on
+        without a step where the judge changed."""
+        out, self._handover = self._handover, None
+        return out
 
     def admit(self, own: HealthyModel, F: np.ndarray, current: np.ndarray | None = None) -> bool:
         """Is this commissioning window a healthy pump of the fleet? Counted and explained when not.
@@ -69,11 +82,13 @@ class FleetJudge:
         window), or when the persistent shift against the fleet stands at 1 or more at its end
         (``current``, in alarm units): a fault from installation grows through the window, and
         what the pump does at its end is what a fit would call healthy from then on."""
-        d = self.disagreement(own, F)
+        offset = self._offset(own, F)
+        d = offset / self.alarm
         if current is not None:
             d = np.where(np.abs(np.nan_to_num(current)) > np.abs(np.nan_to_num(d)), current, d)
         far = {name: float(d[j]) for j, name in enumerate(TARGET_NAMES) if not math.isnan(d[j]) and abs(d[j]) >= 1.0}
         if not far:
+            self._handover = offset
             return True
         self.refused_windows += 1
         self.last_refusal = far

@@ -88,14 +88,14 @@ class CalibrationTable:
 IDENTITY = Calibration(0.0, 0.0, 0.0, "none")
 # written by bench/prognosis_calibration.py (see there) on calibration-seed fleets
 CALIBRATION: CalibrationTable | None = CalibrationTable(
-    pooled=Calibration(0.203, -2.783, 3.118, n=1796),
+    pooled=Calibration(0.231, -2.522, 2.736, n=2418),
     per_fault={
-        "compressor_wear": Calibration(-0.464, -3.151, 1.792, n=106, shift=-0.238),
-        "condenser_fouling": Calibration(0.711, -2.985, 2.909, n=160, shift=0.000),
-        "eev_stuck_closed": Calibration(-0.191, -2.674, 2.726, n=368, shift=0.000),
-        "eev_stuck_open": Calibration(0.267, -2.370, 2.204, n=183, shift=0.000),
-        "evaporator_fouling": Calibration(0.310, -2.759, 3.989, n=368, shift=0.000),
-        "low_water_flow": Calibration(0.707, -1.040, 5.398, n=337, shift=0.107),
-        "refrigerant_leak": Calibration(-0.291, -3.208, 3.039, n=274, shift=-0.116),
+        "compressor_wear": Calibration(-0.451, -3.024, 1.606, n=106, shift=-0.238),
+        "condenser_fouling": Calibration(0.722, -2.885, 2.762, n=160, shift=0.000),
+        "eev_stuck_closed": Calibration(-0.185, -2.618, 2.644, n=368, shift=0.000),
+        "eev_stuck_open": Calibration(0.277, -2.278, 2.069, n=183, shift=0.000),
+        "evaporator_fouling": Calibration(0.316, -2.703, 3.908, n=368, shift=0.000),
+        "low_water_flow": Calibration(0.713, -0.980, 5.310, n=337, shift=0.107),
+        "refrigerant_leak": Calibration(0.118, -2.525, 2.430, n=896, shift=0.000),
     },
-    fitted_on="fleets 1001 stockholm R32 growth s^1.0, 1002 oslo R290 growth s^2.0, 1003 stockholm R290 growth s^0.6, 1004 milan R32 growth s^1.4: 1796 estimates, nominal level 0.90")
+    fitted_on="fleets 1001 stockholm R32 growth s^1.0, 1002 oslo R290 growth s^2.0, 1003 stockholm R290 growth s^0.6, 1004 milan R32 growth s^1.4, 1005 oslo R32 growth s^1.2, 1006 milan R290 growth s^0.8, 1007 stockholm R290 growth s^1.6: 2418 estimates, nominal level 0.90")

@@ -45,7 +45,15 @@ class SensorOffset:
 
     channel: str
     offset: float  # in the channel's unit (sensor reads this much too high)
-    explained: float  # fraction of the weighted residual energy it explains, 0..1
+    # fraction of the weighted residual energy it explains, 0..1. Channels count as independent
+    # though some read one quantity (p_low, t_evap, t_suction and evap_approach: the evaporating
+    # temperature), so a pump fault that moves that quantity lends an operating-point sensor a
+    # share: demo_fleet's leak, its valve +6.3 alarm units with 0.9 the offset's, "48 %" for
+    # t_outdoor. A share is no verdict below isolated_explained (0.9); the rules judge a pump
+    # fault on its own required witnesses (RuleEngine._sensor_explains). A max-norm share (the
+    # largest departure left) is no cure: the linear fingerprint overshoots evap_approach on a
+    # real 8 K outdoor drift, and Oslo drifts would fall below 0.9 on half to all of their rows
+    explained: float
     level: float  # size of the explained part, in alarm units (max over channels)
     predicted: dict[str, float]  # the level each monitored channel would show from this offset alone
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from heatwatch.contract import DEVICE_ID_PATTERN
 from heatwatch.gateway.customers.models import Site
+from heatwatch.fleet_prior import EMITTERS
 from heatwatch.gateway.db import Base, utcnow
 
 _DEVICE_ID = re.compile(DEVICE_ID_PATTERN)
@@ -29,6 +30,9 @@ class Device(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)  # None: provisioned, not placed
     model: Mapped[str] = mapped_column(String(100), default="")  # the pump's make and model
     refrigerant: Mapped[str] = mapped_column(String(16), default="R32")
+    # the house's heat emitters (fleet_prior.EMITTERS): they set the flow temperature, so the pump's
+    # operating point; its fleet prior is of pumps with the same. None: not known
+    emitters: Mapped[str | None] = mapped_column(String(16))
     register_map: Mapped[str] = mapped_column(String(100), default="heatwatch_generic")  # the agent reads with it
     install_date: Mapped[date | None]
     nickname: Mapped[str] = mapped_column(String(100), default="")  # what the customer calls it
@@ -39,10 +43,17 @@ class Device(Base):
 
     site: Mapped[Site | None] = relationship()
 
-    __table_args__ = (CheckConstraint("length(id) BETWEEN 1 AND 64", name="id_length"),)
+    __table_args__ = (CheckConstraint("length(id) BETWEEN 1 AND 64", name="id_length"),
+                      CheckConstraint(f"emitters IN ({', '.join(repr(e) for e in EMITTERS)})", name="emitters_known"))
 
     @validates("id")
     def _check_id(self, _key: str, value: str) -> str:
         if not _DEVICE_ID.fullmatch(value):  # match: "$" lets a trailing newline through
             raise ValueError(f"device id {value!r}: letters, digits, '_', '.', '-' only, at most 64")
+        return value
+
+    @validates("emitters")
+    def _check_emitters(self, _key: str, value: str | None) -> str | None:
+        if value is not None and value not in EMITTERS:
+            raise ValueError(f"emitters {value!r}: one of {', '.join(EMITTERS)} (or none: not known)")
         return value

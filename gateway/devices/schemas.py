@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from heatwatch.contract import DEVICE_ID_PATTERN
+from heatwatch.fleet_prior import EMITTERS
 from heatwatch.gateway.api.types import MAX_ID, Line
 from heatwatch.gateway.devices.models import Device
 from heatwatch.refrigerant import REFRIGERANTS
@@ -15,6 +16,8 @@ from heatwatch.refrigerant import REFRIGERANTS
 DeviceId = Annotated[str, StringConstraints(pattern=DEVICE_ID_PATTERN),
                      Field(description="the id on the wire: heatwatch/v1/{device}/...")]
 Refrigerant = Literal[REFRIGERANTS]  # type: ignore[valid-type]
+Emitters = Annotated[Literal[EMITTERS], Field(  # type: ignore[valid-type]
+    description="the house's heat emitters: they set the flow temperature; the fleet prior is of pumps with the same")]
 RegisterMapName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,100}$"),
                             Field(description="the register map the agent reads the pump with")]
 SiteRef = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -30,6 +33,7 @@ class DeviceIn(_Strict):
     site_id: SiteRef | None = Field(None, description="null: provisioned, not yet placed at a site")
     model: Line(100) = ""
     refrigerant: Refrigerant = "R32"
+    emitters: Emitters | None = Field(None, description="null: not known (the fleet prior is then of every emitter)")
     register_map: RegisterMapName = "heatwatch_generic"
     install_date: InstallDate | None = None
     nickname: Line(100) = ""
@@ -41,6 +45,7 @@ class DeviceUpdate(_Strict):
     site_id: SiteRef | None = None
     model: Line(100) = None  # type: ignore[assignment]
     refrigerant: Refrigerant = None  # type: ignore[assignment]
+    emitters: Emitters | None = None  # null: not known
     register_map: RegisterMapName = None  # type: ignore[assignment]
     install_date: InstallDate | None = None
     nickname: Line(100) = None  # type: ignore[assignment]
@@ -52,6 +57,7 @@ class DeviceOut(BaseModel):
     customer_id: int | None = Field(description="the customer of the device's site")
     model: str
     refrigerant: str
+    emitters: str | None
     register_map: str
     install_date: date | None
     nickname: str
@@ -63,6 +69,7 @@ class DeviceOut(BaseModel):
     @classmethod
     def of(cls, d: Device) -> DeviceOut:
         return cls(id=d.id, site_id=d.site_id, customer_id=d.site.customer_id if d.site else None, model=d.model,
-                   refrigerant=d.refrigerant, register_map=d.register_map, install_date=d.install_date,
+                   refrigerant=d.refrigerant, emitters=d.emitters, register_map=d.register_map,
+                   install_date=d.install_date,
                    nickname=d.nickname, last_seen_at=d.last_seen_at, online=d.online, last_status=d.last_status,
                    created_at=d.created_at)

@@ -1,9 +1,10 @@
-"""Fleet priors: from the commissioned models of one pump model and refrigerant, to new agents.
+"""Fleet priors: from the commissioned models of one pump model, refrigerant and emitters, to new agents.
 
 ``record_commissioned`` (ingest, in the event's transaction) keeps a device's latest
-model; ``prior_for`` forms the fleet prior of a (model, refrigerant) from the devices of
-that fleet (fleet_prior.form: at least MIN_MEMBERS, a device's own model left out when
-the prior is for itself); ``offer_prior`` (ingest, on an agent's status saying it has
+model; ``prior_for`` forms the fleet prior of a (model, refrigerant, emitters) from the
+devices of that fleet (fleet_prior.form_for: at least MIN_MEMBERS with those emitters,
+else every pump of the model and refrigerant, saying so in the prior's note; a device's
+own model left out when the prior is for itself); ``offer_prior`` (ingest, on an agent's status saying it has
 neither its own model nor a prior) queues a ``prior`` command in ``device_commands``,
 once per device while one is pending or was taken, so the command sender delivers it
 like any command and the agent's answer is recorded the same way.
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from heatwatch.contract import CommandKind, Event
-from heatwatch.fleet_prior import Commissioned, FleetPrior, FleetPriorError, form
+from heatwatch.fleet_prior import Commissioned, FleetPrior, FleetPriorError, form_for
 from heatwatch.gateway.db import from_unix
 from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.fleet.models import CommissionedModel
@@ -44,13 +45,17 @@ def record_commissioned(session: Session, device: str, event: Event, now: dateti
         session.add(row)
     elif row.commissioned_at.timestamp() > event.ts:  # an older model arriving late
         return ""
-    row.model, row.refrigerant, row.payload = dev.model, dev.refrigerant, dict(event.commissioned or {})
+    row.model, row.refrigerant, row.emitters = dev.model, dev.refrigerant, dev.emitters
+    row.payload = dict(event.commissioned or {})
     row.commissioned_at, row.received_at = from_unix(event.ts), now
     return ""
 
 
-def prior_for(session: Session, model: str, refrigerant: str, *, leave_out: str | None = None) -> FleetPrior | None:
-    """The fleet prior of this pump model and refrigerant, or None while the fleet is too small."""
+def prior_for(session: Session, model: str, refrigerant: str, emitters: str | None = None, *,
+              leave_out: str | None = None) -> FleetPrior | None:
+    """The fleet prior of this pump model, refrigerant and emitters (None: not known; with fewer
+    than MIN_MEMBERS of them, of every emitters, the prior's note says so), or None while the
+    model and refrigerant have too few pumps."""
     rows = session.scalars(select(CommissionedModel).where(CommissionedModel.model == model,
                                                            CommissionedModel.refrigerant == refrigerant)
                            .order_by(CommissionedModel.device_id)).all()
@@ -59,11 +64,11 @@ def prior_for(session: Session, model: str, refrigerant: str, *, leave_out: str 
         if r.device_id == leave_out:
             continue
         try:
-            members.append(Commissioned.from_dict(r.payload))
+            members.append((r.emitters, Commissioned.from_dict(r.payload)))
         except (FleetPriorError, KeyError, TypeError):  # stored by an older agent: left out
             continue
     try:
-        return form(members)
+        return form_for(members, emitters)
     except FleetPriorError:
         return None
 
@@ -78,14 +83,14 @@ def offer_prior(session: Session, device: str, now: datetime) -> DeviceCommand |
     dev = session.get(Device, device)
     if dev is None:
         return None
-    prior = prior_for(session, dev.model, dev.refrigerant, leave_out=device)
+    prior = prior_for(session, dev.model, dev.refrigerant, dev.emitters, leave_out=device)
     if prior is None:
         return None
     command = DeviceCommand(device_id=device, command=PRIOR, created_at=now, next_attempt_at=now,
                             payload={"command": PRIOR, "fleet_prior": prior.to_dict()})
     session.add(command)
-    log.info("%s: fleet prior of %d %s %s pumps queued", device, prior.members, dev.model or "(no model)",
-             dev.refrigerant)
+    log.info("%s: fleet prior of %d %s %s pumps queued (%s)", device, prior.members, dev.model or "(no model)",
+             dev.refrigerant, prior.note)
     return command
 
 

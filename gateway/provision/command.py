@@ -41,6 +41,8 @@ def provision(
     site: int | None = typer.Option(None, "--site", help="the site the pump stands at (its id)"),
     model: str = typer.Option("", "--model", help="the pump's make and model"),
     refrigerant: str = typer.Option("R32", "--refrigerant", help="R32 or R290"),
+    emitters: str | None = typer.Option(None, "--emitters", help="the house's heat emitters: underfloor, "
+                                        "radiators or fan_coils (its fleet prior is of pumps with the same)"),
     register_map: str = typer.Option("heatwatch_generic", "--register-map", help="the pump model's register map"),
     nickname: str = typer.Option("", "--nickname", help="what the customer calls the pump"),
     install_date: str | None = typer.Option(None, "--install-date", help="YYYY-MM-DD"),
@@ -69,7 +71,8 @@ def provision(
         else:
             if device is None:
                 raise _Refused("missing DEVICE_ID (or --gateway-user NAME for the gateway's own broker user)")
-            spec_args = {"site": site, "model": model, "refrigerant": refrigerant, "register_map": register_map,
+            spec_args = {"site": site, "model": model, "refrigerant": refrigerant, "emitters": emitters,
+                         "register_map": register_map,
                          "nickname": nickname, "install_date": install_date}
             written, summary = _device(device, spec_args, settings, broker_url, out_dir, rotate, passwd_path,
                                        acl_path)
@@ -120,6 +123,7 @@ def _device(device: str, spec_args: dict, settings, broker_url: str | None, out:
         with db.transaction() as session:
             row = device_to_rotate(session, device) if rotate else register_device(session, spec)
             refrigerant, register_map, site_id = row.refrigerant, row.register_map, row.site_id
+            emitters = row.emitters or "emitters not known"
             written = _write(out, [
                 ("mosquitto.passwd", password_line(device, password) + "\n", 0o600,
                  "its line for the broker's password file (a hash; the password itself is only in edge.toml)"),
@@ -139,7 +143,8 @@ def _device(device: str, spec_args: dict, settings, broker_url: str | None, out:
     finally:
         db.close()
     head = (f"device {device}: new credentials (its record is kept)" if rotate
-            else f"device {device} registered at site {site_id} ({refrigerant}, register map {register_map})")
+            else f"device {device} registered at site {site_id} ({refrigerant}, {emitters}, "
+                 f"register map {register_map})")
     steps = _next_steps(out, passwd_file, acl_file, applied, rotate, device,
                         "on the Pi: install -m 600 edge.toml /etc/heatwatch/edge.toml, then (re)start heatwatch-edge")
     if is_loopback(broker.url):
@@ -152,6 +157,7 @@ _DEFAULTS = {"refrigerant": "R32", "register_map": "heatwatch_generic"}
 
 
 def _spec(device: str, a: dict):
+    from heatwatch.fleet_prior import EMITTERS
     from heatwatch.gateway.provision.registry import DeviceSpec
     from heatwatch.refrigerant import REFRIGERANTS
     from heatwatch.registers import MAPS_DIR
@@ -160,6 +166,8 @@ def _spec(device: str, a: dict):
         raise _Refused("--site is required for a new device (the id of the site the pump stands at)")
     if a["refrigerant"] not in REFRIGERANTS:
         raise _Refused(f"--refrigerant {a['refrigerant']!r}: one of {', '.join(REFRIGERANTS)}")
+    if a["emitters"] is not None and a["emitters"] not in EMITTERS:
+        raise _Refused(f"--emitters {a['emitters']!r}: one of {', '.join(EMITTERS)} (leave it out if not known)")
     maps = sorted(p.stem for p in MAPS_DIR.glob("*.csv"))
     if a["register_map"] not in maps:
         raise _Refused(f"--register-map {a['register_map']!r}: one of the maps the agent ships with: {', '.join(maps)}")
@@ -173,7 +181,8 @@ def _spec(device: str, a: dict):
         if len(a[key]) > 100 or any(not ch.isprintable() for ch in a[key]):
             raise _Refused(f"--{key}: at most 100 printable characters")
     return DeviceSpec(id=device, site_id=a["site"], model=a["model"], refrigerant=a["refrigerant"],
-                      register_map=a["register_map"], nickname=a["nickname"], install_date=installed)
+                      emitters=a["emitters"], register_map=a["register_map"], nickname=a["nickname"],
+                      install_date=installed)
 
 
 def _edge_broker(broker_url: str | None, settings):

@@ -26,6 +26,7 @@ class DeviceSpec:
     site_id: int
     model: str = ""
     refrigerant: str = "R32"
+    emitters: str | None = None  # fleet_prior.EMITTERS; None: not known
     register_map: str = "heatwatch_generic"
     nickname: str = ""
     install_date: date | None = None
@@ -40,7 +41,8 @@ def register_device(session: Session, spec: DeviceSpec) -> Device:
     if session.get(Site, spec.site_id) is None:
         raise ProvisionError(f"site {spec.site_id} does not exist (the device's site must be registered first)")
     device = Device(id=spec.id, site_id=spec.site_id, model=spec.model, refrigerant=spec.refrigerant,
-                    register_map=spec.register_map, nickname=spec.nickname, install_date=spec.install_date)
+                    emitters=spec.emitters, register_map=spec.register_map, nickname=spec.nickname,
+                    install_date=spec.install_date)
     session.add(device)
     try:
         with session.begin_nested():

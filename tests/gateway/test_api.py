@@ -4,6 +4,7 @@ tickets sorted by urgency and paged by cursor, health and metrics."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -258,14 +259,21 @@ def test_bad_customers_are_refused_with_422(api, world: World, body):
 def test_device_registration_and_placement(api, world: World):
     admin, d = world.auth("admin"), world.auth("dispatcher")
     r = api.post("/devices", headers=admin, json={"id": "hp-c1", "model": "Generic 6 kW", "refrigerant": "R290",
-                                                  "install_date": "2024-09-30"})
+                                                  "emitters": "underfloor", "install_date": "2024-09-30"})
     assert r.status_code == 201 and r.json()["site_id"] is None and r.json()["customer_id"] is None
+    assert r.json()["emitters"] == "underfloor"
+    bad = api.post("/devices", headers=admin, json={"id": "hp-c2", "emitters": "floor heating"})
+    assert bad.status_code == 422 and "underfloor" in json.dumps(bad.json()["detail"])  # says what would do
     assert api.post("/devices", headers=admin, json={"id": "hp-c1"}).status_code == 409
     assert api.post("/devices", headers=admin, json={"id": "bad id/with slash"}).status_code == 422
     assert api.post("/devices", headers=admin, json={"id": "hp-c2", "refrigerant": "R22"}).status_code == 422
     assert api.post("/devices", headers=admin, json={"id": "hp-c2", "site_id": 99999}).status_code == 422
-    placed = api.patch("/devices/hp-c1", headers=d, json={"site_id": world.sites["b"], "nickname": "garage"})
+    placed = api.patch("/devices/hp-c1", headers=d, json={"site_id": world.sites["b"], "nickname": "garage",
+                                                           "emitters": "radiators"})
     assert placed.status_code == 200 and placed.json()["customer_id"] == world.customers["b"]
+    assert placed.json()["emitters"] == "radiators"
+    assert api.patch("/devices/hp-c1", headers=d, json={"emitters": "stove"}).status_code == 422
+    assert api.patch("/devices/hp-c1", headers=d, json={"emitters": None}).json()["emitters"] is None  # not known
     assert api.get("/devices/hp-c1", headers=world.auth("customer_b")).json()["nickname"] == "garage"
     assert api.patch("/devices/hp-c1", headers=d, json={"site_id": None}).json()["site_id"] is None
     assert api.get("/devices/hp-c1", headers=world.auth("customer_b")).status_code == 404

@@ -181,6 +181,17 @@ def test_incident_states_and_prognosis_are_checked(db, device):
                                                 else T0})
 
 
+def test_a_device_names_known_emitters_or_none(db, device):
+    with db.transaction() as s:  # the row: the model refuses before the database sees it
+        with pytest.raises(ValueError, match="one of underfloor, radiators, fan_coils"):
+            s.get(Device, "hp-001").emitters = "floor heating"
+    with pytest.raises(IntegrityError), db.transaction() as s:  # written around the model
+        s.execute(text("UPDATE devices SET emitters = 'stove' WHERE id = 'hp-001'"))
+    with db.transaction() as s:
+        s.execute(text("UPDATE devices SET emitters = 'fan_coils' WHERE id = 'hp-001'"))
+        s.execute(text("UPDATE devices SET emitters = NULL WHERE id = 'hp-001'"))  # not known
+
+
 # ---- tickets --------------------------------------------------------------------------------
 
 def _ticket(incident_id: int | None, **kw) -> Ticket:

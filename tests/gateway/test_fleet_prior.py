@@ -2,7 +2,7 @@
 
 Agents that commissioned their pumps send their models (an ``agent`` event, fault
 ``commissioned``) -> the gateway keeps each device's latest and forms the fleet prior of
-a pump model and refrigerant (GET /fleet/prior) -> a new agent of that model, which has
+a pump model, refrigerant and emitters (GET /fleet/prior) -> a new agent of that model, which has
 neither its own model nor a prior, says so in its status -> the gateway queues a
 ``prior`` command, the sender delivers it, the agent judges with it and answers.
 """
@@ -21,8 +21,9 @@ from heatwatch.contract import COMMISSIONED, Event, EventBody, EventKind, agent_
 from heatwatch.edge.agent import EdgeAgent
 from heatwatch.edge.config import AgentConfig, BrokerConfig, DetectorSection, OutboxConfig, SourceConfig
 from heatwatch.fleet_prior import Commissioned, form
+from heatwatch.gateway.fleet.service import prior_for, record_commissioned
 from heatwatch.eval.fleet_prior import simulated_commissioned
-from heatwatch.gateway.db import Database
+from heatwatch.gateway.db import Database, utcnow
 from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.fleet.models import CommissionedModel
 from heatwatch.gateway.tickets.models import DeviceCommand
@@ -52,7 +53,7 @@ def members() -> list[Commissioned]:
 def gateway(broker, db):
     place_devices(db, NEW, *MEMBERS, "hp-009")
     with db.transaction() as s:
-        s.execute(update(Device).values(model=MODEL, refrigerant="R32"))
+        s.execute(update(Device).values(model=MODEL, refrigerant="R32", emitters="underfloor"))
         s.execute(update(Device).where(Device.id == "hp-009").values(model="Other AW-12"))
     with ingest_and_sender(broker.url, db, "gw-fleet") as running:
         yield running
@@ -108,8 +109,12 @@ def test_a_new_agent_gets_its_fleets_prior_over_mqtt_and_acks_it(broker, db, gat
     with db.transaction() as s:
         _, issued = add_user(s, "Olga Office", Role.DISPATCHER)
     headers = {"Authorization": f"Bearer {issued.token}"}
-    r = api.get("/fleet/prior", params={"model": MODEL, "refrigerant": "R32"}, headers=headers)
+    r = api.get("/fleet/prior", params={"model": MODEL, "refrigerant": "R32", "emitters": "underfloor"},
+                headers=headers)
     assert r.status_code == 200 and r.json()["members"] == 3
+    assert (r.json()["emitters"], r.json()["note"]) == ("underfloor", "3 pumps with underfloor")
+    bad = api.get("/fleet/prior", params={"model": MODEL, "refrigerant": "R32", "emitters": "floor"}, headers=headers)
+    assert bad.status_code == 422 and "fan_coils" in bad.text  # says which would do
     assert api.get("/fleet/prior", params={"model": "Other AW-12", "refrigerant": "R32"},
                    headers=headers).status_code == 404
     # a new agent of the model: nothing to judge by, says so in its status; the gateway sends the prior
@@ -119,7 +124,7 @@ def test_a_new_agent_gets_its_fleets_prior_over_mqtt_and_acks_it(broker, db, gat
         wait_for(lambda: (c := _prior_command(db, NEW)) is not None and c.acked_at is not None, 30,
                  "the prior sent and answered")
         row = _prior_command(db, NEW)
-        assert row.ack_ok is True and "fleet prior of 3 pumps" in row.detail
+        assert row.ack_ok is True and "fleet prior of 3 pumps (3 pumps with underfloor)" in row.detail
         det = agent.pipeline.detector
         assert det.provisional and det.ready and det.fleet.prior.members == 3
         np.testing.assert_allclose(det.model.coef, form(members).coef, equal_nan=True)  # the members' prior
@@ -154,7 +159,7 @@ def test_an_agent_that_learns_its_pump_sends_its_model_to_the_fleet(broker, db, 
         thread.join(20)
     with db.transaction() as s:
         row = s.get(CommissionedModel, "hp-001")
-        assert row.model == MODEL and row.refrigerant == "R32"
+        assert (row.model, row.refrigerant, row.emitters) == (MODEL, "R32", "underfloor")
         got = Commissioned.from_dict(row.payload)
     np.testing.assert_allclose(got.coef, pipe.detector.model.coef, equal_nan=True)
     assert ingest.counters.get("commissioned_models") == 1
@@ -174,3 +179,30 @@ def test_a_prior_file_in_edge_toml_is_used_and_a_bad_one_is_counted(broker, tmp_
     stop.set()
     thread.join(20)
     assert not agent.pipeline.detector.ready and agent._fleet_counters()["prior_load_errors"] == 1
+
+
+def test_the_prior_is_of_the_pumps_with_the_same_emitters_else_of_the_model_saying_so(db, members):
+    """Keyed by model, refrigerant and emitters; a group of fewer than 3 falls back to the model and
+    refrigerant (the note says so); another refrigerant's pumps never join."""
+    fleet = {"hp-u1": ("R32", "underfloor"), "hp-u2": ("R32", "underfloor"), "hp-u3": ("R32", "underfloor"),
+             "hp-r1": ("R32", "radiators"), "hp-r2": ("R32", "radiators"), "hp-n1": ("R32", None),
+             "hp-p1": ("R290", "radiators"), "hp-p2": ("R290", "radiators")}
+    place_devices(db, *fleet)
+    now = utcnow()
+    with db.transaction() as s:
+        for k, (dev, (refrigerant, emitters)) in enumerate(fleet.items()):
+            s.execute(update(Device).where(Device.id == dev).values(model=MODEL, refrigerant=refrigerant,
+                                                                    emitters=emitters))
+            assert record_commissioned(s, dev, _commissioned_event(dev, members[k % 3], 1), now) == ""
+    with db.transaction() as s:
+        under = prior_for(s, MODEL, "R32", "underfloor")
+        assert (under.members, under.emitters, under.note) == (3, "underfloor", "3 pumps with underfloor")
+        rad = prior_for(s, MODEL, "R32", "radiators")
+        assert (rad.members, rad.emitters) == (6, None)
+        assert rad.note == ("only 2 with radiators (a fleet needs 3): all 6 pumps of the model and refrigerant, "
+                            "any emitters")
+        unknown = prior_for(s, MODEL, "R32", None)
+        assert unknown.members == 6 and unknown.note.startswith("the pump's emitters are not known")
+        assert prior_for(s, MODEL, "R32", "fan_coils").members == 6
+        assert prior_for(s, MODEL, "R290", "radiators") is None  # 2 R290 pumps: no fleet, R32's not lent
+        assert prior_for(s, MODEL, "R32", "underfloor", leave_out="hp-u1").members == 5  # 2 left: the model's 5

@@ -365,7 +365,8 @@ def registry(db_url, tmp_path):
 def test_provision_registers_the_device_and_says_where_the_password_is(registry, tmp_path):
     config, site, db_url = registry
     res = provision("hp-7", "--site", site, "--model", "Acme AW-9", "--refrigerant", "R290", "--nickname", "garage",
-                    "--install-date", "2026-11-30", "--config", config, "--out", tmp_path / "hp-7",
+                    "--emitters", "fan_coils", "--install-date", "2026-11-30", "--config", config,
+                    "--out", tmp_path / "hp-7",
                     "--broker-url", "mqtts://broker.example.net:8883")
     assert res.exit_code == 0, res.output
     password = tomllib.loads((tmp_path / "hp-7" / "edge.toml").read_text())["broker"]["password"]
@@ -378,8 +379,8 @@ def test_provision_registers_the_device_and_says_where_the_password_is(registry,
     try:
         with db.transaction() as s:
             row = s.scalars(select(Device)).one()
-            assert (row.id, row.site_id, row.model, row.refrigerant, row.nickname, str(row.install_date)) == (
-                "hp-7", site, "Acme AW-9", "R290", "garage", "2026-11-30")
+            assert (row.id, row.site_id, row.model, row.refrigerant, row.emitters, row.nickname,
+                    str(row.install_date)) == ("hp-7", site, "Acme AW-9", "R290", "fan_coils", "garage", "2026-11-30")
     finally:
         db.close()
 
@@ -397,6 +398,7 @@ def test_provision_registers_the_device_and_says_where_the_password_is(registry,
     (["x" * 65, "--site", "{site}"], f"error: device id '{'x' * 65}'"),
     ([GATEWAY_USER, "--site", "{site}"], "error: device id 'heatwatch-gateway' is the gateway's own broker user"),
     (["hp-1", "--site", "{site}", "--refrigerant", "R22"], "error: --refrigerant 'R22'"),
+    (["hp-1", "--site", "{site}", "--emitters", "floor"], "error: --emitters 'floor': one of underfloor, radiators"),
     (["hp-1", "--site", "{site}", "--register-map", "/etc/passwd"], "error: --register-map '/etc/passwd'"),
     (["hp-1", "--site", "{site}", "--install-date", "30.11.2026"], "error: --install-date '30.11.2026'"),
     (["hp-1", "--site", "{site}", "--broker-url", "http://x"], "error: --broker-url: broker URL 'http://x'"),

@@ -140,3 +140,25 @@ def test_bad_rule_files_name_file_rule_and_field(tmp_path, body, message):
         load_rule_file(f)
     assert str(exc.value).startswith("site.yaml")
     assert message in str(exc.value)
+
+
+# an outdoor sensor reading high: the healthy model expects a warmer evaporator, so p_low and
+# the coil read "low", evap_approach "high", the COP "low" (the day-2 fingerprint of demo_fleet's hp-002)
+OUTDOOR_HIGH = {"evap_approach": 3.2, "p_low": -2.1, "cop": -1.3, "t_discharge": 0.6, "eev_pct": 0.9,
+                "subcooling": -0.1, "superheat": 0.1}
+
+
+def test_a_leak_whose_valve_an_outdoor_offset_cannot_open_is_not_vetoed_by_it():
+    # the leak moves the same supports as the offset, but opens the valve 6.3 alarm units where the
+    # offset accounts for 0.9 of them: the offset explains 48 % of the drift, not the leak's witness
+    engine = RuleEngine.from_files()
+    offset = SensorOffset("t_outdoor", 5.2, 0.48, 3.3, OUTDOOR_HIGH)
+    leak = shifts(eev_pct=6.3, p_low=-1.9, evap_approach=2.7, subcooling=-0.9, cop=-1.0, t_discharge=0.66, superheat=0.4)
+    out = run(engine, leak, hours=25, offset=offset)
+    assert [(d.fault, d.state) for d in out] == [("refrigerant_leak", "raised")]
+    # the held-out case the veto is for: a valve 1.2 units high, 0.9 of them the offset's, "supported"
+    # only by what the offset moves, is a drifting sensor and no leak
+    engine = RuleEngine.from_files()
+    drift = shifts(eev_pct=1.2, p_low=-2.0, evap_approach=3.3, cop=-1.2, t_discharge=0.5)
+    out = run(engine, drift, hours=25, offset=offset)
+    assert all(d.fault != "refrigerant_leak" for d in out), out

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from heatwatch.gateway.db import utcnow
+from heatwatch.gateway.devices.models import Device
 from heatwatch.gateway.settings import BoardSettings, DatabaseSettings, GatewaySettings, SettingsError, parse_settings
 from heatwatch.gateway.tickets.models import Ticket, TicketStatus
 from heatwatch.gateway.users.models import ApiToken
@@ -94,6 +95,15 @@ def test_a_technician_reads_but_does_not_act(client, db, world):
     assert response.status_code == 403 and "dispatchers and admins change tickets" in response.text
     with db.sessions() as s:
         assert s.get(Ticket, ticket_id).status == TicketStatus.OPEN
+
+
+def test_the_device_page_names_the_emitters(client, db, world):
+    sign_in(client, world.tokens["technician"])
+    assert "fan coils" not in client.get("/board/devices/hp-a1").text  # not known: not shown
+    with db.sessions() as s:
+        s.get(Device, "hp-a1").emitters = "fan_coils"
+        s.commit()
+    assert "fan coils" in client.get("/board/devices/hp-a1").text
 
 
 def test_a_post_without_csrf_is_refused(client, world):

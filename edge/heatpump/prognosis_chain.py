@@ -1,0 +1,121 @@
+"""Physics chains for trips whose indicator moves late: a leak's valve headroom, then its discharge.
+
+A leaking pump loses charge steadily, but its discharge temperature hardly moves while the
+electronic expansion valve (EEV) can make up for it: the controller opens the valve wider
+to feed the evaporator with less liquid. Once the valve stands at its end stop on the
+coldest hours (where the healthy pump already needs the widest opening), the evaporator is
+starved, the suction superheat runs away and the discharge with it: the trip indicator
+moves late, so a trend of the discharge dates the trip too late (and a trend of the
+valve's opening dates the end stop, not the trip).
+
+The chain followed instead:
+
+1. the charge lost, as the valve's extra relative opening c = residual / healthy opening on
+   the hours the valve still has headroom (a valve needs an opening in proportion to the
+   mass flow it must pass per unit of liquid it is fed, so an undercharged pump needs
+   (1 + c) times the healthy opening at the same conditions); c is extended by the growth
+   laws of :func:`prognosis._excess_curves` (a leak through a fixed hole: a line; a crack
+   that grows: it bends);
+2. the valve needed hour by hour: the healthy opening of each of the last two weeks' hours
+   (weather, hot water cycles) times (1 + c); what exceeds the end stop is the shortfall;
+3. the discharge: the hour's healthy worst, plus the share of the leak that shows while the
+   valve keeps up (beta * c, fitted on hours with headroom), plus the runaway,
+   ``RUNAWAY_GAIN_K`` * the relative shortfall (the suction superheat of a starved
+   evaporator rises, the discharge follows it through the compression).
+
+Each future day trips with the share of those two weeks' days whose worst hour would pass
+the limit (the first passage of :mod:`prognosis`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heatwatch.units import DAY
+
+END_STOP_PCT = 98.0  # an hour whose widest opening reaches this has no headroom left
+MIN_HEALTHY_PCT = 5.0  # an hour whose healthy opening is below this says nothing of the charge
+MIN_DAY_HOURS = 6  # hours with headroom a day needs for its charge index
+# K of discharge per unit of relative shortfall of the valve (est.): chosen on the calibration
+# fleets 1001-1004 among 30, 40, 60 (57, 58, 52 % of raw leak estimates within a factor 2);
+# fitting it on the pump's own end-stop hours was tried and is ill-posed (the hours that
+# touch the end stop are mostly short of a few percent: 53-58 %, the fit at its bounds)
+RUNAWAY_GAIN_K = 40.0
+
+
+def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: float,
+                        base_days: int, grid: np.ndarray, curves_of, block: int = 120) -> float | None:
+    """Median days until a day's worst discharge passes ``target`` by the leak chain (None: no chain).
+
+    ``rows`` are the tracker's hours (t, mean residual, hi, lo) before ``now``; ``curves_of(x, y)``
+    gives the growth curves of a daily series (prognosis._excess_curves).
+    """
+    if not rows:
+        return None
+    t = np.array([h[0] for h in rows])
+    eev_hi = np.array([h[2][i_eev] for h in rows], dtype=float)
+    eev_m = np.array([h[1][i_eev] for h in rows], dtype=float)
+    dis_hi = np.array([h[2][i_dis] for h in rows], dtype=float)
+    dis_m = np.array([h[1][i_dis] for h in rows], dtype=float)
+    ok = ~(np.isnan(eev_hi) | np.isnan(eev_m) | np.isnan(dis_hi) | np.isnan(dis_m))
+    eev_lo = np.array([h[3][i_eev] for h in rows], dtype=float)
+    # the hour's typical healthy opening (its middle less the residual): the hour's widest
+    # opening is often a start or a defrost's recovery, not the load the valve must hold
+    healthy_eev = 0.5 * (eev_hi + eev_lo) - eev_m
+    ok &= ~np.isnan(eev_lo)
+    ok &= healthy_eev >= MIN_HEALTHY_PCT
+    free = ok & (eev_hi < END_STOP_PCT)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c_h = np.where(free, eev_m / np.maximum(healthy_eev, MIN_HEALTHY_PCT), np.nan)
+    # daily charge index on the hours with headroom
+    day = (t // DAY).astype(np.int64)
+    keys = np.unique(day[free])
+    dx, dc = [], []
+    for k in keys:
+        sel = free & (day == k)
+        if sel.sum() >= MIN_DAY_HOURS:
+            dx.append(((k + 0.5) * DAY - now) / DAY)
+            dc.append(float(np.mean(c_h[sel])))
+    if len(dx) < 3:
+        return None
+    dx_a, dc_a = np.array(dx), np.array(dc)
+    curves = curves_of(dx_a, dc_a)
+    if not curves:
+        return None
+    # the discharge the leak adds while the valve keeps up: beta * c (through the origin)
+    cf = c_h[free]
+    beta = float(np.sum(cf * dis_m[free]) / max(float(np.sum(cf * cf)), 1e-9))
+    beta = max(beta, 0.0)
+    c_now = float(curves[0](np.array([0.0]))[0])
+    gain = RUNAWAY_GAIN_K
+    # the last two weeks' hours: healthy worst discharge and healthy opening, per day
+    recent = ok & (t >= now - base_days * DAY)
+    if recent.sum() < 24:
+        return None
+    d_days = day[recent]
+    base_dis = (dis_hi - dis_m)[recent]
+    base_eev = healthy_eev[recent]
+    starts = np.flatnonzero(np.r_[True, np.diff(d_days) != 0])  # the hours are in time order
+    spread = np.maximum.reduceat(base_dis, starts)
+    h = max(0.25 * float(np.std(spread)), 1.0)
+    best: float | None = None
+    for curve in curves:
+        c_fut = np.maximum(curve(grid), min(c_now, 0.0))
+        hit, survive = -1, 1.0
+        for s in range(0, len(grid), block):
+            c = c_fut[s:s + block, None]
+            short = np.maximum(base_eev[None, :] * (1.0 + c) / 100.0 - 1.0, 0.0)
+            w = base_dis[None, :] + beta * c + gain * short  # per future day x hour
+            worst = np.maximum.reduceat(w, starts, axis=1)  # per future day x past day
+            z = np.clip((worst - target) / h, -30.0, 30.0)
+            p_day = (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)
+            surv = survive * np.cumprod((1.0 - p_day) ** (grid[1] - grid[0]))
+            below = np.flatnonzero(surv <= 0.5)
+            if len(below):
+                hit = s + int(below[0])
+                break
+            survive = float(surv[-1])
+        days = float(grid[hit]) if hit >= 0 else (float(grid[-1]) if c_fut[-1] > c_fut[0] else None)
+        if days is not None and (best is None or days < best):
+            best = days
+    return best
