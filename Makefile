@@ -18,8 +18,11 @@ system-deps:
 demo: $(STAMP)
 	$(BIN)/heatwatch demo $(DEMO_ARGS)
 
+# -n auto: one pytest worker per core (pytest-xdist); --dist loadfile keeps a file's tests on one worker, so a
+# module-scoped fixture (a simulated fleet, a learned model, a browser) is built once, not once per worker.
+# --durations=15: the slowest tests, so drift shows in every run.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q $(TEST_ARGS)
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15 $(TEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/sim_speed.py
