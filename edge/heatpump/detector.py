@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from heatwatch.edge.heatpump import batch_kernels, healthy_model
-from heatwatch.edge.heatpump.envelope import GrowingEnvelope
 from heatwatch.edge.heatpump.fleet_prior import FleetJudge
 from heatwatch.fleet_prior import FleetPrior
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
@@ -42,7 +41,6 @@ from heatwatch.rules.engine import ChannelShift, Evidence
 
 # the detector's own state format (inside the pipeline's state file; a version 1 state file is this alone)
 STATE_VERSION = 1
-RIDGE = 1e-2  # healthy_model.fit's
 _DERIVED_INDEX = {n: i for i, n in enumerate(DERIVED_NAMES)}
 _TARGET_SOURCES = [("raw", INDEX[n]) if n in INDEX else ("derived", _DERIVED_INDEX[n]) for n in TARGET_NAMES]
 
@@ -209,10 +207,6 @@ class HeatPumpDetector:
         self._fleet_until = -math.inf  # readings up to this time were judged against the fleet
         self._due_ts = math.nan
         self.commission_points: np.ndarray | None = None  # a sample of the window's operating points (the fleet's)
-        # where the own model's prediction is defended, and what it learns beyond (envelope.py);
-        # None while fleet-judged or for a model restored from a state written before it existed
-        self.growth: GrowingEnvelope | None = None
-        self._models: list[tuple[float, HealthyModel]] = []  # (from ts, model) of recent refits
 
     @property
     def ready(self) -> bool:
@@ -257,7 +251,6 @@ class HeatPumpDetector:
         """
         self.clear_findings()
         self.model = self.alarm = self.envelope = None
-        self.growth, self._models = None, []
         self.start_ts = math.nan
         self.postponed_fits = self.outside_envelope = 0
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
@@ -350,20 +343,18 @@ class HeatPumpDetector:
                 P[start:] = self.model.predict(F[start:])
         if self.model is not None and start < n:
             assert self.alarm is not None and P is not None
-            judged_rows = []
-            pos = start
-            while pos < n:  # one segment per block of the growing envelope (all rows at once without it)
-                hi = n
-                if self.growth is not None:
-                    blk = self.growth.block_of(float(ts[pos]))
-                    if blk != self.growth.block.index and self._close_block(blk, float(ts[pos])):
-                        P[pos:] = self.model.predict(F[pos:])
-                    later = np.flatnonzero((ts[pos:] // self.growth.block_size) != blk)
-                    hi = pos + int(later[0]) if len(later) else n
-                judged_rows.append(self._judge(pos, hi, ts, F, Y, steady, P, R, O, score) + pos)
-                pos = hi
+            Fm = F[start:, _ENVELOPE_FEATURES]
+            ok_env = np.ones(n - start, dtype=bool) if self.envelope is None else \
+                np.all((Fm >= self.envelope[0]) & (Fm <= self.envelope[1]), axis=1)
+            st = steady[start:]
+            self.outside_envelope += int(np.count_nonzero(st & ~ok_env))
+            rows = np.flatnonzero(st & ok_env)
+            Rm, Om = batch_kernels.run_shift(self.shift, rows, ts[start:], Y[start:], P[start:])
+            R[start:], O[start:] = Rm, Om
             ready[start:] = True
-            rows = np.concatenate(judged_rows) - start
+            known = ~np.isnan(Om)
+            levels = np.where(known, np.abs(Rm) / self.alarm, -np.inf)
+            score[start:] = np.where(known.any(axis=1), levels.max(axis=1), 0.0)
             if len(rows):
                 marks = np.full(n - start, -1, dtype=np.int64)
                 marks[rows] = rows + start
@@ -372,54 +363,6 @@ class HeatPumpDetector:
         if self.provisional:  # judged against the fleet; this pump's own window is still collected
             self._take_rows(ts, F, Y, self._window_rows(ts, steady)[0], 0, n - 1)
         return BatchResults(ts, steady, ready, score, flags, X, D, Y, R, O, sx_idx, sx_carry)
-
-    def _judge(self, lo: int, hi: int, ts, F, Y, steady, P, R, O, score) -> np.ndarray:
-        """The model's judgement of rows lo..hi-1 (one block of the growing envelope): fills R, O and
-        score there; returns the judged rows (offsets from lo)."""
-        assert self.alarm is not None
-        ok_env = self._defended(F[lo:hi])
-        st = steady[lo:hi]
-        self.outside_envelope += int(np.count_nonzero(st & ~ok_env))
-        rows = np.flatnonzero(st & ok_env)
-        Rm, Om = batch_kernels.run_shift(self.shift, rows, ts[lo:hi], Y[lo:hi], P[lo:hi])
-        R[lo:hi], O[lo:hi] = Rm, Om
-        known = ~np.isnan(Om)
-        levels = np.where(known, np.abs(Rm) / self.alarm, -np.inf)
-        score[lo:hi] = np.where(known.any(axis=1), levels.max(axis=1), 0.0)
-        if self.growth is not None:
-            self.growth.observe(F[lo:hi], Y[lo:hi], st, st & ok_env, score[lo:hi])
-        return rows
-
-    def _defended(self, F: np.ndarray) -> np.ndarray:
-        """Rows (n, n_features) the model judges: inside the box it learned, and (own model) where
-        its prediction's leverage is within the growing envelope's gate."""
-        ok = np.ones(len(F), dtype=bool) if self.envelope is None else \
-            np.all((F[:, _ENVELOPE_FEATURES] >= self.envelope[0]) & (F[:, _ENVELOPE_FEATURES] <= self.envelope[1]),
-                   axis=1)
-        if self.growth is not None:
-            ok &= self.growth.defended(F)
-        return ok
-
-    def _close_block(self, block: int, ts: float) -> bool:
-        """A reading of a new block: the growing envelope closes the last one; True if it refitted."""
-        assert self.growth is not None
-        model = self.growth.close(block)
-        if model is None:
-            return False
-        self.model = model
-        self._models = (self._models + [(ts, model)])[-8:]
-        learned = self.growth.last_learned
-        if self.envelope is not None and learned is not None:
-            more = learned_envelope(learned)
-            self.envelope = np.stack([np.minimum(self.envelope[0], more[0]), np.maximum(self.envelope[1], more[1])])
-        return True
-
-    def model_at(self, ts: float) -> HealthyModel | None:
-        """The model that judged a reading at ts (a refit later in a replayed chunk is not yet it)."""
-        for since, model in reversed(self._models):
-            if ts >= since:
-                return model
-        return self.model
 
     def _commission_chunk(self, ts, F, Y, steady, O) -> int:
         """Commissioning over a chunk (prior averages, one steady row a minute, the fit when due):
@@ -497,23 +440,15 @@ class HeatPumpDetector:
             self._collect(ts, f, y, steady)
             return HeatPumpResult(ts, steady, False, 0.0, sensor, y, x, d, observed=self.prior.average.observed.copy())
         assert self.alarm is not None
-        growth = self.growth
-        if growth is not None and growth.block_of(ts) != growth.block.index:
-            if self._close_block(growth.block_of(ts), ts) and expected is not None:
-                expected = self.model.predict(f)
-        judged = False
         if steady and expected is not None:
-            if bool(self._defended(f[None, :])[0]):
+            if inside(self.envelope, f):
                 self.shift.update(ts, y, expected)
                 self._last_steady_x = x
-                judged = True
             else:
                 self.outside_envelope += 1
         levels = np.abs(self.shift.residual) / self.alarm
         known = ~np.isnan(self.shift.observed)
         score = float(np.nanmax(levels[known])) if known.any() and not np.isnan(levels[known]).all() else 0.0
-        if growth is not None:
-            growth.observe(f[None, :], y[None, :], np.array([steady]), np.array([judged]), np.array([score]))
         out = HeatPumpResult(ts, steady, True, score, sensor, y, x, d, residual=self.shift.residual.copy(),
                              observed=self.shift.observed.copy(), steady_x=self._last_steady_x)
         if self.provisional:  # judged against the fleet; this pump's own window is still collected
@@ -547,7 +482,7 @@ class HeatPumpDetector:
         """The one sensor whose offset best explains the current residuals (see sensor_offset)."""
         if result.steady_x is None or self.model is None or self.alarm is None or result.residual is None:
             return None
-        model, ref = self.model_at(result.ts), self.config.refrigerant
+        model, ref = self.model, self.config.refrigerant
         sig = offset_signatures(result.steady_x, lambda X: targets_from(X, ref),
                                 lambda X: model.predict(features(X)))
         return best_offset(result.residual, self.alarm, sig, TARGET_NAMES)
@@ -574,7 +509,7 @@ class HeatPumpDetector:
 
     def _fit(self) -> None:
         T, F, Y = np.array(self._rows_ts), np.array(self._rows_f), np.array(self._rows_y)
-        model, equations = healthy_model.fit_equations(F, Y)
+        model = healthy_model.fit(F, Y)
         cfg = self.config
         if self.provisional:
             assert self.fleet is not None
@@ -587,8 +522,6 @@ class HeatPumpDetector:
             self.shift = PersistentShift(len(TARGET_NAMES), cfg.shift_tau_seconds)  # shifts against the fleet
         self.alarm = calibrate_alarm(T, Y - model.predict(F), cfg.shift_tau_seconds, cfg.alarm_k, MIN_SHIFT)
         self.model = model
-        self.growth = GrowingEnvelope(equations, F, RIDGE)
-        self._models = [(-math.inf, model)]
         self.envelope = learned_envelope(F)
         self.commission_points = F[np.linspace(0, len(F) - 1, min(len(F), 60)).round().astype(int)]
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
@@ -617,7 +550,6 @@ class HeatPumpDetector:
             "commission_points": None if self.commission_points is None or self.provisional else
             self.commission_points.tolist(),
             "fleet_until": _finite_or_none(self._fleet_until),
-            "growth": None if self.growth is None or self.provisional else self.growth.state(),
         }
 
     def load_state(self, state: dict) -> None:
@@ -648,9 +580,6 @@ class HeatPumpDetector:
             self._last_steady_x = np.array([math.nan if v is None else v for v in state["last_steady_x"]],
                                            dtype=float)
         self.outside_envelope = int(state.get("outside_envelope", 0))
-        # a state written before the envelope grew: the model judges in its box, as it did
-        self.growth = None if state.get("growth") is None else GrowingEnvelope.from_state(state["growth"])
-        self._models = [(-math.inf, self.model)]
 
 
 def _finite_or_none(v: float) -> float | None:
