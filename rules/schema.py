@@ -7,6 +7,8 @@ these parts. See docs/rules.md for the format with examples.
 
 from __future__ import annotations
 
+import functools
+
 import re
 from pathlib import Path
 from typing import Literal
@@ -114,18 +116,9 @@ class Rule(BaseModel):
 # file, and the pure-Python YAML parser took 26 ms a pump (26 CPU s of a 1,000-pump eval). Keyed
 # on the text, so an edited file is parsed again; the rules are validated afresh each time (0.5 ms;
 # each engine gets its own Rule objects, and validation does not change the document)
-_PARSED: dict[str, object] = {}
-_PARSED_MAX = 16
-
-
+@functools.lru_cache(maxsize=16)
 def _parse(text: str) -> object:
-    doc = _PARSED.get(text)
-    if doc is None:
-        doc = yaml.safe_load(text)
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.clear()
-        _PARSED[text] = doc
-    return doc
+    return yaml.safe_load(text)
 
 
 def load_rule_file(path: str | Path) -> list[Rule]:
