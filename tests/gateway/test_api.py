@@ -431,4 +431,4 @@ def test_metrics_count_requests_by_route_and_ingest_by_reason(api, world: World)
     assert 'heatwatch_ingest_refused_total{reason="duplicate"} 2.0' in text
     assert "heatwatch_ingest_gaps_total 0.0" in text  # there before anything happened
     assert 'heatwatch_webhook_queue{state="pending"} 0.0' in text
-    assert "99999" not in text  # one series per route, not per id
+    assert "/tickets/99999" not in text  # one series per route, not per id
