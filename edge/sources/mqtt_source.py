@@ -14,7 +14,11 @@ The session is persistent (a fixed client id ``heatwatch-edge-<device>``,
 MQTT 5 ``clean_start=False`` with ``session_expiry``, or 3.1.1
 ``clean_session=False``): while the agent restarts or its link to the broker
 is down, the broker keeps the pump's QoS-1 readings for it (up to its own
-queue limit) and delivers them, in order, when the agent is back.
+queue limit) and delivers them, in order, when the agent is back. A reading
+is acknowledged to the broker when the agent takes it from the source
+(``read()``), not when it arrives: what was still buffered here when the
+agent stopped or lost its link stays in the broker's session and comes
+again, so neither a restart nor an outage loses the readings in between.
 
 Whatever arrives is untrusted. A payload is rejected whole, counted in
 ``rejected_payloads`` and ``rejected[reason]`` and logged with the reason,
@@ -101,11 +105,15 @@ class MqttSource(Source):
         # the first connection's retries (here) and paho's reconnects of an open one (its own copy)
         self.backoff = backoff or Backoff(initial=0.5, factor=2.0, maximum=5.0, jitter=0.5)
         self.protocol: int | None = None  # the one the broker accepted
-        self._queue: queue.Queue[Reading] = queue.Queue(maxsize=max_buffered)
+        # (reading, packet id, qos, the connection it came on): acknowledged when read() hands it out
+        self._queue: queue.Queue[tuple[Reading, int, int, int]] = queue.Queue(maxsize=max_buffered)
+        self._connection = 0  # counts successful CONNACKs
+        self._redelivered_from = 0  # readings of connections before this one come again from the session
         self._client: mqtt.Client | None = None
         self._connected = threading.Event()
         self._connack: threading.Event = threading.Event()
         self._subscribed = threading.Event()
+        self._disconnected = threading.Event()
         self._refusal: str | None = None  # why the last attempt failed, for the operator
         self._final = False  # ... and retrying cannot help (credentials, ACL)
         self._refused_v5 = False  # the broker said it does not speak MQTT 5
@@ -138,6 +146,7 @@ class MqttSource(Source):
         client = make_client(self.broker, client_id=self.client_id, protocol=protocol, persistent=self.persistent,
                              reconnect=Backoff(b.initial, b.factor, b.maximum, b.jitter))
         client.suppress_exceptions = True  # second guard: a callback error is logged, the network thread lives
+        client.manual_ack_set(True)  # acknowledged in read(): a buffered reading survives our stop in the session
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -170,7 +179,13 @@ class MqttSource(Source):
     def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
+            was_connected = self._connected.is_set()
+            self._disconnected.clear()
             client.disconnect()
+            # paho writes its queue in order and calls on_disconnect once DISCONNECT is out: wait
+            # for it, or the last readings' acknowledgements die with the loop and come again
+            if was_connected:
+                self._disconnected.wait(2.0)
             client.loop_stop()
         self._connected.clear()
 
@@ -185,6 +200,10 @@ class MqttSource(Source):
         if self.counters["connects"]:
             self._count("reconnects")
         self._count("connects")
+        self._connection += 1
+        if flags.session_present:
+            # the broker resends what we had not acknowledged: drop our buffered copies of it
+            self._redelivered_from = self._connection
         client.subscribe(self.topic, qos=self.qos)
         self._connected.set()
         self._connack.set()
@@ -199,6 +218,7 @@ class MqttSource(Source):
         self._subscribed.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
+        self._disconnected.set()
         if self._connected.is_set():
             self._count("disconnects")
             log.warning("%s: broker connection lost (%s); paho reconnects", self.device, reason_code)
@@ -220,14 +240,17 @@ class MqttSource(Source):
         try:
             reading = self._parse(msg.payload)
         except _Rejected as exc:
+            client.ack(msg.mid, msg.qos)  # counted and dropped: the broker must not send it again
             self._reject(exc.reason, str(exc))
             return
         except Exception as exc:  # noqa: BLE001
+            client.ack(msg.mid, msg.qos)
             self._reject("unexpected", f"{type(exc).__name__}: {str(exc)[:200]}")
             return
         try:
-            self._queue.put_nowait(reading)
+            self._queue.put_nowait((reading, msg.mid, msg.qos, self._connection))
         except queue.Full:
+            client.ack(msg.mid, msg.qos)
             self._reject("buffer_full", f"agent not reading; {self._queue.maxsize} readings already waiting")
             return
         self._count("messages_ok")
@@ -306,11 +329,20 @@ class MqttSource(Source):
         """
         if self._client is None:
             self._reopen()
-        try:
-            reading = self._queue.get(timeout=self.read_timeout if timeout is None else timeout)
-        except queue.Empty:
-            if not self._connected.is_set():
-                raise SourceRetryableError(f"{self.device}: not connected to {self.broker}; reconnecting") from None
-            return None
-        self._count("reads_ok")
-        return reading
+        deadline = time.monotonic() + (self.read_timeout if timeout is None else timeout)
+        while True:
+            try:
+                reading, mid, qos, connection = self._queue.get(timeout=max(deadline - time.monotonic(), 0.0))
+            except queue.Empty:
+                if not self._connected.is_set():
+                    raise SourceRetryableError(f"{self.device}: not connected to {self.broker}; "
+                                               "reconnecting") from None
+                return None
+            if connection < self._redelivered_from:
+                self._count("redelivered_skipped")  # its session sends it again (or already did)
+                continue
+            client = self._client
+            if connection == self._connection and client is not None:
+                client.ack(mid, qos)  # a packet id belongs to its connection: an older one's is not ours to ack
+            self._count("reads_ok")
+            return reading
