@@ -63,6 +63,7 @@ class AdaptConfig:
     check_every: int = 10  # the rules are checked every this many rows (stream and batch alike)
     seasonal: bool = False  # look for a cycle in the rows each fit learns from and condition on its phase
     daily: bool = True  # with dated rows: test for a 24-h cycle in what the drivers leave, condition on the hour
+    daily_interact: bool = True  # ... and on the hour times each continuous driver (a setback that depends on weather)
 
 
 @dataclass
@@ -238,7 +239,8 @@ class AdaptiveDetector:
                 left = self._features(X, idx, ts) if self.driver is not None else T
                 self.daily = has_daily_cycle(left, ts)
         self.interact = [(j, *_centre_scale(X[:, j])) for j in self.given
-                         if np.unique(X[np.isfinite(X[:, j]), j]).size > MAX_LEVELS] if self.daily else []
+                         if np.unique(X[np.isfinite(X[:, j]), j]).size > MAX_LEVELS] \
+            if self.daily and self.adapt.daily_interact else []
         self.driver = self._driver_model(X, idx, ts, T) if (self.given or self.period or self.daily) else None
         self.det.fit(None, self._features(X, idx, ts))
         self.alarm_run = 0

@@ -16,7 +16,7 @@ exceeds ``Z`` standard errors, each lag's error by Bartlett's formula
 autocorrelated column, and a fit on few days, need a clearer peak.
 
 When there is one, the hour of the day enters the driver model (given.py) as
-Fourier terms (``HARMONICS`` per day: 24, 12, 8 and 6 h, a setback's step
+Fourier terms (``HARMONICS`` per day: periods of 24 h down to 4 h, a setback's step
 within an hour or two), and each continuous given driver times them: the
 setback's effect may depend on the weather, and the coefficients of that
 product are as uncertain as the rows that showed it (given.py shrinks a
@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 DAY = 86400.0  # seconds
-HARMONICS = 4
+HARMONICS = 6
 MIN_DAYS = 3  # fewer days cannot show a 24-h autocorrelation worth a test
 MIN_ROWS_PER_DAY = 6  # a cycle needs rows within the day (4-hourly at the coarsest)
 Z = 3.0  # standard errors the 24-h peak must stand above the 12-h lag (a few columns tested at once)
