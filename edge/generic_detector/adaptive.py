@@ -82,7 +82,10 @@ class AdaptiveDetector:
     relation too, from the same rows. ``AdaptConfig.seasonal``: each fit also looks for
     a cycle in the rows it learns from (:func:`find_period`) and, when there is one,
     its phase (Fourier terms of the row number) is a driver too: a daily profile is
-    expected, its absence or a spike outside it is not."""
+    expected, its absence or a spike outside it is not. ``AdaptConfig.daily`` (on): with
+    dated rows, each fit on contiguous rows asks whether what the drivers leave repeats
+    with the day (daily.py) and, when it does, the hour of the day and the hour times each
+    continuous driver are drivers too (a night setback that deepens in mild weather)."""
 
     def __init__(self, config: HealthyBehaviourConfig | None = None, adapt: AdaptConfig | None = None,
                  given: list[int] | None = None) -> None:
