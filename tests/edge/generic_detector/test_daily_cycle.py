@@ -95,7 +95,8 @@ def test_a_setback_that_stops_is_seen_only_when_the_hour_is_expected(tmp_path: P
     stays inside the range the training showed, so only the hour's profile says it is wrong."""
     at = FAULT_DAY * PER_DAY
     # 02:00-06:00: the night's missing setback, after the hour or two its EWMA needs to build up
-    nights = np.flatnonzero(((np.arange(DAYS * PER_DAY) % PER_DAY) >= 8)[at:] & ((np.arange(DAYS * PER_DAY) % PER_DAY) < 24)[at:]) + at
+    row_of_day = np.arange(DAYS * PER_DAY) % PER_DAY
+    nights = np.flatnonzero((row_of_day >= 8) & (row_of_day < 24) & (np.arange(DAYS * PER_DAY) >= at))
     a, _ = run(tmp_path, pump_rows(seed, fault="clock"))
     assert a[TRAIN:at].mean() <= 0.005
     assert a[nights].mean() > 0.8
