@@ -43,6 +43,7 @@ def detect(
     adapt: bool | None = typer.Option(None, "--adapt/--no-adapt", help="Re-learn after lasting changes and follow slow drift (default: on when learning online, off with --train-rows)."),
     memory: int = typer.Option(2000, "--memory", help="With --adapt: rows remembered for re-learning."),
     seasonal: bool = typer.Option(False, "--seasonal", help="Look for a cycle (e.g. daily) in the learning rows and expect its profile."),
+    daily: bool = typer.Option(True, "--daily/--no-daily", help="With dated rows: look for a 24-h cycle in what the drivers leave and expect its hourly profile."),
     false_alarm_rate: float = typer.Option(1e-4, "--false-alarm-rate", help="Per healthy row, the chance of exceeding the threshold (score 1.0)."),
 ) -> None:
     """Score INPUT row by row against the healthy behaviour learned from its start."""
@@ -75,12 +76,14 @@ def detect(
     learn = train_rows if train_rows is not None else warmup
     config = HealthyBehaviourConfig(warmup=learn, threshold=replace(ThresholdConfig(), false_alarm_prob=false_alarm_rate))
     online = train_rows is None
-    adapt_cfg = AdaptConfig(enabled=online if adapt is None else adapt, memory=max(memory, learn), seasonal=seasonal)
+    adapt_cfg = AdaptConfig(enabled=online if adapt is None else adapt, memory=max(memory, learn), seasonal=seasonal,
+                           daily=daily)
     n = len(series.X)
     score = np.zeros(n)
     alarm = np.zeros(n, dtype=bool)
     relearns = refreshes = 0
     periods: list[float] = []
+    dailies: list[bool] = []
     with Progress(transient=True, disable=n < 5 * CHUNK) as progress:
         task = progress.add_task("scoring", total=n)
         for _, idx in groups:
@@ -97,6 +100,7 @@ def detect(
                 alarm[idx[s:s + len(res.score)]] = res.anomaly
                 progress.advance(task, len(res.score))
             periods.append(det.period)
+            dailies.append(det.daily)
             relearns += det.relearns
             refreshes += det.refreshes
 
@@ -106,6 +110,9 @@ def detect(
         found = [p for p in periods if p]
         typer.echo(f"cycle: {'none found' if not found else ', '.join(f'{p:.1f} rows' for p in sorted(set(found)))}"
                    + (f" ({len(found)} of {len(periods)} devices)" if len(periods) > 1 else ""))
+    if any(dailies):
+        typer.echo("daily cycle: found" + (f" ({sum(dailies)} of {len(dailies)} devices)" if len(dailies) > 1 else "")
+                   + ", the hour of the day is a driver")
     if train_rows is None and smallest <= warmup:
         typer.echo(f"warning: a device has only {smallest} rows, all used for warm-up (--warmup {warmup}): "
                    "nothing of it was scored", err=True)

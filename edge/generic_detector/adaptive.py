@@ -45,7 +45,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from heatwatch.edge.generic_detector.given import DriverModel
+from heatwatch.edge.generic_detector.daily import has_daily_cycle, hour_terms, rows_per_day
+from heatwatch.edge.generic_detector.given import MAX_LEVELS, DriverModel
+from heatwatch.edge.generic_detector.robust import robust_location_scale
 from heatwatch.edge.generic_detector.healthy_behaviour import HealthyBehaviourConfig, HealthyBehaviourDetector
 
 
@@ -60,6 +62,8 @@ class AdaptConfig:
     refresh_every: int | None = None  # rows between refits on recent healthy rows; None: memory; 0: never
     check_every: int = 10  # the rules are checked every this many rows (stream and batch alike)
     seasonal: bool = False  # look for a cycle in the rows each fit learns from and condition on its phase
+    daily: bool = True  # with dated rows: test for a 24-h cycle in what the drivers leave, condition on the hour
+    daily_interact: bool = True  # ... and on the hour times each continuous driver (a setback that depends on weather)
 
 
 @dataclass
@@ -78,7 +82,10 @@ class AdaptiveDetector:
     relation too, from the same rows. ``AdaptConfig.seasonal``: each fit also looks for
     a cycle in the rows it learns from (:func:`find_period`) and, when there is one,
     its phase (Fourier terms of the row number) is a driver too: a daily profile is
-    expected, its absence or a spike outside it is not."""
+    expected, its absence or a spike outside it is not. ``AdaptConfig.daily`` (on): with
+    dated rows, each fit on contiguous rows asks whether what the drivers leave repeats
+    with the day (daily.py) and, when it does, the hour of the day and the hour times each
+    continuous driver are drivers too (a night setback that deepens in mild weather)."""
 
     def __init__(self, config: HealthyBehaviourConfig | None = None, adapt: AdaptConfig | None = None,
                  given: list[int] | None = None) -> None:
@@ -92,6 +99,8 @@ class AdaptiveDetector:
         self.given = list(given or [])
         self.driver: DriverModel | None = None
         self.period = 0.0  # rows per cycle found at the last fit (0: none)
+        self.daily = False  # a 24-h cycle was found at the last fit on contiguous rows (daily.py)
+        self.interact: list[tuple[int, float, float]] = []  # (given column, centre, scale) the hour interacts with
         self.det = HealthyBehaviourDetector(replace(self.config, warmup=max(self.config.warmup, 10)))
         self.rows: deque[np.ndarray] = deque(maxlen=max(a.memory, self.config.warmup))
         self.alarmed: deque[bool] = deque(maxlen=max(a.memory, self.config.warmup))
@@ -113,24 +122,29 @@ class AdaptiveDetector:
         """The columns that are scored (all but the drivers)."""
         return [j for j in range(F) if j not in self.given]
 
-    def _drivers(self, X: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """The given columns, and the phase of the cycle as Fourier terms when there is one."""
+    def _drivers(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        """The given columns; the phase of the cycle as Fourier terms when there is one; the hour
+        of the day (alone and times each continuous driver) when there is a daily cycle."""
         D = X[:, self.given]
         if self.period:
             D = np.column_stack([D, fourier(idx, self.period)])
+        if self.daily:
+            D = np.column_stack([D, hour_terms(ts, [(X[:, j] - c) / s for j, c, s in self.interact])])
         return D
 
-    def _features(self, X: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    def _features(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray) -> np.ndarray:
         if self.driver is None:
             return X
-        return self.driver.residuals(self._drivers(X, idx), X[:, self.targets(X.shape[1])])
+        return self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])])
 
     def fit(self, ts: np.ndarray | None, X: np.ndarray) -> None:
         """Learn from rows the user vouches for (they are remembered like any others)."""
         X = np.asarray(X, dtype=np.float64)
         idx = np.arange(self.seen, self.seen + len(X), dtype=np.float64)
-        self._refit(np.column_stack([X, idx]))
-        for x in np.column_stack([X, idx])[-self.rows.maxlen:]:
+        ts = idx if ts is None else np.asarray(ts, dtype=np.float64)
+        XI = np.column_stack([X, idx, ts])
+        self._refit(XI, contiguous=True)
+        for x in XI[-self.rows.maxlen:]:
             self.rows.append(x)
             self.alarmed.append(False)
         self.seen += len(X)
@@ -145,7 +159,7 @@ class AdaptiveDetector:
         warm = np.zeros(n, dtype=bool)
         relearned = np.zeros(n, dtype=bool)
         ce = self.adapt.check_every
-        XI = np.column_stack([X, np.arange(self.seen, self.seen + n, dtype=np.float64)])  # rows with their index
+        XI = np.column_stack([X, np.arange(self.seen, self.seen + n, dtype=np.float64), ts])  # rows, index, time
         i = 0
         while i < n:
             if not self.fitted:  # warm-up: remember, then learn from what was remembered
@@ -158,10 +172,10 @@ class AdaptiveDetector:
                 self.seen += len(take)
                 i += len(take)
                 if self.pending >= self.config.warmup:
-                    self._refit(np.array(list(self.rows)[-self.pending:]))
+                    self._refit(np.array(list(self.rows)[-self.pending:]), contiguous=True)
                 continue
             j = min(n, i + ce - (self.seen % ce))  # up to the next check
-            res = self.det.score(ts[i:j], self._features(X[i:j], XI[i:j, -1]))
+            res = self.det.score(ts[i:j], self._features(X[i:j], XI[i:j, -2], ts[i:j]))
             score[i:j] = res.score / self.det.decision.on
             anomaly[i:j] = res.anomaly
             for x, a in zip(XI[i:j], res.anomaly):
@@ -201,7 +215,7 @@ class AdaptiveDetector:
         if self.alarm_run > 0 and self.change_age >= self.relearn_after \
                 and self.change_on >= LASTING_SHARE * self.change_age:
             k = min(self.change_age, len(self.rows))  # the rows since the change began
-            self._refit(np.array(list(self.rows)[-k:]))
+            self._refit(np.array(list(self.rows)[-k:]), contiguous=True)
             self.relearns += 1
             for i in range(len(self.alarmed) - k, len(self.alarmed)):
                 self.alarmed[i] = False  # the rows are the new normal
@@ -214,20 +228,40 @@ class AdaptiveDetector:
                 return True
         return False
 
-    def _refit(self, XI: np.ndarray) -> None:
-        """Learn from remembered rows (their index in the last column)."""
-        X, idx = XI[:, :-1], XI[:, -1]
+    def _refit(self, XI: np.ndarray, contiguous: bool = False) -> None:
+        """Learn from remembered rows (their index and time in the last two columns). Whether
+        there is a daily cycle is decided on ``contiguous`` rows only (a refresh leaves the
+        alarmed rows out, and a lag in rows is then no lag in time): else the last answer holds."""
+        X, idx, ts = XI[:, :-2], XI[:, -2], XI[:, -1]
         T = X[:, self.targets(X.shape[1])]
         self.period = find_period(T, idx, self.period) if self.adapt.seasonal else 0.0
-        if self.given or self.period:
-            self.driver = DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given))
-            self.driver.fit(self._drivers(X, idx), T)
-        else:
-            self.driver = None
-        self.det.fit(None, self._features(X, idx))
+        if contiguous:
+            self.daily = False
+            if self.adapt.daily and rows_per_day(ts):
+                self.driver = self._driver_model(X, idx, ts, T) if (self.given or self.period) else None
+                left = self._features(X, idx, ts) if self.driver is not None else T
+                self.daily = has_daily_cycle(left, ts)
+        self.interact = [(j, *_centre_scale(X[:, j])) for j in self.given
+                         if np.unique(X[np.isfinite(X[:, j]), j]).size > MAX_LEVELS] \
+            if self.daily and self.adapt.daily_interact else []
+        self.driver = self._driver_model(X, idx, ts, T) if (self.given or self.period or self.daily) else None
+        self.det.fit(None, self._features(X, idx, ts))
         self.alarm_run = 0
         self.since_fit = 0
         self.change_age = self.change_on = self.quiet = 0
+
+    def _driver_model(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, T: np.ndarray) -> DriverModel:
+        model = DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given))
+        return model.fit(self._drivers(X, idx, ts), T)
+
+
+def _centre_scale(x: np.ndarray) -> tuple[float, float]:
+    """Median and robust scale of a driver (the hour's interaction term is in these units)."""
+    x = x[np.isfinite(x)]
+    if not x.size:
+        return 0.0, 1.0
+    scale = float(robust_location_scale(x[:, None])[1][0])
+    return float(np.median(x)), scale if scale > 0 else 1.0
 
 
 HARMONICS = 3  # Fourier terms per cycle: a daily profile with a morning and an evening peak
