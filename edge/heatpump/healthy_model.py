@@ -65,7 +65,13 @@ class HealthyModel:
     residual_scale: np.ndarray  # robust sigma of the training residuals per target
 
     def predict(self, f: np.ndarray) -> np.ndarray:
-        return f @ self.coef
+        """Expected targets for feature rows (..., n_features) -> (..., n_targets): summed
+        elementwise in a fixed order, so one reading and a replayed chunk get the same digits
+        (a matrix product's blocking would not; the envelope's refits predict mid-chunk)."""
+        out = f[..., 0, None] * self.coef[0]
+        for k in range(1, self.coef.shape[0]):
+            out = out + f[..., k, None] * self.coef[k]
+        return out
 
     def to_dict(self) -> dict:
         return {"coef": self.coef.tolist(), "residual_scale": self.residual_scale.tolist()}
