@@ -220,7 +220,7 @@ class HeatPumpDetector:
         # how sure the own model is at a reading's operating point, and what it learns beyond its
         # commissioning (envelope.py); None while fleet-judged or restored from a state without it
         self.growth: GrowingEnvelope | None = None
-        # the shift's average of its readings' excess leverage (envelope.py): how much wider its alarm is
+        # the shift's average of its readings' excess prediction error (envelope.py): how much wider its alarm is
         self.uncertainty = PersistentShift(1, self.config.shift_tau_seconds)
         self._models: list[tuple[float, HealthyModel]] = []  # (from ts, model) of the latest refits
 
@@ -413,11 +413,11 @@ class HeatPumpDetector:
         return rows
 
     def _scale(self, U: np.ndarray) -> np.ndarray:
-        """The alarm levels a shift is judged against, given its averaged excess leverage U (rows
-        (n, 1) or one row (1,)): the calibrated level, and the prediction's error beyond the
-        commissioning in quadrature with it, alarm * sqrt(1 + U) (envelope.py)."""
+        """The alarm levels a shift is judged against, given the average (the shift's weights) of its
+        readings' excess prediction error U, in alarm sigmas (rows (n, 1) or one row (1,)): the
+        calibrated level and that error in quadrature, alarm * sqrt(1 + U^2) (envelope.py)."""
         assert self.alarm is not None
-        return self.alarm * np.sqrt(1.0 + U)
+        return self.alarm * np.sqrt(1.0 + U * U)
 
     def _close_block(self, block: int, ts: float) -> bool:
         """A reading of a new block: the growing envelope closes the last one; True if it refitted."""

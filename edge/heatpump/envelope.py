@@ -5,21 +5,30 @@ A pump commissioned in a mild October heats at the compressor's lowest speed; it
 minutes are hot-water runs at 50 degC flow. In January, at 45 Hz and a 31 degC flow (inside the
 box of each feature's range), the ridge model can only extrapolate, and the valve opening, the
 current and the frequency a healthy pump shows there drift from it by one to three alarm levels:
-read as a leak. A prediction's own uncertainty says so:
+read as a leak. A prediction's own uncertainty says how much of that to believe:
 
 * the leverage h = f'Mf, M = (F'F + ridge)^-1 over the rows the model was fitted on, measures how
-  far a reading's operating point lies from them; the commissioning's 99th percentile of it is the
-  reference h_ref (what the calibrated alarm levels were set and tried on);
-* the prediction's variance at f is c_j h (target j): c_j is the long-run variance of the fit's
-  residuals per row (batch means over BLOCK_SECONDS blocks: readings a minute apart are not
-  independent evidence), so that Var(beta) ~ c M (a sandwich covariance whose middle is taken
-  proportional to F'F);
-* a reading is judged against its alarm level and the prediction variance it adds beyond the
-  reference, c_j (h - h_ref)+, together: level = shift / sqrt(alarm^2 + k^2 u), u the variance
-  averaged with the shift's own weights (the shift averages residuals at several operating
-  points; the average of their variances bounds its variance). Inside what commissioning saw
-  nothing changes; far beyond it a shift of one or two levels is within what the model cannot
-  know, while a leak's valve at +6 levels still stands out. Nothing is left unjudged for it.
+  far a reading's operating point lies from them; a prediction's error variance grows in
+  proportion to it (sigma^2 h for least squares; the ridge fit's is at most that). The
+  commissioning's 99th percentile of it is the reference h_ref;
+* the alarm level A is k standard deviations of the shift as calibrated on the commissioning's own
+  points: whatever error the prediction made there, up to h_ref, lay within that spread, so at
+  h_ref it is at most one such standard deviation (A / k), and beyond it grows as sqrt(h / h_ref).
+  A reading adds the excess e = sqrt((h - h_ref)+ / h_ref) of them;
+* the shift averages residuals at several operating points; its prediction error is the same
+  average of theirs, whose standard deviation is at most the average of theirs (Minkowski; equal
+  when they are perfectly correlated, as errors of one coefficient vector at nearby points are).
+  So the shift is judged against A sqrt(1 + u^2), u the average of e with the shift's own weights,
+  the noise the level was calibrated on and the prediction's excess error in quadrature.
+
+Inside what commissioning saw nothing changes; at nine times h_ref a level is about three times
+wider (a drift of one or two levels is within what the model cannot know there, a leak's valve at
+six still stands out). Every reading is judged: none is skipped for being far out (skipping them
+named a leak that began during a half-day commissioning only after its trip). The statistics of
+the fit alone (the residuals' long-run variance per row, by batch means over 6-hour blocks, times
+h) are far below the alarm floors (the valve: k^2 c h about 1 %^2 against a 5 % floor at 10 h_ref):
+what goes wrong beyond the commissioning is the model's form, which its own rows cannot show, only
+bound.
 
 The envelope grows, as compressor_efficiency.py's reference does: in a block of BLOCK_SECONDS
 whose judged readings (at least MIN_BLOCK_ROWS) all stayed below HEALTHY_LEVEL, the steady
@@ -104,9 +113,9 @@ class GrowingEnvelope:
 
     # -- judging ----------------------------------------------------------------
     def excess(self, F: np.ndarray) -> np.ndarray:
-        """Per row, the leverage beyond the reference in units of it, (h - h_ref)+ / h_ref: the
-        prediction's error variance it adds, in units of the alarm level's square. NaN rows: NaN."""
-        return np.maximum(leverage(self.M, F) - self.h_ref, 0.0) / self.h_ref
+        """Per row, the prediction's error beyond what the calibrated level covers, in standard
+        deviations of that level: sqrt((h - h_ref)+ / h_ref). NaN rows: NaN."""
+        return np.sqrt(np.maximum(leverage(self.M, F) - self.h_ref, 0.0) / self.h_ref)
 
     # -- growing ----------------------------------------------------------------
     @staticmethod

@@ -118,7 +118,7 @@ def test_the_alarm_widens_with_the_leverage_beyond_the_commissioning() -> None:
     inside = g.excess(F)
     assert np.mean(inside == 0.0) >= 0.98, "the commissioning's own points are judged as calibrated"
     far = g.excess(_cold(F[:40]))
-    assert far.min() > 10.0, "59 Hz after a commissioning at 20 Hz: an alarm level several times wider"
+    assert far.min() > 3.0, "59 Hz after a commissioning at 20 Hz: an alarm level several times wider"
     halfway = F[:40].copy()
     halfway[:, 3] = -0.5
     halfway[:, 4], halfway[:, 5] = halfway[:, 1] * -0.5, 0.25
@@ -146,15 +146,15 @@ def test_a_healthy_block_beyond_the_commissioning_is_learned_and_a_troubled_one_
     assert g.refits == 1
     assert block(14, 0.2) is None  # block 13 was near an alarm: its rows (and 12's) are dropped
     assert g.refits == 1
-    assert float(np.median(g.excess(cold))) < far_before / 10, "a learned point is known"
+    assert float(np.median(g.excess(cold))) < far_before / 3, "a learned point is known"
     for k in range(15, 60):  # healthy blocks there: learned until the point is as well known as the commissioning's
         block(k, 0.2)
-    assert float(np.max(g.excess(cold))) < 0.25 and g.refits > 2, g.refits  # its alarm 6 % wider at most
+    assert float(np.max(g.excess(cold))) < 0.5 and g.refits > 2, g.refits  # its alarm 12 % wider at most
     refits = g.refits
     block(60, 0.2), block(61, 0.2)
     assert g.refits == refits, "rows within the reference leverage are not learned again"
     assert g.learned_rows <= g.rows
-    assert float(np.max(g.excess(F))) < 1.0, "the commissioning's points are still known"
+    assert float(np.max(g.excess(F))) < 1.0, "the commissioning's points are still known (under 41 % wider)"
     again = GrowingEnvelope.from_state(json.loads(json.dumps(g.state())))
     np.testing.assert_array_equal(again.model().coef, g.model().coef)
     np.testing.assert_array_equal(again.excess(cold), g.excess(cold))
