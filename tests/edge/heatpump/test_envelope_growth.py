@@ -1,11 +1,12 @@
 """The operating envelope grows (edge/heatpump/envelope.py).
 
 A pump commissioned in a mild October ran its heating at the compressor's lowest speed; in
-January it runs at 40-50 Hz, where its ridge model can only extrapolate along what its hot-water
-runs showed. There the model's prediction is not defended (its leverage is far beyond the
-commissioning's): such readings are not judged, a healthy pump is no leak, and a leak on the same
-pump is still named before it trips. The growth itself: healthy blocks' new operating points are
-learned from sums (no rows kept), a block near an alarm is not.
+January it runs at 35-45 Hz, where its ridge model can only extrapolate along what its hot-water
+runs showed. There the prediction's leverage is far beyond the commissioning's, and each shift is
+judged against its alarm level widened by the prediction's error that leverage allows: a healthy
+pump is no leak, and a leak on the same pump is still named before it trips. The growth itself:
+healthy blocks' new operating points are learned from sums (no rows kept), a block near an alarm
+is not; streaming and replay grow the same envelope, and a restart keeps it.
 """
 
 from __future__ import annotations
@@ -64,17 +65,15 @@ def _raised_in_january(october, faults: list[dict] | None) -> tuple[PumpPipeline
 def test_a_healthy_pump_commissioned_in_october_is_no_leak_in_january(october) -> None:
     pipe, raised, mild_hz, cold_hz = _raised_in_january(october, None)
     assert cold_hz > mild_hz + 10, "January runs the compressor well beyond most of the October week"
-    assert "refrigerant_leak" not in raised, raised  # main (a box envelope): raised 3.9 days into them
-    growth = pipe.detector.growth
-    assert growth is not None
-    print("refits", growth.refits, "outside", pipe.detector.outside_envelope)
+    assert "refrigerant_leak" not in raised, raised  # the bare levels (main): raised 3.9 days into them
+    assert not raised, raised
 
 
 def test_a_leak_developing_in_january_is_still_named_before_it_trips(october) -> None:
     """The same pump, the same days, a leak from January 4th that trips ten days later."""
     _, raised, _, _ = _raised_in_january(october, LEAK)
     assert "refrigerant_leak" in raised, raised
-    assert raised["refrigerant_leak"] - LEAK_ONSET_DAYS < 7.0, raised  # named 5.8 days after onset
+    assert raised["refrigerant_leak"] - LEAK_ONSET_DAYS < 7.0, raised  # named 5.8 days after onset (main: 1.9)
 
 
 def _commissioned(rng: np.random.Generator, n: int = 600) -> tuple[np.ndarray, np.ndarray]:
