@@ -398,9 +398,10 @@ class HeatPumpDetector:
         Rm, Om = batch_kernels.run_shift(self.shift, rows, ts[lo:hi], Y[lo:hi], P[lo:hi])
         R[lo:hi], O[lo:hi] = Rm, Om
         if self.growth is not None:
+            h = self.growth.leverage(F[lo:hi])
             U = np.zeros((hi - lo, 1))
             if len(rows):
-                U[rows, 0] = self.growth.excess(F[lo:hi][rows])
+                U[rows, 0] = self.growth.excess(h[rows])
             Um, _ = batch_kernels.run_shift(self.uncertainty, rows, ts[lo:hi], U, np.zeros_like(U))
             S[lo:hi] = self._scale(Um)
         else:
@@ -409,7 +410,7 @@ class HeatPumpDetector:
         levels = np.where(known, np.abs(Rm) / S[lo:hi], -np.inf)
         score[lo:hi] = np.where(known.any(axis=1), levels.max(axis=1), 0.0)
         if self.growth is not None:
-            self.growth.observe(F[lo:hi], Y[lo:hi], st, st & ok_env, score[lo:hi])
+            self.growth.observe(F[lo:hi], Y[lo:hi], st, st & ok_env, score[lo:hi], h)
         return rows
 
     def _scale(self, U: np.ndarray) -> np.ndarray:
@@ -521,11 +522,12 @@ class HeatPumpDetector:
             if self._close_block(growth.block_of(ts), ts) and expected is not None:
                 expected = self.model.predict(f)  # type: ignore[union-attr]
         judged = False
+        h = None if growth is None or not steady else growth.leverage(f[None, :])
         if steady and expected is not None:
             if inside(self.envelope, f):
                 self.shift.update(ts, y, expected)
                 if growth is not None:
-                    self.uncertainty.update(ts, growth.excess(f[None, :]), np.zeros(1))
+                    self.uncertainty.update(ts, growth.excess(h), np.zeros(1))
                 self._last_steady_x = x
                 judged = True
             else:
@@ -535,7 +537,8 @@ class HeatPumpDetector:
         levels = np.where(known, np.abs(self.shift.residual) / scale, -np.inf)
         score = float(levels.max()) if known.any() else 0.0
         if growth is not None:
-            growth.observe(f[None, :], y[None, :], np.array([steady]), np.array([judged]), np.array([score]))
+            growth.observe(f[None, :], y[None, :], np.array([steady]), np.array([judged]), np.array([score]),
+                           np.full(1, np.nan) if h is None else h)
         out = HeatPumpResult(ts, steady, True, score, sensor, y, x, d, residual=self.shift.residual.copy(),
                              observed=self.shift.observed.copy(), steady_x=self._last_steady_x,
                              scale=np.array(scale, dtype=float, copy=True))

@@ -74,6 +74,20 @@ def leverage(M: np.ndarray, F: np.ndarray) -> np.ndarray:
     return h
 
 
+def leverage_row(M: list[list[float]], f: list[float]) -> float:
+    """``leverage`` of one row in plain floats (the agent's reading by reading): the same operations
+    in the same order, so the same digits, without a numpy call per term."""
+    n = len(M)
+    h = 0.0
+    for k in range(n):
+        g = 0.0
+        row = M[k]
+        for m in range(n):
+            g = g + row[m] * f[m]
+        h = h + f[k] * g
+    return h
+
+
 @dataclass
 class _Block:
     index: int = -1
@@ -93,7 +107,7 @@ class GrowingEnvelope:
         self.rows = float(len(Fo))
         self.learned_gram = np.zeros_like(self.gram)
         self.learned_rows = 0.0
-        self.M = self._inverse()
+        self._set_inverse()
         self.h_ref = float(np.percentile(leverage(self.M, Fo), REFERENCE_PERCENTILE)) if len(Fo) else math.inf
         self.refits = 0
         self._reset_blocks()
@@ -105,17 +119,24 @@ class GrowingEnvelope:
         self._rows_y: list[np.ndarray] = []
         self._pending: tuple[np.ndarray, np.ndarray] | None = None  # the last healthy block's rows
 
-    def _inverse(self) -> np.ndarray:
+    def _set_inverse(self) -> None:
         n_f = self.gram.shape[0]
         total = self.rows + self.learned_rows
         mask = np.diag([0.0] + [1.0] * (n_f - 1))  # the intercept is not shrunk (healthy_model.fit)
-        return np.linalg.inv(self.gram + self.learned_gram + self.ridge * max(total, 1.0) * mask)
+        self.M = np.linalg.inv(self.gram + self.learned_gram + self.ridge * max(total, 1.0) * mask)
+        self._M_rows = self.M.tolist()
+
+    def leverage(self, F: np.ndarray) -> np.ndarray:
+        """h of each row of F (n, n_f); one row goes through plain floats (the same digits)."""
+        if len(F) == 1:
+            return np.array([leverage_row(self._M_rows, F[0].tolist())])
+        return leverage(self.M, F)
 
     # -- judging ----------------------------------------------------------------
-    def excess(self, F: np.ndarray) -> np.ndarray:
-        """Per row, the prediction's error beyond what the calibrated level covers, in standard
-        deviations of that level: sqrt((h - h_ref)+ / h_ref). NaN rows: NaN."""
-        return np.sqrt(np.maximum(leverage(self.M, F) - self.h_ref, 0.0) / self.h_ref)
+    def excess(self, h: np.ndarray) -> np.ndarray:
+        """Per row of leverages h, the prediction's error beyond what the calibrated level covers,
+        in standard deviations of that level: sqrt((h - h_ref)+ / h_ref). NaN rows: NaN."""
+        return np.sqrt(np.maximum(h - self.h_ref, 0.0) / self.h_ref)
 
     # -- growing ----------------------------------------------------------------
     @staticmethod
@@ -123,15 +144,16 @@ class GrowingEnvelope:
         return int(ts // BLOCK_SECONDS)
 
     def observe(self, F: np.ndarray, Y: np.ndarray, steady: np.ndarray, judged: np.ndarray,
-                levels: np.ndarray) -> None:
-        """Rows of the current block: steady ones beyond the reference leverage are kept; the
-        judged ones' levels (max over channels, after each row) make the block's worst."""
+                levels: np.ndarray, h: np.ndarray) -> None:
+        """Rows of the current block (and their leverages h): steady ones beyond the reference
+        leverage are kept; the judged ones' levels (max over channels, after each row) make the
+        block's worst."""
         if judged.any():
             self.block.worst = max(self.block.worst, float(np.max(levels[judged])))
             self.block.judged += int(np.count_nonzero(judged))
         if steady.any():
             Fs, Ys = F[steady], Y[steady]
-            far = leverage(self.M, Fs) > self.h_ref
+            far = h[steady] > self.h_ref
             if far.any():
                 self._rows_f.append(Fs[far])
                 self._rows_y.append(Ys[far])
@@ -167,7 +189,7 @@ class GrowingEnvelope:
             self.learned.scale(s)
             self.learned_gram = self.learned_gram * s
             self.learned_rows = cap
-        self.M = self._inverse()
+        self._set_inverse()
         self.refits += 1
         return self.model()
 
@@ -189,7 +211,7 @@ class GrowingEnvelope:
         g.base, g.learned = NormalEquations.from_state(d["base"]), NormalEquations.from_state(d["learned"])
         g.gram, g.rows = np.asarray(d["gram"], dtype=float), float(d["rows"])
         g.learned_gram, g.learned_rows = np.asarray(d["learned_gram"], dtype=float), float(d["learned_rows"])
-        g.M = g._inverse()
+        g._set_inverse()
         g.h_ref, g.refits = float(d["h_ref"]), int(d["refits"])
         g._reset_blocks()
         return g

@@ -19,7 +19,7 @@ import pytest
 
 from heatwatch.channels import INDEX
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
-from heatwatch.edge.heatpump.envelope import GrowingEnvelope, leverage
+from heatwatch.edge.heatpump.envelope import GrowingEnvelope, leverage, leverage_row
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES, fit, fit_equations, solve
 from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.sim.fleet import Fleet
@@ -107,6 +107,7 @@ def test_the_leverage_of_one_row_is_that_of_a_chunk_digit_for_digit() -> None:
     M = np.linalg.inv(F.T @ F + 1e-2 * len(F) * np.diag([0.0] + [1.0] * 6))
     chunk = leverage(M, F)
     assert all(float(leverage(M, F[i:i + 1])[0]) == float(chunk[i]) for i in range(len(F)))
+    assert all(leverage_row(M.tolist(), F[i].tolist()) == float(chunk[i]) for i in range(len(F)))
     np.testing.assert_allclose(chunk, np.einsum("ij,jk,ik->i", F, M, F), rtol=1e-12)
 
 
@@ -114,14 +115,14 @@ def test_the_alarm_widens_with_the_leverage_beyond_the_commissioning() -> None:
     F, Y = _commissioned(np.random.default_rng(2))
     _, eq = fit_equations(F, Y)
     g = GrowingEnvelope(eq, F, 1e-2)
-    inside = g.excess(F)
+    inside = g.excess(g.leverage(F))
     assert np.mean(inside == 0.0) >= 0.98, "the commissioning's own points are judged as calibrated"
-    far = g.excess(_cold(F[:40]))
+    far = g.excess(g.leverage(_cold(F[:40])))
     assert far.min() > 3.0, "59 Hz after a commissioning at 20 Hz: an alarm level several times wider"
     halfway = F[:40].copy()
     halfway[:, 3] = -0.5
     halfway[:, 4], halfway[:, 5] = halfway[:, 1] * -0.5, 0.25
-    assert 0.0 < np.median(g.excess(halfway)) < np.median(far), "wider the farther out"
+    assert 0.0 < np.median(g.excess(g.leverage(halfway))) < np.median(far), "wider the farther out"
 
 
 def test_a_healthy_block_beyond_the_commissioning_is_learned_and_a_troubled_one_is_not() -> None:
@@ -130,12 +131,12 @@ def test_a_healthy_block_beyond_the_commissioning_is_learned_and_a_troubled_one_
     _, eq = fit_equations(F, Y)
     g = GrowingEnvelope(eq, F, 1e-2)
     cold = _cold(F[:40])
-    far_before = float(np.median(g.excess(cold)))
+    far_before = float(np.median(g.excess(g.leverage(cold))))
     steady = np.ones(len(cold), dtype=bool)
 
     def block(k: int, worst: float) -> object:
         refit = g.close(k)
-        g.observe(cold, Y[:40], steady, steady, np.full(len(cold), worst))
+        g.observe(cold, Y[:40], steady, steady, np.full(len(cold), worst), g.leverage(cold))
         return refit
 
     assert block(10, 0.9) is None  # the first block seen
@@ -145,18 +146,18 @@ def test_a_healthy_block_beyond_the_commissioning_is_learned_and_a_troubled_one_
     assert g.refits == 1
     assert block(14, 0.2) is None  # block 13 was near an alarm: its rows (and 12's) are dropped
     assert g.refits == 1
-    assert float(np.median(g.excess(cold))) < far_before / 3, "a learned point is known"
+    assert float(np.median(g.excess(g.leverage(cold)))) < far_before / 3, "a learned point is known"
     for k in range(15, 60):  # healthy blocks there: learned until the point is as well known as the commissioning's
         block(k, 0.2)
-    assert float(np.max(g.excess(cold))) < 0.5 and g.refits > 2, g.refits  # its alarm 12 % wider at most
+    assert float(np.max(g.excess(g.leverage(cold)))) < 0.5 and g.refits > 2, g.refits  # its alarm 12 % wider at most
     refits = g.refits
     block(60, 0.2), block(61, 0.2)
     assert g.refits == refits, "rows within the reference leverage are not learned again"
     assert g.learned_rows <= g.rows
-    assert float(np.max(g.excess(F))) < 1.0, "the commissioning's points are still known (under 41 % wider)"
+    assert float(np.max(g.excess(g.leverage(F)))) < 1.0, "the commissioning's points are still known (under 41 % wider)"
     again = GrowingEnvelope.from_state(json.loads(json.dumps(g.state())))
     np.testing.assert_array_equal(again.model().coef, g.model().coef)
-    np.testing.assert_array_equal(again.excess(cold), g.excess(cold))
+    np.testing.assert_array_equal(again.excess(again.leverage(cold)), g.excess(g.leverage(cold)))
 
 
 @pytest.fixture(scope="module")
