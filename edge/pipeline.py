@@ -397,7 +397,7 @@ class PumpPipeline:
         alarm = self.detector.alarm
         if ready.any() and alarm is not None:
             rr = rows[ready]
-            L = res.R[rr] / alarm
+            L = res.R[rr] / (alarm if res.S is None else res.S[rr])
             seen = ~np.isnan(L) & ~np.isnan(res.O[rr])
             cand, iso = self._shift_candidates(rr, L, seen, np.ones(len(rr), dtype=bool), isolated=True)
             self._candidates.update(zip(rr.tolist(), cand.tolist()))
@@ -526,14 +526,23 @@ class PumpPipeline:
         Xp = np.repeat(SX[:, None, :], len(steps) + 1, axis=1)
         Xp[:, np.arange(1, len(steps) + 1), cols] += steps
         flat = Xp.reshape(-1, n_ch)
-        Rp = (targets_from(flat, ref) - model.predict(features(flat))).reshape(m, len(steps) + 1, -1)
+        # the model each row was judged by (a refit of the growing envelope later in the chunk is not it)
+        models = [self.detector.model_at(float(res.ts[i])) or model for i in rows]
+        Ff = features(flat).reshape(m, len(steps) + 1, -1)
+        Pp = np.empty((m, len(steps) + 1, len(alarm)))
+        for mdl in {id(x): x for x in models}.values():
+            sel = np.array([x is mdl for x in models])
+            Pp[sel] = mdl.predict(Ff[sel])
+        Rp = targets_from(flat, ref).reshape(m, len(steps) + 1, -1) - Pp
+        scale = alarm if res.S is None else res.S[rows]
         with np.errstate(invalid="ignore", divide="ignore"):
             sig = (Rp[:, 1:] - Rp[:, :1]) / steps[None, :, None]
-            b = res.R[rows] / alarm
+            b = res.R[rows] / scale
             ok = np.isfinite(b)
             b = np.where(ok, b, 0.0)
             energy = (b * b).sum(axis=1)
-            a = np.where(ok[:, None, :] & np.isfinite(sig), sig / alarm, 0.0)
+            a = np.where(ok[:, None, :] & np.isfinite(sig), sig / (scale[:, None, :] if np.ndim(scale) == 2 else scale),
+                         0.0)
             aa = (a * a).sum(axis=2)
             ab = (a * b[:, None, :]).sum(axis=2)
             share = np.where(aa > 0, ab * ab / np.where(aa > 0, aa, 1.0), -np.inf).max(axis=1) / \

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from heatwatch.edge.heatpump import batch_kernels, healthy_model
+from heatwatch.edge.heatpump.envelope import BLOCK_SECONDS, GrowingEnvelope
 from heatwatch.edge.heatpump.fleet_prior import FleetJudge
 from heatwatch.fleet_prior import FleetPrior
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
@@ -41,6 +42,7 @@ from heatwatch.rules.engine import ChannelShift, Evidence
 
 # the detector's own state format (inside the pipeline's state file; a version 1 state file is this alone)
 STATE_VERSION = 1
+RIDGE = 1e-2  # healthy_model.fit's
 _DERIVED_INDEX = {n: i for i, n in enumerate(DERIVED_NAMES)}
 _TARGET_SOURCES = [("raw", INDEX[n]) if n in INDEX else ("derived", _DERIVED_INDEX[n]) for n in TARGET_NAMES]
 
@@ -73,6 +75,9 @@ class HeatPumpResult:
     residual: np.ndarray | None = None  # persistent shift per target
     observed: np.ndarray | None = None  # averaged observed targets (the prior's, before the model)
     steady_x: np.ndarray | None = None  # the last steady reading judged (sensor-offset operating point)
+    # the alarm level per target this reading's shift is judged against: the calibrated one widened
+    # by the prediction's own uncertainty beyond the commissioning (envelope.py); None = ``alarm``
+    scale: np.ndarray | None = None
 
 
 class BatchResults(Sequence):
@@ -80,8 +85,9 @@ class BatchResults(Sequence):
     made into a HeatPumpResult only when one is read. A replay of a season makes millions of
     readings; most are never looked at one by one."""
 
-    def __init__(self, ts, steady, ready, score, flags, X, D, Y, R, O, sx_idx, sx_carry) -> None:
+    def __init__(self, ts, steady, ready, score, flags, X, D, Y, R, O, sx_idx, sx_carry, S=None) -> None:
         self.ts, self.steady, self.ready, self.score = ts, steady, ready, score
+        self.S = S  # (n, n_targets) the alarm level each row is judged against (None: no row ready)
         self.flags = flags  # (n, len(CHECKED)) sensor-check bits (batch_kernels), or None: see _findings
         self.X, self.D, self.Y = X, D, Y  # readings (cleaned), derived channels, targets
         self.R, self.O = R, O  # persistent shift (rows not ready: NaN) and averaged observed targets, per row
@@ -93,15 +99,18 @@ class BatchResults(Sequence):
         n, n_t = len(results), Y.shape[1] if Y.ndim == 2 else len(TARGET_NAMES)
         R = np.full((n, n_t), np.nan)
         O = np.full((n, n_t), np.nan)
+        S = np.full((n, n_t), np.nan)
         sx = np.full(n, -2, dtype=np.int64)
         for i, r in enumerate(results):
             if r.residual is not None:
                 R[i] = r.residual
             if r.observed is not None:
                 O[i] = r.observed
+            if r.scale is not None:
+                S[i] = r.scale
         out = cls(np.array([r.ts for r in results], dtype=float), np.array([r.steady for r in results], dtype=bool),
                   np.array([r.ready for r in results], dtype=bool), np.array([r.score for r in results], dtype=float),
-                  None, X, D, Y, R, O, sx, None)
+                  None, X, D, Y, R, O, sx, None, S)
         out._findings = [r.sensor_findings for r in results]
         out._steady_x = [r.steady_x for r in results]
         out._results = results
@@ -139,7 +148,8 @@ class BatchResults(Sequence):
         ready = bool(self.ready[i])
         return HeatPumpResult(float(self.ts[i]), bool(self.steady[i]), ready, float(self.score[i]), self.findings(i),
                               self.Y[i], self.X[i], self.D[i], residual=self.R[i] if ready else None,
-                              observed=self.O[i], steady_x=self.steady_x(i) if ready else None)
+                              observed=self.O[i], steady_x=self.steady_x(i) if ready else None,
+                              scale=self.S[i] if ready and self.S is not None else None)
 
 
 # features the operating envelope bounds, and the least margin beyond what was seen
@@ -207,6 +217,12 @@ class HeatPumpDetector:
         self._fleet_until = -math.inf  # readings up to this time were judged against the fleet
         self._due_ts = math.nan
         self.commission_points: np.ndarray | None = None  # a sample of the window's operating points (the fleet's)
+        # how sure the own model is at a reading's operating point, and what it learns beyond its
+        # commissioning (envelope.py); None while fleet-judged or restored from a state without it
+        self.growth: GrowingEnvelope | None = None
+        # the shift's average of its readings' excess prediction error (envelope.py): how much wider its alarm is
+        self.uncertainty = PersistentShift(1, self.config.shift_tau_seconds)
+        self._models: list[tuple[float, HealthyModel]] = []  # (from ts, model) of the latest refits
 
     @property
     def ready(self) -> bool:
@@ -238,6 +254,7 @@ class HeatPumpDetector:
         """Forget what was seen, keep what was learned: the running shifts, the prior's averages
         and the sensor checks start again from nothing (a visit that found no fault)."""
         self.shift = PersistentShift(len(TARGET_NAMES), self.config.shift_tau_seconds)
+        self.uncertainty = PersistentShift(1, self.config.shift_tau_seconds)
         self.prior = PriorBands(self.config.shift_tau_seconds)
         self.checks = SensorChecks(self.config.channels, self.config.refrigerant)
         self._last_steady_x = None
@@ -251,6 +268,7 @@ class HeatPumpDetector:
         """
         self.clear_findings()
         self.model = self.alarm = self.envelope = None
+        self.growth, self._models = None, []  # what it learned beyond the old commissioning goes too
         self.start_ts = math.nan
         self.postponed_fits = self.outside_envelope = 0
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
@@ -332,6 +350,7 @@ class HeatPumpDetector:
         ready = np.zeros(n, dtype=bool)
         score = np.zeros(n)
         R = np.full((n, n_t), np.nan)
+        S = np.full((n, n_t), np.nan)
         O = np.empty((n, n_t))
         sx_idx = np.full(n, -1, dtype=np.int64)  # row of the last steady reading judged; -1: the one before
         sx_carry = self._last_steady_x
@@ -343,18 +362,20 @@ class HeatPumpDetector:
                 P[start:] = self.model.predict(F[start:])
         if self.model is not None and start < n:
             assert self.alarm is not None and P is not None
-            Fm = F[start:, _ENVELOPE_FEATURES]
-            ok_env = np.ones(n - start, dtype=bool) if self.envelope is None else \
-                np.all((Fm >= self.envelope[0]) & (Fm <= self.envelope[1]), axis=1)
-            st = steady[start:]
-            self.outside_envelope += int(np.count_nonzero(st & ~ok_env))
-            rows = np.flatnonzero(st & ok_env)
-            Rm, Om = batch_kernels.run_shift(self.shift, rows, ts[start:], Y[start:], P[start:])
-            R[start:], O[start:] = Rm, Om
+            judged_rows = []
+            pos = start
+            while pos < n:  # one segment per block of the growing envelope (all rows at once without it)
+                hi = n
+                if self.growth is not None:
+                    blk = self.growth.block_of(float(ts[pos]))
+                    if blk != self.growth.block.index and self._close_block(blk, float(ts[pos])):
+                        P[pos:] = self.model.predict(F[pos:])
+                    later = np.flatnonzero(np.floor_divide(ts[pos:], BLOCK_SECONDS) != blk)
+                    hi = pos + int(later[0]) if len(later) else n
+                judged_rows.append(self._judge(pos, hi, ts, F, Y, steady, P, R, O, S, score) + pos)
+                pos = hi
             ready[start:] = True
-            known = ~np.isnan(Om)
-            levels = np.where(known, np.abs(Rm) / self.alarm, -np.inf)
-            score[start:] = np.where(known.any(axis=1), levels.max(axis=1), 0.0)
+            rows = np.concatenate(judged_rows) - start
             if len(rows):
                 marks = np.full(n - start, -1, dtype=np.int64)
                 marks[rows] = rows + start
@@ -362,7 +383,63 @@ class HeatPumpDetector:
                 self._last_steady_x = X[rows[-1] + start]
         if self.provisional:  # judged against the fleet; this pump's own window is still collected
             self._take_rows(ts, F, Y, self._window_rows(ts, steady)[0], 0, n - 1)
-        return BatchResults(ts, steady, ready, score, flags, X, D, Y, R, O, sx_idx, sx_carry)
+        return BatchResults(ts, steady, ready, score, flags, X, D, Y, R, O, sx_idx, sx_carry, S)
+
+    def _judge(self, lo: int, hi: int, ts, F, Y, steady, P, R, O, S, score) -> np.ndarray:
+        """The model's judgement of rows lo..hi-1 (one block of the growing envelope): fills R, O, S
+        and score there; returns the judged rows (offsets from lo)."""
+        assert self.alarm is not None
+        Fm = F[lo:hi, _ENVELOPE_FEATURES]
+        ok_env = np.ones(hi - lo, dtype=bool) if self.envelope is None else \
+            np.all((Fm >= self.envelope[0]) & (Fm <= self.envelope[1]), axis=1)
+        st = steady[lo:hi]
+        self.outside_envelope += int(np.count_nonzero(st & ~ok_env))
+        rows = np.flatnonzero(st & ok_env)
+        Rm, Om = batch_kernels.run_shift(self.shift, rows, ts[lo:hi], Y[lo:hi], P[lo:hi])
+        R[lo:hi], O[lo:hi] = Rm, Om
+        if self.growth is not None:
+            h = self.growth.leverage(F[lo:hi])
+            U = np.zeros((hi - lo, 1))
+            if len(rows):
+                U[rows, 0] = self.growth.excess(h[rows])
+            Um, _ = batch_kernels.run_shift(self.uncertainty, rows, ts[lo:hi], U, np.zeros_like(U))
+            S[lo:hi] = self._scale(Um)
+        else:
+            S[lo:hi] = self.alarm
+        known = ~np.isnan(Om)
+        levels = np.where(known, np.abs(Rm) / S[lo:hi], -np.inf)
+        score[lo:hi] = np.where(known.any(axis=1), levels.max(axis=1), 0.0)
+        if self.growth is not None:
+            self.growth.observe(F[lo:hi], Y[lo:hi], st, st & ok_env, score[lo:hi], h)
+        return rows
+
+    def _scale(self, U: np.ndarray) -> np.ndarray:
+        """The alarm levels a shift is judged against, given the average (the shift's weights) of its
+        readings' excess prediction error U, in alarm sigmas (rows (n, 1) or one row (1,)): the
+        calibrated level and that error in quadrature, alarm * sqrt(1 + U^2) (envelope.py)."""
+        assert self.alarm is not None
+        return self.alarm * np.sqrt(1.0 + U * U)
+
+    def _close_block(self, block: int, ts: float) -> bool:
+        """A reading of a new block: the growing envelope closes the last one; True if it refitted."""
+        assert self.growth is not None
+        model = self.growth.close(block)
+        if model is None:
+            return False
+        self.model = model
+        self._models = (self._models + [(ts, model)])[-8:]
+        learned = self.growth.last_learned
+        if self.envelope is not None and learned is not None:
+            more = learned_envelope(learned)
+            self.envelope = np.stack([np.minimum(self.envelope[0], more[0]), np.maximum(self.envelope[1], more[1])])
+        return True
+
+    def model_at(self, ts: float) -> HealthyModel | None:
+        """The model that judged a reading at ts (a refit later in a replayed chunk is not yet it)."""
+        for since, model in reversed(self._models):
+            if ts >= since:
+                return model
+        return self.model
 
     def _commission_chunk(self, ts, F, Y, steady, O) -> int:
         """Commissioning over a chunk (prior averages, one steady row a minute, the fit when due):
@@ -440,17 +517,31 @@ class HeatPumpDetector:
             self._collect(ts, f, y, steady)
             return HeatPumpResult(ts, steady, False, 0.0, sensor, y, x, d, observed=self.prior.average.observed.copy())
         assert self.alarm is not None
+        growth = self.growth
+        if growth is not None and growth.block_of(ts) != growth.block.index:
+            if self._close_block(growth.block_of(ts), ts) and expected is not None:
+                expected = self.model.predict(f)  # type: ignore[union-attr]
+        judged = False
+        h = None if growth is None or not steady else growth.leverage(f[None, :])
         if steady and expected is not None:
             if inside(self.envelope, f):
                 self.shift.update(ts, y, expected)
+                if growth is not None:
+                    self.uncertainty.update(ts, growth.excess(h), np.zeros(1))
                 self._last_steady_x = x
+                judged = True
             else:
                 self.outside_envelope += 1
-        levels = np.abs(self.shift.residual) / self.alarm
+        scale = self._scale(self.uncertainty.residual) if growth is not None else self.alarm
         known = ~np.isnan(self.shift.observed)
-        score = float(np.nanmax(levels[known])) if known.any() and not np.isnan(levels[known]).all() else 0.0
+        levels = np.where(known, np.abs(self.shift.residual) / scale, -np.inf)
+        score = float(levels.max()) if known.any() else 0.0
+        if growth is not None:
+            growth.observe(f[None, :], y[None, :], np.array([steady]), np.array([judged]), np.array([score]),
+                           np.full(1, np.nan) if h is None else h)
         out = HeatPumpResult(ts, steady, True, score, sensor, y, x, d, residual=self.shift.residual.copy(),
-                             observed=self.shift.observed.copy(), steady_x=self._last_steady_x)
+                             observed=self.shift.observed.copy(), steady_x=self._last_steady_x,
+                             scale=np.array(scale, dtype=float, copy=True))
         if self.provisional:  # judged against the fleet; this pump's own window is still collected
             self._collect(ts, f, y, steady)
         return out
@@ -468,7 +559,7 @@ class HeatPumpDetector:
             return Evidence(ts=result.ts, shifts=shifts, sensor_findings=result.sensor_findings, basis="prior")
         residual, obs = result.residual, result.observed
         assert obs is not None
-        levels = residual / self.alarm
+        levels = residual / (self.alarm if result.scale is None else result.scale)
         shifts = {
             name: ChannelShift(level=float(levels[j]), expected=float(obs[j] - residual[j]), observed=float(obs[j]))
             for j, name in enumerate(TARGET_NAMES)
@@ -482,10 +573,11 @@ class HeatPumpDetector:
         """The one sensor whose offset best explains the current residuals (see sensor_offset)."""
         if result.steady_x is None or self.model is None or self.alarm is None or result.residual is None:
             return None
-        model, ref = self.model, self.config.refrigerant
+        model, ref = self.model_at(result.ts), self.config.refrigerant
+        assert model is not None
         sig = offset_signatures(result.steady_x, lambda X: targets_from(X, ref),
                                 lambda X: model.predict(features(X)))
-        return best_offset(result.residual, self.alarm, sig, TARGET_NAMES)
+        return best_offset(result.residual, self.alarm if result.scale is None else result.scale, sig, TARGET_NAMES)
 
     def _collect(self, ts: float, f: np.ndarray, y: np.ndarray, steady: bool) -> None:
         bucket = int(ts // 60)
@@ -509,7 +601,7 @@ class HeatPumpDetector:
 
     def _fit(self) -> None:
         T, F, Y = np.array(self._rows_ts), np.array(self._rows_f), np.array(self._rows_y)
-        model = healthy_model.fit(F, Y)
+        model, equations = healthy_model.fit_equations(F, Y, RIDGE)
         cfg = self.config
         if self.provisional:
             assert self.fleet is not None
@@ -522,6 +614,9 @@ class HeatPumpDetector:
             self.shift = PersistentShift(len(TARGET_NAMES), cfg.shift_tau_seconds)  # shifts against the fleet
         self.alarm = calibrate_alarm(T, Y - model.predict(F), cfg.shift_tau_seconds, cfg.alarm_k, MIN_SHIFT)
         self.model = model
+        self.growth = GrowingEnvelope(equations, F, RIDGE)
+        self.uncertainty = PersistentShift(1, cfg.shift_tau_seconds)
+        self._models = [(-math.inf, model)]
         self.envelope = learned_envelope(F)
         self.commission_points = F[np.linspace(0, len(F) - 1, min(len(F), 60)).round().astype(int)]
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
@@ -550,6 +645,8 @@ class HeatPumpDetector:
             "commission_points": None if self.commission_points is None or self.provisional else
             self.commission_points.tolist(),
             "fleet_until": _finite_or_none(self._fleet_until),
+            "growth": None if self.growth is None or self.provisional else self.growth.state(),
+            "uncertainty": self.uncertainty.state(),
         }
 
     def load_state(self, state: dict) -> None:
@@ -580,6 +677,11 @@ class HeatPumpDetector:
             self._last_steady_x = np.array([math.nan if v is None else v for v in state["last_steady_x"]],
                                            dtype=float)
         self.outside_envelope = int(state.get("outside_envelope", 0))
+        # a state written before the envelope grew: the model judges as it did (its box, its levels)
+        self.growth = None if state.get("growth") is None else GrowingEnvelope.from_state(state["growth"])
+        if state.get("uncertainty") is not None:
+            self.uncertainty.load_state(state["uncertainty"])
+        self._models = [(-math.inf, self.model)]
 
 
 def _finite_or_none(v: float) -> float | None:

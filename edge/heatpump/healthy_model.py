@@ -65,7 +65,13 @@ class HealthyModel:
     residual_scale: np.ndarray  # robust sigma of the training residuals per target
 
     def predict(self, f: np.ndarray) -> np.ndarray:
-        return f @ self.coef
+        """Expected targets for feature rows (..., n_features) -> (..., n_targets): summed
+        elementwise in a fixed order, so one reading and a replayed chunk get the same digits
+        (a matrix product's blocking would not; the envelope's refits predict mid-chunk)."""
+        out = f[..., 0, None] * self.coef[0]
+        for k in range(1, self.coef.shape[0]):
+            out = out + f[..., k, None] * self.coef[k]
+        return out
 
     def to_dict(self) -> dict:
         return {"coef": self.coef.tolist(), "residual_scale": self.residual_scale.tolist()}
@@ -81,15 +87,78 @@ def robust_sigma(x: np.ndarray, axis: int = 0) -> np.ndarray:
     return 1.4826 * np.nanmedian(np.abs(x - med), axis=axis)
 
 
+@dataclass
+class NormalEquations:
+    """Per target the weighted sums a ridge fit solves, in the full feature space (zeros where a
+    target does not use a feature): gram (n_t, n_f, n_f), moment (n_t, n_f), rows (n_t). Sums of
+    rows can be added to and scaled, so a model can be refitted without keeping its rows
+    (heatpump/envelope.py)."""
+
+    gram: np.ndarray
+    moment: np.ndarray
+    rows: np.ndarray
+    residual_scale: np.ndarray
+
+    def zeros_like(self) -> "NormalEquations":
+        return NormalEquations(np.zeros_like(self.gram), np.zeros_like(self.moment), np.zeros_like(self.rows),
+                               self.residual_scale)
+
+    def add(self, F: np.ndarray, Y: np.ndarray) -> None:
+        """Add rows (F without NaN) with weight one, per target where its value is known."""
+        for j in range(len(TARGETS)):
+            ok = ~np.isnan(Y[:, j])
+            Fj = F[ok]
+            self.gram[j] = self.gram[j] + Fj.T @ Fj
+            self.moment[j] = self.moment[j] + Fj.T @ Y[ok, j]
+            self.rows[j] = self.rows[j] + float(len(Fj))
+
+    def scale(self, s: float) -> None:
+        self.gram, self.moment, self.rows = self.gram * s, self.moment * s, self.rows * s
+
+    def state(self) -> dict:
+        return {"gram": self.gram.tolist(), "moment": self.moment.tolist(), "rows": self.rows.tolist(),
+                "residual_scale": [None if v != v else float(v) for v in self.residual_scale]}
+
+    @classmethod
+    def from_state(cls, d: dict) -> "NormalEquations":
+        return cls(np.asarray(d["gram"], dtype=float), np.asarray(d["moment"], dtype=float),
+                   np.asarray(d["rows"], dtype=float),
+                   np.array([np.nan if v is None else v for v in d["residual_scale"]], dtype=float))
+
+
+def solve(base: NormalEquations, extra: NormalEquations, ridge: float = 1e-2) -> HealthyModel:
+    """The ridge fit of base's rows and extra's together (``fit``'s coefficients for base alone).
+    A target base does not monitor (no rows) stays unmonitored."""
+    n_t, n_f = base.moment.shape
+    coef = np.zeros((n_f, n_t))
+    for j, target in enumerate(TARGETS):
+        if base.rows[j] <= 0:
+            coef[:, j] = np.nan
+            continue
+        cols = list(range(n_f)) if target.uses_frequency else _HZ_FEATURES
+        ix = np.ix_(cols, cols)
+        n = base.rows[j] + extra.rows[j]
+        G = base.gram[j][ix] + extra.gram[j][ix] if extra.rows[j] > 0 else base.gram[j][ix]
+        b = base.moment[j][cols] + extra.moment[j][cols] if extra.rows[j] > 0 else base.moment[j][cols]
+        coef[cols, j] = np.linalg.solve(G + ridge * n * np.eye(len(cols)) * _ridge_mask(cols), b)
+    return HealthyModel(coef, base.residual_scale)
+
+
 def fit(F: np.ndarray, Y: np.ndarray, ridge: float = 1e-2) -> HealthyModel:
     """Ridge fit of every target on the features; NaN cells are left out per target.
 
     One robust reweighting pass: rows with residuals beyond 4 sigma (a sensor
     glitch in the commissioning week) get no say in the final fit.
     """
+    return fit_equations(F, Y, ridge)[0]
+
+
+def fit_equations(F: np.ndarray, Y: np.ndarray, ridge: float = 1e-2) -> tuple[HealthyModel, NormalEquations]:
+    """``fit`` and the normal equations its coefficients solve (for a later refit, ``solve``)."""
     n_f, n_t = F.shape[1], Y.shape[1]
     coef = np.zeros((n_f, n_t))
     scale = np.zeros(n_t)
+    eq = NormalEquations(np.zeros((n_t, n_f, n_f)), np.zeros((n_t, n_f)), np.zeros(n_t), scale)
     for j, target in enumerate(TARGETS):
         cols = list(range(n_f)) if target.uses_frequency else _HZ_FEATURES
         ok = ~np.isnan(Y[:, j]) & ~np.isnan(F[:, cols]).any(axis=1)
@@ -101,7 +170,8 @@ def fit(F: np.ndarray, Y: np.ndarray, ridge: float = 1e-2) -> HealthyModel:
         w = np.ones(len(y))
         for _ in range(2):
             Aw = A * w[:, None]
-            beta = np.linalg.solve(Aw.T @ A + ridge * len(y) * np.eye(len(cols)) * _ridge_mask(cols), Aw.T @ y)
+            G, b = Aw.T @ A, Aw.T @ y
+            beta = np.linalg.solve(G + ridge * len(y) * np.eye(len(cols)) * _ridge_mask(cols), b)
             r = y - A @ beta
             s = max(float(robust_sigma(r)), 1e-9)
             w = (np.abs(r) <= 4 * s).astype(float)
@@ -109,7 +179,10 @@ def fit(F: np.ndarray, Y: np.ndarray, ridge: float = 1e-2) -> HealthyModel:
                 w = np.ones(len(y))  # its residuals are rounding noise around s's floor; keep every row
         coef[cols, j] = beta
         scale[j] = s
-    return HealthyModel(coef, scale)
+        eq.gram[j][np.ix_(cols, cols)] = G
+        eq.moment[j][cols] = b
+        eq.rows[j] = float(len(y))
+    return HealthyModel(coef, scale), eq
 
 
 def _ridge_mask(cols: list[int]) -> np.ndarray:
