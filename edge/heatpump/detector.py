@@ -33,7 +33,7 @@ from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGa
 from heatwatch.edge.heatpump.prior import PriorBands
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
 from heatwatch.edge.heatpump.sensor_checks import SensorChecks
-from heatwatch.edge.heatpump.sensor_offset import best_offset, offset_signatures
+from heatwatch.edge.heatpump.sensor_offset import SensorOffset, best_offsets, signatures_rows
 from heatwatch.edge.reading import PlausibilityFilter
 from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES, INDEX
 from heatwatch.derived import derive_matrix
@@ -42,6 +42,7 @@ from heatwatch.rules.engine import ChannelShift, Evidence
 # the detector's own state format (inside the pipeline's state file; a version 1 state file is this alone)
 STATE_VERSION = 1
 _DERIVED_INDEX = {n: i for i, n in enumerate(DERIVED_NAMES)}
+COMPUTE_OFFSET = object()  # evidence(offset=...): none given, compute it
 _TARGET_SOURCES = [("raw", INDEX[n]) if n in INDEX else ("derived", _DERIVED_INDEX[n]) for n in TARGET_NAMES]
 
 
@@ -455,11 +456,13 @@ class HeatPumpDetector:
             self._collect(ts, f, y, steady)
         return out
 
-    def evidence(self, result: HeatPumpResult, *, need_offset: bool = True) -> Evidence:
+    def evidence(self, result: HeatPumpResult, *, need_offset: bool = True,
+                 offset: "SensorOffset | None | object" = COMPUTE_OFFSET) -> Evidence:
         """What the rules read, as of this result: every monitored channel's shift.
 
         ``need_offset=False``: the caller knows no rule can read the single-sensor offset now
-        (PumpPipeline.process_batch), so it is not computed (None: no sensor explains anything)."""
+        (PumpPipeline.process_batch), so it is not computed (None: no sensor explains anything).
+        ``offset``: the single-sensor offset already computed for this result (sensor_offsets)."""
         if not result.ready or self.alarm is None or result.residual is None:
             prior = self.prior.levels(result.ts, result.observed)
             if not prior:
@@ -475,17 +478,32 @@ class HeatPumpDetector:
             if not math.isnan(levels[j]) and not math.isnan(obs[j])
         }
         return Evidence(ts=result.ts, shifts=shifts, sensor_findings=result.sensor_findings,
-                        sensor_offset=self._sensor_offset(result) if need_offset else None,
+                        sensor_offset=(self._sensor_offset(result) if offset is COMPUTE_OFFSET else offset)
+                        if need_offset else None,
                         basis=self.basis_at(result.ts))
 
-    def _sensor_offset(self, result: HeatPumpResult):
+    def _sensor_offset(self, result: HeatPumpResult) -> SensorOffset | None:
         """The one sensor whose offset best explains the current residuals (see sensor_offset)."""
-        if result.steady_x is None or self.model is None or self.alarm is None or result.residual is None:
+        if result.steady_x is None or result.residual is None:
             return None
+        return self._offsets_of(result.steady_x[None, :], result.residual[None, :])[0]
+
+    def sensor_offsets(self, res: "BatchResults", rows: list[int]) -> dict[int, SensorOffset | None]:
+        """_sensor_offset of the results of a batch at ``rows``, all at once (a replay's rule rows):
+        the same numbers as one at a time (sensor_offset.signatures_rows, best_offsets)."""
+        out: dict[int, SensorOffset | None] = dict.fromkeys(rows)
+        have = [i for i in rows if res.ready[i] and res.steady_x(i) is not None]
+        if have:
+            SX = np.stack([res.steady_x(i) for i in have])
+            out.update(zip(have, self._offsets_of(SX, res.R[have])))
+        return out
+
+    def _offsets_of(self, SX: np.ndarray, residual: np.ndarray) -> list[SensorOffset | None]:
+        if self.model is None or self.alarm is None:
+            return [None] * len(SX)
         model, ref = self.model, self.config.refrigerant
-        sig = offset_signatures(result.steady_x, lambda X: targets_from(X, ref),
-                                lambda X: model.predict(features(X)))
-        return best_offset(result.residual, self.alarm, sig, TARGET_NAMES)
+        present, sig = signatures_rows(SX, lambda X: targets_from(X, ref), lambda X: model.predict(features(X)))
+        return best_offsets(residual, self.alarm, present, sig, TARGET_NAMES)
 
     def _collect(self, ts: float, f: np.ndarray, y: np.ndarray, steady: bool) -> None:
         bucket = int(ts // 60)
