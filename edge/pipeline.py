@@ -28,7 +28,7 @@ import numpy as np
 from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANNELS
 from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
-from heatwatch.edge.heatpump.detector import (BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
+from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
                                                HeatPumpResult, targets_from)
 from heatwatch.edge.heatpump.operating_point import features
 from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS
@@ -79,6 +79,7 @@ class PumpPipeline:
     _prior_live: dict = field(default_factory=dict, repr=False)  # row judged on the bands -> has evidence
     _conf_cache: dict = field(default_factory=dict, repr=False)
     _comp_shifts: dict = field(default_factory=dict, repr=False)  # rule row -> the compressor's shifts
+    _offsets: dict = field(default_factory=dict, repr=False)  # rule row -> its single-sensor offset (computed)
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
     # does the pump run on the configured refrigerant? (an agent event, once, if not)
     refrigerant_check: RefrigerantCheck | None = None
@@ -292,6 +293,9 @@ class PumpPipeline:
         quiet = self._quiet_rows(res, np.array(rule_rows, dtype=np.int64))
         findings = res.any_findings()
         self._estimate_offsets(res, [i for i in rule_rows if self._candidates.get(i) or self._iso_possible.get(i)])
+        # the single-sensor offset of every rule row that will read it (such a row is never quiet),
+        # all at once: the same numbers as row by row (detector.sensor_offsets)
+        self._offsets = self.detector.sensor_offsets(res, [i for i in rule_rows if self._needs_offset(res, i)])
         todo = sorted(set(rule_rows) | set(refresh_rows) | set(trip_prev) | set(verdicts))
         rule_set, refresh_set = set(rule_rows), set(refresh_rows)
         events: list[EventBody] = []
@@ -370,7 +374,7 @@ class PumpPipeline:
 
     def _evidence_at(self, res: BatchResults, i: int, *, need_offset: bool):
         """detector.evidence of row i with the compressor's shifts of that row, as _after builds it."""
-        ev = self.detector.evidence(res[i], need_offset=need_offset)
+        ev = self.detector.evidence(res[i], need_offset=need_offset, offset=self._offsets.get(i, COMPUTE_OFFSET))
         if ev.ready:
             ev.shifts.update(CompressorEfficiency.shifts_of(self._comp_shifts.get(i)))
         return ev

@@ -94,11 +94,13 @@ class _Track:
 
 
 def _meets(shift: ChannelShift | None, cond: ShiftCondition) -> bool:
-    if shift is None:
-        return False
+    return shift is not None and _meets_level(shift.level, cond)
+
+
+def _meets_level(level: float, cond: ShiftCondition) -> bool:
     if cond.direction == "either":
-        return abs(shift.level) >= cond.level
-    return shift.level >= cond.level if cond.direction == "up" else shift.level <= -cond.level
+        return abs(level) >= cond.level
+    return level >= cond.level if cond.direction == "up" else level <= -cond.level
 
 
 def _sources(channel: str) -> tuple[str, ...]:
@@ -247,9 +249,14 @@ class RuleEngine:
                 return True
         if so.level < SENSOR_LEVEL or so.channel not in OPERATING_POINT_SENSORS:
             return False
-        rest = {ch: ChannelShift(level=s.level - so.predicted.get(ch, 0.0), expected=s.expected, observed=s.observed)
-                for ch, s in ev.shifts.items()}
-        if any(_meets(rest.get(ch), c) for ch, c in [*rule.require.items(), *rule.support.items()]
+        shifts, predicted = ev.shifts, so.predicted
+
+        def rest_meets(ch: str, c: ShiftCondition) -> bool:
+            """_meets on the channel's shift without the sensor's part (only its level is read)."""
+            s = shifts.get(ch)
+            return s is not None and _meets_level(s.level - predicted.get(ch, 0.0), c)
+
+        if any(rest_meets(ch, c) for ch, c in [*rule.require.items(), *rule.support.items()]
                if ch in REFRIGERANT_RELATIONS and so.channel not in _sources(ch)):
             return False  # a relation of the refrigerant side moved: the pump (a valve's superheat)
         # the required witnesses the sensor does not enter (a leak's valve opening, a fouled coil's
@@ -260,8 +267,8 @@ class RuleEngine:
             # sensor's fingerprint (a leak lowers p_low and raises evap_approach as an outdoor sensor
             # reading high does) tell neither apart; the rule's required witnesses do. The sensor
             # explains the match only if, without its part, one of them falls short
-            return not all(_meets(rest.get(ch), c) for ch, c in own)
-        return sum(_meets(rest.get(ch), c) for ch, c in rule.support.items()) < rule.min_support
+            return not all(rest_meets(ch, c) for ch, c in own)
+        return sum(rest_meets(ch, c) for ch, c in rule.support.items()) < rule.min_support
 
     def _isolated(self, rule: Rule, ev: Evidence) -> list[tuple[str | None, float, list[Finding]]]:
         """A sensor whose offset alone explains the drift (heatwatch.edge.heatpump.sensor_offset)."""

@@ -34,7 +34,7 @@ from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGa
 from heatwatch.edge.heatpump.prior import PriorBands
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
 from heatwatch.edge.heatpump.sensor_checks import SensorChecks
-from heatwatch.edge.heatpump.sensor_offset import best_offset, offset_signatures
+from heatwatch.edge.heatpump.sensor_offset import SensorOffset, best_offsets, signatures_rows
 from heatwatch.edge.reading import PlausibilityFilter
 from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES, INDEX
 from heatwatch.derived import derive_matrix
@@ -44,6 +44,7 @@ from heatwatch.rules.engine import ChannelShift, Evidence
 STATE_VERSION = 1
 RIDGE = 1e-2  # healthy_model.fit's
 _DERIVED_INDEX = {n: i for i, n in enumerate(DERIVED_NAMES)}
+COMPUTE_OFFSET = object()  # evidence(offset=...): none given, compute it
 _TARGET_SOURCES = [("raw", INDEX[n]) if n in INDEX else ("derived", _DERIVED_INDEX[n]) for n in TARGET_NAMES]
 
 
@@ -129,6 +130,12 @@ class BatchResults(Sequence):
         if self._findings is not None:
             return np.array([bool(f) for f in self._findings], dtype=bool)
         return self.flags.any(axis=1)
+
+    def scale(self, i: int) -> np.ndarray | None:
+        """The levels row i was judged against (``self[i].scale``), without making the result."""
+        if hasattr(self, "_results"):
+            return self._results[i].scale
+        return self.S[i] if self.ready[i] and self.S is not None else None
 
     def steady_x(self, i: int) -> np.ndarray | None:
         j = int(self.sx_idx[i])
@@ -546,11 +553,13 @@ class HeatPumpDetector:
             self._collect(ts, f, y, steady)
         return out
 
-    def evidence(self, result: HeatPumpResult, *, need_offset: bool = True) -> Evidence:
+    def evidence(self, result: HeatPumpResult, *, need_offset: bool = True,
+                 offset: "SensorOffset | None | object" = COMPUTE_OFFSET) -> Evidence:
         """What the rules read, as of this result: every monitored channel's shift.
 
         ``need_offset=False``: the caller knows no rule can read the single-sensor offset now
-        (PumpPipeline.process_batch), so it is not computed (None: no sensor explains anything)."""
+        (PumpPipeline.process_batch), so it is not computed (None: no sensor explains anything).
+        ``offset``: the single-sensor offset already computed for this result (sensor_offsets)."""
         if not result.ready or self.alarm is None or result.residual is None:
             prior = self.prior.levels(result.ts, result.observed)
             if not prior:
@@ -566,18 +575,43 @@ class HeatPumpDetector:
             if not math.isnan(levels[j]) and not math.isnan(obs[j])
         }
         return Evidence(ts=result.ts, shifts=shifts, sensor_findings=result.sensor_findings,
-                        sensor_offset=self._sensor_offset(result) if need_offset else None,
+                        sensor_offset=(self._sensor_offset(result) if offset is COMPUTE_OFFSET else offset)
+                        if need_offset else None,
                         basis=self.basis_at(result.ts))
 
-    def _sensor_offset(self, result: HeatPumpResult):
+    def _sensor_offset(self, result: HeatPumpResult) -> SensorOffset | None:
         """The one sensor whose offset best explains the current residuals (see sensor_offset)."""
-        if result.steady_x is None or self.model is None or self.alarm is None or result.residual is None:
+        if result.steady_x is None or result.residual is None:
             return None
-        model, ref = self.model_at(result.ts), self.config.refrigerant
-        assert model is not None
-        sig = offset_signatures(result.steady_x, lambda X: targets_from(X, ref),
-                                lambda X: model.predict(features(X)))
-        return best_offset(result.residual, self.alarm if result.scale is None else result.scale, sig, TARGET_NAMES)
+        alarm = self.alarm if result.scale is None else result.scale
+        return self._offsets_of(result.steady_x[None, :], result.residual[None, :], self.model_at(result.ts),
+                                None if alarm is None else alarm[None, :])[0]
+
+    def sensor_offsets(self, res: "BatchResults", rows: list[int]) -> dict[int, SensorOffset | None]:
+        """_sensor_offset of the results of a batch at ``rows``, all at once (a replay's rule rows):
+        the same numbers as one at a time (sensor_offset.signatures_rows, best_offsets), each row
+        with the model that judged it and the (envelope-widened) levels it was judged against."""
+        out: dict[int, SensorOffset | None] = dict.fromkeys(rows)
+        by_model: dict[int, tuple[HealthyModel | None, list[int]]] = {}
+        for i in rows:
+            if res.ready[i] and res.steady_x(i) is not None:
+                model = self.model_at(float(res.ts[i]))
+                by_model.setdefault(id(model), (model, []))[1].append(i)
+        for model, have in by_model.values():
+            scales = [res.scale(i) for i in have]
+            alarm = None if self.alarm is None else np.stack([self.alarm if s is None else s for s in scales])
+            SX = np.stack([res.steady_x(i) for i in have])
+            out.update(zip(have, self._offsets_of(SX, res.R[have], model, alarm)))
+        return out
+
+    def _offsets_of(self, SX: np.ndarray, residual: np.ndarray, model: HealthyModel | None,
+                    alarm: np.ndarray | None) -> list[SensorOffset | None]:
+        """best_offsets of rows judged by one ``model`` against ``alarm`` (rows, targets)."""
+        if model is None or alarm is None:
+            return [None] * len(SX)
+        ref = self.config.refrigerant
+        present, sig = signatures_rows(SX, lambda X: targets_from(X, ref), lambda X: model.predict(features(X)))
+        return best_offsets(residual, alarm, present, sig, TARGET_NAMES)
 
     def _collect(self, ts: float, f: np.ndarray, y: np.ndarray, steady: bool) -> None:
         bucket = int(ts // 60)

@@ -58,6 +58,11 @@ class SensorOffset:
     predicted: dict[str, float]  # the level each monitored channel would show from this offset alone
 
 
+_NAMES: tuple[str, ...] = tuple(SENSOR_STEPS)
+_STEPS = np.array([SENSOR_STEPS[n] for n in _NAMES])
+_COLS = np.array([INDEX[n] for n in _NAMES])
+
+
 def offset_signatures(x: np.ndarray, targets: Callable[[np.ndarray], np.ndarray],
                       expected: Callable[[np.ndarray], np.ndarray]) -> dict[str, np.ndarray]:
     """Residual change per unit offset of each sensor, at the reading ``x``.
@@ -66,35 +71,81 @@ def offset_signatures(x: np.ndarray, targets: Callable[[np.ndarray], np.ndarray]
     and model-expected target channels; both are evaluated once for all
     perturbed copies of ``x``.
     """
-    names = [n for n in SENSOR_STEPS if not np.isnan(x[INDEX[n]])]
-    X = np.repeat(x[None, :], len(names) + 1, axis=0)
-    steps = np.array([SENSOR_STEPS[n] for n in names])
-    for k, n in enumerate(names):
-        X[k + 1, INDEX[n]] += steps[k]
-    R = targets(X) - expected(X)
-    sig = (R[1:] - R[0]) / steps[:, None]
-    return {n: sig[k] for k, n in enumerate(names)}
+    present, sig = signatures_rows(x[None, :], targets, expected)
+    return {n: sig[0, k] for k, n in enumerate(_NAMES) if present[0, k]}
+
+
+def signatures_rows(SX: np.ndarray, targets: Callable[[np.ndarray], np.ndarray],
+                    expected: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """offset_signatures for many operating points at once (a replay's rule rows): (present (m,
+    len(SENSOR_STEPS)): the sensor reads a value there, signatures (m, len(SENSOR_STEPS), targets)).
+
+    Rows with the same sensors present go together, each as a stack of the very matrices one row
+    alone makes (itself and one perturbed copy per present sensor, shape (s + 1, channels)), so
+    ``expected`` (a product with the model's coefficients) runs the same BLAS call on each: the
+    numbers are those of a row alone, whatever the BLAS kernel does with the size of a product.
+    ``targets`` and ``expected`` take arrays (..., channels) and work row by row.
+    """
+    m = SX.shape[0]
+    present = ~np.isnan(SX[:, _COLS])
+    sig = np.full((m, len(_NAMES), 0), np.nan)
+    groups: dict[bytes, list[int]] = {}
+    for i, key in enumerate(np.packbits(present, axis=1).tolist()):
+        groups.setdefault(bytes(key), []).append(i)
+    for idx in groups.values():
+        p = present[idx[0]]
+        ks = np.flatnonzero(p)
+        s = len(ks)
+        X = np.repeat(SX[idx][:, None, :], s + 1, axis=1)
+        X[:, np.arange(1, s + 1), _COLS[ks]] += _STEPS[ks]
+        Y = targets(X.reshape(-1, SX.shape[1])).reshape(len(idx), s + 1, -1)
+        R = Y - expected(X)
+        if sig.shape[2] == 0:
+            sig = np.full((m, len(_NAMES), R.shape[2]), np.nan)
+        sig[np.ix_(idx, ks)] = (R[:, 1:] - R[:, :1]) / _STEPS[ks][None, :, None]
+    return present, sig
 
 
 def best_offset(residual: np.ndarray, alarm: np.ndarray, signatures: dict[str, np.ndarray],
                 target_names: tuple[str, ...]) -> SensorOffset | None:
     """Least-squares offset per sensor on alarm-scaled residuals; the best explainer."""
+    present = np.array([[n in signatures for n in _NAMES]])
+    sig = np.full((1, len(_NAMES), len(residual)), np.nan)
+    for k, n in enumerate(_NAMES):
+        if n in signatures:
+            sig[0, k] = signatures[n]
+    return best_offsets(residual[None, :], alarm, present, sig, target_names)[0]
+
+
+def best_offsets(residual: np.ndarray, alarm: np.ndarray, present: np.ndarray, sig: np.ndarray,
+                 target_names: tuple[str, ...]) -> list[SensorOffset | None]:
+    """best_offset for many rows at once: residuals (m, targets), signatures_rows' present and
+    signatures. Each dot product is numpy's vecdot, which calls the very routine ``a @ b`` of
+    two vectors calls (BLAS ddot), pair by pair: the numbers of one row alone, for any m."""
+    m = residual.shape[0]
+    alarm = np.broadcast_to(alarm, residual.shape)  # one level per target, or one per row and target
     b = residual / alarm
     ok = np.isfinite(b)
     b = np.where(ok, b, 0.0)
-    energy = float(b @ b)
-    if energy <= 0.0:
-        return None
-    best: SensorOffset | None = None
-    for name, sig in signatures.items():
-        a = np.where(ok & np.isfinite(sig), sig / alarm, 0.0)
-        aa = float(a @ a)
-        if aa <= 0.0:
-            continue
-        d = float(a @ b) / aa
-        rest = b - a * d
-        explained = 1.0 - float(rest @ rest) / energy
-        if best is None or explained > best.explained:
-            best = SensorOffset(name, d, explained, float(np.max(np.abs(a * d))),
-                                {t: float(v) for t, v in zip(target_names, a * d) if v != 0.0})
-    return best
+    energy = np.vecdot(b, b)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        a = np.where(ok[:, None, :] & np.isfinite(sig), sig / alarm[:, None, :], 0.0)
+        aa = np.vecdot(a, a)
+        usable = present & ~(aa <= 0.0)
+        d = np.vecdot(a, b[:, None, :]) / np.where(usable, aa, 1.0)
+        part = a * d[:, :, None]
+        rest = b[:, None, :] - part
+        explained = 1.0 - np.vecdot(rest, rest) / energy[:, None]
+    best = np.full(m, -1)
+    best_v = np.zeros(m)
+    for k in range(len(_NAMES)):  # the first sensor, then any that explains strictly more
+        take = usable[:, k] & ((best < 0) | (explained[:, k] > best_v))
+        best[take] = k
+        best_v[take] = explained[take, k]
+    out: list[SensorOffset | None] = [None] * m
+    for i in np.flatnonzero((best >= 0) & ~(energy <= 0.0)).tolist():
+        k = int(best[i])
+        pk = part[i, k]
+        out[i] = SensorOffset(_NAMES[k], float(d[i, k]), float(explained[i, k]), float(np.max(np.abs(pk))),
+                              {t: float(v) for t, v in zip(target_names, pk) if v != 0.0})
+    return out

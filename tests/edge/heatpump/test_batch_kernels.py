@@ -271,3 +271,59 @@ def test_pipeline_batch_is_streaming_judged_on_the_prior_with_a_fault_from_insta
     assert ("fault", "eev_stuck_closed") in {(e["kind"], e["fault"]) for e in streamed}
     assert streamed == replayed
     assert batch._basis == "prior"
+
+
+def _offset_one_row_as_before(x, residual, alarm, model, refrigerant):
+    """The single-sensor offset as the detector computed it row by row before it was batched
+    (sensor_offset.offset_signatures and best_offset as they were): the reference."""
+    from heatwatch.edge.heatpump.detector import targets_from
+    from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+    from heatwatch.edge.heatpump.operating_point import features
+    from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS, SensorOffset
+
+    names = [n for n in SENSOR_STEPS if not np.isnan(x[INDEX[n]])]
+    Xp = np.repeat(x[None, :], len(names) + 1, axis=0)
+    steps = np.array([SENSOR_STEPS[n] for n in names])
+    for k, n in enumerate(names):
+        Xp[k + 1, INDEX[n]] += steps[k]
+    R = targets_from(Xp, refrigerant) - model.predict(features(Xp))
+    sig = (R[1:] - R[0]) / steps[:, None]
+    b = residual / alarm
+    ok = np.isfinite(b)
+    b = np.where(ok, b, 0.0)
+    energy = float(b @ b)
+    if energy <= 0.0:
+        return None
+    best = None
+    for k, name in enumerate(names):
+        a = np.where(ok & np.isfinite(sig[k]), sig[k] / alarm, 0.0)
+        aa = float(a @ a)
+        if aa <= 0.0:
+            continue
+        d = float(a @ b) / aa
+        rest = b - a * d
+        explained = 1.0 - float(rest @ rest) / energy
+        if best is None or explained > best.explained:
+            best = SensorOffset(name, d, explained, float(np.max(np.abs(a * d))),
+                                {t: float(v) for t, v in zip(TARGET_NAMES, a * d) if v != 0.0})
+    return best
+
+
+def test_sensor_offsets_of_many_rows_are_each_rows_own(troubled) -> None:
+    """The single-sensor offsets a replay computes for all its rule rows at once (detector.sensor_offsets)
+    are, to the last bit, those of each row alone (the agent's) and those of the row-by-row code they
+    replaced, on rows where dropouts leave different sensors present."""
+    ts, X = troubled
+    det = HeatPumpDetector(HeatPumpDetectorConfig(commissioning_seconds=DAY / 2, min_training_rows=240))
+    res = det.score(ts, X)
+    rows = [i for i in range(0, len(ts), 3) if res.ready[i]]
+    assert len(rows) > 500
+    batch = det.sensor_offsets(res, rows)
+    have = [i for i in rows if batch[i] is not None]
+    assert len(have) > 500 and len({batch[i].channel for i in have}) >= 2
+    gaps = {tuple(np.isnan(res.steady_x(i)).tolist()) for i in have}
+    assert len(gaps) >= 3, "rows with different sensors missing: several groups"
+    for i in rows:
+        one = det._sensor_offset(res[i])
+        old = _offset_one_row_as_before(res.steady_x(i), res.R[i], det.alarm, det.model, det.config.refrigerant)
+        assert batch[i] == one == old
