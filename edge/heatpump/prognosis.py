@@ -39,8 +39,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from heatwatch.channels import CHANNEL_NAMES, INDEX, MODE_HEATING
 from heatwatch.contract import Prognosis
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+from heatwatch.edge.heatpump.operating_point import features
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
 from heatwatch.trips import trip_limits
@@ -57,9 +59,9 @@ class TripLimit:
 def refrigerant_limits(refrigerant: str = "R32") -> dict[str, TripLimit]:
     """The indicator limits where a pump of this refrigerant trips (heatwatch.trips).
 
-    Over-current is not among them: its limit is the compressor model's (the
-    simulator trips each pump at 1.25 times its rated current) and inverters
-    cap the current below it, so no fault is predicted to trip on it.
+    Over-current is not among them: its limit is the compressor model's, given by the site
+    (:meth:`PrognosisTracker.set_rated_current`) or learned from the pump's commissioning
+    (:meth:`PrognosisTracker.learn_current_limit`).
     """
     t = trip_limits(refrigerant)
     return {
@@ -71,7 +73,23 @@ def refrigerant_limits(refrigerant: str = "R32") -> dict[str, TripLimit]:
 
 
 # limits learned from the pump itself rather than given by its refrigerant
-LEARNED_LIMITS = ("flow_lpm",)
+LEARNED_LIMITS = ("flow_lpm", "compressor_a")
+
+# Over-current. A compressor's over-current relay opens some 25 % above its rated current (the
+# usual setting of a motor overload relay; the simulator's pumps trip at 1.25 x rated). The
+# inverter folds its frequency back to hold the current it expects below rated, so a healthy
+# pump never nears the relay; a worn compressor whose bearings or scrolls rub draws current the
+# compression does not explain (at the same frequency and pressures), and that passes the
+# foldback. With the rated current given by the site ([device] rated_current_a) the limit is
+# known; without it it is learned from the pump's own healthy model: a rated current is stated
+# at the compressor's top frequency on a cold design day (A-7/W55) with some 10 % headroom, so
+# rated ~ RATED_HEADROOM x the model's current at (DESIGN_OUTDOOR_C, DESIGN_FLOW_C, TOP_HZ).
+# That is an extrapolation from the commissioning weeks' operating points, so a learned limit
+# that the pump's own healthy hours already exceed is taken as wrong and not used.
+OVERCURRENT_MARGIN = 1.25
+RATED_HEADROOM = 1.1
+DESIGN_OUTDOOR_C, DESIGN_FLOW_C = -7.0, 55.0
+TOP_HZ = 110.0  # domestic inverter compressors top out near 90-120 Hz
 
 # stages on the way to a trip where the trip indicator itself moves late: a leaking pump's
 # valve opens to make up for the lost charge, and only once it stands at its end stop do
@@ -88,9 +106,9 @@ FAULT_INDICATORS: dict[str, tuple[str, ...]] = {
     "refrigerant_leak": ("t_discharge", "p_low"),
     "eev_stuck_closed": ("t_discharge", "p_low", "eev_pct"),
     "eev_stuck_open": ("discharge_superheat",),
-    # over-current limits are model specific and inverters cap the current below them:
-    # a worn compressor reaches the discharge limit first
-    "compressor_wear": ("t_discharge",),
+    # a worn compressor's efficiency heats the discharge; one that rubs draws more current at
+    # the same frequency and pressures, toward the over-current relay: the earlier of the two
+    "compressor_wear": ("compressor_a", "t_discharge"),
     "evaporator_fouling": ("p_low", "t_discharge"),
     "low_water_flow": ("flow_lpm", "p_high", "t_discharge"),
     "condenser_fouling": ("p_high", "t_discharge"),
@@ -102,9 +120,13 @@ class PrognosisTracker:
     """Hourly mean residuals and worst readings; predicts trip times on demand."""
 
     def __init__(self, limits: dict[str, TripLimit] | None = None, history_days: float = 30.0,
-                 fit_days: float = 5.0, autocorr_seconds: float = 12 * HOUR, *, refrigerant: str = "R32"):
-        """``limits`` (a site's, per pump model) replace the refrigerant's protection limits."""
+                 fit_days: float = 5.0, autocorr_seconds: float = 12 * HOUR, *, refrigerant: str = "R32",
+                 rated_current_a: float | None = None):
+        """``limits`` (a site's, per pump model) replace the refrigerant's protection limits;
+        ``rated_current_a`` (the site's) sets the over-current limit (set_rated_current)."""
         self._given = dict(refrigerant_limits(refrigerant) if limits is None else limits)
+        if rated_current_a is not None:
+            self._given["compressor_a"] = overcurrent_limit(rated_current_a)
         self.calibration: CalibrationTable | Calibration | None = CALIBRATION
         self.limits = dict(self._given)
         self.fit_days = fit_days
@@ -120,6 +142,24 @@ class PrognosisTracker:
         """The flow switch opens at a fraction of the flow the pump was commissioned with."""
         if math.isfinite(healthy_flow_lpm) and healthy_flow_lpm > 0:
             self.limits["flow_lpm"] = TripLimit("flow_lpm", "down", fraction * healthy_flow_lpm)
+
+    def set_rated_current(self, rated_a: float) -> None:
+        """The compressor's rated current (the site's, from its data sheet): the relay opens at
+        OVERCURRENT_MARGIN times it. It stays, like the refrigerant's limits, over relearning."""
+        self._given["compressor_a"] = self.limits["compressor_a"] = overcurrent_limit(rated_a)
+
+    def learn_current_limit(self, current_coef: np.ndarray) -> float | None:
+        """Without a given rated current: the over-current limit from the healthy model's current
+        (``current_coef``, its coefficients over operating_point.FEATURE_NAMES) at the top frequency
+        on a design day, times RATED_HEADROOM and OVERCURRENT_MARGIN. Returns the limit set (None:
+        given by the site, or the model's current there is not a current)."""
+        if "compressor_a" in self._given:
+            return None
+        limit = learned_overcurrent_a(current_coef)
+        if limit is None:
+            return None
+        self.limits["compressor_a"] = TripLimit("compressor_a", "up", limit)
+        return limit
 
     def forget_history(self, *, keep_learned_limits: bool) -> None:
         """Start the hourly history afresh (the pump was repaired); the limits learned from the
@@ -275,6 +315,8 @@ class PrognosisTracker:
         chain = leak_discharge_days(rows, now, _IDX["eev_pct"], j, limit.threshold, CHAIN_BASE_DAYS,
                                     _GRID, _excess_curves) if (fault, ch) in CHAINS else None
         day_t, excess, base = self._daily_cached(rows, j, sign)
+        if ch not in self._given and ch in LEARNED_LIMITS and len(base) and base.max() >= sign * limit.threshold:
+            return None  # a learned limit the healthy pump's own worst hours reach is not its limit
         trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold) \
             if len(day_t) >= MIN_DAYS else None
         days = min((d for d in (chain, trend) if d is not None), default=None)
@@ -284,6 +326,25 @@ class PrognosisTracker:
         # week together): a factor 2 each way until the calibration table replaces it
         return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + days * DAY,
                          lower_ts=now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
+
+
+def overcurrent_limit(rated_a: float) -> TripLimit:
+    """The over-current relay's limit for a compressor of this rated current (A, finite, > 0)."""
+    if not (isinstance(rated_a, (int, float)) and math.isfinite(rated_a) and rated_a > 0):
+        raise ValueError(f"rated current {rated_a!r}: a positive number of amperes")
+    return TripLimit("compressor_a", "up", OVERCURRENT_MARGIN * float(rated_a))
+
+
+def learned_overcurrent_a(current_coef: np.ndarray) -> float | None:
+    """OVERCURRENT_MARGIN x RATED_HEADROOM x the modelled current at the design point (None: no model)."""
+    coef = np.asarray(current_coef, dtype=float)
+    x = np.full(len(CHANNEL_NAMES), math.nan)
+    x[INDEX["t_outdoor"]], x[INDEX["t_flow"]] = DESIGN_OUTDOOR_C, DESIGN_FLOW_C
+    x[INDEX["compressor_hz"]], x[INDEX["mode"]] = TOP_HZ, MODE_HEATING
+    amps = float(features(x) @ coef)
+    if not math.isfinite(amps) or amps <= 0:
+        return None
+    return OVERCURRENT_MARGIN * RATED_HEADROOM * amps
 
 
 # (fault, trip indicator) followed by a physics chain from an earlier indicator, and the
