@@ -304,6 +304,10 @@ class PrognosisTracker:
         worst = np.array([w for w in worst if not math.isnan(w)])
         if not len(worst):
             return None
+        if ch not in self._given and ch in LEARNED_LIMITS:
+            healthy = self._daily_cached(rows, j, sign)[2]
+            if len(healthy) and healthy.max() >= sign * limit.threshold:
+                return None  # a learned limit the healthy pump's own worst hours reach is not its limit
         margin = sign * (limit.threshold - (worst.max() if sign > 0 else worst.min()))
         if margin <= 0 and stage:  # the stage is reached: the indicators after it tell the trip
             return None
@@ -315,8 +319,6 @@ class PrognosisTracker:
         chain = leak_discharge_days(rows, now, _IDX["eev_pct"], j, limit.threshold, CHAIN_BASE_DAYS,
                                     _GRID, _excess_curves) if (fault, ch) in CHAINS else None
         day_t, excess, base = self._daily_cached(rows, j, sign)
-        if ch not in self._given and ch in LEARNED_LIMITS and len(base) and base.max() >= sign * limit.threshold:
-            return None  # a learned limit the healthy pump's own worst hours reach is not its limit
         trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold) \
             if len(day_t) >= MIN_DAYS else None
         days = min((d for d in (chain, trend) if d is not None), default=None)

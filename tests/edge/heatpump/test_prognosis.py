@@ -13,10 +13,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
-from heatwatch.edge.heatpump.prognosis import PrognosisTracker
+from heatwatch.edge.heatpump.prognosis import PrognosisTracker, TripLimit
 from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.units import DAY, HOUR
 
@@ -202,3 +203,44 @@ def test_first_passage_block_by_block_is_the_whole_year_at_once() -> None:
     assert sum(d is not None and d <= block for d in days) > 50
     assert sum(d is not None and block < d < pg.CAP_DAYS for d in days) > 50
     assert sum(d is None or d == pg.CAP_DAYS for d in days) > 10
+
+
+def test_over_current_limit_learned_from_the_healthy_model_at_the_design_point() -> None:
+    """Without a rated current the limit is the modelled current at the top frequency on a design
+    day (A-7/W55), times the rating's headroom and the relay's margin; a limit the pump's own
+    healthy hours reach is not used (an extrapolation gone wrong must not say "trips now")."""
+    from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
+    from heatwatch.edge.heatpump.prognosis import (DESIGN_FLOW_C, DESIGN_OUTDOOR_C, OVERCURRENT_MARGIN,
+                                                   RATED_HEADROOM, TOP_HZ)
+
+    coef = np.zeros(len(FEATURE_NAMES))
+    coef[FEATURE_NAMES.index("bias")] = 10.0
+    coef[FEATURE_NAMES.index("compressor_hz")] = 6.0  # +6 A per 30 Hz above 50
+    coef[FEATURE_NAMES.index("t_flow")] = 1.0  # +1 A per 10 K above 35 °C
+    tracker = PrognosisTracker()
+    limit = tracker.learn_current_limit(coef)
+    amps = 10.0 + 6.0 * (TOP_HZ - 50.0) / 30.0 + 1.0 * (DESIGN_FLOW_C - 35.0) / 10.0
+    assert DESIGN_OUTDOOR_C < 0 and limit == pytest.approx(OVERCURRENT_MARGIN * RATED_HEADROOM * amps)
+    assert tracker.limits["compressor_a"].threshold == pytest.approx(limit)
+    assert tracker.learn_current_limit(-coef) is None, "a negative current is no model of one"
+
+    # a drift toward it is dated; the same drift on a pump whose healthy hours already reach it is not
+    drift = lambda d: 0.3 * d  # noqa: E731 - 0.3 A a day
+    fed = _feed(drift, days=10, tracker=tracker, channel="compressor_a", healthy=limit - 8.0, noise=0.1)
+    p = fed.predict("compressor_wear", 10 * DAY)
+    assert p is not None and p.indicator == "compressor_a"
+    assert 0.5 <= (p.predicted_trip_ts / DAY - 10) / _true_days_left(drift, 10, limit - 8.0, limit) <= 2.0
+    low = PrognosisTracker()
+    low.learn_current_limit(coef)
+    fed = _feed(drift, days=10, tracker=low, channel="compressor_a", healthy=limit + 1.0, noise=0.1)
+    assert fed._predict_channel("compressor_a", 10 * DAY) is None
+
+
+def test_a_learned_over_current_limit_comes_back_from_the_state_and_goes_with_a_new_compressor() -> None:
+    tracker = PrognosisTracker()
+    tracker.limits["compressor_a"] = TripLimit("compressor_a", "up", 30.0)
+    again = PrognosisTracker()
+    again.load_state(tracker.state())
+    assert again.limits["compressor_a"].threshold == 30.0
+    again.forget_history(keep_learned_limits=False)
+    assert "compressor_a" not in again.limits
