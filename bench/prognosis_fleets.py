@@ -165,8 +165,8 @@ def estimates(pump: dict, every_s: float = 12 * HOUR, tracker_factory=None) -> l
     return out
 
 
-# where a replayed tracker's over-current limit comes from: "learned" (the pump's healthy model
-# of its current, as an agent without a rated current in its config), "config" (the simulator's
+# where a replayed tracker's over-current limit comes from: "learned" (the pump's healthy hours,
+# as an agent without a rated current in its config), "config" (the simulator's
 # rated current, as a site that gave it) or "none" (no over-current limit, as before it existed)
 CURRENT_LIMIT = {"source": "learned"}
 
@@ -181,8 +181,6 @@ def set_limits(tr: PrognosisTracker, pump: dict) -> None:
         tr.limits.pop("compressor_a", None)
     elif src == "config" and pump.get("true_i_trip"):
         tr.set_rated_current(pump["true_i_trip"] / OVERCURRENT_MARGIN)
-    elif src == "learned" and "compressor_a" not in pump["limits"] and pump.get("current_coef"):
-        tr.learn_current_limit(_arr(pump["current_coef"]))
 
 
 def figures(est: list[dict]) -> dict:

@@ -50,7 +50,6 @@ RULE_PERIOD_SECONDS = 300.0
 PROGNOSIS_REFRESH_SECONDS = 6 * 3600.0
 STATE_VERSION = 2  # 1: the detector's state alone
 _I_FLOW = TARGET_NAMES.index("flow_lpm")
-_I_AMPS = TARGET_NAMES.index("compressor_a")
 # the agent event that says the configured refrigerant does not fit the pump's readings
 REFRIGERANT_MISMATCH = "refrigerant_mismatch"
 
@@ -553,11 +552,8 @@ class PumpPipeline:
 
     def _learn_limits(self) -> None:
         """The prognosis limits learned from the pump's own healthy model, once it is fitted: the
-        flow switch from its commissioned flow, the over-current relay from its modelled current
-        (unless the site gave its rated current)."""
-        coef = self.detector.model.coef  # type: ignore[union-attr]
-        self.prognosis.set_flow_limit(float(coef[0, _I_FLOW]))
-        self.prognosis.learn_current_limit(coef[:, _I_AMPS])
+        flow switch from its commissioned flow."""
+        self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))  # type: ignore[union-attr]
 
     def _after(self, result: HeatPumpResult) -> list[EventBody]:
         ts = result.ts

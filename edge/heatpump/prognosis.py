@@ -39,10 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heatwatch.channels import CHANNEL_NAMES, INDEX, MODE_HEATING
 from heatwatch.contract import Prognosis
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
-from heatwatch.edge.heatpump.operating_point import features
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
 from heatwatch.trips import trip_limits
@@ -60,8 +58,8 @@ def refrigerant_limits(refrigerant: str = "R32") -> dict[str, TripLimit]:
     """The indicator limits where a pump of this refrigerant trips (heatwatch.trips).
 
     Over-current is not among them: its limit is the compressor model's, given by the site
-    (:meth:`PrognosisTracker.set_rated_current`) or learned from the pump's commissioning
-    (:meth:`PrognosisTracker.learn_current_limit`).
+    (:meth:`PrognosisTracker.set_rated_current`) or estimated from the pump's healthy hours
+    (:func:`learned_rated_current`).
     """
     t = trip_limits(refrigerant)
     return {
@@ -73,7 +71,7 @@ def refrigerant_limits(refrigerant: str = "R32") -> dict[str, TripLimit]:
 
 
 # limits learned from the pump itself rather than given by its refrigerant
-LEARNED_LIMITS = ("flow_lpm", "compressor_a")
+LEARNED_LIMITS = ("flow_lpm",)
 
 # Over-current. A compressor's over-current relay opens some 25 % above its rated current (the
 # usual setting of a motor overload relay; the simulator's pumps trip at 1.25 x rated). The
@@ -81,15 +79,19 @@ LEARNED_LIMITS = ("flow_lpm", "compressor_a")
 # pump never nears the relay; a worn compressor whose bearings or scrolls rub draws current the
 # compression does not explain (at the same frequency and pressures), and that passes the
 # foldback. With the rated current given by the site ([device] rated_current_a) the limit is
-# known; without it it is learned from the pump's own healthy model: a rated current is stated
-# at the compressor's top frequency on a cold design day (A-7/W55) with some 10 % headroom, so
-# rated ~ RATED_HEADROOM x the model's current at (DESIGN_OUTDOOR_C, DESIGN_FLOW_C, TOP_HZ).
-# That is an extrapolation from the commissioning weeks' operating points, so a learned limit
-# that the pump's own healthy hours already exceed is taken as wrong and not used.
+# known. Without it, it is estimated from the pump's own healthy hours: at the same pressures
+# the current grows in proportion to the frequency (the mass flow does), and a rated current is
+# stated at the top frequency on a heavy-lift design day, so rated ~ TOP_HZ x the current per
+# hertz of the pump's heavy hours (the RATED_QUANTILE of healthy current / frequency over the
+# hours running above MIN_RATIO_HZ: the pump's highest lifts, not its one odd hour). The
+# healthy model of the current cannot be extrapolated there: a ridge fit on the commissioning
+# weeks is nearly flat in frequency (on the evaluation fleet 2005 it put the design point's
+# current at 0.2-0.5 of the rated one).
 OVERCURRENT_MARGIN = 1.25
-RATED_HEADROOM = 1.1
-DESIGN_OUTDOOR_C, DESIGN_FLOW_C = -7.0, 55.0
 TOP_HZ = 110.0  # domestic inverter compressors top out near 90-120 Hz
+RATED_QUANTILE = 0.9
+MIN_RATIO_HZ = 30.0
+MIN_RATIO_HOURS = 24
 
 # stages on the way to a trip where the trip indicator itself moves late: a leaking pump's
 # valve opens to make up for the lost charge, and only once it stands at its end stop do
@@ -147,19 +149,6 @@ class PrognosisTracker:
         """The compressor's rated current (the site's, from its data sheet): the relay opens at
         OVERCURRENT_MARGIN times it. It stays, like the refrigerant's limits, over relearning."""
         self._given["compressor_a"] = self.limits["compressor_a"] = overcurrent_limit(rated_a)
-
-    def learn_current_limit(self, current_coef: np.ndarray) -> float | None:
-        """Without a given rated current: the over-current limit from the healthy model's current
-        (``current_coef``, its coefficients over operating_point.FEATURE_NAMES) at the top frequency
-        on a design day, times RATED_HEADROOM and OVERCURRENT_MARGIN. Returns the limit set (None:
-        given by the site, or the model's current there is not a current)."""
-        if "compressor_a" in self._given:
-            return None
-        limit = learned_overcurrent_a(current_coef)
-        if limit is None:
-            return None
-        self.limits["compressor_a"] = TripLimit("compressor_a", "up", limit)
-        return limit
 
     def forget_history(self, *, keep_learned_limits: bool) -> None:
         """Start the hourly history afresh (the pump was repaired); the limits learned from the
@@ -295,10 +284,15 @@ class PrognosisTracker:
     def _predict_channel(self, ch: str, now: float, fault: str = "") -> Prognosis | None:
         stage = ch in STAGE_LIMITS
         limit = STAGE_LIMITS[ch] if stage else self.limits.get(ch)
-        if limit is None or ch not in _IDX or len(self._hours) < 24:
+        if (limit is None and ch != "compressor_a") or ch not in _IDX or len(self._hours) < 24:
             return None
         j = _IDX[ch]
         rows = [h for h in self._hours if h[0] < now]
+        if limit is None:  # over-current without the site's rated current: from the healthy hours
+            rated = learned_rated_current(rows, j, _IDX["compressor_hz"])
+            if rated is None:
+                return None
+            limit = TripLimit(ch, "up", OVERCURRENT_MARGIN * rated)
         sign = 1.0 if limit.direction == "up" else -1.0
         worst = [h[2][j] if sign > 0 else h[3][j] for h in rows[-72:]]
         worst = np.array([w for w in worst if not math.isnan(w)])
@@ -337,16 +331,17 @@ def overcurrent_limit(rated_a: float) -> TripLimit:
     return TripLimit("compressor_a", "up", OVERCURRENT_MARGIN * float(rated_a))
 
 
-def learned_overcurrent_a(current_coef: np.ndarray) -> float | None:
-    """OVERCURRENT_MARGIN x RATED_HEADROOM x the modelled current at the design point (None: no model)."""
-    coef = np.asarray(current_coef, dtype=float)
-    x = np.full(len(CHANNEL_NAMES), math.nan)
-    x[INDEX["t_outdoor"]], x[INDEX["t_flow"]] = DESIGN_OUTDOOR_C, DESIGN_FLOW_C
-    x[INDEX["compressor_hz"]], x[INDEX["mode"]] = TOP_HZ, MODE_HEATING
-    amps = float(features(x) @ coef)
-    if not math.isfinite(amps) or amps <= 0:
+def learned_rated_current(rows: list, j_amps: int, j_hz: int) -> float | None:
+    """TOP_HZ x the RATED_QUANTILE of an hour's healthy current (its worst less the fault's mean
+    excess) per hertz (its top frequency), over the hours above MIN_RATIO_HZ (None: too few)."""
+    ratios = []
+    for _, m, hi, _lo in rows:
+        amps, hz = hi[j_amps] - m[j_amps], hi[j_hz]
+        if hz >= MIN_RATIO_HZ and amps > 0:  # NaN compares false
+            ratios.append(amps / hz)
+    if len(ratios) < MIN_RATIO_HOURS:
         return None
-    return OVERCURRENT_MARGIN * RATED_HEADROOM * amps
+    return TOP_HZ * float(np.quantile(ratios, RATED_QUANTILE))
 
 
 # (fault, trip indicator) followed by a physics chain from an earlier indicator, and the
