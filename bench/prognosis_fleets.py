@@ -177,8 +177,9 @@ def set_limits(tr: PrognosisTracker, pump: dict) -> None:
         if ch in LEARNED_LIMITS:
             tr.limits[ch] = TripLimit(ch, d, float(th))
     src = CURRENT_LIMIT["source"]
-    if src == "none":
+    if src == "none":  # as before the over-current date: a worn compressor dated by its discharge only
         tr.limits.pop("compressor_a", None)
+        tr.learn_rated_current = False
     elif src == "config" and pump.get("true_i_trip"):
         tr.set_rated_current(pump["true_i_trip"] / OVERCURRENT_MARGIN)
 

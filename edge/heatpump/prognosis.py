@@ -130,6 +130,8 @@ class PrognosisTracker:
         if rated_current_a is not None:
             self._given["compressor_a"] = overcurrent_limit(rated_current_a)
         self.calibration: CalibrationTable | Calibration | None = CALIBRATION
+        # without a given rated current, estimate one from the healthy hours (learned_rated_current)
+        self.learn_rated_current = True
         self.limits = dict(self._given)
         self.fit_days = fit_days
         self.inflate = math.sqrt(max(autocorr_seconds / HOUR, 1.0))
@@ -284,7 +286,8 @@ class PrognosisTracker:
     def _predict_channel(self, ch: str, now: float, fault: str = "") -> Prognosis | None:
         stage = ch in STAGE_LIMITS
         limit = STAGE_LIMITS[ch] if stage else self.limits.get(ch)
-        if (limit is None and ch != "compressor_a") or ch not in _IDX or len(self._hours) < 24:
+        if (limit is None and (ch != "compressor_a" or not self.learn_rated_current)) or ch not in _IDX \
+                or len(self._hours) < 24:
             return None
         j = _IDX[ch]
         rows = [h for h in self._hours if h[0] < now]
@@ -313,8 +316,6 @@ class PrognosisTracker:
         chain = leak_discharge_days(rows, now, _IDX["eev_pct"], j, limit.threshold, CHAIN_BASE_DAYS,
                                     _GRID, _excess_curves) if (fault, ch) in CHAINS else None
         day_t, excess, base = self._daily_cached(rows, j, sign)
-        if (fault, ch) in WORST_TREND:
-            excess, base = _worst_trend(rows, j, sign, day_t, excess, base)
         trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold) \
             if len(day_t) >= MIN_DAYS else None
         days = min((d for d in (chain, trend) if d is not None), default=None)
@@ -349,18 +350,6 @@ def learned_rated_current(rows: list, j_amps: int, j_hz: int) -> float | None:
 # (fault, trip indicator) followed by a physics chain from an earlier indicator, and the
 # channels the chain reads besides the indicator (prognosis_chain)
 CHAINS: dict[tuple[str, str], tuple[str, ...]] = {("refrigerant_leak", "t_discharge"): ("eev_pct",)}
-# (fault, trip indicator) whose worst hours are held by the pump's own control, so the fault's
-# mean excess does not reach them: a fouled condenser's worst hour is a hot-water cycle at the
-# controller's condensing limit, where it cuts the frequency; the heat flux through the fouled
-# plates falls with it and the approach there grows less than on the heating hours that make
-# most of the mean (the simulator's worst p_high hour was a hot-water cycle on every day of a
-# calibration fleet's fouled pumps). There the trend is the daily worst reading's own, extended
-# like an excess, with its day-to-day scatter as the spread (_worst_trend). Calibration fleets
-# 1001-1002 (8 fouled pumps, 237 raw estimates), within a factor 2 35 % -> 41 %, median actual /
-# predicted 1.68 -> 1.01 (the date no longer early); the discharge's worst hours too: 37 %, its
-# worst follows the weather, so it keeps the mean excess
-WORST_TREND: set[tuple[str, str]] = {("condenser_fouling", "p_high")}
-MIN_WORST_DAYS = 5
 CAP_DAYS = 365.0  # no date beyond a year: "not this season"
 MIN_DAYS = 2  # days of history before a trend is extended (fewer than 5: a line through them)
 WINDOWS_DAYS = (5, 10, 20, 30)  # trend windows tried, each judged on the days after it
@@ -477,23 +466,6 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
 
 
 PASSAGE_BLOCK = 120  # grid days (30 days) per block of _first_passage_days
-
-
-def _worst_trend(rows: list, j: int, sign: float, day_t: np.ndarray, excess: np.ndarray,
-                 base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(the daily worst reading, its day-to-day scatter about a 5-day running median): the
-    trend is the worst hours' own, not the mean excess carried onto them."""
-    worst: dict[int, float] = {}
-    for t, _m, hi, lo in rows:
-        v = sign * (hi[j] if sign > 0 else lo[j])
-        if not math.isnan(v):
-            k = int(t // DAY)
-            worst[k] = max(worst.get(k, -math.inf), v)
-    w = np.array([worst.get(int(t // DAY), math.nan) for t in day_t])
-    if not np.all(np.isfinite(w)) or len(w) < MIN_WORST_DAYS:  # (excess, base) as they were
-        return excess, base
-    med = np.array([np.median(w[max(0, i - 2):i + 3]) for i in range(len(w))])
-    return w, w - med
 
 
 def _daily(rows: list, j: int, sign: float, min_hours: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
