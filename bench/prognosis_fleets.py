@@ -233,7 +233,9 @@ def fixture(pumps: list[dict], days_before_raise: float = 31.0) -> list[dict]:
         if p["trip_ts"] is None or not p["raised"] or min(p["raised"]) >= p["trip_ts"]:
             continue
         chained = [c for (f, _), more in CHAINS.items() if f == p["fault"] for c in more]
-        keep = [TARGET_NAMES.index(c) for c in (*FAULT_INDICATORS[p["fault"]], *chained)]
+        # the over-current limit without a rated current is estimated from current per hertz
+        extra = ("compressor_hz",) if "compressor_a" in FAULT_INDICATORS[p["fault"]] else ()
+        keep = [TARGET_NAMES.index(c) for c in (*FAULT_INDICATORS[p["fault"]], *chained, *extra)]
         start = min(p["raised"]) - days_before_raise * DAY
         hours = [[h[0], *[[v if i in keep else None for i, v in enumerate(a)] for a in h[1:]]]
                  for h in p["hours"] if start <= h[0] < p["trip_ts"]]
