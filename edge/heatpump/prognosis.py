@@ -92,6 +92,7 @@ TOP_HZ = 110.0  # domestic inverter compressors top out near 90-120 Hz
 RATED_QUANTILE = 0.9
 MIN_RATIO_HZ = 30.0
 MIN_RATIO_HOURS = 24
+RUNNING_ABOVE = 1.1
 
 # stages on the way to a trip where the trip indicator itself moves late: a leaking pump's
 # valve opens to make up for the lost charge, and only once it stands at its end stop do
@@ -295,7 +296,11 @@ class PrognosisTracker:
             rated = learned_rated_current(rows, j, _IDX["compressor_hz"])
             if rated is None:
                 return None
-            limit = TripLimit(ch, "up", OVERCURRENT_MARGIN * rated)
+            # a pump that drew a current and ran on has its relay above it: the limit is at least
+            # RUNNING_ABOVE over the most the pump has drawn (the estimate may be low: the heavy
+            # hours seen may lift less than a design day)
+            drawn = max((h[2][j] for h in rows if not math.isnan(h[2][j])), default=0.0)
+            limit = TripLimit(ch, "up", max(OVERCURRENT_MARGIN * rated, RUNNING_ABOVE * drawn))
         sign = 1.0 if limit.direction == "up" else -1.0
         worst = [h[2][j] if sign > 0 else h[3][j] for h in rows[-72:]]
         worst = np.array([w for w in worst if not math.isnan(w)])
