@@ -306,10 +306,6 @@ class PrognosisTracker:
         worst = np.array([w for w in worst if not math.isnan(w)])
         if not len(worst):
             return None
-        if ch not in self._given and ch in LEARNED_LIMITS:
-            healthy = self._daily_cached(rows, j, sign)[2]
-            if len(healthy) and healthy.max() >= sign * limit.threshold:
-                return None  # a learned limit the healthy pump's own worst hours reach is not its limit
         margin = sign * (limit.threshold - (worst.max() if sign > 0 else worst.min()))
         if margin <= 0 and stage:  # the stage is reached: the indicators after it tell the trip
             return None
