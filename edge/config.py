@@ -6,6 +6,7 @@ Example files are in deploy/ (edge-serial.toml, edge-mqtt.toml).
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -81,6 +82,9 @@ class DetectorSection:
 class AgentConfig:
     device: str
     refrigerant: str = "R32"
+    # the compressor's rated current (A, its data sheet's): the over-current relay opens 25 % above
+    # it and the prognosis dates a worn compressor's trip against that; None = learned (prognosis.py)
+    rated_current_a: float | None = None
     telemetry_interval: float = 60.0
     home_assistant_discovery: bool = False
     source: SourceConfig = field(default_factory=SourceConfig)
@@ -111,8 +115,8 @@ def parse_config(doc: dict[str, Any], name: str = "edge.toml") -> AgentConfig:
     refrigerant = device.get("refrigerant", "R32")
     if refrigerant not in REFRIGERANTS:
         raise ConfigError(f"{name}: [device] refrigerant {refrigerant!r}: one of {', '.join(REFRIGERANTS)}")
-    cfg = AgentConfig(device=dev_id, refrigerant=refrigerant)
-    extra = set(device) - {"id", "refrigerant"}
+    cfg = AgentConfig(device=dev_id, refrigerant=refrigerant, rated_current_a=_rated_current(device, name))
+    extra = set(device) - {"id", "refrigerant", "rated_current_a"}
     if extra:
         raise ConfigError(f"{name}: [device] unknown key(s): {', '.join(sorted(extra))}")
     sections = {"source": SourceConfig, "broker": BrokerConfig, "outbox": OutboxConfig, "detector": DetectorSection}
@@ -126,6 +130,26 @@ def parse_config(doc: dict[str, Any], name: str = "edge.toml") -> AgentConfig:
         raise ConfigError(f"{name}: unknown section(s): {', '.join(sorted(top))}")
     _check(cfg, name)
     return cfg
+
+
+# a domestic heat pump's compressor draws a few to some 60 A; a value outside this is a typo
+# (milliamperes, a power in watts) rather than a compressor
+RATED_CURRENT_RANGE_A = (0.5, 200.0)
+
+
+def _rated_current(device: dict, name: str) -> float | None:
+    """[device] rated_current_a: a number of amperes in RATED_CURRENT_RANGE_A, or absent."""
+    if "rated_current_a" not in device:
+        return None
+    v = device["rated_current_a"]
+    lo, hi = RATED_CURRENT_RANGE_A
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise ConfigError(f"{name}: [device] rated_current_a = {v!r}: expected a number of amperes "
+                          "(the compressor's rated current, e.g. 16.5)")
+    if not lo <= v <= hi:
+        raise ConfigError(f"{name}: [device] rated_current_a = {v!r}: the compressor's rated current in A, "
+                          f"{lo:g}..{hi:g}")
+    return float(v)
 
 
 def source_link(s: SourceConfig) -> BrokerLink:

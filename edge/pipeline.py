@@ -102,7 +102,7 @@ class PumpPipeline:
         if config.channels is not None:
             rules = RuleEngine(cov.usable_rules)
         pipe = cls(device=device, detector=HeatPumpDetector(config), rules=rules,
-                   prognosis=PrognosisTracker(refrigerant=config.refrigerant))
+                   prognosis=PrognosisTracker(refrigerant=config.refrigerant, rated_current_a=config.rated_current_a))
         pipe.coverage = cov
         return pipe
 
@@ -282,7 +282,7 @@ class PumpPipeline:
             rows = feed[fed[0]:k]
             if not self._flow_limit_set and self.detector.model is not None and not self.detector.provisional:
                 self._flow_limit_set = True
-                self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))
+                self._learn_limits()
             self.prognosis.update_rows(res.ts[rows], res.R[rows], res.Y[rows])
             fed[0] = k
 
@@ -563,12 +563,17 @@ class PumpPipeline:
             live = bool(self.detector.prior.levels(float(res.ts[i]), res.O[i]))
         return "prior" if live else "model"
 
+    def _learn_limits(self) -> None:
+        """The prognosis limits learned from the pump's own healthy model, once it is fitted: the
+        flow switch from its commissioned flow."""
+        self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))  # type: ignore[union-attr]
+
     def _after(self, result: HeatPumpResult) -> list[EventBody]:
         ts = result.ts
         if result.ready and result.steady:
             if not self._flow_limit_set and self.detector.model is not None and not self.detector.provisional:
                 self._flow_limit_set = True  # (a fleet's model does not judge the flow: the pump's own sets it)
-                self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))
+                self._learn_limits()
             self.prognosis.update(ts, result.residual, result.targets)
         if self.detector.fleet is not None and (offset := self.detector.fleet.take_handover()) is not None:
             self.prognosis.carry_over(offset)  # the own model took over from the fleet's at this reading

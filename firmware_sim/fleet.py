@@ -50,7 +50,7 @@ from heatwatch.trips import TripLimits, trip_limits
 
 from heatwatch.sim import defrost, demand, plant, protection, refrigerant_cycle, thermal_lag
 from heatwatch.sim.climate import Weather
-from heatwatch.sim.pump_faults import FAULT_FIELD, Severity, severity
+from heatwatch.sim.pump_faults import FAULT_FIELD, MODE_FIELDS, Severity, severity
 from heatwatch.sim.scenario import Scenario
 from heatwatch.sim.sensors import SensorModel
 
@@ -125,9 +125,9 @@ class Fleet:
                 if fs.type in SENSOR_FAULTS:
                     self.sensor_faults.append((d, fs.type, INDEX[fs.channel], fs.onset_s, fs.rate))
                 else:
-                    fld = FAULT_FIELD[fs.type]
-                    onset, rate = self.pump_faults.setdefault(fld, (np.full(D, np.inf), np.zeros(D)))
-                    onset[d], rate[d] = fs.onset_s, fs.rate
+                    for fld in (FAULT_FIELD[fs.type], *MODE_FIELDS.get((fs.type, fs.mode), ())):
+                        onset, rate = self.pump_faults.setdefault(fld, (np.full(D, np.inf), np.zeros(D)))
+                        onset[d], rate[d] = fs.onset_s, fs.rate
         self.trips: list[TripEvent] = []
 
     def chunks(self, steps: int = 1440):

@@ -35,6 +35,9 @@ class Severity:
     eev_closed: np.ndarray | float = 0.0  # expansion valve stuck towards closed
     eev_open: np.ndarray | float = 0.0  # expansion valve stuck open: liquid floods back
     cond: np.ndarray | float = 0.0  # plate heat exchanger (condenser) fouling
+    # compressor wear's mechanical part (scenario ``mode: mechanical``): bearings and scrolls
+    # rub, so the motor draws more current at the same frequency and pressures
+    rub: np.ndarray | float = 0.0
 
     def map(self, fn: Callable) -> Severity:
         """The same severities, each passed through ``fn`` (a column slice, the values at picked positions)."""
@@ -47,7 +50,8 @@ class Severity:
 # compressor's losses: the healthy discharge rose ~25 K in the cold, so the faults that trip on it
 # (leak, wear, valve closed) reached it at 0.5-0.9 of time_to_trip with the old gains (0.6/0.6/0.8);
 # with these, 0.86-1.26 (leak) on the fault_* scenarios (valve closed kept at 0.8: 0.81-0.89)
-FAULT_GAIN = {"leak": 0.37, "wear": 0.38, "evap": 1.0, "flow": 1.0, "eev_closed": 0.8, "eev_open": 0.7, "cond": 1.0}
+FAULT_GAIN = {"leak": 0.37, "wear": 0.38, "evap": 1.0, "flow": 1.0, "eev_closed": 0.8, "eev_open": 0.7, "cond": 1.0,
+              "rub": 1.0}
 
 # the scenario's fault name -> the severity it raises
 FAULT_FIELD = {
@@ -55,6 +59,10 @@ FAULT_FIELD = {
     "low_water_flow": "flow", "eev_stuck_closed": "eev_closed", "eev_stuck_open": "eev_open",
     "condenser_fouling": "cond",
 }
+# a fault's mode -> the further severity fields it raises at the same rate (compressor wear that
+# rubs as well as leaks: its current rises at the same frequency and pressures)
+MODE_FIELDS = {("compressor_wear", "mechanical"): ("rub",)}
+FAULT_MODES = {"compressor_wear": ("efficiency", "mechanical")}
 
 
 def severity(elapsed_s: np.ndarray, faults: dict[str, tuple[np.ndarray, np.ndarray]]) -> Severity:

@@ -20,6 +20,7 @@ import yaml
 from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.faults import FAULTS, SENSOR_FAULTS
 from heatwatch.refrigerant import REFRIGERANTS
+from heatwatch.sim.pump_faults import FAULT_MODES
 from heatwatch.textfile import NotTextError, read_text
 from heatwatch.units import DAY, HOUR, MINUTE
 
@@ -50,6 +51,7 @@ class FaultSpec:
     onset_s: float  # seconds after the scenario start
     rate: float  # see above
     channel: str | None = None
+    mode: str = ""  # a pump fault's way of growing (pump_faults.FAULT_MODES); "" = its first
 
     @property
     def sensor_fault(self) -> bool:
@@ -315,8 +317,8 @@ def _parse_fault(f, where: str, scen: Scenario, err) -> FaultSpec:
     if not isinstance(f, dict):
         raise err(where, "expected a mapping with type, onset and rate or time_to_trip")
     for key in f:
-        if key not in ("type", "channel", "onset", "rate", "time_to_trip", "magnitude"):
-            raise err(f"{where}.{key}", "unknown field (known: type, channel, onset, rate, time_to_trip, magnitude)")
+        if key not in ("type", "channel", "onset", "rate", "time_to_trip", "magnitude", "mode"):
+            raise err(f"{where}.{key}", "unknown field (known: type, channel, onset, rate, time_to_trip, magnitude, mode)")
     ftype = f.get("type")
     if ftype not in FAULTS:
         raise err(f"{where}.type", f"unknown fault type {ftype!r} (known: {', '.join(FAULTS)})")
@@ -366,4 +368,9 @@ def _parse_fault(f, where: str, scen: Scenario, err) -> FaultSpec:
         else:
             ttt = parse_duration(f.get("time_to_trip", f"{PUMP_DEFAULT_TIME_TO_TRIP_D}d"), f"{scen.source}: {where}.time_to_trip")
             rate = DAY / ttt
-    return FaultSpec(type=ftype, onset_s=float(onset_s), rate=rate, channel=channel)
+    mode = f.get("mode", "")
+    if mode != "":
+        modes = FAULT_MODES.get(ftype, ())
+        if mode not in modes:
+            raise err(f"{where}.mode", f"{mode!r}: {ftype} takes " + (f"one of {', '.join(modes)}" if modes else "no mode"))
+    return FaultSpec(type=ftype, onset_s=float(onset_s), rate=rate, channel=channel, mode=str(mode))

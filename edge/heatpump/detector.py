@@ -59,6 +59,9 @@ class HeatPumpDetectorConfig:
     # the raw channels the pump reports (its register map's); None = all. A channel it does
     # not report is not a sensor that dropped out (see sensor_checks, heatpump/coverage.py)
     channels: tuple[str, ...] | None = None
+    # the compressor's rated current (A), the site's ([device] rated_current_a): the prognosis's
+    # over-current limit; None = learned from the pump's healthy model (prognosis.py)
+    rated_current_a: float | None = None
 
 
 @dataclass

@@ -57,9 +57,9 @@ class TripLimit:
 def refrigerant_limits(refrigerant: str = "R32") -> dict[str, TripLimit]:
     """The indicator limits where a pump of this refrigerant trips (heatwatch.trips).
 
-    Over-current is not among them: its limit is the compressor model's (the
-    simulator trips each pump at 1.25 times its rated current) and inverters
-    cap the current below it, so no fault is predicted to trip on it.
+    Over-current is not among them: its limit is the compressor model's, given by the site
+    (:meth:`PrognosisTracker.set_rated_current`) or estimated from the pump's healthy hours
+    (:func:`learned_rated_current`).
     """
     t = trip_limits(refrigerant)
     return {
@@ -72,6 +72,27 @@ def refrigerant_limits(refrigerant: str = "R32") -> dict[str, TripLimit]:
 
 # limits learned from the pump itself rather than given by its refrigerant
 LEARNED_LIMITS = ("flow_lpm",)
+
+# Over-current. A compressor's over-current relay opens some 25 % above its rated current (the
+# usual setting of a motor overload relay; the simulator's pumps trip at 1.25 x rated). The
+# inverter folds its frequency back to hold the current it expects below rated, so a healthy
+# pump never nears the relay; a worn compressor whose bearings or scrolls rub draws current the
+# compression does not explain (at the same frequency and pressures), and that passes the
+# foldback. With the rated current given by the site ([device] rated_current_a) the limit is
+# known. Without it, it is estimated from the pump's own healthy hours: at the same pressures
+# the current grows in proportion to the frequency (the mass flow does), and a rated current is
+# stated at the top frequency on a heavy-lift design day, so rated ~ TOP_HZ x the current per
+# hertz of the pump's heavy hours (the RATED_QUANTILE of healthy current / frequency over the
+# hours running above MIN_RATIO_HZ: the pump's highest lifts, not its one odd hour). The
+# healthy model of the current cannot be extrapolated there: a ridge fit on the commissioning
+# weeks is nearly flat in frequency (on the evaluation fleet 2005 it put the design point's
+# current at 0.2-0.5 of the rated one).
+OVERCURRENT_MARGIN = 1.25
+TOP_HZ = 110.0  # domestic inverter compressors top out near 90-120 Hz
+RATED_QUANTILE = 0.9
+MIN_RATIO_HZ = 30.0
+MIN_RATIO_HOURS = 24
+RUNNING_ABOVE = 1.1
 
 # stages on the way to a trip where the trip indicator itself moves late: a leaking pump's
 # valve opens to make up for the lost charge, and only once it stands at its end stop do
@@ -88,9 +109,9 @@ FAULT_INDICATORS: dict[str, tuple[str, ...]] = {
     "refrigerant_leak": ("t_discharge", "p_low"),
     "eev_stuck_closed": ("t_discharge", "p_low", "eev_pct"),
     "eev_stuck_open": ("discharge_superheat",),
-    # over-current limits are model specific and inverters cap the current below them:
-    # a worn compressor reaches the discharge limit first
-    "compressor_wear": ("t_discharge",),
+    # a worn compressor's efficiency heats the discharge; one that rubs draws more current at
+    # the same frequency and pressures, toward the over-current relay: the earlier of the two
+    "compressor_wear": ("compressor_a", "t_discharge"),
     "evaporator_fouling": ("p_low", "t_discharge"),
     "low_water_flow": ("flow_lpm", "p_high", "t_discharge"),
     "condenser_fouling": ("p_high", "t_discharge"),
@@ -102,10 +123,16 @@ class PrognosisTracker:
     """Hourly mean residuals and worst readings; predicts trip times on demand."""
 
     def __init__(self, limits: dict[str, TripLimit] | None = None, history_days: float = 30.0,
-                 fit_days: float = 5.0, autocorr_seconds: float = 12 * HOUR, *, refrigerant: str = "R32"):
-        """``limits`` (a site's, per pump model) replace the refrigerant's protection limits."""
+                 fit_days: float = 5.0, autocorr_seconds: float = 12 * HOUR, *, refrigerant: str = "R32",
+                 rated_current_a: float | None = None):
+        """``limits`` (a site's, per pump model) replace the refrigerant's protection limits;
+        ``rated_current_a`` (the site's) sets the over-current limit (set_rated_current)."""
         self._given = dict(refrigerant_limits(refrigerant) if limits is None else limits)
+        if rated_current_a is not None:
+            self._given["compressor_a"] = overcurrent_limit(rated_current_a)
         self.calibration: CalibrationTable | Calibration | None = CALIBRATION
+        # without a given rated current, estimate one from the healthy hours (learned_rated_current)
+        self.learn_rated_current = True
         self.limits = dict(self._given)
         self.fit_days = fit_days
         self.inflate = math.sqrt(max(autocorr_seconds / HOUR, 1.0))
@@ -120,6 +147,11 @@ class PrognosisTracker:
         """The flow switch opens at a fraction of the flow the pump was commissioned with."""
         if math.isfinite(healthy_flow_lpm) and healthy_flow_lpm > 0:
             self.limits["flow_lpm"] = TripLimit("flow_lpm", "down", fraction * healthy_flow_lpm)
+
+    def set_rated_current(self, rated_a: float) -> None:
+        """The compressor's rated current (the site's, from its data sheet): the relay opens at
+        OVERCURRENT_MARGIN times it. It stays, like the refrigerant's limits, over relearning."""
+        self._given["compressor_a"] = self.limits["compressor_a"] = overcurrent_limit(rated_a)
 
     def forget_history(self, *, keep_learned_limits: bool) -> None:
         """Start the hourly history afresh (the pump was repaired); the limits learned from the
@@ -255,10 +287,20 @@ class PrognosisTracker:
     def _predict_channel(self, ch: str, now: float, fault: str = "") -> Prognosis | None:
         stage = ch in STAGE_LIMITS
         limit = STAGE_LIMITS[ch] if stage else self.limits.get(ch)
-        if limit is None or ch not in _IDX or len(self._hours) < 24:
+        if (limit is None and (ch != "compressor_a" or not self.learn_rated_current)) or ch not in _IDX \
+                or len(self._hours) < 24:
             return None
         j = _IDX[ch]
         rows = [h for h in self._hours if h[0] < now]
+        if limit is None:  # over-current without the site's rated current: from the healthy hours
+            rated = learned_rated_current(rows, j, _IDX["compressor_hz"])
+            if rated is None:
+                return None
+            # a pump that drew a current and ran on has its relay above it: the limit is at least
+            # RUNNING_ABOVE over the most the pump has drawn (the estimate may be low: the heavy
+            # hours seen may lift less than a design day)
+            drawn = max((h[2][j] for h in rows if not math.isnan(h[2][j])), default=0.0)
+            limit = TripLimit(ch, "up", max(OVERCURRENT_MARGIN * rated, RUNNING_ABOVE * drawn))
         sign = 1.0 if limit.direction == "up" else -1.0
         worst = [h[2][j] if sign > 0 else h[3][j] for h in rows[-72:]]
         worst = np.array([w for w in worst if not math.isnan(w)])
@@ -284,6 +326,26 @@ class PrognosisTracker:
         # week together): a factor 2 each way until the calibration table replaces it
         return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + days * DAY,
                          lower_ts=now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
+
+
+def overcurrent_limit(rated_a: float) -> TripLimit:
+    """The over-current relay's limit for a compressor of this rated current (A, finite, > 0)."""
+    if not (isinstance(rated_a, (int, float)) and math.isfinite(rated_a) and rated_a > 0):
+        raise ValueError(f"rated current {rated_a!r}: a positive number of amperes")
+    return TripLimit("compressor_a", "up", OVERCURRENT_MARGIN * float(rated_a))
+
+
+def learned_rated_current(rows: list, j_amps: int, j_hz: int) -> float | None:
+    """TOP_HZ x the RATED_QUANTILE of an hour's healthy current (its worst less the fault's mean
+    excess) per hertz (its top frequency), over the hours above MIN_RATIO_HZ (None: too few)."""
+    ratios = []
+    for _, m, hi, _lo in rows:
+        amps, hz = hi[j_amps] - m[j_amps], hi[j_hz]
+        if hz >= MIN_RATIO_HZ and amps > 0:  # NaN compares false
+            ratios.append(amps / hz)
+    if len(ratios) < MIN_RATIO_HOURS:
+        return None
+    return TOP_HZ * float(np.quantile(ratios, RATED_QUANTILE))
 
 
 # (fault, trip indicator) followed by a physics chain from an earlier indicator, and the

@@ -38,6 +38,10 @@ def test_shipped_examples_load(tmp_path, name):
     ("[device\nid='hp-1'\n", "not valid TOML"),
     ("[device]\nid='hp-1'\n[detector]\nmin_training_rows=600\nmax_training_rows=500\n", "max_training_rows 500"),
     ("[device]\nid='hp-1'\n[broker]\nreconnect_max_delay=0.1\n", "reconnect_max_delay"),
+    ("[device]\nid='hp-1'\nrated_current_a='16 A'\n", "[device] rated_current_a = '16 A': expected a number of amperes"),
+    ("[device]\nid='hp-1'\nrated_current_a=16500\n", "[device] rated_current_a = 16500: the compressor's rated current in A"),
+    ("[device]\nid='hp-1'\nrated_current_a=-3.0\n", "[device] rated_current_a = -3.0"),
+    ("[device]\nid='hp-1'\nrated_current_a=nan\n", "[device] rated_current_a = nan"),
 ])
 def test_config_errors_name_section_and_key(tmp_path, body, message):
     f = tmp_path / "edge.toml"
@@ -85,3 +89,24 @@ def test_detector_section_defaults_are_the_detectors_own():
     assert section.min_training_rows == detector.min_training_rows
     assert section.max_training_rows == detector.max_training_rows
     assert section.commissioning_days * 86400.0 == detector.commissioning_seconds
+
+
+def test_a_configured_rated_current_is_the_prognosis_over_current_limit(tmp_path):
+    """[device] rated_current_a reaches the agent's prognosis: the relay's limit 25 % above it,
+    kept when the pump is repaired and its learned limits are forgotten."""
+    from heatwatch.edge.agent import EdgeAgent
+    from heatwatch.edge.heatpump.prognosis import OVERCURRENT_MARGIN
+
+    f = tmp_path / "edge.toml"
+    f.write_text(f"[device]\nid='hp-1'\nrated_current_a=16.5\n[source]\nport='{tmp_path / 'no-line'}'\n"
+                 f"[outbox]\npath='{tmp_path / 'outbox.db'}'\n")
+    cfg = load_config(f)
+    assert cfg.rated_current_a == 16.5
+    agent = EdgeAgent(cfg)
+    try:
+        tracker = agent.pipeline.prognosis
+        assert tracker.limits["compressor_a"].threshold == pytest.approx(OVERCURRENT_MARGIN * 16.5)
+        tracker.forget_history(keep_learned_limits=False)
+        assert tracker.limits["compressor_a"].threshold == pytest.approx(OVERCURRENT_MARGIN * 16.5)
+    finally:
+        agent.outbox.close()

@@ -176,3 +176,31 @@ def test_a_fouled_coil_trips_near_its_time_to_trip():
               for t in fleet.truth if t.fault}
     assert len(ratios) == 2
     assert all(r is not None and 0.75 <= r <= 1.25 for r in ratios.values()), ratios  # the run ends at 1.29 x
+
+
+def test_a_rubbing_compressor_trips_on_over_current_near_its_time_to_trip():
+    """compressor_wear, mode mechanical: its current rises at the same frequency and pressures past
+    the inverter's map-based foldback, and the relay trips it at 1.25 x rated, near time_to_trip
+    (within +-30 %: the coldest hours' load decides the day). The default mode keeps today's wear."""
+    sc = parse_scenario({"fleet": {"size": 3}, "climate": "stockholm", "start": "2024-11-15", "duration": "50d",
+                         "seed": 5, "devices": {
+                             "hp-001": {"faults": [{"type": "compressor_wear", "mode": "mechanical", "onset": "10d",
+                                                    "time_to_trip": "20d"}]},
+                             "hp-002": {"faults": [{"type": "compressor_wear", "onset": "10d", "time_to_trip": "20d"}]}}})
+    fleet = Fleet(sc)
+    for _ in fleet.chunks(5 * DAY_STEPS):
+        pass
+    by = {t.device: t for t in fleet.truth}
+    rub = by["hp-001"]
+    assert rub.trip_kind == "overcurrent"
+    assert 0.7 <= (rub.trip_ts - rub.onset_ts) / (20 * 86400.0) <= 1.3
+    assert by["hp-002"].trip_kind != "overcurrent"
+
+
+def test_a_fault_mode_must_be_one_of_its_own():
+    from heatwatch.sim.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"faults\[0\].mode: 'grinding': compressor_wear takes one of efficiency, mechanical"):
+        _scenario("compressor_wear", mode="grinding")
+    with pytest.raises(ScenarioError, match=r"faults\[0\].mode: 'mechanical': refrigerant_leak takes no mode"):
+        _scenario("refrigerant_leak", mode="mechanical")

@@ -13,10 +13,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
-from heatwatch.edge.heatpump.prognosis import PrognosisTracker
+from heatwatch.edge.heatpump.prognosis import PrognosisTracker, TripLimit
 from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.units import DAY, HOUR
 
@@ -202,3 +203,57 @@ def test_first_passage_block_by_block_is_the_whole_year_at_once() -> None:
     assert sum(d is not None and d <= block for d in days) > 50
     assert sum(d is not None and block < d < pg.CAP_DAYS for d in days) > 50
     assert sum(d is None or d == pg.CAP_DAYS for d in days) > 10
+
+
+def _feed_current(tracker: PrognosisTracker, days: float, healthy_a, hz, drift_a_per_day: float,
+                  seed: int = 3) -> PrognosisTracker:
+    """Readings every 5 minutes: frequency ``hz(day)``, healthy current ``healthy_a(day)``, the
+    current's residual a drift from day 0 (a rubbing compressor)."""
+    rng = np.random.default_rng(seed)
+    tracker.calibration = None
+    ja, jh = TARGET_NAMES.index("compressor_a"), TARGET_NAMES.index("compressor_hz")
+    for ts in np.arange(0.0, days * DAY, 300.0):
+        d = ts / DAY
+        residual = np.zeros(len(TARGET_NAMES))
+        residual[ja] = drift_a_per_day * d + rng.normal(0.0, 0.1)
+        observed = np.full(len(TARGET_NAMES), np.nan)
+        observed[ja], observed[jh] = healthy_a(d) + residual[ja], hz(d)
+        tracker.update(float(ts), residual, observed)
+    return tracker
+
+
+def test_over_current_limit_without_a_rated_current_is_learned_from_the_healthy_current_per_hertz() -> None:
+    """Current grows in proportion to frequency at the same pressures: a pump that draws 0.12 A per
+    Hz on its heavy hours is rated near 0.12 x TOP_HZ, and the relay is 25 % above that. A rubbing
+    compressor is dated toward it; the site's rated current, when given, is the limit instead."""
+    from heatwatch.edge.heatpump.prognosis import OVERCURRENT_MARGIN, TOP_HZ, learned_rated_current
+
+    hz = lambda d: 60.0 + 20.0 * math.sin(2 * math.pi * d)  # noqa: E731 - 40-80 Hz over a day
+    healthy = lambda d: 0.12 * hz(d)  # noqa: E731
+    tracker = _feed_current(PrognosisTracker(), 10, healthy, hz, drift_a_per_day=0.4)
+    rows = list(tracker._hours)
+    ja, jh = TARGET_NAMES.index("compressor_a"), TARGET_NAMES.index("compressor_hz")
+    assert learned_rated_current(rows, ja, jh) == pytest.approx(0.12 * TOP_HZ, rel=0.03)
+    assert learned_rated_current(rows[:10], ja, jh) is None, "a few hours are not enough"
+    p = tracker.predict("compressor_wear", 10 * DAY)
+    assert p is not None and p.indicator == "compressor_a"
+    limit = OVERCURRENT_MARGIN * 0.12 * TOP_HZ
+    worst_healthy = 0.12 * 80.0
+    actual = (limit - worst_healthy) / 0.4 - 10.0  # days until the worst hour's current reaches it
+    assert 0.5 <= (p.predicted_trip_ts / DAY - 10.0) / actual <= 2.0
+    assert p.threshold == pytest.approx(limit, rel=0.03)
+
+    given = _feed_current(PrognosisTracker(rated_current_a=20.0), 10, healthy, hz, drift_a_per_day=0.4)
+    p = given.predict("compressor_wear", 10 * DAY)
+    assert p is not None and p.threshold == pytest.approx(OVERCURRENT_MARGIN * 20.0)
+
+
+def test_a_rated_current_given_by_the_site_survives_a_new_compressor_and_a_restart() -> None:
+    tracker = PrognosisTracker(rated_current_a=16.0)
+    tracker.forget_history(keep_learned_limits=False)
+    assert tracker.limits["compressor_a"].threshold == pytest.approx(20.0)
+    again = PrognosisTracker(rated_current_a=16.0)
+    again.load_state({**tracker.state(), "limits": {"compressor_a": ["up", 99.0]}})
+    assert again.limits["compressor_a"].threshold == pytest.approx(20.0), "the config wins over a state file"
+    with pytest.raises(ValueError, match="rated current"):
+        PrognosisTracker(rated_current_a=float("nan"))
