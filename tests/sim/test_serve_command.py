@@ -57,7 +57,9 @@ def test_sim_run_publishes_pump_state_over_mqtt(broker):
     source.open()
     proc = sim_run("demo", "--mqtt", broker.url, "--speed", "3000", "--minutes", "0.05")
     try:
-        readings = [source.read() for _ in range(20)]
+        # the first reading waits for the simulator to start (a Python process importing numpy: seconds
+        # on a loaded machine; one fresh-clone run under load saw none within 5 s), the rest come each 20 ms
+        readings = [source.read(timeout=30.0 if k == 0 else 5.0) for k in range(20)]
         out, err = proc.communicate(timeout=20)
     finally:
         if proc.poll() is None:
