@@ -191,10 +191,16 @@ class RuleEngine:
         return self._shift_rule(rule, ev)
 
     def _shift_rule(self, rule: Rule, ev: Evidence) -> list[tuple[str | None, float, list[Finding]]]:
-        if not all(_meets(ev.shifts.get(ch), c) for ch, c in rule.require.items()):
-            return []
-        if any(_meets(ev.shifts.get(ch), c) for ch, c in rule.exclude.items()):
-            return []
+        # all required met, none excluded (plain loops: judged on every rule row while a timer runs)
+        shifts = ev.shifts
+        for ch, c in rule.require.items():
+            s = shifts.get(ch)
+            if s is None or not _meets_level(s.level, c):
+                return []
+        for ch, c in rule.exclude.items():
+            s = shifts.get(ch)
+            if s is not None and _meets_level(s.level, c):
+                return []
         # a broken sensor under a required channel is no witness of a pump fault
         broken = set(ev.sensor_findings)
         if any(src in broken for ch in rule.require for src in _sources(ch)):
