@@ -249,9 +249,10 @@ class RuleEngine:
         if so is None or so.explained < SENSOR_SHARE:
             return False
         if so.explained >= SENSOR_EXPLAINS:
-            alone = {ch: ChannelShift(level=lv, expected=0.0, observed=0.0) for ch, lv in so.predicted.items()}
-            if all(_meets(alone.get(ch), c) for ch, c in rule.require.items()) and \
-                    sum(_meets(alone.get(ch), c) for ch, c in rule.support.items()) >= rule.min_support:
+            alone = so.predicted  # the shifts the sensor alone would make (their levels)
+            if all(ch in alone and _meets_level(alone[ch], c) for ch, c in rule.require.items()) and \
+                    sum(ch in alone and _meets_level(alone[ch], c)
+                        for ch, c in rule.support.items()) >= rule.min_support:
                 return True
         if so.level < SENSOR_LEVEL or so.channel not in OPERATING_POINT_SENSORS:
             return False
