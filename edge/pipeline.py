@@ -374,7 +374,8 @@ class PumpPipeline:
 
     def _evidence_at(self, res: BatchResults, i: int, *, need_offset: bool):
         """detector.evidence of row i with the compressor's shifts of that row, as _after builds it."""
-        ev = self.detector.evidence(res[i], need_offset=need_offset, offset=self._offsets.get(i, COMPUTE_OFFSET))
+        ev = self.detector.evidence_row(res, i, need_offset=need_offset,
+                                          offset=self._offsets.get(i, COMPUTE_OFFSET))
         if ev.ready:
             ev.shifts.update(CompressorEfficiency.shifts_of(self._comp_shifts.get(i)))
         return ev

@@ -191,10 +191,16 @@ class RuleEngine:
         return self._shift_rule(rule, ev)
 
     def _shift_rule(self, rule: Rule, ev: Evidence) -> list[tuple[str | None, float, list[Finding]]]:
-        if not all(_meets(ev.shifts.get(ch), c) for ch, c in rule.require.items()):
-            return []
-        if any(_meets(ev.shifts.get(ch), c) for ch, c in rule.exclude.items()):
-            return []
+        # all required met, none excluded (plain loops: judged on every rule row while a timer runs)
+        shifts = ev.shifts
+        for ch, c in rule.require.items():
+            s = shifts.get(ch)
+            if s is None or not _meets_level(s.level, c):
+                return []
+        for ch, c in rule.exclude.items():
+            s = shifts.get(ch)
+            if s is not None and _meets_level(s.level, c):
+                return []
         # a broken sensor under a required channel is no witness of a pump fault
         broken = set(ev.sensor_findings)
         if any(src in broken for ch in rule.require for src in _sources(ch)):
@@ -243,9 +249,10 @@ class RuleEngine:
         if so is None or so.explained < SENSOR_SHARE:
             return False
         if so.explained >= SENSOR_EXPLAINS:
-            alone = {ch: ChannelShift(level=lv, expected=0.0, observed=0.0) for ch, lv in so.predicted.items()}
-            if all(_meets(alone.get(ch), c) for ch, c in rule.require.items()) and \
-                    sum(_meets(alone.get(ch), c) for ch, c in rule.support.items()) >= rule.min_support:
+            alone = so.predicted  # the shifts the sensor alone would make (their levels)
+            if all(ch in alone and _meets_level(alone[ch], c) for ch, c in rule.require.items()) and \
+                    sum(ch in alone and _meets_level(alone[ch], c)
+                        for ch, c in rule.support.items()) >= rule.min_support:
                 return True
         if so.level < SENSOR_LEVEL or so.channel not in OPERATING_POINT_SENSORS:
             return False

@@ -283,6 +283,8 @@ def run_sensor_checks(checks, ts: np.ndarray, X: np.ndarray, steady: np.ndarray)
 
 def findings_of(flags_row: np.ndarray) -> dict[str, list[str]]:
     """One row of sensor-check flags -> {channel: [failed checks]} as SensorChecks.update returns it."""
+    if not flags_row.any():  # the common row: nothing failed (asked per rule row of a replay)
+        return {}
     from heatwatch.edge.heatpump.sensor_checks import CHECK_NAMES, CHECKED
 
     out: dict[str, list[str]] = {}

@@ -571,16 +571,33 @@ class HeatPumpDetector:
             return Evidence(ts=result.ts, shifts=shifts, sensor_findings=result.sensor_findings, basis="prior")
         residual, obs = result.residual, result.observed
         assert obs is not None
-        levels = residual / (self.alarm if result.scale is None else result.scale)
+        return self._ready_evidence(result.ts, residual, obs, result.scale, result.sensor_findings,
+                                    (self._sensor_offset(result) if offset is COMPUTE_OFFSET else offset)
+                                    if need_offset else None)
+
+    def evidence_row(self, res: "BatchResults", i: int, *, need_offset: bool = True,
+                     offset: "SensorOffset | None | object" = COMPUTE_OFFSET) -> Evidence:
+        """evidence(res[i]) read from the batch's arrays, without making the row's result (a replay's
+        rule rows while a rule's timer runs). The same Evidence: the same rows of the same arrays."""
+        if (hasattr(res, "_results") or not res.ready[i] or self.alarm is None
+                or (need_offset and offset is COMPUTE_OFFSET)):
+            return self.evidence(res[i], need_offset=need_offset, offset=offset)
+        return self._ready_evidence(float(res.ts[i]), res.R[i], res.O[i], res.scale(i), res.findings(i),
+                                    offset if need_offset else None)
+
+    def _ready_evidence(self, ts: float, residual: np.ndarray, obs: np.ndarray, scale: np.ndarray | None,
+                        sensor_findings: dict[str, list[str]], sensor_offset: "SensorOffset | None") -> Evidence:
+        """The shifts of a ready detector's result: residuals in units of the levels it was judged against."""
+        levels = residual / (self.alarm if scale is None else scale)
+        # as Python floats at once (the same doubles: obs - residual is one IEEE subtraction either
+        # way); a float is NaN iff it differs from itself. Per numpy scalar this was a rule row's cost
         shifts = {
-            name: ChannelShift(level=float(levels[j]), expected=float(obs[j] - residual[j]), observed=float(obs[j]))
-            for j, name in enumerate(TARGET_NAMES)
-            if not math.isnan(levels[j]) and not math.isnan(obs[j])
+            name: ChannelShift(level=lv, expected=ex, observed=ob)
+            for name, lv, ex, ob in zip(TARGET_NAMES, levels.tolist(), (obs - residual).tolist(), obs.tolist())
+            if lv == lv and ob == ob
         }
-        return Evidence(ts=result.ts, shifts=shifts, sensor_findings=result.sensor_findings,
-                        sensor_offset=(self._sensor_offset(result) if offset is COMPUTE_OFFSET else offset)
-                        if need_offset else None,
-                        basis=self.basis_at(result.ts))
+        return Evidence(ts=ts, shifts=shifts, sensor_findings=sensor_findings, sensor_offset=sensor_offset,
+                        basis=self.basis_at(ts))
 
     def _sensor_offset(self, result: HeatPumpResult) -> SensorOffset | None:
         """The one sensor whose offset best explains the current residuals (see sensor_offset)."""

@@ -330,3 +330,19 @@ def test_sensor_offsets_of_many_rows_are_each_rows_own(troubled) -> None:
         old = _offset_one_row_as_before(res.steady_x(i), res.R[i], det.alarm if scale is None else scale,
                                         det.model_at(float(res.ts[i])), det.config.refrigerant)
         assert batch[i] == one == old
+
+
+def test_evidence_of_a_batch_row_is_its_results(troubled) -> None:
+    """The evidence a replay reads from the batch's arrays (detector.evidence_row) is, field for field,
+    the evidence of the row's result (detector.evidence(res[i])): shifts, findings, offset, basis."""
+    ts, X = troubled
+    det = HeatPumpDetector(HeatPumpDetectorConfig(commissioning_seconds=DAY / 2, min_training_rows=240))
+    res = det.score(ts, X)
+    rows = list(range(0, len(ts), 7))
+    offsets = det.sensor_offsets(res, rows)
+    assert sum(res.ready[i] for i in rows) > 200 and any(not res.ready[i] for i in rows)
+    assert any(res.findings(i) for i in rows if res.ready[i]), "rows with a failed sensor check"
+    for i in rows:
+        assert det.evidence_row(res, i, need_offset=False) == det.evidence(res[i], need_offset=False)
+        assert det.evidence_row(res, i, offset=offsets[i]) == det.evidence(res[i], offset=offsets[i])
+    assert any(det.evidence_row(res, i, offset=offsets[i]).shifts for i in rows if res.ready[i])
