@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,6 +77,11 @@ class Mosquitto:
     allow_anonymous: bool = True  # False: only users in a password_file given in extra_config
     proc: subprocess.Popen | None = None
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="hw-mosq-")))
+
+    def __post_init__(self) -> None:
+        # The config folder outlives stop() (a restart reuses it) but not the broker object:
+        # without this every test's broker left a folder in /tmp.
+        weakref.finalize(self, shutil.rmtree, self.workdir, ignore_errors=True)
 
     @property
     def url(self) -> str:
