@@ -37,6 +37,19 @@ class PersistentShift:
         self.observed[again] += alpha * (observed[again] - self.observed[again])
         return self.residual
 
+    def update_one(self, ts: float, observed: float) -> float:
+        """``update`` of a one-channel shift against zero, in plain floats: the same digits."""
+        dt = MAX_STEP if math.isnan(self.last_ts) else min(ts - self.last_ts, MAX_STEP)
+        alpha = 1.0 - math.exp(-max(dt, 0.0) / self.tau)
+        self.last_ts = ts
+        r = observed - 0.0
+        if r == r:
+            res = float(self.residual[0])
+            self.residual[0] = res + alpha * (r - res)
+            obs = float(self.observed[0])
+            self.observed[0] = observed if obs != obs else obs + alpha * (observed - obs)
+        return float(self.residual[0])
+
     def state(self) -> dict:
         return {"residual": self.residual.tolist(), "observed": self.observed.tolist(), "last_ts": self.last_ts}
 
