@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Literal
+from typing import Any, Callable, Iterable, Literal, NamedTuple
 
 from heatwatch.channels import CHANNELS, DERIVED_FROM
 from heatwatch.contract import Finding
@@ -44,12 +44,13 @@ REFRIGERANT_RELATIONS = frozenset({"superheat", "subcooling", "discharge_superhe
 _UNITS = {c.name: c.unit for c in CHANNELS}
 
 
-@dataclass(frozen=True)
-class ChannelShift:
+class ChannelShift(NamedTuple):
     """A channel's persistent departure from the pump's healthy model.
 
     ``level`` is signed and in units of the detector's own alarm level for that
     channel: +1.0 = just significant upward, -2.5 = well below expectation.
+    Immutable; a NamedTuple, not a frozen dataclass: a replay builds one per channel
+    per rule row it judges, and a frozen dataclass's __init__ cost twice as much.
     """
 
     level: float

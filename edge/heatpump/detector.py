@@ -605,7 +605,7 @@ class HeatPumpDetector:
         # as Python floats at once (the same doubles: obs - residual is one IEEE subtraction either
         # way); a float is NaN iff it differs from itself. Per numpy scalar this was a rule row's cost
         shifts = {
-            name: ChannelShift(level=lv, expected=ex, observed=ob)
+            name: ChannelShift(lv, ex, ob)
             for name, lv, ex, ob in zip(TARGET_NAMES, levels.tolist(), (obs - residual).tolist(), obs.tolist())
             if lv == lv and ob == ob
         }

@@ -65,12 +65,14 @@ def leverage(M: np.ndarray, F: np.ndarray) -> np.ndarray:
     """f'Mf for each row of F (..., n_f): elementwise, in a fixed order, so that one row and a
     chunk of rows give the same digits (a matrix product's blocking would not). NaN rows: NaN."""
     n = M.shape[0]
+    # g_k = sum_m M[k, m] f_m for every k at once (column k of G): the same products and sums per
+    # element as one k at a time, in a seventh of the numpy calls
+    G = np.zeros(F.shape[:-1] + (n,))
+    for m in range(n):
+        G = G + F[..., m, None] * M[:, m]
     h = np.zeros(F.shape[:-1])
     for k in range(n):
-        g = np.zeros(F.shape[:-1])
-        for m in range(n):
-            g = g + M[k, m] * F[..., m]
-        h = h + F[..., k] * g
+        h = h + F[..., k] * G[..., k]
     return h
 
 

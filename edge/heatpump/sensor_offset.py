@@ -143,9 +143,15 @@ def best_offsets(residual: np.ndarray, alarm: np.ndarray, present: np.ndarray, s
         best[take] = k
         best_v[take] = explained[take, k]
     out: list[SensorOffset | None] = [None] * m
-    for i in np.flatnonzero((best >= 0) & ~(energy <= 0.0)).tolist():
-        k = int(best[i])
-        pk = part[i, k]
-        out[i] = SensorOffset(_NAMES[k], float(d[i, k]), float(explained[i, k]), float(np.max(np.abs(pk))),
-                              {t: float(v) for t, v in zip(target_names, pk) if v != 0.0})
+    idx = np.flatnonzero((best >= 0) & ~(energy <= 0.0))
+    if not len(idx):
+        return out
+    # the chosen sensor's numbers of every row at once, as Python floats (the same doubles)
+    kk = best[idx]
+    P = part[idx, kk]
+    levels = np.max(np.abs(P), axis=1).tolist()
+    offs, expl, preds = d[idx, kk].tolist(), explained[idx, kk].tolist(), P.tolist()
+    for j, (i, k) in enumerate(zip(idx.tolist(), kk.tolist())):
+        out[i] = SensorOffset(_NAMES[k], offs[j], expl[j], levels[j],
+                              {t: v for t, v in zip(target_names, preds[j]) if v != 0.0})
     return out
