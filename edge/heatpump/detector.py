@@ -34,7 +34,7 @@ from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGa
 from heatwatch.edge.heatpump.prior import PriorBands
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
 from heatwatch.edge.heatpump.sensor_checks import SensorChecks
-from heatwatch.edge.heatpump.sensor_offset import SensorOffset, best_offsets, signatures_rows
+from heatwatch.edge.heatpump.sensor_offset import SensorOffset, best_offsets, present_signatures, signatures_rows
 from heatwatch.edge.reading import PlausibilityFilter
 from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES, INDEX
 from heatwatch.derived import derive_matrix, derive_row
@@ -620,21 +620,29 @@ class HeatPumpDetector:
         return self._offsets_of(result.steady_x[None, :], result.residual[None, :], self.model_at(result.ts),
                                 None if alarm is None else alarm[None, :])[0]
 
-    def sensor_offsets(self, res: "BatchResults", rows: list[int]) -> dict[int, SensorOffset | None]:
+    def sensor_offsets(self, res: "BatchResults", rows: list[int],
+                       signatures: dict[int, np.ndarray] | None = None) -> dict[int, SensorOffset | None]:
         """_sensor_offset of the results of a batch at ``rows``, all at once (a replay's rule rows):
         the same numbers as one at a time (sensor_offset.signatures_rows, best_offsets), each row
-        with the model that judged it and the (envelope-widened) levels it was judged against."""
+        with the model that judged it and the (envelope-widened) levels it was judged against.
+        ``signatures``: row -> every sensor's signature already computed there with that model
+        (PumpPipeline._estimate_offsets), not computed again."""
         out: dict[int, SensorOffset | None] = dict.fromkeys(rows)
-        by_model: dict[int, tuple[HealthyModel | None, list[int]]] = {}
+        by_model: dict[tuple[int, bool], tuple[HealthyModel | None, list[int]]] = {}
+        sigs = signatures or {}
         for i in rows:
             if res.ready[i] and res.steady_x(i) is not None:
                 model = self.model_at(float(res.ts[i]))
-                by_model.setdefault(id(model), (model, []))[1].append(i)
-        for model, have in by_model.values():
+                by_model.setdefault((id(model), i in sigs), (model, []))[1].append(i)
+        for (_, given), (model, have) in by_model.items():
             scales = [res.scale(i) for i in have]
             alarm = None if self.alarm is None else np.stack([self.alarm if s is None else s for s in scales])
             SX = np.stack([res.steady_x(i) for i in have])
-            out.update(zip(have, self._offsets_of(SX, res.R[have], model, alarm)))
+            if given and model is not None and alarm is not None:
+                present, sig = present_signatures(SX, np.stack([sigs[i] for i in have]))
+                out.update(zip(have, best_offsets(res.R[have], alarm, present, sig, TARGET_NAMES)))
+            else:
+                out.update(zip(have, self._offsets_of(SX, res.R[have], model, alarm)))
         return out
 
     def _offsets_of(self, SX: np.ndarray, residual: np.ndarray, model: HealthyModel | None,

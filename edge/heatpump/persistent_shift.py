@@ -65,7 +65,7 @@ def calibrate_alarm(ts: np.ndarray, residuals: np.ndarray, tau_seconds: float, k
                     min_shift: np.ndarray) -> np.ndarray:
     """Alarm level per target: k x robust spread of the training shift series, floored."""
     tracker = PersistentShift(residuals.shape[1], tau_seconds)
-    if batch_kernels.AVAILABLE:  # the same recurrence compiled (bit for bit update's): a fit's thousands of rows at once
+    if batch_kernels.AVAILABLE:  # the recurrence compiled (update's digits): a fit's thousands of rows at once
         ts = np.ascontiguousarray(ts, dtype=float)
         R = np.ascontiguousarray(residuals, dtype=float)
         series, _ = batch_kernels.run_shift(tracker, np.arange(len(ts)), ts, R, np.zeros_like(R))

@@ -322,7 +322,8 @@ class SensorChecks:
 
     def state(self) -> dict:
         return {k: (v.tolist() if isinstance(v, np.ndarray) else list(v) if isinstance(v, list) else v)
-                for k, v in vars(self).items() if k not in ("_present", "_here", "refrigerant")}  # configuration, not state
+                for k, v in vars(self).items()
+                if k not in ("_present", "_here", "refrigerant")}  # configuration, not state
 
     def load_state(self, d: dict) -> None:
         """A state saved before DROPOUT_ONLY's sensors were checked holds fewer channels: they

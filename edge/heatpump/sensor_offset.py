@@ -106,6 +106,14 @@ def signatures_rows(SX: np.ndarray, targets: Callable[[np.ndarray], np.ndarray],
     return present, sig
 
 
+def present_signatures(SX: np.ndarray, sig_all: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """signatures_rows' (present, signatures) from signatures already computed for every sensor at
+    the rows' operating points (sig_all (m, len(SENSOR_STEPS), targets): the same perturbed readings
+    through the same elementwise targets and model, so the same numbers for each present sensor)."""
+    present = ~np.isnan(SX[:, _COLS])
+    return present, np.where(present[:, :, None], sig_all, np.nan)
+
+
 def best_offset(residual: np.ndarray, alarm: np.ndarray, signatures: dict[str, np.ndarray],
                 target_names: tuple[str, ...]) -> SensorOffset | None:
     """Least-squares offset per sensor on alarm-scaled residuals; the best explainer."""

@@ -119,3 +119,26 @@ def test_a_one_channel_shift_in_floats_is_the_arrays() -> None:
         assert one.update_one(t, x) == float(arr.residual[0])
         assert one.observed.tobytes() == arr.observed.tobytes()
     assert one.state() == arr.state()
+
+
+def test_the_leak_chains_worst_hours_are_those_of_every_hour() -> None:
+    """prognosis_chain._worst_days takes whole only the hours short of valve: the same numbers as
+    the worst of every hour, on valves from far below to beyond their end stop."""
+    from heatwatch.edge.heatpump.prognosis_chain import _worst_days
+
+    rng = np.random.default_rng(9)
+    hits = 0
+    for _ in range(60):
+        days = rng.integers(3, 31)
+        d_days = np.sort(rng.choice(np.arange(20000, 20000 + days), rng.integers(30, 700)))
+        starts = np.flatnonzero(np.r_[True, np.diff(d_days) != 0])
+        base_eev = rng.uniform(5.0, 99.0, len(d_days))
+        base_dis = rng.normal(70.0, 8.0, len(d_days))
+        c = np.sort(rng.uniform(-0.3, 1.5, 120))[:, None] * rng.uniform(0.0, 1.0)
+        beta = float(rng.uniform(0.0, 30.0))
+        short = np.maximum(base_eev[None, :] * (1.0 + c) / 100.0 - 1.0, 0.0)
+        every = np.maximum.reduceat(base_dis[None, :] + beta * c + 40.0 * short, starts, axis=1)
+        fast = _worst_days(c, base_eev, base_dis, beta, 40.0, starts, d_days)
+        assert fast.tobytes() == every.tobytes()
+        hits += bool((short > 0).any()) and not (short > 0).all()
+    assert hits > 20, "blocks with some hours short of valve and some not were judged"
