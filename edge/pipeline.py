@@ -322,7 +322,10 @@ class PumpPipeline:
                     else:
                         evidence = self._evidence_at(res, i, need_offset=need_offset)
                         self._basis = evidence.basis
-                        diagnoses = self.rules.evaluate(evidence)
+                        # the shift rules the table says can match (the others are not read again)
+                        cands = {rule.name for rule, _ in self._table_hits.get(i, ())} \
+                            if i in self._table_rows else None
+                        diagnoses = self.rules.evaluate(evidence, cands)
                     running = self._timers_running()
                     if diagnoses:
                         feed_upto(i)  # a raised pump fault's prognosis reads the history up to now
