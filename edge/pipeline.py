@@ -73,6 +73,7 @@ class PumpPipeline:
     _candidates: dict = field(default_factory=dict, repr=False)  # process_batch's per-row pre-judgement
     _iso_possible: dict = field(default_factory=dict, repr=False)
     _offset_reach: dict = field(default_factory=dict, repr=False)
+    _signatures: dict = field(default_factory=dict, repr=False)  # row -> every sensor's offset signature there
     _table_rows: set = field(default_factory=set, repr=False)  # rule rows whose shift rules the table knows
     # such a row -> [(shift rule matching, support met)]
     _table_hits: dict = field(default_factory=dict, repr=False)
@@ -295,7 +296,8 @@ class PumpPipeline:
         self._estimate_offsets(res, [i for i in rule_rows if self._candidates.get(i) or self._iso_possible.get(i)])
         # the single-sensor offset of every rule row that will read it (such a row is never quiet),
         # all at once: the same numbers as row by row (detector.sensor_offsets)
-        self._offsets = self.detector.sensor_offsets(res, [i for i in rule_rows if self._needs_offset(res, i)])
+        self._offsets = self.detector.sensor_offsets(res, [i for i in rule_rows if self._needs_offset(res, i)],
+                                                     self._signatures)
         todo = sorted(set(rule_rows) | set(refresh_rows) | set(trip_prev) | set(verdicts))
         rule_set, refresh_set = set(rule_rows), set(refresh_rows)
         events: list[EventBody] = []
@@ -320,7 +322,10 @@ class PumpPipeline:
                     else:
                         evidence = self._evidence_at(res, i, need_offset=need_offset)
                         self._basis = evidence.basis
-                        diagnoses = self.rules.evaluate(evidence)
+                        # the shift rules the table says can match (the others are not read again)
+                        cands = {rule.name for rule, _ in self._table_hits.get(i, ())} \
+                            if i in self._table_rows else None
+                        diagnoses = self.rules.evaluate(evidence, cands)
                     running = self._timers_running()
                     if diagnoses:
                         feed_upto(i)  # a raised pump fault's prognosis reads the history up to now
@@ -516,7 +521,7 @@ class PumpPipeline:
         at least the share a rule asks (SENSOR_EXPLAINS, isolated_explained)? The same least squares
         as sensor_offset.best_offset, all rows at once; its rounding differs from the exact one by
         far less than the margin kept, so a row estimated below it is below it exactly."""
-        self._offset_reach = {}
+        self._offset_reach, self._signatures = {}, {}
         model, alarm = self.detector.model, self.detector.alarm
         rows = [i for i in rows if res.ready[i] and res.sx_idx[i] != -2 and res.steady_x(i) is not None]
         if not rows or model is None or alarm is None:
@@ -554,6 +559,10 @@ class PumpPipeline:
                 np.where(energy > 0, energy, np.inf)
         reach = (energy > 0) & (share >= need)
         self._offset_reach = dict(zip(rows, reach.tolist()))
+        # the exact offsets of the rows that need one read these signatures (detector.sensor_offsets):
+        # the same numbers signatures_rows makes, for rows judged by a model of their own time
+        self._signatures = {i: sig[k] for k, i in enumerate(rows)
+                            if reach[k] and self.detector.model_at(float(res.ts[i])) is not None}
 
     def _quiet_basis(self, res: BatchResults, i: int) -> str:
         """Evidence.basis on row i, without building the evidence."""

@@ -8,6 +8,8 @@ they agree on what a pressure means.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _T_C = np.array([-40.0, -30, -20, -10, -5, 0, 5, 10, 20, 30, 40, 45, 50, 55, 60, 65, 70])
@@ -64,6 +66,34 @@ def t_sat(p_bar, refrigerant: str = "R32"):
         logp = np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), np.nan)
     out = _extrap(logp, _LOG_P[refrigerant], _T_C)
     return out
+
+
+def t_sat_scalar(p_bar: float, refrigerant: str = "R32") -> float:
+    """:func:`t_sat` of one pressure as a Python float: the same digits (the log and the table
+    lookup are numpy's own, the extrapolation the same IEEE operations in the same order), without
+    the half-dozen array passes that are most of one reading's cost on the agent."""
+    lp, tc, lo_slope, hi_slope = _scalar_table(refrigerant)
+    if not p_bar > 0:  # NaN or a broken transducer
+        return math.nan
+    x = float(np.log(p_bar))
+    if x < lp[0]:
+        return tc[0] + (x - lp[0]) * lo_slope[0] / lo_slope[1]
+    if x > lp[-1]:
+        return tc[-1] + (x - lp[-1]) * hi_slope[0] / hi_slope[1]
+    return float(np.interp(x, _LOG_P[refrigerant], _T_C))
+
+
+_SCALAR_TABLES: dict[str, tuple[list[float], list[float], tuple[float, float], tuple[float, float]]] = {}
+
+
+def _scalar_table(refrigerant: str):
+    """(log-pressures, temperatures, (dT, dlogp) of the first and the last table step) as floats."""
+    t = _SCALAR_TABLES.get(refrigerant)
+    if t is None:
+        _check(refrigerant)
+        lp, tc = _LOG_P[refrigerant].tolist(), _T_C.tolist()
+        t = _SCALAR_TABLES[refrigerant] = (lp, tc, (tc[1] - tc[0], lp[1] - lp[0]), (tc[-1] - tc[-2], lp[-1] - lp[-2]))
+    return t
 
 
 def p_sat_array(t_c, refrigerant: str = "R32"):

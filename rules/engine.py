@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Literal
+from typing import Any, Callable, Iterable, Literal, NamedTuple
 
 from heatwatch.channels import CHANNELS, DERIVED_FROM
 from heatwatch.contract import Finding
@@ -44,12 +44,13 @@ REFRIGERANT_RELATIONS = frozenset({"superheat", "subcooling", "discharge_superhe
 _UNITS = {c.name: c.unit for c in CHANNELS}
 
 
-@dataclass(frozen=True)
-class ChannelShift:
+class ChannelShift(NamedTuple):
     """A channel's persistent departure from the pump's healthy model.
 
     ``level`` is signed and in units of the detector's own alarm level for that
     channel: +1.0 = just significant upward, -2.5 = well below expectation.
+    Immutable; a NamedTuple, not a frozen dataclass: a replay builds one per channel
+    per rule row it judges, and a frozen dataclass's __init__ cost twice as much.
     """
 
     level: float
@@ -137,8 +138,11 @@ class RuleEngine:
         self._tracks = {(name, channel): _Track(first, last, bool(active), float(conf))
                         for name, channel, first, last, active, conf in tracks if name in known}
 
-    def evaluate(self, ev: Evidence) -> list[Diagnosis]:
-        return self.advance(ev.ts, self._all_matches(ev), lambda: ev)
+    def evaluate(self, ev: Evidence, shift_candidates: frozenset[str] | set[str] | None = None) -> list[Diagnosis]:
+        """``shift_candidates``: the shift rules whose require, exclude and support the evidence's
+        levels can meet, as the caller has already judged them (PumpPipeline.process_batch's table);
+        the others are not read again (they match nothing). None: every rule is read."""
+        return self.advance(ev.ts, self._all_matches(ev, shift_candidates), lambda: ev)
 
     def advance(self, ts: float, matches: dict[str, list[tuple[str | None, float, Any]]],
                 evidence: Callable[[], Evidence]) -> list[Diagnosis]:
@@ -161,15 +165,19 @@ class RuleEngine:
             if tracked:
                 matched = {c for c, _, _ in ms}
                 for channel in tracked:
-                    if channel not in matched:
+                    t = self._tracks[(rule.name, channel)]
+                    # an idle track (not raised, no hold running) stays as it is when not matched
+                    if channel not in matched and (t.active or t.first_true is not None):
                         out.extend(self._advance(rule, channel, ts, evidence, False, 0.0, []))
         return out
 
-    def _all_matches(self, ev: Evidence) -> dict[str, list[tuple[str | None, float, list[Finding]]]]:
+    def _all_matches(self, ev: Evidence, shift_candidates: frozenset[str] | set[str] | None = None
+                     ) -> dict[str, list[tuple[str | None, float, list[Finding]]]]:
         """Every rule's matches now. A pump-fault pattern explains a drift better than a
         lying sensor can, so sensor-drift rules only speak while no pump rule matches
         or stands raised."""
-        out = {rule.name: self._matches(rule, ev) for rule in self.rules if not rule.isolated_shift}
+        out = {rule.name: self._matches(rule, ev) if shift_candidates is None or rule.sensor_check
+               or rule.name in shift_candidates else [] for rule in self.rules if not rule.isolated_shift}
         pump_rules = {r.name for r in self.rules if r.require}
         pump_fault_seen = any(out[n] for n in pump_rules) or any(
             t.active for (n, _), t in self._tracks.items() if n in pump_rules)

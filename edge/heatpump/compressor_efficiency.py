@@ -415,7 +415,7 @@ class CompressorEfficiency:
     def shifts_of(snap: tuple | None) -> dict[str, ChannelShift]:
         if not snap:
             return {}
-        return {name: ChannelShift(level=lv, expected=e, observed=o) for name, lv, e, o in snap}
+        return {name: ChannelShift(lv, e, o) for name, lv, e, o in snap}
 
     def state(self) -> dict:
         def arr(a):

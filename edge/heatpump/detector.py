@@ -30,14 +30,14 @@ from heatwatch.edge.heatpump.envelope import BLOCK_SECONDS, GrowingEnvelope
 from heatwatch.edge.heatpump.fleet_prior import FleetJudge
 from heatwatch.fleet_prior import FleetPrior
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
-from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features
+from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features, features_row
 from heatwatch.edge.heatpump.prior import PriorBands
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
 from heatwatch.edge.heatpump.sensor_checks import SensorChecks
-from heatwatch.edge.heatpump.sensor_offset import SensorOffset, best_offsets, signatures_rows
+from heatwatch.edge.heatpump.sensor_offset import SensorOffset, best_offsets, present_signatures, signatures_rows
 from heatwatch.edge.reading import PlausibilityFilter
 from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES, INDEX
-from heatwatch.derived import derive_matrix
+from heatwatch.derived import derive_matrix, derive_row
 from heatwatch.rules.engine import ChannelShift, Evidence
 
 # the detector's own state format (inside the pipeline's state file; a version 1 state file is this alone)
@@ -195,6 +195,12 @@ def derived_and_targets(X: np.ndarray, refrigerant: str) -> tuple[np.ndarray, np
     return D, np.stack(cols, axis=-1)
 
 
+def derived_and_targets_row(x: list[float], refrigerant: str) -> tuple[np.ndarray, np.ndarray]:
+    """``derived_and_targets`` of one reading (channel values as floats): the same digits (derive_row)."""
+    d = derive_row(x, refrigerant)
+    return np.array(d), np.array([x[i] if kind == "raw" else d[i] for kind, i in _TARGET_SOURCES])
+
+
 def targets_from(X: np.ndarray, refrigerant: str) -> np.ndarray:
     """Rows of readings -> rows of the monitored target channels."""
     return derived_and_targets(X, refrigerant)[1]
@@ -290,10 +296,11 @@ class HeatPumpDetector:
     # -- streaming ----------------------------------------------------------
     def update(self, ts: float, x: np.ndarray) -> HeatPumpResult:
         x = self.plausibility.clean(x)
-        D, Y = derived_and_targets(x[None, :], self.config.refrigerant)
-        f = features(x)
+        xs = x.tolist()  # one reading in plain floats: the same digits as the arrays, a fraction of their cost
+        d, y = derived_and_targets_row(xs, self.config.refrigerant)
+        f = np.array(features_row(xs))
         steady = self.gate.update(ts, x)
-        return self._step(ts, x, f, D[0], Y[0], steady, None if self.model is None else self.model.predict(f))
+        return self._step(ts, x, f, d, y, steady, None if self.model is None else self.model.predict(f))
 
     # -- batch --------------------------------------------------------------
     def score(self, ts: np.ndarray, X: np.ndarray) -> "BatchResults":
@@ -430,6 +437,12 @@ class HeatPumpDetector:
         assert self.alarm is not None
         return self.alarm * np.sqrt(1.0 + U * U)
 
+    def _scale_one(self, u: float) -> np.ndarray:
+        """``_scale`` of one reading's average excess u: the same digits (sqrt correctly rounded;
+        alarm times one float is the broadcast product)."""
+        assert self.alarm is not None
+        return self.alarm * math.sqrt(1.0 + u * u)
+
     def _close_block(self, block: int, ts: float) -> bool:
         """A reading of a new block: the growing envelope closes the last one; True if it refitted."""
         assert self.growth is not None
@@ -532,23 +545,23 @@ class HeatPumpDetector:
             if self._close_block(growth.block_of(ts), ts) and expected is not None:
                 expected = self.model.predict(f)  # type: ignore[union-attr]
         judged = False
-        h = None if growth is None or not steady else growth.leverage(f[None, :])
+        # the growing envelope in plain floats (its _one methods): the batch's digits, without 1-row arrays
+        h = math.nan if growth is None or not steady else growth.leverage_one(f.tolist())
         if steady and expected is not None:
             if inside(self.envelope, f):
                 self.shift.update(ts, y, expected)
                 if growth is not None:
-                    self.uncertainty.update(ts, growth.excess(h), np.zeros(1))
+                    self.uncertainty.update_one(ts, growth.excess_one(h))
                 self._last_steady_x = x
                 judged = True
             else:
                 self.outside_envelope += 1
-        scale = self._scale(self.uncertainty.residual) if growth is not None else self.alarm
+        scale = self._scale_one(float(self.uncertainty.residual[0])) if growth is not None else self.alarm
         known = ~np.isnan(self.shift.observed)
         levels = np.where(known, np.abs(self.shift.residual) / scale, -np.inf)
         score = float(levels.max()) if known.any() else 0.0
         if growth is not None:
-            growth.observe(f[None, :], y[None, :], np.array([steady]), np.array([judged]), np.array([score]),
-                           np.full(1, np.nan) if h is None else h)
+            growth.observe_one(f, y, steady, judged, score, h)
         out = HeatPumpResult(ts, steady, True, score, sensor, y, x, d, residual=self.shift.residual.copy(),
                              observed=self.shift.observed.copy(), steady_x=self._last_steady_x,
                              scale=np.array(scale, dtype=float, copy=True))
@@ -592,7 +605,7 @@ class HeatPumpDetector:
         # as Python floats at once (the same doubles: obs - residual is one IEEE subtraction either
         # way); a float is NaN iff it differs from itself. Per numpy scalar this was a rule row's cost
         shifts = {
-            name: ChannelShift(level=lv, expected=ex, observed=ob)
+            name: ChannelShift(lv, ex, ob)
             for name, lv, ex, ob in zip(TARGET_NAMES, levels.tolist(), (obs - residual).tolist(), obs.tolist())
             if lv == lv and ob == ob
         }
@@ -607,21 +620,29 @@ class HeatPumpDetector:
         return self._offsets_of(result.steady_x[None, :], result.residual[None, :], self.model_at(result.ts),
                                 None if alarm is None else alarm[None, :])[0]
 
-    def sensor_offsets(self, res: "BatchResults", rows: list[int]) -> dict[int, SensorOffset | None]:
+    def sensor_offsets(self, res: "BatchResults", rows: list[int],
+                       signatures: dict[int, np.ndarray] | None = None) -> dict[int, SensorOffset | None]:
         """_sensor_offset of the results of a batch at ``rows``, all at once (a replay's rule rows):
         the same numbers as one at a time (sensor_offset.signatures_rows, best_offsets), each row
-        with the model that judged it and the (envelope-widened) levels it was judged against."""
+        with the model that judged it and the (envelope-widened) levels it was judged against.
+        ``signatures``: row -> every sensor's signature already computed there with that model
+        (PumpPipeline._estimate_offsets), not computed again."""
         out: dict[int, SensorOffset | None] = dict.fromkeys(rows)
-        by_model: dict[int, tuple[HealthyModel | None, list[int]]] = {}
+        by_model: dict[tuple[int, bool], tuple[HealthyModel | None, list[int]]] = {}
+        sigs = signatures or {}
         for i in rows:
             if res.ready[i] and res.steady_x(i) is not None:
                 model = self.model_at(float(res.ts[i]))
-                by_model.setdefault(id(model), (model, []))[1].append(i)
-        for model, have in by_model.values():
+                by_model.setdefault((id(model), i in sigs), (model, []))[1].append(i)
+        for (_, given), (model, have) in by_model.items():
             scales = [res.scale(i) for i in have]
             alarm = None if self.alarm is None else np.stack([self.alarm if s is None else s for s in scales])
             SX = np.stack([res.steady_x(i) for i in have])
-            out.update(zip(have, self._offsets_of(SX, res.R[have], model, alarm)))
+            if given and model is not None and alarm is not None:
+                present, sig = present_signatures(SX, np.stack([sigs[i] for i in have]))
+                out.update(zip(have, best_offsets(res.R[have], alarm, present, sig, TARGET_NAMES)))
+            else:
+                out.update(zip(have, self._offsets_of(SX, res.R[have], model, alarm)))
         return out
 
     def _offsets_of(self, SX: np.ndarray, residual: np.ndarray, model: HealthyModel | None,

@@ -74,3 +74,10 @@ def features(x: np.ndarray) -> np.ndarray:
     hz = (x[..., _I_HZ] - 50.0) / 30.0
     dhw = (x[..., _I_MODE] == MODE_DHW).astype(float)
     return np.stack([np.ones_like(t_out), t_out, t_flow, hz, t_out * hz, hz * hz, dhw], axis=-1)
+
+
+def features_row(x: list[float]) -> list[float]:
+    """``features`` of one reading (channel values as floats): the same digits, in plain floats."""
+    t_out = x[_I_TOUT] / 10.0
+    hz = (x[_I_HZ] - 50.0) / 30.0
+    return [1.0, t_out, (x[_I_TFLOW] - 35.0) / 10.0, hz, t_out * hz, hz * hz, 1.0 if x[_I_MODE] == MODE_DHW else 0.0]

@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from heatwatch.edge.heatpump import batch_kernels
+
 MAX_STEP = 3600.0  # a long gap counts as one hour, not as a reset
 
 
@@ -37,6 +39,19 @@ class PersistentShift:
         self.observed[again] += alpha * (observed[again] - self.observed[again])
         return self.residual
 
+    def update_one(self, ts: float, observed: float) -> float:
+        """``update`` of a one-channel shift against zero, in plain floats: the same digits."""
+        dt = MAX_STEP if math.isnan(self.last_ts) else min(ts - self.last_ts, MAX_STEP)
+        alpha = 1.0 - math.exp(-max(dt, 0.0) / self.tau)
+        self.last_ts = ts
+        r = observed - 0.0
+        if r == r:
+            res = float(self.residual[0])
+            self.residual[0] = res + alpha * (r - res)
+            obs = float(self.observed[0])
+            self.observed[0] = observed if obs != obs else obs + alpha * (observed - obs)
+        return float(self.residual[0])
+
     def state(self) -> dict:
         return {"residual": self.residual.tolist(), "observed": self.observed.tolist(), "last_ts": self.last_ts}
 
@@ -50,9 +65,14 @@ def calibrate_alarm(ts: np.ndarray, residuals: np.ndarray, tau_seconds: float, k
                     min_shift: np.ndarray) -> np.ndarray:
     """Alarm level per target: k x robust spread of the training shift series, floored."""
     tracker = PersistentShift(residuals.shape[1], tau_seconds)
-    series = np.empty_like(residuals)
-    for i in range(len(ts)):
-        series[i] = tracker.update(float(ts[i]), residuals[i], np.zeros(residuals.shape[1]))
+    if batch_kernels.AVAILABLE:  # the recurrence compiled (update's digits): a fit's thousands of rows at once
+        ts = np.ascontiguousarray(ts, dtype=float)
+        R = np.ascontiguousarray(residuals, dtype=float)
+        series, _ = batch_kernels.run_shift(tracker, np.arange(len(ts)), ts, R, np.zeros_like(R))
+    else:
+        series = np.empty_like(residuals)
+        for i in range(len(ts)):
+            series[i] = tracker.update(float(ts[i]), residuals[i], np.zeros(residuals.shape[1]))
     # skip the first tau, while the average is still filling up
     settled = series[ts >= ts[0] + tau_seconds] if len(ts) and ts[-1] - ts[0] > 2 * tau_seconds else series
     med = np.nanmedian(settled, axis=0)

@@ -104,9 +104,7 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
         hit, survive = -1, 1.0
         for s in range(0, len(grid), block):
             c = c_fut[s:s + block, None]
-            short = np.maximum(base_eev[None, :] * (1.0 + c) / 100.0 - 1.0, 0.0)
-            w = base_dis[None, :] + beta * c + gain * short  # per future day x hour
-            worst = np.maximum.reduceat(w, starts, axis=1)  # per future day x past day
+            worst = _worst_days(c, base_eev, base_dis, beta, gain, starts, d_days)  # per future day x past day
             z = np.clip((worst - target) / h, -30.0, 30.0)
             p_day = (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)
             surv = survive * np.cumprod((1.0 - p_day) ** (grid[1] - grid[0]))
@@ -119,3 +117,30 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
         if days is not None and (best is None or days < best):
             best = days
     return best
+
+
+def _worst_days(c: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray, beta: float, gain: float,
+                starts: np.ndarray, d_days: np.ndarray) -> np.ndarray:
+    """Per future day (rows of ``c``, (n, 1)) and past day (hours from ``starts``): the worst hour's
+    discharge base_dis + beta c + gain * shortfall, the shortfall max(base_eev (1 + c) / 100 - 1, 0).
+
+    The same numbers as over every hour: an hour whose valve keeps up at the block's largest c
+    (the shortfall grows with c) has no shortfall on any row, and there the worst of base_dis + beta c
+    over a day's hours is its largest base_dis plus beta c (rounding a sum is monotone). Only the
+    hours short of valve are taken whole: early in a leak's future that is none or few of them."""
+    if not np.isfinite(c).all():
+        short = np.maximum(base_eev[None, :] * (1.0 + c) / 100.0 - 1.0, 0.0)
+        return np.maximum.reduceat(base_dis[None, :] + beta * c + gain * short, starts, axis=1)
+    c_max = c.max(axis=0)  # (1,)
+    active = base_eev * (1.0 + c_max) / 100.0 - 1.0 > 0.0
+    bc = beta * c
+    worst = np.maximum.reduceat(np.where(active, -np.inf, base_dis), starts)[None, :] + bc
+    ia = np.flatnonzero(active)
+    if len(ia):
+        short = np.maximum(base_eev[None, ia] * (1.0 + c) / 100.0 - 1.0, 0.0)
+        w = base_dis[None, ia] + bc + gain * short
+        da = d_days[ia]
+        cuts = np.flatnonzero(np.r_[True, da[1:] != da[:-1]])
+        cols = np.searchsorted(d_days[starts], da[cuts])  # the past day of each run of short hours
+        worst[:, cols] = np.maximum(worst[:, cols], np.maximum.reduceat(w, cuts, axis=1))
+    return worst

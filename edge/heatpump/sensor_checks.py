@@ -56,7 +56,7 @@ import math
 import numpy as np
 
 from heatwatch.channels import CHANNELS, INDEX
-from heatwatch.refrigerant import t_sat
+from heatwatch.refrigerant import t_sat_scalar
 
 # channel -> (a related channel that must move when this one should, how far it must move)
 RELATED: dict[str, tuple[str, float]] = {
@@ -159,6 +159,25 @@ _STOP_LO = np.array([END_STOPS.get(c, (-np.inf, np.inf))[0] for c in CHECKED]) +
 _STOP_HI = np.array([END_STOPS.get(c, (-np.inf, np.inf))[1] for c in CHECKED]) - END_STOP_TOLERANCE
 
 
+# the tables above as lists, for the reading-by-reading update in plain floats
+_K = len(CHECKED)
+_IDX_L, _REL_IDX_L = _IDX.tolist(), _REL_IDX.tolist()
+_REL_MOVE_L, _RUNNING_ONLY_L, _JUMP_L = _REL_MOVE.tolist(), _RUNNING_ONLY.tolist(), _JUMP.tolist()
+_FLOOR_L, _PROC_L, _STOP_LO_L, _STOP_HI_L = _FLOOR.tolist(), _PROC.tolist(), _STOP_LO.tolist(), _STOP_HI.tolist()
+_COLD_L = [k for k in range(_K) if _COLD[k]]
+_COLD_LIMIT_L = _COLD_LIMIT.tolist()
+_WIT_L = [[j for j in row if j >= 0] for row in _WIT.tolist()]
+_STATE = ("value", "prev_step", "same_since", "rel_min", "rel_max", "rough_fast", "rough_slow", "rough_since",
+          "missing", "jumps")
+
+
+def _nan_max(a: float, b: float) -> float:
+    """np.maximum's rule: NaN if either is NaN."""
+    if a != a or b != b:
+        return math.nan
+    return a if a >= b else b
+
+
 class SensorChecks:
     """Streaming sensor checks for the raw channels in CHECKED (those of them in ``present``)."""
 
@@ -166,6 +185,7 @@ class SensorChecks:
         n = len(CHECKED)
         self.refrigerant = refrigerant
         self._present = np.array([present is None or c in present for c in CHECKED])
+        self._here = [k for k in range(n) if self._present[k]]
         self.value = np.full(n, np.nan)
         self.prev_step = np.full(n, np.nan)  # last steady first difference
         self.same_since = np.full(n, np.nan)
@@ -179,83 +199,131 @@ class SensorChecks:
         self.last_ts = math.nan
 
     def update(self, ts: float, x: np.ndarray, steady: bool) -> dict[str, list[str]]:
-        """One reading (canonical vector) -> {channel: [failed checks]}."""
-        v = x[_IDX]
-        rel = x[_REL_IDX]
+        """One reading (canonical vector) -> {channel: [failed checks]}.
+
+        Channel by channel in plain floats (the state kept as lists while streaming): the same IEEE
+        operations in the same order as batch_kernels.sensor_checks, whose results it must equal to
+        the last bit (tests/edge/heatpump/test_batch_kernels.py); a few dozen small numpy calls per
+        reading cost the agent twice as much."""
+        xs = x.tolist() if isinstance(x, np.ndarray) else [float(c) for c in x]
+        value, prev_step, same_since, rel_min, rel_max, rough_fast, rough_slow, rough_since, missing, jumps = \
+            self._lists()
         dt = math.inf if math.isnan(self.last_ts) else ts - self.last_ts
         self.last_ts = ts
         a_fast = 1.0 if dt == math.inf else 1.0 - math.exp(-min(dt, MAX_GAP) / FAST_TAU)
         # the first reading weighs like any other: one reading is no share
         a_drop = min(1.0 - math.exp(-min(dt, MAX_GAP) / DROPOUT_TAU), DROPOUT_MAX_WEIGHT)
-        valid = ~np.isnan(v)
-        here = self._present
+        v = [xs[i] for i in _IDX_L]
+        valid = [c == c for c in v]
+        here = self._here
         # most channels gone at once is the line or the pump, not a sensor
-        if here.any() and valid[here].mean() >= 0.5:
-            judged = here
-            if not valid[_COLD].all() and x[_I_PLOW] > 0:  # a coil colder than its thermistor's scale?
-                cold = _COLD & ~valid & (float(t_sat(x[_I_PLOW], self.refrigerant)) <= _COLD_LIMIT)
-                judged = here & ~cold
-            self.missing[judged] += a_drop * ((~valid[judged]) - self.missing[judged])
-        self.jumps *= 1.0 - a_fast
-
-        # stuck: unchanged value while the related channel moved
-        reset = valid & ((v != self.value) | np.isnan(self.same_since))
-        self.same_since[reset] = ts
-        self.rel_min[reset] = np.inf
-        self.rel_max[reset] = -np.inf
-        rel_ok = valid & ~np.isnan(rel) & (steady | ~_RUNNING_ONLY)
-        self.rel_min[rel_ok] = np.minimum(self.rel_min[rel_ok], rel[rel_ok])
-        self.rel_max[rel_ok] = np.maximum(self.rel_max[rel_ok], rel[rel_ok])
-        stuck = valid & (ts - self.same_since >= STUCK_SECONDS) & (self.rel_max - self.rel_min >= _REL_MOVE) \
-            & (v > _STOP_LO) & (v < _STOP_HI)
-
-        # roughness and jumps, on consecutive steady readings only
-        step = v - self.value
-        usable = valid & ~np.isnan(self.value) if (steady and dt <= MAX_GAP) else np.zeros(len(v), bool)
-        jump = usable & (np.abs(step) >= _JUMP)
-        self.jumps[jump] += 1.0
-        smooth = usable & ~jump
-        d2 = np.abs(step - self.prev_step)
-        rough = smooth & ~np.isnan(d2)
-        floor = _FLOOR + _PROC * min(dt, NOISE_MAX_STEP)  # this poll's floor
-        if rough.any() and dt <= NOISE_MAX_STEP:
-            self._roughness(ts, d2, rough, dt, floor)
-        self.prev_step = np.where(smooth, step, np.nan)
-        self.value = np.where(valid, v, self.value)
-
-        formed = ~np.isnan(self.rough_slow) & (ts - self.rough_since >= WARMUP_SECONDS)
-        noise = formed & (self.rough_fast > np.maximum(NOISE_RATIO * self.rough_slow, floor))
-        if noise.any():
+        if here and sum(valid[k] for k in here) / len(here) >= 0.5:
+            cold: tuple[int, ...] | list[int] = ()
+            p_low = xs[_I_PLOW]
+            if not all(valid[k] for k in _COLD_L) and p_low > 0:  # a coil colder than its thermistor's scale?
+                tsat = t_sat_scalar(p_low, self.refrigerant)
+                cold = [k for k in _COLD_L if not valid[k] and tsat <= _COLD_LIMIT_L[k]]
+            for k in here:
+                if k not in cold:
+                    m = missing[k]
+                    missing[k] = m + a_drop * ((0.0 if valid[k] else 1.0) - m)
+        decay = 1.0 - a_fast
+        use_steps = steady and dt <= MAX_GAP
+        dtc = min(dt, NOISE_MAX_STEP)
+        roughen = dt <= NOISE_MAX_STEP
+        a_rough = a_slow = 0.0
+        if roughen:
+            a_rough = min(1.0 - math.exp(-dt / FAST_TAU), FAST_MAX_WEIGHT)
+            a_slow = 1.0 - math.exp(-dt / SLOW_TAU)
+        stuck = [False] * _K
+        floor = [0.0] * _K
+        for k in range(_K):
+            jumps[k] *= decay
+            vk, ok = v[k], valid[k]
+            floor[k] = fk = _FLOOR_L[k] + _PROC_L[k] * dtc  # this poll's floor
+            # stuck: unchanged value while the related channel moved
+            if ok and (vk != value[k] or same_since[k] != same_since[k]):
+                same_since[k] = ts
+                rel_min[k] = math.inf
+                rel_max[k] = -math.inf
+            r = xs[_REL_IDX_L[k]]
+            if ok and r == r and (steady or not _RUNNING_ONLY_L[k]):
+                if r < rel_min[k]:
+                    rel_min[k] = r
+                if r > rel_max[k]:
+                    rel_max[k] = r
+            stuck[k] = ok and ts - same_since[k] >= STUCK_SECONDS and rel_max[k] - rel_min[k] >= _REL_MOVE_L[k] \
+                and _STOP_LO_L[k] < vk < _STOP_HI_L[k]
+            # roughness and jumps, on consecutive steady readings only
+            step = vk - value[k]
+            usable = use_steps and ok and value[k] == value[k]
+            jump = usable and abs(step) >= _JUMP_L[k]
+            if jump:
+                jumps[k] += 1.0
+            smooth = usable and not jump
+            d2 = abs(step - prev_step[k])
+            if smooth and d2 == d2 and roughen:
+                self._roughness(k, ts, d2, dt, fk, a_rough, a_slow)
+            prev_step[k] = step if smooth else math.nan
+            if ok:
+                value[k] = vk
+        bad: list[int] = []
+        noisy: list[int] = []
+        ratio = [math.nan] * _K
+        for k in range(_K):
+            rs = rough_slow[k]
+            if rs == rs and ts - rough_since[k] >= WARMUP_SECONDS:  # formed
+                if rough_fast[k] > _nan_max(NOISE_RATIO * rs, floor[k]):
+                    noisy.append(k)
+                ratio[k] = rough_fast[k] / _nan_max(rs, floor[k] / NOISE_RATIO)
+        noise = [False] * _K
+        for k in noisy:
             # how much rougher than its own normal each channel is; the most its witnesses rose
-            with np.errstate(invalid="ignore"):
-                ratio = np.where(formed, self.rough_fast / np.maximum(self.rough_slow, floor / NOISE_RATIO), np.nan)
-                witness = np.fmax.reduce(np.append(ratio, np.nan)[_WIT], axis=1)
-                noise &= ~(ratio <= NOISE_LOCAL * witness)  # no witness formed: judged alone
-        flags = (stuck, noise, self.jumps >= JUMPS_FLAGGED, self.missing > DROPOUT_SHARE)
-        bad = (stuck | noise | flags[2] | flags[3]) & here
-        if not bad.any():
-            return {}
-        return {CHECKED[i]: [name for name, f in zip(CHECK_NAMES, flags) if f[i]] for i in np.flatnonzero(bad)}
+            # (NaN-ignoring, as np.fmax); no witness formed: judged alone
+            wm = math.nan
+            for j in _WIT_L[k]:
+                rj = ratio[j]
+                if rj == rj and (wm != wm or rj > wm):
+                    wm = rj
+            noise[k] = not ratio[k] <= NOISE_LOCAL * wm
+        out: dict[str, list[str]] = {}
+        for k in here:
+            if stuck[k] or noise[k] or jumps[k] >= JUMPS_FLAGGED or missing[k] > DROPOUT_SHARE:
+                out[CHECKED[k]] = [name for name, f in zip(CHECK_NAMES, (stuck[k], noise[k], jumps[k] >= JUMPS_FLAGGED,
+                                                                         missing[k] > DROPOUT_SHARE)) if f]
+        return out
 
-    def _roughness(self, ts: float, d2: np.ndarray, m: np.ndarray, dt: float, floor: np.ndarray) -> None:
-        new = m & np.isnan(self.rough_fast)
-        self.rough_fast[new] = self.rough_slow[new] = d2[new]
-        self.rough_since[new] = ts
-        old = m & ~new
-        # the fast average spans half an hour but never fewer than ~40 readings: at a slow
-        # poll, half an hour of heavy-tailed |second differences| is too few to judge by
-        a = min(1.0 - math.exp(-dt / FAST_TAU), FAST_MAX_WEIGHT)
-        self.rough_fast[old] += a * (d2[old] - self.rough_fast[old])
-        elapsed = ts - self.rough_since
-        warm = old & (elapsed < WARMUP_SECONDS)
-        # a running mean while the baseline forms; then it learns only from ordinary roughness
-        self.rough_slow[warm] += (dt / (elapsed[warm] + dt)) * (d2[warm] - self.rough_slow[warm])
-        calm = old & ~warm & (self.rough_fast <= NOISE_RATIO * np.maximum(self.rough_slow, floor / NOISE_RATIO))
-        self.rough_slow[calm] += (1.0 - math.exp(-dt / SLOW_TAU)) * (d2[calm] - self.rough_slow[calm])
+    def _roughness(self, k: int, ts: float, d2: float, dt: float, floor: float, a: float, a_slow: float) -> None:
+        rough_fast, rough_slow = self.rough_fast, self.rough_slow
+        if rough_fast[k] != rough_fast[k]:  # new: the averages start here
+            rough_fast[k] = rough_slow[k] = d2
+            self.rough_since[k] = ts
+            return
+        # the fast average spans half an hour but never fewer than ~40 readings (a = FAST_MAX_WEIGHT at
+        # most): at a slow poll, half an hour of heavy-tailed |second differences| is too few to judge by
+        rough_fast[k] += a * (d2 - rough_fast[k])
+        elapsed = ts - self.rough_since[k]
+        if elapsed < WARMUP_SECONDS:
+            # a running mean while the baseline forms; then it learns only from ordinary roughness
+            rough_slow[k] += (dt / (elapsed + dt)) * (d2 - rough_slow[k])
+        elif rough_fast[k] <= NOISE_RATIO * _nan_max(rough_slow[k], floor / NOISE_RATIO):
+            rough_slow[k] += a_slow * (d2 - rough_slow[k])
+
+    def _lists(self) -> tuple[list[float], ...]:
+        """The state as lists of floats (batch_kernels.run_sensor_checks makes them arrays again)."""
+        out = []
+        for name in _STATE:
+            a = getattr(self, name)
+            if type(a) is not list:
+                a = np.asarray(a, dtype=float).tolist()
+                setattr(self, name, a)
+            out.append(a)
+        return tuple(out)
 
     def state(self) -> dict:
-        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()
-                if k not in ("_present", "refrigerant")}  # configuration, not state
+        return {k: (v.tolist() if isinstance(v, np.ndarray) else list(v) if isinstance(v, list) else v)
+                for k, v in vars(self).items()
+                if k not in ("_present", "_here", "refrigerant")}  # configuration, not state
 
     def load_state(self, d: dict) -> None:
         """A state saved before DROPOUT_ONLY's sensors were checked holds fewer channels: they
@@ -264,6 +332,7 @@ class SensorChecks:
             if hasattr(self, k):
                 if isinstance(v, list):
                     fresh = getattr(self, k)
+                    fresh = np.asarray(fresh, dtype=float) if isinstance(fresh, list) else fresh
                     a = np.asarray(v, dtype=float)
                     if isinstance(fresh, np.ndarray) and len(a) < len(fresh):
                         a = np.concatenate([a, fresh[len(a):]])

@@ -106,6 +106,14 @@ def signatures_rows(SX: np.ndarray, targets: Callable[[np.ndarray], np.ndarray],
     return present, sig
 
 
+def present_signatures(SX: np.ndarray, sig_all: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """signatures_rows' (present, signatures) from signatures already computed for every sensor at
+    the rows' operating points (sig_all (m, len(SENSOR_STEPS), targets): the same perturbed readings
+    through the same elementwise targets and model, so the same numbers for each present sensor)."""
+    present = ~np.isnan(SX[:, _COLS])
+    return present, np.where(present[:, :, None], sig_all, np.nan)
+
+
 def best_offset(residual: np.ndarray, alarm: np.ndarray, signatures: dict[str, np.ndarray],
                 target_names: tuple[str, ...]) -> SensorOffset | None:
     """Least-squares offset per sensor on alarm-scaled residuals; the best explainer."""
@@ -143,9 +151,15 @@ def best_offsets(residual: np.ndarray, alarm: np.ndarray, present: np.ndarray, s
         best[take] = k
         best_v[take] = explained[take, k]
     out: list[SensorOffset | None] = [None] * m
-    for i in np.flatnonzero((best >= 0) & ~(energy <= 0.0)).tolist():
-        k = int(best[i])
-        pk = part[i, k]
-        out[i] = SensorOffset(_NAMES[k], float(d[i, k]), float(explained[i, k]), float(np.max(np.abs(pk))),
-                              {t: float(v) for t, v in zip(target_names, pk) if v != 0.0})
+    idx = np.flatnonzero((best >= 0) & ~(energy <= 0.0))
+    if not len(idx):
+        return out
+    # the chosen sensor's numbers of every row at once, as Python floats (the same doubles)
+    kk = best[idx]
+    P = part[idx, kk]
+    levels = np.max(np.abs(P), axis=1).tolist()
+    offs, expl, preds = d[idx, kk].tolist(), explained[idx, kk].tolist(), P.tolist()
+    for j, (i, k) in enumerate(zip(idx.tolist(), kk.tolist())):
+        out[i] = SensorOffset(_NAMES[k], offs[j], expl[j], levels[j],
+                              {t: v for t, v in zip(target_names, preds[j]) if v != 0.0})
     return out
