@@ -130,13 +130,16 @@ def earlier_cohort_priors(sites: list[Scenario], *, stride: int = 1, days: float
                           config_of=None) -> dict[str, FleetPrior]:
     """What the service area's gateway knows before the evaluated pumps are installed: the
     commissioned models of an earlier cohort of pumps at the same sites (the same site scenarios
-    with another seed, their faults left out: their healthy pumps), grouped as the gateway groups
+    with another seed and without their faults: other houses, other weather, healthy pumps), grouped as the gateway groups
     them (pump model and refrigerant; form_for picks the same emitters when 3 have them, else any).
     Keys cohort_key; a model and refrigerant with fewer than 3 members has none (the agent then
     judges by the physics bands until its own model exists, as in the field)."""
     members: dict[tuple[str, float], list[tuple[str | None, Commissioned]]] = defaultdict(list)
     for site in sites:
-        earlier = dataclasses.replace(site, seed=site.seed + COHORT_SEED_OFFSET, devices={})
+        # the same kinds of pumps where the site names them (capacity, emitters), none of its faults
+        devices = {d: dataclasses.replace(spec, faults=()) for d, spec in site.devices.items()}
+        earlier = dataclasses.replace(site, seed=site.seed + COHORT_SEED_OFFSET, devices=devices,
+                                      duration_s=days * DAY)
         config = config_of(site) if config_of else HeatPumpDetectorConfig(refrigerant=site.refrigerant)
         for kw, kind, c in simulated_members(earlier, days=days, config=config, stride=stride):
             members[(site.refrigerant, kw)].append((kind, c))
