@@ -15,6 +15,7 @@ from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorC
 from heatwatch.edge.heatpump.fleet_prior import FleetJudge, commissioned
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from heatwatch.fleet_prior import (
+    FLOW_DESIGN_TOLERANCE,
     HOUSE_CHANNELS,
     MIN_MEMBERS,
     Commissioned,
@@ -66,6 +67,23 @@ def test_a_fleet_prior_is_the_median_of_its_members_widened_by_their_spread() ->
     again = Commissioned.from_dict(json.loads(json.dumps(members[0].to_dict())))
     np.testing.assert_array_equal(again.coef, members[0].coef)
     assert len(again.points) == 60
+
+
+def test_the_fleet_judges_the_water_flow_no_tighter_than_the_installations_tolerance() -> None:
+    """The nominal flow is the pump model's design datum: judged by the fleet, but a healthy house
+    may run up to a sixth below it (a 6 K drop instead of 5 K), whatever spread a few members show."""
+    rng = np.random.default_rng(3)
+    j = TARGET_NAMES.index("flow_lpm")
+    members = []
+    for _ in range(5):
+        m = _member(rng)
+        m.coef[0, j] = 26.0 + rng.normal(0.0, 0.05)  # five pumps whose flows agree closely
+        members.append(m)
+    prior = form(members)
+    F = np.array([[1.0, 0.3, 0.2, 0.1, 0.03, 0.01, 0.0]])
+    assert (F @ prior.coef)[0, j] == pytest.approx(26.3, abs=0.2)
+    assert prior.alarm[j] == pytest.approx(FLOW_DESIGN_TOLERANCE * 26.3, rel=0.02)  # not 4 x their tiny spread
+    assert "flow_lpm" not in HOUSE_CHANNELS
 
 
 def test_too_few_members_is_no_fleet() -> None:
