@@ -25,6 +25,27 @@ _ENV = [FEATURE_NAMES.index(n) for n in ENVELOPE_FEATURES]
 MIN_JUDGED_ROWS = 300  # steady minutes inside the fleet's range needed to refuse a window on its fit
 
 
+def growth_through(T: np.ndarray, F: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Per target: how much the window's readings changed from its first reading to its last at
+    fixed operating points (the time term of a least-squares fit on the operating-point features
+    and time; NaN where a target has too few readings). A healthy pump does not change within its
+    first weeks; one faulty from installation does, at every operating point (a leak keeps opening
+    the valve at the same weather and flow temperature), while an error of the fleet's model at
+    points it knows less well follows the weather, which the features hold."""
+    span = float(T[-1] - T[0]) if len(T) else 0.0
+    out = np.full(Y.shape[1], np.nan)
+    if span <= 0.0:
+        return out
+    A = np.column_stack([F, (T - T[0]) / span])
+    for j in range(Y.shape[1]):
+        ok = ~np.isnan(Y[:, j]) & ~np.isnan(A).any(axis=1)
+        if ok.sum() < 10 * A.shape[1]:
+            continue
+        beta, *_ = np.linalg.lstsq(A[ok], Y[ok, j], rcond=None)
+        out[j] = beta[-1]
+    return out
+
+
 def commissioned(model: HealthyModel, alarm: np.ndarray, envelope: np.ndarray | None,
                  points: np.ndarray) -> Commissioned:
     """What the agent publishes of its own learned model (``points``: its window's operating points)."""
@@ -75,17 +96,22 @@ class FleetJudge:
         out, self._handover = self._handover, None
         return out
 
-    def admit(self, own: HealthyModel, F: np.ndarray, current: np.ndarray | None = None) -> bool:
+    def admit(self, own: HealthyModel, F: np.ndarray, current: np.ndarray | None = None,
+              growth: np.ndarray | None = None) -> bool:
         """Is this commissioning window a healthy pump of the fleet? Counted and explained when not.
 
         Refused when its own fit departs from the fleet's by a level of 1 or more (median over the
         window), or when the persistent shift against the fleet stands at 1 or more at its end
         (``current``, in alarm units): a fault from installation grows through the window, and
-        what the pump does at its end is what a fit would call healthy from then on."""
+        what the pump does at its end is what a fit would call healthy from then on; or when the
+        pump changed through the window by a level of 1 or more at fixed operating points
+        (``growth``, growth_through, in the channels' units): a fault that began small, inside
+        the spread between healthy pumps, is told by its growth, which no healthy pump shows."""
         offset = self._offset(own, F)
         d = offset / self.alarm
-        if current is not None:
-            d = np.where(np.abs(np.nan_to_num(current)) > np.abs(np.nan_to_num(d)), current, d)
+        for more in (current, None if growth is None else growth / self.alarm):
+            if more is not None:
+                d = np.where(np.abs(np.nan_to_num(more)) > np.abs(np.nan_to_num(d)), more, d)
         far = {name: float(d[j]) for j, name in enumerate(TARGET_NAMES) if not math.isnan(d[j]) and abs(d[j]) >= 1.0}
         if not far:
             self._handover = offset
