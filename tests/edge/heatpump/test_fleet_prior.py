@@ -12,7 +12,7 @@ import pytest
 
 from heatwatch.contract import EventKind
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
-from heatwatch.edge.heatpump.fleet_prior import FleetJudge, commissioned
+from heatwatch.edge.heatpump.fleet_prior import FleetJudge, commissioned, growth_through
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from heatwatch.fleet_prior import (
     FLOW_DESIGN_TOLERANCE,
@@ -152,6 +152,31 @@ def test_a_window_that_disagrees_with_the_fleet_is_refused_and_says_why() -> Non
     now[J_SH] = -1.5
     assert not judge.admit(judge.model, F, current=now)
     assert judge.refused_windows == 2
+
+
+def test_a_window_in_which_the_pump_changed_at_fixed_operating_points_is_refused() -> None:
+    """A fault from installation that is still inside the fleet's spread is told by its growth:
+    the valve opening 1.2 levels more at the window's end than at its start, at the same operating
+    points, while the weather (the features) moved through the window as well."""
+    rng = np.random.default_rng(5)
+    prior = form([_member(rng) for _ in range(6)])
+    judge = FleetJudge(prior)
+    j = TARGET_NAMES.index("eev_pct")
+    n = 2000
+    T = np.sort(rng.uniform(0.0, 24 * DAY, n))
+    F = _points(rng, n)
+    F[:, 1] += np.linspace(0.3, -0.3, n)  # October cooling: the outdoor feature drifts with time too
+    Y = judge.model.predict(F) + rng.normal(0.0, 0.1, (n, N_T))
+    steady = Y.copy()
+    Y[:, j] += 1.2 * prior.alarm[j] * (T - T[0]) / (T[-1] - T[0])  # grows from nothing
+    g = growth_through(T, F, Y)
+    assert g[j] == pytest.approx(1.2 * prior.alarm[j], rel=0.05)
+    assert abs(growth_through(T, F, steady)[j]) < 0.05 * prior.alarm[j]  # weather alone is no growth
+    mid = HealthyModel(judge.model.coef.copy(), judge.model.residual_scale)
+    mid.coef[0, j] += 0.6 * prior.alarm[j]  # its own fit: the middle of the window, within the spread
+    assert judge.admit(mid, F, growth=growth_through(T, F, steady))
+    assert not judge.admit(mid, F, growth=g)
+    assert judge.last_refusal == {"eev_pct": pytest.approx(1.2, rel=0.05)}
 
 
 # -- on simulated pumps -------------------------------------------------------------------
