@@ -16,9 +16,9 @@ import warnings
 
 import numpy as np
 
-from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES, HealthyModel
+from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
-from heatwatch.fleet_prior import MAX_POINTS, Commissioned, FleetPrior, FleetPriorError
+from heatwatch.fleet_prior import MAX_POINTS, SPREAD_Z, Commissioned, FleetPrior, FleetPriorError
 
 ENVELOPE_FEATURES = ("t_outdoor", "t_flow", "compressor_hz")  # the detector's learned_envelope columns
 _ENV = [FEATURE_NAMES.index(n) for n in ENVELOPE_FEATURES]
@@ -66,6 +66,11 @@ class FleetJudge:
         self.prior = prior
         self.model = HealthyModel(prior.coef, prior.residual_scale)
         self.alarm, self.envelope = prior.alarm, prior.envelope
+        # a single pump's own level (the members' own alarm, before the spread between pumps widened
+        # it; never below the detector's floors): what a change within one pump is judged against
+        with np.errstate(invalid="ignore"):
+            self.own_alarm = np.maximum(np.sqrt(np.maximum(prior.alarm ** 2 - (SPREAD_Z * prior.spread) ** 2, 0.0)),
+                                        MIN_SHIFT)
         self.refused_windows = 0  # commissioning windows that disagreed with the fleet
         self.last_refusal: dict[str, float] = {}  # channel -> level of the disagreement, last refusal
         self._handover: np.ndarray | None = None  # see take_handover
@@ -105,11 +110,12 @@ class FleetJudge:
         (``current``, in alarm units): a fault from installation grows through the window, and
         what the pump does at its end is what a fit would call healthy from then on; or when the
         pump changed through the window by a level of 1 or more at fixed operating points
-        (``growth``, growth_through, in the channels' units): a fault that began small, inside
-        the spread between healthy pumps, is told by its growth, which no healthy pump shows."""
+        (``growth``, growth_through, in the channels' units, judged against a single pump's own
+        level: a change within one pump holds no difference between pumps): a fault that began
+        small, inside the spread between healthy pumps, is told by its growth."""
         offset = self._offset(own, F)
         d = offset / self.alarm
-        for more in (current, None if growth is None else growth / self.alarm):
+        for more in (current, None if growth is None else growth / self.own_alarm):
             if more is not None:
                 d = np.where(np.abs(np.nan_to_num(more)) > np.abs(np.nan_to_num(d)), more, d)
         far = {name: float(d[j]) for j, name in enumerate(TARGET_NAMES) if not math.isnan(d[j]) and abs(d[j]) >= 1.0}

@@ -157,7 +157,8 @@ def test_a_window_that_disagrees_with_the_fleet_is_refused_and_says_why() -> Non
 def test_a_window_in_which_the_pump_changed_at_fixed_operating_points_is_refused() -> None:
     """A fault from installation that is still inside the fleet's spread is told by its growth:
     the valve opening 1.2 levels more at the window's end than at its start, at the same operating
-    points, while the weather (the features) moved through the window as well."""
+    points, while the weather (the features) moved through the window as well. A change within one
+    pump is judged against a single pump's own level, not widened by the spread between pumps."""
     rng = np.random.default_rng(5)
     prior = form([_member(rng) for _ in range(6)])
     judge = FleetJudge(prior)
@@ -168,10 +169,13 @@ def test_a_window_in_which_the_pump_changed_at_fixed_operating_points_is_refused
     F[:, 1] += np.linspace(0.3, -0.3, n)  # October cooling: the outdoor feature drifts with time too
     Y = judge.model.predict(F) + rng.normal(0.0, 0.1, (n, N_T))
     steady = Y.copy()
-    Y[:, j] += 1.2 * prior.alarm[j] * (T - T[0]) / (T[-1] - T[0])  # grows from nothing
+    # grows from nothing by 1.2 of a single pump's own levels (the fleet's level less its spread)
+    own = judge.own_alarm[j]
+    assert own == pytest.approx(math.sqrt(prior.alarm[j] ** 2 - (4.0 * prior.spread[j]) ** 2))
+    Y[:, j] += 1.2 * own * (T - T[0]) / (T[-1] - T[0])
     g = growth_through(T, F, Y)
-    assert g[j] == pytest.approx(1.2 * prior.alarm[j], rel=0.05)
-    assert abs(growth_through(T, F, steady)[j]) < 0.05 * prior.alarm[j]  # weather alone is no growth
+    assert g[j] == pytest.approx(1.2 * own, rel=0.05)
+    assert abs(growth_through(T, F, steady)[j]) < 0.05 * own  # weather alone is no growth
     mid = HealthyModel(judge.model.coef.copy(), judge.model.residual_scale)
     mid.coef[0, j] += 0.6 * prior.alarm[j]  # its own fit: the middle of the window, within the spread
     assert judge.admit(mid, F, growth=growth_through(T, F, steady))
