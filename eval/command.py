@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
 from pathlib import Path
 
 import typer
@@ -20,6 +21,10 @@ def eval_command(
     poll: float = typer.Option(DEFAULT_POLL_MIN, "--poll", min=0.0,
                                help="Minutes between the agent's readings (0: every simulator step)."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="An existing Dask scheduler, e.g. tcp://host:8786."),
+    fleet_prior: bool = typer.Option(True, "--fleet-prior/--no-fleet-prior",
+                                     help="Agents start with their fleet's prior, formed from an earlier cohort of "
+                                          "the sites' healthy pumps (as the gateway hands it out); off: the "
+                                          "physics bands judge until a pump's own model is learned."),
 ) -> None:
     """Run the whole decision path (simulator, agent pipeline, gateway incidents and tickets) over
     simulated fleets in batch and judge it against their ground truth: recall, lead times, false
@@ -28,9 +33,11 @@ def eval_command(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from heatwatch.eval import figures
+    from heatwatch.eval.fleet_prior import earlier_cohort_priors
     from heatwatch.eval.partitions import parts_of
     from heatwatch.eval.report import print_report, write_report
     from heatwatch.eval.runner import run_parts
+    from heatwatch.eval.worker import stride_for
     from heatwatch.sim.scenario import ScenarioError, load_scenario
 
     try:
@@ -48,6 +55,15 @@ def eval_command(
     pumps = sum(s.size for s in loaded)
     console.print(f"heatwatch eval: {pumps} pumps in {len(parts)} parts, agent reading every "
                   + (f"{poll:g} min" if poll_s else "simulator step"))
+    priors = None
+    if fleet_prior:  # the gateway's fleet before these pumps: an earlier cohort at the same sites
+        t0 = time.perf_counter()
+        priors = {}
+        for sc in loaded:
+            sites = sc.site_scenarios()
+            priors.update(earlier_cohort_priors(sites, stride=stride_for(sc.step_s, poll_s)))
+        console.print(f"fleet priors: {len(priors)} (pump model, refrigerant, emitters) from an earlier cohort "
+                      f"of the sites' healthy pumps, {time.perf_counter() - t0:.0f} s")
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console,
                   disable=not console.is_terminal) as bar:
@@ -71,7 +87,7 @@ def eval_command(
 
         try:
             run = run_parts(parts, poll_s, workers=workers, scheduler=scheduler, on_progress=progress,
-                            on_part=keep)
+                            on_part=keep, priors=priors)
         except OSError as exc:  # the scheduler cannot be reached (TimeoutError is one)
             typer.echo(f"error: Dask scheduler {scheduler or '(local)'}: {exc}", err=True)
             raise typer.Exit(1) from None

@@ -1,5 +1,6 @@
 """A fleet prior from simulated healthy pumps: for a site with no gateway (edge.toml's
-``fleet_prior`` file), for tests and for the lead-time bench.
+``fleet_prior`` file), for tests, for the lead-time bench, and for the whole-loop evaluation
+(``earlier_cohort_priors``: the gateway's fleet before the evaluated pumps are installed).
 
 Each pump of the scenario is commissioned by its own detector exactly as in the
 field (the same window, the same prior gate); the commissioned models are then
@@ -10,11 +11,13 @@ fault in the scenario are left out: a fleet prior is made of healthy pumps.
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
 from heatwatch.edge.heatpump import fleet_prior
-from heatwatch.fleet_prior import Commissioned, FleetPrior, form
+from heatwatch.fleet_prior import EMITTERS, Commissioned, FleetPrior, FleetPriorError, form, form_for
 from heatwatch.sim.fleet import Fleet
+from heatwatch.sim.plant import emitter_types
 from heatwatch.sim.scenario import EMITTERS as SIM_EMITTERS
 from heatwatch.sim.scenario import DeviceSpec, Scenario, load_scenario
 from heatwatch.units import DAY
@@ -68,6 +71,16 @@ def simulated_commissioned(scenario: str | Scenario, *, capacity_kw: float | Non
                            days: float = 14.0, seed: int | None = None, emitters: str | None = None,
                            config: HeatPumpDetectorConfig | None = None) -> list[Commissioned]:
     """The models the scenario's healthy pumps commission within ``days`` (see simulated_fleet_prior)."""
+    return [c for _, _, c in simulated_members(scenario, capacity_kw=capacity_kw, pumps=pumps, days=days, seed=seed,
+                                               emitters=emitters, config=config)]
+
+
+def simulated_members(scenario: str | Scenario, *, capacity_kw: float | None = None, pumps: int | None = None,
+                      days: float = 14.0, seed: int | None = None, emitters: str | None = None,
+                      config: HeatPumpDetectorConfig | None = None,
+                      stride: int = 1) -> list[tuple[float, str, Commissioned]]:
+    """simulated_commissioned with each member's pump model (capacity class, kW) and emitters, as
+    the gateway's device records name them; ``stride``: the agents read every stride-th step."""
     if emitters is not None and emitters not in SIM_EMITTERS:
         raise ValueError(f"emitters {emitters!r}: the simulator has {', '.join(SIM_EMITTERS)}")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
@@ -85,8 +98,64 @@ def simulated_commissioned(scenario: str | Scenario, *, capacity_kw: float | Non
     fleet = Fleet(sc)
     faulty = {d for d, spec in sc.devices.items() if spec.faults}
     dets = {d: HeatPumpDetector(config) for d in fleet.devices if d not in faulty}
-    for chunk in fleet.chunks(steps=1440 * 4):
+    for chunk in fleet.chunks(steps=1440 * 4 // stride * stride):
+        if all(d.ready for d in dets.values()):
+            break
         for j, dev in enumerate(fleet.devices):
             if dev in dets and not dets[dev].ready:
-                dets[dev].score(chunk.ts, chunk.values[:, j, :])
-    return [c for c in (commissioned(d) for d in dets.values()) if c is not None]
+                dets[dev].score(chunk.ts[::stride], chunk.values[::stride, j, :])
+    kinds = emitter_types(fleet.params)
+    out = []
+    for j, dev in enumerate(fleet.devices):
+        c = commissioned(dets[dev]) if dev in dets else None
+        if c is not None:
+            out.append((model_of(float(fleet.params.q_nom[j])), kinds[j], c))
+    return out
+
+
+# the earlier cohort: the service area's sites as they were a season before (another seed: other
+# houses, other weather), commissioned over their first COHORT_DAYS as their agents read them (at a
+# 5-minute poll a mild October gives a Stockholm pump its 1,500 steady readings only in its fourth
+# week or later: 0 of 40 within 14 days, 2 within 21)
+COHORT_DAYS = 42.0
+COHORT_SEED_OFFSET = 7_000_000
+
+
+def cohort_key(refrigerant: str, capacity_kw: float, emitters: str | None) -> str:
+    """A prior's key among a service area's priors: "R32/9/radiators", "R32/9" (any emitters)."""
+    return f"{refrigerant}/{prior_key(capacity_kw, emitters)}"
+
+
+def earlier_cohort_priors(sites: list[Scenario], *, stride: int = 1, days: float = COHORT_DAYS,
+                          config_of=None) -> dict[str, FleetPrior]:
+    """What the service area's gateway knows before the evaluated pumps are installed: the
+    commissioned models of an earlier cohort of pumps at the same sites (the same site scenarios
+    with another seed and without their faults: other houses, other weather, healthy pumps), grouped as the gateway groups
+    them (pump model and refrigerant; form_for picks the same emitters when 3 have them, else any).
+    Keys cohort_key; a model and refrigerant with fewer than 3 members has none (the agent then
+    judges by the physics bands until its own model exists, as in the field)."""
+    members: dict[tuple[str, float], list[tuple[str | None, Commissioned]]] = defaultdict(list)
+    for site in sites:
+        # the same kinds of pumps where the site names them (capacity, emitters), none of its faults
+        devices = {d: dataclasses.replace(spec, faults=()) for d, spec in site.devices.items()}
+        earlier = dataclasses.replace(site, seed=site.seed + COHORT_SEED_OFFSET, devices=devices,
+                                      duration_s=days * DAY)
+        config = config_of(site) if config_of else HeatPumpDetectorConfig(refrigerant=site.refrigerant)
+        for kw, kind, c in simulated_members(earlier, days=days, config=config, stride=stride):
+            members[(site.refrigerant, kw)].append((kind, c))
+    priors = {}
+    for (refrigerant, kw), group in sorted(members.items()):
+        for kind in (*EMITTERS, None):
+            if kind is not None and kind not in {e for e, _ in group}:
+                continue
+            try:
+                priors[cohort_key(refrigerant, kw, kind)] = form_for(group, kind)
+            except FleetPriorError:  # too few pumps of that model and refrigerant: no fleet yet
+                break
+    return priors
+
+
+def cohort_prior_of(priors: dict[str, FleetPrior], refrigerant: str, q_nom_kw: float,
+                    emitters: str | None) -> FleetPrior | None:
+    """The prior the gateway hands a new pump of this refrigerant, capacity and emitters (None: no fleet)."""
+    return priors.get(cohort_key(refrigerant, model_of(q_nom_kw), emitters))

@@ -32,7 +32,7 @@ class RunResult:
     sim_cpu_s: float = 0.0  # ... of which the simulator
 
 
-def _task(part: Part, poll_s: float | None) -> PartResult:
+def _task(part: Part, poll_s: float | None, priors: dict | None = None) -> PartResult:
     from distributed import get_worker
 
     worker = get_worker()
@@ -40,14 +40,15 @@ def _task(part: Part, poll_s: float | None) -> PartResult:
     def progress(n: int) -> None:
         worker.log_event(TOPIC, {"part": part.key, "steps": n})
 
-    return run_part(part, poll_s, progress)
+    return run_part(part, poll_s, progress, priors)
 
 
 def run_parts(parts: list[Part], poll_s: float | None, *, workers: int | None = None, scheduler: str | None = None,
               processes: bool = True, on_progress: Callable[[int, int], None] | None = None,
-              on_part: Callable[[PartResult], None] | None = None) -> RunResult:
+              on_part: Callable[[PartResult], None] | None = None, priors: dict | None = None) -> RunResult:
     """Every part on the cluster; ``on_progress(done_steps, total_steps)`` as workers report,
-    ``on_part(result)`` as each part ends (a long run keeps what it finished if it is stopped)."""
+    ``on_part(result)`` as each part ends (a long run keeps what it finished if it is stopped);
+    ``priors``: the fleet priors the gateway hands new agents (worker.run_part)."""
     from distributed import Client, LocalCluster
 
     t0 = time.perf_counter()
@@ -71,7 +72,7 @@ def run_parts(parts: list[Part], poll_s: float | None, *, workers: int | None = 
     try:
         client.subscribe_topic(TOPIC, seen)
         n_workers = len(client.scheduler_info()["workers"])
-        futures = [client.submit(_task, p, poll_s, key=f"eval-{p.key}", pure=False) for p in parts]
+        futures = [client.submit(_task, p, poll_s, priors, key=f"eval-{p.key}", pure=False) for p in parts]
         handed: set[str] = set()
         while len(handed) < len(futures):
             time.sleep(0.3)

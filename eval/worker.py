@@ -5,6 +5,10 @@ The agent reads its pump every ``poll`` seconds: the simulator's steps are taken
 ``poll / step`` steps (a field agent on a cellular line reads every few minutes; the rules judge
 every 5 minutes of reading time in any case). Batch and streaming give the same events
 (PumpPipeline.process_batch).
+
+With ``priors`` (eval.fleet_prior.earlier_cohort_priors: what the gateway's fleet knows) each
+agent starts as the field's does on its first status: judged against the fleet prior of its pump
+model, refrigerant and emitters until its own commissioning window is learned and agrees with it.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.contract import EventBody
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.pipeline import PumpPipeline
+from heatwatch.eval.fleet_prior import cohort_prior_of
 from heatwatch.eval.gateway_side import PrivateGateway
 from heatwatch.eval.partitions import Part
 from heatwatch.eval.results import PartResult, PrognosisAt, PumpResult, TicketResult
 from heatwatch.gateway.incidents.service import incident_title
+from heatwatch.fleet_prior import FleetPrior
 from heatwatch.sim.fleet import Fleet
+from heatwatch.sim.plant import emitter_types
 from heatwatch.units import DAY, HOUR
 
 CHUNK_SECONDS = 4 * DAY  # a simulator chunk: the detector's batches are this long
@@ -34,7 +41,8 @@ def stride_for(step_s: float, poll_s: float | None) -> int:
     return 1 if poll_s is None else max(1, int(round(poll_s / step_s)))
 
 
-def run_part(part: Part, poll_s: float | None, progress: Callable[[int], None] | None = None) -> PartResult:
+def run_part(part: Part, poll_s: float | None, progress: Callable[[int], None] | None = None,
+             priors: dict[str, FleetPrior] | None = None) -> PartResult:
     t0, c0 = time.perf_counter(), time.process_time()
     sim_cpu = 0.0
     sc = part.scenario
@@ -45,6 +53,12 @@ def run_part(part: Part, poll_s: float | None, progress: Callable[[int], None] |
     config = HeatPumpDetectorConfig(refrigerant=sc.refrigerant)
     devices = fleet.devices
     pipes = {d: PumpPipeline.with_config(d, config) for d in devices}
+    if priors:  # the gateway answers each new agent's first status with its fleet's prior
+        kinds = emitter_types(fleet.params)
+        for j, d in enumerate(devices):
+            prior = cohort_prior_of(priors, sc.refrigerant, float(fleet.params.q_nom[j]), kinds[j])
+            if prior is not None:
+                pipes[d].detector.use_fleet_prior(prior)
     pumps = {d: PumpResult(part.scenario_name, part.site, sc.climate, sc.refrigerant, d, sc.duration_s / DAY)
              for d in devices}
     gw = PrivateGateway(devices, sc.climate, sc.refrigerant)

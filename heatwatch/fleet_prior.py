@@ -44,10 +44,18 @@ MIN_MEMBERS = 3  # fewer commissioned pumps are no fleet: a median of two is one
 # persistent shift is no longer pump-to-pump variation (4: a few members estimate the spread
 # roughly, and a healthy pump must not be ticketed from its first day)
 SPREAD_Z = 4.0
-# channels set by the house more than by the pump (its heat load, emitters and circulator):
-# how fast the compressor runs, the water flow and its temperature drop differ from house to
-# house for pumps of one make, so the fleet does not judge them (the pump's own model does)
-HOUSE_CHANNELS = ("compressor_hz", "flow_lpm", "delta_t", "t_return")
+# channels set by the house more than by the pump (its heat load and emitters): how fast the
+# compressor runs and the water's temperature drop differ from house to house for pumps of one
+# make, so the fleet does not judge them (the pump's own model does). The water flow is judged:
+# it is a design datum of the pump model (its nominal flow, the nominal heat at a 5 K drop, to
+# which the installer sets the circulator), and how far houses depart from it is the fleet's
+# measured spread, which widens its alarm level; a pump whose flow is already falling at
+# installation is otherwise judged by nothing until its own window is learned (from that fall)
+HOUSE_CHANNELS = ("compressor_hz", "delta_t", "t_return")
+# ... but not tighter than the installation's own tolerance: a circulator is set for the nominal
+# heat at a 5 K drop, and a drop of 4-6 K is accepted, so a healthy house may run 1/6 below its
+# model's nominal flow; a few members can estimate their spread far below that
+FLOW_DESIGN_TOLERANCE = 1.0 / 6.0
 MAX_POINTS = 60  # operating points a member sends (evenly through its window)
 # the emitter types a device record may name (the house's heat emitters): they set the flow temperature
 EMITTERS = ("underfloor", "radiators", "fan_coils")
@@ -176,6 +184,11 @@ def form(members: list[Commissioned], min_members: int = MIN_MEMBERS) -> FleetPr
         own_alarm = np.nanmedian(np.stack([m.alarm for m in members]), axis=0)
     coef, *_ = np.linalg.lstsq(pool, np.nan_to_num(med), rcond=None)
     alarm = np.hypot(own_alarm, SPREAD_Z * spread)  # each member's alarm is floored at what matters physically
+    if "flow_lpm" in first.targets:
+        k = first.targets.index("flow_lpm")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            alarm[k] = max(alarm[k], FLOW_DESIGN_TOLERANCE * abs(float(np.nanmedian(med[:, k]))))
     scale = np.hypot(own_scale, spread)
     counted = (~np.isnan(P)).sum(axis=0).min(axis=0)  # per target: members that monitor it
     off = (counted < min_members) | np.isin(np.array(first.targets), HOUSE_CHANNELS)

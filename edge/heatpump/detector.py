@@ -27,7 +27,7 @@ import numpy as np
 
 from heatwatch.edge.heatpump import batch_kernels, healthy_model
 from heatwatch.edge.heatpump.envelope import BLOCK_SECONDS, GrowingEnvelope
-from heatwatch.edge.heatpump.fleet_prior import FleetJudge
+from heatwatch.edge.heatpump.fleet_prior import FleetJudge, growth_through
 from heatwatch.fleet_prior import FleetPrior
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features, features_row
@@ -680,7 +680,8 @@ class HeatPumpDetector:
         cfg = self.config
         if self.provisional:
             assert self.fleet is not None
-            if not self.fleet.admit(model, F, self.shift.residual / self.alarm):  # a faulty pump's window: refused, a new one begins
+            if not self.fleet.admit(model, F, self.shift.residual / self.alarm,  # a faulty pump's window: refused,
+                                    growth_through(T, F, Y)):  # a new one begins
                 self.postponed_fits += 1
                 self.start_ts = float(T[-1])
                 self._rows_ts, self._rows_f, self._rows_y = [], [], []

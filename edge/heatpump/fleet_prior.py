@@ -16,13 +16,34 @@ import warnings
 
 import numpy as np
 
-from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES, HealthyModel
+from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
-from heatwatch.fleet_prior import MAX_POINTS, Commissioned, FleetPrior, FleetPriorError
+from heatwatch.fleet_prior import MAX_POINTS, SPREAD_Z, Commissioned, FleetPrior, FleetPriorError
 
 ENVELOPE_FEATURES = ("t_outdoor", "t_flow", "compressor_hz")  # the detector's learned_envelope columns
 _ENV = [FEATURE_NAMES.index(n) for n in ENVELOPE_FEATURES]
 MIN_JUDGED_ROWS = 300  # steady minutes inside the fleet's range needed to refuse a window on its fit
+
+
+def growth_through(T: np.ndarray, F: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Per target: how much the window's readings changed from its first reading to its last at
+    fixed operating points (the time term of a least-squares fit on the operating-point features
+    and time; NaN where a target has too few readings). A healthy pump does not change within its
+    first weeks; one faulty from installation does, at every operating point (a leak keeps opening
+    the valve at the same weather and flow temperature), while an error of the fleet's model at
+    points it knows less well follows the weather, which the features hold."""
+    span = float(T[-1] - T[0]) if len(T) else 0.0
+    out = np.full(Y.shape[1], np.nan)
+    if span <= 0.0:
+        return out
+    A = np.column_stack([F, (T - T[0]) / span])
+    for j in range(Y.shape[1]):
+        ok = ~np.isnan(Y[:, j]) & ~np.isnan(A).any(axis=1)
+        if ok.sum() < 10 * A.shape[1]:
+            continue
+        beta, *_ = np.linalg.lstsq(A[ok], Y[ok, j], rcond=None)
+        out[j] = beta[-1]
+    return out
 
 
 def commissioned(model: HealthyModel, alarm: np.ndarray, envelope: np.ndarray | None,
@@ -45,6 +66,11 @@ class FleetJudge:
         self.prior = prior
         self.model = HealthyModel(prior.coef, prior.residual_scale)
         self.alarm, self.envelope = prior.alarm, prior.envelope
+        # a single pump's own level (the members' own alarm, before the spread between pumps widened
+        # it; never below the detector's floors): what a change within one pump is judged against
+        with np.errstate(invalid="ignore"):
+            self.own_alarm = np.maximum(np.sqrt(np.maximum(prior.alarm ** 2 - (SPREAD_Z * prior.spread) ** 2, 0.0)),
+                                        MIN_SHIFT)
         self.refused_windows = 0  # commissioning windows that disagreed with the fleet
         self.last_refusal: dict[str, float] = {}  # channel -> level of the disagreement, last refusal
         self._handover: np.ndarray | None = None  # see take_handover
@@ -75,17 +101,23 @@ class FleetJudge:
         out, self._handover = self._handover, None
         return out
 
-    def admit(self, own: HealthyModel, F: np.ndarray, current: np.ndarray | None = None) -> bool:
+    def admit(self, own: HealthyModel, F: np.ndarray, current: np.ndarray | None = None,
+              growth: np.ndarray | None = None) -> bool:
         """Is this commissioning window a healthy pump of the fleet? Counted and explained when not.
 
         Refused when its own fit departs from the fleet's by a level of 1 or more (median over the
         window), or when the persistent shift against the fleet stands at 1 or more at its end
         (``current``, in alarm units): a fault from installation grows through the window, and
-        what the pump does at its end is what a fit would call healthy from then on."""
+        what the pump does at its end is what a fit would call healthy from then on; or when the
+        pump changed through the window by a level of 1 or more at fixed operating points
+        (``growth``, growth_through, in the channels' units, judged against a single pump's own
+        level: a change within one pump holds no difference between pumps): a fault that began
+        small, inside the spread between healthy pumps, is told by its growth."""
         offset = self._offset(own, F)
         d = offset / self.alarm
-        if current is not None:
-            d = np.where(np.abs(np.nan_to_num(current)) > np.abs(np.nan_to_num(d)), current, d)
+        for more in (current, None if growth is None else growth / self.own_alarm):
+            if more is not None:
+                d = np.where(np.abs(np.nan_to_num(more)) > np.abs(np.nan_to_num(d)), more, d)
         far = {name: float(d[j]) for j, name in enumerate(TARGET_NAMES) if not math.isnan(d[j]) and abs(d[j]) >= 1.0}
         if not far:
             self._handover = offset

@@ -12,9 +12,10 @@ import pytest
 
 from heatwatch.contract import EventKind
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
-from heatwatch.edge.heatpump.fleet_prior import FleetJudge, commissioned
+from heatwatch.edge.heatpump.fleet_prior import FleetJudge, commissioned, growth_through
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from heatwatch.fleet_prior import (
+    FLOW_DESIGN_TOLERANCE,
     HOUSE_CHANNELS,
     MIN_MEMBERS,
     Commissioned,
@@ -66,6 +67,23 @@ def test_a_fleet_prior_is_the_median_of_its_members_widened_by_their_spread() ->
     again = Commissioned.from_dict(json.loads(json.dumps(members[0].to_dict())))
     np.testing.assert_array_equal(again.coef, members[0].coef)
     assert len(again.points) == 60
+
+
+def test_the_fleet_judges_the_water_flow_no_tighter_than_the_installations_tolerance() -> None:
+    """The nominal flow is the pump model's design datum: judged by the fleet, but a healthy house
+    may run up to a sixth below it (a 6 K drop instead of 5 K), whatever spread a few members show."""
+    rng = np.random.default_rng(3)
+    j = TARGET_NAMES.index("flow_lpm")
+    members = []
+    for _ in range(5):
+        m = _member(rng)
+        m.coef[0, j] = 26.0 + rng.normal(0.0, 0.05)  # five pumps whose flows agree closely
+        members.append(m)
+    prior = form(members)
+    F = np.array([[1.0, 0.3, 0.2, 0.1, 0.03, 0.01, 0.0]])
+    assert (F @ prior.coef)[0, j] == pytest.approx(26.3, abs=0.2)
+    assert prior.alarm[j] == pytest.approx(FLOW_DESIGN_TOLERANCE * 26.3, rel=0.02)  # not 4 x their tiny spread
+    assert "flow_lpm" not in HOUSE_CHANNELS
 
 
 def test_too_few_members_is_no_fleet() -> None:
@@ -134,6 +152,35 @@ def test_a_window_that_disagrees_with_the_fleet_is_refused_and_says_why() -> Non
     now[J_SH] = -1.5
     assert not judge.admit(judge.model, F, current=now)
     assert judge.refused_windows == 2
+
+
+def test_a_window_in_which_the_pump_changed_at_fixed_operating_points_is_refused() -> None:
+    """A fault from installation that is still inside the fleet's spread is told by its growth:
+    the valve opening 1.2 levels more at the window's end than at its start, at the same operating
+    points, while the weather (the features) moved through the window as well. A change within one
+    pump is judged against a single pump's own level, not widened by the spread between pumps."""
+    rng = np.random.default_rng(5)
+    prior = form([_member(rng) for _ in range(6)])
+    judge = FleetJudge(prior)
+    j = TARGET_NAMES.index("eev_pct")
+    n = 2000
+    T = np.sort(rng.uniform(0.0, 24 * DAY, n))
+    F = _points(rng, n)
+    F[:, 1] += np.linspace(0.3, -0.3, n)  # October cooling: the outdoor feature drifts with time too
+    Y = judge.model.predict(F) + rng.normal(0.0, 0.1, (n, N_T))
+    steady = Y.copy()
+    # grows from nothing by 1.2 of a single pump's own levels (the fleet's level less its spread)
+    own = judge.own_alarm[j]
+    assert own == pytest.approx(math.sqrt(prior.alarm[j] ** 2 - (4.0 * prior.spread[j]) ** 2))
+    Y[:, j] += 1.2 * own * (T - T[0]) / (T[-1] - T[0])
+    g = growth_through(T, F, Y)
+    assert g[j] == pytest.approx(1.2 * own, rel=0.05)
+    assert abs(growth_through(T, F, steady)[j]) < 0.05 * own  # weather alone is no growth
+    mid = HealthyModel(judge.model.coef.copy(), judge.model.residual_scale)
+    mid.coef[0, j] += 0.6 * prior.alarm[j]  # its own fit: the middle of the window, within the spread
+    assert judge.admit(mid, F, growth=growth_through(T, F, steady))
+    assert not judge.admit(mid, F, growth=g)
+    assert judge.last_refusal == {"eev_pct": pytest.approx(1.2, rel=0.05)}
 
 
 # -- on simulated pumps -------------------------------------------------------------------
