@@ -169,7 +169,7 @@ def _first_passage_whole_grid(x, excess, base, target):
     from heatwatch.edge.heatpump import prognosis as pg
 
     grid = np.arange(pg.GRID_DAYS, pg.CAP_DAYS + pg.GRID_DAYS, pg.GRID_DAYS)
-    h = max(0.25 * float(np.std(base)), 1e-6)
+    h = pg._bandwidth(base)
     best = None
     for curve in pg._excess_curves(x, excess):
         e = curve(grid)
