@@ -464,7 +464,7 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
         # the same operations as over the whole grid at once, so the same numbers
         hit, survive = -1, None
         for s in range(0, len(grid), PASSAGE_BLOCK):
-            z = np.clip((base[None, :] + e[s:s + PASSAGE_BLOCK, None] - target) / h, -30.0, 30.0)
+            z = np.clip((base[None, :] + e[s:s + PASSAGE_BLOCK, None] - target) / h[None, :], -30.0, 30.0)
             p_day = (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)  # logistic ~ normal kernel
             terms = (1.0 - p_day) ** GRID_DAYS
             survive = np.cumprod(terms) if survive is None else np.multiply.accumulate(
@@ -507,20 +507,26 @@ def _worst_share(rows: list, j: int, sign: float, excess: np.ndarray, k_min: flo
     return k, np.array([max(v - k * r for v, r in acc[d]) for d in keys])
 
 
-def _bandwidth(base: np.ndarray) -> float:
-    """The kernel width of a day's healthy worst: a quarter of the days' robust spread (1.4826 x
-    the median absolute deviation, the standard deviation of a normal sample). Not the standard
-    deviation: a pump's worst days often fall in two groups (days whose worst hour is a hot-water
-    cycle held at the controller's condensing limit, tight together, and days without one, far
-    below), and the gap between the groups is no uncertainty of either. Smeared over that gap, a
-    fouled condenser's hot-water days grazed its high-pressure limit weeks early (condenser
-    fouling on calibration fleets 1001-1002, raw estimates within a factor 2: 31 % -> 48 %)."""
-    mad = 1.4826 * float(np.median(np.abs(base - np.median(base))))
-    if mad <= 0.0:  # most days the very same worst (a quantized reading): the plain spread
-        mad = float(np.std(base))
-    return max(0.25 * mad, 1e-6)
+def _bandwidth(base: np.ndarray) -> np.ndarray:
+    """The kernel width of each healthy worst day: its distance to its NEIGHBOURS-th nearest day
+    (a sample-point nearest-neighbour kernel density estimate: a tight group of days keeps a
+    tight kernel, a lone day a wide one), at least a tenth of a quarter of the days' standard
+    deviation. Not one width for all days (a quarter of their standard deviation, as before): a
+    pump's worst days often fall in two groups (days whose worst hour is a hot-water cycle held
+    at the controller's condensing limit, tight together, and days without one, far below), and
+    the gap between the groups is no uncertainty of either; smeared over it, a fouled
+    condenser's hot-water days grazed its high-pressure limit weeks early (raw condenser fouling
+    estimates on calibration fleets 1001-1004 and 1008-1010, 21 pumps, within a factor 2:
+    40 % -> 58 %, median actual / predicted 1.34 -> 0.98; a robust spread (MAD) for all days,
+    tried first, 54 %, and none where half the days have no hot-water cycle)."""
+    spread = 0.25 * float(np.std(base))
+    if len(base) <= NEIGHBOURS:
+        return np.full(len(base), max(spread, 1e-6))
+    gaps = np.sort(np.abs(base[:, None] - base[None, :]), axis=1)[:, NEIGHBOURS]  # column 0: the day itself
+    return np.maximum(gaps, max(0.1 * spread, 1e-6))
 
 
+NEIGHBOURS = 3
 PASSAGE_BLOCK = 120  # grid days (30 days) per block of _first_passage_days
 
 
