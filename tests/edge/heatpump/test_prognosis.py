@@ -289,8 +289,8 @@ def test_hot_water_days_held_at_the_condensing_limit_are_not_smeared_over_the_da
     limit, tight from day to day; the days without one sit 16 bar below. The trip comes when the
     fault's excess has eaten the hot-water hour's margin (41 - 37.8 bar at 0.05 bar a day: 64
     days in). Smearing the hot-water days over the whole spread of the days (the kernel's width a
-    quarter of their standard deviation, 2 bar) dated it two to four times early: 8-16 days
-    where 44 are left."""
+    quarter of their standard deviation, 2 bar) dated it five times early: 7.5-9 days where
+    44 are left."""
     fouling = lambda d: 0.05 * d  # noqa: E731 - bar per day
     tracker = _hot_water_days(fouling, days=20.0, hot_water_every=hot_water_every)
     p = tracker.predict("condenser_fouling", 20 * DAY)
