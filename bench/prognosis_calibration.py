@@ -43,7 +43,11 @@ def log_ratios(pumps: list[dict]) -> dict[str, np.ndarray]:
     return {f: np.array(r) for f, r in out.items()}
 
 
-LEVELS = (0.80, 0.85, 0.90, 0.95)  # nominal levels tried; the first whose left-out coverage holds COVERAGE
+LEVELS = (0.80, 0.85, 0.90, 0.95)  # nominal levels tried; the first whose left-out coverage holds LEFT_OUT
+# the coverage a fault's interval must reach on the calibration fleets left out, one at a time:
+# COVERAGE and a margin for fleets unlike every calibration fleet (with COVERAGE itself, the rows
+# held 59-72 % of a leak's and a stuck-open valve's trips on evaluation fleets 2001-2004)
+LEFT_OUT = COVERAGE + 0.05
 
 
 def quantiles(r: np.ndarray, name: str = "", level: float = COVERAGE) -> Calibration:
@@ -143,13 +147,13 @@ def main(paths: list[str]) -> None:
             k_all, c_all = k_all + k, c_all + c * k
             lines.append(f"  level {level:.2f}, left out {name}: n={k}, within 2x {w:.0%}, interval holds {c:.0%}")
         print("\n".join(lines))
-        if k_all and c_all / k_all >= COVERAGE and overall == LEVELS[-1]:
+        if k_all and c_all / k_all >= LEFT_OUT and overall == LEVELS[-1]:
             overall = level
         print("  per fault left out: " + ", ".join(f"{f} {c / max(k, 1):.0%} (n {k})"
                                                    for f, (k, c) in sorted(per_level.items())))
     chosen: dict[str, float] = {}
     for f in pooled:
-        ok = [lv for lv in LEVELS if held[lv].get(f, [0, 0])[0] and held[lv][f][1] >= COVERAGE * held[lv][f][0]]
+        ok = [lv for lv in LEVELS if held[lv].get(f, [0, 0])[0] and held[lv][f][1] >= LEFT_OUT * held[lv][f][0]]
         chosen[f] = ok[0] if ok else LEVELS[-1]
     print(f"nominal level of the pooled row {overall:.2f}")
     print("nominal level per fault: " + ", ".join(f"{f} {lv:.2f}" for f, lv in sorted(chosen.items())))

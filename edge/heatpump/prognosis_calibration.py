@@ -88,14 +88,14 @@ class CalibrationTable:
 IDENTITY = Calibration(0.0, 0.0, 0.0, "none")
 # written by bench/prognosis_calibration.py (see there) on calibration-seed fleets
 CALIBRATION: CalibrationTable | None = CalibrationTable(
-    pooled=Calibration(0.231, -2.522, 2.736, n=2418),
+    pooled=Calibration(0.037, -2.641, 2.590, n=3011),
     per_fault={
-        "compressor_wear": Calibration(-0.451, -3.024, 1.606, n=106, shift=-0.238),
-        "condenser_fouling": Calibration(0.722, -2.885, 2.762, n=160, shift=0.000),
-        "eev_stuck_closed": Calibration(-0.185, -2.618, 2.644, n=368, shift=0.000),
-        "eev_stuck_open": Calibration(0.277, -2.278, 2.069, n=183, shift=0.000),
-        "evaporator_fouling": Calibration(0.316, -2.703, 3.908, n=368, shift=0.000),
-        "low_water_flow": Calibration(0.713, -0.980, 5.310, n=337, shift=0.107),
-        "refrigerant_leak": Calibration(0.118, -2.525, 2.430, n=896, shift=0.000),
+        "compressor_wear": Calibration(-0.796, -2.836, 1.326, n=409, shift=-0.251),
+        "condenser_fouling": Calibration(-0.017, -2.871, 2.640, n=749, shift=0.000),
+        "eev_stuck_closed": Calibration(-0.126, -3.634, 3.179, n=359, shift=0.000),
+        "eev_stuck_open": Calibration(0.204, -1.810, 1.801, n=180, shift=0.000),
+        "evaporator_fouling": Calibration(-0.187, -3.519, 1.861, n=263, shift=0.000),
+        "low_water_flow": Calibration(0.623, -1.003, 5.277, n=337, shift=0.123),
+        "refrigerant_leak": Calibration(0.185, -2.100, 2.499, n=714, shift=0.000),
     },
-    fitted_on="fleets 1001 stockholm R32 growth s^1.0, 1002 oslo R290 growth s^2.0, 1003 stockholm R290 growth s^0.6, 1004 milan R32 growth s^1.4, 1005 oslo R32 growth s^1.2, 1006 milan R290 growth s^0.8, 1007 stockholm R290 growth s^1.6: 2418 estimates, nominal level 0.90")
+    fitted_on="fleets 1001 stockholm R32 growth s^1.0, 1002 oslo R290 growth s^2.0, 1003 stockholm R290 growth s^0.6, 1004 milan R32 growth s^1.4, 1005 oslo R32 growth s^1.2, 1006 milan R290 growth s^0.8, 1008 milan R32 growth s^1.0, 1009 oslo R290 growth s^1.3, 1010 stockholm R32 growth s^0.8, 1011 milan R32 growth s^1.0, 1012 stockholm R290 growth s^1.2: 3011 estimates, nominal level per fault compressor_wear 0.85, condenser_fouling 0.90, eev_stuck_closed 0.95, eev_stuck_open 0.85, evaporator_fouling 0.90, low_water_flow 0.90, refrigerant_leak 0.90")

@@ -298,3 +298,29 @@ def test_hot_water_days_held_at_the_condensing_limit_are_not_smeared_over_the_da
     predicted = (p.predicted_trip_ts - 20 * DAY) / DAY
     actual = _true_days_left(fouling, 20.0, healthy=37.8, limit=41.0)
     assert 0.5 <= predicted / actual <= 2.0, (predicted, actual)
+
+
+def test_an_evaporator_fault_is_dated_by_what_reaches_its_coldest_hour():
+    """A fouled or iced coil's approach grows with the heat drawn through it over the air it
+    passes: its excess on the coldest, heaviest hour (where the discharge is worst) is a multiple
+    of the day's mean. Here that hour carries 2.5x the mean excess (0.4 K a day): the trip comes
+    at day 20 (95 + 2.5 x 0.4 x 20 = 115). Taken as the mean excess on top of the healthy worst,
+    the date was four times late (about 40 days where 10 are left)."""
+    rng = np.random.default_rng(5)
+    tracker = PrognosisTracker(refrigerant="R32")
+    tracker.calibration = None
+    mean_excess = lambda d: 0.4 * d  # noqa: E731 - K per day, the day's mean
+    for ts in np.arange(0.0, 10 * DAY, 300.0):
+        d, hour = ts / DAY, (ts % DAY) / HOUR
+        cold = 3 <= hour < 4
+        load = 2.5 if cold else (24 - 2.5) / 23  # the day's mean load 1
+        healthy = 95.0 if cold else 80.0 + 5.0 * math.sin(2 * math.pi * hour / 24)
+        residual = np.zeros(len(TARGET_NAMES))
+        residual[J] = load * mean_excess(d) + rng.normal(0.0, 0.3)
+        observed = np.full(len(TARGET_NAMES), np.nan)
+        observed[J] = healthy + residual[J] + rng.normal(0.0, 0.3)
+        tracker.update(float(ts), residual, observed)
+    p = tracker.predict("evaporator_fouling", 10 * DAY)
+    assert p is not None and p.indicator == "t_discharge"
+    predicted = (p.predicted_trip_ts - 10 * DAY) / DAY
+    assert 0.5 <= predicted / 10.0 <= 2.0, predicted
