@@ -88,14 +88,14 @@ class CalibrationTable:
 IDENTITY = Calibration(0.0, 0.0, 0.0, "none")
 # written by bench/prognosis_calibration.py (see there) on calibration-seed fleets
 CALIBRATION: CalibrationTable | None = CalibrationTable(
-    pooled=Calibration(0.037, -2.641, 2.590, n=3011),
+    pooled=Calibration(0.002, -2.715, 2.479, n=3273),
     per_fault={
-        "compressor_wear": Calibration(-0.796, -2.836, 1.326, n=409, shift=-0.251),
-        "condenser_fouling": Calibration(-0.017, -2.871, 2.640, n=749, shift=0.000),
-        "eev_stuck_closed": Calibration(-0.126, -3.634, 3.179, n=359, shift=0.000),
-        "eev_stuck_open": Calibration(0.204, -1.810, 1.801, n=180, shift=0.000),
-        "evaporator_fouling": Calibration(-0.187, -3.519, 1.861, n=263, shift=0.000),
-        "low_water_flow": Calibration(0.623, -1.003, 5.277, n=337, shift=0.123),
-        "refrigerant_leak": Calibration(0.185, -2.100, 2.499, n=714, shift=0.000),
+        "compressor_wear": Calibration(-0.851, -3.456, 1.542, n=543, shift=-0.251),
+        "condenser_fouling": Calibration(-0.021, -2.880, 2.627, n=749, shift=0.000),
+        "eev_stuck_closed": Calibration(-0.134, -3.642, 3.169, n=359, shift=0.000),
+        "eev_stuck_open": Calibration(0.191, -1.828, 1.770, n=180, shift=0.000),
+        "evaporator_fouling": Calibration(-0.197, -3.539, 1.830, n=263, shift=0.000),
+        "low_water_flow": Calibration(0.615, -1.020, 5.252, n=337, shift=0.123),
+        "refrigerant_leak": Calibration(0.115, -2.119, 2.437, n=842, shift=0.000),
     },
-    fitted_on="fleets 1001 stockholm R32 growth s^1.0, 1002 oslo R290 growth s^2.0, 1003 stockholm R290 growth s^0.6, 1004 milan R32 growth s^1.4, 1005 oslo R32 growth s^1.2, 1006 milan R290 growth s^0.8, 1008 milan R32 growth s^1.0, 1009 oslo R290 growth s^1.3, 1010 stockholm R32 growth s^0.8, 1011 milan R32 growth s^1.0, 1012 stockholm R290 growth s^1.2: 3011 estimates, nominal level per fault compressor_wear 0.85, condenser_fouling 0.90, eev_stuck_closed 0.95, eev_stuck_open 0.85, evaporator_fouling 0.90, low_water_flow 0.90, refrigerant_leak 0.90")
+    fitted_on="fleets 1001 stockholm R32 growth s^1.0, 1002 oslo R290 growth s^2.0, 1003 stockholm R290 growth s^0.6, 1004 milan R32 growth s^1.4, 1005 oslo R32 growth s^1.2, 1006 milan R290 growth s^0.8, 1007 stockholm R290 growth s^1.6, 1008 milan R32 growth s^1.0, 1009 oslo R290 growth s^1.3, 1010 stockholm R32 growth s^0.8, 1011 milan R32 growth s^1.0, 1012 stockholm R290 growth s^1.2, 1013 oslo R32 growth s^0.8: 3273 estimates, nominal level per fault compressor_wear 0.90, condenser_fouling 0.90, eev_stuck_closed 0.95, eev_stuck_open 0.85, evaporator_fouling 0.90, low_water_flow 0.90, refrigerant_leak 0.90")
