@@ -48,6 +48,17 @@ Held out (collected after the 90th percentile and the 1.1x bound were chosen on 
 2011 (Milan R32 s^1) and 2012 (Stockholm R290 s^1), every wear estimate within a factor 2 /
 holds, none -> learned -> config: 48 % / 85 % -> 58 % / 91 % -> 64 % / 94 % and 3 % / 41 % ->
 52 % / 91 % -> 70 % / 93 % (docs/heatpump.md, over-current).
+
+The grouped worst days (a nearest-neighbour kernel: a fouled condenser's hot-water days held at
+the condensing limit are no longer smeared over the days without one), the evaporator's
+worst-hour share and the table refitted on calibration fleets 1001-1013 with a level per fault
+(docs/heatpump.md): raw estimates on calibration fleets 1001-1004, 1008-1010 (``replay --raw``)
+within a factor 2, condenser fouling 40 % -> 58 %, evaporator fouling 41 % -> 54 %, every fault
+49 % -> 56 %; on evaluation fleets 2001-2004, 2021 (Milan R290 s^1.2, ``--faults condenser_fouling
+--per-fault 6``), 2022 (Stockholm R32 s^1, the same) and 2023 (Oslo R32 s^0.8,
+``--faults compressor_wear:mechanical --per-fault 5``), every estimate within a factor 2 / holds:
+condenser 36 % / 81 % -> 39 % / 82 %, evaporator 33 % / 90 % -> 44 % / 91 %, low flow 64 % -> 57 %,
+all 46 % / 84 % -> 46 % / 84 %; first estimates 58 % / 94 % -> 61 % / 96 %.
 """
 
 from __future__ import annotations

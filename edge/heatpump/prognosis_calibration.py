@@ -12,8 +12,10 @@ quantiles turn a new estimate d into
     interval = [d * 2^q_low, d * 2^q_high]
 
 which holds the trip in (high - low) of cases on pumps like the calibration fleets'. Fleets
-differ more than one fleet's estimates do, so the nominal level (high - low) is the first of
-80, 85, 90, 95 % whose interval held COVERAGE of the trips of a calibration fleet left out. Faults
+differ more than one fleet's estimates do, so the nominal level (high - low) is chosen per fault:
+the first of 80, 85, 90, 95 % whose interval held COVERAGE and a margin (85 %) of the fault's
+trips on the calibration fleets left out one at a time (a fault whose fleets err alike needs
+less width than one whose fleets do not; one level for all held 91 % of the wear trips). Faults
 with few estimates are shrunk toward the pooled table (a weighted mean of the two, the
 fault's weight n / (n + PRIOR_N)). The median is reported, not applied to the date: left
 one calibration fleet out, moving every fault's date by the other fleets' median put fewer
