@@ -101,30 +101,12 @@ def judge_faults(table: CalibrationTable, per: dict[str, np.ndarray]) -> dict[st
     return out
 
 
-def main(paths: list[str]) -> None:
-    fleets: dict[str, list[dict]] = {}
-    for path in paths:
-        pumps = json.loads(Path(path).read_text())
-        bad = {p["seed"] for p in pumps} - set(CALIBRATION_SEEDS)
-        if bad:
-            raise SystemExit(f"{path}: seeds {sorted(bad)} are not calibration seeds (1000-1999); keep them for judging")
-        fleets[path] = pumps
-    per_fleet = {k: log_ratios(v) for k, v in fleets.items()}
-    every: dict[str, list[np.ndarray]] = {}
-    for per in per_fleet.values():
-        for f, r in per.items():
-            every.setdefault(f, []).append(r)
-    pooled = {f: np.concatenate(r) for f, r in every.items()}
-    n = sum(len(r) for r in pooled.values())
-    raw = np.concatenate(list(pooled.values()))
-    print(f"raw estimates: n={n}, within a factor 2 {np.mean(np.abs(raw) <= 1):.0%}")
-    # the interval must hold on a fleet the table has not seen: the nominal level is the
-    # first whose leave-one-fleet-out coverage reaches COVERAGE (fleets differ more than
-    # the estimates of one fleet do), per fault: a fault whose fleets err alike needs less
-    # width than one whose fleets do not (one level for all held 91 % of the wear dates
-    # against the 80 % stated)
+def choose_levels(per_fleet: dict[str, dict[str, np.ndarray]]) -> tuple[dict[str, float], float]:
+    """The nominal level per fault and the pooled row's: each the first of LEVELS whose table,
+    fitted on the other fleets, held LEFT_OUT of the trips of each calibration fleet left out
+    (``per_fleet``: fleet -> fault -> log2(actual / predicted) of its raw estimates)."""
     held: dict[float, dict[str, list[int]]] = {}
-    overall = LEVELS[-1]  # the pooled row's: the first level holding COVERAGE of all faults together
+    overall: float | None = None  # the pooled row's: the first level holding LEFT_OUT of all faults together
     for level in LEVELS:
         k_all = c_all = 0.0
         lines = []
@@ -147,16 +129,43 @@ def main(paths: list[str]) -> None:
             k_all, c_all = k_all + k, c_all + c * k
             lines.append(f"  level {level:.2f}, left out {name}: n={k}, within 2x {w:.0%}, interval holds {c:.0%}")
         print("\n".join(lines))
-        if k_all and c_all / k_all >= LEFT_OUT and overall == LEVELS[-1]:
+        if k_all and c_all / k_all >= LEFT_OUT and overall is None:
             overall = level
         print("  per fault left out: " + ", ".join(f"{f} {c / max(k, 1):.0%} (n {k})"
                                                    for f, (k, c) in sorted(per_level.items())))
     chosen: dict[str, float] = {}
-    for f in pooled:
+    for f in {f for per in per_fleet.values() for f in per}:
         ok = [lv for lv in LEVELS if held[lv].get(f, [0, 0])[0] and held[lv][f][1] >= LEFT_OUT * held[lv][f][0]]
         chosen[f] = ok[0] if ok else LEVELS[-1]
+    overall = LEVELS[-1] if overall is None else overall
     print(f"nominal level of the pooled row {overall:.2f}")
     print("nominal level per fault: " + ", ".join(f"{f} {lv:.2f}" for f, lv in sorted(chosen.items())))
+    return chosen, overall
+
+
+def main(paths: list[str]) -> None:
+    fleets: dict[str, list[dict]] = {}
+    for path in paths:
+        pumps = json.loads(Path(path).read_text())
+        bad = {p["seed"] for p in pumps} - set(CALIBRATION_SEEDS)
+        if bad:
+            raise SystemExit(f"{path}: seeds {sorted(bad)} are not calibration seeds (1000-1999); keep them for judging")
+        fleets[path] = pumps
+    per_fleet = {k: log_ratios(v) for k, v in fleets.items()}
+    every: dict[str, list[np.ndarray]] = {}
+    for per in per_fleet.values():
+        for f, r in per.items():
+            every.setdefault(f, []).append(r)
+    pooled = {f: np.concatenate(r) for f, r in every.items()}
+    n = sum(len(r) for r in pooled.values())
+    raw = np.concatenate(list(pooled.values()))
+    print(f"raw estimates: n={n}, within a factor 2 {np.mean(np.abs(raw) <= 1):.0%}")
+    # the interval must hold on a fleet the table has not seen: the nominal level is the
+    # first whose leave-one-fleet-out coverage reaches COVERAGE (fleets differ more than
+    # the estimates of one fleet do), per fault: a fault whose fleets err alike needs less
+    # width than one whose fleets do not (one level for all held 91 % of the wear dates
+    # against the 80 % stated)
+    chosen, overall = choose_levels(per_fleet)
     names = ", ".join(sorted({f"{p['seed']} {p['climate']} {p['refrigerant']} growth s^{p['growth']}"
                               for v in fleets.values() for p in v}))
     table = fit(pooled, f"fleets {names}: {n} estimates, nominal level per fault "
