@@ -43,7 +43,11 @@ def log_ratios(pumps: list[dict]) -> dict[str, np.ndarray]:
     return {f: np.array(r) for f, r in out.items()}
 
 
-LEVELS = (0.80, 0.85, 0.90, 0.95)  # nominal levels tried; the first whose left-out coverage holds COVERAGE
+LEVELS = (0.80, 0.85, 0.90, 0.95)  # nominal levels tried; the first whose left-out coverage holds LEFT_OUT
+# the coverage a fault's interval must reach on the calibration fleets left out, one at a time:
+# COVERAGE and a margin for fleets unlike every calibration fleet (with COVERAGE itself, the rows
+# held 59-72 % of a leak's and a stuck-open valve's trips on evaluation fleets 2001-2004)
+LEFT_OUT = COVERAGE + 0.05
 
 
 def quantiles(r: np.ndarray, name: str = "", level: float = COVERAGE) -> Calibration:
@@ -60,15 +64,21 @@ def agreed_shift(per_fleet: list[np.ndarray]) -> float:
 
 
 def fit(per: dict[str, np.ndarray], name: str = "", shifts: dict[str, float] | None = None,
-        level: float = COVERAGE) -> CalibrationTable:
-    """Quantiles of the ratios after the agreed shift: the interval is then around the moved date."""
+        level: float | dict[str, float] = COVERAGE, pooled_level: float | None = None) -> CalibrationTable:
+    """Quantiles of the ratios after the agreed shift: the interval is then around the moved date.
+    ``level``: one nominal level, or one per fault (a fault missing from it: the largest tried);
+    a fault's row is shrunk toward the pooled quantiles at its own level."""
     shifts = shifts or {}
+    levels = level if isinstance(level, dict) else {}
+    default = level if not isinstance(level, dict) else (pooled_level or LEVELS[-1])
     moved = {f: r - shifts.get(f, 0.0) for f, r in per.items()}
-    pooled = quantiles(np.concatenate(list(moved.values())), name, level)
+    every = np.concatenate(list(moved.values()))
+    pooled = quantiles(every, name, default)
     table = {}
     for f, r in moved.items():
         if len(r):
-            c = quantiles(r, name, level).shrunk_toward(pooled)
+            lv = levels.get(f, default)
+            c = quantiles(r, name, lv).shrunk_toward(quantiles(every, name, lv))
             sh = shifts.get(f, 0.0)
             table[f] = Calibration(c.median + sh, c.q_low + sh, c.q_high + sh, name, c.n, sh)
     return CalibrationTable(pooled, table, name)
@@ -77,12 +87,60 @@ def fit(per: dict[str, np.ndarray], name: str = "", shifts: dict[str, float] | N
 def judge(table: CalibrationTable, per: dict[str, np.ndarray]) -> tuple[int, float, float]:
     """n, within a factor 2 of the (moved) date, interval coverage."""
     n = w = c = 0
+    for f, (k, wf, cf) in judge_faults(table, per).items():
+        n, w, c = n + k, w + wf, c + cf
+    return n, w / max(n, 1), c / max(n, 1)
+
+
+def judge_faults(table: CalibrationTable, per: dict[str, np.ndarray]) -> dict[str, tuple[int, int, int]]:
+    """Per fault: estimates, how many within a factor 2 of the (moved) date, how many held."""
+    out = {}
     for f, r in per.items():
         cal = table.for_fault(f)
-        n += len(r)
-        w += int(np.sum(np.abs(r - cal.shift) <= 1.0))
-        c += int(np.sum((r >= cal.q_low) & (r <= cal.q_high)))
-    return n, w / max(n, 1), c / max(n, 1)
+        out[f] = (len(r), int(np.sum(np.abs(r - cal.shift) <= 1.0)), int(np.sum((r >= cal.q_low) & (r <= cal.q_high))))
+    return out
+
+
+def choose_levels(per_fleet: dict[str, dict[str, np.ndarray]]) -> tuple[dict[str, float], float]:
+    """The nominal level per fault and the pooled row's: each the first of LEVELS whose table,
+    fitted on the other fleets, held LEFT_OUT of the trips of each calibration fleet left out
+    (``per_fleet``: fleet -> fault -> log2(actual / predicted) of its raw estimates)."""
+    held: dict[float, dict[str, list[int]]] = {}
+    overall: float | None = None  # the pooled row's: the first level holding LEFT_OUT of all faults together
+    for level in LEVELS:
+        k_all = c_all = 0.0
+        lines = []
+        per_level = held.setdefault(level, {})
+        for name, per in per_fleet.items():
+            rest: dict[str, list[np.ndarray]] = {}
+            for other, o in per_fleet.items():
+                if other != name:
+                    for f, r in o.items():
+                        rest.setdefault(f, []).append(r)
+            if not rest:
+                continue
+            table = fit({f: np.concatenate(r) for f, r in rest.items()},
+                        shifts={f: agreed_shift(r) for f, r in rest.items()}, level=level)
+            by_fault = judge_faults(table, {f: r for f, r in per.items() if f in rest})
+            for f, (k, _, c) in by_fault.items():
+                acc = per_level.setdefault(f, [0, 0])
+                acc[0], acc[1] = acc[0] + k, acc[1] + c
+            k, w, c = judge(table, per)
+            k_all, c_all = k_all + k, c_all + c * k
+            lines.append(f"  level {level:.2f}, left out {name}: n={k}, within 2x {w:.0%}, interval holds {c:.0%}")
+        print("\n".join(lines))
+        if k_all and c_all / k_all >= LEFT_OUT and overall is None:
+            overall = level
+        print("  per fault left out: " + ", ".join(f"{f} {c / max(k, 1):.0%} (n {k})"
+                                                   for f, (k, c) in sorted(per_level.items())))
+    chosen: dict[str, float] = {}
+    for f in {f for per in per_fleet.values() for f in per}:
+        ok = [lv for lv in LEVELS if held[lv].get(f, [0, 0])[0] and held[lv][f][1] >= LEFT_OUT * held[lv][f][0]]
+        chosen[f] = ok[0] if ok else LEVELS[-1]
+    overall = LEVELS[-1] if overall is None else overall
+    print(f"nominal level of the pooled row {overall:.2f}")
+    print("nominal level per fault: " + ", ".join(f"{f} {lv:.2f}" for f, lv in sorted(chosen.items())))
+    return chosen, overall
 
 
 def main(paths: list[str]) -> None:
@@ -104,33 +162,15 @@ def main(paths: list[str]) -> None:
     print(f"raw estimates: n={n}, within a factor 2 {np.mean(np.abs(raw) <= 1):.0%}")
     # the interval must hold on a fleet the table has not seen: the nominal level is the
     # first whose leave-one-fleet-out coverage reaches COVERAGE (fleets differ more than
-    # the estimates of one fleet do)
-    chosen = LEVELS[-1]
-    for level in LEVELS:
-        k_all = c_all = 0.0
-        lines = []
-        for name, per in per_fleet.items():
-            rest: dict[str, list[np.ndarray]] = {}
-            for other, o in per_fleet.items():
-                if other != name:
-                    for f, r in o.items():
-                        rest.setdefault(f, []).append(r)
-            if not rest:
-                continue
-            table = fit({f: np.concatenate(r) for f, r in rest.items()},
-                        shifts={f: agreed_shift(r) for f, r in rest.items()}, level=level)
-            k, w, c = judge(table, per)
-            k_all, c_all = k_all + k, c_all + c * k
-            lines.append(f"  level {level:.2f}, left out {name}: n={k}, within 2x {w:.0%}, interval holds {c:.0%}")
-        print("\n".join(lines))
-        if k_all and c_all / k_all >= COVERAGE:
-            chosen = level
-            break
-    print(f"nominal level {chosen:.2f}")
+    # the estimates of one fleet do), per fault: a fault whose fleets err alike needs less
+    # width than one whose fleets do not (one level for all held 91 % of the wear dates
+    # against the 80 % stated)
+    chosen, overall = choose_levels(per_fleet)
     names = ", ".join(sorted({f"{p['seed']} {p['climate']} {p['refrigerant']} growth s^{p['growth']}"
                               for v in fleets.values() for p in v}))
-    table = fit(pooled, f"fleets {names}: {n} estimates, nominal level {chosen:.2f}",
-                {f: agreed_shift(r) for f, r in every.items()}, chosen)
+    table = fit(pooled, f"fleets {names}: {n} estimates, nominal level per fault "
+                + ", ".join(f"{f} {lv:.2f}" for f, lv in sorted(chosen.items())),
+                {f: agreed_shift(r) for f, r in every.items()}, chosen, overall)
     k, w, c = judge(table, pooled)
     print(f"in sample: within 2x {w:.0%}, interval holds {c:.0%}")
     print("CALIBRATION: CalibrationTable | None = CalibrationTable(")

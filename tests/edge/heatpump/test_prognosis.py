@@ -169,11 +169,11 @@ def _first_passage_whole_grid(x, excess, base, target):
     from heatwatch.edge.heatpump import prognosis as pg
 
     grid = np.arange(pg.GRID_DAYS, pg.CAP_DAYS + pg.GRID_DAYS, pg.GRID_DAYS)
-    h = max(0.25 * float(np.std(base)), 1e-6)
+    h = pg._bandwidth(base)
     best = None
     for curve in pg._excess_curves(x, excess):
         e = curve(grid)
-        z = np.clip((base[None, :] + e[:, None] - target) / h, -30.0, 30.0)
+        z = np.clip((base[None, :] + e[:, None] - target) / h[None, :], -30.0, 30.0)
         survive = np.cumprod((1.0 - (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)) ** pg.GRID_DAYS)
         hit = np.flatnonzero(survive <= 0.5)
         days = float(grid[hit[0]]) if len(hit) else (pg.CAP_DAYS if e[-1] > e[0] else None)
@@ -257,3 +257,70 @@ def test_a_rated_current_given_by_the_site_survives_a_new_compressor_and_a_resta
     assert again.limits["compressor_a"].threshold == pytest.approx(20.0), "the config wins over a state file"
     with pytest.raises(ValueError, match="rated current"):
         PrognosisTracker(rated_current_a=float("nan"))
+
+
+def _hot_water_days(excess_at_day, days: float, hot_water_every: int, seed: int = 3) -> PrognosisTracker:
+    """An R32 pump's high pressure, one reading every 5 minutes: heating hours near 22 bar with
+    the weather, and on most days one hot-water hour held at the controller's condensing limit
+    (37.8 bar, tight from day to day); every ``hot_water_every``-th day has none. The fault adds
+    excess(t) to every hour (its residual, with a little noise)."""
+    rng = np.random.default_rng(seed)
+    tracker = PrognosisTracker(refrigerant="R32")
+    tracker.calibration = None
+    j = TARGET_NAMES.index("p_high")
+    weather = 0.0
+    for ts in np.arange(0.0, days * DAY, 300.0):
+        d = ts / DAY
+        if ts % DAY == 0:
+            weather = rng.normal(0.0, 1.0)
+        hot_water = int(d) % hot_water_every != 0 and 6 * HOUR <= ts % DAY < 7 * HOUR
+        healthy = 37.8 + rng.normal(0.0, 0.05) if hot_water else 22.0 + weather + rng.normal(0.0, 0.3)
+        residual = np.zeros(len(TARGET_NAMES))
+        residual[j] = excess_at_day(d) + rng.normal(0.0, 0.05)
+        observed = np.full(len(TARGET_NAMES), np.nan)
+        observed[j] = healthy + residual[j]
+        tracker.update(float(ts), residual, observed)
+    return tracker
+
+
+@pytest.mark.parametrize("hot_water_every", [2, 3, 4])
+def test_hot_water_days_held_at_the_condensing_limit_are_not_smeared_over_the_days_without(hot_water_every):
+    """A fouled condenser's worst hour is a hot-water cycle the controller holds at its condensing
+    limit, tight from day to day; the days without one sit 16 bar below. The trip comes when the
+    fault's excess has eaten the hot-water hour's margin (41 - 37.8 bar at 0.05 bar a day: 64
+    days in). Smearing the hot-water days over the whole spread of the days (the kernel's width a
+    quarter of their standard deviation, 2 bar) dated it five times early: 7.5-9 days where
+    44 are left."""
+    fouling = lambda d: 0.05 * d  # noqa: E731 - bar per day
+    tracker = _hot_water_days(fouling, days=20.0, hot_water_every=hot_water_every)
+    p = tracker.predict("condenser_fouling", 20 * DAY)
+    assert p is not None and p.indicator == "p_high"
+    predicted = (p.predicted_trip_ts - 20 * DAY) / DAY
+    actual = _true_days_left(fouling, 20.0, healthy=37.8, limit=41.0)
+    assert 0.5 <= predicted / actual <= 2.0, (predicted, actual)
+
+
+def test_an_evaporator_fault_is_dated_by_what_reaches_its_coldest_hour():
+    """A fouled or iced coil's approach grows with the heat drawn through it over the air it
+    passes: its excess on the coldest, heaviest hour (where the discharge is worst) is a multiple
+    of the day's mean. Here that hour carries 2.5x the mean excess (0.4 K a day): the trip comes
+    at day 20 (95 + 2.5 x 0.4 x 20 = 115). Taken as the mean excess on top of the healthy worst,
+    the date was four times late (about 40 days where 10 are left)."""
+    rng = np.random.default_rng(5)
+    tracker = PrognosisTracker(refrigerant="R32")
+    tracker.calibration = None
+    mean_excess = lambda d: 0.4 * d  # noqa: E731 - K per day, the day's mean
+    for ts in np.arange(0.0, 10 * DAY, 300.0):
+        d, hour = ts / DAY, (ts % DAY) / HOUR
+        cold = 3 <= hour < 4
+        load = 2.5 if cold else (24 - 2.5) / 23  # the day's mean load 1
+        healthy = 95.0 if cold else 80.0 + 5.0 * math.sin(2 * math.pi * hour / 24)
+        residual = np.zeros(len(TARGET_NAMES))
+        residual[J] = load * mean_excess(d) + rng.normal(0.0, 0.3)
+        observed = np.full(len(TARGET_NAMES), np.nan)
+        observed[J] = healthy + residual[J] + rng.normal(0.0, 0.3)
+        tracker.update(float(ts), residual, observed)
+    p = tracker.predict("evaporator_fouling", 10 * DAY)
+    assert p is not None and p.indicator == "t_discharge"
+    predicted = (p.predicted_trip_ts - 10 * DAY) / DAY
+    assert 0.5 <= predicted / 10.0 <= 2.0, predicted
