@@ -113,9 +113,8 @@ DROPOUT_SHARE = 0.08
 DROPOUT_TAU = 3600.0
 DROPOUT_MAX_WEIGHT = 1.0 / 30.0
 FAST_MAX_WEIGHT = 0.05
-# the noise check reads second differences of consecutive readings; polled slower than
-# this, they measure the process (compressor modulation, DHW cycles), not the sensor
-NOISE_MAX_STEP = 180.0
+# the process's share of the floor grows with the poll interval up to this step
+FLOOR_MAX_STEP = 180.0
 # channels the same process moves when it moves the key one (not the sensor's own wiring)
 NOISE_WITNESSES: dict[str, tuple[str, ...]] = {
     "t_outdoor": ("t_evap", "t_suction"),
@@ -157,6 +156,16 @@ _COLD_LIMIT = np.array([_COLD_BELOW[c] + COLD_MARGIN_K if c in COLD_SIDE else -n
 _I_PLOW = INDEX["p_low"]
 _STOP_LO = np.array([END_STOPS.get(c, (-np.inf, np.inf))[0] for c in CHECKED]) + END_STOP_TOLERANCE
 _STOP_HI = np.array([END_STOPS.get(c, (-np.inf, np.inf))[1] for c in CHECKED]) - END_STOP_TOLERANCE
+_LO = np.array([_COLD_BELOW[c] for c in CHECKED])
+_HI = np.array([{ch.name: ch.high for ch in CHANNELS}[c] for c in CHECKED])
+# how far past an end of its scale a reading may lie and still be the sensor's own, run off the
+# scale: less than the scale's own width (a drifted low-pressure transducer read during a defrost
+# lies bars past its end); a sentinel lies farther (an open NTC's -200 degC is 150 K and more
+# below its scale) and a lost reading is NaN. Once off the scale, each reading is the sensor's own
+# while it moves less than a step no sensor makes at once (JUMP) from the one before. Channels
+# with no such step (DROPOUT_ONLY) never run off their scale
+_REACH = np.array([_HI[i] - _LO[i] if c in JUMP else 0.0 for i, c in enumerate(CHECKED)])
+_STEP = np.array([JUMP.get(c, 0.0) for c in CHECKED])
 
 
 class SensorChecks:
@@ -177,9 +186,45 @@ class SensorChecks:
         self.missing = np.zeros(n)
         self.jumps = np.zeros(n)
         self.last_ts = math.nan
+        self.last_steady = 0.0  # was the reading before steady? (1.0/0.0: a float, as the state is saved)
+        self.off_scale = np.full(n, np.nan)  # the last raw value of a run off the scale; NaN: none
 
-    def update(self, ts: float, x: np.ndarray, steady: bool) -> dict[str, list[str]]:
-        """One reading (canonical vector) -> {channel: [failed checks]}."""
+    def beyond(self, raw: np.ndarray) -> np.ndarray:
+        """Which raw values (one reading, or rows of readings in time order) ran off the end of
+        their channel's scale: (rows, len(CHECKED)) bool, the run's state kept for the next call.
+
+        A drifting transducer crosses the end of its range and goes on: the reading past the end
+        stays within _REACH of the end, or within a JUMP of the previous reading past it (with no
+        plausible reading between). That is the drift seen on, not a lost reading: a dropout is a gap or
+        a value no drift reaches in one step (an open circuit's -200 degC). A noisy current
+        reading a little below zero runs off its scale the same way."""
+        V = np.atleast_2d(np.asarray(raw, dtype=float))[:, _IDX]
+        with np.errstate(invalid="ignore"):
+            out = (V < _LO) | (V > _HI)
+            inside = (V >= _LO) & (V <= _HI)
+        mask = np.zeros(V.shape, dtype=bool)
+        for c in np.flatnonzero(out.any(axis=0) | ~np.isnan(self.off_scale)):
+            seen = np.cumsum(inside[:, c])  # plausible readings up to each row
+            last, last_seen = self.off_scale[c], 0
+            for i in np.flatnonzero(out[:, c]).tolist():
+                r = V[i, c]
+                if seen[i] > last_seen:  # a plausible reading came between: the run ended
+                    last = math.nan
+                edge = _HI[c] if r > _HI[c] else _LO[c]
+                if math.isfinite(r) and (abs(r - edge) <= _REACH[c] or abs(r - last) <= _STEP[c]):
+                    mask[i, c] = True
+                    last = r
+                else:
+                    last = math.nan
+                last_seen = int(seen[i])
+            self.off_scale[c] = math.nan if seen[-1] > last_seen else last
+        return mask
+
+    def update(self, ts: float, x: np.ndarray, steady: bool, beyond: "np.ndarray | None" = None) -> dict[str, list[str]]:
+        """One reading (canonical vector, implausible values NaN) -> {channel: [failed checks]}.
+
+        ``beyond``: per channel of CHECKED, the raw value ran off the end of its scale
+        (beyond_scale): not a lost reading."""
         v = x[_IDX]
         rel = x[_REL_IDX]
         dt = math.inf if math.isnan(self.last_ts) else ts - self.last_ts
@@ -195,6 +240,8 @@ class SensorChecks:
             if not valid[_COLD].all() and x[_I_PLOW] > 0:  # a coil colder than its thermistor's scale?
                 cold = _COLD & ~valid & (float(t_sat(x[_I_PLOW], self.refrigerant)) <= _COLD_LIMIT)
                 judged = here & ~cold
+            if beyond is not None:
+                judged = judged & ~beyond
             self.missing[judged] += a_drop * ((~valid[judged]) - self.missing[judged])
         self.jumps *= 1.0 - a_fast
 
@@ -214,11 +261,14 @@ class SensorChecks:
         usable = valid & ~np.isnan(self.value) if (steady and dt <= MAX_GAP) else np.zeros(len(v), bool)
         jump = usable & (np.abs(step) >= _JUMP)
         self.jumps[jump] += 1.0
-        smooth = usable & ~jump
+        # the process's step between two steady readings: from a stopped or defrosting pump's
+        # reading it is the transient (at a 5-minute poll, a short-cycling compressor's)
+        smooth = usable & ~jump & (self.last_steady > 0.5)
+        self.last_steady = 1.0 if steady else 0.0
         d2 = np.abs(step - self.prev_step)
         rough = smooth & ~np.isnan(d2)
-        floor = _FLOOR + _PROC * min(dt, NOISE_MAX_STEP)  # this poll's floor
-        if rough.any() and dt <= NOISE_MAX_STEP:
+        floor = _FLOOR + _PROC * min(dt, FLOOR_MAX_STEP)  # this poll's floor
+        if rough.any():
             self._roughness(ts, d2, rough, dt, floor)
         self.prev_step = np.where(smooth, step, np.nan)
         self.value = np.where(valid, v, self.value)
