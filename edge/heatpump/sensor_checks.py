@@ -19,8 +19,7 @@ numpy operations on a Pi.
            which grows with the poll interval (PROCESS_SHARE_PER_S of the channel's
            JUMP per second: a discharge thermistor read every 3 minutes moves ~1 K
            between readings of a healthy, modulating compressor)
-           (only at polls of NOISE_MAX_STEP or faster: at a 5-minute poll the
-           process itself is that rough), and the channel alone is that rough: its
+           (up to FLOOR_MAX_STEP), and the channel alone is that rough: its
            rise is more than NOISE_LOCAL x that of every channel physically coupled to
            it (NOISE_WITNESSES). A failing sensor or connector roughens its own
            channel; the process (compressor modulation, hot-water cycles, the
@@ -28,7 +27,12 @@ numpy operations on a Pi.
            channels together: the discharge with the pressure and the current, the
            coil with the low pressure. On a held-out Oslo R290 fleet polled every
            3 minutes, 4 of 18 healthy pumps got a noise notice (t_discharge, p_high)
-           when winter came after the day the baseline was learned;
+           when winter came after the day the baseline was learned. Roughness is
+           read on steps between two steady readings only, so it holds at any poll:
+           a step from a stopped or defrosting pump's reading is the transient (at
+           a 5-minute poll a short-cycling pump's p_high swings 10 bar between a
+           stopped and a running reading), which had kept this check off above a
+           3-minute poll;
 - jump:    several single-step jumps no sensor of a running pump makes,
            within half an hour (one jump may be a real event);
 - dropout: more than DROPOUT_SHARE of the last DROPOUT_TAU's readings missing
@@ -41,7 +45,10 @@ numpy operations on a Pi.
            unnoticed on a held-out fleet);
            a coil thermistor gone below its range while the low pressure says
            the coil is that cold (an iced, starved evaporator) is not missing:
-           the sensor reads right, the coil is beyond its scale (COLD_SIDE).
+           the sensor reads right, the coil is beyond its scale (COLD_SIDE); nor
+           is a reading run off the end of its scale (``beyond``: a drifted
+           low-pressure transducer past 30 bar, a noisy current below 0 A): that is
+           the drift or the noise seen on, not a lost reading.
 
 A channel the pump does not report at all (its register map has no register
 for it) is no sensor: ``present`` names the channels the source provides, and
@@ -159,13 +166,12 @@ _STOP_HI = np.array([END_STOPS.get(c, (-np.inf, np.inf))[1] for c in CHECKED]) -
 _LO = np.array([_COLD_BELOW[c] for c in CHECKED])
 _HI = np.array([{ch.name: ch.high for ch in CHANNELS}[c] for c in CHECKED])
 # how far past an end of its scale a reading may lie and still be the sensor's own, run off the
-# scale: less than the scale's own width (a drifted low-pressure transducer read during a defrost
-# lies bars past its end); a sentinel lies farther (an open NTC's -200 degC is 150 K and more
-# below its scale) and a lost reading is NaN. Once off the scale, each reading is the sensor's own
-# while it moves less than a step no sensor makes at once (JUMP) from the one before. Channels
-# with no such step (DROPOUT_ONLY) never run off their scale
+# scale: less than the scale's own width from its end, or, once off it, from the last reading
+# taken (a drifted low-pressure transducer read during a defrost or a compressor stop lies bars
+# past the end and swings by bars there, as the process does); a sentinel lies farther (an open
+# NTC's -200 degC is 150 K and more below its scale) and a lost reading is NaN. Channels with no
+# single-step limit (DROPOUT_ONLY) never run off their scale
 _REACH = np.array([_HI[i] - _LO[i] if c in JUMP else 0.0 for i, c in enumerate(CHECKED)])
-_STEP = np.array([JUMP.get(c, 0.0) for c in CHECKED])
 
 
 class SensorChecks:
@@ -194,8 +200,8 @@ class SensorChecks:
         their channel's scale: (rows, len(CHECKED)) bool, the run's state kept for the next call.
 
         A drifting transducer crosses the end of its range and goes on: the reading past the end
-        stays within _REACH of the end, or within a JUMP of the previous reading past it (with no
-        plausible reading between). That is the drift seen on, not a lost reading: a dropout is a gap or
+        stays within _REACH of the end, or of the last reading taken past it (with no plausible
+        reading between). That is the drift seen on, not a lost reading: a dropout is a gap or
         a value no drift reaches in one step (an open circuit's -200 degC). A noisy current
         reading a little below zero runs off its scale the same way."""
         V = np.atleast_2d(np.asarray(raw, dtype=float))[:, _IDX]
@@ -211,11 +217,10 @@ class SensorChecks:
                 if seen[i] > last_seen:  # a plausible reading came between: the run ended
                     last = math.nan
                 edge = _HI[c] if r > _HI[c] else _LO[c]
-                if math.isfinite(r) and (abs(r - edge) <= _REACH[c] or abs(r - last) <= _STEP[c]):
+                if math.isfinite(r) and (abs(r - edge) <= _REACH[c] or abs(r - last) <= _REACH[c]):
                     mask[i, c] = True
                     last = r
-                else:
-                    last = math.nan
+                # a value not taken (a sentinel, a jump) leaves the run where it was
                 last_seen = int(seen[i])
             self.off_scale[c] = math.nan if seen[-1] > last_seen else last
         return mask
