@@ -166,12 +166,13 @@ _STOP_HI = np.array([END_STOPS.get(c, (-np.inf, np.inf))[1] for c in CHECKED]) -
 _LO = np.array([_COLD_BELOW[c] for c in CHECKED])
 _HI = np.array([{ch.name: ch.high for ch in CHANNELS}[c] for c in CHECKED])
 # how far past an end of its scale a reading may lie and still be the sensor's own, run off the
-# scale: less than the scale's own width from its end, or, once off it, from the last reading
+# scale: less than half the scale's width from its end, or, once off it, from the last reading
 # taken (a drifted low-pressure transducer read during a defrost or a compressor stop lies bars
 # past the end and swings by bars there, as the process does); a sentinel lies farther (an open
-# NTC's -200 degC is 150 K and more below its scale) and a lost reading is NaN. Channels with no
-# single-step limit (DROPOUT_ONLY) never run off their scale
-_REACH = np.array([_HI[i] - _LO[i] if c in JUMP else 0.0 for i, c in enumerate(CHECKED)])
+# NTC's -200 degC is 150 K and more below its scale, 160 K below the discharge thermistor's, whose
+# scale is 180 K wide) and a lost reading is NaN. Channels with no single-step limit
+# (DROPOUT_ONLY) never run off their scale
+_REACH = np.array([0.5 * (_HI[i] - _LO[i]) if c in JUMP else 0.0 for i, c in enumerate(CHECKED)])
 
 
 class SensorChecks:
