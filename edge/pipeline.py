@@ -62,6 +62,8 @@ class PumpPipeline:
     prognosis: PrognosisTracker = field(default_factory=PrognosisTracker)
     first_raised: dict[str, float] = field(default_factory=dict)  # fault -> ts first raised
     _last_error: float = 0.0
+    # the pump stopped on protection since it was last seen to (repaired): no sensor-drift rule then
+    _tripped: bool = False
     _flow_limit_set: bool = False
     _last_rules_ts: float = -math.inf
     # readings refused before the detector: a clock going backwards or no time at all
@@ -125,6 +127,7 @@ class PumpPipeline:
             "last_rules_ts": _finite_or_none(self._last_rules_ts),
             "last_refresh_ts": _finite_or_none(self._last_refresh_ts),
             "last_error": self._last_error,
+            "tripped": self._tripped,
             "flow_limit_set": self._flow_limit_set,
             "basis": self._basis,
             "refrigerant_check": self.refrigerant_check.state() if self.refrigerant_check else None,
@@ -147,6 +150,7 @@ class PumpPipeline:
         self._last_rules_ts = _never_if_none(state["last_rules_ts"])
         self._last_refresh_ts = _never_if_none(state["last_refresh_ts"])
         self._last_error = state["last_error"]
+        self._tripped = bool(state.get("tripped", False))  # absent before it was kept
         self._flow_limit_set = bool(state["flow_limit_set"])
         self._basis = state["basis"]
         if state.get("refrigerant_check") and self.refrigerant_check is not None:  # absent before it existed
@@ -180,6 +184,7 @@ class PumpPipeline:
         self.rules.load_state([])
         self.raised_faults.clear()
         self.first_raised.clear()
+        self._tripped = False
         self._last_rules_ts = self._last_refresh_ts = -math.inf
         note = f" {why}" if why else ""
         return [EventBody(device=self.device, ts=ts, kind=EventKind.FAULT_CLEARED, fault=fault, severity="info",
@@ -383,6 +388,7 @@ class PumpPipeline:
                                           offset=self._offsets.get(i, COMPUTE_OFFSET))
         if ev.ready:
             ev.shifts.update(CompressorEfficiency.shifts_of(self._comp_shifts.get(i)))
+        ev.tripped = self._tripped
         return ev
 
     # -- which rule rows can be skipped (process_batch) ------------------------
@@ -597,6 +603,7 @@ class PumpPipeline:
         if ts - self._last_rules_ts >= RULE_PERIOD_SECONDS:
             self._last_rules_ts = ts
             evidence = self.detector.evidence(result)
+            evidence.tripped = self._tripped
             if evidence.ready:
                 self.compressor.add_to(evidence)  # type: ignore[union-attr]
             self._basis = evidence.basis
@@ -687,6 +694,7 @@ class PumpPipeline:
         if code == 0 or code == previous:
             return []
         name = trip_name(code)
+        self._tripped = True
         known = {f: t for f, t in self.first_raised.items() if not FAULTS[f].sensor_fault}
         if known:
             fault, first = min(known.items(), key=lambda kv: kv[1])

@@ -69,6 +69,9 @@ class Evidence:
     # "model": shifts from the pump's own healthy model; "prior": distances outside the
     # normal bands of any heat pump, while the own model is still being learned
     basis: Literal["model", "prior", "fleet prior"] = "model"
+    # the pump has stopped on protection since it was last seen to: its readings since are those of
+    # a faulted, stopped, restarting or locked-out pump, not the healthy model's operating points
+    tripped: bool = False
 
 
 @dataclass
@@ -175,7 +178,11 @@ class RuleEngine:
                      ) -> dict[str, list[tuple[str | None, float, list[Finding]]]]:
         """Every rule's matches now. A pump-fault pattern explains a drift better than a
         lying sensor can, so sensor-drift rules only speak while no pump rule matches
-        or stands raised."""
+        or stands raised, and never on a pump that has tripped since it was last seen to: the
+        trip says the pump is faulted (the healthy model no longer describes it), and its offset
+        from that model is no sensor's. Service area, 5-minute poll: two evaporator-fouling pumps
+        got a t_outdoor drift ticket after their trip (5 h and 9 days after), on a coil that had
+        fouled to the trip and a pump locked out."""
         out = {rule.name: self._matches(rule, ev) if shift_candidates is None or rule.sensor_check
                or rule.name in shift_candidates else [] for rule in self.rules if not rule.isolated_shift}
         pump_rules = {r.name for r in self.rules if r.require}
@@ -183,7 +190,7 @@ class RuleEngine:
             t.active for (n, _), t in self._tracks.items() if n in pump_rules)
         for rule in self.rules:
             if rule.isolated_shift:
-                out[rule.name] = [] if pump_fault_seen or not ev.ready else self._isolated(rule, ev)
+                out[rule.name] = [] if pump_fault_seen or ev.tripped or not ev.ready else self._isolated(rule, ev)
         return out
 
     # -- conditions ---------------------------------------------------------

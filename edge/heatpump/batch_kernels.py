@@ -61,10 +61,10 @@ def sensor_checks(ts, V, REL, steady, a_fast, a_drop, a_rough, a_slow,  # noqa: 
                   present, rel_move, running_only, jump_at, floor0, proc, cold_ok, stop_lo, stop_hi,
                   witnesses, noise_local,
                   value, prev_step, same_since, rel_min, rel_max, rough_fast, rough_slow, rough_since,
-                  missing, jumps, last_ts,
-                  stuck_s, max_gap, noise_max_step, warmup_s, noise_ratio, jumps_flagged, dropout_share):
+                  missing, jumps, last_ts, last_steady,
+                  stuck_s, max_gap, floor_max_step, warmup_s, noise_ratio, jumps_flagged, dropout_share):
     """SensorChecks.update over rows; the state arrays are updated in place. Returns (flags (n, k)
-    uint8 of STUCK|NOISE|JUMP|DROPOUT for present channels, the last ts)."""
+    uint8 of STUCK|NOISE|JUMP|DROPOUT for present channels, the last ts, whether the last row was steady)."""
     n, k = V.shape
     flags = np.zeros((n, k), np.uint8)
     n_present = 0
@@ -89,7 +89,7 @@ def sensor_checks(ts, V, REL, steady, a_fast, a_drop, a_rough, a_slow,  # noqa: 
             dt = t - last_ts
         last_ts = t
         af = a_fast[i]
-        dtc = dt if dt < noise_max_step else noise_max_step
+        dtc = dt if dt < floor_max_step else floor_max_step
         for c in range(k):  # this poll's floor (SensorChecks.update)
             floor[c] = floor0[c] + proc[c] * dtc
             floor_over_ratio[c] = floor[c] / noise_ratio
@@ -103,13 +103,15 @@ def sensor_checks(ts, V, REL, steady, a_fast, a_drop, a_rough, a_slow,  # noqa: 
                 for c in range(k):
                     if present[c]:
                         u = 0.0 if V[i, c] == V[i, c] else 1.0
-                        if u == 1.0 and cold_ok[i, c]:  # a coil colder than its thermistor's scale
+                        if u == 1.0 and cold_ok[i, c]:  # a coil colder than its thermistor's scale, or run off it
                             continue
                         missing[c] += ad * (u - missing[c])
         decay = 1.0 - af
         for c in range(k):
             jumps[c] *= decay
         use_steps = steady[i] and dt <= max_gap
+        pair = last_steady  # the step between two steady readings (SensorChecks.update)
+        last_steady = steady[i]
         any_rough = False
         for c in range(k):
             v = V[i, c]
@@ -135,12 +137,12 @@ def sensor_checks(ts, V, REL, steady, a_fast, a_drop, a_rough, a_slow,  # noqa: 
             jmp = usable[c] and abs(s) >= jump_at[c]
             if jmp:
                 jumps[c] += 1.0
-            smooth[c] = usable[c] and not jmp
+            smooth[c] = usable[c] and not jmp and pair
             d2[c] = abs(s - prev_step[c])
             rough[c] = smooth[c] and d2[c] == d2[c]
             if rough[c]:
                 any_rough = True
-        if any_rough and dt <= noise_max_step:
+        if any_rough:
             # SensorChecks._roughness, channel by channel (each channel's update is its own)
             a = a_rough[i]
             for c in range(k):
@@ -185,7 +187,7 @@ def sensor_checks(ts, V, REL, steady, a_fast, a_drop, a_rough, a_slow,  # noqa: 
                 flags[i, c] |= JUMP
             if missing[c] > dropout_share:
                 flags[i, c] |= DROPOUT
-    return flags, last_ts
+    return flags, last_ts, last_steady
 
 
 @njit(cache=True)
@@ -235,8 +237,10 @@ def run_shift(shift, rows: np.ndarray, ts: np.ndarray, Y: np.ndarray, E: np.ndar
     return R, O
 
 
-def run_sensor_checks(checks, ts: np.ndarray, X: np.ndarray, steady: np.ndarray) -> np.ndarray:
-    """SensorChecks.update over a chunk: flags (n, len(CHECKED)) uint8; the state ends as streaming leaves it."""
+def run_sensor_checks(checks, ts: np.ndarray, X: np.ndarray, steady: np.ndarray,
+                      beyond: "np.ndarray | None" = None) -> np.ndarray:
+    """SensorChecks.update over a chunk: flags (n, len(CHECKED)) uint8; the state ends as streaming leaves it.
+    ``beyond``: (n, len(CHECKED)) values run off their scale (SensorChecks.beyond), as update takes them."""
     from heatwatch.edge.heatpump import sensor_checks as sc
     from heatwatch.refrigerant import t_sat
 
@@ -265,7 +269,9 @@ def run_sensor_checks(checks, ts: np.ndarray, X: np.ndarray, steady: np.ndarray)
     if len(maybe):
         tsat = np.array([float(t_sat(p_low[i], checks.refrigerant)) for i in maybe.tolist()])
         cold_ok[maybe] = sc._COLD[None, :] & (tsat[:, None] <= sc._COLD_LIMIT[None, :])
-    flags, last = sensor_checks(
+    if beyond is not None:
+        cold_ok |= beyond
+    flags, last, last_steady = sensor_checks(
         np.ascontiguousarray(ts, dtype=np.float64), V, REL, np.ascontiguousarray(steady, dtype=np.bool_),
         a_fast, a_drop, a_rough, a_slow,
         np.ascontiguousarray(checks._present, dtype=np.bool_), sc._REL_MOVE.astype(np.float64),
@@ -275,9 +281,10 @@ def run_sensor_checks(checks, ts: np.ndarray, X: np.ndarray, steady: np.ndarray)
         sc._WIT, sc.NOISE_LOCAL,
         checks.value, checks.prev_step, checks.same_since, checks.rel_min, checks.rel_max, checks.rough_fast,
         checks.rough_slow, checks.rough_since, checks.missing, checks.jumps, float(checks.last_ts),
-        sc.STUCK_SECONDS, sc.MAX_GAP, sc.NOISE_MAX_STEP, sc.WARMUP_SECONDS, sc.NOISE_RATIO,
+        bool(checks.last_steady > 0.5), sc.STUCK_SECONDS, sc.MAX_GAP, sc.FLOOR_MAX_STEP, sc.WARMUP_SECONDS, sc.NOISE_RATIO,
         float(sc.JUMPS_FLAGGED), sc.DROPOUT_SHARE)
     checks.last_ts = float(last)
+    checks.last_steady = 1.0 if last_steady else 0.0
     return flags
 
 

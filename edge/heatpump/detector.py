@@ -295,12 +295,13 @@ class HeatPumpDetector:
 
     # -- streaming ----------------------------------------------------------
     def update(self, ts: float, x: np.ndarray) -> HeatPumpResult:
+        beyond = self.checks.beyond(x)[0]  # before cleaning: which values ran off their scale
         x = self.plausibility.clean(x)
         xs = x.tolist()  # one reading in plain floats: the same digits as the arrays, a fraction of their cost
         d, y = derived_and_targets_row(xs, self.config.refrigerant)
         f = np.array(features_row(xs))
         steady = self.gate.update(ts, x)
-        return self._step(ts, x, f, d, y, steady, None if self.model is None else self.model.predict(f))
+        return self._step(ts, x, f, d, y, steady, None if self.model is None else self.model.predict(f), beyond)
 
     # -- batch --------------------------------------------------------------
     def score(self, ts: np.ndarray, X: np.ndarray) -> "BatchResults":
@@ -311,6 +312,7 @@ class HeatPumpDetector:
         without it each row goes through the streaming step.
         """
         ts = np.asarray(ts, dtype=float)
+        B = self.checks.beyond(X) if len(ts) else None  # before cleaning: which values ran off their scale
         X = self.plausibility.clean(X)
         D, Y = derived_and_targets(X, self.config.refrigerant)
         F = features(X)
@@ -319,8 +321,8 @@ class HeatPumpDetector:
         # fleet-judged: in batch unless the commissioning window falls due (fit, admission) in the chunk
         if not batch_kernels.AVAILABLE or len(ts) == 0 or \
                 (self.provisional and self._window_rows(ts, steady)[1] < len(ts)):
-            return BatchResults.from_results(self._score_rows(ts, X, F, D, Y, steady, P), X, D, Y)
-        return self._score_chunk(ts, X, F, D, Y, steady, P)
+            return BatchResults.from_results(self._score_rows(ts, X, F, D, Y, steady, P, B), X, D, Y)
+        return self._score_chunk(ts, X, F, D, Y, steady, P, B)
 
     def provisional_span(self, ts: np.ndarray, X: np.ndarray) -> int:
         """While judged against a fleet prior: how many of these readings come before the one on
@@ -347,23 +349,23 @@ class HeatPumpDetector:
             (cnt >= cfg.max_training_rows)
         return collect, int(np.argmax(due)) if due.any() else n
 
-    def _score_rows(self, ts, X, F, D, Y, steady, P) -> list[HeatPumpResult]:
+    def _score_rows(self, ts, X, F, D, Y, steady, P, B=None) -> list[HeatPumpResult]:
         out: list[HeatPumpResult] = []
         for i in range(len(ts)):
             was = self.model
             out.append(self._step(float(ts[i]), X[i], F[i], D[i], Y[i], bool(steady[i]),
-                                  None if P is None else P[i]))
+                                  None if P is None else P[i], None if B is None else B[i]))
             if self.model is not was:  # fitted at row i: predict the rest at once
                 P = np.full((len(ts), len(TARGET_NAMES)), np.nan)
                 P[i + 1:] = self.model.predict(F[i + 1:])  # type: ignore[union-attr]
         return out
 
-    def _score_chunk(self, ts, X, F, D, Y, steady, P) -> "BatchResults":
+    def _score_chunk(self, ts, X, F, D, Y, steady, P, B=None) -> "BatchResults":
         """_step over every row, the recurrences in batch_kernels: the same numbers, whole chunks at a time."""
         n, n_t = len(ts), len(TARGET_NAMES)
         if math.isnan(self.start_ts):
             self.start_ts = float(ts[0])
-        flags = batch_kernels.run_sensor_checks(self.checks, ts, X, steady)
+        flags = batch_kernels.run_sensor_checks(self.checks, ts, X, steady, B)
         ready = np.zeros(n, dtype=bool)
         score = np.zeros(n)
         R = np.full((n, n_t), np.nan)
@@ -530,10 +532,10 @@ class HeatPumpDetector:
 
     # -- shared core ----------------------------------------------------------
     def _step(self, ts: float, x: np.ndarray, f: np.ndarray, d: np.ndarray, y: np.ndarray, steady: bool,
-              expected: np.ndarray | None) -> HeatPumpResult:
+              expected: np.ndarray | None, beyond: np.ndarray | None = None) -> HeatPumpResult:
         if math.isnan(self.start_ts):
             self.start_ts = ts
-        sensor = self.checks.update(ts, x, steady)
+        sensor = self.checks.update(ts, x, steady, beyond)
         if self.model is None:
             if steady:
                 self.prior.update(ts, y)

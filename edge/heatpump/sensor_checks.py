@@ -19,8 +19,7 @@ numpy operations on a Pi.
            which grows with the poll interval (PROCESS_SHARE_PER_S of the channel's
            JUMP per second: a discharge thermistor read every 3 minutes moves ~1 K
            between readings of a healthy, modulating compressor)
-           (only at polls of NOISE_MAX_STEP or faster: at a 5-minute poll the
-           process itself is that rough), and the channel alone is that rough: its
+           (up to FLOOR_MAX_STEP), and the channel alone is that rough: its
            rise is more than NOISE_LOCAL x that of every channel physically coupled to
            it (NOISE_WITNESSES). A failing sensor or connector roughens its own
            channel; the process (compressor modulation, hot-water cycles, the
@@ -28,7 +27,12 @@ numpy operations on a Pi.
            channels together: the discharge with the pressure and the current, the
            coil with the low pressure. On a held-out Oslo R290 fleet polled every
            3 minutes, 4 of 18 healthy pumps got a noise notice (t_discharge, p_high)
-           when winter came after the day the baseline was learned;
+           when winter came after the day the baseline was learned. Roughness is
+           read on steps between two steady readings only, so it holds at any poll:
+           a step from a stopped or defrosting pump's reading is the transient (at
+           a 5-minute poll a short-cycling pump's p_high swings 10 bar between a
+           stopped and a running reading), which had kept this check off above a
+           3-minute poll;
 - jump:    several single-step jumps no sensor of a running pump makes,
            within half an hour (one jump may be a real event);
 - dropout: more than DROPOUT_SHARE of the last DROPOUT_TAU's readings missing
@@ -41,7 +45,10 @@ numpy operations on a Pi.
            unnoticed on a held-out fleet);
            a coil thermistor gone below its range while the low pressure says
            the coil is that cold (an iced, starved evaporator) is not missing:
-           the sensor reads right, the coil is beyond its scale (COLD_SIDE).
+           the sensor reads right, the coil is beyond its scale (COLD_SIDE); nor
+           is a reading run off the end of its scale (``beyond``: a drifted
+           low-pressure transducer past 30 bar, a noisy current below 0 A): that is
+           the drift or the noise seen on, not a lost reading.
 
 A channel the pump does not report at all (its register map has no register
 for it) is no sensor: ``present`` names the channels the source provides, and
@@ -113,9 +120,8 @@ DROPOUT_SHARE = 0.08
 DROPOUT_TAU = 3600.0
 DROPOUT_MAX_WEIGHT = 1.0 / 30.0
 FAST_MAX_WEIGHT = 0.05
-# the noise check reads second differences of consecutive readings; polled slower than
-# this, they measure the process (compressor modulation, DHW cycles), not the sensor
-NOISE_MAX_STEP = 180.0
+# the process's share of the floor grows with the poll interval up to this step
+FLOOR_MAX_STEP = 180.0
 # channels the same process moves when it moves the key one (not the sensor's own wiring)
 NOISE_WITNESSES: dict[str, tuple[str, ...]] = {
     "t_outdoor": ("t_evap", "t_suction"),
@@ -157,6 +163,16 @@ _COLD_LIMIT = np.array([_COLD_BELOW[c] + COLD_MARGIN_K if c in COLD_SIDE else -n
 _I_PLOW = INDEX["p_low"]
 _STOP_LO = np.array([END_STOPS.get(c, (-np.inf, np.inf))[0] for c in CHECKED]) + END_STOP_TOLERANCE
 _STOP_HI = np.array([END_STOPS.get(c, (-np.inf, np.inf))[1] for c in CHECKED]) - END_STOP_TOLERANCE
+_LO = np.array([_COLD_BELOW[c] for c in CHECKED])
+_HI = np.array([{ch.name: ch.high for ch in CHANNELS}[c] for c in CHECKED])
+# how far past an end of its scale a reading may lie and still be the sensor's own, run off the
+# scale: less than half the scale's width from its end, or, once off it, from the last reading
+# taken (a drifted low-pressure transducer read during a defrost or a compressor stop lies bars
+# past the end and swings by bars there, as the process does); a sentinel lies farther (an open
+# NTC's -200 degC is 150 K and more below its scale, 160 K below the discharge thermistor's, whose
+# scale is 180 K wide) and a lost reading is NaN. Channels with no single-step limit
+# (DROPOUT_ONLY) never run off their scale
+_REACH = np.array([0.5 * (_HI[i] - _LO[i]) if c in JUMP else 0.0 for i, c in enumerate(CHECKED)])
 
 
 # the tables above as lists, for the reading-by-reading update in plain floats
@@ -197,9 +213,45 @@ class SensorChecks:
         self.missing = np.zeros(n)
         self.jumps = np.zeros(n)
         self.last_ts = math.nan
+        self.last_steady = 0.0  # was the reading before steady? (1.0/0.0: a float, as the state is saved)
+        self.off_scale = np.full(n, np.nan)  # the last raw value of a run off the scale; NaN: none
 
-    def update(self, ts: float, x: np.ndarray, steady: bool) -> dict[str, list[str]]:
-        """One reading (canonical vector) -> {channel: [failed checks]}.
+    def beyond(self, raw: np.ndarray) -> np.ndarray:
+        """Which raw values (one reading, or rows of readings in time order) ran off the end of
+        their channel's scale: (rows, len(CHECKED)) bool, the run's state kept for the next call.
+
+        A drifting transducer crosses the end of its range and goes on: the reading past the end
+        stays within _REACH of the end, or of the last reading taken past it (with no plausible
+        reading between). That is the drift seen on, not a lost reading: a dropout is a gap or
+        a value no drift reaches in one step (an open circuit's -200 degC). A noisy current
+        reading a little below zero runs off its scale the same way."""
+        V = np.atleast_2d(np.asarray(raw, dtype=float))[:, _IDX]
+        with np.errstate(invalid="ignore"):
+            out = (V < _LO) | (V > _HI)
+            inside = (V >= _LO) & (V <= _HI)
+        mask = np.zeros(V.shape, dtype=bool)
+        for c in np.flatnonzero(out.any(axis=0) | ~np.isnan(self.off_scale)):
+            seen = np.cumsum(inside[:, c])  # plausible readings up to each row
+            last, last_seen = self.off_scale[c], 0
+            for i in np.flatnonzero(out[:, c]).tolist():
+                r = V[i, c]
+                if seen[i] > last_seen:  # a plausible reading came between: the run ended
+                    last = math.nan
+                edge = _HI[c] if r > _HI[c] else _LO[c]
+                if math.isfinite(r) and (abs(r - edge) <= _REACH[c] or abs(r - last) <= _REACH[c]):
+                    mask[i, c] = True
+                    last = r
+                # a value not taken (a sentinel, a jump) leaves the run where it was
+                last_seen = int(seen[i])
+            self.off_scale[c] = math.nan if seen[-1] > last_seen else last
+        return mask
+
+    def update(self, ts: float, x: np.ndarray, steady: bool, beyond: "np.ndarray | None" = None
+               ) -> dict[str, list[str]]:
+        """One reading (canonical vector, implausible values NaN) -> {channel: [failed checks]}.
+
+        ``beyond``: per channel of CHECKED, the raw value ran off the end of its scale
+        (beyond_scale): not a lost reading.
 
         Channel by channel in plain floats (the state kept as lists while streaming): the same IEEE
         operations in the same order as batch_kernels.sensor_checks, whose results it must equal to
@@ -223,16 +275,20 @@ class SensorChecks:
             if not all(valid[k] for k in _COLD_L) and p_low > 0:  # a coil colder than its thermistor's scale?
                 tsat = t_sat_scalar(p_low, self.refrigerant)
                 cold = [k for k in _COLD_L if not valid[k] and tsat <= _COLD_LIMIT_L[k]]
+            off = beyond.tolist() if beyond is not None else None
             for k in here:
-                if k not in cold:
+                if k not in cold and not (off is not None and off[k]):
                     m = missing[k]
                     missing[k] = m + a_drop * ((0.0 if valid[k] else 1.0) - m)
         decay = 1.0 - a_fast
         use_steps = steady and dt <= MAX_GAP
-        dtc = min(dt, NOISE_MAX_STEP)
-        roughen = dt <= NOISE_MAX_STEP
+        # the process's step between two steady readings: from a stopped or defrosting pump's
+        # reading it is the transient (at a 5-minute poll, a short-cycling compressor's)
+        after_steady = self.last_steady > 0.5
+        self.last_steady = 1.0 if steady else 0.0
+        dtc = min(dt, FLOOR_MAX_STEP)
         a_rough = a_slow = 0.0
-        if roughen:
+        if use_steps:
             a_rough = min(1.0 - math.exp(-dt / FAST_TAU), FAST_MAX_WEIGHT)
             a_slow = 1.0 - math.exp(-dt / SLOW_TAU)
         stuck = [False] * _K
@@ -260,9 +316,9 @@ class SensorChecks:
             jump = usable and abs(step) >= _JUMP_L[k]
             if jump:
                 jumps[k] += 1.0
-            smooth = usable and not jump
+            smooth = usable and not jump and after_steady
             d2 = abs(step - prev_step[k])
-            if smooth and d2 == d2 and roughen:
+            if smooth and d2 == d2:
                 self._roughness(k, ts, d2, dt, fk, a_rough, a_slow)
             prev_step[k] = step if smooth else math.nan
             if ok:

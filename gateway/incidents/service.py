@@ -6,7 +6,10 @@ second delivery of its ``event_id``, and ``incident_events`` is keyed by it
 too). What each kind of event does:
 
 - ``fault`` / ``sensor_fault``: open the device's incident for that fault, or
-  update the open one. A fault that returns after its incident closed opens
+  update the open one. A sensor fault on a sensor that already has an open
+  sensor incident on the device (a dropout after a drift of the same
+  transducer) updates that incident and its ticket: one sensor, one visit,
+  one ticket. A fault that returns after its incident closed opens
   a new incident (and ticket) linked to the old one (``previous_incident_id``):
   the old ticket was resolved with a code and keeps its history and SLA; the
   dispatcher sees the return on the new ticket.
@@ -63,6 +66,7 @@ from heatwatch.gateway.incidents.models import (
 )
 from heatwatch.gateway.incidents.priority import Priority, Urgency, cold_window, priority
 from heatwatch.gateway.ingest.counters import IngestCounters
+from heatwatch.gateway.ingest.models import ProcessedEvent
 from heatwatch.gateway.settings import GatewaySettings
 from heatwatch.gateway.tickets import service as tickets
 from heatwatch.gateway.tickets.lifecycle import FINISHED
@@ -177,6 +181,14 @@ class Incidents:
         fault, ts = event.fault, from_unix(event.ts)
         assert fault is not None
         incident = _open_incident(s, device.id, fault)
+        if incident is None and event.kind == "sensor_fault":
+            same = _open_incident_of_sensor(s, device.id, _channels(event))
+            if same is not None:  # another check failed on a sensor already ticketed
+                ticket = _ticket_of(s, same)
+                notes = self._apply_raise(s, same, event, ts, now, ticket)
+                notes.append(("sensor", None, fault, f"{fault} on {', '.join(sorted(_channels(event)))}: "
+                                                     f"the same sensor as this ticket's {same.fault}"))
+                return self._after_update(s, device, same, ticket, now, "updated", notes)
         if incident is None:
             previous = _latest_closed(s, device.id, fault)
             if event.kind == "fault_update" and previous is not None:
@@ -451,6 +463,29 @@ def _open_incident(s: Session, device_id: str, fault: str) -> Incident | None:
     return s.scalars(select(Incident).where(Incident.device_id == device_id, Incident.fault == fault,
                                             Incident.state == IncidentState.OPEN)
                      .with_for_update().execution_options(populate_existing=True)).one_or_none()
+
+
+def _channels(event: Event) -> set[str]:
+    """The sensors a sensor_fault event names (its findings' channels)."""
+    return {c for f in event.findings for c in f.channels}
+
+
+def _open_incident_of_sensor(s: Session, device_id: str, channels: set[str]) -> Incident | None:
+    """The device's open sensor-fault incident (the oldest) whose events named one of ``channels``."""
+    if not channels:
+        return None
+    rows = s.execute(
+        select(Incident.id, ProcessedEvent.payload)
+        .join(IncidentEvent, IncidentEvent.incident_id == Incident.id)
+        .join(ProcessedEvent, ProcessedEvent.event_id == IncidentEvent.event_id)
+        .where(Incident.device_id == device_id, Incident.state == IncidentState.OPEN,
+               Incident.fault.in_(SENSOR_FAULTS))
+        .order_by(Incident.first_event_ts, Incident.id)).all()
+    for incident_id, payload in rows:
+        named = {c for f in (payload or {}).get("findings") or () for c in f.get("channels") or ()}
+        if named & channels:
+            return _get(s, incident_id)
+    return None
 
 
 def _latest_closed(s: Session, device_id: str, fault: str) -> Incident | None:

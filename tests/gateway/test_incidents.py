@@ -325,3 +325,21 @@ def test_the_sweep_schedule_runs_and_stops(db, ingest):
     finally:
         schedule.stop()
     assert schedule.runs >= 2 and schedule.failures == 0
+
+
+def test_another_check_failing_on_an_already_ticketed_sensor_updates_its_ticket(db, ingest, clock):
+    # a low-pressure transducer drifts (a drift ticket), weeks later its readings go: one sensor,
+    # one visit, one ticket (the service area's eval: 3 drifted pumps got a second, dropout ticket)
+    ingest.handle(*message(event("sensor_fault", fault="sensor_drift", severity="info", channels=["p_low"])))
+    later = JANUARY + 30 * DAY
+    clock.now = later
+    ingest.handle(*message(event("sensor_fault", at=later, fault="sensor_dropout", severity="info", channels=["p_low"])))
+    [incident] = incidents(db)
+    [ticket] = tickets_of(db)
+    assert incident.fault == "sensor_drift" and incident.event_count == 2
+    assert any(h[1:] == ("sensor", None, "sensor_dropout") for h in history(db, ticket.id)), \
+        history(db, ticket.id)
+    # another sensor of the pump is another problem: its own ticket
+    ingest.handle(*message(event("sensor_fault", at=later, fault="sensor_dropout", severity="info", channels=["t_flow"])))
+    assert sorted(i.fault for i in incidents(db)) == ["sensor_drift", "sensor_dropout"]
+    assert len(tickets_of(db)) == 2

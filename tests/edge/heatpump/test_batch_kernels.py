@@ -346,3 +346,29 @@ def test_evidence_of_a_batch_row_is_its_results(troubled) -> None:
         assert det.evidence_row(res, i, need_offset=False) == det.evidence(res[i], need_offset=False)
         assert det.evidence_row(res, i, offset=offsets[i]) == det.evidence(res[i], offset=offsets[i])
     assert any(det.evidence_row(res, i, offset=offsets[i]).shifts for i in rows if res.ready[i])
+
+
+def test_readings_run_off_their_scale_are_judged_alike_streamed_and_batched(troubled) -> None:
+    """A low-pressure transducer drifting past the end of its 30 bar scale and on, a noisy current
+    dipping below 0 A: no dropout, streamed (update) or batched (score with the kernel), the state
+    carried across chunks; an open thermistor's -200 degC sentinel is a dropout both ways."""
+    ts, X = troubled
+    Y = X.copy()
+    n = len(ts)
+    for c in ("p_low", "compressor_a"):  # these two lose no reading here (the fixture's scattered gaps)
+        col = Y[:, INDEX[c]]
+        ok = ~np.isnan(col)
+        Y[:, INDEX[c]] = col[np.flatnonzero(ok)[np.maximum(np.cumsum(ok) - 1, 0)]]
+    Y[3000:3040, INDEX["p_low"]] -= np.tile([0.0, 7.0], 20)  # the fixture's jumping sensor: not this one
+    Y[:, INDEX["p_low"]] += np.clip(np.arange(n) - 1000, 0, None) * 0.03  # past 30 bar from ~row 1800 on
+    Y[2000:2600:3, INDEX["compressor_a"]] = -0.7
+    Y[2200:2700, INDEX["t_return"]] = np.where(np.arange(500) % 4 == 0, -200.0, Y[2200:2700, INDEX["t_return"]])
+    assert np.nanmax(Y[:, INDEX["p_low"]]) > 60.0  # the run goes on far past the end of the scale
+    cfg = HeatPumpDetectorConfig(commissioning_seconds=DAY / 2, min_training_rows=240)
+    stream, batch = HeatPumpDetector(cfg), HeatPumpDetector(cfg)
+    a = [stream.update(float(t), x).sensor_findings for t, x in zip(ts, Y)]
+    b = [r.sensor_findings for k in range(0, n, 777) for r in batch.score(ts[k:k + 777], Y[k:k + 777])]
+    assert a == b
+    np.testing.assert_array_equal(stream.checks.off_scale, batch.checks.off_scale)
+    assert not any("dropout" in f.get("p_low", []) or "dropout" in f.get("compressor_a", []) for f in a)
+    assert any("dropout" in f.get("t_return", []) for f in a)

@@ -163,3 +163,24 @@ def test_the_compressor_modulating_harder_at_a_3_minute_poll_is_no_sensor_noise(
 def test_a_discharge_thermistor_noisy_on_its_own_is_noise() -> None:
     assert _rough_run(modulation_after=1.0, discharge_noise=3.0) == {"t_discharge"}
     assert "t_discharge" in _rough_run(modulation_after=8.0, discharge_noise=12.0)
+
+
+def test_a_reading_run_off_its_scale_is_no_dropout_but_a_sentinel_is() -> None:
+    """A transducer drifting past the end of its scale (p_low past 30 bar, swinging by bars there
+    at defrosts and compressor stops) is the drift seen on; an open thermistor's -200 degC, on
+    every thermistor, is a lost reading; NaN is one too."""
+    from heatwatch.edge.heatpump.sensor_checks import CHECKED
+
+    checks = SensorChecks()
+    x = np.full(len(CHANNELS), 20.0)
+    rows = []
+    for p in (29.5, 31.0, 36.5, 44.0, 39.0, np.nan, 47.0):  # on past the end, a defrost's swing, a gap
+        r = x.copy()
+        r[INDEX["p_low"]] = p
+        rows.append(r)
+    got = checks.beyond(np.array(rows))[:, CHECKED.index("p_low")]
+    assert got.tolist() == [False, True, True, True, True, False, True]
+    for ch in ("t_outdoor", "t_flow", "t_return", "t_discharge", "t_suction", "t_evap", "t_cond", "t_liquid"):
+        r = x.copy()
+        r[INDEX[ch]] = -200.0
+        assert not checks.beyond(r)[0, CHECKED.index(ch)], ch
