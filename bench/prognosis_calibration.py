@@ -241,7 +241,7 @@ def main(paths: list[str]) -> None:
     table = CalibrationTable(replace(table.pooled, slope=slope, pivot=pivot),
                              {f: replace(c, shift=date_shift.get(f, 0.0), slope=slope, pivot=pivot)
                               for f, c in table.per_fault.items()}, table.fitted_on)
-    k, w, c = judge(table, pooled)
+    _, _, c = judge(table, pooled)
     print(f"in sample: interval holds {c:.0%}")
     print("CALIBRATION: CalibrationTable | None = CalibrationTable(")
     p = table.pooled

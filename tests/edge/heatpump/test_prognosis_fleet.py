@@ -85,7 +85,7 @@ def test_short_dates_are_not_systematically_early(estimates):
     """The raw estimator's horizon is too spread: on this evaluation fleet its dates under 5 days
     came a median 2.2 times too early (and those of 20 days or more 0.67 times, late); the
     calibration table's horizon recalibration (fitted on calibration fleets only) draws them in."""
-    pred, lo, hi, actual = estimates.T
+    pred, _lo, _hi, actual = estimates.T
     for sel in (pred < 5.0, pred >= 20.0):
         assert sel.sum() >= 15
         assert 0.5 <= 2.0 ** np.median(np.log2(actual[sel] / pred[sel])) <= 2.0 / 1.2
