@@ -145,3 +145,30 @@ def test_the_horizon_fit_finds_the_slope_of_a_noisy_estimator():
     assert horizon([exact])[0] == pytest.approx(1.0, abs=1e-3)
     spread = np.column_stack([truth, 2.0 * truth])  # an estimator too narrow: never spread out
     assert horizon([spread])[0] == 1.0
+
+
+def test_a_stored_eval_report_is_re_dated_with_its_interval_kept(tmp_path):
+    """bench/prognosis_redate.py: an eval report's prognoses re-dated as the agent now dates them
+    (the raw days recovered from the earliest date), the interval as run."""
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    from prognosis_redate import redated
+
+    assert CALIBRATION is not None
+    cal = CALIBRATION.for_fault("refrigerant_leak")
+    raw, ts, trip = 40.0, 10 * DAY, 25 * DAY
+    g = {"ts": ts, "predicted_ts": ts + raw * DAY, "earliest_ts": ts + raw * 2.0 ** cal.q_low * DAY,
+         "latest_ts": ts + raw * 2.0 ** cal.q_high * DAY}
+    pump = {"fault": "refrigerant_leak", "trip_ts": trip,
+            "tickets": [{"fault": "refrigerant_leak", "opened_ts": ts, "prognoses": [g]}]}
+    healthy = {"fault": "", "trip_ts": None, "tickets": []}
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "a.json").write_text(json.dumps({"pumps": [pump, healthy]}))
+    out = redated(tmp_path)
+    (pred, lo, hi, actual), = out["re-dated"]["first"]
+    assert pred == pytest.approx(cal.recalibrated_days(raw) * 2.0 ** cal.shift) and pred < raw
+    assert (lo, hi, actual) == pytest.approx((raw * 2.0 ** cal.q_low, raw * 2.0 ** cal.q_high, 15.0))
+    assert out["as run"]["every"][0][0] == pytest.approx(raw)
