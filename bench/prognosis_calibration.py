@@ -70,8 +70,9 @@ def horizon(pairs: list[np.ndarray]) -> tuple[float, float]:
 
 
 def log_ratios(pairs: dict[str, np.ndarray], slope: float = 1.0, pivot: float = 0.0) -> dict[str, np.ndarray]:
-    """fault -> log2(actual / predicted) of every raw estimate, the predicted days recalibrated."""
-    return {f: p[:, 1] - (p[:, 0] + (slope - 1.0) * (p[:, 0] - pivot)) for f, p in pairs.items()}
+    """fault -> log2(actual / predicted) of every raw estimate, the predicted days recalibrated
+    (only those beyond the pivot: Calibration.recalibrated_days)."""
+    return {f: p[:, 1] - (p[:, 0] + (slope - 1.0) * np.maximum(p[:, 0] - pivot, 0.0)) for f, p in pairs.items()}
 
 
 LEVELS = (0.80, 0.85, 0.90, 0.95)  # nominal levels tried; the first whose left-out coverage holds LEFT_OUT
