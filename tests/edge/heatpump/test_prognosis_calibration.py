@@ -105,3 +105,71 @@ def test_a_fault_whose_fleets_err_alike_gets_a_narrower_level_than_one_whose_fle
     assert chosen["alike"] < chosen["apart"]
     assert chosen["alike"] <= 0.85 and LEFT_OUT >= COVERAGE
     assert pooled in LEVELS
+
+
+def test_the_date_is_drawn_toward_the_typical_horizon_and_the_interval_stays_around_the_raw_date():
+    """A raw estimate's horizon is too spread (its own noise: a short one comes early, a long
+    one late); the shipped table draws log2 of a long date's days toward a pivot by a slope
+    below 1 and leaves a short one as it is (early is the side a due pump can afford). The
+    interval, calibrated around the raw date, stays where it was; the date stays inside it."""
+    assert CALIBRATION is not None
+    cal = CALIBRATION.for_fault("condenser_fouling")
+    assert 0.0 < cal.slope < 1.0
+    mid = 2.0 ** cal.pivot
+    for raw, moved in ((1.0, "same"), (mid, "same"), (60.0, "sooner")):
+        p = Prognosis(indicator="p_high", threshold=41.0, predicted_trip_ts=raw * DAY, lower_ts=0.0, upper_ts=0.0)
+        q = cal.apply(p, 0.0)
+        date = q.predicted_trip_ts / DAY
+        assert {"later": date > raw, "same": date == pytest.approx(raw), "sooner": date < raw}[moved]
+        assert q.lower_ts == pytest.approx(raw * DAY * 2.0 ** cal.q_low)
+        assert q.upper_ts == pytest.approx(raw * DAY * 2.0 ** cal.q_high)
+        assert q.lower_ts <= q.predicted_trip_ts <= q.upper_ts
+
+
+def test_the_horizon_fit_finds_the_slope_of_a_noisy_estimator():
+    """bench/prognosis_calibration.horizon: the median regression of log2(actual) on log2(predicted).
+    An estimator whose log days are the truth plus as much noise again has a slope near 1/2
+    (the regression to the mean a dispatcher sees as short dates early and long ones late); an
+    exact one keeps 1; the slope is never above 1 (the recalibration only draws in)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    from prognosis_calibration import horizon
+
+    rng = np.random.default_rng(5)
+    truth = rng.normal(3.0, 1.0, 4000)
+    noisy = np.column_stack([truth + rng.normal(0.0, 1.0, 4000), truth])
+    slope, pivot = horizon([noisy[:2000], noisy[2000:]])
+    assert 0.4 < slope < 0.6 and pivot == pytest.approx(3.0, abs=0.1)
+    exact = np.column_stack([truth, truth])
+    assert horizon([exact])[0] == pytest.approx(1.0, abs=1e-3)
+    spread = np.column_stack([truth, 2.0 * truth])  # an estimator too narrow: never spread out
+    assert horizon([spread])[0] == 1.0
+
+
+def test_a_stored_eval_report_is_re_dated_with_its_interval_kept(tmp_path):
+    """bench/prognosis_redate.py: an eval report's prognoses re-dated as the agent now dates them
+    (the raw days recovered from the earliest date), the interval as run."""
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    from prognosis_redate import redated
+
+    assert CALIBRATION is not None
+    cal = CALIBRATION.for_fault("refrigerant_leak")
+    raw, ts, trip = 40.0, 10 * DAY, 25 * DAY
+    g = {"ts": ts, "predicted_ts": ts + raw * DAY, "earliest_ts": ts + raw * 2.0 ** cal.q_low * DAY,
+         "latest_ts": ts + raw * 2.0 ** cal.q_high * DAY}
+    pump = {"fault": "refrigerant_leak", "trip_ts": trip,
+            "tickets": [{"fault": "refrigerant_leak", "opened_ts": ts, "prognoses": [g]}]}
+    healthy = {"fault": "", "trip_ts": None, "tickets": []}
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "a.json").write_text(json.dumps({"pumps": [pump, healthy]}))
+    out = redated(tmp_path)
+    (pred, lo, hi, actual), = out["re-dated"]["first"]
+    assert pred == pytest.approx(cal.recalibrated_days(raw) * 2.0 ** cal.shift) and pred < raw
+    assert (lo, hi, actual) == pytest.approx((raw * 2.0 ** cal.q_low, raw * 2.0 ** cal.q_high, 15.0))
+    assert out["as run"]["every"][0][0] == pytest.approx(raw)

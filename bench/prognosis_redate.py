@@ -1,0 +1,65 @@
+"""Re-date a whole-loop eval's stored prognoses with the current calibration table, without rerunning it.
+
+``heatwatch eval --report DIR`` keeps, per pump, its tickets' prognoses (ts, predicted, earliest,
+latest). The calibration table sets the interval around the raw estimate as raw x 2^q_low ..
+raw x 2^q_high, so the raw days are earliest / 2^q_low as long as the table's quantiles are the
+ones the run used; the date is then recalibrated as the agent now would
+(``Calibration.apply``). Prints the eval's prognosis figures as run and re-dated, first and
+every estimate, per fault (the figures of eval/figures.py).
+
+    python bench/prognosis_redate.py /tmp/eval_r5
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION
+from heatwatch.eval.figures import prognosis_quality
+from heatwatch.units import DAY
+
+Estimate = tuple[float, float, float, float]  # predicted, earliest, latest, actual days ahead
+
+
+def redated(report_dir: Path) -> dict[str, dict[str, list[Estimate]]]:
+    """{"as run" | "re-dated": {fault | "first" | "every": estimates}} of the right fault's first
+    ticket opened before the trip, as eval/figures.py counts them."""
+    out: dict[str, dict[str, list[Estimate]]] = {"as run": {}, "re-dated": {}}
+    if CALIBRATION is None:
+        raise SystemExit("no calibration table shipped: nothing to re-date with")
+    for part in sorted((report_dir / "parts").glob("*.json")):
+        for p in json.loads(part.read_text())["pumps"]:
+            if not p["fault"] or p["trip_ts"] is None:
+                continue
+            right = [t for t in p["tickets"] if t["fault"] == p["fault"]]
+            if not right or right[0]["opened_ts"] >= p["trip_ts"]:
+                continue
+            cal = CALIBRATION.for_fault(p["fault"])
+            ahead = [g for g in right[0]["prognoses"] if g["ts"] < p["trip_ts"]]
+            for i, g in enumerate(ahead):
+                pred, lo, hi = ((g[k] - g["ts"]) / DAY for k in ("predicted_ts", "earliest_ts", "latest_ts"))
+                actual = (p["trip_ts"] - g["ts"]) / DAY
+                new = pred if pred <= 0 else min(max(cal.recalibrated_days(lo / 2.0 ** cal.q_low)
+                                                     * 2.0 ** cal.shift, lo), hi)
+                for key, date in (("as run", pred), ("re-dated", new)):
+                    for group in (p["fault"], "every", *(("first",) if i == 0 else ())):
+                        out[key].setdefault(group, []).append((date, lo, hi, actual))
+    return out
+
+
+def main(args: list[str]) -> None:
+    if len(args) != 1 or not (Path(args[0]) / "parts").is_dir():
+        raise SystemExit("usage: prognosis_redate.py REPORT_DIR (with its parts/*.json)")
+    out = redated(Path(args[0]))
+    for group in sorted(out["as run"], key=lambda g: (g not in ("first", "every"), g)):
+        cells = []
+        for key in ("as run", "re-dated"):
+            q = prognosis_quality(out[key][group])
+            cells.append("none" if q is None else f"within x2 {q.within_factor_2:.0%} holds {q.interval_holds:.0%}")
+        print(f"{group:20s} n={len(out['as run'][group]):4d}  as run: {cells[0]:28s} re-dated: {cells[1]}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
