@@ -19,6 +19,7 @@ import yaml
 
 from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.faults import FAULTS, SENSOR_FAULTS
+from heatwatch.fleet_prior import EMITTERS  # as the gateway's device records name them
 from heatwatch.refrigerant import REFRIGERANTS
 from heatwatch.sim.pump_faults import FAULT_MODES
 from heatwatch.textfile import NotTextError, read_text
@@ -26,7 +27,6 @@ from heatwatch.units import DAY, HOUR, MINUTE
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 CLIMATES = ("stockholm", "oslo", "milan")
-EMITTERS = ("underfloor", "radiators")
 # channels a sensor fault may hit: the measured ones, not controller states
 SENSOR_CHANNELS = tuple(c for c in CHANNEL_NAMES if c not in ("defrost", "mode", "error_code"))
 _UNITS = {"s": 1.0, "m": MINUTE, "min": MINUTE, "h": HOUR, "d": DAY, "w": 7 * DAY, "y": 365 * DAY}
