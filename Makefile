@@ -20,8 +20,10 @@ demo: $(STAMP)
 
 # -n auto: one pytest worker per core (pytest-xdist); --dist loadfile keeps a file's tests on one worker, so a
 # module-scoped fixture (a simulated fleet, a learned model, a browser) is built once, not once per worker.
-# --durations=15: the slowest tests, so drift shows in every run.
+# --durations=15: the slowest tests, so drift shows in every run. ruff check goes first ([tool.ruff] in
+# pyproject.toml; under a second): a lint finding fails at once, not after the suite.
 test: $(STAMP)
+	$(BIN)/ruff check --no-cache .
 	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15 $(TEST_ARGS)
 
 bench: $(STAMP)

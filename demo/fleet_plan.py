@@ -1,8 +1,10 @@
 """The scenario a demo run plays: the chosen one, cut to ``--pumps``, starting today, long enough.
 
 Pump time starts at the wall clock's now, so what the gateway does by its own
-clock (telemetry retention, priorities, message dates) sees recent data, and
-the scenario's duration is stretched to cover ``--minutes`` at ``--speed``:
+clock (telemetry retention, priorities, message dates) sees recent data; the
+weather keeps the scenario's season (``season``: its own start date), so a
+demo run in July plays the same winter as one in January, and the faults
+develop and trip at the same pump times. The scenario's duration is stretched to cover ``--minutes`` at ``--speed``:
 a longer run is a longer simulated season, never an early end. The pumps the
 demo leaves out (past ``--pumps``) take their faults with them.
 """
@@ -52,6 +54,7 @@ def plan(name_or_path: str, pumps: int | None, minutes: float, speed: float, out
     kept = set(first.device_ids)
     raw["devices"] = {dev: spec for dev, spec in devices.items() if dev in kept}
     now = time.time() if now is None else now
+    raw.setdefault("season", raw["start"])  # the scenario's own weather, whatever day the demo runs
     raw["start"] = datetime.fromtimestamp(now - now % 60, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     wanted_s = minutes * 60.0 * speed * 1.1 + 6 * 3600.0  # a margin: the run ends on the clock, not the data
     raw["duration"] = f"{int(max(first.duration_s, wanted_s))}s"

@@ -7,6 +7,11 @@ per-site offset and a per-site AR(1). Relative humidity follows the same
 processes, high at night and in winter. The AR processes are stepped on hourly
 knots and interpolated, so they are cheap, deterministic per seed and
 independent of how the run is cut into chunks.
+
+``season_shift_s`` plays another time of year at these timestamps: the normals
+(and the winter's wider swings) are those ``season_shift_s`` later, the day and
+night those of the timestamps' own local hours (the demo: January's weather on
+the day it runs).
 """
 
 from __future__ import annotations
@@ -61,8 +66,10 @@ def _seasonal(values: tuple[float, ...], m: np.ndarray) -> np.ndarray:
 class Weather:
     """Stateful generator: call :meth:`sample` with successive, increasing time vectors."""
 
-    def __init__(self, climate: str, n_devices: int, rng: np.random.Generator, start_ts: float):
+    def __init__(self, climate: str, n_devices: int, rng: np.random.Generator, start_ts: float,
+                 season_shift_s: float = 0.0):
         self.preset = CLIMATE_PRESETS[climate]
+        self.season_shift_s = season_shift_s
         self.n = n_devices
         self.rng = rng
         self.site_offset = rng.normal(0.0, 0.8, n_devices)  # urban heat island, altitude, exposure
@@ -102,7 +109,7 @@ class Weather:
         ar = arr[i0] * (1.0 - w) + arr[np.minimum(i0 + 1, len(arr) - 1)] * w
 
         p = self.preset
-        m = _month_position(ts)
+        m = _month_position(ts + self.season_shift_s if self.season_shift_s else ts)
         winter = 0.5 * (1.0 + np.cos((m + 0.5) / 12.0 * 2 * np.pi))  # 1 mid-Jan, 0 mid-Jul
         mean = _seasonal(p.monthly_c, m)
         amp = p.diurnal_amp_c[1] + (p.diurnal_amp_c[0] - p.diurnal_amp_c[1]) * winter

@@ -275,7 +275,8 @@ class _Run:
         sc = fleet.scenario
         D = len(fleet.devices)
         streams = np.random.SeedSequence([sc.seed, 2]).spawn(4)
-        self.weather = Weather(sc.climate, D, np.random.default_rng(streams[0]), fleet.start_ts)
+        season_shift = 0.0 if sc.season_ts is None else sc.season_ts - sc.start_ts
+        self.weather = Weather(sc.climate, D, np.random.default_rng(streams[0]), fleet.start_ts, season_shift)
         self.rng_dhw = np.random.default_rng(streams[1])
         self.sensors = SensorModel(fleet, np.random.default_rng(streams[2]))
         p = fleet.params

@@ -2,8 +2,8 @@
 
 Each simulated pump gets its own capacity, frequency range, circulation flow,
 expansion valve and superheat settings, efficiency, power factor and current
-limits, and a house: set point and night setback, heating curve (radiators or
-underfloor), heat loss, hot water tank and household. The house is sized to
+limits, and a house: set point and night setback, heating curve (radiators,
+underfloor or fan coils), heat loss, hot water tank and household. The house is sized to
 the pump the way an installer does: the pump covers 95 % of the design-day
 load at its maximum frequency. The parameters are arrays over pumps, so the
 physics (:mod:`demand`, :mod:`refrigerant_cycle`, :mod:`defrost`,
@@ -55,7 +55,8 @@ class PumpParams:
     i_rated: np.ndarray  # the inverter limits the compressor current to this (A)
     i_trip: np.ndarray  # over-current trip A
     draws_per_day: np.ndarray  # household hot water use (draws of ~3-6 K)
-    radiators: np.ndarray  # bool: the house's emitters are radiators (else underfloor): its heating curve
+    radiators: np.ndarray  # bool: the house's emitters are radiators: its heating curve (see make_params)
+    fan_coils: np.ndarray  # bool: fan coils (only where a scenario says so); neither: underfloor
 
     def columns(self, cols: np.ndarray) -> PumpParams:
         """The parameters of the pumps ``cols`` only."""
@@ -64,7 +65,12 @@ class PumpParams:
 
 def make_params(n: int, rng: np.random.Generator, climate: str, refrigerant: str,
                 capacity_kw: list[float | None], emitters: list[str | None]) -> PumpParams:
-    """``n`` pumps and their houses drawn from ``rng``; a capacity or emitter type given per pump overrides the draw."""
+    """``n`` pumps and their houses drawn from ``rng``; a capacity or emitter type given per pump overrides the draw.
+
+    Emitters set the heating curve: radiators 44-50 °C flow on the design day (29-32 °C at +15 °C),
+    underfloor 33-38 (24-27), fan coils in between, the mean of the two draws: 38.5-44 (26.5-29.5).
+    The draw makes radiators or underfloor; fan coils come only from a scenario's ``emitters``, so
+    a fleet drawn before them is drawn the same."""
     u = lambda lo, hi: rng.uniform(lo, hi, n)  # noqa: E731
     q_nom = np.round(rng.choice([5.0, 7.0, 9.0, 12.0], n, p=[0.25, 0.35, 0.25, 0.15]) * u(0.96, 1.04), 2)
     for i, c in enumerate(capacity_kw):
@@ -72,11 +78,12 @@ def make_params(n: int, rng: np.random.Generator, climate: str, refrigerant: str
             q_nom[i] = c
     f_max = np.round(u(100.0, 115.0))
     radiators = rng.random(n) < 0.45
+    fan_coils = np.zeros(n, dtype=bool)
     for i, e in enumerate(emitters):
         if e is not None:
-            radiators[i] = e == "radiators"
-    flow_design = np.where(radiators, u(44.0, 50.0), u(33.0, 38.0))
-    flow_mild = np.where(radiators, u(29.0, 32.0), u(24.0, 27.0))
+            radiators[i], fan_coils[i] = e == "radiators", e == "fan_coils"
+    flow_design = _curve(radiators, fan_coils, u(44.0, 50.0), u(33.0, 38.0))
+    flow_mild = _curve(radiators, fan_coils, u(29.0, 32.0), u(24.0, 27.0))
     t_design = np.full(n, DESIGN_OUTDOOR_C[climate]) + u(-1.0, 1.0)
     t_set = np.round(u(20.0, 22.0) * 2) / 2
     # size: the pump covers 95 % of the design-day load at max frequency
@@ -100,13 +107,18 @@ def make_params(n: int, rng: np.random.Generator, climate: str, refrigerant: str
         setback=np.where(rng.random(n) < 0.6, np.round(u(1.0, 3.0)), 0.0), flow_design=flow_design,
         flow_mild=flow_mild, t_design=t_design, h_kw_k=h, tank_kwh_k=u(160.0, 280.0) * 4.186 / 3600.0,
         dhw_start=np.round(u(42.0, 46.0)), dhw_target=np.round(u(49.0, 52.0)), i_rated=i_rated, i_trip=i_trip,
-        draws_per_day=u(2.0, 6.0), radiators=radiators,
+        draws_per_day=u(2.0, 6.0), radiators=radiators, fan_coils=fan_coils,
     )
+
+
+def _curve(radiators: np.ndarray, fan_coils: np.ndarray, hot: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """A heating curve's point per pump: radiators ``hot``, underfloor ``low``, fan coils their mean."""
+    return np.where(radiators, hot, np.where(fan_coils, 0.5 * (hot + low), low))
 
 
 def emitter_types(p: PumpParams) -> list[str]:
     """Each pump's emitters, as its device record names them (heatwatch.fleet_prior.EMITTERS)."""
-    return ["radiators" if r else "underfloor" for r in p.radiators]
+    return ["radiators" if r else "fan_coils" if f else "underfloor" for r, f in zip(p.radiators, p.fan_coils)]
 
 
 def water_flow(p: PumpParams, sev: Severity):

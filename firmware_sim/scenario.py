@@ -19,6 +19,7 @@ import yaml
 
 from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.faults import FAULTS, SENSOR_FAULTS
+from heatwatch.fleet_prior import EMITTERS  # as the gateway's device records name them
 from heatwatch.refrigerant import REFRIGERANTS
 from heatwatch.sim.pump_faults import FAULT_MODES
 from heatwatch.textfile import NotTextError, read_text
@@ -26,7 +27,6 @@ from heatwatch.units import DAY, HOUR, MINUTE
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 CLIMATES = ("stockholm", "oslo", "milan")
-EMITTERS = ("underfloor", "radiators")
 # channels a sensor fault may hit: the measured ones, not controller states
 SENSOR_CHANNELS = tuple(c for c in CHANNEL_NAMES if c not in ("defrost", "mode", "error_code"))
 _UNITS = {"s": 1.0, "m": MINUTE, "min": MINUTE, "h": HOUR, "d": DAY, "w": 7 * DAY, "y": 365 * DAY}
@@ -93,6 +93,7 @@ class Scenario:
     sites: tuple[SiteSpec, ...] = ()  # empty: every pump in `climate` with `refrigerant`
     first_index: int = 0  # a site's part of a fleet: the number of its first pump
     id_width: int | None = None  # ... and the digits of the whole fleet's ids
+    season_ts: float | None = None  # the weather's season starts at this date's (None: the start's own)
 
     @property
     def device_ids(self) -> list[str]:
@@ -199,7 +200,7 @@ def parse_scenario(raw, source: str = "<dict>", default_name: str = "scenario") 
     if not isinstance(raw, dict):
         raise ScenarioError(f"{source}: expected a mapping at the top level")
     known = {"name", "description", "fleet", "climate", "start", "duration", "step", "seed", "refrigerant", "devices",
-             "sites"}
+             "sites", "season"}
     for key in raw:
         if key not in known:
             raise err(str(key), f"unknown field (known: {', '.join(sorted(known))})")
@@ -230,6 +231,7 @@ def parse_scenario(raw, source: str = "<dict>", default_name: str = "scenario") 
     if "start" not in raw:
         raise err("start", "missing (a date such as 2024-11-01)")
     start_ts = _parse_time(raw["start"], f"{source}: start")
+    season_ts = None if raw.get("season") is None else _parse_time(raw["season"], f"{source}: season")
     if "duration" not in raw:
         raise err("duration", "missing (such as 60d)")
     duration_s = parse_duration(raw["duration"], f"{source}: duration")
@@ -247,7 +249,7 @@ def parse_scenario(raw, source: str = "<dict>", default_name: str = "scenario") 
     scen = Scenario(
         name=str(raw.get("name", default_name)), description=str(raw.get("description", "")).strip(),
         size=size, prefix=prefix, climate=climate, start_ts=start_ts, duration_s=duration_s,
-        step_s=step_s, seed=seed, refrigerant=refrigerant, source=source, sites=sites,
+        step_s=step_s, seed=seed, refrigerant=refrigerant, source=source, sites=sites, season_ts=season_ts,
     )
     ids = set(scen.device_ids)
     devices_raw = raw.get("devices") or {}

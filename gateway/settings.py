@@ -296,13 +296,7 @@ def _check(s: GatewaySettings, name: str) -> None:
         raise SettingsError(f"{name}: [api] host must not be empty")
     if not 1 <= s.api.port <= 65535:
         raise SettingsError(f"{name}: [api] port must be 1-65535")
-    w = s.webhooks
-    if w.max_attempts < 1:
-        raise SettingsError(f"{name}: [webhooks] max_attempts must be >= 1")
-    if not 0 < w.first_retry_seconds <= w.max_retry_seconds:
-        raise SettingsError(f"{name}: [webhooks] first_retry_seconds must be > 0 and <= max_retry_seconds")
-    if w.timeout_seconds <= 0:
-        raise SettingsError(f"{name}: [webhooks] timeout_seconds must be > 0")
+    _check_retries(f"{name}: [webhooks]", s.webhooks, "timeout_seconds")
     board = s.board
     if board.session_hours <= 0 or board.poll_seconds <= 0:
         raise SettingsError(f"{name}: [board] session_hours and poll_seconds must be > 0")
@@ -316,13 +310,7 @@ def _check(s: GatewaySettings, name: str) -> None:
         raise SettingsError(f"{name}: [sweeps] forecast {sw.forecast!r}: expected \"none\" or \"open-meteo\"")
     if sw.forecast_url and urlparse(sw.forecast_url).scheme not in ("http", "https"):
         raise SettingsError(f"{name}: [sweeps] forecast_url {sw.forecast_url!r}: expected http://host or https://")
-    c = s.commands
-    if c.max_attempts < 1:
-        raise SettingsError(f"{name}: [commands] max_attempts must be >= 1")
-    if not 0 < c.first_retry_seconds <= c.max_retry_seconds:
-        raise SettingsError(f"{name}: [commands] first_retry_seconds must be > 0 and <= max_retry_seconds")
-    if c.publish_timeout_seconds <= 0:
-        raise SettingsError(f"{name}: [commands] publish_timeout_seconds must be > 0")
+    _check_retries(f"{name}: [commands]", s.commands, "publish_timeout_seconds")
     _check_notifications(s.notifications, name)
 
 
@@ -347,10 +335,18 @@ def _check_notifications(n: NotificationSettings, name: str) -> None:
         raise SettingsError(f"{where} digest_at {n.digest_at!r}: a local time HH:MM")
     if n.daily_cap < 1:
         raise SettingsError(f"{where} daily_cap must be >= 1")
-    if n.max_attempts < 1:
+    _check_retries(where, n, "timeout_seconds")
+    if n.status_link_days <= 0:
+        raise SettingsError(f"{where} status_link_days must be > 0")
+
+
+def _check_retries(where: str, section: WebhookSettings | CommandSettings | NotificationSettings,
+                   timeout_key: str) -> None:
+    """A queue's retry settings (leased_queue.py): at least one attempt, a backoff that starts above
+    zero and does not start above its cap, an attempt that may take some time."""
+    if section.max_attempts < 1:
         raise SettingsError(f"{where} max_attempts must be >= 1")
-    if not 0 < n.first_retry_seconds <= n.max_retry_seconds:
+    if not 0 < section.first_retry_seconds <= section.max_retry_seconds:
         raise SettingsError(f"{where} first_retry_seconds must be > 0 and <= max_retry_seconds")
-    for key in ("timeout_seconds", "status_link_days"):
-        if getattr(n, key) <= 0:
-            raise SettingsError(f"{where} {key} must be > 0")
+    if getattr(section, timeout_key) <= 0:
+        raise SettingsError(f"{where} {timeout_key} must be > 0")

@@ -74,8 +74,8 @@ def render_ticket(request: Request, session: Session, user: BoardUser, ticket_id
         "customer": customer, "site": ticket.device.site, "deadline": _deadline(ticket),
         "deadline_text": wording.deadline(_deadline(ticket), now), "message": message,
         "allowed": {s.value for s in service.allowed_transitions(ticket)}, "technicians": technicians(session),
-        "codes": RESOLUTION_WORDS, "offered": proposals.on_offer(session, ticket, now), "zone": zone.key, "visit_local": (in_zone(ticket.visit_window_start, zone),
-                                                                  in_zone(ticket.visit_window_end, zone)),
+        "codes": RESOLUTION_WORDS, "offered": proposals.on_offer(session, ticket, now), "zone": zone.key,
+        "visit_local": (in_zone(ticket.visit_window_start, zone), in_zone(ticket.visit_window_end, zone)),
         "visit_fields": (field_value(ticket.visit_window_start, zone), field_value(ticket.visit_window_end, zone))},
         status_code)
 

@@ -2,13 +2,13 @@
 
 A resolved ticket queues a ``repaired`` command in ``device_commands`` (in the
 ticket's transaction, tickets/commands.py). Each gateway process runs one
-sender thread; several processes may share one database. Like the webhook
-worker (webhooks/delivery.py), a sender *claims* a batch of due commands in a
-short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock
-on SQLite) by moving their next attempt a lease into the future, publishes
-them outside any transaction, then records each send. So two workers never
-send one command at once, and a worker killed mid-send leaves its commands
-to be sent when the lease ends.
+sender thread; several processes may share one database. Like the webhook and
+notification workers it follows the gateway's queue rule (leased_queue.py): a
+sender *claims* a batch of due commands in a short transaction (``FOR UPDATE
+SKIP LOCKED`` on PostgreSQL, the write lock on SQLite) by moving their next
+attempt a lease into the future, publishes them outside any transaction,
+then records each send. So two workers never send one command at once, and
+a worker killed mid-send leaves its commands to be sent when the lease ends.
 
 A send is a QoS 1 publish on ``heatwatch/v1/{device}/command`` that the broker
 acknowledged (PUBACK): from then on the broker keeps the command in the
@@ -41,6 +41,7 @@ from sqlalchemy import case, func, select, update
 from heatwatch.contract import Command, command_topic
 from heatwatch.gateway.db import Database, utcnow
 from heatwatch.gateway.ingest.counters import IngestCounters
+from heatwatch.gateway.leased_queue import LeasedWorker, RetryPolicy, due
 from heatwatch.gateway.settings import BrokerSettings, CommandSettings
 from heatwatch.gateway.tickets.models import DeviceCommand
 from heatwatch.mqtt import make_client
@@ -50,24 +51,18 @@ COUNTERS = ("sent", "publish_failed", "given_up", "worker_errors")
 
 
 @dataclass(frozen=True)
-class SendPolicy:
+class SendPolicy(RetryPolicy):
+    """The commands' defaults: ``[commands]`` in gateway.toml. ``delay_after``: how long to wait for an
+    answer after send number ``attempt``; ``timeout_seconds``: for the broker's PUBACK."""
+
     max_attempts: int = 10
     first_retry_seconds: float = 300.0
     max_retry_seconds: float = 6 * 3600.0
-    publish_timeout_seconds: float = 10.0
+    timeout_seconds: float = 10.0
 
     @classmethod
-    def from_settings(cls, s: CommandSettings) -> SendPolicy:
-        return cls(s.max_attempts, s.first_retry_seconds, s.max_retry_seconds, s.publish_timeout_seconds)
-
-    def delay_after(self, attempt: int) -> float:
-        """Seconds to wait for an answer after send number ``attempt`` (1, 2, ...)."""
-        return min(self.first_retry_seconds * 2 ** min(attempt - 1, 60), self.max_retry_seconds)
-
-    @property
-    def lease_seconds(self) -> float:
-        """How long a claimed command is kept from other workers: longer than one send takes."""
-        return 2 * self.publish_timeout_seconds + 30.0
+    def from_settings(cls, s: CommandSettings, timeout_seconds: float | None = None) -> SendPolicy:
+        return super().from_settings(s, s.publish_timeout_seconds if timeout_seconds is None else timeout_seconds)
 
 
 @dataclass(frozen=True)
@@ -78,23 +73,21 @@ class Claimed:
     attempt: int  # the number of the send about to be made
 
 
-class CommandSender:
+class CommandSender(LeasedWorker):
     """``start()`` connects to the broker and runs the loop; ``run_once()`` is one round (tests)."""
+
+    thread_name = "command-sender"
+    label = "command sender"
 
     def __init__(self, db: Database, broker: BrokerSettings, policy: SendPolicy | None = None, *,
                  worker: str = "1", poll_seconds: float = 1.0, batch: int = 50,
                  counters: IngestCounters | None = None) -> None:
-        self.db = db
+        # counters: sent, publish_failed, given_up, worker_errors
+        super().__init__(db, poll_seconds=poll_seconds, batch=batch, counters=counters)
         self.broker = broker
         self.policy = policy or SendPolicy()
-        self.poll_seconds = poll_seconds
-        self.batch = batch
-        self.counters = counters or IngestCounters()  # sent, publish_failed, given_up, worker_errors
         self.client_id = f"{broker.client_id}-{worker}-commands"
         self._connected = threading.Event()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
         self._refused: dict[int, str] = {}  # mid -> the broker's failure reason (MQTT 5 PUBACK)
         link = broker.link()
         self.link = link
@@ -104,49 +97,24 @@ class CommandSender:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
 
+    @property
+    def stop_seconds(self) -> float:
+        return self.policy.timeout_seconds + 5  # at most one publish in flight
+
     # ---- lifecycle ------------------------------------------------------------------------
     def start(self) -> CommandSender:
         self.client.connect_async(self.link.host, self.link.port, keepalive=self.broker.keepalive,
                                   clean_start=True)
         self.client.loop_start()
-        self._thread = threading.Thread(target=self._loop, name="command-sender", daemon=True)
-        self._thread.start()
-        return self
+        return super().start()
 
     def stop(self, timeout: float | None = None) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout if timeout is not None else self.policy.publish_timeout_seconds + 5)
+        super().stop(timeout)
         self.client.disconnect()
         self.client.loop_stop()
 
-    @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
-
-    def wake(self) -> None:
-        """Look for due commands now instead of at the next poll."""
-        self._wake.set()
-
-    def _loop(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
-            try:
-                sent = self.run_once()
-                failures = 0
-            except Exception:  # noqa: BLE001 - the sender outlives a failing database
-                failures += 1
-                self.counters.add("worker_errors")
-                if failures == 1 or failures % 60 == 0:
-                    log.exception("command sender: database failing (%d times in a row); retrying", failures)
-                sent = 0
-            if sent < self.batch:  # a full batch: more may be due, go on at once
-                self._wake.wait(self.poll_seconds * min(2 ** failures, 30))
-                self._wake.clear()
 
     # ---- paho callbacks (its network thread) ------------------------------------------------
     def _on_connect(self, _client, _userdata, _flags, reason_code, _props) -> None:
@@ -157,7 +125,7 @@ class CommandSender:
         self._wake.set()
 
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _props) -> None:
-        if self._connected.is_set() and not self._stop.is_set():
+        if self._connected.is_set() and not self.stopping:
             log.warning("%s disconnected (%s); reconnecting", self.client_id, reason_code)
         self._connected.clear()
 
@@ -176,7 +144,7 @@ class CommandSender:
             self.counters.add("given_up")
             log.warning("command %s for %s given up: %s", command_id, device, why)
         for command in claimed:
-            if self._stop.is_set():
+            if self.stopping:
                 break  # its lease runs out and it is sent later, by this worker or another
             started = utcnow()
             error = self._publish(command)
@@ -188,10 +156,8 @@ class CommandSender:
         claimed: list[Claimed] = []
         given_up: list[tuple[int, str, str]] = []
         with self.db.transaction() as session:
-            rows = session.execute(
-                select(c).where(c.acked_at.is_(None), c.given_up_at.is_(None), c.next_attempt_at <= now)
-                .order_by(c.next_attempt_at, c.id).limit(self.batch)
-                .with_for_update(skip_locked=True)).scalars().all()
+            rows = session.execute(due(select(c).where(c.acked_at.is_(None), c.given_up_at.is_(None)),
+                                       c.next_attempt_at, c.id, now, self.batch)).scalars().all()
             for row in rows:
                 why = ""
                 if row.attempts >= self.policy.max_attempts:
@@ -212,7 +178,7 @@ class CommandSender:
                     row.given_up_at, row.next_attempt_at, row.detail = now, None, why[:500]
                     given_up.append((row.id, row.device_id, why))
                 else:
-                    row.next_attempt_at = now + timedelta(seconds=self.policy.lease_seconds)
+                    row.next_attempt_at = self.policy.lease_until(now)
         return claimed, given_up
 
     def _publish(self, command: Claimed) -> str:
@@ -221,7 +187,7 @@ class CommandSender:
             info = self.client.publish(command_topic(command.device), command.payload, qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 return f"publish: {mqtt.error_string(info.rc)}"
-            deadline = time.monotonic() + self.policy.publish_timeout_seconds
+            deadline = time.monotonic() + self.policy.timeout_seconds
             while not info.is_published() and time.monotonic() < deadline and self._connected.is_set():
                 info.wait_for_publish(0.1)
         except (RuntimeError, ValueError) as exc:
@@ -230,7 +196,7 @@ class CommandSender:
         if refused:
             return f"the broker refused it: {refused}"
         if not info.is_published():
-            return f"no PUBACK within {self.policy.publish_timeout_seconds:g} s"
+            return f"no PUBACK within {self.policy.timeout_seconds:g} s"
         return ""
 
     def _record(self, command: Claimed, started: datetime, error: str, now: datetime) -> None:
@@ -244,13 +210,14 @@ class CommandSender:
                         "next_attempt_at": case((pending, now + timedelta(seconds=wait)), else_=None)}
         if not error:
             values["sent_at"] = started  # before the agent can have answered it
-        with self.db.transaction() as session:
-            session.execute(update(c).where(c.id == command.id).values(**values))
+
+        def write() -> None:
+            with self.db.transaction() as session:
+                session.execute(update(c).where(c.id == command.id).values(**values))
+
         if error:
-            self.counters.add("publish_failed")
             log.warning("command %s for %s: send %d failed: %s", command.id, command.device, command.attempt, error)
-        else:
-            self.counters.add("sent")
+        self.record_then_count(f"command {command.id}", ["publish_failed" if error else "sent"], write)
 
 
 def commands_by_state(db: Database) -> dict[str, float]:

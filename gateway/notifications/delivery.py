@@ -11,7 +11,8 @@ A round:
 2. *claim*: due messages are locked (``FOR UPDATE SKIP LOCKED`` on
    PostgreSQL, the write lock on SQLite) and each is either held (quiet
    hours, daily cap; quiet.py) or leased: its next attempt moved a lease into
-   the future, longer than an attempt can take;
+   the future, longer than an attempt can take (the gateway's queue rule,
+   leased_queue.py);
 3. *send*: outside any transaction, rendered now (compose.py) and sent
    (channels.py); then the attempt is recorded and the message marked sent,
    retried after ``first_retry_seconds`` doubling to ``max_retry_seconds``,
@@ -27,19 +28,18 @@ again (email keeps its Message-ID).
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from heatwatch.gateway.customers.models import Customer
 from heatwatch.gateway.db import Database, utcnow
 from heatwatch.gateway.incidents.models import Incident
 from heatwatch.gateway.ingest.counters import IngestCounters
+from heatwatch.gateway.leased_queue import LeasedWorker, RetryPolicy, due, settle
 from heatwatch.gateway.notifications import channels, quiet, steps
 from heatwatch.gateway.notifications.compose import compose
 from heatwatch.gateway.notifications.models import Notification, NotificationAttempt, NotificationState
@@ -60,72 +60,33 @@ class Claimed:
     attempt: int  # the number of the attempt about to be made
 
 
-class NotificationWorker:
+class NotificationWorker(LeasedWorker):
+    thread_name = "notification-delivery"
+    label = "notifications"
+
     def __init__(self, db: Database, settings: NotificationSettings, *, poll_seconds: float = 5.0,
                  batch: int = 20, counters: IngestCounters | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
-        self.db = db
+        super().__init__(db, poll_seconds=poll_seconds, batch=batch, counters=counters)
         self.settings = settings
-        self.poll_seconds = poll_seconds
-        self.batch = batch
-        self.counters = counters or IngestCounters()
         self.clock = clock
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    # ---- lifecycle ------------------------------------------------------------------------
-    def start(self) -> NotificationWorker:
-        self._thread = threading.Thread(target=self._loop, name="notification-delivery", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float | None = None) -> None:
-        """Finish the attempt in flight and stop."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout if timeout is not None else 2 * self.settings.timeout_seconds + 10)
 
     @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy.from_settings(self.settings)
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def _loop(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
-            try:
-                sent = self.run_once()
-                failures = 0
-            except Exception:  # noqa: BLE001 - the worker outlives a failing database
-                failures += 1
-                self.counters.add("worker_errors")
-                if failures == 1 or failures % 60 == 0:
-                    log.exception("notifications: round failed (%d times in a row); retrying", failures)
-                sent = 0
-            if sent < self.batch:
-                self._wake.wait(self.poll_seconds * min(2 ** failures, 30))
-                self._wake.clear()
+    @property
+    def stop_seconds(self) -> float:
+        return 2 * self.settings.timeout_seconds + 10  # a render and a send in flight
 
     # ---- one round ------------------------------------------------------------------------
-    @property
-    def lease(self) -> timedelta:
-        return timedelta(seconds=2 * self.settings.timeout_seconds + 30)
-
-    def delay_after(self, attempt: int) -> timedelta:
-        s = self.settings
-        return timedelta(seconds=min(s.first_retry_seconds * 2 ** min(attempt - 1, 60), s.max_retry_seconds))
-
     def run_once(self, now: datetime | None = None) -> int:
         """Release, claim, send, record; returns how many messages were attempted."""
         now = now or self.clock()
         self.release(now)
         claimed = self.claim(now)
         for message in claimed:
-            if self._stop.is_set():
+            if self.stopping:
                 break  # its lease runs out and it is sent later
             self.record(message, *self.send(message, now), now)
         return len(claimed)
@@ -160,18 +121,16 @@ class NotificationWorker:
         return made
 
     def claim(self, now: datetime) -> list[Claimed]:
-        n, s_ = Notification, self.settings
+        n, s_, policy = Notification, self.settings, self.policy
         cap_seen: Counter[tuple[int, str]] = Counter()
         claimed: list[Claimed] = []
         held: list[str] = []
         with self.db.transaction() as s:
-            rows = s.execute(
+            rows = s.execute(due(
                 select(n, Customer, Ticket.priority, Incident.cold_ahead_c)
                 .join(Customer, n.customer_id == Customer.id)
                 .outerjoin(Ticket, n.ticket_id == Ticket.id).outerjoin(Incident, Ticket.incident_id == Incident.id)
-                .where(n.state == NotificationState.PENDING, n.next_attempt_at <= now)
-                .order_by(n.next_attempt_at, n.id).limit(self.batch)
-                .with_for_update(of=n, skip_locked=True)).all()
+                .where(n.state == NotificationState.PENDING), n.next_attempt_at, n.id, now, self.batch, of=n)).all()
             for row, customer, priority, cold in rows:
                 if row.channel not in s_.channels:
                     row.state, row.last_error = NotificationState.FAILED, \
@@ -191,7 +150,7 @@ class NotificationWorker:
                                                       customer.quiet_hours_end):
                         self.counters.add("critical_overrides")
                 cap_seen[(row.customer_id, row.channel)] += 1
-                row.next_attempt_at = now + self.lease
+                row.next_attempt_at = policy.lease_until(now)
                 claimed.append(Claimed(row.id, row.idempotency_key, row.channel, row.address, row.attempts + 1))
         for reason in held:
             self.counters.add(f"held_{reason}")
@@ -225,29 +184,23 @@ class NotificationWorker:
         return channels.send(url, title, text, self.settings.timeout_seconds), rendered.subject, text
 
     def record(self, message: Claimed, outcome: channels.Outcome, subject: str, text: str, now: datetime) -> None:
-        values: dict = {"attempts": message.attempt, "last_error": outcome.error}
-        if outcome.delivered:
-            values |= {"state": NotificationState.SENT, "sent_at": now, "subject": subject[:300], "body": text[:8000]}
-            keys = ["sent"]
-        elif message.attempt >= self.settings.max_attempts:
-            values |= {"state": NotificationState.FAILED}
-            keys = ["attempts_failed", "given_up"]
+        settled = settle(self.policy, message.attempt, outcome.delivered, outcome.error, now,
+                         done={"state": NotificationState.SENT, "sent_at": now, "subject": subject[:300],
+                               "body": text[:8000]},
+                         done_counter="sent", given_up={"state": NotificationState.FAILED})
+        if settled.given_up:
             log.warning("notification %s (%s) given up after %d attempts: %s", message.id, message.channel,
                         message.attempt, outcome.error)
-        else:
-            values |= {"next_attempt_at": now + self.delay_after(message.attempt)}
-            keys = ["attempts_failed"]
-        try:
+
+        def write() -> None:
             with self.db.transaction() as s:
                 s.add(NotificationAttempt(notification_id=message.id, number=message.attempt,
                                           started_at=now, duration_ms=outcome.duration_ms,
                                           outcome=outcome.outcome, error=outcome.error))
-                s.execute(update(Notification).where(Notification.id == message.id).values(**values))
-        except IntegrityError:  # its ticket or customer was deleted while it was sent
-            log.info("notification %s: deleted while it was being sent; attempt not recorded", message.id)
-            return
-        for key in keys:
-            self.counters.add(key)
+                s.execute(update(Notification).where(Notification.id == message.id).values(**settled.values))
+
+        # a foreign key refuses the attempt when its ticket or customer was deleted while it was sent
+        self.record_then_count(f"notification {message.id}", settled.counters, write)
 
 
 def queue_by_state(db: Database) -> dict[str, float]:

@@ -64,7 +64,8 @@ def test_real_broker_carries_a_message(broker):
     deadline = time.time() + 5
     while not got and time.time() < deadline:
         time.sleep(0.05)
-    pub.loop_stop(); sub.loop_stop()
+    pub.loop_stop()
+    sub.loop_stop()
     assert got == [b"hello"]
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from heatwatch.contract import EventBody, EventKind
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig

@@ -12,7 +12,7 @@ from heatwatch.gateway.ingest.subscriber import Subscriber
 from heatwatch.gateway.settings import BrokerSettings
 
 # re-send after 2 s, at most 3 times: a test sees a retry within seconds
-QUICK_RETRIES = SendPolicy(max_attempts=3, first_retry_seconds=2.0, max_retry_seconds=4.0, publish_timeout_seconds=5.0)
+QUICK_RETRIES = SendPolicy(max_attempts=3, first_retry_seconds=2.0, max_retry_seconds=4.0, timeout_seconds=5.0)
 
 
 @contextmanager

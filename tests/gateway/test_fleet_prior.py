@@ -20,6 +20,8 @@ from sqlalchemy import select, update
 from heatwatch.contract import COMMISSIONED, Event, EventBody, EventKind, agent_topic
 from heatwatch.edge.agent import EdgeAgent
 from heatwatch.edge.config import AgentConfig, BrokerConfig, DetectorSection, OutboxConfig, SourceConfig
+from heatwatch.edge.heatpump.fleet_prior import FleetJudge
+from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES, HealthyModel
 from heatwatch.fleet_prior import Commissioned, form
 from heatwatch.gateway.fleet.service import prior_for, record_commissioned
 from heatwatch.eval.fleet_prior import simulated_commissioned
@@ -179,6 +181,48 @@ def test_a_prior_file_in_edge_toml_is_used_and_a_bad_one_is_counted(broker, tmp_
     stop.set()
     thread.join(20)
     assert not agent.pipeline.detector.ready and agent._fleet_counters()["prior_load_errors"] == 1
+
+
+@pytest.fixture(scope="module")
+def by_emitters() -> dict[str, list[Commissioned]]:
+    """Six healthy 7 kW pumps heating through underfloor pipes and six through fan coils, commissioned by
+    their own detectors (one seed: the same pumps and houses, only the emitters differ)."""
+    got = {e: simulated_commissioned("healthy_fleet", capacity_kw=7.0, pumps=6, days=10.0, seed=11, emitters=e)
+           for e in ("underfloor", "fan_coils")}
+    assert all(len(v) == 6 for v in got.values())
+    return got
+
+
+def test_fan_coil_pumps_are_a_fleet_of_their_own(db, by_emitters):
+    """Three fan-coil pumps form the prior of a fan-coil pump, nothing of the underfloor ones in it, and
+    a healthy fan-coil newcomer agrees with it better than with the underfloor fleet's: its water
+    runs hotter, so it condenses higher (p_high) than underfloor pumps at the same operating point."""
+    fleet = {f"hp-u{i}": ("underfloor", by_emitters["underfloor"][i]) for i in range(3)}
+    fleet |= {f"hp-f{i}": ("fan_coils", by_emitters["fan_coils"][i]) for i in range(3)}
+    fleet["hp-r0"] = ("radiators", by_emitters["underfloor"][3])
+    place_devices(db, *fleet)
+    now = utcnow()
+    with db.transaction() as s:
+        for seq, (dev, (emitters, model)) in enumerate(fleet.items(), 1):
+            s.execute(update(Device).where(Device.id == dev).values(model=MODEL, refrigerant="R32", emitters=emitters))
+            assert record_commissioned(s, dev, _commissioned_event(dev, model, seq), now) == ""
+    with db.transaction() as s:
+        fan, under = prior_for(s, MODEL, "R32", "fan_coils"), prior_for(s, MODEL, "R32", "underfloor")
+        rad = prior_for(s, MODEL, "R32", "radiators")
+    assert (fan.members, fan.emitters, fan.note) == (3, "fan_coils", "3 pumps with fan_coils")
+    assert (rad.members, rad.emitters) == (7, None) and rad.note.startswith("only 1 with radiators")
+    for prior, kind in ((fan, "fan_coils"), (under, "underfloor")):  # exactly its own group's members
+        np.testing.assert_allclose(prior.coef, form(by_emitters[kind][:3]).coef, rtol=1e-12, equal_nan=True)
+    # the flow temperature the fan-coil fleet covers starts higher (features are scaled alike for every pump)
+    t_flow = list(fan.envelope_features).index("t_flow")
+    assert fan.envelope[0, t_flow] > under.envelope[0, t_flow]
+    p_high = TARGET_NAMES.index("p_high")
+    F = np.concatenate([m.points for group in by_emitters.values() for m in group])
+    judged = {name: [FleetJudge(prior).disagreement(HealthyModel(m.coef, m.residual_scale), F)[p_high]
+                     for m in by_emitters["fan_coils"][3:]] for name, prior in (("own", fan), ("underfloor", under))}
+    print(f"\nfan-coil newcomers' p_high, in alarm levels: {judged}")
+    assert all(d > 0 for d in judged["underfloor"])  # judged by underfloor pumps they read high
+    assert np.mean(judged["underfloor"]) > np.mean(judged["own"]) + 0.2
 
 
 def test_the_prior_is_of_the_pumps_with_the_same_emitters_else_of_the_model_saying_so(db, members):

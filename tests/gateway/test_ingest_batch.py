@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from heatwatch.contract import agent_topic
 from heatwatch.gateway.ingest.models import ProcessedEvent, SequenceGap, StreamPosition
-from heatwatch.gateway.ingest.service import Incoming, Ingest
+from heatwatch.gateway.ingest.service import Incoming
 from heatwatch.gateway.telemetry.models import TelemetryInterval
 from tests.gateway.test_ingest import event, gaps, ingest, position, status, telemetry  # noqa: F401  (fixture)
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from heatwatch.edge.heatpump import compressor_efficiency as ce
 from heatwatch.refrigerant import ISENTROPIC_EXPONENT
-from heatwatch.units import DAY, HOUR
+from heatwatch.units import DAY
 
 K = ISENTROPIC_EXPONENT["R32"]
 

@@ -17,7 +17,7 @@ import pytest
 
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
-from heatwatch.edge.heatpump.prognosis import PrognosisTracker, TripLimit
+from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.units import DAY, HOUR
 

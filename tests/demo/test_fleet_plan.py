@@ -1,0 +1,55 @@
+"""The scenario a demo plays: pump time is the day it runs, the weather the scenario's own season.
+
+The gateway keeps wall-clock promises, so pump time starts now; but the demo
+fleet is a Stockholm winter, and a demo run in July must not play a summer in
+which the pumps hardly heat and the first faults trip later than the demo
+lasts (before: hp-002's leak tripped at +3.7 pump days in July, +2.7 in January).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+
+from heatwatch.channels import INDEX
+from heatwatch.demo.fleet_plan import plan
+from heatwatch.sim.fleet import Fleet
+from heatwatch.sim.scenario import ScenarioError, load_scenario, parse_scenario
+from heatwatch.units import DAY
+
+JANUARY = datetime(2026, 1, 3, 12, 0, tzinfo=timezone.utc).timestamp()
+JULY = datetime(2026, 7, 3, 12, 0, tzinfo=timezone.utc).timestamp()
+
+
+def _played(now: float, out) -> tuple:
+    out.mkdir()
+    _, path = plan("demo_fleet", 4, 2.0, 1800.0, out, now=now)
+    sc = load_scenario(path)  # as the demo's simulator processes read it
+    fleet = Fleet(dataclasses.replace(sc, duration_s=3 * DAY))
+    t_out = np.concatenate([c.values[:, :, INDEX["t_outdoor"]] for c in fleet.chunks(1440)])
+    trips = {t.device: t.trip_ts - sc.start_ts for t in fleet.truth if t.trip_ts is not None}
+    return sc, t_out, trips
+
+
+def test_a_demo_in_july_plays_the_scenarios_winter_on_julys_clock(tmp_path):
+    jan, t_jan, trips_jan = _played(JANUARY, tmp_path / "january")
+    jul, t_jul, trips_jul = _played(JULY, tmp_path / "july")
+    assert (jan.start_ts, jul.start_ts) == (JANUARY, JULY)  # pump time is the day the demo runs
+    assert jul.season_ts == load_scenario("demo_fleet").start_ts
+    np.testing.assert_array_equal(t_jul, t_jan)  # the same weather, hour by hour
+    assert t_jul.mean() < 6.0  # a Stockholm January (a mild spell: 1.3 °C), not its July (about 16 °C)
+    assert set(trips_jul) == {"hp-001", "hp-002"} and trips_jul == trips_jan
+    assert max(trips_jul.values()) < 3 * DAY
+
+
+def test_a_scenario_without_a_season_has_its_starts_and_a_bad_one_is_refused():
+    base = {"fleet": {"size": 1}, "climate": "milan", "start": "2025-07-01", "duration": "1d", "seed": 3}
+    summer = Fleet(parse_scenario(base))
+    winter = Fleet(parse_scenario({**base, "season": "2025-01-01"}))
+    t = [np.concatenate([c.values[:, 0, INDEX["t_outdoor"]] for c in f.chunks(1440)]).mean() for f in (summer, winter)]
+    assert t[0] > t[1] + 12.0  # Milan: about 25 °C in July, 3 in January
+    with pytest.raises(ScenarioError, match="season: expected a date"):
+        parse_scenario({**base, "season": "midwinter"})
