@@ -323,7 +323,6 @@ class SensorChecks:
             prev_step[k] = step if smooth else math.nan
             if ok:
                 value[k] = vk
-        bad: list[int] = []
         noisy: list[int] = []
         ratio = [math.nan] * _K
         for k in range(_K):
