@@ -80,7 +80,7 @@ import numpy as np
 from heatwatch.contract import EventKind
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
-from heatwatch.edge.heatpump.prognosis import LEARNED_LIMITS, OVERCURRENT_MARGIN, PrognosisTracker, TripLimit, hour_of
+from heatwatch.edge.heatpump.prognosis import LEARNED_LIMITS, OVERCURRENT_MARGIN, PrognosisTracker, TripLimit
 from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.units import DAY, HOUR
 
@@ -143,8 +143,8 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
             _, events = pipes[dev].process_batch(chunk.ts[::stride], chunk.values[::stride, j, :])
             raised[dev] += [ev.ts for ev in events if ev.kind in (EventKind.FAULT, EventKind.FAULT_UPDATE)
                             and ev.fault == faults[dev]]
-            for t, m, hi, lo, hr, hz in pipes[dev].prognosis._hours:
-                hours[dev].setdefault(t, [_l(m), _l(hi), _l(lo), _l(hr), _l(hz)])
+            for t, m, hi, lo in pipes[dev].prognosis._hours:
+                hours[dev].setdefault(t, [_l(m), _l(hi), _l(lo)])
     _warp_growth(1.0)
     out = []
     for t in fleet.truth:
@@ -177,7 +177,7 @@ def estimates(pump: dict, every_s: float = 12 * HOUR, tracker_factory=None) -> l
     first = min(pump["raised"])
     if first >= pump["trip_ts"]:
         return []
-    hours = [hour_of(h) for h in pump["hours"]]
+    hours = [(float(h[0]), _arr(h[1]), _arr(h[2]), _arr(h[3])) for h in pump["hours"]]
     times = [h[0] for h in hours]
     out = []
     t = first

@@ -119,19 +119,6 @@ FAULT_INDICATORS: dict[str, tuple[str, ...]] = {
     "condenser_fouling": ("p_high", "t_discharge"),
 }
 _IDX = {n: i for i, n in enumerate(TARGET_NAMES)}
-_HZ = _IDX["compressor_hz"]
-
-
-def hour_of(h: list) -> tuple:
-    """A stored hour [t, mean, hi, lo(, residual at hi, frequency at hi)] as the tracker keeps it
-    (an hour stored before the last two were kept: NaN for them)."""
-    def arr(a: list | None) -> np.ndarray:
-        return np.array([math.nan if v is None else v for v in a], dtype=float)
-    m, hi, lo = arr(h[1]), arr(h[2]), arr(h[3])
-    blank = np.full(len(hi), math.nan)
-    hr = arr(h[4]) if len(h) > 4 and h[4] is not None else blank
-    hz = arr(h[5]) if len(h) > 5 and h[5] is not None else blank
-    return float(h[0]), m, hi, lo, hr, hz
 
 
 class PrognosisTracker:
@@ -151,16 +138,10 @@ class PrognosisTracker:
         self.limits = dict(self._given)
         self.fit_days = fit_days
         self.inflate = math.sqrt(max(autocorr_seconds / HOUR, 1.0))
-        # per closed hour: (start, mean residual, highest reading, lowest reading, the residual at
-        # each target's highest reading, the compressor frequency there): a fouled condenser's
-        # worst reading is a hot-water peak the controller holds by cutting frequency, which the
-        # hour's mean (its space-heating readings) and top frequency do not show
-        self._hours: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = \
-            deque(maxlen=int(history_days * 24))
+        self._hours: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = deque(maxlen=int(history_days * 24))
         self._bucket = -1
         self._hi = self._lo = None
         self._sum = self._n = None
-        self._hi_res = self._hi_hz = None
         # per (target, sign): the hours _daily has summed and its per-day sums (_daily_cached)
         self._daily_sums: dict[tuple[int, float], tuple[list, dict[int, list]]] = {}
 
@@ -183,7 +164,6 @@ class PrognosisTracker:
         self._bucket = -1
         self._hi = self._lo = None
         self._sum = self._n = None
-        self._hi_res = self._hi_hz = None
 
     def update(self, ts: float, residual: np.ndarray, observed: np.ndarray) -> None:
         """Per steady reading: the residual vector and the raw target values."""
@@ -194,12 +174,7 @@ class PrognosisTracker:
             self._sum = np.zeros_like(residual, dtype=float)
             self._n = np.zeros_like(residual, dtype=float)
             self._hi, self._lo = observed.copy(), observed.copy()
-            self._hi_res = residual.astype(float)
-            self._hi_hz = np.full(len(observed), float(observed[_HZ]))
         else:
-            up = (observed > self._hi) | (np.isnan(self._hi) & ~np.isnan(observed))
-            self._hi_res = np.where(up, residual, self._hi_res)
-            self._hi_hz = np.where(up, float(observed[_HZ]), self._hi_hz)
             self._hi = np.fmax(self._hi, observed)
             self._lo = np.fmin(self._lo, observed)
         ok = ~np.isnan(residual)
@@ -222,19 +197,10 @@ class PrognosisTracker:
                 self._bucket = bucket
                 sum0, n0 = np.zeros(residual.shape[1]), np.zeros(residual.shape[1])
                 hi, lo = observed[s].copy(), observed[s].copy()
-                hi_res, hi_hz = residual[s].astype(float), np.full(observed.shape[1], float(observed[s, _HZ]))
             else:
                 sum0, n0, hi, lo = self._sum, self._n, self._hi, self._lo
-                hi_res, hi_hz = self._hi_res, self._hi_hz
             block = observed[s:e]
-            top = np.fmax.reduce(block, axis=0)
-            # update()'s strict '>': the first reading of the block at its highest, if above the hour's so far
-            at = s + np.where(np.isnan(block), -np.inf, block).argmax(axis=0)
-            up = (top > hi) | (np.isnan(hi) & ~np.isnan(top))
-            cols = np.arange(observed.shape[1])
-            self._hi_res = np.where(up, residual[at, cols], hi_res)
-            self._hi_hz = np.where(up, observed[at, _HZ], hi_hz)
-            self._hi = np.fmax(hi, top)
+            self._hi = np.fmax(hi, np.fmax.reduce(block, axis=0))
             self._lo = np.fmin(lo, np.fmin.reduce(block, axis=0))
             self._sum = np.cumsum(np.vstack([sum0[None, :], R[s:e]]), axis=0)[-1]
             self._n = n0 + okn[s:e].sum(axis=0)
@@ -243,7 +209,7 @@ class PrognosisTracker:
         if self._bucket >= 0 and self._hi is not None:
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = np.where(self._n > 0, self._sum / self._n, np.nan)
-            self._hours.append((self._bucket * HOUR, mean, self._hi, self._lo, self._hi_res, self._hi_hz))
+            self._hours.append((self._bucket * HOUR, mean, self._hi, self._lo))
 
     def state(self) -> dict:
         """The hourly history and the hour being filled, so a restarted agent predicts at once."""
@@ -251,9 +217,8 @@ class PrognosisTracker:
             return None if a is None else [None if math.isnan(v) else float(v) for v in a]
         return {
             "limits": {c: [lim.direction, lim.threshold] for c, lim in self.limits.items()},
-            "hours": [[t, arr(m), arr(hi), arr(lo), arr(hr), arr(hz)] for t, m, hi, lo, hr, hz in self._hours],
+            "hours": [[t, arr(m), arr(hi), arr(lo)] for t, m, hi, lo in self._hours],
             "bucket": self._bucket, "sum": arr(self._sum), "n": arr(self._n), "hi": arr(self._hi), "lo": arr(self._lo),
-            "hi_res": arr(self._hi_res), "hi_hz": arr(self._hi_hz),
         }
 
     def load_state(self, d: dict) -> None:
@@ -266,25 +231,18 @@ class PrognosisTracker:
                    if c in LEARNED_LIMITS}
         self.limits = {**learned, **self._given}
         self._hours.clear()
-        self._hours.extend(hour_of(h) for h in d["hours"])
+        self._hours.extend((float(t), arr(m), arr(hi), arr(lo)) for t, m, hi, lo in d["hours"])
         self._bucket = int(d["bucket"])
         self._sum, self._n, self._hi, self._lo = arr(d["sum"]), arr(d["n"]), arr(d["hi"]), arr(d["lo"])
-        # a state written before the readings at the worst were kept: unknown (NaN) for the hour
-        blank = None if self._hi is None else np.full(len(self._hi), math.nan)
-        self._hi_res = arr(d.get("hi_res")) if d.get("hi_res") is not None else blank
-        self._hi_hz = arr(d.get("hi_hz")) if d.get("hi_hz") is not None else blank
 
     def carry_over(self, offset: np.ndarray) -> None:
         """The residuals change reference (a fleet prior's model handed over to the pump's own,
         whose predictions differ by ``offset`` per target): the history's residuals are moved by
         it, so a day's excess does not step where the judge changed (NaN offset: left as is)."""
         off = np.nan_to_num(np.asarray(offset, dtype=float))
-        self._hours = deque(((t, m - off, hi, lo, hr - off, hz) for t, m, hi, lo, hr, hz in self._hours),
-                            maxlen=self._hours.maxlen)
+        self._hours = deque(((t, m - off, hi, lo) for t, m, hi, lo in self._hours), maxlen=self._hours.maxlen)
         if self._sum is not None and self._n is not None:
             self._sum = self._sum - off * self._n
-        if self._hi_res is not None:
-            self._hi_res = self._hi_res - off
 
     def predict(self, fault: str, now: float) -> Prognosis | None:
         """The earliest indicator's trip, its interval calibrated (prognosis_calibration) when a table is given."""
@@ -387,7 +345,7 @@ def learned_rated_current(rows: list, j_amps: int, j_hz: int) -> float | None:
     """TOP_HZ x the RATED_QUANTILE of an hour's healthy current (its worst less the fault's mean
     excess) per hertz (its top frequency), over the hours above MIN_RATIO_HZ (None: too few)."""
     ratios = []
-    for _, m, hi, *_ in rows:
+    for _, m, hi, _lo in rows:
         amps, hz = hi[j_amps] - m[j_amps], hi[j_hz]
         if hz >= MIN_RATIO_HZ and amps > 0:  # NaN compares false
             ratios.append(amps / hz)
@@ -532,7 +490,7 @@ def _worst_share(rows: list, j: int, sign: float, excess: np.ndarray, k_min: flo
     to come that healthy worst + k x the excess extended.
     """
     acc: dict[int, list] = {}
-    for t, m, hi, lo, *_ in rows:
+    for t, m, hi, lo in rows:
         v, r = (hi[j] if sign > 0 else lo[j]), m[j]
         if not (math.isnan(v) or math.isnan(r)):
             acc.setdefault(int(t // DAY), []).append((sign * v, sign * r))
@@ -584,7 +542,7 @@ def _daily(rows: list, j: int, sign: float, min_hours: int = 12) -> tuple[np.nda
 
 def _daily_add(acc: dict[int, list], rows: list, j: int, sign: float) -> None:
     """Add hours to the per-day sums of _daily: [Σ signed residual, hours, worst healthy reading]."""
-    for t, m, hi, lo, *_ in rows:
+    for t, m, hi, lo in rows:
         v, r = (hi[j] if sign > 0 else lo[j]), m[j]
         if math.isnan(v) or math.isnan(r):
             continue
