@@ -31,6 +31,7 @@ from heatwatch.edge.heatpump.fleet_prior import FleetJudge, growth_through
 from heatwatch.fleet_prior import FleetPrior
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features, features_row
+from heatwatch.edge.heatpump.own_start import start_prior
 from heatwatch.edge.heatpump.prior import PriorBands
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
 from heatwatch.edge.heatpump.sensor_checks import SensorChecks
@@ -239,6 +240,7 @@ class HeatPumpDetector:
         # the shift's average of its readings' excess prediction error (envelope.py): how much wider its alarm is
         self.uncertainty = PersistentShift(1, self.config.shift_tau_seconds)
         self._models: list[tuple[float, HealthyModel]] = []  # (from ts, model) of the latest refits
+        self.own_growth: dict[str, float] = {}  # channel -> growth through the last window, own levels
 
     @property
     def ready(self) -> bool:
@@ -263,7 +265,9 @@ class HeatPumpDetector:
 
     def basis_at(self, ts: float) -> str:
         """What a ready result at ``ts`` was judged against: the pump's own model or its fleet's."""
-        return "fleet prior" if self.fleet is not None and ts <= self._fleet_until else "model"
+        if self.fleet is not None and ts <= self._fleet_until:
+            return "own start" if self.fleet.own else "fleet prior"
+        return "model"
 
     # -- after a visit ----------------------------------------------------------
     def clear_findings(self) -> None:
@@ -290,6 +294,8 @@ class HeatPumpDetector:
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
         self._last_bucket = -1
         self.provisional, self._fleet_until = False, -math.inf
+        if self.fleet is not None and self.fleet.own:  # the repaired pump's new normal is not its old start
+            self.fleet = None
         if self.fleet is not None:
             self._install_fleet()
 
@@ -690,6 +696,17 @@ class HeatPumpDetector:
                 return
             self.provisional, self._fleet_until = False, self._due_ts
             self.shift = PersistentShift(len(TARGET_NAMES), cfg.shift_tau_seconds)  # shifts against the fleet
+        else:  # no fleet: a window in which the pump changed is judged by its start instead (own_start.py)
+            start, grew = start_prior(T, F, Y, cfg.shift_tau_seconds, cfg.alarm_k, learned_envelope(F), RIDGE)
+            self.own_growth = grew
+            if start is not None:
+                self.postponed_fits += 1
+                self.fleet = FleetJudge(start)
+                self.fleet.refused_windows, self.fleet.last_refusal = 1, {n: v for n, v in grew.items() if abs(v) >= 1}
+                self._install_fleet()
+                self.start_ts = float(T[-1])
+                self._rows_ts, self._rows_f, self._rows_y = [], [], []
+                return
         self.alarm = calibrate_alarm(T, Y - model.predict(F), cfg.shift_tau_seconds, cfg.alarm_k, MIN_SHIFT)
         self.model = model
         self.growth = GrowingEnvelope(equations, F, RIDGE)
