@@ -52,7 +52,7 @@ _TARGET_SOURCES = [("raw", INDEX[n]) if n in INDEX else ("derived", _DERIVED_IND
 @dataclass
 class HeatPumpDetectorConfig:
     commissioning_seconds: float = 7 * 86400.0  # learn this long before judging
-    min_training_rows: int = 1500  # minutes of steady running needed (extends commissioning)
+    min_training_rows: int = 1500  # steady rows needed, at most one per minute (extends commissioning)
     max_training_rows: int = 30000  # fit anyway once this many are collected
     shift_tau_seconds: float = 6 * 3600.0
     alarm_k: float = 5.0

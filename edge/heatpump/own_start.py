@@ -4,8 +4,8 @@ A pump faulty from installation teaches its window a faulty "normal". With no fl
 it with, what is left is the pump against itself: a healthy pump does not change within its first
 weeks at fixed operating points, while a fault present from installation grows at every one of
 them (a leak keeps opening the valve at the same weather and flow temperature). So when the
-window falls due, its growth (the time term of a least-squares fit on the operating-point features
-and time, fleet_prior.growth_through) is judged against the pump's own level: the alarm level
+window falls due, its growth (the time term of a least-squares fit on the operating-point features,
+the weather's curvature and time, fleet_prior.growth_through) is judged against the pump's own level: the alarm level
 calibrated, as for any learned model, from the window's own residuals at fixed operating points
 (its readings less the operating-point fit with time; a 6-hour shift series, so their
 autocorrelation is counted; never below the channel's physical floor). A growth of one such level
@@ -34,12 +34,23 @@ _UNITS = {"p_low": " bar", "p_high": " bar", "compressor_a": " A", "power_w": " 
           "fan_rpm": " rpm", "flow_lpm": " l/min", "cop": "", "compressor_hz": " Hz"}
 
 
+def with_curvature(F: np.ndarray) -> np.ndarray:
+    """The operating-point features and the weather's curvature (outdoor and flow temperature squared
+    and their product), for the growth test only. The evaporating side and the COP bend with the
+    weather (saturation pressure is convex in temperature, frost builds below a few degrees), which
+    the healthy model's features hold only in a straight line; in a cooling autumn the bend the line
+    misses grows with time and reads as growth on healthy pumps (Oslo, p_low and COP, up to 0.85 of
+    an own level; 0.70 with the bend held, a leak's valve the same 1.97)."""
+    to, tf = F[:, FEATURE_NAMES.index("t_outdoor")], F[:, FEATURE_NAMES.index("t_flow")]
+    return np.column_stack([F, to * to, tf * tf, to * tf])
+
+
 def start_prior(T: np.ndarray, F: np.ndarray, Y: np.ndarray, tau_seconds: float, alarm_k: float,
                 envelope: np.ndarray, ridge: float) -> tuple[FleetPrior | None, dict[str, float]]:
     """(the window's start as a prior, channel -> growth in own levels) when the pump changed through
     its window by one of its own levels or more on any channel; (None, those levels) otherwise."""
     span = float(T[-1] - T[0]) if len(T) else 0.0
-    growth = growth_through(T, F, Y)
+    growth = growth_through(T, with_curvature(F), Y)
     if span <= 0.0 or np.isnan(growth).all():
         return None, {}
     s = (T - T[0]) / span
