@@ -380,6 +380,7 @@ class HeatPumpDetector:
         sx_idx = np.full(n, -1, dtype=np.int64)  # row of the last steady reading judged; -1: the one before
         sx_carry = self._last_steady_x
         start = 0
+        was_provisional = self.provisional
         if self.model is None:
             start = self._commission_chunk(ts, F, Y, steady, O)
             if self.model is not None:  # fitted at row start - 1: predict the rest at once
@@ -406,8 +407,9 @@ class HeatPumpDetector:
                 marks[rows] = rows + start
                 sx_idx[start:] = np.maximum.accumulate(marks)
                 self._last_steady_x = X[rows[-1] + start]
-        if self.provisional:  # judged against the fleet; this pump's own window is still collected
-            self._take_rows(ts, F, Y, self._window_rows(ts, steady)[0], 0, n - 1)
+        if self.provisional:  # judged against the fleet; this pump's own window is still collected (a window
+            # refused in this chunk without a fleet, own_start.py: from the row after the refusal)
+            self._take_rows(ts, F, Y, self._window_rows(ts, steady)[0], 0 if was_provisional else start, n - 1)
         return BatchResults(ts, steady, ready, score, flags, X, D, Y, R, O, sx_idx, sx_carry, S)
 
     def _judge(self, lo: int, hi: int, ts, F, Y, steady, P, R, O, S, score) -> np.ndarray:

@@ -110,6 +110,29 @@ def test_healthy_pumps_of_the_site_are_quiet_and_learn_their_own_window(site) ->
         assert max(abs(v) for v in det.own_growth.values()) < 1.0, (dev, det.own_growth)
 
 
+@pytest.mark.timeout(300)
+def test_streaming_and_batch_are_the_same_through_a_refused_window() -> None:
+    """The agent reading by reading and a replay in chunks (the refusal falls inside one) say the
+    same: the same events at the same times, the same window collected after the refusal."""
+    scenario = parse_scenario({**SITE, "duration": "32d"})
+    ts, X = [], []
+    for chunk in Fleet(scenario).chunks(steps=1440 * 4):
+        ts.append(chunk.ts[::POLL_STRIDE])
+        X.append(chunk.values[::POLL_STRIDE, 1, :])
+    T, V = np.concatenate(ts), np.concatenate(X)
+    cfg = HeatPumpDetectorConfig(refrigerant=scenario.refrigerant)
+    stream, batch = PumpPipeline.with_config("hp-001", cfg), PumpPipeline.with_config("hp-001", cfg)
+    ea = [(e.kind, e.fault, e.ts, e.explanation) for t, x in zip(T, V) for e in stream.process(float(t), x)[1]]
+    eb = []
+    for lo in range(0, len(T), 1000):
+        eb += [(e.kind, e.fault, e.ts, e.explanation) for e in batch.process_batch(T[lo:lo + 1000], V[lo:lo + 1000])[1]]
+    a, b = stream.detector, batch.detector
+    assert a.fleet is not None and a.fleet.own and b.fleet is not None and b.fleet.own  # refused in both
+    assert ea == eb and any(e[1] == "refrigerant_leak" for e in ea)
+    assert a._rows_ts == b._rows_ts and a.start_ts == b.start_ts and a.postponed_fits == b.postponed_fits
+    np.testing.assert_array_equal(a.shift.residual, b.shift.residual)
+
+
 def test_a_repaired_pump_is_not_judged_against_its_old_start(site) -> None:
     _, _, pipes, _ = site
     det = pipes["hp-001"].detector  # (the last test of the module: it changes the fixture's pump)
