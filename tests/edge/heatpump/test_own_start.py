@@ -60,6 +60,10 @@ def test_a_window_that_grew_by_its_own_level_is_judged_from_its_start() -> None:
     r = np.median(Y[late, J_EEV] - judge.model.predict(F[late])[:, J_EEV])
     assert r == pytest.approx(12.0, abs=1.5)
     assert judge.own and judge.alarm[J_EEV] >= MIN_SHIFT[J_EEV]
+    # a week is one or two spells of weather: its trend is not judged, however large
+    T, F, Y = _window(rng, 12.0, days=7.0)
+    prior, grew = start_prior(T, F, Y, TAU, 5.0, learned_envelope(F), 1e-2)
+    assert prior is None and grew["eev_pct"] >= 1.0
 
 
 # -- on simulated pumps: a leak from installation, no fleet ----------------------------------
