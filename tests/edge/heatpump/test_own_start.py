@@ -5,11 +5,13 @@ installation is named before its trip while healthy pumps stay quiet."""
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from heatwatch.contract import EventKind
+from heatwatch.edge.agent import EdgeAgent
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig, learned_envelope
 from heatwatch.edge.heatpump.fleet_prior import FleetJudge, is_own
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
@@ -135,6 +137,18 @@ def test_streaming_and_batch_are_the_same_through_a_refused_window() -> None:
     assert ea == eb and any(e[1] == "refrigerant_leak" for e in ea)
     assert a._rows_ts == b._rows_ts and a.start_ts == b.start_ts and a.postponed_fits == b.postponed_fits
     np.testing.assert_array_equal(a.shift.residual, b.shift.residual)
+
+
+def test_the_status_says_own_start_and_asks_the_gateway_for_a_fleet(site) -> None:
+    """Judged by its own start is no fleet: prior_members 0 and no own model, so the gateway still
+    sends its fleet's prior when it has one (gateway/fleet/service.py)."""
+    _, _, pipes, _ = site
+    counters = {d: EdgeAgent._fleet_counters(SimpleNamespace(pipeline=pipes[d], fleet_counters={}))  # type: ignore[arg-type]
+                for d in ("hp-000", "hp-001")}
+    assert counters["hp-001"]["judged_by_own_start"] and not counters["hp-001"]["judged_by_fleet"]
+    assert counters["hp-001"]["prior_members"] == 0 and counters["hp-001"]["own_model"] is False
+    assert counters["hp-001"]["refused_windows"] >= 1
+    assert counters["hp-000"]["own_model"] and not counters["hp-000"]["judged_by_own_start"]
 
 
 def test_a_repaired_pump_is_not_judged_against_its_old_start(site) -> None:
