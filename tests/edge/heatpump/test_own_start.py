@@ -143,8 +143,8 @@ def test_the_status_says_own_start_and_asks_the_gateway_for_a_fleet(site) -> Non
     """Judged by its own start is no fleet: prior_members 0 and no own model, so the gateway still
     sends its fleet's prior when it has one (gateway/fleet/service.py)."""
     _, _, pipes, _ = site
-    counters = {d: EdgeAgent._fleet_counters(SimpleNamespace(pipeline=pipes[d], fleet_counters={}))  # type: ignore[arg-type]
-                for d in ("hp-000", "hp-001")}
+    agents = {d: SimpleNamespace(pipeline=pipes[d], fleet_counters={}) for d in ("hp-000", "hp-001")}
+    counters = {d: EdgeAgent._fleet_counters(a) for d, a in agents.items()}  # type: ignore[arg-type]
     assert counters["hp-001"]["judged_by_own_start"] and not counters["hp-001"]["judged_by_fleet"]
     assert counters["hp-001"]["prior_members"] == 0 and counters["hp-001"]["own_model"] is False
     assert counters["hp-001"]["refused_windows"] >= 1
