@@ -31,7 +31,7 @@ from heatwatch.edge.heatpump.fleet_prior import FleetJudge, growth_through
 from heatwatch.fleet_prior import FleetPrior
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features, features_row
-from heatwatch.edge.heatpump.own_start import start_prior
+from heatwatch.edge.heatpump.own_start import start_prior, window_growth
 from heatwatch.edge.heatpump.prior import PriorBands
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
 from heatwatch.edge.heatpump.sensor_checks import SensorChecks
@@ -690,8 +690,10 @@ class HeatPumpDetector:
         cfg = self.config
         if self.provisional:
             assert self.fleet is not None
-            if not self.fleet.admit(model, F, self.shift.residual / self.alarm,  # a faulty pump's window: refused,
-                                    growth_through(T, F, Y)):  # a new one begins
+            # judged by its own start, a later window's growth is judged as the first one's was (own_start.py)
+            grown = window_growth(T, F, Y) if self.fleet.own else growth_through(T, F, Y)
+            if not self.fleet.admit(model, F, self.shift.residual / self.alarm, grown):  # a faulty pump's
+                # window: refused, a new one begins
                 self.postponed_fits += 1
                 self.start_ts = float(T[-1])
                 self._rows_ts, self._rows_f, self._rows_y = [], [], []

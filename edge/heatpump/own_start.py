@@ -53,6 +53,15 @@ def with_curvature(F: np.ndarray) -> np.ndarray:
     return np.column_stack([F, to * to, tf * tf, to * tf])
 
 
+def window_growth(T: np.ndarray, F: np.ndarray, Y: np.ndarray) -> np.ndarray | None:
+    """The growth through a window as start_prior judges it (the weather's curvature held), or None for
+    a window too short to be judged by its growth (MIN_SPAN_DAYS): FleetJudge.admit's ``growth`` for a
+    later window of a pump judged by its own start."""
+    if len(T) == 0 or T[-1] - T[0] < MIN_SPAN_DAYS * DAY:
+        return None
+    return growth_through(T, with_curvature(F), Y)
+
+
 def start_prior(T: np.ndarray, F: np.ndarray, Y: np.ndarray, tau_seconds: float, alarm_k: float,
                 envelope: np.ndarray, ridge: float) -> tuple[FleetPrior | None, dict[str, float]]:
     """(the window's start as a prior, channel -> growth in own levels) when the pump changed through

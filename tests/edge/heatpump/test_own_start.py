@@ -4,6 +4,7 @@ installation is named before its trip while healthy pumps stay quiet."""
 
 from __future__ import annotations
 
+import json
 import math
 from types import SimpleNamespace
 
@@ -12,7 +13,7 @@ import pytest
 
 from heatwatch.contract import EventKind
 from heatwatch.edge.agent import EdgeAgent
-from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig, learned_envelope
+from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig, learned_envelope
 from heatwatch.edge.heatpump.fleet_prior import FleetJudge, is_own
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.own_start import start_prior
@@ -105,6 +106,9 @@ def test_a_leak_from_installation_is_named_before_its_trip_without_a_fleet(site)
     assert "commissioning window" in leak[0].explanation
     det = pipes["hp-001"].detector
     assert det.fleet is not None and det.fleet.own and det.postponed_fits >= 1
+    again = HeatPumpDetector(det.config)  # a restart keeps the start it is judged against
+    again.load_state(json.loads(json.dumps(det.state())))
+    assert again.fleet is not None and again.fleet.own and again.provisional and again.basis_at(0.0) == "own start"
 
 
 def test_healthy_pumps_of_the_site_are_quiet_and_learn_their_own_window(site) -> None:
