@@ -304,8 +304,10 @@ class EdgeAgent:
     def _fleet_counters(self) -> dict[str, Any]:
         det = self.pipeline.detector
         own = det.model is not None and not det.provisional
-        return {**self.fleet_counters, "own_model": own, "judged_by_fleet": det.provisional,
-                "prior_members": det.fleet.prior.members if det.fleet is not None else 0,
+        by_own = det.fleet is not None and det.fleet.own  # judged by its own first days, no fleet (own_start.py)
+        return {**self.fleet_counters, "own_model": own, "judged_by_fleet": det.provisional and not by_own,
+                "judged_by_own_start": det.provisional and by_own,
+                "prior_members": det.fleet.prior.members if det.fleet is not None and not by_own else 0,
                 "refused_windows": det.fleet.refused_windows if det.fleet is not None else 0,
                 "postponed_fits": det.postponed_fits}
 

@@ -22,7 +22,8 @@ NOT_COUNTS: dict[str, set[str] | None] = {
     "publisher": {"in_flight", "connected", "protocol"},
     "outbox": {"pending_events", "pending_telemetry", "pending_telemetry_bytes", "oldest_pending_age"},
     "coverage": None,  # the whole section: what the register map allows judging
-    "fleet": {"own_model", "judged_by_fleet", "prior_members", "refused_windows", "postponed_fits"},  # in the state
+    "fleet": {"own_model", "judged_by_fleet", "judged_by_own_start", "prior_members", "refused_windows",
+              "postponed_fits"},  # in the state
 }
 
 

@@ -66,8 +66,10 @@ class OutboxConfig:
 
 @dataclass
 class DetectorSection:
-    # the learning window: at least commissioning_days AND min_training_rows steady minutes (commissioning
-    # goes on until both); max_training_rows steady minutes end it early (a pump that runs all day)
+    # the learning window: at least commissioning_days AND min_training_rows steady rows (commissioning
+    # goes on until both); max_training_rows steady rows end it early (a pump that runs all day). A row is
+    # one steady reading, at most one per minute: steady minutes at a poll of a minute or faster, 1500
+    # readings standing for 125 h at a 5-minute poll (docs/edge.md, "The learning window")
     commissioning_days: float = 7.0
     min_training_rows: int = 1500
     max_training_rows: int = 30000

@@ -671,6 +671,9 @@ class PumpPipeline:
         elif raised and self._basis == "fleet prior":
             explanation += (" (Judged against the healthy pumps of the same model and refrigerant: "
                             "this pump's own healthy behaviour is still being learned.)")
+        elif raised and self._basis == "own start" and self.detector.fleet is not None:
+            note = self.detector.fleet.prior.note.split(": ", 1)[-1]
+            explanation += f" (Judged against this pump's own first days: {note}.)"
         if prognosis is not None:
             explanation += _trip_expectation(prognosis, d.ts)
         kind = EventKind.FAULT_CLEARED if not raised else (EventKind.SENSOR_FAULT if sensor else EventKind.FAULT)

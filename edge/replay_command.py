@@ -55,8 +55,8 @@ def replay(
     device: str = typer.Option("replay", help="The pump's id when the file has no device column."),
     refrigerant: str = typer.Option("R32", help="The pumps' refrigerant: " + ", ".join(REFRIGERANTS)),
     commissioning_days: float = typer.Option(7.0, help="Learning window: at least this long ..."),
-    min_training_rows: int = typer.Option(1500, help="... and this many steady minutes (as edge.toml [detector])."),
-    max_training_rows: int = typer.Option(30000, help="Learning ends once this many steady minutes are collected."),
+    min_training_rows: int = typer.Option(1500, help="... and this many steady readings, at most one a minute (as edge.toml [detector])."),
+    max_training_rows: int = typer.Option(30000, help="Learning ends once this many steady readings (at most one a minute) are collected."),
     rules: list[Path] = typer.Option([], "--rules", help="Rule file(s) replacing the default rules (as edge.toml)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary, not every event."),
 ) -> None:

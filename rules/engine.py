@@ -68,7 +68,7 @@ class Evidence:
     sensor_offset: Any = None
     # "model": shifts from the pump's own healthy model; "prior": distances outside the
     # normal bands of any heat pump, while the own model is still being learned
-    basis: Literal["model", "prior", "fleet prior"] = "model"
+    basis: Literal["model", "prior", "fleet prior", "own start"] = "model"
     # the pump has stopped on protection since it was last seen to: its readings since are those of
     # a faulted, stopped, restarting or locked-out pump, not the healthy model's operating points
     tripped: bool = False

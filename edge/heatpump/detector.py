@@ -31,6 +31,7 @@ from heatwatch.edge.heatpump.fleet_prior import FleetJudge, growth_through
 from heatwatch.fleet_prior import FleetPrior
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features, features_row
+from heatwatch.edge.heatpump.own_start import start_prior, window_growth
 from heatwatch.edge.heatpump.prior import PriorBands
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
 from heatwatch.edge.heatpump.sensor_checks import SensorChecks
@@ -51,7 +52,7 @@ _TARGET_SOURCES = [("raw", INDEX[n]) if n in INDEX else ("derived", _DERIVED_IND
 @dataclass
 class HeatPumpDetectorConfig:
     commissioning_seconds: float = 7 * 86400.0  # learn this long before judging
-    min_training_rows: int = 1500  # minutes of steady running needed (extends commissioning)
+    min_training_rows: int = 1500  # steady rows needed, at most one per minute (extends commissioning)
     max_training_rows: int = 30000  # fit anyway once this many are collected
     shift_tau_seconds: float = 6 * 3600.0
     alarm_k: float = 5.0
@@ -239,6 +240,7 @@ class HeatPumpDetector:
         # the shift's average of its readings' excess prediction error (envelope.py): how much wider its alarm is
         self.uncertainty = PersistentShift(1, self.config.shift_tau_seconds)
         self._models: list[tuple[float, HealthyModel]] = []  # (from ts, model) of the latest refits
+        self.own_growth: dict[str, float] = {}  # channel -> growth through the last window, own levels
 
     @property
     def ready(self) -> bool:
@@ -263,7 +265,9 @@ class HeatPumpDetector:
 
     def basis_at(self, ts: float) -> str:
         """What a ready result at ``ts`` was judged against: the pump's own model or its fleet's."""
-        return "fleet prior" if self.fleet is not None and ts <= self._fleet_until else "model"
+        if self.fleet is not None and ts <= self._fleet_until:
+            return "own start" if self.fleet.own else "fleet prior"
+        return "model"
 
     # -- after a visit ----------------------------------------------------------
     def clear_findings(self) -> None:
@@ -290,6 +294,8 @@ class HeatPumpDetector:
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
         self._last_bucket = -1
         self.provisional, self._fleet_until = False, -math.inf
+        if self.fleet is not None and self.fleet.own:  # the repaired pump's new normal is not its old start
+            self.fleet = None
         if self.fleet is not None:
             self._install_fleet()
 
@@ -374,6 +380,7 @@ class HeatPumpDetector:
         sx_idx = np.full(n, -1, dtype=np.int64)  # row of the last steady reading judged; -1: the one before
         sx_carry = self._last_steady_x
         start = 0
+        was_provisional = self.provisional
         if self.model is None:
             start = self._commission_chunk(ts, F, Y, steady, O)
             if self.model is not None:  # fitted at row start - 1: predict the rest at once
@@ -400,8 +407,9 @@ class HeatPumpDetector:
                 marks[rows] = rows + start
                 sx_idx[start:] = np.maximum.accumulate(marks)
                 self._last_steady_x = X[rows[-1] + start]
-        if self.provisional:  # judged against the fleet; this pump's own window is still collected
-            self._take_rows(ts, F, Y, self._window_rows(ts, steady)[0], 0, n - 1)
+        if self.provisional:  # judged against the fleet; this pump's own window is still collected (a window
+            # refused in this chunk without a fleet, own_start.py: from the row after the refusal)
+            self._take_rows(ts, F, Y, self._window_rows(ts, steady)[0], 0 if was_provisional else start, n - 1)
         return BatchResults(ts, steady, ready, score, flags, X, D, Y, R, O, sx_idx, sx_carry, S)
 
     def _judge(self, lo: int, hi: int, ts, F, Y, steady, P, R, O, S, score) -> np.ndarray:
@@ -682,14 +690,27 @@ class HeatPumpDetector:
         cfg = self.config
         if self.provisional:
             assert self.fleet is not None
-            if not self.fleet.admit(model, F, self.shift.residual / self.alarm,  # a faulty pump's window: refused,
-                                    growth_through(T, F, Y)):  # a new one begins
+            # judged by its own start, a later window's growth is judged as the first one's was (own_start.py)
+            grown = window_growth(T, F, Y) if self.fleet.own else growth_through(T, F, Y)
+            if not self.fleet.admit(model, F, self.shift.residual / self.alarm, grown):  # a faulty pump's
+                # window: refused, a new one begins
                 self.postponed_fits += 1
                 self.start_ts = float(T[-1])
                 self._rows_ts, self._rows_f, self._rows_y = [], [], []
                 return
             self.provisional, self._fleet_until = False, self._due_ts
             self.shift = PersistentShift(len(TARGET_NAMES), cfg.shift_tau_seconds)  # shifts against the fleet
+        else:  # no fleet: a window in which the pump changed is judged by its start instead (own_start.py)
+            start, grew = start_prior(T, F, Y, cfg.shift_tau_seconds, cfg.alarm_k, learned_envelope(F), RIDGE)
+            self.own_growth = grew
+            if start is not None:
+                self.postponed_fits += 1
+                self.fleet = FleetJudge(start)
+                self.fleet.refused_windows, self.fleet.last_refusal = 1, {n: v for n, v in grew.items() if abs(v) >= 1}
+                self._install_fleet()
+                self.start_ts = float(T[-1])
+                self._rows_ts, self._rows_f, self._rows_y = [], [], []
+                return
         self.alarm = calibrate_alarm(T, Y - model.predict(F), cfg.shift_tau_seconds, cfg.alarm_k, MIN_SHIFT)
         self.model = model
         self.growth = GrowingEnvelope(equations, F, RIDGE)

@@ -23,6 +23,12 @@ from heatwatch.fleet_prior import MAX_POINTS, SPREAD_Z, Commissioned, FleetPrior
 ENVELOPE_FEATURES = ("t_outdoor", "t_flow", "compressor_hz")  # the detector's learned_envelope columns
 _ENV = [FEATURE_NAMES.index(n) for n in ENVELOPE_FEATURES]
 MIN_JUDGED_ROWS = 300  # steady minutes inside the fleet's range needed to refuse a window on its fit
+OWN_NOTE = "own start"  # FleetPrior.note's first words for a prior of the pump's own first days (own_start.py)
+
+
+def is_own(prior: FleetPrior) -> bool:
+    """Is this prior the pump's own first days (own_start.start_prior), not a fleet's?"""
+    return prior.members == 1 and prior.note.startswith(OWN_NOTE)
 
 
 def growth_through(T: np.ndarray, F: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -64,6 +70,7 @@ class FleetJudge:
                 prior.envelope_features != ENVELOPE_FEATURES:
             raise FleetPriorError("its channels or features are not this agent's")
         self.prior = prior
+        self.own = is_own(prior)  # the pump's own first days (own_start.py), not a fleet
         self.model = HealthyModel(prior.coef, prior.residual_scale)
         self.alarm, self.envelope = prior.alarm, prior.envelope
         # a single pump's own level (the members' own alarm, before the spread between pumps widened
