@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from heatwatch.cli import app
 from heatwatch.edge.generic_detector import HealthyBehaviourConfig
-from heatwatch.edge.generic_detector.adaptive import AdaptConfig, AdaptiveDetector
+from heatwatch.edge.generic_detector.adaptive import AdaptConfig, AdaptiveDetector, flat_floor
 
 runner = CliRunner()
 PER_DAY = 96
@@ -98,3 +98,17 @@ def test_a_fault_is_still_caught_with_the_floors_kept(tmp_path: Path, seed: int)
     first = np.flatnonzero(a[start:])
     assert first.size and first[0] <= 12 * 4, "the fault was not seen within 12 hours"
     assert a[start:].mean() > 0.7
+
+
+def test_only_a_flat_column_whose_residuals_have_no_spread_gets_its_step() -> None:
+    """A quantized sensor that reads one value on most rows but whose residuals about a profile
+    still spread (a third of a step) keeps that learned scale; one left with ~1e-10 gets its step."""
+    rng = np.random.default_rng(0)
+    n = 1000
+    quantized = np.where(rng.random(n) < 0.8, 5.0, 5.5)  # steps of 0.5, MAD 0
+    defrost = np.where(rng.random(n) < 0.005, 2 * STEP, 0.0)
+    T = np.column_stack([quantized, defrost, rng.normal(size=n)])
+    R = np.column_stack([quantized - 5.1 + 0.17 * rng.normal(size=n), 1e-10 * rng.normal(size=n), T[:, 2]])
+    floor = flat_floor(T, R)
+    assert floor[0] == 0.0 and floor[2] == 0.0
+    assert floor[1] == pytest.approx(2 * STEP)
