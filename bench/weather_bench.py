@@ -29,8 +29,9 @@ the daily-cycle driver was measured on anything but fresh2, run once when it
 was done: the held-out figure from then on, until its flagged rows were
 examined on 2026-12-02, so since then tuning evidence too); ``fresh4``
 (Stockholm R32, Oslo R290 and Milan R32 sites, seed 6262, from late November
-into January: defined on 2026-12-03 before the building-lag driver was measured
-on anything, run once with and without it at the end: the held-out figure).
+into January: defined on 2026-12-03 before that round's changes were measured
+on anything, run once with and without them at its end, its flagged rows not
+examined: the held-out figure).
 ``all`` runs tune, heldout, fresh.
 """
 

@@ -143,6 +143,8 @@ class HealthyBehaviourDetector:
             raise ValueError("fit(ts, X) needs X as a 2-D array with at least 2 rows")
         n, F = X.shape
         ts = _ts(ts, n)
+        if min_scale is not None and np.shape(min_scale) != (F,):
+            raise ValueError(f"min_scale needs one sigma per feature ({F}), got shape {np.shape(min_scale)}")
         self.min_scale = None if min_scale is None else np.asarray(min_scale, dtype=np.float64)
         self._learn(X)
         self.ref = np.ones(len(COMPONENTS))

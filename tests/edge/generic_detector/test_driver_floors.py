@@ -112,3 +112,10 @@ def test_only_a_flat_column_whose_residuals_have_no_spread_gets_its_step() -> No
     floor = flat_floor(T, R)
     assert floor[0] == 0.0 and floor[2] == 0.0
     assert floor[1] == pytest.approx(2 * STEP)
+
+
+def test_a_floor_of_the_wrong_shape_is_refused_clearly() -> None:
+    from heatwatch.edge.generic_detector import HealthyBehaviourDetector
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    with pytest.raises(ValueError, match="one sigma per feature"):
+        HealthyBehaviourDetector().fit(None, X, min_scale=np.ones(2))
