@@ -1,6 +1,6 @@
 """Healthy weather-driven pumps: how many rows does `heatwatch detect` flag, with and without drivers?
 
-    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|fresh3|all] [--every 1,15,60] [--work DIR]
+    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|fresh3|fresh4|all] [--every 1,15,60] [--work DIR]
 
 Simulates healthy pumps (`heatwatch sim export`, no faults), averages them to
 ``--every`` minutes, and runs the real `heatwatch detect` per pump: the first
@@ -26,7 +26,13 @@ one Milan pump's room floating above its set point in a warm April spell),
 so since then tuning evidence too); ``fresh3`` (Oslo R32 and Milan R290
 sites, seed 7373, from mid-October into the heating season: defined before
 the daily-cycle driver was measured on anything but fresh2, run once when it
-was done: the held-out figure from then on). ``all`` runs tune, heldout, fresh.
+was done: the held-out figure from then on, until its flagged rows were
+examined on 2026-12-02, so since then tuning evidence too); ``fresh4``
+(Stockholm R32, Oslo R290 and Milan R32 sites, seed 6262, from late November
+into January: defined on 2026-12-03 before that round's changes were measured
+on anything, run once with and without them at its end, its flagged rows not
+examined: the held-out figure).
+``all`` runs tune, heldout, fresh.
 """
 
 from __future__ import annotations
@@ -86,6 +92,19 @@ refrigerant: R32
 sites:
   - {name: north, climate: oslo, pumps: 2}
   - {name: south, climate: milan, refrigerant: R290, pumps: 2}
+""",
+    "fresh4": """name: weather_fresh4
+fleet: {size: 4}
+climate: stockholm
+start: 2024-11-25
+duration: 60d
+step: 60s
+seed: 6262
+refrigerant: R32
+sites:
+  - {name: west, climate: stockholm, pumps: 2}
+  - {name: north, climate: oslo, refrigerant: R290, pumps: 1}
+  - {name: south, climate: milan, pumps: 1}
 """,
     "fresh": """name: weather_fresh
 fleet: {size: 4}
@@ -153,7 +172,7 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", "fresh", "fresh2", "fresh3", "all"], default="all")
+    ap.add_argument("--part", choices=["tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "all"], default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)
     ap.add_argument("--given", default=None, help="one driver set instead of the default three ('-' for none)")

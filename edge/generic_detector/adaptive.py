@@ -40,6 +40,7 @@ stream, the features and the refits.
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
 from dataclasses import dataclass, replace
 
@@ -48,10 +49,12 @@ import numpy as np
 from heatwatch.edge.generic_detector.daily import has_daily_cycle, hour_terms, rows_per_day
 from heatwatch.edge.generic_detector.given import MAX_LEVELS, DriverModel
 from heatwatch.edge.generic_detector.robust import robust_location_scale
-from heatwatch.edge.generic_detector.healthy_behaviour import HealthyBehaviourConfig, HealthyBehaviourDetector
+from heatwatch.edge.generic_detector.healthy_behaviour import (HealthyBehaviourConfig, HealthyBehaviourDetector,
+                                                                resolution, scale_floor)
 
 
 LASTING_SHARE = 0.5  # a change is lasting when the alarm held for most of its rows since it began
+DEGENERATE = 1e-3  # a residual scale below this share of a flat column's step is no scale (flat_floor)
 
 
 @dataclass
@@ -245,7 +248,9 @@ class AdaptiveDetector:
                          if np.unique(X[np.isfinite(X[:, j]), j]).size > MAX_LEVELS] \
             if self.daily and self.adapt.daily_interact else []
         self.driver = self._driver_model(X, idx, ts, T) if (self.given or self.period or self.daily) else None
-        self.det.fit(None, self._features(X, idx, ts))
+        R = self._features(X, idx, ts)
+        floor = flat_floor(T, R) if self.driver is not None else None
+        self.det.fit(None, R, min_scale=floor)
         self.alarm_run = 0
         self.since_fit = 0
         self.change_age = self.change_on = self.quiet = 0
@@ -253,6 +258,28 @@ class AdaptiveDetector:
     def _driver_model(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, T: np.ndarray) -> DriverModel:
         model = DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given))
         return model.fit(self._drivers(X, idx, ts), T)
+
+
+def flat_floor(T: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """Per column the least sigma of a driver model's residuals R of the readings T: for a
+    column flat in the rows (more than half of them at one value, MAD 0: a defrost share that
+    sat at 0, a status) whose residuals have no spread to speak of (a robust scale below
+    ``DEGENERATE`` of its step: the fit's rounding, not the sensor's noise), its own floors,
+    the step between its values and the unit of an integer column
+    (healthy_behaviour.scale_floor); 0 for the others, whose residuals carry a scale of their
+    own (a quantized sensor's sub-step spread about a seasonal profile is kept, as before).
+
+    A driver model fitted to a flat column leaves residuals of ~1e-10, and their spread is no
+    sigma: a defrost share in steps of 1/15, 0 on all but 6 of 1344 training rows, got a sigma
+    of 1e-9 and the first defrosts of winter scored 10^7 (bench/weather_bench.py, part fresh3)."""
+    T = np.where(np.isfinite(T), np.asarray(T, dtype=np.float64), np.nan)
+    with warnings.catch_warnings():  # an all-missing column has no median: it is not flat
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mad = np.nanmedian(np.abs(T - np.nanmedian(T, axis=0)), axis=0)
+    floor = np.maximum(resolution(T), scale_floor(T))
+    _, spread = robust_location_scale(R)
+    degenerate = np.isfinite(mad) & (mad == 0.0) & (spread < DEGENERATE * floor)
+    return np.where(degenerate, floor, 0.0)
 
 
 def _centre_scale(x: np.ndarray) -> tuple[float, float]:

@@ -118,14 +118,19 @@ class HealthyBehaviourDetector:
         self.decision = AlarmDecision(self.config.threshold)
         self.wander = WanderModel(self.config.max_horizon)
         self.fitted = False
+        self.min_scale: np.ndarray | None = None  # per feature the least sigma, from the caller (fit)
         self._buffer: list[np.ndarray] = []
         self._buffer_ts: list[float] = []
         self._cidx = [COMPONENTS.index(c) for c in self.config.components]
 
     # ---- learning -------------------------------------------------------------------------
-    def fit(self, ts: np.ndarray | None, X: np.ndarray) -> BatchResult:
+    def fit(self, ts: np.ndarray | None, X: np.ndarray, min_scale: np.ndarray | None = None) -> BatchResult:
         """Learn healthy behaviour from X (rows assumed healthy, at times ts; None: row
         numbers); returns the in-sample results with ``anomaly`` all 0.
+
+        ``min_scale`` (F,): the least sigma per feature, when X is derived from the readings
+        (residuals of a driver model): the readings' own floors (their quantization step,
+        ``scale_floor``) are not visible in what a fitted function leaves of them.
 
         The component scales and the alarm threshold are calibrated out of sample
         (``cross_fit``): a model learned on one half of the window scores the other
@@ -138,6 +143,9 @@ class HealthyBehaviourDetector:
             raise ValueError("fit(ts, X) needs X as a 2-D array with at least 2 rows")
         n, F = X.shape
         ts = _ts(ts, n)
+        if min_scale is not None and np.shape(min_scale) != (F,):
+            raise ValueError(f"min_scale needs one sigma per feature ({F}), got shape {np.shape(min_scale)}")
+        self.min_scale = None if min_scale is None else np.asarray(min_scale, dtype=np.float64)
         self._learn(X)
         self.ref = np.ones(len(COMPONENTS))
         Z = self._z(X, X - self.model.expected(X))
@@ -173,6 +181,8 @@ class HealthyBehaviourDetector:
         _, self.scale = robust_location_scale(R)
         self.center, spread_t = trimmed_location_scale(R, c.trim)
         self.scale = np.maximum(np.maximum(np.maximum(self.scale, resolution(R)), spread_t), scale_floor(X))
+        if self.min_scale is not None:
+            self.scale = np.maximum(self.scale, self.min_scale)
         self.wander.fit(R if c.wander else R[:0])
         self.inflation = np.ones(F)
         Z = self._z(X, R)
@@ -227,6 +237,7 @@ class HealthyBehaviourDetector:
         parts = []
         for learn_rows, score_rows in ((X[:m], X[m:]), (X[m:], X[:m][::-1])):
             sub = HealthyBehaviourDetector(replace(self.config, cross_fit=False), model=copy.deepcopy(self.model))
+            sub.min_scale = self.min_scale
             sub._learn(learn_rows, inflation=self.inflation)
             sub.ref = np.ones(len(COMPONENTS))
             h = np.arange(1, len(score_rows) + 1, dtype=np.float64)[:, None]
