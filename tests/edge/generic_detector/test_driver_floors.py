@@ -14,7 +14,7 @@ of bench/weather_bench.py: 8 % of a Milan pump's 15-minute rows).
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
