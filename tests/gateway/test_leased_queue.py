@@ -62,31 +62,39 @@ def test_a_claim_takes_the_oldest_due_rows_and_its_lease_hides_them_until_it_end
     assert _claim(qdb, T0 + timedelta(seconds=POLICY.lease_seconds), batch=10) == [1, 2, 3, 4]
 
 
-def test_postgresql_skips_the_rows_another_worker_holds_instead_of_waiting(qdb, backend):
-    if backend == "sqlite":
-        pytest.skip("SQLite has one writer at a time (BEGIN IMMEDIATE): a second claim waits for the first")
+def test_two_workers_claiming_at_once_never_take_the_same_rows(qdb, backend):
+    """The first worker claims and leases two rows and keeps its transaction open. PostgreSQL
+    hands the second worker the next two at once (SKIP LOCKED: it does not wait); SQLite has one
+    writer at a time (BEGIN IMMEDIATE), so the second claim waits for the first to commit and then
+    sees its lease. Either way no row is claimed twice."""
     _fill(qdb, {i: -i for i in range(1, 7)})
     taken: dict[str, list[int]] = {}
-    holding, done = threading.Event(), threading.Event()
+    holding, release = threading.Event(), threading.Event()
+    hold_s = 1.0 if backend == "sqlite" else 10.0
 
     def first() -> None:
-        with qdb.transaction() as s:  # claims and keeps its transaction open, as if still leasing
-            taken["first"] = list(s.scalars(due(select(queue.c.id), queue.c.next_attempt_at, queue.c.id, T0, 2)))
+        with qdb.transaction() as s:  # claims, leases and keeps its transaction open
+            ids = list(s.scalars(due(select(queue.c.id), queue.c.next_attempt_at, queue.c.id, T0, 2)))
+            s.execute(update(queue).where(queue.c.id.in_(ids)).values(next_attempt_at=POLICY.lease_until(T0)))
+            taken["first"] = ids
             holding.set()
-            done.wait(10)
+            release.wait(hold_s)
 
     t = threading.Thread(target=first)
     t.start()
     try:
         assert holding.wait(10)
         started = time.monotonic()
-        with qdb.transaction() as s:
-            taken["second"] = list(s.scalars(due(select(queue.c.id), queue.c.next_attempt_at, queue.c.id, T0, 2)))
-        assert time.monotonic() - started < 2.0  # did not wait for the first transaction
+        taken["second"] = _claim(qdb, T0, batch=2)
+        waited = time.monotonic() - started
     finally:
-        done.set()
+        release.set()
         t.join(10)
     assert taken == {"first": [6, 5], "second": [4, 3]}
+    if backend == "sqlite":
+        assert waited >= 0.5  # it waited for the first writer's commit
+    else:
+        assert waited < 2.0  # it did not wait for the first transaction
 
 
 def test_an_attempt_settles_as_done_retried_after_the_backoff_or_given_up():
