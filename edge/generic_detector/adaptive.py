@@ -348,9 +348,14 @@ def _refine(y: np.ndarray, t: np.ndarray, guess: float) -> float:
     """The period near ``guess`` (-20 % to +25 %, then to 0.01 %) whose Fourier profile explains
     most of y: an autocorrelation peak from a few cycles sits a few rows off the true period,
     and a profile that slides by a fraction of a row per cycle is out of phase a few thousand
-    rows later."""
+    rows later. The trend is fitted with the profile, not removed before it: a straight
+    line fitted alone to two cycles and a bit takes part of the cycle with it, and the
+    period then bends to fit the ramp (a 288-row cycle came out at 276-282 from 600 rows,
+    and the profile drifted out of phase)."""
+    tc = t - t.mean()
+
     def sse(p: float) -> float:
-        B = np.column_stack([np.ones(len(t)), fourier(t, p)])
+        B = np.column_stack([np.ones(len(t)), tc, fourier(t, p)])
         coef = np.linalg.lstsq(B, y, rcond=None)[0]
         return float(np.sum((y - B @ coef) ** 2))
     grid = guess * np.geomspace(0.8, 1.25, 224)  # 0.2 % steps
