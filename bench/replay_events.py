@@ -16,11 +16,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+# one BLAS thread, as bench/replay_speed.py: on a shared machine OpenBLAS's threads made the printed
+# per-scenario rates swing 5-20x on the same code; OPENBLAS_NUM_THREADS given in the environment wins
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402  (after the thread count)
 
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.pipeline import PumpPipeline
