@@ -298,12 +298,11 @@ class PumpPipeline:
         self._comp_shifts = self._compressor_rows(res, rule_rows)
         quiet = self._quiet_rows(res, np.array(rule_rows, dtype=np.int64))
         findings = res.any_findings()
-        cget, iget = self._candidates.get, self._iso_possible.get
-        self._estimate_offsets(res, [i for i in rule_rows if cget(i) or iget(i)])
+        self._estimate_offsets(res, [i for i in rule_rows if self._candidates.get(i) or self._iso_possible.get(i)])
         # the single-sensor offset of every rule row that will read it (such a row is never quiet),
         # all at once: the same numbers as row by row (detector.sensor_offsets)
-        needs = self._needs_offset_rows(res, rule_rows)
-        self._offsets = self.detector.sensor_offsets(res, [i for i in rule_rows if needs[i]], self._signatures)
+        self._offsets = self.detector.sensor_offsets(res, [i for i in rule_rows if self._needs_offset(res, i)],
+                                                     self._signatures)
         todo = sorted(set(rule_rows) | set(refresh_rows) | set(trip_prev) | set(verdicts))
         rule_set, refresh_set = set(rule_rows), set(refresh_rows)
         events: list[EventBody] = []
@@ -319,7 +318,7 @@ class PumpPipeline:
                     quiet_last = i
                 else:
                     quiet_last = -1
-                    need_offset = needs[i]
+                    need_offset = self._needs_offset(res, i)
                     if i in self._table_rows and not need_offset and not findings[i]:
                         # the matches are the table's: no sensor finding, no sensor offset in play
                         diagnoses = self.rules.advance(t, self._table_matches(res, i), _Memo(
@@ -522,14 +521,6 @@ class PumpPipeline:
         if not (self._candidates.get(i, True) or self._iso_possible.get(i, True)):
             return False
         return self._offset_reach.get(i, True)
-
-    def _needs_offset_rows(self, res: BatchResults, rows: list[int]) -> dict[int, bool]:
-        """_needs_offset of every row at once ({row: bool}): a chunk's tables (_quiet_rows,
-        _estimate_offsets) stay as they are while its rows are judged, so the same answers, without
-        a method call and a numpy scalar per rule row (every reading at a 5-minute poll)."""
-        ready = res.ready.tolist()
-        cget, iget, oget = self._candidates.get, self._iso_possible.get, self._offset_reach.get
-        return {i: bool(ready[i] and (cget(i, True) or iget(i, True)) and oget(i, True)) for i in rows}
 
     def _estimate_offsets(self, res: BatchResults, rows: list[int]) -> None:
         """For the rule rows where the single-sensor offset might matter: could any sensor explain
