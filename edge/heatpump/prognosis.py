@@ -484,7 +484,7 @@ def _rival_days(days: list[float | None]) -> float | None:
     Their median: the earliest of several noisy extrapolations is their most extreme one (an
     exponential through a few noisy days soon runs off), so it dated early, and more so the more
     laws were rivals (calibration fleets 1001-1013, the table refitted, every estimate of a fleet
-    left out within a factor 2: 57 % -> 60 %; long dates, 16 days or more ahead, 49 % -> 62 %).
+    left out within a factor 2: 57 % -> 60 %; long dates, 16 days or more ahead, 49 % -> 61 %).
     But when any rival law foretells a trip within URGENT_DAYS (the gateway's most urgent band,
     "fails within 2 days"), that earliest date is kept: a pump due tomorrow must not lose its
     urgency because another law, fitting the days about as well, gives it a week (an early date

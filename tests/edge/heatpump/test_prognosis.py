@@ -328,7 +328,7 @@ def test_an_evaporator_fault_is_dated_by_what_reaches_its_coldest_hour():
 def test_rival_growth_laws_give_their_median_date_unless_one_is_urgent() -> None:
     """The earliest of several growth laws that foretold the last days about equally well is their
     most extreme extrapolation: it dated early (calibration fleets, estimates 16 days or more ahead
-    within a factor 2 49 % -> 62 %). Their median is the date; but a law that gives a trip within
+    within a factor 2 49 % -> 61 %). Their median is the date; but a law that gives a trip within
     the gateway's most urgent band (2 days) keeps that date."""
     from heatwatch.edge.heatpump import prognosis as pg
 
