@@ -22,10 +22,11 @@ too (:mod:`prognosis_chain`: a leak's charge loss read from the valve's extra op
 end stop on the cold hours, then the discharge runaway), and the earlier date is kept.
 
 A linear extension alone of a fault that accelerates promises weeks where
-days are left, the dangerous error for a dispatcher. The date is the earlier
-of the two; the interval spans both, each widened by its standard error
-(inflated for the hourly samples' autocorrelation) and, for the earliest
-date, by the day-to-day spread of the worst reading.
+days are left, the dangerous error for a dispatcher; the earliest of several laws
+that fit about equally well is their most extreme extrapolation. The date is the
+median of the rival laws' dates, or the earliest when it falls within 2 days
+(:func:`_rival_days`); the interval is the calibration table's
+(:mod:`prognosis_calibration`).
 """
 
 from __future__ import annotations
