@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
+from heatwatch.edge.heatpump.design import PumpDesign
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
 from heatwatch.edge.heatpump import fleet_prior
 from heatwatch.fleet_prior import EMITTERS, Commissioned, FleetPrior, FleetPriorError, form, form_for
@@ -37,6 +38,13 @@ MODEL_CAPACITIES_KW = (5.0, 7.0, 9.0, 12.0)
 def model_of(q_nom_kw: float) -> float:
     """The simulated pump model (its nominal capacity class) of a pump of this capacity."""
     return min(MODEL_CAPACITIES_KW, key=lambda c: abs(c - q_nom_kw))
+
+
+def with_design(config: HeatPumpDetectorConfig, q_nom_kw: float) -> HeatPumpDetectorConfig:
+    """``config`` with what the installer knows of a simulated pump (edge.toml [design]): its model's
+    nominal capacity, the design flow following at the default 5 K; the valve's superheat setpoint and
+    the compressor's floor stay the defaults (the simulator's own draws are not read)."""
+    return dataclasses.replace(config, design=PumpDesign(capacity_kw=model_of(q_nom_kw)))
 
 
 def prior_key(capacity_kw: float, emitters: str | None = None) -> str:

@@ -69,6 +69,9 @@ class Rule(BaseModel):
     require: dict[str, ShiftCondition] = {}
     support: dict[str, ShiftCondition] = {}
     min_support: int = Field(default=0, ge=0)
+    # min_support while judged against the pump's design data, before its own model (Evidence.basis
+    # "prior"): a required band of the design that is a control's own failure needs no witness
+    prior_min_support: int | None = Field(default=None, ge=0)
     exclude: dict[str, ShiftCondition] = {}
     sensor_check: list[str] = []  # fires per channel with one of these sensor findings
     isolated_shift: bool = False  # fires per sensor whose offset alone explains the drift
