@@ -666,7 +666,7 @@ class PumpPipeline:
         title = FAULTS[d.fault].title + (f" ({d.channel})" if d.channel else "")
         explanation = f"{title}: {d.explanation}" if raised else f"{title}: no longer seen."
         if raised and self._basis == "prior":
-            explanation += (" (Judged against the normal range of any heat pump: this pump's own "
+            explanation += (" (Judged against its design data and the normal range of any heat pump: this pump's own "
                             "healthy behaviour is still being learned.)")
         elif raised and self._basis == "fleet prior":
             explanation += (" (Judged against the healthy pumps of the same model and refrigerant: "

@@ -2,7 +2,7 @@
 
 Until a fleet of its model exists, a new pump has no healthy behaviour to be compared with but
 its design: the superheat its expansion-valve controller is set to hold, the water flow its size
-and design delta-T call for, the discharge superheat its compressor needs to stay free of liquid.
+and design delta-T call for.
 These hold for any make, whatever the weather, and the prior (prior.py) judges the pump's first
 days against them. Carried in edge.toml's ``[design]`` section (docs/edge.md); a value not given
 keeps a default any make meets, or (the water flow) leaves the channel unjudged.
@@ -33,7 +33,6 @@ _RANGES: dict[str, tuple[float, float, float]] = {
     "capacity_kw": (0.0, 1.0, 60.0),  # nominal heating capacity (A7/W35)
     "design_delta_t_k": (5.0, 2.0, 12.0),  # flow - return at nominal capacity
     "design_flow_lpm": (0.0, 2.0, 300.0),  # the installer's commissioned flow, if measured
-    "min_discharge_superheat_k": (10.0, 3.0, 40.0),  # the compressor envelope's floor
 }
 
 
@@ -43,7 +42,6 @@ class PumpDesign:
     capacity_kw: float = 0.0  # 0: not given
     design_delta_t_k: float = 5.0
     design_flow_lpm: float = 0.0  # 0: from capacity_kw and design_delta_t_k
-    min_discharge_superheat_k: float = 10.0
 
     def __post_init__(self) -> None:
         for key, (_, lo, hi) in _RANGES.items():
