@@ -112,6 +112,8 @@ class Rule(BaseModel):
             raise ValueError("a rule needs exactly one of: require, sensor_check, isolated_shift")
         if self.min_support > len(self.support):
             raise ValueError(f"min_support {self.min_support} exceeds the {len(self.support)} support channels")
+        if self.prior_min_support is not None and self.prior_min_support > len(self.support):
+            raise ValueError(f"prior_min_support {self.prior_min_support} exceeds the {len(self.support)} support channels")
         return self
 
 
