@@ -33,6 +33,7 @@ def commissioned(detector: HeatPumpDetector) -> Commissioned | None:
 
 # the nominal capacities the simulator draws pumps from (plant.make_params): one pump model each
 MODEL_CAPACITIES_KW = (5.0, 7.0, 9.0, 12.0)
+SIMULATED_SUPERHEAT_SETPOINT_K = 5.0  # every simulated model's EEV controller, as its data sheet would say
 
 
 def model_of(q_nom_kw: float) -> float:
@@ -42,9 +43,11 @@ def model_of(q_nom_kw: float) -> float:
 
 def with_design(config: HeatPumpDetectorConfig, q_nom_kw: float) -> HeatPumpDetectorConfig:
     """``config`` with what the installer knows of a simulated pump (edge.toml [design]): its model's
-    nominal capacity, the design flow following at the default 5 K; the valve's superheat setpoint and
-    the compressor's floor stay the defaults (the simulator's own draws are not read)."""
-    return dataclasses.replace(config, design=PumpDesign(capacity_kw=model_of(q_nom_kw)))
+    nominal capacity (the design flow following at 5 K) and its valve controller's superheat setpoint,
+    5 K for every simulated model (plant.make_params draws each unit's 4-6 K around it: the spread
+    between units and their sensors; the unit's own draw and flow are not read)."""
+    return dataclasses.replace(config, design=PumpDesign(superheat_setpoint_k=SIMULATED_SUPERHEAT_SETPOINT_K,
+                                                         capacity_kw=model_of(q_nom_kw)))
 
 
 def prior_key(capacity_kw: float, emitters: str | None = None) -> str:

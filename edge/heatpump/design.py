@@ -2,10 +2,10 @@
 
 Until a fleet of its model exists, a new pump has no healthy behaviour to be compared with but
 its design: the superheat its expansion-valve controller is set to hold, the water flow its size
-and design delta-T call for.
-These hold for any make, whatever the weather, and the prior (prior.py) judges the pump's first
-days against them. Carried in edge.toml's ``[design]`` section (docs/edge.md); a value not given
-keeps a default any make meets, or (the water flow) leaves the channel unjudged.
+and design delta-T call for. These hold for any make, whatever the weather, and the prior
+(prior.py) judges the pump's first days against them. Carried in edge.toml's ``[design]`` section
+(docs/edge.md). A value not given leaves its channel to the generic bands (superheat) or unjudged
+(flow): setpoints run 2-8 K across makes, and a guessed one would put a make set low at the edge.
 """
 
 from __future__ import annotations
@@ -27,28 +27,29 @@ class DesignError(ValueError):
     """A design value no pump has (a typo, a unit mixed up)."""
 
 
-# key -> (default, low, high): the plausible range of each value (0 = not given, where allowed)
-_RANGES: dict[str, tuple[float, float, float]] = {
-    "superheat_setpoint_k": (5.0, 2.0, 12.0),  # EEV controllers ship 3-7 K
-    "capacity_kw": (0.0, 1.0, 60.0),  # nominal heating capacity (A7/W35)
-    "design_delta_t_k": (5.0, 2.0, 12.0),  # flow - return at nominal capacity
-    "design_flow_lpm": (0.0, 2.0, 300.0),  # the installer's commissioned flow, if measured
+# key -> (low, high): the plausible range of each value (0 = not given, where allowed)
+_RANGES: dict[str, tuple[float, float]] = {
+    "superheat_setpoint_k": (2.0, 12.0),  # the EEV controller's; makes ship 2-8 K
+    "capacity_kw": (1.0, 60.0),  # nominal heating capacity (A7/W35)
+    "design_delta_t_k": (2.0, 12.0),  # flow - return at nominal capacity
+    "design_flow_lpm": (2.0, 300.0),  # the installer's commissioned flow, if measured
 }
+_OPTIONAL = ("superheat_setpoint_k", "capacity_kw", "design_flow_lpm")
 
 
 @dataclass(frozen=True)
 class PumpDesign:
-    superheat_setpoint_k: float = 5.0
+    superheat_setpoint_k: float = 0.0  # 0: not given
     capacity_kw: float = 0.0  # 0: not given
     design_delta_t_k: float = 5.0
     design_flow_lpm: float = 0.0  # 0: from capacity_kw and design_delta_t_k
 
     def __post_init__(self) -> None:
-        for key, (_, lo, hi) in _RANGES.items():
+        for key, (lo, hi) in _RANGES.items():
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise DesignError(f"{key} = {v!r}: expected a number")
-            if v == 0.0 and key in ("capacity_kw", "design_flow_lpm"):
+            if v == 0.0 and key in _OPTIONAL:
                 continue
             if not lo <= v <= hi:
                 raise DesignError(f"{key} = {v!r}: outside {lo:g}..{hi:g}")

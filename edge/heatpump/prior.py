@@ -33,7 +33,7 @@ from heatwatch.edge.heatpump.persistent_shift import PersistentShift
 
 # channel -> (low, high, tolerance): normal steady heating, R32 and R290 alike
 NORMAL_BANDS: dict[str, tuple[float, float, float]] = {
-    "superheat": (1.0, 10.0, 2.0),  # K; 2-8 normal (the low edge: the design's setpoint, design_bands)
+    "superheat": (1.0, 10.0, 2.0),  # K; 2-8 normal (the low edge: the design's setpoint if given, design_bands)
     "subcooling": (-0.5, 10.0, 1.5),  # K; 2-8, often near 0 on modern units
     "evap_approach": (1.0, 13.0, 2.0),  # K; outdoor - evaporating 5-10
     "cond_approach": (0.0, 7.0, 1.5),  # K; condensing = flow + 2-5
@@ -48,8 +48,9 @@ FLOW_TOL = 0.1  # of the design flow: a level of 1 at 70 % of it
 def design_bands(design: PumpDesign) -> dict[str, tuple[float, float, float, float]]:
     """channel -> (low, high, tolerance below, tolerance above): the generic bands with the design's."""
     out = {name: (lo, hi, tol, tol) for name, (lo, hi, tol) in NORMAL_BANDS.items()}
-    out["superheat"] = (design.superheat_setpoint_k - SUPERHEAT_HOLD_K, NORMAL_BANDS["superheat"][1],
-                        SUPERHEAT_TOL_K, NORMAL_BANDS["superheat"][2])
+    if design.superheat_setpoint_k > 0.0:
+        out["superheat"] = (design.superheat_setpoint_k - SUPERHEAT_HOLD_K, NORMAL_BANDS["superheat"][1],
+                            SUPERHEAT_TOL_K, NORMAL_BANDS["superheat"][2])
     flow = design.flow_lpm
     if flow is not None:
         out["flow_lpm"] = (FLOW_HOLD * flow, np.inf, FLOW_TOL * flow, 1.0)

@@ -46,7 +46,8 @@ def valve():
     scenario = dataclasses.replace(scenario, duration_s=7 * DAY)
     fleet = Fleet(scenario)
     j = fleet.devices.index("hp-000")
-    design = PumpDesign(capacity_kw=model_of(float(fleet.params.q_nom[j])))
+    # the model's data sheet: a 5 K superheat setpoint (the unit's own draw, 4-6 K, is not read)
+    design = PumpDesign(superheat_setpoint_k=5.0, capacity_kw=model_of(float(fleet.params.q_nom[j])))
     pipe = PumpPipeline.with_config("hp-000", HeatPumpDetectorConfig(refrigerant=scenario.refrigerant, design=design))
     events = {"hp-000": []}
     for chunk in fleet.chunks(steps=1440 * 4):
@@ -59,7 +60,8 @@ def site():
     scenario = parse_scenario(SITE)
     fleet = Fleet(scenario)
     pipes = {d: PumpPipeline.with_config(d, HeatPumpDetectorConfig(
-        refrigerant=scenario.refrigerant, design=PumpDesign(capacity_kw=CAPACITY[d]))) for d in fleet.devices}
+        refrigerant=scenario.refrigerant, design=PumpDesign(superheat_setpoint_k=5.0, capacity_kw=CAPACITY[d])))
+        for d in fleet.devices}
     events: dict[str, list] = {d: [] for d in fleet.devices}
     for chunk in fleet.chunks(steps=1440 * 4):
         for j, dev in enumerate(fleet.devices):
@@ -118,7 +120,8 @@ def test_streaming_and_batch_say_the_same_on_the_design_bands() -> None:
         T.append(chunk.ts[::POLL_STRIDE])
         V.append(chunk.values[::POLL_STRIDE, j, :])
     ts, X = np.concatenate(T), np.concatenate(V)
-    cfg = HeatPumpDetectorConfig(refrigerant="R290", design=PumpDesign(capacity_kw=model_of(float(fleet.params.q_nom[j]))))
+    cfg = HeatPumpDetectorConfig(refrigerant="R290", design=PumpDesign(superheat_setpoint_k=5.0,
+                                                                       capacity_kw=model_of(float(fleet.params.q_nom[j]))))
     stream, batch = PumpPipeline.with_config("hp-000", cfg), PumpPipeline.with_config("hp-000", cfg)
     ea = [(e.kind, e.fault, e.ts, e.explanation) for t, x in zip(ts, X) for e in stream.process(float(t), x)[1]]
     eb = []
@@ -128,13 +131,15 @@ def test_streaming_and_batch_say_the_same_on_the_design_bands() -> None:
 
 
 def test_the_design_bands_follow_the_design_data() -> None:
-    """The superheat's low edge sits below the configured setpoint; the flow is judged only when the
-    design flow is known (from the capacity at the design delta-T, or given)."""
+    """The superheat's low edge sits below the configured setpoint (none configured: the generic band,
+    as before design data); the flow is judged only when the design flow is known (from the capacity
+    at the design delta-T, or given)."""
     assert abs(PumpDesign(capacity_kw=7.0).flow_lpm - 7.0 / (0.069 * 5.0)) < 1e-9
     assert PumpDesign(capacity_kw=7.0, design_flow_lpm=25.0).flow_lpm == 25.0
     assert PumpDesign().flow_lpm is None and "flow_lpm" not in PriorBands(3600.0).channels
     low = PriorBands(3600.0, PumpDesign(superheat_setpoint_k=7.0))._low[0]
     assert PriorBands(3600.0).channels[0] == "superheat" and low == 7.0 - 1.5
+    assert PriorBands(3600.0)._low[0] == 1.0 and PriorBands(3600.0)._tol_low[0] == 2.0
     for bad in ({"superheat_setpoint_k": 50.0}, {"capacity_kw": -3.0}, {"design_delta_t_k": float("nan")}):
         with pytest.raises(DesignError):
             PumpDesign(**bad)
