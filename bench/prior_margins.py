@@ -47,8 +47,8 @@ def margins(name: str, days: float) -> dict:
             if not judged.any():
                 continue
             formed, L = det.prior.levels_rows(res.ts[judged], res.O[judged])
-            O, L = res.O[judged][formed], L[formed]
-            for key, v in (("min_superheat", O[:, J_SH]), ("min_flow_share", O[:, J_FLOW] / det.config.design.flow_lpm)):
+            avg, L = res.O[judged][formed], L[formed]
+            for key, v in (("min_superheat", avg[:, J_SH]), ("min_flow_share", avg[:, J_FLOW] / det.config.design.flow_lpm)):
                 v = v[~np.isnan(v)]
                 if len(v) and v.min() < out[key][0]:
                     out[key] = (float(v.min()), d)
