@@ -33,7 +33,7 @@ import numpy as np
 
 from heatwatch.contract import EventBody, EventKind  # noqa: E402
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig  # noqa: E402
-from heatwatch.eval.fleet_prior import prior_key, prior_of  # noqa: E402
+from heatwatch.eval.fleet_prior import prior_key, prior_of, with_design  # noqa: E402
 from heatwatch.fleet_prior import FleetPrior  # noqa: E402
 from heatwatch.edge.pipeline import PumpPipeline  # noqa: E402
 from heatwatch.sim.fleet import Fleet  # noqa: E402
@@ -94,7 +94,9 @@ def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_s
     unknown = sorted(set(devices or ()) - set(fleet.devices))
     if unknown:
         raise ScenarioError(f"{name}: no device {', '.join(unknown)}")
-    pipes = {d: PumpPipeline.with_config(d, config) for d in fleet.devices if not devices or d in devices}
+    # each agent's edge.toml carries its pump model's design data (the prior's design bands)
+    pipes = {d: PumpPipeline.with_config(d, with_design(config, float(fleet.params.q_nom[j])))
+             for j, d in enumerate(fleet.devices) if not devices or d in devices}
     if fleet_prior is not None:
         emitters = emitter_types(fleet.params)
         for j, d in enumerate(fleet.devices):  # each pump its own model's prior (capacity class, emitters)

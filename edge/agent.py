@@ -116,7 +116,7 @@ class EdgeAgent:
                                          min_training_rows=cfg.detector.min_training_rows,
                                          max_training_rows=cfg.detector.max_training_rows,
                                          refrigerant=cfg.refrigerant, channels=channels,
-                                         rated_current_a=cfg.rated_current_a)
+                                         rated_current_a=cfg.rated_current_a, design=cfg.design)
         self.pipeline = PumpPipeline.with_config(cfg.device, det_cfg, cfg.detector.rule_files or None)
         # what this pump's channels allow judging: said once, at start, and in every status
         self.coverage = self.pipeline.coverage or coverage(channels)

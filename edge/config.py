@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from heatwatch.contract import DEVICE_ID_PATTERN
+from heatwatch.edge.heatpump.design import DesignError, PumpDesign
 from heatwatch.edge.outbox import DEFAULT_MAX_TELEMETRY_ROWS
 from heatwatch.mqtt import KEEPALIVE, PROTOCOLS, BrokerAccount, BrokerLink, BrokerUrlError, check_tls_files
 from heatwatch.refrigerant import REFRIGERANTS
@@ -93,6 +94,9 @@ class AgentConfig:
     broker: BrokerConfig = field(default_factory=BrokerConfig)
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     detector: DetectorSection = field(default_factory=DetectorSection)
+    # [design]: what the installer and the manufacturer know (superheat setpoint, capacity, design
+    # delta-T or flow, the compressor's discharge-superheat floor); the prior judges the first days on it
+    design: PumpDesign = field(default_factory=PumpDesign)
 
 
 def load_config(path: str | Path) -> AgentConfig:
@@ -124,6 +128,13 @@ def parse_config(doc: dict[str, Any], name: str = "edge.toml") -> AgentConfig:
     sections = {"source": SourceConfig, "broker": BrokerConfig, "outbox": OutboxConfig, "detector": DetectorSection}
     for section, cls in sections.items():
         setattr(cfg, section, _section(top.pop(section, {}), cls, section, name))
+    design = top.pop("design", {})
+    if not isinstance(design, dict):
+        raise ConfigError(f"{name}: [design] must be a table")
+    try:
+        cfg.design = PumpDesign.from_dict(design)
+    except DesignError as exc:
+        raise ConfigError(f"{name}: [design] {exc}") from None
     tel = top.pop("telemetry", {})
     cfg.telemetry_interval = float(_typed(tel.get("interval", 60.0), float, "telemetry", "interval", name))
     ha = top.pop("home_assistant", {})

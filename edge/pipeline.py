@@ -33,7 +33,6 @@ from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, BatchResults, Heat
 from heatwatch.edge.heatpump.operating_point import features
 from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
-from heatwatch.edge.heatpump.prior import PRIOR_TARGETS
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.heatpump.refrigerant_check import RefrigerantCheck, RefrigerantVerdict
 from heatwatch.edge.reading import TimeOrder
@@ -423,22 +422,23 @@ class PumpPipeline:
             pr = rows[~ready]
             formed, bands = self.detector.prior.levels_rows(res.ts[pr], res.O[pr])
             L = np.full((len(pr), len(TARGET_NAMES)), np.nan)
-            L[:, PRIOR_TARGETS] = bands
+            L[:, self.detector.prior.targets] = bands
             seen = formed[:, None] & ~np.isnan(L)
             # evidence with no band to read is not ready: no shift rule and no compressor shift then
             live = seen.any(axis=1)
-            cand, _ = self._shift_candidates(pr, L, seen, live, isolated=False)
+            cand, _ = self._shift_candidates(pr, L, seen, live, isolated=False, prior=True)
             self._prior_live = dict(zip(pr.tolist(), live.tolist()))
             quiet[~ready] &= ~cand
         return dict(zip(rows.tolist(), quiet.tolist()))
 
     def _shift_candidates(self, rows: np.ndarray, L: np.ndarray, seen: np.ndarray, live: np.ndarray, *,
-                          isolated: bool) -> tuple[np.ndarray, np.ndarray]:
+                          isolated: bool, prior: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Per row: might a shift rule match (its require, exclude and support as RuleEngine reads
         them from the evidence), and (``isolated``) might an isolated-shift rule. ``L``: the level
         per target channel, ``seen``: the channels the evidence has, ``live``: rows whose evidence
-        is ready (it carries the compressor's shifts). Keeps per row the shift rules matching and
-        how many of their support channels agree (``_table_hits``)."""
+        is ready (it carries the compressor's shifts); ``prior``: rows judged on the prior's bands
+        (a rule's prior_min_support). Keeps per row the shift rules matching and how many of their
+        support channels agree (``_table_hits``)."""
         col = {name: j for j, name in enumerate(TARGET_NAMES)}
         never = np.zeros(len(rows), dtype=bool)
         # the compressor's shifts on these rows (channels the detector does not have)
@@ -482,7 +482,7 @@ class PumpPipeline:
             met = np.zeros(len(rows), dtype=int)
             for ch, c in rule.support.items():
                 met += meets(ch, c)
-            ok &= met >= rule.min_support
+            ok &= met >= (rule.min_support if not prior or rule.prior_min_support is None else rule.prior_min_support)
             for k in np.flatnonzero(ok).tolist():
                 hits.setdefault(k, []).append((rule, int(met[k])))
             cand |= ok
@@ -666,7 +666,7 @@ class PumpPipeline:
         title = FAULTS[d.fault].title + (f" ({d.channel})" if d.channel else "")
         explanation = f"{title}: {d.explanation}" if raised else f"{title}: no longer seen."
         if raised and self._basis == "prior":
-            explanation += (" (Judged against the normal range of any heat pump: this pump's own "
+            explanation += (" (Judged against its design data and the normal range of any heat pump: this pump's own "
                             "healthy behaviour is still being learned.)")
         elif raised and self._basis == "fleet prior":
             explanation += (" (Judged against the healthy pumps of the same model and refrigerant: "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
+from heatwatch.edge.heatpump.design import PumpDesign
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
 from heatwatch.edge.heatpump import fleet_prior
 from heatwatch.fleet_prior import EMITTERS, Commissioned, FleetPrior, FleetPriorError, form, form_for
@@ -32,11 +33,21 @@ def commissioned(detector: HeatPumpDetector) -> Commissioned | None:
 
 # the nominal capacities the simulator draws pumps from (plant.make_params): one pump model each
 MODEL_CAPACITIES_KW = (5.0, 7.0, 9.0, 12.0)
+SIMULATED_SUPERHEAT_SETPOINT_K = 5.0  # every simulated model's EEV controller, as its data sheet would say
 
 
 def model_of(q_nom_kw: float) -> float:
     """The simulated pump model (its nominal capacity class) of a pump of this capacity."""
     return min(MODEL_CAPACITIES_KW, key=lambda c: abs(c - q_nom_kw))
+
+
+def with_design(config: HeatPumpDetectorConfig, q_nom_kw: float) -> HeatPumpDetectorConfig:
+    """``config`` with what the installer knows of a simulated pump (edge.toml [design]): its model's
+    nominal capacity (the design flow following at 5 K) and its valve controller's superheat setpoint,
+    5 K for every simulated model (plant.make_params draws each unit's 4-6 K around it: the spread
+    between units and their sensors; the unit's own draw and flow are not read)."""
+    return dataclasses.replace(config, design=PumpDesign(superheat_setpoint_k=SIMULATED_SUPERHEAT_SETPOINT_K,
+                                                         capacity_kw=model_of(q_nom_kw)))
 
 
 def prior_key(capacity_kw: float, emitters: str | None = None) -> str:

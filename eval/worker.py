@@ -23,7 +23,7 @@ from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.contract import EventBody
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.pipeline import PumpPipeline
-from heatwatch.eval.fleet_prior import cohort_prior_of
+from heatwatch.eval.fleet_prior import cohort_prior_of, with_design
 from heatwatch.eval.gateway_side import PrivateGateway
 from heatwatch.eval.partitions import Part
 from heatwatch.eval.results import PartResult, PrognosisAt, PumpResult, TicketResult
@@ -52,7 +52,9 @@ def run_part(part: Part, poll_s: float | None, progress: Callable[[int], None] |
     chunk_steps = max(per_hour * stride, int(CHUNK_SECONDS // sc.step_s) // (per_hour * stride) * per_hour * stride)
     config = HeatPumpDetectorConfig(refrigerant=sc.refrigerant)
     devices = fleet.devices
-    pipes = {d: PumpPipeline.with_config(d, config) for d in devices}
+    # each agent's edge.toml carries its pump model's design data (the prior's design bands)
+    pipes = {d: PumpPipeline.with_config(d, with_design(config, float(fleet.params.q_nom[j])))
+             for j, d in enumerate(devices)}
     if priors:  # the gateway answers each new agent's first status with its fleet's prior
         kinds = emitter_types(fleet.params)
         for j, d in enumerate(devices):

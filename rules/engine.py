@@ -221,7 +221,8 @@ class RuleEngine:
         if any(src in broken for ch in rule.require for src in _sources(ch)):
             return []
         met = [ch for ch, c in rule.support.items() if _meets(ev.shifts.get(ch), c)]
-        if len(met) < rule.min_support:
+        if len(met) < (rule.min_support if ev.basis != "prior" or rule.prior_min_support is None
+                       else rule.prior_min_support):
             return []
         if self._sensor_explains(rule, ev):
             return []

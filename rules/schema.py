@@ -69,6 +69,9 @@ class Rule(BaseModel):
     require: dict[str, ShiftCondition] = {}
     support: dict[str, ShiftCondition] = {}
     min_support: int = Field(default=0, ge=0)
+    # min_support while judged against the pump's design data, before its own model (Evidence.basis
+    # "prior"): a required band of the design that is a control's own failure needs no witness
+    prior_min_support: int | None = Field(default=None, ge=0)
     exclude: dict[str, ShiftCondition] = {}
     sensor_check: list[str] = []  # fires per channel with one of these sensor findings
     isolated_shift: bool = False  # fires per sensor whose offset alone explains the drift
@@ -109,6 +112,8 @@ class Rule(BaseModel):
             raise ValueError("a rule needs exactly one of: require, sensor_check, isolated_shift")
         if self.min_support > len(self.support):
             raise ValueError(f"min_support {self.min_support} exceeds the {len(self.support)} support channels")
+        if self.prior_min_support is not None and self.prior_min_support > len(self.support):
+            raise ValueError(f"prior_min_support {self.prior_min_support} exceeds the {len(self.support)} support channels")
         return self
 
 

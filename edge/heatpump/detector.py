@@ -32,6 +32,7 @@ from heatwatch.fleet_prior import FleetPrior
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features, features_row
 from heatwatch.edge.heatpump.own_start import start_prior, window_growth
+from heatwatch.edge.heatpump.design import PumpDesign
 from heatwatch.edge.heatpump.prior import PriorBands
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
 from heatwatch.edge.heatpump.sensor_checks import SensorChecks
@@ -63,6 +64,9 @@ class HeatPumpDetectorConfig:
     # the compressor's rated current (A), the site's ([device] rated_current_a): the prognosis's
     # over-current limit; None = learned from the pump's healthy model (prognosis.py)
     rated_current_a: float | None = None
+    # what the installer and the manufacturer know of this pump (superheat setpoint, design flow,
+    # the compressor's floor): the prior judges its first days against it (design.py, prior.py)
+    design: PumpDesign = field(default_factory=PumpDesign)
 
 
 @dataclass
@@ -216,7 +220,7 @@ class HeatPumpDetector:
         self.gate = SteadyStateGate()
         self.checks = SensorChecks(self.config.channels, self.config.refrigerant)
         self.shift = PersistentShift(len(TARGET_NAMES), self.config.shift_tau_seconds)
-        self.prior = PriorBands(self.config.shift_tau_seconds)  # judges until the own model exists
+        self.prior = PriorBands(self.config.shift_tau_seconds, self.config.design)  # judges until the own model exists
         self.postponed_fits = 0  # commissioning extended: the prior saw a fault, not a healthy pump
         self.model: HealthyModel | None = None
         self.alarm: np.ndarray | None = None
@@ -275,7 +279,7 @@ class HeatPumpDetector:
         and the sensor checks start again from nothing (a visit that found no fault)."""
         self.shift = PersistentShift(len(TARGET_NAMES), self.config.shift_tau_seconds)
         self.uncertainty = PersistentShift(1, self.config.shift_tau_seconds)
-        self.prior = PriorBands(self.config.shift_tau_seconds)
+        self.prior = PriorBands(self.config.shift_tau_seconds, self.config.design)
         self.checks = SensorChecks(self.config.channels, self.config.refrigerant)
         self._last_steady_x = None
 

@@ -1,50 +1,87 @@
-"""Before a pump's own healthy model exists: what any healthy air-to-water pump shows.
+"""Before a pump's own healthy model exists: what any healthy air-to-water pump shows, and what
+this pump's design says it should.
 
 The commissioning week teaches the detector this pump; until then a pump that
 was installed undercharged, or whose strainer is already half blocked, should
-not pass as healthy. The prior is deliberately coarse: steady-running values
-averaged over hours (the same time-based average as the learned detector)
-against the normal bands in docs/heatpump.md, widened so that any
-healthy unit of any make sits inside. Levels use the rules' scale: 0 inside
-the band, 1 one tolerance beyond its edge. Only a clear breach speaks, and
-only the channels whose bands hold regardless of weather and load (not
-delta-T: at part load with a fixed-speed circulator it falls well below 3 K).
+not pass as healthy. Steady-running values averaged over hours (the same
+time-based average as the learned detector) are judged against two kinds of band:
+
+- generic ones, the normal bands in docs/heatpump.md widened so that any
+  healthy unit of any make sits inside (NORMAL_BANDS);
+- the pump's design data (design.py, edge.toml [design]), physics no make escapes:
+  the expansion-valve controller holds its superheat setpoint (integral action), so
+  an averaged superheat well below it says the valve passes more than the controller
+  asks (stuck or leaking open); a fixed circulator delivers about the design flow, so
+  well below it the strainer, the pump or air in the circuit holds the water back.
+  (Not the discharge superheat against a compressor's floor: healthy R290 pumps run
+  below 10 K of it in mild weather, and a band any healthy pump breaches would keep it
+  from learning its own model.)
+
+Levels use the rules' scale: 0 inside the band, 1 one tolerance beyond its edge.
+Only a clear breach speaks, and only the channels whose bands hold regardless of
+weather and load (not delta-T: at part load with a fixed-speed circulator it falls
+well below 3 K).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from heatwatch.edge.heatpump.design import FLOW_HOLD, SUPERHEAT_HOLD_K, PumpDesign
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift
 
 # channel -> (low, high, tolerance): normal steady heating, R32 and R290 alike
 NORMAL_BANDS: dict[str, tuple[float, float, float]] = {
-    "superheat": (1.0, 10.0, 2.0),  # K; 2-8 normal
+    "superheat": (1.0, 10.0, 2.0),  # K; 2-8 normal (the low edge: the design's setpoint if given, design_bands)
     "subcooling": (-0.5, 10.0, 1.5),  # K; 2-8, often near 0 on modern units
     "evap_approach": (1.0, 13.0, 2.0),  # K; outdoor - evaporating 5-10
     "cond_approach": (0.0, 7.0, 1.5),  # K; condensing = flow + 2-5
     "t_discharge": (30.0, 100.0, 5.0),  # degC; 50-95, trips at 110-120
     "cop": (1.5, 7.0, 0.3),  # 2-5
 }
-# the bands' channels among the detector's targets (TARGET_NAMES columns)
-PRIOR_TARGETS = np.array([TARGET_NAMES.index(c) for c in NORMAL_BANDS])
-_LOW = np.array([b[0] for b in NORMAL_BANDS.values()])
-_HIGH = np.array([b[1] for b in NORMAL_BANDS.values()])
-_TOL = np.array([b[2] for b in NORMAL_BANDS.values()])
+# the tolerance below a design value's edge
+SUPERHEAT_TOL_K = 1.0  # K, about the sensors' accuracy: a level of 1 at setpoint - 2.5 K (5 K set: 2.5 K)
+FLOW_TOL = 0.1  # of the design flow: a level of 1 at 70 % of it
+
+
+def design_bands(design: PumpDesign) -> dict[str, tuple[float, float, float, float]]:
+    """channel -> (low, high, tolerance below, tolerance above): the generic bands with the design's."""
+    out = {name: (lo, hi, tol, tol) for name, (lo, hi, tol) in NORMAL_BANDS.items()}
+    if design.superheat_setpoint_k > 0.0:
+        out["superheat"] = (design.superheat_setpoint_k - SUPERHEAT_HOLD_K, NORMAL_BANDS["superheat"][1],
+                            SUPERHEAT_TOL_K, NORMAL_BANDS["superheat"][2])
+    flow = design.flow_lpm
+    if flow is not None:
+        out["flow_lpm"] = (FLOW_HOLD * flow, np.inf, FLOW_TOL * flow, 1.0)
+    return out
 
 
 class PriorBands:
-    """Hours-long averages of steady readings, judged against the generic bands."""
+    """Hours-long averages of steady readings, judged against the generic bands and the design's."""
 
-    def __init__(self, tau_seconds: float) -> None:
+    def __init__(self, tau_seconds: float, design: PumpDesign | None = None) -> None:
         self.average = PersistentShift(len(TARGET_NAMES), tau_seconds)
         self.first_ts = float("nan")
+        self.design = design or PumpDesign()
+        bands = design_bands(self.design)
+        self.channels = tuple(bands)
+        self.targets = np.array([TARGET_NAMES.index(c) for c in self.channels])  # TARGET_NAMES columns
+        self._low = np.array([b[0] for b in bands.values()])
+        self._high = np.array([b[1] for b in bands.values()])
+        self._tol_low = np.array([b[2] for b in bands.values()])
+        self._tol_high = np.array([b[3] for b in bands.values()])
 
     def update(self, ts: float, targets: np.ndarray) -> None:
         if self.first_ts != self.first_ts:  # NaN: first steady reading
             self.first_ts = ts
         self.average.update(ts, targets, np.zeros(len(TARGET_NAMES)))
+
+    def _signed(self, obs: np.ndarray) -> np.ndarray:
+        """The signed level of averaged readings (channels in self.channels order, last axis)."""
+        below = np.where(obs < self._low, (obs - self._low) / self._tol_low, 0.0)
+        above = np.where(obs > self._high, (obs - self._high) / self._tol_high, 0.0)
+        return below + above
 
     def levels(self, ts: float, observed: np.ndarray | None = None) -> dict[str, tuple[float, float, float]]:
         """channel -> (signed level, band edge, observed average), once an average has formed.
@@ -53,28 +90,26 @@ class PriorBands:
         """
         if self.first_ts != self.first_ts or ts - self.first_ts < self.average.tau:
             return {}
-        obs = (self.average.observed if observed is None else observed)[PRIOR_TARGETS]
-        below = np.where(obs < _LOW, (obs - _LOW) / _TOL, 0.0)  # levels_rows: the same operations
-        above = np.where(obs > _HIGH, (obs - _HIGH) / _TOL, 0.0)
+        obs = (self.average.observed if observed is None else observed)[self.targets]
+        signed = self._signed(obs)  # levels_rows: the same operations
         out = {}
-        for k, name in enumerate(NORMAL_BANDS):
+        for k, name in enumerate(self.channels):
             if np.isnan(obs[k]):
                 continue
-            level = float(below[k] + above[k])
-            edge = _LOW[k] if level < 0 else _HIGH[k] if level > 0 else float(np.clip(obs[k], _LOW[k], _HIGH[k]))
+            level = float(signed[k])
+            lo, hi = self._low[k], self._high[k]
+            edge = lo if level < 0 else hi if level > 0 else float(np.clip(obs[k], lo, hi))
             out[name] = (level, float(edge), float(obs[k]))
         return out
 
     def levels_rows(self, ts: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``levels`` for many rows at once (batch replays skip the rows where no band speaks):
-        per row, has an average formed; and the signed level per NORMAL_BANDS channel (NaN where
-        its average is unknown). The same operations element by element, so the same numbers."""
+        per row, has an average formed; and the signed level per channel of ``self.channels`` (NaN
+        where its average is unknown). The same operations element by element, so the same numbers."""
         formed = np.zeros(len(ts), dtype=bool) if self.first_ts != self.first_ts else \
             ~(ts - self.first_ts < self.average.tau)
-        obs = observed[:, PRIOR_TARGETS]
-        below = np.where(obs < _LOW, (obs - _LOW) / _TOL, 0.0)
-        above = np.where(obs > _HIGH, (obs - _HIGH) / _TOL, 0.0)
-        return formed, np.where(np.isnan(obs), np.nan, below + above)
+        obs = observed[:, self.targets]
+        return formed, np.where(np.isnan(obs), np.nan, self._signed(obs))
 
     def state(self) -> dict:
         return {"average": self.average.state(), "first_ts": self.first_ts}
