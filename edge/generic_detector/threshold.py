@@ -35,8 +35,8 @@ class ThresholdConfig:
     tail_quantile: float = 0.9  # evt: the tail starts at this healthy quantile ...
     false_alarm_prob: float = 1e-4  # ... and is extrapolated to this per-sample exceedance probability
     # evt: the tail's scale at this one-sided upper confidence bound, from the tail's independent
-    # excursions (0.5: the point estimate, as before 2026-12-03)
-    confidence: float = 0.95
+    # excursions (0.5: the point estimate; `heatwatch detect` states 0.95 for a frozen model)
+    confidence: float = 0.5
     hysteresis: float = 0.8
     min_on: int = 5
     min_off: int = 10
