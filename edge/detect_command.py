@@ -15,6 +15,7 @@ duplicate timestamps are counted and warned about.
 from __future__ import annotations
 
 import csv
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from heatwatch.edge.detect_input import InputError, Series, read_series
 from heatwatch.edge.generic_detector.adaptive import AdaptConfig
 
 CHUNK = 20_000  # rows per score() call: bounded memory, progress for long inputs
+FROZEN_CONFIDENCE = 0.95  # without adaptation: the threshold's tail scale at this upper confidence bound
 
 
 def _names(text: str) -> set[str]:
@@ -45,6 +47,7 @@ def detect(
     seasonal: bool = typer.Option(False, "--seasonal", help="Look for a cycle (e.g. daily) in the learning rows and expect its profile."),
     daily: bool = typer.Option(True, "--daily/--no-daily", help="With dated rows: look for a 24-h cycle in what the drivers leave and expect its hourly profile."),
     false_alarm_rate: float = typer.Option(1e-4, "--false-alarm-rate", help="Per healthy row, the chance of exceeding the threshold (score 1.0)."),
+    threshold_confidence: float | None = typer.Option(None, "--threshold-confidence", help="The threshold holds --false-alarm-rate with this confidence (0.5: the point estimate; default 0.95 for a frozen model, 0.5 when adapting)."),
 ) -> None:
     """Score INPUT row by row against the healthy behaviour learned from its start."""
     from rich.progress import Progress
@@ -66,6 +69,8 @@ def detect(
             raise InputError(f"--false-alarm-rate {false_alarm_rate}: must be between 0 and 0.5")
         if memory < 10:
             raise InputError("--memory must be at least 10 rows")
+        if threshold_confidence is not None and not 0.5 <= threshold_confidence < 1.0:
+            raise InputError(f"--threshold-confidence {threshold_confidence}: must be at least 0.5 and below 1")
         given_idx = [series.columns.index(c) for c in sorted(drivers, key=series.columns.index)]
         if drivers and len(given_idx) == len(series.columns):
             raise InputError("--given names every scored column: nothing is left to judge given them")
@@ -74,16 +79,23 @@ def detect(
         raise typer.Exit(2) from None
 
     learn = train_rows if train_rows is not None else warmup
-    config = HealthyBehaviourConfig(warmup=learn, threshold=replace(ThresholdConfig(), false_alarm_prob=false_alarm_rate))
     online = train_rows is None
     adapt_cfg = AdaptConfig(enabled=online if adapt is None else adapt, memory=max(memory, learn), seasonal=seasonal,
                            daily=daily)
+    if threshold_confidence is None:
+        # a frozen model keeps the threshold it extrapolated from its training tail for every row it
+        # judges, however few independent excursions that tail held: state it at an upper bound
+        # (threshold.py). A model that re-learns re-estimates it every refit.
+        threshold_confidence = FROZEN_CONFIDENCE if not adapt_cfg.enabled else 0.5
+    config = HealthyBehaviourConfig(warmup=learn, threshold=replace(
+        ThresholdConfig(), false_alarm_prob=false_alarm_rate, confidence=threshold_confidence))
     n = len(series.X)
     score = np.zeros(n)
     alarm = np.zeros(n, dtype=bool)
     relearns = refreshes = 0
     periods: list[float] = []
     dailies: list[bool] = []
+    beyond = np.zeros(n, dtype=bool)  # judged rows with a driver outside its training range
     with Progress(transient=True, disable=n < 5 * CHUNK) as progress:
         task = progress.add_task("scoring", total=n)
         for _, idx in groups:
@@ -93,6 +105,7 @@ def detect(
             if train_rows is not None:
                 det.fit(ts[:train_rows], X[:train_rows])  # training rows: score 0, no alarm
                 start = train_rows
+                beyond[idx[train_rows:]] = outside_training_range(X[:, given_idx], train_rows)
                 progress.advance(task, train_rows)
             for s in range(start, len(idx), CHUNK):
                 res = det.score(ts[s:s + CHUNK], X[s:s + CHUNK])
@@ -110,12 +123,29 @@ def detect(
         found = [p for p in periods if p]
         typer.echo(f"cycle: {'none found' if not found else ', '.join(f'{p:.1f} rows' for p in sorted(set(found)))}"
                    + (f" ({len(found)} of {len(periods)} devices)" if len(periods) > 1 else ""))
+    if beyond.any():
+        typer.echo(f"drivers beyond their training range on {int(beyond.sum())} judged rows, "
+                   f"{int((alarm & beyond).sum())} of them anomalous (of {int(alarm.sum())}): the expectation there "
+                   "is extrapolated; a training window that covers them, or --adapt, is the remedy")
     if any(dailies):
         typer.echo("daily cycle: found" + (f" ({sum(dailies)} of {len(dailies)} devices)" if len(dailies) > 1 else "")
                    + ", the hour of the day is a driver")
     if train_rows is None and smallest <= warmup:
         typer.echo(f"warning: a device has only {smallest} rows, all used for warm-up (--warmup {warmup}): "
                    "nothing of it was scored", err=True)
+
+
+def outside_training_range(D: np.ndarray, train_rows: int) -> np.ndarray:
+    """Per judged row (those after ``train_rows``): is any driver outside the range its training
+    rows covered? There the driver model's expectation is an extrapolation, and what is flagged
+    may be a regime the training never showed (first frosts, a warm spell) as much as a fault."""
+    if D.shape[1] == 0 or train_rows >= len(D):
+        return np.zeros(max(len(D) - train_rows, 0), dtype=bool)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):  # a driver missing on every training row
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, hi = np.nanmin(D[:train_rows], axis=0), np.nanmax(D[:train_rows], axis=0)
+        out = (D[train_rows:] < lo) | (D[train_rows:] > hi)
+    return np.any(out & np.isfinite(D[train_rows:]), axis=1)
 
 
 def _write(out: Path, series: Series, score: np.ndarray, alarm: np.ndarray) -> None:
