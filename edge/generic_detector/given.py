@@ -121,8 +121,9 @@ class DriverModel:
         rows beyond the driver's ``EDGE_SHARE`` quantile (each side in turn) and predicts them;
         kappa² is the least-squares fit of their excess squared error on d² (d: distance beyond
         the refit's range), the excess over the noise and the refit's own coefficient error (a
-        straight response gives kappa near 0: its extrapolation error is prediction_se's). A response that bends toward the range's edge (a heat pump's suction
-        as the air nears the frost line) bends on beyond it: the Milan pump of the weather bench
+        straight response gives kappa near 0: its extrapolation error is prediction_se's).
+        A response that bends toward the range's edge (a heat pump's suction as the air nears
+        the frost line) bends on beyond it: the Milan pump of the weather bench
         trained on 5.5-21 °C read 5 K off at 0 °C, 10 sigma, through a straight extrapolation."""
         edges = []
         m = B.shape[1]
