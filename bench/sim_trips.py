@@ -5,6 +5,19 @@
 
 A healthy pump that trips is a simulator artefact unless its physics says why; a fault's trip time
 is what the detectors' lead times are measured against. The simulator alone, no agents.
+
+Figures, flood-back masked after a mode change as after a start (main 90cedcb -> s-simreal), over
+every shipped scenario but service_area_1000 (not run: ~8 CPU min): healthy pumps tripping on
+flood-back 2 -> 0 (service_area_200 hp-120 and its copy eev_open_from_install_baerum_r290 hp-015,
+day 26.6: a switch to hot water 5 min after a start), healthy pumps tripping on anything else 0 -> 0.
+EEV stuck open, days from onset to the flood-back trip (time_to_trip): service_area_200 hp-007 13.58,
+hp-012 10.31, hp-105 4.51, hp-156 6.89 all unchanged; fault_eev_stuck_open hp-001 23.45 -> 27.01 (20),
+hp-002 45.53 -> 48.39 (35), hp-003 no trip either way (50); fault_from_install hp-007 45.63 -> 46.90 (35);
+mixed_fleet_winter hp-079 24.58 -> 25.62; eev_open_from_install_baerum_r290 hp-000 4.51 -> 4.51 (5),
+hp-008 9.74 -> 11.21 (12), hp-021 17.21 -> 18.62 (20); eev_open_from_install_stockholm hp-007 13.58 ->
+13.58 (11), hp-013 25.54 -> 26.21 (20), hp-031 8.39 -> 8.44 (7); installed_faulty hp-006 31.69 -> 34.21
+(25); installed_faulty_r290 hp-006 20.31 -> 25.42 (25). Only later, never earlier: the old trips came in
+part from the same hot-water dip on top of the fault. Every other fault's trip unchanged.
 """
 
 from __future__ import annotations
