@@ -204,7 +204,7 @@ class _Result:
         for k, v in part.arrays.items():
             self.arrays[k][:, cols] = v
         self.defrosting[:, cols] = part.defrosting
-        for name in ("running", "run_on", "low_pressure", "flood_back"):
+        for name in ("running", "run_on", "low_pressure", "flood_back", "dhw"):
             getattr(self.holds, name)[:, cols] = getattr(part.holds, name)
         self.end.put(cols, part.end)
 
@@ -254,7 +254,7 @@ def _simulate(p: plant.PumpParams, limits: TripLimits, start: _PumpState, cond: 
     arrays = dict(ch, flow_lpm=flow, t_dhw=house.t_tank, t_indoor=house.t_indoor, defrost=defrosts.active.astype(float),
                   mode=mode, frost_phase=defrosts.phase, running=running, t_building=house.t_building)
     # protection: how long the held trip conditions have lasted, on the lagged values
-    holds = protection.holds(limits, start.holds, on, running, defrosts.active, blocked, ch, dt)
+    holds = protection.holds(limits, start.holds, on, running, defrosts.active, blocked, ch, dt, house.dhw)
     end = _PumpState(house_end, plan.phase_end, defrosts.end, lag_end, holds.end())
     return _Result(arrays, defrosts.active, holds, end)
 
@@ -289,7 +289,7 @@ class _Run:
             cycle_phase=phase,
             defrost=defrost.DefrostState(frost, np.full(D, -10**9), np.ones(D, dtype=np.int64)),
             lag=None,
-            holds=protection.HoldState(np.zeros(D, np.int64), np.zeros(D, np.int64), np.zeros(D, np.int64)),
+            holds=protection.HoldState.zeros(D),
         )
         self.trips = protection.TripState(D, fleet.step_seconds)
         self.first_trip = np.full(D, -1, dtype=np.int64)

@@ -9,7 +9,11 @@ aims at the same ones); the switches see the lagged values, as a real pump's do:
   for 10 minutes below the low limit (1.0 / 0.6 bar) outside defrosts
 * flood-back: discharge superheat (discharge temperature minus the condensing
   saturation temperature) below 3 K for 5 minutes means liquid reaches the
-  compressor; not judged in the first 6 minutes after a start
+  compressor; not judged in the first 6 minutes after a start, a defrost's end
+  or a mode change (heating <-> hot water): after a switch to the tank the
+  condensing pressure rises within a minute while the discharge pipe takes
+  minutes to warm, so a healthy pump's discharge superheat dips below the limit
+  for a few minutes, and real controllers mask it as they mask a start
 * over-current (25 % above the pump's rated current) and the flow switch (water
   flow below 45 % of nominal), per pump from :mod:`plant`
 
@@ -59,17 +63,25 @@ def locks_out(recent: list[int], s: int, step_s: float) -> bool:
 class HoldState:
     """Run lengths (steps) carried between chunks, (D,) arrays."""
 
-    run_on: np.ndarray  # the compressor has been heating (not defrosting) this long
+    run_on: np.ndarray  # the compressor has been heating (not defrosting) in the same mode this long
     low_pressure: np.ndarray  # running below the low-pressure limit this long
     flood_back: np.ndarray  # running with too little discharge superheat this long
+    dhw: np.ndarray  # bool: the last step's mode was hot water (a change of mode restarts run_on)
 
     def columns(self, cols: np.ndarray) -> HoldState:
-        return HoldState(self.run_on[cols], self.low_pressure[cols], self.flood_back[cols])
+        return HoldState(self.run_on[cols], self.low_pressure[cols], self.flood_back[cols], self.dhw[cols])
 
     def put(self, cols: np.ndarray, part: HoldState) -> None:
         self.run_on[cols] = part.run_on
         self.low_pressure[cols] = part.low_pressure
         self.flood_back[cols] = part.flood_back
+        self.dhw[cols] = part.dhw
+
+    @staticmethod
+    def zeros(n_pumps: int) -> HoldState:
+        """Pumps that have not run yet, in heating mode."""
+        z = np.zeros(n_pumps, np.int64)
+        return HoldState(z, z.copy(), z.copy(), np.zeros(n_pumps, bool))
 
 
 @dataclass
@@ -80,18 +92,24 @@ class Holds:
     run_on: np.ndarray
     low_pressure: np.ndarray
     flood_back: np.ndarray
+    dhw: np.ndarray  # bool: the mode is hot water
 
     def end(self) -> HoldState:
-        return HoldState(self.run_on[-1].copy(), self.low_pressure[-1].copy(), self.flood_back[-1].copy())
+        return HoldState(self.run_on[-1].copy(), self.low_pressure[-1].copy(), self.flood_back[-1].copy(),
+                         self.dhw[-1].copy())
 
 
 def holds(limits: TripLimits, start: HoldState, on: np.ndarray, running: np.ndarray, defrosting: np.ndarray,
-          blocked: np.ndarray, lagged: dict[str, np.ndarray], dt: float) -> Holds:
+          blocked: np.ndarray, lagged: dict[str, np.ndarray], dt: float, dhw: np.ndarray) -> Holds:
     """How long the held trip conditions have lasted at each step, judged on the lagged channels ``lagged``.
 
-    ``on``: the compressor heats (running, not defrosting); ``start``: the run lengths before the chunk.
+    ``on``: the compressor heats (running, not defrosting); ``dhw``: the mode is hot water (n, D);
+    ``start``: the run lengths and the mode before the chunk. Flood-back is judged only once the
+    compressor has heated in one mode for the start-up mask (a start, a defrost's end and a mode
+    change each restart it).
     """
-    run_on = run_lengths(on, start.run_on)
+    prev_dhw = np.concatenate([start.dhw[None, :], dhw[:-1]], axis=0)
+    run_on = run_lengths(on & (dhw == prev_dhw), start.run_on)
     run = running & ~blocked
     lp_run = run_lengths(run & ~defrosting & (lagged["p_low"] < limits.low_pressure_bar), start.low_pressure)
     warm = run_on * dt >= limits.floodback_startup_s
@@ -101,7 +119,7 @@ def holds(limits: TripLimits, start: HoldState, on: np.ndarray, running: np.ndar
         dsh = lagged["t_discharge"].reshape(-1)[idx] - t_cond
         fb_cond.reshape(-1)[idx] = dsh < limits.floodback_superheat_k
     fb_run = run_lengths(fb_cond, start.flood_back)
-    return Holds(run, run_on, lp_run, fb_run)
+    return Holds(run, run_on, lp_run, fb_run, dhw)
 
 
 def find_trips(limits: TripLimits, p: PumpParams, ch: dict[str, np.ndarray], h: Holds, defrosting: np.ndarray,

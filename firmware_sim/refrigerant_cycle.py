@@ -5,7 +5,8 @@ chunk of a fleet is computed in one go. For a pump delivering heat Q to water
 at flow temperature T_flow:
 
 * condensing T_cond = T_flow + (1.5 + 2.8 Q/Q_nom) K  (2-5 K healthy): the
-  plate heat exchanger's approach grows with the heat it passes
+  plate heat exchanger's approach grows with the heat it passes (Q delivered: short
+  of capacity, the pump condenses cooler)
 * evaporating T_evap = T_outdoor - (2.5 + 5 Q_evap/airflow) K  (5-10 K healthy,
   more with frost): the fan speeds up with the load
 * pressures from the saturation table; capacity per Hz ∝ suction density (∝ p_low)
@@ -179,7 +180,10 @@ def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_targe
     p_fan = 0.015 + 0.09 * (rpm / p.rpm_nom) ** 3
     t_flow = t_flow - 0.7 * (1.0 - q / q_target) * (t_flow - 20.0)  # short of capacity: cooler water
     dt_water = q / (WATER_KW_PER_LPM_K * v_water)
-    t_cond = t_flow + d_cond
+    # the plate heat exchanger's approach follows the heat it passes: the heat delivered, not the
+    # heat asked for (a compressor slowed by the current limit or the condensing-temperature cut
+    # condenses cooler)
+    t_cond = t_flow + cond_approach(q / q_nom) * flow_rel ** -0.8 * (1.0 + 0.7 * sev.cond) + 2.0 * sev.cond
     p_high = p_sat_array(t_cond, refrigerant)
     return dict(
         t_flow=t_flow, t_return=t_flow - dt_water, t_cond=t_cond, t_liquid=t_cond - subcool, t_evap=t_evap,

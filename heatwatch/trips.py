@@ -30,7 +30,7 @@ class TripLimits:
     floodback_superheat_k: float = 3.0  # discharge superheat below this for 5 min: liquid reaches the compressor
     low_pressure_hold_s: float = 600.0
     floodback_hold_s: float = 300.0
-    floodback_startup_s: float = 360.0  # flood-back is not judged this long after a start (wet suction is normal then)
+    floodback_startup_s: float = 360.0  # flood-back is not judged this long after a start, a defrost end or a mode change
 
 
 TRIP_LIMITS: dict[str, TripLimits] = {

@@ -176,3 +176,22 @@ def test_healthy_values_within_normal_operation_bands(winter):
     assert 3.0 <= pct(evap_gap, 5) and pct(evap_gap, 95) <= 11.0
     assert 40 <= pct(t["t_discharge"], 5) and pct(t["t_discharge"], 99) <= 95
     assert 1.0 <= pct(t["compressor_a"], 50) <= 15.0
+
+
+def test_the_condensing_temperature_follows_the_heat_delivered_not_the_heat_asked_for():
+    """T_cond - T_flow is the plate exchanger's approach at the heat it passes: a pump asked for twice
+    its nominal heat on a -15 °C day delivers what its frequency and current allow, and condenses at
+    the approach of that heat, not of the heat asked for (which would put it ~2-3 K hotter)."""
+    from heatwatch.sim import plant
+    from heatwatch.sim.pump_faults import Severity
+    from heatwatch.sim.refrigerant_cycle import cond_approach, running_cycle
+
+    p = plant.make_params(2, np.random.default_rng(4), "stockholm", "R32", [7.0, 7.0], [None, None])
+    q_target = np.array([[0.5, 2.0]]) * p.q_nom
+    r = running_cycle(p, "R32", Severity(), np.full((1, 2), -15.0), q_target, np.full((1, 2), 45.0),
+                      q_target / (WATER_KW_PER_LPM_K * p.v_nom), p.v_nom[None, :], np.zeros((1, 2)))
+    q = r["heat_kw"]
+    assert q[0, 0] == pytest.approx(q_target[0, 0]) and q[0, 1] < 0.9 * q_target[0, 1]
+    approach = r["t_cond"] - r["t_flow"]
+    assert approach == pytest.approx(cond_approach(q / p.q_nom))
+    assert approach[0, 1] < cond_approach(q_target[0, 1] / p.q_nom[1]) - 1.0
