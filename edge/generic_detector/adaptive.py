@@ -44,6 +44,8 @@ import warnings
 from collections import deque
 from dataclasses import dataclass, replace
 
+import math
+
 import numpy as np
 
 from heatwatch.edge.generic_detector.daily import has_daily_cycle, hour_terms, rows_per_day
@@ -67,6 +69,9 @@ class AdaptConfig:
     seasonal: bool = False  # look for a cycle in the rows each fit learns from and condition on its phase
     daily: bool = True  # with dated rows: test for a 24-h cycle in what the drivers leave, condition on the hour
     daily_interact: bool = True  # ... and on the hour times each continuous driver (a setback that depends on weather)
+    # learning online (enabled) only: a status column on a few levels is also judged by how often it
+    # changes (flap.py's test: flapping between levels with the mean unchanged is no residual)
+    flapping: bool = True
 
 
 @dataclass
@@ -105,6 +110,7 @@ class AdaptiveDetector:
         self.fit_rows = 0  # rows the last fit learned from
         self.daily = False  # a 24-h cycle was found at the last fit on contiguous rows (daily.py)
         self.interact: list[tuple[int, float, float]] = []  # (given column, centre, scale) the hour interacts with
+        self.flap = FlapTest(self.config.ewma_lambda, self.config.threshold.false_alarm_prob)
         self.det = HealthyBehaviourDetector(replace(self.config, warmup=max(self.config.warmup, 10)))
         self.rows: deque[np.ndarray] = deque(maxlen=max(a.memory, self.config.warmup))
         self.alarmed: deque[bool] = deque(maxlen=max(a.memory, self.config.warmup))
@@ -182,6 +188,11 @@ class AdaptiveDetector:
             res = self.det.score(ts[i:j], self._features(X[i:j], XI[i:j, -2], ts[i:j]))
             score[i:j] = res.score / self.det.decision.on
             anomaly[i:j] = res.anomaly
+            if self.flap.fitted:
+                fs = self.flap.score(X[i:j][:, self.targets(X.shape[1])], XI[i:j, -2])
+                score[i:j] = np.maximum(score[i:j], fs)
+                anomaly[i:j] |= fs >= 1.0
+            res.anomaly = anomaly[i:j]
             for x, a in zip(XI[i:j], res.anomaly):
                 self.rows.append(x)
                 self.alarmed.append(bool(a))
@@ -260,6 +271,8 @@ class AdaptiveDetector:
             if self.daily and self.adapt.daily_interact else []
         self.driver = self._driver_model(X, idx, ts, T) if (self.given or self.period or self.daily) else None
         R = self._features(X, idx, ts)
+        if self.adapt.enabled and self.adapt.flapping:
+            self.flap.fit(T, idx)
         floor = flat_floor(T, R) if self.driver is not None else None
         self.det.fit(None, R, min_scale=floor)
         self.alarm_run = 0
@@ -269,6 +282,89 @@ class AdaptiveDetector:
     def _driver_model(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, T: np.ndarray) -> DriverModel:
         model = DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given))
         return model.fit(self._drivers(X, idx, ts), T)
+
+
+class FlapTest:
+    """How often a status column on a few levels changes, against how often it did in the rows
+    the detector learned from.
+
+    A status that flaps between the levels either side of its usual one (2, 4, 2, 4 around 3)
+    keeps its mean: the residual sees |z| = 1 (one step) on every row, the EWMA and CUSUM see
+    nothing. The count of changes in the last ``window`` rows (the accumulators' memory,
+    1 / lambda) is what moved. The null: the change rate p learned from contiguous rows (one
+    change more than seen, so a status that never moved still has a rate), the changes
+    arriving in pairs (a status leaves its level and comes back), the pairs a Poisson count of
+    mean window p / 2. The score is log(tail) / log(alpha): 1.0 where the tail probability is
+    the detector's false-alarm probability per row, shared by the columns tested."""
+
+    def __init__(self, ewma_lambda: float, false_alarm_prob: float) -> None:
+        self.window = max(2, int(round(1.0 / ewma_lambda)))
+        self.alpha = false_alarm_prob
+        self.cols = np.zeros(0, dtype=int)  # the status columns tested (indices into the targets)
+        self.log_tail = np.zeros((0, 0))  # (changes in the window + 1, columns): log P(count >= k)
+        self.recent: deque[np.ndarray] = deque(maxlen=self.window - 1)  # the last rows' changes
+        self.last: np.ndarray | None = None  # the last row seen (the tested columns)
+        self.last_idx = -2.0
+
+    @property
+    def fitted(self) -> bool:
+        return self.cols.size > 0
+
+    def fit(self, T: np.ndarray, idx: np.ndarray) -> None:
+        """Which columns are statuses (at most ``MAX_LEVELS`` distinct values) and their change rates."""
+        cols = [j for j in range(T.shape[1])
+                if 0 < np.unique(T[np.isfinite(T[:, j]), j]).size <= MAX_LEVELS]
+        self.cols = np.array(cols, dtype=int)
+        self.recent.clear()
+        self.last, self.last_idx = None, -2.0
+        if not cols:
+            return
+        S = T[:, self.cols]
+        step = np.diff(idx) == 1.0
+        pairs = int(step.sum())
+        changed = _changes(S[:-1], S[1:]) & step[:, None]
+        p = (changed.sum(axis=0) + 1.0) / (pairs + 1.0)
+        alpha = self.alpha / len(cols)
+        k = np.arange(self.window + 1)
+        self.log_tail = np.array([[_log_poisson_tail(int(c) // 2, self.window * q / 2.0) for q in p] for c in k])
+        self.log_alpha = math.log(alpha)
+        self.last = S[-1].copy()
+        self.last_idx = float(idx[-1])
+
+    def score(self, T: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Per row the calibrated flapping score (1.0 = the threshold); the same row by row as in blocks."""
+        S = T[:, self.cols]
+        prev = np.vstack([self.last if self.last is not None else S[:1], S[:-1]])
+        prev_idx = np.concatenate([[self.last_idx], idx[:-1]])
+        ch = _changes(prev, S) & (idx - prev_idx == 1.0)[:, None]
+        past = np.array(self.recent, dtype=bool).reshape(-1, len(self.cols))
+        allc = np.vstack([past, ch]).astype(np.int64)
+        csum = np.vstack([np.zeros((1, len(self.cols)), dtype=np.int64), np.cumsum(allc, axis=0)])
+        end = np.arange(len(past) + 1, len(allc) + 1)
+        count = csum[end] - csum[np.maximum(end - self.window, 0)]
+        log_tail = np.take_along_axis(self.log_tail, count, axis=0)
+        for c in ch[-self.recent.maxlen:] if self.recent.maxlen else []:
+            self.recent.append(c)
+        self.last, self.last_idx = S[-1].copy(), float(idx[-1])
+        return (log_tail / self.log_alpha).max(axis=1)
+
+
+def _changes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where a status changed between two rows (a missing reading is no change)."""
+    return (a != b) & np.isfinite(a) & np.isfinite(b)
+
+
+def _log_poisson_tail(k: int, mu: float) -> float:
+    """log P(N >= k), N Poisson of mean mu (summed upward from k: no cancellation in a tiny tail)."""
+    if k <= 0:
+        return 0.0
+    log_pmf = -mu + k * math.log(mu) - math.lgamma(k + 1)
+    total, term, i = 1.0, 1.0, k
+    while term > 1e-17 * total:
+        i += 1
+        term *= mu / i
+        total += term
+    return min(0.0, log_pmf + math.log(total))
 
 
 def flat_floor(T: np.ndarray, R: np.ndarray) -> np.ndarray:

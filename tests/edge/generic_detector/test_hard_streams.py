@@ -33,3 +33,38 @@ def test_a_cycle_found_in_two_periods_is_refreshed_before_it_slides_out_of_phase
     res = det.score(None, x[:, None])
     assert det.period > 0  # a cycle was found (288 or a multiple of it)
     assert res.anomaly.sum() == 0
+
+
+def _status(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A status on level 3, healthy one-unit excursions of 1-5 rows on 0.4 % of the rows."""
+    x = np.full(n, 3.0)
+    for g in np.flatnonzero(rng.random(n) < 0.004):
+        x[g:g + int(rng.integers(1, 6))] += float(rng.choice([-1, 1]))
+    return x
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_a_status_that_flaps_between_its_neighbour_levels_is_flagged(seed: int) -> None:
+    """2, 4, 2, 4 around a status of 3 for 100 rows keeps the mean: |z| = 1 on every row and
+    the EWMA and CUSUM see nothing (main 90cedcb: no alarm). The count of changes in the
+    accumulators' memory against the learned change rate flags it within a memory; the
+    healthy excursions before it raise nothing."""
+    rng = np.random.default_rng(seed)
+    x = _status(rng, 2000)
+    x[1500:1600] = 3.0 + (np.arange(100) % 2) * 2 - 1
+    det = AdaptiveDetector(HealthyBehaviourConfig(warmup=600), AdaptConfig(memory=2000))
+    res = det.score(None, x[:, None])
+    assert not res.anomaly[:1500].any()
+    assert res.anomaly[1500:1520].any()
+
+
+def test_flapping_is_scored_the_same_row_by_row_as_in_blocks() -> None:
+    rng = np.random.default_rng(5)
+    x = _status(rng, 1200)
+    x[900:960] = 3.0 + (np.arange(60) % 2) * 2 - 1
+    a = AdaptiveDetector(HealthyBehaviourConfig(warmup=300), AdaptConfig(memory=1000))
+    b = AdaptiveDetector(HealthyBehaviourConfig(warmup=300), AdaptConfig(memory=1000))
+    block = a.score(None, x[:, None])
+    rows = [b.update(float(t), x[t:t + 1]) for t in range(len(x))]
+    assert np.allclose(block.score, [r[0] for r in rows]) and list(block.anomaly) == [r[1] for r in rows]
+    assert block.anomaly[900:].any()
