@@ -72,6 +72,9 @@ class AdaptConfig:
     # learning online (enabled) only: a status column on a few levels is also judged by how often it
     # changes (flap.py's test: flapping between levels with the mean unchanged is no residual)
     flapping: bool = True
+    # learning online, without drivers: each channel is also judged by what the other channels
+    # predict of it (CrossModel), when they explain most of it
+    cross: bool = True
 
 
 @dataclass
@@ -110,6 +113,7 @@ class AdaptiveDetector:
         self.fit_rows = 0  # rows the last fit learned from
         self.daily = False  # a 24-h cycle was found at the last fit on contiguous rows (daily.py)
         self.interact: list[tuple[int, float, float]] = []  # (given column, centre, scale) the hour interacts with
+        self.cross: CrossModel | None = None  # each channel from the others (None: not used)
         self.flap = FlapTest(self.config.ewma_lambda, self.config.threshold.false_alarm_prob)
         self.det = HealthyBehaviourDetector(replace(self.config, warmup=max(self.config.warmup, 10)))
         self.rows: deque[np.ndarray] = deque(maxlen=max(a.memory, self.config.warmup))
@@ -143,9 +147,8 @@ class AdaptiveDetector:
         return D
 
     def _features(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray) -> np.ndarray:
-        if self.driver is None:
-            return X
-        return self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])])
+        B = X if self.driver is None else self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])])
+        return B if self.cross is None else np.column_stack([B, self.cross.residuals(B)])
 
     def fit(self, ts: np.ndarray | None, X: np.ndarray) -> None:
         """Learn from rows the user vouches for (they are remembered like any others)."""
@@ -270,10 +273,17 @@ class AdaptiveDetector:
                          if np.unique(X[np.isfinite(X[:, j]), j]).size > MAX_LEVELS] \
             if self.daily and self.adapt.daily_interact else []
         self.driver = self._driver_model(X, idx, ts, T) if (self.given or self.period or self.daily) else None
+        self.cross = None
         R = self._features(X, idx, ts)
+        if self.adapt.enabled and self.adapt.cross and not self.given and R.shape[1] > 1:
+            self.cross = CrossModel.fit(R)
+            R = self._features(X, idx, ts)
         if self.adapt.enabled and self.adapt.flapping:
             self.flap.fit(T, idx)
-        floor = flat_floor(T, R) if self.driver is not None else None
+        floor = None
+        if self.driver is not None:
+            floor = flat_floor(T, R[:, :T.shape[1]])
+            floor = np.concatenate([floor, np.zeros(R.shape[1] - len(floor))])
         self.det.fit(None, R, min_scale=floor)
         self.alarm_run = 0
         self.since_fit = 0
@@ -282,6 +292,53 @@ class AdaptiveDetector:
     def _driver_model(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, T: np.ndarray) -> DriverModel:
         model = DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given))
         return model.fit(self._drivers(X, idx, ts), T)
+
+
+MIN_EXPLAINED = 0.5  # a channel is judged by the others only where they explain most of its variance
+
+
+class CrossModel:
+    """Each channel as a linear function of the other channels, fitted on the rows a fit learns from.
+
+    Channels driven by one slow common factor each wander over a wide range, and a channel
+    that decouples (follows the factor with the opposite sign) stays inside its own range.
+    Only the correlation can tell, and the T² of z sees a correlation shrunk hard: the
+    factor moves slowly, the products z_i z_j are strongly autocorrelated, and the
+    time-series shrinkage toward the identity (novelty.py) takes a 0.99 correlation to
+    0.6. The residual of a regression on the other channels is the channel's own noise,
+    and it is scored like any feature (level, EWMA, CUSUM, T²). Used for the channels the
+    others explain most of (``MIN_EXPLAINED`` of the variance in the fit rows): elsewhere
+    the residual is the column again and would only split the false-alarm budget."""
+
+    def __init__(self, cols: np.ndarray, coef: np.ndarray, fill: np.ndarray) -> None:
+        self.cols, self.coef, self.fill = cols, coef, fill  # coef (len(cols), 1 + F)
+
+    @classmethod
+    def fit(cls, B: np.ndarray) -> "CrossModel | None":
+        ok = np.all(np.isfinite(B), axis=1)
+        F = B.shape[1]
+        fill = np.array([np.median(B[ok, j]) if ok.any() else 0.0 for j in range(F)])
+        if ok.sum() < 4 * F + 10:
+            return None
+        Y = B[ok]
+        cols, coefs = [], []
+        for j in range(F):
+            var = float(np.var(Y[:, j]))
+            if var <= 0:
+                continue
+            A = np.column_stack([np.ones(len(Y)), np.delete(Y, j, axis=1)])
+            c = np.linalg.lstsq(A, Y[:, j], rcond=None)[0]
+            if float(np.var(Y[:, j] - A @ c)) <= (1.0 - MIN_EXPLAINED) * var:
+                cols.append(j)
+                coefs.append(np.insert(c, j + 1, -1.0))  # residual = A c - y, as one product
+        return cls(np.array(cols, dtype=int), np.array(coefs), fill) if cols else None
+
+    def residuals(self, B: np.ndarray) -> np.ndarray:
+        """(n, len(cols)): each modelled channel minus what the others predict (missing: the
+        channel's own reading missing gives a missing residual; a missing predictor its median)."""
+        filled = np.where(np.isfinite(B), B, self.fill)
+        P = np.column_stack([np.ones(len(B)), filled]) @ self.coef.T
+        return np.where(np.isfinite(B[:, self.cols]), -P, np.nan)
 
 
 class FlapTest:
