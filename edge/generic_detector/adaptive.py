@@ -32,6 +32,11 @@ rows (never more: bounded memory on a Pi). Two rules, both checked every
    scale, correlation, autocorrelation and the calibrated threshold, so the
    false-alarm rate the threshold states is the one on the recent past.
 
+Learning online (no rows vouched for) two more views: a status column on a few
+levels is also judged by how often it changes (:class:`FlapTest`), and, without
+drivers, each channel that the others explain by how far it is from what they
+predict (:class:`CrossModel`).
+
 The score returned is calibrated: divided by the alarm threshold, so 1.0 is the
 level a healthy row exceeds with the configured probability
 (``ThresholdConfig.false_alarm_prob``, 1e-4 per row by default) whatever the
@@ -40,11 +45,10 @@ stream, the features and the refits.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections import deque
 from dataclasses import dataclass, replace
-
-import math
 
 import numpy as np
 
@@ -70,7 +74,7 @@ class AdaptConfig:
     daily: bool = True  # with dated rows: test for a 24-h cycle in what the drivers leave, condition on the hour
     daily_interact: bool = True  # ... and on the hour times each continuous driver (a setback that depends on weather)
     # learning online (enabled) only: a status column on a few levels is also judged by how often it
-    # changes (flap.py's test: flapping between levels with the mean unchanged is no residual)
+    # changes (FlapTest: flapping between levels with the mean unchanged is no residual)
     flapping: bool = True
     # learning online, without drivers: each channel is also judged by what the other channels
     # predict of it (CrossModel), when they explain most of it
@@ -362,6 +366,7 @@ class FlapTest:
         self.recent: deque[np.ndarray] = deque(maxlen=self.window - 1)  # the last rows' changes
         self.last: np.ndarray | None = None  # the last row seen (the tested columns)
         self.last_idx = -2.0
+        self.log_alpha = math.log(false_alarm_prob)
 
     @property
     def fitted(self) -> bool:
@@ -400,8 +405,7 @@ class FlapTest:
         end = np.arange(len(past) + 1, len(allc) + 1)
         count = csum[end] - csum[np.maximum(end - self.window, 0)]
         log_tail = np.take_along_axis(self.log_tail, count, axis=0)
-        for c in ch[-self.recent.maxlen:] if self.recent.maxlen else []:
-            self.recent.append(c)
+        self.recent.extend(ch[-(self.window - 1):])
         self.last, self.last_idx = S[-1].copy(), float(idx[-1])
         return (log_tail / self.log_alpha).max(axis=1)
 
