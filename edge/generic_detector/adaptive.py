@@ -32,6 +32,11 @@ rows (never more: bounded memory on a Pi). Two rules, both checked every
    scale, correlation, autocorrelation and the calibrated threshold, so the
    false-alarm rate the threshold states is the one on the recent past.
 
+Learning online (no rows vouched for) two more views: a status column on a few
+levels is also judged by how often it changes (:class:`FlapTest`), and, without
+drivers, each channel that the others explain by how far it is from what they
+predict (:class:`CrossModel`).
+
 The score returned is calibrated: divided by the alarm threshold, so 1.0 is the
 level a healthy row exceeds with the configured probability
 (``ThresholdConfig.false_alarm_prob``, 1e-4 per row by default) whatever the
@@ -40,6 +45,7 @@ stream, the features and the refits.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections import deque
 from dataclasses import dataclass, replace
@@ -67,6 +73,12 @@ class AdaptConfig:
     seasonal: bool = False  # look for a cycle in the rows each fit learns from and condition on its phase
     daily: bool = True  # with dated rows: test for a 24-h cycle in what the drivers leave, condition on the hour
     daily_interact: bool = True  # ... and on the hour times each continuous driver (a setback that depends on weather)
+    # learning online (enabled) only: a status column on a few levels is also judged by how often it
+    # changes (FlapTest: flapping between levels with the mean unchanged is no residual)
+    flapping: bool = True
+    # learning online, without drivers: each channel is also judged by what the other channels
+    # predict of it (CrossModel), when they explain most of it
+    cross: bool = True
 
 
 @dataclass
@@ -105,6 +117,8 @@ class AdaptiveDetector:
         self.fit_rows = 0  # rows the last fit learned from
         self.daily = False  # a 24-h cycle was found at the last fit on contiguous rows (daily.py)
         self.interact: list[tuple[int, float, float]] = []  # (given column, centre, scale) the hour interacts with
+        self.cross: CrossModel | None = None  # each channel from the others (None: not used)
+        self.flap = FlapTest(self.config.ewma_lambda, self.config.threshold.false_alarm_prob)
         self.det = HealthyBehaviourDetector(replace(self.config, warmup=max(self.config.warmup, 10)))
         self.rows: deque[np.ndarray] = deque(maxlen=max(a.memory, self.config.warmup))
         self.alarmed: deque[bool] = deque(maxlen=max(a.memory, self.config.warmup))
@@ -137,9 +151,8 @@ class AdaptiveDetector:
         return D
 
     def _features(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray) -> np.ndarray:
-        if self.driver is None:
-            return X
-        return self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])])
+        B = X if self.driver is None else self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])])
+        return B if self.cross is None else np.column_stack([B, self.cross.residuals(B)])
 
     def fit(self, ts: np.ndarray | None, X: np.ndarray) -> None:
         """Learn from rows the user vouches for (they are remembered like any others)."""
@@ -182,6 +195,11 @@ class AdaptiveDetector:
             res = self.det.score(ts[i:j], self._features(X[i:j], XI[i:j, -2], ts[i:j]))
             score[i:j] = res.score / self.det.decision.on
             anomaly[i:j] = res.anomaly
+            if self.flap.fitted:
+                fs = self.flap.score(X[i:j][:, self.targets(X.shape[1])], XI[i:j, -2])
+                score[i:j] = np.maximum(score[i:j], fs)
+                anomaly[i:j] |= fs >= 1.0
+            res.anomaly = anomaly[i:j]
             for x, a in zip(XI[i:j], res.anomaly):
                 self.rows.append(x)
                 self.alarmed.append(bool(a))
@@ -259,8 +277,17 @@ class AdaptiveDetector:
                          if np.unique(X[np.isfinite(X[:, j]), j]).size > MAX_LEVELS] \
             if self.daily and self.adapt.daily_interact else []
         self.driver = self._driver_model(X, idx, ts, T) if (self.given or self.period or self.daily) else None
+        self.cross = None
         R = self._features(X, idx, ts)
-        floor = flat_floor(T, R) if self.driver is not None else None
+        if self.adapt.enabled and self.adapt.cross and not self.given and R.shape[1] > 1:
+            self.cross = CrossModel.fit(R)
+            R = self._features(X, idx, ts)
+        if self.adapt.enabled and self.adapt.flapping:
+            self.flap.fit(T, idx)
+        floor = None
+        if self.driver is not None:
+            floor = flat_floor(T, R[:, :T.shape[1]])
+            floor = np.concatenate([floor, np.zeros(R.shape[1] - len(floor))])
         self.det.fit(None, R, min_scale=floor)
         self.alarm_run = 0
         self.since_fit = 0
@@ -269,6 +296,136 @@ class AdaptiveDetector:
     def _driver_model(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, T: np.ndarray) -> DriverModel:
         model = DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given))
         return model.fit(self._drivers(X, idx, ts), T)
+
+
+MIN_EXPLAINED = 0.5  # a channel is judged by the others only where they explain most of its variance
+
+
+class CrossModel:
+    """Each channel as a linear function of the other channels, fitted on the rows a fit learns from.
+
+    Channels driven by one slow common factor each wander over a wide range, and a channel
+    that decouples (follows the factor with the opposite sign) stays inside its own range.
+    Only the correlation can tell, and the T² of z sees a correlation shrunk hard: the
+    factor moves slowly, the products z_i z_j are strongly autocorrelated, and the
+    time-series shrinkage toward the identity (novelty.py) takes a 0.99 correlation to
+    0.6. The residual of a regression on the other channels is the channel's own noise,
+    and it is scored like any feature (level, EWMA, CUSUM, T²). Used for the channels the
+    others explain most of (``MIN_EXPLAINED`` of the variance in the fit rows): elsewhere
+    the residual is the column again and would only split the false-alarm budget."""
+
+    def __init__(self, cols: np.ndarray, coef: np.ndarray, fill: np.ndarray) -> None:
+        self.cols, self.coef, self.fill = cols, coef, fill  # coef (len(cols), 1 + F)
+
+    @classmethod
+    def fit(cls, B: np.ndarray) -> "CrossModel | None":
+        ok = np.all(np.isfinite(B), axis=1)
+        F = B.shape[1]
+        fill = np.array([np.median(B[ok, j]) if ok.any() else 0.0 for j in range(F)])
+        if ok.sum() < 4 * F + 10:
+            return None
+        Y = B[ok]
+        cols, coefs = [], []
+        for j in range(F):
+            var = float(np.var(Y[:, j]))
+            if var <= 0:
+                continue
+            A = np.column_stack([np.ones(len(Y)), np.delete(Y, j, axis=1)])
+            c = np.linalg.lstsq(A, Y[:, j], rcond=None)[0]
+            if float(np.var(Y[:, j] - A @ c)) <= (1.0 - MIN_EXPLAINED) * var:
+                cols.append(j)
+                coefs.append(np.insert(c, j + 1, -1.0))  # residual = A c - y, as one product
+        return cls(np.array(cols, dtype=int), np.array(coefs), fill) if cols else None
+
+    def residuals(self, B: np.ndarray) -> np.ndarray:
+        """(n, len(cols)): each modelled channel minus what the others predict (missing: the
+        channel's own reading missing gives a missing residual; a missing predictor its median)."""
+        filled = np.where(np.isfinite(B), B, self.fill)
+        P = np.column_stack([np.ones(len(B)), filled]) @ self.coef.T
+        return np.where(np.isfinite(B[:, self.cols]), -P, np.nan)
+
+
+class FlapTest:
+    """How often a status column on a few levels changes, against how often it did in the rows
+    the detector learned from.
+
+    A status that flaps between the levels either side of its usual one (2, 4, 2, 4 around 3)
+    keeps its mean: the residual sees |z| = 1 (one step) on every row, the EWMA and CUSUM see
+    nothing. The count of changes in the last ``window`` rows (the accumulators' memory,
+    1 / lambda) is what moved. The null: the change rate p learned from contiguous rows (one
+    change more than seen, so a status that never moved still has a rate), the changes
+    arriving in pairs (a status leaves its level and comes back), the pairs a Poisson count of
+    mean window p / 2. The score is log(tail) / log(alpha): 1.0 where the tail probability is
+    the detector's false-alarm probability per row, shared by the columns tested."""
+
+    def __init__(self, ewma_lambda: float, false_alarm_prob: float) -> None:
+        self.window = max(2, int(round(1.0 / ewma_lambda)))
+        self.alpha = false_alarm_prob
+        self.cols = np.zeros(0, dtype=int)  # the status columns tested (indices into the targets)
+        self.log_tail = np.zeros((0, 0))  # (changes in the window + 1, columns): log P(count >= k)
+        self.recent: deque[np.ndarray] = deque(maxlen=self.window - 1)  # the last rows' changes
+        self.last: np.ndarray | None = None  # the last row seen (the tested columns)
+        self.last_idx = -2.0
+        self.log_alpha = math.log(false_alarm_prob)
+
+    @property
+    def fitted(self) -> bool:
+        return self.cols.size > 0
+
+    def fit(self, T: np.ndarray, idx: np.ndarray) -> None:
+        """Which columns are statuses (at most ``MAX_LEVELS`` distinct values) and their change rates."""
+        cols = [j for j in range(T.shape[1])
+                if 0 < np.unique(T[np.isfinite(T[:, j]), j]).size <= MAX_LEVELS]
+        self.cols = np.array(cols, dtype=int)
+        self.recent.clear()
+        self.last, self.last_idx = None, -2.0
+        if not cols:
+            return
+        S = T[:, self.cols]
+        step = np.diff(idx) == 1.0
+        pairs = int(step.sum())
+        changed = _changes(S[:-1], S[1:]) & step[:, None]
+        p = (changed.sum(axis=0) + 1.0) / (pairs + 1.0)
+        alpha = self.alpha / len(cols)
+        k = np.arange(self.window + 1)
+        self.log_tail = np.array([[_log_poisson_tail(int(c) // 2, self.window * q / 2.0) for q in p] for c in k])
+        self.log_alpha = math.log(alpha)
+        self.last = S[-1].copy()
+        self.last_idx = float(idx[-1])
+
+    def score(self, T: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Per row the calibrated flapping score (1.0 = the threshold); the same row by row as in blocks."""
+        S = T[:, self.cols]
+        prev = np.vstack([self.last if self.last is not None else S[:1], S[:-1]])
+        prev_idx = np.concatenate([[self.last_idx], idx[:-1]])
+        ch = _changes(prev, S) & (idx - prev_idx == 1.0)[:, None]
+        past = np.array(self.recent, dtype=bool).reshape(-1, len(self.cols))
+        allc = np.vstack([past, ch]).astype(np.int64)
+        csum = np.vstack([np.zeros((1, len(self.cols)), dtype=np.int64), np.cumsum(allc, axis=0)])
+        end = np.arange(len(past) + 1, len(allc) + 1)
+        count = csum[end] - csum[np.maximum(end - self.window, 0)]
+        log_tail = np.take_along_axis(self.log_tail, count, axis=0)
+        self.recent.extend(ch[-(self.window - 1):])
+        self.last, self.last_idx = S[-1].copy(), float(idx[-1])
+        return (log_tail / self.log_alpha).max(axis=1)
+
+
+def _changes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where a status changed between two rows (a missing reading is no change)."""
+    return (a != b) & np.isfinite(a) & np.isfinite(b)
+
+
+def _log_poisson_tail(k: int, mu: float) -> float:
+    """log P(N >= k), N Poisson of mean mu (summed upward from k: no cancellation in a tiny tail)."""
+    if k <= 0:
+        return 0.0
+    log_pmf = -mu + k * math.log(mu) - math.lgamma(k + 1)
+    total, term, i = 1.0, 1.0, k
+    while term > 1e-17 * total:
+        i += 1
+        term *= mu / i
+        total += term
+    return min(0.0, log_pmf + math.log(total))
 
 
 def flat_floor(T: np.ndarray, R: np.ndarray) -> np.ndarray:
@@ -338,7 +495,7 @@ def find_period(T: np.ndarray, idx: np.ndarray | None = None, near: float = 0.0)
             if near:
                 return _refine(y, t, near)
             return 0.0
-        f = np.fft.rfft(y, 2 * n)
+        f = np.fft.rfft(_rank_scores(y), 2 * n)
         acf = np.fft.irfft(f * np.conj(f))[:n // MIN_CYCLES + 1]
         if acf[0] <= 0:
             continue
@@ -353,6 +510,16 @@ def find_period(T: np.ndarray, idx: np.ndarray | None = None, near: float = 0.0)
         return 0.0
     y = np.where(np.isfinite(T[:, column]), T[:, column], np.nanmean(T[:, column]))
     return _refine(y - np.polyval(np.polyfit(t, y, 1), t), t, period)
+
+
+def _rank_scores(y: np.ndarray) -> np.ndarray:
+    """Centred ranks in (-0.5, 0.5), ties at their mean rank: the autocorrelation of these
+    (Spearman's) cannot be made by a handful of bursts. In a counter with heavy-tailed
+    bursts the sample autocorrelation is that of its few largest values, and two bursts a
+    lag apart give a "cycle" of that lag (141-1023 rows in Poisson counters)."""
+    _, inv, cnt = np.unique(y, return_inverse=True, return_counts=True)
+    mid = np.cumsum(cnt) - (cnt - 1) / 2.0 - 1.0  # 0-based mean rank of each distinct value
+    return (mid[inv] + 0.5) / len(y) - 0.5
 
 
 def _refine(y: np.ndarray, t: np.ndarray, guess: float) -> float:
