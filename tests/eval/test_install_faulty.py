@@ -16,8 +16,9 @@ from heatwatch.units import DAY
 POLL_S = 300.0
 # an Oslo site of one pump model (7 kW) in October: its water flow falls from installation
 # (trips on high pressure on day 8.7) and a valve sticks open from installation (flood-back
-# on day 13.3); the other ten are healthy
-SITE = {"fleet": {"size": 12}, "climate": "oslo", "start": "2024-10-01", "duration": "14d", "seed": 4711,
+# after day 13); the other ten are healthy
+RUN_DAYS = 18
+SITE = {"fleet": {"size": 12}, "climate": "oslo", "start": "2024-10-01", "duration": f"{RUN_DAYS}d", "seed": 4711,
         "refrigerant": "R32",
         "devices": {**{f"hp-{i:03d}": {"capacity_kw": 7} for i in range(12)},
                     "hp-003": {"capacity_kw": 7, "faults": [{"type": "low_water_flow", "onset": 0,
@@ -48,14 +49,17 @@ def test_a_pump_faulty_from_installation_is_named_before_its_trip_with_its_fleet
     assert cohort_prior_of(priors, "R32", 7.0, "underfloor") is not None
     result = run_part(site, POLL_S, priors=priors)
     trips = {p.device: p.trip_ts for p in result.pumps if p.fault}
-    assert all(t is not None and t < site.scenario.start_ts + 14 * DAY for t in trips.values())  # both trip
+    assert all(t is not None and t < site.scenario.start_ts + RUN_DAYS * DAY for t in trips.values())  # both trip
     assert _named_before_trip(result) == {"hp-003": True, "hp-008": True}
     healthy = [p for p in result.pumps if not p.fault]
     assert len(healthy) == 10 and not [(p.device, [t.fault for t in p.tickets]) for p in healthy if p.tickets]
 
 
 @pytest.mark.timeout(300)
-def test_without_a_fleet_the_same_pumps_trip_unnamed(site):
-    """What the prior buys: judged by the physics bands alone, neither is named before its trip."""
+def test_without_a_fleet_the_design_data_names_the_same_pumps_before_their_trips(site):
+    """Before any fleet exists: each agent's [design] data (its model's capacity, so its design flow,
+    and the valve controller's superheat setpoint) judge the first weeks; the fourth round's
+    generic bands alone named neither pump before its trip."""
     result = run_part(site, POLL_S)
-    assert _named_before_trip(result) == {"hp-003": False, "hp-008": False}
+    assert _named_before_trip(result) == {"hp-003": True, "hp-008": True}
+    assert not [p.device for p in result.pumps if not p.fault and p.tickets]
