@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from heatwatch.edge.generic_detector.aftermath import Aftermath
 from heatwatch.edge.generic_detector.neff import autocorrelation_time
 from heatwatch.edge.generic_detector.robust import robust_location_scale
 
@@ -208,7 +209,16 @@ class DriverModel:
         var = np.einsum("ni,fij,nj->nf", B, self.cov, B)
         return np.sqrt(np.maximum(var, 0.0))
 
-    def residuals(self, D: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    def beyond(self, D: np.ndarray) -> np.ndarray:
+        """(n,) whether any continuous driver is outside the range its training rows covered."""
+        D = np.asarray(D, dtype=np.float64)
+        out = np.zeros(len(D), dtype=bool)
+        for e in self.edges:
+            x = D[:, e["driver"]]
+            out |= np.isfinite(x) & ((x < e["lo"]) | (x > e["hi"]))
+        return out
+
+    def residuals(self, D: np.ndarray, Y: np.ndarray, aftermath: "Aftermath | None" = None) -> np.ndarray:
         """What the drivers do not explain, in the units of the training residuals.
 
         A residual whose expectation is uncertain (drivers beyond the training range) is
@@ -216,8 +226,13 @@ class DriverModel:
         every row at those drivers: noise averages out of the detector's EWMA (its
         variance is lambda / (2 - lambda) of one row's), the bias does not, so it is
         weighed w = (2 - lambda) / lambda times (19 at lambda = 0.1): the EWMA's spread
-        learned on the training rows then holds where the drivers were not seen."""
+        learned on the training rows then holds where the drivers were not seen.
+
+        ``aftermath`` (rows being judged, in order): what an excursion beyond the training
+        range left in each column is let relax after the drivers come back (aftermath.py)."""
         r = np.asarray(Y, dtype=np.float64) - self.expected(D)
+        if aftermath is not None:
+            r = aftermath.apply(r, self.beyond(D))
         se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D) ** 2
         return r * (self.sigma / np.sqrt(self.sigma**2 + self.bias_weight * se2))
 

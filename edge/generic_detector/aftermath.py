@@ -1,0 +1,75 @@
+"""What an excursion beyond the drivers' training range leaves behind: let it relax, judge what grows.
+
+A machine with memory carries the effect of its drivers after they are gone. A
+heat pump trained on a February fortnight (air up to 17 °C) meets a 24 °C
+April afternoon: above its heating limit the demand is zero, the pump stops,
+and the room floats 1.5 K above its set point. The air cools back into the
+training range within hours; the room, with the building's heat in it, takes
+days to come back, and every one of those rows, its driver inside the range,
+read as 20 sigma (``bench/weather_bench.py`` part fresh2: 70 % of its flagged
+rows). The training rows cannot show how long the memory is (the room was
+held at its set point all fortnight), so no time constant is assumed.
+
+What is judged instead is the shape. At the first row back inside the range,
+each column's residual in excess of its level before the excursion (an EWMA
+of the in-range residuals, so an existing fault is not taken for the
+excursion's doing) is the **envelope**. After that the envelope follows the
+excess down, never up: the smallest excess since the return plus a noise
+margin of ``MARGIN`` residual sigmas. What lies inside the envelope is
+removed from the residual; what rises above it (a fault growing in the same
+direction) is scored, and an excess on the other side ends the envelope at
+once. It ends too when the excess is back within the margin. Rows beyond the
+range themselves are left to the driver model's extrapolation allowance
+(given.py): a fault that shows there is still seen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MARGIN = 3.0  # residual sigmas of noise the envelope allows above the smallest excess since the return
+
+
+class Aftermath:
+    """Per scored column, the envelope of what the last excursion beyond the drivers'
+    training range left (module doc). Row by row and in blocks alike (a loop over rows)."""
+
+    def __init__(self, sigma: np.ndarray, ewma_lambda: float, margin: float = MARGIN) -> None:
+        F = len(sigma)
+        self.delta = margin * np.asarray(sigma, dtype=np.float64)
+        self.lam = ewma_lambda
+        self.base = np.zeros(F)  # the residuals' level inside the range before the excursion (the fit's: 0)
+        self.env = np.zeros(F)  # signed envelope (0: none)
+        self.outside = False  # the last row had a driver beyond its training range
+
+    def apply(self, R: np.ndarray, beyond: np.ndarray) -> np.ndarray:
+        """Residuals (n, F) in the driver model's units, ``beyond`` (n,) per row; returns the
+        residuals with each envelope removed."""
+        R = np.asarray(R, dtype=np.float64)
+        out = R.copy()
+        for i in range(len(R)):
+            r = R[i]
+            ok = np.isfinite(r)
+            if beyond[i]:  # an envelope still open is the earlier excursion's: it holds, unchanged
+                self.outside = True
+                if np.any(self.env):
+                    out[i] = self._inside(r, ok)
+                continue
+            if self.outside:  # back inside: what the excursion left is the envelope
+                self.outside = False
+                self.env = np.where(ok, r - self.base, 0.0)
+                self.env = np.where(np.abs(self.env) > self.delta, self.env, 0.0)
+            if np.any(self.env):
+                e = np.where(ok, r - self.base, 0.0)
+                same = ok & (np.sign(e) == np.sign(self.env))
+                self.env = np.where(same, np.sign(self.env) * np.minimum(np.abs(self.env), np.abs(e) + self.delta), 0.0)
+                out[i] = self._inside(r, ok)
+                continue
+            self.base = np.where(ok, (1.0 - self.lam) * self.base + self.lam * r, self.base)
+        return out
+
+    def _inside(self, r: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        """The residual with the envelope's part removed (the same side only; what rises above it stays)."""
+        e = r - self.base
+        same = ok & (self.env != 0.0) & (np.sign(e) == np.sign(self.env))
+        return np.where(same, self.base + np.sign(e) * np.maximum(0.0, np.abs(e) - np.abs(self.env)), r)
