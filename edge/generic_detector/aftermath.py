@@ -17,8 +17,9 @@ excursion's doing) is the **envelope**. After that the envelope follows the
 excess down, never up: the smallest excess since the return plus a noise
 margin of ``MARGIN`` residual sigmas. What lies inside the envelope is
 removed from the residual; what rises above it (a fault growing in the same
-direction) is scored, and an excess on the other side ends the envelope at
-once. It ends too when the excess is back within the margin. Rows beyond the
+direction) is scored. The envelope closes when the excess's EWMA (the
+detector's lambda) is back at the level before the excursion: the
+relaxation is over. Rows beyond the
 range themselves are left to the driver model's extrapolation allowance
 (given.py): a fault that shows there is still seen.
 """
@@ -41,6 +42,7 @@ class Aftermath:
         self.base = np.zeros(F)  # the residuals' level inside the range before the excursion (the fit's: 0)
         self.env = np.zeros(F)  # signed envelope (0: none)
         self.outside = False  # the last row had a driver beyond its training range
+        self.smooth = np.zeros(F)  # EWMA of the excess along the envelope's side: <= 0 closes it
 
     def apply(self, R: np.ndarray, beyond: np.ndarray) -> np.ndarray:
         """Residuals (n, F) in the driver model's units, ``beyond`` (n,) per row; returns the
@@ -59,10 +61,14 @@ class Aftermath:
                 self.outside = False
                 self.env = np.where(ok, r - self.base, 0.0)
                 self.env = np.where(np.abs(self.env) > self.delta, self.env, 0.0)
+                self.smooth = np.abs(self.env)
             if np.any(self.env):
-                e = np.where(ok, r - self.base, 0.0)
-                same = ok & (np.sign(e) == np.sign(self.env))
-                self.env = np.where(same, np.sign(self.env) * np.minimum(np.abs(self.env), np.abs(e) + self.delta), 0.0)
+                # the excess along the envelope's side; the envelope closes once its EWMA is back
+                # at the level before the excursion: the relaxation is over
+                p = np.where(ok, (r - self.base) * np.sign(self.env), 0.0)
+                self.smooth = np.where(ok, (1.0 - self.lam) * self.smooth + self.lam * p, self.smooth)
+                keep = self.smooth > 0.0
+                self.env = np.where(keep, np.sign(self.env) * np.minimum(np.abs(self.env), np.maximum(p, 0.0) + self.delta), 0.0)
                 out[i] = self._inside(r, ok)
                 continue
             self.base = np.where(ok, (1.0 - self.lam) * self.base + self.lam * r, self.base)
