@@ -19,7 +19,11 @@ margin of ``MARGIN`` residual sigmas. What lies inside the envelope is
 removed from the residual; what rises above it (a fault growing in the same
 direction) is scored. The envelope closes when the excess's EWMA (the
 detector's lambda) is back at the level before the excursion: the
-relaxation is over. Rows beyond the
+relaxation is over; or when it has not come down for ``PATIENCE`` / lambda
+rows (100 at lambda 0.1): a relaxation keeps setting new lows, a level that
+stays (a fault that began while the drivers were beyond the range: it is
+taken for the excursion's doing at first) sets them ever more rarely, as
+records in noise do, so what it masks is masked for a bounded time. Rows beyond the
 range themselves are left to the driver model's extrapolation allowance
 (given.py): a fault that shows there is still seen.
 """
@@ -29,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 MARGIN = 3.0  # residual sigmas of noise the envelope allows above the smallest excess since the return
+PATIENCE = 10.0  # an envelope that has not come down for this many EWMA memories (1 / lambda rows) closes
 
 
 class Aftermath:
@@ -43,6 +48,8 @@ class Aftermath:
         self.env = np.zeros(F)  # signed envelope (0: none)
         self.outside = False  # the last row had a driver beyond its training range
         self.smooth = np.zeros(F)  # EWMA of the excess along the envelope's side: <= 0 closes it
+        self.since_low = np.zeros(F, dtype=np.int64)  # rows since the envelope last came down
+        self.patience = int(np.ceil(PATIENCE / ewma_lambda))  # ... more than this closes it: no relaxation
 
     def apply(self, R: np.ndarray, beyond: np.ndarray) -> np.ndarray:
         """Residuals (n, F) in the driver model's units, ``beyond`` (n,) per row; returns the
@@ -62,16 +69,21 @@ class Aftermath:
                 self.env = np.where(ok, r - self.base, 0.0)
                 self.env = np.where(np.abs(self.env) > self.delta, self.env, 0.0)
                 self.smooth = np.abs(self.env)
+                self.since_low = np.zeros(len(self.env), dtype=np.int64)
             if np.any(self.env):
                 # the excess along the envelope's side; the envelope closes once its EWMA is back
                 # at the level before the excursion: the relaxation is over
                 p = np.where(ok, (r - self.base) * np.sign(self.env), 0.0)
                 self.smooth = np.where(ok, (1.0 - self.lam) * self.smooth + self.lam * p, self.smooth)
-                keep = self.smooth > 0.0
+                lower = np.maximum(p, 0.0) + self.delta < np.abs(self.env)
+                self.since_low = np.where(lower, 0, self.since_low + 1)
+                keep = (self.smooth > 0.0) & (self.since_low <= self.patience)
                 self.env = np.where(keep, np.sign(self.env) * np.minimum(np.abs(self.env), np.maximum(p, 0.0) + self.delta), 0.0)
                 out[i] = self._inside(r, ok)
-                continue
-            self.base = np.where(ok, (1.0 - self.lam) * self.base + self.lam * r, self.base)
+            # each column's level follows its own rows while it has no envelope open (a fault that
+            # starts in one column while another relaxes is that column's level, not an excursion's)
+            free = ok & (self.env == 0.0)
+            self.base = np.where(free, (1.0 - self.lam) * self.base + self.lam * r, self.base)
         return out
 
     def _inside(self, r: np.ndarray, ok: np.ndarray) -> np.ndarray:
