@@ -51,16 +51,18 @@ class Aftermath:
         self.since_low = np.zeros(F, dtype=np.int64)  # rows since the envelope last came down
         self.patience = int(np.ceil(PATIENCE / ewma_lambda))  # ... more than this closes it: no relaxation
 
-    def apply(self, R: np.ndarray, beyond: np.ndarray) -> np.ndarray:
-        """Residuals (n, F) in the driver model's units, ``beyond`` (n,) per row; returns the
-        residuals with each envelope removed."""
+    def apply(self, R: np.ndarray, beyond: np.ndarray, stops: np.ndarray | None = None) -> np.ndarray:
+        """Residuals (n, F) in the driver model's units, ``beyond`` (n,) per row, ``stops`` (n,):
+        rows where the expectation says the machine stops (None: every row beyond); returns the
+        residuals with each envelope removed. An envelope opens after an excursion that held a
+        row where the machine stops."""
         R = np.asarray(R, dtype=np.float64)
         out = R.copy()
         for i in range(len(R)):
             r = R[i]
             ok = np.isfinite(r)
             if beyond[i]:  # an envelope still open is the earlier excursion's: it holds, unchanged
-                self.outside = True
+                self.outside = self.outside or bool(stops is None or stops[i])
                 if np.any(self.env):
                     out[i] = self._inside(r, ok)
                 continue
