@@ -118,3 +118,27 @@ def test_row_by_row_equals_blocks() -> None:
     assert np.array_equal(whole, rows)
     assert np.abs(whole[100:200, 0]).max() < 4.0  # the relaxation's excess removed up to the margin
     assert np.array_equal(whole[:90], R[:90])  # nothing changes before an excursion
+
+
+def test_only_an_excursion_that_stops_the_machine_opens_an_envelope() -> None:
+    """Past the warm edge the power's expectation falls to zero (the heating limit): the machine
+    stops, a regime the training never showed. Past the cold edge it only grows: more of the
+    same, left to the extrapolation allowance, and a residual that lingers there is judged."""
+    X, ts, _ = _house(1)
+    cfg = HealthyBehaviourConfig(warmup=TRAIN)
+    det = AdaptiveDetector(cfg, AdaptConfig(enabled=False), given=[0])
+    det.fit(ts[:TRAIN], X[:TRAIN])
+    m = det.driver
+    assert list(m.positive) == [True, True, True]  # the room, the power and the lift are positive
+    air = np.array([-15.0, -5.0, 5.0, 25.0])
+    E = m.loc + np.zeros((4, 3))
+    E[:, 1] = 80.0 * (17.5 - air)  # the power the heating curve asks for
+    assert list(m.stops(E)) == [False, False, False, True]
+    a = Aftermath(np.ones(2), 0.1)
+    R = np.zeros((40, 2))
+    R[10:, 0] = 10.0  # a cold spell's lingering residual
+    beyond = np.zeros(40, dtype=bool)
+    beyond[5:10] = True
+    assert np.array_equal(a.apply(R, beyond, np.zeros(40, dtype=bool)), R)  # no stop: nothing removed
+    b = Aftermath(np.ones(2), 0.1)
+    assert np.abs(b.apply(R, beyond, beyond)[10:, 0]).max() < 4.0  # a stop: the lingering part removed
