@@ -1,6 +1,6 @@
 """Healthy weather-driven pumps: how many rows does `heatwatch detect` flag, with and without drivers?
 
-    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|fresh3|fresh4|all] [--every 1,15,60] [--work DIR]
+    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|fresh3|fresh4|fresh5|all] [--every 1,15,60] [--work DIR]
 
 Simulates healthy pumps (`heatwatch sim export`, no faults), averages them to
 ``--every`` minutes, and runs the real `heatwatch detect` per pump: the first
@@ -31,7 +31,12 @@ examined on 2026-12-02, so since then tuning evidence too); ``fresh4``
 (Stockholm R32, Oslo R290 and Milan R32 sites, seed 6262, from late November
 into January: defined on 2026-12-03 before that round's changes were measured
 on anything, run once with and without them at its end, its flagged rows not
-examined: the held-out figure).
+examined: the held-out figure); ``fresh5`` (Milan R290 and Stockholm R32
+sites, seed 8484, from 10 March into May, one pump on fan coils at 6 kW and
+one on underfloor heating at 12 kW: the spring's warm days above the heating
+limit, emitters and sizes no other part has; defined on 2026-12-03 before
+anything of that round was measured on it, run only with a finished
+candidate: held out).
 ``all`` runs tune, heldout, fresh.
 """
 
@@ -106,6 +111,21 @@ sites:
   - {name: north, climate: oslo, refrigerant: R290, pumps: 1}
   - {name: south, climate: milan, pumps: 1}
 """,
+    "fresh5": """name: weather_fresh5
+fleet: {size: 4}
+climate: milan
+start: 2025-03-10
+duration: 60d
+step: 60s
+seed: 8484
+refrigerant: R290
+sites:
+  - {name: plain, climate: milan, pumps: 2}
+  - {name: east, climate: stockholm, refrigerant: R32, pumps: 2}
+devices:
+  hp-000: {emitters: fan_coils, capacity_kw: 6}
+  hp-002: {emitters: underfloor, capacity_kw: 12}
+""",
     "fresh": """name: weather_fresh
 fleet: {size: 4}
 climate: oslo
@@ -172,7 +192,7 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "all"], default="all")
+    ap.add_argument("--part", choices=["tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "all"], default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)
     ap.add_argument("--given", default=None, help="one driver set instead of the default three ('-' for none)")

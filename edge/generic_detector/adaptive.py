@@ -52,6 +52,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from heatwatch.edge.generic_detector.aftermath import Aftermath
 from heatwatch.edge.generic_detector.daily import has_daily_cycle, hour_terms, rows_per_day
 from heatwatch.edge.generic_detector.given import MAX_LEVELS, DriverModel
 from heatwatch.edge.generic_detector.robust import robust_location_scale
@@ -79,6 +80,8 @@ class AdaptConfig:
     # learning online, without drivers: each channel is also judged by what the other channels
     # predict of it (CrossModel), when they explain most of it
     cross: bool = True
+    # after a driver was beyond its training range: let what it left relax, judge what grows (aftermath.py)
+    aftermath: bool = True
 
 
 @dataclass
@@ -118,6 +121,7 @@ class AdaptiveDetector:
         self.daily = False  # a 24-h cycle was found at the last fit on contiguous rows (daily.py)
         self.interact: list[tuple[int, float, float]] = []  # (given column, centre, scale) the hour interacts with
         self.cross: CrossModel | None = None  # each channel from the others (None: not used)
+        self.aftermath: Aftermath | None = None  # the envelope of an excursion beyond the drivers' range
         self.flap = FlapTest(self.config.ewma_lambda, self.config.threshold.false_alarm_prob)
         self.det = HealthyBehaviourDetector(replace(self.config, warmup=max(self.config.warmup, 10)))
         self.rows: deque[np.ndarray] = deque(maxlen=max(a.memory, self.config.warmup))
@@ -150,8 +154,11 @@ class AdaptiveDetector:
             D = np.column_stack([D, hour_terms(ts, [(X[:, j] - c) / s for j, c, s in self.interact])])
         return D
 
-    def _features(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray) -> np.ndarray:
-        B = X if self.driver is None else self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])])
+    def _features(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, judged: bool = False) -> np.ndarray:
+        """What the detector scores; ``judged``: rows scored in order (not a fit's rows), which
+        carry the aftermath of an excursion beyond the drivers' range."""
+        B = X if self.driver is None else self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])],
+                                                                self.aftermath if judged else None)
         return B if self.cross is None else np.column_stack([B, self.cross.residuals(B)])
 
     def fit(self, ts: np.ndarray | None, X: np.ndarray) -> None:
@@ -192,7 +199,7 @@ class AdaptiveDetector:
                     self._refit(np.array(list(self.rows)[-self.pending:]), contiguous=True)
                 continue
             j = min(n, i + ce - (self.seen % ce))  # up to the next check
-            res = self.det.score(ts[i:j], self._features(X[i:j], XI[i:j, -2], ts[i:j]))
+            res = self.det.score(ts[i:j], self._features(X[i:j], XI[i:j, -2], ts[i:j], judged=True))
             score[i:j] = res.score / self.det.decision.on
             anomaly[i:j] = res.anomaly
             if self.flap.fitted:
@@ -277,6 +284,8 @@ class AdaptiveDetector:
                          if np.unique(X[np.isfinite(X[:, j]), j]).size > MAX_LEVELS] \
             if self.daily and self.adapt.daily_interact else []
         self.driver = self._driver_model(X, idx, ts, T) if (self.given or self.period or self.daily) else None
+        self.aftermath = Aftermath(self.driver.sigma, self.config.ewma_lambda) \
+            if self.adapt.aftermath and self.driver is not None and self.driver.edges else None
         self.cross = None
         R = self._features(X, idx, ts)
         if self.adapt.enabled and self.adapt.cross and not self.given and R.shape[1] > 1:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from heatwatch.edge.generic_detector.aftermath import Aftermath
 from heatwatch.edge.generic_detector.neff import autocorrelation_time
 from heatwatch.edge.generic_detector.robust import robust_location_scale
 
@@ -58,6 +59,7 @@ class DriverModel:
         self.edges: list[dict] = []  # per continuous driver: training range and extrapolation growth (_edges)
         self.W = np.zeros((0, 0))
         self.loc = np.zeros(0)
+        self.positive = np.zeros(0, dtype=bool)  # per target: positive on every training row
 
     # ---- the basis ------------------------------------------------------------------------
     def _learn_basis(self, D: np.ndarray) -> None:
@@ -98,6 +100,8 @@ class DriverModel:
         D = np.asarray(D, dtype=np.float64)
         Y = np.asarray(Y, dtype=np.float64)
         self.loc, _ = robust_location_scale(Y)
+        with np.errstate(invalid="ignore"):
+            self.positive = np.array([bool(np.all(y[np.isfinite(y)] > 0.0)) and np.isfinite(y).any() for y in Y.T])
         self._learn_basis(D)
         B = self.basis(D)
         ok_d = np.all(np.isfinite(D), axis=1)
@@ -208,7 +212,25 @@ class DriverModel:
         var = np.einsum("ni,fij,nj->nf", B, self.cov, B)
         return np.sqrt(np.maximum(var, 0.0))
 
-    def residuals(self, D: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    def beyond(self, D: np.ndarray) -> np.ndarray:
+        """(n,) whether any continuous driver is outside the range its training rows covered."""
+        D = np.asarray(D, dtype=np.float64)
+        out = np.zeros(len(D), dtype=bool)
+        for e in self.edges:
+            x = D[:, e["driver"]]
+            out |= np.isfinite(x) & ((x < e["lo"]) | (x > e["hi"]))
+        return out
+
+    def stops(self, E: np.ndarray) -> np.ndarray:
+        """(n,) rows whose expectation ``E`` puts a column that was positive on every training row
+        (a speed, a power, a flow: the machine running) at or below zero: extrapolated past where
+        the demand ends (a heat pump above its heating limit), the machine stops or cycles, a
+        regime the training never showed, and what it leaves lingers (aftermath.py)."""
+        if not self.positive.any():
+            return np.zeros(len(E), dtype=bool)
+        return np.any(E[:, self.positive] <= 0.0, axis=1)
+
+    def residuals(self, D: np.ndarray, Y: np.ndarray, aftermath: "Aftermath | None" = None) -> np.ndarray:
         """What the drivers do not explain, in the units of the training residuals.
 
         A residual whose expectation is uncertain (drivers beyond the training range) is
@@ -216,14 +238,21 @@ class DriverModel:
         every row at those drivers: noise averages out of the detector's EWMA (its
         variance is lambda / (2 - lambda) of one row's), the bias does not, so it is
         weighed w = (2 - lambda) / lambda times (19 at lambda = 0.1): the EWMA's spread
-        learned on the training rows then holds where the drivers were not seen."""
-        r = np.asarray(Y, dtype=np.float64) - self.expected(D)
+        learned on the training rows then holds where the drivers were not seen.
+
+        ``aftermath`` (rows being judged, in order): what an excursion beyond the training
+        range left in each column is let relax after the drivers come back (aftermath.py)."""
+        E = self.expected(D)
+        r = np.asarray(Y, dtype=np.float64) - E
+        if aftermath is not None:
+            beyond = self.beyond(D)
+            r = aftermath.apply(r, beyond, beyond & self.stops(E))
         se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D) ** 2
         return r * (self.sigma / np.sqrt(self.sigma**2 + self.bias_weight * se2))
 
     def state(self) -> dict:
         return {"spec": self.spec, "W": self.W.tolist(), "loc": self.loc.tolist(), "cov": self.cov.tolist(),
-                "sigma": self.sigma.tolist(), "edges": self.edges}
+                "sigma": self.sigma.tolist(), "edges": self.edges, "positive": self.positive.tolist()}
 
     def load_state(self, state: dict) -> None:
         self.spec = state["spec"]
@@ -232,3 +261,4 @@ class DriverModel:
         self.cov = np.array(state["cov"], dtype=np.float64)
         self.sigma = np.array(state["sigma"], dtype=np.float64)
         self.edges = list(state.get("edges", []))  # states written before the allowance: none
+        self.positive = np.array(state.get("positive", [False] * self.W.shape[1]), dtype=bool)

@@ -1,0 +1,105 @@
+"""What an excursion beyond the drivers' training range leaves behind: let it relax, judge what grows.
+
+A machine with memory carries the effect of its drivers after they are gone. A
+heat pump trained on a February fortnight (air up to 17 °C) meets a 24 °C
+April afternoon: above its heating limit the demand is zero, the pump stops,
+and the room floats 1.5 K above its set point. The air cools back into the
+training range within hours; the room, with the building's heat in it, takes
+days to come back, and every one of those rows, its driver inside the range,
+read as 20 sigma (``bench/weather_bench.py`` part fresh2: 70 % of its flagged
+rows). The training rows cannot show how long the memory is (the room was
+held at its set point all fortnight), so no time constant is assumed.
+
+Only an excursion that stops the machine counts: one where the driver model's
+expectation of a column positive on every training row (a speed, a power)
+reaches zero (given.DriverModel.stops): past a heating limit the demand has run
+out, and the pump cycles and stops, a regime the training never showed. A
+cold excursion is more of the same (the demand grows) and stays with the
+extrapolation allowance: opened after every excursion, the envelopes masked
+some columns of a cold pump and not their partners (a pressure and not its
+saturation temperature), and the MEWMA flagged the difference (heldout,
+hourly rows: 0.70 -> 3.62 %).
+
+What is judged is the shape. At the first row back inside the range,
+each column's residual in excess of its level before the excursion (an EWMA
+of the in-range residuals, so an existing fault is not taken for the
+excursion's doing) is the **envelope**. After that the envelope follows the
+excess down, never up: the smallest excess since the return plus a noise
+margin of ``MARGIN`` residual sigmas. What lies inside the envelope is
+removed from the residual; what rises above it (a fault growing in the same
+direction) is scored. The envelope closes when the excess's EWMA (the
+detector's lambda) is back at the level before the excursion: the
+relaxation is over; or when it has not come down for ``PATIENCE`` / lambda
+rows (100 at lambda 0.1): a relaxation keeps setting new lows, a level that
+stays (a fault that began while the drivers were beyond the range: it is
+taken for the excursion's doing at first) sets them ever more rarely, as
+records in noise do, so what it masks is masked for a bounded time. Rows beyond the
+range themselves are left to the driver model's extrapolation allowance
+(given.py): a fault that shows there is still seen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MARGIN = 3.0  # residual sigmas of noise the envelope allows above the smallest excess since the return
+PATIENCE = 10.0  # an envelope that has not come down for this many EWMA memories (1 / lambda rows) closes
+
+
+class Aftermath:
+    """Per scored column, the envelope of what the last excursion beyond the drivers'
+    training range left (module doc). Row by row and in blocks alike (a loop over rows)."""
+
+    def __init__(self, sigma: np.ndarray, ewma_lambda: float, margin: float = MARGIN) -> None:
+        F = len(sigma)
+        self.delta = margin * np.asarray(sigma, dtype=np.float64)
+        self.lam = ewma_lambda
+        self.base = np.zeros(F)  # the residuals' level inside the range before the excursion (the fit's: 0)
+        self.env = np.zeros(F)  # signed envelope (0: none)
+        self.outside = False  # the last row had a driver beyond its training range
+        self.smooth = np.zeros(F)  # EWMA of the excess along the envelope's side: <= 0 closes it
+        self.since_low = np.zeros(F, dtype=np.int64)  # rows since the envelope last came down
+        self.patience = int(np.ceil(PATIENCE / ewma_lambda))  # ... more than this closes it: no relaxation
+
+    def apply(self, R: np.ndarray, beyond: np.ndarray, stops: np.ndarray | None = None) -> np.ndarray:
+        """Residuals (n, F) in the driver model's units, ``beyond`` (n,) per row, ``stops`` (n,):
+        rows where the expectation says the machine stops (None: every row beyond); returns the
+        residuals with each envelope removed. An envelope opens after an excursion that held a
+        row where the machine stops."""
+        R = np.asarray(R, dtype=np.float64)
+        out = R.copy()
+        for i in range(len(R)):
+            r = R[i]
+            ok = np.isfinite(r)
+            if beyond[i]:  # an envelope still open is the earlier excursion's: it holds, unchanged
+                self.outside = self.outside or bool(stops is None or stops[i])
+                if np.any(self.env):
+                    out[i] = self._inside(r, ok)
+                continue
+            if self.outside:  # back inside: what the excursion left is the envelope
+                self.outside = False
+                self.env = np.where(ok, r - self.base, 0.0)
+                self.env = np.where(np.abs(self.env) > self.delta, self.env, 0.0)
+                self.smooth = np.abs(self.env)
+                self.since_low = np.zeros(len(self.env), dtype=np.int64)
+            if np.any(self.env):
+                # the excess along the envelope's side; the envelope closes once its EWMA is back
+                # at the level before the excursion: the relaxation is over
+                p = np.where(ok, (r - self.base) * np.sign(self.env), 0.0)
+                self.smooth = np.where(ok, (1.0 - self.lam) * self.smooth + self.lam * p, self.smooth)
+                lower = np.maximum(p, 0.0) + self.delta < np.abs(self.env)
+                self.since_low = np.where(lower, 0, self.since_low + 1)
+                keep = (self.smooth > 0.0) & (self.since_low <= self.patience)
+                self.env = np.where(keep, np.sign(self.env) * np.minimum(np.abs(self.env), np.maximum(p, 0.0) + self.delta), 0.0)
+                out[i] = self._inside(r, ok)
+            # each column's level follows its own rows while it has no envelope open (a fault that
+            # starts in one column while another relaxes is that column's level, not an excursion's)
+            free = ok & (self.env == 0.0)
+            self.base = np.where(free, (1.0 - self.lam) * self.base + self.lam * r, self.base)
+        return out
+
+    def _inside(self, r: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        """The residual with the envelope's part removed (the same side only; what rises above it stays)."""
+        e = r - self.base
+        same = ok & (self.env != 0.0) & (np.sign(e) == np.sign(self.env))
+        return np.where(same, self.base + np.sign(e) * np.maximum(0.0, np.abs(e) - np.abs(self.env)), r)
