@@ -357,3 +357,56 @@ def test_rival_growth_laws_give_their_median_date_unless_one_is_urgent() -> None
         assert got == float(np.median(dates))
         found += got > min(dates)
     assert found > 20
+
+
+def _feed_with_transients(days: float, peak_above: float = 20.0, seed: int = 4) -> PrognosisTracker:
+    """A discharge drifting 1 K a day from a steady 75 °C, and once a day, at 06:00, ten minutes
+    off the steady state (a defrost's recovery) reading ``peak_above`` K over the steady value."""
+    rng = np.random.default_rng(seed)
+    tracker = PrognosisTracker()
+    tracker.calibration = None
+    for ts in np.arange(0.0, days * DAY, 300.0):
+        residual = np.zeros(len(TARGET_NAMES))
+        residual[J] = ts / DAY + rng.normal(0.0, 0.5)
+        observed = np.full(len(TARGET_NAMES), np.nan)
+        observed[J] = HEALTHY_DISCHARGE + residual[J]
+        transient = (ts % DAY) in (6 * HOUR, 6 * HOUR + 300.0)
+        if transient:
+            observed[J] += peak_above
+        tracker.update(float(ts), residual, observed, steady=not transient)
+    return tracker
+
+
+def test_a_transient_peak_counts_toward_an_instant_trip() -> None:
+    """The discharge stop opens at once on the value, off the steady state too: a pump whose daily
+    transient peak meets the limit in 4 days is told about 4 days, not the 24 its steady readings
+    alone would take (the tracker left the transients out: a pump near its trip seemed a margin
+    from it). The transient adds nothing to the residual sums."""
+    tracker = _feed_with_transients(16.0)
+    p = tracker.predict("refrigerant_leak", 16 * DAY)
+    assert p is not None and p.indicator == "t_discharge"
+    days = (p.predicted_trip_ts - 16 * DAY) / DAY
+    assert 2.0 <= days <= 8.0, days  # the peak (95 °C + 1 K a day) meets 115 °C on day 20
+    hours = list(tracker._hours)
+    assert max(h[2][J] for h in hours[-24:]) > HEALTHY_DISCHARGE + 15 + 20 - 2
+    assert all(abs(h[1][J] - h[0] / DAY) < 1.0 for h in hours[-48:])  # the hour's mean residual: steady rows only
+
+
+def test_transients_fed_in_batch_as_one_by_one() -> None:
+    """update_rows with a steady mask closes the same hours as update() reading by reading."""
+    rng = np.random.default_rng(9)
+    n = 24 * 12 * 3
+    ts = np.arange(n) * 300.0
+    R = rng.normal(0.0, 1.0, (n, len(TARGET_NAMES)))
+    Y = 50.0 + rng.normal(0.0, 5.0, (n, len(TARGET_NAMES)))
+    steady = rng.random(n) > 0.2
+    one, batch = PrognosisTracker(), PrognosisTracker()
+    for i in range(n):
+        one.update(float(ts[i]), R[i], Y[i], bool(steady[i]))
+    batch.update_rows(ts[: n // 2], R[: n // 2], Y[: n // 2], steady[: n // 2])
+    batch.update_rows(ts[n // 2:], R[n // 2:], Y[n // 2:], steady[n // 2:])
+    assert one.state() == batch.state()
+    p_low = TARGET_NAMES.index("p_low")
+    lows = [h[3][p_low] for h in one._hours]
+    assert all(lo == min(Y[k, p_low] for k in range(n) if steady[k] and int(ts[k] // HOUR) == int(h[0] // HOUR))
+               for lo, h in zip(lows, one._hours))
