@@ -276,9 +276,8 @@ class PumpPipeline:
         before = np.concatenate([[int(self._last_error)], codes[:-1]])
         trips = known[(codes != 0) & (codes != before)]
         trip_prev = dict(zip(trips.tolist(), before[(codes != 0) & (codes != before)].tolist()))
-        # the prognosis history is fed the ready rows (off the steady state only the instant
-        # protections' highest values: prognosis.INSTANT_UP), up to each row where it is read
-        feed = np.flatnonzero(res.ready)
+        # the prognosis history is fed the ready, steady rows, up to each row where it is read
+        feed = np.flatnonzero(res.ready & res.steady)
         fed = [0]  # rows of ``feed`` applied so far
 
         def feed_upto(i: int) -> None:
@@ -289,7 +288,7 @@ class PumpPipeline:
             if not self._flow_limit_set and self.detector.model is not None and not self.detector.provisional:
                 self._flow_limit_set = True
                 self._learn_limits()
-            self.prognosis.update_rows(res.ts[rows], res.R[rows], res.Y[rows], res.steady[rows])
+            self.prognosis.update_rows(res.ts[rows], res.R[rows], res.Y[rows])
             fed[0] = k
 
         # detect's per-reading work over the steady rows, in order: the refrigerant check (until it has
@@ -587,11 +586,11 @@ class PumpPipeline:
 
     def _after(self, result: HeatPumpResult) -> list[EventBody]:
         ts = result.ts
-        if result.ready:
+        if result.ready and result.steady:
             if not self._flow_limit_set and self.detector.model is not None and not self.detector.provisional:
                 self._flow_limit_set = True  # (a fleet's model does not judge the flow: the pump's own sets it)
                 self._learn_limits()
-            self.prognosis.update(ts, result.residual, result.targets, result.steady)
+            self.prognosis.update(ts, result.residual, result.targets)
         if self.detector.fleet is not None and (offset := self.detector.fleet.take_handover()) is not None:
             self.prognosis.carry_over(offset)  # the own model took over from the fleet's at this reading
         if result.steady:

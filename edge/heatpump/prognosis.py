@@ -121,23 +121,6 @@ FAULT_INDICATORS: dict[str, tuple[str, ...]] = {
 }
 _IDX = {n: i for i, n in enumerate(TARGET_NAMES)}
 
-# channels whose protection opens at once on the value (no hold, no time delay): the high-pressure
-# switch and the discharge over-temperature stop (heatwatch.trips; the low-pressure and flood-back
-# protections hold for minutes, an over-current relay is inverse-time). A pump's highest reading
-# of them is often off the steady state (a hot-water cycle's climb, a start, a defrost's
-# recovery), where the trip comes; the steady-state gate left those readings out of the hour's
-# worst, so a pump a day from its trip seemed a margin from it. Every ready reading's value counts
-# toward their hour's highest; the residual sums and every other extreme stay on steady readings.
-INSTANT_UP = ("t_discharge", "p_high")
-_INSTANT = np.array([n in INSTANT_UP for n in TARGET_NAMES])
-
-
-def _extremes_of(observed: np.ndarray, steady: bool) -> tuple[np.ndarray, np.ndarray]:
-    """A reading's contribution to its hour's (highest, lowest) values (NaN: none)."""
-    if steady:
-        return observed.copy(), observed.copy()
-    return np.where(_INSTANT, observed, np.nan), np.full(observed.shape, np.nan)
-
 
 class PrognosisTracker:
     """Hourly mean residuals and worst readings; predicts trip times on demand."""
@@ -183,50 +166,43 @@ class PrognosisTracker:
         self._hi = self._lo = None
         self._sum = self._n = None
 
-    def update(self, ts: float, residual: np.ndarray, observed: np.ndarray, steady: bool = True) -> None:
-        """Per ready reading: the residual vector and the raw target values. A reading off the
-        steady state adds only its instant channels' highest value (INSTANT_UP)."""
-        obs_hi, obs_lo = _extremes_of(observed, steady)
+    def update(self, ts: float, residual: np.ndarray, observed: np.ndarray) -> None:
+        """Per steady reading: the residual vector and the raw target values."""
         b = int(ts // HOUR)
         if b != self._bucket:
             self._close_hour()
             self._bucket = b
             self._sum = np.zeros_like(residual, dtype=float)
             self._n = np.zeros_like(residual, dtype=float)
-            self._hi, self._lo = obs_hi, obs_lo
+            self._hi, self._lo = observed.copy(), observed.copy()
         else:
-            self._hi = np.fmax(self._hi, obs_hi)
-            self._lo = np.fmin(self._lo, obs_lo)
-        if not steady:
-            return
+            self._hi = np.fmax(self._hi, observed)
+            self._lo = np.fmin(self._lo, observed)
         ok = ~np.isnan(residual)
         self._sum[ok] += residual[ok]
         self._n[ok] += 1.0
 
-    def update_rows(self, ts: np.ndarray, residual: np.ndarray, observed: np.ndarray,
-                    steady: np.ndarray | None = None) -> None:
+    def update_rows(self, ts: np.ndarray, residual: np.ndarray, observed: np.ndarray) -> None:
         """update() for each row in order (replays): the same sums, extremes and closed hours, an
         hour at a time (the sums added in the same order, so the same numbers)."""
         if not len(ts):
             return
         b = np.array([int(t // HOUR) for t in ts.tolist()], dtype=np.int64)
         cuts = (np.flatnonzero(np.diff(b)) + 1).tolist()
-        steady = np.ones(len(ts), dtype=bool) if steady is None else np.asarray(steady, dtype=bool)
-        R = np.where(np.isnan(residual) | ~steady[:, None], 0.0, residual)
-        okn = (~np.isnan(residual) & steady[:, None]).astype(float)
-        obs_hi = np.where(steady[:, None] | _INSTANT[None, :], observed, np.nan)
-        obs_lo = np.where(steady[:, None], observed, np.nan)
+        R = np.where(np.isnan(residual), 0.0, residual)
+        okn = (~np.isnan(residual)).astype(float)
         for s, e in zip([0, *cuts], [*cuts, len(b)]):
             bucket = int(b[s])
             if bucket != self._bucket:
                 self._close_hour()
                 self._bucket = bucket
                 sum0, n0 = np.zeros(residual.shape[1]), np.zeros(residual.shape[1])
-                hi, lo = obs_hi[s].copy(), obs_lo[s].copy()
+                hi, lo = observed[s].copy(), observed[s].copy()
             else:
                 sum0, n0, hi, lo = self._sum, self._n, self._hi, self._lo
-            self._hi = np.fmax(hi, np.fmax.reduce(obs_hi[s:e], axis=0))
-            self._lo = np.fmin(lo, np.fmin.reduce(obs_lo[s:e], axis=0))
+            block = observed[s:e]
+            self._hi = np.fmax(hi, np.fmax.reduce(block, axis=0))
+            self._lo = np.fmin(lo, np.fmin.reduce(block, axis=0))
             self._sum = np.cumsum(np.vstack([sum0[None, :], R[s:e]]), axis=0)[-1]
             self._n = n0 + okn[s:e].sum(axis=0)
 
