@@ -456,8 +456,7 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
     """
     grid = np.arange(GRID_DAYS, CAP_DAYS + GRID_DAYS, GRID_DAYS)
     drift = _season_drift(x, base) if len(base) == len(x) else 0.0
-    xb = x[-BASE_DAYS:] if len(base) == len(x) else np.zeros(len(base[-BASE_DAYS:]))
-    base = base[-BASE_DAYS:] - drift * xb  # each of the two weeks' days moved to today's season
+    base = base[-BASE_DAYS:]
     h = _bandwidth(base)
     ahead = drift * np.minimum(grid, BASE_DAYS)  # the season goes on worsening, no farther than it was read
     return _rival_days([_passage_days(curve(grid) + ahead, grid, base, h, target) for curve in _excess_curves(x, excess)])
@@ -473,9 +472,12 @@ def _season_drift(x: np.ndarray, base: np.ndarray) -> float:
     of two weeks, not the colder days coming (calibration fleets, estimates under 2 days before
     the trip dated late 83 %). The Theil-Sen slope (the median of the pairwise slopes: one cold
     snap does not tilt it) of the healthy worst days over the last SEASON_DAYS, when they worsen;
-    each past day is moved to today's season by it, and a future day by as much again over at
-    most BASE_DAYS ahead (no farther than the window the days are drawn from). A season that
-    eases (a spring) is not followed: a late date costs a trip, an early one a visit sooner."""
+    a future day's worst is a drawn day plus the fault's excess plus that slope times the days
+    ahead, over at most BASE_DAYS (no farther than the window the days are drawn from). The drawn
+    days themselves are left where they were: moved to today's season one by one as well, they
+    dated long trips early (raw estimates on the calibration fleets 16 days or more before the
+    trip within a factor 2: 58 % before, 55 % so, 57 % forward only). A season that eases (a
+    spring) is not followed: a late date costs a trip, an early one a visit sooner."""
     if len(x) < SEASON_MIN_DAYS:
         return 0.0
     xs, bs = x[-SEASON_DAYS:], base[-SEASON_DAYS:]
