@@ -324,7 +324,7 @@ class PrognosisTracker:
             k, base_k = _worst_share(rows, j, sign, excess, *WORST_SHARE[fault])
             if base_k is not None:
                 excess, base = k * excess, base_k
-        trend = _first_passage_days((day_t - now) / DAY, excess, base, sign * limit.threshold) \
+        trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold) \
             if len(day_t) >= MIN_DAYS else None
         days = min((d for d in (chain, trend) if d is not None), default=None)
         if days is None:
@@ -455,38 +455,8 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
     last days about equally well each give a date; :func:`_rival_days` makes one of them.
     """
     grid = np.arange(GRID_DAYS, CAP_DAYS + GRID_DAYS, GRID_DAYS)
-    drift = _season_drift(x, base) if len(base) == len(x) else 0.0
-    base = base[-BASE_DAYS:]
     h = _bandwidth(base)
-    ahead = drift * np.minimum(grid, BASE_DAYS)  # the season goes on worsening, no farther than it was read
-    return _rival_days([_passage_days(curve(grid) + ahead, grid, base, h, target) for curve in _excess_curves(x, excess)])
-
-
-def _season_drift(x: np.ndarray, base: np.ndarray) -> float:
-    """How fast the healthy worst day worsens (per day, toward the trip): the season.
-
-    The healthy worst of a day (its worst reading less the fault's residual) follows the weather,
-    and through an early winter the weather worsens week after week (the outdoor air colder, the
-    lift and the discharge higher). Drawn as they were, the last two weeks' days promise a pump
-    the autumn's days again: a pump near its trip was told the wait for a day as bad as the worst
-    of two weeks, not the colder days coming (calibration fleets, estimates under 2 days before
-    the trip dated late 83 %). The Theil-Sen slope (the median of the pairwise slopes: one cold
-    snap does not tilt it) of the healthy worst days over the last SEASON_DAYS, when they worsen;
-    a future day's worst is a drawn day plus the fault's excess plus that slope times the days
-    ahead, over at most BASE_DAYS (no farther than the window the days are drawn from). The drawn
-    days themselves are left where they were: moved to today's season one by one as well, they
-    dated long trips early (raw estimates on the calibration fleets 16 days or more before the
-    trip within a factor 2: 58 % before, 55 % so, 57 % forward only). A season that eases (a
-    spring) is not followed: a late date costs a trip, an early one a visit sooner."""
-    if len(x) < SEASON_MIN_DAYS:
-        return 0.0
-    xs, bs = x[-SEASON_DAYS:], base[-SEASON_DAYS:]
-    i, q = np.triu_indices(len(xs), 1)
-    return max(float(np.median((bs[q] - bs[i]) / (xs[q] - xs[i]))), 0.0)
-
-
-SEASON_DAYS = 30  # the month of healthy worst days the season's slope is read from
-SEASON_MIN_DAYS = 7
+    return _rival_days([_passage_days(curve(grid), grid, base, h, target) for curve in _excess_curves(x, excess)])
 
 
 def _passage_days(e: np.ndarray, grid: np.ndarray, base: np.ndarray, h: np.ndarray, target: float) -> float | None:
