@@ -19,7 +19,8 @@ the test) use 2000-2999. The two never mix.
         [--per-fault 2] [--faults refrigerant_leak,...]   (one fault only: more pumps of it for the same CPU;
         compressor_wear:mechanical: wear that rubs, its current toward the over-current relay)
     python bench/prognosis_fleets.py replay [--raw] [--current-limit learned|config|none] OUT.json [MORE.json ...]
-        (--raw: no calibration table, the dates the table is fitted on)
+        (--raw: no calibration table, the dates the table is fitted on; the last line, BY TIME LEFT,
+        splits the estimates by the real time left: within a factor 2, dated late, interval held)
     python bench/prognosis_fleets.py fixture OUT.json tests/edge/fixtures/prognosis_fleet_2001.json.gz
 
 Figures (evaluation fleets 2001 Stockholm R32 s^1, 2002 Oslo R290 s^1.6, 2003 Stockholm R32 s^0.7,

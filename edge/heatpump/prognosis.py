@@ -17,6 +17,9 @@ of the last days and the trip threshold:
   forms), least squares on the log of the residual: the standard exponential
   degradation model of prognostics, used only when it clearly fits better.
 
+The days ahead are drawn from the last two weeks' healthy worst days, the nearest ones from
+the last days' spell more (:func:`_persistence`: weather comes in spells).
+
 Where the trip indicator moves late, a physics chain from an earlier indicator dates it
 too (:mod:`prognosis_chain`: a leak's charge loss read from the valve's extra opening, its
 end stop on the cold hours, then the discharge runaway), and the earlier date is kept.
