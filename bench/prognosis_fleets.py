@@ -19,7 +19,8 @@ the test) use 2000-2999. The two never mix.
         [--per-fault 2] [--faults refrigerant_leak,...]   (one fault only: more pumps of it for the same CPU;
         compressor_wear:mechanical: wear that rubs, its current toward the over-current relay)
     python bench/prognosis_fleets.py replay [--raw] [--current-limit learned|config|none] OUT.json [MORE.json ...]
-        (--raw: no calibration table, the dates the table is fitted on)
+        (--raw: no calibration table, the dates the table is fitted on; the last line, BY TIME LEFT,
+        splits the estimates by the real time left: within a factor 2, dated late, interval held)
     python bench/prognosis_fleets.py fixture OUT.json tests/edge/fixtures/prognosis_fleet_2001.json.gz
 
 Figures (evaluation fleets 2001 Stockholm R32 s^1, 2002 Oslo R290 s^1.6, 2003 Stockholm R32 s^0.7,
@@ -255,6 +256,23 @@ def replay(paths: list[str]) -> None:
         ind = sorted({e["indicator"] for e in est})
         print(f"{fault:20s} first: {fmt(figures([e for e in est if e['first']]))} | all: {fmt(figures(est))} {ind}")
     print(f"{'ALL':20s} first: {fmt(figures([e for e in everything if e['first']]))} | all: {fmt(figures(everything))}")
+    print(near_trip(everything))
+
+
+NEAR_BANDS = ((0.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 16.0), (16.0, math.inf))
+
+
+def near_trip(est: list[dict]) -> str:
+    """Estimates by the real time left (days): within a factor 2, dated late (the predicted trip
+    after the real one: the dispatcher's worst case) and interval held."""
+    parts = []
+    for a, b in NEAR_BANDS:
+        sel = [e for e in est if a <= e["actual"] < b]
+        if sel:
+            f = figures(sel)
+            late = float(np.mean([e["pred"] > e["actual"] for e in sel]))
+            parts.append(f"{a:g}-{b:g}d n={f['n']} x2 {f['within_2x']:.0%} late {late:.0%} holds {f['coverage']:.0%}")
+    return "BY TIME LEFT  " + " | ".join(parts)
 
 
 def fixture(pumps: list[dict], days_before_raise: float = 31.0) -> list[dict]:

@@ -17,6 +17,9 @@ of the last days and the trip threshold:
   forms), least squares on the log of the residual: the standard exponential
   degradation model of prognostics, used only when it clearly fits better.
 
+The days ahead are drawn from the last two weeks' healthy worst days, the nearest ones from
+the last days' spell more (:func:`_persistence`: weather comes in spells).
+
 Where the trip indicator moves late, a physics chain from an earlier indicator dates it
 too (:mod:`prognosis_chain`: a leak's charge loss read from the valve's extra opening, its
 end stop on the cold hours, then the discharge runaway), and the earlier date is kept.
@@ -324,8 +327,8 @@ class PrognosisTracker:
             k, base_k = _worst_share(rows, j, sign, excess, *WORST_SHARE[fault])
             if base_k is not None:
                 excess, base = k * excess, base_k
-        trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold) \
-            if len(day_t) >= MIN_DAYS else None
+        trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold,
+                                    _persistence(base[-PERSIST_DAYS:])) if len(day_t) >= MIN_DAYS else None
         days = min((d for d in (chain, trend) if d is not None), default=None)
         if days is None:
             return None
@@ -442,7 +445,8 @@ def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
     return [c for c in dict.fromkeys(curves) if c is not None]  # a fit shared by windows: once
 
 
-def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: float) -> float | None:
+def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: float,
+                        rho: float = 0.0) -> float | None:
     """Median days until the first day whose worst reading reaches ``target``.
 
     A day's worst reading is its healthy worst (weather, hot-water cycles: drawn from the last
@@ -456,10 +460,11 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
     """
     grid = np.arange(GRID_DAYS, CAP_DAYS + GRID_DAYS, GRID_DAYS)
     h = _bandwidth(base)
-    return _rival_days([_passage_days(curve(grid), grid, base, h, target) for curve in _excess_curves(x, excess)])
+    return _rival_days([_passage_days(curve(grid), grid, base, h, target, rho) for curve in _excess_curves(x, excess)])
 
 
-def _passage_days(e: np.ndarray, grid: np.ndarray, base: np.ndarray, h: np.ndarray, target: float) -> float | None:
+def _passage_days(e: np.ndarray, grid: np.ndarray, base: np.ndarray, h: np.ndarray, target: float,
+                  rho: float = 0.0) -> float | None:
     """The first-passage median of one growth curve ``e`` (its excess on ``grid``); None: it
     does not grow toward the limit."""
     # the survival product a block of days at a time, stopping at the first day it is halved
@@ -468,7 +473,11 @@ def _passage_days(e: np.ndarray, grid: np.ndarray, base: np.ndarray, h: np.ndarr
     hit, survive = -1, None
     for s in range(0, len(grid), PASSAGE_BLOCK):
         z = np.clip((base[None, :] + e[s:s + PASSAGE_BLOCK, None] - target) / h[None, :], -30.0, 30.0)
-        p_day = (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)  # logistic ~ normal kernel
+        k = 1.0 / (1.0 + np.exp(-1.702 * z))  # logistic ~ normal kernel
+        p_day = k.mean(axis=1)
+        if rho > 0.0:  # the spell the weather is in: the last days weigh rho^t on a day t ahead
+            w = rho ** grid[s:s + PASSAGE_BLOCK]
+            p_day = (1.0 - w) * p_day + w * k[:, -SPELL_DAYS:].mean(axis=1)
         terms = (1.0 - p_day) ** GRID_DAYS
         survive = np.cumprod(terms) if survive is None else np.multiply.accumulate(
             np.concatenate([survive[-1:], terms]))[1:]
@@ -548,6 +557,29 @@ def _bandwidth(base: np.ndarray) -> np.ndarray:
 
 
 NEIGHBOURS = 3
+PERSIST_DAYS = 30  # the month of healthy worst days a spell's persistence is read from
+SPELL_DAYS = 2  # the last days that stand for the spell the weather is in
+MAX_PERSISTENCE = 0.95
+
+
+def _persistence(base: np.ndarray) -> float:
+    """How much of a day's weather carries to the next: the lag-1 autocorrelation of the healthy
+    worst days (0 with fewer than a week of them or no spread; at most MAX_PERSISTENCE).
+
+    Weather comes in spells (a cold week, a mild one), so the days ahead are not drawn alike
+    from the last two weeks: tomorrow resembles the last days most, a day a week ahead hardly
+    more than any. As a first-order Markov chain (an AR(1) in the daily worst) the last days'
+    weight on a day t ahead is rho^t (:func:`_passage_days`). A pump in a bad spell near its
+    trip was told the wait for a day as bad as the two weeks' worst; one in a mild spell was
+    dated as if the cold days were as likely tomorrow."""
+    if len(base) < 7:
+        return 0.0
+    a, b = base[:-1], base[1:]
+    if np.std(a) <= 0 or np.std(b) <= 0:
+        return 0.0
+    return min(max(float(np.corrcoef(a, b)[0, 1]), 0.0), MAX_PERSISTENCE)
+
+
 PASSAGE_BLOCK = 120  # grid days (30 days) per block of _first_passage_days
 
 

@@ -123,16 +123,16 @@ IDENTITY = Calibration(0.0, 0.0, 0.0, "none")
 # recalibration of the date (one for every fault: Calibration.recalibrated_days) and per fault
 # the quantiles of the raw dates' log2(actual / predicted) (the interval), the date's shift
 # where every calibration fleet's recalibrated dates err the same way
-HORIZON_SLOPE, HORIZON_PIVOT = 0.482, 3.409
+HORIZON_SLOPE, HORIZON_PIVOT = 0.498, 3.392
 CALIBRATION: CalibrationTable | None = CalibrationTable(
-    pooled=Calibration(-0.102, -2.779, 2.506, n=3273, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+    pooled=Calibration(-0.094, -2.728, 2.487, n=3273, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
     per_fault={
-        "compressor_wear": Calibration(-1.089, -3.618, 1.389, n=543, shift=-0.460, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
-        "condenser_fouling": Calibration(-0.259, -3.008, 2.582, n=749, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
-        "eev_stuck_closed": Calibration(-0.394, -3.731, 2.940, n=359, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
-        "eev_stuck_open": Calibration(0.075, -2.110, 1.731, n=180, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
-        "evaporator_fouling": Calibration(-0.534, -3.613, 1.637, n=263, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
-        "low_water_flow": Calibration(0.346, -1.121, 5.231, n=337, shift=0.123, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
-        "refrigerant_leak": Calibration(0.002, -2.256, 2.440, n=842, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+        "compressor_wear": Calibration(-1.087, -3.615, 1.386, n=543, shift=-0.481, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+        "condenser_fouling": Calibration(-0.258, -2.903, 2.285, n=749, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+        "eev_stuck_closed": Calibration(-0.355, -3.228, 3.703, n=359, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+        "eev_stuck_open": Calibration(-0.026, -2.045, 1.638, n=180, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+        "evaporator_fouling": Calibration(-0.496, -4.203, 2.008, n=263, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+        "low_water_flow": Calibration(0.348, -1.109, 5.226, n=337, shift=0.123, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+        "refrigerant_leak": Calibration(0.048, -2.226, 2.438, n=842, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
     },
-    fitted_on="fleets 1001 stockholm R32 growth s^1.0, 1002 oslo R290 growth s^2.0, 1003 stockholm R290 growth s^0.6, 1004 milan R32 growth s^1.4, 1005 oslo R32 growth s^1.2, 1006 milan R290 growth s^0.8, 1007 stockholm R290 growth s^1.6, 1008 milan R32 growth s^1.0, 1009 oslo R290 growth s^1.3, 1010 stockholm R32 growth s^0.8, 1011 milan R32 growth s^1.0, 1012 stockholm R290 growth s^1.2, 1013 oslo R32 growth s^0.8: 3273 estimates, nominal level per fault compressor_wear 0.90, condenser_fouling 0.90, eev_stuck_closed 0.95, eev_stuck_open 0.85, evaporator_fouling 0.90, low_water_flow 0.90, refrigerant_leak 0.90")
+    fitted_on="fleets 1001 stockholm R32 growth s^1.0, 1002 oslo R290 growth s^2.0, 1003 stockholm R290 growth s^0.6, 1004 milan R32 growth s^1.4, 1005 oslo R32 growth s^1.2, 1006 milan R290 growth s^0.8, 1007 stockholm R290 growth s^1.6, 1008 milan R32 growth s^1.0, 1009 oslo R290 growth s^1.3, 1010 stockholm R32 growth s^0.8, 1011 milan R32 growth s^1.0, 1012 stockholm R290 growth s^1.2, 1013 oslo R32 growth s^0.8: 3273 estimates, nominal level per fault compressor_wear 0.90, condenser_fouling 0.90, eev_stuck_closed 0.95, eev_stuck_open 0.85, evaporator_fouling 0.95, low_water_flow 0.90, refrigerant_leak 0.90")

@@ -357,3 +357,53 @@ def test_rival_growth_laws_give_their_median_date_unless_one_is_urgent() -> None
         assert got == float(np.median(dates))
         found += got > min(dates)
     assert found > 20
+
+
+SPELL_SD = 1.5  # K: how much a spell day's worst hour varies
+
+
+def _feed_spell(spell_days: int, days: int = 30, spell_worst: float = 104.0, seed: int = 5) -> PrognosisTracker:
+    """A discharge whose fault adds 10 K (growing 0.1 K a day); the day's worst hour (06:00) reads
+    a mild 85-90 °C healthy, until a cold spell in the last ``spell_days`` days lifts it to
+    ``spell_worst`` ± SPELL_SD: with the excess, a typical spell day 1 K under the 115 °C stop."""
+    rng = np.random.default_rng(seed)
+    mild = rng.uniform(85.0, 90.0, days)
+    # the spell's days so far: none over the stop (the pump has not tripped), so drawn below it
+    spell = np.minimum(rng.normal(spell_worst, SPELL_SD, days), spell_worst + 0.7)
+    tracker = PrognosisTracker()
+    tracker.calibration = None
+    for ts in np.arange(0.0, days * DAY, 300.0):
+        d = int(ts // DAY)
+        worst = spell[d] if d >= days - spell_days else mild[d]
+        residual = np.zeros(len(TARGET_NAMES))
+        residual[J] = 10.0 + 0.1 * (ts / DAY - days) + rng.normal(0.0, 0.1)
+        observed = np.full(len(TARGET_NAMES), np.nan)
+        observed[J] = (worst if 6 * HOUR <= ts % DAY < 7 * HOUR else worst - 20.0) + residual[J]
+        tracker.update(float(ts), residual, observed)
+    return tracker
+
+
+def _spell_median_wait(gap: float = 1.0, growth: float = 0.1, sd: float = SPELL_SD) -> float:
+    """Median days to the first day over the stop while the spell lasts: each day passes it with
+    P(N(0, sd) > gap - growth t)."""
+    survive, t = 1.0, 0.0
+    while survive > 0.5:
+        t += 0.25
+        p = 0.5 * math.erfc((gap - growth * t) / (sd * math.sqrt(2.0)))
+        survive *= (1.0 - p) ** 0.25
+    return t
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_a_pump_in_a_bad_spell_is_told_days_not_the_wait_for_a_bad_day(seed: int) -> None:
+    """Weather comes in spells: a pump three days into a cold spell whose worst hour, with its
+    excess, stands a typical 1 K under the stop is told within a factor 2 of its wait while the
+    spell lasts (2.25 days), not the wait for such days drawn alike from two mostly mild weeks
+    (main: 6.25-6.75 days)."""
+    tracker = _feed_spell(3, seed=seed)
+    now = 30 * DAY
+    p = tracker.predict("refrigerant_leak", now)
+    assert p is not None
+    days = (p.predicted_trip_ts - now) / DAY
+    want = _spell_median_wait()
+    assert want / 2.0 <= days <= want * 2.0, (days, want)
