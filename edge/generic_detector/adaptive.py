@@ -79,6 +79,9 @@ class AdaptConfig:
     # learning online, without drivers: each channel is also judged by what the other channels
     # predict of it (CrossModel), when they explain most of it
     cross: bool = True
+    # learning online: a feature whose level wanders as a random walk (a local level predicts it
+    # better than a stationary AR(1) does) is judged by its one-step innovations (LocalLevel)
+    level: bool = True
 
 
 @dataclass
@@ -118,6 +121,7 @@ class AdaptiveDetector:
         self.daily = False  # a 24-h cycle was found at the last fit on contiguous rows (daily.py)
         self.interact: list[tuple[int, float, float]] = []  # (given column, centre, scale) the hour interacts with
         self.cross: CrossModel | None = None  # each channel from the others (None: not used)
+        self.level: LocalLevel | None = None  # random-walk features as innovations (None: none)
         self.flap = FlapTest(self.config.ewma_lambda, self.config.threshold.false_alarm_prob)
         self.det = HealthyBehaviourDetector(replace(self.config, warmup=max(self.config.warmup, 10)))
         self.rows: deque[np.ndarray] = deque(maxlen=max(a.memory, self.config.warmup))
@@ -150,9 +154,17 @@ class AdaptiveDetector:
             D = np.column_stack([D, hour_terms(ts, [(X[:, j] - c) / s for j, c, s in self.interact])])
         return D
 
-    def _features(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    def _features(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, advance: bool = False) -> np.ndarray:
+        """What the detector scores. ``advance``: the rows are the stream's next ones (the local
+        level's state moves on); else they are fit rows, filtered from the level they start at."""
         B = X if self.driver is None else self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])])
-        return B if self.cross is None else np.column_stack([B, self.cross.residuals(B)])
+        B = B if self.cross is None else np.column_stack([B, self.cross.residuals(B)])
+        if self.level is None:
+            return B
+        V, end = self.level.innovations(B, self.level.state if advance else None)
+        if advance:
+            self.level.state = end
+        return V
 
     def fit(self, ts: np.ndarray | None, X: np.ndarray) -> None:
         """Learn from rows the user vouches for (they are remembered like any others)."""
@@ -192,7 +204,7 @@ class AdaptiveDetector:
                     self._refit(np.array(list(self.rows)[-self.pending:]), contiguous=True)
                 continue
             j = min(n, i + ce - (self.seen % ce))  # up to the next check
-            res = self.det.score(ts[i:j], self._features(X[i:j], XI[i:j, -2], ts[i:j]))
+            res = self.det.score(ts[i:j], self._features(X[i:j], XI[i:j, -2], ts[i:j], advance=True))
             score[i:j] = res.score / self.det.decision.on
             anomaly[i:j] = res.anomaly
             if self.flap.fitted:
@@ -278,10 +290,20 @@ class AdaptiveDetector:
             if self.daily and self.adapt.daily_interact else []
         self.driver = self._driver_model(X, idx, ts, T) if (self.given or self.period or self.daily) else None
         self.cross = None
+        kept, self.level = self.level, None
         R = self._features(X, idx, ts)
         if self.adapt.enabled and self.adapt.cross and not self.given and R.shape[1] > 1:
             self.cross = CrossModel.fit(R)
             R = self._features(X, idx, ts)
+        if self.adapt.enabled and self.adapt.level:
+            # the gain from contiguous rows only (a refresh leaves the alarmed rows out, and the
+            # level jumps across the gaps): else the last one holds
+            if contiguous:
+                self.level = LocalLevel.fit(R)
+            elif kept is not None and len(kept.gain) == R.shape[1]:
+                self.level = LocalLevel(kept.gain, LocalLevel.starts(R))
+            if self.level is not None:
+                R, self.level.state = self.level.innovations(R)  # the stream goes on from the fit rows' end
         if self.adapt.enabled and self.adapt.flapping:
             self.flap.fit(T, idx)
         floor = None
@@ -343,6 +365,92 @@ class CrossModel:
         filled = np.where(np.isfinite(B), B, self.fill)
         P = np.column_stack([np.ones(len(B)), filled]) @ self.coef.T
         return np.where(np.isfinite(B[:, self.cols]), -P, np.nan)
+
+
+GAINS = np.geomspace(0.005, 0.5, 30)  # local-level gains tried (memory 2-200 rows)
+
+
+class LocalLevel:
+    """Features whose level wanders as a random walk, judged by their one-step innovations.
+
+    A level that wanders as a random walk under measurement noise (a tank, a balance) strays
+    further from any fixed reference the longer the stream runs; the wander allowance cannot
+    see it in a warm-up where the walk moved less than the noise (its variogram test needs
+    the growth to clear two standard errors), and the level leaves the reference a few
+    hundred rows later: an alarm held until the re-learn, and the anomalies inside it missed.
+    The local level model (x = level + noise, level a random walk) predicts the next row by
+    an EWMA of the past ones with gain K (the steady-state Kalman gain, the ARIMA(0,1,1)
+    forecast); K is chosen by the least one-step squared error on the fit rows. A feature is
+    judged by its innovations x - level only where that predictor beats a stationary AR(1)
+    with a mean (same number of parameters) on the same rows: a stationary feature keeps its
+    level view, so a shift that lasts stays visible until the re-learn. A jump of a walking
+    level shows as innovations that decay as (1 - K)^t: seen at once, absorbed after ~1/K rows."""
+
+    def __init__(self, gain: np.ndarray, start: np.ndarray) -> None:
+        self.gain = gain  # (F,) 0: the feature is kept as it is
+        self.start = start  # the level at the first fit row
+        self.state = start.copy()  # the level after the last row scored
+
+    @classmethod
+    def fit(cls, R: np.ndarray) -> "LocalLevel | None":
+        n, F = R.shape
+        if n < 100:
+            return None
+        gain, start = np.zeros(F), cls.starts(R)
+        for j in range(F):
+            x = R[:, j]
+            ok = np.isfinite(x)
+            if ok.sum() < 100 or np.unique(x[ok]).size <= MAX_LEVELS:
+                continue
+            sse = [_level_sse(x, k, start[j]) for k in GAINS]
+            k = int(np.argmin(sse))
+            if sse[k] < _ar1_sse(x):
+                gain[j] = GAINS[k]
+        return cls(gain, start) if gain.any() else None
+
+    @staticmethod
+    def starts(R: np.ndarray) -> np.ndarray:
+        """Per feature the level the filter starts at: the median of its first 20 readings."""
+        out = np.zeros(R.shape[1])
+        for j in range(R.shape[1]):
+            x = R[np.isfinite(R[:, j]), j]
+            out[j] = float(np.median(x[:20])) if x.size else 0.0
+        return out
+
+    def innovations(self, B: np.ndarray, level: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(rows with the walking features replaced by x - the level before the row, the level
+        after the last row), from ``level`` (None: the level at the first fit row). A missing
+        reading gives a missing innovation and leaves the level where it was."""
+        m = (self.start if level is None else level).copy()
+        V = B.copy()
+        cols = np.flatnonzero(self.gain)
+        K = self.gain[cols]
+        for t in range(len(B)):
+            v = B[t, cols] - m[cols]
+            V[t, cols] = v
+            m[cols] += np.where(np.isfinite(v), K * v, 0.0)
+        return V, m
+
+
+def _level_sse(x: np.ndarray, k: float, m: float, skip: int = 20) -> float:
+    """Mean squared one-step error of an EWMA forecast with gain k from level m (rows from ``skip``)."""
+    e = np.full(len(x), np.nan)
+    for t, v in enumerate(x):
+        if v == v:
+            e[t] = v - m
+            m += k * e[t]
+    e = e[skip:]
+    return float(np.median(np.abs(e[np.isfinite(e)])))
+
+
+def _ar1_sse(x: np.ndarray, skip: int = 20) -> float:
+    """Mean squared one-step error of a least-squares AR(1) with a mean (consecutive rows from ``skip``)."""
+    a, b = x[:-1], x[1:]
+    ok = np.isfinite(a) & np.isfinite(b)
+    ok[:skip - 1] = False
+    A = np.column_stack([np.ones(int(ok.sum())), a[ok]])
+    c = np.linalg.lstsq(A, b[ok], rcond=None)[0]
+    return float(np.median(np.abs(b[ok] - A @ c)))
 
 
 class FlapTest:
