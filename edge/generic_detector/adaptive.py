@@ -54,6 +54,7 @@ import numpy as np
 
 from heatwatch.edge.generic_detector.daily import has_daily_cycle, hour_terms, rows_per_day
 from heatwatch.edge.generic_detector.given import MAX_LEVELS, DriverModel
+from heatwatch.edge.generic_detector.neff import autocorrelation_time
 from heatwatch.edge.generic_detector.robust import robust_location_scale
 from heatwatch.edge.generic_detector.healthy_behaviour import (HealthyBehaviourConfig, HealthyBehaviourDetector,
                                                                 resolution, scale_floor)
@@ -301,7 +302,7 @@ class AdaptiveDetector:
             if contiguous:
                 self.level = LocalLevel.fit(R)
             elif kept is not None and len(kept.gain) == R.shape[1]:
-                self.level = LocalLevel(kept.gain, LocalLevel.starts(R))
+                self.level = LocalLevel(kept.gain, LocalLevel.starts(R), kept.limit)
             if self.level is not None:
                 R, self.level.state = self.level.innovations(R)  # the stream goes on from the fit rows' end
         if self.adapt.enabled and self.adapt.flapping:
@@ -386,9 +387,10 @@ class LocalLevel:
     level view, so a shift that lasts stays visible until the re-learn. A jump of a walking
     level shows as innovations that decay as (1 - K)^t: seen at once, absorbed after ~1/K rows."""
 
-    def __init__(self, gain: np.ndarray, start: np.ndarray) -> None:
+    def __init__(self, gain: np.ndarray, start: np.ndarray, limit: np.ndarray) -> None:
         self.gain = gain  # (F,) 0: the feature is kept as it is
         self.start = start  # the level at the first fit row
+        self.limit = limit  # the most one innovation moves the level by, before the gain (ROBUST noise sigma)
         self.state = start.copy()  # the level after the last row scored
 
     @classmethod
@@ -396,17 +398,21 @@ class LocalLevel:
         n, F = R.shape
         if n < 100:
             return None
-        gain, start = np.zeros(F), cls.starts(R)
+        gain, start, limit = np.zeros(F), cls.starts(R), np.full(F, np.inf)
         for j in range(F):
             x = R[:, j]
             ok = np.isfinite(x)
             if ok.sum() < 100 or np.unique(x[ok]).size <= MAX_LEVELS:
                 continue
-            sse = [_level_sse(x, k, start[j]) for k in GAINS]
-            k = int(np.argmin(sse))
-            if sse[k] < _ar1_sse(x):
-                gain[j] = GAINS[k]
-        return cls(gain, start) if gain.any() else None
+            ar, sigma = _ar1_loss(x)
+            if not sigma > 0:
+                continue
+            lim = ROBUST * sigma
+            losses = [_level_loss(x, k, start[j], lim) for k in GAINS]
+            k = int(np.argmin([np.nanmean(l) for l in losses]))
+            if _beats(losses[k], ar):
+                gain[j], limit[j] = GAINS[k], lim
+        return cls(gain, start, limit) if gain.any() else None
 
     @staticmethod
     def starts(R: np.ndarray) -> np.ndarray:
@@ -420,37 +426,73 @@ class LocalLevel:
     def innovations(self, B: np.ndarray, level: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(rows with the walking features replaced by x - the level before the row, the level
         after the last row), from ``level`` (None: the level at the first fit row). A missing
-        reading gives a missing innovation and leaves the level where it was."""
+        reading gives a missing innovation and leaves the level where it was; an innovation
+        moves the level by at most ``limit`` times the gain (a burst or a glitch does not
+        drag it along)."""
         m = (self.start if level is None else level).copy()
         V = B.copy()
         cols = np.flatnonzero(self.gain)
-        K = self.gain[cols]
+        K, lim = self.gain[cols], self.limit[cols]
         for t in range(len(B)):
             v = B[t, cols] - m[cols]
             V[t, cols] = v
-            m[cols] += np.where(np.isfinite(v), K * v, 0.0)
+            m[cols] += np.where(np.isfinite(v), K * np.clip(v, -lim, lim), 0.0)
         return V, m
 
 
-def _level_sse(x: np.ndarray, k: float, m: float, skip: int = 20) -> float:
-    """Mean squared one-step error of an EWMA forecast with gain k from level m (rows from ``skip``)."""
+ROBUST = 3.0  # innovations beyond this many robust noise sigma count as this many (Huber's bounded loss)
+
+
+def _level_loss(x: np.ndarray, k: float, m: float, lim: float, skip: int = 20) -> np.ndarray:
+    """Per row the bounded squared one-step error, min(e², lim²), of an EWMA forecast with gain
+    k from level m (NaN before ``skip`` and where x is missing), the level moved by the bounded
+    innovation."""
     e = np.full(len(x), np.nan)
     for t, v in enumerate(x):
         if v == v:
             e[t] = v - m
-            m += k * e[t]
-    e = e[skip:]
-    return float(np.median(np.abs(e[np.isfinite(e)])))
+            m += k * min(max(e[t], -lim), lim)
+    e[:skip] = np.nan
+    return np.minimum(e**2, lim * lim)
 
 
-def _ar1_sse(x: np.ndarray, skip: int = 20) -> float:
-    """Mean squared one-step error of a least-squares AR(1) with a mean (consecutive rows from ``skip``)."""
+def _ar1_loss(x: np.ndarray, skip: int = 20) -> tuple[np.ndarray, float]:
+    """The same per-row bounded loss of an AR(1) with a mean, fitted robustly (rows from ``skip``
+    whose previous row is there too), and its errors' robust sigma (the noise unit of both)."""
     a, b = x[:-1], x[1:]
     ok = np.isfinite(a) & np.isfinite(b)
     ok[:skip - 1] = False
+    loss = np.full(len(x), np.nan)
+    if ok.sum() < 10:
+        return loss, 0.0
     A = np.column_stack([np.ones(int(ok.sum())), a[ok]])
-    c = np.linalg.lstsq(A, b[ok], rcond=None)[0]
-    return float(np.median(np.abs(b[ok] - A @ c)))
+    y = b[ok]
+    w = np.ones(len(y))
+    for _ in range(4):  # Huber's M-estimate by reweighting: bursts and glitches do not pull the fit
+        c = np.linalg.lstsq(A * w[:, None], y * w, rcond=None)[0]
+        e = y - A @ c
+        sigma = 1.4826 * float(np.median(np.abs(e - np.median(e))))
+        if not sigma > 0:
+            break
+        w = np.sqrt(np.minimum(1.0, ROBUST * sigma / np.maximum(np.abs(e), 1e-300)))
+    loss[1:][ok] = np.minimum(e**2, (ROBUST * sigma) ** 2)
+    return loss, sigma
+
+
+def _beats(a: np.ndarray, b: np.ndarray, z: float = 2.0) -> bool:
+    """Whether forecast losses a are smaller than b by more than ``z`` standard errors (Diebold &
+    Mariano 1995: the mean loss difference over its standard error, the rows counted by their
+    autocorrelation time). A walk must show in the fit rows; a stationary feature, for which
+    both forecasts tie up to chance, keeps its level view."""
+    d = a - b
+    d = d[np.isfinite(d)]
+    if d.size < 20:
+        return False
+    sd = float(np.std(d))
+    if not sd > 0:
+        return False
+    tau = float(autocorrelation_time(d[:, None] - d.mean())[0])
+    return float(d.mean()) < -z * sd * np.sqrt(tau / d.size)
 
 
 class FlapTest:
