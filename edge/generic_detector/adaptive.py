@@ -32,10 +32,11 @@ rows (never more: bounded memory on a Pi). Two rules, both checked every
    scale, correlation, autocorrelation and the calibrated threshold, so the
    false-alarm rate the threshold states is the one on the recent past.
 
-Learning online (no rows vouched for) two more views: a status column on a few
-levels is also judged by how often it changes (:class:`FlapTest`), and, without
+Learning online (no rows vouched for) three more views: a status column on a few
+levels is also judged by how often it changes (:class:`FlapTest`); without
 drivers, each channel that the others explain by how far it is from what they
-predict (:class:`CrossModel`).
+predict (:class:`CrossModel`); and a feature whose level wanders as a random walk
+by its one-step innovations from a local level (:class:`LocalLevel`).
 
 The score returned is calibrated: divided by the alarm threshold, so 1.0 is the
 level a healthy row exceeds with the configured probability
@@ -381,10 +382,13 @@ class LocalLevel:
     hundred rows later: an alarm held until the re-learn, and the anomalies inside it missed.
     The local level model (x = level + noise, level a random walk) predicts the next row by
     an EWMA of the past ones with gain K (the steady-state Kalman gain, the ARIMA(0,1,1)
-    forecast); K is chosen by the least one-step squared error on the fit rows. A feature is
-    judged by its innovations x - level only where that predictor beats a stationary AR(1)
-    with a mean (same number of parameters) on the same rows: a stationary feature keeps its
-    level view, so a shift that lasts stays visible until the re-learn. A jump of a walking
+    forecast); K is chosen by the least one-step loss on the fit rows, a squared error bounded
+    at ``ROBUST`` noise sigma (Huber), and an innovation moves the level by at most that much.
+    A feature is judged by its innovations x - level only where that forecast beats a
+    stationary AR(1) with a mean (fitted robustly; same number of parameters) by more than two
+    standard errors of the loss difference (Diebold-Mariano): a stationary feature keeps its
+    level view, so a shift that lasts stays visible until the re-learn. The gain is chosen on
+    contiguous fit rows only (warm-up, re-learn); a refresh keeps it. A jump of a walking
     level shows as innovations that decay as (1 - K)^t: seen at once, absorbed after ~1/K rows."""
 
     def __init__(self, gain: np.ndarray, start: np.ndarray, limit: np.ndarray) -> None:
