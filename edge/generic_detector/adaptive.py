@@ -628,9 +628,9 @@ def find_period(T: np.ndarray, idx: np.ndarray | None = None, near: float = 0.0)
     """The length of a cycle the rows repeat, in rows (0: none).
 
     Per column, the autocorrelation of the linearly detrended values; a cycle is the
-    lag of its highest peak after the first zero crossing (an AR process that only
-    decays has none), accepted when that peak reaches MIN_ACF and the rows hold at
-    least MIN_CYCLES of it. The column with the strongest peak decides, and the period
+    lag of its first peak after the first zero crossing that reaches MIN_ACF (an AR
+    process that only decays has none; a later, higher peak is a multiple of the cycle:
+    :func:`_first_peak`), accepted when the rows hold at least MIN_CYCLES of it. The column with the strongest peak decides, and the period
     is refined by least squares on the rows' own indices (``idx``; rows may have gaps).
     Rows with gaps (a refresh skips alarmed rows) cannot give an autocorrelation:
     then the period found before (``near``) is only refined."""
@@ -657,13 +657,32 @@ def find_period(T: np.ndarray, idx: np.ndarray | None = None, near: float = 0.0)
         below = np.flatnonzero(acf < 0)
         if not below.size:
             continue
-        lag = int(below[0] + np.argmax(acf[below[0]:]))
+        lag = _first_peak(acf, int(below[0]))
         if lag >= 4 and acf[lag] > best:
             best, period, column = float(acf[lag]), float(lag), j
     if column < 0:
         return 0.0
     y = np.where(np.isfinite(T[:, column]), T[:, column], np.nanmean(T[:, column]))
     return _refine(y - np.polyval(np.polyfit(t, y, 1), t), t, period)
+
+
+def _first_peak(acf: np.ndarray, start: int) -> int:
+    """The lag of the first autocorrelation peak past ``start`` (the first zero crossing) that
+    reaches ``MIN_ACF``: the cycle's own length, not a multiple of it (0: none).
+
+    A cycle's autocorrelation peaks again at every multiple of its length, and where its
+    amplitude drifts a later peak can stand higher than the first (a 103-row cycle whose
+    swing grows by a quarter over five cycles peaked highest at 410 rows, then 775). Three
+    harmonics of such a "period" cannot draw the cycle, which is left in the residuals and
+    widens their scale: the trending cycles' anomalies were missed. The first peak is the
+    first local maximum after the autocorrelation rises through MIN_ACF."""
+    up = np.flatnonzero(acf[start:] >= MIN_ACF)
+    if not up.size:
+        return 0
+    lag = start + int(up[0])
+    while lag + 1 < len(acf) and acf[lag + 1] >= acf[lag]:
+        lag += 1
+    return lag
 
 
 def _rank_scores(y: np.ndarray) -> np.ndarray:
