@@ -413,7 +413,7 @@ class LocalLevel:
                 continue
             lim = ROBUST * sigma
             losses = [_level_loss(x, k, start[j], lim) for k in GAINS]
-            k = int(np.argmin([np.nanmean(l) for l in losses]))
+            k = int(np.argmin([np.nanmean(loss) for loss in losses]))
             if _beats(losses[k], ar):
                 gain[j], limit[j] = GAINS[k], lim
         return cls(gain, start, limit) if gain.any() else None
@@ -630,9 +630,9 @@ def find_period(T: np.ndarray, idx: np.ndarray | None = None, near: float = 0.0)
     Per column, the autocorrelation of the linearly detrended values; a cycle is the
     lag of its first peak after the first zero crossing that reaches MIN_ACF (an AR
     process that only decays has none; a later, higher peak is a multiple of the cycle:
-    :func:`_first_peak`), accepted when the rows hold at least MIN_CYCLES of it. The column with the strongest peak decides, and the period
-    is refined by least squares on the rows' own indices (``idx``; rows may have gaps).
-    Rows with gaps (a refresh skips alarmed rows) cannot give an autocorrelation:
+    :func:`_first_peak`), accepted when the rows hold at least MIN_CYCLES of it. The
+    column with the strongest peak decides, and the period is refined by least squares
+    on the rows' own indices (``idx``; rows may have gaps). Rows with gaps (a refresh skips alarmed rows) cannot give an autocorrelation:
     then the period found before (``near``) is only refined."""
     n = len(T)
     t = np.arange(n, dtype=np.float64) if idx is None else np.asarray(idx, dtype=np.float64)
