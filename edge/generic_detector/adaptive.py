@@ -32,10 +32,11 @@ rows (never more: bounded memory on a Pi). Two rules, both checked every
    scale, correlation, autocorrelation and the calibrated threshold, so the
    false-alarm rate the threshold states is the one on the recent past.
 
-Learning online (no rows vouched for) two more views: a status column on a few
-levels is also judged by how often it changes (:class:`FlapTest`), and, without
+Learning online (no rows vouched for) three more views: a status column on a few
+levels is also judged by how often it changes (:class:`FlapTest`); without
 drivers, each channel that the others explain by how far it is from what they
-predict (:class:`CrossModel`).
+predict (:class:`CrossModel`); and a feature whose level wanders as a random walk
+by its one-step innovations from a local level (:class:`LocalLevel`).
 
 The score returned is calibrated: divided by the alarm threshold, so 1.0 is the
 level a healthy row exceeds with the configured probability
@@ -55,6 +56,7 @@ import numpy as np
 from heatwatch.edge.generic_detector.aftermath import Aftermath
 from heatwatch.edge.generic_detector.daily import has_daily_cycle, hour_terms, rows_per_day
 from heatwatch.edge.generic_detector.given import MAX_LEVELS, DriverModel
+from heatwatch.edge.generic_detector.neff import autocorrelation_time
 from heatwatch.edge.generic_detector.robust import robust_location_scale
 from heatwatch.edge.generic_detector.healthy_behaviour import (HealthyBehaviourConfig, HealthyBehaviourDetector,
                                                                 resolution, scale_floor)
@@ -82,6 +84,9 @@ class AdaptConfig:
     cross: bool = True
     # after a driver was beyond its training range: let what it left relax, judge what grows (aftermath.py)
     aftermath: bool = True
+    # learning online: a feature whose level wanders as a random walk (a local level predicts it
+    # better than a stationary AR(1) does) is judged by its one-step innovations (LocalLevel)
+    level: bool = True
 
 
 @dataclass
@@ -122,6 +127,7 @@ class AdaptiveDetector:
         self.interact: list[tuple[int, float, float]] = []  # (given column, centre, scale) the hour interacts with
         self.cross: CrossModel | None = None  # each channel from the others (None: not used)
         self.aftermath: Aftermath | None = None  # the envelope of an excursion beyond the drivers' range
+        self.level: LocalLevel | None = None  # random-walk features as innovations (None: none)
         self.flap = FlapTest(self.config.ewma_lambda, self.config.threshold.false_alarm_prob)
         self.det = HealthyBehaviourDetector(replace(self.config, warmup=max(self.config.warmup, 10)))
         self.rows: deque[np.ndarray] = deque(maxlen=max(a.memory, self.config.warmup))
@@ -155,11 +161,18 @@ class AdaptiveDetector:
         return D
 
     def _features(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, judged: bool = False) -> np.ndarray:
-        """What the detector scores; ``judged``: rows scored in order (not a fit's rows), which
-        carry the aftermath of an excursion beyond the drivers' range."""
+        """What the detector scores. ``judged``: the rows are the stream's next ones, scored in order
+        (not a fit's rows): they carry the aftermath of an excursion beyond the drivers' range, and
+        the local level's state moves on; a fit's rows are filtered from the level they start at."""
         B = X if self.driver is None else self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])],
                                                                 self.aftermath if judged else None)
-        return B if self.cross is None else np.column_stack([B, self.cross.residuals(B)])
+        B = B if self.cross is None else np.column_stack([B, self.cross.residuals(B)])
+        if self.level is None:
+            return B
+        V, end = self.level.innovations(B, self.level.state if judged else None)
+        if judged:
+            self.level.state = end
+        return V
 
     def fit(self, ts: np.ndarray | None, X: np.ndarray) -> None:
         """Learn from rows the user vouches for (they are remembered like any others)."""
@@ -278,7 +291,8 @@ class AdaptiveDetector:
             self.daily = False
             if self.adapt.daily and rows_per_day(ts):
                 self.driver = self._driver_model(X, idx, ts, T) if (self.given or self.period) else None
-                left = self._features(X, idx, ts) if self.driver is not None else T
+                # what the drivers leave, not the last fit's cross-channel or level views
+                left = self.driver.residuals(self._drivers(X, idx, ts), T) if self.driver is not None else T
                 self.daily = has_daily_cycle(left, ts)
         self.interact = [(j, *_centre_scale(X[:, j])) for j in self.given
                          if np.unique(X[np.isfinite(X[:, j]), j]).size > MAX_LEVELS] \
@@ -287,10 +301,20 @@ class AdaptiveDetector:
         self.aftermath = Aftermath(self.driver.sigma, self.config.ewma_lambda) \
             if self.adapt.aftermath and self.driver is not None and self.driver.edges else None
         self.cross = None
+        kept, self.level = self.level, None
         R = self._features(X, idx, ts)
         if self.adapt.enabled and self.adapt.cross and not self.given and R.shape[1] > 1:
             self.cross = CrossModel.fit(R)
             R = self._features(X, idx, ts)
+        if self.adapt.enabled and self.adapt.level:
+            # the gain from contiguous rows only (a refresh leaves the alarmed rows out, and the
+            # level jumps across the gaps): else the last one holds
+            if contiguous:
+                self.level = LocalLevel.fit(R)
+            elif kept is not None and len(kept.gain) == R.shape[1]:
+                self.level = LocalLevel(kept.gain, LocalLevel.starts(R), kept.limit)
+            if self.level is not None:
+                R, self.level.state = self.level.innovations(R)  # the stream goes on from the fit rows' end
         if self.adapt.enabled and self.adapt.flapping:
             self.flap.fit(T, idx)
         floor = None
@@ -352,6 +376,136 @@ class CrossModel:
         filled = np.where(np.isfinite(B), B, self.fill)
         P = np.column_stack([np.ones(len(B)), filled]) @ self.coef.T
         return np.where(np.isfinite(B[:, self.cols]), -P, np.nan)
+
+
+GAINS = np.geomspace(0.005, 0.5, 30)  # local-level gains tried (memory 2-200 rows)
+
+
+class LocalLevel:
+    """Features whose level wanders as a random walk, judged by their one-step innovations.
+
+    A level that wanders as a random walk under measurement noise (a tank, a balance) strays
+    further from any fixed reference the longer the stream runs; the wander allowance cannot
+    see it in a warm-up where the walk moved less than the noise (its variogram test needs
+    the growth to clear two standard errors), and the level leaves the reference a few
+    hundred rows later: an alarm held until the re-learn, and the anomalies inside it missed.
+    The local level model (x = level + noise, level a random walk) predicts the next row by
+    an EWMA of the past ones with gain K (the steady-state Kalman gain, the ARIMA(0,1,1)
+    forecast); K is chosen by the least one-step loss on the fit rows, a squared error bounded
+    at ``ROBUST`` noise sigma (Huber), and an innovation moves the level by at most that much.
+    A feature is judged by its innovations x - level only where that forecast beats a
+    stationary AR(1) with a mean (fitted robustly; same number of parameters) by more than two
+    standard errors of the loss difference (Diebold-Mariano): a stationary feature keeps its
+    level view, so a shift that lasts stays visible until the re-learn. The gain is chosen on
+    contiguous fit rows only (warm-up, re-learn); a refresh keeps it. A jump of a walking
+    level shows as innovations that decay as (1 - K)^t: seen at once, absorbed after ~1/K rows."""
+
+    def __init__(self, gain: np.ndarray, start: np.ndarray, limit: np.ndarray) -> None:
+        self.gain = gain  # (F,) 0: the feature is kept as it is
+        self.start = start  # the level at the first fit row
+        self.limit = limit  # the most one innovation moves the level by, before the gain (ROBUST noise sigma)
+        self.state = start.copy()  # the level after the last row scored
+
+    @classmethod
+    def fit(cls, R: np.ndarray) -> "LocalLevel | None":
+        n, F = R.shape
+        if n < 100:
+            return None
+        gain, start, limit = np.zeros(F), cls.starts(R), np.full(F, np.inf)
+        for j in range(F):
+            x = R[:, j]
+            ok = np.isfinite(x)
+            if ok.sum() < 100 or np.unique(x[ok]).size <= MAX_LEVELS:
+                continue
+            ar, sigma = _ar1_loss(x)
+            if not sigma > 0:
+                continue
+            lim = ROBUST * sigma
+            losses = [_level_loss(x, k, start[j], lim) for k in GAINS]
+            k = int(np.argmin([np.nanmean(loss) for loss in losses]))
+            if _beats(losses[k], ar):
+                gain[j], limit[j] = GAINS[k], lim
+        return cls(gain, start, limit) if gain.any() else None
+
+    @staticmethod
+    def starts(R: np.ndarray) -> np.ndarray:
+        """Per feature the level the filter starts at: the median of its first 20 readings."""
+        out = np.zeros(R.shape[1])
+        for j in range(R.shape[1]):
+            x = R[np.isfinite(R[:, j]), j]
+            out[j] = float(np.median(x[:20])) if x.size else 0.0
+        return out
+
+    def innovations(self, B: np.ndarray, level: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(rows with the walking features replaced by x - the level before the row, the level
+        after the last row), from ``level`` (None: the level at the first fit row). A missing
+        reading gives a missing innovation and leaves the level where it was; an innovation
+        moves the level by at most ``limit`` times the gain (a burst or a glitch does not
+        drag it along)."""
+        m = (self.start if level is None else level).copy()
+        V = B.copy()
+        cols = np.flatnonzero(self.gain)
+        K, lim = self.gain[cols], self.limit[cols]
+        for t in range(len(B)):
+            v = B[t, cols] - m[cols]
+            V[t, cols] = v
+            m[cols] += np.where(np.isfinite(v), K * np.clip(v, -lim, lim), 0.0)
+        return V, m
+
+
+ROBUST = 3.0  # innovations beyond this many robust noise sigma count as this many (Huber's bounded loss)
+
+
+def _level_loss(x: np.ndarray, k: float, m: float, lim: float, skip: int = 20) -> np.ndarray:
+    """Per row the bounded squared one-step error, min(e², lim²), of an EWMA forecast with gain
+    k from level m (NaN before ``skip`` and where x is missing), the level moved by the bounded
+    innovation."""
+    e = np.full(len(x), np.nan)
+    for t, v in enumerate(x):
+        if v == v:
+            e[t] = v - m
+            m += k * min(max(e[t], -lim), lim)
+    e[:skip] = np.nan
+    return np.minimum(e**2, lim * lim)
+
+
+def _ar1_loss(x: np.ndarray, skip: int = 20) -> tuple[np.ndarray, float]:
+    """The same per-row bounded loss of an AR(1) with a mean, fitted robustly (rows from ``skip``
+    whose previous row is there too), and its errors' robust sigma (the noise unit of both)."""
+    a, b = x[:-1], x[1:]
+    ok = np.isfinite(a) & np.isfinite(b)
+    ok[:skip - 1] = False
+    loss = np.full(len(x), np.nan)
+    if ok.sum() < 10:
+        return loss, 0.0
+    A = np.column_stack([np.ones(int(ok.sum())), a[ok]])
+    y = b[ok]
+    w = np.ones(len(y))
+    for _ in range(4):  # Huber's M-estimate by reweighting: bursts and glitches do not pull the fit
+        c = np.linalg.lstsq(A * w[:, None], y * w, rcond=None)[0]
+        e = y - A @ c
+        sigma = 1.4826 * float(np.median(np.abs(e - np.median(e))))
+        if not sigma > 0:
+            break
+        w = np.sqrt(np.minimum(1.0, ROBUST * sigma / np.maximum(np.abs(e), 1e-300)))
+    loss[1:][ok] = np.minimum(e**2, (ROBUST * sigma) ** 2)
+    return loss, sigma
+
+
+def _beats(a: np.ndarray, b: np.ndarray, z: float = 2.0) -> bool:
+    """Whether forecast losses a are smaller than b by more than ``z`` standard errors (Diebold &
+    Mariano 1995: the mean loss difference over its standard error, the rows counted by their
+    autocorrelation time). A walk must show in the fit rows; a stationary feature, for which
+    both forecasts tie up to chance, keeps its level view."""
+    d = a - b
+    d = d[np.isfinite(d)]
+    if d.size < 20:
+        return False
+    sd = float(np.std(d))
+    if not sd > 0:
+        return False
+    tau = float(autocorrelation_time(d[:, None] - d.mean())[0])
+    return float(d.mean()) < -z * sd * np.sqrt(tau / d.size)
 
 
 class FlapTest:
@@ -483,11 +637,11 @@ def find_period(T: np.ndarray, idx: np.ndarray | None = None, near: float = 0.0)
     """The length of a cycle the rows repeat, in rows (0: none).
 
     Per column, the autocorrelation of the linearly detrended values; a cycle is the
-    lag of its highest peak after the first zero crossing (an AR process that only
-    decays has none), accepted when that peak reaches MIN_ACF and the rows hold at
-    least MIN_CYCLES of it. The column with the strongest peak decides, and the period
-    is refined by least squares on the rows' own indices (``idx``; rows may have gaps).
-    Rows with gaps (a refresh skips alarmed rows) cannot give an autocorrelation:
+    lag of its first peak after the first zero crossing that reaches MIN_ACF (an AR
+    process that only decays has none; a later, higher peak is a multiple of the cycle:
+    :func:`_first_peak`), accepted when the rows hold at least MIN_CYCLES of it. The
+    column with the strongest peak decides, and the period is refined by least squares
+    on the rows' own indices (``idx``; rows may have gaps). Rows with gaps (a refresh skips alarmed rows) cannot give an autocorrelation:
     then the period found before (``near``) is only refined."""
     n = len(T)
     t = np.arange(n, dtype=np.float64) if idx is None else np.asarray(idx, dtype=np.float64)
@@ -512,13 +666,32 @@ def find_period(T: np.ndarray, idx: np.ndarray | None = None, near: float = 0.0)
         below = np.flatnonzero(acf < 0)
         if not below.size:
             continue
-        lag = int(below[0] + np.argmax(acf[below[0]:]))
+        lag = _first_peak(acf, int(below[0]))
         if lag >= 4 and acf[lag] > best:
             best, period, column = float(acf[lag]), float(lag), j
     if column < 0:
         return 0.0
     y = np.where(np.isfinite(T[:, column]), T[:, column], np.nanmean(T[:, column]))
     return _refine(y - np.polyval(np.polyfit(t, y, 1), t), t, period)
+
+
+def _first_peak(acf: np.ndarray, start: int) -> int:
+    """The lag of the first autocorrelation peak past ``start`` (the first zero crossing) that
+    reaches ``MIN_ACF``: the cycle's own length, not a multiple of it (0: none).
+
+    A cycle's autocorrelation peaks again at every multiple of its length, and where its
+    amplitude drifts a later peak can stand higher than the first (a 103-row cycle whose
+    swing grows by a quarter over five cycles peaked highest at 410 rows, then 775). Three
+    harmonics of such a "period" cannot draw the cycle, which is left in the residuals and
+    widens their scale: the trending cycles' anomalies were missed. The first peak is the
+    first local maximum after the autocorrelation rises through MIN_ACF."""
+    up = np.flatnonzero(acf[start:] >= MIN_ACF)
+    if not up.size:
+        return 0
+    lag = start + int(up[0])
+    while lag + 1 < len(acf) and acf[lag + 1] >= acf[lag]:
+        lag += 1
+    return lag
 
 
 def _rank_scores(y: np.ndarray) -> np.ndarray:
