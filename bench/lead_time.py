@@ -259,7 +259,8 @@ def _prognosis_quality(est: list[tuple[float, float, float, float]]) -> str:
     log2err = np.abs(np.log2(pred / actual))
     return (f"n={len(a)}, median predicted/actual {np.median(pred / actual):.2f}, "
             f"within a factor 2: {np.mean(log2err <= 1):.0%}, "
-            f"interval holds the trip: {np.mean((lo <= actual) & (actual <= hi)):.0%}, "
+            f"interval holds the trip: {np.mean((lo <= actual) & (actual <= hi)):.0%} "
+            f"(median latest/earliest x{np.median(np.maximum(hi, lo) / lo):.1f}), "
             f"too late (earliest after the trip): {np.mean(lo > actual):.0%}")
 
 

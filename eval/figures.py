@@ -155,11 +155,15 @@ class PrognosisQuality:
     interval_holds: float
     median_ratio: float
     too_late: float = 0.0  # the earliest date of the interval already after the trip
+    # the interval's latest over its earliest time left, median: an interval holds the trip
+    # cheaply when it is wide, and a dispatcher cannot plan on "2 to 138 days"
+    median_width: float = 1.0
 
 
 def prognosis_quality(est: list[tuple[float, float, float, float]]) -> PrognosisQuality | None:
     """Predicted time left against the real one: within a factor 2, the interval holds the trip, its
-    earliest date comes after the trip (the error that sends the technician too late)."""
+    earliest date comes after the trip (the error that sends the technician too late), and how wide
+    the interval is (what its holding costs)."""
     if not est:
         return None
     a = np.array(est)
@@ -167,7 +171,7 @@ def prognosis_quality(est: list[tuple[float, float, float, float]]) -> Prognosis
     ratio = pred / actual
     return PrognosisQuality(len(a), float(np.mean(np.abs(np.log2(ratio)) <= 1)),
                             float(np.mean((lo <= actual) & (actual <= hi))), float(np.median(ratio)),
-                            float(np.mean(lo > actual)))
+                            float(np.mean(lo > actual)), float(np.median(np.maximum(hi, lo) / lo)))
 
 
 def median(xs: list[float]) -> float | None:

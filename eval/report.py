@@ -53,7 +53,8 @@ def summary_lines(fig: Figures, wall_s: float, poll_min: float | None, cpu_s: fl
 
     def prog(q) -> str:
         return "none issued" if q is None else (f"n={q.n}, within a factor 2: {q.within_factor_2:.0%}, "
-                                                f"interval holds the trip: {q.interval_holds:.0%}, "
+                                                f"interval holds the trip: {q.interval_holds:.0%} "
+                                                f"(median latest/earliest x{q.median_width:.1f}), "
                                                 f"median predicted/actual {q.median_ratio:.2f}, "
                                                 f"earliest after the trip: {q.too_late:.0%}")
     rate = fig.readings / wall_s if wall_s > 0 else float("nan")

@@ -52,6 +52,7 @@ def test_recall_lead_and_false_tickets_follow_the_truth():
     q = prognosis_quality(fig.prognosis_first)
     assert q is not None and (q.n, q.within_factor_2, q.interval_holds) == (1, 1.0, 1.0)
     assert q.median_ratio == pytest.approx(4 / 5) and q.too_late == 0.0
+    assert q.median_width == pytest.approx(8 / 2)  # told 2 to 8 days left: a factor 4 wide
 
 
 def test_a_right_ticket_before_the_onset_is_false():
