@@ -328,7 +328,8 @@ class PrognosisTracker:
             if base_k is not None:
                 excess, base = k * excess, base_k
         trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold,
-                                    _persistence(base[-PERSIST_DAYS:])) if len(day_t) >= MIN_DAYS else None
+                                    _persistence(base[-PERSIST_DAYS:], day_t[-PERSIST_DAYS:])) \
+            if len(day_t) >= MIN_DAYS else None
         days = min((d for d in (chain, trend) if d is not None), default=None)
         if days is None:
             return None
@@ -562,9 +563,11 @@ SPELL_DAYS = 2  # the last days that stand for the spell the weather is in
 MAX_PERSISTENCE = 0.95
 
 
-def _persistence(base: np.ndarray) -> float:
+def _persistence(base: np.ndarray, day_t: np.ndarray | None = None) -> float:
     """How much of a day's weather carries to the next: the lag-1 autocorrelation of the healthy
-    worst days (0 with fewer than a week of them or no spread; at most MAX_PERSISTENCE).
+    worst days (0 with fewer than a week of day-to-day pairs or no spread; at most MAX_PERSISTENCE).
+    ``day_t``: the days' times; only days a calendar day apart make a pair (a day left out for
+    too few hours read, or a gap in the readings, would make days apart look like neighbours).
 
     Weather comes in spells (a cold week, a mild one), so the days ahead are not drawn alike
     from the last two weeks: tomorrow resembles the last days most, a day a week ahead hardly
@@ -572,9 +575,12 @@ def _persistence(base: np.ndarray) -> float:
     weight on a day t ahead is rho^t (:func:`_passage_days`). A pump in a bad spell near its
     trip was told the wait for a day as bad as the two weeks' worst; one in a mild spell was
     dated as if the cold days were as likely tomorrow."""
-    if len(base) < 7:
-        return 0.0
     a, b = base[:-1], base[1:]
+    if day_t is not None:
+        next_day = np.abs(np.diff(day_t) - DAY) < 0.5 * DAY
+        a, b = a[next_day], b[next_day]
+    if len(a) < 6:
+        return 0.0
     if np.std(a) <= 0 or np.std(b) <= 0:
         return 0.0
     return min(max(float(np.corrcoef(a, b)[0, 1]), 0.0), MAX_PERSISTENCE)

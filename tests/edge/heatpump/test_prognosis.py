@@ -407,3 +407,17 @@ def test_a_pump_in_a_bad_spell_is_told_days_not_the_wait_for_a_bad_day(seed: int
     days = (p.predicted_trip_ts - now) / DAY
     want = _spell_median_wait()
     assert want / 2.0 <= days <= want * 2.0, (days, want)
+
+
+def test_days_apart_are_not_taken_for_a_spell() -> None:
+    """The spell's persistence pairs a day with the next calendar day only: with readings on every
+    other day (a logger that lost the days between, or days with too few hours read), a slow
+    swing would look like a spell carried from day to day when no neighbour was ever seen."""
+    from heatwatch.edge.heatpump.prognosis import _persistence
+
+    swing = np.sin(np.arange(30) * 2 * np.pi / 15.0)  # a fortnight's swing, one value per listed day
+    every_day = np.arange(30) * DAY + 0.5 * DAY
+    every_other_day = 2 * np.arange(30) * DAY + 0.5 * DAY
+    assert _persistence(swing, every_day) > 0.5
+    assert _persistence(swing, every_day) == _persistence(swing)  # no gap: as without times
+    assert _persistence(swing, every_other_day) == 0.0
