@@ -326,8 +326,11 @@ class AdaptiveDetector:
                 R, self.level.state = self.level.innovations(R)  # the stream goes on from the fit rows' end
         if self.adapt.enabled and self.adapt.flapping:
             self.flap.fit(T, idx)
-        self.shift = ShiftTest.fit(R, self.config.threshold.false_alarm_prob) \
-            if self.adapt.enabled and self.adapt.shift else None
+        if self.adapt.enabled and self.adapt.shift:
+            # which features are heavy-tailed is decided on contiguous rows only (a refresh's rows
+            # have gaps, drift and missed anomalies that make tails of their own): else it is kept
+            keep = None if contiguous else (self.shift.cols if self.shift is not None else np.zeros(0, dtype=int))
+            self.shift = ShiftTest.fit(R, self.config.threshold.false_alarm_prob, keep)
         floor = None
         if self.driver is not None:
             floor = flat_floor(T, R[:, :T.shape[1]])
@@ -585,18 +588,20 @@ class ShiftTest:
         self.recent: deque[np.ndarray] = deque(start, maxlen=SHIFT_WINDOW - 1)  # the last rows' psi
 
     @classmethod
-    def fit(cls, R: np.ndarray, false_alarm_prob: float) -> "ShiftTest | None":
+    def fit(cls, R: np.ndarray, false_alarm_prob: float, keep: np.ndarray | None = None) -> "ShiftTest | None":
+        """The heavy-tailed features of R and their null; ``keep``: these features, whatever their
+        tails (a refresh re-estimates the null of the features chosen on contiguous rows)."""
         n = len(R)
-        if n < 100:
+        if n < 100 or (keep is not None and not keep.size):
             return None
         rows = []
-        for j in range(R.shape[1]):
+        for j in (range(R.shape[1]) if keep is None else keep.tolist()):
             x = R[np.isfinite(R[:, j]), j]
             if x.size < 100 or np.unique(x).size <= MAX_LEVELS:
                 continue
             med = float(np.median(x))
             scale = 1.4826 * float(np.median(np.abs(x - med)))
-            if not scale > 0 or int(np.sum(np.abs(x - med) > TAIL_SIGMA * scale)) < TAIL_ROWS:
+            if not scale > 0 or (keep is None and int(np.sum(np.abs(x - med) > TAIL_SIGMA * scale)) < TAIL_ROWS):
                 continue
             psi = np.clip((x - med) / scale, -HUBER_C, HUBER_C)
             tau = float(autocorrelation_time(psi[:, None])[0])
