@@ -32,11 +32,13 @@ rows (never more: bounded memory on a Pi). Two rules, both checked every
    scale, correlation, autocorrelation and the calibrated threshold, so the
    false-alarm rate the threshold states is the one on the recent past.
 
-Learning online (no rows vouched for) three more views: a status column on a few
+Learning online (no rows vouched for) four more views: a status column on a few
 levels is also judged by how often it changes (:class:`FlapTest`); without
 drivers, each channel that the others explain by how far it is from what they
-predict (:class:`CrossModel`); and a feature whose level wanders as a random walk
-by its one-step innovations from a local level (:class:`LocalLevel`).
+predict (:class:`CrossModel`); a feature whose level wanders as a random walk
+by its one-step innovations from a local level (:class:`LocalLevel`); and a
+heavy-tailed feature by the windowed mean of its Huber-clipped values
+(:class:`ShiftTest`).
 
 The score returned is calibrated: divided by the alarm threshold, so 1.0 is the
 level a healthy row exceeds with the configured probability
