@@ -229,14 +229,16 @@ def figures(est: list[dict]) -> dict:
     hi = np.array([e["hi"] for e in est])
     r = np.log2(actual / pred)
     return {"n": len(est), "median_ratio": float(2 ** np.median(r)), "within_2x": float(np.mean(np.abs(r) <= 1)),
-            "coverage": float(np.mean((lo <= actual) & (actual <= hi))), "too_late": float(np.mean(lo > actual))}
+            "coverage": float(np.mean((lo <= actual) & (actual <= hi))), "too_late": float(np.mean(lo > actual)),
+            # the interval's width as a factor (latest / earliest): what a dispatcher plans between
+            "width": float(np.median(hi / np.maximum(lo, FLOOR_DAYS)))}
 
 
 def fmt(f: dict) -> str:
     if not f.get("n"):
         return "none"
     return (f"n={f['n']:4d} actual/pred {f['median_ratio']:.2f} within 2x {f['within_2x']:.0%} "
-            f"holds {f['coverage']:.0%} too late {f['too_late']:.0%}")
+            f"holds {f['coverage']:.0%} too late {f['too_late']:.0%} width x{f['width']:.1f}")
 
 
 def replay(paths: list[str]) -> None:
@@ -271,7 +273,8 @@ def near_trip(est: list[dict]) -> str:
         if sel:
             f = figures(sel)
             late = float(np.mean([e["pred"] > e["actual"] for e in sel]))
-            parts.append(f"{a:g}-{b:g}d n={f['n']} x2 {f['within_2x']:.0%} late {late:.0%} holds {f['coverage']:.0%}")
+            parts.append(f"{a:g}-{b:g}d n={f['n']} x2 {f['within_2x']:.0%} late {late:.0%} holds {f['coverage']:.0%}"
+                         f" x{f['width']:.0f}")
     return "BY TIME LEFT  " + " | ".join(parts)
 
 

@@ -43,7 +43,7 @@ evaluation seeds (2000-2999) it never saw.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from heatwatch.contract import Prognosis
 from heatwatch.units import DAY
@@ -51,6 +51,9 @@ from heatwatch.units import DAY
 # the share of trips the stated interval is meant to hold
 COVERAGE = 0.8
 PRIOR_N = 100  # estimates a fault's own quantiles weigh as much as the pooled ones at
+# the raw date's horizon bands (days, octaves) the interval's quantiles are taken in apart
+# (Mondrian conformal): a raw date of weeks errs by a smaller factor than one of a day or two
+HORIZON_BANDS = (2.0, 4.0, 8.0, 16.0, 32.0)
 
 
 @dataclass(frozen=True)
@@ -105,17 +108,26 @@ class Calibration:
 
 @dataclass(frozen=True)
 class CalibrationTable:
-    """A pooled calibration and one per fault (already shrunk toward the pooled one)."""
+    """A pooled calibration and one per fault (already shrunk toward the pooled one), and the
+    same by the raw date's horizon (``bands``: the raw days from which each band's table applies,
+    ascending from 0; none: this table for every horizon)."""
 
     pooled: Calibration
     per_fault: dict[str, Calibration] = field(default_factory=dict)
     fitted_on: str = ""
+    bands: tuple[tuple[float, CalibrationTable], ...] = ()
 
-    def for_fault(self, fault: str) -> Calibration:
-        return self.per_fault.get(fault, self.pooled)
+    def for_fault(self, fault: str, days: float | None = None) -> Calibration:
+        """The fault's row; given the raw date's ``days``, its horizon band's row."""
+        table = self
+        if days is not None:
+            for start, band in self.bands:
+                if days >= start:
+                    table = band
+        return table.per_fault.get(fault, table.pooled)
 
     def apply(self, p: Prognosis, now: float, fault: str = "") -> Prognosis:
-        return self.for_fault(fault).apply(p, now)
+        return self.for_fault(fault, max(p.predicted_trip_ts - now, 0.0) / DAY).apply(p, now)
 
 
 IDENTITY = Calibration(0.0, 0.0, 0.0, "none")
@@ -124,7 +136,7 @@ IDENTITY = Calibration(0.0, 0.0, 0.0, "none")
 # the quantiles of the raw dates' log2(actual / predicted) (the interval), the date's shift
 # where every calibration fleet's recalibrated dates err the same way
 HORIZON_SLOPE, HORIZON_PIVOT = 0.498, 3.392
-CALIBRATION: CalibrationTable | None = CalibrationTable(
+_ALL_HORIZONS = CalibrationTable(
     pooled=Calibration(-0.094, -2.728, 2.487, n=3273, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
     per_fault={
         "compressor_wear": Calibration(-1.087, -3.615, 1.386, n=543, shift=-0.481, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
@@ -136,3 +148,54 @@ CALIBRATION: CalibrationTable | None = CalibrationTable(
         "refrigerant_leak": Calibration(0.048, -2.226, 2.438, n=842, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
     },
     fitted_on="fleets 1001 stockholm R32 growth s^1.0, 1002 oslo R290 growth s^2.0, 1003 stockholm R290 growth s^0.6, 1004 milan R32 growth s^1.4, 1005 oslo R32 growth s^1.2, 1006 milan R290 growth s^0.8, 1007 stockholm R290 growth s^1.6, 1008 milan R32 growth s^1.0, 1009 oslo R290 growth s^1.3, 1010 stockholm R32 growth s^0.8, 1011 milan R32 growth s^1.0, 1012 stockholm R290 growth s^1.2, 1013 oslo R32 growth s^0.8: 3273 estimates, nominal level per fault compressor_wear 0.90, condenser_fouling 0.90, eev_stuck_closed 0.95, eev_stuck_open 0.85, evaporator_fouling 0.95, low_water_flow 0.90, refrigerant_leak 0.90")
+
+
+def with_bands(table: CalibrationTable, bands: tuple) -> CalibrationTable:
+    """``table`` with interval quantiles per horizon band: ``bands`` holds per band its first raw
+    day, the pooled (q_low, q_high, n) and per fault (q_low, q_high, n) (bench/prognosis_calibration.py
+    prints them); the date (median, shift, horizon slope) stays the whole horizon's row's."""
+    out = []
+    for start, (lo, hi, n), rows in bands:
+        per = {f: replace(table.for_fault(f), q_low=a, q_high=b, n=k) for f, (a, b, k) in rows.items()}
+        out.append((float(start), CalibrationTable(replace(table.pooled, q_low=lo, q_high=hi, n=n), per, table.fitted_on)))
+    return replace(table, bands=tuple(out))
+
+
+# the interval by the raw date's horizon (Mondrian conformal, bench/prognosis_calibration.py on the
+# same fleets; nominal level per fault chosen on the fleets left out one at a time: compressor_wear
+# 0.90, condenser_fouling 0.90, eev_stuck_closed 0.98, eev_stuck_open 0.80, evaporator_fouling 0.98,
+# low_water_flow 0.95, refrigerant_leak 0.90): a raw date of weeks errs by a smaller factor than one
+# of days, so its interval narrows (median width on the calibration fleets x36 -> x18, at the raise x14)
+BANDS = (
+    (0.0, (-1.677, 6.786, 254), {
+        "compressor_wear": (-2.359, 5.971, 2), "condenser_fouling": (-1.308, 6.767, 29), "eev_stuck_closed": (-3.391, 6.741, 26),
+        "eev_stuck_open": (-0.561, 4.877, 27), "evaporator_fouling": (-3.369, 6.992, 15), "low_water_flow": (-2.433, 7.222, 56),
+        "refrigerant_leak": (-2.192, 5.491, 99),
+    }),
+    (2.0, (-2.859, 2.750, 290), {
+        "compressor_wear": (-3.634, 2.092, 10), "condenser_fouling": (-2.908, 2.805, 80), "eev_stuck_closed": (-4.951, 3.154, 29),
+        "eev_stuck_open": (-1.695, 2.092, 39), "evaporator_fouling": (-5.272, 2.858, 13), "low_water_flow": (-3.011, 2.819, 28),
+        "refrigerant_leak": (-2.699, 2.584, 91),
+    }),
+    (4.0, (-2.859, 2.362, 684), {
+        "compressor_wear": (-3.599, 2.060, 110), "condenser_fouling": (-3.054, 1.966, 194), "eev_stuck_closed": (-4.514, 2.974, 52),
+        "eev_stuck_open": (-1.832, 1.735, 32), "evaporator_fouling": (-4.847, 2.558, 31), "low_water_flow": (-2.928, 2.792, 87),
+        "refrigerant_leak": (-2.526, 2.019, 178),
+    }),
+    (8.0, (-2.427, 1.513, 999), {
+        "compressor_wear": (-3.449, 0.668, 229), "condenser_fouling": (-2.655, 1.231, 234), "eev_stuck_closed": (-4.523, 2.067, 91),
+        "eev_stuck_open": (-1.399, 1.024, 37), "evaporator_fouling": (-4.019, 1.809, 85), "low_water_flow": (-1.608, 1.880, 114),
+        "refrigerant_leak": (-1.887, 1.442, 209),
+    }),
+    (16.0, (-2.213, 0.768, 672), {
+        "compressor_wear": (-3.312, -0.256, 124), "condenser_fouling": (-2.005, 0.541, 152), "eev_stuck_closed": (-4.122, 1.006, 102),
+        "eev_stuck_open": (-1.544, 0.372, 29), "evaporator_fouling": (-3.829, 0.956, 48), "low_water_flow": (-1.977, 0.920, 48),
+        "refrigerant_leak": (-1.691, 0.815, 169),
+    }),
+    (32.0, (-3.438, -0.081, 374), {
+        "compressor_wear": (-3.910, -0.865, 68), "condenser_fouling": (-3.357, -0.282, 60), "eev_stuck_closed": (-4.384, 0.061, 59),
+        "eev_stuck_open": (-2.796, -0.333, 16), "evaporator_fouling": (-5.213, 0.001, 71), "low_water_flow": (-3.860, 0.046, 4),
+        "refrigerant_leak": (-3.064, -0.022, 96),
+    }),
+)
+CALIBRATION: CalibrationTable | None = with_bands(_ALL_HORIZONS, BANDS)
