@@ -153,49 +153,79 @@ _ALL_HORIZONS = CalibrationTable(
 def with_bands(table: CalibrationTable, bands: tuple) -> CalibrationTable:
     """``table`` with interval quantiles per horizon band: ``bands`` holds per band its first raw
     day, the pooled (q_low, q_high, n) and per fault (q_low, q_high, n) (bench/prognosis_calibration.py
-    prints them); the date (median, shift, horizon slope) stays the whole horizon's row's."""
+    prints them). A quantile of None is the whole horizon's row's (the early side always; the late
+    side where the calibration runs ended before enough of the band's pumps tripped to tell it);
+    the date (median, shift, horizon slope) is always the whole horizon's row's."""
+    def row(c: Calibration, a: float | None, b: float | None, k: int) -> Calibration:
+        return replace(c, q_low=c.q_low if a is None else a, q_high=c.q_high if b is None else b, n=k)
+
     out = []
-    for start, (lo, hi, n), rows in bands:
-        per = {f: replace(table.for_fault(f), q_low=a, q_high=b, n=k) for f, (a, b, k) in rows.items()}
-        out.append((float(start), CalibrationTable(replace(table.pooled, q_low=lo, q_high=hi, n=n), per, table.fitted_on)))
+    for start, pooled, rows in bands:
+        per = {f: row(table.for_fault(f), *cell) for f, cell in rows.items()}
+        out.append((float(start), CalibrationTable(row(table.pooled, *pooled), per, table.fitted_on)))
     return replace(table, bands=tuple(out))
 
 
-# the interval by the raw date's horizon (Mondrian conformal, bench/prognosis_calibration.py on the
-# same fleets; nominal level per fault chosen on the fleets left out one at a time: compressor_wear
-# 0.90, condenser_fouling 0.90, eev_stuck_closed 0.98, eev_stuck_open 0.80, evaporator_fouling 0.98,
-# low_water_flow 0.95, refrigerant_leak 0.90): a raw date of weeks errs by a smaller factor than one
-# of days, so its interval narrows (median width on the calibration fleets x36 -> x18, at the raise x14)
+# the interval's late side by the raw date's horizon (Mondrian conformal; bench/prognosis_calibration.py
+# on the same fleets: Kaplan-Meier with the pumps not tripped when their run ended, None where those
+# leave it unknown; the early side stays the whole horizon's row's). Nominal level per fault the
+# first whose bands held 85 % of the trips, and as many of those under 2 days away as before, on
+# the fleets left out one at a time: compressor_wear 0.80, condenser_fouling 0.80, eev_stuck_closed
+# 0.85, eev_stuck_open 0.80, evaporator_fouling 0.80, low_water_flow 0.90, refrigerant_leak 0.80
 BANDS = (
-    (0.0, (-1.677, 6.786, 254), {
-        "compressor_wear": (-2.359, 5.971, 2), "condenser_fouling": (-1.308, 6.767, 29), "eev_stuck_closed": (-3.391, 6.741, 26),
-        "eev_stuck_open": (-0.561, 4.877, 27), "evaporator_fouling": (-3.369, 6.992, 15), "low_water_flow": (-2.433, 7.222, 56),
-        "refrigerant_leak": (-2.192, 5.491, 99),
+    (0.0, (None, 6.397, 289), {
+        "compressor_wear": (None, 6.269, 2),
+        "condenser_fouling": (None, 6.443, 30),
+        "eev_stuck_closed": (None, 6.402, 26),
+        "eev_stuck_open": (None, 5.469, 27),
+        "evaporator_fouling": (None, 6.200, 15),
+        "low_water_flow": (None, 7.107, 56),
+        "refrigerant_leak": (None, 5.563, 133),
     }),
-    (2.0, (-2.859, 2.750, 290), {
-        "compressor_wear": (-3.634, 2.092, 10), "condenser_fouling": (-2.908, 2.805, 80), "eev_stuck_closed": (-4.951, 3.154, 29),
-        "eev_stuck_open": (-1.695, 2.092, 39), "evaporator_fouling": (-5.272, 2.858, 13), "low_water_flow": (-3.011, 2.819, 28),
-        "refrigerant_leak": (-2.699, 2.584, 91),
+    (2.0, (None, 3.889, 344), {
+        "compressor_wear": (None, None, 18),
+        "condenser_fouling": (None, None, 99),
+        "eev_stuck_closed": (None, None, 29),
+        "eev_stuck_open": (None, 3.169, 39),
+        "evaporator_fouling": (None, 3.546, 13),
+        "low_water_flow": (None, None, 28),
+        "refrigerant_leak": (None, None, 118),
     }),
-    (4.0, (-2.859, 2.362, 684), {
-        "compressor_wear": (-3.599, 2.060, 110), "condenser_fouling": (-3.054, 1.966, 194), "eev_stuck_closed": (-4.514, 2.974, 52),
-        "eev_stuck_open": (-1.832, 1.735, 32), "evaporator_fouling": (-4.847, 2.558, 31), "low_water_flow": (-2.928, 2.792, 87),
-        "refrigerant_leak": (-2.526, 2.019, 178),
+    (4.0, (None, 2.401, 813), {
+        "compressor_wear": (None, 2.390, 122),
+        "condenser_fouling": (None, None, 267),
+        "eev_stuck_closed": (None, 2.680, 52),
+        "eev_stuck_open": (None, 2.217, 41),
+        "evaporator_fouling": (None, 2.006, 31),
+        "low_water_flow": (None, 2.757, 87),
+        "refrigerant_leak": (None, 2.072, 213),
     }),
-    (8.0, (-2.427, 1.513, 999), {
-        "compressor_wear": (-3.449, 0.668, 229), "condenser_fouling": (-2.655, 1.231, 234), "eev_stuck_closed": (-4.523, 2.067, 91),
-        "eev_stuck_open": (-1.399, 1.024, 37), "evaporator_fouling": (-4.019, 1.809, 85), "low_water_flow": (-1.608, 1.880, 114),
-        "refrigerant_leak": (-1.887, 1.442, 209),
+    (8.0, (None, 1.671, 1237), {
+        "compressor_wear": (None, None, 285),
+        "condenser_fouling": (None, None, 336),
+        "eev_stuck_closed": (None, 1.868, 91),
+        "eev_stuck_open": (None, None, 76),
+        "evaporator_fouling": (None, 1.506, 85),
+        "low_water_flow": (None, 2.054, 114),
+        "refrigerant_leak": (None, 1.499, 250),
     }),
-    (16.0, (-2.213, 0.768, 672), {
-        "compressor_wear": (-3.312, -0.256, 124), "condenser_fouling": (-2.005, 0.541, 152), "eev_stuck_closed": (-4.122, 1.006, 102),
-        "eev_stuck_open": (-1.544, 0.372, 29), "evaporator_fouling": (-3.829, 0.956, 48), "low_water_flow": (-1.977, 0.920, 48),
-        "refrigerant_leak": (-1.691, 0.815, 169),
+    (16.0, (None, 0.979, 937), {
+        "compressor_wear": (None, None, 198),
+        "condenser_fouling": (None, None, 240),
+        "eev_stuck_closed": (None, 1.029, 102),
+        "eev_stuck_open": (None, None, 43),
+        "evaporator_fouling": (None, 0.777, 48),
+        "low_water_flow": (None, None, 48),
+        "refrigerant_leak": (None, 0.979, 258),
     }),
-    (32.0, (-3.438, -0.081, 374), {
-        "compressor_wear": (-3.910, -0.865, 68), "condenser_fouling": (-3.357, -0.282, 60), "eev_stuck_closed": (-4.384, 0.061, 59),
-        "eev_stuck_open": (-2.796, -0.333, 16), "evaporator_fouling": (-5.213, 0.001, 71), "low_water_flow": (-3.860, 0.046, 4),
-        "refrigerant_leak": (-3.064, -0.022, 96),
+    (32.0, (None, None, 752), {
+        "compressor_wear": (None, None, 251),
+        "condenser_fouling": (None, None, 155),
+        "eev_stuck_closed": (None, None, 59),
+        "eev_stuck_open": (None, None, 35),
+        "evaporator_fouling": (None, None, 71),
+        "low_water_flow": (None, None, 4),
+        "refrigerant_leak": (None, None, 177),
     }),
 )
 CALIBRATION: CalibrationTable | None = with_bands(_ALL_HORIZONS, BANDS)
