@@ -5,7 +5,9 @@ from the raise to the trip, gives one log2(actual / predicted) time to trip; per
 median and quantiles are the table. Only fleets collected with calibration seeds
 (bench/prognosis_fleets.py: 1000-1999) are taken; judge the table with
 ``bench/prognosis_fleets.py replay`` on evaluation seeds (2000-2999). Leave one fleet out
-below: each fleet judged with a table fitted on the others.
+below: each fleet judged with a table fitted on the others. Then the late side per horizon band
+of the raw date (``BANDS``), with the estimates of pumps raised that had not tripped when their
+run ended (Kaplan-Meier, ``km_quantile``).
 
     python bench/prognosis_fleets.py collect /tmp/c1001.json --seed 1001 ...   # see there
     python bench/prognosis_calibration.py /tmp/c1001.json [more.json ...]

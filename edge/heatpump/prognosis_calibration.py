@@ -33,6 +33,13 @@ the fleets' typical horizon by that slope when it lies beyond it (a short date s
 early date costs a visit sooner, a late one a trip). The interval stays around the raw date, where its
 quantiles were taken (they held what they state there), and the date is kept inside it.
 
+The interval's late side is taken per band of the raw date's horizon (``BANDS``, Mondrian
+conformal: a raw date of a day or two is often a false alarm of urgency, one of weeks errs late by
+a smaller factor), Kaplan-Meier with the calibration pumps that had not tripped when their run
+ended (left out, a long date's late side learned the run's length); where those leave it
+unknown, and always on the early side (which holds a pump due tomorrow that was dated late), the
+whole horizon's row stays (docs/heatpump.md).
+
 The table is written by ``bench/prognosis_calibration.py`` from fleets of
 ``bench/prognosis_fleets.py`` run with calibration seeds (1000-1999), in several climates,
 both refrigerants and fault growth laws other than the simulator's steady one (s**0.6 ..
