@@ -148,9 +148,10 @@ def test_the_horizon_fit_finds_the_slope_of_a_noisy_estimator():
     assert horizon([spread])[0] == 1.0
 
 
-def test_a_stored_eval_report_is_re_dated_with_its_interval_kept(tmp_path):
+def test_a_stored_eval_report_is_re_dated_and_its_interval_re_stated(tmp_path):
     """bench/prognosis_redate.py: an eval report's prognoses re-dated as the agent now dates them
-    (the raw days recovered from the earliest date), the interval as run."""
+    (the raw days recovered from the earliest date with the whole horizon's row the run used), the
+    interval as the agent now states it (its late side the raw date's horizon band's)."""
     import json
     import sys
     from pathlib import Path
@@ -160,7 +161,7 @@ def test_a_stored_eval_report_is_re_dated_with_its_interval_kept(tmp_path):
 
     assert CALIBRATION is not None
     cal = CALIBRATION.for_fault("refrigerant_leak")
-    raw, ts, trip = 40.0, 10 * DAY, 25 * DAY
+    raw, ts, trip = 12.0, 10 * DAY, 25 * DAY
     g = {"ts": ts, "predicted_ts": ts + raw * DAY, "earliest_ts": ts + raw * 2.0 ** cal.q_low * DAY,
          "latest_ts": ts + raw * 2.0 ** cal.q_high * DAY}
     pump = {"fault": "refrigerant_leak", "trip_ts": trip,
@@ -171,8 +172,11 @@ def test_a_stored_eval_report_is_re_dated_with_its_interval_kept(tmp_path):
     out = redated(tmp_path)
     (pred, lo, hi, actual), = out["re-dated"]["first"]
     assert pred == pytest.approx(cal.recalibrated_days(raw) * 2.0 ** cal.shift) and pred < raw
-    assert (lo, hi, actual) == pytest.approx((raw * 2.0 ** cal.q_low, raw * 2.0 ** cal.q_high, 15.0))
+    band = CALIBRATION.for_fault("refrigerant_leak", raw)
+    assert band.q_high < cal.q_high  # a leak dated 12 days: the band's late side is known and nearer
+    assert (lo, hi, actual) == pytest.approx((raw * 2.0 ** cal.q_low, raw * 2.0 ** band.q_high, 15.0))
     assert out["as run"]["every"][0][0] == pytest.approx(raw)
+    assert out["as run"]["every"][0][2] == pytest.approx(raw * 2.0 ** cal.q_high)
 
 
 def test_the_late_side_follows_the_raw_dates_horizon_and_the_early_side_stays():
