@@ -42,8 +42,51 @@ from __future__ import annotations
 
 import numpy as np
 
+DAY = 86400.0  # seconds: the memory's time constant (heating limits and degree-days are on the day's mean air)
 MARGIN = 3.0  # residual sigmas of noise the envelope allows above the smallest excess since the return
 PATIENCE = 10.0  # an envelope that has not come down for this many EWMA memories (1 / lambda rows) closes
+
+
+class DriverMemory:
+    """The day-mean of each continuous driver (an EWMA over the rows' times with a one-day time
+    constant) and the range it covered on the training rows: whether the days before a row were
+    like any the training saw, not only its hour (module doc)."""
+
+    def __init__(self, cols: list[int], lo: np.ndarray, hi: np.ndarray, m: np.ndarray, t: float,
+                 tau: float = DAY) -> None:
+        self.cols, self.lo, self.hi, self.m, self.t, self.tau = cols, lo, hi, m, t, tau
+
+    @classmethod
+    def learn(cls, D: np.ndarray, ts: np.ndarray, cols: list[int], tau: float = DAY) -> "DriverMemory | None":
+        """From the training rows' drivers and times; None when they span less than two memories
+        (the range of a day-mean needs days to show) or there is no continuous driver."""
+        ts = np.asarray(ts, dtype=np.float64)
+        if not cols or ts.size < 2 or not np.all(np.isfinite(ts)) or ts[-1] - ts[0] < 2.0 * tau:
+            return None
+        mem = cls(cols, np.zeros(len(cols)), np.zeros(len(cols)), np.full(len(cols), np.nan), float(ts[0]), tau)
+        M = mem._run(np.asarray(D, dtype=np.float64)[:, cols], ts)
+        settled = ts >= ts[0] + tau  # the first memory still leans on the start value
+        with np.errstate(invalid="ignore"):
+            mem.lo, mem.hi = np.nanmin(M[settled], axis=0), np.nanmax(M[settled], axis=0)
+        return mem
+
+    def _run(self, V: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        out = np.empty_like(V)
+        for i in range(len(V)):
+            a = 1.0 - np.exp(-max(float(ts[i]) - self.t, 0.0) / self.tau)
+            v = V[i]
+            ok = np.isfinite(v)
+            self.m = np.where(ok & ~np.isfinite(self.m), v, self.m)
+            self.m = np.where(ok, self.m + a * (v - self.m), self.m)
+            self.t = float(ts[i])
+            out[i] = self.m
+        return out
+
+    def beyond(self, D: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        """(n,) the rows (the stream's next) whose day-mean driver is outside its training range."""
+        M = self._run(np.asarray(D, dtype=np.float64)[:, self.cols], np.asarray(ts, dtype=np.float64))
+        with np.errstate(invalid="ignore"):
+            return np.any((M < self.lo) | (M > self.hi), axis=1)
 
 
 class Aftermath:
@@ -60,20 +103,26 @@ class Aftermath:
         self.smooth = np.zeros(F)  # EWMA of the excess along the envelope's side: <= 0 closes it
         self.since_low = np.zeros(F, dtype=np.int64)  # rows since the envelope last came down
         self.patience = int(np.ceil(PATIENCE / ewma_lambda))  # ... more than this closes it: no relaxation
+        self.memory: DriverMemory | None = None  # the drivers' day-mean (dated rows): the building's memory
 
-    def apply(self, R: np.ndarray, beyond: np.ndarray, stops: np.ndarray | None = None) -> np.ndarray:
+    def apply(self, R: np.ndarray, beyond: np.ndarray, stops: np.ndarray | None = None,
+              D: np.ndarray | None = None, ts: np.ndarray | None = None) -> np.ndarray:
         """Residuals (n, F) in the driver model's units, ``beyond`` (n,) per row, ``stops`` (n,):
         rows where the expectation says the machine stops (None: every row beyond); returns the
         residuals with each envelope removed. An envelope opens after an excursion that held a
         row where the machine stops."""
         R = np.asarray(R, dtype=np.float64)
         out = R.copy()
+        if self.memory is not None and D is not None and ts is not None:
+            beyond = np.asarray(beyond, dtype=bool) | self.memory.beyond(D, ts)
         for i in range(len(R)):
             r = R[i]
             ok = np.isfinite(r)
-            if beyond[i]:  # an envelope still open is the earlier excursion's: it holds, unchanged
+            if beyond[i]:
                 self.outside = self.outside or bool(stops is None or stops[i])
-                if np.any(self.env):
+                if self.outside:  # past a stop: no expectation to defend, not judged
+                    out[i] = np.where(ok, self.base, r)
+                elif np.any(self.env):  # an envelope still open is the earlier excursion's: it holds
                     out[i] = self._inside(r, ok)
                 continue
             if self.outside:  # back inside: what the excursion left is the envelope
