@@ -82,11 +82,12 @@ class DriverMemory:
             out[i] = self.m
         return out
 
-    def beyond(self, D: np.ndarray, ts: np.ndarray) -> np.ndarray:
-        """(n,) the rows (the stream's next) whose day-mean driver is outside its training range."""
+    def side(self, D: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        """(n,) for the stream's next rows: +1 where a day-mean is above its training range, -1 below
+        it, 0 inside."""
         M = self._run(np.asarray(D, dtype=np.float64)[:, self.cols], np.asarray(ts, dtype=np.float64))
         with np.errstate(invalid="ignore"):
-            return np.any((M < self.lo) | (M > self.hi), axis=1)
+            return np.where(np.any(M > self.hi, axis=1), 1, np.where(np.any(M < self.lo, axis=1), -1, 0))
 
 
 class Aftermath:
@@ -99,30 +100,36 @@ class Aftermath:
         self.lam = ewma_lambda
         self.base = np.zeros(F)  # the residuals' level inside the range before the excursion (the fit's: 0)
         self.env = np.zeros(F)  # signed envelope (0: none)
-        self.outside = False  # the last row had a driver beyond its training range
+        self.outside = False  # an excursion that stopped the machine is under way
+        self.side = 0  # ... on this side of the range (+1 above, -1 below)
         self.smooth = np.zeros(F)  # EWMA of the excess along the envelope's side: <= 0 closes it
         self.since_low = np.zeros(F, dtype=np.int64)  # rows since the envelope last came down
         self.patience = int(np.ceil(PATIENCE / ewma_lambda))  # ... more than this closes it: no relaxation
         self.memory: DriverMemory | None = None  # the drivers' day-mean (dated rows): the building's memory
 
     def apply(self, R: np.ndarray, beyond: np.ndarray, stops: np.ndarray | None = None,
-              D: np.ndarray | None = None, ts: np.ndarray | None = None) -> np.ndarray:
+              side: np.ndarray | None = None, days: np.ndarray | None = None) -> np.ndarray:
         """Residuals (n, F) in the driver model's units, ``beyond`` (n,) per row, ``stops`` (n,):
         rows where the expectation says the machine stops (None: every row beyond); returns the
-        residuals with each envelope removed. An envelope opens after an excursion that held a
-        row where the machine stops."""
+        residuals as judged. From a row where the machine stops the excursion's rows are not
+        judged (each column held at its level before it); an envelope opens when it ends.
+        ``side`` (n,): +1/-1 the side of the range a row's driver is beyond; ``days`` (n,): the
+        same for the drivers' day-mean (DriverMemory): while the days are past the range on the
+        side where the machine stopped, the excursion goes on."""
         R = np.asarray(R, dtype=np.float64)
         out = R.copy()
-        if self.memory is not None and D is not None and ts is not None:
-            beyond = np.asarray(beyond, dtype=bool) | self.memory.beyond(D, ts)
         for i in range(len(R)):
             r = R[i]
             ok = np.isfinite(r)
-            if beyond[i]:
-                self.outside = self.outside or bool(stops is None or stops[i])
-                if self.outside:  # past a stop: no expectation to defend, not judged
-                    out[i] = np.where(ok, self.base, r)
-                elif np.any(self.env):  # an envelope still open is the earlier excursion's: it holds
+            if beyond[i] and not self.outside and (stops is None or stops[i]):
+                self.outside = True
+                self.side = int(side[i]) if side is not None else 0
+            held = days is not None and self.outside and self.side != 0 and int(days[i]) == self.side
+            if self.outside and (beyond[i] or held):  # past a stop: no expectation to defend, not judged
+                out[i] = np.where(ok, self.base, r)
+                continue
+            if beyond[i]:  # an envelope still open is the earlier excursion's: it holds, unchanged
+                if np.any(self.env):
                     out[i] = self._inside(r, ok)
                 continue
             if self.outside:  # back inside: what the excursion left is the envelope

@@ -224,6 +224,17 @@ class DriverModel:
             out |= np.isfinite(x) & ((x < e["lo"]) | (x > e["hi"]))
         return out
 
+    def side(self, D: np.ndarray) -> np.ndarray:
+        """(n,) +1 where a continuous driver is above its training range, -1 below it, 0 inside."""
+        D = np.asarray(D, dtype=np.float64)
+        up = np.zeros(len(D), dtype=bool)
+        down = np.zeros(len(D), dtype=bool)
+        for e in self.edges:
+            x = D[:, e["driver"]]
+            up |= np.isfinite(x) & (x > e["hi"])
+            down |= np.isfinite(x) & (x < e["lo"])
+        return np.where(up, 1, np.where(down, -1, 0))
+
     def stops(self, E: np.ndarray) -> np.ndarray:
         """(n,) rows whose expectation ``E`` puts a column never negative and mostly positive in training
         (a speed, a power, a flow: the machine running) at or below zero: extrapolated past where
@@ -250,7 +261,12 @@ class DriverModel:
         r = np.asarray(Y, dtype=np.float64) - E
         if aftermath is not None:
             beyond = self.beyond(D)
-            r = aftermath.apply(r, beyond, beyond & self.stops(E), D, ts)
+            days = None
+            if aftermath.memory is not None and ts is not None:
+                # the heating limit is on the days' air, not the hour's: while the day-mean stays
+                # past the range where the machine stopped, the excursion is not over
+                days = aftermath.memory.side(D, ts)
+            r = aftermath.apply(r, beyond, beyond & self.stops(E), self.side(D), days)
         se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D) ** 2
         return r * (self.sigma / np.sqrt(self.sigma**2 + self.bias_weight * se2))
 
