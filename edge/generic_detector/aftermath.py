@@ -33,9 +33,21 @@ relaxation is over; or when it has not come down for ``PATIENCE`` / lambda
 rows (100 at lambda 0.1): a relaxation keeps setting new lows, a level that
 stays (a fault that began while the drivers were beyond the range: it is
 taken for the excursion's doing at first) sets them ever more rarely, as
-records in noise do, so what it masks is masked for a bounded time. Rows beyond the
-range themselves are left to the driver model's extrapolation allowance
-(given.py): a fault that shows there is still seen.
+records in noise do, so what it masks is masked for a bounded time.
+
+From the first row where the machine stops, the excursion's rows are **not
+judged**: each column is held at its level before the excursion (a fault
+already there stays in view), since past its own heating limit the model has
+no expectation to defend. And the excursion is not over when the hour's air
+is back inside the range: heating limits and degree-days are defined on the
+day's mean air, because a building holds a warm day's heat through the
+evening. While the drivers' day-mean (:class:`DriverMemory`, an EWMA with a
+one-day time constant) is beyond the range its training rows covered, on the
+side where the machine stopped, the rows stay unjudged (``bench/weather_bench.py``
+fresh5: a Milan pump off on evenings at 11-15 °C after 22 °C days, its flow at
+-100 to -400 sigma, 21 % of its rows). Rows beyond the range before a stop,
+and every cold excursion (the demand only grows there), keep the extrapolation
+allowance (given.py): a fault that shows there is seen as before.
 """
 
 from __future__ import annotations
@@ -102,6 +114,7 @@ class Aftermath:
         self.env = np.zeros(F)  # signed envelope (0: none)
         self.outside = False  # an excursion that stopped the machine is under way
         self.side = 0  # ... on this side of the range (+1 above, -1 below)
+        self.unjudged = 0  # rows held at their level before a stop (counted for the user)
         self.smooth = np.zeros(F)  # EWMA of the excess along the envelope's side: <= 0 closes it
         self.since_low = np.zeros(F, dtype=np.int64)  # rows since the envelope last came down
         self.patience = int(np.ceil(PATIENCE / ewma_lambda))  # ... more than this closes it: no relaxation
@@ -127,6 +140,7 @@ class Aftermath:
             held = days is not None and self.outside and self.side != 0 and int(days[i]) == self.side
             if self.outside and (beyond[i] or held):  # past a stop: no expectation to defend, not judged
                 out[i] = np.where(ok, self.base, r)
+                self.unjudged += 1
                 continue
             if beyond[i]:  # an envelope still open is the earlier excursion's: it holds, unchanged
                 if np.any(self.env):
