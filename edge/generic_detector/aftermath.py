@@ -112,8 +112,9 @@ class Aftermath:
         self.lam = ewma_lambda
         self.base = np.zeros(F)  # the residuals' level inside the range before the excursion (the fit's: 0)
         self.env = np.zeros(F)  # signed envelope (0: none)
-        self.outside = False  # an excursion that stopped the machine is under way
+        self.outside = False  # rows were not judged: the next judged one opens the envelope
         self.side = 0  # ... on this side of the range (+1 above, -1 below)
+        self.spell = False  # the model stopped the machine, and the drivers are not back yet
         self.unjudged = 0  # rows held at their level before a stop (counted for the user)
         self.smooth = np.zeros(F)  # EWMA of the excess along the envelope's side: <= 0 closes it
         self.since_low = np.zeros(F, dtype=np.int64)  # rows since the envelope last came down
@@ -121,25 +122,32 @@ class Aftermath:
         self.memory: DriverMemory | None = None  # the drivers' day-mean (dated rows): the building's memory
 
     def apply(self, R: np.ndarray, beyond: np.ndarray, stops: np.ndarray | None = None,
-              side: np.ndarray | None = None, days: np.ndarray | None = None) -> np.ndarray:
+              side: np.ndarray | None = None, days: np.ndarray | None = None,
+              idle: np.ndarray | None = None) -> np.ndarray:
         """Residuals (n, F) in the driver model's units, ``beyond`` (n,) per row, ``stops`` (n,):
         rows where the expectation says the machine stops (None: every row beyond); returns the
         residuals as judged. From a row where the machine stops the excursion's rows are not
         judged (each column held at its level before it); an envelope opens when it ends.
         ``side`` (n,): +1/-1 the side of the range a row's driver is beyond; ``days`` (n,): the
         same for the drivers' day-mean (DriverMemory): while the days are past the range on the
-        side where the machine stopped, the excursion goes on."""
+        side where the machine stopped, the spell goes on, and its rows where the machine is
+        found ``idle`` (n,) are not judged either."""
         R = np.asarray(R, dtype=np.float64)
         out = R.copy()
         for i in range(len(R)):
             r = R[i]
             ok = np.isfinite(r)
-            if beyond[i] and not self.outside and (stops is None or stops[i]):
-                self.outside = True
+            stop = bool(beyond[i] and (stops is None or stops[i]))
+            if stop and not self.spell:
+                self.spell = True
                 self.side = int(side[i]) if side is not None else 0
-            held = days is not None and self.outside and self.side != 0 and int(days[i]) == self.side
-            if self.outside and (beyond[i] or held):  # past a stop: no expectation to defend, not judged
+            if self.spell and not beyond[i] and (days is None or self.side == 0 or int(days[i]) != self.side):
+                self.spell = False  # the hour's and the days' drivers are back: the spell is over
+            # past a stop no expectation to defend: the rows beyond the range, and while the days
+            # are still past it the rows where the machine is found idle, are not judged
+            if self.spell and (beyond[i] or (idle is not None and idle[i])):
                 out[i] = np.where(ok, self.base, r)
+                self.outside = True  # the next judged row opens the envelope
                 self.unjudged += 1
                 continue
             if beyond[i]:  # an envelope still open is the earlier excursion's: it holds, unchanged

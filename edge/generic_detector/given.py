@@ -235,6 +235,15 @@ class DriverModel:
             down |= np.isfinite(x) & (x < e["lo"])
         return np.where(up, 1, np.where(down, -1, 0))
 
+    def idle(self, Y: np.ndarray, E: np.ndarray) -> np.ndarray:
+        """(n,) rows where a running column (``positive``) reads below half its expectation: the
+        machine spent most of the period stopped (a 15-minute mean of a pump that ran 2 of 15 minutes)."""
+        if not self.positive.any():
+            return np.zeros(len(E), dtype=bool)
+        Y = np.asarray(Y, dtype=np.float64)[:, self.positive]
+        with np.errstate(invalid="ignore"):
+            return np.any(np.isfinite(Y) & (Y < 0.5 * E[:, self.positive]), axis=1)
+
     def stops(self, E: np.ndarray) -> np.ndarray:
         """(n,) rows whose expectation ``E`` puts a column never negative and mostly positive in training
         (a speed, a power, a flow: the machine running) at or below zero: extrapolated past where
@@ -266,7 +275,7 @@ class DriverModel:
                 # the heating limit is on the days' air, not the hour's: while the day-mean stays
                 # past the range where the machine stopped, the excursion is not over
                 days = aftermath.memory.side(D, ts)
-            r = aftermath.apply(r, beyond, beyond & self.stops(E), self.side(D), days)
+            r = aftermath.apply(r, beyond, beyond & self.stops(E), self.side(D), days, self.idle(Y, E))
         se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D) ** 2
         return r * (self.sigma / np.sqrt(self.sigma**2 + self.bias_weight * se2))
 
