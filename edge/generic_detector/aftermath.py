@@ -35,19 +35,21 @@ stays (a fault that began while the drivers were beyond the range: it is
 taken for the excursion's doing at first) sets them ever more rarely, as
 records in noise do, so what it masks is masked for a bounded time.
 
-From the first row where the machine stops, the excursion's rows are **not
-judged**: each column is held at its level before the excursion (a fault
+From the first row where the machine stops, the rows beyond the range are
+**not judged**: each column is held at its level before the excursion (a fault
 already there stays in view), since past its own heating limit the model has
-no expectation to defend. And the excursion is not over when the hour's air
-is back inside the range: heating limits and degree-days are defined on the
+no expectation to defend. And the spell is not over when the hour's air is
+back inside the range: heating limits and degree-days are defined on the
 day's mean air, because a building holds a warm day's heat through the
 evening. While the drivers' day-mean (:class:`DriverMemory`, an EWMA with a
 one-day time constant) is beyond the range its training rows covered, on the
-side where the machine stopped, the rows stay unjudged (``bench/weather_bench.py``
-fresh5: a Milan pump off on evenings at 11-15 °C after 22 °C days, its flow at
--100 to -400 sigma, 21 % of its rows). Rows beyond the range before a stop,
-and every cold excursion (the demand only grows there), keep the extrapolation
-allowance (given.py): a fault that shows there is seen as before.
+side where the machine stopped, the rows where the machine is found idle (a
+running column below half its expectation) are not judged either
+(``bench/weather_bench.py`` fresh5: a Milan pump off on evenings at 11-15 °C
+after 22 °C days, its flow at -100 to -400 sigma, 21 % of its rows); the rows
+where it runs are, and the envelope opens at the first of them. Rows beyond
+the range before a stop, and every cold excursion (the demand only grows
+there), keep the extrapolation allowance (given.py).
 """
 
 from __future__ import annotations
