@@ -84,7 +84,7 @@ def test_the_room_relaxing_after_a_warm_spell_is_not_a_fault() -> None:
         # power expected is ~50 W and its noise 20 W, read as idle now and then, and the envelope
         # re-opens after each; main 73-79 %)
         assert flagged_now < 0.12 * (inside & after).sum()
-        assert flagged_now < 0.1 * flagged_main
+        assert flagged_now < 0.15 * flagged_main
         assert not now[:int(24 * DAY) - TRAIN].any()  # before the spell: quiet either way
 
 
