@@ -36,7 +36,8 @@ sites, seed 8484, from 10 March into May, one pump on fan coils at 6 kW and
 one on underfloor heating at 12 kW: the spring's warm days above the heating
 limit, emitters and sizes no other part has; defined on 2026-12-03 before
 anything of that round was measured on it, run only with a finished
-candidate: held out); ``fresh6`` (Oslo R290 on fan coils 9 kW and underfloor
+candidate; its flagged rows examined on 2026-12-03 (Milan pumps off on the
+evenings after warm days): tuning evidence since); ``fresh6`` (Oslo R290 on fan coils 9 kW and underfloor
 5 kW, Milan R32 underfloor 14 kW, Stockholm R290 radiators 16 kW, seed 2727,
 from 12 September into November: trained on a warm autumn fortnight, judged
 into the first frosts; defined on 2026-12-03 11:55 UTC before anything of that
