@@ -130,8 +130,9 @@ def detect(
                    f"{int((alarm & beyond).sum())} of them anomalous (of {int(alarm.sum())}): the expectation there "
                    "is extrapolated; a training window that covers them, or --adapt, is the remedy")
     if unjudged:
-        typer.echo(f"not judged: {unjudged} rows after the machine stopped past its drivers' training range, "
-                   "until the drivers' day-mean was back inside it (each column held at its level before)")
+        typer.echo(f"not judged: {unjudged} rows after the machine stopped past its drivers' training range "
+                   "(beyond it, or idle while the drivers' day-mean stayed beyond it; each column held at its "
+                   "level before)")
     if any(dailies):
         typer.echo("daily cycle: found" + (f" ({sum(dailies)} of {len(dailies)} devices)" if len(dailies) > 1 else "")
                    + ", the hour of the day is a driver")
