@@ -1,6 +1,6 @@
 """Healthy weather-driven pumps: how many rows does `heatwatch detect` flag, with and without drivers?
 
-    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|fresh3|fresh4|fresh5|all] [--every 1,15,60] [--work DIR]
+    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|fresh3|fresh4|fresh5|fresh6|all] [--every 1,15,60] [--work DIR]
 
 Simulates healthy pumps (`heatwatch sim export`, no faults), averages them to
 ``--every`` minutes, and runs the real `heatwatch detect` per pump: the first
@@ -36,7 +36,12 @@ sites, seed 8484, from 10 March into May, one pump on fan coils at 6 kW and
 one on underfloor heating at 12 kW: the spring's warm days above the heating
 limit, emitters and sizes no other part has; defined on 2026-12-03 before
 anything of that round was measured on it, run only with a finished
-candidate: held out).
+candidate; its flagged rows examined on 2026-12-03 (Milan pumps off on the
+evenings after warm days): tuning evidence since); ``fresh6`` (Oslo R290 on fan coils 9 kW and underfloor
+5 kW, Milan R32 underfloor 14 kW, Stockholm R290 radiators 16 kW, seed 2727,
+from 12 September into November: trained on a warm autumn fortnight, judged
+into the first frosts; defined on 2026-12-03 11:55 UTC before anything of that
+round was measured, run once on main and once on the round's candidate: held out).
 ``all`` runs tune, heldout, fresh.
 """
 
@@ -126,6 +131,24 @@ devices:
   hp-000: {emitters: fan_coils, capacity_kw: 6}
   hp-002: {emitters: underfloor, capacity_kw: 12}
 """,
+    "fresh6": """name: weather_fresh6
+fleet: {size: 4}
+climate: oslo
+start: 2024-09-12
+duration: 60d
+step: 60s
+seed: 2727
+refrigerant: R290
+sites:
+  - {name: fjord, climate: oslo, pumps: 2}
+  - {name: plain, climate: milan, refrigerant: R32, pumps: 1}
+  - {name: lake, climate: stockholm, pumps: 1}
+devices:
+  hp-000: {emitters: fan_coils, capacity_kw: 9}
+  hp-001: {emitters: underfloor, capacity_kw: 5}
+  hp-002: {emitters: underfloor, capacity_kw: 14}
+  hp-003: {emitters: radiators, capacity_kw: 16}
+""",
     "fresh": """name: weather_fresh
 fleet: {size: 4}
 climate: oslo
@@ -192,7 +215,7 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "all"], default="all")
+    ap.add_argument("--part", choices=["tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "all"], default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)
     ap.add_argument("--given", default=None, help="one driver set instead of the default three ('-' for none)")

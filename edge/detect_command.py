@@ -96,6 +96,7 @@ def detect(
     periods: list[float] = []
     dailies: list[bool] = []
     beyond = np.zeros(n, dtype=bool)  # judged rows with a driver outside its training range
+    unjudged = 0  # rows held at their level after the machine stopped past its drivers' range (aftermath.py)
     with Progress(transient=True, disable=n < 5 * CHUNK) as progress:
         task = progress.add_task("scoring", total=n)
         for _, idx in groups:
@@ -115,6 +116,7 @@ def detect(
             periods.append(det.period)
             dailies.append(det.daily)
             relearns += det.relearns
+            unjudged += det.aftermath.unjudged if det.aftermath is not None else 0
             refreshes += det.refreshes
 
     _write(out, series, score, alarm)
@@ -127,6 +129,10 @@ def detect(
         typer.echo(f"drivers beyond their training range on {int(beyond.sum())} judged rows, "
                    f"{int((alarm & beyond).sum())} of them anomalous (of {int(alarm.sum())}): the expectation there "
                    "is extrapolated; a training window that covers them, or --adapt, is the remedy")
+    if unjudged:
+        typer.echo(f"not judged: {unjudged} rows after the machine stopped past its drivers' training range "
+                   "(beyond it, or idle while the drivers' day-mean stayed beyond it; each column held at its "
+                   "level before)")
     if any(dailies):
         typer.echo("daily cycle: found" + (f" ({sum(dailies)} of {len(dailies)} devices)" if len(dailies) > 1 else "")
                    + ", the hour of the day is a driver")

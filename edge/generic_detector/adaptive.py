@@ -55,7 +55,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from heatwatch.edge.generic_detector.aftermath import Aftermath
+from heatwatch.edge.generic_detector.aftermath import Aftermath, DriverMemory
 from heatwatch.edge.generic_detector.daily import has_daily_cycle, hour_terms, rows_per_day
 from heatwatch.edge.generic_detector.given import MAX_LEVELS, DriverModel
 from heatwatch.edge.generic_detector.neff import autocorrelation_time
@@ -171,7 +171,7 @@ class AdaptiveDetector:
         (not a fit's rows): they carry the aftermath of an excursion beyond the drivers' range, and
         the local level's state moves on; a fit's rows are filtered from the level they start at."""
         B = X if self.driver is None else self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])],
-                                                                self.aftermath if judged else None)
+                                                                self.aftermath if judged else None, ts)
         B = B if self.cross is None else np.column_stack([B, self.cross.residuals(B)])
         if self.level is None:
             return B
@@ -311,6 +311,9 @@ class AdaptiveDetector:
         self.driver = self._driver_model(X, idx, ts, T) if (self.given or self.period or self.daily) else None
         self.aftermath = Aftermath(self.driver.sigma, self.config.ewma_lambda) \
             if self.adapt.aftermath and self.driver is not None and self.driver.edges else None
+        if self.aftermath is not None and rows_per_day(ts):  # dated rows: the drivers' day-mean too
+            self.aftermath.memory = DriverMemory.learn(self._drivers(X, idx, ts), ts,
+                                                       [e["driver"] for e in self.driver.edges])
         self.cross = None
         kept, self.level = self.level, None
         R = self._features(X, idx, ts)

@@ -33,17 +33,75 @@ relaxation is over; or when it has not come down for ``PATIENCE`` / lambda
 rows (100 at lambda 0.1): a relaxation keeps setting new lows, a level that
 stays (a fault that began while the drivers were beyond the range: it is
 taken for the excursion's doing at first) sets them ever more rarely, as
-records in noise do, so what it masks is masked for a bounded time. Rows beyond the
-range themselves are left to the driver model's extrapolation allowance
-(given.py): a fault that shows there is still seen.
+records in noise do, so what it masks is masked for a bounded time.
+
+From the first row where the machine stops, the rows beyond the range are
+**not judged**: each column is held at its level before the excursion (a fault
+already there stays in view), since past its own heating limit the model has
+no expectation to defend. And the spell is not over when the hour's air is
+back inside the range: heating limits and degree-days are defined on the
+day's mean air, because a building holds a warm day's heat through the
+evening. While the drivers' day-mean (:class:`DriverMemory`, an EWMA with a
+one-day time constant) is beyond the range its training rows covered, on the
+side where the machine stopped, the rows where the machine is found idle (a
+running column below half its expectation) are not judged either
+(``bench/weather_bench.py`` fresh5: a Milan pump off on evenings at 11-15 °C
+after 22 °C days, its flow at -100 to -400 sigma, 21 % of its rows); the rows
+where it runs are, and the envelope opens at the first of them. Rows beyond
+the range before a stop, and every cold excursion (the demand only grows
+there), keep the extrapolation allowance (given.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+DAY = 86400.0  # seconds: the memory's time constant (heating limits and degree-days are on the day's mean air)
 MARGIN = 3.0  # residual sigmas of noise the envelope allows above the smallest excess since the return
 PATIENCE = 10.0  # an envelope that has not come down for this many EWMA memories (1 / lambda rows) closes
+
+
+class DriverMemory:
+    """The day-mean of each continuous driver (an EWMA over the rows' times with a one-day time
+    constant) and the range it covered on the training rows: whether the days before a row were
+    like any the training saw, not only its hour (module doc)."""
+
+    def __init__(self, cols: list[int], lo: np.ndarray, hi: np.ndarray, m: np.ndarray, t: float,
+                 tau: float = DAY) -> None:
+        self.cols, self.lo, self.hi, self.m, self.t, self.tau = cols, lo, hi, m, t, tau
+
+    @classmethod
+    def learn(cls, D: np.ndarray, ts: np.ndarray, cols: list[int], tau: float = DAY) -> "DriverMemory | None":
+        """From the training rows' drivers and times; None when they span less than two memories
+        (the range of a day-mean needs days to show) or there is no continuous driver."""
+        ts = np.asarray(ts, dtype=np.float64)
+        if not cols or ts.size < 2 or not np.all(np.isfinite(ts)) or ts[-1] - ts[0] < 2.0 * tau:
+            return None
+        mem = cls(cols, np.zeros(len(cols)), np.zeros(len(cols)), np.full(len(cols), np.nan), float(ts[0]), tau)
+        M = mem._run(np.asarray(D, dtype=np.float64)[:, cols], ts)
+        settled = ts >= ts[0] + tau  # the first memory still leans on the start value
+        with np.errstate(invalid="ignore"):
+            mem.lo, mem.hi = np.nanmin(M[settled], axis=0), np.nanmax(M[settled], axis=0)
+        return mem
+
+    def _run(self, V: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        out = np.empty_like(V)
+        for i in range(len(V)):
+            a = 1.0 - np.exp(-max(float(ts[i]) - self.t, 0.0) / self.tau)
+            v = V[i]
+            ok = np.isfinite(v)
+            self.m = np.where(ok & ~np.isfinite(self.m), v, self.m)
+            self.m = np.where(ok, self.m + a * (v - self.m), self.m)
+            self.t = float(ts[i])
+            out[i] = self.m
+        return out
+
+    def side(self, D: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        """(n,) for the stream's next rows: +1 where a day-mean is above its training range, -1 below
+        it, 0 inside."""
+        M = self._run(np.asarray(D, dtype=np.float64)[:, self.cols], np.asarray(ts, dtype=np.float64))
+        with np.errstate(invalid="ignore"):
+            return np.where(np.any(M > self.hi, axis=1), 1, np.where(np.any(M < self.lo, axis=1), -1, 0))
 
 
 class Aftermath:
@@ -56,23 +114,45 @@ class Aftermath:
         self.lam = ewma_lambda
         self.base = np.zeros(F)  # the residuals' level inside the range before the excursion (the fit's: 0)
         self.env = np.zeros(F)  # signed envelope (0: none)
-        self.outside = False  # the last row had a driver beyond its training range
+        self.outside = False  # rows were not judged: the next judged one opens the envelope
+        self.side = 0  # ... on this side of the range (+1 above, -1 below)
+        self.spell = False  # the model stopped the machine, and the drivers are not back yet
+        self.unjudged = 0  # rows held at their level before a stop (counted for the user)
         self.smooth = np.zeros(F)  # EWMA of the excess along the envelope's side: <= 0 closes it
         self.since_low = np.zeros(F, dtype=np.int64)  # rows since the envelope last came down
         self.patience = int(np.ceil(PATIENCE / ewma_lambda))  # ... more than this closes it: no relaxation
+        self.memory: DriverMemory | None = None  # the drivers' day-mean (dated rows): the building's memory
 
-    def apply(self, R: np.ndarray, beyond: np.ndarray, stops: np.ndarray | None = None) -> np.ndarray:
+    def apply(self, R: np.ndarray, beyond: np.ndarray, stops: np.ndarray | None = None,
+              side: np.ndarray | None = None, days: np.ndarray | None = None,
+              idle: np.ndarray | None = None) -> np.ndarray:
         """Residuals (n, F) in the driver model's units, ``beyond`` (n,) per row, ``stops`` (n,):
         rows where the expectation says the machine stops (None: every row beyond); returns the
-        residuals with each envelope removed. An envelope opens after an excursion that held a
-        row where the machine stops."""
+        residuals as judged. From a row where the machine stops the excursion's rows are not
+        judged (each column held at its level before it); an envelope opens when it ends.
+        ``side`` (n,): +1/-1 the side of the range a row's driver is beyond; ``days`` (n,): the
+        same for the drivers' day-mean (DriverMemory): while the days are past the range on the
+        side where the machine stopped, the spell goes on, and its rows where the machine is
+        found ``idle`` (n,) are not judged either."""
         R = np.asarray(R, dtype=np.float64)
         out = R.copy()
         for i in range(len(R)):
             r = R[i]
             ok = np.isfinite(r)
+            stop = bool(beyond[i] and (stops is None or stops[i]))
+            if stop and not self.spell:
+                self.spell = True
+                self.side = int(side[i]) if side is not None else 0
+            if self.spell and not beyond[i] and (days is None or self.side == 0 or int(days[i]) != self.side):
+                self.spell = False  # the hour's and the days' drivers are back: the spell is over
+            # past a stop no expectation to defend: the rows beyond the range, and while the days
+            # are still past it the rows where the machine is found idle, are not judged
+            if self.spell and (beyond[i] or (idle is not None and idle[i])):
+                out[i] = np.where(ok, self.base, r)
+                self.outside = True  # the next judged row opens the envelope
+                self.unjudged += 1
+                continue
             if beyond[i]:  # an envelope still open is the earlier excursion's: it holds, unchanged
-                self.outside = self.outside or bool(stops is None or stops[i])
                 if np.any(self.env):
                     out[i] = self._inside(r, ok)
                 continue

@@ -59,7 +59,7 @@ class DriverModel:
         self.edges: list[dict] = []  # per continuous driver: training range and extrapolation growth (_edges)
         self.W = np.zeros((0, 0))
         self.loc = np.zeros(0)
-        self.positive = np.zeros(0, dtype=bool)  # per target: positive on every training row
+        self.positive = np.zeros(0, dtype=bool)  # per target: never negative in training, positive on most rows
 
     # ---- the basis ------------------------------------------------------------------------
     def _learn_basis(self, D: np.ndarray) -> None:
@@ -101,7 +101,10 @@ class DriverModel:
         Y = np.asarray(Y, dtype=np.float64)
         self.loc, _ = robust_location_scale(Y)
         with np.errstate(invalid="ignore"):
-            self.positive = np.array([bool(np.all(y[np.isfinite(y)] > 0.0)) and np.isfinite(y).any() for y in Y.T])
+            # a speed, a power, a flow: never below 0, and above it on most rows (the machine running);
+            # one that idles at 0 at the training's low load (a compressor cycling) counts too
+            self.positive = np.array([np.isfinite(y).any() and bool(np.all(y[np.isfinite(y)] >= 0.0))
+                                      and float(np.median(y[np.isfinite(y)])) > 0.0 for y in Y.T])
         self._learn_basis(D)
         B = self.basis(D)
         ok_d = np.all(np.isfinite(D), axis=1)
@@ -221,8 +224,28 @@ class DriverModel:
             out |= np.isfinite(x) & ((x < e["lo"]) | (x > e["hi"]))
         return out
 
+    def side(self, D: np.ndarray) -> np.ndarray:
+        """(n,) +1 where a continuous driver is above its training range, -1 below it, 0 inside."""
+        D = np.asarray(D, dtype=np.float64)
+        up = np.zeros(len(D), dtype=bool)
+        down = np.zeros(len(D), dtype=bool)
+        for e in self.edges:
+            x = D[:, e["driver"]]
+            up |= np.isfinite(x) & (x > e["hi"])
+            down |= np.isfinite(x) & (x < e["lo"])
+        return np.where(up, 1, np.where(down, -1, 0))
+
+    def idle(self, Y: np.ndarray, E: np.ndarray) -> np.ndarray:
+        """(n,) rows where a running column (``positive``) reads below half its expectation: the
+        machine spent most of the period stopped (a 15-minute mean of a pump that ran 2 of 15 minutes)."""
+        if not self.positive.any():
+            return np.zeros(len(E), dtype=bool)
+        Y = np.asarray(Y, dtype=np.float64)[:, self.positive]
+        with np.errstate(invalid="ignore"):
+            return np.any(np.isfinite(Y) & (Y < 0.5 * E[:, self.positive]), axis=1)
+
     def stops(self, E: np.ndarray) -> np.ndarray:
-        """(n,) rows whose expectation ``E`` puts a column that was positive on every training row
+        """(n,) rows whose expectation ``E`` puts a column never negative and mostly positive in training
         (a speed, a power, a flow: the machine running) at or below zero: extrapolated past where
         the demand ends (a heat pump above its heating limit), the machine stops or cycles, a
         regime the training never showed, and what it leaves lingers (aftermath.py)."""
@@ -230,7 +253,8 @@ class DriverModel:
             return np.zeros(len(E), dtype=bool)
         return np.any(E[:, self.positive] <= 0.0, axis=1)
 
-    def residuals(self, D: np.ndarray, Y: np.ndarray, aftermath: "Aftermath | None" = None) -> np.ndarray:
+    def residuals(self, D: np.ndarray, Y: np.ndarray, aftermath: "Aftermath | None" = None,
+                  ts: np.ndarray | None = None) -> np.ndarray:
         """What the drivers do not explain, in the units of the training residuals.
 
         A residual whose expectation is uncertain (drivers beyond the training range) is
@@ -246,7 +270,12 @@ class DriverModel:
         r = np.asarray(Y, dtype=np.float64) - E
         if aftermath is not None:
             beyond = self.beyond(D)
-            r = aftermath.apply(r, beyond, beyond & self.stops(E))
+            days = None
+            if aftermath.memory is not None and ts is not None:
+                # the heating limit is on the days' air, not the hour's: while the day-mean stays
+                # past the range where the machine stopped, the excursion is not over
+                days = aftermath.memory.side(D, ts)
+            r = aftermath.apply(r, beyond, beyond & self.stops(E), self.side(D), days, self.idle(Y, E))
         se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D) ** 2
         return r * (self.sigma / np.sqrt(self.sigma**2 + self.bias_weight * se2))
 

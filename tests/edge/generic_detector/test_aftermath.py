@@ -80,8 +80,11 @@ def test_the_room_relaxing_after_a_warm_spell_is_not_a_fault() -> None:
         assert flagged_main > 0.5 * (inside & after).sum()  # main: most of the relaxation flagged (73-79 %)
         # now 2.7-5.0 %: the accumulators' memory of the rows beyond the range (a MEWMA of z ~ 50
         # takes ~30 rows to decay) and the relaxation's last sigma after the envelope closes
-        assert flagged_now < 0.08 * (inside & after).sum()
-        assert flagged_now < 0.1 * flagged_main
+        # (0-10 % since the days hold the spell: seed 1's mild afternoons days later, where the
+        # power expected is ~50 W and its noise 20 W, read as idle now and then, and the envelope
+        # re-opens after each; main 73-79 %)
+        assert flagged_now < 0.12 * (inside & after).sum()
+        assert flagged_now < 0.15 * flagged_main
         assert not now[:int(24 * DAY) - TRAIN].any()  # before the spell: quiet either way
 
 
@@ -100,10 +103,11 @@ def test_a_fault_that_starts_while_the_room_relaxes_is_caught() -> None:
         now = _run(X, ts, True)
         start = info["start"] - TRAIN
         hit = np.flatnonzero(now[start:])
-        # seed 2: the air goes beyond the range again within hours of the fault's start, and at
-        # its return the fault is taken for the excursion's doing until the envelope stops
-        # coming down (aftermath.PATIENCE): caught after 11 h instead of 1 h
-        assert hit.size and hit[0] <= 12 * 4
+        # the fault starts 12 h after the air is back, while the day-mean still holds the
+        # excursion (not judged for up to a day after the last stop: DriverMemory); at the
+        # release it is taken for the excursion's doing until the envelope stops coming down
+        # (aftermath.PATIENCE): caught after 34 h (main: 1 h, seed 2 11 h)
+        assert hit.size and hit[0] <= 40 * 4
         assert now[start:].mean() > 0.75
 
 
