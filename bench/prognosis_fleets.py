@@ -172,18 +172,22 @@ def _arr(a: list) -> np.ndarray:
     return np.array([math.nan if v is None else v for v in a], dtype=float)
 
 
-def estimates(pump: dict, every_s: float = 12 * HOUR, tracker_factory=None) -> list[dict]:
-    """The tracker's prognosis every ``every_s`` from the first raise until the trip (none without either)."""
-    if pump["trip_ts"] is None or not pump["raised"]:
+def estimates(pump: dict, every_s: float = 12 * HOUR, tracker_factory=None, censored: bool = False) -> list[dict]:
+    """The tracker's prognosis every ``every_s`` from the first raise until the trip (none without either).
+
+    ``censored``: a pump raised that had not tripped when the run ended too, until the end, its
+    actual time left only known to exceed the time to the end (``actual`` that, ``censored`` True)."""
+    if not pump["raised"] or (pump["trip_ts"] is None and not (censored and pump["hours"])):
         return []
+    end = pump["trip_ts"] if pump["trip_ts"] is not None else float(pump["hours"][-1][0]) + HOUR
     first = min(pump["raised"])
-    if first >= pump["trip_ts"]:
+    if first >= end:
         return []
     hours = [(float(h[0]), _arr(h[1]), _arr(h[2]), _arr(h[3])) for h in pump["hours"]]
     times = [h[0] for h in hours]
     out = []
     t = first
-    while t < pump["trip_ts"]:
+    while t < end:
         tr = tracker_factory(pump) if tracker_factory else PrognosisTracker(refrigerant=pump["refrigerant"])
         if RAW["on"] and tracker_factory is None:
             tr.calibration = None
@@ -193,7 +197,8 @@ def estimates(pump: dict, every_s: float = 12 * HOUR, tracker_factory=None) -> l
         p = tr.predict(pump["fault"], t)
         if p is not None:
             out.append(dict(ts=t, pred=(p.predicted_trip_ts - t) / DAY, lo=(p.lower_ts - t) / DAY,
-                            hi=(p.upper_ts - t) / DAY, actual=(pump["trip_ts"] - t) / DAY, indicator=p.indicator,
+                            hi=(p.upper_ts - t) / DAY,
+                            actual=(end - t) / DAY, censored=pump["trip_ts"] is None, indicator=p.indicator,
                             first=not out))
         t += every_s
     return out
@@ -230,14 +235,16 @@ def figures(est: list[dict]) -> dict:
     hi = np.array([e["hi"] for e in est])
     r = np.log2(actual / pred)
     return {"n": len(est), "median_ratio": float(2 ** np.median(r)), "within_2x": float(np.mean(np.abs(r) <= 1)),
-            "coverage": float(np.mean((lo <= actual) & (actual <= hi))), "too_late": float(np.mean(lo > actual))}
+            "coverage": float(np.mean((lo <= actual) & (actual <= hi))), "too_late": float(np.mean(lo > actual)),
+            # the interval's width as a factor (latest / earliest): what a dispatcher plans between
+            "width": float(np.median(hi / np.maximum(lo, FLOOR_DAYS)))}
 
 
 def fmt(f: dict) -> str:
     if not f.get("n"):
         return "none"
     return (f"n={f['n']:4d} actual/pred {f['median_ratio']:.2f} within 2x {f['within_2x']:.0%} "
-            f"holds {f['coverage']:.0%} too late {f['too_late']:.0%}")
+            f"holds {f['coverage']:.0%} too late {f['too_late']:.0%} width x{f['width']:.1f}")
 
 
 def replay(paths: list[str]) -> None:
@@ -272,7 +279,8 @@ def near_trip(est: list[dict]) -> str:
         if sel:
             f = figures(sel)
             late = float(np.mean([e["pred"] > e["actual"] for e in sel]))
-            parts.append(f"{a:g}-{b:g}d n={f['n']} x2 {f['within_2x']:.0%} late {late:.0%} holds {f['coverage']:.0%}")
+            parts.append(f"{a:g}-{b:g}d n={f['n']} x2 {f['within_2x']:.0%} late {late:.0%} holds {f['coverage']:.0%}"
+                         f" x{f['width']:.0f}")
     return "BY TIME LEFT  " + " | ".join(parts)
 
 

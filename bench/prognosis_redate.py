@@ -3,9 +3,10 @@
 ``heatwatch eval --report DIR`` keeps, per pump, its tickets' prognoses (ts, predicted, earliest,
 latest). The calibration table sets the interval around the raw estimate as raw x 2^q_low ..
 raw x 2^q_high, so the raw days are earliest / 2^q_low as long as the table's quantiles are the
-ones the run used; the date is then recalibrated as the agent now would
-(``Calibration.apply``). Prints the eval's prognosis figures as run and re-dated, first and
-every estimate, per fault (the figures of eval/figures.py).
+ones the run used (the whole horizon's rows); the date and its interval are then stated as the
+agent now would (``CalibrationTable.apply``: the interval of the raw date's horizon band). Prints
+the eval's prognosis figures as run and re-dated, first and every estimate, per fault (the
+figures of eval/figures.py, with the interval's median width).
 
     python bench/prognosis_redate.py /tmp/eval_r5
 """
@@ -16,6 +17,7 @@ import json
 import sys
 from pathlib import Path
 
+from heatwatch.contract import Prognosis
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION
 from heatwatch.eval.figures import prognosis_quality
 from heatwatch.units import DAY
@@ -41,11 +43,15 @@ def redated(report_dir: Path) -> dict[str, dict[str, list[Estimate]]]:
             for i, g in enumerate(ahead):
                 pred, lo, hi = ((g[k] - g["ts"]) / DAY for k in ("predicted_ts", "earliest_ts", "latest_ts"))
                 actual = (p["trip_ts"] - g["ts"]) / DAY
-                new = pred if pred <= 0 else min(max(cal.recalibrated_days(lo / 2.0 ** cal.q_low)
-                                                     * 2.0 ** cal.shift, lo), hi)
-                for key, date in (("as run", pred), ("re-dated", new)):
+                new = (pred, lo, hi)
+                if pred > 0:
+                    raw = Prognosis(indicator="", threshold=0.0, predicted_trip_ts=lo / 2.0 ** cal.q_low * DAY,
+                                    lower_ts=0.0, upper_ts=0.0)
+                    q = CALIBRATION.apply(raw, 0.0, p["fault"])
+                    new = (q.predicted_trip_ts / DAY, q.lower_ts / DAY, q.upper_ts / DAY)
+                for key, (date, a, b) in (("as run", (pred, lo, hi)), ("re-dated", new)):
                     for group in (p["fault"], "every", *(("first",) if i == 0 else ())):
-                        out[key].setdefault(group, []).append((date, lo, hi, actual))
+                        out[key].setdefault(group, []).append((date, a, b, actual))
     return out
 
 
@@ -57,8 +63,9 @@ def main(args: list[str]) -> None:
         cells = []
         for key in ("as run", "re-dated"):
             q = prognosis_quality(out[key][group])
-            cells.append("none" if q is None else f"within x2 {q.within_factor_2:.0%} holds {q.interval_holds:.0%}")
-        print(f"{group:20s} n={len(out['as run'][group]):4d}  as run: {cells[0]:28s} re-dated: {cells[1]}")
+            cells.append("none" if q is None else
+                         f"within x2 {q.within_factor_2:.0%} holds {q.interval_holds:.0%} x{q.median_width:.1f}")
+        print(f"{group:20s} n={len(out['as run'][group]):4d}  as run: {cells[0]:36s} re-dated: {cells[1]}")
 
 
 if __name__ == "__main__":

@@ -44,7 +44,11 @@ on 2026-12-03 for the trending cycle), **200-239 are held out**
 rounds (53.3 on main db6b2f7) and are kept as the old figure; for the changes of
 2026-12-03 (the period fitted with the trend, ...) **240-269** were fixed as the
 new held-out range before any of them was measured, and run once, at the end, on
-main and on the change.
+main and on the change. 200-209 and 240-269 have since been looked at (tuning
+evidence now); for the round of 2026-12-03 11:46 (s-streams4: heavy tails, the
+trending cycle, the correlated channels) **hard 300-329 and classic 130-149** were
+fixed as held out before any change was measured, and are run only on main and on
+the final candidate.
 """
 
 from __future__ import annotations

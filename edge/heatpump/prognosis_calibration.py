@@ -33,6 +33,13 @@ the fleets' typical horizon by that slope when it lies beyond it (a short date s
 early date costs a visit sooner, a late one a trip). The interval stays around the raw date, where its
 quantiles were taken (they held what they state there), and the date is kept inside it.
 
+The interval's late side is taken per band of the raw date's horizon (``BANDS``, Mondrian
+conformal: a raw date of a day or two is often a false alarm of urgency, one of weeks errs late by
+a smaller factor), Kaplan-Meier with the calibration pumps that had not tripped when their run
+ended (left out, a long date's late side learned the run's length); where those leave it
+unknown, and always on the early side (which holds a pump due tomorrow that was dated late), the
+whole horizon's row stays (docs/heatpump.md).
+
 The table is written by ``bench/prognosis_calibration.py`` from fleets of
 ``bench/prognosis_fleets.py`` run with calibration seeds (1000-1999), in several climates,
 both refrigerants and fault growth laws other than the simulator's steady one (s**0.6 ..
@@ -43,7 +50,7 @@ evaluation seeds (2000-2999) it never saw.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from heatwatch.contract import Prognosis
 from heatwatch.units import DAY
@@ -51,6 +58,9 @@ from heatwatch.units import DAY
 # the share of trips the stated interval is meant to hold
 COVERAGE = 0.8
 PRIOR_N = 100  # estimates a fault's own quantiles weigh as much as the pooled ones at
+# the raw date's horizon bands (days, octaves) the interval's quantiles are taken in apart
+# (Mondrian conformal): a raw date of weeks errs by a smaller factor than one of a day or two
+HORIZON_BANDS = (2.0, 4.0, 8.0, 16.0, 32.0)
 
 
 @dataclass(frozen=True)
@@ -105,17 +115,26 @@ class Calibration:
 
 @dataclass(frozen=True)
 class CalibrationTable:
-    """A pooled calibration and one per fault (already shrunk toward the pooled one)."""
+    """A pooled calibration and one per fault (already shrunk toward the pooled one), and the
+    same by the raw date's horizon (``bands``: the raw days from which each band's table applies,
+    ascending from 0; none: this table for every horizon)."""
 
     pooled: Calibration
     per_fault: dict[str, Calibration] = field(default_factory=dict)
     fitted_on: str = ""
+    bands: tuple[tuple[float, CalibrationTable], ...] = ()
 
-    def for_fault(self, fault: str) -> Calibration:
-        return self.per_fault.get(fault, self.pooled)
+    def for_fault(self, fault: str, days: float | None = None) -> Calibration:
+        """The fault's row; given the raw date's ``days``, its horizon band's row."""
+        table = self
+        if days is not None:
+            for start, band in self.bands:
+                if days >= start:
+                    table = band
+        return table.per_fault.get(fault, table.pooled)
 
     def apply(self, p: Prognosis, now: float, fault: str = "") -> Prognosis:
-        return self.for_fault(fault).apply(p, now)
+        return self.for_fault(fault, max(p.predicted_trip_ts - now, 0.0) / DAY).apply(p, now)
 
 
 IDENTITY = Calibration(0.0, 0.0, 0.0, "none")
@@ -124,7 +143,7 @@ IDENTITY = Calibration(0.0, 0.0, 0.0, "none")
 # the quantiles of the raw dates' log2(actual / predicted) (the interval), the date's shift
 # where every calibration fleet's recalibrated dates err the same way
 HORIZON_SLOPE, HORIZON_PIVOT = 0.498, 3.392
-CALIBRATION: CalibrationTable | None = CalibrationTable(
+_ALL_HORIZONS = CalibrationTable(
     pooled=Calibration(-0.094, -2.728, 2.487, n=3273, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
     per_fault={
         "compressor_wear": Calibration(-1.087, -3.615, 1.386, n=543, shift=-0.481, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
@@ -136,3 +155,84 @@ CALIBRATION: CalibrationTable | None = CalibrationTable(
         "refrigerant_leak": Calibration(0.048, -2.226, 2.438, n=842, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
     },
     fitted_on="fleets 1001 stockholm R32 growth s^1.0, 1002 oslo R290 growth s^2.0, 1003 stockholm R290 growth s^0.6, 1004 milan R32 growth s^1.4, 1005 oslo R32 growth s^1.2, 1006 milan R290 growth s^0.8, 1007 stockholm R290 growth s^1.6, 1008 milan R32 growth s^1.0, 1009 oslo R290 growth s^1.3, 1010 stockholm R32 growth s^0.8, 1011 milan R32 growth s^1.0, 1012 stockholm R290 growth s^1.2, 1013 oslo R32 growth s^0.8: 3273 estimates, nominal level per fault compressor_wear 0.90, condenser_fouling 0.90, eev_stuck_closed 0.95, eev_stuck_open 0.85, evaporator_fouling 0.95, low_water_flow 0.90, refrigerant_leak 0.90")
+
+
+def with_bands(table: CalibrationTable, bands: tuple) -> CalibrationTable:
+    """``table`` with interval quantiles per horizon band: ``bands`` holds per band its first raw
+    day, the pooled (q_low, q_high, n) and per fault (q_low, q_high, n) (bench/prognosis_calibration.py
+    prints them). A quantile of None is the whole horizon's row's (the early side always; the late
+    side where the calibration runs ended before enough of the band's pumps tripped to tell it);
+    the date (median, shift, horizon slope) is always the whole horizon's row's."""
+    def row(c: Calibration, a: float | None, b: float | None, k: int) -> Calibration:
+        return replace(c, q_low=c.q_low if a is None else a, q_high=c.q_high if b is None else b, n=k)
+
+    out = []
+    for start, pooled, rows in bands:
+        per = {f: row(table.for_fault(f), *cell) for f, cell in rows.items()}
+        out.append((float(start), CalibrationTable(row(table.pooled, *pooled), per, table.fitted_on)))
+    return replace(table, bands=tuple(out))
+
+
+# the interval's late side by the raw date's horizon (Mondrian conformal; bench/prognosis_calibration.py
+# on the same fleets: Kaplan-Meier with the pumps not tripped when their run ended, None where those
+# leave it unknown; the early side stays the whole horizon's row's). Nominal level per fault the
+# first whose bands held 85 % of the trips, and as many of those under 2 days away as before, on
+# the fleets left out one at a time: compressor_wear 0.80, condenser_fouling 0.80, eev_stuck_closed
+# 0.85, eev_stuck_open 0.80, evaporator_fouling 0.80, low_water_flow 0.90, refrigerant_leak 0.80
+BANDS = (
+    (0.0, (None, 6.397, 289), {
+        "compressor_wear": (None, 6.269, 2),
+        "condenser_fouling": (None, 6.443, 30),
+        "eev_stuck_closed": (None, 6.402, 26),
+        "eev_stuck_open": (None, 5.469, 27),
+        "evaporator_fouling": (None, 6.200, 15),
+        "low_water_flow": (None, 7.107, 56),
+        "refrigerant_leak": (None, 5.563, 133),
+    }),
+    (2.0, (None, 3.889, 344), {
+        "compressor_wear": (None, None, 18),
+        "condenser_fouling": (None, None, 99),
+        "eev_stuck_closed": (None, None, 29),
+        "eev_stuck_open": (None, 3.169, 39),
+        "evaporator_fouling": (None, 3.546, 13),
+        "low_water_flow": (None, None, 28),
+        "refrigerant_leak": (None, None, 118),
+    }),
+    (4.0, (None, 2.401, 813), {
+        "compressor_wear": (None, 2.390, 122),
+        "condenser_fouling": (None, None, 267),
+        "eev_stuck_closed": (None, 2.680, 52),
+        "eev_stuck_open": (None, 2.217, 41),
+        "evaporator_fouling": (None, 2.006, 31),
+        "low_water_flow": (None, 2.757, 87),
+        "refrigerant_leak": (None, 2.072, 213),
+    }),
+    (8.0, (None, 1.671, 1237), {
+        "compressor_wear": (None, None, 285),
+        "condenser_fouling": (None, None, 336),
+        "eev_stuck_closed": (None, 1.868, 91),
+        "eev_stuck_open": (None, None, 76),
+        "evaporator_fouling": (None, 1.506, 85),
+        "low_water_flow": (None, 2.054, 114),
+        "refrigerant_leak": (None, 1.499, 250),
+    }),
+    (16.0, (None, 0.979, 937), {
+        "compressor_wear": (None, None, 198),
+        "condenser_fouling": (None, None, 240),
+        "eev_stuck_closed": (None, 1.029, 102),
+        "eev_stuck_open": (None, None, 43),
+        "evaporator_fouling": (None, 0.777, 48),
+        "low_water_flow": (None, None, 48),
+        "refrigerant_leak": (None, 0.979, 258),
+    }),
+    (32.0, (None, None, 752), {
+        "compressor_wear": (None, None, 251),
+        "condenser_fouling": (None, None, 155),
+        "eev_stuck_closed": (None, None, 59),
+        "eev_stuck_open": (None, None, 35),
+        "evaporator_fouling": (None, None, 71),
+        "low_water_flow": (None, None, 4),
+        "refrigerant_leak": (None, None, 177),
+    }),
+)
+CALIBRATION: CalibrationTable | None = with_bands(_ALL_HORIZONS, BANDS)
