@@ -115,13 +115,14 @@ def fleet_scenario(seed: int, climate: str = "stockholm", refrigerant: str = "R3
 def _warp_growth(k: float):
     """Patch the simulator's severity: s -> s**k (in scenario units, 1 near the trip)."""
     import heatwatch.sim.fleet as fleet_mod
-    from heatwatch.sim.pump_faults import FAULT_GAIN, severity
+    from heatwatch.sim.pump_faults import fault_gain, severity
 
-    def warped(elapsed_s, faults):
-        sev = severity(elapsed_s, faults)
+    def warped(elapsed_s, faults, refrigerant=None):
+        sev = severity(elapsed_s, faults, refrigerant)
         for fld in faults:
-            s = np.asarray(getattr(sev, fld)) / FAULT_GAIN[fld]
-            setattr(sev, fld, FAULT_GAIN[fld] * np.power(np.maximum(s, 0.0), k))
+            gain = fault_gain(fld, refrigerant)
+            s = np.asarray(getattr(sev, fld)) / gain
+            setattr(sev, fld, gain * np.power(np.maximum(s, 0.0), k))
         return sev
 
     fleet_mod.severity = warped if k != 1.0 else severity

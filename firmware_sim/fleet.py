@@ -307,7 +307,7 @@ class _Run:
         night = demand.night(local_h)
         draws = demand.hot_water_draws(p, local_h, dt, self.rng_dhw)
         el = steps * dt  # seconds since start
-        sev = severity(el, f.pump_faults)
+        sev = severity(el, f.pump_faults, f.refrigerant)
         fault_active = el[:, None] >= f.fault_onset_s[None, :]
         cond = _Conditions(steps, dt, t_out, rh, night, demand.indoor_set_point(p, night), draws,
                            demand.dhw_heating_rate(p, dt), sev)

@@ -52,6 +52,21 @@ class Severity:
 # with these, 0.86-1.26 (leak) on the fault_* scenarios (valve closed kept at 0.8: 0.81-0.89)
 FAULT_GAIN = {"leak": 0.37, "wear": 0.38, "evap": 1.0, "flow": 1.0, "eev_closed": 0.8, "eev_open": 0.7, "cond": 1.0,
               "rub": 1.0}
+# Where one refrigerant's physics puts the trip at another severity than the other's, its own
+# gain, so that ``time_to_trip`` means the same for either. R290 compresses with a lower isentropic
+# exponent (1.18 against R32's 1.24): its healthy discharge superheat is small, so liquid from a
+# valve stuck open floods it back early and R32's hot discharge takes more. With one gain of 0.7
+# the valve-open pumps of every shipped scenario tripped at 1.21-1.38 x time_to_trip on R32
+# (13 pumps) and 0.90-1.02 x on R290 (5); a valve stuck closed at 0.75-0.89 x on R32 (but one
+# 1.25, 8 pumps) and 1.02-1.16 x on R290 (4). The R32 gains are the shared ones scaled by the
+# R32 median ratio (bench/sim_trips.py; a severity's effects are functions of gain x s, so the trip
+# moves as 1/gain in the same weather).
+REFRIGERANT_GAIN = {("eev_open", "R32"): 0.92, ("eev_closed", "R32"): 0.67}
+
+
+def fault_gain(field: str, refrigerant: str | None = None) -> float:
+    """Scenario severity -> physical severity for a severity field on a pump of ``refrigerant``."""
+    return REFRIGERANT_GAIN.get((field, refrigerant), FAULT_GAIN[field])
 
 # the scenario's fault name -> the severity it raises
 FAULT_FIELD = {
@@ -65,13 +80,16 @@ MODE_FIELDS = {("compressor_wear", "mechanical"): ("rub",)}
 FAULT_MODES = {"compressor_wear": ("efficiency", "mechanical")}
 
 
-def severity(elapsed_s: np.ndarray, faults: dict[str, tuple[np.ndarray, np.ndarray]]) -> Severity:
+def severity(elapsed_s: np.ndarray, faults: dict[str, tuple[np.ndarray, np.ndarray]],
+             refrigerant: str | None = None) -> Severity:
     """Severities over a chunk: (n, D) for each field in ``faults``, 0.0 for the others.
 
     ``elapsed_s``: (n,) seconds since the scenario start; ``faults``: severity field ->
-    (onset in seconds, rate in scenario severity per day), each (D,), inf/0 for healthy pumps.
+    (onset in seconds, rate in scenario severity per day), each (D,), inf/0 for healthy pumps;
+    ``refrigerant``: the pumps' (a fleet has one), for its gains (:func:`fault_gain`).
     """
     sev = Severity()
     for fld, (onset, rate) in faults.items():
-        setattr(sev, fld, np.maximum(elapsed_s[:, None] - onset[None, :], 0.0) / DAY * rate[None, :] * FAULT_GAIN[fld])
+        gain = fault_gain(fld, refrigerant)
+        setattr(sev, fld, np.maximum(elapsed_s[:, None] - onset[None, :], 0.0) / DAY * rate[None, :] * gain)
     return sev

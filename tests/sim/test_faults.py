@@ -178,6 +178,25 @@ def test_a_fouled_coil_trips_near_its_time_to_trip():
     assert all(r is not None and 0.75 <= r <= 1.25 for r in ratios.values()), ratios  # the run ends at 1.29 x
 
 
+@pytest.mark.parametrize("refrigerant", ["R32", "R290"])
+def test_a_valve_stuck_open_floods_back_near_its_time_to_trip_on_either_refrigerant(refrigerant):
+    """The same valve stuck open (Stockholm, 12 and 20 days to trip) trips within +-25 % of its
+    time_to_trip on R32 and on R290. With one gain for both, R32's hot discharge took 1.21-1.38 x
+    (it needs more liquid to fall to the flood-back limit), R290 0.90-1.02 x."""
+    sc = parse_scenario({"fleet": {"size": 3}, "climate": "stockholm", "start": "2024-11-15", "duration": "45d",
+                         "seed": 4, "refrigerant": refrigerant, "devices": {f"hp-00{k}": {"faults": [
+                             {"type": "eev_stuck_open", "onset": f"{onset}d", "time_to_trip": f"{ttt}d"}]}
+                             for k, onset, ttt in ((1, 10, 12), (2, 14, 20))}})
+    fleet = Fleet(sc)
+    for _ in fleet.chunks(5 * DAY_STEPS):
+        pass
+    ratios = {t.device: (t.trip_ts - t.onset_ts) / (86400.0 / sc.devices[t.device].faults[0].rate) if t.trip_ts else None
+              for t in fleet.truth if t.fault}
+    kinds = {t.device: t.trip_kind for t in fleet.truth if t.fault}
+    assert set(kinds.values()) == {"flood_back"}, kinds
+    assert all(r is not None and 0.75 <= r <= 1.25 for r in ratios.values()), ratios
+
+
 def test_a_rubbing_compressor_trips_on_over_current_near_its_time_to_trip():
     """compressor_wear, mode mechanical: its current rises at the same frequency and pressures past
     the inverter's map-based foldback, and the relay trips it at 1.25 x rated, near time_to_trip

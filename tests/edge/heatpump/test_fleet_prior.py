@@ -218,7 +218,7 @@ devices:
     faults: [{type: evaporator_fouling, onset: 0, time_to_trip: 15d}]
   hp-002:
     capacity_kw: 7
-    faults: [{type: eev_stuck_closed, onset: 0, time_to_trip: 20d}]
+    faults: [{type: eev_stuck_closed, onset: 0, time_to_trip: 17d}]  # trips on day ~17 (R32 valve gain 0.67)
 """
 
 
