@@ -1,6 +1,7 @@
 """Healthy weather-driven pumps: how many rows does `heatwatch detect` flag, with and without drivers?
 
-    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|fresh3|fresh4|fresh5|fresh6|all] [--every 1,15,60] [--work DIR]
+    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|fresh3|fresh4|fresh5|fresh6|all]
+        [--every 1,15,60] [--work DIR]
 
 Simulates healthy pumps (`heatwatch sim export`, no faults), averages them to
 ``--every`` minutes, and runs the real `heatwatch detect` per pump: the first
