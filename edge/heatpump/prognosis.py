@@ -17,6 +17,9 @@ of the last days and the trip threshold:
   forms), least squares on the log of the residual: the standard exponential
   degradation model of prognostics, used only when it clearly fits better.
 
+A fault found days after its evidence began is dated by its pace so far too, the sooner of the
+two (:func:`_pace_days`: the trend windows of a fresh fault still hold healthy days).
+
 The days ahead are drawn from the last two weeks' healthy worst days, the nearest ones from
 the last days' spell more (:func:`_persistence`: weather comes in spells).
 
