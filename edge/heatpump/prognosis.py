@@ -472,6 +472,7 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
 
 
 USE_PACE = True  # False: the trend alone (as before _pace_days; bench comparisons)
+PACE_LAST_DAY = True  # the last day's step may set the pace (a fault that speeds up: low flow)
 PACE_Z = 2.0  # healthy spreads within which a day's excess counts as before the fault's evidence
 PACE_MAX_AGE_DAYS = 14.0  # evidence older than this: the trend windows see the fault alone
 
@@ -500,6 +501,8 @@ def _pace_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: floa
     if age <= 0.0 or age > PACE_MAX_AGE_DAYS or excess[-1] <= PACE_Z * sigma:
         return None
     rate = (excess[-1] - excess[i]) / age
+    if PACE_LAST_DAY and i < len(excess) - 2:  # the last day's step, where the fault speeds up
+        rate = max(rate, (excess[-1] - excess[-2]) / max(x[-1] - x[-2], 1.0))
     if rate <= 0.0:
         return None
     grid = np.arange(GRID_DAYS, CAP_DAYS + GRID_DAYS, GRID_DAYS)

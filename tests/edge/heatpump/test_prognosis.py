@@ -455,3 +455,18 @@ def test_an_old_slow_fault_has_no_pace_date() -> None:
         prognosis.USE_PACE = True
     assert with_pace is not None and alone is not None
     assert with_pace.predicted_trip_ts == alone.predicted_trip_ts
+
+
+@pytest.mark.parametrize("a", [1.0, 2.0])
+def test_a_fresh_fault_that_speeds_up_is_paced_by_its_last_day(a: float) -> None:
+    """Twenty healthy days, then an excess growing as a * t^2; asked two days in. The trend alone
+    told 39-71 days where 2.5-4.3 were left, the average pace since the evidence began 14-32; the
+    last day's step sets the pace when it is the steeper (8-18 days: still late, as any line
+    through an acceleration, but within a factor 5)."""
+    fault = lambda d: a * max(d - 20.0, 0.0) ** 2  # noqa: E731
+    tracker = _feed(fault, days=22.0)
+    p = tracker.predict("compressor_wear", 22.0 * DAY)
+    assert p is not None
+    actual = _true_days_left(fault, 22.0)
+    predicted = (p.predicted_trip_ts - 22.0 * DAY) / DAY
+    assert actual <= predicted <= 5.0 * actual, (predicted, actual)
