@@ -484,9 +484,10 @@ def _pace_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: floa
     the trend windows (5 days and more) still hold healthy days then and draw a fast fault's
     line too flat. The evidence start is the last day whose excess lay within ``z`` healthy
     spreads (the robust spread of the day-to-day changes); none within ``PACE_MAX_AGE_DAYS``
-    (an old or slow fault): no pace date. The sooner of this and the trend is the raw date: on the
-    calibration fleets the first date of a fault 4-14 days from its trip held 65 -> 76 %
-    (docs/heatpump.md)."""
+    (an old or slow fault): no pace date. The slope is the steeper of the average since the start
+    and the last day's step (``PACE_LAST_DAY``: a fault that speeds up). The sooner of this and the
+    trend is the raw date: on the calibration fleets the first interval of a fault 4-14 days from
+    its trip held 65 -> 94 % (docs/heatpump.md)."""
     if len(excess) < 4:
         return None
     d = np.diff(excess)
