@@ -16,7 +16,8 @@ Seeds: calibration fleets use seeds 1000-1999; the evaluation fleets (the figure
 the test) use 2000-2999. The two never mix.
 
     python bench/prognosis_fleets.py collect OUT.json --seed 1001 [--growth 1.0] [--climate stockholm] [--refrigerant R32]
-        [--per-fault 2] [--faults refrigerant_leak,...]   (one fault only: more pumps of it for the same CPU;
+        [--per-fault 2] [--faults refrigerant_leak,...] [--ttt 8,60] [--days 100]   (--ttt: time to trip drawn
+        from those days, 4,14 for fast faults; one fault only: more pumps of it for the same CPU;
         compressor_wear:mechanical: wear that rubs, its current toward the over-current relay)
     python bench/prognosis_fleets.py replay [--raw] [--current-limit learned|config|none] OUT.json [MORE.json ...]
         (--raw: no calibration table, the dates the table is fitted on; the last line, BY TIME LEFT,
@@ -94,8 +95,9 @@ _I_AMPS = TARGET_NAMES.index("compressor_a")
 
 
 def fleet_scenario(seed: int, climate: str = "stockholm", refrigerant: str = "R32", per_fault: int = 2,
-                   days: int = 100, faults: tuple[str, ...] = PUMP_FAULTS):
-    """``per_fault`` pumps of each of ``faults``, onset 14-40 days in, time to trip 8-60 days."""
+                   days: int = 100, faults: tuple[str, ...] = PUMP_FAULTS, ttt: tuple[int, int] = (8, 60)):
+    """``per_fault`` pumps of each of ``faults``, onset 14-40 days in, time to trip ``ttt`` days
+    (8-60; 4-14 for the fast faults a service area has many of and the first fleets none)."""
     from heatwatch.sim.scenario import parse_scenario
 
     rng = np.random.default_rng(seed)
@@ -104,7 +106,7 @@ def fleet_scenario(seed: int, climate: str = "stockholm", refrigerant: str = "R3
     for fault in faults:
         ftype, _, mode = fault.partition(":")  # compressor_wear:mechanical: the fault grown that way
         for _ in range(per_fault):
-            spec = {"type": ftype, "onset": f"{int(rng.integers(14, 41))}d", "time_to_trip": f"{int(rng.integers(8, 61))}d"}
+            spec = {"type": ftype, "onset": f"{int(rng.integers(14, 41))}d", "time_to_trip": f"{int(rng.integers(ttt[0], ttt[1] + 1))}d"}
             devices[f"hp-{i:03d}"] = {"faults": [{**spec, "mode": mode} if mode else spec]}
             i += 1
     return parse_scenario({"name": f"prognosis_fleet_{seed}", "fleet": {"size": i}, "climate": climate,
@@ -129,11 +131,12 @@ def _warp_growth(k: float):
 
 
 def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refrigerant: str = "R32",
-            stride: int = 5, per_fault: int = 2, days: int = 100, faults: tuple[str, ...] = PUMP_FAULTS) -> list[dict]:
+            stride: int = 5, per_fault: int = 2, days: int = 100, faults: tuple[str, ...] = PUMP_FAULTS,
+            ttt: tuple[int, int] = (8, 60)) -> list[dict]:
     from heatwatch.sim.fleet import Fleet
 
     _warp_growth(growth)
-    scenario = fleet_scenario(seed, climate, refrigerant, per_fault, days, faults)
+    scenario = fleet_scenario(seed, climate, refrigerant, per_fault, days, faults, ttt)
     fleet = Fleet(scenario)
     config = HeatPumpDetectorConfig(refrigerant=refrigerant)
     pipes = {d: PumpPipeline.with_config(d, config) for d in fleet.devices}
@@ -314,13 +317,14 @@ def main(args: list[str]) -> None:
         return
     if args[0] == "collect":
         opts = {"--seed": "2001", "--growth": "1.0", "--climate": "stockholm", "--refrigerant": "R32", "--per-fault": "2",
-                "--faults": ",".join(PUMP_FAULTS)}
+                "--faults": ",".join(PUMP_FAULTS), "--ttt": "8,60", "--days": "100"}
         rest = args[2:]
         for o in opts:
             if o in rest:
                 opts[o] = rest[rest.index(o) + 1]
         out = collect(int(opts["--seed"]), float(opts["--growth"]), opts["--climate"], opts["--refrigerant"],
-                      per_fault=int(opts["--per-fault"]), faults=tuple(opts["--faults"].split(",")))
+                      per_fault=int(opts["--per-fault"]), faults=tuple(opts["--faults"].split(",")),
+                      days=int(opts["--days"]), ttt=tuple(int(x) for x in opts["--ttt"].split(",")))
         Path(args[1]).write_text(json.dumps(out))
         print(f"{len(out)} pumps -> {args[1]}")
     else:  # replay [--raw] [--current-limit learned|config|none] FILES

@@ -421,3 +421,52 @@ def test_days_apart_are_not_taken_for_a_spell() -> None:
     assert _persistence(swing, every_day) > 0.5
     assert _persistence(swing, every_day) == _persistence(swing)  # no gap: as without times
     assert _persistence(swing, every_other_day) == 0.0
+
+
+@pytest.mark.parametrize("ramp", [2.0, 3.0, 5.0])
+def test_a_fault_found_two_days_after_its_evidence_began_is_dated_by_its_pace(ramp: float) -> None:
+    """Twenty healthy days, then the discharge climbs ``ramp`` K a day; asked two days in (a fast
+    fault is raised that soon), the trend windows still hold healthy days and drew the line 3-4 x
+    too flat (told 26-50 days where 6-18 were left); the line from the evidence start through
+    today's excess (_pace_days) is within a factor 1.4."""
+    fault = lambda d: ramp * max(d - 20.0, 0.0)  # noqa: E731
+    tracker = _feed(fault, days=22.0)
+    p = tracker.predict("compressor_wear", 22.0 * DAY)
+    assert p is not None
+    actual = _true_days_left(fault, 22.0)
+    predicted = (p.predicted_trip_ts - 22.0 * DAY) / DAY
+    assert actual / 1.4 <= predicted <= 1.4 * actual, (predicted, actual)
+
+
+def test_an_old_slow_fault_has_no_pace_date() -> None:
+    """Evidence that began 25 days ago (no calm day in the last two weeks): the trend alone."""
+    import heatwatch.edge.heatpump.prognosis as prognosis
+
+    fault = lambda d: 0.5 * max(d - 5.0, 0.0)  # noqa: E731
+    tracker = _feed(fault, days=30.0)
+    with_pace = tracker.predict("compressor_wear", 30.0 * DAY)
+    prognosis.USE_PACE = False
+    try:
+        trend = PrognosisTracker()
+        trend.calibration = None
+        trend._hours.extend(tracker._hours)
+        alone = trend.predict("compressor_wear", 30.0 * DAY)
+    finally:
+        prognosis.USE_PACE = True
+    assert with_pace is not None and alone is not None
+    assert with_pace.predicted_trip_ts == alone.predicted_trip_ts
+
+
+@pytest.mark.parametrize("a", [1.0, 2.0])
+def test_a_fresh_fault_that_speeds_up_is_paced_by_its_last_day(a: float) -> None:
+    """Twenty healthy days, then an excess growing as a * t^2; asked two days in. The trend alone
+    told 39-71 days where 2.5-4.3 were left, the average pace since the evidence began 14-32; the
+    last day's step sets the pace when it is the steeper (8-18 days: still late, as any line
+    through an acceleration, but within a factor 5)."""
+    fault = lambda d: a * max(d - 20.0, 0.0) ** 2  # noqa: E731
+    tracker = _feed(fault, days=22.0)
+    p = tracker.predict("compressor_wear", 22.0 * DAY)
+    assert p is not None
+    actual = _true_days_left(fault, 22.0)
+    predicted = (p.predicted_trip_ts - 22.0 * DAY) / DAY
+    assert actual <= predicted <= 5.0 * actual, (predicted, actual)
