@@ -156,6 +156,17 @@ def test_sensor_faults_change_only_the_reported_value_and_never_trip(fault, chan
     assert chunks[-1].fault_active[-1, 1] and not chunks[0].fault_active[0, 1]
 
 
+def _trip_ratios(sc, chunk_steps: int) -> tuple[dict, dict]:
+    """Run the scenario; per faulty pump its onset-to-trip time over its time_to_trip (None: no
+    trip) and its trip kind."""
+    fleet = Fleet(sc)
+    for _ in fleet.chunks(chunk_steps):
+        pass
+    ratios = {t.device: (t.trip_ts - t.onset_ts) / (86400.0 / sc.devices[t.device].faults[0].rate) if t.trip_ts else None
+              for t in fleet.truth if t.fault}
+    return ratios, {t.device: t.trip_kind for t in fleet.truth if t.fault}
+
+
 def test_a_fouled_coil_trips_near_its_time_to_trip():
     """fault_evaporator_fouling's first two pumps (Stockholm, 20 and 35 days to trip): within +-25 %.
 
@@ -169,11 +180,7 @@ def test_a_fouled_coil_trips_near_its_time_to_trip():
                          "seed": sc.seed, "devices": {f"hp-00{k}": {"faults": [
                              {"type": "evaporator_fouling", "onset": f"{onset}d", "time_to_trip": f"{ttt}d"}]}
                              for k, onset, ttt in ((1, 14, 20), (2, 21, 35))}})
-    fleet = Fleet(sc)
-    for _ in fleet.chunks(4 * DAY_STEPS):
-        pass
-    ratios = {t.device: (t.trip_ts - t.onset_ts) / (86400.0 / sc.devices[t.device].faults[0].rate) if t.trip_ts else None
-              for t in fleet.truth if t.fault}
+    ratios, _ = _trip_ratios(sc, 4 * DAY_STEPS)
     assert len(ratios) == 2
     assert all(r is not None and 0.75 <= r <= 1.25 for r in ratios.values()), ratios  # the run ends at 1.29 x
 
@@ -187,12 +194,7 @@ def test_a_valve_stuck_open_floods_back_near_its_time_to_trip_on_either_refriger
                          "seed": 4, "refrigerant": refrigerant, "devices": {f"hp-00{k}": {"faults": [
                              {"type": "eev_stuck_open", "onset": f"{onset}d", "time_to_trip": f"{ttt}d"}]}
                              for k, onset, ttt in ((1, 10, 12), (2, 14, 20))}})
-    fleet = Fleet(sc)
-    for _ in fleet.chunks(5 * DAY_STEPS):
-        pass
-    ratios = {t.device: (t.trip_ts - t.onset_ts) / (86400.0 / sc.devices[t.device].faults[0].rate) if t.trip_ts else None
-              for t in fleet.truth if t.fault}
-    kinds = {t.device: t.trip_kind for t in fleet.truth if t.fault}
+    ratios, kinds = _trip_ratios(sc, 5 * DAY_STEPS)
     assert set(kinds.values()) == {"flood_back"}, kinds
     assert all(r is not None and 0.75 <= r <= 1.25 for r in ratios.values()), ratios
 
