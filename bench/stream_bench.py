@@ -48,7 +48,8 @@ main and on the change. 200-209 and 240-269 have since been looked at (tuning
 evidence now); for the round of 2026-12-03 11:46 (s-streams4: heavy tails, the
 trending cycle, the correlated channels) **hard 300-329 and classic 130-149** were
 fixed as held out before any change was measured, and are run only on main and on
-the final candidate.
+the final candidate. For the local level's gain chosen by the one-standard-error rule
+(2026-12-03 14:49 UTC) **hard 400-429 and classic 150-169** were fixed the same way.
 """
 
 from __future__ import annotations

@@ -476,8 +476,9 @@ class LocalLevel:
                 continue
             lim = ROBUST * sigma
             losses = [_level_loss(x, k, start[j], lim) for k in GAINS]
-            k = int(np.argmin([np.nanmean(loss) for loss in losses]))
-            if _beats(losses[k], ar):
+            best = int(np.argmin([np.nanmean(loss) for loss in losses]))
+            if _beats(losses[best], ar):  # a walk, by the best gain; its gain by the one-SE rule
+                k = _longest_memory_within_one_se(losses)
                 gain[j], limit[j] = GAINS[k], lim
         return cls(gain, start, limit) if gain.any() else None
 
@@ -544,6 +545,29 @@ def _ar1_loss(x: np.ndarray, skip: int = 20) -> tuple[np.ndarray, float]:
         w = np.sqrt(np.minimum(1.0, ROBUST * sigma / np.maximum(np.abs(e), 1e-300)))
     loss[1:][ok] = np.minimum(e**2, (ROBUST * sigma) ** 2)
     return loss, sigma
+
+
+def _longest_memory_within_one_se(losses: list[np.ndarray]) -> int:
+    """The index of the smallest gain (``GAINS`` ascend: the longest memory) whose mean loss is
+    within one standard error of the least (the one-standard-error rule of model selection,
+    Breiman et al. 1984; Hastie, Tibshirani & Friedman 2009, 7.10). On a walking level the loss
+    is flat over a decade of gains, and the few rows of a jump at the end of a re-learn's rows
+    decided among them: a re-learn that began with a jump chose 0.19 where 0.05 fits the walk,
+    and the level then followed the next jumps within a few rows (they were missed). The
+    standard error is the one of the per-row loss difference to the best, its rows counted by
+    their autocorrelation time."""
+    means = np.array([np.nanmean(loss) for loss in losses])
+    best = int(np.argmin(means))
+    for k in range(best):
+        d = losses[k] - losses[best]
+        d = d[np.isfinite(d)]
+        if d.size < 20:
+            continue
+        sd = float(np.std(d))
+        tau = float(autocorrelation_time(d[:, None] - d.mean())[0]) if sd > 0 else 1.0
+        if float(d.mean()) <= sd * np.sqrt(tau / d.size):
+            return k
+    return best
 
 
 def _beats(a: np.ndarray, b: np.ndarray, z: float = 2.0) -> bool:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from heatwatch.edge.generic_detector import HealthyBehaviourConfig
-from heatwatch.edge.generic_detector.adaptive import AdaptConfig, AdaptiveDetector, find_period
+from heatwatch.edge.generic_detector.adaptive import AdaptConfig, AdaptiveDetector, LocalLevel, find_period
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
@@ -130,6 +130,25 @@ def test_a_walking_level_is_judged_by_its_innovations() -> None:
         assert not res.anomaly[2900:3000].any(), seed
         assert res.anomaly[3000:3012].any(), seed
     assert healthy <= 200
+
+
+def test_a_jump_at_the_end_of_the_fit_rows_does_not_choose_the_walks_gain() -> None:
+    """A re-learn may begin with an anomaly: 600 rows of the walk (steps 0.05 under unit noise:
+    the steady-state Kalman gain is 0.05) whose last 10 rows jumped by 7. Those rows alone
+    decided between gains whose loss is the same over the other 590 (main c927ddd chose 0.19,
+    0.27 and 0.10 in 3 of 12 walks, and the level then followed the next jump within a few
+    rows). Now no gain passes 0.1, and without the jump the gain taken stays within a factor
+    2.5 of the walk's own."""
+    with_jump, without = [], []
+    for seed in range(1, 13):
+        x = _walk(seed, 1200)[600:]
+        level = LocalLevel.fit(x[:, None])
+        without += [] if level is None else [float(level.gain[0])]
+        x[-10:] += 7.0
+        level = LocalLevel.fit(x[:, None])
+        with_jump += [] if level is None else [float(level.gain[0])]
+    assert len(with_jump) >= 10 and max(with_jump) <= 0.1, with_jump
+    assert len(without) >= 5 and all(0.02 <= g <= 0.125 for g in without), without
 
 
 def test_innovations_are_the_same_row_by_row_as_in_blocks() -> None:
