@@ -311,6 +311,8 @@ class PrognosisTracker:
             drawn = max((h[2][j] for h in rows if not math.isnan(h[2][j])), default=0.0)
             limit = TripLimit(ch, "up", max(OVERCURRENT_MARGIN * rated, RUNNING_ABOVE * drawn))
         sign = 1.0 if limit.direction == "up" else -1.0
+        if ch in LEARNED_LIMITS and RAN_ON_BOUND:
+            limit = _past_ran_on(limit, rows, j, sign)
         worst = [h[2][j] if sign > 0 else h[3][j] for h in rows[-72:]]
         worst = np.array([w for w in worst if not math.isnan(w)])
         if not len(worst):
@@ -318,9 +320,10 @@ class PrognosisTracker:
         margin = sign * (limit.threshold - (worst.max() if sign > 0 else worst.min()))
         if margin <= 0 and stage:  # the stage is reached: the indicators after it tell the trip
             return None
-        if margin <= 0:  # already at the limit on its worst hour
-            return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now,
+        at_limit = Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now,
                              lower_ts=now, upper_ts=now + DAY)
+        if margin <= 0 and AT_LIMIT_NOW:  # already at the limit on its worst hour
+            return at_limit
         # a chain from an earlier indicator (prognosis_chain) and the indicator's own trend: the
         # earlier date (the chain is None with too few days of valve headroom)
         chain = leak_discharge_days(rows, now, _IDX["eev_pct"], j, limit.threshold, CHAIN_BASE_DAYS,
@@ -339,11 +342,24 @@ class PrognosisTracker:
             trend = min(trend, pace)
         days = min((d for d in (chain, trend) if d is not None), default=None)
         if days is None:
-            return None
+            return at_limit if margin <= 0 else None
         # the fit's own spread is not an honest interval (the weather moves every estimate of a
         # week together): a factor 2 each way until the calibration table replaces it
         return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + days * DAY,
                          lower_ts=now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
+
+
+def _past_ran_on(limit: TripLimit, rows: list, j: int, sign: float) -> TripLimit:
+    """A limit learned from the pump (its commissioned flow's fraction) moved past the worst reading
+    the pump ran on: a pump still running after its flow read that low has its switch beyond it."""
+    seen = [h[2][j] if sign > 0 else h[3][j] for h in rows]
+    seen = [v for v in seen if not math.isnan(v)]
+    if not seen:
+        return limit
+    worst = max(seen) if sign > 0 else min(seen)
+    if sign * (worst - limit.threshold) <= 0:
+        return limit
+    return TripLimit(limit.channel, limit.direction, worst)
 
 
 def overcurrent_limit(rated_a: float) -> TripLimit:
@@ -471,6 +487,8 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
     return _rival_days([_passage_days(curve(grid), grid, base, h, target, rho) for curve in _excess_curves(x, excess)])
 
 
+RAN_ON_BOUND = True  # a learned limit past the worst reading the pump ran on (_past_ran_on)
+AT_LIMIT_NOW = False  # True: a worst reading at the limit dates the trip now (as before; bench comparisons)
 USE_PACE = True  # False: the trend alone (as before _pace_days; bench comparisons)
 PACE_LAST_DAY = True  # the last day's step may set the pace (a fault that speeds up: low flow)
 PACE_Z = 2.0  # healthy spreads within which a day's excess counts as before the fault's evidence
