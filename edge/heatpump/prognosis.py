@@ -258,10 +258,15 @@ class PrognosisTracker:
             p = self._predict_channel(ch, now, fault)
             if p is not None and (best is None or p.predicted_trip_ts < best.predicted_trip_ts):
                 best = p
+        # a raw interval from now: the indicator's worst hour has reached its limit (it may trip
+        # any hour); the calibrated interval keeps that early side
+        touching = best is not None and best.lower_ts <= now
         if best is not None and isinstance(self.calibration, CalibrationTable):
             best = self.calibration.apply(best, now, fault)
         elif best is not None and self.calibration is not None:
             best = self.calibration.apply(best, now)
+        if best is not None and touching and best.lower_ts > now:
+            best = best.model_copy(update={"lower_ts": now})
         return best
 
     def _daily_cached(self, rows: list, j: int, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -344,9 +349,11 @@ class PrognosisTracker:
         if days is None:
             return at_limit if margin <= 0 else None
         # the fit's own spread is not an honest interval (the weather moves every estimate of a
-        # week together): a factor 2 each way until the calibration table replaces it
+        # week together): a factor 2 each way until the calibration table replaces it; from now
+        # where the worst hour has reached the limit already (the pump ran on, so the reading did
+        # not trip it, but the next one may: the day's worst is a first passage like any other)
         return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + days * DAY,
-                         lower_ts=now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
+                         lower_ts=now if margin <= 0 else now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
 
 
 def _past_ran_on(limit: TripLimit, rows: list, j: int, sign: float) -> TripLimit:
