@@ -325,10 +325,12 @@ class PrognosisTracker:
         margin = sign * (limit.threshold - (worst.max() if sign > 0 else worst.min()))
         if margin <= 0 and stage:  # the stage is reached: the indicators after it tell the trip
             return None
-        at_limit = Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now,
+        def at_limit() -> Prognosis:  # already at the limit on its worst hour: now
+            return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now,
                              lower_ts=now, upper_ts=now + DAY)
-        if margin <= 0 and AT_LIMIT_NOW:  # already at the limit on its worst hour
-            return at_limit
+
+        if margin <= 0 and AT_LIMIT_NOW:
+            return at_limit()
         # a chain from an earlier indicator (prognosis_chain) and the indicator's own trend: the
         # earlier date (the chain is None with too few days of valve headroom)
         chain = leak_discharge_days(rows, now, _IDX["eev_pct"], j, limit.threshold, CHAIN_BASE_DAYS,
@@ -347,7 +349,7 @@ class PrognosisTracker:
             trend = min(trend, pace)
         days = min((d for d in (chain, trend) if d is not None), default=None)
         if days is None:
-            return at_limit if margin <= 0 else None
+            return at_limit() if margin <= 0 else None
         # the fit's own spread is not an honest interval (the weather moves every estimate of a
         # week together): a factor 2 each way until the calibration table replaces it; from now
         # where the worst hour has reached the limit already (the pump ran on, so the reading did
