@@ -258,10 +258,15 @@ class PrognosisTracker:
             p = self._predict_channel(ch, now, fault)
             if p is not None and (best is None or p.predicted_trip_ts < best.predicted_trip_ts):
                 best = p
+        # a raw interval from now: the indicator's worst hour has reached its limit (it may trip
+        # any hour); the calibrated interval keeps that early side
+        touching = best is not None and best.lower_ts <= now
         if best is not None and isinstance(self.calibration, CalibrationTable):
             best = self.calibration.apply(best, now, fault)
         elif best is not None and self.calibration is not None:
             best = self.calibration.apply(best, now)
+        if best is not None and touching and best.lower_ts > now:
+            best = best.model_copy(update={"lower_ts": now})
         return best
 
     def _daily_cached(self, rows: list, j: int, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -311,6 +316,8 @@ class PrognosisTracker:
             drawn = max((h[2][j] for h in rows if not math.isnan(h[2][j])), default=0.0)
             limit = TripLimit(ch, "up", max(OVERCURRENT_MARGIN * rated, RUNNING_ABOVE * drawn))
         sign = 1.0 if limit.direction == "up" else -1.0
+        if ch in LEARNED_LIMITS and RAN_ON_BOUND:
+            limit = _past_ran_on(limit, rows, j, sign)
         worst = [h[2][j] if sign > 0 else h[3][j] for h in rows[-72:]]
         worst = np.array([w for w in worst if not math.isnan(w)])
         if not len(worst):
@@ -318,9 +325,12 @@ class PrognosisTracker:
         margin = sign * (limit.threshold - (worst.max() if sign > 0 else worst.min()))
         if margin <= 0 and stage:  # the stage is reached: the indicators after it tell the trip
             return None
-        if margin <= 0:  # already at the limit on its worst hour
+        def at_limit() -> Prognosis:  # already at the limit on its worst hour: now
             return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now,
                              lower_ts=now, upper_ts=now + DAY)
+
+        if margin <= 0 and AT_LIMIT_NOW:
+            return at_limit()
         # a chain from an earlier indicator (prognosis_chain) and the indicator's own trend: the
         # earlier date (the chain is None with too few days of valve headroom)
         chain = leak_discharge_days(rows, now, _IDX["eev_pct"], j, limit.threshold, CHAIN_BASE_DAYS,
@@ -339,11 +349,26 @@ class PrognosisTracker:
             trend = min(trend, pace)
         days = min((d for d in (chain, trend) if d is not None), default=None)
         if days is None:
-            return None
+            return at_limit() if margin <= 0 else None
         # the fit's own spread is not an honest interval (the weather moves every estimate of a
-        # week together): a factor 2 each way until the calibration table replaces it
+        # week together): a factor 2 each way until the calibration table replaces it; from now
+        # where the worst hour has reached the limit already (the pump ran on, so the reading did
+        # not trip it, but the next one may: the day's worst is a first passage like any other)
         return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + days * DAY,
-                         lower_ts=now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
+                         lower_ts=now if margin <= 0 else now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
+
+
+def _past_ran_on(limit: TripLimit, rows: list, j: int, sign: float) -> TripLimit:
+    """A limit learned from the pump (its commissioned flow's fraction) moved past the worst reading
+    the pump ran on: a pump still running after its flow read that low has its switch beyond it."""
+    seen = [h[2][j] if sign > 0 else h[3][j] for h in rows]
+    seen = [v for v in seen if not math.isnan(v)]
+    if not seen:
+        return limit
+    worst = max(seen) if sign > 0 else min(seen)
+    if sign * (worst - limit.threshold) <= 0:
+        return limit
+    return TripLimit(limit.channel, limit.direction, worst)
 
 
 def overcurrent_limit(rated_a: float) -> TripLimit:
@@ -471,6 +496,8 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
     return _rival_days([_passage_days(curve(grid), grid, base, h, target, rho) for curve in _excess_curves(x, excess)])
 
 
+RAN_ON_BOUND = True  # a learned limit past the worst reading the pump ran on (_past_ran_on)
+AT_LIMIT_NOW = False  # True: a worst reading at the limit dates the trip now (as before; bench comparisons)
 USE_PACE = True  # False: the trend alone (as before _pace_days; bench comparisons)
 PACE_LAST_DAY = True  # the last day's step may set the pace (a fault that speeds up: low flow)
 PACE_Z = 2.0  # healthy spreads within which a day's excess counts as before the fault's evidence

@@ -142,19 +142,19 @@ IDENTITY = Calibration(0.0, 0.0, 0.0, "none")
 # recalibration of the date (one for every fault: Calibration.recalibrated_days) and per fault
 # the quantiles of the raw dates' log2(actual / predicted) (the interval), the date's shift
 # where every calibration fleet's recalibrated dates err the same way
-HORIZON_SLOPE, HORIZON_PIVOT = 0.461, 3.375
+HORIZON_SLOPE, HORIZON_PIVOT = 0.550, 3.322
 _ALL_HORIZONS = CalibrationTable(
-    pooled=Calibration(-0.067, -2.717, 2.647, n=3344, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+    pooled=Calibration(-0.048, -2.638, 2.327, n=3344, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
     per_fault={
-        "compressor_wear": Calibration(-1.083, -3.613, 1.411, n=543, shift=-0.420, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
-        "condenser_fouling": Calibration(-0.255, -2.901, 2.304, n=749, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
-        "eev_stuck_closed": Calibration(-0.354, -2.483, 3.252, n=376, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
-        "eev_stuck_open": Calibration(0.539, -2.230, 2.971, n=234, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
-        "evaporator_fouling": Calibration(-0.489, -3.568, 1.686, n=263, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
-        "low_water_flow": Calibration(0.354, -1.107, 5.263, n=337, shift=0.123, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
-        "refrigerant_leak": Calibration(0.051, -2.224, 2.455, n=842, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+        "compressor_wear": Calibration(-1.016, -3.596, 1.361, n=543, shift=-0.464, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+        "condenser_fouling": Calibration(-0.233, -2.820, 2.176, n=749, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+        "eev_stuck_closed": Calibration(-0.333, -3.098, 3.481, n=376, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+        "eev_stuck_open": Calibration(0.531, -1.952, 2.419, n=234, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+        "evaporator_fouling": Calibration(-0.323, -3.860, 1.934, n=263, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+        "low_water_flow": Calibration(0.532, -1.774, 3.234, n=337, shift=0.115, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
+        "refrigerant_leak": Calibration(0.061, -2.146, 2.367, n=842, shift=0.000, slope=HORIZON_SLOPE, pivot=HORIZON_PIVOT),
     },
-    fitted_on="fleets 1001 stockholm R32 growth s^1.0, 1002 oslo R290 growth s^2.0, 1003 stockholm R290 growth s^0.6, 1004 milan R32 growth s^1.4, 1005 oslo R32 growth s^1.2, 1006 milan R290 growth s^0.8, 1007 stockholm R290 growth s^1.6, 1008 milan R32 growth s^1.0, 1009 oslo R290 growth s^1.3, 1010 stockholm R32 growth s^0.8, 1011 milan R32 growth s^1.0, 1012 stockholm R290 growth s^1.2, 1013 oslo R32 growth s^0.8: 3344 estimates, nominal level per fault compressor_wear 0.90, condenser_fouling 0.90, eev_stuck_closed 0.90, eev_stuck_open 0.90, evaporator_fouling 0.90, low_water_flow 0.90, refrigerant_leak 0.90")
+    fitted_on="fleets 1001 stockholm R32 growth s^1.0, 1002 oslo R290 growth s^2.0, 1003 stockholm R290 growth s^0.6, 1004 milan R32 growth s^1.4, 1005 oslo R32 growth s^1.2, 1006 milan R290 growth s^0.8, 1007 stockholm R290 growth s^1.6, 1008 milan R32 growth s^1.0, 1009 oslo R290 growth s^1.3, 1010 stockholm R32 growth s^0.8, 1011 milan R32 growth s^1.0, 1012 stockholm R290 growth s^1.2, 1013 oslo R32 growth s^0.8: 3344 estimates, nominal level per fault compressor_wear 0.90, condenser_fouling 0.90, eev_stuck_closed 0.95, eev_stuck_open 0.90, evaporator_fouling 0.95, low_water_flow 0.95, refrigerant_leak 0.90")
 
 
 def with_bands(table: CalibrationTable, bands: tuple) -> CalibrationTable:
@@ -178,61 +178,61 @@ def with_bands(table: CalibrationTable, bands: tuple) -> CalibrationTable:
 # leave it unknown; the early side stays the whole horizon's row's). Nominal level per fault the
 # first whose bands held 85 % of the trips, and as many of those under 2 days away as before, on
 # the fleets left out one at a time: compressor_wear 0.80, condenser_fouling 0.80, eev_stuck_closed
-# 0.90, eev_stuck_open 0.80, evaporator_fouling 0.90, low_water_flow 0.90, refrigerant_leak 0.80
+# 0.90, eev_stuck_open 0.80, evaporator_fouling 0.85, low_water_flow 0.90, refrigerant_leak 0.80
 BANDS = (
-    (0.0, (None, 6.537, 313), {
-        "compressor_wear": (None, 6.406, 2),
-        "condenser_fouling": (None, 6.551, 30),
-        "eev_stuck_closed": (None, 6.880, 30),
-        "eev_stuck_open": (None, 6.315, 47),
-        "evaporator_fouling": (None, 6.728, 15),
-        "low_water_flow": (None, 7.081, 56),
-        "refrigerant_leak": (None, 5.622, 133),
+    (0.0, (None, 3.904, 296), {
+        "compressor_wear": (None, 3.825, 2),
+        "condenser_fouling": (None, 3.759, 26),
+        "eev_stuck_closed": (None, 4.726, 23),
+        "eev_stuck_open": (None, 3.561, 48),
+        "evaporator_fouling": (None, 3.966, 15),
+        "low_water_flow": (None, 4.710, 51),
+        "refrigerant_leak": (None, 4.094, 131),
     }),
-    (2.0, (None, 3.889, 351), {
-        "compressor_wear": (None, None, 18),
-        "condenser_fouling": (None, None, 98),
-        "eev_stuck_closed": (None, None, 34),
-        "eev_stuck_open": (None, 3.187, 42),
-        "evaporator_fouling": (None, None, 13),
-        "low_water_flow": (None, None, 28),
-        "refrigerant_leak": (None, None, 118),
+    (2.0, (None, 3.889, 378), {
+        "compressor_wear": (None, None, 20),
+        "condenser_fouling": (None, None, 107),
+        "eev_stuck_closed": (None, None, 39),
+        "eev_stuck_open": (None, 3.176, 43),
+        "evaporator_fouling": (None, 3.643, 13),
+        "low_water_flow": (None, None, 35),
+        "refrigerant_leak": (None, None, 121),
     }),
-    (4.0, (None, 2.366, 837), {
-        "compressor_wear": (None, 2.374, 122),
-        "condenser_fouling": (None, None, 269),
+    (4.0, (None, 2.312, 870), {
+        "compressor_wear": (None, 2.350, 123),
+        "condenser_fouling": (None, None, 280),
         "eev_stuck_closed": (None, 2.924, 47),
-        "eev_stuck_open": (None, 2.226, 68),
-        "evaporator_fouling": (None, 2.420, 31),
-        "low_water_flow": (None, 2.724, 87),
-        "refrigerant_leak": (None, 2.060, 213),
+        "eev_stuck_open": (None, 2.161, 72),
+        "evaporator_fouling": (None, 2.142, 35),
+        "low_water_flow": (None, 2.712, 98),
+        "refrigerant_leak": (None, 2.043, 215),
     }),
-    (8.0, (None, 1.635, 1195), {
-        "compressor_wear": (None, None, 285),
-        "condenser_fouling": (None, None, 335),
-        "eev_stuck_closed": (None, 2.049, 86),
-        "eev_stuck_open": (None, 1.607, 40),
-        "evaporator_fouling": (None, 1.819, 85),
-        "low_water_flow": (None, 2.010, 114),
-        "refrigerant_leak": (None, 1.489, 250),
+    (8.0, (None, 1.669, 1212), {
+        "compressor_wear": (None, None, 298),
+        "condenser_fouling": (None, None, 333),
+        "eev_stuck_closed": (None, 2.049, 88),
+        "eev_stuck_open": (None, 1.643, 39),
+        "evaporator_fouling": (None, 1.730, 95),
+        "low_water_flow": (None, 2.012, 104),
+        "refrigerant_leak": (None, 1.498, 255),
     }),
-    (16.0, (None, 0.974, 924), {
+    (16.0, (None, 1.008, 918), {
         "compressor_wear": (None, None, 198),
-        "condenser_fouling": (None, None, 241),
-        "eev_stuck_closed": (None, None, 115),
-        "eev_stuck_open": (None, 0.814, 16),
-        "evaporator_fouling": (None, None, 48),
-        "low_water_flow": (None, None, 48),
-        "refrigerant_leak": (None, 0.977, 258),
+        "condenser_fouling": (None, None, 229),
+        "eev_stuck_closed": (None, None, 118),
+        "eev_stuck_open": (None, 0.854, 15),
+        "evaporator_fouling": (None, 1.010, 53),
+        "low_water_flow": (None, None, 47),
+        "refrigerant_leak": (None, 0.987, 258),
     }),
-    (32.0, (None, 0.360, 742), {
-        "compressor_wear": (None, None, 251),
-        "condenser_fouling": (None, None, 154),
-        "eev_stuck_closed": (None, None, 64),
-        "eev_stuck_open": (None, 0.147, 21),
-        "evaporator_fouling": (None, None, 71),
-        "low_water_flow": (None, None, 4),
-        "refrigerant_leak": (None, None, 177),
+    (32.0, (None, None, 688), {
+        "compressor_wear": (None, None, 235),
+        "condenser_fouling": (None, None, 152),
+        "eev_stuck_closed": (None, None, 61),
+        "eev_stuck_open": (None, None, 17),
+        "evaporator_fouling": (None, None, 52),
+        "low_water_flow": (None, None, 2),
+        "refrigerant_leak": (None, None, 169),
     }),
 )
 CALIBRATION: CalibrationTable | None = with_bands(_ALL_HORIZONS, BANDS)

@@ -82,9 +82,65 @@ def test_no_trend_no_date() -> None:
 
 
 def test_a_pump_at_its_limit_is_due_now() -> None:
+    """Every reading past the limit: due within the first step of the first passage (6 h)."""
+    from heatwatch.edge.heatpump.prognosis import GRID_DAYS
+
     tracker = _feed(lambda d: 41.0, days=2)
     p = tracker.predict("compressor_wear", 2 * DAY)
-    assert p is not None and p.predicted_trip_ts == 2 * DAY
+    assert p is not None and 2 * DAY <= p.predicted_trip_ts <= 2 * DAY + GRID_DAYS * DAY
+
+
+def test_a_pump_that_ran_on_past_its_limit_once_is_not_due_now() -> None:
+    """A discharge 3 K under its stop and climbing 0.2 K a day, with one reading a day ago 1 K past
+    the stop that did not trip the pump (a poll on a transient, a switch's tolerance). It was told
+    "now" (the worst hour of the last three days at the limit) and stayed "now" for three days; a
+    worst reading that did not trip is one more day for the first passage: days away, the one day
+    in two weeks that reached the limit giving its share of a day's chance."""
+    drift = lambda d: 37.0 + 0.2 * (d - 10.0)  # noqa: E731  - 75 + 37 = 112 °C on day 10
+    tracker = _feed(drift, days=9.0, noise=0.3)
+    residual = np.zeros(len(TARGET_NAMES))
+    residual[J] = drift(9.0)
+    observed = np.full(len(TARGET_NAMES), np.nan)
+    observed[J] = LIMIT + 1.0  # one poll past the stop
+    tracker.update(9.0 * DAY, residual, observed)
+    rng = np.random.default_rng(2)
+    for ts in np.arange(9.0 * DAY + 300.0, 10.0 * DAY, 300.0):
+        residual = np.zeros(len(TARGET_NAMES))
+        residual[J] = drift(ts / DAY) + rng.normal(0.0, 0.3)
+        observed = np.full(len(TARGET_NAMES), np.nan)
+        observed[J] = HEALTHY_DISCHARGE + residual[J]
+        tracker.update(float(ts), residual, observed)
+    p = tracker.predict("compressor_wear", 10.0 * DAY)
+    assert p is not None
+    days = (p.predicted_trip_ts - 10.0 * DAY) / DAY
+    assert 2.0 <= days <= _true_days_left(drift, 10.0), days
+
+
+def test_a_learned_flow_limit_lies_past_the_lowest_flow_the_pump_ran_on() -> None:
+    """The flow switch is set from the commissioned flow (half of 20 l/min); a pump whose flow
+    dipped to 9 l/min for ten minutes two days ago and ran on has its switch below 9: the limit
+    moves there, and the pump is not told "now" (it was, for the three days the dip stayed among
+    the worst hours looked at), but days: the dip's day comes back with the fault grown."""
+    j = TARGET_NAMES.index("flow_lpm")
+    tracker = PrognosisTracker()
+    tracker.calibration = None
+    tracker.set_flow_limit(20.0)
+    rng = np.random.default_rng(4)
+    for ts in np.arange(0.0, 14.0 * DAY, 300.0):
+        d = ts / DAY
+        residual = np.full(len(TARGET_NAMES), np.nan)
+        residual[j] = -0.5 * d + rng.normal(0.0, 0.1)  # a clogging strainer: 0.5 l/min a day
+        observed = np.full(len(TARGET_NAMES), np.nan)
+        dip = 5.0 if 12.0 * DAY <= ts < 12.0 * DAY + 600.0 else 0.0  # ten minutes on day 12
+        observed[j] = 20.0 + residual[j] - dip
+        tracker.update(float(ts), residual, observed)
+    lowest = min(h[3][j] for h in tracker._hours)
+    assert lowest < 10.0
+    p = tracker.predict("low_water_flow", 14.0 * DAY)
+    assert p is not None and p.indicator == "flow_lpm"
+    assert p.threshold == lowest
+    days = (p.predicted_trip_ts - 14.0 * DAY) / DAY
+    assert 0.5 <= days <= 8.0, days  # 8: the day's mean flow reaches 9 l/min
 
 
 R290_HP_TRIP = 22.5  # bar: a propane pump's high-pressure switch (an R32 pump's opens near 41)
