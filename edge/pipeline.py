@@ -39,7 +39,8 @@ from heatwatch.edge.reading import TimeOrder
 from heatwatch.channels import INDEX, trip_name
 from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
 from heatwatch.faults import FAULTS
-from heatwatch.rules.engine import SENSOR_EXPLAINS, SENSOR_SHARE, Diagnosis, RuleEngine
+from heatwatch.rules.engine import (OPERATING_POINT_SENSORS, SENSOR_EXPLAINS, SENSOR_LEVEL, SENSOR_SHARE, Diagnosis,
+                                    RuleEngine)
 
 _I_ERR = INDEX["error_code"]
 # rules hold for hours: judging every five minutes of reading time is plenty
@@ -523,19 +524,28 @@ class PumpPipeline:
         return self._offset_reach.get(i, True)
 
     def _estimate_offsets(self, res: BatchResults, rows: list[int]) -> None:
-        """For the rule rows where the single-sensor offset might matter: could any sensor explain
-        at least the share a rule asks (SENSOR_EXPLAINS, isolated_explained)? The same least squares
-        as sensor_offset.best_offset, all rows at once; its rounding differs from the exact one by
-        far less than the margin kept, so a row estimated below it is below it exactly."""
+        """For the rule rows where the single-sensor offset might matter: could the best sensor's
+        offset change what a rule says? The same least squares as sensor_offset.best_offset, all rows
+        at once, per sensor its share of the drift and its level (the largest part it explains);
+        their rounding differs from the exact ones by far less than the margins kept, so a row
+        estimated below them is below them exactly. The offset is read by two rules only:
+
+        - an isolated-shift rule matches when the best sensor explains ``isolated_explained`` with
+          ``isolated_level`` (some sensor must reach both);
+        - a shift rule that matches yields to it (RuleEngine._sensor_explains) only when the best
+          sensor explains SENSOR_EXPLAINS, or is an operating-point sensor explaining SENSOR_SHARE
+          at SENSOR_LEVEL: only on rows where the table says a shift rule can match.
+
+        Elsewhere the offset is None in the evidence and the rules say the same (on a healthy pump
+        in winter 4 in 10 rule rows had a residual norm above the isolated level, and most a sensor
+        explaining 30 %: each was judged in full with its exact offset; a fault's rows likewise)."""
         self._offset_reach, self._signatures = {}, {}
         model, alarm = self.detector.model, self.detector.alarm
         rows = [i for i in rows if res.ready[i] and res.sx_idx[i] != -2 and res.steady_x(i) is not None]
         if not rows or model is None or alarm is None:
             return
-        shares = [SENSOR_EXPLAINS, SENSOR_SHARE] + [r.isolated_explained for r in self.rules.rules if r.isolated_shift]
-        need = min(shares) - 1e-6
         ref = self.detector.config.refrigerant
-        SX = np.stack([res.steady_x(i) for i in rows])
+        SX = _steady_rows(res, rows)
         m, n_ch = SX.shape
         steps = np.array(list(SENSOR_STEPS.values()))
         cols = np.array([INDEX[c] for c in SENSOR_STEPS])
@@ -561,9 +571,18 @@ class PumpPipeline:
                          0.0)
             aa = (a * a).sum(axis=2)
             ab = (a * b[:, None, :]).sum(axis=2)
-            share = np.where(aa > 0, ab * ab / np.where(aa > 0, aa, 1.0), -np.inf).max(axis=1) / \
-                np.where(energy > 0, energy, np.inf)
-        reach = (energy > 0) & (share >= need)
+            usable = ~np.isnan(SX[:, cols]) & (aa > 0)
+            d = ab / np.where(usable, aa, 1.0)
+            share = np.where(usable, ab * d, -np.inf) / np.where(energy > 0, energy, np.inf)[:, None]
+            level = np.abs(a).max(axis=2) * np.abs(d)  # (rows, sensors): the largest part explained
+        reach = np.zeros(m, dtype=bool)
+        for r in self.rules.rules:
+            if r.isolated_shift:
+                reach |= ((share >= r.isolated_explained - 1e-6) & (level >= r.isolated_level * (1 - 1e-6))).any(axis=1)
+        veto = (share >= SENSOR_EXPLAINS - 1e-6).any(axis=1) | (
+            _OP_SENSORS & (share >= SENSOR_SHARE - 1e-6) & (level >= SENSOR_LEVEL * (1 - 1e-6))).any(axis=1)
+        cand = np.array([bool(self._candidates.get(i)) for i in rows], dtype=bool)
+        reach = (energy > 0) & (reach | (cand & veto))
         self._offset_reach = dict(zip(rows, reach.tolist()))
         # the exact offsets of the rows that need one read these signatures (detector.sensor_offsets):
         # the same numbers signatures_rows makes, for rows judged by a model of their own time
@@ -709,6 +728,20 @@ class PumpPipeline:
             explanation=f"The pump stopped on protection ({name}). {lead}",
             findings=[Finding(kind="trip", channels=["error_code"], observed=float(code), score=1.0, message=name)],
         )]
+
+
+# the sensors of SENSOR_STEPS whose offset lends a shift rule its witnesses (RuleEngine._sensor_explains)
+_OP_SENSORS = np.array([c in OPERATING_POINT_SENSORS for c in SENSOR_STEPS])
+
+
+def _steady_rows(res: BatchResults, rows: list[int]) -> np.ndarray:
+    """np.stack([res.steady_x(i) for i in rows]) for rows of a chunk scored in batch (sx_idx not -2,
+    steady_x not None): the rows of X they name, the carried reading where -1."""
+    j = res.sx_idx[rows]
+    SX = res.X[np.maximum(j, 0)]
+    if (j < 0).any():
+        SX[j < 0] = res.sx_carry
+    return SX
 
 
 class _Memo:
