@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANNELS
+from heatwatch.edge.heatpump.compressor_efficiency import ALARM_K as COMPRESSOR_ALARM_K
+from heatwatch.edge.heatpump.compressor_efficiency import NAMES as COMPRESSOR_SHIFTS
 from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
@@ -81,7 +83,7 @@ class PumpPipeline:
     _table_hits: dict = field(default_factory=dict, repr=False)
     _prior_live: dict = field(default_factory=dict, repr=False)  # row judged on the bands -> has evidence
     _conf_cache: dict = field(default_factory=dict, repr=False)
-    _comp_shifts: dict = field(default_factory=dict, repr=False)  # rule row -> the compressor's shifts
+    _comp_shifts: dict = field(default_factory=dict, repr=False)  # the compressor's states on the rule rows
     _offsets: dict = field(default_factory=dict, repr=False)  # rule row -> its single-sensor offset (computed)
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
     # does the pump run on the configured refrigerant? (an agent event, once, if not)
@@ -295,7 +297,7 @@ class PumpPipeline:
         # detect's per-reading work over the steady rows, in order: the refrigerant check (until it has
         # spoken) and the compressor's efficiency, whose shifts the rules read on each rule row
         verdicts = self._refrigerant_rows(res)
-        self._comp_shifts = self._compressor_rows(res, rule_rows)
+        self._compressor_rows(res, rule_rows)
         quiet = self._quiet_rows(res, np.array(rule_rows, dtype=np.int64))
         findings = res.any_findings()
         self._estimate_offsets(res, [i for i in rule_rows if self._candidates.get(i) or self._iso_possible.get(i)])
@@ -367,27 +369,66 @@ class PumpPipeline:
                 break
         return out
 
-    def _compressor_rows(self, res: BatchResults, rule_rows: list[int]) -> dict[int, tuple | None]:
-        """CompressorEfficiency.update on every steady row, in order; its shifts as they stand
-        on each rule row ({row: CompressorEfficiency.snapshot()}: what add_to would add there)."""
+    def _compressor_rows(self, res: BatchResults, rule_rows: list[int]) -> None:
+        """CompressorEfficiency.update on every steady row, in order; its shifts as they stand on
+        each rule row (CompressorEfficiency.snapshot(): what add_to would add there) are made from
+        the states only where they are read (_comp_snap; _comp_levels for the table's columns)."""
         comp = self.compressor
         assert comp is not None
         rows = np.flatnonzero(res.steady)
         before = comp.snapshot()
         states = comp.steps(res.ts[rows], res.X[np.ix_(rows, COMPRESSOR_CHANNELS)])
-        # steady rows up to each rule row: its state is the one after the last of them
-        upto = np.searchsorted(rows, np.asarray(rule_rows, dtype=np.int64), side="right").tolist()
-        need = sorted(set(upto) - {0})  # m: the state after the first m steady rows
-        snaps = dict(zip(need, comp.snapshots_of(states[np.array(need, dtype=np.int64) - 1]))) if need else {}
-        snaps[0] = before
-        return {r: snaps[m] for r, m in zip(rule_rows, upto)}
+        # steady rows up to each rule row: its state is the one after the last of them (0: before the chunk)
+        rr = np.asarray(rule_rows, dtype=np.int64)
+        upto = np.searchsorted(rows, rr, side="right")
+        self._comp_shifts = {"before": before, "states": states, "rows": rr, "upto": upto,
+                             "at": dict(zip(rule_rows, upto.tolist())), "snaps": {0: before}}
+
+    def _comp_snap(self, i: int) -> tuple | None:
+        """The compressor's snapshot on rule row i (None on another row): snapshot_of the state after
+        the steady rows up to it, the one before the chunk if none (the same numbers snapshots_of makes)."""
+        c = self._comp_shifts
+        m = c["at"].get(i) if c else None
+        if m is None:
+            return None
+        snaps = c["snaps"]
+        if m not in snaps:
+            snaps[m] = self.compressor.snapshot_of(c["states"][m - 1])  # type: ignore[union-attr]
+        return snaps[m]
+
+    def _comp_levels(self, rows: np.ndarray, live: np.ndarray) -> dict[str, np.ndarray]:
+        """The compressor's shift levels on these rule rows whose evidence is live, per channel
+        (NaN where it has none): snapshots_of's levels, all rows at once, without their tuples."""
+        c = self._comp_shifts
+        comp = self.compressor
+        if not c or comp is None or comp.alarm is None or not len(rows):
+            return {}
+        m = c["upto"][np.searchsorted(c["rows"], rows)]
+        later = live & (m > 0)
+        alarm = comp.alarm
+        extra: dict[str, np.ndarray] = {}
+        S = c["states"][np.maximum(m, 1) - 1] if later.any() else None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for j, name in enumerate(COMPRESSOR_SHIFTS if S is not None else ()):
+                if not math.isfinite(alarm[j]):
+                    continue
+                obs = S[:, 2 + j]
+                has = later & (obs == obs) & (S[:, 8] == S[:, 8])
+                if has.any():
+                    lv = S[:, j] / np.sqrt(alarm[j] ** 2 + COMPRESSOR_ALARM_K ** 2 * S[:, 4 + j])
+                    extra[name] = np.where(has, lv, np.nan)
+        first = np.flatnonzero(live & (m == 0))
+        if len(first) and c["before"]:  # rule rows before the chunk's first steady row: the state before it
+            for name, lv, _, _ in c["before"]:
+                extra.setdefault(name, np.full(len(rows), np.nan))[first] = lv
+        return extra
 
     def _evidence_at(self, res: BatchResults, i: int, *, need_offset: bool):
         """detector.evidence of row i with the compressor's shifts of that row, as _after builds it."""
         ev = self.detector.evidence_row(res, i, need_offset=need_offset,
                                           offset=self._offsets.get(i, COMPUTE_OFFSET))
         if ev.ready:
-            ev.shifts.update(CompressorEfficiency.shifts_of(self._comp_shifts.get(i)))
+            ev.shifts.update(CompressorEfficiency.shifts_of(self._comp_snap(i)))
         ev.tripped = self._tripped
         return ev
 
@@ -443,16 +484,7 @@ class PumpPipeline:
         col = {name: j for j, name in enumerate(TARGET_NAMES)}
         never = np.zeros(len(rows), dtype=bool)
         # the compressor's shifts on these rows (channels the detector does not have)
-        extra: dict[str, np.ndarray] = {}
-        comp = self._comp_shifts
-        for k, r in enumerate(rows.tolist()):
-            snap = comp.get(r)
-            if not snap or not live[k]:
-                continue
-            for name, lv, _, _ in snap:
-                if name not in extra:
-                    extra[name] = np.full(len(rows), np.nan)
-                extra[name][k] = lv
+        extra = self._comp_levels(rows, live)
 
         def meets(ch: str, cond) -> np.ndarray:
             j = col.get(ch)
