@@ -229,14 +229,14 @@ class PumpPipeline:
         window is admitted: the readings before the one on which the window falls due go in batch
         (judged with the fleet's model, as the agent judges them), that one through process()'s
         steps (the fit, the admission or a refusal), and so on; the rest of the chunk in batch."""
-        parts: list[list[HeatPumpResult]] = []
+        parts: list[BatchResults | list[HeatPumpResult]] = []
         events: list[EventBody] = []
         i, n = 0, len(ts)
         while i < n and self.detector.provisional:
             k = i + self.detector.provisional_span(ts[i:], X[i:])
             if k > i:
                 res = self.detector.score(ts[i:k], X[i:k])
-                parts.append(list(res))
+                parts.append(res)
                 events.extend(self._after_batch(res))
             if k < n:
                 r = self.detector.update(float(ts[k]), X[k])
@@ -246,8 +246,10 @@ class PumpPipeline:
             i = k
         if i < n:
             tail = self.detector.score(ts[i:], X[i:])
-            parts.append(list(tail))
+            parts.append(tail)
             events.extend(self._after_batch(tail))
+        if len(parts) == 1 and isinstance(parts[0], BatchResults):  # the whole chunk in one batch (most chunks)
+            return parts[0], events
         rows = [r for part in parts for r in part]
         if not rows:
             return self.detector.score(ts, X), events
