@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANNELS
+from heatwatch.edge.heatpump.compressor_efficiency import ALARM_K as COMPRESSOR_ALARM_K
+from heatwatch.edge.heatpump.compressor_efficiency import NAMES as COMPRESSOR_SHIFTS
 from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
@@ -39,7 +41,8 @@ from heatwatch.edge.reading import TimeOrder
 from heatwatch.channels import INDEX, trip_name
 from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
 from heatwatch.faults import FAULTS
-from heatwatch.rules.engine import SENSOR_EXPLAINS, SENSOR_SHARE, Diagnosis, RuleEngine
+from heatwatch.rules.engine import (OPERATING_POINT_SENSORS, SENSOR_EXPLAINS, SENSOR_LEVEL, SENSOR_SHARE, Diagnosis,
+                                    RuleEngine)
 
 _I_ERR = INDEX["error_code"]
 # rules hold for hours: judging every five minutes of reading time is plenty
@@ -80,7 +83,7 @@ class PumpPipeline:
     _table_hits: dict = field(default_factory=dict, repr=False)
     _prior_live: dict = field(default_factory=dict, repr=False)  # row judged on the bands -> has evidence
     _conf_cache: dict = field(default_factory=dict, repr=False)
-    _comp_shifts: dict = field(default_factory=dict, repr=False)  # rule row -> the compressor's shifts
+    _comp_shifts: dict = field(default_factory=dict, repr=False)  # the compressor's states on the rule rows
     _offsets: dict = field(default_factory=dict, repr=False)  # rule row -> its single-sensor offset (computed)
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
     # does the pump run on the configured refrigerant? (an agent event, once, if not)
@@ -226,14 +229,14 @@ class PumpPipeline:
         window is admitted: the readings before the one on which the window falls due go in batch
         (judged with the fleet's model, as the agent judges them), that one through process()'s
         steps (the fit, the admission or a refusal), and so on; the rest of the chunk in batch."""
-        parts: list[list[HeatPumpResult]] = []
+        parts: list[BatchResults | list[HeatPumpResult]] = []
         events: list[EventBody] = []
         i, n = 0, len(ts)
         while i < n and self.detector.provisional:
             k = i + self.detector.provisional_span(ts[i:], X[i:])
             if k > i:
                 res = self.detector.score(ts[i:k], X[i:k])
-                parts.append(list(res))
+                parts.append(res)
                 events.extend(self._after_batch(res))
             if k < n:
                 r = self.detector.update(float(ts[k]), X[k])
@@ -243,8 +246,10 @@ class PumpPipeline:
             i = k
         if i < n:
             tail = self.detector.score(ts[i:], X[i:])
-            parts.append(list(tail))
+            parts.append(tail)
             events.extend(self._after_batch(tail))
+        if len(parts) == 1 and isinstance(parts[0], BatchResults):  # the whole chunk in one batch (most chunks)
+            return parts[0], events
         rows = [r for part in parts for r in part]
         if not rows:
             return self.detector.score(ts, X), events
@@ -294,7 +299,7 @@ class PumpPipeline:
         # detect's per-reading work over the steady rows, in order: the refrigerant check (until it has
         # spoken) and the compressor's efficiency, whose shifts the rules read on each rule row
         verdicts = self._refrigerant_rows(res)
-        self._comp_shifts = self._compressor_rows(res, rule_rows)
+        self._compressor_rows(res, rule_rows)
         quiet = self._quiet_rows(res, np.array(rule_rows, dtype=np.int64))
         findings = res.any_findings()
         self._estimate_offsets(res, [i for i in rule_rows if self._candidates.get(i) or self._iso_possible.get(i)])
@@ -366,27 +371,66 @@ class PumpPipeline:
                 break
         return out
 
-    def _compressor_rows(self, res: BatchResults, rule_rows: list[int]) -> dict[int, tuple | None]:
-        """CompressorEfficiency.update on every steady row, in order; its shifts as they stand
-        on each rule row ({row: CompressorEfficiency.snapshot()}: what add_to would add there)."""
+    def _compressor_rows(self, res: BatchResults, rule_rows: list[int]) -> None:
+        """CompressorEfficiency.update on every steady row, in order; its shifts as they stand on
+        each rule row (CompressorEfficiency.snapshot(): what add_to would add there) are made from
+        the states only where they are read (_comp_snap; _comp_levels for the table's columns)."""
         comp = self.compressor
         assert comp is not None
         rows = np.flatnonzero(res.steady)
         before = comp.snapshot()
         states = comp.steps(res.ts[rows], res.X[np.ix_(rows, COMPRESSOR_CHANNELS)])
-        # steady rows up to each rule row: its state is the one after the last of them
-        upto = np.searchsorted(rows, np.asarray(rule_rows, dtype=np.int64), side="right").tolist()
-        need = sorted(set(upto) - {0})  # m: the state after the first m steady rows
-        snaps = dict(zip(need, comp.snapshots_of(states[np.array(need, dtype=np.int64) - 1]))) if need else {}
-        snaps[0] = before
-        return {r: snaps[m] for r, m in zip(rule_rows, upto)}
+        # steady rows up to each rule row: its state is the one after the last of them (0: before the chunk)
+        rr = np.asarray(rule_rows, dtype=np.int64)
+        upto = np.searchsorted(rows, rr, side="right")
+        self._comp_shifts = {"before": before, "states": states, "rows": rr, "upto": upto,
+                             "at": dict(zip(rule_rows, upto.tolist())), "snaps": {0: before}}
+
+    def _comp_snap(self, i: int) -> tuple | None:
+        """The compressor's snapshot on rule row i (None on another row): snapshot_of the state after
+        the steady rows up to it, the one before the chunk if none (the same numbers snapshots_of makes)."""
+        c = self._comp_shifts
+        m = c["at"].get(i) if c else None
+        if m is None:
+            return None
+        snaps = c["snaps"]
+        if m not in snaps:
+            snaps[m] = self.compressor.snapshot_of(c["states"][m - 1])  # type: ignore[union-attr]
+        return snaps[m]
+
+    def _comp_levels(self, rows: np.ndarray, live: np.ndarray) -> dict[str, np.ndarray]:
+        """The compressor's shift levels on these rule rows whose evidence is live, per channel
+        (NaN where it has none): snapshots_of's levels, all rows at once, without their tuples."""
+        c = self._comp_shifts
+        comp = self.compressor
+        if not c or comp is None or comp.alarm is None or not len(rows):
+            return {}
+        m = c["upto"][np.searchsorted(c["rows"], rows)]
+        later = live & (m > 0)
+        alarm = comp.alarm
+        extra: dict[str, np.ndarray] = {}
+        S = c["states"][np.maximum(m, 1) - 1] if later.any() else None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for j, name in enumerate(COMPRESSOR_SHIFTS if S is not None else ()):
+                if not math.isfinite(alarm[j]):
+                    continue
+                obs = S[:, 2 + j]
+                has = later & (obs == obs) & (S[:, 8] == S[:, 8])
+                if has.any():
+                    lv = S[:, j] / np.sqrt(alarm[j] ** 2 + COMPRESSOR_ALARM_K ** 2 * S[:, 4 + j])
+                    extra[name] = np.where(has, lv, np.nan)
+        first = np.flatnonzero(live & (m == 0))
+        if len(first) and c["before"]:  # rule rows before the chunk's first steady row: the state before it
+            for name, lv, _, _ in c["before"]:
+                extra.setdefault(name, np.full(len(rows), np.nan))[first] = lv
+        return extra
 
     def _evidence_at(self, res: BatchResults, i: int, *, need_offset: bool):
         """detector.evidence of row i with the compressor's shifts of that row, as _after builds it."""
         ev = self.detector.evidence_row(res, i, need_offset=need_offset,
                                           offset=self._offsets.get(i, COMPUTE_OFFSET))
         if ev.ready:
-            ev.shifts.update(CompressorEfficiency.shifts_of(self._comp_shifts.get(i)))
+            ev.shifts.update(CompressorEfficiency.shifts_of(self._comp_snap(i)))
         ev.tripped = self._tripped
         return ev
 
@@ -442,16 +486,7 @@ class PumpPipeline:
         col = {name: j for j, name in enumerate(TARGET_NAMES)}
         never = np.zeros(len(rows), dtype=bool)
         # the compressor's shifts on these rows (channels the detector does not have)
-        extra: dict[str, np.ndarray] = {}
-        comp = self._comp_shifts
-        for k, r in enumerate(rows.tolist()):
-            snap = comp.get(r)
-            if not snap or not live[k]:
-                continue
-            for name, lv, _, _ in snap:
-                if name not in extra:
-                    extra[name] = np.full(len(rows), np.nan)
-                extra[name][k] = lv
+        extra = self._comp_levels(rows, live)
 
         def meets(ch: str, cond) -> np.ndarray:
             j = col.get(ch)
@@ -523,19 +558,28 @@ class PumpPipeline:
         return self._offset_reach.get(i, True)
 
     def _estimate_offsets(self, res: BatchResults, rows: list[int]) -> None:
-        """For the rule rows where the single-sensor offset might matter: could any sensor explain
-        at least the share a rule asks (SENSOR_EXPLAINS, isolated_explained)? The same least squares
-        as sensor_offset.best_offset, all rows at once; its rounding differs from the exact one by
-        far less than the margin kept, so a row estimated below it is below it exactly."""
+        """For the rule rows where the single-sensor offset might matter: could the best sensor's
+        offset change what a rule says? The same least squares as sensor_offset.best_offset, all rows
+        at once, per sensor its share of the drift and its level (the largest part it explains);
+        their rounding differs from the exact ones by far less than the margins kept, so a row
+        estimated below them is below them exactly. The offset is read by two rules only:
+
+        - an isolated-shift rule matches when the best sensor explains ``isolated_explained`` with
+          ``isolated_level`` (some sensor must reach both);
+        - a shift rule that matches yields to it (RuleEngine._sensor_explains) only when the best
+          sensor explains SENSOR_EXPLAINS, or is an operating-point sensor explaining SENSOR_SHARE
+          at SENSOR_LEVEL: only on rows where the table says a shift rule can match.
+
+        Elsewhere the offset is None in the evidence and the rules say the same (on a healthy pump
+        in winter 4 in 10 rule rows had a residual norm above the isolated level, and most a sensor
+        explaining 30 %: each was judged in full with its exact offset; a fault's rows likewise)."""
         self._offset_reach, self._signatures = {}, {}
         model, alarm = self.detector.model, self.detector.alarm
         rows = [i for i in rows if res.ready[i] and res.sx_idx[i] != -2 and res.steady_x(i) is not None]
         if not rows or model is None or alarm is None:
             return
-        shares = [SENSOR_EXPLAINS, SENSOR_SHARE] + [r.isolated_explained for r in self.rules.rules if r.isolated_shift]
-        need = min(shares) - 1e-6
         ref = self.detector.config.refrigerant
-        SX = np.stack([res.steady_x(i) for i in rows])
+        SX = _steady_rows(res, rows)
         m, n_ch = SX.shape
         steps = np.array(list(SENSOR_STEPS.values()))
         cols = np.array([INDEX[c] for c in SENSOR_STEPS])
@@ -561,9 +605,18 @@ class PumpPipeline:
                          0.0)
             aa = (a * a).sum(axis=2)
             ab = (a * b[:, None, :]).sum(axis=2)
-            share = np.where(aa > 0, ab * ab / np.where(aa > 0, aa, 1.0), -np.inf).max(axis=1) / \
-                np.where(energy > 0, energy, np.inf)
-        reach = (energy > 0) & (share >= need)
+            usable = ~np.isnan(SX[:, cols]) & (aa > 0)
+            d = ab / np.where(usable, aa, 1.0)
+            share = np.where(usable, ab * d, -np.inf) / np.where(energy > 0, energy, np.inf)[:, None]
+            level = np.abs(a).max(axis=2) * np.abs(d)  # (rows, sensors): the largest part explained
+        reach = np.zeros(m, dtype=bool)
+        for r in self.rules.rules:
+            if r.isolated_shift:
+                reach |= ((share >= r.isolated_explained - 1e-6) & (level >= r.isolated_level * (1 - 1e-6))).any(axis=1)
+        veto = (share >= SENSOR_EXPLAINS - 1e-6).any(axis=1) | (
+            _OP_SENSORS & (share >= SENSOR_SHARE - 1e-6) & (level >= SENSOR_LEVEL * (1 - 1e-6))).any(axis=1)
+        cand = np.array([bool(self._candidates.get(i)) for i in rows], dtype=bool)
+        reach = (energy > 0) & (reach | (cand & veto))
         self._offset_reach = dict(zip(rows, reach.tolist()))
         # the exact offsets of the rows that need one read these signatures (detector.sensor_offsets):
         # the same numbers signatures_rows makes, for rows judged by a model of their own time
@@ -709,6 +762,20 @@ class PumpPipeline:
             explanation=f"The pump stopped on protection ({name}). {lead}",
             findings=[Finding(kind="trip", channels=["error_code"], observed=float(code), score=1.0, message=name)],
         )]
+
+
+# the sensors of SENSOR_STEPS whose offset lends a shift rule its witnesses (RuleEngine._sensor_explains)
+_OP_SENSORS = np.array([c in OPERATING_POINT_SENSORS for c in SENSOR_STEPS])
+
+
+def _steady_rows(res: BatchResults, rows: list[int]) -> np.ndarray:
+    """np.stack([res.steady_x(i) for i in rows]) for rows of a chunk scored in batch (sx_idx not -2,
+    steady_x not None): the rows of X they name, the carried reading where -1."""
+    j = res.sx_idx[rows]
+    SX = res.X[np.maximum(j, 0)]
+    if (j < 0).any():
+        SX[j < 0] = res.sx_carry
+    return SX
 
 
 class _Memo:
