@@ -94,8 +94,9 @@ class AdaptConfig:
     # values over a window (ShiftTest): a shift of a few sigma under t-like noise
     shift: bool = True
     # with a driver model: the detector learns its scales, correlation and references from
-    # residuals each explained by a model fitted without their block of rows (crossfit_residuals)
-    crossfit: bool = True
+    # residuals each explained by a model fitted without their block of rows (crossfit_residuals).
+    # Off by default: quieter on new weather spells, but slow faults are seen later (docs/generic-detector.md)
+    crossfit: bool = False
 
 
 @dataclass
@@ -181,7 +182,8 @@ class AdaptiveDetector:
             B = X
         elif crossfit and self.adapt.crossfit:
             B = crossfit_residuals(lambda: DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given)),
-                                   self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])], self.driver)
+                                   self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])], self.driver,
+                                   crossfit_folds(ts))
         else:
             B = self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])],
                                       self.aftermath if judged else None, ts)
@@ -363,7 +365,15 @@ class AdaptiveDetector:
         return model.fit(self._drivers(X, idx, ts), T)
 
 
-CROSSFIT_FOLDS = 5  # contiguous blocks of a fit's rows, each explained by a driver model fitted on the others
+CROSSFIT_FOLDS = 5  # undated rows: contiguous blocks of a fit's rows, each explained by a model fitted on the others
+
+
+def crossfit_folds(ts: np.ndarray) -> int:
+    """Blocks for :func:`crossfit_residuals`: with dated rows one per day (the unit the daily
+    driver repeats on; a fortnight gives 14 models each fitted on 13 days), else ``CROSSFIT_FOLDS``."""
+    if rows_per_day(ts):
+        return max(2, int(round((float(np.nanmax(ts)) - float(np.nanmin(ts))) / 86400.0)))
+    return CROSSFIT_FOLDS
 
 
 def crossfit_residuals(make: "Callable[[], DriverModel]", D: np.ndarray, T: np.ndarray,
