@@ -1,6 +1,6 @@
 """Healthy weather-driven pumps: how many rows does `heatwatch detect` flag, with and without drivers?
 
-    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|fresh3|fresh4|fresh5|fresh6|all]
+    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|...|fresh7|all]
         [--every 1,15,60] [--work DIR]
 
 Simulates healthy pumps (`heatwatch sim export`, no faults), averages them to
@@ -42,7 +42,13 @@ evenings after warm days): tuning evidence since); ``fresh6`` (Oslo R290 on fan 
 5 kW, Milan R32 underfloor 14 kW, Stockholm R290 radiators 16 kW, seed 2727,
 from 12 September into November: trained on a warm autumn fortnight, judged
 into the first frosts; defined on 2026-12-03 11:55 UTC before anything of that
-round was measured, run once on main and once on the round's candidate: held out).
+round was measured, run once on main and once on the round's candidate: held out
+until 2026-12-03 14:45 UTC, when its flagged hourly rows were examined (s-weather4): tuning
+evidence since); ``fresh7`` (Stockholm R32 on fan coils 7 kW and underfloor 10 kW, Milan
+R290 radiators 8 kW, Oslo R32 radiators 12 kW, seed 3131, from 1 October into
+December: trained on an early-October fortnight, judged into the first cold weeks;
+defined on 2026-12-03 14:45 UTC before anything of that round was measured, run once on
+main and once on the round's candidate, its rows not examined: held out).
 ``all`` runs tune, heldout, fresh.
 """
 
@@ -150,6 +156,24 @@ devices:
   hp-002: {emitters: underfloor, capacity_kw: 14}
   hp-003: {emitters: radiators, capacity_kw: 16}
 """,
+    "fresh7": """name: weather_fresh7
+fleet: {size: 4}
+climate: stockholm
+start: 2024-10-01
+duration: 60d
+step: 60s
+seed: 3131
+refrigerant: R32
+sites:
+  - {name: bay, climate: stockholm, pumps: 2}
+  - {name: plain, climate: milan, refrigerant: R290, pumps: 1}
+  - {name: fjord, climate: oslo, pumps: 1}
+devices:
+  hp-000: {emitters: fan_coils, capacity_kw: 7}
+  hp-001: {emitters: underfloor, capacity_kw: 10}
+  hp-002: {emitters: radiators, capacity_kw: 8}
+  hp-003: {emitters: radiators, capacity_kw: 12}
+""",
     "fresh": """name: weather_fresh
 fleet: {size: 4}
 climate: oslo
@@ -216,7 +240,7 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "all"], default="all")
+    ap.add_argument("--part", choices=["tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "all"], default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)
     ap.add_argument("--given", default=None, help="one driver set instead of the default three ('-' for none)")

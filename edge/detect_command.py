@@ -46,6 +46,7 @@ def detect(
     memory: int = typer.Option(2000, "--memory", help="With --adapt: rows remembered for re-learning."),
     seasonal: bool = typer.Option(False, "--seasonal", help="Look for a cycle (e.g. daily) in the learning rows and expect its profile."),
     daily: bool = typer.Option(True, "--daily/--no-daily", help="With dated rows: look for a 24-h cycle in what the drivers leave and expect its hourly profile."),
+    crossfit: bool = typer.Option(False, "--crossfit/--no-crossfit", help="With --given: learn the residuals' spread from rows the driver model did not see (one block per day): fewer alarms on new weather, slow faults seen later."),
     false_alarm_rate: float = typer.Option(1e-4, "--false-alarm-rate", help="Per healthy row, the chance of exceeding the threshold (score 1.0)."),
     threshold_confidence: float | None = typer.Option(None, "--threshold-confidence", help="The threshold holds --false-alarm-rate with this confidence (0.5: the point estimate; default 0.95 for a frozen model, 0.5 when adapting)."),
 ) -> None:
@@ -81,7 +82,7 @@ def detect(
     learn = train_rows if train_rows is not None else warmup
     online = train_rows is None
     adapt_cfg = AdaptConfig(enabled=online if adapt is None else adapt, memory=max(memory, learn), seasonal=seasonal,
-                           daily=daily)
+                           daily=daily, crossfit=crossfit)
     if threshold_confidence is None:
         # a frozen model keeps the threshold it extrapolated from its training tail for every row it
         # judges, however few independent excursions that tail held: state it at an upper bound

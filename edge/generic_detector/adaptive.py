@@ -51,6 +51,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections import deque
+from typing import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -92,6 +93,10 @@ class AdaptConfig:
     # learning online: a heavy-tailed feature is also judged by the mean of its Huber-clipped
     # values over a window (ShiftTest): a shift of a few sigma under t-like noise
     shift: bool = True
+    # with a driver model: the detector learns its scales, correlation and references from
+    # residuals each explained by a model fitted without their block of rows (crossfit_residuals).
+    # Off by default: quieter on new weather spells, but slow faults are seen later (docs/generic-detector.md)
+    crossfit: bool = False
 
 
 @dataclass
@@ -166,12 +171,22 @@ class AdaptiveDetector:
             D = np.column_stack([D, hour_terms(ts, [(X[:, j] - c) / s for j, c, s in self.interact])])
         return D
 
-    def _features(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, judged: bool = False) -> np.ndarray:
+    def _features(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, judged: bool = False,
+                  crossfit: bool = False) -> np.ndarray:
         """What the detector scores. ``judged``: the rows are the stream's next ones, scored in order
         (not a fit's rows): they carry the aftermath of an excursion beyond the drivers' range, and
-        the local level's state moves on; a fit's rows are filtered from the level they start at."""
-        B = X if self.driver is None else self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])],
-                                                                self.aftermath if judged else None, ts)
+        the local level's state moves on; a fit's rows are filtered from the level they start at.
+        ``crossfit`` (a fit's rows): each block of rows is explained by a driver model fitted
+        without it (:func:`crossfit_residuals`), as the rows to be judged will be."""
+        if self.driver is None:
+            B = X
+        elif crossfit and self.adapt.crossfit:
+            B = crossfit_residuals(lambda: DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given)),
+                                   self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])], self.driver,
+                                   crossfit_folds(ts))
+        else:
+            B = self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])],
+                                      self.aftermath if judged else None, ts)
         B = B if self.cross is None else np.column_stack([B, self.cross.residuals(B)])
         if self.level is None:
             return B
@@ -316,10 +331,10 @@ class AdaptiveDetector:
                                                        [e["driver"] for e in self.driver.edges])
         self.cross = None
         kept, self.level = self.level, None
-        R = self._features(X, idx, ts)
+        R = self._features(X, idx, ts, crossfit=True)
         if self.adapt.enabled and self.adapt.cross and not self.given and R.shape[1] > 1:
             self.cross = CrossModel.fit(R)
-            R = self._features(X, idx, ts)
+            R = self._features(X, idx, ts, crossfit=True)
         if self.adapt.enabled and self.adapt.level:
             # the gain from contiguous rows only (a refresh leaves the alarmed rows out, and the
             # level jumps across the gaps): else the last one holds
@@ -348,6 +363,47 @@ class AdaptiveDetector:
     def _driver_model(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, T: np.ndarray) -> DriverModel:
         model = DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given))
         return model.fit(self._drivers(X, idx, ts), T)
+
+
+CROSSFIT_FOLDS = 5  # undated rows: contiguous blocks of a fit's rows, each explained by a model fitted on the others
+
+
+def crossfit_folds(ts: np.ndarray) -> int:
+    """Blocks for :func:`crossfit_residuals`: with dated rows one per day (the unit the daily
+    driver repeats on; a fortnight gives 14 models each fitted on 13 days), else ``CROSSFIT_FOLDS``."""
+    if rows_per_day(ts):
+        return max(2, int(round((float(np.nanmax(ts)) - float(np.nanmin(ts))) / 86400.0)))
+    return CROSSFIT_FOLDS
+
+
+def crossfit_residuals(make: "Callable[[], DriverModel]", D: np.ndarray, T: np.ndarray,
+                       full: DriverModel, folds: int = CROSSFIT_FOLDS) -> np.ndarray:
+    """What the drivers leave of each row, each block of ``len(D) / folds`` contiguous rows
+    explained by a driver model fitted on the other blocks (blocked cross-validation).
+
+    The rows to be judged are explained by a model that never saw them; a fit's own rows by
+    one that did. With a spline and a daily profile (30 coefficients and more) fitted to a
+    fortnight whose rows are strongly autocorrelated (336 hourly rows: a few dozen independent
+    ones), the in-sample residuals are the smaller and the smoother: the model has taken
+    part of each weather spell's own misfit into its coefficients. A new spell's persistent
+    misfit (a cold week whose building, cooled through, asks more than the fortnight's cold
+    nights did at the same air) then reads as many sigma of EWMA. Blocks that follow each
+    other show what a model misses on weather it did not see, as the field will. The model
+    in use stays the one fitted on every row (``full``): a block's rows are too few for a
+    model of their own (fewer than twice its coefficients per column), then the full model
+    explains them."""
+    n = len(D)
+    out = full.residuals(D, T)
+    if folds < 2 or n < folds * 2:
+        return out
+    cuts = np.linspace(0, n, folds + 1).round().astype(int)
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        keep = np.ones(n, dtype=bool)
+        keep[a:b] = False
+        model = make().fit(D[keep], T[keep])
+        fitted = np.any(model.W != 0.0, axis=0)  # a column with too few rows keeps the full model's residuals
+        out[a:b, fitted] = model.residuals(D[a:b], T[a:b])[:, fitted]
+    return out
 
 
 MIN_EXPLAINED = 0.5  # a channel is judged by the others only where they explain most of its variance
