@@ -240,7 +240,8 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "all"], default="all")
+    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", 2, 3, 4, 5, 6, 7)), "all"],
+                    default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)
     ap.add_argument("--given", default=None, help="one driver set instead of the default three ('-' for none)")
