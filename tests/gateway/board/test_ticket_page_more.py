@@ -12,6 +12,7 @@ import pytest
 
 from heatwatch.gateway.board.visit_time import local_to_utc, zone_of
 from heatwatch.gateway.db import utcnow
+from heatwatch.gateway.incidents.models import Incident
 from heatwatch.gateway.settings import BoardSettings, DatabaseSettings, GatewaySettings
 from heatwatch.gateway.tickets.models import Ticket, TicketStatus
 from tests.gateway.board.story import QUESTION, SMS, add_story
@@ -53,6 +54,27 @@ def test_history_has_the_messages_and_the_customers_answers_in_time_order(client
     assert SMS in history and "timeout in 20000 ms (no answer in 20 s)" in history and "sent in 412 ms" in history
     assert "failed: no Apprise URL for channel &#39;email&#39;" in history
     assert "satisfaction 5/5" in history and "would recommend 9/10" in history and "effort 6/7" in history
+
+
+def test_a_pump_that_already_tripped_says_so_before_its_next_date(client, db, world):
+    """After a trip the agent keeps dating the next one: the dispatcher reads that the pump has
+    stopped, how often and since when, and that the date is for the next trip, not "predicted to
+    trip in 6 hours" for a pump standing still since this morning."""
+    ticket_id = world.tickets["a1 leak"]
+    now = utcnow().replace(microsecond=0)
+    with db.transaction() as s:
+        incident = s.get(Incident, _ticket(db, ticket_id).incident_id)
+        incident.predicted_failure_ts = now + timedelta(hours=6)
+        incident.predicted_failure_earliest, incident.predicted_failure_latest = now, now + timedelta(days=2)
+    page = client.get(f"/board/tickets/{ticket_id}").text
+    assert 'id="tripped"' not in page and "Predicted to trip <strong>" in page
+    with db.transaction() as s:
+        incident = s.get(Incident, _ticket(db, ticket_id).incident_id)
+        incident.trip_count, incident.first_trip_ts = 2, now - timedelta(hours=5)
+    page = client.get(f"/board/tickets/{ticket_id}").text
+    tripped = page[page.index('id="tripped"'):]
+    assert re.search(r"stopped on protection <strong>2\s+times</strong>, first", tripped)
+    assert "Predicted to trip again <strong>" in page
 
 
 def test_start_wait_resume_assign_cancel(client, db, world):
