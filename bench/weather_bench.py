@@ -48,7 +48,7 @@ evidence since); ``fresh7`` (Stockholm R32 on fan coils 7 kW and underfloor 10 k
 R290 radiators 8 kW, Oslo R32 radiators 12 kW, seed 3131, from 1 October into
 December: trained on an early-October fortnight, judged into the first cold weeks;
 defined on 2026-12-03 14:45 UTC before anything of that round was measured, run once on
-main and once on the round's candidate: held out until 2026-12-03 16:20 UTC, when its
+main and once on the round's candidate: held out until 2026-12-03 16:15 UTC, when its
 flagged hourly rows were examined (the lead, after the round's merges): tuning evidence since).
 ``all`` runs tune, heldout, fresh.
 """
