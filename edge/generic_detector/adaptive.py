@@ -87,11 +87,11 @@ class AdaptConfig:
     cross: bool = True
     # after a driver was beyond its training range: let what it left relax, judge what grows (aftermath.py)
     aftermath: bool = True
-    # learning online: a feature whose level wanders as a random walk (a local level predicts it
-    # better than a stationary AR(1) does) is judged by its one-step innovations (LocalLevel)
+    # learning online, without drivers: a feature whose level wanders as a random walk (a local level
+    # predicts it better than a stationary AR(1) does) is judged by its one-step innovations (LocalLevel)
     level: bool = True
-    # learning online: a heavy-tailed feature is also judged by the mean of its Huber-clipped
-    # values over a window (ShiftTest): a shift of a few sigma under t-like noise
+    # learning online, without drivers: a heavy-tailed feature is also judged by the mean of its
+    # Huber-clipped values over a window (ShiftTest): a shift of a few sigma under t-like noise
     shift: bool = True
     # with a driver model: the detector learns its scales, correlation and references from
     # residuals each explained by a model fitted without their block of rows (crossfit_residuals).
@@ -335,7 +335,9 @@ class AdaptiveDetector:
         if self.adapt.enabled and self.adapt.cross and not self.given and R.shape[1] > 1:
             self.cross = CrossModel.fit(R)
             R = self._features(X, idx, ts, crossfit=True)
-        if self.adapt.enabled and self.adapt.level:
+        if self.adapt.enabled and self.adapt.level and not self.given:
+            # not on drivers' residuals either: there a residual that wanders is the expectation's
+            # misfit in new weather or a slow fault (a leak), and its innovations would absorb both
             # the gain from contiguous rows only (a refresh leaves the alarmed rows out, and the
             # level jumps across the gaps): else the last one holds
             if contiguous:
@@ -346,7 +348,10 @@ class AdaptiveDetector:
                 R, self.level.state = self.level.innovations(R)  # the stream goes on from the fit rows' end
         if self.adapt.enabled and self.adapt.flapping:
             self.flap.fit(T, idx)
-        if self.adapt.enabled and self.adapt.shift:
+        if self.adapt.enabled and self.adapt.shift and not self.given:
+            # not on drivers' residuals: their mean carries the expectation's own bias in weather the
+            # fit rows did not show (the residuals are shrunk for it, a window's mean of psi is not),
+            # and with --adapt --given a healthy pump was flagged on 15.6 % of its 15-minute rows
             # which features are heavy-tailed is decided on contiguous rows only (a refresh's rows
             # have gaps, drift and missed anomalies that make tails of their own): else it is kept
             keep = None if contiguous else (self.shift.cols if self.shift is not None else np.zeros(0, dtype=int))
