@@ -129,7 +129,8 @@ def detect(
     if beyond.any():
         typer.echo(f"drivers beyond their training range on {int(beyond.sum())} judged rows, "
                    f"{int((alarm & beyond).sum())} of them anomalous (of {int(alarm.sum())}): the expectation there "
-                   "is extrapolated; a training window that covers them, or --adapt, is the remedy")
+                   "is extrapolated; a training window that covers them is the remedy (--adapt follows the drivers "
+                   "from its last rows only and flags more on weather-driven data: docs/generic-detector.md)")
     if unjudged:
         typer.echo(f"not judged: {unjudged} rows after the machine stopped past its drivers' training range "
                    "(beyond it, or idle while the drivers' day-mean stayed beyond it; each column held at its "
