@@ -75,6 +75,8 @@ def test_a_pump_that_already_tripped_says_so_before_its_next_date(client, db, wo
     tripped = page[page.index('id="tripped"'):]
     assert re.search(r"stopped on protection <strong>2\s+times</strong>, first", tripped)
     assert "Predicted to trip again <strong>" in page
+    device = client.get("/board/devices/hp-a1").text  # the pump's incidents say it too
+    assert re.search(r'<span class="tripped">tripped [^<]+ \(2 times\)</span>; again ', device)
 
 
 def test_start_wait_resume_assign_cancel(client, db, world):
