@@ -79,8 +79,8 @@ class AdaptConfig:
     seasonal: bool = False  # look for a cycle in the rows each fit learns from and condition on its phase
     daily: bool = True  # with dated rows: test for a 24-h cycle in what the drivers leave, condition on the hour
     daily_interact: bool = True  # ... and on the hour times each continuous driver (a setback that depends on weather)
-    # learning online (enabled) only: a status column on a few levels is also judged by how often it
-    # changes (FlapTest: flapping between levels with the mean unchanged is no residual)
+    # learning online (enabled), without drivers: a status column on a few levels is also judged by how
+    # often it changes (FlapTest: flapping between levels with the mean unchanged is no residual)
     flapping: bool = True
     # learning online, without drivers: each channel is also judged by what the other channels
     # predict of it (CrossModel), when they explain most of it
@@ -346,7 +346,9 @@ class AdaptiveDetector:
                 self.level = LocalLevel(kept.gain, LocalLevel.starts(R), kept.limit)
             if self.level is not None:
                 R, self.level.state = self.level.innovations(R)  # the stream goes on from the fit rows' end
-        if self.adapt.enabled and self.adapt.flapping:
+        if self.adapt.enabled and self.adapt.flapping and not self.given:
+            # not with drivers: how often a status changes follows them (defrosts come with frost),
+            # and the fit rows' rate is no null in new weather
             self.flap.fit(T, idx)
         if self.adapt.enabled and self.adapt.shift and not self.given:
             # not on drivers' residuals: their mean carries the expectation's own bias in weather the
