@@ -66,3 +66,28 @@ def test_the_new_actions_through_the_page(page, board_db, board_world):
         t = s.get(Ticket, ticket_id)
         assert t.status == TicketStatus.CANCELLED and t.technician.name == "technician2"
     assert re.search(r"/board/tickets/\d+$", page.url)
+
+
+def test_a_tripped_pump_reads_as_tripped_in_the_browser(page, board_db, board_world):
+    """The ticket and device pages of a pump that already stopped on protection, as a dispatcher sees
+    them in Chromium: the trip line above the next date, and "again" in the incidents table."""
+    from heatwatch.gateway.db import utcnow
+    from heatwatch.gateway.incidents.models import Incident
+
+    db = board_db[0]
+    with db.transaction() as s:
+        incident = s.get(Incident, board_world.leak_incident)
+        incident.trip_count, incident.first_trip_ts = 1, utcnow().replace(microsecond=0) - 5 * H
+    try:
+        sign_in(page, board_world.api.tokens["dispatcher"])
+        page.goto(f"/board/tickets/{board_world.leak_ticket}")
+        expect(page.locator("#tripped")).to_be_visible()
+        when = r"\d{4}-\d\d-\d\d \d\d:\d\d UTC"
+        expect(page.locator("#tripped")).to_contain_text(re.compile(r"stopped on protection\s+1 time,\s+first " + when))
+        expect(page.get_by_text("Predicted to trip again")).to_be_visible()
+        page.goto("/board/devices/hp-a2")
+        expect(page.locator("#incidents span.tripped")).to_contain_text(re.compile("tripped " + when))
+    finally:
+        with db.transaction() as s:
+            incident = s.get(Incident, board_world.leak_incident)
+            incident.trip_count, incident.first_trip_ts = 0, None

@@ -73,7 +73,7 @@ def test_a_pump_that_already_tripped_says_so_before_its_next_date(client, db, wo
         incident.trip_count, incident.first_trip_ts = 2, now - timedelta(hours=5)
     page = client.get(f"/board/tickets/{ticket_id}").text
     tripped = page[page.index('id="tripped"'):]
-    assert re.search(r"stopped on protection <strong>2\s+times</strong>, first", tripped)
+    assert re.search(r"stopped on protection\s+<strong>2 times</strong>,\s+first", tripped)
     assert "Predicted to trip again <strong>" in page
     device = client.get("/board/devices/hp-a1").text  # the pump's incidents say it too
     assert re.search(r'<span class="tripped">tripped [^<]+ \(2 times\)</span>; again ', device)
