@@ -51,8 +51,8 @@ from __future__ import annotations
 import math
 import warnings
 from collections import deque
-from typing import Callable
 from dataclasses import dataclass, replace
+from typing import Callable
 
 import numpy as np
 
@@ -181,7 +181,7 @@ class AdaptiveDetector:
         if self.driver is None:
             B = X
         elif crossfit and self.adapt.crossfit:
-            B = crossfit_residuals(lambda: DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given)),
+            B = crossfit_residuals(self._new_driver_model,
                                    self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])], self.driver,
                                    crossfit_folds(ts))
         else:
@@ -367,9 +367,12 @@ class AdaptiveDetector:
         self.since_fit = 0
         self.change_age = self.change_on = self.quiet = 0
 
+    def _new_driver_model(self) -> DriverModel:
+        """An unfitted driver model as this detector configures them (the full fit and each crossfit block)."""
+        return DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given))
+
     def _driver_model(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, T: np.ndarray) -> DriverModel:
-        model = DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given))
-        return model.fit(self._drivers(X, idx, ts), T)
+        return self._new_driver_model().fit(self._drivers(X, idx, ts), T)
 
 
 CROSSFIT_FOLDS = 5  # undated rows: contiguous blocks of a fit's rows, each explained by a model fitted on the others
