@@ -53,6 +53,9 @@ class PumpResult:
     # hourly means of the evidence channels of the pump's tickets (for the report's example plots)
     series_ts: list[float] = field(default_factory=list)
     series: dict[str, list[float]] = field(default_factory=dict)
+    # hourly mean outdoor air as the pump read it, for a pump with a ticket or a trip (series_ts): a
+    # date is judged against the weather that brought the trip (did it trip on the cold day?)
+    outdoor_c: list[float] = field(default_factory=list)
 
 
 @dataclass

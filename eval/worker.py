@@ -112,8 +112,10 @@ def run_part(part: Part, poll_s: float | None, progress: Callable[[int], None] |
         p.notifications = notes.get(d, 0)
         channels = {c for t in p.tickets for f in t.evidence for c in f.get("channels", []) if c in CHANNEL_NAMES}
         if channels:
-            p.series_ts = series_ts
             p.series = {c: series[:, j, CHANNEL_NAMES.index(c)].tolist() for c in sorted(channels)}
+        if channels or p.trip_ts is not None:
+            p.series_ts = series_ts
+            p.outdoor_c = series[:, j, CHANNEL_NAMES.index("t_outdoor")].tolist()
     return PartResult(part.key, list(pumps.values()), readings, time.perf_counter() - t0,
                       time.process_time() - c0, sim_cpu)
 

@@ -95,6 +95,12 @@ def test_the_report_folder_holds_markdown_and_plots(small_run):
     (part,) = (report / "parts").glob("*.json")
     raw = json.loads(part.read_text())
     assert [p["device"] for p in raw["pumps"]] == ["hp-000", "hp-001", "hp-002"]
+    # the leaking pump keeps its hourly outdoor air (a date is judged against the weather that brought its
+    # trip); the healthy pump, with no ticket and no trip, keeps none
+    healthy, leak = raw["pumps"][0], raw["pumps"][1]
+    assert healthy["outdoor_c"] == [] and len(leak["outdoor_c"]) == len(leak["series_ts"]) >= 19 * 24
+    assert -35.0 < min(leak["outdoor_c"]) < max(leak["outdoor_c"]) < 16.0  # a Stockholm December (mild spells)
+    assert leak["outdoor_c"] != raw["pumps"][2]["outdoor_c"]  # each pump reads its own sensor
 
 
 @pytest.mark.parametrize("content, message", [
