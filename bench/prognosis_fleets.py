@@ -79,6 +79,7 @@ from pathlib import Path
 
 import numpy as np
 
+from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.contract import EventKind
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
@@ -143,8 +144,12 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
     hours: dict[str, dict[float, list]] = {d: {} for d in fleet.devices}
     raised: dict[str, list[float]] = {d: [] for d in fleet.devices}
     faults = dict(zip(fleet.devices, fleet.fault_names))
+    outdoor: dict[str, dict[float, list]] = {d: {} for d in fleet.devices}  # hour -> [sum, n] of t_outdoor
+    k_out = CHANNEL_NAMES.index("t_outdoor")
     for chunk in fleet.chunks(steps=1440 * 4):
+        hour = (chunk.ts // HOUR) * HOUR
         for j, dev in enumerate(fleet.devices):
+            _hourly_add(outdoor[dev], hour, chunk.values[:, j, k_out])
             _, events = pipes[dev].process_batch(chunk.ts[::stride], chunk.values[::stride, j, :])
             raised[dev] += [ev.ts for ev in events if ev.kind in (EventKind.FAULT, EventKind.FAULT_UPDATE)
                             and ev.fault == faults[dev]]
@@ -160,11 +165,24 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
         out.append(dict(device=t.device, fault=t.fault, onset_ts=t.onset_ts, trip_ts=t.trip_ts, trip_kind=t.trip_kind,
                         raised=raised[t.device], refrigerant=refrigerant, climate=climate, growth=growth, seed=seed,
                         limits=limits, hours=[[k, *v] for k, v in sorted(hours[t.device].items())],
+                        # the hourly outdoor air the pump read: a date judged against the weather ahead
+                        outdoor=[[k, round(a / n, 2)] for k, (a, n) in sorted(outdoor[t.device].items()) if n],
                         # the pump's own healthy model of its current (a learned over-current limit is
                         # replayed from it) and the simulator's truth to judge that limit by
                         current_coef=None if model is None else _l(model.coef[:, _I_AMPS]),
                         true_i_trip=float(fleet.params.i_trip[j]), true_f_max=float(fleet.params.f_max[j])))
     return out
+
+
+def _hourly_add(acc: dict[float, list], hour: np.ndarray, v: np.ndarray) -> None:
+    """Add readings to per-hour [sum, n] (NaN readings, a dropout, left out)."""
+    ok = np.isfinite(v)
+    keys, inv = np.unique(hour[ok], return_inverse=True)
+    sums, counts = np.bincount(inv, weights=v[ok], minlength=len(keys)), np.bincount(inv, minlength=len(keys))
+    for k, a, n in zip(keys.tolist(), sums.tolist(), counts.tolist()):
+        e = acc.setdefault(k, [0.0, 0])
+        e[0] += a
+        e[1] += n
 
 
 def _l(a: np.ndarray) -> list:
