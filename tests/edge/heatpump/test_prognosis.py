@@ -528,16 +528,18 @@ def test_a_fresh_fault_that_speeds_up_is_paced_by_its_last_day(a: float) -> None
     assert actual <= predicted <= 5.0 * actual, (predicted, actual)
 
 
-def _held_hot_water(days: float, fouling, hold_bar: float, seed: int = 7) -> PrognosisTracker:
+def _held_hot_water(days: float, fouling, hold_bar: float, seed: int = 7, hz_per_bar: float = 12.0
+                    ) -> PrognosisTracker:
     """A propane pump's high pressure, one reading every 5 minutes: heating hours near 14 bar
     with the weather, one hot-water hour a day whose healthy peak is 19.5 bar. The fault adds
     ``fouling(day)`` to every hour's residual; the controller holds the hot-water hour at
     ``hold_bar`` by cutting the compressor's frequency (its reading does not pass that, while its
     residual, against the healthy model at the cut frequency, still carries the whole excess)."""
+    # (the hour's frequency is the cut's readout: 12 Hz for each bar held back)
     rng = np.random.default_rng(seed)
     tracker = PrognosisTracker(refrigerant="R290")
     tracker.calibration = None
-    j = TARGET_NAMES.index("p_high")
+    j, jh = TARGET_NAMES.index("p_high"), TARGET_NAMES.index("compressor_hz")
     weather = 0.0
     for ts in np.arange(0.0, days * DAY, 300.0):
         d = ts / DAY
@@ -546,12 +548,15 @@ def _held_hot_water(days: float, fouling, hold_bar: float, seed: int = 7) -> Pro
         excess = fouling(d) + rng.normal(0.0, 0.03)
         if 6 * HOUR <= ts % DAY < 7 * HOUR:
             reading = min(19.5 + excess, hold_bar) + rng.normal(0.0, 0.1)
+            # the frequency the controller cuts to hold it: 12 Hz per bar it holds back, from 70
+            hz = 70.0 - hz_per_bar * max(19.5 + excess - hold_bar, 0.0) + rng.normal(0.0, 1.0)
         else:
             reading = 14.0 + weather + excess + rng.normal(0.0, 0.2)
+            hz = 40.0 - 5.0 * weather + rng.normal(0.0, 2.0)
         residual = np.zeros(len(TARGET_NAMES))
         residual[j] = excess
         observed = np.full(len(TARGET_NAMES), np.nan)
-        observed[j] = reading
+        observed[j], observed[jh] = reading, hz
         tracker.update(float(ts), residual, observed)
     return tracker
 
@@ -582,3 +587,4 @@ def test_a_fouled_condenser_whose_peak_follows_its_fault_keeps_its_date() -> Non
     assert p is not None and p.indicator == "p_high"
     predicted = (p.predicted_trip_ts - 36 * DAY) / DAY
     assert 0.5 <= predicted / 24.0 <= 2.0, predicted
+
