@@ -23,6 +23,10 @@ two (:func:`_pace_days`: the trend windows of a fresh fault still hold healthy d
 The days ahead are drawn from the last two weeks' healthy worst days, the nearest ones from
 the last days' spell more (:func:`_persistence`: weather comes in spells).
 
+A fouled condenser's hot-water peak held under the high-pressure switch by the controller's cut
+no longer follows the fault's excess: there the share of the excess that reached the peak over the
+last days carries it forward (:func:`_held_share`), not the whole excess.
+
 Where the trip indicator moves late, a physics chain from an earlier indicator dates it
 too (:mod:`prognosis_chain`: a leak's charge loss read from the valve's extra opening, its
 end stop on the cold hours, then the discharge runaway), and the earlier date is kept.
@@ -620,8 +624,11 @@ def _worst_share(rows: list, j: int, sign: float, excess: np.ndarray, k_min: flo
 # (fault, trip indicator) whose peak a controller holds back (_held_share): a fouled condenser's
 # hot-water hour is held under the high-pressure switch by cutting the compressor's frequency
 HELD: set[tuple[str, str]] = {("condenser_fouling", "p_high")}
-USE_HELD = True
+USE_HELD = True  # False: the peak taken to follow the whole excess (as before; bench comparisons)
 HOLD_DAYS = 10  # the recent days the hold is read from (a hold that ends shows within them)
+# the share never taken below this: a held peak still creeps up (the hold point is not a wall, and
+# the peaks between polls grow with the fault); with no floor the held calibration pumps were told
+# 35-52 days with 13-21 left (docs/heatpump.md)
 HOLD_KMIN = 0.25
 HOLD_SHARE = 0.5  # a peak that follows less than this share of the excess is held
 HOLD_GROWTH = 0.5  # ... while the excess grew by at least this many of the indicator's MIN_SHIFT
