@@ -23,6 +23,10 @@ two (:func:`_pace_days`: the trend windows of a fresh fault still hold healthy d
 The days ahead are drawn from the last two weeks' healthy worst days, the nearest ones from
 the last days' spell more (:func:`_persistence`: weather comes in spells).
 
+A fouled condenser's hot-water peak held under the high-pressure switch by the controller's cut
+no longer follows the fault's excess: there the share of the excess that reached the peak over the
+last days carries it forward (:func:`_held_share`), not the whole excess.
+
 Where the trip indicator moves late, a physics chain from an earlier indicator dates it
 too (:mod:`prognosis_chain`: a leak's charge loss read from the valve's extra opening, its
 end stop on the cold hours, then the discharge runaway), and the earlier date is kept.
@@ -47,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heatwatch.contract import Prognosis
-from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
 from heatwatch.trips import trip_limits
@@ -340,6 +344,10 @@ class PrognosisTracker:
             k, base_k = _worst_share(rows, j, sign, excess, *WORST_SHARE[fault])
             if base_k is not None:
                 excess, base = k * excess, base_k
+        elif (fault, ch) in HELD and USE_HELD and len(day_t) >= HOLD_DAYS:
+            k, base_k = _held_share(rows, j, sign, excess)
+            if base_k is not None:
+                excess, base = k * excess, base_k
         rho = _persistence(base[-PERSIST_DAYS:], day_t[-PERSIST_DAYS:])
         trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold, rho) \
             if len(day_t) >= MIN_DAYS else None
@@ -584,7 +592,7 @@ URGENT_DAYS = 2.0  # the gateway's most urgent time-to-failure band (gateway/inc
 
 
 def _worst_share(rows: list, j: int, sign: float, excess: np.ndarray, k_min: float,
-                 k_max: float) -> tuple[float, np.ndarray | None]:
+                 k_max: float, last: int = 0) -> tuple[float, np.ndarray | None]:
     """How much of the fault's mean excess reaches a day's worst hour, and the healthy worst days
     with that share taken out: (k, base), base None with too few days to tell.
 
@@ -602,13 +610,40 @@ def _worst_share(rows: list, j: int, sign: float, excess: np.ndarray, k_min: flo
     if len(keys) != len(excess):
         return 1.0, None
     worst = np.array([max(v for v, _ in acc[d]) for d in keys])
-    i, q = np.triu_indices(len(excess), 1)
+    s0 = max(len(excess) - last, 0) if last else 0  # the slope from the last ``last`` days only
+    i, q = np.triu_indices(len(excess) - s0, 1)
+    i, q = i + s0, q + s0
     de = excess[q] - excess[i]
     ok = np.abs(de) > 1e-9
     if ok.sum() < 3:
         return 1.0, None
     k = min(max(float(np.median((worst[q] - worst[i])[ok] / de[ok])), k_min), k_max)
     return k, np.array([max(v - k * r for v, r in acc[d]) for d in keys])
+
+
+# (fault, trip indicator) whose peak a controller holds back (_held_share): a fouled condenser's
+# hot-water hour is held under the high-pressure switch by cutting the compressor's frequency
+HELD: set[tuple[str, str]] = {("condenser_fouling", "p_high")}
+USE_HELD = True  # False: the peak taken to follow the whole excess (as before; bench comparisons)
+HOLD_DAYS = 10  # the recent days the hold is read from (a hold that ends shows within them)
+# the share never taken below this: a held peak still creeps up (the hold point is not a wall, and
+# the peaks between polls grow with the fault); with no floor the held calibration pumps were told
+# 35-52 days with 13-21 left (docs/heatpump.md)
+HOLD_KMIN = 0.25
+HOLD_SHARE = 0.5  # a peak that follows less than this share of the excess is held
+HOLD_GROWTH = 0.5  # ... while the excess grew by at least this many of the indicator's MIN_SHIFT
+
+
+def _held_share(rows: list, j: int, sign: float, excess: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """A peak held by the controller: the share of the fault's excess that reaches the day's worst
+    hour over the last HOLD_DAYS days, and the healthy worst days with that share taken out;
+    (1, None) where the peak follows the excess (not held, or too little growth to tell)."""
+    k, base_k = _worst_share(rows, j, sign, excess, HOLD_KMIN, 1.0, last=HOLD_DAYS)
+    recent = excess[-HOLD_DAYS:]
+    grown = float(np.median(recent[-3:]) - np.median(recent[:3]))
+    if base_k is None or k >= HOLD_SHARE or grown < HOLD_GROWTH * float(MIN_SHIFT[j]):
+        return 1.0, None
+    return k, base_k
 
 
 def _bandwidth(base: np.ndarray) -> np.ndarray:
