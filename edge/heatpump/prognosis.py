@@ -40,6 +40,7 @@ from __future__ import annotations
 import itertools
 import math
 import operator
+import warnings
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -280,8 +281,9 @@ class PrognosisTracker:
     def predict(self, fault: str, now: float) -> Prognosis | None:
         """The earliest indicator's trip, its interval calibrated (prognosis_calibration) when a table is given."""
         best: Prognosis | None = None
+        rows = [h for h in self._hours if h[0] < now]  # the hours before now, read by every indicator
         for ch in FAULT_INDICATORS.get(fault, ()):
-            p = self._predict_channel(ch, now, fault)
+            p = self._predict_channel(ch, now, fault, rows)
             if p is not None and (best is None or p.predicted_trip_ts < best.predicted_trip_ts):
                 best = p
         # a raw interval from now: the indicator's worst hour has reached its limit (it may trip
@@ -324,14 +326,15 @@ class PrognosisTracker:
         done.extend(new)
         return _daily_arrays(acc)
 
-    def _predict_channel(self, ch: str, now: float, fault: str = "") -> Prognosis | None:
+    def _predict_channel(self, ch: str, now: float, fault: str = "", rows: list | None = None) -> Prognosis | None:
         stage = ch in STAGE_LIMITS
         limit = STAGE_LIMITS[ch] if stage else self.limits.get(ch)
         if (limit is None and (ch != "compressor_a" or not self.learn_rated_current)) or ch not in _IDX \
                 or len(self._hours) < 24:
             return None
         j = _IDX[ch]
-        rows = [h for h in self._hours if h[0] < now]
+        if rows is None:
+            rows = [h for h in self._hours if h[0] < now]
         if limit is None:  # over-current without the site's rated current: from the healthy hours
             rated = learned_rated_current(rows, j, _IDX["compressor_hz"])
             if rated is None:
@@ -451,18 +454,44 @@ def _fit(x: np.ndarray, y: np.ndarray, model: str) -> Curve | None:
     if model == "exp":
         if len(x) < 4 or np.any(y <= 0):
             return None
-        c, a = np.polyfit(x, np.log(y), 1, w=y)
+        c, a = _polyfit(x, np.log(y), 1, w=y)
         if c <= 0:
             return None
         return lambda g: np.exp(a + c * np.minimum(g, 60.0 / c))
     degree = 1 if model == "line" else 2
     if len(x) < degree + 3:
         return None
-    coef = np.polyfit(x, y, degree)
+    coef = _polyfit(x, y, degree)
     if degree == 2 and coef[0] < 0:
         # a parabola bending over would promise that the fault stops: go on along its tangent at now
         coef = coef[1:]
     return lambda g: np.polyval(coef, g)
+
+
+_EPS = float(np.finfo(float).eps)
+
+
+def _polyfit(x: np.ndarray, y: np.ndarray, deg: int, w: np.ndarray | None = None) -> np.ndarray:
+    """np.polyfit(x, y, deg, w=w) of 1-D float arrays, degree 1 or 2: the same Vandermonde matrix,
+    weights, column scaling and LAPACK least squares, so the same coefficients to the bit, without
+    the argument checks and conversions that cost more than the solve for a month of days (a
+    prognosis refresh fits some twenty of them; tests/edge/heatpump/test_prognosis.py holds them equal)."""
+    order = deg + 1
+    lhs = np.empty((len(x), order))
+    lhs[:, -1] = 1.0
+    lhs[:, -2] = x
+    if order == 3:
+        lhs[:, 0] = x * x  # vander's column, its running product of x
+    rhs = y + 0.0
+    if w is not None:
+        lhs *= w[:, None]
+        rhs *= w
+    scale = np.sqrt((lhs * lhs).sum(axis=0))
+    lhs /= scale
+    c, _, rank, _ = np.linalg.lstsq(lhs, rhs, len(x) * _EPS)
+    if rank != order:
+        warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning, stacklevel=2)
+    return (c.T / scale).T
 
 
 def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
@@ -497,7 +526,7 @@ def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
     if not scored:  # too few days to judge a forecast (just raised after a short commissioning): a line
         if n < 2:
             return []
-        coef = np.polyfit(x, y, 1)
+        coef = _polyfit(x, y, 1)
         return [lambda g: np.polyval(coef, g)]
     best = min(e for e, _, _ in scored)
     curves = [fit(max(0, n - w), n, model) for e, w, model in scored if e <= RIVAL_FACTOR * best + 1e-12]
