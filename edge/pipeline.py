@@ -589,10 +589,17 @@ class PumpPipeline:
         # the model each row was judged by (a refit of the growing envelope later in the chunk is not it)
         models = [self.detector.model_at(float(res.ts[i])) or model for i in rows]
         Ff = features(flat).reshape(m, len(steps) + 1, -1)
+        # a sensor that is no operating-point input leaves the features, so the model's expectation,
+        # as they are: predicted once per row, and again only for the copies whose features moved
+        # (predict works element by element: the same digits as predicting every copy)
+        moved = ~((Ff[:, 1:] == Ff[:, :1]) | (np.isnan(Ff[:, 1:]) & np.isnan(Ff[:, :1]))).all(axis=2)
         Pp = np.empty((m, len(steps) + 1, len(alarm)))
         for mdl in {id(x): x for x in models}.values():
             sel = np.array([x is mdl for x in models])
-            Pp[sel] = mdl.predict(Ff[sel])
+            Pp[sel] = mdl.predict(Ff[sel, 0])[:, None, :]
+            r, c = np.nonzero(moved & sel[:, None])
+            if len(r):
+                Pp[r, c + 1] = mdl.predict(Ff[r, c + 1])
         Rp = targets_from(flat, ref).reshape(m, len(steps) + 1, -1) - Pp
         scale = alarm if res.S is None else res.S[rows]
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -19,8 +19,11 @@ from heatwatch.refrigerant import t_sat, t_sat_scalar
 def derive(values: dict[str, np.ndarray | float], refrigerant: str = "R32") -> dict[str, np.ndarray]:
     """Derived channels from a mapping of canonical channel -> values."""
     get = lambda name: np.asarray(values[name], dtype=float)  # noqa: E731
-    superheat = get("t_suction") - t_sat(get("p_low"), refrigerant)
-    subcooling = t_sat(get("p_high"), refrigerant) - get("t_liquid")
+    # each saturation temperature once (a log and a table lookup per element: most of the cost here)
+    t_cond_sat = t_sat(get("p_high"), refrigerant)
+    t_evap_sat = t_sat(get("p_low"), refrigerant)
+    superheat = get("t_suction") - t_evap_sat
+    subcooling = t_cond_sat - get("t_liquid")
     delta_t = get("t_flow") - get("t_return")
     heat_kw = WATER_KW_PER_LPM_K * get("flow_lpm") * delta_t
     power_kw = get("power_w") / 1000.0
@@ -29,8 +32,6 @@ def derive(values: dict[str, np.ndarray | float], refrigerant: str = "R32") -> d
         cop = np.where(power_kw > 0.2, heat_kw / np.where(power_kw > 0.2, power_kw, 1.0), np.nan)
     evap_approach = get("t_outdoor") - get("t_evap")
     cond_approach = get("t_cond") - get("t_flow")
-    t_cond_sat = t_sat(get("p_high"), refrigerant)
-    t_evap_sat = t_sat(get("p_low"), refrigerant)
     discharge_superheat = get("t_discharge") - t_cond_sat
     cond_sat_gap = get("t_cond") - t_cond_sat
     evap_sat_gap = get("t_evap") - t_evap_sat
@@ -42,7 +43,10 @@ def derive_matrix(x: np.ndarray, refrigerant: str = "R32") -> np.ndarray:
     """Rows of canonical channel vectors (..., n_channels) -> (..., n_derived)."""
     cols = {name: x[..., i] for name, i in INDEX.items()}
     d = derive(cols, refrigerant)
-    return np.stack([d[name] for name in DERIVED_NAMES], axis=-1)
+    out = np.empty(np.shape(x)[:-1] + (len(DERIVED_NAMES),))
+    for k, name in enumerate(DERIVED_NAMES):  # np.stack's copies, without its concatenation of views
+        out[..., k] = d[name]
+    return out
 
 
 _I = {name: INDEX[name] for name in ("t_suction", "p_low", "p_high", "t_liquid", "t_flow", "t_return", "flow_lpm",

@@ -379,3 +379,41 @@ def compressor_steps(T, TS, TD, PH, PL, HZ, AMP, start, k_exp, c_start, c, V, ha
         for q in range(9):
             out[i, q] = st[q]
     return n
+
+
+@njit(cache=True)
+def hour_sums(b, R, okn, obs, bucket, sums, n, hi, lo, has_hour, out_b, out_sum, out_n, out_hi, out_lo):
+    """PrognosisTracker.update_rows over a chunk's rows: per hour ``b`` (consecutive rows), the running
+    sum of R (NaN already 0) added row after row from 0 (as np.cumsum adds), the count of ``okn`` and
+    the hour's highest and lowest ``obs`` (NaN ignored, as np.fmax / np.fmin). ``sums``, ``n``, ``hi``,
+    ``lo`` are the open hour ``bucket``'s (``has_hour``: one is open), updated in place; each hour
+    closed (a row of a later hour came) is written to ``out_*``. Returns (hours closed, open bucket)."""
+    m, k = R.shape
+    closed = 0
+    for i in range(m):
+        if b[i] != bucket:
+            if bucket >= 0 and has_hour:
+                out_b[closed] = bucket
+                for j in range(k):
+                    out_sum[closed, j] = sums[j]
+                    out_n[closed, j] = n[j]
+                    out_hi[closed, j] = hi[j]
+                    out_lo[closed, j] = lo[j]
+                closed += 1
+            bucket = b[i]
+            has_hour = True
+            for j in range(k):
+                sums[j] = 0.0
+                n[j] = 0.0
+                hi[j] = obs[i, j]
+                lo[j] = obs[i, j]
+        for j in range(k):
+            v = obs[i, j]
+            if v == v:
+                if hi[j] != hi[j] or v > hi[j]:
+                    hi[j] = v
+                if lo[j] != lo[j] or v < lo[j]:
+                    lo[j] = v
+            sums[j] = sums[j] + R[i, j]
+            n[j] = n[j] + okn[i, j]
+    return closed, bucket

@@ -48,6 +48,11 @@ RIDGE = 1e-2  # healthy_model.fit's
 _DERIVED_INDEX = {n: i for i, n in enumerate(DERIVED_NAMES)}
 COMPUTE_OFFSET = object()  # evidence(offset=...): none given, compute it
 _TARGET_SOURCES = [("raw", INDEX[n]) if n in INDEX else ("derived", _DERIVED_INDEX[n]) for n in TARGET_NAMES]
+# the same as (target columns, their raw channel) and (target columns, their derived channel)
+_RAW_T = np.array([k for k, (kind, _) in enumerate(_TARGET_SOURCES) if kind == "raw"])
+_RAW_I = np.array([i for kind, i in _TARGET_SOURCES if kind == "raw"])
+_DER_T = np.array([k for k, (kind, _) in enumerate(_TARGET_SOURCES) if kind == "derived"])
+_DER_I = np.array([i for kind, i in _TARGET_SOURCES if kind == "derived"])
 
 
 @dataclass
@@ -196,8 +201,10 @@ def inside(envelope: np.ndarray | None, f: np.ndarray) -> bool:
 def derived_and_targets(X: np.ndarray, refrigerant: str) -> tuple[np.ndarray, np.ndarray]:
     """Rows of readings -> (rows of derived channels, rows of the monitored target channels)."""
     D = derive_matrix(X, refrigerant)
-    cols = [X[..., i] if kind == "raw" else D[..., i] for kind, i in _TARGET_SOURCES]
-    return D, np.stack(cols, axis=-1)
+    Y = np.empty(np.shape(X)[:-1] + (len(_TARGET_SOURCES),))
+    Y[..., _RAW_T] = X[..., _RAW_I]  # copies of the columns, a gather each (np.stack of 23 views cost more)
+    Y[..., _DER_T] = D[..., _DER_I]
+    return D, Y
 
 
 def derived_and_targets_row(x: list[float], refrigerant: str) -> tuple[np.ndarray, np.ndarray]:

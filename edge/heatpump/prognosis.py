@@ -44,6 +44,7 @@ from __future__ import annotations
 import itertools
 import math
 import operator
+import warnings
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heatwatch.contract import Prognosis
+from heatwatch.edge.heatpump import batch_kernels
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
@@ -197,10 +199,13 @@ class PrognosisTracker:
         hour at a time (the sums added in the same order, so the same numbers)."""
         if not len(ts):
             return
-        b = np.array([int(t // HOUR) for t in ts.tolist()], dtype=np.int64)
-        cuts = (np.flatnonzero(np.diff(b)) + 1).tolist()
+        b = np.floor_divide(ts, HOUR).astype(np.int64)  # int(t // HOUR) of each (numpy's // is Python's)
         R = np.where(np.isnan(residual), 0.0, residual)
         okn = (~np.isnan(residual)).astype(float)
+        if batch_kernels.AVAILABLE:
+            self._update_hours(b, R, okn, np.ascontiguousarray(observed, dtype=float))
+            return
+        cuts = (np.flatnonzero(np.diff(b)) + 1).tolist()
         for s, e in zip([0, *cuts], [*cuts, len(b)]):
             bucket = int(b[s])
             if bucket != self._bucket:
@@ -215,6 +220,28 @@ class PrognosisTracker:
             self._lo = np.fmin(lo, np.fmin.reduce(block, axis=0))
             self._sum = np.cumsum(np.vstack([sum0[None, :], R[s:e]]), axis=0)[-1]
             self._n = n0 + okn[s:e].sum(axis=0)
+
+    def _update_hours(self, b: np.ndarray, R: np.ndarray, okn: np.ndarray, observed: np.ndarray) -> None:
+        """update_rows' hours in one compiled pass (batch_kernels.hour_sums; a season's replay feeds
+        some 5,000 hours per pump, each a dozen numpy calls the other way): the same sums, counts and
+        extremes, the closed hours' means as _close_hour makes them."""
+        k = R.shape[1]
+        open_hour = self._hi is not None
+        if open_hour:
+            sums, n, hi, lo = (np.array(a, dtype=float) for a in (self._sum, self._n, self._hi, self._lo))
+        else:
+            sums, n, hi, lo = np.zeros(k), np.zeros(k), np.full(k, np.nan), np.full(k, np.nan)
+        cap = int(np.count_nonzero(np.diff(b))) + 1
+        out_b = np.empty(cap, dtype=np.int64)
+        out_sum, out_n, out_hi, out_lo = (np.empty((cap, k)) for _ in range(4))
+        closed, bucket = batch_kernels.hour_sums(b, R, okn, observed, self._bucket, sums, n, hi, lo, open_hour,
+                                                 out_b, out_sum, out_n, out_hi, out_lo)
+        if closed:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = np.where(out_n[:closed] > 0, out_sum[:closed] / out_n[:closed], np.nan)
+            self._hours.extend(zip((out_b[:closed] * HOUR).tolist(), mean, out_hi[:closed], out_lo[:closed]))
+        self._bucket = int(bucket)
+        self._sum, self._n, self._hi, self._lo = sums, n, hi, lo
 
     def _close_hour(self) -> None:
         if self._bucket >= 0 and self._hi is not None:
@@ -258,8 +285,9 @@ class PrognosisTracker:
     def predict(self, fault: str, now: float) -> Prognosis | None:
         """The earliest indicator's trip, its interval calibrated (prognosis_calibration) when a table is given."""
         best: Prognosis | None = None
+        rows = [h for h in self._hours if h[0] < now]  # the hours before now, read by every indicator
         for ch in FAULT_INDICATORS.get(fault, ()):
-            p = self._predict_channel(ch, now, fault)
+            p = self._predict_channel(ch, now, fault, rows)
             if p is not None and (best is None or p.predicted_trip_ts < best.predicted_trip_ts):
                 best = p
         # a raw interval from now: the indicator's worst hour has reached its limit (it may trip
@@ -302,14 +330,15 @@ class PrognosisTracker:
         done.extend(new)
         return _daily_arrays(acc)
 
-    def _predict_channel(self, ch: str, now: float, fault: str = "") -> Prognosis | None:
+    def _predict_channel(self, ch: str, now: float, fault: str = "", rows: list | None = None) -> Prognosis | None:
         stage = ch in STAGE_LIMITS
         limit = STAGE_LIMITS[ch] if stage else self.limits.get(ch)
         if (limit is None and (ch != "compressor_a" or not self.learn_rated_current)) or ch not in _IDX \
                 or len(self._hours) < 24:
             return None
         j = _IDX[ch]
-        rows = [h for h in self._hours if h[0] < now]
+        if rows is None:
+            rows = [h for h in self._hours if h[0] < now]
         if limit is None:  # over-current without the site's rated current: from the healthy hours
             rated = learned_rated_current(rows, j, _IDX["compressor_hz"])
             if rated is None:
@@ -433,18 +462,44 @@ def _fit(x: np.ndarray, y: np.ndarray, model: str) -> Curve | None:
     if model == "exp":
         if len(x) < 4 or np.any(y <= 0):
             return None
-        c, a = np.polyfit(x, np.log(y), 1, w=y)
+        c, a = _polyfit(x, np.log(y), 1, w=y)
         if c <= 0:
             return None
         return lambda g: np.exp(a + c * np.minimum(g, 60.0 / c))
     degree = 1 if model == "line" else 2
     if len(x) < degree + 3:
         return None
-    coef = np.polyfit(x, y, degree)
+    coef = _polyfit(x, y, degree)
     if degree == 2 and coef[0] < 0:
         # a parabola bending over would promise that the fault stops: go on along its tangent at now
         coef = coef[1:]
     return lambda g: np.polyval(coef, g)
+
+
+_EPS = float(np.finfo(float).eps)
+
+
+def _polyfit(x: np.ndarray, y: np.ndarray, deg: int, w: np.ndarray | None = None) -> np.ndarray:
+    """np.polyfit(x, y, deg, w=w) of 1-D float arrays, degree 1 or 2: the same Vandermonde matrix,
+    weights, column scaling and LAPACK least squares, so the same coefficients to the bit, without
+    the argument checks and conversions that cost more than the solve for a month of days (a
+    prognosis refresh fits some twenty of them; tests/edge/heatpump/test_prognosis.py holds them equal)."""
+    order = deg + 1
+    lhs = np.empty((len(x), order))
+    lhs[:, -1] = 1.0
+    lhs[:, -2] = x
+    if order == 3:
+        lhs[:, 0] = x * x  # vander's column, its running product of x
+    rhs = y + 0.0
+    if w is not None:
+        lhs *= w[:, None]
+        rhs *= w
+    scale = np.sqrt((lhs * lhs).sum(axis=0))
+    lhs /= scale
+    c, _, rank, _ = np.linalg.lstsq(lhs, rhs, len(x) * _EPS)
+    if rank != order:
+        warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning, stacklevel=2)
+    return (c.T / scale).T
 
 
 def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
@@ -479,7 +534,7 @@ def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
     if not scored:  # too few days to judge a forecast (just raised after a short commissioning): a line
         if n < 2:
             return []
-        coef = np.polyfit(x, y, 1)
+        coef = _polyfit(x, y, 1)
         return [lambda g: np.polyval(coef, g)]
     best = min(e for e, _, _ in scored)
     curves = [fit(max(0, n - w), n, model) for e, w, model in scored if e <= RIVAL_FACTOR * best + 1e-12]

@@ -372,3 +372,33 @@ def test_readings_run_off_their_scale_are_judged_alike_streamed_and_batched(trou
     np.testing.assert_array_equal(stream.checks.off_scale, batch.checks.off_scale)
     assert not any("dropout" in f.get("p_low", []) or "dropout" in f.get("compressor_a", []) for f in a)
     assert any("dropout" in f.get("t_return", []) for f in a)
+
+
+def test_prognosis_hours_fed_in_batch_are_the_hours_fed_row_by_row() -> None:
+    """PrognosisTracker.update_rows (batch_kernels.hour_sums) and update() row by row: the same closed
+    hours (means, worst and best readings) and the same open hour, to the bit, with missing values,
+    an always-missing channel, gaps of hours and chunks cut inside an hour."""
+    from heatwatch.edge.heatpump.prognosis import PrognosisTracker
+
+    rng = np.random.default_rng(1)
+    n, k = 3000, 23
+    ts = 1e9 + np.cumsum(rng.choice([60.0, 300.0, 3 * 3600.0], size=n, p=[0.6, 0.39, 0.01]))
+    R, Y = rng.normal(size=(n, k)), rng.normal(size=(n, k))
+    R[rng.random(R.shape) < 0.1] = np.nan
+    Y[rng.random(Y.shape) < 0.1] = np.nan
+    Y[:, 3] = R[:, 4] = np.nan
+    streamed, batched = PrognosisTracker(), PrognosisTracker()
+    for i in range(n):
+        streamed.update(float(ts[i]), R[i], Y[i])
+    cuts = sorted(rng.choice(np.arange(1, n), 40, replace=False).tolist())
+    for s, e in zip([0, *cuts], [*cuts, n]):
+        batched.update_rows(ts[s:e], R[s:e], Y[s:e])
+    assert len(streamed._hours) == len(batched._hours) > 100
+    for a, b in zip(streamed._hours, batched._hours):
+        assert a[0] == b[0]
+        assert all(np.asarray(x).tobytes() == np.asarray(y).tobytes() for x, y in zip(a[1:], b[1:]))
+    assert streamed._bucket == batched._bucket
+    for x, y in zip((streamed._sum, streamed._n, streamed._hi, streamed._lo),
+                    (batched._sum, batched._n, batched._hi, batched._lo)):
+        assert np.asarray(x).tobytes() == np.asarray(y).tobytes()
+    assert json.dumps(streamed.state()) == json.dumps(batched.state())

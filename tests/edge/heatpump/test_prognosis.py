@@ -588,3 +588,27 @@ def test_a_fouled_condenser_whose_peak_follows_its_fault_keeps_its_date() -> Non
     predicted = (p.predicted_trip_ts - 36 * DAY) / DAY
     assert 0.5 <= predicted / 24.0 <= 2.0, predicted
 
+
+def test_the_growth_laws_fits_are_numpy_polyfits_to_the_bit() -> None:
+    """prognosis._polyfit (polyfit without its argument handling) gives np.polyfit's coefficients
+    exactly, weighted or not, for lines and parabolas, and warns where the fit is rank deficient."""
+    import warnings
+
+    from heatwatch.edge.heatpump.prognosis import _polyfit
+
+    rng = np.random.default_rng(3)
+    for trial in range(600):
+        n = int(rng.integers(2, 32))
+        x = (np.arange(n) + 0.5 - rng.uniform(0, 40)) * rng.choice([1.0, 0.37])
+        y = rng.normal(size=n).cumsum() * rng.choice([1e-3, 1.0, 50.0])
+        if trial % 11 == 0:
+            x = np.full(n, 3.0)  # every day at one x: rank deficient
+        for deg, w in ((1, None), (2, None), (1, np.abs(y) + 0.1)):
+            with warnings.catch_warnings(record=True) as theirs:
+                warnings.simplefilter("always")
+                want = np.polyfit(x, y, deg, w=w)
+            with warnings.catch_warnings(record=True) as ours:
+                warnings.simplefilter("always")
+                got = _polyfit(x, y, deg, w=w)
+            assert got.tobytes() == want.tobytes()
+            assert [type(m.message) for m in ours] == [type(m.message) for m in theirs]
