@@ -1,84 +1,131 @@
 """A building's demand follows the air through its thermal mass: the given driver's lagged view (lagged.py).
 
-A synthetic heated house at hourly rows through an autumn: the air cools from a
-mild October into December, the day-night swing shrinks (sunny afternoons, dull
-days), and multi-day spells come and go; the judged hours' air stays mostly
-inside the range the training fortnight saw.
-The building feels a first-order lag of the air (time constant ``TAU_H``, not the
-detector's 24 h: real buildings range from hours to days); the heat demand, and so
-the power and the flow temperature (a heating curve), follow the building; the
-evaporator follows the hour's air and the load. Trained on the first fortnight,
-its cold hours are nights after mild afternoons (a warm building); judged through
-the weeks after, the same hourly air comes with a colder building and more
-demand. With the hour's air alone as the driver that reads as a fault.
+Simulated pumps (the weather bench's parts), hourly means as a logger keeps them,
+trained on their first fortnight. The building feels the air through its thermal
+mass; the training fortnight's cold hours were nights after mild afternoons (a warm
+building), the weeks after bring the same hourly air with a colder building and
+more demand. Fitted to the hour's air that reads as a fault. The driver model keeps
+the hour's air as its driver; the air's 24-hour exponentially weighted mean says
+where the building was during training, and beyond that range the expectation's
+error is allowed to grow as measured inside the training rows (given._edges).
+(These pumps were examined to build the change: the tests hold the mechanism to
+account, they are not held-out figures.)
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
+from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.edge.generic_detector import HealthyBehaviourConfig, ThresholdConfig
 from heatwatch.edge.generic_detector.adaptive import AdaptConfig, AdaptiveDetector
 from heatwatch.edge.generic_detector.lagged import LaggedDrivers
+from heatwatch.sim.fleet import Fleet
+from heatwatch.sim.scenario import load_scenario
+
+from .test_crossfit import LABELS, oslo  # noqa: F401 (the heldout part's Oslo pump, hourly: a fixture)
 
 DAY = 24  # hourly rows
 TRAIN = 14 * DAY
-DAYS = 56
-TAU_H = 30.0
+
+AUTUMN = """name: lagged_autumn
+fleet: {size: 4}
+climate: oslo
+start: 2024-09-12
+duration: 60d
+step: 60s
+seed: 2727
+refrigerant: R290
+sites:
+  - {name: fjord, climate: oslo, pumps: 2}
+  - {name: plain, climate: milan, refrigerant: R32, pumps: 1}
+  - {name: lake, climate: stockholm, pumps: 1}
+devices:
+  hp-000: {emitters: fan_coils, capacity_kw: 9}
+  hp-001: {emitters: underfloor, capacity_kw: 5}
+  hp-002: {emitters: underfloor, capacity_kw: 14}
+  hp-003: {emitters: radiators, capacity_kw: 16}
+"""
 
 
-def _house(seed: int, fault_from: int | None = None, size: float = 1.5, tau_h: float = TAU_H) -> tuple[np.ndarray, np.ndarray]:
-    """Rows [t_outdoor, power_w, t_flow, t_evap] and their times. ``fault_from``: from that day on the
-    evaporator reads ``size`` K colder for the same air and load (a fouled coil)."""
+@pytest.fixture(scope="module")
+def autumn(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The weather bench's fresh6 hp-001 (Oslo, underfloor, 5 kW; from 12 September): hourly means."""
+    path = tmp_path_factory.mktemp("lagged") / "autumn.yaml"
+    path.write_text(AUTUMN)
+    fleet = Fleet(load_scenario(str(path)))
+    dev = fleet.devices.index("hp-001")
+    rows, ts = [], []
+    for chunk in fleet.chunks(steps=1440):
+        rows.append(chunk.values[:, dev, :])
+        ts.append(chunk.ts)
+    V, T = np.concatenate(rows), np.concatenate(ts)
+    n = len(V) // 60 * 60
+    keep = [j for j, c in enumerate(CHANNEL_NAMES) if c not in LABELS]
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        H = np.nanmean(V[:n, keep].reshape(-1, 60, len(keep)), axis=1)
+    return H, T[:n:60].astype(np.float64), [CHANNEL_NAMES[j] for j in keep]
+
+
+def _flagged(H: np.ndarray, ts: np.ndarray, names: list[str], lag_hours: float) -> np.ndarray:
+    cfg = HealthyBehaviourConfig(warmup=TRAIN, threshold=replace(ThresholdConfig(), confidence=0.95))
+    det = AdaptiveDetector(cfg, AdaptConfig(enabled=False, lag_hours=lag_hours), given=[names.index("t_outdoor")])
+    det.fit(ts[:TRAIN], H[:TRAIN])
+    return det.score(ts[TRAIN:], H[TRAIN:]).anomaly
+
+
+def test_an_autumn_whose_building_cools_is_not_a_fault(autumn, oslo) -> None:
+    """The autumn pump: the hour's air alone flags 8.2 % of its healthy hours (three days of late
+    October at -2..12 °C, inside the training range: the compressor on 77 % of the hour where the
+    September fortnight said 55 %), with the lagged view none. The Oslo pump of test_crossfit.py
+    (December, then January's long cold): 4.5 % -> 2.4 %, halved, not gone."""
+    H, ts, names = autumn
+    off, on = _flagged(H, ts, names, 0.0), _flagged(H, ts, names, 24.0)
+    assert off.mean() > 0.05
+    assert on.mean() <= 0.005
+    H, ts, names = oslo
+    off, on = _flagged(H, ts, names, 0.0), _flagged(H, ts, names, 24.0)
+    assert off.mean() > 0.03
+    assert on.mean() < 0.6 * off.mean()
+
+
+def test_a_fault_in_the_cold_is_still_caught(oslo) -> None:
+    """The cost, held to account: condenser fouling's signature from day 40 of the Oslo pump
+    (after its first long cold spell, the building colder than any training day), the liquid and
+    condensing temperatures 2 K higher (~1.7 sigma each). The hour's air alone: caught after 12
+    hours, 97 % of the rows after; with the lagged view's allowance after 19 hours, 82 %."""
+    H, ts, names = oslo
+    H = H.copy()
+    start = 40 * DAY
+    for c in ("t_cond", "t_liquid"):
+        H[start:, names.index(c)] += 2.0
+    on = _flagged(H, ts, names, 24.0)
+    after = on[start - TRAIN:]
+    assert after[:DAY].any()
+    assert after.mean() > 0.75
+    assert not on[:start - TRAIN].any() or on[:start - TRAIN].mean() < 0.03  # the healthy weeks before
+
+
+def _house(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A small synthetic pump at hourly rows: [t_outdoor, power_w, t_flow, t_evap], its times."""
     rng = np.random.default_rng(seed)
-    n = DAYS * DAY
+    n = 42 * DAY
     t = np.arange(n)
-    spell = np.zeros(n)  # a multi-day anomaly (~3-day memory)
-    for i in range(1, n):
-        spell[i] = 0.986 * spell[i - 1] + rng.normal(0.0, 0.25)
-    season = 12.0 - 7.0 * t / n  # mid-October into December
-    amp = 7.0 - 5.5 * t / n  # sunny October afternoons, dull December days
-    air = season + spell + amp * np.sin(2 * np.pi * ((t % DAY) - 9.0) / 24.0) + rng.normal(0.0, 0.3, n)
+    air = 10.0 - 6.0 * t / n + 5.0 * np.sin(2 * np.pi * ((t % DAY) - 9.0) / 24.0) + rng.normal(0.0, 0.5, n)
     b = np.empty(n)
     b[0] = air[0]
-    a = 1.0 - np.exp(-1.0 / tau_h)
     for i in range(1, n):
-        b[i] = b[i - 1] + a * (air[i] - b[i - 1])
-    q = 0.45 * np.maximum(18.0 - b, 0.0)  # kW
-    cop = 3.2 + 0.06 * air
-    power = 1000.0 * q / cop * (1.0 + rng.normal(0.0, 0.02, n))
-    evap = air - 3.0 - 0.4 * q + rng.normal(0.0, 0.3, n)
-    if fault_from is not None:  # the evaporator fouling: colder by ``size`` K for the same air and load
-        evap[fault_from * DAY:] -= size
+        b[i] = b[i - 1] + (air[i] - b[i - 1]) / 20.0
+    q = 0.45 * np.maximum(18.0 - b, 0.0)
+    power = 1000.0 * q / (3.2 + 0.06 * air) * (1.0 + rng.normal(0.0, 0.03, n))
     flow = 27.0 + 0.7 * (18.0 - b) + rng.normal(0.0, 0.3, n)
+    evap = air - 3.0 - 0.4 * q + rng.normal(0.0, 0.3, n)
     return np.column_stack([air, power, flow, evap]), 1.7e9 + 3600.0 * t
-
-
-def _flagged(X: np.ndarray, ts: np.ndarray, lag_hours: float) -> np.ndarray:
-    cfg = HealthyBehaviourConfig(warmup=TRAIN, threshold=replace(ThresholdConfig(), confidence=0.95))
-    det = AdaptiveDetector(cfg, AdaptConfig(enabled=False, lag_hours=lag_hours), given=[0])
-    det.fit(ts[:TRAIN], X[:TRAIN])
-    return det.score(ts[TRAIN:], X[TRAIN:]).anomaly
-
-
-def test_an_autumn_whose_building_cools_is_judged_healthy() -> None:
-    for seed in (1, 2, 3):
-        X, ts = _house(seed)
-        off, on = _flagged(X, ts, 0.0), _flagged(X, ts, 24.0)
-        assert off.mean() > 0.05  # the hour's air alone: the cooled building's demand reads as a fault
-        assert on.mean() <= 0.005
-
-
-def test_a_fault_inside_the_autumn_is_still_seen() -> None:
-    for seed in (1, 2, 3):
-        X, ts = _house(seed, fault_from=35)
-        on = _flagged(X, ts, 24.0)
-        before, after = on[:35 * DAY - TRAIN], on[35 * DAY - TRAIN:]
-        assert before.mean() <= 0.005
-        assert after.mean() > 0.5
-        assert np.argmax(after) < 2 * DAY
 
 
 def test_the_lag_is_causal_and_the_same_in_blocks() -> None:
@@ -91,12 +138,15 @@ def test_the_lag_is_causal_and_the_same_in_blocks() -> None:
     lag = LaggedDrivers(2, 86400.0)
     parts = np.vstack([lag.apply(ts[i:i + 37], V[i:i + 37]) for i in range(0, 500, 37)])
     np.testing.assert_allclose(parts, whole)
-    # a short history is the mean of what was seen, not a start value's pull
-    np.testing.assert_allclose(whole[1, 0], np.average(V[:2, 0], weights=[np.exp(-(ts[1] - ts[0]) / 86400.0), 1.0]))
-    # a missing value decays the history and adds nothing
-    np.testing.assert_allclose(whole[10:20, 1], whole[9, 1])
-    # after a gap of five time constants the past weighs < 1 %
-    assert abs(whole[200, 0] - V[200, 0]) < 0.01 * (abs(V[200, 0]) + abs(whole[199, 0]))
+    # by definition: the mean of every value so far, each weighed exp(-age / tau) (irregular steps,
+    # the gap, a short history at the start alike); a missing value adds nothing
+    for i in (0, 1, 15, 199, 200, 201, 499):
+        for c in (0, 1):
+            ok = np.isfinite(V[:i + 1, c])
+            w = np.exp(-(ts[i] - ts[:i + 1][ok]) / 86400.0)
+            np.testing.assert_allclose(whole[i, c], np.sum(w * V[:i + 1, c][ok]) / np.sum(w))
+    # five time constants of gap: the new row outweighs the whole past
+    assert abs(whole[200, 0] - V[200, 0]) < abs(whole[199, 0] - V[200, 0]) / 2
     # streaming the detector gives the block results
     X, ts2 = _house(4)
     cfg = HealthyBehaviourConfig(warmup=TRAIN, threshold=replace(ThresholdConfig(), confidence=0.95))
