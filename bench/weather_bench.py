@@ -55,7 +55,7 @@ coils 12 kW, Milan R290 radiators 9 kW, seed 4646, from 8 November 2023 into Jan
 mid-November fortnight, judged through the first winter weeks; defined on 2026-12-03 17:36 UTC before
 anything of that round (s-weather5: demand that follows the building's lagged air) was measured,
 run once on main (15 / 60-min rows 0.32 / 3.79 %) and once on the round's candidate
-(--lag-hours 24: 0.89 / 0.42 %), its rows not examined: the held-out figure).
+(--lag-hours 24, then the default, now opt-in: 0.89 / 0.42 %), its rows not examined: the held-out figure).
 ``all`` runs tune, heldout, fresh.
 """
 

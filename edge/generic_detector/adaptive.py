@@ -101,8 +101,8 @@ class AdaptConfig:
     crossfit: bool = False
     # with dated rows: each continuous given driver's lagged view (its exponentially weighted mean over
     # this many hours, lagged.py) is a driver too: a building's demand follows the air through its
-    # thermal mass, not the hour's air. 0: off
-    lag_hours: float = 24.0
+    # thermal mass, not the hour's air. 0: off (the default: faults are seen later, docs/generic-detector.md)
+    lag_hours: float = 0.0
 
 
 @dataclass

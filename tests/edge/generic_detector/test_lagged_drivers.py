@@ -150,8 +150,8 @@ def test_the_lag_is_causal_and_the_same_in_blocks() -> None:
     # streaming the detector gives the block results
     X, ts2 = _house(4)
     cfg = HealthyBehaviourConfig(warmup=TRAIN, threshold=replace(ThresholdConfig(), confidence=0.95))
-    a = AdaptiveDetector(cfg, AdaptConfig(enabled=False), given=[0])
-    b = AdaptiveDetector(cfg, AdaptConfig(enabled=False), given=[0])
+    a = AdaptiveDetector(cfg, AdaptConfig(enabled=False, lag_hours=24.0), given=[0])
+    b = AdaptiveDetector(cfg, AdaptConfig(enabled=False, lag_hours=24.0), given=[0])
     a.fit(ts2[:TRAIN], X[:TRAIN])
     b.fit(ts2[:TRAIN], X[:TRAIN])
     block = a.score(ts2[TRAIN:], X[TRAIN:]).score
@@ -164,9 +164,12 @@ def test_no_lag_without_dates_or_for_a_level_coded_driver() -> None:
     mode = (np.arange(len(X)) % 7 < 3).astype(float)  # a status on two levels
     X2 = np.column_stack([X, mode])
     cfg = HealthyBehaviourConfig(warmup=TRAIN, threshold=replace(ThresholdConfig(), confidence=0.95))
-    det = AdaptiveDetector(cfg, AdaptConfig(enabled=False), given=[0, 4])
+    det = AdaptiveDetector(cfg, AdaptConfig(enabled=False, lag_hours=24.0), given=[0, 4])
     det.fit(ts[:TRAIN], X2[:TRAIN])
     assert det.lag_cols == [det.derived[0]]  # the air's lagged view, not the mode's
-    undated = AdaptiveDetector(cfg, AdaptConfig(enabled=False), given=[0])
+    undated = AdaptiveDetector(cfg, AdaptConfig(enabled=False, lag_hours=24.0), given=[0])
     undated.fit(None, X[:TRAIN])
     assert undated.lag_cols == []  # a time constant in hours needs times
+    off = AdaptiveDetector(cfg, AdaptConfig(enabled=False), given=[0])
+    off.fit(ts[:TRAIN], X[:TRAIN])
+    assert off.lagger is None and not any(e.get("lagged") for e in off.driver.edges)  # the default: off
