@@ -48,6 +48,7 @@ stream, the features and the refits.
 
 from __future__ import annotations
 
+
 import math
 import warnings
 from collections import deque
@@ -59,6 +60,7 @@ import numpy as np
 from heatwatch.edge.generic_detector.aftermath import Aftermath, DriverMemory
 from heatwatch.edge.generic_detector.daily import has_daily_cycle, hour_terms, rows_per_day
 from heatwatch.edge.generic_detector.given import MAX_LEVELS, DriverModel
+from heatwatch.edge.generic_detector.lagged import LaggedDrivers
 from heatwatch.edge.generic_detector.neff import autocorrelation_time
 from heatwatch.edge.generic_detector.robust import robust_location_scale, student_t_isf
 from heatwatch.edge.generic_detector.healthy_behaviour import (HealthyBehaviourConfig, HealthyBehaviourDetector,
@@ -97,6 +99,10 @@ class AdaptConfig:
     # residuals each explained by a model fitted without their block of rows (crossfit_residuals).
     # Off by default: quieter on new weather spells, but slow faults are seen later (docs/generic-detector.md)
     crossfit: bool = False
+    # with dated rows: each continuous given driver's lagged view (its exponentially weighted mean over
+    # this many hours, lagged.py) is a driver too: a building's demand follows the air through its
+    # thermal mass, not the hour's air. 0: off (the default: faults are seen later, docs/generic-detector.md)
+    lag_hours: float = 0.0
 
 
 @dataclass
@@ -130,6 +136,9 @@ class AdaptiveDetector:
         if a.memory < 10 or self.relearn_after < 10 or a.check_every < 1 or self.config.warmup < 10:
             raise ValueError("memory, relearn_after and warmup >= 10 rows, check_every >= 1")
         self.given = list(given or [])
+        self.lagger: LaggedDrivers | None = None  # the given drivers' lagged views, carried across calls
+        self.derived: list[int] = []  # columns appended to the rows: each given driver's lagged view
+        self.lag_cols: list[int] = []  # ... those the last fit used (continuous drivers, dated rows)
         self.driver: DriverModel | None = None
         self.period = 0.0  # rows per cycle found at the last fit (0: none)
         self.fit_rows = 0  # rows the last fit learned from
@@ -159,7 +168,16 @@ class AdaptiveDetector:
 
     def targets(self, F: int) -> list[int]:
         """The columns that are scored (all but the drivers)."""
-        return [j for j in range(F) if j not in self.given]
+        return [j for j in range(F) if j not in self.given and j not in self.derived]
+
+    def _with_lagged(self, ts: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """The rows with each given driver's lagged view appended (lagged.py); as they are without."""
+        if not self.given or self.adapt.lag_hours <= 0:
+            return X
+        if self.lagger is None:
+            self.lagger = LaggedDrivers(len(self.given), self.adapt.lag_hours * 3600.0)
+            self.derived = list(range(X.shape[1], X.shape[1] + len(self.given)))
+        return np.column_stack([X, self.lagger.apply(ts, X[:, self.given])])
 
     def _drivers(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray) -> np.ndarray:
         """The given columns; the phase of the cycle as Fourier terms when there is one; the hour
@@ -186,7 +204,7 @@ class AdaptiveDetector:
                                    crossfit_folds(ts))
         else:
             B = self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])],
-                                      self.aftermath if judged else None, ts)
+                                      self.aftermath if judged else None, ts, self._lagged(X))
         B = B if self.cross is None else np.column_stack([B, self.cross.residuals(B)])
         if self.level is None:
             return B
@@ -200,6 +218,7 @@ class AdaptiveDetector:
         X = np.asarray(X, dtype=np.float64)
         idx = np.arange(self.seen, self.seen + len(X), dtype=np.float64)
         ts = idx if ts is None else np.asarray(ts, dtype=np.float64)
+        X = self._with_lagged(ts, X)
         XI = np.column_stack([X, idx, ts])
         self._refit(XI, contiguous=True)
         for x in XI[-self.rows.maxlen:]:
@@ -212,6 +231,7 @@ class AdaptiveDetector:
         X = np.asarray(X, dtype=np.float64)
         n = len(X)
         ts = np.arange(self.seen, self.seen + n, dtype=np.float64) if ts is None else np.asarray(ts, dtype=np.float64)
+        X = self._with_lagged(ts, X)
         score = np.zeros(n)
         anomaly = np.zeros(n, dtype=bool)
         warm = np.zeros(n, dtype=bool)
@@ -312,6 +332,10 @@ class AdaptiveDetector:
         X, idx, ts = XI[:, :-2], XI[:, -2], XI[:, -1]
         self.fit_rows = len(XI)
         T = X[:, self.targets(X.shape[1])]
+        # a driver's lagged view only where it is one: dated rows (a time constant in hours) and a
+        # continuous driver (a mode's or a flag's mean over a day is no building's memory)
+        self.lag_cols = [d for j, d in zip(self.given, self.derived)
+                         if np.unique(X[np.isfinite(X[:, j]), j]).size > MAX_LEVELS] if rows_per_day(ts) else []
         self.period = find_period(T, idx, self.period) if self.adapt.seasonal else 0.0
         if contiguous:
             self.daily = False
@@ -328,7 +352,7 @@ class AdaptiveDetector:
             if self.adapt.aftermath and self.driver is not None and self.driver.edges else None
         if self.aftermath is not None and rows_per_day(ts):  # dated rows: the drivers' day-mean too
             self.aftermath.memory = DriverMemory.learn(self._drivers(X, idx, ts), ts,
-                                                       [e["driver"] for e in self.driver.edges])
+                                                       [e["driver"] for e in self.driver.edges if not e.get("lagged")])
         self.cross = None
         kept, self.level = self.level, None
         R = self._features(X, idx, ts, crossfit=True)
@@ -372,7 +396,11 @@ class AdaptiveDetector:
         return DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given))
 
     def _driver_model(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, T: np.ndarray) -> DriverModel:
-        return self._new_driver_model().fit(self._drivers(X, idx, ts), T)
+        return self._new_driver_model().fit(self._drivers(X, idx, ts), T, self._lagged(X))
+
+    def _lagged(self, X: np.ndarray) -> np.ndarray | None:
+        """The given drivers' lagged views the last fit uses (None: none)."""
+        return X[:, self.lag_cols] if self.lag_cols else None
 
 
 CROSSFIT_FOLDS = 5  # undated rows: contiguous blocks of a fit's rows, each explained by a model fitted on the others

@@ -95,8 +95,11 @@ class DriverModel:
         return np.where(np.isfinite(B), B, 0.0)
 
     # ---- fitting ----------------------------------------------------------------------------
-    def fit(self, D: np.ndarray, Y: np.ndarray) -> "DriverModel":
-        """Learn on healthy rows: D (n, k) drivers, Y (n, F) targets."""
+    def fit(self, D: np.ndarray, Y: np.ndarray, lagged: np.ndarray | None = None) -> "DriverModel":
+        """Learn on healthy rows: D (n, k) drivers, Y (n, F) targets. ``lagged`` (n, l): the drivers'
+        lagged views (lagged.py), not drivers of the expectation but a range it was learned in: beyond
+        it (a building colder than any the training saw, at an hour's air it did see) the expectation's
+        error grows as measured by :meth:`_edges`."""
         D = np.asarray(D, dtype=np.float64)
         Y = np.asarray(Y, dtype=np.float64)
         self.loc, _ = robust_location_scale(Y)
@@ -118,9 +121,11 @@ class DriverModel:
                 continue  # too few rows to condition on: the median stands
             self.W[:, f], self.cov[f], self.sigma[f] = self._huber(B[ok], Y[ok, f] - self.loc[f])
         self.edges = self._edges(D, Y, B)
+        if lagged is not None:
+            self.edges += self._edges(D, Y, B, np.asarray(lagged, dtype=np.float64))
         return self
 
-    def _edges(self, D: np.ndarray, Y: np.ndarray, B: np.ndarray) -> list[dict]:
+    def _edges(self, D: np.ndarray, Y: np.ndarray, B: np.ndarray, lagged: np.ndarray | None = None) -> list[dict]:
         """Per continuous driver: its training range and, per target and side, kappa: how fast the
         expectation's error grows beyond the rows it was fitted on, error² ≈ sigma² + (kappa d)².
 
@@ -134,10 +139,12 @@ class DriverModel:
         trained on 5.5-21 °C read 5 K off at 0 °C, 10 sigma, through a straight extrapolation."""
         edges = []
         m = B.shape[1]
-        for j, s in enumerate(self.spec):
-            if s["kind"] != "spline":
-                continue
-            d = D[:, j]
+        # the model's continuous drivers; or, given ``lagged``, each lagged view (entries marked "lagged":
+        # they widen the allowance only, and say nothing of where the drivers themselves are)
+        todo = [(j, D[:, j]) for j, s in enumerate(self.spec) if s["kind"] == "spline"] if lagged is None \
+            else [(j, lagged[:, j]) for j in range(lagged.shape[1])
+                  if np.unique(lagged[np.isfinite(lagged[:, j]), j]).size > MAX_LEVELS]
+        for j, d in todo:
             ok = np.isfinite(d)
             lo, hi = float(np.min(d[ok])), float(np.max(d[ok]))
             q_lo, q_hi = np.quantile(d[ok], [EDGE_SHARE, 1.0 - EDGE_SHARE])
@@ -157,17 +164,19 @@ class DriverModel:
                     d2 = dist[out_rows] ** 2
                     kappa[side, f] = np.sqrt(max(0.0, float(np.sum(excess * d2)))
                                              / max(float(np.sum(d2**2)), 1e-300))
-            edges.append({"driver": j, "lo": lo, "hi": hi, "kappa": kappa.tolist()})
+            edges.append({"driver": j, "lo": lo, "hi": hi, "kappa": kappa.tolist(), "lagged": lagged is not None})
         return edges
 
-    def extrapolation_se(self, D: np.ndarray) -> np.ndarray:
+    def extrapolation_se(self, D: np.ndarray, lagged: np.ndarray | None = None) -> np.ndarray:
         """(n, F) the expectation's error from extrapolating beyond the training range (:meth:`_edges`):
-        kappa times the distance beyond it, per continuous driver (in quadrature); 0 inside."""
+        kappa times the distance beyond it, per continuous driver and lagged view (in quadrature); 0 inside."""
         D = np.asarray(D, dtype=np.float64)
         var = np.zeros((len(D), self.W.shape[1]))
         for e in self.edges:
+            if e.get("lagged") and lagged is None:
+                continue
             k = np.asarray(e["kappa"], dtype=np.float64)
-            x = D[:, e["driver"]]
+            x = np.asarray(lagged, dtype=np.float64)[:, e["driver"]] if e.get("lagged") else D[:, e["driver"]]
             below = np.nan_to_num(np.maximum(0.0, e["lo"] - x))
             above = np.nan_to_num(np.maximum(0.0, x - e["hi"]))
             var += (below[:, None] * k[0]) ** 2 + (above[:, None] * k[1]) ** 2
@@ -220,6 +229,8 @@ class DriverModel:
         D = np.asarray(D, dtype=np.float64)
         out = np.zeros(len(D), dtype=bool)
         for e in self.edges:
+            if e.get("lagged"):
+                continue
             x = D[:, e["driver"]]
             out |= np.isfinite(x) & ((x < e["lo"]) | (x > e["hi"]))
         return out
@@ -230,6 +241,8 @@ class DriverModel:
         up = np.zeros(len(D), dtype=bool)
         down = np.zeros(len(D), dtype=bool)
         for e in self.edges:
+            if e.get("lagged"):
+                continue
             x = D[:, e["driver"]]
             up |= np.isfinite(x) & (x > e["hi"])
             down |= np.isfinite(x) & (x < e["lo"])
@@ -254,7 +267,7 @@ class DriverModel:
         return np.any(E[:, self.positive] <= 0.0, axis=1)
 
     def residuals(self, D: np.ndarray, Y: np.ndarray, aftermath: "Aftermath | None" = None,
-                  ts: np.ndarray | None = None) -> np.ndarray:
+                  ts: np.ndarray | None = None, lagged: np.ndarray | None = None) -> np.ndarray:
         """What the drivers do not explain, in the units of the training residuals.
 
         A residual whose expectation is uncertain (drivers beyond the training range) is
@@ -276,7 +289,7 @@ class DriverModel:
                 # past the range where the machine stopped, the excursion is not over
                 days = aftermath.memory.side(D, ts)
             r = aftermath.apply(r, beyond, beyond & self.stops(E), self.side(D), days, self.idle(Y, E))
-        se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D) ** 2
+        se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D, lagged) ** 2
         return r * (self.sigma / np.sqrt(self.sigma**2 + self.bias_weight * se2))
 
     def state(self) -> dict:
