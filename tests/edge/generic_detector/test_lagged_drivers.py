@@ -27,7 +27,7 @@ from heatwatch.edge.generic_detector.lagged import LaggedDrivers
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import load_scenario
 
-from .test_crossfit import LABELS, oslo  # noqa: F401 (the heldout part's Oslo pump, hourly: a fixture)
+from .conftest import LABELS  # the label columns (conftest's oslo fixture: the heldout part's Oslo pump, hourly)
 
 DAY = 24  # hourly rows
 TRAIN = 14 * DAY

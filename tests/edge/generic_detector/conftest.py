@@ -1,0 +1,46 @@
+"""Shared fixtures of the generic detector's tests."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from heatwatch.channels import CHANNEL_NAMES
+from heatwatch.sim.fleet import Fleet
+from heatwatch.sim.scenario import load_scenario
+
+OSLO = """name: crossfit_oslo
+fleet: {size: 4}
+climate: oslo
+start: 2024-12-01
+duration: 58d
+step: 60s
+seed: 4242
+refrigerant: R32
+sites:
+  - {name: north, climate: oslo, pumps: 2}
+  - {name: south, climate: milan, refrigerant: R290, pumps: 2}
+"""
+LABELS = ("fault", "fault_active", "tripped", "error_code")
+
+
+@pytest.fixture(scope="session")
+def oslo(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """hp-001's hourly means (the simulator's 1-minute rows averaged), their times, the column names."""
+    path = tmp_path_factory.mktemp("crossfit") / "oslo.yaml"
+    path.write_text(OSLO)
+    fleet = Fleet(load_scenario(str(path)))
+    dev = fleet.devices.index("hp-001")
+    rows, ts = [], []
+    for chunk in fleet.chunks(steps=1440):
+        rows.append(chunk.values[:, dev, :])
+        ts.append(chunk.ts)
+    V, T = np.concatenate(rows), np.concatenate(ts)
+    n = len(V) // 60 * 60
+    keep = [j for j, c in enumerate(CHANNEL_NAMES) if c not in LABELS]
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a channel missing for a whole hour
+        H = np.nanmean(V[:n, keep].reshape(-1, 60, len(keep)), axis=1)
+    return H, T[:n:60].astype(np.float64), [CHANNEL_NAMES[j] for j in keep]
