@@ -17,9 +17,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from heatwatch.gateway.telemetry.models import Resolution, TelemetryInterval
@@ -79,8 +80,8 @@ def series(session: Session, device: str, channels: Sequence[str] | None, start:
     wanted = _check(channels, start, end, max_points)
     width = bucket_seconds(start, end, max_points)
     first = math.floor(start.timestamp() / width)
-    rows = _rows(session, wanted, T.device_id == device, T.resolution.in_(list(Resolution)), T.ts_start < end,
-                 T.ts_end > start, T.ts_start >= start - LONGEST_ROW)  # a bound for the index: rows by start
+    rows = _read(session, wanted, _span_query(None if wanted is None else tuple(wanted)),
+                 {"device": device, "start": start, "end": end, "lower": start - LONGEST_ROW})
     buckets: dict[int, list] = defaultdict(list)
     for row in rows:
         # UTC-aligned; a row that began before ``start`` goes into the first bucket
@@ -100,18 +101,36 @@ def latest(session: Session, device: str) -> SeriesPoint | None:
 _Row = tuple[datetime, datetime, int, int, "float | None", dict[str, list]]
 
 
-def _rows(session: Session, wanted: list[str] | None, *where: Any, order: Any = T.ts_start,
-          limit: int | None = None) -> list[_Row]:
-    """(start, end, intervals, readings, health, {channel: [mean, min, max, n]}) per row. Only the
-    channels asked for are read out of the JSON, in the database: decoding a row's whole document
-    (30 channels) for three of them is most of a chart's time."""
+@lru_cache(maxsize=128)
+def _span_query(wanted: tuple[str, ...] | None) -> Select:
+    """A device's rows overlapping a span, the statement built once per channel list: the priority's
+    weather outlook asks for the last two days' t_outdoor on every event judged, and building the
+    statement cost more than running it. Binds: device, start, end, lower (``start - LONGEST_ROW``,
+    a bound for the index: rows by start)."""
+    return _select(None if wanted is None else list(wanted), T.device_id == bindparam("device"),
+                   T.resolution.in_(list(Resolution)), T.ts_start < bindparam("end"),
+                   T.ts_end > bindparam("start"), T.ts_start >= bindparam("lower"))
+
+
+def _select(wanted: list[str] | None, *where: Any, order: Any = T.ts_start, limit: int | None = None) -> Select:
+    """Only the channels asked for are read out of the JSON, in the database: decoding a row's whole
+    document (30 channels) for three of them is most of a chart's time."""
     columns = [T.ts_start, T.ts_end, T.intervals, T.readings, T.health]
     picked = [T.channels] if wanted is None else [T.channels[name] for name in wanted]
     query = select(*columns, *picked).where(*where).order_by(order)
-    if limit is not None:
-        query = query.limit(limit)
+    return query if limit is None else query.limit(limit)
+
+
+def _rows(session: Session, wanted: list[str] | None, *where: Any, order: Any = T.ts_start,
+          limit: int | None = None) -> list[_Row]:
+    return _read(session, wanted, _select(wanted, *where, order=order, limit=limit))
+
+
+def _read(session: Session, wanted: list[str] | None, query: Select,
+          params: dict[str, Any] | None = None) -> list[_Row]:
+    """(start, end, intervals, readings, health, {channel: [mean, min, max, n]}) per row."""
     found: list[_Row] = []
-    for row in session.execute(query):
+    for row in session.execute(query, params):
         if wanted is None:
             channels = row[5]
         else:

@@ -14,6 +14,7 @@ hemisphere mirrors the latitude and shifts the seasons by half a year.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 
@@ -35,6 +36,13 @@ def normal_temperature(latitude: float, day: date) -> float:
     """The normal daily mean air temperature (°C) at this latitude on this day."""
     if not -90.0 <= latitude <= 90.0:
         raise ValueError(f"latitude {latitude}: between -90 and 90")
+    return _normal(latitude, day)
+
+
+@lru_cache(maxsize=4096)
+def _normal(latitude: float, day: date) -> float:
+    """Memoised: a pure function of its arguments (the table is constant), asked for the same
+    few sites and days on every ticket judged; twelve interpolations a call otherwise."""
     year_days = 366 if day.year % 4 == 0 and (day.year % 100 != 0 or day.year % 400 == 0) else 365
     month_pos = (day.timetuple().tm_yday - 0.5) / year_days * 12.0 - 0.5  # 0 = mid-January
     if latitude < 0:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from heatwatch.gateway.customers.models import Site
@@ -74,6 +74,9 @@ class OutdoorFromTelemetry:
         return sum(mean * n for mean, n in weighted) / total if total else None
 
 
+_EVENTS_QUERIES: dict[int, Select] = {}
+
+
 class OutdoorFromEvents:
     """t_outdoor from the device's recent events: a finding on t_outdoor alone with an expected
     and an observed value carries a reading (a sensor-drift finding's observed is an offset and
@@ -81,15 +84,33 @@ class OutdoorFromEvents:
 
     MAX_EVENTS = 200
 
+    def _query(self) -> Select:
+        """The statement, built once per class and limit (it is asked on every event judged)."""
+        q = _EVENTS_QUERIES.get(self.MAX_EVENTS)
+        if q is None:
+            q = _EVENTS_QUERIES[self.MAX_EVENTS] = (
+                select(ProcessedEvent.payload)
+                .where(ProcessedEvent.device_id == bindparam("device"), ProcessedEvent.ts >= bindparam("since"),
+                       ProcessedEvent.ts <= bindparam("until"))
+                .order_by(ProcessedEvent.ts.desc()).limit(self.MAX_EVENTS))
+        return q
+
     def recent_mean(self, session: Session, device_id: str, since: datetime, until: datetime) -> float | None:
-        payloads = session.scalars(
-            select(ProcessedEvent.payload).where(ProcessedEvent.device_id == device_id,
-                                                 ProcessedEvent.ts >= since, ProcessedEvent.ts <= until)
-            .order_by(ProcessedEvent.ts.desc()).limit(self.MAX_EVENTS))
+        payloads = session.scalars(self._query(), {"device": device_id, "since": since, "until": until})
         values = [f["observed"] for p in payloads for f in p.get("findings") or []
                   if f.get("channels") == ["t_outdoor"] and isinstance(f.get("expected"), (int, float))
                   and isinstance(f.get("observed"), (int, float))]
         return sum(values) / len(values) if values else None
+
+
+# The device's site and its stored forecast in one read, with the statement built once: judging a
+# ticket asks this on every event, and loading the Site and SiteForecast objects (two queries) and
+# building the statement cost more than the read. Through the devices row, so a site assigned in
+# this session and not yet flushed is seen after the autoflush, as ``device.site`` would see it.
+_PLACE = (select(Site.latitude, SiteForecast.fetched_at, SiteForecast.days)
+          .select_from(Device).join(Site, Site.id == Device.site_id)
+          .outerjoin(SiteForecast, SiteForecast.site_id == Site.id)
+          .where(Device.id == bindparam("device")))
 
 
 @dataclass
@@ -103,23 +124,22 @@ class Outlook:
                    end: datetime) -> ColdAhead:
         end = min(end, start + MAX_WINDOW)
         days = list(_days(start.date(), end.date()))
-        site: Site | None = device.site
+        place = session.execute(_PLACE, {"device": device.id}).one_or_none()
+        latitude = place.latitude if place is not None else None
         estimates: dict[date, tuple[float, str]] = {}
-        if site is not None:
-            forecast = session.get(SiteForecast, site.id)
-            if forecast is not None and now - forecast.fetched_at <= self.forecast_max_age:
-                for entry in map(DailyTemperature.from_json, forecast.days):
-                    estimates.setdefault(entry.day, (entry.t_mean, "forecast"))
+        if place is not None and place.fetched_at is not None and now - place.fetched_at <= self.forecast_max_age:
+            for entry in map(DailyTemperature.from_json, place.days):
+                estimates.setdefault(entry.day, (entry.t_mean, "forecast"))
         missing_soon = [d for d in days if d not in estimates and d <= (now + READINGS_HORIZON).date()]
         if missing_soon:
             recent = self._recent(session, device.id, now)
             if recent is not None:
                 for d in missing_soon:
                     estimates[d] = (recent, "readings")
-        if site is not None and site.latitude is not None:
+        if latitude is not None:
             for d in days:
                 if d not in estimates:
-                    estimates[d] = (normal_temperature(site.latitude, d), "normals")
+                    estimates[d] = (normal_temperature(latitude, d), "normals")
         known = [estimates[d] for d in days if d in estimates]
         if not known:
             return ColdAhead(None, None)

@@ -228,6 +228,31 @@ def test_without_a_forecast_the_normals_and_recent_readings_decide(db):
 
 
 @SQLITE_ONLY
+def test_the_outlook_reads_the_site_and_its_forecast_as_they_are_at_each_call(db):
+    """Nothing is remembered between calls (ingest and refresh_forecasts run concurrently): a site
+    assigned in this session and not yet flushed, and a forecast stored after a first call, are seen."""
+    site = place_devices(db, "hp-001")
+    place_devices(db, "hp-009", location=None)
+    outlook = Outlook()
+    window = (JANUARY, JANUARY, JANUARY + 3 * DAY)
+    with db.transaction() as s:
+        device = s.get(Device, "hp-009")
+        nowhere = outlook.cold_ahead(s, device, *window)
+        device.site = s.get(Device, "hp-001").site  # moved to a located site, not flushed
+        moved = outlook.cold_ahead(s, device, *window)
+        s.add(SiteForecast(site_id=site, fetched_at=JANUARY - timedelta(hours=1), source="test",
+                           days=[{"date": JANUARY.date().isoformat(), "t_min": -30.0, "t_max": -20.0}]))
+        forecast = outlook.cold_ahead(s, device, *window)
+        s.get(SiteForecast, site).days = [{"date": JANUARY.date().isoformat(), "t_min": -10.0, "t_max": -6.0}]
+        refreshed = outlook.cold_ahead(s, device, *window)
+    assert (nowhere.coldest_c, nowhere.source) == (None, None)
+    assert moved.source == "normals" and moved.coldest_c == round(min(
+        normal_temperature(51.3, JANUARY.date() + timedelta(days=k)) for k in range(4)), 1)
+    assert (forecast.coldest_c, forecast.source) == (-25.0, "forecast")
+    assert refreshed.coldest_c == min(-8.0, moved.coldest_c)
+
+
+@SQLITE_ONLY
 def test_recent_outdoor_readings_stand_in_for_the_next_days(db):
     place_devices(db, "hp-001")
     ingest = Ingest(db, clock=Clock(JANUARY), incidents=Incidents())
