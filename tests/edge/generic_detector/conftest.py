@@ -26,13 +26,13 @@ sites:
 LABELS = ("fault", "fault_active", "tripped", "error_code")
 
 
-@pytest.fixture(scope="session")
-def oslo(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """hp-001's hourly means (the simulator's 1-minute rows averaged), their times, the column names."""
-    path = tmp_path_factory.mktemp("crossfit") / "oslo.yaml"
-    path.write_text(OSLO)
+def hourly_pump(scenario_yaml: str, device: str, folder) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """A simulated pump's hourly means (the simulator's 1-minute rows averaged), their times and the
+    column names, labels left out: what a user of --given hands the detector."""
+    path = folder / "scenario.yaml"
+    path.write_text(scenario_yaml)
     fleet = Fleet(load_scenario(str(path)))
-    dev = fleet.devices.index("hp-001")
+    dev = fleet.devices.index(device)
     rows, ts = [], []
     for chunk in fleet.chunks(steps=1440):
         rows.append(chunk.values[:, dev, :])
@@ -44,3 +44,9 @@ def oslo(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, np.ndarr
         warnings.simplefilter("ignore", RuntimeWarning)  # a channel missing for a whole hour
         H = np.nanmean(V[:n, keep].reshape(-1, 60, len(keep)), axis=1)
     return H, T[:n:60].astype(np.float64), [CHANNEL_NAMES[j] for j in keep]
+
+
+@pytest.fixture(scope="session")
+def oslo(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The heldout part's Oslo pump hp-001, hourly (hourly_pump)."""
+    return hourly_pump(OSLO, "hp-001", tmp_path_factory.mktemp("crossfit"))

@@ -14,20 +14,16 @@ account, they are not held-out figures.)
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.edge.generic_detector import HealthyBehaviourConfig, ThresholdConfig
 from heatwatch.edge.generic_detector.adaptive import AdaptConfig, AdaptiveDetector
 from heatwatch.edge.generic_detector.lagged import LaggedDrivers
-from heatwatch.sim.fleet import Fleet
-from heatwatch.sim.scenario import load_scenario
 
-from .conftest import LABELS  # the label columns (conftest's oslo fixture: the heldout part's Oslo pump, hourly)
+from .conftest import hourly_pump  # (and conftest's oslo fixture: the heldout part's Oslo pump, hourly)
 
 DAY = 24  # hourly rows
 TRAIN = 14 * DAY
@@ -55,21 +51,7 @@ devices:
 @pytest.fixture(scope="module")
 def autumn(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The weather bench's fresh6 hp-001 (Oslo, underfloor, 5 kW; from 12 September): hourly means."""
-    path = tmp_path_factory.mktemp("lagged") / "autumn.yaml"
-    path.write_text(AUTUMN)
-    fleet = Fleet(load_scenario(str(path)))
-    dev = fleet.devices.index("hp-001")
-    rows, ts = [], []
-    for chunk in fleet.chunks(steps=1440):
-        rows.append(chunk.values[:, dev, :])
-        ts.append(chunk.ts)
-    V, T = np.concatenate(rows), np.concatenate(ts)
-    n = len(V) // 60 * 60
-    keep = [j for j, c in enumerate(CHANNEL_NAMES) if c not in LABELS]
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        H = np.nanmean(V[:n, keep].reshape(-1, 60, len(keep)), axis=1)
-    return H, T[:n:60].astype(np.float64), [CHANNEL_NAMES[j] for j in keep]
+    return hourly_pump(AUTUMN, "hp-001", tmp_path_factory.mktemp("lagged"))
 
 
 def _flagged(H: np.ndarray, ts: np.ndarray, names: list[str], lag_hours: float) -> np.ndarray:
