@@ -587,8 +587,9 @@ def _pace_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: floa
 
     ``born``: where the pump's history began, when it began within the tracker's memory (the pump
     watched from its installation or a repair). A pump faulty from its installation has no calm day:
-    its evidence starts where the history does, from no excess (the fault was not there before the
-    pump was), and without ``born`` it had no pace date at all."""
+    its evidence starts no later than the history does, so it is paced from the first day's excess
+    (not from none: a pump's offset from its fleet's model, or a fault present as a step, would read
+    as growth); without ``born`` it had no pace date at all."""
     if len(excess) < 4:
         return None
     d = np.diff(excess)
@@ -599,8 +600,8 @@ def _pace_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: floa
     if len(calm):
         i = int(calm[-1])
         x0, e0 = float(x[i]), float(excess[i])
-    elif born is not None:  # faulty since the history began: from no excess at its start
-        i, x0, e0 = -1, born, 0.0
+    elif born is not None:  # faulty since the history began: from its first day (at least that fast since)
+        i, x0, e0 = 0, float(x[0]), float(excess[0])
     else:
         return None
     age = x[-1] - x0
