@@ -380,7 +380,11 @@ class PrognosisTracker:
         rho = _persistence(base[-PERSIST_DAYS:], day_t[-PERSIST_DAYS:])
         trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold, rho) \
             if len(day_t) >= MIN_DAYS else None
-        pace = _pace_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold, rho) \
+        # a history shorter than the tracker's memory began when the pump was first watched (its
+        # installation, a repair): a fault with no calm day since was born after that (_pace_days)
+        born = (rows[0][0] - now) / DAY if PACE_FROM_BIRTH and rows and len(self._hours) < (self._hours.maxlen or 0) \
+            else None
+        pace = _pace_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold, rho, born) \
             if USE_PACE and len(day_t) >= MIN_DAYS else None
         if pace is not None and trend is not None:  # a fresh fault's pace so far (_pace_days): the sooner
             trend = min(trend, pace)
@@ -562,12 +566,14 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
 RAN_ON_BOUND = True  # a learned limit past the worst reading the pump ran on (_past_ran_on)
 AT_LIMIT_NOW = False  # True: a worst reading at the limit dates the trip now (as before; bench comparisons)
 USE_PACE = True  # False: the trend alone (as before _pace_days; bench comparisons)
+PACE_FROM_BIRTH = True  # False: no pace date without a calm day (as before; bench comparisons)
 PACE_LAST_DAY = True  # the last day's step may set the pace (a fault that speeds up: low flow)
 PACE_Z = 2.0  # healthy spreads within which a day's excess counts as before the fault's evidence
 PACE_MAX_AGE_DAYS = 14.0  # evidence older than this: the trend windows see the fault alone
 
 
-def _pace_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: float, rho: float = 0.0) -> float | None:
+def _pace_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: float, rho: float = 0.0,
+               born: float | None = None) -> float | None:
     """The first passage of a line from the fault's evidence start through today's excess.
 
     A fault found days after its evidence began has moved its indicator that far in those days:
@@ -577,7 +583,13 @@ def _pace_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: floa
     (an old or slow fault): no pace date. The slope is the steeper of the average since the start
     and the last day's step (``PACE_LAST_DAY``: a fault that speeds up). The sooner of this and the
     trend is the raw date: on the calibration fleets the first interval of a fault 4-14 days from
-    its trip held 65 -> 94 % (docs/heatpump.md)."""
+    its trip held 65 -> 94 % (docs/heatpump.md).
+
+    ``born``: where the pump's history began, when it began within the tracker's memory (the pump
+    watched from its installation or a repair). A pump faulty from its installation has no calm day:
+    its evidence starts no later than the history does, so it is paced from the first day's excess
+    (not from none: a pump's offset from its fleet's model, or a fault present as a step, would read
+    as growth); without ``born`` it had no pace date at all."""
     if len(excess) < 4:
         return None
     d = np.diff(excess)
@@ -585,13 +597,17 @@ def _pace_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: floa
     if not sigma > 0.0:
         return None
     calm = np.nonzero(excess[:-1] <= PACE_Z * sigma)[0]
-    if not len(calm):
+    if len(calm):
+        i = int(calm[-1])
+        x0, e0 = float(x[i]), float(excess[i])
+    elif born is not None:  # faulty since the history began: from its first day (at least that fast since)
+        i, x0, e0 = 0, float(x[0]), float(excess[0])
+    else:
         return None
-    i = int(calm[-1])
-    age = x[-1] - x[i]
+    age = x[-1] - x0
     if age <= 0.0 or age > PACE_MAX_AGE_DAYS or excess[-1] <= PACE_Z * sigma:
         return None
-    rate = (excess[-1] - excess[i]) / age
+    rate = (excess[-1] - e0) / age
     if PACE_LAST_DAY and i < len(excess) - 2:  # the last day's step, where the fault speeds up
         rate = max(rate, (excess[-1] - excess[-2]) / max(x[-1] - x[-2], 1.0))
     if rate <= 0.0:

@@ -612,3 +612,20 @@ def test_the_growth_laws_fits_are_numpy_polyfits_to_the_bit() -> None:
                 got = _polyfit(x, y, deg, w=w)
             assert got.tobytes() == want.tobytes()
             assert [type(m.message) for m in ours] == [type(m.message) for m in theirs]
+
+
+def test_a_pump_faulty_since_it_was_first_watched_is_paced_from_its_start() -> None:
+    """A pump faulty from its installation has no calm day in its history: its excess stands above
+    the healthy spread from the first day. Its evidence began where the history did (``born``), from
+    no excess, so it is paced from there; before, it had no pace date at all (the trend alone)."""
+    from heatwatch.edge.heatpump.prognosis import _pace_days
+
+    rng = np.random.default_rng(3)
+    x = np.array([-5.5, -4.5, -3.5, -2.5, -1.5, -0.5])  # days, relative to now
+    excess = 2.0 * (x + 6.0) + rng.normal(0.0, 0.2, len(x))  # 2 K a day since the history began, 6 days ago
+    base = 100.0 + rng.normal(0.0, 1.0, 14)
+    assert _pace_days(x, excess, base, 115.0) is None  # no calm day, no birth: no pace
+    days = _pace_days(x, excess, base, 115.0, born=-6.0)
+    assert days is not None
+    # at 2 K a day from ~11 K today, the healthy worst (~100 K + excess) meets 115 K in about 2 days
+    assert 1.0 <= days <= 4.0, days
