@@ -107,6 +107,7 @@ class BatchResults(Sequence):
         self.R, self.O = R, O  # persistent shift (rows not ready: NaN) and averaged observed targets, per row
         self.sx_idx, self.sx_carry = sx_idx, sx_carry  # steady_x: row index, or sx_carry where -1
         self._findings: list[dict[str, list[str]]] | None = None
+        self._any_flags: np.ndarray | None = None  # per row: did any check fail (flags.any(axis=1)), once
 
     @classmethod
     def from_results(cls, results: list[HeatPumpResult], X, D, Y) -> "BatchResults":
@@ -136,13 +137,17 @@ class BatchResults(Sequence):
     def findings(self, i: int) -> dict[str, list[str]]:
         if self._findings is not None:
             return self._findings[i]
+        if not self.any_findings()[i]:  # the common row (asked per judged rule row): one look-up, not a reduction
+            return {}
         return batch_kernels.findings_of(self.flags[i])
 
     def any_findings(self) -> np.ndarray:
         """Per row: did any sensor check fail?"""
         if self._findings is not None:
             return np.array([bool(f) for f in self._findings], dtype=bool)
-        return self.flags.any(axis=1)
+        if self._any_flags is None:
+            self._any_flags = self.flags.any(axis=1)
+        return self._any_flags
 
     def scale(self, i: int) -> np.ndarray | None:
         """The levels row i was judged against (``self[i].scale``), without making the result."""

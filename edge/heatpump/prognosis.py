@@ -500,10 +500,31 @@ def _polyfit(x: np.ndarray, y: np.ndarray, deg: int, w: np.ndarray | None = None
         rhs *= w
     scale = np.sqrt((lhs * lhs).sum(axis=0))
     lhs /= scale
-    c, _, rank, _ = np.linalg.lstsq(lhs, rhs, len(x) * _EPS)
+    c, rank = _lstsq(lhs, rhs, len(x) * _EPS)
     if rank != order:
         warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning, stacklevel=2)
     return (c.T / scale).T
+
+
+def _lstsq_checked(a: np.ndarray, b: np.ndarray, rcond: float) -> tuple[np.ndarray, int]:
+    """np.linalg.lstsq(a, b, rcond)'s solution and rank (b 1-D)."""
+    c, _, rank, _ = np.linalg.lstsq(a, b, rcond)
+    return c, int(rank)
+
+
+try:  # the LAPACK least squares np.linalg.lstsq calls, without its argument handling (half its time here)
+    from numpy.linalg import _umath_linalg
+    from numpy.linalg._linalg import _raise_linalgerror_lstsq
+
+    def _lstsq(a: np.ndarray, b: np.ndarray, rcond: float) -> tuple[np.ndarray, int]:
+        """np.linalg.lstsq(a, b, rcond) of a float64 matrix and vector: its gufunc call, with its
+        error handling (a LinAlgError where the SVD does not converge), so the same solution."""
+        with np.errstate(call=_raise_linalgerror_lstsq, invalid="call", over="ignore", divide="ignore",
+                         under="ignore"):
+            c, _, rank, _ = _umath_linalg.lstsq(a, b[:, None], rcond, signature="ddd->ddid")
+        return c[:, 0], int(rank)
+except ImportError:  # another numpy's layout: the public function
+    _lstsq = _lstsq_checked
 
 
 def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
@@ -533,7 +554,8 @@ def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
             f = fit(lo, n - HOLDOUT_DAYS, model)
             if f is not None:
                 if (lo, model) not in errors:
-                    errors[(lo, model)] = float(np.mean((f(x[n - HOLDOUT_DAYS:]) - y[n - HOLDOUT_DAYS:]) ** 2))
+                    d = f(x[n - HOLDOUT_DAYS:]) - y[n - HOLDOUT_DAYS:]
+                    errors[(lo, model)] = float(np.add.reduce(d * d)) / len(d)  # np.mean(d ** 2): the same sum
                 scored.append((errors[(lo, model)], w, model))
     if not scored:  # too few days to judge a forecast (just raised after a short commissioning): a line
         if n < 2:
@@ -558,9 +580,8 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
     daily worst reading keeps one cold spell from tilting it. The growth laws that foretold the
     last days about equally well each give a date; :func:`_rival_days` makes one of them.
     """
-    grid = np.arange(GRID_DAYS, CAP_DAYS + GRID_DAYS, GRID_DAYS)
     h = _bandwidth(base)
-    return _rival_days([_passage_days(curve(grid), grid, base, h, target, rho) for curve in _excess_curves(x, excess)])
+    return _rival_days([_passage_days(curve, _GRID, base, h, target, rho) for curve in _excess_curves(x, excess)])
 
 
 RAN_ON_BOUND = True  # a learned limit past the worst reading the pump ran on (_past_ran_on)
@@ -612,25 +633,35 @@ def _pace_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: floa
         rate = max(rate, (excess[-1] - excess[-2]) / max(x[-1] - x[-2], 1.0))
     if rate <= 0.0:
         return None
-    grid = np.arange(GRID_DAYS, CAP_DAYS + GRID_DAYS, GRID_DAYS)
-    return _passage_days(excess[-1] + rate * (grid - x[-1]), grid, base, _bandwidth(base), target, rho)
+    x_now, e_now = x[-1], excess[-1]
+    return _passage_days(lambda g: e_now + rate * (g - x_now), _GRID, base, _bandwidth(base), target, rho)
 
 
-def _passage_days(e: np.ndarray, grid: np.ndarray, base: np.ndarray, h: np.ndarray, target: float,
+def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarray, target: float,
                   rho: float = 0.0) -> float | None:
-    """The first-passage median of one growth curve ``e`` (its excess on ``grid``); None: it
-    does not grow toward the limit."""
+    """The first-passage median of one growth curve (its excess as a function of days ahead, on
+    ``grid``); None: it does not grow toward the limit."""
     # the survival product a block of days at a time, stopping at the first day it is halved
     # (most trips are weeks away, not a year): each day's terms and the running product are
-    # the same operations as over the whole grid at once, so the same numbers
+    # the same operations as over the whole grid at once, so the same numbers; the curve too is
+    # read a block at a time (element by element: the same values as over the whole grid)
     hit, survive = -1, None
     for s in range(0, len(grid), PASSAGE_BLOCK):
-        z = np.clip((base[None, :] + e[s:s + PASSAGE_BLOCK, None] - target) / h[None, :], -30.0, 30.0)
-        k = 1.0 / (1.0 + np.exp(-1.702 * z))  # logistic ~ normal kernel
-        p_day = k.mean(axis=1)
+        # np.clip((base + e - target) / h, -30, 30) and the logistic 1 / (1 + exp(-1.702 z)), the same
+        # operations in the same order, in place (clip is max then min; a product and a sum commute)
+        z = base[None, :] + curve(grid[s:s + PASSAGE_BLOCK])[:, None]
+        z -= target
+        z /= h[None, :]
+        np.minimum(np.maximum(z, -30.0, out=z), 30.0, out=z)
+        z *= -1.702
+        np.exp(z, out=z)
+        z += 1.0
+        k = np.divide(1.0, z, out=z)  # logistic ~ normal kernel
+        p_day = np.add.reduce(k, axis=1) / k.shape[1]  # k.mean(axis=1): its sum and division, without its wrapper
         if rho > 0.0:  # the spell the weather is in: the last days weigh rho^t on a day t ahead
             w = rho ** grid[s:s + PASSAGE_BLOCK]
-            p_day = (1.0 - w) * p_day + w * k[:, -SPELL_DAYS:].mean(axis=1)
+            spell = k[:, -SPELL_DAYS:]
+            p_day = (1.0 - w) * p_day + w * (np.add.reduce(spell, axis=1) / spell.shape[1])
         terms = (1.0 - p_day) ** GRID_DAYS
         survive = np.cumprod(terms) if survive is None else np.multiply.accumulate(
             np.concatenate([survive[-1:], terms]))[1:]
@@ -638,7 +669,10 @@ def _passage_days(e: np.ndarray, grid: np.ndarray, base: np.ndarray, h: np.ndarr
         if len(below):
             hit = s + int(below[0])
             break
-    return float(grid[hit]) if hit >= 0 else (CAP_DAYS if e[-1] > e[0] else None)  # toward it, not this year
+    if hit >= 0:
+        return float(grid[hit])
+    ends = curve(grid[[0, -1]])
+    return CAP_DAYS if ends[1] > ends[0] else None  # toward it, not this year
 
 
 def _rival_days(days: list[float | None]) -> float | None:
@@ -672,15 +706,10 @@ def _worst_share(rows: list, j: int, sign: float, excess: np.ndarray, k_min: flo
     healthy worst is then its worst of (reading - k x the hour's residual) and the worst day
     to come that healthy worst + k x the excess extended.
     """
-    acc: dict[int, list] = {}
-    for t, m, hi, lo in rows:
-        v, r = (hi[j] if sign > 0 else lo[j]), m[j]
-        if not (math.isnan(v) or math.isnan(r)):
-            acc.setdefault(int(t // DAY), []).append((sign * v, sign * r))
-    keys = [d for d in sorted(acc) if len(acc[d]) >= 12]  # the days of _daily, in its order
-    if len(keys) != len(excess):
+    sv, sr, starts = _day_runs(rows, j, sign)
+    if len(starts) != len(excess):
         return 1.0, None
-    worst = np.array([max(v for v, _ in acc[d]) for d in keys])
+    worst = np.maximum.reduceat(sv, starts) if len(starts) else np.zeros(0)
     s0 = max(len(excess) - last, 0) if last else 0  # the slope from the last ``last`` days only
     i, q = np.triu_indices(len(excess) - s0, 1)
     i, q = i + s0, q + s0
@@ -689,7 +718,36 @@ def _worst_share(rows: list, j: int, sign: float, excess: np.ndarray, k_min: flo
     if ok.sum() < 3:
         return 1.0, None
     k = min(max(float(np.median((worst[q] - worst[i])[ok] / de[ok])), k_min), k_max)
-    return k, np.array([max(v - k * r for v, r in acc[d]) for d in keys])
+    return k, np.maximum.reduceat(sv - k * sr, starts)
+
+
+def _day_runs(rows: list, j: int, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The hours of the days _daily keeps (at least 12 hours read), as arrays: the signed worst
+    reading and mean residual of each hour read (neither NaN), day by day, and where each day's run
+    of them starts (the tracker's hours are in time order; hours out of it are put in order of day).
+
+    A day's largest of these is np.maximum.reduceat over its run: the same largest as Python's max
+    over its hours (NaN left out), so _worst_share's numbers are those of its former per-day lists."""
+    k = 2 if sign > 0 else 3
+    n = len(rows)
+    t = np.fromiter((h[0] for h in rows), float, n)
+    v = np.fromiter((h[k][j] for h in rows), float, n)
+    r = np.fromiter((h[1][j] for h in rows), float, n)
+    ok = ~(np.isnan(v) | np.isnan(r))
+    day = np.floor_divide(t[ok], DAY)  # int(t // DAY) of each (numpy's // is Python's)
+    sv, sr = sign * v[ok], sign * r[ok]
+    if len(day) > 1 and (np.diff(day) < 0).any():
+        order = np.argsort(day, kind="stable")
+        day, sv, sr = day[order], sv[order], sr[order]
+    starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]]) if len(day) else np.zeros(0, dtype=np.int64)
+    counts = np.diff(np.r_[starts, len(day)])
+    keep = counts >= 12
+    if keep.all():
+        return sv, sr, starts
+    take = np.repeat(keep, counts)  # the hours of the days kept
+    sv, sr = sv[take], sr[take]
+    counts = counts[keep]
+    return sv, sr, np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64) if len(counts) else np.zeros(0, dtype=np.int64)
 
 
 # (fault, trip indicator) whose peak a controller holds back (_held_share): a fouled condenser's

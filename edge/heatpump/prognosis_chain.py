@@ -53,10 +53,11 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
     if not rows:
         return None
     t = np.array([h[0] for h in rows])
-    eev_hi = np.array([h[2][i_eev] for h in rows], dtype=float)
-    eev_m = np.array([h[1][i_eev] for h in rows], dtype=float)
-    dis_hi = np.array([h[2][i_dis] for h in rows], dtype=float)
-    dis_m = np.array([h[1][i_dis] for h in rows], dtype=float)
+    cols = [i_eev, i_dis]
+    M = np.array([h[1] for h in rows], dtype=float)[:, cols]  # the hours' means, highs and lows of both
+    HI = np.array([h[2] for h in rows], dtype=float)[:, cols]
+    eev_hi, dis_hi = HI[:, 0], HI[:, 1]
+    eev_m, dis_m = M[:, 0], M[:, 1]
     ok = ~(np.isnan(eev_hi) | np.isnan(eev_m) | np.isnan(dis_hi) | np.isnan(dis_m))
     eev_lo = np.array([h[3][i_eev] for h in rows], dtype=float)
     # the hour's typical healthy opening (its middle less the residual): the hour's widest
@@ -69,16 +70,22 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
         c_h = np.where(free, eev_m / np.maximum(healthy_eev, MIN_HEALTHY_PCT), np.nan)
     # daily charge index on the hours with headroom
     day = (t // DAY).astype(np.int64)
-    keys = np.unique(day[free])
-    dx, dc = [], []
-    for k in keys:
-        sel = free & (day == k)
-        if sel.sum() >= MIN_DAY_HOURS:
-            dx.append(((k + 0.5) * DAY - now) / DAY)
-            dc.append(float(np.mean(c_h[sel])))
-    if len(dx) < 3:
+    # each day's hours with headroom are one run (the hours are in time order; put in order of day if
+    # not): its mean is np.mean of them, the same sum of the same values in the same order
+    fi = np.flatnonzero(free)
+    fd = day[fi]
+    if len(fd) > 1 and (np.diff(fd) < 0).any():
+        order = np.argsort(fd, kind="stable")
+        fi, fd = fi[order], fd[order]
+    cf_days = c_h[fi]
+    starts = np.flatnonzero(np.r_[True, fd[1:] != fd[:-1]]) if len(fd) else np.zeros(0, dtype=np.int64)
+    counts = np.diff(np.r_[starts, len(fd)]).tolist()
+    kept = [(s, c) for s, c in zip(starts.tolist(), counts) if c >= MIN_DAY_HOURS]
+    if len(kept) < 3:
         return None
-    dx_a, dc_a = np.array(dx), np.array(dc)
+    keys = fd[[s for s, _ in kept]]
+    dx_a = ((keys + 0.5) * DAY - now) / DAY
+    dc_a = np.array([float(np.add.reduce(cf_days[s:s + c])) / c for s, c in kept])
     curves = curves_of(dx_a, dc_a)
     if not curves:
         return None

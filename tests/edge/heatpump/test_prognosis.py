@@ -405,7 +405,7 @@ def test_rival_growth_laws_give_their_median_date_unless_one_is_urgent() -> None
         target = 30.0 + 6.0
         grid = np.arange(pg.GRID_DAYS, pg.CAP_DAYS + pg.GRID_DAYS, pg.GRID_DAYS)
         h = pg._bandwidth(base)
-        dates = [d for d in (pg._passage_days(c(grid), grid, base, h, target) for c in pg._excess_curves(x, y))
+        dates = [d for d in (pg._passage_days(c, grid, base, h, target) for c in pg._excess_curves(x, y))
                  if d is not None]
         if len(set(dates)) < 2 or min(dates) <= pg.URGENT_DAYS:
             continue

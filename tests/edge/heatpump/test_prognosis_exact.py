@@ -1,0 +1,137 @@
+"""The prognosis' faster paths give the numbers of the plain ones, to the bit.
+
+A refresh fits some twenty growth laws and reads a month of hours per indicator; the shortcuts
+(the LAPACK call without np.linalg.lstsq's wrapper, the per-day maxima as runs of arrays, the
+growth curve read a block at a time) must not move a date: each is held here to the code it replaced.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from heatwatch.edge.heatpump import prognosis as pg
+from heatwatch.units import DAY, HOUR
+
+
+def test_lstsq_is_numpys_to_the_bit() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        m, n = int(rng.integers(3, 40)), int(rng.integers(2, 4))
+        a = rng.normal(size=(m, n)) * 10.0 ** rng.uniform(-3, 3, size=n)
+        if rng.random() < 0.2:
+            a[:, -1] = a[:, 0]  # rank deficient
+        b = rng.normal(size=m)
+        rcond = m * float(np.finfo(float).eps)
+        want, _, rank, _ = np.linalg.lstsq(a, b, rcond)
+        got, got_rank = pg._lstsq(a, b, rcond)
+        assert got.tobytes() == want.tobytes()
+        assert got_rank == rank
+
+
+def _worst_share_lists(rows, j, sign, excess, k_min, k_max, last=0):
+    """_worst_share as it was, per-day lists of Python floats."""
+    acc: dict[int, list] = {}
+    for t, m, hi, lo in rows:
+        v, r = (hi[j] if sign > 0 else lo[j]), m[j]
+        if not (math.isnan(v) or math.isnan(r)):
+            acc.setdefault(int(t // DAY), []).append((sign * v, sign * r))
+    keys = [d for d in sorted(acc) if len(acc[d]) >= 12]
+    if len(keys) != len(excess):
+        return 1.0, None
+    worst = np.array([max(v for v, _ in acc[d]) for d in keys])
+    s0 = max(len(excess) - last, 0) if last else 0
+    i, q = np.triu_indices(len(excess) - s0, 1)
+    i, q = i + s0, q + s0
+    de = excess[q] - excess[i]
+    ok = np.abs(de) > 1e-9
+    if ok.sum() < 3:
+        return 1.0, None
+    k = min(max(float(np.median((worst[q] - worst[i])[ok] / de[ok])), k_min), k_max)
+    return k, np.array([max(v - k * r for v, r in acc[d]) for d in keys])
+
+
+def test_worst_share_is_the_per_day_lists() -> None:
+    rng = np.random.default_rng(11)
+    checked = 0
+    for trial in range(60):
+        hours = int(rng.integers(24 * 3, 24 * 30))
+        t0 = 1000 * DAY + float(rng.integers(0, 24)) * HOUR
+        rows = []
+        for h in range(hours):
+            m = rng.normal(0.0, 1.0, 3) + 0.05 * h / 24
+            hi = 40.0 + rng.normal(0.0, 2.0, 3) + m
+            lo = hi - 5.0
+            if rng.random() < 0.15:
+                m[1] = np.nan  # a channel unread for an hour
+            if rng.random() < 0.1:
+                hi[1] = lo[1] = np.nan
+            rows.append((t0 + h * HOUR, m, hi, lo))
+        if trial % 5 == 0:  # hours out of order: grouped by day all the same
+            k = int(rng.integers(1, len(rows) - 1))
+            rows = rows[k:] + rows[:k]
+        sign = 1.0 if trial % 2 else -1.0
+        _, excess, _ = pg._daily(rows, 1, sign)
+        # the days' runs: each kept day's hours, its worst the worst of its list
+        sv, sr, starts = pg._day_runs(rows, 1, sign)
+        acc: dict[int, list] = {}
+        for t, m, hi, lo in rows:
+            v = hi[1] if sign > 0 else lo[1]
+            if not (math.isnan(v) or math.isnan(m[1])):
+                acc.setdefault(int(t // DAY), []).append(sign * v)
+        want_worst = [max(acc[d]) for d in sorted(acc) if len(acc[d]) >= 12]
+        assert np.maximum.reduceat(sv, starts).tolist() == want_worst
+        assert len(sv) == len(sr) == sum(len(acc[d]) for d in sorted(acc) if len(acc[d]) >= 12)
+        if trial % 7 == 0:
+            excess = excess[1:]  # not _daily's days: no share
+        for last in (0, pg.HOLD_DAYS):
+            want = _worst_share_lists(rows, 1, sign, excess, 0.25, 3.0, last)
+            got = pg._worst_share(rows, 1, sign, excess, 0.25, 3.0, last)
+            assert got[0] == want[0]
+            assert (got[1] is None) == (want[1] is None)
+            if want[1] is not None:
+                assert got[1].tobytes() == want[1].tobytes()
+                checked += 1
+    assert checked > 30
+
+
+def _passage_whole_grid(e, grid, base, h, target, rho=0.0):
+    """_passage_days as it was: the curve's excess over the whole grid, np.clip and np.mean."""
+    hit, survive = -1, None
+    for s in range(0, len(grid), pg.PASSAGE_BLOCK):
+        z = np.clip((base[None, :] + e[s:s + pg.PASSAGE_BLOCK, None] - target) / h[None, :], -30.0, 30.0)
+        k = 1.0 / (1.0 + np.exp(-1.702 * z))
+        p_day = k.mean(axis=1)
+        if rho > 0.0:
+            w = rho ** grid[s:s + pg.PASSAGE_BLOCK]
+            p_day = (1.0 - w) * p_day + w * k[:, -pg.SPELL_DAYS:].mean(axis=1)
+        terms = (1.0 - p_day) ** pg.GRID_DAYS
+        survive = np.cumprod(terms) if survive is None else np.multiply.accumulate(
+            np.concatenate([survive[-1:], terms]))[1:]
+        below = np.flatnonzero(survive <= 0.5)
+        if len(below):
+            hit = s + int(below[0])
+            break
+    return float(grid[hit]) if hit >= 0 else (pg.CAP_DAYS if e[-1] > e[0] else None)
+
+
+def test_passage_days_block_by_block_is_the_whole_grid() -> None:
+    rng = np.random.default_rng(7)
+    grid = pg._GRID
+    kinds = set()
+    for trial in range(150):
+        x = -np.arange(20)[::-1] - 0.5
+        y = 0.02 * rng.uniform(0, 3) * (x - x[0]) ** rng.uniform(0.5, 2.0) + rng.normal(0, 0.2, 20)
+        if trial % 4 == 0:
+            y = -y  # healing: no date, or not this year
+        base = rng.normal(30.0, 1.5, 14)
+        target = 30.0 + rng.uniform(2.0, 40.0)
+        h = pg._bandwidth(base)
+        rho = float(rng.uniform(0.0, 0.9)) if trial % 2 else 0.0
+        for curve in pg._excess_curves(x, y):
+            want = _passage_whole_grid(curve(grid), grid, base, h, target, rho)
+            got = pg._passage_days(curve, grid, base, h, target, rho)
+            assert got == want
+            kinds.add("none" if want is None else "cap" if want == pg.CAP_DAYS else "date")
+    assert kinds == {"none", "cap", "date"}
