@@ -60,7 +60,8 @@ run once on main (15 / 60-min rows 0.32 / 3.79 %) and once on the round's candid
 ``fresh9`` (Milan R32 underfloor 13 kW, Oslo R32 fan coils 15 kW, Stockholm R290 radiators 5 kW and
 underfloor 8 kW, seed 5858, from 18 October 2025 into December: trained on a late-October fortnight, judged
 into the first cold weeks; defined on 2026-12-04 16:35 UTC before anything of that round (s-weather6) was
-measured, run once on main and once on the round's candidate, its rows not examined: the held-out figure).
+measured, run once on main (15 / 60-min rows 0.00 / 0.00 %) and once on the round's candidate (the lagged view
+per column, on by default: 0.00 / 0.00 %), its rows not examined: the held-out figure).
 ``all`` runs tune, heldout, fresh.
 """
 
