@@ -1,6 +1,6 @@
 """Healthy weather-driven pumps: how many rows does `heatwatch detect` flag, with and without drivers?
 
-    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|...|fresh8|all]
+    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|...|fresh9|all]
         [--every 1,15,60] [--work DIR]
 
 Simulates healthy pumps (`heatwatch sim export`, no faults), averages them to
@@ -55,7 +55,13 @@ coils 12 kW, Milan R290 radiators 9 kW, seed 4646, from 8 November 2023 into Jan
 mid-November fortnight, judged through the first winter weeks; defined on 2026-12-03 17:36 UTC before
 anything of that round (s-weather5: demand that follows the building's lagged air) was measured,
 run once on main (15 / 60-min rows 0.32 / 3.79 %) and once on the round's candidate
-(--lag-hours 24, then the default, now opt-in: 0.89 / 0.42 %), its rows not examined: the held-out figure).
+(--lag-hours 24, then the default, now opt-in: 0.89 / 0.42 %), its rows not examined: the held-out figure until
+2026-12-04, when it became tuning evidence (s-weather6));
+``fresh9`` (Milan R32 underfloor 13 kW, Oslo R32 fan coils 15 kW, Stockholm R290 radiators 5 kW and
+underfloor 8 kW, seed 5858, from 18 October 2025 into December: trained on a late-October fortnight, judged
+into the first cold weeks; defined on 2026-12-04 16:35 UTC before anything of that round (s-weather6) was
+measured, run once on main (15 / 60-min rows 0.00 / 0.00 %) and once on the round's candidate (the lagged view
+per column, on by default: 0.00 / 0.00 %), its rows not examined: the held-out figure).
 ``all`` runs tune, heldout, fresh.
 """
 
@@ -200,6 +206,24 @@ devices:
   hp-003: {emitters: fan_coils, capacity_kw: 12}
   hp-004: {emitters: radiators, capacity_kw: 9}
 """,
+    "fresh9": """name: weather_fresh9
+fleet: {size: 4}
+climate: milan
+start: 2025-10-18
+duration: 60d
+step: 60s
+seed: 5858
+refrigerant: R32
+sites:
+  - {name: plain, climate: milan, pumps: 1}
+  - {name: fjord, climate: oslo, pumps: 1}
+  - {name: lake, climate: stockholm, refrigerant: R290, pumps: 2}
+devices:
+  hp-000: {emitters: underfloor, capacity_kw: 13}
+  hp-001: {emitters: fan_coils, capacity_kw: 15}
+  hp-002: {emitters: radiators, capacity_kw: 5}
+  hp-003: {emitters: underfloor, capacity_kw: 8}
+""",
     "fresh": """name: weather_fresh
 fleet: {size: 4}
 climate: oslo
@@ -266,7 +290,7 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", 2, 3, 4, 5, 6, 7, 8)), "all"],
+    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", 2, 3, 4, 5, 6, 7, 8, 9)), "all"],
                     default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)

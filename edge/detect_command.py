@@ -47,7 +47,7 @@ def detect(
     seasonal: bool = typer.Option(False, "--seasonal", help="Look for a cycle (e.g. daily) in the learning rows and expect its profile."),
     daily: bool = typer.Option(True, "--daily/--no-daily", help="With dated rows: look for a 24-h cycle in what the drivers leave and expect its hourly profile."),
     crossfit: bool = typer.Option(False, "--crossfit/--no-crossfit", help="With --given: learn the residuals' spread from rows the driver model did not see (one block per day): fewer alarms on new weather, slow faults seen later."),
-    lag_hours: float = typer.Option(0.0, "--lag-hours", help="With --given and dated rows: where each continuous driver's exponentially weighted mean over this many hours (e.g. 24: a building's view of the air) is beyond its training range, allow the expectation's error to grow there: fewer alarms on a season the training did not show, faults there seen later; 0 (default): off."),
+    lag_hours: float = typer.Option(24.0, "--lag-hours", help="With --given and dated rows: where each continuous driver's exponentially weighted mean over this many hours (a building's view of the air) is beyond its training range, allow the expectation's error to grow there, on the columns whose training residuals follow it (and those that move with them): fewer alarms on a season the training did not show; 0: off."),
     false_alarm_rate: float = typer.Option(1e-4, "--false-alarm-rate", help="Per healthy row, the chance of exceeding the threshold (score 1.0)."),
     threshold_confidence: float | None = typer.Option(None, "--threshold-confidence", help="The threshold holds --false-alarm-rate with this confidence (0.5: the point estimate; default 0.95 for a frozen model, 0.5 when adapting)."),
 ) -> None:

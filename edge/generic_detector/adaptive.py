@@ -100,9 +100,10 @@ class AdaptConfig:
     # Off by default: quieter on new weather spells, but slow faults are seen later (docs/generic-detector.md)
     crossfit: bool = False
     # with dated rows: each continuous given driver's lagged view (its exponentially weighted mean over
-    # this many hours, lagged.py) is a driver too: a building's demand follows the air through its
-    # thermal mass, not the hour's air. 0: off (the default: faults are seen later, docs/generic-detector.md)
-    lag_hours: float = 0.0
+    # this many hours, lagged.py) bounds where the expectation is trusted: a building's demand follows the air through its
+    # thermal mass, not the hour's air; its allowance only on the columns that follow it (given.lag_followers),
+    # so a fault on a column that follows the hour's air is seen as without it. 0: off
+    lag_hours: float = 24.0
 
 
 @dataclass

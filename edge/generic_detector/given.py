@@ -42,6 +42,8 @@ from heatwatch.edge.generic_detector.robust import robust_location_scale
 EDGE_SHARE = 0.1  # the outer share of a driver's training rows, each side, held out to measure extrapolation
 KNOTS = 3  # hinges per continuous driver: the quartiles (each end slope rests on a quarter of the rows)
 MAX_LEVELS = 12  # a driver with at most this many distinct values is categorical
+LAG_T = 3.0  # standard errors by which a column's residuals must follow a lagged view to get its allowance
+LAG_RHO = 0.5  # ... or the correlation of its training residuals with such a column's (it moves with it)
 
 
 class DriverModel:
@@ -149,8 +151,10 @@ class DriverModel:
             lo, hi = float(np.min(d[ok])), float(np.max(d[ok]))
             q_lo, q_hi = np.quantile(d[ok], [EDGE_SHARE, 1.0 - EDGE_SHARE])
             kappa = np.zeros((2, Y.shape[1]))
+            # a lagged view widens the allowance of the columns that follow it only (lag_followers)
+            cols = np.ones(Y.shape[1], dtype=bool) if lagged is None else self.lag_followers(B, Y, d)
             for side, (held, dist) in enumerate(((ok & (d < q_lo), q_lo - d), (ok & (d > q_hi), d - q_hi))):
-                for f in range(Y.shape[1]):
+                for f in np.flatnonzero(cols):
                     y_ok = np.isfinite(Y[:, f]) & np.all(np.isfinite(D), axis=1)
                     fit_rows, out_rows = y_ok & ok & ~held, y_ok & held
                     if fit_rows.sum() < 2 * m or out_rows.sum() < 5 or not np.any(self.W[:, f]):
@@ -164,8 +168,52 @@ class DriverModel:
                     d2 = dist[out_rows] ** 2
                     kappa[side, f] = np.sqrt(max(0.0, float(np.sum(excess * d2)))
                                              / max(float(np.sum(d2**2)), 1e-300))
-            edges.append({"driver": j, "lo": lo, "hi": hi, "kappa": kappa.tolist(), "lagged": lagged is not None})
+            edges.append({"driver": j, "lo": lo, "hi": hi, "kappa": kappa.tolist(), "lagged": lagged is not None,
+                          **({"follows": cols.tolist()} if lagged is not None else {})})
         return edges
+
+    def lag_followers(self, B: np.ndarray, Y: np.ndarray, lag: np.ndarray) -> np.ndarray:
+        """(F,) the columns that get a lagged view's allowance: those whose training residuals follow
+        what the view adds to the drivers (:meth:`follows_lag`: a building's demand, its flow and
+        return temperatures, its compressor), and those whose residuals move with one of them
+        (correlation at least ``LAG_RHO``): T² and the MEWMA judge the columns together, and shrinking
+        one of a correlated pair and not the other reads their common healthy drift as a broken
+        correlation. A column that does neither (a lift that follows the hour's air, a room's
+        temperature) has no reason to be judged more loosely on a colder day: a fault there stays
+        seen as without the view (``test_driver_memory``, ``test_aftermath``)."""
+        follows = self.follows_lag(B, Y, lag)
+        if follows.any():
+            R = Y - self.loc - B @ self.W
+            ok = np.all(np.isfinite(R), axis=1)
+            if ok.sum() > 2:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    C = np.nan_to_num(np.corrcoef(R[ok].T))
+                follows = follows | np.any(np.abs(C[:, follows]) >= LAG_RHO, axis=1)
+        return follows
+
+    def follows_lag(self, B: np.ndarray, Y: np.ndarray, lag: np.ndarray) -> np.ndarray:
+        """(F,) whether each target's training residuals follow the part of ``lag`` the basis ``B`` does
+        not explain: their slope on it more than ``LAG_T`` standard errors from 0, a HAC error (the
+        products' integrated autocorrelation time counted: a smooth lagged view is a few independent
+        values in a fortnight, and a chance slope must not switch the allowance on)."""
+        out = np.zeros(Y.shape[1], dtype=bool)
+        for f in range(Y.shape[1]):
+            ok = np.isfinite(lag) & np.isfinite(Y[:, f]) & np.all(np.isfinite(B), axis=1)
+            if ok.sum() < 2 * B.shape[1] or not np.any(self.W[:, f]):
+                continue
+            Bo = B[ok]
+            u = lag[ok] - Bo @ np.linalg.lstsq(Bo, lag[ok], rcond=None)[0]  # what the lag adds to the basis
+            suu = float(u @ u)
+            if suu <= 1e-12 * max(float(lag[ok] @ lag[ok]), 1e-300):
+                continue  # the lagged view is the basis's: it adds nothing
+            r = Y[ok, f] - self.loc[f] - Bo @ self.W[:, f]
+            s = max(float(robust_location_scale(r[:, None])[1][0]), 1e-12)
+            r = np.clip(r, -5.0 * s, 5.0 * s)  # a wild row cannot make the slope
+            beta = float(u @ r) / suu
+            p = u * (r - beta * u)
+            tau = float(autocorrelation_time((p / max(float(np.std(p)), 1e-300))[:, None])[0])
+            out[f] = abs(beta) > LAG_T * np.sqrt(tau * float(p @ p)) / suu
+        return out
 
     def extrapolation_se(self, D: np.ndarray, lagged: np.ndarray | None = None) -> np.ndarray:
         """(n, F) the expectation's error from extrapolating beyond the training range (:meth:`_edges`):

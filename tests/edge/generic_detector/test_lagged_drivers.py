@@ -152,6 +152,9 @@ def test_no_lag_without_dates_or_for_a_level_coded_driver() -> None:
     undated = AdaptiveDetector(cfg, AdaptConfig(enabled=False, lag_hours=24.0), given=[0])
     undated.fit(None, X[:TRAIN])
     assert undated.lag_cols == []  # a time constant in hours needs times
-    off = AdaptiveDetector(cfg, AdaptConfig(enabled=False), given=[0])
+    default = AdaptiveDetector(cfg, AdaptConfig(enabled=False), given=[0])
+    default.fit(ts[:TRAIN], X[:TRAIN])
+    assert any(e.get("lagged") for e in default.driver.edges)  # the default: 24 hours (given.lag_followers)
+    off = AdaptiveDetector(cfg, AdaptConfig(enabled=False, lag_hours=0.0), given=[0])
     off.fit(ts[:TRAIN], X[:TRAIN])
-    assert off.lagger is None and not any(e.get("lagged") for e in off.driver.edges)  # the default: off
+    assert off.lagger is None and not any(e.get("lagged") for e in off.driver.edges)  # 0: off
