@@ -33,6 +33,8 @@ of driver). Beyond the full range that growth is taken to go on.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from heatwatch.edge.generic_detector.aftermath import Aftermath
@@ -168,9 +170,33 @@ class DriverModel:
                     d2 = dist[out_rows] ** 2
                     kappa[side, f] = np.sqrt(max(0.0, float(np.sum(excess * d2)))
                                              / max(float(np.sum(d2**2)), 1e-300))
+            if lagged is not None:
+                kappa = self._flat_kappa(kappa, cols, Y)
             edges.append({"driver": j, "lo": lo, "hi": hi, "kappa": kappa.tolist(), "lagged": lagged is not None,
                           **({"follows": cols.tolist()} if lagged is not None else {})})
         return edges
+
+    def _flat_kappa(self, kappa: np.ndarray, cols: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """(2, F) ``kappa`` with each flat follower's (more than half its training rows at one value: a
+        defrost share at 0, a mode at heating) set to the other followers' median in their own sigmas.
+
+        A flat column's robust sigma is no spread (~1e-9: the fit meets the one value exactly), so its
+        rare healthy moves (a defrost) all count as the shape's error in ``_edges``, and the allowance,
+        kappa d against that sigma, shrinks its residuals to 0 wherever the lagged view is beyond its
+        range, while those of its partners (suction, low pressure: rho 0.9) are shrunk to half: the
+        MEWMA reads their common healthy drift as a broken correlation (fresh8 hp-002, 15-minute rows,
+        70 flagged rows without the view, 197 with it, 24 with this). With the followers' median
+        allowance in sigmas it is shrunk as they are."""
+        with warnings.catch_warnings():  # an all-missing column has no median: it is not flat
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mad = np.nanmedian(np.abs(Y - np.nanmedian(Y, axis=0)), axis=0)
+        flat = cols & np.isfinite(mad) & (mad == 0.0)
+        real = cols & ~flat & (self.sigma > 0.0)
+        if not flat.any() or not real.any():
+            return kappa
+        out = kappa.copy()
+        out[:, flat] = np.median(kappa[:, real] / self.sigma[real], axis=1)[:, None] * self.sigma[flat]
+        return out
 
     def lag_followers(self, B: np.ndarray, Y: np.ndarray, lag: np.ndarray) -> np.ndarray:
         """(F,) the columns that get a lagged view's allowance: those whose training residuals follow

@@ -66,3 +66,34 @@ def test_a_lift_fault_after_a_warm_day_is_seen_as_without_the_lagged_view() -> N
         assert hit_on.size and hit_off.size
         assert hit_on[0] <= hit_off[0]
         assert on[start:].mean() >= off[start:].mean() - 0.02
+
+
+def test_a_flat_column_is_shrunk_with_its_partners_not_to_nothing() -> None:
+    """A defrost share: 0 on nine rows in ten, and the power reads 90 W more while the coil defrosts
+    (their residuals move together: it follows the building through the power). Its robust sigma is
+    no spread (1e-9: the fit meets the zeros exactly), so the lagged allowance, measured against it,
+    shrank its residuals to 0 in the cold snap on main while the power's were shrunk by a fraction:
+    T² and the MEWMA read that as a broken correlation (fresh8 hp-002 at 15-minute rows). It gets the
+    other followers' allowance in their own sigmas instead."""
+    for seed in (1, 2, 3):
+        X, ts = house._house(seed)
+        defrost = np.where(np.random.default_rng(seed).random(len(X)) < 0.1, 0.3, 0.0)
+        X[:, 2] += 300.0 * defrost
+        X = np.column_stack([X, defrost])
+        on, off = _fitted(X, ts, house.TRAIN, 24.0), _fitted(X, ts, house.TRAIN, 0.0)
+        power, flat = 1, 3  # targets: flow_lpm, power_w, t_lift, defrost
+        (edge,) = [e for e in on.driver.edges if e.get("lagged")]
+        assert edge["follows"][power] and edge["follows"][flat]
+        sigma, kappa = on.driver.sigma, np.asarray(edge["kappa"])
+        assert sigma[flat] < 1e-6 < sigma[power]  # the flat column's sigma is no spread
+        np.testing.assert_allclose(kappa[:, flat] / sigma[flat], kappa[:, power] / sigma[power], rtol=1e-9)
+        r_on, r_off = _residuals(on, X, ts, house.TRAIN), _residuals(off, X, ts, house.TRAIN)
+        # the rows where only the lagged view is beyond its range (the days after the warm week: the
+        # hour's air back inside its own, whose allowance is the same with and without the view)
+        Xl = on._with_lagged(ts[house.TRAIN:], X[house.TRAIN:])
+        lag = on._lagged(Xl)[:, 0]
+        only = ~on.driver.beyond(on._drivers(Xl, np.arange(house.TRAIN, len(X), dtype=np.float64), ts[house.TRAIN:])) \
+            & ((lag < edge["lo"]) | (lag > edge["hi"])) & (np.abs(r_off[:, flat]) > 1e-3)
+        assert only.sum() > 20
+        ratio = r_on[only] / r_off[only]
+        assert np.median(ratio[:, flat]) > 0.5 * np.median(ratio[:, power])  # main: 0
