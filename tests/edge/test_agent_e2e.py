@@ -339,7 +339,9 @@ def outbox_state(path: Path) -> tuple[dict[str, int], int]:
 def test_kill_9_of_the_agent_loses_nothing_the_outbox_stored(pty_pair, tmp_path):
     broker = Mosquitto(extra_config=f"persistence true\npersistence_location {tmp_path}/\n{AS_ROOT}").start()
     gw = Gateway(broker.port)
-    sim = sim_run(scenario(tmp_path, TRIP_SOON, duration="12h"), tmp_path, speed=1800, serial=pty_pair.a)
+    # 48 simulated hours (96 s at this speed; stopped when the test is done): the pump must still be read
+    # when the third agent starts, on a loaded machine too (12 h ran out there: no new telemetry could come)
+    sim = sim_run(scenario(tmp_path, TRIP_SOON, duration="48h"), tmp_path, speed=1800, serial=pty_pair.a)
     config = edge_toml(tmp_path, broker.url, modbus_source(pty_pair.b))
     outbox = tmp_path / "outbox.db"
     agent = edge_run(config, tmp_path)
