@@ -96,8 +96,10 @@ def test_the_late_side_of_the_interval_follows_the_horizon(estimates):
             wider += ratio > 1.5
     assert wider >= 3
     pred, lo, hi, actual = estimates.T
-    near = actual < 2.0  # as before (0.68 on main): the early side is the whole horizon's
-    assert near.sum() >= 20 and np.mean((lo[near] <= actual[near]) & (actual[near] <= hi[near])) >= 0.6
+    # the early side is the whole horizon's, and now where the worst hour of the last days lies within
+    # its daily peak's day-to-day spread of the limit (prognosis.NEAR_SPREADS): 0.64 -> 0.79 of these
+    near = actual < 2.0
+    assert near.sum() >= 20 and np.mean((lo[near] <= actual[near]) & (actual[near] <= hi[near])) >= 0.75
 
 
 def test_most_dates_are_within_a_factor_2_of_the_real_trip(estimates):
