@@ -12,7 +12,10 @@ daily worst reading (last 14 days), the least over the fault's indicators. It pr
   would be what a margin-based correction could fix;
 - fleets left out one at a time: the date capped at the other fleets' hazard median where z is small,
   and the date moved by the other fleets' median error per band of the date, of z, and of both;
-- the interval's early side at now where z < 1 (prognosis.NEAR_SPREADS, the shipped rule).
+- the interval's early side at now where z < 1 (prognosis.NEAR_SPREADS, the shipped rule);
+- whether the dates' own course tells a pump near its trip: how far the date fell per day over the
+  last two days (log2), pumps under 2 days from their trip against those 4 days or more, per band of
+  the date (AUC: 0.5 tells nothing).
 
     python bench/prognosis_margin.py FLEET.json [MORE.json ...]   (calibration fleets: seeds 1000-1999)
 """
@@ -71,7 +74,7 @@ def records(paths: list[str]) -> list[dict]:
                 p = tr.predict(pump["fault"], t)
                 if p is not None:
                     rows = [h for h in tr._hours if h[0] < t]
-                    out.append(dict(seed=pump["seed"], censored=pump["trip_ts"] is None, first=first,
+                    out.append(dict(seed=pump["seed"], pump=(path, pump["device"]), censored=pump["trip_ts"] is None, first=first,
                                     actual=max((end - t) / DAY, pf.FLOOR_DAYS), z=margin_z(tr, rows, pump["fault"]),
                                     pred=max((p.predicted_trip_ts - t) / DAY, pf.FLOOR_DAYS), lo=(p.lower_ts - t) / DAY,
                                     hi=(p.upper_ts - t) / DAY))
@@ -135,6 +138,18 @@ def main(paths: list[str]) -> None:
     held = (lo <= A) & (A <= hi)
     print(f"  interval holds {np.mean(held):.1%}, under 2 days left {np.mean(held[A < 2]):.1%} "
           f"(prognosis.NEAR_SPREADS = {P.NEAR_SPREADS:g})")
+    fall = np.full(len(rec), np.nan)  # log2 of the date 2 days (4 refreshes) before over today's, per day
+    for i, r in enumerate(rec):
+        if i >= 4 and rec[i - 4]["pump"] == r["pump"]:
+            fall[i] = math.log2(rec[i - 4]["pred"] / r["pred"]) / 2.0
+    fall = fall[t]
+    for a, b in zip((0.0, *DATE_EDGES[:-1]), DATE_EDGES):
+        m = (D >= a) & (D < b) & np.isfinite(fall)
+        near, far = fall[m & (A < 2.0)], fall[m & (A >= 4.0)]
+        if len(near) > 3 and len(far) > 3:
+            auc = float(np.mean(near[:, None] > far[None, :]) + 0.5 * np.mean(near[:, None] == far[None, :]))
+            print(f"  date {a:g}-{b:g} d: the date fell faster for those under 2 days left (n {len(near)}) than for "
+                  f"those 4 days or more (n {len(far)}): AUC {auc:.2f}")
 
 
 if __name__ == "__main__":
