@@ -10,6 +10,8 @@ daily worst reading (last 14 days), the least over the fault's indicators. It pr
   tripped counted at risk) and the median of a constant-hazard wait;
 - the median log2(actual / date) by the date's band and z's: a cell dated late where z is small
   would be what a margin-based correction could fix;
+- how well z and the date tell the pumps under 2 days from their trip from those 4 days or more away,
+  and what per-cell shifts could reach in-sample (a ceiling: each cell's own errors);
 - fleets left out one at a time: the date capped at the other fleets' hazard median where z is small,
   and the date moved by the other fleets' median error per band of the date, of z, and of both;
 - the interval's early side at now where z < 1 (prognosis.NEAR_SPREADS, the shipped rule);
@@ -74,7 +76,8 @@ def records(paths: list[str]) -> list[dict]:
                 p = tr.predict(pump["fault"], t)
                 if p is not None:
                     rows = [h for h in tr._hours if h[0] < t]
-                    out.append(dict(seed=pump["seed"], pump=(path, pump["device"]), censored=pump["trip_ts"] is None, first=first,
+                    out.append(dict(seed=pump["seed"], fault=pump["fault"], pump=(path, pump["device"]),
+                                    censored=pump["trip_ts"] is None, first=first,
                                     actual=max((end - t) / DAY, pf.FLOOR_DAYS), z=margin_z(tr, rows, pump["fault"]),
                                     pred=max((p.predicted_trip_ts - t) / DAY, pf.FLOOR_DAYS), lo=(p.lower_ts - t) / DAY,
                                     hi=(p.upper_ts - t) / DAY))
@@ -114,6 +117,19 @@ def main(paths: list[str]) -> None:
     for i, lab in enumerate(("<2", "2-4", "4-8", "8-16", ">=16")):
         cells = [err[(db == i) & (zb == k)] for k in range(4)]
         print(f"  {lab:>5s} " + " ".join(f"{np.median(c):+.2f} [{len(c):3d}]" if len(c) else "   -    " for c in cells))
+    near, far = A < 2.0, A >= 4.0
+    for name, v in (("z", Z), ("the date", D)):  # how well each tells those under 2 days from those 4 or more
+        auc = float(np.mean(v[near][:, None] < v[far][None, :]) + 0.5 * np.mean(v[near][:, None] == v[far][None, :]))
+        print(f"  {name} lower for pumps under 2 days from their trip than for those 4 days or more: AUC {auc:.2f}")
+    fault = np.unique([r["fault"] for r in rec], return_inverse=True)[1][t]
+    grid = np.linspace(-4.0, 4.0, 81)
+    cells = fault * 100 + db * 10 + zb
+    for name, cell in (("fault x date x z", cells), ("fleet x fault x date x z", S * 10000 + cells)):
+        p = D.copy()  # in-sample: each cell moved by its own best shift (a ceiling, not a method)
+        for c in np.unique(cell):
+            m = cell == c
+            p[m] = D[m] * 2.0 ** grid[int(np.argmax([np.mean(np.abs(err[m] - g) <= 1.0) for g in grid]))]
+        print(f"  in-sample, each cell of {name} moved by its own best shift: {scores(p, A, F)}")
     print("fleets left out one at a time (tripped pumps' estimates):")
     print(f"  as shipped: {scores(D, A, F)}")
     for zmax in (1.0, 2.0, 3.0):
