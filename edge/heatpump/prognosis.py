@@ -27,6 +27,10 @@ A fouled condenser's hot-water peak held under the high-pressure switch by the c
 no longer follows the fault's excess: there the share of the excess that reached the peak over the
 last days carries it forward (:func:`_held_share`), not the whole excess.
 
+A pump whose worst hour of the last days lies within its daily peak's own day-to-day spread of the
+limit may trip on any day: its interval starts now (:func:`_near_limit`); its date is not moved (the
+margin tells the days left apart less well than the date does, docs/heatpump.md).
+
 Where the trip indicator moves late, a physics chain from an earlier indicator dates it
 too (:mod:`prognosis_chain`: a leak's charge loss read from the valve's extra opening, its
 end stop on the cold hours, then the discharge runaway), and the earlier date is kept.
@@ -157,6 +161,8 @@ class PrognosisTracker:
         self._sum = self._n = None
         # per (target, sign): the hours _daily has summed and its per-day sums (_daily_cached)
         self._daily_sums: dict[tuple[int, float], tuple[list, dict[int, list]]] = {}
+        # per indicator of the last predict: (target index, sign, margin to its limit) for _near_limit
+        self._margins: dict[str, tuple[int, float, float]] = {}
 
     def set_flow_limit(self, healthy_flow_lpm: float, fraction: float = 0.5) -> None:
         """The flow switch opens at a fraction of the flow the pump was commissioned with."""
@@ -286,10 +292,16 @@ class PrognosisTracker:
         """The earliest indicator's trip, its interval calibrated (prognosis_calibration) when a table is given."""
         best: Prognosis | None = None
         rows = [h for h in self._hours if h[0] < now]  # the hours before now, read by every indicator
+        self._margins = {}
         for ch in FAULT_INDICATORS.get(fault, ()):
             p = self._predict_channel(ch, now, fault, rows)
             if p is not None and (best is None or p.predicted_trip_ts < best.predicted_trip_ts):
                 best = p
+        # from now too where the worst hour of the last days lies within NEAR_SPREADS of the daily
+        # peak's own day-to-day spread of the limit: such a pump trips on any bad enough day
+        if best is not None and best.lower_ts > now and NEAR_SPREADS > 0 and best.indicator in self._margins \
+                and _near_limit(rows, *self._margins[best.indicator]):
+            best = best.model_copy(update={"lower_ts": now})
         # a raw interval from now: the indicator's worst hour has reached its limit (it may trip
         # any hour); the calibrated interval keeps that early side
         touching = best is not None and best.lower_ts <= now
@@ -395,8 +407,42 @@ class PrognosisTracker:
         # week together): a factor 2 each way until the calibration table replaces it; from now
         # where the worst hour has reached the limit already (the pump ran on, so the reading did
         # not trip it, but the next one may: the day's worst is a first passage like any other)
+        self._margins[ch] = (j, sign, margin)  # predict asks the earliest indicator if it is near (_near_limit)
         return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + days * DAY,
                          lower_ts=now if margin <= 0 else now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
+
+
+# the daily peak's day-to-day spreads within which a worst hour counts as near its limit (_near_limit);
+# 0: only a worst hour at the limit opens the interval at now (as before; bench comparisons)
+NEAR_SPREADS = 1.0
+NEAR_DAYS = 14  # the days the peak's spread is read from
+
+
+def _near_limit(rows: list, j: int, sign: float, margin: float) -> bool:
+    """Is the indicator's margin to its limit (from the worst hour of the last three days) within
+    NEAR_SPREADS of its daily peak's day-to-day spread (the robust spread of the changes of the day's
+    worst reading over the last NEAR_DAYS days)? Such a pump may trip on any day: on the calibration
+    fleets 1001-1004 the share that tripped within a day was 12-15 % within one spread, 7 % at 1-2, 3 % at 2-5
+    spreads, 0.2 % beyond (docs/heatpump.md). Its date is no better for it (the margin tells the
+    days left apart less well than the date does), but its interval must hold a trip tomorrow."""
+    spread = peak_spread(rows, j, sign)
+    return spread is not None and margin <= NEAR_SPREADS * spread
+
+
+def peak_spread(rows: list, j: int, sign: float, min_days: int = 4) -> float | None:
+    """The robust day-to-day spread of the day's worst reading over the last NEAR_DAYS days (the
+    median absolute deviation of its changes, as a standard deviation of one day's); None with fewer
+    than ``min_days`` days read or no spread."""
+    # the last NEAR_DAYS + 2 days' hours hold the last NEAR_DAYS days read unless hours are missing
+    # (the slice's first day may be cut: it is never among them when more days than those are read)
+    sv, _, starts = _day_runs(rows[-(NEAR_DAYS + 2) * 24:], j, sign)
+    if len(starts) <= NEAR_DAYS:
+        sv, _, starts = _day_runs(rows, j, sign)
+    if len(starts) < min_days:
+        return None
+    d = np.diff(np.maximum.reduceat(sv, starts)[-NEAR_DAYS:])
+    spread = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
+    return spread if spread > 0.0 else None
 
 
 def _past_ran_on(limit: TripLimit, rows: list, j: int, sign: float) -> TripLimit:
