@@ -170,8 +170,7 @@ class DriverModel:
                     d2 = dist[out_rows] ** 2
                     kappa[side, f] = np.sqrt(max(0.0, float(np.sum(excess * d2)))
                                              / max(float(np.sum(d2**2)), 1e-300))
-            if lagged is not None:
-                kappa = self._flat_kappa(kappa, cols, Y)
+            kappa = self._flat_kappa(kappa, cols, Y)
             edges.append({"driver": j, "lo": lo, "hi": hi, "kappa": kappa.tolist(), "lagged": lagged is not None,
                           **({"follows": cols.tolist()} if lagged is not None else {})})
         return edges
@@ -179,14 +178,18 @@ class DriverModel:
     def _flat_kappa(self, kappa: np.ndarray, cols: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """(2, F) ``kappa`` with each flat follower's (more than half its training rows at one value: a
         defrost share at 0, a mode at heating) set to the other followers' median in their own sigmas.
+        For a driver's own range (not a lagged view) every column follows it.
 
         A flat column's robust sigma is no spread (~1e-9: the fit meets the one value exactly), so its
         rare healthy moves (a defrost) all count as the shape's error in ``_edges``, and the allowance,
-        kappa d against that sigma, shrinks its residuals to 0 wherever the lagged view is beyond its
-        range, while those of its partners (suction, low pressure: rho 0.9) are shrunk to half: the
-        MEWMA reads their common healthy drift as a broken correlation (fresh8 hp-002, 15-minute rows,
-        70 flagged rows without the view, 197 with it, 24 with this). With the followers' median
-        allowance in sigmas it is shrunk as they are."""
+        kappa d against that sigma, shrinks its residuals to 0 wherever the driver (or its lagged view)
+        is beyond its range, while those of its partners (suction, low pressure: rho 0.9) are shrunk
+        by a fraction: the MEWMA reads their common healthy drift as a broken correlation (fresh8
+        hp-002, 15-minute rows, 70 flagged rows without the lagged view, 197 with it, 24 with this).
+        Its own allowance cannot be measured in its own sigmas, so it takes the pooled one: the other
+        followers' median. (Its correlated partners' median instead was tried: a defrost share, a
+        bounded and thresholded response, then got its straight partners' kappa of 0, and fresh4's
+        Milan pump read a defrost share below a linear extrapolation in the cold: hourly 0.43 -> 0.77 %.)"""
         with warnings.catch_warnings():  # an all-missing column has no median: it is not flat
             warnings.simplefilter("ignore", RuntimeWarning)
             mad = np.nanmedian(np.abs(Y - np.nanmedian(Y, axis=0)), axis=0)

@@ -37,6 +37,15 @@ def _residuals(det: AdaptiveDetector, X: np.ndarray, ts: np.ndarray, train: int)
     return det.driver.residuals(D, Xl[:, det.targets(Xl.shape[1])], None, ts[train:], det._lagged(Xl))
 
 
+def _with_defrost(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The house with a defrost share: 0 on nine rows in ten, 0.3 on the rest, the power 90 W more then
+    (a flat column: MAD 0, its robust sigma no spread, that moves with the power)."""
+    X, ts = house._house(seed)
+    defrost = np.where(np.random.default_rng(seed).random(len(X)) < 0.1, 0.3, 0.0)
+    X[:, 2] += 300.0 * defrost
+    return np.column_stack([X, defrost]), ts
+
+
 def test_only_the_column_that_follows_the_building_gets_the_allowance() -> None:
     """The house of test_driver_memory: power follows the building (a one-day lag of the air) and the
     air, the lift the air alone. In the cold snap (the air's 24-h mean below its training range) the
@@ -76,10 +85,7 @@ def test_a_flat_column_is_shrunk_with_its_partners_not_to_nothing() -> None:
     T² and the MEWMA read that as a broken correlation (fresh8 hp-002 at 15-minute rows). It gets the
     other followers' allowance in their own sigmas instead."""
     for seed in (1, 2, 3):
-        X, ts = house._house(seed)
-        defrost = np.where(np.random.default_rng(seed).random(len(X)) < 0.1, 0.3, 0.0)
-        X[:, 2] += 300.0 * defrost
-        X = np.column_stack([X, defrost])
+        X, ts = _with_defrost(seed)
         on, off = _fitted(X, ts, house.TRAIN, 24.0), _fitted(X, ts, house.TRAIN, 0.0)
         power, flat = 1, 3  # targets: flow_lpm, power_w, t_lift, defrost
         (edge,) = [e for e in on.driver.edges if e.get("lagged")]
@@ -97,3 +103,28 @@ def test_a_flat_column_is_shrunk_with_its_partners_not_to_nothing() -> None:
         assert only.sum() > 20
         ratio = r_on[only] / r_off[only]
         assert np.median(ratio[:, flat]) > 0.5 * np.median(ratio[:, power])  # main: 0
+
+
+def test_a_flat_column_is_shrunk_with_its_partners_beyond_the_airs_own_range() -> None:
+    """The same flat column where the hour's air is below its training range (the cold snap; without
+    the lagged view, so only the drivers' own allowance acts). Its kappa there, measured against no
+    spread, zeroed its residuals on main (a factor of ~1e-9) while the power's and flow's were shrunk
+    to 0.02-0.5: T² and the MEWMA read that as a broken correlation. It takes the other columns' median
+    allowance in sigmas, as beyond the lagged view's range."""
+    for seed in (1, 2, 3):
+        X, ts = _with_defrost(seed)
+        det = _fitted(X, ts, house.TRAIN, 0.0)
+        power, flat = 1, 3
+        (edge,) = [e for e in det.driver.edges if not e.get("lagged")]
+        sigma, kappa = det.driver.sigma, np.asarray(edge["kappa"])
+        assert sigma[flat] < 1e-6
+        others = np.median(kappa[:, :flat] / sigma[:flat], axis=1)  # the other columns' median, in sigmas
+        np.testing.assert_allclose(kappa[:, flat] / sigma[flat], others, rtol=1e-9, atol=1e-12)
+        Xl = det._with_lagged(ts[house.TRAIN:], X[house.TRAIN:])
+        D = det._drivers(Xl, np.arange(house.TRAIN, len(X), dtype=np.float64), ts[house.TRAIN:])
+        raw = Xl[:, det.targets(Xl.shape[1])] - det.driver.expected(D)
+        r = _residuals(det, X, ts, house.TRAIN)
+        rows = (det.driver.side(D) < 0) & (np.abs(raw[:, flat]) > 1e-3)
+        assert rows.sum() > 5
+        ratio = r[rows] / raw[rows]
+        assert np.median(ratio[:, flat]) > 0.5 * np.median(ratio[:, power])  # main: ~1e-9
