@@ -7,6 +7,7 @@ heatwatch[edge]: the part may import them only later, inside a function.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -62,3 +63,41 @@ def test_a_part_whose_extra_lacks_pymodbus_refuses(part, extra):
     assert r.returncode == 2, r.stdout + r.stderr
     assert f"heatwatch {part}: not installed here (missing pymodbus)" in r.stderr
     assert f"pip install 'heatwatch[{extra}]'" in r.stderr
+
+
+LOADED_BY = """
+import sys
+sys.argv = ["heatwatch", *sys.argv[1:]]
+import heatwatch.cli
+print(",".join(sorted(c.name or "" for c in heatwatch.cli.app.registered_commands)
+               + sorted(g.name or "" for g in heatwatch.cli.app.registered_groups)))
+print("numba" in sys.modules, "heatwatch.edge.generic_detector" in sys.modules)
+"""
+
+
+def _loaded_by(*args: str) -> tuple[set[str], str]:
+    r = subprocess.run([sys.executable, "-c", LOADED_BY, *args], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    parts, heavy = r.stdout.splitlines()
+    return set(parts.split(",")), heavy
+
+
+def test_a_command_line_loads_only_the_part_it_runs():
+    """`heatwatch gateway run` does not pay for the edge's numba kernels and the generic detector
+    (a process started in ~2.2 s with every part, 0.8 s with its own); help still lists every part."""
+    parts, heavy = _loaded_by("gateway", "run", "--help")
+    assert parts == {"gateway"} and heavy == "False False"
+    parts, _ = _loaded_by("--help")
+    assert {"edge", "detect", "sim", "demo", "gateway", "eval"} <= parts
+    parts, _ = _loaded_by("gatewya", "run")  # a typo: every part, so the error lists them
+    assert "gateway" in parts and "edge" in parts
+
+
+def test_one_blas_thread_per_process_unless_the_environment_says():
+    code = "import os, heatwatch; print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])"
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=60).stdout.split() == ["1", "1"]
+    env["OPENBLAS_NUM_THREADS"] = "4"
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=60).stdout.split() == ["4", "1"]
