@@ -72,7 +72,8 @@ round, looked at since (s-weather9), so tuning evidence);
 ``fresh11`` (Milan R32 fan coils 11 kW and radiators 13 kW, Stockholm R290 underfloor 6 kW, Oslo R32 radiators
 7 kW, seed 9393, from 20 December 2025 into February: trained on a Christmas fortnight, judged through the
 January cold; defined on 2026-12-04 20:35 UTC before anything of that round (s-weather9) was measured, to be
-run once on main and once on the round's candidate, its rows not examined: the held-out figure).
+run once on main (15 / 60-min rows 0.00 / 0.00 %) and once on the round's candidate (the air's range per block
+of the day, not merged: 0.00 / 0.00 %), its rows not examined: the held-out figure).
 ``all`` runs tune, heldout, fresh.
 """
 
