@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from heatwatch.edge.heatpump.batch_kernels import clock_rows
 from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANNELS
 from heatwatch.edge.heatpump.compressor_efficiency import ALARM_K as COMPRESSOR_ALARM_K
 from heatwatch.edge.heatpump.compressor_efficiency import NAMES as COMPRESSOR_SHIFTS
@@ -38,9 +39,10 @@ from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.heatpump.refrigerant_check import RefrigerantCheck, RefrigerantVerdict
 from heatwatch.edge.reading import TimeOrder
-from heatwatch.channels import INDEX, trip_name
+from heatwatch.channels import CHANNEL_NAMES, INDEX, trip_name
 from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
 from heatwatch.faults import FAULTS
+from heatwatch.refrigerant import t_sat
 from heatwatch.rules.engine import (OPERATING_POINT_SENSORS, SENSOR_EXPLAINS, SENSOR_LEVEL, SENSOR_SHARE, Diagnosis,
                                     RuleEngine)
 
@@ -74,9 +76,11 @@ class PumpPipeline:
     raised_faults: dict[str, EventBody] = field(default_factory=dict)
     _last_refresh_ts: float = -math.inf
     _basis: str = "model"
-    _candidates: dict = field(default_factory=dict, repr=False)  # process_batch's per-row pre-judgement
-    _iso_possible: dict = field(default_factory=dict, repr=False)
-    _offset_reach: dict = field(default_factory=dict, repr=False)
+    # process_batch's per-row pre-judgement of a chunk (_quiet_rows, _estimate_offsets)
+    _tabled_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
+    _cand_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
+    _iso_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
+    _reach_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
     _signatures: dict = field(default_factory=dict, repr=False)  # row -> every sensor's offset signature there
     _table_rows: set = field(default_factory=set, repr=False)  # rule rows whose shift rules the table knows
     # such a row -> [(shift rule matching, support met)]
@@ -265,15 +269,10 @@ class PumpPipeline:
             return []
         tsl = res.ts.tolist()
         # rows the rules are judged on, and rows the prognoses are refreshed on (their clocks)
-        rule_rows, refresh_rows = [], []
-        last_rules, last_refresh = self._last_rules_ts, self._last_refresh_ts
-        for i, t in enumerate(tsl):
-            if t - last_rules >= RULE_PERIOD_SECONDS:
-                last_rules = t
-                rule_rows.append(i)
-            if t - last_refresh >= PROGNOSIS_REFRESH_SECONDS:
-                last_refresh = t
-                refresh_rows.append(i)
+        ts = np.ascontiguousarray(res.ts, dtype=np.float64)
+        rule_arr, last_rules = clock_rows(ts, float(self._last_rules_ts), float(RULE_PERIOD_SECONDS))
+        refresh_arr, last_refresh = clock_rows(ts, float(self._last_refresh_ts), float(PROGNOSIS_REFRESH_SECONDS))
+        rule_rows, refresh_rows = rule_arr.tolist(), refresh_arr.tolist()
         # trips: error_code changes to a non-zero code (NaN readings leave the last code)
         err = res.X[:, _I_ERR]
         known = np.flatnonzero(~np.isnan(err))
@@ -300,29 +299,48 @@ class PumpPipeline:
         # spoken) and the compressor's efficiency, whose shifts the rules read on each rule row
         verdicts = self._refrigerant_rows(res)
         self._compressor_rows(res, rule_rows)
-        quiet = self._quiet_rows(res, np.array(rule_rows, dtype=np.int64))
+        quiet = self._quiet_rows(res, rule_arr)
         findings = res.any_findings()
-        self._estimate_offsets(res, [i for i in rule_rows if self._candidates.get(i) or self._iso_possible.get(i)])
+        self._estimate_offsets(res, rule_arr[self._cand_at[rule_arr] | self._iso_at[rule_arr]].tolist())
         # the single-sensor offset of every rule row that will read it (such a row is never quiet),
         # all at once: the same numbers as row by row (detector.sensor_offsets)
-        self._offsets = self.detector.sensor_offsets(res, [i for i in rule_rows if self._needs_offset(res, i)],
-                                                     self._signatures)
-        todo = sorted(set(rule_rows) | set(refresh_rows) | set(trip_prev) | set(verdicts))
+        need = self._needs_offset_rows(res)
+        need_at = need.tolist()
+        self._offsets = self.detector.sensor_offsets(res, rule_arr[need[rule_arr]].tolist(), self._signatures)
+        todo = np.union1d(np.union1d(rule_arr, refresh_arr), np.array(list(trip_prev) + list(verdicts), dtype=np.int64))
         rule_set, refresh_set = set(rule_rows), set(refresh_rows)
+        # a quiet rule row does nothing while no timer runs: the loop jumps over runs of them
+        quiet_at = np.zeros(n, dtype=bool)
+        quiet_at[rule_arr] = quiet
+        quiet_l = quiet_at.tolist()
+        skip = quiet_at.copy()
+        skip[refresh_arr] = False
+        skip[list(trip_prev) + list(verdicts)] = False
+        nxt = _next_false(skip[todo]).tolist()
+        todo_l = todo.tolist()
         events: list[EventBody] = []
         quiet_last = -1  # the last rule row, if it was skipped: its evidence's basis is kept
         running = self._timers_running()  # the rules' timers change only when the rules advance
-        for i in todo:
+        pos = 0
+        while pos < len(todo_l):
+            if not running and nxt[pos] > pos:
+                quiet_last = todo_l[nxt[pos] - 1]
+                self._last_rules_ts = tsl[quiet_last]
+                pos = nxt[pos]
+                if pos == len(todo_l):
+                    break
+            i = todo_l[pos]
+            pos += 1
             t = tsl[i]
             if i in verdicts:
                 events.append(self._refrigerant_event(t, verdicts[i]))
             if i in rule_set:
                 self._last_rules_ts = t
-                if quiet.get(i, False) and not running:
+                if quiet_l[i] and not running:
                     quiet_last = i
                 else:
                     quiet_last = -1
-                    need_offset = self._needs_offset(res, i)
+                    need_offset = need_at[i]
                     if i in self._table_rows and not need_offset and not findings[i]:
                         # the matches are the table's: no sensor finding, no sensor offset in play
                         diagnoses = self.rules.advance(t, self._table_matches(res, i), _Memo(
@@ -439,7 +457,7 @@ class PumpPipeline:
         """A rule raised, or its condition seen and its hold timer running: judging must go on."""
         return any(t.active or t.first_true is not None for t in self.rules._tracks.values())
 
-    def _quiet_rows(self, res: BatchResults, rows: np.ndarray) -> dict[int, bool]:
+    def _quiet_rows(self, res: BatchResults, rows: np.ndarray) -> np.ndarray:
         """Rule rows where the evidence lets no rule match: no sensor check failed, no shift rule's
         condition holds, and (a ready detector) no single-sensor offset can reach an isolated
         rule's level (its level is at most the alarm-scaled residuals' norm). On such a row with
@@ -447,10 +465,12 @@ class PumpPipeline:
 
         Rows before the pump's own model (not ready) are judged on the physics bands (prior.py):
         their shift rules read the bands' levels (and the compressor's shifts), the same table."""
-        self._candidates, self._iso_possible, self._table_hits, self._prior_live = {}, {}, {}, {}
+        self._table_hits, self._prior_live = {}, {}
         self._table_rows = set()
+        # per row of the chunk: judged on the table (a ready row), a shift rule or an isolated one might match
+        self._tabled_at, self._cand_at, self._iso_at = (np.zeros(len(res), dtype=bool) for _ in range(3))
         if not len(rows):
-            return {}
+            return np.zeros(0, dtype=bool)
         quiet = ~res.any_findings()[rows]
         ready = res.ready[rows]
         alarm = self.detector.alarm
@@ -459,8 +479,7 @@ class PumpPipeline:
             L = res.R[rr] / (alarm if res.S is None else res.S[rr])
             seen = ~np.isnan(L) & ~np.isnan(res.O[rr])
             cand, iso = self._shift_candidates(rr, L, seen, np.ones(len(rr), dtype=bool), isolated=True)
-            self._candidates.update(zip(rr.tolist(), cand.tolist()))
-            self._iso_possible.update(zip(rr.tolist(), iso.tolist()))
+            self._tabled_at[rr], self._cand_at[rr], self._iso_at[rr] = True, cand, iso
             quiet[ready] &= ~cand & ~iso
         if not ready.all():
             pr = rows[~ready]
@@ -473,7 +492,7 @@ class PumpPipeline:
             cand, _ = self._shift_candidates(pr, L, seen, live, isolated=False, prior=True)
             self._prior_live = dict(zip(pr.tolist(), live.tolist()))
             quiet[~ready] &= ~cand
-        return dict(zip(rows.tolist(), quiet.tolist()))
+        return quiet
 
     def _shift_candidates(self, rows: np.ndarray, L: np.ndarray, seen: np.ndarray, live: np.ndarray, *,
                           isolated: bool, prior: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -547,15 +566,14 @@ class PumpPipeline:
         ev = self._evidence_at(res, i, need_offset=False)
         return self.rules._shift_rule(rule, ev)[0][2]()
 
-    def _needs_offset(self, res: BatchResults, i: int) -> bool:
-        """Can the best single-sensor offset change what the rules say on row i? Only when a shift
-        rule might match (a sensor that explains it vetoes it) or an isolated rule might, and a
-        sensor could explain enough of the drift to count (an estimate, see _offset_reach)."""
-        if not res.ready[i]:
-            return False  # judged on the physics bands: no offset is read
-        if not (self._candidates.get(i, True) or self._iso_possible.get(i, True)):
-            return False
-        return self._offset_reach.get(i, True)
+    def _needs_offset_rows(self, res: BatchResults) -> np.ndarray:
+        """Per row of the chunk: can the best single-sensor offset change what the rules say there?
+        Only on a ready row (one judged on the physics bands reads no offset), when a shift rule
+        might match (a sensor that explains it vetoes it) or an isolated rule might (a row the table
+        did not judge might too), and a sensor could explain enough of the drift to count (an
+        estimate, see _estimate_offsets; a row not estimated might)."""
+        might = ~self._tabled_at | self._cand_at | self._iso_at
+        return res.ready & might & self._reach_at
 
     def _estimate_offsets(self, res: BatchResults, rows: list[int]) -> None:
         """For the rule rows where the single-sensor offset might matter: could the best sensor's
@@ -573,9 +591,13 @@ class PumpPipeline:
         Elsewhere the offset is None in the evidence and the rules say the same (on a healthy pump
         in winter 4 in 10 rule rows had a residual norm above the isolated level, and most a sensor
         explaining 30 %: each was judged in full with its exact offset; a fault's rows likewise)."""
-        self._offset_reach, self._signatures = {}, {}
+        self._reach_at, self._signatures = np.ones(len(res), dtype=bool), {}
         model, alarm = self.detector.model, self.detector.alarm
-        rows = [i for i in rows if res.ready[i] and res.sx_idx[i] != -2 and res.steady_x(i) is not None]
+        if len(rows) and not hasattr(res, "_results"):  # res.steady_x(i) of every row at once: X's row j >= 0, the carry where -1
+            j = res.sx_idx[rows]
+            rows = np.asarray(rows)[res.ready[rows] & ((j >= 0) | ((j == -1) & (res.sx_carry is not None)))].tolist()
+        else:
+            rows = [i for i in rows if res.ready[i] and res.sx_idx[i] != -2 and res.steady_x(i) is not None]
         if not rows or model is None or alarm is None:
             return
         ref = self.detector.config.refrigerant
@@ -587,7 +609,7 @@ class PumpPipeline:
         Xp[:, np.arange(1, len(steps) + 1), cols] += steps
         flat = Xp.reshape(-1, n_ch)
         # the model each row was judged by (a refit of the growing envelope later in the chunk is not it)
-        models = [self.detector.model_at(float(res.ts[i])) or model for i in rows]
+        models = [x or model for x in self.detector.models_at(res.ts[rows])]
         Ff = features(flat).reshape(m, len(steps) + 1, -1)
         # a sensor that is no operating-point input leaves the features, so the model's expectation,
         # as they are: predicted once per row, and again only for the copies whose features moved
@@ -600,7 +622,8 @@ class PumpPipeline:
             r, c = np.nonzero(moved & sel[:, None])
             if len(r):
                 Pp[r, c + 1] = mdl.predict(Ff[r, c + 1])
-        Rp = targets_from(flat, ref).reshape(m, len(steps) + 1, -1) - Pp
+        sat = tuple(_copies_t_sat(SX, Xp, INDEX[p], ref).reshape(-1) for p in ("p_high", "p_low"))
+        Rp = targets_from(flat, ref, sat).reshape(m, len(steps) + 1, -1) - Pp
         scale = alarm if res.S is None else res.S[rows]
         with np.errstate(invalid="ignore", divide="ignore"):
             sig = (Rp[:, 1:] - Rp[:, :1]) / steps[None, :, None]
@@ -622,9 +645,8 @@ class PumpPipeline:
                 reach |= ((share >= r.isolated_explained - 1e-6) & (level >= r.isolated_level * (1 - 1e-6))).any(axis=1)
         veto = (share >= SENSOR_EXPLAINS - 1e-6).any(axis=1) | (
             _OP_SENSORS & (share >= SENSOR_SHARE - 1e-6) & (level >= SENSOR_LEVEL * (1 - 1e-6))).any(axis=1)
-        cand = np.array([bool(self._candidates.get(i)) for i in rows], dtype=bool)
-        reach = (energy > 0) & (reach | (cand & veto))
-        self._offset_reach = dict(zip(rows, reach.tolist()))
+        reach = (energy > 0) & (reach | (self._cand_at[rows] & veto))
+        self._reach_at[rows] = reach
         # the exact offsets of the rows that need one read these signatures (detector.sensor_offsets):
         # the same numbers signatures_rows makes, for rows judged by a model of their own time
         self._signatures = {i: sig[k] for k, i in enumerate(rows)
@@ -773,6 +795,22 @@ class PumpPipeline:
 
 # the sensors of SENSOR_STEPS whose offset lends a shift rule its witnesses (RuleEngine._sensor_explains)
 _OP_SENSORS = np.array([c in OPERATING_POINT_SENSORS for c in SENSOR_STEPS])
+
+
+def _copies_t_sat(SX: np.ndarray, Xp: np.ndarray, col: int, refrigerant: str) -> np.ndarray:
+    """t_sat of the pressure in column ``col`` of every perturbed copy Xp (m, sensors + 1, channels)
+    of the rows SX: the rows' own, except on the copy that perturbs that sensor (t_sat works element
+    by element, so the same numbers as over every copy, with 2 of 16 copies' logs and lookups)."""
+    out = np.repeat(t_sat(SX[:, col], refrigerant)[:, None], Xp.shape[1], axis=1)
+    k = 1 + list(SENSOR_STEPS).index(CHANNEL_NAMES[col])
+    out[:, k] = t_sat(Xp[:, k, col], refrigerant)
+    return out
+
+
+def _next_false(mask: np.ndarray) -> np.ndarray:
+    """Per position, the first position at or after it where ``mask`` is False (len(mask) if none)."""
+    at = np.where(mask, len(mask), np.arange(len(mask)))
+    return np.minimum.accumulate(at[::-1])[::-1]
 
 
 def _steady_rows(res: BatchResults, rows: list[int]) -> np.ndarray:

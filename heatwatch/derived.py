@@ -16,12 +16,16 @@ from heatwatch.channels import DERIVED_NAMES, INDEX, WATER_KW_PER_LPM_K
 from heatwatch.refrigerant import t_sat, t_sat_scalar
 
 
-def derive(values: dict[str, np.ndarray | float], refrigerant: str = "R32") -> dict[str, np.ndarray]:
-    """Derived channels from a mapping of canonical channel -> values."""
+def derive(values: dict[str, np.ndarray | float], refrigerant: str = "R32",
+           sat: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Derived channels from a mapping of canonical channel -> values. ``sat``: the condensing and
+    evaporating saturation temperatures, t_sat of p_high and p_low, when the caller already has them
+    (copies of a reading that differ in other sensors share them: t_sat works element by element)."""
     get = lambda name: np.asarray(values[name], dtype=float)  # noqa: E731
     # each saturation temperature once (a log and a table lookup per element: most of the cost here)
-    t_cond_sat = t_sat(get("p_high"), refrigerant)
-    t_evap_sat = t_sat(get("p_low"), refrigerant)
+    if sat is None:
+        sat = (t_sat(get("p_high"), refrigerant), t_sat(get("p_low"), refrigerant))
+    t_cond_sat, t_evap_sat = sat
     superheat = get("t_suction") - t_evap_sat
     subcooling = t_cond_sat - get("t_liquid")
     delta_t = get("t_flow") - get("t_return")
@@ -39,10 +43,10 @@ def derive(values: dict[str, np.ndarray | float], refrigerant: str = "R32") -> d
                                     cond_approach, discharge_superheat, cond_sat_gap, evap_sat_gap)))
 
 
-def derive_matrix(x: np.ndarray, refrigerant: str = "R32") -> np.ndarray:
-    """Rows of canonical channel vectors (..., n_channels) -> (..., n_derived)."""
+def derive_matrix(x: np.ndarray, refrigerant: str = "R32", sat: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Rows of canonical channel vectors (..., n_channels) -> (..., n_derived) (``sat``: see derive)."""
     cols = {name: x[..., i] for name, i in INDEX.items()}
-    d = derive(cols, refrigerant)
+    d = derive(cols, refrigerant, sat)
     out = np.empty(np.shape(x)[:-1] + (len(DERIVED_NAMES),))
     for k, name in enumerate(DERIVED_NAMES):  # np.stack's copies, without its concatenation of views
         out[..., k] = d[name]

@@ -117,6 +117,7 @@ class RuleEngine:
     def __init__(self, rules: Iterable[Rule]):
         self.rules = list(rules)
         self._tracks: dict[tuple[str, str | None], _Track] = {}
+        self._subjects_cache: tuple[dict, int, dict[str, list[str | None]]] | None = None
 
     @classmethod
     def from_files(cls, paths: Iterable[str | Path] = (DEFAULT_RULE_FILE,)) -> "RuleEngine":
@@ -154,9 +155,7 @@ class RuleEngine:
         asked only for a diagnosis's text.
         A replay that knows the matches from arrays (PumpPipeline.process_batch) calls this directly."""
         out: list[Diagnosis] = []
-        subjects: dict[str, list[str | None]] = {}  # rule -> channels with a track, in the tracks' order
-        for name, channel in self._tracks:
-            subjects.setdefault(name, []).append(channel)
+        subjects = self._subjects()
         for rule in self.rules:
             ms = matches.get(rule.name, ())
             if not ms and rule.name not in subjects:
@@ -173,6 +172,18 @@ class RuleEngine:
                     if channel not in matched and (t.active or t.first_true is not None):
                         out.extend(self._advance(rule, channel, ts, evidence, False, 0.0, []))
         return out
+
+    def _subjects(self) -> dict[str, list[str | None]]:
+        """Rule -> channels with a track, in the tracks' order. Tracks are only ever added (or the
+        dict replaced, load_state), so the same dict at the same length has the same keys: made
+        again only when a track was added, not on each of a season's hundred thousand advances."""
+        c = self._subjects_cache
+        if c is None or c[0] is not self._tracks or c[1] != len(self._tracks):
+            subjects: dict[str, list[str | None]] = {}
+            for name, channel in self._tracks:
+                subjects.setdefault(name, []).append(channel)
+            c = self._subjects_cache = (self._tracks, len(self._tracks), subjects)
+        return c[2]
 
     def _all_matches(self, ev: Evidence, shift_candidates: frozenset[str] | set[str] | None = None
                      ) -> dict[str, list[tuple[str | None, float, list[Finding]]]]:

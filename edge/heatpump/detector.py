@@ -203,9 +203,11 @@ def inside(envelope: np.ndarray | None, f: np.ndarray) -> bool:
     return bool(np.all((g >= envelope[0]) & (g <= envelope[1])))
 
 
-def derived_and_targets(X: np.ndarray, refrigerant: str) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of readings -> (rows of derived channels, rows of the monitored target channels)."""
-    D = derive_matrix(X, refrigerant)
+def derived_and_targets(X: np.ndarray, refrigerant: str,
+                        sat: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of readings -> (rows of derived channels, rows of the monitored target channels);
+    ``sat``: the rows' saturation temperatures if known (derived.derive)."""
+    D = derive_matrix(X, refrigerant, sat)
     Y = np.empty(np.shape(X)[:-1] + (len(_TARGET_SOURCES),))
     Y[..., _RAW_T] = X[..., _RAW_I]  # copies of the columns, a gather each (np.stack of 23 views cost more)
     Y[..., _DER_T] = D[..., _DER_I]
@@ -218,9 +220,9 @@ def derived_and_targets_row(x: list[float], refrigerant: str) -> tuple[np.ndarra
     return np.array(d), np.array([x[i] if kind == "raw" else d[i] for kind, i in _TARGET_SOURCES])
 
 
-def targets_from(X: np.ndarray, refrigerant: str) -> np.ndarray:
+def targets_from(X: np.ndarray, refrigerant: str, sat: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Rows of readings -> rows of the monitored target channels."""
-    return derived_and_targets(X, refrigerant)[1]
+    return derived_and_targets(X, refrigerant, sat)[1]
 
 
 @dataclass
@@ -489,6 +491,16 @@ class HeatPumpDetector:
             if ts >= since:
                 return model
         return self.model
+
+    def models_at(self, ts: np.ndarray) -> list[HealthyModel | None]:
+        """model_at of many times at once (a chunk's estimated rule rows): the refits are kept in
+        time order, so the latest one at or before each time is a binary search, not a scan per row."""
+        since = np.array([s for s, _ in self._models])
+        if not len(since) or (np.diff(since) < 0).any():
+            return [self.model_at(float(t)) for t in ts]
+        k = np.where(np.isnan(ts), -1, np.searchsorted(since, ts, side="right") - 1).tolist()
+        models = [m for _, m in self._models]
+        return [models[j] if j >= 0 else self.model for j in k]
 
     def _commission_chunk(self, ts, F, Y, steady, O) -> int:
         """Commissioning over a chunk (prior averages, one steady row a minute, the fit when due):

@@ -69,8 +69,10 @@ class HealthyModel:
         elementwise in a fixed order, so one reading and a replayed chunk get the same digits
         (a matrix product's blocking would not; the envelope's refits predict mid-chunk)."""
         out = f[..., 0, None] * self.coef[0]
+        term = np.empty_like(out)  # each product and sum in place: the same operations, no new arrays
         for k in range(1, self.coef.shape[0]):
-            out = out + f[..., k, None] * self.coef[k]
+            np.multiply(f[..., k, None], self.coef[k], out=term)
+            out += term
         return out
 
     def to_dict(self) -> dict:
