@@ -1,6 +1,6 @@
 """Healthy weather-driven pumps: how many rows does `heatwatch detect` flag, with and without drivers?
 
-    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|...|fresh11|all]
+    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|...|fresh12|all]
         [--every 1,15,60] [--work DIR]
 
 Simulates healthy pumps (`heatwatch sim export`, no faults), averages them to
@@ -76,7 +76,13 @@ round, looked at since (s-weather9), so tuning evidence);
 7 kW, seed 9393, from 20 December 2025 into February: trained on a Christmas fortnight, judged through the
 January cold; defined on 2026-12-04 20:35 UTC before anything of that round (s-weather9) was measured, to be
 run once on main (15 / 60-min rows 0.00 / 0.00 %) and once on the round's candidate (the air's range per block
-of the day, not merged: 0.00 / 0.00 %), its rows not examined: the held-out figure).
+of the day, not merged: 0.00 / 0.00 %), its rows not examined: the held-out figure);
+``fresh12`` (Stockholm R32 radiators 9 kW, Milan R290 fan coils 8 kW, Oslo R290 underfloor 12 kW and radiators
+6 kW, seed 2468, from 25 October 2026 into December: trained on a late-October fortnight, judged into the first
+winter weeks; defined on 2026-12-04 22:05 UTC before anything of that round (s-weather10: the drivers' lagged
+companions in the expectation) was measured, run once on main (15 / 60-min rows 0.00 / 4.66 %, 20.1 / 23.7 %
+not judged) and once on the round's candidate (--companion-hours 24, not adopted: 0.00 / 0.00 %), its rows not
+examined: the held-out figure).
 ``all`` runs tune, heldout, fresh.
 """
 
@@ -276,6 +282,24 @@ devices:
   hp-002: {emitters: underfloor, capacity_kw: 6}
   hp-003: {emitters: radiators, capacity_kw: 7}
 """,
+    "fresh12": """name: weather_fresh12
+fleet: {size: 4}
+climate: stockholm
+start: 2026-10-25
+duration: 60d
+step: 60s
+seed: 2468
+refrigerant: R32
+sites:
+  - {name: inlet, climate: stockholm, pumps: 1}
+  - {name: orchard, climate: milan, refrigerant: R290, pumps: 1}
+  - {name: forest, climate: oslo, refrigerant: R290, pumps: 2}
+devices:
+  hp-000: {emitters: radiators, capacity_kw: 9}
+  hp-001: {emitters: fan_coils, capacity_kw: 8}
+  hp-002: {emitters: underfloor, capacity_kw: 12}
+  hp-003: {emitters: radiators, capacity_kw: 6}
+""",
     "fresh": """name: weather_fresh
 fleet: {size: 4}
 climate: oslo
@@ -342,7 +366,7 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)), "all"],
+    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)), "all"],
                     default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)
