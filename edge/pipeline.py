@@ -87,6 +87,7 @@ class PumpPipeline:
     _table_hits: dict = field(default_factory=dict, repr=False)
     _prior_live: dict = field(default_factory=dict, repr=False)  # row judged on the bands -> has evidence
     _conf_cache: dict = field(default_factory=dict, repr=False)
+    _sensor_hits: dict = field(default_factory=dict, repr=False)  # a row's sensor-check flags -> the sensor rules' hits
     _comp_shifts: dict = field(default_factory=dict, repr=False)  # the compressor's states on the rule rows
     _offsets: dict = field(default_factory=dict, repr=False)  # rule row -> its single-sensor offset (computed)
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
@@ -579,7 +580,16 @@ class PumpPipeline:
                 conf = self._conf_cache[(rule.name, met)] = RuleEngine.confidence(rule, met)
             out[(rule.name, None)] = conf
         if finding:
-            out.update(self.rules.sensor_hits(res.findings(i)))
+            if res.flags is None:
+                out.update(self.rules.sensor_hits(res.findings(i)))
+            else:  # a drifting sensor fails the same checks row after row: its hits once per flags row
+                key = res.flags[i].tobytes()
+                hits = self._sensor_hits.get(key)
+                if hits is None:
+                    if len(self._sensor_hits) > 4096:
+                        self._sensor_hits.clear()
+                    hits = self._sensor_hits[key] = self.rules.sensor_hits(res.findings(i))
+                out.update(hits)
         return out
 
     def _table_findings(self, rule, res: BatchResults, i: int) -> list:
