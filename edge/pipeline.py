@@ -87,6 +87,7 @@ class PumpPipeline:
     _table_hits: dict = field(default_factory=dict, repr=False)
     _prior_live: dict = field(default_factory=dict, repr=False)  # row judged on the bands -> has evidence
     _conf_cache: dict = field(default_factory=dict, repr=False)
+    _sensor_hits: dict = field(default_factory=dict, repr=False)  # a row's sensor-check flags -> the sensor rules' hits
     _comp_shifts: dict = field(default_factory=dict, repr=False)  # the compressor's states on the rule rows
     _offsets: dict = field(default_factory=dict, repr=False)  # rule row -> its single-sensor offset (computed)
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
@@ -336,14 +337,22 @@ class PumpPipeline:
                 events.append(self._refrigerant_event(t, verdicts[i]))
             if i in rule_set:
                 self._last_rules_ts = t
+                need_offset = need_at[i]
+                tabled = i in self._table_rows and not need_offset and (not findings[i] or i not in self._table_hits)
                 if quiet_l[i] and not running:
                     quiet_last = i
+                elif tabled and self.rules.steady_advance(t, self._table_hits_of(res, i, findings[i])):
+                    quiet_last = i  # raised faults matched again, nothing due: only their sightings moved
                 else:
                     quiet_last = -1
-                    need_offset = need_at[i]
-                    if i in self._table_rows and not need_offset and not findings[i]:
-                        # the matches are the table's: no sensor finding, no sensor offset in play
-                        diagnoses = self.rules.advance(t, self._table_matches(res, i), _Memo(
+                    if tabled:
+                        # the matches are the table's: no sensor offset in play (no isolated rule can match),
+                        # and either no sensor finding or no shift rule that can match (the sensor rules'
+                        # matches are then the findings' alone: a drifting sensor's rows while no pump rule can)
+                        matches = self._table_matches(res, i)
+                        if findings[i]:
+                            matches.update(self.rules.sensor_matches(res.findings(i)))
+                        diagnoses = self.rules.advance(t, matches, _Memo(
                             lambda i=i: self._evidence_at(res, i, need_offset=False)))
                         self._basis = self._quiet_basis(res, i)
                     else:
@@ -559,6 +568,28 @@ class PumpPipeline:
             if conf is None:
                 conf = self._conf_cache[(rule.name, met)] = RuleEngine.confidence(rule, met)
             out[rule.name] = [(None, conf, _Memo(lambda rule=rule, i=i: self._table_findings(rule, res, i)))]
+        return out
+
+    def _table_hits_of(self, res: BatchResults, i: int, finding: bool) -> dict[tuple[str, str | None], float]:
+        """The subjects matched on table row i and their confidences (_table_matches' and, with a
+        sensor finding, the sensor rules'), for RuleEngine.steady_advance."""
+        out: dict[tuple[str, str | None], float] = {}
+        for rule, met in self._table_hits.get(i, ()):
+            conf = self._conf_cache.get((rule.name, met))
+            if conf is None:
+                conf = self._conf_cache[(rule.name, met)] = RuleEngine.confidence(rule, met)
+            out[(rule.name, None)] = conf
+        if finding:
+            if res.flags is None:
+                out.update(self.rules.sensor_hits(res.findings(i)))
+            else:  # a drifting sensor fails the same checks row after row: its hits once per flags row
+                key = res.flags[i].tobytes()
+                hits = self._sensor_hits.get(key)
+                if hits is None:
+                    if len(self._sensor_hits) > 4096:
+                        self._sensor_hits.clear()
+                    hits = self._sensor_hits[key] = self.rules.sensor_hits(res.findings(i))
+                out.update(hits)
         return out
 
     def _table_findings(self, rule, res: BatchResults, i: int) -> list:

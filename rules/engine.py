@@ -116,6 +116,7 @@ class RuleEngine:
 
     def __init__(self, rules: Iterable[Rule]):
         self.rules = list(rules)
+        self._clear_after = {r.name: r.clear_after for r in self.rules}
         self._tracks: dict[tuple[str, str | None], _Track] = {}
         self._subjects_cache: tuple[dict, int, dict[str, list[str | None]]] | None = None
 
@@ -173,6 +174,37 @@ class RuleEngine:
                         out.extend(self._advance(rule, channel, ts, evidence, False, 0.0, []))
         return out
 
+    def sensor_hits(self, sensor_findings: dict[str, list[str]]) -> dict[tuple[str, str | None], float]:
+        """sensor_matches' subjects and confidences, without their findings (for steady_advance)."""
+        return {(rule.name, ch): rule.confidence for rule in self.rules if rule.sensor_check
+                for ch, checks in sensor_findings.items() if any(check in rule.sensor_check for check in checks)}
+
+    def steady_advance(self, ts: float, matched: dict[tuple[str, str | None], float]) -> bool:
+        """advance(ts, matches) on a row that can raise or clear nothing, in a few look-ups: every
+        subject matched (rule name, channel -> confidence) stands raised already, and no other
+        track's clear or gap is due. True: done, the tracks moved exactly as advance moves them
+        (the matched ones' last sighting and confidence); False: nothing was changed, call advance.
+        A replay's rule rows while a raised fault goes on matching are nearly all such rows."""
+        tracks = self._tracks
+        for key in matched:
+            t = tracks.get(key)
+            if t is None or not t.active or t.first_true is None:
+                return False
+        clear_after = self._clear_after
+        for key, t in tracks.items():
+            if key in matched or t.last_true is None:
+                continue
+            if t.active:
+                if ts - t.last_true >= clear_after[key[0]]:
+                    return False
+            elif t.first_true is not None and ts - t.last_true > _GAP_TOLERANCE_S:
+                return False
+        for key, conf in matched.items():
+            t = tracks[key]
+            t.last_true = ts
+            t.confidence = max(t.confidence, conf)
+        return True
+
     def _subjects(self) -> dict[str, list[str | None]]:
         """Rule -> channels with a track, in the tracks' order. Tracks are only ever added (or the
         dict replaced, load_state), so the same dict at the same length has the same keys: made
@@ -207,14 +239,26 @@ class RuleEngine:
     # -- conditions ---------------------------------------------------------
     def _matches(self, rule: Rule, ev: Evidence) -> list[tuple[str | None, float, list[Finding]]]:
         if rule.sensor_check:
-            return [
-                (ch, rule.confidence, [Finding(kind="sensor", channels=[ch], message=f"{check} check failed")])
-                for ch, checks in ev.sensor_findings.items()
-                for check in checks if check in rule.sensor_check
-            ]
+            return self._sensor_rule(rule, ev.sensor_findings)
         if not ev.ready:
             return []
         return self._shift_rule(rule, ev)
+
+    @staticmethod
+    def _sensor_rule(rule: Rule, sensor_findings: dict[str, list[str]]) -> list[tuple[str | None, float, list[Finding]]]:
+        """A sensor-check rule's matches: one per channel whose failed checks it names."""
+        return [
+            (ch, rule.confidence, [Finding(kind="sensor", channels=[ch], message=f"{check} check failed")])
+            for ch, checks in sensor_findings.items()
+            for check in checks if check in rule.sensor_check
+        ]
+
+    def sensor_matches(self, sensor_findings: dict[str, list[str]]) -> dict[str, list[tuple[str | None, float, list[Finding]]]]:
+        """The sensor-check rules' matches on evidence with these findings, as evaluate makes them
+        (for advance: a replay whose row can match no shift rule and reads no sensor offset, so
+        no isolated rule either, needs no more of its evidence; PumpPipeline.process_batch)."""
+        return {rule.name: ms for rule in self.rules if rule.sensor_check
+                and (ms := self._sensor_rule(rule, sensor_findings))}
 
     def _shift_rule(self, rule: Rule, ev: Evidence) -> list[tuple[str | None, float, list[Finding]]]:
         # all required met, none excluded (plain loops: judged on every rule row while a timer runs)
