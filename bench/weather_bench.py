@@ -81,8 +81,9 @@ of the day, not merged: 0.00 / 0.00 %), its rows not examined: the held-out figu
 6 kW, seed 2468, from 25 October 2026 into December: trained on a late-October fortnight, judged into the first
 winter weeks; defined on 2026-12-04 22:05 UTC before anything of that round (s-weather10: the drivers' lagged
 companions in the expectation) was measured, run once on main (15 / 60-min rows 0.00 / 4.66 %, 20.1 / 23.7 %
-not judged) and once on the round's candidate (--companion-hours 24, not adopted: 0.00 / 0.00 %), its rows not
-examined: the held-out figure).
+not judged) and once on the round's candidate (--companion-hours 24, not adopted: 0.00 / 0.00 %): held out
+until 2026-12-04 23:00 UTC, when its flagged hourly rows were examined (s-weather11: two Oslo pumps for days after
+a mild day, the condensing side's MEWMA): tuning evidence since).
 ``all`` runs tune, heldout, fresh.
 """
 
