@@ -56,7 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heatwatch.contract import Prognosis
-from heatwatch.edge.heatpump import batch_kernels
+from heatwatch.edge.heatpump import batch_kernels, prognosis_kernels
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
@@ -523,7 +523,7 @@ def _fit(x: np.ndarray, y: np.ndarray, model: str) -> Curve | None:
     if degree == 2 and coef[0] < 0:
         # a parabola bending over would promise that the fault stops: go on along its tangent at now
         coef = coef[1:]
-    return lambda g: np.polyval(coef, g)
+    return lambda g: prognosis_kernels.horner(coef, g)
 
 
 _EPS = float(np.finfo(float).eps)
@@ -535,21 +535,11 @@ def _polyfit(x: np.ndarray, y: np.ndarray, deg: int, w: np.ndarray | None = None
     the argument checks and conversions that cost more than the solve for a month of days (a
     prognosis refresh fits some twenty of them; tests/edge/heatpump/test_prognosis.py holds them equal)."""
     order = deg + 1
-    lhs = np.empty((len(x), order))
-    lhs[:, -1] = 1.0
-    lhs[:, -2] = x
-    if order == 3:
-        lhs[:, 0] = x * x  # vander's column, its running product of x
-    rhs = y + 0.0
-    if w is not None:
-        lhs *= w[:, None]
-        rhs *= w
-    scale = np.sqrt((lhs * lhs).sum(axis=0))
-    lhs /= scale
+    lhs, rhs, scale = prognosis_kernels.fit_matrix(x, y, w, order)  # one compiled call, the same numbers
     c, rank = _lstsq(lhs, rhs, len(x) * _EPS)
     if rank != order:
         warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning, stacklevel=2)
-    return (c.T / scale).T
+    return c / scale
 
 
 def _lstsq_checked(a: np.ndarray, b: np.ndarray, rcond: float) -> tuple[np.ndarray, int]:
@@ -607,7 +597,7 @@ def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
         if n < 2:
             return []
         coef = _polyfit(x, y, 1)
-        return [lambda g: np.polyval(coef, g)]
+        return [lambda g: prognosis_kernels.horner(coef, g)]
     best = min(e for e, _, _ in scored)
     curves = [fit(max(0, n - w), n, model) for e, w, model in scored if e <= RIVAL_FACTOR * best + 1e-12]
     return [c for c in dict.fromkeys(curves) if c is not None]  # a fit shared by windows: once
@@ -691,29 +681,18 @@ def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarra
     # (most trips are weeks away, not a year): each day's terms and the running product are
     # the same operations as over the whole grid at once, so the same numbers; the curve too is
     # read a block at a time (element by element: the same values as over the whole grid)
-    hit, survive = -1, None
+    hit, survive = -1, 1.0
     for s in range(0, len(grid), PASSAGE_BLOCK):
         # np.clip((base + e - target) / h, -30, 30) and the logistic 1 / (1 + exp(-1.702 z)), the same
-        # operations in the same order, in place (clip is max then min; a product and a sum commute)
-        z = base[None, :] + curve(grid[s:s + PASSAGE_BLOCK])[:, None]
-        z -= target
-        z /= h[None, :]
-        np.minimum(np.maximum(z, -30.0, out=z), 30.0, out=z)
-        z *= -1.702
+        # operations in the same order (prognosis_kernels: the steps around numpy's exp and power compiled)
+        g = grid[s:s + PASSAGE_BLOCK]
+        z = prognosis_kernels.passage_z(base, curve(g), target, h)
         np.exp(z, out=z)
-        z += 1.0
-        k = np.divide(1.0, z, out=z)  # logistic ~ normal kernel
-        p_day = np.add.reduce(k, axis=1) / k.shape[1]  # k.mean(axis=1): its sum and division, without its wrapper
-        if rho > 0.0:  # the spell the weather is in: the last days weigh rho^t on a day t ahead
-            w = rho ** grid[s:s + PASSAGE_BLOCK]
-            spell = k[:, -SPELL_DAYS:]
-            p_day = (1.0 - w) * p_day + w * (np.add.reduce(spell, axis=1) / spell.shape[1])
-        terms = (1.0 - p_day) ** GRID_DAYS
-        survive = np.cumprod(terms) if survive is None else np.multiply.accumulate(
-            np.concatenate([survive[-1:], terms]))[1:]
-        below = np.flatnonzero(survive <= 0.5)
-        if len(below):
-            hit = s + int(below[0])
+        # the spell the weather is in: the last days weigh rho^t on a day t ahead
+        q = prognosis_kernels.passage_q(z, rho ** g if rho > 0.0 else None, SPELL_DAYS)
+        at, survive = prognosis_kernels.survival(q ** GRID_DAYS, survive)
+        if at >= 0:
+            hit = s + int(at)
             break
     if hit >= 0:
         return float(grid[hit])
