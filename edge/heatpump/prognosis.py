@@ -163,6 +163,9 @@ class PrognosisTracker:
         self._daily_sums: dict[tuple[int, float], tuple[list, dict[int, list]]] = {}
         # per indicator of the last predict: (target index, sign, margin to its limit) for _near_limit
         self._margins: dict[str, tuple[int, float, float]] = {}
+        # per (what, target, sign): the healthy worst days last read and what was made of them (_same_days)
+        self._days_memo: dict[tuple, tuple[tuple[bytes, ...], object]] = {}
+        self._cols: tuple[list, tuple[np.ndarray, ...]] | None = None  # _columns' hours and their arrays
 
     def set_flow_limit(self, healthy_flow_lpm: float, fraction: float = 0.5) -> None:
         """The flow switch opens at a fraction of the flow the pump was commissioned with."""
@@ -292,15 +295,16 @@ class PrognosisTracker:
         """The earliest indicator's trip, its interval calibrated (prognosis_calibration) when a table is given."""
         best: Prognosis | None = None
         rows = [h for h in self._hours if h[0] < now]  # the hours before now, read by every indicator
+        cols = self._columns(rows)
         self._margins = {}
         for ch in FAULT_INDICATORS.get(fault, ()):
-            p = self._predict_channel(ch, now, fault, rows)
+            p = self._predict_channel(ch, now, fault, rows, cols)
             if p is not None and (best is None or p.predicted_trip_ts < best.predicted_trip_ts):
                 best = p
         # from now too where the worst hour of the last days lies within NEAR_SPREADS of the daily
         # peak's own day-to-day spread of the limit: such a pump trips on any bad enough day
         if best is not None and best.lower_ts > now and NEAR_SPREADS > 0 and best.indicator in self._margins \
-                and _near_limit(rows, *self._margins[best.indicator]):
+                and _near_limit(rows, *self._margins[best.indicator], cols=cols):
             best = best.model_copy(update={"lower_ts": now})
         # a raw interval from now: the indicator's worst hour has reached its limit (it may trip
         # any hour); the calibrated interval keeps that early side
@@ -312,6 +316,31 @@ class PrognosisTracker:
         if best is not None and touching and best.lower_ts > now:
             best = best.model_copy(update={"lower_ts": now})
         return best
+
+    def _columns(self, rows: list) -> tuple[np.ndarray, ...] | None:
+        """The hours ``rows`` as arrays (their times, and their means, highs and lows as matrices, an hour
+        a row; None for no hours), carried from the last call as _daily_cached carries its sums: the
+        rows that left dropped, the new ones stacked, the same values as stacking them all afresh."""
+        if not rows:
+            return None
+        cached = self._cols
+        if cached is not None:
+            done, arrays = cached
+            d = next((q for q, h in enumerate(done) if h is rows[0]), -1)
+            kept = len(done) - d
+            if d < 0 or kept > len(rows) or not all(map(operator.is_, itertools.islice(done, d, None),
+                                                         itertools.islice(rows, 0, kept))):
+                cached = None
+            else:
+                new = rows[kept:]
+                arrays = tuple(a[d:] for a in arrays)
+                if new:
+                    arrays = tuple(np.concatenate([a, b]) for a, b in zip(arrays, _stack_hours(new)))
+                done = done[d:] + new
+        if cached is None:
+            done, arrays = list(rows), _stack_hours(rows)
+        self._cols = (done, arrays)
+        return arrays
 
     def _daily_cached(self, rows: list, j: int, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """_daily(rows, j, sign), its per-day sums carried from the last call (a prognosis is
@@ -342,7 +371,19 @@ class PrognosisTracker:
         done.extend(new)
         return _daily_arrays(acc)
 
-    def _predict_channel(self, ch: str, now: float, fault: str = "", rows: list | None = None) -> Prognosis | None:
+    def _same_days(self, key: tuple, fn: Callable, *days: np.ndarray):
+        """fn(*days), or its value of the last call under ``key`` when its arrays held the very same
+        bytes (a pure function of them: the same value). One value kept per key."""
+        tag = tuple(a.tobytes() for a in days)
+        last = self._days_memo.get(key)
+        if last is not None and last[0] == tag:
+            return last[1]
+        value = fn(*days)
+        self._days_memo[key] = (tag, value)
+        return value
+
+    def _predict_channel(self, ch: str, now: float, fault: str = "", rows: list | None = None,
+                         cols: tuple[np.ndarray, ...] | None = None) -> Prognosis | None:
         stage = ch in STAGE_LIMITS
         limit = STAGE_LIMITS[ch] if stage else self.limits.get(ch)
         if (limit is None and (ch != "compressor_a" or not self.learn_rated_current)) or ch not in _IDX \
@@ -351,6 +392,7 @@ class PrognosisTracker:
         j = _IDX[ch]
         if rows is None:
             rows = [h for h in self._hours if h[0] < now]
+            cols = None
         if limit is None:  # over-current without the site's rated current: from the healthy hours
             rated = learned_rated_current(rows, j, _IDX["compressor_hz"])
             if rated is None:
@@ -379,24 +421,27 @@ class PrognosisTracker:
         # a chain from an earlier indicator (prognosis_chain) and the indicator's own trend: the
         # earlier date (the chain is None with too few days of valve headroom)
         chain = leak_discharge_days(rows, now, _IDX["eev_pct"], j, limit.threshold, CHAIN_BASE_DAYS,
-                                    _GRID, _excess_curves) if (fault, ch) in CHAINS else None
+                                    _GRID, _excess_curves, cols=cols) if (fault, ch) in CHAINS else None
         day_t, excess, base = self._daily_cached(rows, j, sign)
         if fault in WORST_SHARE and len(day_t) >= MIN_DAYS:
-            k, base_k = _worst_share(rows, j, sign, excess, *WORST_SHARE[fault])
+            k, base_k = _worst_share(rows, j, sign, excess, *WORST_SHARE[fault], cols=cols)
             if base_k is not None:
                 excess, base = k * excess, base_k
         elif (fault, ch) in HELD and USE_HELD and len(day_t) >= HOLD_DAYS:
-            k, base_k = _held_share(rows, j, sign, excess)
+            k, base_k = _held_share(rows, j, sign, excess, cols)
             if base_k is not None:
                 excess, base = k * excess, base_k
-        rho = _persistence(base[-PERSIST_DAYS:], day_t[-PERSIST_DAYS:])
-        trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold, rho) \
+        # the healthy worst days' spell and kernel widths: pure functions of those days, which seldom move
+        # between two refreshes (a day's healthy worst moves only with a worse hour): kept with their days
+        rho = self._same_days(("rho", j, sign), _persistence, base[-PERSIST_DAYS:], day_t[-PERSIST_DAYS:])
+        h = self._same_days(("h", j, sign), _bandwidth, base[-BASE_DAYS:])
+        trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold, rho, h) \
             if len(day_t) >= MIN_DAYS else None
         # a history shorter than the tracker's memory began when the pump was first watched (its
         # installation, a repair): a fault with no calm day since was born after that (_pace_days)
         born = (rows[0][0] - now) / DAY if PACE_FROM_BIRTH and rows and len(self._hours) < (self._hours.maxlen or 0) \
             else None
-        pace = _pace_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold, rho, born) \
+        pace = _pace_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold, rho, born, h) \
             if USE_PACE and len(day_t) >= MIN_DAYS else None
         if pace is not None and trend is not None:  # a fresh fault's pace so far (_pace_days): the sooner
             trend = min(trend, pace)
@@ -418,26 +463,28 @@ NEAR_SPREADS = 1.0
 NEAR_DAYS = 14  # the days the peak's spread is read from
 
 
-def _near_limit(rows: list, j: int, sign: float, margin: float) -> bool:
+def _near_limit(rows: list, j: int, sign: float, margin: float, cols: tuple[np.ndarray, ...] | None = None) -> bool:
     """Is the indicator's margin to its limit (from the worst hour of the last three days) within
     NEAR_SPREADS of its daily peak's day-to-day spread (the robust spread of the changes of the day's
     worst reading over the last NEAR_DAYS days)? Such a pump may trip on any day: on the calibration
     fleets 1001-1004 the share that tripped within a day was 12-15 % within one spread, 7 % at 1-2, 3 % at 2-5
     spreads, 0.2 % beyond (docs/heatpump.md). Its date is no better for it (the margin tells the
     days left apart less well than the date does), but its interval must hold a trip tomorrow."""
-    spread = peak_spread(rows, j, sign)
+    spread = peak_spread(rows, j, sign, cols=cols)
     return spread is not None and margin <= NEAR_SPREADS * spread
 
 
-def peak_spread(rows: list, j: int, sign: float, min_days: int = 4) -> float | None:
+def peak_spread(rows: list, j: int, sign: float, min_days: int = 4,
+                cols: tuple[np.ndarray, ...] | None = None) -> float | None:
     """The robust day-to-day spread of the day's worst reading over the last NEAR_DAYS days (the
     median absolute deviation of its changes, as a standard deviation of one day's); None with fewer
     than ``min_days`` days read or no spread."""
     # the last NEAR_DAYS + 2 days' hours hold the last NEAR_DAYS days read unless hours are missing
     # (the slice's first day may be cut: it is never among them when more days than those are read)
-    sv, _, starts = _day_runs(rows[-(NEAR_DAYS + 2) * 24:], j, sign)
+    cut = -(NEAR_DAYS + 2) * 24
+    sv, _, starts = _day_runs(rows[cut:], j, sign, None if cols is None else tuple(a[cut:] for a in cols))
     if len(starts) <= NEAR_DAYS:
-        sv, _, starts = _day_runs(rows, j, sign)
+        sv, _, starts = _day_runs(rows, j, sign, cols)
     if len(starts) < min_days:
         return None
     d = np.diff(np.maximum.reduceat(sv, starts)[-NEAR_DAYS:])
@@ -604,7 +651,7 @@ def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
 
 
 def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: float,
-                        rho: float = 0.0) -> float | None:
+                        rho: float = 0.0, h: np.ndarray | None = None) -> float | None:
     """Median days until the first day whose worst reading reaches ``target``.
 
     A day's worst reading is its healthy worst (weather, hot-water cycles: drawn from the last
@@ -616,7 +663,7 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
     daily worst reading keeps one cold spell from tilting it. The growth laws that foretold the
     last days about equally well each give a date; :func:`_rival_days` makes one of them.
     """
-    h = _bandwidth(base)
+    h = _bandwidth(base) if h is None else h  # given: _bandwidth(base), made once per indicator
     return _rival_days([_passage_days(curve, _GRID, base, h, target, rho) for curve in _excess_curves(x, excess)])
 
 
@@ -630,7 +677,7 @@ PACE_MAX_AGE_DAYS = 14.0  # evidence older than this: the trend windows see the 
 
 
 def _pace_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: float, rho: float = 0.0,
-               born: float | None = None) -> float | None:
+               born: float | None = None, h: np.ndarray | None = None) -> float | None:
     """The first passage of a line from the fault's evidence start through today's excess.
 
     A fault found days after its evidence began has moved its indicator that far in those days:
@@ -670,7 +717,8 @@ def _pace_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: floa
     if rate <= 0.0:
         return None
     x_now, e_now = x[-1], excess[-1]
-    return _passage_days(lambda g: e_now + rate * (g - x_now), _GRID, base, _bandwidth(base), target, rho)
+    return _passage_days(lambda g: e_now + rate * (g - x_now), _GRID, base, _bandwidth(base) if h is None else h,
+                         target, rho)
 
 
 def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarray, target: float,
@@ -722,7 +770,7 @@ URGENT_DAYS = 2.0  # the gateway's most urgent time-to-failure band (gateway/inc
 
 
 def _worst_share(rows: list, j: int, sign: float, excess: np.ndarray, k_min: float,
-                 k_max: float, last: int = 0) -> tuple[float, np.ndarray | None]:
+                 k_max: float, last: int = 0, cols: tuple[np.ndarray, ...] | None = None) -> tuple[float, np.ndarray | None]:
     """How much of the fault's mean excess reaches a day's worst hour, and the healthy worst days
     with that share taken out: (k, base), base None with too few days to tell.
 
@@ -731,7 +779,7 @@ def _worst_share(rows: list, j: int, sign: float, excess: np.ndarray, k_min: flo
     healthy worst is then its worst of (reading - k x the hour's residual) and the worst day
     to come that healthy worst + k x the excess extended.
     """
-    sv, sr, starts = _day_runs(rows, j, sign)
+    sv, sr, starts = _day_runs(rows, j, sign, cols)
     if len(starts) != len(excess):
         return 1.0, None
     worst = np.maximum.reduceat(sv, starts) if len(starts) else np.zeros(0)
@@ -746,18 +794,23 @@ def _worst_share(rows: list, j: int, sign: float, excess: np.ndarray, k_min: flo
     return k, np.maximum.reduceat(sv - k * sr, starts)
 
 
-def _day_runs(rows: list, j: int, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _day_runs(rows: list, j: int, sign: float,
+              cols: tuple[np.ndarray, ...] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The hours of the days _daily keeps (at least 12 hours read), as arrays: the signed worst
     reading and mean residual of each hour read (neither NaN), day by day, and where each day's run
     of them starts (the tracker's hours are in time order; hours out of it are put in order of day).
 
     A day's largest of these is np.maximum.reduceat over its run: the same largest as Python's max
-    over its hours (NaN left out), so _worst_share's numbers are those of its former per-day lists."""
+    over its hours (NaN left out), so _worst_share's numbers are those of its former per-day lists.
+    ``cols``: the rows as PrognosisTracker._columns gives them (the same values, not read again)."""
     k = 2 if sign > 0 else 3
-    n = len(rows)
-    t = np.fromiter((h[0] for h in rows), float, n)
-    v = np.fromiter((h[k][j] for h in rows), float, n)
-    r = np.fromiter((h[1][j] for h in rows), float, n)
+    if cols is not None:
+        t, v, r = cols[0], cols[k][:, j], cols[1][:, j]
+    else:
+        n = len(rows)
+        t = np.fromiter((h[0] for h in rows), float, n)
+        v = np.fromiter((h[k][j] for h in rows), float, n)
+        r = np.fromiter((h[1][j] for h in rows), float, n)
     ok = ~(np.isnan(v) | np.isnan(r))
     day = np.floor_divide(t[ok], DAY)  # int(t // DAY) of each (numpy's // is Python's)
     sv, sr = sign * v[ok], sign * r[ok]
@@ -788,11 +841,12 @@ HOLD_SHARE = 0.5  # a peak that follows less than this share of the excess is he
 HOLD_GROWTH = 0.5  # ... while the excess grew by at least this many of the indicator's MIN_SHIFT
 
 
-def _held_share(rows: list, j: int, sign: float, excess: np.ndarray) -> tuple[float, np.ndarray | None]:
+def _held_share(rows: list, j: int, sign: float, excess: np.ndarray,
+                cols: tuple[np.ndarray, ...] | None = None) -> tuple[float, np.ndarray | None]:
     """A peak held by the controller: the share of the fault's excess that reaches the day's worst
     hour over the last HOLD_DAYS days, and the healthy worst days with that share taken out;
     (1, None) where the peak follows the excess (not held, or too little growth to tell)."""
-    k, base_k = _worst_share(rows, j, sign, excess, HOLD_KMIN, 1.0, last=HOLD_DAYS)
+    k, base_k = _worst_share(rows, j, sign, excess, HOLD_KMIN, 1.0, last=HOLD_DAYS, cols=cols)
     recent = excess[-HOLD_DAYS:]
     grown = float(np.median(recent[-3:]) - np.median(recent[:3]))
     if base_k is None or k >= HOLD_SHARE or grown < HOLD_GROWTH * float(MIN_SHIFT[j]):
@@ -849,6 +903,12 @@ def _persistence(base: np.ndarray, day_t: np.ndarray | None = None) -> float:
 
 
 PASSAGE_BLOCK = 120  # grid days (30 days) per block of _first_passage_days
+
+
+def _stack_hours(rows: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The hours (t, mean residual, high, low) as arrays: their times, and the other three as matrices."""
+    return (np.fromiter((h[0] for h in rows), float, len(rows)), np.array([h[1] for h in rows], dtype=float),
+            np.array([h[2] for h in rows], dtype=float), np.array([h[3] for h in rows], dtype=float))
 
 
 def _daily(rows: list, j: int, sign: float, min_hours: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
