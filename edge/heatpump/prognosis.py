@@ -488,7 +488,7 @@ def peak_spread(rows: list, j: int, sign: float, min_days: int = 4,
     if len(starts) < min_days:
         return None
     d = np.diff(np.maximum.reduceat(sv, starts)[-NEAR_DAYS:])
-    spread = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
+    spread = 1.4826 * _median(np.abs(d - _median(d))) / math.sqrt(2.0)
     return spread if spread > 0.0 else None
 
 
@@ -697,7 +697,7 @@ def _pace_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: floa
     if len(excess) < 4:
         return None
     d = np.diff(excess)
-    sigma = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
+    sigma = 1.4826 * _median(np.abs(d - _median(d))) / math.sqrt(2.0)
     if not sigma > 0.0:
         return None
     calm = np.nonzero(excess[:-1] <= PACE_Z * sigma)[0]
@@ -748,6 +748,21 @@ def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarra
     return CAP_DAYS if ends[1] > ends[0] else None  # toward it, not this year
 
 
+def _median(a) -> float:
+    """float(np.median(a)) of a 1-D sequence of floats, without its wrappers (a refresh takes some
+    dozen medians of a few to a few hundred numbers): the middle of the sorted values, or the mean of
+    the two middle ones as np.mean sums them (from 0.0, a run from -0.0) and divides; the same
+    order statistics as np.median's partition, so the same number. Empty or with a NaN: np.median's."""
+    s = np.sort(np.asarray(a, dtype=float))
+    n = len(s)
+    if n == 0 or s[-1] != s[-1]:  # NaN sorts last
+        return float(np.median(a))
+    h = n // 2
+    if n % 2:
+        return 0.0 + (-0.0 + float(s[h]))
+    return (0.0 + ((-0.0 + float(s[h - 1])) + float(s[h]))) / 2.0
+
+
 def _rival_days(days: list[float | None]) -> float | None:
     """One date from the dates of the rival growth laws (None: no law grows toward the limit).
 
@@ -763,7 +778,7 @@ def _rival_days(days: list[float | None]) -> float | None:
     if not ok:
         return None
     earliest = min(ok)
-    return earliest if earliest <= URGENT_DAYS else float(np.median(ok))
+    return earliest if earliest <= URGENT_DAYS else _median(ok)
 
 
 URGENT_DAYS = 2.0  # the gateway's most urgent time-to-failure band (gateway/incidents/priority.py TTF_POINTS)
@@ -790,7 +805,7 @@ def _worst_share(rows: list, j: int, sign: float, excess: np.ndarray, k_min: flo
     ok = np.abs(de) > 1e-9
     if ok.sum() < 3:
         return 1.0, None
-    k = min(max(float(np.median((worst[q] - worst[i])[ok] / de[ok])), k_min), k_max)
+    k = min(max(_median((worst[q] - worst[i])[ok] / de[ok]), k_min), k_max)
     return k, np.maximum.reduceat(sv - k * sr, starts)
 
 
@@ -848,7 +863,7 @@ def _held_share(rows: list, j: int, sign: float, excess: np.ndarray,
     (1, None) where the peak follows the excess (not held, or too little growth to tell)."""
     k, base_k = _worst_share(rows, j, sign, excess, HOLD_KMIN, 1.0, last=HOLD_DAYS, cols=cols)
     recent = excess[-HOLD_DAYS:]
-    grown = float(np.median(recent[-3:]) - np.median(recent[:3]))
+    grown = _median(recent[-3:]) - _median(recent[:3])
     if base_k is None or k >= HOLD_SHARE or grown < HOLD_GROWTH * float(MIN_SHIFT[j]):
         return 1.0, None
     return k, base_k

@@ -8,6 +8,7 @@ growth curve read a block at a time) must not move a date: each is held here to 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -225,3 +226,23 @@ def test_predict_with_its_shortcuts_is_predict_without(fault: str) -> None:
                     dated += 1
     assert dated > 100
     assert hits["memo"] > 10  # the kept values were used, not only made
+
+
+def test_median_is_numpys_to_the_bit() -> None:
+    """prognosis._median (the middle of the sorted values) is float(np.median) for odd and even
+    counts, ties, signed zeros, infinities, a NaN and nothing at all."""
+    rng = np.random.default_rng(23)
+    for trial in range(5000):
+        n = int(rng.integers(0 if trial % 50 == 0 else 1, 60))
+        a = rng.normal(size=n) * 10.0 ** rng.uniform(-5, 5)
+        if n and trial % 5 == 0:
+            a = np.round(a)
+        if n and trial % 7 == 0:
+            a[rng.integers(n)] = rng.choice([-0.0, 0.0, np.inf, -np.inf])
+        if n and trial % 31 == 0:
+            a[rng.integers(n)] = np.nan
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = float(np.median(a))
+            got = pg._median(a if trial % 2 else a.tolist())
+        assert np.float64(got).tobytes() == np.float64(want).tobytes()
