@@ -166,22 +166,28 @@ class PrognosisTracker:
         # per (what, target, sign): the healthy worst days last read and what was made of them (_same_days)
         self._days_memo: dict[tuple, tuple[tuple[bytes, ...], object]] = {}
         self._cols: tuple[list, tuple[np.ndarray, ...]] | None = None  # _columns' hours and their arrays
+        # moves whenever what predict reads moves (an hour closed, the history changed, a limit set): a
+        # prognosis made at the same generation read the same hours and limits (PumpPipeline's refresh)
+        self.generation = 0
 
     def set_flow_limit(self, healthy_flow_lpm: float, fraction: float = 0.5) -> None:
         """The flow switch opens at a fraction of the flow the pump was commissioned with."""
         if math.isfinite(healthy_flow_lpm) and healthy_flow_lpm > 0:
             self.limits["flow_lpm"] = TripLimit("flow_lpm", "down", fraction * healthy_flow_lpm)
+            self.generation += 1
 
     def set_rated_current(self, rated_a: float) -> None:
         """The compressor's rated current (the site's, from its data sheet): the relay opens at
         OVERCURRENT_MARGIN times it. It stays, like the refrigerant's limits, over relearning."""
         self._given["compressor_a"] = self.limits["compressor_a"] = overcurrent_limit(rated_a)
+        self.generation += 1
 
     def forget_history(self, *, keep_learned_limits: bool) -> None:
         """Start the hourly history afresh (the pump was repaired); the limits learned from the
         pump (its commissioned flow) go too unless ``keep_learned_limits``."""
         if not keep_learned_limits:
             self.limits = dict(self._given)
+        self.generation += 1
         self._hours.clear()
         self._bucket = -1
         self._hi = self._lo = None
@@ -249,6 +255,7 @@ class PrognosisTracker:
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = np.where(out_n[:closed] > 0, out_sum[:closed] / out_n[:closed], np.nan)
             self._hours.extend(zip((out_b[:closed] * HOUR).tolist(), mean, out_hi[:closed], out_lo[:closed]))
+            self.generation += 1
         self._bucket = int(bucket)
         self._sum, self._n, self._hi, self._lo = sums, n, hi, lo
 
@@ -257,6 +264,7 @@ class PrognosisTracker:
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = np.where(self._n > 0, self._sum / self._n, np.nan)
             self._hours.append((self._bucket * HOUR, mean, self._hi, self._lo))
+            self.generation += 1
 
     def state(self) -> dict:
         """The hourly history and the hour being filled, so a restarted agent predicts at once."""
@@ -266,6 +274,7 @@ class PrognosisTracker:
             "limits": {c: [lim.direction, lim.threshold] for c, lim in self.limits.items()},
             "hours": [[t, arr(m), arr(hi), arr(lo)] for t, m, hi, lo in self._hours],
             "bucket": self._bucket, "sum": arr(self._sum), "n": arr(self._n), "hi": arr(self._hi), "lo": arr(self._lo),
+            "generation": self.generation,
         }
 
     def load_state(self, d: dict) -> None:
@@ -277,6 +286,9 @@ class PrognosisTracker:
         learned = {c: TripLimit(c, direction, float(th)) for c, (direction, th) in d["limits"].items()
                    if c in LEARNED_LIMITS}
         self.limits = {**learned, **self._given}
+        # the generation the state was saved at (a restarted agent skips the refreshes the running one
+        # would have); a file from before it was kept: a new one, so every prognosis is made afresh
+        self.generation = int(d["generation"]) if "generation" in d else self.generation + 1
         self._hours.clear()
         self._hours.extend((float(t), arr(m), arr(hi), arr(lo)) for t, m, hi, lo in d["hours"])
         self._bucket = int(d["bucket"])
@@ -287,6 +299,7 @@ class PrognosisTracker:
         whose predictions differ by ``offset`` per target): the history's residuals are moved by
         it, so a day's excess does not step where the judge changed (NaN offset: left as is)."""
         off = np.nan_to_num(np.asarray(offset, dtype=float))
+        self.generation += 1
         self._hours = deque(((t, m - off, hi, lo) for t, m, hi, lo in self._hours), maxlen=self._hours.maxlen)
         if self._sum is not None and self._n is not None:
             self._sum = self._sum - off * self._n
