@@ -9,6 +9,7 @@ import pytest
 
 from heatwatch.edge.heatpump import prognosis as pg
 from heatwatch.edge.heatpump import prognosis_kernels as pk
+from tests.edge.heatpump.test_prognosis_exact import _passage_whole_grid
 
 
 @pytest.fixture(params=[True, False], ids=["numba", "numpy"])
@@ -74,38 +75,8 @@ def test_row_sums_are_add_reduce() -> None:
             assert got.tobytes() == want.tobytes()
 
 
-def _passage_plain(curve, grid, base, h, target, rho):
-    """_passage_days as numpy computed it before its kernels, block by block."""
-    hit, survive = -1, None
-    for s in range(0, len(grid), pg.PASSAGE_BLOCK):
-        z = base[None, :] + curve(grid[s:s + pg.PASSAGE_BLOCK])[:, None]
-        z -= target
-        z /= h[None, :]
-        np.minimum(np.maximum(z, -30.0, out=z), 30.0, out=z)
-        z *= -1.702
-        np.exp(z, out=z)
-        z += 1.0
-        k = np.divide(1.0, z, out=z)
-        p_day = np.add.reduce(k, axis=1) / k.shape[1]
-        if rho > 0.0:
-            w = rho ** grid[s:s + pg.PASSAGE_BLOCK]
-            spell = k[:, -pg.SPELL_DAYS:]
-            p_day = (1.0 - w) * p_day + w * (np.add.reduce(spell, axis=1) / spell.shape[1])
-        terms = (1.0 - p_day) ** pg.GRID_DAYS
-        survive = np.cumprod(terms) if survive is None else np.multiply.accumulate(
-            np.concatenate([survive[-1:], terms]))[1:]
-        below = np.flatnonzero(survive <= 0.5)
-        if len(below):
-            hit = s + int(below[0])
-            break
-    if hit >= 0:
-        return float(grid[hit])
-    ends = curve(grid[[0, -1]])
-    return pg.CAP_DAYS if ends[1] > ends[0] else None
-
-
 def test_passage_days_is_the_plain_numpy(compiled) -> None:
-    """The same dates as the plain numpy steps, over short and long histories (1 to 14 healthy
+    """The same dates as the plain numpy steps over the whole grid (test_prognosis_exact), over short and long histories (1 to 14 healthy
     days, the spell's weights or none), near dates, dates months away, none."""
     rng = np.random.default_rng(9)
     grid = pg._GRID
@@ -122,7 +93,7 @@ def test_passage_days_is_the_plain_numpy(compiled) -> None:
         h = pg._bandwidth(base)
         rho = float(rng.uniform(0.0, 0.95)) if trial % 2 else 0.0
         for curve in pg._excess_curves(x, y):
-            want = _passage_plain(curve, grid, base, h, target, rho)
+            want = _passage_whole_grid(curve(grid), grid, base, h, target, rho)
             assert pg._passage_days(curve, grid, base, h, target, rho) == want
             kinds.add("none" if want is None else "cap" if want == pg.CAP_DAYS else "date")
     assert kinds == {"none", "cap", "date"}
