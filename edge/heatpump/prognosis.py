@@ -255,7 +255,7 @@ class PrognosisTracker:
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = np.where(out_n[:closed] > 0, out_sum[:closed] / out_n[:closed], np.nan)
             self._hours.extend(zip((out_b[:closed] * HOUR).tolist(), mean, out_hi[:closed], out_lo[:closed]))
-            self.generation += 1
+            self.generation += int(closed)  # one per hour closed, as update() counts them
         self._bucket = int(bucket)
         self._sum, self._n, self._hi, self._lo = sums, n, hi, lo
 
