@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from heatwatch.edge.heatpump import offset_kernel
 from heatwatch.edge.heatpump.batch_kernels import clock_rows
 from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANNELS
 from heatwatch.edge.heatpump.compressor_efficiency import ALARM_K as COMPRESSOR_ALARM_K
@@ -32,17 +33,15 @@ from heatwatch.edge.heatpump.compressor_efficiency import NAMES as COMPRESSOR_SH
 from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
-                                               HeatPumpResult, targets_from)
-from heatwatch.edge.heatpump.operating_point import features
+                                               HeatPumpResult)
 from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.heatpump.refrigerant_check import RefrigerantCheck, RefrigerantVerdict
 from heatwatch.edge.reading import TimeOrder
-from heatwatch.channels import CHANNEL_NAMES, INDEX, trip_name
+from heatwatch.channels import INDEX, trip_name
 from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
 from heatwatch.faults import FAULTS
-from heatwatch.refrigerant import t_sat
 from heatwatch.rules.engine import (OPERATING_POINT_SENSORS, SENSOR_EXPLAINS, SENSOR_LEVEL, SENSOR_SHARE, Diagnosis,
                                     RuleEngine)
 
@@ -631,46 +630,13 @@ class PumpPipeline:
             rows = [i for i in rows if res.ready[i] and res.sx_idx[i] != -2 and res.steady_x(i) is not None]
         if not rows or model is None or alarm is None:
             return
-        ref = self.detector.config.refrigerant
         SX = _steady_rows(res, rows)
-        m, n_ch = SX.shape
-        steps = np.array(list(SENSOR_STEPS.values()))
-        cols = np.array([INDEX[c] for c in SENSOR_STEPS])
-        Xp = np.repeat(SX[:, None, :], len(steps) + 1, axis=1)
-        Xp[:, np.arange(1, len(steps) + 1), cols] += steps
-        flat = Xp.reshape(-1, n_ch)
         # the model each row was judged by (a refit of the growing envelope later in the chunk is not it)
-        models = [x or model for x in self.detector.models_at(res.ts[rows])]
-        Ff = features(flat).reshape(m, len(steps) + 1, -1)
-        # a sensor that is no operating-point input leaves the features, so the model's expectation,
-        # as they are: predicted once per row, and again only for the copies whose features moved
-        # (predict works element by element: the same digits as predicting every copy)
-        moved = ~((Ff[:, 1:] == Ff[:, :1]) | (np.isnan(Ff[:, 1:]) & np.isnan(Ff[:, :1]))).all(axis=2)
-        Pp = np.empty((m, len(steps) + 1, len(alarm)))
-        for mdl in {id(x): x for x in models}.values():
-            sel = np.array([x is mdl for x in models])
-            Pp[sel] = mdl.predict(Ff[sel, 0])[:, None, :]
-            r, c = np.nonzero(moved & sel[:, None])
-            if len(r):
-                Pp[r, c + 1] = mdl.predict(Ff[r, c + 1])
-        sat = tuple(_copies_t_sat(SX, Xp, INDEX[p], ref).reshape(-1) for p in ("p_high", "p_low"))
-        Rp = targets_from(flat, ref, sat).reshape(m, len(steps) + 1, -1) - Pp
+        judged_by = self.detector.models_at(res.ts[rows])
+        models = [x or model for x in judged_by]
         scale = alarm if res.S is None else res.S[rows]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sig = (Rp[:, 1:] - Rp[:, :1]) / steps[None, :, None]
-            b = res.R[rows] / scale
-            ok = np.isfinite(b)
-            b = np.where(ok, b, 0.0)
-            energy = (b * b).sum(axis=1)
-            a = np.where(ok[:, None, :] & np.isfinite(sig), sig / (scale[:, None, :] if np.ndim(scale) == 2 else scale),
-                         0.0)
-            aa = (a * a).sum(axis=2)
-            ab = (a * b[:, None, :]).sum(axis=2)
-            usable = ~np.isnan(SX[:, cols]) & (aa > 0)
-            d = ab / np.where(usable, aa, 1.0)
-            share = np.where(usable, ab * d, -np.inf) / np.where(energy > 0, energy, np.inf)[:, None]
-            level = np.abs(a).max(axis=2) * np.abs(d)  # (rows, sensors): the largest part explained
-        reach = np.zeros(m, dtype=bool)
+        sig, share, level, energy = offset_kernel.shares(SX, models, res.R[rows], scale, self.detector.config.refrigerant)
+        reach = np.zeros(len(rows), dtype=bool)
         for r in self.rules.rules:
             if r.isolated_shift:
                 reach |= ((share >= r.isolated_explained - 1e-6) & (level >= r.isolated_level * (1 - 1e-6))).any(axis=1)
@@ -680,8 +646,7 @@ class PumpPipeline:
         self._reach_at[rows] = reach
         # the exact offsets of the rows that need one read these signatures (detector.sensor_offsets):
         # the same numbers signatures_rows makes, for rows judged by a model of their own time
-        self._signatures = {i: sig[k] for k, i in enumerate(rows)
-                            if reach[k] and self.detector.model_at(float(res.ts[i])) is not None}
+        self._signatures = {i: sig[k] for k, i in enumerate(rows) if reach[k] and judged_by[k] is not None}
 
     def _quiet_basis(self, res: BatchResults, i: int) -> str:
         """Evidence.basis on row i, without building the evidence."""
@@ -826,16 +791,6 @@ class PumpPipeline:
 
 # the sensors of SENSOR_STEPS whose offset lends a shift rule its witnesses (RuleEngine._sensor_explains)
 _OP_SENSORS = np.array([c in OPERATING_POINT_SENSORS for c in SENSOR_STEPS])
-
-
-def _copies_t_sat(SX: np.ndarray, Xp: np.ndarray, col: int, refrigerant: str) -> np.ndarray:
-    """t_sat of the pressure in column ``col`` of every perturbed copy Xp (m, sensors + 1, channels)
-    of the rows SX: the rows' own, except on the copy that perturbs that sensor (t_sat works element
-    by element, so the same numbers as over every copy, with 2 of 16 copies' logs and lookups)."""
-    out = np.repeat(t_sat(SX[:, col], refrigerant)[:, None], Xp.shape[1], axis=1)
-    k = 1 + list(SENSOR_STEPS).index(CHANNEL_NAMES[col])
-    out[:, k] = t_sat(Xp[:, k, col], refrigerant)
-    return out
 
 
 def _next_false(mask: np.ndarray) -> np.ndarray:
