@@ -305,8 +305,10 @@ class PumpPipeline:
         # the single-sensor offset of every rule row that will read it (such a row is never quiet),
         # all at once: the same numbers as row by row (detector.sensor_offsets)
         need = self._needs_offset_rows(res)
-        need_at = need.tolist()
         self._offsets = self.detector.sensor_offsets(res, rule_arr[need[rule_arr]].tolist(), self._signatures)
+        # where the exact offset can make no rule yield nor match, it is read as no offset (the table's path)
+        need[[i for i, so in self._offsets.items() if not self.rules.offset_may_count(so)]] = False
+        need_at = need.tolist()
         todo = np.union1d(np.union1d(rule_arr, refresh_arr), np.array(list(trip_prev) + list(verdicts), dtype=np.int64))
         rule_set, refresh_set = set(rule_rows), set(refresh_rows)
         # a quiet rule row does nothing while no timer runs: the loop jumps over runs of them

@@ -292,6 +292,20 @@ class RuleEngine:
             conf *= 0.75 + 0.25 * n_support_met / len(rule.support)
         return conf
 
+    def offset_may_count(self, so: Any) -> bool:
+        """Could this single-sensor offset make any rule say something else than no offset (None)?
+        Only by making a shift rule yield (_sensor_explains' first two tests passed) or an isolated
+        rule match (_isolated's thresholds met): the same comparisons, so False means every rule
+        says with it what it says with None (PumpPipeline.process_batch then takes the table's path
+        on that row instead of building its evidence)."""
+        if so is None:
+            return False
+        if not (so.explained < SENSOR_SHARE) and (
+                so.explained >= SENSOR_EXPLAINS or not (so.level < SENSOR_LEVEL or so.channel not in OPERATING_POINT_SENSORS)):
+            return True
+        return any(not (so.explained < r.isolated_explained or so.level < r.isolated_level)
+                   for r in self.rules if r.isolated_shift)
+
     @staticmethod
     def _sensor_explains(rule: Rule, ev: Evidence) -> bool:
         """Would one drifting sensor, by itself, show everything this rule needs? Or is every
