@@ -42,8 +42,8 @@ from heatwatch.edge.reading import TimeOrder
 from heatwatch.channels import INDEX, trip_name
 from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
 from heatwatch.faults import FAULTS
-from heatwatch.rules.engine import (OPERATING_POINT_SENSORS, SENSOR_EXPLAINS, SENSOR_LEVEL, SENSOR_SHARE, Diagnosis,
-                                    RuleEngine)
+from heatwatch.rules.engine import (OPERATING_POINT_SENSORS, SENSOR_EXPLAINS, SENSOR_LEVEL, SENSOR_SHARE, ChannelShift,
+                                    Diagnosis, Evidence, RuleEngine)
 
 _I_ERR = INDEX["error_code"]
 # rules hold for hours: judging every five minutes of reading time is plenty
@@ -53,6 +53,7 @@ RULE_PERIOD_SECONDS = 300.0
 PROGNOSIS_REFRESH_SECONDS = 6 * 3600.0
 STATE_VERSION = 2  # 1: the detector's state alone
 _I_FLOW = TARGET_NAMES.index("flow_lpm")
+_TARGET_COL = {name: j for j, name in enumerate(TARGET_NAMES)}
 # the agent event that says the configured refrigerant does not fit the pump's readings
 REFRIGERANT_MISMATCH = "refrigerant_mismatch"
 
@@ -340,13 +341,23 @@ class PumpPipeline:
                 self._last_rules_ts = t
                 need_offset = need_at[i]
                 tabled = i in self._table_rows and not need_offset and (not findings[i] or i not in self._table_hits)
+                # the offset read for its veto (and the isolated rules) alone: the table's matches yield to it
+                vetoed = None if tabled or not need_offset or findings[i] or i not in self._table_rows \
+                    else self._offset_matches(res, i)
                 if quiet_l[i] and not running:
                     quiet_last = i
                 elif tabled and self.rules.steady_advance(t, self._table_hits_of(res, i, findings[i])):
                     quiet_last = i  # raised faults matched again, nothing due: only their sightings moved
+                elif vetoed is not None and self.rules.steady_advance(
+                        t, {(name, ch): conf for name, ms in vetoed.items() for ch, conf, _ in ms}):
+                    quiet_last = i
                 else:
                     quiet_last = -1
-                    if tabled:
+                    if vetoed is not None:
+                        diagnoses = self.rules.advance(t, vetoed, _Memo(
+                            lambda i=i: self._evidence_at(res, i, need_offset=True)))
+                        self._basis = self._quiet_basis(res, i)
+                    elif tabled:
                         # the matches are the table's: no sensor offset in play (no isolated rule can match),
                         # and either no sensor finding or no shift rule that can match (the sensor rules'
                         # matches are then the findings' alone: a drifting sensor's rows while no pump rule can)
@@ -592,6 +603,40 @@ class PumpPipeline:
                     hits = self._sensor_hits[key] = self.rules.sensor_hits(res.findings(i))
                 out.update(hits)
         return out
+
+    def _offset_matches(self, res: BatchResults, i: int) -> dict[str, list]:
+        """RuleEngine's matches on table row i (ready, no sensor finding) with its exact single-sensor
+        offset: the table's shift rules, each yielding to the offset as evaluate makes it yield, and
+        the isolated rules (RuleEngine.offset_matches), read from the chunk's arrays: the offset and
+        the levels of the channels those rules read, not the row's whole evidence."""
+        hits = self._table_hits.get(i, ())
+        shifts: dict[str, ChannelShift] = {}
+        if hits:
+            scale = res.scale(i)
+            alarm = self.detector.alarm if scale is None else scale
+            lv, ob = res.R[i] / alarm, res.O[i]  # the levels _ready_evidence makes
+            comp = None
+            for rule, _ in hits:
+                for ch in (*rule.require, *rule.support):
+                    if ch in shifts:
+                        continue
+                    j = _TARGET_COL.get(ch)
+                    if j is None:
+                        comp = CompressorEfficiency.shifts_of(self._comp_snap(i)) if comp is None else comp
+                        if ch in comp:
+                            shifts[ch] = comp[ch]
+                    elif lv[j] == lv[j] and ob[j] == ob[j]:
+                        shifts[ch] = ChannelShift(float(lv[j]), float(ob[j] - res.R[i, j]), float(ob[j]))
+        ev = Evidence(ts=float(res.ts[i]), shifts=shifts, sensor_offset=self._offsets.get(i), tripped=self._tripped)
+        return self.rules.offset_matches(ev, {rule.name: (rule, m) for rule, m in
+                                              ((r, self._table_matches_of(res, i, r, met)) for r, met in hits)})
+
+    def _table_matches_of(self, res: BatchResults, i: int, rule, met: int) -> list:
+        """_table_matches' entry of one shift rule."""
+        conf = self._conf_cache.get((rule.name, met))
+        if conf is None:
+            conf = self._conf_cache[(rule.name, met)] = RuleEngine.confidence(rule, met)
+        return [(None, conf, _Memo(lambda rule=rule, i=i: self._table_findings(rule, res, i)))]
 
     def _table_findings(self, rule, res: BatchResults, i: int) -> list:
         """The findings RuleEngine gives a shift rule's match on row i."""

@@ -228,13 +228,28 @@ class RuleEngine:
         fouled to the trip and a pump locked out."""
         out = {rule.name: self._matches(rule, ev) if shift_candidates is None or rule.sensor_check
                or rule.name in shift_candidates else [] for rule in self.rules if not rule.isolated_shift}
+        return self._with_isolated(out, ev)
+
+    def _with_isolated(self, out: dict[str, list], ev: Evidence) -> dict[str, list]:
+        """The isolated-shift rules' matches added to the other rules' (``out``; a rule not named
+        matched nothing): none while a pump rule matches or stands raised (see _all_matches)."""
         pump_rules = {r.name for r in self.rules if r.require}
-        pump_fault_seen = any(out[n] for n in pump_rules) or any(
+        pump_fault_seen = any(out.get(n) for n in pump_rules) or any(
             t.active for (n, _), t in self._tracks.items() if n in pump_rules)
         for rule in self.rules:
             if rule.isolated_shift:
                 out[rule.name] = [] if pump_fault_seen or ev.tripped or not ev.ready else self._isolated(rule, ev)
         return out
+
+    def offset_matches(self, ev: Evidence, shift_matches: dict[str, tuple[Rule, list]]) -> dict[str, list]:
+        """_all_matches on ready evidence with no sensor finding whose shift rules' conditions are
+        known to hold for ``shift_matches`` (rule name -> (rule, its matches as _shift_rule makes them
+        before the offset is read)) and for no other rule: each yields to the single-sensor offset
+        as _shift_rule makes it yield, and the isolated rules are judged as _all_matches judges
+        them. ``ev`` need carry only the shifts those rules read (a replay's rule rows where the
+        offset is read for its veto alone: PumpPipeline.process_batch)."""
+        out = {name: ms for name, (rule, ms) in shift_matches.items() if not self._sensor_explains(rule, ev)}
+        return self._with_isolated(out, ev)
 
     # -- conditions ---------------------------------------------------------
     def _matches(self, rule: Rule, ev: Evidence) -> list[tuple[str | None, float, list[Finding]]]:

@@ -45,3 +45,37 @@ def test_an_offset_that_cannot_count_changes_no_rule() -> None:
             assert same, so
     assert engine.offset_may_count(None) is False
     assert cannot > 500 and may > 500 and changed > 50  # both sides met, and the offset does count there
+
+
+def test_offset_matches_are_all_matches() -> None:
+    """With the shift rules whose conditions hold known (the table's), offset_matches gives what
+    _all_matches gives on the same evidence with its offset: the same vetoes, the same isolated
+    rules, with and without a pump fault raised, on a pump tripped or not."""
+    rng = random.Random(11)
+    engine = RuleEngine.from_files()
+    pump = [r for r in engine.rules if r.require]
+    by_name = {r.name: r for r in engine.rules}
+    shift = {r.name for r in engine.rules if not r.sensor_check and not r.isolated_shift}
+    vetoed = isolated = kept = 0
+    for trial in range(3000):
+        engine._tracks = {}
+        if trial % 3 == 0:  # a pump fault raised
+            engine.load_state([[rng.choice(pump).name, None, 1.0, 2.0, True, 0.8]])
+        shifts = {ch: ChannelShift(rng.gauss(0, 3.0), 0.0, 1.0) for ch in TARGET_NAMES if rng.random() < 0.9}
+        for ch in ("compression_loss", "compression_current"):
+            if rng.random() < 0.5:
+                shifts[ch] = ChannelShift(rng.gauss(0, 3.0), 0.0, 1.0)
+        so = SensorOffset(rng.choice(list(SENSOR_STEPS)), rng.gauss(0, 3), rng.choice([0.2, 0.35, 0.6, 0.91, 0.97]),
+                          rng.choice([0.5, 1.5, 4.0]), {ch: rng.gauss(0, 2.5) for ch in TARGET_NAMES if rng.random() < 0.6})
+        tripped = rng.random() < 0.1
+        plain = Evidence(ts=1e6, shifts=shifts, tripped=tripped)
+        # the rules whose conditions hold (no offset: none yields), as the pipeline's table says
+        table = {name: (by_name[name], ms) for name, ms in engine._all_matches(plain).items() if ms and name in shift}
+        ev = Evidence(ts=1e6, shifts=shifts, sensor_offset=so, tripped=tripped)
+        want = {n: [(ch, conf) for ch, conf, _ in ms] for n, ms in engine._all_matches(ev, set(table)).items() if ms}
+        got = {n: [(ch, conf) for ch, conf, _ in ms] for n, ms in engine.offset_matches(ev, table).items() if ms}
+        assert got == want
+        vetoed += len(table) - sum(n in got for n in table)
+        kept += sum(n in got for n in table)
+        isolated += sum(1 for n in got if n not in table)
+    assert vetoed > 100 and kept > 100 and isolated > 50
