@@ -113,6 +113,7 @@ def offset_estimate(SX, sat, coefs, midx, R, scale, ch, cols, steps, raw_t, raw_
     r0 = np.empty(nt)
     rc = np.empty(nt)
     b = np.empty(nt)
+    okb = np.empty(nt, dtype=np.bool_)
     for r in range(m):
         coef = coefs[midx[r]]
         for j in range(nch):
@@ -128,7 +129,8 @@ def offset_estimate(SX, sat, coefs, midx, R, scale, ch, cols, steps, raw_t, raw_
         e = 0.0
         for t in range(nt):
             v = R[r, t] / scale[r, t]
-            b[t] = v if math.isfinite(v) else 0.0
+            okb[t] = math.isfinite(v)
+            b[t] = v if okb[t] else 0.0
             e += b[t] * b[t]
         energy[r] = e
         for k in range(ns):
@@ -155,8 +157,7 @@ def offset_estimate(SX, sat, coefs, midx, R, scale, ch, cols, steps, raw_t, raw_
             for t in range(nt):
                 s = (rc[t] - r0[t]) / steps[k]
                 sig[r, k, t] = s
-                v = R[r, t] / scale[r, t]
-                if math.isfinite(v) and math.isfinite(s):
+                if okb[t] and math.isfinite(s):
                     a = s / scale[r, t]
                     aa += a * a
                     ab += a * b[t]
