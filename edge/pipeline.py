@@ -614,7 +614,8 @@ class PumpPipeline:
         if hits:
             scale = res.scale(i)
             alarm = self.detector.alarm if scale is None else scale
-            lv, ob = res.R[i] / alarm, res.O[i]  # the levels _ready_evidence makes
+            # the levels _ready_evidence makes, as Python floats (the same doubles; expected = observed - residual)
+            lv, ob, rr = (res.R[i] / alarm).tolist(), res.O[i].tolist(), res.R[i].tolist()
             comp = None
             for rule, _ in hits:
                 for ch in (*rule.require, *rule.support):
@@ -626,7 +627,7 @@ class PumpPipeline:
                         if ch in comp:
                             shifts[ch] = comp[ch]
                     elif lv[j] == lv[j] and ob[j] == ob[j]:
-                        shifts[ch] = ChannelShift(float(lv[j]), float(ob[j] - res.R[i, j]), float(ob[j]))
+                        shifts[ch] = ChannelShift(lv[j], ob[j] - rr[j], ob[j])
         ev = Evidence(ts=float(res.ts[i]), shifts=shifts, sensor_offset=self._offsets.get(i), tripped=self._tripped)
         return self.rules.offset_matches(ev, {rule.name: (rule, m) for rule, m in
                                               ((r, self._table_matches_of(res, i, r, met)) for r, met in hits)})

@@ -117,6 +117,8 @@ class RuleEngine:
     def __init__(self, rules: Iterable[Rule]):
         self.rules = list(rules)
         self._clear_after = {r.name: r.clear_after for r in self.rules}
+        self._pump_rules = frozenset(r.name for r in self.rules if r.require)
+        self._isolated_rules = [r for r in self.rules if r.isolated_shift]
         self._tracks: dict[tuple[str, str | None], _Track] = {}
         self._subjects_cache: tuple[dict, int, dict[str, list[str | None]]] | None = None
 
@@ -233,12 +235,11 @@ class RuleEngine:
     def _with_isolated(self, out: dict[str, list], ev: Evidence) -> dict[str, list]:
         """The isolated-shift rules' matches added to the other rules' (``out``; a rule not named
         matched nothing): none while a pump rule matches or stands raised (see _all_matches)."""
-        pump_rules = {r.name for r in self.rules if r.require}
+        pump_rules = self._pump_rules
         pump_fault_seen = any(out.get(n) for n in pump_rules) or any(
             t.active for (n, _), t in self._tracks.items() if n in pump_rules)
-        for rule in self.rules:
-            if rule.isolated_shift:
-                out[rule.name] = [] if pump_fault_seen or ev.tripped or not ev.ready else self._isolated(rule, ev)
+        for rule in self._isolated_rules:
+            out[rule.name] = [] if pump_fault_seen or ev.tripped or not ev.ready else self._isolated(rule, ev)
         return out
 
     def offset_matches(self, ev: Evidence, shift_matches: dict[str, tuple[Rule, list]]) -> dict[str, list]:

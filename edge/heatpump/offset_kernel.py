@@ -25,10 +25,10 @@ import math
 
 import numpy as np
 
-from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES, INDEX, MODE_DHW, WATER_KW_PER_LPM_K
+from heatwatch.channels import CHANNEL_NAMES, DERIVED_FROM, DERIVED_NAMES, INDEX, MODE_DHW, WATER_KW_PER_LPM_K
 from heatwatch.edge.heatpump.batch_kernels import AVAILABLE, njit
 from heatwatch.edge.heatpump.detector import _DER_I, _DER_T, _RAW_I, _RAW_T, targets_from
-from heatwatch.edge.heatpump.healthy_model import HealthyModel
+from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES, HealthyModel
 from heatwatch.edge.heatpump.operating_point import features
 from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS
 from heatwatch.refrigerant import t_sat
@@ -47,6 +47,11 @@ STEPS = np.array(list(SENSOR_STEPS.values()), dtype=np.float64)
 K_P_HIGH = 1 + list(SENSOR_STEPS).index("p_high")
 K_P_LOW = 1 + list(SENSOR_STEPS).index("p_low")
 _I_HIGH, _I_LOW = INDEX["p_high"], INDEX["p_low"]
+# which targets each sensor's step can move: its own channel, the derived channels computed from it
+# (DERIVED_FROM), and every target for an operating-point input (the model's expectation moves)
+_FEATURE_INPUTS = ("t_outdoor", "t_flow", "compressor_hz", "mode")
+MOVES = np.array([[s in _FEATURE_INPUTS or t == s or s in DERIVED_FROM.get(t, ()) for t in TARGET_NAMES]
+                  for s in SENSOR_STEPS], dtype=np.bool_)
 
 
 @njit(cache=True)
@@ -89,7 +94,7 @@ def _predict(x, ch, coef, dhw, f, out):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def offset_estimate(SX, sat, coefs, midx, R, scale, ch, cols, steps, raw_t, raw_i, der_t, der_i,
+def offset_estimate(SX, sat, coefs, midx, R, scale, ch, cols, steps, raw_t, raw_i, der_t, der_i, moves,
                     k_hi, k_lo, wk, dhw):  # pragma: no cover - compiled
     """Per row of SX (m, channels): every sensor's offset signature (m, sensors, targets), its
     share of the drift and its level (m, sensors: -inf share where the sensor is not usable) and
@@ -97,7 +102,8 @@ def offset_estimate(SX, sat, coefs, midx, R, scale, ch, cols, steps, raw_t, raw_
     p_low + its step; ``coefs[midx[r]]`` the model row r was judged by; R, scale (m, targets) the
     residuals and the levels they were judged against; ch the channels of _CH_NAMES; cols, steps
     the sensors' columns and steps; raw_t/raw_i and der_t/der_i the targets read from a channel
-    and from a derived channel."""
+    and from a derived channel; moves (sensors, targets): the targets a sensor's step can move
+    (elsewhere the perturbed copy's residual is the reading's own, bit for bit)."""
     m, nch = SX.shape
     ns = len(cols)
     nt = coefs.shape[2]
@@ -155,6 +161,9 @@ def offset_estimate(SX, sat, coefs, midx, R, scale, ch, cols, steps, raw_t, raw_
             ab = 0.0
             amax = 0.0
             for t in range(nt):
+                if not moves[k, t]:  # rc[t] is r0[t]: (r0 - r0) / step, and nothing to the sums
+                    sig[r, k, t] = 0.0 if math.isfinite(r0[t]) else math.nan
+                    continue
                 s = (rc[t] - r0[t]) / steps[k]
                 sig[r, k, t] = s
                 if okb[t] and math.isfinite(s):
@@ -194,7 +203,7 @@ def shares_compiled(SX: np.ndarray, models: list[HealthyModel], R: np.ndarray, s
     return offset_estimate(np.ascontiguousarray(SX, dtype=np.float64), sat, np.ascontiguousarray(coefs, dtype=np.float64),
                            midx, np.ascontiguousarray(R, dtype=np.float64),
                            np.ascontiguousarray(np.broadcast_to(scale, R.shape), dtype=np.float64),
-                           CH, SENSOR_COLS, STEPS, _RAW_T, _RAW_I, _DER_T, _DER_I, K_P_HIGH, K_P_LOW,
+                           CH, SENSOR_COLS, STEPS, _RAW_T, _RAW_I, _DER_T, _DER_I, MOVES, K_P_HIGH, K_P_LOW,
                            float(WATER_KW_PER_LPM_K), float(MODE_DHW))
 
 
