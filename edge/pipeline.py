@@ -574,13 +574,7 @@ class PumpPipeline:
     def _table_matches(self, res: BatchResults, i: int) -> dict[str, list]:
         """RuleEngine's matches on table row i (a row without sensor findings or offset): the shift
         rules the table says match (the others none); findings made only if a rule is raised."""
-        out: dict[str, list] = {}
-        for rule, met in self._table_hits.get(i, ()):
-            conf = self._conf_cache.get((rule.name, met))
-            if conf is None:
-                conf = self._conf_cache[(rule.name, met)] = RuleEngine.confidence(rule, met)
-            out[rule.name] = [(None, conf, _Memo(lambda rule=rule, i=i: self._table_findings(rule, res, i)))]
-        return out
+        return {rule.name: self._table_matches_of(res, i, rule, met) for rule, met in self._table_hits.get(i, ())}
 
     def _table_hits_of(self, res: BatchResults, i: int, finding: bool) -> dict[tuple[str, str | None], float]:
         """The subjects matched on table row i and their confidences (_table_matches' and, with a
