@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from heatwatch.edge.heatpump import offset_kernel
 from heatwatch.edge.heatpump.batch_kernels import clock_rows
 from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANNELS
 from heatwatch.edge.heatpump.compressor_efficiency import ALARM_K as COMPRESSOR_ALARM_K
@@ -32,19 +33,17 @@ from heatwatch.edge.heatpump.compressor_efficiency import NAMES as COMPRESSOR_SH
 from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
-                                               HeatPumpResult, targets_from)
-from heatwatch.edge.heatpump.operating_point import features
+                                               HeatPumpResult)
 from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.heatpump.refrigerant_check import RefrigerantCheck, RefrigerantVerdict
 from heatwatch.edge.reading import TimeOrder
-from heatwatch.channels import CHANNEL_NAMES, INDEX, trip_name
+from heatwatch.channels import INDEX, trip_name
 from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
 from heatwatch.faults import FAULTS
-from heatwatch.refrigerant import t_sat
-from heatwatch.rules.engine import (OPERATING_POINT_SENSORS, SENSOR_EXPLAINS, SENSOR_LEVEL, SENSOR_SHARE, Diagnosis,
-                                    RuleEngine)
+from heatwatch.rules.engine import (OPERATING_POINT_SENSORS, SENSOR_EXPLAINS, SENSOR_LEVEL, SENSOR_SHARE, ChannelShift,
+                                    Diagnosis, Evidence, RuleEngine)
 
 _I_ERR = INDEX["error_code"]
 # rules hold for hours: judging every five minutes of reading time is plenty
@@ -56,6 +55,7 @@ PROGNOSIS_REFRESH_SECONDS = 6 * 3600.0
 SKIP_UNCHANGED_REFRESH = True
 STATE_VERSION = 2  # 1: the detector's state alone
 _I_FLOW = TARGET_NAMES.index("flow_lpm")
+_TARGET_COL = {name: j for j, name in enumerate(TARGET_NAMES)}
 # the agent event that says the configured refrigerant does not fit the pump's readings
 REFRIGERANT_MISMATCH = "refrigerant_mismatch"
 
@@ -315,8 +315,10 @@ class PumpPipeline:
         # the single-sensor offset of every rule row that will read it (such a row is never quiet),
         # all at once: the same numbers as row by row (detector.sensor_offsets)
         need = self._needs_offset_rows(res)
-        need_at = need.tolist()
         self._offsets = self.detector.sensor_offsets(res, rule_arr[need[rule_arr]].tolist(), self._signatures)
+        # where the exact offset can make no rule yield nor match, it is read as no offset (the table's path)
+        need[[i for i, so in self._offsets.items() if not self.rules.offset_may_count(so)]] = False
+        need_at = need.tolist()
         todo = np.union1d(np.union1d(rule_arr, refresh_arr), np.array(list(trip_prev) + list(verdicts), dtype=np.int64))
         rule_set, refresh_set = set(rule_rows), set(refresh_rows)
         # a quiet rule row does nothing while no timer runs: the loop jumps over runs of them
@@ -348,13 +350,23 @@ class PumpPipeline:
                 self._last_rules_ts = t
                 need_offset = need_at[i]
                 tabled = i in self._table_rows and not need_offset and (not findings[i] or i not in self._table_hits)
+                # the offset read for its veto (and the isolated rules) alone: the table's matches yield to it
+                vetoed = None if tabled or not need_offset or findings[i] or i not in self._table_rows \
+                    else self._offset_matches(res, i)
                 if quiet_l[i] and not running:
                     quiet_last = i
                 elif tabled and self.rules.steady_advance(t, self._table_hits_of(res, i, findings[i])):
                     quiet_last = i  # raised faults matched again, nothing due: only their sightings moved
+                elif vetoed is not None and self.rules.steady_advance(
+                        t, {(name, ch): conf for name, ms in vetoed.items() for ch, conf, _ in ms}):
+                    quiet_last = i
                 else:
                     quiet_last = -1
-                    if tabled:
+                    if vetoed is not None:
+                        diagnoses = self.rules.advance(t, vetoed, _Memo(
+                            lambda i=i: self._evidence_at(res, i, need_offset=True)))
+                        self._basis = self._quiet_basis(res, i)
+                    elif tabled:
                         # the matches are the table's: no sensor offset in play (no isolated rule can match),
                         # and either no sensor finding or no shift rule that can match (the sensor rules'
                         # matches are then the findings' alone: a drifting sensor's rows while no pump rule can)
@@ -571,13 +583,7 @@ class PumpPipeline:
     def _table_matches(self, res: BatchResults, i: int) -> dict[str, list]:
         """RuleEngine's matches on table row i (a row without sensor findings or offset): the shift
         rules the table says match (the others none); findings made only if a rule is raised."""
-        out: dict[str, list] = {}
-        for rule, met in self._table_hits.get(i, ()):
-            conf = self._conf_cache.get((rule.name, met))
-            if conf is None:
-                conf = self._conf_cache[(rule.name, met)] = RuleEngine.confidence(rule, met)
-            out[rule.name] = [(None, conf, _Memo(lambda rule=rule, i=i: self._table_findings(rule, res, i)))]
-        return out
+        return {rule.name: self._table_matches_of(res, i, rule, met) for rule, met in self._table_hits.get(i, ())}
 
     def _table_hits_of(self, res: BatchResults, i: int, finding: bool) -> dict[tuple[str, str | None], float]:
         """The subjects matched on table row i and their confidences (_table_matches' and, with a
@@ -600,6 +606,41 @@ class PumpPipeline:
                     hits = self._sensor_hits[key] = self.rules.sensor_hits(res.findings(i))
                 out.update(hits)
         return out
+
+    def _offset_matches(self, res: BatchResults, i: int) -> dict[str, list]:
+        """RuleEngine's matches on table row i (ready, no sensor finding) with its exact single-sensor
+        offset: the table's shift rules, each yielding to the offset as evaluate makes it yield, and
+        the isolated rules (RuleEngine.offset_matches), read from the chunk's arrays: the offset and
+        the levels of the channels those rules read, not the row's whole evidence."""
+        hits = self._table_hits.get(i, ())
+        shifts: dict[str, ChannelShift] = {}
+        if hits:
+            scale = res.scale(i)
+            alarm = self.detector.alarm if scale is None else scale
+            # the levels _ready_evidence makes, as Python floats (the same doubles; expected = observed - residual)
+            lv, ob, rr = (res.R[i] / alarm).tolist(), res.O[i].tolist(), res.R[i].tolist()
+            comp = None
+            for rule, _ in hits:
+                for ch in (*rule.require, *rule.support):
+                    if ch in shifts:
+                        continue
+                    j = _TARGET_COL.get(ch)
+                    if j is None:
+                        comp = CompressorEfficiency.shifts_of(self._comp_snap(i)) if comp is None else comp
+                        if ch in comp:
+                            shifts[ch] = comp[ch]
+                    elif lv[j] == lv[j] and ob[j] == ob[j]:
+                        shifts[ch] = ChannelShift(lv[j], ob[j] - rr[j], ob[j])
+        ev = Evidence(ts=float(res.ts[i]), shifts=shifts, sensor_offset=self._offsets.get(i), tripped=self._tripped)
+        return self.rules.offset_matches(ev, {rule.name: (rule, m) for rule, m in
+                                              ((r, self._table_matches_of(res, i, r, met)) for r, met in hits)})
+
+    def _table_matches_of(self, res: BatchResults, i: int, rule, met: int) -> list:
+        """_table_matches' entry of one shift rule."""
+        conf = self._conf_cache.get((rule.name, met))
+        if conf is None:
+            conf = self._conf_cache[(rule.name, met)] = RuleEngine.confidence(rule, met)
+        return [(None, conf, _Memo(lambda rule=rule, i=i: self._table_findings(rule, res, i)))]
 
     def _table_findings(self, rule, res: BatchResults, i: int) -> list:
         """The findings RuleEngine gives a shift rule's match on row i."""
@@ -640,46 +681,13 @@ class PumpPipeline:
             rows = [i for i in rows if res.ready[i] and res.sx_idx[i] != -2 and res.steady_x(i) is not None]
         if not rows or model is None or alarm is None:
             return
-        ref = self.detector.config.refrigerant
         SX = _steady_rows(res, rows)
-        m, n_ch = SX.shape
-        steps = np.array(list(SENSOR_STEPS.values()))
-        cols = np.array([INDEX[c] for c in SENSOR_STEPS])
-        Xp = np.repeat(SX[:, None, :], len(steps) + 1, axis=1)
-        Xp[:, np.arange(1, len(steps) + 1), cols] += steps
-        flat = Xp.reshape(-1, n_ch)
         # the model each row was judged by (a refit of the growing envelope later in the chunk is not it)
-        models = [x or model for x in self.detector.models_at(res.ts[rows])]
-        Ff = features(flat).reshape(m, len(steps) + 1, -1)
-        # a sensor that is no operating-point input leaves the features, so the model's expectation,
-        # as they are: predicted once per row, and again only for the copies whose features moved
-        # (predict works element by element: the same digits as predicting every copy)
-        moved = ~((Ff[:, 1:] == Ff[:, :1]) | (np.isnan(Ff[:, 1:]) & np.isnan(Ff[:, :1]))).all(axis=2)
-        Pp = np.empty((m, len(steps) + 1, len(alarm)))
-        for mdl in {id(x): x for x in models}.values():
-            sel = np.array([x is mdl for x in models])
-            Pp[sel] = mdl.predict(Ff[sel, 0])[:, None, :]
-            r, c = np.nonzero(moved & sel[:, None])
-            if len(r):
-                Pp[r, c + 1] = mdl.predict(Ff[r, c + 1])
-        sat = tuple(_copies_t_sat(SX, Xp, INDEX[p], ref).reshape(-1) for p in ("p_high", "p_low"))
-        Rp = targets_from(flat, ref, sat).reshape(m, len(steps) + 1, -1) - Pp
+        judged_by = self.detector.models_at(res.ts[rows])
+        models = [x or model for x in judged_by]
         scale = alarm if res.S is None else res.S[rows]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sig = (Rp[:, 1:] - Rp[:, :1]) / steps[None, :, None]
-            b = res.R[rows] / scale
-            ok = np.isfinite(b)
-            b = np.where(ok, b, 0.0)
-            energy = (b * b).sum(axis=1)
-            a = np.where(ok[:, None, :] & np.isfinite(sig), sig / (scale[:, None, :] if np.ndim(scale) == 2 else scale),
-                         0.0)
-            aa = (a * a).sum(axis=2)
-            ab = (a * b[:, None, :]).sum(axis=2)
-            usable = ~np.isnan(SX[:, cols]) & (aa > 0)
-            d = ab / np.where(usable, aa, 1.0)
-            share = np.where(usable, ab * d, -np.inf) / np.where(energy > 0, energy, np.inf)[:, None]
-            level = np.abs(a).max(axis=2) * np.abs(d)  # (rows, sensors): the largest part explained
-        reach = np.zeros(m, dtype=bool)
+        sig, share, level, energy = offset_kernel.shares(SX, models, res.R[rows], scale, self.detector.config.refrigerant)
+        reach = np.zeros(len(rows), dtype=bool)
         for r in self.rules.rules:
             if r.isolated_shift:
                 reach |= ((share >= r.isolated_explained - 1e-6) & (level >= r.isolated_level * (1 - 1e-6))).any(axis=1)
@@ -689,8 +697,7 @@ class PumpPipeline:
         self._reach_at[rows] = reach
         # the exact offsets of the rows that need one read these signatures (detector.sensor_offsets):
         # the same numbers signatures_rows makes, for rows judged by a model of their own time
-        self._signatures = {i: sig[k] for k, i in enumerate(rows)
-                            if reach[k] and self.detector.model_at(float(res.ts[i])) is not None}
+        self._signatures = {i: sig[k] for k, i in enumerate(rows) if reach[k] and judged_by[k] is not None}
 
     def _quiet_basis(self, res: BatchResults, i: int) -> str:
         """Evidence.basis on row i, without building the evidence."""
@@ -841,16 +848,6 @@ class PumpPipeline:
 
 # the sensors of SENSOR_STEPS whose offset lends a shift rule its witnesses (RuleEngine._sensor_explains)
 _OP_SENSORS = np.array([c in OPERATING_POINT_SENSORS for c in SENSOR_STEPS])
-
-
-def _copies_t_sat(SX: np.ndarray, Xp: np.ndarray, col: int, refrigerant: str) -> np.ndarray:
-    """t_sat of the pressure in column ``col`` of every perturbed copy Xp (m, sensors + 1, channels)
-    of the rows SX: the rows' own, except on the copy that perturbs that sensor (t_sat works element
-    by element, so the same numbers as over every copy, with 2 of 16 copies' logs and lookups)."""
-    out = np.repeat(t_sat(SX[:, col], refrigerant)[:, None], Xp.shape[1], axis=1)
-    k = 1 + list(SENSOR_STEPS).index(CHANNEL_NAMES[col])
-    out[:, k] = t_sat(Xp[:, k, col], refrigerant)
-    return out
 
 
 def _next_false(mask: np.ndarray) -> np.ndarray:

@@ -117,6 +117,8 @@ class RuleEngine:
     def __init__(self, rules: Iterable[Rule]):
         self.rules = list(rules)
         self._clear_after = {r.name: r.clear_after for r in self.rules}
+        self._pump_rules = frozenset(r.name for r in self.rules if r.require)
+        self._isolated_rules = [r for r in self.rules if r.isolated_shift]
         self._tracks: dict[tuple[str, str | None], _Track] = {}
         self._subjects_cache: tuple[dict, int, dict[str, list[str | None]]] | None = None
 
@@ -228,13 +230,27 @@ class RuleEngine:
         fouled to the trip and a pump locked out."""
         out = {rule.name: self._matches(rule, ev) if shift_candidates is None or rule.sensor_check
                or rule.name in shift_candidates else [] for rule in self.rules if not rule.isolated_shift}
-        pump_rules = {r.name for r in self.rules if r.require}
-        pump_fault_seen = any(out[n] for n in pump_rules) or any(
+        return self._with_isolated(out, ev)
+
+    def _with_isolated(self, out: dict[str, list], ev: Evidence) -> dict[str, list]:
+        """The isolated-shift rules' matches added to the other rules' (``out``; a rule not named
+        matched nothing): none while a pump rule matches or stands raised (see _all_matches)."""
+        pump_rules = self._pump_rules
+        pump_fault_seen = any(out.get(n) for n in pump_rules) or any(
             t.active for (n, _), t in self._tracks.items() if n in pump_rules)
-        for rule in self.rules:
-            if rule.isolated_shift:
-                out[rule.name] = [] if pump_fault_seen or ev.tripped or not ev.ready else self._isolated(rule, ev)
+        for rule in self._isolated_rules:
+            out[rule.name] = [] if pump_fault_seen or ev.tripped or not ev.ready else self._isolated(rule, ev)
         return out
+
+    def offset_matches(self, ev: Evidence, shift_matches: dict[str, tuple[Rule, list]]) -> dict[str, list]:
+        """_all_matches on ready evidence with no sensor finding whose shift rules' conditions are
+        known to hold for ``shift_matches`` (rule name -> (rule, its matches as _shift_rule makes them
+        before the offset is read)) and for no other rule: each yields to the single-sensor offset
+        as _shift_rule makes it yield, and the isolated rules are judged as _all_matches judges
+        them. ``ev`` need carry only the shifts those rules read (a replay's rule rows where the
+        offset is read for its veto alone: PumpPipeline.process_batch)."""
+        out = {name: ms for name, (rule, ms) in shift_matches.items() if not self._sensor_explains(rule, ev)}
+        return self._with_isolated(out, ev)
 
     # -- conditions ---------------------------------------------------------
     def _matches(self, rule: Rule, ev: Evidence) -> list[tuple[str | None, float, list[Finding]]]:
@@ -291,6 +307,20 @@ class RuleEngine:
         if rule.support:
             conf *= 0.75 + 0.25 * n_support_met / len(rule.support)
         return conf
+
+    def offset_may_count(self, so: Any) -> bool:
+        """Could this single-sensor offset make any rule say something else than no offset (None)?
+        Only by making a shift rule yield (_sensor_explains' first two tests passed) or an isolated
+        rule match (_isolated's thresholds met): the same comparisons, so False means every rule
+        says with it what it says with None (PumpPipeline.process_batch then takes the table's path
+        on that row instead of building its evidence)."""
+        if so is None:
+            return False
+        if not (so.explained < SENSOR_SHARE) and (
+                so.explained >= SENSOR_EXPLAINS or not (so.level < SENSOR_LEVEL or so.channel not in OPERATING_POINT_SENSORS)):
+            return True
+        return any(not (so.explained < r.isolated_explained or so.level < r.isolated_level)
+                   for r in self.rules if r.isolated_shift)
 
     @staticmethod
     def _sensor_explains(rule: Rule, ev: Evidence) -> bool:

@@ -666,8 +666,10 @@ class HeatPumpDetector:
         ``signatures``: row -> every sensor's signature already computed there with that model
         (PumpPipeline._estimate_offsets), not computed again."""
         out: dict[int, SensorOffset | None] = dict.fromkeys(rows)
-        by_model: dict[tuple[int, bool], tuple[HealthyModel | None, list[int]]] = {}
         sigs = signatures or {}
+        if rows and self.alarm is not None and not hasattr(res, "_results"):
+            return self._sensor_offsets_arrays(res, rows, sigs, out)
+        by_model: dict[tuple[int, bool], tuple[HealthyModel | None, list[int]]] = {}
         for i in rows:
             if res.ready[i] and res.steady_x(i) is not None:
                 model = self.model_at(float(res.ts[i]))
@@ -681,6 +683,35 @@ class HeatPumpDetector:
                 out.update(zip(have, best_offsets(res.R[have], alarm, present, sig, TARGET_NAMES)))
             else:
                 out.update(zip(have, self._offsets_of(SX, res.R[have], model, alarm)))
+        return out
+
+    def _sensor_offsets_arrays(self, res: "BatchResults", rows: list[int], sigs: dict[int, np.ndarray],
+                               out: dict[int, SensorOffset | None]) -> dict[int, SensorOffset | None]:
+        """sensor_offsets of a chunk scored in batch, its rows picked and grouped from the arrays (a
+        season's 100,000s of judged rule rows): the same rows, models, levels and readings as
+        steady_x, model_at and scale give one row at a time, so the same offsets."""
+        r = np.asarray(rows, dtype=np.int64)
+        j = res.sx_idx[r]
+        r = r[res.ready[r] & ((j >= 0) | ((j == -1) & (res.sx_carry is not None)))]
+        if not len(r):
+            return out
+        j = res.sx_idx[r]
+        SX = res.X[np.maximum(j, 0)]
+        if (j < 0).any():
+            SX[j < 0] = res.sx_carry
+        alarm = np.broadcast_to(self.alarm, (len(r), len(self.alarm))) if res.S is None else res.S[r]
+        models = self.models_at(res.ts[r])
+        rl = r.tolist()
+        groups: dict[tuple[int, bool], tuple[HealthyModel | None, list[int]]] = {}
+        for k, (i, model) in enumerate(zip(rl, models)):
+            groups.setdefault((id(model), i in sigs), (model, []))[1].append(k)
+        for (_, given), (model, ks) in groups.items():
+            have = [rl[k] for k in ks]
+            if given and model is not None:
+                present, sig = present_signatures(SX[ks], np.stack([sigs[i] for i in have]))
+                out.update(zip(have, best_offsets(res.R[have], alarm[ks], present, sig, TARGET_NAMES)))
+            else:
+                out.update(zip(have, self._offsets_of(SX[ks], res.R[have], model, alarm[ks])))
         return out
 
     def _offsets_of(self, SX: np.ndarray, residual: np.ndarray, model: HealthyModel | None,

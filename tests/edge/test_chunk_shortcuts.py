@@ -11,7 +11,8 @@ from heatwatch.edge.heatpump.batch_kernels import clock_rows
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, targets_from
 from heatwatch.edge.heatpump.healthy_model import HealthyModel
 from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS
-from heatwatch.edge.pipeline import _copies_t_sat, _next_false
+from heatwatch.edge.heatpump.offset_kernel import copies_t_sat as _copies_t_sat
+from heatwatch.edge.pipeline import _next_false
 
 
 def _clock_loop(ts: list[float], last: float, period: float) -> tuple[list[int], float]:
