@@ -51,6 +51,8 @@ RULE_PERIOD_SECONDS = 300.0
 # a raised pump fault's prognosis is recomputed this often; a move of more than a quarter
 # of the time left (at least half a day) goes out as a fault_update event
 PROGNOSIS_REFRESH_SECONDS = 6 * 3600.0
+# ... unless no hour of its history closed since it was last made (False: every 6 hours regardless, as before)
+SKIP_UNCHANGED_REFRESH = True
 STATE_VERSION = 2  # 1: the detector's state alone
 _I_FLOW = TARGET_NAMES.index("flow_lpm")
 _TARGET_COL = {name: j for j, name in enumerate(TARGET_NAMES)}
@@ -75,6 +77,10 @@ class PumpPipeline:
     # raised pump faults -> the event that raised or last updated them
     raised_faults: dict[str, EventBody] = field(default_factory=dict)
     _last_refresh_ts: float = -math.inf
+    # raised pump fault -> the prognosis history's generation its prognosis was last made at: a refresh
+    # with nothing new to read (no hour closed since: a pump stopped on protection, or not running
+    # steadily) is not made again (_refresh_prognoses)
+    _prognosed: dict[str, int] = field(default_factory=dict)
     _basis: str = "model"
     # process_batch's per-row pre-judgement of a chunk (_quiet_rows, _estimate_offsets)
     _tabled_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
@@ -133,6 +139,7 @@ class PumpPipeline:
             "last_ts": _finite_or_none(self.time_order.last_ts),
             "last_rules_ts": _finite_or_none(self._last_rules_ts),
             "last_refresh_ts": _finite_or_none(self._last_refresh_ts),
+            "prognosed": self._prognosed,
             "last_error": self._last_error,
             "tripped": self._tripped,
             "flow_limit_set": self._flow_limit_set,
@@ -156,6 +163,7 @@ class PumpPipeline:
         self.time_order.last_ts = _never_if_none(state["last_ts"])
         self._last_rules_ts = _never_if_none(state["last_rules_ts"])
         self._last_refresh_ts = _never_if_none(state["last_refresh_ts"])
+        self._prognosed = {k: int(v) for k, v in state.get("prognosed", {}).items()}  # absent before it was kept
         self._last_error = state["last_error"]
         self._tripped = bool(state.get("tripped", False))  # absent before it was kept
         self._flow_limit_set = bool(state["flow_limit_set"])
@@ -190,6 +198,7 @@ class PumpPipeline:
         self.prognosis.forget_history(keep_learned_limits=not relearn)
         self.rules.load_state([])
         self.raised_faults.clear()
+        self._prognosed.clear()
         self.first_raised.clear()
         self._tripped = False
         self._last_rules_ts = self._last_refresh_ts = -math.inf
@@ -762,6 +771,9 @@ class PumpPipeline:
     def _refresh_prognoses(self, ts: float) -> list[EventBody]:
         out = []
         for fault, last in list(self.raised_faults.items()):
+            if SKIP_UNCHANGED_REFRESH and self._prognosed.get(fault) == self.prognosis.generation:
+                continue  # the same hours and limits as its last prognosis: nothing new to tell
+            self._prognosed[fault] = self.prognosis.generation
             p = self.prognosis.predict(fault, ts)
             if p is None:
                 continue
@@ -783,6 +795,8 @@ class PumpPipeline:
         if raised:
             self.first_raised.setdefault(d.fault, d.ts)
         prognosis = self.prognosis.predict(d.fault, d.ts) if raised and not sensor else None
+        if raised and not sensor:
+            self._prognosed[d.fault] = self.prognosis.generation
         title = FAULTS[d.fault].title + (f" ({d.channel})" if d.channel else "")
         explanation = f"{title}: {d.explanation}" if raised else f"{title}: no longer seen."
         if raised and self._basis == "prior":
@@ -807,6 +821,7 @@ class PumpPipeline:
                 self.raised_faults[d.fault] = event
             else:
                 self.raised_faults.pop(d.fault, None)
+                self._prognosed.pop(d.fault, None)
         return event
 
     def _trip(self, ts: float, error: float) -> list[EventBody]:

@@ -56,7 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heatwatch.contract import Prognosis
-from heatwatch.edge.heatpump import batch_kernels
+from heatwatch.edge.heatpump import batch_kernels, prognosis_kernels
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
@@ -163,22 +163,31 @@ class PrognosisTracker:
         self._daily_sums: dict[tuple[int, float], tuple[list, dict[int, list]]] = {}
         # per indicator of the last predict: (target index, sign, margin to its limit) for _near_limit
         self._margins: dict[str, tuple[int, float, float]] = {}
+        # per (what, target, sign): the healthy worst days last read and what was made of them (_same_days)
+        self._days_memo: dict[tuple, tuple[tuple[bytes, ...], object]] = {}
+        self._cols: tuple[list, tuple[np.ndarray, ...]] | None = None  # _columns' hours and their arrays
+        # moves whenever what predict reads moves (an hour closed, the history changed, a limit set): a
+        # prognosis made at the same generation read the same hours and limits (PumpPipeline's refresh)
+        self.generation = 0
 
     def set_flow_limit(self, healthy_flow_lpm: float, fraction: float = 0.5) -> None:
         """The flow switch opens at a fraction of the flow the pump was commissioned with."""
         if math.isfinite(healthy_flow_lpm) and healthy_flow_lpm > 0:
             self.limits["flow_lpm"] = TripLimit("flow_lpm", "down", fraction * healthy_flow_lpm)
+            self.generation += 1
 
     def set_rated_current(self, rated_a: float) -> None:
         """The compressor's rated current (the site's, from its data sheet): the relay opens at
         OVERCURRENT_MARGIN times it. It stays, like the refrigerant's limits, over relearning."""
         self._given["compressor_a"] = self.limits["compressor_a"] = overcurrent_limit(rated_a)
+        self.generation += 1
 
     def forget_history(self, *, keep_learned_limits: bool) -> None:
         """Start the hourly history afresh (the pump was repaired); the limits learned from the
         pump (its commissioned flow) go too unless ``keep_learned_limits``."""
         if not keep_learned_limits:
             self.limits = dict(self._given)
+        self.generation += 1
         self._hours.clear()
         self._bucket = -1
         self._hi = self._lo = None
@@ -246,6 +255,7 @@ class PrognosisTracker:
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = np.where(out_n[:closed] > 0, out_sum[:closed] / out_n[:closed], np.nan)
             self._hours.extend(zip((out_b[:closed] * HOUR).tolist(), mean, out_hi[:closed], out_lo[:closed]))
+            self.generation += int(closed)  # one per hour closed, as update() counts them
         self._bucket = int(bucket)
         self._sum, self._n, self._hi, self._lo = sums, n, hi, lo
 
@@ -254,6 +264,7 @@ class PrognosisTracker:
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = np.where(self._n > 0, self._sum / self._n, np.nan)
             self._hours.append((self._bucket * HOUR, mean, self._hi, self._lo))
+            self.generation += 1
 
     def state(self) -> dict:
         """The hourly history and the hour being filled, so a restarted agent predicts at once."""
@@ -263,6 +274,7 @@ class PrognosisTracker:
             "limits": {c: [lim.direction, lim.threshold] for c, lim in self.limits.items()},
             "hours": [[t, arr(m), arr(hi), arr(lo)] for t, m, hi, lo in self._hours],
             "bucket": self._bucket, "sum": arr(self._sum), "n": arr(self._n), "hi": arr(self._hi), "lo": arr(self._lo),
+            "generation": self.generation,
         }
 
     def load_state(self, d: dict) -> None:
@@ -274,6 +286,9 @@ class PrognosisTracker:
         learned = {c: TripLimit(c, direction, float(th)) for c, (direction, th) in d["limits"].items()
                    if c in LEARNED_LIMITS}
         self.limits = {**learned, **self._given}
+        # the generation the state was saved at (a restarted agent skips the refreshes the running one
+        # would have); a file from before it was kept: a new one, so every prognosis is made afresh
+        self.generation = int(d["generation"]) if "generation" in d else self.generation + 1
         self._hours.clear()
         self._hours.extend((float(t), arr(m), arr(hi), arr(lo)) for t, m, hi, lo in d["hours"])
         self._bucket = int(d["bucket"])
@@ -284,6 +299,7 @@ class PrognosisTracker:
         whose predictions differ by ``offset`` per target): the history's residuals are moved by
         it, so a day's excess does not step where the judge changed (NaN offset: left as is)."""
         off = np.nan_to_num(np.asarray(offset, dtype=float))
+        self.generation += 1
         self._hours = deque(((t, m - off, hi, lo) for t, m, hi, lo in self._hours), maxlen=self._hours.maxlen)
         if self._sum is not None and self._n is not None:
             self._sum = self._sum - off * self._n
@@ -292,15 +308,16 @@ class PrognosisTracker:
         """The earliest indicator's trip, its interval calibrated (prognosis_calibration) when a table is given."""
         best: Prognosis | None = None
         rows = [h for h in self._hours if h[0] < now]  # the hours before now, read by every indicator
+        cols = self._columns(rows)
         self._margins = {}
         for ch in FAULT_INDICATORS.get(fault, ()):
-            p = self._predict_channel(ch, now, fault, rows)
+            p = self._predict_channel(ch, now, fault, rows, cols)
             if p is not None and (best is None or p.predicted_trip_ts < best.predicted_trip_ts):
                 best = p
         # from now too where the worst hour of the last days lies within NEAR_SPREADS of the daily
         # peak's own day-to-day spread of the limit: such a pump trips on any bad enough day
         if best is not None and best.lower_ts > now and NEAR_SPREADS > 0 and best.indicator in self._margins \
-                and _near_limit(rows, *self._margins[best.indicator]):
+                and _near_limit(rows, *self._margins[best.indicator], cols=cols):
             best = best.model_copy(update={"lower_ts": now})
         # a raw interval from now: the indicator's worst hour has reached its limit (it may trip
         # any hour); the calibrated interval keeps that early side
@@ -312,6 +329,31 @@ class PrognosisTracker:
         if best is not None and touching and best.lower_ts > now:
             best = best.model_copy(update={"lower_ts": now})
         return best
+
+    def _columns(self, rows: list) -> tuple[np.ndarray, ...] | None:
+        """The hours ``rows`` as arrays (their times, and their means, highs and lows as matrices, an hour
+        a row; None for no hours), carried from the last call as _daily_cached carries its sums: the
+        rows that left dropped, the new ones stacked, the same values as stacking them all afresh."""
+        if not rows:
+            return None
+        cached = self._cols
+        if cached is not None:
+            done, arrays = cached
+            d = next((q for q, h in enumerate(done) if h is rows[0]), -1)
+            kept = len(done) - d
+            if d < 0 or kept > len(rows) or not all(map(operator.is_, itertools.islice(done, d, None),
+                                                         itertools.islice(rows, 0, kept))):
+                cached = None
+            else:
+                new = rows[kept:]
+                arrays = tuple(a[d:] for a in arrays)
+                if new:
+                    arrays = tuple(np.concatenate([a, b]) for a, b in zip(arrays, _stack_hours(new)))
+                done = done[d:] + new
+        if cached is None:
+            done, arrays = list(rows), _stack_hours(rows)
+        self._cols = (done, arrays)
+        return arrays
 
     def _daily_cached(self, rows: list, j: int, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """_daily(rows, j, sign), its per-day sums carried from the last call (a prognosis is
@@ -342,7 +384,19 @@ class PrognosisTracker:
         done.extend(new)
         return _daily_arrays(acc)
 
-    def _predict_channel(self, ch: str, now: float, fault: str = "", rows: list | None = None) -> Prognosis | None:
+    def _same_days(self, key: tuple, fn: Callable, *days: np.ndarray):
+        """fn(*days), or its value of the last call under ``key`` when its arrays held the very same
+        bytes (a pure function of them: the same value). One value kept per key."""
+        tag = tuple(a.tobytes() for a in days)
+        last = self._days_memo.get(key)
+        if last is not None and last[0] == tag:
+            return last[1]
+        value = fn(*days)
+        self._days_memo[key] = (tag, value)
+        return value
+
+    def _predict_channel(self, ch: str, now: float, fault: str = "", rows: list | None = None,
+                         cols: tuple[np.ndarray, ...] | None = None) -> Prognosis | None:
         stage = ch in STAGE_LIMITS
         limit = STAGE_LIMITS[ch] if stage else self.limits.get(ch)
         if (limit is None and (ch != "compressor_a" or not self.learn_rated_current)) or ch not in _IDX \
@@ -351,6 +405,7 @@ class PrognosisTracker:
         j = _IDX[ch]
         if rows is None:
             rows = [h for h in self._hours if h[0] < now]
+            cols = None
         if limit is None:  # over-current without the site's rated current: from the healthy hours
             rated = learned_rated_current(rows, j, _IDX["compressor_hz"])
             if rated is None:
@@ -379,24 +434,27 @@ class PrognosisTracker:
         # a chain from an earlier indicator (prognosis_chain) and the indicator's own trend: the
         # earlier date (the chain is None with too few days of valve headroom)
         chain = leak_discharge_days(rows, now, _IDX["eev_pct"], j, limit.threshold, CHAIN_BASE_DAYS,
-                                    _GRID, _excess_curves) if (fault, ch) in CHAINS else None
+                                    _GRID, _excess_curves, cols=cols) if (fault, ch) in CHAINS else None
         day_t, excess, base = self._daily_cached(rows, j, sign)
         if fault in WORST_SHARE and len(day_t) >= MIN_DAYS:
-            k, base_k = _worst_share(rows, j, sign, excess, *WORST_SHARE[fault])
+            k, base_k = _worst_share(rows, j, sign, excess, *WORST_SHARE[fault], cols=cols)
             if base_k is not None:
                 excess, base = k * excess, base_k
         elif (fault, ch) in HELD and USE_HELD and len(day_t) >= HOLD_DAYS:
-            k, base_k = _held_share(rows, j, sign, excess)
+            k, base_k = _held_share(rows, j, sign, excess, cols)
             if base_k is not None:
                 excess, base = k * excess, base_k
-        rho = _persistence(base[-PERSIST_DAYS:], day_t[-PERSIST_DAYS:])
-        trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold, rho) \
+        # the healthy worst days' spell and kernel widths: pure functions of those days, which seldom move
+        # between two refreshes (a day's healthy worst moves only with a worse hour): kept with their days
+        rho = self._same_days(("rho", j, sign), _persistence, base[-PERSIST_DAYS:], day_t[-PERSIST_DAYS:])
+        h = self._same_days(("h", j, sign), _bandwidth, base[-BASE_DAYS:])
+        trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold, rho, h) \
             if len(day_t) >= MIN_DAYS else None
         # a history shorter than the tracker's memory began when the pump was first watched (its
         # installation, a repair): a fault with no calm day since was born after that (_pace_days)
         born = (rows[0][0] - now) / DAY if PACE_FROM_BIRTH and rows and len(self._hours) < (self._hours.maxlen or 0) \
             else None
-        pace = _pace_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold, rho, born) \
+        pace = _pace_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold, rho, born, h) \
             if USE_PACE and len(day_t) >= MIN_DAYS else None
         if pace is not None and trend is not None:  # a fresh fault's pace so far (_pace_days): the sooner
             trend = min(trend, pace)
@@ -418,30 +476,32 @@ NEAR_SPREADS = 1.0
 NEAR_DAYS = 14  # the days the peak's spread is read from
 
 
-def _near_limit(rows: list, j: int, sign: float, margin: float) -> bool:
+def _near_limit(rows: list, j: int, sign: float, margin: float, cols: tuple[np.ndarray, ...] | None = None) -> bool:
     """Is the indicator's margin to its limit (from the worst hour of the last three days) within
     NEAR_SPREADS of its daily peak's day-to-day spread (the robust spread of the changes of the day's
     worst reading over the last NEAR_DAYS days)? Such a pump may trip on any day: on the calibration
     fleets 1001-1004 the share that tripped within a day was 12-15 % within one spread, 7 % at 1-2, 3 % at 2-5
     spreads, 0.2 % beyond (docs/heatpump.md). Its date is no better for it (the margin tells the
     days left apart less well than the date does), but its interval must hold a trip tomorrow."""
-    spread = peak_spread(rows, j, sign)
+    spread = peak_spread(rows, j, sign, cols=cols)
     return spread is not None and margin <= NEAR_SPREADS * spread
 
 
-def peak_spread(rows: list, j: int, sign: float, min_days: int = 4) -> float | None:
+def peak_spread(rows: list, j: int, sign: float, min_days: int = 4,
+                cols: tuple[np.ndarray, ...] | None = None) -> float | None:
     """The robust day-to-day spread of the day's worst reading over the last NEAR_DAYS days (the
     median absolute deviation of its changes, as a standard deviation of one day's); None with fewer
     than ``min_days`` days read or no spread."""
     # the last NEAR_DAYS + 2 days' hours hold the last NEAR_DAYS days read unless hours are missing
     # (the slice's first day may be cut: it is never among them when more days than those are read)
-    sv, _, starts = _day_runs(rows[-(NEAR_DAYS + 2) * 24:], j, sign)
+    cut = -(NEAR_DAYS + 2) * 24
+    sv, _, starts = _day_runs(rows[cut:], j, sign, None if cols is None else tuple(a[cut:] for a in cols))
     if len(starts) <= NEAR_DAYS:
-        sv, _, starts = _day_runs(rows, j, sign)
+        sv, _, starts = _day_runs(rows, j, sign, cols)
     if len(starts) < min_days:
         return None
     d = np.diff(np.maximum.reduceat(sv, starts)[-NEAR_DAYS:])
-    spread = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
+    spread = 1.4826 * _median(np.abs(d - _median(d))) / math.sqrt(2.0)
     return spread if spread > 0.0 else None
 
 
@@ -523,7 +583,7 @@ def _fit(x: np.ndarray, y: np.ndarray, model: str) -> Curve | None:
     if degree == 2 and coef[0] < 0:
         # a parabola bending over would promise that the fault stops: go on along its tangent at now
         coef = coef[1:]
-    return lambda g: np.polyval(coef, g)
+    return lambda g: prognosis_kernels.horner(coef, g)
 
 
 _EPS = float(np.finfo(float).eps)
@@ -535,21 +595,11 @@ def _polyfit(x: np.ndarray, y: np.ndarray, deg: int, w: np.ndarray | None = None
     the argument checks and conversions that cost more than the solve for a month of days (a
     prognosis refresh fits some twenty of them; tests/edge/heatpump/test_prognosis.py holds them equal)."""
     order = deg + 1
-    lhs = np.empty((len(x), order))
-    lhs[:, -1] = 1.0
-    lhs[:, -2] = x
-    if order == 3:
-        lhs[:, 0] = x * x  # vander's column, its running product of x
-    rhs = y + 0.0
-    if w is not None:
-        lhs *= w[:, None]
-        rhs *= w
-    scale = np.sqrt((lhs * lhs).sum(axis=0))
-    lhs /= scale
+    lhs, rhs, scale = prognosis_kernels.fit_matrix(x, y, w, order)  # one compiled call, the same numbers
     c, rank = _lstsq(lhs, rhs, len(x) * _EPS)
     if rank != order:
         warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning, stacklevel=2)
-    return (c.T / scale).T
+    return c / scale
 
 
 def _lstsq_checked(a: np.ndarray, b: np.ndarray, rcond: float) -> tuple[np.ndarray, int]:
@@ -607,14 +657,14 @@ def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
         if n < 2:
             return []
         coef = _polyfit(x, y, 1)
-        return [lambda g: np.polyval(coef, g)]
+        return [lambda g: prognosis_kernels.horner(coef, g)]
     best = min(e for e, _, _ in scored)
     curves = [fit(max(0, n - w), n, model) for e, w, model in scored if e <= RIVAL_FACTOR * best + 1e-12]
     return [c for c in dict.fromkeys(curves) if c is not None]  # a fit shared by windows: once
 
 
 def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: float,
-                        rho: float = 0.0) -> float | None:
+                        rho: float = 0.0, h: np.ndarray | None = None) -> float | None:
     """Median days until the first day whose worst reading reaches ``target``.
 
     A day's worst reading is its healthy worst (weather, hot-water cycles: drawn from the last
@@ -626,7 +676,7 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
     daily worst reading keeps one cold spell from tilting it. The growth laws that foretold the
     last days about equally well each give a date; :func:`_rival_days` makes one of them.
     """
-    h = _bandwidth(base)
+    h = _bandwidth(base) if h is None else h  # given: _bandwidth(base), made once per indicator
     return _rival_days([_passage_days(curve, _GRID, base, h, target, rho) for curve in _excess_curves(x, excess)])
 
 
@@ -640,7 +690,7 @@ PACE_MAX_AGE_DAYS = 14.0  # evidence older than this: the trend windows see the 
 
 
 def _pace_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: float, rho: float = 0.0,
-               born: float | None = None) -> float | None:
+               born: float | None = None, h: np.ndarray | None = None) -> float | None:
     """The first passage of a line from the fault's evidence start through today's excess.
 
     A fault found days after its evidence began has moved its indicator that far in those days:
@@ -660,7 +710,7 @@ def _pace_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: floa
     if len(excess) < 4:
         return None
     d = np.diff(excess)
-    sigma = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
+    sigma = 1.4826 * _median(np.abs(d - _median(d))) / math.sqrt(2.0)
     if not sigma > 0.0:
         return None
     calm = np.nonzero(excess[:-1] <= PACE_Z * sigma)[0]
@@ -680,7 +730,8 @@ def _pace_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: floa
     if rate <= 0.0:
         return None
     x_now, e_now = x[-1], excess[-1]
-    return _passage_days(lambda g: e_now + rate * (g - x_now), _GRID, base, _bandwidth(base), target, rho)
+    return _passage_days(lambda g: e_now + rate * (g - x_now), _GRID, base, _bandwidth(base) if h is None else h,
+                         target, rho)
 
 
 def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarray, target: float,
@@ -691,34 +742,38 @@ def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarra
     # (most trips are weeks away, not a year): each day's terms and the running product are
     # the same operations as over the whole grid at once, so the same numbers; the curve too is
     # read a block at a time (element by element: the same values as over the whole grid)
-    hit, survive = -1, None
+    hit, survive = -1, 1.0
     for s in range(0, len(grid), PASSAGE_BLOCK):
         # np.clip((base + e - target) / h, -30, 30) and the logistic 1 / (1 + exp(-1.702 z)), the same
-        # operations in the same order, in place (clip is max then min; a product and a sum commute)
-        z = base[None, :] + curve(grid[s:s + PASSAGE_BLOCK])[:, None]
-        z -= target
-        z /= h[None, :]
-        np.minimum(np.maximum(z, -30.0, out=z), 30.0, out=z)
-        z *= -1.702
+        # operations in the same order (prognosis_kernels: the steps around numpy's exp and power compiled)
+        g = grid[s:s + PASSAGE_BLOCK]
+        z = prognosis_kernels.passage_z(base, curve(g), target, h)
         np.exp(z, out=z)
-        z += 1.0
-        k = np.divide(1.0, z, out=z)  # logistic ~ normal kernel
-        p_day = np.add.reduce(k, axis=1) / k.shape[1]  # k.mean(axis=1): its sum and division, without its wrapper
-        if rho > 0.0:  # the spell the weather is in: the last days weigh rho^t on a day t ahead
-            w = rho ** grid[s:s + PASSAGE_BLOCK]
-            spell = k[:, -SPELL_DAYS:]
-            p_day = (1.0 - w) * p_day + w * (np.add.reduce(spell, axis=1) / spell.shape[1])
-        terms = (1.0 - p_day) ** GRID_DAYS
-        survive = np.cumprod(terms) if survive is None else np.multiply.accumulate(
-            np.concatenate([survive[-1:], terms]))[1:]
-        below = np.flatnonzero(survive <= 0.5)
-        if len(below):
-            hit = s + int(below[0])
+        # the spell the weather is in: the last days weigh rho^t on a day t ahead
+        q = prognosis_kernels.passage_q(z, rho ** g if rho > 0.0 else None, SPELL_DAYS)
+        at, survive = prognosis_kernels.survival(q ** GRID_DAYS, survive)
+        if at >= 0:
+            hit = s + int(at)
             break
     if hit >= 0:
         return float(grid[hit])
     ends = curve(grid[[0, -1]])
     return CAP_DAYS if ends[1] > ends[0] else None  # toward it, not this year
+
+
+def _median(a) -> float:
+    """float(np.median(a)) of a 1-D sequence of floats, without its wrappers (a refresh takes some
+    dozen medians of a few to a few hundred numbers): the middle of the sorted values, or the mean of
+    the two middle ones as np.mean sums them (from 0.0, a run from -0.0) and divides; the same
+    order statistics as np.median's partition, so the same number. Empty or with a NaN: np.median's."""
+    s = np.sort(np.asarray(a, dtype=float))
+    n = len(s)
+    if n == 0 or s[-1] != s[-1]:  # NaN sorts last
+        return float(np.median(a))
+    h = n // 2
+    if n % 2:
+        return 0.0 + (-0.0 + float(s[h]))
+    return (0.0 + ((-0.0 + float(s[h - 1])) + float(s[h]))) / 2.0
 
 
 def _rival_days(days: list[float | None]) -> float | None:
@@ -736,14 +791,14 @@ def _rival_days(days: list[float | None]) -> float | None:
     if not ok:
         return None
     earliest = min(ok)
-    return earliest if earliest <= URGENT_DAYS else float(np.median(ok))
+    return earliest if earliest <= URGENT_DAYS else _median(ok)
 
 
 URGENT_DAYS = 2.0  # the gateway's most urgent time-to-failure band (gateway/incidents/priority.py TTF_POINTS)
 
 
 def _worst_share(rows: list, j: int, sign: float, excess: np.ndarray, k_min: float,
-                 k_max: float, last: int = 0) -> tuple[float, np.ndarray | None]:
+                 k_max: float, last: int = 0, cols: tuple[np.ndarray, ...] | None = None) -> tuple[float, np.ndarray | None]:
     """How much of the fault's mean excess reaches a day's worst hour, and the healthy worst days
     with that share taken out: (k, base), base None with too few days to tell.
 
@@ -752,7 +807,7 @@ def _worst_share(rows: list, j: int, sign: float, excess: np.ndarray, k_min: flo
     healthy worst is then its worst of (reading - k x the hour's residual) and the worst day
     to come that healthy worst + k x the excess extended.
     """
-    sv, sr, starts = _day_runs(rows, j, sign)
+    sv, sr, starts = _day_runs(rows, j, sign, cols)
     if len(starts) != len(excess):
         return 1.0, None
     worst = np.maximum.reduceat(sv, starts) if len(starts) else np.zeros(0)
@@ -763,22 +818,27 @@ def _worst_share(rows: list, j: int, sign: float, excess: np.ndarray, k_min: flo
     ok = np.abs(de) > 1e-9
     if ok.sum() < 3:
         return 1.0, None
-    k = min(max(float(np.median((worst[q] - worst[i])[ok] / de[ok])), k_min), k_max)
+    k = min(max(_median((worst[q] - worst[i])[ok] / de[ok]), k_min), k_max)
     return k, np.maximum.reduceat(sv - k * sr, starts)
 
 
-def _day_runs(rows: list, j: int, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _day_runs(rows: list, j: int, sign: float,
+              cols: tuple[np.ndarray, ...] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The hours of the days _daily keeps (at least 12 hours read), as arrays: the signed worst
     reading and mean residual of each hour read (neither NaN), day by day, and where each day's run
     of them starts (the tracker's hours are in time order; hours out of it are put in order of day).
 
     A day's largest of these is np.maximum.reduceat over its run: the same largest as Python's max
-    over its hours (NaN left out), so _worst_share's numbers are those of its former per-day lists."""
+    over its hours (NaN left out), so _worst_share's numbers are those of its former per-day lists.
+    ``cols``: the rows as PrognosisTracker._columns gives them (the same values, not read again)."""
     k = 2 if sign > 0 else 3
-    n = len(rows)
-    t = np.fromiter((h[0] for h in rows), float, n)
-    v = np.fromiter((h[k][j] for h in rows), float, n)
-    r = np.fromiter((h[1][j] for h in rows), float, n)
+    if cols is not None:
+        t, v, r = cols[0], cols[k][:, j], cols[1][:, j]
+    else:
+        n = len(rows)
+        t = np.fromiter((h[0] for h in rows), float, n)
+        v = np.fromiter((h[k][j] for h in rows), float, n)
+        r = np.fromiter((h[1][j] for h in rows), float, n)
     ok = ~(np.isnan(v) | np.isnan(r))
     day = np.floor_divide(t[ok], DAY)  # int(t // DAY) of each (numpy's // is Python's)
     sv, sr = sign * v[ok], sign * r[ok]
@@ -809,13 +869,14 @@ HOLD_SHARE = 0.5  # a peak that follows less than this share of the excess is he
 HOLD_GROWTH = 0.5  # ... while the excess grew by at least this many of the indicator's MIN_SHIFT
 
 
-def _held_share(rows: list, j: int, sign: float, excess: np.ndarray) -> tuple[float, np.ndarray | None]:
+def _held_share(rows: list, j: int, sign: float, excess: np.ndarray,
+                cols: tuple[np.ndarray, ...] | None = None) -> tuple[float, np.ndarray | None]:
     """A peak held by the controller: the share of the fault's excess that reaches the day's worst
     hour over the last HOLD_DAYS days, and the healthy worst days with that share taken out;
     (1, None) where the peak follows the excess (not held, or too little growth to tell)."""
-    k, base_k = _worst_share(rows, j, sign, excess, HOLD_KMIN, 1.0, last=HOLD_DAYS)
+    k, base_k = _worst_share(rows, j, sign, excess, HOLD_KMIN, 1.0, last=HOLD_DAYS, cols=cols)
     recent = excess[-HOLD_DAYS:]
-    grown = float(np.median(recent[-3:]) - np.median(recent[:3]))
+    grown = _median(recent[-3:]) - _median(recent[:3])
     if base_k is None or k >= HOLD_SHARE or grown < HOLD_GROWTH * float(MIN_SHIFT[j]):
         return 1.0, None
     return k, base_k
@@ -870,6 +931,12 @@ def _persistence(base: np.ndarray, day_t: np.ndarray | None = None) -> float:
 
 
 PASSAGE_BLOCK = 120  # grid days (30 days) per block of _first_passage_days
+
+
+def _stack_hours(rows: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The hours (t, mean residual, high, low) as arrays: their times, and the other three as matrices."""
+    return (np.fromiter((h[0] for h in rows), float, len(rows)), np.array([h[1] for h in rows], dtype=float),
+            np.array([h[2] for h in rows], dtype=float), np.array([h[3] for h in rows], dtype=float))
 
 
 def _daily(rows: list, j: int, sign: float, min_hours: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

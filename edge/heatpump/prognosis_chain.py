@@ -44,22 +44,27 @@ RUNAWAY_GAIN_K = 40.0
 
 
 def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: float,
-                        base_days: int, grid: np.ndarray, curves_of, block: int = 120) -> float | None:
+                        base_days: int, grid: np.ndarray, curves_of, block: int = 120,
+                        cols: tuple[np.ndarray, ...] | None = None) -> float | None:
     """Median days until a day's worst discharge passes ``target`` by the leak chain (None: no chain).
 
     ``rows`` are the tracker's hours (t, mean residual, hi, lo) before ``now``; ``curves_of(x, y)``
-    gives the growth curves of a daily series (prognosis._excess_curves).
+    gives the growth curves of a daily series (prognosis._excess_curves); ``cols``: the same hours as
+    arrays (PrognosisTracker._columns: times, means, highs, lows), not read from ``rows`` again.
     """
     if not rows:
         return None
-    t = np.array([h[0] for h in rows])
-    cols = [i_eev, i_dis]
-    M = np.array([h[1] for h in rows], dtype=float)[:, cols]  # the hours' means, highs and lows of both
-    HI = np.array([h[2] for h in rows], dtype=float)[:, cols]
+    if cols is None:
+        cols = (np.array([h[0] for h in rows]), np.array([h[1] for h in rows], dtype=float),
+                np.array([h[2] for h in rows], dtype=float), np.array([h[3] for h in rows], dtype=float))
+    t = cols[0]
+    both = [i_eev, i_dis]
+    M = cols[1][:, both]  # the hours' means, highs and lows of both
+    HI = cols[2][:, both]
     eev_hi, dis_hi = HI[:, 0], HI[:, 1]
     eev_m, dis_m = M[:, 0], M[:, 1]
     ok = ~(np.isnan(eev_hi) | np.isnan(eev_m) | np.isnan(dis_hi) | np.isnan(dis_m))
-    eev_lo = np.array([h[3][i_eev] for h in rows], dtype=float)
+    eev_lo = cols[3][:, i_eev]
     # the hour's typical healthy opening (its middle less the residual): the hour's widest
     # opening is often a start or a defrost's recovery, not the load the valve must hold
     healthy_eev = 0.5 * (eev_hi + eev_lo) - eev_m

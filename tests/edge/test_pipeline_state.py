@@ -30,7 +30,7 @@ fleet:
   size: 1
 climate: stockholm
 start: 2024-11-20
-duration: 24d
+duration: 28d
 step: 60s
 seed: 77
 refrigerant: R32
@@ -70,6 +70,11 @@ def _restarted(pipe: PumpPipeline) -> PumpPipeline:
     return fresh
 
 
+def _lockout_ts(events: list[EventBody]) -> float:
+    """When the pump stopped for good: its protection locked it out after repeated trips."""
+    return next(e.ts for e in events if e.kind is EventKind.TRIP and e.fault == "lockout")
+
+
 def _key(ev: EventBody) -> tuple:
     return (ev.kind, ev.fault, round(ev.ts), round(ev.prognosis.predicted_trip_ts if ev.prognosis else 0.0))
 
@@ -86,11 +91,13 @@ def test_the_uninterrupted_agent_raises_the_leak_before_its_trip(through: list[E
     assert raised and trips and raised[0].ts < trips[0].ts
 
 
-@pytest.mark.parametrize("when", ["while the leak develops", "after the leak was raised"])
+@pytest.mark.parametrize("when", ["while the leak develops", "after the leak was raised", "after the lockout"])
 def test_a_restart_changes_nothing_the_agent_says(readings, through: list[EventBody], when: str) -> None:
     ts, X = readings
     raised_ts = next(e.ts for e in through if e.kind is EventKind.FAULT and e.fault == "refrigerant_leak")
     cut_ts = raised_ts - 0.5 * DAY if when.startswith("while") else raised_ts + 0.5 * DAY
+    if when == "after the lockout":  # the stopped pump's prognosis is not made again (_refresh_prognoses), restarted or not
+        cut_ts = _lockout_ts(through) + 1.3 * DAY
     cut = int(np.searchsorted(ts, cut_ts))
     before = PumpPipeline(device="hp-000")
     first = _events(before, ts[:cut], X[:cut])
@@ -266,3 +273,33 @@ def test_an_agent_comes_back_from_a_version_2_file_knowing_its_leak(tmp_path: Pa
     assert agent.counters()["pipeline"]["clock_not_advancing"] == 1
     assert (agent.status.readings, agent.aggregator.counters.readings) == (readings, aggregated)
     agent.outbox.close()
+
+
+def test_a_stopped_pumps_prognosis_is_not_made_again_and_says_what_it_said(readings, through, monkeypatch) -> None:
+    """A refresh with no hour of the prognosis history closed since the fault's last prognosis (the
+    pump locked out: no steady reading) is not made: the same hours and limits would be read
+    (PrognosisTracker.generation). Until the lockout the pump ran, every refresh had new hours and
+    the agent says what one refreshing every six hours regardless says; after it, nothing is recomputed."""
+    import heatwatch.edge.pipeline as pl
+    from heatwatch.edge.heatpump.prognosis import PrognosisTracker
+
+    ts, X = readings
+    stop = _lockout_ts(through)
+    made: dict[bool, list[float]] = {True: [], False: []}
+    predict = PrognosisTracker.predict
+    events = {}
+    for skip in (True, False):
+        monkeypatch.setattr(pl, "SKIP_UNCHANGED_REFRESH", skip)
+
+        def counted(self, fault, now, skip=skip):  # noqa: ANN001, ANN202
+            made[skip].append(now)
+            return predict(self, fault, now)
+
+        monkeypatch.setattr(PrognosisTracker, "predict", counted)
+        events[skip] = _events(PumpPipeline(device="hp-000"), ts, X)
+    assert [_key(e) for e in events[True]] == [_key(e) for e in through]
+    before = [_key(e) for e in events[False] if e.ts <= stop]
+    assert len(before) > 5 and [_key(e) for e in events[True] if e.ts <= stop] == before
+    after = {skip: [t for t in made[skip] if t > stop + 0.5 * DAY] for skip in made}
+    assert len(after[False]) >= 10  # refreshed every six hours on the stopped pump's frozen history
+    assert after[True] == []

@@ -8,8 +8,10 @@ growth curve read a block at a time) must not move a date: each is held here to 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
+import pytest
 
 from heatwatch.edge.heatpump import prognosis as pg
 from heatwatch.units import DAY, HOUR
@@ -135,3 +137,112 @@ def test_passage_days_block_by_block_is_the_whole_grid() -> None:
             assert got == want
             kinds.add("none" if want is None else "cap" if want == pg.CAP_DAYS else "date")
     assert kinds == {"none", "cap", "date"}
+
+
+def _hour(rng, t: float, day: float, n_t: int) -> tuple:
+    """One hour of a pump drifting toward its trips: the discharge, the low pressure's fall, the valve
+    opening wider, the high pressure; weather in the highs, a few NaN hours."""
+    idx = {c: i for i, c in enumerate(pg.TARGET_NAMES)}
+    m, hi = rng.normal(0, 0.5, n_t), rng.normal(30, 3, n_t)
+    lo = hi - rng.random(n_t) * 5
+    cold = 5.0 * math.sin(day / 3.0)
+    m[idx["t_discharge"]] += 0.3 * day
+    hi[idx["t_discharge"]] = 80.0 + cold + m[idx["t_discharge"]] + rng.normal(0, 1)
+    m[idx["p_low"]] -= 0.02 * day
+    lo[idx["p_low"]] = 6.0 - 0.1 * cold + m[idx["p_low"]]
+    m[idx["p_high"]] += 0.1 * day
+    hi[idx["p_high"]] = 30.0 + 0.2 * cold + m[idx["p_high"]]
+    healthy_eev = 40.0 + 2.0 * cold
+    m[idx["eev_pct"]] = healthy_eev * 0.01 * day + rng.normal(0, 0.5)
+    hi[idx["eev_pct"]] = min(healthy_eev + m[idx["eev_pct"]] + 5.0, 100.0)
+    lo[idx["eev_pct"]] = healthy_eev + m[idx["eev_pct"]] - 5.0
+    if rng.random() < 0.05:
+        m[rng.integers(n_t)] = np.nan
+    return (t, m, hi, lo)
+
+
+def test_columns_carried_between_refreshes_are_the_hours_stacked_afresh() -> None:
+    """PrognosisTracker._columns (the hours as arrays, kept from the last refresh) equals the hours
+    stacked afresh: while the month fills, once its oldest hours roll out, when the latest hours are
+    not before now, after a change of reference (new hour tuples) and a refill; bit for bit."""
+    rng = np.random.default_rng(21)
+    tr = pg.PrognosisTracker(history_days=3.0)
+    n_t = len(pg.TARGET_NAMES)
+    t, checked = 7 * HOUR, 0
+    for step in range(200):
+        for _ in range(int(rng.integers(0, 9))):
+            tr._hours.append(_hour(rng, t, t / DAY, n_t))
+            t += HOUR
+        if step == 80:
+            tr.carry_over(rng.normal(0, 1, n_t))
+        if step == 140:
+            tr._hours.clear()
+            tr._hours.extend(_hour(rng, t + HOUR * q, 0.0, n_t) for q in range(30))
+            t += 30 * HOUR
+        now = t - HOUR * float(rng.integers(0, 3))
+        rows = [h for h in tr._hours if h[0] < now]
+        got = tr._columns(rows)
+        if not rows:
+            assert got is None
+            continue
+        for g, w in zip(got, pg._stack_hours(rows)):
+            assert g.shape == w.shape and np.ascontiguousarray(g).tobytes() == w.tobytes()
+        checked += 1
+    assert checked > 150
+
+
+@pytest.mark.parametrize("fault", ["refrigerant_leak", "evaporator_fouling", "condenser_fouling", "eev_stuck_closed"])
+def test_predict_with_its_shortcuts_is_predict_without(fault: str) -> None:
+    """predict every six hours over a drifting pump's month, with the hours' arrays carried between
+    refreshes and the healthy worst days' spell and widths kept while those days stand still, gives
+    the very prognoses of a tracker that reads every hour afresh and computes every value anew."""
+    rng = np.random.default_rng(22)
+    n_t = len(pg.TARGET_NAMES)
+    fast, plain = pg.PrognosisTracker(), pg.PrognosisTracker()
+    plain._columns = lambda rows: None  # type: ignore[method-assign]
+    plain._same_days = lambda key, fn, *days: fn(*days)  # type: ignore[method-assign]
+    hits = {"memo": 0}
+    same_days = fast._same_days
+
+    def counted(key, fn, *days):  # noqa: ANN001, ANN202
+        before = dict(fast._days_memo)
+        value = same_days(key, fn, *days)
+        hits["memo"] += key in before and before[key] is fast._days_memo[key]
+        return value
+
+    fast._same_days = counted  # type: ignore[method-assign]
+    t, dated = 0.0, 0
+    for day in range(40):
+        for _ in range(24):
+            h = _hour(rng, t, day + (t % DAY) / DAY, n_t)
+            fast._hours.append(h)
+            plain._hours.append(h)
+            t += HOUR
+            if t % (6 * HOUR) == 0 and day >= 2:
+                got, want = fast.predict(fault, t + 1.0), plain.predict(fault, t + 1.0)
+                assert (got is None) == (want is None)
+                if got is not None:
+                    assert got.model_dump_json() == want.model_dump_json()
+                    dated += 1
+    assert dated > 100
+    assert hits["memo"] > 10  # the kept values were used, not only made
+
+
+def test_median_is_numpys_to_the_bit() -> None:
+    """prognosis._median (the middle of the sorted values) is float(np.median) for odd and even
+    counts, ties, signed zeros, infinities, a NaN and nothing at all."""
+    rng = np.random.default_rng(23)
+    for trial in range(5000):
+        n = int(rng.integers(0 if trial % 50 == 0 else 1, 60))
+        a = rng.normal(size=n) * 10.0 ** rng.uniform(-5, 5)
+        if n and trial % 5 == 0:
+            a = np.round(a)
+        if n and trial % 7 == 0:
+            a[rng.integers(n)] = rng.choice([-0.0, 0.0, np.inf, -np.inf])
+        if n and trial % 31 == 0:
+            a[rng.integers(n)] = np.nan
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = float(np.median(a))
+            got = pg._median(a if trial % 2 else a.tolist())
+        assert np.float64(got).tobytes() == np.float64(want).tobytes()

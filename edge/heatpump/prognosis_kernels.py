@@ -1,0 +1,198 @@
+"""The prognosis' small array steps, compiled (replay speed).
+
+A season's replay makes some 90,000 least-squares fits of growth laws through a month of days and
+reads each fitted curve some 90,000 times; each fit's matrix (np.polyfit's Vandermonde matrix,
+weights and column scaling) and each curve's value (np.polyval's Horner steps) were a dozen numpy
+calls on arrays of a few dozen numbers, where the calls cost more than the arithmetic. These run
+the very same IEEE operations in the same order (no fused multiply-add, no reassociation: numba's
+default; a column's sum of squares row after row, as numpy reduces the rows of a C-ordered
+matrix), so the same bits (tests/edge/heatpump/test_prognosis_exact.py). The least squares itself
+stays numpy's LAPACK call, and every ``exp``, ``log`` and power stays numpy's.
+
+Without numba (``AVAILABLE`` False) the same steps run through numpy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heatwatch.edge.heatpump.batch_kernels import AVAILABLE, njit
+
+
+@njit(cache=True)
+def _fit_matrix_nb(x, y, w, weighted, order):  # pragma: no cover - compiled
+    m = len(x)
+    lhs = np.empty((m, order))
+    rhs = np.empty(m)
+    for i in range(m):
+        lhs[i, order - 1] = 1.0
+        lhs[i, order - 2] = x[i]
+        if order == 3:
+            lhs[i, 0] = x[i] * x[i]
+        rhs[i] = y[i] + 0.0
+        if weighted:
+            for j in range(order):
+                lhs[i, j] = lhs[i, j] * w[i]
+            rhs[i] = rhs[i] * w[i]
+    ss = np.zeros(order)
+    for i in range(m):
+        for j in range(order):
+            ss[j] = ss[j] + lhs[i, j] * lhs[i, j]
+    scale = np.sqrt(ss)
+    for i in range(m):
+        for j in range(order):
+            lhs[i, j] = lhs[i, j] / scale[j]
+    return lhs, rhs, scale
+
+
+def _fit_matrix_np(x: np.ndarray, y: np.ndarray, w: np.ndarray, weighted: bool,
+                   order: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lhs = np.empty((len(x), order))
+    lhs[:, -1] = 1.0
+    lhs[:, -2] = x
+    if order == 3:
+        lhs[:, 0] = x * x  # vander's column, its running product of x
+    rhs = y + 0.0
+    if weighted:
+        lhs *= w[:, None]
+        rhs *= w
+    scale = np.sqrt((lhs * lhs).sum(axis=0))
+    lhs /= scale
+    return lhs, rhs, scale
+
+
+def fit_matrix(x: np.ndarray, y: np.ndarray, w: np.ndarray | None,
+               order: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """np.polyfit's least-squares problem for degree ``order - 1`` (2 or 3 columns): the scaled
+    Vandermonde matrix (weighted rows when ``w`` is given), the right-hand side and the columns' scale."""
+    if AVAILABLE:
+        return _fit_matrix_nb(x, y, x if w is None else w, w is not None, order)
+    return _fit_matrix_np(x, y, x if w is None else w, w is not None, order)
+
+
+@njit(cache=True)
+def _horner_nb(coef, g):  # pragma: no cover - compiled
+    out = np.empty(len(g))
+    for i in range(len(g)):
+        y = 0.0
+        for c in coef:
+            y = y * g[i] + c
+        out[i] = y
+    return out
+
+
+def horner(coef: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """np.polyval(coef, g) of a float coefficient vector and a 1-D float array: from zeros, y * g + c
+    per coefficient, highest first (the same steps, so the same bits)."""
+    if AVAILABLE:
+        return _horner_nb(coef, np.ascontiguousarray(g, dtype=np.float64))
+    return np.polyval(coef, g)
+
+
+@njit(cache=True)
+def _passage_z_nb(base, e, target, h):  # pragma: no cover - compiled
+    b, nb = len(e), len(base)
+    z = np.empty((b, nb))
+    for i in range(b):
+        for j in range(nb):
+            v = ((base[j] + e[i]) - target) / h[j]
+            if v < -30.0:  # np.maximum then np.minimum: NaN stays NaN
+                v = -30.0
+            if v > 30.0:
+                v = 30.0
+            z[i, j] = v * -1.702
+    return z
+
+
+def passage_z(base: np.ndarray, e: np.ndarray, target: float, h: np.ndarray) -> np.ndarray:
+    """-1.702 x clip((base + e - target) / h, -30, 30) per future day (rows, ``e``) and healthy day
+    (columns, ``base``): the logistic's exponent of _passage_days, its operations in its order."""
+    if AVAILABLE:
+        return _passage_z_nb(base, np.ascontiguousarray(e, dtype=np.float64), float(target), h)
+    z = base[None, :] + e[:, None]
+    z -= target
+    z /= h[None, :]
+    np.minimum(np.maximum(z, -30.0, out=z), 30.0, out=z)
+    z *= -1.702
+    return z
+
+
+@njit(cache=True)
+def _row_sum_nb(k, i, j0, j1):  # pragma: no cover - compiled
+    """np.add.reduce over k[i, j0:j1] as numpy sums a contiguous run: its identity 0.0 plus the
+    pairwise sum of the run (below 8 in a row from -0.0; up to 128 in eight running sums, then
+    their tree, then the rest in a row)."""
+    n = j1 - j0
+    if n < 8:
+        res = -0.0  # numpy's start: -0.0 + x is x
+        for q in range(n):
+            res += k[i, j0 + q]
+        return 0.0 + res
+    r0, r1, r2, r3 = k[i, j0], k[i, j0 + 1], k[i, j0 + 2], k[i, j0 + 3]
+    r4, r5, r6, r7 = k[i, j0 + 4], k[i, j0 + 5], k[i, j0 + 6], k[i, j0 + 7]
+    q = 8
+    while q < n - (n % 8):
+        r0 += k[i, j0 + q]
+        r1 += k[i, j0 + q + 1]
+        r2 += k[i, j0 + q + 2]
+        r3 += k[i, j0 + q + 3]
+        r4 += k[i, j0 + q + 4]
+        r5 += k[i, j0 + q + 5]
+        r6 += k[i, j0 + q + 6]
+        r7 += k[i, j0 + q + 7]
+        q += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while q < n:
+        res += k[i, j0 + q]
+        q += 1
+    return 0.0 + res
+
+
+@njit(cache=True)
+def _passage_p_nb(ez, w, spell, use_w):  # pragma: no cover - compiled
+    b, nb = ez.shape
+    q = np.empty(b)
+    s0 = max(nb - spell, 0)
+    for i in range(b):
+        for j in range(nb):
+            ez[i, j] = 1.0 / (ez[i, j] + 1.0)
+        p = _row_sum_nb(ez, i, 0, nb) / nb
+        if use_w:
+            p = (1.0 - w[i]) * p + w[i] * (_row_sum_nb(ez, i, s0, nb) / (nb - s0))
+        q[i] = 1.0 - p
+    return q
+
+
+def passage_q(ez: np.ndarray, w: np.ndarray | None, spell: int) -> np.ndarray:
+    """From exp(z) (overwritten with the logistic k = 1 / (1 + exp(z))): 1 - the day's trip share,
+    the share the mean of k over the healthy days, mixed with the last ``spell`` days' mean by the
+    weights ``w`` of the spell (None: none); np.add.reduce's sums, so the same numbers."""
+    if AVAILABLE and ez.shape[1] <= 128:  # _row_sum_nb: numpy's sum of a run up to 128 (a prognosis reads 14)
+        return _passage_p_nb(ez, ez[:, 0] if w is None else w, spell, w is not None)
+    ez += 1.0
+    k = np.divide(1.0, ez, out=ez)
+    p_day = np.add.reduce(k, axis=1) / k.shape[1]
+    if w is not None:
+        sp = k[:, -spell:]
+        p_day = (1.0 - w) * p_day + w * (np.add.reduce(sp, axis=1) / sp.shape[1])
+    return 1.0 - p_day
+
+
+@njit(cache=True)
+def _survival_nb(terms, prev):  # pragma: no cover - compiled
+    s = prev
+    for i in range(len(terms)):
+        s = s * terms[i]
+        if s <= 0.5:
+            return i, s
+    return -1, s
+
+
+def survival(terms: np.ndarray, prev: float) -> tuple[int, float]:
+    """The running product of ``terms`` from ``prev`` (np.multiply.accumulate's order): the index of
+    the first product at or below one half (-1: none) and that product, or the last one."""
+    if AVAILABLE:
+        return _survival_nb(terms, float(prev))
+    acc = np.multiply.accumulate(np.concatenate([[prev], terms]))[1:]
+    below = np.flatnonzero(acc <= 0.5)
+    return (int(below[0]), float(acc[below[0]])) if len(below) else (-1, float(acc[-1]))
