@@ -37,15 +37,70 @@ except ImportError:  # pragma: no cover
 STUCK, NOISE, JUMP, DROPOUT = 1, 2, 4, 8  # bits of a sensor-check flag, in CHECK_NAMES order
 
 
+MAX_DISTINCT = 32  # distinct steps distinct_steps looks up one by one; more, and np.unique sorts them
+
+
 def exp_weights(dt: np.ndarray, tau: float, cap: float = math.inf) -> np.ndarray:
     """1 - exp(-min(dt, cap) / tau) per element, each by math.exp as the streaming code computes it.
 
-    Readings come at a fixed poll, so the distinct steps are few and this costs a few calls."""
+    Readings come at a fixed poll, so the distinct steps are few and this costs a few calls. They
+    are found in one compiled pass (distinct_steps) rather than by sorting the chunk's steps (what
+    exp_weights_sorted does, the reference and the path without numba or with many distinct steps)."""
+    dt = np.ascontiguousarray(dt, dtype=np.float64)
+    if not AVAILABLE or not len(dt):
+        return exp_weights_sorted(dt, tau, cap)
+    uniq, inv, m = distinct_steps(dt, MAX_DISTINCT)
+    if m < 0:
+        return exp_weights_sorted(dt, tau, cap)
+    vals = np.array([1.0 - math.exp(-min(d, cap) / tau) for d in uniq[:m].tolist()])
+    return vals[inv]
+
+
+def exp_weights_sorted(dt: np.ndarray, tau: float, cap: float = math.inf) -> np.ndarray:
+    """exp_weights through np.unique: the reference for distinct_steps, and its fallback."""
     out = np.empty(len(dt))
     uniq, inv = np.unique(dt, return_inverse=True)
     vals = np.array([1.0 - math.exp(-min(float(d), cap) / tau) for d in uniq])
     out[:] = vals[inv.reshape(-1)]
     return out
+
+
+@njit(cache=True)
+def distinct_steps(dt, most):
+    """The distinct values of dt in order of first appearance (all NaN one value; 0.0 and -0.0 one,
+    as np.unique has them: their weights are the same), each element's index among them, and how
+    many there are; (_, _, -1) once more than ``most`` are met (the caller then sorts)."""
+    n = len(dt)
+    uniq = np.empty(most)
+    inv = np.empty(n, np.int64)
+    m = 0
+    nan_at = -1
+    last = -1
+    for i in range(n):
+        d = dt[i]
+        if d != d:
+            if nan_at < 0:
+                if m == most:
+                    return uniq, inv, -1
+                nan_at = m
+                uniq[m] = d
+                m += 1
+            inv[i] = nan_at
+            continue
+        if last >= 0 and uniq[last] == d:  # a fixed poll: mostly the step before
+            inv[i] = last
+            continue
+        j = 0
+        while j < m and not uniq[j] == d:
+            j += 1
+        if j == m:
+            if m == most:
+                return uniq, inv, -1
+            uniq[m] = d
+            m += 1
+        inv[i] = j
+        last = j
+    return uniq, inv, m
 
 
 @njit(cache=True)
