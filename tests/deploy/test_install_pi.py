@@ -6,8 +6,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -16,22 +14,6 @@ from tests.support.tls import make_ca
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "deploy" / "install-pi.sh"
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    """heatwatch as a wheel, built once: the script installs it (without dependencies: no PyPI here)."""
-    out = tmp_path_factory.mktemp("wheels")
-    src = tmp_path_factory.mktemp("src")  # a copy of what the package is made of: the tree gets no build/
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, src / name)
-    rooms = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"].values()
-    for room in rooms:  # every room pyproject names: a new room cannot be forgotten here
-        shutil.copytree(REPO / room, src / room, ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(src)],
-                   check=True, capture_output=True, timeout=300)
-    (whl,) = out.glob("heatwatch-*.whl")
-    return whl
 
 
 def _root(tmp_path: Path) -> Path:
