@@ -271,6 +271,27 @@ def ewma_rows(rows, alphas, Y, E, residual, observed, R_out, O_out):
             O_out[i, c] = observed[c]
 
 
+@njit(cache=True)
+def leverage_rows(M, F):
+    """envelope.leverage of each row of F (n, n_f) in one compiled pass: per row, g_k the sum over
+    m of M[k, m] f_m from 0.0 in order m = 0, 1, ..., then h the sum over k of f_k g_k from 0.0 in
+    order: the very operations of the numpy passes (and of leverage_row), so the same digits."""
+    n, n_f = F.shape
+    h = np.empty(n)
+    g = np.empty(n_f)
+    for i in range(n):
+        for k in range(n_f):
+            acc = 0.0
+            for m in range(n_f):
+                acc = acc + F[i, m] * M[k, m]
+            g[k] = acc
+        acc = 0.0
+        for k in range(n_f):
+            acc = acc + F[i, k] * g[k]
+        h[i] = acc
+    return h
+
+
 def shift_alphas(shift, ts_rows: np.ndarray) -> np.ndarray:
     """The weights PersistentShift.update gives readings at ``ts_rows`` (its MAX_STEP and tau); updates last_ts."""
     from heatwatch.edge.heatpump.persistent_shift import MAX_STEP
