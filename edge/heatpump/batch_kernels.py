@@ -271,16 +271,69 @@ def ewma_rows(rows, alphas, Y, E, residual, observed, R_out, O_out):
             O_out[i, c] = observed[c]
 
 
+@njit(cache=True)
+def leverage_rows(M, F):
+    """envelope.leverage of each row of F (n, n_f) in one compiled pass: per row, g_k the sum over
+    m of M[k, m] f_m from 0.0 in order m = 0, 1, ..., then h the sum over k of f_k g_k from 0.0 in
+    order: the very operations of the numpy passes (and of leverage_row), so the same digits."""
+    n, n_f = F.shape
+    h = np.empty(n)
+    g = np.empty(n_f)
+    for i in range(n):
+        for k in range(n_f):
+            acc = 0.0
+            for m in range(n_f):
+                acc = acc + F[i, m] * M[k, m]
+            g[k] = acc
+        acc = 0.0
+        for k in range(n_f):
+            acc = acc + F[i, k] * g[k]
+        h[i] = acc
+    return h
+
+
 def shift_alphas(shift, ts_rows: np.ndarray) -> np.ndarray:
     """The weights PersistentShift.update gives readings at ``ts_rows`` (its MAX_STEP and tau); updates last_ts."""
     from heatwatch.edge.heatpump.persistent_shift import MAX_STEP
 
     if not len(ts_rows):
         return np.empty(0)
-    prev = np.concatenate([[shift.last_ts], ts_rows[:-1]])
-    dt = np.where(np.isnan(prev), MAX_STEP, np.minimum(ts_rows - prev, MAX_STEP))
+    if AVAILABLE:
+        dt = shift_steps(float(shift.last_ts), np.ascontiguousarray(ts_rows, dtype=np.float64), MAX_STEP)
+    else:
+        dt = shift_steps_numpy(float(shift.last_ts), ts_rows, MAX_STEP)
     shift.last_ts = float(ts_rows[-1])
-    return exp_weights(np.maximum(dt, 0.0), shift.tau)
+    return exp_weights(dt, shift.tau)
+
+
+def shift_steps_numpy(last_ts: float, ts_rows: np.ndarray, max_step: float) -> np.ndarray:
+    """shift_steps in numpy passes: the reference, and the path without numba."""
+    prev = np.concatenate([[last_ts], ts_rows[:-1]])
+    dt = np.where(np.isnan(prev), max_step, np.minimum(ts_rows - prev, max_step))
+    return np.maximum(dt, 0.0)
+
+
+@njit(cache=True)
+def shift_steps(last_ts, ts_rows, max_step):
+    """Each reading's step from the one before (the first's from last_ts) as PersistentShift.update
+    takes it: max_step after a NaN time, at most max_step, at least 0, NaN where the difference is
+    NaN (np.minimum and np.maximum keep it); one pass instead of shift_steps_numpy's six arrays."""
+    n = len(ts_rows)
+    dt = np.empty(n)
+    prev = last_ts
+    for i in range(n):
+        t = ts_rows[i]
+        if prev != prev:
+            d = max_step
+        else:
+            d = t - prev
+            if d > max_step:
+                d = max_step
+        if d < 0.0:
+            d = 0.0
+        dt[i] = d
+        prev = t
+    return dt
 
 
 def run_shift(shift, rows: np.ndarray, ts: np.ndarray, Y: np.ndarray, E: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

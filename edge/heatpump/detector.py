@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from heatwatch.edge.heatpump import batch_kernels, healthy_model
-from heatwatch.edge.heatpump.envelope import BLOCK_SECONDS, GrowingEnvelope
+from heatwatch.edge.heatpump.envelope import BlockBounds, GrowingEnvelope
 from heatwatch.edge.heatpump.fleet_prior import FleetJudge, growth_through
 from heatwatch.fleet_prior import FleetPrior
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
@@ -408,14 +408,15 @@ class HeatPumpDetector:
             assert self.alarm is not None and P is not None
             judged_rows = []
             pos = start
+            bounds = BlockBounds(ts) if self.growth is not None else None
             while pos < n:  # one segment per block of the growing envelope (all rows at once without it)
                 hi = n
                 if self.growth is not None:
                     blk = self.growth.block_of(float(ts[pos]))
                     if blk != self.growth.block.index and self._close_block(blk, float(ts[pos])):
                         P[pos:] = self.model.predict(F[pos:])
-                    later = np.flatnonzero(np.floor_divide(ts[pos:], BLOCK_SECONDS) != blk)
-                    hi = pos + int(later[0]) if len(later) else n
+                    assert bounds is not None
+                    hi = bounds.end(pos, blk)
                 judged_rows.append(self._judge(pos, hi, ts, F, Y, steady, P, R, O, S, score) + pos)
                 pos = hi
             ready[start:] = True

@@ -51,6 +51,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from heatwatch.edge.heatpump import batch_kernels
 from heatwatch.edge.heatpump.healthy_model import HealthyModel, NormalEquations, solve
 from heatwatch.units import HOUR
 
@@ -129,9 +130,12 @@ class GrowingEnvelope:
         self._M_rows = self.M.tolist()
 
     def leverage(self, F: np.ndarray) -> np.ndarray:
-        """h of each row of F (n, n_f); one row goes through plain floats (the same digits)."""
+        """h of each row of F (n, n_f); one row goes through plain floats, a chunk through the compiled
+        leverage_rows (the same digits as the numpy passes of ``leverage``)."""
         if len(F) == 1:
             return np.array([self.leverage_one(F[0].tolist())])
+        if batch_kernels.AVAILABLE and F.ndim == 2:
+            return batch_kernels.leverage_rows(self.M, np.ascontiguousarray(F, dtype=np.float64))
         return leverage(self.M, F)
 
     def leverage_one(self, f: list[float]) -> float:
@@ -238,3 +242,28 @@ class GrowingEnvelope:
         g.h_ref, g.refits = float(d["h_ref"]), int(d["refits"])
         g._reset_blocks()
         return g
+
+
+class BlockBounds:
+    """Where a chunk's readings change block (ts // BLOCK_SECONDS), found once per chunk: the detector
+    judges a chunk block by block, and looking for each block's end over the rest of the chunk again
+    (a floor_divide of the whole tail per block) cost more than the judging of short blocks."""
+
+    def __init__(self, ts: np.ndarray) -> None:
+        self.blocks = np.floor_divide(ts, BLOCK_SECONDS)
+        self.changes = np.flatnonzero(self.blocks[1:] != self.blocks[:-1]) + 1
+
+    def end(self, pos: int, block: int) -> int:
+        """The first row from pos on not in ``block`` (the chunk's length if none): the row after pos
+        where the block changes when pos is in it; otherwise (pos not in it) the tail is searched
+        as block_end_reference does, with the same answer."""
+        if self.blocks[pos] == block:
+            k = int(np.searchsorted(self.changes, pos, side="right"))
+            return int(self.changes[k]) if k < len(self.changes) else len(self.blocks)
+        return block_end_reference(self.blocks, pos, block)
+
+
+def block_end_reference(blocks: np.ndarray, pos: int, block: int) -> int:
+    """The first row from pos on whose block differs from ``block``, by a pass over the tail."""
+    later = np.flatnonzero(blocks[pos:] != block)
+    return pos + int(later[0]) if len(later) else len(blocks)
