@@ -54,6 +54,14 @@ def robust_sigma_1d(x: np.ndarray) -> float:
     return 1.4826 * _median(dev)
 
 
+def median_1d(x: np.ndarray) -> float:
+    """``float(np.median(x))`` of a 1-D array, the same value; the sign of a zero it may not keep
+    (for callers that read it through abs, a square or |v - median|)."""
+    if not len(x) or np.isnan(x).any():
+        return float(np.median(x))
+    return _median(x)
+
+
 def _median(x: np.ndarray) -> float:
     """np.median of a 1-D array without NaN, without its dispatch (a fit takes 46 of them): the
     same partition's middle value, or the two middle values' sum halved as its mean halves it

@@ -9,9 +9,9 @@ import warnings
 import numpy as np
 import pytest
 
-from heatwatch.edge.heatpump import fleet_prior, healthy_model, persistent_shift
+from heatwatch.edge.heatpump import compressor_efficiency, fleet_prior, healthy_model, persistent_shift
 from heatwatch.edge.heatpump.healthy_model import robust_sigma
-from heatwatch.edge.heatpump.medians import nanmedian_columns, robust_sigma_1d
+from heatwatch.edge.heatpump.medians import median_1d, nanmedian_columns, robust_sigma_1d
 
 ROWS = (1, 2, 3, 4, 7, 298, 299, 599, 600, 601, 1001, 2016)
 
@@ -65,6 +65,22 @@ def test_robust_sigma_1d_is_robust_sigmas_digits(n: int) -> None:
         assert _bits(robust_sigma_1d(x)) == _bits(want), (kind, robust_sigma_1d(x), want)
 
 
+@pytest.mark.parametrize("n", (0,) + ROWS)
+def test_median_1d_is_np_medians_value(n: int) -> None:
+    """np.median's value, bit for bit but for a zero's sign (its callers read it through abs, a
+    square or |v - median|); with NaN, NaN."""
+    rng = np.random.default_rng(200 + n)
+    for kind in KINDS * 8:
+        x = _column(rng, n, kind)
+        if kind == "normal":
+            x = x[~np.isnan(x)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = float(np.median(x))
+        got = median_1d(x)
+        assert _bits(abs(got)) == _bits(abs(want)) and (got == want or got != got), (kind, got, want)
+
+
 def _nanmedian(A: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -97,3 +113,26 @@ def test_the_fit_the_alarm_and_the_admission_are_what_numpys_medians_made(monkey
     monkeypatch.setattr(fleet_prior, "nanmedian_columns", _nanmedian)
     for a, b in zip(new, run(), strict=True):
         np.testing.assert_array_equal(_bits(a), _bits(b))
+
+
+def test_the_compressors_block_fit_is_what_np_median_made(monkeypatch) -> None:
+    """compressor_efficiency.fit_blocks (every refit of the compressor's reference) bit for bit
+    what it was with np.median, on blocks with ties, glitches and NaN."""
+    rng = np.random.default_rng(9)
+    cases = []
+    for n in (3, 4, 5, 8, 31, 64, 200):
+        B = np.column_stack([rng.normal(1.0, 0.2, n), rng.uniform(0.3, 1.2, n), rng.normal(0.9, 0.05, n)])
+        if n > 5:
+            B[rng.integers(0, n), 2] *= 3.0  # a glitch
+            B[: n // 3, 2] = np.round(B[: n // 3, 2], 1)  # ties
+        cases.append(B)
+    cases.append(np.where(rng.random((10, 3)) < 0.1, np.nan, rng.normal(1.0, 0.1, (10, 3))))
+
+    def run():
+        return [compressor_efficiency.fit_blocks(B, 0.3) for B in cases]
+
+    new = run()
+    monkeypatch.setattr(compressor_efficiency, "median_1d", lambda x: float(np.median(x)))
+    for a, b in zip(new, run(), strict=True):
+        for u, v in zip(a, b, strict=True):
+            np.testing.assert_array_equal(_bits(u), _bits(v))
