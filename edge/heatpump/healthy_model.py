@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heatwatch.edge.heatpump.medians import robust_sigma_1d
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
+from heatwatch.edge.heatpump.medians import robust_sigma_1d
 
 
 @dataclass(frozen=True)
