@@ -36,6 +36,7 @@ from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, BatchResults, Heat
                                                HeatPumpResult)
 from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+from heatwatch.edge.heatpump.joined_results import JoinedResults
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.heatpump.refrigerant_check import RefrigerantCheck, RefrigerantVerdict
 from heatwatch.edge.reading import TimeOrder
@@ -243,6 +244,7 @@ class PumpPipeline:
         window is admitted: the readings before the one on which the window falls due go in batch
         (judged with the fleet's model, as the agent judges them), that one through process()'s
         steps (the fit, the admission or a refusal), and so on; the rest of the chunk in batch."""
+        ts = ts.copy()  # the parts' times are read when joined (JoinedResults), not the caller's array then
         parts: list[BatchResults | list[HeatPumpResult]] = []
         events: list[EventBody] = []
         i, n = 0, len(ts)
@@ -264,13 +266,9 @@ class PumpPipeline:
             events.extend(self._after_batch(tail))
         if len(parts) == 1 and isinstance(parts[0], BatchResults):  # the whole chunk in one batch (most chunks)
             return parts[0], events
-        rows = [r for part in parts for r in part]
-        if not rows:
+        if not parts:
             return self.detector.score(ts, X), events
-        n_t = len(TARGET_NAMES)
-        return BatchResults.from_results(rows, np.array([r.values for r in rows]).reshape(len(rows), X.shape[1]),
-                                         np.array([r.derived for r in rows]).reshape(len(rows), -1),
-                                         np.array([r.targets for r in rows]).reshape(len(rows), n_t)), events
+        return JoinedResults(parts, X.shape[1]), events  # one object per row only if the results are read
 
     def _after_batch(self, res: BatchResults) -> list[EventBody]:
         """_after() for every row of a chunk, doing work only on the rows where something can happen."""

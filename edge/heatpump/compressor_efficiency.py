@@ -58,6 +58,7 @@ import numpy as np
 
 from heatwatch.channels import INDEX
 from heatwatch.edge.heatpump import batch_kernels
+from heatwatch.edge.heatpump.medians import median_1d
 from heatwatch.refrigerant import ISENTROPIC_EXPONENT
 from heatwatch.rules.engine import ChannelShift, Evidence
 from heatwatch.units import DAY, HOUR
@@ -112,7 +113,7 @@ def fit_blocks(B: np.ndarray, prior_rel_slope: float) -> tuple[np.ndarray, np.nd
         return None
     A = np.column_stack([np.ones(len(B)), B[:, 0], B[:, 1]])
     y = B[:, 2]
-    level = abs(float(np.median(y)))
+    level = abs(median_1d(y))  # np.median's value (medians.py): a refit's medians, without its dispatch
     prec = np.diag([0.0, 1.0, 1.0]) / max(prior_rel_slope * level, 1e-12) ** 2
     keep = np.ones(len(y), dtype=bool)
     var = max(float(np.var(y)), (1e-4 * level) ** 2)
@@ -122,7 +123,7 @@ def fit_blocks(B: np.ndarray, prior_rel_slope: float) -> tuple[np.ndarray, np.nd
         cov = np.linalg.inv(Ak.T @ Ak / var + prec)
         beta = cov @ (Ak.T @ yk) / var
         r = y - A @ beta
-        s = 1.4826 * float(np.median(np.abs(r[keep] - np.median(r[keep]))))
+        s = 1.4826 * median_1d(np.abs(r[keep] - median_1d(r[keep])))
         var = max(s * s, (1e-4 * level) ** 2)
         keep = np.abs(r) <= 4.0 * math.sqrt(var)
         if keep.sum() < 3:
@@ -360,7 +361,7 @@ class CompressorEfficiency:
             coef[:, j] = beta
             self.cov[j] = cov
             self._span[j] = (float(B[:, 0].min()), float(B[:, 0].max()), float(B[:, 1].min()),
-                             float(B[:, 1].max()), float((PRIOR_REL_SLOPE[j] * np.median(B[:, 2])) ** 2))
+                             float(B[:, 1].max()), float((PRIOR_REL_SLOPE[j] * median_1d(B[:, 2])) ** 2))
             A = np.column_stack([np.ones(len(B)), B[:, :2]])
             self.v_max[j] = float(np.max(np.einsum("ij,jk,ik->i", A, cov, A)))
         self.coef = coef

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
+from heatwatch.edge.heatpump.medians import nanmedian_columns
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
 from heatwatch.fleet_prior import MAX_POINTS, SPREAD_Z, Commissioned, FleetPrior, FleetPriorError
 
@@ -43,8 +44,9 @@ def growth_through(T: np.ndarray, F: np.ndarray, Y: np.ndarray) -> np.ndarray:
     if span <= 0.0:
         return out
     A = np.column_stack([F, (T - T[0]) / span])
+    known = ~np.isnan(A).any(axis=1)
     for j in range(Y.shape[1]):
-        ok = ~np.isnan(Y[:, j]) & ~np.isnan(A).any(axis=1)
+        ok = ~np.isnan(Y[:, j]) & known
         if ok.sum() < 10 * A.shape[1]:
             continue
         beta, *_ = np.linalg.lstsq(A[ok], Y[ok, j], rcond=None)
@@ -98,7 +100,7 @@ class FleetJudge:
             return np.full(len(TARGET_NAMES), np.nan)
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # an unmonitored channel: all NaN
-            return np.nanmedian(own.predict(rows) - self.model.predict(rows), axis=0)
+            return nanmedian_columns(own.predict(rows) - self.model.predict(rows))  # np.nanmedian's (medians.py)
 
     def take_handover(self) -> np.ndarray | None:
         """Once, after a window was admitted: own minus fleet prediction per target (the channels'

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
+from heatwatch.edge.heatpump.medians import robust_sigma_1d
 
 
 @dataclass(frozen=True)
@@ -161,21 +162,24 @@ def fit_equations(F: np.ndarray, Y: np.ndarray, ridge: float = 1e-2) -> tuple[He
     coef = np.zeros((n_f, n_t))
     scale = np.zeros(n_t)
     eq = NormalEquations(np.zeros((n_t, n_f, n_f)), np.zeros((n_t, n_f)), np.zeros(n_t), scale)
+    known: dict[bool, np.ndarray] = {}  # uses_frequency -> the rows whose features it uses are known
     for j, target in enumerate(TARGETS):
         cols = list(range(n_f)) if target.uses_frequency else _HZ_FEATURES
-        ok = ~np.isnan(Y[:, j]) & ~np.isnan(F[:, cols]).any(axis=1)
+        if target.uses_frequency not in known:
+            known[target.uses_frequency] = ~np.isnan(F[:, cols]).any(axis=1)
+        ok = ~np.isnan(Y[:, j]) & known[target.uses_frequency]
         if ok.sum() < 10 * len(cols):
             coef[:, j] = np.nan  # not enough data: this target stays unmonitored
             scale[j] = np.nan
             continue
-        A, y = F[ok][:, cols], Y[ok, j]
+        A, y = F[ok][:, cols], Y[ok, j]  # (its memory order is the matrix products' digits: not F[:, cols][ok])
         w = np.ones(len(y))
         for _ in range(2):
             Aw = A * w[:, None]
             G, b = Aw.T @ A, Aw.T @ y
             beta = np.linalg.solve(G + ridge * len(y) * np.eye(len(cols)) * _ridge_mask(cols), b)
             r = y - A @ beta
-            s = max(float(robust_sigma(r)), 1e-9)
+            s = max(float(robust_sigma_1d(r)), 1e-9)  # robust_sigma's digits (medians.py)
             w = (np.abs(r) <= 4 * s).astype(float)
             if w.sum() < 2 * len(cols):  # a target the commissioning never moved (one compressor speed):
                 w = np.ones(len(y))  # its residuals are rounding noise around s's floor; keep every row

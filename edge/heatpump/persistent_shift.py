@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from heatwatch.edge.heatpump import batch_kernels
+from heatwatch.edge.heatpump.medians import nanmedian_columns
 
 MAX_STEP = 3600.0  # a long gap counts as one hour, not as a reset
 
@@ -75,6 +76,6 @@ def calibrate_alarm(ts: np.ndarray, residuals: np.ndarray, tau_seconds: float, k
             series[i] = tracker.update(float(ts[i]), residuals[i], np.zeros(residuals.shape[1]))
     # skip the first tau, while the average is still filling up
     settled = series[ts >= ts[0] + tau_seconds] if len(ts) and ts[-1] - ts[0] > 2 * tau_seconds else series
-    med = np.nanmedian(settled, axis=0)
-    spread = 1.4826 * np.nanmedian(np.abs(settled - med), axis=0)
+    med = nanmedian_columns(settled)  # np.nanmedian's digits (medians.py)
+    spread = 1.4826 * nanmedian_columns(np.abs(settled - med))
     return np.fmax(k * np.nan_to_num(spread, nan=0.0), min_shift)
