@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from heatwatch.edge.heatpump import batch_kernels, healthy_model
+from heatwatch.edge.heatpump import batch_kernels, healthy_model, judge_kernel
 from heatwatch.edge.heatpump.envelope import BlockBounds, GrowingEnvelope
 from heatwatch.edge.heatpump.fleet_prior import FleetJudge, growth_through
 from heatwatch.fleet_prior import FleetPrior
@@ -433,7 +433,13 @@ class HeatPumpDetector:
 
     def _judge(self, lo: int, hi: int, ts, F, Y, steady, P, R, O, S, score) -> np.ndarray:
         """The model's judgement of rows lo..hi-1 (one block of the growing envelope): fills R, O, S
-        and score there; returns the judged rows (offsets from lo)."""
+        and score there; returns the judged rows (offsets from lo). One compiled pass (judge_kernel)
+        with numba, the numpy passes of _judge_numpy (its reference) without it."""
+        rows = judge_kernel.judge_block(self, lo, hi, ts, F, Y, steady, P, R, O, S, score)
+        return self._judge_numpy(lo, hi, ts, F, Y, steady, P, R, O, S, score) if rows is None else rows
+
+    def _judge_numpy(self, lo: int, hi: int, ts, F, Y, steady, P, R, O, S, score) -> np.ndarray:
+        """_judge in numpy passes: the reference for judge_kernel, and the path without numba."""
         assert self.alarm is not None
         Fm = F[lo:hi, _ENVELOPE_FEATURES]
         ok_env = np.ones(hi - lo, dtype=bool) if self.envelope is None else \
