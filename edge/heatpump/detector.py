@@ -435,7 +435,7 @@ class HeatPumpDetector:
         """The model's judgement of rows lo..hi-1 (one block of the growing envelope): fills R, O, S
         and score there; returns the judged rows (offsets from lo). One compiled pass (judge_kernel)
         with numba, the numpy passes of _judge_numpy (its reference) without it."""
-        rows = judge_kernel.judge_block(self, lo, hi, ts, F, Y, steady, P, R, O, S, score)
+        rows = judge_kernel.judge_block(self, lo, hi, ts, F, Y, steady, P, R, O, S, score, _ENVELOPE_FEATURES)
         return self._judge_numpy(lo, hi, ts, F, Y, steady, P, R, O, S, score) if rows is None else rows
 
     def _judge_numpy(self, lo: int, hi: int, ts, F, Y, steady, P, R, O, S, score) -> np.ndarray:

@@ -219,15 +219,14 @@ def judge_rows(lo, hi, ts, F, Y, P, steady, env, env_cols, has_env,  # noqa: C90
     return OK, n_rows, outside, last_ts, u_last_ts, worst, n_far, 0
 
 
-def judge_block(det, lo: int, hi: int, ts, F, Y, steady, P, R, O, S, score) -> np.ndarray | None:
-    """judge_rows for a HeatPumpDetector (its shifts, envelope, growing envelope and alarm levels),
-    its state updated as _judge updates it; the judged rows (offsets from lo), or None: the numpy
-    path must judge this block (no numba, or see judge_rows' FALLBACK), nothing was changed."""
+def judge_block(det, lo: int, hi: int, ts, F, Y, steady, P, R, O, S, score, env_cols: np.ndarray) -> np.ndarray | None:
+    """judge_rows for a HeatPumpDetector (its shifts, envelope over the features ``env_cols``, growing
+    envelope and alarm levels), its state updated as _judge updates it; the judged rows (offsets from
+    lo), or None: the numpy path must judge this block (no numba, or see judge_rows' FALLBACK),
+    nothing was changed."""
     shift, unc, growth = det.shift, det.uncertainty, det.growth
     if not AVAILABLE or (growth is not None and unc.tau != shift.tau):
         return None
-    from heatwatch.edge.heatpump.detector import _ENVELOPE_FEATURES
-
     tab = weights_for(shift.tau)
     has_env = det.envelope is not None
     env = det.envelope if has_env else _NO_ENV
@@ -239,7 +238,7 @@ def judge_block(det, lo: int, hi: int, ts, F, Y, steady, P, R, O, S, score) -> n
     miss = np.empty(CAPACITY)
     for _ in range(2):
         status, n_rows, outside, last, u_last, worst, n_far, n_miss = judge_rows(
-            lo, hi, ts, F, Y, P, steady, env, _ENVELOPE_FEATURES, has_env,
+            lo, hi, ts, F, Y, P, steady, env, env_cols, has_env,
             shift.residual, shift.observed, float(shift.last_ts), has_growth, unc.residual, unc.observed,
             float(unc.last_ts), M, h_ref, det.alarm, tab.dt, tab.alpha, tab.n, MAX_STEP, R, O, S, score,
             rows, far, miss)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from heatwatch.edge.heatpump import judge_kernel
-from heatwatch.edge.heatpump.detector import HeatPumpDetector
+from heatwatch.edge.heatpump.detector import _ENVELOPE_FEATURES, HeatPumpDetector
 from heatwatch.edge.heatpump.envelope import GrowingEnvelope
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES, fit_equations
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
@@ -101,7 +101,7 @@ def test_judge_block_is_the_numpy_judgement(seed: int) -> None:
     compiled = 0
     with np.errstate(all="ignore"):
         for lo, hi in zip(cuts[:-1], cuts[1:]):
-            rows = judge_kernel.judge_block(kern, lo, hi, ts, F, Y, steady, P, *out["kern"])
+            rows = judge_kernel.judge_block(kern, lo, hi, ts, F, Y, steady, P, *out["kern"], _ENVELOPE_FEATURES)
             if rows is None:  # a NaN step: the numpy path judges it (and is the reference anyway)
                 rows = kern._judge_numpy(lo, hi, ts, F, Y, steady, P, *out["kern"])
             else:
@@ -126,7 +126,7 @@ def test_the_kernel_judged_real_shifts() -> None:
         ts, F, Y, P, steady = _chunk(rng, n)
         R, O, S, score = np.empty((n, N_T)), np.empty((n, N_T)), np.empty((n, N_T)), np.empty(n)
         with np.errstate(all="ignore"):
-            rows = judge_kernel.judge_block(det, 0, n, ts, F, Y, steady, P, R, O, S, score)
+            rows = judge_kernel.judge_block(det, 0, n, ts, F, Y, steady, P, R, O, S, score, _ENVELOPE_FEATURES)
         if rows is None:
             continue
         seen["alarm"] |= bool((score > 1.0).any())
