@@ -246,6 +246,50 @@ def sensor_checks(ts, V, REL, steady, a_fast, a_drop, a_rough, a_slow,  # noqa: 
 
 
 @njit(cache=True)
+def _ewma_row(a, Y, E, i, residual, observed):
+    """PersistentShift.update of row i of Y (observed) against E (expected) with weight a, in place."""
+    for c in range(Y.shape[1]):
+        r = Y[i, c] - E[i, c]
+        if r != r:
+            continue
+        residual[c] += a * (r - residual[c])
+        if observed[c] != observed[c]:
+            observed[c] = Y[i, c]
+        else:
+            observed[c] += a * (Y[i, c] - observed[c])
+
+
+@njit(cache=True)
+def _leverage_at(M, F, i, g):
+    """envelope.leverage of row i of F (g: scratch of n_f): g_k the sum over m of M[k, m] f_m from 0.0 in
+    order m = 0, 1, ..., then the sum over k of f_k g_k from 0.0 in order."""
+    n_f = F.shape[1]
+    for k in range(n_f):
+        acc = 0.0
+        for m in range(n_f):
+            acc = acc + F[i, m] * M[k, m]
+        g[k] = acc
+    acc = 0.0
+    for k in range(n_f):
+        acc = acc + F[i, k] * g[k]
+    return acc
+
+
+@njit(cache=True)
+def _step_from(prev, t, max_step):
+    """One reading's step as PersistentShift.update takes it (see shift_steps)."""
+    if prev != prev:
+        d = max_step
+    else:
+        d = t - prev
+        if d > max_step:
+            d = max_step
+    if d < 0.0:
+        d = 0.0
+    return d
+
+
+@njit(cache=True)
 def ewma_rows(rows, alphas, Y, E, residual, observed, R_out, O_out):
     """PersistentShift.update at ``rows`` (ascending) of Y (observed) and E (expected), with their
     ``alphas``; state updated in place. R_out/O_out[i] = the state after row i (every row i up to
@@ -255,16 +299,7 @@ def ewma_rows(rows, alphas, Y, E, residual, observed, R_out, O_out):
     j = 0
     for i in range(n):
         if j < len(rows) and rows[j] == i:
-            a = alphas[j]
-            for c in range(k):
-                r = Y[i, c] - E[i, c]
-                if r != r:
-                    continue
-                residual[c] += a * (r - residual[c])
-                if observed[c] != observed[c]:
-                    observed[c] = Y[i, c]
-                else:
-                    observed[c] += a * (Y[i, c] - observed[c])
+            _ewma_row(alphas[j], Y, E, i, residual, observed)
             j += 1
         for c in range(k):
             R_out[i, c] = residual[c]
@@ -280,15 +315,7 @@ def leverage_rows(M, F):
     h = np.empty(n)
     g = np.empty(n_f)
     for i in range(n):
-        for k in range(n_f):
-            acc = 0.0
-            for m in range(n_f):
-                acc = acc + F[i, m] * M[k, m]
-            g[k] = acc
-        acc = 0.0
-        for k in range(n_f):
-            acc = acc + F[i, k] * g[k]
-        h[i] = acc
+        h[i] = _leverage_at(M, F, i, g)
     return h
 
 
@@ -323,17 +350,141 @@ def shift_steps(last_ts, ts_rows, max_step):
     prev = last_ts
     for i in range(n):
         t = ts_rows[i]
-        if prev != prev:
-            d = max_step
-        else:
-            d = t - prev
-            if d > max_step:
-                d = max_step
-        if d < 0.0:
-            d = 0.0
-        dt[i] = d
+        dt[i] = _step_from(prev, t, max_step)
         prev = t
     return dt
+
+
+# judge_rows' status: judged; steps whose weights are not in the table yet; a block for the numpy path
+JUDGED, JUDGE_MISSING, JUDGE_FALLBACK = 0, 1, 2
+
+
+@njit(cache=True)
+def _find(table, n, d, hint):
+    """Index of step d in table[:n] (the last one found tried first), -1 if absent."""
+    if 0 <= hint < n and table[hint] == d:
+        return hint
+    for j in range(n):
+        if table[j] == d:
+            return j
+    return -1
+
+
+@njit(cache=True)
+def _steps(lo, ts, rows, n_rows, last_ts, max_step, table, n_tab, idx, miss, n_miss):
+    """Each judged row's step from the one before (batch_kernels.shift_steps) and its weight's index
+    in the table; a step not there is added to miss (once). Returns (n_miss, NaN met)."""
+    prev = last_ts
+    hint = -1
+    for j in range(n_rows):
+        t = ts[lo + rows[j]]
+        d = _step_from(prev, t, max_step)
+        prev = t
+        if d != d:
+            return n_miss, True
+        k = _find(table, n_tab, d, hint)
+        if k < 0:
+            if _find(miss, n_miss, d, -1) < 0:
+                if n_miss == len(miss):
+                    return n_miss, True
+                miss[n_miss] = d
+                n_miss += 1
+        else:
+            hint = k
+        idx[j] = k
+    return n_miss, False
+
+
+@njit(cache=True, error_model="numpy")
+def judge_rows(lo, hi, ts, F, Y, P, steady, env, env_cols, has_env,  # noqa: C901 - one pass, kept whole
+               res, obs, last_ts, has_growth, u_res, u_obs, u_last_ts, M, h_ref, alarm,
+               table, alpha, n_tab, max_step, R, O, S, score, rows, far, miss):
+    """HeatPumpDetector._judge of rows lo..hi-1 (see there); the shifts' states (res, obs; u_res, u_obs)
+    updated in place, R, O, S, score filled at lo..hi-1, ``rows`` the judged rows (offsets from lo),
+    ``far`` the steady rows beyond the reference leverage (observe keeps them).
+    Returns (status, judged rows, steady rows outside the envelope, the shift's last_ts, the
+    uncertainty's, the judged rows' highest score (NaN if one is NaN), far rows, missing steps).
+    status JUDGE_MISSING: the steps in miss[:missing] have no weight yet, JUDGE_FALLBACK: a NaN step or too many
+    new ones; either way nothing was changed."""
+    n_t = Y.shape[1]
+    n_rows = 0
+    outside = 0
+    for i in range(lo, hi):
+        inside = True
+        if has_env:
+            for q in range(len(env_cols)):
+                v = F[i, env_cols[q]]
+                if not (v >= env[0, q] and v <= env[1, q]):
+                    inside = False
+                    break
+        if steady[i]:
+            if inside:
+                rows[n_rows] = i - lo
+                n_rows += 1
+            else:
+                outside += 1
+    idx = np.empty(n_rows, np.int64)
+    u_idx = np.empty(n_rows, np.int64)
+    n_miss, bad = _steps(lo, ts, rows, n_rows, last_ts, max_step, table, n_tab, idx, miss, 0)
+    if not bad and has_growth:
+        n_miss, bad = _steps(lo, ts, rows, n_rows, u_last_ts, max_step, table, n_tab, u_idx, miss, n_miss)
+    if bad:
+        return JUDGE_FALLBACK, 0, 0, last_ts, u_last_ts, 0.0, 0, n_miss
+    if n_miss:
+        return JUDGE_MISSING, 0, 0, last_ts, u_last_ts, 0.0, 0, n_miss
+    g = np.empty(F.shape[1])
+    j = 0
+    worst = -math.inf
+    n_far = 0
+    for i in range(lo, hi):
+        h = math.nan
+        if has_growth and steady[i]:
+            h = _leverage_at(M, F, i, g)
+        judged = j < n_rows and rows[j] == i - lo
+        if judged:  # PersistentShift.update
+            _ewma_row(alpha[idx[j]], Y, P, i, res, obs)
+            if has_growth:  # GrowingEnvelope.excess, then the uncertainty's shift against zero
+                e = h - h_ref
+                if not (e != e) and not (e >= 0.0):  # np.maximum(e, 0.0): NaN kept
+                    e = 0.0
+                u = math.sqrt(e / h_ref)
+                r = u - 0.0
+                if r == r:
+                    au = alpha[u_idx[j]]
+                    u_res[0] += au * (r - u_res[0])
+                    if u_obs[0] != u_obs[0]:
+                        u_obs[0] = u
+                    else:
+                        u_obs[0] += au * (u - u_obs[0])
+            j += 1
+        widen = math.sqrt(1.0 + u_res[0] * u_res[0]) if has_growth else 1.0  # HeatPumpDetector._scale
+        best = -math.inf
+        known = False
+        for c in range(n_t):
+            R[i, c] = res[c]
+            O[i, c] = obs[c]
+            s = alarm[c] * widen if has_growth else alarm[c]
+            S[i, c] = s
+            if obs[c] == obs[c]:  # the levels' max over the known targets (NaN, as np.max, wins)
+                lv = abs(res[c]) / s
+                if not known or best == best:
+                    if lv != lv or lv > best:
+                        best = lv
+                known = True
+        sc = (best if best == best else math.nan) if known else 0.0  # a NaN as np.max's SIMD pass gives it
+        score[i] = sc
+        if judged and worst == worst and (sc != sc or sc > worst):  # np.max of the judged rows' scores
+            worst = sc
+        if has_growth and steady[i] and h > h_ref:
+            far[i - lo] = True
+            n_far += 1
+        else:
+            far[i - lo] = False
+    if n_rows:
+        last_ts = ts[lo + rows[n_rows - 1]]
+        if has_growth:
+            u_last_ts = last_ts
+    return JUDGED, n_rows, outside, last_ts, u_last_ts, worst, n_far, 0
 
 
 def run_shift(shift, rows: np.ndarray, ts: np.ndarray, Y: np.ndarray, E: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from heatwatch.edge.heatpump import batch_kernels, healthy_model
+from heatwatch.edge.heatpump import batch_kernels, columns_kernel, healthy_model, judge_kernel
 from heatwatch.edge.heatpump.envelope import BlockBounds, GrowingEnvelope
 from heatwatch.edge.heatpump.fleet_prior import FleetJudge, growth_through
 from heatwatch.fleet_prior import FleetPrior
@@ -53,6 +53,7 @@ _RAW_T = np.array([k for k, (kind, _) in enumerate(_TARGET_SOURCES) if kind == "
 _RAW_I = np.array([i for kind, i in _TARGET_SOURCES if kind == "raw"])
 _DER_T = np.array([k for k, (kind, _) in enumerate(_TARGET_SOURCES) if kind == "derived"])
 _DER_I = np.array([i for kind, i in _TARGET_SOURCES if kind == "derived"])
+_TARGET_MAPS = (_RAW_T, _RAW_I, _DER_T, _DER_I)
 
 
 @dataclass
@@ -338,8 +339,8 @@ class HeatPumpDetector:
         ts = np.asarray(ts, dtype=float)
         B = self.checks.beyond(X) if len(ts) else None  # before cleaning: which values ran off their scale
         X = self.plausibility.clean(X)
-        D, Y = derived_and_targets(X, self.config.refrigerant)
-        F = features(X)
+        cols = columns_kernel.chunk_columns(X, self.config.refrigerant, _TARGET_MAPS)  # one compiled pass
+        D, Y, F = cols if cols is not None else (*derived_and_targets(X, self.config.refrigerant), features(X))
         steady = self.gate.batch(ts, X)
         P = None if self.model is None else self.model.predict(F)
         # fleet-judged: in batch unless the commissioning window falls due (fit, admission) in the chunk
@@ -433,7 +434,13 @@ class HeatPumpDetector:
 
     def _judge(self, lo: int, hi: int, ts, F, Y, steady, P, R, O, S, score) -> np.ndarray:
         """The model's judgement of rows lo..hi-1 (one block of the growing envelope): fills R, O, S
-        and score there; returns the judged rows (offsets from lo)."""
+        and score there; returns the judged rows (offsets from lo). One compiled pass (judge_kernel)
+        with numba, the numpy passes of _judge_numpy (its reference) without it."""
+        rows = judge_kernel.judge_block(self, lo, hi, ts, F, Y, steady, P, R, O, S, score, _ENVELOPE_FEATURES)
+        return self._judge_numpy(lo, hi, ts, F, Y, steady, P, R, O, S, score) if rows is None else rows
+
+    def _judge_numpy(self, lo: int, hi: int, ts, F, Y, steady, P, R, O, S, score) -> np.ndarray:
+        """_judge in numpy passes: the reference for judge_kernel, and the path without numba."""
         assert self.alarm is not None
         Fm = F[lo:hi, _ENVELOPE_FEATURES]
         ok_env = np.ones(hi - lo, dtype=bool) if self.envelope is None else \

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from heatwatch.edge.heatpump import batch_kernels
+from heatwatch.edge.heatpump.batch_kernels import njit
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
 from heatwatch.edge.heatpump.medians import robust_sigma_1d
 
@@ -68,7 +70,15 @@ class HealthyModel:
     def predict(self, f: np.ndarray) -> np.ndarray:
         """Expected targets for feature rows (..., n_features) -> (..., n_targets): summed
         elementwise in a fixed order, so one reading and a replayed chunk get the same digits
-        (a matrix product's blocking would not; the envelope's refits predict mid-chunk)."""
+        (a matrix product's blocking would not; the envelope's refits predict mid-chunk). A chunk's
+        rows in one compiled pass (predict_rows: the same products and sums), else numpy's."""
+        if batch_kernels.AVAILABLE and f.ndim == 2 and len(f) > 1 and f.dtype == np.float64 \
+                and self.coef.dtype == np.float64:
+            return predict_rows(f, self.coef)
+        return self.predict_numpy(f)
+
+    def predict_numpy(self, f: np.ndarray) -> np.ndarray:
+        """``predict`` in numpy passes: the reference for predict_rows, and the path without numba."""
         out = f[..., 0, None] * self.coef[0]
         term = np.empty_like(out)  # each product and sum in place: the same operations, no new arrays
         for k in range(1, self.coef.shape[0]):
@@ -82,6 +92,26 @@ class HealthyModel:
     @classmethod
     def from_dict(cls, d: dict) -> "HealthyModel":
         return cls(np.asarray(d["coef"], dtype=float), np.asarray(d["residual_scale"], dtype=float))
+
+
+@njit(cache=True)
+def predict_rows(F, coef):
+    """HealthyModel.predict of rows F (n, n_f): per element the first product, then each next one
+    added in feature order, as the numpy passes do (no fused multiply-add: numba's default), so the
+    same digits; a NaN's sign may differ where both terms of a sum are NaN (the vectorized loop adds
+    them in either order), as numpy's one-row and chunk passes differ there."""
+    n, n_f = F.shape
+    n_t = coef.shape[1]
+    out = np.empty((n, n_t))
+    for i in range(n):  # each element's products and sums in feature order; across targets independent
+        f = F[i, 0]
+        for j in range(n_t):
+            out[i, j] = f * coef[0, j]
+        for k in range(1, n_f):
+            f = F[i, k]
+            for j in range(n_t):
+                out[i, j] = out[i, j] + f * coef[k, j]
+    return out
 
 
 def robust_sigma(x: np.ndarray, axis: int = 0) -> np.ndarray:

@@ -63,6 +63,8 @@ import math
 import numpy as np
 
 from heatwatch.channels import CHANNELS, INDEX
+from heatwatch.edge.heatpump import batch_kernels
+from heatwatch.edge.heatpump.batch_kernels import njit
 from heatwatch.refrigerant import t_sat_scalar
 
 # channel -> (a related channel that must move when this one should, how far it must move)
@@ -194,6 +196,21 @@ def _nan_max(a: float, b: float) -> float:
     return a if a >= b else b
 
 
+@njit(cache=True)
+def any_off_scale(raw, idx, lo, hi, off_scale):
+    """Does any checked value of rows ``raw`` lie off its scale (below lo or above hi; NaN does not),
+    or has a run off the scale gone on from before (off_scale not NaN)?"""
+    for c in range(len(idx)):
+        if off_scale[c] == off_scale[c]:
+            return True
+    for i in range(raw.shape[0]):
+        for c in range(len(idx)):
+            v = raw[i, idx[c]]
+            if v < lo[c] or v > hi[c]:
+                return True
+    return False
+
+
 class SensorChecks:
     """Streaming sensor checks for the raw channels in CHECKED (those of them in ``present``)."""
 
@@ -224,7 +241,13 @@ class SensorChecks:
         stays within _REACH of the end, or of the last reading taken past it (with no plausible
         reading between). That is the drift seen on, not a lost reading: a dropout is a gap or
         a value no drift reaches in one step (an open circuit's -200 degC). A noisy current
-        reading a little below zero runs off its scale the same way."""
+        reading a little below zero runs off its scale the same way.
+
+        A chunk with no value off its scale and no run going on (nearly every chunk) is found so in
+        one compiled pass (any_off_scale), with the answer the passes below give it: nothing."""
+        if batch_kernels.AVAILABLE and isinstance(raw, np.ndarray) and raw.ndim == 2 and raw.dtype == np.float64 \
+                and len(raw) and not any_off_scale(raw, _IDX, _LO, _HI, self.off_scale):
+            return np.zeros((len(raw), len(CHECKED)), dtype=bool)
         V = np.atleast_2d(np.asarray(raw, dtype=float))[:, _IDX]
         with np.errstate(invalid="ignore"):
             out = (V < _LO) | (V > _HI)
