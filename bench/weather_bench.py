@@ -1,6 +1,6 @@
 """Healthy weather-driven pumps: how many rows does `heatwatch detect` flag, with and without drivers?
 
-    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|...|fresh12|all]
+    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|...|fresh13|all]
         [--every 1,15,60] [--work DIR]
 
 Simulates healthy pumps (`heatwatch sim export`, no faults), averages them to
@@ -83,7 +83,13 @@ winter weeks; defined on 2026-12-04 22:05 UTC before anything of that round (s-w
 companions in the expectation) was measured, run once on main (15 / 60-min rows 0.00 / 4.66 %, 20.1 / 23.7 %
 not judged) and once on the round's candidate (--companion-hours 24, not adopted: 0.00 / 0.00 %): held out
 until 2026-12-04 23:00 UTC, when its flagged hourly rows were examined (s-weather11: two Oslo pumps for days after
-a mild day, the condensing side's MEWMA): tuning evidence since).
+a mild day, the condensing side's MEWMA): tuning evidence since);
+``fresh13`` (Oslo R32 fan coils 14 kW and radiators 10 kW, Stockholm R290 underfloor 11 kW and fan coils 6 kW,
+Milan R32 radiators 15 kW, seed 8024, from 14 February 2027 into April: trained on a late-winter fortnight, judged
+through the thaw into spring; defined on 2026-12-05 03:10 UTC before anything of that round (s-weather12: the joint
+null from out-of-sample residuals) was measured, run once on main (15 / 60-min rows 0.00 / 0.00 %, 0.3 / 12.8 % not
+judged) and once on the round's candidate (--crossfit --crossfit-threshold in-sample, opt-in: 0.00 / 0.00 %), its rows
+not examined: the held-out figure).
 ``all`` runs tune, heldout, fresh.
 """
 
@@ -301,6 +307,25 @@ devices:
   hp-002: {emitters: underfloor, capacity_kw: 12}
   hp-003: {emitters: radiators, capacity_kw: 6}
 """,
+    "fresh13": """name: weather_fresh13
+fleet: {size: 5}
+climate: oslo
+start: 2027-02-14
+duration: 60d
+step: 60s
+seed: 8024
+refrigerant: R290
+sites:
+  - {name: bay, climate: oslo, refrigerant: R32, pumps: 2}
+  - {name: hill, climate: stockholm, pumps: 2}
+  - {name: vine, climate: milan, refrigerant: R32, pumps: 1}
+devices:
+  hp-000: {emitters: fan_coils, capacity_kw: 14}
+  hp-001: {emitters: radiators, capacity_kw: 10}
+  hp-002: {emitters: underfloor, capacity_kw: 11}
+  hp-003: {emitters: fan_coils, capacity_kw: 6}
+  hp-004: {emitters: radiators, capacity_kw: 15}
+""",
     "fresh": """name: weather_fresh
 fleet: {size: 4}
 climate: oslo
@@ -367,7 +392,7 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)), "all"],
+    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)), "all"],
                     default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)

@@ -47,6 +47,7 @@ def detect(
     seasonal: bool = typer.Option(False, "--seasonal", help="Look for a cycle (e.g. daily) in the learning rows and expect its profile."),
     daily: bool = typer.Option(True, "--daily/--no-daily", help="With dated rows: look for a 24-h cycle in what the drivers leave and expect its hourly profile."),
     crossfit: bool = typer.Option(False, "--crossfit/--no-crossfit", help="With --given: learn the residuals' spread from rows the driver model did not see (one block per day): fewer alarms on new weather, slow faults seen later."),
+    crossfit_threshold: str = typer.Option("crossfit", "--crossfit-threshold", help="With --crossfit: the alarm threshold from the crossfitted residuals (crossfit) or from the in-sample ones (in-sample; the scales, correlation and references stay crossfitted)."),
     lag_hours: float = typer.Option(24.0, "--lag-hours", help="With --given and dated rows: where each continuous driver's exponentially weighted mean over this many hours (a building's view of the air) is beyond its training range, allow the expectation's error to grow there, on the columns whose training residuals follow it (and those that move with them): fewer alarms on a season the training did not show; 0: off."),
     false_alarm_rate: float = typer.Option(1e-4, "--false-alarm-rate", help="Per healthy row, the chance of exceeding the threshold (score 1.0)."),
     threshold_confidence: float | None = typer.Option(None, "--threshold-confidence", help="The threshold holds --false-alarm-rate with this confidence (0.5: the point estimate; default 0.95 for a frozen model, 0.5 when adapting)."),
@@ -73,6 +74,8 @@ def detect(
             raise InputError("--memory must be at least 10 rows")
         if not (np.isfinite(lag_hours) and lag_hours >= 0.0):
             raise InputError(f"--lag-hours {lag_hours}: must be 0 (off) or a positive number of hours")
+        if crossfit_threshold not in ("crossfit", "in-sample"):
+            raise InputError(f"--crossfit-threshold {crossfit_threshold}: crossfit or in-sample")
         if threshold_confidence is not None and not 0.5 <= threshold_confidence < 1.0:
             raise InputError(f"--threshold-confidence {threshold_confidence}: must be at least 0.5 and below 1")
         given_idx = [series.columns.index(c) for c in sorted(drivers, key=series.columns.index)]
@@ -85,7 +88,8 @@ def detect(
     learn = train_rows if train_rows is not None else warmup
     online = train_rows is None
     adapt_cfg = AdaptConfig(enabled=online if adapt is None else adapt, memory=max(memory, learn), seasonal=seasonal,
-                           daily=daily, crossfit=crossfit, lag_hours=lag_hours)
+                           daily=daily, crossfit=crossfit, lag_hours=lag_hours,
+                           crossfit_in_sample_threshold=crossfit_threshold == "in-sample")
     if threshold_confidence is None:
         # a frozen model keeps the threshold it extrapolated from its training tail for every row it
         # judges, however few independent excursions that tail held: state it at an upper bound

@@ -99,6 +99,12 @@ class AdaptConfig:
     # residuals each explained by a model fitted without their block of rows (crossfit_residuals).
     # Off by default: quieter on new weather spells, but slow faults are seen later (docs/generic-detector.md)
     crossfit: bool = False
+    # with crossfit: the alarm threshold (a multiple of the references) from the in-sample residuals,
+    # the scales, correlation and references from the crossfitted ones. The day-blocks' residuals come
+    # from 14 models with a step at each day's edge; their calibration scores cluster by day, and the
+    # threshold's upper confidence bound, which counts independent clusters, widens for that
+    # construction, not for the field (docs/generic-detector.md, s-weather12). Off: both crossfitted
+    crossfit_in_sample_threshold: bool = False
     # with dated rows: each continuous given driver's lagged view (its exponentially weighted mean over
     # this many hours, lagged.py) bounds where the expectation is trusted: a building's demand follows the air through its
     # thermal mass, not the hour's air; its allowance only on the columns that follow it (given.lag_followers),
@@ -387,10 +393,21 @@ class AdaptiveDetector:
         if self.driver is not None:
             floor = flat_floor(T, R[:, :T.shape[1]])
             floor = np.concatenate([floor, np.zeros(R.shape[1] - len(floor))])
+        on = self._in_sample_threshold(X, idx, ts, floor) \
+            if self.given and self.adapt.crossfit and self.adapt.crossfit_in_sample_threshold else None
         self.det.fit(None, R, min_scale=floor)
+        if on is not None:
+            self.det.decision.on = on
         self.alarm_run = 0
         self.since_fit = 0
         self.change_age = self.change_on = self.quiet = 0
+
+    def _in_sample_threshold(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, floor: np.ndarray | None) -> float:
+        """The alarm threshold a detector learns from the fit's in-sample residuals (crossfit_in_sample_threshold)."""
+        R = self._features(X, idx, ts)  # with given drivers: no cross-channel or level view
+        det = HealthyBehaviourDetector(replace(self.config, warmup=max(self.config.warmup, 10)))
+        det.fit(None, R, min_scale=floor)
+        return float(det.decision.on)
 
     def _new_driver_model(self) -> DriverModel:
         """An unfitted driver model as this detector configures them (the full fit and each crossfit block)."""
