@@ -60,20 +60,30 @@ def compile_rules(rules) -> RuleTable:
         isolated_levels=tuple(r.isolated_level for r in rules if not r.sensor_check and r.isolated_shift))
 
 
+_gathers: dict[tuple[int, int], tuple] = {}  # per table and column map (held, so their ids stay theirs): the gather
+
+
 def candidates(table: RuleTable, col: dict[str, int], L: np.ndarray, seen: np.ndarray,
                extra: dict[str, np.ndarray], prior: bool) -> tuple[np.ndarray, np.ndarray]:
     """Per row and shift rule: does it match (rows x rules, bool) and how many of its support
     conditions are met (rows x rules, int). ``L``/``seen``: the target channels' levels and which
     the evidence has (``col`` their columns), ``extra``: other channels' levels (NaN: none)."""
-    n, c = len(L), len(table.channels)
-    V = np.zeros((n, c))
-    ok = np.zeros((n, c), dtype=bool)
-    for k, ch in enumerate(table.channels):
-        j = col.get(ch)
-        if j is not None:
-            V[:, k], ok[:, k] = L[:, j], seen[:, j]
-        elif ch in extra:
-            V[:, k], ok[:, k] = extra[ch], ~np.isnan(extra[ch])
+    got = _gathers.get((id(table), id(col)))
+    if got is None or got[0] is not table or got[1] is not col or got[2] != col:
+        # which columns read a target channel (the others: extra's, or never)
+        key = tuple(col.get(ch, -1) for ch in table.channels)
+        got = _gathers[(id(table), id(col))] = (table, col, dict(col), key, (
+            np.array([k for k, j in enumerate(key) if j >= 0], dtype=np.int64), np.array([j for j in key if j >= 0], dtype=np.int64)))
+        if len(_gathers) > 64:
+            _gathers.clear()
+    key, idx = got[3], got[4]
+    V = np.zeros((len(L), len(table.channels)))
+    ok = np.zeros(V.shape, dtype=bool)
+    V[:, idx[0]], ok[:, idx[0]] = L[:, idx[1]], seen[:, idx[1]]
+    for k, j in enumerate(key):
+        if j < 0 and table.channels[k] in extra:
+            lv = extra[table.channels[k]]
+            V[:, k], ok[:, k] = lv, ~np.isnan(lv)
         # else: a channel the evidence never has, never met
     with np.errstate(invalid="ignore"):
         W = np.where(table.sign == 0.0, np.abs(V), V * table.sign)  # -V is exact: V <= -lv iff -V >= lv
