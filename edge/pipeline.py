@@ -543,8 +543,10 @@ class PumpPipeline:
         cand = match.any(axis=1)
         iso_levels = table.isolated_levels
         hits: dict[int, list] = {}
-        for k, r in zip(*np.nonzero(match)):  # per row, its rules in the rules' order
-            hits.setdefault(int(k), []).append((table.rules[r], int(sup[k, r])))
+        ks, rs = np.nonzero(match)  # per row, its rules in the rules' order
+        shift_rules = table.rules
+        for k, r, m in zip(ks.tolist(), rs.tolist(), sup[ks, rs].tolist()):
+            hits.setdefault(k, []).append((shift_rules[r], m))
         self._table_rows.update(rows.tolist())
         self._table_hits.update((int(rows[k]), h) for k, h in hits.items())
         if isolated and iso_levels:
