@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from heatwatch.edge.heatpump.batch_kernels import AVAILABLE, njit
+
 
 @dataclass(frozen=True)
 class RuleTable:
@@ -32,6 +34,7 @@ class RuleTable:
     min_support: np.ndarray  # per rule
     prior_min_support: np.ndarray  # per rule (its min_support where it has none)
     isolated_levels: tuple[float, ...]  # the isolated-shift rules' levels (after no sensor-check rule)
+    parts: tuple  # the kernel's: per rule its require, exclude and support columns (start/stop, columns)
 
 
 def compile_rules(rules) -> RuleTable:
@@ -57,17 +60,27 @@ def compile_rules(rules) -> RuleTable:
         min_support=np.array([r.min_support for r in shift], dtype=float),
         prior_min_support=np.array([r.min_support if r.prior_min_support is None else r.prior_min_support
                                     for r in shift], dtype=float),
-        isolated_levels=tuple(r.isolated_level for r in rules if not r.sensor_check and r.isolated_shift))
+        isolated_levels=tuple(r.isolated_level for r in rules if not r.sensor_check and r.isolated_shift),
+        parts=tuple(_csr(m) for m in mats))
+
+
+def _csr(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A columns x rules 0/1 matrix as per rule its columns (ptr, idx)."""
+    idx = [np.flatnonzero(m[:, k]) for k in range(m.shape[1])]
+    ptr = np.zeros(m.shape[1] + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(i) for i in idx])
+    return ptr, (np.concatenate(idx) if idx else np.zeros(0)).astype(np.int64)
 
 
 _gathers: dict[tuple[int, int], tuple] = {}  # per table and column map (held, so their ids stay theirs): the gather
 
 
 def candidates(table: RuleTable, col: dict[str, int], L: np.ndarray, seen: np.ndarray,
-               extra: dict[str, np.ndarray], prior: bool) -> tuple[np.ndarray, np.ndarray]:
+               extra: dict[str, np.ndarray], prior: bool, compiled: bool = AVAILABLE) -> tuple[np.ndarray, np.ndarray]:
     """Per row and shift rule: does it match (rows x rules, bool) and how many of its support
     conditions are met (rows x rules, int). ``L``/``seen``: the target channels' levels and which
-    the evidence has (``col`` their columns), ``extra``: other channels' levels (NaN: none)."""
+    the evidence has (``col`` their columns), ``extra``: other channels' levels (NaN: none).
+    ``compiled``: one numba pass (_candidates_rows), else these numpy passes, its reference."""
     got = _gathers.get((id(table), id(col)))
     if got is None or got[0] is not table or got[1] is not col or got[2] != col:
         # which columns read a target channel (the others: extra's, or never)
@@ -77,6 +90,8 @@ def candidates(table: RuleTable, col: dict[str, int], L: np.ndarray, seen: np.nd
         if len(_gathers) > 64:
             _gathers.clear()
     key, idx = got[3], got[4]
+    if compiled and len(L):
+        return _candidates_kernel(table, key, L, seen, extra, prior)
     V = np.zeros((len(L), len(table.channels)))
     ok = np.zeros(V.shape, dtype=bool)
     V[:, idx[0]], ok[:, idx[0]] = L[:, idx[1]], seen[:, idx[1]]
@@ -127,3 +142,60 @@ def candidates_reference(rules, col: dict[str, int], L: np.ndarray, seen: np.nda
         ok &= met >= (rule.min_support if not prior or rule.prior_min_support is None else rule.prior_min_support)
         match[:, k], sup[:, k] = ok, met
     return match, sup
+
+
+def _candidates_kernel(table: RuleTable, key: tuple, L: np.ndarray, seen: np.ndarray,
+                       extra: dict[str, np.ndarray], prior: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``candidates`` in one compiled pass (the numpy passes above are its reference and the path without numba)."""
+    names = [ch for k, ch in enumerate(table.channels) if key[k] < 0 and ch in extra]
+    E = np.empty((len(L), len(names)))
+    for x, ch in enumerate(names):
+        E[:, x] = extra[ch]
+    src = np.array([j if j >= 0 else (-2 - names.index(ch) if ch in names else -1)
+                    for j, ch in zip(key, table.channels)], dtype=np.int64)
+    (rp, ri), (ep, ei), (sp, si) = table.parts
+    need = table.prior_min_support if prior else table.min_support
+    match = np.empty((len(L), len(table.rules)), dtype=np.bool_)
+    sup = np.empty((len(L), len(table.rules)), dtype=np.int64)
+    _candidates_rows(np.ascontiguousarray(L, dtype=np.float64), np.ascontiguousarray(seen, dtype=np.bool_), E, src,
+                     table.sign, table.level, rp, ri, ep, ei, sp, si, need, match, sup)
+    return match, sup
+
+
+@njit(cache=True)
+def _candidates_rows(L, seen, E, src, sign, level, rp, ri, ep, ei, sp, si, need, match, sup):  # pragma: no cover
+    """Per row: each column met (the same comparisons as the numpy passes), then per rule its counts."""
+    n, c, nr = L.shape[0], src.shape[0], match.shape[1]
+    met = np.zeros(c, dtype=np.bool_)
+    for i in range(n):
+        for k in range(c):
+            j = src[k]
+            if j >= 0:
+                ok = seen[i, j]
+                v = L[i, j]
+            elif j == -1:
+                ok = False
+                v = 0.0
+            else:
+                v = E[i, -2 - j]
+                ok = not np.isnan(v)
+            if ok:
+                w = abs(v) if sign[k] == 0.0 else v * sign[k]
+                met[k] = w >= level[k]
+            else:
+                met[k] = False
+        for r in range(nr):
+            good = True
+            for q in range(rp[r], rp[r + 1]):
+                if not met[ri[q]]:
+                    good = False
+            for q in range(ep[r], ep[r + 1]):
+                if met[ei[q]]:
+                    good = False
+            s = 0
+            for q in range(sp[r], sp[r + 1]):
+                if met[si[q]]:
+                    s += 1
+            sup[i, r] = s
+            match[i, r] = good and s >= need[r]
+    return 0

@@ -38,29 +38,32 @@ def _levels(rng: np.random.Generator, n: int, m: int) -> np.ndarray:
     return x
 
 
+@pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("prior", [False, True])
-def test_table_matches_rule_by_rule(prior: bool) -> None:
+def test_table_matches_rule_by_rule(prior: bool, compiled: bool) -> None:
     rules = RuleEngine.from_files().rules + _extra_rules()
     table = rule_table.compile_rules(rules)
+    assert rule_table.AVAILABLE or not compiled
     assert len(table.rules) >= 8 and table.isolated_levels[-1] == 1.7
     rng = np.random.default_rng(13)
     n = 4000
     L = _levels(rng, n, len(TARGET_NAMES))
     seen = ~np.isnan(L) & (rng.random(L.shape) < 0.9)
     extra = {"compression_loss": _levels(rng, n, 1)[:, 0], "compression_current": _levels(rng, n, 1)[:, 0]}
-    match, sup = rule_table.candidates(table, COL, L, seen, extra, prior)
+    match, sup = rule_table.candidates(table, COL, L, seen, extra, prior, compiled)
     ref_match, ref_sup = rule_table.candidates_reference(rules, COL, L, seen, extra, prior)
     assert match.any() and not match.all()  # the draw reaches both answers
     np.testing.assert_array_equal(match, ref_match)
     np.testing.assert_array_equal(sup, ref_sup)
     # without the compressor's channels: those conditions are never met
-    match, sup = rule_table.candidates(table, COL, L, seen, {}, prior)
+    match, sup = rule_table.candidates(table, COL, L, seen, {}, prior, compiled)
     ref_match, ref_sup = rule_table.candidates_reference(rules, COL, L, seen, {}, prior)
     np.testing.assert_array_equal(match, ref_match)
     np.testing.assert_array_equal(sup, ref_sup)
 
 
-def test_boundaries_as_the_engine_reads_them() -> None:
+@pytest.mark.parametrize("compiled", [False, True])
+def test_boundaries_as_the_engine_reads_them(compiled: bool) -> None:
     """A level exactly at a condition's level meets it (>=), down reads -level, either |level|."""
     a, b, c = TARGET_NAMES[0], TARGET_NAMES[1], TARGET_NAMES[2]
     rules = _extra_rules()[:1]
@@ -70,8 +73,8 @@ def test_boundaries_as_the_engine_reads_them() -> None:
     for k, (la, lb, lc) in enumerate([(-1.5, 1.0, -1.0), (1.5, 0.99, -0.99), (1.49, 1.0, -1.0), (np.nan, 5.0, -5.0)]):
         L[k, [COL[a], COL[b], COL[c]]] = la, lb, lc
     seen[:, [COL[a], COL[b], COL[c]]] = ~np.isnan(L[:, [COL[a], COL[b], COL[c]]])
-    match, sup = rule_table.candidates(table, COL, L, seen, {}, False)
+    match, sup = rule_table.candidates(table, COL, L, seen, {}, False, compiled)
     assert match[:, 0].tolist() == [True, False, False, False]
     assert sup[:, 0].tolist() == [2, 0, 2, 2]
-    match, _ = rule_table.candidates(table, COL, L, seen, {}, True)  # prior_min_support 0
+    match, _ = rule_table.candidates(table, COL, L, seen, {}, True, compiled)  # prior_min_support 0
     assert match[:, 0].tolist() == [True, True, False, False]
