@@ -2,12 +2,12 @@
 
 The pipeline asks, per rule row of a chunk, which shift rules might match: every rule's require,
 exclude and support conditions against the row's levels. Read rule by rule, condition by
-condition, that was some 200 small numpy calls a chunk (9 % of the pipeline on a season). Here
-each distinct condition (channel, direction, level) is one column: all of them are met or not in
-a few array passes, and a rule's require / exclude / support are counts of its columns met (a
-product with 0/1 matrices, exact in float64 for such small counts). The same comparisons as
-RuleEngine's _meets_level, so the same booleans; ``candidates_reference`` is the rule-by-rule
-path it replaced, kept to hold it to.
+condition, that was some 200 numpy passes a chunk (8-10 % of the pipeline on a season). Here each
+distinct condition (channel, direction, level) is one column and each rule lists its required,
+excluded and support columns; one numba pass (_candidates_rows) reads them row by row with the
+comparisons of RuleEngine's _meets_level, so the same booleans. Without numba the same table is
+read in numpy passes (a gather, one comparison, 0/1 matrix products, exact in float64 for such
+small counts); ``candidates_reference`` is the rule-by-rule path both replaced, kept to hold them to.
 """
 
 from __future__ import annotations
