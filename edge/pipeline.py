@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from heatwatch.edge import rule_table
 from heatwatch.edge.heatpump import offset_kernel
 from heatwatch.edge.heatpump.batch_kernels import clock_rows
 from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANNELS
@@ -92,6 +93,7 @@ class PumpPipeline:
     _table_rows: set = field(default_factory=set, repr=False)  # rule rows whose shift rules the table knows
     # such a row -> [(shift rule matching, support met)]
     _table_hits: dict = field(default_factory=dict, repr=False)
+    _rule_table: tuple | None = field(default=None, repr=False)  # (the rule engine, its rule_table.RuleTable)
     _prior_live: dict = field(default_factory=dict, repr=False)  # row judged on the bands -> has evidence
     _conf_cache: dict = field(default_factory=dict, repr=False)
     _sensor_hits: dict = field(default_factory=dict, repr=False)  # a row's sensor-check flags -> the sensor rules' hits
@@ -530,44 +532,21 @@ class PumpPipeline:
         is ready (it carries the compressor's shifts); ``prior``: rows judged on the prior's bands
         (a rule's prior_min_support). Keeps per row the shift rules matching and how many of their
         support channels agree (``_table_hits``)."""
-        col = {name: j for j, name in enumerate(TARGET_NAMES)}
         never = np.zeros(len(rows), dtype=bool)
         # the compressor's shifts on these rows (channels the detector does not have)
         extra = self._comp_levels(rows, live)
-
-        def meets(ch: str, cond) -> np.ndarray:
-            j = col.get(ch)
-            if j is None:
-                if ch not in extra:
-                    return never
-                lv, ok = extra[ch], ~np.isnan(extra[ch])
-            else:
-                lv, ok = L[:, j], seen[:, j]
-            if cond.direction == "either":
-                return ok & (np.abs(lv) >= cond.level)
-            return ok & ((lv >= cond.level) if cond.direction == "up" else (lv <= -cond.level))
-
-        cand = np.zeros(len(rows), dtype=bool)
-        iso_levels = []
+        if self._rule_table is None or self._rule_table[0] is not self.rules:
+            self._rule_table = (self.rules, rule_table.compile_rules(self.rules.rules))
+        table = self._rule_table[1]
+        # every shift rule's conditions on every row at once (rule_table.candidates_reference: rule by rule)
+        match, sup = rule_table.candidates(table, _TARGET_COL, L, seen, extra, prior)
+        cand = match.any(axis=1)
+        iso_levels = table.isolated_levels
         hits: dict[int, list] = {}
-        for rule in self.rules.rules:  # in the rules' order, as RuleEngine reads them
-            if rule.sensor_check:
-                continue
-            if rule.isolated_shift:
-                iso_levels.append(rule.isolated_level)
-                continue
-            ok = np.ones(len(rows), dtype=bool)
-            for ch, c in rule.require.items():
-                ok &= meets(ch, c)
-            for ch, c in rule.exclude.items():
-                ok &= ~meets(ch, c)
-            met = np.zeros(len(rows), dtype=int)
-            for ch, c in rule.support.items():
-                met += meets(ch, c)
-            ok &= met >= (rule.min_support if not prior or rule.prior_min_support is None else rule.prior_min_support)
-            for k in np.flatnonzero(ok).tolist():
-                hits.setdefault(k, []).append((rule, int(met[k])))
-            cand |= ok
+        ks, rs = np.nonzero(match)  # per row, its rules in the rules' order
+        shift_rules = table.rules
+        for k, r, m in zip(ks.tolist(), rs.tolist(), sup[ks, rs].tolist()):
+            hits.setdefault(k, []).append((shift_rules[r], m))
         self._table_rows.update(rows.tolist())
         self._table_hits.update((int(rows[k]), h) for k, h in hits.items())
         if isolated and iso_levels:
