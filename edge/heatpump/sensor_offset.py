@@ -24,6 +24,7 @@ measures.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
 from typing import Callable
 
 import numpy as np
@@ -159,7 +160,9 @@ def best_offsets(residual: np.ndarray, alarm: np.ndarray, present: np.ndarray, s
     P = part[idx, kk]
     levels = np.max(np.abs(P), axis=1).tolist()
     offs, expl, preds = d[idx, kk].tolist(), explained[idx, kk].tolist(), P.tolist()
+    # predicted: the channels whose part is not 0.0 (v != 0.0 is a float's truth: NaN kept, -0.0 not),
+    # picked by itertools.compress in C rather than a comprehension per row
     for j, (i, k) in enumerate(zip(idx.tolist(), kk.tolist())):
-        out[i] = SensorOffset(_NAMES[k], offs[j], expl[j], levels[j],
-                              {t: v for t, v in zip(target_names, preds[j]) if v != 0.0})
+        p = preds[j]
+        out[i] = SensorOffset(_NAMES[k], offs[j], expl[j], levels[j], dict(compress(zip(target_names, p), p)))
     return out
