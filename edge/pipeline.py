@@ -588,12 +588,10 @@ class PumpPipeline:
         """RuleEngine's matches on table row i (ready, no sensor finding) with its exact single-sensor
         offset: the table's shift rules, each yielding to the offset as evaluate makes it yield, and
         the isolated rules (RuleEngine.offset_matches), read from the chunk's arrays: the offset and
-        the levels of the channels those rules read (only if an offset of an operating-point sensor
-        makes them read: RuleEngine.offset_reads_shifts), not the row's whole evidence."""
+        the levels of the channels those rules read, not the row's whole evidence."""
         hits = self._table_hits.get(i, ())
         shifts: dict[str, ChannelShift] = {}
-        offset = self._offsets.get(i)
-        if hits and self.rules.offset_reads_shifts(offset):  # else offset_matches reads the offset alone
+        if hits:
             scale = res.scale(i)
             alarm = self.detector.alarm if scale is None else scale
             # the levels _ready_evidence makes, as Python floats (the same doubles; expected = observed - residual)
@@ -610,7 +608,7 @@ class PumpPipeline:
                             shifts[ch] = comp[ch]
                     elif lv[j] == lv[j] and ob[j] == ob[j]:
                         shifts[ch] = ChannelShift(lv[j], ob[j] - rr[j], ob[j])
-        ev = Evidence(ts=float(res.ts[i]), shifts=shifts, sensor_offset=offset, tripped=self._tripped)
+        ev = Evidence(ts=float(res.ts[i]), shifts=shifts, sensor_offset=self._offsets.get(i), tripped=self._tripped)
         return self.rules.offset_matches(ev, {rule.name: (rule, m) for rule, m in
                                               ((r, self._table_matches_of(res, i, r, met)) for r, met in hits)})
 

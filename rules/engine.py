@@ -323,15 +323,6 @@ class RuleEngine:
                    for r in self.rules if r.isolated_shift)
 
     @staticmethod
-    def offset_reads_shifts(so: Any) -> bool:
-        """Does _sensor_explains read the evidence's shifts with this offset? Only past its first
-        tests (the share, then an operating-point sensor at SENSOR_LEVEL): elsewhere it reads the
-        offset alone, so a caller of offset_matches need not build the shifts (PumpPipeline's
-        rule rows where a drift is explained by a sensor that is no operating-point input)."""
-        return so is not None and not (so.explained < SENSOR_SHARE) and \
-            not (so.level < SENSOR_LEVEL or so.channel not in OPERATING_POINT_SENSORS)
-
-    @staticmethod
     def _sensor_explains(rule: Rule, ev: Evidence) -> bool:
         """Would one drifting sensor, by itself, show everything this rule needs? Or is every
         witness the rule counts on moved only by that sensor's offset?
