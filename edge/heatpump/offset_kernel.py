@@ -110,8 +110,9 @@ def offset_estimate_all_targets(SX, sat, coefs, midx, R, scale, ch, cols, steps,
                                 k_hi, k_lo, wk, dhw):  # pragma: no cover - compiled
     """offset_estimate as it was first written, every copy's residual on every target (the moved
     ones read): kept as its reference (test_offset_moved_targets.py). Per row of SX (m, channels):
-    every sensor's offset signature (m, sensors, targets), its share of the drift and its level (m, sensors: -inf share where the sensor is not usable) and
-    the drift's energy (m). ``sat`` (m, 4): t_sat of p_high, of p_high + its step, of p_low, of
+    every sensor's offset signature (m, sensors, targets), its share of the drift and its level
+    (m, sensors: -inf share where the sensor is not usable) and the drift's energy (m). ``sat``
+    (m, 4): t_sat of p_high, of p_high + its step, of p_low, of
     p_low + its step; ``coefs[midx[r]]`` the model row r was judged by; R, scale (m, targets) the
     residuals and the levels they were judged against; ch the channels of _CH_NAMES; cols, steps
     the sensors' columns and steps; raw_t/raw_i and der_t/der_i the targets read from a channel
