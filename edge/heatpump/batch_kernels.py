@@ -734,3 +734,36 @@ def clock_rows(ts, last, period):
             out[k] = i
             k += 1
     return out[:k], last
+
+
+@njit(cache=True, error_model="numpy")
+def offset_scaled(sig, alarm, ok):  # pragma: no cover - compiled
+    """sensor_offset.best_offsets' scaled signatures in one pass: per row r, sensor k, target t,
+    sig / alarm where the drift (``ok``) and the signature are finite there, else 0.0: the value
+    np.where(ok[:, None, :] & np.isfinite(sig), sig / alarm[:, None, :], 0.0) picks, the same
+    division (sig (m, sensors, targets), alarm and ok (m, targets), C-contiguous)."""
+    m, ns, nt = sig.shape
+    a = np.empty((m, ns, nt))
+    for r in range(m):
+        for k in range(ns):
+            for t in range(nt):
+                s = sig[r, k, t]
+                a[r, k, t] = s / alarm[r, t] if ok[r, t] and math.isfinite(s) else 0.0
+    return a
+
+
+@njit(cache=True, error_model="numpy")
+def offset_parts(a, d, b):  # pragma: no cover - compiled
+    """best_offsets' explained parts a * d[:, :, None] and what is left of the drift
+    b[:, None, :] - part, in one pass: the same products and differences, element by element."""
+    m, ns, nt = a.shape
+    part = np.empty((m, ns, nt))
+    rest = np.empty((m, ns, nt))
+    for r in range(m):
+        for k in range(ns):
+            dk = d[r, k]
+            for t in range(nt):
+                p = a[r, k, t] * dk
+                part[r, k, t] = p
+                rest[r, k, t] = b[r, t] - p
+    return part, rest

@@ -30,6 +30,7 @@ from typing import Callable
 import numpy as np
 
 from heatwatch.channels import INDEX
+from heatwatch.edge.heatpump import batch_kernels
 
 # measured sensors (commands such as compressor_hz or eev_pct cannot drift) and the
 # step used for the finite difference, in the channel's own unit
@@ -127,10 +128,15 @@ def best_offset(residual: np.ndarray, alarm: np.ndarray, signatures: dict[str, n
 
 
 def best_offsets(residual: np.ndarray, alarm: np.ndarray, present: np.ndarray, sig: np.ndarray,
-                 target_names: tuple[str, ...]) -> list[SensorOffset | None]:
+                 target_names: tuple[str, ...], compiled: bool | None = None) -> list[SensorOffset | None]:
     """best_offset for many rows at once: residuals (m, targets), signatures_rows' present and
     signatures. Each dot product is numpy's vecdot, which calls the very routine ``a @ b`` of
-    two vectors calls (BLAS ddot), pair by pair: the numbers of one row alone, for any m."""
+    two vectors calls (BLAS ddot), pair by pair: the numbers of one row alone, for any m.
+    The element-by-element arrays around them (the scaled signatures, the explained parts and
+    what they leave) are made in one compiled pass each where numba is installed (``compiled``
+    None; batch_kernels.offset_scaled, offset_parts), in numpy otherwise: the same numbers."""
+    if compiled is None:
+        compiled = batch_kernels.AVAILABLE
     m = residual.shape[0]
     alarm = np.broadcast_to(alarm, residual.shape)  # one level per target, or one per row and target
     b = residual / alarm
@@ -138,12 +144,19 @@ def best_offsets(residual: np.ndarray, alarm: np.ndarray, present: np.ndarray, s
     b = np.where(ok, b, 0.0)
     energy = np.vecdot(b, b)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        a = np.where(ok[:, None, :] & np.isfinite(sig), sig / alarm[:, None, :], 0.0)
+        if compiled:
+            a = batch_kernels.offset_scaled(np.ascontiguousarray(sig, dtype=np.float64),
+                                            np.ascontiguousarray(alarm, dtype=np.float64), ok)
+        else:
+            a = np.where(ok[:, None, :] & np.isfinite(sig), sig / alarm[:, None, :], 0.0)
         aa = np.vecdot(a, a)
         usable = present & ~(aa <= 0.0)
         d = np.vecdot(a, b[:, None, :]) / np.where(usable, aa, 1.0)
-        part = a * d[:, :, None]
-        rest = b[:, None, :] - part
+        if compiled:
+            part, rest = batch_kernels.offset_parts(a, d, b)
+        else:
+            part = a * d[:, :, None]
+            rest = b[:, None, :] - part
         explained = 1.0 - np.vecdot(rest, rest) / energy[:, None]
     best = np.full(m, -1)
     best_v = np.zeros(m)
