@@ -99,6 +99,9 @@ class PumpPipeline:
     _sensor_hits: dict = field(default_factory=dict, repr=False)  # a row's sensor-check flags -> the sensor rules' hits
     _comp_shifts: dict = field(default_factory=dict, repr=False)  # the compressor's states on the rule rows
     _offsets: dict = field(default_factory=dict, repr=False)  # rule row -> its single-sensor offset (computed)
+    # the chunk's levels R / scale, made once for the rows _offset_matches reads (the chunk, the levels)
+    _offset_levels: tuple | None = field(default=None, repr=False)
+    _rule_cols: dict = field(default_factory=dict, repr=False)  # id(shift rule) -> (it, [(channel, target column or None)])
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
     # does the pump run on the configured refrigerant? (an agent event, once, if not)
     refrigerant_check: RefrigerantCheck | None = None
@@ -396,6 +399,7 @@ class PumpPipeline:
                 self._last_error = trip_prev[i]
                 events.extend(self._trip(t, float(err[i])))
         feed_upto(n - 1)
+        self._offset_levels = None  # the chunk's levels are not kept past it
         if quiet_last >= 0:
             self._basis = self._quiet_basis(res, quiet_last)
         self._last_rules_ts, self._last_refresh_ts = last_rules, last_refresh
@@ -592,16 +596,16 @@ class PumpPipeline:
         hits = self._table_hits.get(i, ())
         shifts: dict[str, ChannelShift] = {}
         if hits:
-            scale = res.scale(i)
-            alarm = self.detector.alarm if scale is None else scale
             # the levels _ready_evidence makes, as Python floats (the same doubles; expected = observed - residual)
-            lv, ob, rr = (res.R[i] / alarm).tolist(), res.O[i].tolist(), res.R[i].tolist()
+            lv, ob, rr = self._levels_row(res, i).tolist(), res.O[i].tolist(), res.R[i].tolist()
             comp = None
             for rule, _ in hits:
-                for ch in (*rule.require, *rule.support):
+                got = self._rule_cols.get(id(rule))
+                if got is None or got[0] is not rule:  # (the rule kept with its columns: its id stays its own)
+                    got = self._rule_cols[id(rule)] = (rule, [(ch, _TARGET_COL.get(ch)) for ch in (*rule.require, *rule.support)])
+                for ch, j in got[1]:
                     if ch in shifts:
                         continue
-                    j = _TARGET_COL.get(ch)
                     if j is None:
                         comp = CompressorEfficiency.shifts_of(self._comp_snap(i)) if comp is None else comp
                         if ch in comp:
@@ -611,6 +615,19 @@ class PumpPipeline:
         ev = Evidence(ts=float(res.ts[i]), shifts=shifts, sensor_offset=self._offsets.get(i), tripped=self._tripped)
         return self.rules.offset_matches(ev, {rule.name: (rule, m) for rule, m in
                                               ((r, self._table_matches_of(res, i, r, met)) for r, met in hits)})
+
+    def _levels_row(self, res: BatchResults, i: int) -> np.ndarray:
+        """res.R[i] / the levels row i was judged against (res.scale(i), the alarm where None): the
+        chunk's rows divided at once on the first call, the same division element by element."""
+        if hasattr(res, "_results"):
+            scale = res.scale(i)
+            return res.R[i] / (self.detector.alarm if scale is None else scale)
+        c = self._offset_levels
+        if c is None or c[0] is not res or c[1] is not self.detector.alarm:
+            alarm = self.detector.alarm
+            scale = alarm if res.S is None else res.S if alarm is None else np.where(res.ready[:, None], res.S, alarm)
+            c = self._offset_levels = (res, alarm, res.R / scale)
+        return c[2][i]
 
     def _table_matches_of(self, res: BatchResults, i: int, rule, met: int) -> list:
         """_table_matches' entry of one shift rule."""
