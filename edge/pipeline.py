@@ -322,7 +322,7 @@ class PumpPipeline:
         # where the exact offset can make no rule yield nor match, it is read as no offset (the table's path)
         need[[i for i, so in self._offsets.items() if not self.rules.offset_may_count(so)]] = False
         need_at = need.tolist()
-        todo = np.union1d(np.union1d(rule_arr, refresh_arr), np.array(list(trip_prev) + list(verdicts), dtype=np.int64))
+        todo = _rows_union(n, rule_arr, refresh_arr, np.array(list(trip_prev) + list(verdicts), dtype=np.int64))
         rule_set, refresh_set = set(rule_rows), set(refresh_rows)
         # a quiet rule row does nothing while no timer runs: the loop jumps over runs of them
         quiet_at = np.zeros(n, dtype=bool)
@@ -842,6 +842,16 @@ class PumpPipeline:
 
 # the sensors of SENSOR_STEPS whose offset lends a shift rule its witnesses (RuleEngine._sensor_explains)
 _OP_SENSORS = np.array([c in OPERATING_POINT_SENSORS for c in SENSOR_STEPS])
+
+
+def _rows_union(n: int, *rows: np.ndarray) -> np.ndarray:
+    """The rows of a chunk of n rows named in any of ``rows``, sorted, once each: np.union1d's
+    array (int64), by a mask of the chunk rather than sorting (a season's chunks: 3 % of the
+    pipeline's samples went to union1d's sorts)."""
+    mask = np.zeros(n, dtype=bool)
+    for r in rows:
+        mask[r] = True
+    return np.flatnonzero(mask)
 
 
 def _next_false(mask: np.ndarray) -> np.ndarray:

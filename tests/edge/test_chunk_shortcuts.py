@@ -79,3 +79,17 @@ def test_predict_in_place_is_the_sum_of_products() -> None:
         for k in range(1, 7):
             want = want + f[..., k, None] * coef[k]
         assert model.predict(f).tobytes() == want.tobytes()
+
+
+def test_rows_union_is_union1d() -> None:
+    from heatwatch.edge.pipeline import _rows_union
+
+    rng = np.random.default_rng(8)
+    for n in (1, 2, 17, 2016, 8640):
+        for _ in range(20):
+            parts = [np.unique(rng.integers(0, n, rng.integers(0, n + 1))) for _ in range(2)]
+            extra = rng.integers(0, n, rng.integers(0, 3)).astype(np.int64)  # trips, a verdict: unsorted, repeated
+            want = np.union1d(np.union1d(*parts), extra)
+            got = _rows_union(n, *parts, extra)
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    assert _rows_union(5, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)).tolist() == []
