@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
                                                HeatPumpResult)
-from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS
+from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS, SignatureRows
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.joined_results import JoinedResults
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
@@ -89,7 +90,7 @@ class PumpPipeline:
     _cand_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
     _iso_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
     _reach_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
-    _signatures: dict = field(default_factory=dict, repr=False)  # row -> every sensor's offset signature there
+    _signatures: Mapping = field(default_factory=dict, repr=False)  # row -> every sensor's offset signature there
     _table_rows: set = field(default_factory=set, repr=False)  # rule rows whose shift rules the table knows
     # such a row -> [(shift rule matching, support met)]
     _table_hits: dict = field(default_factory=dict, repr=False)
@@ -691,7 +692,7 @@ class PumpPipeline:
         self._reach_at[rows] = reach
         # the exact offsets of the rows that need one read these signatures (detector.sensor_offsets):
         # the same numbers signatures_rows makes, for rows judged by a model of their own time
-        self._signatures = {i: sig[k] for k, i in enumerate(rows) if reach[k] and judged_by[k] is not None}
+        self._signatures = SignatureRows({i: k for k, i in enumerate(rows) if reach[k] and judged_by[k] is not None}, sig)
 
     def _quiet_basis(self, res: BatchResults, i: int) -> str:
         """Evidence.basis on row i, without building the evidence."""

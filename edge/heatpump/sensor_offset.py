@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import compress
+from collections.abc import Iterator, Mapping
 from typing import Callable
 
 import numpy as np
@@ -114,6 +115,38 @@ def present_signatures(SX: np.ndarray, sig_all: np.ndarray) -> tuple[np.ndarray,
     through the same elementwise targets and model, so the same numbers for each present sensor)."""
     present = ~np.isnan(SX[:, _COLS])
     return present, np.where(present[:, :, None], sig_all, np.nan)
+
+
+class SignatureRows(Mapping):
+    """row -> every sensor's signature there (len(SENSOR_STEPS), targets), held as the rows of one
+    array ``sig`` (``at``: row -> its index there) rather than one view per row: a replay's chunk
+    hands hundreds of rows' signatures to the exact offsets (PumpPipeline._estimate_offsets)."""
+
+    def __init__(self, at: dict[int, int], sig: np.ndarray) -> None:
+        self._at, self._sig = at, sig
+
+    def __getitem__(self, row: int) -> np.ndarray:
+        return self._sig[self._at[row]]
+
+    def __contains__(self, row: object) -> bool:
+        return row in self._at
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def stack(self, rows: list[int]) -> np.ndarray:
+        """np.stack of these rows' signatures: the same values in the same (rows, sensors, targets) layout."""
+        return self._sig[[self._at[i] for i in rows]]
+
+
+def stacked(signatures: Mapping[int, np.ndarray], rows: list[int]) -> np.ndarray:
+    """np.stack([signatures[i] for i in rows]), one array index for a SignatureRows."""
+    if isinstance(signatures, SignatureRows):
+        return signatures.stack(rows)
+    return np.stack([signatures[i] for i in rows])
 
 
 def best_offset(residual: np.ndarray, alarm: np.ndarray, signatures: dict[str, np.ndarray],
