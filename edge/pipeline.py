@@ -547,13 +547,9 @@ class PumpPipeline:
         match, sup = rule_table.candidates(table, _TARGET_COL, L, seen, extra, prior)
         cand = match.any(axis=1)
         iso_levels = table.isolated_levels
-        hits: dict[int, list] = {}
-        ks, rs = np.nonzero(match)  # per row, its rules in the rules' order
-        shift_rules = table.rules
-        for k, r, m in zip(ks.tolist(), rs.tolist(), sup[ks, rs].tolist()):
-            hits.setdefault(k, []).append((shift_rules[r], m))
+        at, hits = _hits_by_row(match, sup, table.rules)
         self._table_rows.update(rows.tolist())
-        self._table_hits.update((int(rows[k]), h) for k, h in hits.items())
+        self._table_hits.update(zip(rows[at].tolist(), hits))
         if isolated and iso_levels:
             b = np.where(np.isfinite(L), L, 0.0)
             norm = np.sqrt((b * b).sum(axis=1))
@@ -843,6 +839,39 @@ class PumpPipeline:
 
 # the sensors of SENSOR_STEPS whose offset lends a shift rule its witnesses (RuleEngine._sensor_explains)
 _OP_SENSORS = np.array([c in OPERATING_POINT_SENSORS for c in SENSOR_STEPS])
+
+
+def _hits_by_row(match: np.ndarray, sup: np.ndarray, rules: list) -> tuple[np.ndarray, list[list]]:
+    """The rows where a shift rule matches (``match`` rows x rules) and per such row its
+    [(rule, support met)] in the rules' order: _hits_by_row_reference's lists, made once per run
+    of rows with the same matches and supports (a fault goes on matching the same rules row after
+    row: a season's chunks had several hits a row, each a Python append) and shared by its rows
+    (nothing changes them: PumpPipeline only reads _table_hits)."""
+    at = np.flatnonzero(match.any(axis=1))
+    if not len(at):
+        return at, []
+    key = np.where(match[at], sup[at], -1)  # a support count is >= 0: -1 marks a rule not matched
+    # runs of rows with the same pattern, each pattern's list made once
+    starts = np.flatnonzero(np.concatenate([[True], (key[1:] != key[:-1]).any(axis=1)]))
+    lengths = np.diff(np.append(starts, len(at))).tolist()
+    made: dict[tuple, list] = {}
+    out: list[list] = []
+    for row, n in zip(key[starts].tolist(), lengths):
+        pattern = tuple(row)
+        hits = made.get(pattern)
+        if hits is None:
+            hits = made[pattern] = [(rules[r], m) for r, m in enumerate(row) if m != -1]
+        out.extend([hits] * n)
+    return at, out
+
+
+def _hits_by_row_reference(match: np.ndarray, sup: np.ndarray, rules: list) -> tuple[np.ndarray, list[list]]:
+    """_hits_by_row hit by hit, as _shift_candidates first made them: its reference."""
+    hits: dict[int, list] = {}
+    ks, rs = np.nonzero(match)  # per row, its rules in the rules' order
+    for k, r, m in zip(ks.tolist(), rs.tolist(), sup[ks, rs].tolist()):
+        hits.setdefault(k, []).append((rules[r], m))
+    return np.array(list(hits), dtype=np.int64), list(hits.values())
 
 
 def _rows_union(n: int, *rows: np.ndarray) -> np.ndarray:

@@ -93,3 +93,22 @@ def test_rows_union_is_union1d() -> None:
             got = _rows_union(n, *parts, extra)
             assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
     assert _rows_union(5, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)).tolist() == []
+
+
+def test_hits_by_row_are_the_hit_by_hit_lists() -> None:
+    from heatwatch.edge.pipeline import _hits_by_row, _hits_by_row_reference
+
+    rng = np.random.default_rng(12)
+    rules = [object() for _ in range(9)]
+    for n, p, dtype in ((0, 0.5, np.int64), (1, 0.5, np.int64), (400, 0.05, np.int64), (2000, 0.6, np.int64),
+                        (300, 0.3, np.float64)):
+        match = rng.random((n, len(rules))) < p
+        if n:
+            match[::7] = match[n // 2]  # a fault matching the same rules row after row
+        sup = rng.integers(0, 4, (n, len(rules))).astype(dtype)
+        at, hits = _hits_by_row(match, sup, rules)
+        want_at, want = _hits_by_row_reference(match, sup, rules)
+        assert at.tolist() == want_at.tolist()
+        assert [[(rules.index(r), m, type(m)) for r, m in h] for h in hits] == \
+            [[(rules.index(r), m, type(m)) for r, m in h] for h in want]
+        assert all(a is b for h, w in zip(hits, want) for (a, _), (b, _) in zip(h, w))
