@@ -208,7 +208,7 @@ class DriverModel:
 
     @staticmethod
     def _flat(Y: np.ndarray) -> np.ndarray:
-        """(F,) columns at one value on more than half their rows (MAD 0)."""
+        """(F,) columns at one value on more than half their rows (MAD 0; an all-missing one is not flat)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             mad = np.nanmedian(np.abs(Y - np.nanmedian(Y, axis=0)), axis=0)
@@ -229,10 +229,7 @@ class DriverModel:
         followers' median. (Its correlated partners' median instead was tried: a defrost share, a
         bounded and thresholded response, then got its straight partners' kappa of 0, and fresh4's
         Milan pump read a defrost share below a linear extrapolation in the cold: hourly 0.43 -> 0.77 %.)"""
-        with warnings.catch_warnings():  # an all-missing column has no median: it is not flat
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mad = np.nanmedian(np.abs(Y - np.nanmedian(Y, axis=0)), axis=0)
-        flat = cols & np.isfinite(mad) & (mad == 0.0)
+        flat = cols & self._flat(Y)
         real = cols & ~flat & (self.sigma > 0.0)
         if not flat.any() or not real.any():
             return kappa
