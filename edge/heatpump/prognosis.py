@@ -160,7 +160,7 @@ class PrognosisTracker:
         self._hi = self._lo = None
         self._sum = self._n = None
         # per (target, sign): the hours _daily has summed and its per-day sums (_daily_cached)
-        self._daily_sums: dict[tuple[int, float], tuple[list, dict[int, list]]] = {}
+        self._daily_sums: dict[tuple[int, float], tuple[list, dict[int, list], list[int]]] = {}
         # per indicator of the last predict: (target index, sign, margin to its limit) for _near_limit
         self._margins: dict[str, tuple[int, float, float]] = {}
         # per (what, target, sign): the healthy worst days last read and what was made of them (_same_days)
@@ -364,24 +364,26 @@ class PrognosisTracker:
         key = (j, sign)
         cached = self._daily_sums.get(key)
         if cached is not None:
-            done, acc = cached
+            done, acc, days = cached
             d = next((q for q, h in enumerate(done) if h is rows[0]), -1) if rows else -1
             kept = len(done) - d
             if d < 0 or kept > len(rows) or not all(map(operator.is_, itertools.islice(done, d, None),
                                                          itertools.islice(rows, 0, kept))):
                 cached = None
             elif d > 0:
-                gone = {int(h[0] // DAY) for h in done[:d]}
-                del done[:d]
+                gone = set(days[:d])
+                del done[:d], days[:d]
                 for k in gone:
                     acc.pop(k, None)
-                _daily_add(acc, [h for h in done if int(h[0] // DAY) in gone], j, sign)
+                # the hours left of those days, in their order (each hour's day kept beside it, not divided again)
+                _daily_add(acc, list(itertools.compress(done, map(gone.__contains__, days))), j, sign)
         if cached is None:
-            done, acc = [], {}
-            self._daily_sums[key] = (done, acc)
+            done, acc, days = [], {}, []
+            self._daily_sums[key] = (done, acc, days)
         new = rows[len(done):]
         _daily_add(acc, new, j, sign)
         done.extend(new)
+        days.extend(int(h[0] // DAY) for h in new)  # each hour's day as _daily_add keys it
         return _daily_arrays(acc)
 
     def _same_days(self, key: tuple, fn: Callable, *days: np.ndarray):
@@ -407,13 +409,15 @@ class PrognosisTracker:
             rows = [h for h in self._hours if h[0] < now]
             cols = None
         if limit is None:  # over-current without the site's rated current: from the healthy hours
-            rated = learned_rated_current(rows, j, _IDX["compressor_hz"])
+            rated = learned_rated_current(rows, j, _IDX["compressor_hz"]) if cols is None \
+                else learned_rated_current_cols(cols, j, _IDX["compressor_hz"])
             if rated is None:
                 return None
             # a pump that drew a current and ran on has its relay above it: the limit is at least
             # RUNNING_ABOVE over the most the pump has drawn (the estimate may be low: the heavy
             # hours seen may lift less than a design day)
-            drawn = max((h[2][j] for h in rows if not math.isnan(h[2][j])), default=0.0)
+            drawn = max((h[2][j] for h in rows if not math.isnan(h[2][j])), default=0.0) if cols is None \
+                else _most_drawn(cols[2][:, j])
             limit = TripLimit(ch, "up", max(OVERCURRENT_MARGIN * rated, RUNNING_ABOVE * drawn))
         sign = 1.0 if limit.direction == "up" else -1.0
         if ch in LEARNED_LIMITS and RAN_ON_BOUND:
@@ -536,6 +540,25 @@ def learned_rated_current(rows: list, j_amps: int, j_hz: int) -> float | None:
     if len(ratios) < MIN_RATIO_HOURS:
         return None
     return TOP_HZ * float(np.quantile(ratios, RATED_QUANTILE))
+
+
+def learned_rated_current_cols(cols: tuple[np.ndarray, ...], j_amps: int, j_hz: int) -> float | None:
+    """learned_rated_current of the hours as PrognosisTracker._columns gives them (times, means, highs,
+    lows): the same hours' ratios in the same order, a pass over two columns instead of a Python loop
+    over a month of hours (a refresh of a pump without a rated current makes one per indicator)."""
+    m, hi = cols[1], cols[2]
+    amps, hz = hi[:, j_amps] - m[:, j_amps], hi[:, j_hz]
+    use = (hz >= MIN_RATIO_HZ) & (amps > 0)  # NaN compares false
+    if np.count_nonzero(use) < MIN_RATIO_HOURS:
+        return None
+    return TOP_HZ * float(np.quantile(amps[use] / hz[use], RATED_QUANTILE))
+
+
+def _most_drawn(col: np.ndarray):
+    """max(the column's values less NaN, default 0.0): the largest reading, as a numpy float like the
+    hours' own values (only its value is read: the limit is the larger of it and a positive rating)."""
+    v = col[~np.isnan(col)]
+    return v.max() if len(v) else 0.0
 
 
 # faults whose excess weighs more on a day's worst hour than on its mean, and the bounds of that
@@ -743,14 +766,21 @@ def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarra
     # the same operations as over the whole grid at once, so the same numbers; the curve too is
     # read a block at a time (element by element: the same values as over the whole grid)
     hit, survive = -1, 1.0
+    free = prognosis_kernels.AVAILABLE and len(base) <= 128 and PASSAGE_FREE
     for s in range(0, len(grid), PASSAGE_BLOCK):
         # np.clip((base + e - target) / h, -30, 30) and the logistic 1 / (1 + exp(-1.702 z)), the same
         # operations in the same order (prognosis_kernels: the steps around numpy's exp and power compiled)
         g = grid[s:s + PASSAGE_BLOCK]
-        z = prognosis_kernels.passage_z(base, curve(g), target, h)
-        np.exp(z, out=z)
         # the spell the weather is in: the last days weigh rho^t on a day t ahead
-        q = prognosis_kernels.passage_q(z, rho ** g if rho > 0.0 else None, SPELL_DAYS)
+        w = _spell_weights(rho, grid, s) if rho > 0.0 else None
+        if free:  # numpy's exp of the elements not at a clip only (passage_free: the clips' values are constants)
+            z, u = prognosis_kernels.passage_free(base, curve(g), target, h)
+            np.exp(u, out=u)
+            q = prognosis_kernels.passage_q_free(z, u, w, SPELL_DAYS)
+        else:
+            z = prognosis_kernels.passage_z(base, curve(g), target, h)
+            np.exp(z, out=z)
+            q = prognosis_kernels.passage_q(z, w, SPELL_DAYS)
         at, survive = prognosis_kernels.survival(q ** GRID_DAYS, survive)
         if at >= 0:
             hit = s + int(at)
@@ -759,6 +789,23 @@ def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarra
         return float(grid[hit])
     ends = curve(grid[[0, -1]])
     return CAP_DAYS if ends[1] > ends[0] else None  # toward it, not this year
+
+
+PASSAGE_FREE = True  # False: numpy's exp of every element, the clipped ones too (the reference; tests)
+_SPELL_MEMO: dict[tuple[int, int], tuple[float, np.ndarray, np.ndarray]] = {}
+
+
+def _spell_weights(rho: float, grid: np.ndarray, s: int) -> np.ndarray:
+    """rho ** grid[s:s + PASSAGE_BLOCK], kept for the last rho per (grid, block): one indicator's
+    passages (its rival laws, its pace) read the same rho on the same blocks of the same grid, and
+    the same power of the same values is the same array."""
+    key = (id(grid), s)
+    last = _SPELL_MEMO.get(key)
+    if last is not None and last[0] == rho and last[1] is grid:
+        return last[2]
+    w = rho ** grid[s:s + PASSAGE_BLOCK]
+    _SPELL_MEMO[key] = (rho, grid, w)
+    return w
 
 
 def _median(a) -> float:
