@@ -642,8 +642,21 @@ try:  # the LAPACK least squares np.linalg.lstsq calls, without its argument han
                          under="ignore"):
             c, _, rank, _ = _umath_linalg.lstsq(a, b[:, None], rcond, signature="ddd->ddid")
         return c[:, 0], int(rank)
+
+    def _lstsq_many(problems: list[tuple[np.ndarray, np.ndarray, float]]) -> list[tuple[np.ndarray, int]]:
+        """_lstsq of each (a, b, rcond), under one error state (the same state each call is made in)."""
+        out = []
+        with np.errstate(call=_raise_linalgerror_lstsq, invalid="call", over="ignore", divide="ignore",
+                         under="ignore"):
+            for a, b, rcond in problems:
+                c, _, rank, _ = _umath_linalg.lstsq(a, b[:, None], rcond, signature="ddd->ddid")
+                out.append((c[:, 0], int(rank)))
+        return out
 except ImportError:  # another numpy's layout: the public function
     _lstsq = _lstsq_checked
+
+    def _lstsq_many(problems: list[tuple[np.ndarray, np.ndarray, float]]) -> list[tuple[np.ndarray, int]]:
+        return [_lstsq_checked(a, b, rcond) for a, b, rcond in problems]
 
 
 def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
@@ -656,7 +669,93 @@ def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
     nearly as well as the best (within ``RIVAL_FACTOR`` of its squared error) are refitted on
     the latest days: a long window steadies a slow drift, a short one follows a fault that
     took off lately (a leak once its valve stands open).
+
+    The forecast fits are made together, then the rivals' refits together (:func:`_fits`): the
+    curves of :func:`_excess_curves_reference`, fit by fit, to the bit.
     """
+    n = len(x)
+    # windows longer than the history: one fit
+    holdout = list(dict.fromkeys((max(0, n - HOLDOUT_DAYS - w), n - HOLDOUT_DAYS, model)
+                                 for w in WINDOWS_DAYS for model in MODELS))
+    fits: dict[tuple[int, int, str], Curve | None] = dict(zip(holdout, _fits(x, y, holdout)))
+    errors: dict[tuple[int, str], float] = {}
+    scored: list[tuple[float, int, str]] = []
+    for w in WINDOWS_DAYS:
+        for model in MODELS:
+            lo = max(0, n - HOLDOUT_DAYS - w)
+            f = fits[(lo, n - HOLDOUT_DAYS, model)]
+            if f is not None:
+                if (lo, model) not in errors:
+                    d = f(x[n - HOLDOUT_DAYS:]) - y[n - HOLDOUT_DAYS:]
+                    errors[(lo, model)] = float(np.add.reduce(d * d)) / len(d)  # np.mean(d ** 2): the same sum
+                scored.append((errors[(lo, model)], w, model))
+    if not scored:  # too few days to judge a forecast (just raised after a short commissioning): a line
+        if n < 2:
+            return []
+        coef = _polyfit(x, y, 1)
+        return [lambda g: prognosis_kernels.horner(coef, g)]
+    best = min(e for e, _, _ in scored)
+    rivals = [(max(0, n - w), n, model) for e, w, model in scored if e <= RIVAL_FACTOR * best + 1e-12]
+    new = [k for k in dict.fromkeys(rivals) if k not in fits]
+    fits.update(zip(new, _fits(x, y, new)))
+    curves = [fits[k] for k in rivals]
+    return [c for c in dict.fromkeys(curves) if c is not None]  # a fit shared by windows: once
+
+
+def _fits(x: np.ndarray, y: np.ndarray, specs: list[tuple[int, int, str]]) -> list[Curve | None]:
+    """_fit(x[lo:hi], y[lo:hi], model) of each (lo, hi, model), the same curves to the bit: the
+    problems' matrices built in one compiled call (prognosis_kernels.fit_matrices), their least squares
+    solved under one error state, each LAPACK's own call as _polyfit makes it. A refresh fits some
+    thirty windows; one at a time, the calls around each small solve cost more than the solve."""
+    use = []
+    for lo, hi, model in specs:
+        m = (hi if hi >= 0 else max(hi + len(x), 0)) - lo  # the slice's length, as len(x[lo:hi])
+        if model == "exp":
+            use.append(m >= 4 and not (y[lo:hi] <= 0).any())
+        else:
+            use.append(m >= (4 if model == "line" else 5))
+    out: list[Curve | None] = [None] * len(specs)
+    todo = [i for i, u in enumerate(use) if u]
+    if not todo:
+        return out
+    los = np.array([specs[i][0] for i in todo], dtype=np.int64)
+    his = np.array([specs[i][1] if specs[i][1] >= 0 else specs[i][1] + len(x) for i in todo], dtype=np.int64)
+    weighted = np.array([specs[i][2] == "exp" for i in todo])
+    orders = np.array([3 if specs[i][2] == "parabola" else 2 for i in todo], dtype=np.int64)
+    logy = y
+    if weighted.any():  # numpy's log of the exponential windows' values (positive: checked above)
+        a, b = int(los[weighted].min()), int(his[weighted].max())
+        logy = np.zeros_like(y)
+        with np.errstate(divide="ignore", invalid="ignore"):  # days between windows are not read
+            logy[a:b] = np.log(y[a:b])
+    lhs, rhs, scale = prognosis_kernels.fit_matrices(x, y, logy, los, his, orders, weighted)
+    problems, r0 = [], 0
+    for lo, hi, order in zip(los.tolist(), his.tolist(), orders.tolist()):
+        problems.append((lhs[r0:r0 + hi - lo, :order], rhs[r0:r0 + hi - lo], (hi - lo) * _EPS))
+        r0 += hi - lo
+    for q, (i, (c, rank)) in enumerate(zip(todo, _lstsq_many(problems))):
+        order = int(orders[q])
+        if rank != order:
+            warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning, stacklevel=2)
+        coef = c / scale[q, :order]
+        out[i] = _curve(coef, specs[i][2])
+    return out
+
+
+def _curve(coef: np.ndarray, model: str) -> Curve | None:
+    """_fit's curve of its fitted coefficients (numpy's scalars, as _polyfit gives them)."""
+    if model == "exp":
+        c, a = coef
+        if c <= 0:
+            return None
+        return lambda g: np.exp(a + c * np.minimum(g, 60.0 / c))
+    if model == "parabola" and coef[0] < 0:
+        coef = coef[1:]  # a parabola bending over: along its tangent at now (_fit)
+    return lambda g: prognosis_kernels.horner(coef, g)
+
+
+def _excess_curves_reference(x: np.ndarray, y: np.ndarray) -> list[Curve]:
+    """_excess_curves as it was, one fit at a time (_fit): the reference its batched fits are held to (tests)."""
     n = len(x)
     fits: dict[tuple[int, int, str], Curve | None] = {}  # windows longer than the history: one fit
 

@@ -266,3 +266,62 @@ def passage_q_free(z: np.ndarray, eu: np.ndarray, w: np.ndarray | None, spell: i
     healthy days (_row_sum_nb)."""
     return _passage_q_free_nb(z, eu, Z_CLIP_LOW, Z_CLIP_HIGH, K_CLIP_LOW, K_CLIP_HIGH,
                               z[:, 0] if w is None else w, spell, w is not None)
+
+
+@njit(cache=True)
+def _fit_matrices_nb(x, y, logy, los, his, orders, weighted):  # pragma: no cover - compiled
+    k = len(los)
+    total = 0
+    for f in range(k):
+        total += his[f] - los[f]
+    lhs = np.zeros((total, 3))
+    rhs = np.empty(total)
+    scale = np.ones((k, 3))
+    r0 = 0
+    for f in range(k):
+        order = orders[f]
+        for i in range(los[f], his[f]):
+            r = r0 + i - los[f]
+            lhs[r, order - 1] = 1.0
+            lhs[r, order - 2] = x[i]
+            if order == 3:
+                lhs[r, 0] = x[i] * x[i]
+            if weighted[f]:  # the exponential law: log y weighted by y
+                rhs[r] = logy[i] + 0.0
+                for j in range(order):
+                    lhs[r, j] = lhs[r, j] * y[i]
+                rhs[r] = rhs[r] * y[i]
+            else:
+                rhs[r] = y[i] + 0.0
+        m = his[f] - los[f]
+        ss = np.zeros(order)
+        for r in range(r0, r0 + m):
+            for j in range(order):
+                ss[j] = ss[j] + lhs[r, j] * lhs[r, j]
+        for j in range(order):
+            scale[f, j] = np.sqrt(ss[j])
+        for r in range(r0, r0 + m):
+            for j in range(order):
+                lhs[r, j] = lhs[r, j] / scale[f, j]
+        r0 += m
+    return lhs, rhs, scale
+
+
+def fit_matrices(x: np.ndarray, y: np.ndarray, logy: np.ndarray, los: np.ndarray, his: np.ndarray,
+                 orders: np.ndarray, weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """fit_matrix of each window x[lo:hi] (order 2 or 3 columns), all in one call: the problems' rows
+    one after the other in ``lhs`` (its first ``order`` columns), ``rhs`` and each one's scale (a row of
+    ``scale``). ``weighted``: the exponential law's problem, log y (``logy``, numpy's log) weighted by y.
+    The same operations in the same order as fit_matrix, so the same numbers; a season's refresh builds
+    some thirty of these, each a call and three arrays handed back the other way."""
+    if AVAILABLE:
+        return _fit_matrices_nb(x, y, logy, los, his, orders, weighted)
+    lhs, rhs = np.zeros((int(np.sum(his - los)), 3)), np.empty(int(np.sum(his - los)))
+    scale = np.ones((len(los), 3))
+    r0 = 0
+    for f, (lo, hi, order) in enumerate(zip(los.tolist(), his.tolist(), orders.tolist())):
+        w = y[lo:hi] if weighted[f] else None
+        a, b, s = fit_matrix(x[lo:hi], logy[lo:hi] if weighted[f] else y[lo:hi], w, order)
+        lhs[r0:r0 + hi - lo, :order], rhs[r0:r0 + hi - lo], scale[f, :order] = a, b, s
+        r0 += hi - lo
+    return lhs, rhs, scale

@@ -6,6 +6,7 @@ learned rating read from the hours' columns (learned_rated_current_cols)."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -133,3 +134,69 @@ def test_learned_rating_from_the_columns_is_the_hour_loop() -> None:
             drawn = max((h[2][ja] for h in rows if not math.isnan(h[2][ja])), default=0.0)
             assert pg._most_drawn(cols[2][:, ja]) == drawn
     assert 50 < rated < 300
+
+
+def _series(rng: np.random.Generator, trial: int) -> tuple[np.ndarray, np.ndarray]:
+    n = int(rng.integers(0, 36))
+    x = -np.arange(n)[::-1] - rng.random()
+    y = rng.choice([0.0, 0.01, 0.2, 1.0]) * rng.random() * (x - x[0] if n else x) ** rng.choice([1.0, 2.0]) \
+        + rng.normal(0, rng.choice([0.001, 0.1, 1.0]), n) + rng.choice([0.0, 0.5, 5.0])
+    if n and trial % 7 == 0:  # a non-positive day inside some windows only, NaN, a flat run
+        y[int(rng.integers(n))] = rng.choice([0.0, -0.0, -1.0, np.nan])
+    if n > 6 and trial % 11 == 0:
+        y[-6:] = 2.0
+    return x, y
+
+
+def test_batched_fits_are_the_fit_by_fit_curves() -> None:
+    """_excess_curves (its windows' matrices in one compiled call, the solves under one error state)
+    gives the curves of the fit-by-fit reference: as many, in the same order, each the same numbers on
+    the grid and at now, over 0 to 35 days, with non-positive and NaN days and flat runs."""
+    rng = np.random.default_rng(35)
+    grid = np.concatenate([[0.0, -3.0], pg._GRID])
+    laws = raised = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for trial in range(800):
+            x, y = _series(rng, trial)
+            with np.errstate(all="ignore"):
+                try:
+                    want = pg._excess_curves_reference(x, y)
+                except np.linalg.LinAlgError:  # a NaN day: LAPACK's SVD fails, and it fails the same way
+                    with pytest.raises(np.linalg.LinAlgError):
+                        pg._excess_curves(x, y)
+                    raised += 1
+                    continue
+                got = pg._excess_curves(x, y)
+                assert len(got) == len(want)
+                for g, w in zip(got, want):
+                    assert g(grid).tobytes() == w(grid).tobytes()
+            laws += len(want)
+    assert laws > 800 and 0 < raised < 100
+
+
+def test_fit_matrices_are_fit_matrix_window_by_window(monkeypatch) -> None:
+    """fit_matrices (compiled, and its numpy path) is fit_matrix of each window, byte for byte."""
+    rng = np.random.default_rng(36)
+    for trial in range(300):
+        n = int(rng.integers(5, 40))
+        x = (np.arange(n) - rng.uniform(0, 40)) * rng.choice([1.0, 0.37])
+        y = np.abs(rng.normal(size=n).cumsum()) * rng.choice([1e-3, 1.0, 50.0]) + 1e-3
+        logy = np.log(y)
+        k = int(rng.integers(1, 8))
+        los = rng.integers(0, n - 4, k)
+        his = np.minimum(los + rng.integers(4, n, k), n)
+        orders = rng.choice([2, 3], k)
+        weighted = (orders == 2) & (rng.random(k) < 0.5)
+        for compiled in (True, False):
+            monkeypatch.setattr(pk, "AVAILABLE", compiled)
+            lhs, rhs, scale = pk.fit_matrices(x, y, logy, los, his, orders, weighted)
+            r0 = 0
+            for f in range(k):
+                lo, hi, order = int(los[f]), int(his[f]), int(orders[f])
+                a, b, s = pk.fit_matrix(x[lo:hi], logy[lo:hi] if weighted[f] else y[lo:hi],
+                                        y[lo:hi] if weighted[f] else None, order)
+                assert np.ascontiguousarray(lhs[r0:r0 + hi - lo, :order]).tobytes() == a.tobytes()
+                assert rhs[r0:r0 + hi - lo].tobytes() == b.tobytes()
+                assert scale[f, :order].tobytes() == s.tobytes()
+                r0 += hi - lo
