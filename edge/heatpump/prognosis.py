@@ -866,24 +866,32 @@ def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarra
     # read a block at a time (element by element: the same values as over the whole grid)
     hit, survive = -1, 1.0
     free = prognosis_kernels.AVAILABLE and len(base) <= 128 and PASSAGE_FREE
+    rest = top = None  # the curve past the first block, and the largest of it from each day on
     for s in range(0, len(grid), PASSAGE_BLOCK):
         # np.clip((base + e - target) / h, -30, 30) and the logistic 1 / (1 + exp(-1.702 z)), the same
         # operations in the same order (prognosis_kernels: the steps around numpy's exp and power compiled)
-        g = grid[s:s + PASSAGE_BLOCK]
+        e = curve(grid[s:s + PASSAGE_BLOCK]) if rest is None else rest[s - PASSAGE_BLOCK:s]
         # the spell the weather is in: the last days weigh rho^t on a day t ahead
         w = _spell_weights(rho, grid, s) if rho > 0.0 else None
         if free:  # numpy's exp of the elements not at a clip only (passage_free: the clips' values are constants)
-            z, u = prognosis_kernels.passage_free(base, curve(g), target, h)
+            z, u = prognosis_kernels.passage_free(base, e, target, h)
             np.exp(u, out=u)
             q = prognosis_kernels.passage_q_free(z, u, w, SPELL_DAYS)
         else:
-            z = prognosis_kernels.passage_z(base, curve(g), target, h)
+            z = prognosis_kernels.passage_z(base, e, target, h)
             np.exp(z, out=z)
             q = prognosis_kernels.passage_q(z, w, SPELL_DAYS)
         at, survive = prognosis_kernels.survival(q ** GRID_DAYS, survive)
         if at >= 0:
             hit = s + int(at)
             break
+        nxt = s + PASSAGE_BLOCK
+        if PASSAGE_BOUND and nxt < len(grid):
+            if rest is None:
+                rest = curve(grid[PASSAGE_BLOCK:])
+                top = np.maximum.accumulate(rest[::-1])[::-1]  # NaN: NaN from there back
+            if _survives_rest(base, h, target, float(top[nxt - PASSAGE_BLOCK]), len(grid) - nxt, survive):
+                break  # the product cannot reach one half on the days left: no passage this year
     if hit >= 0:
         return float(grid[hit])
     ends = curve(grid[[0, -1]])
@@ -891,6 +899,29 @@ def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarra
 
 
 PASSAGE_FREE = True  # False: numpy's exp of every element, the clipped ones too (the reference; tests)
+PASSAGE_BOUND = True  # False: every block read to the year's end when no day halves the product (the reference)
+_BOUND_SLACK = 1e-9  # relative: far more than the rounding of the logistic, the sums, the power and the product
+
+
+def _survives_rest(base: np.ndarray, h: np.ndarray, target: float, e_max: float, n_left: int,
+                   survive: float) -> bool:
+    """Can the survival product stay above one half over the ``n_left`` days left, whatever they
+    hold? Each day's trip share is at most the largest logistic of the healthy days at ``e_max``, the
+    largest excess left (the clip, the exponent's sign and the divisions by h > 0 are monotone, each
+    operation rounded monotonically; numpy's exp, a sum, a mix of two means, 1 - p, the power and the
+    product each err by far less than _BOUND_SLACK), so the product stays at least
+    survive x ((1 - K) ** GRID_DAYS) ** n_left, taken with that slack. True: it cannot reach one half,
+    and reading the days left (half of a season's blocks, on laws that never reach the limit this
+    year) would find no passage. NaN anywhere, a largest share above one half: False, read them."""
+    if not (n_left > 0 and survive > 0.5 and e_max < math.inf and (h > 0.0).all()):
+        return False  # NaN compares false
+    v = (base + e_max - target) / h  # the kernel's operations at the largest excess
+    k = 1.0 / (1.0 + np.exp(-1.702 * np.clip(v, -30.0, 30.0)))
+    share = float(k.max()) * (1.0 + _BOUND_SLACK)
+    if not (0.0 <= share <= 0.5):
+        return False
+    low = survive * math.exp(n_left * (GRID_DAYS * math.log1p(-share) - 1e-12))
+    return low > 0.5 * (1.0 + _BOUND_SLACK)
 _SPELL_MEMO: dict[tuple[int, int], tuple[float, np.ndarray, np.ndarray]] = {}
 
 

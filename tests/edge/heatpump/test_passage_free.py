@@ -68,8 +68,9 @@ def _curves(rng: np.random.Generator, trial: int) -> tuple[list, np.ndarray, np.
 
 
 def test_passage_days_with_the_free_exponents_is_the_reference(monkeypatch) -> None:
-    """_passage_days' dates with the shortcuts (exp of the free exponents, kept spell weights) are the
-    reference path's (numpy's exp of every element, rho ** g afresh), for every kind of date."""
+    """_passage_days' dates with the shortcuts (exp of the free exponents, kept spell weights, the days
+    left unread where the product cannot be halved on them) are the reference path's (numpy's exp of
+    every element, rho ** g afresh, every block read), for every kind of date."""
     rng = np.random.default_rng(32)
     kinds = set()
     for trial in range(250):
@@ -79,6 +80,7 @@ def test_passage_days_with_the_free_exponents_is_the_reference(monkeypatch) -> N
             got = pg._passage_days(curve, pg._GRID, base, h, target, rho)
             with monkeypatch.context() as m:
                 m.setattr(pg, "PASSAGE_FREE", False)
+                m.setattr(pg, "PASSAGE_BOUND", False)
                 m.setattr(pg, "_spell_weights", lambda r, grid, s: r ** grid[s:s + pg.PASSAGE_BLOCK])
                 want = pg._passage_days(curve, pg._GRID, base, h, target, rho)
             assert got == want
@@ -200,3 +202,45 @@ def test_fit_matrices_are_fit_matrix_window_by_window(monkeypatch) -> None:
                 assert rhs[r0:r0 + hi - lo].tobytes() == b.tobytes()
                 assert scale[f, :order].tobytes() == s.tobytes()
                 r0 += hi - lo
+
+
+def test_days_left_unread_only_where_no_passage_is_left(monkeypatch) -> None:
+    """_survives_rest stops the blocks only where the reference finds no passage on the days left:
+    curves that fall away, stay flat, creep toward the limit and just miss it or just make it late in
+    the year, a NaN or an infinity on the way, near and far limits, with the spell's weights and without."""
+    rng = np.random.default_rng(37)
+    grid = pg._GRID
+    stopped, kinds = [0], set()
+    real = pg._survives_rest
+
+    def counted(*a):  # noqa: ANN002, ANN202
+        out = real(*a)
+        stopped[0] += out
+        return out
+
+    monkeypatch.setattr(pg, "_survives_rest", counted)
+    for trial in range(600):
+        nb = int(rng.integers(1, 15))
+        base = rng.normal(40, rng.choice([0.3, 2.0, 6.0]), nb)
+        h = pg._bandwidth(base)
+        target = float(base.max() + rng.choice([0.5, 2.0, 5.0, 15.0]) * rng.random())
+        e0, slope = float(rng.normal(0, 3)), float(rng.choice([-0.1, -0.01, 0.0, 0.003, 0.01, 0.03]))
+        bend = float(rng.choice([0.0, 0.0, -1e-4, 1e-5]))
+        bad = rng.choice([None, np.nan, np.inf], p=[0.9, 0.05, 0.05])
+        at = int(rng.integers(120, len(grid)))
+
+        def curve(g, e0=e0, slope=slope, bend=bend, bad=bad, at=at):  # noqa: ANN001, ANN202
+            e = e0 + slope * g + bend * g * g
+            if bad is not None:
+                e = np.where(np.isclose(g, grid[at]), bad, e)
+            return e
+
+        rho = float(rng.uniform(0.0, 0.95)) if trial % 2 else 0.0
+        got = pg._passage_days(curve, grid, base, h, target, rho)
+        with monkeypatch.context() as m:
+            m.setattr(pg, "PASSAGE_BOUND", False)
+            want = pg._passage_days(curve, grid, base, h, target, rho)
+        assert got == want or (got is None and want is None)
+        kinds.add("none" if want is None else "cap" if want == pg.CAP_DAYS else "late" if want > 90 else "date")
+    assert kinds == {"none", "cap", "date", "late"}
+    assert stopped[0] > 100
