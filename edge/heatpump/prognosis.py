@@ -906,18 +906,20 @@ _BOUND_SLACK = 1e-9  # relative: far more than the rounding of the logistic, the
 def _survives_rest(base: np.ndarray, h: np.ndarray, target: float, e_max: float, n_left: int,
                    survive: float) -> bool:
     """Can the survival product stay above one half over the ``n_left`` days left, whatever they
-    hold? Each day's trip share is at most the largest logistic of the healthy days at ``e_max``, the
-    largest excess left (the clip, the exponent's sign and the divisions by h > 0 are monotone, each
-    operation rounded monotonically; numpy's exp, a sum, a mix of two means, 1 - p, the power and the
-    product each err by far less than _BOUND_SLACK), so the product stays at least
-    survive x ((1 - K) ** GRID_DAYS) ** n_left, taken with that slack. True: it cannot reach one half,
-    and reading the days left (half of a season's blocks, on laws that never reach the limit this
-    year) would find no passage. NaN anywhere, a largest share above one half: False, read them."""
-    if not (n_left > 0 and survive > 0.5 and e_max < math.inf and (h > 0.0).all()):
+    hold? Each day's trip share is at most the logistic at the largest (base + e - target) / h of the
+    healthy days at ``e_max``, the largest excess left (the clip, the exponent's sign and the
+    divisions by h > 0 are monotone, each operation rounded monotonically; numpy's exp and this one's
+    math.exp, a sum, a mix of two means, 1 - p, the power and the product each err by far less than
+    _BOUND_SLACK), so the product stays at least survive x ((1 - K) ** GRID_DAYS) ** n_left, taken
+    with that slack. True: it cannot reach one half, and reading the days left (half of a season's
+    blocks, on laws that never reach the limit this year) would find no passage. NaN anywhere, a
+    largest share above one half: False, read them."""
+    if not (n_left > 0 and survive > 0.5 and e_max < math.inf):
         return False  # NaN compares false
-    v = (base + e_max - target) / h  # the kernel's operations at the largest excess
-    k = 1.0 / (1.0 + np.exp(-1.702 * np.clip(v, -30.0, 30.0)))
-    share = float(k.max()) * (1.0 + _BOUND_SLACK)
+    v = prognosis_kernels.largest_v(base, e_max, target, h)
+    if not v == v:
+        return False
+    share = 1.0 / (1.0 + math.exp(-1.702 * min(max(v, -30.0), 30.0))) * (1.0 + _BOUND_SLACK)
     if not (0.0 <= share <= 0.5):
         return False
     low = survive * math.exp(n_left * (GRID_DAYS * math.log1p(-share) - 1e-12))

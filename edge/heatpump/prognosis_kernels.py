@@ -325,3 +325,28 @@ def fit_matrices(x: np.ndarray, y: np.ndarray, logy: np.ndarray, los: np.ndarray
         lhs[r0:r0 + hi - lo, :order], rhs[r0:r0 + hi - lo], scale[f, :order] = a, b, s
         r0 += hi - lo
     return lhs, rhs, scale
+
+
+@njit(cache=True)
+def _largest_v_nb(base, e, target, h):  # pragma: no cover - compiled
+    top = -np.inf
+    for j in range(len(base)):
+        if not h[j] > 0.0:
+            return np.nan
+        v = ((base[j] + e) - target) / h[j]
+        if v != v:
+            return np.nan
+        if v > top:
+            top = v
+    return top
+
+
+def largest_v(base: np.ndarray, e: float, target: float, h: np.ndarray) -> float:
+    """The largest of passage_z's (base + e - target) / h over the healthy days at one excess ``e``, its
+    operations in its order; NaN where one is NaN or a width is not positive (nothing to bound)."""
+    if AVAILABLE:
+        return float(_largest_v_nb(base, float(e), float(target), h))
+    if not (h > 0.0).all():
+        return float("nan")
+    with np.errstate(all="ignore"):
+        return float(((base + e - target) / h).max())  # max: NaN where any is

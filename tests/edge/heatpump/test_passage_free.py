@@ -244,3 +244,28 @@ def test_days_left_unread_only_where_no_passage_is_left(monkeypatch) -> None:
         kinds.add("none" if want is None else "cap" if want == pg.CAP_DAYS else "late" if want > 90 else "date")
     assert kinds == {"none", "cap", "date", "late"}
     assert stopped[0] > 100
+
+
+def test_largest_v_compiled_is_numpys(monkeypatch) -> None:
+    """The bound's largest (base + e - target) / h, compiled and through numpy: the same number, NaN
+    where a day is NaN or a width not positive."""
+    rng = np.random.default_rng(38)
+    nan = 0
+    for trial in range(500):
+        base = rng.normal(40, 5, int(rng.integers(1, 15)))
+        h = pg._bandwidth(base)
+        if trial % 9 == 0:
+            base[int(rng.integers(len(base)))] = np.nan
+        if trial % 13 == 0:
+            h[int(rng.integers(len(h)))] = rng.choice([0.0, -1.0, np.nan])
+        e, target = float(rng.normal(0, 10)), float(rng.uniform(30, 60))
+        with np.errstate(all="ignore"):
+            want = float(((base + e - target) / h).max()) if (h > 0).all() else np.nan
+        got = pk.largest_v(base, e, target, h)
+        monkeypatch.setattr(pk, "AVAILABLE", False)
+        plain = pk.largest_v(base, e, target, h)
+        monkeypatch.setattr(pk, "AVAILABLE", True)
+        assert np.float64(got).tobytes() == np.float64(want).tobytes() == np.float64(plain).tobytes() or \
+            (np.isnan(got) and np.isnan(want) and np.isnan(plain))
+        nan += bool(np.isnan(want))
+    assert 30 < nan < 200
