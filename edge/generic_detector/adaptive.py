@@ -110,6 +110,12 @@ class AdaptConfig:
     # thermal mass, not the hour's air; its allowance only on the columns that follow it (given.lag_followers),
     # so a fault on a column that follows the hour's air is seen as without it. 0: off
     lag_hours: float = 24.0
+    # the lagged view's allowance: "column" shrinks each following column by its own extrapolation error;
+    # "common" only the direction the followers' extrapolation errors took together (given.common_shrink),
+    # leaving a contrast between them (a condensing temperature against its pressure) as it is. Opt-in:
+    # it keeps the Oslo condenser fault's first day, but a new season's misfit is not one direction
+    # and the weather bench's hourly parts flag more (docs/generic-detector.md, s-weather13)
+    lag_allowance: str = "column"
 
 
 @dataclass
@@ -411,7 +417,8 @@ class AdaptiveDetector:
 
     def _new_driver_model(self) -> DriverModel:
         """An unfitted driver model as this detector configures them (the full fit and each crossfit block)."""
-        return DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given))
+        return DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given),
+                           common_lag=self.adapt.lag_allowance == "common")
 
     def _driver_model(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, T: np.ndarray) -> DriverModel:
         return self._new_driver_model().fit(self._drivers(X, idx, ts), T, self._lagged(X))

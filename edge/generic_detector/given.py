@@ -52,7 +52,9 @@ class DriverModel:
     """What each target column reads given the driver columns; ``residuals`` is what is scored."""
 
     def __init__(self, knots: int = KNOTS, huber_c: float = 1.345, ridge: float = 1e-6, iterations: int = 20,
-                 ewma_lambda: float = 0.1, linear_from: int | None = None) -> None:
+                 ewma_lambda: float = 0.1, linear_from: int | None = None, common_lag: bool = False) -> None:
+        # a lagged view's allowance along the followers' common extrapolation error only (common_shrink)
+        self.common_lag = common_lag
         self.linear_from = linear_from  # drivers from this index on enter linearly (e.g. Fourier terms)
         self.bias_weight = (2.0 - ewma_lambda) / ewma_lambda
         self.knots = knots
@@ -155,7 +157,9 @@ class DriverModel:
             kappa = np.zeros((2, Y.shape[1]))
             # a lagged view widens the allowance of the columns that follow it only (lag_followers)
             cols = np.ones(Y.shape[1], dtype=bool) if lagged is None else self.lag_followers(B, Y, d)
-            for side, (held, dist) in enumerate(((ok & (d < q_lo), q_lo - d), (ok & (d > q_hi), d - q_hi))):
+            errs = np.full((2, len(d), Y.shape[1]), np.nan)  # the held rows' errors, in each column's sigma
+            sides = ((ok & (d < q_lo), q_lo - d), (ok & (d > q_hi), d - q_hi))
+            for side, (held, dist) in enumerate(sides):
                 for f in np.flatnonzero(cols):
                     y_ok = np.isfinite(Y[:, f]) & np.all(np.isfinite(D), axis=1)
                     fit_rows, out_rows = y_ok & ok & ~held, y_ok & held
@@ -168,12 +172,47 @@ class DriverModel:
                     # (the latter is prediction_se's part beyond the full range)
                     excess = err**2 - sig**2 - np.einsum("ni,ij,nj->n", Bo, cov, Bo)
                     d2 = dist[out_rows] ** 2
+                    if self.sigma[f] > 0.0:
+                        errs[side, out_rows, f] = err / self.sigma[f]
                     kappa[side, f] = np.sqrt(max(0.0, float(np.sum(excess * d2)))
                                              / max(float(np.sum(d2**2)), 1e-300))
             kappa = self._flat_kappa(kappa, cols, Y)
+            extra = {}
+            if lagged is not None:
+                common = [self._common_error(errs[side][held], dist[held], cols & ~self._flat(Y))
+                          for side, (held, dist) in enumerate(sides)]
+                extra = {"follows": cols.tolist(), "direction": [c[0].tolist() for c in common],
+                         "reach": [c[1] for c in common]}
             edges.append({"driver": j, "lo": lo, "hi": hi, "kappa": kappa.tolist(), "lagged": lagged is not None,
-                          **({"follows": cols.tolist()} if lagged is not None else {})})
+                          **extra})
         return edges
+
+    @staticmethod
+    def _common_error(E: np.ndarray, dist: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, float]:
+        """The followers' common extrapolation error beyond one side of a lagged view's range: the first
+        right singular vector of the held rows' errors (each column in its sigma; ``cols``, flat columns
+        left out), and how fast the error along it grows with the distance, fitted as kappa is (its
+        excess over the noise's 1 on d², least squares). (F,) unit vector (zeros: none) and that slope."""
+        F = E.shape[1]
+        direction = np.zeros(F)
+        use = cols & np.any(np.isfinite(E), axis=0)
+        rows = np.any(np.isfinite(E[:, use]), axis=1) if use.any() else np.zeros(len(E), dtype=bool)
+        if rows.sum() < 5:
+            return direction, 0.0
+        Z = np.nan_to_num(E[np.ix_(rows, use)])
+        v = np.linalg.svd(Z, full_matrices=False)[2][0]
+        d2 = dist[rows] ** 2
+        reach = np.sqrt(max(0.0, float(np.sum(((Z @ v) ** 2 - 1.0) * d2))) / max(float(np.sum(d2**2)), 1e-300))
+        direction[use] = v
+        return direction, reach
+
+    @staticmethod
+    def _flat(Y: np.ndarray) -> np.ndarray:
+        """(F,) columns at one value on more than half their rows (MAD 0; an all-missing one is not flat)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mad = np.nanmedian(np.abs(Y - np.nanmedian(Y, axis=0)), axis=0)
+        return np.isfinite(mad) & (mad == 0.0)
 
     def _flat_kappa(self, kappa: np.ndarray, cols: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """(2, F) ``kappa`` with each flat follower's (more than half its training rows at one value: a
@@ -190,10 +229,7 @@ class DriverModel:
         followers' median. (Its correlated partners' median instead was tried: a defrost share, a
         bounded and thresholded response, then got its straight partners' kappa of 0, and fresh4's
         Milan pump read a defrost share below a linear extrapolation in the cold: hourly 0.43 -> 0.77 %.)"""
-        with warnings.catch_warnings():  # an all-missing column has no median: it is not flat
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mad = np.nanmedian(np.abs(Y - np.nanmedian(Y, axis=0)), axis=0)
-        flat = cols & np.isfinite(mad) & (mad == 0.0)
+        flat = cols & self._flat(Y)
         real = cols & ~flat & (self.sigma > 0.0)
         if not flat.any() or not real.any():
             return kappa
@@ -244,15 +280,19 @@ class DriverModel:
             out[f] = abs(beta) > LAG_T * np.sqrt(tau * float(p @ p)) / suu
         return out
 
-    def extrapolation_se(self, D: np.ndarray, lagged: np.ndarray | None = None) -> np.ndarray:
+    def extrapolation_se(self, D: np.ndarray, lagged: np.ndarray | None = None, common: bool = False) -> np.ndarray:
         """(n, F) the expectation's error from extrapolating beyond the training range (:meth:`_edges`):
-        kappa times the distance beyond it, per continuous driver and lagged view (in quadrature); 0 inside."""
+        kappa times the distance beyond it, per continuous driver and lagged view (in quadrature); 0 inside.
+        ``common``: a lagged view's part only for the followers outside its common direction (a flat
+        one keeps its own allowance); :meth:`common_shrink` takes the others."""
         D = np.asarray(D, dtype=np.float64)
         var = np.zeros((len(D), self.W.shape[1]))
         for e in self.edges:
             if e.get("lagged") and lagged is None:
                 continue
             k = np.asarray(e["kappa"], dtype=np.float64)
+            if e.get("lagged") and common and "direction" in e:
+                k = k * (np.asarray(e["direction"], dtype=np.float64) == 0.0)
             x = np.asarray(lagged, dtype=np.float64)[:, e["driver"]] if e.get("lagged") else D[:, e["driver"]]
             below = np.nan_to_num(np.maximum(0.0, e["lo"] - x))
             above = np.nan_to_num(np.maximum(0.0, x - e["hi"]))
@@ -366,12 +406,43 @@ class DriverModel:
                 # past the range where the machine stopped, the excursion is not over
                 days = aftermath.memory.side(D, ts)
             r = aftermath.apply(r, beyond, beyond & self.stops(E), self.side(D), days, self.idle(Y, E))
-        se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D, lagged) ** 2
-        return r * (self.sigma / np.sqrt(self.sigma**2 + self.bias_weight * se2))
+        common = self.common_lag and lagged is not None
+        se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D, lagged, common) ** 2
+        scale = np.sqrt(self.sigma**2 + self.bias_weight * se2)
+        if not common:
+            return r * (self.sigma / scale)
+        return self.common_shrink(r / scale, scale, np.asarray(lagged, dtype=np.float64)) * self.sigma
+
+    def common_shrink(self, z: np.ndarray, scale: np.ndarray, lagged: np.ndarray) -> np.ndarray:
+        """(n, F) ``z`` (residuals in each row's own scale) with a lagged view's allowance along one
+        direction per side only: the followers' common extrapolation error (``_common_error``), the
+        rank-one covariance w (d c v)(d c v)' on top of each column's own, whitened exactly:
+        z - (1 - 1/sqrt(1 + |u|²)) (û·z) û, u = sqrt(w) d c v sigma / scale. A contrast the followers'
+        errors did not take (a condensing temperature that leaves its pressure: a fouled condenser) is
+        left as it is, where the per-column allowance shrinks it with each column. Measured and not the
+        default: a new season's healthy misfit is not one direction (docs/generic-detector.md, s-weather13)."""
+        out = z.copy()
+        for e in self.edges:
+            if not e.get("lagged") or "direction" not in e:
+                continue
+            x = lagged[:, e["driver"]]
+            for side, dist in enumerate((e["lo"] - x, x - e["hi"])):
+                rows = np.flatnonzero(np.isfinite(dist) & (dist > 0.0))
+                if rows.size == 0 or e["reach"][side] <= 0.0:
+                    continue
+                v = np.asarray(e["direction"][side], dtype=np.float64) * self.sigma
+                u = np.sqrt(self.bias_weight) * e["reach"][side] * dist[rows, None] * v / scale[rows]
+                a = np.sum(u * u, axis=1)
+                uh = u / np.sqrt(np.maximum(a, 1e-300))[:, None]
+                zr = out[rows]
+                proj = np.sum(np.nan_to_num(zr) * uh, axis=1)
+                out[rows] = zr - ((1.0 - 1.0 / np.sqrt(1.0 + a)) * proj)[:, None] * uh
+        return out
 
     def state(self) -> dict:
         return {"spec": self.spec, "W": self.W.tolist(), "loc": self.loc.tolist(), "cov": self.cov.tolist(),
-                "sigma": self.sigma.tolist(), "edges": self.edges, "positive": self.positive.tolist()}
+                "sigma": self.sigma.tolist(), "edges": self.edges, "positive": self.positive.tolist(),
+                "common_lag": self.common_lag}
 
     def load_state(self, state: dict) -> None:
         self.spec = state["spec"]
@@ -381,3 +452,4 @@ class DriverModel:
         self.sigma = np.array(state["sigma"], dtype=np.float64)
         self.edges = list(state.get("edges", []))  # states written before the allowance: none
         self.positive = np.array(state.get("positive", [False] * self.W.shape[1]), dtype=bool)
+        self.common_lag = bool(state.get("common_lag", False))

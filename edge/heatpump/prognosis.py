@@ -160,7 +160,7 @@ class PrognosisTracker:
         self._hi = self._lo = None
         self._sum = self._n = None
         # per (target, sign): the hours _daily has summed and its per-day sums (_daily_cached)
-        self._daily_sums: dict[tuple[int, float], tuple[list, dict[int, list]]] = {}
+        self._daily_sums: dict[tuple[int, float], tuple[list, dict[int, list], list[int]]] = {}
         # per indicator of the last predict: (target index, sign, margin to its limit) for _near_limit
         self._margins: dict[str, tuple[int, float, float]] = {}
         # per (what, target, sign): the healthy worst days last read and what was made of them (_same_days)
@@ -364,24 +364,26 @@ class PrognosisTracker:
         key = (j, sign)
         cached = self._daily_sums.get(key)
         if cached is not None:
-            done, acc = cached
+            done, acc, days = cached
             d = next((q for q, h in enumerate(done) if h is rows[0]), -1) if rows else -1
             kept = len(done) - d
             if d < 0 or kept > len(rows) or not all(map(operator.is_, itertools.islice(done, d, None),
                                                          itertools.islice(rows, 0, kept))):
                 cached = None
             elif d > 0:
-                gone = {int(h[0] // DAY) for h in done[:d]}
-                del done[:d]
+                gone = set(days[:d])
+                del done[:d], days[:d]
                 for k in gone:
                     acc.pop(k, None)
-                _daily_add(acc, [h for h in done if int(h[0] // DAY) in gone], j, sign)
+                # the hours left of those days, in their order (each hour's day kept beside it, not divided again)
+                _daily_add(acc, list(itertools.compress(done, map(gone.__contains__, days))), j, sign)
         if cached is None:
-            done, acc = [], {}
-            self._daily_sums[key] = (done, acc)
+            done, acc, days = [], {}, []
+            self._daily_sums[key] = (done, acc, days)
         new = rows[len(done):]
         _daily_add(acc, new, j, sign)
         done.extend(new)
+        days.extend(int(h[0] // DAY) for h in new)  # each hour's day as _daily_add keys it
         return _daily_arrays(acc)
 
     def _same_days(self, key: tuple, fn: Callable, *days: np.ndarray):
@@ -407,13 +409,15 @@ class PrognosisTracker:
             rows = [h for h in self._hours if h[0] < now]
             cols = None
         if limit is None:  # over-current without the site's rated current: from the healthy hours
-            rated = learned_rated_current(rows, j, _IDX["compressor_hz"])
+            rated = learned_rated_current(rows, j, _IDX["compressor_hz"]) if cols is None \
+                else learned_rated_current_cols(cols, j, _IDX["compressor_hz"])
             if rated is None:
                 return None
             # a pump that drew a current and ran on has its relay above it: the limit is at least
             # RUNNING_ABOVE over the most the pump has drawn (the estimate may be low: the heavy
             # hours seen may lift less than a design day)
-            drawn = max((h[2][j] for h in rows if not math.isnan(h[2][j])), default=0.0)
+            drawn = max((h[2][j] for h in rows if not math.isnan(h[2][j])), default=0.0) if cols is None \
+                else _most_drawn(cols[2][:, j])
             limit = TripLimit(ch, "up", max(OVERCURRENT_MARGIN * rated, RUNNING_ABOVE * drawn))
         sign = 1.0 if limit.direction == "up" else -1.0
         if ch in LEARNED_LIMITS and RAN_ON_BOUND:
@@ -538,6 +542,25 @@ def learned_rated_current(rows: list, j_amps: int, j_hz: int) -> float | None:
     return TOP_HZ * float(np.quantile(ratios, RATED_QUANTILE))
 
 
+def learned_rated_current_cols(cols: tuple[np.ndarray, ...], j_amps: int, j_hz: int) -> float | None:
+    """learned_rated_current of the hours as PrognosisTracker._columns gives them (times, means, highs,
+    lows): the same hours' ratios in the same order, a pass over two columns instead of a Python loop
+    over a month of hours (a refresh of a pump without a rated current makes one per indicator)."""
+    m, hi = cols[1], cols[2]
+    amps, hz = hi[:, j_amps] - m[:, j_amps], hi[:, j_hz]
+    use = (hz >= MIN_RATIO_HZ) & (amps > 0)  # NaN compares false
+    if np.count_nonzero(use) < MIN_RATIO_HOURS:
+        return None
+    return TOP_HZ * float(np.quantile(amps[use] / hz[use], RATED_QUANTILE))
+
+
+def _most_drawn(col: np.ndarray):
+    """max(the column's values less NaN, default 0.0): the largest reading, as a numpy float like the
+    hours' own values (only its value is read: the limit is the larger of it and a positive rating)."""
+    v = col[~np.isnan(col)]
+    return v.max() if len(v) else 0.0
+
+
 # faults whose excess weighs more on a day's worst hour than on its mean, and the bounds of that
 # share (_worst_share). An evaporator's airflow fault (a fouled or iced coil, a weak fan): its
 # approach grows with the heat drawn through the coil over the air it passes, most on the
@@ -619,8 +642,21 @@ try:  # the LAPACK least squares np.linalg.lstsq calls, without its argument han
                          under="ignore"):
             c, _, rank, _ = _umath_linalg.lstsq(a, b[:, None], rcond, signature="ddd->ddid")
         return c[:, 0], int(rank)
+
+    def _lstsq_many(problems: list[tuple[np.ndarray, np.ndarray, float]]) -> list[tuple[np.ndarray, int]]:
+        """_lstsq of each (a, b, rcond), under one error state (the same state each call is made in)."""
+        out = []
+        with np.errstate(call=_raise_linalgerror_lstsq, invalid="call", over="ignore", divide="ignore",
+                         under="ignore"):
+            for a, b, rcond in problems:
+                c, _, rank, _ = _umath_linalg.lstsq(a, b[:, None], rcond, signature="ddd->ddid")
+                out.append((c[:, 0], int(rank)))
+        return out
 except ImportError:  # another numpy's layout: the public function
     _lstsq = _lstsq_checked
+
+    def _lstsq_many(problems: list[tuple[np.ndarray, np.ndarray, float]]) -> list[tuple[np.ndarray, int]]:
+        return [_lstsq_checked(a, b, rcond) for a, b, rcond in problems]
 
 
 def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
@@ -633,7 +669,93 @@ def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
     nearly as well as the best (within ``RIVAL_FACTOR`` of its squared error) are refitted on
     the latest days: a long window steadies a slow drift, a short one follows a fault that
     took off lately (a leak once its valve stands open).
+
+    The forecast fits are made together, then the rivals' refits together (:func:`_fits`): the
+    curves of :func:`_excess_curves_reference`, fit by fit, to the bit.
     """
+    n = len(x)
+    # windows longer than the history: one fit
+    holdout = list(dict.fromkeys((max(0, n - HOLDOUT_DAYS - w), n - HOLDOUT_DAYS, model)
+                                 for w in WINDOWS_DAYS for model in MODELS))
+    fits: dict[tuple[int, int, str], Curve | None] = dict(zip(holdout, _fits(x, y, holdout)))
+    errors: dict[tuple[int, str], float] = {}
+    scored: list[tuple[float, int, str]] = []
+    for w in WINDOWS_DAYS:
+        for model in MODELS:
+            lo = max(0, n - HOLDOUT_DAYS - w)
+            f = fits[(lo, n - HOLDOUT_DAYS, model)]
+            if f is not None:
+                if (lo, model) not in errors:
+                    d = f(x[n - HOLDOUT_DAYS:]) - y[n - HOLDOUT_DAYS:]
+                    errors[(lo, model)] = float(np.add.reduce(d * d)) / len(d)  # np.mean(d ** 2): the same sum
+                scored.append((errors[(lo, model)], w, model))
+    if not scored:  # too few days to judge a forecast (just raised after a short commissioning): a line
+        if n < 2:
+            return []
+        coef = _polyfit(x, y, 1)
+        return [lambda g: prognosis_kernels.horner(coef, g)]
+    best = min(e for e, _, _ in scored)
+    rivals = [(max(0, n - w), n, model) for e, w, model in scored if e <= RIVAL_FACTOR * best + 1e-12]
+    new = [k for k in dict.fromkeys(rivals) if k not in fits]
+    fits.update(zip(new, _fits(x, y, new)))
+    curves = [fits[k] for k in rivals]
+    return [c for c in dict.fromkeys(curves) if c is not None]  # a fit shared by windows: once
+
+
+def _fits(x: np.ndarray, y: np.ndarray, specs: list[tuple[int, int, str]]) -> list[Curve | None]:
+    """_fit(x[lo:hi], y[lo:hi], model) of each (lo, hi, model), the same curves to the bit: the
+    problems' matrices built in one compiled call (prognosis_kernels.fit_matrices), their least squares
+    solved under one error state, each LAPACK's own call as _polyfit makes it. A refresh fits some
+    thirty windows; one at a time, the calls around each small solve cost more than the solve."""
+    use = []
+    for lo, hi, model in specs:
+        m = (hi if hi >= 0 else max(hi + len(x), 0)) - lo  # the slice's length, as len(x[lo:hi])
+        if model == "exp":
+            use.append(m >= 4 and not (y[lo:hi] <= 0).any())
+        else:
+            use.append(m >= (4 if model == "line" else 5))
+    out: list[Curve | None] = [None] * len(specs)
+    todo = [i for i, u in enumerate(use) if u]
+    if not todo:
+        return out
+    los = np.array([specs[i][0] for i in todo], dtype=np.int64)
+    his = np.array([specs[i][1] if specs[i][1] >= 0 else specs[i][1] + len(x) for i in todo], dtype=np.int64)
+    weighted = np.array([specs[i][2] == "exp" for i in todo])
+    orders = np.array([3 if specs[i][2] == "parabola" else 2 for i in todo], dtype=np.int64)
+    logy = y
+    if weighted.any():  # numpy's log of the exponential windows' values (positive: checked above)
+        a, b = int(los[weighted].min()), int(his[weighted].max())
+        logy = np.zeros_like(y)
+        with np.errstate(divide="ignore", invalid="ignore"):  # days between windows are not read
+            logy[a:b] = np.log(y[a:b])
+    lhs, rhs, scale = prognosis_kernels.fit_matrices(x, y, logy, los, his, orders, weighted)
+    problems, r0 = [], 0
+    for lo, hi, order in zip(los.tolist(), his.tolist(), orders.tolist()):
+        problems.append((lhs[r0:r0 + hi - lo, :order], rhs[r0:r0 + hi - lo], (hi - lo) * _EPS))
+        r0 += hi - lo
+    for q, (i, (c, rank)) in enumerate(zip(todo, _lstsq_many(problems))):
+        order = int(orders[q])
+        if rank != order:
+            warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning, stacklevel=2)
+        coef = c / scale[q, :order]
+        out[i] = _curve(coef, specs[i][2])
+    return out
+
+
+def _curve(coef: np.ndarray, model: str) -> Curve | None:
+    """_fit's curve of its fitted coefficients (numpy's scalars, as _polyfit gives them)."""
+    if model == "exp":
+        c, a = coef
+        if c <= 0:
+            return None
+        return lambda g: np.exp(a + c * np.minimum(g, 60.0 / c))
+    if model == "parabola" and coef[0] < 0:
+        coef = coef[1:]  # a parabola bending over: along its tangent at now (_fit)
+    return lambda g: prognosis_kernels.horner(coef, g)
+
+
+def _excess_curves_reference(x: np.ndarray, y: np.ndarray) -> list[Curve]:
+    """_excess_curves as it was, one fit at a time (_fit): the reference its batched fits are held to (tests)."""
     n = len(x)
     fits: dict[tuple[int, int, str], Curve | None] = {}  # windows longer than the history: one fit
 
@@ -743,22 +865,79 @@ def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarra
     # the same operations as over the whole grid at once, so the same numbers; the curve too is
     # read a block at a time (element by element: the same values as over the whole grid)
     hit, survive = -1, 1.0
+    free = prognosis_kernels.AVAILABLE and len(base) <= 128 and PASSAGE_FREE
+    rest = top = None  # the curve past the first block, and the largest of it from each day on
     for s in range(0, len(grid), PASSAGE_BLOCK):
         # np.clip((base + e - target) / h, -30, 30) and the logistic 1 / (1 + exp(-1.702 z)), the same
         # operations in the same order (prognosis_kernels: the steps around numpy's exp and power compiled)
-        g = grid[s:s + PASSAGE_BLOCK]
-        z = prognosis_kernels.passage_z(base, curve(g), target, h)
-        np.exp(z, out=z)
+        e = curve(grid[s:s + PASSAGE_BLOCK]) if rest is None else rest[s - PASSAGE_BLOCK:s]
         # the spell the weather is in: the last days weigh rho^t on a day t ahead
-        q = prognosis_kernels.passage_q(z, rho ** g if rho > 0.0 else None, SPELL_DAYS)
+        w = _spell_weights(rho, grid, s) if rho > 0.0 else None
+        if free:  # numpy's exp of the elements not at a clip only (passage_free: the clips' values are constants)
+            z, u = prognosis_kernels.passage_free(base, e, target, h)
+            np.exp(u, out=u)
+            q = prognosis_kernels.passage_q_free(z, u, w, SPELL_DAYS)
+        else:
+            z = prognosis_kernels.passage_z(base, e, target, h)
+            np.exp(z, out=z)
+            q = prognosis_kernels.passage_q(z, w, SPELL_DAYS)
         at, survive = prognosis_kernels.survival(q ** GRID_DAYS, survive)
         if at >= 0:
             hit = s + int(at)
             break
+        nxt = s + PASSAGE_BLOCK
+        if PASSAGE_BOUND and nxt < len(grid):
+            if rest is None:
+                rest = curve(grid[PASSAGE_BLOCK:])
+                top = np.maximum.accumulate(rest[::-1])[::-1]  # NaN: NaN from there back
+            if _survives_rest(base, h, target, float(top[nxt - PASSAGE_BLOCK]), len(grid) - nxt, survive):
+                break  # the product cannot reach one half on the days left: no passage this year
     if hit >= 0:
         return float(grid[hit])
     ends = curve(grid[[0, -1]])
     return CAP_DAYS if ends[1] > ends[0] else None  # toward it, not this year
+
+
+PASSAGE_FREE = True  # False: numpy's exp of every element, the clipped ones too (the reference; tests)
+PASSAGE_BOUND = True  # False: every block read to the year's end when no day halves the product (the reference)
+_BOUND_SLACK = 1e-9  # relative: far more than the rounding of the logistic, the sums, the power and the product
+
+
+def _survives_rest(base: np.ndarray, h: np.ndarray, target: float, e_max: float, n_left: int,
+                   survive: float) -> bool:
+    """Can the survival product stay above one half over the ``n_left`` days left, whatever they
+    hold? Each day's trip share is at most the logistic at the largest (base + e - target) / h of the
+    healthy days at ``e_max``, the largest excess left (the clip, the exponent's sign and the
+    divisions by h > 0 are monotone, each operation rounded monotonically; numpy's exp and this one's
+    math.exp, a sum, a mix of two means, 1 - p, the power and the product each err by far less than
+    _BOUND_SLACK), so the product stays at least survive x ((1 - K) ** GRID_DAYS) ** n_left, taken
+    with that slack. True: it cannot reach one half, and reading the days left (half of a season's
+    blocks, on laws that never reach the limit this year) would find no passage. NaN anywhere, a
+    largest share above one half: False, read them."""
+    if not (n_left > 0 and survive > 0.5 and e_max < math.inf):
+        return False  # NaN compares false
+    v = prognosis_kernels.largest_v(base, e_max, target, h)
+    if not v == v:
+        return False
+    share = 1.0 / (1.0 + math.exp(-1.702 * min(max(v, -30.0), 30.0))) * (1.0 + _BOUND_SLACK)
+    if not (0.0 <= share <= 0.5):
+        return False
+    low = survive * math.exp(n_left * (GRID_DAYS * math.log1p(-share) - 1e-12))
+    return low > 0.5 * (1.0 + _BOUND_SLACK)
+_SPELL_MEMO: dict[tuple[int, int], tuple[float, np.ndarray, np.ndarray]] = {}
+
+
+def _spell_weights(rho: float, grid: np.ndarray, s: int) -> np.ndarray:
+    """rho ** grid[s:s + PASSAGE_BLOCK], kept for the last rho per (grid, block): one indicator's
+    passages (its rival laws, its pace) read the same rho on the same blocks of the same grid, and
+    the same power of the same values is the same array."""
+    key = (id(grid), s)
+    last = _SPELL_MEMO.get(key)
+    if last is not None and last[0] == rho and last[1] is grid:
+        return last[2]
+    w = rho ** grid[s:s + PASSAGE_BLOCK]
+    _SPELL_MEMO[key] = (rho, grid, w)
+    return w
 
 
 def _median(a) -> float:

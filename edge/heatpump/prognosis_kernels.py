@@ -196,3 +196,157 @@ def survival(terms: np.ndarray, prev: float) -> tuple[int, float]:
     acc = np.multiply.accumulate(np.concatenate([[prev], terms]))[1:]
     below = np.flatnonzero(acc <= 0.5)
     return (int(below[0]), float(acc[below[0]])) if len(below) else (-1, float(acc[-1]))
+
+
+# The logistic's exponent at its clip, -1.702 x (-30) and -1.702 x 30 as passage_z makes them, and
+# 1 / (1 + exp(.)) of each with numpy's exp: the same number every element clipped there gets (about
+# half of a season's elements are, the days far from the limit or far past it), so its exp is taken once
+Z_CLIP_LOW = -30.0 * -1.702
+Z_CLIP_HIGH = 30.0 * -1.702
+_EXP_CLIPS = np.exp(np.array([Z_CLIP_LOW, Z_CLIP_HIGH] * 8))  # a run as long as numpy's vector loops take
+K_CLIP_LOW = 1.0 / (float(_EXP_CLIPS[0]) + 1.0)
+K_CLIP_HIGH = 1.0 / (float(_EXP_CLIPS[1]) + 1.0)
+
+
+@njit(cache=True)
+def _passage_free_nb(base, e, target, h, z_lo, z_hi):  # pragma: no cover - compiled
+    b, nb = len(e), len(base)
+    z = np.empty((b, nb))
+    u = np.empty(b * nb)
+    n = 0
+    for i in range(b):
+        for j in range(nb):
+            v = ((base[j] + e[i]) - target) / h[j]
+            if v < -30.0:
+                v = -30.0
+            if v > 30.0:
+                v = 30.0
+            zz = v * -1.702
+            z[i, j] = zz
+            if not (zz == z_lo or zz == z_hi):  # NaN too
+                u[n] = zz
+                n += 1
+    return z, u[:n]
+
+
+def passage_free(base: np.ndarray, e: np.ndarray, target: float, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """passage_z's exponents ``z`` and, in their order, those not at a clip (a contiguous array for
+    numpy's exp; passage_q_free reads the rest from the clips' constants). Compiled only."""
+    return _passage_free_nb(base, np.ascontiguousarray(e, dtype=np.float64), float(target), h, Z_CLIP_LOW, Z_CLIP_HIGH)
+
+
+@njit(cache=True)
+def _passage_q_free_nb(z, eu, z_lo, z_hi, k_lo, k_hi, w, spell, use_w):  # pragma: no cover - compiled
+    b, nb = z.shape
+    k = np.empty((b, nb))
+    q = np.empty(b)
+    s0 = max(nb - spell, 0)
+    c = 0
+    for i in range(b):
+        for j in range(nb):
+            zz = z[i, j]
+            if zz == z_lo:
+                k[i, j] = k_lo
+            elif zz == z_hi:
+                k[i, j] = k_hi
+            else:
+                k[i, j] = 1.0 / (eu[c] + 1.0)
+                c += 1
+        p = _row_sum_nb(k, i, 0, nb) / nb
+        if use_w:
+            p = (1.0 - w[i]) * p + w[i] * (_row_sum_nb(k, i, s0, nb) / (nb - s0))
+        q[i] = 1.0 - p
+    return q
+
+
+def passage_q_free(z: np.ndarray, eu: np.ndarray, w: np.ndarray | None, spell: int) -> np.ndarray:
+    """passage_q of exp(z), from passage_free's exponents ``z`` and numpy's exp of those not at a
+    clip (``eu``, in their order): each clipped element's logistic is the clip's constant, the same
+    number 1 / (1 + exp(z)) makes of it; the same sums, so the same numbers. Compiled only, up to 128
+    healthy days (_row_sum_nb)."""
+    return _passage_q_free_nb(z, eu, Z_CLIP_LOW, Z_CLIP_HIGH, K_CLIP_LOW, K_CLIP_HIGH,
+                              z[:, 0] if w is None else w, spell, w is not None)
+
+
+@njit(cache=True)
+def _fit_matrices_nb(x, y, logy, los, his, orders, weighted):  # pragma: no cover - compiled
+    k = len(los)
+    total = 0
+    for f in range(k):
+        total += his[f] - los[f]
+    lhs = np.zeros((total, 3))
+    rhs = np.empty(total)
+    scale = np.ones((k, 3))
+    r0 = 0
+    for f in range(k):
+        order = orders[f]
+        for i in range(los[f], his[f]):
+            r = r0 + i - los[f]
+            lhs[r, order - 1] = 1.0
+            lhs[r, order - 2] = x[i]
+            if order == 3:
+                lhs[r, 0] = x[i] * x[i]
+            if weighted[f]:  # the exponential law: log y weighted by y
+                rhs[r] = logy[i] + 0.0
+                for j in range(order):
+                    lhs[r, j] = lhs[r, j] * y[i]
+                rhs[r] = rhs[r] * y[i]
+            else:
+                rhs[r] = y[i] + 0.0
+        m = his[f] - los[f]
+        ss = np.zeros(order)
+        for r in range(r0, r0 + m):
+            for j in range(order):
+                ss[j] = ss[j] + lhs[r, j] * lhs[r, j]
+        for j in range(order):
+            scale[f, j] = np.sqrt(ss[j])
+        for r in range(r0, r0 + m):
+            for j in range(order):
+                lhs[r, j] = lhs[r, j] / scale[f, j]
+        r0 += m
+    return lhs, rhs, scale
+
+
+def fit_matrices(x: np.ndarray, y: np.ndarray, logy: np.ndarray, los: np.ndarray, his: np.ndarray,
+                 orders: np.ndarray, weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """fit_matrix of each window x[lo:hi] (order 2 or 3 columns), all in one call: the problems' rows
+    one after the other in ``lhs`` (its first ``order`` columns), ``rhs`` and each one's scale (a row of
+    ``scale``). ``weighted``: the exponential law's problem, log y (``logy``, numpy's log) weighted by y.
+    The same operations in the same order as fit_matrix, so the same numbers; a season's refresh builds
+    some thirty of these, each a call and three arrays handed back the other way."""
+    if AVAILABLE:
+        return _fit_matrices_nb(x, y, logy, los, his, orders, weighted)
+    lhs, rhs = np.zeros((int(np.sum(his - los)), 3)), np.empty(int(np.sum(his - los)))
+    scale = np.ones((len(los), 3))
+    r0 = 0
+    for f, (lo, hi, order) in enumerate(zip(los.tolist(), his.tolist(), orders.tolist())):
+        w = y[lo:hi] if weighted[f] else None
+        a, b, s = fit_matrix(x[lo:hi], logy[lo:hi] if weighted[f] else y[lo:hi], w, order)
+        lhs[r0:r0 + hi - lo, :order], rhs[r0:r0 + hi - lo], scale[f, :order] = a, b, s
+        r0 += hi - lo
+    return lhs, rhs, scale
+
+
+@njit(cache=True)
+def _largest_v_nb(base, e, target, h):  # pragma: no cover - compiled
+    top = -np.inf
+    for j in range(len(base)):
+        if not h[j] > 0.0:
+            return np.nan
+        v = ((base[j] + e) - target) / h[j]
+        if v != v:
+            return np.nan
+        if v > top:
+            top = v
+    return top
+
+
+def largest_v(base: np.ndarray, e: float, target: float, h: np.ndarray) -> float:
+    """The largest of passage_z's (base + e - target) / h over the healthy days at one excess ``e``, its
+    operations in its order; NaN where one is NaN or a width is not positive (nothing to bound)."""
+    if AVAILABLE:
+        return float(_largest_v_nb(base, float(e), float(target), h))
+    if not (h > 0.0).all():
+        return float("nan")
+    with np.errstate(all="ignore"):
+        return float(((base + e - target) / h).max())  # max: NaN where any is
