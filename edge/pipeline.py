@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
                                                HeatPumpResult)
-from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS
+from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS, SignatureRows
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.joined_results import JoinedResults
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
@@ -89,7 +90,7 @@ class PumpPipeline:
     _cand_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
     _iso_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
     _reach_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
-    _signatures: dict = field(default_factory=dict, repr=False)  # row -> every sensor's offset signature there
+    _signatures: Mapping = field(default_factory=dict, repr=False)  # row -> every sensor's offset signature there
     _table_rows: set = field(default_factory=set, repr=False)  # rule rows whose shift rules the table knows
     # such a row -> [(shift rule matching, support met)]
     _table_hits: dict = field(default_factory=dict, repr=False)
@@ -99,6 +100,9 @@ class PumpPipeline:
     _sensor_hits: dict = field(default_factory=dict, repr=False)  # a row's sensor-check flags -> the sensor rules' hits
     _comp_shifts: dict = field(default_factory=dict, repr=False)  # the compressor's states on the rule rows
     _offsets: dict = field(default_factory=dict, repr=False)  # rule row -> its single-sensor offset (computed)
+    # the chunk's levels R / scale, made once for the rows _offset_matches reads (the chunk, the levels)
+    _offset_levels: tuple | None = field(default=None, repr=False)
+    _rule_cols: dict = field(default_factory=dict, repr=False)  # id(shift rule) -> (it, [(channel, target column or None)])
     coverage: Coverage | None = None  # what this pump's channels allow judging (set by with_config)
     # does the pump run on the configured refrigerant? (an agent event, once, if not)
     refrigerant_check: RefrigerantCheck | None = None
@@ -319,7 +323,7 @@ class PumpPipeline:
         # where the exact offset can make no rule yield nor match, it is read as no offset (the table's path)
         need[[i for i, so in self._offsets.items() if not self.rules.offset_may_count(so)]] = False
         need_at = need.tolist()
-        todo = np.union1d(np.union1d(rule_arr, refresh_arr), np.array(list(trip_prev) + list(verdicts), dtype=np.int64))
+        todo = _rows_union(n, rule_arr, refresh_arr, np.array(list(trip_prev) + list(verdicts), dtype=np.int64))
         rule_set, refresh_set = set(rule_rows), set(refresh_rows)
         # a quiet rule row does nothing while no timer runs: the loop jumps over runs of them
         quiet_at = np.zeros(n, dtype=bool)
@@ -396,6 +400,7 @@ class PumpPipeline:
                 self._last_error = trip_prev[i]
                 events.extend(self._trip(t, float(err[i])))
         feed_upto(n - 1)
+        self._offset_levels = None  # the chunk's levels are not kept past it
         if quiet_last >= 0:
             self._basis = self._quiet_basis(res, quiet_last)
         self._last_rules_ts, self._last_refresh_ts = last_rules, last_refresh
@@ -542,13 +547,9 @@ class PumpPipeline:
         match, sup = rule_table.candidates(table, _TARGET_COL, L, seen, extra, prior)
         cand = match.any(axis=1)
         iso_levels = table.isolated_levels
-        hits: dict[int, list] = {}
-        ks, rs = np.nonzero(match)  # per row, its rules in the rules' order
-        shift_rules = table.rules
-        for k, r, m in zip(ks.tolist(), rs.tolist(), sup[ks, rs].tolist()):
-            hits.setdefault(k, []).append((shift_rules[r], m))
+        at, hits = _hits_by_row(match, sup, table.rules)
         self._table_rows.update(rows.tolist())
-        self._table_hits.update((int(rows[k]), h) for k, h in hits.items())
+        self._table_hits.update(zip(rows[at].tolist(), hits))
         if isolated and iso_levels:
             b = np.where(np.isfinite(L), L, 0.0)
             norm = np.sqrt((b * b).sum(axis=1))
@@ -592,16 +593,16 @@ class PumpPipeline:
         hits = self._table_hits.get(i, ())
         shifts: dict[str, ChannelShift] = {}
         if hits:
-            scale = res.scale(i)
-            alarm = self.detector.alarm if scale is None else scale
             # the levels _ready_evidence makes, as Python floats (the same doubles; expected = observed - residual)
-            lv, ob, rr = (res.R[i] / alarm).tolist(), res.O[i].tolist(), res.R[i].tolist()
+            lv, ob, rr = self._levels_row(res, i).tolist(), res.O[i].tolist(), res.R[i].tolist()
             comp = None
             for rule, _ in hits:
-                for ch in (*rule.require, *rule.support):
+                got = self._rule_cols.get(id(rule))
+                if got is None or got[0] is not rule:  # (the rule kept with its columns: its id stays its own)
+                    got = self._rule_cols[id(rule)] = (rule, [(ch, _TARGET_COL.get(ch)) for ch in (*rule.require, *rule.support)])
+                for ch, j in got[1]:
                     if ch in shifts:
                         continue
-                    j = _TARGET_COL.get(ch)
                     if j is None:
                         comp = CompressorEfficiency.shifts_of(self._comp_snap(i)) if comp is None else comp
                         if ch in comp:
@@ -611,6 +612,19 @@ class PumpPipeline:
         ev = Evidence(ts=float(res.ts[i]), shifts=shifts, sensor_offset=self._offsets.get(i), tripped=self._tripped)
         return self.rules.offset_matches(ev, {rule.name: (rule, m) for rule, m in
                                               ((r, self._table_matches_of(res, i, r, met)) for r, met in hits)})
+
+    def _levels_row(self, res: BatchResults, i: int) -> np.ndarray:
+        """res.R[i] / the levels row i was judged against (res.scale(i), the alarm where None): the
+        chunk's rows divided at once on the first call, the same division element by element."""
+        if hasattr(res, "_results"):
+            scale = res.scale(i)
+            return res.R[i] / (self.detector.alarm if scale is None else scale)
+        c = self._offset_levels
+        if c is None or c[0] is not res or c[1] is not self.detector.alarm:
+            alarm = self.detector.alarm
+            scale = alarm if res.S is None else res.S if alarm is None else np.where(res.ready[:, None], res.S, alarm)
+            c = self._offset_levels = (res, alarm, res.R / scale)
+        return c[2][i]
 
     def _table_matches_of(self, res: BatchResults, i: int, rule, met: int) -> list:
         """_table_matches' entry of one shift rule."""
@@ -674,7 +688,7 @@ class PumpPipeline:
         self._reach_at[rows] = reach
         # the exact offsets of the rows that need one read these signatures (detector.sensor_offsets):
         # the same numbers signatures_rows makes, for rows judged by a model of their own time
-        self._signatures = {i: sig[k] for k, i in enumerate(rows) if reach[k] and judged_by[k] is not None}
+        self._signatures = SignatureRows({i: k for k, i in enumerate(rows) if reach[k] and judged_by[k] is not None}, sig)
 
     def _quiet_basis(self, res: BatchResults, i: int) -> str:
         """Evidence.basis on row i, without building the evidence."""
@@ -825,6 +839,49 @@ class PumpPipeline:
 
 # the sensors of SENSOR_STEPS whose offset lends a shift rule its witnesses (RuleEngine._sensor_explains)
 _OP_SENSORS = np.array([c in OPERATING_POINT_SENSORS for c in SENSOR_STEPS])
+
+
+def _hits_by_row(match: np.ndarray, sup: np.ndarray, rules: list) -> tuple[np.ndarray, list[list]]:
+    """The rows where a shift rule matches (``match`` rows x rules) and per such row its
+    [(rule, support met)] in the rules' order: _hits_by_row_reference's lists, made once per run
+    of rows with the same matches and supports (a fault goes on matching the same rules row after
+    row: a season's chunks had several hits a row, each a Python append) and shared by its rows
+    (nothing changes them: PumpPipeline only reads _table_hits)."""
+    at = np.flatnonzero(match.any(axis=1))
+    if not len(at):
+        return at, []
+    key = np.where(match[at], sup[at], -1)  # a support count is >= 0: -1 marks a rule not matched
+    # runs of rows with the same pattern, each pattern's list made once
+    starts = np.flatnonzero(np.concatenate([[True], (key[1:] != key[:-1]).any(axis=1)]))
+    lengths = np.diff(np.append(starts, len(at))).tolist()
+    made: dict[tuple, list] = {}
+    out: list[list] = []
+    for row, n in zip(key[starts].tolist(), lengths):
+        pattern = tuple(row)
+        hits = made.get(pattern)
+        if hits is None:
+            hits = made[pattern] = [(rules[r], m) for r, m in enumerate(row) if m != -1]
+        out.extend([hits] * n)
+    return at, out
+
+
+def _hits_by_row_reference(match: np.ndarray, sup: np.ndarray, rules: list) -> tuple[np.ndarray, list[list]]:
+    """_hits_by_row hit by hit, as _shift_candidates first made them: its reference."""
+    hits: dict[int, list] = {}
+    ks, rs = np.nonzero(match)  # per row, its rules in the rules' order
+    for k, r, m in zip(ks.tolist(), rs.tolist(), sup[ks, rs].tolist()):
+        hits.setdefault(k, []).append((rules[r], m))
+    return np.array(list(hits), dtype=np.int64), list(hits.values())
+
+
+def _rows_union(n: int, *rows: np.ndarray) -> np.ndarray:
+    """The rows of a chunk of n rows named in any of ``rows``, sorted, once each: np.union1d's
+    array (int64), by a mask of the chunk rather than sorting (a season's chunks: 3 % of the
+    pipeline's samples went to union1d's sorts)."""
+    mask = np.zeros(n, dtype=bool)
+    for r in rows:
+        mask[r] = True
+    return np.flatnonzero(mask)
 
 
 def _next_false(mask: np.ndarray) -> np.ndarray:

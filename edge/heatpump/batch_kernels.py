@@ -562,17 +562,23 @@ def findings_of(flags_row: np.ndarray) -> dict[str, list[str]]:
 
 @njit(cache=True)
 def compressor_steps(T, TS, TD, PH, PL, HZ, AMP, start, k_exp, c_start, c, V, has_v, span, has_span, alarm, st, sums,
-                     blk, out, block_seconds, tau, alarm_k, min_lift, hour):  # noqa: C901 - one recurrence, kept whole
+                     blkv, v_max, healthy, min_rows, out, block_seconds, tau, alarm_k, min_lift, hour
+                     ):  # noqa: C901 - one recurrence, kept whole
     """CompressorEfficiency.step (with _measures and _variance) over rows start.. of a fitted tracker.
 
     ``st`` = (shift0, shift1, observed0, observed1, uncertainty0, uncertainty1, expected0, expected1,
-    last_ts, block_worst) and ``sums`` (2, 4) the block's sums, updated in place; ``out[i]`` = the
-    first nine of ``st`` after row i. Returns the row where a new block starts (the caller closes
-    the block, which may refit, and calls again from there) or len(T). Row ``start`` is expected
-    on ``c_start``: step() reads the coefficients before it closes a block, so the reading that
-    closes one (and refits) is expected on the old ones, its variance on the new. The same operations in the
-    same order as the Python step (math.log, ``**`` and math.exp are libm's in both)."""
+    last_ts, block_worst), ``sums`` (2, 4) the block's sums and ``blkv[0]`` the block, updated in
+    place; ``out[i]`` = the first nine of ``st`` after row i. A block that ends is closed here when
+    _close_block would learn nothing from it (a level reached ``healthy``, or per measure fewer than
+    ``min_rows`` rows, no covariance, or its mean point's variance within ``v_max``): its sums and
+    worst level start again, as _close_block leaves them. Returns the row where a block ends that
+    would grow the envelope (the caller closes it, which refits, and calls again from there) or
+    len(T). Row ``start`` is expected on ``c_start``: step() reads the coefficients before it closes
+    a block, so the reading that closes one (and refits) is expected on the old ones, its variance
+    on the new. The same operations in the same order as the Python step (math.log, ``**`` and
+    math.exp are libm's in both)."""
     n = len(T)
+    blk = blkv[0]
     for i in range(start, n):
         ts, t_s, t_d, p_h, p_l, hz, amps = T[i], TS[i], TD[i], PH[i], PL[i], HZ[i], AMP[i]
         valid = hz >= 15.0 and p_l > 0.0 and p_h > p_l
@@ -586,7 +592,14 @@ def compressor_steps(T, TS, TD, PH, PL, HZ, AMP, start, k_exp, c_start, c, V, ha
         if valid:
             b = int(ts // block_seconds)
             if b != blk:
-                return i
+                if _block_grows(st[9], sums, V, has_v, span, has_span, v_max, healthy, min_rows):
+                    blkv[0] = blk
+                    return i
+                for j in range(2):  # _close_block with nothing learned: a new block's sums
+                    for q in range(4):
+                        sums[j, q] = 0.0
+                st[9] = 0.0
+                blk = b
             ln_r = math.log(p_h / p_l)
             f = hz / 60.0
             cc = c_start if i == start else c
@@ -637,7 +650,37 @@ def compressor_steps(T, TS, TD, PH, PL, HZ, AMP, start, k_exp, c_start, c, V, ha
             st[7] = e1
         for q in range(9):
             out[i, q] = st[q]
+    blkv[0] = blk
     return n
+
+
+@njit(cache=True)
+def _variance(V, has_span, span, j, ln_r, f):  # pragma: no cover - compiled
+    """CompressorEfficiency._variance of measure j at (ln r, f): the same operations in the same order."""
+    v = V[j]
+    var = v[0] + 2.0 * ln_r * v[1] + 2.0 * f * v[2] + ln_r * ln_r * v[4] + 2.0 * ln_r * f * v[5] + f * f * v[8]
+    if has_span[j]:
+        lo_r, hi_r, lo_f, hi_f, slope_var = span[j, 0], span[j, 1], span[j, 2], span[j, 3], span[j, 4]
+        d_r = lo_r - ln_r if ln_r < lo_r else (ln_r - hi_r if ln_r > hi_r else 0.0)
+        d_f = lo_f - f if f < lo_f else (f - hi_f if f > hi_f else 0.0)
+        var += slope_var * (d_r * d_r + d_f * d_f)
+    return var
+
+
+@njit(cache=True)
+def _block_grows(worst, sums, V, has_v, span, has_span, v_max, healthy, min_rows):  # pragma: no cover - compiled
+    """Would CompressorEfficiency._close_block learn the block of these sums (and refit)? Its tests,
+    in its order, on the same numbers."""
+    if worst >= healthy:
+        return False
+    for j in range(2):
+        n = sums[j, 0]
+        if n < min_rows or not has_v[j]:
+            continue
+        if _variance(V, has_span, span, j, sums[j, 1] / n, sums[j, 2] / n) <= v_max[j]:
+            continue
+        return True
+    return False
 
 
 @njit(cache=True)
@@ -691,3 +734,36 @@ def clock_rows(ts, last, period):
             out[k] = i
             k += 1
     return out[:k], last
+
+
+@njit(cache=True, error_model="numpy")
+def offset_scaled(sig, alarm, ok):  # pragma: no cover - compiled
+    """sensor_offset.best_offsets' scaled signatures in one pass: per row r, sensor k, target t,
+    sig / alarm where the drift (``ok``) and the signature are finite there, else 0.0: the value
+    np.where(ok[:, None, :] & np.isfinite(sig), sig / alarm[:, None, :], 0.0) picks, the same
+    division (sig (m, sensors, targets), alarm and ok (m, targets), C-contiguous)."""
+    m, ns, nt = sig.shape
+    a = np.empty((m, ns, nt))
+    for r in range(m):
+        for k in range(ns):
+            for t in range(nt):
+                s = sig[r, k, t]
+                a[r, k, t] = s / alarm[r, t] if ok[r, t] and math.isfinite(s) else 0.0
+    return a
+
+
+@njit(cache=True, error_model="numpy")
+def offset_parts(a, d, b):  # pragma: no cover - compiled
+    """best_offsets' explained parts a * d[:, :, None] and what is left of the drift
+    b[:, None, :] - part, in one pass: the same products and differences, element by element."""
+    m, ns, nt = a.shape
+    part = np.empty((m, ns, nt))
+    rest = np.empty((m, ns, nt))
+    for r in range(m):
+        for k in range(ns):
+            dk = d[r, k]
+            for t in range(nt):
+                p = a[r, k, t] * dk
+                part[r, k, t] = p
+                rest[r, k, t] = b[r, t] - p
+    return part, rest

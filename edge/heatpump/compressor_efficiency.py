@@ -235,8 +235,9 @@ class CompressorEfficiency:
         """step() on each row of (ts, C) (C: the _I channels), in order (replays): the state after
         each row, (shift0, shift1, observed0, observed1, uncertainty0, uncertainty1, expected0,
         expected1, last_ts), for :meth:`snapshot_of`. Until the baseline is fitted, step() itself;
-        then the compiled mirror of step() (batch_kernels.compressor_steps), returning at each new
-        block so that _close_block (and its refit) runs here, as step() would run it."""
+        then the compiled mirror of step() (batch_kernels.compressor_steps), which closes a block
+        itself when _close_block would learn nothing from it and returns at one that grows the
+        envelope, so that _close_block and its refit run here, as step() would run them."""
         n = len(ts)
         out = np.empty((n, 9))
         T = np.ascontiguousarray(ts, dtype=float)
@@ -253,21 +254,24 @@ class CompressorEfficiency:
         st = np.array([*self.shift, *self.observed, *self.uncertainty, *self.expected, self.last_ts,
                        self._blk_worst])
         c_start: np.ndarray | None = None
+        blk = np.empty(1, dtype=np.int64)
         while i < n:
             V = np.array([v if v is not None else [0.0] * 9 for v in self._v], dtype=float)
             span = np.array([s if s is not None else (0.0,) * 5 for s in self._span], dtype=float)
             sums = np.array(self._blk_sums, dtype=float)
             st[9] = self._blk_worst
+            blk[0] = self._blk
             c = np.array(self._c, dtype=float)
             i = batch_kernels.compressor_steps(
                 T, *cols, i, self._k, c if c_start is None else c_start, c, V,
                 np.array([v is not None for v in self._v]), span, np.array([s is not None for s in self._span]),
-                np.asarray(self.alarm, dtype=float), st, sums, self._blk, out,
-                BLOCK_SECONDS, TAU_SECONDS, ALARM_K, MIN_LIFT_K, HOUR)
+                np.asarray(self.alarm, dtype=float), st, sums, blk, np.asarray(self.v_max, dtype=float),
+                HEALTHY_LEVEL, MIN_BLOCK_ROWS, out, BLOCK_SECONDS, TAU_SECONDS, ALARM_K, MIN_LIFT_K, HOUR)
             self.shift, self.observed = st[0:2].tolist(), st[2:4].tolist()
             self.uncertainty, self.expected = st[4:6].tolist(), st[6:8].tolist()
             self.last_ts, self._blk_worst = float(st[8]), float(st[9])
             self._blk_sums = sums.tolist()
+            self._blk = int(blk[0])
             c_start = None
             if i < n:  # a new block: as step() does on its first valid reading (expected on the old coef)
                 c_start = c

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +36,7 @@ from heatwatch.edge.heatpump.design import PumpDesign
 from heatwatch.edge.heatpump.prior import PriorBands
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
 from heatwatch.edge.heatpump.sensor_checks import SensorChecks
-from heatwatch.edge.heatpump.sensor_offset import SensorOffset, best_offsets, present_signatures, signatures_rows
+from heatwatch.edge.heatpump.sensor_offset import SensorOffset, best_offsets, present_signatures, signatures_rows, stacked
 from heatwatch.edge.reading import PlausibilityFilter
 from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES, INDEX
 from heatwatch.derived import derive_matrix, derive_row
@@ -667,7 +667,7 @@ class HeatPumpDetector:
                                 None if alarm is None else alarm[None, :])[0]
 
     def sensor_offsets(self, res: "BatchResults", rows: list[int],
-                       signatures: dict[int, np.ndarray] | None = None) -> dict[int, SensorOffset | None]:
+                       signatures: Mapping[int, np.ndarray] | None = None) -> dict[int, SensorOffset | None]:
         """_sensor_offset of the results of a batch at ``rows``, all at once (a replay's rule rows):
         the same numbers as one at a time (sensor_offset.signatures_rows, best_offsets), each row
         with the model that judged it and the (envelope-widened) levels it was judged against.
@@ -687,13 +687,13 @@ class HeatPumpDetector:
             alarm = None if self.alarm is None else np.stack([self.alarm if s is None else s for s in scales])
             SX = np.stack([res.steady_x(i) for i in have])
             if given and model is not None and alarm is not None:
-                present, sig = present_signatures(SX, np.stack([sigs[i] for i in have]))
+                present, sig = present_signatures(SX, stacked(sigs, have))
                 out.update(zip(have, best_offsets(res.R[have], alarm, present, sig, TARGET_NAMES)))
             else:
                 out.update(zip(have, self._offsets_of(SX, res.R[have], model, alarm)))
         return out
 
-    def _sensor_offsets_arrays(self, res: "BatchResults", rows: list[int], sigs: dict[int, np.ndarray],
+    def _sensor_offsets_arrays(self, res: "BatchResults", rows: list[int], sigs: Mapping[int, np.ndarray],
                                out: dict[int, SensorOffset | None]) -> dict[int, SensorOffset | None]:
         """sensor_offsets of a chunk scored in batch, its rows picked and grouped from the arrays (a
         season's 100,000s of judged rule rows): the same rows, models, levels and readings as
@@ -716,7 +716,7 @@ class HeatPumpDetector:
         for (_, given), (model, ks) in groups.items():
             have = [rl[k] for k in ks]
             if given and model is not None:
-                present, sig = present_signatures(SX[ks], np.stack([sigs[i] for i in have]))
+                present, sig = present_signatures(SX[ks], stacked(sigs, have))
                 out.update(zip(have, best_offsets(res.R[have], alarm[ks], present, sig, TARGET_NAMES)))
             else:
                 out.update(zip(have, self._offsets_of(SX[ks], res.R[have], model, alarm[ks])))

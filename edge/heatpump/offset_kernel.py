@@ -52,6 +52,18 @@ _I_HIGH, _I_LOW = INDEX["p_high"], INDEX["p_low"]
 _FEATURE_INPUTS = ("t_outdoor", "t_flow", "compressor_hz", "mode")
 MOVES = np.array([[s in _FEATURE_INPUTS or t == s or s in DERIVED_FROM.get(t, ()) for t in TARGET_NAMES]
                   for s in SENSOR_STEPS], dtype=np.bool_)
+# per target its source (a derived channel: src_der, its index in DERIVED_NAMES; or a raw channel),
+# per sensor the targets it moves in increasing order (MV_T[MV_PTR[k]:MV_PTR[k + 1]]), and whether
+# it is an operating-point input (its copy is predicted again)
+assert sorted([*_RAW_T.tolist(), *_DER_T.tolist()]) == list(range(len(TARGET_NAMES)))
+SRC_DER = np.zeros(len(TARGET_NAMES), dtype=np.bool_)
+SRC_DER[_DER_T] = True
+SRC = np.zeros(len(TARGET_NAMES), dtype=np.int64)
+SRC[_RAW_T], SRC[_DER_T] = _RAW_I, _DER_I
+MV_PTR = np.concatenate([[0], np.cumsum(MOVES.sum(axis=1))]).astype(np.int64)
+MV_T = np.concatenate([np.flatnonzero(row) for row in MOVES]).astype(np.int64)
+IS_OP = np.array([INDEX[s] in (INDEX["t_outdoor"], INDEX["t_flow"], INDEX["compressor_hz"], INDEX["mode"])
+                  for s in SENSOR_STEPS], dtype=np.bool_)
 
 
 @njit(cache=True)
@@ -94,11 +106,13 @@ def _predict(x, ch, coef, dhw, f, out):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def offset_estimate(SX, sat, coefs, midx, R, scale, ch, cols, steps, raw_t, raw_i, der_t, der_i, moves,
-                    k_hi, k_lo, wk, dhw):  # pragma: no cover - compiled
-    """Per row of SX (m, channels): every sensor's offset signature (m, sensors, targets), its
-    share of the drift and its level (m, sensors: -inf share where the sensor is not usable) and
-    the drift's energy (m). ``sat`` (m, 4): t_sat of p_high, of p_high + its step, of p_low, of
+def offset_estimate_all_targets(SX, sat, coefs, midx, R, scale, ch, cols, steps, raw_t, raw_i, der_t, der_i, moves,
+                                k_hi, k_lo, wk, dhw):  # pragma: no cover - compiled
+    """offset_estimate as it was first written, every copy's residual on every target (the moved
+    ones read): kept as its reference (test_offset_moved_targets.py). Per row of SX (m, channels):
+    every sensor's offset signature (m, sensors, targets), its share of the drift and its level
+    (m, sensors: -inf share where the sensor is not usable) and the drift's energy (m). ``sat``
+    (m, 4): t_sat of p_high, of p_high + its step, of p_low, of
     p_low + its step; ``coefs[midx[r]]`` the model row r was judged by; R, scale (m, targets) the
     residuals and the levels they were judged against; ch the channels of _CH_NAMES; cols, steps
     the sensors' columns and steps; raw_t/raw_i and der_t/der_i the targets read from a channel
@@ -179,6 +193,85 @@ def offset_estimate(SX, sat, coefs, midx, R, scale, ch, cols, steps, raw_t, raw_
     return sig, share, level, energy
 
 
+@njit(cache=True)
+def offset_estimate(SX, sat, coefs, midx, R, scale, ch, cols, steps, src_der, src, is_op, mv_ptr, mv_t,
+                    k_hi, k_lo, wk, dhw):  # pragma: no cover - compiled
+    """offset_estimate_all_targets' four outputs, bit for bit, with each perturbed copy's residual
+    computed only on the targets its sensor's step moves (``mv_t[mv_ptr[k]:mv_ptr[k + 1]]``, in
+    increasing order: the sums run in the same order over the same terms) and its prediction made
+    again only for an operating-point input (``is_op``); elsewhere the signature is 0.0 (NaN where
+    the reading's own residual is not finite), as there. ``src_der[t]``/``src[t]``: target t is
+    derived channel src[t] or raw channel src[t]. A milano season: 960,000 rows, two in three of
+    the estimate's time was residuals on targets no step moves."""
+    m, nch = SX.shape
+    ns = len(cols)
+    nt = coefs.shape[2]
+    sig = np.empty((m, ns, nt))
+    share = np.empty((m, ns))
+    level = np.empty((m, ns))
+    energy = np.empty(m)
+    x = np.empty(nch)
+    f = np.empty(coefs.shape[1])
+    p0 = np.empty(nt)
+    p = np.empty(nt)
+    d = np.empty(10)
+    r0 = np.empty(nt)
+    z = np.empty(nt)
+    b = np.empty(nt)
+    okb = np.empty(nt, dtype=np.bool_)
+    for r in range(m):
+        coef = coefs[midx[r]]
+        for j in range(nch):
+            x[j] = SX[r, j]
+        # the reading itself: its residual against the model
+        _predict(x, ch, coef, dhw, f, p0)
+        _derived(x, ch, sat[r, 0], sat[r, 2], wk, d)
+        for t in range(nt):
+            r0[t] = (d[src[t]] if src_der[t] else x[src[t]]) - p0[t]
+            z[t] = 0.0 if math.isfinite(r0[t]) else math.nan
+        # the drift in alarm units (a channel not finite there counts nothing)
+        e = 0.0
+        for t in range(nt):
+            v = R[r, t] / scale[r, t]
+            okb[t] = math.isfinite(v)
+            b[t] = v if okb[t] else 0.0
+            e += b[t] * b[t]
+        energy[r] = e
+        for k in range(ns):
+            col = cols[k]
+            x0 = x[col]
+            x[col] = x0 + steps[k]
+            pk = p0
+            if is_op[k]:
+                _predict(x, ch, coef, dhw, f, p)
+                pk = p
+            t_hi = sat[r, 1] if k + 1 == k_hi else sat[r, 0]
+            t_lo = sat[r, 3] if k + 1 == k_lo else sat[r, 2]
+            _derived(x, ch, t_hi, t_lo, wk, d)
+            for t in range(nt):
+                sig[r, k, t] = z[t]
+            aa = 0.0
+            ab = 0.0
+            amax = 0.0
+            for q in range(mv_ptr[k], mv_ptr[k + 1]):
+                t = mv_t[q]
+                rc = (d[src[t]] if src_der[t] else x[src[t]]) - pk[t]
+                s = (rc - r0[t]) / steps[k]
+                sig[r, k, t] = s
+                if okb[t] and math.isfinite(s):
+                    a = s / scale[r, t]
+                    aa += a * a
+                    ab += a * b[t]
+                    if abs(a) > amax or a != a:
+                        amax = abs(a)
+            x[col] = x0
+            usable = (x0 == x0) and aa > 0.0
+            dd = ab / aa if usable else ab / 1.0
+            share[r, k] = ab * dd / (e if e > 0.0 else math.inf) if usable else -math.inf
+            level[r, k] = amax * abs(dd)
+    return sig, share, level, energy
+
+
 def shares(SX: np.ndarray, models: list[HealthyModel], R: np.ndarray, scale: np.ndarray, refrigerant: str,
            compiled: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every sensor's offset signature at each row of SX (m, sensors, targets), its share of the
@@ -190,9 +283,11 @@ def shares(SX: np.ndarray, models: list[HealthyModel], R: np.ndarray, scale: np.
     return (shares_compiled if compiled else shares_numpy)(SX, models, R, scale, refrigerant)
 
 
-def shares_compiled(SX: np.ndarray, models: list[HealthyModel], R: np.ndarray, scale: np.ndarray, refrigerant: str):
+def shares_compiled(SX: np.ndarray, models: list[HealthyModel], R: np.ndarray, scale: np.ndarray, refrigerant: str,
+                    all_targets: bool = False):
     """shares through offset_estimate: the four saturation temperatures per row by t_sat (numpy's
-    log and table lookup), the rest in the kernel."""
+    log and table lookup), the rest in the kernel (``all_targets``: in its reference,
+    offset_estimate_all_targets)."""
     uniq = {id(x): x for x in models}
     pos = {k: j for j, k in enumerate(uniq)}
     coefs = np.stack([x.coef for x in uniq.values()])
@@ -200,10 +295,13 @@ def shares_compiled(SX: np.ndarray, models: list[HealthyModel], R: np.ndarray, s
     hi, lo = SX[:, _I_HIGH], SX[:, _I_LOW]
     sat = np.stack([t_sat(hi, refrigerant), t_sat(hi + SENSOR_STEPS["p_high"], refrigerant),
                     t_sat(lo, refrigerant), t_sat(lo + SENSOR_STEPS["p_low"], refrigerant)], axis=1)
-    return offset_estimate(np.ascontiguousarray(SX, dtype=np.float64), sat, np.ascontiguousarray(coefs, dtype=np.float64),
-                           midx, np.ascontiguousarray(R, dtype=np.float64),
-                           np.ascontiguousarray(np.broadcast_to(scale, R.shape), dtype=np.float64),
-                           CH, SENSOR_COLS, STEPS, _RAW_T, _RAW_I, _DER_T, _DER_I, MOVES, K_P_HIGH, K_P_LOW,
+    args = (np.ascontiguousarray(SX, dtype=np.float64), sat, np.ascontiguousarray(coefs, dtype=np.float64),
+            midx, np.ascontiguousarray(R, dtype=np.float64),
+            np.ascontiguousarray(np.broadcast_to(scale, R.shape), dtype=np.float64), CH, SENSOR_COLS, STEPS)
+    if all_targets:
+        return offset_estimate_all_targets(*args, _RAW_T, _RAW_I, _DER_T, _DER_I, MOVES, K_P_HIGH, K_P_LOW,
+                                           float(WATER_KW_PER_LPM_K), float(MODE_DHW))
+    return offset_estimate(*args, SRC_DER, SRC, IS_OP, MV_PTR, MV_T, K_P_HIGH, K_P_LOW,
                            float(WATER_KW_PER_LPM_K), float(MODE_DHW))
 
 

@@ -24,11 +24,14 @@ measures.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
+from collections.abc import Iterator, Mapping
 from typing import Callable
 
 import numpy as np
 
 from heatwatch.channels import INDEX
+from heatwatch.edge.heatpump import batch_kernels
 
 # measured sensors (commands such as compressor_hz or eev_pct cannot drift) and the
 # step used for the finite difference, in the channel's own unit
@@ -114,6 +117,38 @@ def present_signatures(SX: np.ndarray, sig_all: np.ndarray) -> tuple[np.ndarray,
     return present, np.where(present[:, :, None], sig_all, np.nan)
 
 
+class SignatureRows(Mapping):
+    """row -> every sensor's signature there (len(SENSOR_STEPS), targets), held as the rows of one
+    array ``sig`` (``at``: row -> its index there) rather than one view per row: a replay's chunk
+    hands hundreds of rows' signatures to the exact offsets (PumpPipeline._estimate_offsets)."""
+
+    def __init__(self, at: dict[int, int], sig: np.ndarray) -> None:
+        self._at, self._sig = at, sig
+
+    def __getitem__(self, row: int) -> np.ndarray:
+        return self._sig[self._at[row]]
+
+    def __contains__(self, row: object) -> bool:
+        return row in self._at
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def stack(self, rows: list[int]) -> np.ndarray:
+        """np.stack of these rows' signatures: the same values in the same (rows, sensors, targets) layout."""
+        return self._sig[[self._at[i] for i in rows]]
+
+
+def stacked(signatures: Mapping[int, np.ndarray], rows: list[int]) -> np.ndarray:
+    """np.stack([signatures[i] for i in rows]), one array index for a SignatureRows."""
+    if isinstance(signatures, SignatureRows):
+        return signatures.stack(rows)
+    return np.stack([signatures[i] for i in rows])
+
+
 def best_offset(residual: np.ndarray, alarm: np.ndarray, signatures: dict[str, np.ndarray],
                 target_names: tuple[str, ...]) -> SensorOffset | None:
     """Least-squares offset per sensor on alarm-scaled residuals; the best explainer."""
@@ -126,10 +161,15 @@ def best_offset(residual: np.ndarray, alarm: np.ndarray, signatures: dict[str, n
 
 
 def best_offsets(residual: np.ndarray, alarm: np.ndarray, present: np.ndarray, sig: np.ndarray,
-                 target_names: tuple[str, ...]) -> list[SensorOffset | None]:
+                 target_names: tuple[str, ...], compiled: bool | None = None) -> list[SensorOffset | None]:
     """best_offset for many rows at once: residuals (m, targets), signatures_rows' present and
     signatures. Each dot product is numpy's vecdot, which calls the very routine ``a @ b`` of
-    two vectors calls (BLAS ddot), pair by pair: the numbers of one row alone, for any m."""
+    two vectors calls (BLAS ddot), pair by pair: the numbers of one row alone, for any m.
+    The element-by-element arrays around them (the scaled signatures, the explained parts and
+    what they leave) are made in one compiled pass each where numba is installed (``compiled``
+    None; batch_kernels.offset_scaled, offset_parts), in numpy otherwise: the same numbers."""
+    if compiled is None:
+        compiled = batch_kernels.AVAILABLE
     m = residual.shape[0]
     alarm = np.broadcast_to(alarm, residual.shape)  # one level per target, or one per row and target
     b = residual / alarm
@@ -137,12 +177,19 @@ def best_offsets(residual: np.ndarray, alarm: np.ndarray, present: np.ndarray, s
     b = np.where(ok, b, 0.0)
     energy = np.vecdot(b, b)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        a = np.where(ok[:, None, :] & np.isfinite(sig), sig / alarm[:, None, :], 0.0)
+        if compiled:
+            a = batch_kernels.offset_scaled(np.ascontiguousarray(sig, dtype=np.float64),
+                                            np.ascontiguousarray(alarm, dtype=np.float64), ok)
+        else:
+            a = np.where(ok[:, None, :] & np.isfinite(sig), sig / alarm[:, None, :], 0.0)
         aa = np.vecdot(a, a)
         usable = present & ~(aa <= 0.0)
         d = np.vecdot(a, b[:, None, :]) / np.where(usable, aa, 1.0)
-        part = a * d[:, :, None]
-        rest = b[:, None, :] - part
+        if compiled:
+            part, rest = batch_kernels.offset_parts(a, d, b)
+        else:
+            part = a * d[:, :, None]
+            rest = b[:, None, :] - part
         explained = 1.0 - np.vecdot(rest, rest) / energy[:, None]
     best = np.full(m, -1)
     best_v = np.zeros(m)
@@ -159,7 +206,9 @@ def best_offsets(residual: np.ndarray, alarm: np.ndarray, present: np.ndarray, s
     P = part[idx, kk]
     levels = np.max(np.abs(P), axis=1).tolist()
     offs, expl, preds = d[idx, kk].tolist(), explained[idx, kk].tolist(), P.tolist()
+    # predicted: the channels whose part is not 0.0 (v != 0.0 is a float's truth: NaN kept, -0.0 not),
+    # picked by itertools.compress in C rather than a comprehension per row
     for j, (i, k) in enumerate(zip(idx.tolist(), kk.tolist())):
-        out[i] = SensorOffset(_NAMES[k], offs[j], expl[j], levels[j],
-                              {t: v for t, v in zip(target_names, preds[j]) if v != 0.0})
+        p = preds[j]
+        out[i] = SensorOffset(_NAMES[k], offs[j], expl[j], levels[j], dict(compress(zip(target_names, p), p)))
     return out

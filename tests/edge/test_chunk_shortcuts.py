@@ -79,3 +79,36 @@ def test_predict_in_place_is_the_sum_of_products() -> None:
         for k in range(1, 7):
             want = want + f[..., k, None] * coef[k]
         assert model.predict(f).tobytes() == want.tobytes()
+
+
+def test_rows_union_is_union1d() -> None:
+    from heatwatch.edge.pipeline import _rows_union
+
+    rng = np.random.default_rng(8)
+    for n in (1, 2, 17, 2016, 8640):
+        for _ in range(20):
+            parts = [np.unique(rng.integers(0, n, rng.integers(0, n + 1))) for _ in range(2)]
+            extra = rng.integers(0, n, rng.integers(0, 3)).astype(np.int64)  # trips, a verdict: unsorted, repeated
+            want = np.union1d(np.union1d(*parts), extra)
+            got = _rows_union(n, *parts, extra)
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    assert _rows_union(5, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)).tolist() == []
+
+
+def test_hits_by_row_are_the_hit_by_hit_lists() -> None:
+    from heatwatch.edge.pipeline import _hits_by_row, _hits_by_row_reference
+
+    rng = np.random.default_rng(12)
+    rules = [object() for _ in range(9)]
+    for n, p, dtype in ((0, 0.5, np.int64), (1, 0.5, np.int64), (400, 0.05, np.int64), (2000, 0.6, np.int64),
+                        (300, 0.3, np.float64)):
+        match = rng.random((n, len(rules))) < p
+        if n:
+            match[::7] = match[n // 2]  # a fault matching the same rules row after row
+        sup = rng.integers(0, 4, (n, len(rules))).astype(dtype)
+        at, hits = _hits_by_row(match, sup, rules)
+        want_at, want = _hits_by_row_reference(match, sup, rules)
+        assert at.tolist() == want_at.tolist()
+        assert [[(rules.index(r), m, type(m)) for r, m in h] for h in hits] == \
+            [[(rules.index(r), m, type(m)) for r, m in h] for h in want]
+        assert all(a is b for h, w in zip(hits, want) for (a, _), (b, _) in zip(h, w))
