@@ -134,6 +134,7 @@ class _ExplainPlan:
     relations: tuple  # refrigerant-side relations the sensor does not enter, required then supports
     own: tuple  # required witnesses the sensor does not enter
     operating_point: bool
+    reads: frozenset  # the shifts' channels it may read: the relations', then the own or (none) the supports'
 
 
 _EXPLAIN_PLANS: dict[tuple[int, str], _ExplainPlan] = {}
@@ -146,11 +147,12 @@ def _explain_plan(rule: Rule, channel: str) -> _ExplainPlan:
         if len(_EXPLAIN_PLANS) > 4096:
             _EXPLAIN_PLANS.clear()
         both = [*rule.require.items(), *rule.support.items()]
+        require, support = _code(rule.require.items()), _code(rule.support.items())
+        relations = _code((ch, c) for ch, c in both if ch in REFRIGERANT_RELATIONS and channel not in _sources(ch))
+        own = _code((ch, c) for ch, c in rule.require.items() if channel not in _sources(ch))
         plan = _EXPLAIN_PLANS[(id(rule), channel)] = _ExplainPlan(
-            rule, _code(rule.require.items()), _code(rule.support.items()),
-            _code((ch, c) for ch, c in both if ch in REFRIGERANT_RELATIONS and channel not in _sources(ch)),
-            _code((ch, c) for ch, c in rule.require.items() if channel not in _sources(ch)),
-            channel in OPERATING_POINT_SENSORS)
+            rule, require, support, relations, own, channel in OPERATING_POINT_SENSORS,
+            frozenset(ch for ch, *_ in (*relations, *(own or support))))
     return plan
 
 
@@ -403,6 +405,15 @@ class RuleEngine:
             if s is not None and _meets_coded(s.level - predicted.get(ch, 0.0), m, lv, neg):
                 n += 1
         return n < rule.min_support
+
+    @staticmethod
+    def veto_reads(rule: Rule, so: Any) -> frozenset[str]:
+        """The channels of ``ev.shifts`` _sensor_explains(rule, ev) may read with this offset (the
+        same tests in the same order gate the reading): any other channel's shift, or its absence,
+        cannot change the verdict (PumpPipeline._offset_matches builds only these)."""
+        if so is None or so.explained < SENSOR_SHARE or so.level < SENSOR_LEVEL or so.channel not in OPERATING_POINT_SENSORS:
+            return frozenset()
+        return _explain_plan(rule, so.channel).reads
 
     @staticmethod
     def _sensor_explains_reference(rule: Rule, ev: Evidence) -> bool:
