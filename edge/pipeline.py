@@ -592,16 +592,22 @@ class PumpPipeline:
         the levels of the channels those rules read, not the row's whole evidence."""
         hits = self._table_hits.get(i, ())
         shifts: dict[str, ChannelShift] = {}
+        so = self._offsets.get(i)
+        lv: list | None = None
         if hits:
-            # the levels _ready_evidence makes, as Python floats (the same doubles; expected = observed - residual)
-            lv, ob, rr = self._levels_row(res, i).tolist(), res.O[i].tolist(), res.R[i].tolist()
             comp = None
             for rule, _ in hits:
+                reads = self.rules.veto_reads(rule, so)  # the rest the veto never reads
+                if not reads:
+                    continue
+                if lv is None:
+                    # the levels _ready_evidence makes, as Python floats (the same doubles; expected = observed - residual)
+                    lv, ob, rr = self._levels_row(res, i).tolist(), res.O[i].tolist(), res.R[i].tolist()
                 got = self._rule_cols.get(id(rule))
                 if got is None or got[0] is not rule:  # (the rule kept with its columns: its id stays its own)
                     got = self._rule_cols[id(rule)] = (rule, [(ch, _TARGET_COL.get(ch)) for ch in (*rule.require, *rule.support)])
                 for ch, j in got[1]:
-                    if ch in shifts:
+                    if ch in shifts or ch not in reads:
                         continue
                     if j is None:
                         comp = CompressorEfficiency.shifts_of(self._comp_snap(i)) if comp is None else comp
@@ -609,7 +615,7 @@ class PumpPipeline:
                             shifts[ch] = comp[ch]
                     elif lv[j] == lv[j] and ob[j] == ob[j]:
                         shifts[ch] = ChannelShift(lv[j], ob[j] - rr[j], ob[j])
-        ev = Evidence(ts=float(res.ts[i]), shifts=shifts, sensor_offset=self._offsets.get(i), tripped=self._tripped)
+        ev = Evidence(ts=float(res.ts[i]), shifts=shifts, sensor_offset=so, tripped=self._tripped)
         return self.rules.offset_matches(ev, {rule.name: (rule, m) for rule, m in
                                               ((r, self._table_matches_of(res, i, r, met)) for r, met in hits)})
 

@@ -111,6 +111,51 @@ def _sources(channel: str) -> tuple[str, ...]:
     return DERIVED_FROM.get(channel, (channel,))
 
 
+def _meets_coded(level: float, mode: int, lv: float, neg: float) -> bool:
+    """_meets_level on a condition coded by _code (0 either, 1 up, 2 down): the same comparison."""
+    if mode == 0:
+        return abs(level) >= lv
+    return level >= lv if mode == 1 else level <= neg
+
+
+def _code(items) -> tuple[tuple[str, int, float, float], ...]:
+    """(channel, condition) pairs as (channel, mode, level, -level) for _meets_coded."""
+    return tuple((ch, 0 if c.direction == "either" else 1 if c.direction == "up" else 2, c.level, -c.level)
+                 for ch, c in items)
+
+
+@dataclass(frozen=True)
+class _ExplainPlan:
+    """What RuleEngine._sensor_explains reads of a rule for one sensor channel, made once."""
+
+    rule: Rule
+    require: tuple
+    support: tuple
+    relations: tuple  # refrigerant-side relations the sensor does not enter, required then supports
+    own: tuple  # required witnesses the sensor does not enter
+    operating_point: bool
+    reads: frozenset  # the shifts' channels it may read: the relations', then the own or (none) the supports'
+
+
+_EXPLAIN_PLANS: dict[tuple[int, str], _ExplainPlan] = {}
+
+
+def _explain_plan(rule: Rule, channel: str) -> _ExplainPlan:
+    """The rule's plan for a sensor channel (kept with the rule: its id stays its own while it lives)."""
+    plan = _EXPLAIN_PLANS.get((id(rule), channel))
+    if plan is None or plan.rule is not rule:
+        if len(_EXPLAIN_PLANS) > 4096:
+            _EXPLAIN_PLANS.clear()
+        both = [*rule.require.items(), *rule.support.items()]
+        require, support = _code(rule.require.items()), _code(rule.support.items())
+        relations = _code((ch, c) for ch, c in both if ch in REFRIGERANT_RELATIONS and channel not in _sources(ch))
+        own = _code((ch, c) for ch, c in rule.require.items() if channel not in _sources(ch))
+        plan = _EXPLAIN_PLANS[(id(rule), channel)] = _ExplainPlan(
+            rule, require, support, relations, own, channel in OPERATING_POINT_SENSORS,
+            frozenset(ch for ch, *_ in (*relations, *(own or support))))
+    return plan
+
+
 class RuleEngine:
     """Evaluate rules on successive Evidence; returns raised/cleared Diagnoses."""
 
@@ -324,6 +369,54 @@ class RuleEngine:
 
     @staticmethod
     def _sensor_explains(rule: Rule, ev: Evidence) -> bool:
+        """_sensor_explains_reference's verdict, with the rule's parts it reads for the sensor's channel
+        taken once (_ExplainPlan: the conditions as (channel, mode, level, -level), the relations' and
+        the own witnesses' lists) instead of on each call: the same comparisons of the same floats in
+        the same order (judged on each of a season's 100,000 offset rows, rule by rule)."""
+        so = ev.sensor_offset
+        if so is None or so.explained < SENSOR_SHARE:
+            return False
+        plan = _explain_plan(rule, so.channel)
+        if so.explained >= SENSOR_EXPLAINS:
+            alone = so.predicted
+            if all(ch in alone and _meets_coded(alone[ch], m, lv, neg) for ch, m, lv, neg in plan.require):
+                n = 0
+                for ch, m, lv, neg in plan.support:
+                    if ch in alone and _meets_coded(alone[ch], m, lv, neg):
+                        n += 1
+                if n >= rule.min_support:
+                    return True
+        if so.level < SENSOR_LEVEL or not plan.operating_point:
+            return False
+        shifts, predicted = ev.shifts, so.predicted
+        for ch, m, lv, neg in plan.relations:
+            s = shifts.get(ch)
+            if s is not None and _meets_coded(s.level - predicted.get(ch, 0.0), m, lv, neg):
+                return False
+        if plan.own:
+            for ch, m, lv, neg in plan.own:
+                s = shifts.get(ch)
+                if s is None or not _meets_coded(s.level - predicted.get(ch, 0.0), m, lv, neg):
+                    return True
+            return False
+        n = 0
+        for ch, m, lv, neg in plan.support:
+            s = shifts.get(ch)
+            if s is not None and _meets_coded(s.level - predicted.get(ch, 0.0), m, lv, neg):
+                n += 1
+        return n < rule.min_support
+
+    @staticmethod
+    def veto_reads(rule: Rule, so: Any) -> frozenset[str]:
+        """The channels of ``ev.shifts`` _sensor_explains(rule, ev) may read with this offset (the
+        same tests in the same order gate the reading): any other channel's shift, or its absence,
+        cannot change the verdict (PumpPipeline._offset_matches builds only these)."""
+        if so is None or so.explained < SENSOR_SHARE or so.level < SENSOR_LEVEL or so.channel not in OPERATING_POINT_SENSORS:
+            return frozenset()
+        return _explain_plan(rule, so.channel).reads
+
+    @staticmethod
+    def _sensor_explains_reference(rule: Rule, ev: Evidence) -> bool:
         """Would one drifting sensor, by itself, show everything this rule needs? Or is every
         witness the rule counts on moved only by that sensor's offset?
 
