@@ -678,22 +678,9 @@ def _excess_curves(x: np.ndarray, y: np.ndarray) -> list[Curve]:
     holdout = list(dict.fromkeys((max(0, n - HOLDOUT_DAYS - w), n - HOLDOUT_DAYS, model)
                                  for w in WINDOWS_DAYS for model in MODELS))
     fits: dict[tuple[int, int, str], Curve | None] = dict(zip(holdout, _fits(x, y, holdout)))
-    errors: dict[tuple[int, str], float] = {}
-    scored: list[tuple[float, int, str]] = []
-    for w in WINDOWS_DAYS:
-        for model in MODELS:
-            lo = max(0, n - HOLDOUT_DAYS - w)
-            f = fits[(lo, n - HOLDOUT_DAYS, model)]
-            if f is not None:
-                if (lo, model) not in errors:
-                    d = f(x[n - HOLDOUT_DAYS:]) - y[n - HOLDOUT_DAYS:]
-                    errors[(lo, model)] = float(np.add.reduce(d * d)) / len(d)  # np.mean(d ** 2): the same sum
-                scored.append((errors[(lo, model)], w, model))
+    scored = _holdout_scores(x, y, lambda lo, hi, model: fits[(lo, hi, model)])
     if not scored:  # too few days to judge a forecast (just raised after a short commissioning): a line
-        if n < 2:
-            return []
-        coef = _polyfit(x, y, 1)
-        return [lambda g: prognosis_kernels.horner(coef, g)]
+        return _line_only(x, y)
     best = min(e for e, _, _ in scored)
     rivals = [(max(0, n - w), n, model) for e, w, model in scored if e <= RIVAL_FACTOR * best + 1e-12]
     new = [k for k in dict.fromkeys(rivals) if k not in fits]
@@ -764,6 +751,20 @@ def _excess_curves_reference(x: np.ndarray, y: np.ndarray) -> list[Curve]:
             fits[(lo, hi, model)] = _fit(x[lo:hi], y[lo:hi], model)
         return fits[(lo, hi, model)]
 
+    scored = _holdout_scores(x, y, fit)
+    if not scored:  # too few days to judge a forecast (just raised after a short commissioning): a line
+        return _line_only(x, y)
+    best = min(e for e, _, _ in scored)
+    curves = [fit(max(0, n - w), n, model) for e, w, model in scored if e <= RIVAL_FACTOR * best + 1e-12]
+    return [c for c in dict.fromkeys(curves) if c is not None]  # a fit shared by windows: once
+
+
+def _holdout_scores(x: np.ndarray, y: np.ndarray,
+                    fit: Callable[[int, int, str], Curve | None]) -> list[tuple[float, int, str]]:
+    """(mean squared error on the held-out last days, window, model) of each window's fit before them:
+    ``fit(lo, hi, model)`` gives the fit of x[lo:hi] (None: no fit). A window longer than the
+    history is the same fit as the whole history and scored once for all of them."""
+    n = len(x)
     errors: dict[tuple[int, str], float] = {}
     scored: list[tuple[float, int, str]] = []
     for w in WINDOWS_DAYS:
@@ -775,14 +776,15 @@ def _excess_curves_reference(x: np.ndarray, y: np.ndarray) -> list[Curve]:
                     d = f(x[n - HOLDOUT_DAYS:]) - y[n - HOLDOUT_DAYS:]
                     errors[(lo, model)] = float(np.add.reduce(d * d)) / len(d)  # np.mean(d ** 2): the same sum
                 scored.append((errors[(lo, model)], w, model))
-    if not scored:  # too few days to judge a forecast (just raised after a short commissioning): a line
-        if n < 2:
-            return []
-        coef = _polyfit(x, y, 1)
-        return [lambda g: prognosis_kernels.horner(coef, g)]
-    best = min(e for e, _, _ in scored)
-    curves = [fit(max(0, n - w), n, model) for e, w, model in scored if e <= RIVAL_FACTOR * best + 1e-12]
-    return [c for c in dict.fromkeys(curves) if c is not None]  # a fit shared by windows: once
+    return scored
+
+
+def _line_only(x: np.ndarray, y: np.ndarray) -> list[Curve]:
+    """A line through all the days (none under two days): too few days to hold any out."""
+    if len(x) < 2:
+        return []
+    coef = _polyfit(x, y, 1)
+    return [lambda g: prognosis_kernels.horner(coef, g)]
 
 
 def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, target: float,
