@@ -9,6 +9,7 @@ import pytest
 
 from heatwatch.edge.heatpump import prognosis as pg
 from heatwatch.edge.heatpump import prognosis_kernels as pk
+from tests.edge.heatpump.test_passage_free import _curves
 from tests.edge.heatpump.test_prognosis_exact import _passage_whole_grid
 
 
@@ -82,17 +83,9 @@ def test_passage_days_is_the_plain_numpy(compiled) -> None:
     grid = pg._GRID
     kinds = set()
     for trial in range(200):
-        n = int(rng.integers(4, 31))
-        x = -np.arange(n)[::-1] - rng.random()
-        y = rng.choice([0.0, 0.01, 0.05, 0.2, 1.0]) * rng.random() * (x - x[0]) ** rng.choice([1.0, 1.5, 2.0]) \
-            + rng.normal(0, rng.choice([0.01, 0.1, 0.5]), n)
-        if trial % 5 == 0:
-            y = -y
-        base = rng.normal(40, rng.choice([0.5, 2, 5]), int(rng.integers(1, 15)))
-        target = 40 + rng.choice([1, 5, 10, 30, 100]) * rng.random()
-        h = pg._bandwidth(base)
+        curves, _, base, target, h = _curves(rng, trial)
         rho = float(rng.uniform(0.0, 0.95)) if trial % 2 else 0.0
-        for curve in pg._excess_curves(x, y):
+        for curve in curves:
             want = _passage_whole_grid(curve(grid), grid, base, h, target, rho)
             assert pg._passage_days(curve, grid, base, h, target, rho) == want
             kinds.add("none" if want is None else "cap" if want == pg.CAP_DAYS else "date")
