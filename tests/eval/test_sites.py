@@ -87,3 +87,28 @@ def test_a_site_in_a_climate_given_by_numbers_has_a_place_for_the_gateway():
     gw = PrivateGateway(north.device_ids, north.climate, north.refrigerant, north.climate_spec)
     gw.close()
 
+
+def test_lead_time_runs_a_fleet_with_sites_each_site_with_its_refrigerant(monkeypatch, tmp_path):
+    """bench/lead_time.py configures each agent as its edge.toml would: a site's pumps with the
+    site's refrigerant (an R290 pump judged as R32 looks broken)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import lead_time
+
+    seen: dict[str, str] = {}
+    real = lead_time.PumpPipeline.with_config
+
+    def spy(device, config):
+        seen[device] = config.refrigerant
+        return real(device, config)
+
+    monkeypatch.setattr(lead_time.PumpPipeline, "with_config", spy)
+    p = tmp_path / "two_sites.yaml"
+    p.write_text("start: 2024-12-01\nduration: 1d\nseed: 3\nclimate: {monthly_c: [-6, -6, -2, 5, 11, 15, 18, 16, 11, 5, 0, -4]}\n"
+                 "sites:\n  - {name: a, pumps: 2}\n  - {name: b, refrigerant: R290, pumps: 1}\n"
+                 "devices:\n  hp-002: {faults: [{type: refrigerant_leak, onset: 12h}]}\n")
+    outcomes = lead_time.run_scenario(str(p), step_stride=5)
+    assert seen == {"hp-000": "R32", "hp-001": "R32", "hp-002": "R290"}
+    assert [(o.device, o.fault) for o in outcomes] == [("hp-000", ""), ("hp-001", ""), ("hp-002", "refrigerant_leak")]
