@@ -7,7 +7,7 @@ a share of onset -> trip: 1 = named at onset, 0 = at the trip), wrong pump
 diagnoses and sensor notices on pumps with a pump fault, false alarms on
 healthy pumps, and how well the prognoses held (within a factor 2, interval
 coverage). Each scenario's agent is configured as the field configures it:
-with the scenario's refrigerant.
+with the scenario's refrigerant (a scenario with sites: its site's).
 
     python bench/lead_time.py [--stride N] [--save F.json] [--load F.json] [--fleet-prior F.json] [--days D]
                               [--install-day D] [--devices hp-001,hp-004] [SCENARIO ...]
@@ -38,7 +38,7 @@ from heatwatch.fleet_prior import FleetPrior  # noqa: E402
 from heatwatch.edge.pipeline import PumpPipeline  # noqa: E402
 from heatwatch.sim.fleet import Fleet  # noqa: E402
 from heatwatch.sim.plant import emitter_types  # noqa: E402
-from heatwatch.sim.scenario import ScenarioError, load_scenario  # noqa: E402
+from heatwatch.sim.scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
 from heatwatch.faults import FAULTS  # noqa: E402
 from heatwatch.units import DAY  # noqa: E402
 
@@ -83,17 +83,29 @@ def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_s
                  fleet_prior: FleetPrior | dict[str, FleetPrior] | None = None, days: float | None = None,
                  install_day: float = 0.0, devices: list[str] | None = None) -> list[DeviceOutcome]:
     """Run a scenario through one pipeline per device (``devices``: only these), in batch (same
-    results as streaming)."""
+    results as streaming). A scenario with sites runs site by site, each site's agents configured
+    with its refrigerant."""
     scenario = load_scenario(name)
     if days is not None:
         scenario = dataclasses.replace(scenario, duration_s=min(scenario.duration_s, days * DAY))
+    unknown = sorted(set(devices or ()) - set(scenario.device_ids))
+    if unknown:
+        raise ScenarioError(f"{name}: no device {', '.join(unknown)}")
+    outcomes: list[DeviceOutcome] = []
+    for part in scenario.site_scenarios():
+        if not devices or set(devices) & set(part.device_ids):
+            outcomes += _run_part(part, config, step_stride, fleet_prior, install_day, devices)
+    return outcomes
+
+
+def _run_part(scenario: Scenario, config: HeatPumpDetectorConfig | None, step_stride: int,
+              fleet_prior: FleetPrior | dict[str, FleetPrior] | None, install_day: float,
+              devices: list[str] | None) -> list[DeviceOutcome]:
+    """One site (or a scenario without sites): its fleet, its agents."""
     fleet = Fleet(scenario)
     # the refrigerant the scenario's pumps run on, as their edge.toml would say (judged as R32, an
     # R290 fleet looks broken); a config given by the caller is taken as it is
     config = config or HeatPumpDetectorConfig(refrigerant=scenario.refrigerant)
-    unknown = sorted(set(devices or ()) - set(fleet.devices))
-    if unknown:
-        raise ScenarioError(f"{name}: no device {', '.join(unknown)}")
     # each agent's edge.toml carries its pump model's design data (the prior's design bands)
     pipes = {d: PumpPipeline.with_config(d, with_design(config, float(fleet.params.q_nom[j])))
              for j, d in enumerate(fleet.devices) if not devices or d in devices}

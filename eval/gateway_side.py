@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -24,6 +25,8 @@ from heatwatch.gateway.incidents.service import EventOutcome, Incidents
 from heatwatch.gateway.ingest.models import ProcessedEvent
 from heatwatch.gateway.notifications.models import Notification
 from heatwatch.gateway.tickets.models import Ticket
+from heatwatch.gateway.weather.normals import MONTHLY_NORMALS_C, normal_temperature
+from heatwatch.sim.climate import ClimatePreset
 
 # where a climate's sites are (the city whose normals the simulator's climate has) and its time zone
 CLIMATE_PLACE = {
@@ -31,6 +34,21 @@ CLIMATE_PLACE = {
     "oslo": ("Oslo", "NO", 59.91, 10.75, "Europe/Oslo", "nb"),
     "milan": ("Milano", "IT", 45.46, 9.19, "Europe/Rome", "it"),
 }
+
+
+def place_of(climate: str, spec: ClimatePreset | None = None) -> tuple[str, str, float, float, str, str]:
+    """Where a climate's sites are: a preset's city; for a climate given by its numbers, the latitude
+    whose normals (the priority's "cold ahead" without a forecast) are nearest to its monthly means,
+    on its time zone's meridian, in that fixed-offset zone, an English-speaking customer."""
+    if spec is None:
+        return CLIMATE_PLACE[climate]
+    lats = [lo + 0.5 * k for lo, hi in [(min(MONTHLY_NORMALS_C), max(MONTHLY_NORMALS_C))]
+            for k in range(int((hi - lo) / 0.5) + 1)]
+    mid_month = [date(2001, m, 15) for m in range(1, 13)]
+    lat = min(lats, key=lambda la: sum((normal_temperature(la, d) - t) ** 2 for d, t in zip(mid_month, spec.monthly_c)))
+    off = spec.utc_offset_h
+    tz = f"Etc/GMT{-int(off):+d}" if off == int(off) and off != 0 else "UTC"  # Etc/ zones count westwards
+    return spec.name[:100], "", lat, max(-180.0, min(180.0, 15.0 * off)), tz, "en"
 
 
 @dataclass
@@ -44,13 +62,13 @@ class Recorded:
 class PrivateGateway:
     """The gateway's incident logic over its own SQLite file (removed by ``close``)."""
 
-    def __init__(self, devices: list[str], climate: str, refrigerant: str) -> None:
+    def __init__(self, devices: list[str], climate: str, refrigerant: str, climate_spec: ClimatePreset | None = None) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="heatwatch-eval-")
         self.db = Database.open(f"sqlite:///{Path(self._dir.name) / 'gateway.db'}")
         tables.metadata.create_all(self.db.engine)
         self.incidents = Incidents()
         self._seq: dict[str, int] = {}
-        city, country, lat, lon, tz, lang = CLIMATE_PLACE[climate]
+        city, country, lat, lon, tz, lang = place_of(climate, climate_spec)
         with self.db.transaction() as s:
             for d in devices:
                 customer = Customer(name=f"Customer of {d}", language=lang, time_zone=tz,

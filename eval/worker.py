@@ -63,7 +63,7 @@ def run_part(part: Part, poll_s: float | None, progress: Callable[[int], None] |
                 pipes[d].detector.use_fleet_prior(prior)
     pumps = {d: PumpResult(part.scenario_name, part.site, sc.climate, sc.refrigerant, d, sc.duration_s / DAY)
              for d in devices}
-    gw = PrivateGateway(devices, sc.climate, sc.refrigerant)
+    gw = PrivateGateway(devices, sc.climate, sc.refrigerant, sc.climate_spec)
     by_id: dict[int, TicketResult] = {}
     hourly: list[np.ndarray] = []  # (hours, D, C) per chunk
     hourly_ts: list[np.ndarray] = []

@@ -25,25 +25,34 @@ from heatwatch.units import DAY, HOUR
 
 @dataclass(frozen=True)
 class ClimatePreset:
+    """A climate's numbers: a named preset below, or a scenario's own (scenario_climate.py)."""
+
     monthly_c: tuple[float, ...]  # mean air temperature Jan..Dec
     diurnal_amp_c: tuple[float, float]  # half day-night range in (winter, summer)
     anomaly_sigma_c: tuple[float, float]  # std of the multi-day anomaly (winter, summer)
     monthly_rh: tuple[float, ...]  # mean relative humidity Jan..Dec, %
     utc_offset_h: float
+    design_c: float  # design outdoor temperature: the houses' pumps are sized for it
+    name: str = ""  # a scenario's own climate: its label ("" = none given)
 
 
 # Monthly normals: SMHI Stockholm-Bromma, met.no Oslo-Blindern, ARPA Milano-Brera (1991-2020, rounded).
 CLIMATE_PRESETS: dict[str, ClimatePreset] = {
     "stockholm": ClimatePreset(
         (-1.5, -1.7, 1.2, 5.9, 11.2, 15.6, 18.4, 17.2, 12.8, 7.4, 3.4, 0.2), (2.5, 5.0), (4.8, 2.5),
-        (86, 83, 76, 68, 64, 66, 69, 73, 79, 84, 88, 88), 1.0),
+        (86, 83, 76, 68, 64, 66, 69, 73, 79, 84, 88, 88), 1.0, -18.0),
     "oslo": ClimatePreset(
         (-3.7, -3.6, 0.1, 4.9, 10.6, 14.6, 17.3, 16.1, 11.6, 6.1, 1.3, -2.6), (2.5, 5.5), (5.5, 2.5),
-        (82, 79, 72, 64, 62, 65, 69, 73, 78, 82, 85, 84), 1.0),
+        (82, 79, 72, 64, 62, 65, 69, 73, 78, 82, 85, 84), 1.0, -20.0),
     "milan": ClimatePreset(
         (3.0, 5.0, 9.5, 13.3, 17.8, 22.1, 24.7, 24.1, 19.6, 14.3, 8.4, 3.8), (3.5, 5.5), (2.8, 2.0),
-        (86, 78, 72, 72, 70, 68, 66, 69, 72, 80, 87, 88), 1.0),
+        (86, 78, 72, 72, 70, 68, 66, 69, 72, 80, 87, 88), 1.0, -5.0),
 }
+
+
+def resolve_climate(climate: str | ClimatePreset) -> ClimatePreset:
+    """A preset's name or a climate's numbers -> the numbers."""
+    return climate if isinstance(climate, ClimatePreset) else CLIMATE_PRESETS[climate]
 
 _TAU_SLOW_H, _TAU_FAST_H, _TAU_SITE_H = 72.0, 8.0, 18.0
 
@@ -66,9 +75,9 @@ def _seasonal(values: tuple[float, ...], m: np.ndarray) -> np.ndarray:
 class Weather:
     """Stateful generator: call :meth:`sample` with successive, increasing time vectors."""
 
-    def __init__(self, climate: str, n_devices: int, rng: np.random.Generator, start_ts: float,
+    def __init__(self, climate: str | ClimatePreset, n_devices: int, rng: np.random.Generator, start_ts: float,
                  season_shift_s: float = 0.0):
-        self.preset = CLIMATE_PRESETS[climate]
+        self.preset = resolve_climate(climate)
         self.season_shift_s = season_shift_s
         self.n = n_devices
         self.rng = rng

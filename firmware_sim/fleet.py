@@ -106,7 +106,7 @@ class Fleet:
         specs = [scenario.devices.get(d) for d in self.devices]
         param_rng = np.random.default_rng(np.random.SeedSequence([scenario.seed, 1]))
         self.params = plant.make_params(
-            D, param_rng, scenario.climate, scenario.refrigerant,
+            D, param_rng, scenario.weather_climate, scenario.refrigerant,
             [s.capacity_kw if s else None for s in specs], [s.emitters if s else None for s in specs])
         # pump faults: onset (s after start) and rate (severity per day) per device and fault field
         self.pump_faults: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -276,7 +276,7 @@ class _Run:
         D = len(fleet.devices)
         streams = np.random.SeedSequence([sc.seed, 2]).spawn(4)
         season_shift = 0.0 if sc.season_ts is None else sc.season_ts - sc.start_ts
-        self.weather = Weather(sc.climate, D, np.random.default_rng(streams[0]), fleet.start_ts, season_shift)
+        self.weather = Weather(sc.weather_climate, D, np.random.default_rng(streams[0]), fleet.start_ts, season_shift)
         self.rng_dhw = np.random.default_rng(streams[1])
         self.sensors = SensorModel(fleet, np.random.default_rng(streams[2]))
         p = fleet.params

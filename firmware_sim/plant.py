@@ -22,11 +22,11 @@ import numpy as np
 
 from heatwatch.channels import WATER_KW_PER_LPM_K
 
+from heatwatch.sim.climate import ClimatePreset, resolve_climate
 from heatwatch.sim.pump_faults import Severity
 from heatwatch.sim.refrigerant_cycle import F_NOM, K0, capacity_factor, carnot_eta
 
 GAINS_K = 3.5  # internal + solar gains: no heating needed above ~17-18 °C outdoor
-DESIGN_OUTDOOR_C = {"stockholm": -18.0, "oslo": -20.0, "milan": -5.0}
 
 
 @dataclass
@@ -63,7 +63,7 @@ class PumpParams:
         return PumpParams(**{f.name: getattr(self, f.name)[cols] for f in fields(self)})
 
 
-def make_params(n: int, rng: np.random.Generator, climate: str, refrigerant: str,
+def make_params(n: int, rng: np.random.Generator, climate: str | ClimatePreset, refrigerant: str,
                 capacity_kw: list[float | None], emitters: list[str | None]) -> PumpParams:
     """``n`` pumps and their houses drawn from ``rng``; a capacity or emitter type given per pump overrides the draw.
 
@@ -84,7 +84,7 @@ def make_params(n: int, rng: np.random.Generator, climate: str, refrigerant: str
             radiators[i], fan_coils[i] = e == "radiators", e == "fan_coils"
     flow_design = _curve(radiators, fan_coils, u(44.0, 50.0), u(33.0, 38.0))
     flow_mild = _curve(radiators, fan_coils, u(29.0, 32.0), u(24.0, 27.0))
-    t_design = np.full(n, DESIGN_OUTDOOR_C[climate]) + u(-1.0, 1.0)
+    t_design = np.full(n, resolve_climate(climate).design_c) + u(-1.0, 1.0)
     t_set = np.round(u(20.0, 22.0) * 2) / 2
     # size: the pump covers 95 % of the design-day load at max frequency
     t_e = t_design - 7.5

@@ -21,12 +21,14 @@ from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.faults import FAULTS, SENSOR_FAULTS
 from heatwatch.fleet_prior import EMITTERS  # as the gateway's device records name them
 from heatwatch.refrigerant import REFRIGERANTS
+from heatwatch.sim.climate import CLIMATE_PRESETS, ClimatePreset
 from heatwatch.sim.pump_faults import FAULT_MODES
+from heatwatch.sim.scenario_climate import parse_climate
 from heatwatch.textfile import NotTextError, read_text
 from heatwatch.units import DAY, HOUR, MINUTE
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
-CLIMATES = ("stockholm", "oslo", "milan")
+CLIMATES = tuple(CLIMATE_PRESETS)  # the named ones; a scenario may also give a climate's numbers
 # channels a sensor fault may hit: the measured ones, not controller states
 SENSOR_CHANNELS = tuple(c for c in CHANNEL_NAMES if c not in ("defrost", "mode", "error_code"))
 _UNITS = {"s": 1.0, "m": MINUTE, "min": MINUTE, "h": HOUR, "d": DAY, "w": 7 * DAY, "y": 365 * DAY}
@@ -71,9 +73,10 @@ class SiteSpec:
     spells, as towns apart have), and the refrigerant its installer fitted."""
 
     name: str
-    climate: str
+    climate: str  # a preset's name, or the label of climate_spec
     refrigerant: str
     pumps: int
+    climate_spec: ClimatePreset | None = None  # a climate given by its numbers (None: the preset `climate`)
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,12 @@ class Scenario:
     first_index: int = 0  # a site's part of a fleet: the number of its first pump
     id_width: int | None = None  # ... and the digits of the whole fleet's ids
     season_ts: float | None = None  # the weather's season starts at this date's (None: the start's own)
+    climate_spec: ClimatePreset | None = None  # a climate given by its numbers; `climate` is then its label
+
+    @property
+    def weather_climate(self) -> ClimatePreset:
+        """The numbers the weather and the houses' sizing are drawn from."""
+        return self.climate_spec or CLIMATE_PRESETS[self.climate]
 
     @property
     def device_ids(self) -> list[str]:
@@ -109,7 +118,7 @@ class Scenario:
         out, first = [], 0
         for k, site in enumerate(self.sites):
             part = Scenario(**{**self.__dict__, "name": f"{self.name}/{site.name}", "size": site.pumps,
-                               "climate": site.climate, "refrigerant": site.refrigerant,
+                               "climate": site.climate, "climate_spec": site.climate_spec, "refrigerant": site.refrigerant,
                                "seed": self.seed * 1000 + k + 1, "sites": (), "first_index": first,
                                "id_width": width, "devices": {}})
             ids = part.device_ids
@@ -120,7 +129,7 @@ class Scenario:
 
     def site_of(self) -> dict[str, SiteSpec]:
         """Device id -> its site (a scenario without sites: one site named after the scenario)."""
-        return {d: SiteSpec(s.name.rsplit("/", 1)[-1], s.climate, s.refrigerant, s.size)
+        return {d: SiteSpec(s.name.rsplit("/", 1)[-1], s.climate, s.refrigerant, s.size, s.climate_spec)
                 for s in self.site_scenarios() for d in s.device_ids}
 
     @property
@@ -214,10 +223,8 @@ def parse_scenario(raw, source: str = "<dict>", default_name: str = "scenario") 
     refrigerant = raw.get("refrigerant", "R32")
     if refrigerant not in REFRIGERANTS:
         raise err("refrigerant", f"unknown refrigerant {refrigerant!r} (known: {', '.join(REFRIGERANTS)})")
-    climate = raw.get("climate", "stockholm")
-    if climate not in CLIMATES:
-        raise err("climate", f"unknown climate {climate!r} (known: {', '.join(CLIMATES)})")
-    sites = _parse_sites(raw.get("sites"), climate, refrigerant, err)
+    climate, climate_spec = parse_climate(raw.get("climate", "stockholm"), "climate", err)
+    sites = _parse_sites(raw.get("sites"), (climate, climate_spec), refrigerant, err)
     if sites and "size" not in fleet:
         fleet = {**fleet, "size": sum(s.pumps for s in sites)}
     size = fleet.get("size")
@@ -250,6 +257,7 @@ def parse_scenario(raw, source: str = "<dict>", default_name: str = "scenario") 
         name=str(raw.get("name", default_name)), description=str(raw.get("description", "")).strip(),
         size=size, prefix=prefix, climate=climate, start_ts=start_ts, duration_s=duration_s,
         step_s=step_s, seed=seed, refrigerant=refrigerant, source=source, sites=sites, season_ts=season_ts,
+        climate_spec=climate_spec,
     )
     ids = set(scen.device_ids)
     devices_raw = raw.get("devices") or {}
@@ -284,7 +292,7 @@ def parse_scenario(raw, source: str = "<dict>", default_name: str = "scenario") 
     return Scenario(**{**scen.__dict__, "devices": devices})
 
 
-def _parse_sites(raw, climate: str, refrigerant: str, err) -> tuple[SiteSpec, ...]:
+def _parse_sites(raw, climate: tuple[str, ClimatePreset | None], refrigerant: str, err) -> tuple[SiteSpec, ...]:
     """``sites:``: a list of {name, climate, refrigerant, pumps}; pumps are numbered in site order."""
     if raw is None:
         return ()
@@ -302,16 +310,14 @@ def _parse_sites(raw, climate: str, refrigerant: str, err) -> tuple[SiteSpec, ..
         if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$", name) or name in names:
             raise err(f"{where}.name", f"a unique name of letters, digits, '_', '.', '-'; got {name!r}")
         names.add(name)
-        c = site.get("climate", climate)
-        if c not in CLIMATES:
-            raise err(f"{where}.climate", f"unknown climate {c!r} (known: {', '.join(CLIMATES)})")
+        c, spec = parse_climate(site["climate"], f"{where}.climate", err) if "climate" in site else climate
         r = site.get("refrigerant", refrigerant)
         if r not in REFRIGERANTS:
             raise err(f"{where}.refrigerant", f"unknown refrigerant {r!r} (known: {', '.join(REFRIGERANTS)})")
         n = site.get("pumps")
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 100_000:
             raise err(f"{where}.pumps", f"expected a whole number of pumps 1..100000, got {n!r}")
-        sites.append(SiteSpec(name, c, r, n))
+        sites.append(SiteSpec(name, c, r, n, spec))
     return tuple(sites)
 
 

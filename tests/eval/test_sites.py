@@ -3,6 +3,8 @@ load as before; a wrong site is one clear line."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import numpy as np
 import pytest
 
@@ -61,3 +63,52 @@ def test_the_shipped_service_areas_span_climates_refrigerants_and_every_fault():
         faults = [f for d in sc.devices.values() for f in d.faults]
         assert {f.type for f in faults} == set(FAULTS)
         assert any(f.onset_s == 0 for f in faults)
+
+
+def test_a_site_in_a_climate_given_by_numbers_has_a_place_for_the_gateway():
+    """The eval's gateway puts each pump at its climate's city (the priority's cold ahead reads the
+    site's normals by latitude); a climate given by its numbers sits at the latitude whose normals
+    are nearest to its own, in its fixed-offset time zone, labelled by its name."""
+    from zoneinfo import ZoneInfo
+
+    from heatwatch.eval.gateway_side import PrivateGateway, place_of
+
+    cold = {"name": "helsinki-like", "utc_offset_h": 2,
+            "monthly_c": [-4.5, -5.0, -1.5, 4.0, 10.0, 14.5, 17.5, 16.0, 11.5, 6.5, 2.0, -1.5]}
+    mild = {"monthly_c": [3.0, 5.0, 9.5, 13.3, 17.8, 22.1, 24.7, 24.1, 19.6, 14.3, 8.4, 3.8]}  # Milan's
+    sc = parse_scenario({**BASE, "sites": [{"name": "north", "climate": cold, "pumps": 2},
+                                          {"name": "south", "climate": mild, "pumps": 2}]})
+    north, south = sc.site_scenarios()
+    city, country, lat, lon, tz, lang = place_of(north.climate, north.climate_spec)
+    assert (city, tz, lon) == ("helsinki-like", "Etc/GMT-2", 30.0) and 59.0 <= lat <= 62.0
+    assert ZoneInfo(tz).utcoffset(datetime(2025, 1, 1)) == timedelta(hours=2)
+    assert abs(place_of(south.climate, south.climate_spec)[2] - 45.5) <= 1.0
+    assert place_of("oslo") == ("Oslo", "NO", 59.91, 10.75, "Europe/Oslo", "nb")
+    gw = PrivateGateway(north.device_ids, north.climate, north.refrigerant, north.climate_spec)
+    gw.close()
+
+
+def test_lead_time_runs_a_fleet_with_sites_each_site_with_its_refrigerant(monkeypatch, tmp_path):
+    """bench/lead_time.py configures each agent as its edge.toml would: a site's pumps with the
+    site's refrigerant (an R290 pump judged as R32 looks broken)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import lead_time
+
+    seen: dict[str, str] = {}
+    real = lead_time.PumpPipeline.with_config
+
+    def spy(device, config):
+        seen[device] = config.refrigerant
+        return real(device, config)
+
+    monkeypatch.setattr(lead_time.PumpPipeline, "with_config", spy)
+    p = tmp_path / "two_sites.yaml"
+    p.write_text("start: 2024-12-01\nduration: 1d\nseed: 3\nclimate: {monthly_c: [-6, -6, -2, 5, 11, 15, 18, 16, 11, 5, 0, -4]}\n"
+                 "sites:\n  - {name: a, pumps: 2}\n  - {name: b, refrigerant: R290, pumps: 1}\n"
+                 "devices:\n  hp-002: {faults: [{type: refrigerant_leak, onset: 12h}]}\n")
+    outcomes = lead_time.run_scenario(str(p), step_stride=5)
+    assert seen == {"hp-000": "R32", "hp-001": "R32", "hp-002": "R290"}
+    assert [(o.device, o.fault) for o in outcomes] == [("hp-000", ""), ("hp-001", ""), ("hp-002", "refrigerant_leak")]
