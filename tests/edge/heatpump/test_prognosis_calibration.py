@@ -126,6 +126,32 @@ def test_the_date_is_drawn_toward_the_typical_horizon_and_the_interval_stays_aro
         assert q.lower_ts <= q.predicted_trip_ts <= q.upper_ts
 
 
+def test_a_short_date_is_moved_later_where_every_fleet_came_later_and_an_urgent_one_stays_urgent():
+    """A raw date of a day or two is the median of a wait close to memoryless (a pump grazing its
+    limit), met within a factor 2 most often later than that median; on every calibration fleet such
+    dates came true later than said, so their band's date is lifted (BAND_LIFTS). A raw date within
+    the gateway's most urgent band stays in it; a long date is not lifted; the interval stays."""
+    from heatwatch.edge.heatpump.prognosis_calibration import BAND_LIFTS, URGENT_DAYS
+
+    assert CALIBRATION is not None and BAND_LIFTS[0] > 0.0
+    row = CALIBRATION.per_fault["condenser_fouling"]
+    assert row.shift == 0.0
+
+    def told(raw: float) -> Prognosis:
+        p = Prognosis(indicator="p_high", threshold=41.0, predicted_trip_ts=raw * DAY, lower_ts=0.0, upper_ts=0.0)
+        return CALIBRATION.apply(p, 0.0, "condenser_fouling")
+
+    assert 0.5 < told(0.5).predicted_trip_ts / DAY <= URGENT_DAYS
+    assert told(1.0).predicted_trip_ts / DAY == pytest.approx(min(2.0 ** BAND_LIFTS[0], URGENT_DAYS))
+    assert told(1.9).predicted_trip_ts / DAY == pytest.approx(URGENT_DAYS), "an urgent date stays urgent"
+    assert told(3.0).predicted_trip_ts / DAY == pytest.approx(3.0 * 2.0 ** BAND_LIFTS[1])
+    assert told(12.0).predicted_trip_ts / DAY == pytest.approx(row.recalibrated_days(12.0)), "a long date: no lift"
+    for raw in (0.5, 1.0, 1.9, 3.0, 12.0):
+        q = told(raw)
+        assert q.lower_ts == pytest.approx(raw * DAY * 2.0 ** row.q_low)
+        assert q.lower_ts <= q.predicted_trip_ts <= q.upper_ts
+
+
 def test_the_horizon_fit_finds_the_slope_of_a_noisy_estimator():
     """bench/prognosis_calibration.horizon: the median regression of log2(actual) on log2(predicted).
     An estimator whose log days are the truth plus as much noise again has a slope near 1/2
