@@ -205,6 +205,37 @@ def test_a_stored_eval_report_is_re_dated_and_its_interval_re_stated(tmp_path):
     assert out["as run"]["every"][0][2] == pytest.approx(raw * 2.0 ** cal.q_high)
 
 
+def test_a_stored_interval_from_now_is_re_dated_from_its_late_side(tmp_path):
+    """bench/prognosis_redate.py: a pump near its limit is told an interval from now, whose earliest
+    date holds no raw date; it is read back from the latest over the late side of the band the raw
+    date falls in (the one nearest the stated date), so re-dating with the table the run used gives
+    the run's own date and interval back (it gave 0 days: the whole loop re-dated 53 -> 47 %)."""
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    from prognosis_redate import redated
+
+    assert CALIBRATION is not None
+    ts, trip, prognoses = 10 * DAY, 13 * DAY, []
+    for k, raw in enumerate((1.5, 9.0)):
+        now = ts + k * HOUR
+        told = CALIBRATION.apply(Prognosis(indicator="t_discharge", threshold=115.0, predicted_trip_ts=now + raw * DAY,
+                                           lower_ts=now, upper_ts=now), now, "refrigerant_leak")
+        prognoses.append({"ts": now, "predicted_ts": told.predicted_trip_ts, "earliest_ts": now,
+                          "latest_ts": told.upper_ts})
+    pump = {"fault": "refrigerant_leak", "trip_ts": trip,
+            "tickets": [{"fault": "refrigerant_leak", "opened_ts": ts, "prognoses": prognoses}]}
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "a.json").write_text(json.dumps({"pumps": [pump]}))
+    out = redated(tmp_path)
+    assert len(out["re-dated"]["every"]) == 2
+    for (pred, lo, hi, _), (pred0, lo0, hi0, _) in zip(out["re-dated"]["every"], out["as run"]["every"]):
+        assert pred > 0.0 and lo == 0.0
+        assert (pred, hi) == (pytest.approx(pred0), pytest.approx(hi0))
+
+
 def test_the_late_side_follows_the_raw_dates_horizon_and_the_early_side_stays():
     """The interval's late side is taken per band of the raw date's horizon (Mondrian conformal):
     on the calibration fleets a raw date of a day or two was often a false alarm of urgency (its
