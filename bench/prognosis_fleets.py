@@ -21,7 +21,9 @@ the test) use 2000-2999. The two never mix.
         compressor_wear:mechanical: wear that rubs, its current toward the over-current relay)
     python bench/prognosis_fleets.py replay [--raw] [--current-limit learned|config|none] OUT.json [MORE.json ...]
         (--raw: no calibration table, the dates the table is fitted on; the last line, BY TIME LEFT,
-        splits the estimates by the real time left: within a factor 2, dated late, interval held)
+        splits the estimates by the real time left: within a factor 2, dated late, interval held;
+        --misses: where the dates miss, by time left and fault, early or late, and per raw date band;
+        --no-lifts: the table without its date lifts, BAND_LIFTS, which --no-lifts --misses fits)
     python bench/prognosis_fleets.py fixture OUT.json tests/edge/fixtures/prognosis_fleet_2001.json.gz
 
 Figures (evaluation fleets 2001 Stockholm R32 s^1, 2002 Oslo R290 s^1.6, 2003 Stockholm R32 s^0.7,
@@ -221,6 +223,9 @@ def estimates(pump: dict, every_s: float = 12 * HOUR, tracker_factory=None, cens
                             hi=(p.upper_ts - t) / DAY,
                             actual=(end - t) / DAY, censored=pump["trip_ts"] is None, indicator=p.indicator,
                             first=not out))
+            if MISSES["on"]:  # the raw date too (the table's horizon band is the raw date's)
+                tr.calibration = None
+                out[-1]["raw"] = (tr.predict(pump["fault"], t).predicted_trip_ts - t) / DAY
         t += every_s
     return out
 
@@ -275,7 +280,7 @@ def replay(paths: list[str]) -> None:
     for p in pumps:
         est = estimates(p)
         for e in est:
-            e["trip_kind"] = p["trip_kind"]
+            e["trip_kind"], e["fault"], e["seed"] = p["trip_kind"], p["fault"], p["seed"]
         by_fault.setdefault(p["fault"], []).extend(est)
         everything += est
         tripped = "no trip" if p["trip_ts"] is None else f"{p['trip_kind']} {(p['trip_ts'] - p['onset_ts']) / DAY:.0f}d"
@@ -286,6 +291,8 @@ def replay(paths: list[str]) -> None:
         print(f"{fault:20s} first: {fmt(figures([e for e in est if e['first']]))} | all: {fmt(figures(est))} {ind}")
     print(f"{'ALL':20s} first: {fmt(figures([e for e in everything if e['first']]))} | all: {fmt(figures(everything))}")
     print(near_trip(everything))
+    if MISSES["on"]:
+        print(misses(everything))
 
 
 NEAR_BANDS = ((0.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 16.0), (16.0, math.inf))
@@ -303,6 +310,48 @@ def near_trip(est: list[dict]) -> str:
             parts.append(f"{a:g}-{b:g}d n={f['n']} x2 {f['within_2x']:.0%} late {late:.0%} holds {f['coverage']:.0%}"
                          f" x{f['width']:.0f}")
     return "BY TIME LEFT  " + " | ".join(parts)
+
+
+# replay --misses: where the dates miss a factor 2 (misses)
+MISSES = {"on": False}
+MISS_LEFT = ((0.0, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 32.0), (32.0, math.inf))
+MISS_RAW = (0.0, 2.0, 4.0, 8.0, 16.0, 32.0)  # the calibration table's horizon bands (HORIZON_BANDS)
+
+
+def misses(est: list[dict]) -> str:
+    """Where the dates miss: within a factor 2 by the real time left and fault, each cell's misses split
+    into early (the trip came over twice as late as the date) and late (over twice as soon); then per
+    band of the raw date (the table's horizon bands, read back through its interval) each fleet's median
+    log2(actual / date), the figure the table's date lifts are fitted on (every fleet one sign: a lift)."""
+    lines = ["MISSES within x2 (early / late misses) by time left, per fault"]
+    faults = sorted({e["fault"] for e in est})
+
+    def cell(sel: list[dict]) -> str:
+        if not sel:
+            return f"{'':>16s}"
+        r = np.log2(np.maximum([e["actual"] for e in sel], FLOOR_DAYS) / np.maximum([e["pred"] for e in sel], FLOOR_DAYS))
+        return f"{np.mean(np.abs(r) <= 1):4.0%} {int(np.sum(r > 1)):3d}/{int(np.sum(r < -1)):3d} n{len(sel):<4d}"
+
+    lines.append(f"{'':20s}" + "".join(f"{f'{a:g}-{b:g}d':>17s}" for a, b in MISS_LEFT) + f"{'all':>17s}")
+    for f in [*faults, None]:
+        sel = [e for e in est if f is None or e["fault"] == f]
+        lines.append(f"{f or 'ALL':20s}" + "".join(" " + cell([e for e in sel if a <= e["actual"] < b]) for a, b in MISS_LEFT)
+                     + " " + cell(sel))
+    if not RAW["on"]:
+        lines.append("by the raw date's band: fleets' median log2(actual / date) (n)")
+        for i, a in enumerate(MISS_RAW):
+            b = MISS_RAW[i + 1] if i + 1 < len(MISS_RAW) else math.inf
+            meds = []
+            for seed in sorted({e["seed"] for e in est}):
+                sel = [e for e in est if e["seed"] == seed and a <= e["raw"] < b]
+                if sel:
+                    r = np.log2(np.maximum([e["actual"] for e in sel], FLOOR_DAYS) / np.maximum([e["pred"] for e in sel], FLOOR_DAYS))
+                    meds.append((seed, float(np.median(r)), len(sel)))
+            agreed = [m for _, m, k in meds if k >= 10]
+            lift = min(agreed, key=abs) if len(agreed) >= 2 and (min(agreed) > 0 or max(agreed) < 0) else 0.0
+            lines.append(f"  raw {a:g}-{b:g}d: " + ", ".join(f"{seed} {m:+.2f} ({k})" for seed, m, k in meds)
+                         + f"; lift {lift:+.2f}")
+    return "\n".join(lines)
 
 
 def fixture(pumps: list[dict], days_before_raise: float = 31.0) -> list[dict]:
@@ -350,6 +399,13 @@ def main(args: list[str]) -> None:
         if "--raw" in rest:
             RAW["on"] = True
             rest.remove("--raw")
+        if "--misses" in rest:
+            MISSES["on"] = True
+            rest.remove("--misses")
+        if "--no-lifts" in rest:  # the table without its date lifts (what BAND_LIFTS are fitted on)
+            from heatwatch.edge.heatpump import prognosis, prognosis_calibration as pc
+            prognosis.CALIBRATION = pc.with_bands(pc._ALL_HORIZONS, pc.BANDS)
+            rest.remove("--no-lifts")
         if "--current-limit" in rest:
             k = rest.index("--current-limit")
             CURRENT_LIMIT["source"] = rest[k + 1]

@@ -3,7 +3,8 @@
 ``heatwatch eval --report DIR`` keeps, per pump, its tickets' prognoses (ts, predicted, earliest,
 latest). The calibration table sets the interval around the raw estimate as raw x 2^q_low ..
 raw x 2^q_high, so the raw days are earliest / 2^q_low as long as the table's quantiles are the
-ones the run used (the whole horizon's rows); the date and its interval are then stated as the
+ones the run used (the whole horizon's rows; an interval from now, a pump near its limit, is read
+back from its latest date and its band's late side instead: ``raw_days``); the date and its interval are then stated as the
 agent now would (``CalibrationTable.apply``: the interval of the raw date's horizon band). Prints
 the eval's prognosis figures as run and re-dated, first and every estimate, per fault (the
 figures of eval/figures.py, with the interval's median width).
@@ -14,6 +15,7 @@ figures of eval/figures.py, with the interval's median width).
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from heatwatch.units import DAY
 Estimate = tuple[float, float, float, float]  # predicted, earliest, latest, actual days ahead
 
 
-def redated(report_dir: Path) -> dict[str, dict[str, list[Estimate]]]:
+def redated(report_dir: Path) -> dict[str, dict[str, list[Estimate]]]:  # noqa: C901
     """{"as run" | "re-dated": {fault | "first" | "every": estimates}} of the right fault's first
     ticket opened before the trip, as eval/figures.py counts them."""
     out: dict[str, dict[str, list[Estimate]]] = {"as run": {}, "re-dated": {}}
@@ -38,21 +40,37 @@ def redated(report_dir: Path) -> dict[str, dict[str, list[Estimate]]]:
             right = [t for t in p["tickets"] if t["fault"] == p["fault"]]
             if not right or right[0]["opened_ts"] >= p["trip_ts"]:
                 continue
-            cal = CALIBRATION.for_fault(p["fault"])
             ahead = [g for g in right[0]["prognoses"] if g["ts"] < p["trip_ts"]]
             for i, g in enumerate(ahead):
                 pred, lo, hi = ((g[k] - g["ts"]) / DAY for k in ("predicted_ts", "earliest_ts", "latest_ts"))
                 actual = (p["trip_ts"] - g["ts"]) / DAY
                 new = (pred, lo, hi)
-                if pred > 0:
-                    raw = Prognosis(indicator="", threshold=0.0, predicted_trip_ts=lo / 2.0 ** cal.q_low * DAY,
-                                    lower_ts=0.0, upper_ts=0.0)
+                days = raw_days(p["fault"], pred, lo, hi) if pred > 0 else None
+                if days is not None:
+                    raw = Prognosis(indicator="", threshold=0.0, predicted_trip_ts=days * DAY, lower_ts=0.0, upper_ts=0.0)
                     q = CALIBRATION.apply(raw, 0.0, p["fault"])
-                    new = (q.predicted_trip_ts / DAY, q.lower_ts / DAY, q.upper_ts / DAY)
+                    new = (q.predicted_trip_ts / DAY, lo if lo <= 0 else q.lower_ts / DAY, q.upper_ts / DAY)
                 for key, (date, a, b) in (("as run", (pred, lo, hi)), ("re-dated", new)):
                     for group in (p["fault"], "every", *(("first",) if i == 0 else ())):
                         out[key].setdefault(group, []).append((date, a, b, actual))
     return out
+
+
+def raw_days(fault: str, pred: float, lo: float, hi: float) -> float | None:
+    """The raw date's days from a stated date and interval (days ahead): the earliest over the early
+    side's quantile (every band's is the whole horizon's), or, where the interval starts now (a pump near
+    its limit, or at it), the latest over the late side of a band the raw date then falls in, the one
+    nearest the stated date where several do (None: none)."""
+    if lo > 0:  # to a millionth of a day: a raw date on a band's first day read back a hair under it
+        return round(lo / 2.0 ** CALIBRATION.for_fault(fault).q_low, 6)
+    starts = [start for start, _ in CALIBRATION.bands] or [0.0]
+    fits = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else math.inf
+        days = round(hi / 2.0 ** CALIBRATION.for_fault(fault, start).q_high, 6)
+        if start <= days < end and days > 0:
+            fits.append(days)
+    return min(fits, key=lambda d: abs(math.log(d / pred)), default=None)
 
 
 def main(args: list[str]) -> None:

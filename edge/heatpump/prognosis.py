@@ -58,7 +58,7 @@ import numpy as np
 from heatwatch.contract import Prognosis
 from heatwatch.edge.heatpump import batch_kernels, prognosis_kernels
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
-from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, Calibration, CalibrationTable
+from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, URGENT_DAYS, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
 from heatwatch.trips import trip_limits
 from heatwatch.units import DAY, HOUR
@@ -975,7 +975,6 @@ def _rival_days(days: list[float | None]) -> float | None:
     return earliest if earliest <= URGENT_DAYS else _median(ok)
 
 
-URGENT_DAYS = 2.0  # the gateway's most urgent time-to-failure band (gateway/incidents/priority.py TTF_POINTS)
 
 
 def _worst_share(rows: list, j: int, sign: float, excess: np.ndarray, k_min: float,

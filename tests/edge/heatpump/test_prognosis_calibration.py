@@ -126,6 +126,32 @@ def test_the_date_is_drawn_toward_the_typical_horizon_and_the_interval_stays_aro
         assert q.lower_ts <= q.predicted_trip_ts <= q.upper_ts
 
 
+def test_a_short_date_is_moved_later_where_every_fleet_came_later_and_an_urgent_one_stays_urgent():
+    """A raw date of a day or two is the median of a wait close to memoryless (a pump grazing its
+    limit), met within a factor 2 most often later than that median; on every calibration fleet such
+    dates came true later than said, so their band's date is lifted (BAND_LIFTS). A raw date within
+    the gateway's most urgent band stays in it; a long date is not lifted; the interval stays."""
+    from heatwatch.edge.heatpump.prognosis_calibration import BAND_LIFTS, URGENT_DAYS
+
+    assert CALIBRATION is not None and BAND_LIFTS[0] > 0.0
+    row = CALIBRATION.per_fault["condenser_fouling"]
+    assert row.shift == 0.0
+
+    def told(raw: float) -> Prognosis:
+        p = Prognosis(indicator="p_high", threshold=41.0, predicted_trip_ts=raw * DAY, lower_ts=0.0, upper_ts=0.0)
+        return CALIBRATION.apply(p, 0.0, "condenser_fouling")
+
+    assert 0.5 < told(0.5).predicted_trip_ts / DAY <= URGENT_DAYS
+    assert told(1.0).predicted_trip_ts / DAY == pytest.approx(min(2.0 ** BAND_LIFTS[0], URGENT_DAYS))
+    assert told(1.9).predicted_trip_ts / DAY == pytest.approx(URGENT_DAYS), "an urgent date stays urgent"
+    assert told(3.0).predicted_trip_ts / DAY == pytest.approx(3.0 * 2.0 ** BAND_LIFTS[1])
+    assert told(12.0).predicted_trip_ts / DAY == pytest.approx(row.recalibrated_days(12.0)), "a long date: no lift"
+    for raw in (0.5, 1.0, 1.9, 3.0, 12.0):
+        q = told(raw)
+        assert q.lower_ts == pytest.approx(raw * DAY * 2.0 ** row.q_low)
+        assert q.lower_ts <= q.predicted_trip_ts <= q.upper_ts
+
+
 def test_the_horizon_fit_finds_the_slope_of_a_noisy_estimator():
     """bench/prognosis_calibration.horizon: the median regression of log2(actual) on log2(predicted).
     An estimator whose log days are the truth plus as much noise again has a slope near 1/2
@@ -177,6 +203,37 @@ def test_a_stored_eval_report_is_re_dated_and_its_interval_re_stated(tmp_path):
     assert (lo, hi, actual) == pytest.approx((raw * 2.0 ** cal.q_low, raw * 2.0 ** band.q_high, 15.0))
     assert out["as run"]["every"][0][0] == pytest.approx(raw)
     assert out["as run"]["every"][0][2] == pytest.approx(raw * 2.0 ** cal.q_high)
+
+
+def test_a_stored_interval_from_now_is_re_dated_from_its_late_side(tmp_path):
+    """bench/prognosis_redate.py: a pump near its limit is told an interval from now, whose earliest
+    date holds no raw date; it is read back from the latest over the late side of the band the raw
+    date falls in (the one nearest the stated date), so re-dating with the table the run used gives
+    the run's own date and interval back (it gave 0 days: the whole loop re-dated 53 -> 47 %)."""
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    from prognosis_redate import redated
+
+    assert CALIBRATION is not None
+    ts, trip, prognoses = 10 * DAY, 13 * DAY, []
+    for k, raw in enumerate((1.5, 9.0)):
+        now = ts + k * HOUR
+        told = CALIBRATION.apply(Prognosis(indicator="t_discharge", threshold=115.0, predicted_trip_ts=now + raw * DAY,
+                                           lower_ts=now, upper_ts=now), now, "refrigerant_leak")
+        prognoses.append({"ts": now, "predicted_ts": told.predicted_trip_ts, "earliest_ts": now,
+                          "latest_ts": told.upper_ts})
+    pump = {"fault": "refrigerant_leak", "trip_ts": trip,
+            "tickets": [{"fault": "refrigerant_leak", "opened_ts": ts, "prognoses": prognoses}]}
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "a.json").write_text(json.dumps({"pumps": [pump]}))
+    out = redated(tmp_path)
+    assert len(out["re-dated"]["every"]) == 2
+    for (pred, lo, hi, _), (pred0, lo0, hi0, _) in zip(out["re-dated"]["every"], out["as run"]["every"]):
+        assert pred > 0.0 and lo == 0.0
+        assert (pred, hi) == (pytest.approx(pred0), pytest.approx(hi0))
 
 
 def test_the_late_side_follows_the_raw_dates_horizon_and_the_early_side_stays():
