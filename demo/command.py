@@ -128,6 +128,9 @@ class DemoRun:
         self.agents: list = []
         self.threads: list[threading.Thread] = []
         self.links: dict[str, str] = {}
+        # each pump's refrigerant, as its edge.toml and its device record say: its site's (an R290 pump
+        # judged as R32 looks broken)
+        self.refrigerants = {d: site.refrigerant for d, site in scen.site_of().items()}
         self.agents_stop = threading.Event()
         self.progress = Progress(scen, speed)
         self.sim_log = None
@@ -152,7 +155,7 @@ class DemoRun:
             gw.write_settings()
             db = Database.open(gw.db_url)
             try:
-                self.world = seed(db, self.scen.device_ids, self.scen.refrigerant)
+                self.world = seed(db, self.refrigerants)
             finally:
                 db.close()
             self.progress.customers = self.world.customers
@@ -192,7 +195,7 @@ class DemoRun:
             self.links[dev] = "Modbus RTU" if serial else "MQTT"
             # the demo learns for half a simulated day instead of a week: it has only days to show. One
             # telemetry interval per 15 pump minutes, not per reading: each is a durable outbox write
-            cfg = AgentConfig(device=dev, refrigerant=self.scen.refrigerant, source=source, broker=BrokerConfig(url=self.broker.url),
+            cfg = AgentConfig(device=dev, refrigerant=self.refrigerants[dev], source=source, broker=BrokerConfig(url=self.broker.url),
                               outbox=OutboxConfig(path=str(self.work / f"outbox-{dev}.db")),
                               detector=DetectorSection(commissioning_days=0.5, min_training_rows=240),
                               telemetry_interval=900.0)
