@@ -133,7 +133,7 @@ def test_fleet_priors_forms_each_sites_priors_from_its_own_pumps_and_lead_time_h
     import lead_time
 
     monkeypatch.setattr(fp, "MODEL_CAPACITIES_KW", (7.0,))  # one model and emitters: two fleets, not 24
-    monkeypatch.setattr(fp, "SIM_EMITTERS", ("radiators",))
+    monkeypatch.setattr(fp, "SIM_EMITTERS", ("underfloor",))
     seen: list[str] = []
     real = fp.HeatPumpDetector
 
@@ -148,11 +148,11 @@ def test_fleet_priors_forms_each_sites_priors_from_its_own_pumps_and_lead_time_h
     fleet_priors.main()
     doc = json.loads(out.read_text())
     assert {site: {k: v["members"] for k, v in priors.items()} for site, priors in doc.items()} == \
-        {"inland": {"7/radiators": 3}, "lake": {"7/radiators": 3}}
+        {"inland": {"7/underfloor": 3}, "lake": {"7/underfloor": 3}}
     assert seen == ["R32"] * 3 + ["R290"] * 3
 
     # lead_time: each site's agents start with their site's prior (here the one prior for every model)
-    priors = lead_time._priors({site: {kw: p["7/radiators"] for kw in ("5", "7", "9", "12")} for site, p in doc.items()})
+    priors = lead_time._priors({site: {kw: p["7/underfloor"] for kw in ("5", "7", "9", "12")} for site, p in doc.items()})
     given: list = []
     monkeypatch.setattr(lead_time.PumpPipeline, "with_config", lambda d, c: type("P", (), {"detector": type(
         "D", (), {"use_fleet_prior": lambda self, prior: given.append((d, prior))})()})())
