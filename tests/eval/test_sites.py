@@ -173,3 +173,31 @@ def test_a_prior_of_a_fleet_with_sites_is_formed_per_site_not_across_them():
     sc = parse_scenario({**BASE, "sites": [{"name": "a", "pumps": 2}, {"name": "b", "refrigerant": "R290", "pumps": 2}]})
     with pytest.raises(ValueError, match="has sites: form a prior per site"):
         simulated_members(sc, days=1)
+
+
+def test_prior_margins_and_replay_events_judge_each_site_with_its_refrigerant(monkeypatch, tmp_path):
+    """bench/prior_margins.py failed on a scenario with sites (SitesFleet has no params);
+    bench/replay_events.py ran but judged every pump as R32. Both now configure a pump as its
+    edge.toml would: with its site's refrigerant."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import prior_margins
+    import replay_events
+
+    sc = tmp_path / "two_towns.yaml"
+    sc.write_text(TWO_TOWNS.replace("duration: 10d", "duration: 1d")
+                  + "devices:\n  hp-004: {faults: [{type: refrigerant_leak, onset: 6h}]}\n")
+    seen: list[str] = []
+    real_det = prior_margins.HeatPumpDetector
+    monkeypatch.setattr(prior_margins, "HeatPumpDetector", lambda config: seen.append(config.refrigerant) or real_det(config))
+    assert prior_margins.margins(str(sc), days=1)["pumps"] == 5  # the healthy ones, hp-004 left out
+    assert seen == ["R32"] * 3 + ["R290"] * 2
+
+    given: dict[str, str] = {}
+    real_pipe = replay_events.PumpPipeline.with_config
+    monkeypatch.setattr(replay_events.PumpPipeline, "with_config",
+                        lambda d, config: given.setdefault(d, config.refrigerant) and real_pipe(d, config))
+    assert len(replay_events.record(str(sc), max_devices=4)["devices"]) == 4
+    assert given == {"hp-000": "R32", "hp-001": "R32", "hp-002": "R32", "hp-003": "R290"}
