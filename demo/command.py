@@ -119,6 +119,7 @@ class DemoRun:
 
     def __init__(self, console: Console, work: Path, scen, scen_path: Path, speed: float,  # noqa: ANN001
                  interrupted: threading.Event, tty: bool) -> None:
+        from heatwatch.demo.fleet_plan import pump_refrigerants
         from heatwatch.demo.progress import Progress
 
         self.console, self.work, self.scen, self.scen_path = console, work, scen, scen_path
@@ -128,9 +129,7 @@ class DemoRun:
         self.agents: list = []
         self.threads: list[threading.Thread] = []
         self.links: dict[str, str] = {}
-        # each pump's refrigerant, as its edge.toml and its device record say: its site's (an R290 pump
-        # judged as R32 looks broken)
-        self.refrigerants = {d: site.refrigerant for d, site in scen.site_of().items()}
+        self.refrigerants = pump_refrigerants(scen)
         self.agents_stop = threading.Event()
         self.progress = Progress(scen, speed)
         self.sim_log = None

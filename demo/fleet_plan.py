@@ -84,3 +84,9 @@ def plan(name_or_path: str, pumps: int | None, minutes: float, speed: float, out
     path = out / "scenario.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return parse_scenario(raw, str(path), stem), path
+
+
+def pump_refrigerants(scen: Scenario) -> dict[str, str]:
+    """Each pump's refrigerant, as its agent's edge.toml and its device record say: its site's (an
+    R290 pump judged as R32 looks broken)."""
+    return {d: site.refrigerant for d, site in scen.site_of().items()}

@@ -13,9 +13,13 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from heatwatch.channels import INDEX
-from heatwatch.demo.fleet_plan import plan
+from heatwatch.demo.fleet_plan import plan, pump_refrigerants
+from heatwatch.demo.world import seed
+from heatwatch.gateway.db import Database
+from heatwatch.gateway.devices.models import Device
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import ScenarioError, load_scenario, parse_scenario
 from heatwatch.units import DAY
@@ -72,8 +76,15 @@ def test_a_scenario_with_sites_and_no_fleet_size_is_played_as_the_loader_reads_i
     sc, path = plan(str(src), 20, 2.0, 1800.0, tmp_path / "all", now=JANUARY)  # the demo's 20: all 5 pumps
     whole = load_scenario(src)
     assert sc.device_ids == whole.device_ids == ["hp-000", "hp-001", "hp-002", "hp-003", "hp-004"]
-    assert {d: s.refrigerant for d, s in sc.site_of().items()} == \
-        {"hp-000": "R32", "hp-001": "R32", "hp-002": "R32", "hp-003": "R290", "hp-004": "R290"}
+    refrigerants = {"hp-000": "R32", "hp-001": "R32", "hp-002": "R32", "hp-003": "R290", "hp-004": "R290"}
+    assert pump_refrigerants(sc) == refrigerants  # the agents' edge.toml
+    db = Database.open(f"sqlite:///{tmp_path / 'gateway.db'}")
+    try:
+        seed(db, pump_refrigerants(sc))
+        with db.transaction() as session:  # the gateway's device records
+            assert {d.id: d.refrigerant for d in session.scalars(select(Device))} == refrigerants
+    finally:
+        db.close()
     assert set(load_scenario(path).devices) == {"hp-001", "hp-004"}
     # each site its own weather, as in the file: its seed and climate
     assert [(s.seed, s.climate_spec) for s in sc.site_scenarios()] == [(s.seed, s.climate_spec) for s in whole.site_scenarios()]
