@@ -14,7 +14,8 @@ with the scenario's refrigerant (a scenario with sites: its site's).
     (default: every fault_* scenario; --save keeps the raw outcomes, --load prints figures from them;
     --fleet-prior: every agent starts with a fleet prior: the file's prior, or, for a file of priors by
     pump model and emitters ({"5/underfloor": prior, "5/radiators": ..., "7": ...}, bench/fleet_priors.py),
-    its model's with its emitters, else its model's of any emitters; --days: the first D days;
+    its model's with its emitters, else its model's of any emitters; a file of such files by site, from
+    fleet_priors.py on a scenario with sites: each site's agents their site's; --days: the first D days;
     --install-day D: the agents' first reading is on day D, so faults that began before are there at
     installation (bench/scenarios/installed_faulty.yaml); onsets stay the scenario's)
 """
@@ -33,7 +34,7 @@ import numpy as np
 
 from heatwatch.contract import EventBody, EventKind  # noqa: E402
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig  # noqa: E402
-from heatwatch.eval.fleet_prior import prior_key, prior_of, with_design  # noqa: E402
+from heatwatch.eval.fleet_prior import prior_key, prior_of, site_priors, with_design  # noqa: E402
 from heatwatch.fleet_prior import FleetPrior  # noqa: E402
 from heatwatch.edge.pipeline import PumpPipeline  # noqa: E402
 from heatwatch.sim.fleet import Fleet  # noqa: E402
@@ -94,8 +95,18 @@ def run_scenario(name: str, config: HeatPumpDetectorConfig | None = None, step_s
     outcomes: list[DeviceOutcome] = []
     for part in scenario.site_scenarios():
         if not devices or set(devices) & set(part.device_ids):
-            outcomes += _run_part(part, config, step_stride, fleet_prior, install_day, devices)
+            outcomes += _run_part(part, config, step_stride, _prior_of_site(name, fleet_prior, part), install_day, devices)
     return outcomes
+
+
+def _prior_of_site(name: str, fleet_prior: FleetPrior | dict | None, site: Scenario) -> FleetPrior | dict | None:
+    """The prior (or priors by model) a site's agents start with: from a file of priors by site, their site's."""
+    if fleet_prior is None or isinstance(fleet_prior, FleetPrior):
+        return fleet_prior
+    try:
+        return site_priors(fleet_prior, site)
+    except KeyError as exc:
+        raise ScenarioError(f"{name}: {exc.args[0]}") from None
 
 
 def _run_part(scenario: Scenario, config: HeatPumpDetectorConfig | None, step_stride: int,
@@ -147,8 +158,7 @@ def main(names: list[str], stride: int = 1, save: str | None = None, load: str |
     prior = None
     if fleet_prior:
         doc = json.loads(Path(fleet_prior).read_text())
-        prior = FleetPrior.from_dict(doc) if "version" in doc else \
-            {_key(k): FleetPrior.from_dict(v) for k, v in doc.items()}
+        prior = FleetPrior.from_dict(doc) if "version" in doc else _priors(doc)
 
     t0 = time.perf_counter()
     if load:
@@ -162,6 +172,13 @@ def main(names: list[str], stride: int = 1, save: str | None = None, load: str |
             if save:  # after each scenario: a long run stopped half way keeps what it did
                 Path(save).write_text(json.dumps({n: [o.to_dict() for o in r] for n, r in results.items()}))
     report(results, time.perf_counter() - t0)
+
+
+def _priors(doc: dict) -> dict:
+    """A file of priors by model and emitters, or one by site of them (fleet_priors.py on a scenario with sites)."""
+    if all("version" in v for v in doc.values()):
+        return {_key(k): FleetPrior.from_dict(v) for k, v in doc.items()}
+    return {site: _priors(v) for site, v in doc.items()}
 
 
 def _key(k: str) -> str:

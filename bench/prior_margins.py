@@ -6,7 +6,8 @@ healthy pump of each scenario runs through the detector with its pump model's de
 model's capacity, as bench/lead_time.py and the eval configure it) for the first DAYS days at a
 5-minute poll; printed per scenario: the lowest hours-averaged superheat and flow / design flow any
 healthy pump showed while not yet learned, and the largest prior level on any channel (0 = inside
-every band; a rule reads 1).
+every band; a rule reads 1). A scenario with sites runs site by site, each site's pumps with its
+refrigerant.
 
     python bench/prior_margins.py [--days 21] SCENARIO ...
 """
@@ -22,7 +23,7 @@ from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorC
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.eval.fleet_prior import with_design
 from heatwatch.sim.fleet import Fleet
-from heatwatch.sim.scenario import load_scenario
+from heatwatch.sim.scenario import Scenario, load_scenario
 from heatwatch.units import DAY
 
 J_SH, J_FLOW = TARGET_NAMES.index("superheat"), TARGET_NAMES.index("flow_lpm")
@@ -31,12 +32,20 @@ J_SH, J_FLOW = TARGET_NAMES.index("superheat"), TARGET_NAMES.index("flow_lpm")
 def margins(name: str, days: float) -> dict:
     sc = load_scenario(name)
     sc = dataclasses.replace(sc, duration_s=min(sc.duration_s, days * DAY))
+    out = {"pumps": 0, "min_superheat": (np.inf, ""), "min_flow_share": (np.inf, ""), "max_level": (0.0, "")}
+    for site in sc.site_scenarios():
+        _site_margins(site, out)
+    return out
+
+
+def _site_margins(sc: Scenario, out: dict) -> None:
+    """One site's healthy pumps (a scenario without sites: its own), judged with its refrigerant, into ``out``."""
     fleet = Fleet(sc)
     faulty = {t.device for t in fleet.truth}
     dets = {d: HeatPumpDetector(with_design(HeatPumpDetectorConfig(refrigerant=sc.refrigerant),
                                             float(fleet.params.q_nom[j])))
             for j, d in enumerate(fleet.devices) if d not in faulty}
-    out = {"pumps": len(dets), "min_superheat": (np.inf, ""), "min_flow_share": (np.inf, ""), "max_level": (0.0, "")}
+    out["pumps"] += len(dets)
     for chunk in fleet.chunks(steps=1440 * 4):
         for j, d in enumerate(fleet.devices):
             if d not in dets:
@@ -55,7 +64,6 @@ def margins(name: str, days: float) -> dict:
             a = np.abs(L[~np.isnan(L)])
             if len(a) and a.max() > out["max_level"][0]:
                 out["max_level"] = (float(a.max()), d)
-    return out
 
 
 def main() -> None:

@@ -44,8 +44,9 @@ def record(name: str, max_devices: int | None = None) -> dict:
     """Replay one scenario (its first ``max_devices`` pumps); every event and a fingerprint of every pump's scores."""
     scenario = load_scenario(name)
     fleet = Fleet(scenario)
-    config = HeatPumpDetectorConfig(refrigerant=scenario.refrigerant)
-    pipes = {d: PumpPipeline.with_config(d, config) for d in fleet.devices[:max_devices]}
+    site_of = scenario.site_of()  # each pump judged with its site's refrigerant (a scenario without sites: its own)
+    pipes = {d: PumpPipeline.with_config(d, HeatPumpDetectorConfig(refrigerant=site_of[d].refrigerant))
+             for d in fleet.devices[:max_devices]}
     events: dict[str, list[dict]] = {d: [] for d in pipes}
     hashes = {d: hashlib.sha256() for d in pipes}
     sums = {d: 0.0 for d in pipes}

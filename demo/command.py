@@ -119,6 +119,7 @@ class DemoRun:
 
     def __init__(self, console: Console, work: Path, scen, scen_path: Path, speed: float,  # noqa: ANN001
                  interrupted: threading.Event, tty: bool) -> None:
+        from heatwatch.demo.fleet_plan import pump_refrigerants
         from heatwatch.demo.progress import Progress
 
         self.console, self.work, self.scen, self.scen_path = console, work, scen, scen_path
@@ -128,6 +129,7 @@ class DemoRun:
         self.agents: list = []
         self.threads: list[threading.Thread] = []
         self.links: dict[str, str] = {}
+        self.refrigerants = pump_refrigerants(scen)
         self.agents_stop = threading.Event()
         self.progress = Progress(scen, speed)
         self.sim_log = None
@@ -152,7 +154,7 @@ class DemoRun:
             gw.write_settings()
             db = Database.open(gw.db_url)
             try:
-                self.world = seed(db, self.scen.device_ids, self.scen.refrigerant)
+                self.world = seed(db, self.refrigerants)
             finally:
                 db.close()
             self.progress.customers = self.world.customers
@@ -192,7 +194,7 @@ class DemoRun:
             self.links[dev] = "Modbus RTU" if serial else "MQTT"
             # the demo learns for half a simulated day instead of a week: it has only days to show. One
             # telemetry interval per 15 pump minutes, not per reading: each is a durable outbox write
-            cfg = AgentConfig(device=dev, refrigerant=self.scen.refrigerant, source=source, broker=BrokerConfig(url=self.broker.url),
+            cfg = AgentConfig(device=dev, refrigerant=self.refrigerants[dev], source=source, broker=BrokerConfig(url=self.broker.url),
                               outbox=OutboxConfig(path=str(self.work / f"outbox-{dev}.db")),
                               detector=DetectorSection(commissioning_days=0.5, min_training_rows=240),
                               telemetry_interval=900.0)

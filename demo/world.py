@@ -40,14 +40,15 @@ class World:
     customers: dict[str, str]  # device -> "name <email> (language, time zone)"
 
 
-def seed(db: Database, devices: list[str], refrigerant: str) -> World:
-    """Migrate an empty database and fill it; returns the dispatcher's token (shown once)."""
+def seed(db: Database, refrigerants: dict[str, str]) -> World:
+    """Migrate an empty database and fill it with the pumps (device -> its refrigerant); returns the
+    dispatcher's token (shown once)."""
     upgrade(db)
     customers: dict[str, str] = {}
     with db.transaction() as session:
         _, issued = add_user(session, DISPATCHER, Role.DISPATCHER, email="dora@heatwatch.example",
                              token_label="heatwatch demo")
-        for i, device in enumerate(devices):
+        for i, (device, refrigerant) in enumerate(refrigerants.items()):
             first, last, language, zone, city, country, lat, lon = PEOPLE[i % len(PEOPLE)]
             name = f"{first} {last}" + (f" {i // len(PEOPLE) + 1}" if i >= len(PEOPLE) else "")
             address = f"{first}.{last}{'' if i < len(PEOPLE) else i}@example.com".lower()

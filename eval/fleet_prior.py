@@ -95,6 +95,8 @@ def simulated_members(scenario: str | Scenario, *, capacity_kw: float | None = N
     if emitters is not None and emitters not in SIM_EMITTERS:
         raise ValueError(f"emitters {emitters!r}: the simulator has {', '.join(SIM_EMITTERS)}")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if sc.sites:  # one prior of pumps of several refrigerants and climates is no fleet's
+        raise ValueError(f"{sc.name} has sites: form a prior per site (site_fleet_priors, or its site_scenarios())")
     changes: dict = {"duration_s": min(sc.duration_s, days * DAY)}
     if pumps is not None:
         changes["size"] = min(sc.size, pumps)
@@ -122,6 +124,34 @@ def simulated_members(scenario: str | Scenario, *, capacity_kw: float | None = N
         if c is not None:
             out.append((model_of(float(fleet.params.q_nom[j])), kinds[j], c))
     return out
+
+
+def site_fleet_priors(scenario: Scenario, *, pumps: int | None = None, days: float = 14.0,
+                      any_emitters: bool = False) -> dict[str, dict[str, FleetPrior]]:
+    """Site name -> the site's priors by pump model and emitters (prior_key; with ``any_emitters``
+    also by model alone), each from the site's first ``pumps`` healthy pumps made all of that model
+    and those emitters (simulated_fleet_prior). Each site is a fleet of its own: its climate, its
+    refrigerant, its seed (Scenario.site_scenarios); a scenario without sites is its own one site."""
+    out: dict[str, dict[str, FleetPrior]] = {}
+    for site in scenario.site_scenarios():
+        priors = out[site.site_name] = {}
+        for kw in MODEL_CAPACITIES_KW:
+            for kind in (*SIM_EMITTERS, None) if any_emitters else SIM_EMITTERS:
+                try:
+                    priors[prior_key(kw, kind)] = simulated_fleet_prior(site, capacity_kw=kw, pumps=pumps, days=days, emitters=kind)
+                except FleetPriorError as exc:  # which prior, of which site
+                    raise FleetPriorError(f"{site.name} {prior_key(kw, kind)}: {exc}") from None
+    return out
+
+
+def site_priors(priors: dict, site: Scenario) -> dict:
+    """The priors of one site (one of site_scenarios()) from a file of priors: from a file by site
+    (site_fleet_priors; a site it does not name: KeyError) its site's, from any other the file's."""
+    if not priors or not all(isinstance(v, dict) for v in priors.values()):
+        return priors
+    if site.site_name not in priors:
+        raise KeyError(f"the priors by site have no site {site.site_name!r} (their sites: {', '.join(sorted(priors))})")
+    return priors[site.site_name]
 
 
 # the earlier cohort: the service area's sites as they were a season before (another seed: other

@@ -127,9 +127,15 @@ class Scenario:
             first += site.pumps
         return out
 
+    @property
+    def site_name(self) -> str:
+        """The site this scenario is (one of site_scenarios(): "inland" of "fleet/inland"; a scenario
+        without sites: its own name)."""
+        return self.name.rsplit("/", 1)[-1]
+
     def site_of(self) -> dict[str, SiteSpec]:
         """Device id -> its site (a scenario without sites: one site named after the scenario)."""
-        return {d: SiteSpec(s.name.rsplit("/", 1)[-1], s.climate, s.refrigerant, s.size, s.climate_spec)
+        return {d: SiteSpec(s.site_name, s.climate, s.refrigerant, s.size, s.climate_spec)
                 for s in self.site_scenarios() for d in s.device_ids}
 
     @property

@@ -13,9 +13,13 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from heatwatch.channels import INDEX
-from heatwatch.demo.fleet_plan import plan
+from heatwatch.demo.fleet_plan import plan, pump_refrigerants
+from heatwatch.demo.world import seed
+from heatwatch.gateway.db import Database
+from heatwatch.gateway.devices.models import Device
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import ScenarioError, load_scenario, parse_scenario
 from heatwatch.units import DAY
@@ -53,3 +57,50 @@ def test_a_scenario_without_a_season_has_its_starts_and_a_bad_one_is_refused():
     assert t[0] > t[1] + 12.0  # Milan: about 25 °C in July, 3 in January
     with pytest.raises(ScenarioError, match="season: expected a date"):
         parse_scenario({**base, "season": "midwinter"})
+
+
+SITES = ("name: two_towns\nstart: 2024-12-01\nduration: 2d\nseed: 3\nrefrigerant: R32\n"
+         "climate: {monthly_c: [-6, -6, -2, 5, 11, 15, 18, 16, 11, 5, 0, -4]}\n"
+         "sites:\n  - {name: inland, pumps: 3}\n  - {name: lake, refrigerant: R290, pumps: 2}\n"
+         "devices:\n  hp-001: {faults: [{type: low_water_flow, onset: 4h, time_to_trip: 36h}]}\n"
+         "  hp-004: {faults: [{type: refrigerant_leak, onset: 4h, time_to_trip: 36h}]}\n")
+
+
+def test_a_scenario_with_sites_and_no_fleet_size_is_played_as_the_loader_reads_it(tmp_path):
+    """docs/scenarios.md: with sites, fleet.size may be left out (the sites add up to it). The demo
+    refused such a file (the sites hold 5 pumps, the fleet 20). It plays the sites: each pump keeps
+    its id, its site, its refrigerant and its weather; --pumps takes the first pumps in site order."""
+    src = tmp_path / "two_towns.yaml"
+    src.write_text(SITES)
+    (tmp_path / "all").mkdir()
+    sc, path = plan(str(src), 20, 2.0, 1800.0, tmp_path / "all", now=JANUARY)  # the demo's 20: all 5 pumps
+    whole = load_scenario(src)
+    assert sc.device_ids == whole.device_ids == ["hp-000", "hp-001", "hp-002", "hp-003", "hp-004"]
+    refrigerants = {"hp-000": "R32", "hp-001": "R32", "hp-002": "R32", "hp-003": "R290", "hp-004": "R290"}
+    assert pump_refrigerants(sc) == refrigerants  # the agents' edge.toml
+    db = Database.open(f"sqlite:///{tmp_path / 'gateway.db'}")
+    try:
+        seed(db, pump_refrigerants(sc))
+        with db.transaction() as session:  # the gateway's device records
+            assert {d.id: d.refrigerant for d in session.scalars(select(Device))} == refrigerants
+    finally:
+        db.close()
+    assert set(load_scenario(path).devices) == {"hp-001", "hp-004"}
+    # each site its own weather, as in the file: its seed and climate
+    assert [(s.seed, s.climate_spec) for s in sc.site_scenarios()] == [(s.seed, s.climate_spec) for s in whole.site_scenarios()]
+    t = next(Fleet(dataclasses.replace(load_scenario(path), duration_s=DAY)).chunks(1440)).values[:, :, INDEX["t_outdoor"]]
+    assert abs(t[:, 0].mean() - t[:, 3].mean()) > 0.1  # inland and the lake: other cold and mild spells
+
+    (tmp_path / "four").mkdir()
+    sc, path = plan(str(src), 4, 2.0, 1800.0, tmp_path / "four", now=JANUARY)
+    assert [(s.name, s.size, s.refrigerant) for s in sc.site_scenarios()] == \
+        [("two_towns/inland", 3, "R32"), ("two_towns/lake", 1, "R290")]
+    assert set(load_scenario(path).devices) == {"hp-001"}  # hp-004 left out with its fault
+
+
+def test_a_bad_scenario_with_sites_is_refused_naming_its_file(tmp_path):
+    src = tmp_path / "bad_towns.yaml"
+    src.write_text(SITES.replace("pumps: 2}", "pumps: 0}"))
+    (tmp_path / "out").mkdir()
+    with pytest.raises(ScenarioError, match=r"bad_towns\.yaml: sites\[1\]"):
+        plan(str(src), 20, 2.0, 1800.0, tmp_path / "out", now=JANUARY)

@@ -112,3 +112,92 @@ def test_lead_time_runs_a_fleet_with_sites_each_site_with_its_refrigerant(monkey
     outcomes = lead_time.run_scenario(str(p), step_stride=5)
     assert seen == {"hp-000": "R32", "hp-001": "R32", "hp-002": "R290"}
     assert [(o.device, o.fault) for o in outcomes] == [("hp-000", ""), ("hp-001", ""), ("hp-002", "refrigerant_leak")]
+
+
+TWO_TOWNS = ("start: 2024-12-01\nduration: 10d\nseed: 3\nclimate: {monthly_c: [-6, -6, -2, 5, 11, 15, 18, 16, 11, 5, 0, -4]}\n"
+             "sites:\n  - {name: inland, pumps: 3}\n  - {name: lake, refrigerant: R290, pumps: 3}\n")
+
+
+def test_fleet_priors_forms_each_sites_priors_from_its_own_pumps_and_lead_time_hands_them_out(monkeypatch, tmp_path):
+    """bench/fleet_priors.py on a scenario with sites (it failed: SitesFleet has no params): each
+    site's pumps are a fleet of their own, commissioned with their site's refrigerant; the file
+    gives each site's priors under its name, and lead_time.py starts each site's agents with theirs."""
+    import json
+    import sys
+    from pathlib import Path
+
+    import heatwatch.eval.fleet_prior as fp
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import fleet_priors
+    import lead_time
+
+    monkeypatch.setattr(fp, "MODEL_CAPACITIES_KW", (7.0,))  # one model and emitters: two fleets, not 24
+    monkeypatch.setattr(fp, "SIM_EMITTERS", ("underfloor",))
+    seen: list[str] = []
+    real = fp.HeatPumpDetector
+
+    def spy(config):
+        seen.append(config.refrigerant)
+        return real(config)
+
+    monkeypatch.setattr(fp, "HeatPumpDetector", spy)
+    sc, out = tmp_path / "two_towns.yaml", tmp_path / "priors.json"
+    sc.write_text(TWO_TOWNS)
+    monkeypatch.setattr(sys, "argv", ["fleet_priors.py", str(out), "--scenario", str(sc), "--pumps", "3", "--days", "8"])
+    fleet_priors.main()
+    doc = json.loads(out.read_text())
+    assert {site: {k: v["members"] for k, v in priors.items()} for site, priors in doc.items()} == \
+        {"inland": {"7/underfloor": 3}, "lake": {"7/underfloor": 3}}
+    assert seen == ["R32"] * 3 + ["R290"] * 3
+
+    # lead_time: each site's agents start with their site's prior (here the one prior for every model)
+    priors = lead_time._priors({site: {kw: p["7/underfloor"] for kw in ("5", "7", "9", "12")} for site, p in doc.items()})
+    given: list = []
+    monkeypatch.setattr(lead_time.PumpPipeline, "with_config", lambda d, c: type("P", (), {"detector": type(
+        "D", (), {"use_fleet_prior": lambda self, prior: given.append((d, prior))})()})())
+    monkeypatch.setattr(lead_time, "Fleet", lambda part: type("F", (), {"devices": part.device_ids, "truth": [],
+                                                                         "params": Fleet(part).params,
+                                                                         "chunks": lambda self, steps: iter(())})())
+    lead_time.run_scenario(str(sc), fleet_prior=priors, days=1)
+    site_of = {id(p): site for site, ps in priors.items() for p in ps.values()}
+    assert [(d, site_of[id(p)]) for d, p in given] == [("hp-000", "inland"), ("hp-001", "inland"), ("hp-002", "inland"),
+                                                       ("hp-003", "lake"), ("hp-004", "lake"), ("hp-005", "lake")]
+    with pytest.raises(ScenarioError, match="two_towns.yaml: the priors by site have no site 'inland'"):
+        lead_time.run_scenario(str(sc), fleet_prior={"north": priors["inland"]}, days=1)
+
+
+def test_a_prior_of_a_fleet_with_sites_is_formed_per_site_not_across_them():
+    from heatwatch.eval.fleet_prior import simulated_members
+
+    sc = parse_scenario({**BASE, "sites": [{"name": "a", "pumps": 2}, {"name": "b", "refrigerant": "R290", "pumps": 2}]})
+    with pytest.raises(ValueError, match="has sites: form a prior per site"):
+        simulated_members(sc, days=1)
+
+
+def test_prior_margins_and_replay_events_judge_each_site_with_its_refrigerant(monkeypatch, tmp_path):
+    """bench/prior_margins.py failed on a scenario with sites (SitesFleet has no params);
+    bench/replay_events.py ran but judged every pump as R32. Both now configure a pump as its
+    edge.toml would: with its site's refrigerant."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import prior_margins
+    import replay_events
+
+    sc = tmp_path / "two_towns.yaml"
+    sc.write_text(TWO_TOWNS.replace("duration: 10d", "duration: 1d")
+                  + "devices:\n  hp-004: {faults: [{type: refrigerant_leak, onset: 6h}]}\n")
+    seen: list[str] = []
+    real_det = prior_margins.HeatPumpDetector
+    monkeypatch.setattr(prior_margins, "HeatPumpDetector", lambda config: seen.append(config.refrigerant) or real_det(config))
+    assert prior_margins.margins(str(sc), days=1)["pumps"] == 5  # the healthy ones, hp-004 left out
+    assert seen == ["R32"] * 3 + ["R290"] * 2
+
+    given: dict[str, str] = {}
+    real_pipe = replay_events.PumpPipeline.with_config
+    monkeypatch.setattr(replay_events.PumpPipeline, "with_config",
+                        lambda d, config: given.setdefault(d, config.refrigerant) and real_pipe(d, config))
+    assert len(replay_events.record(str(sc), max_devices=4)["devices"]) == 4
+    assert given == {"hp-000": "R32", "hp-001": "R32", "hp-002": "R32", "hp-003": "R290"}
