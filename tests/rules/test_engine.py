@@ -67,6 +67,20 @@ def test_slow_fan_tells_fouling_from_leak():
     assert {d.fault for d in out} == {"refrigerant_leak"}
 
 
+def test_a_fouled_condenser_needs_the_pressure_at_half_its_level_as_witness():
+    """The condenser's approach past its level is the fault; the high-pressure sensor, which reads the
+    same condensing temperature through a level two to three times wider in kelvins, witnesses it at
+    half its own level (service_area_200's condenser pumps: 0.33-0.5 of the approach's level)."""
+    engine = RuleEngine.from_files()
+    out = run(engine, shifts(cond_approach=1.3, p_high=0.6, t_cond=0.9), hours=13)
+    assert [(d.fault, d.state) for d in out] == [("condenser_fouling", "raised")]
+    engine = RuleEngine.from_files()  # the pressure does not agree: a misfit of the approach alone
+    assert run(engine, shifts(cond_approach=1.3, p_high=0.3, t_cond=0.9), hours=13) == []
+    engine = RuleEngine.from_files()  # low water flow raises the approach too: not a condenser
+    out = run(engine, shifts(cond_approach=1.3, p_high=0.6, flow_lpm=-1.5), hours=13)
+    assert "condenser_fouling" not in {d.fault for d in out}
+
+
 def test_broken_sensor_under_required_channel_blocks_pump_fault():
     engine = RuleEngine.from_files()
     fixed_valve_leak = dict(superheat=2.5, subcooling=-1.5, p_low=-1.5)  # superheat is computed from p_low
