@@ -221,7 +221,9 @@ def simulate(scenario: str, work: Path, days: float | None = None) -> dict:
     from heatwatch.sim.fleet import Fleet
     from heatwatch.sim.scenario import load_scenario
 
-    fleet = Fleet(load_scenario(scenario))
+    scen = load_scenario(scenario)
+    fleet = Fleet(scen)
+    sites = scen.site_of()
     limit = fleet.n_steps if days is None else min(fleet.n_steps, int(days * 86400 / fleet.step_seconds))
     files = [open(work / f"values_{j}.f64", "wb") for j in range(len(fleet.devices))]
     ts, labels, done = [], [], 0
@@ -244,9 +246,18 @@ def simulate(scenario: str, work: Path, days: float | None = None) -> dict:
     faulty = [d for d, name in zip(fleet.devices, fleet.fault_names) if name]
     meta = {"scenario": scenario, "devices": fleet.devices, "faults": fleet.fault_names,
             "n": int(len(ts_all)), "channels": int(chunk.values.shape[2]), "step_s": fleet.step_seconds,
-            "start_ts": float(ts_all[0]), "stream_device": faulty[0] if faulty else fleet.devices[0]}
+            "start_ts": float(ts_all[0]), "stream_device": faulty[0] if faulty else fleet.devices[0],
+            # each pump's agent is configured with its refrigerant (its site's), as edge.toml does
+            "refrigerants": {d: sites[d].refrigerant for d in fleet.devices}}
     (work / "meta.json").write_text(json.dumps(meta))
     return meta
+
+
+def config_of(meta: dict, dev: str):
+    """The detector's configuration for pump ``dev``: its refrigerant (an R290 pump judged as R32 looks broken)."""
+    from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
+
+    return HeatPumpDetectorConfig(refrigerant=meta["refrigerants"][dev])
 
 
 def device_chunks(work: Path, meta: dict, j: int, rows: int = CHUNK):
@@ -271,7 +282,7 @@ def _apply_events(active: set[str], events: list[EventBody]) -> None:
 def hp_stream_detector(work: Path, days: float = 21.0) -> dict:
     """Stream the chosen pump's first ``days`` (commissioning, fit, two weeks judging) through
     HeatPumpDetector.update alone: the detector's own peak RSS, and update() == score() on them."""
-    from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
+    from heatwatch.edge.heatpump.detector import HeatPumpDetector
 
     meta = json.loads((work / "meta.json").read_text())
     dev = meta["stream_device"]
@@ -279,7 +290,7 @@ def hp_stream_detector(work: Path, days: float = 21.0) -> dict:
     ts = np.load(work / "ts.npy")
     n = min(len(ts), int(np.searchsorted(ts, ts[0] + days * 86400.0)))
     score, ready = np.zeros(n), np.zeros(n, dtype=bool)
-    det = HeatPumpDetector(HeatPumpDetectorConfig())
+    det = HeatPumpDetector(config_of(meta, dev))
     for i0, X in device_chunks(work, meta, j):
         for k in range(min(len(X), n - i0)):
             r = det.update(float(ts[i0 + k]), X[k])
@@ -294,7 +305,6 @@ def hp_stream_detector(work: Path, days: float = 21.0) -> dict:
 def hp_stream_pipeline(work: Path) -> dict:
     """Stream every pump's whole run through PumpPipeline.process, as the agent does. Gives the
     pipeline's µs and F1, and (timing the detector.update call inside) the detector's µs and scores."""
-    from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
     from heatwatch.edge.pipeline import PumpPipeline
 
     meta = json.loads((work / "meta.json").read_text())
@@ -306,7 +316,7 @@ def hp_stream_pipeline(work: Path) -> dict:
     in_detector = [0.0]
     clock = time.perf_counter
     for j, dev in enumerate(meta["devices"]):
-        pipe = PumpPipeline.with_config(dev, HeatPumpDetectorConfig())
+        pipe = PumpPipeline.with_config(dev, config_of(meta, dev))
         update = pipe.detector.update
 
         def timed_update(t, x, update=update):  # noqa: ANN001
@@ -342,7 +352,7 @@ def hp_stream_pipeline(work: Path) -> dict:
 def hp_batch(work: Path) -> dict:
     """HeatPumpDetector.score and PumpPipeline.process_batch over the streamed pump, in chunks of four
     simulated days as bench/lead_time.py."""
-    from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
+    from heatwatch.edge.heatpump.detector import HeatPumpDetector
     from heatwatch.edge.pipeline import PumpPipeline
 
     meta = json.loads((work / "meta.json").read_text())
@@ -350,8 +360,8 @@ def hp_batch(work: Path) -> dict:
     n = len(ts)
     dev = meta["stream_device"]
     j = meta["devices"].index(dev)
-    det = HeatPumpDetector(HeatPumpDetectorConfig())
-    pipe = PumpPipeline.with_config(dev, HeatPumpDetectorConfig())
+    det = HeatPumpDetector(config_of(meta, dev))
+    pipe = PumpPipeline.with_config(dev, config_of(meta, dev))
     score, ready, diag = np.zeros(n), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     active: set[str] = set()
     t_det = t_pipe = 0.0
