@@ -41,8 +41,9 @@ from heatwatch.sim.scenario import load_scenario
 CHUNK = 1440 * 4
 
 
-def simulate(name: str, pumps: int | None) -> tuple[np.ndarray, np.ndarray, list[str], list[str], str]:
-    """(ts, values (n, pumps, channels), devices, their faults, refrigerant)."""
+def simulate(name: str, pumps: int | None) -> tuple[np.ndarray, np.ndarray, list[str], list[str], list[str]]:
+    """(ts, values (n, pumps, channels), devices, their faults, their refrigerants: each its site's,
+    as its agent's edge.toml says)."""
     scenario = load_scenario(name)
     fleet = Fleet(scenario)
     k = len(fleet.devices) if pumps is None else min(pumps, len(fleet.devices))
@@ -51,8 +52,9 @@ def simulate(name: str, pumps: int | None) -> tuple[np.ndarray, np.ndarray, list
         ts.append(chunk.ts)
         X.append(chunk.values[:, :k, :].copy())
     faults = {t.device: t.fault for t in fleet.truth}
+    sites = scenario.site_of()
     return (np.concatenate(ts), np.concatenate(X), fleet.devices[:k], [faults.get(d, "") for d in fleet.devices[:k]],
-            scenario.refrigerant)
+            [sites[d].refrigerant for d in fleet.devices[:k]])
 
 
 def timed(fn) -> tuple[float, float]:
@@ -61,13 +63,13 @@ def timed(fn) -> tuple[float, float]:
     return time.process_time() - c0, time.perf_counter() - w0
 
 
-def batch_rates(ts: np.ndarray, X: np.ndarray, refrigerant: str) -> dict[str, float]:
-    config = HeatPumpDetectorConfig(refrigerant=refrigerant)
+def batch_rates(ts: np.ndarray, X: np.ndarray, refrigerants: list[str]) -> dict[str, float]:
+    configs = [HeatPumpDetectorConfig(refrigerant=r) for r in refrigerants]
     n_pumps = X.shape[1]
 
     def detector() -> None:
         for j in range(n_pumps):
-            det = HeatPumpDetector(config)
+            det = HeatPumpDetector(configs[j])
             for s in range(0, len(ts), CHUNK):
                 det.score(ts[s:s + CHUNK], X[s:s + CHUNK, j])
 
@@ -75,7 +77,7 @@ def batch_rates(ts: np.ndarray, X: np.ndarray, refrigerant: str) -> dict[str, fl
 
     def pipeline() -> None:
         for j in range(n_pumps):
-            pipe = PumpPipeline.with_config(f"hp-{j:03d}", config)
+            pipe = PumpPipeline.with_config(f"hp-{j:03d}", configs[j])
             for s in range(0, len(ts), CHUNK):
                 events[0] += len(pipe.process_batch(ts[s:s + CHUNK], X[s:s + CHUNK, j])[1])
 
@@ -124,7 +126,7 @@ def main() -> None:
               f"in {time.perf_counter() - c0:.1f} s (not timed below)", flush=True)
     # the one-off cost of loading (or compiling) the batch kernels
     ts, X, _, _, ref = sims["fault"]
-    c_warm, _ = timed(lambda: PumpPipeline.with_config("warm", HeatPumpDetectorConfig(refrigerant=ref))
+    c_warm, _ = timed(lambda: PumpPipeline.with_config("warm", HeatPumpDetectorConfig(refrigerant=ref[0]))
                       .process_batch(ts[:CHUNK], X[:CHUNK, 0]))
     print(f"first batch call of the process (kernels loaded, one chunk): {c_warm:.2f} s CPU; "
           f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
@@ -139,7 +141,7 @@ def main() -> None:
     if not args.no_stream:
         ts, X, devices, faults, ref = sims["fault"]
         j = next((k for k, f in enumerate(faults) if f), 0)
-        s = stream_cost(ts, X[:, j], ref, args.stream_days)
+        s = stream_cost(ts, X[:, j], ref[j], args.stream_days)
         print(f"streaming PumpPipeline.process, {devices[j]} ({faults[j] or 'healthy'}), first {args.stream_days:g} "
               f"days ({s['readings']:,} readings): {s['us']:.1f} µs/reading CPU, of which "
               f"HeatPumpDetector.update {s['det_us']:.1f} (wall {s['wall_us']:.1f})")
