@@ -23,7 +23,11 @@ hourly rows: 0.70 -> 3.62 %).
 What is judged is the shape. At the first row back inside the range,
 each column's residual in excess of its level before the excursion (an EWMA
 of the in-range residuals, so an existing fault is not taken for the
-excursion's doing) is the **envelope**. After that the envelope follows the
+excursion's doing; only its part beyond what the EWMA's own noise reaches,
+``MARGIN`` times a white residual's EWMA spread: a level the hours before the
+excursion lent it, held for the envelope's days, read as a shift, and hourly
+rows of simulated Oslo pumps were flagged for days after a mild one) is the
+**envelope**. After that the envelope follows the
 excess down, never up: the smallest excess since the return plus a noise
 margin of ``MARGIN`` residual sigmas. What lies inside the envelope is
 removed from the residual; what rises above it (a fault growing in the same
@@ -112,6 +116,10 @@ class Aftermath:
         F = len(sigma)
         self.delta = margin * np.asarray(sigma, dtype=np.float64)
         self.lam = ewma_lambda
+        # the level before an excursion is an EWMA of the in-range residuals: what its own noise makes of
+        # healthy rows (a white residual's EWMA spread, lambda / (2 - lambda) of its variance, the margin
+        # times it) is no fault already there, and holding a column at it for the envelope's days reads as one
+        self.noise = margin * np.sqrt(ewma_lambda / (2.0 - ewma_lambda)) * np.asarray(sigma, dtype=np.float64)
         self.base = np.zeros(F)  # the residuals' level inside the range before the excursion (the fit's: 0)
         self.env = np.zeros(F)  # signed envelope (0: none)
         self.outside = False  # rows were not judged: the next judged one opens the envelope
@@ -147,39 +155,45 @@ class Aftermath:
                 self.spell = False  # the hour's and the days' drivers are back: the spell is over
             # past a stop no expectation to defend: the rows beyond the range, and while the days
             # are still past it the rows where the machine is found idle, are not judged
+            level = self.level()
             if self.spell and (beyond[i] or (idle is not None and idle[i])):
-                out[i] = np.where(ok, self.base, r)
+                out[i] = np.where(ok, level, r)
                 self.outside = True  # the next judged row opens the envelope
                 self.unjudged += 1
                 continue
             if beyond[i]:  # an envelope still open is the earlier excursion's: it holds, unchanged
                 if np.any(self.env):
-                    out[i] = self._inside(r, ok)
+                    out[i] = self._inside(r, ok, level)
                 continue
             if self.outside:  # back inside: what the excursion left is the envelope
                 self.outside = False
-                self.env = np.where(ok, r - self.base, 0.0)
+                self.env = np.where(ok, r - level, 0.0)
                 self.env = np.where(np.abs(self.env) > self.delta, self.env, 0.0)
                 self.smooth = np.abs(self.env)
                 self.since_low = np.zeros(len(self.env), dtype=np.int64)
             if np.any(self.env):
                 # the excess along the envelope's side; the envelope closes once its EWMA is back
                 # at the level before the excursion: the relaxation is over
-                p = np.where(ok, (r - self.base) * np.sign(self.env), 0.0)
+                p = np.where(ok, (r - level) * np.sign(self.env), 0.0)
                 self.smooth = np.where(ok, (1.0 - self.lam) * self.smooth + self.lam * p, self.smooth)
                 lower = np.maximum(p, 0.0) + self.delta < np.abs(self.env)
                 self.since_low = np.where(lower, 0, self.since_low + 1)
                 keep = (self.smooth > 0.0) & (self.since_low <= self.patience)
                 self.env = np.where(keep, np.sign(self.env) * np.minimum(np.abs(self.env), np.maximum(p, 0.0) + self.delta), 0.0)
-                out[i] = self._inside(r, ok)
+                out[i] = self._inside(r, ok, level)
             # each column's level follows its own rows while it has no envelope open (a fault that
             # starts in one column while another relaxes is that column's level, not an excursion's)
             free = ok & (self.env == 0.0)
             self.base = np.where(free, (1.0 - self.lam) * self.base + self.lam * r, self.base)
         return out
 
-    def _inside(self, r: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    def level(self) -> np.ndarray:
+        """Per column the level before the excursion that a held or masked row keeps: the part of its
+        EWMA beyond what the EWMA's own noise reaches on healthy rows (``noise``), 0 inside it."""
+        return np.sign(self.base) * np.maximum(np.abs(self.base) - self.noise, 0.0)
+
+    def _inside(self, r: np.ndarray, ok: np.ndarray, level: np.ndarray) -> np.ndarray:
         """The residual with the envelope's part removed (the same side only; what rises above it stays)."""
-        e = r - self.base
+        e = r - level
         same = ok & (self.env != 0.0) & (np.sign(e) == np.sign(self.env))
-        return np.where(same, self.base + np.sign(e) * np.maximum(0.0, np.abs(e) - np.abs(self.env)), r)
+        return np.where(same, level + np.sign(e) * np.maximum(0.0, np.abs(e) - np.abs(self.env)), r)
