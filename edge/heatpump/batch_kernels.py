@@ -631,14 +631,14 @@ def compressor_steps(T, TS, TD, PH, PL, HZ, AMP, start, k_exp, c_start, c, V, ha
                         d_r = lo_r - ln_r if ln_r < lo_r else (ln_r - hi_r if ln_r > hi_r else 0.0)
                         d_f = lo_f - f if f < lo_f else (f - hi_f if f > hi_f else 0.0)
                         var += slope_var * (d_r * d_r + d_f * d_f)
-                    var = var / (ej * ej)
-                    st[4 + j] += a * (var - st[4 + j])
+                    sd = math.sqrt(var) / abs(ej)
+                    st[4 + j] += a * (sd - st[4 + j])
                 st[j] += a * (rel - st[j])
                 if st[2 + j] != st[2 + j]:
                     st[2 + j] = mj
                 else:
                     st[2 + j] += a * (mj - st[2 + j])
-                scale = math.sqrt(alarm[j] * alarm[j] + alarm_k * alarm_k * st[4 + j])
+                scale = math.sqrt(alarm[j] * alarm[j] + alarm_k * alarm_k * st[4 + j] * st[4 + j])
                 lv = abs(st[j]) / scale
                 if lv > st[9]:
                     st[9] = lv

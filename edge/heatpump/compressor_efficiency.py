@@ -42,7 +42,12 @@ So the reference is fitted the way the evidence allows:
   beyond it (a slope well fitted on mild days is not known at 65 Hz); the
   averaged shift is judged against the alarm and that uncertainty together
   (ALARM_K standard deviations of each, in quadrature), so an extrapolated
-  point is judged, only less sharply;
+  point is judged, only less sharply. The shift averages the readings'
+  residuals, so its prediction error is the same average of theirs, whose
+  standard deviation is at most the average of their standard deviations: that
+  is what is averaged (not their variances, whose root is larger where a few
+  readings are far out: a cold pump's hot-water half hours at 100 Hz, beyond
+  the 6-hour block means, widened the scale to 7-15 % after every cycle);
 * the envelope grows: a block judged healthy (every level below
   HEALTHY_LEVEL) whose operating point is less certain than anything the fit
   was made of is added to the fit, and the reference refitted; at most
@@ -158,7 +163,7 @@ class CompressorEfficiency:
         self.shift = [0.0, 0.0]
         self.observed = [math.nan, math.nan]
         self.expected = [math.nan, math.nan]
-        self.uncertainty = [0.0, 0.0]  # averaged relative prediction variance
+        self.uncertainty = [0.0, 0.0]  # averaged relative prediction standard deviation
         self.last_ts = math.nan
         self._k = ISENTROPIC_EXPONENT[refrigerant]
         self._c: list[list[float]] | None = None  # coef as plain floats
@@ -213,14 +218,14 @@ class CompressorEfficiency:
                 continue
             v = self._v[j]
             if v is not None:
-                var = self._variance(j, ln_r, f) / (ej * ej)
-                unc[j] += a * (var - unc[j])
+                sd = math.sqrt(self._variance(j, ln_r, f)) / abs(ej)
+                unc[j] += a * (sd - unc[j])
             shift[j] += a * (rel - shift[j])
             if obs[j] != obs[j]:
                 obs[j] = mj
             else:
                 obs[j] += a * (mj - obs[j])
-            scale = math.sqrt(alarm[j] * alarm[j] + ALARM_K * ALARM_K * unc[j])  # type: ignore[index]
+            scale = math.sqrt(alarm[j] * alarm[j] + ALARM_K * ALARM_K * unc[j] * unc[j])  # type: ignore[index]
             lv = abs(shift[j]) / scale
             if lv > self._blk_worst:
                 self._blk_worst = lv
@@ -391,7 +396,7 @@ class CompressorEfficiency:
         if self.alarm is None or state[8] != state[8]:
             return None
         alarm = self.alarm
-        return tuple((name, float(state[j] / math.sqrt(alarm[j] ** 2 + ALARM_K ** 2 * state[4 + j])),
+        return tuple((name, float(state[j] / math.sqrt(alarm[j] ** 2 + ALARM_K ** 2 * state[4 + j] ** 2)),
                       float(state[6 + j]), float(state[2 + j]))
                      for j, name in enumerate(NAMES)
                      if state[2 + j] == state[2 + j] and math.isfinite(alarm[j])) or None
@@ -407,7 +412,7 @@ class CompressorEfficiency:
             if not math.isfinite(alarm[j]):
                 continue
             obs = states[:, 2 + j]
-            level = states[:, j] / np.sqrt(alarm[j] ** 2 + ALARM_K ** 2 * states[:, 4 + j])
+            level = states[:, j] / np.sqrt(alarm[j] ** 2 + ALARM_K ** 2 * states[:, 4 + j] ** 2)
             cols.append((name, level.tolist(), states[:, 6 + j].tolist(), obs.tolist(), (obs == obs).tolist()))
         live = (states[:, 8] == states[:, 8]).tolist()
         out: list[tuple | None] = []
@@ -428,7 +433,7 @@ class CompressorEfficiency:
         return {"start_ts": None if math.isnan(self.start_ts) else self.start_ts,
                 "coef": arr(self.coef), "alarm": arr(self.alarm),
                 "shift": arr(self.shift), "observed": arr(self.observed), "expected": arr(self.expected),
-                "uncertainty": list(self.uncertainty), "blocks": self.blocks, "learned": self.learned,
+                "uncertainty_sd": list(self.uncertainty), "blocks": self.blocks, "learned": self.learned,
                 "refits": self.refits, "block": self._blk, "block_worst": self._blk_worst,
                 "block_sums": self._blk_sums,
                 "last_ts": None if math.isnan(self.last_ts) else self.last_ts}
@@ -454,7 +459,9 @@ class CompressorEfficiency:
             self.blocks = [[tuple(b) for b in bl] for bl in d["blocks"]]
             self.learned = [[tuple(b) for b in bl] for bl in d.get("learned", [[], []])]
             self.refits = int(d.get("refits", 0))
-            self.uncertainty = [float(u) for u in d.get("uncertainty", [0.0, 0.0])]
+            # a state written while the variance was averaged ("uncertainty"): its square root
+            self.uncertainty = [float(u) for u in d["uncertainty_sd"]] if "uncertainty_sd" in d else \
+                [math.sqrt(max(float(u), 0.0)) for u in d.get("uncertainty", [0.0, 0.0])]
             self._blk, self._blk_worst = int(d.get("block", -1)), float(d.get("block_worst", 0.0))
             self._blk_sums = [list(map(float, s)) for s in d.get("block_sums", [[0.0] * 4, [0.0] * 4])]
             self._refit()
