@@ -270,6 +270,9 @@ class HeatPumpDetector:
         """Judge with the fleet's healthy model until this pump's own is learned and agrees with
         it (a newer prior replaces an older one; a pump with its own model keeps it)."""
         old = self.fleet
+        if old is not None and old.refused_by is not None and self.provisional:
+            old.refused_by = prior  # a fleet's refusal handed it to its own start: a fleet again does not undo it
+            return
         self.fleet = FleetJudge(prior)
         if old is not None:
             self.fleet.refused_windows = old.refused_windows
@@ -314,7 +317,8 @@ class HeatPumpDetector:
         self._last_bucket = -1
         self.provisional, self._fleet_until = False, -math.inf
         if self.fleet is not None and self.fleet.own:  # the repaired pump's new normal is not its old start
-            self.fleet = None
+            fleet = self.fleet.refused_by  # the fleet that handed it there judges it again
+            self.fleet = None if fleet is None else FleetJudge(fleet)
         if self.fleet is not None:
             self._install_fleet()
 
@@ -803,6 +807,7 @@ class HeatPumpDetector:
         old = self.fleet
         self.fleet = FleetJudge(start)
         self.fleet.refused_windows, self.fleet.last_refusal = old.refused_windows, old.last_refusal
+        self.fleet.refused_by = old.prior
         self.fleet.hand_over(old._offset(self.fleet.model, F))  # the prognosis's history goes on without a step
         self._install_fleet()
         self.shift = PersistentShift(len(TARGET_NAMES), cfg.shift_tau_seconds)  # shifts against the fleet

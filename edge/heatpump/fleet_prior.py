@@ -83,6 +83,9 @@ class FleetJudge:
         self.refused_windows = 0  # commissioning windows that disagreed with the fleet
         self.last_refusal: dict[str, float] = {}  # channel -> level of the disagreement, last refusal
         self.refused_for_growth = False  # the last refusal: the pump changed through its window (own levels)
+        # an own start that a fleet handed the pump to (detector._judge_by_own_start): that fleet's prior,
+        # kept so a fleet's prior arriving again (the gateway's, a file's at a restart) does not undo it
+        self.refused_by: FleetPrior | None = None
         self._handover: np.ndarray | None = None  # see take_handover
 
     def disagreement(self, own: HealthyModel, F: np.ndarray) -> np.ndarray:
@@ -144,11 +147,14 @@ class FleetJudge:
 
     def state(self) -> dict:
         return {"prior": self.prior.to_dict(), "refused_windows": self.refused_windows,
-                "last_refusal": self.last_refusal}
+                "last_refusal": self.last_refusal,
+                "refused_by": None if self.refused_by is None else self.refused_by.to_dict()}
 
     @classmethod
     def from_state(cls, d: dict) -> "FleetJudge":
         judge = cls(FleetPrior.from_dict(d["prior"]))
         judge.refused_windows = int(d.get("refused_windows", 0))
         judge.last_refusal = {str(k): float(v) for k, v in (d.get("last_refusal") or {}).items()}
+        if d.get("refused_by"):
+            judge.refused_by = FleetPrior.from_dict(d["refused_by"])
         return judge

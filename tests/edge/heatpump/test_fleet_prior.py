@@ -6,11 +6,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from heatwatch.contract import EventKind
+from heatwatch.edge.agent import EdgeAgent
+from heatwatch.gateway.fleet.service import wants_prior
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.fleet_prior import FleetJudge, commissioned, growth_through
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
@@ -224,6 +227,18 @@ def test_a_window_the_fleet_refused_for_its_growth_hands_the_pump_to_its_own_sta
     # the prognosis's history goes on from the fleet's residuals: the start's offset from the fleet
     off = det.fleet.take_handover()
     assert off is not None and abs(off[j]) < own
+    # the fleet's prior again (the gateway's answer to a status without one, a file's at a restart)
+    # does not undo it, the status says it holds a fleet's, a restart keeps it, a repair goes back to it
+    start = det.fleet.prior
+    det.use_fleet_prior(prior)
+    assert det.fleet.own and det.fleet.prior is start and det.fleet.refused_by is prior
+    status = EdgeAgent._fleet_counters(SimpleNamespace(fleet_counters={}, pipeline=SimpleNamespace(detector=det)))
+    assert status["judged_by_own_start"] and status["prior_members"] == prior.members and not wants_prior({"fleet": status})
+    again = HeatPumpDetector(det.config)
+    again.load_state(json.loads(json.dumps(det.state())))
+    assert again.fleet.own and again.fleet.refused_by is not None and again.basis_at(math.inf) == "own start"
+    again.relearn()
+    assert again.fleet is not None and not again.fleet.own and again.basis_at(math.inf) == "fleet prior"
     # a pump that stands apart from its fleet without changing stays judged by the fleet
     apart = base.copy()
     apart[:, J_SH] += 2.0 * prior.alarm[J_SH]
