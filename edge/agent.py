@@ -307,7 +307,9 @@ class EdgeAgent:
         by_own = det.fleet is not None and det.fleet.own  # judged by its own first days, no fleet (own_start.py)
         return {**self.fleet_counters, "own_model": own, "judged_by_fleet": det.provisional and not by_own,
                 "judged_by_own_start": det.provisional and by_own,
-                "prior_members": det.fleet.prior.members if det.fleet is not None and not by_own else 0,
+                # a fleet's prior it holds (one whose refusal handed it to its own start counts: not sent again)
+                "prior_members": 0 if det.fleet is None else det.fleet.prior.members if not by_own else
+                (det.fleet.refused_by.members if det.fleet.refused_by is not None else 0),
                 "refused_windows": det.fleet.refused_windows if det.fleet is not None else 0,
                 "postponed_fits": det.postponed_fits}
 

@@ -270,6 +270,9 @@ class HeatPumpDetector:
         """Judge with the fleet's healthy model until this pump's own is learned and agrees with
         it (a newer prior replaces an older one; a pump with its own model keeps it)."""
         old = self.fleet
+        if old is not None and old.refused_by is not None and self.provisional:
+            old.refused_by = prior  # a fleet's refusal handed it to its own start: a fleet again does not undo it
+            return
         self.fleet = FleetJudge(prior)
         if old is not None:
             self.fleet.refused_windows = old.refused_windows
@@ -314,7 +317,8 @@ class HeatPumpDetector:
         self._last_bucket = -1
         self.provisional, self._fleet_until = False, -math.inf
         if self.fleet is not None and self.fleet.own:  # the repaired pump's new normal is not its old start
-            self.fleet = None
+            fleet = self.fleet.refused_by  # the fleet that handed it there judges it again
+            self.fleet = None if fleet is None else FleetJudge(fleet)
         if self.fleet is not None:
             self._install_fleet()
 
@@ -763,6 +767,8 @@ class HeatPumpDetector:
                 # window: refused, a new one begins
                 self.postponed_fits += 1
                 self.start_ts = float(T[-1])
+                if not self.fleet.own and self.fleet.refused_for_growth:
+                    self._judge_by_own_start(T, F, Y)
                 self._rows_ts, self._rows_f, self._rows_y = [], [], []
                 return
             self.provisional, self._fleet_until = False, self._due_ts
@@ -786,6 +792,25 @@ class HeatPumpDetector:
         self.envelope = learned_envelope(F)
         self.commission_points = F[np.linspace(0, len(F) - 1, min(len(F), 60)).round().astype(int)]
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
+
+    def _judge_by_own_start(self, T: np.ndarray, F: np.ndarray, Y: np.ndarray) -> None:
+        """The fleet refused this window because the pump changed through it: from now on judge it
+        against its own start (own_start.py), not the fleet. A fault present from installation begins
+        inside the spread between healthy pumps; against the fleet's levels (the members' widened by
+        that spread) it crosses a level only when it outgrows the spread, while its growth was already
+        a level of this pump's own. Kept on the fleet when the window's own levels do not confirm it."""
+        cfg = self.config
+        start, grew = start_prior(T, F, Y, cfg.shift_tau_seconds, cfg.alarm_k, learned_envelope(F), RIDGE, 0.0)
+        self.own_growth = grew
+        if start is None:
+            return
+        old = self.fleet
+        self.fleet = FleetJudge(start)
+        self.fleet.refused_windows, self.fleet.last_refusal = old.refused_windows, old.last_refusal
+        self.fleet.refused_by = old.prior
+        self.fleet.hand_over(old._offset(self.fleet.model, F))  # the prognosis's history goes on without a step
+        self._install_fleet()
+        self.shift = PersistentShift(len(TARGET_NAMES), cfg.shift_tau_seconds)  # shifts against the fleet
 
     # -- across restarts ------------------------------------------------------
     def state(self) -> dict:

@@ -82,6 +82,10 @@ class FleetJudge:
                                         MIN_SHIFT)
         self.refused_windows = 0  # commissioning windows that disagreed with the fleet
         self.last_refusal: dict[str, float] = {}  # channel -> level of the disagreement, last refusal
+        self.refused_for_growth = False  # the last refusal: the pump changed through its window (own levels)
+        # an own start that a fleet handed the pump to (detector._judge_by_own_start): that fleet's prior,
+        # kept so a fleet's prior arriving again (the gateway's, a file's at a restart) does not undo it
+        self.refused_by: FleetPrior | None = None
         self._handover: np.ndarray | None = None  # see take_handover
 
     def disagreement(self, own: HealthyModel, F: np.ndarray) -> np.ndarray:
@@ -101,6 +105,11 @@ class FleetJudge:
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # an unmonitored channel: all NaN
             return nanmedian_columns(own.predict(rows) - self.model.predict(rows))  # np.nanmedian's (medians.py)
+
+    def hand_over(self, offset: np.ndarray) -> None:
+        """The next take_handover's offset: this judge's model minus the one it replaced (a fleet
+        replaced by the pump's own start, detector._judge_by_own_start)."""
+        self._handover = offset
 
     def take_handover(self) -> np.ndarray | None:
         """Once, after a window was admitted: own minus fleet prediction per target (the channels'
@@ -124,6 +133,7 @@ class FleetJudge:
         small, inside the spread between healthy pumps, is told by its growth."""
         offset = self._offset(own, F)
         d = offset / self.alarm
+        self.refused_for_growth = growth is not None and bool(np.nanmax(np.abs(growth / self.own_alarm), initial=0.0) >= 1.0)
         for more in (current, None if growth is None else growth / self.own_alarm):
             if more is not None:
                 d = np.where(np.abs(np.nan_to_num(more)) > np.abs(np.nan_to_num(d)), more, d)
@@ -137,11 +147,14 @@ class FleetJudge:
 
     def state(self) -> dict:
         return {"prior": self.prior.to_dict(), "refused_windows": self.refused_windows,
-                "last_refusal": self.last_refusal}
+                "last_refusal": self.last_refusal,
+                "refused_by": None if self.refused_by is None else self.refused_by.to_dict()}
 
     @classmethod
     def from_state(cls, d: dict) -> "FleetJudge":
         judge = cls(FleetPrior.from_dict(d["prior"]))
         judge.refused_windows = int(d.get("refused_windows", 0))
         judge.last_refusal = {str(k): float(v) for k, v in (d.get("last_refusal") or {}).items()}
+        if d.get("refused_by"):
+            judge.refused_by = FleetPrior.from_dict(d["refused_by"])
         return judge

@@ -63,10 +63,12 @@ def window_growth(T: np.ndarray, F: np.ndarray, Y: np.ndarray) -> np.ndarray | N
 
 
 def start_prior(T: np.ndarray, F: np.ndarray, Y: np.ndarray, tau_seconds: float, alarm_k: float,
-                envelope: np.ndarray, ridge: float) -> tuple[FleetPrior | None, dict[str, float]]:
+                envelope: np.ndarray, ridge: float,
+                min_span_days: float = MIN_SPAN_DAYS) -> tuple[FleetPrior | None, dict[str, float]]:
     """(the window's start as a prior, channel -> growth in own levels) when the pump changed through
-    its window by one of its own levels or more on any channel and the window spans MIN_SPAN_DAYS;
-    (None, those levels) otherwise."""
+    its window by one of its own levels or more on any channel and the window spans ``min_span_days``;
+    (None, those levels) otherwise. A window a fleet already refused for its growth needs no span
+    (FleetJudge.refused_for_growth): its members' levels, not one window's, judged the growth."""
     span = float(T[-1] - T[0]) if len(T) else 0.0
     growth = growth_through(T, with_curvature(F), Y)
     if span <= 0.0 or np.isnan(growth).all():
@@ -81,7 +83,7 @@ def start_prior(T: np.ndarray, F: np.ndarray, Y: np.ndarray, tau_seconds: float,
         level = growth / alarm
     grew = {name: float(level[j]) for j, name in enumerate(TARGET_NAMES) if not math.isnan(level[j])}
     far = sorted((n for n, v in grew.items() if abs(v) >= 1.0), key=lambda n: -abs(grew[n]))
-    if not far or span < MIN_SPAN_DAYS * DAY:
+    if not far or span < min_span_days * DAY:
         return None, grew
     days = span / DAY
     parts = [f"{n} {'+' if growth[TARGET_NAMES.index(n)] > 0 else ''}"

@@ -6,11 +6,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from heatwatch.contract import EventKind
+from heatwatch.edge.agent import EdgeAgent
+from heatwatch.gateway.fleet.service import wants_prior
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.fleet_prior import FleetJudge, commissioned, growth_through
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
@@ -183,6 +186,74 @@ def test_a_window_in_which_the_pump_changed_at_fixed_operating_points_is_refused
     assert judge.last_refusal == {"eev_pct": pytest.approx(1.2, rel=0.05)}
 
 
+
+def _due(det: HeatPumpDetector, T: np.ndarray, F: np.ndarray, Y: np.ndarray) -> None:
+    """The pump's commissioning window (T, F, Y) falls due now."""
+    det._rows_ts, det._rows_f, det._rows_y = list(T), list(F), list(Y)
+    det._due_ts = float(T[-1])
+    det._fit()
+
+
+def test_a_window_the_fleet_refused_for_its_growth_hands_the_pump_to_its_own_start() -> None:
+    """A fault from installation begins inside the spread between healthy pumps: against the fleet's
+    levels (widened by that spread) it crosses a level only once it outgrows the spread, while its
+    growth through a 10-day window is already several of a single pump's own levels. Refused for that
+    growth, the pump is judged against its own start (its own levels, no spread), not the fleet; a
+    window refused only because it stands apart from the fleet stays with the fleet."""
+    rng = np.random.default_rng(8)
+    prior = form([_member(rng) for _ in range(6)])
+    j = TARGET_NAMES.index("eev_pct")
+    n = 3000
+    T = np.linspace(0.0, 10 * DAY, n)  # the fleet's refusal needs no 14-day span (own_start.MIN_SPAN_DAYS)
+    F = _points(rng, n)
+    wander = np.zeros((n, N_T))
+    for i in range(1, n):  # AR(1) over a few hours: the residuals a shift series sees
+        wander[i] = 0.95 * wander[i - 1] + rng.normal(0.0, 0.02, N_T)
+    base = FleetJudge(prior).model.predict(F) + wander
+    grown = base.copy()
+    own = FleetJudge(prior).own_alarm[j]
+    grown[:, j] += 3.0 * own * T / T[-1]  # the valve opens 3 own levels more through the window
+    det = HeatPumpDetector(HeatPumpDetectorConfig())
+    det.use_fleet_prior(prior)
+    _due(det, T, F, grown)
+    assert det.postponed_fits == 1 and det.fleet is not None and det.fleet.refused_windows == 1
+    assert det.provisional and det.fleet.own and det.basis_at(math.inf) == "own start"
+    assert det.own_growth["eev_pct"] >= 1.0 and "eev_pct" in det.fleet.last_refusal
+    # judged from its start: the window's last day reads about its growth above the start's prediction
+    late = T > T[-1] - DAY
+    r = np.median(grown[late, j] - det.model.predict(F[late])[:, j])
+    assert r == pytest.approx(3.0 * own * 0.95, rel=0.15)
+    assert det.alarm[j] < prior.alarm[j]  # its own level, not the fleet's widened one
+    # the prognosis's history goes on from the fleet's residuals: the start's offset from the fleet
+    off = det.fleet.take_handover()
+    assert off is not None and abs(off[j]) < own
+    # the fleet's prior again (the gateway's answer to a status without one, a file's at a restart)
+    # does not undo it, the status says it holds a fleet's, a restart keeps it, a repair goes back to it
+    start = det.fleet.prior
+    det.use_fleet_prior(prior)
+    assert det.fleet.own and det.fleet.prior is start and det.fleet.refused_by is prior
+    status = EdgeAgent._fleet_counters(SimpleNamespace(fleet_counters={}, pipeline=SimpleNamespace(detector=det)))
+    assert status["judged_by_own_start"] and status["prior_members"] == prior.members and not wants_prior({"fleet": status})
+    again = HeatPumpDetector(det.config)
+    again.load_state(json.loads(json.dumps(det.state())))
+    assert again.fleet.own and again.fleet.refused_by is not None and again.basis_at(math.inf) == "own start"
+    again.relearn()
+    assert again.fleet is not None and not again.fleet.own and again.basis_at(math.inf) == "fleet prior"
+    # a pump that stands apart from its fleet without changing stays judged by the fleet
+    apart = base.copy()
+    apart[:, J_SH] += 2.0 * prior.alarm[J_SH]
+    det = HeatPumpDetector(HeatPumpDetectorConfig())
+    det.use_fleet_prior(prior)
+    _due(det, T, F, apart)
+    assert det.provisional and det.fleet.refused_windows == 1 and not det.fleet.own
+    assert det.basis_at(math.inf) == "fleet prior"
+    # and a healthy pump's window is admitted
+    det = HeatPumpDetector(HeatPumpDetectorConfig())
+    det.use_fleet_prior(prior)
+    _due(det, T, F, base)
+    assert not det.provisional and det.fleet.refused_windows == 0
+
+
 # -- on simulated pumps -------------------------------------------------------------------
 
 MODEL_KW = 7.0  # one pump model: the simulator's 7 kW class
@@ -263,7 +334,8 @@ def test_a_faulty_pumps_commissioning_window_is_refused(installed) -> None:
     _, (_, pipes) = installed
     det = pipes["hp-002"].detector  # the valve stuck closed: its window was due and refused
     assert det.fleet is not None and det.fleet.refused_windows >= 1 and det.postponed_fits >= 1
-    assert det.provisional and det.basis_at(math.inf) == "fleet prior"
+    # it grew through its window: judged from then on against its own start, not the fleet's wide levels
+    assert det.provisional and det.basis_at(math.inf) == "own start" and det.fleet.own
     assert pipes["hp-000"].detector.fleet.refused_windows == 0  # the healthy twin's was admitted
     assert not pipes["hp-000"].detector.provisional
 
