@@ -42,7 +42,14 @@ records in noise do, so what it masks is masked for a bounded time.
 From the first row where the machine stops, the rows beyond the range are
 **not judged**: each column is held at its level before the excursion (a fault
 already there stays in view), since past its own heating limit the model has
-no expectation to defend. And the spell is not over when the hour's air is
+no expectation to defend. That level, here and under the envelope, is kept
+only when the detector's alarm was on at the first row of the hold (its last
+check: rows and blocks alike); else it is 0, the fit's. A fault already there
+is one the detector had seen; a level it had not alarmed on is the approach to
+a mild afternoon, and holding a few columns at it for the envelope's days while
+their partners read their own residuals made a contrast the MEWMA flagged
+(``bench/weather_bench.py``, hourly rows: fresh12's Oslo underfloor pump 63
+healthy hours, fresh7's Milan pump 40). And the spell is not over when the hour's air is
 back inside the range: heating limits and degree-days are defined on the
 day's mean air, because a building holds a warm day's heat through the
 evening. While the drivers' day-mean (:class:`DriverMemory`, an EWMA with a

@@ -113,3 +113,20 @@ def test_a_condenser_signature_there_is_still_caught(oslo_fresh12: tuple[np.ndar
     after = _alarms(F, ts, names)[day * 24 - TRAIN:]
     assert after[:24].any(), "not caught within its first day"
     assert after.mean() > 0.7
+
+
+def test_the_alarm_reaches_the_aftermath_alike_row_by_row_and_in_blocks() -> None:
+    """The alarm is handed to the aftermath at the detector's checks only, so a stream scored row by row
+    flags the rows one call flags (the synthetic house of test_aftermath: a lift fault while the room
+    relaxes, with its alarm on and off across the holds)."""
+    from .test_aftermath import TRAIN as T15, _house
+
+    X, ts, _ = _house(2, fault="lift")
+    cfg = HealthyBehaviourConfig(warmup=T15, threshold=replace(ThresholdConfig(), confidence=0.95))
+    dets = [AdaptiveDetector(cfg, AdaptConfig(enabled=False), given=[0]) for _ in range(2)]
+    for d in dets:
+        d.fit(ts[:T15], X[:T15])
+    block = dets[0].score(ts[T15:], X[T15:]).anomaly
+    rows = np.array([dets[1].update(t, x)[1] for t, x in zip(ts[T15:], X[T15:])])
+    assert block.any() and not block.all()
+    assert np.array_equal(block, rows)
