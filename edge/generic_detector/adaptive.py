@@ -287,6 +287,8 @@ class AdaptiveDetector:
             self.alarm_run = self.alarm_run + run if run == j - i else run
             self.seen += j - i
             self.since_fit += j - i
+            if self.aftermath is not None and self.seen % ce == 0:  # at checks only: rows and blocks alike
+                self.aftermath.alarm = self.alarm_run > 0
             if self.adapt.enabled and self.seen % ce == 0 and self._check():
                 relearned[j - 1] = True
             i = j

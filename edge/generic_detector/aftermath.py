@@ -42,7 +42,14 @@ records in noise do, so what it masks is masked for a bounded time.
 From the first row where the machine stops, the rows beyond the range are
 **not judged**: each column is held at its level before the excursion (a fault
 already there stays in view), since past its own heating limit the model has
-no expectation to defend. And the spell is not over when the hour's air is
+no expectation to defend. That level, here and under the envelope, is kept
+only when the detector's alarm was on at the first row of the hold (its last
+check: rows and blocks alike); else it is 0, the fit's. A fault already there
+is one the detector had seen; a level it had not alarmed on is the approach to
+a mild afternoon, and holding a few columns at it for the envelope's days while
+their partners read their own residuals made a contrast the MEWMA flagged
+(``bench/weather_bench.py``, hourly rows: fresh12's Oslo underfloor pump 63
+healthy hours, fresh7's Milan pump 40). And the spell is not over when the hour's air is
 back inside the range: heating limits and degree-days are defined on the
 day's mean air, because a building holds a warm day's heat through the
 evening. While the drivers' day-mean (:class:`DriverMemory`, an EWMA with a
@@ -130,6 +137,8 @@ class Aftermath:
         self.since_low = np.zeros(F, dtype=np.int64)  # rows since the envelope last came down
         self.patience = int(np.ceil(PATIENCE / ewma_lambda))  # ... more than this closes it: no relaxation
         self.memory: DriverMemory | None = None  # the drivers' day-mean (dated rows): the building's memory
+        self.alarm = False  # the detector's alarm at its last check (set by the caller, adaptive.py)
+        self.alarmed = False  # ... as it was at the first row of the last hold: only then is the level before it held
 
     def apply(self, R: np.ndarray, beyond: np.ndarray, stops: np.ndarray | None = None,
               side: np.ndarray | None = None, days: np.ndarray | None = None,
@@ -155,8 +164,11 @@ class Aftermath:
                 self.spell = False  # the hour's and the days' drivers are back: the spell is over
             # past a stop no expectation to defend: the rows beyond the range, and while the days
             # are still past it the rows where the machine is found idle, are not judged
+            hold = self.spell and (beyond[i] or (idle is not None and idle[i]))
+            if hold and not self.outside:  # the first row of a hold: was the detector alarming then?
+                self.alarmed = self.alarm
             level = self.level()
-            if self.spell and (beyond[i] or (idle is not None and idle[i])):
+            if hold:
                 out[i] = np.where(ok, level, r)
                 self.outside = True  # the next judged row opens the envelope
                 self.unjudged += 1
@@ -189,7 +201,11 @@ class Aftermath:
 
     def level(self) -> np.ndarray:
         """Per column the level before the excursion that a held or masked row keeps: the part of its
-        EWMA beyond what the EWMA's own noise reaches on healthy rows (``noise``), 0 inside it."""
+        EWMA beyond what the EWMA's own noise reaches on healthy rows (``noise``), 0 inside it; and 0
+        unless the detector's alarm was on when the last hold began (a level it had not alarmed on is
+        no fault to keep in view)."""
+        if not self.alarmed:
+            return np.zeros_like(self.base)
         return np.sign(self.base) * np.maximum(np.abs(self.base) - self.noise, 0.0)
 
     def _inside(self, r: np.ndarray, ok: np.ndarray, level: np.ndarray) -> np.ndarray:
