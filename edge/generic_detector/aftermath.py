@@ -139,6 +139,7 @@ class Aftermath:
         self.memory: DriverMemory | None = None  # the drivers' day-mean (dated rows): the building's memory
         self.alarm = False  # the detector's alarm at its last check (set by the caller, adaptive.py)
         self.alarmed = False  # ... as it was at the first row of the last hold: only then is the level before it held
+        self.spell_held = False  # a hold of the current spell has begun (its alarm carries to the spell's later holds)
 
     def apply(self, R: np.ndarray, beyond: np.ndarray, stops: np.ndarray | None = None,
               side: np.ndarray | None = None, days: np.ndarray | None = None,
@@ -160,13 +161,17 @@ class Aftermath:
             if stop and not self.spell:
                 self.spell = True
                 self.side = int(side[i]) if side is not None else 0
+                self.spell_held = False  # no hold of this spell has begun yet
             if self.spell and not beyond[i] and (days is None or self.side == 0 or int(days[i]) != self.side):
                 self.spell = False  # the hour's and the days' drivers are back: the spell is over
             # past a stop no expectation to defend: the rows beyond the range, and while the days
             # are still past it the rows where the machine is found idle, are not judged
             hold = self.spell and (beyond[i] or (idle is not None and idle[i]))
             if hold and not self.outside:  # the first row of a hold: was the detector alarming then?
-                self.alarmed = self.alarm
+                # once it was at one of the spell's holds it stays so for the spell: a fault the detector
+                # had seen, or one it saw begin in a judged stretch of the spell, is kept in view
+                self.alarmed = self.alarm or (self.alarmed and self.spell_held)
+                self.spell_held = True
             level = self.level()
             if hold:
                 out[i] = np.where(ok, level, r)

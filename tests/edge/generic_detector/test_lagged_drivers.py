@@ -64,13 +64,14 @@ def _flagged(H: np.ndarray, ts: np.ndarray, names: list[str], lag_hours: float) 
 def test_an_autumn_whose_building_cools_is_not_a_fault(autumn, oslo) -> None:
     """The autumn pump: the hour's air alone flags 8.2 % of its healthy hours (three days of late
     October at -2..12 °C, inside the training range: the compressor on 77 % of the hour where the
-    September fortnight said 55 %), with the lagged view none. The Oslo pump of test_crossfit.py
+    September fortnight said 55 %; 3.6 % since the aftermath holds only a level the detector had
+    alarmed on), with the lagged view none. The Oslo pump of test_crossfit.py
     (December, then January's long cold): 2.7 % -> 2.6 %, not gone (4.5 % -> 2.4 % before its flat
     columns took their partners' allowance beyond the air's own range too: most of what the view
     took away was that flaw's, given.DriverModel._flat_kappa)."""
     H, ts, names = autumn
     off, on = _flagged(H, ts, names, 0.0), _flagged(H, ts, names, 24.0)
-    assert off.mean() > 0.05
+    assert off.mean() > 0.03
     assert on.mean() <= 0.005
     H, ts, names = oslo
     off, on = _flagged(H, ts, names, 0.0), _flagged(H, ts, names, 24.0)
