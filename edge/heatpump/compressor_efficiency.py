@@ -86,7 +86,7 @@ MIN_REL_SHIFT = np.array([0.05, 0.05])  # 5 % less efficient
 # so far (colder ones come), and the half left is the time to act. Never below
 # MIN_HEADROOM_FLOOR: a discharge thermistor's drift of 1-1.5 K over a 60-80 K rise is some 2 %.
 # A drifting discharge thermistor moves the measure, not the reference: the headroom stays.
-HEADROOM_TAU = 15 * 60.0
+HEADROOM_TAU = 5 * 60.0
 HEADROOM_SHARE = 0.5
 MIN_HEADROOM_FLOOR = 0.02
 MIN_LIFT_K = 8.0  # below this ideal rise the ratio is noise over noise
