@@ -470,7 +470,8 @@ class PumpPipeline:
                 obs = S[:, 2 + j]
                 has = later & (obs == obs) & (S[:, 8] == S[:, 8])
                 if has.any():
-                    lv = S[:, j] / np.sqrt(alarm[j] ** 2 + COMPRESSOR_ALARM_K ** 2 * S[:, 4 + j] ** 2)
+                    a = S[:, 9] if j == 0 else alarm[j]  # compression_loss's alarm follows the headroom
+                    lv = S[:, j] / np.sqrt(a ** 2 + COMPRESSOR_ALARM_K ** 2 * S[:, 4 + j] ** 2)
                     extra[name] = np.where(has, lv, np.nan)
         first = np.flatnonzero(live & (m == 0))
         if len(first) and c["before"]:  # rule rows before the chunk's first steady row: the state before it

@@ -562,13 +562,16 @@ def findings_of(flags_row: np.ndarray) -> dict[str, list[str]]:
 
 @njit(cache=True)
 def compressor_steps(T, TS, TD, PH, PL, HZ, AMP, start, k_exp, c_start, c, V, has_v, span, has_span, alarm, st, sums,
-                     blkv, v_max, healthy, min_rows, out, block_seconds, tau, alarm_k, min_lift, hour
+                     blkv, v_max, healthy, min_rows, out, block_seconds, tau, alarm_k, min_lift, hour, hs, hp
                      ):  # noqa: C901 - one recurrence, kept whole
     """CompressorEfficiency.step (with _measures and _variance) over rows start.. of a fitted tracker.
 
     ``st`` = (shift0, shift1, observed0, observed1, uncertainty0, uncertainty1, expected0, expected1,
     last_ts, block_worst), ``sums`` (2, 4) the block's sums and ``blkv[0]`` the block, updated in
-    place; ``out[i]`` = the first nine of ``st`` after row i. A block that ends is closed here when
+    place; ``out[i]`` = the first nine of ``st`` after row i and ``alarm[0]`` (compression_loss's
+    alarm, which follows the discharge headroom: _headroom_step, state ``hs`` = (averaged loss to
+    the trip, its time, its least) in place, ``hp`` = (trip °C, share, floor, least floor, the
+    baseline's spread alarm, averaging time)). A block that ends is closed here when
     _close_block would learn nothing from it (a level reached ``healthy``, or per measure fewer than
     ``min_rows`` rows, no covariance, or its mean point's variance within ``v_max``): its sums and
     worst level start again, as _close_block leaves them. Returns the row where a block ends that
@@ -648,8 +651,27 @@ def compressor_steps(T, TS, TD, PH, PL, HZ, AMP, start, k_exp, c_start, c, V, ha
                 sums[j, 3] += mj
             st[6] = e0
             st[7] = e1
+            if loss == loss:  # _headroom_step
+                hr = (t_d - t_s) / loss * e0 if loss != 0.0 else math.nan
+                if hr > 0.0:
+                    allowed = (hp[0] - t_s) / hr - 1.0
+                    last_h = hs[1]
+                    hs[1] = ts
+                    if hs[0] != hs[0]:
+                        hs[0] = allowed
+                    else:
+                        dt_h = ts - last_h
+                        if 0.0 > dt_h:
+                            dt_h = 0.0
+                        if hour < dt_h:
+                            dt_h = hour
+                        hs[0] += (1.0 - math.exp(-dt_h / hp[5])) * (allowed - hs[0])
+                        if hs[0] < hs[2]:
+                            hs[2] = hs[0]
+                            alarm[0] = max(hp[4], min(hp[2], max(hp[3], hp[1] * hs[2])))
         for q in range(9):
             out[i, q] = st[q]
+        out[i, 9] = alarm[0]
     blkv[0] = blk
     return n
 

@@ -65,6 +65,7 @@ from heatwatch.channels import INDEX
 from heatwatch.edge.heatpump import batch_kernels
 from heatwatch.edge.heatpump.medians import median_1d
 from heatwatch.refrigerant import ISENTROPIC_EXPONENT
+from heatwatch.trips import trip_limits
 from heatwatch.rules.engine import ChannelShift, Evidence
 from heatwatch.units import DAY, HOUR
 
@@ -74,6 +75,20 @@ MIN_BASELINE_SAMPLES = 200
 TAU_SECONDS = 6 * HOUR
 ALARM_K = 5.0
 MIN_REL_SHIFT = np.array([0.05, 0.05])  # 5 % less efficient
+# The discharge headroom (compression_loss only). The discharge rise T_d - T_s is the measure
+# times the ideal rise, so a relative loss s raises the discharge by s (T_d - T_s): on a reading
+# whose healthy rise is the reference's (its expected measure times the ideal rise: the learned
+# pump at this operating point, not the discharge thermistor now), the loss that takes it to the
+# trip is (T_trip - T_s)/that rise - 1. Its least over the pump's running (averaged over
+# HEADROOM_TAU, so a glitch is not a cold hour) is the loss that eats the headroom, and
+# HEADROOM_SHARE of it is the floor when that is below MIN_REL_SHIFT: the trip comes on the
+# hottest minutes while the shift is the loss averaged over hours, the worst hours are those seen
+# so far (colder ones come), and the half left is the time to act. Never below
+# MIN_HEADROOM_FLOOR: a discharge thermistor's drift of 1-1.5 K over a 60-80 K rise is some 2 %.
+# A drifting discharge thermistor moves the measure, not the reference: the headroom stays.
+HEADROOM_TAU = 5 * 60.0
+HEADROOM_SHARE = 0.5
+MIN_HEADROOM_FLOOR = 0.02
 MIN_LIFT_K = 8.0  # below this ideal rise the ratio is noise over noise
 BLOCK_SECONDS = TAU_SECONDS  # one piece of evidence: the averaging time
 MIN_BLOCK_ROWS = 6  # steady minutes a block needs (half an hour at a 5-minute poll)
@@ -155,6 +170,11 @@ class CompressorEfficiency:
         # slope variance, added per unit of distance beyond that range
         self._span: list[tuple[float, float, float, float, float] | None] = [None, None]
         self.alarm: np.ndarray | None = None
+        self.alarm_spread: np.ndarray | None = None  # ALARM_K x the baseline's spread, without the floor
+        self.headroom = math.inf  # the least relative loss that took a reading's discharge to the trip
+        self._hot = math.nan  # that loss, averaged over HEADROOM_TAU
+        self._hot_ts = math.nan
+        self._t_trip = trip_limits(refrigerant).discharge_c
         # block means (ln r, hz/60, y) per measure: the baseline's, and those learned since (bounded)
         self.blocks: list[list[tuple[float, float, float]]] = [[], []]
         self.learned: list[list[tuple[float, float, float]]] = [[], []]
@@ -235,6 +255,34 @@ class CompressorEfficiency:
             s[2] += f
             s[3] += mj
         self.expected = [e0, e1]
+        if loss == loss:
+            self._headroom_step(ts, t_s, t_d, loss, e0)
+
+    def _headroom_step(self, ts: float, t_s: float, t_d: float, loss: float, expected: float) -> None:
+        """The loss that takes this reading's healthy discharge to the trip, averaged; its least is kept.
+        The healthy rise is the reference's at this operating point ((T_d - T_s)/loss is the ideal rise)."""
+        rise = (t_d - t_s) / loss * expected if loss != 0.0 else math.nan
+        if not rise > 0.0:
+            return
+        allowed = (self._t_trip - t_s) / rise - 1.0
+        last = self._hot_ts
+        self._hot_ts = ts
+        if self._hot != self._hot:
+            self._hot = allowed
+            return
+        a = 1.0 - math.exp(-min(max(ts - last, 0.0), HOUR) / HEADROOM_TAU)
+        self._hot += a * (allowed - self._hot)
+        if self._hot < self.headroom:
+            self.headroom = self._hot
+            self.alarm[0] = self.alarm_loss()  # type: ignore[index]
+
+    def alarm_loss(self) -> float:
+        """compression_loss's alarm now: the baseline's spread, or the floor scaled by the headroom."""
+        if self.alarm is None or self.alarm_spread is None or not math.isfinite(self.alarm[0]):
+            return math.inf if self.alarm is None else float(self.alarm[0])
+        # the kernel's arithmetic (batch_kernels.compressor_steps), for the same float
+        return max(float(self.alarm_spread[0]), min(float(MIN_REL_SHIFT[0]),
+                                                    max(MIN_HEADROOM_FLOOR, HEADROOM_SHARE * self.headroom)))
 
     def steps(self, ts: np.ndarray, C: np.ndarray) -> np.ndarray:
         """step() on each row of (ts, C) (C: the _I channels), in order (replays): the state after
@@ -244,7 +292,7 @@ class CompressorEfficiency:
         itself when _close_block would learn nothing from it and returns at one that grows the
         envelope, so that _close_block and its refit run here, as step() would run them."""
         n = len(ts)
-        out = np.empty((n, 9))
+        out = np.empty((n, 10))
         T = np.ascontiguousarray(ts, dtype=float)
         cols = [np.ascontiguousarray(C[:, q], dtype=float) for q in range(6)]
         i = 0
@@ -252,7 +300,8 @@ class CompressorEfficiency:
             rows = np.column_stack([T, C]).tolist()
             while i < n and self._c is None:
                 self.step(*rows[i])
-                out[i] = [*self.shift, *self.observed, *self.uncertainty, *self.expected, self.last_ts]
+                out[i] = [*self.shift, *self.observed, *self.uncertainty, *self.expected, self.last_ts,
+                          self.alarm_loss()]
                 i += 1
         if i >= n:
             return out
@@ -260,6 +309,8 @@ class CompressorEfficiency:
                        self._blk_worst])
         c_start: np.ndarray | None = None
         blk = np.empty(1, dtype=np.int64)
+        spread0 = math.inf if self.alarm_spread is None else float(self.alarm_spread[0])
+        hp = np.array([self._t_trip, HEADROOM_SHARE, float(MIN_REL_SHIFT[0]), MIN_HEADROOM_FLOOR, spread0, HEADROOM_TAU])
         while i < n:
             V = np.array([v if v is not None else [0.0] * 9 for v in self._v], dtype=float)
             span = np.array([s if s is not None else (0.0,) * 5 for s in self._span], dtype=float)
@@ -267,11 +318,15 @@ class CompressorEfficiency:
             st[9] = self._blk_worst
             blk[0] = self._blk
             c = np.array(self._c, dtype=float)
+            alarm = np.array(self.alarm, dtype=float)
+            hs = np.array([self._hot, self._hot_ts, self.headroom])
             i = batch_kernels.compressor_steps(
                 T, *cols, i, self._k, c if c_start is None else c_start, c, V,
                 np.array([v is not None for v in self._v]), span, np.array([s is not None for s in self._span]),
-                np.asarray(self.alarm, dtype=float), st, sums, blk, np.asarray(self.v_max, dtype=float),
-                HEALTHY_LEVEL, MIN_BLOCK_ROWS, out, BLOCK_SECONDS, TAU_SECONDS, ALARM_K, MIN_LIFT_K, HOUR)
+                alarm, st, sums, blk, np.asarray(self.v_max, dtype=float),
+                HEALTHY_LEVEL, MIN_BLOCK_ROWS, out, BLOCK_SECONDS, TAU_SECONDS, ALARM_K, MIN_LIFT_K, HOUR, hs, hp)
+            self.alarm = alarm
+            self._hot, self._hot_ts, self.headroom = (float(v) for v in hs)
             self.shift, self.observed = st[0:2].tolist(), st[2:4].tolist()
             self.uncertainty, self.expected = st[4:6].tolist(), st[6:8].tolist()
             self.last_ts, self._blk_worst = float(st[8]), float(st[9])
@@ -325,6 +380,7 @@ class CompressorEfficiency:
         A = np.column_stack([np.ones(len(R)), ln_r, hz / 60.0])
         blk = (ts // BLOCK_SECONDS).astype(np.int64)
         alarm = np.full(2, np.inf)
+        spread_alarm = np.full(2, np.inf)
         for j in range(2):
             ok = ~np.isnan(Y[:, j])
             if ok.sum() < MIN_BASELINE_SAMPLES // 2:
@@ -354,8 +410,10 @@ class CompressorEfficiency:
             series = _ewma(ts[ok], rel, TAU_SECONDS)
             settled = series[ts[ok] >= ts[ok][0] + TAU_SECONDS]
             spread = 1.4826 * np.median(np.abs(settled - np.median(settled))) if len(settled) else 0.0
+            spread_alarm[j] = ALARM_K * spread
             alarm[j] = max(ALARM_K * spread, MIN_REL_SHIFT[j])
         self.alarm = alarm
+        self.alarm_spread = spread_alarm
         self._rows = []
 
     def _refit(self) -> None:
@@ -389,14 +447,17 @@ class CompressorEfficiency:
         """What ``shifts`` reads, cheaply kept (process_batch keeps one per rule row): None, or
         per channel (level, expected, observed) for the channels that have a shift. The level is
         the shift over the alarm and the averaged prediction uncertainty together."""
-        return self.snapshot_of([*self.shift, *self.observed, *self.uncertainty, *self.expected, self.last_ts])
+        return self.snapshot_of([*self.shift, *self.observed, *self.uncertainty, *self.expected, self.last_ts,
+                                 self.alarm_loss()])
 
     def snapshot_of(self, state) -> tuple | None:
-        """snapshot() of a state as :meth:`steps` returns it per row (the alarm is this tracker's)."""
+        """snapshot() of a state as :meth:`steps` returns it per row (compression_loss judged against
+        the row's own alarm, column 9: the headroom's floor as it stood there)."""
         if self.alarm is None or state[8] != state[8]:
             return None
         alarm = self.alarm
-        return tuple((name, float(state[j] / math.sqrt(alarm[j] ** 2 + ALARM_K ** 2 * state[4 + j] ** 2)),
+        return tuple((name, float(state[j] / math.sqrt((state[9] if j == 0 else alarm[j]) ** 2
+                                                       + ALARM_K ** 2 * state[4 + j] ** 2)),
                       float(state[6 + j]), float(state[2 + j]))
                      for j, name in enumerate(NAMES)
                      if state[2 + j] == state[2 + j] and math.isfinite(alarm[j])) or None
@@ -412,7 +473,8 @@ class CompressorEfficiency:
             if not math.isfinite(alarm[j]):
                 continue
             obs = states[:, 2 + j]
-            level = states[:, j] / np.sqrt(alarm[j] ** 2 + ALARM_K ** 2 * states[:, 4 + j] ** 2)
+            a = states[:, 9] if j == 0 else alarm[j]
+            level = states[:, j] / np.sqrt(a ** 2 + ALARM_K ** 2 * states[:, 4 + j] ** 2)
             cols.append((name, level.tolist(), states[:, 6 + j].tolist(), obs.tolist(), (obs == obs).tolist()))
         live = (states[:, 8] == states[:, 8]).tolist()
         out: list[tuple | None] = []
@@ -431,7 +493,10 @@ class CompressorEfficiency:
         def arr(a):
             return None if a is None else [None if not math.isfinite(v) else float(v) for v in np.ravel(a)]
         return {"start_ts": None if math.isnan(self.start_ts) else self.start_ts,
-                "coef": arr(self.coef), "alarm": arr(self.alarm),
+                "coef": arr(self.coef), "alarm": arr(self.alarm), "alarm_spread": arr(self.alarm_spread),
+                "headroom": None if math.isinf(self.headroom) else self.headroom,
+                "hot": None if math.isnan(self._hot) else self._hot,
+                "hot_ts": None if math.isnan(self._hot_ts) else self._hot_ts,
                 "shift": arr(self.shift), "observed": arr(self.observed), "expected": arr(self.expected),
                 "uncertainty_sd": list(self.uncertainty), "blocks": self.blocks, "learned": self.learned,
                 "refits": self.refits, "block": self._blk, "block_worst": self._blk_worst,
@@ -451,6 +516,12 @@ class CompressorEfficiency:
         self.start_ts = float(d["start_ts"])
         self.coef = arr(d["coef"], (3, 2))
         self.alarm = arr(d["alarm"], fill=math.inf)
+        # a state written before the headroom: its alarm as the spread (the floor is not lowered)
+        self.alarm_spread = arr(d["alarm_spread"], fill=math.inf) if d.get("alarm_spread") is not None \
+            else self.alarm.copy()
+        self.headroom = math.inf if d.get("headroom") is None else float(d["headroom"])
+        self._hot = math.nan if d.get("hot") is None else float(d["hot"])
+        self._hot_ts = math.nan if d.get("hot_ts") is None else float(d["hot_ts"])
         self._c = self.coef.tolist()
         self.shift = arr(d["shift"], fill=0.0).tolist()
         self.observed, self.expected = arr(d["observed"]).tolist(), arr(d["expected"]).tolist()

@@ -227,7 +227,8 @@ def test_compressor_kernel_is_the_streaming_step() -> None:
     expected = []
     for t, c in zip(T.tolist(), C.tolist()):
         stream.step(t, *c)
-        expected.append([*stream.shift, *stream.observed, *stream.uncertainty, *stream.expected, stream.last_ts])
+        expected.append([*stream.shift, *stream.observed, *stream.uncertainty, *stream.expected, stream.last_ts,
+                         stream.alarm_loss()])
     got = np.concatenate([batch.steps(T[k:k + 500], C[k:k + 500]) for k in range(0, len(T), 500)])
     assert stream.refits > 0, "the envelope grew: the kernel was stopped for refits"
     np.testing.assert_array_equal(got, np.array(expected))
@@ -241,8 +242,9 @@ def test_compressor_snapshots_of_many_states_are_snapshot_of_each() -> None:
 
     rng = np.random.default_rng(3)
     comp = ce.CompressorEfficiency("R32")
-    S = rng.normal(0.0, 1.0, (400, 9))
+    S = rng.normal(0.0, 1.0, (400, 10))
     S[:, 4:6] = rng.random((400, 2))
+    S[:, 9] = rng.uniform(0.02, 0.05, 400)  # compression_loss's alarm on each row (the headroom's floor)
     S[rng.random(400) < 0.1, 8] = np.nan
     S[rng.random(400) < 0.1, 2] = np.nan
     S[rng.random(400) < 0.1, 3] = np.nan

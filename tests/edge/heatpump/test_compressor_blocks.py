@@ -49,7 +49,8 @@ def test_steps_close_quiet_blocks_in_the_kernel_as_step_closes_them(seed: int) -
     expected = []
     for t, c in zip(T.tolist(), C.tolist()):
         stream.step(t, *c)
-        expected.append([*stream.shift, *stream.observed, *stream.uncertainty, *stream.expected, stream.last_ts])
+        expected.append([*stream.shift, *stream.observed, *stream.uncertainty, *stream.expected, stream.last_ts,
+                         stream.alarm_loss()])
     closed = []
     close = batch._close_block
 

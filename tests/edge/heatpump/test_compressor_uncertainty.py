@@ -44,7 +44,9 @@ def test_hot_water_half_hours_do_not_hide_a_wear_above_the_alarm():
         comp.step(float(t), *_reading(float(t), 0.0 if t < 9 * DAY else 0.08))
         if t >= 11 * DAY:
             levels.append(dict((name, lv) for name, lv, _, _ in comp.snapshot())["compression_loss"])
-    assert comp.alarm[0] == 0.05  # the floor: an 8 % loss is well above it
+    # the floor, at most: an 8 % loss is well above it (this synthetic pump's hot-water half hours run
+    # its discharge beyond the trip, so its headroom gives the least floor, MIN_HEADROOM_FLOOR)
+    assert comp.alarm[0] <= 0.05
     # before: 0.56 right after each hot-water half hour (the averaged variance), 1.12 at most
     assert min(levels) >= 1.0, f"an 8 % loss judged at level {min(levels):.2f}"
 
