@@ -43,7 +43,8 @@ From the first row where the machine stops, the rows beyond the range are
 **not judged**: each column is held at its level before the excursion (a fault
 already there stays in view), since past its own heating limit the model has
 no expectation to defend. That level, here and under the envelope, is kept
-only when the detector's alarm was on at the first row of the hold (its last
+only when the detector's alarm was on at the first row of this or an earlier hold of
+the spell (its last
 check: rows and blocks alike); else it is 0, the fit's. A fault already there
 is one the detector had seen; a level it had not alarmed on is the approach to
 a mild afternoon, and holding a few columns at it for the envelope's days while
