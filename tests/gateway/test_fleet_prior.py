@@ -20,8 +20,10 @@ from sqlalchemy import select, update
 from heatwatch.contract import COMMISSIONED, Event, EventBody, EventKind, agent_topic
 from heatwatch.edge.agent import EdgeAgent
 from heatwatch.edge.config import AgentConfig, BrokerConfig, DetectorSection, OutboxConfig, SourceConfig
+from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.fleet_prior import FleetJudge
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES, HealthyModel
+from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.fleet_prior import Commissioned, form
 from heatwatch.gateway.fleet.service import prior_for, record_commissioned
 from heatwatch.eval.fleet_prior import simulated_commissioned
@@ -36,6 +38,7 @@ from tests.gateway.command_loop_support import ingest_and_sender
 from tests.gateway.incidents_support import place_devices
 from tests.gateway.test_commands import raw_client
 from tests.support.mqtt import wait_for
+from tests.edge.heatpump.test_fleet_prior import growing_window, handed_to_own_start
 from tests.support.repair import CONFIG, DAY, judge, pipeline, repaired_pump
 
 MODEL = "Acme AW-7"
@@ -139,6 +142,48 @@ def test_a_new_agent_gets_its_fleets_prior_over_mqtt_and_acks_it(broker, db, gat
     assert json.loads((tmp_path / "state.json").read_text())["detector"]["fleet"]["prior"]["members"] == 3
     with db.transaction() as s:
         assert len(s.scalars(select(DeviceCommand).where(DeviceCommand.command == "prior")).all()) == 1
+
+
+def test_an_agent_its_fleet_handed_to_its_own_start_is_not_sent_the_prior_again(broker, db, gateway, members,
+                                                                                tmp_path):
+    """A pump faulty from installation: its fleet's prior refused its commissioning window for the
+    fault's growth and handed it to its own start. Its status says it holds that fleet's prior, so the
+    gateway, which has a fleet for the model, does not send one (which would judge it by the fleet's
+    widened levels again)."""
+    ingest, _ = gateway
+    now = utcnow()
+    with db.transaction() as s:
+        for seq, (dev, model) in enumerate(zip(MEMBERS, members), 1):
+            assert record_commissioned(s, dev, _commissioned_event(dev, model, seq), now) == ""
+        assert prior_for(s, MODEL, "R32", "underfloor") is not None  # a fleet the gateway could send
+    pipe = PumpPipeline.with_config(NEW, HeatPumpDetectorConfig())
+    window = growing_window()
+    handed_to_own_start(window, pipe.detector)
+    assert pipe.detector.fleet.own and pipe.detector.fleet.refused_by is window.prior
+    (tmp_path / "state.json").write_text(json.dumps({**pipe.state(), "active": {}, "commands_done": []}))
+
+    def fleet_status() -> dict:
+        with db.transaction() as s:
+            status = s.get(Device, NEW).last_status or {}
+        return (status.get("counters") or {}).get("fleet") or {}
+
+    agent, stop, thread = _agent(broker, tmp_path, NEW)
+    try:
+        wait_for(lambda: fleet_status().get("judged_by_own_start") is True, 30, "the agent's status at the gateway")
+        seen = _status_ts(db)  # several statuses later (one each 0.5 s): still none queued
+        wait_for(lambda: _status_ts(db) > seen + 1.0, 30, "two more statuses")
+        assert _prior_command(db, NEW) is None
+        assert fleet_status()["prior_members"] == window.prior.members and fleet_status()["own_model"] is False
+        assert ingest.counters.get("fleet_priors_queued") in (0, None)
+        assert agent.pipeline.detector.fleet.own  # still judged against its own start
+    finally:
+        stop.set()
+        thread.join(20)
+
+
+def _status_ts(db: Database) -> float:
+    with db.transaction() as s:
+        return float((s.get(Device, NEW).last_status or {}).get("ts", 0.0))
 
 
 def test_an_agent_that_learns_its_pump_sends_its_model_to_the_fleet(broker, db, gateway, tmp_path):

@@ -194,13 +194,21 @@ def _due(det: HeatPumpDetector, T: np.ndarray, F: np.ndarray, Y: np.ndarray) -> 
     det._fit()
 
 
-def test_a_window_the_fleet_refused_for_its_growth_hands_the_pump_to_its_own_start() -> None:
-    """A fault from installation begins inside the spread between healthy pumps: against the fleet's
-    levels (widened by that spread) it crosses a level only once it outgrows the spread, while its
-    growth through a 10-day window is already several of a single pump's own levels. Refused for that
-    growth, the pump is judged against its own start (its own levels, no spread), not the fleet; a
-    window refused only because it stands apart from the fleet stays with the fleet."""
-    rng = np.random.default_rng(8)
+@dataclasses.dataclass(frozen=True)
+class GrowingWindow:
+    """A fleet prior and a 10-day commissioning window over it: healthy (``base``) and with the valve
+    opening 3 of a single pump's own levels more through it (``grown``), a fault from installation."""
+
+    prior: FleetPrior
+    T: np.ndarray
+    F: np.ndarray
+    base: np.ndarray
+    grown: np.ndarray
+    own: float  # a single pump's own level of eev_pct
+
+
+def growing_window(seed: int = 8) -> GrowingWindow:
+    rng = np.random.default_rng(seed)
     prior = form([_member(rng) for _ in range(6)])
     j = TARGET_NAMES.index("eev_pct")
     n = 3000
@@ -211,11 +219,30 @@ def test_a_window_the_fleet_refused_for_its_growth_hands_the_pump_to_its_own_sta
         wander[i] = 0.95 * wander[i - 1] + rng.normal(0.0, 0.02, N_T)
     base = FleetJudge(prior).model.predict(F) + wander
     grown = base.copy()
-    own = FleetJudge(prior).own_alarm[j]
-    grown[:, j] += 3.0 * own * T / T[-1]  # the valve opens 3 own levels more through the window
-    det = HeatPumpDetector(HeatPumpDetectorConfig())
-    det.use_fleet_prior(prior)
-    _due(det, T, F, grown)
+    own = float(FleetJudge(prior).own_alarm[j])
+    grown[:, j] += 3.0 * own * T / T[-1]
+    return GrowingWindow(prior, T, F, base, grown, own)
+
+
+def handed_to_own_start(w: GrowingWindow, det: HeatPumpDetector | None = None) -> HeatPumpDetector:
+    """A detector (a new one unless given) given the fleet's prior, whose window the fleet refused
+    for its growth."""
+    det = det or HeatPumpDetector(HeatPumpDetectorConfig())
+    det.use_fleet_prior(w.prior)
+    _due(det, w.T, w.F, w.grown)
+    return det
+
+
+def test_a_window_the_fleet_refused_for_its_growth_hands_the_pump_to_its_own_start() -> None:
+    """A fault from installation begins inside the spread between healthy pumps: against the fleet's
+    levels (widened by that spread) it crosses a level only once it outgrows the spread, while its
+    growth through a 10-day window is already several of a single pump's own levels. Refused for that
+    growth, the pump is judged against its own start (its own levels, no spread), not the fleet; a
+    window refused only because it stands apart from the fleet stays with the fleet."""
+    w = growing_window()
+    prior, T, F, base, grown, own = w.prior, w.T, w.F, w.base, w.grown, w.own
+    j = TARGET_NAMES.index("eev_pct")
+    det = handed_to_own_start(w)
     assert det.postponed_fits == 1 and det.fleet is not None and det.fleet.refused_windows == 1
     assert det.provisional and det.fleet.own and det.basis_at(math.inf) == "own start"
     assert det.own_growth["eev_pct"] >= 1.0 and "eev_pct" in det.fleet.last_refusal
