@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from heatwatch.contract import Prognosis
@@ -27,32 +28,37 @@ from heatwatch.units import DAY
 Estimate = tuple[float, float, float, float]  # predicted, earliest, latest, actual days ahead
 
 
-def redated(report_dir: Path) -> dict[str, dict[str, list[Estimate]]]:  # noqa: C901
-    """{"as run" | "re-dated": {fault | "first" | "every": estimates}} of the right fault's first
-    ticket opened before the trip, as eval/figures.py counts them."""
-    out: dict[str, dict[str, list[Estimate]]] = {"as run": {}, "re-dated": {}}
-    if CALIBRATION is None:
-        raise SystemExit("no calibration table shipped: nothing to re-date with")
+def ticketed(report_dir: Path) -> Iterator[tuple[dict, list[dict]]]:
+    """Each tripped pump of the eval whose right fault's first ticket opened before the trip, and that
+    ticket's prognoses sent before the trip (as eval/figures.py counts them)."""
     for part in sorted((report_dir / "parts").glob("*.json")):
         for p in json.loads(part.read_text())["pumps"]:
             if not p["fault"] or p["trip_ts"] is None:
                 continue
             right = [t for t in p["tickets"] if t["fault"] == p["fault"]]
-            if not right or right[0]["opened_ts"] >= p["trip_ts"]:
-                continue
-            ahead = [g for g in right[0]["prognoses"] if g["ts"] < p["trip_ts"]]
-            for i, g in enumerate(ahead):
-                pred, lo, hi = ((g[k] - g["ts"]) / DAY for k in ("predicted_ts", "earliest_ts", "latest_ts"))
-                actual = (p["trip_ts"] - g["ts"]) / DAY
-                new = (pred, lo, hi)
-                days = raw_days(p["fault"], pred, lo, hi) if pred > 0 else None
-                if days is not None:
-                    raw = Prognosis(indicator="", threshold=0.0, predicted_trip_ts=days * DAY, lower_ts=0.0, upper_ts=0.0)
-                    q = CALIBRATION.apply(raw, 0.0, p["fault"])
-                    new = (q.predicted_trip_ts / DAY, lo if lo <= 0 else q.lower_ts / DAY, q.upper_ts / DAY)
-                for key, (date, a, b) in (("as run", (pred, lo, hi)), ("re-dated", new)):
-                    for group in (p["fault"], "every", *(("first",) if i == 0 else ())):
-                        out[key].setdefault(group, []).append((date, a, b, actual))
+            if right and right[0]["opened_ts"] < p["trip_ts"]:
+                yield p, [g for g in right[0]["prognoses"] if g["ts"] < p["trip_ts"]]
+
+
+def redated(report_dir: Path) -> dict[str, dict[str, list[Estimate]]]:
+    """{"as run" | "re-dated": {fault | "first" | "every": estimates}} of the right fault's first
+    ticket opened before the trip, as eval/figures.py counts them."""
+    out: dict[str, dict[str, list[Estimate]]] = {"as run": {}, "re-dated": {}}
+    if CALIBRATION is None:
+        raise SystemExit("no calibration table shipped: nothing to re-date with")
+    for p, ahead in ticketed(report_dir):
+        for i, g in enumerate(ahead):
+            pred, lo, hi = ((g[k] - g["ts"]) / DAY for k in ("predicted_ts", "earliest_ts", "latest_ts"))
+            actual = (p["trip_ts"] - g["ts"]) / DAY
+            new = (pred, lo, hi)
+            days = raw_days(p["fault"], pred, lo, hi) if pred > 0 else None
+            if days is not None:
+                raw = Prognosis(indicator="", threshold=0.0, predicted_trip_ts=days * DAY, lower_ts=0.0, upper_ts=0.0)
+                q = CALIBRATION.apply(raw, 0.0, p["fault"])
+                new = (q.predicted_trip_ts / DAY, lo if lo <= 0 else q.lower_ts / DAY, q.upper_ts / DAY)
+            for key, (date, a, b) in (("as run", (pred, lo, hi)), ("re-dated", new)):
+                for group in (p["fault"], "every", *(("first",) if i == 0 else ())):
+                    out[key].setdefault(group, []).append((date, a, b, actual))
     return out
 
 

@@ -1,0 +1,60 @@
+"""The ticket's predicted failure as a dispatcher sees it: the date in force every 12 hours, from the
+ticket's first prognosis to the trip, read from a whole-loop eval's stored prognoses.
+
+``heatwatch eval`` judges "every update before the trip": each fault_update counts once, and a pump's
+prognosis is re-sent only where its date moved by over a quarter of the time left
+(edge/pipeline.py, ``_refresh_prognoses``). A change that steadies the dates sends fewer updates, and
+that figure then weighs the pumps whose dates still move. Here each ticket weighs by the time it was
+open: the last prognosis sent before each 12-hour step, against the real time left.
+
+    python bench/prognosis_in_force.py REPORT_DIR   (heatwatch eval ... --report REPORT_DIR)
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+from heatwatch.units import DAY
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from prognosis_redate import ticketed  # noqa: E402
+
+STEP_S = 0.5 * DAY
+FLOOR_DAYS = 1.0 / 24.0  # an hour: no log of 0
+
+
+def in_force(report_dir: Path) -> dict[str, list[tuple[bool, bool]]]:
+    """{fault | "every": [(within a factor 2, interval holds)]} of the right fault's first ticket opened
+    before the trip, every STEP_S from its first prognosis to the trip."""
+    out: dict[str, list[tuple[bool, bool]]] = {}
+    for p, ahead in ticketed(report_dir):
+        sent = sorted(ahead, key=lambda g: g["ts"])
+        t, i = (sent[0]["ts"], 0) if sent else (math.inf, 0)
+        while t < p["trip_ts"]:
+            while i + 1 < len(sent) and sent[i + 1]["ts"] <= t:
+                i += 1
+            g = sent[i]
+            pred = max((g["predicted_ts"] - t) / DAY, FLOOR_DAYS)
+            actual = max((p["trip_ts"] - t) / DAY, FLOOR_DAYS)
+            cell = (abs(math.log2(actual / pred)) <= 1.0, g["earliest_ts"] <= p["trip_ts"] <= g["latest_ts"])
+            for key in (p["fault"], "every"):
+                out.setdefault(key, []).append(cell)
+            t += STEP_S
+    return out
+
+
+def main(args: list[str]) -> None:
+    if len(args) != 1 or not (Path(args[0]) / "parts").is_dir():
+        raise SystemExit("usage: prognosis_in_force.py REPORT_DIR (with its parts/*.json)")
+    out = in_force(Path(args[0]))
+    for key in sorted(out, key=lambda k: (k != "every", k)):
+        cells = out[key]
+        x2 = sum(c[0] for c in cells) / len(cells)
+        holds = sum(c[1] for c in cells) / len(cells)
+        print(f"{key:20s} n={len(cells):4d} within x2 {x2:.1%} holds {holds:.1%}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
