@@ -21,7 +21,7 @@ from heatwatch.channels import INDEX
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.pipeline import PumpPipeline
-from heatwatch.eval.fleet_prior import with_design
+from heatwatch.eval.fleet_prior import scenario_design_c, with_design
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import load_scenario
 from heatwatch.units import DAY, HOUR
@@ -45,7 +45,9 @@ def _trace_part(scenario, devices: list[str], stride: int, every_h: float) -> di
     fleet = Fleet(scenario)
     config = HeatPumpDetectorConfig(refrigerant=scenario.refrigerant)
     cols = {d: fleet.devices.index(d) for d in devices}
-    pipes = {d: PumpPipeline.with_config(d, with_design(config, float(fleet.params.q_nom[j]))) for d, j in cols.items()}
+    design_c = scenario_design_c(scenario)
+    pipes = {d: PumpPipeline.with_config(d, with_design(config, float(fleet.params.q_nom[j]), design_c))
+             for d, j in cols.items()}
     rows: dict[str, list[dict]] = {d: [] for d in devices}
     t0 = scenario.start_ts
     for chunk in fleet.chunks(steps=1440 * 4):
