@@ -12,14 +12,19 @@ over (1 + the loss's current shift), and the loss that takes it to the trip is
 (T_trip - T_s) / that rise - 1 (the discharge rise is the measure times the ideal one, so a
 relative loss s raises it by s). Averaged over HEADROOM_TAU (the protection acts on minutes, one
 glitch is no hot hour), its least in each block of BLOCK_SECONDS is the block's headroom, paired
-with the outdoor temperature at that minute. A line through the blocks' headrooms against the
-outdoor temperature (its slope not negative: no pump runs cooler in the cold), predicted at the
-design temperature, is the design day's headroom; one prediction standard deviation is added (a
-design day's hottest block is one draw from the scatter around the line, and the line itself is
-uncertain beyond the days seen), so a loss past it takes that day's discharge to the trip with
-some confidence. Fed the discharge thermistor: a thermistor reading high moves the shift and the
-read rise alike, so the healthy rise and the headroom stay; the protection itself reads the
-thermistor, so a pump whose thermistor reads high does trip sooner.
+with the outdoor temperature at that minute. A mild or lightly loaded block's least is far from
+the trip and says nothing of the hot hours, so the line is drawn along the blocks' lower envelope
+against the outdoor temperature (refitted on the blocks at or below it, its slope not negative:
+no pump runs cooler in the cold) and predicted at the design temperature; one prediction standard
+deviation is added (the design day's hottest block is one draw from the scatter around the line,
+and the line is less certain beyond the days seen). A loss past it takes that day's discharge to
+the trip. On the cold R32 tuning fleet the envelope falls some 0.65 % of loss per kelvin and
+meets the trip within 2 % at -24 °C, where the fleet's healthy pump does trip once.
+
+The discharge thermistor is read: one reading high moves the shift and the read rise alike, so
+the healthy rise and the headroom stay, but the loss it shows is the loss wear would show, and
+the protection that trips reads the same thermistor. The prognosis holds for both; which of the
+two it is, the rule's parts say (a sensor to check first).
 """
 
 from __future__ import annotations
