@@ -503,7 +503,8 @@ class CompressorEfficiency:
                     for j, name in enumerate(NAMES)
                     if state[2 + j] == state[2 + j] and math.isfinite(alarm[j]))
         if len(state) > 10 and state[10] < math.inf and state[2] == state[2] and math.isfinite(alarm[0]):
-            out += ((DESIGN_NAME, float(state[0] / max(state[10], MIN_HEADROOM_FLOOR)), float(state[10]),
+            # expected: the loss the design day leaves (none below 0: a pump at its trip when healthy)
+            out += ((DESIGN_NAME, float(state[0] / max(state[10], MIN_HEADROOM_FLOOR)), max(float(state[10]), 0.0),
                      float(state[0])),)
         return out or None
 
@@ -523,7 +524,8 @@ class CompressorEfficiency:
             cols.append((name, level.tolist(), states[:, 6 + j].tolist(), obs.tolist(), (obs == obs).tolist()))
         if math.isfinite(alarm[0]) and states.shape[1] > 10:  # the design day's headroom, where it is known
             up, obs = states[:, 10], states[:, 2]
-            cols.append((DESIGN_NAME, (states[:, 0] / np.maximum(up, MIN_HEADROOM_FLOOR)).tolist(), up.tolist(),
+            cols.append((DESIGN_NAME, (states[:, 0] / np.maximum(up, MIN_HEADROOM_FLOOR)).tolist(),
+                         np.maximum(up, 0.0).tolist(),
                          states[:, 0].tolist(), ((obs == obs) & (up < math.inf)).tolist()))
         live = (states[:, 8] == states[:, 8]).tolist()
         out: list[tuple | None] = []
