@@ -108,7 +108,7 @@ _I = [INDEX[c] for c in ("t_suction", "t_discharge", "p_high", "p_low", "compres
 
 def measures(x: np.ndarray, refrigerant: str) -> np.ndarray | None:
     """(compression_loss, compression_current) of one running reading, or None where undefined."""
-    m = _measures(*(float(x[i]) for i in _I), ISENTROPIC_EXPONENT[refrigerant])
+    m = _measures(*(float(x[i]) for i in _I[:6]), ISENTROPIC_EXPONENT[refrigerant])
     return None if m is None else np.array(m)
 
 
