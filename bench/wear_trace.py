@@ -3,7 +3,8 @@
 Replays a scenario's pumps as bench/lead_time.py does (chunks of four days, its stride) and prints,
 per half day, the weather, the compressor's operating point and the levels the wear rules read:
 the efficiency measures (compression_loss, compression_current: their relative shift, the alarm
-they are judged against widened by the prediction's uncertainty, the level), the learned shifts of
+they are judged against widened by the prediction's uncertainty, the level), the design day's
+headroom and the loss's level over it (with the scenario's design temperature), the learned shifts of
 discharge superheat, COP, current and power, and the excluding channels' levels, at the half day's
 last rule row. The first raise of each fault and the trips are marked.
 
@@ -76,6 +77,8 @@ def _trace_part(scenario, devices: list[str], stride: int, every_h: float) -> di
                             lv = levels[name]
                             row[nm + "_shift"], row[nm + "_lv"] = float(st[q]), lv
                             row[nm + "_scale"] = float(st[q] / lv) if lv else math.nan
+                    if "design_discharge" in levels:  # the loss over the design day's headroom (design_headroom.py)
+                        row["des_lv"], row["des_head"] = levels["design_discharge"], float(st[10])
                 if res.ready[k] and res.S is not None:
                     for c in LEARNED:
                         t = TARGET_NAMES.index(c)
@@ -99,6 +102,8 @@ def _fmt(r: dict) -> str:
     if "loss_lv" in r:
         s += (f" | loss {100 * r['loss_shift']:+5.1f}%/{100 * r['loss_scale']:4.1f}% lv{r['loss_lv']:+5.2f}"
               f" cur {100 * r['cur_shift']:+5.1f}%/{100 * r['cur_scale']:4.1f}% lv{r['cur_lv']:+5.2f}")
+    if "des_lv" in r:
+        s += f" design {100 * r['des_head']:+5.1f}% lv{r['des_lv']:+5.2f}"
     if "cop" in r:
         s += " | " + " ".join(f"{c[:6]}{r[c]:+5.2f}" for c in LEARNED)
     return s

@@ -171,16 +171,20 @@ def _same_events(streamed: list[dict], replayed: list[dict]) -> None:
             assert pa == pytest.approx(pb, rel=1e-12)
 
 
-def test_pipeline_batch_is_streaming_for_compressor_wear() -> None:
-    """The compressor tracker is fed and its rule judged on the rows the fast path would skip:
-    wear named by compressor_wear_efficiency at the same reading, with the same words."""
-    # 19 days: judged with its uncertainty, the wear is named on day 15 (before: day 13)
+def _worn_stockholm() -> tuple[np.ndarray, np.ndarray]:
+    """19 days of a Stockholm pump whose compressor wears from day 3, at a 5-minute poll."""
     sc = parse_scenario({"fleet": {"size": 1}, "climate": "stockholm", "start": "2025-01-05", "duration": "19d",
                          "seed": 4, "devices": {"hp-000": {"faults": [
                              {"type": "compressor_wear", "onset": "3d", "time_to_trip": "15d"}]}}})
     chunks = list(Fleet(sc).chunks(1440))
-    ts = np.concatenate([c.ts for c in chunks])[::5]
-    X = np.concatenate([c.values for c in chunks])[::5][:, 0, :]
+    return np.concatenate([c.ts for c in chunks])[::5], np.concatenate([c.values for c in chunks])[::5][:, 0, :]
+
+
+def test_pipeline_batch_is_streaming_for_compressor_wear() -> None:
+    """The compressor tracker is fed and its rule judged on the rows the fast path would skip:
+    wear named by compressor_wear_efficiency at the same reading, with the same words."""
+    # 19 days: judged with its uncertainty, the wear is named on day 15 (before: day 13)
+    ts, X = _worn_stockholm()
     cfg = HeatPumpDetectorConfig(commissioning_seconds=2 * DAY, min_training_rows=300)
     streamed, replayed = _streamed_and_replayed(lambda: PumpPipeline.with_config("hp-000", cfg), ts, X)
     assert any(e["kind"] == "fault" and e["fault"] == "compressor_wear" for e in streamed), streamed
@@ -193,12 +197,7 @@ def test_pipeline_batch_is_streaming_for_compressor_wear_on_the_design_day() -> 
     import dataclasses
 
     from heatwatch.edge.heatpump.design import PumpDesign
-    sc = parse_scenario({"fleet": {"size": 1}, "climate": "stockholm", "start": "2025-01-05", "duration": "19d",
-                         "seed": 4, "devices": {"hp-000": {"faults": [
-                             {"type": "compressor_wear", "onset": "3d", "time_to_trip": "15d"}]}}})
-    chunks = list(Fleet(sc).chunks(1440))
-    ts = np.concatenate([c.ts for c in chunks])[::5]
-    X = np.concatenate([c.values for c in chunks])[::5][:, 0, :]
+    ts, X = _worn_stockholm()
     cfg = dataclasses.replace(HeatPumpDetectorConfig(commissioning_seconds=2 * DAY, min_training_rows=300),
                               design=PumpDesign(design_outdoor_c=-30.0))
     pipes: list[PumpPipeline] = []
