@@ -34,7 +34,7 @@ import numpy as np
 
 from heatwatch.contract import EventBody, EventKind  # noqa: E402
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig  # noqa: E402
-from heatwatch.eval.fleet_prior import prior_key, prior_of, site_priors, with_design  # noqa: E402
+from heatwatch.eval.fleet_prior import prior_key, prior_of, scenario_design_c, site_priors, with_design  # noqa: E402
 from heatwatch.fleet_prior import FleetPrior  # noqa: E402
 from heatwatch.edge.pipeline import PumpPipeline  # noqa: E402
 from heatwatch.sim.fleet import Fleet  # noqa: E402
@@ -117,8 +117,10 @@ def _run_part(scenario: Scenario, config: HeatPumpDetectorConfig | None, step_st
     # the refrigerant the scenario's pumps run on, as their edge.toml would say (judged as R32, an
     # R290 fleet looks broken); a config given by the caller is taken as it is
     config = config or HeatPumpDetectorConfig(refrigerant=scenario.refrigerant)
-    # each agent's edge.toml carries its pump model's design data (the prior's design bands)
-    pipes = {d: PumpPipeline.with_config(d, with_design(config, float(fleet.params.q_nom[j])))
+    # each agent's edge.toml carries its pump model's design data (the prior's design bands) and its
+    # site's design outdoor temperature (the compressor's discharge headroom on the design day)
+    design_c = scenario_design_c(scenario)
+    pipes = {d: PumpPipeline.with_config(d, with_design(config, float(fleet.params.q_nom[j]), design_c))
              for j, d in enumerate(fleet.devices) if not devices or d in devices}
     if fleet_prior is not None:
         emitters = emitter_types(fleet.params)

@@ -3,7 +3,8 @@
 Replays a scenario's pumps as bench/lead_time.py does (chunks of four days, its stride) and prints,
 per half day, the weather, the compressor's operating point and the levels the wear rules read:
 the efficiency measures (compression_loss, compression_current: their relative shift, the alarm
-they are judged against widened by the prediction's uncertainty, the level), the learned shifts of
+they are judged against widened by the prediction's uncertainty, the level), the design day's
+headroom and the loss's level over it (with the scenario's design temperature), the learned shifts of
 discharge superheat, COP, current and power, and the excluding channels' levels, at the half day's
 last rule row. The first raise of each fault and the trips are marked.
 
@@ -21,7 +22,7 @@ from heatwatch.channels import INDEX
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.pipeline import PumpPipeline
-from heatwatch.eval.fleet_prior import with_design
+from heatwatch.eval.fleet_prior import scenario_design_c, with_design
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import load_scenario
 from heatwatch.units import DAY, HOUR
@@ -45,7 +46,9 @@ def _trace_part(scenario, devices: list[str], stride: int, every_h: float) -> di
     fleet = Fleet(scenario)
     config = HeatPumpDetectorConfig(refrigerant=scenario.refrigerant)
     cols = {d: fleet.devices.index(d) for d in devices}
-    pipes = {d: PumpPipeline.with_config(d, with_design(config, float(fleet.params.q_nom[j]))) for d, j in cols.items()}
+    design_c = scenario_design_c(scenario)
+    pipes = {d: PumpPipeline.with_config(d, with_design(config, float(fleet.params.q_nom[j]), design_c))
+             for d, j in cols.items()}
     rows: dict[str, list[dict]] = {d: [] for d in devices}
     t0 = scenario.start_ts
     for chunk in fleet.chunks(steps=1440 * 4):
@@ -74,6 +77,8 @@ def _trace_part(scenario, devices: list[str], stride: int, every_h: float) -> di
                             lv = levels[name]
                             row[nm + "_shift"], row[nm + "_lv"] = float(st[q]), lv
                             row[nm + "_scale"] = float(st[q] / lv) if lv else math.nan
+                    if "design_discharge" in levels:  # the loss over the design day's headroom (design_headroom.py)
+                        row["des_lv"], row["des_head"] = levels["design_discharge"], float(st[10])
                 if res.ready[k] and res.S is not None:
                     for c in LEARNED:
                         t = TARGET_NAMES.index(c)
@@ -97,6 +102,8 @@ def _fmt(r: dict) -> str:
     if "loss_lv" in r:
         s += (f" | loss {100 * r['loss_shift']:+5.1f}%/{100 * r['loss_scale']:4.1f}% lv{r['loss_lv']:+5.2f}"
               f" cur {100 * r['cur_shift']:+5.1f}%/{100 * r['cur_scale']:4.1f}% lv{r['cur_lv']:+5.2f}")
+    if "des_lv" in r:
+        s += f" design {100 * r['des_head']:+5.1f}% lv{r['des_lv']:+5.2f}"
     if "cop" in r:
         s += " | " + " ".join(f"{c[:6]}{r[c]:+5.2f}" for c in LEARNED)
     return s

@@ -32,6 +32,7 @@ from heatwatch.edge.heatpump.batch_kernels import clock_rows
 from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANNELS
 from heatwatch.edge.heatpump.compressor_efficiency import ALARM_K as COMPRESSOR_ALARM_K
 from heatwatch.edge.heatpump.compressor_efficiency import NAMES as COMPRESSOR_SHIFTS
+from heatwatch.edge.heatpump.compressor_efficiency import DESIGN_NAME, MIN_HEADROOM_FLOOR
 from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
@@ -114,7 +115,8 @@ class PumpPipeline:
         if self.refrigerant_check is None:
             self.refrigerant_check = RefrigerantCheck(cfg.refrigerant)
         if self.compressor is None:
-            self.compressor = CompressorEfficiency(cfg.refrigerant, cfg.commissioning_seconds)
+            self.compressor = CompressorEfficiency(cfg.refrigerant, cfg.commissioning_seconds,
+                                                   cfg.design.design_outdoor_c)
 
     @classmethod
     def with_config(cls, device: str, config: HeatPumpDetectorConfig, rule_files=None) -> "PumpPipeline":
@@ -198,7 +200,8 @@ class PumpPipeline:
         if relearn:
             self.detector.relearn()
             cfg = self.detector.config  # a new or repaired compressor: its baseline afresh
-            self.compressor = CompressorEfficiency(cfg.refrigerant, cfg.commissioning_seconds)
+            self.compressor = CompressorEfficiency(cfg.refrigerant, cfg.commissioning_seconds,
+                                                   cfg.design.design_outdoor_c)
             self._flow_limit_set = False  # derived from the new model once it is fitted
         else:
             self.detector.clear_findings()
@@ -473,6 +476,11 @@ class PumpPipeline:
                     a = S[:, 9] if j == 0 else alarm[j]  # compression_loss's alarm follows the headroom
                     lv = S[:, j] / np.sqrt(a ** 2 + COMPRESSOR_ALARM_K ** 2 * S[:, 4 + j] ** 2)
                     extra[name] = np.where(has, lv, np.nan)
+            if S is not None and math.isfinite(alarm[0]):  # the design day's headroom (snapshots_of's)
+                up = S[:, 10]
+                has = later & (S[:, 2] == S[:, 2]) & (S[:, 8] == S[:, 8]) & (up < math.inf)
+                if has.any():
+                    extra[DESIGN_NAME] = np.where(has, S[:, 0] / np.maximum(up, MIN_HEADROOM_FLOOR), np.nan)
         first = np.flatnonzero(live & (m == 0))
         if len(first) and c["before"]:  # rule rows before the chunk's first steady row: the state before it
             for name, lv, _, _ in c["before"]:

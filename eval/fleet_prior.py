@@ -17,6 +17,7 @@ from heatwatch.edge.heatpump.design import PumpDesign
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
 from heatwatch.edge.heatpump import fleet_prior
 from heatwatch.fleet_prior import EMITTERS, Commissioned, FleetPrior, FleetPriorError, form, form_for
+from heatwatch.sim.climate import resolve_climate
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.plant import emitter_types
 from heatwatch.sim.scenario import EMITTERS as SIM_EMITTERS
@@ -41,13 +42,23 @@ def model_of(q_nom_kw: float) -> float:
     return min(MODEL_CAPACITIES_KW, key=lambda c: abs(c - q_nom_kw))
 
 
-def with_design(config: HeatPumpDetectorConfig, q_nom_kw: float) -> HeatPumpDetectorConfig:
+def with_design(config: HeatPumpDetectorConfig, q_nom_kw: float,
+                design_outdoor_c: float | None = None) -> HeatPumpDetectorConfig:
     """``config`` with what the installer knows of a simulated pump (edge.toml [design]): its model's
     nominal capacity (the design flow following at 5 K) and its valve controller's superheat setpoint,
     5 K for every simulated model (plant.make_params draws each unit's 4-6 K around it: the spread
-    between units and their sensors; the unit's own draw and flow are not read)."""
+    between units and their sensors; the unit's own draw and flow are not read); and, if given, the
+    site's design outdoor temperature (the climate's, scenario_design_c: each simulated house draws
+    its own within 1 K of it, as a heat-loss calculation rounds the site's)."""
     return dataclasses.replace(config, design=PumpDesign(superheat_setpoint_k=SIMULATED_SUPERHEAT_SETPOINT_K,
-                                                         capacity_kw=model_of(q_nom_kw)))
+                                                         capacity_kw=model_of(q_nom_kw),
+                                                         design_outdoor_c=design_outdoor_c))
+
+
+def scenario_design_c(scenario: Scenario) -> float:
+    """The design outdoor temperature of a (single-site) scenario's climate: what an installer
+    reads from the standard's table for the site."""
+    return float(resolve_climate(scenario.weather_climate).design_c)
 
 
 def prior_key(capacity_kw: float, emitters: str | None = None) -> str:

@@ -108,9 +108,11 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     # own baseline (heatwatch.edge.heatpump.compressor_efficiency); the rules read them
     "compression_loss": ("t_suction", "t_discharge", "p_high", "p_low", "compressor_hz"),
     "compression_current": ("compressor_a", "compressor_hz", "p_high", "p_low"),
+    # compression_loss over the design day's headroom (edge/heatpump/design_headroom.py)
+    "design_discharge": ("t_suction", "t_discharge", "p_high", "p_low", "compressor_hz", "t_outdoor"),
 }
 # what the edge's trackers add to the rules' evidence besides the raw and derived channels
-INDICATOR_NAMES: tuple[str, ...] = ("compression_loss", "compression_current")
+INDICATOR_NAMES: tuple[str, ...] = ("compression_loss", "compression_current", "design_discharge")
 
 # Water: density 1 kg/l, cp 4.186 kJ/(kg K) -> kW per (l/min * K)
 WATER_KW_PER_LPM_K = 4.186 / 60.0

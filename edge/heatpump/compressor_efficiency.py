@@ -63,6 +63,7 @@ import numpy as np
 
 from heatwatch.channels import INDEX
 from heatwatch.edge.heatpump import batch_kernels
+from heatwatch.edge.heatpump.design_headroom import DesignHeadroom
 from heatwatch.edge.heatpump.medians import median_1d
 from heatwatch.refrigerant import ISENTROPIC_EXPONENT
 from heatwatch.trips import trip_limits
@@ -70,6 +71,9 @@ from heatwatch.rules.engine import ChannelShift, Evidence
 from heatwatch.units import DAY, HOUR
 
 NAMES = ("compression_loss", "compression_current")
+# the loss over what the design day's discharge can still take (design_headroom.py): at 1 the loss
+# already seen takes the discharge to its trip on a design-temperature day
+DESIGN_NAME = "design_discharge"
 BASELINE_SECONDS = 7 * DAY  # of the pump's life, steady running sampled once a minute
 MIN_BASELINE_SAMPLES = 200
 TAU_SECONDS = 6 * HOUR
@@ -99,12 +103,12 @@ MIN_BLOCK_ROWS = 6  # steady minutes a block needs (half an hour at a 5-minute p
 PRIOR_REL_SLOPE = (0.08, 0.25)
 HEALTHY_LEVEL = 0.5  # a block is learned only if no level reached this while it ran
 MAX_LEARNED_BLOCKS = 120  # 30 days of 6-hour blocks beyond the baseline's
-_I = [INDEX[c] for c in ("t_suction", "t_discharge", "p_high", "p_low", "compressor_hz", "compressor_a")]
+_I = [INDEX[c] for c in ("t_suction", "t_discharge", "p_high", "p_low", "compressor_hz", "compressor_a", "t_outdoor")]
 
 
 def measures(x: np.ndarray, refrigerant: str) -> np.ndarray | None:
     """(compression_loss, compression_current) of one running reading, or None where undefined."""
-    m = _measures(*(float(x[i]) for i in _I), ISENTROPIC_EXPONENT[refrigerant])
+    m = _measures(*(float(x[i]) for i in _I[:6]), ISENTROPIC_EXPONENT[refrigerant])
     return None if m is None else np.array(m)
 
 
@@ -157,7 +161,8 @@ def fit_blocks(B: np.ndarray, prior_rel_slope: float) -> tuple[np.ndarray, np.nd
 class CompressorEfficiency:
     """Streaming, per steady reading; ``add_to`` puts the two shifts into the rules' evidence."""
 
-    def __init__(self, refrigerant: str, baseline_seconds: float = BASELINE_SECONDS) -> None:
+    def __init__(self, refrigerant: str, baseline_seconds: float = BASELINE_SECONDS,
+                 design_outdoor_c: float | None = None) -> None:
         self.refrigerant = refrigerant
         self.baseline_seconds = baseline_seconds
         self.start_ts = math.nan
@@ -175,6 +180,7 @@ class CompressorEfficiency:
         self._hot = math.nan  # that loss, averaged over HEADROOM_TAU
         self._hot_ts = math.nan
         self._t_trip = trip_limits(refrigerant).discharge_c
+        self.design = DesignHeadroom(self._t_trip, design_outdoor_c, BLOCK_SECONDS, HEADROOM_TAU, MIN_LIFT_K)
         # block means (ln r, hz/60, y) per measure: the baseline's, and those learned since (bounded)
         self.blocks: list[list[tuple[float, float, float]]] = [[], []]
         self.learned: list[list[tuple[float, float, float]]] = [[], []]
@@ -200,7 +206,8 @@ class CompressorEfficiency:
     def update(self, ts: float, x: np.ndarray) -> None:
         self.step(float(ts), *(float(x[i]) for i in _I))
 
-    def step(self, ts: float, t_s: float, t_d: float, p_h: float, p_l: float, hz: float, amps: float) -> None:
+    def step(self, ts: float, t_s: float, t_d: float, p_h: float, p_l: float, hz: float, amps: float,
+             t_out: float = math.nan) -> None:
         """update() on the reading's channels (_I order) as plain floats."""
         if self.start_ts != self.start_ts:
             self.start_ts = ts
@@ -257,6 +264,7 @@ class CompressorEfficiency:
         self.expected = [e0, e1]
         if loss == loss:
             self._headroom_step(ts, t_s, t_d, loss, e0)
+            self.design.update(ts, t_out, t_s, t_d, shift[0])
 
     def _headroom_step(self, ts: float, t_s: float, t_d: float, loss: float, expected: float) -> None:
         """The loss that takes this reading's healthy discharge to the trip, averaged; its least is kept.
@@ -284,16 +292,30 @@ class CompressorEfficiency:
         return max(float(self.alarm_spread[0]), min(float(MIN_REL_SHIFT[0]),
                                                     max(MIN_HEADROOM_FLOOR, HEADROOM_SHARE * self.headroom)))
 
+    def judged_alarm_loss(self) -> float:
+        """alarm_loss() lowered to the design day's headroom where that is less (never below
+        MIN_HEADROOM_FLOOR nor the baseline's spread): the alarm compression_loss is judged against.
+        The envelope learns against alarm_loss() (the kernel's), so a block is learned as before."""
+        return self._design_alarm(self.alarm_loss(), self.design.upper)
+
+    def _design_alarm(self, a: float, upper: float) -> float:
+        if upper == math.inf or self.alarm_spread is None:
+            return a
+        return max(float(self.alarm_spread[0]), min(a, max(MIN_HEADROOM_FLOOR, upper)))
+
     def steps(self, ts: np.ndarray, C: np.ndarray) -> np.ndarray:
-        """step() on each row of (ts, C) (C: the _I channels), in order (replays): the state after
-        each row, (shift0, shift1, observed0, observed1, uncertainty0, uncertainty1, expected0,
-        expected1, last_ts), for :meth:`snapshot_of`. Until the baseline is fitted, step() itself;
+        """step() on each row of (ts, C) (C: the _I channels; t_outdoor may be left off), in order
+        (replays): the state after each row, (shift0, shift1, observed0, observed1, uncertainty0,
+        uncertainty1, expected0, expected1, last_ts, compression_loss's judged alarm, the design
+        day's headroom), for :meth:`snapshot_of`. Until the baseline is fitted, step() itself;
         then the compiled mirror of step() (batch_kernels.compressor_steps), which closes a block
         itself when _close_block would learn nothing from it and returns at one that grows the
         envelope, so that _close_block and its refit run here, as step() would run them."""
         n = len(ts)
-        out = np.empty((n, 10))
+        out = np.empty((n, 11))
         T = np.ascontiguousarray(ts, dtype=float)
+        if C.shape[1] < 7:
+            C = np.column_stack([C, np.full(n, np.nan)])
         cols = [np.ascontiguousarray(C[:, q], dtype=float) for q in range(6)]
         i = 0
         if self._c is None:
@@ -301,10 +323,11 @@ class CompressorEfficiency:
             while i < n and self._c is None:
                 self.step(*rows[i])
                 out[i] = [*self.shift, *self.observed, *self.uncertainty, *self.expected, self.last_ts,
-                          self.alarm_loss()]
+                          self.judged_alarm_loss(), self.design.upper]
                 i += 1
         if i >= n:
             return out
+        i0 = i
         st = np.array([*self.shift, *self.observed, *self.uncertainty, *self.expected, self.last_ts,
                        self._blk_worst])
         c_start: np.ndarray | None = None
@@ -337,7 +360,25 @@ class CompressorEfficiency:
                 c_start = c
                 self._close_block()
                 self._blk = int(T[i] // BLOCK_SECONDS)
+        self._design_rows(T, C, out, i0)
         return out
+
+    def _design_rows(self, T: np.ndarray, C: np.ndarray, out: np.ndarray, start: int) -> None:
+        """The design day's headroom over the kernel's rows start.. (DesignHeadroom.update on each
+        row step() would give it, with the shift after it) and the judged alarm with it, in place."""
+        design = self.design
+        if design.design_c is None:
+            out[start:, 10] = math.inf
+            return
+        k = self._k
+        rows = C[start:].tolist()
+        shifts, alarms = out[start:, 0].tolist(), out[start:, 9].tolist()
+        for r, (t_s, t_d, p_h, p_l, hz, amps, t_out) in enumerate(rows):
+            m = _measures(t_s, t_d, p_h, p_l, hz, amps, k)
+            if m is not None and m[0] == m[0]:
+                design.update(float(T[start + r]), t_out, t_s, t_d, shifts[r])
+            out[start + r, 9] = self._design_alarm(alarms[r], design.upper)
+            out[start + r, 10] = design.upper
 
     def _close_block(self) -> None:
         """The block that ended: learned if it was healthy and beyond what the fit has seen."""
@@ -448,7 +489,7 @@ class CompressorEfficiency:
         per channel (level, expected, observed) for the channels that have a shift. The level is
         the shift over the alarm and the averaged prediction uncertainty together."""
         return self.snapshot_of([*self.shift, *self.observed, *self.uncertainty, *self.expected, self.last_ts,
-                                 self.alarm_loss()])
+                                 self.judged_alarm_loss(), self.design.upper])
 
     def snapshot_of(self, state) -> tuple | None:
         """snapshot() of a state as :meth:`steps` returns it per row (compression_loss judged against
@@ -456,11 +497,16 @@ class CompressorEfficiency:
         if self.alarm is None or state[8] != state[8]:
             return None
         alarm = self.alarm
-        return tuple((name, float(state[j] / math.sqrt((state[9] if j == 0 else alarm[j]) ** 2
-                                                       + ALARM_K ** 2 * state[4 + j] ** 2)),
-                      float(state[6 + j]), float(state[2 + j]))
-                     for j, name in enumerate(NAMES)
-                     if state[2 + j] == state[2 + j] and math.isfinite(alarm[j])) or None
+        out = tuple((name, float(state[j] / math.sqrt((state[9] if j == 0 else alarm[j]) ** 2
+                                                      + ALARM_K ** 2 * state[4 + j] ** 2)),
+                     float(state[6 + j]), float(state[2 + j]))
+                    for j, name in enumerate(NAMES)
+                    if state[2 + j] == state[2 + j] and math.isfinite(alarm[j]))
+        if len(state) > 10 and state[10] < math.inf and state[2] == state[2] and math.isfinite(alarm[0]):
+            # expected: the loss the design day leaves (none below 0: a pump at its trip when healthy)
+            out += ((DESIGN_NAME, float(state[0] / max(state[10], MIN_HEADROOM_FLOOR)), max(float(state[10]), 0.0),
+                     float(state[0])),)
+        return out or None
 
     def snapshots_of(self, states: np.ndarray) -> list[tuple | None]:
         """snapshot_of() of each row of ``states``, the levels computed for all rows at once (the
@@ -476,6 +522,11 @@ class CompressorEfficiency:
             a = states[:, 9] if j == 0 else alarm[j]
             level = states[:, j] / np.sqrt(a ** 2 + ALARM_K ** 2 * states[:, 4 + j] ** 2)
             cols.append((name, level.tolist(), states[:, 6 + j].tolist(), obs.tolist(), (obs == obs).tolist()))
+        if math.isfinite(alarm[0]) and states.shape[1] > 10:  # the design day's headroom, where it is known
+            up, obs = states[:, 10], states[:, 2]
+            cols.append((DESIGN_NAME, (states[:, 0] / np.maximum(up, MIN_HEADROOM_FLOOR)).tolist(),
+                         np.maximum(up, 0.0).tolist(),
+                         states[:, 0].tolist(), ((obs == obs) & (up < math.inf)).tolist()))
         live = (states[:, 8] == states[:, 8]).tolist()
         out: list[tuple | None] = []
         for i, ok in enumerate(live):
@@ -500,7 +551,7 @@ class CompressorEfficiency:
                 "shift": arr(self.shift), "observed": arr(self.observed), "expected": arr(self.expected),
                 "uncertainty_sd": list(self.uncertainty), "blocks": self.blocks, "learned": self.learned,
                 "refits": self.refits, "block": self._blk, "block_worst": self._blk_worst,
-                "block_sums": self._blk_sums,
+                "block_sums": self._blk_sums, "design": self.design.state(),
                 "last_ts": None if math.isnan(self.last_ts) else self.last_ts}
 
     def load_state(self, d: dict) -> None:
@@ -535,6 +586,7 @@ class CompressorEfficiency:
                 [math.sqrt(max(float(u), 0.0)) for u in d.get("uncertainty", [0.0, 0.0])]
             self._blk, self._blk_worst = int(d.get("block", -1)), float(d.get("block_worst", 0.0))
             self._blk_sums = [list(map(float, s)) for s in d.get("block_sums", [[0.0] * 4, [0.0] * 4])]
+            self.design.load_state(d.get("design"))
             self._refit()
 
 

@@ -33,6 +33,9 @@ _RANGES: dict[str, tuple[float, float]] = {
     "capacity_kw": (1.0, 60.0),  # nominal heating capacity (A7/W35)
     "design_delta_t_k": (2.0, 12.0),  # flow - return at nominal capacity
     "design_flow_lpm": (2.0, 300.0),  # the installer's commissioned flow, if measured
+    # the outdoor temperature the installation was sized for (EN 12831's for the site): the
+    # compressor's discharge headroom is judged at it (design_headroom.py); not given: not judged
+    "design_outdoor_c": (-45.0, 15.0),
 }
 _OPTIONAL = ("superheat_setpoint_k", "capacity_kw", "design_flow_lpm")
 
@@ -43,10 +46,13 @@ class PumpDesign:
     capacity_kw: float = 0.0  # 0: not given
     design_delta_t_k: float = 5.0
     design_flow_lpm: float = 0.0  # 0: from capacity_kw and design_delta_t_k
+    design_outdoor_c: float | None = None  # None: not given (0 °C is a design temperature)
 
     def __post_init__(self) -> None:
         for key, (lo, hi) in _RANGES.items():
             v = getattr(self, key)
+            if v is None and key == "design_outdoor_c":
+                continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise DesignError(f"{key} = {v!r}: expected a number")
             if v == 0.0 and key in _OPTIONAL:

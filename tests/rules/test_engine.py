@@ -176,3 +176,14 @@ def test_a_leak_whose_valve_an_outdoor_offset_cannot_open_is_not_vetoed_by_it():
     drift = shifts(eev_pct=1.2, p_low=-2.0, evap_approach=3.3, cop=-1.2, t_discharge=0.5)
     out = run(engine, drift, hours=25, offset=offset)
     assert all(d.fault != "refrigerant_leak" for d in out), out
+
+
+def test_compressor_wear_on_the_design_day_prognosis_alone():
+    """A compression loss past its floor with no electrical or COP witness (a cold R32 pump at a 2-4 %
+    loss) is named when the loss would take the discharge to its trip on a design day, not otherwise."""
+    engine = RuleEngine.from_files()
+    alone = run(engine, shifts(compression_loss=1.3, cop=-0.3), hours=13)
+    assert not any(e.fault == "compressor_wear" for e in alone)
+    engine = RuleEngine.from_files()
+    design = run(engine, shifts(compression_loss=1.3, cop=-0.3, design_discharge=1.6), hours=13)
+    assert [(e.rule, e.state) for e in design] == [("compressor_wear_design", "raised")]

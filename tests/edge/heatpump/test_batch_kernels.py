@@ -171,20 +171,47 @@ def _same_events(streamed: list[dict], replayed: list[dict]) -> None:
             assert pa == pytest.approx(pb, rel=1e-12)
 
 
-def test_pipeline_batch_is_streaming_for_compressor_wear() -> None:
-    """The compressor tracker is fed and its rule judged on the rows the fast path would skip:
-    wear named by compressor_wear_efficiency at the same reading, with the same words."""
-    # 19 days: judged with its uncertainty, the wear is named on day 15 (before: day 13)
+def _worn_stockholm() -> tuple[np.ndarray, np.ndarray]:
+    """19 days of a Stockholm pump whose compressor wears from day 3, at a 5-minute poll."""
     sc = parse_scenario({"fleet": {"size": 1}, "climate": "stockholm", "start": "2025-01-05", "duration": "19d",
                          "seed": 4, "devices": {"hp-000": {"faults": [
                              {"type": "compressor_wear", "onset": "3d", "time_to_trip": "15d"}]}}})
     chunks = list(Fleet(sc).chunks(1440))
-    ts = np.concatenate([c.ts for c in chunks])[::5]
-    X = np.concatenate([c.values for c in chunks])[::5][:, 0, :]
+    return np.concatenate([c.ts for c in chunks])[::5], np.concatenate([c.values for c in chunks])[::5][:, 0, :]
+
+
+def test_pipeline_batch_is_streaming_for_compressor_wear() -> None:
+    """The compressor tracker is fed and its rule judged on the rows the fast path would skip:
+    wear named by compressor_wear_efficiency at the same reading, with the same words."""
+    # 19 days: judged with its uncertainty, the wear is named on day 15 (before: day 13)
+    ts, X = _worn_stockholm()
     cfg = HeatPumpDetectorConfig(commissioning_seconds=2 * DAY, min_training_rows=300)
     streamed, replayed = _streamed_and_replayed(lambda: PumpPipeline.with_config("hp-000", cfg), ts, X)
     assert any(e["kind"] == "fault" and e["fault"] == "compressor_wear" for e in streamed), streamed
     _same_events(streamed, replayed)
+
+
+def test_pipeline_batch_is_streaming_for_compressor_wear_on_the_design_day() -> None:
+    """With a design outdoor temperature the design day's headroom is drawn and judged on the same
+    rows streaming and replayed: the wear named at the same reading, with the same words."""
+    import dataclasses
+
+    from heatwatch.edge.heatpump.design import PumpDesign
+    ts, X = _worn_stockholm()
+    cfg = dataclasses.replace(HeatPumpDetectorConfig(commissioning_seconds=2 * DAY, min_training_rows=300),
+                              design=PumpDesign(design_outdoor_c=-30.0))
+    pipes: list[PumpPipeline] = []
+
+    def make() -> PumpPipeline:
+        pipes.append(PumpPipeline.with_config("hp-000", cfg))
+        return pipes[-1]
+
+    streamed, replayed = _streamed_and_replayed(make, ts, X)
+    assert any(e["kind"] == "fault" and e["fault"] == "compressor_wear" for e in streamed), streamed
+    _same_events(streamed, replayed)
+    a, b = (p.compressor for p in pipes)
+    assert a.design.fit is not None and a.design.upper == b.design.upper and a.design.blocks == b.design.blocks
+    assert a.shifts()["design_discharge"] == b.shifts()["design_discharge"]
 
 
 def test_pipeline_batch_is_streaming_for_a_wrong_refrigerant() -> None:
@@ -228,7 +255,7 @@ def test_compressor_kernel_is_the_streaming_step() -> None:
     for t, c in zip(T.tolist(), C.tolist()):
         stream.step(t, *c)
         expected.append([*stream.shift, *stream.observed, *stream.uncertainty, *stream.expected, stream.last_ts,
-                         stream.alarm_loss()])
+                         stream.judged_alarm_loss(), stream.design.upper])
     got = np.concatenate([batch.steps(T[k:k + 500], C[k:k + 500]) for k in range(0, len(T), 500)])
     assert stream.refits > 0, "the envelope grew: the kernel was stopped for refits"
     np.testing.assert_array_equal(got, np.array(expected))
@@ -245,6 +272,8 @@ def test_compressor_snapshots_of_many_states_are_snapshot_of_each() -> None:
     S = rng.normal(0.0, 1.0, (400, 10))
     S[:, 4:6] = rng.random((400, 2))
     S[:, 9] = rng.uniform(0.02, 0.05, 400)  # compression_loss's alarm on each row (the headroom's floor)
+    d = np.random.default_rng(4)  # the design day's headroom, unknown (inf) on some rows
+    S = np.column_stack([S, np.where(d.random(400) < 0.3, np.inf, d.uniform(-0.02, 0.05, 400))])
     S[rng.random(400) < 0.1, 8] = np.nan
     S[rng.random(400) < 0.1, 2] = np.nan
     S[rng.random(400) < 0.1, 3] = np.nan
@@ -254,6 +283,7 @@ def test_compressor_snapshots_of_many_states_are_snapshot_of_each() -> None:
         want = [comp.snapshot_of(s) for s in S]
         assert comp.snapshots_of(S) == want
         assert sum(w is None for w in want) > 20 and sum(w is not None for w in want) > 300
+        assert sum(any(name == ce.DESIGN_NAME for name, *_ in w) for w in want if w) > 200
 
 
 def test_pipeline_batch_is_streaming_judged_on_the_prior_with_a_fault_from_install() -> None:

@@ -42,15 +42,20 @@ def _season(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return T, C
 
 
-@pytest.mark.parametrize("seed", [3, 7, 11])
-def test_steps_close_quiet_blocks_in_the_kernel_as_step_closes_them(seed: int) -> None:
+@pytest.mark.parametrize("seed, design_c", [(3, None), (7, -20.0), (11, -5.0)])
+def test_steps_close_quiet_blocks_in_the_kernel_as_step_closes_them(seed: int, design_c: float | None) -> None:
     T, C = _season(seed)
-    stream, batch = ce.CompressorEfficiency("R32", 2 * DAY), ce.CompressorEfficiency("R32", 2 * DAY)
+    if design_c is not None:  # an outdoor temperature (a missing one now and then): the design day's headroom
+        t_out = -8.0 + 6.0 * np.sin(T / DAY)
+        t_out[np.random.default_rng(seed).random(len(T)) < 0.01] = np.nan
+        C = np.column_stack([C, t_out])
+    stream = ce.CompressorEfficiency("R32", 2 * DAY, design_c)
+    batch = ce.CompressorEfficiency("R32", 2 * DAY, design_c)
     expected = []
     for t, c in zip(T.tolist(), C.tolist()):
         stream.step(t, *c)
         expected.append([*stream.shift, *stream.observed, *stream.uncertainty, *stream.expected, stream.last_ts,
-                         stream.alarm_loss()])
+                         stream.judged_alarm_loss(), stream.design.upper])
     closed = []
     close = batch._close_block
 
@@ -65,6 +70,8 @@ def test_steps_close_quiet_blocks_in_the_kernel_as_step_closes_them(seed: int) -
     np.testing.assert_array_equal(got, np.array(expected))
     assert json.dumps(batch.state()) == json.dumps(stream.state())
     assert batch.refits == stream.refits > 1, "the envelope grew more than once"
+    if design_c is not None:
+        assert batch.design.upper < np.inf, "the design day's headroom was drawn"
     # Python closed only the blocks that grew it: each call refitted (a block without refit stayed compiled)
     assert closed == list(range(batch.refits)), (closed, batch.refits)
     n_blocks = len(np.unique(T[T >= T[0] + 2 * DAY] // ce.BLOCK_SECONDS))
