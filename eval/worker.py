@@ -23,13 +23,14 @@ from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.contract import EventBody
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.pipeline import PumpPipeline
-from heatwatch.eval.fleet_prior import cohort_prior_of, with_design
+from heatwatch.eval.fleet_prior import cohort_prior_of, scenario_design_c, with_design
 from heatwatch.eval.gateway_side import PrivateGateway
 from heatwatch.eval.partitions import Part
 from heatwatch.eval.results import PartResult, PrognosisAt, PumpResult, TicketResult
 from heatwatch.gateway.incidents.service import incident_title
 from heatwatch.fleet_prior import FleetPrior
 from heatwatch.sim.fleet import Fleet
+from heatwatch.sim.scenario import Scenario
 from heatwatch.sim.plant import emitter_types
 from heatwatch.units import DAY, HOUR
 
@@ -41,6 +42,16 @@ def stride_for(step_s: float, poll_s: float | None) -> int:
     return 1 if poll_s is None else max(1, int(round(poll_s / step_s)))
 
 
+def agent_pipelines(sc: Scenario, fleet: Fleet) -> dict[str, PumpPipeline]:
+    """Each pump's agent as the field configures it: its refrigerant, its model's design data (the
+    prior's design bands) and its site's design outdoor temperature (the installer's heat-loss
+    calculation; the compressor's design-day headroom is judged at it)."""
+    config = HeatPumpDetectorConfig(refrigerant=sc.refrigerant)
+    design_c = scenario_design_c(sc)
+    return {d: PumpPipeline.with_config(d, with_design(config, float(fleet.params.q_nom[j]), design_c))
+            for j, d in enumerate(fleet.devices)}
+
+
 def run_part(part: Part, poll_s: float | None, progress: Callable[[int], None] | None = None,
              priors: dict[str, FleetPrior] | None = None) -> PartResult:
     t0, c0 = time.perf_counter(), time.process_time()
@@ -50,11 +61,8 @@ def run_part(part: Part, poll_s: float | None, progress: Callable[[int], None] |
     stride = stride_for(sc.step_s, poll_s)
     per_hour = max(1, int(round(HOUR / sc.step_s)))
     chunk_steps = max(per_hour * stride, int(CHUNK_SECONDS // sc.step_s) // (per_hour * stride) * per_hour * stride)
-    config = HeatPumpDetectorConfig(refrigerant=sc.refrigerant)
     devices = fleet.devices
-    # each agent's edge.toml carries its pump model's design data (the prior's design bands)
-    pipes = {d: PumpPipeline.with_config(d, with_design(config, float(fleet.params.q_nom[j])))
-             for j, d in enumerate(devices)}
+    pipes = agent_pipelines(sc, fleet)
     if priors:  # the gateway answers each new agent's first status with its fleet's prior
         kinds = emitter_types(fleet.params)
         for j, d in enumerate(devices):

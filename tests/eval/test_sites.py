@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from heatwatch.channels import INDEX
+from heatwatch.eval.worker import agent_pipelines
+from heatwatch.sim.climate import resolve_climate
 from heatwatch.sim.fleet import Fleet, SitesFleet
 from heatwatch.sim.scenario import ScenarioError, load_scenario, parse_scenario
 
@@ -201,3 +203,18 @@ def test_prior_margins_and_replay_events_judge_each_site_with_its_refrigerant(mo
                         lambda d, config: given.setdefault(d, config.refrigerant) and real_pipe(d, config))
     assert len(replay_events.record(str(sc), max_devices=4)["devices"]) == 4
     assert given == {"hp-000": "R32", "hp-001": "R32", "hp-002": "R32", "hp-003": "R290"}
+
+
+def test_the_loops_agents_are_configured_as_the_field_does_site_by_site():
+    """Each site's agents carry their refrigerant and their site's design outdoor temperature (the
+    compressor's design-day headroom is judged at it), as an installer's edge.toml would."""
+    sc = parse_scenario({**BASE, "sites": [{"name": "north", "climate": "oslo", "pumps": 2},
+                                          {"name": "south", "climate": "milan", "refrigerant": "R290", "pumps": 2}]})
+    got = {}
+    for part in sc.site_scenarios():
+        for dev, pipe in agent_pipelines(part, Fleet(part)).items():
+            cfg = pipe.detector.config
+            got[dev] = (cfg.refrigerant, cfg.design.design_outdoor_c)
+    oslo, milan = resolve_climate("oslo").design_c, resolve_climate("milan").design_c
+    assert oslo < milan - 5.0
+    assert got == {"hp-000": ("R32", oslo), "hp-001": ("R32", oslo), "hp-002": ("R290", milan), "hp-003": ("R290", milan)}
