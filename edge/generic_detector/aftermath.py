@@ -62,6 +62,18 @@ after 22 °C days, its flow at -100 to -400 sigma, 21 % of its rows); the rows
 where it runs are, and the envelope opens at the first of them. Rows beyond
 the range before a stop, and every cold excursion (the demand only grows
 there), keep the extrapolation allowance (given.py).
+
+A stop need not wait for the hour's air to leave the range. After a cold
+fortnight a spring's mild, even days keep every hour inside the training
+range while the day-mean climbs past any the training held: the building
+passes its heating limit, the pump idles, the room floats above its set point,
+and the expectation, defended only where the training was, never reaches 0
+(``bench/weather_bench.py`` fresh16: two Milan pumps in late April, 9 / 14 % of
+the part's rows). A row found idle while the day-mean is past the range, on the
+side the training saw the machine's load fall toward, with the hour's
+expectation of that load already below its training median, starts the spell
+as a stop does (given.DriverModel.limit). On the other side the demand only
+grows: a machine stopped there is judged.
 """
 
 from __future__ import annotations
@@ -111,9 +123,14 @@ class DriverMemory:
     def side(self, D: np.ndarray, ts: np.ndarray) -> np.ndarray:
         """(n,) for the stream's next rows: +1 where a day-mean is above its training range, -1 below
         it, 0 inside."""
+        return self.sides(D, ts)[0]
+
+    def sides(self, D: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For the stream's next rows: (n,) the side as :meth:`side`, and (n, k) the same per driver."""
         M = self._run(np.asarray(D, dtype=np.float64)[:, self.cols], np.asarray(ts, dtype=np.float64))
         with np.errstate(invalid="ignore"):
-            return np.where(np.any(M > self.hi, axis=1), 1, np.where(np.any(M < self.lo, axis=1), -1, 0))
+            each = np.where(M > self.hi, 1, np.where(M < self.lo, -1, 0))
+        return np.where(np.any(each == 1, axis=1), 1, np.where(np.any(each == -1, axis=1), -1, 0)), each
 
 
 class Aftermath:
@@ -144,7 +161,7 @@ class Aftermath:
 
     def apply(self, R: np.ndarray, beyond: np.ndarray, stops: np.ndarray | None = None,
               side: np.ndarray | None = None, days: np.ndarray | None = None,
-              idle: np.ndarray | None = None) -> np.ndarray:
+              idle: np.ndarray | None = None, limit: np.ndarray | None = None) -> np.ndarray:
         """Residuals (n, F) in the driver model's units, ``beyond`` (n,) per row, ``stops`` (n,):
         rows where the expectation says the machine stops (None: every row beyond); returns the
         residuals as judged. From a row where the machine stops the excursion's rows are not
@@ -152,16 +169,20 @@ class Aftermath:
         ``side`` (n,): +1/-1 the side of the range a row's driver is beyond; ``days`` (n,): the
         same for the drivers' day-mean (DriverMemory): while the days are past the range on the
         side where the machine stopped, the spell goes on, and its rows where the machine is
-        found ``idle`` (n,) are not judged either."""
+        found ``idle`` (n,) are not judged either. ``limit`` (n,): +1/-1 on rows found idle while the
+        day-mean is past that side of the range, the machine's load faded on past where the training
+        saw it (given.DriverModel.limit): a stop as well, the heating limit reached on the days' air
+        while the hour's is inside the range."""
         R = np.asarray(R, dtype=np.float64)
         out = R.copy()
         for i in range(len(R)):
             r = R[i]
             ok = np.isfinite(r)
             stop = bool(beyond[i] and (stops is None or stops[i]))
-            if stop and not self.spell:
+            past = 0 if limit is None else int(limit[i])
+            if (stop or past) and not self.spell:
                 self.spell = True
-                self.side = int(side[i]) if side is not None else 0
+                self.side = (int(side[i]) if side is not None else 0) if stop else past
                 self.spell_held = False  # no hold of this spell has begun yet
             if self.spell and not beyond[i] and (days is None or self.side == 0 or int(days[i]) != self.side):
                 self.spell = False  # the hour's and the days' drivers are back: the spell is over

@@ -45,6 +45,8 @@ EDGE_SHARE = 0.1  # the outer share of a driver's training rows, each side, held
 KNOTS = 3  # hinges per continuous driver: the quartiles (each end slope rests on a quarter of the rows)
 MAX_LEVELS = 12  # a driver with at most this many distinct values is categorical
 LAG_T = 3.0  # standard errors by which a column's residuals must follow a lagged view to get its allowance
+FADE = 0.5  # the running columns' relative changes across a driver's range must sum to this to name a side (_fade)
+FALLS = 0.25  # ... and a column falls toward it by this share of its level to be one of the load's
 LAG_RHO = 0.5  # ... or the correlation of its training residuals with such a column's (it moves with it)
 
 
@@ -127,6 +129,8 @@ class DriverModel:
                 continue  # too few rows to condition on: the median stands
             self.W[:, f], self.cov[f], self.sigma[f] = self._huber(B[ok], Y[ok, f] - self.loc[f])
         self.edges = self._edges(D, Y, B)
+        for e in self.edges:
+            e["load"], e["falls"] = self._fade(D[:, e["driver"]], Y)
         if lagged is not None:
             self.edges += self._edges(D, Y, B, np.asarray(lagged, dtype=np.float64))
         return self
@@ -186,6 +190,59 @@ class DriverModel:
             edges.append({"driver": j, "lo": lo, "hi": hi, "kappa": kappa.tolist(), "lagged": lagged is not None,
                           **extra})
         return edges
+
+    def _fade(self, d: np.ndarray, Y: np.ndarray) -> tuple[int, list[int]]:
+        """The side of a driver's training range toward which the machine's load fades (+1 above, -1
+        below, 0 none) and the load's columns. Per running column (``positive``) the relative change
+        of its median (the step over the larger) between the rows in the driver's outer
+        ``EDGE_SHARE`` on each side; the side is where they fall in sum, when the sum is at least
+        ``FADE`` (half a column's whole level); the load's columns are those that fall toward it by at
+        least ``FALLS`` of their level (a column without a trend, a flow always on, is no sign of a
+        stop). A heat pump's compressor, current, power, fan and valve each fall by a third to two
+        thirds as the air warms; its evaporator's temperatures rise, and one near 0 °C has a large
+        relative change too (a Milan pump's 2 -> 16 °C), so the side is the sum's, not one column's;
+        and not a count of the columns beyond their noise: on 15-minute rows a cycling compressor's
+        step is 2 residual sigmas while the evaporator's are 40 (fresh16's Milan radiator pump)."""
+        ok = np.isfinite(d)
+        if ok.sum() < 10:
+            return 0, []
+        q_lo, q_hi = np.quantile(d[ok], [EDGE_SHARE, 1.0 - EDGE_SHARE])
+        total = 0.0
+        rel = np.zeros(Y.shape[1])
+        for f in np.flatnonzero(self.positive):
+            lo, hi = Y[ok & (d <= q_lo), f], Y[ok & (d >= q_hi), f]
+            lo, hi = lo[np.isfinite(lo)], hi[np.isfinite(hi)]
+            if lo.size < 5 or hi.size < 5:
+                continue
+            m_lo, m_hi = float(np.median(lo)), float(np.median(hi))
+            if max(m_hi, m_lo) > 0.0:
+                rel[f] = (m_hi - m_lo) / max(m_hi, m_lo)
+                total += rel[f]
+        side = 1 if total <= -FADE else -1 if total >= FADE else 0
+        return side, (np.flatnonzero(-side * rel >= FALLS).tolist() if side else [])
+
+    def limit(self, Y: np.ndarray, E: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """(n,) +1/-1 on rows found idle past a heating limit of the days' air, 0 elsewhere. ``days``
+        (n, k): per driver of ``edges`` (not lagged) the side of its training range its day-mean is
+        past (aftermath.DriverMemory.sides). A row counts on the side the load fades toward
+        (:meth:`_fade`) when one of the load's columns reads below half its expectation and that
+        expectation, at this hour, is below the column's training median: the model, too, puts the
+        load low here, and the machine has gone on to stop. On the other side the demand only grows, and a machine
+        stopped there is a fault to judge (heldout's Milan pump in a January colder than its
+        December: its suction, near 0 °C, below half its expectation while the compressor ran); so is
+        a trip on a cold evening after a warm day (the compressor expected above its median)."""
+        out = np.zeros(len(E), dtype=np.int64)
+        if not self.positive.any():
+            return out
+        Y = np.asarray(Y, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            low = np.isfinite(Y) & (Y < 0.5 * E) & (E < self.loc)
+        own = [e for e in self.edges if not e.get("lagged")]
+        for c, e in enumerate(own):
+            s = int(e.get("load", 0))
+            if s and e.get("falls"):
+                out = np.where((out == 0) & (days[:, c] == s) & np.any(low[:, e["falls"]], axis=1), s, out)
+        return out
 
     @staticmethod
     def _common_error(E: np.ndarray, dist: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, float]:
@@ -401,11 +458,14 @@ class DriverModel:
         if aftermath is not None:
             beyond = self.beyond(D)
             days = None
+            limit = None
             if aftermath.memory is not None and ts is not None:
                 # the heating limit is on the days' air, not the hour's: while the day-mean stays
-                # past the range where the machine stopped, the excursion is not over
-                days = aftermath.memory.side(D, ts)
-            r = aftermath.apply(r, beyond, beyond & self.stops(E), self.side(D), days, self.idle(Y, E))
+                # past the range where the machine stopped, the excursion is not over; and a machine
+                # found idle there, its load faded on past the range, has reached that limit itself
+                days, each = aftermath.memory.sides(D, ts)
+                limit = self.limit(Y, E, each)
+            r = aftermath.apply(r, beyond, beyond & self.stops(E), self.side(D), days, self.idle(Y, E), limit)
         common = self.common_lag and lagged is not None
         se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D, lagged, common) ** 2
         scale = np.sqrt(self.sigma**2 + self.bias_weight * se2)
