@@ -677,6 +677,89 @@ def compressor_steps(T, TS, TD, PH, PL, HZ, AMP, start, k_exp, c_start, c, V, ha
 
 
 @njit(cache=True)
+def design_headroom_steps(T, TOUT, TS, TD, PH, PL, HZ, SHIFT, start, k_exp, t_trip, tau, block_seconds,
+                          min_lift, st):  # pragma: no cover - compiled
+    """DesignHeadroom.update over rows start.. where compressor_efficiency._measures defines the loss
+    (the same tests and operations, in the same order), until a row opens a new block: returns its
+    index, unprocessed (the caller closes the block, refits and comes back), or len(T).
+    ``st`` = (block, n, least, least_t, hot, t_out, ts), updated in place."""
+    n = len(T)
+    for i in range(start, n):
+        t_s, t_d, p_h, p_l, hz = TS[i], TD[i], PH[i], PL[i], HZ[i]
+        if not (hz >= 15.0 and p_l > 0.0 and p_h > p_l):
+            continue
+        grow = (p_h / p_l) ** ((k_exp - 1.0) / k_exp)
+        rise = (t_s + 273.15) * (grow - 1.0)
+        if not rise >= min_lift:
+            continue
+        loss = (t_d - t_s) / rise
+        if loss != loss:
+            continue
+        t_out, shift, ts = TOUT[i], SHIFT[i], T[i]
+        if not (t_out == t_out and t_d - t_s >= min_lift and shift > -1.0):
+            continue
+        if ts // block_seconds != st[0]:
+            return i
+        allowed = (t_trip - t_s) * (1.0 + shift) / (t_d - t_s) - 1.0
+        last = st[6]
+        st[6] = ts
+        if st[4] != st[4]:
+            st[4], st[5] = allowed, t_out
+        else:
+            a = 1.0 - math.exp(-min(max(ts - last, 0.0), 3600.0) / tau)
+            st[4] += a * (allowed - st[4])
+            st[5] += a * (t_out - st[5])
+        st[1] += 1.0
+        if st[4] < st[2]:
+            st[2], st[3] = st[4], st[5]
+    return n
+
+
+@njit(cache=True)
+def envelope_line(X, Y, at, trims):  # pragma: no cover - compiled
+    """DesignHeadroom._refit's line along the lower envelope of the points (X, Y), predicted at
+    ``at``: (prediction, its standard deviation, the slope). Least squares, its slope not negative,
+    refitted ``trims`` times on the points at or below it (while 3 or more are); plain loops, summed
+    in the points' order."""
+    keep = np.ones(len(X), dtype=np.bool_)
+    xm = ym = sxx = slope = 0.0
+    for trim in range(trims + 1):
+        n = 0
+        sx = sy = 0.0
+        for i in range(len(X)):
+            if keep[i]:
+                n += 1
+                sx += X[i]
+                sy += Y[i]
+        xm, ym = sx / n, sy / n
+        sxx = sxy = 0.0
+        for i in range(len(X)):
+            if keep[i]:
+                sxx += (X[i] - xm) ** 2
+                sxy += (X[i] - xm) * (Y[i] - ym)
+        slope = max(sxy / sxx, 0.0) if sxx > 0.0 else 0.0
+        below = 0
+        for i in range(len(X)):
+            if keep[i] and Y[i] - ym - slope * (X[i] - xm) <= 0.0:
+                below += 1
+        if trim == trims or below < 3:
+            break
+        for i in range(len(X)):
+            if keep[i] and not Y[i] - ym - slope * (X[i] - xm) <= 0.0:
+                keep[i] = False
+    n = 0
+    res = 0.0
+    for i in range(len(X)):
+        if keep[i]:
+            n += 1
+            res += (Y[i] - ym - slope * (X[i] - xm)) ** 2
+    s2 = res / max(n - 2, 1)
+    dx = at - xm
+    sd = math.sqrt(s2 * (1.0 + 1.0 / n + (dx * dx / sxx if sxx > 0.0 else 0.0)))
+    return ym + slope * dx, sd, slope
+
+
+@njit(cache=True)
 def _variance(V, has_span, span, j, ln_r, f):  # pragma: no cover - compiled
     """CompressorEfficiency._variance of measure j at (ln r, f): the same operations in the same order."""
     v = V[j]

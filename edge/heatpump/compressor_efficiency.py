@@ -370,15 +370,12 @@ class CompressorEfficiency:
         if design.design_c is None:
             out[start:, 10] = math.inf
             return
-        k = self._k
-        rows = C[start:].tolist()
-        shifts, alarms = out[start:, 0].tolist(), out[start:, 9].tolist()
-        for r, (t_s, t_d, p_h, p_l, hz, amps, t_out) in enumerate(rows):
-            m = _measures(t_s, t_d, p_h, p_l, hz, amps, k)
-            if m is not None and m[0] == m[0]:
-                design.update(float(T[start + r]), t_out, t_s, t_d, shifts[r])
-            out[start + r, 9] = self._design_alarm(alarms[r], design.upper)
-            out[start + r, 10] = design.upper
+        upper = design.update_rows(T[start:], C[start:], out[start:, 0], self._k)
+        out[start:, 10] = upper
+        if self.alarm_spread is not None:  # _design_alarm, row by row
+            lowered = np.maximum(float(self.alarm_spread[0]),
+                                 np.minimum(out[start:, 9], np.maximum(MIN_HEADROOM_FLOOR, upper)))
+            out[start:, 9] = np.where(upper == math.inf, out[start:, 9], lowered)
 
     def _close_block(self) -> None:
         """The block that ended: learned if it was healthy and beyond what the fit has seen."""

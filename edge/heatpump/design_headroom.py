@@ -31,6 +31,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from heatwatch.edge.heatpump import batch_kernels
+
 MIN_BLOCKS = 8  # two days of blocks before the line is drawn
 MAX_BLOCKS = 120  # the last 30 days of 6-hour blocks
 MIN_ROWS = 6  # steady readings a block needs
@@ -78,6 +82,34 @@ class DesignHeadroom:
         if self._hot < self._least:
             self._least, self._least_t = self._hot, self._t_out
 
+    def update_rows(self, T: np.ndarray, C: np.ndarray, shift: np.ndarray, k_exp: float) -> np.ndarray:
+        """update() on each row of a replay where the loss is defined (C: t_suction, t_discharge,
+        p_high, p_low, compressor_hz, compressor_a, t_outdoor; ``shift``: compression_loss's shift
+        after each row), in the compiled kernel that returns only where a block closes: ``upper``
+        after each row."""
+        m = len(T)
+        uppers = np.full(m, self.upper)
+        if self.design_c is None or m == 0:
+            return uppers
+        T = np.ascontiguousarray(T, dtype=float)
+        cols = [np.ascontiguousarray(C[:, q], dtype=float) for q in (6, 0, 1, 2, 3, 4)]
+        shift = np.ascontiguousarray(shift, dtype=float)
+        st = np.array([float(self._blk), float(self._n), self._least, self._least_t, self._hot, self._t_out, self._ts])
+        i = 0
+        while i < m:
+            j = batch_kernels.design_headroom_steps(T, *cols, shift, i, k_exp, self.t_trip, self.tau,
+                                                    self.block_seconds, self.min_lift, st)
+            uppers[i:j] = self.upper
+            self._n, self._least, self._least_t = int(st[1]), st[2], st[3]
+            self._hot, self._t_out, self._ts = st[4], st[5], st[6]
+            if j >= m:
+                break
+            self._close()  # row j opens a new block, as update() would find it
+            self._blk = int(T[j] // self.block_seconds)
+            st[:4] = (float(self._blk), 0.0, math.inf, math.nan)
+            i = j
+        return uppers
+
     def _close(self) -> None:
         n, least, at = self._n, self._least, self._least_t
         self._n, self._least, self._least_t = 0, math.inf, math.nan
@@ -95,24 +127,8 @@ class DesignHeadroom:
         m = len(self.blocks)
         if m < MIN_BLOCKS or self.design_c is None:
             return
-        pts = self.blocks
-        for trim in range(ENVELOPE_TRIMS + 1):
-            n = len(pts)
-            xm = sum(b[0] for b in pts) / n
-            ym = sum(b[1] for b in pts) / n
-            sxx = sum((b[0] - xm) ** 2 for b in pts)
-            sxy = sum((b[0] - xm) * (b[1] - ym) for b in pts)
-            slope = max(sxy / sxx, 0.0) if sxx > 0.0 else 0.0
-            below = [b for b in pts if b[1] - ym - slope * (b[0] - xm) <= 0.0]
-            if trim == ENVELOPE_TRIMS or len(below) < 3:
-                break
-            pts = below
-        n = len(pts)
-        res = sum((b[1] - ym - slope * (b[0] - xm)) ** 2 for b in pts)
-        s2 = res / max(n - 2, 1)
-        dx = self.design_c - xm
-        sd = math.sqrt(s2 * (1.0 + 1.0 / n + (dx * dx / sxx if sxx > 0.0 else 0.0)))
-        pred = ym + slope * dx
+        pts = np.array(self.blocks)
+        pred, sd, slope = batch_kernels.envelope_line(pts[:, 0], pts[:, 1], float(self.design_c), ENVELOPE_TRIMS)
         self.fit = (pred, sd, slope)
         self.upper = pred + sd
 

@@ -75,3 +75,37 @@ def test_the_design_day_survives_a_restart() -> None:
     again = ce.CompressorEfficiency("R32", 2 * DAY, -24.0)
     again.load_state(comp.state())
     assert again.design.upper == comp.design.upper and again.judged_alarm_loss() == comp.judged_alarm_loss()
+
+
+def _envelope_by_hand(pts: list[tuple[float, float]], at: float, trims: int) -> tuple[float, float, float]:
+    """The envelope line as written out in numpy: least squares, slope not negative, refitted on the
+    points at or below it while 3 or more are."""
+    P = np.array(pts)
+    for trim in range(trims + 1):
+        x, y = P[:, 0], P[:, 1]
+        xm, ym = x.mean(), y.mean()
+        sxx = float(((x - xm) ** 2).sum())
+        slope = max(float(((x - xm) * (y - ym)).sum()) / sxx, 0.0) if sxx > 0 else 0.0
+        below = P[y - ym - slope * (x - xm) <= 0.0]
+        if trim == trims or len(below) < 3:
+            break
+        P = below
+    x, y = P[:, 0], P[:, 1]
+    s2 = float(((y - ym - slope * (x - xm)) ** 2).sum()) / max(len(P) - 2, 1)
+    sd = math.sqrt(s2 * (1 + 1 / len(P) + ((at - xm) ** 2 / sxx if sxx > 0 else 0.0)))
+    return ym + slope * (at - xm), sd, slope
+
+
+def test_the_compiled_envelope_line_is_the_line_written_out() -> None:
+    from heatwatch.edge.heatpump.batch_kernels import envelope_line
+
+    rng = np.random.default_rng(4)
+    for n in (8, 30, 120):
+        t = rng.uniform(-20.0, 10.0, n)
+        least = 0.02 + 0.006 * (t + 20.0) + rng.exponential(0.05, n)  # the hot hours' envelope and mild blocks
+        got = envelope_line(t, least, -24.0, 2)
+        np.testing.assert_allclose(got, _envelope_by_hand(list(zip(t, least)), -24.0, 2), rtol=1e-9, atol=1e-12)
+        # it found the envelope: falling into the cold, under the points' mean line there (-0.004 + 0.05)
+        assert got[2] > 0.003 and got[0] < 0.046
+    flat = envelope_line(np.zeros(10), np.linspace(0.1, 0.2, 10), -24.0, 2)  # one temperature: no slope
+    assert flat[2] == 0.0 and math.isfinite(flat[1])
