@@ -50,7 +50,11 @@ class DesignHeadroom:
         self.t_trip = t_trip
         self.design_c = design_outdoor_c
         self.block_seconds, self.tau, self.min_lift = block_seconds, tau, min_lift
-        self.blocks: list[tuple[float, float]] = []  # (outdoor temperature, least headroom) per closed block
+        # (outdoor temperature, least headroom) per closed block, the last MAX_BLOCKS, oldest first: arrays,
+        # as the refit after each block reads them (a list made into an array per refit cost 4 % of a replay)
+        self._x = np.empty(MAX_BLOCKS)
+        self._y = np.empty(MAX_BLOCKS)
+        self._m = 0
         self.upper = math.inf
         self.fit: tuple[float, float, float] | None = None  # design headroom, its prediction sd, the slope
         self._blk = -1
@@ -115,20 +119,30 @@ class DesignHeadroom:
         self._n, self._least, self._least_t = 0, math.inf, math.nan
         if n < MIN_ROWS or not math.isfinite(least):
             return
-        self.blocks.append((at, least))
-        del self.blocks[:-MAX_BLOCKS]
+        self._push(at, least)
         self._refit()
+
+    @property
+    def blocks(self) -> list[tuple[float, float]]:
+        """(outdoor temperature, least headroom) of the closed blocks kept, oldest first."""
+        return list(zip(self._x[:self._m].tolist(), self._y[:self._m].tolist()))
+
+    def _push(self, at: float, least: float) -> None:
+        if self._m == MAX_BLOCKS:  # the oldest goes
+            self._x[:-1], self._y[:-1] = self._x[1:].copy(), self._y[1:].copy()
+            self._m -= 1
+        self._x[self._m], self._y[self._m] = at, least
+        self._m += 1
 
     def _refit(self) -> None:
         """The blocks' lower envelope against the outdoor temperature, predicted at the design
         temperature: a line, refitted ENVELOPE_TRIMS times on the blocks at or below it (a mild or
         lightly loaded block's least is far from the trip and says nothing of the hot hours; the
         hottest blocks at each temperature are the envelope), its slope not negative."""
-        m = len(self.blocks)
+        m = self._m
         if m < MIN_BLOCKS or self.design_c is None:
             return
-        pts = np.array(self.blocks)
-        pred, sd, slope = batch_kernels.envelope_line(pts[:, 0], pts[:, 1], float(self.design_c), ENVELOPE_TRIMS)
+        pred, sd, slope = batch_kernels.envelope_line(self._x[:m], self._y[:m], float(self.design_c), ENVELOPE_TRIMS)
         self.fit = (pred, sd, slope)
         self.upper = pred + sd
 
@@ -145,7 +159,9 @@ class DesignHeadroom:
             return
         def num(v, fill=math.nan):
             return fill if v is None else float(v)
-        self.blocks = [(float(a), float(b)) for a, b in d.get("blocks", [])]
+        self._m = 0
+        for a, b in d.get("blocks", [])[-MAX_BLOCKS:]:
+            self._push(float(a), float(b))
         self._blk, self._n = int(d.get("block", -1)), int(d.get("n", 0))
         self._least, self._least_t = num(d.get("least"), math.inf), num(d.get("least_t"))
         self._hot, self._t_out, self._ts = num(d.get("hot")), num(d.get("t_out")), num(d.get("ts"))

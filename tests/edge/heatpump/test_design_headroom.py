@@ -109,3 +109,16 @@ def test_the_compiled_envelope_line_is_the_line_written_out() -> None:
         assert got[2] > 0.003 and got[0] < 0.046
     flat = envelope_line(np.zeros(10), np.linspace(0.1, 0.2, 10), -24.0, 2)  # one temperature: no slope
     assert flat[2] == 0.0 and math.isfinite(flat[1])
+
+
+def test_the_last_thirty_days_of_blocks_are_kept_in_order_across_a_restart() -> None:
+    from heatwatch.edge.heatpump.design_headroom import MAX_BLOCKS, DesignHeadroom
+
+    d = DesignHeadroom(115.0, -24.0, 6 * 3600.0, 300.0, 8.0)
+    for b in range(MAX_BLOCKS + 10):
+        d._push(-float(b % 20), 0.01 * b)
+    d._refit()
+    assert len(d.blocks) == MAX_BLOCKS and d.blocks[0] == (-10.0, 0.1) and d.blocks[-1][1] == 0.01 * (MAX_BLOCKS + 9)
+    again = DesignHeadroom(115.0, -24.0, 6 * 3600.0, 300.0, 8.0)
+    again.load_state(d.state())
+    assert again.blocks == d.blocks and again.upper == d.upper and math.isfinite(d.upper)
