@@ -119,7 +119,7 @@ class DemoRun:
 
     def __init__(self, console: Console, work: Path, scen, scen_path: Path, speed: float,  # noqa: ANN001
                  interrupted: threading.Event, tty: bool) -> None:
-        from heatwatch.demo.fleet_plan import pump_refrigerants
+        from heatwatch.demo.fleet_plan import pump_designs, pump_refrigerants
         from heatwatch.demo.progress import Progress
 
         self.console, self.work, self.scen, self.scen_path = console, work, scen, scen_path
@@ -130,6 +130,7 @@ class DemoRun:
         self.threads: list[threading.Thread] = []
         self.links: dict[str, str] = {}
         self.refrigerants = pump_refrigerants(scen)
+        self.designs = pump_designs(scen)
         self.agents_stop = threading.Event()
         self.progress = Progress(scen, speed)
         self.sim_log = None
@@ -197,7 +198,7 @@ class DemoRun:
             cfg = AgentConfig(device=dev, refrigerant=self.refrigerants[dev], source=source, broker=BrokerConfig(url=self.broker.url),
                               outbox=OutboxConfig(path=str(self.work / f"outbox-{dev}.db")),
                               detector=DetectorSection(commissioning_days=0.5, min_training_rows=240),
-                              telemetry_interval=900.0)
+                              telemetry_interval=900.0, design=self.designs[dev])
             self.agents.append(EdgeAgent(cfg))
         self.threads = [threading.Thread(target=a.run, args=(self.agents_stop,), daemon=True,
                                          name=f"agent-{a.cfg.device}") for a in self.agents]

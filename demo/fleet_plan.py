@@ -22,6 +22,9 @@ from pathlib import Path
 
 import yaml
 
+from heatwatch.edge.heatpump.design import PumpDesign
+from heatwatch.eval.fleet_prior import scenario_design_c, simulated_design
+from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import SCENARIO_DIR, Scenario, ScenarioError, builtin_scenarios, parse_scenario
 
 DEFAULT_SCENARIO = "demo_fleet"
@@ -84,6 +87,19 @@ def plan(name_or_path: str, pumps: int | None, minutes: float, speed: float, out
     path = out / "scenario.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return parse_scenario(raw, str(path), stem), path
+
+
+def pump_designs(scen: Scenario) -> dict[str, PumpDesign]:
+    """Each pump's [design] table as its installer fills edge.toml: its model's capacity and superheat
+    setpoint (the data sheet's) and its site's design outdoor temperature (the heat-loss calculation's).
+    The agent judges its first hours against the design bands and its compressor's headroom on the
+    design day, as in the field and in ``heatwatch eval``."""
+    designs: dict[str, PumpDesign] = {}
+    for site in scen.site_scenarios():
+        q_nom = Fleet(site).params.q_nom
+        design_c = scenario_design_c(site)
+        designs.update({d: simulated_design(float(q_nom[j]), design_c) for j, d in enumerate(site.device_ids)})
+    return designs
 
 
 def pump_refrigerants(scen: Scenario) -> dict[str, str]:

@@ -42,17 +42,21 @@ def model_of(q_nom_kw: float) -> float:
     return min(MODEL_CAPACITIES_KW, key=lambda c: abs(c - q_nom_kw))
 
 
+def simulated_design(q_nom_kw: float, design_outdoor_c: float | None = None) -> PumpDesign:
+    """What the installer knows of a simulated pump (edge.toml [design]): its model's nominal capacity
+    (the design flow following at 5 K) and its valve controller's superheat setpoint, 5 K for every
+    simulated model (plant.make_params draws each unit's 4-6 K around it: the spread between units and
+    their sensors; the unit's own draw and flow are not read); and, if given, the site's design outdoor
+    temperature (the climate's, scenario_design_c: each simulated house draws its own within 1 K of it,
+    as a heat-loss calculation rounds the site's)."""
+    return PumpDesign(superheat_setpoint_k=SIMULATED_SUPERHEAT_SETPOINT_K, capacity_kw=model_of(q_nom_kw),
+                      design_outdoor_c=design_outdoor_c)
+
+
 def with_design(config: HeatPumpDetectorConfig, q_nom_kw: float,
                 design_outdoor_c: float | None = None) -> HeatPumpDetectorConfig:
-    """``config`` with what the installer knows of a simulated pump (edge.toml [design]): its model's
-    nominal capacity (the design flow following at 5 K) and its valve controller's superheat setpoint,
-    5 K for every simulated model (plant.make_params draws each unit's 4-6 K around it: the spread
-    between units and their sensors; the unit's own draw and flow are not read); and, if given, the
-    site's design outdoor temperature (the climate's, scenario_design_c: each simulated house draws
-    its own within 1 K of it, as a heat-loss calculation rounds the site's)."""
-    return dataclasses.replace(config, design=PumpDesign(superheat_setpoint_k=SIMULATED_SUPERHEAT_SETPOINT_K,
-                                                         capacity_kw=model_of(q_nom_kw),
-                                                         design_outdoor_c=design_outdoor_c))
+    """``config`` with the simulated pump's design data (simulated_design)."""
+    return dataclasses.replace(config, design=simulated_design(q_nom_kw, design_outdoor_c))
 
 
 def scenario_design_c(scenario: Scenario) -> float:

@@ -16,10 +16,12 @@ import pytest
 from sqlalchemy import select
 
 from heatwatch.channels import INDEX
-from heatwatch.demo.fleet_plan import plan, pump_refrigerants
+from heatwatch.demo.fleet_plan import plan, pump_designs, pump_refrigerants
 from heatwatch.demo.world import seed
+from heatwatch.eval.fleet_prior import MODEL_CAPACITIES_KW, SIMULATED_SUPERHEAT_SETPOINT_K
 from heatwatch.gateway.db import Database
 from heatwatch.gateway.devices.models import Device
+from heatwatch.sim.climate import resolve_climate
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import ScenarioError, load_scenario, parse_scenario
 from heatwatch.units import DAY
@@ -104,3 +106,26 @@ def test_a_bad_scenario_with_sites_is_refused_naming_its_file(tmp_path):
     (tmp_path / "out").mkdir()
     with pytest.raises(ScenarioError, match=r"bad_towns\.yaml: sites\[1\]"):
         plan(str(src), 20, 2.0, 1800.0, tmp_path / "out", now=JANUARY)
+
+
+def test_each_demo_agent_is_given_its_pump_s_design_data_and_its_site_s_design_temperature(tmp_path):
+    """The field's edge.toml carries a [design] table (the data sheet's capacity and superheat setpoint,
+    the heat-loss calculation's design outdoor temperature); ``heatwatch eval`` configures its agents so.
+    The demo's agents had none: no design bands in their first hours, no design-day headroom. Each pump
+    now gets its simulated model's capacity class and its own site's design temperature."""
+    src = tmp_path / "two_climates.yaml"
+    src.write_text("name: two_climates\nstart: 2024-12-01\nduration: 2d\nseed: 3\nrefrigerant: R32\n"
+                   "sites:\n  - {name: north, climate: oslo, pumps: 3}\n"
+                   "  - {name: south, climate: milan, refrigerant: R290, pumps: 2}\n")
+    (tmp_path / "run").mkdir()
+    sc, _ = plan(str(src), 20, 2.0, 1800.0, tmp_path / "run", now=JANUARY)
+    designs = pump_designs(sc)
+    assert sorted(designs) == sc.device_ids
+    oslo, milan = resolve_climate("oslo").design_c, resolve_climate("milan").design_c
+    assert oslo < milan - 10  # two sites the design temperature must tell apart
+    assert [designs[d].design_outdoor_c for d in sc.device_ids] == [oslo] * 3 + [milan] * 2
+    q_nom = np.concatenate([Fleet(s).params.q_nom for s in sc.site_scenarios()])
+    for d, q in zip(sc.device_ids, q_nom):
+        assert designs[d].capacity_kw in MODEL_CAPACITIES_KW
+        assert abs(designs[d].capacity_kw - q) == min(abs(c - q) for c in MODEL_CAPACITIES_KW)
+        assert designs[d].superheat_setpoint_k == SIMULATED_SUPERHEAT_SETPOINT_K
