@@ -175,8 +175,10 @@ class Plan:
     phase_end: np.ndarray  # (D,) the on/off cycle's phase at the end of the chunk
     house: House  # the house rows the plan was made for
 
-    def heat_target(self, at: Picker, q_dhw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Heat (kW) and flow temperature (°C) asked of the running compressor at picked positions.
+    def heat_target(self, at: Picker, q_dhw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Heat (kW) and flow temperature (°C) asked of the running compressor at picked positions,
+        and the tank's temperature where it heats the tank (NaN where it heats the house: the
+        water it falls toward when the compressor is short of heat, refrigerant_cycle.short_of_heat).
 
         Hot water: ``q_dhw`` (the pumps' hot water heat) at 5 K above the tank, at most 54 °C.
         Heating: the load, or while cycling the minimum heat, at the flow set point (a little
@@ -185,9 +187,10 @@ class Plan:
         dhw_c, duty_c = at(self.house.dhw), at(self.duty)
         q_tgt = np.where(dhw_c, q_dhw, np.where(duty_c < 1.0, at(self.q_min), at(self.q_req)))
         q_tgt = np.maximum(q_tgt, 0.3)
-        sp = np.where(dhw_c, np.minimum(at(self.house.t_tank) + 5.0, 54.0),
+        tank = at(self.house.t_tank)
+        sp = np.where(dhw_c, np.minimum(tank + 5.0, 54.0),
                       at(self.t_flow_set) + np.where(duty_c < 1.0, 1.5 * (1.0 - duty_c), 0.0))
-        return q_tgt, sp
+        return q_tgt, sp, np.where(dhw_c, tank, np.nan)
 
     def heat_rel_estimate(self, at: Picker, q_nom: np.ndarray) -> np.ndarray:
         """Q/Q_nom the controller expects at picked positions (``q_nom`` there): what the coil will see."""

@@ -101,13 +101,37 @@ def cond_approach(q_rel):
     return 1.5 + 2.8 * q_rel
 
 
+def short_of_heat(t_flow, share, t_tank=None):
+    """The flow temperature of a compressor delivering ``share`` (q / q asked for) of the heat asked.
+
+    Space heating: the loop and its emitters give less heat to a house that cools, so the water
+    runs cooler, toward the room: by 0.7 (1 - share) (t_flow - 20 °C). Hot water (``t_tank`` not
+    NaN): the coil's water returns at about the tank's temperature, whatever the compressor does,
+    and its lead over the tank (the coil's rise q / (c v) and its mean water-to-tank difference
+    q / UA) is in proportion to the heat it passes: t_flow = tank + share (t_flow - tank). Cooled
+    toward 20 °C as the house loop (as before), a compressor held back by its condensing cut on a
+    hot-water cycle cooled the water 4 times as much as the tank lets it (a 40 % cut at a 54 °C
+    flow: 8.4 K, the tank's 2 K), so the condensing temperature fell with the cut and a fouled
+    condenser's hot-water peak was held under the high-pressure switch weeks longer than a pump
+    whose tank must still reach its set point (docs/heatpump.md, "A fouled condenser's peak held").
+    """
+    if t_tank is None:
+        return t_flow - 0.7 * (1.0 - share) * (t_flow - 20.0)
+    tank = np.isfinite(t_tank)
+    sink = np.where(tank, t_tank, 20.0)
+    k = np.where(tank, 1.0, 0.7)
+    return t_flow - k * (1.0 - share) * (t_flow - sink)
+
+
 def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_target, t_flow_sp, t_flow_design_dt,
-                  v_water, frost_phase):
+                  v_water, frost_phase, t_tank=None):
     """Steady state of a running pump (heating or hot water). All arguments broadcast to (time, pumps).
 
     ``q_target`` is the heat asked for (kW), ``t_flow_sp`` the flow temperature the controller
     aims at, ``t_flow_design_dt`` the ΔT the emitters were designed for at this heat (so a
-    lower water flow shows as a hotter flow and a colder return). Returns a dict of arrays.
+    lower water flow shows as a hotter flow and a colder return). ``t_tank``: the hot water
+    tank's temperature where the pump heats it, NaN (or None: nowhere) where it heats the house
+    (:func:`short_of_heat`). Returns a dict of arrays.
     """
     q_nom = p.q_nom
     # --- heat rejection side (water)
@@ -178,7 +202,7 @@ def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_targe
     q_evap = q - 0.95 * p_comp  # 5 % of the compressor input leaves as shell losses
     rpm = p.rpm_nom * rpm_cmd * fan_health
     p_fan = 0.015 + 0.09 * (rpm / p.rpm_nom) ** 3
-    t_flow = t_flow - 0.7 * (1.0 - q / q_target) * (t_flow - 20.0)  # short of capacity: cooler water
+    t_flow = short_of_heat(t_flow, q / q_target, t_tank)  # short of capacity: cooler water
     dt_water = q / (WATER_KW_PER_LPM_K * v_water)
     # the plate heat exchanger's approach follows the heat it passes: the heat delivered, not the
     # heat asked for (a compressor slowed by the current limit or the condensing-temperature cut
@@ -226,7 +250,7 @@ class _CycleParams:
             setattr(self, k, getattr(p, k)[cols])
 
 
-HeatTarget = Callable[[Picker, np.ndarray], tuple[np.ndarray, np.ndarray]]
+HeatTarget = Callable[[Picker, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 def running(dst: dict[str, np.ndarray], on: np.ndarray, p: PumpParams, refrigerant: str, sev: Severity, t_out,
@@ -234,14 +258,15 @@ def running(dst: dict[str, np.ndarray], on: np.ndarray, p: PumpParams, refrigera
     """Write the running cycle into ``dst`` where ``on`` (the compressor heats: not stopped, not defrosting).
 
     ``target(at, cols)`` gives the heat (kW) and flow temperature (°C) the controller asks
-    for at the picked positions. Evaluated on those positions only (:mod:`sparse`).
+    for at the picked positions, and the hot water tank's temperature where it heats the tank
+    (NaN elsewhere). Evaluated on those positions only (:mod:`sparse`).
     """
     D = on.shape[1]
     for idx, cc in blocks(on):
         at = Picker(idx, cc, D)
-        q_tgt, sp = target(at, cc)
+        q_tgt, sp, tank = target(at, cc)
         dt_design = q_tgt / (WATER_KW_PER_LPM_K * p.v_nom)[cc]
         r = running_cycle(_CycleParams(p, cc), refrigerant, sev.map(at), at(t_out), q_tgt, sp, dt_design, at(v_water),
-                          at(frost_phase))
+                          at(frost_phase), tank)
         for c, d in dst.items():
             d.reshape(-1)[idx] = r[c]

@@ -195,3 +195,36 @@ def test_the_condensing_temperature_follows_the_heat_delivered_not_the_heat_aske
     approach = r["t_cond"] - r["t_flow"]
     assert approach == pytest.approx(cond_approach(q / p.q_nom))
     assert approach[0, 1] < cond_approach(q_target[0, 1] / p.q_nom[1]) - 1.0
+
+
+def test_a_hot_water_cycle_held_back_cools_its_water_toward_the_tank_not_the_room():
+    """A fouled condenser on a hot-water cycle: the controller's condensing cut holds the compressor
+    back, so it delivers part of the heat asked for. The coil's water returns at about the tank's
+    temperature, so the flow's lead over the tank shrinks with the heat passed: the flow stays
+    above the tank (cooled toward 20 °C, as the house loop, it fell ~8 K below it) and the
+    condensing temperature with it. The same shortfall on a space-heating hour (no tank: NaN) is
+    cooled toward the room as before."""
+    from heatwatch.sim import plant
+    from heatwatch.sim.pump_faults import Severity
+    from heatwatch.sim.refrigerant_cycle import cond_approach, running_cycle
+
+    p = plant.make_params(2, np.random.default_rng(4), "oslo", "R290", [7.0, 7.0], [None, None])
+    q_target = np.full((1, 2), 0.9) * p.q_nom
+    tank = np.array([[49.0, np.nan]])
+    sev = Severity(cond=np.full((1, 2), 1.5))
+
+    def cycle(t_tank):
+        return running_cycle(p, "R290", sev, np.full((1, 2), -5.0), q_target, np.full((1, 2), 54.0),
+                             q_target / (WATER_KW_PER_LPM_K * p.v_nom), p.v_nom[None, :], np.zeros((1, 2)), t_tank)
+
+    r = cycle(tank)
+    share = r["heat_kw"] / q_target
+    assert (share < 0.8).all()  # the condensing cut binds on both
+    assert r["t_flow"][0, 0] == pytest.approx(49.0 + share[0, 0] * (54.0 - 49.0))
+    assert r["t_flow"][0, 1] == pytest.approx(54.0 - 0.7 * (1.0 - share[0, 1]) * (54.0 - 20.0))
+    assert r["t_flow"][0, 0] > 49.0 > r["t_flow"][0, 1]
+    approach = r["t_cond"] - r["t_flow"]
+    assert approach == pytest.approx(cond_approach(r["heat_kw"] / p.q_nom) * 2.05 + 3.0)
+    # no tank anywhere: the house loop's shortfall, to the bit
+    for k in ("t_flow", "t_cond", "p_high"):
+        assert np.array_equal(cycle(None)[k][:, 1], r[k][:, 1])
