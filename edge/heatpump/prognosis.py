@@ -441,10 +441,10 @@ class PrognosisTracker:
                                     _GRID, _excess_curves, cols=cols) if (fault, ch) in CHAINS else None
         day_t, excess, base = self._daily_cached(rows, j, sign)
         target = sign * limit.threshold
-        if (fault, ch) in SHARE_LOSS and USE_SHARE_LOSS:  # a loss in proportion: in log units (_share_loss_days)
+        if (fault, ch) in SHARE_LOSS and USE_SHARE_LOSS:  # a loss in proportion (_share_loss_days)
             shared = _share_loss_days(cols if cols is not None else _stack_hours(rows), j, limit.threshold)
             if shared is not None:
-                (day_t, excess, base), target = shared, -math.log(limit.threshold)
+                day_t, excess, base, target = shared
         if fault in WORST_SHARE and len(day_t) >= MIN_DAYS:
             k, base_k = _worst_share(rows, j, sign, excess, *WORST_SHARE[fault], cols=cols)
             if base_k is not None:
@@ -485,18 +485,24 @@ class PrognosisTracker:
 SHARE_LOSS: set[tuple[str, str]] = {("eev_stuck_open", "discharge_superheat")}
 USE_SHARE_LOSS = True  # False: the loss added to the low hours in full (as before; bench comparisons)
 SHARE_MIN = 0.5  # an hour whose healthy reading is below this (K) tells no share
+# the share lost extended as it is ("share"), or its log ("log": a loss that compounds). Chosen on the
+# calibration valve fleets (docs/heatpump.md): the same every estimate (60 %), but a flood-back that
+# sets in within days followed by the share itself (fast faults 56 -> 63 %, first estimates 53 -> 61 %)
+SHARE_UNITS = "share"
 
 
 def _share_loss_days(cols: tuple[np.ndarray, ...], j: int, limit: float,
-                     min_hours: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The days of an indicator the fault scales down (a "down" limit above 0), in log units: per day
-    with ``min_hours`` hours read, the share kept r = Σ reading / Σ healthy reading (an hour's reading
-    its middle, (high + low) / 2; its healthy reading that less the hour's residual), the loss -log r
-    (up toward the trip) and the healthy low -log(low / r); the limit is then -log(limit). A reading
-    scaled by r passes the limit on the day whose healthy low is lowest: a share of a mild hour's small
-    superheat, not the day's mean loss in kelvin (which dated a stuck-open valve early: the low hours
-    flatten toward the limit). None: a day without a share (a healthy reading at or below SHARE_MIN,
-    a low at or below 0)."""
+                     min_hours: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """The days of an indicator the fault scales down (a "down" limit above 0), as a first passage:
+    per day with ``min_hours`` hours read, the share kept r = sum of readings / sum of healthy readings
+    (an hour's reading its middle, (high + low) / 2; its healthy reading that less the hour's residual),
+    the excess the share lost 1 - r (up toward the trip), the healthy worst the limit over the day's
+    healthy low (its low / r), and the target 1: a day's low scaled by r passes the limit where
+    1 - r >= 1 - limit / healthy low. So the trip comes on the day with the lowest healthy low (a mild
+    hour's small superheat) and a share of it, not the day's mean loss in kelvin (which dated a
+    stuck-open valve early: its low hours flatten toward the limit). With ``SHARE_UNITS`` "log" the
+    same in log units (-log r, -log low / r, -log limit). None: a day without a share (a healthy
+    reading at or below SHARE_MIN on average, a low at or below 0)."""
     t, m, hi, lo = cols[0], cols[1][:, j], cols[2][:, j], cols[3][:, j]
     ok = ~(np.isnan(m) | np.isnan(hi) | np.isnan(lo))
     if not ok.any():
@@ -517,7 +523,9 @@ def _share_loss_days(cols: tuple[np.ndarray, ...], j: int, limit: float,
     if np.any(healthy_sum <= SHARE_MIN * counts[keep]) or np.any(obs_sum <= 0.0) or np.any(low <= 0.0) or limit <= 0:
         return None
     r = obs_sum / healthy_sum
-    return (keys + 0.5) * DAY, -np.log(r), -np.log(low / r)
+    if SHARE_UNITS == "share":
+        return (keys + 0.5) * DAY, 1.0 - r, limit * r / low, 1.0
+    return (keys + 0.5) * DAY, -np.log(r), -np.log(low / r), -math.log(limit)
 
 
 # the daily peak's day-to-day spreads within which a worst hour counts as near its limit (_near_limit);

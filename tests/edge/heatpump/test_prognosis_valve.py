@@ -3,8 +3,8 @@
 - Stuck open: the liquid it floods the compressor with takes a share of the discharge superheat,
   the same share on every hour, so the day's low hour (a mild hour's small superheat) loses the
   fewest kelvin. Added in full to the low hours, the day's mean loss dated the flood-back trip
-  early; as a share (log units, ``_share_loss_days``) it dates it where the low hour's share
-  crosses the limit.
+  early; as a share (``_share_loss_days``) it dates it where the low hour's share crosses the
+  limit.
 - Stuck toward closed: the leak's valve chain (``CHAINS``): once the worst hour's valve stands at
   its end stop (the stage is passed), the discharge's own trend still moves late; the chain dates
   the runaway on the cold hours to come.
@@ -80,13 +80,14 @@ def test_a_stuck_open_valve_is_dated_by_the_share_its_low_hours_lose() -> None:
 def test_the_share_is_read_from_whole_days_and_refuses_a_superheat_at_zero() -> None:
     tr = _stuck_open(6.0)
     cols = _stack_hours(list(tr._hours))
-    day_t, loss, base = _share_loss_days(cols, S, FLOOR)
-    assert len(day_t) == 6
-    kept = np.exp(-loss)
+    day_t, loss, base, target = _share_loss_days(cols, S, FLOOR)
+    assert len(day_t) == 6 and target == 1.0
+    kept = 1.0 - loss
     # each day's share kept is the day's mean share (within the noise of the residual)
     assert np.allclose(kept, 1.0 - LOSS_RATE * (np.arange(6) + 0.5), atol=0.01)
-    # the healthy low, back out of the share: the mild hour's 10 K
-    assert np.allclose(np.exp(-base), 10.0, rtol=0.05)
+    # the day's trip point, the limit over its healthy low (the mild hour's 10 K): a day trips
+    # where the share lost reaches 1 - limit / low
+    assert np.allclose(base, FLOOR / 10.0, rtol=0.05)
     for _, m, hi, lo in list(tr._hours)[-3:]:
         lo[S] = 0.0
     assert _share_loss_days(_stack_hours(list(tr._hours)), S, FLOOR) is None
