@@ -440,6 +440,11 @@ class PrognosisTracker:
         chain = leak_discharge_days(rows, now, _IDX["eev_pct"], j, limit.threshold, CHAIN_BASE_DAYS,
                                     _GRID, _excess_curves, cols=cols) if (fault, ch) in CHAINS else None
         day_t, excess, base = self._daily_cached(rows, j, sign)
+        target = sign * limit.threshold
+        if (fault, ch) in SHARE_LOSS and USE_SHARE_LOSS:  # a loss in proportion (_share_loss_days)
+            shared = _share_loss_days(cols if cols is not None else _stack_hours(rows), j, limit.threshold)
+            if shared is not None:
+                day_t, excess, base, target = shared
         if fault in WORST_SHARE and len(day_t) >= MIN_DAYS:
             k, base_k = _worst_share(rows, j, sign, excess, *WORST_SHARE[fault], cols=cols)
             if base_k is not None:
@@ -453,13 +458,13 @@ class PrognosisTracker:
         rho = self._same_days(("rho", j, sign), _persistence, base[-PERSIST_DAYS:], day_t[-PERSIST_DAYS:])
         h = self._same_days(("h", j, sign, fault in LONE_DAY_CAP), _lone_day_bandwidth if fault in LONE_DAY_CAP
                             and USE_LONE_DAY_CAP else _bandwidth, base[-BASE_DAYS:])
-        trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold, rho, h) \
+        trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], target, rho, h) \
             if len(day_t) >= MIN_DAYS else None
         # a history shorter than the tracker's memory began when the pump was first watched (its
         # installation, a repair): a fault with no calm day since was born after that (_pace_days)
         born = (rows[0][0] - now) / DAY if PACE_FROM_BIRTH and rows and len(self._hours) < (self._hours.maxlen or 0) \
             else None
-        pace = _pace_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], sign * limit.threshold, rho, born, h) \
+        pace = _pace_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], target, rho, born, h) \
             if USE_PACE and len(day_t) >= MIN_DAYS else None
         if pace is not None and trend is not None:  # a fresh fault's pace so far (_pace_days): the sooner
             trend = min(trend, pace)
@@ -473,6 +478,55 @@ class PrognosisTracker:
         self._margins[ch] = (j, sign, margin)  # predict asks the earliest indicator if it is near (_near_limit)
         return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + days * DAY,
                          lower_ts=now if margin <= 0 else now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
+
+
+# (fault, trip indicator) whose fault takes a share of the indicator rather than adding to it
+# (_share_loss_days): a valve stuck open floods the compressor with liquid, whose evaporation takes
+# the same share of the compression's superheat on every hour, so the low hours lose the least
+SHARE_LOSS: set[tuple[str, str]] = {("eev_stuck_open", "discharge_superheat")}
+USE_SHARE_LOSS = True  # False: the loss added to the low hours in full (as before; bench comparisons)
+SHARE_MIN = 0.5  # an hour whose healthy reading is below this (K) tells no share
+# the share lost extended as it is ("share"), or its log ("log": a loss that compounds). Chosen on the
+# calibration valve fleets (docs/heatpump.md): the same every estimate (60 %), but a flood-back that
+# sets in within days followed by the share itself (fast faults 56 -> 63 %, first estimates 53 -> 61 %)
+SHARE_UNITS = "share"
+
+
+def _share_loss_days(cols: tuple[np.ndarray, ...], j: int, limit: float,
+                     min_hours: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """The days of an indicator the fault scales down (a "down" limit above 0), as a first passage:
+    per day with ``min_hours`` hours read, the share kept r = sum of readings / sum of healthy readings
+    (an hour's reading its middle, (high + low) / 2; its healthy reading that less the hour's residual),
+    the excess the share lost 1 - r (up toward the trip), the healthy worst the limit over the day's
+    healthy low (its low / r), and the target 1: a day's low scaled by r passes the limit where
+    1 - r >= 1 - limit / healthy low. So the trip comes on the day with the lowest healthy low (a mild
+    hour's small superheat) and a share of it, not the day's mean loss in kelvin (which dated a
+    stuck-open valve early: its low hours flatten toward the limit). With ``SHARE_UNITS`` "log" the
+    same in log units (-log r, -log low / r, -log limit). None: a day without a share (a healthy
+    reading at or below SHARE_MIN on average, a low at or below 0)."""
+    t, m, hi, lo = cols[0], cols[1][:, j], cols[2][:, j], cols[3][:, j]
+    ok = ~(np.isnan(m) | np.isnan(hi) | np.isnan(lo))
+    if not ok.any():
+        return None
+    t, m, hi, lo = t[ok], m[ok], hi[ok], lo[ok]
+    mid = 0.5 * (hi + lo)
+    healthy = mid - m
+    day = np.floor_divide(t, DAY)
+    keys, inv, counts = np.unique(day, return_inverse=True, return_counts=True)
+    obs_sum = np.bincount(inv, weights=mid, minlength=len(keys))
+    healthy_sum = np.bincount(inv, weights=healthy, minlength=len(keys))
+    low = np.full(len(keys), np.inf)
+    np.minimum.at(low, inv, lo)
+    keep = counts >= min_hours
+    if not keep.any():
+        return None
+    keys, obs_sum, healthy_sum, low = keys[keep], obs_sum[keep], healthy_sum[keep], low[keep]
+    if np.any(healthy_sum <= SHARE_MIN * counts[keep]) or np.any(obs_sum <= 0.0) or np.any(low <= 0.0) or limit <= 0:
+        return None
+    r = obs_sum / healthy_sum
+    if SHARE_UNITS == "share":
+        return (keys + 0.5) * DAY, 1.0 - r, limit * r / low, 1.0
+    return (keys + 0.5) * DAY, -np.log(r), -np.log(low / r), -math.log(limit)
 
 
 # the daily peak's day-to-day spreads within which a worst hour counts as near its limit (_near_limit);
@@ -571,7 +625,13 @@ def _most_drawn(col: np.ndarray):
 WORST_SHARE: dict[str, tuple[float, float]] = {"evaporator_fouling": (1.0, 3.0)}
 # (fault, trip indicator) followed by a physics chain from an earlier indicator, and the
 # channels the chain reads besides the indicator (prognosis_chain)
-CHAINS: dict[tuple[str, str], tuple[str, ...]] = {("refrigerant_leak", "t_discharge"): ("eev_pct",)}
+# A valve stuck toward closed (partly blocked: it passes less per unit of opening) is the leak's chain
+# too: the controller opens it (1 + c) times the healthy opening, and once the cold hours' heavier mass
+# flow needs more than its end stop, the evaporator starves and the discharge runs away. Its trip is set
+# by the coldest hours to come, which a trend of the discharge's excess does not see (calibration fleets
+# 1001-1004, 1014-1015 re-collected with valve faults only, 36 pumps: every estimate within x2 60 -> 64 %)
+CHAINS: dict[tuple[str, str], tuple[str, ...]] = {("refrigerant_leak", "t_discharge"): ("eev_pct",),
+                                                  ("eev_stuck_closed", "t_discharge"): ("eev_pct",)}
 CAP_DAYS = 365.0  # no date beyond a year: "not this season"
 MIN_DAYS = 2  # days of history before a trend is extended (fewer than 5: a line through them)
 WINDOWS_DAYS = (5, 10, 20, 30)  # trend windows tried, each judged on the days after it

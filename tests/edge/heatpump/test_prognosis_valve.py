@@ -1,0 +1,113 @@
+"""The expansion valve's faults are dated by what a stuck valve does to the hours to come.
+
+- Stuck open: the liquid it floods the compressor with takes a share of the discharge superheat,
+  the same share on every hour, so the day's low hour (a mild hour's small superheat) loses the
+  fewest kelvin. Added in full to the low hours, the day's mean loss dated the flood-back trip
+  early; as a share (``_share_loss_days``) it dates it where the low hour's share crosses the
+  limit.
+- Stuck toward closed: the leak's valve chain (``CHAINS``): once the worst hour's valve stands at
+  its end stop (the stage is passed), the discharge's own trend still moves late; the chain dates
+  the runaway on the cold hours to come.
+
+Synthetic pumps whose true dates follow from the stated relations; the tests check the
+bookkeeping, not a growth law.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from heatwatch.edge.heatpump import prognosis
+from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+from heatwatch.edge.heatpump.prognosis import PrognosisTracker, _share_loss_days, _stack_hours
+from heatwatch.trips import trip_limits
+from heatwatch.units import DAY, HOUR
+from tests.edge.heatpump.test_prognosis_chain import _tracker as _leaky_valve_tracker
+from tests.edge.heatpump.test_prognosis_chain import _true_days as _leaky_valve_true_days
+
+S = TARGET_NAMES.index("discharge_superheat")
+FLOOR = trip_limits("R32").floodback_superheat_k  # 3 K
+LOSS_RATE = 0.02  # share of the superheat lost per day
+
+
+def _superheat(hour_of_day: int) -> tuple[float, float]:
+    """The healthy discharge superheat's low and high within an hour: 10-14 K on the mild
+    afternoon hours, 26-34 K on the others (a day mean of about 27 K)."""
+    return (10.0, 14.0) if 12 <= hour_of_day < 16 else (26.0, 34.0)
+
+
+def _stuck_open(days: float, seed: int = 5) -> PrognosisTracker:
+    rng = np.random.default_rng(seed)
+    tr = PrognosisTracker()
+    tr.calibration = None
+    for k in range(int(days * 24)):
+        t = k * HOUR
+        r = 1.0 - LOSS_RATE * t / DAY  # the share of the superheat kept
+        lo_h, hi_h = _superheat(k % 24)
+        m = np.full(len(TARGET_NAMES), np.nan)
+        hi, lo = m.copy(), m.copy()
+        lo[S], hi[S] = r * lo_h, r * hi_h
+        m[S] = (r - 1.0) * 0.5 * (lo_h + hi_h) + rng.normal(0, 0.05)
+        tr._hours.append((t, m, hi, lo))
+    return tr
+
+
+def _open_true_days(now_day: float) -> float:
+    """Days until the mild hour's low (10 K x the share kept) reaches the flood-back floor."""
+    return (1.0 - FLOOR / 10.0) / LOSS_RATE - now_day
+
+
+def test_a_stuck_open_valve_is_dated_by_the_share_its_low_hours_lose() -> None:
+    now = 12.0
+    tr = _stuck_open(now)
+    p = tr.predict("eev_stuck_open", now * DAY)
+    assert p is not None and p.indicator == "discharge_superheat"
+    days = (p.predicted_trip_ts - now * DAY) / DAY
+    true = _open_true_days(now)
+    assert 0.6 * true <= days <= 1.5 * true, (days, true)
+    # the day's mean loss (about 27 K x the share lost) added in full to the mild hour dates it
+    # at half the time: what the estimator did before
+    prognosis.USE_SHARE_LOSS = False
+    try:
+        q = tr.predict("eev_stuck_open", now * DAY)
+    finally:
+        prognosis.USE_SHARE_LOSS = True
+    assert q is not None and (q.predicted_trip_ts - now * DAY) / DAY < 0.6 * true
+
+
+def test_the_share_is_read_from_whole_days_and_refuses_a_superheat_at_zero() -> None:
+    tr = _stuck_open(6.0)
+    cols = _stack_hours(list(tr._hours))
+    day_t, loss, base, target = _share_loss_days(cols, S, FLOOR)
+    assert len(day_t) == 6 and target == 1.0
+    kept = 1.0 - loss
+    # each day's share kept is the day's mean share (within the noise of the residual)
+    assert np.allclose(kept, 1.0 - LOSS_RATE * (np.arange(6) + 0.5), atol=0.01)
+    # the day's trip point, the limit over its healthy low (the mild hour's 10 K): a day trips
+    # where the share lost reaches 1 - limit / low
+    assert np.allclose(base, FLOOR / 10.0, rtol=0.05)
+    for _, m, hi, lo in list(tr._hours)[-3:]:
+        lo[S] = 0.0
+    assert _share_loss_days(_stack_hours(list(tr._hours)), S, FLOOR) is None
+
+
+def test_a_stuck_closed_valve_past_its_end_stop_is_dated_by_the_valve_chain() -> None:
+    now = 12.0  # the cold hours' valve has just reached its end stop: the stage is passed
+    tr = _leaky_valve_tracker(now)
+    true = _leaky_valve_true_days(now)
+    p = tr.predict("eev_stuck_closed", now * DAY)
+    assert p is not None and p.indicator == "t_discharge"
+    days = (p.predicted_trip_ts - now * DAY) / DAY
+    assert 0.5 * true <= days <= 1.3 * true, (days, true)
+    # the discharge's own trend (as before the chain) dates it over twice too late
+    chains = dict(prognosis.CHAINS)
+    prognosis.CHAINS.pop(("eev_stuck_closed", "t_discharge"))
+    try:
+        q = tr.predict("eev_stuck_closed", now * DAY)
+    finally:
+        prognosis.CHAINS.clear()
+        prognosis.CHAINS.update(chains)
+    assert q is None or (q.predicted_trip_ts - now * DAY) / DAY > 2 * true
+    assert not math.isclose(days, (q.predicted_trip_ts - now * DAY) / DAY if q else math.inf)
