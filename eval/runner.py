@@ -24,7 +24,11 @@ TOPIC = "heatwatch-eval-progress"
 # pages from the kernel: one site's season (service_area_200's milano, run_part alone) took 15.2
 # instead of 8.6 CPU s for its first 40 days with it (simulator 4.8 vs 2.0 s, pipeline 9.9 vs
 # 6.2). The local workers keep glibc's own threshold (None: the variable is not set).
-LOCAL_WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+# Nor do they run Dask's statistical profiler: every 10 ms it takes the GIL from the part's thread
+# and walks its stack for a dashboard this cluster does not serve, in the worker process whose CPU
+# is the figure (service_area_200's oslo, one worker: 11.7 -> 10.7 CPU s of pipeline and gateway).
+LOCAL_WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                       "distributed.worker.profile.enabled": False}
 
 
 @dataclass

@@ -716,6 +716,46 @@ def design_headroom_steps(T, TOUT, TS, TD, PH, PL, HZ, SHIFT, start, k_exp, t_tr
 
 
 @njit(cache=True)
+def design_headroom_rows(T, TOUT, TS, TD, PH, PL, HZ, SHIFT, k_exp, t_trip, tau, block_seconds, min_lift,
+                         st, X, Y, kept, fit, design_c, trims, min_rows, min_blocks, uppers):  # pragma: no cover - compiled
+    """DesignHeadroom.update_rows over all of a chunk's rows in one call: design_headroom_steps up to
+    each row that opens a new block, then what _close, _push and _refit do there (the same tests and
+    operations in the same order), rather than a return to Python per six-hour block. ``st`` as
+    design_headroom_steps'; X, Y the blocks kept (their capacity the most kept), ``kept`` = [how
+    many]; ``fit`` = (upper, prediction, sd, slope, 1.0 once fitted), all updated in place;
+    ``uppers`` gets ``upper`` as it stands after each row."""
+    n = len(T)
+    most = len(X)
+    i = 0
+    while True:
+        j = design_headroom_steps(T, TOUT, TS, TD, PH, PL, HZ, SHIFT, i, k_exp, t_trip, tau, block_seconds,
+                                  min_lift, st)
+        for r in range(i, j):
+            uppers[r] = fit[0]
+        if j >= n:
+            return
+        # _close: the block's least, if it had its rows, joins the kept ones (the oldest goes when full)
+        cnt, least, at = st[1], st[2], st[3]
+        if not (cnt < min_rows or not math.isfinite(least)):
+            m = kept[0]
+            if m == most:
+                for q in range(most - 1):
+                    X[q] = X[q + 1]
+                    Y[q] = Y[q + 1]
+                m -= 1
+            X[m], Y[m] = at, least
+            m += 1
+            kept[0] = m
+            if m >= min_blocks:  # _refit
+                pred, sd, slope = envelope_line(X[:m], Y[:m], design_c, trims)
+                fit[0], fit[1], fit[2], fit[3], fit[4] = pred + sd, pred, sd, slope, 1.0
+        # row j opens a new block, as update() finds it
+        st[0] = float(np.int64(T[j] // block_seconds))
+        st[1], st[2], st[3] = 0.0, math.inf, math.nan
+        i = j
+
+
+@njit(cache=True)
 def envelope_line(X, Y, at, trims):  # pragma: no cover - compiled
     """DesignHeadroom._refit's line along the lower envelope of the points (X, Y), predicted at
     ``at``: (prediction, its standard deviation, the slope). Least squares, its slope not negative,

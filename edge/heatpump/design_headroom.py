@@ -99,19 +99,19 @@ class DesignHeadroom:
         cols = [np.ascontiguousarray(C[:, q], dtype=float) for q in (6, 0, 1, 2, 3, 4)]
         shift = np.ascontiguousarray(shift, dtype=float)
         st = np.array([float(self._blk), float(self._n), self._least, self._least_t, self._hot, self._t_out, self._ts])
-        i = 0
-        while i < m:
-            j = batch_kernels.design_headroom_steps(T, *cols, shift, i, k_exp, self.t_trip, self.tau,
-                                                    self.block_seconds, self.min_lift, st)
-            uppers[i:j] = self.upper
-            self._n, self._least, self._least_t = int(st[1]), st[2], st[3]
-            self._hot, self._t_out, self._ts = st[4], st[5], st[6]
-            if j >= m:
-                break
-            self._close()  # row j opens a new block, as update() would find it
-            self._blk = int(T[j] // self.block_seconds)
-            st[:4] = (float(self._blk), 0.0, math.inf, math.nan)
-            i = j
+        kept = np.array([self._m], dtype=np.int64)
+        fit = np.array([self.upper, *(self.fit or (math.nan,) * 3), 0.0])
+        # the whole chunk in one compiled call: each block's close, the push of its least and the refit too
+        batch_kernels.design_headroom_rows(T, *cols, shift, k_exp, self.t_trip, self.tau, self.block_seconds,
+                                           self.min_lift, st, self._x, self._y, kept, fit, float(self.design_c),
+                                           ENVELOPE_TRIMS, MIN_ROWS, MIN_BLOCKS, uppers)
+        self._m = int(kept[0])
+        if fit[4] == 1.0:
+            self.fit = (float(fit[1]), float(fit[2]), float(fit[3]))
+            self.upper = float(fit[0])
+        self._blk = int(st[0])
+        self._n, self._least, self._least_t = int(st[1]), float(st[2]), float(st[3])
+        self._hot, self._t_out, self._ts = float(st[4]), float(st[5]), float(st[6])
         return uppers
 
     def _close(self) -> None:

@@ -61,6 +61,37 @@ class SensorOffset:
     predicted: dict[str, float]  # the level each monitored channel would show from this offset alone
 
 
+class _PredictedOnRead:
+    """SensorOffset.predicted of an offset best_offsets made: the dict is made from the chosen
+    sensor's parts (target order) when first read and kept in the instance, whose own attribute
+    then hides this (a non-data descriptor). A replay's rule rows each get an offset, and the rules
+    read its predicted levels only where it explains enough (RuleEngine._sensor_explains): made
+    for every row, those dicts were a tenth of a Stockholm season's pipeline."""
+
+    def __get__(self, so: SensorOffset | None, owner: type | None = None):  # noqa: ANN204
+        if so is None:
+            return self
+        d = so.__dict__
+        parts = d.pop("_parts")
+        # the channels whose part is not 0.0 (v != 0.0 is a float's truth: NaN kept, -0.0 not),
+        # picked by itertools.compress in C rather than a comprehension
+        pred = d["predicted"] = dict(compress(zip(d.pop("_names"), parts), parts))
+        return pred
+
+
+SensorOffset.predicted = _PredictedOnRead()  # type: ignore[assignment]  # only offsets made without it read it
+_new_offset = object.__new__
+
+
+def _offset_of_parts(channel: str, offset: float, explained: float, level: float, names: tuple[str, ...],
+                     parts: list[float]) -> SensorOffset:
+    """SensorOffset(channel, offset, explained, level, predicted) with ``predicted`` made when read
+    (_PredictedOnRead): the same fields, set as unpickling sets a frozen dataclass's."""
+    so = _new_offset(SensorOffset)
+    so.__dict__.update(channel=channel, offset=offset, explained=explained, level=level, _names=names, _parts=parts)
+    return so
+
+
 _NAMES: tuple[str, ...] = tuple(SENSOR_STEPS)
 _STEPS = np.array([SENSOR_STEPS[n] for n in _NAMES])
 _COLS = np.array([INDEX[n] for n in _NAMES])
@@ -206,9 +237,7 @@ def best_offsets(residual: np.ndarray, alarm: np.ndarray, present: np.ndarray, s
     P = part[idx, kk]
     levels = np.max(np.abs(P), axis=1).tolist()
     offs, expl, preds = d[idx, kk].tolist(), explained[idx, kk].tolist(), P.tolist()
-    # predicted: the channels whose part is not 0.0 (v != 0.0 is a float's truth: NaN kept, -0.0 not),
-    # picked by itertools.compress in C rather than a comprehension per row
+    # predicted: made from the parts when the rules read it (_PredictedOnRead)
     for j, (i, k) in enumerate(zip(idx.tolist(), kk.tolist())):
-        p = preds[j]
-        out[i] = SensorOffset(_NAMES[k], offs[j], expl[j], levels[j], dict(compress(zip(target_names, p), p)))
+        out[i] = _offset_of_parts(_NAMES[k], offs[j], expl[j], levels[j], target_names, preds[j])
     return out
