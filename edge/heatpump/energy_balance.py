@@ -29,7 +29,9 @@ baseline saw (its slope prior, per unit of distance), so a cold day at twice the
 baseline's frequency is judged less sharply. u is averaged over a day (TAU_SECONDS:
 the loss is a matter of days, and a day averages heating and hot-water hours alike),
 and its level is u over Z_SIGMA standard deviations: the baseline's own spread of the
-day-averaged eff and the averaged prediction uncertainty in quadrature. At level 1 the
+day-averaged eff and the averaged prediction uncertainty in quadrature (never below MIN_SIGMA).
+The day's average weights each reading by its prediction's precision: a hot-water hour at twice
+the baseline's frequency, whose reference is a guess, does not outweigh the heating hours. At level 1 the
 energy balance rejects wear: the loss the discharge shows is not in the power drawn.
 """
 
@@ -46,6 +48,10 @@ from heatwatch.units import DAY, HOUR
 NAME = "discharge_unexplained"
 TAU_SECONDS = 1 * DAY
 Z_SIGMA = 3.0  # a one-sided test at 3 standard deviations: about 1 in 700 by chance
+# the least standard deviation it is judged with: a day's heat per input is not known better than
+# half a percent (the water's temperature difference of 3-8 K read to a few hundredths of a kelvin,
+# the flow meter's drift), however quiet the baseline was
+MIN_SIGMA = 0.005
 PRIOR_REL_SLOPE = 0.25  # a compressor's heat per input over Carnot varies some 25 % over its map
 MIN_HEAT_KW = 0.3  # below this the water's temperature difference is noise
 MIN_LIFT_K = 8.0
@@ -173,7 +179,7 @@ class EnergyBalance:
     def levels(self, S: np.ndarray) -> np.ndarray:
         """u over Z_SIGMA of its standard deviation, per row of (c, l, k, sd)."""
         u = S[:, 0] + S[:, 2] * S[:, 1]
-        return u / (Z_SIGMA * np.sqrt(self.spread ** 2 + S[:, 3] ** 2))
+        return u / (Z_SIGMA * np.maximum(np.sqrt(self.spread ** 2 + S[:, 3] ** 2), MIN_SIGMA))
 
     def state(self) -> dict:
         def num(v):
