@@ -25,14 +25,20 @@ eff is learned per pump against ln(pressure ratio) and frequency, as the efficie
 measures are (compressor_efficiency.fit_blocks: 6-hour block means, a physical prior on
 the slopes: a compressor's total efficiency varies some 25 % over its map), over the
 same baseline. The prediction's uncertainty grows beyond the operating points the
-baseline saw (its slope prior, per unit of distance), so a cold day at twice the
-baseline's frequency is judged less sharply. u is averaged over a day (TAU_SECONDS:
-the loss is a matter of days, and a day averages heating and hot-water hours alike),
-and its level is u over Z_SIGMA standard deviations: the baseline's own spread of the
-day-averaged eff and the averaged prediction uncertainty in quadrature (never below MIN_SIGMA).
-The day's average weights each reading by its prediction's precision: a hot-water hour at twice
-the baseline's frequency, whose reference is a guess, does not outweigh the heating hours. At level 1 the
-energy balance rejects wear: the loss the discharge shows is not in the power drawn.
+baseline saw (its slope prior, per unit of distance). The shifts of eff and of the loss
+are averaged over TAU_SECONDS (three days: the loss that matters grows over weeks, and a
+day's average still swings with a cold spell's hot-water hours), each reading weighted by
+its prediction's precision (never above that of MIN_SIGMA): a hot-water hour at twice the
+baseline's frequency, whose reference is a guess, does not outweigh the heating hours.
+
+The witness is the likelihood ratio of the two causes, which both predict u: a thermistor
+u = k·l, wear u = 0 (the most thermistor-like wear: one whose shell rejects loss heat
+gives u < 0). With sigma the standard deviation of u (the baseline's own spread of the
+averaged eff and the averaged prediction uncertainty in quadrature, never below
+MIN_SIGMA), ln LR = k·l (2u - k·l) / (2 sigma²). Its level is ln LR over ln STRONG_ODDS:
+at 1 the energy balance says "a thermistor reading high" with odds of 20 to 1. It says
+nothing while the loss is small (both causes predict about the same u), and it is
+negative where the power does follow the loss.
 """
 
 from __future__ import annotations
@@ -46,8 +52,10 @@ from heatwatch.edge.heatpump.batch_kernels import njit
 from heatwatch.units import DAY, HOUR
 
 NAME = "discharge_unexplained"
-TAU_SECONDS = 1 * DAY
-Z_SIGMA = 3.0  # a one-sided test at 3 standard deviations: about 1 in 700 by chance
+TAU_SECONDS = 3 * DAY
+# the odds for a thermistor over wear at which the witness reaches 1: "strong" evidence (odds of 20
+# to 150 on Kass and Raftery's scale), from even prior odds
+STRONG_ODDS = 20.0
 # the least standard deviation it is judged with: a day's heat per input is not known better than
 # half a percent (the water's temperature difference of 3-8 K read to a few hundredths of a kelvin,
 # the flow meter's drift), however quiet the baseline was
@@ -76,7 +84,7 @@ def efficiency(t_c: float, t_e: float, flow: float, t_fl: float, t_rt: float, am
 
 
 @njit(cache=True)
-def _follow(T, eff, lnr, f, rel_l, k, coef, V, span, st, tau, hour, out):
+def _follow(T, eff, lnr, f, rel_l, k, coef, V, span, st, tau, hour, min_sigma, out):
     """Day-averaged, precision-weighted (1/var of each reading's prediction): the shifts of eff and
     of the loss, k and the prediction sd, row by row. st: the averages of (w, w·rel, w·rel_l, w·k,
     w·sd) and the last time, updated; out: (n, 4) of (c, l, k, sd) after each row."""
@@ -91,8 +99,9 @@ def _follow(T, eff, lnr, f, rel_l, k, coef, V, span, st, tau, hour, out):
             d_r = lo_r - r if r < lo_r else (r - hi_r if r > hi_r else 0.0)
             d_f = lo_f - x if x < lo_f else (x - hi_f if x > hi_f else 0.0)
             var += slope_var * (d_r * d_r + d_f * d_f)
-            sd = max(math.sqrt(max(var, 0.0)) / abs(ex), 1e-4)
-            w = 1.0 / (sd * sd)
+            sd = math.sqrt(max(var, 0.0)) / abs(ex)
+            floor = max(sd, min_sigma)  # readings the reference knows alike count alike
+            w = 1.0 / (floor * floor)
             rel = e / ex - 1.0
             last = st[5]
             dt = hour if last != last else min(max(T[i] - last, 0.0), hour)
@@ -173,13 +182,15 @@ class EnergyBalance:
         _follow(np.ascontiguousarray(T, dtype=float), np.ascontiguousarray(eff, dtype=float),
                 np.ascontiguousarray(lnr, dtype=float), np.ascontiguousarray(f, dtype=float),
                 np.ascontiguousarray(rel_l, dtype=float), np.ascontiguousarray(k, dtype=float),
-                np.asarray(self.coef, dtype=float), self._V, self._span, self.st, TAU_SECONDS, HOUR, out)
+                np.asarray(self.coef, dtype=float), self._V, self._span, self.st, TAU_SECONDS, HOUR, MIN_SIGMA, out)
         return self.levels(out)
 
     def levels(self, S: np.ndarray) -> np.ndarray:
-        """u over Z_SIGMA of its standard deviation, per row of (c, l, k, sd)."""
+        """ln LR (a thermistor over wear) over ln STRONG_ODDS, per row of (c, l, k, sd)."""
         u = S[:, 0] + S[:, 2] * S[:, 1]
-        return u / (Z_SIGMA * np.maximum(np.sqrt(self.spread ** 2 + S[:, 3] ** 2), MIN_SIGMA))
+        sigma = np.maximum(np.sqrt(self.spread ** 2 + S[:, 3] ** 2), MIN_SIGMA)
+        kl = S[:, 2] * S[:, 1]  # what a thermistor's offset would leave in u; wear leaves about 0
+        return kl * (2.0 * u - kl) / (2.0 * sigma * sigma) / math.log(STRONG_ODDS)
 
     def state(self) -> dict:
         def num(v):
