@@ -1,6 +1,6 @@
 """The energy balance as the discharge thermistor's independent witness (edge/heatpump/energy_balance.py).
 
-A cold R32 pump, learned over two days, then from day 6 either a worn compressor (its discharge
+A cold R32 pump, learned over two days, then from day 4 either a worn compressor (its discharge
 rise 5 % above the ideal's and its electrical input 5 % more per unit of heat) or a discharge
 thermistor reading high by the kelvins that fake the same loss (nothing else moves). The computed
 loss is the same for both; the energy balance tells them apart, and the rules follow it: the
@@ -43,12 +43,12 @@ def _reading(rng: np.random.Generator, t_out: float, wear: float, offset_share: 
     return t_s, t_d, p_h, p_l, hz, amps, t_out, flow, t_flow, t_return, power_w
 
 
-def _run(wear: float = 0.0, offset_share: float = 0.0, days: float = 8.0) -> ce.CompressorEfficiency:
+def _run(wear: float = 0.0, offset_share: float = 0.0, days: float = 10.0) -> ce.CompressorEfficiency:
     rng = np.random.default_rng(5)
     comp = ce.CompressorEfficiency("R32", 2 * DAY, -24.0)
     for ts in np.arange(0.0, days * DAY, 60.0):
         t_out = -9.0 + 5.0 * math.sin(2 * math.pi * ts / DAY)
-        late = ts >= 6 * DAY
+        late = ts >= 4 * DAY
         comp.step(float(ts), *_reading(rng, t_out, wear if late else 0.0, offset_share if late else 0.0))
     return comp
 
@@ -72,12 +72,12 @@ def test_a_healthy_pump_leaves_the_energy_balance_quiet() -> None:
 
 
 def test_the_energy_balance_survives_a_restart() -> None:
-    comp = _run(offset_share=LOSS, days=7.0)
+    comp = _run(offset_share=LOSS, days=9.0)
     again = ce.CompressorEfficiency("R32", 2 * DAY, -24.0)
     again.load_state(comp.state())
     for c in (comp, again):
         r = np.random.default_rng(9)
-        for ts in np.arange(7 * DAY, 7.5 * DAY, 60.0):
+        for ts in np.arange(9 * DAY, 9.5 * DAY, 60.0):
             c.step(float(ts), *_reading(r, -9.0, 0.0, LOSS))
     assert _levels(again)[ce.ENERGY_NAME] == _levels(comp)[ce.ENERGY_NAME]
 
@@ -87,13 +87,16 @@ def test_the_batch_path_gives_the_streaming_witness() -> None:
     rows = [(float(ts), *_reading(rng, -9.0 + 5.0 * math.sin(2 * math.pi * ts / DAY), 0.0,
                                   LOSS if ts >= 3 * DAY else 0.0)) for ts in np.arange(0.0, 4 * DAY, 60.0)]
     one, many = ce.CompressorEfficiency("R32", 2 * DAY, -24.0), ce.CompressorEfficiency("R32", 2 * DAY, -24.0)
+    streamed = []
     for r in rows:
         one.step(*r)
+        streamed.append(one.energy_level)
     A = np.array(rows)
     states = many.steps(A[:, 0], A[:, 1:])
     assert states.shape[1] == ce.N_STATE
-    assert math.isclose(states[-1, 11], one.energy_level, rel_tol=1e-9, abs_tol=1e-12)
-    assert one.energy_level > 0.0
+    known = ~np.isnan(streamed)
+    assert known.sum() > 1000 and np.ptp(np.array(streamed)[known]) > 0.0  # learned, and following
+    np.testing.assert_allclose(states[:, 11], streamed, rtol=1e-9, atol=1e-12)
 
 
 def _run_rules(engine: RuleEngine, shifts: dict[str, float], hours: float) -> list:
