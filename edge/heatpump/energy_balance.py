@@ -35,7 +35,8 @@ The witness is the likelihood ratio of the two causes, which both predict u: a t
 u = k·l, wear u = 0 (the most thermistor-like wear: one whose shell rejects loss heat
 gives u < 0). With sigma the standard deviation of u (the baseline's own spread of the
 averaged eff and the averaged prediction uncertainty in quadrature, never below
-MIN_SIGMA), ln LR = k·l (2u - k·l) / (2 sigma²). Its level is ln LR over ln STRONG_ODDS:
+MIN_SIGMA), ln LR = k·l (2u - k·l) / (2 sigma²). Its level is ln LR over ln STRONG_ODDS,
+signed as the loss (a negative loss: a thermistor reading low against a better compressor):
 at 1 the energy balance says "a thermistor reading high" with odds of 20 to 1. It says
 nothing while the loss is small (both causes predict about the same u), and it is
 negative where the power does follow the loss.
@@ -106,8 +107,8 @@ def _follow(T, eff, lnr, f, rel_l, k, coef, V, span, st, tau, hour, min_sigma, o
             last = st[5]
             dt = hour if last != last else min(max(T[i] - last, 0.0), hour)
             st[5] = T[i]
-            a = 1.0 if st[0] != st[0] else 1.0 - math.exp(-dt / tau)
-            if st[0] != st[0]:
+            a = 1.0 - math.exp(-dt / tau)
+            if st[0] != st[0]:  # from nothing: the ratios below are then the weighted means of what came
                 st[0], st[1], st[2], st[3], st[4] = 0.0, 0.0, 0.0, 0.0, 0.0
             st[0] += a * (w - st[0])
             st[1] += a * (w * rel - st[1])
@@ -190,7 +191,9 @@ class EnergyBalance:
         u = S[:, 0] + S[:, 2] * S[:, 1]
         sigma = np.maximum(np.sqrt(self.spread ** 2 + S[:, 3] ** 2), MIN_SIGMA)
         kl = S[:, 2] * S[:, 1]  # what a thermistor's offset would leave in u; wear leaves about 0
-        return kl * (2.0 * u - kl) / (2.0 * sigma * sigma) / math.log(STRONG_ODDS)
+        # signed by the loss: up, a thermistor reading high (over wear); down, one reading low (over a
+        # compressor doing better than it did)
+        return np.abs(kl) * (2.0 * u - kl) / (2.0 * sigma * sigma) / math.log(STRONG_ODDS)
 
     def state(self) -> dict:
         def num(v):
