@@ -114,3 +114,12 @@ def test_the_design_rule_yields_to_the_energy_balance_and_the_sensor_is_named() 
     drift = _run_rules(RuleEngine.from_files(), {**wear, ce.ENERGY_NAME: 1.2}, hours=26)
     raised = [d.fault for d in drift if d.state == "raised"]
     assert "compressor_wear" not in raised and raised == ["sensor_drift"], raised
+
+
+def test_a_starved_evaporator_is_not_named_a_thermistor() -> None:
+    # a valve stuck closed heats the gas with motor heat the power does not show per unit of heat:
+    # the witness rises, but the starved evaporator's signature keeps the sensor notice back
+    starved = {"compression_loss": 1.3, "design_discharge": 1.6, ce.ENERGY_NAME: 1.5, "superheat": 2.5,
+               "eev_pct": 2.2}
+    raised = [d.fault for d in _run_rules(RuleEngine.from_files(), starved, hours=26) if d.state == "raised"]
+    assert "sensor_drift" not in raised and "compressor_wear" not in raised, raised
