@@ -384,14 +384,12 @@ class CompressorEfficiency:
     def _energy_rows(self, T: np.ndarray, C: np.ndarray, expected: np.ndarray) -> np.ndarray:
         """The energy balance's witness after each row (the level before the rows where it has none)."""
         lv = self._energy_levels(T, C, expected)
-        prev = self.energy_level
-        for i in range(len(lv)):  # carried forward: the state after each row
-            if lv[i] == lv[i]:
-                prev = lv[i]
-            else:
-                lv[i] = prev
-        self.energy_level = float(prev)
-        return lv
+        # carried forward: the state after each row (the level before the chunk until the first)
+        at = np.maximum.accumulate(np.where(lv == lv, np.arange(len(lv)), -1))
+        out = np.where(at >= 0, lv[np.maximum(at, 0)], self.energy_level)
+        if len(out):
+            self.energy_level = float(out[-1])
+        return out
 
     def _energy_levels(self, T: np.ndarray, C: np.ndarray, expected: np.ndarray) -> np.ndarray:
         """EnergyBalance.follow on rows (C: _I channels) whose loss is defined; NaN on the others."""
