@@ -277,8 +277,13 @@ class CompressorEfficiency:
             s[3] += mj
         self.expected = [e0, e1]
         if self.energy.ready and flow == flow:
-            row = np.array([[t_s, t_d, p_h, p_l, hz, amps, t_out, flow, t_fl, t_rt, power_w]])
-            self.energy_level = float(self._energy_levels(np.array([ts]), row, np.array([e0]))[0])
+            eff, k = energy_balance.efficiency(t_sat_scalar(p_h, self.refrigerant), t_sat_scalar(p_l, self.refrigerant),
+                                               flow, t_fl, t_rt, amps, power_w)
+            rel_l = loss / e0 - 1.0
+            if eff == eff and rel_l == rel_l:
+                lv = self.energy.step(ts, eff, ln_r, f, rel_l, k)
+                if lv == lv:
+                    self.energy_level = lv
         if loss == loss:
             self._headroom_step(ts, t_s, t_d, loss, e0)
             self.design.update(ts, t_out, t_s, t_d, shift[0])

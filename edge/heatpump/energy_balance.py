@@ -186,6 +186,42 @@ class EnergyBalance:
                 np.asarray(self.coef, dtype=float), self._V, self._span, self.st, TAU_SECONDS, HOUR, MIN_SIGMA, out)
         return self.levels(out)
 
+    def step(self, ts: float, eff: float, lnr: float, f: float, rel_l: float, k: float) -> float:
+        """follow() of one reading in plain floats (the agent's reading-by-reading path: the kernel's
+        arithmetic without its arrays): the level after it, NaN until it is known."""
+        if not self.ready:
+            return math.nan
+        st = self.st
+        if eff == eff and rel_l == rel_l:
+            c, V, (lo_r, hi_r, lo_f, hi_f, slope_var) = self.coef, self._V, self._span
+            ex = c[0] + lnr * c[1] + f * c[2]
+            var = V[0] + 2.0 * lnr * V[1] + 2.0 * f * V[2] + lnr * lnr * V[4] + 2.0 * lnr * f * V[5] + f * f * V[8]
+            d_r = lo_r - lnr if lnr < lo_r else (lnr - hi_r if lnr > hi_r else 0.0)
+            d_f = lo_f - f if f < lo_f else (f - hi_f if f > hi_f else 0.0)
+            var += slope_var * (d_r * d_r + d_f * d_f)
+            sd = math.sqrt(max(var, 0.0)) / abs(ex)
+            floor = max(sd, MIN_SIGMA)
+            w = 1.0 / (floor * floor)
+            rel = eff / ex - 1.0
+            last = st[5]
+            dt = HOUR if last != last else min(max(ts - last, 0.0), HOUR)
+            st[5] = ts
+            a = 1.0 - math.exp(-dt / TAU_SECONDS)
+            if st[0] != st[0]:
+                st[0:5] = 0.0
+            st[0] += a * (w - st[0])
+            st[1] += a * (w * rel - st[1])
+            st[2] += a * (w * rel_l - st[2])
+            st[3] += a * (w * k - st[3])
+            st[4] += a * (w * sd - st[4])
+        if not (st[0] == st[0] and st[0] > 0.0):
+            return math.nan
+        c, l, k, sd = st[1] / st[0], st[2] / st[0], st[3] / st[0], st[4] / st[0]
+        u = c + k * l  # levels() in plain floats
+        sigma = max(math.sqrt(self.spread ** 2 + sd ** 2), MIN_SIGMA)
+        kl = k * l
+        return float(abs(kl) * (2.0 * u - kl) / (2.0 * sigma * sigma) / math.log(STRONG_ODDS))
+
     def levels(self, S: np.ndarray) -> np.ndarray:
         """ln LR (a thermistor over wear) over ln STRONG_ODDS, per row of (c, l, k, sd)."""
         u = S[:, 0] + S[:, 2] * S[:, 1]
