@@ -77,6 +77,10 @@ def _trace_part(scenario, devices: list[str], stride: int, every_h: float) -> di
                             lv = levels[name]
                             row[nm + "_shift"], row[nm + "_lv"] = float(st[q]), lv
                             row[nm + "_scale"] = float(st[q] / lv) if lv else math.nan
+                    if "discharge_unexplained" in levels:  # the energy balance's witness (energy_balance.py)
+                        row["en_lv"] = levels["discharge_unexplained"]
+                        e = comp.energy.st
+                        row["en_c"] = float(e[1] / e[0])  # the chunk's last (the state is not kept per row)
                     if "design_discharge" in levels:  # the loss over the design day's headroom (design_headroom.py)
                         row["des_lv"], row["des_head"] = levels["design_discharge"], float(st[10])
                 if res.ready[k] and res.S is not None:
@@ -104,6 +108,8 @@ def _fmt(r: dict) -> str:
               f" cur {100 * r['cur_shift']:+5.1f}%/{100 * r['cur_scale']:4.1f}% lv{r['cur_lv']:+5.2f}")
     if "des_lv" in r:
         s += f" design {100 * r['des_head']:+5.1f}% lv{r['des_lv']:+5.2f}"
+    if "en_lv" in r:
+        s += f" energy {100 * r['en_c']:+5.1f}% lv{r['en_lv']:+5.2f}"
     if "cop" in r:
         s += " | " + " ".join(f"{c[:6]}{r[c]:+5.2f}" for c in LEARNED)
     return s

@@ -32,7 +32,7 @@ from heatwatch.edge.heatpump.batch_kernels import clock_rows
 from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANNELS
 from heatwatch.edge.heatpump.compressor_efficiency import ALARM_K as COMPRESSOR_ALARM_K
 from heatwatch.edge.heatpump.compressor_efficiency import NAMES as COMPRESSOR_SHIFTS
-from heatwatch.edge.heatpump.compressor_efficiency import DESIGN_NAME, MIN_HEADROOM_FLOOR
+from heatwatch.edge.heatpump.compressor_efficiency import DESIGN_NAME, ENERGY_NAME, MIN_HEADROOM_FLOOR
 from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
@@ -481,6 +481,10 @@ class PumpPipeline:
                 has = later & (S[:, 2] == S[:, 2]) & (S[:, 8] == S[:, 8]) & (up < math.inf)
                 if has.any():
                     extra[DESIGN_NAME] = np.where(has, S[:, 0] / np.maximum(up, MIN_HEADROOM_FLOOR), np.nan)
+            if S is not None and S.shape[1] > 11:  # the energy balance's witness (snapshots_of's)
+                en = np.where(later & (S[:, 8] == S[:, 8]), S[:, 11], np.nan)
+                if (en == en).any():
+                    extra[ENERGY_NAME] = en
         first = np.flatnonzero(live & (m == 0))
         if len(first) and c["before"]:  # rule rows before the chunk's first steady row: the state before it
             for name, lv, _, _ in c["before"]:

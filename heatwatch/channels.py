@@ -110,9 +110,14 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "compression_current": ("compressor_a", "compressor_hz", "p_high", "p_low"),
     # compression_loss over the design day's headroom (edge/heatpump/design_headroom.py)
     "design_discharge": ("t_suction", "t_discharge", "p_high", "p_low", "compressor_hz", "t_outdoor"),
+    # the loss compression_loss shows that the energy balance (heat to the water per compressor
+    # current over the pressures' Carnot COP) does not (edge/heatpump/energy_balance.py)
+    "discharge_unexplained": ("t_suction", "t_discharge", "p_high", "p_low", "compressor_hz", "compressor_a",
+                              "power_w", "flow_lpm", "t_flow", "t_return"),
 }
 # what the edge's trackers add to the rules' evidence besides the raw and derived channels
-INDICATOR_NAMES: tuple[str, ...] = ("compression_loss", "compression_current", "design_discharge")
+INDICATOR_NAMES: tuple[str, ...] = ("compression_loss", "compression_current", "design_discharge",
+                                     "discharge_unexplained")
 
 # Water: density 1 kg/l, cp 4.186 kJ/(kg K) -> kW per (l/min * K)
 WATER_KW_PER_LPM_K = 4.186 / 60.0

@@ -64,8 +64,10 @@ import numpy as np
 from heatwatch.channels import INDEX
 from heatwatch.edge.heatpump import batch_kernels
 from heatwatch.edge.heatpump.design_headroom import DesignHeadroom
+from heatwatch.edge.heatpump import energy_balance
+from heatwatch.edge.heatpump.energy_balance import EnergyBalance
 from heatwatch.edge.heatpump.medians import median_1d
-from heatwatch.refrigerant import ISENTROPIC_EXPONENT
+from heatwatch.refrigerant import ISENTROPIC_EXPONENT, t_sat, t_sat_scalar
 from heatwatch.trips import trip_limits
 from heatwatch.rules.engine import ChannelShift, Evidence
 from heatwatch.units import DAY, HOUR
@@ -103,7 +105,11 @@ MIN_BLOCK_ROWS = 6  # steady minutes a block needs (half an hour at a 5-minute p
 PRIOR_REL_SLOPE = (0.08, 0.25)
 HEALTHY_LEVEL = 0.5  # a block is learned only if no level reached this while it ran
 MAX_LEARNED_BLOCKS = 120  # 30 days of 6-hour blocks beyond the baseline's
-_I = [INDEX[c] for c in ("t_suction", "t_discharge", "p_high", "p_low", "compressor_hz", "compressor_a", "t_outdoor")]
+_I = [INDEX[c] for c in ("t_suction", "t_discharge", "p_high", "p_low", "compressor_hz", "compressor_a", "t_outdoor",
+                         "flow_lpm", "t_flow", "t_return", "power_w")]
+# the energy balance's witness (energy_balance.py): the loss the discharge shows and the power does not
+ENERGY_NAME = energy_balance.NAME
+N_STATE = 12
 
 
 def measures(x: np.ndarray, refrigerant: str) -> np.ndarray | None:
@@ -181,6 +187,8 @@ class CompressorEfficiency:
         self._hot_ts = math.nan
         self._t_trip = trip_limits(refrigerant).discharge_c
         self.design = DesignHeadroom(self._t_trip, design_outdoor_c, BLOCK_SECONDS, HEADROOM_TAU, MIN_LIFT_K)
+        self.energy = EnergyBalance()
+        self.energy_level = math.nan  # the energy balance's witness after the last reading
         # block means (ln r, hz/60, y) per measure: the baseline's, and those learned since (bounded)
         self.blocks: list[list[tuple[float, float, float]]] = [[], []]
         self.learned: list[list[tuple[float, float, float]]] = [[], []]
@@ -207,7 +215,8 @@ class CompressorEfficiency:
         self.step(float(ts), *(float(x[i]) for i in _I))
 
     def step(self, ts: float, t_s: float, t_d: float, p_h: float, p_l: float, hz: float, amps: float,
-             t_out: float = math.nan) -> None:
+             t_out: float = math.nan, flow: float = math.nan, t_fl: float = math.nan, t_rt: float = math.nan,
+             power_w: float = math.nan) -> None:
         """update() on the reading's channels (_I order) as plain floats."""
         if self.start_ts != self.start_ts:
             self.start_ts = ts
@@ -225,6 +234,11 @@ class CompressorEfficiency:
             if bucket != self._last_bucket:
                 self._last_bucket = bucket
                 self._rows.append((ts, ln_r, hz, loss, cur))
+                if flow == flow:
+                    eff, _ = energy_balance.efficiency(t_sat_scalar(p_h, self.refrigerant),
+                                                       t_sat_scalar(p_l, self.refrigerant), flow, t_fl, t_rt, amps,
+                                                       power_w)
+                    self.energy.collect(ts, ln_r, f, eff)
             if ts - self.start_ts >= self.baseline_seconds and len(self._rows) >= MIN_BASELINE_SAMPLES:
                 self._fit()
             return
@@ -262,6 +276,14 @@ class CompressorEfficiency:
             s[2] += f
             s[3] += mj
         self.expected = [e0, e1]
+        if self.energy.ready and flow == flow:
+            eff, k = energy_balance.efficiency(t_sat_scalar(p_h, self.refrigerant), t_sat_scalar(p_l, self.refrigerant),
+                                               flow, t_fl, t_rt, amps, power_w)
+            rel_l = loss / e0 - 1.0
+            if eff == eff and rel_l == rel_l:
+                lv = self.energy.step(ts, eff, ln_r, f, rel_l, k)
+                if lv == lv:
+                    self.energy_level = lv
         if loss == loss:
             self._headroom_step(ts, t_s, t_d, loss, e0)
             self.design.update(ts, t_out, t_s, t_d, shift[0])
@@ -312,10 +334,10 @@ class CompressorEfficiency:
         itself when _close_block would learn nothing from it and returns at one that grows the
         envelope, so that _close_block and its refit run here, as step() would run them."""
         n = len(ts)
-        out = np.empty((n, 11))
+        out = np.empty((n, N_STATE))
         T = np.ascontiguousarray(ts, dtype=float)
-        if C.shape[1] < 7:
-            C = np.column_stack([C, np.full(n, np.nan)])
+        if C.shape[1] < len(_I):  # t_outdoor and the energy balance's channels may be left off
+            C = np.column_stack([C, np.full((n, len(_I) - C.shape[1]), np.nan)])
         cols = [np.ascontiguousarray(C[:, q], dtype=float) for q in range(6)]
         i = 0
         if self._c is None:
@@ -323,7 +345,7 @@ class CompressorEfficiency:
             while i < n and self._c is None:
                 self.step(*rows[i])
                 out[i] = [*self.shift, *self.observed, *self.uncertainty, *self.expected, self.last_ts,
-                          self.judged_alarm_loss(), self.design.upper]
+                          self.judged_alarm_loss(), self.design.upper, self.energy_level]
                 i += 1
         if i >= n:
             return out
@@ -361,6 +383,45 @@ class CompressorEfficiency:
                 self._close_block()
                 self._blk = int(T[i] // BLOCK_SECONDS)
         self._design_rows(T, C, out, i0)
+        out[i0:, 11] = self._energy_rows(T[i0:], C[i0:], out[i0:, 6])
+        return out
+
+    def _energy_rows(self, T: np.ndarray, C: np.ndarray, expected: np.ndarray) -> np.ndarray:
+        """The energy balance's witness after each row (the level before the rows where it has none)."""
+        lv = self._energy_levels(T, C, expected)
+        # carried forward: the state after each row (the level before the chunk until the first)
+        at = np.maximum.accumulate(np.where(lv == lv, np.arange(len(lv)), -1))
+        out = np.where(at >= 0, lv[np.maximum(at, 0)], self.energy_level)
+        if len(out):
+            self.energy_level = float(out[-1])
+        return out
+
+    def _energy_levels(self, T: np.ndarray, C: np.ndarray, expected: np.ndarray) -> np.ndarray:
+        """EnergyBalance.follow on rows (C: _I channels) whose loss is defined; NaN on the others."""
+        n = len(T)
+        if not self.energy.ready or n == 0:
+            return np.full(n, math.nan)
+        t_s, t_d, p_h, p_l, hz, amps = (C[:, q] for q in range(6))
+        flow, t_fl, t_rt, pw = (C[:, q] for q in range(7, 11))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ok = (hz >= 15.0) & (p_l > 0.0) & (p_h > p_l)
+            grow = (p_h / p_l) ** ((self._k - 1.0) / self._k)
+            rise = (t_s + 273.15) * (grow - 1.0)
+            loss = np.where(ok & (rise >= MIN_LIFT_K), (t_d - t_s) / rise, np.nan)
+            rel_l = loss / expected - 1.0
+            t_c, t_e = t_sat(p_h, self.refrigerant), t_sat(p_l, self.refrigerant)
+            heat = flow * energy_balance.WATER_KW_PER_LPM_K * (t_fl - t_rt)
+            lift = t_c - t_e
+            k = 1.0 - pw / (1000.0 * heat)
+            good = (heat >= energy_balance.MIN_HEAT_KW) & (amps > 0.0) & (pw > 0.0) & (lift >= energy_balance.MIN_LIFT_K) \
+                & (k >= energy_balance.K_RANGE[0]) & (k <= energy_balance.K_RANGE[1])
+            eff = np.where(good, heat / amps * lift / (t_c + energy_balance.K0), np.nan)
+            lnr = np.log(p_h / p_l)
+        live = (eff == eff) & (rel_l == rel_l)
+        out = np.full(n, math.nan)
+        if live.any():
+            lv = self.energy.follow(T[live], eff[live], lnr[live], hz[live] / 60.0, rel_l[live], k[live])
+            out[live] = lv
         return out
 
     def _design_rows(self, T: np.ndarray, C: np.ndarray, out: np.ndarray, start: int) -> None:
@@ -453,6 +514,7 @@ class CompressorEfficiency:
         self.alarm = alarm
         self.alarm_spread = spread_alarm
         self._rows = []
+        self.energy.fit()
 
     def _refit(self) -> None:
         """The reference from the baseline's blocks and those learned since."""
@@ -486,7 +548,7 @@ class CompressorEfficiency:
         per channel (level, expected, observed) for the channels that have a shift. The level is
         the shift over the alarm and the averaged prediction uncertainty together."""
         return self.snapshot_of([*self.shift, *self.observed, *self.uncertainty, *self.expected, self.last_ts,
-                                 self.judged_alarm_loss(), self.design.upper])
+                                 self.judged_alarm_loss(), self.design.upper, self.energy_level])
 
     def snapshot_of(self, state) -> tuple | None:
         """snapshot() of a state as :meth:`steps` returns it per row (compression_loss judged against
@@ -503,6 +565,8 @@ class CompressorEfficiency:
             # expected: the loss the design day leaves (none below 0: a pump at its trip when healthy)
             out += ((DESIGN_NAME, float(state[0] / max(state[10], MIN_HEADROOM_FLOOR)), max(float(state[10]), 0.0),
                      float(state[0])),)
+        if len(state) > 11 and state[11] == state[11]:  # the energy balance's witness, once it has one
+            out += ((ENERGY_NAME, float(state[11]), 0.0, float(state[11])),)
         return out or None
 
     def snapshots_of(self, states: np.ndarray) -> list[tuple | None]:
@@ -524,6 +588,9 @@ class CompressorEfficiency:
             cols.append((DESIGN_NAME, (states[:, 0] / np.maximum(up, MIN_HEADROOM_FLOOR)).tolist(),
                          np.maximum(up, 0.0).tolist(),
                          states[:, 0].tolist(), ((obs == obs) & (up < math.inf)).tolist()))
+        if states.shape[1] > 11:
+            en = states[:, 11]
+            cols.append((ENERGY_NAME, en.tolist(), [0.0] * len(en), en.tolist(), (en == en).tolist()))
         live = (states[:, 8] == states[:, 8]).tolist()
         out: list[tuple | None] = []
         for i, ok in enumerate(live):
@@ -548,7 +615,8 @@ class CompressorEfficiency:
                 "shift": arr(self.shift), "observed": arr(self.observed), "expected": arr(self.expected),
                 "uncertainty_sd": list(self.uncertainty), "blocks": self.blocks, "learned": self.learned,
                 "refits": self.refits, "block": self._blk, "block_worst": self._blk_worst,
-                "block_sums": self._blk_sums, "design": self.design.state(),
+                "block_sums": self._blk_sums, "design": self.design.state(), "energy": self.energy.state(),
+                "energy_level": None if math.isnan(self.energy_level) else self.energy_level,
                 "last_ts": None if math.isnan(self.last_ts) else self.last_ts}
 
     def load_state(self, d: dict) -> None:
@@ -584,6 +652,8 @@ class CompressorEfficiency:
             self._blk, self._blk_worst = int(d.get("block", -1)), float(d.get("block_worst", 0.0))
             self._blk_sums = [list(map(float, s)) for s in d.get("block_sums", [[0.0] * 4, [0.0] * 4])]
             self.design.load_state(d.get("design"))
+            self.energy.load_state(d.get("energy"))
+            self.energy_level = math.nan if d.get("energy_level") is None else float(d["energy_level"])
             self._refit()
 
 

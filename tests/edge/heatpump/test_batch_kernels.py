@@ -255,7 +255,7 @@ def test_compressor_kernel_is_the_streaming_step() -> None:
     for t, c in zip(T.tolist(), C.tolist()):
         stream.step(t, *c)
         expected.append([*stream.shift, *stream.observed, *stream.uncertainty, *stream.expected, stream.last_ts,
-                         stream.judged_alarm_loss(), stream.design.upper])
+                         stream.judged_alarm_loss(), stream.design.upper, stream.energy_level])
     got = np.concatenate([batch.steps(T[k:k + 500], C[k:k + 500]) for k in range(0, len(T), 500)])
     assert stream.refits > 0, "the envelope grew: the kernel was stopped for refits"
     np.testing.assert_array_equal(got, np.array(expected))

@@ -55,7 +55,7 @@ def test_steps_close_quiet_blocks_in_the_kernel_as_step_closes_them(seed: int, d
     for t, c in zip(T.tolist(), C.tolist()):
         stream.step(t, *c)
         expected.append([*stream.shift, *stream.observed, *stream.uncertainty, *stream.expected, stream.last_ts,
-                         stream.judged_alarm_loss(), stream.design.upper])
+                         stream.judged_alarm_loss(), stream.design.upper, stream.energy_level])
     closed = []
     close = batch._close_block
 
