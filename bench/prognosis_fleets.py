@@ -16,7 +16,9 @@ Seeds: calibration fleets use seeds 1000-1999; the evaluation fleets (the figure
 the test) use 2000-2999. The two never mix.
 
     python bench/prognosis_fleets.py collect OUT.json --seed 1001 [--growth 1.0] [--climate stockholm] [--refrigerant R32]
-        [--per-fault 2] [--faults refrigerant_leak,...] [--ttt 8,60] [--days 100]   (--ttt: time to trip drawn
+        [--per-fault 2] [--faults refrigerant_leak,...] [--ttt 8,60] [--days 100] [--start 2024-11-01]
+        (--start: the first day, YYYY-MM-DD; a fleet started in mid-winter runs into spring, whose
+        hot-water days grow rare, where one started in November ends in February; --ttt: time to trip drawn
         from those days, 4,14 for fast faults; one fault only: more pumps of it for the same CPU;
         compressor_wear:mechanical: wear that rubs, its current toward the over-current relay)
     python bench/prognosis_fleets.py replay [--raw] [--current-limit learned|config|none] OUT.json [MORE.json ...]
@@ -93,15 +95,20 @@ PUMP_FAULTS = ("refrigerant_leak", "compressor_wear", "evaporator_fouling", "low
                "eev_stuck_closed", "eev_stuck_open", "condenser_fouling")
 CALIBRATION_SEEDS = range(1000, 2000)
 EVALUATION_SEEDS = range(2000, 3000)
+DEFAULT_START = "2024-11-01"  # every fleet before --start: November to February
 FLOOR_DAYS = 0.04  # an hour: log of 0
 _I_AMPS = TARGET_NAMES.index("compressor_a")
 
 
 def fleet_scenario(seed: int, climate: str = "stockholm", refrigerant: str = "R32", per_fault: int = 2,
-                   days: int = 100, faults: tuple[str, ...] = PUMP_FAULTS, ttt: tuple[int, int] = (8, 60)):
+                   days: int = 100, faults: tuple[str, ...] = PUMP_FAULTS, ttt: tuple[int, int] = (8, 60),
+                   start: str = DEFAULT_START):
     """``per_fault`` pumps of each of ``faults``, onset 14-40 days in, time to trip ``ttt`` days
-    (8-60; 4-14 for the fast faults a service area has many of and the first fleets none)."""
+    (8-60; 4-14 for the fast faults a service area has many of and the first fleets none), from
+    ``start`` (YYYY-MM-DD: the season the faults grow in)."""
     from heatwatch.sim.scenario import parse_scenario
+
+    start = parse_start(start)
 
     rng = np.random.default_rng(seed)
     devices = {}
@@ -113,8 +120,21 @@ def fleet_scenario(seed: int, climate: str = "stockholm", refrigerant: str = "R3
             devices[f"hp-{i:03d}"] = {"faults": [{**spec, "mode": mode} if mode else spec]}
             i += 1
     return parse_scenario({"name": f"prognosis_fleet_{seed}", "fleet": {"size": i}, "climate": climate,
-                           "start": "2024-11-01", "duration": f"{days}d", "step": "60s", "seed": seed,
+                           "start": start, "duration": f"{days}d", "step": "60s", "seed": seed,
                            "refrigerant": refrigerant, "devices": devices})
+
+
+def parse_start(start: str) -> str:
+    """A fleet's first day as YYYY-MM-DD, checked here: a bad date fails before the simulator starts."""
+    import datetime as dt
+
+    try:
+        day = dt.date.fromisoformat(start) if len(start) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValueError(f"--start wants a date YYYY-MM-DD, got {start!r}")
+    return day.isoformat()
 
 
 def _warp_growth(k: float):
@@ -135,11 +155,11 @@ def _warp_growth(k: float):
 
 def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refrigerant: str = "R32",
             stride: int = 5, per_fault: int = 2, days: int = 100, faults: tuple[str, ...] = PUMP_FAULTS,
-            ttt: tuple[int, int] = (8, 60)) -> list[dict]:
+            ttt: tuple[int, int] = (8, 60), start: str = DEFAULT_START) -> list[dict]:
     from heatwatch.sim.fleet import Fleet
 
     _warp_growth(growth)
-    scenario = fleet_scenario(seed, climate, refrigerant, per_fault, days, faults, ttt)
+    scenario = fleet_scenario(seed, climate, refrigerant, per_fault, days, faults, ttt, start)
     fleet = Fleet(scenario)
     config = HeatPumpDetectorConfig(refrigerant=refrigerant)
     pipes = {d: PumpPipeline.with_config(d, config) for d in fleet.devices}
@@ -384,14 +404,15 @@ def main(args: list[str]) -> None:
         return
     if args[0] == "collect":
         opts = {"--seed": "2001", "--growth": "1.0", "--climate": "stockholm", "--refrigerant": "R32", "--per-fault": "2",
-                "--faults": ",".join(PUMP_FAULTS), "--ttt": "8,60", "--days": "100"}
+                "--faults": ",".join(PUMP_FAULTS), "--ttt": "8,60", "--days": "100", "--start": DEFAULT_START}
         rest = args[2:]
         for o in opts:
             if o in rest:
                 opts[o] = rest[rest.index(o) + 1]
         out = collect(int(opts["--seed"]), float(opts["--growth"]), opts["--climate"], opts["--refrigerant"],
                       per_fault=int(opts["--per-fault"]), faults=tuple(opts["--faults"].split(",")),
-                      days=int(opts["--days"]), ttt=tuple(int(x) for x in opts["--ttt"].split(",")))
+                      days=int(opts["--days"]), ttt=tuple(int(x) for x in opts["--ttt"].split(",")),
+                      start=opts["--start"])
         Path(args[1]).write_text(json.dumps(out))
         print(f"{len(out)} pumps -> {args[1]}")
     else:  # replay [--raw] [--current-limit learned|config|none] FILES

@@ -456,8 +456,7 @@ class PrognosisTracker:
         # the healthy worst days' spell and kernel widths: pure functions of those days, which seldom move
         # between two refreshes (a day's healthy worst moves only with a worse hour): kept with their days
         rho = self._same_days(("rho", j, sign), _persistence, base[-PERSIST_DAYS:], day_t[-PERSIST_DAYS:])
-        h = self._same_days(("h", j, sign, fault in LONE_DAY_CAP), _lone_day_bandwidth if fault in LONE_DAY_CAP
-                            and USE_LONE_DAY_CAP else _bandwidth, base[-BASE_DAYS:])
+        h = self._same_days(("h", j, sign), _bandwidth, base[-BASE_DAYS:])
         trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], target, rho, h) \
             if len(day_t) >= MIN_DAYS else None
         # a history shorter than the tracker's memory began when the pump was first watched (its
@@ -1143,25 +1142,6 @@ def _bandwidth(base: np.ndarray) -> np.ndarray:
 
 
 NEIGHBOURS = 3
-# faults whose days' kernels are kept no wider than the one width for all days (_lone_day_bandwidth)
-LONE_DAY_CAP = {"condenser_fouling"}
-USE_LONE_DAY_CAP = True  # False: the nearest-neighbour width alone (as before; bench comparisons)
-
-
-def _lone_day_bandwidth(base: np.ndarray) -> np.ndarray:
-    """_bandwidth, each day's width at most a quarter of the days' standard deviation (the one width
-    for all days it replaced). A day with fewer than NEIGHBOURS others near it takes its width from
-    the days beyond them: a fouled condenser's hot-water peak seen on one or two of the two weeks'
-    days (a mild climate, short charges: the others are space-heating hours some 16 bar lower) had
-    the gap to those for its width (15 bar for a peak held at 37.8 bar, 3 under an R32 switch), so
-    each draw of it crossed the switch with a share near one half whatever the fault's excess, and
-    such a pump was dated in days with weeks left (whole loop, service_area_200 hp-141: told 8-17
-    days from 76 to 40 days before its trip). Capped, a lone day is as wide as under the one width,
-    and a tight group of them keeps its tight kernel."""
-    h = _bandwidth(base)
-    return np.minimum(h, max(0.25 * float(np.std(base)), 1e-6))
-
-
 PERSIST_DAYS = 30  # the month of healthy worst days a spell's persistence is read from
 SPELL_DAYS = 2  # the last days that stand for the spell the weather is in
 MAX_PERSISTENCE = 0.95
