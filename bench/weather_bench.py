@@ -430,14 +430,20 @@ seed: 1717
 refrigerant: R32
 sites:
   - name: quay
-    climate: {name: dublin-like, monthly_c: [5.3, 5.4, 6.8, 8.5, 11.0, 13.8, 15.6, 15.3, 13.3, 10.5, 7.4, 5.5], utc_offset_h: 0}
+    climate:
+      name: dublin-like
+      monthly_c: [5.3, 5.4, 6.8, 8.5, 11.0, 13.8, 15.6, 15.3, 13.3, 10.5, 7.4, 5.5]
+      utc_offset_h: 0
     pumps: 2
   - name: danube
     climate: {name: vienna-like, monthly_c: [0.3, 1.9, 6.3, 11.4, 16.2, 19.6, 21.6, 21.1, 16.1, 10.9, 5.4, 1.3]}
     refrigerant: R290
     pumps: 1
   - name: gulf
-    climate: {name: helsinki-like, monthly_c: [-4.0, -5.0, -1.5, 4.0, 10.2, 14.6, 17.8, 16.3, 11.5, 6.0, 1.5, -2.0], utc_offset_h: 2}
+    climate:
+      name: helsinki-like
+      monthly_c: [-4.0, -5.0, -1.5, 4.0, 10.2, 14.6, 17.8, 16.3, 11.5, 6.0, 1.5, -2.0]
+      utc_offset_h: 2
     refrigerant: R290
     pumps: 2
 devices:
@@ -457,14 +463,32 @@ seed: 1818
 refrigerant: R32
 sites:
   - name: lakeshore
-    climate: {name: chicago-like, monthly_c: [-4.6, -2.5, 3.2, 9.6, 15.6, 21.1, 23.6, 22.8, 18.8, 12.2, 5.0, -1.4], diurnal_amp_c: [3.5, 5.5], anomaly_sigma_c: [5.0, 2.5], monthly_rh: [73, 72, 70, 66, 66, 68, 70, 72, 72, 69, 73, 76], utc_offset_h: -6}
+    climate:
+      name: chicago-like
+      monthly_c: [-4.6, -2.5, 3.2, 9.6, 15.6, 21.1, 23.6, 22.8, 18.8, 12.2, 5.0, -1.4]
+      diurnal_amp_c: [3.5, 5.5]
+      anomaly_sigma_c: [5.0, 2.5]
+      monthly_rh: [73, 72, 70, 66, 66, 68, 70, 72, 72, 69, 73, 76]
+      utc_offset_h: -6
     pumps: 2
   - name: foothills
-    climate: {name: calgary-like, monthly_c: [-6.8, -5.4, -1.0, 4.8, 9.9, 14.0, 16.5, 15.8, 11.1, 5.0, -2.4, -6.3], diurnal_amp_c: [6.0, 7.0], anomaly_sigma_c: [6.5, 3.0], monthly_rh: [62, 62, 63, 55, 55, 62, 62, 62, 58, 55, 60, 62], utc_offset_h: -7}
+    climate:
+      name: calgary-like
+      monthly_c: [-6.8, -5.4, -1.0, 4.8, 9.9, 14.0, 16.5, 15.8, 11.1, 5.0, -2.4, -6.3]
+      diurnal_amp_c: [6.0, 7.0]
+      anomaly_sigma_c: [6.5, 3.0]
+      monthly_rh: [62, 62, 63, 55, 55, 62, 62, 62, 58, 55, 60, 62]
+      utc_offset_h: -7
     refrigerant: R290
     pumps: 2
   - name: wharf
-    climate: {name: bergen-like, monthly_c: [2.5, 2.2, 3.5, 6.3, 10.0, 13.0, 15.2, 15.0, 12.3, 8.6, 5.3, 3.3], diurnal_amp_c: [1.5, 3.0], anomaly_sigma_c: [2.5, 1.5], monthly_rh: [78, 76, 75, 73, 73, 77, 79, 80, 81, 80, 79, 79], utc_offset_h: 1}
+    climate:
+      name: bergen-like
+      monthly_c: [2.5, 2.2, 3.5, 6.3, 10.0, 13.0, 15.2, 15.0, 12.3, 8.6, 5.3, 3.3]
+      diurnal_amp_c: [1.5, 3.0]
+      anomaly_sigma_c: [2.5, 1.5]
+      monthly_rh: [78, 76, 75, 73, 73, 77, 79, 80, 81, 80, 79, 79]
+      utc_offset_h: 1
     pumps: 1
 devices:
   hp-000: {emitters: radiators, capacity_kw: 20}
