@@ -125,8 +125,10 @@ a wide day-night swing and large multi-day swings, R290 fan coils 3.5 kW and und
 site, a small day-night swing, R32 radiators 7.5 kW; seed 1818, from 15 September 2029 into mid-November: trained on a
 mid-September fortnight at the end of the summer (Chicago's about 19 °C), judged as the heating season starts (the
 opposite of fresh16's spring; autumn itself is in fresh6, fresh14 and fresh15, on the three preset climates only);
-defined on 2026-12-05 22:45 UTC before anything was run on it (s-fresh18), to be run once on main 9022d42: the
-held-out figure).
+defined on 2026-12-05 22:36 UTC before anything was run on it (s-fresh18, committed alone in 4c8d0e4), run once on
+main 9022d42 (15 / 60-min rows 0.22 / 1.09 %, 25.3 / 18.6 % not judged: the hours above the aim); its flagged rows
+examined the same evening (one Calgary pump's chinook-like warm spell, hourly; another's fast morning warm-ups, 15-min):
+tuning evidence since).
 ``all`` runs tune, heldout, fresh.
 """
 
