@@ -1,6 +1,6 @@
 """Healthy weather-driven pumps: how many rows does `heatwatch detect` flag, with and without drivers?
 
-    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|...|fresh16|all]
+    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|...|fresh18|all]
         [--every 1,15,60] [--work DIR]
 
 Simulates healthy pumps (`heatwatch sim export`, no faults), averages them to
@@ -118,7 +118,17 @@ Helsinki-like site two hours east, R290 radiators 3.5 kW and fan coils 20 kW; se
 February: trained on an early-December fortnight, judged through midwinter; sizes at both ends of the simulator's
 range; defined on 2026-12-05 11:35 UTC before anything of that round (s-weather16: fresh16's spring) was measured,
 run once on the round's candidate (15 / 60-min rows 0.32 / 0.00 %, 1.5 / 1.2 % not judged; main not run on it), its
-rows not examined: the held-out figure).
+rows not examined: the held-out figure until fresh18 was defined);
+``fresh18`` (three climates no other part has, given by their numbers: a Chicago-like humid-continental site, hot
+summer and cold winter, UTC-6, R32 radiators 20 kW and underfloor 4.5 kW; a Calgary-like high, sunny, dry site, UTC-7,
+a wide day-night swing and large multi-day swings, R290 fan coils 3.5 kW and underfloor 19 kW; a Bergen-like oceanic
+site, a small day-night swing, R32 radiators 7.5 kW; seed 1818, from 15 September 2029 into mid-November: trained on a
+mid-September fortnight at the end of the summer (Chicago's about 19 °C), judged as the heating season starts (the
+opposite of fresh16's spring; autumn itself is in fresh6, fresh14 and fresh15, on the three preset climates only);
+defined on 2026-12-05 22:36 UTC before anything was run on it (s-fresh18, committed alone in 4c8d0e4), run once on
+main 9022d42 (15 / 60-min rows 0.22 / 1.09 %, 25.3 / 18.6 % not judged: the hours above the aim); its flagged rows
+examined the same evening (one Calgary pump's chinook-like warm spell, hourly; another's fast morning warm-ups, 15-min):
+tuning evidence since).
 ``all`` runs tune, heldout, fresh.
 """
 
@@ -422,14 +432,20 @@ seed: 1717
 refrigerant: R32
 sites:
   - name: quay
-    climate: {name: dublin-like, monthly_c: [5.3, 5.4, 6.8, 8.5, 11.0, 13.8, 15.6, 15.3, 13.3, 10.5, 7.4, 5.5], utc_offset_h: 0}
+    climate:
+      name: dublin-like
+      monthly_c: [5.3, 5.4, 6.8, 8.5, 11.0, 13.8, 15.6, 15.3, 13.3, 10.5, 7.4, 5.5]
+      utc_offset_h: 0
     pumps: 2
   - name: danube
     climate: {name: vienna-like, monthly_c: [0.3, 1.9, 6.3, 11.4, 16.2, 19.6, 21.6, 21.1, 16.1, 10.9, 5.4, 1.3]}
     refrigerant: R290
     pumps: 1
   - name: gulf
-    climate: {name: helsinki-like, monthly_c: [-4.0, -5.0, -1.5, 4.0, 10.2, 14.6, 17.8, 16.3, 11.5, 6.0, 1.5, -2.0], utc_offset_h: 2}
+    climate:
+      name: helsinki-like
+      monthly_c: [-4.0, -5.0, -1.5, 4.0, 10.2, 14.6, 17.8, 16.3, 11.5, 6.0, 1.5, -2.0]
+      utc_offset_h: 2
     refrigerant: R290
     pumps: 2
 devices:
@@ -438,6 +454,50 @@ devices:
   hp-002: {emitters: underfloor, capacity_kw: 17}
   hp-003: {emitters: radiators, capacity_kw: 3.5}
   hp-004: {emitters: fan_coils, capacity_kw: 20}
+""",
+    "fresh18": """name: weather_fresh18
+fleet: {size: 5}
+climate: oslo
+start: 2029-09-15
+duration: 60d
+step: 60s
+seed: 1818
+refrigerant: R32
+sites:
+  - name: lakeshore
+    climate:
+      name: chicago-like
+      monthly_c: [-4.6, -2.5, 3.2, 9.6, 15.6, 21.1, 23.6, 22.8, 18.8, 12.2, 5.0, -1.4]
+      diurnal_amp_c: [3.5, 5.5]
+      anomaly_sigma_c: [5.0, 2.5]
+      monthly_rh: [73, 72, 70, 66, 66, 68, 70, 72, 72, 69, 73, 76]
+      utc_offset_h: -6
+    pumps: 2
+  - name: foothills
+    climate:
+      name: calgary-like
+      monthly_c: [-6.8, -5.4, -1.0, 4.8, 9.9, 14.0, 16.5, 15.8, 11.1, 5.0, -2.4, -6.3]
+      diurnal_amp_c: [6.0, 7.0]
+      anomaly_sigma_c: [6.5, 3.0]
+      monthly_rh: [62, 62, 63, 55, 55, 62, 62, 62, 58, 55, 60, 62]
+      utc_offset_h: -7
+    refrigerant: R290
+    pumps: 2
+  - name: wharf
+    climate:
+      name: bergen-like
+      monthly_c: [2.5, 2.2, 3.5, 6.3, 10.0, 13.0, 15.2, 15.0, 12.3, 8.6, 5.3, 3.3]
+      diurnal_amp_c: [1.5, 3.0]
+      anomaly_sigma_c: [2.5, 1.5]
+      monthly_rh: [78, 76, 75, 73, 73, 77, 79, 80, 81, 80, 79, 79]
+      utc_offset_h: 1
+    pumps: 1
+devices:
+  hp-000: {emitters: radiators, capacity_kw: 20}
+  hp-001: {emitters: underfloor, capacity_kw: 4.5}
+  hp-002: {emitters: fan_coils, capacity_kw: 3.5}
+  hp-003: {emitters: underfloor, capacity_kw: 19}
+  hp-004: {emitters: radiators, capacity_kw: 7.5}
 """,
     "fresh": """name: weather_fresh
 fleet: {size: 4}
@@ -505,7 +565,7 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 18))), "all"],
+    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 19))), "all"],
                     default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)
