@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from heatwatch.edge.heatpump.design import PumpDesign
-from heatwatch.eval.fleet_prior import scenario_design_c, simulated_design
+from heatwatch.sim.data_sheet import design_table, site_design_c
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import SCENARIO_DIR, Scenario, ScenarioError, builtin_scenarios, parse_scenario
 
@@ -97,8 +97,9 @@ def pump_designs(scen: Scenario) -> dict[str, PumpDesign]:
     designs: dict[str, PumpDesign] = {}
     for site in scen.site_scenarios():
         q_nom = Fleet(site).params.q_nom
-        design_c = scenario_design_c(site)
-        designs.update({d: simulated_design(float(q_nom[j]), design_c) for j, d in enumerate(site.device_ids)})
+        design_c = site_design_c(site)
+        designs.update({d: PumpDesign.from_dict(design_table(float(q_nom[j]), design_c))
+                        for j, d in enumerate(site.device_ids)})
     return designs
 
 

@@ -17,7 +17,9 @@ from heatwatch.edge.heatpump.design import PumpDesign
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
 from heatwatch.edge.heatpump import fleet_prior
 from heatwatch.fleet_prior import EMITTERS, Commissioned, FleetPrior, FleetPriorError, form, form_for
-from heatwatch.sim.climate import resolve_climate
+from heatwatch.sim import data_sheet
+from heatwatch.sim.data_sheet import MODEL_CAPACITIES_KW, SUPERHEAT_SETPOINT_K as SIMULATED_SUPERHEAT_SETPOINT_K  # noqa: F401
+from heatwatch.sim.data_sheet import site_design_c as scenario_design_c  # noqa: F401
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.plant import emitter_types
 from heatwatch.sim.scenario import EMITTERS as SIM_EMITTERS
@@ -32,37 +34,22 @@ def commissioned(detector: HeatPumpDetector) -> Commissioned | None:
     return fleet_prior.commissioned(detector.model, detector.alarm, detector.envelope, detector.commission_points)
 
 
-# the nominal capacities the simulator draws pumps from (plant.make_params): one pump model each
-MODEL_CAPACITIES_KW = (5.0, 7.0, 9.0, 12.0)
-SIMULATED_SUPERHEAT_SETPOINT_K = 5.0  # every simulated model's EEV controller, as its data sheet would say
-
-
 def model_of(q_nom_kw: float) -> float:
     """The simulated pump model (its nominal capacity class) of a pump of this capacity."""
-    return min(MODEL_CAPACITIES_KW, key=lambda c: abs(c - q_nom_kw))
+    return data_sheet.model_of(q_nom_kw, MODEL_CAPACITIES_KW)
 
 
 def simulated_design(q_nom_kw: float, design_outdoor_c: float | None = None) -> PumpDesign:
-    """What the installer knows of a simulated pump (edge.toml [design]): its model's nominal capacity
-    (the design flow following at 5 K) and its valve controller's superheat setpoint, 5 K for every
-    simulated model (plant.make_params draws each unit's 4-6 K around it: the spread between units and
-    their sensors; the unit's own draw and flow are not read); and, if given, the site's design outdoor
-    temperature (the climate's, scenario_design_c: each simulated house draws its own within 1 K of it,
-    as a heat-loss calculation rounds the site's)."""
-    return PumpDesign(superheat_setpoint_k=SIMULATED_SUPERHEAT_SETPOINT_K, capacity_kw=model_of(q_nom_kw),
-                      design_outdoor_c=design_outdoor_c)
+    """What the installer knows of a simulated pump (edge.toml [design], sim.data_sheet): its model's
+    nominal capacity (the design flow following at 5 K), its valve controller's superheat setpoint and,
+    if given, the site's design outdoor temperature (scenario_design_c)."""
+    return PumpDesign.from_dict(data_sheet.design_table(q_nom_kw, design_outdoor_c, MODEL_CAPACITIES_KW))
 
 
 def with_design(config: HeatPumpDetectorConfig, q_nom_kw: float,
                 design_outdoor_c: float | None = None) -> HeatPumpDetectorConfig:
     """``config`` with the simulated pump's design data (simulated_design)."""
     return dataclasses.replace(config, design=simulated_design(q_nom_kw, design_outdoor_c))
-
-
-def scenario_design_c(scenario: Scenario) -> float:
-    """The design outdoor temperature of a (single-site) scenario's climate: what an installer
-    reads from the standard's table for the site."""
-    return float(resolve_climate(scenario.weather_climate).design_c)
 
 
 def prior_key(capacity_kw: float, emitters: str | None = None) -> str:

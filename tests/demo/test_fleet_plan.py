@@ -18,10 +18,10 @@ from sqlalchemy import select
 from heatwatch.channels import INDEX
 from heatwatch.demo.fleet_plan import plan, pump_designs, pump_refrigerants
 from heatwatch.demo.world import seed
-from heatwatch.eval.fleet_prior import MODEL_CAPACITIES_KW, SIMULATED_SUPERHEAT_SETPOINT_K
 from heatwatch.gateway.db import Database
 from heatwatch.gateway.devices.models import Device
 from heatwatch.sim.climate import resolve_climate
+from heatwatch.sim.data_sheet import MODEL_CAPACITIES_KW, SUPERHEAT_SETPOINT_K as SIMULATED_SUPERHEAT_SETPOINT_K
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import ScenarioError, load_scenario, parse_scenario
 from heatwatch.units import DAY
