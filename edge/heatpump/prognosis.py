@@ -502,6 +502,11 @@ SHARE_UNITS = "share"
 # slowly first and fast at the end (dated late on a fault days from its trip); the suction's does not
 PRECURSORS: dict[tuple[str, str], str] = {("eev_stuck_open", "discharge_superheat"): "superheat"}
 USE_PRECURSOR = True  # False: the discharge's own share alone (as before; bench comparisons)
+# a precursor whose last day kept this share or less has done its part: the suction's sensors read a
+# few tenths of a kelvin over saturation even wet, so its share stops near 0.1, and dated from there
+# it says "now" for the days the liquid takes to collapse the discharge (slow faults: a week)
+PRECURSOR_SPENT = 0.2
+PRECURSOR_PACE = True
 
 
 def _daily_share(cols: tuple[np.ndarray, ...], j: int,
@@ -541,11 +546,13 @@ def _precursor_days(cols: tuple[np.ndarray, ...], now: float, j: int, born: floa
     if shared is None or len(shared[0]) < MIN_DAYS:
         return None
     day_t, r = shared[0], shared[1]
+    if r[-1] <= PRECURSOR_SPENT:  # the stage is passed: the discharge's own share speaks (it now moves)
+        return None
     x, excess = (day_t - now) / DAY, 1.0 - r
     base = np.zeros(len(day_t))
     h = _bandwidth(base)
     trend = _first_passage_days(x, excess, base, 1.0, 0.0, h)
-    pace = _pace_days(x, excess, base, 1.0, 0.0, born, h) if USE_PACE else None
+    pace = _pace_days(x, excess, base, 1.0, 0.0, born, h) if USE_PACE and PRECURSOR_PACE else None
     return min((d for d in (trend, pace) if d is not None), default=None)
 
 
