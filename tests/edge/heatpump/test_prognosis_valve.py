@@ -150,7 +150,8 @@ def test_a_fast_flood_back_is_dated_by_the_suction_superheat_it_empties_first() 
     p = tr.predict("eev_stuck_open", now * DAY)
     assert p is not None and p.indicator == "discharge_superheat"
     days = (p.predicted_trip_ts - now * DAY) / DAY
-    assert 0.6 * true <= days <= 1.5 * true, (days, true)
+    # within a factor 2 (paced from the last calm day, a day's mean: the onset inside the next day)
+    assert 0.5 * true <= days <= 2.0 * true, (days, true)
     # the discharge's own share (slow until the suction is empty) dates it over twice too late
     prognosis.USE_PRECURSOR = False
     try:
