@@ -174,3 +174,14 @@ def test_a_slow_suction_loss_leaves_the_discharge_share_date_alone() -> None:
     finally:
         prognosis.USE_PRECURSOR = True
     assert p is not None and q is not None and p.predicted_trip_ts == q.predicted_trip_ts
+
+
+def test_a_spent_suction_superheat_leaves_the_date_to_the_discharge() -> None:
+    """Once the suction's last day keeps PRECURSOR_SPENT of its share or less, the precursor gives no
+    date (it would say "now" for the days the liquid takes to collapse the discharge)."""
+    j = TARGET_NAMES.index("superheat")
+    fresh = _fast_flood(ONSET + 2.5)
+    assert prognosis._precursor_days(_stack_hours(list(fresh._hours)), (ONSET + 2.5) * DAY, j) is not None
+    now = ONSET + 4.9  # the last day's share kept: about 0.1
+    spent = _fast_flood(now)
+    assert prognosis._precursor_days(_stack_hours(list(spent._hours)), now * DAY, j) is None
