@@ -467,6 +467,10 @@ class PrognosisTracker:
             if USE_PACE and len(day_t) >= MIN_DAYS else None
         if pace is not None and trend is not None:  # a fresh fault's pace so far (_pace_days): the sooner
             trend = min(trend, pace)
+        if (fault, ch) in PRECURSORS and USE_PRECURSOR and cols is not None:  # the flood's first stage
+            ahead = _precursor_days(cols, now, _IDX[PRECURSORS[(fault, ch)]], born) if USE_PACE else None
+            if ahead is not None:
+                trend = ahead if trend is None else min(trend, ahead)
         days = min((d for d in (chain, trend) if d is not None), default=None)
         if days is None:
             return at_limit() if margin <= 0 else None
@@ -491,18 +495,25 @@ SHARE_MIN = 0.5  # an hour whose healthy reading is below this (K) tells no shar
 SHARE_UNITS = "share"
 
 
-def _share_loss_days(cols: tuple[np.ndarray, ...], j: int, limit: float,
-                     min_hours: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
-    """The days of an indicator the fault scales down (a "down" limit above 0), as a first passage:
-    per day with ``min_hours`` hours read, the share kept r = sum of readings / sum of healthy readings
-    (an hour's reading its middle, (high + low) / 2; its healthy reading that less the hour's residual),
-    the excess the share lost 1 - r (up toward the trip), the healthy worst the limit over the day's
-    healthy low (its low / r), and the target 1: a day's low scaled by r passes the limit where
-    1 - r >= 1 - limit / healthy low. So the trip comes on the day with the lowest healthy low (a mild
-    hour's small superheat) and a share of it, not the day's mean loss in kelvin (which dated a
-    stuck-open valve early: its low hours flatten toward the limit). With ``SHARE_UNITS`` "log" the
-    same in log units (-log r, -log low / r, -log limit). None: a day without a share (a healthy
-    reading at or below SHARE_MIN on average, a low at or below 0)."""
+# (fault, trip indicator) -> a channel the fault empties first, on the way to the trip (_precursor_days):
+# a valve stuck open passes more liquid than the evaporator boils, so the suction superheat falls in
+# proportion to the opening until none is left; only then does liquid reach the compressor, take the
+# discharge superheat's last kelvin and trip the flood-back switch. The discharge's share lost grows
+# slowly first and fast at the end (dated late on a fault days from its trip); the suction's does not
+PRECURSORS: dict[tuple[str, str], str] = {("eev_stuck_open", "discharge_superheat"): "superheat"}
+USE_PRECURSOR = True  # False: the discharge's own share alone (as before; bench comparisons)
+# a precursor whose last day kept this share or less has done its part: the suction's sensors read a
+# few tenths of a kelvin over saturation even wet, so its share stops near 0.1, and dated from there
+# it says "now" for the days the liquid takes to collapse the discharge (slow faults: a week)
+PRECURSOR_SPENT = 0.2
+
+
+def _daily_share(cols: tuple[np.ndarray, ...], j: int,
+                 min_hours: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Per day with ``min_hours`` hours read: its midday time, the share kept r = sum of readings / sum of
+    healthy readings (an hour's reading its middle, (high + low) / 2; its healthy reading that less the
+    hour's residual), the day's low and its hours. None: no such day, or a day whose healthy readings
+    average SHARE_MIN or less (no share to tell)."""
     t, m, hi, lo = cols[0], cols[1][:, j], cols[2][:, j], cols[3][:, j]
     ok = ~(np.isnan(m) | np.isnan(hi) | np.isnan(lo))
     if not ok.any():
@@ -520,12 +531,51 @@ def _share_loss_days(cols: tuple[np.ndarray, ...], j: int, limit: float,
     if not keep.any():
         return None
     keys, obs_sum, healthy_sum, low = keys[keep], obs_sum[keep], healthy_sum[keep], low[keep]
-    if np.any(healthy_sum <= SHARE_MIN * counts[keep]) or np.any(obs_sum <= 0.0) or np.any(low <= 0.0) or limit <= 0:
+    if np.any(healthy_sum <= SHARE_MIN * counts[keep]):
         return None
-    r = obs_sum / healthy_sum
+    return (keys + 0.5) * DAY, obs_sum / healthy_sum, low, counts[keep]
+
+
+def _precursor_days(cols: tuple[np.ndarray, ...], now: float, j: int, born: float | None = None) -> float | None:
+    """Days until channel ``j``'s daily share lost (1 - r, _daily_share) reaches 1, the channel emptied,
+    at the fault's own pace (_pace_days: a line from the last calm day through today's share lost; the
+    steeper of it and the last day's step). Not the trend's growth curves: fitted to a share lost that
+    decelerates (a fault grown as s^0.6-0.7) they bent it up and dated slow valves early (calibration
+    valve fleets, slow open valves' first estimates within x2 71 % paced, 64 % with the trend as well).
+    The healthy days' spread does not enter (the controller held the channel at its setpoint: the day
+    the share is gone is the date). None: too few days, no share, none lost, evidence older than
+    PACE_MAX_AGE_DAYS (a slow fault: the discharge's own share dates it), or the channel already spent."""
+    shared = _daily_share(cols, j)
+    if shared is None or len(shared[0]) < MIN_DAYS:
+        return None
+    day_t, r = shared[0], shared[1]
+    if r[-1] <= PRECURSOR_SPENT:  # the stage is passed: the discharge's own share speaks (it now moves)
+        return None
+    base = np.zeros(len(day_t))
+    return _pace_days((day_t - now) / DAY, 1.0 - r, base, 1.0, 0.0, born, _bandwidth(base))
+
+
+def _share_loss_days(cols: tuple[np.ndarray, ...], j: int, limit: float,
+                     min_hours: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """The days of an indicator the fault scales down (a "down" limit above 0), as a first passage:
+    per day with ``min_hours`` hours read, the share kept r = sum of readings / sum of healthy readings
+    (an hour's reading its middle, (high + low) / 2; its healthy reading that less the hour's residual),
+    the excess the share lost 1 - r (up toward the trip), the healthy worst the limit over the day's
+    healthy low (its low / r), and the target 1: a day's low scaled by r passes the limit where
+    1 - r >= 1 - limit / healthy low. So the trip comes on the day with the lowest healthy low (a mild
+    hour's small superheat) and a share of it, not the day's mean loss in kelvin (which dated a
+    stuck-open valve early: its low hours flatten toward the limit). With ``SHARE_UNITS`` "log" the
+    same in log units (-log r, -log low / r, -log limit). None: a day without a share (a healthy
+    reading at or below SHARE_MIN on average, a low at or below 0)."""
+    shared = _daily_share(cols, j, min_hours)
+    if shared is None:
+        return None
+    t_day, r, low, _ = shared
+    if np.any(r <= 0.0) or np.any(low <= 0.0) or limit <= 0:
+        return None
     if SHARE_UNITS == "share":
-        return (keys + 0.5) * DAY, 1.0 - r, limit * r / low, 1.0
-    return (keys + 0.5) * DAY, -np.log(r), -np.log(low / r), -math.log(limit)
+        return t_day, 1.0 - r, limit * r / low, 1.0
+    return t_day, -np.log(r), -np.log(low / r), -math.log(limit)
 
 
 # the daily peak's day-to-day spreads within which a worst hour counts as near its limit (_near_limit);

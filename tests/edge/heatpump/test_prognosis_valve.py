@@ -111,3 +111,77 @@ def test_a_stuck_closed_valve_past_its_end_stop_is_dated_by_the_valve_chain() ->
         prognosis.CHAINS.update(chains)
     assert q is None or (q.predicted_trip_ts - now * DAY) / DAY > 2 * true
     assert not math.isclose(days, (q.predicted_trip_ts - now * DAY) / DAY if q else math.inf)
+
+
+SUCTION = TARGET_NAMES.index("superheat")
+ONSET = 10.0  # days of healthy hours before the valve sticks
+SUCTION_RATE = 0.2  # share of the suction superheat lost per day: none left 5 days after the onset
+DISCHARGE_RATE = 0.04  # share of the discharge superheat lost per day while the suction still has some
+
+
+def _fast_flood(days: float, seed: int = 7) -> PrognosisTracker:
+    """A valve that sticks open at ONSET and floods fast: the suction superheat (5-7 K held by the
+    controller) loses SUCTION_RATE of itself a day, the discharge superheat only DISCHARGE_RATE
+    while the suction keeps any (the liquid boils before the compressor), all of it once none is
+    left: the trip comes when the suction superheat is gone."""
+    rng = np.random.default_rng(seed)
+    tr = PrognosisTracker()
+    tr.calibration = None
+    for k in range(int(days * 24)):
+        t = k * HOUR
+        age = max(t / DAY - ONSET, 0.0)
+        r_s = max(1.0 - SUCTION_RATE * age, 0.0)
+        r_d = 1.0 - DISCHARGE_RATE * age if r_s > 0.0 else 0.0
+        m = np.full(len(TARGET_NAMES), np.nan)
+        hi, lo = m.copy(), m.copy()
+        lo_h, hi_h = _superheat(k % 24)
+        lo[S], hi[S] = r_d * lo_h, r_d * hi_h
+        m[S] = (r_d - 1.0) * 0.5 * (lo_h + hi_h) + rng.normal(0, 0.05)
+        lo[SUCTION], hi[SUCTION] = r_s * 5.0, r_s * 7.0
+        m[SUCTION] = (r_s - 1.0) * 6.0 + rng.normal(0, 0.05)
+        tr._hours.append((t, m, hi, lo))
+    return tr
+
+
+def test_a_fast_flood_back_is_dated_by_the_suction_superheat_it_empties_first() -> None:
+    now = ONSET + 2.5
+    true = 1.0 / SUCTION_RATE - (now - ONSET)  # the suction superheat gone: the discharge collapses
+    tr = _fast_flood(now)
+    p = tr.predict("eev_stuck_open", now * DAY)
+    assert p is not None and p.indicator == "discharge_superheat"
+    days = (p.predicted_trip_ts - now * DAY) / DAY
+    # within a factor 2 (paced from the last calm day, a day's mean: the onset inside the next day)
+    assert 0.5 * true <= days <= 2.0 * true, (days, true)
+    # the discharge's own share (slow until the suction is empty) dates it over twice too late
+    prognosis.USE_PRECURSOR = False
+    try:
+        q = tr.predict("eev_stuck_open", now * DAY)
+    finally:
+        prognosis.USE_PRECURSOR = True
+    assert q is None or (q.predicted_trip_ts - now * DAY) / DAY > 2.0 * true
+
+
+def test_a_slow_suction_loss_leaves_the_discharge_share_date_alone() -> None:
+    """A precursor far behind the discharge's own date does not move it (the earlier of the two)."""
+    now = 12.0
+    tr = _stuck_open(now)
+    for _, m, hi, lo in tr._hours:
+        lo[SUCTION], hi[SUCTION], m[SUCTION] = 5.0, 7.0, 0.0  # a superheat held: no share lost
+    p = tr.predict("eev_stuck_open", now * DAY)
+    prognosis.USE_PRECURSOR = False
+    try:
+        q = tr.predict("eev_stuck_open", now * DAY)
+    finally:
+        prognosis.USE_PRECURSOR = True
+    assert p is not None and q is not None and p.predicted_trip_ts == q.predicted_trip_ts
+
+
+def test_a_spent_suction_superheat_leaves_the_date_to_the_discharge() -> None:
+    """Once the suction's last day keeps PRECURSOR_SPENT of its share or less, the precursor gives no
+    date (it would say "now" for the days the liquid takes to collapse the discharge)."""
+    j = TARGET_NAMES.index("superheat")
+    fresh = _fast_flood(ONSET + 2.5)
+    assert prognosis._precursor_days(_stack_hours(list(fresh._hours)), (ONSET + 2.5) * DAY, j) is not None
+    now = ONSET + 4.9  # the last day's share kept: about 0.1
+    spent = _fast_flood(now)
+    assert prognosis._precursor_days(_stack_hours(list(spent._hours)), now * DAY, j) is None
