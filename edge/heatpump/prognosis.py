@@ -441,8 +441,9 @@ class PrognosisTracker:
                                     _GRID, _excess_curves, cols=cols) if (fault, ch) in CHAINS else None
         day_t, excess, base = self._daily_cached(rows, j, sign)
         target = sign * limit.threshold
-        if (fault, ch) in SHARE_LOSS and USE_SHARE_LOSS:  # a loss in proportion (_share_loss_days)
-            shared = _share_loss_days(cols if cols is not None else _stack_hours(rows), j, limit.threshold)
+        hours = cols if cols is not None or not rows else _stack_hours(rows)  # the share's and precursor's columns
+        if (fault, ch) in SHARE_LOSS and USE_SHARE_LOSS and hours is not None:  # a loss in proportion
+            shared = _share_loss_days(hours, j, limit.threshold)
             if shared is not None:
                 day_t, excess, base, target = shared
         if fault in WORST_SHARE and len(day_t) >= MIN_DAYS:
@@ -467,8 +468,8 @@ class PrognosisTracker:
             if USE_PACE and len(day_t) >= MIN_DAYS else None
         if pace is not None and trend is not None:  # a fresh fault's pace so far (_pace_days): the sooner
             trend = min(trend, pace)
-        if (fault, ch) in PRECURSORS and USE_PRECURSOR and cols is not None:  # the flood's first stage
-            ahead = _precursor_days(cols, now, _IDX[PRECURSORS[(fault, ch)]], born) if USE_PACE else None
+        if (fault, ch) in PRECURSORS and USE_PRECURSOR and hours is not None:  # the flood's first stage
+            ahead = _precursor_days(hours, now, _IDX[PRECURSORS[(fault, ch)]], born) if USE_PACE else None
             if ahead is not None:
                 trend = ahead if trend is None else min(trend, ahead)
         days = min((d for d in (chain, trend) if d is not None), default=None)
