@@ -75,8 +75,8 @@ def detect(
             raise InputError("--memory must be at least 10 rows")
         if not (np.isfinite(lag_hours) and lag_hours >= 0.0):
             raise InputError(f"--lag-hours {lag_hours}: must be 0 (off) or a positive number of hours")
-        if lag_allowance not in ("column", "common"):
-            raise InputError(f"--lag-allowance {lag_allowance}: column or common")
+        if lag_allowance not in ("column", "common", "joint"):
+            raise InputError(f"--lag-allowance {lag_allowance}: column, common or joint")
         if crossfit_threshold not in ("crossfit", "in-sample"):
             raise InputError(f"--crossfit-threshold {crossfit_threshold}: crossfit or in-sample")
         if threshold_confidence is not None and not 0.5 <= threshold_confidence < 1.0:
