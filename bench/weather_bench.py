@@ -134,8 +134,10 @@ wet winter with a small day-night swing, UTC-8, R290 fan coils 5 kW and radiator
 site, late winter into the thaw, UTC+1, R32 underfloor 8 kW; an Astana-like dry, cold steppe site, long hard frosts
 and a fast spring, UTC+5, R32 radiators 16 kW and underfloor 12 kW; seed 1919, from 1 February 2030 into April:
 trained on an early-February fortnight (the steppe's about -14 °C), judged through late winter into the first
-spring weeks; defined on 2026-12-06 00:05 UTC before anything was run on it (s-weather22, committed alone), to be
-run once on main bc956fe and once on that round's candidate, its rows not examined: the held-out figure).
+spring weeks; defined on 2026-12-06 00:05 UTC before anything was run on it (s-weather22, committed alone in
+bfcd313), run once on main bc956fe (15 / 60-min rows 0.00 / 0.00 %, 28.5 / 32.6 % not judged) and once on that
+round's candidate (--lag-allowance joint, opt-in: 0.00 / 0.00 %, the same shares not judged), its rows not
+examined: the held-out figure, which tells the two apart nowhere).
 ``all`` runs tune, heldout, fresh.
 """
 
