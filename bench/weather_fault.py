@@ -27,11 +27,12 @@ from pathlib import Path
 import numpy as np
 
 
-def run(path: Path, train: int, given: str) -> tuple[np.ndarray, int]:
-    """detect's per-row alarms and its count of rows not judged."""
+def run(path: Path, train: int, given: str, extra: str = "") -> tuple[np.ndarray, int]:
+    """detect's per-row alarms and its count of rows not judged (``extra``: more detect options)."""
     out = path.with_suffix(".scores.csv")
     proc = subprocess.run([sys.executable, "-m", "heatwatch.cli", "detect", str(path), "--out", str(out),
-                           "--train-rows", str(train), "--given", given], capture_output=True, text=True)
+                           "--train-rows", str(train), "--given", given, *extra.split()],
+                          capture_output=True, text=True)
     if proc.returncode:
         raise SystemExit(proc.stderr)
     with out.open() as f:
@@ -71,6 +72,7 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=60, help="minutes per row of ROWS.csv")
     ap.add_argument("--train-days", type=float, default=14.0)
     ap.add_argument("--given", default="t_outdoor")
+    ap.add_argument("--extra", default="", help="more detect options, space-separated")
     args = ap.parse_args()
     with args.rows.open() as f:
         r = csv.reader(f)
@@ -93,8 +95,8 @@ def main() -> None:
                 w = csv.writer(f)
                 w.writerow(header)
                 w.writerows(shifted(rows, onset, cols, shift) if shift else rows)
-        ok, skip_ok = run(healthy, train, args.given)
-        bad, skip_bad = run(faulty, train, args.given)
+        ok, skip_ok = run(healthy, train, args.given, args.extra)
+        bad, skip_bad = run(faulty, train, args.given, args.extra)
     t0 = datetime.fromisoformat(rows[onset][0].replace("Z", "+00:00"))
     wk = air[onset:onset + 7 * per_day]
     after = bad[onset:]

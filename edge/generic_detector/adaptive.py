@@ -420,7 +420,8 @@ class AdaptiveDetector:
     def _new_driver_model(self) -> DriverModel:
         """An unfitted driver model as this detector configures them (the full fit and each crossfit block)."""
         return DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given),
-                           common_lag=self.adapt.lag_allowance == "common")
+                           common_lag=self.adapt.lag_allowance == "common",
+                           joint_lag=self.adapt.lag_allowance == "joint")
 
     def _driver_model(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, T: np.ndarray) -> DriverModel:
         return self._new_driver_model().fit(self._drivers(X, idx, ts), T, self._lagged(X))

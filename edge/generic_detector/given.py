@@ -39,6 +39,7 @@ import numpy as np
 
 from heatwatch.edge.generic_detector.aftermath import Aftermath
 from heatwatch.edge.generic_detector.neff import autocorrelation_time
+from heatwatch.edge.generic_detector.novelty import ledoit_wolf
 from heatwatch.edge.generic_detector.robust import robust_location_scale
 
 EDGE_SHARE = 0.1  # the outer share of a driver's training rows, each side, held out to measure extrapolation
@@ -54,9 +55,12 @@ class DriverModel:
     """What each target column reads given the driver columns; ``residuals`` is what is scored."""
 
     def __init__(self, knots: int = KNOTS, huber_c: float = 1.345, ridge: float = 1e-6, iterations: int = 20,
-                 ewma_lambda: float = 0.1, linear_from: int | None = None, common_lag: bool = False) -> None:
+                 ewma_lambda: float = 0.1, linear_from: int | None = None, common_lag: bool = False,
+                 joint_lag: bool = False) -> None:
         # a lagged view's allowance along the followers' common extrapolation error only (common_shrink)
         self.common_lag = common_lag
+        # ... or with the correlation the followers' extrapolation errors had (joint_shrink)
+        self.joint_lag = joint_lag
         self.linear_from = linear_from  # drivers from this index on enter linearly (e.g. Fourier terms)
         self.bias_weight = (2.0 - ewma_lambda) / ewma_lambda
         self.knots = knots
@@ -186,7 +190,9 @@ class DriverModel:
                 common = [self._common_error(errs[side][held], dist[held], cols & ~self._flat(Y))
                           for side, (held, dist) in enumerate(sides)]
                 extra = {"follows": cols.tolist(), "direction": [c[0].tolist() for c in common],
-                         "reach": [c[1] for c in common]}
+                         "reach": [c[1] for c in common],
+                         "rho": [self._error_correlation(errs[side][held], cols & ~self._flat(Y)).tolist()
+                                 for side, (held, _) in enumerate(sides)]}
             edges.append({"driver": j, "lo": lo, "hi": hi, "kappa": kappa.tolist(), "lagged": lagged is not None,
                           **extra})
         return edges
@@ -264,6 +270,29 @@ class DriverModel:
         return direction, reach
 
     @staticmethod
+    def _error_correlation(E: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """(F, F) how the followers' extrapolation errors beyond one side of a lagged view's range moved
+        together: the held rows' errors (each column in its sigma; ``cols``, flat columns left out), their
+        second moments about 0 (the error is the bias, not a spread about it) scaled to a correlation,
+        shrunk toward the identity by Ledoit-Wolf with the rows' autocorrelation counted (novelty.py: a
+        tenth of a fortnight's rows is a few independent spells). The identity elsewhere, and where too
+        few rows tell: then the allowance is the per-column one."""
+        F = E.shape[1]
+        out = np.eye(F)
+        use = cols & (np.sum(np.isfinite(E), axis=0) >= 5)
+        if use.sum() < 2:
+            return out
+        Z = E[np.ix_(np.all(np.isfinite(E[:, use]), axis=1), use)]
+        if len(Z) < 5:
+            return out
+        rms = np.sqrt(np.mean(Z * Z, axis=0))
+        Z = Z / np.where(rms > 0.0, rms, 1.0)
+        S, _ = ledoit_wolf(Z)
+        dg = np.sqrt(np.clip(np.diag(S), 1e-12, None))
+        out[np.ix_(use, use)] = S / np.outer(dg, dg)
+        return out
+
+    @staticmethod
     def _flat(Y: np.ndarray) -> np.ndarray:
         """(F,) columns at one value on more than half their rows (MAD 0; an all-missing one is not flat)."""
         with warnings.catch_warnings():
@@ -318,8 +347,15 @@ class DriverModel:
         not explain: their slope on it more than ``LAG_T`` standard errors from 0, a HAC error (the
         products' integrated autocorrelation time counted: a smooth lagged view is a few independent
         values in a fortnight, and a chance slope must not switch the allowance on)."""
-        out = np.zeros(Y.shape[1], dtype=bool)
-        for f in range(Y.shape[1]):
+        beta, se = self.lag_slopes(B, Y, lag)
+        return np.abs(beta) > LAG_T * se
+
+    def lag_slopes(self, B: np.ndarray, Y: np.ndarray, lag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(F,), (F,): each target's training residuals' slope on the part of ``lag`` the basis ``B`` does
+        not explain, and its HAC standard error (inf where there is none to measure)."""
+        F = Y.shape[1]
+        beta, se = np.zeros(F), np.full(F, np.inf)
+        for f in range(F):
             ok = np.isfinite(lag) & np.isfinite(Y[:, f]) & np.all(np.isfinite(B), axis=1)
             if ok.sum() < 2 * B.shape[1] or not np.any(self.W[:, f]):
                 continue
@@ -331,13 +367,14 @@ class DriverModel:
             r = Y[ok, f] - self.loc[f] - Bo @ self.W[:, f]
             s = max(float(robust_location_scale(r[:, None])[1][0]), 1e-12)
             r = np.clip(r, -5.0 * s, 5.0 * s)  # a wild row cannot make the slope
-            beta = float(u @ r) / suu
-            p = u * (r - beta * u)
+            beta[f] = float(u @ r) / suu
+            p = u * (r - beta[f] * u)
             tau = float(autocorrelation_time((p / max(float(np.std(p)), 1e-300))[:, None])[0])
-            out[f] = abs(beta) > LAG_T * np.sqrt(tau * float(p @ p)) / suu
-        return out
+            se[f] = np.sqrt(tau * float(p @ p)) / suu
+        return beta, se
 
-    def extrapolation_se(self, D: np.ndarray, lagged: np.ndarray | None = None, common: bool = False) -> np.ndarray:
+    def extrapolation_se(self, D: np.ndarray, lagged: np.ndarray | None = None, common: bool = False,
+                         own: bool = False) -> np.ndarray:
         """(n, F) the expectation's error from extrapolating beyond the training range (:meth:`_edges`):
         kappa times the distance beyond it, per continuous driver and lagged view (in quadrature); 0 inside.
         ``common``: a lagged view's part only for the followers outside its common direction (a flat
@@ -345,7 +382,7 @@ class DriverModel:
         D = np.asarray(D, dtype=np.float64)
         var = np.zeros((len(D), self.W.shape[1]))
         for e in self.edges:
-            if e.get("lagged") and lagged is None:
+            if e.get("lagged") and (lagged is None or own):
                 continue
             k = np.asarray(e["kappa"], dtype=np.float64)
             if e.get("lagged") and common and "direction" in e:
@@ -467,11 +504,55 @@ class DriverModel:
                 limit = self.limit(Y, E, each)
             r = aftermath.apply(r, beyond, beyond & self.stops(E), self.side(D), days, self.idle(Y, E), limit)
         common = self.common_lag and lagged is not None
-        se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D, lagged, common) ** 2
+        joint = self.joint_lag and lagged is not None and not common
+        se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D, lagged, common, own=joint) ** 2
         scale = np.sqrt(self.sigma**2 + self.bias_weight * se2)
+        if joint:
+            return self.joint_shrink(r, se2, np.asarray(lagged, dtype=np.float64))
         if not common:
             return r * (self.sigma / scale)
         return self.common_shrink(r / scale, scale, np.asarray(lagged, dtype=np.float64)) * self.sigma
+
+    def joint_shrink(self, r: np.ndarray, se2: np.ndarray, lagged: np.ndarray) -> np.ndarray:
+        """(n, F) residuals with the expectation's error allowed for jointly: z = r / sigma whitened by
+        (I + A)^(-1/2), A the errors' covariance in sigma units weighed as a bias (``bias_weight``): on the
+        diagonal the prediction's and the drivers' own extrapolation errors (``se2``), plus beyond a
+        lagged view's range d² K^(1/2) rho K^(1/2), K each follower's (kappa / sigma)² and rho how their
+        errors moved together when the training rows were extrapolated (``_error_correlation``). With
+        rho the identity this is the per-column shrink r sigma / scale exactly; a contrast the errors
+        never took (a condensing temperature leaving its pressure) is shrunk only as much as rho's
+        shrinkage toward the identity leaves it."""
+        z = r / self.sigma
+        a = self.bias_weight * se2 / self.sigma**2  # (n, F) the diagonal part
+        n, F = z.shape
+        A = np.zeros((n, F, F))
+        idx = np.arange(F)
+        A[:, idx, idx] = a
+        extra = np.zeros(n, dtype=bool)
+        sw = np.sqrt(self.bias_weight)
+        for e in self.edges:
+            if not e.get("lagged"):
+                continue
+            x = lagged[:, e["driver"]]
+            k = np.asarray(e["kappa"], dtype=np.float64) / self.sigma
+            rho = e.get("rho") or [np.eye(F).tolist()] * 2
+            for side, dist in enumerate((e["lo"] - x, x - e["hi"])):
+                rows = np.isfinite(dist) & (dist > 0.0)
+                if not rows.any():
+                    continue
+                u = sw * k[side]  # (F,) per unit of distance
+                M = np.asarray(rho[side], dtype=np.float64) * np.outer(u, u)
+                A[rows] += dist[rows, None, None] ** 2 * M
+                extra |= rows
+        out = z / np.sqrt(1.0 + a)
+        rows = np.flatnonzero(extra)
+        if rows.size:
+            vals, vecs = np.linalg.eigh(np.eye(F) + A[rows])
+            inv = np.einsum("nij,nj,nkj->nik", vecs, 1.0 / np.sqrt(np.maximum(vals, 1e-12)), vecs)
+            zr = z[rows]
+            # a missing cell stays missing and adds nothing to the others (its z counts as 0, as in the detector)
+            out[rows] = np.where(np.isfinite(zr), np.einsum("nij,nj->ni", inv, np.nan_to_num(zr)), np.nan)
+        return out * self.sigma
 
     def common_shrink(self, z: np.ndarray, scale: np.ndarray, lagged: np.ndarray) -> np.ndarray:
         """(n, F) ``z`` (residuals in each row's own scale) with a lagged view's allowance along one
@@ -502,7 +583,7 @@ class DriverModel:
     def state(self) -> dict:
         return {"spec": self.spec, "W": self.W.tolist(), "loc": self.loc.tolist(), "cov": self.cov.tolist(),
                 "sigma": self.sigma.tolist(), "edges": self.edges, "positive": self.positive.tolist(),
-                "common_lag": self.common_lag}
+                "common_lag": self.common_lag, "joint_lag": self.joint_lag}
 
     def load_state(self, state: dict) -> None:
         self.spec = state["spec"]
@@ -513,3 +594,5 @@ class DriverModel:
         self.edges = list(state.get("edges", []))  # states written before the allowance: none
         self.positive = np.array(state.get("positive", [False] * self.W.shape[1]), dtype=bool)
         self.common_lag = bool(state.get("common_lag", False))
+        self.joint_lag = bool(state.get("joint_lag", False))
+
