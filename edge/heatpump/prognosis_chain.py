@@ -29,6 +29,8 @@ the limit (the first passage of :mod:`prognosis`).
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from heatwatch.units import DAY
@@ -45,7 +47,8 @@ RUNAWAY_GAIN_K = 40.0
 
 def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: float,
                         base_days: int, grid: np.ndarray, curves_of, block: int = 120,
-                        cols: tuple[np.ndarray, ...] | None = None) -> float | None:
+                        cols: tuple[np.ndarray, ...] | None = None,
+                        pick: Callable[[list[float | None]], float | None] | None = None) -> float | None:
     """Median days until a day's worst discharge passes ``target`` by the leak chain (None: no chain).
 
     ``rows`` are the tracker's hours (t, mean residual, hi, lo) before ``now``; ``curves_of(x, y)``
@@ -110,7 +113,7 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
     starts = np.flatnonzero(np.r_[True, np.diff(d_days) != 0])  # the hours are in time order
     spread = np.maximum.reduceat(base_dis, starts)
     h = max(0.25 * float(np.std(spread)), 1.0)
-    best: float | None = None
+    dates: list[float | None] = []
     for curve in curves:
         c_fut = np.maximum(curve(grid), min(c_now, 0.0))
         hit, survive = -1, 1.0
@@ -126,9 +129,10 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
                 break
             survive = float(surv[-1])
         days = float(grid[hit]) if hit >= 0 else (float(grid[-1]) if c_fut[-1] > c_fut[0] else None)
-        if days is not None and (best is None or days < best):
-            best = days
-    return best
+        dates.append(days)
+    if pick is not None:
+        return pick(dates)
+    return min((d for d in dates if d is not None), default=None)
 
 
 def _worst_days(c: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray, beta: float, gain: float,
