@@ -15,9 +15,10 @@ The chain followed instead:
    mass flow it must pass per unit of liquid it is fed, so an undercharged pump needs
    (1 + c) times the healthy opening at the same conditions); c is extended by the growth
    laws of :func:`prognosis._excess_curves` (a leak through a fixed hole: a line; a crack
-   that grows: it bends), and of the laws that foretold the last days about equally well
-   the median date is taken (``pick``: prognosis._rival_days), not the earliest: the daily
-   charge index is noisy, and the earliest date is the steepest extrapolation of a few days;
+   that grows: it bends); for a leak, of the laws that foretold the last days about equally
+   well the median date is taken (``pick``: prognosis._rival_days, prognosis.CHAIN_RIVALS), not
+   the earliest: the daily charge index is noisy, and the earliest date is the steepest
+   extrapolation of a few days;
 2. the valve needed hour by hour: the healthy opening of each of the last two weeks' hours
    (weather, hot water cycles) times (1 + c); what exceeds the end stop is the shortfall;
 3. the discharge: the hour's healthy worst, plus the share of the leak that shows while the
