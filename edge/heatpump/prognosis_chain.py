@@ -15,7 +15,10 @@ The chain followed instead:
    mass flow it must pass per unit of liquid it is fed, so an undercharged pump needs
    (1 + c) times the healthy opening at the same conditions); c is extended by the growth
    laws of :func:`prognosis._excess_curves` (a leak through a fixed hole: a line; a crack
-   that grows: it bends);
+   that grows: it bends); for a leak, of the laws that foretold the last days about equally
+   well the median date is taken (``pick``: prognosis._rival_days, prognosis.CHAIN_RIVALS), not
+   the earliest: the daily charge index is noisy, and the earliest date is the steepest
+   extrapolation of a few days;
 2. the valve needed hour by hour: the healthy opening of each of the last two weeks' hours
    (weather, hot water cycles) times (1 + c); what exceeds the end stop is the shortfall;
 3. the discharge: the hour's healthy worst, plus the share of the leak that shows while the
@@ -28,6 +31,8 @@ the limit (the first passage of :mod:`prognosis`).
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 
@@ -45,7 +50,8 @@ RUNAWAY_GAIN_K = 40.0
 
 def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: float,
                         base_days: int, grid: np.ndarray, curves_of, block: int = 120,
-                        cols: tuple[np.ndarray, ...] | None = None) -> float | None:
+                        cols: tuple[np.ndarray, ...] | None = None,
+                        pick: Callable[[list[float | None]], float | None] | None = None) -> float | None:
     """Median days until a day's worst discharge passes ``target`` by the leak chain (None: no chain).
 
     ``rows`` are the tracker's hours (t, mean residual, hi, lo) before ``now``; ``curves_of(x, y)``
@@ -110,7 +116,7 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
     starts = np.flatnonzero(np.r_[True, np.diff(d_days) != 0])  # the hours are in time order
     spread = np.maximum.reduceat(base_dis, starts)
     h = max(0.25 * float(np.std(spread)), 1.0)
-    best: float | None = None
+    dates: list[float | None] = []
     for curve in curves:
         c_fut = np.maximum(curve(grid), min(c_now, 0.0))
         hit, survive = -1, 1.0
@@ -126,9 +132,10 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
                 break
             survive = float(surv[-1])
         days = float(grid[hit]) if hit >= 0 else (float(grid[-1]) if c_fut[-1] > c_fut[0] else None)
-        if days is not None and (best is None or days < best):
-            best = days
-    return best
+        dates.append(days)
+    if pick is not None:
+        return pick(dates)
+    return min((d for d in dates if d is not None), default=None)
 
 
 def _worst_days(c: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray, beta: float, gain: float,
