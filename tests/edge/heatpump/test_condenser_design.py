@@ -56,18 +56,25 @@ def test_no_ceiling_without_a_design_flow_nor_without_water() -> None:
     assert got[0] == c.level(rows[0])[0] and math.isnan(got[1])
 
 
-def _ev(ts: float, ceiling: float) -> Evidence:
+def _ev(ts: float, ceiling: float, **more: float) -> Evidence:
     shifts = {"cond_approach": ChannelShift(1.6, 2.4, 4.0), "p_high": ChannelShift(0.3, 21.0, 21.3),
+              "cond_sat_gap": ChannelShift(0.0, 0.0, 0.0), "delta_t": ChannelShift(-0.1, 1.5, 1.4),
               NAME: ChannelShift(ceiling, 3.6, 4.0)}
+    shifts.update({ch: ChannelShift(lv, 0.0, lv) for ch, lv in more.items()})
     return Evidence(ts=ts, shifts=shifts, basis="model")
 
 
-@pytest.mark.parametrize("ceiling, named", [(1.2, True), (0.4, False)])
-def test_the_ceiling_witnesses_condenser_fouling(ceiling: float, named: bool) -> None:
+@pytest.mark.parametrize("ceiling, more, named", [
+    (1.2, {}, True), (0.4, {}, False),
+    # the approach's own sensors drifting: the condensing thermistor parts from the pressure's
+    # saturation temperature, a flow thermistor reading low shrinks the water's delta-T
+    (1.2, {"cond_sat_gap": 0.6}, False), (1.2, {"delta_t": -0.6}, False)])
+def test_the_ceiling_witnesses_condenser_fouling(ceiling: float, more: dict, named: bool) -> None:
     """The learned approach up a level and a half, the pressure at 0.3 of its own: named only when
-    the approach is a level above what a clean condenser of the design shows."""
+    the approach is a level above what a clean condenser of the design shows, and not when one of
+    the approach's own sensors drifts."""
     engine = RuleEngine.from_files()
     raised = []
     for m in range(0, 13 * 60, 10):  # 13 hours, a rule row every 10 minutes (the hold is 12 h)
-        raised += [d.fault for d in engine.evaluate(_ev(m * 60.0, ceiling)) if d.state == "raised"]
+        raised += [d.fault for d in engine.evaluate(_ev(m * 60.0, ceiling, **more)) if d.state == "raised"]
     assert ("condenser_fouling" in raised) is named
