@@ -78,3 +78,12 @@ def test_the_ceiling_witnesses_condenser_fouling(ceiling: float, more: dict, nam
     for m in range(0, 13 * 60, 10):  # 13 hours, a rule row every 10 minutes (the hold is 12 h)
         raised += [d.fault for d in engine.evaluate(_ev(m * 60.0, ceiling, **more)) if d.state == "raised"]
     assert ("condenser_fouling" in raised) is named
+
+
+def test_the_ceilings_finding_says_what_it_is() -> None:
+    engine = RuleEngine.from_files()
+    found = []
+    for m in range(0, 13 * 60, 10):
+        found += [f for d in engine.evaluate(_ev(m * 60.0, 1.2)) if d.state == "raised" for f in d.findings]
+    (f,) = [f for f in found if f.channels == [NAME]]
+    assert "clean condenser" in f.message and "3.60 K" in f.message
