@@ -87,3 +87,23 @@ def test_the_ceilings_finding_says_what_it_is() -> None:
         found += [f for d in engine.evaluate(_ev(m * 60.0, 1.2)) if d.state == "raised" for f in d.findings]
     (f,) = [f for f in found if f.channels == [NAME]]
     assert "clean condenser" in f.message and "3.60 K" in f.message
+
+
+def test_levels_of_many_rows_are_each_rows_level() -> None:
+    """The replay's rows (a rough numpy ceiling first) and the agent's reading give the same digits,
+    near the ceiling too."""
+    c = CondenserCeiling(DESIGN)
+    rng = np.random.default_rng(5)
+    n = 4000
+    flow = rng.uniform(0.3, 2.0, n) * DESIGN.flow_lpm
+    dt = rng.uniform(-0.5, 8.0, n)
+    rows = np.stack([_obs(0.0, f, d) for f, d in zip(flow, dt)])
+    ceiling = np.array([c.level(o)[1] for o in rows])
+    appr = ceiling + rng.choice([-1.0, -1e-7, -1e-12, 0.0, 1e-12, 1e-7, 0.5], n)
+    rows[:, TARGET_NAMES.index("cond_approach")] = appr
+    rows[rng.random(n) < 0.05, TARGET_NAMES.index("delta_t")] = np.nan
+    rows[rng.random(n) < 0.05, TARGET_NAMES.index("flow_lpm")] = 0.0
+    got = c.levels(rows)
+    want = np.array([c.level(o)[0] for o in rows])
+    assert got.tobytes() == want.tobytes()
+    assert (got > 0).any() and (got == 0).any() and np.isnan(got).any()
