@@ -33,6 +33,7 @@ from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANN
 from heatwatch.edge.heatpump.compressor_efficiency import ALARM_K as COMPRESSOR_ALARM_K
 from heatwatch.edge.heatpump.compressor_efficiency import NAMES as COMPRESSOR_SHIFTS
 from heatwatch.edge.heatpump.compressor_efficiency import DESIGN_NAME, ENERGY_NAME, MIN_HEADROOM_FLOOR
+from heatwatch.edge.heatpump.condenser_design import NAME as CEILING_NAME
 from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
@@ -526,7 +527,9 @@ class PumpPipeline:
             rr = rows[ready]
             L = res.R[rr] / (alarm if res.S is None else res.S[rr])
             seen = ~np.isnan(L) & ~np.isnan(res.O[rr])
-            cand, iso = self._shift_candidates(rr, L, seen, np.ones(len(rr), dtype=bool), isolated=True)
+            ceiling = self.detector.ceiling  # the design's ceiling on the approach, as _ready_evidence reads it
+            more = {} if ceiling is None else {CEILING_NAME: ceiling.levels(res.O[rr])}
+            cand, iso = self._shift_candidates(rr, L, seen, np.ones(len(rr), dtype=bool), isolated=True, more=more)
             self._tabled_at[rr], self._cand_at[rr], self._iso_at[rr] = True, cand, iso
             quiet[ready] &= ~cand & ~iso
         if not ready.all():
@@ -543,16 +546,20 @@ class PumpPipeline:
         return quiet
 
     def _shift_candidates(self, rows: np.ndarray, L: np.ndarray, seen: np.ndarray, live: np.ndarray, *,
-                          isolated: bool, prior: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                          isolated: bool, prior: bool = False,
+                          more: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per row: might a shift rule match (its require, exclude and support as RuleEngine reads
         them from the evidence), and (``isolated``) might an isolated-shift rule. ``L``: the level
         per target channel, ``seen``: the channels the evidence has, ``live``: rows whose evidence
         is ready (it carries the compressor's shifts); ``prior``: rows judged on the prior's bands
-        (a rule's prior_min_support). Keeps per row the shift rules matching and how many of their
-        support channels agree (``_table_hits``)."""
+        (a rule's prior_min_support); ``more``: other channels' levels on these rows (the design's
+        condenser ceiling). Keeps per row the shift rules matching and how many of their support
+        channels agree (``_table_hits``)."""
         never = np.zeros(len(rows), dtype=bool)
         # the compressor's shifts on these rows (channels the detector does not have)
         extra = self._comp_levels(rows, live)
+        if more:
+            extra.update(more)
         if self._rule_table is None or self._rule_table[0] is not self.rules:
             self._rule_table = (self.rules, rule_table.compile_rules(self.rules.rules))
         table = self._rule_table[1]

@@ -114,10 +114,13 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     # current over the pressures' Carnot COP) does not (edge/heatpump/energy_balance.py)
     "discharge_unexplained": ("t_suction", "t_discharge", "p_high", "p_low", "compressor_hz", "compressor_a",
                               "power_w", "flow_lpm", "t_flow", "t_return"),
+    # the condenser approach over what a clean condenser of the design shows at the flow and delta-T
+    # measured (edge/heatpump/condenser_design.py)
+    "design_cond_approach": ("t_cond", "t_flow", "t_return", "flow_lpm"),
 }
 # what the edge's trackers add to the rules' evidence besides the raw and derived channels
 INDICATOR_NAMES: tuple[str, ...] = ("compression_loss", "compression_current", "design_discharge",
-                                     "discharge_unexplained")
+                                     "discharge_unexplained", "design_cond_approach")
 
 # Water: density 1 kg/l, cp 4.186 kJ/(kg K) -> kW per (l/min * K)
 WATER_KW_PER_LPM_K = 4.186 / 60.0

@@ -491,10 +491,14 @@ class RuleEngine:
     @staticmethod
     def _finding(channel: str, s: ChannelShift) -> Finding:
         word = "above" if s.level > 0 else "below"
+        if channel == "design_cond_approach":  # a ceiling from the design data, not this pump's learned value
+            message = (f"the condenser approach {s.observed:.2f} K is {word} the {s.expected:.2f} K a clean "
+                       "condenser of this pump's design allows at its water flow and delta-T")
+        else:
+            message = f"{channel} {s.observed:.2f} is {word} the {s.expected:.2f} this pump shows when healthy"
         return Finding(
             kind="residual", channels=[channel], expected=round(s.expected, 3), observed=round(s.observed, 3),
-            score=round(s.level, 3),
-            message=f"{channel} {s.observed:.2f} is {word} the {s.expected:.2f} this pump shows when healthy",
+            score=round(s.level, 3), message=message,
         )
 
     # -- timing -------------------------------------------------------------

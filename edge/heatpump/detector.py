@@ -32,6 +32,7 @@ from heatwatch.fleet_prior import FleetPrior
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features, features_row
 from heatwatch.edge.heatpump.own_start import start_prior, window_growth
+from heatwatch.edge.heatpump.condenser_design import NAME as CEILING_NAME, CondenserCeiling
 from heatwatch.edge.heatpump.design import PumpDesign
 from heatwatch.edge.heatpump.prior import PriorBands
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
@@ -54,6 +55,7 @@ _RAW_I = np.array([i for kind, i in _TARGET_SOURCES if kind == "raw"])
 _DER_T = np.array([k for k, (kind, _) in enumerate(_TARGET_SOURCES) if kind == "derived"])
 _DER_I = np.array([i for kind, i in _TARGET_SOURCES if kind == "derived"])
 _TARGET_MAPS = (_RAW_T, _RAW_I, _DER_T, _DER_I)
+_I_APPROACH = TARGET_NAMES.index("cond_approach")
 
 
 @dataclass
@@ -236,6 +238,8 @@ class HeatPumpDetector:
         self.checks = SensorChecks(self.config.channels, self.config.refrigerant)
         self.shift = PersistentShift(len(TARGET_NAMES), self.config.shift_tau_seconds)
         self.prior = PriorBands(self.config.shift_tau_seconds, self.config.design)  # judges until the own model exists
+        # the design's ceiling on the condenser approach (condenser_design.py): read on the averaged readings
+        self.ceiling = CondenserCeiling.of(self.config.design)
         self.postponed_fits = 0  # commissioning extended: the prior saw a fault, not a healthy pump
         self.model: HealthyModel | None = None
         self.alarm: np.ndarray | None = None
@@ -659,6 +663,10 @@ class HeatPumpDetector:
             for name, lv, ex, ob in zip(TARGET_NAMES, levels.tolist(), (obs - residual).tolist(), obs.tolist())
             if lv == lv and ob == ob
         }
+        if self.ceiling is not None:
+            lv, ceiling = self.ceiling.level(obs)
+            if lv == lv:
+                shifts[CEILING_NAME] = ChannelShift(lv, ceiling, float(obs[_I_APPROACH]))
         return Evidence(ts=ts, shifts=shifts, sensor_findings=sensor_findings, sensor_offset=sensor_offset,
                         basis=self.basis_at(ts))
 
