@@ -15,7 +15,7 @@ def _profiling(dask_worker) -> bool:  # noqa: ANN001
 
 def test_local_workers_take_no_profile() -> None:
     with dask.config.set(LOCAL_WORKER_CONFIG):
-        cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+        cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0",
                                silence_logs=40)
     try:
         with Client(cluster) as client:
@@ -23,7 +23,7 @@ def test_local_workers_take_no_profile() -> None:
     finally:
         cluster.close()
     # the same worker without the runner's config does profile (the test can tell)
-    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None, silence_logs=40)
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0", silence_logs=40)
     try:
         with Client(cluster) as client:
             assert list(client.run(_profiling).values()) == [True]
