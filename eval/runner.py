@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -75,10 +74,9 @@ def run_parts(parts: list[Part], poll_s: float | None, *, workers: int | None = 
         client = Client(scheduler, timeout="10s")
     else:
         n = workers or os.cpu_count() or 1
-        with warnings.catch_warnings(), dask.config.set(LOCAL_WORKER_CONFIG):
-            # its HTTP endpoint (health, metrics) moves on when 8787 is taken
-            warnings.filterwarnings("ignore", message="Port .* is already in use")
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
+        with dask.config.set(LOCAL_WORKER_CONFIG):
+            # its HTTP endpoint (health, metrics) on a free port: Dask's 8787 may be another cluster's
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=":0",
                                    silence_logs=40)
         client = Client(cluster)
     try:
