@@ -19,8 +19,9 @@ time-based average as the learned detector) are judged against two kinds of band
 
 Levels use the rules' scale: 0 inside the band, 1 one tolerance beyond its edge.
 Only a clear breach speaks, and only the channels whose bands hold regardless of
-weather and load (not delta-T: at part load with a fixed-speed circulator it falls
-well below 3 K).
+weather and load: of delta-T only its floor (at part load with a fixed-speed circulator it
+falls well below 3 K, never below 0 K while the pump heats; below it a water thermistor is wrong,
+and the condenser rule must not read that error's approach and COP as fouling).
 """
 
 from __future__ import annotations
