@@ -4,7 +4,7 @@ Without a fleet, a pump's first days are judged against its design data (edge/he
 superheat against the valve controller's setpoint, water flow against the design flow. Each
 healthy pump of each scenario runs through the detector with its pump model's design data (its
 model's capacity, as bench/lead_time.py and the eval configure it) for the first DAYS days at a
-5-minute poll; printed per scenario: the lowest hours-averaged superheat and flow / design flow any
+5-minute poll; printed per scenario: the lowest hours-averaged superheat, flow / design flow and delta-T any
 healthy pump showed while not yet learned, and the largest prior level on any channel (0 = inside
 every band; a rule reads 1). A scenario with sites runs site by site, each site's pumps with its
 refrigerant.
@@ -26,13 +26,13 @@ from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import Scenario, load_scenario
 from heatwatch.units import DAY
 
-J_SH, J_FLOW = TARGET_NAMES.index("superheat"), TARGET_NAMES.index("flow_lpm")
+J_SH, J_FLOW, J_DT = (TARGET_NAMES.index(n) for n in ("superheat", "flow_lpm", "delta_t"))
 
 
 def margins(name: str, days: float) -> dict:
     sc = load_scenario(name)
     sc = dataclasses.replace(sc, duration_s=min(sc.duration_s, days * DAY))
-    out = {"pumps": 0, "min_superheat": (np.inf, ""), "min_flow_share": (np.inf, ""), "max_level": (0.0, "")}
+    out = {"pumps": 0, "min_superheat": (np.inf, ""), "min_flow_share": (np.inf, ""), "min_delta_t": (np.inf, ""), "max_level": (0.0, "")}
     for site in sc.site_scenarios():
         _site_margins(site, out)
     return out
@@ -57,7 +57,8 @@ def _site_margins(sc: Scenario, out: dict) -> None:
                 continue
             formed, L = det.prior.levels_rows(res.ts[judged], res.O[judged])
             avg, L = res.O[judged][formed], L[formed]
-            for key, v in (("min_superheat", avg[:, J_SH]), ("min_flow_share", avg[:, J_FLOW] / det.config.design.flow_lpm)):
+            for key, v in (("min_superheat", avg[:, J_SH]), ("min_flow_share", avg[:, J_FLOW] / det.config.design.flow_lpm),
+                           ("min_delta_t", avg[:, J_DT])):
                 v = v[~np.isnan(v)]
                 if len(v) and v.min() < out[key][0]:
                     out[key] = (float(v.min()), d)
@@ -75,7 +76,8 @@ def main() -> None:
         m = margins(name, opts.days)
         print(f"{name}: {m['pumps']} healthy pumps; lowest superheat average {m['min_superheat'][0]:.2f} K "
               f"({m['min_superheat'][1]}), lowest flow {m['min_flow_share'][0]:.2f} of design "
-              f"({m['min_flow_share'][1]}), largest prior level {m['max_level'][0]:.2f} {m['max_level'][1]}", flush=True)
+              f"({m['min_flow_share'][1]}), lowest delta-T average {m['min_delta_t'][0]:.2f} K ({m['min_delta_t'][1]}), "
+              f"largest prior level {m['max_level'][0]:.2f} {m['max_level'][1]}", flush=True)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,9 @@ time-based average as the learned detector) are judged against two kinds of band
 
 Levels use the rules' scale: 0 inside the band, 1 one tolerance beyond its edge.
 Only a clear breach speaks, and only the channels whose bands hold regardless of
-weather and load (not delta-T: at part load with a fixed-speed circulator it falls
-well below 3 K).
+weather and load: of delta-T only its floor (at part load with a fixed-speed circulator it
+falls well below 3 K, never below 0 K while the pump heats; below it a water thermistor is wrong,
+and the condenser rule must not read that error's approach and COP as fouling).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ NORMAL_BANDS: dict[str, tuple[float, float, float]] = {
     "cond_approach": (0.0, 7.0, 1.5),  # K; condensing = flow + 2-5
     "t_discharge": (30.0, 100.0, 5.0),  # degC; 50-95, trips at 110-120
     "cop": (1.5, 7.0, 0.3),  # 2-5
+    # K; flow - return. Only its floor: a pump running steady heats the water, so the flow is
+    # warmer than the return at any load (part load takes it near 0, never below). Below it a
+    # water thermistor is wrong (t_flow low or t_return high), whatever else the pump shows
+    "delta_t": (0.0, np.inf, 1.0),
 }
 # the tolerance below a design value's edge
 SUPERHEAT_TOL_K = 1.0  # K, about the sensors' accuracy: a level of 1 at setpoint - 2.5 K (5 K set: 2.5 K)

@@ -81,6 +81,24 @@ def test_a_fouled_condenser_needs_the_pressure_at_half_its_level_as_witness():
     assert "condenser_fouling" not in {d.fault for d in out}
 
 
+def test_a_flow_thermistor_reading_low_is_not_a_fouled_condenser():
+    """A t_flow reading low raises the approach (t_cond - t_flow) and lowers the COP computed from
+    it (heat = flow x (t_flow - t_return)): the sensor's own error would be fouling's witness. It
+    also makes the measured delta-T fall, which fouling leaves where it was: the rule yields.
+    The levels are cond_drift_stockholm's hp-004 (-1 K a day) when d275ca8 named it fouling,
+    judged on the prior's bands (approach 9.1 K over a 7 K edge, COP -3.4 under 1.5)."""
+    drift = dict(cond_approach=1.37, cop=-16.2, delta_t=-1.2)
+    engine = RuleEngine.from_files()
+    out = run(engine, shifts(**drift), hours=13)
+    assert "condenser_fouling" not in {d.fault for d in out}
+    engine = RuleEngine.from_files()  # the same approach and COP with the water's delta-T kept: fouling
+    out = run(engine, shifts(cond_approach=1.37, cop=-2.0), hours=13)
+    assert [(d.fault, d.state) for d in out] == [("condenser_fouling", "raised")]
+    engine = RuleEngine.from_files()  # a fouled condenser's pressure witness does not save the drift
+    out = run(engine, shifts(**drift, p_high=0.6), hours=13)
+    assert "condenser_fouling" not in {d.fault for d in out}
+
+
 def test_broken_sensor_under_required_channel_blocks_pump_fault():
     engine = RuleEngine.from_files()
     fixed_valve_leak = dict(superheat=2.5, subcooling=-1.5, p_low=-1.5)  # superheat is computed from p_low

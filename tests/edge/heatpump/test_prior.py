@@ -32,6 +32,20 @@ def test_levels_are_zero_inside_the_bands_and_grow_beyond_them() -> None:
     assert abs(level - 12.0 / 5.0) < 1e-6  # 12 K beyond the edge, 5 K tolerance
 
 
+def test_a_flow_colder_than_the_return_breaches_the_delta_t_floor() -> None:
+    """A pump running steady heats its water: at part load the delta-T nears 0 K, never below. An
+    average below the floor (0 K, tolerance 1 K) is a water thermistor reading wrong (t_flow low)."""
+    prior = PriorBands(tau_seconds=6 * HOUR)
+    for i in range(24 * 60):
+        prior.update(i * 60.0, _targets(delta_t=0.4, cop=3.0))  # deep part load: no breach
+    assert prior.levels(24 * HOUR)["delta_t"][0] == 0.0
+    prior = PriorBands(tau_seconds=6 * HOUR)
+    for i in range(24 * 60):
+        prior.update(i * 60.0, _targets(delta_t=-1.5, cop=3.0))
+    level, edge, observed = prior.levels(24 * HOUR)["delta_t"]
+    assert edge == 0.0 and abs(observed + 1.5) < 1e-6 and abs(level + 1.5) < 1e-6
+
+
 def test_no_verdict_before_an_average_has_formed() -> None:
     prior = PriorBands(tau_seconds=6 * HOUR)
     prior.update(0.0, _targets(t_discharge=130.0))
