@@ -50,10 +50,10 @@ def _held_rec(rows, j, sign, excess, cols=None):
     return k, b
 
 
-def _fpd_oracle(x, excess, base, target, rho=0.0, h=None):
+def _fpd_oracle(x, excess, base, target, rho=0.0, h=None, models=P.MODELS):
     """_first_passage_days, with the future's excess (A) and/or healthy worst days (B) put in."""
     if _REC.get("ch") != "p_high":
-        return _fpd(x, excess, base, target, rho, h)
+        return _fpd(x, excess, base, target, rho, h, models)
     k, mode = _REC.get("k", 1.0), _ORACLE["mode"]
     _REC.update(base_max=float(np.max(base)), excess_now=float(excess[-1]), target=target)
     if "B" in mode:
@@ -66,7 +66,7 @@ def _fpd_oracle(x, excess, base, target, rho=0.0, h=None):
             return None
         return P._passage_days(lambda g: k * np.interp(g, fx, fe), P._GRID, base,
                                P._bandwidth(base) if h is None else h, target, rho)
-    return _fpd(x, excess, base, target, rho, h)
+    return _fpd(x, excess, base, target, rho, h, models)
 
 
 def _pc_rec(self, ch, now, fault="", rows=None, cols=None):
