@@ -684,3 +684,26 @@ def test_a_fouled_condenser_is_extended_by_lines_not_by_a_take_off(monkeypatch) 
     assert lines_days > 1.2 * every_days, (lines_days, every_days)
     # another fault's high pressure keeps every law
     assert prognosis.GROWTH_LAWS.get(("refrigerant_leak", "p_high"), prognosis.MODELS) == prognosis.MODELS
+
+
+def test_a_levelling_law_is_a_parabola_that_bends_over_and_none_that_bends_up() -> None:
+    """GROWTH_LAWS' "levelling": a fouling that levels off is extended along its tangent at now (the
+    parabola's own rule), one that speeds up has no levelling law; the batched fits give the same curves
+    as the one-at-a-time fit."""
+    from heatwatch.edge.heatpump.prognosis import _fit, _fits
+
+    x = np.arange(-12.0, 0.0)
+    up, over = 0.01 * (x + 12.0) ** 2, 1.0 - 0.01 * x ** 2
+    assert _fit(x, up, "levelling") is None and _fit(x, up, "parabola") is not None
+    g = np.array([1.0, 5.0, 20.0])
+    tangent = _fit(x, over, "levelling")
+    assert tangent is not None
+    np.testing.assert_allclose(tangent(g), _fit(x, over, "parabola")(g))
+    np.testing.assert_allclose(tangent(g), 1.0 + 0.0 * g, atol=1e-9)  # flat at its top, now
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        y = np.cumsum(rng.normal(0.1, 0.3, len(x)))
+        one, batched = _fit(x, y, "levelling"), _fits(x, y, [(0, len(x), "levelling")])[0]
+        assert (one is None) == (batched is None)
+        if one is not None:
+            np.testing.assert_array_equal(one(g), batched(g))
