@@ -662,3 +662,48 @@ def test_a_pump_within_a_spread_of_its_limit_may_trip_from_now_on() -> None:
     assert near.predicted_trip_ts > now + 0.5 * DAY, "not at its limit: a date ahead"
     assert near.lower_ts == now
     assert far.lower_ts > now + 0.5 * DAY
+
+
+def test_a_fouled_condenser_is_extended_by_lines_not_by_a_take_off(monkeypatch) -> None:
+    """A condenser's deposit builds up at a steady rate or levels off; it does not take off. Where its
+    daily excess bends upward over the last weeks (here a parabola: the load of a colder month on the
+    same plate), the parabola and the exponential extend that bend into a take-off and date the high
+    pressure sooner; condenser fouling's high pressure is extended by lines only (GROWTH_LAWS), so
+    its date is the one the lines alone give, later than the three laws' (on the calibration fleets
+    every estimate within x2 70 -> 73 %, beyond 16 days 80 -> 86 %)."""
+    from heatwatch.edge.heatpump import prognosis
+
+    bend = lambda d: 0.02 * d + 0.002 * d * d  # noqa: E731 - bar: 1.2 bar after 20 days, 0.1 bar a day now
+    assert prognosis.GROWTH_LAWS[("condenser_fouling", "p_high")] == ("line",)
+    lines = _hot_water_days(bend, days=20.0, hot_water_every=3).predict("condenser_fouling", 20 * DAY)
+    monkeypatch.setattr(prognosis, "GROWTH_LAWS", {})
+    every_law = _hot_water_days(bend, days=20.0, hot_water_every=3).predict("condenser_fouling", 20 * DAY)
+    assert lines is not None and every_law is not None and lines.indicator == every_law.indicator == "p_high"
+    lines_days = (lines.predicted_trip_ts - 20 * DAY) / DAY
+    every_days = (every_law.predicted_trip_ts - 20 * DAY) / DAY
+    assert lines_days > 1.2 * every_days, (lines_days, every_days)
+    # another fault's high pressure keeps every law
+    assert prognosis.GROWTH_LAWS.get(("refrigerant_leak", "p_high"), prognosis.MODELS) == prognosis.MODELS
+
+
+def test_a_levelling_law_is_a_parabola_that_bends_over_and_none_that_bends_up() -> None:
+    """GROWTH_LAWS' "levelling": a fouling that levels off is extended along its tangent at now (the
+    parabola's own rule), one that speeds up has no levelling law; the batched fits give the same curves
+    as the one-at-a-time fit."""
+    from heatwatch.edge.heatpump.prognosis import _fit, _fits
+
+    x = np.arange(-12.0, 0.0)
+    up, over = 0.01 * (x + 12.0) ** 2, 1.0 - 0.01 * x ** 2
+    assert _fit(x, up, "levelling") is None and _fit(x, up, "parabola") is not None
+    g = np.array([1.0, 5.0, 20.0])
+    tangent = _fit(x, over, "levelling")
+    assert tangent is not None
+    np.testing.assert_allclose(tangent(g), _fit(x, over, "parabola")(g))
+    np.testing.assert_allclose(tangent(g), 1.0 + 0.0 * g, atol=1e-9)  # flat at its top, now
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        y = np.cumsum(rng.normal(0.1, 0.3, len(x)))
+        one, batched = _fit(x, y, "levelling"), _fits(x, y, [(0, len(x), "levelling")])[0]
+        assert (one is None) == (batched is None)
+        if one is not None:
+            np.testing.assert_array_equal(one(g), batched(g))
