@@ -405,10 +405,14 @@ def main(args: list[str]) -> None:
     if args[0] == "collect":
         opts = {"--seed": "2001", "--growth": "1.0", "--climate": "stockholm", "--refrigerant": "R32", "--per-fault": "2",
                 "--faults": ",".join(PUMP_FAULTS), "--ttt": "8,60", "--days": "100", "--start": DEFAULT_START}
+        if len(args) < 2 or args[1].startswith("-"):  # `collect --help` once wrote a fleet to a file named --help
+            raise SystemExit(f"usage: collect OUT.json [{' '.join(f'{o} X' for o in opts)}] (see the docstring)")
         rest = args[2:]
-        for o in opts:
-            if o in rest:
-                opts[o] = rest[rest.index(o) + 1]
+        unknown = [a for a in rest[::2] if a not in opts]
+        if unknown or len(rest) % 2:
+            raise SystemExit(f"collect: unknown option or a value missing: {' '.join(unknown) or rest[-1]}; "
+                             f"options: {', '.join(opts)}")
+        opts.update(zip(rest[::2], rest[1::2]))
         out = collect(int(opts["--seed"]), float(opts["--growth"]), opts["--climate"], opts["--refrigerant"],
                       per_fault=int(opts["--per-fault"]), faults=tuple(opts["--faults"].split(",")),
                       days=int(opts["--days"]), ttt=tuple(int(x) for x in opts["--ttt"].split(",")),

@@ -45,3 +45,15 @@ def test_the_command_line_passes_start_to_collect(monkeypatch, tmp_path):
 def test_a_bad_start_is_refused_before_the_simulator_runs(bad):
     with pytest.raises(ValueError, match="--start"):
         prognosis_fleets.fleet_scenario(2099, start=bad)
+
+
+def test_collect_refuses_an_option_for_its_output_file_and_unknown_options(monkeypatch, tmp_path):
+    monkeypatch.setattr(prognosis_fleets, "collect", lambda *a, **kw: pytest.fail("collect must not run"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit, match="usage: collect OUT.json"):
+        prognosis_fleets.main(["collect", "--help"])
+    with pytest.raises(SystemExit, match="unknown option.*--sead"):
+        prognosis_fleets.main(["collect", "f.json", "--sead", "2099"])
+    with pytest.raises(SystemExit, match="a value missing"):
+        prognosis_fleets.main(["collect", "f.json", "--seed"])
+    assert list(tmp_path.iterdir()) == []
