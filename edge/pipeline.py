@@ -33,8 +33,8 @@ from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANN
 from heatwatch.edge.heatpump.compressor_efficiency import ALARM_K as COMPRESSOR_ALARM_K
 from heatwatch.edge.heatpump.compressor_efficiency import NAMES as COMPRESSOR_SHIFTS
 from heatwatch.edge.heatpump.compressor_efficiency import DESIGN_NAME, ENERGY_NAME, MIN_HEADROOM_FLOOR
-from heatwatch.edge.heatpump.condenser_design import NAME as CEILING_NAME
 from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
+from heatwatch.edge.heatpump.condenser_design import NAME as CEILING_NAME
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
 from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
                                                HeatPumpResult)
