@@ -538,9 +538,11 @@ class PumpPipeline:
             L = np.full((len(pr), len(TARGET_NAMES)), np.nan)
             L[:, self.detector.prior.targets] = bands
             seen = formed[:, None] & ~np.isnan(L)
+            # the water thermistors' physics on the same averages (prior.physics_rows, as levels() adds it)
+            more = self.detector.prior.physics_rows(formed, res.O[pr])
             # evidence with no band to read is not ready: no shift rule and no compressor shift then
-            live = seen.any(axis=1)
-            cand, _ = self._shift_candidates(pr, L, seen, live, isolated=False, prior=True)
+            live = seen.any(axis=1) | np.any([~np.isnan(v) for v in more.values()], axis=0)
+            cand, _ = self._shift_candidates(pr, L, seen, live, isolated=False, prior=True, more=more)
             self._prior_live = dict(zip(pr.tolist(), live.tolist()))
             quiet[~ready] &= ~cand
         return quiet
@@ -591,7 +593,7 @@ class PumpPipeline:
             conf = self._conf_cache.get((rule.name, met))
             if conf is None:
                 conf = self._conf_cache[(rule.name, met)] = RuleEngine.confidence(rule, met)
-            out[(rule.name, None)] = conf
+            out[(rule.name, rule.sensor)] = conf
         if finding:
             if res.flags is None:
                 out.update(self.rules.sensor_hits(res.findings(i)))
@@ -657,7 +659,7 @@ class PumpPipeline:
         conf = self._conf_cache.get((rule.name, met))
         if conf is None:
             conf = self._conf_cache[(rule.name, met)] = RuleEngine.confidence(rule, met)
-        return [(None, conf, _Memo(lambda rule=rule, i=i: self._table_findings(rule, res, i)))]
+        return [(rule.sensor, conf, _Memo(lambda rule=rule, i=i: self._table_findings(rule, res, i)))]
 
     def _table_findings(self, rule, res: BatchResults, i: int) -> list:
         """The findings RuleEngine gives a shift rule's match on row i."""

@@ -117,10 +117,18 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     # the condenser approach over what a clean condenser of the design shows at the flow and delta-T
     # measured (edge/heatpump/condenser_design.py)
     "design_cond_approach": ("t_cond", "t_flow", "t_return", "flow_lpm"),
+    # the water thermistors against the refrigerant side's physics, before the pump's own model
+    # (edge/heatpump/water_physics.py): the flow or return warmer than condensing, delta-T below the
+    # heat the electrical input delivers at least or above what Carnot's cycle allows
+    "flow_over_condensing": ("t_flow", "p_high"),
+    "return_over_condensing": ("t_return", "p_high", "power_w", "flow_lpm"),
+    "heat_deficit": ("t_flow", "t_return", "power_w", "flow_lpm"),
+    "heat_excess": ("t_flow", "t_return", "power_w", "flow_lpm", "p_high", "p_low"),
 }
 # what the edge's trackers add to the rules' evidence besides the raw and derived channels
 INDICATOR_NAMES: tuple[str, ...] = ("compression_loss", "compression_current", "design_discharge",
-                                     "discharge_unexplained", "design_cond_approach")
+                                     "discharge_unexplained", "design_cond_approach", "flow_over_condensing",
+                                     "return_over_condensing", "heat_deficit", "heat_excess")
 
 # Water: density 1 kg/l, cp 4.186 kJ/(kg K) -> kW per (l/min * K)
 WATER_KW_PER_LPM_K = 4.186 / 60.0

@@ -42,6 +42,12 @@ OPERATING_POINT_SENSORS = frozenset({"t_outdoor", "t_flow"})
 REFRIGERANT_RELATIONS = frozenset({"superheat", "subcooling", "discharge_superheat", "evap_sat_gap",
                                    "cond_sat_gap", "compression_loss"})
 _UNITS = {c.name: c.unit for c in CHANNELS}
+_PHYSICS_MESSAGES = {
+    "flow_over_condensing": "the flow water reads warmer than the condensing temperature (p_high's saturation)",
+    "return_over_condensing": "the return water reads warmer than the condensing temperature less the least delta-T",
+    "heat_deficit": "delta-T reads below the least heat the unit's electrical input delivers",
+    "heat_excess": "delta-T reads above the most heat a cycle between these pressures can deliver",
+}
 
 
 class ChannelShift(NamedTuple):
@@ -162,7 +168,7 @@ class RuleEngine:
     def __init__(self, rules: Iterable[Rule]):
         self.rules = list(rules)
         self._clear_after = {r.name: r.clear_after for r in self.rules}
-        self._pump_rules = frozenset(r.name for r in self.rules if r.require)
+        self._pump_rules = frozenset(r.name for r in self.rules if r.require and r.sensor is None)
         self._isolated_rules = [r for r in self.rules if r.isolated_shift]
         self._tracks: dict[tuple[str, str | None], _Track] = {}
         self._subjects_cache: tuple[dict, int, dict[str, list[str | None]]] | None = None
@@ -342,8 +348,8 @@ class RuleEngine:
             return []
         if self._sensor_explains(rule, ev):
             return []
-        return [(None, self.confidence(rule, len(met)), lambda: [self._finding(ch, ev.shifts[ch])
-                                                                for ch in [*rule.require, *met]])]
+        return [(rule.sensor, self.confidence(rule, len(met)), lambda: [self._finding(ch, ev.shifts[ch])
+                                                                       for ch in [*rule.require, *met]])]
 
     @staticmethod
     def confidence(rule: Rule, n_support_met: int) -> float:
@@ -491,7 +497,9 @@ class RuleEngine:
     @staticmethod
     def _finding(channel: str, s: ChannelShift) -> Finding:
         word = "above" if s.level > 0 else "below"
-        if channel == "design_cond_approach":  # a ceiling from the design data, not this pump's learned value
+        if channel in _PHYSICS_MESSAGES:  # a bound of physics on the water thermistors (water_physics.py)
+            message = f"{_PHYSICS_MESSAGES[channel]} by {s.observed:.2f} K"
+        elif channel == "design_cond_approach":  # a ceiling from the design data, not this pump's learned value
             message = (f"the condenser approach {s.observed:.2f} K is {word} the {s.expected:.2f} K a clean "
                        "condenser of this pump's design allows at its water flow and delta-T")
         else:

@@ -75,6 +75,10 @@ class Rule(BaseModel):
     exclude: dict[str, ShiftCondition] = {}
     sensor_check: list[str] = []  # fires per channel with one of these sensor findings
     isolated_shift: bool = False  # fires per sensor whose offset alone explains the drift
+    # a shift rule that names a sensor, not a pump fault: its match is this channel's (its {channel}),
+    # and it neither silences the isolated sensor rules nor counts as a pump fault seen. The water
+    # thermistors' physics (water_physics.py) is read this way on the prior, before the pump's model
+    sensor: str | None = None
     isolated_level: float = Field(default=2.0, gt=0)  # how large the explained drift must be (alarm units)
     isolated_explained: float = Field(default=0.9, gt=0, le=1)  # share of the drift the offset must explain
     parts: list[str] = []
@@ -97,6 +101,13 @@ class Rule(BaseModel):
     def _shifts(cls, v):
         return _shift_map(v)
 
+    @field_validator("sensor")
+    @classmethod
+    def _sensor_channel(cls, v: str | None) -> str | None:
+        if v is not None and v not in CHANNEL_NAMES and v not in DERIVED_NAMES:
+            raise ValueError(f"unknown sensor channel {v!r}: a raw or derived channel")
+        return v
+
     @field_validator("sensor_check")
     @classmethod
     def _checks(cls, v: list[str]) -> list[str]:
@@ -110,6 +121,8 @@ class Rule(BaseModel):
         kinds = bool(self.require) + bool(self.sensor_check) + self.isolated_shift
         if kinds != 1:
             raise ValueError("a rule needs exactly one of: require, sensor_check, isolated_shift")
+        if self.sensor is not None and not self.require:
+            raise ValueError("sensor names the channel of a shift rule's match: it needs require")
         if self.min_support > len(self.support):
             raise ValueError(f"min_support {self.min_support} exceeds the {len(self.support)} support channels")
         if self.prior_min_support is not None and self.prior_min_support > len(self.support):

@@ -21,13 +21,17 @@ Levels use the rules' scale: 0 inside the band, 1 one tolerance beyond its edge.
 Only a clear breach speaks, and only the channels whose bands hold regardless of
 weather and load: of delta-T only its floor (at part load with a fixed-speed circulator it
 falls well below 3 K, never below 0 K while the pump heats; below it a water thermistor is wrong,
-and the condenser rule must not read that error's approach and COP as fouling).
+and the condenser rule must not read that error's approach and COP as fouling). Beside the bands,
+the water thermistors against the refrigerant side's physics (water_physics.py): the flow no
+warmer than condensing, delta-T within what the electrical input can deliver; their levels are the
+sensor notices' (rules/heatpump.yaml, ``sensor:`` rules), judged on the same averages.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from heatwatch.edge.heatpump import water_physics
 from heatwatch.edge.heatpump.design import FLOW_HOLD, SUPERHEAT_HOLD_K, PumpDesign
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift
@@ -105,7 +109,19 @@ class PriorBands:
             lo, hi = self._low[k], self._high[k]
             edge = lo if level < 0 else hi if level > 0 else float(np.clip(obs[k], lo, hi))
             out[name] = (level, float(edge), float(obs[k]))
+        full = self.average.observed if observed is None else observed
+        for name, level, ex in zip(water_physics.NAMES, water_physics.levels(full).tolist(),
+                                   water_physics.excess(full).tolist()):
+            if level == level:  # the bound's excess as observed, the bound (0 K) as the edge
+                out[name] = (level, 0.0, ex)
         return out
+
+    def physics_rows(self, formed: np.ndarray, observed: np.ndarray) -> dict[str, np.ndarray]:
+        """``levels``' water-physics channels for many rows (NaN where no average has formed or a
+        reading is missing): the same operations, so the same numbers."""
+        lv = water_physics.levels(observed)
+        lv[~formed] = np.nan
+        return {name: lv[:, k] for k, name in enumerate(water_physics.NAMES)}
 
     def levels_rows(self, ts: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``levels`` for many rows at once (batch replays skip the rows where no band speaks):

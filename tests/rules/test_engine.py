@@ -162,6 +162,10 @@ def test_short_blips_do_not_fire():
      "rule 'x': field 'hold': not a duration"),
     ("rules: [{name: x, fault: refrigerant_leak, confidence: 0.5, explanation: e}]",
      "rule 'x': field '(rule)': a rule needs exactly one of"),
+    ("rules: [{name: x, fault: sensor_drift, confidence: 0.5, explanation: e, sensor: t_flw, require: {heat_deficit: up}}]",
+     "rule 'x': field 'sensor': unknown sensor channel 't_flw'"),
+    ("rules: [{name: x, fault: sensor_drift, confidence: 0.5, explanation: e, sensor: t_flow, sensor_check: [stuck]}]",
+     "rule 'x': field '(rule)': sensor names the channel of a shift rule's match: it needs require"),
     ("rules: {x: 1}", "field 'rules'"),
     ("rules: [", "not valid YAML"),
 ])
@@ -210,3 +214,25 @@ def test_compressor_wear_on_the_design_day_prognosis_alone():
     engine = RuleEngine.from_files()
     drift = run(engine, shifts(compression_loss=1.3, cop=-0.3, design_discharge=1.6, evap_sat_gap=-0.8), hours=13)
     assert not any(e.fault == "compressor_wear" for e in drift)
+
+
+def test_a_rule_naming_a_sensor_matches_on_its_channel_and_is_no_pump_fault():
+    """The prior's water-thermistor notices (``sensor:``): on the prior's physics levels, a notice on
+    the sensor the rule names, not a pump fault; a drift one offset explains is still said by the
+    isolated sensor rule beside it (a pump rule's match would silence that one)."""
+    engine = RuleEngine.from_files()
+    out = run(engine, shifts(flow_over_condensing=1.4), hours=13)
+    assert [(d.rule, d.fault, d.channel, d.state) for d in out] == [
+        ("flow_sensor_over_condensing", "sensor_drift", "t_flow", "raised")]
+    assert "t_flow sensor reads high" in out[0].explanation
+    engine = RuleEngine.from_files()
+    out = run(engine, shifts(heat_deficit=1.2), hours=13)
+    assert [(d.rule, d.channel) for d in out] == [("water_delta_t_below_heat", "delta_t")]
+    engine = RuleEngine.from_files()  # the return thermistor's own bound passed: it is named, not the pair
+    out = run(engine, shifts(heat_deficit=3.0, return_over_condensing=1.1), hours=13)
+    assert [(d.rule, d.channel) for d in out] == [("return_sensor_over_condensing", "t_return")]
+    engine = RuleEngine.from_files()
+    offset = SensorOffset("t_discharge", 12.0, 0.97, 3.0, {"t_discharge": 3.0, "discharge_superheat": 3.0})
+    out = run(engine, shifts(t_discharge=3.0, discharge_superheat=3.0, flow_over_condensing=1.4), hours=25,
+              offset=offset)
+    assert {(d.fault, d.channel) for d in out} == {("sensor_drift", "t_discharge"), ("sensor_drift", "t_flow")}
