@@ -484,10 +484,12 @@ class PrognosisTracker:
             gx, rise, base_m = mapped
             laws = GROWTH_LAWS.get((fault, ch), MODELS)
             x = (day_t - now) / DAY
-            trend = _rival_days(
+            rivals = _rival_days(
                 [_passage_days(c, _GRID, base[-BASE_DAYS:], h, target, rho) for c in _excess_curves(x, excess, laws)]
                 + [_passage_days(lambda g, c=c: rise(c(g)), _GRID, base_m[-BASE_DAYS:], _bandwidth(base_m[-BASE_DAYS:]),
                                  target, rho) for c in _excess_curves(x, gx, laws)])
+            if not MAP_LATER_ONLY or (trend is not None and rivals is not None and rivals > trend):
+                trend = rivals
         # a history shorter than the tracker's memory began when the pump was first watched (its
         # installation, a repair): a fault with no calm day since was born after that (_pace_days)
         born = (rows[0][0] - now) / DAY if PACE_FROM_BIRTH and rows and len(self._hours) < (self._hours.maxlen or 0) \
@@ -1231,40 +1233,20 @@ def _held_share(rows: list, j: int, sign: float, excess: np.ndarray,
 # at the hour's heat), which grows with the deposit whatever the controller does to the frequency,
 # where the hot-water peak pressure is held back by the controller's cut
 HELD_GROWTH: dict[tuple[str, str], str] = {("condenser_fouling", "p_high"): "cond_approach"}
-# False: not used. An experiment (docs/heatpump.md, "The peak read through the approach"): on the
-# calibration fleets it did not beat the held share alone, so it is off; bench comparisons set it
+# False: not used. An experiment (docs/heatpump.md, "The held peak read through the condensing
+# approach"): it dated the far-out trips better on every fleet but the calibration ones and the near ones
+# (2-8 days) later; on the held-out fleets 2061-2064 a wash that lost intervals, so it is off
 USE_MAPPED = False
 MAP_GROWN = 1.0  # the growth channel's MIN_SHIFTs it must have grown by to be read
-MAP_TOP = 0.5
-MAP_SPLIT_ON = False
-MAP_BEND_ONLY = False
-MAP_SPLIT = 0.9  # the share of the days' variance two groups must explain to be two (_upper_group)
-
-
-def _upper_group(worst: np.ndarray) -> np.ndarray:
-    """The days whose worst hour is a hot-water charge's: where the days' worst readings fall in two
-    groups (the best split into two, by the least spread within them, explains at least MAP_SPLIT of
-    their variance: a charge condenses some 20 K above space heating), the upper group; else every
-    day (each day has a charge, or none has)."""
-    v = np.sort(worst)
-    n = len(v)
-    total = float(np.sum((v - v.mean()) ** 2))
-    if n < 4 or not total > 0.0:
-        return np.ones(n, dtype=bool)
-    c = np.cumsum(v)
-    c2 = np.cumsum(v * v)
-    i = np.arange(1, n)  # the lower group the first i days
-    lo_ss = c2[i - 1] - c[i - 1] ** 2 / i
-    hi_ss = (c2[-1] - c2[i - 1]) - (c[-1] - c[i - 1]) ** 2 / (n - i)
-    best = int(np.argmin(lo_ss + hi_ss))
-    if 1.0 - float(lo_ss[best] + hi_ss[best]) / total < MAP_SPLIT:
-        return np.ones(n, dtype=bool)
-    return worst > v[best]
+MAP_TOP = 0.5  # the share of the days, by their worst reading, the curve is read from (the hot-water days)
+# the rivals kept only where they date the trip later than the held share's date (a date the held share
+# gives: none from it, none from them); False: their median as it falls (the held-out fleets' rivals both ways)
+MAP_LATER_ONLY = True
 
 
 def _mapped_curve(worst: np.ndarray, grow: np.ndarray, min_shift: float) -> Curve | None:
-    """The day's worst reading against the growth channel's daily excess x, on the hot-water days
-    (_upper_group: their peak meets the switch, the other days' peaks say nothing of it), as the curve a cut that
+    """The day's worst reading against the growth channel's daily excess x, on the days whose worst
+    lies in the top MAP_TOP (the hot-water days, whose peak meets the switch), as the curve a cut that
     deepens with the condensing temperature makes: y = (a + b x) / (1 + c x), c >= 0. (The condensing
     temperature over the water is the deposit's resistance times the heat, the heat follows the
     frequency the cut leaves, and the cut falls in a line with the condensing temperature: solved
@@ -1273,13 +1255,11 @@ def _mapped_curve(worst: np.ndarray, grow: np.ndarray, min_shift: float) -> Curv
     y(0), the peak's rise. None: under MAP_GROWN x ``min_shift`` of growth, or fewer than 4 such days."""
     if len(worst) < 6 or len(grow) != len(worst):
         return None
-    top = worst >= np.quantile(worst, 1.0 - MAP_TOP) if not MAP_SPLIT_ON else _upper_group(worst)
+    top = worst >= np.quantile(worst, 1.0 - MAP_TOP)
     w, x = worst[top], grow[top]
     if len(w) < 4 or float(np.max(grow) - np.min(grow[: max(len(grow) // 3, 1)])) < MAP_GROWN * min_shift:
         return None
     (a, b, c), *_ = np.linalg.lstsq(np.column_stack([np.ones_like(x), x, -x * w]), w, rcond=None)
-    if not (c > 0.0 and b - a * c > 0.0) and MAP_BEND_ONLY:
-        return None
     if not (c > 0.0 and b - a * c > 0.0):  # no bend over, or a falling curve: a line, not falling
         b, a = np.polyfit(x, w, 1) if np.ptp(x) > 0 else (0.0, float(np.mean(w)))
         b, c = max(float(b), 0.0), 0.0
