@@ -397,6 +397,20 @@ class PrognosisTracker:
         self._days_memo[key] = (tag, value)
         return value
 
+    def _mapped_growth(self, rows: list, j: int, sign: float, day_t: np.ndarray, growth: str,
+                       cols: tuple[np.ndarray, ...] | None) -> tuple[np.ndarray, Curve, np.ndarray] | None:
+        """The held peak read through the fault's own growth: the growth channel's daily excess, the
+        peak's learned rise as a curve of it (:func:`_mapped_curve`) and the healthy worst days with
+        that rise taken out; None where the growth has not moved enough to tell."""
+        g = _IDX[growth]
+        gt, gx, _ = self._daily_cached(rows, g, 1.0)
+        sv, _, starts = _day_runs(rows, j, sign, cols)
+        if not np.array_equal(gt, day_t) or len(starts) != len(day_t):
+            return None
+        worst = np.maximum.reduceat(sv, starts)
+        rise = _mapped_curve(worst, gx, float(MIN_SHIFT[g]))
+        return None if rise is None else (gx, rise, worst - rise(gx))
+
     def _predict_channel(self, ch: str, now: float, fault: str = "", rows: list | None = None,
                          cols: tuple[np.ndarray, ...] | None = None) -> Prognosis | None:
         stage = ch in STAGE_LIMITS
@@ -447,11 +461,14 @@ class PrognosisTracker:
             shared = _share_loss_days(hours, j, limit.threshold)
             if shared is not None:
                 day_t, excess, base, target = shared
+        mapped = None  # the held peak read through the fault's growth (_mapped_growth)
         if fault in WORST_SHARE and len(day_t) >= MIN_DAYS:
             k, base_k = _worst_share(rows, j, sign, excess, *WORST_SHARE[fault], cols=cols)
             if base_k is not None:
                 excess, base = k * excess, base_k
         elif (fault, ch) in HELD and USE_HELD and len(day_t) >= HOLD_DAYS:
+            if (fault, ch) in HELD_GROWTH and USE_MAPPED:
+                mapped = self._mapped_growth(rows, j, sign, day_t, HELD_GROWTH[(fault, ch)], cols)
             k, base_k = _held_share(rows, j, sign, excess, cols)
             if base_k is not None:
                 excess, base = k * excess, base_k
@@ -462,6 +479,17 @@ class PrognosisTracker:
         trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], target, rho, h,
                                     GROWTH_LAWS.get((fault, ch), MODELS)) \
             if len(day_t) >= MIN_DAYS else None
+        if mapped is not None:
+            # the growth's laws read through the peak's learned curve, rivals of the held share's (_rival_days)
+            gx, rise, base_m = mapped
+            laws = GROWTH_LAWS.get((fault, ch), MODELS)
+            x = (day_t - now) / DAY
+            rivals = _rival_days(
+                [_passage_days(c, _GRID, base[-BASE_DAYS:], h, target, rho) for c in _excess_curves(x, excess, laws)]
+                + [_passage_days(lambda g, c=c: rise(c(g)), _GRID, base_m[-BASE_DAYS:], _bandwidth(base_m[-BASE_DAYS:]),
+                                 target, rho) for c in _excess_curves(x, gx, laws)])
+            if not MAP_LATER_ONLY or (trend is not None and rivals is not None and rivals > trend):
+                trend = rivals
         # a history shorter than the tracker's memory began when the pump was first watched (its
         # installation, a repair): a fault with no calm day since was born after that (_pace_days)
         born = (rows[0][0] - now) / DAY if PACE_FROM_BIRTH and rows and len(self._hours) < (self._hours.maxlen or 0) \
@@ -1198,6 +1226,45 @@ def _held_share(rows: list, j: int, sign: float, excess: np.ndarray,
     if base_k is None or k >= HOLD_SHARE or grown < HOLD_GROWTH * float(MIN_SHIFT[j]):
         return 1.0, None
     return k, base_k
+
+
+# (fault, trip indicator) -> the channel whose excess is the fault's own growth (_mapped_growth): a
+# fouled condenser's deposit shows as its condensing approach (condensing temperature over the water,
+# at the hour's heat), which grows with the deposit whatever the controller does to the frequency,
+# where the hot-water peak pressure is held back by the controller's cut
+HELD_GROWTH: dict[tuple[str, str], str] = {("condenser_fouling", "p_high"): "cond_approach"}
+# False: not used. An experiment (docs/heatpump.md, "The held peak read through the condensing
+# approach"): it dated the far-out trips better on every fleet but the calibration ones and the near ones
+# (2-8 days) later; on the held-out fleets 2061-2064 a wash that lost intervals, so it is off
+USE_MAPPED = False
+MAP_GROWN = 1.0  # the growth channel's MIN_SHIFTs it must have grown by to be read
+MAP_TOP = 0.5  # the share of the days, by their worst reading, the curve is read from (the hot-water days)
+# the rivals kept only where they date the trip later than the held share's date (a date the held share
+# gives: none from it, none from them); False: their median as it falls (the held-out fleets' rivals both ways)
+MAP_LATER_ONLY = True
+
+
+def _mapped_curve(worst: np.ndarray, grow: np.ndarray, min_shift: float) -> Curve | None:
+    """The day's worst reading against the growth channel's daily excess x, on the days whose worst
+    lies in the top MAP_TOP (the hot-water days, whose peak meets the switch), as the curve a cut that
+    deepens with the condensing temperature makes: y = (a + b x) / (1 + c x), c >= 0. (The condensing
+    temperature over the water is the deposit's resistance times the heat, the heat follows the
+    frequency the cut leaves, and the cut falls in a line with the condensing temperature: solved
+    for it, a ratio of lines in the resistance; no constant of the controller is assumed.) Fitted as
+    y = a + b x - c x y by least squares; a line where it does not bend over. Returned as x -> y(x) -
+    y(0), the peak's rise. None: under MAP_GROWN x ``min_shift`` of growth, or fewer than 4 such days."""
+    if len(worst) < 6 or len(grow) != len(worst):
+        return None
+    top = worst >= np.quantile(worst, 1.0 - MAP_TOP)
+    w, x = worst[top], grow[top]
+    if len(w) < 4 or float(np.max(grow) - np.min(grow[: max(len(grow) // 3, 1)])) < MAP_GROWN * min_shift:
+        return None
+    (a, b, c), *_ = np.linalg.lstsq(np.column_stack([np.ones_like(x), x, -x * w]), w, rcond=None)
+    if not (c > 0.0 and b - a * c > 0.0):  # no bend over, or a falling curve: a line, not falling
+        b, a = np.polyfit(x, w, 1) if np.ptp(x) > 0 else (0.0, float(np.mean(w)))
+        b, c = max(float(b), 0.0), 0.0
+    a, b, c = float(a), float(b), float(c)
+    return lambda v: (a + b * v) / (1.0 + c * np.maximum(v, 0.0)) - a
 
 
 def _bandwidth(base: np.ndarray) -> np.ndarray:
