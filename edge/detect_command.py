@@ -49,6 +49,7 @@ def detect(
     crossfit: bool = typer.Option(False, "--crossfit/--no-crossfit", help="With --given: learn the residuals' spread from rows the driver model did not see (one block per day): fewer alarms on new weather, slow faults seen later."),
     crossfit_threshold: str = typer.Option("crossfit", "--crossfit-threshold", help="With --crossfit: the alarm threshold from the crossfitted residuals (crossfit) or from the in-sample ones (in-sample; the scales, correlation and references stay crossfitted)."),
     lag_hours: float = typer.Option(24.0, "--lag-hours", help="With --given and dated rows: where each continuous driver's exponentially weighted mean over this many hours (a building's view of the air) is beyond its training range, allow the expectation's error to grow there, on the columns whose training residuals follow it (and those that move with them): fewer alarms on a season the training did not show; 0: off."),
+    mewma_correlation: str = typer.Option("rows", "--mewma-correlation", help="The correlation the MEWMA is judged with: that of the rows (rows) or that of the EWMA vector itself, learned on the training rows' EWMA (ewma): a slow drift that moves several columns together, as their slow parts did in training, counts less; a change across them counts in full."),
     lag_allowance: str = typer.Option("column", "--lag-allowance", help="With --lag-hours: beyond the lagged view's range, shrink each following column by its own allowance (column) or only the direction their extrapolation errors took together in training (common): a contrast between them (a condensing temperature leaving its pressure) counts in full; or by those errors' covariance across the columns (joint, between the two). common and joint: more alarms on a new season."),
     false_alarm_rate: float = typer.Option(1e-4, "--false-alarm-rate", help="Per healthy row, the chance of exceeding the threshold (score 1.0)."),
     threshold_confidence: float | None = typer.Option(None, "--threshold-confidence", help="The threshold holds --false-alarm-rate with this confidence (0.5: the point estimate; default 0.95 for a frozen model, 0.5 when adapting)."),
@@ -77,6 +78,8 @@ def detect(
             raise InputError(f"--lag-hours {lag_hours}: must be 0 (off) or a positive number of hours")
         if lag_allowance not in ("column", "common", "joint"):
             raise InputError(f"--lag-allowance {lag_allowance}: column, common or joint")
+        if mewma_correlation not in ("rows", "ewma"):
+            raise InputError(f"--mewma-correlation {mewma_correlation}: rows or ewma")
         if crossfit_threshold not in ("crossfit", "in-sample"):
             raise InputError(f"--crossfit-threshold {crossfit_threshold}: crossfit or in-sample")
         if threshold_confidence is not None and not 0.5 <= threshold_confidence < 1.0:
@@ -98,7 +101,7 @@ def detect(
         # judges, however few independent excursions that tail held: state it at an upper bound
         # (threshold.py). A model that re-learns re-estimates it every refit.
         threshold_confidence = FROZEN_CONFIDENCE if not adapt_cfg.enabled else 0.5
-    config = HealthyBehaviourConfig(warmup=learn, threshold=replace(
+    config = HealthyBehaviourConfig(warmup=learn, mewma_correlation=mewma_correlation, threshold=replace(
         ThresholdConfig(), false_alarm_prob=false_alarm_rate, confidence=threshold_confidence))
     n = len(series.X)
     score = np.zeros(n)

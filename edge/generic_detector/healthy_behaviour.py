@@ -89,6 +89,12 @@ class HealthyBehaviourConfig:
     trim: float = 0.025  # center and scale floor: mean and std of the central 1 - 2 * trim of the residuals
     effective_n: bool = True  # widen each feature by its effective training rows (neff.py)
     norm_quantile: float = 0.99  # healthy quantile that each component is divided by
+    # the correlation the MEWMA's T² is judged with: "rows", that of z (as T² of one row); "ewma", that of
+    # the EWMA vector itself, learned on the training rows' EWMA. The EWMA keeps the slow part of the
+    # residuals, and where that part moves several columns together (a building asking more of every
+    # demand column at once) while their fast noise is independent, the rows' correlation calls a
+    # common slow drift a broken correlation. Opt-in (docs/generic-detector.md, s-weather23)
+    mewma_correlation: str = "rows"
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
     sensor: SensorFlagConfig = field(default_factory=SensorFlagConfig)
 
@@ -110,6 +116,8 @@ class HealthyBehaviourDetector:
     def __init__(self, config: HealthyBehaviourConfig | None = None, model: ExpectationModel | None = None,
                  low: np.ndarray | None = None, high: np.ndarray | None = None) -> None:
         self.config = config or HealthyBehaviourConfig()
+        if self.config.mewma_correlation not in ("rows", "ewma"):
+            raise ValueError(f"mewma_correlation must be 'rows' or 'ewma', got {self.config.mewma_correlation!r}")
         unknown = set(self.config.components) - set(COMPONENTS)
         if unknown or not self.config.components:
             raise ValueError(f"components must be a non-empty subset of {COMPONENTS}, got {self.config.components}")
@@ -189,13 +197,17 @@ class HealthyBehaviourDetector:
         # the correlation and the EWMA spread are properties of the standardized residuals,
         # learned before the inflation (which would otherwise cancel out of both)
         self.precision, self.shrinkage = fit_precision(Z)
-        self._precisions: dict[float, np.ndarray] = {}
+        self._precisions: dict[tuple[str, float], np.ndarray] = {}
         lam = c.ewma_lambda
         Zc = np.clip(Z, -c.clip, c.clip)
         E = ewma_block(np.zeros(F), Zc, lam)
         skip = min(n // 2, int(np.ceil(1.0 / lam)))  # the EWMA's start-up transient
         _, spread = robust_location_scale(E[skip:])
         self.ewma_sigma = np.maximum(self._white, spread)  # >= white: slow wander inflates it
+        # the EWMA vector's own correlation (mewma_correlation "ewma"): its rows are the EWMA in units of
+        # its spread, autocorrelated over ~2 / lambda rows, which the shrinkage counts (ledoit_wolf)
+        self.precision_e = fit_precision(E[skip:] / self.ewma_sigma)[0] \
+            if c.mewma_correlation == "ewma" and n - skip > 2 else self.precision
         self.tau = autocorrelation_time(Zc)
         if inflation is not None:
             self.inflation = np.asarray(inflation, dtype=np.float64).copy()
@@ -292,7 +304,7 @@ class HealthyBehaviourDetector:
                         Cn.sum(axis=1), Cm.sum(axis=1)], axis=1)
         return raw, {"contrib": contrib, "Z": Z}
 
-    def _precision_at(self, h: float) -> np.ndarray:
+    def _precision_at(self, h: float, which: str = "rows") -> np.ndarray:
         """The precision of z at horizon grid point h: the training correlation C0 with each
         feature's wander allowance added as variance of its own.
 
@@ -303,16 +315,19 @@ class HealthyBehaviourDetector:
         reads as a broken correlation and T² grows with every healthy week. The covariance
         the wander model itself implies is D C0 D + diag(w / sigma(h)²), D = sigma / sigma(h):
         the allowance is independent per feature and the correlation fades toward it."""
-        key = float(h)
+        key = (which, float(h))
         P = self._precisions.get(key)
         if P is None:
-            w = self.wander.variance(key)
+            w = self.wander.variance(key[1])
+            base = self.precision_e if which == "ewma" else self.precision
             if not np.any(w > 0):
-                P = self.precision
+                P = base
             else:
-                s2 = self.scale**2
+                # the EWMA vector (which "ewma"): its healthy spread at training is ewma_sigma (z units)
+                # around the fast part; the wander adds to it as a level deviation, independent per feature
+                s2 = self.scale**2 * (self.ewma_sigma**2 if which == "ewma" else 1.0)
                 d = np.sqrt(s2 / (s2 + w))
-                C = np.linalg.pinv(self.precision) * np.outer(d, d) + np.diag(w / (s2 + w))
+                C = np.linalg.pinv(base) * np.outer(d, d) + np.diag(w / (s2 + w))
                 P = np.linalg.pinv(C)
             self._precisions[key] = P
         return P
@@ -322,11 +337,11 @@ class HealthyBehaviourDetector:
         g = np.broadcast_to(self.wander.grid(np.asarray(h, dtype=np.float64)).reshape(-1), (len(Zc),)) \
             if np.ndim(h) else np.full(len(Zc), float(self.wander.grid(h)))
         Cn, Cm = np.empty_like(Zc), np.empty_like(U)
+        which = self.config.mewma_correlation
         for key in np.unique(g):
             rows = g == key
-            P = self._precision_at(float(key))
-            Cn[rows] = t2_contributions(Zc[rows], P)
-            Cm[rows] = t2_contributions(U[rows], P)
+            Cn[rows] = t2_contributions(Zc[rows], self._precision_at(float(key)))
+            Cm[rows] = t2_contributions(U[rows], self._precision_at(float(key), which))
         return Cn, Cm
 
     def _combine(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -405,7 +420,7 @@ class HealthyBehaviourDetector:
         self.s_down = np.maximum(0.0, self._decay * self.s_down - (lr + c.cusum_k))
         s = np.maximum(self.s_up, self.s_down)
         cn = zc * (zc @ self._prec)
-        cm = u * (u @ self._prec)
+        cm = u * (u @ self._prec_e)
         az, au = np.minimum(np.abs(z), c.z_cap), np.abs(u)
         n = np.array([az.max(), au.max(), s.max(), cn.sum(), cm.sum()]) * self._inv_ref
         dom = int(np.argmax(n))
@@ -431,6 +446,7 @@ class HealthyBehaviourDetector:
         used[self._cidx] = True
         self._inv_ref = np.where(used, 1.0 / self.ref, 0.0)
         self._prec = self._precision_at(float(self.wander.grid(h)))
+        self._prec_e = self._precision_at(float(self.wander.grid(h)), self.config.mewma_correlation)
         self._scales_at = h if h < self.wander.max_horizon else np.inf
 
     # ---- state ----------------------------------------------------------------------------
@@ -449,6 +465,8 @@ class HealthyBehaviourDetector:
             st["buffer_ts"] = [float(t) for t in self._buffer_ts]
             return st
         st.update({k: getattr(self, k).tolist() for k in self._LEARNED})
+        if self.config.mewma_correlation != "rows":
+            st["precision_e"] = self.precision_e.tolist()
         st["horizon"] = float(self.horizon)
         st.update({name: part.state() for name, part in self._parts().items()})
         return st
@@ -462,6 +480,7 @@ class HealthyBehaviourDetector:
             return
         for k in self._LEARNED:
             setattr(self, k, np.array(state[k], dtype=np.float64))
+        self.precision_e = np.array(state["precision_e"], dtype=np.float64) if "precision_e" in state else self.precision
         self.horizon = float(state["horizon"])
         self.n_features = len(self.center)
         self._scales_at = np.nan
