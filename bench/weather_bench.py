@@ -144,7 +144,7 @@ July: a Christchurch-like maritime site, UTC+12, R290 fan coils 6.5 kW and under
 Mediterranean site with a wide day-night swing, UTC-4, R32 radiators 9.5 kW; a Canberra-like inland site with frosty
 clear nights, UTC+10, R32 underfloor 5.5 kW and fan coils 16.5 kW; seed 2020, from 1 May 2031 (no other part starts
 in May) into July: trained on an early-May fortnight of the southern autumn, judged into the southern winter;
-defined on 2026-12-06 03:05 UTC before anything was run on it (s-weather23, committed alone), to be run once on main
+defined on 2026-12-06 02:19 UTC before anything was run on it (s-weather23, committed alone in d9e0024), to be run once on main
 9848e33 and once on that round's candidate (--mewma-correlation ewma), its rows not examined: the held-out figure).
 ``all`` runs tune, heldout, fresh.
 """
