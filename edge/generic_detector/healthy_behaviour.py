@@ -236,7 +236,17 @@ class HealthyBehaviourDetector:
         L = np.linalg.cholesky(cov + 1e-12 * np.eye(len(cov)))
         Z = np.random.default_rng(NULL_SEED).standard_normal((NULL_ROWS, self.n_features)) @ L.T
         Z = ar1_filter(Z, (self.tau - 1.0) / (self.tau + 1.0)) / self.inflation
+        kept = self.precision_e, dict(self._precisions)
+        if self.config.mewma_correlation == "ewma":
+            # the null's rows have the rows' correlation, not the EWMA's: judged with the learned EWMA
+            # correlation their contrasts would read as broken and floor the reference far above what a
+            # healthy EWMA gives. Each is judged by its own: the null of a MEWMA whose correlation is right
+            lam = self.config.ewma_lambda
+            E = ewma_block(np.zeros(self.n_features), np.clip(Z, -self.config.clip, self.config.clip), lam)
+            self.precision_e = fit_precision(E[int(np.ceil(1.0 / lam)):] / self._ewma_sigma_at(0.0))[0]
+            self._precisions = {k: v for k, v in self._precisions.items() if k[0] != "ewma"}
         raw = self._raw_block(Z, Z)[0]
+        self.precision_e, self._precisions = kept
         self.e, self.s_up, self.s_down = saved
         return raw
 
