@@ -93,7 +93,9 @@ class HealthyBehaviourConfig:
     # the EWMA vector itself, learned on the training rows' EWMA. The EWMA keeps the slow part of the
     # residuals, and where that part moves several columns together (a building asking more of every
     # demand column at once) while their fast noise is independent, the rows' correlation calls a
-    # common slow drift a broken correlation. Opt-in (docs/generic-detector.md, s-weather23)
+    # common slow drift a broken correlation. Opt-in: on the weather bench it flags fewer healthy hours
+    # and sees a condenser signature later or never, a contrast the rows' correlation weighs more
+    # (docs/generic-detector.md, s-weather23)
     mewma_correlation: str = "rows"
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
     sensor: SensorFlagConfig = field(default_factory=SensorFlagConfig)
