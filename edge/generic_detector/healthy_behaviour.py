@@ -270,6 +270,7 @@ class HealthyBehaviourDetector:
         self.e = np.zeros(F)
         self.s_up = np.zeros(F)
         self.s_down = np.zeros(F)
+        self.eg: np.ndarray | None = None  # EWMA of the nuisance directions (score(..., G)), (F, k)
 
     # ---- the shared math ------------------------------------------------------------------
     def _z(self, X: np.ndarray, R: np.ndarray, h: np.ndarray | float = 0.0) -> np.ndarray:
@@ -291,13 +292,25 @@ class HealthyBehaviourDetector:
         s2 = self.scale**2
         return np.sqrt((self.ewma_sigma**2 * s2 + hq) / (s2 + hq))
 
-    def _raw_block(self, X: np.ndarray, Z: np.ndarray, h: np.ndarray | float = 0.0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """All component scores (n, 5) and per-feature contributions; advances EWMA/CUSUM state."""
+    def _raw_block(self, X: np.ndarray, Z: np.ndarray, h: np.ndarray | float = 0.0,
+                   G: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """All component scores (n, 5) and per-feature contributions; advances EWMA/CUSUM state.
+        ``G`` (n, F, k), in z units: directions a healthy misfit may take; the MEWMA is judged
+        after their EWMA is profiled out (:func:`profile_out`)."""
         c = self.config
         Zc = np.minimum(np.maximum(Z, -c.clip), c.clip)
         E = ewma_block(self.e, Zc, c.ewma_lambda)
         inv_e = 1.0 / self._ewma_sigma_at(h)
         U = E * inv_e
+        Um = U
+        if G is not None:
+            n, F, k = G.shape
+            if self.eg is None or self.eg.shape != (F, k):
+                self.eg = np.zeros((F, k))
+            EG = ewma_block(self.eg.reshape(-1), G.reshape(n, F * k), c.ewma_lambda).reshape(n, F, k)
+            if n:
+                self.eg = EG[-1].copy()
+            Um = profile_out(U, EG * np.broadcast_to(inv_e, U.shape)[:, :, None], self._mewma_precisions(h, n))
         L = Zc * (self._white * inv_e)
         decay = 1.0 - c.ewma_lambda
         Sup = cusum_block(self.s_up, L - c.cusum_k, decay)
@@ -305,7 +318,7 @@ class HealthyBehaviourDetector:
         if len(Z):
             self.e, self.s_up, self.s_down = E[-1].copy(), Sup[-1].copy(), Sdn[-1].copy()
         S = np.maximum(Sup, Sdn)
-        Cn, Cm = self._t2(Zc, U, h)
+        Cn, Cm = self._t2(Zc, Um, h)
         A = np.minimum(np.abs(Z), c.z_cap)
         contrib = np.stack([A, np.abs(U), S, np.maximum(Cn, 0.0), np.maximum(Cm, 0.0)], axis=1)  # (n,5,F)
         raw = np.stack([A.max(axis=1), np.abs(U).max(axis=1), S.max(axis=1),
@@ -340,6 +353,15 @@ class HealthyBehaviourDetector:
             self._precisions[key] = P
         return P
 
+    def _mewma_precisions(self, h: np.ndarray | float, n: int) -> np.ndarray:
+        """(n, F, F) the precision each row's MEWMA is judged with (its horizon's grid point)."""
+        g = np.broadcast_to(self.wander.grid(np.asarray(h, dtype=np.float64)).reshape(-1), (n,)) \
+            if np.ndim(h) else np.full(n, float(self.wander.grid(h)))
+        out = np.empty((n, self.n_features, self.n_features))
+        for key in np.unique(g):
+            out[g == key] = self._precision_at(float(key), self.config.mewma_correlation)
+        return out
+
     def _t2(self, Zc: np.ndarray, U: np.ndarray, h: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
         """T² contributions of z and of the EWMA vector, each row with its horizon's precision."""
         g = np.broadcast_to(self.wander.grid(np.asarray(h, dtype=np.float64)).reshape(-1), (len(Zc),)) \
@@ -371,9 +393,14 @@ class HealthyBehaviourDetector:
                            sensor_flags=flags)
 
     # ---- the two entry points -------------------------------------------------------------
-    def score(self, ts: np.ndarray | None, X: np.ndarray) -> BatchResult:
+    def score(self, ts: np.ndarray | None, X: np.ndarray, G: np.ndarray | None = None) -> BatchResult:
         """Vectorized scoring of many rows at times ts (None: row numbers, for series without
-        a time column); same results and end state as update() row by row."""
+        a time column); same results and end state as update() row by row.
+
+        ``G`` (n, F, k), in the units of X: per row k directions a healthy misfit may take (a
+        driver model's sensitivity to its drivers: the machine behaves as if a driver read
+        differently). The MEWMA is judged with their amounts profiled out (:func:`profile_out`).
+        Only this block path takes it (update() judges without; a warm-up's rows have none)."""
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2:
             raise ValueError(f"score(ts, X) needs X as a 2-D array (rows, features), got shape {X.shape}")
@@ -394,7 +421,12 @@ class HealthyBehaviourDetector:
             self.horizon += len(X)
             Z = self._z(X, R, h)
             flags = self.sensor.block(X)
-            raw, extras = self._raw_block(X, Z, h)
+            Gz = None
+            if G is not None:
+                Gz = np.asarray(G, dtype=np.float64)[-len(X):] \
+                    * (1.0 / (self.inflation * np.sqrt(self.scale**2 + self.wander.variance(h))))[:, :, None]
+                Gz = np.where(np.isfinite(Gz), Gz, 0.0)
+            raw, extras = self._raw_block(X, Z, h, Gz)
             res = self._assemble(X, ts, raw, extras, flags)
             res.anomaly = self.decision.block(res.score)
             parts.append(res)
@@ -475,6 +507,8 @@ class HealthyBehaviourDetector:
         st.update({k: getattr(self, k).tolist() for k in self._LEARNED})
         if self.config.mewma_correlation != "rows":
             st["precision_e"] = self.precision_e.tolist()
+        if self.eg is not None:
+            st["eg"] = self.eg.tolist()
         st["horizon"] = float(self.horizon)
         st.update({name: part.state() for name, part in self._parts().items()})
         return st
@@ -489,6 +523,7 @@ class HealthyBehaviourDetector:
         for k in self._LEARNED:
             setattr(self, k, np.array(state[k], dtype=np.float64))
         self.precision_e = np.array(state["precision_e"], dtype=np.float64) if "precision_e" in state else self.precision
+        self.eg = np.array(state["eg"], dtype=np.float64) if "eg" in state else None
         self.horizon = float(state["horizon"])
         self.n_features = len(self.center)
         self._scales_at = np.nan
@@ -514,6 +549,26 @@ class HealthyBehaviourDetector:
         det = cls(HealthyBehaviourConfig.from_dict(state["config"]), model=model)
         det.load_state(state)
         return det
+
+
+def profile_out(U: np.ndarray, V: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """(n, F) each row of U with its best fit on the directions V (n, F, k) removed in the metric P
+    (n, F, F): U - V a, a = (V'PV)^-1 V'PU. T² of the result is the generalized likelihood ratio
+    statistic with the amounts a unknown (a nuisance profiled out); directions of no length are
+    left out. A residual vector along V costs nothing, one across it counts in full."""
+    if V.shape[2] == 0:
+        return U
+    PV = np.einsum("nij,njk->nik", P, V)
+    M = np.einsum("njk,njl->nkl", V, PV)
+    b = np.einsum("njk,nj->nk", PV, U)
+    tr = np.trace(M, axis1=1, axis2=2)
+    ok = tr > 1e-12
+    a = np.zeros(b.shape)
+    if ok.any():
+        k = M.shape[1]
+        reg = 1e-9 * tr[ok, None, None] * np.eye(k)
+        a[ok] = np.linalg.solve(M[ok] + reg, b[ok][:, :, None])[:, :, 0]
+    return U - np.einsum("njk,nk->nj", V, a)
 
 
 def _contribution(dom: int, az: np.ndarray, au: np.ndarray, s: np.ndarray, cn: np.ndarray,
