@@ -145,7 +145,9 @@ Mediterranean site with a wide day-night swing, UTC-4, R32 radiators 9.5 kW; a C
 clear nights, UTC+10, R32 underfloor 5.5 kW and fan coils 16.5 kW; seed 2020, from 1 May 2031 (no other part starts
 in May) into July: trained on an early-May fortnight of the southern autumn, judged into the southern winter;
 defined on 2026-12-06 02:19 UTC before anything was run on it (s-weather23, committed alone in d9e0024), to be run once on main
-9848e33 and once on that round's candidate (--mewma-correlation ewma), its rows not examined: the held-out figure).
+9848e33 (15 / 60-min rows 0.00 / 0.00 %, 9.4 / 9.2 % not judged) and once on that round's candidate
+(--mewma-correlation ewma: 0.00 / 0.00 %; --profile-drivers not run: it flags a subset of main's rows), its rows not
+examined: the held-out figure).
 ``all`` runs tune, heldout, fresh.
 """
 
