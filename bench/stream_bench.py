@@ -299,10 +299,11 @@ def nab_score(n: int, pts: list[int], detections: np.ndarray) -> tuple[float, in
     return score - A_FN * fn, tp, fp, fn
 
 
-def run_detector(s: Stream, frozen: bool, seasonal: bool, far: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def run_detector(s: Stream, frozen: bool, seasonal: bool, far: float | None = None,
+                 mewma_correlation: str = "rows") -> tuple[np.ndarray, np.ndarray]:
     n = len(s.values)
     warm = probation(n)
-    cfg = HealthyBehaviourConfig(warmup=warm)
+    cfg = HealthyBehaviourConfig(warmup=warm, mewma_correlation=mewma_correlation)
     if far is not None:
         cfg.threshold.false_alarm_prob = far
     det = AdaptiveDetector(cfg,
@@ -342,6 +343,8 @@ def main() -> None:
     ap.add_argument("--suite", choices=["classic", "hard"], default="classic",
                     help="the stream generator: classic (KINDS) or hard (HARD_KINDS; held-out seeds 200-239; 240-269 the current ones)")
     ap.add_argument("--kinds", default="", help="only these kinds, comma-separated")
+    ap.add_argument("--mewma-correlation", choices=["rows", "ewma"], default="rows",
+                    help="the correlation the MEWMA is judged with (heatwatch detect --mewma-correlation)")
     args = ap.parse_args()
     seeds = parse_seeds(args.seeds)
     t0 = time.time()
@@ -355,7 +358,7 @@ def main() -> None:
     counts = np.zeros(3, dtype=int)
     flagged_after_relearn = []
     for s in streams:
-        score, alarm = run_detector(s, args.frozen, not args.no_seasonal, args.false_alarm_rate)
+        score, alarm = run_detector(s, args.frozen, not args.no_seasonal, args.false_alarm_rate, args.mewma_correlation)
         n = len(s.values)
         raw, tp, fp, fn = nab_score(n, s.anomalies, onsets(alarm))
         null = -A_FN * len(s.anomalies)

@@ -1,6 +1,6 @@
 """Healthy weather-driven pumps: how many rows does `heatwatch detect` flag, with and without drivers?
 
-    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|...|fresh19|all]
+    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|...|fresh20|all]
         [--every 1,15,60] [--work DIR]
 
 Simulates healthy pumps (`heatwatch sim export`, no faults), averages them to
@@ -137,7 +137,17 @@ trained on an early-February fortnight (the steppe's about -14 °C), judged thro
 spring weeks; defined on 2026-12-06 00:05 UTC before anything was run on it (s-weather22, committed alone in
 bfcd313), run once on main bc956fe (15 / 60-min rows 0.00 / 0.00 %, 28.5 / 32.6 % not judged) and once on that
 round's candidate (--lag-allowance joint, opt-in: 0.00 / 0.00 %, the same shares not judged), its rows not
-examined: the held-out figure, which tells the two apart nowhere).
+examined: the held-out figure, which tells the two apart nowhere; run again on 2026-12-06 by s-weather23, so no
+longer held out);
+``fresh20`` (three southern-hemisphere climates no other part has, given by their numbers, their winter in June and
+July: a Christchurch-like maritime site, UTC+12, R290 fan coils 6.5 kW and underfloor 13.5 kW; a Santiago-like dry
+Mediterranean site with a wide day-night swing, UTC-4, R32 radiators 9.5 kW; a Canberra-like inland site with frosty
+clear nights, UTC+10, R32 underfloor 5.5 kW and fan coils 16.5 kW; seed 2020, from 1 May 2031 (no other part starts
+in May) into July: trained on an early-May fortnight of the southern autumn, judged into the southern winter;
+defined on 2026-12-06 02:19 UTC before anything was run on it (s-weather23, committed alone in d9e0024), to be run once on main
+9848e33 (15 / 60-min rows 0.00 / 0.00 %, 9.4 / 9.2 % not judged) and once on that round's candidate
+(--mewma-correlation ewma: 0.00 / 0.00 %; --profile-drivers not run: it flags a subset of main's rows), its rows not
+examined: the held-out figure).
 ``all`` runs tune, heldout, fresh.
 """
 
@@ -552,6 +562,50 @@ devices:
   hp-003: {emitters: radiators, capacity_kw: 16}
   hp-004: {emitters: underfloor, capacity_kw: 12}
 """,
+    "fresh20": """name: weather_fresh20
+fleet: {size: 5}
+climate: oslo
+start: 2031-05-01
+duration: 60d
+step: 60s
+seed: 2020
+refrigerant: R32
+sites:
+  - name: plains
+    climate:
+      name: christchurch-like
+      monthly_c: [17.4, 17.2, 15.5, 12.7, 9.8, 7.2, 6.6, 7.8, 9.9, 12.0, 13.9, 16.0]
+      diurnal_amp_c: [5.5, 5.0]
+      anomaly_sigma_c: [2.5, 3.0]
+      monthly_rh: [70, 74, 77, 80, 83, 84, 83, 79, 74, 71, 70, 70]
+      utc_offset_h: 12
+    refrigerant: R290
+    pumps: 2
+  - name: andes
+    climate:
+      name: santiago-like
+      monthly_c: [20.9, 20.3, 18.3, 14.8, 11.5, 8.9, 8.5, 9.9, 12.0, 14.6, 17.4, 19.8]
+      diurnal_amp_c: [8.5, 7.0]
+      anomaly_sigma_c: [1.5, 2.5]
+      monthly_rh: [50, 53, 58, 66, 76, 80, 80, 75, 70, 62, 55, 51]
+      utc_offset_h: -4
+    pumps: 1
+  - name: tablelands
+    climate:
+      name: canberra-like
+      monthly_c: [21.0, 20.3, 17.6, 13.3, 9.1, 6.2, 5.3, 6.8, 9.8, 13.0, 16.3, 19.3]
+      diurnal_amp_c: [7.0, 6.5]
+      anomaly_sigma_c: [3.0, 3.0]
+      monthly_rh: [53, 59, 61, 66, 75, 80, 79, 71, 65, 60, 58, 52]
+      utc_offset_h: 10
+    pumps: 2
+devices:
+  hp-000: {emitters: fan_coils, capacity_kw: 6.5}
+  hp-001: {emitters: underfloor, capacity_kw: 13.5}
+  hp-002: {emitters: radiators, capacity_kw: 9.5}
+  hp-003: {emitters: underfloor, capacity_kw: 5.5}
+  hp-004: {emitters: fan_coils, capacity_kw: 16.5}
+""",
     "fresh": """name: weather_fresh
 fleet: {size: 4}
 climate: oslo
@@ -618,7 +672,7 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 20))), "all"],
+    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 21))), "all"],
                     default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)

@@ -49,6 +49,8 @@ def detect(
     crossfit: bool = typer.Option(False, "--crossfit/--no-crossfit", help="With --given: learn the residuals' spread from rows the driver model did not see (one block per day): fewer alarms on new weather, slow faults seen later."),
     crossfit_threshold: str = typer.Option("crossfit", "--crossfit-threshold", help="With --crossfit: the alarm threshold from the crossfitted residuals (crossfit) or from the in-sample ones (in-sample; the scales, correlation and references stay crossfitted)."),
     lag_hours: float = typer.Option(24.0, "--lag-hours", help="With --given and dated rows: where each continuous driver's exponentially weighted mean over this many hours (a building's view of the air) is beyond its training range, allow the expectation's error to grow there, on the columns whose training residuals follow it (and those that move with them): fewer alarms on a season the training did not show; 0: off."),
+    profile_drivers: bool = typer.Option(False, "--profile-drivers/--no-profile-drivers", help="With --given: judge the MEWMA with 'the machine answers its drivers as if they read a little differently' profiled out (per row the expectation's change per unit of each continuous driver): a drift along it is what the drivers explain; a change across it counts in full. Fewer healthy hours flagged on the weather bench, a fault seen as before or a little later (docs/generic-detector.md)."),
+    mewma_correlation: str = typer.Option("rows", "--mewma-correlation", help="The correlation the MEWMA is judged with: that of the rows (rows) or that of the EWMA vector itself, learned on the training rows' EWMA (ewma). ewma: fewer healthy hours flagged on the weather bench, but a +4 K condenser signature seen later or never (docs/generic-detector.md)."),
     lag_allowance: str = typer.Option("column", "--lag-allowance", help="With --lag-hours: beyond the lagged view's range, shrink each following column by its own allowance (column) or only the direction their extrapolation errors took together in training (common): a contrast between them (a condensing temperature leaving its pressure) counts in full; or by those errors' covariance across the columns (joint, between the two). common and joint: more alarms on a new season."),
     false_alarm_rate: float = typer.Option(1e-4, "--false-alarm-rate", help="Per healthy row, the chance of exceeding the threshold (score 1.0)."),
     threshold_confidence: float | None = typer.Option(None, "--threshold-confidence", help="The threshold holds --false-alarm-rate with this confidence (0.5: the point estimate; default 0.95 for a frozen model, 0.5 when adapting)."),
@@ -77,6 +79,8 @@ def detect(
             raise InputError(f"--lag-hours {lag_hours}: must be 0 (off) or a positive number of hours")
         if lag_allowance not in ("column", "common", "joint"):
             raise InputError(f"--lag-allowance {lag_allowance}: column, common or joint")
+        if mewma_correlation not in ("rows", "ewma"):
+            raise InputError(f"--mewma-correlation {mewma_correlation}: rows or ewma")
         if crossfit_threshold not in ("crossfit", "in-sample"):
             raise InputError(f"--crossfit-threshold {crossfit_threshold}: crossfit or in-sample")
         if threshold_confidence is not None and not 0.5 <= threshold_confidence < 1.0:
@@ -92,13 +96,14 @@ def detect(
     online = train_rows is None
     adapt_cfg = AdaptConfig(enabled=online if adapt is None else adapt, memory=max(memory, learn), seasonal=seasonal,
                            daily=daily, crossfit=crossfit, lag_hours=lag_hours,
-                           crossfit_in_sample_threshold=crossfit_threshold == "in-sample", lag_allowance=lag_allowance)
+                           crossfit_in_sample_threshold=crossfit_threshold == "in-sample", lag_allowance=lag_allowance,
+                           profile_drivers=profile_drivers)
     if threshold_confidence is None:
         # a frozen model keeps the threshold it extrapolated from its training tail for every row it
         # judges, however few independent excursions that tail held: state it at an upper bound
         # (threshold.py). A model that re-learns re-estimates it every refit.
         threshold_confidence = FROZEN_CONFIDENCE if not adapt_cfg.enabled else 0.5
-    config = HealthyBehaviourConfig(warmup=learn, threshold=replace(
+    config = HealthyBehaviourConfig(warmup=learn, mewma_correlation=mewma_correlation, threshold=replace(
         ThresholdConfig(), false_alarm_prob=false_alarm_rate, confidence=threshold_confidence))
     n = len(series.X)
     score = np.zeros(n)

@@ -116,6 +116,11 @@ class AdaptConfig:
     # it keeps the Oslo condenser fault's first day, but a new season's misfit is not one direction
     # and the weather bench's hourly parts flag more (docs/generic-detector.md, s-weather13)
     lag_allowance: str = "column"
+    # with a driver model: the MEWMA is judged with "the machine behaves as if its drivers read a little
+    # differently" profiled out (nuisance directions: the expectation's sensitivity to each continuous
+    # given driver, healthy_behaviour.profile_out): a small drift the drivers explain is absorbed, one
+    # across it (a condensing temperature leaving the rest) counts in full
+    profile_drivers: bool = False
 
 
 @dataclass
@@ -152,6 +157,7 @@ class AdaptiveDetector:
         self.lagger: LaggedDrivers | None = None  # the given drivers' lagged views, carried across calls
         self.derived: list[int] = []  # columns appended to the rows: each given driver's lagged view
         self.lag_cols: list[int] = []  # ... those the last fit used (continuous drivers, dated rows)
+        self.continuous: list[int] = []  # given columns with more than MAX_LEVELS values at the last fit
         self.driver: DriverModel | None = None
         self.period = 0.0  # rows per cycle found at the last fit (0: none)
         self.fit_rows = 0  # rows the last fit learned from
@@ -226,6 +232,26 @@ class AdaptiveDetector:
             self.level.state = end
         return V
 
+    def _directions(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray) -> np.ndarray | None:
+        """(n, F, k) per row how the scored residuals move per unit of each continuous given driver
+        (the expectation's central difference, shrunk as the residuals are): the directions a
+        healthy misfit takes when the machine answers its drivers as if they read differently
+        (a building colder than the hour's air says). None without a driver model or such a driver."""
+        cols = [j for j in self.given if j in self.continuous]
+        if self.driver is None or not cols or self.cross is not None or self.level is not None:
+            return None
+        lag = self._lagged(X)
+        D = self._drivers(X, idx, ts)
+        shrink = self.driver.shrink(D, lag)
+        out = np.zeros((len(X), len(self.targets(X.shape[1])), len(cols)))
+        for k, j in enumerate(cols):
+            up, down = X.copy(), X.copy()
+            up[:, j] += 0.5
+            down[:, j] -= 0.5
+            out[:, :, k] = (self.driver.expected(self._drivers(up, idx, ts))
+                            - self.driver.expected(self._drivers(down, idx, ts))) * shrink
+        return out
+
     def fit(self, ts: np.ndarray | None, X: np.ndarray) -> None:
         """Learn from rows the user vouches for (they are remembered like any others)."""
         X = np.asarray(X, dtype=np.float64)
@@ -267,7 +293,8 @@ class AdaptiveDetector:
                 continue
             j = min(n, i + ce - (self.seen % ce))  # up to the next check
             feats = self._features(X[i:j], XI[i:j, -2], ts[i:j], judged=True)
-            res = self.det.score(ts[i:j], feats)
+            G = self._directions(X[i:j], XI[i:j, -2], ts[i:j]) if self.adapt.profile_drivers else None
+            res = self.det.score(ts[i:j], feats, G)
             score[i:j] = res.score / self.det.decision.on
             anomaly[i:j] = res.anomaly
             if self.shift is not None:
@@ -349,8 +376,8 @@ class AdaptiveDetector:
         T = X[:, self.targets(X.shape[1])]
         # a driver's lagged view only where it is one: dated rows (a time constant in hours) and a
         # continuous driver (a mode's or a flag's mean over a day is no building's memory)
-        self.lag_cols = [d for j, d in zip(self.given, self.derived)
-                         if np.unique(X[np.isfinite(X[:, j]), j]).size > MAX_LEVELS] if rows_per_day(ts) else []
+        self.continuous = [j for j in self.given if np.unique(X[np.isfinite(X[:, j]), j]).size > MAX_LEVELS]
+        self.lag_cols = [d for j, d in zip(self.given, self.derived) if j in self.continuous] if rows_per_day(ts) else []
         self.period = find_period(T, idx, self.period) if self.adapt.seasonal else 0.0
         if contiguous:
             self.daily = False

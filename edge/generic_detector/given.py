@@ -513,6 +513,12 @@ class DriverModel:
             return r * (self.sigma / scale)
         return self.common_shrink(r / scale, scale, np.asarray(lagged, dtype=np.float64)) * self.sigma
 
+    def shrink(self, D: np.ndarray, lagged: np.ndarray | None = None) -> np.ndarray:
+        """(n, F) the factor :meth:`residuals` scales each column's residual by (per column: sigma over
+        the scale that allows for the expectation's error; the common and joint allowances as if per column)."""
+        se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D, lagged) ** 2
+        return self.sigma / np.sqrt(self.sigma**2 + self.bias_weight * se2)
+
     def joint_shrink(self, r: np.ndarray, se2: np.ndarray, lagged: np.ndarray) -> np.ndarray:
         """(n, F) residuals with the expectation's error allowed for jointly: z = r / sigma whitened by
         (I + A)^(-1/2), A the errors' covariance in sigma units weighed as a bias (``bias_weight``): on the

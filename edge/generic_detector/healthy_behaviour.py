@@ -89,6 +89,14 @@ class HealthyBehaviourConfig:
     trim: float = 0.025  # center and scale floor: mean and std of the central 1 - 2 * trim of the residuals
     effective_n: bool = True  # widen each feature by its effective training rows (neff.py)
     norm_quantile: float = 0.99  # healthy quantile that each component is divided by
+    # the correlation the MEWMA's T² is judged with: "rows", that of z (as T² of one row); "ewma", that of
+    # the EWMA vector itself, learned on the training rows' EWMA. The EWMA keeps the slow part of the
+    # residuals, and where that part moves several columns together (a building asking more of every
+    # demand column at once) while their fast noise is independent, the rows' correlation calls a
+    # common slow drift a broken correlation. Opt-in: on the weather bench it flags fewer healthy hours
+    # and sees a condenser signature later or never, a contrast the rows' correlation weighs more
+    # (docs/generic-detector.md, s-weather23)
+    mewma_correlation: str = "rows"
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
     sensor: SensorFlagConfig = field(default_factory=SensorFlagConfig)
 
@@ -110,6 +118,8 @@ class HealthyBehaviourDetector:
     def __init__(self, config: HealthyBehaviourConfig | None = None, model: ExpectationModel | None = None,
                  low: np.ndarray | None = None, high: np.ndarray | None = None) -> None:
         self.config = config or HealthyBehaviourConfig()
+        if self.config.mewma_correlation not in ("rows", "ewma"):
+            raise ValueError(f"mewma_correlation must be 'rows' or 'ewma', got {self.config.mewma_correlation!r}")
         unknown = set(self.config.components) - set(COMPONENTS)
         if unknown or not self.config.components:
             raise ValueError(f"components must be a non-empty subset of {COMPONENTS}, got {self.config.components}")
@@ -189,13 +199,17 @@ class HealthyBehaviourDetector:
         # the correlation and the EWMA spread are properties of the standardized residuals,
         # learned before the inflation (which would otherwise cancel out of both)
         self.precision, self.shrinkage = fit_precision(Z)
-        self._precisions: dict[float, np.ndarray] = {}
+        self._precisions: dict[tuple[str, float], np.ndarray] = {}
         lam = c.ewma_lambda
         Zc = np.clip(Z, -c.clip, c.clip)
         E = ewma_block(np.zeros(F), Zc, lam)
         skip = min(n // 2, int(np.ceil(1.0 / lam)))  # the EWMA's start-up transient
         _, spread = robust_location_scale(E[skip:])
         self.ewma_sigma = np.maximum(self._white, spread)  # >= white: slow wander inflates it
+        # the EWMA vector's own correlation (mewma_correlation "ewma"): its rows are the EWMA in units of
+        # its spread, autocorrelated over ~2 / lambda rows, which the shrinkage counts (ledoit_wolf)
+        self.precision_e = fit_precision(E[skip:] / self.ewma_sigma)[0] \
+            if c.mewma_correlation == "ewma" and n - skip > 2 else self.precision
         self.tau = autocorrelation_time(Zc)
         if inflation is not None:
             self.inflation = np.asarray(inflation, dtype=np.float64).copy()
@@ -224,6 +238,12 @@ class HealthyBehaviourDetector:
         L = np.linalg.cholesky(cov + 1e-12 * np.eye(len(cov)))
         Z = np.random.default_rng(NULL_SEED).standard_normal((NULL_ROWS, self.n_features)) @ L.T
         Z = ar1_filter(Z, (self.tau - 1.0) / (self.tau + 1.0)) / self.inflation
+        # with mewma_correlation "ewma" the null's EWMA is judged with the learned EWMA correlation too,
+        # as every row is: the null is a healthy process the training rows are as compatible with (their
+        # correlation row by row, each feature's memory), and the detector's own statistic on it is the
+        # floor. Its contrasts, which a correlation of few independent EWMA excursions calls rare, keep
+        # the reference where such a process would put it (judged by its own EWMA correlation instead,
+        # fresh8's quarter-hours went 0 -> 1.94 % flagged: docs/generic-detector.md, s-weather23)
         raw = self._raw_block(Z, Z)[0]
         self.e, self.s_up, self.s_down = saved
         return raw
@@ -250,6 +270,7 @@ class HealthyBehaviourDetector:
         self.e = np.zeros(F)
         self.s_up = np.zeros(F)
         self.s_down = np.zeros(F)
+        self.eg: np.ndarray | None = None  # EWMA of the nuisance directions (score(..., G)), (F, k)
 
     # ---- the shared math ------------------------------------------------------------------
     def _z(self, X: np.ndarray, R: np.ndarray, h: np.ndarray | float = 0.0) -> np.ndarray:
@@ -271,13 +292,25 @@ class HealthyBehaviourDetector:
         s2 = self.scale**2
         return np.sqrt((self.ewma_sigma**2 * s2 + hq) / (s2 + hq))
 
-    def _raw_block(self, X: np.ndarray, Z: np.ndarray, h: np.ndarray | float = 0.0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """All component scores (n, 5) and per-feature contributions; advances EWMA/CUSUM state."""
+    def _raw_block(self, X: np.ndarray, Z: np.ndarray, h: np.ndarray | float = 0.0,
+                   G: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """All component scores (n, 5) and per-feature contributions; advances EWMA/CUSUM state.
+        ``G`` (n, F, k), in z units: directions a healthy misfit may take; the MEWMA is judged
+        after their EWMA is profiled out (:func:`profile_out`)."""
         c = self.config
         Zc = np.minimum(np.maximum(Z, -c.clip), c.clip)
         E = ewma_block(self.e, Zc, c.ewma_lambda)
         inv_e = 1.0 / self._ewma_sigma_at(h)
         U = E * inv_e
+        Um = U
+        if G is not None:
+            n, F, k = G.shape
+            if self.eg is None or self.eg.shape != (F, k):
+                self.eg = np.zeros((F, k))
+            EG = ewma_block(self.eg.reshape(-1), G.reshape(n, F * k), c.ewma_lambda).reshape(n, F, k)
+            if n:
+                self.eg = EG[-1].copy()
+            Um = profile_out(U, EG * np.broadcast_to(inv_e, U.shape)[:, :, None], self._mewma_precisions(h, n))
         L = Zc * (self._white * inv_e)
         decay = 1.0 - c.ewma_lambda
         Sup = cusum_block(self.s_up, L - c.cusum_k, decay)
@@ -285,14 +318,14 @@ class HealthyBehaviourDetector:
         if len(Z):
             self.e, self.s_up, self.s_down = E[-1].copy(), Sup[-1].copy(), Sdn[-1].copy()
         S = np.maximum(Sup, Sdn)
-        Cn, Cm = self._t2(Zc, U, h)
+        Cn, Cm = self._t2(Zc, Um, h)
         A = np.minimum(np.abs(Z), c.z_cap)
         contrib = np.stack([A, np.abs(U), S, np.maximum(Cn, 0.0), np.maximum(Cm, 0.0)], axis=1)  # (n,5,F)
         raw = np.stack([A.max(axis=1), np.abs(U).max(axis=1), S.max(axis=1),
                         Cn.sum(axis=1), Cm.sum(axis=1)], axis=1)
         return raw, {"contrib": contrib, "Z": Z}
 
-    def _precision_at(self, h: float) -> np.ndarray:
+    def _precision_at(self, h: float, which: str = "rows") -> np.ndarray:
         """The precision of z at horizon grid point h: the training correlation C0 with each
         feature's wander allowance added as variance of its own.
 
@@ -303,30 +336,42 @@ class HealthyBehaviourDetector:
         reads as a broken correlation and T² grows with every healthy week. The covariance
         the wander model itself implies is D C0 D + diag(w / sigma(h)²), D = sigma / sigma(h):
         the allowance is independent per feature and the correlation fades toward it."""
-        key = float(h)
+        key = (which, float(h))
         P = self._precisions.get(key)
         if P is None:
-            w = self.wander.variance(key)
+            w = self.wander.variance(key[1])
+            base = self.precision_e if which == "ewma" else self.precision
             if not np.any(w > 0):
-                P = self.precision
+                P = base
             else:
-                s2 = self.scale**2
+                # the EWMA vector (which "ewma"): its healthy spread at training is ewma_sigma (z units)
+                # around the fast part; the wander adds to it as a level deviation, independent per feature
+                s2 = self.scale**2 * (self.ewma_sigma**2 if which == "ewma" else 1.0)
                 d = np.sqrt(s2 / (s2 + w))
-                C = np.linalg.pinv(self.precision) * np.outer(d, d) + np.diag(w / (s2 + w))
+                C = np.linalg.pinv(base) * np.outer(d, d) + np.diag(w / (s2 + w))
                 P = np.linalg.pinv(C)
             self._precisions[key] = P
         return P
+
+    def _mewma_precisions(self, h: np.ndarray | float, n: int) -> np.ndarray:
+        """(n, F, F) the precision each row's MEWMA is judged with (its horizon's grid point)."""
+        g = np.broadcast_to(self.wander.grid(np.asarray(h, dtype=np.float64)).reshape(-1), (n,)) \
+            if np.ndim(h) else np.full(n, float(self.wander.grid(h)))
+        out = np.empty((n, self.n_features, self.n_features))
+        for key in np.unique(g):
+            out[g == key] = self._precision_at(float(key), self.config.mewma_correlation)
+        return out
 
     def _t2(self, Zc: np.ndarray, U: np.ndarray, h: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
         """T² contributions of z and of the EWMA vector, each row with its horizon's precision."""
         g = np.broadcast_to(self.wander.grid(np.asarray(h, dtype=np.float64)).reshape(-1), (len(Zc),)) \
             if np.ndim(h) else np.full(len(Zc), float(self.wander.grid(h)))
         Cn, Cm = np.empty_like(Zc), np.empty_like(U)
+        which = self.config.mewma_correlation
         for key in np.unique(g):
             rows = g == key
-            P = self._precision_at(float(key))
-            Cn[rows] = t2_contributions(Zc[rows], P)
-            Cm[rows] = t2_contributions(U[rows], P)
+            Cn[rows] = t2_contributions(Zc[rows], self._precision_at(float(key)))
+            Cm[rows] = t2_contributions(U[rows], self._precision_at(float(key), which))
         return Cn, Cm
 
     def _combine(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -348,9 +393,14 @@ class HealthyBehaviourDetector:
                            sensor_flags=flags)
 
     # ---- the two entry points -------------------------------------------------------------
-    def score(self, ts: np.ndarray | None, X: np.ndarray) -> BatchResult:
+    def score(self, ts: np.ndarray | None, X: np.ndarray, G: np.ndarray | None = None) -> BatchResult:
         """Vectorized scoring of many rows at times ts (None: row numbers, for series without
-        a time column); same results and end state as update() row by row."""
+        a time column); same results and end state as update() row by row.
+
+        ``G`` (n, F, k), in the units of X: per row k directions a healthy misfit may take (a
+        driver model's sensitivity to its drivers: the machine behaves as if a driver read
+        differently). The MEWMA is judged with their amounts profiled out (:func:`profile_out`).
+        Only this block path takes it (update() judges without; a warm-up's rows have none)."""
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2:
             raise ValueError(f"score(ts, X) needs X as a 2-D array (rows, features), got shape {X.shape}")
@@ -371,7 +421,12 @@ class HealthyBehaviourDetector:
             self.horizon += len(X)
             Z = self._z(X, R, h)
             flags = self.sensor.block(X)
-            raw, extras = self._raw_block(X, Z, h)
+            Gz = None
+            if G is not None:
+                Gz = np.asarray(G, dtype=np.float64)[-len(X):] \
+                    * (1.0 / (self.inflation * np.sqrt(self.scale**2 + self.wander.variance(h))))[:, :, None]
+                Gz = np.where(np.isfinite(Gz), Gz, 0.0)
+            raw, extras = self._raw_block(X, Z, h, Gz)
             res = self._assemble(X, ts, raw, extras, flags)
             res.anomaly = self.decision.block(res.score)
             parts.append(res)
@@ -405,7 +460,7 @@ class HealthyBehaviourDetector:
         self.s_down = np.maximum(0.0, self._decay * self.s_down - (lr + c.cusum_k))
         s = np.maximum(self.s_up, self.s_down)
         cn = zc * (zc @ self._prec)
-        cm = u * (u @ self._prec)
+        cm = u * (u @ self._prec_e)
         az, au = np.minimum(np.abs(z), c.z_cap), np.abs(u)
         n = np.array([az.max(), au.max(), s.max(), cn.sum(), cm.sum()]) * self._inv_ref
         dom = int(np.argmax(n))
@@ -431,6 +486,7 @@ class HealthyBehaviourDetector:
         used[self._cidx] = True
         self._inv_ref = np.where(used, 1.0 / self.ref, 0.0)
         self._prec = self._precision_at(float(self.wander.grid(h)))
+        self._prec_e = self._precision_at(float(self.wander.grid(h)), self.config.mewma_correlation)
         self._scales_at = h if h < self.wander.max_horizon else np.inf
 
     # ---- state ----------------------------------------------------------------------------
@@ -449,6 +505,10 @@ class HealthyBehaviourDetector:
             st["buffer_ts"] = [float(t) for t in self._buffer_ts]
             return st
         st.update({k: getattr(self, k).tolist() for k in self._LEARNED})
+        if self.config.mewma_correlation != "rows":
+            st["precision_e"] = self.precision_e.tolist()
+        if self.eg is not None:
+            st["eg"] = self.eg.tolist()
         st["horizon"] = float(self.horizon)
         st.update({name: part.state() for name, part in self._parts().items()})
         return st
@@ -462,6 +522,8 @@ class HealthyBehaviourDetector:
             return
         for k in self._LEARNED:
             setattr(self, k, np.array(state[k], dtype=np.float64))
+        self.precision_e = np.array(state["precision_e"], dtype=np.float64) if "precision_e" in state else self.precision
+        self.eg = np.array(state["eg"], dtype=np.float64) if "eg" in state else None
         self.horizon = float(state["horizon"])
         self.n_features = len(self.center)
         self._scales_at = np.nan
@@ -487,6 +549,26 @@ class HealthyBehaviourDetector:
         det = cls(HealthyBehaviourConfig.from_dict(state["config"]), model=model)
         det.load_state(state)
         return det
+
+
+def profile_out(U: np.ndarray, V: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """(n, F) each row of U with its best fit on the directions V (n, F, k) removed in the metric P
+    (n, F, F): U - V a, a = (V'PV)^-1 V'PU. T² of the result is the generalized likelihood ratio
+    statistic with the amounts a unknown (a nuisance profiled out); directions of no length are
+    left out. A residual vector along V costs nothing, one across it counts in full."""
+    if V.shape[2] == 0:
+        return U
+    PV = np.einsum("nij,njk->nik", P, V)
+    M = np.einsum("njk,njl->nkl", V, PV)
+    b = np.einsum("njk,nj->nk", PV, U)
+    tr = np.trace(M, axis1=1, axis2=2)
+    ok = tr > 1e-12
+    a = np.zeros(b.shape)
+    if ok.any():
+        k = M.shape[1]
+        reg = 1e-9 * tr[ok, None, None] * np.eye(k)
+        a[ok] = np.linalg.solve(M[ok] + reg, b[ok][:, :, None])[:, :, 0]
+    return U - np.einsum("njk,nk->nj", V, a)
 
 
 def _contribution(dom: int, az: np.ndarray, au: np.ndarray, s: np.ndarray, cn: np.ndarray,
