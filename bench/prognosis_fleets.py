@@ -25,7 +25,10 @@ the test) use 2000-2999. The two never mix.
         (--raw: no calibration table, the dates the table is fitted on; the last line, BY TIME LEFT,
         splits the estimates by the real time left: within a factor 2, dated late, interval held;
         --misses: where the dates miss, by time left and fault, early or late, and per raw date band;
-        --no-lifts: the table without its date lifts, BAND_LIFTS, which --no-lifts --misses fits)
+        --no-lifts: the table without its date lifts, BAND_LIFTS, which --no-lifts --misses fits;
+        --no-transients: the steady hours alone, as before the switches that open on the reading of the
+        moment were dated from every reading's worst, prognosis.INSTANT; fleets collected before then
+        hold no such readings and replay as with it)
     python bench/prognosis_fleets.py fixture OUT.json tests/edge/fixtures/prognosis_fleet_2001.json.gz
 
 Figures (evaluation fleets 2001 Stockholm R32 s^1, 2002 Oslo R290 s^1.6, 2003 Stockholm R32 s^0.7,
@@ -440,6 +443,10 @@ def main(args: list[str]) -> None:
             from heatwatch.edge.heatpump import prognosis, prognosis_calibration as pc
             prognosis.CALIBRATION = pc.with_bands(pc._ALL_HORIZONS, pc.BANDS)
             rest.remove("--no-lifts")
+        if "--no-transients" in rest:  # the steady hours' worst alone (as before prognosis.INSTANT read every reading)
+            from heatwatch.edge.heatpump import prognosis
+            prognosis.USE_TRANSIENTS = False
+            rest.remove("--no-transients")
         if "--current-limit" in rest:
             k = rest.index("--current-limit")
             CURRENT_LIMIT["source"] = rest[k + 1]

@@ -27,6 +27,10 @@ A fouled condenser's hot-water peak held under the high-pressure switch by the c
 no longer follows the fault's excess: there the share of the excess that reached the peak over the
 last days carries it forward (:func:`_held_share`), not the whole excess.
 
+The discharge stop and the high-pressure switch open on the reading of the moment, not the steady
+hour's: each day drawn carries its own excursion of every reading (a defrost's end, a boost) over its
+steady worst (:func:`_transient_days`, INSTANT).
+
 A pump whose worst hour of the last days lies within its daily peak's own day-to-day spread of the
 limit may trip on any day: its interval starts now (:func:`_near_limit`); its date is not moved (the
 margin tells the days left apart less well than the date does, docs/heatpump.md).
