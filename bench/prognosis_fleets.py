@@ -25,7 +25,10 @@ the test) use 2000-2999. The two never mix.
         (--raw: no calibration table, the dates the table is fitted on; the last line, BY TIME LEFT,
         splits the estimates by the real time left: within a factor 2, dated late, interval held;
         --misses: where the dates miss, by time left and fault, early or late, and per raw date band;
-        --no-lifts: the table without its date lifts, BAND_LIFTS, which --no-lifts --misses fits)
+        --no-lifts: the table without its date lifts, BAND_LIFTS, which --no-lifts --misses fits;
+        --no-transients: the steady hours alone, as before the switches that open on the reading of the
+        moment were dated from every reading's worst, prognosis.INSTANT; fleets collected before then
+        hold no such readings and replay as with it)
     python bench/prognosis_fleets.py fixture OUT.json tests/edge/fixtures/prognosis_fleet_2001.json.gz
 
 Figures (evaluation fleets 2001 Stockholm R32 s^1, 2002 Oslo R290 s^1.6, 2003 Stockholm R32 s^0.7,
@@ -164,6 +167,7 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
     config = HeatPumpDetectorConfig(refrigerant=refrigerant)
     pipes = {d: PumpPipeline.with_config(d, config) for d in fleet.devices}
     hours: dict[str, dict[float, list]] = {d: {} for d in fleet.devices}
+    peaks: dict[str, dict[float, list]] = {d: {} for d in fleet.devices}  # every ready reading's hours
     raised: dict[str, list[float]] = {d: [] for d in fleet.devices}
     faults = dict(zip(fleet.devices, fleet.fault_names))
     outdoor: dict[str, dict[float, list]] = {d: {} for d in fleet.devices}  # hour -> [sum, n] of t_outdoor
@@ -177,6 +181,8 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
                             and ev.fault == faults[dev]]
             for t, m, hi, lo in pipes[dev].prognosis._hours:
                 hours[dev].setdefault(t, [_l(m), _l(hi), _l(lo)])
+            for t, hi, lo in pipes[dev].prognosis._peaks:
+                peaks[dev].setdefault(t, [_l(hi), _l(lo)])
     _warp_growth(1.0)
     out = []
     for t in fleet.truth:
@@ -187,6 +193,7 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
         out.append(dict(device=t.device, fault=t.fault, onset_ts=t.onset_ts, trip_ts=t.trip_ts, trip_kind=t.trip_kind,
                         raised=raised[t.device], refrigerant=refrigerant, climate=climate, growth=growth, seed=seed,
                         limits=limits, hours=[[k, *v] for k, v in sorted(hours[t.device].items())],
+                        peaks=[[k, *v] for k, v in sorted(peaks[t.device].items())],
                         # the hourly outdoor air the pump read: a date judged against the weather ahead
                         outdoor=[[k, round(a / n, 2)] for k, (a, n) in sorted(outdoor[t.device].items()) if n],
                         # the pump's own healthy model of its current (a learned over-current limit is
@@ -228,6 +235,9 @@ def estimates(pump: dict, every_s: float = 12 * HOUR, tracker_factory=None, cens
         return []
     hours = [(float(h[0]), _arr(h[1]), _arr(h[2]), _arr(h[3])) for h in pump["hours"]]
     times = [h[0] for h in hours]
+    # every ready reading's hours, transients too (fleets collected before they were kept have none)
+    peaks = [(float(h[0]), _arr(h[1]), _arr(h[2])) for h in pump.get("peaks", ())]
+    peak_times = [h[0] for h in peaks]
     out = []
     t = first
     while t < end:
@@ -237,6 +247,8 @@ def estimates(pump: dict, every_s: float = 12 * HOUR, tracker_factory=None, cens
         set_limits(tr, pump)
         k = int(np.searchsorted(times, t - HOUR, side="right"))  # hours closed by t
         tr._hours.extend(hours[max(0, k - tr._hours.maxlen):k])
+        k = int(np.searchsorted(peak_times, t - HOUR, side="right"))
+        tr._peaks.extend(peaks[max(0, k - tr._peaks.maxlen):k])
         p = tr.predict(pump["fault"], t)
         if p is not None:
             out.append(dict(ts=t, pred=(p.predicted_trip_ts - t) / DAY, lo=(p.lower_ts - t) / DAY,
@@ -431,6 +443,10 @@ def main(args: list[str]) -> None:
             from heatwatch.edge.heatpump import prognosis, prognosis_calibration as pc
             prognosis.CALIBRATION = pc.with_bands(pc._ALL_HORIZONS, pc.BANDS)
             rest.remove("--no-lifts")
+        if "--no-transients" in rest:  # the steady hours' worst alone (as before prognosis.INSTANT read every reading)
+            from heatwatch.edge.heatpump import prognosis
+            prognosis.USE_TRANSIENTS = False
+            rest.remove("--no-transients")
         if "--current-limit" in rest:
             k = rest.index("--current-limit")
             CURRENT_LIMIT["source"] = rest[k + 1]

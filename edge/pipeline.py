@@ -301,8 +301,16 @@ class PumpPipeline:
         # the prognosis history is fed the ready, steady rows, up to each row where it is read
         feed = np.flatnonzero(res.ready & res.steady)
         fed = [0]  # rows of ``feed`` applied so far
+        # ... and every ready row's extremes, transients too (the switches that open on the moment's reading)
+        feed_all = np.flatnonzero(res.ready)
+        fed_all = [0]
 
         def feed_upto(i: int) -> None:
+            k_all = int(np.searchsorted(feed_all, i, side="right"))
+            if k_all > fed_all[0]:
+                every = feed_all[fed_all[0]:k_all]
+                self.prognosis.update_peak_rows(res.ts[every], res.Y[every])
+                fed_all[0] = k_all
             k = int(np.searchsorted(feed, i, side="right"))
             if k <= fed[0]:
                 return
@@ -739,6 +747,8 @@ class PumpPipeline:
                 self._flow_limit_set = True  # (a fleet's model does not judge the flow: the pump's own sets it)
                 self._learn_limits()
             self.prognosis.update(ts, result.residual, result.targets)
+        if result.ready:
+            self.prognosis.update_peak(ts, result.targets)
         if self.detector.fleet is not None and (offset := self.detector.fleet.take_handover()) is not None:
             self.prognosis.carry_over(offset)  # the own model took over from the fleet's at this reading
         if result.steady:

@@ -27,6 +27,10 @@ A fouled condenser's hot-water peak held under the high-pressure switch by the c
 no longer follows the fault's excess: there the share of the excess that reached the peak over the
 last days carries it forward (:func:`_held_share`), not the whole excess.
 
+The discharge stop and the high-pressure switch open on the reading of the moment, not the steady
+hour's: each day drawn carries its own excursion of every reading (a defrost's end, a boost) over its
+steady worst (:func:`_transient_days`, INSTANT).
+
 A pump whose worst hour of the last days lies within its daily peak's own day-to-day spread of the
 limit may trip on any day: its interval starts now (:func:`_near_limit`); its date is not moved (the
 margin tells the days left apart less well than the date does, docs/heatpump.md).
@@ -159,6 +163,12 @@ class PrognosisTracker:
         self._bucket = -1
         self._hi = self._lo = None
         self._sum = self._n = None
+        # every ready reading's hourly extremes, transients too (update_peak_rows): the switches of
+        # INSTANT open on the reading of the moment, the steady hours above miss a defrost's end
+        self._peaks: deque[tuple[float, np.ndarray, np.ndarray]] = deque(maxlen=int(history_days * 24))
+        self._pk_bucket = -1
+        self._pk_hi: np.ndarray | None = None
+        self._pk_lo: np.ndarray | None = None
         # per (target, sign): the hours _daily has summed and its per-day sums (_daily_cached)
         self._daily_sums: dict[tuple[int, float], tuple[list, dict[int, list], list[int]]] = {}
         # per indicator of the last predict: (target index, sign, margin to its limit) for _near_limit
@@ -192,6 +202,40 @@ class PrognosisTracker:
         self._bucket = -1
         self._hi = self._lo = None
         self._sum = self._n = None
+        self._peaks.clear()
+        self._pk_bucket = -1
+        self._pk_hi = self._pk_lo = None
+
+    def update_peak_rows(self, ts: np.ndarray, observed: np.ndarray) -> None:
+        """Every ready reading in time order, steady or not (a defrost's end, a hot-water boost): the
+        hourly highs and lows of all of them, from which _transient_days reads how far a day's passing
+        readings go beyond its steady ones."""
+        if not len(ts):
+            return
+        b = np.floor_divide(np.asarray(ts, dtype=float), HOUR).astype(np.int64)
+        obs = np.asarray(observed, dtype=float).reshape(len(b), -1)
+        starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            hi, lo = np.fmax.reduceat(obs, starts, axis=0), np.fmin.reduceat(obs, starts, axis=0)
+        buckets = b[starts].tolist()
+        if self._pk_hi is not None and buckets[0] == self._pk_bucket:
+            hi[0], lo[0] = np.fmax(hi[0], self._pk_hi), np.fmin(lo[0], self._pk_lo)
+        elif self._pk_hi is not None:
+            self._peaks.append((self._pk_bucket * HOUR, self._pk_hi, self._pk_lo))
+        self._peaks.extend(zip((np.array(buckets[:-1], dtype=float) * HOUR).tolist(), hi[:-1], lo[:-1]))
+        self._pk_bucket, self._pk_hi, self._pk_lo = buckets[-1], hi[-1], lo[-1]
+
+    def update_peak(self, ts: float, observed: np.ndarray) -> None:
+        """update_peak_rows for one reading."""
+        self.update_peak_rows(np.array([ts], dtype=float), np.asarray(observed, dtype=float)[None, :])
+
+    def _peak_rows(self, now: float) -> list:
+        """The closed hours of every ready reading before now, and the open one."""
+        out = [h for h in self._peaks if h[0] < now]
+        if self._pk_hi is not None and self._pk_bucket * HOUR < now:
+            out.append((self._pk_bucket * HOUR, self._pk_hi, self._pk_lo))
+        return out
 
     def update(self, ts: float, residual: np.ndarray, observed: np.ndarray) -> None:
         """Per steady reading: the residual vector and the raw target values."""
@@ -275,6 +319,8 @@ class PrognosisTracker:
             "hours": [[t, arr(m), arr(hi), arr(lo)] for t, m, hi, lo in self._hours],
             "bucket": self._bucket, "sum": arr(self._sum), "n": arr(self._n), "hi": arr(self._hi), "lo": arr(self._lo),
             "generation": self.generation,
+            "peaks": [[t, arr(hi), arr(lo)] for t, hi, lo in self._peaks],
+            "peak_bucket": self._pk_bucket, "peak_hi": arr(self._pk_hi), "peak_lo": arr(self._pk_lo),
         }
 
     def load_state(self, d: dict) -> None:
@@ -293,6 +339,11 @@ class PrognosisTracker:
         self._hours.extend((float(t), arr(m), arr(hi), arr(lo)) for t, m, hi, lo in d["hours"])
         self._bucket = int(d["bucket"])
         self._sum, self._n, self._hi, self._lo = arr(d["sum"]), arr(d["n"]), arr(d["hi"]), arr(d["lo"])
+        # every reading's hours (a state from before they were kept: none, read afresh from here)
+        self._peaks.clear()
+        self._peaks.extend((float(t), arr(hi), arr(lo)) for t, hi, lo in d.get("peaks", ()))
+        self._pk_bucket = int(d.get("peak_bucket", -1))
+        self._pk_hi, self._pk_lo = arr(d.get("peak_hi")), arr(d.get("peak_lo"))
 
     def carry_over(self, offset: np.ndarray) -> None:
         """The residuals change reference (a fleet prior's model handed over to the pump's own,
@@ -472,6 +523,16 @@ class PrognosisTracker:
             k, base_k = _held_share(rows, j, sign, excess, cols)
             if base_k is not None:
                 excess, base = k * excess, base_k
+        near_margin = margin
+        if ch in INSTANT and USE_TRANSIENTS and hours is not None:  # the switch sees the passing readings
+            peaks = self._peak_rows(now)
+            x = _transient_days(hours, peaks, j, sign, day_t)
+            if len(x) == len(base):
+                base = base + x
+            recent = [h[1][j] if sign > 0 else h[2][j] for h in peaks if h[0] >= rows[-1][0] - 71 * HOUR]
+            recent = [v for v in recent if not math.isnan(v)]
+            if recent:
+                near_margin = min(margin, sign * (limit.threshold - (max(recent) if sign > 0 else min(recent))))
         # the healthy worst days' spell and kernel widths: pure functions of those days, which seldom move
         # between two refreshes (a day's healthy worst moves only with a worse hour): kept with their days
         rho = self._same_days(("rho", j, sign), _persistence, base[-PERSIST_DAYS:], day_t[-PERSIST_DAYS:])
@@ -509,7 +570,7 @@ class PrognosisTracker:
         # week together): a factor 2 each way until the calibration table replaces it; from now
         # where the worst hour has reached the limit already (the pump ran on, so the reading did
         # not trip it, but the next one may: the day's worst is a first passage like any other)
-        self._margins[ch] = (j, sign, margin)  # predict asks the earliest indicator if it is near (_near_limit)
+        self._margins[ch] = (j, sign, near_margin)  # predict asks the earliest indicator if it is near (_near_limit)
         return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + days * DAY,
                          lower_ts=now if margin <= 0 else now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
 
@@ -607,6 +668,46 @@ def _share_loss_days(cols: tuple[np.ndarray, ...], j: int, limit: float,
     if SHARE_UNITS == "share":
         return t_day, 1.0 - r, limit * r / low, 1.0
     return t_day, -np.log(r), -np.log(low / r), -math.log(limit)
+
+
+# channels whose switch opens on the reading of the moment (heatwatch.trips: the discharge stop, the
+# high-pressure switch); the low-pressure and flood-back switches wait out a hold of minutes, which a
+# passing reading does not
+INSTANT: frozenset[str] = frozenset({"t_discharge", "p_high"})
+USE_TRANSIENTS = True  # False: the steady hours' worst alone (as before; bench comparisons)
+
+
+def _day_max(t: np.ndarray, v: np.ndarray) -> dict[int, float]:
+    """The largest of v per calendar day (NaN left out)."""
+    ok = ~np.isnan(v)
+    if not ok.any():
+        return {}
+    day = np.floor_divide(t[ok], DAY).astype(np.int64)
+    keys, inv = np.unique(day, return_inverse=True)
+    top = np.full(len(keys), -np.inf)
+    np.maximum.at(top, inv, v[ok])
+    return dict(zip(keys.tolist(), top.tolist()))
+
+
+def _transient_days(cols: tuple[np.ndarray, ...], peaks: list, j: int, sign: float,
+                    day_t: np.ndarray) -> np.ndarray:
+    """Per day of ``day_t``: how far the day's worst reading of all (a defrost's end, a hot-water
+    boost's last minutes) went beyond its worst steady reading, signed toward the trip, at least 0
+    (0 for a day with no reading of all kept). The steady hours are what the fault and the weather
+    are read from; a switch that opens on the reading of the moment opens at the steady worst plus
+    this, so a day ahead is drawn as its steady worst plus the excursion the same past day had."""
+    k = 2 if sign > 0 else 3
+    steady = _day_max(cols[0], sign * cols[k][:, j])
+    if not peaks:
+        return np.zeros(len(day_t))
+    pt = np.fromiter((h[0] for h in peaks), float, len(peaks))
+    pv = np.fromiter(((h[1][j] if sign > 0 else h[2][j]) for h in peaks), float, len(peaks))
+    every = _day_max(pt, sign * pv)
+    out = np.zeros(len(day_t))
+    for i, d in enumerate(np.floor_divide(day_t, DAY).astype(np.int64).tolist()):
+        if d in steady and d in every:
+            out[i] = max(every[d] - steady[d], 0.0)
+    return out
 
 
 # the daily peak's day-to-day spreads within which a worst hour counts as near its limit (_near_limit);
