@@ -77,3 +77,44 @@ def test_the_passing_readings_survive_a_restart() -> None:
     again.calibration = None
     again.load_state(t.state())
     assert _days(again, "compressor_wear", now) == _days(t, "compressor_wear", now)
+
+
+def test_the_spell_is_read_from_the_steady_days(monkeypatch) -> None:
+    """Weather comes in spells; a defrost's end or a boost's last minutes do not carry from one day to
+    the next. A pump whose steady worst days follow a slow spell, with excursions on some days and not
+    on others, has its persistence read from the steady days alone (prognosis.SPELL_FROM_STEADY): the
+    excursions' day-to-day jitter would read as no spell at all."""
+    from heatwatch.edge.heatpump import prognosis
+
+    rng = np.random.default_rng(5)
+    days = 24
+    spell = HEALTHY + 6.0 * np.sin(np.arange(days) * 2 * np.pi / 12.0)  # a 12-day swing of the weather
+    tracker = PrognosisTracker()
+    tracker.calibration = None
+    j = TARGET_NAMES.index("t_discharge")
+    for ts in np.arange(0.0, days * DAY, 300.0):
+        d = int(ts // DAY)
+        residual = np.zeros(len(TARGET_NAMES))
+        residual[j] = 0.3 * ts / DAY + rng.normal(0.0, 0.3)
+        observed = np.full(len(TARGET_NAMES), np.nan)
+        observed[j] = spell[d] + 4.0 * np.sin(2 * np.pi * (ts % DAY) / DAY) + residual[j]
+        tracker.update(float(ts), residual, observed)
+        tracker.update_peak(float(ts), observed)
+        if ts % DAY == 18 * HOUR and d % 2 == 0:  # a defrost's end every other day
+            spike = observed.copy()
+            spike[j] = observed[j] + EXCURSION
+            tracker.update_peak(float(ts) + 60.0, spike)
+    read: list[np.ndarray] = []
+    real = prognosis._persistence
+
+    def spy(base: np.ndarray, day_t: np.ndarray | None = None) -> float:
+        read.append(np.array(base))
+        return real(base, day_t)
+
+    monkeypatch.setattr(prognosis, "_persistence", spy)
+    now = days * DAY - HOUR
+    assert tracker.predict("compressor_wear", now) is not None
+    rows = [h for h in tracker._hours if h[0] < now]
+    steady = prognosis._daily(rows, j, 1.0)[2][-prognosis.PERSIST_DAYS:]
+    assert any(len(b) == len(steady) and np.allclose(b, steady) for b in read), "the spell read with the excursions"
+    assert real(steady) > 0.5  # the steady days hold the spell the test is about
