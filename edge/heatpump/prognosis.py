@@ -524,7 +524,6 @@ class PrognosisTracker:
             if base_k is not None:
                 excess, base = k * excess, base_k
         near_margin = margin
-        steady = base  # the healthy worst days without their excursions (the spell is read from them)
         if ch in INSTANT and USE_TRANSIENTS and hours is not None:  # the switch sees the passing readings
             peaks = self._peak_rows(now)
             x = _transient_days(hours, peaks, j, sign, day_t)
@@ -536,10 +535,7 @@ class PrognosisTracker:
                 near_margin = min(margin, sign * (limit.threshold - (max(recent) if sign > 0 else min(recent))))
         # the healthy worst days' spell and kernel widths: pure functions of those days, which seldom move
         # between two refreshes (a day's healthy worst moves only with a worse hour): kept with their days
-        # the spell is the weather's, read from the steady days (SPELL_FROM_STEADY); the kernels are
-        # the days drawn, each with its excursion
-        spell = steady if SPELL_FROM_STEADY else base
-        rho = self._same_days(("rho", j, sign), _persistence, spell[-PERSIST_DAYS:], day_t[-PERSIST_DAYS:])
+        rho = self._same_days(("rho", j, sign), _persistence, base[-PERSIST_DAYS:], day_t[-PERSIST_DAYS:])
         h = self._same_days(("h", j, sign), _bandwidth, base[-BASE_DAYS:])
         trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], target, rho, h,
                                     GROWTH_LAWS.get((fault, ch), MODELS)) \
@@ -679,10 +675,6 @@ def _share_loss_days(cols: tuple[np.ndarray, ...], j: int, limit: float,
 # passing reading does not
 INSTANT: frozenset[str] = frozenset({"t_discharge", "p_high"})
 USE_TRANSIENTS = True  # False: the steady hours' worst alone (as before; bench comparisons)
-# the spell (_persistence) read from the steady healthy worst days, without their excursions: weather
-# comes in spells, a defrost's end or a boost's last minutes do not carry from one day to the next.
-# False: from the days with their excursions (b0a0a82; bench comparisons)
-SPELL_FROM_STEADY = True
 
 
 def _day_max(t: np.ndarray, v: np.ndarray) -> dict[int, float]:
