@@ -148,6 +148,13 @@ defined on 2026-12-06 02:19 UTC before anything was run on it (s-weather23, comm
 9848e33 (15 / 60-min rows 0.00 / 0.00 %, 9.4 / 9.2 % not judged) and once on that round's candidate
 (--mewma-correlation ewma: 0.00 / 0.00 %; --profile-drivers not run: it flags a subset of main's rows), its rows not
 examined: the held-out figure).
+``fresh21`` (three climates no other part has, given by their numbers: a Montreal-like humid-continental site
+with cold spring snaps, UTC-5, R290 radiators 11 kW and fan coils 2.5 kW; a Reykjavik-like subpolar oceanic site
+that heats in every month, UTC+0, R32 underfloor 6 kW and fan coils 12 kW; a Beijing-like monsoon-continental site,
+a dry spring that warms fast, UTC+8, R32 radiators 15 kW; seed 2121, from 5 April 2032 (no other part starts in
+April) into early June: trained on an early-April fortnight, judged through the spring's end; defined on
+2026-12-06 03:50 UTC before anything was run on it (s-weather23b, committed alone), to be run once on main b0a0a82's
+default and once on that round's candidate (--slow-lag-hours 72), its rows not examined: the held-out figure).
 ``all`` runs tune, heldout, fresh.
 """
 
@@ -606,6 +613,50 @@ devices:
   hp-003: {emitters: underfloor, capacity_kw: 5.5}
   hp-004: {emitters: fan_coils, capacity_kw: 16.5}
 """,
+    "fresh21": """name: weather_fresh21
+fleet: {size: 5}
+climate: oslo
+start: 2032-04-05
+duration: 60d
+step: 60s
+seed: 2121
+refrigerant: R32
+sites:
+  - name: island
+    climate:
+      name: montreal-like
+      monthly_c: [-9.7, -7.7, -2.0, 6.4, 13.4, 18.6, 21.2, 20.1, 15.1, 8.3, 1.9, -5.3]
+      diurnal_amp_c: [4.5, 5.5]
+      anomaly_sigma_c: [5.0, 3.5]
+      monthly_rh: [70, 67, 64, 58, 56, 62, 65, 68, 71, 70, 73, 73]
+      utc_offset_h: -5
+    refrigerant: R290
+    pumps: 2
+  - name: harbour
+    climate:
+      name: reykjavik-like
+      monthly_c: [-0.5, -0.1, 0.4, 2.9, 6.3, 9.0, 10.6, 10.3, 7.4, 4.4, 1.1, -0.2]
+      diurnal_amp_c: [2.5, 3.5]
+      anomaly_sigma_c: [3.0, 2.0]
+      monthly_rh: [78, 78, 76, 74, 74, 77, 79, 80, 79, 78, 78, 79]
+      utc_offset_h: 0
+    pumps: 2
+  - name: basin
+    climate:
+      name: beijing-like
+      monthly_c: [-3.1, 0.3, 6.7, 14.8, 20.8, 24.9, 26.7, 25.5, 20.8, 13.7, 5.0, -0.9]
+      diurnal_amp_c: [5.5, 6.5]
+      anomaly_sigma_c: [2.5, 2.0]
+      monthly_rh: [43, 42, 44, 46, 53, 61, 75, 77, 68, 61, 57, 49]
+      utc_offset_h: 8
+    pumps: 1
+devices:
+  hp-000: {emitters: radiators, capacity_kw: 11}
+  hp-001: {emitters: fan_coils, capacity_kw: 2.5}
+  hp-002: {emitters: underfloor, capacity_kw: 6}
+  hp-003: {emitters: fan_coils, capacity_kw: 12}
+  hp-004: {emitters: radiators, capacity_kw: 15}
+""",
     "fresh": """name: weather_fresh
 fleet: {size: 4}
 climate: oslo
@@ -672,7 +723,7 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 21))), "all"],
+    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 22))), "all"],
                     default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)
