@@ -149,7 +149,7 @@ defined on 2026-12-06 02:19 UTC before anything was run on it (s-weather23, comm
 (--mewma-correlation ewma: 0.00 / 0.00 %; --profile-drivers not run: it flags a subset of main's rows), its rows not
 examined: the held-out figure).
 ``fresh21`` (three climates no other part has, given by their numbers: a Montreal-like humid-continental site
-with cold spring snaps, UTC-5, R290 radiators 11 kW and fan coils 2.5 kW; a Reykjavik-like subpolar oceanic site
+with cold spring snaps, UTC-5, R290 radiators 11 kW and fan coils 3 kW; a Reykjavik-like subpolar oceanic site
 that heats in every month, UTC+0, R32 underfloor 6 kW and fan coils 12 kW; a Beijing-like monsoon-continental site,
 a dry spring that warms fast, UTC+8, R32 radiators 15 kW; seed 2121, from 5 April 2032 (no other part starts in
 April) into early June: trained on an early-April fortnight, judged through the spring's end; defined on
@@ -652,7 +652,7 @@ sites:
     pumps: 1
 devices:
   hp-000: {emitters: radiators, capacity_kw: 11}
-  hp-001: {emitters: fan_coils, capacity_kw: 2.5}
+  hp-001: {emitters: fan_coils, capacity_kw: 3}
   hp-002: {emitters: underfloor, capacity_kw: 6}
   hp-003: {emitters: fan_coils, capacity_kw: 12}
   hp-004: {emitters: radiators, capacity_kw: 15}
