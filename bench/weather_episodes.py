@@ -50,8 +50,8 @@ def pump(ts: np.ndarray, X: np.ndarray, columns: list[str], given: list[str], tr
     caught: list[BatchResult] = []
     inner = det.det.score
 
-    def keep(t: np.ndarray, f: np.ndarray) -> BatchResult:  # the inner detector's per-row internals
-        r = inner(t, f)
+    def keep(t: np.ndarray, f: np.ndarray, *rest: object) -> BatchResult:  # the inner detector's per-row internals
+        r = inner(t, f, *rest)
         caught.append(r)
         return r
 
