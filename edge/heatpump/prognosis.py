@@ -64,7 +64,7 @@ from heatwatch.edge.heatpump import batch_kernels, prognosis_kernels
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, URGENT_DAYS, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
-from heatwatch.edge.heatpump.prognosis_evap_chain import evap_chain_days
+from heatwatch.edge.heatpump.prognosis_evap_chain import daily_fouling, evap_chain_days
 from heatwatch.trips import trip_limits
 from heatwatch.units import DAY, HOUR
 
@@ -508,9 +508,13 @@ class PrognosisTracker:
                                     _GRID, _excess_curves, cols=cols,
                                     pick=_rival_days if fault in CHAIN_RIVALS else None) if (fault, ch) in CHAINS else None
         if (fault, ch) in EVAP_CHAINS and USE_EVAP_CHAIN:  # the approach's growth, read through the cycle
-            evap = evap_chain_days(cols if cols is not None else _stack_hours(rows), now, self.refrigerant, _IDX, ch,
-                                   limit.threshold, EVAP_BASE_DAYS, _GRID, _excess_curves,
-                                   pick=_rival_days if EVAP_PICK == "rivals" else None)
+            hrs = cols if cols is not None else _stack_hours(rows)
+            # the fouling index and its growth laws are the same for both indicators of one prediction
+            fouling = daily_fouling(hrs, _IDX["evap_approach"], now)
+            curves = self._same_days(("evap",), _excess_curves, fouling[0], fouling[1]) if fouling is not None else None
+            evap = evap_chain_days(hrs, now, self.refrigerant, _IDX, ch, limit.threshold, EVAP_BASE_DAYS, _GRID,
+                                   _excess_curves, pick=_rival_days if EVAP_PICK == "rivals" else None,
+                                   fouling=fouling, curves=curves)
             if evap is not None:
                 chain = evap if chain is None else min(chain, evap)
         day_t, excess, base = self._daily_cached(rows, j, sign)

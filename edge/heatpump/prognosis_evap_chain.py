@@ -33,13 +33,26 @@ from typing import Callable
 
 import numpy as np
 
-from heatwatch.refrigerant import isentropic_discharge, p_sat_array, t_sat_array
+from heatwatch.refrigerant import _LOG_P, _T_C, isentropic_discharge, t_sat_array
 from heatwatch.units import DAY
 
 MIN_APPROACH_K = 1.0  # an hour whose healthy approach is below this (a stopped fan, a start) tells no ratio
 MIN_DAY_HOURS = 6  # hours a day needs for its fouling index
 MIN_RISE_K = 5.0  # an hour whose isentropic rise is below this says nothing of the compression's losses
+# the coldest evaporating temperature the relations are read at: far below any switch, and above
+# absolute zero (an exploding growth law would otherwise give a suction colder than 0 K, whose
+# "isentropic discharge" falls: the chain must worsen as the fouling grows)
+T_FLOOR_C = -100.0
 K_BOUNDS = (0.6, 1.8)  # the compression's ratio k: an isentropic efficiency of 0.55..1.0 with shell losses
+# the saturation table extended down to T_FLOOR_C along its own extrapolation (log-pressure linear in
+# temperature past its coldest points, as refrigerant.p_sat does): one np.interp for the whole block
+_EXT_T = np.r_[T_FLOOR_C, _T_C]
+_EXT_LOGP = {r: np.r_[lp[0] + (T_FLOOR_C - _T_C[0]) * (lp[1] - lp[0]) / (_T_C[1] - _T_C[0]), lp] for r, lp in _LOG_P.items()}
+
+
+def _p_sat(t_c: np.ndarray, refrigerant: str) -> np.ndarray:
+    """refrigerant.p_sat for temperatures from T_FLOOR_C up (the chain's lowered evaporating temperatures)."""
+    return np.exp(np.interp(t_c, _EXT_T, _EXT_LOGP[refrigerant]))
 
 
 def daily_fouling(cols: tuple[np.ndarray, ...], i_app: int, now: float) -> tuple[np.ndarray, np.ndarray, dict[int, float]] | None:
@@ -76,20 +89,24 @@ def compression_ratio(ts: np.ndarray, ph: np.ndarray, pl: np.ndarray, td: np.nda
 
 def evap_chain_days(cols: tuple[np.ndarray, ...] | None, now: float, refrigerant: str, idx: dict[str, int],
                     ch: str, threshold: float, base_days: int, grid: np.ndarray, curves_of,
-                    block: int = 120, pick: Callable[[list[float | None]], float | None] | None = None
-                    ) -> float | None:
+                    block: int = 120, pick: Callable[[list[float | None]], float | None] | None = None,
+                    fouling: tuple[np.ndarray, np.ndarray, dict[int, float]] | None = None,
+                    curves: list | None = None) -> float | None:
     """Days until a day's worst ``ch`` ("p_low" or "t_discharge") passes ``threshold`` by the suction chain.
 
     ``cols``: the tracker's hours before now as arrays (times, means, highs, lows; PrognosisTracker._columns);
     ``idx``: the target index of each channel; ``curves_of(x, y)`` the growth curves of a daily series.
-    None: no chain (too few days, or the channels missing)."""
+    ``fouling`` (daily_fouling's) and ``curves`` (its growth curves): given when already made for the
+    other indicator of the same hours. None: no chain (too few days, or the channels missing)."""
     if cols is None or not len(cols[0]) or ch not in ("p_low", "t_discharge"):
         return None
-    fouling = daily_fouling(cols, idx["evap_approach"], now)
+    if fouling is None:
+        fouling = daily_fouling(cols, idx["evap_approach"], now)
     if fouling is None:
         return None
     dx, dc, by_day = fouling
-    curves = curves_of(dx, dc)
+    if curves is None:
+        curves = curves_of(dx, dc)
     if not curves:
         return None
     t, M, HI, LO = cols
@@ -127,14 +144,14 @@ def evap_chain_days(cols: tuple[np.ndarray, ...] | None, now: float, refrigerant
         base = p_lo[ok]
 
         def future(c: np.ndarray) -> np.ndarray:  # (n, 1) -> (n, hours)
-            drop = a_hi[None, :] * (c - c_day[None, :])
-            return p_sat_array(te[None, :] - drop, refrigerant)
+            drop = np.minimum(a_hi[None, :] * (c - c_day[None, :]), te[None, :] - T_FLOOR_C)
+            return _p_sat(te[None, :] - drop, refrigerant)
     else:
         ts, ph, rise0, base = ts[ok], ph[ok], rise0[ok], td_hi[ok]
 
         def future(c: np.ndarray) -> np.ndarray:
-            drop = a_hi[None, :] * (c - c_day[None, :])
-            pl_f = p_sat_array(te[None, :] - drop, refrigerant)
+            drop = np.minimum(a_hi[None, :] * (c - c_day[None, :]), te[None, :] - T_FLOOR_C)
+            pl_f = _p_sat(te[None, :] - drop, refrigerant)
             ts_f = ts[None, :] - drop
             with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # a vanishing suction: no limit
                 rise = isentropic_discharge(ts_f, ph[None, :], pl_f, refrigerant) - ts_f
@@ -147,7 +164,13 @@ def evap_chain_days(cols: tuple[np.ndarray, ...] | None, now: float, refrigerant
     for curve in curves:
         c_fut = np.maximum(curve(grid), min(c_now, 0.0))
         hit, survive = -1, 1.0
-        for s in range(0, len(grid), block):
+        # the worst of a day only worsens as c grows: where even the year's largest c gives no day a
+        # hazard that halves the survival within the year, no block can, and none is read
+        top = sign * future(np.array([[float(c_fut.max())]]))
+        z = np.clip((np.maximum.reduceat(top, starts, axis=1) - target) / h, -30.0, 30.0)
+        p_top = float((1.0 / (1.0 + np.exp(-1.702 * z))).mean())
+        start = len(grid) if (1.0 - p_top) ** (grid[-1] * (1.0 + 1e-9)) > 0.5 + 1e-9 else 0
+        for s in range(start, len(grid), block):
             vals = sign * future(c_fut[s:s + block, None])
             worst = np.maximum.reduceat(vals, starts, axis=1)  # per future day x past day
             z = np.clip((worst - target) / h, -30.0, 30.0)
