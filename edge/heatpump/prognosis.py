@@ -37,7 +37,9 @@ margin tells the days left apart less well than the date does, docs/heatpump.md)
 
 Where the trip indicator moves late, a physics chain from an earlier indicator dates it
 too (:mod:`prognosis_chain`: a leak's charge loss read from the valve's extra opening, its
-end stop on the cold hours, then the discharge runaway), and the earlier date is kept.
+end stop on the cold hours, then the discharge runaway; :mod:`prognosis_evap_chain`: a fouled
+evaporator's approach growth carried through the saturation table to the low pressure and through
+the pump's own compression to the discharge), and the earlier date is kept.
 
 A linear extension alone of a fault that accelerates promises weeks where
 days are left, the dangerous error for a dispatcher; the earliest of several laws
