@@ -98,7 +98,11 @@ def evap_chain_days(cols: tuple[np.ndarray, ...] | None, now: float, refrigerant
     ``idx``: the target index of each channel; ``curves_of(x, y)`` the growth curves of a daily series.
     ``fouling`` (daily_fouling's) and ``curves`` (its growth curves): given when already made for the
     other indicator of the same hours. None: no chain (too few days, or the channels missing)."""
-    if cols is None or not len(cols[0]) or ch not in ("p_low", "t_discharge"):
+    if ch not in ("p_low", "t_discharge"):
+        raise ValueError(f"the evaporator's chain dates p_low or t_discharge, not {ch!r}")
+    if refrigerant not in _EXT_LOGP:
+        raise ValueError(f"unknown refrigerant {refrigerant!r}; known: {', '.join(_EXT_LOGP)}")
+    if cols is None or not len(cols[0]):
         return None
     if fouling is None:
         fouling = daily_fouling(cols, idx["evap_approach"], now)

@@ -126,3 +126,16 @@ def test_the_compression_ratio_is_the_pumps_own() -> None:
     td = ts + 1.2 * (isentropic_discharge(ts, ph, pl, "R32") - ts)
     assert compression_ratio(ts, ph, pl, td, "R32") == pytest.approx(1.2, abs=1e-9)
     assert compression_ratio(ts[:10], ph[:10], pl[:10], td[:10], "R32") is None  # too few hours to tell
+
+
+def test_bad_input_is_refused_plainly() -> None:
+    from heatwatch.edge.heatpump import prognosis as pg
+    from heatwatch.edge.heatpump.prognosis_evap_chain import evap_chain_days
+
+    tr = _tracker(6.0)
+    cols = tr._columns(list(tr._hours))
+    with pytest.raises(ValueError, match="p_low or t_discharge"):
+        evap_chain_days(cols, 6 * DAY, "R32", pg._IDX, "flow_lpm", 1.0, 14, pg._GRID, pg._excess_curves)
+    with pytest.raises(ValueError, match="unknown refrigerant"):
+        evap_chain_days(cols, 6 * DAY, "R22", pg._IDX, "p_low", 1.0, 14, pg._GRID, pg._excess_curves)
+    assert evap_chain_days(None, 6 * DAY, "R32", pg._IDX, "p_low", 1.0, 14, pg._GRID, pg._excess_curves) is None
