@@ -28,7 +28,8 @@ the test) use 2000-2999. The two never mix.
         --no-lifts: the table without its date lifts, BAND_LIFTS, which --no-lifts --misses fits;
         --no-transients: the steady hours alone, as before the switches that open on the reading of the
         moment were dated from every reading's worst, prognosis.INSTANT; fleets collected before then
-        hold no such readings and replay as with it)
+        hold no such readings and replay as with it; --no-evap-chain: a fouled evaporator dated by its
+        trends alone, as before the suction chain, prognosis_evap_chain)
     python bench/prognosis_fleets.py fixture OUT.json tests/edge/fixtures/prognosis_fleet_2001.json.gz
 
 Figures (evaluation fleets 2001 Stockholm R32 s^1, 2002 Oslo R290 s^1.6, 2003 Stockholm R32 s^0.7,
@@ -447,6 +448,10 @@ def main(args: list[str]) -> None:
             from heatwatch.edge.heatpump import prognosis
             prognosis.USE_TRANSIENTS = False
             rest.remove("--no-transients")
+        if "--no-evap-chain" in rest:  # a fouled evaporator's trends alone (as before prognosis_evap_chain)
+            from heatwatch.edge.heatpump import prognosis
+            prognosis.USE_EVAP_CHAIN = False
+            rest.remove("--no-evap-chain")
         if "--current-limit" in rest:
             k = rest.index("--current-limit")
             CURRENT_LIMIT["source"] = rest[k + 1]

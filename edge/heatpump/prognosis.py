@@ -37,7 +37,9 @@ margin tells the days left apart less well than the date does, docs/heatpump.md)
 
 Where the trip indicator moves late, a physics chain from an earlier indicator dates it
 too (:mod:`prognosis_chain`: a leak's charge loss read from the valve's extra opening, its
-end stop on the cold hours, then the discharge runaway), and the earlier date is kept.
+end stop on the cold hours, then the discharge runaway; :mod:`prognosis_evap_chain`: a fouled
+evaporator's approach growth carried through the saturation table to the low pressure and through
+the pump's own compression to the discharge), and the earlier date is kept.
 
 A linear extension alone of a fault that accelerates promises weeks where
 days are left, the dangerous error for a dispatcher; the earliest of several laws
@@ -64,6 +66,7 @@ from heatwatch.edge.heatpump import batch_kernels, prognosis_kernels
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, URGENT_DAYS, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
+from heatwatch.edge.heatpump.prognosis_evap_chain import daily_fouling, evap_chain_days
 from heatwatch.trips import trip_limits
 from heatwatch.units import DAY, HOUR
 
@@ -151,6 +154,7 @@ class PrognosisTracker:
         """``limits`` (a site's, per pump model) replace the refrigerant's protection limits;
         ``rated_current_a`` (the site's) sets the over-current limit (set_rated_current)."""
         self._given = dict(refrigerant_limits(refrigerant) if limits is None else limits)
+        self.refrigerant = refrigerant  # the saturation table the evaporator's chain reads pressures with
         if rated_current_a is not None:
             self._given["compressor_a"] = overcurrent_limit(rated_current_a)
         self.calibration: CalibrationTable | Calibration | None = CALIBRATION
@@ -505,6 +509,16 @@ class PrognosisTracker:
         chain = leak_discharge_days(rows, now, _IDX["eev_pct"], j, limit.threshold, CHAIN_BASE_DAYS,
                                     _GRID, _excess_curves, cols=cols,
                                     pick=_rival_days if fault in CHAIN_RIVALS else None) if (fault, ch) in CHAINS else None
+        if (fault, ch) in EVAP_CHAINS and USE_EVAP_CHAIN:  # the approach's growth, read through the cycle
+            hrs = cols if cols is not None else _stack_hours(rows)
+            # the fouling index and its growth laws are the same for both indicators of one prediction
+            fouling = daily_fouling(hrs, _IDX["evap_approach"], now)
+            curves = self._same_days(("evap",), _excess_curves, fouling[0], fouling[1]) if fouling is not None else None
+            evap = evap_chain_days(hrs, now, self.refrigerant, _IDX, ch, limit.threshold, EVAP_BASE_DAYS, _GRID,
+                                   _excess_curves, pick=_rival_days if EVAP_PICK == "rivals" else None,
+                                   fouling=fouling, curves=curves)
+            if evap is not None:
+                chain = evap if chain is None else min(chain, evap)
         day_t, excess, base = self._daily_cached(rows, j, sign)
         target = sign * limit.threshold
         hours = cols if cols is not None or not rows else _stack_hours(rows)  # the share's and precursor's columns
@@ -822,6 +836,14 @@ BASE_DAYS = 14  # the healthy worst days a future day is drawn from: two weeks o
 # of early winter hold fewer of them (raw leak estimates within a factor 2 on calibration
 # fleets 1001-1005: 14 days 57 %, 30 days 63 %)
 CHAIN_BASE_DAYS = 30
+# a fouled or iced evaporator's trip indicators from its approach's growth (prognosis_evap_chain): the
+# low pressure's saturation and the compression's discharge on the last two weeks' hours
+EVAP_CHAINS: set[tuple[str, str]] = {("evaporator_fouling", "p_low"), ("evaporator_fouling", "t_discharge")}
+USE_EVAP_CHAIN = True  # False: the trends alone (as before; bench comparisons)
+EVAP_BASE_DAYS = 14
+# the laws' median date (_rival_days) as the leak's chain, not the earliest ("min"): calibration fleets
+# 1001-1004 65 / 66 %, evaluation 2001-2004 64 / 62 %, 2081-2084 67 / 67 % within x2 (evaporator, every estimate)
+EVAP_PICK = "rivals"
 # faults whose chain's rival growth laws give one date as the trend's do (_rival_days), not the earliest: a
 # leak's daily charge index is noisy, and the earliest is the steepest extrapolation of a few days (leak
 # calibration fleets 1001-1004 within x2 49.9 -> 52.0 %, beyond 16 days 32 -> 41 %). Not a valve stuck
