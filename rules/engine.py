@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, NamedTuple
 
-from heatwatch.channels import CHANNELS, DERIVED_FROM
+from heatwatch.channels import BOUND_EXCESS_NAMES, CHANNELS, DERIVED_FROM
 from heatwatch.contract import Finding
 from heatwatch.rules.schema import Rule, ShiftCondition, load_rule_file
 
@@ -221,9 +221,10 @@ class RuleEngine:
         A replay that knows the matches from arrays (PumpPipeline.process_batch) calls this directly."""
         out: list[Diagnosis] = []
         subjects = self._subjects()
-        yielded = self._yielded()
         for rule in self.rules:
-            ms = () if rule.name in yielded else matches.get(rule.name, ())
+            # a rule yields to one raised before it, this row too (file order: the specific rule first)
+            yielded = rule.name in self._yields and self._yielded(rule.name)
+            ms = () if yielded else matches.get(rule.name, ())
             if not ms and rule.name not in subjects:
                 continue
             for channel, conf, findings in ms:
@@ -236,7 +237,7 @@ class RuleEngine:
                     t = self._tracks[(rule.name, channel)]
                     if channel in matched:
                         continue
-                    if t.active and rule.clear_margin is not None and rule.name not in yielded \
+                    if t.active and rule.clear_margin is not None and not yielded \
                             and self._not_back(rule, evidence()):
                         t.last_true = ts  # raised, and its reading not shown back: still seen
                         continue
@@ -245,12 +246,10 @@ class RuleEngine:
                         out.extend(self._advance(rule, channel, ts, evidence, False, 0.0, []))
         return out
 
-    def _yielded(self) -> frozenset[str]:
-        """The rules that match nothing now: one they yield to stands raised."""
-        if not self._yields:
-            return frozenset()
-        raised = {name for (name, _), t in self._tracks.items() if t.active}
-        return frozenset(name for name, others in self._yields.items() if others & raised)
+    def _yielded(self, name: str) -> bool:
+        """Does this rule match nothing now: one it yields to stands raised?"""
+        others = self._yields[name]
+        return any(t.active for (n, _), t in self._tracks.items() if n in others)
 
     @staticmethod
     def _not_back(rule: Rule, ev: Evidence) -> bool:
@@ -267,6 +266,8 @@ class RuleEngine:
         margin = -rule.clear_margin  # type: ignore[operator]
         out = False
         for ch in rule.require:
+            if ch not in BOUND_EXCESS_NAMES:  # a band's level beside the bounds: its observed is no excess
+                continue
             s = shifts.get(ch)
             if s is None:
                 return False

@@ -80,7 +80,7 @@ class Rule(BaseModel):
     # thermistors' physics (water_physics.py) is read this way on the prior, before the pump's model
     sensor: str | None = None
     # K: a raised sensor rule on bounds of physics (heatwatch.channels.BOUND_EXCESS_NAMES) clears only
-    # once every bound it requires holds by this margin for clear_after (a reading back, not a load
+    # once every bound it requires holds by this margin for clear_after (its other channels aside) (a reading back, not a load
     # swing that takes the excess under the raise level for a day); None: clear_after alone
     clear_margin: float | None = Field(default=None, gt=0)
     # while one of these rules stands raised (on any channel) this one matches nothing: a more specific
@@ -133,10 +133,9 @@ class Rule(BaseModel):
         if self.clear_margin is not None:
             if self.sensor is None:
                 raise ValueError("clear_margin holds a sensor notice on bounds of physics: it needs sensor")
-            other = sorted(set(self.require) - BOUND_EXCESS_NAMES)
-            if other:
-                raise ValueError(f"clear_margin reads the excess over a bound of physics; {', '.join(other)} "
-                                 f"carry none (known: {', '.join(sorted(BOUND_EXCESS_NAMES))})")
+            if not set(self.require) & BOUND_EXCESS_NAMES:
+                raise ValueError(f"clear_margin reads the excess over a bound of physics; require names none "
+                                 f"(known: {', '.join(sorted(BOUND_EXCESS_NAMES))})")
         if self.min_support > len(self.support):
             raise ValueError(f"min_support {self.min_support} exceeds the {len(self.support)} support channels")
         if self.prior_min_support is not None and self.prior_min_support > len(self.support):

@@ -169,8 +169,8 @@ def test_short_blips_do_not_fire():
     ("rules: [{name: x, fault: sensor_drift, confidence: 0.5, explanation: e, clear_margin: 0.5, require: {heat_deficit: up}}]",
      "rule 'x': field '(rule)': clear_margin holds a sensor notice on bounds of physics: it needs sensor"),
     ("rules: [{name: x, fault: sensor_drift, confidence: 0.5, explanation: e, sensor: t_flow, clear_margin: 0.5, "
-     "require: {heat_deficit: up, cond_approach: up}}]",
-     "rule 'x': field '(rule)': clear_margin reads the excess over a bound of physics; cond_approach carry none"),
+     "require: {delta_t: down, cond_approach: up}}]",
+     "rule 'x': field '(rule)': clear_margin reads the excess over a bound of physics; require names none"),
     ("rules: {x: 1}", "field 'rules'"),
     ("rules: [", "not valid YAML"),
 ])
@@ -234,7 +234,7 @@ def test_a_rule_naming_a_sensor_matches_on_its_channel_and_is_no_pump_fault():
     out = run(engine, shifts(heat_deficit=1.2), hours=13)
     assert [(d.rule, d.channel) for d in out] == [("water_delta_t_below_heat", "delta_t")]
     engine = RuleEngine.from_files()  # the return thermistor's own bound passed: it is named, not the pair
-    out = run(engine, shifts(heat_deficit=3.0, return_over_condensing=1.1), hours=13)
+    out = run(engine, shifts(heat_deficit=3.0, return_over_condensing=1.1, delta_t=-2.0), hours=13)
     assert [(d.rule, d.channel) for d in out] == [("return_sensor_over_condensing", "t_return")]
     engine = RuleEngine.from_files()
     offset = SensorOffset("t_discharge", 12.0, 0.97, 3.0, {"t_discharge": 3.0, "discharge_superheat": 3.0})
@@ -283,11 +283,13 @@ def test_delta_t_yields_to_the_thermistor_named_while_it_stands():
     delta-T notice does not come back beside it: one notice per drift, not two by turns."""
     engine = RuleEngine.from_files()
     first = run(engine, _bound(heat_deficit=2.0), hours=13)
-    named = run(engine, _bound(heat_deficit=3.0, return_over_condensing=1.2), hours=40, start=13 * HOUR + 600)
+    named = run(engine, {**_bound(heat_deficit=3.0, return_over_condensing=1.2), **shifts(delta_t=-2.0)}, hours=40,
+                start=13 * HOUR + 600)
     assert [(d.rule, d.state) for d in first + named] == [
         ("water_delta_t_below_heat", "raised"), ("return_sensor_over_condensing", "raised"),
         ("water_delta_t_below_heat", "cleared")]
-    mild = run(engine, _bound(heat_deficit=2.0, return_over_condensing=0.2), hours=40, start=54 * HOUR)
+    mild = run(engine, {**_bound(heat_deficit=2.0, return_over_condensing=0.2), **shifts(delta_t=-1.5)}, hours=40,
+               start=54 * HOUR)
     assert mild == []
     assert engine.active == [("return_sensor_over_condensing", "t_return")]
 
@@ -298,3 +300,17 @@ def test_yields_to_must_name_a_rule(tmp_path):
                  "require: {heat_deficit: up}, yields_to: [nope]}]")
     with pytest.raises(ValueError, match="yields_to names no rule: nope"):
         RuleEngine.from_files([f])
+
+
+def test_a_flow_meter_reading_low_is_not_named_the_return_thermistor():
+    """A flow meter reading a sixth of the flow raises the least delta-T the input delivers past what
+    the water shows, and past the return's distance under condensing: the return bound breaks, yet
+    the return reads below the flow (delta-T positive), which no return thermistor reading high
+    leaves. Only delta-T is named; with delta-T negative the return thermistor is."""
+    engine = RuleEngine.from_files()
+    meter = run(engine, _bound(heat_deficit=4.0, return_over_condensing=1.5), hours=13)
+    assert [(d.rule, d.channel) for d in meter] == [("water_delta_t_below_heat", "delta_t")]
+    engine = RuleEngine.from_files()
+    thermistor = run(engine, {**_bound(heat_deficit=4.0, return_over_condensing=1.5), **shifts(delta_t=-3.0)},
+                     hours=13)
+    assert [(d.rule, d.channel) for d in thermistor] == [("return_sensor_over_condensing", "t_return")]
