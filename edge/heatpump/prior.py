@@ -24,7 +24,9 @@ falls well below 3 K, never below 0 K while the pump heats; below it a water the
 and the condenser rule must not read that error's approach and COP as fouling). Beside the bands,
 the water thermistors against the refrigerant side's physics (water_physics.py): the flow no
 warmer than condensing, delta-T within what the electrical input can deliver; their levels are the
-sensor notices' (rules/heatpump.yaml, ``sensor:`` rules), judged on the same averages.
+sensor notices' (rules/heatpump.yaml, ``sensor:`` rules), judged on the same averages. With a design
+flow, the clean condenser's witnesses (water_witness.py) say which end breaks the heat balance; they
+are no band (a fouled condenser alone passes them) and never keep the model from being learned.
 """
 
 from __future__ import annotations
