@@ -10,7 +10,8 @@ every band; a rule reads 1). And the water thermistors' physics bounds (water_ph
 largest excess (K; below 0 inside the bound, a notice's level 1 at +1 K) any healthy pump's
 hours-long averages showed on any row, before its model (the prior's averages) and after it (the
 learned shift's averages, the same time constant): every weather the scenario has, not only the
-prior's first days. A scenario with sites runs site by site, each site's pumps with its
+prior's first days. With the pump's design flow, the clean condenser's witnesses (water_witness.py)
+likewise. A scenario with sites runs site by site, each site's pumps with its
 refrigerant.
 
     python bench/prior_margins.py [--days 21] SCENARIO ...
@@ -23,7 +24,7 @@ import dataclasses
 
 import numpy as np
 
-from heatwatch.edge.heatpump import water_physics
+from heatwatch.edge.heatpump import water_physics, water_witness
 from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.eval.fleet_prior import with_design
@@ -38,7 +39,7 @@ def margins(name: str, days: float) -> dict:
     sc = load_scenario(name)
     sc = dataclasses.replace(sc, duration_s=min(sc.duration_s, days * DAY))
     out = {"pumps": 0, "min_superheat": (np.inf, ""), "min_flow_share": (np.inf, ""), "min_delta_t": (np.inf, ""), "max_level": (0.0, ""),
-           **{f"max_{n}": (-np.inf, "") for n in water_physics.NAMES}}
+           **{f"max_{n}": (-np.inf, "") for n in (*water_physics.NAMES, *water_witness.NAMES)}}
     for site in sc.site_scenarios():
         _site_margins(site, out)
     return out
@@ -59,7 +60,9 @@ def _site_margins(sc: Scenario, out: dict) -> None:
             det = dets[d]
             res = det.score(chunk.ts[::5], chunk.values[::5, j, :])
             ex = water_physics.excess(res.O)
-            for k, n in enumerate(water_physics.NAMES):
+            if det.prior.witness is not None:  # the clean condenser's witnesses (a design flow given)
+                ex = np.concatenate([ex, det.prior.witness.excess(res.O)], axis=1)
+            for k, n in enumerate((*water_physics.NAMES, *water_witness.NAMES)[:ex.shape[1]]):
                 v = ex[:, k][~np.isnan(ex[:, k])]
                 if len(v) and v.max() > out[f"max_{n}"][0]:
                     out[f"max_{n}"] = (float(v.max()), d)
@@ -89,7 +92,8 @@ def main() -> None:
               f"({m['min_superheat'][1]}), lowest flow {m['min_flow_share'][0]:.2f} of design "
               f"({m['min_flow_share'][1]}), lowest delta-T average {m['min_delta_t'][0]:.2f} K ({m['min_delta_t'][1]}), "
               f"largest prior level {m['max_level'][0]:.2f} {m['max_level'][1]}; water physics, largest excess: "
-              + ", ".join(f"{n} {m['max_' + n][0]:+.2f} K ({m['max_' + n][1]})" for n in water_physics.NAMES), flush=True)
+              + ", ".join(f"{n} {m['max_' + n][0]:+.2f} K ({m['max_' + n][1]})"
+                          for n in (*water_physics.NAMES, *water_witness.NAMES)), flush=True)
 
 
 if __name__ == "__main__":

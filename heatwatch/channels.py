@@ -124,11 +124,21 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "return_over_condensing": ("t_return", "p_high", "power_w", "flow_lpm"),
     "heat_deficit": ("t_flow", "t_return", "power_w", "flow_lpm"),
     "heat_excess": ("t_flow", "t_return", "power_w", "flow_lpm", "p_high", "p_low"),
+    # which end breaks the heat balance, from the clean condenser of the design (water_witness.py): the
+    # flow further below condensing, or the return further below it, than the most heat allows
+    "flow_below_condenser": ("t_flow", "p_high", "t_return", "power_w", "flow_lpm", "p_low"),
+    "return_below_condenser": ("t_return", "p_high", "t_flow", "power_w", "flow_lpm", "p_low"),
 }
 # what the edge's trackers add to the rules' evidence besides the raw and derived channels
 INDICATOR_NAMES: tuple[str, ...] = ("compression_loss", "compression_current", "design_discharge",
                                      "discharge_unexplained", "design_cond_approach", "flow_over_condensing",
-                                     "return_over_condensing", "heat_deficit", "heat_excess")
+                                     "return_over_condensing", "heat_deficit", "heat_excess",
+                                     "flow_below_condenser", "return_below_condenser")
+
+# the indicators whose observed value is an excess in K over a bound of physics (negative inside it):
+# a sensor rule may ask them to hold with a margin before its notice clears (rules: clear_margin)
+BOUND_EXCESS_NAMES: frozenset[str] = frozenset({"flow_over_condensing", "return_over_condensing", "heat_deficit",
+                                                "heat_excess", "flow_below_condenser", "return_below_condenser"})
 
 # Water: density 1 kg/l, cp 4.186 kJ/(kg K) -> kW per (l/min * K)
 WATER_KW_PER_LPM_K = 4.186 / 60.0

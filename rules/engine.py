@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, NamedTuple
 
-from heatwatch.channels import CHANNELS, DERIVED_FROM
+from heatwatch.channels import BOUND_EXCESS_NAMES, CHANNELS, DERIVED_FROM
 from heatwatch.contract import Finding
 from heatwatch.rules.schema import Rule, ShiftCondition, load_rule_file
 
@@ -47,6 +47,8 @@ _PHYSICS_MESSAGES = {
     "return_over_condensing": "the return water reads warmer than the condensing temperature less the least delta-T",
     "heat_deficit": "delta-T reads below the least heat the unit's electrical input delivers",
     "heat_excess": "delta-T reads above the most heat a cycle between these pressures can deliver",
+    "flow_below_condenser": "the flow water reads further below condensing than a clean condenser passing the most heat allows",
+    "return_below_condenser": "the return water reads further below condensing than the most heat and a clean condenser allow",
 }
 
 
@@ -170,6 +172,15 @@ class RuleEngine:
         self._clear_after = {r.name: r.clear_after for r in self.rules}
         self._pump_rules = frozenset(r.name for r in self.rules if r.require and r.sensor is None)
         self._isolated_rules = [r for r in self.rules if r.isolated_shift]
+        # rules whose raised notice is held until its bounds hold with a margin (clear_margin)
+        self._margin_rules = frozenset(r.name for r in self.rules if r.clear_margin is not None)
+        # rule -> the rules it yields to while they stand raised (yields_to)
+        self._yields = {r.name: frozenset(r.yields_to) for r in self.rules if r.yields_to}
+        names = {r.name for r in self.rules}
+        for name, others in self._yields.items():
+            unknown = sorted(others - names)
+            if unknown:
+                raise ValueError(f"rule {name!r}: yields_to names no rule: {', '.join(unknown)}")
         self._tracks: dict[tuple[str, str | None], _Track] = {}
         self._subjects_cache: tuple[dict, int, dict[str, list[str | None]]] | None = None
 
@@ -211,7 +222,9 @@ class RuleEngine:
         out: list[Diagnosis] = []
         subjects = self._subjects()
         for rule in self.rules:
-            ms = matches.get(rule.name, ())
+            # a rule yields to one raised before it, this row too (file order: the specific rule first)
+            yielded = rule.name in self._yields and self._yielded(rule.name)
+            ms = () if yielded else matches.get(rule.name, ())
             if not ms and rule.name not in subjects:
                 continue
             for channel, conf, findings in ms:
@@ -222,9 +235,43 @@ class RuleEngine:
                 matched = {c for c, _, _ in ms}
                 for channel in tracked:
                     t = self._tracks[(rule.name, channel)]
+                    if channel in matched:
+                        continue
+                    if t.active and rule.clear_margin is not None and not yielded \
+                            and self._not_back(rule, evidence()):
+                        t.last_true = ts  # raised, and its reading not shown back: still seen
+                        continue
                     # an idle track (not raised, no hold running) stays as it is when not matched
-                    if channel not in matched and (t.active or t.first_true is not None):
+                    if t.active or t.first_true is not None:
                         out.extend(self._advance(rule, channel, ts, evidence, False, 0.0, []))
+        return out
+
+    def _yielded(self, name: str) -> bool:
+        """Does this rule match nothing now: one it yields to stands raised?"""
+        others = self._yields[name]
+        return any(t.active for (n, _), t in self._tracks.items() if n in others)
+
+    @staticmethod
+    def _not_back(rule: Rule, ev: Evidence) -> bool:
+        """A raised rule with a clear_margin, not matched now: is its reading still not shown back?
+        True while every bound it requires is judged (the prior's averages) and one of them stands less
+        than clear_margin inside (excess > -margin), and no exclude says another notice speaks. A
+        bound not judged (the pump's own model learned, which the prior lets happen only inside every
+        bound; or a reading missing) holds nothing: clear_after alone then."""
+        shifts = ev.shifts
+        for ch, c in rule.exclude.items():
+            s = shifts.get(ch)
+            if s is not None and _meets_level(s.level, c):
+                return False
+        margin = -rule.clear_margin  # type: ignore[operator]
+        out = False
+        for ch in rule.require:
+            if ch not in BOUND_EXCESS_NAMES:  # a band's level beside the bounds: its observed is no excess
+                continue
+            s = shifts.get(ch)
+            if s is None:
+                return False
+            out = out or s.observed > margin
         return out
 
     def sensor_hits(self, sensor_findings: dict[str, list[str]]) -> dict[tuple[str, str | None], float]:
@@ -239,16 +286,19 @@ class RuleEngine:
         (the matched ones' last sighting and confidence); False: nothing was changed, call advance.
         A replay's rule rows while a raised fault goes on matching are nearly all such rows."""
         tracks = self._tracks
+        yields = self._yields
         for key in matched:
             t = tracks.get(key)
-            if t is None or not t.active or t.first_true is None:
+            if t is None or not t.active or t.first_true is None or key[0] in yields:
                 return False
         clear_after = self._clear_after
+        margin_rules = self._margin_rules
         for key, t in tracks.items():
             if key in matched or t.last_true is None:
                 continue
             if t.active:
-                if ts - t.last_true >= clear_after[key[0]]:
+                # a held notice's sighting moves with the evidence's margin: advance reads it
+                if ts - t.last_true >= clear_after[key[0]] or key[0] in margin_rules:
                     return False
             elif t.first_true is not None and ts - t.last_true > _GAP_TOLERANCE_S:
                 return False

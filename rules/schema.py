@@ -16,7 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES, INDICATOR_NAMES
+from heatwatch.channels import BOUND_EXCESS_NAMES, CHANNEL_NAMES, DERIVED_NAMES, INDICATOR_NAMES
 from heatwatch.faults import FAULTS
 
 KNOWN_CHANNELS = frozenset(CHANNEL_NAMES) | frozenset(DERIVED_NAMES) | frozenset(INDICATOR_NAMES)
@@ -79,6 +79,13 @@ class Rule(BaseModel):
     # and it neither silences the isolated sensor rules nor counts as a pump fault seen. The water
     # thermistors' physics (water_physics.py) is read this way on the prior, before the pump's model
     sensor: str | None = None
+    # K: a raised sensor rule on bounds of physics (heatwatch.channels.BOUND_EXCESS_NAMES) clears only
+    # once every bound it requires holds by this margin for clear_after (its other channels aside) (a reading back, not a load
+    # swing that takes the excess under the raise level for a day); None: clear_after alone
+    clear_margin: float | None = Field(default=None, gt=0)
+    # while one of these rules stands raised (on any channel) this one matches nothing: a more specific
+    # notice speaks for the same evidence (the thermistor's own beside delta-T's), once, not by turns
+    yields_to: list[str] = []
     isolated_level: float = Field(default=2.0, gt=0)  # how large the explained drift must be (alarm units)
     isolated_explained: float = Field(default=0.9, gt=0, le=1)  # share of the drift the offset must explain
     parts: list[str] = []
@@ -123,6 +130,12 @@ class Rule(BaseModel):
             raise ValueError("a rule needs exactly one of: require, sensor_check, isolated_shift")
         if self.sensor is not None and not self.require:
             raise ValueError("sensor names the channel of a shift rule's match: it needs require")
+        if self.clear_margin is not None:
+            if self.sensor is None:
+                raise ValueError("clear_margin holds a sensor notice on bounds of physics: it needs sensor")
+            if not set(self.require) & BOUND_EXCESS_NAMES:
+                raise ValueError(f"clear_margin reads the excess over a bound of physics; require names none "
+                                 f"(known: {', '.join(sorted(BOUND_EXCESS_NAMES))})")
         if self.min_support > len(self.support):
             raise ValueError(f"min_support {self.min_support} exceeds the {len(self.support)} support channels")
         if self.prior_min_support is not None and self.prior_min_support > len(self.support):

@@ -551,7 +551,7 @@ class HeatPumpDetector:
                 break
             first_ts_saved = self.prior.first_ts
             self.prior.first_ts = first_ts_new if srows.size and srows[0] <= k else first_ts_saved
-            breach = any(abs(lv) >= 1.0 for lv, _, _ in self.prior.levels(float(ts[k]), Otrial[k]).values())
+            breach = self.prior.breached(float(ts[k]), Otrial[k])
             self.prior.first_ts = first_ts_saved
             if breach:
                 self.postponed_fits += 1
@@ -753,7 +753,7 @@ class HeatPumpDetector:
         n = len(self._rows_ts)
         cfg = self.config
         if (ts - self.start_ts >= cfg.commissioning_seconds and n >= cfg.min_training_rows) or n >= cfg.max_training_rows:
-            if any(abs(lv) >= 1.0 for lv, _, _ in self.prior.levels(ts).values()):
+            if self.prior.breached(ts):
                 # outside what any healthy pump shows: do not learn this as healthy
                 self.postponed_fits += 1
                 if n >= cfg.max_training_rows:

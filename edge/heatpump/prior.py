@@ -24,14 +24,17 @@ falls well below 3 K, never below 0 K while the pump heats; below it a water the
 and the condenser rule must not read that error's approach and COP as fouling). Beside the bands,
 the water thermistors against the refrigerant side's physics (water_physics.py): the flow no
 warmer than condensing, delta-T within what the electrical input can deliver; their levels are the
-sensor notices' (rules/heatpump.yaml, ``sensor:`` rules), judged on the same averages.
+sensor notices' (rules/heatpump.yaml, ``sensor:`` rules), judged on the same averages. With a design
+flow, the clean condenser's witnesses (water_witness.py) say which end breaks the heat balance; they
+are no band (a fouled condenser alone passes them) and never keep the model from being learned.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from heatwatch.edge.heatpump import water_physics
+from heatwatch.edge.heatpump import water_physics, water_witness
+from heatwatch.edge.heatpump.water_witness import CondenserWitness
 from heatwatch.edge.heatpump.design import FLOW_HOLD, SUPERHEAT_HOLD_K, PumpDesign
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift
@@ -73,6 +76,8 @@ class PriorBands:
         self.average = PersistentShift(len(TARGET_NAMES), tau_seconds)
         self.first_ts = float("nan")
         self.design = design or PumpDesign()
+        # which water reading breaks the heat balance, from the clean condenser (None: no design flow)
+        self.witness = CondenserWitness.of(self.design)
         bands = design_bands(self.design)
         self.channels = tuple(bands)
         self.targets = np.array([TARGET_NAMES.index(c) for c in self.channels])  # TARGET_NAMES columns
@@ -114,14 +119,32 @@ class PriorBands:
                                    water_physics.excess(full).tolist()):
             if level == level:  # the bound's excess as observed, the bound (0 K) as the edge
                 out[name] = (level, 0.0, ex)
+        if self.witness is not None:
+            for name, level, ex in zip(water_witness.NAMES, self.witness.levels(full).tolist(),
+                                       self.witness.excess(full).tolist()):
+                if level == level:
+                    out[name] = (level, 0.0, ex)
         return out
+
+    def breached(self, ts: float, observed: np.ndarray | None = None) -> bool:
+        """Does an average stand outside what any healthy pump shows (a level of 1 on a band or a bound of
+        physics)? Then the pump's own model is not learned on it. The condenser witnesses are not
+        bands: alone a fouled condenser passes them, and they only tell which reading breaks the heat
+        balance, itself a bound here."""
+        return any(abs(lv) >= 1.0 for name, (lv, _, _) in self.levels(ts, observed).items()
+                   if name not in water_witness.NAMES)
 
     def physics_rows(self, formed: np.ndarray, observed: np.ndarray) -> dict[str, np.ndarray]:
         """``levels``' water-physics channels for many rows (NaN where no average has formed or a
         reading is missing): the same operations, so the same numbers."""
         lv = water_physics.levels(observed)
         lv[~formed] = np.nan
-        return {name: lv[:, k] for k, name in enumerate(water_physics.NAMES)}
+        out = {name: lv[:, k] for k, name in enumerate(water_physics.NAMES)}
+        if self.witness is not None:
+            wl = self.witness.levels(observed)
+            wl[~formed] = np.nan
+            out.update((name, wl[:, k]) for k, name in enumerate(water_witness.NAMES))
+        return out
 
     def levels_rows(self, ts: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``levels`` for many rows at once (batch replays skip the rows where no band speaks):

@@ -20,11 +20,14 @@ t_evap - evap_sat_gap, so an average of a refrigerant table's values, not the ta
 * the return water enters at least the floor's delta-T below the flow, so below the condensing
   temperature: ``return_over_condensing`` = t_return - (Tsat(p_high) - floor) is at most 0.
 
-A breach of the first or the last names its thermistor (reading high; or the high-pressure
-transducer reading low, which its own cond_sat_gap tells). The heat balance's two say that delta-T
-is wrong, not which end: the floor is breached by t_flow reading low or t_return reading high,
-the ceiling by the reverse (or a flow meter reading high). Each level is 0 inside its bound and
-1 at TOL_K beyond it, the two water thermistors' accuracy together.
+A breach of the first names its thermistor (reading high; or the high-pressure transducer reading
+low, which its own cond_sat_gap tells); of the last, its thermistor too once delta-T is negative (a
+flow meter reading a sixth of the flow raises the floor past the return's distance under condensing,
+but cannot turn delta-T's sign: the rule asks both). The heat balance's two say that delta-T is
+wrong, not which end: the floor is breached by t_flow reading low or t_return reading high (or a
+flow meter reading low), the ceiling by the reverse; the condenser tells the ends apart
+(water_witness.py). Each level is 0 inside its bound and 1 at TOL_K beyond it, the two water
+thermistors' accuracy together.
 """
 
 from __future__ import annotations

@@ -166,6 +166,11 @@ def test_short_blips_do_not_fire():
      "rule 'x': field 'sensor': unknown sensor channel 't_flw'"),
     ("rules: [{name: x, fault: sensor_drift, confidence: 0.5, explanation: e, sensor: t_flow, sensor_check: [stuck]}]",
      "rule 'x': field '(rule)': sensor names the channel of a shift rule's match: it needs require"),
+    ("rules: [{name: x, fault: sensor_drift, confidence: 0.5, explanation: e, clear_margin: 0.5, require: {heat_deficit: up}}]",
+     "rule 'x': field '(rule)': clear_margin holds a sensor notice on bounds of physics: it needs sensor"),
+    ("rules: [{name: x, fault: sensor_drift, confidence: 0.5, explanation: e, sensor: t_flow, clear_margin: 0.5, "
+     "require: {delta_t: down, cond_approach: up}}]",
+     "rule 'x': field '(rule)': clear_margin reads the excess over a bound of physics; require names none"),
     ("rules: {x: 1}", "field 'rules'"),
     ("rules: [", "not valid YAML"),
 ])
@@ -229,10 +234,83 @@ def test_a_rule_naming_a_sensor_matches_on_its_channel_and_is_no_pump_fault():
     out = run(engine, shifts(heat_deficit=1.2), hours=13)
     assert [(d.rule, d.channel) for d in out] == [("water_delta_t_below_heat", "delta_t")]
     engine = RuleEngine.from_files()  # the return thermistor's own bound passed: it is named, not the pair
-    out = run(engine, shifts(heat_deficit=3.0, return_over_condensing=1.1), hours=13)
+    out = run(engine, shifts(heat_deficit=3.0, return_over_condensing=1.1, delta_t=-2.0), hours=13)
     assert [(d.rule, d.channel) for d in out] == [("return_sensor_over_condensing", "t_return")]
     engine = RuleEngine.from_files()
     offset = SensorOffset("t_discharge", 12.0, 0.97, 3.0, {"t_discharge": 3.0, "discharge_superheat": 3.0})
     out = run(engine, shifts(t_discharge=3.0, discharge_superheat=3.0, flow_over_condensing=1.4), hours=25,
               offset=offset)
     assert {(d.fault, d.channel) for d in out} == {("sensor_drift", "t_discharge"), ("sensor_drift", "t_flow")}
+
+
+def _bound(**excess: float) -> dict[str, ChannelShift]:
+    """Bounds of physics as the prior gives them: the excess in K observed, 0 K the edge, its level."""
+    return {ch: ChannelShift(level=max(e, 0.0), expected=0.0, observed=e) for ch, e in excess.items()}
+
+
+def test_a_notice_on_a_bound_clears_only_once_the_reading_is_back_with_a_margin():
+    """A drifting thermistor's excess swings with the load: a day just inside the bound (a mild day)
+    cleared its notice and the next cold day raised it again. The notice now stands until every bound
+    it requires holds by clear_margin (0.5 K) for all of clear_after (24 h)."""
+    engine = RuleEngine.from_files()
+    raised = run(engine, _bound(heat_deficit=1.5), hours=13)
+    assert [(d.rule, d.state) for d in raised] == [("water_delta_t_below_heat", "raised")]
+    swing = run(engine, _bound(heat_deficit=-0.3), hours=48, start=13 * HOUR + 600)  # inside, but not by 0.5 K
+    assert swing == []
+    back = run(engine, _bound(heat_deficit=-0.8), hours=30, start=61 * HOUR + 600)
+    assert [(d.rule, d.state) for d in back] == [("water_delta_t_below_heat", "cleared")]
+    assert back[0].ts == pytest.approx(61 * HOUR + 600 + 24 * HOUR, abs=600)
+
+
+def test_a_held_notice_is_not_held_forever():
+    """The margin holds a notice only while the bounds are judged on the prior's averages and no more
+    specific notice speaks: the pump's own model learned (no bound in the evidence), or the flow
+    thermistor's own notice matching, and clear_after alone clears it."""
+    engine = RuleEngine.from_files()
+    run(engine, _bound(heat_deficit=1.5), hours=13)
+    learned = run(engine, shifts(), hours=30, start=13 * HOUR + 600)
+    assert [(d.rule, d.state) for d in learned] == [("water_delta_t_below_heat", "cleared")]
+    engine = RuleEngine.from_files()
+    run(engine, _bound(heat_deficit=1.5), hours=13)
+    named = run(engine, _bound(heat_deficit=1.5, flow_below_condenser=1.2), hours=30, start=13 * HOUR + 600)
+    assert [(d.rule, d.channel, d.state) for d in named] == [
+        ("flow_sensor_below_condenser", "t_flow", "raised"), ("water_delta_t_below_heat", "delta_t", "cleared")]
+
+
+def test_delta_t_yields_to_the_thermistor_named_while_it_stands():
+    """A return thermistor reading high: delta-T's notice first, then the return's own. When the
+    return's bound dips under its raise level for a mild day (its notice held by the margin), the
+    delta-T notice does not come back beside it: one notice per drift, not two by turns."""
+    engine = RuleEngine.from_files()
+    first = run(engine, _bound(heat_deficit=2.0), hours=13)
+    named = run(engine, {**_bound(heat_deficit=3.0, return_over_condensing=1.2), **shifts(delta_t=-2.0)}, hours=40,
+                start=13 * HOUR + 600)
+    assert [(d.rule, d.state) for d in first + named] == [
+        ("water_delta_t_below_heat", "raised"), ("return_sensor_over_condensing", "raised"),
+        ("water_delta_t_below_heat", "cleared")]
+    mild = run(engine, {**_bound(heat_deficit=2.0, return_over_condensing=0.2), **shifts(delta_t=-1.5)}, hours=40,
+               start=54 * HOUR)
+    assert mild == []
+    assert engine.active == [("return_sensor_over_condensing", "t_return")]
+
+
+def test_yields_to_must_name_a_rule(tmp_path):
+    f = tmp_path / "site.yaml"
+    f.write_text("rules: [{name: x, fault: sensor_drift, confidence: 0.5, explanation: e, sensor: delta_t, "
+                 "require: {heat_deficit: up}, yields_to: [nope]}]")
+    with pytest.raises(ValueError, match="yields_to names no rule: nope"):
+        RuleEngine.from_files([f])
+
+
+def test_a_flow_meter_reading_low_is_not_named_the_return_thermistor():
+    """A flow meter reading a sixth of the flow raises the least delta-T the input delivers past what
+    the water shows, and past the return's distance under condensing: the return bound breaks, yet
+    the return reads below the flow (delta-T positive), which no return thermistor reading high
+    leaves. Only delta-T is named; with delta-T negative the return thermistor is."""
+    engine = RuleEngine.from_files()
+    meter = run(engine, _bound(heat_deficit=4.0, return_over_condensing=1.5), hours=13)
+    assert [(d.rule, d.channel) for d in meter] == [("water_delta_t_below_heat", "delta_t")]
+    engine = RuleEngine.from_files()
+    thermistor = run(engine, {**_bound(heat_deficit=4.0, return_over_condensing=1.5), **shifts(delta_t=-3.0)},
+                     hours=13)
+    assert [(d.rule, d.channel) for d in thermistor] == [("return_sensor_over_condensing", "t_return")]
