@@ -178,10 +178,18 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
     faults = dict(zip(fleet.devices, fleet.fault_names))
     outdoor: dict[str, dict[float, list]] = {d: {} for d in fleet.devices}  # hour -> [sum, n] of t_outdoor
     k_out = CHANNEL_NAMES.index("t_outdoor")
+    # per day, the switches' channels' highest over every simulator step and over the agent's polls:
+    # the peak between two polls, as the sensor reads it (bench/near_trip_dates.py unseen)
+    k_unseen = [CHANNEL_NAMES.index(c) for c in UNSEEN_CHANNELS]
+    unseen: dict[str, dict[int, list]] = {d: {} for d in fleet.devices}
     for chunk in fleet.chunks(steps=1440 * 4):
         hour = (chunk.ts // HOUR) * HOUR
+        day = (chunk.ts // DAY).astype(np.int64)
+        polled = np.zeros(len(chunk.ts), bool)
+        polled[::stride] = True
         for j, dev in enumerate(fleet.devices):
             _hourly_add(outdoor[dev], hour, chunk.values[:, j, k_out])
+            _daily_tops(unseen[dev], day, polled, chunk.values[:, j, k_unseen])
             _, events = pipes[dev].process_batch(chunk.ts[::stride], chunk.values[::stride, j, :])
             raised[dev] += [ev.ts for ev in events if ev.kind in (EventKind.FAULT, EventKind.FAULT_UPDATE)
                             and ev.fault == faults[dev]]
@@ -203,6 +211,7 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
                         limits=limits, hours=[[k, *v] for k, v in sorted(hours[t.device].items())],
                         peaks=[[k, *v] for k, v in sorted(peaks[t.device].items())],
                         bridge=[[k, v] for k, v in sorted(bridge[t.device].items())],
+                        unseen=[[k, *v] for k, v in sorted(unseen[t.device].items())],
                         # the hourly outdoor air the pump read: a date judged against the weather ahead
                         outdoor=[[k, round(a / n, 2)] for k, (a, n) in sorted(outdoor[t.device].items()) if n],
                         # the pump's own healthy model of its current (a learned over-current limit is
@@ -210,6 +219,22 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
                         current_coef=None if model is None else _l(model.coef[:, _I_AMPS]),
                         true_i_trip=float(fleet.params.i_trip[j]), true_f_max=float(fleet.params.f_max[j])))
     return out
+
+
+UNSEEN_CHANNELS = ("t_discharge", "p_high")
+
+
+def _daily_tops(acc: dict[int, list], day: np.ndarray, polled: np.ndarray, v: np.ndarray) -> None:
+    """acc[day] = per channel of ``v``'s columns, [highest over every step, highest over the polls]."""
+    for d in np.unique(day).tolist():
+        m = day == d
+        row = acc.setdefault(int(d), [[-math.inf, -math.inf] for _ in range(v.shape[1])])
+        for c in range(v.shape[1]):
+            a, b = v[m, c], v[m & polled, c]
+            if np.any(~np.isnan(a)):
+                row[c][0] = max(row[c][0], float(np.nanmax(a)))
+            if np.any(~np.isnan(b)):
+                row[c][1] = max(row[c][1], float(np.nanmax(b)))
 
 
 def _hourly_add(acc: dict[float, list], hour: np.ndarray, v: np.ndarray) -> None:
