@@ -30,7 +30,9 @@ the test) use 2000-2999. The two never mix.
         moment were dated from every reading's worst, prognosis.INSTANT; fleets collected before then
         hold no such readings and replay as with it); --bridge: each day's worst reading lifted by the
         peak its polls missed, read as a walk from the pump's own changes (prognosis.USE_BRIDGE, left off;
-        fleets collected before it recorded no changes and replay as without it)
+        fleets collected before it recorded no changes and replay as without it); --lift-unseen: each day
+        drawn lifted by its pump's own mean gap between the highest over every simulator step and over the
+        polls (collect's ``unseen``): the peak the polls miss at its true size
     python bench/prognosis_fleets.py fixture OUT.json tests/edge/fixtures/prognosis_fleet_2001.json.gz
 
 Figures (evaluation fleets 2001 Stockholm R32 s^1, 2002 Oslo R290 s^1.6, 2003 Stockholm R32 s^0.7,
@@ -344,11 +346,42 @@ def fmt(f: dict) -> str:
             f"holds {f['coverage']:.0%} too late {f['too_late']:.0%} width x{f['width']:.1f}")
 
 
+LIFT_UNSEEN: dict = {"on": False, "by_channel": {}}
+
+
+def unseen_gaps(pump: dict) -> dict[str, float]:
+    """The pump's mean over its days of the highest over every step less the highest over the polls,
+    per channel of UNSEEN_CHANNELS (collect's ``unseen``; fleets collected before it: none)."""
+    out = {}
+    for c, ch in enumerate(UNSEEN_CHANNELS):
+        g = [row[1 + c][0] - row[1 + c][1] for row in pump.get("unseen", ())
+             if math.isfinite(row[1 + c][0]) and math.isfinite(row[1 + c][1])]
+        if g:
+            out[ch] = float(np.mean(g))
+    return out
+
+
+def _lift_unseen() -> None:
+    """replay --lift-unseen: each day the switch's passage draws from lifted by its pump's own measured
+    gap (unseen_gaps): what dating the peak the polls miss at its true size would change."""
+    from heatwatch.edge.heatpump import prognosis
+
+    plain = prognosis._transient_days
+
+    def lifted(cols, peaks, j, sign, day_t, bridge=None):
+        x = plain(cols, peaks, j, sign, day_t, bridge)
+        add = LIFT_UNSEEN["by_channel"].get(TARGET_NAMES[j], 0.0)
+        return x + add if peaks and sign > 0 else x
+    prognosis._transient_days = lifted
+
+
 def replay(paths: list[str]) -> None:
     pumps = [p for path in paths for p in json.loads(Path(path).read_text())]
     by_fault: dict[str, list[dict]] = {}
     everything: list[dict] = []
     for p in pumps:
+        if LIFT_UNSEEN["on"]:
+            LIFT_UNSEEN["by_channel"] = unseen_gaps(p)
         est = estimates(p)
         for e in est:
             e["trip_kind"], e["fault"], e["seed"] = p["trip_kind"], p["fault"], p["seed"]
@@ -486,6 +519,10 @@ def main(args: list[str]) -> None:
             from heatwatch.edge.heatpump import prognosis
             prognosis.USE_TRANSIENTS = False
             rest.remove("--no-transients")
+        if "--lift-unseen" in rest:  # each day lifted by the pump's measured unseen peak (fleets with ``unseen``)
+            LIFT_UNSEEN["on"] = True
+            _lift_unseen()
+            rest.remove("--lift-unseen")
         if "--bridge" in rest:  # the peak between two polls (prognosis.USE_BRIDGE; fleets that recorded it)
             from heatwatch.edge.heatpump import prognosis
             prognosis.USE_BRIDGE = True
