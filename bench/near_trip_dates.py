@@ -12,6 +12,15 @@ steady hours, a date not re-sent).
         pump, 2.5, 1.5 and 0.5 days before its trip, the trip indicator's raw date and its parts (the leak's
         chain, the trend's first passage, the pace) and the margin left: the limit less the worst day the
         trend projects (the healthy worst days' highest plus today's excess), and less their median
+    python bench/near_trip_dates.py floor FLEET.json [...]: are short dates late at all? Of every estimate
+        (bench/prognosis_fleets.py replay's, every 12 h from the raise, a pump that never tripped counted
+        as beyond) whose date is short, the shares whose trip came before half the date, within x2 and
+        after twice it, against a memoryless wait dated by its median (29 / 46 / 25 %). Judged by the
+        date told rather than by the time that was left, the short dates come early: the lateness by time
+        left is the trips that came soon, told as a pump near its limit is told (docs/heatpump.md)
+    python bench/near_trip_dates.py unseen FLEET.json [...]: the peak the polls miss, as the sensor reads
+        it (collect's ``unseen``): per switch channel, the day's highest over every simulator step less
+        its highest over the agent's polls, over every pump-day and over the last 3 days before a trip
 """
 
 from __future__ import annotations
@@ -128,7 +137,72 @@ def fleet_parts(path: Path) -> list[str]:
     return lines
 
 
+MEMORYLESS = (1.0 - 2.0 ** -0.5, 2.0 ** -0.5 - 0.25, 0.25)  # a wait dated by its median: before d/2, within, after 2d
+DATE_BANDS = ((0.0, 1.0), (1.0, 2.5), (2.5, 5.0))  # the date told, days
+
+
+def floor_lines(paths: list[str]) -> list[str]:
+    """Short dates judged by the date told (floor): the shares early, within x2 and late."""
+    import json
+
+    import numpy as np
+
+    import prognosis_fleets as pf
+
+    pf.MISSES["on"] = True  # each estimate's raw date too
+    rows = [(e["raw"], e["pred"], e["actual"], e["censored"])
+            for path in paths for p in json.loads(Path(path).read_text()) for e in pf.estimates(p, censored=True)]
+    lines = []
+    for k, name in ((1, "calibrated"), (0, "raw")):
+        for lo, hi in DATE_BANDS:
+            r = [(x[2] / x[k], x[3]) for x in rows if lo < x[k] <= hi]
+            if not r:
+                continue
+            ratio = np.array([a for a, _ in r])
+            cen = np.array([c for _, c in r])
+            before = float(np.mean(ratio < 0.5))
+            after = float(np.mean(ratio > 2.0))
+            lines.append(f"  {name:10s} date {lo:g}-{hi:g} d n={len(r):4d} (never tripped {int(cen.sum())}): trip before "
+                         f"half the date {before:.0%}, within x2 {1.0 - before - after:.0%}, after twice it {after:.0%}; "
+                         f"median actual / date {float(np.median(ratio)):.2f}")
+    lines.append("  a memoryless wait dated by its median: " + " / ".join(f"{v:.0%}" for v in MEMORYLESS))
+    return lines
+
+
+def unseen_lines(paths: list[str]) -> list[str]:
+    """The peak the polls miss (unseen): its mean, median and 90th percentile per channel."""
+    import json
+
+    import numpy as np
+
+    import prognosis_fleets as pf
+
+    every: dict[str, list[float]] = {c: [] for c in pf.UNSEEN_CHANNELS}
+    last: dict[str, list[float]] = {c: [] for c in pf.UNSEEN_CHANNELS}
+    for path in paths:
+        for p in json.loads(Path(path).read_text()):
+            trip_day = None if p["trip_ts"] is None else int(p["trip_ts"] // DAY)
+            for row in p.get("unseen", ()):
+                for c, ch in enumerate(pf.UNSEEN_CHANNELS):
+                    a, b = row[1 + c]
+                    if math.isfinite(a) and math.isfinite(b):
+                        every[ch].append(a - b)
+                        if trip_day is not None and trip_day - 3 <= row[0] < trip_day:
+                            last[ch].append(a - b)
+    lines = []
+    for ch in pf.UNSEEN_CHANNELS:
+        for name, g in (("every pump-day", every[ch]), ("the 3 days before a trip", last[ch])):
+            if g:
+                v = np.array(g)
+                lines.append(f"  {ch:11s} {name:24s} n={len(v):5d} mean {v.mean():.2f} median {np.median(v):.2f} "
+                             f"p90 {np.percentile(v, 90):.2f}")
+    return lines
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] in ("floor", "unseen"):
+        print("\n".join((floor_lines if sys.argv[1] == "floor" else unseen_lines)(sys.argv[2:])))
+        raise SystemExit(0)
     if len(sys.argv) > 2 and sys.argv[1] == "fleet":
         for f in sys.argv[2:]:
             print("\n".join(fleet_parts(Path(f))))

@@ -28,8 +28,12 @@ the test) use 2000-2999. The two never mix.
         --no-lifts: the table without its date lifts, BAND_LIFTS, which --no-lifts --misses fits;
         --no-transients: the steady hours alone, as before the switches that open on the reading of the
         moment were dated from every reading's worst, prognosis.INSTANT; fleets collected before then
-        hold no such readings and replay as with it; --no-evap-chain: a fouled evaporator dated by its
-        trends alone, as before the suction chain, prognosis_evap_chain)
+        hold no such readings and replay as with it); --no-evap-chain: a fouled evaporator dated by its
+        trends alone, as before the suction chain (prognosis_evap_chain); --bridge: each day's worst
+        reading lifted by the peak its polls missed, read as a walk from the pump's own changes (prognosis.USE_BRIDGE, left off;
+        fleets collected before it recorded no changes and replay as without it); --lift-unseen: each day
+        drawn lifted by its pump's own mean gap between the highest over every simulator step and over the
+        polls (collect's ``unseen``): the peak the polls miss at its true size
     python bench/prognosis_fleets.py fixture OUT.json tests/edge/fixtures/prognosis_fleet_2001.json.gz
 
 Figures (evaluation fleets 2001 Stockholm R32 s^1, 2002 Oslo R290 s^1.6, 2003 Stockholm R32 s^0.7,
@@ -162,6 +166,9 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
             ttt: tuple[int, int] = (8, 60), start: str = DEFAULT_START) -> list[dict]:
     from heatwatch.sim.fleet import Fleet
 
+    from heatwatch.edge.heatpump import prognosis
+
+    prognosis.RECORD_BRIDGE = True  # each hour's poll-to-poll scales, replayed with --bridge
     _warp_growth(growth)
     scenario = fleet_scenario(seed, climate, refrigerant, per_fault, days, faults, ttt, start)
     fleet = Fleet(scenario)
@@ -169,14 +176,23 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
     pipes = {d: PumpPipeline.with_config(d, config) for d in fleet.devices}
     hours: dict[str, dict[float, list]] = {d: {} for d in fleet.devices}
     peaks: dict[str, dict[float, list]] = {d: {} for d in fleet.devices}  # every ready reading's hours
+    bridge: dict[str, dict[float, list]] = {d: {} for d in fleet.devices}  # the hours' poll-to-poll spreads
     raised: dict[str, list[float]] = {d: [] for d in fleet.devices}
     faults = dict(zip(fleet.devices, fleet.fault_names))
     outdoor: dict[str, dict[float, list]] = {d: {} for d in fleet.devices}  # hour -> [sum, n] of t_outdoor
     k_out = CHANNEL_NAMES.index("t_outdoor")
+    # per day, the switches' channels' highest over every simulator step and over the agent's polls:
+    # the peak between two polls, as the sensor reads it (bench/near_trip_dates.py unseen)
+    k_unseen = [CHANNEL_NAMES.index(c) for c in UNSEEN_CHANNELS]
+    unseen: dict[str, dict[int, list]] = {d: {} for d in fleet.devices}
     for chunk in fleet.chunks(steps=1440 * 4):
         hour = (chunk.ts // HOUR) * HOUR
+        day = (chunk.ts // DAY).astype(np.int64)
+        polled = np.zeros(len(chunk.ts), bool)
+        polled[::stride] = True
         for j, dev in enumerate(fleet.devices):
             _hourly_add(outdoor[dev], hour, chunk.values[:, j, k_out])
+            _daily_tops(unseen[dev], day, polled, chunk.values[:, j, k_unseen])
             _, events = pipes[dev].process_batch(chunk.ts[::stride], chunk.values[::stride, j, :])
             raised[dev] += [ev.ts for ev in events if ev.kind in (EventKind.FAULT, EventKind.FAULT_UPDATE)
                             and ev.fault == faults[dev]]
@@ -184,6 +200,8 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
                 hours[dev].setdefault(t, [_l(m), _l(hi), _l(lo)])
             for t, hi, lo in pipes[dev].prognosis._peaks:
                 peaks[dev].setdefault(t, [_l(hi), _l(lo)])
+            for t, acc in pipes[dev].prognosis._bridge:  # each hour's poll-to-poll scales (USE_BRIDGE)
+                bridge[dev].setdefault(t, [_l(r) for r in acc])
     _warp_growth(1.0)
     out = []
     for t in fleet.truth:
@@ -195,6 +213,8 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
                         raised=raised[t.device], refrigerant=refrigerant, climate=climate, growth=growth, seed=seed,
                         limits=limits, hours=[[k, *v] for k, v in sorted(hours[t.device].items())],
                         peaks=[[k, *v] for k, v in sorted(peaks[t.device].items())],
+                        bridge=[[k, v] for k, v in sorted(bridge[t.device].items())],
+                        unseen=[[k, *v] for k, v in sorted(unseen[t.device].items())],
                         # the hourly outdoor air the pump read: a date judged against the weather ahead
                         outdoor=[[k, round(a / n, 2)] for k, (a, n) in sorted(outdoor[t.device].items()) if n],
                         # the pump's own healthy model of its current (a learned over-current limit is
@@ -202,6 +222,22 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
                         current_coef=None if model is None else _l(model.coef[:, _I_AMPS]),
                         true_i_trip=float(fleet.params.i_trip[j]), true_f_max=float(fleet.params.f_max[j])))
     return out
+
+
+UNSEEN_CHANNELS = ("t_discharge", "p_high")
+
+
+def _daily_tops(acc: dict[int, list], day: np.ndarray, polled: np.ndarray, v: np.ndarray) -> None:
+    """acc[day] = per channel of ``v``'s columns, [highest over every step, highest over the polls]."""
+    for d in np.unique(day).tolist():
+        m = day == d
+        row = acc.setdefault(int(d), [[-math.inf, -math.inf] for _ in range(v.shape[1])])
+        for c in range(v.shape[1]):
+            a, b = v[m, c], v[m & polled, c]
+            if np.any(~np.isnan(a)):
+                row[c][0] = max(row[c][0], float(np.nanmax(a)))
+            if np.any(~np.isnan(b)):
+                row[c][1] = max(row[c][1], float(np.nanmax(b)))
 
 
 def _hourly_add(acc: dict[float, list], hour: np.ndarray, v: np.ndarray) -> None:
@@ -239,6 +275,9 @@ def estimates(pump: dict, every_s: float = 12 * HOUR, tracker_factory=None, cens
     # every ready reading's hours, transients too (fleets collected before they were kept have none)
     peaks = [(float(h[0]), _arr(h[1]), _arr(h[2])) for h in pump.get("peaks", ())]
     peak_times = [h[0] for h in peaks]
+    # each hour's poll-to-poll scales (prognosis.USE_BRIDGE; fleets collected before it have none)
+    bridge = [(float(h[0]), np.array([_arr(r) for r in h[1]])) for h in pump.get("bridge", ())]
+    bridge_times = [h[0] for h in bridge]
     out = []
     t = first
     while t < end:
@@ -250,6 +289,8 @@ def estimates(pump: dict, every_s: float = 12 * HOUR, tracker_factory=None, cens
         tr._hours.extend(hours[max(0, k - tr._hours.maxlen):k])
         k = int(np.searchsorted(peak_times, t - HOUR, side="right"))
         tr._peaks.extend(peaks[max(0, k - tr._peaks.maxlen):k])
+        k = int(np.searchsorted(bridge_times, t - HOUR, side="right"))
+        tr._bridge.extend(bridge[max(0, k - tr._bridge.maxlen):k])
         p = tr.predict(pump["fault"], t)
         if p is not None:
             out.append(dict(ts=t, pred=(p.predicted_trip_ts - t) / DAY, lo=(p.lower_ts - t) / DAY,
@@ -306,11 +347,42 @@ def fmt(f: dict) -> str:
             f"holds {f['coverage']:.0%} too late {f['too_late']:.0%} width x{f['width']:.1f}")
 
 
+LIFT_UNSEEN: dict = {"on": False, "by_channel": {}}
+
+
+def unseen_gaps(pump: dict) -> dict[str, float]:
+    """The pump's mean over its days of the highest over every step less the highest over the polls,
+    per channel of UNSEEN_CHANNELS (collect's ``unseen``; fleets collected before it: none)."""
+    out = {}
+    for c, ch in enumerate(UNSEEN_CHANNELS):
+        g = [row[1 + c][0] - row[1 + c][1] for row in pump.get("unseen", ())
+             if math.isfinite(row[1 + c][0]) and math.isfinite(row[1 + c][1])]
+        if g:
+            out[ch] = float(np.mean(g))
+    return out
+
+
+def _lift_unseen() -> None:
+    """replay --lift-unseen: each day the switch's passage draws from lifted by its pump's own measured
+    gap (unseen_gaps): what dating the peak the polls miss at its true size would change."""
+    from heatwatch.edge.heatpump import prognosis
+
+    plain = prognosis._transient_days
+
+    def lifted(cols, peaks, j, sign, day_t, bridge=None):
+        x = plain(cols, peaks, j, sign, day_t, bridge)
+        add = LIFT_UNSEEN["by_channel"].get(TARGET_NAMES[j], 0.0)
+        return x + add if peaks and sign > 0 else x
+    prognosis._transient_days = lifted
+
+
 def replay(paths: list[str]) -> None:
     pumps = [p for path in paths for p in json.loads(Path(path).read_text())]
     by_fault: dict[str, list[dict]] = {}
     everything: list[dict] = []
     for p in pumps:
+        if LIFT_UNSEEN["on"]:
+            LIFT_UNSEEN["by_channel"] = unseen_gaps(p)
         est = estimates(p)
         for e in est:
             e["trip_kind"], e["fault"], e["seed"] = p["trip_kind"], p["fault"], p["seed"]
@@ -452,6 +524,14 @@ def main(args: list[str]) -> None:
             from heatwatch.edge.heatpump import prognosis
             prognosis.USE_EVAP_CHAIN = False
             rest.remove("--no-evap-chain")
+        if "--lift-unseen" in rest:  # each day lifted by the pump's measured unseen peak (fleets with ``unseen``)
+            LIFT_UNSEEN["on"] = True
+            _lift_unseen()
+            rest.remove("--lift-unseen")
+        if "--bridge" in rest:  # the peak between two polls (prognosis.USE_BRIDGE; fleets that recorded it)
+            from heatwatch.edge.heatpump import prognosis
+            prognosis.USE_BRIDGE = True
+            rest.remove("--bridge")
         if "--current-limit" in rest:
             k = rest.index("--current-limit")
             CURRENT_LIMIT["source"] = rest[k + 1]
