@@ -755,9 +755,13 @@ def main() -> None:
                     # flagged above: their share says how much of a part's cold was not looked at
                     unjudged = re.search(r"^not judged: (\d+) rows", proc.stdout, re.M)
                     skip = int(unjudged.group(1)) if unjudged else 0
+                    # ... and rows at rest in a state the training never held (out of envelope, also not judged)
+                    unseen = re.search(r"^out of envelope: (\d+) rows", proc.stdout, re.M)
+                    rest = int(unseen.group(1)) if unseen else 0
+                    skip += rest
                     print(f"{part:>7} {every:3d} min  given {given or '-':<24} {pct:6.2f} % of {n} rows flagged, "
-                          f"{eps:5.2f} alarm episodes per pump-week, {100.0 * skip / max(n, 1):4.1f} % not judged",
-                          flush=True)
+                          f"{eps:5.2f} alarm episodes per pump-week, {100.0 * skip / max(n, 1):4.1f} % not judged"
+                          f" ({100.0 * rest / max(n, 1):.1f} % out of envelope)", flush=True)
 
 
 if __name__ == "__main__":

@@ -129,6 +129,9 @@ class AdaptiveResult:
     anomaly: np.ndarray
     warming_up: np.ndarray
     relearned: np.ndarray  # True on the row after which the detector was re-fitted
+    # per row: 0 judged, 1 held past a stop (not judged), 2 a machine state the training never held at a low
+    # expected load (not judged; aftermath.JUDGED / HELD / UNSEEN); None without an aftermath (no drivers)
+    status: np.ndarray | None = None
 
 
 class AdaptiveDetector:
@@ -275,6 +278,7 @@ class AdaptiveDetector:
         anomaly = np.zeros(n, dtype=bool)
         warm = np.zeros(n, dtype=bool)
         relearned = np.zeros(n, dtype=bool)
+        status = np.zeros(n, dtype=np.int8)
         ce = self.adapt.check_every
         XI = np.column_stack([X, np.arange(self.seen, self.seen + n, dtype=np.float64), ts])  # rows, index, time
         i = 0
@@ -293,6 +297,8 @@ class AdaptiveDetector:
                 continue
             j = min(n, i + ce - (self.seen % ce))  # up to the next check
             feats = self._features(X[i:j], XI[i:j, -2], ts[i:j], judged=True)
+            if self.aftermath is not None and len(self.aftermath.last) == j - i:
+                status[i:j] = self.aftermath.last
             G = self._directions(X[i:j], XI[i:j, -2], ts[i:j]) if self.adapt.profile_drivers else None
             res = self.det.score(ts[i:j], feats, G)
             score[i:j] = res.score / self.det.decision.on
@@ -319,7 +325,7 @@ class AdaptiveDetector:
             if self.adapt.enabled and self.seen % ce == 0 and self._check():
                 relearned[j - 1] = True
             i = j
-        return AdaptiveResult(score, anomaly, warm, relearned)
+        return AdaptiveResult(score, anomaly, warm, relearned, status)
 
     def update(self, ts: float, x: np.ndarray) -> tuple[float, bool]:
         """One row: (calibrated score, alarm)."""

@@ -83,6 +83,7 @@ import numpy as np
 DAY = 86400.0  # seconds: the memory's time constant (heating limits and degree-days are on the day's mean air)
 MARGIN = 3.0  # residual sigmas of noise the envelope allows above the smallest excess since the return
 PATIENCE = 10.0  # an envelope that has not come down for this many EWMA memories (1 / lambda rows) closes
+JUDGED, HELD, UNSEEN = 0, 1, 2  # a row's status (Aftermath.last): judged; held past a stop; a state never seen
 
 
 class DriverMemory:
@@ -158,10 +159,16 @@ class Aftermath:
         self.alarm = False  # the detector's alarm at its last check (set by the caller, adaptive.py)
         self.alarmed = False  # ... as it was at the first row of the last hold: only then is the level before it held
         self.spell_held = False  # a hold of the current spell has begun (its alarm carries to the spell's later holds)
+        self.unseen = 0  # rows in a machine state the training never held, at a low expected load (counted)
+        self.rested = False  # such rows were not judged: the next judged one opens the envelope
+        self.release = True  # a held level ends once its column reads as in training (False: main's, to compare)
+        self.released = 0  # column-rows whose held level ended as their raw residual came back within its noise
+        self.last = np.zeros(0, dtype=np.int8)  # per row of the last apply: JUDGED, HELD or UNSEEN
 
     def apply(self, R: np.ndarray, beyond: np.ndarray, stops: np.ndarray | None = None,
               side: np.ndarray | None = None, days: np.ndarray | None = None,
-              idle: np.ndarray | None = None, limit: np.ndarray | None = None) -> np.ndarray:
+              idle: np.ndarray | None = None, limit: np.ndarray | None = None,
+              unseen: np.ndarray | None = None) -> np.ndarray:
         """Residuals (n, F) in the driver model's units, ``beyond`` (n,) per row, ``stops`` (n,):
         rows where the expectation says the machine stops (None: every row beyond); returns the
         residuals as judged. From a row where the machine stops the excursion's rows are not
@@ -172,9 +179,15 @@ class Aftermath:
         found ``idle`` (n,) are not judged either. ``limit`` (n,): +1/-1 on rows found idle while the
         day-mean is past that side of the range, the machine's load faded on past where the training
         saw it (given.DriverModel.limit): a stop as well, the heating limit reached on the days' air
-        while the hour's is inside the range."""
+        while the hour's is inside the range. ``unseen`` (n,): rows in a machine state the training
+        never held at a load the drivers put low (given.DriverModel.unseen): not judged either, counted in
+        ``unseen``, and they neither move the level before an excursion nor start a hold's alarm; the next
+        judged row opens the envelope (a room that floated above its set point relaxes). On a judged row a
+        column whose held level is not 0 and whose raw residual is back within ``MARGIN`` sigmas of the
+        fit's 0 reads as in training: its level and envelope end there (``released``)."""
         R = np.asarray(R, dtype=np.float64)
         out = R.copy()
+        self.last = np.zeros(len(R), dtype=np.int8)
         for i in range(len(R)):
             r = R[i]
             ok = np.isfinite(r)
@@ -199,13 +212,30 @@ class Aftermath:
                 out[i] = np.where(ok, level, r)
                 self.outside = True  # the next judged row opens the envelope
                 self.unjudged += 1
+                self.last[i] = HELD
                 continue
+            if unseen is not None and unseen[i]:  # at rest in a state never seen: no expectation to defend
+                out[i] = np.where(ok, level, r)
+                self.rested = True
+                self.unseen += 1
+                self.last[i] = UNSEEN
+                continue
+            # a column read as in training (its raw residual within its noise of the fit's 0): holding it at
+            # a level away from there keeps no fault in view, and latches an alarm the excursion raised
+            # (only where the level is read: an envelope open, or about to open on this row)
+            held = (self.env != 0.0) | (self.outside or self.rested)
+            back = ok & held & (level != 0.0) & (np.abs(r) <= self.delta) & self.release
+            if back.any():
+                self.base = np.where(back, 0.0, self.base)
+                self.env = np.where(back, 0.0, self.env)
+                self.released += int(back.sum())
+                level = self.level()
             if beyond[i]:  # an envelope still open is the earlier excursion's: it holds, unchanged
                 if np.any(self.env):
                     out[i] = self._inside(r, ok, level)
                 continue
-            if self.outside:  # back inside: what the excursion left is the envelope
-                self.outside = False
+            if self.outside or self.rested:  # back inside: what the excursion left is the envelope
+                self.outside = self.rested = False
                 self.env = np.where(ok, r - level, 0.0)
                 self.env = np.where(np.abs(self.env) > self.delta, self.env, 0.0)
                 self.smooth = np.abs(self.env)

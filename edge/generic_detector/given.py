@@ -72,6 +72,7 @@ class DriverModel:
         self.W = np.zeros((0, 0))
         self.loc = np.zeros(0)
         self.positive = np.zeros(0, dtype=bool)  # per target: never negative in training, positive on most rows
+        self.floor = np.zeros(0)  # per target: its lowest training reading (running columns; 0 elsewhere): unseen()
 
     # ---- the basis ------------------------------------------------------------------------
     def _learn_basis(self, D: np.ndarray) -> None:
@@ -120,6 +121,9 @@ class DriverModel:
             # one that idles at 0 at the training's low load (a compressor cycling) counts too
             self.positive = np.array([np.isfinite(y).any() and bool(np.all(y[np.isfinite(y)] >= 0.0))
                                       and float(np.median(y[np.isfinite(y)])) > 0.0 for y in Y.T])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.floor = np.where(self.positive, np.nan_to_num(np.nanmin(Y, axis=0)) if len(Y) else 0.0, 0.0)
         self._learn_basis(D)
         B = self.basis(D)
         ok_d = np.all(np.isfinite(D), axis=1)
@@ -248,6 +252,35 @@ class DriverModel:
             s = int(e.get("load", 0))
             if s and e.get("falls"):
                 out = np.where((out == 0) & (days[:, c] == s) & np.any(low[:, e["falls"]], axis=1), s, out)
+        return out
+
+    def unseen(self, Y: np.ndarray, E: np.ndarray) -> np.ndarray:
+        """(n,) rows in a machine state the training never held, at a load the drivers put low: a rest the
+        model has no expectation for, so a row there is not judged (aftermath.Aftermath.apply counts it).
+
+        Three things at once. (1) A running column (``positive``) has collapsed below half the lowest it read
+        in training (``floor``): a circulation that never stopped in the training fortnight reads 0 l/min, a
+        mode that was heating on every training hour reads off. (2) The machine is at rest: every one of the
+        load's columns (:meth:`_fade`) reads below its training median. (3) The drivers put the load low:
+        every load column's expectation at this row is below its training median too. A pump stopped in
+        the cold (its load expected high) fails (3) and is judged, and alarms; a machine working while a
+        column collapses (a compressor running against a stopped circulation) fails (2). Whatever the
+        drivers' day-mean: a radiator pump that ends its heating season on a mild evening, its days still
+        inside the training's range, is at rest as much as one after a warm week (docs/generic-detector.md,
+        fresh21). None without a load side (nothing says the load is low there)."""
+        out = np.zeros(len(E), dtype=bool)
+        if not self.positive.any() or len(self.floor) != E.shape[1]:
+            return out
+        Y = np.asarray(Y, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            collapsed = np.any(self.positive & (self.floor > 0.0) & np.isfinite(Y) & (Y < 0.5 * self.floor), axis=1)
+            for e in self.edges:
+                if e.get("lagged") or not e.get("load") or not e.get("falls"):
+                    continue
+                f = e["falls"]
+                rest = np.all(~np.isfinite(Y[:, f]) | (Y[:, f] < self.loc[f]), axis=1)
+                low = np.all(E[:, f] < self.loc[f], axis=1)
+                out |= collapsed & rest & low
         return out
 
     @staticmethod
@@ -502,7 +535,8 @@ class DriverModel:
                 # found idle there, its load faded on past the range, has reached that limit itself
                 days, each = aftermath.memory.sides(D, ts)
                 limit = self.limit(Y, E, each)
-            r = aftermath.apply(r, beyond, beyond & self.stops(E), self.side(D), days, self.idle(Y, E), limit)
+            r = aftermath.apply(r, beyond, beyond & self.stops(E), self.side(D), days, self.idle(Y, E), limit,
+                                self.unseen(Y, E))
         common = self.common_lag and lagged is not None
         joint = self.joint_lag and lagged is not None and not common
         se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D, lagged, common, own=joint) ** 2
@@ -589,6 +623,7 @@ class DriverModel:
     def state(self) -> dict:
         return {"spec": self.spec, "W": self.W.tolist(), "loc": self.loc.tolist(), "cov": self.cov.tolist(),
                 "sigma": self.sigma.tolist(), "edges": self.edges, "positive": self.positive.tolist(),
+                "floor": self.floor.tolist(),
                 "common_lag": self.common_lag, "joint_lag": self.joint_lag}
 
     def load_state(self, state: dict) -> None:
@@ -599,6 +634,7 @@ class DriverModel:
         self.sigma = np.array(state["sigma"], dtype=np.float64)
         self.edges = list(state.get("edges", []))  # states written before the allowance: none
         self.positive = np.array(state.get("positive", [False] * self.W.shape[1]), dtype=bool)
+        self.floor = np.array(state.get("floor", [0.0] * self.W.shape[1]), dtype=np.float64)  # older states: none
         self.common_lag = bool(state.get("common_lag", False))
         self.joint_lag = bool(state.get("joint_lag", False))
 
