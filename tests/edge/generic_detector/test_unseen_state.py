@@ -103,3 +103,31 @@ def test_the_rule_is_the_same_row_by_row_and_in_blocks() -> None:
     for i in range(TRAIN, TRAIN + 3 * DAY):
         status.append(int(det.score(ts[i:i + 1], X[i:i + 1]).status[0]))
     assert block.status is not None and status == block.status[:3 * DAY].tolist()
+
+
+def test_detect_says_which_rows_it_did_not_judge(tmp_path) -> None:
+    """`heatwatch detect --given`: a status per row and a summary line count the rows out of the envelope."""
+    import csv
+    from datetime import datetime, timezone
+
+    from typer.testing import CliRunner
+
+    from heatwatch.cli import app
+
+    X, ts, off = _house(1, "mild")
+    src, out = tmp_path / "house.csv", tmp_path / "scores.csv"
+    with src.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["timestamp", "t_outdoor", "flow_lpm", "power_w", "compressor_hz", "t_lift", "t_indoor"])
+        for t, row in zip(ts, X):
+            w.writerow([datetime.fromtimestamp(t, tz=timezone.utc).isoformat(), *(f"{v:.5g}" for v in row)])
+    r = CliRunner().invoke(app, ["detect", str(src), "--out", str(out), "--train-rows", str(TRAIN),
+                                 "--given", "t_outdoor"])
+    assert r.exit_code == 0, r.output
+    with out.open() as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["timestamp", "score", "anomaly", "status"]
+    status = np.array([row["status"] for row in rows[TRAIN:]])
+    assert set(status) <= {"judged", "held", "unseen"} and (status[off] == "unseen").sum() > 0.3 * off.sum()
+    n = int((status == "unseen").sum())
+    assert f"out of envelope: {n} rows not judged" in r.output
