@@ -74,6 +74,25 @@ side the training saw the machine's load fall toward, with the hour's
 expectation of that load already below its training median, starts the spell
 as a stop does (given.DriverModel.limit). On the other side the demand only
 grows: a machine stopped there is judged.
+
+Nor need a stop wait for the days' air. A radiator pump that heated on every
+row of its training fortnight ends its season on a mild evening, the day-mean
+still inside the training's range: its circulation stops (0 l/min against a
+training spread of 0.03), a state the model never saw and has no expectation
+for. A row at rest in such a state (a running column below half its lowest
+training reading, every load column below its training median) while the
+drivers put the load low (every load column's expectation below its median)
+is not judged and is counted apart (``unseen``, given.DriverModel.unseen); it
+neither moves the level before an excursion nor starts a hold's alarm, and the
+next judged row opens the envelope. Judged, its first few rows raised the alarm
+that a hold then carried for weeks (``bench/weather_bench.py`` fresh21: 18.86 %
+of the quarter-hours). A stop where the load is expected high is judged.
+
+And a held level ends where it is no longer a fault in view: on a judged row
+whose column's raw residual is back within ``MARGIN`` sigmas of the fit's 0, the
+column's level and envelope are dropped (``released``). Holding a column that
+reads as in training at a level hundreds of sigma away kept fresh21's Montreal
+pump flagged while it heated exactly as in training (217 hours).
 """
 
 from __future__ import annotations
