@@ -80,11 +80,13 @@ row of its training fortnight ends its season on a mild evening, the day-mean
 still inside the training's range: its circulation stops (0 l/min against a
 training spread of 0.03), a state the model never saw and has no expectation
 for. A row at rest in such a state (a running column below half its lowest
-training reading, every load column below its training median) while the
-drivers put the load low (every load column's expectation below its median)
-is not judged and is counted apart (``unseen``, given.DriverModel.unseen); it
-neither moves the level before an excursion nor starts a hold's alarm, and the
-next judged row opens the envelope. Judged, its first few rows raised the alarm
+training reading, every load column as quiet as the quietest tenth of its
+training rows) while the drivers put the load low (every load column's
+expectation below its training median) is not judged and is counted apart
+(``unseen``, given.DriverModel.unseen); it neither moves the level before an
+excursion nor starts a hold's alarm, and opens no envelope (after a light hour
+of rest an envelope took a stopped circulation for what the rest left, and
+masked it); the detector skips it (adaptive.py). Judged, its first few rows raised the alarm
 that a hold then carried for weeks (``bench/weather_bench.py`` fresh21: 18.86 %
 of the quarter-hours). A stop where the load is expected high is judged.
 
@@ -179,7 +181,6 @@ class Aftermath:
         self.alarmed = False  # ... as it was at the first row of the last hold: only then is the level before it held
         self.spell_held = False  # a hold of the current spell has begun (its alarm carries to the spell's later holds)
         self.unseen = 0  # rows in a machine state the training never held, at a low expected load (counted)
-        self.rested = False  # such rows were not judged: the next judged one opens the envelope
         self.release = True  # a held level ends once its column reads as in training (False: main's, to compare)
         self.released = 0  # column-rows whose held level ended as their raw residual came back within its noise
         self.last = np.zeros(0, dtype=np.int8)  # per row of the last apply: JUDGED, HELD or UNSEEN
@@ -200,8 +201,8 @@ class Aftermath:
         saw it (given.DriverModel.limit): a stop as well, the heating limit reached on the days' air
         while the hour's is inside the range. ``unseen`` (n,): rows in a machine state the training
         never held at a load the drivers put low (given.DriverModel.unseen): not judged either, counted in
-        ``unseen``, and they neither move the level before an excursion nor start a hold's alarm; the next
-        judged row opens the envelope (a room that floated above its set point relaxes). On a judged row a
+        ``unseen``, and they neither move the level before an excursion nor start a hold's alarm nor open
+        an envelope (the detector does not score them: adaptive.py). On a judged row a
         column whose held level is not 0 and whose raw residual is back within ``MARGIN`` sigmas of the
         fit's 0 reads as in training: its level and envelope end there (``released``)."""
         R = np.asarray(R, dtype=np.float64)
@@ -235,14 +236,13 @@ class Aftermath:
                 continue
             if unseen is not None and unseen[i]:  # at rest in a state never seen: no expectation to defend
                 out[i] = np.where(ok, level, r)
-                self.rested = True
                 self.unseen += 1
                 self.last[i] = UNSEEN
                 continue
             # a column read as in training (its raw residual within its noise of the fit's 0): holding it at
             # a level away from there keeps no fault in view, and latches an alarm the excursion raised
             # (only where the level is read: an envelope open, or about to open on this row)
-            held = (self.env != 0.0) | (self.outside or self.rested)
+            held = (self.env != 0.0) | self.outside
             back = ok & held & (level != 0.0) & (np.abs(r) <= self.delta) & self.release
             if back.any():
                 self.base = np.where(back, 0.0, self.base)
@@ -253,8 +253,8 @@ class Aftermath:
                 if np.any(self.env):
                     out[i] = self._inside(r, ok, level)
                 continue
-            if self.outside or self.rested:  # back inside: what the excursion left is the envelope
-                self.outside = self.rested = False
+            if self.outside:  # back inside: what the excursion left is the envelope
+                self.outside = False
                 self.env = np.where(ok, r - level, 0.0)
                 self.env = np.where(np.abs(self.env) > self.delta, self.env, 0.0)
                 self.smooth = np.abs(self.env)

@@ -48,6 +48,7 @@ MAX_LEVELS = 12  # a driver with at most this many distinct values is categorica
 LAG_T = 3.0  # standard errors by which a column's residuals must follow a lagged view to get its allowance
 FADE = 0.5  # the running columns' relative changes across a driver's range must sum to this to name a side (_fade)
 FALLS = 0.25  # ... and a column falls toward it by this share of its level to be one of the load's
+REST = 0.1  # at rest: each load column no more than this share of the way from its quietest tenth to its median
 LAG_RHO = 0.5  # ... or the correlation of its training residuals with such a column's (it moves with it)
 
 
@@ -73,6 +74,7 @@ class DriverModel:
         self.loc = np.zeros(0)
         self.positive = np.zeros(0, dtype=bool)  # per target: never negative in training, positive on most rows
         self.floor = np.zeros(0)  # per target: its lowest training reading (running columns; 0 elsewhere): unseen()
+        self.quiet = np.zeros(0)  # per target: its training readings' EDGE_SHARE quantile (the quietest tenth): unseen()
 
     # ---- the basis ------------------------------------------------------------------------
     def _learn_basis(self, D: np.ndarray) -> None:
@@ -124,6 +126,7 @@ class DriverModel:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             self.floor = np.where(self.positive, np.nan_to_num(np.nanmin(Y, axis=0)) if len(Y) else 0.0, 0.0)
+            self.quiet = np.nan_to_num(np.nanquantile(Y, EDGE_SHARE, axis=0)) if len(Y) else np.zeros(Y.shape[1])
         self._learn_basis(D)
         B = self.basis(D)
         ok_d = np.all(np.isfinite(D), axis=1)
@@ -261,15 +264,18 @@ class DriverModel:
         Three things at once. (1) A running column (``positive``) has collapsed below half the lowest it read
         in training (``floor``): a circulation that never stopped in the training fortnight reads 0 l/min, a
         mode that was heating on every training hour reads off. (2) The machine is at rest: every one of the
-        load's columns (:meth:`_fade`) reads below its training median. (3) The drivers put the load low:
-        every load column's expectation at this row is below its training median too. A pump stopped in
+        load's columns (:meth:`_fade`) reads no more than the quietest tenth of its training rows (``quiet``,
+        the ``EDGE_SHARE`` quantile, and ``REST`` of the way from it to the median): a compressor at 0 Hz, a
+        few watts. (3) The drivers put the load low:
+        every load column's expectation at this row is below its training median. A pump stopped in
         the cold (its load expected high) fails (3) and is judged, and alarms; a machine working while a
-        column collapses (a compressor running against a stopped circulation) fails (2). Whatever the
+        column collapses (a compressor running against a stopped circulation, even lightly on a mild day:
+        below its median, above its quietest tenth) fails (2). Whatever the
         drivers' day-mean: a radiator pump that ends its heating season on a mild evening, its days still
         inside the training's range, is at rest as much as one after a warm week (docs/generic-detector.md,
         fresh21). None without a load side (nothing says the load is low there)."""
         out = np.zeros(len(E), dtype=bool)
-        if not self.positive.any() or len(self.floor) != E.shape[1]:
+        if not self.positive.any() or len(self.floor) != E.shape[1] or len(self.quiet) != E.shape[1]:
             return out
         Y = np.asarray(Y, dtype=np.float64)
         with np.errstate(invalid="ignore"):
@@ -278,7 +284,10 @@ class DriverModel:
                 if e.get("lagged") or not e.get("load") or not e.get("falls"):
                     continue
                 f = e["falls"]
-                rest = np.all(~np.isfinite(Y[:, f]) | (Y[:, f] < self.loc[f]), axis=1)
+                # a tenth of the way to the median above it: a stopped compressor's current reads 0.01-0.05 A about a
+                # quantile of 0.01 (a residual sigma instead took hours running at a light load for rest)
+                top = self.quiet[f] + REST * np.maximum(self.loc[f] - self.quiet[f], 0.0)
+                rest = np.all(~np.isfinite(Y[:, f]) | (Y[:, f] <= top), axis=1)
                 low = np.all(E[:, f] < self.loc[f], axis=1)
                 out |= collapsed & rest & low
         return out
@@ -623,7 +632,7 @@ class DriverModel:
     def state(self) -> dict:
         return {"spec": self.spec, "W": self.W.tolist(), "loc": self.loc.tolist(), "cov": self.cov.tolist(),
                 "sigma": self.sigma.tolist(), "edges": self.edges, "positive": self.positive.tolist(),
-                "floor": self.floor.tolist(),
+                "floor": self.floor.tolist(), "quiet": self.quiet.tolist(),
                 "common_lag": self.common_lag, "joint_lag": self.joint_lag}
 
     def load_state(self, state: dict) -> None:
@@ -635,6 +644,7 @@ class DriverModel:
         self.edges = list(state.get("edges", []))  # states written before the allowance: none
         self.positive = np.array(state.get("positive", [False] * self.W.shape[1]), dtype=bool)
         self.floor = np.array(state.get("floor", [0.0] * self.W.shape[1]), dtype=np.float64)  # older states: none
+        self.quiet = np.array(state.get("quiet", [0.0] * self.W.shape[1]), dtype=np.float64)
         self.common_lag = bool(state.get("common_lag", False))
         self.joint_lag = bool(state.get("joint_lag", False))
 
