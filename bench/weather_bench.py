@@ -162,7 +162,8 @@ hemisphere, UTC-3, R290 radiators 9 kW and fan coils 4.5 kW, its spring warming 
 seed 2222, from 1 September 2034 (no other part starts in September): trained on an early-September fortnight, the
 northern pumps near their heating limit (meant to hold standby hours of their own in training, not checked), judged as the
 northern heating season starts into the first hard frosts while the southern one ends; defined on 2026-12-06 04:51
-UTC (s-standby24, committed alone in eb3b4ff) before anything was run on it, to be run once on main ef377b1 and once on that round's final code
+UTC (s-standby24, committed alone in eb3b4ff) before anything was run on it, to be run once on main ef377b1 and
+once on that round's final code
 (a machine at rest in a state its training never held, at a low expected load, not judged; the held level ends once
 its column reads as in training), its rows not examined. Pass: at most 0.5 % of the judged rows flagged at both
 15-minute and hourly rows, `--given t_outdoor`, with the shares not judged and out of the envelope reported beside).
