@@ -1,6 +1,6 @@
 """Healthy weather-driven pumps: how many rows does `heatwatch detect` flag, with and without drivers?
 
-    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|...|fresh22|all]
+    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|...|fresh23|all]
         [--every 1,15,60] [--work DIR]
 
 Simulates healthy pumps (`heatwatch sim export`, no faults), averages them to
@@ -167,6 +167,15 @@ once on that round's final code
 (a machine at rest in a state its training never held, at a low expected load, not judged; the held level ends once
 its column reads as in training), its rows not examined. Pass: at most 0.5 % of the judged rows flagged at both
 15-minute and hourly rows, `--given t_outdoor`, with the shares not judged and out of the envelope reported beside).
+``fresh23`` (three climates no other part has, given by their numbers: a Sapporo-like snowy humid-continental site,
+UTC+9, R290 radiators 12 kW and underfloor 7 kW; a Minneapolis-like continental site with large multi-day swings,
+UTC-6, R32 radiators 16 kW; an Edinburgh-like maritime site whose cool summer keeps some heating into June, UTC+0,
+R32 radiators 6 kW and fan coils 14 kW; seed 2323, from 25 April 2035 (no other part starts then): trained on a
+late-April fortnight, judged through the heating season's end into early summer: the spring standby of radiator
+pumps that heated through their training, the state fresh21 showed, on climates and sizes not tuned on; defined on
+2026-12-06 05:25 UTC (s-standby24) before anything was run on it, to be run once on main ef377b1 and once on that
+round's final code, its rows not examined. Pass: at most 0.5 % of the judged rows flagged at both 15-minute and
+hourly rows, `--given t_outdoor`, with the shares not judged and out of the envelope reported beside).
 ``all`` runs tune, heldout, fresh.
 """
 
@@ -714,6 +723,50 @@ devices:
   hp-003: {emitters: radiators, capacity_kw: 9}
   hp-004: {emitters: fan_coils, capacity_kw: 4.5}
 """,
+    "fresh23": """name: weather_fresh23
+fleet: {size: 5}
+climate: oslo
+start: 2035-04-25
+duration: 60d
+step: 60s
+seed: 2323
+refrigerant: R32
+sites:
+  - name: ishikari
+    climate:
+      name: sapporo-like
+      monthly_c: [-3.6, -3.1, 0.6, 7.1, 12.4, 16.7, 20.5, 22.3, 18.1, 11.8, 4.9, -0.9]
+      diurnal_amp_c: [3.5, 4.5]
+      anomaly_sigma_c: [3.0, 2.0]
+      monthly_rh: [70, 69, 66, 62, 66, 73, 77, 76, 72, 68, 67, 69]
+      utc_offset_h: 9
+    refrigerant: R290
+    pumps: 2
+  - name: prairie
+    climate:
+      name: minneapolis-like
+      monthly_c: [-9.9, -6.9, 0.1, 8.0, 14.8, 20.4, 23.1, 21.8, 17.3, 9.9, 1.8, -6.4]
+      diurnal_amp_c: [5.0, 6.0]
+      anomaly_sigma_c: [5.0, 3.0]
+      monthly_rh: [72, 71, 68, 60, 60, 64, 66, 68, 70, 67, 72, 75]
+      utc_offset_h: -6
+    pumps: 1
+  - name: firth
+    climate:
+      name: edinburgh-like
+      monthly_c: [3.9, 4.2, 5.7, 7.8, 10.6, 13.4, 15.3, 15.0, 12.9, 9.9, 6.3, 4.0]
+      diurnal_amp_c: [3.0, 4.5]
+      anomaly_sigma_c: [2.5, 1.5]
+      monthly_rh: [86, 84, 81, 78, 77, 78, 80, 81, 83, 85, 86, 87]
+      utc_offset_h: 0
+    pumps: 2
+devices:
+  hp-000: {emitters: radiators, capacity_kw: 12}
+  hp-001: {emitters: underfloor, capacity_kw: 7}
+  hp-002: {emitters: radiators, capacity_kw: 16}
+  hp-003: {emitters: radiators, capacity_kw: 6}
+  hp-004: {emitters: fan_coils, capacity_kw: 14}
+""",
     "fresh": """name: weather_fresh
 fleet: {size: 4}
 climate: oslo
@@ -780,7 +833,7 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 23))), "all"],
+    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 24))), "all"],
                     default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)
