@@ -92,7 +92,8 @@ of the quarter-hours). A stop where the load is expected high is judged.
 
 And a held level ends where it is no longer a fault in view: on a judged row
 whose column's raw residual is back within ``MARGIN`` sigmas of the fit's 0, the
-column's level and envelope are dropped (``released``). Holding a column that
+column's level is dropped (``released``) and its envelope keeps only what it masks
+beyond 0 (a room still relaxing stays masked). Holding a column that
 reads as in training at a level hundreds of sigma away kept fresh21's Montreal
 pump flagged while it heated exactly as in training (217 hours).
 """
@@ -204,7 +205,8 @@ class Aftermath:
         ``unseen``, and they neither move the level before an excursion nor start a hold's alarm nor open
         an envelope (the detector does not score them: adaptive.py). On a judged row a
         column whose held level is not 0 and whose raw residual is back within ``MARGIN`` sigmas of the
-        fit's 0 reads as in training: its level and envelope end there (``released``)."""
+        fit's 0 reads as in training: its level ends there (``released``), and its envelope keeps only what
+        it masks beyond 0 (a relaxation under way; none where it only measured the level)."""
         R = np.asarray(R, dtype=np.float64)
         out = R.copy()
         self.last = np.zeros(len(R), dtype=np.int8)
@@ -245,8 +247,12 @@ class Aftermath:
             held = (self.env != 0.0) | self.outside
             back = ok & held & (level != 0.0) & (np.abs(r) <= self.delta) & self.release
             if back.any():
+                # the envelope is the excess over the level: over 0 it is what is left of it on its own side (a
+                # relaxation still under way stays masked; an envelope that only measured the level closes)
+                env = self.env + level
+                keep = back & (np.sign(env) == np.sign(self.env)) & (np.abs(env) > self.delta)
+                self.env = np.where(back, np.where(keep, env, 0.0), self.env)
                 self.base = np.where(back, 0.0, self.base)
-                self.env = np.where(back, 0.0, self.env)
                 self.released += int(back.sum())
                 level = self.level()
             if beyond[i]:  # an envelope still open is the earlier excursion's: it holds, unchanged

@@ -257,7 +257,7 @@ class DriverModel:
                 out = np.where((out == 0) & (days[:, c] == s) & np.any(low[:, e["falls"]], axis=1), s, out)
         return out
 
-    def unseen(self, Y: np.ndarray, E: np.ndarray) -> np.ndarray:
+    def unseen(self, D: np.ndarray, Y: np.ndarray, E: np.ndarray) -> np.ndarray:
         """(n,) rows in a machine state the training never held, at a load the drivers put low: a rest the
         model has no expectation for, so a row there is not judged (aftermath.Aftermath.apply counts it).
 
@@ -267,7 +267,9 @@ class DriverModel:
         load's columns (:meth:`_fade`) reads no more than the quietest tenth of its training rows (``quiet``,
         the ``EDGE_SHARE`` quantile, and ``REST`` of the way from it to the median): a compressor at 0 Hz, a
         few watts. (3) The drivers put the load low:
-        every load column's expectation at this row is below its training median. A pump stopped in
+        every load column's expectation at this row is below its training median, and the driver itself is on
+        the side of its training median the load fades toward (the expectation's hour-of-day terms alone do not
+        make a cold hour a light one). A pump stopped in
         the cold (its load expected high) fails (3) and is judged, and alarms; a machine working while a
         column collapses (a compressor running against a stopped circulation, even lightly on a mild day:
         below its median, above its quietest tenth) fails (2). Whatever the
@@ -288,7 +290,10 @@ class DriverModel:
                 # quantile of 0.01 (a residual sigma instead took hours running at a light load for rest)
                 top = self.quiet[f] + REST * np.maximum(self.loc[f] - self.quiet[f], 0.0)
                 rest = np.all(~np.isfinite(Y[:, f]) | (Y[:, f] <= top), axis=1)
-                low = np.all(E[:, f] < self.loc[f], axis=1)
+                d = np.asarray(D, dtype=np.float64)[:, e["driver"]]
+                centre = self.spec[e["driver"]].get("centre", np.nan)
+                with np.errstate(invalid="ignore"):
+                    low = np.all(E[:, f] < self.loc[f], axis=1) & (e["load"] * (d - centre) > 0.0)
                 out |= collapsed & rest & low
         return out
 
@@ -545,7 +550,7 @@ class DriverModel:
                 days, each = aftermath.memory.sides(D, ts)
                 limit = self.limit(Y, E, each)
             r = aftermath.apply(r, beyond, beyond & self.stops(E), self.side(D), days, self.idle(Y, E), limit,
-                                self.unseen(Y, E))
+                                self.unseen(D, Y, E))
         common = self.common_lag and lagged is not None
         joint = self.joint_lag and lagged is not None and not common
         se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D, lagged, common, own=joint) ** 2

@@ -57,7 +57,7 @@ def _run(X: np.ndarray, ts: np.ndarray, unseen: bool = True):
     det.fit(ts[:TRAIN], X[:TRAIN])
     assert det.driver is not None and det.aftermath is not None
     if not unseen:  # as main: no row is out of the envelope
-        det.driver.unseen = lambda Y, E: np.zeros(len(E), dtype=bool)  # type: ignore[method-assign]
+        det.driver.unseen = lambda D, Y, E: np.zeros(len(E), dtype=bool)  # type: ignore[method-assign]
     return det, det.score(ts[TRAIN:], X[TRAIN:])
 
 
