@@ -173,7 +173,8 @@ UTC-6, R32 radiators 16 kW; an Edinburgh-like maritime site whose cool summer ke
 R32 radiators 6 kW and fan coils 14 kW; seed 2323, from 25 April 2035 (no other part starts then): trained on a
 late-April fortnight, judged through the heating season's end into early summer: the spring standby of radiator
 pumps that heated through their training, the state fresh21 showed, on climates and sizes not tuned on; defined on
-2026-12-06 05:22 UTC (s-standby24, committed alone in 7be7e8f) before anything was run on it, to be run once on main ef377b1 and once on that
+2026-12-06 05:22 UTC (s-standby24, committed alone in 7be7e8f) before anything was run on it, to be run once on main
+ef377b1 and once on that
 round's final code, its rows not examined. Pass: at most 0.5 % of the judged rows flagged at both 15-minute and
 hourly rows, `--given t_outdoor`, with the shares not judged and out of the envelope reported beside).
 ``all`` runs tune, heldout, fresh.
