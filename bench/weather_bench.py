@@ -1,6 +1,6 @@
 """Healthy weather-driven pumps: how many rows does `heatwatch detect` flag, with and without drivers?
 
-    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|...|fresh20|all]
+    .venv/bin/python bench/weather_bench.py [--part tune|heldout|fresh|fresh2|...|fresh23|all]
         [--every 1,15,60] [--work DIR]
 
 Simulates healthy pumps (`heatwatch sim export`, no faults), averages them to
@@ -155,6 +155,32 @@ a dry spring that warms fast, UTC+8, R32 radiators 15 kW; seed 2121, from 5 Apri
 April) into early June: trained on an early-April fortnight, judged through the spring's end; defined on
 2026-12-06 03:50 UTC before anything was run on it (s-weather23b, committed alone), to be run once on main b0a0a82's
 default and once on that round's candidate (--slow-lag-hours 72), its rows not examined: the held-out figure).
+``fresh22`` (three climates no other part has, given by their numbers: a Harbin-like severe monsoon-continental
+site, UTC+8, R290 radiators 13 kW and underfloor 8 kW; an Ulaanbaatar-like extreme continental, dry steppe site
+with a wide day-night swing, UTC+8, R32 fan coils 10 kW; a Buenos-Aires-like humid subtropical site of the southern
+hemisphere, UTC-3, R290 radiators 9 kW and fan coils 4.5 kW, its spring warming toward the heating season's end;
+seed 2222, from 1 September 2034 (no other part starts in September): trained on an early-September fortnight, the
+northern pumps near their heating limit (meant to hold standby hours of their own in training, not checked), judged as the
+northern heating season starts into the first hard frosts while the southern one ends; defined on 2026-12-06 04:51
+UTC (s-standby24, committed alone in eb3b4ff) before anything was run on it, to be run once on main ef377b1 and
+once on that round's final code
+(a machine at rest in a state its training never held, at a low expected load, not judged; the held level ends once
+its column reads as in training), its rows not examined. Pass: at most 0.5 % of the judged rows flagged at both
+15-minute and hourly rows, `--given t_outdoor`, with the shares not judged and out of the envelope reported beside;
+run on main (15 / 60-min rows 0.00 / 0.00 %, 46.7 / 44.7 % not judged), on the candidate 6fb6cac and on the final
+code (0.00 / 0.00 %, the same shares, 0.0 % out of the envelope): passed, and tells the two apart nowhere).
+``fresh23`` (three climates no other part has, given by their numbers: a Sapporo-like snowy humid-continental site,
+UTC+9, R290 radiators 12 kW and underfloor 7 kW; a Minneapolis-like continental site with large multi-day swings,
+UTC-6, R32 radiators 16 kW; an Edinburgh-like maritime site whose cool summer keeps some heating into June, UTC+0,
+R32 radiators 6 kW and fan coils 14 kW; seed 2323, from 25 April 2035 (no other part starts then): trained on a
+late-April fortnight, judged through the heating season's end into early summer: the spring standby of radiator
+pumps that heated through their training, the state fresh21 showed, on climates and sizes not tuned on; defined on
+2026-12-06 05:22 UTC (s-standby24, committed alone in 7be7e8f) before anything was run on it, to be run once on main
+ef377b1 and once on that
+round's final code, its rows not examined. Pass: at most 0.5 % of the judged rows flagged at both 15-minute and
+hourly rows, `--given t_outdoor`, with the shares not judged and out of the envelope reported beside; run on main
+(0.00 / 0.00 %, 33.1 / 27.7 % not judged), on the candidate 6fb6cac and on the final code (0.00 / 0.00 %, 33.1 /
+28.5 % not judged, 0.0 / 0.7 % out of the envelope): passed, and tells the two apart nowhere).
 ``all`` runs tune, heldout, fresh.
 """
 
@@ -657,6 +683,95 @@ devices:
   hp-003: {emitters: fan_coils, capacity_kw: 12}
   hp-004: {emitters: radiators, capacity_kw: 15}
 """,
+    "fresh22": """name: weather_fresh22
+fleet: {size: 5}
+climate: oslo
+start: 2034-09-01
+duration: 60d
+step: 60s
+seed: 2222
+refrigerant: R32
+sites:
+  - name: songhua
+    climate:
+      name: harbin-like
+      monthly_c: [-17.6, -12.5, -3.8, 7.7, 15.6, 21.3, 23.2, 21.6, 15.6, 6.4, -5.0, -14.2]
+      diurnal_amp_c: [5.5, 5.0]
+      anomaly_sigma_c: [4.0, 2.0]
+      monthly_rh: [69, 61, 51, 45, 50, 63, 77, 79, 69, 60, 62, 70]
+      utc_offset_h: 8
+    refrigerant: R290
+    pumps: 2
+  - name: steppe
+    climate:
+      name: ulaanbaatar-like
+      monthly_c: [-21.6, -16.6, -7.4, 1.2, 8.4, 14.9, 17.0, 15.0, 8.3, -0.1, -11.1, -19.1]
+      diurnal_amp_c: [7.0, 8.0]
+      anomaly_sigma_c: [4.0, 2.5]
+      monthly_rh: [74, 69, 57, 45, 44, 55, 66, 69, 61, 60, 67, 73]
+      utc_offset_h: 8
+    pumps: 1
+  - name: estuary
+    climate:
+      name: buenos-aires-like
+      monthly_c: [24.9, 23.8, 22.0, 18.2, 14.8, 11.9, 11.2, 12.7, 14.5, 17.7, 20.5, 23.3]
+      diurnal_amp_c: [4.5, 5.5]
+      anomaly_sigma_c: [2.5, 2.0]
+      monthly_rh: [66, 70, 73, 77, 79, 80, 79, 75, 72, 72, 68, 65]
+      utc_offset_h: -3
+    refrigerant: R290
+    pumps: 2
+devices:
+  hp-000: {emitters: radiators, capacity_kw: 13}
+  hp-001: {emitters: underfloor, capacity_kw: 8}
+  hp-002: {emitters: fan_coils, capacity_kw: 10}
+  hp-003: {emitters: radiators, capacity_kw: 9}
+  hp-004: {emitters: fan_coils, capacity_kw: 4.5}
+""",
+    "fresh23": """name: weather_fresh23
+fleet: {size: 5}
+climate: oslo
+start: 2035-04-25
+duration: 60d
+step: 60s
+seed: 2323
+refrigerant: R32
+sites:
+  - name: ishikari
+    climate:
+      name: sapporo-like
+      monthly_c: [-3.6, -3.1, 0.6, 7.1, 12.4, 16.7, 20.5, 22.3, 18.1, 11.8, 4.9, -0.9]
+      diurnal_amp_c: [3.5, 4.5]
+      anomaly_sigma_c: [3.0, 2.0]
+      monthly_rh: [70, 69, 66, 62, 66, 73, 77, 76, 72, 68, 67, 69]
+      utc_offset_h: 9
+    refrigerant: R290
+    pumps: 2
+  - name: prairie
+    climate:
+      name: minneapolis-like
+      monthly_c: [-9.9, -6.9, 0.1, 8.0, 14.8, 20.4, 23.1, 21.8, 17.3, 9.9, 1.8, -6.4]
+      diurnal_amp_c: [5.0, 6.0]
+      anomaly_sigma_c: [5.0, 3.0]
+      monthly_rh: [72, 71, 68, 60, 60, 64, 66, 68, 70, 67, 72, 75]
+      utc_offset_h: -6
+    pumps: 1
+  - name: firth
+    climate:
+      name: edinburgh-like
+      monthly_c: [3.9, 4.2, 5.7, 7.8, 10.6, 13.4, 15.3, 15.0, 12.9, 9.9, 6.3, 4.0]
+      diurnal_amp_c: [3.0, 4.5]
+      anomaly_sigma_c: [2.5, 1.5]
+      monthly_rh: [86, 84, 81, 78, 77, 78, 80, 81, 83, 85, 86, 87]
+      utc_offset_h: 0
+    pumps: 2
+devices:
+  hp-000: {emitters: radiators, capacity_kw: 12}
+  hp-001: {emitters: underfloor, capacity_kw: 7}
+  hp-002: {emitters: radiators, capacity_kw: 16}
+  hp-003: {emitters: radiators, capacity_kw: 6}
+  hp-004: {emitters: fan_coils, capacity_kw: 14}
+""",
     "fresh": """name: weather_fresh
 fleet: {size: 4}
 climate: oslo
@@ -723,7 +838,7 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 22))), "all"],
+    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 24))), "all"],
                     default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)
@@ -755,9 +870,13 @@ def main() -> None:
                     # flagged above: their share says how much of a part's cold was not looked at
                     unjudged = re.search(r"^not judged: (\d+) rows", proc.stdout, re.M)
                     skip = int(unjudged.group(1)) if unjudged else 0
+                    # ... and rows at rest in a state the training never held (out of envelope, also not judged)
+                    unseen = re.search(r"^out of envelope: (\d+) rows", proc.stdout, re.M)
+                    rest = int(unseen.group(1)) if unseen else 0
+                    skip += rest
                     print(f"{part:>7} {every:3d} min  given {given or '-':<24} {pct:6.2f} % of {n} rows flagged, "
-                          f"{eps:5.2f} alarm episodes per pump-week, {100.0 * skip / max(n, 1):4.1f} % not judged",
-                          flush=True)
+                          f"{eps:5.2f} alarm episodes per pump-week, {100.0 * skip / max(n, 1):4.1f} % not judged"
+                          f" ({100.0 * rest / max(n, 1):.1f} % out of envelope)", flush=True)
 
 
 if __name__ == "__main__":

@@ -61,8 +61,10 @@ def pump(ts: np.ndarray, X: np.ndarray, columns: list[str], train: int, daily: b
     standby = Xj[:, fl] < STANDBY_LPM
     held = np.abs(L[:, 1] - L[:, 0]) > 3 * sigma  # the judged residual is not the raw one: held or masked
     normal = ~standby & (np.abs(L[:, 0]) < 3 * sigma)
+    unseen = res.status == 2 if getattr(res, "status", None) is not None else np.zeros(len(a), dtype=bool)
     print(f"  standby rows: training {np.mean(X[:train, fl] < STANDBY_LPM):.1%}, judged {standby.mean():.1%}; "
-          f"flow sigma {sigma:.4f} l/min; not judged {det.aftermath.unjudged if det.aftermath else 0}")
+          f"flow sigma {sigma:.4f} l/min; not judged {det.aftermath.unjudged if det.aftermath else 0}, out of "
+          f"the envelope {getattr(det.aftermath, 'unseen', 0)} (standby {int((standby & unseen).sum())})")
     print(f"  flagged {int(a.sum())} of {a.size}: standby {int((a & standby).sum())} "
           f"(of them held or masked {int((a & standby & held).sum())}); heating as in training yet flagged "
           f"{int((a & normal).sum())} (of them the flow residual held or masked at a level {int((a & normal & held).sum())})")

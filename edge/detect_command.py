@@ -35,7 +35,7 @@ def _names(text: str) -> set[str]:
 
 def detect(
     input: Path = typer.Argument(..., help="CSV with a header row; a time column and numeric columns."),
-    out: Path = typer.Option(..., "--out", help="Where to write timestamp,(device,)score,anomaly per row."),
+    out: Path = typer.Option(..., "--out", help="Where to write timestamp,(device,)score,anomaly per row (with --given also status: judged, held or unseen)."),
     train_rows: int | None = typer.Option(None, "--train-rows", help="The first N rows (of each device) are healthy: learn from them."),
     exclude: str = typer.Option("", "--exclude", help="Comma-separated columns to ignore."),
     keep: str = typer.Option("", "--keep", help="Comma-separated columns to score even if their name or content looks like a label or id."),
@@ -113,6 +113,8 @@ def detect(
     dailies: list[bool] = []
     beyond = np.zeros(n, dtype=bool)  # judged rows with a driver outside its training range
     unjudged = 0  # rows held at their level after the machine stopped past its drivers' range (aftermath.py)
+    unseen = 0  # rows at rest in a machine state the training never held, at a low expected load (not judged)
+    status = np.zeros(n, dtype=np.int8) if given_idx else None  # per row: judged / held / unseen (aftermath.py)
     with Progress(transient=True, disable=n < 5 * CHUNK) as progress:
         task = progress.add_task("scoring", total=n)
         for _, idx in groups:
@@ -128,14 +130,17 @@ def detect(
                 res = det.score(ts[s:s + CHUNK], X[s:s + CHUNK])
                 score[idx[s:s + len(res.score)]] = res.score
                 alarm[idx[s:s + len(res.score)]] = res.anomaly
+                if status is not None and res.status is not None:
+                    status[idx[s:s + len(res.score)]] = res.status
                 progress.advance(task, len(res.score))
             periods.append(det.period)
             dailies.append(det.daily)
             relearns += det.relearns
             unjudged += det.aftermath.unjudged if det.aftermath is not None else 0
+            unseen += det.aftermath.unseen if det.aftermath is not None else 0
             refreshes += det.refreshes
 
-    _write(out, series, score, alarm)
+    _write(out, series, score, alarm, status)
     _summary(series, alarm, train_rows, learn, adapt_cfg, drivers, relearns, refreshes, out)
     if seasonal:
         found = [p for p in periods if p]
@@ -150,6 +155,10 @@ def detect(
         typer.echo(f"not judged: {unjudged} rows after the machine stopped past its drivers' training range "
                    "(beyond it, or idle while the drivers' day-mean stayed beyond it; each column held at its "
                    "level before)")
+    if unseen:
+        typer.echo(f"out of envelope: {unseen} rows not judged, the machine at rest in a state its training never "
+                   "held (a running column below half its lowest training reading) while the drivers put its load "
+                   "low; status 'unseen' in the output (a stop where the load is expected high is judged)")
     if any(dailies):
         typer.echo("daily cycle: found" + (f" ({sum(dailies)} of {len(dailies)} devices)" if len(dailies) > 1 else "")
                    + ", the hour of the day is a driver")
@@ -171,16 +180,24 @@ def outside_training_range(D: np.ndarray, train_rows: int) -> np.ndarray:
     return np.any(out & np.isfinite(D[train_rows:]), axis=1)
 
 
-def _write(out: Path, series: Series, score: np.ndarray, alarm: np.ndarray) -> None:
+STATUS = ("judged", "held", "unseen")  # aftermath.JUDGED / HELD / UNSEEN: what a row's score means
+
+
+def _write(out: Path, series: Series, score: np.ndarray, alarm: np.ndarray, status: np.ndarray | None = None) -> None:
+    """The scores per row; with drivers (``status``) also whether each row was judged: ``held`` past a stop
+    beyond the drivers' range, ``unseen`` at rest in a state the training never held (its score says nothing)."""
     out.parent.mkdir(parents=True, exist_ok=True)
+    extra = [] if status is None else ["status"]
+    tail = [()] * len(score) if status is None else [(STATUS[int(k)],) for k in status]
     with out.open("w", newline="") as f:
         w = csv.writer(f)
         if series.devices is None:
-            w.writerow(["timestamp", "score", "anomaly"])
-            w.writerows([t, f"{s:.6g}", int(a)] for t, s, a in zip(series.times, score, alarm))
+            w.writerow(["timestamp", "score", "anomaly", *extra])
+            w.writerows([t, f"{s:.6g}", int(a), *x] for t, s, a, x in zip(series.times, score, alarm, tail))
         else:
-            w.writerow(["timestamp", series.device_column, "score", "anomaly"])
-            w.writerows([t, d, f"{s:.6g}", int(a)] for t, d, s, a in zip(series.times, series.devices, score, alarm))
+            w.writerow(["timestamp", series.device_column, "score", "anomaly", *extra])
+            w.writerows([t, d, f"{s:.6g}", int(a), *x]
+                        for t, d, s, a, x in zip(series.times, series.devices, score, alarm, tail))
 
 
 def _summary(series: Series, alarm: np.ndarray, train_rows: int | None, learn: int, adapt: AdaptConfig,

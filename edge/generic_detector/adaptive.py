@@ -57,7 +57,7 @@ from typing import Callable
 
 import numpy as np
 
-from heatwatch.edge.generic_detector.aftermath import Aftermath, DriverMemory
+from heatwatch.edge.generic_detector.aftermath import UNSEEN, Aftermath, DriverMemory
 from heatwatch.edge.generic_detector.daily import has_daily_cycle, hour_terms, rows_per_day
 from heatwatch.edge.generic_detector.given import MAX_LEVELS, DriverModel
 from heatwatch.edge.generic_detector.lagged import LaggedDrivers
@@ -129,6 +129,9 @@ class AdaptiveResult:
     anomaly: np.ndarray
     warming_up: np.ndarray
     relearned: np.ndarray  # True on the row after which the detector was re-fitted
+    # per row: 0 judged, 1 held past a stop (not judged), 2 a machine state the training never held at a low
+    # expected load (not judged; aftermath.JUDGED / HELD / UNSEEN); None without an aftermath (no drivers)
+    status: np.ndarray | None = None
 
 
 class AdaptiveDetector:
@@ -275,6 +278,7 @@ class AdaptiveDetector:
         anomaly = np.zeros(n, dtype=bool)
         warm = np.zeros(n, dtype=bool)
         relearned = np.zeros(n, dtype=bool)
+        status = np.zeros(n, dtype=np.int8)
         ce = self.adapt.check_every
         XI = np.column_stack([X, np.arange(self.seen, self.seen + n, dtype=np.float64), ts])  # rows, index, time
         i = 0
@@ -293,10 +297,21 @@ class AdaptiveDetector:
                 continue
             j = min(n, i + ce - (self.seen % ce))  # up to the next check
             feats = self._features(X[i:j], XI[i:j, -2], ts[i:j], judged=True)
+            if self.aftermath is not None and len(self.aftermath.last) == j - i:
+                status[i:j] = self.aftermath.last
             G = self._directions(X[i:j], XI[i:j, -2], ts[i:j]) if self.adapt.profile_drivers else None
-            res = self.det.score(ts[i:j], feats, G)
-            score[i:j] = res.score / self.det.decision.on
-            anomaly[i:j] = res.anomaly
+            # a row out of the envelope (a state the training never held, at rest, the load expected low) is
+            # not scored at all: the detector's EWMA, CUSUM and alarm neither decay nor grow across it (held
+            # at a level, a fault's build-up on the rows around a light hour of rest started over)
+            keep = status[i:j] != UNSEEN
+            if keep.all():
+                res = self.det.score(ts[i:j], feats, G)
+                score[i:j] = res.score / self.det.decision.on
+                anomaly[i:j] = res.anomaly
+            elif keep.any():
+                res = self.det.score(ts[i:j][keep], feats[keep], None if G is None else G[keep])
+                score[i:j][keep] = res.score / self.det.decision.on
+                anomaly[i:j][keep] = res.anomaly
             if self.shift is not None:
                 ss = self.shift.score(feats)
                 score[i:j] = np.maximum(score[i:j], ss)
@@ -305,13 +320,13 @@ class AdaptiveDetector:
                 fs = self.flap.score(X[i:j][:, self.targets(X.shape[1])], XI[i:j, -2])
                 score[i:j] = np.maximum(score[i:j], fs)
                 anomaly[i:j] |= fs >= 1.0
-            res.anomaly = anomaly[i:j]
-            for x, a in zip(XI[i:j], res.anomaly):
+            for x, a, k in zip(XI[i:j], anomaly[i:j], keep):
                 self.rows.append(x)
-                self.alarmed.append(bool(a))
-                self._track_change(bool(a))
-            run = _trailing_true(res.anomaly)
-            self.alarm_run = self.alarm_run + run if run == j - i else run
+                self.alarmed.append(bool(a) or not k)  # a row not judged is not one to re-learn from either
+                if k:
+                    self._track_change(bool(a))
+            run = _trailing_true(anomaly[i:j][keep])
+            self.alarm_run = self.alarm_run + run if run == int(keep.sum()) else run
             self.seen += j - i
             self.since_fit += j - i
             if self.aftermath is not None and self.seen % ce == 0:  # at checks only: rows and blocks alike
@@ -319,7 +334,7 @@ class AdaptiveDetector:
             if self.adapt.enabled and self.seen % ce == 0 and self._check():
                 relearned[j - 1] = True
             i = j
-        return AdaptiveResult(score, anomaly, warm, relearned)
+        return AdaptiveResult(score, anomaly, warm, relearned, status)
 
     def update(self, ts: float, x: np.ndarray) -> tuple[float, bool]:
         """One row: (calibrated score, alarm)."""

@@ -74,6 +74,28 @@ side the training saw the machine's load fall toward, with the hour's
 expectation of that load already below its training median, starts the spell
 as a stop does (given.DriverModel.limit). On the other side the demand only
 grows: a machine stopped there is judged.
+
+Nor need a stop wait for the days' air. A radiator pump that heated on every
+row of its training fortnight ends its season on a mild evening, the day-mean
+still inside the training's range: its circulation stops (0 l/min against a
+training spread of 0.03), a state the model never saw and has no expectation
+for. A row at rest in such a state (a running column below half its lowest
+training reading, every load column as quiet as the quietest tenth of its
+training rows) while the drivers put the load low (every load column's
+expectation below its training median) is not judged and is counted apart
+(``unseen``, given.DriverModel.unseen); it neither moves the level before an
+excursion nor starts a hold's alarm, and opens no envelope (after a light hour
+of rest an envelope took a stopped circulation for what the rest left, and
+masked it); the detector skips it (adaptive.py). Judged, its first few rows raised the alarm
+that a hold then carried for weeks (``bench/weather_bench.py`` fresh21: 18.86 %
+of the quarter-hours). A stop where the load is expected high is judged.
+
+And a held level ends where it is no longer a fault in view: on a judged row
+whose column's raw residual is back within ``MARGIN`` sigmas of the fit's 0, the
+column's level is dropped (``released``) and its envelope keeps only what it masks
+beyond 0 (a room still relaxing stays masked). Holding a column that
+reads as in training at a level hundreds of sigma away kept fresh21's Montreal
+pump flagged while it heated exactly as in training (217 hours).
 """
 
 from __future__ import annotations
@@ -83,6 +105,7 @@ import numpy as np
 DAY = 86400.0  # seconds: the memory's time constant (heating limits and degree-days are on the day's mean air)
 MARGIN = 3.0  # residual sigmas of noise the envelope allows above the smallest excess since the return
 PATIENCE = 10.0  # an envelope that has not come down for this many EWMA memories (1 / lambda rows) closes
+JUDGED, HELD, UNSEEN = 0, 1, 2  # a row's status (Aftermath.last): judged; held past a stop; a state never seen
 
 
 class DriverMemory:
@@ -158,10 +181,15 @@ class Aftermath:
         self.alarm = False  # the detector's alarm at its last check (set by the caller, adaptive.py)
         self.alarmed = False  # ... as it was at the first row of the last hold: only then is the level before it held
         self.spell_held = False  # a hold of the current spell has begun (its alarm carries to the spell's later holds)
+        self.unseen = 0  # rows in a machine state the training never held, at a low expected load (counted)
+        self.release = True  # a held level ends once its column reads as in training (False: main's, to compare)
+        self.released = 0  # column-rows whose held level ended as their raw residual came back within its noise
+        self.last = np.zeros(0, dtype=np.int8)  # per row of the last apply: JUDGED, HELD or UNSEEN
 
     def apply(self, R: np.ndarray, beyond: np.ndarray, stops: np.ndarray | None = None,
               side: np.ndarray | None = None, days: np.ndarray | None = None,
-              idle: np.ndarray | None = None, limit: np.ndarray | None = None) -> np.ndarray:
+              idle: np.ndarray | None = None, limit: np.ndarray | None = None,
+              unseen: np.ndarray | None = None) -> np.ndarray:
         """Residuals (n, F) in the driver model's units, ``beyond`` (n,) per row, ``stops`` (n,):
         rows where the expectation says the machine stops (None: every row beyond); returns the
         residuals as judged. From a row where the machine stops the excursion's rows are not
@@ -172,9 +200,16 @@ class Aftermath:
         found ``idle`` (n,) are not judged either. ``limit`` (n,): +1/-1 on rows found idle while the
         day-mean is past that side of the range, the machine's load faded on past where the training
         saw it (given.DriverModel.limit): a stop as well, the heating limit reached on the days' air
-        while the hour's is inside the range."""
+        while the hour's is inside the range. ``unseen`` (n,): rows in a machine state the training
+        never held at a load the drivers put low (given.DriverModel.unseen): not judged either, counted in
+        ``unseen``, and they neither move the level before an excursion nor start a hold's alarm nor open
+        an envelope (the detector does not score them: adaptive.py). On a judged row a
+        column whose held level is not 0 and whose raw residual is back within ``MARGIN`` sigmas of the
+        fit's 0 reads as in training: its level ends there (``released``), and its envelope keeps only what
+        it masks beyond 0 (a relaxation under way; none where it only measured the level)."""
         R = np.asarray(R, dtype=np.float64)
         out = R.copy()
+        self.last = np.zeros(len(R), dtype=np.int8)
         for i in range(len(R)):
             r = R[i]
             ok = np.isfinite(r)
@@ -199,7 +234,27 @@ class Aftermath:
                 out[i] = np.where(ok, level, r)
                 self.outside = True  # the next judged row opens the envelope
                 self.unjudged += 1
+                self.last[i] = HELD
                 continue
+            if unseen is not None and unseen[i]:  # at rest in a state never seen: no expectation to defend
+                out[i] = np.where(ok, level, r)
+                self.unseen += 1
+                self.last[i] = UNSEEN
+                continue
+            # a column read as in training (its raw residual within its noise of the fit's 0): holding it at
+            # a level away from there keeps no fault in view, and latches an alarm the excursion raised
+            # (only where the level is read: an envelope open, or about to open on this row)
+            held = (self.env != 0.0) | self.outside
+            back = ok & held & (level != 0.0) & (np.abs(r) <= self.delta) & self.release
+            if back.any():
+                # the envelope is the excess over the level: over 0 it is what is left of it on its own side (a
+                # relaxation still under way stays masked; an envelope that only measured the level closes)
+                env = self.env + level
+                keep = back & (np.sign(env) == np.sign(self.env)) & (np.abs(env) > self.delta)
+                self.env = np.where(back, np.where(keep, env, 0.0), self.env)
+                self.base = np.where(back, 0.0, self.base)
+                self.released += int(back.sum())
+                level = self.level()
             if beyond[i]:  # an envelope still open is the earlier excursion's: it holds, unchanged
                 if np.any(self.env):
                     out[i] = self._inside(r, ok, level)

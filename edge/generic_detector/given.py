@@ -48,6 +48,7 @@ MAX_LEVELS = 12  # a driver with at most this many distinct values is categorica
 LAG_T = 3.0  # standard errors by which a column's residuals must follow a lagged view to get its allowance
 FADE = 0.5  # the running columns' relative changes across a driver's range must sum to this to name a side (_fade)
 FALLS = 0.25  # ... and a column falls toward it by this share of its level to be one of the load's
+REST = 0.1  # at rest: each load column no more than this share of the way from its quietest tenth to its median
 LAG_RHO = 0.5  # ... or the correlation of its training residuals with such a column's (it moves with it)
 
 
@@ -72,6 +73,8 @@ class DriverModel:
         self.W = np.zeros((0, 0))
         self.loc = np.zeros(0)
         self.positive = np.zeros(0, dtype=bool)  # per target: never negative in training, positive on most rows
+        self.floor = np.zeros(0)  # per target: its lowest training reading (running columns; 0 elsewhere): unseen()
+        self.quiet = np.zeros(0)  # per target: its training readings' EDGE_SHARE quantile (the quietest tenth): unseen()
 
     # ---- the basis ------------------------------------------------------------------------
     def _learn_basis(self, D: np.ndarray) -> None:
@@ -120,6 +123,10 @@ class DriverModel:
             # one that idles at 0 at the training's low load (a compressor cycling) counts too
             self.positive = np.array([np.isfinite(y).any() and bool(np.all(y[np.isfinite(y)] >= 0.0))
                                       and float(np.median(y[np.isfinite(y)])) > 0.0 for y in Y.T])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.floor = np.where(self.positive, np.nan_to_num(np.nanmin(Y, axis=0)) if len(Y) else 0.0, 0.0)
+            self.quiet = np.nan_to_num(np.nanquantile(Y, EDGE_SHARE, axis=0)) if len(Y) else np.zeros(Y.shape[1])
         self._learn_basis(D)
         B = self.basis(D)
         ok_d = np.all(np.isfinite(D), axis=1)
@@ -248,6 +255,46 @@ class DriverModel:
             s = int(e.get("load", 0))
             if s and e.get("falls"):
                 out = np.where((out == 0) & (days[:, c] == s) & np.any(low[:, e["falls"]], axis=1), s, out)
+        return out
+
+    def unseen(self, D: np.ndarray, Y: np.ndarray, E: np.ndarray) -> np.ndarray:
+        """(n,) rows in a machine state the training never held, at a load the drivers put low: a rest the
+        model has no expectation for, so a row there is not judged (aftermath.Aftermath.apply counts it).
+
+        Three things at once. (1) A running column (``positive``) has collapsed below half the lowest it read
+        in training (``floor``): a circulation that never stopped in the training fortnight reads 0 l/min, a
+        mode that was heating on every training hour reads off. (2) The machine is at rest: every one of the
+        load's columns (:meth:`_fade`) reads no more than the quietest tenth of its training rows (``quiet``,
+        the ``EDGE_SHARE`` quantile, and ``REST`` of the way from it to the median): a compressor at 0 Hz, a
+        few watts. (3) The drivers put the load low:
+        every load column's expectation at this row is below its training median, and the driver itself is on
+        the side of its training median the load fades toward (the expectation's hour-of-day terms alone do not
+        make a cold hour a light one). A pump stopped in
+        the cold (its load expected high) fails (3) and is judged, and alarms; a machine working while a
+        column collapses (a compressor running against a stopped circulation, even lightly on a mild day:
+        below its median, above its quietest tenth) fails (2). Whatever the
+        drivers' day-mean: a radiator pump that ends its heating season on a mild evening, its days still
+        inside the training's range, is at rest as much as one after a warm week (docs/generic-detector.md,
+        fresh21). None without a load side (nothing says the load is low there)."""
+        out = np.zeros(len(E), dtype=bool)
+        if not self.positive.any() or len(self.floor) != E.shape[1] or len(self.quiet) != E.shape[1]:
+            return out
+        Y = np.asarray(Y, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            collapsed = np.any(self.positive & (self.floor > 0.0) & np.isfinite(Y) & (Y < 0.5 * self.floor), axis=1)
+            for e in self.edges:
+                if e.get("lagged") or not e.get("load") or not e.get("falls"):
+                    continue
+                f = e["falls"]
+                # a tenth of the way to the median above it: a stopped compressor's current reads 0.01-0.05 A about a
+                # quantile of 0.01 (a residual sigma instead took hours running at a light load for rest)
+                top = self.quiet[f] + REST * np.maximum(self.loc[f] - self.quiet[f], 0.0)
+                rest = np.all(~np.isfinite(Y[:, f]) | (Y[:, f] <= top), axis=1)
+                d = np.asarray(D, dtype=np.float64)[:, e["driver"]]
+                centre = self.spec[e["driver"]].get("centre", np.nan)
+                with np.errstate(invalid="ignore"):
+                    low = np.all(E[:, f] < self.loc[f], axis=1) & (e["load"] * (d - centre) > 0.0)
+                out |= collapsed & rest & low
         return out
 
     @staticmethod
@@ -502,7 +549,8 @@ class DriverModel:
                 # found idle there, its load faded on past the range, has reached that limit itself
                 days, each = aftermath.memory.sides(D, ts)
                 limit = self.limit(Y, E, each)
-            r = aftermath.apply(r, beyond, beyond & self.stops(E), self.side(D), days, self.idle(Y, E), limit)
+            r = aftermath.apply(r, beyond, beyond & self.stops(E), self.side(D), days, self.idle(Y, E), limit,
+                                self.unseen(D, Y, E))
         common = self.common_lag and lagged is not None
         joint = self.joint_lag and lagged is not None and not common
         se2 = self.prediction_se(D) ** 2 + self.extrapolation_se(D, lagged, common, own=joint) ** 2
@@ -589,6 +637,7 @@ class DriverModel:
     def state(self) -> dict:
         return {"spec": self.spec, "W": self.W.tolist(), "loc": self.loc.tolist(), "cov": self.cov.tolist(),
                 "sigma": self.sigma.tolist(), "edges": self.edges, "positive": self.positive.tolist(),
+                "floor": self.floor.tolist(), "quiet": self.quiet.tolist(),
                 "common_lag": self.common_lag, "joint_lag": self.joint_lag}
 
     def load_state(self, state: dict) -> None:
@@ -599,6 +648,8 @@ class DriverModel:
         self.sigma = np.array(state["sigma"], dtype=np.float64)
         self.edges = list(state.get("edges", []))  # states written before the allowance: none
         self.positive = np.array(state.get("positive", [False] * self.W.shape[1]), dtype=bool)
+        self.floor = np.array(state.get("floor", [0.0] * self.W.shape[1]), dtype=np.float64)  # older states: none
+        self.quiet = np.array(state.get("quiet", [0.0] * self.W.shape[1]), dtype=np.float64)
         self.common_lag = bool(state.get("common_lag", False))
         self.joint_lag = bool(state.get("joint_lag", False))
 
