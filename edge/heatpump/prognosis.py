@@ -265,8 +265,18 @@ class PrognosisTracker:
         return [h for h in self._bridge if h[0] < now]
 
     def update_peak(self, ts: float, observed: np.ndarray) -> None:
-        """update_peak_rows for one reading."""
-        self.update_peak_rows(np.array([ts], dtype=float), np.asarray(observed, dtype=float)[None, :])
+        """update_peak_rows for one reading (the agent's stream: every ready reading), without its
+        one-row arrays and reductions: the same bucket (Python's // as numpy's floor_divide), the
+        same fmax/fmin of the reading with the open hour's extremes in the same order, so the same
+        numbers and closed hours."""
+        b = int(float(ts) // HOUR)
+        obs = np.array(observed, dtype=float).reshape(-1)  # a copy: the caller's array may be reused
+        if self._pk_hi is not None and b == self._pk_bucket:
+            self._pk_hi, self._pk_lo = np.fmax(obs, self._pk_hi), np.fmin(obs, self._pk_lo)
+            return
+        if self._pk_hi is not None:
+            self._peaks.append((self._pk_bucket * HOUR, self._pk_hi, self._pk_lo))
+        self._pk_bucket, self._pk_hi, self._pk_lo = b, obs, obs.copy()
 
     def _peak_rows(self, now: float) -> list:
         """The closed hours of every ready reading before now, and the open one."""

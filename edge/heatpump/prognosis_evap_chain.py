@@ -33,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from heatwatch.refrigerant import _LOG_P, _T_C, isentropic_discharge, t_sat_array
+from heatwatch.refrigerant import _LOG_P, _T_C, ISENTROPIC_EXPONENT, isentropic_discharge, t_sat_array
 from heatwatch.units import DAY
 
 MIN_APPROACH_K = 1.0  # an hour whose healthy approach is below this (a stopped fan, a start) tells no ratio
@@ -44,6 +44,8 @@ MIN_RISE_K = 5.0  # an hour whose isentropic rise is below this says nothing of 
 # "isentropic discharge" falls: the chain must worsen as the fouling grows)
 T_FLOOR_C = -100.0
 K_BOUNDS = (0.6, 1.8)  # the compression's ratio k: an isentropic efficiency of 0.55..1.0 with shell losses
+_MAX = float(np.finfo(float).max)  # np.nan_to_num's stand-in for -inf
+SUB_BLOCK = 60  # future days read at once within a block (evap_chain_days): a date found early reads no further
 # the saturation table extended down to T_FLOOR_C along its own extrapolation (log-pressure linear in
 # temperature past its coldest points, as refrigerant.p_sat does): one np.interp for the whole block
 _EXT_T = np.r_[T_FLOOR_C, _T_C]
@@ -53,6 +55,13 @@ _EXT_LOGP = {r: np.r_[lp[0] + (T_FLOOR_C - _T_C[0]) * (lp[1] - lp[0]) / (_T_C[1]
 def _p_sat(t_c: np.ndarray, refrigerant: str) -> np.ndarray:
     """refrigerant.p_sat for temperatures from T_FLOOR_C up (the chain's lowered evaporating temperatures)."""
     return np.exp(np.interp(t_c, _EXT_T, _EXT_LOGP[refrigerant]))
+
+
+def _drop(c: np.ndarray, c_day: np.ndarray, a_hi: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """min(a_hi (c - c_day), room): each hour's fall of its evaporating temperature at the fouling c."""
+    drop = np.subtract(c, c_day)
+    drop *= a_hi
+    return np.minimum(drop, room, out=drop)
 
 
 def daily_fouling(cols: tuple[np.ndarray, ...], i_app: int, now: float) -> tuple[np.ndarray, np.ndarray, dict[int, float]] | None:
@@ -144,22 +153,39 @@ def evap_chain_days(cols: tuple[np.ndarray, ...] | None, now: float, refrigerant
     d_days = day[recent][ok]
     starts = np.flatnonzero(np.r_[True, np.diff(d_days) != 0])
     a_hi, c_day, te = a_hi[ok], c_day[ok], te[ok]
+    # the future hours are (future days x past hours) arrays: each step below is one of the relations'
+    # operations in their order, written into the arrays it made (no temporaries: the same numbers)
+    room = te - T_FLOOR_C  # the most an hour's evaporating temperature may fall
     if ch == "p_low":
         base = p_lo[ok]
 
-        def future(c: np.ndarray) -> np.ndarray:  # (n, 1) -> (n, hours)
-            drop = np.minimum(a_hi[None, :] * (c - c_day[None, :]), te[None, :] - T_FLOOR_C)
-            return _p_sat(te[None, :] - drop, refrigerant)
+        def future(c: np.ndarray) -> np.ndarray:  # (n, 1) -> (n, hours): sign times the low pressure
+            drop = _drop(c, c_day, a_hi, room)
+            p = _p_sat(np.subtract(te, drop, out=drop), refrigerant)
+            return np.negative(p, out=p)  # sign (-1) times it
     else:
         ts, ph, rise0, base = ts[ok], ph[ok], rise0[ok], td_hi[ok]
+        ex = (ISENTROPIC_EXPONENT[refrigerant] - 1.0) / ISENTROPIC_EXPONENT[refrigerant]
 
-        def future(c: np.ndarray) -> np.ndarray:
-            drop = np.minimum(a_hi[None, :] * (c - c_day[None, :]), te[None, :] - T_FLOOR_C)
-            pl_f = _p_sat(te[None, :] - drop, refrigerant)
-            ts_f = ts[None, :] - drop
+        def future(c: np.ndarray) -> np.ndarray:  # sign (+1) times the discharge
+            drop = _drop(c, c_day, a_hi, room)
+            pl_f = _p_sat(te - drop, refrigerant)
+            ts_f = ts - drop
             with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # a vanishing suction: no limit
-                rise = isentropic_discharge(ts_f, ph[None, :], pl_f, refrigerant) - ts_f
-            return np.nan_to_num(base[None, :] - drop + k * (rise - rise0[None, :]), nan=np.inf, posinf=np.inf)
+                # refrigerant.isentropic_discharge(ts_f, ph, pl_f) - ts_f
+                ratio = np.power(np.divide(ph, pl_f, out=pl_f), ex, out=pl_f)
+                rise = np.add(ts_f, 273.15)
+                rise *= ratio
+                rise -= 273.15
+                rise -= ts_f
+            rise -= rise0
+            rise *= k
+            out = np.subtract(base, drop, out=drop)
+            out += rise
+            # np.nan_to_num(out, nan=np.inf, posinf=np.inf)
+            out[np.isnan(out)] = np.inf
+            out[np.isneginf(out)] = -_MAX
+            return out
     target = sign * threshold
     worst_now = np.maximum.reduceat(sign * base, starts)
     h = max(0.25 * float(np.std(worst_now)), 0.2 * (1.0 if ch == "t_discharge" else 0.4))
@@ -170,19 +196,29 @@ def evap_chain_days(cols: tuple[np.ndarray, ...] | None, now: float, refrigerant
         hit, survive = -1, 1.0
         # the worst of a day only worsens as c grows: where even the year's largest c gives no day a
         # hazard that halves the survival within the year, no block can, and none is read
-        top = sign * future(np.array([[float(c_fut.max())]]))
+        top = future(np.array([[float(c_fut.max())]]))  # (future() gives sign times the indicator)
         z = np.clip((np.maximum.reduceat(top, starts, axis=1) - target) / h, -30.0, 30.0)
         p_top = float((1.0 / (1.0 + np.exp(-1.702 * z))).mean())
         start = len(grid) if (1.0 - p_top) ** (grid[-1] * (1.0 + 1e-9)) > 0.5 + 1e-9 else 0
         for s in range(start, len(grid), block):
-            vals = sign * future(c_fut[s:s + block, None])
-            worst = np.maximum.reduceat(vals, starts, axis=1)  # per future day x past day
-            z = np.clip((worst - target) / h, -30.0, 30.0)
-            p_day = (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)
-            surv = survive * np.cumprod((1.0 - p_day) ** (grid[1] - grid[0]))
-            below = np.flatnonzero(surv <= 0.5)
-            if len(below):
-                hit = s + int(below[0])
+            # the block's days read SUB_BLOCK at a time, stopping at the first that halves the survival:
+            # each day's hazard is its own row's, and a cumulative product's first terms are those of
+            # the whole block's, so the same survival and the same day (most trips fall in the first weeks)
+            e = min(s + block, len(grid))
+            q = np.empty(e - s)
+            for u in range(s, e, SUB_BLOCK):
+                v = min(u + SUB_BLOCK, e)
+                vals = future(c_fut[u:v, None])
+                worst = np.maximum.reduceat(vals, starts, axis=1)  # per future day x past day
+                z = np.clip((worst - target) / h, -30.0, 30.0)
+                p_day = (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)
+                q[u - s:v - s] = (1.0 - p_day) ** (grid[1] - grid[0])
+                surv = survive * np.cumprod(q[:v - s])
+                below = np.flatnonzero(surv[u - s:] <= 0.5)
+                if len(below):
+                    hit = u + int(below[0])
+                    break
+            if hit >= 0:
                 break
             survive = float(surv[-1])
         days = float(grid[hit]) if hit >= 0 else (float(grid[-1]) if c_fut[-1] > c_fut[0] else None)

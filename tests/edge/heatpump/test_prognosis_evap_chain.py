@@ -139,3 +139,54 @@ def test_bad_input_is_refused_plainly() -> None:
     with pytest.raises(ValueError, match="unknown refrigerant"):
         evap_chain_days(cols, 6 * DAY, "R22", pg._IDX, "p_low", 1.0, 14, pg._GRID, pg._excess_curves)
     assert evap_chain_days(None, 6 * DAY, "R32", pg._IDX, "p_low", 1.0, 14, pg._GRID, pg._excess_curves) is None
+
+
+@pytest.mark.parametrize(("refrigerant", "channel"), [("R32", "t_discharge"), ("R290", "p_low"), ("R32", "p_low")])
+def test_reading_a_block_in_parts_gives_every_laws_date_unchanged(refrigerant: str, channel: str) -> None:
+    """evap_chain_days reads a block's future days SUB_BLOCK at a time and stops at the first that
+    halves the survival: every growth law's date is the one the whole block read at once gives
+    (SUB_BLOCK 1460: each block in one piece, as before), to the bit, wherever the date falls."""
+    from heatwatch.edge.heatpump import prognosis as pg
+    from heatwatch.edge.heatpump import prognosis_evap_chain as ec
+
+    seen: set[tuple] = set()
+    kept = ec.SUB_BLOCK
+    for now, shift in ((10.0, 0.0), (12.0, 3.0), (12.0, -8.0), (14.0, 15.0)):
+        tr = _tracker(now, refrigerant)
+        cols = tr._columns([h for h in tr._hours if h[0] < now * DAY])
+        limit = tr.limits[channel].threshold + (shift if channel == "t_discharge" else -0.05 * shift)
+        dates = {}
+        for sub in (1460, 120, 60, 7, 1):
+            ec.SUB_BLOCK = sub
+            try:
+                dates[sub] = ec.evap_chain_days(cols, now * DAY, refrigerant, pg._IDX, channel, limit, 14, pg._GRID,
+                                                pg._excess_curves, pick=tuple)
+            finally:
+                ec.SUB_BLOCK = kept
+        assert len(set(dates.values())) == 1, dates
+        seen.add(dates[1460])
+    assert any(d is not None for ds in seen for d in ds)
+    assert len(seen) > 1  # the limits moved the dates: the parts were read to different depths
+
+
+def test_a_near_date_reads_only_the_first_part_of_the_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trip a day or two out is found in the block's first SUB_BLOCK future days: the rest of the
+    block (before: all 120) is not read."""
+    from heatwatch.edge.heatpump import prognosis as pg
+    from heatwatch.edge.heatpump import prognosis_evap_chain as ec
+
+    rows = [0]
+    p_sat = ec._p_sat
+
+    def counted(t_c: np.ndarray, refrigerant: str) -> np.ndarray:
+        rows[0] += t_c.shape[0]
+        return p_sat(t_c, refrigerant)
+
+    monkeypatch.setattr(ec, "_p_sat", counted)
+    now = 12.0
+    tr = _tracker(now)
+    cols = tr._columns([h for h in tr._hours if h[0] < now * DAY])
+    dates = ec.evap_chain_days(cols, now * DAY, "R32", pg._IDX, "t_discharge", tr.limits["t_discharge"].threshold - 8.0,
+                               14, pg._GRID, pg._excess_curves, pick=tuple)
+    assert dates is not None and all(d is not None and d < 3.0 for d in dates)
+    assert rows[0] <= len(dates) * (1 + 60) < len(dates) * (1 + 120)

@@ -246,3 +246,42 @@ def test_median_is_numpys_to_the_bit() -> None:
             want = float(np.median(a))
             got = pg._median(a if trial % 2 else a.tolist())
         assert np.float64(got).tobytes() == np.float64(want).tobytes()
+
+
+def _peak_history(tr: pg.PrognosisTracker) -> list:
+    """The tracker's every-reading hours and its open hour, each value's bytes (NaN, -0.0 told apart)."""
+    rows = [(t, type(t), hi.tobytes(), lo.tobytes()) for t, hi, lo in tr._peaks]
+    return rows + [(tr._pk_bucket, None if tr._pk_hi is None else tr._pk_hi.tobytes(),
+                    None if tr._pk_lo is None else tr._pk_lo.tobytes())]
+
+
+def test_update_peak_one_reading_is_update_peak_rows() -> None:
+    """The agent's per-reading update_peak (no one-row arrays) keeps the hours update_peak_rows keeps,
+    to the bit, whether fed one row at a time (as it was) or in chunks of a replay."""
+    rng = np.random.default_rng(11)
+    k = len(pg.TARGET_NAMES)
+    ts = np.cumsum(rng.choice([30.0, 60.0, 300.0, 2 * HOUR], size=2000, p=[0.3, 0.5, 0.18, 0.02])) + 1e6 + 0.5
+    X = rng.normal(size=(len(ts), k)) * 10.0
+    X[rng.random(X.shape) < 0.1] = np.nan
+    X[rng.random(X.shape) < 0.05] = 0.0
+    X[rng.random(X.shape) < 0.05] = -0.0
+    X[rng.random(len(ts)) < 0.02] = np.nan  # a reading with every target missing
+    fast, rows, chunked = pg.PrognosisTracker(), pg.PrognosisTracker(), pg.PrognosisTracker()
+    for t, x in zip(ts.tolist(), X):
+        fast.update_peak(t, x)
+        rows.update_peak_rows(np.array([t]), x[None, :])
+    s = 0
+    while s < len(ts):
+        e = s + int(rng.integers(1, 200))
+        chunked.update_peak_rows(ts[s:e], X[s:e])
+        s = e
+    assert len(fast._peaks) > 50
+    assert _peak_history(fast) == _peak_history(rows)
+    assert fast.state() == rows.state()
+    for (t1, h1, l1), (t2, h2, l2) in zip(fast._peaks, chunked._peaks, strict=True):
+        assert t1 == t2 and np.array_equal(h1, h2, equal_nan=True) and np.array_equal(l1, l2, equal_nan=True)
+    # the reading's array is the caller's: changing it afterwards changes no hour kept
+    x = np.ones(k)
+    fast.update_peak(float(ts[-1]) + 10 * HOUR, x)
+    x[:] = 99.0
+    assert float(fast._pk_hi[0]) == 1.0 and float(fast._pk_lo[0]) == 1.0
