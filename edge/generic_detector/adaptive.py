@@ -121,6 +121,11 @@ class AdaptConfig:
     # given driver, healthy_behaviour.profile_out): a small drift the drivers explain is absorbed, one
     # across it (a condensing temperature leaving the rest) counts in full
     profile_drivers: bool = False
+    # with a driver model: the MEWMA is judged with the direction of the expectation's own miss on the
+    # recent rows it did not trust (beyond the drivers' or the lagged view's range, where the allowance
+    # shrinks it) profiled out: a season's offset the training did not show, carried back inside the
+    # range by a warm spell, costs nothing; a change across it counts in full (measured, not the default)
+    profile_offset: bool = False
 
 
 @dataclass
@@ -171,6 +176,7 @@ class AdaptiveDetector:
         self.level: LocalLevel | None = None  # random-walk features as innovations (None: none)
         self.flap = FlapTest(self.config.ewma_lambda, self.config.threshold.false_alarm_prob)
         self.shift: ShiftTest | None = None  # heavy-tailed features' windowed robust mean (None: none)
+        self.untrusted: deque[np.ndarray] = deque(maxlen=max(self.config.warmup, 10))  # raw misses, untrusted rows
         self.det = HealthyBehaviourDetector(replace(self.config, warmup=max(self.config.warmup, 10)))
         self.rows: deque[np.ndarray] = deque(maxlen=max(a.memory, self.config.warmup))
         self.alarmed: deque[bool] = deque(maxlen=max(a.memory, self.config.warmup))
@@ -255,6 +261,27 @@ class AdaptiveDetector:
                             - self.driver.expected(self._drivers(down, idx, ts))) * shrink
         return out
 
+    def _offset(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, status: np.ndarray) -> np.ndarray | None:
+        """(n, F, 1) per row the mean raw miss of the expectation on the last untrusted judged rows (a driver
+        or its lagged view beyond its training range: the extrapolation allowance acts), shrunk as this
+        row's residuals are; the rows of this block are added after (causal). None without a driver model, or before any such row."""
+        if self.driver is None or self.cross is not None or self.level is not None:
+            return None
+        lag = self._lagged(X)
+        D = self._drivers(X, idx, ts)
+        shrink = self.driver.shrink(D, lag)
+        raw = (X[:, self.targets(X.shape[1])] - self.driver.expected(D)) / self.driver.sigma
+        out = None
+        if self.untrusted:
+            c = self.config.clip  # a column whose training sigma was all but 0 would set the direction alone
+            m = np.nanmean(np.clip(np.array(self.untrusted), -c, c), axis=0)
+            out = (np.nan_to_num(m)[None, :] * shrink)[:, :, None]
+        far = np.any(self.driver.extrapolation_se(D, lag) > 0.0, axis=1)
+        for r, f, st in zip(raw, far, status):
+            if st == 0 and f and np.isfinite(r).all():
+                self.untrusted.append(r)
+        return out
+
     def fit(self, ts: np.ndarray | None, X: np.ndarray) -> None:
         """Learn from rows the user vouches for (they are remembered like any others)."""
         X = np.asarray(X, dtype=np.float64)
@@ -300,6 +327,10 @@ class AdaptiveDetector:
             if self.aftermath is not None and len(self.aftermath.last) == j - i:
                 status[i:j] = self.aftermath.last
             G = self._directions(X[i:j], XI[i:j, -2], ts[i:j]) if self.adapt.profile_drivers else None
+            if self.adapt.profile_offset:
+                off = self._offset(X[i:j], XI[i:j, -2], ts[i:j], status[i:j])
+                if off is not None:
+                    G = off if G is None else np.concatenate([G, off], axis=2)
             # a row out of the envelope (a state the training never held, at rest, the load expected low) is
             # not scored at all: the detector's EWMA, CUSUM and alarm neither decay nor grow across it (held
             # at a level, a fault's build-up on the rows around a light hour of rest started over)
