@@ -28,7 +28,7 @@ import numpy as np
 
 
 def run(path: Path, train: int, given: str, extra: str = "") -> tuple[np.ndarray, int]:
-    """detect's per-row alarms and its count of rows not judged (``extra``: more detect options)."""
+    """detect's per-row alarms and its count of rows not judged, out-of-envelope rows included (``extra``: more detect options)."""
     out = path.with_suffix(".scores.csv")
     proc = subprocess.run([sys.executable, "-m", "heatwatch.cli", "detect", str(path), "--out", str(out),
                            "--train-rows", str(train), "--given", given, *extra.split()],
@@ -38,7 +38,9 @@ def run(path: Path, train: int, given: str, extra: str = "") -> tuple[np.ndarray
     with out.open() as f:
         alarm = np.array([int(r["anomaly"]) for r in csv.DictReader(f)], dtype=bool)
     m = re.search(r"^not judged: (\d+) rows", proc.stdout, re.M)
-    return alarm, int(m.group(1)) if m else 0
+    # ... and rows at rest in a state the training never held (out of envelope: not judged either)
+    unseen = re.search(r"^out of envelope: (\d+) rows", proc.stdout, re.M)
+    return alarm, (int(m.group(1)) if m else 0) + (int(unseen.group(1)) if unseen else 0)
 
 
 def mildest_onset(air: np.ndarray, train: int, per_day: int) -> int:
