@@ -35,6 +35,31 @@ from heatwatch.edge.generic_detector.lagged import LaggedDrivers  # noqa: E402
 from heatwatch.edge.generic_detector.result import BatchResult  # noqa: E402
 
 
+def averaged(part: str, every: int, work: Path) -> Path:
+    """The part's CSV averaged to ``every`` minutes, exported and averaged once (kept in ``work``)."""
+    work.mkdir(parents=True, exist_ok=True)
+    src = export(part, work)
+    data = work / f"{part}.{every}min.csv"
+    if not data.exists():
+        resample(src, data, every)
+    return data
+
+
+def score_keeping_internals(det: AdaptiveDetector, ts: np.ndarray, X: np.ndarray) -> tuple[BatchResult, BatchResult]:
+    """``det.score(ts, X)`` and the inner detector's per-row internals (z, parts) it scored them with."""
+    caught: list[BatchResult] = []
+    inner = det.det.score
+
+    def keep(t: np.ndarray, f: np.ndarray, *rest: object) -> BatchResult:
+        r = inner(t, f, *rest)
+        caught.append(r)
+        return r
+
+    det.det.score = keep  # type: ignore[method-assign]
+    res = det.score(ts, X)
+    return res, BatchResult.concat(caught)
+
+
 def episodes(alarm: np.ndarray) -> list[tuple[int, int]]:
     """(start, end) of each run of True."""
     d = np.diff(np.r_[0, alarm.astype(int), 0])
@@ -47,17 +72,7 @@ def pump(ts: np.ndarray, X: np.ndarray, columns: list[str], given: list[str], tr
     cfg = HealthyBehaviourConfig(warmup=train, threshold=replace(ThresholdConfig(), confidence=FROZEN_CONFIDENCE))
     det = AdaptiveDetector(cfg, AdaptConfig(enabled=False, lag_hours=lag_hours), gi)
     det.fit(ts[:train], X[:train])
-    caught: list[BatchResult] = []
-    inner = det.det.score
-
-    def keep(t: np.ndarray, f: np.ndarray, *rest: object) -> BatchResult:  # the inner detector's per-row internals
-        r = inner(t, f, *rest)
-        caught.append(r)
-        return r
-
-    det.det.score = keep  # type: ignore[method-assign]
-    res = det.score(ts[train:], X[train:])
-    br = BatchResult.concat(caught)
+    res, br = score_keeping_internals(det, ts[train:], X[train:])
     names = [columns[j] if j < len(columns) else "lagged view" for j in det.targets(X.shape[1] + len(det.derived))]
     a, s = res.anomaly, res.score
     air = gi[0]
@@ -95,11 +110,7 @@ def main() -> None:
     ap.add_argument("--lag-hours", type=float, default=24.0)
     ap.add_argument("--work", type=Path, default=Path("/tmp/weather_bench"), help="exported and averaged CSVs (kept)")
     args = ap.parse_args()
-    args.work.mkdir(parents=True, exist_ok=True)
-    src = export(args.part, args.work)
-    data = args.work / f"{args.part}.{args.every}min.csv"
-    if not data.exists():
-        resample(src, data, args.every)
+    data = averaged(args.part, args.every, args.work)
     given = [c.strip() for c in args.given.split(",") if c.strip()]
     series = read_series(data, set(), None, set(given))
     train = int(round(args.train_days * 1440 / args.every))

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from weather_bench import PARTS, export, resample  # noqa: E402
+from weather_bench import PARTS  # noqa: E402
+from weather_episodes import averaged  # noqa: E402
 
 from heatwatch.edge.detect_command import FROZEN_CONFIDENCE  # noqa: E402
 from heatwatch.edge.detect_input import read_series  # noqa: E402
@@ -87,11 +88,7 @@ def main() -> None:
     ap.add_argument("--daily", action="store_true", help="a line per day")
     ap.add_argument("--work", type=Path, default=Path("/tmp/weather_bench"), help="exported and averaged CSVs (kept)")
     args = ap.parse_args()
-    args.work.mkdir(parents=True, exist_ok=True)
-    src = export(args.part, args.work)
-    data = args.work / f"{args.part}.{args.every}min.csv"
-    if not data.exists():
-        resample(src, data, args.every)
+    data = averaged(args.part, args.every, args.work)
     series = read_series(data, set(), None, {"t_outdoor"})
     train = int(round(args.train_days * 1440 / args.every))
     want = {d for d in args.devices.split(",") if d}

@@ -29,15 +29,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from weather_bench import PARTS, export, resample  # noqa: E402
-from weather_episodes import episodes  # noqa: E402
+from weather_bench import PARTS  # noqa: E402
+from weather_episodes import averaged, episodes, score_keeping_internals  # noqa: E402
 
 from heatwatch.edge.detect_command import FROZEN_CONFIDENCE  # noqa: E402
 from heatwatch.edge.detect_input import read_series  # noqa: E402
 from heatwatch.edge.generic_detector import HealthyBehaviourConfig, ThresholdConfig  # noqa: E402
 from heatwatch.edge.generic_detector.adaptive import AdaptConfig, AdaptiveDetector  # noqa: E402
 from heatwatch.edge.generic_detector.lagged import LaggedDrivers  # noqa: E402
-from heatwatch.edge.generic_detector.result import BatchResult  # noqa: E402
 
 
 def day_means(day: np.ndarray, V: np.ndarray) -> tuple[list[str], np.ndarray]:
@@ -92,11 +91,7 @@ def main() -> None:
     ap.add_argument("--columns", default="power_w,compressor_hz,eev_pct,p_low,t_suction,t_cond",
                     help="with --days: the columns shown")
     args = ap.parse_args()
-    args.work.mkdir(parents=True, exist_ok=True)
-    src = export(args.part, args.work)
-    data = args.work / f"{args.part}.{args.every}min.csv"
-    if not data.exists():
-        resample(src, data, args.every)
+    data = averaged(args.part, args.every, args.work)
     series = read_series(data, set(), None, {"t_outdoor"})
     train = int(round(14 * 1440 / args.every))
     for dev, idx in series.groups():
@@ -107,17 +102,7 @@ def main() -> None:
         cfg = HealthyBehaviourConfig(warmup=train, threshold=replace(ThresholdConfig(), confidence=FROZEN_CONFIDENCE))
         det = AdaptiveDetector(cfg, AdaptConfig(enabled=False), [air])
         det.fit(ts[:train], X[:train])
-        caught: list[BatchResult] = []
-        inner = det.det.score
-
-        def keep(t: np.ndarray, f: np.ndarray, *rest: object) -> BatchResult:
-            r = inner(t, f, *rest)
-            caught.append(r)
-            return r
-
-        det.det.score = keep  # type: ignore[method-assign]
-        res = det.score(ts[train:], X[train:])
-        br = BatchResult.concat(caught)
+        res, br = score_keeping_internals(det, ts[train:], X[train:])
         names = [cols[j] if j < len(cols) else "lagged view" for j in det.targets(X.shape[1] + len(det.derived))]
         a = X[:, air]
         v24 = LaggedDrivers(1, 24 * 3600.0).apply(ts, a[:, None])[:, 0]
