@@ -29,9 +29,7 @@ the test) use 2000-2999. The two never mix.
         --no-transients: the steady hours alone, as before the switches that open on the reading of the
         moment were dated from every reading's worst, prognosis.INSTANT; fleets collected before then
         hold no such readings and replay as with it); --no-evap-chain: a fouled evaporator dated by its
-        trends alone, as before the suction chain (prognosis_evap_chain); --bridge: each day's worst
-        reading lifted by the peak its polls missed, read as a walk from the pump's own changes (prognosis.USE_BRIDGE, left off;
-        fleets collected before it recorded no changes and replay as without it); --lift-unseen: each day
+        trends alone, as before the suction chain (prognosis_evap_chain); --lift-unseen: each day
         drawn lifted by its pump's own mean gap between the highest over every simulator step and over the
         polls (collect's ``unseen``): the peak the polls miss at its true size
     python bench/prognosis_fleets.py fixture OUT.json tests/edge/fixtures/prognosis_fleet_2001.json.gz
@@ -166,9 +164,6 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
             ttt: tuple[int, int] = (8, 60), start: str = DEFAULT_START) -> list[dict]:
     from heatwatch.sim.fleet import Fleet
 
-    from heatwatch.edge.heatpump import prognosis
-
-    prognosis.RECORD_BRIDGE = True  # each hour's poll-to-poll scales, replayed with --bridge
     _warp_growth(growth)
     scenario = fleet_scenario(seed, climate, refrigerant, per_fault, days, faults, ttt, start)
     fleet = Fleet(scenario)
@@ -176,7 +171,6 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
     pipes = {d: PumpPipeline.with_config(d, config) for d in fleet.devices}
     hours: dict[str, dict[float, list]] = {d: {} for d in fleet.devices}
     peaks: dict[str, dict[float, list]] = {d: {} for d in fleet.devices}  # every ready reading's hours
-    bridge: dict[str, dict[float, list]] = {d: {} for d in fleet.devices}  # the hours' poll-to-poll spreads
     raised: dict[str, list[float]] = {d: [] for d in fleet.devices}
     faults = dict(zip(fleet.devices, fleet.fault_names))
     outdoor: dict[str, dict[float, list]] = {d: {} for d in fleet.devices}  # hour -> [sum, n] of t_outdoor
@@ -200,8 +194,6 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
                 hours[dev].setdefault(t, [_l(m), _l(hi), _l(lo)])
             for t, hi, lo in pipes[dev].prognosis._peaks:
                 peaks[dev].setdefault(t, [_l(hi), _l(lo)])
-            for t, acc in pipes[dev].prognosis._bridge:  # each hour's poll-to-poll scales (USE_BRIDGE)
-                bridge[dev].setdefault(t, [_l(r) for r in acc])
     _warp_growth(1.0)
     out = []
     for t in fleet.truth:
@@ -213,7 +205,6 @@ def collect(seed: int, growth: float = 1.0, climate: str = "stockholm", refriger
                         raised=raised[t.device], refrigerant=refrigerant, climate=climate, growth=growth, seed=seed,
                         limits=limits, hours=[[k, *v] for k, v in sorted(hours[t.device].items())],
                         peaks=[[k, *v] for k, v in sorted(peaks[t.device].items())],
-                        bridge=[[k, v] for k, v in sorted(bridge[t.device].items())],
                         unseen=[[k, *v] for k, v in sorted(unseen[t.device].items())],
                         # the hourly outdoor air the pump read: a date judged against the weather ahead
                         outdoor=[[k, round(a / n, 2)] for k, (a, n) in sorted(outdoor[t.device].items()) if n],
@@ -275,9 +266,6 @@ def estimates(pump: dict, every_s: float = 12 * HOUR, tracker_factory=None, cens
     # every ready reading's hours, transients too (fleets collected before they were kept have none)
     peaks = [(float(h[0]), _arr(h[1]), _arr(h[2])) for h in pump.get("peaks", ())]
     peak_times = [h[0] for h in peaks]
-    # each hour's poll-to-poll scales (prognosis.USE_BRIDGE; fleets collected before it have none)
-    bridge = [(float(h[0]), np.array([_arr(r) for r in h[1]])) for h in pump.get("bridge", ())]
-    bridge_times = [h[0] for h in bridge]
     out = []
     t = first
     while t < end:
@@ -289,8 +277,6 @@ def estimates(pump: dict, every_s: float = 12 * HOUR, tracker_factory=None, cens
         tr._hours.extend(hours[max(0, k - tr._hours.maxlen):k])
         k = int(np.searchsorted(peak_times, t - HOUR, side="right"))
         tr._peaks.extend(peaks[max(0, k - tr._peaks.maxlen):k])
-        k = int(np.searchsorted(bridge_times, t - HOUR, side="right"))
-        tr._bridge.extend(bridge[max(0, k - tr._bridge.maxlen):k])
         p = tr.predict(pump["fault"], t)
         if p is not None:
             out.append(dict(ts=t, pred=(p.predicted_trip_ts - t) / DAY, lo=(p.lower_ts - t) / DAY,
@@ -369,8 +355,8 @@ def _lift_unseen() -> None:
 
     plain = prognosis._transient_days
 
-    def lifted(cols, peaks, j, sign, day_t, bridge=None):
-        x = plain(cols, peaks, j, sign, day_t, bridge)
+    def lifted(cols, peaks, j, sign, day_t):
+        x = plain(cols, peaks, j, sign, day_t)
         add = LIFT_UNSEEN["by_channel"].get(TARGET_NAMES[j], 0.0)
         return x + add if peaks and sign > 0 else x
     prognosis._transient_days = lifted
@@ -528,10 +514,6 @@ def main(args: list[str]) -> None:
             LIFT_UNSEEN["on"] = True
             _lift_unseen()
             rest.remove("--lift-unseen")
-        if "--bridge" in rest:  # the peak between two polls (prognosis.USE_BRIDGE; fleets that recorded it)
-            from heatwatch.edge.heatpump import prognosis
-            prognosis.USE_BRIDGE = True
-            rest.remove("--bridge")
         if "--current-limit" in rest:
             k = rest.index("--current-limit")
             CURRENT_LIMIT["source"] = rest[k + 1]

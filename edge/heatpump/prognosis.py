@@ -173,11 +173,6 @@ class PrognosisTracker:
         self._pk_bucket = -1
         self._pk_hi: np.ndarray | None = None
         self._pk_lo: np.ndarray | None = None
-        # per closed hour of every ready reading, the robust scales of the INSTANT channels' changes over
-        # one and two polls (update_bridge_rows; _hour_scales' rows x INSTANT columns): the peak between polls
-        self._bridge: deque[tuple[float, np.ndarray]] = deque(maxlen=int(history_days * 24))
-        self._br_bucket = -1  # the open hour and its readings of the INSTANT channels
-        self._br_buf: list[np.ndarray] = []
         # per (target, sign): the hours _daily has summed and its per-day sums (_daily_cached)
         self._daily_sums: dict[tuple[int, float], tuple[list, dict[int, list], list[int]]] = {}
         # per indicator of the last predict: (target index, sign, margin to its limit) for _near_limit
@@ -234,35 +229,6 @@ class PrognosisTracker:
             self._peaks.append((self._pk_bucket * HOUR, self._pk_hi, self._pk_lo))
         self._peaks.extend(zip((np.array(buckets[:-1], dtype=float) * HOUR).tolist(), hi[:-1], lo[:-1]))
         self._pk_bucket, self._pk_hi, self._pk_lo = buckets[-1], hi[-1], lo[-1]
-        if USE_BRIDGE or RECORD_BRIDGE:
-            self.update_bridge_rows(b, obs)
-
-    def update_bridge_rows(self, b: np.ndarray, obs: np.ndarray) -> None:
-        """Per hour ``b`` (each reading's hour index, time order), the robust variances of the INSTANT
-        channels' changes over one poll and over two (_hour_scales), kept when the hour closes. A
-        reading is the true value plus white sensor noise, so a change over one poll carries the true
-        movement plus twice the noise's variance and a change over two polls twice the movement plus
-        the same: their difference is the movement of one poll, with no constant of the sensor's
-        (_bridge_sd). Robust (median) scales: the compressor's starts and stops move the readings by
-        steps that are no walk between two polls, and a few of them an hour must not read as one."""
-        x = obs[:, _BRIDGE_COLS]
-        starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
-        ends = np.r_[starts[1:], len(b)]
-        for s, e in zip(starts.tolist(), ends.tolist()):
-            bucket = int(b[s])
-            if bucket != self._br_bucket:
-                self._close_bridge_hour()
-                self._br_bucket, self._br_buf = bucket, []
-            self._br_buf.append(x[s:e])
-
-    def _close_bridge_hour(self) -> None:
-        if self._br_bucket >= 0 and self._br_buf:
-            self._bridge.append((self._br_bucket * HOUR, _hour_scales(np.vstack(self._br_buf))))
-        self._br_buf = []
-
-    def _bridge_hours(self, now: float) -> list[tuple[float, np.ndarray]]:
-        """The closed hours' poll-to-poll sums before now (update_bridge_rows)."""
-        return [h for h in self._bridge if h[0] < now]
 
     def update_peak(self, ts: float, observed: np.ndarray) -> None:
         """update_peak_rows for one reading (the agent's stream: every ready reading), without its
@@ -369,7 +335,6 @@ class PrognosisTracker:
             "generation": self.generation,
             "peaks": [[t, arr(hi), arr(lo)] for t, hi, lo in self._peaks],
             "peak_bucket": self._pk_bucket, "peak_hi": arr(self._pk_hi), "peak_lo": arr(self._pk_lo),
-            "bridge": [[t, [[None if math.isnan(v) else float(v) for v in r] for r in acc]] for t, acc in self._bridge],
         }
 
     def load_state(self, d: dict) -> None:
@@ -393,10 +358,6 @@ class PrognosisTracker:
         self._peaks.extend((float(t), arr(hi), arr(lo)) for t, hi, lo in d.get("peaks", ()))
         self._pk_bucket = int(d.get("peak_bucket", -1))
         self._pk_hi, self._pk_lo = arr(d.get("peak_hi")), arr(d.get("peak_lo"))
-        # the closed hours' poll-to-poll spreads (a state from before them: none); the open hour's sums restart
-        self._bridge.clear()
-        self._bridge.extend((float(t), np.array(acc, dtype=float)) for t, acc in d.get("bridge", ()))
-        self._br_bucket, self._br_buf = -1, []
 
     def carry_over(self, offset: np.ndarray) -> None:
         """The residuals change reference (a fleet prior's model handed over to the pump's own,
@@ -501,20 +462,6 @@ class PrognosisTracker:
         self._days_memo[key] = (tag, value)
         return value
 
-    def _mapped_growth(self, rows: list, j: int, sign: float, day_t: np.ndarray, growth: str,
-                       cols: tuple[np.ndarray, ...] | None) -> tuple[np.ndarray, Curve, np.ndarray] | None:
-        """The held peak read through the fault's own growth: the growth channel's daily excess, the
-        peak's learned rise as a curve of it (:func:`_mapped_curve`) and the healthy worst days with
-        that rise taken out; None where the growth has not moved enough to tell."""
-        g = _IDX[growth]
-        gt, gx, _ = self._daily_cached(rows, g, 1.0)
-        sv, _, starts = _day_runs(rows, j, sign, cols)
-        if not np.array_equal(gt, day_t) or len(starts) != len(day_t):
-            return None
-        worst = np.maximum.reduceat(sv, starts)
-        rise = _mapped_curve(worst, gx, float(MIN_SHIFT[g]))
-        return None if rise is None else (gx, rise, worst - rise(gx))
-
     def _predict_channel(self, ch: str, now: float, fault: str = "", rows: list | None = None,
                          cols: tuple[np.ndarray, ...] | None = None) -> Prognosis | None:
         stage = ch in STAGE_LIMITS
@@ -575,21 +522,18 @@ class PrognosisTracker:
             shared = _share_loss_days(hours, j, limit.threshold)
             if shared is not None:
                 day_t, excess, base, target = shared
-        mapped = None  # the held peak read through the fault's growth (_mapped_growth)
         if fault in WORST_SHARE and len(day_t) >= MIN_DAYS:
             k, base_k = _worst_share(rows, j, sign, excess, *WORST_SHARE[fault], cols=cols)
             if base_k is not None:
                 excess, base = k * excess, base_k
         elif (fault, ch) in HELD and USE_HELD and len(day_t) >= HOLD_DAYS:
-            if (fault, ch) in HELD_GROWTH and USE_MAPPED:
-                mapped = self._mapped_growth(rows, j, sign, day_t, HELD_GROWTH[(fault, ch)], cols)
             k, base_k = _held_share(rows, j, sign, excess, cols)
             if base_k is not None:
                 excess, base = k * excess, base_k
         near_margin = margin
         if ch in INSTANT and USE_TRANSIENTS and hours is not None:  # the switch sees the passing readings
             peaks = self._peak_rows(now)
-            x = _transient_days(hours, peaks, j, sign, day_t, self._bridge_hours(now) if USE_BRIDGE else None)
+            x = _transient_days(hours, peaks, j, sign, day_t)
             if len(x) == len(base):
                 base = base + x
             recent = [h[1][j] if sign > 0 else h[2][j] for h in peaks if h[0] >= rows[-1][0] - 71 * HOUR]
@@ -603,17 +547,6 @@ class PrognosisTracker:
         trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], target, rho, h,
                                     GROWTH_LAWS.get((fault, ch), MODELS)) \
             if len(day_t) >= MIN_DAYS else None
-        if mapped is not None:
-            # the growth's laws read through the peak's learned curve, rivals of the held share's (_rival_days)
-            gx, rise, base_m = mapped
-            laws = GROWTH_LAWS.get((fault, ch), MODELS)
-            x = (day_t - now) / DAY
-            rivals = _rival_days(
-                [_passage_days(c, _GRID, base[-BASE_DAYS:], h, target, rho) for c in _excess_curves(x, excess, laws)]
-                + [_passage_days(lambda g, c=c: rise(c(g)), _GRID, base_m[-BASE_DAYS:], _bandwidth(base_m[-BASE_DAYS:]),
-                                 target, rho) for c in _excess_curves(x, gx, laws)])
-            if not MAP_LATER_ONLY or (trend is not None and rivals is not None and rivals > trend):
-                trend = rivals
         # a history shorter than the tracker's memory began when the pump was first watched (its
         # installation, a repair): a fault with no calm day since was born after that (_pace_days)
         born = (rows[0][0] - now) / DAY if PACE_FROM_BIRTH and rows and len(self._hours) < (self._hours.maxlen or 0) \
@@ -738,46 +671,6 @@ def _share_loss_days(cols: tuple[np.ndarray, ...], j: int, limit: float,
 # passing reading does not
 INSTANT: frozenset[str] = frozenset({"t_discharge", "p_high"})
 USE_TRANSIENTS = True  # False: the steady hours' worst alone (as before; bench comparisons)
-# the peak between two polls (update_bridge_rows, _transient_days): measured and left off (docs/heatpump.md,
-# "The peak between two polls"): the walk read from the pump's own changes is some ten times the peak its
-# polls miss, and a lift of the true size moves no date. RECORD_BRIDGE: kept without use (bench fleets)
-USE_BRIDGE = False
-RECORD_BRIDGE = False
-BRIDGE_BETA = 0.5826  # -zeta(1/2) / sqrt(2 pi): the continuity shift of a discretely watched walk's maximum
-_BRIDGE_COLS = np.array(sorted(_IDX[c] for c in INSTANT), dtype=np.int64)
-BRIDGE_MIN_CHANGES = 4  # an hour with fewer changes over two polls tells no scale
-_MAD_SD = 1.4826  # a normal's standard deviation per median absolute deviation
-
-
-def _robust_var(d: np.ndarray) -> np.ndarray:
-    """Per column, the squared robust spread (the median absolute deviation from the median, as a
-    normal's standard deviation) of the changes ``d`` (rows), NaN left out."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        m = np.nanmedian(d, axis=0)
-        return (_MAD_SD * np.nanmedian(np.abs(d - m), axis=0)) ** 2
-
-
-def _hour_scales(x: np.ndarray) -> np.ndarray:
-    """An hour's readings ``x`` (rows in time order, INSTANT columns): rows (robust variance of the
-    changes over one poll, over two polls, the count of changes over two polls)."""
-    if len(x) < 3:
-        return np.array([np.full(x.shape[1], np.nan), np.full(x.shape[1], np.nan), np.zeros(x.shape[1])])
-    d1, d2 = x[1:] - x[:-1], x[2:] - x[:-2]
-    return np.array([_robust_var(d1), _robust_var(d2), (~np.isnan(d2)).sum(axis=0).astype(float)])
-
-
-def _bridge_sd(hours: np.ndarray) -> float:
-    """The standard deviation of the true movement over one poll from a day's hours (rows of one
-    column's _hour_scales): the mean variance over two polls less that over one (each carries twice the
-    sensor noise's variance; the movement adds once and twice), at least 0; 0 with no hour of at least
-    BRIDGE_MIN_CHANGES changes."""
-    ok = (hours[:, 2] >= BRIDGE_MIN_CHANGES) & ~np.isnan(hours[:, 0]) & ~np.isnan(hours[:, 1])
-    if not ok.any():
-        return 0.0
-    return math.sqrt(max(float(np.mean(hours[ok, 1]) - np.mean(hours[ok, 0])), 0.0))
-
-
 def _day_max(t: np.ndarray, v: np.ndarray) -> dict[int, float]:
     """The largest of v per calendar day (NaN left out)."""
     ok = ~np.isnan(v)
@@ -791,18 +684,12 @@ def _day_max(t: np.ndarray, v: np.ndarray) -> dict[int, float]:
 
 
 def _transient_days(cols: tuple[np.ndarray, ...], peaks: list, j: int, sign: float,
-                    day_t: np.ndarray, bridge: list[tuple[float, np.ndarray]] | None = None) -> np.ndarray:
+                    day_t: np.ndarray) -> np.ndarray:
     """Per day of ``day_t``: how far the day's worst reading of all (a defrost's end, a hot-water
     boost's last minutes) went beyond its worst steady reading, signed toward the trip, at least 0
     (0 for a day with no reading of all kept). The steady hours are what the fault and the weather
     are read from; a switch that opens on the reading of the moment opens at the steady worst plus
-    this, so a day ahead is drawn as its steady worst plus the excursion the same past day had.
-
-    ``bridge`` (USE_BRIDGE; the hours' poll-to-poll scales, update_bridge_rows): the switch judges every
-    instant, the agent every poll, so the worst over every instant lies above the polled worst. For a
-    walk watched at discrete steps the unwatched maximum exceeds the watched one by about BRIDGE_BETA
-    (-zeta(1/2) / sqrt(2 pi)) times one step's standard deviation (Broadie, Glasserman and Kou's
-    continuity shift); each day's polled worst is moved by its own day's spread (_bridge_sd)."""
+    this, so a day ahead is drawn as its steady worst plus the excursion the same past day had."""
     k = 2 if sign > 0 else 3
     steady = _day_max(cols[0], sign * cols[k][:, j])
     if not peaks:
@@ -810,15 +697,6 @@ def _transient_days(cols: tuple[np.ndarray, ...], peaks: list, j: int, sign: flo
     pt = np.fromiter((h[0] for h in peaks), float, len(peaks))
     pv = np.fromiter(((h[1][j] if sign > 0 else h[2][j]) for h in peaks), float, len(peaks))
     every = _day_max(pt, sign * pv)
-    if bridge and j in _BRIDGE_COLS:
-        c = int(np.searchsorted(_BRIDGE_COLS, j))
-        days: dict[int, list[np.ndarray]] = {}
-        for t, acc in bridge:
-            days.setdefault(int(t // DAY), []).append(acc[:, c])
-        for d, hours in days.items():
-            sd = _bridge_sd(np.array(hours))
-            if d in every and sd > 0.0:
-                every[d] += BRIDGE_BETA * sd
     out = np.zeros(len(day_t))
     for i, d in enumerate(np.floor_divide(day_t, DAY).astype(np.int64).tolist()):
         if d in steady and d in every:
@@ -1451,45 +1329,6 @@ def _held_share(rows: list, j: int, sign: float, excess: np.ndarray,
     if base_k is None or k >= HOLD_SHARE or grown < HOLD_GROWTH * float(MIN_SHIFT[j]):
         return 1.0, None
     return k, base_k
-
-
-# (fault, trip indicator) -> the channel whose excess is the fault's own growth (_mapped_growth): a
-# fouled condenser's deposit shows as its condensing approach (condensing temperature over the water,
-# at the hour's heat), which grows with the deposit whatever the controller does to the frequency,
-# where the hot-water peak pressure is held back by the controller's cut
-HELD_GROWTH: dict[tuple[str, str], str] = {("condenser_fouling", "p_high"): "cond_approach"}
-# False: not used. An experiment (docs/heatpump.md, "The held peak read through the condensing
-# approach"): it dated the far-out trips better on every fleet but the calibration ones and the near ones
-# (2-8 days) later; on the held-out fleets 2061-2064 a wash that lost intervals, so it is off
-USE_MAPPED = False
-MAP_GROWN = 1.0  # the growth channel's MIN_SHIFTs it must have grown by to be read
-MAP_TOP = 0.5  # the share of the days, by their worst reading, the curve is read from (the hot-water days)
-# the rivals kept only where they date the trip later than the held share's date (a date the held share
-# gives: none from it, none from them); False: their median as it falls (the held-out fleets' rivals both ways)
-MAP_LATER_ONLY = True
-
-
-def _mapped_curve(worst: np.ndarray, grow: np.ndarray, min_shift: float) -> Curve | None:
-    """The day's worst reading against the growth channel's daily excess x, on the days whose worst
-    lies in the top MAP_TOP (the hot-water days, whose peak meets the switch), as the curve a cut that
-    deepens with the condensing temperature makes: y = (a + b x) / (1 + c x), c >= 0. (The condensing
-    temperature over the water is the deposit's resistance times the heat, the heat follows the
-    frequency the cut leaves, and the cut falls in a line with the condensing temperature: solved
-    for it, a ratio of lines in the resistance; no constant of the controller is assumed.) Fitted as
-    y = a + b x - c x y by least squares; a line where it does not bend over. Returned as x -> y(x) -
-    y(0), the peak's rise. None: under MAP_GROWN x ``min_shift`` of growth, or fewer than 4 such days."""
-    if len(worst) < 6 or len(grow) != len(worst):
-        return None
-    top = worst >= np.quantile(worst, 1.0 - MAP_TOP)
-    w, x = worst[top], grow[top]
-    if len(w) < 4 or float(np.max(grow) - np.min(grow[: max(len(grow) // 3, 1)])) < MAP_GROWN * min_shift:
-        return None
-    (a, b, c), *_ = np.linalg.lstsq(np.column_stack([np.ones_like(x), x, -x * w]), w, rcond=None)
-    if not (c > 0.0 and b - a * c > 0.0):  # no bend over, or a falling curve: a line, not falling
-        b, a = np.polyfit(x, w, 1) if np.ptp(x) > 0 else (0.0, float(np.mean(w)))
-        b, c = max(float(b), 0.0), 0.0
-    a, b, c = float(a), float(b), float(c)
-    return lambda v: (a + b * v) / (1.0 + c * np.maximum(v, 0.0)) - a
 
 
 def _bandwidth(base: np.ndarray) -> np.ndarray:
