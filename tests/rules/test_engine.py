@@ -207,17 +207,23 @@ def test_a_leak_whose_valve_an_outdoor_offset_cannot_open_is_not_vetoed_by_it():
 
 def test_compressor_wear_on_the_design_day_prognosis_alone():
     """A compression loss past its floor with no electrical or COP witness (a cold R32 pump at a 2-4 %
-    loss) is named when the loss would take the discharge to its trip on a design day, not otherwise."""
+    loss) is named when the loss would take the discharge to its trip on a design day, not otherwise,
+    and only where the energy balance leans to wear (its evidence is the discharge thermistor alone)."""
     engine = RuleEngine.from_files()
-    alone = run(engine, shifts(compression_loss=1.3, cop=-0.3), hours=13)
+    alone = run(engine, shifts(compression_loss=1.3, cop=-0.3, discharge_unexplained=-0.8), hours=13)
     assert not any(e.fault == "compressor_wear" for e in alone)
     engine = RuleEngine.from_files()
-    design = run(engine, shifts(compression_loss=1.3, cop=-0.3, design_discharge=1.6), hours=13)
+    design = run(engine, shifts(compression_loss=1.3, cop=-0.3, design_discharge=1.6, discharge_unexplained=-0.8),
+                 hours=13)
     assert [(e.rule, e.state) for e in design] == [("compressor_wear_design", "raised")]
+    engine = RuleEngine.from_files()
+    unsure = run(engine, shifts(compression_loss=1.3, cop=-0.3, design_discharge=1.6), hours=13)
+    assert not any(e.fault == "compressor_wear" for e in unsure)
     # a suction transducer reading high fakes the loss: its coil thermistor parting from p_low's
     # saturation temperature, at 0.8 of that gap's level, is enough against a rule with no other witness
     engine = RuleEngine.from_files()
-    drift = run(engine, shifts(compression_loss=1.3, cop=-0.3, design_discharge=1.6, evap_sat_gap=-0.8), hours=13)
+    drift = run(engine, shifts(compression_loss=1.3, cop=-0.3, design_discharge=1.6, evap_sat_gap=-0.8,
+                               discharge_unexplained=-0.8), hours=13)
     assert not any(e.fault == "compressor_wear" for e in drift)
 
 
