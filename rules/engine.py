@@ -549,6 +549,10 @@ class RuleEngine:
         word = "above" if s.level > 0 else "below"
         if channel in _PHYSICS_MESSAGES:  # a bound of physics on the water thermistors (water_physics.py)
             message = f"{_PHYSICS_MESSAGES[channel]} by {s.observed:.2f} K"
+        elif channel in ("flow_meter_low", "flow_meter_high"):  # the meter against the heat per input (flow_meter.py)
+            message = (f"the flow meter reads {s.observed:.1f} l/min where the heat per unit of input this pump "
+                       f"learned says {s.expected:.1f}; the meter explains the COP better than a real change of "
+                       f"flow by {s.level:.1f} alarm units")
         elif channel == "design_cond_approach":  # a ceiling from the design data, not this pump's learned value
             message = (f"the condenser approach {s.observed:.2f} K is {word} the {s.expected:.2f} K a clean "
                        "condenser of this pump's design allows at its water flow and delta-T")
