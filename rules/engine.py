@@ -172,6 +172,8 @@ class RuleEngine:
         self._clear_after = {r.name: r.clear_after for r in self.rules}
         self._pump_rules = frozenset(r.name for r in self.rules if r.require and r.sensor is None)
         self._isolated_rules = [r for r in self.rules if r.isolated_shift]
+        # shift rules that name a sensor (``sensor:``): while one stands raised, its channel is named
+        self._named_by = frozenset(r.name for r in self.rules if r.sensor is not None)
         # rules whose raised notice is held until its bounds hold with a margin (clear_margin)
         self._margin_rules = frozenset(r.name for r in self.rules if r.clear_margin is not None)
         # rule -> the rules it yields to while they stand raised (yields_to)
@@ -534,6 +536,8 @@ class RuleEngine:
             return []
         if so.channel in ev.sensor_findings:  # already reported by a sensor check
             return []
+        if any(t.active and ch == so.channel and n in self._named_by for (n, ch), t in self._tracks.items()):
+            return []  # already named by a sensor rule that stands raised (the flow meter's own notice)
         unit = _UNITS.get(so.channel, "")
         word = "high" if so.offset > 0 else "low"
         finding = Finding(
