@@ -39,22 +39,24 @@ _COP, _DT, _FLOW = (TARGET_NAMES.index(n) for n in ("cop", "delta_t", "flow_lpm"
 
 def levels(observed: np.ndarray, residual: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows (n, n_targets) of averaged observed targets, their persistent shifts (observed - learned)
-    and the levels they are judged against -> (levels (n, 2): ``NAMES``' levels, NaN where the COP or
-    the flow is unknown or no water flows; implied (n,): the flow (l/min) at which the meter's heat per
-    unit of input would be as learned, the flow a lying meter hides)."""
+    and the levels they are judged against -> (levels (n, 2): ``NAMES``' levels, NaN where delta-T or
+    the flow is unknown or no water flows; delta-T's test alone where the COP is unknown; implied (n,):
+    the flow (l/min) at which the meter's heat would be as learned, the flow a lying meter hides)."""
     cop_o, r_cop, s_cop = observed[:, _COP], residual[:, _COP], scale[:, _COP]
     dt_o, r_dt, s_dt = observed[:, _DT], residual[:, _DT], scale[:, _DT]
     flow_o, r_flow = observed[:, _FLOW], residual[:, _FLOW]
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         flow_e, cop_e, dt_e = flow_o - r_flow, cop_o - r_cop, dt_o - r_dt
-        ok = (flow_e > 0.0) & (flow_o > 0.0) & (cop_e > 0.0) & (cop_o > 0.0) & (s_cop > 0.0) & (s_dt > 0.0) \
-            & (dt_e == dt_e) & (dt_o == dt_o)
+        ok = (flow_e > 0.0) & (flow_o > 0.0) & (s_dt > 0.0) & (dt_e == dt_e) & (dt_o == dt_o)
+        # the COP needs the unit's input (power_w): a pump that does not report it has delta-T's test alone
+        with_cop = (cop_e > 0.0) & (cop_o > 0.0) & (s_cop > 0.0)
         rel = flow_o / flow_e
         # the meter's fit over a real change of flow, in each channel's alarm units, added
-        better = (np.abs(r_cop) - np.abs(cop_o - rel * cop_e)) / s_cop \
-            + (np.abs(dt_o - dt_e / rel) - np.abs(r_dt)) / s_dt
+        better = (np.abs(dt_o - dt_e / rel) - np.abs(r_dt)) / s_dt \
+            + np.where(with_cop, (np.abs(r_cop) - np.abs(cop_o - rel * cop_e)) / s_cop, 0.0)
         low = np.where(ok, np.where(rel < 1.0, better, 0.0), np.nan)
         high = np.where(ok, np.where(rel > 1.0, better, 0.0), np.nan)
-        implied = np.where(ok, flow_o * cop_e / cop_o, np.nan)
+        # the flow at which the heat would be as learned: per unit of input, else at the learned delta-T's load
+        implied = np.where(ok, np.where(with_cop, flow_o * cop_e / cop_o, flow_e * dt_e / dt_o), np.nan)
     return np.stack([low, high], axis=-1), implied
 

@@ -60,9 +60,14 @@ def test_a_meter_reading_high_and_a_pump_at_its_learned_flow() -> None:
                                                               "implied": pytest.approx(FLOW / 0.85)}
 
 
-def test_unknown_without_a_cop_or_a_flow() -> None:
+def test_unknown_without_a_flow_delta_t_alone_without_a_cop() -> None:
+    """No water flow or no delta-T: nothing. A pump that reports no input power has no COP: delta-T's
+    test alone (a meter at 0.7: delta-T 1.7 K under the real loss's, 1.7 alarm units)."""
     assert np.isnan(_levels(flow=0.0, dt=DT, cop=COP)["flow_meter_low"])
-    assert np.isnan(_levels(flow=14.0, dt=DT, cop=float("nan"))["flow_meter_low"])
+    assert np.isnan(_levels(flow=14.0, dt=float("nan"), cop=COP * 0.7)["flow_meter_low"])
+    alone = _levels(flow=14.0, dt=DT, cop=float("nan"))
+    assert alone["flow_meter_low"] == pytest.approx(DT / 0.7 - DT)
+    assert alone["implied"] == pytest.approx(FLOW)
 
 
 def _evidence(flow_level: float, meter_low: float) -> Evidence:
