@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from heatwatch.edge import rule_table
-from heatwatch.edge.heatpump import offset_kernel
+from heatwatch.edge.heatpump import flow_meter, offset_kernel
 from heatwatch.edge.heatpump.batch_kernels import clock_rows
 from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANNELS
 from heatwatch.edge.heatpump.compressor_efficiency import ALARM_K as COMPRESSOR_ALARM_K
@@ -537,6 +537,10 @@ class PumpPipeline:
             seen = ~np.isnan(L) & ~np.isnan(res.O[rr])
             ceiling = self.detector.ceiling  # the design's ceiling on the approach, as _ready_evidence reads it
             more = {} if ceiling is None else {CEILING_NAME: ceiling.levels(res.O[rr])}
+            # the flow meter against the heat per unit of input, as _ready_evidence reads it (flow_meter.py)
+            meter, _ = flow_meter.levels(res.O[rr], res.R[rr], np.broadcast_to(alarm, res.R[rr].shape)
+                                         if res.S is None else res.S[rr])
+            more.update((name, meter[:, k]) for k, name in enumerate(flow_meter.NAMES))
             cand, iso = self._shift_candidates(rr, L, seen, np.ones(len(rr), dtype=bool), isolated=True, more=more)
             self._tabled_at[rr], self._cand_at[rr], self._iso_at[rr] = True, cand, iso
             quiet[ready] &= ~cand & ~iso

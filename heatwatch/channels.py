@@ -128,12 +128,17 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     # flow further below condensing, or the return further below it, than the most heat allows
     "flow_below_condenser": ("t_flow", "p_high", "t_return", "power_w", "flow_lpm", "p_low"),
     "return_below_condenser": ("t_return", "p_high", "t_flow", "power_w", "flow_lpm", "p_low"),
+    # the flow meter against the heat the pump's model learned (flow_meter.py): how much better a meter
+    # reading off explains delta-T (and, with power_w, the COP) than a real change of flow, low or high
+    "flow_meter_low": ("flow_lpm", "t_flow", "t_return"),
+    "flow_meter_high": ("flow_lpm", "t_flow", "t_return"),
 }
 # what the edge's trackers add to the rules' evidence besides the raw and derived channels
 INDICATOR_NAMES: tuple[str, ...] = ("compression_loss", "compression_current", "design_discharge",
                                      "discharge_unexplained", "design_cond_approach", "flow_over_condensing",
                                      "return_over_condensing", "heat_deficit", "heat_excess",
-                                     "flow_below_condenser", "return_below_condenser")
+                                     "flow_below_condenser", "return_below_condenser", "flow_meter_low",
+                                     "flow_meter_high")
 
 # the indicators whose observed value is an excess in K over a bound of physics (negative inside it):
 # a sensor rule may ask them to hold with a margin before its notice clears (rules: clear_margin)

@@ -172,6 +172,8 @@ class RuleEngine:
         self._clear_after = {r.name: r.clear_after for r in self.rules}
         self._pump_rules = frozenset(r.name for r in self.rules if r.require and r.sensor is None)
         self._isolated_rules = [r for r in self.rules if r.isolated_shift]
+        # shift rules that name a sensor (``sensor:``): while one stands raised, its channel is named
+        self._named_by = frozenset(r.name for r in self.rules if r.sensor is not None)
         # rules whose raised notice is held until its bounds hold with a margin (clear_margin)
         self._margin_rules = frozenset(r.name for r in self.rules if r.clear_margin is not None)
         # rule -> the rules it yields to while they stand raised (yields_to)
@@ -534,6 +536,8 @@ class RuleEngine:
             return []
         if so.channel in ev.sensor_findings:  # already reported by a sensor check
             return []
+        if any(t.active and ch == so.channel and n in self._named_by for (n, ch), t in self._tracks.items()):
+            return []  # already named by a sensor rule that stands raised (the flow meter's own notice)
         unit = _UNITS.get(so.channel, "")
         word = "high" if so.offset > 0 else "low"
         finding = Finding(
@@ -549,6 +553,10 @@ class RuleEngine:
         word = "above" if s.level > 0 else "below"
         if channel in _PHYSICS_MESSAGES:  # a bound of physics on the water thermistors (water_physics.py)
             message = f"{_PHYSICS_MESSAGES[channel]} by {s.observed:.2f} K"
+        elif channel in ("flow_meter_low", "flow_meter_high"):  # the meter against the heat per input (flow_meter.py)
+            message = (f"the flow meter reads {s.observed:.1f} l/min where the heat per unit of input this pump "
+                       f"learned says {s.expected:.1f}; the meter explains the COP better than a real change of "
+                       f"flow by {s.level:.1f} alarm units")
         elif channel == "design_cond_approach":  # a ceiling from the design data, not this pump's learned value
             message = (f"the condenser approach {s.observed:.2f} K is {word} the {s.expected:.2f} K a clean "
                        "condenser of this pump's design allows at its water flow and delta-T")

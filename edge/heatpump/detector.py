@@ -33,6 +33,7 @@ from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, Healt
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features, features_row
 from heatwatch.edge.heatpump.own_start import start_prior, window_growth
 from heatwatch.edge.heatpump.condenser_design import NAME as CEILING_NAME, CondenserCeiling
+from heatwatch.edge.heatpump import flow_meter
 from heatwatch.edge.heatpump.design import PumpDesign
 from heatwatch.edge.heatpump.prior import PriorBands
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
@@ -56,6 +57,7 @@ _DER_T = np.array([k for k, (kind, _) in enumerate(_TARGET_SOURCES) if kind == "
 _DER_I = np.array([i for kind, i in _TARGET_SOURCES if kind == "derived"])
 _TARGET_MAPS = (_RAW_T, _RAW_I, _DER_T, _DER_I)
 _I_APPROACH = TARGET_NAMES.index("cond_approach")
+_I_FLOW = TARGET_NAMES.index("flow_lpm")
 
 
 @dataclass
@@ -667,6 +669,13 @@ class HeatPumpDetector:
             lv, ceiling = self.ceiling.level(obs)
             if lv == lv:
                 shifts[CEILING_NAME] = ChannelShift(lv, ceiling, float(obs[_I_APPROACH]))
+        # the flow meter against the heat per unit of input (flow_meter.py): the same arithmetic as a replay's rows
+        meter, implied = flow_meter.levels(obs[None, :], residual[None, :],
+                                           (self.alarm if scale is None else scale)[None, :])
+        flow = float(obs[_I_FLOW])
+        for name, lv in zip(flow_meter.NAMES, meter[0].tolist()):
+            if lv == lv:
+                shifts[name] = ChannelShift(lv, float(implied[0]), flow)
         return Evidence(ts=ts, shifts=shifts, sensor_findings=sensor_findings, sensor_offset=sensor_offset,
                         basis=self.basis_at(ts))
 
