@@ -89,3 +89,21 @@ def test_before_the_model_the_meter_is_named_and_not_low_water_flow() -> None:
         matched = {n for n, ms in engine._all_matches(Evidence(ts=24 * HOUR, shifts=shifts, basis="prior")).items()
                    if ms and n in ("flow_meter_reads_low", "low_water_flow")}
         assert matched == ({"flow_meter_reads_low"} if tag == "meter" else {"low_water_flow"}), tag
+
+
+def test_a_meter_reading_far_low_breaks_the_heat_floor_too_and_its_own_notice_speaks_for_it() -> None:
+    """A meter reading a third of the flow also pushes the heat floor (COP_MIN) past delta-T: once the
+    meter's notice stands, the delta-T notice yields to it (one notice for the meter, not two)."""
+    engine = RuleEngine.from_files()
+    meter = {"flow_lpm": ChannelShift(-3.0, 16.0, 7.0), "flow_meter_low": ChannelShift(2.0, 18.0, 7.0)}
+    raised = []
+    for k in range(4 * 7):  # 7 h: the meter's hold is 6 h
+        raised += [d.rule for d in engine.evaluate(Evidence(ts=k * HOUR / 4, shifts=meter, basis="prior"))
+                   if d.state == "raised"]
+    assert raised == ["flow_meter_reads_low"]
+    both = dict(meter, heat_deficit=ChannelShift(1.5, 0.0, 1.5))
+    later = []
+    for k in range(4 * 14):  # 14 h more: the delta-T notice's hold is 12 h
+        later += [d.rule for d in engine.evaluate(Evidence(ts=7 * HOUR + k * HOUR / 4, shifts=both, basis="prior"))
+                  if d.state == "raised"]
+    assert later == []
