@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from heatwatch.channels import WATER_KW_PER_LPM_K
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 
 # the rules' channels (heatwatch.channels.INDICATOR_NAMES), in the order levels() returns them
@@ -60,3 +61,38 @@ def levels(observed: np.ndarray, residual: np.ndarray, scale: np.ndarray) -> tup
         implied = np.where(ok, np.where(with_cop, flow_o * cop_e / cop_o, flow_e * dt_e / dt_o), np.nan)
     return np.stack([low, high], axis=-1), implied
 
+
+
+# Before the pump's own model: no learned COP to read the meter against, only the physics bound on it.
+# A real flow carries the heat the refrigerant side gives it: its COP (heat from the meter per unit of
+# input) is at least ETA_FLOOR of Carnot's between the condensing and evaporating temperatures (healthy
+# pumps run at 0.3-0.55 of it; a real loss of flow raises the condensing temperature, which Carnot's
+# COP reads, not the share). A meter reading k times the true flow scales that COP by k: read below the
+# floor, no real flow explains it. Only read where the design band would call the flow low.
+ETA_FLOOR = 0.25
+_T_COND, _COND_GAP, _T_EVAP, _EVAP_GAP, _POWER = (
+    TARGET_NAMES.index(n) for n in ("t_cond", "cond_sat_gap", "t_evap", "evap_sat_gap", "power_w"))
+_K0 = 273.15
+_MIN_LIFT_K = 5.0  # Carnot's COP is not read across a smaller lift
+_MIN_POWER_W = 300.0  # nor the heat per input below this input (standby, circulator alone)
+
+
+def prior_levels(observed: np.ndarray, flow_low: float) -> tuple[np.ndarray, np.ndarray]:
+    """Averaged observed targets (n, n_targets) and the design band's low edge (l/min) -> (level (n,):
+    ``flow_meter_low`` before the model: the least delta-T a real flow at the meter's reading carries,
+    over delta-T (>= 1: no real flow explains it), 0 where the flow reads inside the design band, NaN
+    where a reading it needs is missing, delta-T is not positive or the input or lift too small;
+    implied (n,): the least flow that carries the floor's heat at the delta-T read, the least the
+    water really flows if the meter lies)."""
+    O = np.asarray(observed, dtype=float)
+    t_high = O[:, _T_COND] - O[:, _COND_GAP]
+    t_low = O[:, _T_EVAP] - O[:, _EVAP_GAP]
+    dt, power, flow = O[:, _DT], O[:, _POWER], O[:, _FLOW]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        lift = t_high - t_low
+        ok = (power >= _MIN_POWER_W) & (flow > 0.0) & (dt > 0.0) & (lift >= _MIN_LIFT_K)
+        # the least delta-T the refrigerant side gives a real flow of the meter's reading
+        floor = ETA_FLOOR * (t_high + _K0) / lift * power / 1000.0 / (WATER_KW_PER_LPM_K * flow)
+        level = np.where(ok, np.where(flow < flow_low, floor / dt, 0.0), np.nan)
+        implied = np.where(ok, flow * floor / dt, np.nan)
+    return level, implied

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from heatwatch.edge.heatpump import water_physics, water_witness
+from heatwatch.edge.heatpump import flow_meter, water_physics, water_witness
 from heatwatch.edge.heatpump.water_witness import CondenserWitness
 from heatwatch.edge.heatpump.design import FLOW_HOLD, SUPERHEAT_HOLD_K, PumpDesign
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
@@ -55,6 +55,8 @@ NORMAL_BANDS: dict[str, tuple[float, float, float]] = {
 # the tolerance below a design value's edge
 SUPERHEAT_TOL_K = 1.0  # K, about the sensors' accuracy: a level of 1 at setpoint - 2.5 K (5 K set: 2.5 K)
 FLOW_TOL = 0.1  # of the design flow: a level of 1 at 70 % of it
+METER_NAME = flow_meter.NAMES[0]  # flow_meter_low: read against physics before the model (flow_meter.prior_levels)
+_I_FLOW = TARGET_NAMES.index("flow_lpm")
 
 
 def design_bands(design: PumpDesign) -> dict[str, tuple[float, float, float, float]]:
@@ -78,6 +80,9 @@ class PriorBands:
         self.design = design or PumpDesign()
         # which water reading breaks the heat balance, from the clean condenser (None: no design flow)
         self.witness = CondenserWitness.of(self.design)
+        # the flow meter against the least heat per input a real flow carries, where the band calls the flow low
+        flow = self.design.flow_lpm
+        self.flow_low = None if flow is None else FLOW_HOLD * flow
         bands = design_bands(self.design)
         self.channels = tuple(bands)
         self.targets = np.array([TARGET_NAMES.index(c) for c in self.channels])  # TARGET_NAMES columns
@@ -124,6 +129,10 @@ class PriorBands:
                                        self.witness.excess(full).tolist()):
                 if level == level:
                     out[name] = (level, 0.0, ex)
+        if self.flow_low is not None:
+            level, implied = flow_meter.prior_levels(full[None, :], self.flow_low)
+            if level[0] == level[0]:  # the flow as observed, the least true flow as the expected value
+                out[METER_NAME] = (float(level[0]), float(implied[0]), float(full[_I_FLOW]))
         return out
 
     def breached(self, ts: float, observed: np.ndarray | None = None) -> bool:
@@ -132,7 +141,7 @@ class PriorBands:
         bands: alone a fouled condenser passes them, and they only tell which reading breaks the heat
         balance, itself a bound here."""
         return any(abs(lv) >= 1.0 for name, (lv, _, _) in self.levels(ts, observed).items()
-                   if name not in water_witness.NAMES)
+                   if name not in water_witness.NAMES and name != METER_NAME)
 
     def physics_rows(self, formed: np.ndarray, observed: np.ndarray) -> dict[str, np.ndarray]:
         """``levels``' water-physics channels for many rows (NaN where no average has formed or a
@@ -144,6 +153,10 @@ class PriorBands:
             wl = self.witness.levels(observed)
             wl[~formed] = np.nan
             out.update((name, wl[:, k]) for k, name in enumerate(water_witness.NAMES))
+        if self.flow_low is not None:
+            ml, _ = flow_meter.prior_levels(observed, self.flow_low)
+            ml[~formed] = np.nan
+            out[METER_NAME] = ml
         return out
 
     def levels_rows(self, ts: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
