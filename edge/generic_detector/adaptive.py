@@ -52,7 +52,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -61,6 +61,7 @@ from heatwatch.edge.generic_detector.aftermath import UNSEEN, Aftermath, DriverM
 from heatwatch.edge.generic_detector.daily import has_daily_cycle, hour_terms, rows_per_day
 from heatwatch.edge.generic_detector.given import MAX_LEVELS, DriverModel
 from heatwatch.edge.generic_detector.lagged import LaggedDrivers
+from heatwatch.edge.generic_detector.offset import LevelOffset, OffsetConfig
 from heatwatch.edge.generic_detector.neff import autocorrelation_time
 from heatwatch.edge.generic_detector.robust import robust_location_scale, student_t_isf
 from heatwatch.edge.generic_detector.healthy_behaviour import (HealthyBehaviourConfig, HealthyBehaviourDetector,
@@ -126,6 +127,9 @@ class AdaptConfig:
     # shrinks it) profiled out: a season's offset the training did not show, carried back inside the
     # range by a warm spell, costs nothing; a change across it counts in full (measured, not the default)
     profile_offset: bool = False
+    # with a driver model and dated rows: each column's expectation level re-fitted on the rows judged, at a
+    # bounded pace (offset.py); the training's scales, correlation and threshold kept. Off: pace 0
+    offset: OffsetConfig = field(default_factory=OffsetConfig)
 
 
 @dataclass
@@ -177,6 +181,7 @@ class AdaptiveDetector:
         self.flap = FlapTest(self.config.ewma_lambda, self.config.threshold.false_alarm_prob)
         self.shift: ShiftTest | None = None  # heavy-tailed features' windowed robust mean (None: none)
         self.untrusted: deque[np.ndarray] = deque(maxlen=max(self.config.warmup, 10))  # raw misses, untrusted rows
+        self.offset: LevelOffset | None = None  # each column's level learned on judged rows (offset.py; None: off)
         self.det = HealthyBehaviourDetector(replace(self.config, warmup=max(self.config.warmup, 10)))
         self.rows: deque[np.ndarray] = deque(maxlen=max(a.memory, self.config.warmup))
         self.alarmed: deque[bool] = deque(maxlen=max(a.memory, self.config.warmup))
@@ -232,7 +237,8 @@ class AdaptiveDetector:
                                    crossfit_folds(ts))
         else:
             B = self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])],
-                                      self.aftermath if judged else None, ts, self._lagged(X))
+                                      self.aftermath if judged else None, ts, self._lagged(X),
+                                      self.offset.raw if judged and self.offset is not None else None)
         B = B if self.cross is None else np.column_stack([B, self.cross.residuals(B)])
         if self.level is None:
             return B
@@ -356,6 +362,7 @@ class AdaptiveDetector:
                 self.alarmed.append(bool(a) or not k)  # a row not judged is not one to re-learn from either
                 if k:
                     self._track_change(bool(a))
+            self._learn_offset(X[i:j], XI[i:j, -2], ts[i:j], status[i:j], anomaly[i:j])
             run = _trailing_true(anomaly[i:j][keep])
             self.alarm_run = self.alarm_run + run if run == int(keep.sum()) else run
             self.seen += j - i
@@ -371,6 +378,24 @@ class AdaptiveDetector:
         """One row: (calibrated score, alarm)."""
         r = self.score(np.array([ts]), np.asarray(x, dtype=np.float64)[None, :])
         return float(r.score[0]), bool(r.anomaly[0])
+
+    def _learn_offset(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, status: np.ndarray,
+                      alarm: np.ndarray) -> None:
+        """Learn each column's level from a block just judged (offset.py), unless an alarm stood before it or
+        in it, a change is under way, or the aftermath holds a level or an envelope; only its judged rows."""
+        if self.offset is None or self.driver is None:
+            return
+        am = self.aftermath
+        if self.alarm_run or self.change_age or alarm.any() \
+                or (am is not None and (am.spell or am.outside or bool(np.any(am.env)))):
+            return
+        ok = status == 0
+        if not ok.any():
+            return
+        X = X[ok]
+        D = self._drivers(X, idx[ok], ts[ok])
+        miss = (X[:, self.targets(X.shape[1])] - self.driver.expected(D)) / self.driver.sigma
+        self.offset.learn(miss, self.driver.shrink(D, self._lagged(X)) ** 2)
 
     def _track_change(self, alarm: bool) -> None:
         """A change begins with an alarm and is under way until the alarm has been quiet for as
@@ -482,6 +507,11 @@ class AdaptiveDetector:
         self.alarm_run = 0
         self.since_fit = 0
         self.change_age = self.change_on = self.quiet = 0
+        per_day = rows_per_day(ts)
+        # a level is learned against this expectation: a new fit starts it over
+        self.offset = LevelOffset(self.driver.sigma, per_day, self.adapt.offset) \
+            if self.adapt.offset.pace > 0 and self.driver is not None and per_day and self.cross is None \
+            and self.level is None else None
 
     def _in_sample_threshold(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, floor: np.ndarray | None) -> float:
         """The alarm threshold a detector learns from the fit's in-sample residuals (crossfit_in_sample_threshold)."""
