@@ -182,6 +182,8 @@ class AdaptiveDetector:
         self.shift: ShiftTest | None = None  # heavy-tailed features' windowed robust mean (None: none)
         self.untrusted: deque[np.ndarray] = deque(maxlen=max(self.config.warmup, 10))  # raw misses, untrusted rows
         self.offset: LevelOffset | None = None  # each column's level learned on judged rows (offset.py; None: off)
+        self.off_rows: list[tuple[np.ndarray, np.ndarray]] = []  # (misses, weights) since the last check point
+        self.off_alarm = False  # ... and whether any of those rows alarmed
         self.det = HealthyBehaviourDetector(replace(self.config, warmup=max(self.config.warmup, 10)))
         self.rows: deque[np.ndarray] = deque(maxlen=max(a.memory, self.config.warmup))
         self.alarmed: deque[bool] = deque(maxlen=max(a.memory, self.config.warmup))
@@ -362,10 +364,10 @@ class AdaptiveDetector:
                 self.alarmed.append(bool(a) or not k)  # a row not judged is not one to re-learn from either
                 if k:
                     self._track_change(bool(a))
-            self._learn_offset(X[i:j], XI[i:j, -2], ts[i:j], status[i:j], anomaly[i:j])
             run = _trailing_true(anomaly[i:j][keep])
             self.alarm_run = self.alarm_run + run if run == int(keep.sum()) else run
             self.seen += j - i
+            self._learn_offset(X[i:j], XI[i:j, -2], ts[i:j], status[i:j], anomaly[i:j])
             self.since_fit += j - i
             if self.aftermath is not None and self.seen % ce == 0:  # at checks only: rows and blocks alike
                 self.aftermath.alarm = self.alarm_run > 0
@@ -381,21 +383,27 @@ class AdaptiveDetector:
 
     def _learn_offset(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, status: np.ndarray,
                       alarm: np.ndarray) -> None:
-        """Learn each column's level from a block just judged (offset.py), unless an alarm stood before it or
-        in it, a change is under way, or the aftermath holds a level or an envelope; only its judged rows."""
+        """Collect a judged block's misses and, at a check point (rows and blocks alike), learn each column's
+        level from the rows since the last one (offset.py): only their judged rows, and not at all when one
+        of them alarmed, or a change is under way, or the aftermath holds a level or an envelope."""
         if self.offset is None or self.driver is None:
             return
-        am = self.aftermath
-        if self.alarm_run or self.change_age or alarm.any() \
-                or (am is not None and (am.spell or am.outside or bool(np.any(am.env)))):
-            return
+        self.off_alarm |= bool(alarm.any())
         ok = status == 0
-        if not ok.any():
+        if ok.any():
+            Xk = X[ok]
+            D = self._drivers(Xk, idx[ok], ts[ok])
+            miss = (Xk[:, self.targets(Xk.shape[1])] - self.driver.expected(D)) / self.driver.sigma
+            self.off_rows.append((miss, self.driver.shrink(D, self._lagged(Xk)) ** 2))
+        if self.seen % self.adapt.check_every:
             return
-        X = X[ok]
-        D = self._drivers(X, idx[ok], ts[ok])
-        miss = (X[:, self.targets(X.shape[1])] - self.driver.expected(D)) / self.driver.sigma
-        self.offset.learn(miss, self.driver.shrink(D, self._lagged(X)) ** 2)
+        am = self.aftermath
+        stands = self.off_alarm or self.alarm_run or self.change_age \
+            or (am is not None and (am.spell or am.outside or bool(np.any(am.env))))
+        if self.off_rows and not stands:
+            self.offset.learn(np.concatenate([m for m, _ in self.off_rows]),
+                              np.concatenate([w for _, w in self.off_rows]))
+        self.off_rows, self.off_alarm = [], False
 
     def _track_change(self, alarm: bool) -> None:
         """A change begins with an alarm and is under way until the alarm has been quiet for as
