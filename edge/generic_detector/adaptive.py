@@ -184,6 +184,7 @@ class AdaptiveDetector:
         self.offset: LevelOffset | None = None  # each column's level learned on judged rows (offset.py; None: off)
         self.off_rows: list[tuple[np.ndarray, np.ndarray]] = []  # (misses, weights) since the last check point
         self.off_alarm = False  # ... and whether any of those rows alarmed
+        self.off_wait: deque[tuple[int, np.ndarray, np.ndarray]] = deque()  # (rows seen, misses, weights) waiting
         self.det = HealthyBehaviourDetector(replace(self.config, warmup=max(self.config.warmup, 10)))
         self.rows: deque[np.ndarray] = deque(maxlen=max(a.memory, self.config.warmup))
         self.alarmed: deque[bool] = deque(maxlen=max(a.memory, self.config.warmup))
@@ -394,16 +395,30 @@ class AdaptiveDetector:
             Xk = X[ok]
             D = self._drivers(Xk, idx[ok], ts[ok])
             miss = (Xk[:, self.targets(Xk.shape[1])] - self.driver.expected(D)) / self.driver.sigma
-            self.off_rows.append((miss, self.driver.shrink(D, self._lagged(Xk)) ** 2))
+            lag = self._lagged(Xk)
+            w = self.driver.shrink(D, lag) ** 2
+            if not self.offset.cfg.beyond:  # only rows where the expectation is trusted
+                w = w * ~np.any(self.driver.extrapolation_se(D, lag) > 0.0, axis=1)[:, None]
+            self.off_rows.append((miss, w))
         if self.seen % self.adapt.check_every:
             return
         am = self.aftermath
         stands = self.off_alarm or self.alarm_run or self.change_age \
             or (am is not None and (am.spell or am.outside or bool(np.any(am.env))))
-        if self.off_rows and not stands:
-            self.offset.learn(np.concatenate([m for m, _ in self.off_rows]),
-                              np.concatenate([w for _, w in self.off_rows]))
+        if self.off_alarm or self.alarm_run:
+            self.off_wait.clear()  # rows before an alarm are not learned from
+        elif self.off_rows and not stands:
+            self.off_wait.append((self.seen, np.concatenate([m for m, _ in self.off_rows]),
+                                  np.concatenate([w for _, w in self.off_rows])))
         self.off_rows, self.off_alarm = [], False
+        if stands:
+            return
+        old = self.seen - self.offset.cfg.delay * self.offset.per_day
+        ready = []
+        while self.off_wait and self.off_wait[0][0] <= old:
+            ready.append(self.off_wait.popleft())
+        if ready:
+            self.offset.learn(np.concatenate([m for _, m, _ in ready]), np.concatenate([w for _, _, w in ready]))
 
     def _track_change(self, alarm: bool) -> None:
         """A change begins with an alarm and is under way until the alarm has been quiet for as
@@ -516,6 +531,8 @@ class AdaptiveDetector:
         self.since_fit = 0
         self.change_age = self.change_on = self.quiet = 0
         per_day = rows_per_day(ts)
+        self.off_rows, self.off_alarm = [], False
+        self.off_wait.clear()
         # a level is learned against this expectation: a new fit starts it over
         self.offset = LevelOffset(self.driver.sigma, per_day, self.adapt.offset) \
             if self.adapt.offset.pace > 0 and self.driver is not None and per_day and self.cross is None \

@@ -10,9 +10,10 @@ and correlation too narrow (s-refit25); this module learns only the level.
 * **the level, nothing else**: per column a slow mean of the expectation's raw miss (in the training
   sigma, each row clipped at ``clip``) over the rows judged; the training's scales, correlation and
   threshold stay as they are, so the spread judged can only be the training's;
-* **weighed by trust**: a row whose drivers are beyond the training range counts by its shrink
-  factor squared (the share of its miss that is not the extrapolation's error), and the mean is
-  taken over at least half a time constant's weight, so a level learned beyond the range is small;
+* **only where the expectation is trusted**: a row whose drivers (or their lagged view) are beyond the
+  training range is not learned from (there the allowance already shrinks the miss, and a fault that
+  starts in the cold would be learned while nobody judges it in full); the mean is taken over at least
+  half a time constant's rows, so a few trusted rows teach a small level;
 * **a bounded pace**: the level in use moves toward that mean by at most ``pace`` sigma per day of
   rows learned from. A season moves a pump by a sigma or two over weeks; a fault (a fouled condenser's
   +4 K) arrives in hours, is alarmed before the level has followed it, and the level stops there;
@@ -32,12 +33,24 @@ class OffsetConfig:
     pace: float = 0.0  # sigma per day of learned rows the level may move (0: off, the training's expectation)
     days: float = 7.0  # the mean's time constant, in days of learned rows
     clip: float = 3.0  # each row's miss clipped at this many sigma (one wild row moves little)
+    # learn from rows beyond the drivers' (or their lagged view's) range too, weighed by their shrink factor
+    # squared. Off: only rows where the expectation is trusted. On, a fault that starts in the cold and
+    # is shrunk there is learned as the season (fresh18 hp-000's +4 K never seen at 0.1 sigma a day)
+    beyond: bool = False
+    # a row is learned from only once it is this many days old with no alarm since: a fault the detector sees
+    # within that time is never learned before its alarm (the alarm drops the rows waiting)
+    delay: float = 7.0
+    # the level follows the mean only where the mean is beyond this many sigma (soft threshold). Measured off:
+    # 0.25 kept fresh18 hp-002's season (a level of 0.2-0.3 sigma is what its chinook needs) from being learned
+    dead: float = 0.0
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.pace) and self.pace >= 0.0):
             raise ValueError(f"offset pace {self.pace}: 0 (off) or a positive number of sigma per day")
         if not (np.isfinite(self.days) and self.days > 0.0) or not self.clip > 0.0:
             raise ValueError("offset days and clip above 0")
+        if not (np.isfinite(self.delay) and self.delay >= 0.0) or not (np.isfinite(self.dead) and self.dead >= 0.0):
+            raise ValueError("offset delay and dead band at least 0")
 
 
 class LevelOffset:
@@ -61,8 +74,10 @@ class LevelOffset:
         return self.level * self.sigma
 
     def target(self) -> np.ndarray:
-        """The slow mean the level moves toward: shrunk toward 0 until half a time constant's weight is in."""
-        return self.s / np.maximum(self.w, 0.5 * self.tau)
+        """The slow mean the level moves toward: shrunk toward 0 until half a time constant's weight is in,
+        and by the dead band."""
+        m = self.s / np.maximum(self.w, 0.5 * self.tau)
+        return np.sign(m) * np.maximum(np.abs(m) - self.cfg.dead, 0.0)
 
     def learn(self, miss: np.ndarray, weight: np.ndarray) -> None:
         """Learn from judged rows: ``miss`` (n, F) the raw miss over sigma (NaN: missing), ``weight`` (n, F) in [0, 1]."""
