@@ -58,7 +58,7 @@ def test_a_seasons_level_inside_the_range_is_learned() -> None:
             res, _ = judge(t, X, pace)
             flagged[pace] += int(res.anomaly.sum())
     assert flagged[0.0] > 0.25 * 5 * (len(X) - TRAIN)  # main flags the season's level
-    assert flagged[0.1] < 0.5 * flagged[0.0]  # measured 0.21 (seeds 1-5): the level lags the season by its delay
+    assert flagged[0.1] < 0.5 * flagged[0.0]  # measured 0.28 (seeds 1-5): the level lags the season by its delay
 
 
 def test_the_level_moves_no_faster_than_its_pace() -> None:
