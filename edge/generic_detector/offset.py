@@ -15,8 +15,11 @@ and correlation too narrow (s-refit25); this module learns only the level.
   starts in the cold would be learned while nobody judges it in full); the mean is taken over at least
   half a time constant's rows, so a few trusted rows teach a small level;
 * **a bounded pace**: the level in use moves toward that mean by at most ``pace`` sigma per day of
-  rows learned from. A season moves a pump by a sigma or two over weeks; a fault (a fouled condenser's
-  +4 K) arrives in hours, is alarmed before the level has followed it, and the level stops there;
+  rows learned from. A season moves a pump by a sigma or two over weeks, a fault (a fouled condenser's
+  +4 K) in an hour;
+* **a delay**: a row is learned from only once it is ``delay`` days old with no alarm since (an alarm drops
+  the rows waiting). The pace alone is not enough: a +4 K step of 1.6 sigma that the frozen detector sees only
+  at a score of 1.1 (fresh18 hp-000) is hidden by a level of 0.1-0.2 sigma learned on its first days;
 * **never while something stands**: the caller learns only from blocks with no alarm, no change under
   way, no held level, no open envelope, and only from rows judged (not held, not out of envelope).
 """
