@@ -200,6 +200,16 @@ Dunedin-like cool oceanic site UTC+12), fresh27 late winter into spring (from 5 
 UTC+9, a Prague-like site UTC+1 (R290), a Salt-Lake-like dry, high site UTC-7 (R290)); seeds 2525, 2626, 2727.
 Run once: main 0.00 / 0.00 % on all three (15 / 60-min rows); the option fresh25 0.00 / 0.27 %, fresh26 0.57 /
 1.14 %, fresh27 0.10 / 0.00 %: failed (bench/heldout_refit25.md); tuning evidence since.
+``fresh28``, ``fresh29``, ``fresh30`` (s-offset25, defined on 2026-12-06 and committed with their pass rule in
+bench/heldout_offset25.md before anything was run on them, to be run once on main 6773cc9 and once with
+`--offset-pace`): fresh28 late summer into autumn (from 5 September 2040; a Lyon-like site UTC+1 (R290), a
+Toronto-like site UTC-5, a Tashkent-like dry continental site UTC+5), fresh29 the southern autumn into winter (from
+15 April 2041; a Melbourne-like site UTC+10, a Wellington-like windy oceanic site UTC+12 (R290), a
+Punta-Arenas-like cold subpolar site UTC-3 (R290)), fresh30 late autumn into a cold winter (from 15 October 2042;
+a Tallinn-like site UTC+2 (R290), a Quebec-like site UTC-5, an Urumqi-like dry continental site UTC+6); seeds
+2828, 2929, 3030. Run once (15 / 60-min rows): main fresh28 0.29 / 0.38 %, fresh29 0.00 / 0.00 %, fresh30 0.40 /
+3.89 % (its hours above the aim, not examined); the option 0.14 / 0.34, 0.00 / 0.00, 0.30 / 3.55 %: failed on fresh30's
+hours (bench/heldout_offset25.md); tuning evidence since.
 ``all`` runs tune, heldout, fresh.
 """
 
@@ -968,6 +978,139 @@ devices:
   hp-003: {emitters: fan_coils, capacity_kw: 4.5}
   hp-004: {emitters: radiators, capacity_kw: 17}
 """,
+    "fresh28": """name: weather_fresh28
+fleet: {size: 5}
+climate: oslo
+start: 2040-09-05
+duration: 60d
+step: 60s
+seed: 2828
+refrigerant: R32
+sites:
+  - name: rhone
+    climate:
+      name: lyon-like
+      monthly_c: [3.2, 4.7, 8.6, 11.6, 15.8, 19.7, 22.3, 21.8, 17.7, 13.2, 7.6, 4.0]
+      diurnal_amp_c: [3.5, 6.0]
+      anomaly_sigma_c: [3.5, 2.0]
+      monthly_rh: [80, 75, 68, 66, 69, 66, 61, 64, 71, 78, 80, 82]
+      utc_offset_h: 1
+    refrigerant: R290
+    pumps: 2
+  - name: ontario
+    climate:
+      name: toronto-like
+      monthly_c: [-5.5, -4.5, -0.1, 7.1, 13.1, 18.5, 21.5, 20.6, 16.2, 9.5, 3.7, -2.2]
+      diurnal_amp_c: [4.0, 5.0]
+      anomaly_sigma_c: [5.0, 2.5]
+      monthly_rh: [70, 68, 65, 60, 62, 64, 65, 68, 70, 71, 73, 74]
+      utc_offset_h: -5
+    pumps: 2
+  - name: chirchiq
+    climate:
+      name: tashkent-like
+      monthly_c: [1.9, 4.3, 10.0, 16.0, 21.4, 26.9, 28.8, 27.1, 21.9, 14.8, 8.5, 3.5]
+      diurnal_amp_c: [5.0, 8.0]
+      anomaly_sigma_c: [4.0, 2.0]
+      monthly_rh: [73, 68, 63, 57, 46, 35, 33, 36, 40, 53, 65, 73]
+      utc_offset_h: 5
+    pumps: 1
+devices:
+  hp-000: {emitters: radiators, capacity_kw: 9}
+  hp-001: {emitters: fan_coils, capacity_kw: 5}
+  hp-002: {emitters: underfloor, capacity_kw: 12}
+  hp-003: {emitters: radiators, capacity_kw: 6}
+  hp-004: {emitters: fan_coils, capacity_kw: 10}
+""",
+    "fresh29": """name: weather_fresh29
+fleet: {size: 5}
+climate: oslo
+start: 2041-04-15
+duration: 60d
+step: 60s
+seed: 2929
+refrigerant: R32
+sites:
+  - name: yarra
+    climate:
+      name: melbourne-like
+      monthly_c: [20.3, 20.6, 18.8, 16.0, 13.4, 11.1, 10.5, 11.6, 13.3, 15.2, 17.2, 19.1]
+      diurnal_amp_c: [4.5, 5.5]
+      anomaly_sigma_c: [2.5, 2.0]
+      monthly_rh: [60, 61, 63, 67, 73, 77, 76, 71, 66, 62, 62, 60]
+      utc_offset_h: 10
+    pumps: 2
+  - name: harbour
+    climate:
+      name: wellington-like
+      monthly_c: [17.3, 17.6, 16.3, 14.1, 11.8, 10.0, 9.2, 9.7, 11.1, 12.5, 14.1, 16.1]
+      diurnal_amp_c: [2.5, 3.5]
+      anomaly_sigma_c: [2.0, 1.5]
+      monthly_rh: [78, 80, 80, 81, 84, 85, 85, 83, 80, 79, 78, 78]
+      utc_offset_h: 12
+    refrigerant: R290
+    pumps: 1
+  - name: magallanes
+    climate:
+      name: punta-arenas-like
+      monthly_c: [11.1, 10.8, 9.0, 6.3, 3.7, 1.6, 1.2, 2.1, 4.1, 6.6, 8.5, 10.1]
+      diurnal_amp_c: [3.0, 4.5]
+      anomaly_sigma_c: [2.5, 2.0]
+      monthly_rh: [64, 67, 72, 77, 82, 85, 85, 82, 76, 68, 64, 64]
+      utc_offset_h: -3
+    refrigerant: R290
+    pumps: 2
+devices:
+  hp-000: {emitters: fan_coils, capacity_kw: 6}
+  hp-001: {emitters: underfloor, capacity_kw: 11}
+  hp-002: {emitters: radiators, capacity_kw: 14}
+  hp-003: {emitters: radiators, capacity_kw: 7}
+  hp-004: {emitters: fan_coils, capacity_kw: 9}
+""",
+    "fresh30": """name: weather_fresh30
+fleet: {size: 5}
+climate: oslo
+start: 2042-10-15
+duration: 60d
+step: 60s
+seed: 3030
+refrigerant: R32
+sites:
+  - name: toompea
+    climate:
+      name: tallinn-like
+      monthly_c: [-3.5, -4.2, -0.9, 4.7, 10.2, 14.4, 17.3, 16.2, 11.6, 6.6, 1.8, -1.4]
+      diurnal_amp_c: [3.0, 5.0]
+      anomaly_sigma_c: [4.5, 2.0]
+      monthly_rh: [87, 85, 79, 72, 69, 71, 75, 79, 82, 85, 88, 89]
+      utc_offset_h: 2
+    refrigerant: R290
+    pumps: 2
+  - name: charlevoix
+    climate:
+      name: quebec-like
+      monthly_c: [-12.8, -11.0, -4.9, 3.3, 10.8, 16.3, 19.1, 17.9, 12.7, 6.1, -0.6, -8.4]
+      diurnal_amp_c: [4.0, 5.5]
+      anomaly_sigma_c: [5.5, 2.5]
+      monthly_rh: [77, 74, 71, 67, 63, 68, 72, 74, 76, 77, 80, 80]
+      utc_offset_h: -5
+    pumps: 1
+  - name: tianshan
+    climate:
+      name: urumqi-like
+      monthly_c: [-12.6, -9.7, -0.7, 10.0, 17.1, 21.8, 23.7, 22.4, 16.8, 7.9, -1.6, -9.3]
+      diurnal_amp_c: [5.0, 7.5]
+      anomaly_sigma_c: [4.0, 2.0]
+      monthly_rh: [77, 75, 67, 42, 37, 37, 39, 38, 42, 56, 71, 77]
+      utc_offset_h: 6
+    pumps: 2
+devices:
+  hp-000: {emitters: underfloor, capacity_kw: 8}
+  hp-001: {emitters: radiators, capacity_kw: 12}
+  hp-002: {emitters: fan_coils, capacity_kw: 7}
+  hp-003: {emitters: radiators, capacity_kw: 16}
+  hp-004: {emitters: underfloor, capacity_kw: 5}
+""",
     "fresh": """name: weather_fresh
 fleet: {size: 4}
 climate: oslo
@@ -1034,7 +1177,7 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 28))), "all"],
+    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 31))), "all"],
                     default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)

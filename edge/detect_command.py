@@ -24,6 +24,7 @@ import typer
 
 from heatwatch.edge.detect_input import InputError, Series, read_series
 from heatwatch.edge.generic_detector.adaptive import AdaptConfig
+from heatwatch.edge.generic_detector.offset import OffsetConfig
 
 CHUNK = 20_000  # rows per score() call: bounded memory, progress for long inputs
 FROZEN_CONFIDENCE = 0.95  # without adaptation: the threshold's tail scale at this upper confidence bound
@@ -51,6 +52,8 @@ def detect(
     lag_hours: float = typer.Option(24.0, "--lag-hours", help="With --given and dated rows: where each continuous driver's exponentially weighted mean over this many hours (a building's view of the air) is beyond its training range, allow the expectation's error to grow there, on the columns whose training residuals follow it (and those that move with them): fewer alarms on a season the training did not show; 0: off."),
     profile_drivers: bool = typer.Option(False, "--profile-drivers/--no-profile-drivers", help="With --given: judge the MEWMA with 'the machine answers its drivers as if they read a little differently' profiled out (per row the expectation's change per unit of each continuous driver): a drift along it is what the drivers explain; a change across it counts in full. Fewer healthy hours flagged on the weather bench, a fault seen as before or a little later (docs/generic-detector.md)."),
     profile_offset: bool = typer.Option(False, "--profile-offset/--no-profile-offset", help="With --given: judge the MEWMA with the direction of the expectation's own miss on the recent rows beyond the drivers' (or their lagged view's) training range profiled out: a season's offset the training did not show, carried back inside the range by a warm spell, costs nothing; a change across it counts in full (measured, opt-in: docs/generic-detector.md)."),
+    offset_pace: float = typer.Option(0.0, "--offset-pace", help="With --given and dated rows: re-fit each column's expectation LEVEL on the rows judged (a slow mean of the expectation's miss on the rows where no driver nor its lagged view is beyond its training range), moving at most this many training sigma per day, never while an alarm, a held level or an open envelope stands; the training's scales, correlation and threshold kept: a season's offset is learned, a fault that arrives in hours is not (measured, opt-in: docs/generic-detector.md). 0: off."),
+    offset_days: float = typer.Option(7.0, "--offset-days", help="With --offset-pace: the time constant of the level's mean, in days of rows learned from."),
     mewma_correlation: str = typer.Option("rows", "--mewma-correlation", help="The correlation the MEWMA is judged with: that of the rows (rows) or that of the EWMA vector itself, learned on the training rows' EWMA (ewma). ewma: fewer healthy hours flagged on the weather bench, but a +4 K condenser signature seen later or never (docs/generic-detector.md)."),
     lag_allowance: str = typer.Option("column", "--lag-allowance", help="With --lag-hours: beyond the lagged view's range, shrink each following column by its own allowance (column) or only the direction their extrapolation errors took together in training (common): a contrast between them (a condensing temperature leaving its pressure) counts in full; or by those errors' covariance across the columns (joint, between the two). common and joint: more alarms on a new season."),
     false_alarm_rate: float = typer.Option(1e-4, "--false-alarm-rate", help="Per healthy row, the chance of exceeding the threshold (score 1.0)."),
@@ -84,6 +87,10 @@ def detect(
             raise InputError(f"--mewma-correlation {mewma_correlation}: rows or ewma")
         if crossfit_threshold not in ("crossfit", "in-sample"):
             raise InputError(f"--crossfit-threshold {crossfit_threshold}: crossfit or in-sample")
+        if not (np.isfinite(offset_pace) and offset_pace >= 0.0):
+            raise InputError(f"--offset-pace {offset_pace}: must be 0 (off) or a positive number (sigma per day)")
+        if not (np.isfinite(offset_days) and offset_days > 0.0):
+            raise InputError(f"--offset-days {offset_days}: must be a positive number of days")
         if threshold_confidence is not None and not 0.5 <= threshold_confidence < 1.0:
             raise InputError(f"--threshold-confidence {threshold_confidence}: must be at least 0.5 and below 1")
         given_idx = [series.columns.index(c) for c in sorted(drivers, key=series.columns.index)]
@@ -98,7 +105,8 @@ def detect(
     adapt_cfg = AdaptConfig(enabled=online if adapt is None else adapt, memory=max(memory, learn), seasonal=seasonal,
                            daily=daily, crossfit=crossfit, lag_hours=lag_hours,
                            crossfit_in_sample_threshold=crossfit_threshold == "in-sample", lag_allowance=lag_allowance,
-                           profile_drivers=profile_drivers, profile_offset=profile_offset)
+                           profile_drivers=profile_drivers, profile_offset=profile_offset,
+                           offset=OffsetConfig(pace=offset_pace, days=offset_days))
     if threshold_confidence is None:
         # a frozen model keeps the threshold it extrapolated from its training tail for every row it
         # judges, however few independent excursions that tail held: state it at an upper bound

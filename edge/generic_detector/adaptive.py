@@ -52,7 +52,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -61,6 +61,7 @@ from heatwatch.edge.generic_detector.aftermath import UNSEEN, Aftermath, DriverM
 from heatwatch.edge.generic_detector.daily import has_daily_cycle, hour_terms, rows_per_day
 from heatwatch.edge.generic_detector.given import MAX_LEVELS, DriverModel
 from heatwatch.edge.generic_detector.lagged import LaggedDrivers
+from heatwatch.edge.generic_detector.offset import LevelOffset, OffsetConfig
 from heatwatch.edge.generic_detector.neff import autocorrelation_time
 from heatwatch.edge.generic_detector.robust import robust_location_scale, student_t_isf
 from heatwatch.edge.generic_detector.healthy_behaviour import (HealthyBehaviourConfig, HealthyBehaviourDetector,
@@ -126,6 +127,9 @@ class AdaptConfig:
     # shrinks it) profiled out: a season's offset the training did not show, carried back inside the
     # range by a warm spell, costs nothing; a change across it counts in full (measured, not the default)
     profile_offset: bool = False
+    # with a driver model and dated rows: each column's expectation level re-fitted on the rows judged, at a
+    # bounded pace (offset.py); the training's scales, correlation and threshold kept. Off: pace 0
+    offset: OffsetConfig = field(default_factory=OffsetConfig)
 
 
 @dataclass
@@ -177,6 +181,10 @@ class AdaptiveDetector:
         self.flap = FlapTest(self.config.ewma_lambda, self.config.threshold.false_alarm_prob)
         self.shift: ShiftTest | None = None  # heavy-tailed features' windowed robust mean (None: none)
         self.untrusted: deque[np.ndarray] = deque(maxlen=max(self.config.warmup, 10))  # raw misses, untrusted rows
+        self.offset: LevelOffset | None = None  # each column's level learned on judged rows (offset.py; None: off)
+        self.off_rows: list[tuple[np.ndarray, np.ndarray]] = []  # (misses, weights) since the last check point
+        self.off_alarm = False  # ... and whether any of those rows alarmed
+        self.off_wait: deque[tuple[int, np.ndarray, np.ndarray]] = deque()  # (rows seen, misses, weights) waiting
         self.det = HealthyBehaviourDetector(replace(self.config, warmup=max(self.config.warmup, 10)))
         self.rows: deque[np.ndarray] = deque(maxlen=max(a.memory, self.config.warmup))
         self.alarmed: deque[bool] = deque(maxlen=max(a.memory, self.config.warmup))
@@ -232,7 +240,8 @@ class AdaptiveDetector:
                                    crossfit_folds(ts))
         else:
             B = self.driver.residuals(self._drivers(X, idx, ts), X[:, self.targets(X.shape[1])],
-                                      self.aftermath if judged else None, ts, self._lagged(X))
+                                      self.aftermath if judged else None, ts, self._lagged(X),
+                                      self.offset.raw if judged and self.offset is not None else None)
         B = B if self.cross is None else np.column_stack([B, self.cross.residuals(B)])
         if self.level is None:
             return B
@@ -359,6 +368,7 @@ class AdaptiveDetector:
             run = _trailing_true(anomaly[i:j][keep])
             self.alarm_run = self.alarm_run + run if run == int(keep.sum()) else run
             self.seen += j - i
+            self._learn_offset(X[i:j], XI[i:j, -2], ts[i:j], status[i:j], anomaly[i:j])
             self.since_fit += j - i
             if self.aftermath is not None and self.seen % ce == 0:  # at checks only: rows and blocks alike
                 self.aftermath.alarm = self.alarm_run > 0
@@ -371,6 +381,44 @@ class AdaptiveDetector:
         """One row: (calibrated score, alarm)."""
         r = self.score(np.array([ts]), np.asarray(x, dtype=np.float64)[None, :])
         return float(r.score[0]), bool(r.anomaly[0])
+
+    def _learn_offset(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, status: np.ndarray,
+                      alarm: np.ndarray) -> None:
+        """Collect a judged block's misses and, at a check point (rows and blocks alike), learn each column's
+        level from the rows since the last one (offset.py): only their judged rows, and not at all when one
+        of them alarmed, or a change is under way, or the aftermath holds a level or an envelope."""
+        if self.offset is None or self.driver is None:
+            return
+        self.off_alarm |= bool(alarm.any())
+        ok = status == 0
+        if ok.any():
+            Xk = X[ok]
+            D = self._drivers(Xk, idx[ok], ts[ok])
+            miss = (Xk[:, self.targets(Xk.shape[1])] - self.driver.expected(D)) / self.driver.sigma
+            lag = self._lagged(Xk)
+            w = self.driver.shrink(D, lag) ** 2
+            if not self.offset.cfg.beyond:  # only rows where the expectation is trusted
+                w = w * ~np.any(self.driver.extrapolation_se(D, lag) > 0.0, axis=1)[:, None]
+            self.off_rows.append((miss, w))
+        if self.seen % self.adapt.check_every:
+            return
+        am = self.aftermath
+        stands = self.off_alarm or self.alarm_run or self.change_age \
+            or (am is not None and (am.spell or am.outside or bool(np.any(am.env))))
+        if self.off_alarm or self.alarm_run:
+            self.off_wait.clear()  # rows before an alarm are not learned from
+        elif self.off_rows and not stands:
+            self.off_wait.append((self.seen, np.concatenate([m for m, _ in self.off_rows]),
+                                  np.concatenate([w for _, w in self.off_rows])))
+        self.off_rows, self.off_alarm = [], False
+        if stands:
+            return
+        old = self.seen - self.offset.cfg.delay * self.offset.per_day
+        ready = []
+        while self.off_wait and self.off_wait[0][0] <= old:
+            ready.append(self.off_wait.popleft())
+        if ready:
+            self.offset.learn(np.concatenate([m for _, m, _ in ready]), np.concatenate([w for _, _, w in ready]))
 
     def _track_change(self, alarm: bool) -> None:
         """A change begins with an alarm and is under way until the alarm has been quiet for as
@@ -482,6 +530,13 @@ class AdaptiveDetector:
         self.alarm_run = 0
         self.since_fit = 0
         self.change_age = self.change_on = self.quiet = 0
+        per_day = rows_per_day(ts)
+        self.off_rows, self.off_alarm = [], False
+        self.off_wait.clear()
+        # a level is learned against this expectation: a new fit starts it over
+        self.offset = LevelOffset(self.driver.sigma, per_day, self.adapt.offset) \
+            if self.adapt.offset.pace > 0 and self.driver is not None and per_day and self.cross is None \
+            and self.level is None else None
 
     def _in_sample_threshold(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, floor: np.ndarray | None) -> float:
         """The alarm threshold a detector learns from the fit's in-sample residuals (crossfit_in_sample_threshold)."""

@@ -525,7 +525,8 @@ class DriverModel:
         return np.any(E[:, self.positive] <= 0.0, axis=1)
 
     def residuals(self, D: np.ndarray, Y: np.ndarray, aftermath: "Aftermath | None" = None,
-                  ts: np.ndarray | None = None, lagged: np.ndarray | None = None) -> np.ndarray:
+                  ts: np.ndarray | None = None, lagged: np.ndarray | None = None,
+                  offset: np.ndarray | None = None) -> np.ndarray:
         """What the drivers do not explain, in the units of the training residuals.
 
         A residual whose expectation is uncertain (drivers beyond the training range) is
@@ -536,9 +537,12 @@ class DriverModel:
         learned on the training rows then holds where the drivers were not seen.
 
         ``aftermath`` (rows being judged, in order): what an excursion beyond the training
-        range left in each column is let relax after the drivers come back (aftermath.py)."""
+        range left in each column is let relax after the drivers come back (aftermath.py).
+        ``offset`` (F,): a level learned on judged rows (offset.py), taken off the miss before anything else."""
         E = self.expected(D)
         r = np.asarray(Y, dtype=np.float64) - E
+        if offset is not None:
+            r = r - offset
         if aftermath is not None:
             beyond = self.beyond(D)
             days = None

@@ -107,6 +107,8 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path) -> None:
         (["detect", str(good), "--out", out, "--false-alarm-rate", "2"], "--false-alarm-rate 2"),
         (["detect", str(good), "--out", out, "--lag-hours", "-1"], "--lag-hours -1.0"),
         (["detect", str(good), "--out", out, "--lag-hours", "nan"], "--lag-hours nan"),
+        (["detect", str(good), "--out", out, "--offset-pace", "-0.1"], "--offset-pace -0.1"),
+        (["detect", str(good), "--out", out, "--offset-pace", "0.1", "--offset-days", "0"], "--offset-days 0.0"),
         (["detect", str(good), "--out", out, "--mewma-correlation", "lagged"], "--mewma-correlation lagged: rows or ewma"),
         (["detect", str(good), "--out", out, "--train-rows", "5000", "--exclude", "label"], "--train-rows 5000"),
         (["detect", str(good), "--out", out, "--exclude", "nope"], "not in the header"),
