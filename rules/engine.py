@@ -271,16 +271,15 @@ class RuleEngine:
         the notice that explains it better (explained_by); that notice's raise in this round, if
         it is in ``out``, lists what it revises. Afterwards no yielding rule stands beside a rule it
         yields to, so steady_advance, which raises nothing, keeps it so."""
-        standing = [k for k, t in self._tracks.items() if t.active]
-        if not standing:
+        yields, tracks = self._yields, self._tracks
+        raised = [k for k, t in tracks.items() if t.active and k[0] in yields]  # on most rounds: none
+        if not raised:
             return []
         rules = {r.name: r for r in self.rules}
         withdrawn: list[Diagnosis] = []
-        for key in standing:
-            others = self._yields.get(key[0])
-            if not others:
-                continue
-            better = next((k for k in standing if k[0] in others and self._tracks[k].active), None)
+        for key in raised:
+            others = yields[key[0]]
+            better = next((k for k, t in tracks.items() if t.active and k[0] in others), None)
             if better is None:
                 continue
             rule, t = rules[key[0]], self._tracks[key]
