@@ -156,3 +156,24 @@ def test_a_plain_clear_still_proposes_closing_as_a_recovery(db, ingest, clock):
     deliver(ingest, cleared)
     [water] = incidents(db)
     assert water.state == IncidentState.OPEN and water.close_proposed_at is not None
+
+
+def test_a_notice_withdrawn_for_another_of_the_same_fault_leaves_the_ticket_standing(db, ingest, clock):
+    """The notice on delta-T, then the flow thermistor's own (both sensor_drift, one incident): the
+    withdrawal of the first is noted on the ticket as a revision, and proposes no closing while the
+    thermistor's notice stands (main proposed it when the delta-T notice cleared a day later)."""
+    agent = Agent()
+    first = agent.run(JANUARY, 13, heat_deficit=1.5)
+    assert [(e.kind, e.fault) for e in first] == [("sensor_fault", "sensor_drift")]
+    deliver(ingest, first)
+    later = JANUARY + timedelta(hours=13, minutes=10)
+    clock.now = later
+    named = agent.run(later, 30, heat_deficit=1.5, flow_below_condenser=1.2)
+    assert [(e.kind, e.fault) for e in named] == [("sensor_fault", "sensor_drift"), ("fault_cleared", "sensor_drift")]
+    deliver(ingest, named)
+    [incident] = incidents(db)
+    assert incident.state == IncidentState.OPEN and incident.close_proposed_at is None
+    [ticket] = tickets_of(db)
+    [(_, _, note)] = revision_notes(db, ticket.id)
+    assert "revised: flow sensor below condenser, not water delta t below heat" in note
+    assert told(db, PROBLEM_FOUND) == 1
