@@ -226,11 +226,11 @@ class Incidents:
         for r in revisions(event.findings, REVISES):
             withdrawn = _open_incident(s, device.id, r.fault) if r.fault != better.fault else None
             if withdrawn is not None:
-                taken = self._revise(s, withdrawn, better, r, event, now) or taken
+                taken = self._revise(s, device, withdrawn, better, r, event, now) or taken
         return taken
 
-    def _revise(self, s: Session, withdrawn: Incident, better: Incident, r: Revision, event: Event,
-                now: datetime) -> Ticket | None:
+    def _revise(self, s: Session, device: Device, withdrawn: Incident, better: Incident, r: Revision,
+                event: Event, now: datetime) -> Ticket | None:
         """``withdrawn`` is better explained by ``better``'s notice: close it as revised. Its ticket,
         if still in work, becomes ``better``'s (which has none yet: retitled, a ``revised`` history
         entry; the visit booked, the customer already told, stay), or, ``better`` having a ticket of
@@ -249,8 +249,11 @@ class Incidents:
         channels = sorted(_channels(event)) if event.kind == "sensor_fault" else None
         before, title = ticket.title, incident_title(better.fault, channels or None)
         ticket.incident, ticket.title = better, title[:200]
+        p = self._judge(s, device, better, now)
+        keep = (f" Priority stays P{ticket.priority} (the gateway never lowers it); the revised fault alone is "
+                f"P{p.level}: lower it if you agree." if p.level > ticket.priority else "")
         tickets.record_change(s, ticket, tickets.GATEWAY, "revised", before, ticket.title,
-                              f"{why}. {event.explanation}", now)
+                              f"{why}. {event.explanation}{keep}", now)
         return ticket
 
     def _trip(self, s: Session, device: Device, event: Event, now: datetime) -> EventOutcome:
@@ -305,7 +308,7 @@ class Incidents:
         better = _open_incident(s, device.id, by[0].fault) if by else None
         if better is not None:  # its raise did not take this one over (a raise without REVISES)
             assert by
-            taken = self._revise(s, incident, better, by[0], event, now)
+            taken = self._revise(s, device, incident, better, by[0], event, now)
             return self._after_update(s, device, better, taken or _ticket_of(s, better), now, "revised", [])
         incident.cleared_ts, incident.close_proposed_at = ts, now
         ticket = _ticket_of(s, incident)
