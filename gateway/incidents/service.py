@@ -221,7 +221,10 @@ class Incidents:
     def _revise_all(self, s: Session, device: Device, better: Incident, event: Event,
                     now: datetime) -> Ticket | None:
         """The faults a raise withdrew (its REVISES findings) that stand open here: each closes as
-        revised (_revise). Returns the ticket ``better`` took over, if it had none."""
+        revised (_revise). Returns the ticket ``better`` took over, if it had none. A fault_update
+        repeats its raise's findings: what it names was revised then, and may since stand again."""
+        if event.kind == "fault_update":
+            return None
         taken = None
         for r in revisions(event.findings, REVISES):
             withdrawn = _open_incident(s, device.id, r.fault) if r.fault != better.fault else None

@@ -180,3 +180,22 @@ def test_a_notice_withdrawn_for_another_of_the_same_fault_leaves_the_ticket_stan
     [(_, _, note)] = revision_notes(db, ticket.id)
     assert "revised: flow sensor below condenser, not water delta t below heat" in note
     assert told(db, PROBLEM_FOUND) == 1
+
+
+def test_an_update_repeating_a_revision_revises_nothing_again(db, ingest, clock):
+    """A fault_update repeats its raise's findings, REVISES too: the fault it names, raised again
+    since as a new incident, stays open."""
+    from heatwatch.contract import Finding, revision_finding
+    from tests.gateway.incidents_support import event
+
+    ingest.handle(*message_of(event("fault", fault="low_water_flow", severity="warning")))
+    stale = event("fault_update", fault="refrigerant_leak", failure_in=timedelta(days=10))
+    stale = stale.model_copy(update={"findings": [Finding(kind="residual", channels=["eev_pct"], score=3.0),
+                                                  revision_finding(REVISES, "low_water_flow", None, "revised: x, not y")]})
+    deliver(ingest, [stale])
+    assert {(i.fault, i.state) for i in incidents(db)} == {("low_water_flow", IncidentState.OPEN),
+                                                           ("refrigerant_leak", IncidentState.OPEN)}
+
+
+def message_of(ev: Event) -> tuple[str, bytes]:
+    return agent_topic(ev.device, "event"), ev.to_json()
