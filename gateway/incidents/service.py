@@ -226,11 +226,20 @@ class Incidents:
         if event.kind == "fault_update":
             return None
         taken = None
-        for r in revisions(event.findings, REVISES):
+        for r in self._revisions(event, REVISES):
             withdrawn = _open_incident(s, device.id, r.fault) if r.fault != better.fault else None
             if withdrawn is not None:
                 taken = self._revise(s, device, withdrawn, better, r, event, now) or taken
         return taken
+
+    def _revisions(self, event: Event, kind: str) -> list[Revision]:
+        """The notices an event's ``kind`` findings name; one that does not read as a notice is
+        counted (``<kind>.unreadable``) and logged, and the event does what it would without it."""
+        found = revisions(event.findings, kind)
+        if len(found) < sum(f.kind == kind for f in event.findings):
+            self.counters.add(f"{kind}.unreadable")
+            log.warning("event %s: a %s finding names no notice (fault (channel): why); ignored", event.event_id, kind)
+        return found
 
     def _revise(self, s: Session, device: Device, withdrawn: Incident, better: Incident, r: Revision,
                 event: Event, now: datetime) -> Ticket | None:
@@ -302,7 +311,7 @@ class Incidents:
         incident.last_event_ts = max(incident.last_event_ts, ts)
         if incident.last_raised_ts is not None and ts < incident.last_raised_ts:
             return EventOutcome("linked", incident.id, detail="a clear older than the latest raise: the fault stands")
-        by = revisions(event.findings, EXPLAINED_BY)
+        by = self._revisions(event, EXPLAINED_BY)
         if by and by[0].fault == fault:  # one notice of this fault for another: the fault stands, revised
             ticket = _ticket_of(s, incident)
             if ticket is not None:

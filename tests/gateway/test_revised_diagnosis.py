@@ -199,3 +199,25 @@ def test_an_update_repeating_a_revision_revises_nothing_again(db, ingest, clock)
 
 def message_of(ev: Event) -> tuple[str, bytes]:
     return agent_topic(ev.device, "event"), ev.to_json()
+
+
+def test_revision_findings_read_back_and_a_garbled_one_is_counted_not_acted_on(db, ingest, clock):
+    from heatwatch.contract import Finding, revision_finding
+
+    f = revision_finding(EXPLAINED_BY, "sensor_drift", "flow_lpm", "revised: flow meter reads low, not low water flow")
+    assert f.channels == [] and f.message.startswith("sensor_drift (flow_lpm): ")
+    [r] = revisions([f], EXPLAINED_BY)
+    assert (r.fault, r.channel, r.text) == ("sensor_drift", "flow_lpm", "revised: flow meter reads low, not low water flow")
+    assert revisions([f], REVISES) == []
+    with pytest.raises(ValueError, match="not a revision finding kind"):
+        revision_finding("residual", "sensor_drift", None, "x")
+    agent = Agent()
+    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-2.0))
+    garbled = Event(device="hp-001", seq=99, event_id="agent-garbled", ts=(JANUARY + timedelta(hours=8)).timestamp(),
+                    kind="fault_cleared", fault="low_water_flow", severity="info",
+                    findings=[Finding(kind=EXPLAINED_BY, channels=[], message="no notice named here")])
+    before = ingest.incidents.counters.get("explained_by.unreadable")
+    deliver(ingest, [garbled])
+    assert ingest.incidents.counters.get("explained_by.unreadable") == before + 1
+    [water] = incidents(db)  # what a plain clear does: a closing proposed for the dispatcher
+    assert water.state == IncidentState.OPEN and water.close_proposed_at is not None
