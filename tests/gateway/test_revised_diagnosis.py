@@ -221,3 +221,30 @@ def test_revision_findings_read_back_and_a_garbled_one_is_counted_not_acted_on(d
     assert ingest.incidents.counters.get("explained_by.unreadable") == before + 1
     [water] = incidents(db)  # what a plain clear does: a closing proposed for the dispatcher
     assert water.state == IncidentState.OPEN and water.close_proposed_at is not None
+
+
+def test_a_withdrawn_fault_whose_better_notice_has_a_ticket_already_is_cancelled_naming_it(db, ingest, clock):
+    """The pump's sensor_drift incident is open already (its low-pressure transducer): the meter's
+    notice joins it, so the low water flow ticket has nothing to become: it is cancelled, naming the
+    ticket that speaks for it, and the customer hears nothing more."""
+    from heatwatch.contract import revision_finding
+    from tests.gateway.incidents_support import event
+
+    deliver(ingest, [event("sensor_fault", fault="sensor_drift", severity="info", channels=["p_low"])])
+    deliver(ingest, [event("fault", fault="low_water_flow", severity="warning", at=JANUARY + timedelta(hours=1),
+                           channels=["flow_lpm"])])
+    drift, water = tickets_of(db)
+    meter = event("sensor_fault", fault="sensor_drift", severity="info", at=JANUARY + timedelta(days=2),
+                  channels=["flow_lpm"])
+    meter = meter.model_copy(update={"findings": [*meter.findings, revision_finding(
+        REVISES, "low_water_flow", None, "revised: flow meter reads low, not low water flow")]})
+    notified = told(db, PROBLEM_FOUND)
+    deliver(ingest, [meter])
+    incident_drift, incident_water = incidents(db)
+    assert (incident_water.state, incident_water.close_reason) == (IncidentState.CLOSED, "revised")
+    assert incident_drift.state == IncidentState.OPEN
+    drift_now, water_now = tickets_of(db)
+    assert water_now.status == TicketStatus.CANCELLED and drift_now.status == TicketStatus.OPEN
+    [(_, _, note)] = revision_notes(db, drift.id)
+    assert f"ticket {water.id} cancelled" in note and "revised: flow meter reads low" in note
+    assert told(db, PROBLEM_FOUND) == notified
