@@ -172,22 +172,6 @@ class EnergyBalance:
         settled = series[R[:, 0] >= R[0, 0] + TAU_SECONDS / 2]
         if len(settled) >= MIN_BLOCK_ROWS:
             self.spread = float(1.4826 * np.median(np.abs(settled - np.median(settled))))
-        day = ((R[:, 0] - R[0, 0]) // DAY).astype(np.int64)
-        w = self._weights(R[:, 1], R[:, 2])
-        means = np.array([np.average(rel[day == d], weights=w[day == d]) for d in np.unique(day)
-                          if (day == d).sum() >= MIN_BLOCK_ROWS])
-        if len(means) > 2 and math.isfinite(self.spread):
-            self.spread = max(self.spread, float(np.std(means, ddof=1)))
-
-    def _weights(self, lnr: np.ndarray, f: np.ndarray) -> np.ndarray:
-        """Each reading's weight in the averages (_follow's: the precision of its prediction)."""
-        c, V, (lo_r, hi_r, lo_f, hi_f, slope_var) = self.coef, self._V, self._span
-        ex = c[0] + lnr * c[1] + f * c[2]
-        var = V[0] + 2.0 * lnr * V[1] + 2.0 * f * V[2] + lnr * lnr * V[4] + 2.0 * lnr * f * V[5] + f * f * V[8]
-        d_r = np.maximum(lo_r - lnr, 0.0) + np.maximum(lnr - hi_r, 0.0)
-        d_f = np.maximum(lo_f - f, 0.0) + np.maximum(f - hi_f, 0.0)
-        sd = np.sqrt(np.maximum(var + slope_var * (d_r * d_r + d_f * d_f), 0.0)) / np.abs(ex)
-        return 1.0 / np.maximum(sd, MIN_SIGMA) ** 2
 
     def follow(self, T: np.ndarray, eff: np.ndarray, lnr: np.ndarray, f: np.ndarray, rel_l: np.ndarray,
                k: np.ndarray) -> np.ndarray:
