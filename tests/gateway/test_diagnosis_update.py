@@ -24,7 +24,7 @@ from heatwatch.gateway.settings import DatabaseSettings, GatewaySettings, Notifi
 from heatwatch.gateway.tickets.models import Ticket, TicketChange
 from tests.gateway.incidents_support import JANUARY, Clock, event
 from tests.gateway.incidents_support import tickets as tickets_of
-from tests.gateway.notification_support import SECRET, Mailbox, add_customer, outbox, settings_for
+from tests.gateway.notification_support import SECRET, Mailbox, add_customer, outbox, schedule, settings_for
 from tests.gateway.test_revised_diagnosis import Agent, deliver
 
 pytest_plugins = ["tests.gateway.api_world"]  # make_api
@@ -128,6 +128,26 @@ def test_a_first_message_still_waiting_goes_with_the_new_diagnosis_and_nothing_f
     assert SENSOR["en"] in text and VALVES["en"] not in text
     assert worker.run_once(quiet_end + H) == 0 and mailbox.count() == 1
     assert outbox(db)[0].told_fault == "sensor_drift"
+
+
+def test_a_first_message_sent_in_a_digest_is_followed_by_the_update_with_the_visit_kept(db, mailbox, clock):
+    """The problem_found and the visit booked went as one digest after quiet hours; the revision
+    then comes: the update follows, and says the visit stays."""
+    ingest, agent = world(db, clock, quiet=(time(6), time(12)))  # 07:00 in Stockholm: quiet until 12:00
+    worker = NotificationWorker(db, settings_for(mailbox))
+    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-2.0))
+    ticket_id, _, _ = the_ticket(db)
+    schedule(db, ticket_id, JANUARY + timedelta(days=2), JANUARY)
+    assert worker.run_once(clock.now) == 0
+    quiet_end = datetime(2025, 1, 10, 11, 0, tzinfo=JANUARY.tzinfo)
+    assert worker.run_once(quiet_end) == 1 and mailbox.count() == 1
+    assert VALVES["en"] in letter(mailbox.received[0])
+    assert {n.step: n.told_fault for n in outbox(db)}["problem_found"] == "low_water_flow"
+    clock.now = LATER
+    deliver(ingest, agent.run(LATER, 8, flow_lpm=-2.5, flow_meter_low=1.5))
+    assert worker.run_once(clock.now) == 1 and mailbox.count() == 2
+    text = letter(mailbox.received[1])
+    assert SENSOR["en"] in text and "The technician's visit stays as booked: Sunday, January 12, 2025" in text
 
 
 def test_a_message_rendered_while_the_revision_committed_is_followed_by_the_update(db, mailbox, clock):
