@@ -95,7 +95,7 @@ def revisions_told(session: Session, ticket: Ticket, language: str) -> list[tupl
 
 def revised_line(told: list[tuple[Incident, Incident]], ticket: Ticket, time_zone: str, language: str,
                  t: Texts) -> dict[str, str] | None:
-    """"Diagnosis updated <when>. Before that, we wrote that your heat pump <what>." (and that the old
+    """"Diagnosis updated <when>. Before that, we thought your heat pump <what>." (and that the old
     advice no longer holds), while the work is on."""
     if not told or ticket.status in FINISHED:
         return None

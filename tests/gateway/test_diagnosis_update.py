@@ -252,9 +252,9 @@ def status_page(make_api, db_url, db, ticket_id: int, customer_id: int) -> str:
 
 
 @pytest.mark.parametrize("language, updated, earlier, advice, step", [
-    ("sv", "Diagnosen uppdaterad fre 10 jan., 14:10", "skrev vi att din värmepump ”Värmis” har för lågt vattenflöde",
+    ("sv", "Diagnosen uppdaterad fre 10 jan., 14:10", "trodde vi att din värmepump ”Värmis” har för lågt vattenflöde",
      "Vårt tidigare råd gäller inte längre.", "Vi uppdaterade diagnosen: din värmepump ”Värmis” har en felaktig givare"),
-    ("en", "Diagnosis updated Fri, Jan 10, 2:10", "we wrote that your heat pump “Värmis” has too little water flow",
+    ("en", "Diagnosis updated Fri, Jan 10, 2:10", "we thought your heat pump “Värmis” has too little water flow",
      "Our earlier advice no longer applies.", "We updated our diagnosis: your heat pump “Värmis” has a faulty sensor"),
 ])
 def test_the_status_page_shows_the_current_diagnosis_and_that_it_was_updated(

@@ -94,7 +94,7 @@ def test_the_customer_reads_the_updated_diagnosis_and_the_board_marks_it_revised
         health = customer.locator("#health")
         expect(health).to_contain_text("temperatur- eller tryckgivare visar fel värden")
         expect(customer.locator("#revised")).to_contain_text("Diagnosen uppdaterad")
-        expect(customer.locator("#revised")).to_contain_text("skrev vi att din värmepump ”Värmis” har för lågt vattenflöde")
+        expect(customer.locator("#revised")).to_contain_text("trodde vi att din värmepump ”Värmis” har för lågt vattenflöde")
         expect(customer.locator("#revised")).to_contain_text("Vårt tidigare råd gäller inte längre.")
         expect(customer.locator("#timeline li.revised")).to_contain_text(
             "Vi uppdaterade diagnosen: din värmepump ”Värmis” har en felaktig givare")
