@@ -22,7 +22,7 @@ from heatwatch.gateway.notifications.models import Notification, NotificationAtt
 from heatwatch.gateway.notifications.status_link import make_token
 from heatwatch.gateway.settings import DatabaseSettings, GatewaySettings, NotificationSettings
 from heatwatch.gateway.tickets.models import Ticket, TicketChange
-from tests.gateway.incidents_support import JANUARY, Clock, event
+from tests.gateway.incidents_support import JANUARY, Clock, event, incidents
 from tests.gateway.incidents_support import tickets as tickets_of
 from tests.gateway.notification_support import SECRET, Mailbox, add_customer, outbox, schedule, settings_for
 from tests.gateway.test_revised_diagnosis import Agent, deliver
@@ -237,6 +237,8 @@ def test_a_customer_without_channels_is_revised_without_a_message_or_an_error(db
     assert the_ticket(db)[1] == "sensor_drift" and steps_of(db) == []
     with db.transaction() as s:
         assert s.scalar(select(TicketChange.id).where(TicketChange.action == "revised")) is not None
+    water, sensor = incidents(db, "hp-0")  # the status page finds what the diagnosis was
+    assert (water.fault, water.revised_into_id, sensor.revised_into_id) == ("low_water_flow", sensor.id, None)
 
 
 # ---- the status page -----------------------------------------------------------------------------------
