@@ -27,6 +27,7 @@ from heatwatch.units import DAY
 
 _CHANNEL = re.compile(r"^Sensor drift \(([a-z_]+)\)")
 INF = float("inf")
+COMMISSIONED_S = 7 * DAY  # a drift from this day on began after the pump's own model (a week) was learned
 
 
 def firsts(o: dict) -> tuple[float, float, list[tuple[str, str]]]:
@@ -98,7 +99,7 @@ def main() -> None:
                 line += "  first: " + ("meter" if right else "LOW_WATER_FLOW")
                 if oo is not None and olwf < ometer:
                     other_wrong.append(key)
-                    meters.append((key, right))
+                    meters.append((key, right, onset >= COMMISSIONED_S))
             if what == "low_water_flow" and o.get("trip_ts"):
                 lead = (o["trip_ts"] - lwf) / DAY if lwf < INF else None
                 line += f"  trip {day(o['trip_ts'], base)} lead " + ("missed" if lead is None else f"{lead:.2f}")
@@ -111,12 +112,14 @@ def main() -> None:
                     line += f"  later by {delays[-1][1]:+.2f} d"
             print(line)
     if others:
-        right = [k for k, r in meters if r]
-        print(f"meters reading low the other code named low_water_flow first: {len(meters)}; named the meter first "
-              f"here: {len(right)}" + (f" ({100 * len(right) / len(meters):.0f} %)" if meters else ""))
-        for k, r in meters:
-            if not r:
-                print(f"  still low_water_flow first: {k}")
+        for after, when in ((True, "after commissioning"), (False, "from installation (the design band)")):
+            these = [(k, r) for k, r, a in meters if a == after]
+            right = [k for k, r in these if r]
+            print(f"meters reading low {when} the other code named low_water_flow first: {len(these)}; named the "
+                  f"meter first here: {len(right)}" + (f" ({100 * len(right) / len(these):.0f} %)" if these else ""))
+            for k, r in these:
+                if not r:
+                    print(f"  still low_water_flow first: {k}")
         d = [x for _, x in delays]
         if d:
             print(f"real low flows the other code named: {len(d)}; named later here by (d): "
