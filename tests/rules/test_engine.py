@@ -364,3 +364,15 @@ def test_a_plain_clear_names_no_better_explanation():
     run(engine, shifts(flow_lpm=-2.0, delta_t=1.2, flow_meter_low=-1.0), hours=7)
     out = run(engine, shifts(), hours=7 * 24 + 1, start=7 * HOUR + 600, step=3600.0)
     assert [(d.rule, d.state, d.explained_by) for d in out] == [("low_water_flow", "cleared", None)]
+
+
+def test_a_fleets_model_asks_the_rules_fleet_min_support():
+    """Against a fleet's model (before the pump's own) low_water_flow needs no witness of the heat
+    (fleet_min_support: 0): the heat's test reads the fleet's delta-T and COP, not the pump's. A loss
+    from installation that trips within the week (service_area_200 hp-097) was left unwarned when the
+    witness was asked there. Against the pump's own model the flow alone names nothing."""
+    engine = RuleEngine.from_files()
+    fleet = Evidence(ts=0.0, shifts=shifts(flow_lpm=-1.5), basis="fleet prior")
+    assert engine._all_matches(fleet)["low_water_flow"]
+    own = Evidence(ts=0.0, shifts=shifts(flow_lpm=-1.5), basis="model")
+    assert not engine._all_matches(own)["low_water_flow"]
