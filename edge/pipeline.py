@@ -572,8 +572,9 @@ class PumpPipeline:
         per target channel, ``seen``: the channels the evidence has, ``live``: rows whose evidence
         is ready (it carries the compressor's shifts); ``prior``: rows judged on the prior's bands
         (a rule's prior_min_support); ``more``: other channels' levels on these rows (the design's
-        condenser ceiling); ``fleet``: per row, judged against a fleet's model (fleet_min_support). Keeps per row the shift rules matching and how many of their support
-        channels agree (``_table_hits``)."""
+        condenser ceiling); ``fleet``: per row, judged against a fleet's model (fleet_min_support).
+        Keeps per row the shift rules matching and how many of their support channels agree
+        (``_table_hits``)."""
         never = np.zeros(len(rows), dtype=bool)
         # the compressor's shifts on these rows (channels the detector does not have)
         extra = self._comp_levels(rows, live)
