@@ -848,13 +848,13 @@ class PumpPipeline:
         if raised:
             explanation = f"{title}: {d.explanation}"
             if d.revises:  # the notices it withdrew: the ticket's diagnosis is revised, not a second one
-                findings = [*findings, *(revision_finding(REVISES, r.fault, r.channel, _revised(d.rule, r.rule))
+                findings = [*findings, *(revision_finding(REVISES, r.fault, r.channel, _revised(d.rule, _named(r.rule, r.fault)))
                                          for r in d.revises)]
         elif d.explained_by is not None:  # withdrawn: a notice it yields to explains the evidence better
             by = d.explained_by
             explanation = (f"{title}: withdrawn, {_words(by.rule)} ({FAULTS[by.fault].title.lower()}"
                            f"{f', {by.channel}' if by.channel else ''}) explains the evidence better.")
-            findings = [revision_finding(EXPLAINED_BY, by.fault, by.channel, _revised(by.rule, d.rule))]
+            findings = [revision_finding(EXPLAINED_BY, by.fault, by.channel, _revised(by.rule, _named(d.rule, d.fault)))]
         else:
             explanation = f"{title}: no longer seen."
         if raised and self._basis == "prior":
@@ -907,6 +907,12 @@ class PumpPipeline:
 def _words(rule: str) -> str:
     """A rule's name as words: flow_meter_reads_low -> flow meter reads low."""
     return rule.replace("_", " ")
+
+
+def _named(rule: str, fault: str) -> str:
+    """The name a dispatcher knows a notice by: a variant of a fault's own rule (low_water_flow_deep,
+    compressor_wear_efficiency) by its fault, any other notice by its rule."""
+    return fault if rule.startswith(fault) else rule
 
 
 def _revised(better: str, withdrawn: str) -> str:

@@ -118,6 +118,7 @@ def test_a_flow_meter_reading_low_revises_the_low_water_flow_ticket(db, ingest, 
     [(before, after, note)] = revision_notes(db, ticket.id)
     assert (before, after) == (ticket.title, same.title)
     assert "revised: flow meter reads low, not low water flow" in note
+    assert "deep" not in note  # the deep rule is a variant of low water flow: named by its fault, not its rule
     # a sensor fault is at most P3: the dispatcher is told, the gateway does not lower the ticket itself
     assert same.priority == ticket.priority and sensor.priority > ticket.priority
     assert f"Priority stays P{ticket.priority}" in note and f"is P{sensor.priority}" in note
