@@ -80,11 +80,11 @@ def steps_of(db) -> list[str]:
 
 def water_then_meter(ingest: Ingest, agent: Agent, clock: Clock, worker: NotificationWorker | None) -> None:
     """Low water flow raised (and, with a worker, told), then the flow meter's notice revising it."""
-    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-2.0))
+    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-3.2))  # deep: named on the flow alone
     if worker is not None:
         assert worker.run_once(clock.now) == 1
     clock.now = LATER
-    deliver(ingest, agent.run(LATER, 8, flow_lpm=-2.5, flow_meter_low=1.5))
+    deliver(ingest, agent.run(LATER, 8, flow_lpm=-3.5, flow_meter_low=1.5))
 
 
 @pytest.mark.parametrize("language", ["en", "sv", "nb", "it"])
@@ -114,11 +114,11 @@ def test_a_first_message_still_waiting_goes_with_the_new_diagnosis_and_nothing_f
     message, naming the faulty sensor, never the valves."""
     ingest, agent = world(db, clock, quiet=(time(6), time(16)))  # 07:00 and 14:10 in Stockholm: quiet
     worker = NotificationWorker(db, settings_for(mailbox))
-    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-2.0))
+    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-3.2))  # deep: named on the flow alone
     assert worker.run_once(clock.now) == 0 and worker.counters.get("held_quiet_hours") == 1
     clock.now = LATER
     before = outbox_module.COUNTERS.get("diagnosis_waiting")
-    deliver(ingest, agent.run(LATER, 8, flow_lpm=-2.5, flow_meter_low=1.5))
+    deliver(ingest, agent.run(LATER, 8, flow_lpm=-3.5, flow_meter_low=1.5))
     assert steps_of(db) == ["problem_found"]
     assert outbox_module.COUNTERS.get("diagnosis_waiting") == before + 1
     quiet_end = datetime(2025, 1, 10, 15, 0, tzinfo=JANUARY.tzinfo)  # 16:00 in Stockholm
@@ -135,7 +135,7 @@ def test_a_first_message_sent_in_a_digest_is_followed_by_the_update_with_the_vis
     then comes: the update follows, and says the visit stays."""
     ingest, agent = world(db, clock, quiet=(time(6), time(12)))  # 07:00 in Stockholm: quiet until 12:00
     worker = NotificationWorker(db, settings_for(mailbox))
-    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-2.0))
+    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-3.2))  # deep: named on the flow alone
     ticket_id, _, _ = the_ticket(db)
     schedule(db, ticket_id, JANUARY + timedelta(days=2), JANUARY)
     assert worker.run_once(clock.now) == 0
@@ -144,7 +144,7 @@ def test_a_first_message_sent_in_a_digest_is_followed_by_the_update_with_the_vis
     assert VALVES["en"] in letter(mailbox.received[0])
     assert {n.step: n.told_fault for n in outbox(db)}["problem_found"] == "low_water_flow"
     clock.now = LATER
-    deliver(ingest, agent.run(LATER, 8, flow_lpm=-2.5, flow_meter_low=1.5))
+    deliver(ingest, agent.run(LATER, 8, flow_lpm=-3.5, flow_meter_low=1.5))
     assert worker.run_once(clock.now) == 1 and mailbox.count() == 2
     text = letter(mailbox.received[1])
     assert SENSOR["en"] in text and "The technician's visit stays as booked: Sunday, January 12, 2025" in text
@@ -155,12 +155,12 @@ def test_a_message_rendered_while_the_revision_committed_is_followed_by_the_upda
     before the send was recorded, and saw it still waiting: the record queues the update."""
     ingest, agent = world(db, clock)
     worker = NotificationWorker(db, settings_for(mailbox))
-    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-2.0))
+    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-3.2))  # deep: named on the flow alone
     [claimed] = worker.claim(clock.now)
     outcome, subject, text, told = worker.send(claimed, clock.now)
     assert outcome.delivered and told == {claimed.id: "low_water_flow"}
     clock.now = LATER
-    deliver(ingest, agent.run(LATER, 8, flow_lpm=-2.5, flow_meter_low=1.5))
+    deliver(ingest, agent.run(LATER, 8, flow_lpm=-3.5, flow_meter_low=1.5))
     assert steps_of(db) == ["problem_found"]  # still leased: the revision cannot tell what it said
     worker.record(claimed, outcome, subject, text, clock.now, told)
     assert steps_of(db) == ["problem_found", UPDATE]

@@ -22,7 +22,7 @@ from heatwatch.gateway.ingest.service import Ingest
 from heatwatch.gateway.notifications.delivery import NotificationWorker
 from heatwatch.gateway.settings import NotificationSettings
 from heatwatch.gateway.tickets.models import Ticket
-from tests.gateway.board.conftest import ARTIFACTS
+from tests.gateway.board.conftest import ARTIFACTS, customer_phone
 from tests.gateway.board.serve import BoardServer
 from tests.gateway.board.test_board_browser import sign_in
 from tests.gateway.incidents_support import Clock
@@ -62,10 +62,10 @@ def revised(board_db, server, mailbox) -> int:
     clock = Clock(start)
     ingest, agent = Ingest(db, clock=clock, incidents=Incidents()), Agent(DEVICE)
     worker = NotificationWorker(db, settings_for(mailbox, status_base_url=server.url, status_link_secret=SECRET))
-    deliver(ingest, agent.run(start, 7, flow_lpm=-2.0))
+    deliver(ingest, agent.run(start, 7, flow_lpm=-3.2))  # deep: named on the flow alone
     assert worker.run_once(clock.now) == 1
     clock.now = later = start + timedelta(hours=7, minutes=10)
-    deliver(ingest, agent.run(later, 8, flow_lpm=-2.5, flow_meter_low=1.5))
+    deliver(ingest, agent.run(later, 8, flow_lpm=-3.5, flow_meter_low=1.5))
     assert worker.run_once(clock.now) == 1 and mailbox.count() == 2
     with db.sessions() as s:
         return s.scalars(select(Ticket.id).where(Ticket.device_id == DEVICE)).one()
@@ -84,12 +84,7 @@ def test_the_customer_reads_the_updated_diagnosis_and_the_board_marks_it_revised
     link = LINK.search(update)[0]
     assert link.startswith(server.url)
 
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="sv-SE")
-    customer = phone.new_page()
-    customer.set_default_timeout(15_000)
-    customer.on("console", lambda m: console.errors.append(f"customer {customer.url}: {m.text}")
-                if m.type == "error" else None)
-    try:
+    with customer_phone(browser, console) as customer:
         customer.goto(link)
         health = customer.locator("#health")
         expect(health).to_contain_text("temperatur- eller tryckgivare visar fel värden")
@@ -100,8 +95,6 @@ def test_the_customer_reads_the_updated_diagnosis_and_the_board_marks_it_revised
             "Vi uppdaterade diagnosen: din värmepump ”Värmis” har en felaktig givare")
         assert "ventilerna" not in customer.locator("main").inner_text()
         customer.screenshot(path=str(_shot("status_page_revised")), full_page=True)
-    finally:
-        phone.close()
 
     sign_in(page, board_world.api.tokens["dispatcher"])
     row = page.locator(f'#rows tr.ticket[data-ticket="{revised}"]')
