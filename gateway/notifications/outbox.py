@@ -28,8 +28,12 @@ from heatwatch.gateway.tickets.models import Ticket, TicketChange
 
 log = logging.getLogger(__name__)
 # queued, duplicate (already queued), no_customer, no_channel (a preferred channel without an address);
-# after a revised diagnosis, per channel: diagnosis_queue, _waiting, _same_words, _never_told, _no_incident
+# after a revised diagnosis, per channel: diagnosis_queue, _waiting, _same_words, _never_told, _no_incident.
+# One set per process (the queueing runs in the API's and the ingest's sessions), on /metrics as
+# heatwatch_notification_outbox_<name>_total (app.py)
 COUNTERS = IngestCounters()
+COUNTER_NAMES = ("queued", "duplicate", "no_customer", "no_channel", "diagnosis_queue", "diagnosis_waiting",
+                 "diagnosis_same_words", "diagnosis_never_told", "diagnosis_no_incident")
 
 
 def idempotency_key(step_key: str, customer_id: int, channel: str) -> str:
