@@ -24,7 +24,7 @@ from heatwatch.gateway.settings import DatabaseSettings, GatewaySettings, Notifi
 from heatwatch.gateway.tickets.models import Ticket, TicketChange
 from tests.gateway.incidents_support import JANUARY, Clock, event, incidents
 from tests.gateway.incidents_support import tickets as tickets_of
-from tests.gateway.notification_support import SECRET, Mailbox, add_customer, outbox, schedule, settings_for
+from tests.gateway.notification_support import SECRET, add_customer, outbox, schedule, settings_for
 from tests.gateway.test_revised_diagnosis import Agent, deliver
 
 pytest_plugins = ["tests.gateway.api_world"]  # make_api
@@ -43,13 +43,6 @@ UPDATED = {"en": ("an update to what we found", "You can disregard our earlier a
            "sv": ("vi har uppdaterat vad vi hittat", "Du kan bortse från vårt tidigare råd"),
            "nb": ("vi har oppdatert det vi fant", "Du kan se bort fra det forrige rådet"),
            "it": ("abbiamo aggiornato la diagnosi", "Puoi ignorare il consiglio")}
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox().start()
-    yield box
-    box.stop()
 
 
 @pytest.fixture
