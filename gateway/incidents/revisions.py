@@ -1,6 +1,9 @@
-"""The diagnoses a ticket had before its current one: the incidents closed as revised whose ticket
-went on as the next one's (``revised_into_id``, set by service.py ``_revise``). The customer's status
-page says the diagnosis changed and from what; the board marks the ticket revised."""
+"""The diagnoses a ticket had before its current one: the incidents closed as revised
+(``revised_into_id``, set by service.py ``_revise``), whose ticket went on as the next one's or, the
+next one having a ticket already, was cancelled into it. The customer's status page says the
+diagnosis changed and from what; the board marks the ticket revised; a customer told the withdrawn
+fault on a cancelled ticket is told the change on the ticket that speaks for it
+(notifications/revision.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from heatwatch.gateway.incidents.models import Incident
+from heatwatch.gateway.incidents.models import Incident, IncidentState
+from heatwatch.gateway.tickets.lifecycle import FINISHED
+from heatwatch.gateway.tickets.models import Ticket
 
 MAX_STEPS = 20  # a chain longer than any pump's story: stop there rather than loop on bad data
 
@@ -34,3 +39,40 @@ def revised_ids(session: Session, incident_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     return set(session.scalars(select(Incident.revised_into_id).where(Incident.revised_into_id.in_(ids))))
+
+
+def revised_into(session: Session, incident: Incident | None) -> Incident | None:
+    """The incident that now explains what ``incident`` was withdrawn for: forward along
+    ``revised_into_id`` to its end (None when ``incident`` was never revised)."""
+    current, seen = incident, set()
+    while current is not None and current.revised_into_id is not None and len(seen) < MAX_STEPS:
+        seen.add(current.id)
+        following = session.get(Incident, current.revised_into_id)
+        if following is None or following.id in seen:
+            break
+        current = following
+    return current if current is not incident else None
+
+
+def speaks_for(session: Session, ticket: Ticket) -> Ticket | None:
+    """The open ticket that took over ``ticket``'s diagnosis when ``ticket`` was cancelled as revised
+    (the better notice had a ticket of its own); None for any other ticket."""
+    incident = revised_into(session, ticket.incident) if ticket.status in FINISHED else None
+    if incident is None or incident.state != IncidentState.OPEN:
+        return None
+    other = session.scalars(select(Ticket).where(Ticket.incident_id == incident.id)).first()
+    return other if other is not None and other.id != ticket.id and other.status not in FINISHED else None
+
+
+def merged_into(session: Session, ticket: Ticket) -> list[Ticket]:
+    """The other tickets cancelled into ``ticket``: those of the incidents revised into its incident
+    (back along the chain) that were not handed over to it."""
+    ids, frontier = set(), [ticket.incident_id] if ticket.incident_id is not None else []
+    while frontier and len(ids) < MAX_STEPS:
+        found = set(session.scalars(select(Incident.id).where(Incident.revised_into_id.in_(frontier)))) - ids
+        ids |= found
+        frontier = list(found)
+    if not ids:
+        return []
+    return list(session.scalars(select(Ticket).where(Ticket.incident_id.in_(ids), Ticket.id != ticket.id)
+                                .order_by(Ticket.id)))

@@ -247,22 +247,23 @@ class Incidents:
         if still in work, becomes ``better``'s (which has none yet: retitled, a ``revised`` history
         entry; the visit booked stays; the customer hears of the change once, if their words change:
         notifications/revision.py), or, ``better`` having a ticket of its own, is cancelled naming
-        that one. Returns the ticket taken over."""
+        that one, and a customer told the withdrawn fault hears of the change on it. Returns the
+        ticket taken over."""
         lifecycle.close_incident(withdrawn, lifecycle.REVISED, now)
         ticket, own = _ticket_of(s, withdrawn), _ticket_of(s, better)
         if ticket is None or ticket.status in FINISHED:
             return None
         why = f"{r.text} (incident {withdrawn.id}, {withdrawn.fault}, withdrawn by the agent)"
-        if own is not None:
-            tickets.record_change(s, own, tickets.GATEWAY, "revised", None, None, f"{why}; ticket {ticket.id} cancelled",
-                                  now)
+        withdrawn.revised_into_id = better.id  # the customer's page says from what the diagnosis changed
+        if own is not None:  # cancelled into it; the customer told the withdrawn fault hears on ``own``
             tickets.cancel(s, ticket.id, version=ticket.version, actor=tickets.GATEWAY, now=now,
                            reason=f"{why}: ticket {own.id} speaks for it")
+            tickets.record_change(s, own, tickets.GATEWAY, "revised", None, None, f"{why}; ticket {ticket.id} cancelled",
+                                  now)
             return None
         channels = sorted(_channels(event)) if event.kind == "sensor_fault" else None
         before, title = ticket.title, incident_title(better.fault, channels or None)
         ticket.incident, ticket.title = better, title[:200]
-        withdrawn.revised_into_id = better.id  # the customer's page says from what the diagnosis changed
         p = self._judge(s, device, better, now)
         keep = (f" Priority stays P{ticket.priority} (the gateway never lowers it); the revised fault alone is "
                 f"P{p.level}: lower it if you agree." if p.level > ticket.priority else "")
@@ -320,8 +321,7 @@ class Incidents:
                 tickets.record_change(s, ticket, tickets.GATEWAY, "revised", None, None, by[0].text, now)
             return EventOutcome("revised", incident.id, ticket.id if ticket else None, incident.priority)
         better = _open_incident(s, device.id, by[0].fault) if by else None
-        if better is not None:  # its raise did not take this one over (a raise without REVISES)
-            assert by
+        if by and better is not None:  # its raise did not take this one over (a raise without REVISES)
             taken = self._revise(s, device, incident, better, by[0], event, now)
             return self._after_update(s, device, better, taken or _ticket_of(s, better), now, "revised", [])
         incident.cleared_ts, incident.close_proposed_at = ts, now

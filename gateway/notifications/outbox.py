@@ -22,6 +22,7 @@ from heatwatch.gateway.customers.models import Customer
 from heatwatch.gateway.db import utcnow
 from heatwatch.gateway.ingest.counters import IngestCounters
 from heatwatch.gateway.ingest.sequence import upsert_ignore
+from heatwatch.gateway.incidents import revisions
 from heatwatch.gateway.notifications import revision, steps
 from heatwatch.gateway.notifications.models import OPEN_STATES, Notification, NotificationState
 from heatwatch.gateway.tickets.models import Ticket, TicketChange
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 # heatwatch_notification_outbox_<name>_total (app.py)
 COUNTERS = IngestCounters()
 COUNTER_NAMES = ("queued", "duplicate", "no_customer", "no_channel", "diagnosis_queue", "diagnosis_waiting",
-                 "diagnosis_same_words", "diagnosis_never_told", "diagnosis_no_incident")
+                 "diagnosis_same_words", "diagnosis_never_told", "diagnosis_no_incident", "diagnosis_cancelled")
 
 
 def idempotency_key(step_key: str, customer_id: int, channel: str) -> str:
@@ -95,6 +96,9 @@ def queue_diagnosis_update(session: Session, ticket: Ticket, customer: Customer,
     """After a revised diagnosis (or a message recorded sent on ``channel``): a diagnosis_updated
     where what the customer was told reads differently from the diagnosis now (revision.py)."""
     queued = 0
+    # a ticket cancelled into another (its fault withdrawn, the better notice ticketed already): the
+    # customer hears of the change on the ticket that speaks for it now
+    ticket = revisions.speaks_for(session, ticket) or ticket
     for kind, address in channels_of(customer):
         if channel is not None and kind != channel:
             continue
@@ -102,9 +106,9 @@ def queue_diagnosis_update(session: Session, ticket: Ticket, customer: Customer,
         COUNTERS.add(f"diagnosis_{due.why}")
         if due.cancel:
             session.execute(update(Notification).where(Notification.id.in_(due.cancel)).values(
-                state=NotificationState.CANCELLED, last_error="no longer true: the diagnosis is back to what was told"))
-        if due.step is not None:
-            queued += _queue_on(session, ticket, due.step, customer, kind, address, now)
+                state=NotificationState.CANCELLED, last_error="no longer true: the diagnosis it would tell changed"))
+            COUNTERS.add("diagnosis_cancelled", len(due.cancel))
+        queued += sum(_queue_on(session, ticket, step, customer, kind, address, now) for step in due.steps)
     return queued
 
 

@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from heatwatch.gateway.customers.models import Customer
+from heatwatch.gateway.incidents import revisions
 from heatwatch.gateway.notifications import messages, steps
 from heatwatch.gateway.notifications.models import OPEN_STATES, Notification, NotificationState
 from heatwatch.gateway.tickets.lifecycle import FINISHED
@@ -43,12 +44,12 @@ TELLS_FAULT = (steps.PROBLEM_FOUND, steps.DIAGNOSIS_UPDATED)
 
 @dataclass(frozen=True)
 class Due:
-    """What one channel needs: an update to queue (``step``), waiting updates to cancel, or nothing
-    (``why`` says which, for the counters)."""
+    """What one channel needs: updates to queue, waiting messages to cancel, or nothing (``why`` says
+    which, for the counters)."""
 
     why: str  # queue | waiting | same_words | never_told | no_incident
-    step: steps.Step | None = None
-    cancel: tuple[int, ...] = ()
+    steps: tuple[steps.Step, ...] = ()  # one per story told: this ticket's, each ticket merged into it
+    cancel: tuple[int, ...] = ()  # waiting messages no longer true
 
 
 def same_words(language: str, a: str, b: str) -> bool:
@@ -62,23 +63,41 @@ def update_step(ticket: Ticket, after: Notification) -> steps.Step:
                       params={"from": after.told_fault})
 
 
+def _waiting(row: Notification) -> bool:
+    """Not gone yet: queued, held (quiet hours, the cap), or in a digest not yet sent."""
+    return row.state in OPEN_STATES or (row.state == NotificationState.DIGESTED and not row.told_fault)
+
+
+def _told(rows: list[Notification]) -> list[Notification]:
+    return [r for r in rows if r.told_fault and r.state in (NotificationState.SENT, NotificationState.DIGESTED)]
+
+
 def due(session: Session, ticket: Ticket, customer: Customer, channel: str) -> Due:
-    """What the ticket's current diagnosis means for what the customer heard on ``channel``."""
+    """What the ticket's current diagnosis means for what the customer heard on ``channel``: on this
+    ticket, and on the tickets cancelled into it (revisions.merged_into: the withdrawn fault's own
+    ticket, when the better notice had one). A merged ticket's message not gone yet is cancelled
+    (its ticket is, and what it would say is withdrawn); one that went is followed by an update on
+    this ticket, keyed to it, unless its words are the diagnosis's now."""
     incident = ticket.incident
     if incident is None or ticket.status in FINISHED:
         return Due("no_incident")
     language = messages.pick_language(customer.language)
     n = Notification
-    rows = session.scalars(select(n).where(n.ticket_id == ticket.id, n.customer_id == customer.id,
+    merged = [t.id for t in revisions.merged_into(session, ticket)]
+    rows = session.scalars(select(n).where(n.ticket_id.in_([ticket.id, *merged]), n.customer_id == customer.id,
                                            n.channel == channel, n.step.in_(TELLS_FAULT)).order_by(n.id)).all()
-    waiting = [r for r in rows if r.state in OPEN_STATES or (r.state == NotificationState.DIGESTED and not r.told_fault)]
-    if waiting:
+    own = [r for r in rows if r.ticket_id == ticket.id]
+    stale = tuple(r.id for r in rows if r.ticket_id != ticket.id and _waiting(r))
+    waiting = [r for r in own if _waiting(r)]
+    if waiting:  # it goes with the diagnosis as it stands then; its sending looks again (delivery._follow_up)
         back = tuple(r.id for r in waiting if r.step == steps.DIAGNOSIS_UPDATED and r.state in OPEN_STATES
                      and same_words(language, str(r.params.get("from", "")), incident.fault))
-        return Due("waiting", cancel=back)
-    told = [r for r in rows if r.told_fault and r.state in (NotificationState.SENT, NotificationState.DIGESTED)]
-    if not told:
-        return Due("never_told")
-    if same_words(language, told[-1].told_fault, incident.fault):
-        return Due("same_words")
-    return Due("queue", update_step(ticket, told[-1]))
+        return Due("waiting", cancel=back + stale)
+    last_told = [told[-1] for told in (_told([r for r in rows if r.ticket_id == t]) for t in [ticket.id, *merged])
+                 if told]
+    if not last_told:
+        return Due("never_told", cancel=stale)
+    differ = tuple(update_step(ticket, r) for r in last_told if not same_words(language, r.told_fault, incident.fault))
+    if not differ:
+        return Due("same_words", cancel=stale)
+    return Due("queue", differ, stale)

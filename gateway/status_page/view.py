@@ -108,7 +108,8 @@ def revised_line(told: list[tuple[Incident, Incident]], ticket: Ticket, time_zon
 
 
 def timeline(ticket: Ticket, time_zone: str, language: str, t: Texts, now: datetime,
-             told: list[tuple[Incident, Incident]] = ()) -> list[Step]:
+             told: list[tuple[Incident, Incident]] = (), moved: Incident | None = None) -> list[Step]:
+    """The customer-facing steps; ``moved``: the incident this cancelled ticket's diagnosis went to."""
     pump = pump_words(ticket, t)
     revised_at = {utc(w.closed_at): b for w, b in told if w.closed_at is not None}
     steps: list[Step] = []
@@ -128,6 +129,9 @@ def timeline(ticket: Ticket, time_zone: str, language: str, t: Texts, now: datet
                 else ("step_booked_plain", {})
         elif change.action == "status" and change.to_value == TicketStatus.RESOLVED.value:
             key = _RESOLVED.get(ticket.resolution_code, "step_resolved_fixed")
+        elif change.action == "status" and change.to_value == TicketStatus.CANCELLED.value and moved is not None:
+            key, values = "step_cancelled_moved", {"pump": pump,
+                                                   "now": messages.plain_fault(language, moved.fault)["short"]}
         elif change.action == "status" and change.to_value in _STATUS_STEPS:
             key, values = _STATUS_STEPS[change.to_value], {"pump": pump}
         elif change.action == questions.ACTION:
@@ -153,7 +157,13 @@ def context(session: Session, ticket: Ticket, customer: Customer, language: str,
             survey_prefill: dict[str, str] | None = None) -> dict[str, Any]:
     t = Texts(language)
     tz = customer.time_zone
-    told = revisions_told(session, ticket, language)
+    # cancelled into another open ticket (its fault withdrawn for that one's notice): the page says
+    # where the diagnosis went and how the pump stands, not "everything is OK"
+    moved_to = revisions.speaks_for(session, ticket)
+    standing = moved_to or ticket
+    told = revisions_told(session, ticket, language) if moved_to is None else [
+        (ticket.incident, moved_to.incident)] if not revision.same_words(
+            language, ticket.incident.fault, moved_to.incident.fault) else []
     offered = [{"id": p.id, "text": _window(p.window_start, p.window_end, tz, language, t)}
                for p in proposals.on_offer(session, ticket, now)]
     answered = survey.response_of(session, ticket.id)
@@ -163,9 +173,10 @@ def context(session: Session, ticket: Ticket, customer: Customer, language: str,
     prefill |= {k: v for k, v in (survey_prefill or {}).items() if v}
     return {
         "t": t, "language": language, "first_name": customer.name.split()[0] if customer.name.strip() else "",
-        "ticket": ticket, "health": health(ticket, language, t), "revised": revised_line(told, ticket, tz, language, t),
-        "timeline": timeline(ticket, tz, language, t, now, told),
-        "visit": next_visit(ticket, tz, language, t), "offered": offered,
+        "ticket": ticket, "health": health(standing, language, t),
+        "revised": revised_line(told, standing, tz, language, t),
+        "timeline": timeline(ticket, tz, language, t, now, told, moved_to.incident if moved_to else None),
+        "visit": next_visit(standing, tz, language, t), "offered": offered,
         "survey_open": survey.survey_open(ticket), "answered": answered is not None, "prefill": prefill,
         "ranges": survey.RANGES, "max_question": questions.MAX_LENGTH,
     }
