@@ -60,6 +60,19 @@ class Figures:
     run_days: float
     prognosis_first: list[tuple[float, float, float, float]]  # (predicted, earliest, latest, actual) days ahead
     prognosis_all: list[tuple[float, float, float, float]]
+    # tickets whose diagnosis the agent revised: (pump, ticket, days it named its first fault)
+    revised: list[tuple[PumpResult, TicketResult, float]] = field(default_factory=list)
+
+    def revised_line(self) -> str:
+        """How often the first name was revised and how long it stood (the customer's first message named it)."""
+        if not self.revised:
+            return "diagnoses revised by the agent: 0"
+        moved = sum(t.cancelled_into is not None for _, t, _ in self.revised)
+        wrong = sum(t.first_fault != p.fault for p, t, _ in self.revised)
+        stood = sorted(d for _, _, d in self.revised)
+        return (f"diagnoses revised by the agent: {len(self.revised)} tickets ({len(self.revised) - moved} handed over, "
+                f"{moved} cancelled into the better notice's ticket); the first name wrong on {wrong}, "
+                f"standing a median {stood[len(stood) // 2]:.1f} d")
 
     @property
     def false_per_100_device_years(self) -> float:
@@ -71,13 +84,17 @@ class Figures:
 
 
 def first_right(p: PumpResult) -> TicketResult | None:
-    right = [t for t in p.tickets if t.fault == p.fault and (p.onset_ts is None or t.opened_ts >= p.onset_ts)]
-    return min(right, key=lambda t: t.opened_ts) if right else None
+    """The first ticket naming the pump's fault, from when it named it (a revised one from its revision)."""
+    right = [t for t in p.tickets if t.fault == p.fault and t.cancelled_into is None
+             and (p.onset_ts is None or t.opened_ts >= p.onset_ts)]
+    return min(right, key=lambda t: t.named_ts) if right else None
 
 
 def false_why(p: PumpResult, t: TicketResult) -> str | None:
-    """Why a ticket is false, or None when it is right (or a real trip)."""
-    if t.fault == PUMP_TRIP:
+    """Why a ticket is false, or None when it is right (or a real trip). A ticket is judged by the
+    fault it names at the end (the agent may revise it); one cancelled into the better notice's own
+    ticket is that ticket's business (counted among the revised, not the false)."""
+    if t.fault == PUMP_TRIP or t.cancelled_into is not None:
         return None
     if not p.fault:
         return "healthy pump"
@@ -112,7 +129,7 @@ def compute(pumps: list[PumpResult], readings: int = 0) -> Figures:
         right = first_right(p)
         if right is not None:
             row.found += 1
-            row.detect_d.append((right.opened_ts - (p.onset_ts or right.opened_ts)) / DAY)
+            row.detect_d.append((right.named_ts - (p.onset_ts or right.named_ts)) / DAY)
         if p.fault in SENSOR_FAULTS:
             continue
         if p.trip_ts is None:
@@ -121,9 +138,9 @@ def compute(pumps: list[PumpResult], readings: int = 0) -> Figures:
         row.tripped += 1
         if right is None:
             row.missed += 1
-        elif right.opened_ts < p.trip_ts:
+        elif right.named_ts < p.trip_ts:
             row.caught += 1
-            lead = (p.trip_ts - right.opened_ts) / DAY
+            lead = (p.trip_ts - right.named_ts) / DAY
             row.leads_d.append(lead)
             span = (p.trip_ts - (p.onset_ts or p.trip_ts)) / DAY
             if span > 0:
@@ -140,7 +157,9 @@ def compute(pumps: list[PumpResult], readings: int = 0) -> Figures:
         tickets=sum(len(p.tickets) for p in pumps), rows=rows, false_tickets=false, trips_unwarned=unwarned,
         sensor_as_pump=sensor_as_pump, pump_as_sensor=pump_as_sensor,
         notifications=sum(p.notifications for p in pumps), customers=len(pumps),
-        run_days=max(days) if days else 0.0, prognosis_first=first_est, prognosis_all=all_est)
+        run_days=max(days) if days else 0.0, prognosis_first=first_est, prognosis_all=all_est,
+        revised=[(p, t, ((t.revised_ts or t.opened_ts) - t.opened_ts) / DAY) for p in pumps for t in p.tickets
+                 if t.first_fault])
 
 
 def _ahead(g, trip_ts: float) -> tuple[float, float, float, float]:

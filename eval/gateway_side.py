@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timezone
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -20,6 +20,7 @@ from heatwatch.gateway import tables
 from heatwatch.gateway.customers.models import Customer, Site
 from heatwatch.gateway.db import Database, from_unix
 from heatwatch.gateway.devices.models import Device
+from heatwatch.gateway.incidents import revisions
 from heatwatch.gateway.incidents.models import Incident
 from heatwatch.gateway.incidents.service import EventOutcome, Incidents
 from heatwatch.gateway.ingest.models import ProcessedEvent
@@ -59,6 +60,17 @@ class Recorded:
     incident: Incident | None
 
 
+@dataclass(frozen=True)
+class Revised:
+    """A ticket whose diagnosis was revised: the fault it was opened for, when, and (cancelled) into which ticket."""
+
+    ticket_id: int
+    first_fault: str
+    fault: str  # what the ticket names now (cancelled: still the withdrawn fault)
+    at: float  # unix seconds
+    cancelled_into: int | None
+
+
 class PrivateGateway:
     """The gateway's incident logic over its own SQLite file (removed by ``close``)."""
 
@@ -92,6 +104,24 @@ class PrivateGateway:
                 s.refresh(incident)
                 s.expunge(incident)
         return Recorded(outcome, incident)
+
+    def revisions(self) -> list[Revised]:
+        """The tickets whose diagnosis the agent revised, by the withdrawn incidents (``revised_into_id``):
+        handed over (the ticket now names the better notice) or cancelled into the better notice's own."""
+        out: dict[int, Revised] = {}
+        with self.db.transaction() as s:
+            for withdrawn in s.scalars(select(Incident).where(Incident.revised_into_id.is_not(None))
+                                       .order_by(Incident.closed_at, Incident.id)):
+                now = revisions.revised_into(s, withdrawn)
+                speaking = s.scalars(select(Ticket).where(Ticket.incident_id == now.id)).first() if now else None
+                own = s.scalars(select(Ticket).where(Ticket.incident_id == withdrawn.id)).first()
+                at = (withdrawn.closed_at or withdrawn.last_event_ts).replace(tzinfo=timezone.utc).timestamp()
+                if own is not None and speaking is not None:  # cancelled into the better notice's ticket
+                    out[own.id] = Revised(own.id, withdrawn.fault, withdrawn.fault, at, speaking.id)
+                elif speaking is not None:  # handed over: the ticket names the better notice now
+                    first = out[speaking.id].first_fault if speaking.id in out else withdrawn.fault
+                    out[speaking.id] = Revised(speaking.id, first, now.fault, at, None)
+        return list(out.values())
 
     def notifications_by_device(self) -> dict[str, int]:
         """Messages queued per pump's customer (every step, every channel), as the gateway would send."""

@@ -70,6 +70,7 @@ def summary_lines(fig: Figures, wall_s: float, poll_min: float | None, cpu_s: fl
         f"{fig.trips_unwarned}",
         f"sensor faults taken for pump faults: {fig.sensor_as_pump}; pump faults taken for sensor faults: "
         f"{fig.pump_as_sensor}",
+        fig.revised_line(),
         f"notifications per customer: {fig.notifications_per_customer:.2f} over the run "
         f"({fig.notifications} queued by the gateway for {fig.customers} customers)",
         f"predicted failure, first on the ticket: {prog(q1)}",

@@ -31,6 +31,17 @@ class TicketResult:
     evidence: list[dict] = field(default_factory=list)  # the event's findings (channels, expected, observed)
     prognoses: list[PrognosisAt] = field(default_factory=list)
     gateway_lead_s: float | None = None  # the incident's own lead time (first trip - first event)
+    # the agent revised its diagnosis (a notice explaining the evidence better withdrew it): the fault it
+    # was opened for, and when it came to name ``fault`` (the ticket handed over); or, the better notice
+    # having a ticket of its own, the ticket it was cancelled into (``fault`` stays the withdrawn one)
+    first_fault: str = ""
+    revised_ts: float | None = None
+    cancelled_into: int | None = None
+
+    @property
+    def named_ts(self) -> float:
+        """When the ticket came to name the fault it names now: a revised diagnosis is judged from then."""
+        return self.revised_ts if self.revised_ts is not None and self.cancelled_into is None else self.opened_ts
 
 
 @dataclass

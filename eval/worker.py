@@ -108,6 +108,9 @@ def run_part(part: Part, poll_s: float | None, progress: Callable[[int], None] |
             if progress is not None:
                 progress(n * len(devices))
         notes = gw.notifications_by_device()
+        for r in gw.revisions():
+            if (t := by_id.get(r.ticket_id)) is not None:
+                t.first_fault, t.fault, t.revised_ts, t.cancelled_into = r.first_fault, r.fault, r.at, r.cancelled_into
     finally:
         gw.close()
     for t in fleet.truth:

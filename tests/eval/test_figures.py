@@ -60,3 +60,31 @@ def test_a_right_ticket_before_the_onset_is_false():
     fig = compute([early])
     assert [why for _, _, why in fig.false_tickets] == ["before the fault began"]
     assert fig.rows["low_water_flow"].missed == 1
+
+
+def test_a_revised_ticket_is_judged_by_the_fault_it_names_from_when_it_named_it():
+    """A flow meter drifting low (truth sensor_drift, onset day 10) named low water flow on day 11 and
+    revised into the meter's notice on day 14: not a false ticket, found 4 days after the onset (not 1),
+    one revised ticket whose first name was wrong for 3 days. A low water flow ticket cancelled into the
+    meter's own ticket is not false either: that ticket speaks for it."""
+    handed = ticket("sensor_drift", 11)
+    handed.first_fault, handed.revised_ts = "low_water_flow", T0 + 14 * DAY
+    meter = pump("hp-001", "sensor_drift", 10, None, [handed])
+    cancelled = ticket("low_water_flow", 12)
+    cancelled.first_fault, cancelled.revised_ts, cancelled.cancelled_into = "low_water_flow", T0 + 15 * DAY, 7
+    other = pump("hp-002", "sensor_drift", 10, None, [ticket("sensor_drift", 13), cancelled])
+    fig = compute([meter, other])
+    assert fig.false_tickets == [] and fig.sensor_as_pump == 0
+    assert fig.rows["sensor_drift"].found == 2 and fig.rows["sensor_drift"].detect_d == pytest.approx([4.0, 3.0])
+    assert [(p.device, d) for p, _, d in fig.revised] == [("hp-001", pytest.approx(3.0)), ("hp-002", pytest.approx(3.0))]
+    line = fig.revised_line()
+    assert "2 tickets (1 handed over, 1 cancelled into" in line and "wrong on 2" in line and "3.0 d" in line
+
+
+def test_a_pump_fault_named_only_by_a_revision_counts_its_lead_from_the_revision():
+    """A leak first named evaporator fouling on day 12, revised to the leak on day 16, trip on day 20:
+    caught with a 4-day lead, not 8."""
+    t = ticket("refrigerant_leak", 12)
+    t.first_fault, t.revised_ts = "evaporator_fouling", T0 + 16 * DAY
+    fig = compute([pump("hp-001", "refrigerant_leak", 10, 20, [t])])
+    assert fig.rows["refrigerant_leak"].leads_d == pytest.approx([4.0]) and fig.false_tickets == []
