@@ -221,6 +221,15 @@ an Edmonton-like site UTC-7, an Ulaanbaatar-like very dry, very cold site UTC+8)
 pump at -32 °C that trips on discharge overtemperature); the candidate (`--slow-lag-hours 72 --slow-allowance
 slope`) 0.00 / 0.00, 0.00 / 0.00, 0.00 / 7.66 %: failed on fresh33's hours (bench/heldout_slowmem26.md); tuning
 evidence since.
+``fresh34``, ``fresh35``, ``fresh36`` (s-given28, defined on 2026-12-06 and committed with their pass rule in
+bench/heldout28_given.md before anything was run on them): fresh34 autumn into winter (from 10 October 2046; a
+Glasgow-like mild maritime site UTC+0 (R290), a Bucharest-like continental site UTC+2, a Halifax-like cold
+maritime site UTC-4), fresh35 late winter into spring (from 15 February 2047; a Yerevan-like dry site with a wide
+day-night swing UTC+4, a Trondheim-like site UTC+1 (R290), a Milwaukee-like lake site UTC-6), fresh36 early autumn
+into winter (from 20 September 2048; a Belgrade-like site UTC+1, a Kazan-like cold continental site UTC+3 (R290), a
+Lhasa-like high, very dry site with the widest day-night swing UTC+8); seeds 3434, 3535, 3636. Run once on main
+77c5152's default (hourly): fresh34 0.65 %, fresh35 0.83 %, fresh36 0.00 % (one pump each; looked at by device and
+view only, bench/heldout28_given.md); tuning evidence since.
 ``all`` runs tune, heldout, fresh.
 """
 
@@ -1254,6 +1263,138 @@ devices:
   hp-003: {emitters: radiators, capacity_kw: 16}
   hp-004: {emitters: underfloor, capacity_kw: 10}
 """,
+    "fresh34": """name: weather_fresh34
+fleet: {size: 5}
+climate: oslo
+start: 2046-10-10
+duration: 60d
+step: 60s
+seed: 3434
+refrigerant: R32
+sites:
+  - name: clyde
+    climate:
+      name: glasgow-like
+      monthly_c: [4.0, 4.3, 5.9, 8.2, 11.2, 13.8, 15.5, 15.2, 12.9, 9.7, 6.6, 4.3]
+      diurnal_amp_c: [2.0, 3.5]
+      anomaly_sigma_c: [3.0, 1.5]
+      monthly_rh: [86, 84, 81, 77, 76, 78, 80, 82, 84, 86, 87, 87]
+      utc_offset_h: 0
+    refrigerant: R290
+    pumps: 2
+  - name: dambovita
+    climate:
+      name: bucharest-like
+      monthly_c: [-1.5, 0.5, 5.2, 11.6, 17.2, 21.0, 23.0, 22.6, 17.6, 11.4, 5.4, 0.4]
+      diurnal_amp_c: [4.0, 6.5]
+      anomaly_sigma_c: [5.0, 2.0]
+      monthly_rh: [86, 82, 73, 66, 66, 66, 63, 64, 70, 77, 85, 88]
+      utc_offset_h: 2
+    pumps: 1
+  - name: chebucto
+    climate:
+      name: halifax-like
+      monthly_c: [-5.9, -5.4, -1.4, 4.0, 9.4, 14.3, 18.6, 18.6, 14.9, 9.0, 3.7, -2.3]
+      diurnal_amp_c: [3.5, 4.5]
+      anomaly_sigma_c: [5.5, 2.0]
+      monthly_rh: [80, 78, 77, 76, 78, 81, 83, 84, 83, 81, 82, 82]
+      utc_offset_h: -4
+    pumps: 2
+devices:
+  hp-000: {emitters: radiators, capacity_kw: 10}
+  hp-001: {emitters: underfloor, capacity_kw: 7}
+  hp-002: {emitters: fan_coils, capacity_kw: 9}
+  hp-003: {emitters: radiators, capacity_kw: 13}
+  hp-004: {emitters: underfloor, capacity_kw: 6}
+""",
+    "fresh35": """name: weather_fresh35
+fleet: {size: 5}
+climate: oslo
+start: 2047-02-15
+duration: 60d
+step: 60s
+seed: 3535
+refrigerant: R32
+sites:
+  - name: hrazdan
+    climate:
+      name: yerevan-like
+      monthly_c: [-3.5, -0.9, 5.5, 12.3, 17.3, 22.1, 25.7, 25.5, 20.6, 13.6, 6.1, -0.5]
+      diurnal_amp_c: [5.5, 7.5]
+      anomaly_sigma_c: [4.5, 2.0]
+      monthly_rh: [80, 73, 60, 56, 58, 49, 44, 44, 49, 61, 72, 80]
+      utc_offset_h: 4
+    pumps: 2
+  - name: nidelva
+    climate:
+      name: trondheim-like
+      monthly_c: [-2.4, -2.0, 0.6, 4.7, 9.1, 12.5, 14.9, 14.3, 10.5, 5.8, 1.5, -1.3]
+      diurnal_amp_c: [2.5, 4.5]
+      anomaly_sigma_c: [5.0, 2.0]
+      monthly_rh: [80, 78, 76, 72, 71, 74, 77, 79, 81, 82, 81, 81]
+      utc_offset_h: 1
+    refrigerant: R290
+    pumps: 1
+  - name: menomonee
+    climate:
+      name: milwaukee-like
+      monthly_c: [-5.6, -4.2, 1.1, 7.1, 12.8, 18.6, 22.2, 21.4, 17.2, 10.5, 3.9, -2.6]
+      diurnal_amp_c: [4.0, 5.5]
+      anomaly_sigma_c: [6.0, 2.5]
+      monthly_rh: [73, 73, 72, 68, 68, 69, 70, 73, 73, 71, 74, 76]
+      utc_offset_h: -6
+    pumps: 2
+devices:
+  hp-000: {emitters: underfloor, capacity_kw: 11}
+  hp-001: {emitters: radiators, capacity_kw: 8}
+  hp-002: {emitters: radiators, capacity_kw: 14}
+  hp-003: {emitters: fan_coils, capacity_kw: 5}
+  hp-004: {emitters: underfloor, capacity_kw: 9}
+""",
+    "fresh36": """name: weather_fresh36
+fleet: {size: 5}
+climate: oslo
+start: 2048-09-20
+duration: 60d
+step: 60s
+seed: 3636
+refrigerant: R32
+sites:
+  - name: sava
+    climate:
+      name: belgrade-like
+      monthly_c: [1.4, 3.1, 7.6, 12.9, 18.1, 21.5, 23.6, 23.6, 18.7, 13.3, 7.6, 2.7]
+      diurnal_amp_c: [3.5, 6.0]
+      anomaly_sigma_c: [4.5, 2.0]
+      monthly_rh: [78, 71, 63, 61, 63, 63, 61, 62, 68, 72, 76, 80]
+      utc_offset_h: 1
+    pumps: 2
+  - name: kazanka
+    climate:
+      name: kazan-like
+      monthly_c: [-10.4, -9.9, -3.6, 5.3, 13.4, 18.0, 20.2, 17.9, 11.8, 4.9, -2.3, -7.6]
+      diurnal_amp_c: [3.5, 6.0]
+      anomaly_sigma_c: [6.0, 2.5]
+      monthly_rh: [85, 81, 76, 67, 62, 68, 72, 75, 79, 83, 86, 86]
+      utc_offset_h: 3
+    refrigerant: R290
+    pumps: 2
+  - name: kyichu
+    climate:
+      name: lhasa-like
+      monthly_c: [-0.3, 2.3, 5.9, 9.1, 12.9, 16.5, 16.4, 15.6, 14.0, 9.4, 3.8, 0.3]
+      diurnal_amp_c: [8.0, 6.5]
+      anomaly_sigma_c: [3.0, 1.5]
+      monthly_rh: [30, 30, 31, 38, 44, 55, 64, 67, 64, 48, 36, 32]
+      utc_offset_h: 8
+    pumps: 1
+devices:
+  hp-000: {emitters: fan_coils, capacity_kw: 7}
+  hp-001: {emitters: radiators, capacity_kw: 12}
+  hp-002: {emitters: radiators, capacity_kw: 10}
+  hp-003: {emitters: underfloor, capacity_kw: 8}
+  hp-004: {emitters: radiators, capacity_kw: 9}
+""",
     "fresh": """name: weather_fresh
 fleet: {size: 4}
 climate: oslo
@@ -1320,7 +1461,7 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 34))), "all"],
+    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 37))), "all"],
                     default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)
