@@ -150,7 +150,8 @@ def test_a_resolved_ticket_has_the_agent_learn_the_pump_afresh(broker, db, gatew
         assert row.next_attempt_at is None and row.given_up_at is None
         assert row.detail == "relearning the pump; faults cleared: low_water_flow"
         assert sender.counters.snapshot().get("sent") == 1
-        assert ingest.counters.get("accepted.ack") == 1
+        # counted once its transaction committed: a moment after the row the test reads
+        wait_for(lambda: ingest.counters.get("accepted.ack") == 1, 10, "the answer counted")
         # the agent forgot the old pump and the fault, and told the gateway the fault is gone
         a = agent.agent
         assert not a.pipeline.detector.ready and a.status.active == {} and a.pipeline.raised_faults == {}
