@@ -161,6 +161,8 @@ def context(session: Session, ticket: Ticket, customer: Customer, language: str,
     # where the diagnosis went and how the pump stands, not "everything is OK"
     moved_to = revisions.speaks_for(session, ticket)
     standing = moved_to or ticket
+    # ... and its timeline says where it went, also once that ticket is done
+    moved = revisions.revised_into(session, ticket.incident) if ticket.status == TicketStatus.CANCELLED else None
     told = revisions_told(session, ticket, language) if moved_to is None else [
         (ticket.incident, moved_to.incident)] if not revision.same_words(
             language, ticket.incident.fault, moved_to.incident.fault) else []
@@ -175,7 +177,7 @@ def context(session: Session, ticket: Ticket, customer: Customer, language: str,
         "t": t, "language": language, "first_name": customer.name.split()[0] if customer.name.strip() else "",
         "ticket": ticket, "health": health(standing, language, t),
         "revised": revised_line(told, standing, tz, language, t),
-        "timeline": timeline(ticket, tz, language, t, now, told, moved_to.incident if moved_to else None),
+        "timeline": timeline(ticket, tz, language, t, now, told, moved),
         "visit": next_visit(standing, tz, language, t), "offered": offered,
         "survey_open": survey.survey_open(ticket), "answered": answered is not None, "prefill": prefill,
         "ranges": survey.RANGES, "max_question": questions.MAX_LENGTH,

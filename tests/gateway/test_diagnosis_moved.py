@@ -20,7 +20,7 @@ from heatwatch.gateway.notifications.models import NotificationState
 from heatwatch.gateway.tickets.models import TicketStatus
 from tests.gateway.incidents_support import JANUARY, Clock, event
 from tests.gateway.incidents_support import tickets as tickets_of
-from tests.gateway.notification_support import add_customer, outbox, settings_for
+from tests.gateway.notification_support import add_customer, outbox, resolve, schedule, settings_for
 from tests.gateway.test_diagnosis_update import SENSOR, UPDATE, UPDATED, VALVES, letter, status_page
 from tests.gateway.test_revised_diagnosis import deliver
 
@@ -149,3 +149,16 @@ def test_the_cancelled_tickets_status_page_says_where_the_diagnosis_went(
     assert VALVES[language] not in page
     ok = {"en": "Everything is OK", "sv": "Allt är i sin ordning"}[language]
     assert ok not in page
+
+
+def test_once_the_sensor_ticket_is_resolved_the_cancelled_ones_page_says_all_is_well_and_where_it_went(
+        db, db_url, make_api, mailbox, clock):
+    ingest, customer_id = world(db, clock)
+    two_tickets(ingest)
+    meter_notice(ingest, clock)
+    sensor_id, water_id = sensor_and_water_tickets(db)
+    schedule(db, sensor_id, METER_AT + 20 * H, METER_AT + H)
+    resolve(db, sensor_id, METER_AT + 24 * H, note="Replaced the flow meter.")
+    page = status_page(make_api, db_url, db, water_id, customer_id)
+    assert "Everything is OK" in page and "Diagnosis updated" not in page
+    assert "Closed here: we go on with it in your other open case" in page and VALVES["en"] not in page
