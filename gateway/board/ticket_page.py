@@ -71,6 +71,7 @@ def render_ticket(request: Request, session: Session, user: BoardUser, ticket_id
     return page(request, "ticket.html", {
         "user": user, "ticket": ticket, "incident": incident, "fault_title": kit.fault_title(fault),
         "revised_from": [(w, kit.fault_title(w.fault)) for w, _ in revisions.revised_from(session, incident)],
+        "went_to": _went_to(session, ticket),
         "kit": fault_kit if fault in kit.KITS else None, "evidence": evidence.evidence(events),
         "prognosis": prognosis, "chart_json": json.dumps(chart_doc) if chart_doc else None, "history": history,
         "customer": customer, "site": ticket.device.site, "deadline": _deadline(ticket),
@@ -80,6 +81,12 @@ def render_ticket(request: Request, session: Session, user: BoardUser, ticket_id
         "visit_local": (in_zone(ticket.visit_window_start, zone), in_zone(ticket.visit_window_end, zone)),
         "visit_fields": (field_value(ticket.visit_window_start, zone), field_value(ticket.visit_window_end, zone))},
         status_code)
+
+
+def _went_to(session: Session, ticket: Ticket) -> tuple[Ticket, str] | None:
+    """A ticket cancelled into the better notice's own ticket: that ticket and its fault's title."""
+    other = revisions.went_to(session, ticket)
+    return (other, kit.fault_title(other.incident.fault if other.incident else None)) if other else None
 
 
 def ticket_zone(session: Session, ticket_id: int) -> ZoneInfo:

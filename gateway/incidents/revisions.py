@@ -54,14 +54,23 @@ def revised_into(session: Session, incident: Incident | None) -> Incident | None
     return current if current is not incident else None
 
 
-def speaks_for(session: Session, ticket: Ticket) -> Ticket | None:
-    """The open ticket that took over ``ticket``'s diagnosis when ``ticket`` was cancelled as revised
-    (the better notice had a ticket of its own); None for any other ticket."""
+def went_to(session: Session, ticket: Ticket) -> Ticket | None:
+    """The ticket that took over ``ticket``'s diagnosis when ``ticket`` was cancelled as revised (the
+    better notice had a ticket of its own), whatever its state now; None for any other ticket."""
     incident = revised_into(session, ticket.incident) if ticket.status in FINISHED else None
-    if incident is None or incident.state != IncidentState.OPEN:
+    if incident is None:
         return None
     other = session.scalars(select(Ticket).where(Ticket.incident_id == incident.id)).first()
-    return other if other is not None and other.id != ticket.id and other.status not in FINISHED else None
+    return other if other is not None and other.id != ticket.id else None
+
+
+def speaks_for(session: Session, ticket: Ticket) -> Ticket | None:
+    """``went_to``, while that ticket and its incident are still open: the customer hears there."""
+    other = went_to(session, ticket)
+    if other is None or other.status in FINISHED or other.incident is None \
+            or other.incident.state != IncidentState.OPEN:
+        return None
+    return other
 
 
 def merged_into(session: Session, ticket: Ticket) -> list[Ticket]:

@@ -9,6 +9,7 @@ in artifacts/board/."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -87,3 +88,8 @@ def test_the_cancelled_tickets_link_says_where_the_diagnosis_went(
     expect(row.locator(".badge.revised")).to_have_text("diagnosis revised")
     page.goto(f"/board/tickets/{water}")
     expect(page.locator("main")).to_contain_text(f"ticket {sensor} speaks for it")
+    moved = page.locator("#moved")
+    expect(moved).to_contain_text("the agent withdrew it for")
+    moved.locator(f'a[href="/board/tickets/{sensor}"]').click()  # the dispatcher follows it to the ticket going on
+    expect(page).to_have_url(re.compile(rf"/board/tickets/{sensor}$"))
+    expect(page.locator("p.revised")).to_contain_text("Diagnosis revised")
