@@ -6,12 +6,20 @@ from __future__ import annotations
 
 import shutil
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from heatwatch.gateway.db import Database
+from heatwatch.gateway.customers.models import Customer, Site
+from heatwatch.gateway.db import Database, utcnow
+from heatwatch.gateway.devices.models import Device
+from heatwatch.gateway.incidents.service import Incidents
+from heatwatch.gateway.ingest.service import Ingest
+from heatwatch.gateway.notifications.delivery import NotificationWorker
 from tests.gateway.board.serve import BoardServer
+from tests.gateway.incidents_support import Clock
+from tests.gateway.notification_support import settings_for
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "board"  # screenshots (git-ignored)
@@ -99,3 +107,17 @@ def customer_phone(browser, console: Console, locale: str = "sv-SE"):
         yield customer
     finally:
         phone.close()
+
+
+def swedish_pump_story(db: Database, device: str, email: str, status_base_url: str, secret: str, mailbox):
+    """Sara Lind in Uppsala (Swedish, Stockholm time) with one pump, ``device`` ("Värmis"), and what a
+    story about it needs a day ago: (start, its clock, the gateway's ingest, the notification worker)."""
+    with db.transaction() as s:
+        customer = Customer(name="Sara Lind", language="sv", time_zone="Europe/Stockholm",
+                            preferred_channels=["email"], contact_addresses={"email": email})
+        s.add(Device(id=device, nickname="Värmis", site=Site(customer=customer, city="Uppsala", country="SE",
+                                                              latitude=59.9, longitude=17.6)))
+    start = utcnow().replace(microsecond=0) - timedelta(days=1)
+    clock = Clock(start)
+    worker = NotificationWorker(db, settings_for(mailbox, status_base_url=status_base_url, status_link_secret=secret))
+    return start, clock, Ingest(db, clock=clock, incidents=Incidents()), worker

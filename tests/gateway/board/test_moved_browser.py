@@ -17,18 +17,11 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from heatwatch.contract import REVISES, revision_finding
-from heatwatch.gateway.customers.models import Customer, Site
-from heatwatch.gateway.db import utcnow
-from heatwatch.gateway.devices.models import Device
-from heatwatch.gateway.incidents.service import Incidents
-from heatwatch.gateway.ingest.service import Ingest
-from heatwatch.gateway.notifications.delivery import NotificationWorker
 from heatwatch.gateway.tickets.models import Ticket
-from tests.gateway.board.conftest import customer_phone
+from tests.gateway.board.conftest import customer_phone, swedish_pump_story
 from tests.gateway.board.test_board_browser import sign_in
 from tests.gateway.board.test_revised_browser import LINK, SECRET, _shot, mailbox, server  # noqa: F401 - fixtures
-from tests.gateway.incidents_support import Clock, event
-from tests.gateway.notification_support import settings_for
+from tests.gateway.incidents_support import event
 from tests.gateway.test_revised_diagnosis import deliver
 
 DEVICE = "hp-moved-1"
@@ -38,15 +31,7 @@ DEVICE = "hp-moved-1"
 def moved(board_db, server, mailbox) -> tuple[int, int]:  # noqa: F811 - the imported fixtures
     """The story up to the update email; returns (sensor ticket, cancelled water ticket)."""
     db = board_db[0]
-    with db.transaction() as s:
-        customer = Customer(name="Sara Lind", language="sv", time_zone="Europe/Stockholm",
-                            preferred_channels=["email"], contact_addresses={"email": "sara.moved@example.se"})
-        s.add(Device(id=DEVICE, nickname="Värmis", site=Site(customer=customer, city="Uppsala", country="SE",
-                                                              latitude=59.9, longitude=17.6)))
-    start = utcnow().replace(microsecond=0) - timedelta(days=1)
-    clock = Clock(start)
-    ingest = Ingest(db, clock=clock, incidents=Incidents())
-    worker = NotificationWorker(db, settings_for(mailbox, status_base_url=server.url, status_link_secret=SECRET))
+    start, clock, ingest, worker = swedish_pump_story(db, DEVICE, "sara.moved@example.se", server.url, SECRET, mailbox)
     deliver(ingest, [event("sensor_fault", fault="sensor_drift", severity="info", at=start, channels=["p_low"],
                            device=DEVICE)])
     deliver(ingest, [event("fault", fault="low_water_flow", severity="warning", at=start + timedelta(hours=1),

@@ -14,19 +14,12 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from heatwatch.gateway.customers.models import Customer, Site
-from heatwatch.gateway.db import utcnow
-from heatwatch.gateway.devices.models import Device
-from heatwatch.gateway.incidents.service import Incidents
-from heatwatch.gateway.ingest.service import Ingest
-from heatwatch.gateway.notifications.delivery import NotificationWorker
 from heatwatch.gateway.settings import NotificationSettings
 from heatwatch.gateway.tickets.models import Ticket
-from tests.gateway.board.conftest import ARTIFACTS, customer_phone
+from tests.gateway.board.conftest import ARTIFACTS, customer_phone, swedish_pump_story
 from tests.gateway.board.serve import BoardServer
 from tests.gateway.board.test_board_browser import sign_in
-from tests.gateway.incidents_support import Clock
-from tests.gateway.notification_support import Mailbox, settings_for
+from tests.gateway.notification_support import Mailbox
 from tests.gateway.test_revised_diagnosis import Agent, deliver
 
 LINK = re.compile(r"https?://\S+/s/[A-Za-z0-9_-]{32}")
@@ -53,15 +46,8 @@ def mailbox():
 def revised(board_db, server, mailbox) -> int:
     """The story up to the update email; returns the ticket id."""
     db = board_db[0]
-    with db.transaction() as s:
-        customer = Customer(name="Sara Lind", language="sv", time_zone="Europe/Stockholm",
-                            preferred_channels=["email"], contact_addresses={"email": "sara@example.se"})
-        s.add(Device(id=DEVICE, nickname="Värmis", site=Site(customer=customer, city="Uppsala", country="SE",
-                                                              latitude=59.9, longitude=17.6)))
-    start = utcnow().replace(microsecond=0) - timedelta(days=1)
-    clock = Clock(start)
-    ingest, agent = Ingest(db, clock=clock, incidents=Incidents()), Agent(DEVICE)
-    worker = NotificationWorker(db, settings_for(mailbox, status_base_url=server.url, status_link_secret=SECRET))
+    start, clock, ingest, worker = swedish_pump_story(db, DEVICE, "sara@example.se", server.url, SECRET, mailbox)
+    agent = Agent(DEVICE)
     deliver(ingest, agent.run(start, 7, flow_lpm=-3.2))  # deep: named on the flow alone
     assert worker.run_once(clock.now) == 1
     clock.now = later = start + timedelta(hours=7, minutes=10)
