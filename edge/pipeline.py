@@ -65,6 +65,11 @@ _TARGET_COL = {name: j for j, name in enumerate(TARGET_NAMES)}
 REFRIGERANT_MISMATCH = "refrigerant_mismatch"
 
 
+def _for_refrigerant(part: str, refrigerant: str) -> str:
+    """A rule's part in the pump's own refrigerant: an R290 pump's leak asks for an R290 cylinder."""
+    return part.replace("{refrigerant}", refrigerant)
+
+
 @dataclass
 class PumpPipeline:
     device: str
@@ -872,7 +877,8 @@ class PumpPipeline:
         event = EventBody(
             device=self.device, ts=d.ts, kind=kind, fault=d.fault,
             severity="info" if not raised else d.severity, confidence=d.confidence, explanation=explanation,
-            parts=d.parts if raised else [], findings=findings, prognosis=prognosis,
+            parts=[_for_refrigerant(p, self.detector.config.refrigerant) for p in d.parts] if raised else [],
+            findings=findings, prognosis=prognosis,
         )
         if not sensor and d.channel is None:
             if raised:
