@@ -15,7 +15,6 @@ and corrected (the peers stay healthy: a fault on one pump is not in its peers' 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from weather_bench import PARTS  # noqa: E402
+from weather_views import first_after, part_arguments  # noqa: E402
 from weather_episodes import averaged, score_keeping_internals  # noqa: E402
 from weather_fault import mildest_onset  # noqa: E402
 
@@ -79,19 +78,8 @@ def peers_common(zs: dict[str, dict[float, np.ndarray]], dev: str, times: np.nda
     return out
 
 
-def first_after(a: np.ndarray, j: int) -> str:
-    hit = np.flatnonzero(a[j:])
-    return f"{hit[0]}" if hit.size else "never"
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=sorted(PARTS), required=True)
-    ap.add_argument("--every", type=int, default=60)
-    ap.add_argument("--given", default="t_outdoor")
-    ap.add_argument("--train-days", type=float, default=14.0)
-    ap.add_argument("--work", type=Path, default=Path("/tmp/weather_bench"))
-    ap.add_argument("--fault", default="")
+    ap = part_arguments(__doc__.splitlines()[0])
     ap.add_argument("--memory-hours", type=float, default=24.0)
     ap.add_argument("--groups", default="", help="peers only within these groups, e.g. hp-000+hp-001,hp-003+hp-004")
     args = ap.parse_args()

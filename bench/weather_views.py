@@ -56,14 +56,20 @@ def first_after(a: np.ndarray, onset: int) -> str:
     return f"{hit[0]}" if hit.size else "never"
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def part_arguments(description: str) -> argparse.ArgumentParser:
+    """The options every per-part weather bench takes: which part, its rows, drivers, training and work dir."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--part", choices=sorted(PARTS), required=True)
     ap.add_argument("--every", type=int, default=60)
     ap.add_argument("--given", default="t_outdoor")
     ap.add_argument("--train-days", type=float, default=14.0)
     ap.add_argument("--work", type=Path, default=Path("/tmp/weather_bench"))
     ap.add_argument("--fault", default="", help="onsets for the +4 K condenser signature: mildest or a day")
+    return ap
+
+
+def main() -> None:
+    ap = part_arguments(__doc__.splitlines()[0])
     ap.add_argument("--devices", default="")
     args = ap.parse_args()
     given = args.given.split(",")
