@@ -53,6 +53,13 @@ DISCHARGE_LOSS_KEPT = 0.95
 # rated on a cold day's load (healthy 0.7-0.9 of rated) the relay trips
 RUB_CURRENT = 0.5
 DISCHARGE_CONTROL_C = 100.0
+# the inverter's discharge derate: from DERATE_START_C (5 K below the 115 °C trip) the controller
+# lowers the frequency, DERATE_HZ_SHARE_PER_K of it per kelvin it must take off the discharge, and
+# can take off at most DERATE_MAX_K (and nothing once the compressor is at F_MIN): a narrow band,
+# so a fault's heat still reaches the trip, a few kelvin of raw discharge later
+DERATE_START_C = 110.0
+DERATE_MAX_K = 4.0
+DERATE_HZ_SHARE_PER_K = 0.03
 # an iced, fouled coil with a weak fan still passes some air: the evaporating temperature
 # falls to where the low pressure switch opens, not to -100 degC (unbounded, it did)
 AIR_FLOOR = 0.1
@@ -123,6 +130,19 @@ def short_of_heat(t_flow, share, t_tank=None):
     return t_flow - k * (1.0 - share) * (t_flow - sink)
 
 
+def discharge_derate(t_dis, f):
+    """The discharge temperature and frequency after the inverter's derate near the trip.
+
+    Above DERATE_START_C the controller cuts the frequency by DERATE_HZ_SHARE_PER_K per kelvin
+    it takes off, down to F_MIN at most and never more than DERATE_MAX_K: a healthy pump at the
+    edge of its envelope stays just below the trip, while a fault's discharge, which keeps
+    rising, passes the band and trips.
+    """
+    room = np.maximum(1.0 - F_MIN / np.maximum(f, F_MIN), 0.0) / DERATE_HZ_SHARE_PER_K  # K the frequency allows
+    cut = np.minimum(np.minimum(np.maximum(t_dis - DERATE_START_C, 0.0), DERATE_MAX_K), room)
+    return t_dis - cut, f * (1.0 - DERATE_HZ_SHARE_PER_K * cut)
+
+
 def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_target, t_flow_sp, t_flow_design_dt,
                   v_water, frost_phase, t_tank=None):
     """Steady state of a running pump (heating or hot water). All arguments broadcast to (time, pumps).
@@ -187,6 +207,10 @@ def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_targe
     # frequency, holding back half the excess (a hot-water cycle on a frosty day stays below the
     # trip; a fault's heat still reaches it)
     t_dis = np.where(t_dis > DISCHARGE_CONTROL_C, DISCHARGE_CONTROL_C + 0.5 * (t_dis - DISCHARGE_CONTROL_C), t_dis)
+    # near the trip the inverter derates: a lower frequency (less gas, smaller approaches, a lower
+    # lift) takes off up to DERATE_MAX_K; the heat it gives up falls to the backup heater
+    t_dis, f = discharge_derate(t_dis, f)
+    q = np.minimum(q_target, q_target * f / f_need)
     wet = np.clip((sev.eev_open - 0.4) / 0.6, 0.0, 1.1)
     t_dis = t_cond + (t_dis - t_cond) * np.maximum(1.0 - 0.95 * wet, 0.0)
     # --- efficiency and electrical input
