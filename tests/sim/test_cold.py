@@ -1,0 +1,83 @@
+"""A healthy pump in deep cold stays inside its envelope: the discharge derate near the trip, the lowest
+outdoor temperature with the backup heater covering, and faults that still trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from heatwatch.sim.demand import LOWEST_OUTDOOR_C
+from heatwatch.sim.fleet import Fleet
+from heatwatch.sim.refrigerant_cycle import F_MIN
+from heatwatch.sim.scenario import parse_scenario
+from heatwatch.trips import trip_limits
+
+_EMITTERS = [("radiators", 6), ("radiators", 16), ("underfloor", 6), ("underfloor", 16), ("fan_coils", 8),
+             ("fan_coils", 12)]
+
+
+def _cold(t_c: float, refrigerant: str = "R32", days: int = 3, seed: int = 77) -> Fleet:
+    """Six healthy pumps (every emitter, small and large) in air held near ``t_c`` (±3 K a day)."""
+    raw = {
+        "name": f"cold_{t_c:g}", "fleet": {"size": 6},
+        "climate": {"name": "const", "monthly_c": [t_c] * 12, "diurnal_amp_c": [3.0, 3.0],
+                    "anomaly_sigma_c": [1.0, 1.0], "monthly_rh": [70] * 12, "utc_offset_h": 1,
+                    "design_c": max(t_c - 4.0, -45.0)},
+        "start": "2030-01-05", "duration": f"{days}d", "step": "60s", "seed": seed, "refrigerant": refrigerant,
+        "devices": {f"hp-00{i}": {"emitters": e, "capacity_kw": c} for i, (e, c) in enumerate(_EMITTERS)},
+    }
+    return Fleet(parse_scenario(raw))
+
+
+def _run(fleet: Fleet) -> dict[str, np.ndarray]:
+    chunks = list(fleet.chunks(1440))
+    return {k: np.concatenate([c.truth[k] for c in chunks]) for k in ("t_outdoor", "t_discharge", "running",
+                                                                     "t_indoor", "compressor_hz")}
+
+
+@pytest.mark.parametrize("t_c", [-20.0, -24.0])
+def test_a_healthy_r32_pump_in_deep_cold_does_not_trip(t_c):
+    """Near -20 °C the R32 pumps' hot-water cycles ran a few kelvin over the 115 °C trip (13 trips in
+    6 days, every emitter); near -25 °C every one tripped within hours and most locked out. A real unit
+    derates near the trip and stops below its lowest outdoor temperature."""
+    fleet = _cold(t_c)
+    t = _run(fleet)
+    assert fleet.trips == []
+    run = t["running"].astype(bool)
+    assert run.any()
+    assert t["t_discharge"][run].max() < trip_limits("R32").discharge_c
+    if t_c == -20.0:  # inside the envelope: the derate holds some hot-water cycles in its band
+        assert (t["t_discharge"][run] > 110.0).any()
+
+
+def test_below_the_lowest_outdoor_temperature_the_compressor_stays_off_and_the_backup_heater_keeps_the_house():
+    fleet = _cold(-30.0)
+    t = _run(fleet)
+    cold = t["t_outdoor"] < LOWEST_OUTDOOR_C
+    assert cold.mean() > 0.5
+    assert not t["running"].astype(bool)[cold].any()
+    assert (t["compressor_hz"][cold] == 0.0).all()
+    # the backup heater holds the rooms: none more than 3.5 K under the highest set point drawn (22 °C)
+    assert t["t_indoor"][-1440:].min() > 18.5
+
+
+def test_the_derate_takes_off_at_most_its_band_and_never_below_the_minimum_frequency():
+    from heatwatch.sim.refrigerant_cycle import DERATE_MAX_K, DERATE_START_C, discharge_derate
+
+    t_dis = np.array([100.0, DERATE_START_C + 2.0, DERATE_START_C + 10.0, DERATE_START_C + 10.0])
+    f = np.array([80.0, 80.0, 80.0, 1.05 * F_MIN])
+    out, f_new = discharge_derate(t_dis, f)
+    assert out[0] == 100.0 and f_new[0] == 80.0  # below the band: untouched
+    assert out[1] == pytest.approx(DERATE_START_C) and f_new[1] < 80.0  # inside: held at the band's start
+    assert out[2] == pytest.approx(DERATE_START_C + 10.0 - DERATE_MAX_K)  # beyond: it passes, a fault still trips
+    assert f_new[3] >= F_MIN - 1e-9 and out[3] > out[2]  # near F_MIN the derate has little room
+
+
+def test_a_refrigerant_leak_still_trips_on_its_discharge():
+    from heatwatch.sim.scenario import load_scenario
+
+    fleet = Fleet(load_scenario("fault_refrigerant_leak"))
+    for _ in fleet.chunks(1440):
+        pass
+    kinds = {t.device: t.trip_kind for t in fleet.truth}
+    assert kinds and all(k is not None for k in kinds.values()), kinds
