@@ -45,7 +45,7 @@ from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.edge.publisher import Publisher, PublisherConfig
 from heatwatch.edge.sources.base import Source, SourceFatalError
 from heatwatch import __version__
-from heatwatch.contract import COMMISSIONED, Command, CommandKind, EventBody, EventKind
+from heatwatch.contract import COMMISSIONED, EXPLAINED_BY, Command, CommandKind, EventBody, EventKind, revisions
 from heatwatch.edge.heatpump.fleet_prior import FleetJudge, commissioned
 from heatwatch.fleet_prior import FleetPrior, FleetPriorError
 
@@ -232,7 +232,7 @@ class EdgeAgent:
             st.events += 1
             if ev.kind.raises or ev.kind is EventKind.FAULT_UPDATE:
                 st.active[ev.fault] = ev
-            elif ev.kind is EventKind.FAULT_CLEARED:
+            elif ev.kind is EventKind.FAULT_CLEARED and not _for_its_own_fault(ev):
                 st.active.pop(ev.fault, None)
             elif ev.kind is EventKind.TRIP:
                 st.trips.append(ev)
@@ -385,3 +385,9 @@ class EdgeAgent:
 def _group(prior: FleetPrior) -> str:
     """Which pumps the prior is of, as its note says (a prior formed before emitters has none)."""
     return f" ({prior.note})" if prior.note else ""
+
+
+def _for_its_own_fault(ev: EventBody) -> bool:
+    """A notice withdrawn for another notice of the same fault (delta-T's for the flow thermistor's):
+    the fault still stands, raised by the other."""
+    return any(r.fault == ev.fault for r in revisions(ev.findings, EXPLAINED_BY))

@@ -45,7 +45,7 @@ from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.heatpump.refrigerant_check import RefrigerantCheck, RefrigerantVerdict
 from heatwatch.edge.reading import TimeOrder
 from heatwatch.channels import INDEX, trip_name
-from heatwatch.contract import EventBody, EventKind, Finding, Prognosis
+from heatwatch.contract import EXPLAINED_BY, REVISES, EventBody, EventKind, Finding, Prognosis, revision_finding
 from heatwatch.faults import FAULTS
 from heatwatch.rules.engine import (OPERATING_POINT_SENSORS, SENSOR_EXPLAINS, SENSOR_LEVEL, SENSOR_SHARE, ChannelShift,
                                     Diagnosis, Evidence, RuleEngine)
@@ -789,15 +789,18 @@ class PumpPipeline:
         dispatcher hears it raised once, and cleared only when no rule sees it any more."""
         fault_of = {r.name: r.fault for r in self.rules.rules}
         out = []
-        said: set[str] = set()  # two rules of one fault raising in the same round: said once
+        said: set = set()  # two rules of one fault raising (or clearing) in the same round: said once
         for d in diagnoses:
             if d.channel is None:
                 if d.state == "raised" and (d.fault in self.raised_faults or d.fault in said):
                     continue
                 if d.state == "raised":
                     said.add(d.fault)
-                if d.state == "cleared" and any(fault_of[n] == d.fault for n, c in self.rules.active if c is None):
+                if d.state == "cleared" and (any(fault_of[n] == d.fault for n, c in self.rules.active if c is None)
+                                             or ("cleared", d.fault) in said):
                     continue
+                if d.state == "cleared":
+                    said.add(("cleared", d.fault))
             out.append(d)
         return out
 
@@ -831,7 +834,19 @@ class PumpPipeline:
         if raised and not sensor:
             self._prognosed[d.fault] = self.prognosis.generation
         title = FAULTS[d.fault].title + (f" ({d.channel})" if d.channel else "")
-        explanation = f"{title}: {d.explanation}" if raised else f"{title}: no longer seen."
+        findings = d.findings
+        if raised:
+            explanation = f"{title}: {d.explanation}"
+            if d.revises:  # the notices it withdrew: the ticket's diagnosis is revised, not a second one
+                findings = [*findings, *(revision_finding(REVISES, r.fault, r.channel, _revised(d.rule, r.rule))
+                                         for r in d.revises)]
+        elif d.explained_by is not None:  # withdrawn: a notice it yields to explains the evidence better
+            by = d.explained_by
+            explanation = (f"{title}: withdrawn, {_words(by.rule)} ({FAULTS[by.fault].title.lower()}"
+                           f"{f', {by.channel}' if by.channel else ''}) explains the evidence better.")
+            findings = [revision_finding(EXPLAINED_BY, by.fault, by.channel, _revised(by.rule, d.rule))]
+        else:
+            explanation = f"{title}: no longer seen."
         if raised and self._basis == "prior":
             explanation += (" (Judged against its design data and the normal range of any heat pump: this pump's own "
                             "healthy behaviour is still being learned.)")
@@ -847,7 +862,7 @@ class PumpPipeline:
         event = EventBody(
             device=self.device, ts=d.ts, kind=kind, fault=d.fault,
             severity="info" if not raised else d.severity, confidence=d.confidence, explanation=explanation,
-            parts=d.parts if raised else [], findings=d.findings, prognosis=prognosis,
+            parts=d.parts if raised else [], findings=findings, prognosis=prognosis,
         )
         if not sensor and d.channel is None:
             if raised:
@@ -877,6 +892,16 @@ class PumpPipeline:
             explanation=f"The pump stopped on protection ({name}). {lead}",
             findings=[Finding(kind="trip", channels=["error_code"], observed=float(code), score=1.0, message=name)],
         )]
+
+
+def _words(rule: str) -> str:
+    """A rule's name as words: flow_meter_reads_low -> flow meter reads low."""
+    return rule.replace("_", " ")
+
+
+def _revised(better: str, withdrawn: str) -> str:
+    """What a dispatcher reads of a revised diagnosis."""
+    return f"revised: {_words(better)}, not {_words(withdrawn)}"
 
 
 # the sensors of SENSOR_STEPS whose offset lends a shift rule its witnesses (RuleEngine._sensor_explains)

@@ -151,6 +151,48 @@ class EventKind(StrEnum):
         return self in (EventKind.FAULT, EventKind.SENSOR_FAULT)
 
 
+# A revised diagnosis, said in findings so an agent's event stays valid for a gateway that predates it
+# (an unknown finding kind is only evidence there): a ``fault_cleared`` with an EXPLAINED_BY finding is
+# a withdrawal, not a recovery (the notice it names explains the evidence better); a raise with a
+# REVISES finding withdrew the notice it names in the same round. The finding's message starts with
+# the other notice's fault and channel ("sensor_drift (flow_lpm): ..."); its channels stay empty, so
+# the channels a sensor_fault's findings name are still the sensor's own.
+EXPLAINED_BY = "explained_by"
+REVISES = "revises"
+
+
+class Revision(BaseModel):
+    """The other notice of a revised diagnosis: what a REVISES or EXPLAINED_BY finding names."""
+
+    model_config = {"frozen": True}
+
+    fault: str
+    channel: str | None = None
+    text: str = ""
+
+
+def revision_finding(kind: str, fault: str, channel: str | None, text: str) -> Finding:
+    """A REVISES or EXPLAINED_BY finding naming ``fault`` (on ``channel``) and saying why."""
+    if kind not in (EXPLAINED_BY, REVISES):
+        raise ValueError(f"not a revision finding kind: {kind!r}")
+    head = fault + (f" ({channel})" if channel else "")
+    return Finding(kind=kind, channels=[], score=1.0, message=f"{head}: {text}")
+
+
+def revisions(findings: list[Finding], kind: str) -> list[Revision]:
+    """The notices ``kind`` findings name; a finding whose message does not read as one is skipped."""
+    out = []
+    for f in findings:
+        if f.kind != kind:
+            continue
+        head, sep, text = f.message.partition(": ")
+        fault, _, rest = head.partition(" (")
+        if not sep or not fault or " " in fault or (rest and not rest.endswith(")")):
+            continue
+        out.append(Revision(fault=fault, channel=rest[:-1] or None, text=text))
+    return out
+
+
 class EventBody(_Message):
     """An event as the agent makes it: everything but its numbering, which the outbox gives it."""
 

@@ -82,6 +82,15 @@ class Evidence:
     tripped: bool = False
 
 
+@dataclass(frozen=True)
+class Subject:
+    """A rule's notice on one channel (None: the pump's): what a revised diagnosis names."""
+
+    rule: str
+    fault: str
+    channel: str | None
+
+
 @dataclass
 class Diagnosis:
     rule: str
@@ -95,6 +104,10 @@ class Diagnosis:
     parts: list[str]
     explanation: str
     findings: list[Finding]
+    # cleared because a rule it yields to was raised (a withdrawal, not a recovery): that rule's notice
+    explained_by: Subject | None = None
+    # raised: the standing notices it withdrew in the same round (they yield to it)
+    revises: list[Subject] = field(default_factory=list)
 
 
 @dataclass
@@ -246,7 +259,40 @@ class RuleEngine:
                     # an idle track (not raised, no hold running) stays as it is when not matched
                     if t.active or t.first_true is not None:
                         out.extend(self._advance(rule, channel, ts, evidence, False, 0.0, []))
+        if self._yields:
+            out.extend(self._withdraw(ts, evidence, out))
         return out
+
+    def _withdraw(self, ts: float, evidence: Callable[[], Evidence], out: list[Diagnosis]) -> list[Diagnosis]:
+        """Clear now every raised notice of a rule that yields to one standing raised: the better
+        explanation speaks from the round it is raised, not the yielding rule's clear_after later (a
+        flow meter drifting low named low_water_flow first stood a week beside the meter's notice,
+        the technician sent for a water-side fault that was not there). The cleared diagnosis names
+        the notice that explains it better (explained_by); that notice's raise in this round, if
+        it is in ``out``, lists what it revises. Afterwards no yielding rule stands beside a rule it
+        yields to, so steady_advance, which raises nothing, keeps it so."""
+        yields, tracks = self._yields, self._tracks
+        raised = [k for k, t in tracks.items() if t.active and k[0] in yields]  # on most rounds: none
+        if not raised:
+            return []
+        rules = {r.name: r for r in self.rules}
+        withdrawn: list[Diagnosis] = []
+        for key in raised:
+            others = yields[key[0]]
+            better = next((k for k, t in tracks.items() if t.active and k[0] in others), None)
+            if better is None:
+                continue
+            rule, t = rules[key[0]], self._tracks[key]
+            t.active = False
+            by = Subject(better[0], rules[better[0]].fault, better[1])
+            d = self._diagnosis(rule, key[1], evidence(), "cleared", t, [])
+            d.explained_by = by
+            t.first_true = t.last_true = None
+            withdrawn.append(d)
+            for r in out:
+                if r.state == "raised" and (r.rule, r.channel) == better:
+                    r.revises.append(Subject(rule.name, rule.fault, key[1]))
+        return withdrawn
 
     def _yielded(self, name: str) -> bool:
         """Does this rule match nothing now: one it yields to stands raised?"""

@@ -2,7 +2,8 @@
 
 An incident closes when its ticket is resolved (the fault was dealt with) or
 cancelled, when a dispatcher confirms that a recovered pump needs nothing,
-or, for a silent device, when the device speaks again. It never reopens: a
+when the agent withdraws its fault for a better explanation (its ticket goes on
+as the better notice's), or, for a silent device, when the device speaks again. It never reopens: a
 fault that comes back opens a new incident linked to this one.
 """
 
@@ -16,6 +17,7 @@ from heatwatch.gateway.incidents.models import Incident, IncidentState
 RECOVERED = "recovered"  # fault_cleared, confirmed by a dispatcher
 BACK_ONLINE = "back_online"  # a silent device spoke again
 CANCELLED = "cancelled"  # its ticket was cancelled
+REVISED = "revised"  # the agent withdrew the fault: another notice explains the evidence better
 
 
 def close_incident(incident: Incident, reason: str, now: datetime) -> bool:

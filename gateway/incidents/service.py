@@ -24,6 +24,17 @@ too). What each kind of event does:
 - ``fault_cleared``: the pump recovered. It proposes closing (a flag a
   dispatcher confirms with ``confirm_close`` or rejects with
   ``reject_close``); a later event of the fault withdraws the proposal.
+- a revised diagnosis (``heatwatch.contract.REVISES`` / ``EXPLAINED_BY``
+  findings): the agent withdrew a fault because a notice it yields to explains
+  the evidence better (a flow meter reading low, not low water flow). The
+  better notice's raise names what it revises: the withdrawn fault's incident
+  closes as ``revised`` and its ticket goes on as the better notice's (retitled,
+  a ``revised`` history entry; no new ticket, so the customer is not told of a
+  second problem, and every later message names the right one). Had the better
+  notice its own ticket already, the withdrawn one is cancelled naming it. The
+  withdrawal's own ``fault_cleared`` then finds its incident closed; arriving
+  first, it proposes closing with the revision as the reason. A gateway that
+  predates this keeps these findings as evidence and proposes closing.
 - ``trip``: the pump stopped on protection. It attaches to the device's open
   pump-fault incident (the oldest) and records the lead time: first trip
   minus the incident's first event, how long before the trip heatwatch had
@@ -51,7 +62,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from heatwatch.contract import Event
+from heatwatch.contract import EXPLAINED_BY, REVISES, Event, Revision, revisions
 from heatwatch.faults import FAULTS, SENSOR_FAULTS
 from heatwatch.gateway.db import from_unix, utcnow
 from heatwatch.gateway.devices.models import Device
@@ -188,6 +199,7 @@ class Incidents:
                 notes = self._apply_raise(s, same, event, ts, now, ticket)
                 notes.append(("sensor", None, fault, f"{fault} on {', '.join(sorted(_channels(event)))}: "
                                                      f"the same sensor as this ticket's {same.fault}"))
+                self._revise_all(s, device, same, event, now)
                 return self._after_update(s, device, same, ticket, now, "updated", notes)
         if incident is None:
             previous = _latest_closed(s, device.id, fault)
@@ -197,10 +209,64 @@ class Incidents:
             incident, opened = self._insert_or_lock(s, device, fault, ts, now, previous)
             if opened:
                 self._apply_raise(s, incident, event, ts, now, None)
+                taken = self._revise_all(s, device, incident, event, now)
+                if taken is not None:  # the withdrawn fault's ticket goes on as this one's
+                    return self._after_update(s, device, incident, taken, now, "revised", [])
                 return self._after_open(s, device, incident, event, now)
         ticket = _ticket_of(s, incident)
         notes = self._apply_raise(s, incident, event, ts, now, ticket)
+        self._revise_all(s, device, incident, event, now)
         return self._after_update(s, device, incident, ticket, now, "updated", notes)
+
+    def _revise_all(self, s: Session, device: Device, better: Incident, event: Event,
+                    now: datetime) -> Ticket | None:
+        """The faults a raise withdrew (its REVISES findings) that stand open here: each closes as
+        revised (_revise). Returns the ticket ``better`` took over, if it had none. A fault_update
+        repeats its raise's findings: what it names was revised then, and may since stand again."""
+        if event.kind == "fault_update":
+            return None
+        taken = None
+        for r in self._revisions(event, REVISES):
+            withdrawn = _open_incident(s, device.id, r.fault) if r.fault != better.fault else None
+            if withdrawn is not None:
+                taken = self._revise(s, device, withdrawn, better, r, event, now) or taken
+        return taken
+
+    def _revisions(self, event: Event, kind: str) -> list[Revision]:
+        """The notices an event's ``kind`` findings name; one that does not read as a notice is
+        counted (``<kind>.unreadable``) and logged, and the event does what it would without it."""
+        found = revisions(event.findings, kind)
+        if len(found) < sum(f.kind == kind for f in event.findings):
+            self.counters.add(f"{kind}.unreadable")
+            log.warning("event %s: a %s finding names no notice (fault (channel): why); ignored", event.event_id, kind)
+        return found
+
+    def _revise(self, s: Session, device: Device, withdrawn: Incident, better: Incident, r: Revision,
+                event: Event, now: datetime) -> Ticket | None:
+        """``withdrawn`` is better explained by ``better``'s notice: close it as revised. Its ticket,
+        if still in work, becomes ``better``'s (which has none yet: retitled, a ``revised`` history
+        entry; the visit booked, the customer already told, stay), or, ``better`` having a ticket of
+        its own, is cancelled naming that one. Returns the ticket taken over."""
+        lifecycle.close_incident(withdrawn, lifecycle.REVISED, now)
+        ticket, own = _ticket_of(s, withdrawn), _ticket_of(s, better)
+        if ticket is None or ticket.status in FINISHED:
+            return None
+        why = f"{r.text} (incident {withdrawn.id}, {withdrawn.fault}, withdrawn by the agent)"
+        if own is not None:
+            tickets.record_change(s, own, tickets.GATEWAY, "revised", None, None, f"{why}; ticket {ticket.id} cancelled",
+                                  now)
+            tickets.cancel(s, ticket.id, version=ticket.version, actor=tickets.GATEWAY, now=now,
+                           reason=f"{why}: ticket {own.id} speaks for it")
+            return None
+        channels = sorted(_channels(event)) if event.kind == "sensor_fault" else None
+        before, title = ticket.title, incident_title(better.fault, channels or None)
+        ticket.incident, ticket.title = better, title[:200]
+        p = self._judge(s, device, better, now)
+        keep = (f" Priority stays P{ticket.priority} (the gateway never lowers it); the revised fault alone is "
+                f"P{p.level}: lower it if you agree." if p.level > ticket.priority else "")
+        tickets.record_change(s, ticket, tickets.GATEWAY, "revised", before, ticket.title,
+                              f"{why}. {event.explanation}{keep}", now)
+        return ticket
 
     def _trip(self, s: Session, device: Device, event: Event, now: datetime) -> EventOutcome:
         ts = from_unix(event.ts)
@@ -245,11 +311,24 @@ class Incidents:
         incident.last_event_ts = max(incident.last_event_ts, ts)
         if incident.last_raised_ts is not None and ts < incident.last_raised_ts:
             return EventOutcome("linked", incident.id, detail="a clear older than the latest raise: the fault stands")
+        by = self._revisions(event, EXPLAINED_BY)
+        if by and by[0].fault == fault:  # one notice of this fault for another: the fault stands, revised
+            ticket = _ticket_of(s, incident)
+            if ticket is not None:
+                tickets.record_change(s, ticket, tickets.GATEWAY, "revised", None, None, by[0].text, now)
+            return EventOutcome("revised", incident.id, ticket.id if ticket else None, incident.priority)
+        better = _open_incident(s, device.id, by[0].fault) if by else None
+        if better is not None:  # its raise did not take this one over (a raise without REVISES)
+            assert by
+            taken = self._revise(s, device, incident, better, by[0], event, now)
+            return self._after_update(s, device, better, taken or _ticket_of(s, better), now, "revised", [])
         incident.cleared_ts, incident.close_proposed_at = ts, now
         ticket = _ticket_of(s, incident)
         if ticket is not None:
+            why = (f"{by[0].text}; that notice is not here yet" if by
+                   else "the pump recovered (fault cleared)")
             tickets.record_change(s, ticket, tickets.GATEWAY, "close_proposed", None, None,
-                            "the pump recovered (fault cleared): confirm closing, or reject", now)
+                                  f"{why}: confirm closing, or reject", now)
         return EventOutcome("close_proposed", incident.id, ticket.id if ticket else None, incident.priority)
 
     # ---- status and silence -------------------------------------------------------------------

@@ -303,3 +303,28 @@ def test_a_stopped_pumps_prognosis_is_not_made_again_and_says_what_it_said(readi
     after = {skip: [t for t in made[skip] if t > stop + 0.5 * DAY] for skip in made}
     assert len(after[False]) >= 10  # refreshed every six hours on the stopped pump's frozen history
     assert after[True] == []
+
+
+def test_the_agent_keeps_a_fault_standing_when_one_notice_of_it_is_withdrawn_for_another(tmp_path) -> None:
+    """The flow thermistor's notice withdraws the one on delta-T (both sensor_drift): the agent's
+    status still shows sensor_drift standing; a withdrawal for another fault, or a plain clear, removes it."""
+    from heatwatch.contract import EXPLAINED_BY, revision_finding
+    from heatwatch.edge.agent import EdgeAgent
+    from heatwatch.edge.config import AgentConfig, DetectorSection, OutboxConfig, SourceConfig
+
+    cfg = AgentConfig(device="hp-000", telemetry_interval=3600.0,
+                      source=SourceConfig(kind="modbus", port=str(tmp_path / "no-line")),
+                      outbox=OutboxConfig(path=str(tmp_path / "outbox.db")),
+                      detector=DetectorSection(state_path=str(tmp_path / "state.json")))
+    agent = EdgeAgent(cfg)
+
+    def ev(kind: EventKind, fault: str, by: str | None = None) -> EventBody:
+        findings = [revision_finding(EXPLAINED_BY, by, "t_flow", "revised: a, not b")] if by else []
+        return EventBody(device="hp-000", ts=1.0, kind=kind, fault=fault, findings=findings)
+
+    agent._emit([ev(EventKind.SENSOR_FAULT, "sensor_drift"), ev(EventKind.FAULT, "low_water_flow")])
+    agent._emit([ev(EventKind.FAULT_CLEARED, "sensor_drift", by="sensor_drift")])
+    assert set(agent.status.active) == {"sensor_drift", "low_water_flow"}
+    agent._emit([ev(EventKind.FAULT_CLEARED, "low_water_flow", by="sensor_drift")])
+    agent._emit([ev(EventKind.FAULT_CLEARED, "sensor_drift")])
+    assert agent.status.active == {}

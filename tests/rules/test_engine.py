@@ -320,3 +320,46 @@ def test_a_flow_meter_reading_low_is_not_named_the_return_thermistor():
     thermistor = run(engine, {**_bound(heat_deficit=4.0, return_over_condensing=1.5), **shifts(delta_t=-3.0)},
                      hours=13)
     assert [(d.rule, d.channel) for d in thermistor] == [("return_sensor_over_condensing", "t_return")]
+
+
+def test_a_raised_notice_is_withdrawn_when_the_rule_it_yields_to_is_raised():
+    """A flow meter drifting low after commissioning: low_water_flow first (the flow alone), the
+    meter's own notice hours or days later. From the round the meter's notice is raised the
+    water-side fault is withdrawn (cleared now, naming the notice that explains it better), not a
+    week later by its clear_after, and the meter's raise lists what it revised."""
+    engine = RuleEngine.from_files()
+    first = run(engine, shifts(flow_lpm=-2.0), hours=7)
+    assert [(d.rule, d.state) for d in first] == [("low_water_flow", "raised")]
+    meter = run(engine, shifts(flow_lpm=-2.5, flow_meter_low=1.5), hours=8, start=7 * HOUR + 600)
+    assert [(d.rule, d.channel, d.state) for d in meter] == [
+        ("flow_meter_reads_low", "flow_lpm", "raised"), ("low_water_flow", None, "cleared")]
+    raised, withdrawn = meter
+    assert withdrawn.ts == raised.ts  # the same round, not clear_after (7 days) later
+    assert withdrawn.explained_by is not None
+    assert (withdrawn.explained_by.rule, withdrawn.explained_by.fault, withdrawn.explained_by.channel) == (
+        "flow_meter_reads_low", "sensor_drift", "flow_lpm")
+    assert [(s.rule, s.fault, s.channel) for s in raised.revises] == [("low_water_flow", "low_water_flow", None)]
+    assert engine.active == [("flow_meter_reads_low", "flow_lpm")]
+    # while the meter's notice stands the flow alone names nothing again
+    assert run(engine, shifts(flow_lpm=-2.5), hours=12, start=16 * HOUR) == []
+
+
+def test_a_notice_raised_after_the_better_one_is_withdrawn_in_the_same_round():
+    """compressor_wear comes before discharge_sensor_high in the file: the thermistor's raise
+    withdraws the wear it explains in that very round, whatever the file order."""
+    engine = RuleEngine.from_files()
+    wear = run(engine, shifts(discharge_superheat=1.5, cop=-0.8), hours=13)
+    assert [(d.rule, d.state) for d in wear] == [("compressor_wear", "raised")]
+    out = run(engine, shifts(discharge_superheat=1.5, compression_loss=1.5, discharge_unexplained=1.5), hours=25,
+              start=13 * HOUR + 600)
+    named = [(d.rule, d.state, d.explained_by.rule if d.explained_by else None) for d in out]
+    assert named == [("discharge_sensor_high", "raised", None),
+                     ("compressor_wear", "cleared", "discharge_sensor_high")]
+    assert out[0].ts == out[1].ts
+
+
+def test_a_plain_clear_names_no_better_explanation():
+    engine = RuleEngine.from_files()
+    run(engine, shifts(flow_lpm=-2.0, delta_t=1.2), hours=7)
+    out = run(engine, shifts(), hours=7 * 24 + 1, start=7 * HOUR + 600, step=3600.0)
+    assert [(d.rule, d.state, d.explained_by) for d in out] == [("low_water_flow", "cleared", None)]

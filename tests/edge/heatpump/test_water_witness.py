@@ -108,5 +108,10 @@ def test_a_flow_thermistor_drifting_low_is_named_after_delta_t_and_takes_its_pla
                     (EventKind.FAULT_CLEARED, "Sensor drift (delta_t)")], seen
     named = [e for e in events if e.explanation.startswith("Sensor drift (t_flow)")][0]
     assert "t_flow sensor reads low" in named.explanation
-    assert {f.channels[0] for f in named.findings} == {"heat_deficit", "flow_below_condenser"}
+    assert {f.channels[0] for f in named.findings if f.kind == "residual"} == {"heat_deficit", "flow_below_condenser"}
+    # it withdrew the notice on delta-T in its own round (a revision, not delta-T's day to clear)
+    from heatwatch.contract import EXPLAINED_BY, REVISES, revisions
+    assert [(r.fault, r.channel) for r in revisions(named.findings, REVISES)] == [("sensor_drift", "delta_t")]
+    [withdrawn] = [e for e in events if e.kind == EventKind.FAULT_CLEARED]
+    assert withdrawn.ts == named.ts and revisions(withdrawn.findings, EXPLAINED_BY)[0].channel == "t_flow"
     assert not [e for e in events if e.kind == EventKind.FAULT]
