@@ -6,12 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heatwatch.sim.demand import LOWEST_OUTDOOR_C
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.refrigerant_cycle import F_MIN
 from heatwatch.sim.scenario import parse_scenario
 from heatwatch.trips import trip_limits
 
+# the data sheet's lowest outdoor temperature (demand.LOWEST_OUTDOOR_C): a literal here, so that the test
+# fails on code without the limit by its assertion, not by an import
+LOWEST_OUTDOOR_C = -25.0
 _EMITTERS = [("radiators", 6), ("radiators", 16), ("underfloor", 6), ("underfloor", 16), ("fan_coils", 8),
              ("fan_coils", 12)]
 
