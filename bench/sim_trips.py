@@ -31,14 +31,15 @@ trip either way, 0 wrong diagnoses; lead share median 0.65 -> 0.64, min 0.43 -> 
 fault_eev_stuck_open hp-003 now trips); first prognosis within x2 40 % -> 83 % (n 5 -> 6), every
 prognosis 53 % / 86 % -> 54 % / 90 % (within x2 / interval holds).
 
-Figures, the cold-climate limits (main d9f18f8 -> s-cold26: a discharge derate 110-115 °C, at most 4 K,
-and a lowest outdoor temperature of -25 °C), every shipped scenario but service_area_1000: healthy
-pumps' trips heldout26_tdis_b_steppe_r32 5 -> 0, heldout26_tdis_highland_r32 1 -> 0, wear_cold_r32 9
--> 0 (all discharge over-temperature in cold spells), every other file 0 -> 0. No fault trips sooner.
-Later: compressor wear 32 of 45 (median +5.2 d, max +20.9; 7 no longer trip within the file), leak 18
-of 22 (median +1.9, max +17.9), valve closed 19 of 27 (+1.1, max +4.0), evaporator fouling 10 of 17
-(+0.8, max +5.4), condenser fouling 1 of 20; two low flows and one condenser fouling now trip on the
-flow switch / high pressure instead of the discharge. Constant air: bench/cold_envelope.py.
+Figures, cold-climate limits measured on branch s-cold26 and NOT adopted (main's simulator has neither;
+docs/simulator.md, "Cold-climate limits"): a discharge derate 110-115 °C, at most 4 K, and a lowest
+outdoor temperature of -25 °C, main d9f18f8 -> s-cold26, every shipped scenario but service_area_1000:
+healthy pumps' trips heldout26_tdis_b_steppe_r32 5 -> 0, heldout26_tdis_highland_r32 1 -> 0,
+wear_cold_r32 9 -> 0 (all discharge over-temperature in cold spells), every other file 0 -> 0. No fault
+trips sooner. Later: compressor wear 32 of 45 (median +5.2 d, max +20.9; 7 no longer trip within the
+file), leak 18 of 22 (median +1.9, max +17.9), valve closed 19 of 27 (+1.1, max +4.0), evaporator
+fouling 10 of 17 (+0.8, max +5.4), condenser fouling 1 of 20; two low flows and one condenser fouling
+trip on the flow switch / high pressure instead of the discharge. Constant air: bench/cold_envelope.py.
 """
 
 from __future__ import annotations

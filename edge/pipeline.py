@@ -541,7 +541,12 @@ class PumpPipeline:
             meter, _ = flow_meter.levels(res.O[rr], res.R[rr], np.broadcast_to(alarm, res.R[rr].shape)
                                          if res.S is None else res.S[rr])
             more.update((name, meter[:, k]) for k, name in enumerate(flow_meter.NAMES))
-            cand, iso = self._shift_candidates(rr, L, seen, np.ones(len(rr), dtype=bool), isolated=True, more=more)
+            # rows judged against a fleet's model (before the pump's own): a rule's fleet_min_support
+            det = self.detector
+            fleet = np.zeros(len(rr), dtype=bool) if det.fleet is None or det.fleet.own \
+                else res.ts[rr] <= det._fleet_until
+            cand, iso = self._shift_candidates(rr, L, seen, np.ones(len(rr), dtype=bool), isolated=True, more=more,
+                                               fleet=fleet)
             self._tabled_at[rr], self._cand_at[rr], self._iso_at[rr] = True, cand, iso
             quiet[ready] &= ~cand & ~iso
         if not ready.all():
@@ -560,15 +565,16 @@ class PumpPipeline:
         return quiet
 
     def _shift_candidates(self, rows: np.ndarray, L: np.ndarray, seen: np.ndarray, live: np.ndarray, *,
-                          isolated: bool, prior: bool = False,
-                          more: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                          isolated: bool, prior: bool = False, more: dict[str, np.ndarray] | None = None,
+                          fleet: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per row: might a shift rule match (its require, exclude and support as RuleEngine reads
         them from the evidence), and (``isolated``) might an isolated-shift rule. ``L``: the level
         per target channel, ``seen``: the channels the evidence has, ``live``: rows whose evidence
         is ready (it carries the compressor's shifts); ``prior``: rows judged on the prior's bands
         (a rule's prior_min_support); ``more``: other channels' levels on these rows (the design's
-        condenser ceiling). Keeps per row the shift rules matching and how many of their support
-        channels agree (``_table_hits``)."""
+        condenser ceiling); ``fleet``: per row, judged against a fleet's model (fleet_min_support).
+        Keeps per row the shift rules matching and how many of their support channels agree
+        (``_table_hits``)."""
         never = np.zeros(len(rows), dtype=bool)
         # the compressor's shifts on these rows (channels the detector does not have)
         extra = self._comp_levels(rows, live)
@@ -579,6 +585,10 @@ class PumpPipeline:
         table = self._rule_table[1]
         # every shift rule's conditions on every row at once (rule_table.candidates_reference: rule by rule)
         match, sup = rule_table.candidates(table, _TARGET_COL, L, seen, extra, prior)
+        if fleet is not None and fleet.any() and not prior:
+            # the fleet's rows read the rules' fleet_min_support (the same conditions, another count)
+            fm, _ = rule_table.candidates(table, _TARGET_COL, L, seen, extra, prior, fleet=True)
+            match = np.where(fleet[:, None], fm, match)
         cand = match.any(axis=1)
         iso_levels = table.isolated_levels
         at, hits = _hits_by_row(match, sup, table.rules)
@@ -838,13 +848,13 @@ class PumpPipeline:
         if raised:
             explanation = f"{title}: {d.explanation}"
             if d.revises:  # the notices it withdrew: the ticket's diagnosis is revised, not a second one
-                findings = [*findings, *(revision_finding(REVISES, r.fault, r.channel, _revised(d.rule, r.rule))
+                findings = [*findings, *(revision_finding(REVISES, r.fault, r.channel, _revised(d.rule, _named(r.rule, r.fault)))
                                          for r in d.revises)]
         elif d.explained_by is not None:  # withdrawn: a notice it yields to explains the evidence better
             by = d.explained_by
             explanation = (f"{title}: withdrawn, {_words(by.rule)} ({FAULTS[by.fault].title.lower()}"
                            f"{f', {by.channel}' if by.channel else ''}) explains the evidence better.")
-            findings = [revision_finding(EXPLAINED_BY, by.fault, by.channel, _revised(by.rule, d.rule))]
+            findings = [revision_finding(EXPLAINED_BY, by.fault, by.channel, _revised(by.rule, _named(d.rule, d.fault)))]
         else:
             explanation = f"{title}: no longer seen."
         if raised and self._basis == "prior":
@@ -897,6 +907,12 @@ class PumpPipeline:
 def _words(rule: str) -> str:
     """A rule's name as words: flow_meter_reads_low -> flow meter reads low."""
     return rule.replace("_", " ")
+
+
+def _named(rule: str, fault: str) -> str:
+    """The name a dispatcher knows a notice by: a variant of a fault's own rule (low_water_flow_deep,
+    compressor_wear_efficiency) by its fault, any other notice by its rule."""
+    return fault if rule.startswith(fault) else rule
 
 
 def _revised(better: str, withdrawn: str) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heatwatch.edge.heatpump.batch_kernels import AVAILABLE, njit
+from heatwatch.rules.engine import min_support_on
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class RuleTable:
     n_require: np.ndarray  # per rule: how many columns it requires
     min_support: np.ndarray  # per rule
     prior_min_support: np.ndarray  # per rule (its min_support where it has none)
+    fleet_min_support: np.ndarray  # per rule (its min_support where it has none)
     isolated_levels: tuple[float, ...]  # the isolated-shift rules' levels (after no sensor-check rule)
     parts: tuple  # the kernel's: per rule its require, exclude and support columns (start/stop, columns)
 
@@ -60,6 +62,8 @@ def compile_rules(rules) -> RuleTable:
         min_support=np.array([r.min_support for r in shift], dtype=float),
         prior_min_support=np.array([r.min_support if r.prior_min_support is None else r.prior_min_support
                                     for r in shift], dtype=float),
+        fleet_min_support=np.array([r.min_support if r.fleet_min_support is None else r.fleet_min_support
+                                    for r in shift], dtype=float),
         isolated_levels=tuple(r.isolated_level for r in rules if not r.sensor_check and r.isolated_shift),
         parts=tuple(_csr(m) for m in mats))
 
@@ -76,11 +80,13 @@ _gathers: dict[tuple[int, int], tuple] = {}  # per table and column map (held, s
 
 
 def candidates(table: RuleTable, col: dict[str, int], L: np.ndarray, seen: np.ndarray,
-               extra: dict[str, np.ndarray], prior: bool, compiled: bool = AVAILABLE) -> tuple[np.ndarray, np.ndarray]:
+               extra: dict[str, np.ndarray], prior: bool, compiled: bool = AVAILABLE,
+               fleet: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Per row and shift rule: does it match (rows x rules, bool) and how many of its support
     conditions are met (rows x rules, int). ``L``/``seen``: the target channels' levels and which
     the evidence has (``col`` their columns), ``extra``: other channels' levels (NaN: none).
-    ``compiled``: one numba pass (_candidates_rows), else these numpy passes, its reference."""
+    ``compiled``: one numba pass (_candidates_rows), else these numpy passes, its reference; ``fleet``:
+    rows judged against a fleet's model (a rule's fleet_min_support)."""
     got = _gathers.get((id(table), id(col)))
     if got is None or got[0] is not table or got[1] is not col or got[2] != col:
         # which columns read a target channel (the others: extra's, or never)
@@ -91,7 +97,7 @@ def candidates(table: RuleTable, col: dict[str, int], L: np.ndarray, seen: np.nd
             _gathers.clear()
     key, idx = got[3], got[4]
     if compiled and len(L):
-        return _candidates_kernel(table, key, L, seen, extra, prior)
+        return _candidates_kernel(table, key, L, seen, extra, prior, fleet)
     V = np.zeros((len(L), len(table.channels)))
     ok = np.zeros(V.shape, dtype=bool)
     V[:, idx[0]], ok[:, idx[0]] = L[:, idx[1]], seen[:, idx[1]]
@@ -104,13 +110,13 @@ def candidates(table: RuleTable, col: dict[str, int], L: np.ndarray, seen: np.nd
         W = np.where(table.sign == 0.0, np.abs(V), V * table.sign)  # -V is exact: V <= -lv iff -V >= lv
         met = (ok & (W >= table.level)).astype(float)
     req, exc, sup = met @ table.require, met @ table.exclude, met @ table.support
-    need = table.prior_min_support if prior else table.min_support
+    need = _need(table, prior, fleet)
     match = (req == table.n_require) & (exc == 0.0) & (sup >= need)
     return match, sup.astype(int)
 
 
 def candidates_reference(rules, col: dict[str, int], L: np.ndarray, seen: np.ndarray,
-                         extra: dict[str, np.ndarray], prior: bool) -> tuple[np.ndarray, np.ndarray]:
+                         extra: dict[str, np.ndarray], prior: bool, fleet: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """``candidates`` rule by rule, condition by condition (the path it replaced): the reference."""
     shift = [r for r in rules if not r.sensor_check and not r.isolated_shift]
     never = np.zeros(len(L), dtype=bool)
@@ -139,13 +145,18 @@ def candidates_reference(rules, col: dict[str, int], L: np.ndarray, seen: np.nda
         met = np.zeros(len(L), dtype=int)
         for ch, c in rule.support.items():
             met += meets(ch, c)
-        ok &= met >= (rule.min_support if not prior or rule.prior_min_support is None else rule.prior_min_support)
+        ok &= met >= min_support_on(rule, "prior" if prior else "fleet prior" if fleet else "model")
         match[:, k], sup[:, k] = ok, met
     return match, sup
 
 
+def _need(table: RuleTable, prior: bool, fleet: bool) -> np.ndarray:
+    """Each rule's least number of support conditions on rows of this basis."""
+    return table.prior_min_support if prior else table.fleet_min_support if fleet else table.min_support
+
+
 def _candidates_kernel(table: RuleTable, key: tuple, L: np.ndarray, seen: np.ndarray,
-                       extra: dict[str, np.ndarray], prior: bool) -> tuple[np.ndarray, np.ndarray]:
+                       extra: dict[str, np.ndarray], prior: bool, fleet: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """``candidates`` in one compiled pass (the numpy passes above are its reference and the path without numba)."""
     names = [ch for k, ch in enumerate(table.channels) if key[k] < 0 and ch in extra]
     E = np.empty((len(L), len(names)))
@@ -154,7 +165,7 @@ def _candidates_kernel(table: RuleTable, key: tuple, L: np.ndarray, seen: np.nda
     src = np.array([j if j >= 0 else (-2 - names.index(ch) if ch in names else -1)
                     for j, ch in zip(key, table.channels)], dtype=np.int64)
     (rp, ri), (ep, ei), (sp, si) = table.parts
-    need = table.prior_min_support if prior else table.min_support
+    need = _need(table, prior, fleet)
     match = np.empty((len(L), len(table.rules)), dtype=np.bool_)
     sup = np.empty((len(L), len(table.rules)), dtype=np.int64)
     _candidates_rows(np.ascontiguousarray(L, dtype=np.float64), np.ascontiguousarray(seen, dtype=np.bool_), E, src,

@@ -32,6 +32,7 @@ from heatwatch.gateway.incidents import router as incidents
 from heatwatch.gateway.ingest.counters import IngestCounters
 from heatwatch.gateway.kpis import router as kpis
 from heatwatch.gateway.metrics import INGEST_TOTALS, CountersCollector, GatewayMetrics, GaugeCollector, RequestMetrics
+from heatwatch.gateway.notifications import outbox as notification_outbox
 from heatwatch.gateway.notifications.delivery import COUNTER_NAMES, NotificationWorker
 from heatwatch.gateway.settings import GatewaySettings
 from heatwatch.gateway.tickets import actions_router as ticket_actions
@@ -164,6 +165,8 @@ def create_app(settings: GatewaySettings, *, db: Database | None = None, ingest:
     metrics.add(CountersCollector("heatwatch_periodic", lambda: app.state.background.counts()
                                   if app.state.background is not None else {}, {"runs": "job", "failures": "job"}))
     metrics.add(CountersCollector("heatwatch_notification", notification_counters.snapshot, {}, COUNTER_NAMES))
+    metrics.add(CountersCollector("heatwatch_notification_outbox", notification_outbox.COUNTERS.snapshot, {},
+                                  notification_outbox.COUNTER_NAMES))
     app.add_middleware(RequestMetrics, metrics=metrics)
     errors.install(app)
     for module in (tickets, ticket_actions, incidents, devices, fleet, customers, sites, webhooks, users, kpis,

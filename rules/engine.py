@@ -128,6 +128,16 @@ def _meets_level(level: float, cond: ShiftCondition) -> bool:
     return level >= cond.level if cond.direction == "up" else level <= -cond.level
 
 
+def min_support_on(rule: Rule, basis: str) -> int:
+    """How many support conditions the rule needs on evidence of this basis: prior_min_support on the
+    prior's bands, fleet_min_support against a fleet's model, where given; else min_support."""
+    if basis == "prior" and rule.prior_min_support is not None:
+        return rule.prior_min_support
+    if basis == "fleet prior" and rule.fleet_min_support is not None:
+        return rule.fleet_min_support
+    return rule.min_support
+
+
 def _sources(channel: str) -> tuple[str, ...]:
     return DERIVED_FROM.get(channel, (channel,))
 
@@ -441,8 +451,7 @@ class RuleEngine:
         if any(src in broken for ch in rule.require for src in _sources(ch)):
             return []
         met = [ch for ch, c in rule.support.items() if _meets(ev.shifts.get(ch), c)]
-        if len(met) < (rule.min_support if ev.basis != "prior" or rule.prior_min_support is None
-                       else rule.prior_min_support):
+        if len(met) < min_support_on(rule, ev.basis):
             return []
         if self._sensor_explains(rule, ev):
             return []

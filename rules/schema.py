@@ -72,6 +72,9 @@ class Rule(BaseModel):
     # min_support while judged against the pump's design data, before its own model (Evidence.basis
     # "prior"): a required band of the design that is a control's own failure needs no witness
     prior_min_support: int | None = Field(default=None, ge=0)
+    # min_support while judged against a fleet's model before the pump's own (Evidence.basis "fleet prior"):
+    # a witness read against the pump's own learned values (the flow meter's heat) is the fleet's there
+    fleet_min_support: int | None = Field(default=None, ge=0)
     exclude: dict[str, ShiftCondition] = {}
     sensor_check: list[str] = []  # fires per channel with one of these sensor findings
     isolated_shift: bool = False  # fires per sensor whose offset alone explains the drift
@@ -140,6 +143,8 @@ class Rule(BaseModel):
             raise ValueError(f"min_support {self.min_support} exceeds the {len(self.support)} support channels")
         if self.prior_min_support is not None and self.prior_min_support > len(self.support):
             raise ValueError(f"prior_min_support {self.prior_min_support} exceeds the {len(self.support)} support channels")
+        if self.fleet_min_support is not None and self.fleet_min_support > len(self.support):
+            raise ValueError(f"fleet_min_support {self.fleet_min_support} exceeds the {len(self.support)} support channels")
         return self
 
 

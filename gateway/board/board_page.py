@@ -12,6 +12,7 @@ from sqlalchemy import select
 from heatwatch.gateway.board.session import Viewer, count
 from heatwatch.gateway.board.templates import page
 from heatwatch.gateway.deps import SessionDep
+from heatwatch.gateway.incidents.revisions import revised_ids
 from heatwatch.gateway.settings import PRIORITIES
 from heatwatch.gateway.tickets.models import Ticket
 from heatwatch.gateway.tickets.queries import ORDER, ticket_list
@@ -80,7 +81,9 @@ def _render(request: Request, session, user: Viewer, name: str) -> Response:
         count(request, "refused.bad_filter")
         return page(request, "message.html", {"user": user, "title": "Unknown filter", "message": str(exc)}, 400)
     techs = technicians(session)
-    return page(request, name, {"user": user, "rows": open_tickets(session, user, filters), "filters": filters,
+    rows = open_tickets(session, user, filters)
+    return page(request, name, {"user": user, "rows": rows, "filters": filters,
+                                "revised": revised_ids(session, (t.incident_id for t, _ in rows)),
                                 "technicians": techs, "tech_names": {t.id: t.name for t in techs},
                                 "priorities": PRIORITIES, "statuses": [s.value for s in ACTIVE_STATUSES],
                                 "max_rows": MAX_ROWS})

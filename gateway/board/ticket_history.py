@@ -19,8 +19,9 @@ from heatwatch.gateway.notifications.models import Notification, NotificationSta
 from heatwatch.gateway.tickets.models import Ticket
 
 CUSTOMER_QUESTION = "customer_question"  # the history action the status page records a question as
-STEP_WORDS = {"problem_found": "problem found", "visit_proposed": "visit windows proposed",
-              "visit_booked": "visit booked", "visit_reminder": "visit reminder", "resolved": "resolved",
+STEP_WORDS = {"problem_found": "problem found", "diagnosis_updated": "diagnosis updated",
+              "visit_proposed": "visit windows proposed", "visit_booked": "visit booked",
+              "visit_reminder": "visit reminder", "resolved": "resolved",
               "survey": "survey invitation", "digest": "digest"}
 
 

@@ -24,6 +24,7 @@ from heatwatch.gateway.customers.models import Customer, Site
 from heatwatch.gateway.db import utcnow
 from heatwatch.gateway.deps import SessionDep
 from heatwatch.gateway.feedback import proposals
+from heatwatch.gateway.incidents import revisions
 from heatwatch.gateway.tickets import service
 from heatwatch.gateway.tickets.models import ResolutionCode, Ticket
 
@@ -69,6 +70,7 @@ def render_ticket(request: Request, session: Session, user: BoardUser, ticket_id
     history = ticket_history.history(session, ticket, events)
     return page(request, "ticket.html", {
         "user": user, "ticket": ticket, "incident": incident, "fault_title": kit.fault_title(fault),
+        "revised_from": [(w, kit.fault_title(w.fault)) for w, _ in revisions.revised_from(session, incident)],
         "kit": fault_kit if fault in kit.KITS else None, "evidence": evidence.evidence(events),
         "prognosis": prognosis, "chart_json": json.dumps(chart_doc) if chart_doc else None, "history": history,
         "customer": customer, "site": ticket.device.site, "deadline": _deadline(ticket),

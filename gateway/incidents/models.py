@@ -87,6 +87,9 @@ class Incident(Base):
     lead_time_s: Mapped[float | None]
     # the incident of the same device and fault that closed before this one opened (the fault returned)
     previous_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    # closed as revised, its ticket handed over: the incident whose notice explains the evidence better
+    # (the customer's status page says the diagnosis changed, and from what)
+    revised_into_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
 
     device: Mapped[Device] = relationship()
 

@@ -245,8 +245,9 @@ class Incidents:
                 event: Event, now: datetime) -> Ticket | None:
         """``withdrawn`` is better explained by ``better``'s notice: close it as revised. Its ticket,
         if still in work, becomes ``better``'s (which has none yet: retitled, a ``revised`` history
-        entry; the visit booked, the customer already told, stay), or, ``better`` having a ticket of
-        its own, is cancelled naming that one. Returns the ticket taken over."""
+        entry; the visit booked stays; the customer hears of the change once, if their words change:
+        notifications/revision.py), or, ``better`` having a ticket of its own, is cancelled naming
+        that one. Returns the ticket taken over."""
         lifecycle.close_incident(withdrawn, lifecycle.REVISED, now)
         ticket, own = _ticket_of(s, withdrawn), _ticket_of(s, better)
         if ticket is None or ticket.status in FINISHED:
@@ -261,6 +262,7 @@ class Incidents:
         channels = sorted(_channels(event)) if event.kind == "sensor_fault" else None
         before, title = ticket.title, incident_title(better.fault, channels or None)
         ticket.incident, ticket.title = better, title[:200]
+        withdrawn.revised_into_id = better.id  # the customer's page says from what the diagnosis changed
         p = self._judge(s, device, better, now)
         keep = (f" Priority stays P{ticket.priority} (the gateway never lowers it); the revised fault alone is "
                 f"P{p.level}: lower it if you agree." if p.level > ticket.priority else "")

@@ -51,11 +51,13 @@ def context(session: Session, row: Notification, settings: NotificationSettings,
         "fault": messages.plain_fault(language, incident.fault if incident is not None else None),
         "heating": heating_state(incident), "urgent": ticket is not None and ticket.priority == 1,
         "cold": "", "visit": {}, "windows": [], "technician": "", "resolution": "", "note": "",
-        "items": [], "count": 0, "reason": "",
+        "items": [], "count": 0, "reason": "", "was": {},
         "link": status_link(settings.status_base_url, settings.status_link_secret,
                             row.ticket_id or 0, customer.id, now,
                             timedelta(days=settings.status_link_days)),
     }
+    if row.step == steps.DIAGNOSIS_UPDATED:
+        ctx["was"] = messages.plain_fault(language, told_before(row))
     if incident is not None and incident.cold_ahead_c is not None and incident.cold_ahead_c <= settings.cold_spell_c:
         ctx["cold"] = messages.number_words(incident.cold_ahead_c, language)
     if ticket is not None:
@@ -71,6 +73,30 @@ def context(session: Session, row: Notification, settings: NotificationSettings,
             ctx["resolution"] = _RESOLUTION[ticket.resolution_code]
             ctx["note"] = ticket.resolution_note.strip()
     return ctx
+
+
+def told_before(row: Notification) -> str:
+    """The fault a diagnosis_updated corrects (its ``from``); anything else is a clear error, which
+    fails the attempt (logged, counted) and never the worker."""
+    told = row.params.get("from") if isinstance(row.params, dict) else None
+    if not isinstance(told, str) or not told.strip():
+        raise ValueError(f"diagnosis_updated message {row.id}: params.from must name the fault the customer "
+                         f"was told, got {told!r}")
+    return told
+
+
+def told_faults(session: Session, row: Notification) -> dict[int, str]:
+    """The fault each message that names one will name when ``row`` goes (``row`` itself, or the
+    items of a digest): the customer's words are rendered from the ticket as it is now."""
+    items = [row] if row.step != steps.DIGEST else session.scalars(
+        select(Notification).where(Notification.digest_id == row.id)).all()
+    told = {}
+    for item in items:
+        if item.step in (steps.PROBLEM_FOUND, steps.DIAGNOSIS_UPDATED) and item.ticket_id is not None:
+            ticket = session.get(Ticket, item.ticket_id)
+            if ticket is not None and ticket.incident is not None:
+                told[item.id] = ticket.incident.fault
+    return told
 
 
 def compose(session: Session, row: Notification, settings: NotificationSettings, now: datetime) -> messages.Rendered:

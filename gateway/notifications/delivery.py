@@ -40,8 +40,8 @@ from heatwatch.gateway.db import Database, utcnow
 from heatwatch.gateway.incidents.models import Incident
 from heatwatch.gateway.ingest.counters import IngestCounters
 from heatwatch.gateway.leased_queue import LeasedWorker, RetryPolicy, due, settle
-from heatwatch.gateway.notifications import channels, quiet, steps
-from heatwatch.gateway.notifications.compose import compose
+from heatwatch.gateway.notifications import channels, outbox, quiet, steps
+from heatwatch.gateway.notifications.compose import compose, told_faults
 from heatwatch.gateway.notifications.models import Notification, NotificationAttempt, NotificationState
 from heatwatch.gateway.settings import NotificationSettings
 from heatwatch.gateway.tickets.models import Ticket
@@ -88,7 +88,8 @@ class NotificationWorker(LeasedWorker):
         for message in claimed:
             if self.stopping:
                 break  # its lease runs out and it is sent later
-            self.record(message, *self.send(message, now), now)
+            outcome, subject, text, told = self.send(message, now)
+            self.record(message, outcome, subject, text, now, told)
         return len(claimed)
 
     def release(self, now: datetime) -> int:
@@ -171,19 +172,32 @@ class NotificationWorker(LeasedWorker):
                                       quiet.parse_hhmm(self.settings.digest_at)), quiet.DAILY_CAP)
         return None
 
-    def send(self, message: Claimed, now: datetime) -> tuple[channels.Outcome, str, str]:
-        """Render and send one claimed message: (outcome, subject, text)."""
+    def _follow_up(self, s, message: Claimed, told: dict[int, str], tickets: list[Ticket], now: datetime) -> None:
+        """Keep what each message told; a diagnosis revised between its rendering and now is told
+        after it (revision.py), on this channel."""
+        for notification_id, fault in told.items():
+            s.execute(update(Notification).where(Notification.id == notification_id).values(told_fault=fault[:64]))
+        for ticket in tickets:
+            customer = outbox.customer_of(ticket)
+            if customer is not None:
+                outbox.queue_diagnosis_update(s, ticket, customer, now, channel=message.channel)
+
+    def send(self, message: Claimed, now: datetime) -> tuple[channels.Outcome, str, str, dict[int, str]]:
+        """Render and send one claimed message: (outcome, subject, text, the fault each message that
+        names one named, by id: what the customer is told)."""
         try:
             with self.db.transaction() as s:
-                rendered = compose(s, s.get(Notification, message.id), self.settings, now)
+                row = s.get(Notification, message.id)
+                rendered, told = compose(s, row, self.settings, now), told_faults(s, row)
         except Exception as exc:  # noqa: BLE001 - a template or data problem fails this attempt, not the worker
             log.exception("notification %s: cannot render", message.id)
-            return channels.Outcome(channels.ERROR, f"cannot render: {type(exc).__name__}: {exc}", 0.0), "", ""
+            return channels.Outcome(channels.ERROR, f"cannot render: {type(exc).__name__}: {exc}", 0.0), "", "", {}
         title, text = rendered.for_channel(message.channel)
         url = channels.apprise_url(self.settings.channels[message.channel], message.address, message.key)
-        return channels.send(url, title, text, self.settings.timeout_seconds), rendered.subject, text
+        return channels.send(url, title, text, self.settings.timeout_seconds), rendered.subject, text, told
 
-    def record(self, message: Claimed, outcome: channels.Outcome, subject: str, text: str, now: datetime) -> None:
+    def record(self, message: Claimed, outcome: channels.Outcome, subject: str, text: str, now: datetime,
+               told: dict[int, str] | None = None) -> None:
         settled = settle(self.policy, message.attempt, outcome.delivered, outcome.error, now,
                          done={"state": NotificationState.SENT, "sent_at": now, "subject": subject[:300],
                                "body": text[:8000]},
@@ -194,13 +208,24 @@ class NotificationWorker(LeasedWorker):
 
         def write() -> None:
             with self.db.transaction() as s:
+                tickets = _lock_tickets(s, told) if outcome.delivered and told else []
                 s.add(NotificationAttempt(notification_id=message.id, number=message.attempt,
                                           started_at=now, duration_ms=outcome.duration_ms,
                                           outcome=outcome.outcome, error=outcome.error))
                 s.execute(update(Notification).where(Notification.id == message.id).values(**settled.values))
+                if tickets:
+                    self._follow_up(s, message, told or {}, tickets, now)
 
         # a foreign key refuses the attempt when its ticket or customer was deleted while it was sent
         self.record_then_count(f"notification {message.id}", settled.counters, write)
+
+
+def _lock_tickets(s, told: dict[int, str]) -> list[Ticket]:
+    """The tickets of the messages that named a fault, locked (in id order, before any message row:
+    the order a revision takes them in) so a revision committing meanwhile is seen after it."""
+    ids = s.scalars(select(Notification.ticket_id).where(Notification.id.in_(told))).all()
+    return list(s.scalars(select(Ticket).where(Ticket.id.in_({i for i in ids if i is not None}))
+                          .order_by(Ticket.id).with_for_update().execution_options(populate_existing=True)))
 
 
 def queue_by_state(db: Database) -> dict[str, float]:

@@ -31,7 +31,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FALLBACK = "en"
-STEPS = ("problem_found", "visit_proposed", "visit_booked", "visit_reminder", "resolved", "survey", "digest")
+STEPS = ("problem_found", "diagnosis_updated", "visit_proposed", "visit_booked", "visit_reminder", "resolved",
+         "survey", "digest")
 # channel kinds that get the full text (subject and letter); every other kind gets the short one
 FULL_CHANNELS = frozenset({"email"})
 _ALIASES = {"no": "nb", "nn": "nb"}  # Norwegian without a written standard, and Nynorsk, read Bokmål best

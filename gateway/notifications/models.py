@@ -60,6 +60,9 @@ class Notification(Base):
     # what was sent (filled when it is): the subject and text, for the ticket's history and support
     subject: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(String(8000), default="")
+    # the fault a problem_found or diagnosis_updated named when it went (in a digest too): what the
+    # customer was told, so a revised diagnosis is told only when their words change (revision.py)
+    told_fault: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     customer: Mapped[Customer] = relationship()
     log: Mapped[list[NotificationAttempt]] = relationship(back_populates="notification",

@@ -22,13 +22,18 @@ from heatwatch.gateway.customers.models import Customer
 from heatwatch.gateway.db import utcnow
 from heatwatch.gateway.ingest.counters import IngestCounters
 from heatwatch.gateway.ingest.sequence import upsert_ignore
-from heatwatch.gateway.notifications import steps
+from heatwatch.gateway.notifications import revision, steps
 from heatwatch.gateway.notifications.models import OPEN_STATES, Notification, NotificationState
 from heatwatch.gateway.tickets.models import Ticket, TicketChange
 
 log = logging.getLogger(__name__)
-# queued, duplicate (already queued), no_customer, no_channel (a preferred channel without an address)
+# queued, duplicate (already queued), no_customer, no_channel (a preferred channel without an address);
+# after a revised diagnosis, per channel: diagnosis_queue, _waiting, _same_words, _never_told, _no_incident.
+# One set per process (the queueing runs in the API's and the ingest's sessions), on /metrics as
+# heatwatch_notification_outbox_<name>_total (app.py)
 COUNTERS = IngestCounters()
+COUNTER_NAMES = ("queued", "duplicate", "no_customer", "no_channel", "diagnosis_queue", "diagnosis_waiting",
+                 "diagnosis_same_words", "diagnosis_never_told", "diagnosis_no_incident")
 
 
 def idempotency_key(step_key: str, customer_id: int, channel: str) -> str:
@@ -61,6 +66,8 @@ def queue_ticket_change(session: Session, ticket: Ticket, change: TicketChange) 
         COUNTERS.add("no_customer")
         return 0
     now = change.at or utcnow()  # the change's own time: a test's fixed clock, the wall clock otherwise
+    if change.action == "revised":
+        return queue_diagnosis_update(session, ticket, customer, now)
     plan = steps.plan(ticket, change, customer.time_zone, now)
     if plan.cancel_open:
         _cancel(session, ticket.id, plan.cancel_open, keep={s.key for s in plan.steps})
@@ -80,17 +87,38 @@ def queue_step(session: Session, ticket: Ticket, step: steps.Step, customer: Cus
                     step.name)
         return 0
     now = now or utcnow()
+    return sum(_queue_on(session, ticket, step, customer, kind, address, now) for kind, address in channels)
+
+
+def queue_diagnosis_update(session: Session, ticket: Ticket, customer: Customer, now: datetime,
+                           channel: str | None = None) -> int:
+    """After a revised diagnosis (or a message recorded sent on ``channel``): a diagnosis_updated
+    where what the customer was told reads differently from the diagnosis now (revision.py)."""
     queued = 0
-    for kind, address in channels:
-        inserted = session.execute(upsert_ignore(session)(Notification).values(
-            idempotency_key=idempotency_key(step.key, customer.id, kind), step=step.name, ticket_id=ticket.id,
-            customer_id=customer.id, channel=kind, address=address[:500], params=step.params,
-            state=NotificationState.PENDING, attempts=0, next_attempt_at=step.not_before or now, created_at=now,
-            last_error="", hold_reason="", subject="", body="",
-        ).on_conflict_do_nothing().returning(Notification.id)).first()
-        queued += inserted is not None
-        COUNTERS.add("queued" if inserted is not None else "duplicate")
+    for kind, address in channels_of(customer):
+        if channel is not None and kind != channel:
+            continue
+        due = revision.due(session, ticket, customer, kind)
+        COUNTERS.add(f"diagnosis_{due.why}")
+        if due.cancel:
+            session.execute(update(Notification).where(Notification.id.in_(due.cancel)).values(
+                state=NotificationState.CANCELLED, last_error="no longer true: the diagnosis is back to what was told"))
+        if due.step is not None:
+            queued += _queue_on(session, ticket, due.step, customer, kind, address, now)
     return queued
+
+
+def _queue_on(session: Session, ticket: Ticket, step: steps.Step, customer: Customer, kind: str, address: str,
+              now: datetime) -> int:
+    """One outbox row for one channel; 0 when its idempotency key is queued already."""
+    inserted = session.execute(upsert_ignore(session)(Notification).values(
+        idempotency_key=idempotency_key(step.key, customer.id, kind), step=step.name, ticket_id=ticket.id,
+        customer_id=customer.id, channel=kind, address=address[:500], params=step.params,
+        state=NotificationState.PENDING, attempts=0, next_attempt_at=step.not_before or now, created_at=now,
+        last_error="", hold_reason="", subject="", body="", told_fault="",
+    ).on_conflict_do_nothing().returning(Notification.id)).first()
+    COUNTERS.add("queued" if inserted is not None else "duplicate")
+    return int(inserted is not None)
 
 
 def _cancel(session: Session, ticket_id: int, step_names: tuple[str, ...], keep: set[str]) -> None:

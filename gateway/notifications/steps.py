@@ -11,6 +11,9 @@ schedule (a window)    visit_booked                 ticket + window start: a mov
 status -> resolved     resolved                     ticket
                        survey                       ticket; SURVEY_DELAY after the resolution
 (status page, later)   visit_proposed               ticket + the windows offered (``queue_step``)
+revised (a diagnosis   diagnosis_updated            ticket + the last message that named a fault;
+handed over)                                        only when the customer's words change
+                                                    (revision.py, ``outbox.queue_diagnosis_update``)
 =====================  ===========================  ============================================
 
 A ticket opened for a customer's own call (no incident) sends no problem_found:
@@ -33,6 +36,7 @@ VISIT_BOOKED = "visit_booked"
 VISIT_REMINDER = "visit_reminder"
 RESOLVED = "resolved"
 SURVEY = "survey"
+DIAGNOSIS_UPDATED = "diagnosis_updated"
 DIGEST = "digest"
 # steps that may break a customer's quiet hours when the problem is critical in a cold spell
 URGENT_STEPS = frozenset({PROBLEM_FOUND, VISIT_BOOKED})

@@ -2,7 +2,7 @@
 the windows on offer and the survey, in the customer's language and time zone.
 
 The timeline is made from the ticket's history, whitelisting the steps a customer follows (found,
-visit proposed and booked, the technician on the way and at work, resolved, their own questions);
+the diagnosis updated, visit proposed and booked, the technician on the way and at work, resolved, their own questions);
 notes, priorities, assignments and the SLA clock never reach this page.
 """
 
@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from heatwatch.gateway.customers.models import Customer
 from heatwatch.gateway.feedback import proposals, questions, survey
-from heatwatch.gateway.incidents.models import DEVICE_OFFLINE
-from heatwatch.gateway.notifications import messages
+from heatwatch.gateway.incidents import revisions
+from heatwatch.gateway.incidents.models import DEVICE_OFFLINE, Incident
+from heatwatch.gateway.notifications import messages, revision
 from heatwatch.gateway.notifications.compose import heating_state
 from heatwatch.gateway.status_page.texts import Texts
 from heatwatch.gateway.tickets.lifecycle import FINISHED
@@ -85,12 +86,38 @@ def health(ticket: Ticket, language: str, t: Texts) -> dict[str, str]:
             "heating": t("heating_" + heating_state(incident)), "meanwhile": fault["meanwhile"]}
 
 
-def timeline(ticket: Ticket, time_zone: str, language: str, t: Texts, now: datetime) -> list[Step]:
+def revisions_told(session: Session, ticket: Ticket, language: str) -> list[tuple[Incident, Incident]]:
+    """The ticket's revised diagnoses whose words change for the customer, newest first (two faults
+    told alike, or two unknown ones, are no news: notifications/revision.py says nothing of them either)."""
+    return [(w, b) for w, b in revisions.revised_from(session, ticket.incident)
+            if not revision.same_words(language, w.fault, b.fault)]
+
+
+def revised_line(told: list[tuple[Incident, Incident]], ticket: Ticket, time_zone: str, language: str,
+                 t: Texts) -> dict[str, str] | None:
+    """"Diagnosis updated <when>. Before that, we thought your heat pump <what>." (and that the old
+    advice no longer holds), while the work is on."""
+    if not told or ticket.status in FINISHED:
+        return None
+    withdrawn, became = told[0]
+    was, now = messages.plain_fault(language, withdrawn.fault), messages.plain_fault(language, became.fault)
+    at = withdrawn.closed_at or withdrawn.last_event_ts
+    return {"text": t("health_revised", when=moment(at, time_zone, language), pump=pump_words(ticket, t),
+                      was=was["short"]),
+            "advice": t("health_revised_advice") if was["meanwhile"] and was["meanwhile"] != now["meanwhile"] else ""}
+
+
+def timeline(ticket: Ticket, time_zone: str, language: str, t: Texts, now: datetime,
+             told: list[tuple[Incident, Incident]] = ()) -> list[Step]:
     pump = pump_words(ticket, t)
+    revised_at = {utc(w.closed_at): b for w, b in told if w.closed_at is not None}
     steps: list[Step] = []
     for change in ticket.history:
         key, values, kind = None, {}, change.action
-        if change.action == "created":
+        if change.action == "revised" and utc(change.at) in revised_at:
+            key, values = "step_revised", {"pump": pump,
+                                           "now": messages.plain_fault(language, revised_at[utc(change.at)].fault)["short"]}
+        elif change.action == "created":
             key = "step_found" if ticket.incident_id is not None else "step_request"
             values = {"pump": pump}
         elif change.action == proposals.PROPOSE:
@@ -126,6 +153,7 @@ def context(session: Session, ticket: Ticket, customer: Customer, language: str,
             survey_prefill: dict[str, str] | None = None) -> dict[str, Any]:
     t = Texts(language)
     tz = customer.time_zone
+    told = revisions_told(session, ticket, language)
     offered = [{"id": p.id, "text": _window(p.window_start, p.window_end, tz, language, t)}
                for p in proposals.on_offer(session, ticket, now)]
     answered = survey.response_of(session, ticket.id)
@@ -135,7 +163,8 @@ def context(session: Session, ticket: Ticket, customer: Customer, language: str,
     prefill |= {k: v for k, v in (survey_prefill or {}).items() if v}
     return {
         "t": t, "language": language, "first_name": customer.name.split()[0] if customer.name.strip() else "",
-        "ticket": ticket, "health": health(ticket, language, t), "timeline": timeline(ticket, tz, language, t, now),
+        "ticket": ticket, "health": health(ticket, language, t), "revised": revised_line(told, ticket, tz, language, t),
+        "timeline": timeline(ticket, tz, language, t, now, told),
         "visit": next_visit(ticket, tz, language, t), "offered": offered,
         "survey_open": survey.survey_open(ticket), "answered": answered is not None, "prefill": prefill,
         "ranges": survey.RANGES, "max_question": questions.MAX_LENGTH,

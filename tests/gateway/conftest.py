@@ -15,6 +15,7 @@ import pytest
 
 from heatwatch.gateway.db import Database
 from heatwatch.gateway.migrations import upgrade
+from tests.gateway.notification_support import Mailbox
 from tests.gateway.pg_cluster import PostgresCluster
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -85,3 +86,11 @@ def db(db_url):
     database = Database.open(db_url, pool_size=10, busy_timeout=20.0)
     yield database
     database.close()
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server (aiosmtpd) on a free port, for one test; its ``received`` are the messages."""
+    box = Mailbox().start()
+    yield box
+    box.stop()

@@ -432,3 +432,16 @@ def test_metrics_count_requests_by_route_and_ingest_by_reason(api, world: World)
     assert "heatwatch_ingest_gaps_total 0.0" in text  # there before anything happened
     assert 'heatwatch_webhook_queue{state="pending"} 0.0' in text
     assert "/tickets/99999" not in text  # one series per route, not per id
+
+
+def test_metrics_count_what_the_notification_outbox_queued_and_why_not(api):
+    """The outbox's counters (a revised diagnosis told or not, a customer without a channel) are this
+    process's, on /metrics beside the worker's; every name there at 0 before anything happened."""
+    from heatwatch.gateway.notifications import outbox
+
+    outbox.COUNTERS.add("diagnosis_same_words")
+    counts = outbox.COUNTERS.snapshot()
+    text = api.get("/metrics").text
+    for name in outbox.COUNTER_NAMES:
+        assert f"heatwatch_notification_outbox_{name}_total {float(counts.get(name, 0))}" in text, name
+    assert counts["diagnosis_same_words"] >= 1

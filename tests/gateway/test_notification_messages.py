@@ -36,7 +36,7 @@ def _context(lang: str, **over) -> dict:
                visit=visit, windows=[visit, visit], technician="Erik", resolution="fixed", note="",
                items=[{"subject": "Visit “Värmis” 8:00\u202fAM–12:00\u202fPM", "body": "First."},
                       {"subject": "Two", "body": "Second."}], count=2,
-               reason="quiet_hours")
+               reason="quiet_hours", was=messages.plain_fault(lang, "low_water_flow"))
     return ctx | over
 
 
@@ -85,6 +85,45 @@ def test_sms_texts_fit_one_message(lang, step):
     r = messages.render(step, lang, _context(lang, fault=messages.plain_fault(lang, longest)))
     assert len(r.short) <= 160, (len(r.short), r.short)
     assert "“" not in r.short and "«" not in r.short  # typographic quotes would force UCS-2 (70 characters)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_diagnosis_update_fits_one_sms_whatever_was_told(lang):
+    """The update's short text names the new fault and, when the old advice no longer holds, says so:
+    with the longest fault, the advice dropped and a visit booked, it still fits 160 characters."""
+    longest = max(FAULT_NAMES, key=lambda f: len(messages.plain_fault(lang, f)["short"]))
+    for was in FAULT_NAMES:
+        for visit in (_context(lang)["visit"], {}):
+            r = messages.render("diagnosis_updated", lang, _context(
+                lang, fault=messages.plain_fault(lang, longest), was=messages.plain_fault(lang, was), visit=visit))
+            assert len(r.short) <= 160, (len(r.short), r.short)
+
+
+DROPPED = {"en": ("Skip our advice; visit stays.", "You can disregard our earlier advice"),
+           "sv": ("Glöm rådet, besöket står.", "Du kan bortse från vårt tidigare råd"),
+           "nb": ("Glem rådet, besøket står.", "Du kan se bort fra det forrige rådet"),
+           "it": ("Ignora il consiglio, visita ok.", "Puoi ignorare il consiglio")}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_diagnosis_update_says_what_was_told_what_is_true_and_what_it_means(lang):
+    """low water flow (check the valves) -> a faulty sensor: the letter names both in the customer's
+    words, takes the valve advice back, keeps the visit; a fault told with the same advice keeps it."""
+    ctx = _context(lang, fault=messages.plain_fault(lang, "sensor_drift"))
+    r = messages.render("diagnosis_updated", lang, ctx)
+    short, advice = DROPPED[lang]
+    was, now = messages.plain_fault(lang, "low_water_flow"), messages.plain_fault(lang, "sensor_drift")
+    assert now["short"] in r.short and short in r.short
+    assert was["short"] in r.body and now["found"] in r.body and advice in r.body
+    assert was["meanwhile"] not in r.full  # the valves are not asked about again
+    assert ctx["visit"]["day"] in r.body
+    unknown = messages.render("diagnosis_updated", lang, _context(lang, fault=messages.plain_fault(lang, "no_such"),
+                                                                  was=messages.plain_fault(lang, "no_such_either"),
+                                                                  visit={}))
+    assert messages.plain_fault(lang, "default")["found"] in unknown.body and advice not in unknown.body
+    leak = messages.render("diagnosis_updated", lang, _context(lang, fault=messages.plain_fault(lang, "evaporator_fouling"),
+                                                               was=messages.plain_fault(lang, "evaporator_fouling")))
+    assert messages.plain_fault(lang, "evaporator_fouling")["meanwhile"] in leak.body and advice not in leak.body
 
 
 def test_text_is_in_the_language_with_local_dates():

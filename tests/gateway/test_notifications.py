@@ -27,7 +27,6 @@ from heatwatch.gateway.settings import SettingsError, parse_settings
 from heatwatch.gateway.tickets.models import Ticket, TicketChange
 from tests.gateway.notification_support import (
     SECRET,
-    Mailbox,
     SmsGateway,
     add_customer,
     open_ticket,
@@ -41,13 +40,6 @@ from tests.gateway.notification_support import (
 # Tuesday 12 January 2027, 10:00 in Stockholm (UTC+1)
 T = datetime(2027, 1, 12, 9, 0, tzinfo=timezone.utc)
 H = timedelta(hours=1)
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox().start()
-    yield box
-    box.stop()
 
 
 @pytest.fixture

@@ -91,14 +91,14 @@ def revision_notes(db, ticket_id: int) -> list[tuple[str | None, str | None, str
 
 def test_a_flow_meter_reading_low_revises_the_low_water_flow_ticket(db, ingest, clock):
     agent = Agent()
-    first = agent.run(JANUARY, 7, flow_lpm=-2.0)
+    first = agent.run(JANUARY, 7, flow_lpm=-3.2)  # deep: named on the flow alone
     assert [(e.kind, e.fault) for e in first] == [("fault", "low_water_flow")]
     deliver(ingest, first)
     [ticket] = tickets_of(db)
     assert told(db, PROBLEM_FOUND) == 1
     later = JANUARY + timedelta(hours=7, minutes=10)
     clock.now = later
-    meter = agent.run(later, 8, flow_lpm=-2.5, flow_meter_low=1.5)
+    meter = agent.run(later, 8, flow_lpm=-3.5, flow_meter_low=1.5)
     # the meter's notice, and the water-side fault withdrawn in the same round, each naming the other
     assert [(e.kind, e.fault) for e in meter] == [("sensor_fault", "sensor_drift"), ("fault_cleared", "low_water_flow")]
     raised, withdrawn = meter
@@ -118,6 +118,7 @@ def test_a_flow_meter_reading_low_revises_the_low_water_flow_ticket(db, ingest, 
     [(before, after, note)] = revision_notes(db, ticket.id)
     assert (before, after) == (ticket.title, same.title)
     assert "revised: flow meter reads low, not low water flow" in note
+    assert "deep" not in note  # the deep rule is a variant of low water flow: named by its fault, not its rule
     # a sensor fault is at most P3: the dispatcher is told, the gateway does not lower the ticket itself
     assert same.priority == ticket.priority and sensor.priority > ticket.priority
     assert f"Priority stays P{ticket.priority}" in note and f"is P{sensor.priority}" in note
@@ -129,10 +130,10 @@ def test_a_withdrawal_arriving_before_the_better_notice_proposes_closing_then_ha
     """Two workers may take the round's two events out of order: the withdrawal proposes closing
     with the revision as its reason; the meter's raise then takes the ticket over."""
     agent = Agent()
-    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-2.0))
+    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-3.2))
     later = JANUARY + timedelta(hours=7, minutes=10)
     clock.now = later
-    raised, withdrawn = agent.run(later, 8, flow_lpm=-2.5, flow_meter_low=1.5)
+    raised, withdrawn = agent.run(later, 8, flow_lpm=-3.5, flow_meter_low=1.5)
     deliver(ingest, [withdrawn])
     [water] = incidents(db)
     assert water.state == IncidentState.OPEN and water.close_proposed_at is not None
@@ -150,7 +151,7 @@ def test_a_withdrawal_arriving_before_the_better_notice_proposes_closing_then_ha
 
 def test_a_plain_clear_still_proposes_closing_as_a_recovery(db, ingest, clock):
     agent = Agent()
-    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-2.0, delta_t=1.2))
+    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-2.0, delta_t=1.2, flow_meter_low=-1.0))
     later = JANUARY + timedelta(hours=7, minutes=10)
     clock.now = later
     cleared = agent.run(later, 7 * 24 + 1)
@@ -212,7 +213,7 @@ def test_revision_findings_read_back_and_a_garbled_one_is_counted_not_acted_on(d
     with pytest.raises(ValueError, match="not a revision finding kind"):
         revision_finding("residual", "sensor_drift", None, "x")
     agent = Agent()
-    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-2.0))
+    deliver(ingest, agent.run(JANUARY, 7, flow_lpm=-3.2))
     garbled = Event(device="hp-001", seq=99, event_id="agent-garbled", ts=(JANUARY + timedelta(hours=8)).timestamp(),
                     kind="fault_cleared", fault="low_water_flow", severity="info",
                     findings=[Finding(kind=EXPLAINED_BY, channels=[], message="no notice named here")])

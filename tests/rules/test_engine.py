@@ -323,25 +323,26 @@ def test_a_flow_meter_reading_low_is_not_named_the_return_thermistor():
 
 
 def test_a_raised_notice_is_withdrawn_when_the_rule_it_yields_to_is_raised():
-    """A flow meter drifting low after commissioning: low_water_flow first (the flow alone), the
-    meter's own notice hours or days later. From the round the meter's notice is raised the
+    """A flow meter reading low named low_water_flow first (here the deep rule, on the flow alone),
+    the meter's own notice hours or days later. From the round the meter's notice is raised the
     water-side fault is withdrawn (cleared now, naming the notice that explains it better), not a
     week later by its clear_after, and the meter's raise lists what it revised."""
     engine = RuleEngine.from_files()
-    first = run(engine, shifts(flow_lpm=-2.0), hours=7)
-    assert [(d.rule, d.state) for d in first] == [("low_water_flow", "raised")]
-    meter = run(engine, shifts(flow_lpm=-2.5, flow_meter_low=1.5), hours=8, start=7 * HOUR + 600)
+    first = run(engine, shifts(flow_lpm=-3.2), hours=7)
+    assert [(d.rule, d.state) for d in first] == [("low_water_flow_deep", "raised")]
+    meter = run(engine, shifts(flow_lpm=-3.5, flow_meter_low=1.5), hours=8, start=7 * HOUR + 600)
     assert [(d.rule, d.channel, d.state) for d in meter] == [
-        ("flow_meter_reads_low", "flow_lpm", "raised"), ("low_water_flow", None, "cleared")]
+        ("flow_meter_reads_low", "flow_lpm", "raised"), ("low_water_flow_deep", None, "cleared")]
     raised, withdrawn = meter
     assert withdrawn.ts == raised.ts  # the same round, not clear_after (7 days) later
     assert withdrawn.explained_by is not None
     assert (withdrawn.explained_by.rule, withdrawn.explained_by.fault, withdrawn.explained_by.channel) == (
         "flow_meter_reads_low", "sensor_drift", "flow_lpm")
-    assert [(s.rule, s.fault, s.channel) for s in raised.revises] == [("low_water_flow", "low_water_flow", None)]
+    assert [(s.rule, s.fault, s.channel) for s in raised.revises] == [
+        ("low_water_flow_deep", "low_water_flow", None)]
     assert engine.active == [("flow_meter_reads_low", "flow_lpm")]
     # while the meter's notice stands the flow alone names nothing again
-    assert run(engine, shifts(flow_lpm=-2.5), hours=12, start=16 * HOUR) == []
+    assert run(engine, shifts(flow_lpm=-3.5), hours=12, start=16 * HOUR) == []
 
 
 def test_a_notice_raised_after_the_better_one_is_withdrawn_in_the_same_round():
@@ -360,6 +361,18 @@ def test_a_notice_raised_after_the_better_one_is_withdrawn_in_the_same_round():
 
 def test_a_plain_clear_names_no_better_explanation():
     engine = RuleEngine.from_files()
-    run(engine, shifts(flow_lpm=-2.0, delta_t=1.2), hours=7)
+    run(engine, shifts(flow_lpm=-2.0, delta_t=1.2, flow_meter_low=-1.0), hours=7)
     out = run(engine, shifts(), hours=7 * 24 + 1, start=7 * HOUR + 600, step=3600.0)
     assert [(d.rule, d.state, d.explained_by) for d in out] == [("low_water_flow", "cleared", None)]
+
+
+def test_a_fleets_model_asks_the_rules_fleet_min_support():
+    """Against a fleet's model (before the pump's own) low_water_flow needs no witness of the heat
+    (fleet_min_support: 0): the heat's test reads the fleet's delta-T and COP, not the pump's. A loss
+    from installation that trips within the week (service_area_200 hp-097) was left unwarned when the
+    witness was asked there. Against the pump's own model the flow alone names nothing."""
+    engine = RuleEngine.from_files()
+    fleet = Evidence(ts=0.0, shifts=shifts(flow_lpm=-1.5), basis="fleet prior")
+    assert engine._all_matches(fleet)["low_water_flow"]
+    own = Evidence(ts=0.0, shifts=shifts(flow_lpm=-1.5), basis="model")
+    assert not engine._all_matches(own)["low_water_flow"]

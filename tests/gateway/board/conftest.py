@@ -5,6 +5,7 @@ that fails the test on any console error it did not expect."""
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,17 @@ def page(browser, server, console, request):
     pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
     assert console.unexpected() == [], "console errors on the board's pages"
+
+
+@contextmanager
+def customer_phone(browser, console: Console, locale: str = "sv-SE"):
+    """A customer's phone-sized page, its console errors kept with the board's (prefixed "customer")."""
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale)
+    customer = phone.new_page()
+    customer.set_default_timeout(15_000)
+    customer.on("console", lambda m: console.errors.append(f"customer {customer.url}: {m.text}")
+                if m.type == "error" else None)
+    try:
+        yield customer
+    finally:
+        phone.close()

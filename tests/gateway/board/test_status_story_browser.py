@@ -20,7 +20,7 @@ from heatwatch.gateway.notifications.compose import compose
 from heatwatch.gateway.notifications.models import Notification
 from heatwatch.gateway.settings import NotificationSettings
 from heatwatch.gateway.tickets.models import Ticket, TicketStatus
-from tests.gateway.board.conftest import ARTIFACTS
+from tests.gateway.board.conftest import ARTIFACTS, customer_phone
 from tests.gateway.board.serve import BoardServer
 from tests.gateway.board.test_board_browser import sign_in
 
@@ -66,12 +66,7 @@ def test_offer_pick_resolve_and_survey(page, browser, server, board_db, board_wo
     sms = message_of(db, server, ticket_id, "visit_proposed", "sms")
     link = LINK.search(sms)[0]
     assert link.startswith(server.url)
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="sv-SE")
-    customer = phone.new_page()
-    customer.set_default_timeout(15_000)
-    customer.on("console", lambda m: console.errors.append(f"customer {customer.url}: {m.text}")
-                if m.type == "error" else None)
-    try:
+    with customer_phone(browser, console) as customer:
         customer.goto(link)
         expect(customer.locator("#health")).to_contain_text("Vi har hittat ett fel")
         expect(customer.locator("#health")).to_contain_text("långsamt köldmedium")
@@ -140,8 +135,6 @@ def test_offer_pick_resolve_and_survey(page, browser, server, board_db, board_wo
         expect(page.locator('#kpis tr[data-kpi="csat"]')).to_contain_text("1 of 1 answer")
         expect(page.locator('#kpis tr[data-kpi="nps"] td.value')).to_have_text("+100")
         page.screenshot(path=str(_shot("status_story_kpis")), full_page=True)
-    finally:
-        phone.close()
 
 
 def _shot(name: str):
