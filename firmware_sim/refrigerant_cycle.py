@@ -53,12 +53,13 @@ DISCHARGE_LOSS_KEPT = 0.95
 # rated on a cold day's load (healthy 0.7-0.9 of rated) the relay trips
 RUB_CURRENT = 0.5
 DISCHARGE_CONTROL_C = 100.0
-# the inverter's discharge derate: from DERATE_START_C (5 K below the 115 °C trip) the controller
-# lowers the frequency, DERATE_HZ_SHARE_PER_K of it per kelvin it must take off the discharge, and
-# can take off at most DERATE_MAX_K (and nothing once the compressor is at F_MIN): a narrow band,
-# so a fault's heat still reaches the trip, a few kelvin of raw discharge later
+# the inverter's discharge derate (service manuals' "discharge temperature control": from about
+# 110 °C the upper frequency limit steps down until the discharge falls back, and the compressor
+# stops only when it is at its minimum frequency and still too hot, or at the trip): from
+# DERATE_START_C (5 K below the 115 °C trip) the controller lowers the frequency,
+# DERATE_HZ_SHARE_PER_K of it per kelvin it must take off the discharge, as far as F_MIN. A pump
+# that is derated to F_MIN and still heats its discharge past the trip trips
 DERATE_START_C = 110.0
-DERATE_MAX_K = 4.0
 DERATE_HZ_SHARE_PER_K = 0.03
 # an iced, fouled coil with a weak fan still passes some air: the evaporating temperature
 # falls to where the low pressure switch opens, not to -100 degC (unbounded, it did)
@@ -134,12 +135,12 @@ def discharge_derate(t_dis, f):
     """The discharge temperature and frequency after the inverter's derate near the trip.
 
     Above DERATE_START_C the controller cuts the frequency by DERATE_HZ_SHARE_PER_K per kelvin
-    it takes off, down to F_MIN at most and never more than DERATE_MAX_K: a healthy pump at the
-    edge of its envelope stays just below the trip, while a fault's discharge, which keeps
-    rising, passes the band and trips.
+    it takes off, as far as F_MIN: a healthy pump at the edge of its envelope runs on, slower,
+    just below the trip; a fault's discharge, which keeps rising, uses up the frequency's room
+    and then trips (at F_MIN there is no room: the discharge is what it is).
     """
     room = np.maximum(1.0 - F_MIN / np.maximum(f, F_MIN), 0.0) / DERATE_HZ_SHARE_PER_K  # K the frequency allows
-    cut = np.minimum(np.minimum(np.maximum(t_dis - DERATE_START_C, 0.0), DERATE_MAX_K), room)
+    cut = np.minimum(np.maximum(t_dis - DERATE_START_C, 0.0), room)
     return t_dis - cut, f * (1.0 - DERATE_HZ_SHARE_PER_K * cut)
 
 
@@ -208,7 +209,8 @@ def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_targe
     # trip; a fault's heat still reaches it)
     t_dis = np.where(t_dis > DISCHARGE_CONTROL_C, DISCHARGE_CONTROL_C + 0.5 * (t_dis - DISCHARGE_CONTROL_C), t_dis)
     # near the trip the inverter derates: a lower frequency (less gas, smaller approaches, a lower
-    # lift) takes off up to DERATE_MAX_K; the heat it gives up falls to the backup heater
+    # lift) takes the discharge back to DERATE_START_C, as far as F_MIN allows; the heat it gives
+    # up falls to the backup heater
     t_dis, f = discharge_derate(t_dis, f)
     q = np.minimum(q_target, q_target * f / f_need)
     wet = np.clip((sev.eev_open - 0.4) / 0.6, 0.0, 1.1)
