@@ -61,11 +61,13 @@ def main() -> None:
     ap.add_argument("--temps", default="-10,-15,-20,-22,-24,-26,-28,-32,-36")
     ap.add_argument("--refrigerants", default="R32,R290")
     ap.add_argument("--days", type=float, default=6.0)
-    ap.add_argument("--no-derate", action="store_true", help="the discharge derate off (DERATE_START_C = inf)")
+    ap.add_argument("--no-derate", action="store_true", help="the discharge derate off (DERATE_START_C = inf; s-cold26: DERATE_MAX_K = 0)")
     ap.add_argument("--no-cutout", action="store_true", help="no lowest outdoor temperature")
     args = ap.parse_args()
     if args.no_derate and hasattr(refrigerant_cycle, "DERATE_START_C"):
         refrigerant_cycle.DERATE_START_C = float("inf")
+    elif args.no_derate and hasattr(refrigerant_cycle, "DERATE_MAX_K"):
+        refrigerant_cycle.DERATE_MAX_K = 0.0
     if args.no_cutout and hasattr(demand, "LOWEST_OUTDOOR_C"):
         demand.LOWEST_OUTDOOR_C = -1e9
     print("refrigerant  air °C  trips (kinds)  pumps tripping  hottest running discharge °C  running share  "
