@@ -7,7 +7,8 @@ they are judged against widened by the prediction's uncertainty, the level), the
 headroom and the loss's level over it (with the scenario's design temperature), the learned shifts of
 discharge superheat, COP, current and power, and the excluding channels' levels, at the half day's
 last rule row; the share of its steady rows with the discharge held at the derate's step-down
-temperature, and the mean valve opening (a derated wear read as a leak: bench/heldout28_cold.md). The first raise of each fault and the trips are marked.
+temperature, and the mean valve opening (a derated wear read as a leak: bench/heldout28_cold.md). The
+first raise of each fault and the trips are marked.
 
     python bench/wear_trace.py [--stride 5] [--every 12] SCENARIO hp-003 [hp-005 ...]
 """

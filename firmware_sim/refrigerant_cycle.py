@@ -131,6 +131,11 @@ def short_of_heat(t_flow, share, t_tank=None):
     return t_flow - k * (1.0 - share) * (t_flow - sink)
 
 
+def _valve_share(f):
+    """The expansion valve's opening at frequency ``f`` relative to eev0 (before the lift's share)."""
+    return 0.45 + 0.55 * f / F_NOM
+
+
 def discharge_derate(t_dis, f):
     """The discharge temperature and frequency after the inverter's derate near the trip.
 
@@ -188,7 +193,7 @@ def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_targe
     f = np.maximum(f * np.minimum(p.i_rated / np.maximum(i_est, 1e-6), 1.0), F_MIN)
     q = np.minimum(q_target, q_target * f / f_need)
     # --- EEV and superheat
-    eev_h = p.eev0 * (0.45 + 0.55 * f / F_NOM) * (1.0 + 0.006 * (lift - 40.0))
+    eev_h = p.eev0 * _valve_share(f) * (1.0 + 0.006 * (lift - 40.0))
     need = eev_h * (1.0 + 3.0 * sev.leak) / np.maximum(1.0 - 0.8 * np.minimum(sev.eev_closed, 1.2), 0.04)
     excess = np.maximum(need - 100.0, 0.0) / 100.0
     superheat = (p.sh_target + 1.5 * sev.leak + 1.5 * sev.eev_closed + np.minimum(40.0 * excess, 45.0)) \
@@ -211,8 +216,13 @@ def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_targe
     # near the trip the inverter derates: a lower frequency (less gas, smaller approaches, a lower
     # lift) takes the discharge back to DERATE_START_C, as far as F_MIN allows; the heat it gives
     # up falls to the backup heater
+    f_set = f
     t_dis, f = discharge_derate(t_dis, f)
     q = np.minimum(q_target, q_target * f / f_need)
+    # the valve's controller meters the gas the compressor draws at the frequency it runs: derated,
+    # it closes with the mass flow (as eev_h follows f above); a valve left at the opening for the
+    # frequency before the cut reads, at the lower frequency reported, as a starved evaporator (a leak)
+    eev = np.where(sev.eev_open > 0, eev, np.minimum(need * (_valve_share(f) / _valve_share(f_set)), 100.0))
     wet = np.clip((sev.eev_open - 0.4) / 0.6, 0.0, 1.1)
     t_dis = t_cond + (t_dis - t_cond) * np.maximum(1.0 - 0.95 * wet, 0.0)
     # --- efficiency and electrical input

@@ -111,3 +111,34 @@ def test_a_worn_r32_compressor_in_a_cold_winter_trips_near_its_time_to_trip_not_
     assert all(r is not None and 0.75 <= r <= 1.25 for r in ratios.values()), (ratios, kinds)
     healthy = {t.device for t in fleet.trips} - set(ratios)
     assert not healthy, healthy
+
+
+def test_a_derated_pump_s_expansion_valve_meters_the_gas_of_the_frequency_it_runs_at(monkeypatch):
+    """The valve's controller follows the gas the compressor draws: cut from f to f' by the derate, its opening
+    falls as an undisturbed pump's would between f and f'. Left at the opening for f (as the derate first
+    had it), a worn compressor held at 110 °C read, at the lower frequency it reports, as a starved
+    evaporator, and the agent named a leak beside the wear (bench/heldout28_cold.md: two wears, 1.2-1.3 d
+    before their trip)."""
+    from heatwatch.sim import plant, refrigerant_cycle
+    from heatwatch.sim.pump_faults import Severity
+    from heatwatch.sim.refrigerant_cycle import F_NOM, WATER_KW_PER_LPM_K, running_cycle
+
+    p = plant.make_params(2, np.random.default_rng(4), "oslo", "R32", [7.0, 7.0], [None, None])
+    q_target = np.full((1, 2), 0.5) * p.q_nom
+    sev = Severity(wear=np.array([[0.0, 0.5]]))
+
+    def cycle():
+        return running_cycle(p, "R32", sev, np.full((1, 2), -20.0), q_target, np.full((1, 2), 45.0),
+                             q_target / (WATER_KW_PER_LPM_K * p.v_nom), p.v_nom[None, :], np.zeros((1, 2)))
+
+    derated = cycle()
+    monkeypatch.setattr(refrigerant_cycle, "DERATE_START_C", 1000.0)
+    free = cycle()
+    healthy, worn = 0, 1
+    assert derated["t_discharge"][0, worn] == pytest.approx(110.0)  # the wear is held by the derate
+    assert derated["compressor_hz"][0, worn] < 0.9 * free["compressor_hz"][0, worn]
+    share = (0.45 + 0.55 * derated["compressor_hz"] / F_NOM) / (0.45 + 0.55 * free["compressor_hz"] / F_NOM)
+    assert derated["eev_pct"][0, worn] == pytest.approx(free["eev_pct"][0, worn] * share[0, worn])
+    # a pump the derate does not touch keeps its opening to the bit
+    assert derated["compressor_hz"][0, healthy] == free["compressor_hz"][0, healthy]
+    assert derated["eev_pct"][0, healthy] == free["eev_pct"][0, healthy]
