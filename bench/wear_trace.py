@@ -6,7 +6,9 @@ the efficiency measures (compression_loss, compression_current: their relative s
 they are judged against widened by the prediction's uncertainty, the level), the design day's
 headroom and the loss's level over it (with the scenario's design temperature), the learned shifts of
 discharge superheat, COP, current and power, and the excluding channels' levels, at the half day's
-last rule row. The first raise of each fault and the trips are marked.
+last rule row; the share of its steady rows with the discharge held at the derate's step-down
+temperature, and the mean valve opening (a derated wear read as a leak: bench/heldout28_cold.md). The
+first raise of each fault and the trips are marked.
 
     python bench/wear_trace.py [--stride 5] [--every 12] SCENARIO hp-003 [hp-005 ...]
 """
@@ -27,6 +29,7 @@ from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import load_scenario
 from heatwatch.units import DAY, HOUR
 
+DERATE_PINNED_C = 109.0  # a steady discharge at or above this is held by the derate (it starts at 110 °C)
 LEARNED = ("discharge_superheat", "cop", "compressor_a", "power_w", "superheat", "eev_pct", "flow_lpm",
            "evap_sat_gap", "cond_sat_gap")
 
@@ -68,7 +71,11 @@ def _trace_part(scenario, devices: list[str], stride: int, every_h: float) -> di
                 k = int(sel[-1])
                 row = {"day": (b0 - t0) / DAY, "t_out": float(np.nanmean(X[sel, INDEX["t_outdoor"]])),
                        "hz": float(np.nanmean(X[sel, INDEX["compressor_hz"]])),
-                       "t_dis_max": float(np.nanmax(X[sel, INDEX["t_discharge"]]))}
+                       "t_dis_max": float(np.nanmax(X[sel, INDEX["t_discharge"]])),
+                       # the inverter's discharge derate holds the discharge at its step-down temperature
+                       # (110 °C in firmware_sim) with the frequency cut: the share of steady rows there
+                       "pinned": float(np.mean(X[sel, INDEX["t_discharge"]] >= DERATE_PINNED_C)),
+                       "eev": float(np.nanmean(X[sel, INDEX["eev_pct"]]))}
                 if states is not None and comp is not None and comp.alarm is not None and len(states):
                     st = states[min(np.searchsorted(steady, k), len(states) - 1)]
                     levels = {name: lv for name, lv, _, _ in comp.snapshot_of(st) or ()}
@@ -102,7 +109,8 @@ def _trace_part(scenario, devices: list[str], stride: int, every_h: float) -> di
 def _fmt(r: dict) -> str:
     if "event" in r:
         return f"{r['day']:6.2f}  ** {r['event']}"
-    s = f"{r['day']:6.2f} {r['t_out']:6.1f}C {r['hz']:5.1f}Hz td{r['t_dis_max']:6.1f}"
+    s = (f"{r['day']:6.2f} {r['t_out']:6.1f}C {r['hz']:5.1f}Hz td{r['t_dis_max']:6.1f} pin{100 * r['pinned']:3.0f}%"
+         f" eev{r['eev']:5.1f}")
     if "loss_lv" in r:
         s += (f" | loss {100 * r['loss_shift']:+5.1f}%/{100 * r['loss_scale']:4.1f}% lv{r['loss_lv']:+5.2f}"
               f" cur {100 * r['cur_shift']:+5.1f}%/{100 * r['cur_scale']:4.1f}% lv{r['cur_lv']:+5.2f}")

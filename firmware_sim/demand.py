@@ -15,6 +15,8 @@
   Poisson draw per step; the tank loses heat to the room. Below its start
   temperature the pump switches to hot water (at 90 % of its nominal heat, with
   priority over space heating) until the tank reaches its target.
+* Lowest outdoor temperature: below ``LOWEST_OUTDOOR_C`` the compressor is not
+  started (nor kept running) and the backup heater covers the house and the tank.
 * Cycling: an inverter compressor modulates down to its minimum frequency; below
   that load it cycles on and off with duty = load / minimum capacity, in cycles
   of 20-150 minutes (at least 10 minutes on and 8 off).
@@ -35,6 +37,9 @@ from heatwatch.sim.plant import GAINS_K, PumpParams
 from heatwatch.sim.refrigerant_cycle import F_MIN, F_NOM, capacity_factor
 from heatwatch.sim.sparse import Picker
 
+# the lowest outdoor temperature the compressor runs at, as every simulated model's data sheet
+# gives it (published air-to-water units: -20..-28 °C, cold-climate ones -30..-35)
+LOWEST_OUTDOOR_C = -25.0
 DHW_HEAT_REL = 0.9  # hot water is heated at 90 % of the nominal heat output
 NIGHT_FROM_H, NIGHT_UNTIL_H = 22.0, 6.0  # night setback
 # household hot water use over the day: relative draw rate at the local hour
@@ -215,5 +220,7 @@ def plan(p: PumpParams, refrigerant: str, house: House, t_out: np.ndarray, t_set
     theta = phase[None, :] + np.cumsum(dt / 60.0 / period_min, axis=0)
     cyc_on = (duty >= 1.0) | ((theta % 1.0) < duty)
     heating = season & ~dhw & cyc_on & ~blocked
-    call = heating | (dhw & ~blocked)
+    # below the data sheet's lowest outdoor temperature the compressor stays off and the backup
+    # heater covers the house and the tank (so the house is not held off as after a trip)
+    call = (heating | (dhw & ~blocked)) & (t_out >= LOWEST_OUTDOOR_C)
     return Plan(q_req, season, t_fsp, q_min, duty, call, theta[-1] % 1.0, house)

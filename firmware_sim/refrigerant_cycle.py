@@ -53,6 +53,14 @@ DISCHARGE_LOSS_KEPT = 0.95
 # rated on a cold day's load (healthy 0.7-0.9 of rated) the relay trips
 RUB_CURRENT = 0.5
 DISCHARGE_CONTROL_C = 100.0
+# the inverter's discharge derate (service manuals' "discharge temperature control": from about
+# 110 °C the upper frequency limit steps down until the discharge falls back, and the compressor
+# stops only when it is at its minimum frequency and still too hot, or at the trip): from
+# DERATE_START_C (5 K below the 115 °C trip) the controller lowers the frequency,
+# DERATE_HZ_SHARE_PER_K of it per kelvin it must take off the discharge, as far as F_MIN. A pump
+# that is derated to F_MIN and still heats its discharge past the trip trips
+DERATE_START_C = 110.0
+DERATE_HZ_SHARE_PER_K = 0.03
 # an iced, fouled coil with a weak fan still passes some air: the evaporating temperature
 # falls to where the low pressure switch opens, not to -100 degC (unbounded, it did)
 AIR_FLOOR = 0.1
@@ -123,6 +131,24 @@ def short_of_heat(t_flow, share, t_tank=None):
     return t_flow - k * (1.0 - share) * (t_flow - sink)
 
 
+def _valve_share(f):
+    """The expansion valve's opening at frequency ``f`` relative to eev0 (before the lift's share)."""
+    return 0.45 + 0.55 * f / F_NOM
+
+
+def discharge_derate(t_dis, f):
+    """The discharge temperature and frequency after the inverter's derate near the trip.
+
+    Above DERATE_START_C the controller cuts the frequency by DERATE_HZ_SHARE_PER_K per kelvin
+    it takes off, as far as F_MIN: a healthy pump at the edge of its envelope runs on, slower,
+    just below the trip; a fault's discharge, which keeps rising, uses up the frequency's room
+    and then trips (at F_MIN there is no room: the discharge is what it is).
+    """
+    room = np.maximum(1.0 - F_MIN / np.maximum(f, F_MIN), 0.0) / DERATE_HZ_SHARE_PER_K  # K the frequency allows
+    cut = np.minimum(np.maximum(t_dis - DERATE_START_C, 0.0), room)
+    return t_dis - cut, f * (1.0 - DERATE_HZ_SHARE_PER_K * cut)
+
+
 def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_target, t_flow_sp, t_flow_design_dt,
                   v_water, frost_phase, t_tank=None):
     """Steady state of a running pump (heating or hot water). All arguments broadcast to (time, pumps).
@@ -167,7 +193,7 @@ def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_targe
     f = np.maximum(f * np.minimum(p.i_rated / np.maximum(i_est, 1e-6), 1.0), F_MIN)
     q = np.minimum(q_target, q_target * f / f_need)
     # --- EEV and superheat
-    eev_h = p.eev0 * (0.45 + 0.55 * f / F_NOM) * (1.0 + 0.006 * (lift - 40.0))
+    eev_h = p.eev0 * _valve_share(f) * (1.0 + 0.006 * (lift - 40.0))
     need = eev_h * (1.0 + 3.0 * sev.leak) / np.maximum(1.0 - 0.8 * np.minimum(sev.eev_closed, 1.2), 0.04)
     excess = np.maximum(need - 100.0, 0.0) / 100.0
     superheat = (p.sh_target + 1.5 * sev.leak + 1.5 * sev.eev_closed + np.minimum(40.0 * excess, 45.0)) \
@@ -187,6 +213,16 @@ def running_cycle(p: PumpParams, refrigerant: str, sev: Severity, t_out, q_targe
     # frequency, holding back half the excess (a hot-water cycle on a frosty day stays below the
     # trip; a fault's heat still reaches it)
     t_dis = np.where(t_dis > DISCHARGE_CONTROL_C, DISCHARGE_CONTROL_C + 0.5 * (t_dis - DISCHARGE_CONTROL_C), t_dis)
+    # near the trip the inverter derates: a lower frequency (less gas, smaller approaches, a lower
+    # lift) takes the discharge back to DERATE_START_C, as far as F_MIN allows; the heat it gives
+    # up falls to the backup heater
+    f_set = f
+    t_dis, f = discharge_derate(t_dis, f)
+    q = np.minimum(q_target, q_target * f / f_need)
+    # the valve's controller meters the gas the compressor draws at the frequency it runs: derated,
+    # it closes with the mass flow (as eev_h follows f above); a valve left at the opening for the
+    # frequency before the cut reads, at the lower frequency reported, as a starved evaporator (a leak)
+    eev = np.where(sev.eev_open > 0, eev, np.minimum(need * (_valve_share(f) / _valve_share(f_set)), 100.0))
     wet = np.clip((sev.eev_open - 0.4) / 0.6, 0.0, 1.1)
     t_dis = t_cond + (t_dis - t_cond) * np.maximum(1.0 - 0.95 * wet, 0.0)
     # --- efficiency and electrical input
