@@ -50,7 +50,7 @@ from heatwatch.trips import TripLimits, trip_limits
 
 from heatwatch.sim import defrost, demand, plant, protection, refrigerant_cycle, thermal_lag
 from heatwatch.sim.climate import Weather
-from heatwatch.sim.pump_faults import FAULT_FIELD, MODE_FIELDS, MODE_RATE_SHARE, Severity, severity
+from heatwatch.sim.pump_faults import FAULT_FIELD, MODE_FIELDS, Severity, mode_rate_share, severity
 from heatwatch.sim.scenario import Scenario
 from heatwatch.sim.sensors import SensorModel
 
@@ -127,7 +127,7 @@ class Fleet:
                 else:
                     for fld in (FAULT_FIELD[fs.type], *MODE_FIELDS.get((fs.type, fs.mode), ())):
                         onset, rate = self.pump_faults.setdefault(fld, (np.full(D, np.inf), np.zeros(D)))
-                        onset[d], rate[d] = fs.onset_s, fs.rate * MODE_RATE_SHARE.get((fs.type, fs.mode, fld), 1.0)
+                        onset[d], rate[d] = fs.onset_s, fs.rate * mode_rate_share(fs.type, fs.mode, fld, scenario.refrigerant)
         self.trips: list[TripEvent] = []
 
     def chunks(self, steps: int = 1440):
