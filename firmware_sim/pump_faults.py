@@ -75,9 +75,12 @@ FAULT_GAIN = {"leak": 0.70, "wear": 1.10, "evap": 1.06, "flow": 1.0, "eev_closed
 # 37 not) and 1.53 x (condenser, 4 of 7 not) time_to_trip, against R32's 0.89, 0.99 and 1.01: R290's
 # cooler discharge leaves the leak and the wear further from the discharge trip, and its condensing
 # pressure further from the high-pressure trip. Each scaled by that median (bench/sim_trips.py on
-# every shipped file holding an R290 one).
+# every shipped file holding an R290 one): leak -> 1.03 x, 0 of 18 not; wear -> 1.05 x, 15 of 37 not
+# (mild climates, where even the wear's physical cap, 1.5, leaves the discharge short of the trip);
+# the condenser overshot (1.53: 0.82 x; the high-pressure margin is not linear in the fouling), so its
+# gain was set between two measured ones (1.25: 1.10 x) to 1.40: 0.94 x, 2 of 7 not.
 REFRIGERANT_GAIN = {("eev_open", "R32"): 0.92, ("eev_closed", "R32"): 0.89,  # R32 valve closed: 0.67 before the limits
-                    ("leak", "R290"): 1.15, ("wear", "R290"): 1.44, ("cond", "R290"): 1.53}
+                    ("leak", "R290"): 1.15, ("wear", "R290"): 1.44, ("cond", "R290"): 1.40}
 
 
 def fault_gain(field: str, refrigerant: str | None = None) -> float:
