@@ -139,6 +139,19 @@ def test_a_derated_pump_s_expansion_valve_meters_the_gas_of_the_frequency_it_run
     assert derated["eev_pct"][0, healthy] == free["eev_pct"][0, healthy]
 
 
+def _trip_ratios(raw: dict) -> tuple[dict[str, float | None], dict[str, str | None], set[str]]:
+    """Each faulty pump's onset -> first trip / time_to_trip (None: no trip in the run), its trip's kind,
+    and the healthy pumps that tripped."""
+    fleet = Fleet(parse_scenario(raw))
+    for _ in fleet.chunks(5 * 1440):
+        pass
+    sc = fleet.scenario
+    ratios = {t.device: None if t.trip_ts is None else
+              (t.trip_ts - t.onset_ts) * sc.devices[t.device].faults[0].rate / 86400.0 for t in fleet.truth}
+    kinds = {t.device: t.trip_kind for t in fleet.truth}
+    return ratios, kinds, {t.device for t in fleet.trips} - set(ratios)
+
+
 def test_an_r290_leak_in_a_stockholm_winter_trips_near_its_time_to_trip():
     """time_to_trip means the same for either refrigerant. With the shared leak gain (0.70, fitted on R32)
     R290's cooler discharge (isentropic exponent 1.18 against 1.24) left its leaks at a median 1.64 x
@@ -149,14 +162,54 @@ def test_an_r290_leak_in_a_stockholm_winter_trips_near_its_time_to_trip():
            "devices": {"hp-001": {"faults": [{"type": "refrigerant_leak", "onset": "2d", "time_to_trip": "20d"}]},
                        "hp-002": {"faults": [{"type": "refrigerant_leak", "onset": "5d", "time_to_trip": "25d"}]},
                        "hp-003": {"faults": [{"type": "refrigerant_leak", "onset": "8d", "time_to_trip": "28d"}]}}}
-    fleet = Fleet(parse_scenario(raw))
-    for _ in fleet.chunks(5 * 1440):
-        pass
-    sc = fleet.scenario
-    ratios = {t.device: None if t.trip_ts is None else
-              (t.trip_ts - t.onset_ts) * sc.devices[t.device].faults[0].rate / 86400.0 for t in fleet.truth}
-    kinds = {t.device: t.trip_kind for t in fleet.truth}
+    ratios, kinds, healthy = _trip_ratios(raw)
     assert all(r is not None and 0.7 <= r <= 1.3 for r in ratios.values()), (ratios, kinds)
     assert set(kinds.values()) == {"discharge_overtemp"}, kinds
-    healthy = {t.device for t in fleet.trips} - set(ratios)
+    assert not healthy, healthy
+
+
+def test_an_r290_fouled_condenser_in_an_oslo_winter_trips_near_its_time_to_trip():
+    """The same for a fouled condenser, which trips on the high-pressure switch: R290's condensing pressure
+    sits further below it than R32's, and with the shared gain (1.00) its fouled condensers tripped at a
+    median 1.53 x time_to_trip, 4 of 7 not within their file. Its trip follows the weather more than a
+    leak's (0.77-1.42 x on the held-out files, bench/heldout30_r290gain.md), so only the median is held to
+    +-30 % and each to 1.6 x: with R290's own gain (1.40) these three trip at 0.98, 1.29 and 1.57 x; on the
+    code before only the first does (1.62 x), the others not within the 45 days."""
+    raw = {"name": "r290_condenser_oslo", "climate": "oslo", "start": "2024-12-01", "duration": "45d",
+           "step": "60s", "seed": 30290, "refrigerant": "R290", "fleet": {"size": 5},
+           "devices": {"hp-001": {"faults": [{"type": "condenser_fouling", "onset": "3d", "time_to_trip": "18d"}]},
+                       "hp-002": {"faults": [{"type": "condenser_fouling", "onset": "6d", "time_to_trip": "22d"}]},
+                       "hp-003": {"faults": [{"type": "condenser_fouling", "onset": "9d", "time_to_trip": "26d"}]}}}
+    ratios, kinds, healthy = _trip_ratios(raw)
+    assert all(r is not None and r <= 1.6 for r in ratios.values()), (ratios, kinds)
+    assert 0.7 <= float(np.median(list(ratios.values()))) <= 1.3, ratios
+    assert set(kinds.values()) == {"high_pressure"}, kinds
+    assert not healthy, healthy
+
+
+def test_r290_wears_in_a_cold_winter_trip_near_their_time_to_trip_and_a_rubbing_one_on_its_relay():
+    """R290's own wear gain (1.44; the shared 1.10 left its wears at a median 1.31 x time_to_trip, 20 of
+    37 not tripping within their file): three wears by efficiency in air near -12 °C trip on their discharge
+    within +-30 % (on the code before 1.65, 1.55 and 1.35 x). A rubbing compressor's efficiency loss keeps
+    the physical rate its mode was fitted with (gain 0.38), whatever the refrigerant's wear gain, so its
+    over-current relay, not the discharge, still trips it (0.76 x, as before)."""
+    from heatwatch.sim.pump_faults import fault_gain
+
+    raw = {"name": "r290_wear_cold", "fleet": {"size": 5},
+           "climate": {"name": "const", "monthly_c": [-12.0] * 12, "diurnal_amp_c": [4.0, 4.0],
+                       "anomaly_sigma_c": [3.0, 1.5], "monthly_rh": [80] * 12, "utc_offset_h": 1, "design_c": -25.0},
+           "start": "2030-12-01", "duration": "45d", "step": "60s", "seed": 30292, "refrigerant": "R290",
+           "devices": {"hp-001": {"faults": [{"type": "compressor_wear", "onset": "2d", "time_to_trip": "20d"}]},
+                       "hp-002": {"faults": [{"type": "compressor_wear", "onset": "4d", "time_to_trip": "24d"}]},
+                       "hp-003": {"faults": [{"type": "compressor_wear", "onset": "6d", "time_to_trip": "28d"}]},
+                       "hp-004": {"faults": [{"type": "compressor_wear", "onset": "3d", "time_to_trip": "22d",
+                                              "mode": "mechanical"}]}}}
+    fleet = Fleet(parse_scenario(raw))
+    _, rate = fleet.pump_faults["wear"]
+    assert rate[fleet.devices.index("hp-004")] * fault_gain("wear", "R290") == pytest.approx(0.38 / 22.0)
+    ratios, kinds, healthy = _trip_ratios(raw)
+    wears = {d: ratios[d] for d in ("hp-001", "hp-002", "hp-003")}
+    assert all(r is not None and 0.7 <= r <= 1.3 for r in wears.values()), (ratios, kinds)
+    assert {kinds[d] for d in wears} == {"discharge_overtemp"}, kinds
+    assert kinds["hp-004"] == "overcurrent" and ratios["hp-004"] is not None and ratios["hp-004"] <= 1.3, (ratios, kinds)
     assert not healthy, healthy
