@@ -82,6 +82,10 @@ def estimates(pump: dict) -> list[dict]:
     end, j = pump["trip_ts"], P._IDX["p_high"]
     hours = [(float(h[0]), _arr(h[1]), _arr(h[2]), _arr(h[3])) for h in pump["hours"] if h[0] < end]
     times = [h[0] for h in hours]
+    # every ready reading's hours, transients too, as prognosis_fleets.estimates gives them (fleets
+    # collected before they were kept have none): without them "raw" was not the tracker's own date
+    peaks = [(float(h[0]), _arr(h[1]), _arr(h[2])) for h in pump.get("peaks", ()) if h[0] < end]
+    peak_times = [h[0] for h in peaks]
     day_t, day_e, _ = P._daily(hours, j, 1.0)
     out_air = np.array(pump["outdoor"]) if pump.get("outdoor") else np.zeros((0, 2))
     out, t = [], min(pump["raised"])
@@ -105,6 +109,8 @@ def estimates(pump: dict) -> list[dict]:
                 tr.calibration = None
             set_limits(tr, pump)
             tr._hours.extend(hours[max(0, k0 - tr._hours.maxlen):k0])
+            kp = int(np.searchsorted(peak_times, t - HOUR, side="right"))
+            tr._peaks.extend(peaks[max(0, kp - tr._peaks.maxlen):kp])
             _REC.clear()
             p = tr.predict(FAULT, t)
             row[name] = None if p is None else (p.predicted_trip_ts - t) / DAY

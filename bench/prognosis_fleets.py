@@ -460,9 +460,13 @@ def fixture(pumps: list[dict], days_before_raise: float = 31.0) -> list[dict]:
         extra = ("compressor_hz",) if "compressor_a" in FAULT_INDICATORS[p["fault"]] else ()
         keep = [TARGET_NAMES.index(c) for c in (*FAULT_INDICATORS[p["fault"]], *chained, *extra)]
         start = min(p["raised"]) - days_before_raise * DAY
-        hours = [[h[0], *[[v if i in keep else None for i, v in enumerate(a)] for a in h[1:]]]
-                 for h in p["hours"] if start <= h[0] < p["trip_ts"]]
-        out.append({**p, "raised": [t for t in p["raised"] if t < p["trip_ts"]][:1], "hours": hours})
+        def cut(rows: list) -> list:
+            return [[h[0], *[[v if i in keep else None for i, v in enumerate(a)] for a in h[1:]]]
+                    for h in rows if start <= h[0] < p["trip_ts"]]
+        # the transients' hours (``peaks``) cut as the hours; the daily unseen peaks left out (no test reads them)
+        out.append({**{k: v for k, v in p.items() if k != "unseen"}, "raised": [t for t in p["raised"] if t < p["trip_ts"]][:1],
+                    "hours": cut(p["hours"]), "peaks": cut(p.get("peaks", ())),
+                    "outdoor": [o for o in p.get("outdoor", ()) if start <= o[0] < p["trip_ts"]]})
     return out
 
 
