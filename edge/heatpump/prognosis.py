@@ -66,6 +66,7 @@ from heatwatch.edge.heatpump import batch_kernels, prognosis_kernels
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, URGENT_DAYS, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
+from heatwatch.edge.heatpump.prognosis_derate import derate_room_days, held_at_derate
 from heatwatch.edge.heatpump.prognosis_evap_chain import daily_fouling, evap_chain_days
 from heatwatch.trips import trip_limits
 from heatwatch.units import DAY, HOUR
@@ -560,6 +561,13 @@ class PrognosisTracker:
             if ahead is not None:
                 trend = ahead if trend is None else min(trend, ahead)
         days = min((d for d in (chain, trend) if d is not None), default=None)
+        if fault in DERATE_FAULTS and ch == "t_discharge" and USE_DERATE and hours is not None \
+                and held_at_derate(hours, now, _IDX["compressor_hz"], j):
+            # held at the derate: the discharge stands still under its stop while the frequency gives
+            # way; the frequency's room dates the trip (prognosis_derate), not the discharge's 5 K
+            room = derate_room_days(hours, now, _IDX["compressor_hz"], j, _room_passage)
+            if room is not None:
+                days = room
         if days is None:
             return at_limit() if margin <= 0 else None
         # the fit's own spread is not an honest interval (the weather moves every estimate of a
@@ -569,6 +577,17 @@ class PrognosisTracker:
         self._margins[ch] = (j, sign, near_margin)  # predict asks the earliest indicator if it is near (_near_limit)
         return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + days * DAY,
                          lower_ts=now if margin <= 0 else now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
+
+
+# faults whose discharge the inverter's derate holds under its stop (prognosis_derate): their
+# discharge trip is dated by the frequency's room once the discharge sits at the derate
+DERATE_FAULTS = frozenset({"refrigerant_leak", "eev_stuck_closed", "compressor_wear"})
+USE_DERATE = True  # False: the discharge trended to its stop as before (bench comparisons)
+
+
+def _room_passage(x: np.ndarray, used: np.ndarray) -> float | None:
+    """Days until the day's worst share of the frequency's room used reaches the whole of it."""
+    return _first_passage_days(x, used, np.zeros(BASE_DAYS), 1.0)
 
 
 # (fault, trip indicator) whose fault takes a share of the indicator rather than adding to it
