@@ -66,7 +66,8 @@ from heatwatch.edge.heatpump import batch_kernels, prognosis_kernels
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, URGENT_DAYS, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
-from heatwatch.edge.heatpump.prognosis_derate import derate_room_days, held_at_derate
+from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, derate_room_days, held_at_derate, without_derated,
+                                                      without_derated_peaks)
 from heatwatch.edge.heatpump.prognosis_evap_chain import daily_fouling, evap_chain_days
 from heatwatch.trips import trip_limits
 from heatwatch.units import DAY, HOUR
@@ -486,6 +487,21 @@ class PrognosisTracker:
                 else _most_drawn(cols[2][:, j])
             limit = TripLimit(ch, "up", max(OVERCURRENT_MARGIN * rated, RUNNING_ABOVE * drawn))
         sign = 1.0 if limit.direction == "up" else -1.0
+        room, only_room = None, False
+        derate = fault in DERATE_FAULTS and ch == "t_discharge" and USE_DERATE and bool(rows)
+        if derate:
+            # the hours whose discharge sat at the derate show the controller's set point, not the
+            # fault (its excess went into the frequency): their room used dates the trip, and the
+            # discharge is trended on the other hours (prognosis_derate)
+            full = cols if cols is not None else _stack_hours(rows)
+            if held_at_derate(full, now, _IDX["compressor_hz"], j):
+                room = derate_room_days(full, now, _IDX["compressor_hz"], j, _room_passage)
+            kept = without_derated(rows, j) if DROP_DERATED else rows
+            if kept and kept[-1][0] >= now - DERATE_RECENT_DAYS * DAY:
+                rows, cols = kept, _stack_hours(kept)
+            elif room is not None:  # every recent hour at the derate: the room alone tells
+                derate = False
+                only_room = True
         if ch in LEARNED_LIMITS and RAN_ON_BOUND:
             limit = _past_ran_on(limit, rows, j, sign)
         worst = [h[2][j] if sign > 0 else h[3][j] for h in rows[-72:]]
@@ -534,6 +550,8 @@ class PrognosisTracker:
         near_margin = margin
         if ch in INSTANT and USE_TRANSIENTS and hours is not None:  # the switch sees the passing readings
             peaks = self._peak_rows(now)
+            if derate and DROP_DERATED:
+                peaks = without_derated_peaks(peaks, j)
             x = _transient_days(hours, peaks, j, sign, day_t)
             if len(x) == len(base):
                 base = base + x
@@ -560,14 +578,7 @@ class PrognosisTracker:
             ahead = _precursor_days(hours, now, _IDX[PRECURSORS[(fault, ch)]], born) if USE_PACE else None
             if ahead is not None:
                 trend = ahead if trend is None else min(trend, ahead)
-        days = min((d for d in (chain, trend) if d is not None), default=None)
-        if fault in DERATE_FAULTS and ch == "t_discharge" and USE_DERATE and hours is not None \
-                and held_at_derate(hours, now, _IDX["compressor_hz"], j):
-            # held at the derate: the discharge stands still under its stop while the frequency gives
-            # way; the frequency's room dates the trip (prognosis_derate), not the discharge's 5 K
-            room = derate_room_days(hours, now, _IDX["compressor_hz"], j, _room_passage)
-            if room is not None:
-                days = room
+        days = room if only_room else min((d for d in (chain, trend, room) if d is not None), default=None)
         if days is None:
             return at_limit() if margin <= 0 else None
         # the fit's own spread is not an honest interval (the weather moves every estimate of a
@@ -583,6 +594,7 @@ class PrognosisTracker:
 # discharge trip is dated by the frequency's room once the discharge sits at the derate
 DERATE_FAULTS = frozenset({"refrigerant_leak", "eev_stuck_closed", "compressor_wear"})
 USE_DERATE = True  # False: the discharge trended to its stop as before (bench comparisons)
+DROP_DERATED = True  # False: the derated hours' discharge kept in its trend (the room's date only added)
 
 
 def _room_passage(x: np.ndarray, used: np.ndarray) -> float | None:

@@ -70,7 +70,8 @@ def daily_room_used(cols: tuple[np.ndarray, ...], i_hz: int, i_dis: int, start_c
     hz_m, hz_hi, hz_lo = cols[1][:, i_hz], cols[2][:, i_hz], cols[3][:, i_hz]
     asked = 0.5 * (hz_hi + hz_lo) - hz_m  # the hour's running frequency less its residual
     with np.errstate(invalid="ignore", divide="ignore"):
-        u = (asked - hz_lo) / (asked - f_min)
+        # the hour's mean shortfall (its lowest reading is often a start's or a defrost's ramp)
+        u = -hz_m / (asked - f_min)
         ok = derated_hours(cols, i_hz, i_dis, start_c) & (asked - f_min >= MIN_ROOM_HZ) & ~np.isnan(u)
     u = np.where(ok, np.clip(u, 0.0, 1.0), 0.0)
     read = ~np.isnan(hz_lo)
@@ -97,3 +98,19 @@ def derate_room_days(cols: tuple[np.ndarray, ...], now: float, i_hz: int, i_dis:
     if len(day_t) < min_days:
         return None
     return passage((day_t - now) / DAY, u)
+
+
+def _derated(hi_dis: np.ndarray, start_c: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return hi_dis >= start_c - DERATE_BAND_K
+
+
+def without_derated(rows: list, i_dis: int, start_c: float = DERATE_START_C) -> list:
+    """The tracker's hours (t, mean residual, high, low) less those whose discharge sat at the derate:
+    their discharge is the controller's set point, not the fault's excess."""
+    return [h for h in rows if not _derated(h[2][i_dis], start_c)]
+
+
+def without_derated_peaks(peaks: list, i_dis: int, start_c: float = DERATE_START_C) -> list:
+    """Every reading's hourly extremes (t, high, low) less the hours whose discharge sat at the derate."""
+    return [h for h in peaks if not _derated(h[1][i_dis], start_c)]
