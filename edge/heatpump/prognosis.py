@@ -521,7 +521,8 @@ class PrognosisTracker:
         # earlier date (the chain is None with too few days of valve headroom)
         chain = leak_discharge_days(rows, now, _IDX["eev_pct"], j, limit.threshold, CHAIN_BASE_DAYS,
                                     _GRID, _excess_curves, cols=cols,
-                                    pick=_rival_days if fault in CHAIN_RIVALS else None) if (fault, ch) in CHAINS else None
+                                    pick=_rival_days if fault in CHAIN_RIVALS else None) \
+            if (fault, ch) in CHAINS and not (derate and not CHAIN_UNDER_DERATE) else None
         if (fault, ch) in EVAP_CHAINS and USE_EVAP_CHAIN:  # the approach's growth, read through the cycle
             hrs = cols if cols is not None else _stack_hours(rows)
             # the fouling index and its growth laws are the same for both indicators of one prediction
@@ -594,6 +595,10 @@ class PrognosisTracker:
 # discharge trip is dated by the frequency's room once the discharge sits at the derate
 DERATE_FAULTS = frozenset({"refrigerant_leak", "eev_stuck_closed", "compressor_wear"})
 USE_DERATE = True  # False: the discharge trended to its stop as before (bench comparisons)
+# the leak's chain (prognosis_chain) runs the discharge away once the valve meets its end stop; a pump
+# with a derate does not let it: the chain dates where the derate begins to spend the frequency's room,
+# not the trip, so it is not taken as a date of the trip (False)
+CHAIN_UNDER_DERATE = False
 DROP_DERATED = True  # False: the derated hours' discharge kept in its trend (the room's date only added)
 
 

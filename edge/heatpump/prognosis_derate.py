@@ -43,6 +43,8 @@ F_MIN_HZ = 20.0
 MIN_ROOM_HZ = 5.0
 DERATE_RECENT_DAYS = 3  # the pump counts as held when any of its last days had a derated hour
 MIN_DERATED_HOURS = 2  # ... at least this many of them
+OWN_NEED = True  # False: the frequency asked is the healthy model's alone
+OWN_NEED_DAYS = 3
 
 
 def derated_hours(cols: tuple[np.ndarray, ...], i_hz: int, i_dis: int,
@@ -68,11 +70,17 @@ def daily_room_used(cols: tuple[np.ndarray, ...], i_hz: int, i_dis: int, start_c
     the derate took on one of its hours (0 for a day without a derated hour)."""
     t = cols[0]
     hz_m, hz_hi, hz_lo = cols[1][:, i_hz], cols[2][:, i_hz], cols[3][:, i_hz]
-    asked = 0.5 * (hz_hi + hz_lo) - hz_m  # the hour's running frequency less its residual
+    held = derated_hours(cols, i_hz, i_dis, start_c)
+    # the frequency the load asks of this pump: the healthy model's, plus the fault's own frequency
+    # excess (a leaking or worn pump runs faster for the same heat), read as the median residual of
+    # its hours not at the derate over the last OWN_NEED_DAYS days
+    free = ~held & ~np.isnan(hz_m) & (t >= t[-1] - OWN_NEED_DAYS * DAY) if OWN_NEED else np.zeros(len(t), bool)
+    own = float(np.median(hz_m[free])) if free.sum() >= 12 else 0.0
+    asked = 0.5 * (hz_hi + hz_lo) - hz_m + own  # the hour's running frequency less its residual
     with np.errstate(invalid="ignore", divide="ignore"):
         # the hour's mean shortfall (its lowest reading is often a start's or a defrost's ramp)
-        u = -hz_m / (asked - f_min)
-        ok = derated_hours(cols, i_hz, i_dis, start_c) & (asked - f_min >= MIN_ROOM_HZ) & ~np.isnan(u)
+        u = (own - hz_m) / (asked - f_min)
+        ok = held & (asked - f_min >= MIN_ROOM_HZ) & ~np.isnan(u)
     u = np.where(ok, np.clip(u, 0.0, 1.0), 0.0)
     read = ~np.isnan(hz_lo)
     day = np.floor_divide(t[read], DAY).astype(np.int64)
