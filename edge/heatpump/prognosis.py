@@ -579,7 +579,7 @@ class PrognosisTracker:
             ahead = _precursor_days(hours, now, _IDX[PRECURSORS[(fault, ch)]], born) if USE_PACE else None
             if ahead is not None:
                 trend = ahead if trend is None else min(trend, ahead)
-        days = room if only_room else min((d for d in (chain, trend, room) if d is not None), default=None)
+        days = room if only_room or (room is not None and ROOM_WHEN_HELD) else min((d for d in (chain, trend, room) if d is not None), default=None)
         if days is None:
             return at_limit() if margin <= 0 else None
         # the fit's own spread is not an honest interval (the weather moves every estimate of a
@@ -599,6 +599,7 @@ USE_DERATE = True  # False: the discharge trended to its stop as before (bench c
 # with a derate does not let it: the chain dates where the derate begins to spend the frequency's room,
 # not the trip, so it is not taken as a date of the trip (False)
 CHAIN_UNDER_DERATE = False
+ROOM_WHEN_HELD = False  # True: a pump held at the derate dated by the room alone, its discharge's trend left out
 DROP_DERATED = True  # False: the derated hours' discharge kept in its trend (the room's date only added)
 
 
