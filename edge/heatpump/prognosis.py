@@ -489,11 +489,14 @@ class PrognosisTracker:
         sign = 1.0 if limit.direction == "up" else -1.0
         room, only_room = None, False
         derate = fault in DERATE_FAULTS and ch == "t_discharge" and USE_DERATE and bool(rows)
+        full = (cols if cols is not None else _stack_hours(rows)) if derate else None
+        # a pump seen at its derate within its history (a pump without a derate, or one that has not
+        # reached it, is dated as before)
+        derate = derate and held_at_derate(full, now, _IDX["compressor_hz"], j, days=math.inf)
         if derate:
             # the hours whose discharge sat at the derate show the controller's set point, not the
             # fault (its excess went into the frequency): their room used dates the trip, and the
             # discharge is trended on the other hours (prognosis_derate)
-            full = cols if cols is not None else _stack_hours(rows)
             if held_at_derate(full, now, _IDX["compressor_hz"], j):
                 room = derate_room_days(full, now, _IDX["compressor_hz"], j, _room_passage)
             kept = without_derated(rows, j) if DROP_DERATED else rows
@@ -579,7 +582,8 @@ class PrognosisTracker:
             ahead = _precursor_days(hours, now, _IDX[PRECURSORS[(fault, ch)]], born) if USE_PACE else None
             if ahead is not None:
                 trend = ahead if trend is None else min(trend, ahead)
-        days = room if only_room or (room is not None and ROOM_WHEN_HELD) else min((d for d in (chain, trend, room) if d is not None), default=None)
+        days = room if only_room or (room is not None and ROOM_WHEN_HELD) \
+            else min((d for d in (chain, trend, room) if d is not None), default=None)
         if days is None:
             return at_limit() if margin <= 0 else None
         # the fit's own spread is not an honest interval (the weather moves every estimate of a

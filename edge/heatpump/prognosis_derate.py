@@ -49,18 +49,20 @@ OWN_NEED_DAYS = 3
 
 def derated_hours(cols: tuple[np.ndarray, ...], i_hz: int, i_dis: int,
                   start_c: float = DERATE_START_C) -> np.ndarray:
-    """A mask of the hours whose hottest discharge sits at the derate."""
+    """A mask of the hours whose hottest discharge sits at the derate while the compressor runs at a
+    frequency the pump reports (a derate is a frequency's step-down: a pump without one, or one whose
+    frequency is not read, is not held by it)."""
     dis_hi = cols[2][:, i_dis]
     with np.errstate(invalid="ignore"):
-        return ~np.isnan(dis_hi) & (dis_hi >= start_c - DERATE_BAND_K)
+        return ~np.isnan(dis_hi) & (dis_hi >= start_c - DERATE_BAND_K) & ~np.isnan(cols[2][:, i_hz])
 
 
 def held_at_derate(cols: tuple[np.ndarray, ...] | None, now: float, i_hz: int, i_dis: int,
-                   start_c: float = DERATE_START_C) -> bool:
-    """Whether the pump's discharge sat at the derate within its last DERATE_RECENT_DAYS days."""
+                   start_c: float = DERATE_START_C, days: float = DERATE_RECENT_DAYS) -> bool:
+    """Whether the pump's discharge sat at the derate within its last ``days`` days."""
     if cols is None or not len(cols[0]):
         return False
-    recent = cols[0] >= now - DERATE_RECENT_DAYS * DAY
+    recent = cols[0] >= now - days * DAY
     return int((derated_hours(cols, i_hz, i_dis, start_c) & recent).sum()) >= MIN_DERATED_HOURS
 
 
