@@ -17,7 +17,7 @@ import pytest
 from heatwatch.contract import Prognosis
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
-from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, COVERAGE, Calibration
+from heatwatch.edge.heatpump.prognosis_calibration import BANDS, CALIBRATION, COVERAGE, Calibration
 from heatwatch.units import DAY, HOUR
 
 J = TARGET_NAMES.index("t_discharge")
@@ -259,11 +259,13 @@ def test_the_late_side_follows_the_raw_dates_horizon_and_the_early_side_stays():
             assert q.lower_ts <= q.predicted_trip_ts <= q.upper_ts
             late[raw] = q.upper_ts / (raw * DAY)
         assert late[1.0] > 4.0 * late[12.0], fault
-    # a band whose late side the calibration runs left unknown (a valve stuck closed dated under 2 days, on
-    # the simulator with the cold-climate limits): the whole horizon's row's
-    p = Prognosis(indicator="t_discharge", threshold=115.0, predicted_trip_ts=1.0 * DAY, lower_ts=0.0, upper_ts=0.0)
-    q = CALIBRATION.apply(p, 0.0, "eev_stuck_closed")
-    assert q.upper_ts == pytest.approx(DAY * 2.0 ** CALIBRATION.per_fault["eev_stuck_closed"].q_high)
+    # a band whose late side the calibration runs left unknown (on the table of s-derprog29: a worn
+    # compressor dated 4-8 days; before, a valve stuck closed dated under 2 days): the whole horizon's row's
+    p = Prognosis(indicator="t_discharge", threshold=115.0, predicted_trip_ts=5.0 * DAY, lower_ts=0.0, upper_ts=0.0)
+    assert {b[0]: b[2] for b in BANDS}[4.0]["compressor_wear"][1] is None
+    q = CALIBRATION.apply(p, 0.0, "compressor_wear")
+    row = CALIBRATION.per_fault["compressor_wear"]
+    assert q.upper_ts == pytest.approx(5.0 * DAY * 2.0 ** row.q_high)
     # without a horizon the whole horizon's row, as before (a stored report is re-dated with it)
     assert CALIBRATION.for_fault("refrigerant_leak") == CALIBRATION.per_fault["refrigerant_leak"]
 
