@@ -44,7 +44,9 @@ def test_leak_fires_only_after_hold_and_clears_only_after_a_quiet_week():
     assert d.since_ts == 0.0 and d.severity == "critical"
     assert "expansion valve" in d.explanation and "7 %" in d.explanation  # observed 5 + 1.8
     assert "electronic leak detector" in d.parts
-    assert {f.channels[0] for f in d.findings} >= {"superheat", "p_low", "eev_pct"}
+    # its findings: the valve and the charge's own witnesses (superheat, subcooling from half its level); the
+    # suction pressure is no witness of the charge (a worn compressor run faster moves it too: rules/heatpump.yaml)
+    assert {f.channels[0] for f in d.findings} == {"superheat", "subcooling", "eev_pct"}
     # a leak does not heal: a quiet day (mild weather, low load) does not clear it, a quiet week does
     quiet_day = run(engine, shifts(), hours=30, start=8 * HOUR)
     assert quiet_day == []

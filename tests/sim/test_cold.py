@@ -3,6 +3,7 @@ outdoor temperature with the backup heater covering, and faults that still trip.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,24 +14,18 @@ from heatwatch.sim.refrigerant_cycle import F_MIN
 from heatwatch.sim.scenario import parse_scenario
 from heatwatch.trips import trip_limits
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from cold_envelope import cold_fleet  # noqa: E402
+
 # the data sheet's lowest outdoor temperature (demand.LOWEST_OUTDOOR_C): a literal here, so that the test
 # fails on code without the limit by its assertion, not by an import
 LOWEST_OUTDOOR_C = -25.0
-_EMITTERS = [("radiators", 6), ("radiators", 16), ("underfloor", 6), ("underfloor", 16), ("fan_coils", 8),
-             ("fan_coils", 12)]
 
 
 def _cold(t_c: float, refrigerant: str = "R32", days: int = 3, seed: int = 77) -> Fleet:
-    """Six healthy pumps (every emitter, small and large) in air held near ``t_c`` (±3 K a day)."""
-    raw = {
-        "name": f"cold_{t_c:g}", "fleet": {"size": 6},
-        "climate": {"name": "const", "monthly_c": [t_c] * 12, "diurnal_amp_c": [3.0, 3.0],
-                    "anomaly_sigma_c": [1.0, 1.0], "monthly_rh": [70] * 12, "utc_offset_h": 1,
-                    "design_c": max(t_c - 4.0, -45.0)},
-        "start": "2030-01-05", "duration": f"{days}d", "step": "60s", "seed": seed, "refrigerant": refrigerant,
-        "devices": {f"hp-00{i}": {"emitters": e, "capacity_kw": c} for i, (e, c) in enumerate(_EMITTERS)},
-    }
-    return Fleet(parse_scenario(raw))
+    """Six healthy pumps (every emitter, small and large) in air held near ``t_c`` (±3 K a day): the
+    fleet bench/cold_envelope.py measures the envelope with."""
+    return cold_fleet(t_c, refrigerant, days, seed)
 
 
 def _run(fleet: Fleet) -> dict[str, np.ndarray]:
