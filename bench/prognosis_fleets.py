@@ -449,15 +449,17 @@ def fixture(pumps: list[dict], days_before_raise: float = 31.0) -> list[dict]:
     """The pumps that tripped after a raise, cut to what their prognosis reads: the fault's
     indicator channels, from a month before the first raise to the trip (a test fixture)."""
     from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
-    from heatwatch.edge.heatpump.prognosis import CHAINS, FAULT_INDICATORS
+    from heatwatch.edge.heatpump.prognosis import CHAINS, DERATE_FAULTS, FAULT_INDICATORS
 
     out = []
     for p in pumps:
         if p["trip_ts"] is None or not p["raised"] or min(p["raised"]) >= p["trip_ts"]:
             continue
         chained = [c for (f, _), more in CHAINS.items() if f == p["fault"] for c in more]
-        # the over-current limit without a rated current is estimated from current per hertz
-        extra = ("compressor_hz",) if "compressor_a" in FAULT_INDICATORS[p["fault"]] else ()
+        # the over-current limit without a rated current is estimated from current per hertz, and a
+        # discharge fault held at its derate is dated by the frequency's room (prognosis_derate): both
+        # read the frequency, which the fixture must keep or the derate's code is never reached
+        extra = ("compressor_hz",) if "compressor_a" in FAULT_INDICATORS[p["fault"]] or p["fault"] in DERATE_FAULTS else ()
         keep = [TARGET_NAMES.index(c) for c in (*FAULT_INDICATORS[p["fault"]], *chained, *extra)]
         start = min(p["raised"]) - days_before_raise * DAY
         def cut(rows: list) -> list:

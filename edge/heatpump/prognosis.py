@@ -66,6 +66,8 @@ from heatwatch.edge.heatpump import batch_kernels, prognosis_kernels
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, URGENT_DAYS, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
+from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, derate_room_days, held_at_derate, without_derated,
+                                                      without_derated_peaks)
 from heatwatch.edge.heatpump.prognosis_evap_chain import daily_fouling, evap_chain_days
 from heatwatch.trips import trip_limits
 from heatwatch.units import DAY, HOUR
@@ -485,6 +487,24 @@ class PrognosisTracker:
                 else _most_drawn(cols[2][:, j])
             limit = TripLimit(ch, "up", max(OVERCURRENT_MARGIN * rated, RUNNING_ABOVE * drawn))
         sign = 1.0 if limit.direction == "up" else -1.0
+        room, only_room = None, False
+        derate = fault in DERATE_FAULTS and ch == "t_discharge" and USE_DERATE and bool(rows)
+        full = (cols if cols is not None else _stack_hours(rows)) if derate else None
+        # a pump seen at its derate within its history (a pump without a derate, or one that has not
+        # reached it, is dated as before)
+        derate = derate and held_at_derate(full, now, _IDX["compressor_hz"], j, days=math.inf)
+        if derate:
+            # the hours whose discharge sat at the derate show the controller's set point, not the
+            # fault (its excess went into the frequency): their room used dates the trip, and the
+            # discharge is trended on the other hours (prognosis_derate)
+            if held_at_derate(full, now, _IDX["compressor_hz"], j):
+                room = derate_room_days(full, now, _IDX["compressor_hz"], j, _room_passage)
+            kept = without_derated(rows, j) if DROP_DERATED else rows
+            if kept and kept[-1][0] >= now - DERATE_RECENT_DAYS * DAY:
+                rows, cols = kept, _stack_hours(kept)
+            elif room is not None:  # every recent hour at the derate: the room alone tells
+                derate = False
+                only_room = True
         if ch in LEARNED_LIMITS and RAN_ON_BOUND:
             limit = _past_ran_on(limit, rows, j, sign)
         worst = [h[2][j] if sign > 0 else h[3][j] for h in rows[-72:]]
@@ -504,7 +524,8 @@ class PrognosisTracker:
         # earlier date (the chain is None with too few days of valve headroom)
         chain = leak_discharge_days(rows, now, _IDX["eev_pct"], j, limit.threshold, CHAIN_BASE_DAYS,
                                     _GRID, _excess_curves, cols=cols,
-                                    pick=_rival_days if fault in CHAIN_RIVALS else None) if (fault, ch) in CHAINS else None
+                                    pick=_rival_days if fault in CHAIN_RIVALS else None) \
+            if (fault, ch) in CHAINS and not (derate and not CHAIN_UNDER_DERATE) else None
         if (fault, ch) in EVAP_CHAINS and USE_EVAP_CHAIN:  # the approach's growth, read through the cycle
             hrs = cols if cols is not None else _stack_hours(rows)
             # the fouling index and its growth laws are the same for both indicators of one prediction
@@ -533,6 +554,8 @@ class PrognosisTracker:
         near_margin = margin
         if ch in INSTANT and USE_TRANSIENTS and hours is not None:  # the switch sees the passing readings
             peaks = self._peak_rows(now)
+            if derate and DROP_DERATED:
+                peaks = without_derated_peaks(peaks, j)
             x = _transient_days(hours, peaks, j, sign, day_t)
             if len(x) == len(base):
                 base = base + x
@@ -559,7 +582,8 @@ class PrognosisTracker:
             ahead = _precursor_days(hours, now, _IDX[PRECURSORS[(fault, ch)]], born) if USE_PACE else None
             if ahead is not None:
                 trend = ahead if trend is None else min(trend, ahead)
-        days = min((d for d in (chain, trend) if d is not None), default=None)
+        days = room if only_room or (room is not None and ROOM_WHEN_HELD) \
+            else min((d for d in (chain, trend, room) if d is not None), default=None)
         if days is None:
             return at_limit() if margin <= 0 else None
         # the fit's own spread is not an honest interval (the weather moves every estimate of a
@@ -569,6 +593,23 @@ class PrognosisTracker:
         self._margins[ch] = (j, sign, near_margin)  # predict asks the earliest indicator if it is near (_near_limit)
         return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + days * DAY,
                          lower_ts=now if margin <= 0 else now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
+
+
+# faults whose discharge the inverter's derate holds under its stop (prognosis_derate): their
+# discharge trip is dated by the frequency's room once the discharge sits at the derate
+DERATE_FAULTS = frozenset({"refrigerant_leak", "eev_stuck_closed", "compressor_wear"})
+USE_DERATE = True  # False: the discharge trended to its stop as before (bench comparisons)
+# the leak's chain (prognosis_chain) runs the discharge away once the valve meets its end stop; a pump
+# with a derate does not let it: the chain dates where the derate begins to spend the frequency's room,
+# not the trip, so it is not taken as a date of the trip (False)
+CHAIN_UNDER_DERATE = False
+ROOM_WHEN_HELD = False  # True: a pump held at the derate dated by the room alone, its discharge's trend left out
+DROP_DERATED = True  # False: the derated hours' discharge kept in its trend (the room's date only added)
+
+
+def _room_passage(x: np.ndarray, used: np.ndarray) -> float | None:
+    """Days until the day's worst share of the frequency's room used reaches the whole of it."""
+    return _first_passage_days(x, used, np.zeros(BASE_DAYS), 1.0)
 
 
 # (fault, trip indicator) whose fault takes a share of the indicator rather than adding to it

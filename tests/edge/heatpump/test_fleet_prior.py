@@ -498,6 +498,8 @@ def test_the_prognosis_goes_on_without_a_step_when_the_own_model_takes_over(monk
     offset = np.zeros(N_T)
     offset[j] = 2.0  # this pump condenses 2 bar above its fleet's median (a healthy unit's difference)
     own, carried, kept = (PrognosisTracker(refrigerant="R32") for _ in range(3))
+    for tr in (own, carried, kept):  # the tracker's own dates: the calibration table draws far dates together
+        tr.calibration = None
     hours = np.arange(0.0, 14 * DAY, 600.0)
     for t in hours:
         day = t / DAY
