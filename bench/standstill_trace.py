@@ -8,7 +8,7 @@ per day, the median of t_outdoor - t_evap, t_outdoor - t_suction and t_outdoor -
 the standstill readings taken at least ``--settle`` minutes after the last running or defrosting
 minute (at the agent's poll), their count, the defrost starts and minutes, and the fault's truth.
 
-    python bench/standstill_trace.py [--poll 5] [--settle 30] SCENARIO hp-096 [hp-002 ...]
+    python bench/standstill_trace.py [--poll 5] [--settle 5] SCENARIO hp-096 [hp-002 ...]
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def main() -> None:
     ap.add_argument("scenario")
     ap.add_argument("devices", nargs="+")
     ap.add_argument("--poll", type=int, default=5, help="the agent's poll, minutes")
-    ap.add_argument("--settle", type=int, default=30, help="minutes stopped before a reading counts")
+    ap.add_argument("--settle", type=int, default=5, help="minutes stopped before a reading counts")
     a = ap.parse_args()
     for d, rows in trace(a.scenario, a.devices, a.poll, a.settle).items():
         print(f"== {d}")

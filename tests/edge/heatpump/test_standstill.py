@@ -1,0 +1,54 @@
+"""The stopped coil as the outdoor sensor's witness (edge/heatpump/standstill.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heatwatch.channels import CHANNEL_NAMES, INDEX
+from heatwatch.edge.heatpump.standstill import GAP_READINGS, StandstillWitness
+
+
+def _day(t0: float, t_out: float, sensor_offset: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One day at a 5-minute poll: two hours running, one hour stopped, over and over. Stopped, the
+    coil sits at the air; the outdoor sensor reads the air plus ``sensor_offset``."""
+    ts = t0 + 300.0 * np.arange(288)
+    X = np.full((288, len(CHANNEL_NAMES)), np.nan)
+    running = (np.arange(288) % 36) < 24
+    X[:, INDEX["compressor_hz"]] = np.where(running, 50.0, 0.0)
+    X[:, INDEX["fan_rpm"]] = np.where(running, 600.0, 0.0)
+    X[:, INDEX["defrost"]] = 0.0
+    X[:, INDEX["t_outdoor"]] = t_out + sensor_offset + rng.normal(0, 0.2, 288)
+    X[:, INDEX["t_evap"]] = np.where(running, t_out - 8.0, t_out) + rng.normal(0, 0.2, 288)
+    return ts, X
+
+
+def _fed(offsets: list[float], rowwise: bool) -> StandstillWitness:
+    w, rng = StandstillWitness(), np.random.default_rng(29)
+    for d, off in enumerate(offsets):
+        ts, X = _day(d * 86400.0, 2.0, off, rng)
+        if rowwise:
+            for t, x in zip(ts, X):
+                w.update(float(t), x)
+        else:
+            w.update_rows(ts, X)
+    return w
+
+
+def test_a_sensor_drift_rises_against_the_stopped_coil_a_fouled_coil_does_not():
+    drift = _fed([0.0] * 3 + [0.5 * d for d in range(1, 21)], rowwise=False)
+    end = 23 * 86400.0
+    assert abs(drift.rise_at(end) - 10.0) < 1.0  # the last day's offset (0.5 K/day for 20 days)
+    assert not drift.contradicts("t_outdoor", 10.5, end)  # the sensor's own offset stands
+    fouled = _fed([0.0] * 23, rowwise=False)  # an iced coil: running shifts, the stopped coil at the air
+    assert abs(fouled.rise_at(end)) < 0.5
+    assert fouled.contradicts("t_outdoor", 16.3, end)  # hp-096's offset is no sensor's
+    assert not fouled.contradicts("t_outdoor", 2.5, end)  # within the band: not refused
+    assert not fouled.contradicts("t_flow", 16.3, end)  # the witness speaks of t_outdoor only
+
+
+def test_unknown_before_enough_settled_readings_and_the_same_row_by_row():
+    w = StandstillWitness()
+    assert w.rise_at(1e9) is None and not w.contradicts("t_outdoor", 16.3, 1e9)
+    a, b = _fed([0.0, 1.0, 3.0, 6.0], rowwise=True), _fed([0.0, 1.0, 3.0, 6.0], rowwise=False)
+    assert a._ts == b._ts and a._rise == b._rise and a.last_on_ts == b.last_on_ts
+    assert len(a.baseline) == GAP_READINGS
