@@ -29,8 +29,13 @@ GAP_READINGS = 12
 # an offset contradicted: it differs from the rise by more than this (K) and this share of itself
 CONTRADICT_K = 3.0
 CONTRADICT_SHARE = 0.5
+# a witness this many days old allows this much more (K per day): a true drift may have grown since the
+# last settled stop (cold spells run for weeks without one; fault_sensor_cold_r290's hp-001, +0.15 K/day,
+# read against a rise 44 days old was refused its offset and called a leak). Faster than the drifts
+# the simulator makes (0.15-0.4 K/day)
+DRIFT_K_PER_DAY = 0.5
 # the rise is kept this long back (rows of a replayed chunk read it at their own time)
-HISTORY_S = 8 * 86400.0
+HISTORY_S = 40 * 86400.0
 _HZ, _FAN, _DEF = INDEX["compressor_hz"], INDEX["fan_rpm"], INDEX["defrost"]
 _OUT, _EVAP = INDEX["t_outdoor"], INDEX["t_evap"]
 
@@ -84,8 +89,13 @@ class StandstillWitness:
         return self._rise[k - 1] if k else None
 
     def contradicts(self, channel: str, offset: float, ts: float) -> bool:
-        """Does the stopped coil say this t_outdoor offset is not the sensor's?"""
+        """Does the stopped coil say this t_outdoor offset is not the sensor's? Only while the witness
+        is fresh enough that no drift could have grown from its rise to this offset since."""
         if channel != "t_outdoor":
             return False
-        rise = self.rise_at(ts)
-        return rise is not None and abs(offset - rise) > max(CONTRADICT_K, CONTRADICT_SHARE * abs(offset))
+        k = bisect.bisect_right(self._ts, ts)
+        if not k:
+            return False
+        age_days = (ts - self._ts[k - 1]) / 86400.0
+        band = max(CONTRADICT_K, CONTRADICT_SHARE * abs(offset)) + DRIFT_K_PER_DAY * age_days
+        return abs(offset - self._rise[k - 1]) > band

@@ -52,3 +52,11 @@ def test_unknown_before_enough_settled_readings_and_the_same_row_by_row():
     a, b = _fed([0.0, 1.0, 3.0, 6.0], rowwise=True), _fed([0.0, 1.0, 3.0, 6.0], rowwise=False)
     assert a._ts == b._ts and a._rise == b._rise and a.last_on_ts == b.last_on_ts
     assert len(a.baseline) == GAP_READINGS
+
+
+def test_an_old_witness_allows_the_drift_that_could_have_grown_since():
+    fouled = _fed([0.0] * 23, rowwise=False)
+    end = 23 * 86400.0
+    assert fouled.contradicts("t_outdoor", 16.3, end)
+    # weeks of a cold spell later (no settled stop): a drift may have reached this offset meanwhile
+    assert not fouled.contradicts("t_outdoor", 16.3, end + 30 * 86400.0)
