@@ -60,3 +60,22 @@ def test_an_old_witness_allows_the_drift_that_could_have_grown_since():
     assert fouled.contradicts("t_outdoor", 16.3, end)
     # weeks of a cold spell later (no settled stop): a drift may have reached this offset meanwhile
     assert not fouled.contradicts("t_outdoor", 16.3, end + 30 * 86400.0)
+
+
+def test_the_detector_reads_an_offset_the_stopped_coil_contradicts_as_none_in_stream_and_replay():
+    from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
+    from heatwatch.edge.heatpump.sensor_offset import SensorOffset
+
+    rng = np.random.default_rng(29)
+    days = [_day(d * 86400.0, 2.0, 0.0, rng) for d in range(4)]
+    streamed, replayed = HeatPumpDetector(HeatPumpDetectorConfig()), HeatPumpDetector(HeatPumpDetectorConfig())
+    for ts, X in days:
+        for t, x in zip(ts, X):
+            streamed.update(float(t), x)
+        replayed.score(ts, X)
+    end = 4 * 86400.0
+    iced = SensorOffset(channel="t_outdoor", offset=16.3, explained=0.97, level=3.0, predicted={})
+    drifted = SensorOffset(channel="t_outdoor", offset=1.5, explained=0.97, level=1.5, predicted={})
+    for det in (streamed, replayed):
+        assert det._witnessed(iced, end) is None  # main: the offset vetoes the fouling rule (hp-096)
+        assert det._witnessed(drifted, end) is drifted
