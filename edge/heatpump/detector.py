@@ -238,7 +238,7 @@ class HeatPumpDetector:
     def __post_init__(self) -> None:
         self.plausibility = PlausibilityFilter()  # counts out_of_range[channel]
         self.gate = SteadyStateGate()
-        self.standstill = StandstillWitness()  # the outdoor sensor against the stopped coil (not kept in state)
+        self.standstill = StandstillWitness()  # the outdoor sensor against the stopped coil
         self.checks = SensorChecks(self.config.channels, self.config.refrigerant)
         self.shift = PersistentShift(len(TARGET_NAMES), self.config.shift_tau_seconds)
         self.prior = PriorBands(self.config.shift_tau_seconds, self.config.design)  # judges until the own model exists
@@ -874,6 +874,7 @@ class HeatPumpDetector:
             "fleet_until": _finite_or_none(self._fleet_until),
             "growth": None if self.growth is None or self.provisional else self.growth.state(),
             "uncertainty": self.uncertainty.state(),
+            "standstill": self.standstill.state(),
         }
 
     def load_state(self, state: dict) -> None:
@@ -883,6 +884,9 @@ class HeatPumpDetector:
         if state.get("fleet") is not None:  # a restart while fleet-judged commissions afresh, judged by it
             self.fleet = FleetJudge.from_state(state["fleet"])
             self._install_fleet()
+        # the stopped coil's witness, kept while commissioning too (its baseline is the first settled stops
+        # of the pump's life, not of the agent's run); absent in a state written before it was kept
+        self.standstill.load_state(state.get("standstill"))
         if state.get("model") is None:
             return
         self.provisional = False

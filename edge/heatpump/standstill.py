@@ -83,6 +83,22 @@ class StandstillWitness:
             if k > 1:
                 del self._ts[:k - 1], self._rise[:k - 1]
 
+    def state(self) -> dict:
+        """What a restart keeps (JSON-safe): the baseline, the latest readings and the latest rise. Older
+        rises are left: the readings after a restart come later, and read the latest one."""
+        return {"last_on_ts": self.last_on_ts if np.isfinite(self.last_on_ts) else None,
+                "baseline": list(self.baseline), "recent": list(self.recent),
+                "rise": [self._ts[-1], self._rise[-1]] if self._ts else None}
+
+    def load_state(self, d: dict | None) -> None:
+        """Load what ``state()`` wrote; none (a state file from before the witness was kept) starts afresh."""
+        if not d:
+            return
+        self.last_on_ts = -np.inf if d.get("last_on_ts") is None else float(d["last_on_ts"])
+        self.baseline = [float(v) for v in d["baseline"]]
+        self.recent = deque((float(v) for v in d["recent"]), maxlen=GAP_READINGS)
+        self._ts, self._rise = ([float(d["rise"][0])], [float(d["rise"][1])]) if d.get("rise") else ([], [])
+
     def rise_at(self, ts: float) -> float | None:
         """How far t_outdoor has risen against the stopped coil as of ``ts`` (None: not known yet)."""
         k = bisect.bisect_right(self._ts, ts)

@@ -79,3 +79,43 @@ def test_the_detector_reads_an_offset_the_stopped_coil_contradicts_as_none_in_st
     for det in (streamed, replayed):
         assert det._witnessed(iced, end) is None  # main: the offset vetoes the fouling rule (hp-096)
         assert det._witnessed(drifted, end) is drifted
+
+
+def test_the_witness_survives_a_restart_through_the_agents_state_file():
+    """A restarted agent (its pipeline's state written as JSON and read back, as edge/agent.py does) still
+    reads hp-096's offset as none: without the witness in the state it would wait for 24 settled stops
+    again, and meanwhile an iced coil's offset would veto its fouling (fails before: the restarted
+    detector's witness is empty and lets the +16.3 K offset stand)."""
+    import json
+
+    from heatwatch.edge.heatpump.sensor_offset import SensorOffset
+    from heatwatch.edge.pipeline import PumpPipeline
+
+    rng = np.random.default_rng(29)
+    before = PumpPipeline(device="hp-096")
+    for d in range(4):
+        before.process_batch(*_day(d * 86400.0, 2.0, 0.0, rng))
+    after = PumpPipeline(device="hp-096")
+    after.load_state(json.loads(json.dumps(before.state())))
+    end = 4 * 86400.0
+    iced = SensorOffset(channel="t_outdoor", offset=16.3, explained=0.97, level=3.0, predicted={})
+    drifted = SensorOffset(channel="t_outdoor", offset=1.5, explained=0.97, level=1.5, predicted={})
+    assert before.detector._witnessed(iced, end) is None
+    assert after.detector._witnessed(iced, end) is None
+    assert after.detector._witnessed(drifted, end) is drifted
+    assert after.detector.standstill.rise_at(end) == before.detector.standstill.rise_at(end)
+    # the next settled stops after the restart go on from the same baseline and latest readings
+    ts, X = _day(end, 2.0, 0.0, rng)
+    before.process_batch(ts, X)
+    after.process_batch(ts, X)
+    assert after.detector.standstill.state() == before.detector.standstill.state()
+
+
+def test_a_state_file_from_before_the_witness_was_kept_still_loads():
+    from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
+
+    det = HeatPumpDetector(HeatPumpDetectorConfig())
+    state = det.state()
+    del state["standstill"]
+    det.load_state(state)
+    assert det.standstill.rise_at(1e9) is None
