@@ -46,9 +46,10 @@ class StandstillWitness:
     def __init__(self) -> None:
         self.last_on_ts = -np.inf
         self.baseline: list[float] = []
-        self.recent: deque[float] = deque(maxlen=GAP_READINGS)
+        self.recent: deque[tuple[float, float]] = deque(maxlen=GAP_READINGS)  # (time, gap)
         self._ts: list[float] = []  # times where the rise changed, and its value from then on
         self._rise: list[float] = []
+        self._since: list[float] = []  # the time of the oldest reading in that rise's mean
 
     def update(self, ts: float, x: np.ndarray) -> None:
         """One reading (every reading, running or not, in time order)."""
@@ -75,20 +76,21 @@ class StandstillWitness:
         if len(self.baseline) < GAP_READINGS:
             self.baseline.append(gap)
             return
-        self.recent.append(gap)
+        self.recent.append((ts, gap))
         if len(self.recent) == GAP_READINGS:
             self._ts.append(ts)
-            self._rise.append(sum(self.recent) / GAP_READINGS - sum(self.baseline) / GAP_READINGS)
+            self._rise.append(sum(g for _, g in self.recent) / GAP_READINGS - sum(self.baseline) / GAP_READINGS)
+            self._since.append(self.recent[0][0])
             k = bisect.bisect_left(self._ts, ts - HISTORY_S)
             if k > 1:
-                del self._ts[:k - 1], self._rise[:k - 1]
+                del self._ts[:k - 1], self._rise[:k - 1], self._since[:k - 1]
 
     def state(self) -> dict:
         """What a restart keeps (JSON-safe): the baseline, the latest readings and the latest rise. Older
         rises are left: the readings after a restart come later, and read the latest one."""
         return {"last_on_ts": self.last_on_ts if np.isfinite(self.last_on_ts) else None,
-                "baseline": list(self.baseline), "recent": list(self.recent),
-                "rise": [self._ts[-1], self._rise[-1]] if self._ts else None}
+                "baseline": list(self.baseline), "recent": [list(r) for r in self.recent],
+                "rise": [self._ts[-1], self._rise[-1], self._since[-1]] if self._ts else None}
 
     def load_state(self, d: dict | None) -> None:
         """Load what ``state()`` wrote; none (a state file from before the witness was kept) starts afresh."""
@@ -96,8 +98,9 @@ class StandstillWitness:
             return
         self.last_on_ts = -np.inf if d.get("last_on_ts") is None else float(d["last_on_ts"])
         self.baseline = [float(v) for v in d["baseline"]]
-        self.recent = deque((float(v) for v in d["recent"]), maxlen=GAP_READINGS)
-        self._ts, self._rise = ([float(d["rise"][0])], [float(d["rise"][1])]) if d.get("rise") else ([], [])
+        self.recent = deque(((float(t), float(g)) for t, g in d["recent"]), maxlen=GAP_READINGS)
+        rise = d.get("rise")
+        self._ts, self._rise, self._since = ([float(rise[0])], [float(rise[1])], [float(rise[2])]) if rise else ([], [], [])
 
     def rise_at(self, ts: float) -> float | None:
         """How far t_outdoor has risen against the stopped coil as of ``ts`` (None: not known yet)."""
@@ -106,12 +109,15 @@ class StandstillWitness:
 
     def contradicts(self, channel: str, offset: float, ts: float) -> bool:
         """Does the stopped coil say this t_outdoor offset is not the sensor's? Only while the witness
-        is fresh enough that no drift could have grown from its rise to this offset since."""
+        is fresh enough that no drift could have grown from its rise to this offset since: a mean is as old
+        as its oldest reading (heldout30_standstill's Nantes-like hp-002: after 12 days without a settled
+        stop, two new readings and ten 13 days older gave a rise 4-6 K short of a true drift's offset,
+        dated by the newest, and refused it)."""
         if channel != "t_outdoor":
             return False
         k = bisect.bisect_right(self._ts, ts)
         if not k:
             return False
-        age_days = (ts - self._ts[k - 1]) / 86400.0
+        age_days = (ts - self._since[k - 1]) / 86400.0
         band = max(CONTRADICT_K, CONTRADICT_SHARE * abs(offset)) + DRIFT_K_PER_DAY * age_days
         return abs(offset - self._rise[k - 1]) > band

@@ -62,6 +62,26 @@ def test_an_old_witness_allows_the_drift_that_could_have_grown_since():
     assert not fouled.contradicts("t_outdoor", 16.3, end + 30 * 86400.0)
 
 
+
+def test_a_mean_of_readings_days_apart_is_as_old_as_its_oldest():
+    """heldout30_standstill's Nantes-like hp-002 (a t_outdoor drift of +0.3 K/day): twelve days running
+    without a settled stop, then two stopped readings at the drifted offset join ten from before. Their
+    mean (a rise of about 1 K) dated by the newest reading refused the drift's 6.3 K (fails on the commit
+    before); dated by the oldest, the drift that could have grown since is allowed."""
+    rng = np.random.default_rng(30)
+    w = StandstillWitness()
+    for d in range(3):
+        w.update_rows(*_day(d * 86400.0, 2.0, 0.0, rng))
+    ts, X = _day(15 * 86400.0, 2.0, 6.0, rng)
+    keep = np.arange(len(ts)) < 27  # one stop: two settled readings (polls 25 and 26) after 12 days running
+    ts, X = ts[keep], X[keep]
+    w.update_rows(ts, X)
+    end = float(ts[-1])
+    assert 0.5 < w.rise_at(end) < 1.5
+    assert not w.contradicts("t_outdoor", 6.3, end)
+    fouled = _fed([0.0] * 23, rowwise=False)  # a fresh mean still refuses hp-096's offset
+    assert fouled.contradicts("t_outdoor", 16.3, 23 * 86400.0)
+
 def test_the_detector_reads_an_offset_the_stopped_coil_contradicts_as_none_in_stream_and_replay():
     from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
     from heatwatch.edge.heatpump.sensor_offset import SensorOffset
