@@ -38,6 +38,7 @@ from heatwatch.edge.heatpump.design import PumpDesign
 from heatwatch.edge.heatpump.prior import PriorBands
 from heatwatch.edge.heatpump.persistent_shift import PersistentShift, calibrate_alarm
 from heatwatch.edge.heatpump.sensor_checks import SensorChecks
+from heatwatch.edge.heatpump.standstill import StandstillWitness
 from heatwatch.edge.heatpump.sensor_offset import SensorOffset, best_offsets, present_signatures, signatures_rows, stacked
 from heatwatch.edge.reading import PlausibilityFilter
 from heatwatch.channels import CHANNEL_NAMES, DERIVED_NAMES, INDEX
@@ -237,6 +238,7 @@ class HeatPumpDetector:
     def __post_init__(self) -> None:
         self.plausibility = PlausibilityFilter()  # counts out_of_range[channel]
         self.gate = SteadyStateGate()
+        self.standstill = StandstillWitness()  # the outdoor sensor against the stopped coil
         self.checks = SensorChecks(self.config.channels, self.config.refrigerant)
         self.shift = PersistentShift(len(TARGET_NAMES), self.config.shift_tau_seconds)
         self.prior = PriorBands(self.config.shift_tau_seconds, self.config.design)  # judges until the own model exists
@@ -332,6 +334,7 @@ class HeatPumpDetector:
     def update(self, ts: float, x: np.ndarray) -> HeatPumpResult:
         beyond = self.checks.beyond(x)[0]  # before cleaning: which values ran off their scale
         x = self.plausibility.clean(x)
+        self.standstill.update(ts, x)
         xs = x.tolist()  # one reading in plain floats: the same digits as the arrays, a fraction of their cost
         d, y = derived_and_targets_row(xs, self.config.refrigerant)
         f = np.array(features_row(xs))
@@ -349,6 +352,7 @@ class HeatPumpDetector:
         ts = np.asarray(ts, dtype=float)
         B = self.checks.beyond(X) if len(ts) else None  # before cleaning: which values ran off their scale
         X = self.plausibility.clean(X)
+        self.standstill.update_rows(ts, X)
         cols = columns_kernel.chunk_columns(X, self.config.refrigerant, _TARGET_MAPS)  # one compiled pass
         D, Y, F = cols if cols is not None else (*derived_and_targets(X, self.config.refrigerant), features(X))
         steady = self.gate.batch(ts, X)
@@ -684,11 +688,26 @@ class HeatPumpDetector:
         if result.steady_x is None or result.residual is None:
             return None
         alarm = self.alarm if result.scale is None else result.scale
-        return self._offsets_of(result.steady_x[None, :], result.residual[None, :], self.model_at(result.ts),
-                                None if alarm is None else alarm[None, :])[0]
+        return self._witnessed(self._offsets_of(result.steady_x[None, :], result.residual[None, :],
+                                                self.model_at(result.ts), None if alarm is None else alarm[None, :])[0],
+                               result.ts)
+
+    def _witnessed(self, so: SensorOffset | None, ts: float) -> SensorOffset | None:
+        """The offset, or None where the stopped coil contradicts it (standstill.StandstillWitness:
+        service_area_200's hp-096, an iced coil whose running shifts one t_outdoor offset of +16.3 K
+        explained, while t_outdoor had risen about 1 K against the stopped coil)."""
+        if so is not None and self.standstill.contradicts(so.channel, so.offset, ts):
+            return None
+        return so
 
     def sensor_offsets(self, res: "BatchResults", rows: list[int],
                        signatures: Mapping[int, np.ndarray] | None = None) -> dict[int, SensorOffset | None]:
+        """_sensor_offsets_raw, each offset the stopped coil contradicts at its row's time none (_witnessed)."""
+        out = self._sensor_offsets_raw(res, rows, signatures)
+        return {i: self._witnessed(so, float(res.ts[i])) for i, so in out.items()}
+
+    def _sensor_offsets_raw(self, res: "BatchResults", rows: list[int],
+                            signatures: Mapping[int, np.ndarray] | None = None) -> dict[int, SensorOffset | None]:
         """_sensor_offset of the results of a batch at ``rows``, all at once (a replay's rule rows):
         the same numbers as one at a time (sensor_offset.signatures_rows, best_offsets), each row
         with the model that judged it and the (envelope-widened) levels it was judged against.
@@ -855,6 +874,7 @@ class HeatPumpDetector:
             "fleet_until": _finite_or_none(self._fleet_until),
             "growth": None if self.growth is None or self.provisional else self.growth.state(),
             "uncertainty": self.uncertainty.state(),
+            "standstill": self.standstill.state(),
         }
 
     def load_state(self, state: dict) -> None:
@@ -864,6 +884,9 @@ class HeatPumpDetector:
         if state.get("fleet") is not None:  # a restart while fleet-judged commissions afresh, judged by it
             self.fleet = FleetJudge.from_state(state["fleet"])
             self._install_fleet()
+        # the stopped coil's witness, kept while commissioning too (its baseline is the first settled stops
+        # of the pump's life, not of the agent's run); absent in a state written before it was kept
+        self.standstill.load_state(state.get("standstill"))
         if state.get("model") is None:
             return
         self.provisional = False
