@@ -16,7 +16,8 @@ from heatwatch.gateway.db import utcnow
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters.update(moment=wording.moment, number=wording.number, span=wording.span)
-templates.env.globals.update(deadline=wording.deadline, relative=wording.relative, CSRF_FIELD=CSRF_FIELD,
+templates.env.globals.update(deadline=wording.deadline, relative=wording.relative,
+                             trip_window=wording.trip_window, CSRF_FIELD=CSRF_FIELD,
                              CSRF_HEADER=CSRF_HEADER)
 
 

@@ -34,6 +34,15 @@ def moment(at: datetime | None) -> str:
     return "" if at is None else f"{_aware(at):%Y-%m-%d %H:%M} UTC"
 
 
+def trip_window(earliest: datetime, latest: datetime, now: datetime) -> str:
+    """The prognosis interval for a dispatcher. An earliest bound at or before now (a pump whose worst
+    hour reached its limit, or whose derate has no stage left) is no "between <a past moment> and ...":
+    the pump can trip any hour, and what is left to plan by is the latest bound."""
+    if _aware(earliest) <= _aware(now):
+        return f"could trip any time now, at the latest {moment(latest)}"
+    return f"between {moment(earliest)} and {moment(latest)}"
+
+
 def number(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 

@@ -79,6 +79,26 @@ def test_a_pump_that_already_tripped_says_so_before_its_next_date(client, db, wo
     assert re.search(r'<span class="tripped">tripped [^<]+ \(2 times\)</span>; again ', device)
 
 
+def test_an_interval_from_now_reads_could_trip_any_time(client, db, world):
+    """A spent derate's interval opens at the estimate's time: the dispatcher reads that the pump can
+    trip any time and by when at the latest, not "between" a moment already past and the latest."""
+    ticket_id = world.tickets["a1 leak"]
+    now = utcnow().replace(microsecond=0)
+    latest = now + timedelta(days=3)
+    with db.transaction() as s:
+        incident = s.get(Incident, _ticket(db, ticket_id).incident_id)
+        incident.predicted_failure_ts = now + timedelta(days=1)
+        incident.predicted_failure_earliest, incident.predicted_failure_latest = now - timedelta(hours=1), latest
+    page = client.get(f"/board/tickets/{ticket_id}").text
+    assert f"could trip any time now, at the latest {latest:%Y-%m-%d %H:%M} UTC" in page
+    assert "between" not in page[page.index("Predicted to trip"):page.index("</p>", page.index("Predicted to trip"))]
+    with db.transaction() as s:  # an earliest bound still ahead reads as before
+        incident = s.get(Incident, _ticket(db, ticket_id).incident_id)
+        incident.predicted_failure_earliest = now + timedelta(hours=12)
+    page = client.get(f"/board/tickets/{ticket_id}").text
+    assert f"between {now + timedelta(hours=12):%Y-%m-%d %H:%M} UTC and {latest:%Y-%m-%d %H:%M} UTC" in page
+
+
 def test_start_wait_resume_assign_cancel(client, db, world):
     ticket_id = world.tickets["a2 urgent"]  # open, version 1
     tech = world.user_ids["technician2"]
