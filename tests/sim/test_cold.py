@@ -96,15 +96,8 @@ def test_a_worn_r32_compressor_in_a_cold_winter_trips_near_its_time_to_trip_not_
     raw = yaml.safe_load((Path(__file__).parents[2] / "bench/scenarios/wear_cold_r32.yaml").read_text("utf-8"))
     raw.update({"fleet": {"size": 6}, "duration": "58d",
                 "devices": {d: raw["devices"][d] for d in ("hp-001", "hp-003", "hp-005")}})
-    fleet = Fleet(parse_scenario(raw))
-    for _ in fleet.chunks(5 * 1440):
-        pass
-    sc = fleet.scenario
-    ratios = {t.device: None if t.trip_ts is None else
-              (t.trip_ts - t.onset_ts) * sc.devices[t.device].faults[0].rate / 86400.0 for t in fleet.truth}
-    kinds = {t.device: t.trip_kind for t in fleet.truth}
+    ratios, kinds, healthy = _trip_ratios(raw)
     assert all(r is not None and 0.75 <= r <= 1.25 for r in ratios.values()), (ratios, kinds)
-    healthy = {t.device for t in fleet.trips} - set(ratios)
     assert not healthy, healthy
 
 
