@@ -314,9 +314,13 @@ class HeatPumpDetector:
         model and commission it afresh (the prior judges meanwhile), as on the first day.
 
         The plausibility counters and the steady-state gate stay: they are about the
-        readings, not about what this pump's normal is.
+        readings, not about what this pump's normal is. The standstill witness starts afresh
+        with the model, so both take the pump as it is after the repair as their zero: kept, its
+        old baseline would read an outdoor sensor left drifted through the repair as a rise the new
+        model does not ask for, and refuse the new model's true t_outdoor offsets.
         """
         self.clear_findings()
+        self.standstill = StandstillWitness()
         self.model = self.alarm = self.envelope = None
         self.growth, self._models = None, []  # what it learned beyond the old commissioning goes too
         self.start_ts = math.nan

@@ -139,3 +139,25 @@ def test_a_state_file_from_before_the_witness_was_kept_still_loads():
     del state["standstill"]
     det.load_state(state)
     assert det.standstill.rise_at(1e9) is None
+
+
+def test_a_repair_starts_the_witness_afresh_with_the_model():
+    """relearn() (a repair) makes what the pump does now its zero: an outdoor sensor left drifted +10 K
+    through the repair is no offset to the new model, and a fresh 2 K drift after it is asked as +2 K. Kept
+    against the old baseline (rise +12 K) the witness refused that true offset (fails before: relearn kept
+    the witness)."""
+    from heatwatch.edge.heatpump.detector import HeatPumpDetector, HeatPumpDetectorConfig
+    from heatwatch.edge.heatpump.sensor_offset import SensorOffset
+
+    rng = np.random.default_rng(30)
+    det = HeatPumpDetector(HeatPumpDetectorConfig())
+    for d, off in enumerate([0.0] * 3 + [10.0] * 3):  # drifted +10 K before the repair
+        det.score(*_day(d * 86400.0, 2.0, off, rng))
+    assert abs(det.standstill.rise_at(6 * 86400.0) - 10.0) < 1.0
+    det.relearn()
+    for d, off in enumerate([10.0] * 3 + [12.0] * 3, start=6):  # the new zero, then a true +2 K drift
+        det.score(*_day(d * 86400.0, 2.0, off, rng))
+    end = 12 * 86400.0
+    drifted = SensorOffset(channel="t_outdoor", offset=2.0, explained=0.97, level=1.5, predicted={})
+    assert det._witnessed(drifted, end) is drifted
+    assert abs(det.standstill.rise_at(end) - 2.0) < 1.0
