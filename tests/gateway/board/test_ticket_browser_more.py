@@ -91,3 +91,30 @@ def test_a_tripped_pump_reads_as_tripped_in_the_browser(page, board_db, board_wo
         with db.transaction() as s:
             incident = s.get(Incident, board_world.leak_incident)
             incident.trip_count, incident.first_trip_ts = 0, None
+
+
+def test_an_interval_opening_now_reads_could_trip_any_time_in_the_browser(page, board_db, board_world):
+    """A pump whose earliest bound has passed, as a dispatcher sees its ticket in Chromium: "could trip
+    any time now, at the latest ..." with the latest bound, no "between" a moment already past."""
+    from heatwatch.gateway.db import utcnow
+    from heatwatch.gateway.incidents.models import Incident
+
+    db = board_db[0]
+    now = utcnow().replace(microsecond=0)
+    latest = now + 72 * H
+    with db.transaction() as s:
+        incident = s.get(Incident, board_world.leak_incident)
+        kept = (incident.predicted_failure_ts, incident.predicted_failure_earliest, incident.predicted_failure_latest)
+        incident.predicted_failure_ts = now + 24 * H
+        incident.predicted_failure_earliest, incident.predicted_failure_latest = now - H, latest
+    try:
+        sign_in(page, board_world.api.tokens["dispatcher"])
+        page.goto(f"/board/tickets/{board_world.leak_ticket}")
+        line = page.locator("p", has_text="Predicted to trip")
+        expect(line).to_contain_text(f"could trip any time now, at the latest {latest:%Y-%m-%d %H:%M} UTC")
+        expect(line).not_to_contain_text("between")
+    finally:
+        with db.transaction() as s:
+            incident = s.get(Incident, board_world.leak_incident)
+            (incident.predicted_failure_ts, incident.predicted_failure_earliest,
+             incident.predicted_failure_latest) = kept
