@@ -10,7 +10,9 @@ with the fixed release (main's 10), or ``clusters``, the one ``release_rows`` le
 healthy scores, `heatwatch detect`'s default for a frozen model). The raise
 (threshold, ``min_on``) is the same for all, so a fault's first alarm can move only where an alarm
 already standing at the onset clears sooner. Per release: healthy rows flagged (% of judged) and alarm
-episodes per pump-week; with ``--fault`` the +4 K t_cond / t_liquid signature's first alarm per onset.
+episodes per pump-week; with ``--fault`` the +4 K t_cond / t_liquid signature's first alarm per onset, and
+over the fault runs the share of the rows after the onset flagged and the alarm episodes there (a shorter
+release lets an alarm clear and come back inside one fault).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def main() -> None:
     args = ap.parse_args()
     releases = args.release.split(",")
     firsts: dict[str, list[float]] = {r: [] for r in releases}
+    after: dict[str, list[tuple[float, int]]] = {r: [] for r in releases}  # per fault run: share flagged, episodes
     given = args.given.split(",")
     series = read_series(averaged(args.part, args.every, args.work), set(), None, set(given))
     per_day = 1440 // args.every
@@ -86,6 +89,7 @@ def main() -> None:
             for r, a in zip(releases, fper):
                 hit = np.flatnonzero(a[j:])
                 firsts[r].append(float(hit[0]) if hit.size else np.inf)
+                after[r].append((float(a[j:].mean()), len(episodes(a[j:]))))
             print(f"    fault from {onset_s}: first alarm by release "
                   + ", ".join(f"{r}: {first_after(a, j)}" for r, a in zip(releases, fper)), flush=True)
     weeks = rows / (7 * per_day)
@@ -95,7 +99,9 @@ def main() -> None:
             base = np.array(firsts[releases[0]])
             print(f"{args.part} release {r}: faults' first alarms {int(np.isfinite(f).sum())} of {f.size}, median "
                   f"{np.median(f[np.isfinite(f)]) if np.isfinite(f).any() else float('nan'):.0f} rows; later than "
-                  f"release {releases[0]} on {int(np.sum(f > base))}, earlier on {int(np.sum(f < base))}")
+                  f"release {releases[0]} on {int(np.sum(f > base))}, earlier on {int(np.sum(f < base))}; "
+                  f"rows after the onset flagged {100 * np.mean([a for a, _ in after[r]]):.1f} %, "
+                  f"{sum(e for _, e in after[r])} alarm episodes after the onsets")
     for k, r in enumerate(releases):
         print(f"{args.part} release {r}: {100 * flagged[k] / rows:.2f} % of {rows} rows flagged, "
               f"{eps[k] / weeks:.2f} episodes per pump-week")

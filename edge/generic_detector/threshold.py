@@ -14,7 +14,11 @@ extrapolated from two clusters is a guess that holds for the whole judged
 series when the model is frozen.
 An alarm is raised only after ``min_on`` consecutive samples above the
 threshold (a single blip never pages a technician) and cleared only after
-``min_off`` consecutive samples below ``hysteresis`` x threshold (no flapping).
+``min_off`` consecutive samples below ``hysteresis`` x threshold (no flapping);
+with ``release="clusters"`` after as many as the healthy score's own excursions
+stay quiet inside themselves (:func:`release_rows`), at most ``min_off``: a score
+with memory (the MEWMA) has carried its evidence away by the time it falls, and
+10 more rows held it 9 hours past the evidence on hourly rows.
 """
 
 from __future__ import annotations
