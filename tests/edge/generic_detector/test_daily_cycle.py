@@ -81,7 +81,10 @@ def test_a_night_setback_in_milder_weather_is_not_a_fault(tmp_path: Path, seed: 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_fault_at_any_hour_is_still_caught_with_the_daily_cycle_expected(tmp_path: Path, seed: int) -> None:
-    a, _ = run(tmp_path, pump_rows(seed, fault="fouling"))
+    # the share of the rows after the onset an alarm covers is the fixed release's (10 rows to clear): the
+    # release learned from the healthy scores clears on the fault's dips and comes back (seed 2: 0.74 of them;
+    # docs/generic-detector.md, s-weather31); the first alarm is the same with either
+    a, _ = run(tmp_path, pump_rows(seed, fault="fouling"), "--release", "fixed")
     at = FAULT_DAY * PER_DAY
     assert a[TRAIN:at].mean() <= 0.005
     assert a[at:at + 32].any()  # within eight hours of the onset (5 rows in a row make an alarm)
