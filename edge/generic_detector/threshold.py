@@ -75,8 +75,9 @@ def release_rows(scores: np.ndarray, tail_quantile: float, longest: int) -> int:
     so the theta N - 1 longest gaps between exceedances separate clusters and every shorter gap
     lies inside one. The longest gap inside a cluster, r rows (r - 1 quiet rows between two
     exceedances), is as long as a healthy excursion stays quiet and still goes on; r quiet rows
-    end it. A score with memory (the MEWMA, an EWMA) crosses in unbroken runs and gets r = 1 or
-    2; a noisy per-row score whose excursions flicker gets a longer release. Fewer than three
+    end it. A score with memory (the MEWMA, an EWMA) crosses in nearly unbroken runs and gets a
+    few rows (hourly weather pumps: 1-2 on most, up to 6); a per-row score whose excursions
+    flicker gets a longer release. Fewer than three
     exceedances say nothing about the clusters: ``longest``."""
     v = np.asarray(scores, dtype=np.float64)
     v = v[np.isfinite(v)]
