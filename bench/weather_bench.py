@@ -230,6 +230,13 @@ into winter (from 20 September 2048; a Belgrade-like site UTC+1, a Kazan-like co
 Lhasa-like high, very dry site with the widest day-night swing UTC+8); seeds 3434, 3535, 3636. Run once on main
 77c5152's default (hourly): fresh34 0.65 %, fresh35 0.83 %, fresh36 0.00 % (one pump each; looked at by device and
 view only, bench/heldout28_given.md); tuning evidence since.
+``fresh37``, ``fresh38``, ``fresh39`` (s-weather31, defined on 2026-12-06 and committed with their pass rule in
+bench/heldout35_weather.md before anything was run on them): fresh37 late autumn into winter (from 1 November
+2049; an Anchorage-like cold maritime site UTC-9 (R290), an Istanbul-like mild site UTC+3, a Lanzhou-like dry high
+continental site with a wide day-night swing UTC+8), fresh38 late winter into spring (from 5 February 2050; a
+Madrid-like dry site UTC+1, a Kiruna-like subarctic site UTC+1 (R290), a Sarajevo-like valley site UTC+1), fresh39
+early autumn into winter (from 25 September 2051; a Nuuk-like cold maritime site UTC-2 (R290), a Bishkek-like
+continental site with a wide swing UTC+6, a Torshavn-like very mild oceanic site UTC+0); seeds 3737, 3838, 3939.
 ``all`` runs tune, heldout, fresh.
 """
 
@@ -1395,6 +1402,138 @@ devices:
   hp-003: {emitters: underfloor, capacity_kw: 8}
   hp-004: {emitters: radiators, capacity_kw: 9}
 """,
+    "fresh37": """name: weather_fresh37
+fleet: {size: 5}
+climate: oslo
+start: 2049-11-01
+duration: 60d
+step: 60s
+seed: 3737
+refrigerant: R32
+sites:
+  - name: knik
+    climate:
+      name: anchorage-like
+      monthly_c: [-8.5, -6.5, -3.3, 3.3, 9.4, 13.6, 15.8, 14.6, 10.0, 2.4, -5.0, -7.4]
+      diurnal_amp_c: [3.0, 4.5]
+      anomaly_sigma_c: [5.5, 2.0]
+      monthly_rh: [73, 70, 64, 61, 58, 63, 70, 73, 74, 72, 76, 76]
+      utc_offset_h: -9
+    refrigerant: R290
+    pumps: 2
+  - name: bosphorus
+    climate:
+      name: istanbul-like
+      monthly_c: [6.0, 6.1, 7.6, 11.9, 16.6, 21.3, 23.6, 23.6, 20.0, 15.6, 11.3, 8.1]
+      diurnal_amp_c: [2.5, 4.0]
+      anomaly_sigma_c: [3.0, 1.5]
+      monthly_rh: [76, 74, 72, 71, 72, 70, 69, 70, 71, 74, 75, 76]
+      utc_offset_h: 3
+    pumps: 1
+  - name: huanghe
+    climate:
+      name: lanzhou-like
+      monthly_c: [-4.5, 0.0, 6.3, 12.6, 17.6, 21.3, 23.1, 21.6, 16.8, 10.6, 3.4, -2.8]
+      diurnal_amp_c: [7.0, 6.0]
+      anomaly_sigma_c: [3.5, 1.5]
+      monthly_rh: [55, 48, 45, 44, 47, 53, 60, 64, 66, 65, 62, 60]
+      utc_offset_h: 8
+    pumps: 2
+devices:
+  hp-000: {emitters: underfloor, capacity_kw: 9}
+  hp-001: {emitters: radiators, capacity_kw: 14}
+  hp-002: {emitters: fan_coils, capacity_kw: 6}
+  hp-003: {emitters: radiators, capacity_kw: 11}
+  hp-004: {emitters: underfloor, capacity_kw: 7}
+""",
+    "fresh38": """name: weather_fresh38
+fleet: {size: 5}
+climate: oslo
+start: 2050-02-05
+duration: 60d
+step: 60s
+seed: 3838
+refrigerant: R32
+sites:
+  - name: manzanares
+    climate:
+      name: madrid-like
+      monthly_c: [6.3, 7.9, 11.2, 12.9, 16.7, 22.2, 25.6, 25.1, 20.9, 15.1, 9.9, 6.9]
+      diurnal_amp_c: [5.0, 7.0]
+      anomaly_sigma_c: [3.0, 1.5]
+      monthly_rh: [71, 65, 56, 56, 51, 43, 37, 39, 49, 63, 70, 74]
+      utc_offset_h: 1
+    pumps: 2
+  - name: torne
+    climate:
+      name: kiruna-like
+      monthly_c: [-12.6, -11.8, -8.1, -2.9, 3.7, 10.1, 13.1, 10.9, 5.5, -1.4, -7.6, -10.9]
+      diurnal_amp_c: [2.5, 5.0]
+      anomaly_sigma_c: [6.0, 2.0]
+      monthly_rh: [84, 82, 78, 73, 68, 64, 70, 77, 81, 85, 87, 86]
+      utc_offset_h: 1
+    refrigerant: R290
+    pumps: 1
+  - name: miljacka
+    climate:
+      name: sarajevo-like
+      monthly_c: [-0.5, 1.6, 5.5, 10.3, 14.8, 18.0, 19.9, 19.7, 15.6, 10.6, 5.4, 0.9]
+      diurnal_amp_c: [4.0, 7.0]
+      anomaly_sigma_c: [4.0, 2.0]
+      monthly_rh: [80, 75, 68, 65, 67, 67, 66, 68, 73, 77, 79, 81]
+      utc_offset_h: 1
+    pumps: 2
+devices:
+  hp-000: {emitters: radiators, capacity_kw: 8}
+  hp-001: {emitters: fan_coils, capacity_kw: 10}
+  hp-002: {emitters: underfloor, capacity_kw: 12}
+  hp-003: {emitters: radiators, capacity_kw: 13}
+  hp-004: {emitters: underfloor, capacity_kw: 6}
+""",
+    "fresh39": """name: weather_fresh39
+fleet: {size: 5}
+climate: oslo
+start: 2051-09-25
+duration: 60d
+step: 60s
+seed: 3939
+refrigerant: R32
+sites:
+  - name: sermitsiaq
+    climate:
+      name: nuuk-like
+      monthly_c: [-7.4, -7.8, -8.0, -3.9, 0.6, 3.9, 6.5, 6.1, 3.5, -0.7, -3.7, -6.2]
+      diurnal_amp_c: [2.0, 3.0]
+      anomaly_sigma_c: [4.5, 1.5]
+      monthly_rh: [76, 76, 77, 80, 82, 84, 86, 86, 83, 78, 76, 75]
+      utc_offset_h: -2
+    refrigerant: R290
+    pumps: 2
+  - name: alaarcha
+    climate:
+      name: bishkek-like
+      monthly_c: [-2.8, -0.5, 5.9, 12.7, 17.5, 22.4, 25.0, 23.9, 18.7, 11.5, 4.2, -0.8]
+      diurnal_amp_c: [6.0, 7.5]
+      anomaly_sigma_c: [5.0, 2.0]
+      monthly_rh: [74, 74, 68, 57, 55, 46, 42, 41, 44, 57, 70, 75]
+      utc_offset_h: 6
+    pumps: 2
+  - name: streymoy
+    climate:
+      name: torshavn-like
+      monthly_c: [3.4, 3.0, 3.3, 4.8, 7.0, 9.1, 10.6, 10.8, 9.3, 7.3, 5.2, 3.9]
+      diurnal_amp_c: [1.5, 2.5]
+      anomaly_sigma_c: [2.0, 1.0]
+      monthly_rh: [89, 88, 88, 87, 87, 88, 89, 89, 88, 88, 88, 89]
+      utc_offset_h: 0
+    pumps: 1
+devices:
+  hp-000: {emitters: radiators, capacity_kw: 12}
+  hp-001: {emitters: underfloor, capacity_kw: 8}
+  hp-002: {emitters: radiators, capacity_kw: 9}
+  hp-003: {emitters: fan_coils, capacity_kw: 7}
+  hp-004: {emitters: radiators, capacity_kw: 10}
+""",
     "fresh": """name: weather_fresh
 fleet: {size: 4}
 climate: oslo
@@ -1461,7 +1600,7 @@ def flagged(scores: Path, train: int, rows_per_week: float) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 37))), "all"],
+    ap.add_argument("--part", choices=["tune", "heldout", *(f"fresh{k}" for k in ("", *range(2, 40))), "all"],
                     default="all")
     ap.add_argument("--every", default="1,15,60", help="minutes per row, comma-separated")
     ap.add_argument("--train-days", type=float, default=14.0)

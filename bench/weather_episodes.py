@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from weather_bench import PARTS, export, resample  # noqa: E402
 
-from heatwatch.edge.detect_command import FROZEN_CONFIDENCE  # noqa: E402
+from heatwatch.edge.detect_command import FROZEN_CONFIDENCE, FROZEN_RELEASE  # noqa: E402
 from heatwatch.edge.detect_input import read_series  # noqa: E402
 from heatwatch.edge.generic_detector import HealthyBehaviourConfig, ThresholdConfig  # noqa: E402
 from heatwatch.edge.generic_detector.adaptive import AdaptConfig, AdaptiveDetector  # noqa: E402
@@ -69,7 +69,7 @@ def episodes(alarm: np.ndarray) -> list[tuple[int, int]]:
 def pump(ts: np.ndarray, X: np.ndarray, columns: list[str], given: list[str], train: int, lag_hours: float) -> None:
     """Fit on the first ``train`` rows, judge the rest, print one pump's flagged episodes."""
     gi = [columns.index(c) for c in given]
-    cfg = HealthyBehaviourConfig(warmup=train, threshold=replace(ThresholdConfig(), confidence=FROZEN_CONFIDENCE))
+    cfg = HealthyBehaviourConfig(warmup=train, threshold=replace(ThresholdConfig(), confidence=FROZEN_CONFIDENCE, release=FROZEN_RELEASE))
     det = AdaptiveDetector(cfg, AdaptConfig(enabled=False, lag_hours=lag_hours), gi)
     det.fit(ts[:train], X[:train])
     res, br = score_keeping_internals(det, ts[train:], X[train:])

@@ -26,14 +26,14 @@ from weather_views import first_after, part_arguments  # noqa: E402
 from weather_episodes import averaged, score_keeping_internals  # noqa: E402
 from weather_fault import mildest_onset  # noqa: E402
 
-from heatwatch.edge.detect_command import FROZEN_CONFIDENCE  # noqa: E402
+from heatwatch.edge.detect_command import FROZEN_CONFIDENCE, FROZEN_RELEASE  # noqa: E402
 from heatwatch.edge.detect_input import read_series  # noqa: E402
 from heatwatch.edge.generic_detector import HealthyBehaviourConfig, ThresholdConfig  # noqa: E402
 from heatwatch.edge.generic_detector.adaptive import AdaptConfig, AdaptiveDetector  # noqa: E402
 
 
 def detector(ts: np.ndarray, X: np.ndarray, gi: list[int], train: int) -> AdaptiveDetector:
-    cfg = HealthyBehaviourConfig(warmup=train, threshold=replace(ThresholdConfig(), confidence=FROZEN_CONFIDENCE))
+    cfg = HealthyBehaviourConfig(warmup=train, threshold=replace(ThresholdConfig(), confidence=FROZEN_CONFIDENCE, release=FROZEN_RELEASE))
     det = AdaptiveDetector(cfg, AdaptConfig(enabled=False), gi)
     det.fit(ts[:train], X[:train])
     return det

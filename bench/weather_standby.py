@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from weather_bench import PARTS  # noqa: E402
 from weather_episodes import averaged  # noqa: E402
 
-from heatwatch.edge.detect_command import FROZEN_CONFIDENCE  # noqa: E402
+from heatwatch.edge.detect_command import FROZEN_CONFIDENCE, FROZEN_RELEASE  # noqa: E402
 from heatwatch.edge.detect_input import read_series  # noqa: E402
 from heatwatch.edge.generic_detector import HealthyBehaviourConfig, ThresholdConfig  # noqa: E402
 from heatwatch.edge.generic_detector import aftermath as am  # noqa: E402
@@ -38,7 +38,7 @@ def pump(ts: np.ndarray, X: np.ndarray, columns: list[str], train: int, daily: b
     """Fit on the first ``train`` rows, judge the rest with the aftermath's inputs recorded, print the split."""
     gi = [columns.index("t_outdoor")]
     fl, air = columns.index("flow_lpm"), gi[0]
-    cfg = HealthyBehaviourConfig(warmup=train, threshold=replace(ThresholdConfig(), confidence=FROZEN_CONFIDENCE))
+    cfg = HealthyBehaviourConfig(warmup=train, threshold=replace(ThresholdConfig(), confidence=FROZEN_CONFIDENCE, release=FROZEN_RELEASE))
     det = AdaptiveDetector(cfg, AdaptConfig(enabled=False), gi)
     det.fit(ts[:train], X[:train])
     f = [j for j in range(X.shape[1]) if j not in gi].index(fl)  # flow's place among the model's columns

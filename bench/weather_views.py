@@ -25,7 +25,7 @@ from weather_episodes import averaged, score_keeping_internals  # noqa: E402
 from weather_fault import mildest_onset  # noqa: E402
 from weather_bench import PARTS  # noqa: E402
 
-from heatwatch.edge.detect_command import FROZEN_CONFIDENCE  # noqa: E402
+from heatwatch.edge.detect_command import FROZEN_CONFIDENCE, FROZEN_RELEASE  # noqa: E402
 from heatwatch.edge.detect_input import read_series  # noqa: E402
 from heatwatch.edge.generic_detector import HealthyBehaviourConfig, ThresholdConfig  # noqa: E402
 from heatwatch.edge.generic_detector.adaptive import AdaptConfig, AdaptiveDetector  # noqa: E402
@@ -35,7 +35,7 @@ from heatwatch.edge.generic_detector.threshold import AlarmDecision  # noqa: E40
 
 def views(ts: np.ndarray, X: np.ndarray, gi: list[int], train: int) -> tuple[np.ndarray, np.ndarray, float]:
     """Per judged row: the detector's alarm, each view's own alarm (n, 5), and the threshold."""
-    cfg = HealthyBehaviourConfig(warmup=train, threshold=replace(ThresholdConfig(), confidence=FROZEN_CONFIDENCE))
+    cfg = HealthyBehaviourConfig(warmup=train, threshold=replace(ThresholdConfig(), confidence=FROZEN_CONFIDENCE, release=FROZEN_RELEASE))
     det = AdaptiveDetector(cfg, AdaptConfig(enabled=False), gi)
     det.fit(ts[:train], X[:train])
     res, br = score_keeping_internals(det, ts[train:], X[train:])
@@ -47,6 +47,7 @@ def views(ts: np.ndarray, X: np.ndarray, gi: list[int], train: int) -> tuple[np.
     for k in range(len(COMPONENTS)):
         d = AlarmDecision(det.det.decision.config)
         d.on = on
+        d.min_off = det.det.decision.min_off  # the release the detector learned
         alone[:, k] = d.block(N[:, k])
     return res.anomaly, alone, on
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from weather_bench import PARTS  # noqa: E402
 from weather_episodes import averaged, episodes, score_keeping_internals  # noqa: E402
 
-from heatwatch.edge.detect_command import FROZEN_CONFIDENCE  # noqa: E402
+from heatwatch.edge.detect_command import FROZEN_CONFIDENCE, FROZEN_RELEASE  # noqa: E402
 from heatwatch.edge.detect_input import read_series  # noqa: E402
 from heatwatch.edge.generic_detector import HealthyBehaviourConfig, ThresholdConfig  # noqa: E402
 from heatwatch.edge.generic_detector.adaptive import AdaptConfig, AdaptiveDetector  # noqa: E402
@@ -99,7 +99,8 @@ def main() -> None:
             continue
         ts, X, cols = series.ts[idx], series.X[idx], series.columns
         air = cols.index("t_outdoor")
-        cfg = HealthyBehaviourConfig(warmup=train, threshold=replace(ThresholdConfig(), confidence=FROZEN_CONFIDENCE))
+        cfg = HealthyBehaviourConfig(warmup=train, threshold=replace(ThresholdConfig(), confidence=FROZEN_CONFIDENCE,
+                                                                     release=FROZEN_RELEASE))
         det = AdaptiveDetector(cfg, AdaptConfig(enabled=False), [air])
         det.fit(ts[:train], X[:train])
         res, br = score_keeping_internals(det, ts[train:], X[train:])

@@ -28,6 +28,7 @@ from heatwatch.edge.generic_detector.offset import OffsetConfig
 
 CHUNK = 20_000  # rows per score() call: bounded memory, progress for long inputs
 FROZEN_CONFIDENCE = 0.95  # without adaptation: the threshold's tail scale at this upper confidence bound
+FROZEN_RELEASE = "fixed"  # the learned release (clusters) is opt-in: it shortens a healthy alarm but breaks a fault's into more raises
 
 
 def _names(text: str) -> set[str]:
@@ -58,6 +59,7 @@ def detect(
     lag_allowance: str = typer.Option("column", "--lag-allowance", help="With --lag-hours: beyond the lagged view's range, shrink each following column by its own allowance (column) or only the direction their extrapolation errors took together in training (common): a contrast between them (a condensing temperature leaving its pressure) counts in full; or by those errors' covariance across the columns (joint, between the two). common and joint: more alarms on a new season."),
     false_alarm_rate: float = typer.Option(1e-4, "--false-alarm-rate", help="Per healthy row, the chance of exceeding the threshold (score 1.0)."),
     threshold_confidence: float | None = typer.Option(None, "--threshold-confidence", help="The threshold holds --false-alarm-rate with this confidence (0.5: the point estimate; default 0.95 for a frozen model, 0.5 when adapting)."),
+    release: str | None = typer.Option(None, "--release", help="When an alarm clears: after 10 rows below 0.8 x the threshold (fixed), or after as many such rows as the healthy score's own excursions stay quiet inside themselves, at most 10 (clusters, opt-in for a frozen model: shorter healthy alarms, but a fault's alarm clears on its dips and is raised again; docs/generic-detector.md). Default: fixed."),
 ) -> None:
     """Score INPUT row by row against the healthy behaviour learned from its start."""
     from rich.progress import Progress
@@ -91,6 +93,8 @@ def detect(
             raise InputError(f"--offset-pace {offset_pace}: must be 0 (off) or a positive number (sigma per day)")
         if not (np.isfinite(offset_days) and offset_days > 0.0):
             raise InputError(f"--offset-days {offset_days}: must be a positive number of days")
+        if release not in (None, "fixed", "clusters"):
+            raise InputError(f"--release {release}: fixed or clusters")
         if threshold_confidence is not None and not 0.5 <= threshold_confidence < 1.0:
             raise InputError(f"--threshold-confidence {threshold_confidence}: must be at least 0.5 and below 1")
         given_idx = [series.columns.index(c) for c in sorted(drivers, key=series.columns.index)]
@@ -112,8 +116,12 @@ def detect(
         # judges, however few independent excursions that tail held: state it at an upper bound
         # (threshold.py). A model that re-learns re-estimates it every refit.
         threshold_confidence = FROZEN_CONFIDENCE if not adapt_cfg.enabled else 0.5
+    if release is None:
+        # the fixed release for both paths: the learned one (threshold.release_rows) leaves the healthy
+        # alarms as many (each shorter) and raises a fault's again after its dips (s-weather31)
+        release = FROZEN_RELEASE
     config = HealthyBehaviourConfig(warmup=learn, mewma_correlation=mewma_correlation, threshold=replace(
-        ThresholdConfig(), false_alarm_prob=false_alarm_rate, confidence=threshold_confidence))
+        ThresholdConfig(), false_alarm_prob=false_alarm_rate, confidence=threshold_confidence, release=release))
     n = len(series.X)
     score = np.zeros(n)
     alarm = np.zeros(n, dtype=bool)

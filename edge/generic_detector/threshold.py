@@ -14,7 +14,11 @@ extrapolated from two clusters is a guess that holds for the whole judged
 series when the model is frozen.
 An alarm is raised only after ``min_on`` consecutive samples above the
 threshold (a single blip never pages a technician) and cleared only after
-``min_off`` consecutive samples below ``hysteresis`` x threshold (no flapping).
+``min_off`` consecutive samples below ``hysteresis`` x threshold (no flapping);
+with ``release="clusters"`` after as many as the healthy score's own excursions
+stay quiet inside themselves (:func:`release_rows`), at most ``min_off``: a score
+with memory (the MEWMA) has carried its evidence away by the time it falls, and
+10 more rows held it 9 hours past the evidence on hourly rows.
 """
 
 from __future__ import annotations
@@ -40,6 +44,10 @@ class ThresholdConfig:
     hysteresis: float = 0.8
     min_on: int = 5
     min_off: int = 10
+    # "fixed": clear after min_off quiet rows. "clusters": after as many quiet rows as the healthy
+    # score's own excursions hold between their exceedances (:func:`release_rows`), never more than
+    # min_off: an excursion that has been quiet longer than a healthy one ever is inside itself is over
+    release: str = "fixed"
 
 
 def extremal_index(exceeds: np.ndarray) -> float:
@@ -57,6 +65,31 @@ def extremal_index(exceeds: np.ndarray) -> float:
     else:
         theta = 2.0 * float(np.sum(gaps - 1.0)) ** 2 / (gaps.size * float(np.sum((gaps - 1.0) * (gaps - 2.0))))
     return float(min(1.0, theta))
+
+
+def release_rows(scores: np.ndarray, tail_quantile: float, longest: int) -> int:
+    """The quiet rows that end an excursion of this score, from its healthy tail's clusters (1..longest).
+
+    Runs declustering with the run length the data imply (Ferro & Segers 2003, section 5): of
+    the N exceedances of the ``tail_quantile``, theta N start a cluster (:func:`extremal_index`),
+    so the theta N - 1 longest gaps between exceedances separate clusters and every shorter gap
+    lies inside one. The longest gap inside a cluster, r rows (r - 1 quiet rows between two
+    exceedances), is as long as a healthy excursion stays quiet and still goes on; r quiet rows
+    end it. A score with memory (the MEWMA, an EWMA) crosses in nearly unbroken runs and gets a
+    few rows (hourly weather pumps: 1-2 on most, up to 6); a per-row score whose excursions
+    flicker gets a longer release. Fewer than three
+    exceedances say nothing about the clusters: ``longest``."""
+    v = np.asarray(scores, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return longest
+    above = v > float(np.quantile(v, tail_quantile))
+    gaps = np.sort(np.diff(np.flatnonzero(above)))[::-1]
+    if gaps.size < 2:
+        return longest
+    clusters = max(1, int(round(extremal_index(above) * int(above.sum()))))
+    r = int(gaps[clusters - 1]) if clusters - 1 < gaps.size else 1
+    return int(min(max(r, 1), longest))
 
 
 def evt_threshold(scores: np.ndarray, tail_quantile: float, prob: float, confidence: float = 0.5) -> float:
@@ -98,6 +131,7 @@ class AlarmDecision:
     def __init__(self, config: ThresholdConfig | None = None) -> None:
         self.config = config or ThresholdConfig()
         self.on = np.inf
+        self.min_off = self.config.min_off  # quiet rows that clear an alarm (release "clusters": learned at fit)
         self.reset_state()
 
     def fit(self, train_scores: np.ndarray) -> float:
@@ -110,6 +144,12 @@ class AlarmDecision:
         else:
             raise ValueError(f"unknown threshold method {c.method!r}")
         self.on = max(self.on, 1e-12)
+        if c.release == "clusters":
+            self.min_off = release_rows(train_scores, c.tail_quantile, c.min_off)
+        elif c.release == "fixed":
+            self.min_off = c.min_off
+        else:
+            raise ValueError(f"unknown release {c.release!r}")
         self.reset_state()
         return self.on
 
@@ -128,7 +168,7 @@ class AlarmDecision:
         self.run_below = self.run_below + 1 if score < self.off else 0
         if self.run_above >= c.min_on:
             self.alarm = True
-        elif self.run_below >= c.min_off:
+        elif self.run_below >= self.min_off:
             self.alarm = False
         return self.alarm
 
@@ -147,18 +187,19 @@ class AlarmDecision:
         rb = run_lengths(scores < self.off, self.run_below)
         idx = np.arange(n)
         ev_on = np.maximum.accumulate(np.where(ra >= c.min_on, idx, -1))
-        ev_off = np.maximum.accumulate(np.where(rb >= c.min_off, idx, -1))
+        ev_off = np.maximum.accumulate(np.where(rb >= self.min_off, idx, -1))
         alarm = np.where(ev_on > ev_off, True, np.where(ev_off > ev_on, False, self.alarm))
         self.run_above, self.run_below, self.alarm = int(ra[-1]), int(rb[-1]), bool(alarm[-1])
         return alarm
 
     def state(self) -> dict:
         """Threshold and persistence counters, JSON-safe (base.py)."""
-        return {"on": float(self.on), "alarm": bool(self.alarm),
+        return {"on": float(self.on), "min_off": int(self.min_off), "alarm": bool(self.alarm),
                 "run_above": int(self.run_above), "run_below": int(self.run_below)}
 
     def load_state(self, state: dict) -> None:
         self.on = float(state["on"])
+        self.min_off = int(state.get("min_off", self.config.min_off))  # states saved before the release was learned
         self.alarm = bool(state["alarm"])
         self.run_above = int(state["run_above"])
         self.run_below = int(state["run_below"])
