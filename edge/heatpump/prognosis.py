@@ -66,7 +66,8 @@ from heatwatch.edge.heatpump import batch_kernels, prognosis_kernels
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, URGENT_DAYS, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
-from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, derate_room_days, held_at_derate, without_derated,
+from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, daily_worst_less_room, derate_room_days,
+                                                      held_at_derate, without_derated,
                                                       without_derated_peaks)
 from heatwatch.edge.heatpump.prognosis_evap_chain import daily_fouling, evap_chain_days
 from heatwatch.trips import trip_limits
@@ -539,6 +540,12 @@ class PrognosisTracker:
         day_t, excess, base = self._daily_cached(rows, j, sign)
         target = sign * limit.threshold
         hours = cols if cols is not None or not rows else _stack_hours(rows)  # the share's and precursor's columns
+        if derate and ROOM_IN_KELVIN and fault in ROOM_KELVIN_FAULTS and hours is not None:
+            # a pump at its derate trips once its discharge is past the stop by the kelvin its frequency
+            # can still give up (prognosis_derate.DERATE_ROOM_K): each hour's healthy worst less its room
+            rt, rb = daily_worst_less_room(hours, _IDX["compressor_hz"], j)
+            if len(rt) == len(day_t) and np.array_equal(rt, day_t):
+                base = rb
         if (fault, ch) in SHARE_LOSS and USE_SHARE_LOSS and hours is not None:  # a loss in proportion
             shared = _share_loss_days(hours, j, limit.threshold)
             if shared is not None:
@@ -598,6 +605,11 @@ class PrognosisTracker:
 # faults whose discharge the inverter's derate holds under its stop (prognosis_derate): their
 # discharge trip is dated by the frequency's room once the discharge sits at the derate
 DERATE_FAULTS = frozenset({"refrigerant_leak", "eev_stuck_closed", "compressor_wear"})
+# faults whose discharge trend is read against the stop plus the hour's room in kelvin (prognosis_derate
+# .daily_worst_less_room): a worn compressor's off-derate hours, trended to the stop itself, dated it a
+# median 3.5 times early (raw, tuning fleets); the leak and the valve stuck closed are not measured
+ROOM_KELVIN_FAULTS = frozenset({"compressor_wear"})
+ROOM_IN_KELVIN = True  # False: the off-derate hours trended to the stop itself (as before; bench comparisons)
 USE_DERATE = True  # False: the discharge trended to its stop as before (bench comparisons)
 # the leak's chain (prognosis_chain) runs the discharge away once the valve meets its end stop; a pump
 # with a derate does not let it: the chain dates where the derate begins to spend the frequency's room,

@@ -124,3 +124,40 @@ def without_derated(rows: list, i_dis: int, start_c: float = DERATE_START_C) -> 
 def without_derated_peaks(peaks: list, i_dis: int, start_c: float = DERATE_START_C) -> list:
     """Every reading's hourly extremes (t, high, low) less the hours whose discharge sat at the derate."""
     return [h for h in peaks if not _derated(h[1][i_dis], start_c)]
+
+
+
+# The kelvin the derate can still take off an hour's discharge. The controller trades frequency for
+# discharge: less gas per hour, smaller approaches on both exchangers, a lower lift and a cooler
+# discharge. An hour running at f can step down to F_MIN, a share (1 - F_MIN / f) of its frequency,
+# and so hold off DERATE_ROOM_K x that share kelvin past the derate's start before the stop trips it.
+# The kelvin per share is the controller's and the compressor's, not a reading: the hours held at
+# the derate show its set point, and their frequency's shortfall is lost in the hour's own load
+# (docs/heatpump.md, "A worn compressor's room in kelvin"). An assumption a site may set for its pump
+# model: some 30 K between the top frequency and standstill. Measured: the dates within x2 barely
+# move between 20 and 50 K (raw wear dates on the tuning fleets 35 / 38 / 39 % at 20 / 33 / 50 K,
+# 22 % with no room), where leaving the room out dated a worn compressor 3.5 times early.
+DERATE_ROOM_K = 30.0
+
+
+def daily_worst_less_room(cols: tuple[np.ndarray, ...], i_hz: int, j: int, room_k: float = DERATE_ROOM_K,
+                          f_min: float = F_MIN_HZ) -> tuple[np.ndarray, np.ndarray]:
+    """Per day with 12 hours read: its time and its worst of (the hour's healthy highest discharge less
+    the kelvin the derate could take off it by stepping the hour's frequency down to ``f_min``).
+
+    That is the day's healthy worst as the stop sees it: an hour trips only once the fault's excess has
+    taken its discharge past the stop by its room too. An hour whose frequency is not read has none."""
+    t, r, hi = cols[0], cols[1][:, j], cols[2][:, j]
+    f = 0.5 * (cols[2][:, i_hz] + cols[3][:, i_hz])
+    ok = ~(np.isnan(hi) | np.isnan(r))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        room = np.where(np.isnan(f) | (f <= f_min), 0.0, room_k * (1.0 - f_min / f))
+    v = (hi - r - room)[ok]
+    day = np.floor_divide(t[ok], DAY).astype(np.int64)
+    if not len(day):
+        return np.zeros(0), np.zeros(0)
+    keys, inv, counts = np.unique(day, return_inverse=True, return_counts=True)
+    worst = np.full(len(keys), -np.inf)
+    np.maximum.at(worst, inv, v)
+    keep = counts >= 12
+    return (keys[keep] + 0.5) * DAY, worst[keep]
