@@ -66,7 +66,7 @@ from heatwatch.edge.heatpump import batch_kernels, prognosis_kernels
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, URGENT_DAYS, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
-from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, derate_room_days, held_at_derate, without_derated,
+from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, derate_room_days, held_at_derate, not_derated,
                                                       without_derated_peaks)
 from heatwatch.edge.heatpump.prognosis_evap_chain import daily_fouling, evap_chain_days
 from heatwatch.trips import trip_limits
@@ -499,9 +499,11 @@ class PrognosisTracker:
             # discharge is trended on the other hours (prognosis_derate)
             if held_at_derate(full, now, _IDX["compressor_hz"], j):
                 room = derate_room_days(full, now, _IDX["compressor_hz"], j, _room_passage)
-            kept = without_derated(rows, j) if DROP_DERATED else rows
+            # the kept hours' columns are the full ones' kept rows (the same numbers as stacking them again)
+            keep = not_derated(full[2][:, j]) if DROP_DERATED else None
+            kept = list(itertools.compress(rows, keep.tolist())) if keep is not None else rows
             if kept and kept[-1][0] >= now - DERATE_RECENT_DAYS * DAY:
-                rows, cols = kept, _stack_hours(kept)
+                rows, cols = kept, (tuple(a[keep] for a in full) if keep is not None else _stack_hours(kept))
             elif room is not None:  # every recent hour at the derate: the room alone tells
                 derate = False
                 only_room = True
