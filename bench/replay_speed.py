@@ -19,8 +19,8 @@ is printed beside them. The first batch call of a process loads the compiled ker
 cache; compiled on the very first run): that one-off cost is printed apart and left out of the rates.
 
 ``--against CHECKOUT``: the same bench of this checkout and of another (its own bench/replay_speed.py,
-run by its .venv's python: its code, e.g. a worktree of main), in turns, R rounds (this, other, this,
-...), each in a fresh process; the rates of each round and their medians. A shared machine's load
+run by its .venv's python: its code, e.g. a worktree of main), in turns, R rounds (other, this; this,
+other; ...), each in a fresh process; the rates of each round and their medians. A shared machine's load
 moves both sides of a round alike, so the pair's ratio is the figure to read.
 """
 
@@ -149,9 +149,11 @@ def paired(other: Path, rounds: int, args: list[str]) -> None:
     sides = {"this": (sys.executable, Path(__file__).resolve()),
              "other": (str(other / ".venv" / "bin" / "python"), other / "bench" / "replay_speed.py")}
     runs: dict[str, list[dict[str, float]]] = {"this": [], "other": []}
-    print(f"this: {Path(__file__).resolve().parent.parent}; other: {other}; {rounds} rounds, other first")
+    print(f"this: {Path(__file__).resolve().parent.parent}; other: {other}; {rounds} rounds, other first in odd ones")
     for r in range(rounds):
-        for side in ("other", "this"):
+        # the order swapped every round (other, this; this, other; ...): a machine whose load drifts
+        # within a round favours neither side
+        for side in (("other", "this") if r % 2 == 0 else ("this", "other")):
             figs = _one_run(*sides[side], args)
             runs[side].append(figs)
             print(f"round {r + 1} {side:<6}" + "  ".join(f"{k} {v:,.1f}" for k, v in figs.items()), flush=True)
