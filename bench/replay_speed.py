@@ -1,6 +1,7 @@
 """Replay speed of the heat pump pipeline on one core: readings per second, batch and streaming.
 
     python bench/replay_speed.py [--fault SCENARIO] [--healthy SCENARIO] [--pumps N] [--stream-days D]
+    python bench/replay_speed.py --against /path/to/other/checkout [--rounds R] [same options]
 
 For a fault scenario (default fault_refrigerant_leak: 1 healthy and 3 leaking pumps, 90 days at
 60 s) and a healthy one (default healthy_fleet, its first N pumps), simulated first (not timed):
@@ -16,6 +17,11 @@ Figures are CPU seconds of this process (``time.process_time``), so a shared mac
 load does not count, with OpenBLAS on one thread (OPENBLAS_NUM_THREADS, printed); the wall time
 is printed beside them. The first batch call of a process loads the compiled kernels (numba's
 cache; compiled on the very first run): that one-off cost is printed apart and left out of the rates.
+
+``--against CHECKOUT``: the same bench of this checkout and of another (its own bench/replay_speed.py,
+run by its .venv's python: its code, e.g. a worktree of main), in turns, R rounds (other, this; this,
+other; ...), each in a fresh process; the rates of each round and their medians. A shared machine's load
+moves both sides of a round alike, so the pair's ratio is the figure to read.
 """
 
 from __future__ import annotations
@@ -29,7 +35,12 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
+import re  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -110,6 +121,49 @@ def stream_cost(ts: np.ndarray, X: np.ndarray, refrigerant: str, days: float) ->
     return {"readings": n, "us": 1e6 * cpu / n, "det_us": 1e6 * inside[0] / n, "wall_us": 1e6 * wall / n}
 
 
+_RATE = re.compile(r"^(\S+)\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)\s+(\d+)\s")
+_STREAM = re.compile(r"\): ([\d.]+) µs/reading CPU")
+
+
+def _one_run(python: str, script: Path, args: list[str]) -> dict[str, float]:
+    """One bench process's figures: per scenario its detector and pipeline readings/s and events; the
+    streaming µs/reading."""
+    out = subprocess.run([python, str(script), *args], check=True, capture_output=True, text=True,
+                         cwd=script.parent.parent).stdout
+    figs: dict[str, float] = {}
+    for line in out.splitlines():
+        m = _RATE.match(line)
+        if m:
+            name = m.group(1)
+            figs[f"{name} detector/s"] = float(m.group(3).replace(",", ""))
+            figs[f"{name} pipeline/s"] = float(m.group(4).replace(",", ""))
+            figs[f"{name} events"] = float(m.group(5))
+        m = _STREAM.search(line)
+        if m:
+            figs["streaming µs/reading"] = float(m.group(1))
+    return figs
+
+
+def paired(other: Path, rounds: int, args: list[str]) -> None:
+    """This checkout's bench and another's, in turns; each round's figures and the medians."""
+    sides = {"this": (sys.executable, Path(__file__).resolve()),
+             "other": (str(other / ".venv" / "bin" / "python"), other / "bench" / "replay_speed.py")}
+    runs: dict[str, list[dict[str, float]]] = {"this": [], "other": []}
+    print(f"this: {Path(__file__).resolve().parent.parent}; other: {other}; {rounds} rounds, other first in odd ones")
+    for r in range(rounds):
+        # the order swapped every round (other, this; this, other; ...): a machine whose load drifts
+        # within a round favours neither side
+        for side in (("other", "this") if r % 2 == 0 else ("this", "other")):
+            figs = _one_run(*sides[side], args)
+            runs[side].append(figs)
+            print(f"round {r + 1} {side:<6}" + "  ".join(f"{k} {v:,.1f}" for k, v in figs.items()), flush=True)
+    print(f"{'median of ' + str(rounds):<44}{'other':>12}{'this':>12}{'this/other':>12}")
+    for k in runs["this"][0]:
+        a = statistics.median(f[k] for f in runs["other"])
+        b = statistics.median(f[k] for f in runs["this"])
+        print(f"{k:<44}{a:>12,.1f}{b:>12,.1f}{b / a if a else float('nan'):>12.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fault", default="fault_refrigerant_leak")
@@ -117,7 +171,14 @@ def main() -> None:
     ap.add_argument("--pumps", type=int, default=4, help="pumps of the healthy scenario")
     ap.add_argument("--stream-days", type=float, default=21.0)
     ap.add_argument("--no-stream", action="store_true")
+    ap.add_argument("--against", type=Path, help="another checkout: both benched in turns (paired)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of --against")
     args = ap.parse_args()
+    if args.against is not None:
+        rest = ["--fault", args.fault, "--healthy", args.healthy, "--pumps", str(args.pumps),
+                "--stream-days", str(args.stream_days)] + (["--no-stream"] if args.no_stream else [])
+        paired(args.against.resolve(), args.rounds, rest)
+        return
     sims = {}
     for label, name, pumps in (("fault", args.fault, None), ("healthy", args.healthy, args.pumps)):
         c0 = time.perf_counter()

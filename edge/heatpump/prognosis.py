@@ -67,8 +67,7 @@ from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, URGENT_DAYS, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
 from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, daily_worst_less_room, derate_room_days,
-                                                      held_at_derate, without_derated,
-                                                      without_derated_peaks)
+                                                      held_at_derate, not_derated)
 from heatwatch.edge.heatpump.prognosis_evap_chain import daily_fouling, evap_chain_days
 from heatwatch.trips import trip_limits
 from heatwatch.units import DAY, HOUR
@@ -183,6 +182,7 @@ class PrognosisTracker:
         # per (what, target, sign): the healthy worst days last read and what was made of them (_same_days)
         self._days_memo: dict[tuple, tuple[tuple[bytes, ...], object]] = {}
         self._cols: tuple[list, tuple[np.ndarray, ...]] | None = None  # _columns' hours and their arrays
+        self._pk_cols: tuple[list, tuple[np.ndarray, ...]] | None = None  # _peak_columns' closed hours, arrays
         # moves whenever what predict reads moves (an hour closed, the history changed, a limit set): a
         # prognosis made at the same generation read the same hours and limits (PumpPipeline's refresh)
         self.generation = 0
@@ -253,6 +253,26 @@ class PrognosisTracker:
         if self._pk_hi is not None and self._pk_bucket * HOUR < now:
             out.append((self._pk_bucket * HOUR, self._pk_hi, self._pk_lo))
         return out
+
+    def _peak_columns(self, now: float) -> PeakColumns:
+        """_peak_rows(now) as columns, the closed hours' carried from the last call (_carried: the hours
+        that left dropped, the new ones stacked): the same values as stacking _peak_rows(now) afresh,
+        without a Python pass over a month of hours at every refresh."""
+        closed = self._peaks
+        if closed:
+            self._pk_cols = _carried(self._pk_cols, closed, _stack_peaks)
+            t, hi, lo = self._pk_cols[1]
+            before = t < now  # _peak_rows' h[0] < now, hour by hour
+            if not before.all():
+                t, hi, lo = t[before], hi[before], lo[before]
+        else:
+            t = hi = lo = None
+        if self._pk_hi is not None and self._pk_bucket * HOUR < now:
+            row = _stack_peaks([(self._pk_bucket * HOUR, self._pk_hi, self._pk_lo)])
+            t, hi, lo = row if t is None else tuple(np.concatenate([a, b]) for a, b in zip((t, hi, lo), row))
+        if t is None:
+            return PeakColumns(np.zeros(0), np.zeros((0, 0)), np.zeros((0, 0)))
+        return PeakColumns(t, hi, lo)
 
     def update(self, ts: float, residual: np.ndarray, observed: np.ndarray) -> None:
         """Per steady reading: the residual vector and the raw target values."""
@@ -404,24 +424,8 @@ class PrognosisTracker:
         rows that left dropped, the new ones stacked, the same values as stacking them all afresh."""
         if not rows:
             return None
-        cached = self._cols
-        if cached is not None:
-            done, arrays = cached
-            d = next((q for q, h in enumerate(done) if h is rows[0]), -1)
-            kept = len(done) - d
-            if d < 0 or kept > len(rows) or not all(map(operator.is_, itertools.islice(done, d, None),
-                                                         itertools.islice(rows, 0, kept))):
-                cached = None
-            else:
-                new = rows[kept:]
-                arrays = tuple(a[d:] for a in arrays)
-                if new:
-                    arrays = tuple(np.concatenate([a, b]) for a, b in zip(arrays, _stack_hours(new)))
-                done = done[d:] + new
-        if cached is None:
-            done, arrays = list(rows), _stack_hours(rows)
-        self._cols = (done, arrays)
-        return arrays
+        self._cols = _carried(self._cols, rows, _stack_hours)
+        return self._cols[1]
 
     def _daily_cached(self, rows: list, j: int, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """_daily(rows, j, sign), its per-day sums carried from the last call (a prognosis is
@@ -500,9 +504,11 @@ class PrognosisTracker:
             # discharge is trended on the other hours (prognosis_derate)
             if held_at_derate(full, now, _IDX["compressor_hz"], j):
                 room = derate_room_days(full, now, _IDX["compressor_hz"], j, _room_passage)
-            kept = without_derated(rows, j) if DROP_DERATED else rows
+            # the kept hours' columns are the full ones' kept rows (the same numbers as stacking them again)
+            keep = not_derated(full[2][:, j]) if DROP_DERATED else None
+            kept = list(itertools.compress(rows, keep.tolist())) if keep is not None else rows
             if kept and kept[-1][0] >= now - DERATE_RECENT_DAYS * DAY:
-                rows, cols = kept, _stack_hours(kept)
+                rows, cols = kept, (tuple(a[keep] for a in full) if keep is not None else _stack_hours(kept))
             elif room is not None:  # every recent hour at the derate: the room alone tells
                 derate = False
                 only_room = True
@@ -560,16 +566,17 @@ class PrognosisTracker:
                 excess, base = k * excess, base_k
         near_margin = margin
         if ch in INSTANT and USE_TRANSIENTS and hours is not None:  # the switch sees the passing readings
-            peaks = self._peak_rows(now)
-            if derate and DROP_DERATED:
-                peaks = without_derated_peaks(peaks, j)
+            peaks = self._peak_columns(now)
+            if derate and DROP_DERATED and len(peaks):
+                peaks = peaks.kept(not_derated(peaks.hi[:, j]))
             x = _transient_days(hours, peaks, j, sign, day_t)
             if len(x) == len(base):
                 base = base + x
-            recent = [h[1][j] if sign > 0 else h[2][j] for h in peaks if h[0] >= rows[-1][0] - 71 * HOUR]
-            recent = [v for v in recent if not math.isnan(v)]
-            if recent:
-                near_margin = min(margin, sign * (limit.threshold - (max(recent) if sign > 0 else min(recent))))
+            if len(peaks):
+                recent = (peaks.hi if sign > 0 else peaks.lo)[:, j][peaks.t >= rows[-1][0] - 71 * HOUR]
+                recent = recent[~np.isnan(recent)]
+                if len(recent):
+                    near_margin = min(margin, sign * (limit.threshold - (recent.max() if sign > 0 else recent.min())))
         # the healthy worst days' spell and kernel widths: pure functions of those days, which seldom move
         # between two refreshes (a day's healthy worst moves only with a worse hour): kept with their days
         rho = self._same_days(("rho", j, sign), _persistence, base[-PERSIST_DAYS:], day_t[-PERSIST_DAYS:])
@@ -736,7 +743,7 @@ def _day_max(t: np.ndarray, v: np.ndarray) -> dict[int, float]:
     return dict(zip(keys.tolist(), top.tolist()))
 
 
-def _transient_days(cols: tuple[np.ndarray, ...], peaks: list, j: int, sign: float,
+def _transient_days(cols: tuple[np.ndarray, ...], peaks: list | PeakColumns, j: int, sign: float,
                     day_t: np.ndarray) -> np.ndarray:
     """Per day of ``day_t``: how far the day's worst reading of all (a defrost's end, a hot-water
     boost's last minutes) went beyond its worst steady reading, signed toward the trip, at least 0
@@ -745,10 +752,13 @@ def _transient_days(cols: tuple[np.ndarray, ...], peaks: list, j: int, sign: flo
     this, so a day ahead is drawn as its steady worst plus the excursion the same past day had."""
     k = 2 if sign > 0 else 3
     steady = _day_max(cols[0], sign * cols[k][:, j])
-    if not peaks:
+    if not len(peaks):
         return np.zeros(len(day_t))
-    pt = np.fromiter((h[0] for h in peaks), float, len(peaks))
-    pv = np.fromiter(((h[1][j] if sign > 0 else h[2][j]) for h in peaks), float, len(peaks))
+    if isinstance(peaks, PeakColumns):
+        pt, pv = peaks.t, (peaks.hi if sign > 0 else peaks.lo)[:, j]
+    else:
+        pt = np.fromiter((h[0] for h in peaks), float, len(peaks))
+        pv = np.fromiter(((h[1][j] if sign > 0 else h[2][j]) for h in peaks), float, len(peaks))
     every = _day_max(pt, sign * pv)
     out = np.zeros(len(day_t))
     for i, d in enumerate(np.floor_divide(day_t, DAY).astype(np.int64).tolist()):
@@ -1433,6 +1443,47 @@ def _persistence(base: np.ndarray, day_t: np.ndarray | None = None) -> float:
 
 
 PASSAGE_BLOCK = 120  # grid days (30 days) per block of _first_passage_days
+
+
+@dataclass(frozen=True)
+class PeakColumns:
+    """Every reading's hours (PrognosisTracker._peak_rows) as columns: their times, and their highs and
+    lows as matrices, an hour a row. Its length is its hours' (an empty one is false, as a list is)."""
+    t: np.ndarray
+    hi: np.ndarray
+    lo: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def kept(self, mask: np.ndarray) -> PeakColumns:
+        """The hours where ``mask`` holds."""
+        return PeakColumns(self.t[mask], self.hi[mask], self.lo[mask])
+
+
+def _stack_peaks(peaks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001 (a list or deque)
+    """Every reading's hours (t, high, low) as arrays: their times, and the highs and lows as matrices."""
+    return (np.fromiter((h[0] for h in peaks), float, len(peaks)), np.array([h[1] for h in peaks], dtype=float),
+            np.array([h[2] for h in peaks], dtype=float))
+
+
+def _carried(cached: tuple[list, tuple[np.ndarray, ...]] | None, rows, stack: Callable) -> tuple[list, tuple]:  # noqa: ANN001
+    """(rows as a list, stack(rows)), the arrays carried from ``cached`` (the rows and arrays of the last
+    call) when the rows continue them (the same objects, some dropped at the front, new ones at the end):
+    the dropped rows cut off, the new ones stacked and appended, the same values as stacking all afresh."""
+    if cached is not None:
+        done, arrays = cached
+        first = rows[0]
+        d = next((q for q, h in enumerate(done) if h is first), -1)
+        kept = len(done) - d
+        if d >= 0 and kept <= len(rows) and all(map(operator.is_, itertools.islice(done, d, None),
+                                                    itertools.islice(rows, 0, kept))):
+            new = list(itertools.islice(rows, kept, None))
+            arrays = tuple(a[d:] for a in arrays)
+            if new:
+                arrays = tuple(np.concatenate([a, b]) for a, b in zip(arrays, stack(new)))
+            return done[d:] + new, arrays
+    return list(rows), stack(rows)
 
 
 def _stack_hours(rows: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

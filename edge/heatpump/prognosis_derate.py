@@ -24,6 +24,7 @@ known here: u needs only the two data-sheet facts below.
 
 from __future__ import annotations
 
+import itertools
 from typing import Callable
 
 import numpy as np
@@ -110,21 +111,28 @@ def derate_room_days(cols: tuple[np.ndarray, ...], now: float, i_hz: int, i_dis:
     return passage((day_t - now) / DAY, u)
 
 
-def _derated(hi_dis: np.ndarray, start_c: float) -> np.ndarray:
+def not_derated(hi_dis: np.ndarray, start_c: float = DERATE_START_C) -> np.ndarray:
+    """A mask of the hours (or readings' hours) to keep: their hottest discharge not at the derate
+    (NaN, an hour not read, is kept). One comparison over the column, not an error state per hour
+    (the prognosis asks it of a month of hours at every refresh)."""
     with np.errstate(invalid="ignore"):
-        return hi_dis >= start_c - DERATE_BAND_K
+        return ~(np.asarray(hi_dis, dtype=float) >= start_c - DERATE_BAND_K)
 
 
-def without_derated(rows: list, i_dis: int, start_c: float = DERATE_START_C) -> list:
+def without_derated(rows: list, i_dis: int, start_c: float = DERATE_START_C,
+                    hi_dis: np.ndarray | None = None) -> list:
     """The tracker's hours (t, mean residual, high, low) less those whose discharge sat at the derate:
-    their discharge is the controller's set point, not the fault's excess."""
-    return [h for h in rows if not _derated(h[2][i_dis], start_c)]
+    their discharge is the controller's set point, not the fault's excess. ``hi_dis``: the rows' highs
+    of the discharge as a column, when the caller has it stacked already."""
+    if hi_dis is None:
+        hi_dis = np.fromiter((h[2][i_dis] for h in rows), float, len(rows))
+    return list(itertools.compress(rows, not_derated(hi_dis, start_c).tolist()))
 
 
 def without_derated_peaks(peaks: list, i_dis: int, start_c: float = DERATE_START_C) -> list:
     """Every reading's hourly extremes (t, high, low) less the hours whose discharge sat at the derate."""
-    return [h for h in peaks if not _derated(h[1][i_dis], start_c)]
-
+    hi_dis = np.fromiter((h[1][i_dis] for h in peaks), float, len(peaks))
+    return list(itertools.compress(peaks, not_derated(hi_dis, start_c).tolist()))
 
 
 # The kelvin the derate can still take off an hour's discharge. The controller trades frequency for

@@ -48,3 +48,36 @@ def test_beyond_is_the_numpy_passes(seed: int, monkeypatch) -> None:
         masked += int(got.sum())
     assert taken[True] and taken[False], "both the compiled look and the passes were walked"
     assert masked, "values taken as run off their scale are compared too"
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_one_reading_takes_the_compiled_look(seed: int, monkeypatch) -> None:
+    """The agent's stream hands beyond one reading (a 1-D array): it is looked at by the compiled pass
+    as a one-row chunk, not by numpy's arrays (the code before took every 1-D reading through the
+    passes: with them forbidden it fails), and gives the passes' answer and state, reading by reading,
+    runs off the scale included (those still go through the passes)."""
+    rng = np.random.default_rng(100 + seed)
+    fast, ref = sc.SensorChecks(), sc.SensorChecks()
+    X = np.concatenate([_chunk(rng, 60) for _ in range(6)])
+    passes = sc.np.atleast_2d
+    walked = {"passes": 0, "compiled": 0}
+
+    def counted(a):  # noqa: ANN001, ANN202
+        walked["passes"] += 1
+        return passes(a)
+
+    for x in X:
+        x = np.ascontiguousarray(x)
+        off = bool(sc.any_off_scale(x[None, :], sc._IDX, sc._LO, sc._HI, fast.off_scale))
+        walked["compiled"] += not off
+        before = walked["passes"]
+        with monkeypatch.context() as m:
+            m.setattr(sc.np, "atleast_2d", counted)
+            got = fast.beyond(x)
+        assert (walked["passes"] > before) == off, "a reading with nothing off its scale skips the passes"
+        with monkeypatch.context() as m:
+            m.setattr(batch_kernels, "AVAILABLE", False)
+            want = ref.beyond(x)
+        assert got.dtype == want.dtype and got.shape == want.shape == (1, len(sc.CHECKED)) and (got == want).all()
+        assert fast.off_scale.tobytes() == ref.off_scale.tobytes()
+    assert walked["compiled"] and walked["passes"], "both ways were walked"
