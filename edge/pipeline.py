@@ -133,7 +133,8 @@ class PumpPipeline:
         if config.channels is not None:
             rules = RuleEngine(cov.usable_rules)
         pipe = cls(device=device, detector=HeatPumpDetector(config), rules=rules,
-                   prognosis=PrognosisTracker(refrigerant=config.refrigerant, rated_current_a=config.rated_current_a))
+                   prognosis=PrognosisTracker(refrigerant=config.refrigerant, rated_current_a=config.rated_current_a,
+                                              derate_room_k=config.design.derate_room_k or None))
         pipe.coverage = cov
         return pipe
 

@@ -36,8 +36,12 @@ _RANGES: dict[str, tuple[float, float]] = {
     # the outdoor temperature the installation was sized for (EN 12831's for the site): the
     # compressor's discharge headroom is judged at it (design_headroom.py); not given: not judged
     "design_outdoor_c": (-45.0, 15.0),
+    # the kelvin the inverter's derate can take off the discharge between the top frequency and the
+    # minimum (the controller's and compressor's, prognosis_derate.DERATE_ROOM_K when not given): a worn
+    # compressor at its derate is dated by it
+    "derate_room_k": (5.0, 80.0),
 }
-_OPTIONAL = ("superheat_setpoint_k", "capacity_kw", "design_flow_lpm")
+_OPTIONAL = ("superheat_setpoint_k", "capacity_kw", "design_flow_lpm", "derate_room_k")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class PumpDesign:
     design_delta_t_k: float = 5.0
     design_flow_lpm: float = 0.0  # 0: from capacity_kw and design_delta_t_k
     design_outdoor_c: float | None = None  # None: not given (0 °C is a design temperature)
+    derate_room_k: float = 0.0  # 0: not given (prognosis_derate.DERATE_ROOM_K)
 
     def __post_init__(self) -> None:
         for key, (lo, hi) in _RANGES.items():

@@ -66,8 +66,8 @@ from heatwatch.edge.heatpump import batch_kernels, prognosis_kernels
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, URGENT_DAYS, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
-from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, daily_worst_less_room, derate_room_days,
-                                                      held_at_derate, not_derated)
+from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, DERATE_ROOM_K, daily_worst_less_room,
+                                                      derate_room_days, held_at_derate, not_derated)
 from heatwatch.edge.heatpump.prognosis_evap_chain import daily_fouling, evap_chain_days
 from heatwatch.trips import trip_limits
 from heatwatch.units import DAY, HOUR
@@ -152,11 +152,13 @@ class PrognosisTracker:
 
     def __init__(self, limits: dict[str, TripLimit] | None = None, history_days: float = 30.0,
                  fit_days: float = 5.0, autocorr_seconds: float = 12 * HOUR, *, refrigerant: str = "R32",
-                 rated_current_a: float | None = None):
+                 rated_current_a: float | None = None, derate_room_k: float | None = None):
         """``limits`` (a site's, per pump model) replace the refrigerant's protection limits;
-        ``rated_current_a`` (the site's) sets the over-current limit (set_rated_current)."""
+        ``rated_current_a`` (the site's) sets the over-current limit (set_rated_current);
+        ``derate_room_k`` (the pump model's, edge.toml [design]) the kelvin its derate can take off."""
         self._given = dict(refrigerant_limits(refrigerant) if limits is None else limits)
         self.refrigerant = refrigerant  # the saturation table the evaporator's chain reads pressures with
+        self.derate_room_k = DERATE_ROOM_K if derate_room_k is None else derate_room_k
         if rated_current_a is not None:
             self._given["compressor_a"] = overcurrent_limit(rated_current_a)
         self.calibration: CalibrationTable | Calibration | None = CALIBRATION
@@ -549,7 +551,7 @@ class PrognosisTracker:
         if derate and ROOM_IN_KELVIN and fault in ROOM_KELVIN_FAULTS and hours is not None:
             # a pump at its derate trips once its discharge is past the stop by the kelvin its frequency
             # can still give up (prognosis_derate.DERATE_ROOM_K): each hour's healthy worst less its room
-            rt, rb = daily_worst_less_room(hours, _IDX["compressor_hz"], j)
+            rt, rb = daily_worst_less_room(hours, _IDX["compressor_hz"], j, self.derate_room_k)
             if len(rt) == len(day_t) and np.array_equal(rt, day_t):
                 base = rb
         if (fault, ch) in SHARE_LOSS and USE_SHARE_LOSS and hours is not None:  # a loss in proportion

@@ -141,10 +141,11 @@ def without_derated_peaks(peaks: list, i_dis: int, start_c: float = DERATE_START
 # and so hold off DERATE_ROOM_K x that share kelvin past the derate's start before the stop trips it.
 # The kelvin per share is the controller's and the compressor's, not a reading: the hours held at
 # the derate show its set point, and their frequency's shortfall is lost in the hour's own load
-# (docs/heatpump.md, "A worn compressor's room in kelvin"). An assumption a site may set for its pump
-# model: some 30 K between the top frequency and standstill. Measured: the dates within x2 barely
-# move between 20 and 50 K (raw wear dates on the tuning fleets 35 / 38 / 39 % at 20 / 33 / 50 K,
-# 22 % with no room), where leaving the room out dated a worn compressor 3.5 times early.
+# (docs/heatpump.md, "A worn compressor's room in kelvin"). An assumption a site sets for its pump
+# model in edge.toml ([design] derate_room_k); without it some 30 K between the top frequency and
+# standstill. Measured: the dates within x2 barely move between 20 and 50 K (raw wear dates on the
+# tuning fleets 35 / 38 / 39 % at 20 / 33 / 50 K, 22 % with no room), where leaving the room out
+# dated a worn compressor 3.5 times early.
 DERATE_ROOM_K = 30.0
 
 

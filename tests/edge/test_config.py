@@ -110,3 +110,25 @@ def test_a_configured_rated_current_is_the_prognosis_over_current_limit(tmp_path
         assert tracker.limits["compressor_a"].threshold == pytest.approx(OVERCURRENT_MARGIN * 16.5)
     finally:
         agent.outbox.close()
+
+
+def test_design_derate_room_reaches_the_prognosis(tmp_path):
+    """[design] derate_room_k (the pump model's: the kelvin its derate can take off the discharge) reaches
+    the agent's prognosis and stays through a repair; not given, the default; a value no pump has, an error."""
+    from heatwatch.edge.agent import EdgeAgent
+    from heatwatch.edge.heatpump.prognosis_derate import DERATE_ROOM_K
+
+    base = f"[device]\nid='hp-1'\n[source]\nport='{tmp_path / 'no-line'}'\n[outbox]\npath='{tmp_path / 'outbox.db'}'\n"
+    f = tmp_path / "edge.toml"
+    for design, expected in (("", DERATE_ROOM_K), ("[design]\nderate_room_k = 45\n", 45.0)):
+        f.write_text(base + design)
+        agent = EdgeAgent(load_config(f))
+        try:
+            assert agent.pipeline.prognosis.derate_room_k == expected
+            agent.pipeline.prognosis.forget_history(keep_learned_limits=False)
+            assert agent.pipeline.prognosis.derate_room_k == expected
+        finally:
+            agent.outbox.close()
+    f.write_text(base + "[design]\nderate_room_k = 200\n")
+    with pytest.raises(ConfigError, match=r"\[design\] derate_room_k = 200.0: outside 5..80"):
+        load_config(f)

@@ -82,3 +82,22 @@ def test_worn_compressor_at_its_derate_is_dated_by_its_room(monkeypatch: pytest.
     monkeypatch.setattr(prognosis, "ROOM_IN_KELVIN", False)
     old = _worn().predict("compressor_wear", NOW_DAY * DAY)
     assert old is not None and (old.predicted_trip_ts - NOW_DAY * DAY) / DAY < left / 2, (old, left)
+
+
+def test_a_pump_models_own_room_moves_the_date_its_way() -> None:
+    """The room is the pump model's (edge.toml [design] derate_room_k): a model whose derate can take off
+    less kelvin is dated earlier on the same readings, one that can take off more not earlier (the date is
+    also bounded by the frequency's room, prognosis_derate.derate_room_days)."""
+    def days(room_k: float | None) -> float:
+        tracker = _worn()
+        if room_k is not None:
+            tracker.derate_room_k = room_k
+        p = tracker.predict("compressor_wear", NOW_DAY * DAY)
+        assert p is not None
+        return (p.predicted_trip_ts - NOW_DAY * DAY) / DAY
+
+    default = days(None)
+    # less room, an earlier date; more than the default no later than the frequency's own room dates it
+    assert days(5.0) < days(10.0) < default <= days(60.0)
+    assert PrognosisTracker(derate_room_k=45.0).derate_room_k == 45.0
+    assert PrognosisTracker().derate_room_k == DERATE_ROOM_K
