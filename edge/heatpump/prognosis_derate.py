@@ -129,12 +129,6 @@ def without_derated(rows: list, i_dis: int, start_c: float = DERATE_START_C,
     return list(itertools.compress(rows, not_derated(hi_dis, start_c).tolist()))
 
 
-def without_derated_peaks(peaks: list, i_dis: int, start_c: float = DERATE_START_C) -> list:
-    """Every reading's hourly extremes (t, high, low) less the hours whose discharge sat at the derate."""
-    hi_dis = np.fromiter((h[1][i_dis] for h in peaks), float, len(peaks))
-    return list(itertools.compress(peaks, not_derated(hi_dis, start_c).tolist()))
-
-
 # The kelvin the derate can still take off an hour's discharge. The controller trades frequency for
 # discharge: less gas per hour, smaller approaches on both exchangers, a lower lift and a cooler
 # discharge. An hour running at f can step down to F_MIN, a share (1 - F_MIN / f) of its frequency,
