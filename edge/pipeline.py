@@ -134,7 +134,9 @@ class PumpPipeline:
             rules = RuleEngine(cov.usable_rules)
         pipe = cls(device=device, detector=HeatPumpDetector(config), rules=rules,
                    prognosis=PrognosisTracker(refrigerant=config.refrigerant, rated_current_a=config.rated_current_a,
-                                              derate_room_k=config.design.derate_room_k or None))
+                                              derate_room_k=config.design.derate_room_k or None,
+                                              derate_start_c=config.design.derate_start_c or None,
+                                              min_frequency_hz=config.design.min_frequency_hz or None))
         pipe.coverage = cov
         return pipe
 

@@ -40,8 +40,15 @@ _RANGES: dict[str, tuple[float, float]] = {
     # minimum (the controller's and compressor's, prognosis_derate.DERATE_ROOM_K when not given): a worn
     # compressor at its derate is dated by it
     "derate_room_k": (5.0, 80.0),
+    # where the discharge temperature control starts stepping the frequency down (service manuals:
+    # some 5 K under the discharge stop; prognosis_derate.DERATE_START_C when not given)
+    "derate_start_c": (80.0, 130.0),
+    # the compressor's minimum frequency (its data sheet: 15-25 Hz; prognosis_derate.F_MIN_HZ when
+    # not given): the derate can step down to it and no further
+    "min_frequency_hz": (5.0, 60.0),
 }
-_OPTIONAL = ("superheat_setpoint_k", "capacity_kw", "design_flow_lpm", "derate_room_k")
+_OPTIONAL = ("superheat_setpoint_k", "capacity_kw", "design_flow_lpm", "derate_room_k", "derate_start_c",
+             "min_frequency_hz")
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,8 @@ class PumpDesign:
     design_flow_lpm: float = 0.0  # 0: from capacity_kw and design_delta_t_k
     design_outdoor_c: float | None = None  # None: not given (0 °C is a design temperature)
     derate_room_k: float = 0.0  # 0: not given (prognosis_derate.DERATE_ROOM_K)
+    derate_start_c: float = 0.0  # 0: not given (prognosis_derate.DERATE_START_C)
+    min_frequency_hz: float = 0.0  # 0: not given (prognosis_derate.F_MIN_HZ)
 
     def __post_init__(self) -> None:
         for key, (lo, hi) in _RANGES.items():

@@ -66,8 +66,9 @@ from heatwatch.edge.heatpump import batch_kernels, prognosis_kernels
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, URGENT_DAYS, Calibration, CalibrationTable
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
-from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, DERATE_ROOM_K, daily_worst_less_room,
-                                                      derate_room_days, held_at_derate, not_derated)
+from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, DERATE_ROOM_K, DERATE_START_C, F_MIN_HZ,
+                                                      daily_worst_less_room, derate_room_days, held_at_derate,
+                                                      not_derated)
 from heatwatch.edge.heatpump.prognosis_evap_chain import daily_fouling, evap_chain_days
 from heatwatch.trips import trip_limits
 from heatwatch.units import DAY, HOUR
@@ -152,13 +153,17 @@ class PrognosisTracker:
 
     def __init__(self, limits: dict[str, TripLimit] | None = None, history_days: float = 30.0,
                  fit_days: float = 5.0, autocorr_seconds: float = 12 * HOUR, *, refrigerant: str = "R32",
-                 rated_current_a: float | None = None, derate_room_k: float | None = None):
+                 rated_current_a: float | None = None, derate_room_k: float | None = None,
+                 derate_start_c: float | None = None, min_frequency_hz: float | None = None):
         """``limits`` (a site's, per pump model) replace the refrigerant's protection limits;
         ``rated_current_a`` (the site's) sets the over-current limit (set_rated_current);
-        ``derate_room_k`` (the pump model's, edge.toml [design]) the kelvin its derate can take off."""
+        ``derate_room_k``, ``derate_start_c``, ``min_frequency_hz`` (the pump model's, edge.toml [design]):
+        the kelvin its derate can take off, where the derate starts, the frequency it can step down to."""
         self._given = dict(refrigerant_limits(refrigerant) if limits is None else limits)
         self.refrigerant = refrigerant  # the saturation table the evaporator's chain reads pressures with
         self.derate_room_k = DERATE_ROOM_K if derate_room_k is None else derate_room_k
+        self.derate_start_c = DERATE_START_C if derate_start_c is None else derate_start_c
+        self.min_frequency_hz = F_MIN_HZ if min_frequency_hz is None else min_frequency_hz
         if rated_current_a is not None:
             self._given["compressor_a"] = overcurrent_limit(rated_current_a)
         self.calibration: CalibrationTable | Calibration | None = CALIBRATION
@@ -499,15 +504,16 @@ class PrognosisTracker:
         full = (cols if cols is not None else _stack_hours(rows)) if derate else None
         # a pump seen at its derate within its history (a pump without a derate, or one that has not
         # reached it, is dated as before)
-        derate = derate and held_at_derate(full, now, _IDX["compressor_hz"], j, days=math.inf)
+        start_c, f_min = self.derate_start_c, self.min_frequency_hz
+        derate = derate and held_at_derate(full, now, _IDX["compressor_hz"], j, start_c, days=math.inf)
         if derate:
             # the hours whose discharge sat at the derate show the controller's set point, not the
             # fault (its excess went into the frequency): their room used dates the trip, and the
             # discharge is trended on the other hours (prognosis_derate)
-            if held_at_derate(full, now, _IDX["compressor_hz"], j):
-                room = derate_room_days(full, now, _IDX["compressor_hz"], j, _room_passage)
+            if held_at_derate(full, now, _IDX["compressor_hz"], j, start_c):
+                room = derate_room_days(full, now, _IDX["compressor_hz"], j, _room_passage, start_c, f_min)
             # the kept hours' columns are the full ones' kept rows (the same numbers as stacking them again)
-            keep = not_derated(full[2][:, j]) if DROP_DERATED else None
+            keep = not_derated(full[2][:, j], start_c) if DROP_DERATED else None
             kept = list(itertools.compress(rows, keep.tolist())) if keep is not None else rows
             if kept and kept[-1][0] >= now - DERATE_RECENT_DAYS * DAY:
                 rows, cols = kept, (tuple(a[keep] for a in full) if keep is not None else _stack_hours(kept))
@@ -551,7 +557,7 @@ class PrognosisTracker:
         if derate and ROOM_IN_KELVIN and fault in ROOM_KELVIN_FAULTS and hours is not None:
             # a pump at its derate trips once its discharge is past the stop by the kelvin its frequency
             # can still give up (prognosis_derate.DERATE_ROOM_K): each hour's healthy worst less its room
-            rt, rb = daily_worst_less_room(hours, _IDX["compressor_hz"], j, self.derate_room_k)
+            rt, rb = daily_worst_less_room(hours, _IDX["compressor_hz"], j, self.derate_room_k, f_min)
             if len(rt) == len(day_t) and np.array_equal(rt, day_t):
                 base = rb
         if (fault, ch) in SHARE_LOSS and USE_SHARE_LOSS and hours is not None:  # a loss in proportion
@@ -570,7 +576,7 @@ class PrognosisTracker:
         if ch in INSTANT and USE_TRANSIENTS and hours is not None:  # the switch sees the passing readings
             peaks = self._peak_columns(now)
             if derate and DROP_DERATED and len(peaks):
-                peaks = peaks.kept(not_derated(peaks.hi[:, j]))
+                peaks = peaks.kept(not_derated(peaks.hi[:, j], start_c))
             x = _transient_days(hours, peaks, j, sign, day_t)
             if len(x) == len(base):
                 base = base + x

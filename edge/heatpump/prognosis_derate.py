@@ -32,13 +32,14 @@ import numpy as np
 from heatwatch.units import DAY
 
 # where the derate starts (service manuals: the discharge temperature control steps the frequency
-# down from about 110 °C, 5 K under the 115 °C stop); a site may set its pump model's value
+# down from about 110 °C, 5 K under the 115 °C stop); a site sets its pump model's value in
+# edge.toml ([design] derate_start_c, PrognosisTracker.derate_start_c)
 DERATE_START_C = 110.0
 # an hour whose hottest discharge comes this close to DERATE_START_C is taken as held by the
 # derate (the controller holds the discharge at its set point within its sensor's and loop's play)
 DERATE_BAND_K = 1.5
 # the compressor's minimum frequency (inverter compressor data sheets: 15-25 Hz; below it the pump
-# cycles on and off); a site may set its compressor's value
+# cycles on and off); a site sets its compressor's value in edge.toml ([design] min_frequency_hz)
 F_MIN_HZ = 20.0
 # an hour whose asked frequency leaves less than this above F_MIN tells no share of the room
 MIN_ROOM_HZ = 5.0

@@ -132,3 +132,30 @@ def test_design_derate_room_reaches_the_prognosis(tmp_path):
     f.write_text(base + "[design]\nderate_room_k = 200\n")
     with pytest.raises(ConfigError, match=r"\[design\] derate_room_k = 200.0: outside 5..80"):
         load_config(f)
+
+
+def test_design_derate_start_and_minimum_frequency_reach_the_prognosis(tmp_path):
+    """[design] derate_start_c and min_frequency_hz (the pump model's derate set point and its compressor's
+    minimum frequency) reach the agent's prognosis; not given, the defaults; a value no pump has, an error."""
+    from heatwatch.edge.agent import EdgeAgent
+    from heatwatch.edge.heatpump.prognosis_derate import DERATE_START_C, F_MIN_HZ
+
+    base = f"[device]\nid='hp-1'\n[source]\nport='{tmp_path / 'no-line'}'\n[outbox]\npath='{tmp_path / 'outbox.db'}'\n"
+    f = tmp_path / "edge.toml"
+    cases = (("", DERATE_START_C, F_MIN_HZ),
+             ("[design]\nderate_start_c = 105\nmin_frequency_hz = 15\n", 105.0, 15.0))
+    for design, start, f_min in cases:
+        f.write_text(base + design)
+        agent = EdgeAgent(load_config(f))
+        try:
+            tracker = agent.pipeline.prognosis
+            assert (tracker.derate_start_c, tracker.min_frequency_hz) == (start, f_min)
+            tracker.forget_history(keep_learned_limits=False)
+            assert (tracker.derate_start_c, tracker.min_frequency_hz) == (start, f_min)
+        finally:
+            agent.outbox.close()
+    for bad, message in (("derate_start_c = 200", r"derate_start_c = 200.0: outside 80..130"),
+                         ("min_frequency_hz = 0.5", r"min_frequency_hz = 0.5: outside 5..60")):
+        f.write_text(base + "[design]\n" + bad + "\n")
+        with pytest.raises(ConfigError, match=r"\[design\] " + message):
+            load_config(f)

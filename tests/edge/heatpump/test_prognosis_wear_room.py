@@ -101,3 +101,31 @@ def test_a_pump_models_own_room_moves_the_date_its_way() -> None:
     assert days(5.0) < days(10.0) < default <= days(60.0)
     assert PrognosisTracker(derate_room_k=45.0).derate_room_k == 45.0
     assert PrognosisTracker().derate_room_k == DERATE_ROOM_K
+
+
+def _days_with(**model: float) -> float:
+    tracker = _worn()
+    for key, value in model.items():
+        setattr(tracker, key, value)
+    p = tracker.predict("compressor_wear", NOW_DAY * DAY)
+    assert p is not None
+    return (p.predicted_trip_ts - NOW_DAY * DAY) / DAY
+
+
+def test_a_pump_models_minimum_frequency_moves_the_date_its_way() -> None:
+    """edge.toml [design] min_frequency_hz: a compressor that can step further down has more room left
+    at the derate, and is dated later on the same readings; one with a higher minimum, earlier."""
+    assert _days_with(min_frequency_hz=28.0) < _days_with(min_frequency_hz=25.0) < _days_with() \
+        < _days_with(min_frequency_hz=15.0) < _days_with(min_frequency_hz=10.0)
+    assert PrognosisTracker(min_frequency_hz=15.0).min_frequency_hz == 15.0
+    assert PrognosisTracker().min_frequency_hz == F_MIN
+
+
+def test_a_derate_start_no_hour_reaches_leaves_the_pump_unheld() -> None:
+    """edge.toml [design] derate_start_c: for a pump model whose derate starts above every hour read, no
+    hour is taken as held by it; the discharge is trended to the stop on every hour (weeks early here:
+    the pump as the agent must judge a make without a derate)."""
+    left = _trip_day() - NOW_DAY
+    assert _days_with(derate_start_c=125.0) < left / 4 <= left / 2 <= _days_with()
+    assert PrognosisTracker(derate_start_c=105.0).derate_start_c == 105.0
+    assert PrognosisTracker().derate_start_c == START
