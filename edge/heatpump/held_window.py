@@ -80,8 +80,8 @@ class HeldWindow:
         self.slow_said = True
         days = (ts - start_ts) / DAY
         per_day = n_rows / days if days > 0 else 0.0
-        more = (f"at the {per_day:.0f} a day it has collected, about {(needed - n_rows) / per_day:.0f} more days"
-                if per_day > 0 else "none collected yet, so no estimate")
+        more = (f"at the {per_day:.0f} a day collected so far, about {(needed - n_rows) / per_day:.0f} more days "
+                f"if the weather stays as it has been" if per_day > 0 else "none collected yet, so no estimate")
         text = (f"Commissioning still open after {days:.0f} days: {n_rows} of the {needed} steady readings it learns "
                 f"from ({more}). The pump seldom runs steadily (mild weather, a pump large for its house, a coarse "
                 f"poll); until then it is judged only against the bands of any healthy pump and its design data.")

@@ -109,5 +109,5 @@ def test_the_slow_notice_says_when_the_window_will_close_at_its_rate() -> None:
     held = HeldWindow()
     held.say_slow(10 * DAY, 0.0, 400, 1500)  # 40 readings a day: 1,100 more take about 28 days
     (notice,) = held.drain()
-    assert notice.kind == SLOW and "400 of the 1500" in notice.text and "about 28 more days" in notice.text
+    assert notice.kind == SLOW and "400 of the 1500" in notice.text and "about 28 more days if the weather" in notice.text
     assert held.slow_said and held.drain() == []
