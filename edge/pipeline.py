@@ -40,7 +40,6 @@ from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, BatchResults, Heat
                                                HeatPumpResult)
 from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS, SignatureRows
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
-from heatwatch.edge.heatpump.held_window import HELD
 from heatwatch.edge.heatpump.joined_results import JoinedResults
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.heatpump.refrigerant_check import RefrigerantCheck, RefrigerantVerdict
@@ -440,8 +439,7 @@ class PumpPipeline:
             while i < len(events) and events[i].ts < n.ts:
                 out.append(events[i])
                 i += 1
-            out.append(EventBody(device=self.device, ts=n.ts, kind=EventKind.AGENT, fault=n.kind,
-                                 severity="warning" if n.kind == HELD else "info",
+            out.append(EventBody(device=self.device, ts=n.ts, kind=EventKind.AGENT, fault=n.kind, severity="warning",
                                  confidence=1.0, explanation=n.text,
                                  findings=[Finding(kind="commissioning", channels=list(n.channels), score=1.0,
                                                    message=n.text[:200])]))

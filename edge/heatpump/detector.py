@@ -332,7 +332,6 @@ class HeatPumpDetector:
         self.start_ts = math.nan
         self.postponed_fits = self.outside_envelope = 0
         self._held_judged_ts = -math.inf
-        self.held.slow_said = False
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
         self._last_bucket = -1
         self.provisional, self._fleet_until = False, -math.inf
@@ -559,13 +558,6 @@ class HeatPumpDetector:
         cfg = self.config
         fit_row = -1
         held = False  # the window was held open by a breach and is now judged by its own start
-        if not self.held.slow_said:  # past the configured days, short of readings (held_window.py): said once
-            late = np.flatnonzero(ts - self.start_ts >= cfg.commissioning_seconds)
-            if len(late):
-                i = int(late[0])
-                cnt_i = len(self._rows_ts) + int(np.count_nonzero(collect[:i + 1]))
-                if cnt_i < cfg.min_training_rows:
-                    self.held.say_slow(float(ts[i]), self.start_ts, cnt_i, cfg.min_training_rows)
         pos = 0
         while pos < n:
             cnt = len(self._rows_ts) + np.cumsum(collect[pos:])
@@ -804,9 +796,6 @@ class HeatPumpDetector:
             self._rows_y.append(y)
         n = len(self._rows_ts)
         cfg = self.config
-        if self.model is None and not self.held.slow_said and ts - self.start_ts >= cfg.commissioning_seconds \
-                and n < cfg.min_training_rows:
-            self.held.say_slow(ts, self.start_ts, n, cfg.min_training_rows)  # held_window.py
         if (ts - self.start_ts >= cfg.commissioning_seconds and n >= cfg.min_training_rows) or n >= cfg.max_training_rows:
             if self.prior.breached(ts):
                 # outside what any healthy pump shows: do not learn this as healthy; judged by its growth

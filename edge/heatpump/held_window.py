@@ -1,7 +1,7 @@
 """A commissioning window that stays open: why, and what an operator is told.
 
 The detector learns a pump's healthy model once its window has lasted the configured days and holds
-enough steady readings. Two things keep it open, and both were silent before:
+enough steady readings. Two things keep it open; both were silent before, and the first is said now:
 
 - **The prior's bands hold it**: the readings are there, but their hours-long averages stand outside
   what any healthy pump shows (prior.py), so they are not learned as healthy. A fault from
@@ -13,11 +13,13 @@ enough steady readings. Two things keep it open, and both were silent before:
   reaches). Such a window is judged by its growth as any window is (own_start.start_prior) and,
   when it grew by one of its own levels, the pump is judged against its own first days.
 - **Too few steady readings**: a pump that seldom runs steadily (a mild month, a large pump for its
-  house, a coarse poll) collects them slowly. How long it will take follows from the rate it has
-  collected them at so far, which carries the poll and the season: the notice says so.
+  house, a coarse poll) collects them slowly. That is not said here: a window past its configured days
+  short of readings is the common case at a 5-minute poll (every pump of a mild autumn on day 7), and
+  telling an abnormally slow one from it needs the steady running the weather and the design would
+  give, which is not built.
 
-Each is said once per window as an ``agent`` event (no ticket): commissioning is still open, why,
-and what judges the pump meanwhile.
+A held window is said as an ``agent`` event (no ticket) when first held and when its growth hands the
+pump to its own start: commissioning is still open, why, and what judges the pump meanwhile.
 """
 
 from __future__ import annotations
@@ -26,16 +28,15 @@ from dataclasses import dataclass
 
 DAY = 86400.0
 HELD = "commissioning_held"  # the agent event's fault: the window is held open by the bands
-SLOW = "commissioning_slow"  # ... still short of steady readings past the configured days
 _UNITS = {"cop": "", "flow_lpm": " l/min", "t_discharge": " °C"}
 
 
 @dataclass(frozen=True)
 class HeldNotice:
     ts: float
-    kind: str  # HELD or SLOW
+    kind: str  # HELD
     text: str
-    channels: tuple[str, ...]  # the bands breached (HELD); empty for SLOW
+    channels: tuple[str, ...]  # the bands breached
 
 
 def _band_parts(levels: dict[str, tuple[float, float, float]]) -> list[tuple[str, str]]:
@@ -54,7 +55,6 @@ class HeldWindow:
 
     def __init__(self) -> None:
         self.pending: list[HeldNotice] = []
-        self.slow_said = False  # the first window's slow notice (once per pump life, until relearn)
 
     def say(self, ts: float, start_ts: float, n_rows: int, levels: dict[str, tuple[float, float, float]],
             grew: dict[str, float] | None) -> None:
@@ -74,18 +74,6 @@ class HeldWindow:
         else:
             text += "Until its averages return inside the bands it is judged by them alone."
         self.pending.append(HeldNotice(ts, HELD, text[:600], tuple(n for n, _ in parts)))
-
-    def say_slow(self, ts: float, start_ts: float, n_rows: int, needed: int) -> None:
-        """The configured days have passed with too few steady readings: when it will close at this rate."""
-        self.slow_said = True
-        days = (ts - start_ts) / DAY
-        per_day = n_rows / days if days > 0 else 0.0
-        more = (f"at the {per_day:.0f} a day collected so far, about {(needed - n_rows) / per_day:.0f} more days "
-                f"if the weather stays as it has been" if per_day > 0 else "none collected yet, so no estimate")
-        text = (f"Commissioning still open after {days:.0f} days: {n_rows} of the {needed} steady readings it learns "
-                f"from ({more}). The pump seldom runs steadily (mild weather, a pump large for its house, a coarse "
-                f"poll); until then it is judged only against the bands of any healthy pump and its design data.")
-        self.pending.append(HeldNotice(ts, SLOW, text[:600], ()))
 
     def drain(self) -> list[HeldNotice]:
         out, self.pending = self.pending, []

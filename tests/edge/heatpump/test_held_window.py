@@ -14,7 +14,7 @@ import pytest
 
 from heatwatch.contract import EventKind
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
-from heatwatch.edge.heatpump.held_window import HELD, SLOW, HeldWindow
+from heatwatch.edge.heatpump.held_window import HELD
 from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.faults import FAULTS
 from heatwatch.sim.fleet import Fleet
@@ -94,20 +94,3 @@ def test_streaming_and_batch_are_the_same_through_a_held_window() -> None:
     a, b = stream.detector, batch.detector
     assert a.fleet is not None and a.fleet.own and b.fleet is not None and b.fleet.own
     assert a.postponed_fits == b.postponed_fits and a.start_ts == b.start_ts
-    # a window short of readings when its days have passed: said once, on the same reading both ways
-    slow = HeatPumpDetectorConfig(refrigerant="R32", commissioning_seconds=15 * DAY, min_training_rows=2000)
-    stream, batch = PumpPipeline.with_config("hp-001", slow), PumpPipeline.with_config("hp-001", slow)
-    first = T < T[0] + 16 * DAY
-    ea = [(e.fault, e.ts, e.explanation) for t, x in zip(T[first], V[first]) for e in stream.process(float(t), x)[1]
-          if e.kind is EventKind.AGENT]
-    eb = [(e.fault, e.ts, e.explanation) for lo in range(0, int(first.sum()), 1000)
-          for e in batch.process_batch(T[first][lo:lo + 1000], V[first][lo:lo + 1000])[1] if e.kind is EventKind.AGENT]
-    assert ea == eb and [e[0] for e in ea] == [SLOW] and ea[0][1] >= T[0] + 15 * DAY
-
-
-def test_the_slow_notice_says_when_the_window_will_close_at_its_rate() -> None:
-    held = HeldWindow()
-    held.say_slow(10 * DAY, 0.0, 400, 1500)  # 40 readings a day: 1,100 more take about 28 days
-    (notice,) = held.drain()
-    assert notice.kind == SLOW and "400 of the 1500" in notice.text and "about 28 more days if the weather" in notice.text
-    assert held.slow_said and held.drain() == []
