@@ -26,6 +26,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from heatwatch.edge.heatpump import water_witness
+from heatwatch.edge.heatpump.prior import METER_NAME
+
 DAY = 86400.0
 HELD = "commissioning_held"  # the agent event's fault: the window is held open by the bands
 _UNITS = {"cop": "", "flow_lpm": " l/min", "t_discharge": " °C"}
@@ -40,8 +43,10 @@ class HeldNotice:
 
 
 def _band_parts(levels: dict[str, tuple[float, float, float]]) -> list[tuple[str, str]]:
-    """(channel, "superheat averaged 19.2 K, beyond 10.0 K by 4.6 tolerances") of each breached band, worst first."""
-    far = sorted(((n, v) for n, v in levels.items() if abs(v[0]) >= 1.0), key=lambda kv: -abs(kv[1][0]))
+    """(channel, "superheat averaged 19.2 K, above 10.0 K by 4.6 tolerances") of each band breached, worst
+    first (the condenser's witnesses and the flow meter's reading are no bands: PriorBands.breached)."""
+    far = sorted(((n, v) for n, v in levels.items() if abs(v[0]) >= 1.0 and n not in water_witness.NAMES
+                  and n != METER_NAME), key=lambda kv: -abs(kv[1][0]))
     out = []
     for name, (level, edge, observed) in far:
         unit = _UNITS.get(name, " K")
