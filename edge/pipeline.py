@@ -426,7 +426,26 @@ class PumpPipeline:
         self._last_rules_ts, self._last_refresh_ts = last_rules, last_refresh
         if len(codes):
             self._last_error = int(codes[-1])
-        return events
+        return self._with_held(events)
+
+    def _with_held(self, events: list[EventBody]) -> list[EventBody]:
+        """The detector's notices of a commissioning window held open (held_window.py) as agent events
+        (no ticket), each before the events of its own reading and after those of earlier ones, as the
+        readings came."""
+        notices = self.detector.held.drain()
+        if not notices:
+            return events
+        out: list[EventBody] = []
+        i = 0
+        for n in notices:
+            while i < len(events) and events[i].ts < n.ts:
+                out.append(events[i])
+                i += 1
+            out.append(EventBody(device=self.device, ts=n.ts, kind=EventKind.AGENT, fault=n.kind, severity="warning",
+                                 confidence=1.0, explanation=n.text,
+                                 findings=[Finding(kind="commissioning", channels=list(n.channels), score=1.0,
+                                                   message=n.text[:200])]))
+        return out + events[i:]
 
     # -- detect's per-reading work over a chunk (process_batch) ------------------
     def _refrigerant_rows(self, res: BatchResults) -> dict[int, RefrigerantVerdict]:
@@ -792,7 +811,7 @@ class PumpPipeline:
             self._last_refresh_ts = ts
             events.extend(self._refresh_prognoses(ts))
         events.extend(self._trip(ts, float(result.values[_I_ERR])))
-        return events
+        return self._with_held(events)
 
     def _refrigerant_event(self, ts: float, verdict: RefrigerantVerdict) -> EventBody:
         """The configuration is wrong, not the pump: an agent event (no ticket), said once."""

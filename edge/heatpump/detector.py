@@ -19,6 +19,7 @@ channels, so nothing downstream (the agent's telemetry) derives them again.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from heatwatch.fleet_prior import FleetPrior
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, HealthyModel
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features, features_row
 from heatwatch.edge.heatpump.own_start import start_prior, window_growth
+from heatwatch.edge.heatpump.held_window import HeldWindow
 from heatwatch.edge.heatpump.condenser_design import NAME as CEILING_NAME, CondenserCeiling
 from heatwatch.edge.heatpump import flow_meter
 from heatwatch.edge.heatpump.design import PumpDesign
@@ -268,6 +270,10 @@ class HeatPumpDetector:
         self.uncertainty = PersistentShift(1, self.config.shift_tau_seconds)
         self._models: list[tuple[float, HealthyModel]] = []  # (from ts, model) of the latest refits
         self.own_growth: dict[str, float] = {}  # channel -> growth through the last window, own levels
+        # a window due but held open by the prior's breach (held_window.py): when it was last judged by
+        # its growth, and what an operator is told (HeldNotice, drained by the pipeline)
+        self._held_judged_ts = -math.inf
+        self.held = HeldWindow()
 
     @property
     def ready(self) -> bool:
@@ -325,6 +331,7 @@ class HeatPumpDetector:
         self.growth, self._models = None, []  # what it learned beyond the old commissioning goes too
         self.start_ts = math.nan
         self.postponed_fits = self.outside_envelope = 0
+        self._held_judged_ts = -math.inf
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
         self._last_bucket = -1
         self.provisional, self._fleet_until = False, -math.inf
@@ -550,6 +557,7 @@ class HeatPumpDetector:
         collect[srows[buckets != prev]] = True
         cfg = self.config
         fit_row = -1
+        held = False  # the window was held open by a breach and is now judged by its own start
         pos = 0
         while pos < n:
             cnt = len(self._rows_ts) + np.cumsum(collect[pos:])
@@ -562,8 +570,12 @@ class HeatPumpDetector:
             first_ts_saved = self.prior.first_ts
             self.prior.first_ts = first_ts_new if srows.size and srows[0] <= k else first_ts_saved
             breach = self.prior.breached(float(ts[k]), Otrial[k])
+            levels_k = functools.partial(self._prior_levels_at, float(ts[k]), Otrial[k], self.prior.first_ts)
             self.prior.first_ts = first_ts_saved
             if breach:
+                if self._judge_held(float(ts[k]), len(self._rows_ts), levels_k):
+                    fit_row, held = k, True
+                    break
                 self.postponed_fits += 1
                 if len(self._rows_ts) >= cfg.max_training_rows:
                     keep = cfg.max_training_rows // 2
@@ -579,7 +591,7 @@ class HeatPumpDetector:
         O[:end + 1] = Oreal
         if len(upto) and self.prior.first_ts != self.prior.first_ts:
             self.prior.first_ts = float(ts[upto[0]])
-        if fit_row >= 0:
+        if fit_row >= 0 and not held:
             self._fit()
         return end + 1
 
@@ -786,7 +798,10 @@ class HeatPumpDetector:
         cfg = self.config
         if (ts - self.start_ts >= cfg.commissioning_seconds and n >= cfg.min_training_rows) or n >= cfg.max_training_rows:
             if self.prior.breached(ts):
-                # outside what any healthy pump shows: do not learn this as healthy
+                # outside what any healthy pump shows: do not learn this as healthy; judged by its growth
+                # (held_window.py), the pump is judged against its own start
+                if self._judge_held(ts, n, lambda: self.prior.levels(ts)):
+                    return
                 self.postponed_fits += 1
                 if n >= cfg.max_training_rows:
                     keep = cfg.max_training_rows // 2
@@ -817,12 +832,7 @@ class HeatPumpDetector:
             start, grew = start_prior(T, F, Y, cfg.shift_tau_seconds, cfg.alarm_k, learned_envelope(F), RIDGE)
             self.own_growth = grew
             if start is not None:
-                self.postponed_fits += 1
-                self.fleet = FleetJudge(start)
-                self.fleet.refused_windows, self.fleet.last_refusal = 1, {n: v for n, v in grew.items() if abs(v) >= 1}
-                self._install_fleet()
-                self.start_ts = float(T[-1])
-                self._rows_ts, self._rows_f, self._rows_y = [], [], []
+                self._start_own(start, grew, float(T[-1]))
                 return
         self.alarm = calibrate_alarm(T, Y - model.predict(F), cfg.shift_tau_seconds, cfg.alarm_k, MIN_SHIFT)
         self.model = model
@@ -832,6 +842,45 @@ class HeatPumpDetector:
         self.envelope = learned_envelope(F)
         self.commission_points = F[np.linspace(0, len(F) - 1, min(len(F), 60)).round().astype(int)]
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
+
+    def _start_own(self, start: FleetPrior, grew: dict[str, float], end_ts: float) -> None:
+        """No fleet, the window refused for its growth: judged against its own start from now on."""
+        self.postponed_fits += 1
+        self.fleet = FleetJudge(start)
+        self.fleet.refused_windows, self.fleet.last_refusal = 1, {n: v for n, v in grew.items() if abs(v) >= 1}
+        self._install_fleet()
+        self.start_ts = end_ts
+        self._rows_ts, self._rows_f, self._rows_y = [], [], []
+
+    def _prior_levels_at(self, ts: float, observed: np.ndarray, first_ts: float) -> dict:
+        """The prior's levels as they stood at a row of a batch (its averages then, its first steady
+        reading then): what ``prior.levels(ts)`` said there streaming."""
+        saved, self.prior.first_ts = self.prior.first_ts, first_ts
+        try:
+            return self.prior.levels(ts, observed)
+        finally:
+            self.prior.first_ts = saved
+
+    def _judge_held(self, ts: float, n_rows: int, levels_of) -> bool:
+        """The window is due but the prior's bands hold it open (held_window.py): judged by its growth
+        as any window is (own_start.start_prior), at most once a shift time constant (the prior's
+        averages move no faster). True when it grew by an own level: the pump is judged against its
+        own start from this reading. Without a fleet only: a fleet already judges a held pump."""
+        if self.provisional or ts - self._held_judged_ts < self.config.shift_tau_seconds:
+            return False
+        first = not math.isfinite(self._held_judged_ts)
+        self._held_judged_ts = ts
+        cfg = self.config
+        levels = levels_of()
+        T, F, Y = np.array(self._rows_ts), np.array(self._rows_f), np.array(self._rows_y)
+        start, grew = start_prior(T, F, Y, cfg.shift_tau_seconds, cfg.alarm_k, learned_envelope(F), RIDGE)
+        self.own_growth = grew
+        if first or start is not None:
+            self.held.say(ts, self.start_ts, n_rows, levels, grew if start is not None else None)
+        if start is None:
+            return False
+        self._start_own(start, grew, float(T[-1]))
+        return True
 
     def _judge_by_own_start(self, T: np.ndarray, F: np.ndarray, Y: np.ndarray) -> None:
         """The fleet refused this window because the pump changed through it: from now on judge it
