@@ -69,4 +69,5 @@ def require(*roles: Role):
 STAFF = (Role.ADMIN, Role.DISPATCHER, Role.TECHNICIAN)
 OFFICE = (Role.ADMIN, Role.DISPATCHER)
 Office = Annotated[Principal, require(*OFFICE)]
+Staff = Annotated[Principal, require(*STAFF)]
 Admin = Annotated[Principal, require(Role.ADMIN)]

@@ -1,4 +1,5 @@
-"""A device: where it stands, its channels over time, and its incidents (newest first)."""
+"""A device: where it stands, its channels over time, its incidents (newest first) and what its agent
+said of itself (notices that open no incident: a window held open, a wrong refrigerant)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from heatwatch.gateway.customers.models import Customer
 from heatwatch.gateway.db import utcnow
 from heatwatch.gateway.deps import SessionDep
 from heatwatch.gateway.devices.models import Device
+from heatwatch.gateway.devices.notices import agent_notices
 from heatwatch.gateway.incidents.models import Incident
 from heatwatch.gateway.telemetry import series as store
 from heatwatch.gateway.telemetry.stats import KNOWN_CHANNELS
@@ -57,4 +59,5 @@ def device_page(device_id: str, request: Request, session: SessionDep, user: Vie
         "customer": session.get(Customer, site.customer_id) if site is not None else None,
         "chart_json": json.dumps(doc), "days": days, "spans": list(SPANS), "picked": picked,
         "choices": sorted(KNOWN_CHANNELS, key=lambda c: describe(c)[0]), "describe": describe,
-        "incidents": incidents, "tickets": tickets, "fault_title": kit.fault_title, "latest": latest})
+        "incidents": incidents, "tickets": tickets, "fault_title": kit.fault_title, "latest": latest,
+        "notices": agent_notices(session, device.id)})

@@ -19,9 +19,10 @@ from heatwatch.gateway.api.pagination import Cursor, Limit, Page, SortKey, page
 from heatwatch.gateway.api.types import Instant, RowIdQuery
 from heatwatch.gateway.customers.models import Site
 from heatwatch.gateway.db import utcnow
-from heatwatch.gateway.deps import Admin, CurrentUser, Office, SessionDep
+from heatwatch.gateway.deps import Admin, CurrentUser, Office, SessionDep, Staff
 from heatwatch.gateway.devices.models import Device
-from heatwatch.gateway.devices.schemas import DeviceIn, DeviceOut, DeviceUpdate
+from heatwatch.gateway.devices.notices import MAX_NOTICES, agent_notices
+from heatwatch.gateway.devices.schemas import DeviceIn, DeviceOut, DeviceUpdate, NoticeOut
 from heatwatch.gateway.devices.telemetry_query import (
     CHANNELS,
     MAX_POINTS,
@@ -82,6 +83,16 @@ def update_device(device_id: DevicePath, body: DeviceUpdate, session: SessionDep
     session.commit()
     session.refresh(device)
     return DeviceOut.of(device)
+
+
+@router.get("/{device_id}/notices", response_model=list[NoticeOut], responses=NOT_FOUND)
+def device_notices(device_id: DevicePath, session: SessionDep, user: Staff,
+                   limit: int = Query(20, ge=1, le=MAX_NOTICES, description="notices at most")):
+    """What the device's agent said of itself, newest first: its model learned, a commissioning window
+    held open by the physics bands, a configured refrigerant its pressures do not fit (staff only: it is
+    about the installation's configuration, not a fault the customer is told of)."""
+    find(session, Device, device_id, devices_visible(user), "device")
+    return [NoticeOut(**vars(n)) for n in agent_notices(session, device_id, limit)]
 
 
 @router.get("/{device_id}/telemetry", response_model=TelemetrySeries,

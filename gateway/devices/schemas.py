@@ -73,3 +73,13 @@ class DeviceOut(BaseModel):
                    install_date=d.install_date,
                    nickname=d.nickname, last_seen_at=d.last_seen_at, online=d.online, last_status=d.last_status,
                    created_at=d.created_at)
+
+
+class NoticeOut(BaseModel):
+    """An agent's notice about itself (no incident, no ticket): gateway/devices/notices.py."""
+
+    ts: datetime = Field(description="the agent's time of the notice")
+    name: str = Field(description="the agent's name for it, e.g. commissioning_held, refrigerant_mismatch")
+    title: str
+    severity: str = Field(description="info | warning | critical, as the agent sent it")
+    text: str = Field(description="the agent's explanation")
