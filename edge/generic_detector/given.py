@@ -57,14 +57,14 @@ class DriverModel:
 
     def __init__(self, knots: int = KNOTS, huber_c: float = 1.345, ridge: float = 1e-6, iterations: int = 20,
                  ewma_lambda: float = 0.1, linear_from: int | None = None, common_lag: bool = False,
-                 joint_lag: bool = False, shared_kappa: bool = True) -> None:
+                 joint_lag: bool = False, shared_kappa: bool = False) -> None:
         # a lagged view's allowance along the followers' common extrapolation error only (common_shrink)
         self.common_lag = common_lag
         # ... or with the correlation the followers' extrapolation errors had (joint_shrink)
         self.joint_lag = joint_lag
         self.linear_from = linear_from  # drivers from this index on enter linearly (e.g. Fourier terms)
         self.bias_weight = (2.0 - ewma_lambda) / ewma_lambda
-        # a column's extrapolation growth at least its correlated partners' (_shared_kappa)
+        # a column's extrapolation growth at least its correlated partners' (_shared_kappa; opt-in)
         self.shared_kappa = shared_kappa
         self.knots = knots
         self.huber_c = huber_c
