@@ -57,6 +57,7 @@ def detect(
     offset_days: float = typer.Option(7.0, "--offset-days", help="With --offset-pace: the time constant of the level's mean, in days of rows learned from."),
     mewma_correlation: str = typer.Option("rows", "--mewma-correlation", help="The correlation the MEWMA is judged with: that of the rows (rows) or that of the EWMA vector itself, learned on the training rows' EWMA (ewma). ewma: fewer healthy hours flagged on the weather bench, but a +4 K condenser signature seen later or never (docs/generic-detector.md)."),
     lag_allowance: str = typer.Option("column", "--lag-allowance", help="With --lag-hours: beyond the lagged view's range, shrink each following column by its own allowance (column) or only the direction their extrapolation errors took together in training (common): a contrast between them (a condensing temperature leaving its pressure) counts in full; or by those errors' covariance across the columns (joint, between the two). common and joint: more alarms on a new season."),
+    shared_growth: bool = typer.Option(False, "--shared-growth/--no-shared-growth", help="With --given: beyond the drivers' own training range, give each column an extrapolation allowance at least its tied partners' (residual correlation 0.5 or more) times that correlation: a condensing temperature and its pressure shrunk alike, not read as a broken correlation in a cold the training never held. Measured, opt-in: fewer healthy alarms far beyond the range, a condenser fault there seen later (docs/generic-detector.md)."),
     false_alarm_rate: float = typer.Option(1e-4, "--false-alarm-rate", help="Per healthy row, the chance of exceeding the threshold (score 1.0)."),
     threshold_confidence: float | None = typer.Option(None, "--threshold-confidence", help="The threshold holds --false-alarm-rate with this confidence (0.5: the point estimate; default 0.95 for a frozen model, 0.5 when adapting)."),
     release: str | None = typer.Option(None, "--release", help="When an alarm clears: after 10 rows below 0.8 x the threshold (fixed), or after as many such rows as the healthy score's own excursions stay quiet inside themselves, at most 10 (clusters, opt-in for a frozen model: shorter healthy alarms, but a fault's alarm clears on its dips and is raised again; docs/generic-detector.md). Default: fixed."),
@@ -109,6 +110,7 @@ def detect(
     adapt_cfg = AdaptConfig(enabled=online if adapt is None else adapt, memory=max(memory, learn), seasonal=seasonal,
                            daily=daily, crossfit=crossfit, lag_hours=lag_hours,
                            crossfit_in_sample_threshold=crossfit_threshold == "in-sample", lag_allowance=lag_allowance,
+                           shared_growth=shared_growth,
                            profile_drivers=profile_drivers, profile_offset=profile_offset,
                            offset=OffsetConfig(pace=offset_pace, days=offset_days))
     if threshold_confidence is None:

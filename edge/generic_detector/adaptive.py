@@ -117,6 +117,11 @@ class AdaptConfig:
     # it keeps the Oslo condenser fault's first day, but a new season's misfit is not one direction
     # and the weather bench's hourly parts flag more (docs/generic-detector.md, s-weather13)
     lag_allowance: str = "column"
+    # beyond the drivers' own range, each column's extrapolation growth at least its tied partners' times their
+    # residuals' correlation (given.DriverModel._shared_kappa). Opt-in: fewer healthy episodes in a cold
+    # the training never held (fresh33 7 -> 2), but the Oslo pump's +2 K condenser fault in the long cold is
+    # seen after 109 h instead of 19 (docs/generic-detector.md, s-episodes32)
+    shared_growth: bool = False
     # with a driver model: the MEWMA is judged with "the machine behaves as if its drivers read a little
     # differently" profiled out (nuisance directions: the expectation's sensitivity to each continuous
     # given driver, healthy_behaviour.profile_out): a small drift the drivers explain is absorbed, one
@@ -549,7 +554,7 @@ class AdaptiveDetector:
         """An unfitted driver model as this detector configures them (the full fit and each crossfit block)."""
         return DriverModel(ewma_lambda=self.config.ewma_lambda, linear_from=len(self.given),
                            common_lag=self.adapt.lag_allowance == "common",
-                           joint_lag=self.adapt.lag_allowance == "joint")
+                           joint_lag=self.adapt.lag_allowance == "joint", shared_kappa=self.adapt.shared_growth)
 
     def _driver_model(self, X: np.ndarray, idx: np.ndarray, ts: np.ndarray, T: np.ndarray) -> DriverModel:
         return self._new_driver_model().fit(self._drivers(X, idx, ts), T, self._lagged(X))

@@ -57,13 +57,15 @@ class DriverModel:
 
     def __init__(self, knots: int = KNOTS, huber_c: float = 1.345, ridge: float = 1e-6, iterations: int = 20,
                  ewma_lambda: float = 0.1, linear_from: int | None = None, common_lag: bool = False,
-                 joint_lag: bool = False) -> None:
+                 joint_lag: bool = False, shared_kappa: bool = False) -> None:
         # a lagged view's allowance along the followers' common extrapolation error only (common_shrink)
         self.common_lag = common_lag
         # ... or with the correlation the followers' extrapolation errors had (joint_shrink)
         self.joint_lag = joint_lag
         self.linear_from = linear_from  # drivers from this index on enter linearly (e.g. Fourier terms)
         self.bias_weight = (2.0 - ewma_lambda) / ewma_lambda
+        # a column's extrapolation growth at least its correlated partners' (_shared_kappa; opt-in)
+        self.shared_kappa = shared_kappa
         self.knots = knots
         self.huber_c = huber_c
         self.ridge = ridge
@@ -192,6 +194,8 @@ class DriverModel:
                     kappa[side, f] = np.sqrt(max(0.0, float(np.sum(excess * d2)))
                                              / max(float(np.sum(d2**2)), 1e-300))
             kappa = self._flat_kappa(kappa, cols, Y)
+            if lagged is None and self.shared_kappa:
+                kappa = self._shared_kappa(kappa, B, Y)
             extra = {}
             if lagged is not None:
                 common = [self._common_error(errs[side][held], dist[held], cols & ~self._flat(Y))
@@ -369,6 +373,32 @@ class DriverModel:
         out = kappa.copy()
         out[:, flat] = np.median(kappa[:, real] / self.sigma[real], axis=1)[:, None] * self.sigma[flat]
         return out
+
+    def _shared_kappa(self, kappa: np.ndarray, B: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """(2, F) ``kappa`` with each column's growth, in its own sigma, at least each partner's times their
+        training residuals' correlation: what the drivers leave of two columns that move together (a
+        condensing temperature and its pressure, rho ~0.9) is one unexplained process read twice, and an
+        expectation that misses one beyond the range misses the other by rho of it (the regression of one
+        z on the other). Measured separately, one of such a pair can come out straight by chance (fresh33
+        hp-003: t_cond 0.27 of its sigma per kelvin, p_high 0), and beyond the range the MEWMA then reads the
+        shrunk one against the unshrunk one as a broken correlation (p_high +0.66 z for days). What the
+        lagged views' allowance already does for their followers' partners (lag_followers, LAG_RHO), here
+        for the drivers' own range (a partner at ``LAG_RHO`` or more), graded by rho. A column that moves
+        with none keeps its own growth, so a fault there is judged as before."""
+        R = Y - self.loc - B @ self.W
+        ok = np.all(np.isfinite(R), axis=1)
+        real = (self.sigma > 0.0) & ~self._flat(Y)  # a flat column's residuals are the fit's rounding: no partner
+        if ok.sum() <= 2 or real.sum() < 2:
+            return kappa
+        with np.errstate(invalid="ignore", divide="ignore"):
+            C = np.abs(np.nan_to_num(np.corrcoef(R[ok].T)))
+        np.fill_diagonal(C, 0.0)
+        C[C < LAG_RHO] = 0.0  # a partner as lag_followers names one: a chance correlation imports nothing
+        C[~real] = 0.0
+        C[:, ~real] = 0.0
+        kz = np.where(real, kappa / np.where(real, self.sigma, 1.0), 0.0)
+        out = np.maximum(kz, np.max(C[None, :, :] * kz[:, None, :], axis=2))
+        return np.where(real, out * self.sigma, kappa)
 
     def lag_followers(self, B: np.ndarray, Y: np.ndarray, lag: np.ndarray) -> np.ndarray:
         """(F,) the columns that get a lagged view's allowance: those whose training residuals follow
