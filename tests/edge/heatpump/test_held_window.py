@@ -20,6 +20,7 @@ from heatwatch.faults import FAULTS
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import parse_scenario
 from heatwatch.units import DAY
+from tests.edge.heatpump.site_replay import replay_site
 
 POLL_STRIDE = 5  # a 5-minute poll
 # a mild Atlantic autumn (the numbers of a Lisbon-like site) in which the pumps seldom run steadily; hp-001
@@ -37,14 +38,7 @@ CONFIG = HeatPumpDetectorConfig(refrigerant="R32", commissioning_seconds=15 * DA
 
 @pytest.fixture(scope="module")
 def site():
-    scenario = parse_scenario(SITE)
-    fleet = Fleet(scenario)
-    pipes = {d: PumpPipeline.with_config(d, CONFIG) for d in fleet.devices}
-    events: dict[str, list] = {d: [] for d in fleet.devices}
-    for chunk in fleet.chunks(steps=1440 * 4):
-        for j, dev in enumerate(fleet.devices):
-            events[dev] += pipes[dev].process_batch(chunk.ts[::POLL_STRIDE], chunk.values[::POLL_STRIDE, j, :])[1]
-    return scenario, fleet, pipes, events
+    return replay_site(SITE, CONFIG, POLL_STRIDE)
 
 
 @pytest.mark.timeout(300)

@@ -23,6 +23,7 @@ from heatwatch.faults import FAULTS
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import parse_scenario
 from heatwatch.units import DAY
+from tests.edge.heatpump.site_replay import replay_site
 
 J_EEV = TARGET_NAMES.index("eev_pct")
 TAU = 6 * 3600.0
@@ -81,16 +82,7 @@ SITE = {"fleet": {"size": 4}, "climate": "stockholm", "start": "2024-10-01", "du
 
 @pytest.fixture(scope="module")
 def site():
-    scenario = parse_scenario(SITE)
-    fleet = Fleet(scenario)
-    cfg = HeatPumpDetectorConfig(refrigerant=scenario.refrigerant)
-    pipes = {d: PumpPipeline.with_config(d, cfg) for d in fleet.devices}
-    events: dict[str, list] = {d: [] for d in fleet.devices}
-    for chunk in fleet.chunks(steps=1440 * 4):
-        for j, dev in enumerate(fleet.devices):
-            _, evs = pipes[dev].process_batch(chunk.ts[::POLL_STRIDE], chunk.values[::POLL_STRIDE, j, :])
-            events[dev] += evs
-    return scenario, fleet, pipes, events
+    return replay_site(SITE, HeatPumpDetectorConfig(refrigerant=SITE["refrigerant"]), POLL_STRIDE)
 
 
 @pytest.mark.timeout(300)
