@@ -212,11 +212,12 @@ def report(results: dict[str, list[DeviceOutcome]], seconds: float = 0.0) -> dic
             prog = "-"
             first_ev = next((e for e in o.events if e.kind is EventKind.FAULT and e.fault == o.fault
                              and e.prognosis is not None), None)
-            if first_ev and o.trip_ts:
-                first_estimates.append(_estimate(first_ev, o.trip_ts))
+            if o.trip_ts:  # every estimate issued before the trip, also when the raise itself had none
                 all_estimates += [_estimate(e, o.trip_ts) for e in o.events
                                   if e.kind in (EventKind.FAULT, EventKind.FAULT_UPDATE) and e.fault == o.fault
                                   and e.prognosis is not None and e.ts < o.trip_ts]
+            if first_ev and o.trip_ts:
+                first_estimates.append(_estimate(first_ev, o.trip_ts))
                 p = first_ev.prognosis
                 prog = (f"{(p.predicted_trip_ts - first_ev.ts) / DAY:.1f} "
                         f"({(o.trip_ts - first_ev.ts) / DAY:.1f})")
