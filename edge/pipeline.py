@@ -432,9 +432,9 @@ class PumpPipeline:
         """The detector's notices of a commissioning window held open (held_window.py) as agent events
         (no ticket), each before the events of its own reading and after those of earlier ones, as the
         readings came."""
-        notices = self.detector.held.drain()
-        if not notices:
+        if not self.detector.held.pending:  # the common case, at every streamed reading: nothing to say
             return events
+        notices = self.detector.held.drain()
         out: list[EventBody] = []
         i = 0
         for n in notices:

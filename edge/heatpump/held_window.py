@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 from heatwatch.edge.heatpump import water_witness
 from heatwatch.edge.heatpump.prior import METER_NAME
+from heatwatch.units import DAY
 
-DAY = 86400.0
 HELD = "commissioning_held"  # the agent event's fault: the window is held open by the bands
 _UNITS = {"cop": "", "flow_lpm": " l/min", "t_discharge": " °C"}
 
