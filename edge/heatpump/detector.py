@@ -837,6 +837,7 @@ class HeatPumpDetector:
             if start is not None:
                 self._start_own(start, grew, T, F, Y)
                 return
+            self.start_window = (T, F, Y)  # learned as healthy: a fault named now is dated by it (start_history)
         self.alarm = calibrate_alarm(T, Y - model.predict(F), cfg.shift_tau_seconds, cfg.alarm_k, MIN_SHIFT)
         self.model = model
         self.growth = GrowingEnvelope(equations, F, RIDGE)
@@ -861,8 +862,9 @@ class HeatPumpDetector:
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
 
     def take_start_window(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Once, after the pump was handed to its own start: the window's steady readings (times, features,
-        targets), judged from then on against the model now installed (start_history.feed_window)."""
+        """Once, after the pump was handed to its own start or (no fleet) its window was learned: the
+        window's steady readings (times, features, targets), judged from then on against the model now
+        installed (start_history.scratch_date)."""
         out, self.start_window = self.start_window, None
         return out
 
