@@ -61,6 +61,9 @@ def scratch_date(tracker: PrognosisTracker, fault: str, now: float, T: np.ndarra
     """The trip date of ``fault`` from the window's readings against ``model`` (the pump's own start), in a
     blank copy of ``tracker``: the date of a pump just handed to its own start, whose history is hours."""
     scratch = tracker.blank_copy()
+    # the flow switch from the flow of the model now judging (the pump's own, as its own fit sets it): without
+    # it a low flow is dated by its late indicators alone (heldout38_priorleak_vienna_r290 hp-008: 100 d, trip 24)
+    scratch.set_flow_limit(float(model.coef[0, _I_FLOW]))
     feed_window(scratch, T, F, Y, model)
     return scratch.predict(fault, now)
 
