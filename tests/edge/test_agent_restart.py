@@ -95,16 +95,17 @@ def test_an_mqtt_fed_agent_reports_rejected_payloads_of_before_its_restart(tmp_p
         stop = threading.Event()
         th = threading.Thread(target=agent.run, args=(stop,))
         th.start()
-        wait_for(lambda: agent.publisher.connected and agent.source.counters.get("connects", 0) >= 1, 15,
-                 "agent connected")
-        for p in payloads:
-            pump.publish(pump_state_topic("hp-000"), p, qos=1).wait_for_publish(5)
-        wait_for(lambda: agent.source.counters.get("rejected_payloads", 0) + agent.status.readings >= len(payloads),
-                 10, "payloads taken")
-        counted = agent.counters()
-        stop.set()
-        th.join(20)
-        return counted
+        try:  # stopped also when a wait fails: a running agent's threads would hold the test process open
+            wait_for(lambda: agent.publisher.connected and agent.source.counters.get("connects", 0) >= 1, 15,
+                     "agent connected")
+            for p in payloads:
+                pump.publish(pump_state_topic("hp-000"), p, qos=1).wait_for_publish(5)
+            wait_for(lambda: agent.source.counters.get("rejected_payloads", 0) + agent.status.readings
+                     >= len(payloads), 10, "payloads taken")
+            return agent.counters()
+        finally:
+            stop.set()
+            th.join(20)
 
     good = json.dumps({"device": "hp-000", "ts": 1000.0, "values": {"t_flow": 35.0}}).encode()
     first = run_once([b"\x00not json", good])
