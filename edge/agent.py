@@ -312,7 +312,8 @@ class EdgeAgent:
                 "prior_members": 0 if det.fleet is None else det.fleet.prior.members if not by_own else
                 (det.fleet.refused_by.members if det.fleet.refused_by is not None else 0),
                 "refused_windows": det.fleet.refused_windows if det.fleet is not None else 0,
-                "postponed_fits": det.postponed_fits}
+                "postponed_fits": det.postponed_fits,
+                "window_rows": det.window_rows}  # steady readings in the learning window (0 once learned)
 
     def counters(self) -> dict[str, dict[str, Any]]:
         """Everything counted, by part, since the agent was first started (the counts saved in the state
