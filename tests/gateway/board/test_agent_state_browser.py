@@ -5,6 +5,7 @@ errors (conftest's page fixture checks)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 from playwright.sync_api import expect
@@ -50,3 +51,29 @@ def test_the_device_page_tells_the_agents_state(page, board_db, board_world):
     expect(page.locator("#agent-problems")).to_contain_text("nothing refused or failed")
     page.goto("/board/devices/hp-a2")  # never sent counters
     expect(page.locator("#agent-state")).to_have_count(0)
+
+
+def test_the_agents_page_puts_the_agents_to_look_at_on_top(page, board_db, board_world):
+    """Every device's agent at a glance (Agents in the header): the one that counted refused readings
+    first, a device that never sent counters says so, each row links to its device page."""
+    ingest = Ingest(board_db[0], incidents=Incidents())
+    t0 = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc).timestamp()
+    msg = Status(device="hp-a2", online=True, ts=t0, counters={
+        "agent": {"starts": 5, "readings": 900, "ready": False},
+        "fleet": {"judged_by_fleet": True, "prior_members": 12, "window_rows": 400},
+        "source": {"rejected_payloads": 17, "crc_errors": 2}, "outbox": {"pending_events": 3}})
+    assert ingest.handle(agent_topic("hp-a2", "status"), msg.to_json()).accepted
+    sign_in(page, board_world.api.tokens["dispatcher"])
+    page.goto("/board")
+    page.locator("header a.nav", has_text="Agents").click()
+    expect(page).to_have_url(re.compile(r"/board/agents$"))
+    rows = page.locator("#agents tbody tr")
+    first = rows.nth(0)
+    expect(first).to_have_attribute("data-device", "hp-a2")
+    expect(first).to_contain_text("its fleet's prior (12 pumps) while it learns its own")
+    expect(first).to_contain_text("400 steady readings collected")
+    expect(first.locator("td.counted")).to_have_text("17 × payload refused; 3 events waiting to be sent; "
+                                                     "2 × serial frame with a bad CRC")
+    expect(page.locator("#agents")).to_contain_text("no status with counters yet")
+    first.locator("a").click()
+    expect(page.locator("h1")).to_contain_text("hp-a2")
