@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from heatwatch.channels import BY_NAME
-from heatwatch.gateway.incidents.models import Incident, IncidentEvent
+from heatwatch.faults import FAULTS
+from heatwatch.gateway.incidents.models import Incident, IncidentEvent, IncidentState
 from heatwatch.gateway.ingest.models import ProcessedEvent
 
 DERIVED = {  # the edge's derived channels (heatwatch/channels.py DERIVED_NAMES): words and unit
@@ -126,6 +127,16 @@ def prognosis(events: list[ProcessedEvent]) -> Prognosis | None:
         except (KeyError, TypeError, ValueError, OverflowError):
             continue
     return None
+
+
+def awaits_date(incident: Incident | None) -> bool:
+    """An open pump-fault incident without a trip date (raised before the agent could date it): the
+    ticket says a date is still to come instead of saying nothing, which a dispatcher reads as no hurry.
+    A sensor fault never gets one (the pump does not trip of it), nor does a pump that already tripped."""
+    if incident is None or incident.state != IncidentState.OPEN or incident.predicted_failure_ts is not None:
+        return False
+    fault = FAULTS.get(incident.fault)
+    return fault is not None and not fault.sensor_fault and not incident.trip_count
 
 
 def history_lines(events: list[ProcessedEvent]) -> list[EventLine]:

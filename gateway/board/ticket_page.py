@@ -74,6 +74,7 @@ def render_ticket(request: Request, session: Session, user: BoardUser, ticket_id
         "went_to": _went_to(session, ticket),
         "kit": fault_kit if fault in kit.KITS else None, "evidence": evidence.evidence(events),
         "prognosis": prognosis, "chart_json": json.dumps(chart_doc) if chart_doc else None, "history": history,
+        "dateless": evidence.awaits_date(incident),
         "customer": customer, "site": ticket.device.site, "deadline": _deadline(ticket),
         "deadline_text": wording.deadline(_deadline(ticket), now), "message": message,
         "allowed": {s.value for s in service.allowed_transitions(ticket)}, "technicians": technicians(session),

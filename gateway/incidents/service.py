@@ -482,6 +482,9 @@ class Incidents:
                 nearer = "nearer" if new < before else "later"
                 notes.append(("prognosis", f"{before:%Y-%m-%d %H:%M}", f"{new:%Y-%m-%d %H:%M}",
                               f"predicted failure moved {nearer} ({p.indicator} to {p.threshold:g})"))
+            elif before is None and not fresh:  # raised without a date: the first one comes by an update
+                notes.append(("prognosis", None, f"{new:%Y-%m-%d %H:%M}",
+                              f"first predicted failure date ({p.indicator} to {p.threshold:g})"))
         if _withdraw_if_later(incident, ts):
             notes.append(("close_withdrawn", None, None, f"{incident.fault} raised again after it cleared"))
         return notes

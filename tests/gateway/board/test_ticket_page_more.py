@@ -174,3 +174,21 @@ def test_local_times_to_utc():
         local_to_utc("next friday", BERLIN, "end")
     assert zone_of("Mars/Olympus").key == "UTC" and zone_of(None).key == "UTC" and zone_of("../etc").key == "UTC"
     assert utcnow() - timedelta(seconds=5) < datetime.now(timezone.utc)
+
+
+def test_a_pump_fault_without_a_date_says_so_until_one_comes(client, db, world):
+    """A fault raised before the agent could date it: the ticket says plainly that no trip date is known
+    yet, and the date once an update brings it. Fails on main (424163e): the page said nothing of a date."""
+    ticket_id = world.tickets["a1 leak"]
+    now = utcnow().replace(microsecond=0)
+    with db.transaction() as s:
+        incident = s.get(Incident, _ticket(db, ticket_id).incident_id)
+        incident.predicted_failure_ts = incident.predicted_failure_earliest = incident.predicted_failure_latest = None
+    page = client.get(f"/board/tickets/{ticket_id}").text
+    assert 'id="no-date"' in page and "No trip date yet." in page and "Predicted to trip" not in page
+    with db.transaction() as s:
+        incident = s.get(Incident, _ticket(db, ticket_id).incident_id)
+        incident.predicted_failure_ts = now + timedelta(days=9)
+        incident.predicted_failure_earliest, incident.predicted_failure_latest = now + timedelta(days=4), now + timedelta(days=20)
+    page = client.get(f"/board/tickets/{ticket_id}").text
+    assert 'id="no-date"' not in page and "Predicted to trip <strong>" in page
