@@ -32,6 +32,7 @@ the limit (the first passage of :mod:`prognosis`).
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -117,25 +118,63 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
     spread = np.maximum.reduceat(base_dis, starts)
     h = max(0.25 * float(np.std(spread)), 1.0)
     dates: list[float | None] = []
+    past = (base_eev, base_dis, beta, gain, starts, d_days, target, h)
+    step = grid[1] - grid[0]
     for curve in curves:
         c_fut = np.maximum(curve(grid), min(c_now, 0.0))
         hit, survive = -1, 1.0
+        top = None  # the largest c from each future day on (read once a block has passed without a hit)
         for s in range(0, len(grid), block):
-            c = c_fut[s:s + block, None]
-            worst = _worst_days(c, base_eev, base_dis, beta, gain, starts, d_days)  # per future day x past day
-            z = np.clip((worst - target) / h, -30.0, 30.0)
-            p_day = (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)
-            surv = survive * np.cumprod((1.0 - p_day) ** (grid[1] - grid[0]))
+            p_day = _trip_shares(c_fut[s:s + block, None], *past)  # each future day's share of past days that trip
+            surv = survive * np.cumprod((1.0 - p_day) ** step)
             below = np.flatnonzero(surv <= 0.5)
             if len(below):
                 hit = s + int(below[0])
                 break
             survive = float(surv[-1])
+            nxt = s + block
+            if CHAIN_BOUND and nxt < len(grid):
+                if top is None:
+                    top = np.maximum.accumulate(c_fut[::-1])[::-1]  # NaN: NaN from there back
+                if _survives_rest(float(top[nxt]), past, step, len(grid) - nxt, survive):
+                    break  # no day left can halve the product: no passage this year
         days = float(grid[hit]) if hit >= 0 else (float(grid[-1]) if c_fut[-1] > c_fut[0] else None)
         dates.append(days)
     if pick is not None:
         return pick(dates)
     return min((d for d in dates if d is not None), default=None)
+
+
+CHAIN_BOUND = True  # False: every block read to the year's end when no day halves the product (the reference)
+_BOUND_SLACK = 1e-9  # relative: far more than the rounding of the logistic, the mean, 1 - p, the power and the product
+
+
+def _trip_shares(c: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray, beta: float, gain: float,
+                 starts: np.ndarray, d_days: np.ndarray, target: float, h: float) -> np.ndarray:
+    """Per future day (rows of ``c``, (n, 1)): the share of the past days whose worst hour at that
+    charge index would pass ``target``, kernel-smoothed by ``h`` (a logistic of the margin)."""
+    worst = _worst_days(c, base_eev, base_dis, beta, gain, starts, d_days)  # per future day x past day
+    z = np.clip((worst - target) / h, -30.0, 30.0)
+    return (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)
+
+
+def _survives_rest(c_max: float, past: tuple, step: float, n_left: int, survive: float) -> bool:
+    """Can the survival product stay above one half over the ``n_left`` future days left, whatever
+    their charge index up to ``c_max`` (the largest of them)? A past day's worst hour does not fall
+    as c grows (beta >= 0, the healthy openings >= MIN_HEALTHY_PCT > 0: each operation of _worst_days
+    is monotone in c and rounds monotonically), nor does its trip share, so each day left trips with
+    at most the share at ``c_max`` and the product stays at least survive x ((1 - share) ** step) **
+    n_left, taken with _BOUND_SLACK. True: it cannot reach one half, and reading the days left (most
+    of a year's blocks for a law that never gets there) would find no passage. A NaN or infinite
+    c_max, a share above one half: False, read them (as prognosis._survives_rest for the trend)."""
+    if not (n_left > 0 and survive > 0.5 and math.isfinite(c_max)):
+        return False
+    share = float(_trip_shares(np.array([[c_max]]), *past)[0])
+    if not (0.0 <= share <= 0.5):  # NaN compares false
+        return False
+    share *= 1.0 + _BOUND_SLACK
+    low = survive * math.exp(n_left * (step * math.log1p(-share) - 1e-12))
+    return low > 0.5 * (1.0 + _BOUND_SLACK)
 
 
 def _worst_days(c: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray, beta: float, gain: float,
