@@ -117,6 +117,11 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
     starts = np.flatnonzero(np.r_[True, np.diff(d_days) != 0])  # the hours are in time order
     spread = np.maximum.reduceat(base_dis, starts)
     h = max(0.25 * float(np.std(spread)), 1.0)
+    if CHAIN_FRONTIER:  # a day's worst hour is one of its hours that no other hour of the day outdoes in both
+        keep = _day_frontier(d_days, base_eev, base_dis)
+        if keep is not None:
+            d_days, base_eev, base_dis = d_days[keep], base_eev[keep], base_dis[keep]
+            starts = np.flatnonzero(np.r_[True, np.diff(d_days) != 0])
     dates: list[float | None] = []
     past = (base_eev, base_dis, beta, gain, starts, d_days, target, h)
     step = grid[1] - grid[0]
@@ -143,6 +148,31 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
     if pick is not None:
         return pick(dates)
     return min((d for d in dates if d is not None), default=None)
+
+
+CHAIN_FRONTIER = True  # False: every recent hour taken into each day's worst (the reference; tests)
+
+
+def _day_frontier(d_days: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray) -> np.ndarray | None:
+    """The hours (indices, in time order) that no other hour of their day outdoes in both healthy
+    opening and healthy worst discharge (of equal ones, the first): None if the days are not in order.
+
+    An hour j with base_eev_j >= base_eev_i and base_dis_j >= base_dis_i has, at any charge index c,
+    a discharge base_dis + beta c + gain * max(base_eev (1 + c) / 100 - 1, 0) at least hour i's (each
+    operation monotone in both and rounded monotonically; at 1 + c < 0 both shortfalls are 0; at a
+    NaN or infinite c every hour gives the same, a NaN perhaps with another sign bit, which no share
+    reads): the day's worst is one of the others, the very same number, so _worst_days need not take i.
+    A day has some 24 hours and a handful of them on its frontier: the hours short of valve, taken
+    whole on every future day, were most of the chain's time."""
+    n = len(d_days)
+    if n < 2 or (np.diff(d_days) < 0).any():
+        return None
+    dis_rank = np.unique(base_dis, return_inverse=True)[1].astype(np.int64).reshape(-1)  # ties: one rank
+    key = (d_days - d_days[0]) * (n + 1) + dis_rank  # a later day's keys above any earlier day's
+    order = np.lexsort((-base_dis, -base_eev, d_days))  # by day, then the widest opening, then the worst discharge
+    ks = key[order]
+    before = np.maximum.accumulate(np.r_[np.int64(-1), ks[:-1]])  # the largest key ahead in that order
+    return np.sort(order[ks > before])
 
 
 CHAIN_BOUND = True  # False: every block read to the year's end when no day halves the product (the reference)
