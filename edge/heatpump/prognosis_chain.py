@@ -129,6 +129,7 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
         c_fut = np.maximum(curve(grid), min(c_now, 0.0))
         hit, survive = -1, 1.0
         top = None  # the largest c from each future day on (read once a block has passed without a hit)
+        bound = (math.nan, math.nan)  # the last largest c left and its trip share: a law that grows keeps it
         for s in range(0, len(grid), block):
             p_day = _trip_shares(c_fut[s:s + block, None], *past)  # each future day's share of past days that trip
             surv = survive * np.cumprod((1.0 - p_day) ** step)
@@ -141,7 +142,10 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
             if CHAIN_BOUND and nxt < len(grid):
                 if top is None:
                     top = np.maximum.accumulate(c_fut[::-1])[::-1]  # NaN: NaN from there back
-                if _survives_rest(float(top[nxt]), past, step, len(grid) - nxt, survive):
+                c_max = float(top[nxt])
+                if c_max != bound[0]:  # the same c: the same share (NaN: never the same)
+                    bound = (c_max, _bound_share(c_max, past))
+                if _survives_rest(bound[1], step, len(grid) - nxt, survive):
                     break  # no day left can halve the product: no passage this year
         days = float(grid[hit]) if hit >= 0 else (float(grid[-1]) if c_fut[-1] > c_fut[0] else None)
         dates.append(days)
@@ -188,19 +192,21 @@ def _trip_shares(c: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray, beta
     return (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)
 
 
-def _survives_rest(c_max: float, past: tuple, step: float, n_left: int, survive: float) -> bool:
-    """Can the survival product stay above one half over the ``n_left`` future days left, whatever
-    their charge index up to ``c_max`` (the largest of them)? A past day's worst hour does not fall
-    as c grows (beta >= 0, the healthy openings >= MIN_HEALTHY_PCT > 0: each operation of _worst_days
-    is monotone in c and rounds monotonically), nor does its trip share, so each day left trips with
-    at most the share at ``c_max`` and the product stays at least survive x ((1 - share) ** step) **
-    n_left, taken with _BOUND_SLACK. True: it cannot reach one half, and reading the days left (most
-    of a year's blocks for a law that never gets there) would find no passage. A NaN or infinite
-    c_max, a share above one half: False, read them (as prognosis._survives_rest for the trend)."""
-    if not (n_left > 0 and survive > 0.5 and math.isfinite(c_max)):
-        return False
-    share = float(_trip_shares(np.array([[c_max]]), *past)[0])
-    if not (0.0 <= share <= 0.5):  # NaN compares false
+def _bound_share(c_max: float, past: tuple) -> float:
+    """The trip share of a future day at charge index ``c_max`` (_trip_shares; NaN for a NaN or infinite c)."""
+    return float(_trip_shares(np.array([[c_max]]), *past)[0]) if math.isfinite(c_max) else math.nan
+
+
+def _survives_rest(share: float, step: float, n_left: int, survive: float) -> bool:
+    """Can the survival product stay above one half over the ``n_left`` future days left, each tripping
+    with at most ``share``, the share at the largest charge index c among them (_bound_share)? A past
+    day's worst hour does not fall as c grows (beta >= 0, the healthy openings >= MIN_HEALTHY_PCT > 0:
+    each operation of _worst_days is monotone in c and rounds monotonically), nor does its trip share,
+    so the product stays at least survive x ((1 - share) ** step) ** n_left, taken with _BOUND_SLACK.
+    True: it cannot reach one half, and reading the days left (most of a year's blocks for a law that
+    never gets there) would find no passage. A NaN share, one above one half: False, read them (as
+    prognosis._survives_rest for the trend)."""
+    if not (n_left > 0 and survive > 0.5 and 0.0 <= share <= 0.5):  # NaN compares false
         return False
     share *= 1.0 + _BOUND_SLACK
     low = survive * math.exp(n_left * (step * math.log1p(-share) - 1e-12))

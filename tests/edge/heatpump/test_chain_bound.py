@@ -77,12 +77,11 @@ def test_the_chain_with_its_bound_dates_as_reading_every_block(monkeypatch: pyte
     assert reads[True] < 0.5 * reads[False]
 
 
-def test_the_bound_holds_only_below_half(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_bound_holds_only_below_half() -> None:
     """No bound on a NaN or infinite largest c, nor once the product is at one half."""
     past = (np.array([50.0]), np.array([80.0]), 1.0, 40.0, np.array([0]), np.array([0]), 90.0, 1.0)
-    assert pc._survives_rest(0.0, past, 0.25, 100, 1.0)
-    assert not pc._survives_rest(float("nan"), past, 0.25, 100, 1.0)
-    assert not pc._survives_rest(float("inf"), past, 0.25, 100, 1.0)
-    assert not pc._survives_rest(0.0, past, 0.25, 100, 0.5)
-    assert not pc._survives_rest(2.0, past, 0.25, 100, 1.0)  # the valve short at c = 2: the discharge past it
-
+    assert pc._survives_rest(pc._bound_share(0.0, past), 0.25, 100, 1.0)
+    assert not pc._survives_rest(pc._bound_share(float("nan"), past), 0.25, 100, 1.0)
+    assert not pc._survives_rest(pc._bound_share(float("inf"), past), 0.25, 100, 1.0)
+    assert not pc._survives_rest(pc._bound_share(0.0, past), 0.25, 100, 0.5)
+    assert not pc._survives_rest(pc._bound_share(2.0, past), 0.25, 100, 1.0)  # the valve short at c = 2
