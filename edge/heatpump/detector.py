@@ -942,12 +942,12 @@ class HeatPumpDetector:
         return {
             "rows": window_state.rows_state(self._rows_ts, self._rows_f, self._rows_y),
             "last_bucket": self._last_bucket,
-            "due_ts": window_state.finite_or_none(self._due_ts),
+            "due_ts": _finite_or_none(self._due_ts),
             "postponed_fits": self.postponed_fits,
-            "held_judged_ts": window_state.finite_or_none(self._held_judged_ts),
+            "held_judged_ts": _finite_or_none(self._held_judged_ts),
             "own_growth": self.own_growth,
             "prior_average": self.prior.average.state(),
-            "prior_first_ts": window_state.finite_or_none(self.prior.first_ts),
+            "prior_first_ts": _finite_or_none(self.prior.first_ts),
             "refused_for_growth": None if self.fleet is None else self.fleet.refused_for_growth,
         }
 

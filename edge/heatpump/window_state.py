@@ -12,7 +12,6 @@ held open for weeks at most ``max_training_rows`` (30,000 rows, about 10 MB).
 from __future__ import annotations
 
 import base64
-import math
 
 import numpy as np
 
@@ -45,10 +44,6 @@ def rows_from_state(d: dict, n_features: int, n_targets: int) -> Rows:
         raise ValueError(f"commissioning rows: {M.size} numbers where {n} rows were said")
     M = M.reshape(n, 1 + n_features + n_targets)
     return M[:, 0].tolist(), list(M[:, 1:1 + n_features]), list(M[:, 1 + n_features:])
-
-
-def finite_or_none(v: float) -> float | None:
-    return v if math.isfinite(v) else None
 
 
 def float_or(v: float | None, default: float) -> float:
