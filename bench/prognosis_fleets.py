@@ -366,14 +366,18 @@ def replay(paths: list[str]) -> None:
     pumps = [p for path in paths for p in json.loads(Path(path).read_text())]
     by_fault: dict[str, list[dict]] = {}
     everything: list[dict] = []
+    censored: list[dict] = []
     for p in pumps:
         if LIFT_UNSEEN["on"]:
             LIFT_UNSEEN["by_channel"] = unseen_gaps(p)
-        est = estimates(p)
-        for e in est:
+        # --misses: the pumps the run ended before too, for the lifts' medians (their trips cut off)
+        every_est = estimates(p, censored=MISSES["on"])
+        for e in every_est:
             e["trip_kind"], e["fault"], e["seed"] = p["trip_kind"], p["fault"], p["seed"]
+        est = [e for e in every_est if not e["censored"]]
         by_fault.setdefault(p["fault"], []).extend(est)
         everything += est
+        censored += [e for e in every_est if e["censored"]]
         tripped = "no trip" if p["trip_ts"] is None else f"{p['trip_kind']} {(p['trip_ts'] - p['onset_ts']) / DAY:.0f}d"
         raised = f"raised {(min(p['raised']) - p['onset_ts']) / DAY:.0f}d" if p["raised"] else "not raised"
         print(f"  s{p['seed']} g{p['growth']} {p['device']} {p['fault']:18s} {tripped:24s} {raised:12s} {fmt(figures(est))}")
@@ -383,7 +387,7 @@ def replay(paths: list[str]) -> None:
     print(f"{'ALL':20s} first: {fmt(figures([e for e in everything if e['first']]))} | all: {fmt(figures(everything))}")
     print(near_trip(everything))
     if MISSES["on"]:
-        print(misses(everything))
+        print(misses(everything, censored))
 
 
 NEAR_BANDS = ((0.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 16.0), (16.0, math.inf))
@@ -409,11 +413,15 @@ MISS_LEFT = ((0.0, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 32.0), (32.0,
 MISS_RAW = (0.0, 2.0, 4.0, 8.0, 16.0, 32.0)  # the calibration table's horizon bands (HORIZON_BANDS)
 
 
-def misses(est: list[dict]) -> str:
+def misses(est: list[dict], censored: list[dict] = ()) -> str:
     """Where the dates miss: within a factor 2 by the real time left and fault, each cell's misses split
     into early (the trip came over twice as late as the date) and late (over twice as soon); then per
     band of the raw date (the table's horizon bands, read back through its interval) each fleet's median
-    log2(actual / date), the figure the table's date lifts are fitted on (every fleet one sign: a lift)."""
+    log2(actual / date), the figure the table's date lifts are fitted on (every fleet one sign: a lift).
+    That median counts the ``censored`` estimates too (pumps raised whose run ended before their trip:
+    Kaplan-Meier, their actual a lower bound), the longest dates' trips a fleet's end cuts off; where
+    they leave the median unknown it is past every trip seen (printed as >)."""
+    from prognosis_calibration import km_quantile  # it imports this module
     lines = ["MISSES within x2 (early / late misses) by time left, per fault"]
     faults = sorted({e["fault"] for e in est})
 
@@ -434,12 +442,14 @@ def misses(est: list[dict]) -> str:
             b = MISS_RAW[i + 1] if i + 1 < len(MISS_RAW) else math.inf
             meds = []
             for seed in sorted({e["seed"] for e in est}):
-                sel = [e for e in est if e["seed"] == seed and a <= e["raw"] < b]
+                sel = [e for e in [*est, *censored] if e["seed"] == seed and a <= e["raw"] < b]
                 if sel:
                     r = np.log2(np.maximum([e["actual"] for e in sel], FLOOR_DAYS) / np.maximum([e["pred"] for e in sel], FLOOR_DAYS))
-                    meds.append((seed, float(np.median(r)), len(sel)))
+                    med = km_quantile(r, np.array([float(e["censored"]) for e in sel]), 0.5)
+                    meds.append((seed, math.inf if med is None else med, len(sel)))
             agreed = [m for _, m, k in meds if k >= 10]
-            lift = min(agreed, key=abs) if len(agreed) >= 2 and (min(agreed) > 0 or max(agreed) < 0) else 0.0
+            known = [m for m in agreed if math.isfinite(m)]  # a median past every trip agrees, but is no size
+            lift = min(known, key=abs) if known and len(agreed) >= 2 and (min(agreed) > 0 or max(agreed) < 0) else 0.0
             lines.append(f"  raw {a:g}-{b:g}d: " + ", ".join(f"{seed} {m:+.2f} ({k})" for seed, m, k in meds)
                          + f"; lift {lift:+.2f}")
     return "\n".join(lines)

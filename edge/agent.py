@@ -129,6 +129,7 @@ class EdgeAgent:
         self._restored_commands: list[int] = []
         self._restored_published = False
         self._carried: dict[str, dict[str, float]] = {}  # the counts saved before a restart
+        self._state_unreadable = 0  # a state file that could not be read at this start (commissioned afresh)
         self._restore()
         self._model_published = self._restored_published
         self.fleet_counters = {"prior_load_errors": 0, "models_published": 0}
@@ -311,7 +312,8 @@ class EdgeAgent:
                 "prior_members": 0 if det.fleet is None else det.fleet.prior.members if not by_own else
                 (det.fleet.refused_by.members if det.fleet.refused_by is not None else 0),
                 "refused_windows": det.fleet.refused_windows if det.fleet is not None else 0,
-                "postponed_fits": det.postponed_fits}
+                "postponed_fits": det.postponed_fits,
+                "window_rows": det.window_rows}  # steady readings in the learning window (0 once learned)
 
     def counters(self) -> dict[str, dict[str, Any]]:
         """Everything counted, by part, since the agent was first started (the counts saved in the state
@@ -321,7 +323,8 @@ class EdgeAgent:
     def _counters_now(self) -> dict[str, dict[str, Any]]:
         st = self.status
         return {
-            "agent": {"starts": 1, "readings": st.readings, "events": st.events, "trips": len(st.trips),
+            "agent": {"starts": 1, "state_unreadable": self._state_unreadable, "readings": st.readings,
+                      "events": st.events, "trips": len(st.trips),
                       "last_ts": st.last_ts if math.isfinite(st.last_ts) else None, "ready": bool(st.ready),
                       "health": float(st.health) if math.isfinite(st.health) else None},
             "source": _snapshot(self.source.counters),
@@ -340,7 +343,7 @@ class EdgeAgent:
             try:
                 state = json.loads(self.state_path.read_text())
                 self._carried = carried_counters.carried(state.get("counters"))
-                if "version" not in state:  # counts only: saved while commissioning, before any command
+                if "version" not in state:  # counts only: saved while commissioning, before the window was kept
                     log.info("%s: restored the counters from %s; commissioning again", self.cfg.device,
                              self.state_path)
                     return
@@ -349,9 +352,13 @@ class EdgeAgent:
                                          for fault, ev in state.get("active", {}).items()}
                 self._restored_commands = [int(i) for i in state.get("commands_done", [])]
                 self._restored_published = bool(state.get("model_published", False))
-                log.info("%s: restored the learned healthy model and %d raised faults from %s", self.cfg.device,
+                det = self.pipeline.detector
+                what = ("the learned healthy model" if det.ready and not det.provisional else
+                        f"the commissioning window ({det.window_rows} steady readings)")
+                log.info("%s: restored %s and %d raised faults from %s", self.cfg.device, what,
                          len(self._restored_active), self.state_path)
             except (ValueError, KeyError, TypeError) as exc:
+                self._state_unreadable = 1
                 log.error("%s: state %s unreadable (%s); commissioning again", self.cfg.device,
                           self.state_path, exc)
                 self.pipeline = PumpPipeline.with_config(self.cfg.device, self.pipeline.detector.config,
@@ -362,20 +369,18 @@ class EdgeAgent:
             self._save(force=True)
 
     def _save(self, force: bool = False) -> None:
-        """Write the state file: always the counts; the pipeline's state when there is something to
-        remember, a learned model or a command acted on (after ``repaired`` the file holds no model, so
-        a restart commissions afresh; while commissioning it holds the counts alone)."""
+        """Write the state file: the counts and the pipeline's state, a commissioning window included (a
+        restart inside it goes on with it; after ``repaired`` the file holds the new window, not the old
+        model)."""
         if not self.state_path:
             return
         ts = self.status.last_ts
         if not force and not math.isnan(self._last_save) and ts - self._last_save < STATE_SAVE_EVERY:
             return
         self._last_save = ts
-        doc: dict[str, Any] = {}
-        if self.pipeline.detector.ready or self.commands.done:
-            active = {fault: ev.model_dump(mode="json") for fault, ev in self.status.active.items()}
-            doc = {**self.pipeline.state(), "active": active, "commands_done": list(self.commands.done),
-                   "model_published": self._model_published}
+        active = {fault: ev.model_dump(mode="json") for fault, ev in self.status.active.items()}
+        doc: dict[str, Any] = {**self.pipeline.state(), "active": active, "commands_done": list(self.commands.done),
+                               "model_published": self._model_published}
         doc["counters"] = carried_counters.counts(self.counters())
         tmp = self.state_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc))

@@ -23,7 +23,7 @@ NOT_COUNTS: dict[str, set[str] | None] = {
     "outbox": {"pending_events", "pending_telemetry", "pending_telemetry_bytes", "oldest_pending_age"},
     "coverage": None,  # the whole section: what the register map allows judging
     "fleet": {"own_model", "judged_by_fleet", "judged_by_own_start", "prior_members", "refused_windows",
-              "postponed_fits"},  # in the state
+              "postponed_fits", "window_rows"},  # in the state
 }
 
 

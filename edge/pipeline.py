@@ -799,7 +799,7 @@ class PumpPipeline:
         """The fault's trip date: from the prognosis's history, or, with no model judging the pump yet
         (named by the prior's bands), from its window's growth since its first days (start_history)."""
         if self._basis == "prior":  # (the basis of the last rule row: the same in a replay's chunk as streaming)
-            rows = self.detector.window_rows()
+            rows = self.detector.window_readings()
             if self._start_rows is not None and not (rows[0] < ts).any():
                 rows = self._start_rows[:3]  # a replay's chunk in which the window was handed on after this row
             return start_history.window_date(self.prognosis, fault, ts, *rows, RIDGE)
@@ -1066,7 +1066,8 @@ def _never_if_none(ts: float | None) -> float:
 
 
 # a pump fault raised without a trip date says so: the dispatcher is told a date is to come, not left to
-# read silence as "no hurry" (the first date goes out as a fault_update, _refresh_prognoses)
+# read silence as "no hurry" (the first date goes out as a fault_update, _refresh_prognoses). A pump faulty
+# from installation is often named before its prognosis has the days it trends (bench/heldout39_raisedate.md)
 NO_DATE_YET = (" No trip date yet: its readings so far show no trend toward a trip limit that can be dated;"
                " a date follows as an update once they do.")
 

@@ -34,6 +34,7 @@ from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES, Healt
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES, SteadyStateGate, features, features_row
 from heatwatch.edge.heatpump.own_start import start_prior, window_growth
 from heatwatch.edge.heatpump.held_window import HeldWindow
+from heatwatch.edge.heatpump import window_state
 from heatwatch.edge.heatpump.condenser_design import NAME as CEILING_NAME, CondenserCeiling
 from heatwatch.edge.heatpump import flow_meter
 from heatwatch.edge.heatpump.design import PumpDesign
@@ -280,6 +281,11 @@ class HeatPumpDetector:
     @property
     def ready(self) -> bool:
         return self.model is not None
+
+    @property
+    def window_rows(self) -> int:
+        """Steady readings collected in the current commissioning window."""
+        return len(self._rows_ts)
 
     # -- a fleet prior ------------------------------------------------------------
     def use_fleet_prior(self, prior: FleetPrior) -> None:
@@ -868,7 +874,7 @@ class HeatPumpDetector:
         out, self.start_window = self.start_window, None
         return out
 
-    def window_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def window_readings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The commissioning window's steady readings collected so far (times, features, targets)."""
         return np.array(self._rows_ts, dtype=float), np.array(self._rows_f), np.array(self._rows_y)
 
@@ -925,8 +931,8 @@ class HeatPumpDetector:
     def state(self) -> dict:
         """What a restart must not lose: the learned model, alarm levels and running shifts (JSON-safe).
 
-        A restart during commissioning starts commissioning again (the buffer of
-        training rows is not kept); a restart after it resumes judging at once.
+        While commissioning (no own model yet, or judged by a fleet or its own start meanwhile) the
+        window goes too (window_state.py): a restart goes on with it, not from nothing.
         """
         return {
             "version": STATE_VERSION,
@@ -948,10 +954,54 @@ class HeatPumpDetector:
             "growth": None if self.growth is None or self.provisional else self.growth.state(),
             "uncertainty": self.uncertainty.state(),
             "standstill": self.standstill.state(),
+            "commissioning": self._window_state() if self.model is None or self.provisional else None,
         }
 
+    def _window_state(self) -> dict:
+        """The commissioning window's rows and bookkeeping, and the prior's averages that judge meanwhile."""
+        return {
+            "rows": window_state.rows_state(self._rows_ts, self._rows_f, self._rows_y),
+            "last_bucket": self._last_bucket,
+            "due_ts": _finite_or_none(self._due_ts),
+            "postponed_fits": self.postponed_fits,
+            "held_judged_ts": _finite_or_none(self._held_judged_ts),
+            "own_growth": self.own_growth,
+            "prior_average": self.prior.average.state(),
+            "prior_first_ts": _finite_or_none(self.prior.first_ts),
+            "refused_for_growth": None if self.fleet is None else self.fleet.refused_for_growth,
+        }
+
+    def _load_window(self, d: dict) -> None:
+        self._rows_ts, self._rows_f, self._rows_y = window_state.rows_from_state(
+            d["rows"], len(FEATURE_NAMES), len(TARGET_NAMES))
+        self._last_bucket = int(d["last_bucket"])
+        self._due_ts = window_state.float_or(d["due_ts"], math.nan)
+        self.postponed_fits = int(d["postponed_fits"])
+        self._held_judged_ts = window_state.float_or(d["held_judged_ts"], -math.inf)
+        self.own_growth = {str(k): float(v) for k, v in d["own_growth"].items()}
+        self.prior.average.load_state(d["prior_average"])
+        self.prior.first_ts = window_state.float_or(d["prior_first_ts"], math.nan)
+        if self.fleet is not None and d.get("refused_for_growth") is not None:
+            self.fleet.refused_for_growth = bool(d["refused_for_growth"])
+
+    def _load_running(self, state: dict) -> None:
+        """The running parts, judged with whichever model: shifts, sensor checks, the steady gate."""
+        self.shift.load_state(state["shift"])
+        self.checks.load_state(state["checks"])
+        self.gate.last_transient_ts = float(state["gate_last_transient_ts"])
+        # added with the pipeline's state file, version 2 (older files lack them: one settling period is lost)
+        if state.get("gate_last_mode") is not None:
+            self.gate.last_mode = float(state["gate_last_mode"])
+        if state.get("last_steady_x") is not None:
+            self._last_steady_x = np.array([math.nan if v is None else v for v in state["last_steady_x"]],
+                                           dtype=float)
+        self.outside_envelope = int(state.get("outside_envelope", 0))
+        if state.get("uncertainty") is not None:
+            self.uncertainty.load_state(state["uncertainty"])
+
     def load_state(self, state: dict) -> None:
-        """Load what ``state()`` wrote; a state without a model (still commissioning) changes nothing."""
+        """Load what ``state()`` wrote. Still commissioning, the window goes on where it was; a file written
+        while commissioning before the window was kept (no model, no window) changes nothing."""
         if state.get("version") != STATE_VERSION:
             raise ValueError(f"unknown detector state version {state.get('version')!r}")
         if state.get("fleet") is not None:  # a restart while fleet-judged commissions afresh, judged by it
@@ -960,31 +1010,25 @@ class HeatPumpDetector:
         # the stopped coil's witness, kept while commissioning too (its baseline is the first settled stops
         # of the pump's life, not of the agent's run); absent in a state written before it was kept
         self.standstill.load_state(state.get("standstill"))
+        window = state.get("commissioning")
+        if state.get("model") is None and window is None:
+            return
+        self.start_ts = float(state["start_ts"])
+        self._load_running(state)
+        if window is not None:
+            self._load_window(window)
         if state.get("model") is None:
             return
         self.provisional = False
         if state.get("commission_points") is not None:
             self.commission_points = np.asarray(state["commission_points"], dtype=float)
         self._fleet_until = -math.inf if state.get("fleet_until") is None else float(state["fleet_until"])
-        self.start_ts = float(state["start_ts"])
         self.model = HealthyModel.from_dict(state["model"])
         self.alarm = np.asarray(state["alarm"], dtype=float)
-        self.shift.load_state(state["shift"])
-        self.checks.load_state(state["checks"])
-        self.gate.last_transient_ts = float(state["gate_last_transient_ts"])
         if state.get("envelope") is not None:
             self.envelope = np.asarray(state["envelope"], dtype=float)
-        # added with the pipeline's state file, version 2 (older files lack them: one settling period is lost)
-        if state.get("gate_last_mode") is not None:
-            self.gate.last_mode = float(state["gate_last_mode"])
-        if state.get("last_steady_x") is not None:
-            self._last_steady_x = np.array([math.nan if v is None else v for v in state["last_steady_x"]],
-                                           dtype=float)
-        self.outside_envelope = int(state.get("outside_envelope", 0))
         # a state written before the envelope grew: the model judges as it did (its box, its levels)
         self.growth = None if state.get("growth") is None else GrowingEnvelope.from_state(state["growth"])
-        if state.get("uncertainty") is not None:
-            self.uncertainty.load_state(state["uncertainty"])
         self._models = [(-math.inf, self.model)]
 
 

@@ -32,6 +32,7 @@ the limit (the first passage of :mod:`prognosis`).
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -116,26 +117,100 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
     starts = np.flatnonzero(np.r_[True, np.diff(d_days) != 0])  # the hours are in time order
     spread = np.maximum.reduceat(base_dis, starts)
     h = max(0.25 * float(np.std(spread)), 1.0)
+    if CHAIN_FRONTIER:  # a day's worst hour is one of its hours that no other hour of the day outdoes in both
+        keep = _day_frontier(d_days, base_eev, base_dis)
+        if keep is not None:
+            d_days, base_eev, base_dis = d_days[keep], base_eev[keep], base_dis[keep]
+            starts = np.flatnonzero(np.r_[True, np.diff(d_days) != 0])
     dates: list[float | None] = []
+    past = (base_eev, base_dis, beta, gain, starts, d_days, target, h)
+    step = grid[1] - grid[0]
     for curve in curves:
         c_fut = np.maximum(curve(grid), min(c_now, 0.0))
         hit, survive = -1, 1.0
+        top = None  # the largest c from each future day on (read once a block has passed without a hit)
+        bound = (math.nan, math.nan)  # the last largest c left and its trip share: a law that grows keeps it
         for s in range(0, len(grid), block):
-            c = c_fut[s:s + block, None]
-            worst = _worst_days(c, base_eev, base_dis, beta, gain, starts, d_days)  # per future day x past day
-            z = np.clip((worst - target) / h, -30.0, 30.0)
-            p_day = (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)
-            surv = survive * np.cumprod((1.0 - p_day) ** (grid[1] - grid[0]))
+            p_day = _trip_shares(c_fut[s:s + block, None], *past)  # each future day's share of past days that trip
+            surv = survive * np.cumprod((1.0 - p_day) ** step)
             below = np.flatnonzero(surv <= 0.5)
             if len(below):
                 hit = s + int(below[0])
                 break
             survive = float(surv[-1])
+            nxt = s + block
+            if CHAIN_BOUND and nxt < len(grid):
+                if top is None:
+                    top = np.maximum.accumulate(c_fut[::-1])[::-1]  # NaN: NaN from there back
+                c_max = float(top[nxt])
+                if c_max != bound[0]:  # the same c: the same share (NaN: never the same)
+                    bound = (c_max, _bound_share(c_max, past))
+                if _survives_rest(bound[1], step, len(grid) - nxt, survive):
+                    break  # no day left can halve the product: no passage this year
         days = float(grid[hit]) if hit >= 0 else (float(grid[-1]) if c_fut[-1] > c_fut[0] else None)
         dates.append(days)
     if pick is not None:
         return pick(dates)
     return min((d for d in dates if d is not None), default=None)
+
+
+CHAIN_FRONTIER = True  # False: every recent hour taken into each day's worst (the reference; tests)
+
+
+def _day_frontier(d_days: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray) -> np.ndarray | None:
+    """The hours (indices, in time order) that no other hour of their day outdoes in both healthy
+    opening and healthy worst discharge (of equal ones, the first): None if the days are not in order.
+
+    An hour j with base_eev_j >= base_eev_i and base_dis_j >= base_dis_i has, at any charge index c,
+    a discharge base_dis + beta c + gain * max(base_eev (1 + c) / 100 - 1, 0) at least hour i's (each
+    operation monotone in both and rounded monotonically; at 1 + c < 0 both shortfalls are 0; at a
+    NaN or infinite c every hour gives the same, a NaN perhaps with another sign bit, which no share
+    reads): the day's worst is one of the others, the very same number, so _worst_days need not take i.
+    A day has some 24 hours and a handful of them on its frontier: the hours short of valve, taken
+    whole on every future day, were most of the chain's time."""
+    n = len(d_days)
+    if n < 2 or (np.diff(d_days) < 0).any():
+        return None
+    dis_rank = np.unique(base_dis, return_inverse=True)[1].astype(np.int64).reshape(-1)  # ties: one rank
+    key = (d_days - d_days[0]) * (n + 1) + dis_rank  # a later day's keys above any earlier day's
+    order = np.lexsort((-base_dis, -base_eev, d_days))  # by day, then the widest opening, then the worst discharge
+    ks = key[order]
+    before = np.maximum.accumulate(np.r_[np.int64(-1), ks[:-1]])  # the largest key ahead in that order
+    return np.sort(order[ks > before])
+
+
+CHAIN_BOUND = True  # False: every block read to the year's end when no day halves the product (the reference)
+_BOUND_SLACK = 1e-9  # relative: far more than the rounding of the logistic, the mean, 1 - p, the power and the product
+
+
+def _trip_shares(c: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray, beta: float, gain: float,
+                 starts: np.ndarray, d_days: np.ndarray, target: float, h: float) -> np.ndarray:
+    """Per future day (rows of ``c``, (n, 1)): the share of the past days whose worst hour at that
+    charge index would pass ``target``, kernel-smoothed by ``h`` (a logistic of the margin)."""
+    worst = _worst_days(c, base_eev, base_dis, beta, gain, starts, d_days)  # per future day x past day
+    z = np.clip((worst - target) / h, -30.0, 30.0)
+    return (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)
+
+
+def _bound_share(c_max: float, past: tuple) -> float:
+    """The trip share of a future day at charge index ``c_max`` (_trip_shares; NaN for a NaN or infinite c)."""
+    return float(_trip_shares(np.array([[c_max]]), *past)[0]) if math.isfinite(c_max) else math.nan
+
+
+def _survives_rest(share: float, step: float, n_left: int, survive: float) -> bool:
+    """Can the survival product stay above one half over the ``n_left`` future days left, each tripping
+    with at most ``share``, the share at the largest charge index c among them (_bound_share)? A past
+    day's worst hour does not fall as c grows (beta >= 0, the healthy openings >= MIN_HEALTHY_PCT > 0:
+    each operation of _worst_days is monotone in c and rounds monotonically), nor does its trip share,
+    so the product stays at least survive x ((1 - share) ** step) ** n_left, taken with _BOUND_SLACK.
+    True: it cannot reach one half, and reading the days left (most of a year's blocks for a law that
+    never gets there) would find no passage. A NaN share, one above one half: False, read them (as
+    prognosis._survives_rest for the trend)."""
+    if not (n_left > 0 and survive > 0.5 and 0.0 <= share <= 0.5):  # NaN compares false
+        return False
+    share *= 1.0 + _BOUND_SLACK
+    low = survive * math.exp(n_left * (step * math.log1p(-share) - 1e-12))
+    return low > 0.5 * (1.0 + _BOUND_SLACK)
 
 
 def _worst_days(c: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray, beta: float, gain: float,

@@ -1,5 +1,6 @@
 """A device: where it stands, its channels over time, its incidents (newest first) and what its agent
-said of itself (notices that open no incident: a window held open, a wrong refrigerant)."""
+said of itself (notices that open no incident: a window held open, a wrong refrigerant) and of its state in its
+last status (how it judges the pump, what it counted as refused or failed: devices/agent_state.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from heatwatch.gateway.customers.models import Customer
 from heatwatch.gateway.db import utcnow
 from heatwatch.gateway.deps import SessionDep
 from heatwatch.gateway.devices.models import Device
+from heatwatch.gateway.devices.agent_state import agent_state
 from heatwatch.gateway.devices.notices import agent_notices
 from heatwatch.gateway.incidents.models import Incident
 from heatwatch.gateway.telemetry import series as store
@@ -60,4 +62,4 @@ def device_page(device_id: str, request: Request, session: SessionDep, user: Vie
         "chart_json": json.dumps(doc), "days": days, "spans": list(SPANS), "picked": picked,
         "choices": sorted(KNOWN_CHANNELS, key=lambda c: describe(c)[0]), "describe": describe,
         "incidents": incidents, "tickets": tickets, "fault_title": kit.fault_title, "latest": latest,
-        "notices": agent_notices(session, device.id)})
+        "notices": agent_notices(session, device.id), "agent": agent_state(device.last_status)})

@@ -6,14 +6,14 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from heatwatch.gateway.board import board_page, device_page, kpi_page, login, ticket_actions, ticket_page
+from heatwatch.gateway.board import agents_page, board_page, device_page, kpi_page, login, ticket_actions, ticket_page
 from heatwatch.gateway.board.session import LoginNeeded, Refused, Signer
 from heatwatch.gateway.ingest.counters import IngestCounters
 from heatwatch.gateway.metrics import CountersCollector
 from heatwatch.gateway.board.templates import HERE, page
 
 router = APIRouter(include_in_schema=False)
-for module in (login, board_page, ticket_page, ticket_actions, device_page, kpi_page):
+for module in (login, board_page, ticket_page, ticket_actions, device_page, kpi_page, agents_page):
     router.include_router(module.router, prefix="/board")
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from heatwatch.contract import DEVICE_ID_PATTERN
 from heatwatch.fleet_prior import EMITTERS
 from heatwatch.gateway.api.types import MAX_ID, Line
+from heatwatch.gateway.devices.agent_state import agent_state
 from heatwatch.gateway.devices.models import Device
 from heatwatch.refrigerant import REFRIGERANTS
 
@@ -51,6 +52,17 @@ class DeviceUpdate(_Strict):
     nickname: Line(100) = None  # type: ignore[assignment]
 
 
+class AgentStateOut(BaseModel):
+    """What the agent's last status says of it, in words (gateway/devices/agent_state.py; the board shows the same)."""
+
+    judged_by: str = Field(description="how the agent judges the pump now ('' when its status does not say)")
+    learning: str = Field(description="the learning window's progress while it has no own model yet, else ''")
+    readings: int | None = Field(description="readings since the agent was first started (restarts included)")
+    restarts: int | None
+    last_reading: datetime | None
+    problems: list[str] = Field(description="what it counted as refused or failed, most first")
+
+
 class DeviceOut(BaseModel):
     id: str
     site_id: int | None
@@ -64,6 +76,7 @@ class DeviceOut(BaseModel):
     last_seen_at: datetime | None
     online: bool | None
     last_status: dict[str, Any] | None = Field(description="the agent's last status message (its counters)")
+    agent: AgentStateOut | None = Field(None, description="last_status read into words; none before any counters")
     created_at: datetime
 
     @classmethod
@@ -72,7 +85,12 @@ class DeviceOut(BaseModel):
                    refrigerant=d.refrigerant, emitters=d.emitters, register_map=d.register_map,
                    install_date=d.install_date,
                    nickname=d.nickname, last_seen_at=d.last_seen_at, online=d.online, last_status=d.last_status,
-                   created_at=d.created_at)
+                   agent=_agent(d.last_status), created_at=d.created_at)
+
+
+def _agent(last_status: Any) -> AgentStateOut | None:
+    state = agent_state(last_status)
+    return None if state is None else AgentStateOut(**vars(state))
 
 
 class NoticeOut(BaseModel):

@@ -52,3 +52,25 @@ def test_notices_are_refused_to_customers_and_bad_input_is_named(api, db, world:
     assert api.get("/devices/hp-zz/notices", headers=world.auth("admin")).status_code == 404
     bad = api.get("/devices/hp-b1/notices", params={"limit": 0}, headers=world.auth("admin"))
     assert bad.status_code == 422 and "limit" in bad.text
+
+
+def test_the_device_api_reads_the_agents_last_status_into_words(api, db, world: World):
+    """GET /devices/{id} answers, beside the raw last_status, what the board's device page says of the agent."""
+    from heatwatch.contract import Status
+
+    assert api.get("/devices/hp-b1", headers=world.auth("admin")).json()["agent"] is None, "no counters yet"
+    status = Status(device="hp-b1", online=True, ts=T0, counters={
+        "agent": {"starts": 3, "readings": 5000, "ready": True, "last_ts": T0 - 60.0},
+        "fleet": {"judged_by_fleet": True, "prior_members": 9, "window_rows": 700},
+        "pipeline": {"out_of_range[t_flow]": 4}})
+    assert Ingest(db).handle(agent_topic("hp-b1", "status"), status.to_json()).accepted
+    got = api.get("/devices/hp-b1", headers=world.auth("dispatcher"))
+    assert got.status_code == 200, got.text
+    agent = got.json()["agent"]
+    assert agent["judged_by"] == "its fleet's prior (9 pumps) while it learns its own"
+    assert agent["learning"] == "700 steady readings collected for its own model"
+    assert (agent["readings"], agent["restarts"]) == (5000, 2)
+    assert agent["last_reading"].startswith("2025-01-10T05:59")
+    assert agent["problems"] == ["4 readings out of range (t_flow 4)"]
+    listed = api.get("/devices", headers=world.auth("admin")).json()["items"]
+    assert next(d for d in listed if d["id"] == "hp-b1")["agent"] == agent

@@ -156,6 +156,30 @@ def test_a_short_date_is_moved_later_where_every_fleet_came_later_and_an_urgent_
         assert q.lower_ts <= q.predicted_trip_ts <= q.upper_ts
 
 
+def test_a_bands_lift_counts_the_pumps_the_run_ended_before():
+    """bench/prognosis_fleets.misses: a raw-date band's lift is the smallest of the fleets' medians of
+    log2(actual / date) where all agree. A fleet whose long dates' pumps mostly outlived its run has
+    those estimates' actual times only as lower bounds; left out, its median is read off the few that
+    tripped (here early: -0.3) and the fleets seem to disagree. Counted (Kaplan-Meier) its median lies
+    past every trip, so both fleets say later and the band is lifted by the other fleet's +0.5."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    from prognosis_fleets import misses
+
+    def est(seed: int, ratio: float, censored: bool = False) -> dict:
+        return dict(seed=seed, fault="compressor_wear", raw=20.0, pred=20.0, actual=20.0 * 2.0 ** ratio, censored=censored)
+
+    tripped = [est(1, -0.3) for _ in range(15)] + [est(2, 0.5) for _ in range(40)]
+    outlived = [est(1, 1.0, censored=True) for _ in range(25)]  # the run ended 2x the date after them
+    line = next(x for x in misses(tripped, outlived).splitlines() if x.strip().startswith("raw 16-32d"))
+    assert line.endswith("lift +0.50")
+    assert "1 +inf (40)" in line
+    alone = next(x for x in misses(tripped).splitlines() if x.strip().startswith("raw 16-32d"))
+    assert alone.endswith("lift +0.00"), "the trips alone: the fleets disagree"
+
+
 def test_the_horizon_fit_finds_the_slope_of_a_noisy_estimator():
     """bench/prognosis_calibration.horizon: the median regression of log2(actual) on log2(predicted).
     An estimator whose log days are the truth plus as much noise again has a slope near 1/2
