@@ -24,16 +24,20 @@ readings (the pump's own history is left as it is):
   first day is its excess, trended to the trip limits as any other excess. Made again at each refresh
   while no model exists, the window growing.
 
-The interval is the calibration table's, as for every date (prognosis_calibration).
+The interval is the calibration table's, as for every date (prognosis_calibration); the date's horizon
+is drawn toward the fault's own age, not the fleets' typical horizon (_dated_from_its_age).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from heatwatch.contract import Prognosis
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES, HealthyModel
 from heatwatch.edge.heatpump.own_start import first_days_model
+from heatwatch.edge.heatpump.prognosis_calibration import horizon_at_least
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.units import DAY
 
@@ -65,7 +69,7 @@ def scratch_date(tracker: PrognosisTracker, fault: str, now: float, T: np.ndarra
     # it a low flow is dated by its late indicators alone (heldout38_priorleak_vienna_r290 hp-008: 100 d, trip 24)
     scratch.set_flow_limit(float(model.coef[0, _I_FLOW]))
     feed_window(scratch, T, F, Y, model)
-    return scratch.predict(fault, now)
+    return _dated_from_its_age(scratch, fault, now, T)
 
 
 def window_date(tracker: PrognosisTracker, fault: str, now: float, T: np.ndarray, F: np.ndarray, Y: np.ndarray,
@@ -85,4 +89,22 @@ def window_date(tracker: PrognosisTracker, fault: str, now: float, T: np.ndarray
     scratch = tracker.blank_copy()
     scratch.set_flow_limit(float(model.coef[0, _I_FLOW]))  # the flow it had when first watched
     feed_window(scratch, T, F, Y, model)
+    return _dated_from_its_age(scratch, fault, now, T)
+
+
+def _dated_from_its_age(scratch: PrognosisTracker, fault: str, now: float, T: np.ndarray) -> Prognosis | None:
+    """The scratch tracker's date, its horizon recalibrated toward the fault's own age rather than the
+    calibration fleets' typical horizon (prognosis_calibration.horizon_at_least).
+
+    The recalibration draws a raw date beyond the pivot (2^3.16: nine days) toward it by a slope of 0.33,
+    the regression to the mean of the fleets' estimates, most of them made days from a trip. A fault
+    present from installation that needed the whole window (2-5 weeks) to grow into an alarm is still
+    weeks from its trip: drawn toward nine days, a raw 40 days became 15, and the window's dates came
+    2-5 times early on trips 25-40 days away (bench/heldout39_raisedate.md). Its own horizon is of the
+    order of its age, the days since the window's first reading (installation, or a repair): the
+    pivot is that age, never below the fleets' (a young fault keeps the table as it is). The slope,
+    the interval and the band lifts are the table's."""
+    age_days = (now - float(T[0])) / DAY if len(T) else 0.0
+    if age_days > 0.0:
+        scratch.calibration = horizon_at_least(scratch.calibration, math.log2(age_days))
     return scratch.predict(fault, now)
