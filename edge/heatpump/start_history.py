@@ -44,6 +44,7 @@ from heatwatch.units import DAY
 _I_FLOW = TARGET_NAMES.index("flow_lpm")
 # a window of fewer days is not dated: the trend needs two days of at least 12 hours (prognosis.MIN_DAYS)
 MIN_WINDOW_DAYS = 2.0
+AGE_HORIZON = True  # False: the fleets' typical horizon, as before (_dated_from_its_age; bench comparisons)
 
 
 def feed_window(tracker: PrognosisTracker, T: np.ndarray, F: np.ndarray, Y: np.ndarray, model: HealthyModel) -> int:
@@ -105,6 +106,6 @@ def _dated_from_its_age(scratch: PrognosisTracker, fault: str, now: float, T: np
     pivot is that age, never below the fleets' (a young fault keeps the table as it is). The slope,
     the interval and the band lifts are the table's."""
     age_days = (now - float(T[0])) / DAY if len(T) else 0.0
-    if age_days > 0.0:
+    if age_days > 0.0 and AGE_HORIZON:
         scratch.calibration = horizon_at_least(scratch.calibration, math.log2(age_days))
     return scratch.predict(fault, now)
