@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from heatwatch.edge import rule_table
-from heatwatch.edge.heatpump import flow_meter, offset_kernel, start_history
+from heatwatch.edge.heatpump import flow_meter, offset_kernel, start_history, window_state
 from heatwatch.edge.heatpump.batch_kernels import clock_rows
 from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANNELS
 from heatwatch.edge.heatpump.compressor_efficiency import ALARM_K as COMPRESSOR_ALARM_K
@@ -40,6 +40,7 @@ from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, RIDGE, BatchResult
                                                HeatPumpDetectorConfig, HeatPumpResult)
 from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS, SignatureRows
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
 from heatwatch.edge.heatpump.joined_results import JoinedResults
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.heatpump.refrigerant_check import RefrigerantCheck, RefrigerantVerdict
@@ -93,7 +94,8 @@ class PumpPipeline:
     _prognosed: dict[str, int] = field(default_factory=dict)
     _basis: str = "model"
     # the window handed to the pump's own start and the model judging it (times, features, targets, model):
-    # dates its faults until the prognosis's own history can (_predict); not kept across a restart
+    # dates its faults until the prognosis's own history can (_predict); its readings are in the state
+    # (the model is the detector's, restored with it)
     _start_rows: tuple | None = field(default=None, repr=False)
     # process_batch's per-row pre-judgement of a chunk (_quiet_rows, _estimate_offsets)
     _tabled_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
@@ -167,6 +169,8 @@ class PumpPipeline:
             "basis": self._basis,
             "refrigerant_check": self.refrigerant_check.state() if self.refrigerant_check else None,
             "compressor": self.compressor.state() if self.compressor else None,
+            "start_window": None if self._start_rows is None else
+            window_state.rows_state(*(list(a) for a in self._start_rows[:3])),
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -193,6 +197,10 @@ class PumpPipeline:
             self.refrigerant_check.load_state(state["refrigerant_check"])
         if state.get("compressor") and self.compressor is not None:
             self.compressor.load_state(state["compressor"])
+        self._start_rows = None  # absent before it was kept: dated by the pump's own history when it can
+        if state.get("start_window") and self.detector.model is not None:
+            T, F, Y = window_state.rows_from_state(state["start_window"], len(FEATURE_NAMES), len(TARGET_NAMES))
+            self._start_rows = (np.array(T, dtype=float), np.array(F), np.array(Y), self.detector.model)
 
     # -- after a visit ----------------------------------------------------------
     def repaired(self, ts: float, *, relearn: bool = True, why: str = "") -> list[EventBody]:
