@@ -50,6 +50,7 @@ from heatwatch.contract import EXPLAINED_BY, REVISES, EventBody, EventKind, Find
 from heatwatch.faults import FAULTS
 from heatwatch.rules.engine import (OPERATING_POINT_SENSORS, SENSOR_EXPLAINS, SENSOR_LEVEL, SENSOR_SHARE, ChannelShift,
                                     Diagnosis, Evidence, RuleEngine)
+from heatwatch.units import HOUR
 
 _I_ERR = INDEX["error_code"]
 # rules hold for hours: judging every five minutes of reading time is plenty
@@ -169,8 +170,8 @@ class PumpPipeline:
             "basis": self._basis,
             "refrigerant_check": self.refrigerant_check.state() if self.refrigerant_check else None,
             "compressor": self.compressor.state() if self.compressor else None,
-            "start_window": None if self._start_rows is None else
-            window_state.rows_state(*(list(a) for a in self._start_rows[:3])),
+            "start_window": window_state.rows_state(*(list(a) for a in self._start_rows[:3]))
+            if self._start_window_adds() else None,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -802,6 +803,16 @@ class PumpPipeline:
         window = self.detector.take_start_window()
         if window is not None and self.detector.model is not None:
             self._start_rows = (*window, self.detector.model)
+
+    def _start_window_adds(self) -> bool:
+        """Is the start window worth its room in the state file (up to 30,000 rows, some 10 MB)? Only while
+        the pump's own history is shorter than the window was: after that a restarted agent's own history
+        holds as many days as the window did (a healthy pump without a fleet keeps its window in memory,
+        never raised, but does not write it out at every save)."""
+        if self._start_rows is None or not len(self._start_rows[0]):
+            return False
+        T = self._start_rows[0]
+        return self.prognosis.history_hours * HOUR < float(T[-1] - T[0])
 
     def _predict(self, fault: str, ts: float) -> Prognosis | None:
         """The fault's trip date: from the prognosis's history, or, with no model judging the pump yet

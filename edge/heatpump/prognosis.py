@@ -194,6 +194,11 @@ class PrognosisTracker:
         # prognosis made at the same generation read the same hours and limits (PumpPipeline's refresh)
         self.generation = 0
 
+    @property
+    def history_hours(self) -> int:
+        """Hours in the history (the pump's own, since it was first judged or last forgotten)."""
+        return len(self._hours)
+
     def blank_copy(self) -> "PrognosisTracker":
         """A tracker with this one's given limits, refrigerant, derate and calibration and no history (a
         date made from other hours than the pump's own history: start_history.window_date)."""

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from heatwatch.contract import EventKind
+from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.pipeline import NO_DATE_YET, PumpPipeline
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import parse_scenario
-from heatwatch.units import DAY
+from heatwatch.units import DAY, HOUR
 from tests.edge.heatpump.test_held_window import CONFIG, POLL_STRIDE, SITE
 
 LEAK = "refrigerant_leak"
@@ -53,3 +55,26 @@ def test_a_restart_between_the_handover_and_the_raise_keeps_the_date() -> None:
     assert NO_DATE_YET not in after.explanation
     assert after.ts == ran_on.ts
     assert after.prognosis.predicted_trip_ts == pytest.approx(ran_on.prognosis.predicted_trip_ts, abs=60.0)
+
+
+@pytest.mark.timeout(600)
+def test_the_window_leaves_the_state_once_the_pumps_own_history_is_as_long() -> None:
+    """A pump whose window was handed on keeps the window in its state only while its own history is
+    shorter than the window (a healthy pump without a fleet never raises, so the window is never dropped
+    by a date; its state file must not carry 10 MB for ever). Fails before the bound (the window written
+    at every save)."""
+    scenario = parse_scenario({**SITE, "duration": "21d"})
+    fleet = Fleet(scenario)
+    j = fleet.devices.index("hp-001")
+    pipe = PumpPipeline.with_config("hp-001", CONFIG)
+    for chunk in fleet.chunks(steps=1440):
+        pipe.process_batch(chunk.ts[::POLL_STRIDE], chunk.values[::POLL_STRIDE, j, :])
+        if pipe._start_rows is not None:
+            break
+    assert pipe._start_rows is not None and pipe.state()["start_window"]["n"] == len(pipe._start_rows[0])
+    T = pipe._start_rows[0]
+    # its own history as long as the window was (hours judged since the handover)
+    z = np.zeros(len(TARGET_NAMES))
+    pipe.prognosis._hours.extend((float(T[-1]) + h * HOUR, z, z, z) for h in range(1, int((T[-1] - T[0]) / HOUR) + 2))
+    assert pipe._start_rows is not None  # still kept in memory: a raise now is dated as before
+    assert pipe.state()["start_window"] is None
