@@ -194,6 +194,20 @@ class PrognosisTracker:
         # prognosis made at the same generation read the same hours and limits (PumpPipeline's refresh)
         self.generation = 0
 
+    @property
+    def history_hours(self) -> int:
+        """Hours in the history (the pump's own, since it was first judged or last forgotten)."""
+        return len(self._hours)
+
+    def blank_copy(self) -> "PrognosisTracker":
+        """A tracker with this one's given limits, refrigerant, derate and calibration and no history (a
+        date made from other hours than the pump's own history: start_history.window_date)."""
+        out = PrognosisTracker(dict(self._given), self._hours.maxlen / 24 if self._hours.maxlen else 30.0,
+                               self.fit_days, refrigerant=self.refrigerant, derate_room_k=self.derate_room_k,
+                               derate_start_c=self.derate_start_c, min_frequency_hz=self.min_frequency_hz)
+        out.inflate, out.calibration, out.learn_rated_current = self.inflate, self.calibration, self.learn_rated_current
+        return out
+
     def set_flow_limit(self, healthy_flow_lpm: float, fraction: float = 0.5) -> None:
         """The flow switch opens at a fraction of the flow the pump was commissioned with."""
         if math.isfinite(healthy_flow_lpm) and healthy_flow_lpm > 0:
