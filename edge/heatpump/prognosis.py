@@ -1016,7 +1016,8 @@ def _excess_curves(x: np.ndarray, y: np.ndarray, models: tuple[str, ...] = MODEL
     holdout = list(dict.fromkeys((max(0, n - HOLDOUT_DAYS - w), n - HOLDOUT_DAYS, model)
                                  for w in WINDOWS_DAYS for model in models))
     fits: dict[tuple[int, int, str], Curve | None] = dict(zip(holdout, _fits(x, y, holdout)))
-    scored = _holdout_scores(x, y, lambda lo, hi, model: fits[(lo, hi, model)], models)
+    scored = (_holdout_scores_fast if HOLDOUT_FAST else _holdout_scores)(
+        x, y, lambda lo, hi, model: fits[(lo, hi, model)], models)
     if not scored:  # too few days to judge a forecast (just raised after a short commissioning): a line
         return _line_only(x, y)
     best = min(e for e, _, _ in scored)
@@ -1033,10 +1034,13 @@ def _fits(x: np.ndarray, y: np.ndarray, specs: list[tuple[int, int, str]]) -> li
     solved under one error state, each LAPACK's own call as _polyfit makes it. A refresh fits some
     thirty windows; one at a time, the calls around each small solve cost more than the solve."""
     use = []
+    low = None  # how many days up to each are not positive, counted once for every exponential's window
     for lo, hi, model in specs:
         m = (hi if hi >= 0 else max(hi + len(x), 0)) - lo  # the slice's length, as len(x[lo:hi])
         if model == "exp":
-            use.append(m >= 4 and not (y[lo:hi] <= 0).any())
+            if m >= 4 and low is None:
+                low = [0, *np.cumsum(y <= 0).tolist()]
+            use.append(m >= 4 and low[lo + m] == low[lo])  # none of y[lo:hi] <= 0 (NaN is not)
         else:
             use.append(m >= (4 if model == "line" else 5))
     out: list[Curve | None] = [None] * len(specs)
@@ -1078,7 +1082,9 @@ def _curve(coef: np.ndarray, model: str) -> Curve | None:
         return None  # a levelling law that bends up: none (_fit)
     if model in ("parabola", "levelling") and coef[0] < 0:
         coef = coef[1:]  # a parabola bending over: along its tangent at now (_fit)
-    return lambda g: prognosis_kernels.horner(coef, g)
+    curve = lambda g: prognosis_kernels.horner(coef, g)  # noqa: E731
+    curve.terms = coef.tolist()  # type: ignore[attr-defined]  # its coefficients as floats (_holdout_scores_fast)
+    return curve
 
 
 def _excess_curves_reference(x: np.ndarray, y: np.ndarray) -> list[Curve]:
@@ -1115,6 +1121,43 @@ def _holdout_scores(x: np.ndarray, y: np.ndarray, fit: Callable[[int, int, str],
                 if (lo, model) not in errors:
                     d = f(x[n - HOLDOUT_DAYS:]) - y[n - HOLDOUT_DAYS:]
                     errors[(lo, model)] = float(np.add.reduce(d * d)) / len(d)  # np.mean(d ** 2): the same sum
+                scored.append((errors[(lo, model)], w, model))
+    return scored
+
+
+HOLDOUT_FAST = True  # False: every fit's forecast error by numpy's steps (_holdout_scores; the reference, tests)
+
+
+def _holdout_scores_fast(x: np.ndarray, y: np.ndarray, fit: Callable[[int, int, str], Curve | None],
+                         models: tuple[str, ...] = MODELS) -> list[tuple[float, int, str]]:
+    """_holdout_scores, the same numbers: a polynomial fit's (_curve's ``terms``) error on the two held-out
+    days in Python floats, Horner's steps from 0.0 as prognosis_kernels.horner takes them and the two
+    squares added as numpy's sum of two adds them (a + b: the zero it starts from, -0.0 or 0.0, leaves a
+    square, never -0.0, as it is), each step one rounded IEEE operation as numpy's; an exponential's by
+    numpy's steps. Twelve fits a refresh, each some six numpy calls on two numbers, cost more than the solves."""
+    n = len(x)
+    xh, yh = x[n - HOLDOUT_DAYS:], y[n - HOLDOUT_DAYS:]
+    pair = len(xh) == 2
+    (g0, g1), (y0, y1) = (xh.tolist(), yh.tolist()) if pair else ((0.0, 0.0), (0.0, 0.0))
+    errors: dict[tuple[int, str], float] = {}
+    scored: list[tuple[float, int, str]] = []
+    for w in WINDOWS_DAYS:
+        for model in models:
+            lo = max(0, n - HOLDOUT_DAYS - w)
+            f = fit(lo, n - HOLDOUT_DAYS, model)
+            if f is not None:
+                if (lo, model) not in errors:
+                    terms = getattr(f, "terms", None)
+                    if pair and terms is not None:
+                        v0 = v1 = 0.0
+                        for c in terms:
+                            v0 = v0 * g0 + c
+                            v1 = v1 * g1 + c
+                        d0, d1 = v0 - y0, v1 - y1
+                        errors[(lo, model)] = (d0 * d0 + d1 * d1) / 2
+                    else:
+                        d = f(xh) - yh
+                        errors[(lo, model)] = float(np.add.reduce(d * d)) / len(d)
                 scored.append((errors[(lo, model)], w, model))
     return scored
 
