@@ -51,6 +51,7 @@ median of the rival laws' dates, or the earliest when it falls within 2 days
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import operator
@@ -183,7 +184,8 @@ class PrognosisTracker:
         self._pk_hi: np.ndarray | None = None
         self._pk_lo: np.ndarray | None = None
         # per (target, sign): the hours _daily has summed and its per-day sums (_daily_cached)
-        self._daily_sums: dict[tuple[int, float], tuple[list, dict[int, list], list[int]]] = {}
+        # and whether those hours' days are in order (the hours left of a day that rolled out are then the first)
+        self._daily_sums: dict[tuple[int, float], list] = {}
         # per indicator of the last predict: (target index, sign, margin to its limit) for _near_limit
         self._margins: dict[str, tuple[int, float, float]] = {}
         # per (what, target, sign): the healthy worst days last read and what was made of them (_same_days)
@@ -443,26 +445,32 @@ class PrognosisTracker:
         key = (j, sign)
         cached = self._daily_sums.get(key)
         if cached is not None:
-            done, acc, days = cached
+            done, acc, days, in_order = cached
             d = next((q for q, h in enumerate(done) if h is rows[0]), -1) if rows else -1
             kept = len(done) - d
             if d < 0 or kept > len(rows) or not all(map(operator.is_, itertools.islice(done, d, None),
                                                          itertools.islice(rows, 0, kept))):
                 cached = None
             elif d > 0:
-                gone = set(days[:d])
+                gone, last = set(days[:d]), days[d - 1]
                 del done[:d], days[:d]
                 for k in gone:
                     acc.pop(k, None)
-                # the hours left of those days, in their order (each hour's day kept beside it, not divided again)
-                _daily_add(acc, list(itertools.compress(done, map(gone.__contains__, days))), j, sign)
+                # the hours left of those days, in their order (each hour's day kept beside it, not divided again):
+                # with the days in order, the first ones, those of the last day gone (none later is of a day gone)
+                left = done[:bisect.bisect_right(days, last)] if in_order and DAILY_IN_ORDER \
+                    else list(itertools.compress(done, map(gone.__contains__, days)))
+                _daily_add(acc, left, j, sign)
         if cached is None:
-            done, acc, days = [], {}, []
-            self._daily_sums[key] = (done, acc, days)
+            done, acc, days, in_order = [], {}, [], True
+            cached = self._daily_sums[key] = [done, acc, days, in_order]
         new = rows[len(done):]
         _daily_add(acc, new, j, sign)
         done.extend(new)
-        days.extend(int(h[0] // DAY) for h in new)  # each hour's day as _daily_add keys it
+        added = [int(h[0] // DAY) for h in new]  # each hour's day as _daily_add keys it
+        if in_order and added:
+            cached[3] = (not days or days[-1] <= added[0]) and all(map(operator.le, added, added[1:]))
+        days.extend(added)
         return _daily_arrays(acc)
 
     def _same_days(self, key: tuple, fn: Callable, *days: np.ndarray):
@@ -1190,6 +1198,7 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
                         for curve in _excess_curves(x, excess, models)])
 
 
+DAILY_IN_ORDER = True  # False: the hours left of a day that rolled out found by scanning them all (the reference; tests)
 RAN_ON_BOUND = True  # a learned limit past the worst reading the pump ran on (_past_ran_on)
 AT_LIMIT_NOW = False  # True: a worst reading at the limit dates the trip now (as before; bench comparisons)
 USE_PACE = True  # False: the trend alone (as before _pace_days; bench comparisons)
