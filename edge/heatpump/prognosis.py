@@ -1047,7 +1047,7 @@ def _fits(x: np.ndarray, y: np.ndarray, specs: list[tuple[int, int, str]]) -> li
         m = (hi if hi >= 0 else max(hi + len(x), 0)) - lo  # the slice's length, as len(x[lo:hi])
         if model == "exp":
             if m >= 4 and low is None:
-                low = [0, *np.cumsum(y <= 0).tolist()]
+                low = list(itertools.accumulate((y <= 0).tolist(), initial=0))
             use.append(m >= 4 and low[lo + m] == low[lo])  # none of y[lo:hi] <= 0 (NaN is not)
         else:
             use.append(m >= (4 if model == "line" else 5))
@@ -1055,23 +1055,26 @@ def _fits(x: np.ndarray, y: np.ndarray, specs: list[tuple[int, int, str]]) -> li
     todo = [i for i, u in enumerate(use) if u]
     if not todo:
         return out
-    los = np.array([specs[i][0] for i in todo], dtype=np.int64)
-    his = np.array([specs[i][1] if specs[i][1] >= 0 else specs[i][1] + len(x) for i in todo], dtype=np.int64)
-    weighted = np.array([specs[i][2] == "exp" for i in todo])
-    orders = np.array([3 if specs[i][2] in ("parabola", "levelling") else 2 for i in todo], dtype=np.int64)
+    # each problem's window, columns and weighting, as Python ints and in one array (a numpy call, not four)
+    los_l = [specs[i][0] for i in todo]
+    his_l = [specs[i][1] if specs[i][1] >= 0 else specs[i][1] + len(x) for i in todo]
+    orders_l = [3 if specs[i][2] in ("parabola", "levelling") else 2 for i in todo]
+    exp_l = [specs[i][2] == "exp" for i in todo]
+    table = np.array([los_l, his_l, orders_l], dtype=np.int64)
     logy = y
-    if weighted.any():  # numpy's log of the exponential windows' values (positive: checked above)
-        a, b = int(los[weighted].min()), int(his[weighted].max())
+    if any(exp_l):  # numpy's log of the exponential windows' values (positive: checked above)
+        a = min(lo for lo, e in zip(los_l, exp_l) if e)
+        b = max(hi for hi, e in zip(his_l, exp_l) if e)
         logy = np.zeros_like(y)
         with np.errstate(divide="ignore", invalid="ignore"):  # days between windows are not read
             logy[a:b] = np.log(y[a:b])
-    lhs, rhs, scale = prognosis_kernels.fit_matrices(x, y, logy, los, his, orders, weighted)
+    lhs, rhs, scale = prognosis_kernels.fit_matrices(x, y, logy, table[0], table[1], table[2], np.array(exp_l))
     problems, r0 = [], 0
-    for lo, hi, order in zip(los.tolist(), his.tolist(), orders.tolist()):
+    for lo, hi, order in zip(los_l, his_l, orders_l):
         problems.append((lhs[r0:r0 + hi - lo, :order], rhs[r0:r0 + hi - lo], (hi - lo) * _EPS))
         r0 += hi - lo
     for q, (i, (c, rank)) in enumerate(zip(todo, _lstsq_many(problems))):
-        order = int(orders[q])
+        order = orders_l[q]
         if rank != order:
             warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning, stacklevel=2)
         coef = c / scale[q, :order]
