@@ -167,6 +167,7 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
 # False: each block's trip shares by _trip_shares' numpy steps (the reference; tests). True: the same numbers
 # from one compiled pass (prognosis_kernels.chain_free) and numpy's exp of the exponents not at a clip
 CHAIN_COMPILED = True
+FRONTIER_COMPILED = True  # False: the frontier by np.unique's ranks and np.lexsort (the reference; tests)
 CHAIN_FRONTIER = True  # False: every recent hour taken into each day's worst (the reference; tests)
 
 
@@ -182,6 +183,10 @@ def _day_frontier(d_days: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray
     A day has some 24 hours and a handful of them on its frontier: the hours short of valve, taken
     whole on every future day, were most of the chain's time."""
     n = len(d_days)
+    if n >= 2 and FRONTIER_COMPILED and prognosis_kernels.AVAILABLE:  # the same hours in one compiled pass
+        keep = prognosis_kernels.day_frontier(d_days, base_eev, base_dis)
+        if keep is not None:
+            return keep
     if n < 2 or (np.diff(d_days) < 0).any():
         return None
     dis_rank = np.unique(base_dis, return_inverse=True)[1].astype(np.int64).reshape(-1)  # ties: one rank

@@ -423,3 +423,49 @@ def chain_free(c: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray, beta: 
     numpy's exp of them is 1 - the day's trip share). Compiled only."""
     return _chain_free_nb(np.ascontiguousarray(c, dtype=np.float64), base_eev, base_dis, float(beta), float(gain),
                           starts.astype(np.int64), float(target), float(h), Z_CLIP_LOW, Z_CLIP_HIGH)
+
+
+@njit(cache=True)
+def _day_frontier_nb(d_days, base_eev, base_dis):  # pragma: no cover - compiled
+    n = len(d_days)
+    keep = np.zeros(n, np.bool_)
+    for j in range(n):
+        if base_eev[j] != base_eev[j] or base_dis[j] != base_dis[j]:
+            return False, keep
+        if j > 0 and d_days[j] < d_days[j - 1]:
+            return False, keep
+    order = np.empty(n, np.int64)
+    i0 = 0
+    while i0 < n:
+        i1 = i0 + 1
+        while i1 < n and d_days[i1] == d_days[i0]:
+            i1 += 1
+        # the day's hours by the widest opening, then the worst discharge, then their order (a stable sort)
+        for q in range(i0, i1):
+            order[q] = q
+            p = q
+            while p > i0:
+                a, b = order[p - 1], order[p]
+                if base_eev[b] > base_eev[a] or (base_eev[b] == base_eev[a] and base_dis[b] > base_dis[a]):
+                    order[p - 1], order[p] = b, a
+                    p -= 1
+                else:
+                    break
+        top = base_dis[order[i0]]
+        keep[order[i0]] = True
+        for q in range(i0 + 1, i1):
+            j = order[q]
+            if base_dis[j] > top:  # outdone in discharge by no hour of a wider (or as wide, earlier) opening
+                keep[j] = True
+                top = base_dis[j]
+        i0 = i1
+    return True, keep
+
+
+def day_frontier(d_days: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray) -> np.ndarray | None:
+    """prognosis_chain._day_frontier's hours (indices in time order) for days in order and no NaN: per day,
+    in the order of the widest opening, then the worst discharge, then time, the hours whose discharge is
+    above every one before them (np.unique's ranks compare as the values do, equal values one rank);
+    None where the days are out of order or a value is NaN (the numpy steps decide). Compiled only."""
+    ok, keep = _day_frontier_nb(np.ascontiguousarray(d_days, dtype=np.int64), base_eev, base_dis)
+    return np.flatnonzero(keep) if ok else None
