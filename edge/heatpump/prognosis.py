@@ -1131,11 +1131,15 @@ def _excess_curves_reference(x: np.ndarray, y: np.ndarray) -> list[Curve]:
 
 
 def _holdout_scores(x: np.ndarray, y: np.ndarray, fit: Callable[[int, int, str], Curve | None],
-                    models: tuple[str, ...] = MODELS) -> list[tuple[float, int, str]]:
+                    models: tuple[str, ...] = MODELS,
+                    error: Callable[[Curve], float] | None = None) -> list[tuple[float, int, str]]:
     """(mean squared error on the held-out last days, window, model) of each window's fit before them:
     ``fit(lo, hi, model)`` gives the fit of x[lo:hi] (None: no fit). A window longer than the
-    history is the same fit as the whole history and scored once for all of them."""
+    history is the same fit as the whole history and scored once for all of them. ``error``: a fit's
+    error on the held-out days (None: numpy's steps, the reference; _holdout_scores_fast passes its own)."""
     n = len(x)
+    xh, yh = x[n - HOLDOUT_DAYS:], y[n - HOLDOUT_DAYS:]
+    error = error or (lambda f: _numpy_error(f, xh, yh))
     errors: dict[tuple[int, str], float] = {}
     scored: list[tuple[float, int, str]] = []
     for w in WINDOWS_DAYS:
@@ -1144,10 +1148,15 @@ def _holdout_scores(x: np.ndarray, y: np.ndarray, fit: Callable[[int, int, str],
             f = fit(lo, n - HOLDOUT_DAYS, model)
             if f is not None:
                 if (lo, model) not in errors:
-                    d = f(x[n - HOLDOUT_DAYS:]) - y[n - HOLDOUT_DAYS:]
-                    errors[(lo, model)] = float(np.add.reduce(d * d)) / len(d)  # np.mean(d ** 2): the same sum
+                    errors[(lo, model)] = error(f)
                 scored.append((errors[(lo, model)], w, model))
     return scored
+
+
+def _numpy_error(f: Curve, xh: np.ndarray, yh: np.ndarray) -> float:
+    """A fit's mean squared error on the held-out days by numpy's steps."""
+    d = f(xh) - yh
+    return float(np.add.reduce(d * d)) / len(d)  # np.mean(d ** 2): the same sum
 
 
 HOLDOUT_FAST = True  # False: every fit's forecast error by numpy's steps (_holdout_scores; the reference, tests)
@@ -1162,29 +1171,22 @@ def _holdout_scores_fast(x: np.ndarray, y: np.ndarray, fit: Callable[[int, int, 
     numpy's steps. Twelve fits a refresh, each some six numpy calls on two numbers, cost more than the solves."""
     n = len(x)
     xh, yh = x[n - HOLDOUT_DAYS:], y[n - HOLDOUT_DAYS:]
-    pair = len(xh) == 2
-    (g0, g1), (y0, y1) = (xh.tolist(), yh.tolist()) if pair else ((0.0, 0.0), (0.0, 0.0))
-    errors: dict[tuple[int, str], float] = {}
-    scored: list[tuple[float, int, str]] = []
-    for w in WINDOWS_DAYS:
-        for model in models:
-            lo = max(0, n - HOLDOUT_DAYS - w)
-            f = fit(lo, n - HOLDOUT_DAYS, model)
-            if f is not None:
-                if (lo, model) not in errors:
-                    terms = getattr(f, "terms", None)
-                    if pair and terms is not None:
-                        v0 = v1 = 0.0
-                        for c in terms:
-                            v0 = v0 * g0 + c
-                            v1 = v1 * g1 + c
-                        d0, d1 = v0 - y0, v1 - y1
-                        errors[(lo, model)] = (d0 * d0 + d1 * d1) / 2
-                    else:
-                        d = f(xh) - yh
-                        errors[(lo, model)] = float(np.add.reduce(d * d)) / len(d)
-                scored.append((errors[(lo, model)], w, model))
-    return scored
+    if len(xh) != 2:
+        return _holdout_scores(x, y, fit, models)
+    (g0, g1), (y0, y1) = xh.tolist(), yh.tolist()
+
+    def float_error(f: Curve) -> float:
+        terms = getattr(f, "terms", None)
+        if terms is None:  # an exponential: numpy's steps
+            return _numpy_error(f, xh, yh)
+        v0 = v1 = 0.0
+        for c in terms:
+            v0 = v0 * g0 + c
+            v1 = v1 * g1 + c
+        d0, d1 = v0 - y0, v1 - y1
+        return (d0 * d0 + d1 * d1) / 2
+
+    return _holdout_scores(x, y, fit, models, float_error)
 
 
 def _line_only(x: np.ndarray, y: np.ndarray) -> list[Curve]:
