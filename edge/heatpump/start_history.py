@@ -86,11 +86,7 @@ def window_date(tracker: PrognosisTracker, fault: str, now: float, T: np.ndarray
     first = first_days_model(T, F, Y, ridge)
     if first is None:
         return None
-    model = first[0]
-    scratch = tracker.blank_copy()
-    scratch.set_flow_limit(float(model.coef[0, _I_FLOW]))  # the flow it had when first watched
-    feed_window(scratch, T, F, Y, model)
-    return _dated_from_its_age(scratch, fault, now, T)
+    return scratch_date(tracker, fault, now, T, F, Y, first[0])  # its flow switch: the flow it had when first watched
 
 
 def _dated_from_its_age(scratch: PrognosisTracker, fault: str, now: float, T: np.ndarray) -> Prognosis | None:
