@@ -283,9 +283,12 @@ def estimates(pump: dict, every_s: float = 12 * HOUR, tracker_factory=None, cens
                             hi=(p.upper_ts - t) / DAY,
                             actual=(end - t) / DAY, censored=pump["trip_ts"] is None, indicator=p.indicator,
                             first=not out))
-            if MISSES["on"]:  # the raw date too (the table's horizon band is the raw date's)
+            if MISSES["on"] or FEATURES["on"]:  # the raw date too (the table's horizon band is the raw date's)
                 tr.calibration = None
+                _RECORD.clear()
                 out[-1]["raw"] = (tr.predict(pump["fault"], t).predicted_trip_ts - t) / DAY
+                if FEATURES["on"]:
+                    out[-1].update(estimate_features(tr, t, p.indicator, p.threshold, first))
         t += every_s
     return out
 
@@ -388,6 +391,10 @@ def replay(paths: list[str]) -> None:
     print(near_trip(everything))
     if MISSES["on"]:
         print(misses(everything, censored))
+    if FEATURES["on"]:
+        print(feature_table(everything))
+        if FEATURES["dump"]:
+            Path(FEATURES["dump"]).write_text(json.dumps([{k: v for k, v in e.items()} for e in everything]))
 
 
 NEAR_BANDS = ((0.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 16.0), (16.0, math.inf))
@@ -405,6 +412,163 @@ def near_trip(est: list[dict]) -> str:
             parts.append(f"{a:g}-{b:g}d n={f['n']} x2 {f['within_2x']:.0%} late {late:.0%} holds {f['coverage']:.0%}"
                          f" x{f['width']:.0f}")
     return "BY TIME LEFT  " + " | ".join(parts)
+
+
+# replay --features: what else the estimator knows at the hour of each estimate (estimate_features),
+# and whether it tells the far misses from the estimates within x2 of the same raw date (feature_table)
+FEATURES = {"on": False, "dump": None}
+_RECORD: dict = {}  # per indicator of the last raw predict: its trend's rival dates, its pace date
+
+
+def _record_rivals() -> None:
+    """Wrap the estimator's trend, pace and channel steps so a replay can read the rival growth laws'
+    dates and the pace date behind each raw date (the code's numbers are not changed)."""
+    from heatwatch.edge.heatpump import prognosis as pg
+
+    plain_channel, plain_fp, plain_rivals, plain_pace = (pg.PrognosisTracker._predict_channel, pg._first_passage_days,
+                                                         pg._rival_days, pg._pace_days)
+    state = {"ch": None, "in_trend": False}
+
+    def channel(self, ch, *a, **k):
+        state["ch"] = ch
+        return plain_channel(self, ch, *a, **k)
+
+    def first_passage(*a, **k):
+        state["in_trend"] = True
+        try:
+            return plain_fp(*a, **k)
+        finally:
+            state["in_trend"] = False
+
+    def rivals(days):
+        if state["in_trend"]:
+            _RECORD.setdefault(state["ch"], {})["rivals"] = [d for d in days if d is not None]
+        return plain_rivals(days)
+
+    def pace(*a, **k):
+        d = plain_pace(*a, **k)
+        _RECORD.setdefault(state["ch"], {})["pace"] = d
+        return d
+    pg.PrognosisTracker._predict_channel, pg._first_passage_days, pg._rival_days, pg._pace_days = (
+        channel, first_passage, rivals, pace)
+
+
+def _ols(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Slope and its standard error of a least-squares line (nan with under 3 points)."""
+    if len(x) < 3:
+        return math.nan, math.nan
+    a = np.vstack([x - x.mean(), np.ones_like(x)]).T
+    coef, *_ = np.linalg.lstsq(a, y, rcond=None)
+    res = y - a @ coef
+    sxx = float(np.sum((x - x.mean()) ** 2))
+    se = math.sqrt(float(np.sum(res ** 2)) / (len(x) - 2) / sxx) if sxx > 0 else math.nan
+    return float(coef[0]), se
+
+
+def estimate_features(tr: PrognosisTracker, now: float, indicator: str, threshold: float, first_raise: float) -> dict:
+    """Per estimate, from the hours before ``now`` of the indicator that dated it (the plain daily excess
+    and healthy worst, prognosis._daily): how settled its trend is and how far it has to go.
+
+    slope_t: the last 10 days' excess slope over its standard error (settled: large); trend_days: days
+    since the last calm day (excess within 2 robust spreads of the day-to-day changes; the history's
+    length when none); accel: log2 of the last 5 days' slope over the last 15 days' (accelerating > 0);
+    z_gap: the limit less (the two weeks' median healthy worst + today's excess), in the daily worst's
+    robust day-to-day spread; frac: today's excess over the healthy median's gap to the limit (how far
+    the fault has come); rival_spread: log2 of the latest over the earliest rival growth law's date;
+    pace_won: the pace date (a line from the last calm day) was the sooner; since_raise: days."""
+    from heatwatch.edge.heatpump import prognosis as pg
+
+    rec = _RECORD.get(indicator, {})
+    rivals = rec.get("rivals") or []
+    out = {"rival_spread": float(np.log2(max(rivals) / max(min(rivals), FLOOR_DAYS))) if rivals else math.nan,
+           "n_rivals": len(rivals), "since_raise": (now - first_raise) / DAY}
+    trend = pg._rival_days(list(rivals)) if rivals else None
+    pace = rec.get("pace")
+    out["pace_won"] = float(pace is not None and (trend is None or pace < trend))
+    lim = pg.STAGE_LIMITS.get(indicator) or tr.limits.get(indicator)
+    sign = -1.0 if lim is not None and lim.direction == "down" else 1.0
+    j = pg._IDX[indicator]
+    rows = [h for h in tr._hours if h[0] < now]
+    day_t, excess, base = pg._daily(rows, j, sign)
+    nan = math.nan
+    out.update(slope_t=nan, trend_days=nan, accel=nan, z_gap=nan, frac=nan)
+    if len(excess) < 6:
+        return out
+    x = (day_t - now) / DAY
+    s10, se10 = _ols(x[-10:], excess[-10:])
+    out["slope_t"] = s10 / se10 if se10 > 0 else nan
+    d = np.diff(excess)
+    sigma = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
+    calm = np.nonzero(excess[:-1] <= 2.0 * sigma)[0] if sigma > 0 else np.array([], int)
+    out["trend_days"] = float(x[-1] - x[int(calm[-1])]) if len(calm) else float(x[-1] - x[0])
+    s5, _ = _ols(x[-5:], excess[-5:])
+    s15, _ = _ols(x[-15:], excess[-15:])
+    out["accel"] = float(np.log2(max(s5, 1e-6) / max(s15, 1e-6))) if s15 > 0 else nan
+    target = sign * threshold
+    healthy = float(np.median(base[-14:]))
+    worst = base[-14:] + excess[-14:]
+    dw = np.diff(worst)
+    spread = 1.4826 * float(np.median(np.abs(dw - np.median(dw))))
+    gap = target - healthy - excess[-1]
+    out["z_gap"] = gap / spread if spread > 0 else nan
+    out["frac"] = float(excess[-1] / (target - healthy)) if target > healthy else nan
+    return out
+
+
+FEATURE_NAMES = ("slope_t", "trend_days", "accel", "z_gap", "frac", "rival_spread", "pace_won", "since_raise")
+FEATURE_RAW = (0.0, 4.0, 8.0, 16.0, 32.0)
+
+
+def feature_table(est: list[dict]) -> str:
+    """Within each band of the raw date, per feature tercile (cut on the band's pooled values): n, the
+    median log2(actual / date), within x2, dated over twice too soon (early) and late; then per fleet the
+    median log2(actual / date) of the top tercile less the bottom's (a feature that separates the far
+    misses: one sign on every fleet). And per indicator."""
+    lines = ["FEATURES by raw-date band: tercile of the feature -> n, median log2(actual/date), x2 %, early %, late %;"
+             " per fleet (>= 8 each end) top - bottom median"]
+
+    def stats(sel: list[dict]) -> tuple[int, float, float, float, float]:
+        r = np.log2(np.maximum([e["actual"] for e in sel], FLOOR_DAYS) / np.maximum([e["pred"] for e in sel], FLOOR_DAYS))
+        return len(r), float(np.median(r)), 100 * float(np.mean(np.abs(r) <= 1)), 100 * float(np.mean(r > 1)), \
+            100 * float(np.mean(r < -1))
+
+    def med(sel: list[dict]) -> float:
+        return float(np.median(np.log2(np.maximum([e["actual"] for e in sel], FLOOR_DAYS)
+                                       / np.maximum([e["pred"] for e in sel], FLOOR_DAYS))))
+    for i, a in enumerate(FEATURE_RAW):
+        b = FEATURE_RAW[i + 1] if i + 1 < len(FEATURE_RAW) else math.inf
+        band = [e for e in est if a <= e["raw"] < b]
+        if not band:
+            continue
+        n, m, w, ea, la = stats(band)
+        lines.append(f"raw {a:g}-{b:g}d: n={n} median {m:+.2f} x2 {w:.0f} % early {ea:.0f} % late {la:.0f} %")
+        for f in FEATURE_NAMES:
+            sel = [e for e in band if math.isfinite(e.get(f, math.nan))]
+            if len(sel) < 30:
+                continue
+            v = np.array([e[f] for e in sel])
+            q1, q2 = np.quantile(v, [1 / 3, 2 / 3])
+            if q1 == q2:  # a flag or a feature bunched at one value: below / at-or-above it
+                groups = [[e for e in sel if e[f] < q1], [], [e for e in sel if e[f] >= q1]]
+            else:
+                groups = [[e for e in sel if e[f] <= q1], [e for e in sel if q1 < e[f] <= q2], [e for e in sel if e[f] > q2]]
+            cells = []
+            for g in groups:
+                cells.append("-" if not g else "n{} {:+.2f} {:.0f}/{:.0f}/{:.0f}".format(*stats(g)))
+            per = []
+            for seed in sorted({e["seed"] for e in sel}):
+                lo = [e for e in groups[0] if e["seed"] == seed]
+                hi = [e for e in groups[2] if e["seed"] == seed]
+                if len(lo) >= 8 and len(hi) >= 8:
+                    per.append(med(hi) - med(lo))
+            signs = f"{sum(d > 0 for d in per)}+/{sum(d < 0 for d in per)}- of {len(per)}" if per else "-"
+            lines.append(f"  {f:12s} cuts {q1:8.3g} {q2:8.3g} | " + " | ".join(f"{c:28s}" for c in cells)
+                         + f" | fleets top-bottom {signs}, median {np.median(per) if per else math.nan:+.2f}")
+        for ind in sorted({e["indicator"] for e in band}):
+            g = [e for e in band if e["indicator"] == ind]
+            if len(g) >= 20:
+                lines.append("  indicator {:14s} n{} {:+.2f} {:.0f}/{:.0f}/{:.0f}".format(ind, *stats(g)))
+    return "\n".join(lines)
 
 
 # replay --misses: where the dates miss a factor 2 (misses)
@@ -514,6 +678,14 @@ def main(args: list[str]) -> None:
         if "--misses" in rest:
             MISSES["on"] = True
             rest.remove("--misses")
+        if "--features" in rest:  # per estimate what else the estimator knows; --dump FILE keeps them
+            FEATURES["on"] = True
+            _record_rivals()
+            rest.remove("--features")
+        if "--dump" in rest:
+            k = rest.index("--dump")
+            FEATURES["dump"] = rest[k + 1]
+            del rest[k:k + 2]
         if "--no-lifts" in rest:  # the table without its date lifts (what BAND_LIFTS are fitted on)
             from heatwatch.edge.heatpump import prognosis, prognosis_calibration as pc
             prognosis.CALIBRATION = pc.with_bands(pc._ALL_HORIZONS, pc.BANDS)
