@@ -417,10 +417,15 @@ class PrognosisTracker:
         # a raw interval from now: the indicator's worst hour has reached its limit (it may trip
         # any hour); the calibrated interval keeps that early side
         touching = best is not None and best.lower_ts <= now
+        # how far the fault has come, read before the table moves the date (its raw date's band)
+        progress_move = _progress_move(best, now, rows, self.limits) if best is not None and self.calibration is not None \
+            and USE_PROGRESS else 0.0
         if best is not None and isinstance(self.calibration, CalibrationTable):
             best = self.calibration.apply(best, now, fault)
         elif best is not None and self.calibration is not None:
             best = self.calibration.apply(best, now)
+        if progress_move:
+            best = _moved(best, now, progress_move)
         if best is not None and touching and best.lower_ts > now:
             best = best.model_copy(update={"lower_ts": now})
         return best
@@ -615,6 +620,59 @@ class PrognosisTracker:
         self._margins[ch] = (j, sign, near_margin)  # predict asks the earliest indicator if it is near (_near_limit)
         return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + days * DAY,
                          lower_ts=now if margin <= 0 else now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
+
+
+# The date moved by how far the fault has come (its progress: today's excess over the gap from the
+# two weeks' median healthy worst day to the limit, on the indicator that dated it). A fault a fifth of
+# its way there, dated within days to weeks, rests on its trend extrapolated over four times the distance
+# it has shown; the estimator takes the sooner of noisy dates (pace and trend, the earliest indicator,
+# the exponential's runaway), so such dates come soon, and the farther the extrapolation the sooner. One
+# 70 % of its way there, dated 8 days or more, waits for a day whose worst carries the rest, and the
+# polled worst misses the peaks that trip the switch (docs/heatpump.md): it trips sooner than dated.
+# Measured on the used fleets 2135-2159 (bench/prognosis_fleets.py replay --features; docs/heatpump.md).
+USE_PROGRESS = True  # False: the table's date alone (as before; bench comparisons)
+PROGRESS_LOW = 0.2  # under this share of the way, a raw date of PROGRESS_LOW_RAW days or more is lifted
+PROGRESS_LOW_RAW = 4.0
+PROGRESS_LIFT = 0.5  # log2: x1.41
+PROGRESS_HIGH = 0.7  # at or over this share, a raw date of PROGRESS_HIGH_RAW days or more is drawn in
+PROGRESS_HIGH_RAW = 8.0
+PROGRESS_DRAW = 0.5  # log2: / 1.41
+
+
+def fault_progress(rows: list, indicator: str, threshold: float, direction: str) -> float | None:
+    """Today's excess over the gap between the last two weeks' median healthy worst day and the limit
+    (signed toward the trip; None with under 6 days or no gap): how far the fault has come."""
+    sign = -1.0 if direction == "down" else 1.0
+    _, excess, base = _daily(rows, _IDX[indicator], sign)
+    if len(excess) < 6:
+        return None
+    healthy = float(np.median(base[-BASE_DAYS:]))
+    gap = sign * threshold - healthy
+    return float(excess[-1] / gap) if gap > 0.0 else None
+
+
+def _progress_move(best: Prognosis, now: float, rows: list, limits: dict[str, TripLimit]) -> float:
+    """log2 of the date's move by the fault's progress (USE_PROGRESS's note); 0: none. ``best`` raw."""
+    raw = (best.predicted_trip_ts - now) / DAY
+    if raw < PROGRESS_LOW_RAW or best.indicator not in _IDX:
+        return 0.0
+    lim = STAGE_LIMITS.get(best.indicator) or limits.get(best.indicator)  # over-current learned: up
+    direction = lim.direction if lim is not None else "up"
+    progress = fault_progress(rows, best.indicator, best.threshold, direction)
+    if progress is None:
+        return 0.0
+    if progress < PROGRESS_LOW:
+        return PROGRESS_LIFT
+    if progress >= PROGRESS_HIGH and raw >= PROGRESS_HIGH_RAW:
+        return -PROGRESS_DRAW
+    return 0.0
+
+
+def _moved(p: Prognosis, now: float, log2_move: float) -> Prognosis:
+    """The date moved by 2 ** log2_move, kept within its interval (which stays)."""
+    days = (p.predicted_trip_ts - now) * 2.0 ** log2_move
+    at = min(max(now + days, p.lower_ts), p.upper_ts)
+    return p.model_copy(update={"predicted_trip_ts": at})
 
 
 # faults whose discharge the inverter's derate holds under its stop (prognosis_derate): their
