@@ -31,7 +31,10 @@ the test) use 2000-2999. The two never mix.
         hold no such readings and replay as with it); --no-evap-chain: a fouled evaporator dated by its
         trends alone, as before the suction chain (prognosis_evap_chain); --lift-unseen: each day
         drawn lifted by its pump's own mean gap between the highest over every simulator step and over the
-        polls (collect's ``unseen``): the peak the polls miss at its true size
+        polls (collect's ``unseen``): the peak the polls miss at its true size; --features [--dump FILE]: per
+        estimate what else the estimator knows at that hour (estimate_features), and per raw-date band each
+        feature's terciles against log2(actual / date), with the per-fleet sign (feature_table); --dump keeps
+        the estimates with their features as JSON (docs/heatpump.md, "what the estimator knows beside the raw date")
     python bench/prognosis_fleets.py fixture OUT.json tests/edge/fixtures/prognosis_fleet_2001.json.gz
 
 Figures (evaluation fleets 2001 Stockholm R32 s^1, 2002 Oslo R290 s^1.6, 2003 Stockholm R32 s^0.7,
