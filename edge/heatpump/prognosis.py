@@ -186,6 +186,10 @@ class PrognosisTracker:
         self._daily_sums: dict[tuple[int, float], tuple[list, dict[int, list], list[int]]] = {}
         # per indicator of the last predict: (target index, sign, margin to its limit) for _near_limit
         self._margins: dict[str, tuple[int, float, float]] = {}
+        # which path dated each indicator at the last predict (DATED_BY): the progress lift reads it
+        self._dated_by: dict[str, str] = {}
+        # each indicator's progress on the excess its own date extends (_extended_progress)
+        self._own_progress: dict[str, float | None] = {}
         # per (what, target, sign): the healthy worst days last read and what was made of them (_same_days)
         self._days_memo: dict[tuple, tuple[tuple[bytes, ...], object]] = {}
         self._cols: tuple[list, tuple[np.ndarray, ...]] | None = None  # _columns' hours and their arrays
@@ -405,6 +409,8 @@ class PrognosisTracker:
         rows = [h for h in self._hours if h[0] < now]  # the hours before now, read by every indicator
         cols = self._columns(rows)
         self._margins = {}
+        self._dated_by = {}
+        self._own_progress = {}
         for ch in FAULT_INDICATORS.get(fault, ()):
             p = self._predict_channel(ch, now, fault, rows, cols)
             if p is not None and (best is None or p.predicted_trip_ts < best.predicted_trip_ts):
@@ -418,8 +424,9 @@ class PrognosisTracker:
         # any hour); the calibrated interval keeps that early side
         touching = best is not None and best.lower_ts <= now
         # how far the fault has come, read before the table moves the date (its raw date's band)
-        progress_move = _progress_move(best, now, rows, self.limits) if best is not None and self.calibration is not None \
-            and USE_PROGRESS else 0.0
+        progress_move = _progress_move(best, now, rows, self.limits, fault, self._dated_by.get(best.indicator, ""),
+                                       self._own_progress.get(best.indicator)) \
+            if best is not None and self.calibration is not None and USE_PROGRESS else 0.0
         if best is not None and isinstance(self.calibration, CalibrationTable):
             best = self.calibration.apply(best, now, fault)
         elif best is not None and self.calibration is not None:
@@ -592,6 +599,7 @@ class PrognosisTracker:
                     near_margin = min(margin, sign * (limit.threshold - (recent.max() if sign > 0 else recent.min())))
         # the healthy worst days' spell and kernel widths: pure functions of those days, which seldom move
         # between two refreshes (a day's healthy worst moves only with a worse hour): kept with their days
+        self._own_progress[ch] = _extended_progress(excess, base, target)
         rho = self._same_days(("rho", j, sign), _persistence, base[-PERSIST_DAYS:], day_t[-PERSIST_DAYS:])
         h = self._same_days(("h", j, sign), _bandwidth, base[-BASE_DAYS:])
         trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], target, rho, h,
@@ -605,6 +613,7 @@ class PrognosisTracker:
             if USE_PACE and len(day_t) >= MIN_DAYS else None
         if pace is not None and trend is not None:  # a fresh fault's pace so far (_pace_days): the sooner
             trend = min(trend, pace)
+        own = trend  # the indicator's own excess extended (its trend or its pace)
         if (fault, ch) in PRECURSORS and USE_PRECURSOR and hours is not None:  # the flood's first stage
             ahead = _precursor_days(hours, now, _IDX[PRECURSORS[(fault, ch)]], born) if USE_PACE else None
             if ahead is not None:
@@ -613,6 +622,7 @@ class PrognosisTracker:
             else min((d for d in (chain, trend, room) if d is not None), default=None)
         if days is None:
             return at_limit() if margin <= 0 else None
+        self._dated_by[ch] = _dated_by(days, own, chain, room)
         # the fit's own spread is not an honest interval (the weather moves every estimate of a
         # week together): a factor 2 each way until the calibration table replaces it; from now
         # where the worst hour has reached the limit already (the pump ran on, so the reading did
@@ -637,6 +647,18 @@ PROGRESS_LIFT = 0.5  # log2: x1.41
 PROGRESS_HIGH = 0.7  # at or over this share, a raw date of PROGRESS_HIGH_RAW days or more is drawn in
 PROGRESS_HIGH_RAW = 8.0
 PROGRESS_DRAW = 0.5  # log2: / 1.41
+DATED_OWN = "own"
+# the lift only where the indicator's own excess, extended, dated the fault: a date from a physics chain
+# (a leak's or a blocked valve's charge read through the valve, a fouled evaporator's approach read
+# through the cycle), the derate's room or a precursor does not extrapolate the indicator's excess, so
+# how far that excess has come says nothing about how far the extrapolation reaches
+PROGRESS_OWN_ONLY = True
+# progress read on the excess the indicator's own date extends (_extended_progress), not the plain daily
+# mean excess: an evaporator's worst hours carry 1-3 times its mean excess (WORST_SHARE), so the plain
+# progress understates how far its trip's worst hour has come
+PROGRESS_EXTENDED = True
+# the (fault, indicator) pairs whose far-along dates are drawn in (None: every pair)
+PROGRESS_DRAW_ON: frozenset[tuple[str, str]] | None = None
 
 
 def fault_progress(rows: list, indicator: str, threshold: float, direction: str) -> float | None:
@@ -651,21 +673,50 @@ def fault_progress(rows: list, indicator: str, threshold: float, direction: str)
     return float(excess[-1] / gap) if gap > 0.0 else None
 
 
-def _progress_move(best: Prognosis, now: float, rows: list, limits: dict[str, TripLimit]) -> float:
-    """log2 of the date's move by the fault's progress (USE_PROGRESS's note); 0: none. ``best`` raw."""
+def _progress_move(best: Prognosis, now: float, rows: list, limits: dict[str, TripLimit], fault: str = "",
+                   dated_by: str = DATED_OWN, own_progress: float | None = None) -> float:
+    """log2 of the date's move by the fault's progress (USE_PROGRESS's note); 0: none. ``best`` raw.
+    The lift only where the indicator's own excess dated it (PROGRESS_OWN_ONLY); the draw-in only on
+    PROGRESS_DRAW_ON's (fault, indicator) pairs."""
     raw = (best.predicted_trip_ts - now) / DAY
     if raw < PROGRESS_LOW_RAW or best.indicator not in _IDX:
         return 0.0
+    lift_ok = dated_by == DATED_OWN or not PROGRESS_OWN_ONLY
+    draw_ok = PROGRESS_DRAW_ON is None or (fault, best.indicator) in PROGRESS_DRAW_ON
+    if not lift_ok and not draw_ok:
+        return 0.0
     lim = STAGE_LIMITS.get(best.indicator) or limits.get(best.indicator)  # over-current learned: up
     direction = lim.direction if lim is not None else "up"
-    progress = fault_progress(rows, best.indicator, best.threshold, direction)
+    progress = own_progress if PROGRESS_EXTENDED and dated_by == DATED_OWN \
+        else fault_progress(rows, best.indicator, best.threshold, direction)
     if progress is None:
         return 0.0
-    if progress < PROGRESS_LOW:
+    if progress < PROGRESS_LOW and lift_ok:
         return PROGRESS_LIFT
-    if progress >= PROGRESS_HIGH and raw >= PROGRESS_HIGH_RAW:
+    if progress >= PROGRESS_HIGH and raw >= PROGRESS_HIGH_RAW and draw_ok:
         return -PROGRESS_DRAW
     return 0.0
+
+
+def _extended_progress(excess: np.ndarray, base: np.ndarray, target: float) -> float | None:
+    """Progress (fault_progress) on the excess and healthy worst days the indicator's own date extends
+    (its share on the worst hours, the held peak's share, the transients added): None with under 6 days."""
+    if len(excess) < 6 or len(base) < 6:
+        return None
+    gap = target - float(np.median(base[-BASE_DAYS:]))
+    return float(excess[-1] / gap) if gap > 0.0 else None
+
+
+def _dated_by(days: float, own: float | None, chain: float | None, room: float | None) -> str:
+    """Which path gave an indicator's date: its own excess extended (DATED_OWN), a physics chain from
+    an earlier indicator ("chain"), the derate's room ("room"), or a precursor's first stage ("precursor")."""
+    if own is not None and days == own:
+        return DATED_OWN
+    if chain is not None and days == chain:
+        return "chain"
+    if room is not None and days == room:
+        return "room"
+    return "precursor"
 
 
 def _moved(p: Prognosis, now: float, log2_move: float) -> Prognosis:
