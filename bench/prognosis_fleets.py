@@ -485,8 +485,7 @@ def estimate_features(tr: PrognosisTracker, now: float, indicator: str, threshol
     rivals = rec.get("rivals") or []
     out = {"rival_spread": float(np.log2(max(rivals) / max(min(rivals), FLOOR_DAYS))) if rivals else math.nan,
            "n_rivals": len(rivals), "since_raise": (now - first_raise) / DAY,
-           # the path that dated it (prognosis._dated_by), its progress on the excess its own date extends
-           "dated_by": tr._dated_by.get(indicator, ""), "frac_ext": tr._own_progress.get(indicator)}
+           "dated_by": tr._dated_by.get(indicator, "")}  # the path that dated it (prognosis._dated_by)
     trend = pg._rival_days(list(rivals)) if rivals else None
     pace = rec.get("pace")
     out["pace_won"] = float(pace is not None and (trend is None or pace < trend))
