@@ -1,7 +1,7 @@
 """Every prognosis of one site's season, recorded once and replayed alone: their CPU and their bytes.
 
     python bench/prognosis_replay.py record --out calls.pkl [--site milano] [--days D]
-    python bench/prognosis_replay.py replay calls.pkl [--repeat N]
+    python bench/prognosis_replay.py replay calls.pkl [--repeat N] [--save OUT]
 
 ``record`` runs the site's season as bench/site_season.py does and keeps, for every
 ``PrognosisTracker.predict`` call, the tracker's hours as they stood (one pickle: an hour kept by many
@@ -9,7 +9,9 @@ calls is stored once, and comes back as one object, so the tracker's per-day sum
 calls work as they did), its limits and the prognosis it gave. ``replay`` puts each call's hours
 back into one tracker per pump, in the season's order, times the predict calls alone and checks
 each prognosis against the recorded one byte for byte: a change to the prognosis for speed is
-measured here in a tenth of the season's time, and what it says must not move.
+measured here in a tenth of the season's time, and what it says must not move. The replay restores
+only the hours and limits, so some prognoses differ from the recorded season's even on the code that
+recorded them: ``--save`` writes every replayed prognosis, to compare two checkouts' replays with diff.
 """
 
 from __future__ import annotations
@@ -69,7 +71,9 @@ def replay(a: argparse.Namespace) -> None:
     with open(a.calls, "rb") as f:
         calls = pickle.load(f)
     best = None
+    outputs: list[str | None] = []
     for _ in range(a.repeat):
+        outputs = []
         trackers: dict[int, PrognosisTracker] = {}
         differ = 0
         cpu = 0.0
@@ -83,6 +87,7 @@ def replay(a: argparse.Namespace) -> None:
             p = tr.predict(fault, now)
             cpu += time.process_time() - c
             got = None if p is None else p.model_dump_json()
+            outputs.append(got)
             if got != want:
                 differ += 1
                 if differ <= 5:
@@ -90,6 +95,8 @@ def replay(a: argparse.Namespace) -> None:
         best = cpu if best is None else min(best, cpu)
         print(f"{len(calls)} predict calls: CPU {cpu:.2f} s, {differ} differ")
     print(f"best CPU {best:.2f} s")
+    if a.save is not None:  # every replayed prognosis, a line each: compare two checkouts' replays with diff
+        a.save.write_text("".join(f"{o}\n" for o in outputs))
     if differ:
         raise SystemExit(1)
 
@@ -105,6 +112,7 @@ def main() -> None:
     p = sub.add_parser("replay")
     p.add_argument("calls", type=Path)
     p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--save", type=Path, default=None, help="write every replayed prognosis (JSON or None), a line each")
     a = ap.parse_args()
     record(a) if a.cmd == "record" else replay(a)
 

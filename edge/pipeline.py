@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from heatwatch.edge import rule_table
-from heatwatch.edge.heatpump import flow_meter, offset_kernel
+from heatwatch.edge.heatpump import flow_meter, offset_kernel, start_history, window_state
 from heatwatch.edge.heatpump.batch_kernels import clock_rows
 from heatwatch.edge.heatpump.compressor_efficiency import _I as COMPRESSOR_CHANNELS
 from heatwatch.edge.heatpump.compressor_efficiency import ALARM_K as COMPRESSOR_ALARM_K
@@ -36,10 +36,11 @@ from heatwatch.edge.heatpump.compressor_efficiency import DESIGN_NAME, ENERGY_NA
 from heatwatch.edge.heatpump.compressor_efficiency import CompressorEfficiency
 from heatwatch.edge.heatpump.condenser_design import NAME as CEILING_NAME
 from heatwatch.edge.heatpump.coverage import Coverage, coverage
-from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, BatchResults, HeatPumpDetector, HeatPumpDetectorConfig,
-                                               HeatPumpResult)
+from heatwatch.edge.heatpump.detector import (COMPUTE_OFFSET, RIDGE, BatchResults, HeatPumpDetector,
+                                               HeatPumpDetectorConfig, HeatPumpResult)
 from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS, SignatureRows
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
 from heatwatch.edge.heatpump.joined_results import JoinedResults
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.heatpump.refrigerant_check import RefrigerantCheck, RefrigerantVerdict
@@ -49,6 +50,7 @@ from heatwatch.contract import EXPLAINED_BY, REVISES, EventBody, EventKind, Find
 from heatwatch.faults import FAULTS
 from heatwatch.rules.engine import (OPERATING_POINT_SENSORS, SENSOR_EXPLAINS, SENSOR_LEVEL, SENSOR_SHARE, ChannelShift,
                                     Diagnosis, Evidence, RuleEngine)
+from heatwatch.units import HOUR
 
 _I_ERR = INDEX["error_code"]
 # rules hold for hours: judging every five minutes of reading time is plenty
@@ -92,6 +94,10 @@ class PumpPipeline:
     # steadily) is not made again (_refresh_prognoses)
     _prognosed: dict[str, int] = field(default_factory=dict)
     _basis: str = "model"
+    # the window handed to the pump's own start and the model judging it (times, features, targets, model):
+    # dates its faults until the prognosis's own history can (_predict); its readings are in the state
+    # (the model is the detector's, restored with it)
+    _start_rows: tuple | None = field(default=None, repr=False)
     # process_batch's per-row pre-judgement of a chunk (_quiet_rows, _estimate_offsets)
     _tabled_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
     _cand_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
@@ -164,6 +170,8 @@ class PumpPipeline:
             "basis": self._basis,
             "refrigerant_check": self.refrigerant_check.state() if self.refrigerant_check else None,
             "compressor": self.compressor.state() if self.compressor else None,
+            "start_window": window_state.rows_state(*(list(a) for a in self._start_rows[:3]))
+            if self._start_window_adds() else None,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -190,6 +198,10 @@ class PumpPipeline:
             self.refrigerant_check.load_state(state["refrigerant_check"])
         if state.get("compressor") and self.compressor is not None:
             self.compressor.load_state(state["compressor"])
+        self._start_rows = None  # absent before it was kept: dated by the pump's own history when it can
+        if state.get("start_window") and self.detector.model is not None:
+            T, F, Y = window_state.rows_from_state(state["start_window"], len(FEATURE_NAMES), len(TARGET_NAMES))
+            self._start_rows = (np.array(T, dtype=float), np.array(F), np.array(Y), self.detector.model)
 
     # -- after a visit ----------------------------------------------------------
     def repaired(self, ts: float, *, relearn: bool = True, why: str = "") -> list[EventBody]:
@@ -217,6 +229,7 @@ class PumpPipeline:
         self.prognosis.forget_history(keep_learned_limits=not relearn)
         self.rules.load_state([])
         self.raised_faults.clear()
+        self._start_rows = None
         self._prognosed.clear()
         self.first_raised.clear()
         self._tripped = False
@@ -290,6 +303,7 @@ class PumpPipeline:
 
     def _after_batch(self, res: BatchResults) -> list[EventBody]:
         """_after() for every row of a chunk, doing work only on the rows where something can happen."""
+        self._keep_start_window()
         n = len(res)
         if n == 0:
             return []
@@ -781,7 +795,42 @@ class PumpPipeline:
         flow switch from its commissioned flow."""
         self.prognosis.set_flow_limit(float(self.detector.model.coef[0, _I_FLOW]))  # type: ignore[union-attr]
 
+    def _keep_start_window(self) -> None:
+        """A pump just handed to its own first days (no fleet; detector._start_own): its window's readings,
+        judged against them, date its faults until the prognosis's own history, hours long, can (_predict).
+        They are not put into that history: measured on bench/scenarios/heldout37_window_rome_r290.yaml, the
+        later dates read from it held the trip less often (every prognosis: interval 86 % -> 79 %)."""
+        window = self.detector.take_start_window()
+        if window is not None and self.detector.model is not None:
+            self._start_rows = (*window, self.detector.model)
+
+    def _start_window_adds(self) -> bool:
+        """Is the start window worth its room in the state file (up to 30,000 rows, some 10 MB)? Only while
+        the pump's own history is shorter than the window was: after that a restarted agent's own history
+        holds as many days as the window did (a healthy pump without a fleet keeps its window in memory,
+        never raised, but does not write it out at every save)."""
+        if self._start_rows is None or not len(self._start_rows[0]):
+            return False
+        T = self._start_rows[0]
+        return self.prognosis.history_hours * HOUR < float(T[-1] - T[0])
+
+    def _predict(self, fault: str, ts: float) -> Prognosis | None:
+        """The fault's trip date: from the prognosis's history, or, with no model judging the pump yet
+        (named by the prior's bands), from its window's growth since its first days (start_history)."""
+        if self._basis == "prior":  # (the basis of the last rule row: the same in a replay's chunk as streaming)
+            rows = self.detector.window_readings()
+            if self._start_rows is not None and not (rows[0] < ts).any():
+                rows = self._start_rows[:3]  # a replay's chunk in which the window was handed on after this row
+            return start_history.window_date(self.prognosis, fault, ts, *rows, RIDGE)
+        p = self.prognosis.predict(fault, ts)
+        if p is None and self._start_rows is not None:  # its history too short yet: the window dates it
+            p = start_history.scratch_date(self.prognosis, fault, ts, *self._start_rows)
+        elif p is not None:
+            self._start_rows = None
+        return p
+
     def _after(self, result: HeatPumpResult) -> list[EventBody]:
+        self._keep_start_window()
         ts = result.ts
         if result.ready and result.steady:
             if not self._flow_limit_set and self.detector.model is not None and not self.detector.provisional:
@@ -844,10 +893,11 @@ class PumpPipeline:
     def _refresh_prognoses(self, ts: float) -> list[EventBody]:
         out = []
         for fault, last in list(self.raised_faults.items()):
-            if SKIP_UNCHANGED_REFRESH and self._prognosed.get(fault) == self.prognosis.generation:
+            if SKIP_UNCHANGED_REFRESH and self._prognosed.get(fault) == self.prognosis.generation \
+                    and self._basis != "prior":  # (no model: dated by the growing window, _predict)
                 continue  # the same hours and limits as its last prognosis: nothing new to tell
             self._prognosed[fault] = self.prognosis.generation
-            p = self.prognosis.predict(fault, ts)
+            p = self._predict(fault, ts)
             if p is None:
                 continue
             old = last.prognosis
@@ -867,7 +917,7 @@ class PumpPipeline:
         raised = d.state == "raised"
         if raised:
             self.first_raised.setdefault(d.fault, d.ts)
-        prognosis = self.prognosis.predict(d.fault, d.ts) if raised and not sensor else None
+        prognosis = self._predict(d.fault, d.ts) if raised and not sensor else None
         if raised and not sensor:
             self._prognosed[d.fault] = self.prognosis.generation
         title = FAULTS[d.fault].title + (f" ({d.channel})" if d.channel else "")

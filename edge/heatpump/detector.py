@@ -275,6 +275,8 @@ class HeatPumpDetector:
         # its growth, and what an operator is told (HeldNotice, drained by the pipeline)
         self._held_judged_ts = -math.inf
         self.held = HeldWindow()
+        # the window handed to the pump's own start, until the pipeline takes it (take_start_window)
+        self.start_window: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def ready(self) -> bool:
@@ -339,6 +341,7 @@ class HeatPumpDetector:
         self.postponed_fits = self.outside_envelope = 0
         self._held_judged_ts = -math.inf
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
+        self.start_window = None
         self._last_bucket = -1
         self.provisional, self._fleet_until = False, -math.inf
         if self.fleet is not None and self.fleet.own:  # the repaired pump's new normal is not its old start
@@ -838,8 +841,9 @@ class HeatPumpDetector:
             start, grew = start_prior(T, F, Y, cfg.shift_tau_seconds, cfg.alarm_k, learned_envelope(F), RIDGE)
             self.own_growth = grew
             if start is not None:
-                self._start_own(start, grew, float(T[-1]))
+                self._start_own(start, grew, T, F, Y)
                 return
+            self.start_window = (T, F, Y)  # learned as healthy: a fault named now is dated by it (start_history)
         self.alarm = calibrate_alarm(T, Y - model.predict(F), cfg.shift_tau_seconds, cfg.alarm_k, MIN_SHIFT)
         self.model = model
         self.growth = GrowingEnvelope(equations, F, RIDGE)
@@ -849,14 +853,30 @@ class HeatPumpDetector:
         self.commission_points = F[np.linspace(0, len(F) - 1, min(len(F), 60)).round().astype(int)]
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
 
-    def _start_own(self, start: FleetPrior, grew: dict[str, float], end_ts: float) -> None:
-        """No fleet, the window refused for its growth: judged against its own start from now on."""
+    def _start_own(self, start: FleetPrior, grew: dict[str, float], T: np.ndarray, F: np.ndarray,
+                   Y: np.ndarray) -> None:
+        """No fleet, the window refused for its growth: judged against its own start from now on. The
+        window's readings are kept for the prognosis (take_start_window): judged against that start they
+        are the days a fault raised now is dated by."""
+        end_ts = float(T[-1])
+        self.start_window = (T, F, Y)
         self.postponed_fits += 1
         self.fleet = FleetJudge(start)
         self.fleet.refused_windows, self.fleet.last_refusal = 1, {n: v for n, v in grew.items() if abs(v) >= 1}
         self._install_fleet()
         self.start_ts = end_ts
         self._rows_ts, self._rows_f, self._rows_y = [], [], []
+
+    def take_start_window(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Once, after the pump was handed to its own start or (no fleet) its window was learned: the
+        window's steady readings (times, features, targets), judged from then on against the model now
+        installed (start_history.scratch_date)."""
+        out, self.start_window = self.start_window, None
+        return out
+
+    def window_readings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The commissioning window's steady readings collected so far (times, features, targets)."""
+        return np.array(self._rows_ts, dtype=float), np.array(self._rows_f), np.array(self._rows_y)
 
     def _prior_levels_at(self, ts: float, observed: np.ndarray, first_ts: float) -> dict:
         """The prior's levels as they stood at a row of a batch (its averages then, its first steady
@@ -885,7 +905,7 @@ class HeatPumpDetector:
             self.held.say(ts, self.start_ts, n_rows, levels, grew if start is not None else None)
         if start is None:
             return False
-        self._start_own(start, grew, float(T[-1]))
+        self._start_own(start, grew, T, F, Y)
         return True
 
     def _judge_by_own_start(self, T: np.ndarray, F: np.ndarray, Y: np.ndarray) -> None:

@@ -62,6 +62,26 @@ def window_growth(T: np.ndarray, F: np.ndarray, Y: np.ndarray) -> np.ndarray | N
     return growth_through(T, with_curvature(F), Y)
 
 
+def first_days_model(T: np.ndarray, F: np.ndarray, Y: np.ndarray,
+                     ridge: float) -> tuple[healthy_model.HealthyModel, np.ndarray, np.ndarray] | None:
+    """(the model of the window's first days, per target its growth through the window, the readings
+    taken back to the first day) or None for a window without a span or a growth term. The pump as it
+    was when first watched: what start_prior judges against, and what a fault raised before any model
+    is dated against (start_history.window_date)."""
+    span = float(T[-1] - T[0]) if len(T) else 0.0
+    if span <= 0.0:
+        return None
+    growth = growth_through(T, with_curvature(F), Y)
+    if np.isnan(growth).all():
+        return None
+    s = (T - T[0]) / span
+    # readings taken back to the window's first day by their own growth (a channel without a growth
+    # term, too few readings, keeps its readings)
+    Y0 = Y - s[:, None] * np.nan_to_num(growth)[None, :]
+    model, _ = healthy_model.fit_equations(F, Y0, ridge)
+    return model, growth, Y0
+
+
 def start_prior(T: np.ndarray, F: np.ndarray, Y: np.ndarray, tau_seconds: float, alarm_k: float,
                 envelope: np.ndarray, ridge: float,
                 min_span_days: float = MIN_SPAN_DAYS) -> tuple[FleetPrior | None, dict[str, float]]:
@@ -70,14 +90,10 @@ def start_prior(T: np.ndarray, F: np.ndarray, Y: np.ndarray, tau_seconds: float,
     (None, those levels) otherwise. A window a fleet already refused for its growth needs no span
     (FleetJudge.refused_for_growth): its members' levels, not one window's, judged the growth."""
     span = float(T[-1] - T[0]) if len(T) else 0.0
-    growth = growth_through(T, with_curvature(F), Y)
-    if span <= 0.0 or np.isnan(growth).all():
+    first = first_days_model(T, F, Y, ridge)
+    if first is None:
         return None, {}
-    s = (T - T[0]) / span
-    # readings taken back to the window's first day by their own growth (a channel without a growth
-    # term, too few readings, keeps its readings)
-    Y0 = Y - s[:, None] * np.nan_to_num(growth)[None, :]
-    model, _ = healthy_model.fit_equations(F, Y0, ridge)
+    model, growth, Y0 = first
     alarm = calibrate_alarm(T, Y0 - model.predict(F), tau_seconds, alarm_k, MIN_SHIFT)
     with np.errstate(invalid="ignore"):
         level = growth / alarm

@@ -51,6 +51,7 @@ median of the rival laws' dates, or the earliest when it falls within 2 days
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import operator
@@ -183,7 +184,8 @@ class PrognosisTracker:
         self._pk_hi: np.ndarray | None = None
         self._pk_lo: np.ndarray | None = None
         # per (target, sign): the hours _daily has summed and its per-day sums (_daily_cached)
-        self._daily_sums: dict[tuple[int, float], tuple[list, dict[int, list], list[int]]] = {}
+        # and whether those hours' days are in order (the hours left of a day that rolled out are then the first)
+        self._daily_sums: dict[tuple[int, float], list] = {}
         # per indicator of the last predict: (target index, sign, margin to its limit) for _near_limit
         self._margins: dict[str, tuple[int, float, float]] = {}
         # which path dated each indicator at the last predict (DATED_BY): the progress lift reads it
@@ -195,6 +197,20 @@ class PrognosisTracker:
         # moves whenever what predict reads moves (an hour closed, the history changed, a limit set): a
         # prognosis made at the same generation read the same hours and limits (PumpPipeline's refresh)
         self.generation = 0
+
+    @property
+    def history_hours(self) -> int:
+        """Hours in the history (the pump's own, since it was first judged or last forgotten)."""
+        return len(self._hours)
+
+    def blank_copy(self) -> "PrognosisTracker":
+        """A tracker with this one's given limits, refrigerant, derate and calibration and no history (a
+        date made from other hours than the pump's own history: start_history.window_date)."""
+        out = PrognosisTracker(dict(self._given), self._hours.maxlen / 24 if self._hours.maxlen else 30.0,
+                               self.fit_days, refrigerant=self.refrigerant, derate_room_k=self.derate_room_k,
+                               derate_start_c=self.derate_start_c, min_frequency_hz=self.min_frequency_hz)
+        out.inflate, out.calibration, out.learn_rated_current = self.inflate, self.calibration, self.learn_rated_current
+        return out
 
     def set_flow_limit(self, healthy_flow_lpm: float, fraction: float = 0.5) -> None:
         """The flow switch opens at a fraction of the flow the pump was commissioned with."""
@@ -451,26 +467,32 @@ class PrognosisTracker:
         key = (j, sign)
         cached = self._daily_sums.get(key)
         if cached is not None:
-            done, acc, days = cached
+            done, acc, days, in_order = cached
             d = next((q for q, h in enumerate(done) if h is rows[0]), -1) if rows else -1
             kept = len(done) - d
             if d < 0 or kept > len(rows) or not all(map(operator.is_, itertools.islice(done, d, None),
                                                          itertools.islice(rows, 0, kept))):
                 cached = None
             elif d > 0:
-                gone = set(days[:d])
+                gone, last = set(days[:d]), days[d - 1]
                 del done[:d], days[:d]
                 for k in gone:
                     acc.pop(k, None)
-                # the hours left of those days, in their order (each hour's day kept beside it, not divided again)
-                _daily_add(acc, list(itertools.compress(done, map(gone.__contains__, days))), j, sign)
+                # the hours left of those days, in their order (each hour's day kept beside it, not divided again):
+                # with the days in order, the first ones, those of the last day gone (none later is of a day gone)
+                left = done[:bisect.bisect_right(days, last)] if in_order and DAILY_IN_ORDER \
+                    else list(itertools.compress(done, map(gone.__contains__, days)))
+                _daily_add(acc, left, j, sign)
         if cached is None:
-            done, acc, days = [], {}, []
-            self._daily_sums[key] = (done, acc, days)
+            done, acc, days, in_order = [], {}, [], True
+            cached = self._daily_sums[key] = [done, acc, days, in_order]
         new = rows[len(done):]
         _daily_add(acc, new, j, sign)
         done.extend(new)
-        days.extend(int(h[0] // DAY) for h in new)  # each hour's day as _daily_add keys it
+        added = [int(h[0] // DAY) for h in new]  # each hour's day as _daily_add keys it
+        if in_order and added:
+            cached[3] = (not days or days[-1] <= added[0]) and all(map(operator.le, added, added[1:]))
+        days.extend(added)
         return _daily_arrays(acc)
 
     def _same_days(self, key: tuple, fn: Callable, *days: np.ndarray):
@@ -1116,7 +1138,8 @@ def _excess_curves(x: np.ndarray, y: np.ndarray, models: tuple[str, ...] = MODEL
     holdout = list(dict.fromkeys((max(0, n - HOLDOUT_DAYS - w), n - HOLDOUT_DAYS, model)
                                  for w in WINDOWS_DAYS for model in models))
     fits: dict[tuple[int, int, str], Curve | None] = dict(zip(holdout, _fits(x, y, holdout)))
-    scored = _holdout_scores(x, y, lambda lo, hi, model: fits[(lo, hi, model)], models)
+    scored = (_holdout_scores_fast if HOLDOUT_FAST else _holdout_scores)(
+        x, y, lambda lo, hi, model: fits[(lo, hi, model)], models)
     if not scored:  # too few days to judge a forecast (just raised after a short commissioning): a line
         return _line_only(x, y)
     best = min(e for e, _, _ in scored)
@@ -1133,33 +1156,39 @@ def _fits(x: np.ndarray, y: np.ndarray, specs: list[tuple[int, int, str]]) -> li
     solved under one error state, each LAPACK's own call as _polyfit makes it. A refresh fits some
     thirty windows; one at a time, the calls around each small solve cost more than the solve."""
     use = []
+    low = None  # how many days up to each are not positive, counted once for every exponential's window
     for lo, hi, model in specs:
         m = (hi if hi >= 0 else max(hi + len(x), 0)) - lo  # the slice's length, as len(x[lo:hi])
         if model == "exp":
-            use.append(m >= 4 and not (y[lo:hi] <= 0).any())
+            if m >= 4 and low is None:
+                low = list(itertools.accumulate((y <= 0).tolist(), initial=0))
+            use.append(m >= 4 and low[lo + m] == low[lo])  # none of y[lo:hi] <= 0 (NaN is not)
         else:
             use.append(m >= (4 if model == "line" else 5))
     out: list[Curve | None] = [None] * len(specs)
     todo = [i for i, u in enumerate(use) if u]
     if not todo:
         return out
-    los = np.array([specs[i][0] for i in todo], dtype=np.int64)
-    his = np.array([specs[i][1] if specs[i][1] >= 0 else specs[i][1] + len(x) for i in todo], dtype=np.int64)
-    weighted = np.array([specs[i][2] == "exp" for i in todo])
-    orders = np.array([3 if specs[i][2] in ("parabola", "levelling") else 2 for i in todo], dtype=np.int64)
+    # each problem's window, columns and weighting, as Python ints and in one array (a numpy call, not four)
+    los_l = [specs[i][0] for i in todo]
+    his_l = [specs[i][1] if specs[i][1] >= 0 else specs[i][1] + len(x) for i in todo]
+    orders_l = [3 if specs[i][2] in ("parabola", "levelling") else 2 for i in todo]
+    exp_l = [specs[i][2] == "exp" for i in todo]
+    table = np.array([los_l, his_l, orders_l], dtype=np.int64)
     logy = y
-    if weighted.any():  # numpy's log of the exponential windows' values (positive: checked above)
-        a, b = int(los[weighted].min()), int(his[weighted].max())
+    if any(exp_l):  # numpy's log of the exponential windows' values (positive: checked above)
+        a = min(lo for lo, e in zip(los_l, exp_l) if e)
+        b = max(hi for hi, e in zip(his_l, exp_l) if e)
         logy = np.zeros_like(y)
         with np.errstate(divide="ignore", invalid="ignore"):  # days between windows are not read
             logy[a:b] = np.log(y[a:b])
-    lhs, rhs, scale = prognosis_kernels.fit_matrices(x, y, logy, los, his, orders, weighted)
+    lhs, rhs, scale = prognosis_kernels.fit_matrices(x, y, logy, table[0], table[1], table[2], np.array(exp_l))
     problems, r0 = [], 0
-    for lo, hi, order in zip(los.tolist(), his.tolist(), orders.tolist()):
+    for lo, hi, order in zip(los_l, his_l, orders_l):
         problems.append((lhs[r0:r0 + hi - lo, :order], rhs[r0:r0 + hi - lo], (hi - lo) * _EPS))
         r0 += hi - lo
     for q, (i, (c, rank)) in enumerate(zip(todo, _lstsq_many(problems))):
-        order = int(orders[q])
+        order = orders_l[q]
         if rank != order:
             warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning, stacklevel=2)
         coef = c / scale[q, :order]
@@ -1178,7 +1207,9 @@ def _curve(coef: np.ndarray, model: str) -> Curve | None:
         return None  # a levelling law that bends up: none (_fit)
     if model in ("parabola", "levelling") and coef[0] < 0:
         coef = coef[1:]  # a parabola bending over: along its tangent at now (_fit)
-    return lambda g: prognosis_kernels.horner(coef, g)
+    curve = lambda g: prognosis_kernels.horner(coef, g)  # noqa: E731
+    curve.terms = coef.tolist()  # type: ignore[attr-defined]  # its coefficients as floats (_holdout_scores_fast)
+    return curve
 
 
 def _excess_curves_reference(x: np.ndarray, y: np.ndarray) -> list[Curve]:
@@ -1200,11 +1231,15 @@ def _excess_curves_reference(x: np.ndarray, y: np.ndarray) -> list[Curve]:
 
 
 def _holdout_scores(x: np.ndarray, y: np.ndarray, fit: Callable[[int, int, str], Curve | None],
-                    models: tuple[str, ...] = MODELS) -> list[tuple[float, int, str]]:
+                    models: tuple[str, ...] = MODELS,
+                    error: Callable[[Curve], float] | None = None) -> list[tuple[float, int, str]]:
     """(mean squared error on the held-out last days, window, model) of each window's fit before them:
     ``fit(lo, hi, model)`` gives the fit of x[lo:hi] (None: no fit). A window longer than the
-    history is the same fit as the whole history and scored once for all of them."""
+    history is the same fit as the whole history and scored once for all of them. ``error``: a fit's
+    error on the held-out days (None: numpy's steps, the reference; _holdout_scores_fast passes its own)."""
     n = len(x)
+    xh, yh = x[n - HOLDOUT_DAYS:], y[n - HOLDOUT_DAYS:]
+    error = error or (lambda f: _numpy_error(f, xh, yh))
     errors: dict[tuple[int, str], float] = {}
     scored: list[tuple[float, int, str]] = []
     for w in WINDOWS_DAYS:
@@ -1213,10 +1248,45 @@ def _holdout_scores(x: np.ndarray, y: np.ndarray, fit: Callable[[int, int, str],
             f = fit(lo, n - HOLDOUT_DAYS, model)
             if f is not None:
                 if (lo, model) not in errors:
-                    d = f(x[n - HOLDOUT_DAYS:]) - y[n - HOLDOUT_DAYS:]
-                    errors[(lo, model)] = float(np.add.reduce(d * d)) / len(d)  # np.mean(d ** 2): the same sum
+                    errors[(lo, model)] = error(f)
                 scored.append((errors[(lo, model)], w, model))
     return scored
+
+
+def _numpy_error(f: Curve, xh: np.ndarray, yh: np.ndarray) -> float:
+    """A fit's mean squared error on the held-out days by numpy's steps."""
+    d = f(xh) - yh
+    return float(np.add.reduce(d * d)) / len(d)  # np.mean(d ** 2): the same sum
+
+
+HOLDOUT_FAST = True  # False: every fit's forecast error by numpy's steps (_holdout_scores; the reference, tests)
+
+
+def _holdout_scores_fast(x: np.ndarray, y: np.ndarray, fit: Callable[[int, int, str], Curve | None],
+                         models: tuple[str, ...] = MODELS) -> list[tuple[float, int, str]]:
+    """_holdout_scores, the same numbers: a polynomial fit's (_curve's ``terms``) error on the two held-out
+    days in Python floats, Horner's steps from 0.0 as prognosis_kernels.horner takes them and the two
+    squares added as numpy's sum of two adds them (a + b: the zero it starts from, -0.0 or 0.0, leaves a
+    square, never -0.0, as it is), each step one rounded IEEE operation as numpy's; an exponential's by
+    numpy's steps. Twelve fits a refresh, each some six numpy calls on two numbers, cost more than the solves."""
+    n = len(x)
+    xh, yh = x[n - HOLDOUT_DAYS:], y[n - HOLDOUT_DAYS:]
+    if len(xh) != 2:
+        return _holdout_scores(x, y, fit, models)
+    (g0, g1), (y0, y1) = xh.tolist(), yh.tolist()
+
+    def float_error(f: Curve) -> float:
+        terms = getattr(f, "terms", None)
+        if terms is None:  # an exponential: numpy's steps
+            return _numpy_error(f, xh, yh)
+        v0 = v1 = 0.0
+        for c in terms:
+            v0 = v0 * g0 + c
+            v1 = v1 * g1 + c
+        d0, d1 = v0 - y0, v1 - y1
+        return (d0 * d0 + d1 * d1) / 2
+
+    return _holdout_scores(x, y, fit, models, float_error)
 
 
 def _line_only(x: np.ndarray, y: np.ndarray) -> list[Curve]:
@@ -1247,6 +1317,7 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
                         for curve in _excess_curves(x, excess, models)])
 
 
+DAILY_IN_ORDER = True  # False: the hours left of a day that rolled out found by scanning them all (the reference; tests)
 RAN_ON_BOUND = True  # a learned limit past the worst reading the pump ran on (_past_ran_on)
 AT_LIMIT_NOW = False  # True: a worst reading at the limit dates the trip now (as before; bench comparisons)
 USE_PACE = True  # False: the trend alone (as before _pace_days; bench comparisons)

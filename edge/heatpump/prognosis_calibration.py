@@ -152,6 +152,28 @@ class CalibrationTable:
         return self.for_fault(fault, max(p.predicted_trip_ts - now, 0.0) / DAY).apply(p, now)
 
 
+def horizon_at_least(cal: Calibration | CalibrationTable | None,
+                     pivot: float) -> Calibration | CalibrationTable | None:
+    """``cal`` with every row's horizon pivot (log2 days: where the date's recalibration starts drawing
+    raw dates in) at least ``pivot``; the slope, shifts, lifts and intervals as they are.
+
+    The pivot is the typical horizon the calibration fleets' estimates regress to. A date of a fault
+    present from installation, made from its commissioning window (start_history), belongs to another
+    population: a fault that took its age to grow from nothing to an alarm has, growing on, a horizon of
+    the order of that age, not the fleets' nine days (bench/heldout41_raisedate.md)."""
+    if cal is None:
+        return None
+    if isinstance(cal, Calibration):
+        return replace(cal, pivot=max(cal.pivot, pivot))
+    return _table_at_least(cal, pivot)
+
+
+def _table_at_least(table: CalibrationTable, pivot: float) -> CalibrationTable:
+    row = lambda c: replace(c, pivot=max(c.pivot, pivot))  # noqa: E731
+    return replace(table, pooled=row(table.pooled), per_fault={f: row(c) for f, c in table.per_fault.items()},
+                   bands=tuple((start, _table_at_least(b, pivot)) for start, b in table.bands))
+
+
 IDENTITY = Calibration(0.0, 0.0, 0.0, "none")
 # written by bench/prognosis_calibration.py (see there) on calibration-seed fleets: the horizon's
 # recalibration of the date (one for every fault: Calibration.recalibrated_days) and per fault

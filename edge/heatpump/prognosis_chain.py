@@ -37,6 +37,7 @@ from typing import Callable
 
 import numpy as np
 
+from heatwatch.edge.heatpump import prognosis_kernels
 from heatwatch.units import DAY
 
 END_STOP_PCT = 98.0  # an hour whose widest opening reaches this has no headroom left
@@ -125,14 +126,23 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
     dates: list[float | None] = []
     past = (base_eev, base_dis, beta, gain, starts, d_days, target, h)
     step = grid[1] - grid[0]
+    # the blocks' trip shares compiled (prognosis_kernels.chain_free: the same numbers) on a law finite on every day
+    compiled = CHAIN_COMPILED and prognosis_kernels.AVAILABLE and len(starts) <= 128
     for curve in curves:
         c_fut = np.maximum(curve(grid), min(c_now, 0.0))
+        fast = compiled and bool(np.isfinite(c_fut).all())
         hit, survive = -1, 1.0
         top = None  # the largest c from each future day on (read once a block has passed without a hit)
         bound = (math.nan, math.nan)  # the last largest c left and its trip share: a law that grows keeps it
         for s in range(0, len(grid), block):
-            p_day = _trip_shares(c_fut[s:s + block, None], *past)  # each future day's share of past days that trip
-            surv = survive * np.cumprod((1.0 - p_day) ** step)
+            if fast:  # 1 - each future day's trip share, numpy's exp taken of the exponents not at a clip only
+                z, u = prognosis_kernels.chain_free(c_fut[s:s + block], base_eev, base_dis, beta, gain, starts,
+                                                    target, h)
+                np.exp(u, out=u)
+                spared = prognosis_kernels.passage_q_free(z, u, None, 1)
+            else:
+                spared = 1.0 - _trip_shares(c_fut[s:s + block, None], *past)  # each future day's share of past days that trip
+            surv = survive * np.cumprod(spared ** step)
             below = np.flatnonzero(surv <= 0.5)
             if len(below):
                 hit = s + int(below[0])
@@ -144,7 +154,7 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
                     top = np.maximum.accumulate(c_fut[::-1])[::-1]  # NaN: NaN from there back
                 c_max = float(top[nxt])
                 if c_max != bound[0]:  # the same c: the same share (NaN: never the same)
-                    bound = (c_max, _bound_share(c_max, past))
+                    bound = (c_max, _bound_share(c_max, past, compiled))
                 if _survives_rest(bound[1], step, len(grid) - nxt, survive):
                     break  # no day left can halve the product: no passage this year
         days = float(grid[hit]) if hit >= 0 else (float(grid[-1]) if c_fut[-1] > c_fut[0] else None)
@@ -154,6 +164,10 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
     return min((d for d in dates if d is not None), default=None)
 
 
+# False: each block's trip shares by _trip_shares' numpy steps (the reference; tests). True: the same numbers
+# from one compiled pass (prognosis_kernels.chain_free) and numpy's exp of the exponents not at a clip
+CHAIN_COMPILED = True
+FRONTIER_COMPILED = True  # False: the frontier by np.unique's ranks and np.lexsort (the reference; tests)
 CHAIN_FRONTIER = True  # False: every recent hour taken into each day's worst (the reference; tests)
 
 
@@ -169,6 +183,10 @@ def _day_frontier(d_days: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray
     A day has some 24 hours and a handful of them on its frontier: the hours short of valve, taken
     whole on every future day, were most of the chain's time."""
     n = len(d_days)
+    if n >= 2 and FRONTIER_COMPILED and prognosis_kernels.AVAILABLE:  # the same hours in one compiled pass
+        keep = prognosis_kernels.day_frontier(d_days, base_eev, base_dis)
+        if keep is not None:
+            return keep
     if n < 2 or (np.diff(d_days) < 0).any():
         return None
     dis_rank = np.unique(base_dis, return_inverse=True)[1].astype(np.int64).reshape(-1)  # ties: one rank
@@ -192,9 +210,17 @@ def _trip_shares(c: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray, beta
     return (1.0 / (1.0 + np.exp(-1.702 * z))).mean(axis=1)
 
 
-def _bound_share(c_max: float, past: tuple) -> float:
-    """The trip share of a future day at charge index ``c_max`` (_trip_shares; NaN for a NaN or infinite c)."""
-    return float(_trip_shares(np.array([[c_max]]), *past)[0]) if math.isfinite(c_max) else math.nan
+def _bound_share(c_max: float, past: tuple, compiled: bool = False) -> float:
+    """The trip share of a future day at charge index ``c_max`` (_trip_shares; NaN for a NaN or infinite c);
+    ``compiled``: the same number by prognosis_kernels.chain_free and share_free."""
+    if not math.isfinite(c_max):
+        return math.nan
+    if compiled:
+        base_eev, base_dis, beta, gain, starts, _, target, h = past
+        z, u = prognosis_kernels.chain_free(np.array([c_max]), base_eev, base_dis, beta, gain, starts, target, h)
+        np.exp(u, out=u)
+        return float(prognosis_kernels.share_free(z, u)[0])
+    return float(_trip_shares(np.array([[c_max]]), *past)[0])
 
 
 def _survives_rest(share: float, step: float, n_left: int, survive: float) -> bool:

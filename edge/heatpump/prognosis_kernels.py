@@ -236,7 +236,7 @@ def passage_free(base: np.ndarray, e: np.ndarray, target: float, h: np.ndarray) 
 
 
 @njit(cache=True)
-def _passage_q_free_nb(z, eu, z_lo, z_hi, k_lo, k_hi, w, spell, use_w):  # pragma: no cover - compiled
+def _passage_q_free_nb(z, eu, z_lo, z_hi, k_lo, k_hi, w, spell, use_w, share=False):  # pragma: no cover - compiled
     b, nb = z.shape
     k = np.empty((b, nb))
     q = np.empty(b)
@@ -255,7 +255,7 @@ def _passage_q_free_nb(z, eu, z_lo, z_hi, k_lo, k_hi, w, spell, use_w):  # pragm
         p = _row_sum_nb(k, i, 0, nb) / nb
         if use_w:
             p = (1.0 - w[i]) * p + w[i] * (_row_sum_nb(k, i, s0, nb) / (nb - s0))
-        q[i] = 1.0 - p
+        q[i] = p if share else 1.0 - p
     return q
 
 
@@ -266,6 +266,12 @@ def passage_q_free(z: np.ndarray, eu: np.ndarray, w: np.ndarray | None, spell: i
     healthy days (_row_sum_nb)."""
     return _passage_q_free_nb(z, eu, Z_CLIP_LOW, Z_CLIP_HIGH, K_CLIP_LOW, K_CLIP_HIGH,
                               z[:, 0] if w is None else w, spell, w is not None)
+
+
+def share_free(z: np.ndarray, eu: np.ndarray) -> np.ndarray:
+    """The day's trip share itself (the mean of the logistic over the healthy days, as
+    ``k.mean(axis=1)``), not 1 - it: passage_q_free's numbers before its last step, no spell. Compiled only."""
+    return _passage_q_free_nb(z, eu, Z_CLIP_LOW, Z_CLIP_HIGH, K_CLIP_LOW, K_CLIP_HIGH, z[:, 0], 1, False, True)
 
 
 @njit(cache=True)
@@ -350,3 +356,116 @@ def largest_v(base: np.ndarray, e: float, target: float, h: np.ndarray) -> float
         return float("nan")
     with np.errstate(all="ignore"):
         return float(((base + e - target) / h).max())  # max: NaN where any is
+
+
+@njit(cache=True)
+def _chain_free_nb(c, base_eev, base_dis, beta, gain, starts, target, h, z_lo, z_hi):  # pragma: no cover - compiled
+    n, nh, nd = len(c), len(base_dis), len(starts)
+    c_max = c[0]  # c.max(axis=0) of the block (finite)
+    for i in range(1, n):
+        if c[i] > c_max:
+            c_max = c[i]
+    active = np.empty(nh, np.bool_)
+    for j in range(nh):
+        active[j] = base_eev[j] * (1.0 + c_max) / 100.0 - 1.0 > 0.0
+    ends = np.empty(nd, np.int64)
+    quiet = np.empty(nd)  # np.maximum.reduceat of the day's hours, the short ones at -inf
+    for d in range(nd):
+        ends[d] = starts[d + 1] if d + 1 < nd else nh
+        m = -np.inf if active[starts[d]] else base_dis[starts[d]]
+        for j in range(starts[d] + 1, ends[d]):
+            v = -np.inf if active[j] else base_dis[j]
+            if not (m >= v or m != m):  # np.maximum: the first unless the second is larger (NaN: the NaN)
+                m = v
+        quiet[d] = m
+    z = np.empty((n, nd))
+    u = np.empty(n * nd)
+    k = 0
+    for i in range(n):
+        bc = beta * c[i]
+        for d in range(nd):
+            worst = quiet[d] + bc
+            first = True
+            top = 0.0
+            for j in range(starts[d], ends[d]):
+                if active[j]:  # base_dis + beta c + gain * max(base_eev (1 + c) / 100 - 1, 0)
+                    s = base_eev[j] * (1.0 + c[i]) / 100.0 - 1.0
+                    if not (s >= 0.0 or s != s):
+                        s = 0.0
+                    w = (base_dis[j] + bc) + gain * s
+                    if first:
+                        top = w
+                        first = False
+                    elif not (top >= w or top != top):
+                        top = w
+            if not first and not (worst >= top or worst != worst):
+                worst = top
+            v = (worst - target) / h
+            if v < -30.0:
+                v = -30.0
+            if v > 30.0:
+                v = 30.0
+            zz = v * -1.702
+            z[i, d] = zz
+            if not (zz == z_lo or zz == z_hi):
+                u[k] = zz
+                k += 1
+    return z, u[:k]
+
+
+def chain_free(c: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray, beta: float, gain: float,
+               starts: np.ndarray, target: float, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """The leak chain's logistic exponents -1.702 x clip((worst - target) / h, -30, 30) per future day
+    (rows, the block's finite charge indices ``c``) and past day (the runs of hours from ``starts``), the
+    day's worst hour as prognosis_chain._worst_days makes it (the hours short of valve at the block's
+    largest c taken whole, the others by their day's largest healthy discharge), each operation of it in
+    its order; and, in their order, those exponents not at a clip (passage_free's pair: passage_q_free of
+    numpy's exp of them is 1 - the day's trip share). Compiled only."""
+    return _chain_free_nb(np.ascontiguousarray(c, dtype=np.float64), base_eev, base_dis, float(beta), float(gain),
+                          starts.astype(np.int64), float(target), float(h), Z_CLIP_LOW, Z_CLIP_HIGH)
+
+
+@njit(cache=True)
+def _day_frontier_nb(d_days, base_eev, base_dis):  # pragma: no cover - compiled
+    n = len(d_days)
+    keep = np.zeros(n, np.bool_)
+    for j in range(n):
+        if base_eev[j] != base_eev[j] or base_dis[j] != base_dis[j]:
+            return False, keep
+        if j > 0 and d_days[j] < d_days[j - 1]:
+            return False, keep
+    order = np.empty(n, np.int64)
+    i0 = 0
+    while i0 < n:
+        i1 = i0 + 1
+        while i1 < n and d_days[i1] == d_days[i0]:
+            i1 += 1
+        # the day's hours by the widest opening, then the worst discharge, then their order (a stable sort)
+        for q in range(i0, i1):
+            order[q] = q
+            p = q
+            while p > i0:
+                a, b = order[p - 1], order[p]
+                if base_eev[b] > base_eev[a] or (base_eev[b] == base_eev[a] and base_dis[b] > base_dis[a]):
+                    order[p - 1], order[p] = b, a
+                    p -= 1
+                else:
+                    break
+        top = base_dis[order[i0]]
+        keep[order[i0]] = True
+        for q in range(i0 + 1, i1):
+            j = order[q]
+            if base_dis[j] > top:  # outdone in discharge by no hour of a wider (or as wide, earlier) opening
+                keep[j] = True
+                top = base_dis[j]
+        i0 = i1
+    return True, keep
+
+
+def day_frontier(d_days: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray) -> np.ndarray | None:
+    """prognosis_chain._day_frontier's hours (indices in time order) for days in order and no NaN: per day,
+    in the order of the widest opening, then the worst discharge, then time, the hours whose discharge is
+    above every one before them (np.unique's ranks compare as the values do, equal values one rank);
+    None where the days are out of order or a value is NaN (the numpy steps decide). Compiled only."""
+    ok, keep = _day_frontier_nb(np.ascontiguousarray(d_days, dtype=np.int64), base_eev, base_dis)
+    return np.flatnonzero(keep) if ok else None

@@ -59,6 +59,13 @@ def test_the_chain_with_its_bound_dates_as_reading_every_block(monkeypatch: pyte
         return real(c, *a)
 
     monkeypatch.setattr(pc, "_trip_shares", counted)
+    real_free = pc.prognosis_kernels.chain_free
+
+    def counted_free(c, *a):  # noqa: ANN001, ANN202  (a block read by the compiled shares: CHAIN_COMPILED)
+        reads[pc.CHAIN_BOUND] += len(c) > 1
+        return real_free(c, *a)
+
+    monkeypatch.setattr(pc.prognosis_kernels, "chain_free", counted_free)
     for trial in range(40):
         rows = _hours(rng, int(rng.integers(8, 35)))
         now = rows[-1][0] + HOUR

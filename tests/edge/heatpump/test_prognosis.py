@@ -707,3 +707,35 @@ def test_a_levelling_law_is_a_parabola_that_bends_over_and_none_that_bends_up() 
         assert (one is None) == (batched is None)
         if one is not None:
             np.testing.assert_array_equal(one(g), batched(g))
+
+
+@pytest.mark.parametrize("in_order", [True, False])
+def test_daily_sums_rolled_out_in_order_and_not(monkeypatch: pytest.MonkeyPatch, in_order: bool) -> None:
+    """_daily_cached with its shortcut for hours whose days are in order (the hours left of a day that
+    rolled out are the first ones) and without it: _daily afresh, bit for bit, with hours in order, hours
+    of an earlier day arriving late (the days out of order: the shortcut must not be taken), and several
+    days rolling out at once. Fails on main: no DAILY_IN_ORDER."""
+    from heatwatch.edge.heatpump import prognosis as pg
+
+    monkeypatch.setattr(pg, "DAILY_IN_ORDER", in_order)
+    rng = np.random.default_rng(3506)
+    n_t = len(pg.TARGET_NAMES)
+    tr = pg.PrognosisTracker(history_days=2.0)
+    t, checked, late = 5 * 3600.0, 0, 0
+    for step in range(300):
+        for _ in range(int(rng.integers(1, 30 if step % 17 == 0 else 9))):
+            ts = t
+            if step > 100 and rng.random() < 0.03:  # an hour of a day before, out of order
+                ts, late = t - float(rng.integers(1, 3)) * 86400.0, late + 1
+            m, hi = rng.normal(0, 1, n_t), rng.normal(30, 5, n_t)
+            m[rng.random(n_t) < 0.1] = np.nan
+            tr._hours.append((ts, m, hi, hi - rng.random(n_t) * 10))
+            t += 3600.0
+        rows = list(tr._hours)
+        for j in (0, 2):
+            for sign in (1.0, -1.0):
+                want, got = pg._daily(rows, j, sign), tr._daily_cached(rows, j, sign)
+                for w, g in zip(want, got):
+                    assert g.tobytes() == w.tobytes()
+                checked += len(want[0]) > 0
+    assert checked > 1000 and late > 10

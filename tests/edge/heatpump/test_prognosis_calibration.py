@@ -17,7 +17,7 @@ import pytest
 from heatwatch.contract import Prognosis
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
-from heatwatch.edge.heatpump.prognosis_calibration import BANDS, CALIBRATION, COVERAGE, Calibration
+from heatwatch.edge.heatpump.prognosis_calibration import BANDS, CALIBRATION, COVERAGE, Calibration, horizon_at_least
 from heatwatch.units import DAY, HOUR
 
 J = TARGET_NAMES.index("t_discharge")
@@ -323,3 +323,23 @@ def test_the_banded_interval_holds_the_trip_as_often_as_it_says():
     banded by horizon it must still hold the trip in COVERAGE of the estimates."""
     assert CALIBRATION is not None
     assert _coverage(CALIBRATION) >= COVERAGE
+
+
+def test_a_window_date_is_drawn_toward_the_faults_own_age_not_the_fleets_horizon() -> None:
+    """horizon_at_least (start_history): the pivot of every row and band at least the fault's age; a raw
+    40 days of a leak 32 days old is drawn in less than the fleets' table draws it (toward 9 days), a
+    date within the age not at all; a fault younger than the fleets' pivot keeps the table; the interval
+    is the table's. Fails before horizon_at_least (s-raisedate33: 40 -> 14.6 days, whatever the age)."""
+    now = 0.0
+    raw = Prognosis(indicator="t_discharge", threshold=115.0, predicted_trip_ts=40 * DAY, lower_ts=20 * DAY,
+                    upper_ts=80 * DAY)
+    fleets = CALIBRATION.apply(raw, now, "refrigerant_leak")
+    own = horizon_at_least(CALIBRATION, math.log2(32.0)).apply(raw, now, "refrigerant_leak")
+    assert fleets.predicted_trip_ts / DAY < 16.0 < own.predicted_trip_ts / DAY < 40.0
+    assert (own.lower_ts, own.upper_ts) == (fleets.lower_ts, fleets.upper_ts)
+    within = raw.model_copy(update={"predicted_trip_ts": 30 * DAY, "lower_ts": 15 * DAY, "upper_ts": 60 * DAY})
+    lift = CALIBRATION.for_fault("refrigerant_leak", 30.0).lift
+    assert horizon_at_least(CALIBRATION, math.log2(32.0)).apply(within, now, "refrigerant_leak").predicted_trip_ts \
+        == pytest.approx(30 * DAY * 2.0 ** lift)
+    young = horizon_at_least(CALIBRATION, math.log2(5.0)).apply(raw, now, "refrigerant_leak")
+    assert young == fleets
