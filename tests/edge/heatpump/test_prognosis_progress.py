@@ -2,7 +2,8 @@
 its way to the limit is dated later where its date extends a growth (its own excess or a chain; not a fouled
 evaporator's low pressure), and a worn compressor's discharge 70 % of its way and dated 8 days or more sooner.
 Fails on main (no USE_PROGRESS, fault_progress, _dated_by; the table's date alone); the pair and path tests fail
-on plan 41's rule (s-settled35 35cea54: every pair lifted and drawn in, no _dated_by)."""
+on plan 41's rule (s-settled35 35cea54: every pair lifted and drawn in, no _dated_by); the graded lift's tests fail
+on plan 42's rule (s-progress36 907104a: the full step x2^0.5 under a fifth of the way, whatever the progress)."""
 
 import gzip
 import json
@@ -46,9 +47,11 @@ def test_the_lift_only_where_the_date_extends_a_growth_and_not_a_fouled_evaporat
     rows = _rows([0.0, 0.0, 1.0, 2.0, 4.0, 6.0])
     now = rows[-1][0] + HOUR
     early = _raw("t_discharge", 115.0, 10.0, now)
+    lift = P._graded_lift(P.fault_progress(rows, "t_discharge", 115.0, "up"))
+    assert lift > 0.0
     for fault in ("refrigerant_leak", "condenser_fouling", "evaporator_fouling"):
-        assert P._progress_move(early, now, rows, {}, fault, P.DATED_OWN) == P.PROGRESS_LIFT
-    assert P._progress_move(early, now, rows, {}, "refrigerant_leak", "chain") == P.PROGRESS_LIFT
+        assert P._progress_move(early, now, rows, {}, fault, P.DATED_OWN) == lift
+    assert P._progress_move(early, now, rows, {}, "refrigerant_leak", "chain") == lift
     assert P._progress_move(early, now, rows, {}, "compressor_wear", "room") == 0.0
     assert P._progress_move(early, now, rows, {}, "eev_stuck_open", "precursor") == 0.0
     # a fouled evaporator's low pressure as little of its way (down toward a 2 bar limit from 3.0): kept
@@ -124,7 +127,7 @@ def test_an_early_fault_is_dated_later_and_a_far_along_one_sooner_than_the_table
             clamped = a["pred"] in (a["lo"], a["hi"])
             if r["pred"] < P.PROGRESS_LOW_RAW:  # a short raw date is never moved
                 assert a["pred"] == b["pred"]
-            if not clamped and abs(ratio - 2 ** 0.5) < 1e-9:
+            if not clamped and 1.0 + 1e-9 < ratio <= 2 ** P.PROGRESS_LIFT + 1e-9:
                 assert (pump["fault"], a["indicator"]) != ("evaporator_fouling", "p_low")
                 lifted += 1
             elif not clamped and abs(ratio - 2 ** -0.5) < 1e-9:
@@ -134,3 +137,45 @@ def test_an_early_fault_is_dated_later_and_a_far_along_one_sooner_than_the_table
             elif a["pred"] == b["pred"]:
                 kept += 1
     assert lifted > 0 and drawn > 0 and kept > 0
+
+
+def test_the_lift_grows_with_how_little_of_the_way_the_fault_has_come():
+    # a 33 K gap (healthy worst 82, limit 115); today's excess 0 to 6.9 K: progress 0 to 0.21
+    now_lifts = []
+    for share in (0.0, 0.05, 0.1, 0.15, 0.19, 0.21):
+        rows = _rows([0.0, 0.0, 0.0, 0.0, 0.0, share * 33.0])
+        now = rows[-1][0] + HOUR
+        now_lifts.append(P._progress_move(_raw("t_discharge", 115.0, 20.0, now), now, rows, {}, "refrigerant_leak",
+                                          P.DATED_OWN))
+    assert now_lifts[0] == pytest.approx(P.PROGRESS_LIFT)  # no progress: the full step
+    assert all(a > b for a, b in zip(now_lifts, now_lifts[1:]))  # the less of the way, the more
+    assert now_lifts[2] == pytest.approx(P.PROGRESS_LIFT * 0.5 ** 0.5)  # half way to the line: x2^0.35
+    assert now_lifts[-1] == 0.0  # over the line: none
+    # a far date (raw 20 days) a twentieth of its way: 20 -> 27.0 days, inside its 10-40 day interval
+    rows = _rows([0.0, 0.0, 0.0, 0.0, 0.0, 1.65])
+    now = rows[-1][0] + HOUR
+    raw = _raw("t_discharge", 115.0, 20.0, now)
+    moved = P._moved(raw, now, P._progress_move(raw, now, rows, {}, "refrigerant_leak", P.DATED_OWN))
+    assert (moved.predicted_trip_ts - now) / DAY == pytest.approx(20.0 * 2 ** (0.5 * 0.75 ** 0.5))
+    assert (moved.lower_ts, moved.upper_ts) == (raw.lower_ts, raw.upper_ts)
+    assert P._graded_lift(-0.3) == P.PROGRESS_LIFT  # a fault read as going back: no more than the full step
+
+
+def test_the_trackers_dates_are_lifted_by_the_graded_step_of_their_own_progress():
+    # the fixture's pumps replayed: every lifted date moved by 2 ** _graded_lift(its progress), not one step
+    pumps = json.loads(gzip.decompress(FIXTURE.read_bytes()))
+    graded = 0
+    for pump in pumps[:6]:
+        P.USE_PROGRESS = False
+        try:
+            before = _featured(pump)
+        finally:
+            P.USE_PROGRESS = True
+        after = prognosis_fleets.estimates(pump)
+        for b, a in zip(before, after):
+            if a["pred"] == b["pred"] or a["pred"] in (a["lo"], a["hi"]) or a["pred"] < b["pred"]:
+                continue
+            assert b["frac"] < P.PROGRESS_LOW
+            assert a["pred"] / b["pred"] == pytest.approx(2 ** P._graded_lift(b["frac"]), rel=1e-9)
+            graded += abs(a["pred"] / b["pred"] - 2 ** P.PROGRESS_LIFT) > 1e-6
+    assert graded > 0  # some lifted by less than the full step
