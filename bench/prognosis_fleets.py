@@ -484,7 +484,8 @@ def estimate_features(tr: PrognosisTracker, now: float, indicator: str, threshol
     rec = _RECORD.get(indicator, {})
     rivals = rec.get("rivals") or []
     out = {"rival_spread": float(np.log2(max(rivals) / max(min(rivals), FLOOR_DAYS))) if rivals else math.nan,
-           "n_rivals": len(rivals), "since_raise": (now - first_raise) / DAY}
+           "n_rivals": len(rivals), "since_raise": (now - first_raise) / DAY,
+           "dated_by": tr._dated_by.get(indicator, "")}  # the path that dated it (prognosis._dated_by)
     trend = pg._rival_days(list(rivals)) if rivals else None
     pace = rec.get("pace")
     out["pace_won"] = float(pace is not None and (trend is None or pace < trend))

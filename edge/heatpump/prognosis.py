@@ -188,6 +188,8 @@ class PrognosisTracker:
         self._daily_sums: dict[tuple[int, float], list] = {}
         # per indicator of the last predict: (target index, sign, margin to its limit) for _near_limit
         self._margins: dict[str, tuple[int, float, float]] = {}
+        # which path dated each indicator at the last predict (DATED_BY): the progress lift reads it
+        self._dated_by: dict[str, str] = {}
         # per (what, target, sign): the healthy worst days last read and what was made of them (_same_days)
         self._days_memo: dict[tuple, tuple[tuple[bytes, ...], object]] = {}
         self._cols: tuple[list, tuple[np.ndarray, ...]] | None = None  # _columns' hours and their arrays
@@ -421,6 +423,7 @@ class PrognosisTracker:
         rows = [h for h in self._hours if h[0] < now]  # the hours before now, read by every indicator
         cols = self._columns(rows)
         self._margins = {}
+        self._dated_by = {}
         for ch in FAULT_INDICATORS.get(fault, ()):
             p = self._predict_channel(ch, now, fault, rows, cols)
             if p is not None and (best is None or p.predicted_trip_ts < best.predicted_trip_ts):
@@ -433,10 +436,15 @@ class PrognosisTracker:
         # a raw interval from now: the indicator's worst hour has reached its limit (it may trip
         # any hour); the calibrated interval keeps that early side
         touching = best is not None and best.lower_ts <= now
+        # how far the fault has come, read before the table moves the date (its raw date's band)
+        progress_move = _progress_move(best, now, rows, self.limits, fault, self._dated_by.get(best.indicator, "")) \
+            if best is not None and self.calibration is not None and USE_PROGRESS else 0.0
         if best is not None and isinstance(self.calibration, CalibrationTable):
             best = self.calibration.apply(best, now, fault)
         elif best is not None and self.calibration is not None:
             best = self.calibration.apply(best, now)
+        if progress_move:
+            best = _moved(best, now, progress_move)
         if best is not None and touching and best.lower_ts > now:
             best = best.model_copy(update={"lower_ts": now})
         return best
@@ -622,6 +630,7 @@ class PrognosisTracker:
             if USE_PACE and len(day_t) >= MIN_DAYS else None
         if pace is not None and trend is not None:  # a fresh fault's pace so far (_pace_days): the sooner
             trend = min(trend, pace)
+        own = trend  # the indicator's own excess extended (its trend or its pace)
         if (fault, ch) in PRECURSORS and USE_PRECURSOR and hours is not None:  # the flood's first stage
             ahead = _precursor_days(hours, now, _IDX[PRECURSORS[(fault, ch)]], born) if USE_PACE else None
             if ahead is not None:
@@ -630,6 +639,7 @@ class PrognosisTracker:
             else min((d for d in (chain, trend, room) if d is not None), default=None)
         if days is None:
             return at_limit() if margin <= 0 else None
+        self._dated_by[ch] = _dated_by(days, own, chain, room)
         # the fit's own spread is not an honest interval (the weather moves every estimate of a
         # week together): a factor 2 each way until the calibration table replaces it; from now
         # where the worst hour has reached the limit already (the pump ran on, so the reading did
@@ -637,6 +647,110 @@ class PrognosisTracker:
         self._margins[ch] = (j, sign, near_margin)  # predict asks the earliest indicator if it is near (_near_limit)
         return Prognosis(indicator=ch, threshold=limit.threshold, predicted_trip_ts=now + days * DAY,
                          lower_ts=now if margin <= 0 else now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
+
+
+# The date moved by how far the fault has come (its progress: today's excess over the gap from the
+# two weeks' median healthy worst day to the limit, on the indicator that dated it). A fault a fifth of
+# its way there, dated within days to weeks, rests on its trend extrapolated over four times the distance
+# it has shown; the estimator takes the sooner of noisy dates (pace and trend, the earliest indicator,
+# the exponential's runaway), so such dates come soon, and the farther the extrapolation the sooner. One
+# 70 % of its way there, dated 8 days or more, waits for a day whose worst carries the rest, and the
+# polled worst misses the peaks that trip the switch (docs/heatpump.md): it trips sooner than dated.
+# Measured on the used fleets 2135-2159 (bench/prognosis_fleets.py replay --features; docs/heatpump.md).
+USE_PROGRESS = True  # False: the table's date alone (as before; bench comparisons)
+PROGRESS_LOW = 0.2  # under this share of the way, a raw date of PROGRESS_LOW_RAW days or more is lifted
+PROGRESS_LOW_RAW = 4.0
+PROGRESS_LIFT = 0.5  # log2: x1.41
+PROGRESS_HIGH = 0.7  # at or over this share, a raw date of PROGRESS_HIGH_RAW days or more is drawn in
+PROGRESS_HIGH_RAW = 8.0
+PROGRESS_DRAW = 0.5  # log2: / 1.41
+# The lift graded by how little of the way the fault has come: PROGRESS_LIFT at none, shrinking as the
+# square root of the share of PROGRESS_LOW still ahead of it (x1.41 at 0, x1.28 at 0.1, x1.19 at 0.15, none at
+# 0.2), so a date whose progress is close to the line moves little. The full step of plans 41-42 put a few dates
+# of pumps with under 16 days left over twice late on every fresh fleet set (5 of ~1,000 each time); graded, on
+# the used fleets 2135-2165 (29 fleets, 17,763 estimates), the lift's own new late dates under 16 days 122 -> 82,
+# its far gain 16+ days out +11.8 -> +8.9 points (bench/heldout43_graded.md). False: the full step (plan 42).
+PROGRESS_GRADED = True
+DATED_OWN = "own"
+# The lift where the date extends a growth: the indicator's own excess, or a physics chain's (a leak's or
+# a blocked valve's charge read through the valve's opening): a date from the derate's room or from a
+# precursor's stage does not extend one. Measured on the used fleets 2135-2162 (26 fleets, 15,929
+# estimates, bench/heldout42_progress.md): the chains' lifts are the best of all (leak: 9 more dates
+# over twice late under 16 days against 228 more within x2 16+ days out), so "own trend only" is not
+# the line. Not a fouled evaporator's low pressure: its excess is a share of the heat drawn through the
+# coil, largest on the coldest hours (WORST_SHARE, 1-3 times the day's mean), and its trip comes on the
+# cold day that carries the rest, so a small share of the way on the day's mean says nothing of how far
+# its trip is (lifted, 33 more late against 28 more within x2 far out, the worst of any pair).
+PROGRESS_LIFT_PATHS: frozenset[str] = frozenset({DATED_OWN, "chain"})
+PROGRESS_NO_LIFT: frozenset[tuple[str, str]] = frozenset({("evaporator_fouling", "p_low")})
+# The draw-in of far-along dates only for a worn compressor's discharge: on the used fleets it is the one
+# indicator whose far-along dates of 8 days or more come over twice late (the draw-in's whole gain under
+# 16 days is its own), and elsewhere it only moves dates that are early already (wear's over-current,
+# condenser). Why its far-along dates are late is not measured (a guess: the derate holds its discharge
+# down on the heavy hours, so the trend of the other hours runs slow while its room is spent).
+PROGRESS_DRAW_ON: frozenset[tuple[str, str]] | None = frozenset({("compressor_wear", "t_discharge")})
+
+
+def fault_progress(rows: list, indicator: str, threshold: float, direction: str) -> float | None:
+    """Today's excess over the gap between the last two weeks' median healthy worst day and the limit
+    (signed toward the trip; None with under 6 days or no gap): how far the fault has come."""
+    sign = -1.0 if direction == "down" else 1.0
+    _, excess, base = _daily(rows, _IDX[indicator], sign)
+    if len(excess) < 6:
+        return None
+    healthy = float(np.median(base[-BASE_DAYS:]))
+    gap = sign * threshold - healthy
+    return float(excess[-1] / gap) if gap > 0.0 else None
+
+
+def _progress_move(best: Prognosis, now: float, rows: list, limits: dict[str, TripLimit], fault: str = "",
+                   dated_by: str = DATED_OWN) -> float:
+    """log2 of the date's move by the fault's progress (USE_PROGRESS's note); 0: none. ``best`` raw.
+    The lift only on the paths PROGRESS_LIFT_PATHS and not PROGRESS_NO_LIFT's pairs; the draw-in only on
+    PROGRESS_DRAW_ON's pairs."""
+    raw = (best.predicted_trip_ts - now) / DAY
+    if raw < PROGRESS_LOW_RAW or best.indicator not in _IDX:
+        return 0.0
+    lift_ok = dated_by in PROGRESS_LIFT_PATHS and (fault, best.indicator) not in PROGRESS_NO_LIFT
+    draw_ok = PROGRESS_DRAW_ON is None or (fault, best.indicator) in PROGRESS_DRAW_ON
+    if not lift_ok and not draw_ok:
+        return 0.0
+    lim = STAGE_LIMITS.get(best.indicator) or limits.get(best.indicator)  # over-current learned: up
+    direction = lim.direction if lim is not None else "up"
+    progress = fault_progress(rows, best.indicator, best.threshold, direction)
+    if progress is None:
+        return 0.0
+    if progress < PROGRESS_LOW and lift_ok:
+        return _graded_lift(progress) if PROGRESS_GRADED else PROGRESS_LIFT
+    if progress >= PROGRESS_HIGH and raw >= PROGRESS_HIGH_RAW and draw_ok:
+        return -PROGRESS_DRAW
+    return 0.0
+
+
+def _graded_lift(progress: float) -> float:
+    """log2 of the lift for a progress under PROGRESS_LOW (PROGRESS_GRADED's note): the full step at no progress
+    (or a fault read as going back), none at the line."""
+    left = 1.0 - min(max(progress, 0.0), PROGRESS_LOW) / PROGRESS_LOW
+    return PROGRESS_LIFT * math.sqrt(left)
+
+
+def _dated_by(days: float, own: float | None, chain: float | None, room: float | None) -> str:
+    """Which path gave an indicator's date: its own excess extended (DATED_OWN), a physics chain from
+    an earlier indicator ("chain"), the derate's room ("room"), or a precursor's first stage ("precursor")."""
+    if own is not None and days == own:
+        return DATED_OWN
+    if chain is not None and days == chain:
+        return "chain"
+    if room is not None and days == room:
+        return "room"
+    return "precursor"
+
+
+def _moved(p: Prognosis, now: float, log2_move: float) -> Prognosis:
+    """The date moved by 2 ** log2_move, kept within its interval (which stays)."""
+    days = (p.predicted_trip_ts - now) * 2.0 ** log2_move
+    at = min(max(now + days, p.lower_ts), p.upper_ts)
+    return p.model_copy(update={"predicted_trip_ts": at})
 
 
 # faults whose discharge the inverter's derate holds under its stop (prognosis_derate): their
