@@ -1,6 +1,7 @@
 """bench/lead_time.py with every date made from a commissioning window logged: which path made it and
 what it would have said with the fault's age counted from the window's first reading, from its last, or
-with the fleets' pivot (bench/heldout43_agepivot.md; read by bench/window_age_table.py).
+with the fleets' pivot, and where the window shows the fault's onset, from that onset
+(bench/heldout43_agepivot.md, bench/heldout44_onset.md; read by bench/window_age_table.py).
 
     WINDOW_LOG=F.jsonl python bench/window_age_paths.py --stride 5 --save F.json SCENARIO
 
@@ -51,13 +52,19 @@ def _install(log) -> None:
     def _dated(scratch, fault, now, born):  # born: the window's times on main (1e13f79), a time after it
         T, cal = (born if hasattr(born, "__len__") else _now["T"]), scratch.calibration
         said = {}
-        for name, age in (("fleets", 0.0), ("from_first", (now - T[0]) / DAY), ("from_last", (now - T[-1]) / DAY)):
+        onset = scratch.evidence_start(fault, now) if hasattr(scratch, "evidence_start") else None
+        ages = [("fleets", 0.0), ("from_first", (now - T[0]) / DAY), ("from_last", (now - T[-1]) / DAY)]
+        if onset is not None:  # the onset's age (bench/heldout44_onset.md), however the code counts it
+            ages.append(("from_onset", (now - min(max(T[0], onset), T[-1])) / DAY))
+        for name, age in ages:
             scratch.calibration = horizon_at_least(cal, math.log2(age)) if age > 0 else cal
             said[name] = _days(scratch.predict(fault, now), now)
         scratch.calibration = cal
         p = dated(scratch, fault, now, born)
         log.write(json.dumps({k: _now[k] for k in ("device", "path")} | dict(
-            fault=fault, now=now, first=float(T[0]), last=float(T[-1]), issued=_days(p, now), **said)) + "\n")
+            fault=fault, now=now, first=float(T[0]), last=float(T[-1]), issued=_days(p, now),
+            onset=None if onset is None else max(float(onset), -1e18),
+            born=float(born) if not hasattr(born, "__len__") else float(T[0]), **said)) + "\n")
         log.flush()
         return p
 
