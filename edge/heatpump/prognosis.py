@@ -1519,9 +1519,41 @@ def _persistence(base: np.ndarray, day_t: np.ndarray | None = None) -> float:
         a, b = a[next_day], b[next_day]
     if len(a) < 6:
         return 0.0
-    if np.std(a) <= 0 or np.std(b) <= 0:
-        return 0.0
-    return min(max(float(np.corrcoef(a, b)[0, 1]), 0.0), MAX_PERSISTENCE)
+    if not PERSISTENCE_LEAN:
+        if np.std(a) <= 0 or np.std(b) <= 0:
+            return 0.0
+        return min(max(float(np.corrcoef(a, b)[0, 1]), 0.0), MAX_PERSISTENCE)
+    r = _lag_correlation(np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(b, dtype=np.float64))
+    return 0.0 if r is None else min(max(r, 0.0), MAX_PERSISTENCE)
+
+
+PERSISTENCE_LEAN = True  # False: np.std twice and np.corrcoef (the reference; tests)
+
+
+def _lag_correlation(a: np.ndarray, b: np.ndarray) -> float | None:
+    """np.corrcoef(a, b)[0, 1] of two 1-D float64 arrays of one length, None where np.std(a) or
+    np.std(b) is not above 0 (_persistence's guard): the same numbers, without the wrappers (np.std's
+    and np.cov's checks, weights and copies cost four times the arithmetic). The steps each takes:
+    a row's mean (np.add.reduce, the pairwise sum np.std's and np.cov's means take over a row), the
+    deviations (np.std squares them, sums them and divides by n: its sqrt is not above 0 just when that
+    quotient is not), the two rows as np.cov's matrix X of deviations, its Gram matrix by the one
+    ``np.dot(X, X.T)`` np.cov makes (the same BLAS call), times 1 / (n - 1), and np.corrcoef's
+    division of the cross term by each row's root (IEEE's sqrt, math's or numpy's: the same) and its
+    clip to [-1, 1] (NaN stays NaN)."""
+    n = len(a)
+    X = np.empty((2, n))
+    np.subtract(a, np.add.reduce(a) / n, out=X[0])
+    np.subtract(b, np.add.reduce(b) / n, out=X[1])
+    sq = X * X
+    if np.add.reduce(sq[0]) / n <= 0.0 or np.add.reduce(sq[1]) / n <= 0.0:
+        return None  # np.std <= 0 (a NaN quotient is neither: np.corrcoef's NaN below)
+    c = np.dot(X, X.T.conj())  # np.cov's product (its matrix C-ordered, its transpose's conjugate: one BLAS call)
+    c *= np.true_divide(1, n - 1)
+    d0, d1 = math.sqrt(c[0, 0]), math.sqrt(c[1, 1])
+    if not (d0 > 0.0 and d1 > 0.0):  # a zero or NaN root: numpy's own division (its inf or NaN)
+        return float(np.corrcoef(a, b)[0, 1])
+    r = float(c[0, 1]) / d0 / d1
+    return r if r != r else min(max(r, -1.0), 1.0)
 
 
 PASSAGE_BLOCK = 120  # grid days (30 days) per block of _first_passage_days
