@@ -1,6 +1,6 @@
-"""The spell's persistence without np.std's and np.corrcoef's wrappers (prognosis._lag_correlation): numpy's numbers, to the bit.
+"""The prognosis's small steps without numpy's wrappers and scalars: numpy's numbers, to the bit.
 
-Fails before: prognosis has no PERSISTENCE_LEAN (nor _lag_correlation)."""
+Fails before: prognosis has no PERSISTENCE_LEAN (nor _lag_correlation) and no DAILY_ITEMS."""
 
 from __future__ import annotations
 
@@ -79,3 +79,33 @@ def test_lag_correlation_edges() -> None:
         assert np.isnan(pg._lag_correlation(nan_row, up))
         inf_row = np.where(up > 6, np.inf, up)
         assert _bits(pg._lag_correlation(inf_row, up)) == _bits(float(np.corrcoef(inf_row, up)[0, 1]))
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_daily_sums_from_items_are_numpys(sign: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """_daily's per-day sums with DAILY_ITEMS on and off, the same bytes: hours with NaN, infinities,
+    signed zeros, huge values (sums that overflow), days out of order and days with one hour."""
+    rng = np.random.default_rng(3703)
+    days = 0
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        for trial in range(300):
+            n = int(rng.integers(0, 120))
+            t = np.sort(rng.uniform(0, 10 * DAY, n)) if trial % 5 else rng.uniform(0, 10 * DAY, n)
+            scale = [1.0, 1e307, 1e-310][trial % 3]
+            hours = []
+            for k in range(n):
+                m, hi, lo = (rng.normal(size=4) * scale for _ in range(3))
+                for arr in (m, hi, lo):
+                    if rng.random() < 0.1:
+                        arr[int(rng.integers(4))] = rng.choice([np.nan, np.inf, -np.inf, 0.0, -0.0])
+                hours.append((float(t[k]), m, hi, lo))
+            for j in range(4):
+                least = int(rng.integers(1, 4))
+                monkeypatch.setattr(pg, "DAILY_ITEMS", True)
+                got = pg._daily(hours, j, sign, min_hours=least)
+                monkeypatch.setattr(pg, "DAILY_ITEMS", False)
+                want = pg._daily(hours, j, sign, min_hours=least)
+                assert all(g.tobytes() == w.tobytes() and g.dtype == w.dtype for g, w in zip(got, want)), (trial, j)
+                days += len(want[0])
+    assert days > 1000
