@@ -1283,10 +1283,22 @@ def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarra
     hit, survive = -1, 1.0
     free = prognosis_kernels.AVAILABLE and len(base) <= 128 and PASSAGE_FREE
     rest = top = None  # the curve past the first block, and the largest of it from each day on
+    whole = None  # PASSAGE_BOUND_FIRST: the curve on the whole grid, and the largest of it from each day on
+    if PASSAGE_BOUND and PASSAGE_BOUND_FIRST and len(grid):
+        # the bound before any block (survive 1, every day left): two in three curves that never halve
+        # the product are found so here, their first block unread; a curve is read element by element,
+        # so the whole grid's values are each block's (and the ends'), the suffix maxima rest's
+        whole = curve(grid)
+        top = np.maximum.accumulate(whole[::-1])[::-1]  # NaN: NaN from there back
+        if _survives_rest(base, h, target, float(top[0]), len(grid), survive):
+            return CAP_DAYS if whole[-1] > whole[0] else None  # as after the last block, with no hit
     for s in range(0, len(grid), PASSAGE_BLOCK):
         # np.clip((base + e - target) / h, -30, 30) and the logistic 1 / (1 + exp(-1.702 z)), the same
         # operations in the same order (prognosis_kernels: the steps around numpy's exp and power compiled)
-        e = curve(grid[s:s + PASSAGE_BLOCK]) if rest is None else rest[s - PASSAGE_BLOCK:s]
+        if whole is not None:
+            e = whole[s:s + PASSAGE_BLOCK]
+        else:
+            e = curve(grid[s:s + PASSAGE_BLOCK]) if rest is None else rest[s - PASSAGE_BLOCK:s]
         # the spell the weather is in: the last days weigh rho^t on a day t ahead
         w = _spell_weights(rho, grid, s) if rho > 0.0 else None
         if free:  # numpy's exp of the elements not at a clip only (passage_free: the clips' values are constants)
@@ -1303,19 +1315,24 @@ def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarra
             break
         nxt = s + PASSAGE_BLOCK
         if PASSAGE_BOUND and nxt < len(grid):
-            if rest is None:
-                rest = curve(grid[PASSAGE_BLOCK:])
-                top = np.maximum.accumulate(rest[::-1])[::-1]  # NaN: NaN from there back
-            if _survives_rest(base, h, target, float(top[nxt - PASSAGE_BLOCK]), len(grid) - nxt, survive):
+            if whole is not None:
+                e_max = float(top[nxt])
+            else:
+                if rest is None:
+                    rest = curve(grid[PASSAGE_BLOCK:])
+                    top = np.maximum.accumulate(rest[::-1])[::-1]  # NaN: NaN from there back
+                e_max = float(top[nxt - PASSAGE_BLOCK])
+            if _survives_rest(base, h, target, e_max, len(grid) - nxt, survive):
                 break  # the product cannot reach one half on the days left: no passage this year
     if hit >= 0:
         return float(grid[hit])
-    ends = curve(grid[[0, -1]])
+    ends = curve(grid[[0, -1]]) if whole is None else whole[[0, -1]]
     return CAP_DAYS if ends[1] > ends[0] else None  # toward it, not this year
 
 
 PASSAGE_FREE = True  # False: numpy's exp of every element, the clipped ones too (the reference; tests)
 PASSAGE_BOUND = True  # False: every block read to the year's end when no day halves the product (the reference)
+PASSAGE_BOUND_FIRST = True  # the bound also before the first block (False: after each block only, as before)
 _BOUND_SLACK = 1e-9  # relative: far more than the rounding of the logistic, the sums, the power and the product
 
 
