@@ -1288,9 +1288,10 @@ def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarra
         # the bound before any block (survive 1, every day left): two in three curves that never halve
         # the product are found so here, their first block unread; a curve is read element by element,
         # so the whole grid's values are each block's (and the ends'), the suffix maxima rest's
+        # its largest value by np.maximum.reduce (NaN if any is NaN, as the suffix maxima's first; a zero's
+        # sign aside, which no share reads); the suffix maxima themselves only once a block is read
         whole = curve(grid)
-        top = np.maximum.accumulate(whole[::-1])[::-1]  # NaN: NaN from there back
-        if _survives_rest(base, h, target, float(top[0]), len(grid), survive):
+        if _survives_rest(base, h, target, float(np.maximum.reduce(whole)), len(grid), survive):
             return CAP_DAYS if whole[-1] > whole[0] else None  # as after the last block, with no hit
     for s in range(0, len(grid), PASSAGE_BLOCK):
         # np.clip((base + e - target) / h, -30, 30) and the logistic 1 / (1 + exp(-1.702 z)), the same
@@ -1316,6 +1317,8 @@ def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarra
         nxt = s + PASSAGE_BLOCK
         if PASSAGE_BOUND and nxt < len(grid):
             if whole is not None:
+                if top is None:
+                    top = np.maximum.accumulate(whole[::-1])[::-1]  # NaN: NaN from there back
                 e_max = float(top[nxt])
             else:
                 if rest is None:
