@@ -1397,10 +1397,23 @@ def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarra
     hit, survive = -1, 1.0
     free = prognosis_kernels.AVAILABLE and len(base) <= 128 and PASSAGE_FREE
     rest = top = None  # the curve past the first block, and the largest of it from each day on
+    whole = None  # PASSAGE_BOUND_FIRST: the curve on the whole grid, and the largest of it from each day on
+    if PASSAGE_BOUND and PASSAGE_BOUND_FIRST and len(grid):
+        # the bound before any block (survive 1, every day left): two in three curves that never halve
+        # the product are found so here, their first block unread; a curve is read element by element,
+        # so the whole grid's values are each block's (and the ends'), the suffix maxima rest's
+        # its largest value by np.maximum.reduce (NaN if any is NaN, as the suffix maxima's first; a zero's
+        # sign aside, which no share reads); the suffix maxima themselves only once a block is read
+        whole = curve(grid)
+        if _survives_rest(base, h, target, float(np.maximum.reduce(whole)), len(grid), survive):
+            return CAP_DAYS if whole[-1] > whole[0] else None  # as after the last block, with no hit
     for s in range(0, len(grid), PASSAGE_BLOCK):
         # np.clip((base + e - target) / h, -30, 30) and the logistic 1 / (1 + exp(-1.702 z)), the same
         # operations in the same order (prognosis_kernels: the steps around numpy's exp and power compiled)
-        e = curve(grid[s:s + PASSAGE_BLOCK]) if rest is None else rest[s - PASSAGE_BLOCK:s]
+        if whole is not None:
+            e = whole[s:s + PASSAGE_BLOCK]
+        else:
+            e = curve(grid[s:s + PASSAGE_BLOCK]) if rest is None else rest[s - PASSAGE_BLOCK:s]
         # the spell the weather is in: the last days weigh rho^t on a day t ahead
         w = _spell_weights(rho, grid, s) if rho > 0.0 else None
         if free:  # numpy's exp of the elements not at a clip only (passage_free: the clips' values are constants)
@@ -1417,19 +1430,26 @@ def _passage_days(curve: Curve, grid: np.ndarray, base: np.ndarray, h: np.ndarra
             break
         nxt = s + PASSAGE_BLOCK
         if PASSAGE_BOUND and nxt < len(grid):
-            if rest is None:
-                rest = curve(grid[PASSAGE_BLOCK:])
-                top = np.maximum.accumulate(rest[::-1])[::-1]  # NaN: NaN from there back
-            if _survives_rest(base, h, target, float(top[nxt - PASSAGE_BLOCK]), len(grid) - nxt, survive):
+            if whole is not None:
+                if top is None:
+                    top = np.maximum.accumulate(whole[::-1])[::-1]  # NaN: NaN from there back
+                e_max = float(top[nxt])
+            else:
+                if rest is None:
+                    rest = curve(grid[PASSAGE_BLOCK:])
+                    top = np.maximum.accumulate(rest[::-1])[::-1]  # NaN: NaN from there back
+                e_max = float(top[nxt - PASSAGE_BLOCK])
+            if _survives_rest(base, h, target, e_max, len(grid) - nxt, survive):
                 break  # the product cannot reach one half on the days left: no passage this year
     if hit >= 0:
         return float(grid[hit])
-    ends = curve(grid[[0, -1]])
+    ends = curve(grid[[0, -1]]) if whole is None else whole[[0, -1]]
     return CAP_DAYS if ends[1] > ends[0] else None  # toward it, not this year
 
 
 PASSAGE_FREE = True  # False: numpy's exp of every element, the clipped ones too (the reference; tests)
 PASSAGE_BOUND = True  # False: every block read to the year's end when no day halves the product (the reference)
+PASSAGE_BOUND_FIRST = True  # the bound also before the first block (False: after each block only, as before)
 _BOUND_SLACK = 1e-9  # relative: far more than the rounding of the logistic, the sums, the power and the product
 
 
@@ -1633,9 +1653,41 @@ def _persistence(base: np.ndarray, day_t: np.ndarray | None = None) -> float:
         a, b = a[next_day], b[next_day]
     if len(a) < 6:
         return 0.0
-    if np.std(a) <= 0 or np.std(b) <= 0:
-        return 0.0
-    return min(max(float(np.corrcoef(a, b)[0, 1]), 0.0), MAX_PERSISTENCE)
+    if not PERSISTENCE_LEAN:
+        if np.std(a) <= 0 or np.std(b) <= 0:
+            return 0.0
+        return min(max(float(np.corrcoef(a, b)[0, 1]), 0.0), MAX_PERSISTENCE)
+    r = _lag_correlation(np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(b, dtype=np.float64))
+    return 0.0 if r is None else min(max(r, 0.0), MAX_PERSISTENCE)
+
+
+PERSISTENCE_LEAN = True  # False: np.std twice and np.corrcoef (the reference; tests)
+
+
+def _lag_correlation(a: np.ndarray, b: np.ndarray) -> float | None:
+    """np.corrcoef(a, b)[0, 1] of two 1-D float64 arrays of one length, None where np.std(a) or
+    np.std(b) is not above 0 (_persistence's guard): the same numbers, without the wrappers (np.std's
+    and np.cov's checks, weights and copies cost four times the arithmetic). The steps each takes:
+    a row's mean (np.add.reduce, the pairwise sum np.std's and np.cov's means take over a row), the
+    deviations (np.std squares them, sums them and divides by n: its sqrt is not above 0 just when that
+    quotient is not), the two rows as np.cov's matrix X of deviations, its Gram matrix by the one
+    ``np.dot(X, X.T)`` np.cov makes (the same BLAS call), times 1 / (n - 1), and np.corrcoef's
+    division of the cross term by each row's root (IEEE's sqrt, math's or numpy's: the same) and its
+    clip to [-1, 1] (NaN stays NaN)."""
+    n = len(a)
+    X = np.empty((2, n))
+    np.subtract(a, np.add.reduce(a) / n, out=X[0])
+    np.subtract(b, np.add.reduce(b) / n, out=X[1])
+    sq = X * X
+    if np.add.reduce(sq[0]) / n <= 0.0 or np.add.reduce(sq[1]) / n <= 0.0:
+        return None  # np.std <= 0 (a NaN quotient is neither: np.corrcoef's NaN below)
+    c = np.dot(X, X.T.conj())  # np.cov's product (its matrix C-ordered, its transpose's conjugate: one BLAS call)
+    c *= np.true_divide(1, n - 1)
+    d0, d1 = math.sqrt(c[0, 0]), math.sqrt(c[1, 1])
+    if not (d0 > 0.0 and d1 > 0.0):  # a zero or NaN root: numpy's own division (its inf or NaN)
+        return float(np.corrcoef(a, b)[0, 1])
+    r = float(c[0, 1]) / d0 / d1
+    return r if r != r else min(max(r, -1.0), 1.0)
 
 
 PASSAGE_BLOCK = 120  # grid days (30 days) per block of _first_passage_days
@@ -1698,8 +1750,23 @@ def _daily(rows: list, j: int, sign: float, min_hours: int = 12) -> tuple[np.nda
     return _daily_arrays(acc, min_hours)
 
 
+DAILY_ITEMS = True  # False: each hour's values read as numpy scalars (the reference; tests)
+
+
 def _daily_add(acc: dict[int, list], rows: list, j: int, sign: float) -> None:
-    """Add hours to the per-day sums of _daily: [Σ signed residual, hours, worst healthy reading]."""
+    """Add hours to the per-day sums of _daily: [Σ signed residual, hours, worst healthy reading].
+    The hours' values read as Python floats (``ndarray.item``: the same doubles, and the same IEEE
+    sums, products and comparisons as numpy's scalars make of them, at a fraction of their cost)."""
+    if DAILY_ITEMS and rows and isinstance(rows[0][1], np.ndarray) and rows[0][1].dtype == np.float64:
+        for t, m, hi, lo in rows:
+            v, r = (hi.item(j) if sign > 0 else lo.item(j)), m.item(j)
+            if v != v or r != r:  # math.isnan of either
+                continue
+            a = acc.setdefault(int(t // DAY), [0.0, 0, -math.inf])
+            a[0] += sign * r
+            a[1] += 1
+            a[2] = max(a[2], sign * (v - r))
+        return
     for t, m, hi, lo in rows:
         v, r = (hi[j] if sign > 0 else lo[j]), m[j]
         if math.isnan(v) or math.isnan(r):

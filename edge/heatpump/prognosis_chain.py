@@ -134,6 +134,12 @@ def leak_discharge_days(rows: list, now: float, i_eev: int, i_dis: int, target: 
         hit, survive = -1, 1.0
         top = None  # the largest c from each future day on (read once a block has passed without a hit)
         bound = (math.nan, math.nan)  # the last largest c left and its trip share: a law that grows keeps it
+        if CHAIN_BOUND and CHAIN_BOUND_FIRST and len(grid):  # the bound before any block: every day left
+            top = np.maximum.accumulate(c_fut[::-1])[::-1]  # NaN: NaN from there back
+            bound = (float(top[0]), _bound_share(float(top[0]), past, compiled))
+            if _survives_rest(bound[1], step, len(grid), survive):  # no block read: as after the last, no hit
+                dates.append(float(grid[-1]) if c_fut[-1] > c_fut[0] else None)
+                continue
         for s in range(0, len(grid), block):
             if fast:  # 1 - each future day's trip share, numpy's exp taken of the exponents not at a clip only
                 z, u = prognosis_kernels.chain_free(c_fut[s:s + block], base_eev, base_dis, beta, gain, starts,
@@ -198,6 +204,7 @@ def _day_frontier(d_days: np.ndarray, base_eev: np.ndarray, base_dis: np.ndarray
 
 
 CHAIN_BOUND = True  # False: every block read to the year's end when no day halves the product (the reference)
+CHAIN_BOUND_FIRST = True  # the bound also before the first block (False: after each block only, as before)
 _BOUND_SLACK = 1e-9  # relative: far more than the rounding of the logistic, the mean, 1 - p, the power and the product
 
 

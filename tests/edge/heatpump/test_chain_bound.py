@@ -92,3 +92,43 @@ def test_the_bound_holds_only_below_half() -> None:
     assert not pc._survives_rest(pc._bound_share(float("inf"), past), 0.25, 100, 1.0)
     assert not pc._survives_rest(pc._bound_share(0.0, past), 0.25, 100, 0.5)
     assert not pc._survives_rest(pc._bound_share(2.0, past), 0.25, 100, 1.0)  # the valve short at c = 2
+
+
+def test_the_bound_before_the_first_block_dates_as_after_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CHAIN_BOUND_FIRST (the bound taken on every future day before any block is read) gives the dates
+    of the bound after each block only and of every block read, for every kind of date; and it leaves
+    laws whole years unread (fails on main: no CHAIN_BOUND_FIRST)."""
+    rng = np.random.default_rng(3705)
+    kinds: set[str] = set()
+    blocks = {"first": 0, "after": 0, "none": 0}
+    state = {"now": "first"}
+    real_free = pc.prognosis_kernels.chain_free
+    real = pc._trip_shares
+
+    def counted_free(c, *a):  # noqa: ANN001, ANN202
+        blocks[state["now"]] += len(c) > 1
+        return real_free(c, *a)
+
+    def counted(c, *a):  # noqa: ANN001, ANN202
+        blocks[state["now"]] += len(c) > 1
+        return real(c, *a)
+
+    monkeypatch.setattr(pc.prognosis_kernels, "chain_free", counted_free)
+    monkeypatch.setattr(pc, "_trip_shares", counted)
+    for trial in range(40):
+        rows = _hours(rng, int(rng.integers(8, 35)))
+        now = rows[-1][0] + HOUR
+        target = float(rng.choice([85.0, 95.0, 110.0, 140.0]))
+        curves = _curves(rng, trial)
+        dates = {}
+        for name, first, bound in (("first", True, True), ("after", False, True), ("none", False, False)):
+            state["now"] = name
+            monkeypatch.setattr(pc, "CHAIN_BOUND_FIRST", first)
+            monkeypatch.setattr(pc, "CHAIN_BOUND", bound)
+            dates[name] = [pc.leak_discharge_days(rows, now, 0, 1, target, 30, GRID, lambda x, y: curves, pick=pick)
+                           for pick in (None, lambda d: next((x for x in d if x is not None), None))]
+        assert dates["first"] == dates["after"] == dates["none"], (trial, dates)
+        for d in dates["none"]:
+            kinds.add("none" if d is None else "cap" if d == GRID[-1] else "date")
+    assert kinds == {"none", "cap", "date"}
+    assert blocks["first"] < blocks["after"] < blocks["none"], blocks

@@ -269,3 +269,51 @@ def test_largest_v_compiled_is_numpys(monkeypatch) -> None:
             (np.isnan(got) and np.isnan(want) and np.isnan(plain))
         nan += bool(np.isnan(want))
     assert 30 < nan < 200
+
+
+def test_bound_before_the_first_block_is_the_blocks_own(monkeypatch) -> None:
+    """PASSAGE_BOUND_FIRST (the bound taken before any block is read, on the whole grid's curve) gives
+    _passage_days' dates with it off (the bound after each block only) and with no bound at all, on
+    curves that fall, stay flat, creep, just miss or just make the limit, a NaN or an infinity on the way
+    (no stop then), exponential and polynomial laws, with and without the spell; and it does stop
+    before the first block (fails on main: no PASSAGE_BOUND_FIRST)."""
+    rng = np.random.default_rng(3704)
+    grid = pg._GRID
+    first = [0]
+    real = pg._survives_rest
+
+    def counted(base, h, target, e_max, n_left, survive):  # noqa: ANN001, ANN202
+        out = real(base, h, target, e_max, n_left, survive)
+        first[0] += bool(out and n_left == len(grid))
+        return out
+
+    kinds = set()
+    for trial in range(500):
+        base = rng.normal(40, rng.choice([0.3, 2.0, 6.0]), int(rng.integers(1, 15)))
+        h = pg._bandwidth(base)
+        target = float(base.max() + rng.choice([0.5, 2.0, 5.0, 15.0, 40.0]) * rng.random())
+        e0, slope = float(rng.normal(0, 3)), float(rng.choice([-0.1, -0.01, 0.0, 0.003, 0.01, 0.03]))
+        bad = rng.choice([None, np.nan, np.inf], p=[0.8, 0.1, 0.1])
+        at = int(rng.integers(0, len(grid)))
+        if trial % 4 == 0:  # an exponential law, numpy's exp element by element
+            c = float(rng.choice([1e-3, 0.01, 0.05]))
+
+            def curve(g, a=e0 * 0.1, c=c):  # noqa: ANN001, ANN202
+                return np.exp(a + c * np.minimum(g, 60.0 / c))
+        else:
+            def curve(g, e0=e0, slope=slope, bad=bad, at=at):  # noqa: ANN001, ANN202
+                e = e0 + slope * g
+                return e if bad is None else np.where(np.isclose(g, grid[at]), bad, e)
+        rho = float(rng.uniform(0.0, 0.95)) if trial % 2 else 0.0
+        with monkeypatch.context() as m:
+            m.setattr(pg, "_survives_rest", counted)
+            got = pg._passage_days(curve, grid, base, h, target, rho)
+        with monkeypatch.context() as m:
+            m.setattr(pg, "PASSAGE_BOUND_FIRST", False)
+            after = pg._passage_days(curve, grid, base, h, target, rho)
+            m.setattr(pg, "PASSAGE_BOUND", False)
+            want = pg._passage_days(curve, grid, base, h, target, rho)
+        assert got == after == want or (got is None and after is None and want is None), (trial, got, after, want)
+        kinds.add("none" if want is None else "cap" if want == pg.CAP_DAYS else "date")
+    assert kinds == {"none", "cap", "date"}
+    assert first[0] > 50, first
