@@ -41,9 +41,10 @@ def _raw(indicator: str, threshold: float, days: float, now: float) -> Prognosis
                      lower_ts=now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
 
 
-def test_the_lift_only_where_the_date_extends_a_growth_and_not_a_fouled_evaporators_low_pressure():
+def test_the_lift_only_where_the_date_extends_a_growth_and_not_a_fouled_evaporators_low_pressure(monkeypatch):
     # a fifth of the way (6.6 of a 33 K gap) on the discharge, dated 10 days: lifted when its own excess or a
-    # chain dated it, not from the derate's room or a precursor
+    # chain dated it, not from the derate's room or a precursor (the paths' rule, with no fault withheld)
+    monkeypatch.setattr(P, "PROGRESS_NO_LIFT_FAULTS", frozenset())
     rows = _rows([0.0, 0.0, 1.0, 2.0, 4.0, 6.0])
     now = rows[-1][0] + HOUR
     early = _raw("t_discharge", 115.0, 10.0, now)
