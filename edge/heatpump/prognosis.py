@@ -689,9 +689,9 @@ PROGRESS_NO_LIFT: frozenset[tuple[str, str]] = frozenset({("evaporator_fouling",
 # fouled condenser's pump, whose progress was low on every reading of it (today's, the two weeks' worst day's, at
 # the heaviest day's compressor frequency), so it is not the day's load; withheld, on the used fleets 2135-2168
 # late dates under 16 days 2,087 -> 2,065 and the weighed cost 22,122 -> 22,048, 16+ days within x2 47.4 -> 46.5 %.
-# Not held out yet: off.
-PROGRESS_NO_LIFT_FAULTS: frozenset[str] = frozenset()
+# Held out in bench/heldout45_loadshare.md (fleets 2169-2171): set to the candidate on branch s-loadshare40.
 PROGRESS_NO_LIFT_LOAD_SHARE: frozenset[str] = frozenset({"evaporator_fouling", "condenser_fouling"})
+PROGRESS_NO_LIFT_FAULTS: frozenset[str] = PROGRESS_NO_LIFT_LOAD_SHARE
 # The draw-in of far-along dates only for a worn compressor's discharge: on the used fleets it is the one
 # indicator whose far-along dates of 8 days or more come over twice late (the draw-in's whole gain under
 # 16 days is its own), and elsewhere it only moves dates that are early already (wear's over-current,
