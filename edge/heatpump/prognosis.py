@@ -437,7 +437,8 @@ class PrognosisTracker:
         # any hour); the calibrated interval keeps that early side
         touching = best is not None and best.lower_ts <= now
         # how far the fault has come, read before the table moves the date (its raw date's band)
-        progress_move = _progress_move(best, now, rows, self.limits, fault, self._dated_by.get(best.indicator, "")) \
+        progress_move = _progress_move(best, now, rows, self.limits, fault, self._dated_by.get(best.indicator, ""),
+                                       self._daily_cached) \
             if best is not None and self.calibration is not None and USE_PROGRESS else 0.0
         if best is not None and isinstance(self.calibration, CalibrationTable):
             best = self.calibration.apply(best, now, fault)
@@ -700,11 +701,13 @@ PROGRESS_NO_LIFT_FAULTS: frozenset[str] = PROGRESS_NO_LIFT_LOAD_SHARE
 PROGRESS_DRAW_ON: frozenset[tuple[str, str]] | None = frozenset({("compressor_wear", "t_discharge")})
 
 
-def fault_progress(rows: list, indicator: str, threshold: float, direction: str) -> float | None:
+def fault_progress(rows: list, indicator: str, threshold: float, direction: str,
+                   daily: Callable | None = None) -> float | None:
     """Today's excess over the gap between the last two weeks' median healthy worst day and the limit
-    (signed toward the trip; None with under 6 days or no gap): how far the fault has come."""
+    (signed toward the trip; None with under 6 days or no gap): how far the fault has come. ``daily``:
+    _daily or a tracker's _daily_cached (the same numbers, its per-day sums carried between predicts)."""
     sign = -1.0 if direction == "down" else 1.0
-    _, excess, base = _daily(rows, _IDX[indicator], sign)
+    _, excess, base = (daily or _daily)(rows, _IDX[indicator], sign)
     if len(excess) < 6:
         return None
     healthy = float(np.median(base[-BASE_DAYS:]))
@@ -713,7 +716,7 @@ def fault_progress(rows: list, indicator: str, threshold: float, direction: str)
 
 
 def _progress_move(best: Prognosis, now: float, rows: list, limits: dict[str, TripLimit], fault: str = "",
-                   dated_by: str = DATED_OWN) -> float:
+                   dated_by: str = DATED_OWN, daily: Callable | None = None) -> float:
     """log2 of the date's move by the fault's progress (USE_PROGRESS's note); 0: none. ``best`` raw.
     The lift only on the paths PROGRESS_LIFT_PATHS and not PROGRESS_NO_LIFT's pairs; the draw-in only on
     PROGRESS_DRAW_ON's pairs; none for PROGRESS_NO_LIFT_FAULTS."""
@@ -727,7 +730,7 @@ def _progress_move(best: Prognosis, now: float, rows: list, limits: dict[str, Tr
         return 0.0
     lim = STAGE_LIMITS.get(best.indicator) or limits.get(best.indicator)  # over-current learned: up
     direction = lim.direction if lim is not None else "up"
-    progress = fault_progress(rows, best.indicator, best.threshold, direction)
+    progress = fault_progress(rows, best.indicator, best.threshold, direction, daily)
     if progress is None:
         return 0.0
     if progress < PROGRESS_LOW and lift_ok:
