@@ -691,13 +691,14 @@ PROGRESS_NO_LIFT_MAIN: frozenset[tuple[str, str]] = frozenset({("evaporator_foul
 # rule before it (the replay of main's side).
 PROGRESS_NO_LIFT_WEAR_CURRENT: frozenset[tuple[str, str]] = frozenset({("compressor_wear", "compressor_a")})
 PROGRESS_NO_LIFT: frozenset[tuple[str, str]] = PROGRESS_NO_LIFT_MAIN | PROGRESS_NO_LIFT_WEAR_CURRENT
-# Faults the lift leaves alone on every indicator; empty (main's rule) unless set. The candidate measured in
-# bench/lateload39.md is PROGRESS_NO_LIFT_LOAD_SHARE, the two faults whose excess is a share of the heat moved: in
-# the whole loop main's lift put 14 more half-days 8-16 days out over twice late, on a fouled evaporator's and a
-# fouled condenser's pump, whose progress was low on every reading of it (today's, the two weeks' worst day's, at
-# the heaviest day's compressor frequency), so it is not the day's load; withheld, on the used fleets 2135-2168
-# late dates under 16 days 2,087 -> 2,065 and the weighed cost 22,122 -> 22,048, 16+ days within x2 47.4 -> 46.5 %.
-# Held out in bench/heldout45_loadshare.md (fleets 2169-2171): set to the candidate on branch s-loadshare40.
+# Faults the lift leaves alone on every indicator: PROGRESS_NO_LIFT_LOAD_SHARE (empty before the thirty-third
+# round; frozenset() gives that rule back for bench comparisons), the two faults whose excess is a share of the
+# heat moved (bench/lateload39.md): in the whole loop the lift put 14 more half-days 8-16 days out over twice
+# late, on a fouled evaporator's and a fouled condenser's pump, whose progress was low on every reading of it
+# (today's, the two weeks' worst day's, at the heaviest day's compressor frequency), so it is not the day's load;
+# withheld, on the used fleets 2135-2168 late dates under 16 days 2,087 -> 2,065 and the weighed cost 22,122 ->
+# 22,048, 16+ days within x2 47.4 -> 46.5 %. Held out in bench/heldout45_loadshare.md (fleets 2169-2171): passed,
+# and set.
 PROGRESS_NO_LIFT_LOAD_SHARE: frozenset[str] = frozenset({"evaporator_fouling", "condenser_fouling"})
 PROGRESS_NO_LIFT_FAULTS: frozenset[str] = PROGRESS_NO_LIFT_LOAD_SHARE
 # The draw-in of far-along dates only for a worn compressor's discharge: on the used fleets it is the one
