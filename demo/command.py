@@ -185,7 +185,16 @@ class DemoRun:
     def _start_agents(self) -> None:
         from heatwatch.edge.agent import EdgeAgent
         from heatwatch.edge.config import AgentConfig, BrokerConfig, DetectorSection, OutboxConfig, SourceConfig
+        from heatwatch.edge.heatpump.kernel_warmup import warm
 
+        # numba compiles a kernel on its first call: in an agent's thread, mid-run, with the other agents
+        # taking turns at the GIL, 4 CPU seconds of it left that agent up to 33 pump hours behind. Here, before
+        # any reading, it is about a second from numba's cache (10-20 s the first time in a checkout)
+        took = warm()
+        if took > 8.0:  # loading them from the cache takes a second or two, three on a busy machine
+            self.console.print(f"compiled the agents' kernels in {took:.0f} s (numba keeps them: the next run "
+                               "loads them in about a second)")
+        self._check()
         step = float(self.scen.step_s)
         for i, dev in enumerate(self.scen.device_ids):
             serial = self.pty is not None and i == 0
