@@ -60,7 +60,10 @@ def test_the_streaming_path_calls_only_warmed_signatures() -> None:
     # the replay dated the fault through the prognosis' kernels: the ones whose first call fell on one agent
     assert ("heatwatch.edge.heatpump.prognosis_kernels._fit_matrix_nb",
             next(s for k, s in warmed if k.endswith("_fit_matrix_nb"))) in called
-    inner = {"heatwatch.edge.heatpump.prognosis_kernels._row_sum_nb"}  # called only from other kernels
+    # called only from other kernels: compiled with their caller, and listed with a signature of their own only
+    # when numba's cache was cold (a fresh clone), so the test passes on a warm or a cold cache
+    inner = {"heatwatch.edge.heatpump.prognosis_kernels._row_sum_nb",
+             "heatwatch.edge.heatpump.batch_kernels._step_from", "heatwatch.edge.heatpump.batch_kernels._ewma_row"}
     assert {c for c in called if c[0] not in inner} <= warmed
 
 
