@@ -74,6 +74,16 @@ for _r in (16.0, 32.0):
             RULES[f"raw>={_r:g} frac<{_f:g} slope {_s:g}"] = (far_low(_r, _f), unshrink(_s))
 
 
+def not_wear(rule):
+    return lambda e: e["fault"] != "compressor_wear" and rule(e)
+
+
+CANDIDATE = (not_wear(far_low(16.0, 0.1)), unshrink(0.5))  # the one proposed in bench/farsoon50.md
+RULES["CANDIDATE raw>=16 frac<0.1 slope 0.5 no wear"] = CANDIDATE
+RULES["raw>=16 frac<0.1 slope 0.66 no wear"] = (not_wear(far_low(16.0, 0.1)), unshrink(0.66))
+RULES["raw>=32 frac<0.1 slope 0.66 no wear"] = (not_wear(far_low(32.0, 0.1)), unshrink(0.66))
+
+
 def main(paths: list[str]) -> None:
     data = {p.rsplit("/", 1)[-1]: json.loads(open(p).read()) for p in paths}
     data["pooled"] = [e for v in list(data.values()) for e in v]
