@@ -4,6 +4,7 @@ date was given (prognosis._progress_move, log2) and the trend's curvature read a
 day-to-day spread. The code's numbers are not changed: the wrappers only record.
 
     python bench/farsoon50_tools/replay_laws.py FLEET.json [MORE.json ...] --dump OUT.json
+        [--horizon-slope 0.5]  (prognosis.HORIZON_SLOPE_LOW_PROGRESS set: the candidate of bench/farsoon50.md)
         (any other prognosis_fleets.py replay option passes through; --features is added)
 """
 
@@ -118,6 +119,10 @@ def install() -> None:
 if __name__ == "__main__":
     install()  # after prognosis_fleets' own wrappers (installed in its main with --features): ours are outermost
     argv = sys.argv[1:]
+    if "--horizon-slope" in argv:  # the candidate in the tracker (prognosis.HORIZON_SLOPE_LOW_PROGRESS)
+        k = argv.index("--horizon-slope")
+        pg.HORIZON_SLOPE_LOW_PROGRESS = float(argv[k + 1])
+        del argv[k:k + 2]
     if "--features" not in argv:
         argv = ["--features", *argv]
     pf.main(["replay", *argv])
