@@ -65,7 +65,8 @@ import numpy as np
 from heatwatch.contract import Prognosis
 from heatwatch.edge.heatpump import batch_kernels, prognosis_kernels
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
-from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, URGENT_DAYS, Calibration, CalibrationTable
+from heatwatch.edge.heatpump.prognosis_calibration import (CALIBRATION, URGENT_DAYS, Calibration, CalibrationTable,
+                                                           with_horizon_slope)
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
 from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, DERATE_ROOM_K, DERATE_START_C, F_MIN_HZ,
                                                       daily_worst_less_room, derate_room_days, held_at_derate,
@@ -440,10 +441,14 @@ class PrognosisTracker:
         progress_move = _progress_move(best, now, rows, self.limits, fault, self._dated_by.get(best.indicator, ""),
                                        self._daily_cached) \
             if best is not None and self.calibration is not None and USE_PROGRESS else 0.0
-        if best is not None and isinstance(self.calibration, CalibrationTable):
-            best = self.calibration.apply(best, now, fault)
-        elif best is not None and self.calibration is not None:
-            best = self.calibration.apply(best, now)
+        cal = self.calibration
+        if best is not None and cal is not None and HORIZON_SLOPE_LOW_PROGRESS is not None \
+                and _low_progress_far(best, now, rows, self.limits, fault, self._daily_cached):
+            cal = with_horizon_slope(cal, HORIZON_SLOPE_LOW_PROGRESS)
+        if best is not None and isinstance(cal, CalibrationTable):
+            best = cal.apply(best, now, fault)
+        elif best is not None and cal is not None:
+            best = cal.apply(best, now)
         if progress_move:
             best = _moved(best, now, progress_move)
         if best is not None and touching and best.lower_ts > now:
@@ -746,6 +751,31 @@ def _progress_move(best: Prognosis, now: float, rows: list, limits: dict[str, Tr
     if progress >= PROGRESS_HIGH and raw >= PROGRESS_HIGH_RAW and draw_ok:
         return -PROGRESS_DRAW
     return 0.0
+
+
+# A long raw date of a fault that has covered little of its gap, drawn in less by the horizon table (bench/farsoon50.md,
+# a candidate, not adopted): where the raw date is HORIZON_LOW_RAW days or more and the indicator's progress under
+# HORIZON_LOW_PROGRESS, the horizon recalibration's slope is HORIZON_SLOPE_LOW_PROGRESS instead of the table's
+# (prognosis_calibration.HORIZON_SLOPE, 0.328). The table learnt from fleets whose faults trip 8-60 days after onset
+# that a long raw date overshoots; a slow drift (the loop's faults take 49-112 days) is dated near right by its raw
+# date. None: the table as it is (main). A worn compressor is left out (HORIZON_LOW_EXCEPT): its low progress is its
+# over-current's, and it trips on its discharge.
+HORIZON_SLOPE_LOW_PROGRESS: float | None = None
+HORIZON_LOW_RAW = 16.0
+HORIZON_LOW_PROGRESS = 0.1
+HORIZON_LOW_EXCEPT: frozenset[str] = frozenset({"compressor_wear"})
+
+
+def _low_progress_far(best: Prognosis, now: float, rows: list, limits: dict[str, TripLimit], fault: str,
+                      daily: Callable | None = None) -> bool:
+    """HORIZON_SLOPE_LOW_PROGRESS's case: a raw date (``best``) of HORIZON_LOW_RAW days or more whose indicator has
+    covered under HORIZON_LOW_PROGRESS of its gap (fault_progress), for a fault not in HORIZON_LOW_EXCEPT."""
+    if fault in HORIZON_LOW_EXCEPT or best.indicator not in _IDX \
+            or (best.predicted_trip_ts - now) / DAY < HORIZON_LOW_RAW:
+        return False
+    lim = STAGE_LIMITS.get(best.indicator) or limits.get(best.indicator)
+    progress = fault_progress(rows, best.indicator, best.threshold, lim.direction if lim is not None else "up", daily)
+    return progress is not None and progress < HORIZON_LOW_PROGRESS
 
 
 def _graded_lift(progress: float) -> float:

@@ -168,6 +168,16 @@ def horizon_at_least(cal: Calibration | CalibrationTable | None,
     return _table_at_least(cal, pivot)
 
 
+def with_horizon_slope(cal: Calibration | CalibrationTable, slope: float) -> Calibration | CalibrationTable:
+    """``cal`` with every row's horizon slope ``slope`` (prognosis.HORIZON_SLOPE_LOW_PROGRESS); the pivot, shifts,
+    lifts and intervals as they are."""
+    if isinstance(cal, Calibration):
+        return replace(cal, slope=slope)
+    return replace(cal, pooled=replace(cal.pooled, slope=slope),
+                   per_fault={f: replace(c, slope=slope) for f, c in cal.per_fault.items()},
+                   bands=tuple((start, with_horizon_slope(b, slope)) for start, b in cal.bands))
+
+
 def _table_at_least(table: CalibrationTable, pivot: float) -> CalibrationTable:
     row = lambda c: replace(c, pivot=max(c.pivot, pivot))  # noqa: E731
     return replace(table, pooled=row(table.pooled), per_fault={f: row(c) for f, c in table.per_fault.items()},

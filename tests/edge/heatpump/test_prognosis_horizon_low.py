@@ -1,0 +1,82 @@
+"""A long raw date of a fault that has covered little of its gap, drawn in less by the horizon table
+(prognosis.HORIZON_SLOPE_LOW_PROGRESS; bench/farsoon50.md's candidate, off by default: main's dates). Fails on main
+(no with_horizon_slope, _low_progress_far, HORIZON_SLOPE_LOW_PROGRESS)."""
+
+import gzip
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+import prognosis_fleets  # noqa: E402
+
+from heatwatch.contract import Prognosis  # noqa: E402
+from heatwatch.edge.heatpump import prognosis as P  # noqa: E402
+from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES  # noqa: E402
+from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, Calibration, with_horizon_slope  # noqa: E402
+from heatwatch.units import DAY, HOUR  # noqa: E402
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "prognosis_fleet_2001.json.gz"
+
+
+def _rows(excess_by_day: list[float], healthy: float = 80.0, channel: str = "t_discharge") -> list:
+    j = TARGET_NAMES.index(channel)
+    rows = []
+    for d, e in enumerate(excess_by_day):
+        for h in range(24):
+            m, hi, lo = (np.full(len(TARGET_NAMES), math.nan) for _ in range(3))
+            m[j], hi[j], lo[j] = e, healthy + e + (2.0 if h == 15 else 0.0), healthy + e - 5.0
+            rows.append((d * DAY + h * HOUR, m, hi, lo))
+    return rows
+
+
+def _raw(days: float, now: float) -> Prognosis:
+    return Prognosis(indicator="t_discharge", threshold=115.0, predicted_trip_ts=now + days * DAY,
+                     lower_ts=now + 0.5 * days * DAY, upper_ts=now + 2.0 * days * DAY)
+
+
+def test_off_by_default():
+    assert P.HORIZON_SLOPE_LOW_PROGRESS is None
+
+
+def test_the_slope_replaces_the_tables_in_every_row_and_nothing_else():
+    row = Calibration(0.1, -2.0, 3.0, slope=0.328, pivot=3.16, shift=0.2, lift=0.4)
+    assert row.recalibrated_days(96.0) == pytest.approx(19.5, abs=0.1)  # the table: 96 raw days told 19.5
+    flat = with_horizon_slope(row, 0.5)
+    assert flat.recalibrated_days(96.0) == pytest.approx(29.3, abs=0.1)
+    assert (flat.q_low, flat.q_high, flat.shift, flat.lift, flat.pivot) == (-2.0, 3.0, 0.2, 0.4, 3.16)
+    table = with_horizon_slope(CALIBRATION, 0.5)
+    for _, band in table.bands:
+        assert band.pooled.slope == 0.5 and all(c.slope == 0.5 for c in band.per_fault.values())
+    assert table.for_fault("condenser_fouling", 40.0).q_high == CALIBRATION.for_fault("condenser_fouling", 40.0).q_high
+
+
+def test_only_a_long_raw_date_with_little_of_the_way_covered_and_not_a_worn_compressor():
+    slow = _rows([0.0, 0.0, 0.5, 1.0, 1.5, 2.0])  # 2 K of a 33 K gap: 6 %
+    far_along = _rows([0.0, 2.0, 4.0, 6.0, 8.0, 10.0])  # 30 %
+    now = slow[-1][0] + HOUR
+    assert P._low_progress_far(_raw(30.0, now), now, slow, {}, "condenser_fouling")
+    assert not P._low_progress_far(_raw(10.0, now), now, slow, {}, "condenser_fouling")  # under 16 raw days
+    assert not P._low_progress_far(_raw(30.0, now), now, far_along, {}, "condenser_fouling")
+    assert not P._low_progress_far(_raw(30.0, now), now, slow, {}, "compressor_wear")
+
+
+def test_the_trackers_long_low_progress_dates_are_told_later_and_the_rest_as_main(monkeypatch):
+    pumps = json.loads(gzip.decompress(FIXTURE.read_bytes()))
+    before = [prognosis_fleets.estimates(p) for p in pumps]
+    monkeypatch.setattr(P, "HORIZON_SLOPE_LOW_PROGRESS", 0.5)
+    moved = 0
+    for pump, old in zip(pumps, before):
+        new = prognosis_fleets.estimates(pump)
+        assert len(new) == len(old)
+        for a, b in zip(new, old):
+            assert (a["lo"], a["hi"]) == (b["lo"], b["hi"])  # the interval stays
+            assert a["pred"] >= b["pred"] - 1e-9  # never sooner
+            if a["pred"] > b["pred"] + 1e-9:
+                assert pump["fault"] != "compressor_wear" and a["pred"] >= P.HORIZON_LOW_RAW / 4
+                moved += 1
+    assert moved > 0
