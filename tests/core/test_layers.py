@@ -39,8 +39,9 @@ ROOM_EXTRA = {
     "heatwatch.eval": "eval",
 }
 # modules that import an optional speed-up inside try/except ImportError and work without it:
-# they may also import what that extra installs (batch_kernels: numba, the replay extra)
-OPTIONAL_EXTRA = {"heatwatch.edge.heatpump.batch_kernels": "replay"}
+# they may also import what that extra installs (batch_kernels: numba, the replay extra; kernel_warmup imports
+# numba's types only when batch_kernels.AVAILABLE says numba is there)
+OPTIONAL_EXTRA = {"heatwatch.edge.heatpump.batch_kernels": "replay", "heatwatch.edge.heatpump.kernel_warmup": "replay"}
 
 
 def installed_layout(dest: Path) -> Path:

@@ -18,14 +18,13 @@ from pathlib import Path
 import pytest
 
 from heatwatch.demo.services import free_port
-from tests.support.demo_run import start_demo
+from tests.support.demo_run import running_demo
 
 
 @pytest.mark.timeout(180)  # a fresh clone compiles the agents' kernels first (kernel_warmup: 10-30 s)
 def test_demo_opens_a_ticket_before_the_trip_and_the_customer_reads_the_email_on_the_board() -> None:
     port = free_port()
-    proc, out = start_demo("--minutes", "0.9", "--pumps", "4", "--speed", "4000", "--port", str(port))
-    try:
+    with running_demo("--minutes", "0.9", "--pumps", "4", "--speed", "4000", "--port", str(port)) as (proc, out):
         work = Path(out.wait_for(r"^work folder: (\S+)", 60).group(1))
         board = out.wait_for(r"board on (http://127\.0\.0\.1:\d+)/board", 60).group(1)
         assert board.endswith(f":{port}")
@@ -42,10 +41,6 @@ def test_demo_opens_a_ticket_before_the_trip_and_the_customer_reads_the_email_on
             time.sleep(1)
         assert f"to {email}" in page, page[-3000:]
         text = out.finish(timeout=90)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0, text[-3000:]
     assert "Traceback" not in text
     assert re.search(r"^\[\s*\d+ s\] pump time .* tickets \d+", text, re.M), "no plain progress lines when piped"

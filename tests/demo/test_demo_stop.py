@@ -15,23 +15,18 @@ from pathlib import Path
 import pytest
 
 from heatwatch.demo.services import free_port
-from tests.support.demo_run import DEMO, start_demo
+from tests.support.demo_run import DEMO, running_demo
 
 
 @pytest.mark.timeout(90)
 def test_demo_on_the_embedded_broker_stops_cleanly_on_ctrl_c_and_leaves_nothing_behind() -> None:
-    proc, out = start_demo("--minutes", "5", "--pumps", "3", "--broker", "embedded", "--speed", "3000")
-    try:
+    with running_demo("--minutes", "5", "--pumps", "3", "--broker", "embedded", "--speed", "3000") as (proc, out):
         work = Path(out.wait_for(r"^work folder: (\S+)", 60).group(1))
         out.wait_for(r"^simulator:", 60)
         out.wait_for(r"^\[\s*\d+ s\] pump time .*findings", 30)  # piped: plain progress lines
         time.sleep(8)  # the agents read for a while (hp-000 over the serial line)
         proc.send_signal(signal.SIGINT)
         text = out.finish(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0, text[-3000:]
     assert "Traceback" not in text
     assert "embedded amqtt" in text and "Modbus RTU" in text
@@ -57,16 +52,11 @@ def test_demo_refuses_a_scenario_it_cannot_read_with_one_line_and_exit_2(tmp_pat
 
 @pytest.mark.timeout(90)
 def test_ctrl_c_while_the_demo_starts_stops_what_started_and_leaves_nothing_behind() -> None:
-    proc, out = start_demo("--minutes", "5", "--pumps", "3", "--port", str(free_port()))
-    try:
+    with running_demo("--minutes", "5", "--pumps", "3", "--port", str(free_port())) as (proc, out):
         work = Path(out.wait_for(r"^work folder: (\S+)", 60).group(1))
         out.wait_for(r"^broker: Mosquitto", 30)
         proc.send_signal(signal.SIGINT)  # while the gateway starts
         text = out.finish(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0, text[-3000:]
     assert "Traceback" not in text
     assert not work.exists(), f"{work} left behind"

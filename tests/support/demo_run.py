@@ -9,6 +9,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 DEMO = [sys.executable, "-m", "heatwatch.cli", "demo"]
 
@@ -53,3 +55,16 @@ def start_demo(*args: str) -> tuple[subprocess.Popen, Output]:
     """``heatwatch demo ARGS`` with stdout and stderr piped into one Output (what a newcomer's terminal shows)."""
     proc = subprocess.Popen([*DEMO, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return proc, Output(proc)
+
+
+@contextmanager
+def running_demo(*args: str) -> Iterator[tuple[subprocess.Popen, Output]]:
+    """start_demo, and the demo killed if the test leaves before it ended (a failed wait): no stray demo holds a
+    port or a work folder after a failed test."""
+    proc, out = start_demo(*args)
+    try:
+        yield proc, out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
