@@ -4,11 +4,9 @@
 
 import gzip
 import json
-import math
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
@@ -16,22 +14,12 @@ import prognosis_fleets  # noqa: E402
 
 from heatwatch.contract import Prognosis  # noqa: E402
 from heatwatch.edge.heatpump import prognosis as P  # noqa: E402
-from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES  # noqa: E402
 from heatwatch.edge.heatpump.prognosis_calibration import CALIBRATION, Calibration, with_horizon_slope  # noqa: E402
 from heatwatch.units import DAY, HOUR  # noqa: E402
 
+from tests.support.prognosis_rows import hourly_rows as _rows  # noqa: E402
+
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "prognosis_fleet_2001.json.gz"
-
-
-def _rows(excess_by_day: list[float], healthy: float = 80.0, channel: str = "t_discharge") -> list:
-    j = TARGET_NAMES.index(channel)
-    rows = []
-    for d, e in enumerate(excess_by_day):
-        for h in range(24):
-            m, hi, lo = (np.full(len(TARGET_NAMES), math.nan) for _ in range(3))
-            m[j], hi[j], lo[j] = e, healthy + e + (2.0 if h == 15 else 0.0), healthy + e - 5.0
-            rows.append((d * DAY + h * HOUR, m, hi, lo))
-    return rows
 
 
 def _raw(days: float, now: float) -> Prognosis:

@@ -22,18 +22,9 @@ from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES  # noqa: E402
 from heatwatch.contract import Prognosis  # noqa: E402
 from heatwatch.units import DAY, HOUR  # noqa: E402
 
+from tests.support.prognosis_rows import hourly_rows as _rows  # noqa: E402
+
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "prognosis_fleet_2001.json.gz"
-
-
-def _rows(excess_by_day: list[float], healthy: float = 80.0, channel: str = "t_discharge") -> list:
-    j = TARGET_NAMES.index(channel)
-    rows = []
-    for d, e in enumerate(excess_by_day):
-        for h in range(24):
-            m, hi, lo = (np.full(len(TARGET_NAMES), math.nan) for _ in range(3))
-            m[j], hi[j], lo[j] = e, healthy + e + (2.0 if h == 15 else 0.0), healthy + e - 5.0
-            rows.append((d * DAY + h * HOUR, m, hi, lo))
-    return rows
 
 
 def _raw(indicator: str, threshold: float, days: float, now: float) -> Prognosis:
