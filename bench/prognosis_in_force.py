@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from heatwatch.units import DAY
@@ -30,27 +31,35 @@ FLOOR_DAYS = 1.0 / 24.0  # an hour: no log of 0
 LEFT_BANDS = ((0.0, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 16.0), (16.0, math.inf))  # days left
 
 
+def half_days(report_dir: Path) -> Iterator[tuple[dict, dict, float, float]]:
+    """(pump, the prognosis in force, the hour, the ticket's first prognosis's hour) every STEP_S from the right
+    fault's first ticket's first prognosis to its trip: the walk every reader of the dates in force shares."""
+    for p, ahead in ticketed(report_dir):
+        sent = sorted(ahead, key=lambda g: g["ts"])
+        if not sent:
+            continue
+        t, i = sent[0]["ts"], 0
+        while t < p["trip_ts"]:
+            while i + 1 < len(sent) and sent[i + 1]["ts"] <= t:
+                i += 1
+            yield p, sent[i], t, sent[0]["ts"]
+            t += STEP_S
+
+
 def in_force(report_dir: Path, logs: dict[str, list[tuple[float, float]]] | None = None
              ) -> dict[str, list[tuple[bool, bool]]]:
     """{fault | "every": [(within a factor 2, interval holds)]} of the right fault's first ticket opened
     before the trip, every STEP_S from its first prognosis to the trip. ``logs``: filled with each
     fault's (days left, log2(actual / predicted)) of the same half-days."""
     out: dict[str, list[tuple[bool, bool]]] = {}
-    for p, ahead in ticketed(report_dir):
-        sent = sorted(ahead, key=lambda g: g["ts"])
-        t, i = (sent[0]["ts"], 0) if sent else (math.inf, 0)
-        while t < p["trip_ts"]:
-            while i + 1 < len(sent) and sent[i + 1]["ts"] <= t:
-                i += 1
-            g = sent[i]
-            pred = max((g["predicted_ts"] - t) / DAY, FLOOR_DAYS)
-            actual = max((p["trip_ts"] - t) / DAY, FLOOR_DAYS)
-            cell = (abs(math.log2(actual / pred)) <= 1.0, g["earliest_ts"] <= p["trip_ts"] <= g["latest_ts"])
-            for key in (p["fault"], "every"):
-                out.setdefault(key, []).append(cell)
-                if logs is not None:
-                    logs.setdefault(key, []).append((actual, math.log2(actual / pred)))
-            t += STEP_S
+    for p, g, t, _ in half_days(report_dir):
+        pred = max((g["predicted_ts"] - t) / DAY, FLOOR_DAYS)
+        actual = max((p["trip_ts"] - t) / DAY, FLOOR_DAYS)
+        cell = (abs(math.log2(actual / pred)) <= 1.0, g["earliest_ts"] <= p["trip_ts"] <= g["latest_ts"])
+        for key in (p["fault"], "every"):
+            out.setdefault(key, []).append(cell)
+            if logs is not None:
+                logs.setdefault(key, []).append((actual, math.log2(actual / pred)))
     return out
 
 

@@ -14,30 +14,20 @@ from pathlib import Path
 from heatwatch.units import DAY
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from prognosis_redate import ticketed  # noqa: E402
+from prognosis_in_force import half_days  # noqa: E402
 
-STEP_S = 0.5 * DAY
 FLOOR = 1.0 / 24.0
 
 
 def cells(report_dir: Path):
     """(fault, site/device, refrigerant, days left, ratio actual/predicted, days since first prognosis,
     days since onset) of every half-day in force."""
-    for p, ahead in ticketed(report_dir):
-        sent = sorted(ahead, key=lambda g: g["ts"])
-        if not sent:
-            continue
-        t, i = sent[0]["ts"], 0
-        while t < p["trip_ts"]:
-            while i + 1 < len(sent) and sent[i + 1]["ts"] <= t:
-                i += 1
-            g = sent[i]
-            pred = max((g["predicted_ts"] - t) / DAY, FLOOR)
-            actual = max((p["trip_ts"] - t) / DAY, FLOOR)
-            yield (p["fault"], f"{p['site']}/{p['device']}", p["refrigerant"], actual, actual / pred,
-                   (t - sent[0]["ts"]) / DAY, (t - p["onset_ts"]) / DAY if p.get("onset_ts") else math.nan,
-                   (p["trip_ts"] - p["onset_ts"]) / DAY if p.get("onset_ts") else math.nan)
-            t += STEP_S
+    for p, g, t, first in half_days(report_dir):
+        pred = max((g["predicted_ts"] - t) / DAY, FLOOR)
+        actual = max((p["trip_ts"] - t) / DAY, FLOOR)
+        yield (p["fault"], f"{p['site']}/{p['device']}", p["refrigerant"], actual, actual / pred,
+               (t - first) / DAY, (t - p["onset_ts"]) / DAY if p.get("onset_ts") else math.nan,
+               (p["trip_ts"] - p["onset_ts"]) / DAY if p.get("onset_ts") else math.nan)
 
 
 def band(r: float) -> str:
