@@ -374,6 +374,34 @@ def choose_band_levels(pairs: dict[str, dict[str, np.ndarray]], fallback: Calibr
     return chosen, BAND_LEVELS[-1] if overall is None else overall
 
 
+HINGES = (5.0, 5.5, 6.0, 6.5)  # log2 raw days (32, 45, 64, 91) beyond which a per-band form holds the date flat
+
+
+def hinge(every: np.ndarray, w: np.ndarray, brk: float | None) -> tuple[float, float]:
+    """(slope, pivot) of the balanced median regression of log2(actual) on log2(raw) held flat beyond ``brk``
+    (log2 raw days; None: no break, ``horizon``): a per-band form of the horizon, where the real days left stop
+    growing with the raw date (both designs' bands from 32-64 days on, horizon_report)."""
+    pivot = weighted_median(every[:, 0], w)
+    z = np.minimum(every[:, 0], np.inf if brk is None else brk) - pivot
+    slope = median_slope(z, every[:, 1], weights=w)
+    return min(max(slope, SLOPE_BOUNDS[0]), SLOPE_BOUNDS[1]), pivot
+
+
+def _level(every: np.ndarray, w: np.ndarray, slope: float, pivot: float, brk: float | None) -> float:
+    """The weighted median residual of log2(actual) about the hinge line through (pivot, pivot): the
+    regression's intercept, for the loss only (the table's mapping has no intercept: lifts and shifts move it)."""
+    z = np.minimum(every[:, 0], np.inf if brk is None else brk)
+    return weighted_median(every[:, 1] - (pivot + slope * (z - pivot)), w)
+
+
+def hinge_mapping(slope: float, pivot: float, brk: float | None):
+    """log2 raw days -> log2 told days, as Calibration.recalibrated_days draws them in, flat beyond ``brk``."""
+    def f(x: float) -> float:
+        x = x if brk is None else min(x, brk)
+        return x + (slope - 1.0) * max(x - pivot, 0.0)
+    return f
+
+
 def read_fleets(args: list[str]) -> tuple[dict[str, list[dict]], dict[str, str]]:
     """Fleets by path and each fleet's design: an argument DESIGN:PATH (``slow:/tmp/s1001.json``) names
     its design, a bare PATH is "normal" (the fleets' design of before, trips 8-60 days after onset)."""
@@ -417,6 +445,16 @@ def horizon_report(pairs: dict[str, dict[str, np.ndarray]], designs: dict[str, s
             line += (f"; within x2 with the fit of the others {np.mean(np.abs(mine[:, 1] - told(s_o, p_o)) <= 1):.0%}, "
                      f"with its own {np.mean(np.abs(mine[:, 1] - told(s_d, p_d)) <= 1):.0%}")
         print(line)
+    every = np.concatenate([flat[k] for k in keys])
+    wt = np.concatenate([np.full(len(flat[k]), w[k]) for k in keys])
+    for brk in (None, *HINGES):
+        s_b, p_b = hinge(every, wt, brk)
+        z = np.minimum(every[:, 0], np.inf if brk is None else brk)
+        line = hinge_mapping(s_b, p_b, brk)
+        loss = float(np.sum(wt * np.abs(every[:, 1] - (p_b + s_b * (z - p_b) + _level(every, wt, s_b, p_b, brk)))))
+        print(f"  balanced, flat beyond {'-' if brk is None else f'2^{brk:g}'} days: slope {s_b:.3f} around 2^{p_b:.3f}, "
+              f"weighed |error| {loss:.4f}; told for raw 16 / 32 / 64 / 96 / 200 days: "
+              + " / ".join(f"{2 ** line(math.log2(d)):.1f}" for d in (16, 32, 64, 96, 200)))
     print("  raw date band: per design n and median real days left; the balanced mapping's date at the band's median raw")
     edges = np.log2(np.array(RAW_BANDS[1:]))
     for b, lo in enumerate(RAW_BANDS):
