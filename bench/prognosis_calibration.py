@@ -10,12 +10,19 @@ of the raw date (``BANDS``), with the estimates of pumps raised that had not tri
 run ended (Kaplan-Meier, ``km_quantile``).
 
     python bench/prognosis_fleets.py collect /tmp/c1001.json --seed 1001 ...   # see there
-    python bench/prognosis_calibration.py /tmp/c1001.json [more.json ...]
+    python bench/prognosis_calibration.py /tmp/c1001.json [more.json ...] [slow:/tmp/s1001.json ...] [--horizon-only]
+
+A fleet's fault speeds are the bench's choice (``--ttt``), not a fact of the pumps: fleets of another
+design (``DESIGN:PATH``, e.g. ``slow:`` for ``--ttt 40,120 --days 170``, the whole loop's far-date carriers
+trip 49-112 days after onset) go in beside the normal ones (8-60 days), and in the horizon's fit every
+design weighs alike (design_weights); ``--horizon-only`` prints the horizon per design and balanced
+(horizon_report) and stops (bench/slowcal51.md).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -49,29 +56,63 @@ def log_pairs(pumps: list[dict], censored: bool = False) -> dict[str, np.ndarray
     return {f: np.array(r).reshape(-1, 3 if censored else 2) for f, r in out.items()}
 
 
-def median_slope(x: np.ndarray, y: np.ndarray, iterations: int = 50) -> float:
+def median_slope(x: np.ndarray, y: np.ndarray, iterations: int = 50, weights: np.ndarray | None = None) -> float:
     """The slope of the median (least absolute deviations) regression of y on x, by iteratively
-    reweighted least squares: robust to the few estimates a cold spell throws far off."""
-    coef = np.polyfit(x, y, 1)
+    reweighted least squares: robust to the few estimates a cold spell throws far off. ``weights``:
+    each estimate's share (design_weights), none: all alike."""
+    base = np.ones(len(x)) if weights is None else np.asarray(weights, float)
+    coef = np.polyfit(x, y, 1, w=np.sqrt(base))
     for _ in range(iterations):
-        w = 1.0 / np.maximum(np.abs(y - np.polyval(coef, x)), 1e-3)
+        w = base / np.maximum(np.abs(y - np.polyval(coef, x)), 1e-3)
         coef = np.polyfit(x, y, 1, w=np.sqrt(w))
     return float(coef[0])
+
+
+def weighted_median(x: np.ndarray, w: np.ndarray) -> float:
+    """The median of ``x`` each value counted ``w`` times (equal weights: np.median, the two middle values'
+    mean where the half falls between them)."""
+    order = np.argsort(x, kind="stable")
+    xs, c = x[order], np.cumsum(w[order])
+    half = 0.5 * c[-1]
+    i = int(np.searchsorted(c, half - 1e-12 * c[-1]))
+    if abs(c[i] - half) <= 1e-9 * c[-1] and i + 1 < len(xs):
+        return float(0.5 * (xs[i] + xs[i + 1]))
+    return float(xs[i])
 
 
 SLOPE_BOUNDS = (0.0, 1.0)  # a recalibration that draws the horizon in, never one that spreads it
 
 
-def horizon(pairs: list[np.ndarray]) -> tuple[float, float]:
+def horizon(pairs: list[np.ndarray], weights: list[float] | None = None) -> tuple[float, float]:
     """(slope, pivot) of the horizon's recalibration (Calibration.recalibrated_days), one for every
     fault: the median regression of log2(actual) on log2(predicted) over all the estimates given,
     around their median log2(predicted). One slope for all faults: fitted per fault and with an
     intercept, the left-out calibration fleets gained as much (55 -> 59 % within a factor 2) but
-    two faults lost (low flow 52 -> 42 % without the intercept; evaporator 54 -> 53 % with it)."""
-    every = np.concatenate([p for p in pairs if len(p)])
-    pivot = float(np.median(every[:, 0]))
-    slope = median_slope(every[:, 0] - pivot, every[:, 1])
+    two faults lost (low flow 52 -> 42 % without the intercept; evaporator 54 -> 53 % with it).
+    ``weights``: one per array of ``pairs``, each of its estimates' weight (design_weights); none:
+    every estimate alike, as before."""
+    keep = [i for i, p in enumerate(pairs) if len(p)]
+    every = np.concatenate([pairs[i] for i in keep])
+    if weights is None:
+        pivot = float(np.median(every[:, 0]))
+        slope = median_slope(every[:, 0] - pivot, every[:, 1])
+    else:
+        w = np.concatenate([np.full(len(pairs[i]), weights[i]) for i in keep])
+        pivot = weighted_median(every[:, 0], w)
+        slope = median_slope(every[:, 0] - pivot, every[:, 1], weights=w)
     return min(max(slope, SLOPE_BOUNDS[0]), SLOPE_BOUNDS[1]), pivot
+
+
+def design_weights(designs: dict[str, str], counts: dict[str, int]) -> dict[str, float]:
+    """Per fleet (``designs``: fleet -> its design, e.g. "normal" for trips 8-60 days after onset, "slow"
+    for 40-120; ``counts``: fleet -> its estimates) the weight of each of its estimates: every design
+    weighs as much as any other, its fleets as their estimates. A fleet's fault speeds are a choice of
+    the bench, not a fact of the pumps: the horizon must hold across them, and by count a slow fleet's
+    faults, raised for longer, would give two to three times the half-days of a normal one's."""
+    total: dict[str, int] = {}
+    for f, d in designs.items():
+        total[d] = total.get(d, 0) + counts[f]
+    return {f: 1.0 / max(total[d], 1) for f, d in designs.items()}
 
 
 def log_ratios(pairs: dict[str, np.ndarray], slope: float = 1.0, pivot: float = 0.0) -> dict[str, np.ndarray]:
@@ -333,15 +374,110 @@ def choose_band_levels(pairs: dict[str, dict[str, np.ndarray]], fallback: Calibr
     return chosen, BAND_LEVELS[-1] if overall is None else overall
 
 
-def main(paths: list[str]) -> None:
+HINGES = (5.0, 5.5, 6.0, 6.5)  # log2 raw days (32, 45, 64, 91) beyond which a per-band form holds the date flat
+
+
+def hinge(every: np.ndarray, w: np.ndarray, brk: float | None) -> tuple[float, float]:
+    """(slope, pivot) of the balanced median regression of log2(actual) on log2(raw) held flat beyond ``brk``
+    (log2 raw days; None: no break, ``horizon``): a per-band form of the horizon, where the real days left stop
+    growing with the raw date (both designs' bands from 32-64 days on, horizon_report)."""
+    pivot = weighted_median(every[:, 0], w)
+    z = np.minimum(every[:, 0], np.inf if brk is None else brk) - pivot
+    slope = median_slope(z, every[:, 1], weights=w)
+    return min(max(slope, SLOPE_BOUNDS[0]), SLOPE_BOUNDS[1]), pivot
+
+
+def _level(every: np.ndarray, w: np.ndarray, slope: float, pivot: float, brk: float | None) -> float:
+    """The weighted median residual of log2(actual) about the hinge line through (pivot, pivot): the
+    regression's intercept, for the loss only (the table's mapping has no intercept: lifts and shifts move it)."""
+    z = np.minimum(every[:, 0], np.inf if brk is None else brk)
+    return weighted_median(every[:, 1] - (pivot + slope * (z - pivot)), w)
+
+
+def hinge_mapping(slope: float, pivot: float, brk: float | None):
+    """log2 raw days -> log2 told days, as Calibration.recalibrated_days draws them in, flat beyond ``brk``."""
+    def f(x: float) -> float:
+        x = x if brk is None else min(x, brk)
+        return x + (slope - 1.0) * max(x - pivot, 0.0)
+    return f
+
+
+def read_fleets(args: list[str]) -> tuple[dict[str, list[dict]], dict[str, str]]:
+    """Fleets by path and each fleet's design: an argument DESIGN:PATH (``slow:/tmp/s1001.json``) names
+    its design, a bare PATH is "normal" (the fleets' design of before, trips 8-60 days after onset)."""
     fleets: dict[str, list[dict]] = {}
-    for path in paths:
+    designs: dict[str, str] = {}
+    for arg in args:
+        design, _, path = arg.rpartition(":") if ":" in arg else ("normal", "", arg)
         pumps = json.loads(Path(path).read_text())
         bad = {p["seed"] for p in pumps} - set(CALIBRATION_SEEDS)
         if bad:
             raise SystemExit(f"{path}: seeds {sorted(bad)} are not calibration seeds (1000-1999); keep them for judging")
-        fleets[path] = pumps
+        fleets[path], designs[path] = pumps, design or "normal"
+    return fleets, designs
+
+
+RAW_BANDS = (0.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)  # raw days: the horizon report's bands
+
+
+def horizon_report(pairs: dict[str, dict[str, np.ndarray]], designs: dict[str, str]) -> tuple[float, float]:
+    """The horizon alone, design by design and balanced (design_weights): per design its own (slope,
+    pivot), the balanced fit, each design judged within a factor 2 with the fit of the other designs,
+    and per band of the raw date each design's median real days left against the balanced mapping's.
+    Returns the balanced (slope, pivot)."""
+    flat = {k: np.concatenate([r for r in per.values() if len(r)]) for k, per in pairs.items()}
+    w = design_weights(designs, {k: len(v) for k, v in flat.items()})
+    names = sorted(set(designs.values()))
+    keys = list(flat)
+    slope, pivot = horizon([flat[k] for k in keys], [w[k] for k in keys])
+    plain = horizon([flat[k] for k in keys])
+    print(f"horizon, every estimate alike: slope {plain[0]:.3f} around 2^{plain[1]:.3f} days")
+    print(f"horizon, designs weighed alike ({', '.join(names)}): slope {slope:.3f} around 2^{pivot:.3f} days")
+    for d in names:
+        own = [flat[k] for k in keys if designs[k] == d]
+        s_d, p_d = horizon(own)
+        mine = np.concatenate(own)
+        rest = [k for k in keys if designs[k] != d]
+        line = f"  {d}: {len(mine)} estimates, alone slope {s_d:.3f} around 2^{p_d:.3f}"
+        if rest:
+            s_o, p_o = horizon([flat[k] for k in rest], [w[k] for k in rest])
+            told = lambda s, p: mine[:, 0] + (s - 1.0) * np.maximum(mine[:, 0] - p, 0.0)  # noqa: E731
+            line += (f"; within x2 with the fit of the others {np.mean(np.abs(mine[:, 1] - told(s_o, p_o)) <= 1):.0%}, "
+                     f"with its own {np.mean(np.abs(mine[:, 1] - told(s_d, p_d)) <= 1):.0%}")
+        print(line)
+    every = np.concatenate([flat[k] for k in keys])
+    wt = np.concatenate([np.full(len(flat[k]), w[k]) for k in keys])
+    for brk in (None, *HINGES):
+        s_b, p_b = hinge(every, wt, brk)
+        z = np.minimum(every[:, 0], np.inf if brk is None else brk)
+        line = hinge_mapping(s_b, p_b, brk)
+        loss = float(np.sum(wt * np.abs(every[:, 1] - (p_b + s_b * (z - p_b) + _level(every, wt, s_b, p_b, brk)))))
+        print(f"  balanced, flat beyond {'-' if brk is None else f'2^{brk:g}'} days: slope {s_b:.3f} around 2^{p_b:.3f}, "
+              f"weighed |error| {loss:.4f}; told for raw 16 / 32 / 64 / 96 / 200 days: "
+              + " / ".join(f"{2 ** line(math.log2(d)):.1f}" for d in (16, 32, 64, 96, 200)))
+    print("  raw date band: per design n and median real days left; the balanced mapping's date at the band's median raw")
+    edges = np.log2(np.array(RAW_BANDS[1:]))
+    for b, lo in enumerate(RAW_BANDS):
+        cells, raws = [], []
+        for d in names:
+            mine = np.concatenate([flat[k] for k in keys if designs[k] == d])
+            m = np.searchsorted(edges, mine[:, 0], side="right") == b
+            raws.append(mine[m, 0])
+            cells.append(f"{d} {int(m.sum())} {2 ** np.median(mine[m, 1]):.1f} d" if m.any() else f"{d} 0")
+        r = np.concatenate(raws)
+        told = (2 ** (np.median(r) + (slope - 1.0) * max(np.median(r) - pivot, 0.0))) if len(r) else math.nan
+        print(f"    from {lo:g} d: " + ", ".join(cells) + f"; told {told:.1f} d")
+    return slope, pivot
+
+
+def main(args: list[str]) -> None:
+    only = "--horizon-only" in args
+    fleets, designs = read_fleets([a for a in args if a != "--horizon-only"])
     pairs = {k: log_pairs(v) for k, v in fleets.items()}
+    if len(set(designs.values())) > 1 or only:
+        h_slope, h_pivot = horizon_report(pairs, designs)
+        if only:
+            return
     per_fleet = {k: log_ratios(v) for k, v in pairs.items()}
     every: dict[str, list[np.ndarray]] = {}
     for per in per_fleet.values():
@@ -354,6 +490,8 @@ def main(paths: list[str]) -> None:
     # the date: the horizon recalibrated (one slope for all faults), then moved where every
     # fleet agrees; judged on each calibration fleet left out (slope and shift from the others)
     slope, pivot = horizon([r for per in pairs.values() for r in per.values()])
+    if len(set(designs.values())) > 1:  # every design weighs alike in the horizon (design_weights)
+        slope, pivot = h_slope, h_pivot
     moved: dict[str, list[np.ndarray]] = {}
     for per in pairs.values():
         for f, r in log_ratios(per, slope, pivot).items():

@@ -5,6 +5,7 @@ day-to-day spread. The code's numbers are not changed: the wrappers only record.
 
     python bench/farsoon50_tools/replay_laws.py FLEET.json [MORE.json ...] --dump OUT.json
         [--horizon-slope 0.5]  (prognosis.HORIZON_SLOPE_LOW_PROGRESS set: the candidate of bench/farsoon50.md)
+        [--horizon SLOPE,PIVOT]  (every row of the table with that horizon recalibration: bench/slowcal51.md)
         (any other prognosis_fleets.py replay option passes through; --features is added)
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -116,12 +118,25 @@ def install() -> None:
     pf.estimates = estimates
 
 
+def with_horizon(table, slope: float, pivot: float):
+    """``table`` (prognosis_calibration.CalibrationTable) with every row's, every band's too, horizon slope and
+    pivot replaced; shifts, lifts and intervals as they are."""
+    row = lambda c: replace(c, slope=slope, pivot=pivot)  # noqa: E731
+    return replace(table, pooled=row(table.pooled), per_fault={f: row(c) for f, c in table.per_fault.items()},
+                   bands=tuple((start, with_horizon(b, slope, pivot)) for start, b in table.bands))
+
+
 if __name__ == "__main__":
     install()  # after prognosis_fleets' own wrappers (installed in its main with --features): ours are outermost
     argv = sys.argv[1:]
     if "--horizon-slope" in argv:  # the candidate in the tracker (prognosis.HORIZON_SLOPE_LOW_PROGRESS)
         k = argv.index("--horizon-slope")
         pg.HORIZON_SLOPE_LOW_PROGRESS = float(argv[k + 1])
+        del argv[k:k + 2]
+    if "--horizon" in argv:  # the table's horizon refitted (slope, pivot in log2 days), all else as it is
+        k = argv.index("--horizon")
+        slope, pivot = (float(v) for v in argv[k + 1].split(","))
+        pg.CALIBRATION = with_horizon(pg.CALIBRATION, slope, pivot)
         del argv[k:k + 2]
     if "--features" not in argv:
         argv = ["--features", *argv]

@@ -202,6 +202,37 @@ def test_the_horizon_fit_finds_the_slope_of_a_noisy_estimator():
     assert horizon([spread])[0] == 1.0
 
 
+def test_every_fleet_design_weighs_alike_in_the_horizon_fit():
+    """Slow-design fleets (faults tripping 40-120 days after onset) beside normal ones (8-60): each design
+    weighs as much in the horizon's fit however many estimates it gives (bench/prognosis_calibration.py
+    design_weights), so giving one design twice the fleets moves the balanced fit not at all, the plain one much."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    from prognosis_calibration import design_weights, horizon
+
+    rng = np.random.default_rng(7)
+
+    def fleet(n: int, centre: float, noise: float) -> np.ndarray:
+        truth = rng.normal(centre, 0.6, n)
+        return np.column_stack([truth + rng.normal(0.0, noise, n), truth])
+
+    normal, slow = fleet(3000, 3.0, 1.2), fleet(1000, 5.0, 0.3)
+    fleets = {"n1": normal, "s1": slow}
+    designs = {"n1": "normal", "s1": "slow"}
+    w = design_weights(designs, {k: len(v) for k, v in fleets.items()})
+    assert w["n1"] * 3000 == pytest.approx(w["s1"] * 1000)
+    balanced = horizon(list(fleets.values()), [w[k] for k in fleets])
+    fleets2, designs2 = {**fleets, "s2": slow.copy()}, {**designs, "s2": "slow"}
+    w2 = design_weights(designs2, {k: len(v) for k, v in fleets2.items()})
+    again = horizon(list(fleets2.values()), [w2[k] for k in fleets2])
+    assert again == pytest.approx(balanced, abs=1e-6)
+    plain, plain2 = horizon(list(fleets.values())), horizon(list(fleets2.values()))
+    assert abs(plain2[1] - plain[1]) > 0.3  # by count the doubled slow design pulls the pivot its way
+    assert horizon([normal], [1.0]) == pytest.approx(horizon([normal]), abs=1e-6)  # one design: as before
+
+
 def test_a_stored_eval_report_is_re_dated_and_its_interval_re_stated(tmp_path):
     """bench/prognosis_redate.py: an eval report's prognoses re-dated as the agent now dates them
     (the raw days recovered from the earliest date with the whole horizon's row the run used), the
