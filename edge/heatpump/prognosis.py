@@ -604,13 +604,9 @@ class PrognosisTracker:
         if (derate or ahead) and ROOM_IN_KELVIN and fault in ROOM_KELVIN_FAULTS and hours is not None:
             # a pump at its derate trips once its discharge is past the stop by the kelvin its frequency
             # can still give up (prognosis_derate.DERATE_ROOM_K): each hour's healthy worst less its room
-            k_hot = 1.0
-            if (fault, ch) in HOT_SHARE and len(day_t) >= MIN_DAYS:
-                k_hot, _ = _worst_share(rows, j, sign, excess, *HOT_SHARE[(fault, ch)], cols=cols)
-            rt, rb = daily_worst_less_room(hours, _IDX["compressor_hz"], j, self.derate_room_k, f_min, k=k_hot)
+            rt, rb = daily_worst_less_room(hours, _IDX["compressor_hz"], j, self.derate_room_k, f_min)
             if len(rt) == len(day_t) and np.array_equal(rt, day_t):
                 base = rb
-                excess = k_hot * excess
         if (fault, ch) in SHARE_LOSS and USE_SHARE_LOSS and hours is not None:  # a loss in proportion
             shared = _share_loss_days(hours, j, limit.threshold)
             if shared is not None:
@@ -843,9 +839,6 @@ CHAIN_UNDER_DERATE = False
 # the loop's hp-135 dated 5-7 days with 40-55 left (bench/heldout47_wear.md). False: the room only once the pump has
 # been seen held (main before this round).
 ROOM_AHEAD = True
-# (fault, indicator) -> the bounds of the share of the mean excess that reaches the day's worst hour, read with the
-# room in kelvin (_worst_share); measured for a worn compressor's discharge and not kept (bench/heldout47_wear.md)
-HOT_SHARE: dict[tuple[str, str], tuple[float, float]] = {}
 ROOM_WHEN_HELD = False  # True: a pump held at the derate dated by the room alone, its discharge's trend left out
 DROP_DERATED = True  # False: the derated hours' discharge kept in its trend (the room's date only added)
 

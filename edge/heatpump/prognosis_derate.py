@@ -145,7 +145,7 @@ DERATE_ROOM_K = 30.0
 
 
 def daily_worst_less_room(cols: tuple[np.ndarray, ...], i_hz: int, j: int, room_k: float = DERATE_ROOM_K,
-                          f_min: float = F_MIN_HZ, k: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+                          f_min: float = F_MIN_HZ) -> tuple[np.ndarray, np.ndarray]:
     """Per day with 12 hours read: its time and its worst of (the hour's healthy highest discharge less
     the kelvin the derate could take off it by stepping the hour's frequency down to ``f_min``).
 
@@ -156,7 +156,7 @@ def daily_worst_less_room(cols: tuple[np.ndarray, ...], i_hz: int, j: int, room_
     ok = ~(np.isnan(hi) | np.isnan(r))
     with np.errstate(invalid="ignore", divide="ignore"):
         room = np.where(np.isnan(f) | (f <= f_min), 0.0, room_k * (1.0 - f_min / f))
-    v = (hi - k * r - room)[ok]
+    v = (hi - r - room)[ok]
     day = np.floor_divide(t[ok], DAY).astype(np.int64)
     if not len(day):
         return np.zeros(0), np.zeros(0)
