@@ -24,7 +24,7 @@ _names = itertools.count()
 
 @pytest.fixture(scope="session")
 def pg_cluster():
-    cluster = PostgresCluster().start()
+    cluster = PostgresCluster.in_memory().start()
     try:
         yield cluster
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from heatwatch.channels import CHANNEL_NAMES
 from heatwatch.sim.fleet import Fleet
 from heatwatch.sim.scenario import load_scenario
+from tests.support.once import once_per_run
 
 OSLO = """name: crossfit_oslo
 fleet: {size: 4}
@@ -48,5 +50,12 @@ def hourly_pump(scenario_yaml: str, device: str, folder) -> tuple[np.ndarray, np
 
 @pytest.fixture(scope="session")
 def oslo(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """The heldout part's Oslo pump hp-001, hourly (hourly_pump)."""
-    return hourly_pump(OSLO, "hp-001", tmp_path_factory.mktemp("crossfit"))
+    """The heldout part's Oslo pump hp-001, hourly (hourly_pump), simulated once per run: three files
+    use it, and with --dist loadfile they may go to both workers (tests/support/once.py)."""
+
+    def make(folder: Path) -> None:
+        H, T, names = hourly_pump(OSLO, "hp-001", folder)
+        np.savez(folder / "oslo.npz", H=H, T=T, names=np.array(names))
+
+    with np.load(once_per_run(tmp_path_factory, "oslo_hourly", make) / "oslo.npz") as z:
+        return z["H"], z["T"], [str(n) for n in z["names"]]
