@@ -187,12 +187,19 @@ def fit(F: np.ndarray, Y: np.ndarray, ridge: float = 1e-2) -> HealthyModel:
 
 
 def fit_equations(F: np.ndarray, Y: np.ndarray, ridge: float = 1e-2) -> tuple[HealthyModel, NormalEquations]:
-    """``fit`` and the normal equations its coefficients solve (for a later refit, ``solve``)."""
+    """``fit`` and the normal equations its coefficients solve (for a later refit, ``solve``).
+
+    The targets whose known rows are the same rows (in a commissioning window every target but
+    compressor_hz, and compressor_hz on its own features) share the first pass's matrix, its
+    products and its ridge: computed once from the same arrays, the same digits. A pass whose
+    weights stay all ones repeats the pass before it exactly, and is not run again."""
     n_f, n_t = F.shape[1], Y.shape[1]
     coef = np.zeros((n_f, n_t))
     scale = np.zeros(n_t)
     eq = NormalEquations(np.zeros((n_t, n_f, n_f)), np.zeros((n_t, n_f)), np.zeros(n_t), scale)
     known: dict[bool, np.ndarray] = {}  # uses_frequency -> the rows whose features it uses are known
+    # uses_frequency -> (its rows, A, A with unit weights, their gram, its solve's matrix) of the last target
+    shared: dict[bool, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
     for j, target in enumerate(TARGETS):
         cols = list(range(n_f)) if target.uses_frequency else _HZ_FEATURES
         if target.uses_frequency not in known:
@@ -202,17 +209,68 @@ def fit_equations(F: np.ndarray, Y: np.ndarray, ridge: float = 1e-2) -> tuple[He
             coef[:, j] = np.nan  # not enough data: this target stays unmonitored
             scale[j] = np.nan
             continue
-        A, y = F[ok][:, cols], Y[ok, j]  # (its memory order is the matrix products' digits: not F[:, cols][ok])
+        y = Y[ok, j]
+        last = shared.get(target.uses_frequency)
+        if last is not None and np.array_equal(last[0], ok):
+            _, A, Aw1, G1, M1 = last
+        else:
+            A = F[ok][:, cols]  # (its memory order is the matrix products' digits: not F[:, cols][ok])
+            Aw1 = A * np.ones(len(y))[:, None]
+            G1 = Aw1.T @ A
+            M1 = G1 + ridge * len(y) * np.eye(len(cols)) * _ridge_mask(cols)
+            shared[target.uses_frequency] = (ok, A, Aw1, G1, M1)
+        w = None
+        for _ in range(2):
+            if w is None:  # the first pass: unit weights
+                G, b = G1, Aw1.T @ y
+                beta = np.linalg.solve(M1, b)
+            else:
+                Aw = A * w[:, None]
+                G, b = Aw.T @ A, Aw.T @ y
+                beta = np.linalg.solve(G + ridge * len(y) * np.eye(len(cols)) * _ridge_mask(cols), b)
+            r = y - A @ beta
+            s = max(float(robust_sigma_1d(r)), 1e-9)  # robust_sigma's digits (medians.py)
+            w = (np.abs(r) <= 4 * s).astype(float)
+            if w.sum() < 2 * len(cols):  # a target the commissioning never moved (one compressor speed):
+                w = np.ones(len(y))  # its residuals are rounding noise around s's floor; keep every row
+            if w.all():  # unit weights again: the next pass would repeat this one's numbers
+                break
+        coef[cols, j] = beta
+        scale[j] = s
+        eq.gram[j][np.ix_(cols, cols)] = G
+        eq.moment[j][cols] = b
+        eq.rows[j] = float(len(y))
+    return HealthyModel(coef, scale), eq
+
+
+def fit_equations_reference(F: np.ndarray, Y: np.ndarray, ridge: float = 1e-2) -> tuple[HealthyModel, NormalEquations]:
+    """``fit_equations`` target by target, both passes each (as it was): the reference its shared
+    first pass and skipped repeat are held to, to the bit (tests)."""
+    n_f, n_t = F.shape[1], Y.shape[1]
+    coef = np.zeros((n_f, n_t))
+    scale = np.zeros(n_t)
+    eq = NormalEquations(np.zeros((n_t, n_f, n_f)), np.zeros((n_t, n_f)), np.zeros(n_t), scale)
+    known: dict[bool, np.ndarray] = {}
+    for j, target in enumerate(TARGETS):
+        cols = list(range(n_f)) if target.uses_frequency else _HZ_FEATURES
+        if target.uses_frequency not in known:
+            known[target.uses_frequency] = ~np.isnan(F[:, cols]).any(axis=1)
+        ok = ~np.isnan(Y[:, j]) & known[target.uses_frequency]
+        if ok.sum() < 10 * len(cols):
+            coef[:, j] = np.nan
+            scale[j] = np.nan
+            continue
+        A, y = F[ok][:, cols], Y[ok, j]
         w = np.ones(len(y))
         for _ in range(2):
             Aw = A * w[:, None]
             G, b = Aw.T @ A, Aw.T @ y
             beta = np.linalg.solve(G + ridge * len(y) * np.eye(len(cols)) * _ridge_mask(cols), b)
             r = y - A @ beta
-            s = max(float(robust_sigma_1d(r)), 1e-9)  # robust_sigma's digits (medians.py)
+            s = max(float(robust_sigma_1d(r)), 1e-9)
             w = (np.abs(r) <= 4 * s).astype(float)
-            if w.sum() < 2 * len(cols):  # a target the commissioning never moved (one compressor speed):
-                w = np.ones(len(y))  # its residuals are rounding noise around s's floor; keep every row
+            if w.sum() < 2 * len(cols):
+                w = np.ones(len(y))
         coef[cols, j] = beta
         scale[j] = s
         eq.gram[j][np.ix_(cols, cols)] = G

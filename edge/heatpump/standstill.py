@@ -65,8 +65,10 @@ class StandstillWitness:
         on = ~((X[:, _HZ] <= 0.0) & (X[:, _FAN] <= 0.0) & ~(X[:, _DEF] > 0.5))
         last = np.maximum.accumulate(np.where(on, np.arange(len(ts)), -1))
         last_on = np.where(last >= 0, ts[np.maximum(last, 0)], self.last_on_ts)
-        for k in np.flatnonzero(~on & (ts - last_on >= SETTLE_S)).tolist():
-            self._settled(float(ts[k]), float(X[k, _OUT]) - float(X[k, _EVAP]))
+        k = np.flatnonzero(~on & (ts - last_on >= SETTLE_S))
+        if len(k):
+            out, evap = X[k, _OUT].astype(np.float64), X[k, _EVAP].astype(np.float64)
+            self._settled_rows(ts[k].astype(np.float64), out - evap)
         if on.any():
             self.last_on_ts = float(ts[np.flatnonzero(on)[-1]])
 
@@ -84,6 +86,38 @@ class StandstillWitness:
             k = bisect.bisect_left(self._ts, ts - HISTORY_S)
             if k > 1:
                 del self._ts[:k - 1], self._rise[:k - 1], self._since[:k - 1]
+
+    def _settled_rows(self, ts: np.ndarray, gaps: np.ndarray) -> None:
+        """_settled() of each settled row in order, the same lists to the bit: each full window's sum
+        taken in the deque's order from zero (sum() over it), the baseline's mean once (it no longer
+        changes), the old rises dropped once after the last (each drop keeps the rises from the last
+        one older than its row's history on: the last row's keeps the same ones)."""
+        keep = gaps == gaps
+        if not keep.all():
+            ts, gaps = ts[keep], gaps[keep]
+        fill = min(GAP_READINGS - len(self.baseline), len(gaps))
+        if fill > 0:
+            self.baseline.extend(gaps[:fill].tolist())
+            ts, gaps = ts[fill:], gaps[fill:]
+        if not len(gaps):
+            return
+        p = len(self.recent)  # the window's readings already held: they lead the new ones
+        T = np.concatenate([np.array([t for t, _ in self.recent], dtype=np.float64), ts])
+        G = np.concatenate([np.array([g for _, g in self.recent], dtype=np.float64), gaps])
+        ends = np.arange(max(p, GAP_READINGS - 1), len(G))  # a new reading that fills the window
+        if len(ends):
+            first = ends - (GAP_READINGS - 1)
+            acc = 0.0 + G[first]
+            for q in range(1, GAP_READINGS):
+                acc = acc + G[first + q]
+            base = sum(self.baseline) / GAP_READINGS
+            self._ts.extend(T[ends].tolist())
+            self._rise.extend((acc / GAP_READINGS - base).tolist())
+            self._since.extend(T[first].tolist())
+            k = bisect.bisect_left(self._ts, float(T[-1]) - HISTORY_S)
+            if k > 1:
+                del self._ts[:k - 1], self._rise[:k - 1], self._since[:k - 1]
+        self.recent.extend(zip(T[p:].tolist(), G[p:].tolist()))
 
     def state(self) -> dict:
         """What a restart keeps (JSON-safe): the baseline, the latest readings and the latest rise. Older

@@ -161,3 +161,25 @@ def test_a_repair_starts_the_witness_afresh_with_the_model():
     drifted = SensorOffset(channel="t_outdoor", offset=2.0, explained=0.97, level=1.5, predicted={})
     assert det._witnessed(drifted, end) is drifted
     assert abs(det.standstill.rise_at(end) - 2.0) < 1.0
+
+
+def test_a_chunk_in_any_cut_keeps_the_same_lists_as_row_by_row_to_the_bit():
+    # update_rows takes a chunk's settled rows at once (each window's sum in the deque's order, the
+    # old rises dropped once): the same lists as update() row by row, across cuts that fall inside the
+    # baseline and the first window, over dropouts (a NaN gap) and past HISTORY_S (old rises dropped)
+    rng = np.random.default_rng(31)
+    days = [_day(d * 86400.0, float(rng.uniform(-5, 8)), 0.05 * d, rng) for d in range(50)]
+    ts = np.concatenate([t for t, _ in days])
+    X = np.concatenate([x for _, x in days]).astype(np.float32)  # the gap of float32 readings, as float() reads them
+    X[rng.random(len(ts)) < 0.05, INDEX["t_evap"]] = np.nan
+    row, rows = StandstillWitness(), StandstillWitness()
+    for t, x in zip(ts, X):
+        row.update(float(t), x)
+    cuts = [0, 5, 40, 41, 100, 333] + list(range(600, len(ts), 1000)) + [len(ts)]
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        rows.update_rows(ts[lo:hi], X[lo:hi])
+    assert row._ts[0] > 5 * 86400.0  # old rises were dropped
+    for a, b in [(row._ts, rows._ts), (row._rise, rows._rise), (row._since, rows._since), (row.baseline, rows.baseline),
+                 (list(row.recent), list(rows.recent))]:
+        assert np.array(a, dtype=np.float64).tobytes() == np.array(b, dtype=np.float64).tobytes()
+    assert row.last_on_ts == rows.last_on_ts
