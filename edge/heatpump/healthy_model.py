@@ -243,42 +243,6 @@ def fit_equations(F: np.ndarray, Y: np.ndarray, ridge: float = 1e-2) -> tuple[He
     return HealthyModel(coef, scale), eq
 
 
-def fit_equations_reference(F: np.ndarray, Y: np.ndarray, ridge: float = 1e-2) -> tuple[HealthyModel, NormalEquations]:
-    """``fit_equations`` target by target, both passes each (as it was): the reference its shared
-    first pass and skipped repeat are held to, to the bit (tests)."""
-    n_f, n_t = F.shape[1], Y.shape[1]
-    coef = np.zeros((n_f, n_t))
-    scale = np.zeros(n_t)
-    eq = NormalEquations(np.zeros((n_t, n_f, n_f)), np.zeros((n_t, n_f)), np.zeros(n_t), scale)
-    known: dict[bool, np.ndarray] = {}
-    for j, target in enumerate(TARGETS):
-        cols = list(range(n_f)) if target.uses_frequency else _HZ_FEATURES
-        if target.uses_frequency not in known:
-            known[target.uses_frequency] = ~np.isnan(F[:, cols]).any(axis=1)
-        ok = ~np.isnan(Y[:, j]) & known[target.uses_frequency]
-        if ok.sum() < 10 * len(cols):
-            coef[:, j] = np.nan
-            scale[j] = np.nan
-            continue
-        A, y = F[ok][:, cols], Y[ok, j]
-        w = np.ones(len(y))
-        for _ in range(2):
-            Aw = A * w[:, None]
-            G, b = Aw.T @ A, Aw.T @ y
-            beta = np.linalg.solve(G + ridge * len(y) * np.eye(len(cols)) * _ridge_mask(cols), b)
-            r = y - A @ beta
-            s = max(float(robust_sigma_1d(r)), 1e-9)
-            w = (np.abs(r) <= 4 * s).astype(float)
-            if w.sum() < 2 * len(cols):
-                w = np.ones(len(y))
-        coef[cols, j] = beta
-        scale[j] = s
-        eq.gram[j][np.ix_(cols, cols)] = G
-        eq.moment[j][cols] = b
-        eq.rows[j] = float(len(y))
-    return HealthyModel(coef, scale), eq
-
-
 def _ridge_mask(cols: list[int]) -> np.ndarray:
     """Do not shrink the intercept."""
     return np.diag([0.0 if c == 0 else 1.0 for c in cols])
