@@ -23,7 +23,7 @@ from heatwatch.edge.heatpump.prognosis import OVERCURRENT_MARGIN, TOP_HZ, Progno
 from heatwatch.edge.heatpump.prognosis_derate import held_at_derate
 from heatwatch.units import DAY
 
-from .test_prognosis_wear_room import J_DIS, J_HZ, _derated, _hour, _trip_day
+from .test_prognosis_wear_room import J_DIS, J_HZ, _trip_day, _worn
 
 JA = TARGET_NAMES.index("compressor_a")
 EARLY_DAY = 19.0  # the heaviest hour's discharge some 107 °C: under the derate's 108.5 °C band
@@ -31,18 +31,7 @@ EARLY_DAY = 19.0  # the heaviest hour's discharge some 107 °C: under the derate
 
 def _worn_until(now_day: float, seed: int = 5) -> PrognosisTracker:
     """test_prognosis_wear_room's worn pump, read until ``now_day``."""
-    rng = np.random.default_rng(seed)
-    tracker = PrognosisTracker(refrigerant="R32")
-    tracker.calibration = None  # the raw date
-    for ts in np.arange(0.0, now_day * DAY, 300.0):
-        healthy, asked, excess = _hour(ts)
-        dis, run_hz, _ = _derated(healthy + excess, asked)
-        residual = np.zeros(len(TARGET_NAMES))
-        observed = np.full(len(TARGET_NAMES), np.nan)
-        residual[J_DIS], observed[J_DIS] = dis - healthy + rng.normal(0.0, 0.3), dis + rng.normal(0.0, 0.2)
-        residual[J_HZ], observed[J_HZ] = run_hz - asked, run_hz
-        tracker.update(float(ts), residual, observed)
-    return tracker
+    return _worn(seed, now_day)
 
 
 def _days(tracker: PrognosisTracker, now_day: float) -> float:

@@ -47,11 +47,13 @@ def _trip_day() -> float:
     raise AssertionError("no trip")
 
 
-def _worn(seed: int = 5) -> PrognosisTracker:
+def _worn(seed: int = 5, now_day: float | None = None) -> PrognosisTracker:
+    """The worn pump, read until ``now_day`` (NOW_DAY when None)."""
+    now_day = NOW_DAY if now_day is None else now_day
     rng = np.random.default_rng(seed)
     tracker = PrognosisTracker(refrigerant="R32")
     tracker.calibration = None  # the estimator's raw date: what the table is fitted on
-    for ts in np.arange(0.0, NOW_DAY * DAY, 300.0):
+    for ts in np.arange(0.0, now_day * DAY, 300.0):
         healthy, asked, excess = _hour(ts)
         dis, run_hz, _ = _derated(healthy + excess, asked)
         residual = np.zeros(len(TARGET_NAMES))
