@@ -739,3 +739,17 @@ def test_daily_sums_rolled_out_in_order_and_not(monkeypatch: pytest.MonkeyPatch,
                     assert g.tobytes() == w.tobytes()
                 checked += len(want[0]) > 0
     assert checked > 1000 and late > 10
+
+
+def test_no_healthy_worst_day_gives_no_kernel_and_no_warning() -> None:
+    # a calibration replay met an empty base: np.std of nothing warned ("Degrees of freedom <= 0")
+    # and was NaN (bench/prognosis_calibration.py runs with RuntimeWarnings as errors)
+    import warnings
+
+    from heatwatch.edge.heatpump import prognosis as pg
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert pg._bandwidth(np.zeros(0)).shape == (0,)
+        one = pg._bandwidth(np.array([50.0]))
+    assert one.shape == (1,) and one[0] > 0
