@@ -6,10 +6,30 @@ Used by bench/heldout45_tools, heldout46_tools and heldout47_tools/pooled.py (ea
 rule switch); their output is what it was when each plan ran, byte for byte."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import prognosis_fleets as pf
+
+def wear_kind(p: dict, per_fault: int) -> str:
+    """The wear's kind from the collect command's order: --faults compressor_wear,compressor_wear:mechanical
+    --per-fault N gives hp-000..N-1 plain, the next N rubbing (fleet_scenario)."""
+    return "plain" if int(p['device'].split('-')[1]) < per_fault else "mechanical"
+
+
+def wear_estimates(paths: Sequence[str]) -> list[tuple[str, str, object, dict]]:
+    """(fleet path, wear kind, trip kind, estimate) of every worn compressor's estimate in wear-only fleets."""
+    e = []
+    for f in paths:
+        pumps = json.load(open(f))
+        for p in pumps:
+            if p['fault'] != 'compressor_wear':
+                continue
+            for x in pf.estimates(p):
+                e.append((f, wear_kind(p, len(pumps) // 2), p['trip_kind'], x))
+    return e
+
 
 BANDS = ((0, 2), (2, 4), (0, 4), (4, 8), (8, 16), (0, 16), (16, 1e9))
 

@@ -7,14 +7,12 @@ compressor_wear:mechanical) and by the trip's kind.
 HELDOUT47_MAIN_RULE=1: main's rule in this tree (prognosis.ROOM_AHEAD = False, RUNNING_ABOVE = RUNNING_ABOVE_MAIN), a
 check that the branch's two constants are its only difference from main (its output is compared with main's
 worktree's). Each side prints the constants it ran with (main's tree has no ROOM_AHEAD: printed as absent)."""
-import json
 import os
 import sys
 
 sys.path.insert(0, 'bench')
 sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # pooled_estimates from an older checkout's cwd
-import prognosis_fleets as pf  # noqa: E402
-from pooled_estimates import print_fleets, print_groups  # noqa: E402
+from pooled_estimates import print_fleets, print_groups, wear_estimates  # noqa: E402
 from heatwatch.edge.heatpump import prognosis as P  # noqa: E402
 
 if os.environ.get("HELDOUT47_MAIN_RULE") == "1":
@@ -23,20 +21,7 @@ if os.environ.get("HELDOUT47_MAIN_RULE") == "1":
 print("ROOM_AHEAD", getattr(P, "ROOM_AHEAD", "absent"), "RUNNING_ABOVE", P.RUNNING_ABOVE)
 
 
-def kind(p: dict, per_fault: int) -> str:
-    """The wear's kind from the collect command's order: --faults compressor_wear,compressor_wear:mechanical
-    --per-fault N gives hp-000..N-1 plain, the next N rubbing (fleet_scenario)."""
-    return "plain" if int(p['device'].split('-')[1]) < per_fault else "mechanical"
-
-
-e = []
-for f in sys.argv[1:]:
-    pumps = json.load(open(f))
-    for p in pumps:
-        if p['fault'] != 'compressor_wear':
-            continue
-        for x in pf.estimates(p):
-            e.append((f, kind(p, len(pumps) // 2), p['trip_kind'], x))
+e = wear_estimates(sys.argv[1:])
 
 
 groups = [("every", lambda r: True)]
