@@ -187,7 +187,9 @@ def dump_figures(est: list[dict], dates: list[float]) -> str:
     far = act >= 16
     holds = np.mean([e["lo"] <= e["actual"] <= e["hi"] for e in est])
     return (f"late<16 {late16:4d} cost {cost:5d} every x2 {100 * np.mean(np.abs(r) <= 1):5.1f} % "
-            f"16+ x2 {100 * np.mean(np.abs(r[far]) <= 1):5.1f} % (n={int(far.sum())}) holds {100 * holds:5.1f} %")
+            f"16+ x2 {100 * np.mean(np.abs(r[far]) <= 1):5.1f} % (n={int(far.sum())}) holds {100 * holds:5.1f} % "
+            f"told under {URGENT_DAYS:g} d {100 * np.mean(np.array(dates) < URGENT_DAYS):5.1f} % "
+            f"(due under {URGENT_DAYS:g} d {100 * np.mean(act < URGENT_DAYS):4.1f} %)")
 
 
 def counts_days(est: list[dict], dates: list[float]) -> tuple[int, int, int]:
