@@ -5,6 +5,8 @@ day-to-day spread. The code's numbers are not changed: the wrappers only record.
 
     python bench/farsoon50_tools/replay_laws.py FLEET.json [MORE.json ...] --dump OUT.json
         [--horizon-slope 0.5]  (prognosis.HORIZON_SLOPE_LOW_PROGRESS set: the candidate of bench/farsoon50.md)
+        [--horizon-except FAULT,FAULT | load-share]  (prognosis.HORIZON_LOW_EXCEPT set; load-share: its
+            HORIZON_LOW_EXCEPT_LOAD_SHARE, wear and the two load-share faults, bench/heldout48_slowhorizon.md's)
         [--horizon SLOPE,PIVOT]  (every row of the table with that horizon recalibration: bench/slowcal51.md)
         (any other prognosis_fleets.py replay option passes through; --features is added)
 """
@@ -132,6 +134,11 @@ if __name__ == "__main__":
     if "--horizon-slope" in argv:  # the candidate in the tracker (prognosis.HORIZON_SLOPE_LOW_PROGRESS)
         k = argv.index("--horizon-slope")
         pg.HORIZON_SLOPE_LOW_PROGRESS = float(argv[k + 1])
+        del argv[k:k + 2]
+    if "--horizon-except" in argv:  # the faults the candidate leaves alone (prognosis.HORIZON_LOW_EXCEPT)
+        k = argv.index("--horizon-except")
+        pg.HORIZON_LOW_EXCEPT = pg.HORIZON_LOW_EXCEPT_LOAD_SHARE if argv[k + 1] == "load-share" \
+            else frozenset(f for f in argv[k + 1].split(",") if f)
         del argv[k:k + 2]
     if "--horizon" in argv:  # the table's horizon refitted (slope, pivot in log2 days), all else as it is
         k = argv.index("--horizon")

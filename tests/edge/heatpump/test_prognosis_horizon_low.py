@@ -68,3 +68,37 @@ def test_the_trackers_long_low_progress_dates_are_told_later_and_the_rest_as_mai
                 assert pump["fault"] != "compressor_wear" and a["pred"] >= P.HORIZON_LOW_RAW / 4
                 moved += 1
     assert moved > 0
+
+
+def test_plan_48s_set_leaves_the_load_share_faults_alone_too(monkeypatch):
+    """bench/heldout48_slowhorizon.md: a fouled condenser's or evaporator's low progress reads the weather to come, not
+    a slow drift; with HORIZON_LOW_EXCEPT_LOAD_SHARE their long raw dates are drawn in as main draws them."""
+    assert P.HORIZON_LOW_EXCEPT == frozenset({"compressor_wear"})  # the set farsoon50.md measured, unchanged
+    assert P.HORIZON_LOW_EXCEPT_LOAD_SHARE == {"compressor_wear", "condenser_fouling", "evaporator_fouling"}
+    slow = _rows([0.0, 0.0, 0.5, 1.0, 1.5, 2.0])
+    now = slow[-1][0] + HOUR
+    assert P._low_progress_far(_raw(30.0, now), now, slow, {}, "evaporator_fouling")  # the wear-only set lifts it
+    monkeypatch.setattr(P, "HORIZON_LOW_EXCEPT", P.HORIZON_LOW_EXCEPT_LOAD_SHARE)
+    assert P._low_progress_far(_raw(30.0, now), now, slow, {}, "refrigerant_leak")
+    assert P._low_progress_far(_raw(30.0, now), now, slow, {}, "eev_stuck_closed")
+    for fault in ("evaporator_fouling", "condenser_fouling", "compressor_wear"):
+        assert not P._low_progress_far(_raw(30.0, now), now, slow, {}, fault)
+
+
+def test_plan_48s_set_in_the_tracker_moves_no_load_share_date(monkeypatch):
+    pumps = json.loads(gzip.decompress(FIXTURE.read_bytes()))
+    monkeypatch.setattr(P, "HORIZON_SLOPE_LOW_PROGRESS", 0.5)
+    wear_only = [prognosis_fleets.estimates(p) for p in pumps]
+    monkeypatch.setattr(P, "HORIZON_LOW_EXCEPT", P.HORIZON_LOW_EXCEPT_LOAD_SHARE)
+    monkeypatch.setattr(P, "HORIZON_SLOPE_LOW_PROGRESS", None)
+    main = [prognosis_fleets.estimates(p) for p in pumps if p["fault"] in P.PROGRESS_NO_LIFT_LOAD_SHARE]
+    monkeypatch.setattr(P, "HORIZON_SLOPE_LOW_PROGRESS", 0.5)
+    load_share_moved = 0
+    for pump, old in zip(pumps, wear_only):
+        new = prognosis_fleets.estimates(pump)
+        if pump["fault"] in P.PROGRESS_NO_LIFT_LOAD_SHARE:
+            load_share_moved += sum(a["pred"] != b["pred"] for a, b in zip(old, new))
+            assert [a["pred"] for a in new] == [b["pred"] for b in main.pop(0)]  # as main
+        else:
+            assert [a["pred"] for a in new] == [b["pred"] for b in old]  # as the wear-only set
+    assert load_share_moved > 0  # the wear-only set did move some of them: the new set is what keeps them
