@@ -4,9 +4,11 @@ date was given (prognosis._progress_move, log2) and the trend's curvature read a
 day-to-day spread. The code's numbers are not changed: the wrappers only record.
 
     python bench/farsoon50_tools/replay_laws.py FLEET.json [MORE.json ...] --dump OUT.json
-        [--horizon-slope 0.5]  (prognosis.HORIZON_SLOPE_LOW_PROGRESS set: the candidate of bench/farsoon50.md)
-        [--horizon-except FAULT,FAULT | load-share]  (prognosis.HORIZON_LOW_EXCEPT set; load-share: its
-            HORIZON_LOW_EXCEPT_LOAD_SHARE, wear and the two load-share faults, bench/heldout48_slowhorizon.md's)
+        [--horizon-slope 0.5 | none]  (prognosis.HORIZON_SLOPE_LOW_PROGRESS set, 0.5 since the thirty-sixth
+            round; none: main's dates before it, bench/farsoon50.md's baseline)
+        [--horizon-except FAULT,FAULT | load-share | wear]  (prognosis.HORIZON_LOW_EXCEPT set; load-share: its
+            HORIZON_LOW_EXCEPT_LOAD_SHARE, wear and the two load-share faults, bench/heldout48_slowhorizon.md's
+            and main's since; wear: HORIZON_LOW_EXCEPT_WEAR, farsoon50.md's candidate)
         [--horizon SLOPE,PIVOT]  (every row of the table with that horizon recalibration: bench/slowcal51.md)
         (any other prognosis_fleets.py replay option passes through; --features is added)
 """
@@ -133,12 +135,12 @@ if __name__ == "__main__":
     argv = sys.argv[1:]
     if "--horizon-slope" in argv:  # the candidate in the tracker (prognosis.HORIZON_SLOPE_LOW_PROGRESS)
         k = argv.index("--horizon-slope")
-        pg.HORIZON_SLOPE_LOW_PROGRESS = float(argv[k + 1])
+        pg.HORIZON_SLOPE_LOW_PROGRESS = None if argv[k + 1] == "none" else float(argv[k + 1])
         del argv[k:k + 2]
     if "--horizon-except" in argv:  # the faults the candidate leaves alone (prognosis.HORIZON_LOW_EXCEPT)
         k = argv.index("--horizon-except")
-        pg.HORIZON_LOW_EXCEPT = pg.HORIZON_LOW_EXCEPT_LOAD_SHARE if argv[k + 1] == "load-share" \
-            else frozenset(f for f in argv[k + 1].split(",") if f)
+        pg.HORIZON_LOW_EXCEPT = {"load-share": pg.HORIZON_LOW_EXCEPT_LOAD_SHARE, "wear": pg.HORIZON_LOW_EXCEPT_WEAR}.get(
+            argv[k + 1], frozenset(f for f in argv[k + 1].split(",") if f))
         del argv[k:k + 2]
     if "--horizon" in argv:  # the table's horizon refitted (slope, pivot in log2 days), all else as it is
         k = argv.index("--horizon")

@@ -765,21 +765,22 @@ def _progress_move(best: Prognosis, now: float, rows: list, limits: dict[str, Tr
 
 
 # A long raw date of a fault that has covered little of its gap, drawn in less by the horizon table (bench/farsoon50.md,
-# a candidate, not adopted): where the raw date is HORIZON_LOW_RAW days or more and the indicator's progress under
-# HORIZON_LOW_PROGRESS, the horizon recalibration's slope is HORIZON_SLOPE_LOW_PROGRESS instead of the table's
-# (prognosis_calibration.HORIZON_SLOPE, 0.328). The table learnt from fleets whose faults trip 8-60 days after onset
-# that a long raw date overshoots; a slow drift (the loop's faults take 49-112 days) is dated near right by its raw
-# date. None: the table as it is (main). A worn compressor is left out (HORIZON_LOW_EXCEPT): its low progress is its
-# over-current's, and it trips on its discharge.
-HORIZON_SLOPE_LOW_PROGRESS: float | None = None
+# held out in bench/heldout48_slowhorizon.md): where the raw date is HORIZON_LOW_RAW days or more and the indicator's
+# progress under HORIZON_LOW_PROGRESS, the horizon recalibration's slope is HORIZON_SLOPE_LOW_PROGRESS instead of the
+# table's (prognosis_calibration.HORIZON_SLOPE, 0.328). The table learnt from fleets whose faults trip 8-60 days after
+# onset that a long raw date overshoots; a slow drift (the loop's faults take 49-112 days) is dated near right by its
+# raw date. None: the table as it is (main before the thirty-sixth round).
+HORIZON_SLOPE_LOW_PROGRESS: float | None = 0.5
 HORIZON_LOW_RAW = 16.0
 HORIZON_LOW_PROGRESS = 0.1
-HORIZON_LOW_EXCEPT: frozenset[str] = frozenset({"compressor_wear"})
-# Held-out plan 48's set (bench/heldout48_slowhorizon.md; set HORIZON_LOW_EXCEPT to it with the slope 0.5): the
-# load-share faults left out too, as PROGRESS_NO_LIFT_LOAD_SHARE leaves them out of the lift: a fouled condenser or
-# evaporator trips on the cold day whose load it cannot carry, so its low progress says when the weather comes, not
-# that its drift is slow (in the loop, joined half-days, with them in: late under 16 days 111 -> 121, hp-096, hp-141).
-HORIZON_LOW_EXCEPT_LOAD_SHARE: frozenset[str] = HORIZON_LOW_EXCEPT | PROGRESS_NO_LIFT_LOAD_SHARE
+# The faults it leaves alone. A worn compressor (farsoon50.md's set): its low progress is its over-current's, and it
+# trips on its discharge. The load-share faults too (plan 48), as PROGRESS_NO_LIFT_LOAD_SHARE leaves them out of the
+# lift: a fouled condenser or evaporator trips on the cold day whose load it cannot carry, so its low progress says
+# when the weather comes, not that its drift is slow (in the loop, joined half-days, with them in: late under 16 days
+# 111 -> 121, hp-096, hp-141).
+HORIZON_LOW_EXCEPT_WEAR: frozenset[str] = frozenset({"compressor_wear"})
+HORIZON_LOW_EXCEPT_LOAD_SHARE: frozenset[str] = HORIZON_LOW_EXCEPT_WEAR | PROGRESS_NO_LIFT_LOAD_SHARE
+HORIZON_LOW_EXCEPT: frozenset[str] = HORIZON_LOW_EXCEPT_LOAD_SHARE
 
 
 def _low_progress_far(best: Prognosis, now: float, rows: list, limits: dict[str, TripLimit], fault: str,
