@@ -60,6 +60,9 @@ RULE_PERIOD_SECONDS = 300.0
 PROGNOSIS_REFRESH_SECONDS = 6 * 3600.0
 # ... unless no hour of its history closed since it was last made (False: every 6 hours regardless, as before)
 SKIP_UNCHANGED_REFRESH = True
+# a run of rule rows on which a raised fault matches the same rules, nothing else due: one RuleEngine.steady_run
+# (False: a steady_advance per row, as before; tests/edge/test_steady_runs.py holds one to the other)
+COLLAPSE_STEADY_RUNS = True
 STATE_VERSION = 2  # 1: the detector's state alone
 _I_FLOW = TARGET_NAMES.index("flow_lpm")
 _TARGET_COL = {name: j for j, name in enumerate(TARGET_NAMES)}
@@ -371,6 +374,7 @@ class PumpPipeline:
         events: list[EventBody] = []
         quiet_last = -1  # the last rule row, if it was skipped: its evidence's basis is kept
         running = self._timers_running()  # the rules' timers change only when the rules advance
+        run_end: list[int] | None = None  # per position of todo: the end of the run of steady rows after it (_steady_runs)
         pos = 0
         while pos < len(todo_l):
             if not running and nxt[pos] > pos:
@@ -393,8 +397,20 @@ class PumpPipeline:
                     else self._offset_matches(res, i)
                 if quiet_l[i] and not running:
                     quiet_last = i
-                elif tabled and self.rules.steady_advance(t, self._table_hits_of(res, i, findings[i])):
+                elif tabled and self.rules.steady_advance(t, matched := self._table_hits_of(res, i, findings[i])):
                     quiet_last = i  # raised faults matched again, nothing due: only their sightings moved
+                    if COLLAPSE_STEADY_RUNS:
+                        # the rule rows after it that would match the same: their steady_advance calls as one
+                        if run_end is None:
+                            run_end = self._steady_runs(res, todo, rule_arr, refresh_arr, list(trip_prev) + list(verdicts),
+                                                        need, findings)
+                        end = run_end[pos - 1]
+                        if end > pos:
+                            k = self.rules.steady_run(ts[todo[pos:end]], matched)
+                            if k:
+                                pos += k
+                                quiet_last = todo_l[pos - 1]
+                                self._last_rules_ts = tsl[quiet_last]
                 elif vetoed is not None and self.rules.steady_advance(
                         t, {(name, ch): conf for name, ms in vetoed.items() for ch, conf, _ in ms}):
                     quiet_last = i
@@ -549,6 +565,35 @@ class PumpPipeline:
             ev.shifts.update(CompressorEfficiency.shifts_of(self._comp_snap(i)))
         ev.tripped = self._tripped
         return ev
+
+    def _steady_runs(self, res: BatchResults, todo: np.ndarray, rule_arr: np.ndarray, refresh_arr: np.ndarray,
+                     other: list[int], need: np.ndarray, findings: np.ndarray) -> list[int]:
+        """Per position p of ``todo``: the end (exclusive) of the positions after it whose rows would
+        each take _after_batch's table path (``tabled``) with the same matches as row todo[p] (the
+        same hit list of the table, the same sensor-check flags), rule rows and nothing else (no
+        refresh, trip nor refrigerant verdict): after a steady_advance on todo[p], theirs go as one
+        (RuleEngine.steady_run). p + 1 where todo[p] is not such a row itself."""
+        n = len(res)
+        plain = np.zeros(n, dtype=bool)
+        plain[rule_arr] = True
+        plain[refresh_arr] = False
+        plain[other] = False
+        tab = np.zeros(n, dtype=bool)
+        tab[list(self._table_rows)] = True
+        hid = np.full(n, -1, dtype=np.int64)  # the table's hit list of the row (lists are shared by equal rows)
+        if self._table_hits:
+            hid[list(self._table_hits)] = [id(h) for h in self._table_hits.values()]
+        tab &= ~need & (~findings | (hid < 0))
+        a, b = todo[1:], todo[:-1]
+        same = plain[a] & tab[a] & tab[b] & (hid[a] == hid[b]) & (findings[a] == findings[b])
+        if findings[a].any():  # a sensor check failed: the same checks on both rows (their flags) or no run
+            if res._findings is None and res.flags is not None:
+                same &= ~findings[a] | (res.flags[a] == res.flags[b]).all(axis=1)
+            else:
+                same &= ~findings[a]
+        end = _next_false(np.append(same, False)) + 1  # position p: the first q > p where same[q - 1] is False
+        end = np.where(plain[todo], end, np.arange(1, len(todo) + 1))
+        return end.tolist()
 
     # -- which rule rows can be skipped (process_batch) ------------------------
     def _timers_running(self) -> bool:

@@ -179,6 +179,7 @@ def _candidates_rows(L, seen, E, src, sign, level, rp, ri, ep, ei, sp, si, need,
     n, c, nr = L.shape[0], src.shape[0], match.shape[1]
     met = np.zeros(c, dtype=np.bool_)
     for i in range(n):
+        changed = i == 0
         for k in range(c):
             j = src[k]
             if j >= 0:
@@ -192,9 +193,17 @@ def _candidates_rows(L, seen, E, src, sign, level, rp, ri, ep, ei, sp, si, need,
                 ok = not np.isnan(v)
             if ok:
                 w = abs(v) if sign[k] == 0.0 else v * sign[k]
-                met[k] = w >= level[k]
+                m = w >= level[k]
             else:
-                met[k] = False
+                m = False
+            if m != met[k]:
+                met[k] = m
+                changed = True
+        if not changed:  # the columns met as on the row before (a season's rows: 99 %): its counts
+            for r in range(nr):
+                sup[i, r] = sup[i - 1, r]
+                match[i, r] = match[i - 1, r]
+            continue
         for r in range(nr):
             good = True
             for q in range(rp[r], rp[r + 1]):

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, NamedTuple
 
+import numpy as np
+
 from heatwatch.channels import BOUND_EXCESS_NAMES, CHANNELS, DERIVED_FROM
 from heatwatch.contract import Finding
 from heatwatch.rules.schema import Rule, ShiftCondition, load_rule_file
@@ -365,6 +367,48 @@ class RuleEngine:
             t.last_true = ts
             t.confidence = max(t.confidence, conf)
         return True
+
+    def steady_run(self, ts: "np.ndarray | list[float]", matched: dict[tuple[str, str | None], float]) -> int:
+        """steady_advance(t, matched) for each t of ``ts`` (rising) in turn, up to the first that says
+        False: how many said True (the tracks moved as they move them; the rest not called). Those
+        calls read the other tracks' last sightings, which none of them moves, against times that
+        only grow, so each track's first due time is found on all of ``ts`` at once with the same
+        subtractions and comparisons; the matched tracks end with the last sighting and the max
+        confidence (the same conf each time). A replay's run of rule rows on which the same raised
+        fault matches the same rules (PumpPipeline._after_batch) is one call, not one per row."""
+        tracks = self._tracks
+        yields = self._yields
+        for key in matched:
+            t = tracks.get(key)
+            if t is None or not t.active or t.first_true is None or key[0] in yields:
+                return 0
+        n = len(ts)
+        if not n:
+            return 0
+        T = np.array(ts, dtype=np.float64)
+        clear_after = self._clear_after
+        margin_rules = self._margin_rules
+        for key, t in tracks.items():
+            if key in matched or t.last_true is None:
+                continue
+            if t.active:
+                if key[0] in margin_rules:
+                    return 0
+                due = T - t.last_true >= clear_after[key[0]]
+            elif t.first_true is not None:
+                due = T - t.last_true > _GAP_TOLERANCE_S
+            else:
+                continue
+            if due[0]:
+                return 0
+            if due[n - 1]:  # due from some row on (the difference only grows): the rows before it
+                n = int(np.argmax(due[:n]))
+        last = float(T[n - 1])  # (a Python float, as the rows' own times)
+        for key, conf in matched.items():
+            t = tracks[key]
+            t.last_true = last
+            t.confidence = max(t.confidence, conf)
+        return n
 
     def _subjects(self) -> dict[str, list[str | None]]:
         """Rule -> channels with a track, in the tracks' order. Tracks are only ever added (or the

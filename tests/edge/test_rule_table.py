@@ -78,3 +78,28 @@ def test_boundaries_as_the_engine_reads_them(compiled: bool) -> None:
     assert sup[:, 0].tolist() == [2, 0, 2, 2]
     match, _ = rule_table.candidates(table, COL, L, seen, {}, True, compiled)  # prior_min_support 0
     assert match[:, 0].tolist() == [True, True, False, False]
+
+
+@pytest.mark.parametrize("prior", [False, True])
+def test_rows_meeting_the_columns_of_the_row_before_take_its_counts(prior: bool) -> None:
+    """The kernel copies a row's matches and counts from the row before when every column is met as
+    there (a season's rows: 99 %): levels that drift slowly, crossing the conditions' levels now and
+    then, as a pump's do, and runs of the very same row, against the rule-by-rule path."""
+    rules = RuleEngine.from_files().rules + _extra_rules()
+    table = rule_table.compile_rules(rules)
+    rng = np.random.default_rng(29)
+    n = 6000
+    L = np.cumsum(rng.normal(0.0, 0.08, (n, len(TARGET_NAMES))), axis=0) + rng.normal(0.0, 1.5, len(TARGET_NAMES))
+    L[rng.random(L.shape) < 0.002] = np.nan
+    L[3000:3400] = L[3000]  # the same row over and over
+    seen = ~np.isnan(L)
+    seen[:, 3] &= (np.arange(n) // 500) % 2 == 0  # a channel the evidence has now and then
+    extra = {"compression_loss": np.cumsum(rng.normal(0.0, 0.1, n)), "compression_current": np.full(n, np.nan)}
+    extra["compression_current"][4000:4300] = 2.5
+    match, sup = rule_table.candidates(table, COL, L, seen, extra, prior, True)
+    ref_match, ref_sup = rule_table.candidates_reference(rules, COL, L, seen, extra, prior)
+    np.testing.assert_array_equal(match, ref_match)
+    np.testing.assert_array_equal(sup, ref_sup)
+    # the draw takes both ways many times: rows whose answers change, and runs whose answers stay
+    moved = ((ref_match[1:] != ref_match[:-1]) | (ref_sup[1:] != ref_sup[:-1])).any(axis=1)
+    assert 100 < moved.sum() < n // 4 and match.any()

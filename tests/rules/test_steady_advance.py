@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 import random
 
+import numpy as np
+
 from heatwatch.rules.engine import Evidence, RuleEngine
 
 HOUR = 3600.0
@@ -63,3 +65,61 @@ def test_sensor_matches_are_evaluates() -> None:
     assert {n: [(c, conf, [f.model_dump() for f in fs]) for c, conf, fs in ms] for n, ms in got.items()} == \
         {n: [(c, conf, [f.model_dump() for f in fs]) for c, conf, fs in ms] for n, ms in want.items()}
     assert engine.sensor_hits(findings) == {(n, c): conf for n, ms in got.items() for c, conf, _ in ms}
+
+
+def _steady_run_reference(engine: RuleEngine, ts: list[float], matched: dict) -> int:
+    """RuleEngine.steady_run as it replaced them: steady_advance row by row, up to the first False."""
+    k = 0
+    for t in ts:
+        if not engine.steady_advance(t, matched):
+            break
+        k += 1
+    return k
+
+
+def test_steady_run_is_steady_advance_row_by_row() -> None:
+    """Tracks of every kind (raised and matched, raised with its clear coming due, a hold running
+    whose gap comes due, a margin rule raised, idle ones) against runs of rising times that cross
+    those due times exactly, just before and just after: the same count and the same tracks."""
+    rng = random.Random(11)
+    base = RuleEngine.from_files()
+    shift_rules = [r for r in base.rules if r.require and r.clear_margin is None][:5]
+    margin_rules = [r for r in base.rules if r.clear_margin is not None]
+    sensor_rules = [r for r in base.rules if r.sensor_check]
+    assert shift_rules and margin_rules and sensor_rules
+    seen = {"partial": 0, "all": 0, "none": 0}
+    for trial in range(400):
+        engine, ref = RuleEngine(base.rules), RuleEngine(base.rules)
+        t0 = 1.7e9 + rng.uniform(0, 1e7)
+        tracks: list[list] = []
+        matched: dict = {}
+        for r in rng.sample(shift_rules, rng.randint(1, 4)) + [rng.choice(sensor_rules)]:
+            ch = "t_flow" if r.sensor_check else None
+            kind = rng.choice(["matched", "matched", "raised", "hold", "idle"])
+            last = t0 - rng.choice([0.0, 300.0, 1799.7, 3600.0, r.clear_after - 600.0])
+            if kind == "matched":
+                tracks.append([r.name, ch, last - 86400.0, last, True, 0.5])
+                matched[(r.name, ch)] = round(rng.uniform(0.3, 0.9), 3)
+            elif kind == "raised":
+                tracks.append([r.name, ch, last - 86400.0, last, True, 0.6])
+            elif kind == "hold":
+                tracks.append([r.name, ch, last - 3600.0, last, False, 0.4])
+            else:
+                tracks.append([r.name, ch, None, None, False, 0.0])
+        if rng.random() < 0.1:  # a margin rule raised, not matched: no run
+            tracks.append([margin_rules[0].name, None, t0 - 86400.0, t0 - 300.0, True, 0.7])
+        if rng.random() < 0.05:  # a subject matched that is not raised: no run
+            matched[(shift_rules[0].name, "p_low")] = 0.5
+        engine.load_state(copy.deepcopy(tracks))
+        ref.load_state(copy.deepcopy(tracks))
+        # the times a track comes due, and rows on them, a hair before and after
+        due = [lt + engine._clear_after[n] for n, _, _, lt, act, _ in tracks if act and lt is not None] + \
+              [lt + 1800.0 for n, _, ft, lt, act, _ in tracks if not act and ft is not None]
+        ts = sorted({t0 + 300.0 * k for k in range(1, rng.randint(2, 80))} |
+                    {d + e for d in due for e in (-1e-6, 0.0, 1e-6) if rng.random() < 0.5 and d + e > t0})
+        got = engine.steady_run(np.array(ts), matched)
+        want = _steady_run_reference(ref, ts, matched)
+        assert got == want and engine.state() == ref.state()
+        assert all(type(t[3]) is float or t[3] is None for t in engine.state())
+        seen["none" if got == 0 else "all" if got == len(ts) else "partial"] += 1
+    assert min(seen.values()) > 20, seen  # runs taken whole, cut short and refused
