@@ -14,7 +14,6 @@ from datetime import date, timezone
 from pathlib import Path
 
 from sqlalchemy import func, inspect, select
-from sqlalchemy.orm import selectinload
 
 from heatwatch.contract import Event, EventBody
 from heatwatch.gateway import tables
@@ -81,11 +80,6 @@ class PrivateGateway:
         tables.metadata.create_all(self.db.engine)
         self.incidents = Incidents()
         self._seq: dict[str, int] = {}
-        # one session for the part, a transaction per event as ingest's: the devices, sites and customers
-        # every event reads stay in its identity map (expire_on_commit off; no one changes them), loaded
-        # once; every row the incident logic decides on is queried afresh (populate_existing), and this
-        # gateway is its database's only writer
-        self._session = self.db.sessions()
         city, country, lat, lon, tz, lang = place_of(climate, climate_spec)
         with self.db.transaction() as s:
             for d in devices:
@@ -93,10 +87,6 @@ class PrivateGateway:
                                     preferred_channels=["email"], contact_addresses={"email": f"{d}@example.org"})
                 site = Site(customer=customer, city=city, country=country, latitude=lat, longitude=lon)
                 s.add(Device(id=d, site=site, refrigerant=refrigerant))
-        # held here: the session's identity map keeps only what is referenced
-        self._kept = self._session.scalars(select(Device).options(
-            selectinload(Device.site).selectinload(Site.customer))).all()
-        self._session.commit()
 
     def record(self, body: EventBody) -> Recorded:
         """Number the event as the agent's outbox would, keep it as ingest does, apply it; the
@@ -104,8 +94,7 @@ class PrivateGateway:
         seq = self._seq[body.device] = self._seq.get(body.device, 0) + 1
         ev = Event(**body.model_dump(), seq=seq, event_id=f"{body.device}-e{seq:08d}")
         now = from_unix(ev.ts)
-        s = self._session
-        with s.begin():
+        with self.db.transaction() as s:
             s.add(ProcessedEvent(event_id=ev.event_id, device_id=ev.device, seq=seq, kind=ev.kind, fault=ev.fault,
                                  ts=now, received_at=now, payload=ev.model_dump(mode="json", exclude_none=True)))
             s.flush()
@@ -142,7 +131,6 @@ class PrivateGateway:
         return {d: n for d, n in rows}
 
     def close(self) -> None:
-        self._session.close()
         self.db.close()
         self._dir.cleanup()
 
