@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timezone
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from heatwatch.contract import Event, EventBody
 from heatwatch.gateway import tables
@@ -100,10 +100,9 @@ class PrivateGateway:
             s.flush()
             outcome = self.incidents.record_event(s, ev, now)
             incident = s.get(Incident, outcome.incident_id) if outcome.incident_id is not None else None
-            if incident is not None:
-                s.refresh(incident)
-                s.expunge(incident)
-        return Recorded(outcome, incident)
+        # the incident as committed, apart from the session (not ``refresh``: it drops the changes not
+        # yet flushed, the last judging's priority, before it flushes, and they were never stored)
+        return Recorded(outcome, _detached_copy(incident) if incident is not None else None)
 
     def revisions(self) -> list[Revised]:
         """The tickets whose diagnosis the agent revised, by the withdrawn incidents (``revised_into_id``):
@@ -134,3 +133,11 @@ class PrivateGateway:
     def close(self) -> None:
         self.db.close()
         self._dir.cleanup()
+
+
+def _detached_copy(incident: Incident) -> Incident:
+    """A new, transient Incident holding ``incident``'s column values."""
+    copy = Incident()
+    for attr in inspect(Incident).column_attrs:
+        setattr(copy, attr.key, getattr(incident, attr.key))
+    return copy
