@@ -345,12 +345,9 @@ class RuleEngine:
         track's clear or gap is due. True: done, the tracks moved exactly as advance moves them
         (the matched ones' last sighting and confidence); False: nothing was changed, call advance.
         A replay's rule rows while a raised fault goes on matching are nearly all such rows."""
+        if not self._all_standing(matched):
+            return False
         tracks = self._tracks
-        yields = self._yields
-        for key in matched:
-            t = tracks.get(key)
-            if t is None or not t.active or t.first_true is None or key[0] in yields:
-                return False
         clear_after = self._clear_after
         margin_rules = self._margin_rules
         for key, t in tracks.items():
@@ -362,10 +359,7 @@ class RuleEngine:
                     return False
             elif t.first_true is not None and ts - t.last_true > _GAP_TOLERANCE_S:
                 return False
-        for key, conf in matched.items():
-            t = tracks[key]
-            t.last_true = ts
-            t.confidence = max(t.confidence, conf)
+        self._sighted(matched, ts)
         return True
 
     def steady_run(self, ts: "np.ndarray | list[float]", matched: dict[tuple[str, str | None], float]) -> int:
@@ -376,12 +370,9 @@ class RuleEngine:
         subtractions and comparisons; the matched tracks end with the last sighting and the max
         confidence (the same conf each time). A replay's run of rule rows on which the same raised
         fault matches the same rules (PumpPipeline._after_batch) is one call, not one per row."""
+        if not self._all_standing(matched):
+            return 0
         tracks = self._tracks
-        yields = self._yields
-        for key in matched:
-            t = tracks.get(key)
-            if t is None or not t.active or t.first_true is None or key[0] in yields:
-                return 0
         n = len(ts)
         if not n:
             return 0
@@ -403,12 +394,27 @@ class RuleEngine:
                 return 0
             if due[n - 1]:  # due from some row on (the difference only grows): the rows before it
                 n = int(np.argmax(due[:n]))
-        last = float(T[n - 1])  # (a Python float, as the rows' own times)
+        self._sighted(matched, float(T[n - 1]))  # (a Python float, as the rows' own times)
+        return n
+
+    def _all_standing(self, matched: dict[tuple[str, str | None], float]) -> bool:
+        """Every subject matched stands raised already, by a rule that yields to none (whether it yields is
+        advance's to judge): the premise of a steady row."""
+        tracks = self._tracks
+        yields = self._yields
+        for key in matched:
+            t = tracks.get(key)
+            if t is None or not t.active or t.first_true is None or key[0] in yields:
+                return False
+        return True
+
+    def _sighted(self, matched: dict[tuple[str, str | None], float], ts: float) -> None:
+        """The matched tracks seen again at ``ts``, with their confidence at its highest."""
+        tracks = self._tracks
         for key, conf in matched.items():
             t = tracks[key]
-            t.last_true = last
+            t.last_true = ts
             t.confidence = max(t.confidence, conf)
-        return n
 
     def _subjects(self) -> dict[str, list[str | None]]:
         """Rule -> channels with a track, in the tracks' order. Tracks are only ever added (or the
