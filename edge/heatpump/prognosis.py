@@ -72,7 +72,6 @@ from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, DERATE
                                                       daily_worst_less_room, derate_room_days, held_at_derate,
                                                       not_derated)
 from heatwatch.edge.heatpump.prognosis_evap_chain import daily_fouling, evap_chain_days
-from heatwatch.edge.heatpump.prognosis_loss import daily_loss
 from heatwatch.trips import trip_limits
 from heatwatch.units import DAY, HOUR
 
@@ -608,13 +607,6 @@ class PrognosisTracker:
             rt, rb = daily_worst_less_room(hours, _IDX["compressor_hz"], j, self.derate_room_k, f_min)
             if len(rt) == len(day_t) and np.array_equal(rt, day_t):
                 base = rb
-        loss_rise = None  # WEAR_LOSS_TREND: the rise of each day's least-headroom hour (a kelvin in loss there)
-        if WEAR_LOSS_TREND and fault in WEAR_LOSS_FAULTS and ch == "t_discharge" and sign > 0 and hours is not None:
-            room_k = self.derate_room_k if (derate or ahead) and ROOM_IN_KELVIN and fault in ROOM_KELVIN_FAULTS else 0.0
-            lost = daily_loss(hours, j, _IDX["t_suction"], _IDX["compressor_hz"], limit.threshold, room_k, f_min)
-            if lost is not None and len(lost[0]) >= MIN_DAYS:  # the loss trended to the worst hour's headroom
-                day_t, excess, base, loss_rise = lost
-                target = 0.0
         if (fault, ch) in SHARE_LOSS and USE_SHARE_LOSS and hours is not None:  # a loss in proportion
             shared = _share_loss_days(hours, j, limit.threshold)
             if shared is not None:
@@ -634,7 +626,7 @@ class PrognosisTracker:
                 peaks = peaks.kept(not_derated(peaks.hi[:, j], start_c))
             x = _transient_days(hours, peaks, j, sign, day_t)
             if len(x) == len(base):
-                base = base + (x if loss_rise is None else x / loss_rise)
+                base = base + x
             if len(peaks):
                 recent = (peaks.hi if sign > 0 else peaks.lo)[:, j][peaks.t >= rows[-1][0] - 71 * HOUR]
                 recent = recent[~np.isnan(recent)]
@@ -645,7 +637,7 @@ class PrognosisTracker:
         rho = self._same_days(("rho", j, sign), _persistence, base[-PERSIST_DAYS:], day_t[-PERSIST_DAYS:])
         h = self._same_days(("h", j, sign), _bandwidth, base[-BASE_DAYS:])
         trend = _first_passage_days((day_t - now) / DAY, excess, base[-BASE_DAYS:], target, rho, h,
-                                    _growth_laws(fault, ch)) \
+                                    _growth_laws(fault, ch, derate)) \
             if len(day_t) >= MIN_DAYS else None
         # a history shorter than the tracker's memory began when the pump was first watched (its
         # installation, a repair): a fault with no calm day since was born after that (_pace_days)
@@ -853,14 +845,6 @@ CHAIN_UNDER_DERATE = False
 # the loop's hp-135 dated 5-7 days with 40-55 left (bench/heldout47_wear.md). False: the room only once the pump has
 # been seen held (main before this round).
 ROOM_AHEAD = True
-# A worn compressor's discharge trended in loss units (prognosis_loss.daily_loss): the day's excess over its healthy
-# rise, a loss the weather does not move, against each day's headroom at its worst hour (the loss that takes that
-# hour's discharge to the stop past its room), not the day's mean kelvin against its worst hour's margin. The
-# discharge's excess is the loss times the hour's rise, largest on cold heavy hours: a week into a cold spell
-# read in kelvin is a take-off (the far dates 5-10-day exponentials and parabolas made over twice early), and
-# the worst hour carries more than the day's mean (its last days late). False: kelvin (main; bench/wearfar60.md).
-WEAR_LOSS_TREND = False
-WEAR_LOSS_FAULTS = frozenset({"compressor_wear"})
 ROOM_WHEN_HELD = False  # True: a pump held at the derate dated by the room alone, its discharge's trend left out
 DROP_DERATED = True  # False: the derated hours' discharge kept in its trend (the room's date only added)
 
@@ -1147,21 +1131,26 @@ RIVAL_FACTOR = 2.0
 # Kern-Seaton law), extended along its tangent at now: calibration 72 / 97 % against the lines' 73 / 98 %,
 # so not chosen; the whole loop's intervals hold more with it (docs/heatpump.md)
 GROWTH_LAWS: dict[tuple[str, str], tuple[str, ...]] = {("condenser_fouling", "p_high"): ("line",)}
-# A worn compressor's discharge extended by lines only (WEAR_LINE; False: every law, main). Wear is abrasion: the
-# material a bearing or a scroll loses grows with the load and the distance run (Archard's law), at a steady rate
-# for a pump running its season, not a take-off (a simulated wear's severity grows in proportion to the days).
-# Its discharge's excess in kelvin is that loss times the hour's rise, which the cold widens: the week of a cold
-# spell reads as a bend, and a parabola or an exponential over 5-10 days extends it (the loop's far wear dates over
-# twice early, bench/farsoon50.md). A line over the windows, judged and refitted as the others, bends no way.
-# Measured on the used fleets (bench/wearfar60.md).
+# A worn compressor's discharge extended by lines only until the pump is first seen held at its derate (WEAR_LINE;
+# False: every law, main). Wear is abrasion: the material a bearing or a scroll loses grows with the load and the
+# distance run (Archard's law), at a steady rate over a season, not a take-off (a simulated wear's severity grows in
+# proportion to the days). The discharge's excess in kelvin is that loss times the hour's rise, which the cold
+# widens: a cold spell's week reads as a bend, and a parabola or an exponential over 5-10 days extends it into a
+# take-off (the loop's far wear dates over twice early, bench/farsoon50.md). A line over the windows, judged and
+# refitted as the others, bends no way. Once held at its derate the controller trades frequency for discharge and
+# the room runs out ever faster (the last stage): every law, as before. Measured on the used fleets
+# (bench/wearfar60.md): lines throughout put 18 more dates under 16 days over twice late (the last stage's), lines
+# before the derate 3.
 WEAR_LINE = False
+WEAR_LINE_HELD = False  # True: lines once held at the derate too (measured, not chosen)
 WEAR_LINE_LAWS: dict[tuple[str, str], tuple[str, ...]] = {("compressor_wear", "t_discharge"): ("line",)}
 
 
-def _growth_laws(fault: str, ch: str) -> tuple[str, ...]:
-    """The growth laws a fault's indicator is extended by (GROWTH_LAWS; WEAR_LINE's lines)."""
+def _growth_laws(fault: str, ch: str, held: bool = False) -> tuple[str, ...]:
+    """The growth laws a fault's indicator is extended by (GROWTH_LAWS; WEAR_LINE's lines; ``held``: the pump has
+    been seen held at its derate)."""
     laws = GROWTH_LAWS.get((fault, ch))
-    if laws is None and WEAR_LINE:
+    if laws is None and WEAR_LINE and (WEAR_LINE_HELD or not held):
         laws = WEAR_LINE_LAWS.get((fault, ch))
     return MODELS if laws is None else laws
 
