@@ -64,6 +64,7 @@ import numpy as np
 
 from heatwatch.contract import Prognosis
 from heatwatch.edge.heatpump import batch_kernels, prognosis_kernels
+from heatwatch.edge.heatpump.condenser_share import saturation_share
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import (CALIBRATION, URGENT_DAYS, Calibration, CalibrationTable,
                                                            with_horizon_slope)
@@ -617,6 +618,8 @@ class PrognosisTracker:
                 excess, base = k * excess, base_k
         elif (fault, ch) in HELD and USE_HELD and len(day_t) >= HOLD_DAYS:
             k, base_k = _held_share(rows, j, sign, excess, cols)
+            if base_k is None and CONDENSER_SAT_SHARE and hours is not None:  # not held: the curve's share
+                k, base_k = _saturation_share(rows, j, sign, excess, hours, self.refrigerant, now)
             if base_k is not None:
                 excess, base = k * excess, base_k
         near_margin = margin
@@ -1671,6 +1674,26 @@ HOLD_DAYS = 10  # the recent days the hold is read from (a hold that ends shows 
 HOLD_KMIN = 0.25
 HOLD_SHARE = 0.5  # a peak that follows less than this share of the excess is held
 HOLD_GROWTH = 0.5  # ... while the excess grew by at least this many of the indicator's MIN_SHIFT
+
+
+# A fouled condenser's peak not held by the controller carries more bar of its excess than the day's mean hour
+# (condenser_share: the saturation curve steepens with the condensing temperature, and the worst hour condenses
+# hottest). True: the day's mean excess times that share reaches the worst hour (bench/condfar61.md); False: the
+# whole mean excess, no more (main).
+CONDENSER_SAT_SHARE = False
+
+
+def _saturation_share(rows: list, j: int, sign: float, excess: np.ndarray, cols: tuple[np.ndarray, ...],
+                      refrigerant: str, now: float) -> tuple[float, np.ndarray | None]:
+    """(k, healthy worst days with k x each hour's residual taken out) for condenser_share's k; (1, None) where it
+    cannot be read (too few days) or the days do not line up with ``excess``."""
+    k = saturation_share(cols, j, refrigerant, now, BASE_DAYS)
+    if k is None or k <= 1.0:
+        return 1.0, None
+    sv, sr, starts = _day_runs(rows, j, sign, cols)
+    if len(starts) != len(excess):
+        return 1.0, None
+    return k, np.maximum.reduceat(sv - k * sr, starts)
 
 
 def _held_share(rows: list, j: int, sign: float, excess: np.ndarray,
