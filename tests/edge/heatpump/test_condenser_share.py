@@ -76,3 +76,20 @@ def test_on_the_fixture_only_fouled_condensers_move_their_raw_dates_mostly_soone
             later += a["pred"] > b["pred"] + 1e-9
     assert any(p["fault"] == "condenser_fouling" for p in pumps)
     assert sooner > 2 * later and sooner > 0
+
+
+def test_the_refitted_row_replaces_the_condensers_slope_and_interval_only():
+    from heatwatch.edge.heatpump import prognosis_calibration as pc
+
+    table = pc.with_condenser_sat_share_row(pc.CALIBRATION)
+    for raw in (1.0, 3.0, 6.0, 12.0, 24.0, 60.0):
+        new, old = table.for_fault("condenser_fouling", raw), pc.CALIBRATION.for_fault("condenser_fouling", raw)
+        assert (new.slope, new.q_low) == (pc.SAT_SHARE_SLOPE, pc.SAT_SHARE_Q[0])
+        assert (new.pivot, new.shift, new.lift) == (old.pivot, old.shift, old.lift)
+        for fault in ("compressor_wear", "refrigerant_leak", "evaporator_fouling"):
+            assert table.for_fault(fault, raw) == pc.CALIBRATION.for_fault(fault, raw)
+    assert table.for_fault("condenser_fouling", 10.0).q_high == pc.SAT_SHARE_BAND_Q_HIGH[8.0]
+    assert table.for_fault("condenser_fouling", 40.0).q_high == pc.SAT_SHARE_Q[1]
+    # a long raw date is drawn in less than by the table's 0.328: 96 raw days told about 27, not 19.5
+    assert table.for_fault("condenser_fouling", 96.0).recalibrated_days(96.0) == pytest.approx(
+        96.0 * 2 ** ((pc.SAT_SHARE_SLOPE - 1) * (np.log2(96.0) - pc.HORIZON_PIVOT)))
