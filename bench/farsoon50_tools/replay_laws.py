@@ -142,6 +142,9 @@ if __name__ == "__main__":
         pg.HORIZON_LOW_EXCEPT = {"load-share": pg.HORIZON_LOW_EXCEPT_LOAD_SHARE, "wear": pg.HORIZON_LOW_EXCEPT_WEAR}.get(
             argv[k + 1], frozenset(f for f in argv[k + 1].split(",") if f))
         del argv[k:k + 2]
+    if "--cond-sat-share" in argv:  # a fouled condenser's worst hour by the saturation curve (bench/condfar61.md)
+        argv.remove("--cond-sat-share")
+        pg.CONDENSER_SAT_SHARE = True
     if "--horizon" in argv:  # the table's horizon refitted (slope, pivot in log2 days), all else as it is
         k = argv.index("--horizon")
         slope, pivot = (float(v) for v in argv[k + 1].split(","))

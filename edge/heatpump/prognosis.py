@@ -64,9 +64,10 @@ import numpy as np
 
 from heatwatch.contract import Prognosis
 from heatwatch.edge.heatpump import batch_kernels, prognosis_kernels
+from heatwatch.edge.heatpump.condenser_share import saturation_share
 from heatwatch.edge.heatpump.healthy_model import MIN_SHIFT, TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis_calibration import (CALIBRATION, URGENT_DAYS, Calibration, CalibrationTable,
-                                                           with_horizon_slope)
+                                                           with_condenser_sat_share_row, with_horizon_slope)
 from heatwatch.edge.heatpump.prognosis_chain import leak_discharge_days
 from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, DERATE_ROOM_K, DERATE_START_C, F_MIN_HZ,
                                                       daily_worst_less_room, derate_room_days, held_at_derate,
@@ -451,6 +452,8 @@ class PrognosisTracker:
         if best is not None and cal is not None and HORIZON_SLOPE_LOW_PROGRESS is not None \
                 and _low_progress_far(best, now, rows, self.limits, fault, self._daily_cached):
             cal = with_horizon_slope(cal, HORIZON_SLOPE_LOW_PROGRESS)
+        if best is not None and CONDENSER_SAT_SHARE and fault == "condenser_fouling" and isinstance(cal, CalibrationTable):
+            cal = _sat_share_table(cal)  # the row fitted on the share's raw dates
         if best is not None and isinstance(cal, CalibrationTable):
             best = cal.apply(best, now, fault)
         elif best is not None and cal is not None:
@@ -617,6 +620,8 @@ class PrognosisTracker:
                 excess, base = k * excess, base_k
         elif (fault, ch) in HELD and USE_HELD and len(day_t) >= HOLD_DAYS:
             k, base_k = _held_share(rows, j, sign, excess, cols)
+            if base_k is None and CONDENSER_SAT_SHARE and hours is not None:  # not held: the curve's share
+                k, base_k = _saturation_share(rows, j, sign, excess, hours, self.refrigerant, now)
             if base_k is not None:
                 excess, base = k * excess, base_k
         near_margin = margin
@@ -1693,6 +1698,38 @@ HOLD_DAYS = 10  # the recent days the hold is read from (a hold that ends shows 
 HOLD_KMIN = 0.25
 HOLD_SHARE = 0.5  # a peak that follows less than this share of the excess is held
 HOLD_GROWTH = 0.5  # ... while the excess grew by at least this many of the indicator's MIN_SHIFT
+
+
+# A fouled condenser's peak not held by the controller carries more bar of its excess than the day's mean hour
+# (condenser_share: the saturation curve steepens with the condensing temperature, and the worst hour condenses
+# hottest). True: the day's mean excess times that share reaches the worst hour, and the condenser's calibration row is
+# the one refitted on the raw dates it gives (prognosis_calibration.with_condenser_sat_share_row; bench/condfar61.md);
+# False: the whole mean excess, no more, and the table's row (main).
+CONDENSER_SAT_SHARE = False
+
+
+_SAT_TABLES: dict[int, tuple[CalibrationTable, CalibrationTable]] = {}
+
+
+def _sat_share_table(cal: CalibrationTable) -> CalibrationTable:
+    """with_condenser_sat_share_row(cal), kept per table (a tracker asks it at every refresh)."""
+    kept = _SAT_TABLES.get(id(cal))
+    if kept is None or kept[0] is not cal:
+        kept = _SAT_TABLES[id(cal)] = (cal, with_condenser_sat_share_row(cal))
+    return kept[1]
+
+
+def _saturation_share(rows: list, j: int, sign: float, excess: np.ndarray, cols: tuple[np.ndarray, ...],
+                      refrigerant: str, now: float) -> tuple[float, np.ndarray | None]:
+    """(k, healthy worst days with k x each hour's residual taken out) for condenser_share's k; (1, None) where it
+    cannot be read (too few days) or the days do not line up with ``excess``."""
+    k = saturation_share(cols, j, refrigerant, now, BASE_DAYS)
+    if k is None or k <= 1.0:
+        return 1.0, None
+    sv, sr, starts = _day_runs(rows, j, sign, cols)
+    if len(starts) != len(excess):
+        return 1.0, None
+    return k, np.maximum.reduceat(sv - k * sr, starts)
 
 
 def _held_share(rows: list, j: int, sign: float, excess: np.ndarray,

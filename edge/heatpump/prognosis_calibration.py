@@ -178,6 +178,30 @@ def with_horizon_slope(cal: Calibration | CalibrationTable, slope: float) -> Cal
                    bands=tuple((start, with_horizon_slope(b, slope)) for start, b in cal.bands))
 
 
+# A fouled condenser's row for its raw dates with the saturation share (prognosis.CONDENSER_SAT_SHARE; bench/condfar61.md):
+# the share moves the raw dates (a median log2(actual / raw) of -0.32 on the calibration fleets becomes +0.10), and the row
+# was fitted on the raw dates without it. Refitted as the table is, on the calibration fleets' condensers only (1001-1004,
+# 1008-1010, slow 1001-1004 of bench/costtable55.md's collection; 2,011 estimates, bench/condfar61_tools/refit_row.py): the
+# horizon slope beyond the pivot by median regression, the interval at the row's level 0.85 shrunk toward the pooled row
+# (n / (n + PRIOR_N)), the late side of the two bands that have one of their own at 0.80; the shifts and lifts as they are.
+CONDENSER = "condenser_fouling"
+SAT_SHARE_SLOPE = 0.51
+SAT_SHARE_Q = (-2.119, 2.710)
+SAT_SHARE_BAND_Q_HIGH: dict[float, float] = {0.0: 4.322, 8.0: 1.636}
+
+
+def with_condenser_sat_share_row(table: CalibrationTable) -> CalibrationTable:
+    """``table`` with the fouled condenser's row and its bands' rows refitted for the saturation share's raw dates
+    (SAT_SHARE_*): slope and interval replaced, the pivot, shift and lifts kept; every other fault as it is."""
+    def row(c: Calibration, q_high: float) -> Calibration:
+        return replace(c, slope=SAT_SHARE_SLOPE, q_low=SAT_SHARE_Q[0], q_high=q_high)
+
+    per = {**table.per_fault, CONDENSER: row(table.for_fault(CONDENSER), SAT_SHARE_Q[1])}
+    bands = tuple((start, replace(b, per_fault={**b.per_fault, CONDENSER: row(
+        b.for_fault(CONDENSER), SAT_SHARE_BAND_Q_HIGH.get(start, SAT_SHARE_Q[1]))})) for start, b in table.bands)
+    return replace(table, per_fault=per, bands=bands)
+
+
 def _table_at_least(table: CalibrationTable, pivot: float) -> CalibrationTable:
     row = lambda c: replace(c, pivot=max(c.pivot, pivot))  # noqa: E731
     return replace(table, pooled=row(table.pooled), per_fault={f: row(c) for f, c in table.per_fault.items()},
