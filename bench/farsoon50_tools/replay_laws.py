@@ -142,7 +142,10 @@ if __name__ == "__main__":
         pg.HORIZON_LOW_EXCEPT = {"load-share": pg.HORIZON_LOW_EXCEPT_LOAD_SHARE, "wear": pg.HORIZON_LOW_EXCEPT_WEAR}.get(
             argv[k + 1], frozenset(f for f in argv[k + 1].split(",") if f))
         del argv[k:k + 2]
-    if "--cond-sat-share" in argv:  # a fouled condenser's worst hour by the saturation curve (bench/condfar61.md)
+    if "--no-cond-sat-share" in argv:  # main before the thirty-seventh round: the whole mean excess, the old row
+        argv.remove("--no-cond-sat-share")
+        pg.CONDENSER_SAT_SHARE = False
+    if "--cond-sat-share" in argv:  # a fouled condenser's worst hour by the saturation curve (bench/heldout49_condfar.md)
         argv.remove("--cond-sat-share")
         pg.CONDENSER_SAT_SHARE = True
     if "--horizon" in argv:  # the table's horizon refitted (slope, pivot in log2 days), all else as it is

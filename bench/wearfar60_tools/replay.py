@@ -5,7 +5,7 @@ the checkout it runs in), with its raw date (no table) and the path that dated i
     python bench/wearfar60_tools/replay.py FLEET.json [MORE.json ...] --dump OUT.json [--set NAME=VALUE ...]
 
 --set sets a prognosis constant for the run (a float, None, True/False): the candidate's switch
-(``--set WEAR_LINE=True``, bench/wearfar60.md); --laws FAULT:CHANNEL=law,law sets a GROWTH_LAWS entry."""
+(``--set WEAR_LINE=True``, bench/heldout49_wearfar.md); --laws FAULT:CHANNEL=law,law sets a GROWTH_LAWS entry."""
 from __future__ import annotations
 
 import json

@@ -1144,9 +1144,9 @@ GROWTH_LAWS: dict[tuple[str, str], tuple[str, ...]] = {("condenser_fouling", "p_
 # take-off (the loop's far wear dates over twice early, bench/farsoon50.md). A line over the windows, judged and
 # refitted as the others, bends no way. Once held at its derate the controller trades frequency for discharge and
 # the room runs out ever faster (the last stage): every law, as before. Measured on the used fleets
-# (bench/wearfar60.md): lines throughout put 18 more dates under 16 days over twice late (the last stage's), lines
+# (bench/heldout49_wearfar.md): lines throughout put 18 more dates under 16 days over twice late (the last stage's), lines
 # before the derate 3.
-WEAR_LINE = False
+WEAR_LINE = True
 WEAR_LINE_HELD = False  # True: lines once held at the derate too (measured, not chosen)
 WEAR_LINE_LAWS: dict[tuple[str, str], tuple[str, ...]] = {("compressor_wear", "t_discharge"): ("line",)}
 
@@ -1703,9 +1703,9 @@ HOLD_GROWTH = 0.5  # ... while the excess grew by at least this many of the indi
 # A fouled condenser's peak not held by the controller carries more bar of its excess than the day's mean hour
 # (condenser_share: the saturation curve steepens with the condensing temperature, and the worst hour condenses
 # hottest). True: the day's mean excess times that share reaches the worst hour, and the condenser's calibration row is
-# the one refitted on the raw dates it gives (prognosis_calibration.with_condenser_sat_share_row; bench/condfar61.md);
+# the one refitted on the raw dates it gives (prognosis_calibration.with_condenser_sat_share_row; bench/heldout49_condfar.md);
 # False: the whole mean excess, no more, and the table's row (main).
-CONDENSER_SAT_SHARE = False
+CONDENSER_SAT_SHARE = True
 
 
 _SAT_TABLES: dict[int, tuple[CalibrationTable, CalibrationTable]] = {}

@@ -178,7 +178,7 @@ def with_horizon_slope(cal: Calibration | CalibrationTable, slope: float) -> Cal
                    bands=tuple((start, with_horizon_slope(b, slope)) for start, b in cal.bands))
 
 
-# A fouled condenser's row for its raw dates with the saturation share (prognosis.CONDENSER_SAT_SHARE; bench/condfar61.md):
+# A fouled condenser's row for its raw dates with the saturation share (prognosis.CONDENSER_SAT_SHARE; bench/heldout49_condfar.md):
 # the share moves the raw dates (a median log2(actual / raw) of -0.32 on the calibration fleets becomes +0.10), and the row
 # was fitted on the raw dates without it. Refitted as the table is, on the calibration fleets' condensers only (1001-1004,
 # 1008-1010, slow 1001-1004 of bench/costtable55.md's collection; 2,011 estimates, bench/condfar61_tools/refit_row.py): the

@@ -1,5 +1,6 @@
 """A fouled condenser's worst hour carries more bar of its excess than the day's mean hour: the saturation curve's
-share (edge/heatpump/condenser_share.py, prognosis.CONDENSER_SAT_SHARE; bench/condfar61.md). Off by default."""
+share (edge/heatpump/condenser_share.py, prognosis.CONDENSER_SAT_SHARE; bench/heldout49_condfar.md).
+On by default since the thirty-seventh round."""
 
 import gzip
 import json
@@ -52,8 +53,8 @@ def test_a_day_at_one_temperature_has_no_share_and_too_few_days_none():
     assert saturation_share((t, M, HI, LO), J, "R32", t[-1] + HOUR, 14) is None
 
 
-def test_off_by_default():
-    assert P.CONDENSER_SAT_SHARE is False
+def test_on_by_default():
+    assert P.CONDENSER_SAT_SHARE is True
 
 
 def test_on_the_fixture_only_fouled_condensers_move_their_raw_dates_mostly_sooner(monkeypatch):
@@ -62,6 +63,7 @@ def test_on_the_fixture_only_fouled_condensers_move_their_raw_dates_mostly_soone
     one); every other fault's dates are main's to the bit."""
     pumps = json.loads(gzip.decompress(FIXTURE.read_bytes()))
     monkeypatch.setitem(prognosis_fleets.RAW, "on", True)
+    monkeypatch.setattr(P, "CONDENSER_SAT_SHARE", False)
     before = [prognosis_fleets.estimates(p) for p in pumps]
     monkeypatch.setattr(P, "CONDENSER_SAT_SHARE", True)
     sooner = later = 0

@@ -17,7 +17,7 @@ import pytest
 
 from heatwatch.edge.heatpump.detector import HeatPumpDetectorConfig
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
-from heatwatch.edge.heatpump.prognosis import PrognosisTracker
+from heatwatch.edge.heatpump.prognosis import CAP_DAYS, PrognosisTracker
 from heatwatch.edge.pipeline import PumpPipeline
 from heatwatch.units import DAY, HOUR
 
@@ -68,7 +68,8 @@ def test_accelerating_fault_is_not_promised_a_linear_future() -> None:
     growth = lambda d: 0.5 * math.exp(0.25 * d)  # noqa: E731 - doubles every 2.8 days
     tracker = _feed(growth, days=8)
     now = 8 * DAY - HOUR
-    p = tracker.predict("compressor_wear", now)
+    # a leak's discharge: a worn compressor's is extended by lines before its derate (prognosis.WEAR_LINE)
+    p = tracker.predict("refrigerant_leak", now)
     assert p is not None
     actual = _true_days_left(growth, now / DAY)
     predicted = (p.predicted_trip_ts - now) / DAY
@@ -77,8 +78,15 @@ def test_accelerating_fault_is_not_promised_a_linear_future() -> None:
 
 
 def test_no_trend_no_date() -> None:
-    tracker = _feed(lambda d: 0.0, days=10)
-    assert tracker.predict("compressor_wear", 10 * DAY) is None
+    """A flat indicator is dated nowhere, or months out, up to the cap ("not this season"): a noise line's slope
+    may point up (a worn compressor's discharge is extended by lines, prognosis.WEAR_LINE; a leak's fallback by
+    every law), never into the weeks a dispatcher plans on."""
+    for seed in range(8):
+        tracker = _feed(lambda d: 0.0, days=10, seed=seed)
+        for fault in ("compressor_wear", "refrigerant_leak"):
+            p = tracker.predict(fault, 10 * DAY)
+            assert p is None or p.predicted_trip_ts - 10 * DAY >= 120 * DAY, (seed, fault, p)
+            assert p is None or p.predicted_trip_ts - 10 * DAY <= CAP_DAYS * DAY
 
 
 def test_a_pump_at_its_limit_is_due_now() -> None:

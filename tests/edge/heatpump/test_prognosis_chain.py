@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
+from heatwatch.edge.heatpump import prognosis
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
 from heatwatch.edge.heatpump.prognosis_chain import RUNAWAY_GAIN_K
 from heatwatch.units import DAY, HOUR
@@ -84,7 +85,10 @@ def test_a_steady_leak_is_not_dated_by_its_steepest_rival_law() -> None:
     assert 0.8 <= min(ratios) and max(ratios) <= 1.2, ratios
 
 
-def test_without_valve_readings_the_leak_falls_back_to_the_discharge_trend() -> None:
+def test_without_valve_readings_the_leak_falls_back_to_the_discharge_trend(monkeypatch) -> None:
+    """The leak's fallback is the discharge trend by every law: a worn compressor's before its lines
+    (prognosis.WEAR_LINE, which extends wear's discharge by lines only)."""
+    monkeypatch.setattr(prognosis, "WEAR_LINE", False)
     tr = _tracker(20.0)
     for _, m, hi, lo in tr._hours:
         m[E] = hi[E] = lo[E] = np.nan

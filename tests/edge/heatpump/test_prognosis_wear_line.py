@@ -1,8 +1,8 @@
-"""A worn compressor's discharge extended by lines only (prognosis.WEAR_LINE, off by default: main's every law).
+"""A worn compressor's discharge extended by lines only (prognosis.WEAR_LINE, on by default since the thirty-seventh round; off: every law).
 
 Wear is abrasion at a steady rate; the discharge's excess in kelvin is the loss times the hour's rise, which a cold
 spell widens, so a steady wear read through a cold week bends up, and the parabola and the exponential extend that
-bend into a take-off (bench/wearfar60.md)."""
+bend into a take-off (bench/heldout49_wearfar.md)."""
 from __future__ import annotations
 
 import numpy as np
@@ -49,8 +49,9 @@ def _days(fault: str, monkeypatch, line: bool, held: bool = False) -> float:
     return (p.predicted_trip_ts - DAYS * DAY) / DAY
 
 
-def test_off_by_default_every_law_as_main(monkeypatch) -> None:
-    assert prognosis.WEAR_LINE is False
+def test_on_by_default_off_every_law(monkeypatch) -> None:
+    assert prognosis.WEAR_LINE is True
+    monkeypatch.setattr(prognosis, "WEAR_LINE", False)
     assert prognosis._growth_laws("compressor_wear", "t_discharge") == prognosis.MODELS
     monkeypatch.setattr(prognosis, "WEAR_LINE", True)
     assert prognosis._growth_laws("compressor_wear", "t_discharge") == ("line",)
