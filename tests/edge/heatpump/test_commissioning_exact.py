@@ -1,9 +1,11 @@
-"""growth_through with the window's rows taken once for the targets that share them is the per-target fit, to the bit."""
+"""The commissioning window's shortcuts give the plain paths' numbers: growth_through with the window's rows taken
+once for the targets that share them is the per-target fit, and the window's minutes by numpy are Python's."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from heatwatch.edge.heatpump import detector
 from heatwatch.edge.heatpump.fleet_prior import growth_through
 
 
@@ -42,3 +44,17 @@ def test_growth_through_is_the_per_target_fit() -> None:
             Y[:, -1] = np.nan
         want, got = _growth_reference(T, F, Y), growth_through(T, F, Y)
         assert got.tobytes() == want.tobytes()
+
+
+def test_window_minutes_are_pythons(monkeypatch) -> None:  # noqa: ANN001
+    """detector._minutes (numpy's floor division) gives int(t // 60) of every time: a season's epoch times, half
+    seconds, times a hair before and on a minute's edge, zero and the smallest positive ones."""
+    rng = np.random.default_rng(6)
+    t = np.concatenate([rng.uniform(1.6e9, 1.8e9, 50_000), np.arange(1.7e9, 1.7e9 + 600, 0.5),
+                        60.0 * np.arange(1000) + 1.7e9 - 1e-7, 60.0 * np.arange(1000) + 1.7e9,
+                        [0.0, 59.999999999, 60.0, 5e-324, 1e-300]])
+    got = detector._minutes(t)
+    monkeypatch.setattr(detector, "WINDOW_MINUTES_NUMPY", False)
+    want = detector._minutes(t)
+    assert got.dtype == want.dtype == np.int64 and got.tobytes() == want.tobytes()
+    assert want.tolist() == [int(v // 60) for v in t.tolist()]
