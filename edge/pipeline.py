@@ -18,6 +18,7 @@ set-back clock is still refused). Version 1 files held the detector alone;
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from collections.abc import Mapping
@@ -505,16 +506,21 @@ class PumpPipeline:
         # steady rows up to each rule row: its state is the one after the last of them (0: before the chunk)
         rr = np.asarray(rule_rows, dtype=np.int64)
         upto = np.searchsorted(rows, rr, side="right")
-        self._comp_shifts = {"before": before, "states": states, "rows": rr, "upto": upto,
-                             "at": dict(zip(rule_rows, upto.tolist())), "snaps": {0: before}}
+        # (a rule row's count is found when its snapshot is read, _comp_snap: a few rows a chunk, not all of them)
+        self._comp_shifts = {"before": before, "states": states, "rows": rr, "upto": upto, "rule_rows": rule_rows,
+                             "snaps": {0: before}}
 
     def _comp_snap(self, i: int) -> tuple | None:
         """The compressor's snapshot on rule row i (None on another row): snapshot_of the state after
         the steady rows up to it, the one before the chunk if none (the same numbers snapshots_of makes)."""
         c = self._comp_shifts
-        m = c["at"].get(i) if c else None
-        if m is None:
+        if not c:
             return None
+        rule_rows = c["rule_rows"]
+        k = bisect.bisect_left(rule_rows, i)  # rule rows are in order: i's place among them, if it is one
+        if k == len(rule_rows) or rule_rows[k] != i:
+            return None
+        m = int(c["upto"][k])
         snaps = c["snaps"]
         if m not in snaps:
             snaps[m] = self.compressor.snapshot_of(c["states"][m - 1])  # type: ignore[union-attr]

@@ -6,7 +6,8 @@ hundred microseconds a chunk of a season's replay, most of it per-call overhead.
 computes each element with the same IEEE operations in the same order in one pass over the rows
 (no fused multiply-add, no reassociation: numba's default), so the same digits
 (tests/edge/heatpump/test_columns_kernel.py). The saturation temperatures stay numpy's (t_sat: its
-log and its table lookup), computed as derive computes them, and are passed in.
+log and its table lookup; t_sat_array, its numbers by fewer passes), computed as derive computes them, and are
+passed in.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from heatwatch.channels import DERIVED_NAMES, INDEX, MODE_DHW, WATER_KW_PER_LPM_K
 from heatwatch.edge.heatpump.batch_kernels import AVAILABLE, njit
 from heatwatch.edge.heatpump.operating_point import FEATURE_NAMES
-from heatwatch.refrigerant import t_sat
+from heatwatch.refrigerant import t_sat_array
 
 # the raw channels derive reads, in this order (derived.derive)
 _RAW = np.array([INDEX[n] for n in ("t_suction", "t_liquid", "t_flow", "t_return", "flow_lpm", "power_w",
@@ -80,6 +81,7 @@ def chunk_columns(X: np.ndarray, refrigerant: str, targets: tuple[np.ndarray, ..
     D = np.empty((n, len(DERIVED_NAMES)))
     Y = np.empty((n, len(raw_t) + len(der_t)))
     F = np.empty((n, len(FEATURE_NAMES)))
-    columns_rows(X, t_sat(X[:, _P_HIGH], refrigerant), t_sat(X[:, _P_LOW], refrigerant), _RAW, raw_t, raw_i,
+    # t_sat_array: t_sat's numbers to the bit, its log and lookup alone where every pressure is inside the table
+    columns_rows(X, t_sat_array(X[:, _P_HIGH], refrigerant), t_sat_array(X[:, _P_LOW], refrigerant), _RAW, raw_t, raw_i,
                  der_t, der_i, WATER_KW_PER_LPM_K, float(MODE_DHW), D, Y, F)
     return D, Y, F

@@ -67,7 +67,7 @@ from heatwatch.edge.heatpump.design_headroom import DesignHeadroom
 from heatwatch.edge.heatpump import energy_balance
 from heatwatch.edge.heatpump.energy_balance import EnergyBalance
 from heatwatch.edge.heatpump.medians import median_1d
-from heatwatch.refrigerant import ISENTROPIC_EXPONENT, t_sat, t_sat_scalar
+from heatwatch.refrigerant import ISENTROPIC_EXPONENT, t_sat_array, t_sat_scalar
 from heatwatch.trips import trip_limits
 from heatwatch.rules.engine import ChannelShift, Evidence
 from heatwatch.units import DAY, HOUR
@@ -409,7 +409,7 @@ class CompressorEfficiency:
             rise = (t_s + 273.15) * (grow - 1.0)
             loss = np.where(ok & (rise >= MIN_LIFT_K), (t_d - t_s) / rise, np.nan)
             rel_l = loss / expected - 1.0
-            t_c, t_e = t_sat(p_h, self.refrigerant), t_sat(p_l, self.refrigerant)
+            t_c, t_e = t_sat_array(p_h, self.refrigerant), t_sat_array(p_l, self.refrigerant)  # t_sat's numbers
             heat = flow * energy_balance.WATER_KW_PER_LPM_K * (t_fl - t_rt)
             lift = t_c - t_e
             k = 1.0 - pw / (1000.0 * heat)

@@ -45,11 +45,14 @@ def growth_through(T: np.ndarray, F: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return out
     A = np.column_stack([F, (T - T[0]) / span])
     known = ~np.isnan(A).any(axis=1)
+    last: tuple[np.ndarray, np.ndarray] | None = None  # the last target's rows and A's rows there
     for j in range(Y.shape[1]):
         ok = ~np.isnan(Y[:, j]) & known
         if ok.sum() < 10 * A.shape[1]:
             continue
-        beta, *_ = np.linalg.lstsq(A[ok], Y[ok, j], rcond=None)
+        if last is None or not np.array_equal(last[0], ok):  # most targets share their rows: A[ok] once
+            last = (ok, A[ok])
+        beta, *_ = np.linalg.lstsq(last[1], Y[ok, j], rcond=None)
         out[j] = beta[-1]
     return out
 

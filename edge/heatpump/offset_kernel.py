@@ -31,7 +31,7 @@ from heatwatch.edge.heatpump.detector import _DER_I, _DER_T, _RAW_I, _RAW_T, tar
 from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES, HealthyModel
 from heatwatch.edge.heatpump.operating_point import features
 from heatwatch.edge.heatpump.sensor_offset import SENSOR_STEPS
-from heatwatch.refrigerant import t_sat
+from heatwatch.refrigerant import t_sat_array as t_sat  # t_sat's numbers to the bit, by fewer passes
 
 # derive's outputs, in the order the kernel computes them
 assert DERIVED_NAMES == ("superheat", "subcooling", "delta_t", "heat_kw", "cop", "evap_approach", "cond_approach",

@@ -155,6 +155,7 @@ FAULT_INDICATORS: dict[str, tuple[str, ...]] = {
     "condenser_fouling": ("p_high", "t_discharge"),
 }
 _IDX = {n: i for i, n in enumerate(TARGET_NAMES)}
+_TRUE = np.ones(1, dtype=bool)
 
 
 class PrognosisTracker:
@@ -194,6 +195,9 @@ class PrognosisTracker:
         # per (target, sign): the hours _daily has summed and its per-day sums (_daily_cached)
         # and whether those hours' days are in order (the hours left of a day that rolled out are then the first)
         self._daily_sums: dict[tuple[int, float], list] = {}
+        # within a predict (None outside one), per (target, sign): the hours list of the last _daily_cached call, its
+        # length and its arrays (a call with the very same list again returns them; no list is held past its predict)
+        self._daily_last: dict[tuple[int, float], tuple[list, int, tuple[np.ndarray, ...]]] | None = None
         # per indicator of the last predict: (target index, sign, margin to its limit) for _near_limit
         self._margins: dict[str, tuple[int, float, float]] = {}
         # which path dated each indicator at the last predict (DATED_BY): the progress lift reads it
@@ -254,16 +258,17 @@ class PrognosisTracker:
             return
         b = np.floor_divide(np.asarray(ts, dtype=float), HOUR).astype(np.int64)
         obs = np.asarray(observed, dtype=float).reshape(len(b), -1)
-        starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            hi, lo = np.fmax.reduceat(obs, starts, axis=0), np.fmin.reduceat(obs, starts, axis=0)
+        # (the hours' starts and times as before, without np.r_ and an array of the bucket numbers: a refresh
+        # feeds a few hours at a time, and the calls around them cost more than the reductions)
+        starts = np.flatnonzero(np.concatenate((_TRUE, b[1:] != b[:-1])))
+        hi, lo = np.fmax.reduceat(obs, starts, axis=0), np.fmin.reduceat(obs, starts, axis=0)
         buckets = b[starts].tolist()
         if self._pk_hi is not None and buckets[0] == self._pk_bucket:
             hi[0], lo[0] = np.fmax(hi[0], self._pk_hi), np.fmin(lo[0], self._pk_lo)
         elif self._pk_hi is not None:
             self._peaks.append((self._pk_bucket * HOUR, self._pk_hi, self._pk_lo))
-        self._peaks.extend(zip((np.array(buckets[:-1], dtype=float) * HOUR).tolist(), hi[:-1], lo[:-1]))
+        if len(buckets) > 1:  # float(bucket) * HOUR: the product numpy's float array made
+            self._peaks.extend(zip([float(k) * HOUR for k in buckets[:-1]], hi[:-1], lo[:-1]))
         self._pk_bucket, self._pk_hi, self._pk_lo = buckets[-1], hi[-1], lo[-1]
 
     def update_peak(self, ts: float, observed: np.ndarray) -> None:
@@ -427,6 +432,13 @@ class PrognosisTracker:
 
     def predict(self, fault: str, now: float) -> Prognosis | None:
         """The earliest indicator's trip, its interval calibrated (prognosis_calibration) when a table is given."""
+        self._daily_last = {} if DAILY_REPEAT else None
+        try:
+            return self._predict(fault, now)
+        finally:
+            self._daily_last = None
+
+    def _predict(self, fault: str, now: float) -> Prognosis | None:
         best: Prognosis | None = None
         rows = [h for h in self._hours if h[0] < now]  # the hours before now, read by every indicator
         cols = self._columns(rows)
@@ -451,7 +463,7 @@ class PrognosisTracker:
         cal = self.calibration
         if best is not None and cal is not None and HORIZON_SLOPE_LOW_PROGRESS is not None \
                 and _low_progress_far(best, now, rows, self.limits, fault, self._daily_cached):
-            cal = with_horizon_slope(cal, HORIZON_SLOPE_LOW_PROGRESS)
+            cal = _with_horizon_slope(cal, HORIZON_SLOPE_LOW_PROGRESS)
         if best is not None and CONDENSER_SAT_SHARE and fault == "condenser_fouling" and isinstance(cal, CalibrationTable):
             cal = _sat_share_table(cal)  # the row fitted on the share's raw dates
         if best is not None and isinstance(cal, CalibrationTable):
@@ -480,6 +492,12 @@ class PrognosisTracker:
         each day's sums in the order _daily adds them, so the very same numbers. Any other change
         of the history (cleared, loaded, refilled) sums it afresh."""
         key = (j, sign)
+        memo = self._daily_last
+        last = memo.get(key) if memo is not None else None
+        if last is not None and last[0] is rows and last[1] == len(rows):
+            # the same hours as the last call for this indicator (predict reads its best indicator's days again
+            # for the fault's progress): _daily of them, a pure function of the hours, copied as a call makes them
+            return tuple(a.copy() for a in last[2])  # type: ignore[return-value]
         cached = self._daily_sums.get(key)
         if cached is not None:
             done, acc, days, in_order = cached
@@ -508,7 +526,10 @@ class PrognosisTracker:
         if in_order and added:
             cached[3] = (not days or days[-1] <= added[0]) and all(map(operator.le, added, added[1:]))
         days.extend(added)
-        return _daily_arrays(acc)
+        out = _daily_arrays(acc)
+        if memo is not None:
+            memo[key] = (rows, len(rows), tuple(a.copy() for a in out))
+        return out
 
     def _same_days(self, key: tuple, fn: Callable, *days: np.ndarray):
         """fn(*days), or its value of the last call under ``key`` when its arrays held the very same
@@ -567,8 +588,12 @@ class PrognosisTracker:
                 only_room = True
         if ch in LEARNED_LIMITS and RAN_ON_BOUND:
             limit = _past_ran_on(limit, rows, j, sign)
-        worst = [h[2][j] if sign > 0 else h[3][j] for h in rows[-72:]]
-        worst = np.array([w for w in worst if not math.isnan(w)])
+        if cols is not None and WORST_FROM_COLUMNS:  # the last 72 hours' worst from the columns: the same values
+            last = (cols[2] if sign > 0 else cols[3])[-72:, j]
+            worst = last[~np.isnan(last)]
+        else:
+            worst = [h[2][j] if sign > 0 else h[3][j] for h in rows[-72:]]
+            worst = np.array([w for w in worst if not math.isnan(w)])
         if not len(worst):
             return None
         margin = sign * (limit.threshold - (worst.max() if sign > 0 else worst.min()))
@@ -739,7 +764,7 @@ def fault_progress(rows: list, indicator: str, threshold: float, direction: str,
     _, excess, base = (daily or _daily)(rows, _IDX[indicator], sign)
     if len(excess) < 6:
         return None
-    healthy = float(np.median(base[-BASE_DAYS:]))
+    healthy = _median(base[-BASE_DAYS:])  # float(np.median(...)) to the bit, without its wrappers
     gap = sign * threshold - healthy
     return float(excess[-1] / gap) if gap > 0.0 else None
 
@@ -1432,6 +1457,24 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
     h = _bandwidth(base) if h is None else h  # given: _bandwidth(base), made once per indicator
     return _rival_days([_passage_days(curve, _GRID, base, h, target, rho)
                         for curve in _excess_curves(x, excess, models)])
+
+
+DAILY_REPEAT = True  # False: _daily_cached carries its sums again for the same hours (the reference; tests)
+WORST_FROM_COLUMNS = True  # False: the last 72 hours' worst read hour by hour from the rows (the reference; tests)
+_SLOPED: dict[tuple[int, float], tuple[Calibration | CalibrationTable, Calibration | CalibrationTable]] = {}
+
+
+def _with_horizon_slope(cal: Calibration | CalibrationTable, slope: float) -> Calibration | CalibrationTable:
+    """with_horizon_slope(cal, slope), made once per table and slope: the tables are frozen, and rebuilding every
+    row of one (some 0.7 ms) at each refresh of a fault far off was a few per cent of a season's prognoses."""
+    hit = _SLOPED.get((id(cal), slope))
+    if hit is not None and hit[0] is cal:
+        return hit[1]
+    if len(_SLOPED) > 16:
+        _SLOPED.clear()
+    out = with_horizon_slope(cal, slope)
+    _SLOPED[(id(cal), slope)] = (cal, out)
+    return out
 
 
 DAILY_IN_ORDER = True  # False: the hours left of a day that rolled out found by scanning them all (the reference; tests)

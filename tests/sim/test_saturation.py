@@ -29,3 +29,17 @@ def test_unknown_refrigerant_is_refused_on_the_fast_path_too():
         p_sat_array(np.array([1.0, 2.0]), "R410A")
     with pytest.raises(ValueError, match="unknown refrigerant"):
         t_sat_array(np.array([5.0, 6.0]), "R410A")
+
+
+@pytest.mark.parametrize("ref", REFRIGERANTS)
+def test_t_sat_array_is_t_sat_to_the_byte_on_a_chunks_columns(ref):
+    """The agent reads its pressures' saturation temperatures by t_sat_array (columns_kernel, the compressor's
+    energy balance, the sensor offsets): t_sat's bytes on strided columns of a chunk, inside the table and with a
+    pressure past its ends, a NaN, a zero or a negative one among them."""
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        X = rng.uniform(0.5, 60.0, size=(int(rng.integers(1, 300)), 3))
+        if trial % 4 == 1:
+            X[rng.integers(len(X)), 1] = rng.choice([np.nan, 0.0, -0.0, -1.0, 1e-4, 500.0])
+        col = X[:, 1]  # a strided view, as X[:, P_HIGH] is
+        assert t_sat_array(col, ref).tobytes() == t_sat(col, ref).tobytes()

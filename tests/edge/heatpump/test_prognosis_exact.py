@@ -285,3 +285,50 @@ def test_update_peak_one_reading_is_update_peak_rows() -> None:
     fast.update_peak(float(ts[-1]) + 10 * HOUR, x)
     x[:] = 99.0
     assert float(fast._pk_hi[0]) == 1.0 and float(fast._pk_lo[0]) == 1.0
+
+
+@pytest.mark.parametrize("fault", ["refrigerant_leak", "eev_stuck_closed", "compressor_wear"])
+def test_predict_reading_its_days_once_is_predict_reading_them_again(fault: str, monkeypatch) -> None:  # noqa: ANN001
+    """predict with a fault's days read once per list of hours (DAILY_REPEAT), the last 72 hours' worst from the
+    columns (WORST_FROM_COLUMNS) and the calibration's low-progress slope made once per table (_with_horizon_slope)
+    gives the very prognoses of predict reading every day again, every worst hour by hour and every table anew."""
+    rng = np.random.default_rng(24)
+    n_t = len(pg.TARGET_NAMES)
+    fast, plain = pg.PrognosisTracker(), pg.PrognosisTracker()
+    made = []
+    sloped = pg.with_horizon_slope
+
+    def slope_anew(cal, slope):  # noqa: ANN001, ANN202
+        made.append(slope)
+        return sloped(cal, slope)
+
+    t, dated = 0.0, 0
+    for day in range(60):
+        for _ in range(24):
+            h = _hour(rng, t, 0.3 * day + (t % DAY) / DAY, n_t)
+            fast._hours.append(h)
+            plain._hours.append(h)
+            t += HOUR
+            if t % (6 * HOUR) == 0 and day >= 2:
+                got = fast.predict(fault, t + 1.0)
+                with monkeypatch.context() as m:
+                    m.setattr(pg, "DAILY_REPEAT", False)
+                    m.setattr(pg, "WORST_FROM_COLUMNS", False)
+                    m.setattr(pg, "_with_horizon_slope", slope_anew)
+                    want = plain.predict(fault, t + 1.0)
+                assert (got is None) == (want is None)
+                if got is not None:
+                    assert got.model_dump_json() == want.model_dump_json()
+                    dated += 1
+    assert dated > 150
+    assert fast._daily_last is None  # no hours held past a predict
+    assert made or fault in pg.HORIZON_LOW_EXCEPT  # the low-progress slope's table was read, not only made
+
+
+def test_horizon_slope_made_once_is_the_table_made_anew() -> None:
+    """_with_horizon_slope gives with_horizon_slope's table, the same object for the same table and slope."""
+    cal = pg.CALIBRATION
+    once = pg._with_horizon_slope(cal, 0.5)
+    assert once == pg.with_horizon_slope(cal, 0.5)
+    assert pg._with_horizon_slope(cal, 0.5) is once
+    assert pg._with_horizon_slope(cal, 0.4) == pg.with_horizon_slope(cal, 0.4) != once
