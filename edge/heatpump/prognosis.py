@@ -1162,7 +1162,7 @@ RIVAL_FACTOR = 2.0
 # so not chosen; the whole loop's intervals hold more with it (docs/heatpump.md)
 GROWTH_LAWS: dict[tuple[str, str], tuple[str, ...]] = {("condenser_fouling", "p_high"): ("line",)}
 # A worn compressor's discharge extended by lines only until the pump is first seen held at its derate (WEAR_LINE;
-# False: every law, main). Wear is abrasion: the material a bearing or a scroll loses grows with the load and the
+# False: every law, as before the thirty-seventh round). Wear is abrasion: the material a bearing or a scroll loses grows with the load and the
 # distance run (Archard's law), at a steady rate over a season, not a take-off (a simulated wear's severity grows in
 # proportion to the days). The discharge's excess in kelvin is that loss times the hour's rise, which the cold
 # widens: a cold spell's week reads as a bend, and a parabola or an exponential over 5-10 days extends it into a
@@ -1747,7 +1747,7 @@ HOLD_GROWTH = 0.5  # ... while the excess grew by at least this many of the indi
 # (condenser_share: the saturation curve steepens with the condensing temperature, and the worst hour condenses
 # hottest). True: the day's mean excess times that share reaches the worst hour, and the condenser's calibration row is
 # the one refitted on the raw dates it gives (prognosis_calibration.with_condenser_sat_share_row; bench/heldout49_condfar.md);
-# False: the whole mean excess, no more, and the table's row (main).
+# False: the whole mean excess, no more, and the table's row (before the thirty-seventh round).
 CONDENSER_SAT_SHARE = True
 
 
