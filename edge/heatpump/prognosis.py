@@ -1162,15 +1162,15 @@ RIVAL_FACTOR = 2.0
 # so not chosen; the whole loop's intervals hold more with it (docs/heatpump.md)
 GROWTH_LAWS: dict[tuple[str, str], tuple[str, ...]] = {("condenser_fouling", "p_high"): ("line",)}
 # A worn compressor's discharge extended by lines only until the pump is first seen held at its derate (WEAR_LINE;
-# False: every law, as before the thirty-seventh round). Wear is abrasion: the material a bearing or a scroll
-# loses grows with the load and the distance run (Archard's law), at a steady rate over a season, not a take-off
-# (a simulated wear's severity grows in proportion to the days). The discharge's excess in kelvin is that loss times the hour's rise, which the cold
-# widens: a cold spell's week reads as a bend, and a parabola or an exponential over 5-10 days extends it into a
-# take-off (the loop's far wear dates over twice early, bench/farsoon50.md). A line over the windows, judged and
-# refitted as the others, bends no way. Once held at its derate the controller trades frequency for discharge and
-# the room runs out ever faster (the last stage): every law, as before. Measured on the used fleets
-# (bench/heldout49_wearfar.md): lines throughout put 18 more dates under 16 days over twice late (the last stage's), lines
-# before the derate 3.
+# False: every law, as before the thirty-seventh round). Wear is abrasion: the material a bearing or a scroll loses
+# grows with the load and the distance run (Archard's law), at a steady rate over a season, not a take-off (a
+# simulated wear's severity grows in proportion to the days). The discharge's excess in kelvin is that loss times the
+# hour's rise, which the cold widens: a cold spell's week reads as a bend, and a parabola or an exponential over 5-10
+# days extends it into a take-off (the loop's far wear dates over twice early, bench/farsoon50.md). A line over the
+# windows, judged and refitted as the others, bends no way. Once held at its derate the controller trades frequency
+# for discharge and the room runs out ever faster (the last stage): every law, as before. Measured on the used fleets
+# (bench/heldout49_wearfar.md): lines throughout put 18 more dates under 16 days over twice late (the last stage's),
+# lines before the derate 3.
 WEAR_LINE = True
 WEAR_LINE_HELD = False  # True: lines once held at the derate too (measured, not chosen)
 WEAR_LINE_LAWS: dict[tuple[str, str], tuple[str, ...]] = {("compressor_wear", "t_discharge"): ("line",)}
