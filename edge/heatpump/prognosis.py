@@ -1461,20 +1461,25 @@ def _first_passage_days(x: np.ndarray, excess: np.ndarray, base: np.ndarray, tar
 
 DAILY_REPEAT = True  # False: _daily_cached carries its sums again for the same hours (the reference; tests)
 WORST_FROM_COLUMNS = True  # False: the last 72 hours' worst read hour by hour from the rows (the reference; tests)
-_SLOPED: dict[tuple[int, float], tuple[Calibration | CalibrationTable, Calibration | CalibrationTable]] = {}
+_DERIVED: dict[tuple, tuple[Calibration | CalibrationTable, Calibration | CalibrationTable]] = {}
+
+
+def _derived_table(cal: Calibration | CalibrationTable, key: tuple, make) -> Calibration | CalibrationTable:
+    """make(cal), made once per table and key: the tables are frozen, and rebuilding every row of one (some 0.7 ms)
+    at each refresh of a fault was a few per cent of a season's prognoses. Kept by the table's identity (checked)."""
+    hit = _DERIVED.get((id(cal), *key))
+    if hit is not None and hit[0] is cal:
+        return hit[1]
+    if len(_DERIVED) > 16:
+        _DERIVED.clear()
+    out = make(cal)
+    _DERIVED[(id(cal), *key)] = (cal, out)
+    return out
 
 
 def _with_horizon_slope(cal: Calibration | CalibrationTable, slope: float) -> Calibration | CalibrationTable:
-    """with_horizon_slope(cal, slope), made once per table and slope: the tables are frozen, and rebuilding every
-    row of one (some 0.7 ms) at each refresh of a fault far off was a few per cent of a season's prognoses."""
-    hit = _SLOPED.get((id(cal), slope))
-    if hit is not None and hit[0] is cal:
-        return hit[1]
-    if len(_SLOPED) > 16:
-        _SLOPED.clear()
-    out = with_horizon_slope(cal, slope)
-    _SLOPED[(id(cal), slope)] = (cal, out)
-    return out
+    """with_horizon_slope(cal, slope), made once per table and slope."""
+    return _derived_table(cal, ("slope", slope), lambda c: with_horizon_slope(c, slope))
 
 
 DAILY_IN_ORDER = True  # False: the hours left of a day that rolled out found by scanning them all (the reference; tests)
@@ -1751,15 +1756,9 @@ HOLD_GROWTH = 0.5  # ... while the excess grew by at least this many of the indi
 CONDENSER_SAT_SHARE = True
 
 
-_SAT_TABLES: dict[int, tuple[CalibrationTable, CalibrationTable]] = {}
-
-
 def _sat_share_table(cal: CalibrationTable) -> CalibrationTable:
-    """with_condenser_sat_share_row(cal), kept per table (a tracker asks it at every refresh)."""
-    kept = _SAT_TABLES.get(id(cal))
-    if kept is None or kept[0] is not cal:
-        kept = _SAT_TABLES[id(cal)] = (cal, with_condenser_sat_share_row(cal))
-    return kept[1]
+    """with_condenser_sat_share_row(cal), made once per table (a tracker asks it at every refresh)."""
+    return _derived_table(cal, ("sat_share",), with_condenser_sat_share_row)  # type: ignore[return-value]
 
 
 def _saturation_share(rows: list, j: int, sign: float, excess: np.ndarray, cols: tuple[np.ndarray, ...],
