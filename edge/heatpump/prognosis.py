@@ -73,6 +73,8 @@ from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, DERATE
                                                       daily_worst_less_room, derate_room_days, held_at_derate,
                                                       not_derated)
 from heatwatch.edge.heatpump.prognosis_evap_chain import daily_fouling, evap_chain_days
+from heatwatch.edge.heatpump.prognosis_control import (CONTROL_KEPT, CONTROL_KNEE_C, daily_free_excess,
+                                                       daily_free_loss)
 from heatwatch.trips import trip_limits
 from heatwatch.units import DAY, HOUR
 
@@ -174,6 +176,8 @@ class PrognosisTracker:
         self.derate_room_k = DERATE_ROOM_K if derate_room_k is None else derate_room_k
         self.derate_start_c = DERATE_START_C if derate_start_c is None else derate_start_c
         self.min_frequency_hz = F_MIN_HZ if min_frequency_hz is None else min_frequency_hz
+        # the discharge control below the derate: where it starts and the share of the rise it lets show (prognosis_control)
+        self.control_knee_c, self.control_kept = CONTROL_KNEE_C, CONTROL_KEPT
         if rated_current_a is not None:
             self._given["compressor_a"] = overcurrent_limit(rated_current_a)
         self.calibration: CalibrationTable | Calibration | None = CALIBRATION
@@ -462,7 +466,8 @@ class PrognosisTracker:
             if best is not None and self.calibration is not None and USE_PROGRESS else 0.0
         cal = self.calibration
         if best is not None and cal is not None and HORIZON_SLOPE_LOW_PROGRESS is not None \
-                and _low_progress_far(best, now, rows, self.limits, fault, self._daily_cached):
+                and (_low_progress_far(best, now, rows, self.limits, fault, self._daily_cached)
+                     or self._wear_before_derate(best, now, fault, cols)):
             cal = _with_horizon_slope(cal, HORIZON_SLOPE_LOW_PROGRESS)
         if best is not None and CONDENSER_SAT_SHARE and fault == "condenser_fouling" and isinstance(cal, CalibrationTable):
             cal = _sat_share_table(cal)  # the row fitted on the share's raw dates
@@ -475,6 +480,18 @@ class PrognosisTracker:
         if best is not None and touching and best.lower_ts > now:
             best = best.model_copy(update={"lower_ts": now})
         return best
+
+    def _wear_before_derate(self, best: Prognosis, now: float, fault: str, cols: tuple[np.ndarray, ...] | None) -> bool:
+        """WEAR_BEFORE_DERATE's case: a worn compressor's raw date (``best``) of HORIZON_LOW_RAW days or more from its
+        discharge while the pump has not been seen held at its derate in its history (its model's derate starts below
+        the discharge stop)."""
+        stop = self.limits.get("t_discharge")
+        if not WEAR_BEFORE_DERATE or fault != "compressor_wear" or best.indicator != "t_discharge" or not USE_DERATE \
+                or cols is None or stop is None \
+                or self.derate_start_c >= stop.threshold or (best.predicted_trip_ts - now) / DAY < HORIZON_LOW_RAW:
+            return False
+        return not held_at_derate(cols, now, _IDX["compressor_hz"], _IDX["t_discharge"], self.derate_start_c,
+                                  days=math.inf)
 
     def _columns(self, rows: list) -> tuple[np.ndarray, ...] | None:
         """The hours ``rows`` as arrays (their times, and their means, highs and lows as matrices, an hour
@@ -629,12 +646,26 @@ class PrognosisTracker:
         # (a pump model whose derate starts at or past the stop has none ahead)
         ahead = ROOM_AHEAD and not derate and fault in ROOM_KELVIN_FAULTS and ch == "t_discharge" and USE_DERATE \
             and sign > 0 and start_c < limit.threshold
+        loss_rise = None  # WEAR_FREE_DISCHARGE: the free rise of each day's least-headroom hour (a kelvin in loss there)
         if (derate or ahead) and ROOM_IN_KELVIN and fault in ROOM_KELVIN_FAULTS and hours is not None:
             # a pump at its derate trips once its discharge is past the stop by the kelvin its frequency
             # can still give up (prognosis_derate.DERATE_ROOM_K): each hour's healthy worst less its room
-            rt, rb = daily_worst_less_room(hours, _IDX["compressor_hz"], j, self.derate_room_k, f_min)
-            if len(rt) == len(day_t) and np.array_equal(rt, day_t):
-                base = rb
+            free_here = WEAR_FREE_DISCHARGE and (WEAR_FREE_HELD or not derate)
+            lost = daily_free_loss(hours, j, _IDX["t_suction"], _IDX["compressor_hz"], limit.threshold,
+                                   self.derate_room_k, f_min, self.control_knee_c, self.control_kept) \
+                if free_here and WEAR_FREE_DISCHARGE != "excess" else None
+            if lost is not None and len(lost[0]) >= MIN_DAYS:  # the compression's loss against the worst hour's headroom
+                day_t, excess, base, loss_rise = lost
+                target = 0.0
+            elif free_here and WEAR_FREE_DISCHARGE == "excess":  # the compression's kelvin (prognosis_control)
+                rt, re, rb = daily_free_excess(hours, _IDX["compressor_hz"], j, limit.threshold, self.derate_room_k,
+                                               f_min, self.control_knee_c, self.control_kept)
+                if len(rt) == len(day_t) and np.array_equal(rt, day_t):
+                    excess, base = re, rb
+            else:
+                rt, rb = daily_worst_less_room(hours, _IDX["compressor_hz"], j, self.derate_room_k, f_min)
+                if len(rt) == len(day_t) and np.array_equal(rt, day_t):
+                    base = rb
         if (fault, ch) in SHARE_LOSS and USE_SHARE_LOSS and hours is not None:  # a loss in proportion
             shared = _share_loss_days(hours, j, limit.threshold)
             if shared is not None:
@@ -656,7 +687,7 @@ class PrognosisTracker:
                 peaks = peaks.kept(not_derated(peaks.hi[:, j], start_c))
             x = _transient_days(hours, peaks, j, sign, day_t)
             if len(x) == len(base):
-                base = base + x
+                base = base + (x if loss_rise is None else x / loss_rise)
             if len(peaks):
                 recent = (peaks.hi if sign > 0 else peaks.lo)[:, j][peaks.t >= rows[-1][0] - 71 * HOUR]
                 recent = recent[~np.isnan(recent)]
@@ -811,6 +842,17 @@ HORIZON_LOW_PROGRESS = 0.1
 HORIZON_LOW_EXCEPT_WEAR: frozenset[str] = frozenset({"compressor_wear"})
 HORIZON_LOW_EXCEPT_LOAD_SHARE: frozenset[str] = HORIZON_LOW_EXCEPT_WEAR | PROGRESS_NO_LIFT_LOAD_SHARE
 HORIZON_LOW_EXCEPT: frozenset[str] = HORIZON_LOW_EXCEPT_LOAD_SHARE
+# A worn compressor not yet seen held at its derate (in the tracker's history) has the derate's whole stage ahead of
+# its discharge trip: its discharge must reach the derate, then the controller trades the frequency's room for it
+# (prognosis_derate). So a long raw date of its discharge is a drift's, not a stalled trend's, and its horizon slope is
+# the slow drift's (HORIZON_SLOPE_LOW_PROGRESS). The table's regression to the mean learnt that a long raw date
+# overshoots from the held pumps: near its trip a held pump's discharge sits at the set point, its kept hours' trend
+# stalls and dates weeks while the room runs out. On the used wear-only fleets 2172-2174, 2179-2185 (main's dates):
+# discharge-dated raw dates of 16+ days of pumps never held, 37 with under 16 days left against 426 with more; of held
+# pumps, 311 against 567 (bench/heldout50_wear.md). Not the over-current's date: the relay trips a rubbing compressor
+# whether or not its discharge has reached the derate (on fixture 2005's rubbing pump, told by 0.5 too, one more date
+# under 16 days over twice late). False: the table's slope (main before the thirty-eighth round).
+WEAR_BEFORE_DERATE = True
 
 
 def _low_progress_far(best: Prognosis, now: float, rows: list, limits: dict[str, TripLimit], fault: str,
@@ -861,6 +903,16 @@ DERATE_FAULTS = frozenset({"refrigerant_leak", "eev_stuck_closed", "compressor_w
 # the hour's load, so the mild hours the trend reads show a fraction of the held hours'): docs/heatpump.md,
 # "The leak's and the stuck-closed valve's room in kelvin"; bench/room_by_fault.py
 ROOM_KELVIN_FAULTS = frozenset({"compressor_wear"})
+# A worn compressor's discharge trended in the compression's kelvin (prognosis_control), measured and not chosen (False:
+# the reading's kelvin, main). "excess": the hourly excess and the healthy worst less the room with the controller's
+# discharge control undone above its knee (100 °C, half the rise held back), the stop where it is; True: the loss of the
+# compression's rise against the worst hour's headroom, in those kelvin. WEAR_FREE_HELD False: only before the pump is
+# first held at its derate. On the used wear-only fleets 2172-2174, 2179-2185 every variant raised the weighed cost
+# (6,140 -> 6,613 "excess", 6,179 / 6,154 before the derate only): a held pump's kept hours are its milder ones, whose
+# headroom in those kelvin is far larger than the held hours' that trip it, so its last dates come late
+# (bench/heldout50_wear.md).
+WEAR_FREE_DISCHARGE: bool | str = False
+WEAR_FREE_HELD = True
 ROOM_IN_KELVIN = True  # False: the off-derate hours trended to the stop itself (as before; bench comparisons)
 USE_DERATE = True  # False: the discharge trended to its stop as before (bench comparisons)
 # the leak's chain (prognosis_chain) runs the discharge away once the valve meets its end stop; a pump

@@ -56,11 +56,14 @@ def test_only_a_long_raw_date_with_little_of_the_way_covered_and_not_a_worn_comp
 
 def test_the_trackers_long_low_progress_dates_are_told_later_and_the_rest_as_before(monkeypatch):
     """The default tracker against the table alone (None, main before the thirty-sixth round): only later, never
-    sooner, the interval kept, and no worn compressor or load-share fault moved."""
+    sooner, the interval kept, and no worn compressor or load-share fault moved (the low-progress rule alone: a worn
+    compressor before its derate, WEAR_BEFORE_DERATE, told by the same slope, is test_prognosis_wear_stage's)."""
     pumps = json.loads(gzip.decompress(FIXTURE.read_bytes()))
+    monkeypatch.setattr(P, "WEAR_BEFORE_DERATE", False)
     monkeypatch.setattr(P, "HORIZON_SLOPE_LOW_PROGRESS", None)
     before = [prognosis_fleets.estimates(p) for p in pumps]
     monkeypatch.undo()
+    monkeypatch.setattr(P, "WEAR_BEFORE_DERATE", False)
     moved = 0
     for pump, old in zip(pumps, before):
         new = prognosis_fleets.estimates(pump)
