@@ -73,8 +73,6 @@ from heatwatch.edge.heatpump.prognosis_derate import (DERATE_RECENT_DAYS, DERATE
                                                       daily_worst_less_room, derate_room_days, held_at_derate,
                                                       not_derated)
 from heatwatch.edge.heatpump.prognosis_evap_chain import daily_fouling, evap_chain_days
-from heatwatch.edge.heatpump.prognosis_control import (CONTROL_KEPT, CONTROL_KNEE_C, daily_free_excess,
-                                                       daily_free_loss)
 from heatwatch.trips import trip_limits
 from heatwatch.units import DAY, HOUR
 
@@ -176,8 +174,6 @@ class PrognosisTracker:
         self.derate_room_k = DERATE_ROOM_K if derate_room_k is None else derate_room_k
         self.derate_start_c = DERATE_START_C if derate_start_c is None else derate_start_c
         self.min_frequency_hz = F_MIN_HZ if min_frequency_hz is None else min_frequency_hz
-        # the discharge control below the derate: where it starts and the share of the rise it lets show (prognosis_control)
-        self.control_knee_c, self.control_kept = CONTROL_KNEE_C, CONTROL_KEPT
         if rated_current_a is not None:
             self._given["compressor_a"] = overcurrent_limit(rated_current_a)
         self.calibration: CalibrationTable | Calibration | None = CALIBRATION
@@ -646,26 +642,12 @@ class PrognosisTracker:
         # (a pump model whose derate starts at or past the stop has none ahead)
         ahead = ROOM_AHEAD and not derate and fault in ROOM_KELVIN_FAULTS and ch == "t_discharge" and USE_DERATE \
             and sign > 0 and start_c < limit.threshold
-        loss_rise = None  # WEAR_FREE_DISCHARGE: the free rise of each day's least-headroom hour (a kelvin in loss there)
         if (derate or ahead) and ROOM_IN_KELVIN and fault in ROOM_KELVIN_FAULTS and hours is not None:
             # a pump at its derate trips once its discharge is past the stop by the kelvin its frequency
             # can still give up (prognosis_derate.DERATE_ROOM_K): each hour's healthy worst less its room
-            free_here = WEAR_FREE_DISCHARGE and (WEAR_FREE_HELD or not derate)
-            lost = daily_free_loss(hours, j, _IDX["t_suction"], _IDX["compressor_hz"], limit.threshold,
-                                   self.derate_room_k, f_min, self.control_knee_c, self.control_kept) \
-                if free_here and WEAR_FREE_DISCHARGE != "excess" else None
-            if lost is not None and len(lost[0]) >= MIN_DAYS:  # the compression's loss against the worst hour's headroom
-                day_t, excess, base, loss_rise = lost
-                target = 0.0
-            elif free_here and WEAR_FREE_DISCHARGE == "excess":  # the compression's kelvin (prognosis_control)
-                rt, re, rb = daily_free_excess(hours, _IDX["compressor_hz"], j, limit.threshold, self.derate_room_k,
-                                               f_min, self.control_knee_c, self.control_kept)
-                if len(rt) == len(day_t) and np.array_equal(rt, day_t):
-                    excess, base = re, rb
-            else:
-                rt, rb = daily_worst_less_room(hours, _IDX["compressor_hz"], j, self.derate_room_k, f_min)
-                if len(rt) == len(day_t) and np.array_equal(rt, day_t):
-                    base = rb
+            rt, rb = daily_worst_less_room(hours, _IDX["compressor_hz"], j, self.derate_room_k, f_min)
+            if len(rt) == len(day_t) and np.array_equal(rt, day_t):
+                base = rb
         if (fault, ch) in SHARE_LOSS and USE_SHARE_LOSS and hours is not None:  # a loss in proportion
             shared = _share_loss_days(hours, j, limit.threshold)
             if shared is not None:
@@ -687,7 +669,7 @@ class PrognosisTracker:
                 peaks = peaks.kept(not_derated(peaks.hi[:, j], start_c))
             x = _transient_days(hours, peaks, j, sign, day_t)
             if len(x) == len(base):
-                base = base + (x if loss_rise is None else x / loss_rise)
+                base = base + x
             if len(peaks):
                 recent = (peaks.hi if sign > 0 else peaks.lo)[:, j][peaks.t >= rows[-1][0] - 71 * HOUR]
                 recent = recent[~np.isnan(recent)]
@@ -903,16 +885,6 @@ DERATE_FAULTS = frozenset({"refrigerant_leak", "eev_stuck_closed", "compressor_w
 # the hour's load, so the mild hours the trend reads show a fraction of the held hours'): docs/heatpump.md,
 # "The leak's and the stuck-closed valve's room in kelvin"; bench/room_by_fault.py
 ROOM_KELVIN_FAULTS = frozenset({"compressor_wear"})
-# A worn compressor's discharge trended in the compression's kelvin (prognosis_control), measured and not chosen (False:
-# the reading's kelvin, main). "excess": the hourly excess and the healthy worst less the room with the controller's
-# discharge control undone above its knee (100 °C, half the rise held back), the stop where it is; True: the loss of the
-# compression's rise against the worst hour's headroom, in those kelvin. WEAR_FREE_HELD False: only before the pump is
-# first held at its derate. On the used wear-only fleets 2172-2174, 2179-2185 every variant raised the weighed cost
-# (6,140 -> 6,613 "excess", 6,179 / 6,154 before the derate only): a held pump's kept hours are its milder ones, whose
-# headroom in those kelvin is far larger than the held hours' that trip it, so its last dates come late
-# (bench/heldout50_wear.md).
-WEAR_FREE_DISCHARGE: bool | str = False
-WEAR_FREE_HELD = True
 ROOM_IN_KELVIN = True  # False: the off-derate hours trended to the stop itself (as before; bench comparisons)
 USE_DERATE = True  # False: the discharge trended to its stop as before (bench comparisons)
 # the leak's chain (prognosis_chain) runs the discharge away once the valve meets its end stop; a pump
