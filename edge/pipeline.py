@@ -70,6 +70,10 @@ REFRESH_BY_TIME_LEFT = True
 # quarter of the 25 % the telling rule lets a date move untold (the dispatcher is never told a date staler
 # than the rule already allows by more than that), and under 8 days (the 12-hour floor's 4 days, twice) as before
 REFRESH_LEFT_SHARE = 1.0 / 16.0
+# ... and at most this share of the time since the fault was first raised: its first dates are made from the
+# fewest hours and move most (the loop's hp-191: 34 days at its raise, 16 six hours later; a day-long wait held
+# the 34 two days), so a fault is checked every 6 h for its first 2 days, a day apart only from its fourth
+REFRESH_AGE_SHARE = 1.0 / 4.0
 MAX_REFRESH_SECONDS = 24 * 3600.0
 # a run of rule rows on which a raised fault matches the same rules, nothing else due: one RuleEngine.steady_run
 # (False: a steady_advance per row, as before; tests/edge/test_steady_runs.py holds one to the other)
@@ -993,7 +997,7 @@ class PumpPipeline:
             self._refresh_due.pop(fault, None)
             return
         left = min(p.predicted_trip_ts - ts for p in (told, made) if p is not None)
-        self._refresh_due[fault] = ts + refresh_period(left)
+        self._refresh_due[fault] = ts + refresh_period(left, ts - self.first_raised.get(fault, ts))
 
     def _event(self, d: Diagnosis) -> EventBody:
         sensor = FAULTS[d.fault].sensor_fault
@@ -1069,11 +1073,13 @@ class PumpPipeline:
         )]
 
 
-def refresh_period(left: float) -> float:
-    """Seconds from a raised fault's prognosis to its next, with ``left`` seconds to its date: the largest
-    whole number of PROGNOSIS_REFRESH_SECONDS within REFRESH_LEFT_SHARE of the time left, at least one and
-    at most MAX_REFRESH_SECONDS (6 h under 8 days, a day from 16 days)."""
-    steps = math.floor(max(left, 0.0) * REFRESH_LEFT_SHARE / PROGNOSIS_REFRESH_SECONDS)
+def refresh_period(left: float, age: float = math.inf) -> float:
+    """Seconds from a raised fault's prognosis to its next, with ``left`` seconds to its date and ``age``
+    seconds since the fault was first raised: the largest whole number of PROGNOSIS_REFRESH_SECONDS within
+    REFRESH_LEFT_SHARE of the time left and REFRESH_AGE_SHARE of the age, at least one and at most
+    MAX_REFRESH_SECONDS (6 h under 8 days left or 2 days old, a day from 16 days left and 4 days old)."""
+    room = min(max(left, 0.0) * REFRESH_LEFT_SHARE, max(age, 0.0) * REFRESH_AGE_SHARE)
+    steps = math.floor(room / PROGNOSIS_REFRESH_SECONDS)
     return min(max(steps, 1) * PROGNOSIS_REFRESH_SECONDS, MAX_REFRESH_SECONDS)
 
 
