@@ -61,6 +61,20 @@ RULE_PERIOD_SECONDS = 300.0
 PROGNOSIS_REFRESH_SECONDS = 6 * 3600.0
 # ... unless no hour of its history closed since it was last made (False: every 6 hours regardless, as before)
 SKIP_UNCHANGED_REFRESH = True
+# ... and, once a date was told, only when due by the time left on it (refresh_period; False: at every
+# 6-hour refresh, as before). A date 3 weeks out is re-checked daily, one 2 days out every 6 hours
+REFRESH_BY_TIME_LEFT = True
+# the period is at most this share of the time left (the lesser of the date told and the one just made),
+# in whole PROGNOSIS_REFRESH_SECONDS, up to MAX_REFRESH_SECONDS: 6 h under 8 days left, 12 h to 12 days,
+# 18 h to 16 days, a day beyond. A move is told up to a sixteenth of the time left later than at 6 h: a
+# quarter of the 25 % the telling rule lets a date move untold (the dispatcher is never told a date staler
+# than the rule already allows by more than that), and under 8 days (the 12-hour floor's 4 days, twice) as before
+REFRESH_LEFT_SHARE = 1.0 / 16.0
+# ... and at most this share of the time since the fault was first raised: its first dates are made from the
+# fewest hours and move most (the loop's hp-191: 34 days at its raise, 16 six hours later; a day-long wait held
+# the 34 two days), so a fault is checked every 6 h for its first 2 days, a day apart only from its fourth
+REFRESH_AGE_SHARE = 1.0 / 4.0
+MAX_REFRESH_SECONDS = 24 * 3600.0
 # a run of rule rows on which a raised fault matches the same rules, nothing else due: one RuleEngine.steady_run
 # (False: a steady_advance per row, as before; tests/edge/test_steady_runs.py holds one to the other)
 COLLAPSE_STEADY_RUNS = True
@@ -97,6 +111,8 @@ class PumpPipeline:
     # with nothing new to read (no hour closed since: a pump stopped on protection, or not running
     # steadily) is not made again (_refresh_prognoses)
     _prognosed: dict[str, int] = field(default_factory=dict)
+    # raised pump fault with a date told -> the time its prognosis is next due (REFRESH_BY_TIME_LEFT)
+    _refresh_due: dict[str, float] = field(default_factory=dict)
     _basis: str = "model"
     # the window handed to the pump's own start and the model judging it (times, features, targets, model):
     # dates its faults until the prognosis's own history can (_predict); its readings are in the state
@@ -168,6 +184,7 @@ class PumpPipeline:
             "last_rules_ts": _finite_or_none(self._last_rules_ts),
             "last_refresh_ts": _finite_or_none(self._last_refresh_ts),
             "prognosed": self._prognosed,
+            "refresh_due": self._refresh_due,
             "last_error": self._last_error,
             "tripped": self._tripped,
             "flow_limit_set": self._flow_limit_set,
@@ -194,6 +211,7 @@ class PumpPipeline:
         self._last_rules_ts = _never_if_none(state["last_rules_ts"])
         self._last_refresh_ts = _never_if_none(state["last_refresh_ts"])
         self._prognosed = {k: int(v) for k, v in state.get("prognosed", {}).items()}  # absent before it was kept
+        self._refresh_due = {k: float(v) for k, v in state.get("refresh_due", {}).items()}  # absent: due now
         self._last_error = state["last_error"]
         self._tripped = bool(state.get("tripped", False))  # absent before it was kept
         self._flow_limit_set = bool(state["flow_limit_set"])
@@ -235,6 +253,7 @@ class PumpPipeline:
         self.raised_faults.clear()
         self._start_rows = None
         self._prognosed.clear()
+        self._refresh_due.clear()
         self.first_raised.clear()
         self._tripped = False
         self._last_rules_ts = self._last_refresh_ts = -math.inf
@@ -944,24 +963,41 @@ class PumpPipeline:
     def _refresh_prognoses(self, ts: float) -> list[EventBody]:
         out = []
         for fault, last in list(self.raised_faults.items()):
+            if REFRESH_BY_TIME_LEFT and ts < self._refresh_due.get(fault, -math.inf):
+                continue  # a date far out, checked recently enough for what the telling rule tells
             if SKIP_UNCHANGED_REFRESH and self._prognosed.get(fault) == self.prognosis.generation \
                     and self._basis != "prior":  # (no model: dated by the growing window, _predict)
                 continue  # the same hours and limits as its last prognosis: nothing new to tell
             self._prognosed[fault] = self.prognosis.generation
             p = self._predict(fault, ts)
-            if p is None:
-                continue
             old = last.prognosis
+            if p is None:
+                self._set_refresh_due(fault, ts, old, None)
+                continue
             if old is not None:
                 left = max(old.predicted_trip_ts - ts, 0.0)
                 if abs(p.predicted_trip_ts - old.predicted_trip_ts) <= max(0.25 * left, 43200.0):
+                    self._set_refresh_due(fault, ts, old, p)  # the told date stays in force
                     continue
+            self._set_refresh_due(fault, ts, p, None)
             ev = last.model_copy(update={
                 "ts": ts, "kind": EventKind.FAULT_UPDATE, "prognosis": p,
                 "explanation": _without_date(last.explanation) + _trip_expectation(p, ts)})
             self.raised_faults[fault] = ev
             out.append(ev)
         return out
+
+    def _set_refresh_due(self, fault: str, ts: float, told: Prognosis | None, made: Prognosis | None) -> None:
+        """When the fault's prognosis, made at ``ts``, is next made (REFRESH_BY_TIME_LEFT): by the time left
+        on the date the dispatcher holds from now (``told``), or on the one just made and not told (``made``)
+        if nearer (refresh_period); at every refresh while there is neither."""
+        if not REFRESH_BY_TIME_LEFT:
+            return
+        if told is None and made is None:
+            self._refresh_due.pop(fault, None)
+            return
+        left = min(p.predicted_trip_ts - ts for p in (told, made) if p is not None)
+        self._refresh_due[fault] = ts + refresh_period(left, ts - self.first_raised.get(fault, ts))
 
     def _event(self, d: Diagnosis) -> EventBody:
         sensor = FAULTS[d.fault].sensor_fault
@@ -971,6 +1007,7 @@ class PumpPipeline:
         prognosis = self._predict(d.fault, d.ts) if raised and not sensor else None
         if raised and not sensor:
             self._prognosed[d.fault] = self.prognosis.generation
+            self._set_refresh_due(d.fault, d.ts, prognosis, None)
         title = FAULTS[d.fault].title + (f" ({d.channel})" if d.channel else "")
         findings = d.findings
         if raised:
@@ -1011,6 +1048,7 @@ class PumpPipeline:
             else:
                 self.raised_faults.pop(d.fault, None)
                 self._prognosed.pop(d.fault, None)
+                self._refresh_due.pop(d.fault, None)
         return event
 
     def _trip(self, ts: float, error: float) -> list[EventBody]:
@@ -1033,6 +1071,16 @@ class PumpPipeline:
             explanation=f"The pump stopped on protection ({name}). {lead}",
             findings=[Finding(kind="trip", channels=["error_code"], observed=float(code), score=1.0, message=name)],
         )]
+
+
+def refresh_period(left: float, age: float = math.inf) -> float:
+    """Seconds from a raised fault's prognosis to its next, with ``left`` seconds to its date and ``age``
+    seconds since the fault was first raised: the largest whole number of PROGNOSIS_REFRESH_SECONDS within
+    REFRESH_LEFT_SHARE of the time left and REFRESH_AGE_SHARE of the age, at least one and at most
+    MAX_REFRESH_SECONDS (6 h under 8 days left or 2 days old, a day from 16 days left and 4 days old)."""
+    room = min(max(left, 0.0) * REFRESH_LEFT_SHARE, max(age, 0.0) * REFRESH_AGE_SHARE)
+    steps = math.floor(room / PROGNOSIS_REFRESH_SECONDS)
+    return min(max(steps, 1) * PROGNOSIS_REFRESH_SECONDS, MAX_REFRESH_SECONDS)
 
 
 def _words(rule: str) -> str:
