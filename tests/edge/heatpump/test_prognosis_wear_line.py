@@ -5,15 +5,11 @@ spell widens, so a steady wear read through a cold week bends up, and the parabo
 bend into a take-off (bench/heldout49_wearfar.md)."""
 from __future__ import annotations
 
-import numpy as np
-
 from heatwatch.edge.heatpump import prognosis
-from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
-from heatwatch.units import DAY, HOUR
+from heatwatch.units import DAY
+from tests.support.worn_compressor import feed_worn
 
-J = TARGET_NAMES.index("t_discharge")
-HZ = TARGET_NAMES.index("compressor_hz")
 DAYS = 30
 
 
@@ -26,20 +22,9 @@ def _worn(seed: int = 5, held: bool = False) -> PrognosisTracker:
     """A loss that grows at a steady 0.25 K of rise a day (10 K of excess in 40 days at the month's rise), read
     through the cold spell: the excess is the loss times the rise. The day's worst hour (06:00) 80 °C healthy, the
     compressor at 50 Hz; ``held``: two evening hours of the day before at the derate (109.5 °C)."""
-    rng = np.random.default_rng(seed)
     tracker = PrognosisTracker()
     tracker.calibration = None  # the estimator's own date
-    for ts in np.arange(0.0, DAYS * DAY, 300.0):
-        d = ts / DAY
-        residual = np.zeros(len(TARGET_NAMES))
-        residual[J] = 0.25 * d * _rise(d) + rng.normal(0.0, 0.3)
-        observed = np.full(len(TARGET_NAMES), np.nan)
-        observed[J] = (80.0 if 6 * HOUR <= ts % DAY < 7 * HOUR else 60.0) + residual[J]
-        if held and int(d) == DAYS - 2 and 18 * HOUR <= ts % DAY < 20 * HOUR:
-            observed[J] = 109.5
-        observed[HZ] = 50.0
-        tracker.update(float(ts), residual, observed)
-    return tracker
+    return feed_worn(tracker, lambda d: 0.25 * d * _rise(d), DAYS, seed=seed, held=held)
 
 
 def _days(fault: str, monkeypatch, line: bool, held: bool = False) -> float:

@@ -4,15 +4,11 @@ Such a pump has the derate's whole stage ahead of its discharge trip, so its lon
 stalled trend of a held pump near its trip from which the table learnt to draw long dates in (bench/heldout50_wear.md)."""
 from __future__ import annotations
 
-import numpy as np
-
 from heatwatch.edge.heatpump import prognosis
-from heatwatch.edge.heatpump.healthy_model import TARGET_NAMES
 from heatwatch.edge.heatpump.prognosis import PrognosisTracker
-from heatwatch.units import DAY, HOUR
+from heatwatch.units import DAY
+from tests.support.worn_compressor import feed_worn
 
-J = TARGET_NAMES.index("t_discharge")
-HZ = TARGET_NAMES.index("compressor_hz")
 DAYS = 30
 
 
@@ -20,19 +16,7 @@ def _worn(held: bool) -> PrognosisTracker:
     """A steady loss, 0.2 K a day at the day's worst hour (06:00, 80 °C healthy), the compressor at 50 Hz (the room
     ahead 18 K: the stop plus room 38 K above the worst hour, reached in ~160 days); ``held``: two evening hours of
     the day before at the derate (109.5 °C)."""
-    rng = np.random.default_rng(3)
-    tracker = PrognosisTracker()  # the shipped table
-    for ts in np.arange(0.0, DAYS * DAY, 300.0):
-        d = ts / DAY
-        residual = np.zeros(len(TARGET_NAMES))
-        residual[J] = 0.2 * d + rng.normal(0.0, 0.3)
-        observed = np.full(len(TARGET_NAMES), np.nan)
-        observed[J] = (80.0 if 6 * HOUR <= ts % DAY < 7 * HOUR else 60.0) + residual[J]
-        if held and int(d) == DAYS - 2 and 18 * HOUR <= ts % DAY < 20 * HOUR:
-            observed[J] = 109.5
-        observed[HZ] = 50.0
-        tracker.update(float(ts), residual, observed)
-    return tracker
+    return feed_worn(PrognosisTracker(), lambda d: 0.2 * d, DAYS, seed=3, held=held)  # the shipped table
 
 
 def _told(monkeypatch, on: bool, held: bool = False, fault: str = "compressor_wear") -> float:
