@@ -963,8 +963,8 @@ class PumpPipeline:
     def _refresh_prognoses(self, ts: float) -> list[EventBody]:
         out = []
         for fault, last in list(self.raised_faults.items()):
-            if REFRESH_BY_TIME_LEFT and ts < self._refresh_due.get(fault, -math.inf):
-                continue  # a date far out, checked recently enough for what the telling rule tells
+            if REFRESH_BY_TIME_LEFT and last.prognosis is not None and ts < self._refresh_due.get(fault, -math.inf):
+                continue  # a date far out, checked recently enough for what the telling rule tells (none told: 6 h)
             if SKIP_UNCHANGED_REFRESH and self._prognosed.get(fault) == self.prognosis.generation \
                     and self._basis != "prior":  # (no model: dated by the growing window, _predict)
                 continue  # the same hours and limits as its last prognosis: nothing new to tell
